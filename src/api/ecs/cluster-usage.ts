@@ -1,0 +1,92 @@
+import { keys } from '../../store/keys.js';
+import type { Store } from '../../store/store.js';
+
+/** The fields of instance, task and service records that cluster counts are derived from. */
+interface InstanceFields {
+  readonly status?: string;
+}
+interface TaskFields {
+  readonly lastStatus?: string;
+  readonly desiredStatus?: string;
+  readonly launchType?: string;
+}
+interface ServiceFields {
+  readonly status?: string;
+  readonly launchType?: string;
+}
+
+export interface ClusterUsage {
+  readonly registeredContainerInstancesCount: number;
+  readonly runningTasksCount: number;
+  readonly pendingTasksCount: number;
+  readonly activeServicesCount: number;
+  /** Tasks that are not STOPPED yet (any status from PROVISIONING to DEPROVISIONING). */
+  readonly liveTasksCount: number;
+  /** Services that are ACTIVE or DRAINING. */
+  readonly liveServicesCount: number;
+  /** ECS's `statistics` list, by launch type. */
+  readonly statistics: { name: string; value: string }[];
+}
+
+const PENDING = new Set(['PROVISIONING', 'PENDING', 'ACTIVATING']);
+
+/** Count what a cluster holds, from its instance, task and service records. */
+export async function clusterUsage(store: Store, cluster: string): Promise<ClusterUsage> {
+  const [instances, tasks, services] = await Promise.all([
+    values<InstanceFields>(store, keys.containerInstancesOf(cluster)),
+    values<TaskFields>(store, keys.tasksOf(cluster)),
+    values<ServiceFields>(store, keys.servicesOf(cluster)),
+  ]);
+  const stats = {
+    runningEC2TasksCount: 0,
+    runningFargateTasksCount: 0,
+    runningExternalTasksCount: 0,
+    pendingEC2TasksCount: 0,
+    pendingFargateTasksCount: 0,
+    pendingExternalTasksCount: 0,
+    activeEC2ServiceCount: 0,
+    activeFargateServiceCount: 0,
+    activeExternalServiceCount: 0,
+    drainingEC2ServiceCount: 0,
+    drainingFargateServiceCount: 0,
+    drainingExternalServiceCount: 0,
+  };
+  const launch = (t: string | undefined) => (t === 'FARGATE' ? 'Fargate' : t === 'EXTERNAL' ? 'External' : 'EC2');
+  let running = 0;
+  let pending = 0;
+  let live = 0;
+  for (const t of tasks) {
+    if (t.lastStatus !== 'STOPPED') live++;
+    if (t.lastStatus === 'RUNNING') {
+      running++;
+      stats[`running${launch(t.launchType)}TasksCount`]++;
+    } else if (PENDING.has(t.lastStatus ?? '')) {
+      pending++;
+      stats[`pending${launch(t.launchType)}TasksCount`]++;
+    }
+  }
+  let active = 0;
+  let liveServices = 0;
+  for (const s of services) {
+    if (s.status === 'ACTIVE') {
+      active++;
+      stats[`active${launch(s.launchType)}ServiceCount`]++;
+    }
+    if (s.status === 'DRAINING') stats[`draining${launch(s.launchType)}ServiceCount`]++;
+    if (s.status === 'ACTIVE' || s.status === 'DRAINING') liveServices++;
+  }
+  return {
+    registeredContainerInstancesCount: instances.filter((i) => i.status === 'ACTIVE' || i.status === 'DRAINING').length,
+    runningTasksCount: running,
+    pendingTasksCount: pending,
+    activeServicesCount: active,
+    liveTasksCount: live,
+    liveServicesCount: liveServices,
+    statistics: Object.entries(stats).map(([name, value]) => ({ name, value: String(value) })),
+  };
+}
+
+async function values<T>(store: Store, prefix: string): Promise<T[]> {
+  const { entries } = await store.range(prefix);
+  return entries.map((e) => JSON.parse(e.value) as T);
+}

@@ -1,0 +1,184 @@
+import type {
+  Cluster,
+  CreateClusterRequest,
+  DeleteClusterRequest,
+  DescribeClustersRequest,
+  ListClustersRequest,
+  UpdateClusterRequest,
+  UpdateClusterSettingsRequest,
+} from '@aws-sdk/client-ecs';
+import { clusterArn, parseOwnEcsArn } from '../../model/arn.js';
+import {
+  mergeSettings,
+  validateCapacityProviders,
+  validateClusterName,
+  validateClusterSettings,
+  type ClusterRecord,
+} from '../../model/cluster.js';
+import { clusterNotFound, invalidParameter, ServiceError } from '../../model/errors.js';
+import { validateTags } from '../../model/tags.js';
+import { keys } from '../../store/keys.js';
+import { readJson, transact } from '../../store/transact.js';
+import { pageOf } from '../pagination.js';
+import { clusterUsage } from './cluster-usage.js';
+import { epochSeconds, type EcsEnv } from './env.js';
+import { effectiveAccountSetting } from './account-settings.js';
+
+export const DEFAULT_CLUSTER = 'default';
+
+/** A cluster name from a name or ARN; an omitted cluster is `default`. Foreign or malformed ARNs match nothing. */
+export function clusterNameOf(env: EcsEnv, ref: string | undefined): string | undefined {
+  if (ref === undefined || ref === '') return DEFAULT_CLUSTER;
+  if (ref.startsWith('arn:')) return parseOwnEcsArn(env.scope, ref, 'cluster');
+  return ref;
+}
+
+/** The ACTIVE cluster `ref` names, or ClusterNotFoundException. */
+export async function activeCluster(env: EcsEnv, ref: string | undefined): Promise<ClusterRecord> {
+  const name = clusterNameOf(env, ref);
+  const record = name === undefined ? undefined : await readJson<ClusterRecord>(env.store, keys.cluster(name));
+  if (!record || record.status !== 'ACTIVE') throw clusterNotFound();
+  return record;
+}
+
+type Include = 'ATTACHMENTS' | 'CONFIGURATIONS' | 'SETTINGS' | 'STATISTICS' | 'TAGS';
+
+async function describe(env: EcsEnv, record: ClusterRecord, include: readonly string[] = []): Promise<Cluster> {
+  const has = (f: Include) => include.includes(f);
+  const usage = await clusterUsage(env.store, record.clusterName);
+  return {
+    clusterArn: record.clusterArn,
+    clusterName: record.clusterName,
+    status: record.status,
+    registeredContainerInstancesCount: usage.registeredContainerInstancesCount,
+    runningTasksCount: usage.runningTasksCount,
+    pendingTasksCount: usage.pendingTasksCount,
+    activeServicesCount: usage.activeServicesCount,
+    statistics: has('STATISTICS') ? usage.statistics : [],
+    tags: has('TAGS') ? record.tags : [],
+    settings: has('SETTINGS') ? record.settings : [],
+    capacityProviders: record.capacityProviders,
+    defaultCapacityProviderStrategy: record.defaultCapacityProviderStrategy,
+    ...(has('CONFIGURATIONS') && record.configuration ? { configuration: record.configuration } : {}),
+    ...(has('ATTACHMENTS') ? { attachments: [] } : {}),
+    ...(record.serviceConnectDefaults ? { serviceConnectDefaults: record.serviceConnectDefaults } : {}),
+  };
+}
+
+export function clusterOperations(env: EcsEnv) {
+  return {
+    async CreateCluster(input: CreateClusterRequest) {
+      const name = input.clusterName ?? DEFAULT_CLUSTER;
+      validateClusterName(name);
+      const tags = validateTags(input.tags);
+      validateClusterSettings(input.settings);
+      validateCapacityProviders(input.capacityProviders, input.defaultCapacityProviderStrategy);
+      const insights = input.settings?.find((s) => s.name === 'containerInsights')
+        ? []
+        : [{ name: 'containerInsights' as const, value: await effectiveAccountSetting(env, 'containerInsights') }];
+      const record = await transact(env.store, async (tx) => {
+        const existing = await tx.getJson<ClusterRecord>(keys.cluster(name));
+        // CreateCluster is idempotent: an ACTIVE cluster of that name is returned unchanged.
+        if (existing?.status === 'ACTIVE') return existing;
+        const created: ClusterRecord = {
+          clusterArn: clusterArn(env.scope, name),
+          clusterName: name,
+          status: 'ACTIVE',
+          tags,
+          settings: [...insights, ...(input.settings ?? [])],
+          ...(input.configuration ? { configuration: input.configuration } : {}),
+          capacityProviders: input.capacityProviders ?? [],
+          defaultCapacityProviderStrategy: input.defaultCapacityProviderStrategy ?? [],
+          ...(input.serviceConnectDefaults ? { serviceConnectDefaults: { namespace: input.serviceConnectDefaults.namespace } } : {}),
+          createdAt: epochSeconds(env.now()),
+        };
+        tx.putJson(keys.cluster(name), created);
+        return created;
+      });
+      return { cluster: await describe(env, record, ['SETTINGS', 'TAGS', 'CONFIGURATIONS']) };
+    },
+
+    async DescribeClusters(input: DescribeClustersRequest) {
+      const refs = input.clusters?.length ? input.clusters : [DEFAULT_CLUSTER];
+      if (refs.length > 100) throw invalidParameter('clusters can have at most 100 entries.');
+      const clusters: Cluster[] = [];
+      const failures: { arn: string; reason: string }[] = [];
+      for (const ref of refs) {
+        const name = clusterNameOf(env, ref);
+        const record = name === undefined ? undefined : await readJson<ClusterRecord>(env.store, keys.cluster(name));
+        if (record) clusters.push(await describe(env, record, input.include));
+        else failures.push({ arn: ref.startsWith('arn:') ? ref : clusterArn(env.scope, ref), reason: 'MISSING' });
+      }
+      return { clusters, failures };
+    },
+
+    async ListClusters(input: ListClustersRequest) {
+      const page = await pageOf(env.store, keys.clusters(), input, { defaultSize: 100, maxSize: 100 }, (e) => {
+        const c = JSON.parse(e.value) as ClusterRecord;
+        return c.status === 'ACTIVE' ? c.clusterArn : undefined;
+      });
+      return { clusterArns: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+    },
+
+    async UpdateCluster(input: UpdateClusterRequest) {
+      validateClusterSettings(input.settings);
+      const record = await updateCluster(env, input.cluster, (c) => ({
+        ...c,
+        ...(input.settings ? { settings: mergeSettings(c.settings, input.settings) } : {}),
+        ...(input.configuration ? { configuration: input.configuration } : {}),
+        ...(input.serviceConnectDefaults ? { serviceConnectDefaults: { namespace: input.serviceConnectDefaults.namespace } } : {}),
+      }));
+      return { cluster: await describe(env, record, ['SETTINGS', 'CONFIGURATIONS']) };
+    },
+
+    async UpdateClusterSettings(input: UpdateClusterSettingsRequest) {
+      validateClusterSettings(input.settings);
+      const record = await updateCluster(env, input.cluster, (c) => ({
+        ...c,
+        settings: mergeSettings(c.settings, input.settings ?? []),
+      }));
+      return { cluster: await describe(env, record, ['SETTINGS']) };
+    },
+
+    async DeleteCluster(input: DeleteClusterRequest) {
+      const name = clusterNameOf(env, input.cluster);
+      const record = await transact(env.store, async (tx) => {
+        const current = name === undefined ? undefined : await tx.getJson<ClusterRecord>(keys.cluster(name));
+        if (!current || current.status !== 'ACTIVE') throw clusterNotFound();
+        const usage = await clusterUsage(env.store, current.clusterName);
+        if (usage.liveServicesCount > 0) {
+          throw new ServiceError('ClusterContainsServicesException', 'The Cluster cannot be deleted while Services are active.');
+        }
+        if (usage.registeredContainerInstancesCount > 0) {
+          throw new ServiceError(
+            'ClusterContainsContainerInstancesException',
+            'The Cluster cannot be deleted while Container Instances are active or draining.',
+          );
+        }
+        if (usage.liveTasksCount > 0) {
+          throw new ServiceError('ClusterContainsTasksException', 'The Cluster cannot be deleted while Tasks are active.');
+        }
+        const deleted: ClusterRecord = { ...current, status: 'INACTIVE' };
+        tx.putJson(keys.cluster(current.clusterName), deleted);
+        return deleted;
+      });
+      return { cluster: await describe(env, record) };
+    },
+  };
+}
+
+/** Read-modify-write an ACTIVE cluster. */
+export async function updateCluster(
+  env: EcsEnv,
+  ref: string | undefined,
+  change: (c: ClusterRecord) => ClusterRecord,
+): Promise<ClusterRecord> {
+  const name = clusterNameOf(env, ref);
+  return transact(env.store, async (tx) => {
+    const current = name === undefined ? undefined : await tx.getJson<ClusterRecord>(keys.cluster(name));
+    if (!current || current.status !== 'ACTIVE') throw clusterNotFound();
+    const next = change(current);
+    tx.putJson(keys.cluster(current.clusterName), next);
+    return next;
+  });
+}

@@ -1,0 +1,13 @@
+import type { ArnScope } from '../../model/arn.js';
+import type { Store } from '../../store/store.js';
+
+/** What every ECS operation needs from the server around it. */
+export interface EcsEnv {
+  readonly store: Store;
+  readonly scope: ArnScope;
+  /** Milliseconds since the epoch; injectable so tests can move time. */
+  readonly now: () => number;
+}
+
+/** ECS timestamps on the wire: epoch seconds, with fractions. */
+export const epochSeconds = (ms: number) => ms / 1000;

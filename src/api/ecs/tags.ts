@@ -1,0 +1,84 @@
+import type { ListTagsForResourceRequest, TagResourceRequest, UntagResourceRequest } from '@aws-sdk/client-ecs';
+import { parseArn } from '../../model/arn.js';
+import type { ClusterRecord } from '../../model/cluster.js';
+import { clientError, clusterNotFound, invalidParameter, ServiceError } from '../../model/errors.js';
+import { mergeTags, removeTags, validateTags, type Tag } from '../../model/tags.js';
+import { keys } from '../../store/keys.js';
+import { readJson, transact } from '../../store/transact.js';
+import type { EcsEnv } from './env.js';
+import { parseTaskDefinitionRef } from './task-definitions.js';
+import type { TaskDefinitionRecord } from '../../store/records/task-definitions.js';
+
+/** Where a taggable resource keeps its tags. Each resource type that supports tags adds an entry. */
+interface Taggable<R> {
+  readonly key: string;
+  readonly notFound: () => ServiceError;
+  /** Undefined when the record exists but no longer counts (an INACTIVE cluster). */
+  readonly tagsOf: (record: R) => Tag[] | undefined;
+  readonly withTags: (record: R, tags: Tag[]) => R;
+}
+
+type Resolver = (env: EcsEnv, resource: string) => Taggable<any> | undefined;
+
+const resolvers: Record<string, Resolver> = {
+  cluster: (_env, name): Taggable<ClusterRecord> => ({
+    key: keys.cluster(name),
+    notFound: clusterNotFound,
+    tagsOf: (c) => (c.status === 'ACTIVE' ? c.tags : undefined),
+    withTags: (c, tags) => ({ ...c, tags }),
+  }),
+  'task-definition': (env, resource): Taggable<TaskDefinitionRecord> | undefined => {
+    const ref = parseTaskDefinitionRef(env, resource);
+    if (ref?.revision === undefined) return undefined;
+    return {
+      key: keys.taskDefinition(ref.family, ref.revision),
+      notFound: () => clientError('Unable to describe task definition.'),
+      tagsOf: (r) => (r.taskDefinition.status === 'DELETE_IN_PROGRESS' ? undefined : r.tags),
+      withTags: (r, tags) => ({ ...r, tags }),
+    };
+  },
+};
+
+function resolve(env: EcsEnv, resourceArn: string): Taggable<unknown> {
+  const arn = parseArn(resourceArn);
+  if (!arn || arn.service !== 'ecs') throw invalidParameter(`The ARN '${resourceArn}' is not a valid Amazon ECS resource ARN.`);
+  const resolver = resolvers[arn.resourceType];
+  if (!resolver) throw invalidParameter(`Tagging '${arn.resourceType}' resources is not supported.`);
+  const taggable = arn.region === env.scope.region && arn.accountId === env.scope.accountId ? resolver(env, arn.resource) : undefined;
+  if (!taggable) throw new ServiceError('ResourceNotFoundException', `The resource ${resourceArn} does not exist.`);
+  return taggable;
+}
+
+export function tagOperations(env: EcsEnv) {
+  async function retag(resourceArn: string, change: (tags: Tag[]) => Tag[]): Promise<void> {
+    const t = resolve(env, resourceArn);
+    await transact(env.store, async (tx) => {
+      const record = await tx.getJson<unknown>(t.key);
+      const tags = record === undefined ? undefined : t.tagsOf(record);
+      if (tags === undefined) throw t.notFound();
+      tx.putJson(t.key, t.withTags(record, change(tags)));
+    });
+  }
+
+  return {
+    async TagResource(input: TagResourceRequest) {
+      const added = validateTags(input.tags);
+      if (added.length === 0) throw invalidParameter("Missing required parameter 'tags': give at least one tag.");
+      await retag(input.resourceArn!, (tags) => mergeTags(tags, added));
+      return {};
+    },
+
+    async UntagResource(input: UntagResourceRequest) {
+      await retag(input.resourceArn!, (tags) => removeTags(tags, input.tagKeys ?? []));
+      return {};
+    },
+
+    async ListTagsForResource(input: ListTagsForResourceRequest) {
+      const t = resolve(env, input.resourceArn!);
+      const record = await readJson<unknown>(env.store, t.key);
+      const tags = record === undefined ? undefined : t.tagsOf(record);
+      if (tags === undefined) throw t.notFound();
+      return { tags };
+    },
+  };
+}

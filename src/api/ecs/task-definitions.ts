@@ -1,0 +1,178 @@
+import type {
+  DeleteTaskDefinitionsRequest,
+  DeregisterTaskDefinitionRequest,
+  DescribeTaskDefinitionRequest,
+  ListTaskDefinitionFamiliesRequest,
+  ListTaskDefinitionsRequest,
+  RegisterTaskDefinitionRequest,
+  TaskDefinition,
+} from '@aws-sdk/client-ecs';
+import { parseOwnEcsArn, taskDefinitionArn } from '../../model/arn.js';
+import { clientError, invalidParameter } from '../../model/errors.js';
+import { validateTags } from '../../model/tags.js';
+import { normalizeTaskDefinition } from '../../model/task-definition/normalize.js';
+import { validateTaskDefinition } from '../../model/task-definition/validate.js';
+import type { Wire } from '../../model/wire.js';
+import { keys } from '../../store/keys.js';
+import { readJson, transact } from '../../store/transact.js';
+import { pageOf } from '../pagination.js';
+import type { CallContext } from '../protocol/json-rpc.js';
+import { epochSeconds, type EcsEnv } from './env.js';
+import {
+  adjustFamily,
+  emptyFamily,
+  type TaskDefinitionFamilyRecord,
+  type TaskDefinitionRecord,
+} from '../../store/records/task-definitions.js';
+
+/** A reference as ECS accepts it: `family`, `family:revision`, or a full ARN. */
+interface TaskDefinitionRef {
+  readonly family: string;
+  readonly revision?: number;
+}
+
+export function parseTaskDefinitionRef(env: EcsEnv, ref: string): TaskDefinitionRef | undefined {
+  const body = ref.startsWith('arn:') ? parseOwnEcsArn(env.scope, ref, 'task-definition') : ref;
+  if (body === undefined) return undefined;
+  const m = /^([a-zA-Z0-9_-]{1,255})(?::(\d{1,10}))?$/.exec(body);
+  if (!m) return undefined;
+  if (ref.startsWith('arn:') && m[2] === undefined) return undefined;
+  return m[2] === undefined ? { family: m[1]! } : { family: m[1]!, revision: Number(m[2]) };
+}
+
+/** The task definition a reference names: a given revision, or the family's latest ACTIVE revision. */
+export async function findTaskDefinition(env: EcsEnv, ref: string): Promise<TaskDefinitionRecord | undefined> {
+  const parsed = parseTaskDefinitionRef(env, ref);
+  if (!parsed) return undefined;
+  if (parsed.revision !== undefined) {
+    return readJson<TaskDefinitionRecord>(env.store, keys.taskDefinition(parsed.family, parsed.revision));
+  }
+  let after: string | undefined;
+  for (;;) {
+    const page = await env.store.range(keys.taskDefinitionsOf(parsed.family), { reverse: true, limit: 50, after });
+    for (const entry of page.entries) {
+      const record = JSON.parse(entry.value) as TaskDefinitionRecord;
+      if (record.taskDefinition.status === 'ACTIVE') return record;
+      after = entry.key;
+    }
+    if (!page.more) return undefined;
+  }
+}
+
+/** Parse a reference that must carry a revision (deregister, delete). */
+function requireRevision(env: EcsEnv, ref: string): Required<TaskDefinitionRef> {
+  const parsed = parseTaskDefinitionRef(env, ref);
+  if (!parsed) throw clientError(`Invalid task definition '${ref}'. Use family:revision or a full task definition ARN.`);
+  if (parsed.revision === undefined) {
+    throw clientError(`Invalid task definition '${ref}': a revision is required (family:revision or a full ARN).`);
+  }
+  return parsed as Required<TaskDefinitionRef>;
+}
+
+export function taskDefinitionOperations(env: EcsEnv) {
+  return {
+    async RegisterTaskDefinition(input: RegisterTaskDefinitionRequest, call: CallContext) {
+      const size = validateTaskDefinition(input);
+      const tags = validateTags(input.tags);
+      const family = input.family!;
+      const registeredAt = epochSeconds(env.now());
+      const taskDefinition = await transact(env.store, async (tx) => {
+        const fam = (await tx.getJson<TaskDefinitionFamilyRecord>(keys.taskDefinitionFamily(family))) ?? emptyFamily(family);
+        const revision = fam.lastRevision + 1;
+        const td = normalizeTaskDefinition(input, size, { scope: env.scope, revision, registeredAt, registeredBy: call.principal.arn });
+        tx.putJson(keys.taskDefinition(family, revision), { taskDefinition: td, tags } satisfies TaskDefinitionRecord);
+        tx.putJson(keys.taskDefinitionFamily(family), {
+          ...fam,
+          lastRevision: revision,
+          active: fam.active + 1,
+          total: fam.total + 1,
+        } satisfies TaskDefinitionFamilyRecord);
+        return td;
+      });
+      return { taskDefinition, tags };
+    },
+
+    async DescribeTaskDefinition(input: DescribeTaskDefinitionRequest) {
+      const record = await findTaskDefinition(env, input.taskDefinition!);
+      if (!record) throw clientError('Unable to describe task definition.');
+      return {
+        taskDefinition: record.taskDefinition,
+        ...(input.include?.includes('TAGS') ? { tags: record.tags } : {}),
+      };
+    },
+
+    async ListTaskDefinitions(input: ListTaskDefinitionsRequest) {
+      const status = input.status ?? 'ACTIVE';
+      const prefix = input.familyPrefix ? keys.taskDefinitionsOf(input.familyPrefix) : keys.taskDefinitions();
+      const page = await pageOf(
+        env.store,
+        prefix,
+        input,
+        { defaultSize: 100, maxSize: 100, reverse: input.sort === 'DESC' },
+        (e) => {
+          const td = (JSON.parse(e.value) as TaskDefinitionRecord).taskDefinition;
+          return td.status === status ? td.taskDefinitionArn! : undefined;
+        },
+      );
+      return { taskDefinitionArns: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+    },
+
+    async ListTaskDefinitionFamilies(input: ListTaskDefinitionFamiliesRequest) {
+      const status = input.status ?? 'ALL';
+      const prefix = keys.taskDefinitionFamilies() + (input.familyPrefix ?? '');
+      const page = await pageOf(env.store, prefix, input, { defaultSize: 100, maxSize: 100 }, (e) => {
+        const fam = JSON.parse(e.value) as TaskDefinitionFamilyRecord;
+        const listed =
+          status === 'ACTIVE' ? fam.active > 0 : status === 'INACTIVE' ? fam.active === 0 && fam.total > 0 : fam.total > 0;
+        return listed ? fam.family : undefined;
+      });
+      return { families: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+    },
+
+    async DeregisterTaskDefinition(input: DeregisterTaskDefinitionRequest) {
+      const { family, revision } = requireRevision(env, input.taskDefinition!);
+      const taskDefinition = await transact(env.store, async (tx) => {
+        const record = await tx.getJson<TaskDefinitionRecord>(keys.taskDefinition(family, revision));
+        if (!record) throw clientError('The specified task definition does not exist.');
+        const td = record.taskDefinition;
+        if (td.status === 'DELETE_IN_PROGRESS') throw clientError('The specified task definition is being deleted.');
+        if (td.status === 'INACTIVE') return td;
+        const inactive: Wire<TaskDefinition> = { ...td, status: 'INACTIVE', deregisteredAt: epochSeconds(env.now()) };
+        tx.putJson(keys.taskDefinition(family, revision), { ...record, taskDefinition: inactive });
+        await adjustFamily(tx, family, { active: -1 });
+        return inactive;
+      });
+      return { taskDefinition };
+    },
+
+    async DeleteTaskDefinitions(input: DeleteTaskDefinitionsRequest) {
+      const refs = input.taskDefinitions ?? [];
+      if (refs.length === 0 || refs.length > 10) throw invalidParameter('taskDefinitions must list between 1 and 10 task definitions.');
+      const parsed = refs.map((ref) => ({ ref, ...requireRevision(env, ref) }));
+      const taskDefinitions: Wire<TaskDefinition>[] = [];
+      const failures: { arn: string; reason: string; detail?: string }[] = [];
+      for (const { ref, family, revision } of parsed) {
+        const arn = taskDefinitionArn(env.scope, family, revision);
+        type Outcome = { deleted: Wire<TaskDefinition> } | { failure: string; detail: string };
+        const outcome = await transact<Outcome>(env.store, async (tx) => {
+          const record = await tx.getJson<TaskDefinitionRecord>(keys.taskDefinition(family, revision));
+          if (!record) return { failure: 'MISSING', detail: `The task definition ${ref} does not exist.` };
+          const td = record.taskDefinition;
+          if (td.status === 'ACTIVE') {
+            return {
+              failure: 'The specified task definition is ACTIVE.',
+              detail: 'Deregister the task definition (it becomes INACTIVE) before deleting it.',
+            };
+          }
+          if (td.status === 'DELETE_IN_PROGRESS') return { deleted: td };
+          const deleting: Wire<TaskDefinition> = { ...td, status: 'DELETE_IN_PROGRESS', deleteRequestedAt: epochSeconds(env.now()) };
+          tx.putJson(keys.taskDefinition(family, revision), { ...record, taskDefinition: deleting });
+          return { deleted: deleting };
+        });
+        if ('deleted' in outcome) taskDefinitions.push(outcome.deleted);
+        else failures.push({ arn, reason: outcome.failure, detail: outcome.detail });
+      }
+      return { taskDefinitions, failures };
+    },
+  };
+}

@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { ServiceError } from '../model/errors.js';
+import type { SigV4Verifier } from './auth/sigv4.js';
+import { jsonRpcRoutes, sendError, type JsonService } from './protocol/json-rpc.js';
+
+export interface HttpServerOptions {
+  readonly logger: FastifyBaseLogger;
+  readonly verifier: SigV4Verifier;
+  readonly services: readonly JsonService[];
+  /** Largest accepted request body for the JSON APIs. */
+  readonly bodyLimit?: number;
+  readonly checkResponses?: boolean;
+}
+
+/**
+ * The one listener every berth API shares. JSON-protocol services are dispatched at `POST /`; other
+ * protocols (the OCI registry under `/v2/`) register their own routes on the returned instance.
+ */
+export async function buildHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    genReqId: () => randomUUID(),
+    // One debug line per request (below) instead of Fastify's two info lines.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Keep-alive connections from SDK clients are long-lived; don't let a close wait for them forever.
+    forceCloseConnections: true,
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-amzn-RequestId', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug(
+      { method: request.method, url: request.url, target: request.headers['x-amz-target'], status: reply.statusCode, ms: reply.elapsedTime },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {
+    if (error.statusCode === 413) {
+      return sendError(request, reply, new ServiceError('RequestEntityTooLargeException', 'Request body is too large.'));
+    }
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      return sendError(request, reply, new ServiceError('SerializationException', error.message));
+    }
+    return sendError(request, reply, error);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(request, reply, new ServiceError('UnknownOperationException', `No route for ${request.method} ${request.url}.`)).code(404),
+  );
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  await jsonRpcRoutes(app, {
+    services: options.services,
+    verifier: options.verifier,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    ...(options.checkResponses !== undefined ? { checkResponses: options.checkResponses } : {}),
+  });
+  return app;
+}

@@ -1,0 +1,134 @@
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ServiceError } from '../../model/errors.js';
+import type { Principal } from '../auth/credentials.js';
+import type { SigV4Verifier } from '../auth/sigv4.js';
+import { toErrorBody } from '../errors.js';
+import type { ServiceModel } from './service-model.js';
+import { ShapeValidator } from './shape-validator.js';
+
+/** Who is calling and which request this is, handed to every operation. */
+export interface CallContext {
+  readonly principal: Principal;
+  readonly requestId: string;
+  readonly log: FastifyBaseLogger;
+}
+
+export type Operation = (input: any, call: CallContext) => Promise<object>;
+
+/**
+ * One AWS JSON-protocol API served at `POST /` and selected by its X-Amz-Target prefix: ECS today, and
+ * ECR, CloudWatch Logs and Application Auto Scaling beside it later, each a JsonService of its own.
+ */
+export interface JsonService {
+  readonly targetPrefix: string;
+  /** Service names a request's credential scope may carry for this API (e.g. `ecs`). */
+  readonly signingNames: readonly string[];
+  readonly model: ServiceModel;
+  readonly operations: Readonly<Record<string, Operation>>;
+}
+
+export interface JsonRpcOptions {
+  readonly services: readonly JsonService[];
+  readonly verifier: SigV4Verifier;
+  readonly bodyLimit: number;
+  /** Check every response against the model's output shape (tests turn this on). */
+  readonly checkResponses?: boolean;
+}
+
+interface Mounted {
+  readonly service: JsonService;
+  readonly inputs: ShapeValidator;
+  readonly outputs?: ShapeValidator;
+}
+
+const CONTENT_TYPE = 'application/x-amz-json-1.1';
+
+/** Mounts the AWS JSON 1.1 protocol (dispatch, SigV4, validation, errors) at `POST /`. */
+export async function jsonRpcRoutes(app: FastifyInstance, options: JsonRpcOptions): Promise<void> {
+  const byPrefix = new Map<string, Mounted>();
+  for (const service of options.services) {
+    byPrefix.set(service.targetPrefix, {
+      service,
+      inputs: new ShapeValidator(service.model, 'input'),
+      ...(options.checkResponses ? { outputs: new ShapeValidator(service.model, 'output') } : {}),
+    });
+  }
+
+  await app.register(async (scope) => {
+    // Keep the raw bytes: the signature covers them, and we parse the JSON ourselves.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimit }, (_req, body, done) =>
+      done(null, body),
+    );
+    scope.post('/', async (request, reply) => {
+      try {
+        const output = await dispatch(request, byPrefix, options.verifier);
+        return reply.header('content-type', CONTENT_TYPE).send(JSON.stringify(output));
+      } catch (error) {
+        return sendError(request, reply, error);
+      }
+    });
+  });
+}
+
+async function dispatch(request: FastifyRequest, byPrefix: Map<string, Mounted>, verifier: SigV4Verifier): Promise<object> {
+  const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+  const rawUrl = request.raw.url ?? '/';
+  const queryStart = rawUrl.indexOf('?');
+  const auth = await verifier.verify({
+    method: request.method,
+    path: queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart),
+    query: request.query as Record<string, string>,
+    headers: request.headers,
+    body,
+  });
+
+  const target = request.headers['x-amz-target'];
+  const dot = typeof target === 'string' ? target.lastIndexOf('.') : -1;
+  const mounted = dot > 0 ? byPrefix.get((target as string).slice(0, dot)) : undefined;
+  if (!mounted) {
+    throw new ServiceError('UnknownOperationException', `Unknown X-Amz-Target: ${String(target ?? '(none)')}`);
+  }
+  const { service } = mounted;
+  const action = (target as string).slice(dot + 1);
+  const model = Object.hasOwn(service.model.operations, action) ? service.model.operations[action] : undefined;
+  if (!model) throw new ServiceError('UnknownOperationException', `Unknown operation ${action}.`);
+  if (!service.signingNames.includes(auth.signingService)) {
+    throw new ServiceError(
+      'InvalidSignatureException',
+      `Credential should be scoped to correct service: '${service.signingNames[0]}'.`,
+    );
+  }
+  const operation = Object.hasOwn(service.operations, action) ? service.operations[action] : undefined;
+  if (!operation) {
+    throw new ServiceError('UnsupportedFeatureException', `berth does not support the ${action} action yet.`);
+  }
+
+  const input = parseBody(body);
+  if (model.input) mounted.inputs.check(model.input.shape, input);
+  const output = await operation(input, { principal: auth.principal, requestId: request.id, log: request.log });
+  if (mounted.outputs && model.output) mounted.outputs.check(model.output.shape, output);
+  return output;
+}
+
+function parseBody(body: Buffer): unknown {
+  if (body.length === 0) return {};
+  try {
+    // A null member means "absent" in the AWS JSON protocol.
+    return JSON.parse(body.toString('utf8'), (_key, value) => (value === null ? undefined : value));
+  } catch {
+    throw new ServiceError('SerializationException', 'The request body is not valid JSON.');
+  }
+}
+
+/** Send `error` in the AWS JSON error shape; log server faults with their cause. */
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+  const { status, type, message } = toErrorBody(error);
+  if (status >= 500) request.log.error({ err: error }, 'request failed');
+  else request.log.debug({ type, message }, 'request refused');
+  return reply
+    .code(status)
+    .header('content-type', CONTENT_TYPE)
+    .header('x-amzn-ErrorType', `${type}:`)
+    .send(JSON.stringify({ __type: type, message }));
+}

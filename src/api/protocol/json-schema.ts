@@ -1,0 +1,70 @@
+import type { ServiceModel, Shape } from './service-model.js';
+
+type JsonSchema = Record<string, unknown>;
+
+/** AWS `Integer` is 32-bit; `Long` is anything JavaScript can hold exactly. */
+const INT32 = { minimum: -2_147_483_648, maximum: 2_147_483_647 } as const;
+
+/**
+ * Translate every shape of a botocore model into JSON Schema `$defs`, one per shape, for the AWS JSON
+ * protocol's wire form: structures are objects whose unknown members are dropped (`additionalProperties:
+ * false`, with ajv removing them on input), timestamps are epoch seconds, blobs base64 strings.
+ */
+export function modelToJsonSchemaDefs(model: ServiceModel): Record<string, JsonSchema> {
+  const defs: Record<string, JsonSchema> = {};
+  for (const [name, shape] of Object.entries(model.shapes)) defs[name] = shapeToSchema(shape);
+  return defs;
+}
+
+const ref = (shape: string) => ({ $ref: `#/$defs/${shape}` });
+
+function shapeToSchema(shape: Shape): JsonSchema {
+  switch (shape.type) {
+    case 'structure': {
+      const properties: Record<string, JsonSchema> = {};
+      for (const [member, target] of Object.entries(shape.members)) properties[member] = ref(target.shape);
+      return {
+        type: 'object',
+        properties,
+        ...(shape.required?.length ? { required: [...shape.required] } : {}),
+        additionalProperties: false,
+      };
+    }
+    case 'list':
+      return { type: 'array', items: ref(shape.member.shape), ...bounds(shape, 'minItems', 'maxItems') };
+    case 'map':
+      return {
+        type: 'object',
+        additionalProperties: ref(shape.value.shape),
+        propertyNames: ref(shape.key.shape),
+        ...bounds(shape, 'minProperties', 'maxProperties'),
+      };
+    case 'string':
+      return {
+        type: 'string',
+        ...(shape.enum ? { enum: [...shape.enum] } : {}),
+        ...bounds(shape, 'minLength', 'maxLength'),
+        ...(shape.pattern ? { pattern: `^${shape.pattern}$` } : {}),
+      };
+    case 'integer':
+      return { type: 'integer', minimum: shape.min ?? INT32.minimum, maximum: shape.max ?? INT32.maximum };
+    case 'long':
+      return { type: 'integer', ...bounds(shape, 'minimum', 'maximum') };
+    case 'float':
+    case 'double':
+      return { type: 'number', ...bounds(shape, 'minimum', 'maximum') };
+    case 'boolean':
+      return { type: 'boolean' };
+    case 'timestamp':
+      return { type: 'number' };
+    case 'blob':
+      return { type: 'string' };
+  }
+}
+
+function bounds(shape: { min?: number; max?: number }, lo: string, hi: string): JsonSchema {
+  return {
+    ...(shape.min !== undefined ? { [lo]: shape.min } : {}),
+    ...(shape.max !== undefined ? { [hi]: shape.max } : {}),
+  };
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { serverCommand } from './server-command.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command('berth')
+  .description('berth: a self-hosted container orchestrator that speaks the Amazon ECS API')
+  .version(pkg.version)
+  .addCommand(serverCommand());
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`berth: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

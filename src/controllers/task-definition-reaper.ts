@@ -1,0 +1,106 @@
+import type { Logger } from 'pino';
+import { keys } from '../store/keys.js';
+import { adjustFamily, type TaskDefinitionRecord } from '../store/records/task-definitions.js';
+import type { Store } from '../store/store.js';
+import { transact } from '../store/transact.js';
+
+export interface ReaperOptions {
+  readonly store: Store;
+  readonly log: Logger;
+  /** How often to re-check every revision awaiting deletion (tasks that held one back may have stopped). */
+  readonly resyncMs?: number;
+}
+
+/** The fields of task and service records that show a task definition is still in use. */
+interface UserFields {
+  readonly taskDefinitionArn?: string;
+  readonly taskDefinition?: string;
+  readonly lastStatus?: string;
+  readonly status?: string;
+  readonly deployments?: readonly { readonly taskDefinition?: string }[];
+}
+
+/**
+ * Finishes DeleteTaskDefinitions: a revision marked DELETE_IN_PROGRESS is removed for good once no
+ * running task and no live service uses it. Level-triggered: a change under `taskdefs/` or a periodic
+ * resync re-checks every revision awaiting deletion.
+ */
+export function startTaskDefinitionReaper(options: ReaperOptions): { stop(): Promise<void> } {
+  const { store, log } = options;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = false;
+
+  const pass = async () => {
+    const { entries } = await store.range(keys.taskDefinitions());
+    const pending = entries
+      .map((e) => JSON.parse(e.value) as TaskDefinitionRecord)
+      .filter((r) => r.taskDefinition.status === 'DELETE_IN_PROGRESS');
+    if (pending.length === 0) return;
+    const inUse = await arnsInUse(store);
+    for (const { taskDefinition: td } of pending) {
+      if (inUse.has(td.taskDefinitionArn!)) continue;
+      await transact(store, async (tx) => {
+        const key = keys.taskDefinition(td.family!, td.revision!);
+        const current = await tx.getJson<TaskDefinitionRecord>(key);
+        if (current?.taskDefinition.status !== 'DELETE_IN_PROGRESS') return;
+        tx.delete(key);
+        await adjustFamily(tx, td.family!, { total: -1 });
+      });
+      log.info({ taskDefinition: td.taskDefinitionArn }, 'task definition deleted');
+    }
+  };
+
+  const kick = () => {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = pass()
+      .catch((err: unknown) => log.error({ err }, 'task definition reaper pass failed'))
+      .finally(() => {
+        running = undefined;
+        if (again) {
+          again = false;
+          kick();
+        }
+      });
+  };
+
+  const watch = store.watch(keys.taskDefinitions(), {}, {
+    onEvents: kick,
+    onError: (err) => {
+      if (!stopped) log.warn({ err }, 'task definition watch ended; relying on resync');
+    },
+  });
+  const timer = setInterval(kick, options.resyncMs ?? 30_000);
+  timer.unref();
+  kick();
+
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      watch.close();
+      await running;
+    },
+  };
+}
+
+/** Task definition ARNs referenced by tasks that have not stopped and by services that are not INACTIVE. */
+async function arnsInUse(store: Store): Promise<Set<string>> {
+  const inUse = new Set<string>();
+  const [tasks, services] = await Promise.all([store.range('tasks/'), store.range('services/')]);
+  for (const e of tasks.entries) {
+    const t = JSON.parse(e.value) as UserFields;
+    if (t.lastStatus !== 'STOPPED' && t.taskDefinitionArn) inUse.add(t.taskDefinitionArn);
+  }
+  for (const e of services.entries) {
+    const s = JSON.parse(e.value) as UserFields;
+    if (s.status === 'INACTIVE') continue;
+    if (s.taskDefinition) inUse.add(s.taskDefinition);
+    for (const d of s.deployments ?? []) if (d.taskDefinition) inUse.add(d.taskDefinition);
+  }
+  return inUse;
+}

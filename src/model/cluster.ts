@@ -1,0 +1,78 @@
+import type {
+  CapacityProviderStrategyItem,
+  ClusterConfiguration,
+  ClusterServiceConnectDefaults,
+  ClusterSetting,
+} from '@aws-sdk/client-ecs';
+import { invalidParameter } from './errors.js';
+import type { Tag } from './tags.js';
+
+export const clusterStatuses = ['ACTIVE', 'INACTIVE'] as const;
+export type ClusterStatus = (typeof clusterStatuses)[number];
+
+/** A cluster as stored. Counts are not stored: they are derived from the cluster's instances, tasks, services. */
+export interface ClusterRecord {
+  readonly clusterArn: string;
+  readonly clusterName: string;
+  readonly status: ClusterStatus;
+  readonly tags: Tag[];
+  readonly settings: ClusterSetting[];
+  readonly configuration?: ClusterConfiguration;
+  readonly capacityProviders: string[];
+  readonly defaultCapacityProviderStrategy: CapacityProviderStrategyItem[];
+  readonly serviceConnectDefaults?: ClusterServiceConnectDefaults;
+  readonly createdAt: number;
+}
+
+const CLUSTER_NAME = /^[a-zA-Z0-9_-]{1,255}$/;
+
+export function validateClusterName(name: string): void {
+  if (!CLUSTER_NAME.test(name)) {
+    throw invalidParameter(
+      `Invalid cluster name '${name}'. Cluster names can have up to 255 characters: letters (uppercase and lowercase), numbers, underscores, and hyphens.`,
+    );
+  }
+}
+
+/** ECS's own capacity providers; others must be created first (capacity providers come later in berth). */
+export const builtInCapacityProviders = ['FARGATE', 'FARGATE_SPOT'] as const;
+
+export function validateCapacityProviders(
+  providers: readonly string[] | undefined,
+  strategy: readonly CapacityProviderStrategyItem[] | undefined,
+): void {
+  for (const p of providers ?? []) {
+    if (!(builtInCapacityProviders as readonly string[]).includes(p)) {
+      throw invalidParameter(`The specified capacity provider '${p}' does not exist.`);
+    }
+  }
+  const withBase = (strategy ?? []).filter((s) => (s.base ?? 0) > 0);
+  if (withBase.length > 1) throw invalidParameter('Only one capacity provider in a strategy can have a base defined.');
+  for (const item of strategy ?? []) {
+    if (!providers?.includes(item.capacityProvider!)) {
+      throw invalidParameter(
+        `The capacity provider '${item.capacityProvider}' is not associated with the cluster. Add it to capacityProviders first.`,
+      );
+    }
+  }
+}
+
+/** Merge `updates` into `current` by setting name; later names win. */
+export function mergeSettings(current: readonly ClusterSetting[], updates: readonly ClusterSetting[]): ClusterSetting[] {
+  const byName = new Map(current.map((s) => [s.name, s]));
+  for (const s of updates) byName.set(s.name, s);
+  return [...byName.values()];
+}
+
+const CONTAINER_INSIGHTS_VALUES = ['enabled', 'disabled', 'enhanced'];
+
+export function validateClusterSettings(settings: readonly ClusterSetting[] | undefined): void {
+  for (const s of settings ?? []) {
+    if (s.name === undefined) throw invalidParameter("Missing required parameter 'settings[].name'.");
+    if (s.value === undefined || !CONTAINER_INSIGHTS_VALUES.includes(s.value)) {
+      throw invalidParameter(
+        `Invalid value '${s.value}' for cluster setting '${s.name}'. Valid values: ${CONTAINER_INSIGHTS_VALUES.join(', ')}.`,
+      );
+    }
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Every error the API can answer with, named as AWS names it. Domain code throws {@link ServiceError} with
+ * one of these names; `api/errors.ts` alone decides the HTTP status.
+ */
+export const errorTypes = [
+  // Protocol and authentication
+  'SerializationException',
+  'UnknownOperationException',
+  'MissingAuthenticationTokenException',
+  'IncompleteSignatureException',
+  'InvalidSignatureException',
+  'UnrecognizedClientException',
+  'AccessDeniedException',
+  'RequestEntityTooLargeException',
+  'ThrottlingException',
+  // Amazon ECS
+  'AttributeLimitExceededException',
+  'ClientException',
+  'ClusterContainsContainerInstancesException',
+  'ClusterContainsServicesException',
+  'ClusterContainsTasksException',
+  'ClusterNotFoundException',
+  'ConflictException',
+  'InvalidParameterException',
+  'LimitExceededException',
+  'PlatformTaskDefinitionIncompatibilityException',
+  'PlatformUnknownException',
+  'ResourceInUseException',
+  'ResourceNotFoundException',
+  'ServerException',
+  'ServiceNotActiveException',
+  'ServiceNotFoundException',
+  'TargetNotFoundException',
+  'UnsupportedFeatureException',
+  'UpdateInProgressException',
+] as const;
+
+export type ErrorType = (typeof errorTypes)[number];
+
+export class ServiceError extends Error {
+  override readonly name = 'ServiceError';
+  constructor(
+    readonly type: ErrorType,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** Shorthands for the errors thrown most. */
+export const clientError = (message: string) => new ServiceError('ClientException', message);
+export const invalidParameter = (message: string) => new ServiceError('InvalidParameterException', message);
+export const clusterNotFound = () => new ServiceError('ClusterNotFoundException', 'Cluster not found.');
