@@ -5,6 +5,7 @@ export default defineConfig({
     // Child processes and native addons (better-sqlite3) behave best in forked workers.
     pool: 'forks',
     reporters: ['default'],
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     projects: [
       {
         extends: true,

@@ -47,7 +47,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     return sendError(request, reply, error);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendError(request, reply, new ServiceError('UnknownOperationException', `No route for ${request.method} ${request.url}.`)).code(404),
+    sendError(request, reply, new ServiceError('UnknownOperationException', `No route for ${request.method} ${request.url}.`), 404),
   );
 
   app.get('/healthz', async () => ({ status: 'ok' }));

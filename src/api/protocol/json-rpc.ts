@@ -63,7 +63,8 @@ export async function jsonRpcRoutes(app: FastifyInstance, options: JsonRpcOption
     scope.post('/', async (request, reply) => {
       try {
         const output = await dispatch(request, byPrefix, options.verifier);
-        return reply.header('content-type', CONTENT_TYPE).send(JSON.stringify(output));
+        // A Buffer, so that Fastify leaves the content type exactly as AWS sends it (no charset).
+        return reply.header('content-type', CONTENT_TYPE).send(Buffer.from(JSON.stringify(output)));
       } catch (error) {
         return sendError(request, reply, error);
       }
@@ -122,13 +123,14 @@ function parseBody(body: Buffer): unknown {
 }
 
 /** Send `error` in the AWS JSON error shape; log server faults with their cause. */
-export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
-  const { status, type, message } = toErrorBody(error);
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown, statusOverride?: number): FastifyReply {
+  const { type, message, ...rest } = toErrorBody(error);
+  const status = statusOverride ?? rest.status;
   if (status >= 500) request.log.error({ err: error }, 'request failed');
   else request.log.debug({ type, message }, 'request refused');
   return reply
     .code(status)
     .header('content-type', CONTENT_TYPE)
     .header('x-amzn-ErrorType', `${type}:`)
-    .send(JSON.stringify({ __type: type, message }));
+    .send(Buffer.from(JSON.stringify({ __type: type, message })));
 }

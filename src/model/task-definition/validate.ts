@@ -97,6 +97,14 @@ function checkFargateTask(input: RegisterTaskDefinitionRequest, networkMode: Net
   if (input.pidMode === 'host') throw clientError("Fargate only supports pidMode 'task'.");
 }
 
+const volumeKinds = [
+  'host',
+  'dockerVolumeConfiguration',
+  'efsVolumeConfiguration',
+  's3filesVolumeConfiguration',
+  'fsxWindowsFileServerVolumeConfiguration',
+] as const;
+
 function checkVolumes(input: RegisterTaskDefinitionRequest, fargate: boolean): Set<string> {
   const names = new Set<string>();
   for (const v of input.volumes ?? []) {
@@ -105,10 +113,8 @@ function checkVolumes(input: RegisterTaskDefinitionRequest, fargate: boolean): S
     }
     if (names.has(v.name)) throw clientError(`Duplicate volume name '${v.name}' in the task definition.`);
     names.add(v.name);
-    const kinds = [v.host, v.dockerVolumeConfiguration, v.efsVolumeConfiguration, v.fsxWindowsFileServerVolumeConfiguration].filter(
-      (k) => k !== undefined,
-    );
-    if (kinds.length > 1) throw clientError(`Volume '${v.name}' can have only one of host, dockerVolumeConfiguration, efsVolumeConfiguration, fsxWindowsFileServerVolumeConfiguration.`);
+    const kinds = volumeKinds.filter((k) => v[k] !== undefined);
+    if (kinds.length > 1) throw clientError(`Volume '${v.name}' can have only one of ${volumeKinds.join(', ')} (got ${kinds.join(', ')}).`);
     const dvc = v.dockerVolumeConfiguration;
     if (dvc?.autoprovision && dvc.scope !== 'shared') {
       throw clientError(`Volume '${v.name}': autoprovision is only valid for volumes with scope 'shared'.`);
@@ -188,8 +194,8 @@ function checkPlacementConstraints(input: RegisterTaskDefinitionRequest): void {
   if (constraints.length > MAX_PLACEMENT_CONSTRAINTS) {
     throw clientError(`A task definition can have at most ${MAX_PLACEMENT_CONSTRAINTS} placement constraints.`);
   }
+  // The model allows only type memberOf here; the expression is what needs checking.
   for (const pc of constraints) {
-    if (pc.type !== 'memberOf') throw clientError(`Task definition placement constraints must be of type 'memberOf' (got '${pc.type}').`);
     if (!pc.expression) throw clientError("A memberOf placement constraint needs an 'expression'.");
     if (pc.expression.length > MAX_EXPRESSION_LENGTH) {
       throw clientError(`A placement constraint expression can be at most ${MAX_EXPRESSION_LENGTH} characters.`);
