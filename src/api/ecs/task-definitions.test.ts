@@ -2,6 +2,8 @@ import {
   DeleteTaskDefinitionsCommand,
   DeregisterTaskDefinitionCommand,
   DescribeTaskDefinitionCommand,
+  type ListTaskDefinitionFamiliesRequest,
+  type ListTaskDefinitionsRequest,
   ListTaskDefinitionFamiliesCommand,
   ListTaskDefinitionsCommand,
   RegisterTaskDefinitionCommand,
@@ -261,9 +263,9 @@ describe('ListTaskDefinitions and ListTaskDefinitionFamilies', () => {
   });
   afterAll(() => fixture.stop());
 
-  const list = (input: ConstructorParameters<typeof ListTaskDefinitionsCommand>[0]) =>
+  const list = (input: ListTaskDefinitionsRequest) =>
     fixture.ecs.send(new ListTaskDefinitionsCommand(input));
-  const names = (arns: string[] | undefined) => (arns ?? []).map((a) => a.split('/')[1]);
+  const names = (arns: string[] | undefined) => (arns ?? []).map((a) => a.split('/')[1]!);
 
   it('lists ACTIVE revisions by family then revision, and DESC in reverse', async () => {
     expect(names((await list({})).taskDefinitionArns)).toEqual(['web:1', 'web:3', 'web-api:1', 'web-api:2', 'web-api:3']);
@@ -287,7 +289,7 @@ describe('ListTaskDefinitions and ListTaskDefinitionFamilies', () => {
   });
 
   it('lists families by prefix and status', async () => {
-    const fams = (input: ConstructorParameters<typeof ListTaskDefinitionFamiliesCommand>[0]) =>
+    const fams = (input: ListTaskDefinitionFamiliesRequest) =>
       fixture.ecs.send(new ListTaskDefinitionFamiliesCommand(input)).then((r) => r.families);
     expect(await fams({})).toEqual(['web', 'web-api', 'worker']);
     expect(await fams({ status: 'ACTIVE' })).toEqual(['web', 'web-api']);
