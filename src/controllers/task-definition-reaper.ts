@@ -7,7 +7,7 @@ import { transact } from '../store/transact.js';
 export interface ReaperOptions {
   readonly store: Store;
   readonly log: Logger;
-  /** How often to re-check every revision awaiting deletion (tasks that held one back may have stopped). */
+  /** How often to re-check revisions awaiting deletion (tasks that held one back may have stopped). */
   readonly resyncMs?: number;
 }
 
@@ -20,10 +20,15 @@ interface UserFields {
   readonly deployments?: readonly { readonly taskDefinition?: string }[];
 }
 
+interface Deletion {
+  readonly family: string;
+  readonly revision: number;
+}
+
 /**
- * Finishes DeleteTaskDefinitions: a revision marked DELETE_IN_PROGRESS is removed for good once no
- * running task and no live service uses it. Level-triggered: a change under `taskdefs/` or a periodic
- * resync re-checks every revision awaiting deletion.
+ * Finishes DeleteTaskDefinitions: a revision marked DELETE_IN_PROGRESS (and listed under
+ * `taskdef-deletions/`) is removed for good once no running task and no live service uses it.
+ * Level-triggered: any change to the deletion list, or a periodic resync, re-checks the whole list.
  */
 export function startTaskDefinitionReaper(options: ReaperOptions): { stop(): Promise<void> } {
   const { store, log } = options;
@@ -32,22 +37,22 @@ export function startTaskDefinitionReaper(options: ReaperOptions): { stop(): Pro
   let stopped = false;
 
   const pass = async () => {
-    const { entries } = await store.range(keys.taskDefinitions());
-    const pending = entries
-      .map((e) => JSON.parse(e.value) as TaskDefinitionRecord)
-      .filter((r) => r.taskDefinition.status === 'DELETE_IN_PROGRESS');
-    if (pending.length === 0) return;
+    const { entries } = await store.range(keys.taskDefinitionDeletions());
+    if (entries.length === 0) return;
     const inUse = await arnsInUse(store);
-    for (const { taskDefinition: td } of pending) {
-      if (inUse.has(td.taskDefinitionArn!)) continue;
-      await transact(store, async (tx) => {
-        const key = keys.taskDefinition(td.family!, td.revision!);
+    for (const entry of entries) {
+      const { family, revision } = JSON.parse(entry.value) as Deletion;
+      const key = keys.taskDefinition(family, revision);
+      const deleted = await transact(store, async (tx) => {
         const current = await tx.getJson<TaskDefinitionRecord>(key);
-        if (current?.taskDefinition.status !== 'DELETE_IN_PROGRESS') return;
+        if (current && inUse.has(current.taskDefinition.taskDefinitionArn!)) return false;
+        tx.delete(entry.key);
+        if (current?.taskDefinition.status !== 'DELETE_IN_PROGRESS') return false;
         tx.delete(key);
-        await adjustFamily(tx, td.family!, { total: -1 });
+        await adjustFamily(tx, family, { total: -1 });
+        return true;
       });
-      log.info({ taskDefinition: td.taskDefinitionArn }, 'task definition deleted');
+      if (deleted) log.info({ family, revision }, 'task definition deleted');
     }
   };
 
@@ -68,8 +73,10 @@ export function startTaskDefinitionReaper(options: ReaperOptions): { stop(): Pro
       });
   };
 
-  const watch = store.watch(keys.taskDefinitions(), {}, {
-    onEvents: kick,
+  const watch = store.watch(keys.taskDefinitionDeletions(), {}, {
+    onEvents: (events) => {
+      if (events.some((e) => e.type === 'put')) kick();
+    },
     onError: (err) => {
       if (!stopped) log.warn({ err }, 'task definition watch ended; relying on resync');
     },

@@ -17,6 +17,9 @@ export const keys = {
   taskDefinition: (family: string, revision: number) => `taskdefs/${family}#${pad(revision)}`,
   taskDefinitionsOf: (family: string) => `taskdefs/${family}#`,
   taskDefinitions: () => 'taskdefs/',
+  /** Revisions awaiting deletion (DELETE_IN_PROGRESS), so the reaper never scans every revision. */
+  taskDefinitionDeletion: (family: string, revision: number) => `taskdef-deletions/${family}#${pad(revision)}`,
+  taskDefinitionDeletions: () => 'taskdef-deletions/',
   taskDefinitionFamily: (family: string) => `taskdef-families/${family}`,
   taskDefinitionFamilies: () => 'taskdef-families/',
 

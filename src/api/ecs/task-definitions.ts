@@ -167,6 +167,7 @@ export function taskDefinitionOperations(env: EcsEnv) {
           if (td.status === 'DELETE_IN_PROGRESS') return { deleted: td };
           const deleting: Wire<TaskDefinition> = { ...td, status: 'DELETE_IN_PROGRESS', deleteRequestedAt: epochSeconds(env.now()) };
           tx.putJson(keys.taskDefinition(family, revision), { ...record, taskDefinition: deleting });
+          tx.putJson(keys.taskDefinitionDeletion(family, revision), { family, revision });
           return { deleted: deleting };
         });
         if ('deleted' in outcome) taskDefinitions.push(outcome.deleted);
