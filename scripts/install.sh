@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what berth needs on Debian, then builds it. Idempotent: system packages are installed only
+# when missing, `npm ci` only when the lockfile changed since the last install.
+#   scripts/install.sh          runtime needs
+#   scripts/install.sh --test   plus what the test suite drives (the AWS CLI v2, …)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[[ "${1:-}" == "--test" ]] && want_test=1
+
+# Debian packages: building the native store driver, and (for tests) the real clients berth is tested with.
+packages=(ca-certificates python3 make g++)
+(( want_test )) && packages+=(awscli)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if (( ${#missing[@]} )); then
+  if [[ $(id -u) -ne 0 ]]; then echo "install.sh: need root to apt-get install ${missing[*]}" >&2; exit 1; fi
+  echo "install.sh: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v node >/dev/null || ! node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)'; then
+  echo "install.sh: berth needs Node.js 20 or newer (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+
+stamp=node_modules/.berth-lock-hash
+hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [[ ! -f $stamp || $(cat "$stamp") != "$hash" ]]; then
+  echo "install.sh: npm ci"
+  # No prebuilt native binaries can be downloaded here: build better-sqlite3 from source straight away.
+  npm_config_build_from_source=true npm ci --no-audit --no-fund --loglevel=error
+  echo "$hash" > "$stamp"
+fi
+
+echo "install.sh: building"
+npm run --silent build
