@@ -22,10 +22,11 @@ module.exports = {
     },
     {
       name: 'agent-not-control-plane',
-      comment: 'The agent uses the control plane only through its public API and session protocol.',
+      comment:
+        'The agent uses the control plane only through its public API and session protocol. It may use the generic Store for its own state, never the control plane\'s key layout or records.',
       severity: 'error',
       from: { path: '^src/(agent|runtime|network|image)/' },
-      to: { path: '^src/(api|controllers|store|server)/' },
+      to: { path: ['^src/(api|controllers|server)/', '^src/store/(keys\\.ts|records/)'] },
     },
     {
       name: 'controllers-through-store',

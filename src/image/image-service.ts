@@ -1,0 +1,56 @@
+/**
+ * What the agent needs to turn an image reference into a root filesystem: pull from any OCI distribution
+ * registry into a content-addressed store under the agent's data directory, unpack each layer once, and
+ * give every container its own writable overlay on top of the shared layers.
+ */
+export interface ImageService {
+  /** Pull `reference` (e.g. `busybox`, `127.0.0.1:5000/app:v1`, `repo@sha256:…`) for linux/amd64. */
+  pull(reference: string, options?: PullOptions): Promise<LocalImage>;
+  /** The image already in the store for `reference`, without any network access. */
+  find(reference: string): Promise<LocalImage | undefined>;
+  /** Mount a writable overlay of `image` for container `id` and return its path. */
+  createRootfs(image: LocalImage, id: string): Promise<string>;
+  /** Unmount and delete container `id`'s overlay. Idempotent. */
+  removeRootfs(id: string): Promise<void>;
+  /** Delete images (and layers no remaining image needs) whose ids are not in `keep`. Returns the ids removed. */
+  prune(keep: ReadonlySet<string>): Promise<string[]>;
+}
+
+export interface PullOptions {
+  /** Credentials for a registry host, asked for when the registry challenges. */
+  readonly auth?: (registryHost: string) => Promise<RegistryCredentials | undefined>;
+  readonly signal?: AbortSignal;
+}
+
+export type RegistryCredentials =
+  | { readonly username: string; readonly password: string }
+  | { readonly identityToken: string };
+
+export interface LocalImage {
+  /** The reference as normalised: `docker.io/library/busybox:latest`, `host:port/repo@sha256:…`. */
+  readonly reference: string;
+  /** Digest of the manifest pulled (for a multi-platform index: of the linux/amd64 manifest). */
+  readonly manifestDigest: string;
+  /** The image id: the digest of its config. */
+  readonly id: string;
+  readonly config: ImageConfig;
+  /** Total size of the compressed layers, in bytes. */
+  readonly size: number;
+}
+
+/** The parts of an OCI image config's `config` object that set a container's defaults. */
+export interface ImageConfig {
+  readonly Env?: readonly string[];
+  readonly Cmd?: readonly string[];
+  readonly Entrypoint?: readonly string[];
+  readonly WorkingDir?: string;
+  readonly User?: string;
+  readonly ExposedPorts?: Readonly<Record<string, object>>;
+  readonly Labels?: Readonly<Record<string, string>>;
+  readonly StopSignal?: string;
+}
+
+/** A pull that failed: the message carries the registry's reason (becomes CannotPullContainerError). */
+export class PullError extends Error {
+  override readonly name = 'PullError';
+}

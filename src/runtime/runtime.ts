@@ -1,0 +1,108 @@
+/**
+ * What the agent's task engine needs from a container runtime. The runc implementation (runtime/runc/)
+ * runs each container under conmon, which outlives the agent: containers keep running when the agent is
+ * killed, and their exit status waits on disk until a restarted agent reads it.
+ *
+ * Container lifecycle:  create ──▶ created ──start──▶ running ──(exit | kill)──▶ stopped ──delete──▶ gone
+ */
+export interface Runtime {
+  /** Prepare the container (bundle, cgroup, namespaces, monitor) without starting its process. */
+  create(spec: ContainerSpec): Promise<void>;
+  /** Start the created container's process. */
+  start(id: string): Promise<{ pid: number }>;
+  /** Send a signal to the container's init process. A stopped container is not an error. */
+  kill(id: string, signal: 'SIGTERM' | 'SIGKILL' | NodeJS.Signals): Promise<void>;
+  /** Resolves when the container's process has exited (at once if it already has). */
+  wait(id: string): Promise<ExitStatus>;
+  /** The container's current state, or undefined if the runtime knows no such container. */
+  state(id: string): Promise<ContainerState | undefined>;
+  /** Remove the container and everything the runtime holds for it (stopping it first if needed). Idempotent. */
+  delete(id: string): Promise<void>;
+  /** Ids of every container this runtime holds, for recovery after an agent restart. */
+  list(): Promise<string[]>;
+  /** CPU and memory figures from the container's cgroups, for the metadata endpoint. */
+  stats?(id: string): Promise<ContainerStats | undefined>;
+}
+
+export interface ContainerState {
+  readonly status: 'created' | 'running' | 'stopped';
+  readonly pid?: number;
+  readonly exit?: ExitStatus;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface ExitStatus {
+  /** The process's exit code; 128 + signal number when a signal ended it (as Docker reports). */
+  readonly exitCode: number;
+  /** The kernel's OOM killer ended it (reported as OutOfMemoryError). */
+  readonly oomKilled: boolean;
+  /** Epoch milliseconds. */
+  readonly exitedAt: number;
+}
+
+export interface ContainerStats {
+  readonly cpuUsageNanos: number;
+  readonly memoryUsageBytes: number;
+  readonly memoryLimitBytes?: number;
+  readonly readAt: number;
+}
+
+/** Everything needed to run one container; the runtime turns it into an OCI runtime spec. */
+export interface ContainerSpec {
+  /** Unique on the host; also the runc container id. */
+  readonly id: string;
+  /** The prepared root filesystem (an overlay mount). */
+  readonly rootfs: string;
+  readonly process: {
+    readonly args: readonly string[];
+    /** `NAME=value` pairs. */
+    readonly env: readonly string[];
+    readonly cwd: string;
+    readonly uid: number;
+    readonly gid: number;
+    readonly additionalGids?: readonly number[];
+    readonly rlimits?: readonly { readonly type: string; readonly soft: number; readonly hard: number }[];
+  };
+  readonly hostname?: string;
+  readonly readonlyRootfs?: boolean;
+  /** All capabilities, no seccomp, devices allowed: Docker's --privileged. */
+  readonly privileged?: boolean;
+  readonly capabilities?: { readonly add?: readonly string[]; readonly drop?: readonly string[] };
+  /** Run a tiny init as PID 1 that reaps zombies and forwards signals (Docker's --init). */
+  readonly init?: boolean;
+  /**
+   * The network namespace to join: a path (e.g. /var/run/netns/berth-…), 'host' for the host's, or
+   * undefined for a new, empty one (loopback only).
+   */
+  readonly network?: string;
+  /** Files bind-mounted read-only over the image's: /etc/hosts, /etc/resolv.conf, /etc/hostname. */
+  readonly etcFiles?: { readonly hosts?: string; readonly resolvConf?: string; readonly hostname?: string };
+  readonly mounts?: readonly Mount[];
+  readonly sharedMemoryBytes?: number;
+  readonly resources: {
+    /** cpu.shares; Docker's minimum of 2 applies. */
+    readonly cpuShares?: number;
+    /** memory.limit_in_bytes (the hard limit). */
+    readonly memoryLimitBytes?: number;
+    /** memory.soft_limit_in_bytes. */
+    readonly memoryReservationBytes?: number;
+    readonly pidsLimit?: number;
+  };
+  /**
+   * Where stdout and stderr go, in the CRI ("k8s-file") log format that conmon writes:
+   * `<RFC 3339 time with nanoseconds> <stdout|stderr> <F|P> <text>` per line, P marking a partial line.
+   */
+  readonly logPath: string;
+  /** Kept with the container and returned by state(), so a restarted agent can tell what it is. */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly sysctls?: Readonly<Record<string, string>>;
+}
+
+export interface Mount {
+  readonly destination: string;
+  readonly source: string;
+  readonly type: 'bind' | 'tmpfs';
+  readonly readOnly?: boolean;
+  /** Extra mount options (tmpfs size=…, noexec, …). */
+  readonly options?: readonly string[];
+}

@@ -1,0 +1,71 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** CNCF distribution, from Debian's docker-registry package. */
+export const DOCKER_REGISTRY = '/usr/bin/docker-registry';
+
+export interface LoopbackRegistry {
+  /** `127.0.0.1:PORT`, the registry host as it appears in image names. */
+  readonly host: string;
+  readonly rootDir: string;
+  stop(): Promise<void>;
+}
+
+/** A port that was free a moment ago (the registry binds it itself). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Start CNCF distribution on a loopback port with filesystem storage in a temporary directory.
+ * `htpasswd` (an htpasswd file's contents, bcrypt) turns on basic authentication.
+ */
+export async function startDockerRegistry(options: { htpasswd?: string } = {}): Promise<LoopbackRegistry> {
+  const rootDir = mkdtempSync(join(tmpdir(), 'berth-distribution-'));
+  const port = await freePort();
+  const auth = options.htpasswd
+    ? `auth:\n  htpasswd:\n    realm: berth-test\n    path: ${join(rootDir, 'htpasswd')}\n`
+    : '';
+  if (options.htpasswd) writeFileSync(join(rootDir, 'htpasswd'), options.htpasswd);
+  writeFileSync(
+    join(rootDir, 'config.yml'),
+    `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${join(rootDir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${auth}`,
+  );
+  const child: ChildProcess = spawn(DOCKER_REGISTRY, ['serve', join(rootDir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const host = `127.0.0.1:${port}`;
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`docker-registry exited: ${stderr}`);
+    try {
+      const res = await fetch(`http://${host}/v2/`);
+      if (res.status === 200 || res.status === 401) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`docker-registry did not start: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    host,
+    rootDir,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+      rmSync(rootDir, { recursive: true, force: true });
+    },
+  };
+}
