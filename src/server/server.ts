@@ -7,6 +7,8 @@ import { SigV4Verifier } from '../api/auth/sigv4.js';
 import { ecsService } from '../api/ecs/index.js';
 import type { EcsEnv } from '../api/ecs/env.js';
 import { buildHttpServer } from '../api/http-server.js';
+import { AgentGateway } from '../api/acs/gateway.js';
+import { startStoppedTaskReaper } from '../controllers/stopped-task-reaper.js';
 import { startTaskDefinitionReaper } from '../controllers/task-definition-reaper.js';
 import { MemoryStore } from '../store/memory.js';
 import { SqliteStore } from '../store/sqlite.js';
@@ -26,6 +28,11 @@ export interface ServerConfig {
   readonly logger?: Logger;
   readonly checkResponses?: boolean;
   readonly env?: NodeJS.ProcessEnv;
+  /** Agent session timing (tests shorten these). */
+  readonly heartbeatMs?: number;
+  readonly agentSilenceMs?: number;
+  /** How long STOPPED tasks stay describable (default 1 h). */
+  readonly stoppedTaskRetentionMs?: number;
 }
 
 export interface RunningServer {
@@ -62,6 +69,19 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ...(config.checkResponses !== undefined ? { checkResponses: config.checkResponses } : {}),
     });
     const reaper = startTaskDefinitionReaper({ store, log: log.child({ controller: 'task-definition-reaper' }) });
+    const stoppedTasks = startStoppedTaskReaper({
+      store,
+      log: log.child({ controller: 'stopped-task-reaper' }),
+      ...(config.stoppedTaskRetentionMs !== undefined ? { retentionMs: config.stoppedTaskRetentionMs } : {}),
+    });
+    const gateway = new AgentGateway({
+      env,
+      verifier,
+      log: log.child({ component: 'agent-gateway' }),
+      ...(config.heartbeatMs !== undefined ? { heartbeatMs: config.heartbeatMs } : {}),
+      ...(config.agentSilenceMs !== undefined ? { silenceMs: config.agentSilenceMs } : {}),
+    });
+    await gateway.start(app.server);
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -73,7 +93,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       store,
       app,
       async stop() {
+        await gateway.stop();
         await app.close();
+        stoppedTasks.stop();
         await reaper.stop();
         await store.close();
       },

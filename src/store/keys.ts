@@ -26,8 +26,11 @@ export const keys = {
   accountSetting: (principalArn: string, name: string) => `account-settings/${principalArn}/${name}`,
   accountSettingsOf: (principalArn: string) => `account-settings/${principalArn}/`,
 
-  // Written by later parts of the control plane; read here to refuse deleting a busy cluster.
+  containerInstance: (cluster: string, id: string) => `instances/${cluster}/${id}`,
   containerInstancesOf: (cluster: string) => `instances/${cluster}/`,
+  containerInstances: () => 'instances/',
+  task: (cluster: string, id: string) => `tasks/${cluster}/${id}`,
   tasksOf: (cluster: string) => `tasks/${cluster}/`,
+  tasks: () => 'tasks/',
   servicesOf: (cluster: string) => `services/${cluster}/`,
 } as const;

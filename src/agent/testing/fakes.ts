@@ -1,0 +1,162 @@
+import { pino } from 'pino';
+import type { ImageService, LocalImage } from '../../image/image-service.js';
+import { PullError } from '../../image/image-service.js';
+import type { Attachment, AttachRequest, NetworkService, PortAllocator } from '../../network/network.js';
+import type { ContainerSpec, ContainerState, ExitStatus, Runtime } from '../../runtime/runtime.js';
+import type { EngineDeps, EngineSettings } from '../task-engine/deps.js';
+import type { TaskState } from '../task-engine/task-state.js';
+
+/** A runtime that runs nothing: tests decide when containers exit. For task-engine logic only. */
+export class FakeRuntime implements Runtime {
+  readonly containers = new Map<string, { spec: ContainerSpec; status: 'created' | 'running' | 'stopped'; exit?: ExitStatus; waiters: ((e: ExitStatus) => void)[] }>();
+  readonly signals: { id: string; signal: string }[] = [];
+  /** Containers that ignore SIGTERM (like a process that traps it). */
+  readonly ignoreTerm = new Set<string>();
+  failCreate?: string;
+
+  async create(spec: ContainerSpec): Promise<void> {
+    if (this.failCreate) throw new Error(this.failCreate);
+    this.containers.set(spec.id, { spec, status: 'created', waiters: [] });
+  }
+  async start(id: string) {
+    this.get(id).status = 'running';
+    return { pid: 1 };
+  }
+  async kill(id: string, signal: string): Promise<void> {
+    this.signals.push({ id, signal });
+    const c = this.containers.get(id);
+    if (!c || c.status !== 'running') return;
+    if (signal === 'SIGTERM' && this.ignoreTerm.has(id)) return;
+    this.exit(id, signal === 'SIGKILL' ? 137 : 143);
+  }
+  exit(id: string, exitCode: number, oomKilled = false): void {
+    const c = this.get(id);
+    c.status = 'stopped';
+    c.exit = { exitCode, oomKilled, exitedAt: Date.now() };
+    for (const w of c.waiters.splice(0)) w(c.exit);
+  }
+  wait(id: string): Promise<ExitStatus> {
+    const c = this.get(id);
+    return c.exit ? Promise.resolve(c.exit) : new Promise((resolve) => c.waiters.push(resolve));
+  }
+  async state(id: string): Promise<ContainerState | undefined> {
+    const c = this.containers.get(id);
+    return c && { status: c.status, ...(c.exit ? { exit: c.exit } : {}), labels: c.spec.labels };
+  }
+  async delete(id: string): Promise<void> {
+    this.containers.delete(id);
+  }
+  async list(): Promise<string[]> {
+    return [...this.containers.keys()];
+  }
+  private get(id: string) {
+    const c = this.containers.get(id);
+    if (!c) throw new Error(`no container ${id}`);
+    return c;
+  }
+}
+
+export class FakeImages implements ImageService {
+  readonly available = new Map<string, LocalImage>();
+  readonly cached = new Map<string, LocalImage>();
+  readonly rootfs = new Set<string>();
+  pulls = 0;
+
+  add(reference: string, config: LocalImage['config'] = { Cmd: ['sh'] }): LocalImage {
+    const image: LocalImage = { reference, manifestDigest: `sha256:${'a'.repeat(64)}`, id: `sha256:${'b'.repeat(64)}`, config, size: 1 };
+    this.available.set(reference, image);
+    return image;
+  }
+  async pull(reference: string): Promise<LocalImage> {
+    this.pulls++;
+    const image = this.available.get(reference);
+    if (!image) throw new PullError(`manifest for ${reference} not found: manifest unknown`);
+    this.cached.set(reference, image);
+    return image;
+  }
+  async find(reference: string) {
+    return this.cached.get(reference);
+  }
+  async createRootfs(_image: LocalImage, id: string) {
+    this.rootfs.add(id);
+    return `/fake/rootfs/${id}`;
+  }
+  async removeRootfs(id: string) {
+    this.rootfs.delete(id);
+  }
+  async prune() {
+    return [];
+  }
+}
+
+export class FakeNetwork implements NetworkService {
+  readonly attached = new Map<string, AttachRequest>();
+  async attach(request: AttachRequest): Promise<Attachment> {
+    this.attached.set(request.id, request);
+    return { netnsPath: `/var/run/netns/fake-${request.id}`, ipv4Address: '172.30.0.2' };
+  }
+  async detach(id: string) {
+    this.attached.delete(id);
+  }
+  async list() {
+    return [...this.attached.keys()];
+  }
+}
+
+/** Minimal allocator for engine tests (the real one lives in network/). */
+export class FakePorts implements PortAllocator {
+  readonly held = new Map<string, { port: number; protocol: string }[]>();
+  private next = 49153;
+  reserve(owner: string, ports: readonly { port: number; protocol: 'tcp' | 'udp' }[]) {
+    for (const p of ports) {
+      for (const list of this.held.values()) if (list.some((h) => h.port === p.port && h.protocol === p.protocol)) throw new Error(`port ${p.port} taken`);
+    }
+    this.held.set(owner, [...(this.held.get(owner) ?? []), ...ports]);
+  }
+  allocate(owner: string, protocol: 'tcp' | 'udp') {
+    const port = this.next++;
+    this.held.set(owner, [...(this.held.get(owner) ?? []), { port, protocol }]);
+    return port;
+  }
+  release(owner: string) {
+    this.held.delete(owner);
+  }
+}
+
+export interface FakeWorld {
+  readonly deps: EngineDeps;
+  readonly runtime: FakeRuntime;
+  readonly images: FakeImages;
+  readonly network: FakeNetwork;
+  readonly ports: FakePorts;
+  readonly saved: Map<string, TaskState>;
+  /** Every state reported, in order (deep copies). */
+  readonly reports: TaskState[];
+}
+
+export function fakeWorld(settings: Partial<EngineSettings> = {}): FakeWorld {
+  const runtime = new FakeRuntime();
+  const images = new FakeImages();
+  const network = new FakeNetwork();
+  const ports = new FakePorts();
+  const saved = new Map<string, TaskState>();
+  const reports: TaskState[] = [];
+  const deps: EngineDeps = {
+    runtime,
+    images,
+    network,
+    ports,
+    containerFiles: {
+      prepare: async (id) => ({ logPath: `/fake/${id}.log`, hosts: `/fake/${id}/hosts`, resolvConf: `/fake/${id}/resolv.conf`, hostname: `/fake/${id}/hostname` }),
+      resolveUser: async () => ({ uid: 0, gid: 0, additionalGids: [] }),
+      remove: async () => {},
+    },
+    settings: { cluster: 'default', defaultStopTimeoutMs: 30_000, taskCleanupWaitMs: 60_000, imagePullBehavior: 'default', bindIp: '0.0.0.0', ...settings },
+    persist: async (s) => void saved.set(s.arn, structuredClone(s)),
+    forget: async (arn) => void saved.delete(arn),
+    report: (s) => void reports.push(structuredClone(s)),
+    log: pino({ level: 'silent' }),
+    now: Date.now,
+  };
+  return { deps, runtime, images, network, ports, saved, reports };
+}
