@@ -21,6 +21,8 @@ export interface EngineDeps {
   /** Tell the control plane the task's current state; coalesced and retried by the reporter. */
   report(state: TaskState): void;
   registryAuth?(registryHost: string): Promise<RegistryCredentials | undefined>;
+  /** Ships container output to the control plane's log service (awslogs semantics). */
+  readonly logs?: LogSink;
   readonly log: Logger;
   now(): number;
 }
@@ -45,4 +47,24 @@ export interface ContainerFiles {
   /** Resolve a user spec ("app", "1000", "1000:1000", "app:staff") against the rootfs's passwd and group files. */
   resolveUser(rootfs: string, user: string): Promise<{ uid: number; gid: number; additionalGids: number[] }>;
   remove(runtimeId: string): Promise<void>;
+}
+
+/** Where container output goes: the agent's log shipper. */
+export interface LogSink {
+  /** Start shipping a container's log file (also after an agent restart, from where it left off). */
+  follow(source: LogSource): void;
+  /** Ship what is left of the container's log (it has stopped), then stop following it. */
+  finish(runtimeId: string): Promise<void>;
+}
+
+export interface LogSource {
+  readonly runtimeId: string;
+  /** The CRI-format log file the runtime writes. */
+  readonly logPath: string;
+  readonly taskArn: string;
+  readonly family: string;
+  readonly containerName: string;
+  readonly cluster: string;
+  /** The container definition's logConfiguration (awslogs options pick the group and stream prefix). */
+  readonly logConfiguration?: { readonly logDriver?: string; readonly options?: Readonly<Record<string, string>> };
 }

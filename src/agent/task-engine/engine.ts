@@ -45,6 +45,7 @@ export class TaskEngine {
       const manager = this.add(state);
       for (const c of state.containers) {
         if (!c.runtimeId || (c.known !== 'RUNNING' && c.known !== 'CREATED')) continue;
+        manager.followLogs(c);
         const current = await this.deps.runtime.state(c.runtimeId);
         if (!current) manager.lost(c.name);
         else if (current.status === 'stopped') manager.exited(c.name, current.exit ?? { exitCode: 137, oomKilled: false, exitedAt: this.deps.now() });

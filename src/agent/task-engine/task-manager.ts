@@ -269,10 +269,26 @@ export class TaskManager {
   }
 
   private async start(c: ContainerState): Promise<void> {
+    this.followLogs(c);
     await this.deps.runtime.start(c.runtimeId!);
     c.known = 'RUNNING';
     c.startedAt = this.deps.now();
     this.watchExit(c);
+  }
+
+  /** Hand the container's output to the log shipper (after start, and after recovery). */
+  followLogs(c: ContainerState): void {
+    if (!this.deps.logs || !c.runtimeId || !c.logPath) return;
+    const def = this.def(c.name);
+    this.deps.logs.follow({
+      runtimeId: c.runtimeId,
+      logPath: c.logPath,
+      taskArn: this.state.arn,
+      family: this.state.spec.family,
+      containerName: c.name,
+      cluster: this.deps.settings.cluster,
+      ...(def.logConfiguration ? { logConfiguration: def.logConfiguration } : {}),
+    });
   }
 
   private async progressTowardsStopped(): Promise<void> {
@@ -337,6 +353,7 @@ export class TaskManager {
   private async cleanup(): Promise<void> {
     for (const c of this.state.containers) {
       if (!c.runtimeId) continue;
+      await this.deps.logs?.finish(c.runtimeId).catch((err: unknown) => this.deps.log.warn({ err }, 'shipping the last logs failed'));
       await this.deps.runtime.delete(c.runtimeId).catch((err: unknown) => this.deps.log.warn({ err }, 'runtime delete failed'));
       await this.deps.images.removeRootfs(c.runtimeId).catch((err: unknown) => this.deps.log.warn({ err }, 'rootfs removal failed'));
       await this.deps.containerFiles.remove(c.runtimeId).catch(() => {});
