@@ -21,9 +21,9 @@ describe('attachment records', () => {
   it('round-trip, list sorted, and are removed idempotently', async () => {
     const store = new AttachmentStore(join(dir, 'a'));
     expect(await store.ids()).toEqual([]);
-    await store.write(record('b'));
-    await store.write(record('a'));
-    await store.write({ ...record('a'), mode: 'none' });
+    await store.write(record('b'), true);
+    await store.write(record('a'), false);
+    await store.write({ ...record('a'), mode: 'none' }, true);
     expect(await store.ids()).toEqual(['a', 'b']);
     expect(await store.read('b')).toEqual(record('b'));
     expect(await store.read('c')).toBeUndefined();

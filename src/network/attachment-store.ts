@@ -34,15 +34,18 @@ export class AttachmentStore {
 
   constructor(private readonly dir: string) {}
 
-  async write(record: AttachmentRecord): Promise<void> {
+  /**
+   * Replace the record of `record.id`. A process crash never loses a write; `durable` also makes it
+   * survive power loss (fsync), which only matters for what outlives a reboot: host-local's lease files.
+   */
+  async write(record: AttachmentRecord, durable: boolean): Promise<void> {
     await this.ensureDir();
     const path = this.path(record.id);
     const tmp = `${path}.tmp`;
     const file = await open(tmp, 'w', 0o600);
     try {
       await file.writeFile(JSON.stringify(record));
-      // Durable before the namespace and leases it describes exist: host-local's leases outlive a reboot.
-      await file.sync();
+      if (durable) await file.sync();
     } finally {
       await file.close();
     }

@@ -100,7 +100,10 @@ export class CniNetworkService implements NetworkService {
       });
     }
     let record: AttachmentRecord = { version: 1, id, mode, netnsName, netnsPath: netnsPath(netnsName), networks };
-    await this.records.write(record);
+    // Only host-local's leases (bridge) outlive a reboot; the namespace and iptables rules do not. So only
+    // then must the record survive power loss too, to release them. The result needs no fsync: DEL
+    // without it still releases the lease.
+    await this.records.write(record, mode === 'bridge');
     try {
       await createNetns(netnsName);
     } catch (error) {
@@ -120,7 +123,7 @@ export class CniNetworkService implements NetworkService {
       };
       const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
       if (failed) throw failed.reason;
-      await this.records.write(record);
+      await this.records.write(record, false);
     } catch (error) {
       throw await this.rollback(record, error);
     }
