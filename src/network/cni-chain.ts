@@ -26,8 +26,9 @@ export async function addNetwork(
 /**
  * DEL every plugin of `list` in reverse order. `cached` is the ADD's result when it completed; after a
  * crash mid-ADD there is none, and plugins then clean up by container id and interface name alone.
- * Every plugin gets its DEL even if an earlier one failed (so one transient failure leaves as little behind
- * as possible); the first failure is thrown afterwards, and a retry is safe because DEL is idempotent.
+ * Stops at the first failure, as libcni does: the plugins before it in the list keep their state until a
+ * retry (DEL is idempotent) — so the address is not released, and handed to another task, while port
+ * rules forwarding to it remain.
  */
 export async function delNetwork(
   exec: PluginExec,
@@ -36,13 +37,7 @@ export async function delNetwork(
   runtimeConfig: RuntimeConfig,
   cached: CniResult | undefined,
 ): Promise<void> {
-  let first: unknown;
   for (const plugin of [...list.plugins].reverse()) {
-    try {
-      await exec(plugin.type, 'DEL', target, pluginInput(list, plugin, cached, runtimeConfig));
-    } catch (error) {
-      first ??= error;
-    }
+    await exec(plugin.type, 'DEL', target, pluginInput(list, plugin, cached, runtimeConfig));
   }
-  if (first !== undefined) throw first;
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -234,6 +234,24 @@ describe('recovery', () => {
     expect(await restarted.list()).toContain(crashId);
     await restarted.detach(crashId);
     expect(await leftovers(crashId)).toEqual(clean);
+  });
+
+  it('keeps what a failed DEL leaves (namespace, record) for a later detach to finish', async () => {
+    const port = ports.allocate(id('retry'), 'tcp');
+    const attached = await service.attach({ id: id('retry'), mode: 'bridge', portMappings: [{ containerPort: 8080, hostPort: port, protocol: 'tcp' }] });
+    // An agent whose plugin directory lacks portmap cannot undo the port mapping...
+    const partial = join(stateDir, 'partial-plugins');
+    mkdirSync(partial);
+    for (const plugin of ['bridge', 'host-local', 'loopback']) symlinkSync(`/usr/lib/cni/${plugin}`, join(partial, plugin));
+    const attempt = new CniNetworkService({ ...options, pluginDirs: [partial] }).detach(id('retry'));
+    await expect(attempt).rejects.toMatchObject({ plugin: 'portmap', command: 'DEL', message: expect.stringContaining('no executable plugin named "portmap"') });
+    const left = await leftovers(id('retry'));
+    // DEL stopped at portmap: the address stays leased while rules still forward to it.
+    expect(left).toMatchObject({ netns: true, listed: true, leases: [attached.ipv4Address] });
+    expect(left.rules.some((l) => l.includes(`--dport ${port}`))).toBe(true);
+    // ... and a detach that can run every plugin finishes the job.
+    await service.detach(id('retry'));
+    expect(await leftovers(id('retry'))).toEqual(clean);
   });
 
   it('refuses a second attach of the same id, leaving the first intact', async () => {

@@ -20,6 +20,7 @@ import { createNetns, deleteNetns, netnsPath } from './netns.js';
 import { bridgeNetworkConfig, bridgeNetworkOptions, loopbackNetworkConfig, type BridgeNetwork, type BridgeNetworkOptions } from './network-configs.js';
 import type { AttachRequest, Attachment, NetworkService } from './network.js';
 
+/** Where berth keeps its state and finds the plugins, and which bridge network it runs. */
 export interface CniNetworkOptions {
   /**
    * berth's own directory for attachment records and host-local's address leases. Keep it on persistent
@@ -39,6 +40,10 @@ export interface CniNetworkOptions {
 
 const BRIDGE_IFNAME = 'eth0';
 
+/**
+ * NetworkService on the standard CNI plugins. One instance per agent; several may share a host when each
+ * has its own state dir and bridge network (tests, simulated hosts).
+ */
 export class CniNetworkService implements NetworkService {
   /** The bridge network settings in force (defaults filled in). */
   readonly bridge: BridgeNetwork;

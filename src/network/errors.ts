@@ -16,6 +16,7 @@ export const networkErrorCodes = [
 
 export type NetworkErrorCode = (typeof networkErrorCodes)[number];
 
+/** The one error type of network/: a stable `code` to branch on and a message naming what went wrong. */
 export class NetworkError extends Error {
   override readonly name: string = 'NetworkError';
   constructor(

@@ -18,8 +18,10 @@ export interface BridgeNetworkOptions {
   readonly subnet?: string;
 }
 
+/** Bridge network settings with every default filled in. */
 export type BridgeNetwork = Required<BridgeNetworkOptions>;
 
+/** berth0 on 172.30.0.0/16: clear of Docker's 172.17.0.0/16 and the default VPC's 172.31.0.0/16. */
 export const DEFAULT_BRIDGE_NETWORK: BridgeNetwork = { name: 'berth', bridge: 'berth0', subnet: '172.30.0.0/16' };
 
 /** Defaults filled in and every field checked; throws a NetworkError naming the bad field. */

@@ -9,6 +9,7 @@ export const DEFAULT_RESERVED_UDP_PORTS: readonly number[] = [];
 /** ECS's range for dynamic host ports. */
 export const DYNAMIC_PORT_RANGE = { first: 49153, last: 65535 } as const;
 
+/** The instance's port settings (from ecs.config) and, after a restart, what was held before. */
 export interface PortAllocatorOptions {
   /** ECS_RESERVED_PORTS: never handed out, never reservable. */
   readonly reservedTcp?: readonly number[];
@@ -21,9 +22,14 @@ export interface PortAllocatorOptions {
   readonly boundPorts?: (protocol: Protocol) => ReadonlySet<number>;
 }
 
+/**
+ * Why a port could not be had: bad input, a reserved port, a port another owner holds, or no free port
+ * left in the dynamic range.
+ */
 export const portAllocationErrorCodes = ['invalid-request', 'reserved', 'taken', 'exhausted'] as const;
 export type PortAllocationErrorCode = (typeof portAllocationErrorCodes)[number];
 
+/** A refused reservation or allocation; the message names the port, protocol and holder. */
 export class PortAllocationError extends Error {
   override readonly name = 'PortAllocationError';
   constructor(
