@@ -1,7 +1,8 @@
 import { pino } from 'pino';
 import type { ImageService, LocalImage } from '../../image/image-service.js';
 import { PullError } from '../../image/image-service.js';
-import type { Attachment, AttachRequest, NetworkService, PortAllocator } from '../../network/network.js';
+import type { Attachment, AttachRequest, NetworkService } from '../../network/network.js';
+import { HostPortAllocator } from '../../network/port-allocator.js';
 import type { ContainerSpec, ContainerState, ExitStatus, Runtime } from '../../runtime/runtime.js';
 import type { EngineDeps, EngineSettings } from '../task-engine/deps.js';
 import type { TaskState } from '../task-engine/task-state.js';
@@ -103,32 +104,12 @@ export class FakeNetwork implements NetworkService {
   }
 }
 
-/** Minimal allocator for engine tests (the real one lives in network/). */
-export class FakePorts implements PortAllocator {
-  readonly held = new Map<string, { port: number; protocol: string }[]>();
-  private next = 49153;
-  reserve(owner: string, ports: readonly { port: number; protocol: 'tcp' | 'udp' }[]) {
-    for (const p of ports) {
-      for (const list of this.held.values()) if (list.some((h) => h.port === p.port && h.protocol === p.protocol)) throw new Error(`port ${p.port} taken`);
-    }
-    this.held.set(owner, [...(this.held.get(owner) ?? []), ...ports]);
-  }
-  allocate(owner: string, protocol: 'tcp' | 'udp') {
-    const port = this.next++;
-    this.held.set(owner, [...(this.held.get(owner) ?? []), { port, protocol }]);
-    return port;
-  }
-  release(owner: string) {
-    this.held.delete(owner);
-  }
-}
-
 export interface FakeWorld {
   readonly deps: EngineDeps;
   readonly runtime: FakeRuntime;
   readonly images: FakeImages;
   readonly network: FakeNetwork;
-  readonly ports: FakePorts;
+  readonly ports: HostPortAllocator;
   readonly saved: Map<string, TaskState>;
   /** Every state reported, in order (deep copies). */
   readonly reports: TaskState[];
@@ -138,7 +119,8 @@ export function fakeWorld(settings: Partial<EngineSettings> = {}): FakeWorld {
   const runtime = new FakeRuntime();
   const images = new FakeImages();
   const network = new FakeNetwork();
-  const ports = new FakePorts();
+  // The real allocator, blind to the host's own listening sockets so tests are deterministic.
+  const ports = new HostPortAllocator({ boundPorts: () => new Set() });
   const saved = new Map<string, TaskState>();
   const reports: TaskState[] = [];
   const deps: EngineDeps = {
