@@ -26,16 +26,29 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Bearer-token authentication: distribution trusts JWTs signed by a key whose certificate is in `rootCertBundle`. */
+export interface TokenAuthConfig {
+  readonly realm: string;
+  readonly service: string;
+  readonly issuer: string;
+  /** Path of a PEM file with the token signer's certificate. */
+  readonly rootCertBundle: string;
+}
+
 /**
  * Start CNCF distribution on a loopback port with filesystem storage in a temporary directory.
- * `htpasswd` (an htpasswd file's contents, bcrypt) turns on basic authentication.
+ * `htpasswd` (an htpasswd file's contents, bcrypt) turns on basic authentication; `token` bearer-token
+ * authentication against a token server (see registry-token-server.ts).
  */
-export async function startDockerRegistry(options: { htpasswd?: string } = {}): Promise<LoopbackRegistry> {
+export async function startDockerRegistry(options: { htpasswd?: string; token?: TokenAuthConfig } = {}): Promise<LoopbackRegistry> {
   const rootDir = mkdtempSync(join(tmpdir(), 'berth-distribution-'));
   const port = await freePort();
+  const { token } = options;
   const auth = options.htpasswd
     ? `auth:\n  htpasswd:\n    realm: berth-test\n    path: ${join(rootDir, 'htpasswd')}\n`
-    : '';
+    : token
+      ? `auth:\n  token:\n    realm: ${token.realm}\n    service: ${token.service}\n    issuer: ${token.issuer}\n    rootcertbundle: ${token.rootCertBundle}\n`
+      : '';
   if (options.htpasswd) writeFileSync(join(rootDir, 'htpasswd'), options.htpasswd);
   writeFileSync(
     join(rootDir, 'config.yml'),
