@@ -31,9 +31,12 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const s of services) await s.close();
-  await registry?.stop();
-  rmSync(work, { recursive: true, force: true });
+  try {
+    for (const s of services) await s.close();
+  } finally {
+    await registry?.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
 });
 
 /** The blob file CNCF distribution serves for `digest` (its filesystem storage layout). */
