@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBusyboxImage, pushImage, type BuiltImage } from '../testing/busybox-image.js';
+import { startCountingProxy } from '../testing/counting-proxy.js';
 import { startDockerRegistry, type LoopbackRegistry } from '../testing/docker-registry.js';
 import { startTokenServer, type TokenServer } from '../testing/registry-token-server.js';
 import { PullError, type RegistryCredentials } from './image-service.js';
@@ -92,6 +93,21 @@ describe('bearer tokens (distribution with auth: token, a token server signing R
     expect(issued).toEqual([{ user: 'alice', scopes: ['repository:private/app:pull'], granted: true }]);
     await images.pull(`${registry.host}/private/app:v1`, { auth });
     expect(tokens.issued.length).toBe(before + 1);
+  });
+
+  it('answers a registry it has met before without first being turned away', async () => {
+    const proxy = await startCountingProxy(registry.host);
+    try {
+      const images = service();
+      const { auth } = credentials(alice);
+      await images.pull(`${proxy.host}/private/app:v1`, { auth });
+      const manifestGets = () => proxy.requests.filter((r) => r.path.includes('/manifests/')).length;
+      expect(manifestGets()).toBe(2); // anonymous (401), then with a token
+      await images.pull(`${proxy.host}/private/app:v1`, { auth });
+      expect(manifestGets()).toBe(3);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('keeps tokens apart per credentials: an anonymous pull never rides on a cached token', async () => {

@@ -144,7 +144,7 @@ describe('pulling from CNCF distribution', () => {
     const images = service();
     await expect(images.pull(`${registry.host}/test/nope:v1`)).rejects.toThrow(PullError);
     await expect(images.pull(`${registry.host}/test/nope:v1`)).rejects.toThrow(
-      `failed to pull ${registry.host}/test/nope:v1: manifest v1: ${registry.host} answered 404: MANIFEST_UNKNOWN: manifest unknown`,
+      `failed to pull ${registry.host}/test/nope:v1: manifest "v1": ${registry.host} answered 404: MANIFEST_UNKNOWN: manifest unknown`,
     );
     await expect(images.pull(`${registry.host}/test/one:nope`)).rejects.toThrow(/answered 404: MANIFEST_UNKNOWN: manifest unknown/);
     await expect(images.pull('127.0.0.1:1/x:y')).rejects.toThrow(/cannot reach 127.0.0.1:1: .*ECONNREFUSED/);

@@ -61,7 +61,12 @@ export class OciImageService implements ImageService {
     const ca = options.ca === undefined ? undefined : typeof options.ca === 'string' ? [options.ca] : [...options.ca];
     // Certificates are verified (undici's default); extra roots add to Node's bundle, they do not replace it.
     this.dispatcher = new Agent(ca ? { connect: { ca: [...rootCertificates, ...ca] } } : {});
-    this.registry = { dispatcher: this.dispatcher, tokens: new TokenCache(), insecure: compileInsecureRegistries(options.insecureRegistries ?? []) };
+    this.registry = {
+      dispatcher: this.dispatcher,
+      tokens: new TokenCache(),
+      challenges: new Map(),
+      insecure: compileInsecureRegistries(options.insecureRegistries ?? []),
+    };
     this.platform = options.platform ?? { os: 'linux', architecture: 'amd64' };
     this.concurrency = options.concurrentDownloads ?? 3;
   }

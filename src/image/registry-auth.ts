@@ -39,6 +39,11 @@ export class TokenCache {
 export interface AuthContext {
   readonly dispatcher: Dispatcher;
   readonly tokens: TokenCache;
+  /**
+   * The last challenge each registry sent (without its repository scope), shared by all pulls: a later
+   * pull answers it straight away instead of first being turned away anonymously.
+   */
+  readonly challenges: Map<string, Challenge>;
   /** The name the caller's credential callback is asked with (the reference's domain). */
   readonly registry: string;
   /** `repository:<name>:pull` */
@@ -50,10 +55,15 @@ export interface AuthContext {
 /** One pull's authentication state against one repository. */
 export class RegistryAuth {
   private challenge: Challenge | undefined;
+  /** True while the challenge is one remembered from an earlier pull, not sent to this one. */
+  private remembered = false;
   private tokenKey: string | undefined;
   private credentials: Promise<RegistryCredentials | undefined> | undefined;
 
-  constructor(private readonly ctx: AuthContext) {}
+  constructor(private readonly ctx: AuthContext) {
+    this.challenge = ctx.challenges.get(ctx.registry);
+    this.remembered = this.challenge !== undefined;
+  }
 
   /** The Authorization header to send, if the registry has challenged before. */
   async header(): Promise<string | undefined> {
@@ -61,6 +71,8 @@ export class RegistryAuth {
     if (!challenge) return undefined;
     if (challenge.scheme === 'basic') {
       const creds = await this.getCredentials();
+      // Without credentials, try anonymously first: the repository may be open even if another was not.
+      if (!creds && this.remembered) return undefined;
       if (!creds) throw new RegistryError(`${this.ctx.registry} requires authentication and no credentials were given`, 401, 'UNAUTHORIZED');
       return basicHeader(creds, this.ctx.registry);
     }
@@ -76,8 +88,11 @@ export class RegistryAuth {
     const chosen = challenges.find((c) => c.scheme === 'bearer' && c.params['realm']) ?? challenges.find((c) => c.scheme === 'basic');
     if (!chosen) return false;
     if (answered && this.tokenKey) this.ctx.tokens.delete(this.tokenKey);
-    if (answered && chosen.scheme === 'basic') return false;
+    if (answered && chosen.scheme === 'basic' && !this.remembered) return false;
     this.challenge = chosen;
+    this.remembered = false;
+    const { scope: _repositoryScope, ...shared } = chosen.params;
+    this.ctx.challenges.set(this.ctx.registry, { scheme: chosen.scheme, params: shared });
     return true;
   }
 

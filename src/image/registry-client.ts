@@ -11,6 +11,7 @@ import type { ImageReference } from './reference.js';
 import { RegistryAuth, readLimited, type TokenCache } from './registry-auth.js';
 import { registryBaseUrl, type InsecureRegistries } from './registry-endpoint.js';
 import { RegistryError, readErrorBody } from './registry-error.js';
+import type { Challenge } from './www-authenticate.js';
 
 /** Manifests and indexes are small JSON documents; anything bigger is refused before it fills memory. */
 export const MAX_MANIFEST_BYTES = 4 << 20;
@@ -21,6 +22,7 @@ const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]
 export interface RegistryContext {
   readonly dispatcher: Dispatcher;
   readonly tokens: TokenCache;
+  readonly challenges: Map<string, Challenge>;
   readonly insecure: InsecureRegistries;
 }
 
@@ -47,6 +49,7 @@ export class RepositoryClient {
     this.auth = new RegistryAuth({
       dispatcher: ctx.dispatcher,
       tokens: ctx.tokens,
+      challenges: ctx.challenges,
       registry: ref.domain,
       scope: `repository:${ref.repository}:pull`,
       credentials: credentials ? () => credentials(ref.domain) : async () => undefined,
@@ -56,7 +59,7 @@ export class RepositoryClient {
 
   /** GET a manifest by tag or digest. */
   async manifest(tagOrDigest: string): Promise<FetchedManifest> {
-    const res = await this.get(`manifests/${tagOrDigest}`, { accept: MANIFEST_ACCEPT }, `manifest ${tagOrDigest}`);
+    const res = await this.get(`manifests/${tagOrDigest}`, { accept: MANIFEST_ACCEPT }, `manifest "${tagOrDigest}"`);
     const body = await readLimited(res.body, MAX_MANIFEST_BYTES).catch((e: unknown) => {
       throw new RegistryError(`manifest ${tagOrDigest}: ${(e as Error).message}`, undefined, undefined, e);
     });
@@ -129,5 +132,8 @@ function header(res: Dispatcher.ResponseData, name: string): string | undefined 
 function describeNetworkError(e: unknown): string {
   const err = e as Error & { code?: string; cause?: Error & { code?: string } };
   const inner = err.cause ?? err;
+  if (inner.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/.test(inner.message)) {
+    return 'the TLS handshake failed: it does not seem to speak HTTPS (a plain-HTTP registry must be listed as insecure)';
+  }
   return [inner.message, inner.code && !inner.message.includes(inner.code) ? `(${inner.code})` : ''].filter(Boolean).join(' ');
 }

@@ -1,13 +1,10 @@
-import { execFile } from 'node:child_process';
 import { createSign, randomUUID, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { TokenAuthConfig } from './docker-registry.js';
-
-const run = promisify(execFile);
+import { makeSelfSignedCert } from './self-signed-cert.js';
 
 export interface TokenServer {
   /** What to hand startDockerRegistry({ token }). */
@@ -27,9 +24,7 @@ export async function startTokenServer(
   options: { users?: Record<string, string>; publicRepositories?: string[]; lifetimeSeconds?: number } = {},
 ): Promise<TokenServer> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-token-server-'));
-  const keyPath = join(dir, 'key.pem');
-  const certPath = join(dir, 'cert.pem');
-  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '2', '-subj', '/CN=berth-test-token-issuer']);
+  const { keyPath, certPath } = await makeSelfSignedCert(dir, { commonName: 'berth-test-token-issuer' });
   const key = readFileSync(keyPath, 'utf8');
   const certDer = new X509Certificate(readFileSync(certPath)).raw.toString('base64');
   const service = 'berth-test-registry';
