@@ -69,6 +69,8 @@ export interface ContainerRecord {
 }
 
 const SHORT_LINK_HEX = 20;
+/** Container ids up to this length name their directory as they are. */
+const MAX_PLAIN_CONTAINER_DIR = 64;
 
 export class ContentStore {
   constructor(readonly root: string) {}
@@ -228,8 +230,13 @@ export class ContentStore {
     return join(this.root, 'refs', `${createHash('sha256').update(reference).digest('hex')}.json`);
   }
 
+  /**
+   * A container's directory. Long ids (up to 1024 characters) are shortened with a hash of the whole id:
+   * a file name holds at most 255 bytes, and the paths go into the overlay's one page of mount options.
+   */
   containerDir(id: string): string {
-    return join(this.root, 'containers', id);
+    const name = id.length <= MAX_PLAIN_CONTAINER_DIR ? id : `${id.slice(0, 40)}~${createHash('sha256').update(id).digest('hex').slice(0, 24)}`;
+    return join(this.root, 'containers', name);
   }
 
   writeContainer(record: ContainerRecord): void {
@@ -241,7 +248,16 @@ export class ContentStore {
   }
 
   listContainers(): ContainerRecord[] {
-    return readdirSync(join(this.root, 'containers')).flatMap((id) => this.readContainer(id) ?? []);
+    return readdirSync(join(this.root, 'containers')).flatMap(
+      (name) => this.readJson<ContainerRecord>(join(this.root, 'containers', name, 'container.json')) ?? [],
+    );
+  }
+
+  /** Container directories without a record (a crash interrupted their creation). */
+  unrecordedContainerDirs(): string[] {
+    return readdirSync(join(this.root, 'containers'))
+      .map((name) => join(this.root, 'containers', name))
+      .filter((dir) => !existsSync(join(dir, 'container.json')));
   }
 
   // ---- files

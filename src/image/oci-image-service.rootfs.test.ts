@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,12 +115,31 @@ describe('container root filesystems', () => {
     writeFileSync(join(path, 'tmp/state'), 'kept');
     await before.close();
     const after = service(root);
+    expect(await after.listRootfs()).toEqual(['restarted']);
     const found = await after.find(`${registry.host}/test/base:v1`);
     expect(found).toEqual(image);
     expect(await after.createRootfs(found!, 'restarted')).toBe(path);
     expect(readFileSync(join(path, 'tmp/state'), 'utf8')).toBe('kept');
     await after.removeRootfs('restarted');
     expect(mounted(path)).toBe(false);
+    expect(await after.listRootfs()).toEqual([]);
+  });
+
+  it('take the long ids ECS container names make (task id + a 255-character name)', async () => {
+    const images = service();
+    const image = await images.pull(`${registry.host}/test/base:v1`);
+    const id = `0f1e2d3c4b5a69788796a5b4c3d2e1f0-${'n'.repeat(255)}`;
+    const other = `0f1e2d3c4b5a69788796a5b4c3d2e1f0-${'n'.repeat(254)}m`;
+    const path = await rootfs(images, image, id);
+    const otherPath = await rootfs(images, image, other);
+    expect(path).not.toBe(otherPath);
+    expect(mounted(path) && mounted(otherPath)).toBe(true);
+    expect(statSync(path).mode & 0o777).toBe(0o755);
+    expect(await images.listRootfs()).toEqual([id, other].sort());
+    await images.removeRootfs(id);
+    await images.removeRootfs(other);
+    expect(mounted(path) || mounted(otherPath)).toBe(false);
+    expect(await images.listRootfs()).toEqual([]);
   });
 
   it('mount once when asked twice at the same time', async () => {
@@ -136,7 +155,7 @@ describe('container root filesystems', () => {
     const root = mkdtempSync(join(work, 'store-'));
     const images = service(root);
     const image = await images.pull(`${registry.host}/test/base:v1`);
-    for (const id of ['../escape', '', 'a/b', '.hidden', 'x'.repeat(129)]) {
+    for (const id of ['../escape', '', 'a/b', '.hidden', 'x'.repeat(1025), 'a b', 'a:b']) {
       await expect(images.createRootfs(image, id)).rejects.toThrow(RootfsError);
       await expect(images.removeRootfs(id)).rejects.toThrow(/invalid container id/);
     }

@@ -7,8 +7,8 @@
  * and unpacked in one pass → image record → reference records. Pulls and mounts share a gate that
  * pruning takes exclusively, so pruning never deletes what a pull or a mount is about to use.
  */
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { Agent } from 'undici';
 import { ContentStore, type ImageRecord, type LayerRecord, type RefRecord } from './content-store.js';
@@ -41,7 +41,8 @@ export class RootfsError extends Error {
   override readonly name = 'RootfsError';
 }
 
-const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+// Runtime ids are `<task id>-<container name>`; ECS container names alone may be 255 characters long.
+const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,1023}$/;
 
 export class OciImageService implements ImageService {
   private readonly store: ContentStore;
@@ -58,6 +59,8 @@ export class OciImageService implements ImageService {
   constructor(options: OciImageServiceOptions) {
     this.store = new ContentStore(options.root);
     this.store.init();
+    // A crash between creating a container's directory and recording it leaves a directory nothing names.
+    for (const dir of this.store.unrecordedContainerDirs()) if (!isMountPoint(join(dir, 'rootfs'))) rmSync(dir, { recursive: true, force: true });
     const ca = options.ca === undefined ? undefined : typeof options.ca === 'string' ? [options.ca] : [...options.ca];
     // Certificates are verified (undici's default); extra roots add to Node's bundle, they do not replace it.
     this.dispatcher = new Agent(ca ? { connect: { ca: [...rootCertificates, ...ca] } } : {});
@@ -106,6 +109,17 @@ export class OciImageService implements ImageService {
     checkContainerId(id);
     await unmount(join(this.store.containerDir(id), 'rootfs'));
     rmSync(this.store.containerDir(id), { recursive: true, force: true });
+  }
+
+  /**
+   * Ids of the containers that have a rootfs (mounted, or left by a crash or a reboot). After a restart
+   * the agent should remove those of containers it no longer runs: prune() counts their images as in use.
+   */
+  async listRootfs(): Promise<string[]> {
+    return this.store
+      .listContainers()
+      .map((c) => c.id)
+      .sort();
   }
 
   async prune(keep: ReadonlySet<string>): Promise<string[]> {
@@ -241,10 +255,13 @@ export class OciImageService implements ImageService {
       return target; // mounted before an agent restart: keep the container's writes
     }
     try {
-      for (const d of ['upper', 'work', 'rootfs']) mkdirSync(join(dir, d), { recursive: true, mode: 0o755 });
+      for (const d of ['upper', 'work', 'rootfs']) mkdirSync(join(dir, d), { recursive: true });
+      // The upper directory's mode is the mode of the container's `/`, whatever this process's umask.
+      chmodSync(join(dir, 'upper'), 0o755);
       this.store.writeContainer({ id, imageId: record.id, layers: record.layers.map((l) => l.diffId) });
       const lowerdirs = record.layers.map((l) => this.store.layerLink(l.diffId)).reverse();
-      await mountOverlay({ cwd: this.store.root, lowerdirs, upperdir: `containers/${id}/upper`, workdir: `containers/${id}/work`, target });
+      const rel = relative(this.store.root, dir);
+      await mountOverlay({ cwd: this.store.root, lowerdirs, upperdir: `${rel}/upper`, workdir: `${rel}/work`, target });
       return target;
     } catch (e) {
       if (!existing) rmSync(dir, { recursive: true, force: true });
@@ -255,7 +272,7 @@ export class OciImageService implements ImageService {
 
 function checkContainerId(id: string): void {
   if (typeof id !== 'string' || !CONTAINER_ID.test(id)) {
-    throw new RootfsError(`invalid container id "${String(id)}": use 1-128 letters, digits, "_", "." or "-", starting with a letter or digit`);
+    throw new RootfsError(`invalid container id "${String(id)}": use 1-1024 letters, digits, "_", "." or "-", starting with a letter or digit`);
   }
 }
 
