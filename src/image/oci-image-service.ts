@@ -231,7 +231,7 @@ export class OciImageService implements ImageService {
         try {
           const blob = await client.blob(layer.digest, flightSignal);
           await unpackLayer(blob, temp, layer, flightSignal);
-          this.store.commitLayer(temp, layer.diffId);
+          await this.store.commitLayer(temp, layer.diffId);
         } finally {
           rmSync(temp, { recursive: true, force: true });
         }
