@@ -117,6 +117,9 @@ describe('unpacking a layer', () => {
       { path: 'keep', type: 'File', data: 'kept' },
       { path: '.wh.keep', type: 'File' },
       { path: 'deep/er/.wh.x', type: 'File' },
+      { path: '.wh.replaced', type: 'File' },
+      { path: 'replaced/', type: 'Directory' },
+      { path: 'replaced/fresh', type: 'File', data: 'fresh' },
     ]);
     const { dir } = await unpack(gzipSync(tar), tar);
     for (const p of ['etc/passwd', 'gone', 'deep/er/x']) {
@@ -125,6 +128,7 @@ describe('unpacking a layer', () => {
     }
     expect(execFileSync('getfattr', ['--absolute-names', '--only-values', '-n', 'trusted.overlay.opaque', join(dir, 'var')]).toString()).toBe('y');
     expect(readFileSync(join(dir, 'var/new'), 'utf8')).toBe('new');
+    expect(execFileSync('getfattr', ['--absolute-names', '--only-values', '-n', 'trusted.overlay.opaque', join(dir, 'replaced')]).toString()).toBe('y');
     expect(readFileSync(join(dir, 'keep'), 'utf8')).toBe('kept');
     expect(readdirSync(dir).filter((n) => n.startsWith('.wh.'))).toEqual([]);
   });

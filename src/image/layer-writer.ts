@@ -133,8 +133,11 @@ export class LayerWriter {
   async finish(): Promise<void> {
     const devices: string[] = [];
     for (const path of this.whiteouts) {
-      // The layer's own entry at that path wins over its whiteout (OCI: whiteouts hide lower layers only).
-      if (this.kinds.has(path)) continue;
+      // The layer's own entry at that path wins over its whiteout (OCI: whiteouts hide lower layers only);
+      // a directory that replaces a deleted one must not merge with the old one's contents: opaque.
+      const own = this.kinds.get(path);
+      if (own === 'dir') this.opaques.add(path);
+      if (own !== undefined) continue;
       this.prepare(path, false);
       devices.push(this.abs(path));
       this.kinds.set(path, 'other');

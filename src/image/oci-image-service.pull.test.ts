@@ -150,6 +150,7 @@ describe('pulling from CNCF distribution', () => {
     await expect(images.pull('127.0.0.1:1/x:y')).rejects.toThrow(/cannot reach 127.0.0.1:1: .*ECONNREFUSED/);
     await expect(images.pull('Not A Reference')).rejects.toThrow(/invalid reference format/);
     await expect(images.pull('Not A Reference')).rejects.toBeInstanceOf(PullError);
+    await expect(images.find('Not A Reference')).rejects.toBeInstanceOf(PullError);
   });
 
   it('refuses blobs and manifests whose bytes do not match their digest, and keeps none of them', async () => {

@@ -75,12 +75,7 @@ export class OciImageService implements ImageService {
   }
 
   async pull(reference: string, options: PullOptions = {}): Promise<LocalImage> {
-    let ref: ImageReference;
-    try {
-      ref = parseReference(reference);
-    } catch (e) {
-      throw new PullError((e as Error).message, { cause: e });
-    }
+    const ref = parseReference(reference);
     const text = formatReference(ref);
     try {
       return await this.gate.withShared(() => this.pullImage(ref, text, options));

@@ -3,11 +3,13 @@
  * `host:port/ns/repo:tag`, `repo@sha256:…`, `repo:tag@sha256:…`. Pure: no I/O.
  */
 import { parseDigest } from './digest.js';
+import { PullError } from './image-service.js';
 
-/** A reference that is not well formed; the message says which part is wrong. */
-export class InvalidReferenceError extends Error {
-  override readonly name = 'InvalidReferenceError';
-}
+/**
+ * A reference that is not well formed; the message says which part is wrong. A PullError, so that a task
+ * naming such an image stops with CannotPullContainerError whether the engine pulled or looked it up.
+ */
+export class InvalidReferenceError extends PullError {}
 
 export interface ImageReference {
   /** Registry host as written in names (`docker.io`, `127.0.0.1:5000`, `[::1]:5000`). */

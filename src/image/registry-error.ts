@@ -40,12 +40,16 @@ export async function readErrorBody(res: Dispatcher.ResponseData): Promise<strin
 /** Pure part of {@link readErrorBody}. */
 export function describeErrorBody(text: string): string {
   try {
-    const json = JSON.parse(text) as { errors?: { code?: unknown; message?: unknown }[] };
+    const json = JSON.parse(text) as Record<string, unknown> & { errors?: { code?: unknown; message?: unknown }[] };
     if (Array.isArray(json.errors) && json.errors.length > 0) {
       return json.errors
         .map((e) => [typeof e.code === 'string' ? e.code : undefined, typeof e.message === 'string' ? e.message : undefined].filter(Boolean).join(': '))
         .filter(Boolean)
         .join('; ');
+    }
+    // Token servers answer in their own shapes: Docker Hub `details`, OAuth2 `error_description`/`error`.
+    for (const key of ['details', 'message', 'error_description', 'error']) {
+      if (typeof json[key] === 'string' && json[key] !== '') return json[key];
     }
   } catch {
     // not JSON: fall through to text
