@@ -167,6 +167,15 @@ describe('unpacking a layer', () => {
     expect(existsSync('/tmp/planted')).toBe(false);
   });
 
+  it('fails on entries node-tar cannot unpack (GNU sparse files) instead of leaving them out', async () => {
+    const src = join(work, 'sparse');
+    mkdirSync(src);
+    execFileSync('dd', ['if=/dev/zero', `of=${join(src, 'holes')}`, 'bs=1', 'count=0', 'seek=8M'], { stdio: 'ignore' });
+    writeFileSync(join(src, 'plain'), 'x');
+    const tar = execFileSync('tar', ['--sparse', '--format=gnu', '-C', src, '-cf', '-', '.']);
+    await expect(unpack(tar, tar)).rejects.toThrow(/tar entry "\.\/holes" of type SparseFile is not supported/);
+  });
+
   it('refuses blobs whose digest, size or diff_id does not match', async () => {
     const tar = rawTar([{ path: 'f', type: 'File', data: 'data' }]);
     const blob = gzipSync(tar);

@@ -117,6 +117,9 @@ async function* replay(head: Buffer, rest: AsyncIterator<Uint8Array>, exhausted:
   }
 }
 
+/** Tar entry types with file content node-tar does not unpack; other ignored types carry none. */
+const UNSUPPORTED_TYPES: ReadonlySet<string> = new Set(['SparseFile', 'ContinuationFile']);
+
 /**
  * node-tar's Parser as an async iterable of entries. The Parser emits the next entry only after the
  * previous one is consumed and stops accepting bytes meanwhile, so entries are written strictly in
@@ -142,6 +145,12 @@ class EntryQueue implements AsyncIterable<ReadEntry> {
       this.notify();
     });
     parser.on('error', (e: unknown) => this.fail(e));
+    // node-tar skips what it cannot represent; a layer missing a file must fail, not unpack short.
+    parser.on('ignoredEntry', (entry: ReadEntry) => {
+      if (entry.meta || UNSUPPORTED_TYPES.has(entry.type)) {
+        this.fail(new Error(`tar entry "${entry.path}" of type ${entry.type}${entry.meta ? ` (${entry.size} bytes of metadata)` : ''} is not supported`));
+      }
+    });
   }
 
   fail(e: unknown): void {

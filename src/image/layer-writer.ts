@@ -73,7 +73,8 @@ export class LayerWriter {
     const uid = entry.uid ?? 0;
     const gid = entry.gid ?? 0;
     switch (entry.type) {
-      case 'Directory': {
+      case 'Directory':
+      case 'GNUDumpDir': {
         entry.resume();
         const abs = this.abs(path);
         if (!this.prepare(path, true)) mkdirSync(abs, 0o700);
