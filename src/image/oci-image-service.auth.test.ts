@@ -74,7 +74,11 @@ describe('bearer tokens (distribution with auth: token, a token server signing R
   let registry: LoopbackRegistry;
   let tokens: TokenServer;
   beforeAll(async () => {
-    tokens = await startTokenServer({ users: { [alice.username]: alice.password }, publicRepositories: ['public/app'] });
+    tokens = await startTokenServer({
+      users: { [alice.username]: alice.password },
+      refreshTokens: { 'alice-identity-token': alice.username },
+      publicRepositories: ['public/app'],
+    });
     registry = await startDockerRegistry({ token: tokens.config });
     await pushImage(image, `${registry.host}/private/app:v1`, alice);
     await pushImage(image, `${registry.host}/public/app:v1`, alice);
@@ -122,9 +126,19 @@ describe('bearer tokens (distribution with auth: token, a token server signing R
     expect(tokens.issued.slice(before)).toEqual([{ user: undefined, scopes: ['repository:public/app:pull'], granted: true }]);
   });
 
+  it('exchanges an identity token with the OAuth2 refresh-token grant', async () => {
+    const before = tokens.issued.length;
+    const pulled = await service().pull(`${registry.host}/private/app:v1`, { auth: credentials({ identityToken: 'alice-identity-token' }).auth });
+    expect(pulled.id).toBe(image.configDigest);
+    expect(tokens.issued.slice(before)).toEqual([{ user: 'alice', scopes: ['repository:private/app:pull'], granted: true }]);
+    await expect(service().pull(`${registry.host}/private/app:v1`, { auth: credentials({ identityToken: 'stolen' }).auth })).rejects.toThrow(
+      /token server http:\/\/127\.0\.0\.1:\d+ answered 401: unknown refresh token/,
+    );
+  });
+
   it('reports the token server refusing a wrong password', async () => {
     await expect(service().pull(`${registry.host}/private/app:v1`, { auth: credentials({ ...alice, password: 'nope' }).auth })).rejects.toThrow(
-      /token server http:\/\/127\.0\.0\.1:\d+ answered 401/,
+      /token server http:\/\/127\.0\.0\.1:\d+ answered 401: incorrect username or password/,
     );
   });
 });

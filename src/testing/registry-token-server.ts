@@ -21,7 +21,13 @@ export interface TokenServer {
  * repositories in `publicRepositories` only; a wrong password is a 401.
  */
 export async function startTokenServer(
-  options: { users?: Record<string, string>; publicRepositories?: string[]; lifetimeSeconds?: number } = {},
+  options: {
+    users?: Record<string, string>;
+    /** OAuth2 refresh tokens (identity tokens) → the user they stand for, for `grant_type=refresh_token` POSTs. */
+    refreshTokens?: Record<string, string>;
+    publicRepositories?: string[];
+    lifetimeSeconds?: number;
+  } = {},
 ): Promise<TokenServer> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-token-server-'));
   const { keyPath, certPath } = await makeSelfSignedCert(dir, { commonName: 'berth-test-token-issuer' });
@@ -32,20 +38,38 @@ export async function startTokenServer(
   const issued: TokenServer['issued'] = [];
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (req.method === 'POST') {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => answer(req, res, new URLSearchParams(body)));
+    } else {
+      answer(req, res, new URL(req.url ?? '/', 'http://token').searchParams);
+    }
+  });
+
+  function answer(req: IncomingMessage, res: ServerResponse, params: URLSearchParams): void {
     const url = new URL(req.url ?? '/', 'http://token');
     if (url.pathname !== '/token') return void res.writeHead(404).end();
     let user: string | undefined;
+    if (params.get('grant_type') === 'refresh_token') {
+      user = options.refreshTokens?.[params.get('refresh_token') ?? ''];
+      if (!user) {
+        issued.push({ user: undefined, scopes: params.getAll('scope'), granted: false });
+        res.writeHead(401, { 'content-type': 'application/json' });
+        return void res.end(JSON.stringify({ error: 'invalid_grant', error_description: 'unknown refresh token' }));
+      }
+    }
     const auth = req.headers.authorization;
     if (auth?.startsWith('Basic ')) {
       const [name, password] = Buffer.from(auth.slice(6), 'base64').toString().split(':');
       if (!name || options.users?.[name] === undefined || options.users[name] !== password) {
-        issued.push({ user: name, scopes: url.searchParams.getAll('scope'), granted: false });
+        issued.push({ user: name, scopes: params.getAll('scope'), granted: false });
         res.writeHead(401, { 'content-type': 'application/json' });
         return void res.end(JSON.stringify({ details: 'incorrect username or password' }));
       }
       user = name;
     }
-    const scopes = url.searchParams.getAll('scope');
+    const scopes = params.getAll('scope');
     const access = scopes.flatMap((scope) => {
       const [type, name, actions] = scope.split(':');
       if (type !== 'repository' || !name || !actions) return [];
@@ -58,7 +82,7 @@ export async function startTokenServer(
     const token = signJwt(key, certDer, {
       iss: issuer,
       sub: user ?? '',
-      aud: url.searchParams.get('service') ?? service,
+      aud: params.get('service') ?? service,
       iat: now,
       nbf: now - 5,
       exp: now + lifetime,
@@ -66,8 +90,10 @@ export async function startTokenServer(
       access,
     });
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ token, expires_in: lifetime, issued_at: new Date(now * 1000).toISOString() }));
-  });
+    // OAuth2 answers carry access_token; Docker's GET flow answers token.
+    const field = params.get('grant_type') ? 'access_token' : 'token';
+    res.end(JSON.stringify({ [field]: token, expires_in: lifetime, issued_at: new Date(now * 1000).toISOString() }));
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   return {
