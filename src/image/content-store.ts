@@ -5,6 +5,7 @@
  * blobs/sha256-<hex>         verified manifests, indexes and configs
  * layers/sha256-<hex>/       one unpacked layer per diff_id, in overlayfs form, shared by every image
  * l/<20 hex>                 short symlink to a layer, so overlay mount options stay under one page
+ * empty/                     the lower directory of images without layers (overlay needs one)
  * images/sha256-<hex>.json   image record by id (config digest): config defaults and layer list
  * refs/<hash>.json           normalised reference → image id and manifest digest
  * containers/<id>/           upper/, work/, rootfs/ (the mount point) and container.json
@@ -70,6 +71,7 @@ export interface ContainerRecord {
 }
 
 const SHORT_LINK_HEX = 20;
+const EMPTY_LAYER = 'empty';
 /** Container ids up to this length name their directory as they are. */
 const MAX_PLAIN_CONTAINER_DIR = 64;
 
@@ -78,7 +80,7 @@ export class ContentStore {
 
   /** Create the layout and throw away what a previous process left half-done. */
   init(): void {
-    for (const d of ['blobs', 'layers', 'l', 'images', 'refs', 'containers']) mkdirSync(join(this.root, d), { recursive: true });
+    for (const d of ['blobs', 'layers', 'l', 'images', 'refs', 'containers', EMPTY_LAYER]) mkdirSync(join(this.root, d), { recursive: true });
     rmSync(join(this.root, 'tmp'), { recursive: true, force: true });
     mkdirSync(join(this.root, 'tmp'));
   }
@@ -172,6 +174,11 @@ export class ContentStore {
       if (readlinkSync(join(this.root, link)) !== target) throw new Error(`layer link ${link} already names another layer`);
     }
     return link;
+  }
+
+  /** An empty directory (relative to the root) standing in as the only layer of an image that has none. */
+  emptyLayer(): string {
+    return EMPTY_LAYER;
   }
 
   /** Remove a layer: renamed out of layers/ first, so a half-deleted layer is never taken for a whole one. */

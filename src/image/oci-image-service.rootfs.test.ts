@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -140,6 +141,40 @@ describe('container root filesystems', () => {
     await images.removeRootfs(other);
     expect(mounted(path) || mounted(otherPath)).toBe(false);
     expect(await images.listRootfs()).toEqual([]);
+  });
+
+  it('mount images without layers on an empty lower directory', async () => {
+    const layoutDir = join(work, 'scratch');
+    const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+    mkdirSync(join(layoutDir, 'blobs/sha256'), { recursive: true });
+    const put = (value: object) => {
+      const bytes = Buffer.from(JSON.stringify(value));
+      writeFileSync(join(layoutDir, 'blobs/sha256', sha(bytes).slice(7)), bytes);
+      return { digest: sha(bytes), size: bytes.length };
+    };
+    const config = put({ architecture: 'amd64', os: 'linux', config: { Cmd: ['/app'] }, rootfs: { type: 'layers', diff_ids: [] } });
+    const manifest = put({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+      layers: [],
+    });
+    writeFileSync(join(layoutDir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+    writeFileSync(
+      join(layoutDir, 'index.json'),
+      JSON.stringify({
+        schemaVersion: 2,
+        manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': 'v1' } }],
+      }),
+    );
+    await pushImage({ layoutDir, tag: 'v1', manifestDigest: manifest.digest, manifestSize: manifest.size, configDigest: config.digest, layerDigests: [] }, `${registry.host}/test/scratch:v1`);
+    const images = service();
+    const image = await images.pull(`${registry.host}/test/scratch:v1`);
+    expect(image).toMatchObject({ id: config.digest, size: 0, config: { Cmd: ['/app'] } });
+    const path = await rootfs(images, image, 'scratch');
+    expect(readdirSync(path)).toEqual([]);
+    writeFileSync(join(path, 'written'), 'x');
+    await images.removeRootfs('scratch');
   });
 
   it('mount once when asked twice at the same time', async () => {

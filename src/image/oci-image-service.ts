@@ -102,7 +102,12 @@ export class OciImageService implements ImageService {
 
   async removeRootfs(id: string): Promise<void> {
     checkContainerId(id);
-    await unmount(join(this.store.containerDir(id), 'rootfs'));
+    try {
+      await unmount(join(this.store.containerDir(id), 'rootfs'));
+    } catch (e) {
+      // Never delete while still mounted: that would delete through the mount.
+      throw new RootfsError(`cannot unmount the root filesystem of container ${id}: ${(e as Error).message}`, { cause: e });
+    }
     rmSync(this.store.containerDir(id), { recursive: true, force: true });
   }
 
@@ -255,6 +260,7 @@ export class OciImageService implements ImageService {
       chmodSync(join(dir, 'upper'), 0o755);
       this.store.writeContainer({ id, imageId: record.id, layers: record.layers.map((l) => l.diffId) });
       const lowerdirs = record.layers.map((l) => this.store.layerLink(l.diffId)).reverse();
+      if (lowerdirs.length === 0) lowerdirs.push(this.store.emptyLayer());
       const rel = relative(this.store.root, dir);
       await mountOverlay({ cwd: this.store.root, lowerdirs, upperdir: `${rel}/upper`, workdir: `${rel}/work`, target });
       return target;
