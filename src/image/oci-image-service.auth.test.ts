@@ -70,6 +70,27 @@ describe('basic authentication (distribution with htpasswd)', () => {
   });
 });
 
+describe('redirected blob downloads', () => {
+  it('follow the redirect without carrying the registry credentials to the other host', async () => {
+    const registry = await startDockerRegistry();
+    const storage = await startCountingProxy(registry.host);
+    const front = await startCountingProxy(registry.host, { redirectBlobsTo: storage.host, basicAuth: alice });
+    try {
+      await pushImage(image, `${registry.host}/private/app:v1`);
+      const pulled = await service().pull(`${front.host}/private/app:v1`, { auth: credentials(alice).auth });
+      expect(pulled.id).toBe(image.configDigest);
+      expect([...front.blobGets().keys()].sort()).toEqual([...image.layerDigests, image.configDigest].sort());
+      expect([...storage.blobGets().keys()].sort()).toEqual([...image.layerDigests, image.configDigest].sort());
+      expect(front.requests.filter((r) => r.path.includes('/blobs/')).every((r) => r.authorization?.startsWith('Basic '))).toBe(true);
+      expect(storage.requests.filter((r) => r.authorization !== undefined)).toEqual([]);
+    } finally {
+      await front.stop();
+      await storage.stop();
+      await registry.stop();
+    }
+  });
+});
+
 describe('bearer tokens (distribution with auth: token, a token server signing RS256 JWTs)', () => {
   let registry: LoopbackRegistry;
   let tokens: TokenServer;
