@@ -1,5 +1,5 @@
 import { Ajv } from 'ajv';
-import { InvalidContainerSpecError } from '../errors.js';
+import { RuntimeError } from '../errors.js';
 import type { OciSeccomp, OciSyscall } from './oci-spec.js';
 
 /**
@@ -90,7 +90,7 @@ export function parseSeccompProfile(value: unknown, source: string): SeccompProf
   validator ??= new Ajv({ allErrors: false }).compile(profileSchema);
   if (!validator(value)) {
     const e = validator.errors?.[0];
-    throw new InvalidContainerSpecError(`seccomp profile ${source}: ${e?.instancePath || '(root)'} ${e?.message ?? 'is invalid'}`);
+    throw new RuntimeError(`seccomp profile ${source}: ${e?.instancePath || '(root)'} ${e?.message ?? 'is invalid'}`);
   }
   return value as SeccompProfile;
 }
@@ -125,7 +125,7 @@ export function seccompForTarget(profile: SeccompProfile, target: SeccompTarget)
   const native = NATIVE_ARCH[target.arch];
   let architectures: string[];
   if (profile.archMap && profile.archMap.length > 0) {
-    if (!native) throw new InvalidContainerSpecError(`seccomp: no seccomp architecture known for ${target.arch}`);
+    if (!native) throw new RuntimeError(`seccomp: no seccomp architecture known for ${target.arch}`);
     const entry = profile.archMap.find((a) => a.architecture === native);
     architectures = entry ? [native, ...(entry.subArchitectures ?? [])] : [];
   } else {
