@@ -34,6 +34,20 @@ export function readCriLog(path: string): LogLine[] {
     });
 }
 
+/** Spec fields to change; `process` fields are merged into the fixture's process. */
+export type SpecOverrides = Partial<Omit<ContainerSpec, 'process'>> & { readonly process?: Partial<ContainerSpec['process']> };
+
+/** Resolves once the CRI log at `path` has a line containing `text`; rejects after `timeoutMs`. */
+export async function waitForLog(path: string, text: string, timeoutMs = 10_000): Promise<LogLine> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const line = readCriLog(path).find((l) => l.text.includes(text));
+    if (line) return line;
+    if (Date.now() > deadline) throw new Error(`no log line with ${JSON.stringify(text)} in ${path} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 export interface RuntimeFixture {
   readonly runtime: RuncRuntime;
   readonly dir: string;
@@ -45,9 +59,9 @@ export interface RuntimeFixture {
   /** A container id unique on the host. */
   id(name: string): string;
   /** A container spec running `args` in the busybox rootfs, logging to the fixture's directory. */
-  spec(id: string, args: readonly string[], overrides?: Partial<ContainerSpec>): ContainerSpec;
+  spec(id: string, args: readonly string[], overrides?: SpecOverrides): ContainerSpec;
   /** Create, start and wait for a container; returns its exit and log, and deletes it. */
-  run(id: string, args: readonly string[], overrides?: Partial<ContainerSpec>): Promise<{ exit: ExitStatus; log: LogLine[]; stdout: string }>;
+  run(id: string, args: readonly string[], overrides?: SpecOverrides): Promise<{ exit: ExitStatus; log: LogLine[]; stdout: string }>;
   /** A second runtime on the same state directory, as a restarted agent would open. */
   reopen(): Promise<RuncRuntime>;
   /** Delete every container, the cgroup parent and the directory. */
@@ -65,14 +79,14 @@ export async function startRuntimeFixture(options: Partial<RuncRuntimeOptions> =
   const open = () => RuncRuntime.open({ stateDir, cgroupParent, ...options });
   const runtime = await open();
   const reopened: RuncRuntime[] = [];
-  const spec = (id: string, args: readonly string[], overrides: Partial<ContainerSpec> = {}): ContainerSpec => ({
+  const spec = (id: string, args: readonly string[], overrides: SpecOverrides = {}): ContainerSpec => ({
     id,
     rootfs,
-    process: { args, env: ['PATH=/bin'], cwd: '/', uid: 0, gid: 0 },
     resources: {},
     logPath: join(dir, 'logs', `${id}.log`),
     labels: {},
     ...overrides,
+    process: { args, env: ['PATH=/bin'], cwd: '/', uid: 0, gid: 0, ...overrides.process },
   });
   return {
     runtime,
