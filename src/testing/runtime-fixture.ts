@@ -37,6 +37,15 @@ export function readCriLog(path: string): LogLine[] {
 /** Spec fields to change; `process` fields are merged into the fixture's process. */
 export type SpecOverrides = Partial<Omit<ContainerSpec, 'process'>> & { readonly process?: Partial<ContainerSpec['process']> };
 
+/** One stream's text from CRI log lines: partial (P) lines joined to the next, full (F) ones ended; no final newline. */
+export function streamText(log: readonly LogLine[], stream: 'stdout' | 'stderr'): string {
+  return log
+    .filter((l) => l.stream === stream)
+    .map((l) => (l.partial ? l.text : `${l.text}\n`))
+    .join('')
+    .replace(/\n$/, '');
+}
+
 /** Resolves once the CRI log at `path` has a line containing `text`; rejects after `timeoutMs`. */
 export async function waitForLog(path: string, text: string, timeoutMs = 10_000): Promise<LogLine> {
   const deadline = Date.now() + timeoutMs;
@@ -103,7 +112,7 @@ export async function startRuntimeFixture(options: Partial<RuncRuntimeOptions> =
         await runtime.start(id);
         const exit = await runtime.wait(id);
         const log = readCriLog(s.logPath);
-        return { exit, log, stdout: log.filter((l) => l.stream === 'stdout').map((l) => l.text).join('\n') };
+        return { exit, log, stdout: streamText(log, 'stdout') };
       } finally {
         await runtime.delete(id);
       }

@@ -36,19 +36,25 @@ export function normalizeCapability(name: string, field: string): Capability | '
 /**
  * The capability set after Docker's rules (moby's TweakCapabilities): privileged gets everything; `ALL` in
  * `add` means every capability except those dropped; `ALL` in `drop` means only those added; otherwise the
- * defaults minus `drop` plus `add`. The result is in bit order, without duplicates.
+ * defaults minus `drop` plus `add`. "Everything" is what the host can grant (`available`, the agent's own
+ * bounding set): asking to add one beyond it is an error naming it. The result is in bit order.
  */
 export function resolveCapabilities(options: {
   readonly privileged?: boolean;
   readonly add?: readonly string[];
   readonly drop?: readonly string[];
+  readonly available?: readonly Capability[];
 }): Capability[] {
-  if (options.privileged) return [...LINUX_CAPABILITIES];
+  const available = options.available ?? LINUX_CAPABILITIES;
+  if (options.privileged) return LINUX_CAPABILITIES.filter((c) => available.includes(c));
   const add = (options.add ?? []).map((c, i) => normalizeCapability(c, `capabilities.add[${i}]`));
   const drop = (options.drop ?? []).map((c, i) => normalizeCapability(c, `capabilities.drop[${i}]`));
+  add.forEach((c, i) => {
+    if (c !== 'ALL' && !available.includes(c)) throw new InvalidContainerSpecError(`capabilities.add[${i}]: ${c} is not available on this host`);
+  });
   let result: Set<string>;
   if (add.includes('ALL')) {
-    result = new Set(LINUX_CAPABILITIES.filter((c) => !drop.includes(c)));
+    result = new Set(available.filter((c) => !drop.includes(c)));
   } else if (drop.includes('ALL')) {
     result = new Set(add);
   } else {
@@ -56,6 +62,12 @@ export function resolveCapabilities(options: {
     for (const c of add) result.add(c);
   }
   return LINUX_CAPABILITIES.filter((c) => result.has(c));
+}
+
+/** The capabilities in a mask as /proc/<pid>/status prints it (CapBnd of the agent: what it can grant). */
+export function capabilitiesFromMask(hex: string): Capability[] {
+  const mask = BigInt(`0x${hex.trim()}`);
+  return LINUX_CAPABILITIES.filter((_c, bit) => (mask >> BigInt(bit)) & 1n);
 }
 
 /** The bit mask of `caps`, as /proc/<pid>/status prints CapEff (16 hex digits). */

@@ -1,6 +1,7 @@
 import { access, constants, readFile } from 'node:fs/promises';
 import { release } from 'node:os';
 import { RuntimeError } from '../errors.js';
+import { capabilitiesFromMask } from './capabilities.js';
 import type { HostCgroups } from './cgroups.js';
 import { goArch, parseSeccompProfile } from './seccomp.js';
 import type { OciSpecOptions } from './to-oci-spec.js';
@@ -26,7 +27,8 @@ export function kernelVersion(text: string): { major: number; minor: number } {
 
 /**
  * What this host contributes to every container's spec, read once: the seccomp profile (checked, with a
- * clear error naming the file), the kernel and CPU, swap accounting, and whether the init binary exists.
+ * clear error naming the file), the kernel and CPU, swap accounting, the capabilities the agent can grant
+ * (its own bounding set), and whether the init binary exists.
  */
 export async function loadHostSpecOptions(settings: HostSpecSettings, cgroups: HostCgroups): Promise<OciSpecOptions> {
   let seccomp: OciSpecOptions['seccomp'];
@@ -49,8 +51,10 @@ export async function loadHostSpecOptions(settings: HostSpecSettings, cgroups: H
     () => true,
     () => false,
   );
+  const bounding = /^CapBnd:\s*([0-9a-f]+)$/m.exec(await readFile('/proc/self/status', 'utf8'))?.[1];
   return {
     cgroupParent: settings.cgroupParent,
+    ...(bounding ? { availableCapabilities: capabilitiesFromMask(bounding) } : {}),
     ...(seccomp ? { seccomp } : {}),
     ...(initExists ? { initBinary: settings.initBinary } : {}),
     swapAccounting: await cgroups.swapAccounting(),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerSpec } from '../runtime.js';
-import { DOCKER_DEFAULT_CAPABILITIES, LINUX_CAPABILITIES, capabilityMask, resolveCapabilities } from './capabilities.js';
+import { DOCKER_DEFAULT_CAPABILITIES, LINUX_CAPABILITIES, capabilitiesFromMask, capabilityMask, resolveCapabilities } from './capabilities.js';
 import { serializeOciSpec } from './oci-spec.js';
 import { RLIM_INFINITY, toOciRlimits } from './rlimits.js';
 import { seccompForTarget, type SeccompProfile } from './seccomp.js';
@@ -154,6 +154,17 @@ describe('capabilities', () => {
   it('ALL in add keeps everything but the drops; ALL in drop keeps only the adds', () => {
     expect(resolveCapabilities({ add: ['ALL'], drop: ['SYS_ADMIN'] })).toHaveLength(LINUX_CAPABILITIES.length - 1);
     expect(resolveCapabilities({ add: ['KILL'], drop: ['all'] })).toEqual(['CAP_KILL']);
+  });
+  it('grants no more than the host can: privileged and ALL are bounded, explicit adds beyond it are refused', () => {
+    const available = LINUX_CAPABILITIES.filter((c) => c !== 'CAP_SYS_RESOURCE');
+    expect(resolveCapabilities({ privileged: true, available })).toEqual(available);
+    expect(resolveCapabilities({ add: ['ALL'], available })).toEqual(available);
+    expect(() => resolveCapabilities({ add: ['SYS_RESOURCE'], available })).toThrow('capabilities.add[0]: CAP_SYS_RESOURCE is not available on this host');
+    expect(spec({ privileged: true }, { availableCapabilities: available }).process.capabilities.bounding).toEqual(available);
+  });
+  it('reads masks back', () => {
+    expect(capabilitiesFromMask('00000000a80425fb')).toEqual(resolveCapabilities({}));
+    expect(capabilitiesFromMask('000001fffeffffff')).toHaveLength(LINUX_CAPABILITIES.length - 1);
   });
   it('prints masks as /proc/<pid>/status does', () => {
     expect(capabilityMask(resolveCapabilities({}))).toBe('00000000a80425fb');

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { InvalidContainerSpecError } from '../errors.js';
 import type { ContainerSpec, Mount } from '../runtime.js';
-import { resolveCapabilities } from './capabilities.js';
+import { resolveCapabilities, type Capability } from './capabilities.js';
 import {
   DEFAULT_DEVICE_RULES,
   DEFAULT_SHM_BYTES,
@@ -28,6 +28,8 @@ export interface OciSpecOptions {
   };
   /** Host path of a static init (tini-static), mounted at {@link INIT_PATH} when the spec asks for one. */
   readonly initBinary?: string;
+  /** What privileged containers and `ALL` get: the capabilities the agent itself holds (default: all). */
+  readonly availableCapabilities?: readonly Capability[];
   /** The host accounts swap (memory.memsw.*): memory+swap is then limited to twice the memory limit, as Docker does. */
   readonly swapAccounting?: boolean;
 }
@@ -190,7 +192,7 @@ export function toOciSpec(spec: ContainerSpec, options: OciSpecOptions): OciSpec
   for (const [key, value] of Object.entries(spec.labels ?? {})) noNul(value, `labels.${key}`);
   const privileged = spec.privileged === true;
   const shmBytes = positiveInteger(spec.sharedMemoryBytes, 'sharedMemoryBytes') ?? DEFAULT_SHM_BYTES;
-  const caps = resolveCapabilities({ privileged, ...spec.capabilities });
+  const caps = resolveCapabilities({ privileged, ...spec.capabilities, ...(options.availableCapabilities ? { available: options.availableCapabilities } : {}) });
 
   const extra = userMounts(spec);
   const overridden = new Set(extra.map((m) => m.destination));
