@@ -130,8 +130,7 @@ try {
 } finally {
   runtime.close();
   for (const mount of cgroups.mounts) {
-    const path = join(mount.mountPoint, cgroupParent);
-    if (existsSync(path)) rmdirSync(path);
+    for (const path of [join(mount.mountPoint, cgroupParent, '_conmon'), join(mount.mountPoint, cgroupParent)]) if (existsSync(path)) rmdirSync(path);
   }
   rmSync(dir, { recursive: true, force: true });
 }

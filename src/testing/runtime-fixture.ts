@@ -126,8 +126,7 @@ export async function startRuntimeFixture(options: Partial<RuncRuntimeOptions> =
       for (const id of await runtime.list()) await runtime.delete(id);
       for (const r of [runtime, ...reopened]) r.close();
       for (const mount of cgroupMountPoints()) {
-        const path = join(mount, cgroupParent);
-        if (existsSync(path)) rmdirSync(path);
+        for (const path of [join(mount, cgroupParent, '_conmon'), join(mount, cgroupParent)]) if (existsSync(path)) rmdirSync(path);
       }
       rmSync(dir, { recursive: true, force: true });
     },

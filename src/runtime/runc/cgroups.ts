@@ -3,7 +3,7 @@
  * `/berth/<id>` has a directory `<mount>/berth/<id>` in every v1 hierarchy (cpu, memory, pids, …,
  * name=systemd) and, on a hybrid host, in the cgroup2 one too.
  */
-import { readFile, readdir, rmdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerStats } from '../runtime.js';
 
@@ -65,6 +65,24 @@ export class HostCgroups {
     if (v1) return { dir: join(v1.mountPoint, cgroupsPath), version: 1 };
     const v2 = this.mounts.find((m) => m.version === 2);
     return v2 ? { dir: join(v2.mountPoint, cgroupsPath), version: 2 } : undefined;
+  }
+
+  /**
+   * The hierarchies a service manager tracks processes in: cgroup2, and v1 named ones (name=systemd).
+   * Holding a process there outside the agent's own cgroup keeps `systemctl restart` (KillMode=control-group)
+   * from killing it with the agent; no resource controller lives there, so nothing needs setting up.
+   */
+  private trackingMounts(): CgroupMount[] {
+    return this.mounts.filter((m) => m.version === 2 || m.controllers.some((c) => c.startsWith('name=')));
+  }
+
+  /** Move process `pid` into `cgroupsPath` (created if missing) in the tracking hierarchies. */
+  async adopt(cgroupsPath: string, pid: number): Promise<void> {
+    for (const m of this.trackingMounts()) {
+      const dir = join(m.mountPoint, cgroupsPath);
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'cgroup.procs'), String(pid));
+    }
   }
 
   /** Whether memory cgroups account swap (memory.memsw.* exists), so a swap limit can be set. */

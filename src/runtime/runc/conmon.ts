@@ -7,8 +7,9 @@
  * forks, the first process exits at once (writing `--conmon-pidfile`) and the daemon carries on in its
  * own session. Once `runc create` has finished the daemon writes one JSON line on the pipe:
  * `{"data": <container pid>}`, or `{"data": -1, "message": "<runc's stderr>"}` when create failed (with
- * nothing on runc's stderr it just exits: end of file). No `_OCI_STARTPIPE` is passed, so conmon does not
- * wait for us to move it into a cgroup first.
+ * nothing on runc's stderr it just exits: end of file). Before all that, conmon blocks reading
+ * `_OCI_STARTPIPE` (fd 4) until we write a byte: the moment to move it into a cgroup of its own, so that it
+ * and its daemon are not in the agent's (podman does the same).
  */
 import { spawn } from 'node:child_process';
 import { ContainerCreateError } from '../errors.js';
@@ -27,6 +28,8 @@ export interface ConmonLaunch {
   readonly containerPidFile: string;
   readonly conmonPidFile: string;
   readonly logPath: string;
+  /** Runs once conmon is started and blocked on its start pipe, with the pid of its first process. */
+  readonly beforeStart?: (pid: number) => Promise<void>;
 }
 
 /** conmon's command line for `launch`. */
@@ -61,12 +64,13 @@ export function launchConmon(launch: ConmonLaunch, timeoutMs: number): Promise<n
     const child = spawn(launch.conmonPath, conmonArgs(launch), {
       cwd: launch.persistDir,
       // A minimal environment: conmon and runc need nothing of the agent's.
-      env: { _OCI_SYNCPIPE: '3', PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
-      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+      env: { _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4', PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
       // Its own session: a signal to the agent's process group must not reach the monitor.
       detached: true,
     });
     const sync = child.stdio[3] as NodeJS.ReadableStream & { destroy(): void };
+    const startPipe = child.stdio[4] as NodeJS.WritableStream & { destroy(): void };
     let stderr = '';
     let line = '';
     let settled = false;
@@ -76,6 +80,7 @@ export function launchConmon(launch: ConmonLaunch, timeoutMs: number): Promise<n
       settled = true;
       clearTimeout(timer);
       sync.destroy();
+      startPipe.destroy();
       child.stderr?.destroy();
       if (error) reject(error);
       else resolve(pid!);
@@ -89,6 +94,18 @@ export function launchConmon(launch: ConmonLaunch, timeoutMs: number): Promise<n
       // The first process exits once it has forked; only a failure before the fork is news here.
       if (code !== 0) finish(new ContainerCreateError(`conmon failed (exit code ${code}): ${stderr.trim() || 'no message'}`));
     });
+    startPipe.on('error', () => {});
+    if (child.pid !== undefined) {
+      const pid = child.pid;
+      Promise.resolve(launch.beforeStart?.(pid)).then(
+        () => startPipe.end('\0'),
+        (error: unknown) => {
+          // conmon is still blocked on the start pipe: nothing has been created yet.
+          child.kill('SIGKILL');
+          finish(new ContainerCreateError(`preparing conmon failed: ${(error as Error).message}`, { cause: error }));
+        },
+      );
+    }
     sync.setEncoding('utf8');
     sync.on('data', (chunk: string) => {
       line += chunk;

@@ -126,6 +126,22 @@ describe('lifecycle', () => {
   });
 });
 
+describe('monitor', () => {
+  it("runs conmon in a cgroup of its own, outside the agent's, in the hierarchies a service manager tracks", async () => {
+    const id = f.id('monitor');
+    await f.runtime.create(f.spec(id, ['sleep', '1000']));
+    try {
+      const conmonPid = readFileSync(join(f.stateDir, 'containers', id, 'conmon.pid'), 'utf8').trim();
+      const lines = readFileSync(`/proc/${conmonPid}/cgroup`, 'utf8').trim().split('\n');
+      const tracked = lines.filter((l) => l.startsWith('0::') || l.includes(':name='));
+      expect(tracked.length).toBeGreaterThan(0);
+      for (const line of tracked) expect(line).toMatch(new RegExp(`:${f.cgroupParent}/_conmon$`));
+    } finally {
+      await f.runtime.delete(id);
+    }
+  });
+});
+
 describe('delete', () => {
   it('leaves no runc state, cgroup, bundle, exit file, mount or conmon behind, and is idempotent', async () => {
     const id = f.id('del');

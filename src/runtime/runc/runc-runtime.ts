@@ -133,6 +133,7 @@ export class RuncRuntime implements Runtime {
           containerPidFile: files.pidFile,
           conmonPidFile: files.conmonPidFile,
           logPath: spec.logPath,
+          beforeStart: (pid) => this.cgroups.adopt(this.monitorCgroup, pid),
         },
         this.options.createTimeoutMs,
       );
@@ -223,6 +224,14 @@ export class RuncRuntime implements Runtime {
   /** Stop watching for exits (pending waits stay pending). The containers keep running. */
   close(): void {
     this.exits.close();
+  }
+
+  /**
+   * Where conmon processes live, outside the agent's cgroup (see HostCgroups.adopt). Named with a leading
+   * `_`, which no container id can have.
+   */
+  private get monitorCgroup(): string {
+    return `${this.specOptions.cgroupParent}/_conmon`;
   }
 
   private files(id: string): ContainerFiles {
