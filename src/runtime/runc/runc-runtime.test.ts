@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupMountPoints, readCriLog, startRuntimeFixture, waitForLog, type RuntimeFixture } from '../../testing/runtime-fixture.js';
 import { ContainerCreateError, ContainerExistsError, ContainerNotFoundError, ContainerStartError, InvalidContainerSpecError } from '../errors.js';
+import { RuncRuntime } from './runc-runtime.js';
 
 let f: RuntimeFixture;
 beforeAll(async () => {
@@ -192,6 +193,14 @@ describe('bad input and failures', () => {
     expect(await f.runtime.state(id)).toBeUndefined();
     expect(await f.runtime.stats(id)).toBeUndefined();
     await expect(f.runtime.kill(id, 'SIGNOPE' as NodeJS.Signals)).rejects.toThrow('unknown signal "SIGNOPE"');
+  });
+
+  it('a runtime without runc or conmon refuses to open, naming what is missing', async () => {
+    await expect(RuncRuntime.open({ stateDir: join(f.dir, 'other'), runcPath: '/nonexistent/runc' })).rejects.toThrow(
+      "runc is not executable at /nonexistent/runc (install Debian's runc package or configure runcPath)",
+    );
+    await expect(RuncRuntime.open({ stateDir: join(f.dir, 'other'), conmonPath: '/nonexistent/conmon' })).rejects.toThrow(/conmon is not executable/);
+    await expect(RuncRuntime.open({ stateDir: 'relative' })).rejects.toThrow(/stateDir must be an absolute path/);
   });
 
   it('logs go where asked, creating the directory', async () => {

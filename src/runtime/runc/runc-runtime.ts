@@ -14,7 +14,7 @@
  * under the state directory (see container-files.ts), so a new instance in a new process (an agent
  * restarted after kill -9) sees the same containers, running or exited while it was away.
  */
-import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { access, constants as fsConstants, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { dirname } from 'node:path';
 import {
@@ -93,6 +93,11 @@ export class RuncRuntime implements Runtime {
       stopTimeoutMs: options.stopTimeoutMs ?? 10_000,
     };
     if (!full.stateDir.startsWith('/')) throw new RuntimeError(`stateDir must be an absolute path, got ${JSON.stringify(full.stateDir)}`);
+    for (const [tool, path] of [['runc', full.runcPath], ['conmon', full.conmonPath]] as const) {
+      await access(path, fsConstants.X_OK).catch(() => {
+        throw new RuntimeError(`${tool} is not executable at ${path} (install Debian's ${tool} package or configure ${tool}Path)`);
+      });
+    }
     const layout = stateLayout(full.stateDir);
     await Promise.all([layout.runcRoot, layout.exitDir, layout.containersDir].map((d) => mkdir(d, { recursive: true, mode: 0o700 })));
     const cgroups = await HostCgroups.discover();
