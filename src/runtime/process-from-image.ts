@@ -36,6 +36,7 @@ export interface UserDatabase {
 /** Docker's PATH when the image sets none. */
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+/** The process fields of a {@link ContainerSpec} that the image and the definition decide. */
 export type ContainerProcess = Pick<ContainerSpec['process'], 'args' | 'env' | 'cwd' | 'uid' | 'gid' | 'additionalGids'>;
 
 const nonEmpty = (list: readonly string[] | null | undefined): list is readonly string[] => !!list && list.length > 0;
@@ -105,12 +106,14 @@ function records(text: string | undefined, fields: number): string[][] {
     .filter((parts) => parts.length >= fields);
 }
 
+/** /etc/passwd entries (name, uid, gid). */
 export function parsePasswd(text: string | undefined): PasswdEntry[] {
   return records(text, 4)
     .filter((p) => isId(p[2]!) && isId(p[3]!))
     .map((p) => ({ name: p[0]!, uid: Number(p[2]), gid: Number(p[3]) }));
 }
 
+/** /etc/group entries (name, gid, members). */
 export function parseGroup(text: string | undefined): GroupEntry[] {
   return records(text, 3)
     .filter((p) => isId(p[2]!))

@@ -11,6 +11,7 @@ export const LINUX_CAPABILITIES = [
   'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
 ] as const;
 
+/** A Linux capability's name as the OCI spec writes it (`CAP_…`). */
 export type Capability = (typeof LINUX_CAPABILITIES)[number];
 
 /** Docker's default set (moby's oci/caps DefaultCapabilities), which ECS containers get on EC2. */

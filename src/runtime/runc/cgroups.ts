@@ -7,6 +7,7 @@ import { mkdir, readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerStats } from '../runtime.js';
 
+/** One mounted cgroup hierarchy. */
 export interface CgroupMount {
   readonly mountPoint: string;
   readonly version: 1 | 2;

@@ -15,6 +15,7 @@ import { spawn } from 'node:child_process';
 import { ContainerCreateError } from '../errors.js';
 import { runcMessage } from './runc-cli.js';
 
+/** Where conmon finds and puts everything for one container. */
 export interface ConmonLaunch {
   readonly conmonPath: string;
   readonly runcPath: string;

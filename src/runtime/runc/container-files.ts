@@ -13,16 +13,19 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
+/** The shared directories under the state directory. */
 export interface StateLayout {
   readonly runcRoot: string;
   readonly exitDir: string;
   readonly containersDir: string;
 }
 
+/** The layout under `stateDir`. */
 export function stateLayout(stateDir: string): StateLayout {
   return { runcRoot: join(stateDir, 'runc'), exitDir: join(stateDir, 'exits'), containersDir: join(stateDir, 'containers') };
 }
 
+/** The files of one container. */
 export interface ContainerFiles {
   readonly dir: string;
   readonly config: string;
@@ -32,6 +35,7 @@ export interface ContainerFiles {
   readonly exitFile: string;
 }
 
+/** Container `id`'s files in `layout`. */
 export function containerFiles(layout: StateLayout, id: string): ContainerFiles {
   const dir = join(layout.containersDir, id);
   return {
@@ -78,6 +82,7 @@ export async function readExitFile(files: ContainerFiles): Promise<{ code: numbe
   }
 }
 
+/** Whether `path` exists (other errors than "missing" are thrown). */
 export async function fileExists(path: string): Promise<boolean> {
   try {
     await stat(path);

@@ -11,6 +11,7 @@ export const DEFAULT_SECCOMP_PROFILE = '/usr/share/containers/seccomp.json';
 /** The static tini from Debian's `tini` package: an init that needs nothing from the image. */
 export const DEFAULT_INIT_BINARY = '/usr/bin/tini-static';
 
+/** The runtime's settings that shape every container's spec. */
 export interface HostSpecSettings {
   readonly cgroupParent: string;
   /** A Docker-format seccomp profile; null runs containers without seccomp. */

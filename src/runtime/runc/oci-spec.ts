@@ -12,6 +12,7 @@ export interface OciSpec {
   readonly linux: OciLinux;
 }
 
+/** `process`: what runs, as whom, with which capabilities and limits. */
 export interface OciProcess {
   readonly terminal: boolean;
   readonly user: { readonly uid: number; readonly gid: number; readonly additionalGids?: readonly number[] };
@@ -37,6 +38,7 @@ export interface OciRlimit {
   readonly hard: bigint;
 }
 
+/** One entry of `mounts`. */
 export interface OciMount {
   readonly destination: string;
   readonly type: string;
@@ -44,6 +46,7 @@ export interface OciMount {
   readonly options: readonly string[];
 }
 
+/** `linux`: namespaces, cgroup, resources and the security settings. */
 export interface OciLinux {
   readonly namespaces: readonly OciNamespace[];
   readonly cgroupsPath: string;
@@ -54,11 +57,13 @@ export interface OciLinux {
   readonly readonlyPaths?: readonly string[];
 }
 
+/** A namespace to create, or to join when `path` is given. */
 export interface OciNamespace {
   readonly type: 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup';
   readonly path?: string;
 }
 
+/** `linux.resources`: the cgroup settings (v1 names). */
 export interface OciResources {
   readonly devices: readonly OciDeviceRule[];
   readonly memory?: { readonly limit?: number; readonly reservation?: number; readonly swap?: number };
@@ -66,6 +71,7 @@ export interface OciResources {
   readonly pids?: { readonly limit: number };
 }
 
+/** A device cgroup rule; no major/minor means any. */
 export interface OciDeviceRule {
   readonly allow: boolean;
   readonly type?: 'a' | 'b' | 'c';
@@ -74,6 +80,7 @@ export interface OciDeviceRule {
   readonly access: string;
 }
 
+/** `linux.seccomp`: a default action and per-syscall rules. */
 export interface OciSeccomp {
   readonly defaultAction: string;
   readonly defaultErrnoRet?: number;
@@ -81,6 +88,7 @@ export interface OciSeccomp {
   readonly syscalls: readonly OciSyscall[];
 }
 
+/** A seccomp rule for some syscalls, optionally only for certain argument values. */
 export interface OciSyscall {
   readonly names: readonly string[];
   readonly action: string;
@@ -88,6 +96,7 @@ export interface OciSyscall {
   readonly args?: readonly OciSyscallArg[];
 }
 
+/** A condition on one syscall argument. */
 export interface OciSyscallArg {
   readonly index: number;
   /** uint64 in the spec; the profiles berth reads stay well inside JS's safe integers. */

@@ -46,6 +46,7 @@ import { serializeOciSpec } from './oci-spec.js';
 import { RuncCli } from './runc-cli.js';
 import { toOciSpec, validateContainerId, type OciSpecOptions } from './to-oci-spec.js';
 
+/** How to run containers: where state lives, which binaries, which defaults. */
 export interface RuncRuntimeOptions {
   /** Everything the runtime keeps: runc's root, bundles, exit and pid files. Kept across agent restarts. */
   readonly stateDir: string;
@@ -66,6 +67,7 @@ export interface RuncRuntimeOptions {
 /** Exit code reported when the real one cannot be known (the monitor died first), as containerd does. */
 export const UNKNOWN_EXIT_CODE = 255;
 
+/** Containers through runc under conmon; open one with {@link RuncRuntime.open}. */
 export class RuncRuntime implements Runtime {
   private readonly runc: RuncCli;
   private readonly exits: ExitWatcher;

@@ -16,6 +16,7 @@ export interface SeccompProfile {
   readonly syscalls?: readonly SeccompRule[] | null;
 }
 
+/** One rule of a Docker-format profile. */
 export interface SeccompRule {
   readonly name?: string;
   readonly names?: readonly string[] | null;
@@ -26,6 +27,7 @@ export interface SeccompRule {
   readonly excludes?: SeccompFilter | null;
 }
 
+/** When a rule applies (`includes`) or does not (`excludes`). */
 export interface SeccompFilter {
   readonly caps?: readonly string[] | null;
   /** Go architecture names: amd64, arm64, x86, x32, … */
