@@ -72,7 +72,6 @@ export class RuncRuntime implements Runtime {
   private readonly runc: RuncCli;
   private readonly exits: ExitWatcher;
   private readonly waits = new Map<string, Promise<ExitStatus>>();
-  private readonly bundles = new Map<string, BundleInfo>();
 
   private constructor(
     private readonly options: Required<Omit<RuncRuntimeOptions, 'seccompProfile' | 'initBinary'>>,
@@ -144,7 +143,6 @@ export class RuncRuntime implements Runtime {
         },
         this.options.createTimeoutMs,
       );
-      this.bundles.set(spec.id, { labels: oci.annotations ?? {}, cgroupsPath: oci.linux.cgroupsPath });
     } catch (error) {
       // Leave nothing behind: runc's state, conmon, the bundle, cgroups.
       await this.delete(spec.id).catch(() => {});
@@ -213,7 +211,6 @@ export class RuncRuntime implements Runtime {
     await this.runc.deleteForce(id);
     await this.stopConmon(id, files, deadline);
     await Promise.all([rm(files.dir, { recursive: true, force: true }), rm(files.exitFile, { force: true })]);
-    this.bundles.delete(id);
     await this.cgroups.remove(bundle?.cgroupsPath || `${this.specOptions.cgroupParent}/${id}`, deadline);
   }
 
@@ -245,12 +242,9 @@ export class RuncRuntime implements Runtime {
     return containerFiles(this.layout, id);
   }
 
-  private async bundle(id: string): Promise<BundleInfo | undefined> {
-    const cached = this.bundles.get(id);
-    if (cached) return cached;
-    const info = await readBundleInfo(this.files(id));
-    if (info) this.bundles.set(id, info);
-    return info;
+  /** Read each time, not cached: another runtime instance on the same state directory may have deleted it. */
+  private bundle(id: string): Promise<BundleInfo | undefined> {
+    return readBundleInfo(this.files(id));
   }
 
   private async exitFromFile(id: string, files: ContainerFiles, bundle: BundleInfo | undefined): Promise<ExitStatus | undefined> {
