@@ -141,6 +141,20 @@ describe('monitor', () => {
       await f.runtime.delete(id);
     }
   });
+
+  it('if conmon is killed, the exit is reported as unknown (255) once the container is gone', async () => {
+    const id = f.id('nomonitor');
+    await f.runtime.create(f.spec(id, ['sleep', '1000']));
+    await f.runtime.start(id);
+    const conmonPid = Number(readFileSync(join(f.stateDir, 'containers', id, 'conmon.pid'), 'utf8'));
+    process.kill(conmonPid, 'SIGKILL');
+    expect((await f.runtime.state(id))?.status).toBe('running');
+    await f.runtime.kill(id, 'SIGKILL');
+    expect(await f.runtime.wait(id)).toMatchObject({ exitCode: 255, oomKilled: false });
+    expect((await f.runtime.state(id))?.exit?.exitCode).toBe(255);
+    await f.runtime.delete(id);
+    expect(leftovers(id)).toEqual([]);
+  });
 });
 
 describe('delete', () => {
