@@ -77,13 +77,20 @@ export class HostCgroups {
     return this.mounts.filter((m) => m.version === 2 || m.controllers.some((c) => c.startsWith('name=')));
   }
 
-  /** Move process `pid` into `cgroupsPath` (created if missing) in the tracking hierarchies. */
+  /** Move process `pid` into `cgroupsPath` in the tracking hierarchies, creating it where it is missing. */
   async adopt(cgroupsPath: string, pid: number): Promise<void> {
-    for (const m of this.trackingMounts()) {
-      const dir = join(m.mountPoint, cgroupsPath);
-      await mkdir(dir, { recursive: true });
-      await writeFile(join(dir, 'cgroup.procs'), String(pid));
-    }
+    await Promise.all(
+      this.trackingMounts().map(async (m) => {
+        const dir = join(m.mountPoint, cgroupsPath);
+        try {
+          await writeFile(join(dir, 'cgroup.procs'), String(pid));
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+          await mkdir(dir, { recursive: true });
+          await writeFile(join(dir, 'cgroup.procs'), String(pid));
+        }
+      }),
+    );
   }
 
   /** Whether memory cgroups account swap (memory.memsw.* exists), so a swap limit can be set. */
