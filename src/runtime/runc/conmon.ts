@@ -57,8 +57,8 @@ export function conmonArgs(launch: ConmonLaunch): string[] {
 
 /**
  * Start conmon for a bundle and wait until `runc create` is done. Resolves with the container's pid;
- * rejects with {@link ContainerCreateError} carrying runc's message. After `timeoutMs` the conmon daemon is
- * left to the caller's cleanup (the error says so), since its pid may not be known yet.
+ * rejects with {@link ContainerCreateError} carrying runc's message. After `timeoutMs` it rejects too; a
+ * conmon daemon still running is then the caller's to stop (through the conmon pid file).
  */
 export function launchConmon(launch: ConmonLaunch, timeoutMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
