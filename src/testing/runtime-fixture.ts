@@ -123,12 +123,22 @@ export async function startRuntimeFixture(options: Partial<RuncRuntimeOptions> =
       return r;
     },
     async cleanup() {
-      for (const id of await runtime.list()) await runtime.delete(id);
+      // Every step runs even if one fails (so a broken test leaves as little as possible); the first error is thrown.
+      const errors: unknown[] = [];
+      const attempt = async (step: () => unknown) => {
+        try {
+          await step();
+        } catch (error) {
+          errors.push(error);
+        }
+      };
+      for (const id of await runtime.list().catch(() => [])) await attempt(() => runtime.delete(id));
       for (const r of [runtime, ...reopened]) r.close();
       for (const mount of cgroupMountPoints()) {
-        for (const path of [join(mount, cgroupParent, '_conmon'), join(mount, cgroupParent)]) if (existsSync(path)) rmdirSync(path);
+        for (const path of [join(mount, cgroupParent, '_conmon'), join(mount, cgroupParent)]) await attempt(() => existsSync(path) && rmdirSync(path));
       }
       rmSync(dir, { recursive: true, force: true });
+      if (errors.length > 0) throw errors[0];
     },
   };
 }
