@@ -1,3 +1,6 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import type { ImageService, LocalImage } from '../../image/image-service.js';
 import { PullError } from '../../image/image-service.js';
@@ -78,12 +81,18 @@ export class FakeImages implements ImageService {
   async find(reference: string) {
     return this.cached.get(reference);
   }
+  /** A real directory with the /etc files an image would have, so the agent's file handling works on it. */
   async createRootfs(_image: LocalImage, id: string) {
     this.rootfs.add(id);
-    return `/fake/rootfs/${id}`;
+    const dir = join(tmpdir(), 'berth-fake-rootfs', id);
+    mkdirSync(join(dir, 'etc'), { recursive: true });
+    writeFileSync(join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+    writeFileSync(join(dir, 'etc/group'), 'root:x:0:\n');
+    return dir;
   }
   async removeRootfs(id: string) {
     this.rootfs.delete(id);
+    rmSync(join(tmpdir(), 'berth-fake-rootfs', id), { recursive: true, force: true });
   }
   async prune() {
     return [];
@@ -130,7 +139,7 @@ export function fakeWorld(settings: Partial<EngineSettings> = {}): FakeWorld {
     ports,
     containerFiles: {
       prepare: async (id) => ({ logPath: `/fake/${id}.log`, hosts: `/fake/${id}/hosts`, resolvConf: `/fake/${id}/resolv.conf`, hostname: `/fake/${id}/hostname` }),
-      resolveUser: async () => ({ uid: 0, gid: 0, additionalGids: [] }),
+      userDatabase: async () => ({ passwd: 'root:x:0:0:root:/root:/bin/sh\n', group: 'root:x:0:\n' }),
       remove: async () => {},
     },
     settings: { cluster: 'default', defaultStopTimeoutMs: 30_000, taskCleanupWaitMs: 60_000, imagePullBehavior: 'default', bindIp: '0.0.0.0', ...settings },
