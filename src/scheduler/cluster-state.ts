@@ -79,7 +79,7 @@ export class ClusterState {
           ? ATTRIBUTE
           : portsTwice || overlaps(request.needs.ports, s.remaining.ports) || overlaps(request.needs.portsUdp, s.remaining.portsUdp)
             ? PORTS
-            : staticMemberOf.every((c) => c.matches(this.view))
+            : matchesAll(staticMemberOf, this.view)
               ? ACCEPTED
               : MEMBER_OF;
       this.rejection[i] = this.evaluate(i);
@@ -130,6 +130,11 @@ export class ClusterState {
     for (const a of this.request.requiredAttributes) if (!satisfies(s, a.name, a.value)) return false;
     return true;
   }
+}
+
+function matchesAll(expressions: readonly CompiledCql[], view: CqlInstanceView): boolean {
+  for (const c of expressions) if (!c.matches(view)) return false;
+  return true;
 }
 
 /** An Exp(1) wait. */

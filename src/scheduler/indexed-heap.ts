@@ -33,8 +33,9 @@ export class IndexedHeap {
   }
 
   /** Add the ids in one O(n) heapify. */
-  build(ids: Iterable<number>): void {
-    for (const id of ids) {
+  build(ids: ArrayLike<number>): void {
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k]!;
       this.heap[this.length] = id;
       this.position[id] = this.length++;
     }

@@ -14,12 +14,12 @@ const tally = (r: PlacementResult) => {
 const az = (zone: string, extra: Record<string, string> = {}) => ({ 'ecs.availability-zone': zone, ...extra });
 
 describe('place: strategies', () => {
-  it.each<[string, PlacementStrategy[], number, string[]]>([
+  it.each<[string, number, string[], PlacementStrategy[]]>([
     // binpack: the instance with the least of the resource left that still fits, until it no longer fits.
-    ['binpack(memory)', [{ type: 'binpack', field: 'memory' }], 4, ['mid', 'mid', 'mid', 'big']],
-    ['binpack(MEMORY)', [{ type: 'binpack', field: 'MEMORY' }], 1, ['mid']],
-    ['binpack(cpu)', [{ type: 'binpack', field: 'cpu' }], 3, ['big', 'big', 'mid']],
-  ])('%s places %i tasks on %j', (_name, strategies, count, expected) => {
+    ['binpack(memory)', 4, ['mid', 'mid', 'mid', 'big'], [{ type: 'binpack', field: 'memory' }]],
+    ['binpack(MEMORY)', 1, ['mid'], [{ type: 'binpack', field: 'MEMORY' }]],
+    ['binpack(cpu)', 3, ['big', 'big', 'mid'], [{ type: 'binpack', field: 'cpu' }]],
+  ])('%s places %i tasks on %j', (_name, count, expected, strategies) => {
     const instances = [
       instance('tiny', { remaining: { cpu: 4096, memory: 200 } }),
       instance('mid', { remaining: { cpu: 1024, memory: 768 } }),

@@ -82,14 +82,20 @@ export class IndexedSelector implements Selector {
     this.bucketOf = byValue ? byValue.valueOf : new Int32Array(state.size);
     const bucketCount = byValue ? byValue.counts.length : 1;
 
-    const members: number[][] = Array.from({ length: bucketCount }, () => []);
-    for (let i = 0; i < state.size; i++) if (state.rejection[i] === 0) members[this.bucketOf[i]!]!.push(i);
+    // Sort the instances that can take a task by bucket (a counting sort), then heapify each bucket's slice.
+    const start = new Int32Array(bucketCount + 1);
+    for (let i = 0; i < state.size; i++) if (state.rejection[i] === 0) start[this.bucketOf[i]! + 1]! += 1;
+    for (let b = 0; b < bucketCount; b++) start[b + 1]! += start[b]!;
+    const sorted = new Int32Array(start[bucketCount]!);
+    const next = start.slice(0, bucketCount);
+    for (let i = 0; i < state.size; i++) if (state.rejection[i] === 0) sorted[next[this.bucketOf[i]!]!++] = i;
     const position = new Int32Array(state.size).fill(-1);
-    this.buckets = members.map((ids) => {
-      const heap = new IndexedHeap(ids.length, compareInstances, position);
-      heap.build(ids);
-      return heap;
-    });
+    this.buckets = [];
+    for (let b = 0; b < bucketCount; b++) {
+      const heap = new IndexedHeap(start[b + 1]! - start[b]!, compareInstances, position);
+      heap.build(sorted.subarray(start[b]!, start[b + 1]!));
+      this.buckets.push(heap);
+    }
 
     const counts = byValue?.counts;
     const compareBuckets = (a: number, b: number): number => {
@@ -100,7 +106,7 @@ export class IndexedSelector implements Selector {
       return compareInstances(ta, tb);
     };
     this.root = new IndexedHeap(bucketCount, compareBuckets);
-    this.root.build(members.keys());
+    this.root.build(Int32Array.from({ length: bucketCount }, (_, b) => b));
   }
 
   best(): number {

@@ -92,7 +92,9 @@ function compilePositive(c: CqlComparison, op: CqlOperator, fail: Fail): Test {
   switch (subject.kind) {
     case 'agentVersion': {
       const want = typed(c.values, fail, parseVersionArgument, 'a version such as 1.14.5');
-      return ordered(op, (i) => parseAgentVersion(i.agentVersion), (have) => compareVersions(have, want));
+      // A cluster runs a handful of agent versions: parse each once.
+      const read = memoized((text: string | undefined) => parseAgentVersion(text));
+      return ordered(op, (i) => read(i.agentVersion), (have) => compareVersions(have, want));
     }
     case 'registeredAt': {
       const span = typed(c.values, fail, parseTimeSpan, 'a date such as 2018-02-13 or a time such as 2018-02-13T22:28:28Z');
@@ -176,6 +178,23 @@ function compareToSpan(at: number, span: TimeSpan): number {
   return at >= span.end ? 1 : 0;
 }
 
+const MEMO_LIMIT = 10_000;
+
+/**
+ * `f` remembering its answers: instances share few distinct values (agent versions, instance types), so a
+ * placement call parses or matches each once. Forgets everything past MEMO_LIMIT entries to stay small.
+ */
+function memoized<K, V>(f: (key: K) => V): (key: K) => V {
+  const memo = new Map<K, V>();
+  return (key) => {
+    if (memo.has(key)) return memo.get(key) as V;
+    if (memo.size >= MEMO_LIMIT) memo.clear();
+    const value = f(key);
+    memo.set(key, value);
+    return value;
+  };
+}
+
 function numberOf(text: string | undefined): number | undefined {
   if (text === undefined || text.trim() === '') return undefined;
   const n = Number(text);
@@ -200,7 +219,7 @@ function textTest(
       const why = (e as Error).message.split(': ').pop();
       return fail(`"${v.text}" is not a valid regular expression (${why})`, v.offset);
     }
-    const match = (t: string) => re.test(t);
+    const match = memoized((t: string) => re.test(t));
     return (i) => holds(i, match);
   }
   if (op === '==') {
