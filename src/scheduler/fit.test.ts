@@ -20,14 +20,18 @@ describe('fitTasks (RunTask until it calls place)', () => {
     expect(r.failures).toEqual([]);
   });
 
-  it('reports each ACTIVE instance with the reason it was turned down', () => {
-    const instances = [snapshot('a', { remaining: { cpu: 1024, memory: 1024, ports: [80], portsUdp: [] } }), snapshot('small', { remaining: { cpu: 1024, memory: 100, ports: [], portsUdp: [] } })];
+  it('reports each ACTIVE connected instance with the reason it was turned down', () => {
+    const instances = [
+      snapshot('a', { remaining: { cpu: 1024, memory: 1024, ports: [80], portsUdp: [] } }),
+      snapshot('off', { agentConnected: false }),
+      snapshot('small', { remaining: { cpu: 1024, memory: 100, ports: [], portsUdp: [] } }),
+    ];
     const r = fitTasks(instances, { count: 1, needs }, Math.random);
     expect(r).toEqual({
       placements: [],
       failures: [
         { arn: instances[0]!.arn, reason: 'RESOURCE:PORTS' },
-        { arn: instances[1]!.arn, reason: 'RESOURCE:MEMORY' },
+        { arn: instances[2]!.arn, reason: 'RESOURCE:MEMORY' },
       ],
     });
   });

@@ -23,7 +23,7 @@ export interface FitRequest {
 export interface FitResult {
   /** The instance id for each task placed, in order. */
   readonly placements: string[];
-  /** ECS failure records for the tasks that could not be placed (one per ACTIVE instance, with its reason). */
+  /** ECS failure records for the tasks that could not be placed (one per ACTIVE connected instance, with its reason). */
   readonly failures: { arn: string; reason: string }[];
 }
 
@@ -46,5 +46,8 @@ export function fitTasks(instances: readonly InstanceSnapshot[], request: FitReq
     tasks: [],
   }));
   const result = place(full, { count: request.count, needs: request.needs, group: '' }, random);
-  return { placements: [...result.placements], failures: result.instanceFailures.map((f) => ({ arn: f.arn, reason: f.reason })) };
+  // As before `place` existed, instances whose agent is disconnected are left out of the failures (place lists
+  // them with reason AGENT); RunTask's callers and tests rely on that until RunTask moves to `place`.
+  const failures = result.instanceFailures.filter((f) => f.reason !== 'AGENT').map((f) => ({ arn: f.arn, reason: f.reason }));
+  return { placements: [...result.placements], failures };
 }
