@@ -13,7 +13,7 @@ export class ContainerFileStore implements ContainerFiles {
     private readonly hostResolvConf = '/etc/resolv.conf',
   ) {}
 
-  async prepare(runtimeId: string, etc: { hostname: string; ipv4?: string; hostNetwork: boolean }) {
+  async prepare(runtimeId: string, etc: { hostname: string; hostNetwork: boolean }) {
     const dir = join(this.root, runtimeId);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const paths = {
@@ -22,12 +22,15 @@ export class ContainerFileStore implements ContainerFiles {
       resolvConf: join(dir, 'resolv.conf'),
       hostname: join(dir, 'hostname'),
     };
-    const hosts = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback'];
-    if (etc.ipv4) hosts.push(`${etc.ipv4}\t${etc.hostname}`);
-    await writeFile(paths.hosts, `${hosts.join('\n')}\n`);
+    await writeFile(paths.hosts, hostsFile());
     await writeFile(paths.hostname, `${etc.hostname}\n`);
     await writeFile(paths.resolvConf, resolvConfFor(await readFile(this.hostResolvConf, 'utf8').catch(() => ''), etc.hostNetwork));
     return paths;
+  }
+
+  async addHost(runtimeId: string, ipv4: string, hostname: string): Promise<void> {
+    // writeFile truncates and rewrites the same inode, which the container's bind mount shows.
+    await writeFile(join(this.root, runtimeId, 'hosts'), hostsFile([[ipv4, hostname]]));
   }
 
   userDatabase(rootfs: string) {
@@ -37,6 +40,11 @@ export class ContainerFileStore implements ContainerFiles {
   async remove(runtimeId: string): Promise<void> {
     await rm(join(this.root, runtimeId), { recursive: true, force: true });
   }
+}
+
+function hostsFile(extra: [string, string][] = []): string {
+  const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', ...extra.map(([ip, name]) => `${ip}\t${name}`)];
+  return `${lines.join('\n')}\n`;
 }
 
 /** The host's resolver configuration, minus loopback nameservers a separate network namespace cannot reach. */

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { agentCommand } from './agent-command.js';
 import { serverCommand } from './server-command.js';
+import { upCommand } from './up-command.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -10,7 +11,8 @@ const program = new Command('berth')
   .description('berth: a self-hosted container orchestrator that speaks the Amazon ECS API')
   .version(pkg.version)
   .addCommand(serverCommand())
-  .addCommand(agentCommand());
+  .addCommand(agentCommand())
+  .addCommand(upCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`berth: ${error instanceof Error ? error.message : String(error)}\n`);

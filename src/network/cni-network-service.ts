@@ -18,7 +18,7 @@ import { CONTAINER_ID_PATTERN, sandboxAddress, type InvocationTarget } from './c
 import { NetworkError } from './errors.js';
 import { createNetns, deleteNetns, netnsPath } from './netns.js';
 import { bridgeNetworkConfig, bridgeNetworkOptions, loopbackNetworkConfig, type BridgeNetwork, type BridgeNetworkOptions } from './network-configs.js';
-import type { AttachRequest, Attachment, NetworkService } from './network.js';
+import type { AttachHooks, AttachRequest, Attachment, NetworkService } from './network.js';
 
 /** Where berth keeps its state and finds the plugins, and which bridge network it runs. */
 export interface CniNetworkOptions {
@@ -67,13 +67,13 @@ export class CniNetworkService implements NetworkService {
       options.pluginExec ?? pluginExec({ pluginDirs: options.pluginDirs ?? ['/usr/lib/cni'], timeoutMs: options.pluginTimeoutMs ?? 60_000 });
   }
 
-  attach(request: AttachRequest): Promise<Attachment> {
+  attach(request: AttachRequest, hooks: AttachHooks = {}): Promise<Attachment> {
     try {
       checkAttachRequest(request);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.exclusive(request.id, () => this.attachNow(request));
+    return this.exclusive(request.id, () => this.attachNow(request, hooks));
   }
 
   detach(id: string): Promise<void> {
@@ -87,7 +87,7 @@ export class CniNetworkService implements NetworkService {
     return this.records.ids();
   }
 
-  private async attachNow(request: AttachRequest): Promise<Attachment> {
+  private async attachNow(request: AttachRequest, hooks: AttachHooks): Promise<Attachment> {
     const { id, mode, portMappings } = request;
     if (await this.records.read(id)) {
       throw new NetworkError('already-attached', `attachment ${id} already exists (perhaps half made before a crash); detach it first`);
@@ -116,6 +116,7 @@ export class CniNetworkService implements NetworkService {
       await this.records.remove(id);
       throw error;
     }
+    hooks.onNamespace?.(record.netnsPath);
     try {
       // Settle every ADD before judging, so that a rollback never races a plugin still running.
       const outcomes = await Promise.allSettled(networks.map((n) => addNetwork(this.exec, n.config, this.target(record, n), n.runtimeConfig)));

@@ -7,8 +7,10 @@ export interface NetworkService {
   /**
    * Create a network namespace for `id`, bring up loopback and (for `bridge`) an interface on berth's
    * bridge with the given port mappings. Host ports must already be chosen (see PortAllocator).
+   * `hooks.onNamespace` is called as soon as the namespace exists, before the plugins run, so that a
+   * container can be created in it while its interfaces are still being set up.
    */
-  attach(request: AttachRequest): Promise<Attachment>;
+  attach(request: AttachRequest, hooks?: AttachHooks): Promise<Attachment>;
   /**
    * Undo attach: CNI DEL, delete the namespace. Idempotent (an unknown id is a no-op), and finishes the
    * job after a crash mid-attach or mid-detach, from a new process too.
@@ -28,6 +30,10 @@ export interface NetworkService {
  */
 export const attachModes = ['bridge', 'none'] as const;
 export type AttachMode = (typeof attachModes)[number];
+
+export interface AttachHooks {
+  readonly onNamespace?: (netnsPath: string) => void;
+}
 
 export interface AttachRequest {
   /** Names the namespace (`berth-<id>`) and is the CNI container id: letters, digits, `_`, `.`, `-`. */

@@ -39,12 +39,14 @@ export interface EngineSettings {
 
 export interface ContainerFiles {
   /** Prepare the container's own directory and return paths for its log and generated /etc files. */
-  prepare(runtimeId: string, etc: { hostname: string; ipv4?: string; hostNetwork: boolean }): Promise<{
+  prepare(runtimeId: string, etc: { hostname: string; hostNetwork: boolean }): Promise<{
     logPath: string;
     hosts: string;
     resolvConf: string;
     hostname: string;
   }>;
+  /** Add the container's own address to its /etc/hosts (rewritten in place: it is bind-mounted). */
+  addHost(runtimeId: string, ipv4: string, hostname: string): Promise<void>;
   /** The rootfs's /etc/passwd and /etc/group, for resolving the container's user. */
   userDatabase(rootfs: string): Promise<UserDatabase>;
   remove(runtimeId: string): Promise<void>;

@@ -205,21 +205,20 @@ export class TaskManager {
 
   private async create(c: ContainerState): Promise<void> {
     const { deps, state } = this;
+    const started = deps.now();
     const def = this.def(c.name);
     const image = await this.imageOf(c);
+    const retry = c.runtimeId !== undefined;
     const runtimeId = c.runtimeId ?? `${taskIdOf(state.arn)}-${c.name}`;
     c.runtimeId = runtimeId;
+    // A create interrupted by a crash may have left a container behind: start over cleanly.
+    if (retry && (await deps.runtime.state(runtimeId))) await deps.runtime.delete(runtimeId);
     const mode = state.spec.networkMode;
-    let netns: string | undefined;
-    let ipv4: string | undefined;
-    if (mode === 'bridge') {
-      const mappings = this.bindPorts(c, def);
-      const attachment = await deps.network.attach({ id: runtimeId, mode: 'bridge', portMappings: mappings });
-      c.networkId = runtimeId;
-      netns = attachment.netnsPath;
-      ipv4 = attachment.ipv4Address;
-    } else if (mode === 'host') {
-      netns = 'host';
+    // A create interrupted by a crash may have left a half-made attachment: undo it before trying again.
+    if (c.networkId) await deps.network.detach(c.networkId);
+    const mappings = mode === 'bridge' ? this.bindPorts(c, def) : [];
+    if (mode === 'bridge') c.networkId = runtimeId;
+    if (mode === 'host') {
       c.networkBindings = (def.portMappings ?? []).map((pm) => ({
         bindIP: deps.settings.bindIp,
         containerPort: pm.containerPort!,
@@ -227,12 +226,28 @@ export class TaskManager {
         protocol: pm.protocol ?? 'tcp',
       }));
     }
+    // Saved before anything is made, so a crash part-way leaves records recovery can undo.
     await this.commit();
-    const rootfs = await deps.images.createRootfs(image, runtimeId);
     const hostname = def.hostname ?? runtimeId.slice(0, 12);
-    const files = await deps.containerFiles.prepare(runtimeId, { hostname, ...(ipv4 ? { ipv4 } : {}), hostNetwork: mode === 'host' });
+    // The network and the root filesystem do not depend on each other, and the container can be created
+    // in its namespace while the CNI plugins are still wiring it: only the start waits for the network.
+    let namespaceReady!: (path: string) => void;
+    const namespace = new Promise<string>((resolve) => (namespaceReady = resolve));
+    const attaching =
+      mode === 'bridge'
+        ? deps.network.attach({ id: runtimeId, mode: 'bridge', portMappings: mappings }, { onNamespace: namespaceReady })
+        : undefined;
+    attaching?.catch(() => {});
+    const [rootfs, network] = await Promise.all([
+      deps.images.createRootfs(image, runtimeId),
+      attaching ? Promise.race([namespace, attaching.then((a) => a.netnsPath)]) : mode === 'host' ? 'host' : undefined,
+    ]);
+    const [users, files] = await Promise.all([
+      deps.containerFiles.userDatabase(rootfs),
+      deps.containerFiles.prepare(runtimeId, { hostname, hostNetwork: mode === 'host' }),
+    ]);
     c.logPath = files.logPath;
-    const users = await deps.containerFiles.userDatabase(rootfs);
+    const preparedMs = deps.now() - started;
     await deps.runtime.create(
       containerSpec({
         task: state.spec,
@@ -241,13 +256,20 @@ export class TaskManager {
         runtimeId,
         rootfs,
         users,
-        ...(netns !== undefined ? { network: netns } : {}),
+        ...(network !== undefined ? { network } : {}),
         etcFiles: mode === 'host' ? { resolvConf: files.resolvConf } : { hosts: files.hosts, resolvConf: files.resolvConf, hostname: files.hostname },
         logPath: files.logPath,
         cluster: deps.settings.cluster,
       }),
     );
+    const createdMs = deps.now() - started - preparedMs;
+    if (attaching) {
+      const attachment = await attaching;
+      // /etc/hosts is bind-mounted, so rewriting it in place before the start is what the container sees.
+      if (attachment.ipv4Address) await deps.containerFiles.addHost(runtimeId, attachment.ipv4Address, hostname);
+    }
     c.known = 'CREATED';
+    deps.log.debug({ task: state.arn, container: c.name, preparedMs, createdMs, totalMs: deps.now() - started }, 'container created');
   }
 
   /** Reserve fixed host ports and choose dynamic ones for a bridge-mode container. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import type { ImageService, LocalImage } from '../../image/image-service.js';
 import { PullError } from '../../image/image-service.js';
-import type { Attachment, AttachRequest, NetworkService } from '../../network/network.js';
+import type { AttachHooks, Attachment, AttachRequest, NetworkService } from '../../network/network.js';
 import { HostPortAllocator } from '../../network/port-allocator.js';
 import type { ContainerSpec, ContainerState, ExitStatus, Runtime } from '../../runtime/runtime.js';
 import type { EngineDeps, EngineSettings } from '../task-engine/deps.js';
@@ -101,8 +101,9 @@ export class FakeImages implements ImageService {
 
 export class FakeNetwork implements NetworkService {
   readonly attached = new Map<string, AttachRequest>();
-  async attach(request: AttachRequest): Promise<Attachment> {
+  async attach(request: AttachRequest, hooks: AttachHooks = {}): Promise<Attachment> {
     this.attached.set(request.id, request);
+    hooks.onNamespace?.(`/var/run/netns/fake-${request.id}`);
     return { netnsPath: `/var/run/netns/fake-${request.id}`, ipv4Address: '172.30.0.2' };
   }
   async detach(id: string) {
@@ -139,6 +140,7 @@ export function fakeWorld(settings: Partial<EngineSettings> = {}): FakeWorld {
     ports,
     containerFiles: {
       prepare: async (id) => ({ logPath: `/fake/${id}.log`, hosts: `/fake/${id}/hosts`, resolvConf: `/fake/${id}/resolv.conf`, hostname: `/fake/${id}/hostname` }),
+      addHost: async () => {},
       userDatabase: async () => ({ passwd: 'root:x:0:0:root:/root:/bin/sh\n', group: 'root:x:0:\n' }),
       remove: async () => {},
     },

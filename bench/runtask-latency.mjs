@@ -1,0 +1,185 @@
+#!/usr/bin/env node
+// RunTask → RUNNING latency with the image cached, next to bare `runc run -d` of the same image's rootfs on
+// the same machine, in the same run. A real `berth server` and `berth agent` (processes, from dist/), CNCF
+// distribution on loopback holding a busybox image. Each variant runs --count tasks one after another:
+// the clock starts before RunTask and stops when DescribeTasks (polled every 2 ms) shows RUNNING. The agent
+// uses ECS_IMAGE_PULL_BEHAVIOR=prefer-cached ("image cached"). Needs root and `npm run build`.
+// Prints one JSON line: medians and p95 in ms for networkMode none and bridge, bare runc, and the ratios.
+//
+//   node bench/runtask-latency.mjs [--count 50]
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DescribeTasksCommand, ECSClient, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
+import { runnerImport } from 'vite';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+const { values } = parseArgs({ options: { count: { type: 'string', default: '50' } } });
+const count = Number(values.count);
+const root = new URL('..', import.meta.url).pathname;
+const load = async (path) => (await runnerImport(join(root, path))).module;
+const { buildBusyboxImage, pushImage, writeBusyboxRootfs } = await load('src/testing/busybox-image.ts');
+const { startDockerRegistry } = await load('src/testing/docker-registry.ts');
+
+const dir = mkdtempSync(join(tmpdir(), 'berth-bench-runtask-'));
+const children = [];
+
+function start(args, env = {}) {
+  const child = spawn(process.execPath, [join(root, 'dist/cli/main.js'), ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  if (process.env.BENCH_LOG_DIR) {
+    child.on('exit', () => writeFileSync(join(process.env.BENCH_LOG_DIR, `${args[0]}.log`), out));
+  }
+  return {
+    child,
+    until: (pattern) =>
+      new Promise((resolve, reject) => {
+        const timer = setInterval(() => {
+          const m = pattern.exec(out);
+          if (m) {
+            clearInterval(timer);
+            resolve(m);
+          }
+          if (child.exitCode !== null) {
+            clearInterval(timer);
+            reject(new Error(out));
+          }
+        }, 20);
+      }),
+  };
+}
+
+const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)];
+const round = (x) => Math.round(x * 10) / 10;
+const summarize = (xs) => ({ median_ms: round(quantile(xs, 0.5)), p95_ms: round(quantile(xs, 0.95)) });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const registry = await startDockerRegistry();
+let ecs;
+try {
+  const image = `${registry.host}/busybox:latest`;
+  await pushImage(await buildBusyboxImage(join(dir, 'layout'), 'latest', { cmd: ['sleep', '3600'] }), image);
+
+  const server = start(['server', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'server'), '--log-level', 'warn']);
+  const [, url] = await server.until(/listening on (http:\/\/\S+)/);
+  const creds = Object.fromEntries(
+    readFileSync(join(dir, 'server', 'credentials'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => l.split('=').map((s) => s.trim())),
+  );
+  const keys = { accessKeyId: creds.aws_access_key_id, secretAccessKey: creds.aws_secret_access_key };
+  const agent = start(['agent', '--endpoint', url, '--data-dir', join(dir, 'agent'), '--config', '/dev/null'], {
+    AWS_ACCESS_KEY_ID: keys.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+    ECS_IMAGE_PULL_BEHAVIOR: 'prefer-cached',
+    ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: '1s',
+    ECS_LOGLEVEL: process.env.BENCH_AGENT_LOGLEVEL ?? 'warn',
+    BERTH_BRIDGE_NAME: 'bbench0',
+    BERTH_BRIDGE_SUBNET: '10.250.0.0/24',
+  });
+  await agent.until(/registered arn/);
+  await sleep(500);
+  ecs = new ECSClient({ endpoint: url, region: 'us-east-1', credentials: keys, maxAttempts: 1 });
+
+  const container = { name: 'app', image, memory: 64, stopTimeout: 0 };
+  await ecs.send(new RegisterTaskDefinitionCommand({ family: 'bench-none', networkMode: 'none', containerDefinitions: [container] }));
+  await ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: 'bench-bridge',
+      networkMode: 'bridge',
+      containerDefinitions: [{ ...container, portMappings: [{ containerPort: 80 }] }],
+    }),
+  );
+
+  async function status(arn) {
+    const { tasks } = await ecs.send(new DescribeTasksCommand({ tasks: [arn] }));
+    return tasks[0];
+  }
+  async function runOne(family) {
+    const t0 = performance.now();
+    const { tasks, failures } = await ecs.send(new RunTaskCommand({ taskDefinition: family }));
+    if (!tasks?.length) throw new Error(JSON.stringify(failures));
+    const arn = tasks[0].taskArn;
+    for (;;) {
+      const t = await status(arn);
+      if (t.lastStatus === 'RUNNING') break;
+      if (t.lastStatus === 'STOPPED') throw new Error(`task stopped: ${t.stoppedReason}`);
+      await sleep(2);
+    }
+    const ms = performance.now() - t0;
+    await ecs.send(new StopTaskCommand({ task: arn }));
+    while ((await status(arn)).lastStatus !== 'STOPPED') await sleep(20);
+    return ms;
+  }
+
+  // Bare runc: the same busybox rootfs, `runc spec`'s defaults, the same command.
+  const bundle = join(dir, 'bare');
+  writeBusyboxRootfs(join(bundle, 'rootfs'));
+  execFileSync('runc', ['spec', '--bundle', bundle]);
+  const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+  spec.process.terminal = false;
+  spec.process.args = ['sleep', '3600'];
+  writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+  mkdirSync(join(dir, 'bare-root'));
+  const runc = (args) =>
+    new Promise((resolve, reject) => {
+      const p = spawn('runc', [`--root=${join(dir, 'bare-root')}`, ...args], { stdio: 'ignore' });
+      p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`runc ${args[0]}: ${code}`))));
+    });
+  async function bareOne(i) {
+    const id = `bench-bare-${process.pid}-${i}`;
+    const t0 = performance.now();
+    await runc(['run', '-d', '--bundle', bundle, id]);
+    const ms = performance.now() - t0;
+    await runc(['delete', '--force', id]);
+    return ms;
+  }
+
+  for (let i = 0; i < 3; i++) {
+    await runOne('bench-none');
+    await runOne('bench-bridge');
+    await bareOne(`warm-${i}`);
+  }
+  const samples = { none: [], bridge: [], bare: [] };
+  for (let i = 0; i < count; i++) {
+    samples.none.push(await runOne('bench-none'));
+    samples.bridge.push(await runOne('bench-bridge'));
+    samples.bare.push(await bareOne(i));
+  }
+  const none = summarize(samples.none);
+  const bridge = summarize(samples.bridge);
+  const bare = summarize(samples.bare);
+  console.log(
+    JSON.stringify({
+      bench: 'runtask-latency',
+      count,
+      image_pull_behavior: 'prefer-cached',
+      runtask_to_running_none: none,
+      runtask_to_running_bridge: bridge,
+      bare_runc_run_d: bare,
+      ratio_none_median: round(none.median_ms / bare.median_ms),
+      ratio_none_p95: round(none.p95_ms / bare.p95_ms),
+      ratio_bridge_median: round(bridge.median_ms / bare.median_ms),
+      node: process.version,
+    }),
+  );
+} finally {
+  // Let the agent finish cleaning up the last stopped task (its cleanup wait is 1 s).
+  await sleep(2_500);
+  ecs?.destroy();
+  for (const c of children.reverse()) {
+    c.kill('SIGTERM');
+    await new Promise((r) => (c.exitCode !== null ? r() : c.on('exit', r)));
+  }
+  await registry.stop();
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,68 @@
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { pino } from 'pino';
+import { CREDENTIALS_PROFILE } from '../api/auth/credentials.js';
+import { startAgent } from '../agent/agent.js';
+import { compileAgentConfig } from '../agent/config.js';
+import { openHostParts } from '../agent/host-parts.js';
+import { startServer } from '../server/server.js';
+import { parseListenAddress } from './listen-address.js';
+import { DEFAULT_DATA_DIR, DEFAULT_LISTEN } from './server-command.js';
+
+interface UpFlags {
+  listen: string;
+  dataDir: string;
+  region: string;
+  logLevel: string;
+}
+
+/** `berth up`: a single-node cluster on this machine — the control plane and one agent in one process. */
+export function upCommand(): Command {
+  return new Command('up')
+    .description('run a single-node cluster on this machine: the control plane and an agent (needs root)')
+    .option('--listen <host:port>', 'address of the API', DEFAULT_LISTEN)
+    .option('--data-dir <dir>', 'everything berth keeps: the server state and credentials, and the agent under agent/', DEFAULT_DATA_DIR)
+    .option('--region <region>', 'the AWS region berth answers as', process.env.AWS_DEFAULT_REGION ?? 'us-east-1')
+    .option('--log-level <level>', 'log level', 'info')
+    .action(async (flags: UpFlags) => {
+      const log = pino({ level: flags.logLevel, redact: ['req.headers.authorization'] });
+      const { host, port } = parseListenAddress(flags.listen);
+      const server = await startServer({
+        host,
+        port,
+        dataDir: flags.dataDir,
+        store: 'sqlite',
+        region: flags.region,
+        accountId: '000000000000',
+        logger: log.child({ part: 'server' }),
+      });
+      const endpoint = server.url.replace('//0.0.0.0:', '//127.0.0.1:');
+      const config = compileAgentConfig({ flags: { endpoint, dataDir: join(flags.dataDir, 'agent'), region: flags.region } });
+      const parts = await openHostParts(config);
+      const agent = await startAgent({
+        config,
+        parts,
+        log: log.child({ part: 'agent' }),
+        credentials: { accessKeyId: server.rootKeys.accessKeyId, secretAccessKey: server.rootKeys.secretAccessKey },
+      });
+      const file = server.rootKeys.file;
+      process.stderr.write(
+        `berth is up: API on ${server.url}, cluster ${config.cluster} with ${agent.containerInstanceArn}\n` +
+          (file
+            ? `credentials: AWS_SHARED_CREDENTIALS_FILE=${file} AWS_PROFILE=${CREDENTIALS_PROFILE} AWS_DEFAULT_REGION=${flags.region}\n`
+            : ''),
+      );
+      let stopping = false;
+      const stop = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        process.stderr.write(`${signal}: stopping berth (containers keep running and are re-adopted next time)\n`);
+        await agent.stop();
+        await parts.close();
+        await server.stop();
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void stop('SIGINT'));
+      process.on('SIGTERM', () => void stop('SIGTERM'));
+    });
+}
