@@ -35,9 +35,9 @@ const STALE_DELETION_MS = 60_000;
  *
  * 1. A pass lists every manifest (the referenced set), then every blob record. An unreferenced blob is
  *    *condemned* (its record gets `condemnedAt`); a referenced condemned one is revived.
- * 2. A blob still condemned `graceMs` later, condemned before this pass's listing began, and still
- *    unreferenced is deleted: its record and links in one transaction that holds only if the record is
- *    unchanged, then its file.
+ * 2. A blob still condemned `graceMs` later (condemned no later than the revision at which this pass
+ *    listed the manifests) and still unreferenced is deleted: its record and links in one transaction
+ *    that holds only if the record is unchanged, then its file.
  *
  * Everything that starts to use a blob (a manifest push naming it, a mount, a HEAD or GET, an upload of
  * the same bytes) clears `condemnedAt` in its own transaction, i.e. writes the record: either that write
@@ -79,7 +79,7 @@ export class GarbageCollector {
         if (blob.condemnedAt !== undefined && (await this.revive(entry))) revived++;
       } else if (blob.condemnedAt === undefined) {
         if (await this.condemn(entry)) condemned++;
-      } else if (now() - blob.condemnedAt >= graceMs && entry.modRevision < scanRevision) {
+      } else if (now() - blob.condemnedAt >= graceMs && entry.modRevision <= scanRevision) {
         if (await this.remove(entry, linksByDigest.get(digest) ?? [])) {
           deleted++;
           bytesFreed += blob.size;

@@ -87,8 +87,10 @@ export function imageOperations(env: EcrEnv) {
         if (r.tags.length === 0) ids.push({ imageDigest: r.digest });
         for (const tag of r.tags) ids.push({ imageDigest: r.digest, imageTag: tag });
       }
-      const page = pageOfList(ids, input, PAGE);
-      return { imageIds: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+      // The model caps a response's imageIds at 100 (and forbids an empty list), whatever maxResults says.
+      const maxResults = input.maxResults === undefined ? undefined : Math.min(input.maxResults, 100);
+      const page = pageOfList(ids, { nextToken: input.nextToken, maxResults }, PAGE);
+      return { ...(page.items.length ? { imageIds: page.items } : {}), ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
     },
 
     async DescribeImages(input: DescribeImagesRequest) {
@@ -167,7 +169,7 @@ export function imageOperations(env: EcrEnv) {
           });
         }
       }
-      return { imageIds, failures };
+      return { ...(imageIds.length ? { imageIds } : {}), failures };
     },
 
     async PutImage(input: PutImageRequest) {

@@ -7,7 +7,7 @@ import { requireRepository } from '../repositories.js';
 import { readJson } from '../../store/transact.js';
 import { parseChunkRange, type UploadSession } from '../uploads.js';
 import { registryPath, type RegistryRoute } from './paths.js';
-import type { HandlerTable, RegistryCall } from './routes.js';
+import type { HandlerTable, RegistryCall } from './handler.js';
 
 type Blob = Extract<RegistryRoute, { kind: 'blob' }>;
 type UploadRoute = Extract<RegistryRoute, { kind: 'upload' }>;

@@ -8,7 +8,7 @@ import { readJson } from '../../store/transact.js';
 import type { Registry } from '../registry.js';
 import { requireRepository } from '../repositories.js';
 import { registryPath, type RegistryRoute } from './paths.js';
-import type { HandlerTable, RegistryCall } from './routes.js';
+import type { HandlerTable, RegistryCall } from './handler.js';
 
 type Manifest = Extract<RegistryRoute, { kind: 'manifest' }>;
 type Tags = Extract<RegistryRoute, { kind: 'tags' }>;
@@ -84,7 +84,7 @@ export function manifestHandlers(registry: Registry): HandlerTable {
       after = page.entries.at(-1)!.key;
     }
     if (wanted !== undefined) reply.header('oci-filters-applied', 'artifactType');
-    return reply.type(MEDIA_TYPES.ociIndex).send(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: found }));
+    return reply.type(MEDIA_TYPES.ociIndex).send(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: found })));
   }
 
   return {

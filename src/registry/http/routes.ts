@@ -4,6 +4,7 @@ import type { Registry } from '../registry.js';
 import { blobHandlers } from './blob-handlers.js';
 import { API_VERSION, API_VERSION_HEADER, sendRegistryError } from './errors.js';
 import { manifestHandlers } from './manifest-handlers.js';
+import type { HandlerTable, Methods } from './handler.js';
 import { parseRegistryPath, type RegistryRoute } from './paths.js';
 
 export interface RegistryRoutesOptions {
@@ -11,20 +12,6 @@ export interface RegistryRoutesOptions {
   /** The realm named in WWW-Authenticate challenges. */
   readonly realm?: string;
 }
-
-/** What each handler receives. */
-export interface RegistryCall<R extends RegistryRoute = RegistryRoute> {
-  readonly request: FastifyRequest;
-  readonly reply: FastifyReply;
-  readonly route: R;
-  readonly query: Readonly<Record<string, string | undefined>>;
-  /** The request body as a stream, when it has one. */
-  readonly body: AsyncIterable<Buffer> | undefined;
-}
-
-export type Handler<R extends RegistryRoute = RegistryRoute> = (call: RegistryCall<R>) => Promise<FastifyReply>;
-type Methods<R extends RegistryRoute> = Partial<Record<string, Handler<R>>>;
-export type HandlerTable = { readonly [K in RegistryRoute['kind']]?: Methods<Extract<RegistryRoute, { kind: K }>> };
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
