@@ -12,7 +12,7 @@ want_test=0
 # Debian packages: building the native store driver; running containers (runc under conmon, the CNI
 # plugins, iptables for port mappings); and for tests the real peers berth is tested with.
 packages=(ca-certificates python3 make g++ runc conmon containernetworking-plugins iptables iproute2)
-(( want_test )) && packages+=(awscli skopeo docker-registry busybox-static umoci)
+(( want_test )) && packages+=(awscli skopeo podman docker-registry busybox-static umoci)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,3 +1,4 @@
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import { RegistryError } from '../../model/registry/errors.js';
 import { checkRepositoryName, parseDigest } from '../../model/registry/names.js';
@@ -7,14 +8,12 @@ import { requireRepository } from '../repositories.js';
 import { readJson } from '../../store/transact.js';
 import { parseChunkRange, type UploadSession } from '../uploads.js';
 import { registryPath, type RegistryRoute } from './paths.js';
+import { sendFileRange } from './send-file.js';
 import type { HandlerTable, RegistryCall } from './handler.js';
 
 type Blob = Extract<RegistryRoute, { kind: 'blob' }>;
 type UploadRoute = Extract<RegistryRoute, { kind: 'upload' }>;
 type UploadsRoute = Extract<RegistryRoute, { kind: 'uploads' }>;
-
-/** Blob reads are streamed in large pieces: far fewer syscalls and event-loop turns for big layers. */
-const READ_CHUNK = 1024 * 1024;
 
 /** Blobs (GET, HEAD, DELETE) and uploads (POST, PATCH, PUT, GET status, DELETE cancel, mount). */
 export function blobHandlers(registry: Registry): HandlerTable {
@@ -49,7 +48,11 @@ export function blobHandlers(registry: Registry): HandlerTable {
       await handle.close();
       return reply.send();
     }
-    return reply.send(handle.createReadStream({ start, end, highWaterMark: READ_CHUNK, autoClose: true }));
+    // Write the body ourselves (see send-file.ts); Fastify gets the reply back for its hooks and logging.
+    reply.hijack();
+    reply.raw.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
+    await sendFileRange(reply.raw, handle, start, end);
+    return reply;
   }
 
   async function deleteBlob({ reply, route }: RegistryCall<Blob>): Promise<FastifyReply> {
