@@ -2,10 +2,10 @@ import type { FileHandle } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 
 /** Bytes per read; RING of these per response are in flight at once. */
-const CHUNK = 1024 * 1024;
+const CHUNK = 2 * 1024 * 1024;
 const RING = 4;
 /** Idle rings kept for reuse (each RING × CHUNK bytes). */
-const POOL_MAX = 8;
+const POOL_MAX = 4;
 
 const pool: Buffer[][] = [];
 
@@ -16,6 +16,7 @@ const pool: Buffer[][] = [];
  * fresh buffer per read. Stops quietly when the client goes away.
  */
 export async function sendFileRange(res: ServerResponse, handle: FileHandle, start: number, end: number): Promise<void> {
+  if (end - start < CHUNK) return sendSmall(res, handle, start, end);
   const ring = pool.pop() ?? Array.from({ length: RING }, () => Buffer.allocUnsafe(CHUNK));
   const released: Promise<void>[] = ring.map(() => Promise.resolve());
   let pending = 0;
@@ -51,6 +52,20 @@ export async function sendFileRange(res: ServerResponse, handle: FileHandle, sta
   } finally {
     // A buffer may be reused only when no write still refers to it.
     if (pending === 0 && pool.length < POOL_MAX) pool.push(ring);
+    await handle.close();
+  }
+}
+
+/** Configs, manifests, small layers: one right-sized read and write. */
+async function sendSmall(res: ServerResponse, handle: FileHandle, start: number, end: number): Promise<void> {
+  try {
+    const buffer = Buffer.allocUnsafe(end - start + 1);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, start);
+    if (bytesRead !== buffer.length) throw new Error(`file ended at byte ${start + bytesRead}, before byte ${end}`);
+    res.end(buffer);
+  } catch (error) {
+    res.destroy(error as Error);
+  } finally {
     await handle.close();
   }
 }
