@@ -164,4 +164,22 @@ describe('BatchDeleteImage', () => {
     expect(second.failures!.map((f) => f.failureCode)).toEqual(['ImageNotFound', 'InvalidImageDigest']);
     expect((await api.ecr.send(new ListImagesCommand({ repositoryName: 'img/del' }))).imageIds ?? []).toEqual([]);
   });
+
+  it('will not delete an image an index lists', async () => {
+    const child = testImage();
+    await pushTestImage(reg, 'img/del', child, child.digest);
+    const index = {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: child.digest, size: Buffer.byteLength(child.manifestBytes) }],
+    };
+    expect((await putManifest(reg, 'img/del', 'multi', index)).status).toBe(201);
+    const out = await api.ecr.send(new BatchDeleteImageCommand({ repositoryName: 'img/del', imageIds: [{ imageDigest: child.digest }] }));
+    expect(out.failures).toEqual([
+      { imageId: { imageDigest: child.digest }, failureCode: 'ImageReferencedByManifestList', failureReason: 'Requested image referenced by a manifest list' },
+    ]);
+    await api.ecr.send(new BatchDeleteImageCommand({ repositoryName: 'img/del', imageIds: [{ imageTag: 'multi' }] }));
+    const again = await api.ecr.send(new BatchDeleteImageCommand({ repositoryName: 'img/del', imageIds: [{ imageDigest: child.digest }] }));
+    expect(again.imageIds).toEqual([{ imageDigest: child.digest }]);
+  });
 });
