@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { keys } from '../store/keys.js';
 import { adjustFamily, type TaskDefinitionRecord } from '../store/records/task-definitions.js';
+import type { TaskRecord } from '../store/records/tasks.js';
 import type { Store } from '../store/store.js';
 import { transact } from '../store/transact.js';
 
@@ -11,11 +12,9 @@ export interface ReaperOptions {
   readonly resyncMs?: number;
 }
 
-/** The fields of task and service records that show a task definition is still in use. */
-interface UserFields {
-  readonly taskDefinitionArn?: string;
+/** The fields of service records that show a task definition is still in use (services come later). */
+interface ServiceFields {
   readonly taskDefinition?: string;
-  readonly lastStatus?: string;
   readonly status?: string;
   readonly deployments?: readonly { readonly taskDefinition?: string }[];
 }
@@ -98,13 +97,13 @@ export function startTaskDefinitionReaper(options: ReaperOptions): { stop(): Pro
 /** Task definition ARNs referenced by tasks that have not stopped and by services that are not INACTIVE. */
 async function arnsInUse(store: Store): Promise<Set<string>> {
   const inUse = new Set<string>();
-  const [tasks, services] = await Promise.all([store.range('tasks/'), store.range('services/')]);
+  const [tasks, services] = await Promise.all([store.range(keys.tasks()), store.range('services/')]);
   for (const e of tasks.entries) {
-    const t = JSON.parse(e.value) as UserFields;
-    if (t.lastStatus !== 'STOPPED' && t.taskDefinitionArn) inUse.add(t.taskDefinitionArn);
+    const { task } = JSON.parse(e.value) as TaskRecord;
+    if (task.lastStatus !== 'STOPPED' && task.taskDefinitionArn) inUse.add(task.taskDefinitionArn);
   }
   for (const e of services.entries) {
-    const s = JSON.parse(e.value) as UserFields;
+    const s = JSON.parse(e.value) as ServiceFields;
     if (s.status === 'INACTIVE') continue;
     if (s.taskDefinition) inUse.add(s.taskDefinition);
     for (const d of s.deployments ?? []) if (d.taskDefinition) inUse.add(d.taskDefinition);

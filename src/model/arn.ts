@@ -15,6 +15,7 @@ export const ecsResourceTypes = [
   'container-instance',
   'capacity-provider',
   'task-set',
+  'container',
 ] as const;
 export type EcsResourceType = (typeof ecsResourceTypes)[number];
 

@@ -10,6 +10,8 @@ import type { EcrEnv } from '../api/ecr/env.js';
 import { ecsService } from '../api/ecs/index.js';
 import type { EcsEnv } from '../api/ecs/env.js';
 import { buildHttpServer } from '../api/http-server.js';
+import { AgentGateway } from '../api/acs/gateway.js';
+import { startStoppedTaskReaper } from '../controllers/stopped-task-reaper.js';
 import { startTaskDefinitionReaper } from '../controllers/task-definition-reaper.js';
 import { buildRegistryServer } from '../registry/http/server.js';
 import { registryRoutes } from '../registry/http/routes.js';
@@ -43,6 +45,11 @@ export interface ServerConfig {
   readonly registryGcIntervalMs?: number;
   readonly registryGcGraceMs?: number;
   readonly registryLifecycleIntervalMs?: number;
+  /** Agent session timing (tests shorten these). */
+  readonly heartbeatMs?: number;
+  readonly agentSilenceMs?: number;
+  /** How long STOPPED tasks stay describable (default 1 h). */
+  readonly stoppedTaskRetentionMs?: number;
 }
 
 export interface RunningServer {
@@ -102,6 +109,19 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const registryApp = config.registryListen ? await buildRegistryServer({ logger: log, registry }) : undefined;
     if (!registryApp) await registryRoutes(app, { registry });
     const reaper = startTaskDefinitionReaper({ store, log: log.child({ controller: 'task-definition-reaper' }) });
+    const stoppedTasks = startStoppedTaskReaper({
+      store,
+      log: log.child({ controller: 'stopped-task-reaper' }),
+      ...(config.stoppedTaskRetentionMs !== undefined ? { retentionMs: config.stoppedTaskRetentionMs } : {}),
+    });
+    const gateway = new AgentGateway({
+      env: ecsEnv,
+      verifier,
+      log: log.child({ component: 'agent-gateway' }),
+      ...(config.heartbeatMs !== undefined ? { heartbeatMs: config.heartbeatMs } : {}),
+      ...(config.agentSilenceMs !== undefined ? { silenceMs: config.agentSilenceMs } : {}),
+    });
+    await gateway.start(app.server);
     await app.listen({ host: config.host, port: config.port });
     const port = boundPort(app, config.port);
     if (registryApp && config.registryListen) {
@@ -120,7 +140,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       registry,
       registryHost: registryHost(),
       async stop() {
+        await gateway.stop();
         await app.close();
+        stoppedTasks.stop();
         await registryApp?.close();
         await registry.stop();
         await reaper.stop();

@@ -55,8 +55,11 @@ export const keys = {
   /** The secret that signs registry login tokens, shared by every server on the store. */
   registryTokenSecret: () => 'registry/token-secret',
 
-  // Written by later parts of the control plane; read here to refuse deleting a busy cluster.
+  containerInstance: (cluster: string, id: string) => `instances/${cluster}/${id}`,
   containerInstancesOf: (cluster: string) => `instances/${cluster}/`,
+  containerInstances: () => 'instances/',
+  task: (cluster: string, id: string) => `tasks/${cluster}/${id}`,
   tasksOf: (cluster: string) => `tasks/${cluster}/`,
+  tasks: () => 'tasks/',
   servicesOf: (cluster: string) => `services/${cluster}/`,
 } as const;

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OciImageService } from '../../src/image/oci-image-service.js';
 import { buildBusyboxImage, type BuiltImage } from '../../src/testing/busybox-image.js';
 import { AWS_CLI, awsCli, hasAwsCli } from './support/aws-cli.js';
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
@@ -66,6 +67,16 @@ describe.runIf(hasAwsCli)('the registry with real clients: AWS CLI v2, skopeo, p
       expect.objectContaining({ imageDigest: image.manifestDigest, imageTags: ['v1'], imageManifestMediaType: 'application/vnd.oci.image.manifest.v1+json' }),
     ]);
     expect(described.json.imageDetails[0].imageSizeInBytes).toBeGreaterThan(100_000);
+  });
+
+  it("is pulled by berth's own image service with the ECR token", async () => {
+    const images = new OciImageService({ root: join(dir, 'agent-images') });
+    const pulled = await images.pull(`${host}/team/web:v1`, { auth: async () => ({ username: 'AWS', password }) });
+    expect(pulled.manifestDigest).toBe(image.manifestDigest);
+    expect(pulled.id).toBe(image.configDigest);
+    expect(pulled.config.Cmd).toEqual(['httpd', '-f']);
+    const refused = await images.pull(`${host}/team/web:v1`, { auth: async () => ({ username: 'AWS', password: 'wrong' }) }).catch((e: Error) => e);
+    expect(refused).toBeInstanceOf(Error);
   });
 
   it('refuses a push without credentials or with a wrong password', async () => {

@@ -1,15 +1,9 @@
 import { keys } from '../../store/keys.js';
+import type { InstanceRecord } from '../../store/records/instances.js';
+import type { TaskRecord } from '../../store/records/tasks.js';
 import type { Store } from '../../store/store.js';
 
-/** The fields of instance, task and service records that cluster counts are derived from. */
-interface InstanceFields {
-  readonly status?: string;
-}
-interface TaskFields {
-  readonly lastStatus?: string;
-  readonly desiredStatus?: string;
-  readonly launchType?: string;
-}
+/** The fields of service records that cluster counts are derived from (services come with their own issue). */
 interface ServiceFields {
   readonly status?: string;
   readonly launchType?: string;
@@ -32,11 +26,13 @@ const PENDING = new Set(['PROVISIONING', 'PENDING', 'ACTIVATING']);
 
 /** Count what a cluster holds, from its instance, task and service records. */
 export async function clusterUsage(store: Store, cluster: string): Promise<ClusterUsage> {
-  const [instances, tasks, services] = await Promise.all([
-    values<InstanceFields>(store, keys.containerInstancesOf(cluster)),
-    values<TaskFields>(store, keys.tasksOf(cluster)),
+  const [instanceRecords, taskRecords, services] = await Promise.all([
+    values<InstanceRecord>(store, keys.containerInstancesOf(cluster)),
+    values<TaskRecord>(store, keys.tasksOf(cluster)),
     values<ServiceFields>(store, keys.servicesOf(cluster)),
   ]);
+  const instances = instanceRecords.map((r) => r.instance);
+  const tasks = taskRecords.map((r) => r.task);
   const stats = {
     runningEC2TasksCount: 0,
     runningFargateTasksCount: 0,

@@ -192,11 +192,11 @@ describe('DeleteCluster', () => {
 
   it.each([
     ['services', 'services/busy/web', { status: 'ACTIVE' }, 'ClusterContainsServicesException', 'The Cluster cannot be deleted while Services are active.'],
-    ['instances', 'instances/busy/i-1', { status: 'ACTIVE' }, 'ClusterContainsContainerInstancesException', 'The Cluster cannot be deleted while Container Instances are active or draining.'],
-    ['tasks', 'tasks/busy/t-1', { lastStatus: 'RUNNING', desiredStatus: 'RUNNING' }, 'ClusterContainsTasksException', 'The Cluster cannot be deleted while Tasks are active.'],
+    ['instances', 'instances/busy/i-1', { instance: { status: 'ACTIVE' } }, 'ClusterContainsContainerInstancesException', 'The Cluster cannot be deleted while Container Instances are active or draining.'],
+    ['tasks', 'tasks/busy/t-1', { task: { lastStatus: 'RUNNING', desiredStatus: 'RUNNING' } }, 'ClusterContainsTasksException', 'The Cluster cannot be deleted while Tasks are active.'],
   ])('refuses while the cluster holds %s', async (_what, key, record, type, message) => {
     await api.ecs.send(new CreateClusterCommand({ clusterName: 'busy' }));
-    // Services, instances and tasks have their own APIs in later parts; a record in the store stands in.
+    // A record in the store stands in for a service, instance or task (services have their own issue).
     await api.server.store.txn([], [{ type: 'put', key, value: JSON.stringify(record) }]);
     try {
       const e = await failure(api.ecs.send(new DeleteClusterCommand({ cluster: 'busy' })));
@@ -211,12 +211,12 @@ describe('DeleteCluster', () => {
   it('counts what the cluster holds in DescribeClusters', async () => {
     await api.ecs.send(new CreateClusterCommand({ clusterName: 'counted' }));
     const puts = [
-      ['instances/counted/i-1', { status: 'ACTIVE' }],
-      ['instances/counted/i-2', { status: 'DRAINING' }],
-      ['instances/counted/i-3', { status: 'INACTIVE' }],
-      ['tasks/counted/t-1', { lastStatus: 'RUNNING' }],
-      ['tasks/counted/t-2', { lastStatus: 'PENDING' }],
-      ['tasks/counted/t-3', { lastStatus: 'STOPPED' }],
+      ['instances/counted/i-1', { instance: { status: 'ACTIVE' } }],
+      ['instances/counted/i-2', { instance: { status: 'DRAINING' } }],
+      ['instances/counted/i-3', { instance: { status: 'INACTIVE' } }],
+      ['tasks/counted/t-1', { task: { lastStatus: 'RUNNING' } }],
+      ['tasks/counted/t-2', { task: { lastStatus: 'PENDING' } }],
+      ['tasks/counted/t-3', { task: { lastStatus: 'STOPPED' } }],
       ['services/counted/s-1', { status: 'ACTIVE' }],
     ] as const;
     await api.server.store.txn([], puts.map(([key, v]) => ({ type: 'put', key, value: JSON.stringify(v) })));

@@ -2,9 +2,12 @@ import { loadServiceModel } from '../protocol/service-model.js';
 import type { JsonService } from '../protocol/json-rpc.js';
 import { accountSettingOperations } from './account-settings.js';
 import { clusterOperations } from './clusters.js';
+import { containerInstanceOperations } from './container-instances.js';
 import type { EcsEnv } from './env.js';
+import { stateChangeOperations } from './state-changes.js';
 import { tagOperations } from './tags.js';
 import { taskDefinitionOperations } from './task-definitions.js';
+import { taskOperations } from './tasks.js';
 
 export const ECS_TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113';
 
@@ -19,6 +22,9 @@ export function ecsService(env: EcsEnv): JsonService {
       ...taskDefinitionOperations(env),
       ...tagOperations(env),
       ...accountSettingOperations(env),
+      ...containerInstanceOperations(env),
+      ...taskOperations(env),
+      ...stateChangeOperations(env),
     },
   };
 }

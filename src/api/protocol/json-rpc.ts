@@ -11,6 +11,8 @@ export interface CallContext {
   readonly principal: Principal;
   readonly requestId: string;
   readonly log: FastifyBaseLogger;
+  /** The Host header the client used: how it reaches this server (DiscoverPollEndpoint answers with it). */
+  readonly host: string;
 }
 
 export type Operation = (input: any, call: CallContext) => Promise<object>;
@@ -107,7 +109,12 @@ async function dispatch(request: FastifyRequest, byPrefix: Map<string, Mounted>,
 
   const input = parseBody(body);
   if (model.input) mounted.inputs.check(model.input.shape, input);
-  const output = await operation(input, { principal: auth.principal, requestId: request.id, log: request.log });
+  const output = await operation(input, {
+    principal: auth.principal,
+    requestId: request.id,
+    log: request.log,
+    host: request.headers.host ?? '',
+  });
   if (mounted.outputs && model.output) mounted.outputs.check(model.output.shape, output);
   return output;
 }

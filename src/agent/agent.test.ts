@@ -1,0 +1,176 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DeregisterContainerInstanceCommand,
+  DescribeContainerInstancesCommand,
+  DescribeTasksCommand,
+  ListContainerInstancesCommand,
+  ListTasksCommand,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+  StartTaskCommand,
+  StopTaskCommand,
+  type Task,
+} from '@aws-sdk/client-ecs';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startApiFixture, TEST_KEYS, TEST_REGION, type ApiFixture } from '../testing/api-server.js';
+import { failure } from '../testing/failure.js';
+import { startAgent, type RunningAgent } from './agent.js';
+import { compileAgentConfig } from './config.js';
+import { fakeWorld } from './testing/fakes.js';
+
+let api: ApiFixture;
+const dirs: string[] = [];
+const agents: RunningAgent[] = [];
+
+beforeAll(async () => {
+  api = await startApiFixture({ heartbeatMs: 200, agentSilenceMs: 1_000 });
+  await api.ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: 'web',
+      containerDefinitions: [{ name: 'web', image: 'busybox', memory: 256, cpu: 256, portMappings: [{ containerPort: 80, hostPort: 8080 }] }],
+    }),
+  );
+  await api.ecs.send(new RegisterTaskDefinitionCommand({ family: 'small', containerDefinitions: [{ name: 'app', image: 'busybox', memory: 64 }] }));
+});
+afterEach(async () => {
+  for (const a of agents.splice(0)) await a.stop();
+});
+afterAll(async () => {
+  await api.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** An agent with fake runtime parts (the real ones have their own tests and the e2e suite). */
+async function agent(options: { dataDir?: string; memoryMib?: string; cpuUnits?: string } = {}) {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'berth-agent-'));
+  dirs.push(dataDir);
+  const world = fakeWorld();
+  world.images.add('busybox');
+  const config = compileAgentConfig({
+    flags: { endpoint: api.server.url, dataDir, memoryMib: options.memoryMib ?? '1024', cpuUnits: options.cpuUnits ?? '2048' },
+    env: { ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: '1s', ECS_CONTAINER_STOP_TIMEOUT: '2s' },
+    readFile: () => undefined,
+  });
+  const running = await startAgent({
+    config,
+    parts: world.deps,
+    log: pino({ level: process.env.BERTH_TEST_LOG ?? 'silent' }),
+    credentials: TEST_KEYS,
+    session: { silenceMs: 2_000, pingMs: 200, backoff: { minMs: 50, maxMs: 200 } },
+  });
+  agents.push(running);
+  await vi.waitFor(async () => expect((await describeInstance(running.containerInstanceArn)).agentConnected).toBe(true), { timeout: 5_000 });
+  return { running, world, dataDir };
+}
+
+const describeInstance = async (arn: string) =>
+  (await api.ecs.send(new DescribeContainerInstancesCommand({ containerInstances: [arn] }))).containerInstances![0]!;
+const describeTask = async (arn: string): Promise<Task> => (await api.ecs.send(new DescribeTasksCommand({ tasks: [arn] }))).tasks![0]!;
+const waitForTask = (arn: string, check: (t: Task) => boolean, timeout = 5_000) =>
+  vi.waitFor(
+    async () => {
+      const t = await describeTask(arn);
+      if (!check(t)) throw new Error(`task is ${t.lastStatus}/${t.desiredStatus}`);
+      return t;
+    },
+    { timeout, interval: 50 },
+  );
+
+describe('agent and control plane', () => {
+  it('registers with the resources and attributes of its host, and shows as connected', async () => {
+    const { running } = await agent({ memoryMib: '1024', cpuUnits: '2048' });
+    await vi.waitFor(async () => expect((await describeInstance(running.containerInstanceArn)).agentConnected).toBe(true));
+    const instance = await describeInstance(running.containerInstanceArn);
+    expect(instance.status).toBe('ACTIVE');
+    expect(instance.registeredResources).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'CPU', integerValue: 2048 }),
+        expect.objectContaining({ name: 'MEMORY', integerValue: 1024 }),
+        expect.objectContaining({ name: 'PORTS', stringSetValue: ['22', '2375', '2376', '51678', '51679'] }),
+      ]),
+    );
+    const attrs = Object.fromEntries(instance.attributes!.map((a) => [a.name, a.value]));
+    expect(attrs).toMatchObject({ 'ecs.os-type': 'linux', 'ecs.availability-zone': 'us-east-1a', 'ecs.cpu-architecture': 'x86_64' });
+    expect(instance.versionInfo?.agentVersion).toMatch(/berth/);
+    const listed = await api.ecs.send(new ListContainerInstancesCommand({}));
+    expect(listed.containerInstanceArns).toContain(running.containerInstanceArn);
+  });
+
+  it('runs a task: RunTask → the agent gets it over the session → RUNNING, with resources reserved', async () => {
+    const { running } = await agent();
+    const { tasks, failures } = await api.ecs.send(new RunTaskCommand({ taskDefinition: 'web', startedBy: 'test' }));
+    expect(failures).toEqual([]);
+    const arn = tasks![0]!.taskArn!;
+    expect(tasks![0]).toMatchObject({ lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING', group: 'family:web', startedBy: 'test' });
+    const t = await waitForTask(arn, (t) => t.lastStatus === 'RUNNING');
+    expect(t.containers![0]).toMatchObject({ lastStatus: 'RUNNING', networkBindings: [{ containerPort: 80, hostPort: 8080, protocol: 'tcp', bindIP: '0.0.0.0' }] });
+    expect(t.startedAt).toBeInstanceOf(Date);
+    expect(t.pullStartedAt).toBeInstanceOf(Date);
+    const instance = await describeInstance(running.containerInstanceArn);
+    expect(instance.runningTasksCount).toBe(1);
+    const remaining = Object.fromEntries(instance.remainingResources!.map((r) => [r.name, r.type === 'STRINGSET' ? r.stringSetValue : r.integerValue]));
+    expect(remaining).toMatchObject({ CPU: 2048 - 256, MEMORY: 1024 - 256 });
+    expect(remaining.PORTS).toContain('8080');
+
+    // The same fixed host port cannot be placed twice on one instance.
+    const again = await api.ecs.send(new RunTaskCommand({ taskDefinition: 'web' }));
+    expect(again.tasks).toEqual([]);
+    expect(again.failures).toEqual([{ arn: running.containerInstanceArn, reason: 'RESOURCE:PORTS' }]);
+
+    const stopped = await api.ecs.send(new StopTaskCommand({ task: arn, reason: 'enough' }));
+    expect(stopped.task).toMatchObject({ desiredStatus: 'STOPPED', stoppedReason: 'enough', stopCode: 'UserInitiated' });
+    const done = await waitForTask(arn, (t) => t.lastStatus === 'STOPPED');
+    expect(done.containers![0]).toMatchObject({ lastStatus: 'STOPPED', exitCode: 143 });
+    expect(done.stoppedAt).toBeInstanceOf(Date);
+    const after = await describeInstance(running.containerInstanceArn);
+    expect(after.remainingResources!.find((r) => r.name === 'MEMORY')?.integerValue).toBe(1024);
+    expect((await api.ecs.send(new ListTasksCommand({ desiredStatus: 'STOPPED', startedBy: 'test' }))).taskArns).toContain(arn);
+  });
+
+  it('refuses what does not fit with RESOURCE failures, and a cluster without instances', async () => {
+    const { running } = await agent({ memoryMib: '100' });
+    const r = await api.ecs.send(new StartTaskCommand({ taskDefinition: 'web', containerInstances: [running.containerInstanceArn] }));
+    expect(r.failures).toEqual([{ arn: running.containerInstanceArn, reason: 'RESOURCE:MEMORY' }]);
+    const count = await failure(api.ecs.send(new RunTaskCommand({ taskDefinition: 'small', count: 11 })));
+    expect(count.name).toBe('InvalidParameterException');
+  });
+
+  it('reports an essential container exit: the task stops with the exit code and reason', async () => {
+    const { world } = await agent();
+    const { tasks } = await api.ecs.send(new RunTaskCommand({ taskDefinition: 'small' }));
+    const arn = tasks![0]!.taskArn!;
+    await waitForTask(arn, (t) => t.lastStatus === 'RUNNING');
+    world.runtime.exit(`${arn.split('/').at(-1)}-app`, 2);
+    const t = await waitForTask(arn, (t) => t.lastStatus === 'STOPPED');
+    expect(t).toMatchObject({ desiredStatus: 'STOPPED', stoppedReason: 'Essential container in task exited', stopCode: 'EssentialContainerExited' });
+    expect(t.containers![0]?.exitCode).toBe(2);
+  });
+
+  it('turns agentConnected false when the agent goes away, and re-registers a restarted agent as the same instance', async () => {
+    const first = await agent();
+    const arn = first.running.containerInstanceArn;
+    await vi.waitFor(async () => expect((await describeInstance(arn)).agentConnected).toBe(true));
+    await first.running.stop();
+    agents.splice(agents.indexOf(first.running), 1);
+    await vi.waitFor(async () => expect((await describeInstance(arn)).agentConnected).toBe(false), { timeout: 5_000 });
+    const second = await agent({ dataDir: first.dataDir });
+    expect(second.running.containerInstanceArn).toBe(arn);
+    await vi.waitFor(async () => expect((await describeInstance(arn)).agentConnected).toBe(true), { timeout: 5_000 });
+  });
+
+  it('deregisters an instance (force when it has tasks) and stops it receiving tasks', async () => {
+    const { running } = await agent();
+    await api.ecs.send(new RunTaskCommand({ taskDefinition: 'small', startedBy: 'dereg' }));
+    const refused = await failure(api.ecs.send(new DeregisterContainerInstanceCommand({ containerInstance: running.containerInstanceArn })));
+    expect(refused.name).toBe('InvalidParameterException');
+    const { containerInstance } = await api.ecs.send(
+      new DeregisterContainerInstanceCommand({ containerInstance: running.containerInstanceArn, force: true }),
+    );
+    expect(containerInstance).toMatchObject({ status: 'INACTIVE', agentConnected: false });
+    const listed = await api.ecs.send(new ListContainerInstancesCommand({}));
+    expect(listed.containerInstanceArns).not.toContain(running.containerInstanceArn);
+  });
+});

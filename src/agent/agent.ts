@@ -1,0 +1,118 @@
+import { join } from 'node:path';
+import { DiscoverPollEndpointCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import type { Logger } from 'pino';
+import type { ImageService } from '../image/image-service.js';
+import type { NetworkService, PortAllocator } from '../network/network.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { AgentStateStore } from './agent-state.js';
+import type { AgentConfig } from './config.js';
+import { ContainerFileStore } from './container-files.js';
+import { AGENT_VERSION, registerInstance } from './registration.js';
+import { Reporter } from './reporter.js';
+import { SessionClient } from './session-client.js';
+import { TaskEngine } from './task-engine/engine.js';
+
+/** The host-side parts the agent drives; `berth agent` builds the real ones (runc, CNI, the image store). */
+export interface AgentParts {
+  readonly runtime: Runtime;
+  readonly images: ImageService;
+  readonly network: NetworkService;
+  readonly ports: PortAllocator;
+}
+
+export interface AgentOptions {
+  readonly config: AgentConfig;
+  readonly parts: AgentParts;
+  readonly log: Logger;
+  /** Defaults to the AWS SDK's provider chain (environment, shared credentials file, …). */
+  readonly credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  /** Session timing (tests shorten these). */
+  readonly session?: { silenceMs?: number; pingMs?: number; backoff?: { minMs: number; maxMs: number } };
+}
+
+export interface RunningAgent {
+  readonly containerInstanceArn: string;
+  readonly engine: TaskEngine;
+  readonly session: SessionClient;
+  readonly reporter: Reporter;
+  /** Stop the agent; containers keep running and are re-adopted by the next agent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Start the agent: register (as the same instance after a restart), re-adopt the tasks it had, then open
+ * the session on which the control plane sends tasks, and report task state as it changes.
+ */
+export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
+  const { config, parts, log } = options;
+  const credentialProvider: AwsCredentialIdentityProvider =
+    typeof options.credentials === 'function'
+      ? options.credentials
+      : options.credentials
+        ? async () => options.credentials as AwsCredentialIdentity
+        : defaultProvider();
+  const ecs = new ECSClient({ endpoint: config.endpoint, region: config.region, credentials: credentialProvider, maxAttempts: 5 });
+  const state = new AgentStateStore(config.dataDir);
+  try {
+    const { containerInstanceArn, clusterArn } = await registerInstance(ecs, config, state, log);
+    const reporter = new Reporter(ecs, config.cluster, log.child({ component: 'reporter' }));
+    const engine = new TaskEngine({
+      ...parts,
+      containerFiles: new ContainerFileStore(join(config.dataDir, 'containers')),
+      settings: {
+        cluster: config.cluster,
+        defaultStopTimeoutMs: config.containerStopTimeoutMs,
+        taskCleanupWaitMs: config.taskCleanupWaitMs,
+        imagePullBehavior: config.imagePullBehavior,
+        bindIp: '0.0.0.0',
+      },
+      persist: (s) => state.saveTask(s),
+      forget: (arn) => state.forgetTask(arn),
+      report: (s) => reporter.report(s),
+      log: log.child({ component: 'task-engine' }),
+      now: Date.now,
+    });
+    await engine.recover(await state.tasks());
+
+    const { endpoint } = await ecs.send(new DiscoverPollEndpointCommand({ cluster: config.cluster, containerInstance: containerInstanceArn }));
+    let fatal: ((message: string) => void) | undefined;
+    const session = new SessionClient({
+      endpoint: endpoint!,
+      clusterArn,
+      containerInstanceArn,
+      region: config.region,
+      credentials: credentialProvider,
+      agentVersion: AGENT_VERSION,
+      log: log.child({ component: 'session' }),
+      onPayload: (tasks) => engine.handlePayload(tasks),
+      onFatal: (message) => fatal?.(message),
+      ...options.session,
+    });
+    session.start();
+    const agent: RunningAgent = {
+      containerInstanceArn,
+      engine,
+      session,
+      reporter,
+      async stop() {
+        session.stop();
+        engine.shutdown();
+        await reporter.idle(2_000);
+        reporter.stop();
+        ecs.destroy();
+        await state.close();
+      },
+    };
+    fatal = (message) => {
+      log.error(`stopping: ${message}`);
+      void agent.stop();
+    };
+    return agent;
+  } catch (error) {
+    ecs.destroy();
+    await state.close();
+    throw error;
+  }
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { compileAgentConfig, parseDuration, parseEcsConfig } from './config.js';
+
+const file = (text: string) => () => text;
+
+describe('agent configuration', () => {
+  it('reads ecs.config, lets the environment override it and flags override both', () => {
+    const config = compileAgentConfig({
+      flags: { cluster: 'from-flag' },
+      env: { ECS_RESERVED_MEMORY: '256', BERTH_CPU_UNITS: '2048' },
+      readFile: file(
+        [
+          '# an ECS agent configuration',
+          'ECS_CLUSTER=from-file',
+          'ECS_BACKEND_HOST=http://127.0.0.1:7400/',
+          'ECS_RESERVED_MEMORY=128',
+          'ECS_INSTANCE_ATTRIBUTES={"stack":"prod","tier":"web"}',
+          'ECS_RESERVED_PORTS=[22, 8080]',
+          'ECS_CONTAINER_STOP_TIMEOUT=5s',
+          'ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION=1m30s',
+          'ECS_IMAGE_PULL_BEHAVIOR=prefer-cached',
+          'BERTH_AVAILABILITY_ZONE="us-east-1b"',
+          '',
+        ].join('\n'),
+      ),
+    });
+    expect(config).toMatchObject({
+      cluster: 'from-flag',
+      endpoint: 'http://127.0.0.1:7400',
+      reservedMemory: 256,
+      cpuUnits: 2048,
+      instanceAttributes: { stack: 'prod', tier: 'web' },
+      reservedPorts: [22, 8080],
+      containerStopTimeoutMs: 5_000,
+      taskCleanupWaitMs: 90_000,
+      imagePullBehavior: 'prefer-cached',
+      availabilityZone: 'us-east-1b',
+    });
+  });
+
+  it('uses ECS defaults', () => {
+    const config = compileAgentConfig({ flags: { endpoint: 'http://h:1' }, env: {}, readFile: () => undefined });
+    expect(config).toMatchObject({
+      cluster: 'default',
+      reservedPorts: [22, 2375, 2376, 51678, 51679],
+      reservedPortsUdp: [],
+      containerStopTimeoutMs: 30_000,
+      taskCleanupWaitMs: 3 * 3_600_000,
+      imagePullBehavior: 'default',
+      region: 'us-east-1',
+      availabilityZone: 'us-east-1a',
+    });
+    expect(config.cpuUnits % 1024).toBe(0);
+  });
+
+  it.each([
+    ['a line without =', 'ECS_CLUSTER=a\nthis is not a setting\n', /ecs.config:2: expected NAME=value, got 'this is not a setting'/],
+    ['an unknown non-ECS name', 'FOO=bar\n', /ecs.config:1: unknown setting 'FOO'/],
+  ])('refuses %s and names the line', (_label, text, message) => {
+    expect(() => parseEcsConfig(text, 'ecs.config')).toThrow(message);
+  });
+
+  it.each([
+    ['ECS_INSTANCE_ATTRIBUTES', '[1,2]', /ECS_INSTANCE_ATTRIBUTES: expected a JSON object/],
+    ['ECS_RESERVED_PORTS', '22,80', /ECS_RESERVED_PORTS: expected a JSON list/],
+    ['ECS_IMAGE_PULL_BEHAVIOR', 'sometimes', /expected one of default, always, once, prefer-cached/],
+    ['ECS_CONTAINER_STOP_TIMEOUT', 'soon', /is not a duration/],
+    ['BERTH_MEMORY_MIB', '-5', /expected a positive whole number/],
+  ])('refuses a malformed %s', (name, value, message) => {
+    expect(() => compileAgentConfig({ flags: { endpoint: 'http://h:1' }, env: { [name]: value }, readFile: () => undefined })).toThrow(message);
+  });
+
+  it('needs an endpoint and refuses a missing --config file', () => {
+    expect(() => compileAgentConfig({ env: {}, readFile: () => undefined })).toThrow(/no control plane endpoint/);
+    expect(() => compileAgentConfig({ flags: { endpoint: 'http://h:1', config: '/nope' }, env: {}, readFile: () => undefined })).toThrow(
+      /does not exist/,
+    );
+  });
+
+  it('parses Go-style durations', () => {
+    expect(parseDuration('30s', 'x')).toBe(30_000);
+    expect(parseDuration('1h30m', 'x')).toBe(5_400_000);
+    expect(parseDuration('250ms', 'x')).toBe(250);
+    expect(parseDuration('45', 'x')).toBe(45_000);
+  });
+});

@@ -1,0 +1,217 @@
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+
+/**
+ * The agent's settings, compiled once at start from (lowest to highest precedence) defaults, the
+ * ecs.config file, the environment and command-line flags, with the Amazon ECS agent's names.
+ * Nothing else in the agent reads the environment.
+ */
+export interface AgentConfig {
+  /** The control plane's URL (ECS_BACKEND_HOST). */
+  readonly endpoint: string;
+  readonly cluster: string;
+  readonly region: string;
+  readonly dataDir: string;
+  readonly instanceAttributes: Readonly<Record<string, string>>;
+  /** MiB kept back from the MEMORY the instance registers. */
+  readonly reservedMemory: number;
+  readonly reservedPorts: readonly number[];
+  readonly reservedPortsUdp: readonly number[];
+  readonly containerStopTimeoutMs: number;
+  readonly containerStartTimeoutMs: number;
+  readonly taskCleanupWaitMs: number;
+  readonly imagePullBehavior: ImagePullBehavior;
+  readonly imageCleanup: boolean;
+  readonly logLevel: string;
+  readonly insecureRegistries: readonly string[];
+  /** Simulated host size and placement (BERTH_*), overriding what the machine has. */
+  readonly cpuUnits: number;
+  readonly memoryMib: number;
+  readonly availabilityZone: string;
+  readonly instanceType: string;
+  readonly containerInstanceTags: Readonly<Record<string, string>>;
+  readonly imageCleanupIntervalMs: number;
+  /** berth's bridge network on this host (BERTH_BRIDGE_NAME, BERTH_BRIDGE_SUBNET). */
+  readonly bridgeName: string;
+  readonly bridgeSubnet: string;
+}
+
+export const imagePullBehaviors = ['default', 'always', 'once', 'prefer-cached'] as const;
+export type ImagePullBehavior = (typeof imagePullBehaviors)[number];
+
+/** Flags given on the command line; they win over everything else. */
+export interface AgentFlags {
+  readonly endpoint?: string;
+  readonly cluster?: string;
+  readonly dataDir?: string;
+  readonly config?: string;
+  readonly cpuUnits?: string;
+  readonly memoryMib?: string;
+  readonly availabilityZone?: string;
+  readonly region?: string;
+}
+
+export const DEFAULT_CONFIG_FILE = '/etc/ecs/ecs.config';
+
+/** The settings the agent understands, by their ECS (or BERTH_) names. */
+const KNOWN = new Set([
+  'ECS_CLUSTER',
+  'ECS_BACKEND_HOST',
+  'ECS_DATADIR',
+  'ECS_INSTANCE_ATTRIBUTES',
+  'ECS_RESERVED_MEMORY',
+  'ECS_RESERVED_PORTS',
+  'ECS_RESERVED_PORTS_UDP',
+  'ECS_CONTAINER_STOP_TIMEOUT',
+  'ECS_CONTAINER_START_TIMEOUT',
+  'ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION',
+  'ECS_IMAGE_PULL_BEHAVIOR',
+  'ECS_DISABLE_IMAGE_CLEANUP',
+  'ECS_LOGLEVEL',
+  'ECS_CONTAINER_INSTANCE_TAGS',
+  'AWS_DEFAULT_REGION',
+  'BERTH_CPU_UNITS',
+  'BERTH_MEMORY_MIB',
+  'BERTH_AVAILABILITY_ZONE',
+  'BERTH_INSTANCE_TYPE',
+  'BERTH_INSECURE_REGISTRIES',
+  'BERTH_BRIDGE_NAME',
+  'BERTH_BRIDGE_SUBNET',
+]);
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Parse an ecs.config file: `NAME=value` lines, `#` comments and blank lines. Values may be quoted.
+ * Anything else is refused with the line number, as is an unknown name (a typo would otherwise be ignored).
+ */
+export function parseEcsConfig(text: string, file = 'ecs.config'): Record<string, string> {
+  const out: Record<string, string> = {};
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) throw new ConfigError(`${file}:${i + 1}: expected NAME=value, got '${raw}'`);
+    const name = m[1]!;
+    if (!KNOWN.has(name) && !name.startsWith('ECS_')) throw new ConfigError(`${file}:${i + 1}: unknown setting '${name}'`);
+    let value = m[2]!.trim();
+    if ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'"))) value = value.slice(1, -1);
+    out[name] = value;
+  });
+  return out;
+}
+
+/** ECS durations: Go-style ("30s", "3h", "1m30s", "500ms") or plain seconds. */
+export function parseDuration(value: string, name: string): number {
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+  let m: RegExpExecArray | null;
+  let consumed = 0;
+  while ((m = re.exec(value))) {
+    total += Number(m[1]) * units[m[2]!]!;
+    consumed = re.lastIndex;
+  }
+  if (consumed !== value.length || value === '') throw new ConfigError(`${name}: '${value}' is not a duration (like 30s, 5m, 3h)`);
+  return total;
+}
+
+function parsePorts(value: string | undefined, name: string, fallback: readonly number[]): number[] {
+  if (value === undefined) return [...fallback];
+  try {
+    const ports = JSON.parse(value) as unknown;
+    if (Array.isArray(ports) && ports.every((p) => Number.isInteger(p) && p > 0 && p < 65536)) return ports as number[];
+  } catch {
+    // fall through
+  }
+  throw new ConfigError(`${name}: expected a JSON list of port numbers, got '${value}'`);
+}
+
+function parseJsonObject(value: string | undefined, name: string): Record<string, string> {
+  if (value === undefined || value === '') return {};
+  try {
+    const parsed = JSON.parse(value) as unknown;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed) && Object.values(parsed).every((v) => typeof v === 'string')) {
+      return parsed as Record<string, string>;
+    }
+  } catch {
+    // fall through
+  }
+  throw new ConfigError(`${name}: expected a JSON object of strings, got '${value}'`);
+}
+
+function positiveInt(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) <= 0) throw new ConfigError(`${name}: expected a positive whole number, got '${value}'`);
+  return Number(value);
+}
+
+export interface CompileInputs {
+  readonly flags?: AgentFlags;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Read a config file's text; undefined when it does not exist. */
+  readonly readFile?: (path: string) => string | undefined;
+}
+
+export function compileAgentConfig({ flags = {}, env = process.env, readFile = readIfExists }: CompileInputs): AgentConfig {
+  const file = flags.config ?? DEFAULT_CONFIG_FILE;
+  const text = readFile(file);
+  if (text === undefined && flags.config) throw new ConfigError(`config file ${file} does not exist`);
+  const fromFile = text === undefined ? {} : parseEcsConfig(text, file);
+  const get = (name: string): string | undefined => env[name] ?? fromFile[name];
+
+  const endpoint = flags.endpoint ?? get('ECS_BACKEND_HOST');
+  if (!endpoint) throw new ConfigError('no control plane endpoint: give --endpoint URL or set ECS_BACKEND_HOST');
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new ConfigError(`endpoint '${endpoint}' is not a URL`);
+  }
+  const region = flags.region ?? get('AWS_DEFAULT_REGION') ?? 'us-east-1';
+  const pull = get('ECS_IMAGE_PULL_BEHAVIOR') ?? 'default';
+  if (!(imagePullBehaviors as readonly string[]).includes(pull)) {
+    throw new ConfigError(`ECS_IMAGE_PULL_BEHAVIOR: expected one of ${imagePullBehaviors.join(', ')}, got '${pull}'`);
+  }
+  const cores = os.cpus().length;
+  const totalMib = Math.floor(os.totalmem() / 1024 / 1024);
+  const cpuUnits = positiveInt(flags.cpuUnits ?? get('BERTH_CPU_UNITS'), 'BERTH_CPU_UNITS', 1024 * cores);
+  const memoryMib = positiveInt(flags.memoryMib ?? get('BERTH_MEMORY_MIB'), 'BERTH_MEMORY_MIB', totalMib);
+  return {
+    endpoint: url.toString().replace(/\/$/, ''),
+    cluster: flags.cluster ?? get('ECS_CLUSTER') ?? 'default',
+    region,
+    dataDir: flags.dataDir ?? get('ECS_DATADIR') ?? '/var/lib/berth/agent',
+    instanceAttributes: parseJsonObject(get('ECS_INSTANCE_ATTRIBUTES'), 'ECS_INSTANCE_ATTRIBUTES'),
+    reservedMemory: get('ECS_RESERVED_MEMORY') === undefined ? 0 : positiveInt(get('ECS_RESERVED_MEMORY'), 'ECS_RESERVED_MEMORY', 0),
+    reservedPorts: parsePorts(get('ECS_RESERVED_PORTS'), 'ECS_RESERVED_PORTS', [22, 2375, 2376, 51678, 51679]),
+    reservedPortsUdp: parsePorts(get('ECS_RESERVED_PORTS_UDP'), 'ECS_RESERVED_PORTS_UDP', []),
+    containerStopTimeoutMs: parseDuration(get('ECS_CONTAINER_STOP_TIMEOUT') ?? '30s', 'ECS_CONTAINER_STOP_TIMEOUT'),
+    containerStartTimeoutMs: parseDuration(get('ECS_CONTAINER_START_TIMEOUT') ?? '3m', 'ECS_CONTAINER_START_TIMEOUT'),
+    taskCleanupWaitMs: parseDuration(get('ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION') ?? '3h', 'ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION'),
+    imagePullBehavior: pull as ImagePullBehavior,
+    imageCleanup: (get('ECS_DISABLE_IMAGE_CLEANUP') ?? 'false') !== 'true',
+    logLevel: (get('ECS_LOGLEVEL') ?? 'info').toLowerCase(),
+    insecureRegistries: (get('BERTH_INSECURE_REGISTRIES') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    cpuUnits,
+    memoryMib,
+    availabilityZone: flags.availabilityZone ?? get('BERTH_AVAILABILITY_ZONE') ?? `${region}a`,
+    instanceType: get('BERTH_INSTANCE_TYPE') ?? `berth.${cpuUnits / 1024}cpu.${memoryMib}mib`,
+    containerInstanceTags: parseJsonObject(get('ECS_CONTAINER_INSTANCE_TAGS'), 'ECS_CONTAINER_INSTANCE_TAGS'),
+    imageCleanupIntervalMs: parseDuration(get('ECS_IMAGE_CLEANUP_INTERVAL') ?? '3h', 'ECS_IMAGE_CLEANUP_INTERVAL'),
+    bridgeName: get('BERTH_BRIDGE_NAME') ?? 'berth0',
+    bridgeSubnet: get('BERTH_BRIDGE_SUBNET') ?? '172.30.0.0/16',
+  };
+}
+
+function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import {
+  CreateClusterCommand,
+  RegisterContainerInstanceCommand,
+  type Attribute,
+  type ECSClient,
+  type Resource,
+} from '@aws-sdk/client-ecs';
+import type { Logger } from 'pino';
+import type { AgentIdentity, AgentStateStore } from './agent-state.js';
+import type { AgentConfig } from './config.js';
+
+export const AGENT_VERSION = '1.0.0-berth';
+
+/**
+ * Capability attributes this agent advertises: the features its runtime supports, matched by placement
+ * against the requiresAttributes of task definitions (names as the ECS agent uses them).
+ */
+export const capabilityAttributes = [
+  ...['1.17', '1.18', '1.19', '1.20', '1.21', '1.22', '1.23', '1.24', '1.25'].map((v) => `com.amazonaws.ecs.capability.docker-remote-api.${v}`),
+  'com.amazonaws.ecs.capability.privileged-container',
+  'com.amazonaws.ecs.capability.logging-driver.awslogs',
+  'com.amazonaws.ecs.capability.logging-driver.json-file',
+  'com.amazonaws.ecs.capability.logging-driver.none',
+];
+
+export function registrationResources(config: AgentConfig): Resource[] {
+  const memory = config.memoryMib - config.reservedMemory;
+  if (memory <= 0) throw new Error(`ECS_RESERVED_MEMORY (${config.reservedMemory} MiB) leaves no memory to register (${config.memoryMib} MiB)`);
+  return [
+    { name: 'CPU', type: 'INTEGER', integerValue: config.cpuUnits },
+    { name: 'MEMORY', type: 'INTEGER', integerValue: memory },
+    { name: 'PORTS', type: 'STRINGSET', stringSetValue: config.reservedPorts.map(String) },
+    { name: 'PORTS_UDP', type: 'STRINGSET', stringSetValue: config.reservedPortsUdp.map(String) },
+  ];
+}
+
+export function registrationAttributes(config: AgentConfig): Attribute[] {
+  const arch = os.arch() === 'arm64' ? 'arm64' : 'x86_64';
+  const builtIn: Record<string, string | undefined> = {
+    'ecs.os-type': 'linux',
+    'ecs.os-family': 'LINUX',
+    'ecs.cpu-architecture': arch,
+    'ecs.availability-zone': config.availabilityZone,
+    'ecs.instance-type': config.instanceType,
+    'ecs.ami-id': 'berth',
+  };
+  return [
+    ...Object.entries(builtIn).map(([name, value]) => ({ name, value })),
+    ...capabilityAttributes.map((name) => ({ name })),
+    ...Object.entries(config.instanceAttributes).map(([name, value]) => ({ name, value })),
+  ];
+}
+
+/**
+ * Register this host as a container instance, as the same instance it was before when the agent has run
+ * here already (its saved ARN and instance id). Creates the `default` cluster when it is missing, as the
+ * ECS agent does.
+ */
+export async function registerInstance(
+  ecs: ECSClient,
+  config: AgentConfig,
+  state: AgentStateStore,
+  log: Logger,
+): Promise<{ containerInstanceArn: string; clusterArn: string }> {
+  const saved = await state.identity();
+  const previous = saved?.cluster === config.cluster ? saved : undefined;
+  const ec2InstanceId = previous?.ec2InstanceId ?? saved?.ec2InstanceId ?? `i-${randomBytes(9).toString('hex').slice(0, 17)}`;
+  const request = {
+    cluster: config.cluster,
+    instanceIdentityDocument: JSON.stringify({
+      instanceId: ec2InstanceId,
+      availabilityZone: config.availabilityZone,
+      instanceType: config.instanceType,
+      region: config.region,
+    }),
+    totalResources: registrationResources(config),
+    versionInfo: { agentVersion: AGENT_VERSION, agentHash: 'berth', dockerVersion: 'runc' },
+    attributes: registrationAttributes(config),
+    ...(previous?.containerInstanceArn ? { containerInstanceArn: previous.containerInstanceArn } : {}),
+    ...(Object.keys(config.containerInstanceTags).length
+      ? { tags: Object.entries(config.containerInstanceTags).map(([key, value]) => ({ key, value })) }
+      : {}),
+  };
+  let result;
+  try {
+    result = await ecs.send(new RegisterContainerInstanceCommand(request));
+  } catch (err) {
+    if ((err as { name?: string }).name !== 'ClusterNotFoundException' || config.cluster !== 'default') throw err;
+    log.info('creating the default cluster');
+    await ecs.send(new CreateClusterCommand({ clusterName: 'default' }));
+    result = await ecs.send(new RegisterContainerInstanceCommand(request));
+  }
+  const containerInstanceArn = result.containerInstance!.containerInstanceArn!;
+  const identity: AgentIdentity = { cluster: config.cluster, containerInstanceArn, ec2InstanceId };
+  await state.setIdentity(identity);
+  const clusterArn = containerInstanceArn.replace(/container-instance\/([^/]+)\/.*$/, 'cluster/$1');
+  log.info({ containerInstanceArn, reRegistered: previous?.containerInstanceArn === containerInstanceArn }, 'registered');
+  return { containerInstanceArn, clusterArn };
+}

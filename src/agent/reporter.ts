@@ -1,0 +1,99 @@
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import { SubmitTaskStateChangeCommand, type SubmitTaskStateChangeRequest } from '@aws-sdk/client-ecs';
+import type { Logger } from 'pino';
+import type { ContainerKnownStatus, TaskState } from './task-engine/task-state.js';
+
+const containerStatus = (known: ContainerKnownStatus) => (known === 'RUNNING' ? 'RUNNING' : known === 'STOPPED' ? 'STOPPED' : 'PENDING');
+const date = (ms: number | undefined) => (ms === undefined ? {} : { at: new Date(ms) });
+
+/** The SubmitTaskStateChange request that tells the control plane a task's whole current state. */
+export function stateChangeRequest(cluster: string, s: TaskState): SubmitTaskStateChangeRequest {
+  const pullStartedAt = date(s.pullStartedAt).at;
+  const pullStoppedAt = date(s.pullStoppedAt).at;
+  const executionStoppedAt = date(s.executionStoppedAt).at;
+  return {
+    cluster,
+    task: s.arn,
+    status: s.known === 'PROVISIONING' ? 'PENDING' : s.known,
+    ...(s.known === 'STOPPED' && s.stopReason ? { reason: s.stopReason } : {}),
+    containers: s.containers.map((c) => ({
+      containerName: c.name,
+      status: containerStatus(c.known),
+      ...(c.runtimeId && c.known !== 'NONE' && c.known !== 'PULLED' ? { runtimeId: c.runtimeId } : {}),
+      ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}),
+      ...(c.reason ? { reason: c.reason } : {}),
+      ...(c.imageDigest ? { imageDigest: c.imageDigest } : {}),
+      networkBindings: c.networkBindings,
+    })),
+    ...(pullStartedAt ? { pullStartedAt } : {}),
+    ...(pullStoppedAt ? { pullStoppedAt } : {}),
+    ...(executionStoppedAt ? { executionStoppedAt } : {}),
+  };
+}
+
+/**
+ * Sends task state to the control plane. Reports are coalesced per task (only the newest state matters,
+ * since the control plane moves statuses forward only), sent one at a time per task, and retried with
+ * backoff until they land or a newer report replaces them.
+ */
+export class Reporter {
+  private readonly pending = new Map<string, SubmitTaskStateChangeRequest>();
+  private readonly lastSent = new Map<string, string>();
+  private readonly inFlight = new Set<string>();
+  private stopped = false;
+
+  constructor(
+    private readonly ecs: ECSClient,
+    private readonly cluster: string,
+    private readonly log: Logger,
+  ) {}
+
+  report(state: TaskState): void {
+    const request = stateChangeRequest(this.cluster, state);
+    if (this.lastSent.get(state.arn) === JSON.stringify(request)) return;
+    this.pending.set(state.arn, request);
+    void this.drain(state.arn);
+  }
+
+  /** Resolves when every pending report has been sent (for tests and orderly shutdown). */
+  async idle(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((this.pending.size > 0 || this.inFlight.size > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private async drain(arn: string): Promise<void> {
+    if (this.inFlight.has(arn)) return;
+    this.inFlight.add(arn);
+    try {
+      let delay = 250;
+      for (;;) {
+        const request = this.pending.get(arn);
+        if (!request || this.stopped) return;
+        this.pending.delete(arn);
+        const body = JSON.stringify(request);
+        try {
+          await this.ecs.send(new SubmitTaskStateChangeCommand(request));
+          this.lastSent.set(arn, body);
+          if (request.status === 'STOPPED') this.lastSent.delete(arn);
+          delay = 250;
+        } catch (err) {
+          const name = (err as { name?: string }).name;
+          if (name === 'InvalidParameterException' || name === 'ClusterNotFoundException') {
+            this.log.warn({ err, task: arn }, 'control plane refused a task state report; dropping it');
+            continue;
+          }
+          this.log.warn({ err, task: arn, retryInMs: delay }, 'task state report failed; retrying');
+          if (!this.pending.has(arn)) this.pending.set(arn, request);
+          await new Promise((r) => setTimeout(r, delay));
+          delay = Math.min(delay * 2, 30_000);
+        }
+      }
+    } finally {
+      this.inFlight.delete(arn);
+    }
+  }
+}

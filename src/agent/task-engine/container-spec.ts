@@ -1,0 +1,99 @@
+import type { ImageConfig } from '../../image/image-service.js';
+import type { AcsContainer, AcsTask } from '../../model/acs.js';
+import { processFromImage, type UserDatabase } from '../../runtime/process-from-image.js';
+import type { ContainerSpec, Mount } from '../../runtime/runtime.js';
+
+export interface ContainerContext {
+  readonly task: AcsTask;
+  readonly container: AcsContainer;
+  readonly image: ImageConfig;
+  readonly runtimeId: string;
+  readonly rootfs: string;
+  /** The image's /etc/passwd and /etc/group, to resolve the container's user. */
+  readonly users: UserDatabase;
+  /** A network namespace path, 'host', or undefined for a new empty namespace. */
+  readonly network?: string;
+  readonly etcFiles?: ContainerSpec['etcFiles'];
+  readonly logPath: string;
+  readonly cluster: string;
+  /** Extra environment the agent adds (metadata endpoint, …). */
+  readonly agentEnv?: Readonly<Record<string, string>>;
+  readonly mounts?: readonly Mount[];
+}
+
+const MIB = 1024 * 1024;
+
+/** Turn a task's container into what the runtime runs. Pure. */
+export function containerSpec(ctx: ContainerContext): ContainerSpec {
+  const c = ctx.container;
+  const taskMemory = ctx.task.memory;
+  const memoryLimit = c.memory ?? (c.memoryReservation === undefined ? taskMemory : undefined);
+  const hostname = c.hostname ?? ctx.runtimeId.slice(0, 12);
+  const environment = Object.entries({ ...c.environment, ...ctx.agentEnv }).map(([name, value]) => ({ name, value }));
+  const process = processFromImage(
+    ctx.image,
+    {
+      ...(c.entryPoint ? { entryPoint: c.entryPoint } : {}),
+      ...(c.command ? { command: c.command } : {}),
+      environment,
+      ...(c.workingDirectory ? { workingDirectory: c.workingDirectory } : {}),
+      ...(c.user ? { user: c.user } : {}),
+      hostname,
+    },
+    ctx.users,
+  );
+  return {
+    id: ctx.runtimeId,
+    rootfs: ctx.rootfs,
+    process: {
+      ...process,
+      ...(c.ulimits?.length
+        ? { rlimits: c.ulimits.map((u) => ({ type: `RLIMIT_${u.name!.toUpperCase()}`, soft: u.softLimit!, hard: u.hardLimit! })) }
+        : {}),
+    },
+    hostname,
+    readonlyRootfs: c.readonlyRootFilesystem ?? false,
+    privileged: c.privileged ?? false,
+    ...(c.linuxParameters?.capabilities
+      ? {
+          capabilities: {
+            ...(c.linuxParameters.capabilities.add ? { add: c.linuxParameters.capabilities.add } : {}),
+            ...(c.linuxParameters.capabilities.drop ? { drop: c.linuxParameters.capabilities.drop } : {}),
+          },
+        }
+      : {}),
+    init: c.linuxParameters?.initProcessEnabled ?? false,
+    ...(ctx.network !== undefined ? { network: ctx.network } : {}),
+    ...(ctx.etcFiles ? { etcFiles: ctx.etcFiles } : {}),
+    mounts: [
+      ...(ctx.mounts ?? []),
+      ...(c.linuxParameters?.tmpfs ?? []).map(
+        (t): Mount => ({
+          destination: t.containerPath!,
+          source: 'tmpfs',
+          type: 'tmpfs',
+          options: [`size=${t.size}m`, ...(t.mountOptions ?? [])],
+        }),
+      ),
+    ],
+    ...(c.linuxParameters?.sharedMemorySize ? { sharedMemoryBytes: c.linuxParameters.sharedMemorySize * MIB } : {}),
+    resources: {
+      // The kernel's minimum cpu.shares is 2; ECS gives containers with cpu 0 the minimum.
+      cpuShares: Math.max(2, c.cpu ?? 0),
+      ...(memoryLimit !== undefined ? { memoryLimitBytes: memoryLimit * MIB } : {}),
+      ...(c.memoryReservation !== undefined ? { memoryReservationBytes: c.memoryReservation * MIB } : {}),
+    },
+    logPath: ctx.logPath,
+    labels: {
+      ...(c.dockerLabels ?? {}),
+      'com.amazonaws.ecs.cluster': ctx.cluster,
+      'com.amazonaws.ecs.container-name': c.name!,
+      'com.amazonaws.ecs.task-arn': ctx.task.arn,
+      'com.amazonaws.ecs.task-definition-family': ctx.task.family,
+      'com.amazonaws.ecs.task-definition-version': ctx.task.version,
+    },
+    ...(c.systemControls?.length
+      ? { sysctls: Object.fromEntries(c.systemControls.map((s) => [s.namespace!, s.value!])) }
+      : {}),
+  };
+}

@@ -1,0 +1,71 @@
+import type { Logger } from 'pino';
+import type { ImageService, RegistryCredentials } from '../../image/image-service.js';
+import type { NetworkService, PortAllocator } from '../../network/network.js';
+import type { UserDatabase } from '../../runtime/process-from-image.js';
+import type { Runtime } from '../../runtime/runtime.js';
+import type { ImagePullBehavior } from '../config.js';
+import type { TaskState } from './task-state.js';
+
+/** Everything a task manager acts through. Real implementations in production, fakes in unit tests. */
+export interface EngineDeps {
+  readonly runtime: Runtime;
+  readonly images: ImageService;
+  readonly network: NetworkService;
+  readonly ports: PortAllocator;
+  /** Where per-container files live: logs, /etc/hosts, /etc/resolv.conf. */
+  readonly containerFiles: ContainerFiles;
+  readonly settings: EngineSettings;
+  /** Save a task's state durably before acting on the next step. */
+  persist(state: TaskState): Promise<void>;
+  /** Forget a task's saved state (after cleanup). */
+  forget(arn: string): Promise<void>;
+  /** Tell the control plane the task's current state; coalesced and retried by the reporter. */
+  report(state: TaskState): void;
+  registryAuth?(registryHost: string): Promise<RegistryCredentials | undefined>;
+  /** Ships container output to the control plane's log service (awslogs semantics). */
+  readonly logs?: LogSink;
+  readonly log: Logger;
+  now(): number;
+}
+
+export interface EngineSettings {
+  readonly cluster: string;
+  readonly defaultStopTimeoutMs: number;
+  readonly taskCleanupWaitMs: number;
+  readonly imagePullBehavior: ImagePullBehavior;
+  /** The host's address for networkBindings (bindIP), normally 0.0.0.0. */
+  readonly bindIp: string;
+}
+
+export interface ContainerFiles {
+  /** Prepare the container's own directory and return paths for its log and generated /etc files. */
+  prepare(runtimeId: string, etc: { hostname: string; ipv4?: string; hostNetwork: boolean }): Promise<{
+    logPath: string;
+    hosts: string;
+    resolvConf: string;
+    hostname: string;
+  }>;
+  /** The rootfs's /etc/passwd and /etc/group, for resolving the container's user. */
+  userDatabase(rootfs: string): Promise<UserDatabase>;
+  remove(runtimeId: string): Promise<void>;
+}
+
+/** Where container output goes: the agent's log shipper. */
+export interface LogSink {
+  /** Start shipping a container's log file (also after an agent restart, from where it left off). */
+  follow(source: LogSource): void;
+  /** Ship what is left of the container's log (it has stopped), then stop following it. */
+  finish(runtimeId: string): Promise<void>;
+}
+
+export interface LogSource {
+  readonly runtimeId: string;
+  /** The CRI-format log file the runtime writes. */
+  readonly logPath: string;
+  readonly taskArn: string;
+  readonly family: string;
+  readonly containerName: string;
+  readonly cluster: string;
+  /** The container definition's logConfiguration (awslogs options pick the group and stream prefix). */
+  readonly logConfiguration?: { readonly logDriver?: string; readonly options?: Readonly<Record<string, string>> };
+}

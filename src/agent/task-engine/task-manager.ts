@@ -1,0 +1,391 @@
+import type { AcsContainer, AcsTask } from '../../model/acs.js';
+import type { ExitStatus } from '../../runtime/runtime.js';
+import type { LocalImage } from '../../image/image-service.js';
+import { containerSpec } from './container-spec.js';
+import type { EngineDeps } from './deps.js';
+import { deriveTaskStatus, taskIdOf, type ContainerState, type TaskState } from './task-state.js';
+
+/**
+ * The one owner of a task on this host (ECS agent style). Events — a new desired status from the control
+ * plane, a container's exit, a timer — only record facts and `poke()`; `reconcile()` then compares desired
+ * with known status and takes the next steps, one reconcile at a time, persisting state after each step.
+ *
+ *   desired RUNNING:  pull images → attach networks → create → start   (each container: NONE → … → RUNNING)
+ *   desired STOPPED:  SIGTERM → (stopTimeout) → SIGKILL; never-started containers go straight to STOPPED
+ *   all STOPPED:      detach networks, release ports, report, and after the cleanup wait remove everything
+ */
+export class TaskManager {
+  private running?: Promise<void>;
+  private again = false;
+  private readonly images = new Map<string, LocalImage>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private cleanupTimer?: NodeJS.Timeout;
+  private disposed = false;
+  /** An event changed the state since it was last saved and reported. */
+  private changed = false;
+
+  constructor(
+    readonly state: TaskState,
+    private readonly deps: EngineDeps,
+    private readonly onGone: (arn: string) => void,
+  ) {}
+
+  /** The control plane sent the task again; desired status only moves from RUNNING to STOPPED. */
+  update(spec: AcsTask): void {
+    if (spec.desiredStatus === 'STOPPED' && this.state.desired !== 'STOPPED') {
+      this.state.desired = 'STOPPED';
+      this.state.stopReason ??= spec.stoppedReason ?? 'Task stopped by the control plane';
+      this.changed = true;
+    }
+    this.poke();
+  }
+
+  /** A container's process ended (observed live or found on recovery). */
+  exited(name: string, exit: ExitStatus): void {
+    const c = this.container(name);
+    if (c.known === 'STOPPED') return;
+    c.known = 'STOPPED';
+    c.exitCode = exit.exitCode;
+    if (exit.oomKilled) c.reason = 'OutOfMemoryError: Container killed due to memory usage';
+    if (c.essential && this.state.desired === 'RUNNING') {
+      this.state.desired = 'STOPPED';
+      this.state.stopReason ??= 'Essential container in task exited';
+    }
+    this.changed = true;
+    this.poke();
+  }
+
+  /** Recovery: a container the runtime no longer knows. */
+  lost(name: string): void {
+    const c = this.container(name);
+    if (c.known === 'STOPPED') return;
+    c.reason ??= 'The container was lost while the agent was not running';
+    this.exited(name, { exitCode: 137, oomKilled: false, exitedAt: this.deps.now() });
+  }
+
+  /** Start waiting for a running container's exit (after start, and after recovery). */
+  watchExit(c: ContainerState): void {
+    if (!c.runtimeId) return;
+    this.deps.runtime
+      .wait(c.runtimeId)
+      .then((exit) => this.exited(c.name, exit))
+      .catch((err: unknown) => this.deps.log.error({ err, container: c.name, task: this.state.arn }, 'waiting for a container failed'));
+  }
+
+  poke(): void {
+    if (this.disposed) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.reconcile()
+      .catch((err: unknown) => this.deps.log.error({ err, task: this.state.arn }, 'task reconcile failed'))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.poke();
+        }
+      });
+  }
+
+  /** Stop acting (agent shutdown); containers keep running under their monitors. */
+  dispose(): void {
+    this.disposed = true;
+    for (const t of this.timers) clearTimeout(t);
+    clearTimeout(this.cleanupTimer);
+  }
+
+  private async reconcile(): Promise<void> {
+    const s = this.state;
+    if (s.desired === 'RUNNING') await this.progressTowardsRunning();
+    if (s.desired === 'STOPPED') await this.progressTowardsStopped();
+    const known = deriveTaskStatus(s);
+    if (known === 'STOPPED' && s.known !== 'STOPPED') await this.finish();
+    else if (known !== s.known || this.changed) {
+      s.known = known;
+      await this.commit();
+    }
+  }
+
+  private async progressTowardsRunning(): Promise<void> {
+    const s = this.state;
+    if (s.containers.some((c) => c.known === 'NONE')) {
+      if (!(await this.pullAll())) return;
+    }
+    for (const c of s.containers) {
+      if (s.desired !== 'RUNNING') return;
+      if (c.known === 'PULLED') {
+        if (!(await this.step(c, 'CannotCreateContainerError', () => this.create(c)))) return;
+      }
+      if (c.known === 'CREATED') {
+        if (!(await this.step(c, 'CannotStartContainerError', () => this.start(c)))) return;
+      }
+    }
+  }
+
+  /** Run one container step; on failure record ECS's reason and stop the task. */
+  private async step(c: ContainerState, reasonName: string, action: () => Promise<void>): Promise<boolean> {
+    try {
+      await action();
+      await this.commit();
+      return true;
+    } catch (err) {
+      this.deps.log.warn({ err, task: this.state.arn, container: c.name }, `${reasonName}`);
+      this.fail(c, `${reasonName}: ${(err as Error).message}`);
+      await this.commit();
+      return false;
+    }
+  }
+
+  private fail(c: ContainerState, reason: string): void {
+    c.reason ??= reason;
+    this.state.desired = 'STOPPED';
+    this.state.stopReason ??= reason;
+  }
+
+  private async pullAll(): Promise<boolean> {
+    const s = this.state;
+    if (s.pullStartedAt === undefined) {
+      s.pullStartedAt = this.deps.now();
+      s.known = 'PENDING';
+      await this.commit();
+    }
+    const pending = s.containers.filter((c) => c.known === 'NONE');
+    const results = await Promise.allSettled(pending.map((c) => this.pull(c)));
+    s.pullStoppedAt = this.deps.now();
+    let ok = true;
+    results.forEach((r, i) => {
+      const c = pending[i]!;
+      if (r.status === 'fulfilled') {
+        c.known = 'PULLED';
+      } else {
+        ok = false;
+        this.fail(c, `CannotPullContainerError: ${(r.reason as Error).message}`);
+      }
+    });
+    await this.commit();
+    return ok;
+  }
+
+  private async pull(c: ContainerState): Promise<void> {
+    const def = this.def(c.name);
+    const { images, settings } = this.deps;
+    const auth = this.deps.registryAuth ? { auth: (host: string) => this.deps.registryAuth!(host) } : {};
+    const cached = () => images.find(def.image!);
+    let image: LocalImage | undefined;
+    switch (settings.imagePullBehavior) {
+      case 'prefer-cached':
+      case 'once':
+        image = (await cached()) ?? (await images.pull(def.image!, auth));
+        break;
+      case 'always':
+        image = await images.pull(def.image!, auth);
+        break;
+      default:
+        // ECS's default: pull, and fall back to a cached copy if the registry cannot be reached.
+        try {
+          image = await images.pull(def.image!, auth);
+        } catch (error) {
+          image = await cached();
+          if (!image) throw error;
+        }
+    }
+    this.images.set(c.name, image);
+    c.imageDigest = image.manifestDigest;
+    c.imageId = image.id;
+  }
+
+  private async imageOf(c: ContainerState): Promise<LocalImage> {
+    const known = this.images.get(c.name) ?? (await this.deps.images.find(this.def(c.name).image!));
+    if (!known) throw new Error(`image ${this.def(c.name).image} is no longer in the image store`);
+    this.images.set(c.name, known);
+    return known;
+  }
+
+  private async create(c: ContainerState): Promise<void> {
+    const { deps, state } = this;
+    const def = this.def(c.name);
+    const image = await this.imageOf(c);
+    const runtimeId = c.runtimeId ?? `${taskIdOf(state.arn)}-${c.name}`;
+    c.runtimeId = runtimeId;
+    const mode = state.spec.networkMode;
+    let netns: string | undefined;
+    let ipv4: string | undefined;
+    if (mode === 'bridge') {
+      const mappings = this.bindPorts(c, def);
+      const attachment = await deps.network.attach({ id: runtimeId, mode: 'bridge', portMappings: mappings });
+      c.networkId = runtimeId;
+      netns = attachment.netnsPath;
+      ipv4 = attachment.ipv4Address;
+    } else if (mode === 'host') {
+      netns = 'host';
+      c.networkBindings = (def.portMappings ?? []).map((pm) => ({
+        bindIP: deps.settings.bindIp,
+        containerPort: pm.containerPort!,
+        hostPort: pm.containerPort!,
+        protocol: pm.protocol ?? 'tcp',
+      }));
+    }
+    await this.commit();
+    const rootfs = await deps.images.createRootfs(image, runtimeId);
+    const hostname = def.hostname ?? runtimeId.slice(0, 12);
+    const files = await deps.containerFiles.prepare(runtimeId, { hostname, ...(ipv4 ? { ipv4 } : {}), hostNetwork: mode === 'host' });
+    c.logPath = files.logPath;
+    const users = await deps.containerFiles.userDatabase(rootfs);
+    await deps.runtime.create(
+      containerSpec({
+        task: state.spec,
+        container: def,
+        image: image.config,
+        runtimeId,
+        rootfs,
+        users,
+        ...(netns !== undefined ? { network: netns } : {}),
+        etcFiles: mode === 'host' ? { resolvConf: files.resolvConf } : { hosts: files.hosts, resolvConf: files.resolvConf, hostname: files.hostname },
+        logPath: files.logPath,
+        cluster: deps.settings.cluster,
+      }),
+    );
+    c.known = 'CREATED';
+  }
+
+  /** Reserve fixed host ports and choose dynamic ones for a bridge-mode container. */
+  private bindPorts(c: ContainerState, def: AcsContainer) {
+    const { ports, settings } = this.deps;
+    const owner = c.runtimeId!;
+    ports.release(owner);
+    const mappings = (def.portMappings ?? [])
+      .filter((pm) => pm.containerPort !== undefined)
+      .map((pm) => {
+        const protocol = pm.protocol ?? 'tcp';
+        let hostPort = pm.hostPort ?? 0;
+        if (hostPort > 0) ports.reserve(owner, [{ port: hostPort, protocol }]);
+        else hostPort = ports.allocate(owner, protocol);
+        return { containerPort: pm.containerPort!, hostPort, protocol };
+      });
+    c.networkBindings = mappings.map((m) => ({ bindIP: settings.bindIp, ...m }));
+    return mappings;
+  }
+
+  private async start(c: ContainerState): Promise<void> {
+    this.followLogs(c);
+    await this.deps.runtime.start(c.runtimeId!);
+    c.known = 'RUNNING';
+    c.startedAt = this.deps.now();
+    this.watchExit(c);
+  }
+
+  /** Hand the container's output to the log shipper (after start, and after recovery). */
+  followLogs(c: ContainerState): void {
+    if (!this.deps.logs || !c.runtimeId || !c.logPath) return;
+    const def = this.def(c.name);
+    this.deps.logs.follow({
+      runtimeId: c.runtimeId,
+      logPath: c.logPath,
+      taskArn: this.state.arn,
+      family: this.state.spec.family,
+      containerName: c.name,
+      cluster: this.deps.settings.cluster,
+      ...(def.logConfiguration ? { logConfiguration: def.logConfiguration } : {}),
+    });
+  }
+
+  private async progressTowardsStopped(): Promise<void> {
+    const now = this.deps.now();
+    for (const c of this.state.containers) {
+      if (c.known === 'RUNNING') {
+        const timeoutMs = this.stopTimeoutMs(c);
+        if (c.stopSignalAt === undefined) {
+          c.stopSignalAt = now;
+          await this.commit();
+          await this.signal(c, 'SIGTERM');
+          this.after(timeoutMs, () => this.poke());
+        } else if (now - c.stopSignalAt >= timeoutMs) {
+          await this.signal(c, 'SIGKILL');
+        }
+      } else if (c.known !== 'STOPPED') {
+        // Never started: nothing runs; forget what was prepared.
+        if (c.known === 'CREATED' && c.runtimeId) await this.deps.runtime.delete(c.runtimeId).catch(() => {});
+        c.known = 'STOPPED';
+        await this.commit();
+      }
+    }
+  }
+
+  private async signal(c: ContainerState, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+    try {
+      await this.deps.runtime.kill(c.runtimeId!, signal);
+    } catch (err) {
+      this.deps.log.warn({ err, container: c.name, signal }, 'could not signal container');
+    }
+  }
+
+  private stopTimeoutMs(c: ContainerState): number {
+    const seconds = this.def(c.name).stopTimeout;
+    return seconds !== undefined ? seconds * 1000 : this.deps.settings.defaultStopTimeoutMs;
+  }
+
+  /** Everything stopped: give back networks and ports, report, and schedule the cleanup. */
+  private async finish(): Promise<void> {
+    const s = this.state;
+    for (const c of s.containers) {
+      if (c.networkId) {
+        await this.deps.network.detach(c.networkId).catch((err: unknown) => this.deps.log.warn({ err }, 'network detach failed'));
+        c.networkId = undefined;
+      }
+      if (c.runtimeId) this.deps.ports.release(c.runtimeId);
+    }
+    s.known = 'STOPPED';
+    s.executionStoppedAt ??= this.deps.now();
+    s.cleanupAt = this.deps.now() + this.deps.settings.taskCleanupWaitMs;
+    await this.commit();
+    this.scheduleCleanup();
+  }
+
+  /** Arm the cleanup timer (also after an agent restart, from the saved cleanupAt). */
+  scheduleCleanup(): void {
+    if (this.state.cleanupAt === undefined || this.disposed) return;
+    clearTimeout(this.cleanupTimer);
+    this.cleanupTimer = setTimeout(() => void this.cleanup(), Math.max(0, this.state.cleanupAt - this.deps.now()));
+  }
+
+  private async cleanup(): Promise<void> {
+    for (const c of this.state.containers) {
+      if (!c.runtimeId) continue;
+      await this.deps.logs?.finish(c.runtimeId).catch((err: unknown) => this.deps.log.warn({ err }, 'shipping the last logs failed'));
+      await this.deps.runtime.delete(c.runtimeId).catch((err: unknown) => this.deps.log.warn({ err }, 'runtime delete failed'));
+      await this.deps.images.removeRootfs(c.runtimeId).catch((err: unknown) => this.deps.log.warn({ err }, 'rootfs removal failed'));
+      await this.deps.containerFiles.remove(c.runtimeId).catch(() => {});
+    }
+    await this.deps.forget(this.state.arn);
+    this.deps.log.info({ task: this.state.arn }, 'task cleaned up');
+    this.dispose();
+    this.onGone(this.state.arn);
+  }
+
+  private async commit(): Promise<void> {
+    this.changed = false;
+    await this.deps.persist(this.state);
+    this.deps.report(this.state);
+  }
+
+  private after(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  private container(name: string): ContainerState {
+    const c = this.state.containers.find((x) => x.name === name);
+    if (!c) throw new Error(`task ${this.state.arn} has no container ${name}`);
+    return c;
+  }
+
+  private def(name: string): AcsContainer {
+    return this.state.spec.containers.find((c) => c.name === name)!;
+  }
+}
+

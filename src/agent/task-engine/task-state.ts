@@ -1,0 +1,84 @@
+import type { AcsTask } from '../../model/acs.js';
+
+/**
+ * What the agent knows about one task, persisted after every change so a restarted agent can pick up
+ * where it left off. Container statuses only move forward:
+ *
+ *   NONE ──pull──▶ PULLED ──create──▶ CREATED ──start──▶ RUNNING ──exit/kill──▶ STOPPED
+ *     └──────────────┴──────────────────┴─── (desired STOPPED before start) ──────▶ STOPPED
+ *
+ * The task's own status is derived from its containers (see deriveTaskStatus).
+ */
+export const containerKnownStatuses = ['NONE', 'PULLED', 'CREATED', 'RUNNING', 'STOPPED'] as const;
+export type ContainerKnownStatus = (typeof containerKnownStatuses)[number];
+
+export const isAtLeast = (status: ContainerKnownStatus, than: ContainerKnownStatus) =>
+  containerKnownStatuses.indexOf(status) >= containerKnownStatuses.indexOf(than);
+
+export interface ContainerState {
+  readonly name: string;
+  readonly essential: boolean;
+  known: ContainerKnownStatus;
+  /** The runtime's id for the container, once created. */
+  runtimeId?: string;
+  imageDigest?: string;
+  /** The pulled image's id (config digest), kept so image cleanup can tell what is in use. */
+  imageId?: string;
+  exitCode?: number;
+  /** ECS's reason string (CannotPullContainerError: …, OutOfMemoryError: …). */
+  reason?: string;
+  networkBindings: { bindIP: string; containerPort: number; hostPort: number; protocol: 'tcp' | 'udp' }[];
+  /** Network attachment id (bridge/none mode: one per container). */
+  networkId?: string;
+  /** Epoch ms when SIGTERM was sent, to know when SIGKILL is due. */
+  stopSignalAt?: number;
+  startedAt?: number;
+  logPath?: string;
+}
+
+export type TaskKnownStatus = 'PROVISIONING' | 'PENDING' | 'RUNNING' | 'STOPPED';
+
+export interface TaskState {
+  readonly arn: string;
+  /** The task as last received from the control plane. */
+  spec: AcsTask;
+  desired: 'RUNNING' | 'STOPPED';
+  known: TaskKnownStatus;
+  /** Why the agent decided to stop the task (an essential container exited, a pull failed…). */
+  stopReason?: string;
+  containers: ContainerState[];
+  pullStartedAt?: number;
+  pullStoppedAt?: number;
+  executionStoppedAt?: number;
+  /** Epoch ms after which the stopped task's containers and files are removed. */
+  cleanupAt?: number;
+}
+
+/** The task status its containers add up to. */
+export function deriveTaskStatus(state: TaskState): TaskKnownStatus {
+  const cs = state.containers;
+  if (cs.every((c) => c.known === 'STOPPED')) return 'STOPPED';
+  if (state.desired === 'RUNNING' && cs.every((c) => c.known === 'RUNNING' || (c.known === 'STOPPED' && !c.essential))) {
+    return 'RUNNING';
+  }
+  if (state.known === 'RUNNING') return 'RUNNING';
+  return cs.some((c) => c.known !== 'NONE') || state.pullStartedAt !== undefined ? 'PENDING' : 'PROVISIONING';
+}
+
+export function newTaskState(spec: AcsTask): TaskState {
+  return {
+    arn: spec.arn,
+    spec,
+    desired: spec.desiredStatus,
+    known: 'PROVISIONING',
+    containers: spec.containers.map((c) => ({
+      name: c.name!,
+      essential: c.essential !== false,
+      known: 'NONE',
+      networkBindings: [],
+    })),
+  };
+}
+
+/** The last path segment of a task ARN: its id. */
+export const taskIdOf = (arn: string) => arn.split('/').at(-1)!;

@@ -1,0 +1,153 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { ImageService, LocalImage } from '../../image/image-service.js';
+import { PullError } from '../../image/image-service.js';
+import type { Attachment, AttachRequest, NetworkService } from '../../network/network.js';
+import { HostPortAllocator } from '../../network/port-allocator.js';
+import type { ContainerSpec, ContainerState, ExitStatus, Runtime } from '../../runtime/runtime.js';
+import type { EngineDeps, EngineSettings } from '../task-engine/deps.js';
+import type { TaskState } from '../task-engine/task-state.js';
+
+/** A runtime that runs nothing: tests decide when containers exit. For task-engine logic only. */
+export class FakeRuntime implements Runtime {
+  readonly containers = new Map<string, { spec: ContainerSpec; status: 'created' | 'running' | 'stopped'; exit?: ExitStatus; waiters: ((e: ExitStatus) => void)[] }>();
+  readonly signals: { id: string; signal: string }[] = [];
+  /** Containers that ignore SIGTERM (like a process that traps it). */
+  readonly ignoreTerm = new Set<string>();
+  failCreate?: string;
+
+  async create(spec: ContainerSpec): Promise<void> {
+    if (this.failCreate) throw new Error(this.failCreate);
+    this.containers.set(spec.id, { spec, status: 'created', waiters: [] });
+  }
+  async start(id: string) {
+    this.get(id).status = 'running';
+    return { pid: 1 };
+  }
+  async kill(id: string, signal: string): Promise<void> {
+    this.signals.push({ id, signal });
+    const c = this.containers.get(id);
+    if (!c || c.status !== 'running') return;
+    if (signal === 'SIGTERM' && this.ignoreTerm.has(id)) return;
+    this.exit(id, signal === 'SIGKILL' ? 137 : 143);
+  }
+  exit(id: string, exitCode: number, oomKilled = false): void {
+    const c = this.get(id);
+    c.status = 'stopped';
+    c.exit = { exitCode, oomKilled, exitedAt: Date.now() };
+    for (const w of c.waiters.splice(0)) w(c.exit);
+  }
+  wait(id: string): Promise<ExitStatus> {
+    const c = this.get(id);
+    return c.exit ? Promise.resolve(c.exit) : new Promise((resolve) => c.waiters.push(resolve));
+  }
+  async state(id: string): Promise<ContainerState | undefined> {
+    const c = this.containers.get(id);
+    return c && { status: c.status, ...(c.exit ? { exit: c.exit } : {}), labels: c.spec.labels };
+  }
+  async delete(id: string): Promise<void> {
+    this.containers.delete(id);
+  }
+  async list(): Promise<string[]> {
+    return [...this.containers.keys()];
+  }
+  private get(id: string) {
+    const c = this.containers.get(id);
+    if (!c) throw new Error(`no container ${id}`);
+    return c;
+  }
+}
+
+export class FakeImages implements ImageService {
+  readonly available = new Map<string, LocalImage>();
+  readonly cached = new Map<string, LocalImage>();
+  readonly rootfs = new Set<string>();
+  pulls = 0;
+
+  add(reference: string, config: LocalImage['config'] = { Cmd: ['sh'] }): LocalImage {
+    const image: LocalImage = { reference, manifestDigest: `sha256:${'a'.repeat(64)}`, id: `sha256:${'b'.repeat(64)}`, config, size: 1 };
+    this.available.set(reference, image);
+    return image;
+  }
+  async pull(reference: string): Promise<LocalImage> {
+    this.pulls++;
+    const image = this.available.get(reference);
+    if (!image) throw new PullError(`manifest for ${reference} not found: manifest unknown`);
+    this.cached.set(reference, image);
+    return image;
+  }
+  async find(reference: string) {
+    return this.cached.get(reference);
+  }
+  /** A real directory with the /etc files an image would have, so the agent's file handling works on it. */
+  async createRootfs(_image: LocalImage, id: string) {
+    this.rootfs.add(id);
+    const dir = join(tmpdir(), 'berth-fake-rootfs', id);
+    mkdirSync(join(dir, 'etc'), { recursive: true });
+    writeFileSync(join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+    writeFileSync(join(dir, 'etc/group'), 'root:x:0:\n');
+    return dir;
+  }
+  async removeRootfs(id: string) {
+    this.rootfs.delete(id);
+    rmSync(join(tmpdir(), 'berth-fake-rootfs', id), { recursive: true, force: true });
+  }
+  async prune() {
+    return [];
+  }
+}
+
+export class FakeNetwork implements NetworkService {
+  readonly attached = new Map<string, AttachRequest>();
+  async attach(request: AttachRequest): Promise<Attachment> {
+    this.attached.set(request.id, request);
+    return { netnsPath: `/var/run/netns/fake-${request.id}`, ipv4Address: '172.30.0.2' };
+  }
+  async detach(id: string) {
+    this.attached.delete(id);
+  }
+  async list() {
+    return [...this.attached.keys()];
+  }
+}
+
+export interface FakeWorld {
+  readonly deps: EngineDeps;
+  readonly runtime: FakeRuntime;
+  readonly images: FakeImages;
+  readonly network: FakeNetwork;
+  readonly ports: HostPortAllocator;
+  readonly saved: Map<string, TaskState>;
+  /** Every state reported, in order (deep copies). */
+  readonly reports: TaskState[];
+}
+
+export function fakeWorld(settings: Partial<EngineSettings> = {}): FakeWorld {
+  const runtime = new FakeRuntime();
+  const images = new FakeImages();
+  const network = new FakeNetwork();
+  // The real allocator, blind to the host's own listening sockets so tests are deterministic.
+  const ports = new HostPortAllocator({ boundPorts: () => new Set() });
+  const saved = new Map<string, TaskState>();
+  const reports: TaskState[] = [];
+  const deps: EngineDeps = {
+    runtime,
+    images,
+    network,
+    ports,
+    containerFiles: {
+      prepare: async (id) => ({ logPath: `/fake/${id}.log`, hosts: `/fake/${id}/hosts`, resolvConf: `/fake/${id}/resolv.conf`, hostname: `/fake/${id}/hostname` }),
+      userDatabase: async () => ({ passwd: 'root:x:0:0:root:/root:/bin/sh\n', group: 'root:x:0:\n' }),
+      remove: async () => {},
+    },
+    settings: { cluster: 'default', defaultStopTimeoutMs: 30_000, taskCleanupWaitMs: 60_000, imagePullBehavior: 'default', bindIp: '0.0.0.0', ...settings },
+    persist: async (s) => void saved.set(s.arn, structuredClone(s)),
+    forget: async (arn) => void saved.delete(arn),
+    report: (s) => void reports.push(structuredClone(s)),
+    log: pino({ level: 'silent' }),
+    now: Date.now,
+  };
+  return { deps, runtime, images, network, ports, saved, reports };
+}

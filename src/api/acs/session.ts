@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { WebSocket } from 'ws';
+import { parseFrame, toAcsTask, type AcsFrame, type AcsTask } from '../../model/acs.js';
+import { keys } from '../../store/keys.js';
+import type { InstanceRecord } from '../../store/records/instances.js';
+import type { TaskDefinitionRecord } from '../../store/records/task-definitions.js';
+import type { TaskRecord } from '../../store/records/tasks.js';
+import { readJson } from '../../store/transact.js';
+import type { EcsEnv } from '../ecs/env.js';
+
+export interface SessionOptions {
+  readonly ws: WebSocket;
+  readonly env: EcsEnv;
+  readonly cluster: string;
+  readonly instance: InstanceRecord;
+  readonly log: FastifyBaseLogger;
+  readonly heartbeatMs: number;
+  readonly onClose: () => void;
+}
+
+/** Unacknowledged payloads are sent again after this long. */
+const RESEND_AFTER_MS = 15_000;
+
+/**
+ * One agent's session. Level-triggered: whenever a task on the instance changes, the session compares
+ * what the agent was last told (desired status) with the store and sends a PayloadMessage for the
+ * difference; on (re)connect it sends every task that has not stopped. The agent acknowledges each
+ * payload; unacknowledged ones are sent again.
+ */
+export class AgentSession {
+  private seqNum = 0;
+  private lastFrameAt = Date.now();
+  private lastHeartbeatAt = 0;
+  /** Task id → the desired status the agent was last sent. */
+  private readonly told = new Map<string, string>();
+  private readonly unacked = new Map<string, { sentAt: number; tasks: AcsTask[] }>();
+  private readonly dirty = new Set<string>();
+  private flushing?: Promise<void>;
+  private closed = false;
+  private readonly tdCache = new Map<string, TaskDefinitionRecord>();
+
+  constructor(private readonly o: SessionOptions) {
+    o.ws.on('message', (data) => this.receive(data.toString()));
+    o.ws.on('pong', () => (this.lastFrameAt = Date.now()));
+    // The agent's pings are its heartbeats.
+    o.ws.on('ping', () => (this.lastFrameAt = Date.now()));
+    o.ws.on('close', () => {
+      this.closed = true;
+      o.onClose();
+    });
+    o.ws.on('error', (err) => o.log.warn({ err }, 'agent session error'));
+  }
+
+  /** Push every task of the instance that has not stopped (used on connect). */
+  async sendAllTasks(): Promise<void> {
+    const { entries } = await this.o.env.store.range(keys.tasksOf(this.o.cluster));
+    for (const e of entries) {
+      const r = JSON.parse(e.value) as TaskRecord;
+      if (r.instanceId === this.o.instance.id && r.task.lastStatus !== 'STOPPED') this.dirty.add(r.id);
+    }
+    this.schedule();
+  }
+
+  taskChanged(taskId: string): void {
+    this.dirty.add(taskId);
+    this.schedule();
+  }
+
+  /** Periodic duties: heartbeat, resend, and dropping a silent agent. */
+  tick(now: number, silenceMs: number): void {
+    if (this.closed) return;
+    if (now - this.lastFrameAt > silenceMs) {
+      this.o.log.warn({ silentMs: now - this.lastFrameAt }, 'agent went silent; dropping its session');
+      this.o.ws.terminate();
+      return;
+    }
+    if (now - this.lastHeartbeatAt >= this.o.heartbeatMs) {
+      this.lastHeartbeatAt = now;
+      this.send({ type: 'HeartbeatMessage', message: { healthy: true, messageId: randomUUID() } });
+    }
+    for (const [messageId, pending] of this.unacked) {
+      if (now - pending.sentAt >= RESEND_AFTER_MS) {
+        this.unacked.delete(messageId);
+        this.sendPayload(pending.tasks);
+      }
+    }
+  }
+
+  close(code: number, reason: string): void {
+    if (!this.closed) this.o.ws.close(code, reason);
+  }
+
+  private receive(data: string): void {
+    this.lastFrameAt = Date.now();
+    const frame = parseFrame(data);
+    if (!frame) {
+      this.o.log.warn('malformed frame from agent');
+      return;
+    }
+    if (frame.type === 'AckRequest') this.unacked.delete(frame.message.messageId);
+  }
+
+  private schedule(): void {
+    if (this.flushing || this.closed) return;
+    this.flushing = this.flush()
+      .catch((err: unknown) => this.o.log.error({ err }, 'could not send tasks to the agent'))
+      .finally(() => {
+        this.flushing = undefined;
+        if (this.dirty.size > 0) this.schedule();
+      });
+  }
+
+  private async flush(): Promise<void> {
+    const ids = [...this.dirty];
+    this.dirty.clear();
+    const tasks: AcsTask[] = [];
+    for (const id of ids) {
+      const record = await readJson<TaskRecord>(this.o.env.store, keys.task(this.o.cluster, id));
+      if (!record || record.instanceId !== this.o.instance.id) continue;
+      if (record.task.lastStatus === 'STOPPED') {
+        this.told.delete(id);
+        continue;
+      }
+      const desired = record.task.desiredStatus ?? 'RUNNING';
+      if (this.told.get(id) === desired) continue;
+      const acs = await this.toAcs(record);
+      if (!acs) continue;
+      this.told.set(id, desired);
+      tasks.push(acs);
+    }
+    // Keep frames modest: ten tasks a payload, like RunTask's own limit.
+    for (let i = 0; i < tasks.length; i += 10) this.sendPayload(tasks.slice(i, i + 10));
+  }
+
+  private async toAcs(record: TaskRecord): Promise<AcsTask | undefined> {
+    const arn = record.task.taskDefinitionArn!;
+    let td = this.tdCache.get(arn);
+    if (!td) {
+      const [family, revision] = arn.split('/')[1]!.split(':');
+      td = await readJson<TaskDefinitionRecord>(this.o.env.store, keys.taskDefinition(family!, Number(revision)));
+      if (!td) {
+        this.o.log.error({ task: record.task.taskArn, taskDefinition: arn }, 'task definition of a live task is missing');
+        return undefined;
+      }
+      this.tdCache.set(arn, td);
+    }
+    return toAcsTask(td.taskDefinition, {
+      taskArn: record.task.taskArn!,
+      clusterArn: record.task.clusterArn!,
+      desiredStatus: record.task.desiredStatus === 'STOPPED' ? 'STOPPED' : 'RUNNING',
+      ...(record.task.overrides ? { overrides: record.task.overrides } : {}),
+      containerArns: new Map((record.task.containers ?? []).map((c) => [c.name!, c.containerArn!])),
+      ...(record.task.group !== undefined ? { group: record.task.group } : {}),
+      ...(record.serviceName !== undefined ? { serviceName: record.serviceName } : {}),
+      ...(record.task.stoppedReason !== undefined ? { stoppedReason: record.task.stoppedReason } : {}),
+    });
+  }
+
+  private sendPayload(tasks: AcsTask[]): void {
+    const messageId = randomUUID();
+    this.unacked.set(messageId, { sentAt: Date.now(), tasks });
+    this.send({
+      type: 'PayloadMessage',
+      message: {
+        clusterArn: this.o.instance.instance.containerInstanceArn!.replace(/container-instance\/([^/]+)\/.*$/, 'cluster/$1'),
+        containerInstanceArn: this.o.instance.instance.containerInstanceArn!,
+        messageId,
+        seqNum: ++this.seqNum,
+        generatedAt: Date.now(),
+        tasks,
+      },
+    });
+  }
+
+  private send(frame: AcsFrame): void {
+    if (!this.closed) this.o.ws.send(JSON.stringify(frame));
+  }
+}

@@ -1,0 +1,194 @@
+import { randomBytes } from 'node:crypto';
+import type {
+  Attribute,
+  ContainerInstance,
+  DeregisterContainerInstanceRequest,
+  DescribeContainerInstancesRequest,
+  DiscoverPollEndpointRequest,
+  ListContainerInstancesRequest,
+  RegisterContainerInstanceRequest,
+} from '@aws-sdk/client-ecs';
+import { ecsArn, parseOwnEcsArn } from '../../model/arn.js';
+import { capacityOf, emptyNeeds, remainingCapacity, toResources } from '../../model/container-instance.js';
+import { invalidParameter, ServiceError } from '../../model/errors.js';
+import { validateTags } from '../../model/tags.js';
+import type { Wire } from '../../model/wire.js';
+import { keys } from '../../store/keys.js';
+import type { InstanceRecord } from '../../store/records/instances.js';
+import type { TaskRecord } from '../../store/records/tasks.js';
+import { readJson, transact } from '../../store/transact.js';
+import { pageOf } from '../pagination.js';
+import type { CallContext } from '../protocol/json-rpc.js';
+import { activeCluster, clusterNameOf } from './clusters.js';
+import { epochSeconds, type EcsEnv } from './env.js';
+
+export const instanceArn = (env: EcsEnv, cluster: string, id: string) => ecsArn(env.scope, 'container-instance', `${cluster}/${id}`);
+
+/** A container instance id from an id or an ARN of this cluster. */
+export function instanceIdOf(env: EcsEnv, cluster: string, ref: string): string | undefined {
+  if (!ref.startsWith('arn:')) return /^[a-f0-9]{32}$/.test(ref) ? ref : undefined;
+  const resource = parseOwnEcsArn(env.scope, ref, 'container-instance');
+  const [c, id] = resource?.split('/') ?? [];
+  return c === cluster ? id : undefined;
+}
+
+interface IdentityDocument {
+  readonly instanceId?: string;
+  readonly availabilityZone?: string;
+  readonly instanceType?: string;
+}
+
+function parseIdentity(doc: string | undefined): IdentityDocument {
+  if (!doc) return {};
+  try {
+    const parsed = JSON.parse(doc) as unknown;
+    if (parsed && typeof parsed === 'object') return parsed as IdentityDocument;
+  } catch {
+    // fall through
+  }
+  throw invalidParameter('instanceIdentityDocument must be a JSON object.');
+}
+
+/** An instance as DescribeContainerInstances shows it: stored fields plus what is derived from its tasks. */
+export function describeInstance(record: InstanceRecord, tasks: readonly TaskRecord[], includeTags: boolean): Wire<ContainerInstance> {
+  const mine = tasks.filter((t) => t.instanceId === record.id);
+  return {
+    ...record.instance,
+    remainingResources: toResources(remainingCapacity(capacityOf(record.instance.registeredResources), record.reserved)),
+    runningTasksCount: mine.filter((t) => t.task.lastStatus === 'RUNNING').length,
+    pendingTasksCount: mine.filter((t) => ['PROVISIONING', 'PENDING', 'ACTIVATING'].includes(t.task.lastStatus ?? '')).length,
+    tags: includeTags ? record.instance.tags ?? [] : [],
+  };
+}
+
+async function tasksOf(env: EcsEnv, cluster: string): Promise<TaskRecord[]> {
+  const { entries } = await env.store.range(keys.tasksOf(cluster));
+  return entries.map((e) => JSON.parse(e.value) as TaskRecord);
+}
+
+export function containerInstanceOperations(env: EcsEnv) {
+  return {
+    async RegisterContainerInstance(input: RegisterContainerInstanceRequest) {
+      const cluster = (await activeCluster(env, input.cluster)).clusterName;
+      const identity = parseIdentity(input.instanceIdentityDocument);
+      const tags = validateTags(input.tags);
+      const total = capacityOf(input.totalResources);
+      if (total.cpu <= 0 || total.memory <= 0) {
+        throw invalidParameter("totalResources must include positive 'CPU' and 'MEMORY' INTEGER resources.");
+      }
+      const attributes: Attribute[] = (input.attributes ?? []).map((a) => ({ name: a.name, ...(a.value !== undefined ? { value: a.value } : {}) }));
+      const requestedId = input.containerInstanceArn ? instanceIdOf(env, cluster, input.containerInstanceArn) : undefined;
+      const record = await transact(env.store, async (tx) => {
+        // A restarted agent presents its ARN (or the same instance identity): it is the same instance again.
+        let existing = requestedId ? await tx.getJson<InstanceRecord>(keys.containerInstance(cluster, requestedId)) : undefined;
+        if (!existing && identity.instanceId) {
+          const { entries } = await tx.range(keys.containerInstancesOf(cluster));
+          const match = entries.map((e) => JSON.parse(e.value) as InstanceRecord).find((r) => r.ec2InstanceId === identity.instanceId);
+          existing = match && (await tx.getJson<InstanceRecord>(keys.containerInstance(cluster, match.id)));
+        }
+        if (existing?.instance.status === 'INACTIVE') existing = undefined;
+        const id = existing?.id ?? randomBytes(16).toString('hex');
+        const ec2InstanceId = identity.instanceId ?? existing?.ec2InstanceId ?? `i-${randomBytes(9).toString('hex').slice(0, 17)}`;
+        const next: InstanceRecord = {
+          cluster,
+          id,
+          ec2InstanceId,
+          reserved: existing?.reserved ?? emptyNeeds,
+          instance: {
+            containerInstanceArn: instanceArn(env, cluster, id),
+            ec2InstanceId,
+            version: (existing?.instance.version ?? 0) + 1,
+            versionInfo: input.versionInfo ?? {},
+            registeredResources: toResources(total),
+            status: existing?.instance.status === 'DRAINING' ? 'DRAINING' : 'ACTIVE',
+            agentConnected: existing?.instance.agentConnected ?? false,
+            attributes: mergeAttributes(existing?.instance.attributes ?? [], attributes),
+            registeredAt: existing?.instance.registeredAt ?? epochSeconds(env.now()),
+            attachments: [],
+            tags: tags.length ? tags : (existing?.instance.tags ?? []),
+          },
+        };
+        tx.putJson(keys.containerInstance(cluster, id), next);
+        return next;
+      });
+      return { containerInstance: describeInstance(record, await tasksOf(env, cluster), true) };
+    },
+
+    async DeregisterContainerInstance(input: DeregisterContainerInstanceRequest) {
+      const cluster = (await activeCluster(env, input.cluster)).clusterName;
+      const id = instanceIdOf(env, cluster, input.containerInstance!);
+      const record = await transact(env.store, async (tx) => {
+        const current = id ? await tx.getJson<InstanceRecord>(keys.containerInstance(cluster, id)) : undefined;
+        if (!current || current.instance.status === 'INACTIVE') {
+          throw invalidParameter(`The container instance ${input.containerInstance} does not exist in cluster ${cluster}.`);
+        }
+        const live = (await tasksOf(env, cluster)).filter((t) => t.instanceId === current.id && t.task.lastStatus !== 'STOPPED');
+        if (live.length > 0 && !input.force) {
+          throw invalidParameter(
+            `The container instance has ${live.length} task(s) that are not stopped. Stop them first, or deregister with force (its tasks are then orphaned).`,
+          );
+        }
+        const next: InstanceRecord = {
+          ...current,
+          instance: { ...current.instance, status: 'INACTIVE', agentConnected: false, version: (current.instance.version ?? 0) + 1 },
+        };
+        tx.putJson(keys.containerInstance(cluster, current.id), next);
+        return next;
+      });
+      return { containerInstance: describeInstance(record, await tasksOf(env, cluster), false) };
+    },
+
+    async DescribeContainerInstances(input: DescribeContainerInstancesRequest) {
+      const cluster = (await activeCluster(env, input.cluster)).clusterName;
+      const refs = input.containerInstances ?? [];
+      if (refs.length > 100) throw invalidParameter('containerInstances can have at most 100 entries.');
+      const tasks = await tasksOf(env, cluster);
+      const containerInstances: Wire<ContainerInstance>[] = [];
+      const failures: { arn: string; reason: string }[] = [];
+      for (const ref of refs) {
+        const id = instanceIdOf(env, cluster, ref);
+        const record = id ? await readJson<InstanceRecord>(env.store, keys.containerInstance(cluster, id)) : undefined;
+        if (record) containerInstances.push(describeInstance(record, tasks, input.include?.includes('TAGS') ?? false));
+        else failures.push({ arn: ref.startsWith('arn:') ? ref : instanceArn(env, cluster, ref), reason: 'MISSING' });
+      }
+      return { containerInstances, failures };
+    },
+
+    async ListContainerInstances(input: ListContainerInstancesRequest) {
+      const cluster = (await activeCluster(env, input.cluster)).clusterName;
+      if (input.filter) {
+        throw new ServiceError('UnsupportedFeatureException', 'Cluster Query Language filters arrive with the placement engine.');
+      }
+      const page = await pageOf(env.store, keys.containerInstancesOf(cluster), input, { defaultSize: 100, maxSize: 100 }, (e) => {
+        const { instance } = JSON.parse(e.value) as InstanceRecord;
+        const listed = input.status ? instance.status === input.status : instance.status !== 'INACTIVE';
+        return listed ? instance.containerInstanceArn! : undefined;
+      });
+      return { containerInstanceArns: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+    },
+
+    async DiscoverPollEndpoint(input: DiscoverPollEndpointRequest, call: CallContext) {
+      if (input.cluster !== undefined) await activeCluster(env, input.cluster);
+      const cluster = clusterNameOf(env, input.cluster);
+      if (input.containerInstance && cluster) {
+        const id = instanceIdOf(env, cluster, input.containerInstance);
+        const record = id ? await readJson<InstanceRecord>(env.store, keys.containerInstance(cluster, id)) : undefined;
+        if (!record) throw invalidParameter(`The container instance ${input.containerInstance} does not exist.`);
+      }
+      // Agents open their session where they reached the API: the same host, the same listener.
+      const endpoint = `http://${call.host}/`;
+      return { endpoint, telemetryEndpoint: endpoint, serviceConnectEndpoint: endpoint };
+    },
+  };
+}
+
+/** Built-in attributes (ecs.*, capabilities) are replaced by the agent's latest; custom ones are kept. */
+function mergeAttributes(existing: readonly Attribute[], reported: readonly Attribute[]): Attribute[] {
+  const reportedNames = new Set(reported.map((a) => a.name));
+  const custom = existing.filter((a) => a.name && !isBuiltIn(a.name) && !reportedNames.has(a.name));
+  return [...reported, ...custom];
+}
+
+export function isBuiltIn(name: string): boolean {
+  return name.startsWith('ecs.') || name.startsWith('com.amazonaws.ecs.');
+}

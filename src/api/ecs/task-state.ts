@@ -1,0 +1,126 @@
+import type { Container, NetworkBinding, SubmitTaskStateChangeRequest, Task } from '@aws-sdk/client-ecs';
+import { subtractNeeds } from '../../model/container-instance.js';
+import { isContainerForward, isForward, type StopCode } from '../../model/task.js';
+import type { Wire } from '../../model/wire.js';
+import { keys } from '../../store/keys.js';
+import type { InstanceRecord } from '../../store/records/instances.js';
+import type { TaskRecord } from '../../store/records/tasks.js';
+import type { Tx } from '../../store/transact.js';
+import { epochSeconds, type EcsEnv } from './env.js';
+
+/** Give a stopped task's resources back to its instance, in the caller's transaction. */
+async function release(tx: Tx, record: TaskRecord): Promise<TaskRecord> {
+  if (record.released || !record.instanceId) return { ...record, released: true };
+  const key = keys.containerInstance(record.cluster, record.instanceId);
+  const instance = await tx.getJson<InstanceRecord>(key);
+  if (instance) tx.putJson(key, { ...instance, reserved: subtractNeeds(instance.reserved, record.needs) } satisfies InstanceRecord);
+  return { ...record, released: true };
+}
+
+function save(tx: Tx, record: TaskRecord): Wire<Task> {
+  tx.putJson(keys.task(record.cluster, record.id), record);
+  return record.task;
+}
+
+/**
+ * Ask for a task to stop (StopTask, a service scaling in). The agent does the stopping and reports back;
+ * a task whose instance is gone is stopped here and now.
+ */
+export async function stopTaskInTx(
+  env: EcsEnv,
+  tx: Tx,
+  record: TaskRecord,
+  why: { reason: string; stopCode: StopCode },
+): Promise<Wire<Task>> {
+  const t = record.task;
+  if (t.lastStatus === 'STOPPED' || t.desiredStatus === 'STOPPED') return t;
+  const now = epochSeconds(env.now());
+  let next: TaskRecord = {
+    ...record,
+    task: { ...t, desiredStatus: 'STOPPED', stoppedReason: why.reason, stopCode: why.stopCode, stoppingAt: now, version: (t.version ?? 0) + 1 },
+  };
+  const instance = record.instanceId ? await tx.getJson<InstanceRecord>(keys.containerInstance(record.cluster, record.instanceId)) : undefined;
+  if (!instance || instance.instance.status === 'INACTIVE') {
+    next = await release(tx, {
+      ...next,
+      task: {
+        ...next.task,
+        lastStatus: 'STOPPED',
+        stoppedAt: now,
+        executionStoppedAt: now,
+        containers: next.task.containers?.map((c) => ({ ...c, lastStatus: 'STOPPED' })),
+      },
+    });
+  }
+  return save(tx, next);
+}
+
+export interface ContainerChange {
+  readonly containerName?: string;
+  readonly runtimeId?: string;
+  readonly status?: string;
+  readonly exitCode?: number;
+  readonly reason?: string;
+  readonly networkBindings?: NetworkBinding[];
+  readonly imageDigest?: string;
+}
+
+/** Apply a container's reported state, forward-only. */
+function applyContainer(c: Wire<Container>, change: ContainerChange): Wire<Container> {
+  if (change.status && !isContainerForward(c.lastStatus ?? 'PENDING', change.status)) return c;
+  return {
+    ...c,
+    ...(change.status ? { lastStatus: change.status } : {}),
+    ...(change.runtimeId ? { runtimeId: change.runtimeId } : {}),
+    ...(change.exitCode !== undefined ? { exitCode: change.exitCode } : {}),
+    ...(change.reason ? { reason: change.reason } : {}),
+    ...(change.networkBindings ? { networkBindings: change.networkBindings } : {}),
+    ...(change.imageDigest ? { imageDigest: change.imageDigest } : {}),
+  };
+}
+
+/**
+ * Apply what an agent reports about a task (SubmitTaskStateChange) or one container
+ * (SubmitContainerStateChange). Statuses only move forward; a report that would move one back is
+ * ignored for that field. When the task reaches STOPPED its resources go back to the instance.
+ */
+export async function applyStateChange(
+  env: EcsEnv,
+  tx: Tx,
+  record: TaskRecord,
+  change: Omit<Wire<SubmitTaskStateChangeRequest>, 'containers'> & { containers?: readonly ContainerChange[] },
+): Promise<Wire<Task>> {
+  const t = record.task;
+  const now = epochSeconds(env.now());
+  const status = change.status && isForward(t.lastStatus ?? 'PROVISIONING', change.status) ? change.status : t.lastStatus!;
+  const containers = (t.containers ?? []).map((c) => {
+    const reported = change.containers?.find((x) => x.containerName === c.name);
+    return reported ? applyContainer(c, reported) : c;
+  });
+  const stopping = status === 'STOPPED' || status === 'STOPPING' || status === 'DEACTIVATING' || status === 'DEPROVISIONING';
+  const wasRunning = t.lastStatus === 'RUNNING' || t.startedAt !== undefined;
+  let next: TaskRecord = {
+    ...record,
+    task: {
+      ...t,
+      lastStatus: status,
+      containers,
+      version: (t.version ?? 0) + 1,
+      ...(change.pullStartedAt !== undefined && t.pullStartedAt === undefined ? { pullStartedAt: change.pullStartedAt } : {}),
+      ...(change.pullStoppedAt !== undefined ? { pullStoppedAt: change.pullStoppedAt } : {}),
+      ...(change.executionStoppedAt !== undefined ? { executionStoppedAt: change.executionStoppedAt } : {}),
+      ...(status === 'RUNNING' && t.startedAt === undefined ? { startedAt: now } : {}),
+      ...(stopping && t.desiredStatus !== 'STOPPED'
+        ? {
+            desiredStatus: 'STOPPED',
+            stoppingAt: t.stoppingAt ?? now,
+            stoppedReason: t.stoppedReason ?? change.reason ?? 'Task stopped',
+            stopCode: t.stopCode ?? (wasRunning ? 'EssentialContainerExited' : 'TaskFailedToStart'),
+          }
+        : {}),
+      ...(status === 'STOPPED' ? { stoppedAt: t.stoppedAt ?? now, executionStoppedAt: change.executionStoppedAt ?? t.executionStoppedAt ?? now } : {}),
+    },
+  };
+  if (status === 'STOPPED') next = await release(tx, next);
+  return save(tx, next);
+}

@@ -1,0 +1,253 @@
+import { randomBytes } from 'node:crypto';
+import type {
+  DescribeTasksRequest,
+  ListTasksRequest,
+  RunTaskRequest,
+  StartTaskRequest,
+  StopTaskRequest,
+  Task,
+  TaskDefinition,
+  TaskOverride,
+} from '@aws-sdk/client-ecs';
+import { ecsArn, parseOwnEcsArn } from '../../model/arn.js';
+import { addNeeds, capacityOf, remainingCapacity, shortfall } from '../../model/container-instance.js';
+import { clientError, invalidParameter } from '../../model/errors.js';
+import { validateTags, type Tag } from '../../model/tags.js';
+import { applyContainerOverride, taskNeeds, type TaskNeeds } from '../../model/task.js';
+import type { Wire } from '../../model/wire.js';
+import { fitTasks, type InstanceSnapshot } from '../../scheduler/fit.js';
+import { keys } from '../../store/keys.js';
+import type { InstanceRecord } from '../../store/records/instances.js';
+import type { TaskRecord } from '../../store/records/tasks.js';
+import { readJson, transact } from '../../store/transact.js';
+import { pageOf } from '../pagination.js';
+import { activeCluster } from './clusters.js';
+import { instanceArn, instanceIdOf } from './container-instances.js';
+import { epochSeconds, type EcsEnv } from './env.js';
+import { stopTaskInTx } from './task-state.js';
+import { findTaskDefinition } from './task-definitions.js';
+
+export const taskArn = (env: EcsEnv, cluster: string, id: string) => ecsArn(env.scope, 'task', `${cluster}/${id}`);
+
+/** A task id from an id or an ARN of this cluster. */
+export function taskIdOf(env: EcsEnv, cluster: string, ref: string): string | undefined {
+  if (!ref.startsWith('arn:')) return /^[a-f0-9]{32}$/.test(ref) ? ref : undefined;
+  const [c, id] = parseOwnEcsArn(env.scope, ref, 'task')?.split('/') ?? [];
+  return c === cluster ? id : undefined;
+}
+
+interface LaunchRequest {
+  readonly cluster: string;
+  readonly td: Wire<TaskDefinition>;
+  readonly tdTags: readonly Tag[];
+  readonly overrides: TaskOverride;
+  readonly group: string;
+  readonly startedBy?: string;
+  readonly tags: Tag[];
+}
+
+/** Check a RunTask/StartTask request and resolve its task definition. */
+async function prepareLaunch(env: EcsEnv, input: RunTaskRequest | StartTaskRequest): Promise<LaunchRequest> {
+  const cluster = (await activeCluster(env, input.cluster)).clusterName;
+  const record = await findTaskDefinition(env, input.taskDefinition!);
+  if (!record) throw clientError('Unable to describe task definition.');
+  const td = record.taskDefinition;
+  if (td.status !== 'ACTIVE') throw clientError(`TaskDefinition is inactive: ${td.taskDefinitionArn}`);
+  if ('launchType' in input && input.launchType && input.launchType !== 'EC2' && input.launchType !== 'EXTERNAL') {
+    throw invalidParameter(`berth runs tasks on its own container instances; launchType ${input.launchType} is not available. Use EC2.`);
+  }
+  if ('capacityProviderStrategy' in input && input.capacityProviderStrategy?.length) {
+    throw invalidParameter('Capacity provider strategies are not supported yet; use launchType EC2.');
+  }
+  if (td.networkMode === 'awsvpc') {
+    throw invalidParameter('Tasks with networkMode awsvpc are not supported yet.');
+  }
+  const names = new Set(td.containerDefinitions?.map((c) => c.name));
+  for (const o of input.overrides?.containerOverrides ?? []) {
+    if (!o.name || !names.has(o.name)) {
+      throw invalidParameter(`Container override for '${o.name ?? ''}' does not match a container in ${td.taskDefinitionArn}.`);
+    }
+  }
+  if (input.startedBy !== undefined && input.startedBy.length > 128) throw invalidParameter('startedBy can be at most 128 characters.');
+  if (input.group !== undefined && !/^[a-zA-Z0-9_:-]{1,255}$/.test(input.group)) {
+    throw invalidParameter('group can have up to 255 letters, numbers, hyphens, colons and underscores.');
+  }
+  const tags = validateTags(input.tags);
+  return {
+    cluster,
+    td,
+    tdTags: input.propagateTags === 'TASK_DEFINITION' ? record.tags : [],
+    overrides: { containerOverrides: [], inferenceAcceleratorOverrides: [], ...input.overrides },
+    group: input.group ?? `family:${td.family}`,
+    ...(input.startedBy !== undefined ? { startedBy: input.startedBy } : {}),
+    tags,
+  };
+}
+
+function newTask(env: EcsEnv, launch: LaunchRequest, instance: InstanceRecord, needs: TaskNeeds): TaskRecord {
+  const id = randomBytes(16).toString('hex');
+  const arn = taskArn(env, launch.cluster, id);
+  const td = launch.td;
+  const zone = instance.instance.attributes?.find((a) => a.name === 'ecs.availability-zone')?.value;
+  const tags = [...launch.tdTags.filter((t) => !launch.tags.some((u) => u.key === t.key)), ...launch.tags];
+  const task: Wire<Task> = {
+    taskArn: arn,
+    clusterArn: ecsArn(env.scope, 'cluster', launch.cluster),
+    taskDefinitionArn: td.taskDefinitionArn!,
+    containerInstanceArn: instance.instance.containerInstanceArn!,
+    overrides: launch.overrides,
+    lastStatus: 'PROVISIONING',
+    desiredStatus: 'RUNNING',
+    ...(launch.overrides.cpu ?? td.cpu ? { cpu: launch.overrides.cpu ?? td.cpu } : {}),
+    ...(launch.overrides.memory ?? td.memory ? { memory: launch.overrides.memory ?? td.memory } : {}),
+    containers: (td.containerDefinitions ?? []).map((def) => {
+      const c = applyContainerOverride(def, launch.overrides);
+      return {
+        containerArn: ecsArn(env.scope, 'container', `${launch.cluster}/${id}/${randomBytes(16).toString('hex')}`),
+        taskArn: arn,
+        name: c.name!,
+        image: c.image!,
+        lastStatus: 'PENDING',
+        networkInterfaces: [],
+        networkBindings: [],
+        healthStatus: 'UNKNOWN',
+        cpu: String(c.cpu ?? 0),
+        ...(c.memory !== undefined ? { memory: String(c.memory) } : {}),
+        ...(c.memoryReservation !== undefined ? { memoryReservation: String(c.memoryReservation) } : {}),
+      };
+    }),
+    createdAt: epochSeconds(env.now()),
+    version: 1,
+    group: launch.group,
+    ...(launch.startedBy !== undefined ? { startedBy: launch.startedBy } : {}),
+    launchType: 'EC2',
+    ...(zone ? { availabilityZone: zone } : {}),
+    attributes: [{ name: 'ecs.cpu-architecture', value: 'x86_64' }],
+    healthStatus: 'UNKNOWN',
+    enableExecuteCommand: false,
+    tags,
+  };
+  return { cluster: launch.cluster, id, instanceId: instance.id, task, needs };
+}
+
+/** Reserve `needs` on each chosen instance and create the tasks, all in one transaction (retried on conflict). */
+async function launchOn(env: EcsEnv, launch: LaunchRequest, instanceIds: readonly string[], needs: TaskNeeds) {
+  return transact(env.store, async (tx) => {
+    const created: TaskRecord[] = [];
+    const failures: { arn: string; reason: string }[] = [];
+    const instances = new Map<string, InstanceRecord>();
+    for (const id of instanceIds) {
+      const key = keys.containerInstance(launch.cluster, id);
+      const instance = instances.get(id) ?? (await tx.getJson<InstanceRecord>(key));
+      if (!instance || instance.instance.status !== 'ACTIVE') {
+        failures.push({ arn: instanceArn(env, launch.cluster, id), reason: 'MISSING' });
+        continue;
+      }
+      const lacking = shortfall(remainingCapacity(capacityOf(instance.instance.registeredResources), instance.reserved), needs);
+      if (lacking) {
+        failures.push({ arn: instance.instance.containerInstanceArn!, reason: `RESOURCE:${lacking}` });
+        continue;
+      }
+      const record = newTask(env, launch, instance, needs);
+      const updated: InstanceRecord = { ...instance, reserved: addNeeds(instance.reserved, needs) };
+      instances.set(id, updated);
+      tx.putJson(key, updated);
+      tx.putJson(keys.task(launch.cluster, record.id), record);
+      created.push(record);
+    }
+    return { tasks: created.map((r) => r.task), failures };
+  });
+}
+
+async function instanceSnapshots(env: EcsEnv, cluster: string): Promise<{ records: InstanceRecord[]; snapshots: InstanceSnapshot[] }> {
+  const { entries } = await env.store.range(keys.containerInstancesOf(cluster));
+  const records = entries.map((e) => JSON.parse(e.value) as InstanceRecord);
+  const snapshots = records.map((r) => ({
+    id: r.id,
+    arn: r.instance.containerInstanceArn!,
+    status: r.instance.status ?? 'INACTIVE',
+    agentConnected: r.instance.agentConnected ?? false,
+    remaining: remainingCapacity(capacityOf(r.instance.registeredResources), r.reserved),
+  }));
+  return { records, snapshots };
+}
+
+export function taskOperations(env: EcsEnv) {
+  return {
+    async RunTask(input: RunTaskRequest) {
+      const count = input.count ?? 1;
+      if (count < 1 || count > 10) throw invalidParameter('count must be between 1 and 10.');
+      const launch = await prepareLaunch(env, input);
+      const needs = taskNeeds(launch.td, launch.overrides);
+      const { snapshots } = await instanceSnapshots(env, launch.cluster);
+      if (!snapshots.some((s) => s.status === 'ACTIVE')) throw invalidParameter('No Container Instances were found in your cluster.');
+      const fit = fitTasks(snapshots, { count, needs }, Math.random);
+      const launched = await launchOn(env, launch, fit.placements, needs);
+      return { tasks: launched.tasks, failures: [...launched.failures, ...fit.failures] };
+    },
+
+    async StartTask(input: StartTaskRequest) {
+      const refs = input.containerInstances ?? [];
+      if (refs.length < 1 || refs.length > 10) throw invalidParameter('containerInstances must list between 1 and 10 container instances.');
+      const launch = await prepareLaunch(env, input);
+      const needs = taskNeeds(launch.td, launch.overrides);
+      const ids: string[] = [];
+      const failures: { arn: string; reason: string }[] = [];
+      for (const ref of refs) {
+        const id = instanceIdOf(env, launch.cluster, ref);
+        if (id) ids.push(id);
+        else failures.push({ arn: ref, reason: 'MISSING' });
+      }
+      const launched = await launchOn(env, launch, ids, needs);
+      return { tasks: launched.tasks, failures: [...failures, ...launched.failures] };
+    },
+
+    async StopTask(input: StopTaskRequest) {
+      const cluster = (await activeCluster(env, input.cluster)).clusterName;
+      const id = taskIdOf(env, cluster, input.task!);
+      if (input.reason !== undefined && input.reason.length > 255) throw invalidParameter('reason can be at most 255 characters.');
+      const task = await transact(env.store, async (tx) => {
+        const record = id ? await tx.getJson<TaskRecord>(keys.task(cluster, id)) : undefined;
+        if (!record) throw invalidParameter('The referenced task was not found.');
+        return stopTaskInTx(env, tx, record, { reason: input.reason || 'Task stopped by user', stopCode: 'UserInitiated' });
+      });
+      return { task };
+    },
+
+    async DescribeTasks(input: DescribeTasksRequest) {
+      const cluster = (await activeCluster(env, input.cluster)).clusterName;
+      const refs = input.tasks ?? [];
+      if (refs.length > 100) throw invalidParameter('tasks can have at most 100 entries.');
+      const tasks: Wire<Task>[] = [];
+      const failures: { arn: string; reason: string }[] = [];
+      const withTags = input.include?.includes('TAGS') ?? false;
+      for (const ref of refs) {
+        const id = taskIdOf(env, cluster, ref);
+        const record = id ? await readJson<TaskRecord>(env.store, keys.task(cluster, id)) : undefined;
+        if (record) tasks.push(withTags ? record.task : { ...record.task, tags: [] });
+        else failures.push({ arn: ref.startsWith('arn:') ? ref : taskArn(env, cluster, ref), reason: 'MISSING' });
+      }
+      return { tasks, failures };
+    },
+
+    async ListTasks(input: ListTasksRequest) {
+      const cluster = (await activeCluster(env, input.cluster)).clusterName;
+      if (input.serviceName && input.startedBy) throw invalidParameter('serviceName and startedBy cannot both be given.');
+      const instanceId = input.containerInstance ? instanceIdOf(env, cluster, input.containerInstance) ?? '-' : undefined;
+      const desired = input.desiredStatus ?? 'RUNNING';
+      const page = await pageOf(env.store, keys.tasksOf(cluster), input, { defaultSize: 100, maxSize: 100 }, (e) => {
+        const r = JSON.parse(e.value) as TaskRecord;
+        const t = r.task;
+        const keep =
+          t.desiredStatus === desired &&
+          (instanceId === undefined || r.instanceId === instanceId) &&
+          (input.family === undefined || t.taskDefinitionArn?.split('/')[1]?.split(':')[0] === input.family) &&
+          (input.startedBy === undefined || t.startedBy === input.startedBy) &&
+          (input.serviceName === undefined || r.serviceName === input.serviceName) &&
+          (input.launchType === undefined || t.launchType === input.launchType);
+        return keep ? t.taskArn! : undefined;
+      });
+      return { taskArns: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+    },
+  };
+}

@@ -1,0 +1,121 @@
+import type { ContainerDefinition, TaskDefinition, TaskOverride } from '@aws-sdk/client-ecs';
+import { applyContainerOverride } from './task.js';
+import type { Wire } from './wire.js';
+
+/**
+ * The session protocol between the control plane and an agent, modelled on ECS's Agent Communication
+ * Service (ACS): JSON frames `{"type": <shape name>, "message": {…}}` over one WebSocket.
+ *
+ *   control plane → agent: PayloadMessage (tasks to run or stop, with a sequence number),
+ *                          HeartbeatMessage, ErrorMessage (then the connection closes)
+ *   agent → control plane: AckRequest (per PayloadMessage), HeartbeatAckRequest
+ *
+ * Shapes and names follow ACS's model; berth adds the container-definition fields that ECS carries in
+ * Docker-specific `dockerConfig` strings as plain members instead (see AcsContainer).
+ */
+export type AcsFrame =
+  | { type: 'PayloadMessage'; message: PayloadMessage }
+  | { type: 'HeartbeatMessage'; message: { healthy: boolean; messageId: string } }
+  | { type: 'ErrorMessage'; message: { message: string; type?: string } }
+  | { type: 'AckRequest'; message: { cluster: string; containerInstance: string; messageId: string } }
+  | { type: 'HeartbeatAckRequest'; message: { messageId: string } };
+
+export interface PayloadMessage {
+  readonly clusterArn: string;
+  readonly containerInstanceArn: string;
+  readonly messageId: string;
+  readonly seqNum: number;
+  /** Epoch milliseconds. */
+  readonly generatedAt: number;
+  readonly tasks: AcsTask[];
+}
+
+export interface AcsTask {
+  readonly arn: string;
+  readonly taskClusterArn: string;
+  readonly family: string;
+  /** The task definition revision, as a string (ACS's `version`). */
+  readonly version: string;
+  readonly desiredStatus: 'RUNNING' | 'STOPPED';
+  /** The RunTask overrides, JSON-encoded as ACS sends them (already applied to `containers`). */
+  readonly overrides: string;
+  readonly containers: AcsContainer[];
+  readonly volumes: unknown[];
+  readonly networkMode: string;
+  readonly launchType: string;
+  /** vCPUs (ACS sends task cpu as a double) and MiB, when the task definition sets them. */
+  readonly cpu?: number;
+  readonly memory?: number;
+  readonly group?: string;
+  readonly serviceName?: string;
+  readonly pidMode?: string;
+  readonly ipcMode?: string;
+  /** Why the control plane wants the task stopped, when it does (berth addition). */
+  readonly stoppedReason?: string;
+}
+
+/** A container as the agent receives it: the container definition with the task's overrides applied. */
+export type AcsContainer = Omit<ContainerDefinition, 'environment'> & {
+  readonly containerArn: string;
+  /** ACS sends the environment as a map. */
+  readonly environment: Record<string, string>;
+  /** The override for this container, JSON-encoded (ACS's `overrides`). */
+  readonly overrides: string;
+};
+
+/** Build the task an agent must run from its task definition and the task's own fields. */
+export function toAcsTask(
+  td: Wire<TaskDefinition>,
+  task: {
+    readonly taskArn: string;
+    readonly clusterArn: string;
+    readonly desiredStatus: 'RUNNING' | 'STOPPED';
+    readonly overrides?: TaskOverride;
+    readonly containerArns: ReadonlyMap<string, string>;
+    readonly group?: string;
+    readonly serviceName?: string;
+    readonly stoppedReason?: string;
+  },
+): AcsTask {
+  const cpu = task.overrides?.cpu ?? td.cpu;
+  const memory = task.overrides?.memory ?? td.memory;
+  return {
+    arn: task.taskArn,
+    taskClusterArn: task.clusterArn,
+    family: td.family!,
+    version: String(td.revision),
+    desiredStatus: task.desiredStatus,
+    overrides: JSON.stringify(task.overrides ?? {}),
+    containers: (td.containerDefinitions ?? []).map((def) => {
+      const c = applyContainerOverride(def, task.overrides);
+      const override = task.overrides?.containerOverrides?.find((o) => o.name === def.name);
+      return {
+        ...c,
+        containerArn: task.containerArns.get(c.name!) ?? '',
+        environment: Object.fromEntries((c.environment ?? []).map((kv) => [kv.name ?? '', kv.value ?? ''])),
+        overrides: JSON.stringify(override ?? {}),
+      };
+    }),
+    volumes: td.volumes ?? [],
+    networkMode: td.networkMode ?? 'bridge',
+    launchType: 'EC2',
+    ...(cpu !== undefined ? { cpu: Number(cpu) / 1024 } : {}),
+    ...(memory !== undefined ? { memory: Number(memory) } : {}),
+    ...(task.group !== undefined ? { group: task.group } : {}),
+    ...(task.serviceName !== undefined ? { serviceName: task.serviceName } : {}),
+    ...(td.pidMode !== undefined ? { pidMode: td.pidMode } : {}),
+    ...(td.ipcMode !== undefined ? { ipcMode: td.ipcMode } : {}),
+    ...(task.stoppedReason !== undefined ? { stoppedReason: task.stoppedReason } : {}),
+  };
+}
+
+/** Parse one frame; undefined for anything that is not a well-formed frame. */
+export function parseFrame(data: string): AcsFrame | undefined {
+  try {
+    const frame = JSON.parse(data) as { type?: unknown; message?: unknown };
+    if (typeof frame.type === 'string' && frame.message && typeof frame.message === 'object') return frame as AcsFrame;
+  } catch {
+    // fall through
+  }
+  return undefined;
+}

@@ -1,0 +1,19 @@
+import type { ContainerInstance } from '@aws-sdk/client-ecs';
+import type { TaskNeeds } from '../../model/task.js';
+import type { Wire } from '../../model/wire.js';
+
+/**
+ * A registered container instance. `instance` holds the ECS shape except the fields derived on read
+ * (remainingResources, runningTasksCount, pendingTasksCount); `reserved` is the sum of the needs of its
+ * tasks that have not stopped, changed in the same transaction as the tasks themselves.
+ */
+export interface InstanceRecord {
+  readonly cluster: string;
+  readonly id: string;
+  readonly instance: Wire<ContainerInstance>;
+  readonly reserved: TaskNeeds;
+  /** The instance's EC2-style identity, which a restarted agent presents to re-register as itself. */
+  readonly ec2InstanceId: string;
+  /** Epoch ms of the last sign of life on the agent's session. */
+  readonly lastSeenAt?: number;
+}

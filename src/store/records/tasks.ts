@@ -1,0 +1,18 @@
+import type { Task } from '@aws-sdk/client-ecs';
+import type { TaskNeeds } from '../../model/task.js';
+import type { Wire } from '../../model/wire.js';
+
+/**
+ * A task. `task` is the ECS shape as DescribeTasks returns it; `needs` is what it holds on its instance
+ * until it stops (then `released` is set, in the transaction that gives the resources back).
+ */
+export interface TaskRecord {
+  readonly cluster: string;
+  readonly id: string;
+  readonly instanceId?: string;
+  readonly task: Wire<Task>;
+  readonly needs: TaskNeeds;
+  readonly released?: boolean;
+  /** Set when the task came from a service (the services issue fills it in). */
+  readonly serviceName?: string;
+}

@@ -1,0 +1,213 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  DescribeContainerInstancesCommand,
+  ListContainerInstancesCommand,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+  StopTaskCommand,
+  type ContainerDefinition,
+  type RegisterTaskDefinitionRequest,
+  type RunTaskRequest,
+} from '@aws-sdk/client-ecs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from './support/berth-server.js';
+import { runcContainers, startTestCluster, type TestCluster } from './support/cluster.js';
+import type { BerthAgentProcess } from './support/berth-agent.js';
+
+const isRoot = process.getuid?.() === 0;
+
+describe.runIf(isRoot)('tasks run as real containers on a berth agent', () => {
+  let cluster: TestCluster;
+  let agent: BerthAgentProcess;
+  let family = 0;
+
+  beforeAll(async () => {
+    cluster = await startTestCluster();
+    agent = await cluster.startAgent({ env: { BERTH_MEMORY_MIB: '2048', BERTH_CPU_UNITS: '2048' } });
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  /** Register a one-off task definition and run one task of it; returns its ARN. */
+  async function run(containers: Partial<ContainerDefinition>[], extra: Partial<RegisterTaskDefinitionRequest> = {}, request: Partial<RunTaskRequest> = {}) {
+    const name = `e2e-${family++}`;
+    await cluster.ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: name,
+        containerDefinitions: containers.map((c, i) => ({ name: `c${i}`, image: cluster.image, memory: 64, ...c })),
+        ...extra,
+      }),
+    );
+    const { tasks, failures } = await cluster.ecs.send(new RunTaskCommand({ taskDefinition: name, ...request }));
+    expect(failures).toEqual([]);
+    return tasks![0]!.taskArn!;
+  }
+
+  const stopped = (arn: string) => cluster.waitForTask(arn, (t) => t.lastStatus === 'STOPPED');
+  const running = (arn: string) => cluster.waitForTask(arn, (t) => t.lastStatus === 'RUNNING');
+
+  it('serves a web server on its dynamic host port', async () => {
+    const arn = await run([{ command: ['httpd', '-f', '-p', '8080', '-h', '/var/www'], portMappings: [{ containerPort: 8080 }] }]);
+    const task = await running(arn);
+    const binding = task.containers![0]!.networkBindings![0]!;
+    expect(binding).toMatchObject({ containerPort: 8080, protocol: 'tcp', bindIP: '0.0.0.0' });
+    expect(binding.hostPort).toBeGreaterThanOrEqual(49153);
+    const res = await fetch(`http://127.0.0.1:${binding.hostPort}/`);
+    expect(await res.text()).toBe('hello from berth\n');
+    expect(task.containers![0]!.runtimeId).toMatch(/-c0$/);
+    await cluster.ecs.send(new StopTaskCommand({ task: arn }));
+    const done = await stopped(arn);
+    expect(done.stopCode).toBe('UserInitiated');
+  });
+
+  it('reports exit codes, and stops the task when its essential container exits', async () => {
+    const arn = await run([{ command: ['sh', '-c', 'exit 3'] }]);
+    const t = await stopped(arn);
+    expect(t.containers![0]).toMatchObject({ lastStatus: 'STOPPED', exitCode: 3 });
+    expect(t).toMatchObject({ stoppedReason: 'Essential container in task exited', desiredStatus: 'STOPPED' });
+    expect(t.executionStoppedAt).toBeInstanceOf(Date);
+  });
+
+  it('lets a non-essential container exit alone while the task keeps running', async () => {
+    const arn = await run([{ command: ['sleep', '3600'] }, { command: ['sh', '-c', 'exit 5'], essential: false }]);
+    const t = await cluster.waitForTask(arn, (t) => t.containers?.[1]?.lastStatus === 'STOPPED');
+    expect(t.lastStatus).toBe('RUNNING');
+    expect(t.containers![1]!.exitCode).toBe(5);
+    expect(t.containers![0]!.lastStatus).toBe('RUNNING');
+    await cluster.ecs.send(new StopTaskCommand({ task: arn }));
+    await stopped(arn);
+  });
+
+  it('sends SIGTERM, then SIGKILL after stopTimeout to a process that ignores SIGTERM', async () => {
+    const ignoring = await run([{ command: ['sh', '-c', 'trap "" TERM; while true; do sleep 1; done'], stopTimeout: 2 }]);
+    const polite = await run([{ command: ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 1; done'], stopTimeout: 20 }]);
+    await running(ignoring);
+    await running(polite);
+    // Give the shells a moment to install their traps (PID 1 ignores signals it has no handler for).
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    await cluster.ecs.send(new StopTaskCommand({ task: ignoring }));
+    await cluster.ecs.send(new StopTaskCommand({ task: polite }));
+    const a = await stopped(ignoring);
+    const b = await stopped(polite);
+    expect(a.containers![0]!.exitCode).toBe(137);
+    expect(b.containers![0]!.exitCode).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it('reports an OOM kill as OutOfMemoryError', async () => {
+    const arn = await run([{ command: ['tail', '/dev/zero'], memory: 32 }]);
+    const t = await stopped(arn);
+    expect(t.containers![0]).toMatchObject({ exitCode: 137, reason: 'OutOfMemoryError: Container killed due to memory usage' });
+  });
+
+  it('applies command and environment overrides', async () => {
+    const arn = await run([{ command: ['sh', '-c', 'exit 1'], environment: [{ name: 'CODE', value: '1' }] }], {}, {
+      overrides: { containerOverrides: [{ name: 'c0', command: ['sh', '-c', 'exit $CODE'], environment: [{ name: 'CODE', value: '42' }] }] },
+    });
+    const t = await stopped(arn);
+    expect(t.containers![0]!.exitCode).toBe(42);
+    expect(t.overrides?.containerOverrides?.[0]?.command).toEqual(['sh', '-c', 'exit $CODE']);
+  });
+
+  it('stops a task whose image cannot be pulled with CannotPullContainerError and the registry reason', async () => {
+    const arn = await run([{ image: `${cluster.registry.host}/nope:1` }]);
+    const t = await stopped(arn);
+    expect(t.containers![0]!.reason).toMatch(/^CannotPullContainerError: .*(manifest unknown|MANIFEST_UNKNOWN|NAME_UNKNOWN)/i);
+    expect(t.stoppedReason).toMatch(/^CannotPullContainerError/);
+    expect(t.stopCode).toBe('TaskFailedToStart');
+  });
+
+  it('refuses tasks that do not fit with RESOURCE:MEMORY and RESOURCE:PORTS', async () => {
+    await cluster.ecs.send(
+      new RegisterTaskDefinitionCommand({ family: 'huge', containerDefinitions: [{ name: 'c', image: cluster.image, memory: 4096 }] }),
+    );
+    const huge = await cluster.ecs.send(new RunTaskCommand({ taskDefinition: 'huge' }));
+    expect(huge.failures).toEqual([{ arn: expect.stringContaining('container-instance/'), reason: 'RESOURCE:MEMORY' }]);
+    const first = await run([{ command: ['sleep', '3600'], portMappings: [{ containerPort: 80, hostPort: 18080 }] }]);
+    const second = await cluster.ecs.send(new RunTaskCommand({ taskDefinition: `e2e-${family - 1}` }));
+    expect(second.failures).toEqual([{ arn: expect.stringContaining('container-instance/'), reason: 'RESOURCE:PORTS' }]);
+    await cluster.ecs.send(new StopTaskCommand({ task: first }));
+    await stopped(first);
+  });
+
+  it('survives kill -9 of the agent: containers keep running and are re-adopted, exits meanwhile are reported', async () => {
+    const longLived = await run([{ command: ['sleep', '3600'] }]);
+    const shortLived = await run([{ command: ['sh', '-c', 'sleep 2; exit 4'] }]);
+    const before = await running(longLived);
+    await running(shortLived);
+    const root = join(agent.dataDir, 'runtime', 'runc');
+    const pidBefore = runcState(root, before.containers![0]!.runtimeId!).pid;
+
+    expect(await agent.kill('SIGKILL')).toBeNull();
+    cluster.agents.splice(cluster.agents.indexOf(agent), 1);
+    // While no agent runs, the short-lived container exits.
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(runcState(root, before.containers![0]!.runtimeId!).status).toBe('running');
+
+    agent = await cluster.startAgent({ dataDir: agent.dataDir, env: { BERTH_MEMORY_MIB: '2048', BERTH_CPU_UNITS: '2048' } });
+    const gone = await stopped(shortLived);
+    expect(gone.containers![0]!.exitCode).toBe(4);
+    const after = await running(longLived);
+    expect(runcState(root, after.containers![0]!.runtimeId!).pid).toBe(pidBefore);
+    const { containerInstanceArns } = await cluster.ecs.send(new ListContainerInstancesCommand({}));
+    expect(containerInstanceArns).toHaveLength(1);
+    await cluster.ecs.send(new StopTaskCommand({ task: longLived }));
+    await stopped(longLived);
+  });
+
+  it('leaves nothing of a stopped task behind: no container, namespace, mount, cgroup or port', async () => {
+    const arn = await run([{ command: ['sleep', '3600'], portMappings: [{ containerPort: 80, hostPort: 18081 }, { containerPort: 81 }] }]);
+    const t = await running(arn);
+    const id = t.containers![0]!.runtimeId!;
+    const root = join(agent.dataDir, 'runtime', 'runc');
+    expect(runcContainers(root)).toContain(id);
+    expect(netnsList()).toContain(`berth-${id}`);
+    await cluster.ecs.send(new StopTaskCommand({ task: arn }));
+    await stopped(arn);
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && runcContainers(root).includes(id)) await new Promise((r) => setTimeout(r, 100));
+    expect(runcContainers(root)).not.toContain(id);
+    expect(netnsList()).not.toContain(`berth-${id}`);
+    expect(readFileSync('/proc/mounts', 'utf8')).not.toContain(id.slice(0, 20));
+    expect(cgroupDirs().some((d) => d.includes(id))).toBe(false);
+    const { containerInstances } = await cluster.ecs.send(
+      new DescribeContainerInstancesCommand({ containerInstances: (await cluster.ecs.send(new ListContainerInstancesCommand({}))).containerInstanceArns! }),
+    );
+    const ports = containerInstances![0]!.remainingResources!.find((r) => r.name === 'PORTS')!.stringSetValue!;
+    expect(ports).not.toContain('18081');
+  });
+
+  it('refuses to start with a malformed ecs.config line, naming it', () => {
+    const file = join(cluster.dir, 'ecs.config');
+    writeFileSync(file, 'ECS_CLUSTER=default\nthis line is wrong\n');
+    const result = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/cli/main.js'), 'agent', '--config', file, '--endpoint', cluster.server.url], {
+      encoding: 'utf8',
+    });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain(`${file}:2: expected NAME=value, got 'this line is wrong'`);
+  });
+});
+
+function runcState(root: string, id: string): { status: string; pid: number } {
+  return JSON.parse(execFileSync('runc', ['--root', root, 'state', id], { encoding: 'utf8' })) as { status: string; pid: number };
+}
+
+function netnsList(): string[] {
+  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter(Boolean);
+}
+
+function cgroupDirs(): string[] {
+  try {
+    return execFileSync('find', ['/sys/fs/cgroup/memory/berth', '-maxdepth', '1', '-type', 'd'], { encoding: 'utf8' }).split('\n');
+  } catch {
+    return [];
+  }
+}

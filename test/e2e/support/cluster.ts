@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { DescribeTasksCommand, ECSClient, ListTasksCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
+import { buildBusyboxImage, pushImage } from '../../../src/testing/busybox-image.js';
+import { startDockerRegistry, type LoopbackRegistry } from '../../../src/testing/docker-registry.js';
+import { startBerthAgent, type AgentProcessOptions, type BerthAgentProcess } from './berth-agent.js';
+import { startBerthServer, type BerthServerProcess } from './berth-server.js';
+
+/** A bridge name and subnet of its own, so test files never share one. */
+export function uniqueBridge(): { BERTH_BRIDGE_NAME: string; BERTH_BRIDGE_SUBNET: string } {
+  const n = randomBytes(2);
+  return { BERTH_BRIDGE_NAME: `bt${n.toString('hex')}`, BERTH_BRIDGE_SUBNET: `10.${100 + (n[0]! % 100)}.${n[1]}.0/24` };
+}
+
+export interface TestCluster {
+  readonly dir: string;
+  readonly server: BerthServerProcess;
+  readonly registry: LoopbackRegistry;
+  /** `<registry>/busybox:latest`, a busybox image whose default command is `sh`. */
+  readonly image: string;
+  readonly ecs: ECSClient;
+  readonly agents: BerthAgentProcess[];
+  startAgent(options?: Partial<AgentProcessOptions> & { name?: string }): Promise<BerthAgentProcess>;
+  waitForTask(arn: string, check: (t: Task) => boolean, timeoutMs?: number): Promise<Task>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A server process, CNCF distribution with a busybox image pushed to it, and a helper to start agent
+ * processes (each with its own data dir and bridge network). The agents run real containers: root only.
+ */
+export async function startTestCluster(): Promise<TestCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-e2e-'));
+  const registry = await startDockerRegistry();
+  const built = await buildBusyboxImage(join(dir, 'layout'), 'latest');
+  const image = `${registry.host}/busybox:latest`;
+  await pushImage(built, image);
+  const server = await startBerthServer(join(dir, 'server'));
+  const ecs = new ECSClient({ endpoint: server.url, region: 'us-east-1', credentials: { ...server.keys }, maxAttempts: 3 });
+  const agents: BerthAgentProcess[] = [];
+  let n = 0;
+  const waitForTask = async (arn: string, check: (t: Task) => boolean, timeoutMs = 30_000): Promise<Task> => {
+    const deadline = Date.now() + timeoutMs;
+    let last: Task | undefined;
+    while (Date.now() < deadline) {
+      const { tasks } = await ecs.send(new DescribeTasksCommand({ tasks: [arn] }));
+      last = tasks?.[0];
+      if (last && check(last)) return last;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`task ${arn} did not get there in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+  };
+  return {
+    dir,
+    server,
+    registry,
+    image,
+    ecs,
+    agents,
+    async startAgent(options = {}) {
+      const agent = startBerthAgent({
+        endpoint: server.url,
+        keys: server.keys,
+        dataDir: options.dataDir ?? join(dir, `agent-${options.name ?? n++}`),
+        ...(options.netns ? { netns: options.netns } : {}),
+        ...(options.cluster ? { cluster: options.cluster } : {}),
+        env: {
+          ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: '1s',
+          ECS_CONTAINER_STOP_TIMEOUT: '3s',
+          ECS_IMAGE_PULL_BEHAVIOR: 'prefer-cached',
+          ...uniqueBridge(),
+          ...options.env,
+        },
+      });
+      agents.push(agent);
+      await agent.waitForLog(/session with the control plane established/);
+      return agent;
+    },
+    waitForTask,
+    async stop() {
+      // Containers outlive their agent by design: stop every task and let the agents clean up first.
+      const { taskArns = [] } = await ecs.send(new ListTasksCommand({ desiredStatus: 'RUNNING' })).catch(() => ({ taskArns: [] }));
+      for (const task of taskArns) await ecs.send(new StopTaskCommand({ task, reason: 'test cleanup' })).catch(() => {});
+      for (const arn of taskArns) await waitForTask(arn, (t) => t.lastStatus === 'STOPPED', 30_000).catch(() => {});
+      for (const a of agents) {
+        const root = join(a.dataDir, 'runtime', 'runc');
+        const deadline = Date.now() + 15_000;
+        while (Date.now() < deadline && runcContainers(root).length > 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      for (const a of agents) await a.kill('SIGTERM');
+      ecs.destroy();
+      await server.kill();
+      await registry.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Ids of the containers runc holds under `root`. */
+export function runcContainers(root: string): string[] {
+  try {
+    return execFileSync('runc', ['--root', root, 'list', '-q'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
