@@ -14,7 +14,7 @@ want_test=0
 # iptables for port mappings, attr's setfattr to mark opaque directories in unpacked image layers); and for
 # tests the real peers berth is tested with.
 packages=(ca-certificates python3 make g++ runc conmon golang-github-containers-common tini containernetworking-plugins iptables iproute2 attr)
-(( want_test )) && packages+=(awscli skopeo docker-registry busybox-static umoci)
+(( want_test )) && packages+=(awscli skopeo podman docker-registry busybox-static umoci)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -33,6 +33,21 @@ export const errorTypes = [
   'TargetNotFoundException',
   'UnsupportedFeatureException',
   'UpdateInProgressException',
+  // Amazon ECR
+  'ImageAlreadyExistsException',
+  'ImageDigestDoesNotMatchException',
+  'ImageNotFoundException',
+  'ImageTagAlreadyExistsException',
+  'InvalidTagParameterException',
+  'LayersNotFoundException',
+  'LifecyclePolicyNotFoundException',
+  'LifecyclePolicyPreviewNotFoundException',
+  'ReferencedImagesNotFoundException',
+  'RepositoryAlreadyExistsException',
+  'RepositoryNotEmptyException',
+  'RepositoryNotFoundException',
+  'TooManyTagsException',
+  'ValidationException',
 ] as const;
 
 export type ErrorType = (typeof errorTypes)[number];

@@ -1,15 +1,21 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { CredentialChain, loadRootKeyPair, rootPrincipal, StaticCredentials, type RootKeyPair } from '../api/auth/credentials.js';
 import { SigV4Verifier } from '../api/auth/sigv4.js';
+import { ecrService } from '../api/ecr/index.js';
+import type { EcrEnv } from '../api/ecr/env.js';
 import { ecsService } from '../api/ecs/index.js';
 import type { EcsEnv } from '../api/ecs/env.js';
 import { buildHttpServer } from '../api/http-server.js';
 import { AgentGateway } from '../api/acs/gateway.js';
 import { startStoppedTaskReaper } from '../controllers/stopped-task-reaper.js';
 import { startTaskDefinitionReaper } from '../controllers/task-definition-reaper.js';
+import { buildRegistryServer } from '../registry/http/server.js';
+import { registryRoutes } from '../registry/http/routes.js';
+import { openRegistry, type Registry } from '../registry/registry.js';
 import { MemoryStore } from '../store/memory.js';
 import { SqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/store.js';
@@ -28,6 +34,17 @@ export interface ServerConfig {
   readonly logger?: Logger;
   readonly checkResponses?: boolean;
   readonly env?: NodeJS.ProcessEnv;
+  /** Where registry blobs live. Default `<dataDir>/registry`; without a data directory, a temporary directory removed at stop. */
+  readonly registryDir?: string;
+  /** Serve the registry (`/v2/`) on its own listener instead of the API's. */
+  readonly registryListen?: { readonly host: string; readonly port: number };
+  /** `host[:port]` in repositoryUris and the login endpoint, when clients reach the registry by another name. */
+  readonly registryHost?: string;
+  /** Scheme of the login endpoint (`https` when a TLS proxy fronts berth). Default `http`. */
+  readonly registryScheme?: 'http' | 'https';
+  readonly registryGcIntervalMs?: number;
+  readonly registryGcGraceMs?: number;
+  readonly registryLifecycleIntervalMs?: number;
   /** Agent session timing (tests shorten these). */
   readonly heartbeatMs?: number;
   readonly agentSilenceMs?: number;
@@ -42,32 +59,55 @@ export interface RunningServer {
   readonly rootKeys: RootKeyPair;
   readonly store: Store;
   readonly app: FastifyInstance;
+  readonly registry: Registry;
+  /** `host:port` of the registry as clients name it (the host part of repositoryUris). */
+  readonly registryHost: string;
   stop(): Promise<void>;
 }
-
-/** Signing names the listener accepts; each API mounted on it adds its own. */
-const SIGNING_NAMES = ['ecs'];
 
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   const log = config.logger ?? pino({ level: 'info' });
   const store = openStore(config);
+  const registryDir = config.registryDir ?? (config.dataDir ? join(config.dataDir, 'registry') : mkdtempSync(join(tmpdir(), 'berth-registry-')));
+  const ownsRegistryDir = config.registryDir === undefined && config.dataDir === undefined;
+  const cleanup = async () => {
+    await store.close();
+    if (ownsRegistryDir) rmSync(registryDir, { recursive: true, force: true });
+  };
   try {
     const rootKeys: RootKeyPair = config.rootKeys
       ? { ...config.rootKeys, source: 'environment' }
       : loadRootKeyPair(config.dataDir, config.env ?? process.env);
     const principal = rootPrincipal(config.accountId);
+    const scope = { region: config.region, accountId: config.accountId };
+    const registry = await openRegistry({
+      store,
+      dir: registryDir,
+      log: log.child({ component: 'registry' }),
+      ...(config.registryGcIntervalMs !== undefined ? { gcIntervalMs: config.registryGcIntervalMs } : {}),
+      ...(config.registryGcGraceMs !== undefined ? { gcGraceMs: config.registryGcGraceMs } : {}),
+      ...(config.registryLifecycleIntervalMs !== undefined ? { lifecycleIntervalMs: config.registryLifecycleIntervalMs } : {}),
+    });
+    // Known once the registry's listener is bound (its port may be 0 until then).
+    let boundRegistryHost = '';
+    const registryHost = () => config.registryHost ?? boundRegistryHost;
+    const ecsEnv: EcsEnv = { store, scope, now: Date.now };
+    const ecrEnv: EcrEnv = { registry, scope, registryHost, registryScheme: config.registryScheme ?? 'http' };
+    const services = [ecsService(ecsEnv), ecrService(ecrEnv)];
     const verifier = new SigV4Verifier({
       credentials: new CredentialChain([new StaticCredentials({ ...rootKeys, principal })]),
       region: config.region,
-      services: new Set(SIGNING_NAMES),
+      // Each API mounted on the listener brings the signing names it accepts.
+      services: new Set(services.flatMap((s) => s.signingNames)),
     });
-    const env: EcsEnv = { store, scope: { region: config.region, accountId: config.accountId }, now: Date.now };
     const app = await buildHttpServer({
       logger: log,
       verifier,
-      services: [ecsService(env)],
+      services,
       ...(config.checkResponses !== undefined ? { checkResponses: config.checkResponses } : {}),
     });
+    const registryApp = config.registryListen ? await buildRegistryServer({ logger: log, registry }) : undefined;
+    if (!registryApp) await registryRoutes(app, { registry });
     const reaper = startTaskDefinitionReaper({ store, log: log.child({ controller: 'task-definition-reaper' }) });
     const stoppedTasks = startStoppedTaskReaper({
       store,
@@ -75,7 +115,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ...(config.stoppedTaskRetentionMs !== undefined ? { retentionMs: config.stoppedTaskRetentionMs } : {}),
     });
     const gateway = new AgentGateway({
-      env,
+      env: ecsEnv,
       verifier,
       log: log.child({ component: 'agent-gateway' }),
       ...(config.heartbeatMs !== undefined ? { heartbeatMs: config.heartbeatMs } : {}),
@@ -83,27 +123,49 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     });
     await gateway.start(app.server);
     await app.listen({ host: config.host, port: config.port });
-    const address = app.server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
-    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const port = boundPort(app, config.port);
+    if (registryApp && config.registryListen) {
+      await registryApp.listen({ host: config.registryListen.host, port: config.registryListen.port });
+      boundRegistryHost = hostPort(config.registryListen.host, boundPort(registryApp, config.registryListen.port));
+    } else {
+      boundRegistryHost = hostPort(config.host, port);
+    }
+    registry.start();
     return {
-      url: `http://${host}:${port}`,
+      url: `http://${bracketed(config.host)}:${port}`,
       port,
       rootKeys,
       store,
       app,
+      registry,
+      registryHost: registryHost(),
       async stop() {
         await gateway.stop();
         await app.close();
         stoppedTasks.stop();
+        await registryApp?.close();
+        await registry.stop();
         await reaper.stop();
-        await store.close();
+        await cleanup();
       },
     };
   } catch (error) {
-    await store.close();
+    await cleanup();
     throw error;
   }
+}
+
+function boundPort(app: FastifyInstance, fallback: number): number {
+  const address = app.server.address();
+  return typeof address === 'object' && address ? address.port : fallback;
+}
+
+const bracketed = (host: string) => (host.includes(':') ? `[${host}]` : host);
+
+/** How clients name a listener: a wildcard address is reachable as this machine's name. */
+function hostPort(host: string, port: number): string {
+  const named = host === '0.0.0.0' || host === '::' || host === '' ? hostname() : host;
+  return `${bracketed(named)}:${port}`;
 }
 
 function openStore(config: ServerConfig): Store {

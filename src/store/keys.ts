@@ -26,6 +26,35 @@ export const keys = {
   accountSetting: (principalArn: string, name: string) => `account-settings/${principalArn}/${name}`,
   accountSettingsOf: (principalArn: string) => `account-settings/${principalArn}/`,
 
+  /**
+   * The registry. Repository names never contain `@` or `:`, so `<repo>@` and `<repo>:` prefixes select one
+   * repository's records exactly (`a@` is not a prefix of `a/b@` or `a.b@`), and tags list in tag order.
+   */
+  repository: (name: string) => `registry/repos/${name}`,
+  repositories: () => 'registry/repos/',
+  /** One pushed manifest (an "image" in ECR's words) in a repository. */
+  manifest: (repo: string, digest: string) => `registry/manifests/${repo}@${digest}`,
+  manifestsOf: (repo: string) => `registry/manifests/${repo}@`,
+  manifests: () => 'registry/manifests/',
+  tag: (repo: string, tag: string) => `registry/tags/${repo}:${tag}`,
+  tagsOf: (repo: string) => `registry/tags/${repo}:`,
+  /** A blob made available in a repository by an upload or a mount. */
+  blobLink: (repo: string, digest: string) => `registry/links/${repo}@${digest}`,
+  blobLinksOf: (repo: string) => `registry/links/${repo}@`,
+  blobLinks: () => 'registry/links/',
+  /** A blob's bytes exist under the registry directory (and whether garbage collection has condemned it). */
+  blob: (digest: string) => `registry/blobs/${digest}`,
+  blobs: () => 'registry/blobs/',
+  /** Manifests whose `subject` is `subject`, for the referrers API. */
+  referrer: (repo: string, subject: string, digest: string) => `registry/referrers/${repo}@${subject}@${digest}`,
+  referrersOf: (repo: string, subject: string) => `registry/referrers/${repo}@${subject}@`,
+  referrersIn: (repo: string) => `registry/referrers/${repo}@`,
+  lifecyclePolicy: (repo: string) => `registry/lifecycle/${repo}`,
+  lifecyclePolicies: () => 'registry/lifecycle/',
+  lifecyclePreview: (repo: string) => `registry/lifecycle-previews/${repo}`,
+  /** The secret that signs registry login tokens, shared by every server on the store. */
+  registryTokenSecret: () => 'registry/token-secret',
+
   containerInstance: (cluster: string, id: string) => `instances/${cluster}/${id}`,
   containerInstancesOf: (cluster: string) => `instances/${cluster}/`,
   containerInstances: () => 'instances/',

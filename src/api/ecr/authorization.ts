@@ -1,0 +1,21 @@
+import type { GetAuthorizationTokenRequest } from '@aws-sdk/client-ecr';
+import type { CallContext } from '../protocol/json-rpc.js';
+import { epochSeconds, type EcrEnv } from './env.js';
+
+export function authorizationOperations(env: EcrEnv) {
+  return {
+    /**
+     * A registry login token for the caller, valid 12 hours, and the endpoint to use it with: what
+     * `aws ecr get-login-password` prints and `docker login --username AWS` accepts.
+     */
+    async GetAuthorizationToken(input: GetAuthorizationTokenRequest, call: CallContext) {
+      const issued = env.registry.tokens.issue(call.principal.arn);
+      const data = {
+        authorizationToken: issued.authorizationToken,
+        expiresAt: epochSeconds(issued.expiresAt),
+        proxyEndpoint: `${env.registryScheme}://${env.registryHost()}`,
+      };
+      return { authorizationData: (input.registryIds?.length ? input.registryIds : [env.scope.accountId]).map(() => ({ ...data })) };
+    },
+  };
+}

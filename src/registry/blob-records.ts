@@ -1,0 +1,99 @@
+import { RegistryError } from '../model/registry/errors.js';
+import { keys } from '../store/keys.js';
+import type { BlobLinkRecord, BlobRecord } from '../store/records/registry.js';
+import type { Store } from '../store/store.js';
+import { readJson, transact, type Tx } from '../store/transact.js';
+import { requireRepository } from './repositories.js';
+
+/** A blob as a repository sees it. */
+export interface BlobInfo {
+  readonly digest: string;
+  readonly size: number;
+}
+
+export const blobUnknown = (digest: string) => new RegistryError('BLOB_UNKNOWN', `blob unknown to registry: ${digest}`, { digest });
+
+/**
+ * The Store's view of blobs: which exist (`registry/blobs/<digest>`) and which repositories may use them
+ * (`registry/links/<repo>@<digest>`). Anything that starts relying on a blob again clears a garbage
+ * collector's condemnation in the same transaction, so collection and use never both win.
+ */
+export class BlobRecords {
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number,
+  ) {}
+
+  /** Record a blob whose file was just placed, and link it into `repo`. */
+  async recordUpload(repo: string, digest: string, size: number): Promise<void> {
+    await transact(this.store, async (tx) => {
+      await requireRepository(tx, repo);
+      const existing = await tx.getJson<BlobRecord>(keys.blob(digest));
+      tx.putJson(keys.blob(digest), { size, createdAt: existing?.createdAt ?? this.now() } satisfies BlobRecord);
+      await this.link(tx, repo, digest, size);
+    });
+  }
+
+  /** Record a blob not linked to any repository yet (a manifest's own bytes). */
+  recordStandalone(tx: Tx, digest: string, size: number, existing: BlobRecord | undefined): void {
+    if (existing && existing.condemnedAt === undefined && existing.size === size) return;
+    tx.putJson(keys.blob(digest), { size, createdAt: existing?.createdAt ?? this.now() } satisfies BlobRecord);
+  }
+
+  /** Link `digest` from repository `from` into `repo`; undefined when `from` does not have it. */
+  async mount(repo: string, from: string, digest: string): Promise<BlobInfo | undefined> {
+    return transact(this.store, async (tx) => {
+      await requireRepository(tx, repo);
+      const source = await tx.getJson<BlobLinkRecord>(keys.blobLink(from, digest));
+      const blob = source && (await this.use(tx, digest));
+      if (!blob) return undefined;
+      await this.link(tx, repo, digest, blob.size);
+      return { digest, size: blob.size };
+    });
+  }
+
+  /** The blob if `repo` may use it, reviving it when condemned; throws NAME_UNKNOWN for a missing repository. */
+  async stat(repo: string, digest: string): Promise<BlobInfo | undefined> {
+    const link = await this.store.get(keys.blobLink(repo, digest));
+    if (!link) {
+      await requireRepository({ getJson: (k) => readJson(this.store, k) }, repo);
+      return undefined;
+    }
+    const blob = await readJson<BlobRecord>(this.store, keys.blob(digest));
+    if (!blob) return undefined;
+    if (blob.condemnedAt !== undefined) {
+      const revived = await transact(this.store, (tx) => this.use(tx, digest));
+      return revived && { digest, size: revived.size };
+    }
+    return { digest, size: blob.size };
+  }
+
+  /** Remove `digest` from `repo` (blob DELETE). The bytes stay until garbage collection finds them unused. */
+  async unlink(repo: string, digest: string): Promise<void> {
+    await transact(this.store, async (tx) => {
+      await requireRepository(tx, repo);
+      if (!(await tx.get(keys.blobLink(repo, digest)))) throw blobUnknown(digest);
+      tx.delete(keys.blobLink(repo, digest));
+    });
+  }
+
+  /**
+   * Inside a transaction: the blob's record, with any condemnation cleared (a write, so that a collector
+   * deleting it concurrently conflicts with this transaction). Undefined when the blob does not exist.
+   */
+  async use(tx: Tx, digest: string): Promise<BlobRecord | undefined> {
+    const blob = await tx.getJson<BlobRecord>(keys.blob(digest));
+    if (!blob) return undefined;
+    if (blob.condemnedAt !== undefined) {
+      const { condemnedAt: _condemnedAt, ...alive } = blob;
+      tx.putJson(keys.blob(digest), alive);
+      return alive;
+    }
+    return blob;
+  }
+
+  private async link(tx: Tx, repo: string, digest: string, size: number): Promise<void> {
+    const existing = await tx.getJson<BlobLinkRecord>(keys.blobLink(repo, digest));
+    if (existing?.size !== size) tx.putJson(keys.blobLink(repo, digest), { size, linkedAt: this.now() } satisfies BlobLinkRecord);
+  }
+}

@@ -1,0 +1,167 @@
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { FastifyReply } from 'fastify';
+import { RegistryError } from '../../model/registry/errors.js';
+import { checkRepositoryName, parseDigest } from '../../model/registry/names.js';
+import { blobUnknown } from '../blob-records.js';
+import type { Registry } from '../registry.js';
+import { requireRepository } from '../repositories.js';
+import { readJson } from '../../store/transact.js';
+import { parseChunkRange, type UploadSession } from '../uploads.js';
+import { registryPath, type RegistryRoute } from './paths.js';
+import { sendFileRange } from './send-file.js';
+import type { HandlerTable, RegistryCall } from './handler.js';
+
+type Blob = Extract<RegistryRoute, { kind: 'blob' }>;
+type UploadRoute = Extract<RegistryRoute, { kind: 'upload' }>;
+type UploadsRoute = Extract<RegistryRoute, { kind: 'uploads' }>;
+
+/** Blobs (GET, HEAD, DELETE) and uploads (POST, PATCH, PUT, GET status, DELETE cancel, mount). */
+export function blobHandlers(registry: Registry): HandlerTable {
+  const { records, uploads, blobs } = registry;
+
+  async function getBlob({ request, reply, route }: RegistryCall<Blob>): Promise<FastifyReply> {
+    checkRepositoryName(route.name);
+    const digest = parseDigest(route.digest);
+    const info = await records.stat(route.name, digest.value);
+    if (!info) throw blobUnknown(digest.value);
+    const opened = await blobs.open(digest);
+    if (!opened) {
+      request.log.warn({ digest: digest.value }, 'blob recorded but its file is missing');
+      throw blobUnknown(digest.value);
+    }
+    const { handle, size } = opened;
+    reply
+      .header('docker-content-digest', digest.value)
+      .header('accept-ranges', 'bytes')
+      .header('etag', `"${digest.value}"`)
+      .header('cache-control', 'max-age=31536000')
+      .type('application/octet-stream');
+    const range = parseRange(request.headers.range, size);
+    if (range === 'unsatisfiable') {
+      await handle.close();
+      return reply.code(416).header('content-range', `bytes */${size}`).send();
+    }
+    const [start, end] = range ?? [0, size - 1];
+    if (range) reply.code(206).header('content-range', `bytes ${start}-${end}/${size}`);
+    reply.header('content-length', String(end - start + 1));
+    if (request.method === 'HEAD' || end < start) {
+      await handle.close();
+      return reply.send();
+    }
+    // Write the body ourselves (see send-file.ts); Fastify gets the reply back for its hooks and logging.
+    reply.hijack();
+    reply.raw.writeHead(reply.statusCode, reply.getHeaders() as OutgoingHttpHeaders);
+    await sendFileRange(reply.raw, handle, start, end);
+    return reply;
+  }
+
+  async function deleteBlob({ reply, route }: RegistryCall<Blob>): Promise<FastifyReply> {
+    const digest = parseDigest(route.digest);
+    await records.unlink(route.name, digest.value);
+    return reply.code(202).header('content-length', '0').send();
+  }
+
+  async function startUpload({ reply, route, query, body }: RegistryCall<UploadsRoute>): Promise<FastifyReply> {
+    const repo = route.name;
+    await requireRepository({ getJson: (key) => readJson(registry.store, key) }, repo);
+    if (query.mount !== undefined) {
+      const digest = parseDigest(query.mount);
+      if (query.from !== undefined) {
+        checkRepositoryName(query.from);
+        const mounted = await records.mount(repo, query.from, digest.value);
+        if (mounted) return created(reply, repo, mounted.digest);
+      }
+      // Not mountable: fall through to an ordinary upload, as the specification asks (202).
+    }
+    if (query.digest !== undefined) {
+      parseDigest(query.digest);
+      const session = await uploads.start(repo);
+      const done = await finishOrDiscard(session, query.digest, body);
+      return created(reply, repo, done.digest);
+    }
+    const session = await uploads.start(repo);
+    if (body) await uploads.append(session, body);
+    return accepted(reply.code(202), session);
+  }
+
+  async function uploadStatus({ reply, route }: RegistryCall<UploadRoute>): Promise<FastifyReply> {
+    const session = uploads.get(route.name, route.id);
+    return accepted(reply.code(204), session);
+  }
+
+  async function patchUpload({ request, reply, route, body }: RegistryCall<UploadRoute>): Promise<FastifyReply> {
+    const session = uploads.get(route.name, route.id);
+    const range = parseChunkRange(header(request.headers['content-range']));
+    await uploads.append(session, body, range);
+    return accepted(reply.code(202), session);
+  }
+
+  async function putUpload({ request, reply, route, query, body }: RegistryCall<UploadRoute>): Promise<FastifyReply> {
+    const session = uploads.get(route.name, route.id);
+    if (query.digest === undefined) throw new RegistryError('DIGEST_INVALID', 'the closing PUT needs ?digest=<digest of the whole blob>');
+    const range = parseChunkRange(header(request.headers['content-range']));
+    const done = await uploads.finish(session, query.digest, body, range);
+    return created(reply, route.name, done.digest);
+  }
+
+  async function cancelUpload({ reply, route }: RegistryCall<UploadRoute>): Promise<FastifyReply> {
+    await uploads.cancel(uploads.get(route.name, route.id));
+    return reply.code(204).send();
+  }
+
+  async function finishOrDiscard(session: UploadSession, digest: string, body: AsyncIterable<Buffer> | undefined) {
+    try {
+      return await uploads.finish(session, digest, body);
+    } catch (error) {
+      await uploads.cancel(session);
+      throw error;
+    }
+  }
+
+  return {
+    blob: { GET: getBlob, HEAD: getBlob, DELETE: deleteBlob },
+    uploads: { POST: startUpload },
+    upload: { GET: uploadStatus, PATCH: patchUpload, PUT: putUpload, DELETE: cancelUpload },
+  };
+}
+
+function created(reply: FastifyReply, repo: string, digest: string): FastifyReply {
+  return reply
+    .code(201)
+    .header('location', registryPath(repo, 'blobs', digest))
+    .header('docker-content-digest', digest)
+    .header('content-length', '0')
+    .send();
+}
+
+function accepted(reply: FastifyReply, session: UploadSession): FastifyReply {
+  return reply
+    .header('location', registryPath(session.repo, 'blobs', 'uploads', session.id))
+    .header('range', `0-${Math.max(session.offset - 1, 0)}`)
+    .header('docker-upload-uuid', session.id)
+    .header('content-length', '0')
+    .send();
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * A single `bytes=` range (RFC 9110) within a blob of `size` bytes: inclusive [start, end], undefined for
+ * none (or a form we serve whole, such as several ranges), 'unsatisfiable' when it lies outside the blob.
+ */
+export function parseRange(value: string | undefined, size: number): [number, number] | 'unsatisfiable' | undefined {
+  if (value === undefined) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(value.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0) return 'unsatisfiable';
+    return [Math.max(size - suffix, 0), size - 1];
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (start >= size || end < start) return 'unsatisfiable';
+  return [start, end];
+}

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { RegistryError } from '../model/registry/errors.js';
+import { MemoryStore } from '../store/memory.js';
+import { TOKEN_LIFETIME_MS, TokenAuthority } from './tokens.js';
+
+const basic = (password: string, user = 'AWS') => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+const code = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (error) {
+    return (error as RegistryError).code;
+  }
+  return 'accepted';
+};
+
+describe('registry tokens', () => {
+  it('are valid for 12 hours, as Basic or Bearer, then expire', async () => {
+    let now = 1_000_000;
+    const tokens = await TokenAuthority.open(new MemoryStore(), () => now);
+    const issued = tokens.issue('arn:aws:iam::123456789012:root');
+    expect(issued.expiresAt).toBe(now + TOKEN_LIFETIME_MS);
+    expect(Buffer.from(issued.authorizationToken, 'base64').toString()).toBe(`AWS:${issued.password}`);
+    expect(tokens.verifyHeader(basic(issued.password))).toEqual({ principal: 'arn:aws:iam::123456789012:root', expiresAt: issued.expiresAt });
+    expect(code(() => tokens.verifyHeader(`Bearer ${issued.password}`))).toBe('accepted');
+    expect(code(() => tokens.verifyHeader(`Bearer ${issued.authorizationToken}`))).toBe('accepted');
+    now += TOKEN_LIFETIME_MS - 1;
+    expect(code(() => tokens.verifyHeader(basic(issued.password)))).toBe('accepted');
+    now += 1;
+    expect(() => tokens.verifyHeader(basic(issued.password))).toThrow(/expired/);
+  });
+
+  it('share one secret through the store, and reject tokens signed with another', async () => {
+    const store = new MemoryStore();
+    const a = await TokenAuthority.open(store, Date.now);
+    const b = await TokenAuthority.open(store, Date.now);
+    const stranger = await TokenAuthority.open(new MemoryStore(), Date.now);
+    const issued = a.issue('me');
+    expect(code(() => b.verifyHeader(basic(issued.password)))).toBe('accepted');
+    expect(code(() => stranger.verifyHeader(basic(issued.password)))).toBe('UNAUTHORIZED');
+    expect(code(() => a.verifyHeader(basic(issued.password, 'root')))).toBe('UNAUTHORIZED');
+    expect(code(() => a.verifyHeader(undefined))).toBe('UNAUTHORIZED');
+    expect(code(() => a.verifyHeader(basic(`${issued.password}.extra`)))).toBe('UNAUTHORIZED');
+  });
+});
