@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { ECRClient } from '@aws-sdk/client-ecr';
 import { DiscoverPollEndpointCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
@@ -10,6 +11,7 @@ import { AgentStateStore } from './agent-state.js';
 import type { AgentConfig } from './config.js';
 import { ContainerFileStore } from './container-files.js';
 import { AGENT_VERSION, registerInstance } from './registration.js';
+import { BerthRegistryAuth } from './registry-auth.js';
 import { Reporter } from './reporter.js';
 import { SessionClient } from './session-client.js';
 import { TaskEngine } from './task-engine/engine.js';
@@ -54,6 +56,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         ? async () => options.credentials as AwsCredentialIdentity
         : defaultProvider();
   const ecs = new ECSClient({ endpoint: config.endpoint, region: config.region, credentials: credentialProvider, maxAttempts: 5 });
+  const ecr = new ECRClient({ endpoint: config.endpoint, region: config.region, credentials: credentialProvider, maxAttempts: 3 });
+  const registryAuth = new BerthRegistryAuth(ecr, log.child({ component: 'registry-auth' }));
   const state = new AgentStateStore(config.dataDir);
   try {
     const { containerInstanceArn, clusterArn } = await registerInstance(ecs, config, state, log);
@@ -68,6 +72,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         imagePullBehavior: config.imagePullBehavior,
         bindIp: '0.0.0.0',
       },
+      registryAuth: (host) => registryAuth.credentialsFor(host),
       persist: (s) => state.saveTask(s),
       forget: (arn) => state.forgetTask(arn),
       report: (s) => reporter.report(s),
@@ -102,6 +107,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         await reporter.idle(2_000);
         reporter.stop();
         ecs.destroy();
+        ecr.destroy();
         await state.close();
       },
     };
@@ -112,6 +118,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     return agent;
   } catch (error) {
     ecs.destroy();
+    ecr.destroy();
     await state.close();
     throw error;
   }

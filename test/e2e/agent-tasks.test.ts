@@ -11,10 +11,12 @@ import {
   type RegisterTaskDefinitionRequest,
   type RunTaskRequest,
 } from '@aws-sdk/client-ecs';
+import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './support/berth-server.js';
 import { runcContainers, startTestCluster, type TestCluster } from './support/cluster.js';
 import type { BerthAgentProcess } from './support/berth-agent.js';
+import { skopeo } from './support/skopeo.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -180,6 +182,29 @@ describe.runIf(isRoot)('tasks run as real containers on a berth agent', () => {
     );
     const ports = containerInstances![0]!.remainingResources!.find((r) => r.name === 'PORTS')!.stringSetValue!;
     expect(ports).not.toContain('18081');
+  });
+
+  it("pulls from berth's own registry with credentials the agent obtains itself", async () => {
+    const ecr = new ECRClient({ endpoint: cluster.server.url, region: 'us-east-1', credentials: { ...cluster.server.keys } });
+    const { repository } = await ecr.send(new CreateRepositoryCommand({ repositoryName: 'team/app' }));
+    const { authorizationData } = await ecr.send(new GetAuthorizationTokenCommand({}));
+    const [user, password] = Buffer.from(authorizationData![0]!.authorizationToken!, 'base64').toString().split(':');
+    const copied = await skopeo([
+      'copy',
+      '--quiet',
+      '--dest-tls-verify=false',
+      '--src-tls-verify=false',
+      '--dest-creds',
+      `${user}:${password}`,
+      `docker://${cluster.image}`,
+      `docker://${repository!.repositoryUri}:v1`,
+    ]);
+    expect(copied.stderr).toBe('');
+    ecr.destroy();
+    const arn = await run([{ image: `${repository!.repositoryUri}:v1`, command: ['sh', '-c', 'exit 6'] }]);
+    const t = await stopped(arn);
+    expect(t.containers![0]).toMatchObject({ exitCode: 6 });
+    expect(t.containers![0]!.imageDigest).toMatch(/^sha256:/);
   });
 
   it('refuses to start with a malformed ecs.config line, naming it', () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -88,7 +88,8 @@ export async function startTestCluster(): Promise<TestCluster> {
       for (const a of agents) {
         const root = join(a.dataDir, 'runtime', 'runc');
         const deadline = Date.now() + 15_000;
-        while (Date.now() < deadline && runcContainers(root).length > 0) await new Promise((r) => setTimeout(r, 100));
+        const busy = () => runcContainers(root).length > 0 || readFileSync('/proc/mounts', 'utf8').includes(a.dataDir);
+        while (Date.now() < deadline && busy()) await new Promise((r) => setTimeout(r, 100));
       }
       for (const a of agents) await a.kill('SIGTERM');
       ecs.destroy();
