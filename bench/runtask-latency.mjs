@@ -173,8 +173,8 @@ try {
     }),
   );
 } finally {
-  // Let the agent finish cleaning up the last stopped task (its cleanup wait is 1 s).
-  await sleep(2_500);
+  // Let the agent finish cleaning up the stopped tasks (its cleanup wait is 1 s) before it goes.
+  for (const deadline = Date.now() + 15_000; Date.now() < deadline && readFileSync('/proc/mounts', 'utf8').includes(dir); ) await sleep(100);
   ecs?.destroy();
   for (const c of children.reverse()) {
     c.kill('SIGTERM');
