@@ -23,6 +23,10 @@ export const capabilityAttributes = [
   'com.amazonaws.ecs.capability.logging-driver.awslogs',
   'com.amazonaws.ecs.capability.logging-driver.json-file',
   'com.amazonaws.ecs.capability.logging-driver.none',
+  // Images from berth's own registry, pulled with a token the agent obtains itself.
+  'com.amazonaws.ecs.capability.ecr-auth',
+  'ecs.capability.execution-role-ecr-pull',
+  'ecs.capability.execution-role-awslogs',
 ];
 
 export function registrationResources(config: AgentConfig): Resource[] {

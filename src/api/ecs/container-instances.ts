@@ -7,10 +7,11 @@ import type {
   DiscoverPollEndpointRequest,
   ListContainerInstancesRequest,
   RegisterContainerInstanceRequest,
+  UpdateContainerInstancesStateRequest,
 } from '@aws-sdk/client-ecs';
 import { ecsArn, parseOwnEcsArn } from '../../model/arn.js';
 import { capacityOf, emptyNeeds, remainingCapacity, toResources } from '../../model/container-instance.js';
-import { invalidParameter, ServiceError } from '../../model/errors.js';
+import { invalidParameter } from '../../model/errors.js';
 import { validateTags } from '../../model/tags.js';
 import type { Wire } from '../../model/wire.js';
 import { keys } from '../../store/keys.js';
@@ -21,6 +22,7 @@ import { pageOf } from '../pagination.js';
 import type { CallContext } from '../protocol/json-rpc.js';
 import { activeCluster, clusterNameOf } from './clusters.js';
 import { epochSeconds, type EcsEnv } from './env.js';
+import { clusterSnapshot, compileFilter, cqlView } from './placement.js';
 
 export const instanceArn = (env: EcsEnv, cluster: string, id: string) => ecsArn(env.scope, 'container-instance', `${cluster}/${id}`);
 
@@ -156,15 +158,47 @@ export function containerInstanceOperations(env: EcsEnv) {
 
     async ListContainerInstances(input: ListContainerInstancesRequest) {
       const cluster = (await activeCluster(env, input.cluster)).clusterName;
-      if (input.filter) {
-        throw new ServiceError('UnsupportedFeatureException', 'Cluster Query Language filters arrive with the placement engine.');
-      }
+      const filter = input.filter ? compileFilter(input.filter, 'filter') : undefined;
+      // A filter can look at tasks (task:group, runningTasksCount), so it sees the same snapshot placement does.
+      const views = filter ? new Map((await clusterSnapshot(env.store, cluster)).snapshots.map((s) => [s.id, cqlView(s)])) : undefined;
       const page = await pageOf(env.store, keys.containerInstancesOf(cluster), input, { defaultSize: 100, maxSize: 100 }, (e) => {
-        const { instance } = JSON.parse(e.value) as InstanceRecord;
+        const { id, instance } = JSON.parse(e.value) as InstanceRecord;
         const listed = input.status ? instance.status === input.status : instance.status !== 'INACTIVE';
-        return listed ? instance.containerInstanceArn! : undefined;
+        if (!listed) return undefined;
+        if (filter && !filter.matches(views!.get(id)!)) return undefined;
+        return instance.containerInstanceArn!;
       });
       return { containerInstanceArns: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+    },
+
+    async UpdateContainerInstancesState(input: UpdateContainerInstancesStateRequest) {
+      const cluster = (await activeCluster(env, input.cluster)).clusterName;
+      const refs = input.containerInstances ?? [];
+      if (refs.length < 1 || refs.length > 10) throw invalidParameter('containerInstances must list between 1 and 10 container instances.');
+      if (input.status !== 'ACTIVE' && input.status !== 'DRAINING') throw invalidParameter('status must be ACTIVE or DRAINING.');
+      const failures: { arn: string; reason: string; detail?: string }[] = [];
+      const updated = await transact(env.store, async (tx) => {
+        const out: InstanceRecord[] = [];
+        failures.length = 0;
+        for (const ref of refs) {
+          const id = instanceIdOf(env, cluster, ref);
+          const key = id ? keys.containerInstance(cluster, id) : undefined;
+          const record = key ? await tx.getJson<InstanceRecord>(key) : undefined;
+          if (!record || record.instance.status === 'INACTIVE') {
+            failures.push({ arn: ref.startsWith('arn:') ? ref : instanceArn(env, cluster, ref), reason: 'MISSING' });
+            continue;
+          }
+          const next: InstanceRecord =
+            record.instance.status === input.status
+              ? record
+              : { ...record, instance: { ...record.instance, status: input.status, version: (record.instance.version ?? 0) + 1 } };
+          if (next !== record) tx.putJson(key!, next);
+          out.push(next);
+        }
+        return out;
+      });
+      const tasks = await tasksOf(env, cluster);
+      return { containerInstances: updated.map((r) => describeInstance(r, tasks, false)), failures };
     },
 
     async DiscoverPollEndpoint(input: DiscoverPollEndpointRequest, call: CallContext) {

@@ -1,6 +1,7 @@
 import { loadServiceModel } from '../protocol/service-model.js';
 import type { JsonService } from '../protocol/json-rpc.js';
 import { accountSettingOperations } from './account-settings.js';
+import { attributeOperations } from './attributes.js';
 import { clusterOperations } from './clusters.js';
 import { containerInstanceOperations } from './container-instances.js';
 import type { EcsEnv } from './env.js';
@@ -23,6 +24,7 @@ export function ecsService(env: EcsEnv): JsonService {
       ...tagOperations(env),
       ...accountSettingOperations(env),
       ...containerInstanceOperations(env),
+      ...attributeOperations(env),
       ...taskOperations(env),
       ...stateChangeOperations(env),
     },

@@ -18,6 +18,7 @@ import { readJson, transact } from '../../store/transact.js';
 import { pageOf } from '../pagination.js';
 import type { CallContext } from '../protocol/json-rpc.js';
 import { epochSeconds, type EcsEnv } from './env.js';
+import { compileFilter } from './placement.js';
 import {
   adjustFamily,
   emptyFamily,
@@ -73,6 +74,7 @@ export function taskDefinitionOperations(env: EcsEnv) {
   return {
     async RegisterTaskDefinition(input: RegisterTaskDefinitionRequest, call: CallContext) {
       const size = validateTaskDefinition(input);
+      (input.placementConstraints ?? []).forEach((c, i) => compileFilter(c.expression!, `placementConstraints[${i}].expression`));
       const tags = validateTags(input.tags);
       const family = input.family!;
       const registeredAt = epochSeconds(env.now());

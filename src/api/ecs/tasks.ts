@@ -15,7 +15,7 @@ import { clientError, invalidParameter } from '../../model/errors.js';
 import { validateTags, type Tag } from '../../model/tags.js';
 import { applyContainerOverride, taskNeeds, type TaskNeeds } from '../../model/task.js';
 import type { Wire } from '../../model/wire.js';
-import { fitTasks, type InstanceSnapshot } from '../../scheduler/fit.js';
+import { place } from '../../scheduler/index.js';
 import { keys } from '../../store/keys.js';
 import type { InstanceRecord } from '../../store/records/instances.js';
 import type { TaskRecord } from '../../store/records/tasks.js';
@@ -23,6 +23,7 @@ import { readJson, transact } from '../../store/transact.js';
 import { pageOf } from '../pagination.js';
 import { activeCluster } from './clusters.js';
 import { instanceArn, instanceIdOf } from './container-instances.js';
+import { clusterSnapshot, placementRequestOf } from './placement.js';
 import { epochSeconds, type EcsEnv } from './env.js';
 import { stopTaskInTx } from './task-state.js';
 import { findTaskDefinition } from './task-definitions.js';
@@ -159,19 +160,6 @@ async function launchOn(env: EcsEnv, launch: LaunchRequest, instanceIds: readonl
   });
 }
 
-async function instanceSnapshots(env: EcsEnv, cluster: string): Promise<{ records: InstanceRecord[]; snapshots: InstanceSnapshot[] }> {
-  const { entries } = await env.store.range(keys.containerInstancesOf(cluster));
-  const records = entries.map((e) => JSON.parse(e.value) as InstanceRecord);
-  const snapshots = records.map((r) => ({
-    id: r.id,
-    arn: r.instance.containerInstanceArn!,
-    status: r.instance.status ?? 'INACTIVE',
-    agentConnected: r.instance.agentConnected ?? false,
-    remaining: remainingCapacity(capacityOf(r.instance.registeredResources), r.reserved),
-  }));
-  return { records, snapshots };
-}
-
 export function taskOperations(env: EcsEnv) {
   return {
     async RunTask(input: RunTaskRequest) {
@@ -179,11 +167,12 @@ export function taskOperations(env: EcsEnv) {
       if (count < 1 || count > 10) throw invalidParameter('count must be between 1 and 10.');
       const launch = await prepareLaunch(env, input);
       const needs = taskNeeds(launch.td, launch.overrides);
-      const { snapshots } = await instanceSnapshots(env, launch.cluster);
+      const request = placementRequestOf(launch.td, { count, needs, group: launch.group }, input.placementConstraints, input.placementStrategy);
+      const { snapshots } = await clusterSnapshot(env.store, launch.cluster);
       if (!snapshots.some((s) => s.status === 'ACTIVE')) throw invalidParameter('No Container Instances were found in your cluster.');
-      const fit = fitTasks(snapshots, { count, needs }, Math.random);
-      const launched = await launchOn(env, launch, fit.placements, needs);
-      return { tasks: launched.tasks, failures: [...launched.failures, ...fit.failures] };
+      const plan = place(snapshots, request, Math.random);
+      const launched = await launchOn(env, launch, plan.placements, needs);
+      return { tasks: launched.tasks, failures: [...launched.failures, ...plan.instanceFailures] };
     },
 
     async StartTask(input: StartTaskRequest) {

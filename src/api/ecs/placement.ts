@@ -1,0 +1,105 @@
+import type { PlacementConstraint as EcsConstraint, PlacementStrategy as EcsStrategy, TaskDefinition } from '@aws-sdk/client-ecs';
+import { capacityOf, remainingCapacity, type InstanceStatus } from '../../model/container-instance.js';
+import { invalidParameter } from '../../model/errors.js';
+import type { Wire } from '../../model/wire.js';
+import {
+  checkPlacementRequest,
+  compileCql,
+  CqlSyntaxError,
+  MAX_PLACEMENT_CONSTRAINTS,
+  PlacementRequestError,
+  type CqlInstanceView,
+  type InstanceSnapshot,
+  type PlacementRequest,
+} from '../../scheduler/index.js';
+import { keys } from '../../store/keys.js';
+import type { InstanceRecord } from '../../store/records/instances.js';
+import type { TaskRecord } from '../../store/records/tasks.js';
+import type { Store } from '../../store/store.js';
+
+/** The cluster as placement sees it: every instance with its remaining capacity and its live tasks. */
+export async function clusterSnapshot(store: Store, cluster: string): Promise<{ records: InstanceRecord[]; snapshots: InstanceSnapshot[] }> {
+  const [instances, tasks] = await Promise.all([store.range(keys.containerInstancesOf(cluster)), store.range(keys.tasksOf(cluster))]);
+  const records = instances.entries.map((e) => JSON.parse(e.value) as InstanceRecord);
+  const byInstance = new Map<string, { taskId: string; group: string }[]>();
+  for (const e of tasks.entries) {
+    const t = JSON.parse(e.value) as TaskRecord;
+    if (!t.instanceId || t.task.lastStatus === 'STOPPED') continue;
+    const list = byInstance.get(t.instanceId) ?? [];
+    list.push({ taskId: t.id, group: t.task.group ?? '' });
+    byInstance.set(t.instanceId, list);
+  }
+  return { records, snapshots: records.map((r) => snapshotOf(r, byInstance.get(r.id) ?? [])) };
+}
+
+export function snapshotOf(r: InstanceRecord, tasks: readonly { taskId: string; group: string }[]): InstanceSnapshot {
+  return {
+    id: r.id,
+    arn: r.instance.containerInstanceArn!,
+    ec2InstanceId: r.ec2InstanceId,
+    status: (r.instance.status ?? 'INACTIVE') as InstanceStatus,
+    agentConnected: r.instance.agentConnected ?? false,
+    agentVersion: r.instance.versionInfo?.agentVersion,
+    registeredAt: r.instance.registeredAt,
+    attributes: new Map((r.instance.attributes ?? []).map((a) => [a.name!, a.value])),
+    remaining: remainingCapacity(capacityOf(r.instance.registeredResources), r.reserved),
+    tasks,
+  };
+}
+
+/** A snapshot as the Cluster Query Language sees it (for ListContainerInstances filters). */
+export function cqlView(s: InstanceSnapshot): CqlInstanceView {
+  const groups = new Set(s.tasks.map((t) => t.group));
+  return {
+    agentConnected: s.agentConnected,
+    agentVersion: s.agentVersion,
+    ec2InstanceId: s.ec2InstanceId,
+    registeredAt: s.registeredAt,
+    attributes: s.attributes,
+    runningTasksCount: s.tasks.length,
+    hasTaskGroup: (group) => groups.has(group),
+    taskGroups: () => groups,
+  };
+}
+
+/** Compile a CQL expression for the API, turning syntax errors into InvalidParameterException. */
+export function compileFilter(expression: string, field: string) {
+  try {
+    return compileCql(expression);
+  } catch (error) {
+    if (error instanceof CqlSyntaxError || error instanceof PlacementRequestError) throw invalidParameter(`${field}: ${error.message}`);
+    throw error;
+  }
+}
+
+/**
+ * The placement request for RunTask/StartTask/services: the task definition's constraints and the
+ * request's (at most 10 together), its strategies, and the task definition's requiresAttributes.
+ * Checked here, so a malformed expression is an InvalidParameterException before anything is written.
+ */
+export function placementRequestOf(
+  td: Wire<TaskDefinition>,
+  base: Pick<PlacementRequest, 'count' | 'needs' | 'group'>,
+  constraints: readonly EcsConstraint[] = [],
+  strategies: readonly EcsStrategy[] = [],
+): PlacementRequest {
+  const all = [...(td.placementConstraints ?? []), ...constraints];
+  if (all.length > MAX_PLACEMENT_CONSTRAINTS) {
+    throw invalidParameter(
+      `A task can have at most ${MAX_PLACEMENT_CONSTRAINTS} placement constraints (task definition and request together); this one has ${all.length}.`,
+    );
+  }
+  const request: PlacementRequest = {
+    ...base,
+    constraints: all.map((c) => ({ type: c.type as 'memberOf' | 'distinctInstance', ...(c.expression !== undefined ? { expression: c.expression } : {}) })),
+    strategies: strategies.map((s) => ({ type: s.type as 'binpack' | 'spread' | 'random', ...(s.field !== undefined ? { field: s.field } : {}) })),
+    requiredAttributes: (td.requiresAttributes ?? []).map((a) => ({ name: a.name!, ...(a.value !== undefined ? { value: a.value } : {}) })),
+  };
+  try {
+    checkPlacementRequest(request);
+  } catch (error) {
+    if (error instanceof PlacementRequestError) throw invalidParameter(error.message);
+    throw error;
+  }
+  return request;
+}
