@@ -33,6 +33,8 @@ export const errorTypes = [
   'TargetNotFoundException',
   'UnsupportedFeatureException',
   'UpdateInProgressException',
+  // Amazon CloudWatch Logs (it shares InvalidParameterException, ResourceNotFoundException, LimitExceededException)
+  'ResourceAlreadyExistsException',
 ] as const;
 
 export type ErrorType = (typeof errorTypes)[number];

@@ -10,6 +10,9 @@ import { buildHttpServer } from '../api/http-server.js';
 import { AgentGateway } from '../api/acs/gateway.js';
 import { startStoppedTaskReaper } from '../controllers/stopped-task-reaper.js';
 import { startTaskDefinitionReaper } from '../controllers/task-definition-reaper.js';
+import { logsService } from '../logs/index.js';
+import { startLogSweep } from '../logs/retention-sweep.js';
+import { LogDatabase } from '../logs/storage/database.js';
 import { MemoryStore } from '../store/memory.js';
 import { SqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/store.js';
@@ -33,6 +36,8 @@ export interface ServerConfig {
   readonly agentSilenceMs?: number;
   /** How long STOPPED tasks stay describable (default 1 h). */
   readonly stoppedTaskRetentionMs?: number;
+  /** How often log retention is applied and deleted log streams are purged (default 5 min). */
+  readonly logSweepMs?: number;
 }
 
 export interface RunningServer {
@@ -41,31 +46,35 @@ export interface RunningServer {
   readonly port: number;
   readonly rootKeys: RootKeyPair;
   readonly store: Store;
+  /** Log groups, streams and events (the CloudWatch Logs API's storage). */
+  readonly logs: LogDatabase;
   readonly app: FastifyInstance;
   stop(): Promise<void>;
 }
 
-/** Signing names the listener accepts; each API mounted on it adds its own. */
-const SIGNING_NAMES = ['ecs'];
-
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   const log = config.logger ?? pino({ level: 'info' });
   const store = openStore(config);
+  let logs: LogDatabase | undefined;
   try {
+    const logDb = (logs = openLogDatabase(config));
     const rootKeys: RootKeyPair = config.rootKeys
       ? { ...config.rootKeys, source: 'environment' }
       : loadRootKeyPair(config.dataDir, config.env ?? process.env);
     const principal = rootPrincipal(config.accountId);
+    const scope = { region: config.region, accountId: config.accountId };
+    const env: EcsEnv = { store, scope, now: Date.now };
+    const services = [ecsService(env), logsService({ db: logDb, scope, now: Date.now })];
     const verifier = new SigV4Verifier({
       credentials: new CredentialChain([new StaticCredentials({ ...rootKeys, principal })]),
       region: config.region,
-      services: new Set(SIGNING_NAMES),
+      // Each mounted API brings the signing names its clients use (ecs, logs).
+      services: new Set(services.flatMap((s) => s.signingNames)),
     });
-    const env: EcsEnv = { store, scope: { region: config.region, accountId: config.accountId }, now: Date.now };
     const app = await buildHttpServer({
       logger: log,
       verifier,
-      services: [ecsService(env)],
+      services,
       ...(config.checkResponses !== undefined ? { checkResponses: config.checkResponses } : {}),
     });
     const reaper = startTaskDefinitionReaper({ store, log: log.child({ controller: 'task-definition-reaper' }) });
@@ -81,6 +90,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ...(config.heartbeatMs !== undefined ? { heartbeatMs: config.heartbeatMs } : {}),
       ...(config.agentSilenceMs !== undefined ? { silenceMs: config.agentSilenceMs } : {}),
     });
+    const logSweep = startLogSweep({
+      db: logDb,
+      now: Date.now,
+      log: log.child({ component: 'log-sweep' }),
+      ...(config.logSweepMs !== undefined ? { intervalMs: config.logSweepMs } : {}),
+    });
     await gateway.start(app.server);
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
@@ -91,19 +106,29 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       port,
       rootKeys,
       store,
+      logs: logDb,
       app,
       async stop() {
         await gateway.stop();
         await app.close();
         stoppedTasks.stop();
         await reaper.stop();
+        await logSweep.stop();
+        logDb.close();
         await store.close();
       },
     };
   } catch (error) {
+    logs?.close();
     await store.close();
     throw error;
   }
+}
+
+/** Log events live beside the store, in their own database (in memory with the memory store). */
+function openLogDatabase(config: ServerConfig): LogDatabase {
+  if (config.store === 'memory') return LogDatabase.open(':memory:');
+  return LogDatabase.open(join(requireDataDir(config), 'logs.db'));
 }
 
 function openStore(config: ServerConfig): Store {

@@ -1,3 +1,4 @@
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
@@ -12,6 +13,7 @@ export const TEST_ACCOUNT = '123456789012';
 export interface ApiFixture {
   readonly server: RunningServer;
   readonly ecs: ECSClient;
+  readonly logs: CloudWatchLogsClient;
   /** Send a raw request, signed with the test keys unless `sign` is false; returns status, headers and parsed body. */
   raw(options: RawRequest): Promise<RawResponse>;
   stop(): Promise<void>;
@@ -52,12 +54,15 @@ export async function startApiFixture(overrides: Partial<ServerConfig> = {}): Pr
     ...overrides,
   });
   const ecs = new ECSClient({ endpoint: server.url, region: TEST_REGION, credentials: TEST_KEYS, maxAttempts: 1 });
+  const logs = new CloudWatchLogsClient({ endpoint: server.url, region: TEST_REGION, credentials: TEST_KEYS, maxAttempts: 1 });
   return {
     server,
     ecs,
+    logs,
     raw: (options) => rawRequest(server.url, options),
     async stop() {
       ecs.destroy();
+      logs.destroy();
       await server.stop();
     },
   };
