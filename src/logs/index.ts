@@ -17,6 +17,8 @@ export function logsService(env: LogsEnv): JsonService {
     targetPrefix: LOGS_TARGET_PREFIX,
     signingNames: ['logs'],
     model: loadServiceModel('logs-2014-03-28.json'),
+    // A full batch is 1 MiB of messages; JSON quoting and escaping can take that to several.
+    bodyLimit: 8 * 1024 * 1024,
     operations: {
       ...logGroupOperations(env),
       ...logStreamOperations(env),
