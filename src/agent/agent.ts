@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DiscoverPollEndpointCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
@@ -9,6 +10,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { AgentStateStore } from './agent-state.js';
 import type { AgentConfig } from './config.js';
 import { ContainerFileStore } from './container-files.js';
+import { LogShipper } from './log-shipper.js';
 import { AGENT_VERSION, registerInstance } from './registration.js';
 import { Reporter } from './reporter.js';
 import { SessionClient } from './session-client.js';
@@ -37,6 +39,7 @@ export interface RunningAgent {
   readonly engine: TaskEngine;
   readonly session: SessionClient;
   readonly reporter: Reporter;
+  readonly logs: LogShipper;
   /** Stop the agent; containers keep running and are re-adopted by the next agent. */
   stop(): Promise<void>;
 }
@@ -55,6 +58,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         : defaultProvider();
   const ecs = new ECSClient({ endpoint: config.endpoint, region: config.region, credentials: credentialProvider, maxAttempts: 5 });
   const state = new AgentStateStore(config.dataDir);
+  // Container output goes to the control plane's CloudWatch Logs API, with the agent's credentials.
+  const logsClient = new CloudWatchLogsClient({ endpoint: config.endpoint, region: config.region, credentials: credentialProvider, maxAttempts: 3 });
+  const logs = new LogShipper({ client: logsClient, stateDir: join(config.dataDir, 'log-shipper'), log: log.child({ component: 'log-shipper' }) });
   try {
     const { containerInstanceArn, clusterArn } = await registerInstance(ecs, config, state, log);
     const reporter = new Reporter(ecs, config.cluster, log.child({ component: 'reporter' }));
@@ -71,9 +77,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       persist: (s) => state.saveTask(s),
       forget: (arn) => state.forgetTask(arn),
       report: (s) => reporter.report(s),
+      logs,
       log: log.child({ component: 'task-engine' }),
       now: Date.now,
     });
+    await logs.resume();
     await engine.recover(await state.tasks());
 
     const { endpoint } = await ecs.send(new DiscoverPollEndpointCommand({ cluster: config.cluster, containerInstance: containerInstanceArn }));
@@ -96,11 +104,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       engine,
       session,
       reporter,
+      logs,
       async stop() {
         session.stop();
         engine.shutdown();
         await reporter.idle(2_000);
         reporter.stop();
+        await logs.stop();
+        logsClient.destroy();
         ecs.destroy();
         await state.close();
       },
@@ -111,6 +122,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     };
     return agent;
   } catch (error) {
+    await logs.stop();
+    logsClient.destroy();
     ecs.destroy();
     await state.close();
     throw error;
