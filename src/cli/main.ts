@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { logsCommand } from './logs-command.js';
 import { serverCommand } from './server-command.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -8,7 +9,8 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 const program = new Command('berth')
   .description('berth: a self-hosted container orchestrator that speaks the Amazon ECS API')
   .version(pkg.version)
-  .addCommand(serverCommand());
+  .addCommand(serverCommand())
+  .addCommand(logsCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`berth: ${error instanceof Error ? error.message : String(error)}\n`);
