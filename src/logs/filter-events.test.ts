@@ -79,13 +79,13 @@ describe('FilterLogEvents', () => {
 
   it('refuses contradictions, foreign tokens, unsupported patterns and missing groups', async () => {
     const refused = [
-      filter({ logStreamNames: ['a'], logStreamNamePrefix: 'a' }),
-      filter({ filterPattern: '{ $.level = "ERROR" }' }),
-      filter({ nextToken: 'bad' }),
-      filter({ limit: 0 }),
-      api.logs.send(new FilterLogEventsCommand({})),
+      () => filter({ logStreamNames: ['a'], logStreamNamePrefix: 'a' }),
+      () => filter({ filterPattern: '{ $.level = "ERROR" }' }),
+      () => filter({ nextToken: 'bad' }),
+      () => filter({ limit: 0 }),
+      () => api.logs.send(new FilterLogEventsCommand({})),
     ];
-    for (const r of refused) expect((await failure(r)).name).toBe('InvalidParameterException');
+    for (const r of refused) expect((await failure(r())).name).toBe('InvalidParameterException');
     await api.logs.send(new CreateLogGroupCommand({ logGroupName: 'other' }));
     const { nextToken } = await filter({ limit: 1 });
     expect((await failure(api.logs.send(new FilterLogEventsCommand({ logGroupName: 'other', nextToken })))).name).toBe('InvalidParameterException');

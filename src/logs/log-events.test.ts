@@ -56,15 +56,15 @@ describe('PutLogEvents', () => {
     const t = Date.now();
     const big = 'a'.repeat(maxMessageBytes);
     const refused = [
-      put(g, [{ timestamp: t, message: 'b' }, { timestamp: t - 1, message: 'a' }]),
-      put(g, [{ timestamp: t, message: `${big}!` }]),
-      put(g, Array.from({ length: 5 }, () => ({ timestamp: t, message: big }))),
-      put(g, Array.from({ length: logLimits.maxBatchEvents + 1 }, () => ({ timestamp: t, message: 'x' }))),
-      put(g, [{ timestamp: t, message: '' }]),
-      put(g, [{ timestamp: -1, message: 'x' }]),
-      put(g, []),
+      () => put(g, [{ timestamp: t, message: 'b' }, { timestamp: t - 1, message: 'a' }]),
+      () => put(g, [{ timestamp: t, message: `${big}!` }]),
+      () => put(g, Array.from({ length: 5 }, () => ({ timestamp: t, message: big }))),
+      () => put(g, Array.from({ length: logLimits.maxBatchEvents + 1 }, () => ({ timestamp: t, message: 'x' }))),
+      () => put(g, [{ timestamp: t, message: '' }]),
+      () => put(g, [{ timestamp: -1, message: 'x' }]),
+      () => put(g, []),
     ];
-    for (const r of refused) expect((await failure(r)).name).toBe('InvalidParameterException');
+    for (const r of refused) expect((await failure(r())).name).toBe('InvalidParameterException');
     expect((await get(g)).events).toEqual([]);
   });
 

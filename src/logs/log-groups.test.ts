@@ -110,10 +110,10 @@ describe('retention policies', () => {
     expect(days).toMatchObject({ name: 'InvalidParameterException', message: expect.stringContaining('retentionInDays') });
     expect((await api.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: 'ret2' }))).logGroups![0]!.retentionInDays).toBeUndefined();
     for (const send of [
-      api.logs.send(new PutRetentionPolicyCommand({ logGroupName: 'ghost', retentionInDays: 1 })),
-      api.logs.send(new DeleteRetentionPolicyCommand({ logGroupName: 'ghost' })),
+      () => api.logs.send(new PutRetentionPolicyCommand({ logGroupName: 'ghost', retentionInDays: 1 })),
+      () => api.logs.send(new DeleteRetentionPolicyCommand({ logGroupName: 'ghost' })),
     ]) {
-      expect(await failure(send)).toMatchObject({ name: 'ResourceNotFoundException', message: 'The specified log group does not exist.' });
+      expect(await failure(send())).toMatchObject({ name: 'ResourceNotFoundException', message: 'The specified log group does not exist.' });
     }
   });
 });

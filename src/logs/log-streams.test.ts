@@ -92,13 +92,13 @@ describe('DescribeLogStreams', () => {
   it('refuses what CloudWatch Logs refuses', async () => {
     await group('d3');
     const cases = [
-      api.logs.send(new DescribeLogStreamsCommand({ logGroupName: 'd3', orderBy: 'LastEventTime', logStreamNamePrefix: 'a' })),
-      api.logs.send(new DescribeLogStreamsCommand({})),
-      api.logs.send(new DescribeLogStreamsCommand({ logGroupName: 'd3', logGroupIdentifier: 'd3' })),
-      api.logs.send(new DescribeLogStreamsCommand({ logGroupName: 'd3', limit: 0 })),
-      api.logs.send(new DescribeLogStreamsCommand({ logGroupName: 'd3', orderBy: 'Size' as never })),
+      () => api.logs.send(new DescribeLogStreamsCommand({ logGroupName: 'd3', orderBy: 'LastEventTime', logStreamNamePrefix: 'a' })),
+      () => api.logs.send(new DescribeLogStreamsCommand({})),
+      () => api.logs.send(new DescribeLogStreamsCommand({ logGroupName: 'd3', logGroupIdentifier: 'd3' })),
+      () => api.logs.send(new DescribeLogStreamsCommand({ logGroupName: 'd3', limit: 0 })),
+      () => api.logs.send(new DescribeLogStreamsCommand({ logGroupName: 'd3', orderBy: 'Size' as never })),
     ];
-    for (const c of cases) expect((await failure(c)).name).toBe('InvalidParameterException');
+    for (const c of cases) expect((await failure(c())).name).toBe('InvalidParameterException');
     // A token only continues the listing it came from.
     await stream('d3', 'a');
     await stream('d3', 'b');
