@@ -218,16 +218,17 @@ export class ContainerTail {
    */
   private async ensureDestination(): Promise<void> {
     const { group, stream } = this.o.destination;
-    const ignoreExisting = (err: unknown) => {
+    const ignoreExisting = (err: unknown): false => {
       if (errorName(err) !== 'ResourceAlreadyExistsException') throw err;
+      return false;
     };
     try {
       try {
         await this.o.client.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
       } catch (err) {
         if (errorName(err) !== 'ResourceNotFoundException') throw err;
-        await this.o.client.send(new CreateLogGroupCommand({ logGroupName: group })).catch(ignoreExisting);
-        this.o.log.info({ group }, 'created the missing log group');
+        const created = await this.o.client.send(new CreateLogGroupCommand({ logGroupName: group })).then(() => true, ignoreExisting);
+        if (created) this.o.log.info({ group }, 'created the missing log group');
         await this.o.client.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
       }
     } catch (err) {

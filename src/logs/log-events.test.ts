@@ -68,6 +68,15 @@ describe('PutLogEvents', () => {
     expect((await get(g)).events).toEqual([]);
   });
 
+  it('reads bodies larger than ECS allows, up to 8 MiB', async () => {
+    const g = await freshStream();
+    const body = (size: number) => JSON.stringify({ logGroupName: g, logStreamName: 's', logEvents: [{ timestamp: Date.now(), message: 'x'.repeat(size) }] });
+    const big = await api.raw({ target: 'Logs_20140328.PutLogEvents', service: 'logs', body: body(2 * 1024 * 1024) });
+    expect(big).toMatchObject({ status: 400, body: { __type: 'InvalidParameterException', message: expect.stringMatching(/Log event too large/) } });
+    const huge = await api.raw({ target: 'Logs_20140328.PutLogEvents', service: 'logs', body: body(9 * 1024 * 1024) });
+    expect(huge).toMatchObject({ status: 413, body: { __type: 'RequestEntityTooLargeException' } });
+  });
+
   it('accepts the largest batch: 10,000 events, or 4 events of 256 KiB', async () => {
     const g = await freshStream();
     const t = Date.now();

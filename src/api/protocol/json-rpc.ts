@@ -83,6 +83,13 @@ async function dispatch(
   defaultBodyLimit: number,
 ): Promise<object> {
   const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+  const target = request.headers['x-amz-target'];
+  const dot = typeof target === 'string' ? target.lastIndexOf('.') : -1;
+  const mounted = dot > 0 ? byPrefix.get((target as string).slice(0, dot)) : undefined;
+  // Each API's own body limit, before any work on the body (the listener reads up to the largest).
+  if (body.length > (mounted?.service.bodyLimit ?? defaultBodyLimit)) {
+    throw new ServiceError('RequestEntityTooLargeException', 'Request body is too large.');
+  }
   const rawUrl = request.raw.url ?? '/';
   const queryStart = rawUrl.indexOf('?');
   const auth = await verifier.verify({
@@ -93,9 +100,6 @@ async function dispatch(
     body,
   });
 
-  const target = request.headers['x-amz-target'];
-  const dot = typeof target === 'string' ? target.lastIndexOf('.') : -1;
-  const mounted = dot > 0 ? byPrefix.get((target as string).slice(0, dot)) : undefined;
   if (!mounted) {
     throw new ServiceError('UnknownOperationException', `Unknown X-Amz-Target: ${String(target ?? '(none)')}`);
   }
@@ -114,9 +118,6 @@ async function dispatch(
     throw new ServiceError('UnsupportedFeatureException', `berth does not support the ${action} action yet.`);
   }
 
-  if (body.length > (service.bodyLimit ?? defaultBodyLimit)) {
-    throw new ServiceError('RequestEntityTooLargeException', 'Request body is too large.');
-  }
   const input = parseBody(body);
   if (model.input) mounted.inputs.check(model.input.shape, input);
   const output = await operation(input, {
