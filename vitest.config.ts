@@ -5,6 +5,8 @@ export default defineConfig({
     // Child processes and native addons (better-sqlite3) behave best in forked workers.
     pool: 'forks',
     reporters: ['default'],
+    // Regenerates the Cluster Query Language parser when its grammar changed, so tests never run a stale one.
+    globalSetup: ['./scripts/build-cql.mjs'],
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     projects: [
       {

@@ -9,9 +9,11 @@ cd "$(dirname "$0")/.."
 want_test=0
 [[ "${1:-}" == "--test" ]] && want_test=1
 
-# Debian packages: building the native store driver; running containers (runc under conmon, the CNI
-# plugins, iptables for port mappings); and for tests the real peers berth is tested with.
-packages=(ca-certificates python3 make g++ runc conmon containernetworking-plugins iptables iproute2)
+# Debian packages: building the native store driver; running containers (runc under conmon, Docker's
+# seccomp profile from containers-common, tini as the init for initProcessEnabled, the CNI plugins,
+# iptables for port mappings, attr's setfattr to mark opaque directories in unpacked image layers); and for
+# tests the real peers berth is tested with.
+packages=(ca-certificates python3 make g++ runc conmon golang-github-containers-common tini containernetworking-plugins iptables iproute2 attr)
 (( want_test )) && packages+=(awscli skopeo docker-registry busybox-static umoci)
 
 missing=()

@@ -57,7 +57,7 @@ async function agent(options: { dataDir?: string; memoryMib?: string; cpuUnits?:
   const running = await startAgent({
     config,
     parts: world.deps,
-    log: pino({ level: 'silent' }),
+    log: pino({ level: process.env.BERTH_TEST_LOG ?? 'silent' }),
     credentials: TEST_KEYS,
     session: { silenceMs: 2_000, pingMs: 200, backoff: { minMs: 50, maxMs: 200 } },
   });

@@ -30,6 +30,10 @@ export interface AgentConfig {
   readonly availabilityZone: string;
   readonly instanceType: string;
   readonly containerInstanceTags: Readonly<Record<string, string>>;
+  readonly imageCleanupIntervalMs: number;
+  /** berth's bridge network on this host (BERTH_BRIDGE_NAME, BERTH_BRIDGE_SUBNET). */
+  readonly bridgeName: string;
+  readonly bridgeSubnet: string;
 }
 
 export const imagePullBehaviors = ['default', 'always', 'once', 'prefer-cached'] as const;
@@ -71,6 +75,8 @@ const KNOWN = new Set([
   'BERTH_AVAILABILITY_ZONE',
   'BERTH_INSTANCE_TYPE',
   'BERTH_INSECURE_REGISTRIES',
+  'BERTH_BRIDGE_NAME',
+  'BERTH_BRIDGE_SUBNET',
 ]);
 
 export class ConfigError extends Error {
@@ -195,6 +201,9 @@ export function compileAgentConfig({ flags = {}, env = process.env, readFile = r
     availabilityZone: flags.availabilityZone ?? get('BERTH_AVAILABILITY_ZONE') ?? `${region}a`,
     instanceType: get('BERTH_INSTANCE_TYPE') ?? `berth.${cpuUnits / 1024}cpu.${memoryMib}mib`,
     containerInstanceTags: parseJsonObject(get('ECS_CONTAINER_INSTANCE_TAGS'), 'ECS_CONTAINER_INSTANCE_TAGS'),
+    imageCleanupIntervalMs: parseDuration(get('ECS_IMAGE_CLEANUP_INTERVAL') ?? '3h', 'ECS_IMAGE_CLEANUP_INTERVAL'),
+    bridgeName: get('BERTH_BRIDGE_NAME') ?? 'berth0',
+    bridgeSubnet: get('BERTH_BRIDGE_SUBNET') ?? '172.30.0.0/16',
   };
 }
 

@@ -1,5 +1,6 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readUserDatabase } from '../runtime/rootfs-user-files.js';
 import type { ContainerFiles } from './task-engine/deps.js';
 
 /**
@@ -29,36 +30,13 @@ export class ContainerFileStore implements ContainerFiles {
     return paths;
   }
 
-  async resolveUser(rootfs: string, user: string) {
-    const [name = '0', group] = user.split(':');
-    const passwd = parseColonFile(await readFile(join(rootfs, 'etc/passwd'), 'utf8').catch(() => ''));
-    const groups = parseColonFile(await readFile(join(rootfs, 'etc/group'), 'utf8').catch(() => ''));
-    const entry = /^\d+$/.test(name) ? passwd.find((p) => p[2] === name) : passwd.find((p) => p[0] === name);
-    if (!entry && !/^\d+$/.test(name)) throw new Error(`unable to find user ${name}: no matching entries in passwd file`);
-    const uid = Number(entry?.[2] ?? name);
-    let gid = Number(entry?.[3] ?? 0);
-    if (group !== undefined) {
-      const g = /^\d+$/.test(group) ? undefined : groups.find((x) => x[0] === group);
-      if (!g && !/^\d+$/.test(group)) throw new Error(`unable to find group ${group}: no matching entries in group file`);
-      gid = Number(g?.[2] ?? group);
-    }
-    const userName = entry?.[0];
-    const additionalGids = userName
-      ? groups.filter((g) => (g[3] ?? '').split(',').includes(userName)).map((g) => Number(g[2])).filter((g) => g !== gid)
-      : [];
-    return { uid, gid, additionalGids };
+  userDatabase(rootfs: string) {
+    return readUserDatabase(rootfs);
   }
 
   async remove(runtimeId: string): Promise<void> {
     await rm(join(this.root, runtimeId), { recursive: true, force: true });
   }
-}
-
-function parseColonFile(text: string): string[][] {
-  return text
-    .split('\n')
-    .filter((l) => l && !l.startsWith('#'))
-    .map((l) => l.split(':'));
 }
 
 /** The host's resolver configuration, minus loopback nameservers a separate network namespace cannot reach. */

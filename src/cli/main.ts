@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { agentCommand } from './agent-command.js';
 import { logsCommand } from './logs-command.js';
 import { serverCommand } from './server-command.js';
 
@@ -10,6 +11,7 @@ const program = new Command('berth')
   .description('berth: a self-hosted container orchestrator that speaks the Amazon ECS API')
   .version(pkg.version)
   .addCommand(serverCommand())
+  .addCommand(agentCommand())
   .addCommand(logsCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {

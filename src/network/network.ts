@@ -9,16 +9,30 @@ export interface NetworkService {
    * bridge with the given port mappings. Host ports must already be chosen (see PortAllocator).
    */
   attach(request: AttachRequest): Promise<Attachment>;
-  /** Undo attach: CNI DEL, delete the namespace. Idempotent, and safe after a crash mid-attach. */
+  /**
+   * Undo attach: CNI DEL, delete the namespace. Idempotent (an unknown id is a no-op), and finishes the
+   * job after a crash mid-attach or mid-detach, from a new process too.
+   */
   detach(id: string): Promise<void>;
-  /** Ids with a namespace on this host, for recovery and cleanup after an agent restart. */
+  /**
+   * Ids of every attachment this service holds, complete or left half made by a crash, for recovery and
+   * cleanup after an agent restart: detach those whose task is gone.
+   */
   list(): Promise<string[]>;
 }
 
+/**
+ * `bridge`: an address on berth's bridge, port mappings published on the host's addresses; `awsvpc` will
+ * attach the same way (without mappings: the task's own address is what clients reach). `none`: loopback
+ * only. `host` needs no attachment: the containers join the host's namespace.
+ */
+export const attachModes = ['bridge', 'none'] as const;
+export type AttachMode = (typeof attachModes)[number];
+
 export interface AttachRequest {
+  /** Names the namespace (`berth-<id>`) and is the CNI container id: letters, digits, `_`, `.`, `-`. */
   readonly id: string;
-  /** `bridge`: an address on berth's bridge; `none`: loopback only. (`host` needs no attachment.) */
-  readonly mode: 'bridge' | 'none';
+  readonly mode: AttachMode;
   readonly portMappings: readonly PortMapping[];
 }
 
@@ -38,13 +52,22 @@ export interface Attachment {
 
 /**
  * Host ports are instance resources: a fixed hostPort is reserved by placement; a dynamic one (hostPort 0)
- * is chosen here from 49153–65535, never one that is reserved or already held.
+ * is chosen here from 49153–65535, never one that is reserved or already held. Two owners never hold the
+ * same port and protocol. `bridge` tasks hold their published ports, `host` tasks the ports they bind.
  */
 export interface PortAllocator {
-  /** Reserve exactly these ports (fixed host ports); throws if one is taken. */
+  /** Reserve exactly these ports (fixed host ports), all or none; throws if one is reserved or taken. */
   reserve(owner: string, ports: readonly { port: number; protocol: 'tcp' | 'udp' }[]): void;
   /** Choose and reserve a free dynamic port. */
   allocate(owner: string, protocol: 'tcp' | 'udp'): number;
   /** Release everything `owner` holds. */
   release(owner: string): void;
+  /** Every port held and by whom: what the agent persists, and restores the allocator from after a restart. */
+  holdings(): PortHolding[];
+}
+
+export interface PortHolding {
+  readonly owner: string;
+  readonly port: number;
+  readonly protocol: 'tcp' | 'udp';
 }

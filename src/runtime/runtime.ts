@@ -10,13 +10,20 @@ export interface Runtime {
   create(spec: ContainerSpec): Promise<void>;
   /** Start the created container's process. */
   start(id: string): Promise<{ pid: number }>;
-  /** Send a signal to the container's init process. A stopped container is not an error. */
+  /**
+   * Send a signal to the container's init process. A stopped container is not an error. As pid 1 of its
+   * namespace, that process only receives signals it handles (and SIGKILL): hence `init` for programs that
+   * do not handle SIGTERM.
+   */
   kill(id: string, signal: 'SIGTERM' | 'SIGKILL' | NodeJS.Signals): Promise<void>;
   /** Resolves when the container's process has exited (at once if it already has). */
   wait(id: string): Promise<ExitStatus>;
   /** The container's current state, or undefined if the runtime knows no such container. */
   state(id: string): Promise<ContainerState | undefined>;
-  /** Remove the container and everything the runtime holds for it (stopping it first if needed). Idempotent. */
+  /**
+   * Remove the container and everything the runtime holds for it (stopping it first if needed): runtime
+   * state, bundle, monitor, cgroups. Idempotent. The log file at `logPath` stays: it is the caller's.
+   */
   delete(id: string): Promise<void>;
   /** Ids of every container this runtime holds, for recovery after an agent restart. */
   list(): Promise<string[]>;
@@ -24,6 +31,7 @@ export interface Runtime {
   stats?(id: string): Promise<ContainerStats | undefined>;
 }
 
+/** What the runtime knows of a container now. */
 export interface ContainerState {
   readonly status: 'created' | 'running' | 'stopped';
   readonly pid?: number;
@@ -31,8 +39,12 @@ export interface ContainerState {
   readonly labels: Readonly<Record<string, string>>;
 }
 
+/** How a container's process ended. */
 export interface ExitStatus {
-  /** The process's exit code; 128 + signal number when a signal ended it (as Docker reports). */
+  /**
+   * The process's exit code; 128 + signal number when a signal ended it (as Docker reports); 255 when it
+   * cannot be known (the container's monitor was killed before it could record the exit).
+   */
   readonly exitCode: number;
   /** The kernel's OOM killer ended it (reported as OutOfMemoryError). */
   readonly oomKilled: boolean;
@@ -40,6 +52,7 @@ export interface ExitStatus {
   readonly exitedAt: number;
 }
 
+/** Cumulative CPU time and current memory use, from the container's cgroups. */
 export interface ContainerStats {
   readonly cpuUsageNanos: number;
   readonly memoryUsageBytes: number;
@@ -61,6 +74,7 @@ export interface ContainerSpec {
     readonly uid: number;
     readonly gid: number;
     readonly additionalGids?: readonly number[];
+    /** ECS ulimit names (`nofile`) or OCI ones (`RLIMIT_NOFILE`); -1 means unlimited. */
     readonly rlimits?: readonly { readonly type: string; readonly soft: number; readonly hard: number }[];
   };
   readonly hostname?: string;
@@ -98,6 +112,7 @@ export interface ContainerSpec {
   readonly sysctls?: Readonly<Record<string, string>>;
 }
 
+/** A bind mount of a host path or a tmpfs inside the container. */
 export interface Mount {
   readonly destination: string;
   readonly source: string;

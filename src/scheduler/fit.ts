@@ -1,7 +1,12 @@
-import { shortfall, type Capacity } from '../model/container-instance.js';
+import type { Capacity, InstanceStatus } from '../model/container-instance.js';
 import type { TaskNeeds } from '../model/task.js';
+import { place } from './place.js';
+import type { InstanceSnapshot as FullSnapshot } from './snapshot.js';
 
-/** What placement sees of one container instance. */
+/**
+ * The little of an instance that resource-only placement needs. Kept for RunTask until it builds full
+ * snapshots (snapshot.ts) and calls `place` with the request's constraints and strategies.
+ */
 export interface InstanceSnapshot {
   readonly id: string;
   readonly arn: string;
@@ -18,36 +23,31 @@ export interface FitRequest {
 export interface FitResult {
   /** The instance id for each task placed, in order. */
   readonly placements: string[];
-  /** ECS failure records for the tasks that could not be placed (one per instance that was considered). */
+  /** ECS failure records for the tasks that could not be placed (one per ACTIVE connected instance, with its reason). */
   readonly failures: { arn: string; reason: string }[];
 }
 
 /**
- * Resource-fit placement: each task goes to a random ACTIVE, connected instance that still has the CPU,
- * memory and ports it needs (counting tasks placed earlier in the same request). Pure; `random` makes it
- * deterministic in tests. The placement engine (strategies, constraints) builds on this.
+ * Resource-fit placement: `place` with no constraints and no strategy, so each task goes to a random ACTIVE,
+ * connected instance that still has the CPU, memory and ports it needs (counting tasks placed earlier in the
+ * same request). `random` makes it deterministic in tests.
  */
 export function fitTasks(instances: readonly InstanceSnapshot[], request: FitRequest, random: () => number): FitResult {
-  const candidates = instances.filter((i) => i.status === 'ACTIVE' && i.agentConnected);
-  const remaining = new Map(candidates.map((i) => [i.id, i.remaining]));
-  const placements: string[] = [];
-  for (let n = 0; n < request.count; n++) {
-    const fitting = candidates.filter((i) => shortfall(remaining.get(i.id)!, request.needs) === undefined);
-    if (fitting.length === 0) {
-      return {
-        placements,
-        failures: candidates.map((i) => ({ arn: i.arn, reason: `RESOURCE:${shortfall(remaining.get(i.id)!, request.needs)}` })),
-      };
-    }
-    const chosen = fitting[Math.floor(random() * fitting.length)]!;
-    placements.push(chosen.id);
-    const r = remaining.get(chosen.id)!;
-    remaining.set(chosen.id, {
-      cpu: r.cpu - request.needs.cpu,
-      memory: r.memory - request.needs.memory,
-      ports: [...r.ports, ...request.needs.ports],
-      portsUdp: [...r.portsUdp, ...request.needs.portsUdp],
-    });
-  }
-  return { placements, failures: [] };
+  const full: FullSnapshot[] = instances.map((i) => ({
+    id: i.id,
+    arn: i.arn,
+    ec2InstanceId: undefined,
+    status: i.status as InstanceStatus,
+    agentConnected: i.agentConnected,
+    agentVersion: undefined,
+    registeredAt: undefined,
+    attributes: new Map(),
+    remaining: i.remaining,
+    tasks: [],
+  }));
+  const result = place(full, { count: request.count, needs: request.needs, group: '' }, random);
+  // As before `place` existed, instances whose agent is disconnected are left out of the failures (place lists
+  // them with reason AGENT); RunTask's callers and tests rely on that until RunTask moves to `place`.
+  const failures = result.instanceFailures.filter((f) => f.reason !== 'AGENT').map((f) => ({ arn: f.arn, reason: f.reason }));
+  return { placements: [...result.placements], failures };
 }

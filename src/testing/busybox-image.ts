@@ -52,13 +52,19 @@ export interface ImageOptions {
   readonly extraLayer?: Record<string, string | Buffer>;
   /** Paths the second layer deletes with OCI whiteouts (`.wh.<name>`). */
   readonly whiteouts?: string[];
+  /** Directories the second layer makes opaque (`<dir>/.wh..wh..opq`): nothing below shows through. */
+  readonly opaqueDirs?: string[];
+  /** The config's architecture (default amd64); the busybox binary stays amd64 either way. */
+  readonly architecture?: string;
 }
 
 export interface BuiltImage {
   /** An OCI image layout directory, usable as `oci:<dir>:<tag>` by skopeo. */
   readonly layoutDir: string;
   readonly tag: string;
+  /** For a multi-platform image: the digest of its index. */
   readonly manifestDigest: string;
+  readonly manifestSize: number;
   readonly configDigest: string;
   readonly layerDigests: string[];
 }
@@ -73,7 +79,7 @@ export async function buildBusyboxImage(layoutDir: string, tag = 'latest', optio
     const base = join(staging, 'base');
     writeBusyboxRootfs(base);
     layers.push({ tar: await tarDirectory(base) });
-    if (options.extraLayer || options.whiteouts) {
+    if (options.extraLayer || options.whiteouts || options.opaqueDirs) {
       const top = join(staging, 'top');
       mkdirSync(top);
       for (const [path, contents] of Object.entries(options.extraLayer ?? {})) {
@@ -86,6 +92,10 @@ export async function buildBusyboxImage(layoutDir: string, tag = 'latest', optio
         mkdirSync(parent, { recursive: true });
         writeFileSync(join(parent, `.wh.${path.slice(slash + 1)}`), '');
       }
+      for (const dir of options.opaqueDirs ?? []) {
+        mkdirSync(join(top, dir), { recursive: true });
+        writeFileSync(join(top, dir, '.wh..wh..opq'), '');
+      }
       layers.push({ tar: await tarDirectory(top) });
     }
 
@@ -97,7 +107,7 @@ export async function buildBusyboxImage(layoutDir: string, tag = 'latest', optio
     };
     const layerDescs = layers.map((l) => ({ ...putBlob(gzipSync(l.tar)), diffId: sha256(l.tar) }));
     const config = {
-      architecture: 'amd64',
+      architecture: options.architecture ?? 'amd64',
       os: 'linux',
       created: new Date(0).toISOString(),
       config: {
@@ -130,7 +140,7 @@ export async function buildBusyboxImage(layoutDir: string, tag = 'latest', optio
             mediaType: 'application/vnd.oci.image.manifest.v1+json',
             ...manifestBlob,
             annotations: { 'org.opencontainers.image.ref.name': tag },
-            platform: { architecture: 'amd64', os: 'linux' },
+            platform: { architecture: options.architecture ?? 'amd64', os: 'linux' },
           },
         ],
       }),
@@ -138,6 +148,7 @@ export async function buildBusyboxImage(layoutDir: string, tag = 'latest', optio
     return {
       layoutDir,
       tag,
+      manifestSize: manifestBlob.size,
       manifestDigest: manifestBlob.digest,
       configDigest: configBlob.digest,
       layerDigests: layerDescs.map((l) => l.digest),
@@ -145,6 +156,51 @@ export async function buildBusyboxImage(layoutDir: string, tag = 'latest', optio
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/**
+ * Build one busybox image per architecture into `layoutDir` and tag an OCI index over them, the shape of a
+ * multi-platform image. Each platform's image gets a file `/platform` naming its architecture.
+ */
+export async function buildMultiPlatformImage(
+  layoutDir: string,
+  tag: string,
+  architectures: string[],
+  options: ImageOptions = {},
+): Promise<BuiltImage & { platforms: Record<string, BuiltImage> }> {
+  const platforms: Record<string, BuiltImage> = {};
+  for (const architecture of architectures) {
+    platforms[architecture] = await buildBusyboxImage(layoutDir, `${tag}-${architecture}`, {
+      ...options,
+      architecture,
+      extraLayer: { ...options.extraLayer, platform: `${architecture}\n` },
+    });
+  }
+  const index = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: architectures.map((architecture) => ({
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: platforms[architecture]!.manifestDigest,
+        size: platforms[architecture]!.manifestSize,
+        platform: { architecture, os: 'linux' },
+      })),
+    }),
+  );
+  const digest = sha256(index);
+  writeFileSync(join(layoutDir, 'blobs/sha256', digest.slice(7)), index);
+  writeFileSync(
+    join(layoutDir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        { mediaType: 'application/vnd.oci.image.index.v1+json', digest, size: index.length, annotations: { 'org.opencontainers.image.ref.name': tag } },
+      ],
+    }),
+  );
+  const first = platforms[architectures[0]!]!;
+  return { ...first, tag, manifestDigest: digest, manifestSize: index.length, platforms };
 }
 
 async function tarDirectory(dir: string): Promise<Buffer> {
@@ -155,13 +211,30 @@ async function tarDirectory(dir: string): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+export interface PushOptions {
+  /** Manifest format to write: `v2s2` converts to a Docker schema 2 manifest (gzip layers only). */
+  readonly format?: 'oci' | 'v2s2';
+  /** Recompress layers on the way (`zstd` needs the OCI format). */
+  readonly compressFormat?: 'gzip' | 'zstd';
+  /** Copy every image of a multi-platform index, and the index itself. */
+  readonly all?: boolean;
+}
+
 /** Copy an OCI layout image into a registry with skopeo (plain HTTP, as for loopback registries). */
-export async function pushImage(image: BuiltImage, destination: string, credentials?: { username: string; password: string }): Promise<void> {
+export async function pushImage(
+  image: BuiltImage,
+  destination: string,
+  credentials?: { username: string; password: string },
+  options: PushOptions = {},
+): Promise<void> {
   await run('skopeo', [
     'copy',
     '--quiet',
     '--dest-tls-verify=false',
     ...(credentials ? ['--dest-creds', `${credentials.username}:${credentials.password}`] : []),
+    ...(options.format ? ['--format', options.format] : []),
+    ...(options.compressFormat ? ['--dest-compress-format', options.compressFormat, '--dest-compress'] : []),
+    ...(options.all ? ['--all'] : []),
     `oci:${image.layoutDir}:${image.tag}`,
     `docker://${destination}`,
   ]);

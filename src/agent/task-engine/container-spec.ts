@@ -1,5 +1,6 @@
 import type { ImageConfig } from '../../image/image-service.js';
 import type { AcsContainer, AcsTask } from '../../model/acs.js';
+import { processFromImage, type UserDatabase } from '../../runtime/process-from-image.js';
 import type { ContainerSpec, Mount } from '../../runtime/runtime.js';
 
 export interface ContainerContext {
@@ -8,8 +9,8 @@ export interface ContainerContext {
   readonly image: ImageConfig;
   readonly runtimeId: string;
   readonly rootfs: string;
-  /** The user the process runs as, already resolved against the image's /etc/passwd and /etc/group. */
-  readonly user: { uid: number; gid: number; additionalGids?: number[] };
+  /** The image's /etc/passwd and /etc/group, to resolve the container's user. */
+  readonly users: UserDatabase;
   /** A network namespace path, 'host', or undefined for a new empty namespace. */
   readonly network?: string;
   readonly etcFiles?: ContainerSpec['etcFiles'];
@@ -22,55 +23,35 @@ export interface ContainerContext {
 
 const MIB = 1024 * 1024;
 
-/**
- * The process a container runs, as Docker and ECS combine the image config and the container definition:
- * entryPoint replaces the image's ENTRYPOINT (and drops its CMD), command replaces CMD; environment adds to
- * or overrides the image's Env; workingDirectory and user override WorkingDir and USER.
- */
-export function processArgs(container: Pick<AcsContainer, 'entryPoint' | 'command'>, image: ImageConfig): string[] {
-  const entrypoint = container.entryPoint ?? image.Entrypoint ?? [];
-  const cmd = container.command ?? (container.entryPoint ? [] : (image.Cmd ?? []));
-  return [...entrypoint, ...cmd];
-}
-
-export function mergeEnv(imageEnv: readonly string[] | undefined, ...layers: (Readonly<Record<string, string>> | undefined)[]): string[] {
-  const env = new Map<string, string>();
-  for (const entry of imageEnv ?? []) {
-    const eq = entry.indexOf('=');
-    if (eq > 0) env.set(entry.slice(0, eq), entry.slice(eq + 1));
-  }
-  for (const layer of layers) for (const [k, v] of Object.entries(layer ?? {})) env.set(k, v);
-  if (!env.has('PATH')) env.set('PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
-  return [...env].map(([k, v]) => `${k}=${v}`);
-}
-
-/** The user a container runs as: the definition's `user`, else the image's USER, else root. */
-export function userOf(container: Pick<AcsContainer, 'user'>, image: ImageConfig): string {
-  return container.user || image.User || '0';
-}
-
 /** Turn a task's container into what the runtime runs. Pure. */
 export function containerSpec(ctx: ContainerContext): ContainerSpec {
   const c = ctx.container;
   const taskMemory = ctx.task.memory;
   const memoryLimit = c.memory ?? (c.memoryReservation === undefined ? taskMemory : undefined);
-  const args = processArgs(c, ctx.image);
-  if (args.length === 0) throw new Error(`container '${c.name}' has no command: the image sets none and neither does the task definition`);
+  const hostname = c.hostname ?? ctx.runtimeId.slice(0, 12);
+  const environment = Object.entries({ ...c.environment, ...ctx.agentEnv }).map(([name, value]) => ({ name, value }));
+  const process = processFromImage(
+    ctx.image,
+    {
+      ...(c.entryPoint ? { entryPoint: c.entryPoint } : {}),
+      ...(c.command ? { command: c.command } : {}),
+      environment,
+      ...(c.workingDirectory ? { workingDirectory: c.workingDirectory } : {}),
+      ...(c.user ? { user: c.user } : {}),
+      hostname,
+    },
+    ctx.users,
+  );
   return {
     id: ctx.runtimeId,
     rootfs: ctx.rootfs,
     process: {
-      args,
-      env: mergeEnv(ctx.image.Env, c.environment, ctx.agentEnv),
-      cwd: c.workingDirectory || ctx.image.WorkingDir || '/',
-      uid: ctx.user.uid,
-      gid: ctx.user.gid,
-      ...(ctx.user.additionalGids?.length ? { additionalGids: ctx.user.additionalGids } : {}),
+      ...process,
       ...(c.ulimits?.length
         ? { rlimits: c.ulimits.map((u) => ({ type: `RLIMIT_${u.name!.toUpperCase()}`, soft: u.softLimit!, hard: u.hardLimit! })) }
         : {}),
     },
-    hostname: c.hostname ?? ctx.runtimeId.slice(0, 12),
+    hostname,
     readonlyRootfs: c.readonlyRootFilesystem ?? false,
     privileged: c.privileged ?? false,
     ...(c.linuxParameters?.capabilities

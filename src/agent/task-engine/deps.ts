@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ImageService, RegistryCredentials } from '../../image/image-service.js';
 import type { NetworkService, PortAllocator } from '../../network/network.js';
+import type { UserDatabase } from '../../runtime/process-from-image.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { ImagePullBehavior } from '../config.js';
 import type { TaskState } from './task-state.js';
@@ -44,8 +45,8 @@ export interface ContainerFiles {
     resolvConf: string;
     hostname: string;
   }>;
-  /** Resolve a user spec ("app", "1000", "1000:1000", "app:staff") against the rootfs's passwd and group files. */
-  resolveUser(rootfs: string, user: string): Promise<{ uid: number; gid: number; additionalGids: number[] }>;
+  /** The rootfs's /etc/passwd and /etc/group, for resolving the container's user. */
+  userDatabase(rootfs: string): Promise<UserDatabase>;
   remove(runtimeId: string): Promise<void>;
 }
 

@@ -72,7 +72,7 @@ describe('task engine', () => {
     expect(s.containers.find((c) => c.name === 'web')?.exitCode).toBe(3);
     expect(s.containers.find((c) => c.name === 'side')?.exitCode).toBe(143);
     expect(w.network.attached.size).toBe(0);
-    expect(w.ports.held.size).toBe(0);
+    expect(w.ports.holdings()).toEqual([]);
     // After the cleanup wait nothing of the task remains.
     await vi.waitFor(() => expect(w.runtime.containers.size).toBe(0), { timeout: 2_000 });
     expect(w.images.rootfs.size).toBe(0);

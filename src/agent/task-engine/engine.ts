@@ -36,10 +36,14 @@ export class TaskEngine {
     for (const state of saved) {
       for (const c of state.containers) {
         if (c.runtimeId && c.known !== 'STOPPED' && c.networkBindings.length && state.spec.networkMode === 'bridge') {
-          this.deps.ports.reserve(
-            c.runtimeId,
-            c.networkBindings.map((b) => ({ port: b.hostPort, protocol: b.protocol })),
-          );
+          try {
+            this.deps.ports.reserve(
+              c.runtimeId,
+              c.networkBindings.map((b) => ({ port: b.hostPort, protocol: b.protocol })),
+            );
+          } catch (err) {
+            this.deps.log.error({ err, task: state.arn, container: c.name }, 'could not re-reserve the host ports of a recovered container');
+          }
         }
       }
       const manager = this.add(state);

@@ -1,7 +1,7 @@
 import type { AcsContainer, AcsTask } from '../../model/acs.js';
 import type { ExitStatus } from '../../runtime/runtime.js';
 import type { LocalImage } from '../../image/image-service.js';
-import { containerSpec, userOf } from './container-spec.js';
+import { containerSpec } from './container-spec.js';
 import type { EngineDeps } from './deps.js';
 import { deriveTaskStatus, taskIdOf, type ContainerState, type TaskState } from './task-state.js';
 
@@ -232,7 +232,7 @@ export class TaskManager {
     const hostname = def.hostname ?? runtimeId.slice(0, 12);
     const files = await deps.containerFiles.prepare(runtimeId, { hostname, ...(ipv4 ? { ipv4 } : {}), hostNetwork: mode === 'host' });
     c.logPath = files.logPath;
-    const user = await deps.containerFiles.resolveUser(rootfs, userOf(def, image.config));
+    const users = await deps.containerFiles.userDatabase(rootfs);
     await deps.runtime.create(
       containerSpec({
         task: state.spec,
@@ -240,7 +240,7 @@ export class TaskManager {
         image: image.config,
         runtimeId,
         rootfs,
-        user,
+        users,
         ...(netns !== undefined ? { network: netns } : {}),
         etcFiles: mode === 'host' ? { resolvConf: files.resolvConf } : { hosts: files.hosts, resolvConf: files.resolvConf, hostname: files.hostname },
         logPath: files.logPath,

@@ -1,7 +1,11 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import type { ImageService, LocalImage } from '../../image/image-service.js';
 import { PullError } from '../../image/image-service.js';
-import type { Attachment, AttachRequest, NetworkService, PortAllocator } from '../../network/network.js';
+import type { Attachment, AttachRequest, NetworkService } from '../../network/network.js';
+import { HostPortAllocator } from '../../network/port-allocator.js';
 import type { ContainerSpec, ContainerState, ExitStatus, Runtime } from '../../runtime/runtime.js';
 import type { EngineDeps, EngineSettings } from '../task-engine/deps.js';
 import type { TaskState } from '../task-engine/task-state.js';
@@ -77,12 +81,18 @@ export class FakeImages implements ImageService {
   async find(reference: string) {
     return this.cached.get(reference);
   }
+  /** A real directory with the /etc files an image would have, so the agent's file handling works on it. */
   async createRootfs(_image: LocalImage, id: string) {
     this.rootfs.add(id);
-    return `/fake/rootfs/${id}`;
+    const dir = join(tmpdir(), 'berth-fake-rootfs', id);
+    mkdirSync(join(dir, 'etc'), { recursive: true });
+    writeFileSync(join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+    writeFileSync(join(dir, 'etc/group'), 'root:x:0:\n');
+    return dir;
   }
   async removeRootfs(id: string) {
     this.rootfs.delete(id);
+    rmSync(join(tmpdir(), 'berth-fake-rootfs', id), { recursive: true, force: true });
   }
   async prune() {
     return [];
@@ -103,32 +113,12 @@ export class FakeNetwork implements NetworkService {
   }
 }
 
-/** Minimal allocator for engine tests (the real one lives in network/). */
-export class FakePorts implements PortAllocator {
-  readonly held = new Map<string, { port: number; protocol: string }[]>();
-  private next = 49153;
-  reserve(owner: string, ports: readonly { port: number; protocol: 'tcp' | 'udp' }[]) {
-    for (const p of ports) {
-      for (const list of this.held.values()) if (list.some((h) => h.port === p.port && h.protocol === p.protocol)) throw new Error(`port ${p.port} taken`);
-    }
-    this.held.set(owner, [...(this.held.get(owner) ?? []), ...ports]);
-  }
-  allocate(owner: string, protocol: 'tcp' | 'udp') {
-    const port = this.next++;
-    this.held.set(owner, [...(this.held.get(owner) ?? []), { port, protocol }]);
-    return port;
-  }
-  release(owner: string) {
-    this.held.delete(owner);
-  }
-}
-
 export interface FakeWorld {
   readonly deps: EngineDeps;
   readonly runtime: FakeRuntime;
   readonly images: FakeImages;
   readonly network: FakeNetwork;
-  readonly ports: FakePorts;
+  readonly ports: HostPortAllocator;
   readonly saved: Map<string, TaskState>;
   /** Every state reported, in order (deep copies). */
   readonly reports: TaskState[];
@@ -138,7 +128,8 @@ export function fakeWorld(settings: Partial<EngineSettings> = {}): FakeWorld {
   const runtime = new FakeRuntime();
   const images = new FakeImages();
   const network = new FakeNetwork();
-  const ports = new FakePorts();
+  // The real allocator, blind to the host's own listening sockets so tests are deterministic.
+  const ports = new HostPortAllocator({ boundPorts: () => new Set() });
   const saved = new Map<string, TaskState>();
   const reports: TaskState[] = [];
   const deps: EngineDeps = {
@@ -148,7 +139,7 @@ export function fakeWorld(settings: Partial<EngineSettings> = {}): FakeWorld {
     ports,
     containerFiles: {
       prepare: async (id) => ({ logPath: `/fake/${id}.log`, hosts: `/fake/${id}/hosts`, resolvConf: `/fake/${id}/resolv.conf`, hostname: `/fake/${id}/hostname` }),
-      resolveUser: async () => ({ uid: 0, gid: 0, additionalGids: [] }),
+      userDatabase: async () => ({ passwd: 'root:x:0:0:root:/root:/bin/sh\n', group: 'root:x:0:\n' }),
       remove: async () => {},
     },
     settings: { cluster: 'default', defaultStopTimeoutMs: 30_000, taskCleanupWaitMs: 60_000, imagePullBehavior: 'default', bindIp: '0.0.0.0', ...settings },

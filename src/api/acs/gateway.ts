@@ -40,6 +40,8 @@ export class AgentGateway {
   private timer?: NodeJS.Timeout;
   private readonly heartbeatMs: number;
   private readonly silenceMs: number;
+  /** Once stopping, sessions closing are not disconnections to record (the next start resets them all). */
+  private stopping = false;
 
   constructor(private readonly options: GatewayOptions) {
     this.heartbeatMs = options.heartbeatMs ?? 10_000;
@@ -67,6 +69,7 @@ export class AgentGateway {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.timer);
     this.watch?.close();
     for (const session of this.sessions.values()) session.close(1001, 'server shutting down');
@@ -125,7 +128,7 @@ export class AgentGateway {
       onClose: () => {
         if (this.sessions.get(key) !== session) return;
         this.sessions.delete(key);
-        void this.setConnected(cluster, instance.id, false);
+        if (!this.stopping) void this.setConnected(cluster, instance.id, false);
       },
     });
     this.sessions.set(key, session);

@@ -1,0 +1,30 @@
+import { join } from 'node:path';
+import { OciImageService } from '../image/oci-image-service.js';
+import { CniNetworkService } from '../network/cni-network-service.js';
+import { HostPortAllocator } from '../network/port-allocator.js';
+import { RuncRuntime } from '../runtime/runc/runc-runtime.js';
+import type { AgentParts } from './agent.js';
+import type { AgentConfig } from './config.js';
+
+/**
+ * The real parts a host's agent drives, all keeping their state under the agent's data directory:
+ * runc under conmon (`runtime/`), the image store (`images/`), CNI attachments and leases (`network/`).
+ */
+export async function openHostParts(config: AgentConfig): Promise<AgentParts & { close(): Promise<void> }> {
+  const runtime = await RuncRuntime.open({ stateDir: join(config.dataDir, 'runtime') });
+  const images = new OciImageService({ root: join(config.dataDir, 'images'), insecureRegistries: config.insecureRegistries });
+  const network = new CniNetworkService({
+    stateDir: join(config.dataDir, 'network'),
+    bridge: { bridge: config.bridgeName, subnet: config.bridgeSubnet },
+  });
+  const ports = new HostPortAllocator({ reservedTcp: config.reservedPorts, reservedUdp: config.reservedPortsUdp });
+  return {
+    runtime,
+    images,
+    network,
+    ports,
+    async close() {
+      await images.close();
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import { Command } from 'commander';
+import { pino } from 'pino';
+import { startAgent } from '../agent/agent.js';
+import { compileAgentConfig, DEFAULT_CONFIG_FILE, type AgentFlags } from '../agent/config.js';
+import { openHostParts } from '../agent/host-parts.js';
+
+export function agentCommand(): Command {
+  return new Command('agent')
+    .description('run the host agent: register this host as a container instance and run the tasks placed on it (needs root)')
+    .option('--endpoint <url>', 'the control plane (ECS_BACKEND_HOST)')
+    .option('--cluster <name>', 'the cluster to join (ECS_CLUSTER, default "default")')
+    .option('--data-dir <dir>', 'where the agent keeps state, images and containers (ECS_DATADIR)')
+    .option('--config <file>', `an ecs.config file (default ${DEFAULT_CONFIG_FILE} when it exists)`)
+    .option('--region <region>', 'the region to sign requests for (AWS_DEFAULT_REGION)')
+    .option('--cpu-units <n>', 'CPU units to register instead of 1024 × cores (BERTH_CPU_UNITS)')
+    .option('--memory-mib <n>', 'memory to register instead of the host total (BERTH_MEMORY_MIB)')
+    .option('--availability-zone <zone>', 'the ecs.availability-zone attribute (BERTH_AVAILABILITY_ZONE)')
+    .action(async (flags: AgentFlags) => {
+      const config = compileAgentConfig({ flags });
+      const log = pino({ level: config.logLevel === 'crit' ? 'fatal' : config.logLevel });
+      const parts = await openHostParts(config);
+      const agent = await startAgent({ config, parts, log });
+      process.stderr.write(
+        `berth agent registered ${agent.containerInstanceArn} in cluster ${config.cluster} at ${config.endpoint}\n`,
+      );
+      let stopping = false;
+      const stop = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        process.stderr.write(`${signal}: stopping the agent (containers keep running)\n`);
+        await agent.stop();
+        await parts.close();
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void stop('SIGINT'));
+      process.on('SIGTERM', () => void stop('SIGTERM'));
+    });
+}

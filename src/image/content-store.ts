@@ -1,0 +1,311 @@
+/**
+ * The image store on disk, under one root directory (the agent's `<dataDir>/images`):
+ *
+ * ```
+ * blobs/sha256-<hex>         verified manifests, indexes and configs
+ * layers/sha256-<hex>/       one unpacked layer per diff_id, in overlayfs form, shared by every image
+ * l/<20 hex>                 short symlink to a layer, so overlay mount options stay under one page
+ * empty/                     the lower directory of images without layers (overlay needs one)
+ * images/sha256-<hex>.json   image record by id (config digest): config defaults and layer list
+ * refs/<hash>.json           normalised reference → image id and manifest digest
+ * containers/<id>/           upper/, work/, rootfs/ (the mount point) and container.json
+ * tmp/                       downloads and unpacks in progress; emptied at start
+ * ```
+ *
+ * Crash safety: everything becomes visible by rename(2) after it is complete and verified — a blob or
+ * a layer that exists is whole. Records are written to a temporary file, fsynced and renamed.
+ * One service instance owns a root at a time (tmp/ is emptied when it starts).
+ */
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeSync,
+} from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { runCommand } from './command.js';
+import { parseDigest, verifyDigest } from './digest.js';
+import type { ImageConfig } from './image-service.js';
+
+export interface LayerRecord {
+  /** Digest of the uncompressed layer: the key it is stored under. */
+  readonly diffId: string;
+  /** Digest and size of the blob it was pulled as. */
+  readonly digest: string;
+  readonly size: number;
+}
+
+export interface ImageRecord {
+  /** The config digest. */
+  readonly id: string;
+  readonly config: ImageConfig;
+  /** Bottom layer first. */
+  readonly layers: readonly LayerRecord[];
+  readonly os?: string;
+  readonly architecture?: string;
+}
+
+export interface RefRecord {
+  /** Normalised reference. */
+  readonly reference: string;
+  readonly imageId: string;
+  readonly manifestDigest: string;
+  /** Manifest (and index) blobs this reference resolved through. */
+  readonly blobs: readonly string[];
+}
+
+export interface ContainerRecord {
+  readonly id: string;
+  readonly imageId: string;
+  readonly layers: readonly string[];
+}
+
+const SHORT_LINK_HEX = 20;
+const EMPTY_LAYER = 'empty';
+/** Container ids up to this length name their directory as they are. */
+const MAX_PLAIN_CONTAINER_DIR = 64;
+
+export class ContentStore {
+  constructor(readonly root: string) {}
+
+  /** Create the layout and throw away what a previous process left half-done. */
+  init(): void {
+    for (const d of ['blobs', 'layers', 'l', 'images', 'refs', 'containers', EMPTY_LAYER]) mkdirSync(join(this.root, d), { recursive: true });
+    rmSync(join(this.root, 'tmp'), { recursive: true, force: true });
+    mkdirSync(join(this.root, 'tmp'));
+  }
+
+  /** A fresh directory under tmp/ (same filesystem as the store, so rename into place is atomic). */
+  tempDir(prefix: string): string {
+    return mkdtempSync(join(this.root, 'tmp', prefix));
+  }
+
+  // ---- blobs
+
+  hasBlob(digest: string): boolean {
+    return existsSync(this.blobPath(digest));
+  }
+
+  /** The blob's bytes, re-verified; undefined when absent or damaged on disk (then it is removed). */
+  readBlob(digest: string): Buffer | undefined {
+    let data: Buffer;
+    try {
+      data = readFileSync(this.blobPath(digest));
+    } catch {
+      return undefined;
+    }
+    try {
+      verifyDigest(data, digest, `stored blob ${digest}`);
+    } catch {
+      rmSync(this.blobPath(digest), { force: true });
+      return undefined;
+    }
+    return data;
+  }
+
+  /** Store verified bytes under their digest (verified again here: nothing unverified lands in blobs/). */
+  writeBlob(digest: string, data: Buffer): void {
+    verifyDigest(data, digest, `blob ${digest}`);
+    if (!this.hasBlob(digest)) this.writeAtomically(this.blobPath(digest), data);
+  }
+
+  deleteBlob(digest: string): void {
+    rmSync(this.blobPath(digest), { force: true });
+  }
+
+  listBlobs(): string[] {
+    return readdirSync(join(this.root, 'blobs')).map(nameToDigest);
+  }
+
+  private blobPath(digest: string): string {
+    return join(this.root, 'blobs', digestToName(digest));
+  }
+
+  // ---- layers
+
+  hasLayer(diffId: string): boolean {
+    return existsSync(this.layerDir(diffId));
+  }
+
+  layerDir(diffId: string): string {
+    return join(this.root, 'layers', digestToName(diffId));
+  }
+
+  /**
+   * Move a completely unpacked and verified layer into place; a concurrent winner's copy is kept. Its
+   * files are flushed to disk first (one syncfs, not an fsync per file), so a layer that survives a power
+   * cut under its final name is whole.
+   */
+  async commitLayer(tempDir: string, diffId: string): Promise<void> {
+    await runCommand('sync', ['--file-system', tempDir]);
+    try {
+      renameSync(tempDir, this.layerDir(diffId));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw e;
+      rmSync(tempDir, { recursive: true, force: true });
+    }
+    this.layerLink(diffId);
+  }
+
+  /**
+   * The layer's short name relative to the root (`l/<20 hex>`), for overlay mount options. Created when
+   * missing, so a crash between unpacking and linking heals on the next mount.
+   */
+  layerLink(diffId: string): string {
+    const { hex } = parseDigest(diffId);
+    const link = join('l', hex.slice(0, SHORT_LINK_HEX));
+    const target = join('..', 'layers', digestToName(diffId));
+    try {
+      symlinkSync(target, join(this.root, link));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      // 80 bits of a sha256 shared by two layers would take a preimage-grade effort; still, never mix them up.
+      if (readlinkSync(join(this.root, link)) !== target) throw new Error(`layer link ${link} already names another layer`);
+    }
+    return link;
+  }
+
+  /** An empty directory (relative to the root) standing in as the only layer of an image that has none. */
+  emptyLayer(): string {
+    return EMPTY_LAYER;
+  }
+
+  /** Remove a layer: renamed out of layers/ first, so a half-deleted layer is never taken for a whole one. */
+  deleteLayer(diffId: string): void {
+    const { hex } = parseDigest(diffId);
+    rmSync(join(this.root, 'l', hex.slice(0, SHORT_LINK_HEX)), { force: true });
+    const doomed = join(this.root, 'tmp', `deleting-${digestToName(diffId)}-${randomBytes(4).toString('hex')}`);
+    try {
+      renameSync(this.layerDir(diffId), doomed);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    rmSync(doomed, { recursive: true, force: true });
+  }
+
+  listLayers(): string[] {
+    return readdirSync(join(this.root, 'layers')).map(nameToDigest);
+  }
+
+  // ---- image, reference and container records
+
+  writeImage(record: ImageRecord): void {
+    this.writeJson(join(this.root, 'images', `${digestToName(record.id)}.json`), record);
+  }
+
+  readImage(id: string): ImageRecord | undefined {
+    return this.readJson<ImageRecord>(join(this.root, 'images', `${digestToName(id)}.json`));
+  }
+
+  deleteImage(id: string): void {
+    rmSync(join(this.root, 'images', `${digestToName(id)}.json`), { force: true });
+  }
+
+  listImages(): ImageRecord[] {
+    return readdirSync(join(this.root, 'images'))
+      .filter((n) => n.endsWith('.json'))
+      .flatMap((n) => this.readJson<ImageRecord>(join(this.root, 'images', n)) ?? []);
+  }
+
+  writeRef(record: RefRecord): void {
+    this.writeJson(this.refPath(record.reference), record);
+  }
+
+  readRef(reference: string): RefRecord | undefined {
+    const record = this.readJson<RefRecord>(this.refPath(reference));
+    return record?.reference === reference ? record : undefined;
+  }
+
+  deleteRef(reference: string): void {
+    rmSync(this.refPath(reference), { force: true });
+  }
+
+  listRefs(): RefRecord[] {
+    return readdirSync(join(this.root, 'refs'))
+      .filter((n) => n.endsWith('.json'))
+      .flatMap((n) => this.readJson<RefRecord>(join(this.root, 'refs', n)) ?? []);
+  }
+
+  /** References can be long and hold `/` and `:`; their file is named by a hash of the text. */
+  private refPath(reference: string): string {
+    return join(this.root, 'refs', `${createHash('sha256').update(reference).digest('hex')}.json`);
+  }
+
+  /**
+   * A container's directory. Long ids (up to 1024 characters) are shortened with a hash of the whole id:
+   * a file name holds at most 255 bytes, and the paths go into the overlay's one page of mount options.
+   */
+  containerDir(id: string): string {
+    const name = id.length <= MAX_PLAIN_CONTAINER_DIR ? id : `${id.slice(0, 40)}~${createHash('sha256').update(id).digest('hex').slice(0, 24)}`;
+    return join(this.root, 'containers', name);
+  }
+
+  writeContainer(record: ContainerRecord): void {
+    // Not fsynced: a record lost with a power cut goes with the mount it described (see unrecordedContainerDirs).
+    this.writeJson(join(this.containerDir(record.id), 'container.json'), record, false);
+  }
+
+  readContainer(id: string): ContainerRecord | undefined {
+    return this.readJson<ContainerRecord>(join(this.containerDir(id), 'container.json'));
+  }
+
+  listContainers(): ContainerRecord[] {
+    return readdirSync(join(this.root, 'containers')).flatMap(
+      (name) => this.readJson<ContainerRecord>(join(this.root, 'containers', name, 'container.json')) ?? [],
+    );
+  }
+
+  /** Container directories without a record (a crash interrupted their creation). */
+  unrecordedContainerDirs(): string[] {
+    return readdirSync(join(this.root, 'containers'))
+      .map((name) => join(this.root, 'containers', name))
+      .filter((dir) => !existsSync(join(dir, 'container.json')));
+  }
+
+  // ---- files
+
+  private writeJson(path: string, value: unknown, durable = true): void {
+    this.writeAtomically(path, Buffer.from(JSON.stringify(value)), durable);
+  }
+
+  private readJson<T>(path: string): T | undefined {
+    try {
+      return JSON.parse(readFileSync(path, 'utf8')) as T;
+    } catch {
+      // Absent, or unreadable after outside damage: treated as absent, so the image is pulled again.
+      return undefined;
+    }
+  }
+
+  private writeAtomically(path: string, data: Buffer, durable = true): void {
+    const temp = join(this.root, 'tmp', `write-${randomBytes(8).toString('hex')}`);
+    const fd = openSync(temp, 'wx', 0o644);
+    try {
+      let offset = 0;
+      while (offset < data.length) offset += writeSync(fd, data, offset);
+      if (durable) fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  }
+}
+
+const digestToName = (digest: string): string => {
+  const { algorithm, hex } = parseDigest(digest);
+  return `${algorithm}-${hex}`;
+};
+
+const nameToDigest = (name: string): string => name.replace(/\.json$/, '').replace('-', ':');

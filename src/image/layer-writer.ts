@@ -1,0 +1,218 @@
+/**
+ * Writes one layer's tar entries into its own directory in overlayfs form, so that layer directories stack
+ * as overlay lowerdirs: OCI whiteouts (`.wh.<name>`) become 0:0 character devices, opaque markers
+ * (`.wh..wh..opq`) become the `trusted.overlay.opaque=y` xattr. Ownership, modes (setuid included),
+ * times, symlinks, hardlinks, devices and FIFOs are kept.
+ *
+ * Safety: the directory starts empty and only this writer fills it, so it remembers what each path it made
+ * is. An entry is written only below directories it made itself — never through a symlink or a file —
+ * and `..` is refused, so no entry can land outside the layer directory.
+ */
+import {
+  chmodSync,
+  closeSync,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  lchownSync,
+  linkSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import type { ReadEntry } from 'tar';
+import { runCommand } from './command.js';
+import {
+  UnsafeLayerPathError,
+  ancestorsOf,
+  classifyWhiteout,
+  normalizeEntryPath,
+  normalizeHardlinkTarget,
+} from './layer-paths.js';
+
+/** setfattr(1), from Debian's `attr`: Node cannot set extended attributes. */
+export const SETFATTR = 'setfattr';
+/** mknod(1): Node cannot make device nodes. */
+export const MKNOD = 'mknod';
+const OPAQUE_XATTR = 'trusted.overlay.opaque';
+/** Paths per mknod/setfattr invocation: far below the kernel's argument-length limit. */
+const BATCH = 200;
+
+type Kind = 'dir' | 'other';
+
+export class LayerWriter {
+  /** What this writer made at each layer-relative path; `''` is the layer root. */
+  private readonly kinds = new Map<string, Kind>([['', 'dir']]);
+  private readonly dirTimes = new Map<string, Date>();
+  private readonly whiteouts = new Set<string>();
+  private readonly opaques = new Set<string>();
+  /** Entries written (whiteouts included). */
+  entries = 0;
+
+  constructor(private readonly root: string) {
+    chmodSync(root, 0o755);
+  }
+
+  /** Write one entry; consumes its data. */
+  async write(entry: ReadEntry): Promise<void> {
+    this.entries++;
+    const path = normalizeEntryPath(entry.path);
+    const whiteout = classifyWhiteout(path);
+    if (whiteout) {
+      entry.resume();
+      if (whiteout.kind === 'whiteout') this.whiteouts.add(whiteout.path);
+      else if (whiteout.kind === 'opaque') this.opaques.add(whiteout.dir);
+      return;
+    }
+    const mode = entry.mode;
+    const uid = entry.uid ?? 0;
+    const gid = entry.gid ?? 0;
+    switch (entry.type) {
+      case 'Directory':
+      case 'GNUDumpDir': {
+        entry.resume();
+        const abs = this.abs(path);
+        if (!this.prepare(path, true)) mkdirSync(abs, 0o700);
+        this.kinds.set(path, 'dir');
+        lchownSync(abs, uid, gid);
+        chmodSync(abs, mode ?? 0o755);
+        if (entry.mtime) this.dirTimes.set(path, entry.mtime);
+        return;
+      }
+      case 'File':
+      case 'OldFile':
+      case 'ContiguousFile':
+        return this.file(path, entry, uid, gid, mode ?? 0o644);
+      case 'SymbolicLink': {
+        entry.resume();
+        if (!entry.linkpath) throw new UnsafeLayerPathError(`symlink "${entry.path}" has no target`);
+        this.prepare(path, false);
+        const abs = this.abs(path);
+        symlinkSync(entry.linkpath, abs);
+        this.kinds.set(path, 'other');
+        lchownSync(abs, uid, gid);
+        if (entry.mtime) lutimesSync(abs, entry.mtime, entry.mtime);
+        return;
+      }
+      case 'Link': {
+        entry.resume();
+        const target = normalizeHardlinkTarget(entry.linkpath ?? '');
+        // Only to something this layer already holds, reached through real directories (see the class note).
+        if (this.kinds.get(target) !== 'other') {
+          throw new UnsafeLayerPathError(`hardlink "${entry.path}" points to "${entry.linkpath}", which is not an earlier file of this layer`);
+        }
+        this.prepare(path, false);
+        linkSync(this.abs(target), this.abs(path));
+        this.kinds.set(path, 'other');
+        return;
+      }
+      case 'CharacterDevice':
+      case 'BlockDevice':
+      case 'FIFO': {
+        entry.resume();
+        this.prepare(path, false);
+        const abs = this.abs(path);
+        const perm = ((mode ?? 0o644) & 0o777).toString(8);
+        const type = entry.type === 'FIFO' ? ['p'] : [entry.type === 'CharacterDevice' ? 'c' : 'b', String(entry.header.devmaj ?? 0), String(entry.header.devmin ?? 0)];
+        await runCommand(MKNOD, ['-m', perm, abs, ...type]);
+        this.kinds.set(path, 'other');
+        lchownSync(abs, uid, gid);
+        return;
+      }
+      default:
+        // Tar types with no meaning in a root filesystem (volume labels, multi-volume continuations).
+        entry.resume();
+    }
+  }
+
+  /** Apply whiteouts and opaque markers, then directory times (last, since both change directories). */
+  async finish(): Promise<void> {
+    const devices: string[] = [];
+    for (const path of this.whiteouts) {
+      // The layer's own entry at that path wins over its whiteout (OCI: whiteouts hide lower layers only);
+      // a directory that replaces a deleted one must not merge with the old one's contents: opaque.
+      const own = this.kinds.get(path);
+      if (own === 'dir') this.opaques.add(path);
+      if (own !== undefined) continue;
+      this.prepare(path, false);
+      devices.push(this.abs(path));
+      this.kinds.set(path, 'other');
+    }
+    for (let i = 0; i < devices.length; i += BATCH) {
+      // One shell per batch instead of one mknod per whiteout; paths travel as arguments, never as script.
+      await runCommand('/bin/sh', ['-c', 'for p do mknod "$p" c 0 0 || exit 1; done', 'sh', ...devices.slice(i, i + BATCH)]);
+    }
+    const opaque: string[] = [];
+    for (const dir of this.opaques) {
+      if (!this.prepare(dir, true)) mkdirSync(this.abs(dir), 0o755);
+      this.kinds.set(dir, 'dir');
+      opaque.push(this.abs(dir));
+    }
+    for (let i = 0; i < opaque.length; i += BATCH) {
+      await runCommand(SETFATTR, ['-n', OPAQUE_XATTR, '-v', 'y', ...opaque.slice(i, i + BATCH)]);
+    }
+    const deepestFirst = [...this.dirTimes].sort((a, b) => b[0].split('/').length - a[0].split('/').length);
+    for (const [path, mtime] of deepestFirst) utimesSync(this.abs(path), mtime, mtime);
+  }
+
+  private async file(path: string, entry: ReadEntry, uid: number, gid: number, mode: number): Promise<void> {
+    this.prepare(path, false);
+    this.kinds.set(path, 'other');
+    const fd = openSync(this.abs(path), 'wx', 0o600);
+    try {
+      for await (const chunk of entry as AsyncIterable<Buffer>) {
+        let offset = 0;
+        while (offset < chunk.length) offset += writeSync(fd, chunk, offset);
+      }
+      fchownSync(fd, uid, gid);
+      // After chown, which clears setuid/setgid bits.
+      fchmodSync(fd, mode);
+      if (entry.mtime) futimesSync(fd, entry.atime ?? entry.mtime, entry.mtime);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * Make `path`'s parents real directories (creating missing ones as root-owned 0755) and clear whatever
+   * an earlier entry left at `path`. Returns true when `path` is already a directory and `isDir` keeps it.
+   */
+  private prepare(path: string, isDir: boolean): boolean {
+    for (const ancestor of ancestorsOf(path)) {
+      const kind = this.kinds.get(ancestor);
+      if (kind === 'other') {
+        throw new UnsafeLayerPathError(`tar entry "${path}": "${ancestor}" is a file or symlink in this layer, not a directory`);
+      }
+      if (kind === undefined) {
+        mkdirSync(this.abs(ancestor), 0o755);
+        this.kinds.set(ancestor, 'dir');
+      }
+    }
+    const existing = this.kinds.get(path);
+    if (path === '') {
+      if (!isDir) throw new UnsafeLayerPathError('tar entry for the layer root is not a directory');
+      return true;
+    }
+    if (existing === 'dir' && isDir) return true;
+    if (existing !== undefined) {
+      // A later entry replaces an earlier one (tar semantics); a replaced directory takes its contents along.
+      rmSync(this.abs(path), { recursive: true, force: true });
+      this.kinds.delete(path);
+      if (existing === 'dir') {
+        const prefix = `${path}/`;
+        for (const key of [...this.kinds.keys()]) if (key.startsWith(prefix)) this.kinds.delete(key);
+        for (const key of [...this.dirTimes.keys()]) if (key === path || key.startsWith(prefix)) this.dirTimes.delete(key);
+      }
+    }
+    return false;
+  }
+
+  private abs(path: string): string {
+    return path === '' ? this.root : join(this.root, path);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Overlay mounts through mount(8) and umount(8). Layer directories are passed as short paths relative to
+ * the mount's working directory, because the kernel takes at most one page (4096 bytes) of mount options
+ * and absolute layer paths would run out after a few dozen layers.
+ */
+import { readFileSync } from 'node:fs';
+import { CommandError, runCommand } from './command.js';
+
+/** The kernel copies at most one page of mount data; the option string must fit with its terminator. */
+export const MAX_MOUNT_OPTIONS = 4095;
+
+export interface OverlaySpec {
+  /** Directory the relative paths below are resolved from. */
+  readonly cwd: string;
+  /** Lower directories, top layer first, relative to `cwd`. */
+  readonly lowerdirs: readonly string[];
+  readonly upperdir: string;
+  readonly workdir: string;
+  /** Absolute mount point. */
+  readonly target: string;
+}
+
+/** The `-o` string for `spec`; throws when it cannot fit in the kernel's limit. Pure. */
+export function overlayOptions(spec: OverlaySpec): string {
+  if (spec.lowerdirs.length === 0) throw new Error('an overlay needs at least one lower directory');
+  for (const p of [...spec.lowerdirs, spec.upperdir, spec.workdir]) {
+    // The option syntax has no escaping that mount(8) and the kernel agree on: refuse rather than misparse.
+    if (/[,:\\\s]/.test(p)) throw new Error(`overlay path "${p}" contains a character the mount options cannot carry`);
+  }
+  const options = `lowerdir=${spec.lowerdirs.join(':')},upperdir=${spec.upperdir},workdir=${spec.workdir}`;
+  if (options.length > MAX_MOUNT_OPTIONS) {
+    throw new Error(`overlay of ${spec.lowerdirs.length} layers needs ${options.length} bytes of mount options; the kernel takes ${MAX_MOUNT_OPTIONS}`);
+  }
+  return options;
+}
+
+/** Mount the overlay described by `spec`. */
+export async function mountOverlay(spec: OverlaySpec): Promise<void> {
+  await runCommand('mount', ['-t', 'overlay', 'overlay', '-o', overlayOptions(spec), spec.target], { cwd: spec.cwd });
+}
+
+/** Unmount `target` if it is mounted; detach lazily when something still uses it. Idempotent. */
+export async function unmount(target: string): Promise<void> {
+  if (!isMountPoint(target)) return;
+  try {
+    await runCommand('umount', [target]);
+  } catch (e) {
+    if (!(e instanceof CommandError) || !/busy/i.test(e.stderr)) throw e;
+    // A process still has a file open or its cwd inside: detach now, the kernel frees it when they let go.
+    await runCommand('umount', ['-l', target]);
+  }
+}
+
+/** True when `path` is a mount point in this process's mount namespace. */
+export function isMountPoint(path: string): boolean {
+  return mountPoints(readFileSync('/proc/self/mountinfo', 'utf8')).includes(path);
+}
+
+/** Mount points listed in a /proc/<pid>/mountinfo text, octal escapes decoded. Pure. */
+export function mountPoints(mountinfo: string): string[] {
+  const points: string[] = [];
+  for (const line of mountinfo.split('\n')) {
+    const field = line.split(' ')[4];
+    if (field) points.push(field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8))));
+  }
+  return points;
+}

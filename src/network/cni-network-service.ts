@@ -1,0 +1,196 @@
+/**
+ * NetworkService on the standard CNI plugins. Every attachment follows the same path, and each step is
+ * recorded first so that any crash leaves something `detach` can finish:
+ *
+ *   record written ──▶ namespace created ──▶ ADD lo ∥ ADD eth0 chain ──▶ results recorded   (attach)
+ *   DEL eth0 chain (reverse, cached result) ──▶ namespace deleted ──▶ record removed        (detach)
+ *
+ * A failed attach is undone at once (CNI's rule: DEL after a failed ADD). Loopback is its own network,
+ * run beside the bridge chain rather than before it, and gets no DEL: it holds nothing outside the
+ * namespace, which is deleted anyway.
+ */
+import { resolve, join } from 'node:path';
+import { checkAttachRequest } from './attach-request.js';
+import { AttachmentStore, type AttachmentRecord, type NetworkRecord } from './attachment-store.js';
+import { addNetwork, delNetwork } from './cni-chain.js';
+import { pluginExec, type PluginExec } from './cni-exec.js';
+import { CONTAINER_ID_PATTERN, sandboxAddress, type InvocationTarget } from './cni-protocol.js';
+import { NetworkError } from './errors.js';
+import { createNetns, deleteNetns, netnsPath } from './netns.js';
+import { bridgeNetworkConfig, bridgeNetworkOptions, loopbackNetworkConfig, type BridgeNetwork, type BridgeNetworkOptions } from './network-configs.js';
+import type { AttachRequest, Attachment, NetworkService } from './network.js';
+
+/** Where berth keeps its state and finds the plugins, and which bridge network it runs. */
+export interface CniNetworkOptions {
+  /**
+   * berth's own directory for attachment records and host-local's address leases. Keep it on persistent
+   * storage: after a reboot, detaching the recorded attachments is what releases their leases.
+   */
+  readonly stateDir: string;
+  /** Where the plugin binaries are (CNI_PATH). Default: Debian's /usr/lib/cni. */
+  readonly pluginDirs?: readonly string[];
+  readonly bridge?: BridgeNetworkOptions;
+  /** Namespaces are named `<prefix><id>`. Default `berth-`. */
+  readonly netnsPrefix?: string;
+  /** A plugin still running after this long is killed and its step fails. Default 60 s. */
+  readonly pluginTimeoutMs?: number;
+  /** How plugin binaries are run. Default: spawned directly (cni-exec.ts); a wrapper may time or log them. */
+  readonly pluginExec?: PluginExec;
+}
+
+const BRIDGE_IFNAME = 'eth0';
+
+/**
+ * NetworkService on the standard CNI plugins. One instance per agent; several may share a host when each
+ * has its own state dir and bridge network (tests, simulated hosts).
+ */
+export class CniNetworkService implements NetworkService {
+  /** The bridge network settings in force (defaults filled in). */
+  readonly bridge: BridgeNetwork;
+  private readonly records: AttachmentStore;
+  private readonly ipamDataDir: string;
+  private readonly exec: PluginExec;
+  private readonly netnsPrefix: string;
+  /** Per-id queue: attach and detach of one id never interleave within this process. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(options: CniNetworkOptions) {
+    this.bridge = bridgeNetworkOptions(options.bridge);
+    const stateDir = resolve(options.stateDir);
+    this.records = new AttachmentStore(join(stateDir, 'attachments'));
+    this.ipamDataDir = join(stateDir, 'ipam');
+    this.netnsPrefix = options.netnsPrefix ?? 'berth-';
+    if (!/^[A-Za-z0-9_.-]{0,50}$/.test(this.netnsPrefix)) {
+      throw new NetworkError('invalid-request', `namespace prefix "${this.netnsPrefix}" must be at most 50 letters, digits, "_", "." or "-"`);
+    }
+    this.exec =
+      options.pluginExec ?? pluginExec({ pluginDirs: options.pluginDirs ?? ['/usr/lib/cni'], timeoutMs: options.pluginTimeoutMs ?? 60_000 });
+  }
+
+  attach(request: AttachRequest): Promise<Attachment> {
+    try {
+      checkAttachRequest(request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.exclusive(request.id, () => this.attachNow(request));
+  }
+
+  detach(id: string): Promise<void> {
+    return this.withId(id, async () => {
+      const record = await this.records.read(id);
+      if (record) await this.undo(record);
+    });
+  }
+
+  async list(): Promise<string[]> {
+    return this.records.ids();
+  }
+
+  private async attachNow(request: AttachRequest): Promise<Attachment> {
+    const { id, mode, portMappings } = request;
+    if (await this.records.read(id)) {
+      throw new NetworkError('already-attached', `attachment ${id} already exists (perhaps half made before a crash); detach it first`);
+    }
+    const netnsName = `${this.netnsPrefix}${id}`;
+    const networks: NetworkRecord[] = [
+      { ifName: 'lo', config: loopbackNetworkConfig(this.bridge.name), runtimeConfig: {}, delOnDetach: false },
+    ];
+    if (mode === 'bridge') {
+      networks.push({
+        ifName: BRIDGE_IFNAME,
+        config: bridgeNetworkConfig(this.bridge, this.ipamDataDir, portMappings.length > 0),
+        runtimeConfig: portMappings.length > 0 ? { portMappings: portMappings.map((m) => ({ ...m })) } : {},
+        delOnDetach: true,
+      });
+    }
+    let record: AttachmentRecord = { version: 1, id, mode, netnsName, netnsPath: netnsPath(netnsName), networks };
+    // Only host-local's leases (bridge) outlive a reboot; the namespace and iptables rules do not. So only
+    // then must the record survive power loss too, to release them. The result needs no fsync: DEL
+    // without it still releases the lease.
+    await this.records.write(record, mode === 'bridge');
+    try {
+      await createNetns(netnsName);
+    } catch (error) {
+      // Nothing was made; and a namespace of that name that already existed is not ours to delete.
+      await this.records.remove(id);
+      throw error;
+    }
+    try {
+      // Settle every ADD before judging, so that a rollback never races a plugin still running.
+      const outcomes = await Promise.allSettled(networks.map((n) => addNetwork(this.exec, n.config, this.target(record, n), n.runtimeConfig)));
+      record = {
+        ...record,
+        networks: networks.map((n, i) => {
+          const outcome = outcomes[i]!;
+          return outcome.status === 'fulfilled' ? { ...n, result: outcome.value } : n;
+        }),
+      };
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failed) throw failed.reason;
+      await this.records.write(record, false);
+    } catch (error) {
+      throw await this.rollback(record, error);
+    }
+    return attachmentOf(record);
+  }
+
+  /** Undo a failed attach; returns the error to throw (the attach's, noting a failed clean-up). */
+  private async rollback(record: AttachmentRecord, error: unknown): Promise<unknown> {
+    try {
+      await this.undo(record);
+      return error;
+    } catch (cleanup) {
+      const code = error instanceof NetworkError ? error.code : 'plugin-failed';
+      return new NetworkError(
+        code,
+        `${(error as Error).message}; undoing the attach then failed too (${(cleanup as Error).message}), so ${record.id} stays listed for a later detach`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** DEL what has host-side state, then delete the namespace, then forget the record, each step idempotent. */
+  private async undo(record: AttachmentRecord): Promise<void> {
+    let first: unknown;
+    for (const n of [...record.networks].reverse()) {
+      if (!n.delOnDetach) continue;
+      try {
+        await delNetwork(this.exec, n.config, this.target(record, n), n.runtimeConfig, n.result);
+      } catch (error) {
+        first ??= error;
+      }
+    }
+    // Keep the namespace until DEL succeeded: the bridge plugin finds the address whose NAT rules it
+    // removes on the interface inside it.
+    if (first !== undefined) throw first;
+    await deleteNetns(record.netnsName);
+    await this.records.remove(record.id);
+  }
+
+  private target(record: AttachmentRecord, network: NetworkRecord): InvocationTarget {
+    return { containerId: record.id, netnsPath: record.netnsPath, ifName: network.ifName };
+  }
+
+  private withId<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    if (typeof id !== 'string' || !CONTAINER_ID_PATTERN.test(id)) {
+      return Promise.reject(new NetworkError('invalid-request', `attachment id ${JSON.stringify(id)} is not a valid id`));
+    }
+    return this.exclusive(id, fn);
+  }
+
+  private exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const run = (this.queues.get(id) ?? Promise.resolve()).then(fn);
+    const tail = run.catch(() => undefined);
+    this.queues.set(id, tail);
+    void tail.then(() => {
+      if (this.queues.get(id) === tail) this.queues.delete(id);
+    });
+    return run;
+  }
+}
+
+function attachmentOf(record: AttachmentRecord): Attachment {
+  const eth = record.networks.find((n) => n.ifName === BRIDGE_IFNAME);
+  return { netnsPath: record.netnsPath, ...(eth?.result ? sandboxAddress(eth.result, BRIDGE_IFNAME, record.netnsPath) : {}) };
+}

@@ -1,0 +1,135 @@
+/**
+ * Starting a container under conmon (containers/conmon 2.x), the monitor that outlives the agent: it runs
+ * `runc create`, reaps the container, writes its output to a CRI log file and, when it exits, its exit
+ * code to `<exitDir>/<id>` and `<persistDir>/exit` (and `<persistDir>/oom` after an OOM kill).
+ *
+ * The handshake: conmon is started with `_OCI_SYNCPIPE=3` and fd 3 a pipe to us. Without `--sync` it
+ * forks, the first process exits at once (writing `--conmon-pidfile`) and the daemon carries on in its
+ * own session. Once `runc create` has finished the daemon writes one JSON line on the pipe:
+ * `{"data": <container pid>}`, or `{"data": -1, "message": "<runc's stderr>"}` when create failed (with
+ * nothing on runc's stderr it just exits: end of file). Before all that, conmon blocks reading
+ * `_OCI_STARTPIPE` (fd 4) until we write a byte: the moment to move it into a cgroup of its own, so that it
+ * and its daemon are not in the agent's (podman does the same).
+ */
+import { spawn } from 'node:child_process';
+import { ContainerCreateError } from '../errors.js';
+import { runcMessage } from './runc-cli.js';
+
+/** Where conmon finds and puts everything for one container. */
+export interface ConmonLaunch {
+  readonly conmonPath: string;
+  readonly runcPath: string;
+  /** runc's --root. */
+  readonly runcRoot: string;
+  readonly id: string;
+  readonly bundleDir: string;
+  /** conmon's --persist-dir, also its working directory (it drops an `oom` file in both). */
+  readonly persistDir: string;
+  readonly exitDir: string;
+  readonly containerPidFile: string;
+  readonly conmonPidFile: string;
+  readonly logPath: string;
+  /** Runs once conmon is started and blocked on its start pipe, with the pid of its first process. */
+  readonly beforeStart?: (pid: number) => Promise<void>;
+}
+
+/** conmon's command line for `launch`. */
+export function conmonArgs(launch: ConmonLaunch): string[] {
+  return [
+    '--api-version', '1',
+    '--cid', launch.id,
+    '--cuuid', launch.id,
+    '--name', launch.id,
+    '--runtime', launch.runcPath,
+    '--runtime-arg', `--root=${launch.runcRoot}`,
+    '--bundle', launch.bundleDir,
+    '--container-pidfile', launch.containerPidFile,
+    '--conmon-pidfile', launch.conmonPidFile,
+    '--exit-dir', launch.exitDir,
+    '--persist-dir', launch.persistDir,
+    '--log-path', `k8s-file:${launch.logPath}`,
+    // The attach socket in the bundle itself (bound through /proc/self/fd, so path length is no issue),
+    // instead of a symlink in a shared socket directory that would need cleaning up.
+    '--full-attach',
+    '--log-level', 'warning',
+  ];
+}
+
+/**
+ * Start conmon for a bundle and wait until `runc create` is done. Resolves with the container's pid;
+ * rejects with {@link ContainerCreateError} carrying runc's message. After `timeoutMs` it rejects too; a
+ * conmon daemon still running is then the caller's to stop (through the conmon pid file).
+ */
+export function launchConmon(launch: ConmonLaunch, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(launch.conmonPath, conmonArgs(launch), {
+      cwd: launch.persistDir,
+      // A minimal environment: conmon and runc need nothing of the agent's.
+      env: { _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4', PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
+      // Its own session: a signal to the agent's process group must not reach the monitor.
+      detached: true,
+    });
+    const sync = child.stdio[3] as NodeJS.ReadableStream & { destroy(): void };
+    const startPipe = child.stdio[4] as NodeJS.WritableStream & { destroy(): void };
+    let stderr = '';
+    let line = '';
+    let settled = false;
+    let exitCode: number | null | undefined;
+    const finish = (error: Error | undefined, pid?: number) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      sync.destroy();
+      startPipe.destroy();
+      child.stderr?.destroy();
+      if (error) reject(error);
+      else resolve(pid!);
+    };
+    const timer = setTimeout(() => finish(new ContainerCreateError(`conmon did not report the container within ${timeoutMs} ms`)), timeoutMs);
+    child.on('error', (error) => finish(new ContainerCreateError(`cannot run ${launch.conmonPath}: ${error.message}`, { cause: error })));
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => (stderr += chunk));
+    child.on('exit', (code) => {
+      exitCode = code;
+      // The first process exits once it has forked; only a failure before the fork is news here.
+      if (code !== 0) finish(new ContainerCreateError(`conmon failed (exit code ${code}): ${stderr.trim() || 'no message'}`));
+    });
+    startPipe.on('error', () => {});
+    if (child.pid !== undefined) {
+      const pid = child.pid;
+      Promise.resolve(launch.beforeStart?.(pid)).then(
+        () => startPipe.end('\0'),
+        (error: unknown) => {
+          // conmon is still blocked on the start pipe: nothing has been created yet.
+          child.kill('SIGKILL');
+          finish(new ContainerCreateError(`preparing conmon failed: ${(error as Error).message}`, { cause: error }));
+        },
+      );
+    }
+    sync.setEncoding('utf8');
+    sync.on('data', (chunk: string) => {
+      line += chunk;
+      const end = line.indexOf('\n');
+      if (end < 0) return;
+      let message: { data?: unknown; message?: unknown };
+      try {
+        message = JSON.parse(line.slice(0, end)) as typeof message;
+      } catch {
+        finish(new ContainerCreateError(`conmon sent an unreadable message: ${line.slice(0, end)}`));
+        return;
+      }
+      if (typeof message.data === 'number' && message.data > 0) finish(undefined, message.data);
+      else finish(new ContainerCreateError(createFailure(typeof message.message === 'string' ? message.message : '')));
+    });
+    sync.on('error', () => {});
+    sync.on('end', () =>
+      finish(new ContainerCreateError(createFailure(stderr || (exitCode ? `conmon exit code ${exitCode}` : 'conmon exited without reporting the container')))),
+    );
+  });
+}
+
+/** runc's message from what conmon relays (runc's stderr). */
+function createFailure(text: string): string {
+  return `runc create failed: ${runcMessage(text) || 'no message'}`;
+}

@@ -1,0 +1,123 @@
+/**
+ * Where the runc runtime keeps its state, and reading what runc and conmon leave there. Everything a
+ * restarted agent needs is on disk under one state directory:
+ *
+ * ```
+ * <stateDir>/runc/                 runc --root: runc's own state per container
+ * <stateDir>/exits/<id>            conmon --exit-dir: the exit code, written when the container exits
+ * <stateDir>/containers/<id>/      the bundle (config.json, labels as annotations) and conmon's
+ *     config.json                    --persist-dir (exit, oom), pid files, attach socket and fifos
+ *     pid  conmon.pid  exit  oom
+ * ```
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** The shared directories under the state directory. */
+export interface StateLayout {
+  readonly runcRoot: string;
+  readonly exitDir: string;
+  readonly containersDir: string;
+}
+
+/** The layout under `stateDir`. */
+export function stateLayout(stateDir: string): StateLayout {
+  return { runcRoot: join(stateDir, 'runc'), exitDir: join(stateDir, 'exits'), containersDir: join(stateDir, 'containers') };
+}
+
+/** The files of one container. */
+export interface ContainerFiles {
+  readonly dir: string;
+  readonly config: string;
+  readonly pidFile: string;
+  readonly conmonPidFile: string;
+  readonly oomFile: string;
+  readonly exitFile: string;
+}
+
+/** Container `id`'s files in `layout`. */
+export function containerFiles(layout: StateLayout, id: string): ContainerFiles {
+  const dir = join(layout.containersDir, id);
+  return {
+    dir,
+    config: join(dir, 'config.json'),
+    pidFile: join(dir, 'pid'),
+    conmonPidFile: join(dir, 'conmon.pid'),
+    oomFile: join(dir, 'oom'),
+    exitFile: join(layout.exitDir, id),
+  };
+}
+
+/** What the bundle records about a container: its labels and cgroup. */
+export interface BundleInfo {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly cgroupsPath: string;
+}
+
+const isMissing = (error: unknown) => ['ENOENT', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code ?? '');
+
+/** The labels and cgroup from the bundle's config.json, or undefined when there is no bundle. */
+export async function readBundleInfo(files: ContainerFiles): Promise<BundleInfo | undefined> {
+  let text: string;
+  try {
+    text = await readFile(files.config, 'utf8');
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+  const config = JSON.parse(text) as { annotations?: Record<string, string>; linux?: { cgroupsPath?: string } };
+  return { labels: config.annotations ?? {}, cgroupsPath: config.linux?.cgroupsPath ?? '' };
+}
+
+/** conmon's exit file: the exit code (128+n for signal n, -1 when unknown) and when it was written. */
+export async function readExitFile(files: ContainerFiles): Promise<{ code: number; writtenAt: number } | undefined> {
+  try {
+    // conmon writes it atomically (temp file + rename): if the name exists, the content is complete.
+    const [text, info] = await Promise.all([readFile(files.exitFile, 'utf8'), stat(files.exitFile)]);
+    const code = Number.parseInt(text.trim(), 10);
+    return { code: Number.isNaN(code) ? -1 : code, writtenAt: info.mtimeMs };
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+}
+
+/** Whether `path` exists (other errors than "missing" are thrown). */
+export async function fileExists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if (isMissing(error)) return false;
+    throw error;
+  }
+}
+
+/** A pid from a pid file, or undefined. */
+export async function readPidFile(path: string): Promise<number | undefined> {
+  try {
+    const pid = Number.parseInt((await readFile(path, 'utf8')).trim(), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Whether the conmon monitoring container `id` still runs: its pid from the pid file, alive and not a
+ * zombie, and its command line naming this container (so a recycled pid does not count).
+ */
+export async function conmonAlive(files: ContainerFiles, id: string): Promise<number | undefined> {
+  const pid = await readPidFile(files.conmonPidFile);
+  if (pid === undefined) return undefined;
+  try {
+    const [cmdline, statText] = await Promise.all([readFile(`/proc/${pid}/cmdline`, 'utf8'), readFile(`/proc/${pid}/stat`, 'utf8')]);
+    const state = statText.slice(statText.lastIndexOf(')') + 2, statText.lastIndexOf(')') + 3);
+    const args = cmdline.split('\0');
+    const cid = args.indexOf('--cid');
+    return state !== 'Z' && state !== 'X' && cid >= 0 && args[cid + 1] === id ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,88 @@
+import { execFile } from 'node:child_process';
+import { RuntimeCommandError } from '../errors.js';
+
+/** What `runc state` reports. */
+export interface RuncState {
+  readonly id: string;
+  readonly status: 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+  readonly pid: number;
+  readonly bundle: string;
+}
+
+/** runc's reasons worth telling apart from other failures. */
+const NOT_FOUND = /container does not exist|container ".*" does not exist/;
+const NOT_RUNNING = /container not running|process already finished|no such process/i;
+
+/**
+ * The runc commands berth issues (one process each), against one state root. Errors carry runc's own
+ * message, taken from its logrus line (`msg="…"`) when it prints one.
+ */
+export class RuncCli {
+  constructor(
+    readonly runcPath: string,
+    readonly root: string,
+  ) {}
+
+  /** The container's state, or undefined when runc holds no such container. */
+  async state(id: string): Promise<RuncState | undefined> {
+    const result = await this.run(['state', id], { allowFailure: true });
+    if (result.code !== 0) {
+      if (NOT_FOUND.test(result.stderr)) return undefined;
+      throw this.failure(['state', id], result);
+    }
+    return JSON.parse(result.stdout) as RuncState;
+  }
+
+  async start(id: string): Promise<void> {
+    await this.run(['start', id]);
+  }
+
+  /** Signal the container's init; false when it has already stopped (or is unknown). */
+  async kill(id: string, signal: string): Promise<boolean> {
+    const result = await this.run(['kill', id, signal], { allowFailure: true });
+    if (result.code === 0) return true;
+    if (NOT_RUNNING.test(result.stderr) || NOT_FOUND.test(result.stderr)) return false;
+    throw this.failure(['kill', id, signal], result);
+  }
+
+  /** Remove runc's state and cgroups for the container, killing it first. No error if it is unknown. */
+  async deleteForce(id: string): Promise<void> {
+    await this.run(['delete', '--force', id]);
+  }
+
+  private failure(args: readonly string[], result: CommandResult): RuntimeCommandError {
+    return new RuntimeCommandError([this.runcPath, ...args], result.code, result.stderr, `runc ${args[0]} failed: ${runcMessage(result.stderr) || `exit code ${result.code}`}`);
+  }
+
+  private run(args: readonly string[], options: { allowFailure?: boolean } = {}): Promise<CommandResult> {
+    const argv = [`--root=${this.root}`, ...args];
+    return new Promise((resolve, reject) => {
+      execFile(this.runcPath, argv, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+        if (error && code === null) {
+          reject(new RuntimeCommandError([this.runcPath, ...argv], null, stderr, `cannot run ${this.runcPath}: ${error.message}`));
+          return;
+        }
+        const result = { code, stdout, stderr };
+        if (code !== 0 && !options.allowFailure) reject(this.failure(args, result));
+        else resolve(result);
+      });
+    });
+  }
+}
+
+interface CommandResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The message of runc's last error line (`time=… level=error msg="…"`), or its stderr trimmed. */
+export function runcMessage(stderr: string): string {
+  const lines = stderr.trim().split('\n').filter(Boolean);
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const m = /level=(?:error|fatal) msg="((?:[^"\\]|\\.)*)"/.exec(lines[i]!);
+    if (m) return m[1]!.replace(/\\(.)/g, '$1');
+  }
+  return lines.join('; ');
+}

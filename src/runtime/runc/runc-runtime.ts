@@ -1,0 +1,302 @@
+/**
+ * The {@link Runtime} on runc, each container under its own conmon so that it outlives the agent.
+ *
+ * ```
+ *             create()                 start()                 process exits / kill()
+ *   (none) ─────────────▶ created ──────────────▶ running ─────────────────────────────▶ stopped
+ *             bundle,        │                                                             ▲
+ *             conmon,        └──────────── kill() (conmon reports 128+signal) ─────────────┘
+ *             runc create
+ *   delete(): from any state (SIGKILL first if needed) ──▶ (none): no runc state, bundle, exit file or cgroup
+ * ```
+ *
+ * No state lives only in memory: every answer is derived from runc's state and the files conmon writes
+ * under the state directory (see container-files.ts), so a new instance in a new process (an agent
+ * restarted after kill -9) sees the same containers, running or exited while it was away.
+ */
+import { access, constants as fsConstants, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:os';
+import { dirname } from 'node:path';
+import {
+  ContainerCreateError,
+  ContainerExistsError,
+  ContainerNotFoundError,
+  ContainerStartError,
+  InvalidContainerSpecError,
+  RuntimeError,
+} from '../errors.js';
+import type { ContainerSpec, ContainerState, ContainerStats, ExitStatus, Runtime } from '../runtime.js';
+import { HostCgroups } from './cgroups.js';
+import { launchConmon } from './conmon.js';
+import {
+  conmonAlive,
+  containerFiles,
+  fileExists,
+  readBundleInfo,
+  readExitFile,
+  readPidFile,
+  stateLayout,
+  type BundleInfo,
+  type ContainerFiles,
+  type StateLayout,
+} from './container-files.js';
+import { ExitWatcher } from './exit-watcher.js';
+import { DEFAULT_INIT_BINARY, DEFAULT_SECCOMP_PROFILE, loadHostSpecOptions } from './host-spec-options.js';
+import { serializeOciSpec } from './oci-spec.js';
+import { RuncCli } from './runc-cli.js';
+import { toOciSpec, validateContainerId, type OciSpecOptions } from './to-oci-spec.js';
+
+/** How to run containers: where state lives, which binaries, which defaults. */
+export interface RuncRuntimeOptions {
+  /** Everything the runtime keeps: runc's root, bundles, exit and pid files. Kept across agent restarts. */
+  readonly stateDir: string;
+  readonly runcPath?: string;
+  readonly conmonPath?: string;
+  /** A Docker-format seccomp profile for unprivileged containers; null for none. */
+  readonly seccompProfile?: string | null;
+  /** Static init for containers that ask for one (ECS initProcessEnabled). */
+  readonly initBinary?: string;
+  /** Parent of the containers' cgroups in every hierarchy. */
+  readonly cgroupParent?: string;
+  /** How long `runc create` may take before create() gives up. */
+  readonly createTimeoutMs?: number;
+  /** How long delete() waits for a killed container, and then for its conmon, to go. */
+  readonly stopTimeoutMs?: number;
+}
+
+/** Exit code reported when the real one cannot be known (the monitor died first), as containerd does. */
+export const UNKNOWN_EXIT_CODE = 255;
+
+/** Containers through runc under conmon; open one with {@link RuncRuntime.open}. */
+export class RuncRuntime implements Runtime {
+  private readonly runc: RuncCli;
+  private readonly exits: ExitWatcher;
+  private readonly waits = new Map<string, Promise<ExitStatus>>();
+
+  private constructor(
+    private readonly options: Required<Omit<RuncRuntimeOptions, 'seccompProfile' | 'initBinary'>>,
+    private readonly layout: StateLayout,
+    private readonly specOptions: OciSpecOptions,
+    private readonly cgroups: HostCgroups,
+  ) {
+    this.runc = new RuncCli(options.runcPath, layout.runcRoot);
+    this.exits = new ExitWatcher(layout.exitDir);
+  }
+
+  /** Prepare the state directory and read what the host contributes (cgroups, seccomp profile, init). */
+  static async open(options: RuncRuntimeOptions): Promise<RuncRuntime> {
+    const full = {
+      stateDir: options.stateDir,
+      runcPath: options.runcPath ?? '/usr/sbin/runc',
+      conmonPath: options.conmonPath ?? '/usr/bin/conmon',
+      cgroupParent: options.cgroupParent ?? '/berth',
+      createTimeoutMs: options.createTimeoutMs ?? 60_000,
+      stopTimeoutMs: options.stopTimeoutMs ?? 10_000,
+    };
+    if (!full.stateDir.startsWith('/')) throw new RuntimeError(`stateDir must be an absolute path, got ${JSON.stringify(full.stateDir)}`);
+    for (const [tool, path] of [['runc', full.runcPath], ['conmon', full.conmonPath]] as const) {
+      await access(path, fsConstants.X_OK).catch(() => {
+        throw new RuntimeError(`${tool} is not executable at ${path} (install Debian's ${tool} package or configure ${tool}Path)`);
+      });
+    }
+    const layout = stateLayout(full.stateDir);
+    await Promise.all([layout.runcRoot, layout.exitDir, layout.containersDir].map((d) => mkdir(d, { recursive: true, mode: 0o700 })));
+    const cgroups = await HostCgroups.discover();
+    const specOptions = await loadHostSpecOptions(
+      {
+        cgroupParent: full.cgroupParent,
+        seccompProfile: options.seccompProfile === undefined ? DEFAULT_SECCOMP_PROFILE : options.seccompProfile,
+        initBinary: options.initBinary ?? DEFAULT_INIT_BINARY,
+      },
+      cgroups,
+    );
+    return new RuncRuntime(full, layout, specOptions, cgroups);
+  }
+
+  async create(spec: ContainerSpec): Promise<void> {
+    const oci = toOciSpec(spec, this.specOptions);
+    const rootfs = await stat(spec.rootfs).catch(() => undefined);
+    if (!rootfs?.isDirectory()) throw new InvalidContainerSpecError(`rootfs ${spec.rootfs} is not a directory`);
+    if (!spec.logPath?.startsWith('/')) throw new InvalidContainerSpecError(`logPath must be an absolute path, got ${JSON.stringify(spec.logPath)}`);
+    const files = this.files(spec.id);
+    try {
+      await mkdir(files.dir, { mode: 0o700 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new ContainerExistsError(spec.id);
+      throw error;
+    }
+    try {
+      await Promise.all([writeFile(files.config, serializeOciSpec(oci)), mkdir(dirname(spec.logPath), { recursive: true })]);
+      await launchConmon(
+        {
+          conmonPath: this.options.conmonPath,
+          runcPath: this.options.runcPath,
+          runcRoot: this.layout.runcRoot,
+          id: spec.id,
+          bundleDir: files.dir,
+          persistDir: files.dir,
+          exitDir: this.layout.exitDir,
+          containerPidFile: files.pidFile,
+          conmonPidFile: files.conmonPidFile,
+          logPath: spec.logPath,
+          beforeStart: (pid) => this.cgroups.adopt(this.monitorCgroup, pid),
+        },
+        this.options.createTimeoutMs,
+      );
+    } catch (error) {
+      // Leave nothing behind: runc's state, conmon, the bundle, cgroups.
+      await this.delete(spec.id).catch(() => {});
+      throw error instanceof RuntimeError ? error : new ContainerCreateError(`creating container ${spec.id} failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  async start(id: string): Promise<{ pid: number }> {
+    validateContainerId(id);
+    const files = this.files(id);
+    try {
+      await this.runc.start(id);
+    } catch (error) {
+      if (!(await fileExists(files.dir))) throw new ContainerNotFoundError(id);
+      throw new ContainerStartError(`starting container ${id} failed: ${(error as Error).message}`, { cause: error });
+    }
+    const pid = await readPidFile(files.pidFile);
+    if (pid === undefined) throw new ContainerStartError(`container ${id} started but runc wrote no pid file`);
+    return { pid };
+  }
+
+  async kill(id: string, signal: NodeJS.Signals): Promise<void> {
+    validateContainerId(id);
+    const name = String(signal).toUpperCase().replace(/^(SIG)?/, 'SIG');
+    if (!(name in constants.signals)) throw new RuntimeError(`unknown signal ${JSON.stringify(signal)}`);
+    if (!(await fileExists(this.files(id).dir))) throw new ContainerNotFoundError(id);
+    await this.runc.kill(id, name);
+  }
+
+  wait(id: string): Promise<ExitStatus> {
+    validateContainerId(id);
+    let waiting = this.waits.get(id);
+    if (!waiting) {
+      waiting = this.exits.when(id, () => this.exitStatus(id)).finally(() => this.waits.delete(id));
+      this.waits.set(id, waiting);
+    }
+    return waiting;
+  }
+
+  async state(id: string): Promise<ContainerState | undefined> {
+    validateContainerId(id);
+    const files = this.files(id);
+    const bundle = await this.bundle(id);
+    if (!bundle) return undefined;
+    const labels = bundle.labels;
+    const exited = await this.exitFromFile(id, files, bundle);
+    if (exited) return { status: 'stopped', exit: exited, labels };
+    const runc = await this.runc.state(id);
+    if (runc?.status === 'running' || runc?.status === 'paused') return { status: 'running', pid: runc.pid, labels };
+    if (runc?.status === 'created' || runc?.status === 'creating') return { status: 'created', ...(runc.pid ? { pid: runc.pid } : {}), labels };
+    // Stopped (or never created) without an exit file: conmon is about to write it, or died before it could.
+    const exit = await withDeadline(this.wait(id), 2_000);
+    return { status: 'stopped', ...(exit ? { exit } : {}), labels };
+  }
+
+  async delete(id: string): Promise<void> {
+    validateContainerId(id);
+    const files = this.files(id);
+    const deadline = Date.now() + this.options.stopTimeoutMs;
+    const bundle = await this.bundle(id).catch(() => undefined);
+    const runc = await this.runc.state(id).catch(() => undefined);
+    if (runc && runc.status !== 'stopped' && (await this.runc.kill(id, 'SIGKILL'))) {
+      // Let conmon see the exit and record it before runc's state goes (anyone waiting gets the exit).
+      await withDeadline(this.wait(id), deadline - Date.now()).catch(() => undefined);
+    }
+    await this.runc.deleteForce(id);
+    await this.stopConmon(id, files, deadline);
+    await Promise.all([rm(files.dir, { recursive: true, force: true }), rm(files.exitFile, { force: true })]);
+    await this.cgroups.remove(bundle?.cgroupsPath || `${this.specOptions.cgroupParent}/${id}`, deadline);
+  }
+
+  async list(): Promise<string[]> {
+    const entries = await readdir(this.layout.containersDir, { withFileTypes: true });
+    return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  }
+
+  async stats(id: string): Promise<ContainerStats | undefined> {
+    validateContainerId(id);
+    const bundle = await this.bundle(id);
+    return bundle ? this.cgroups.stats(bundle.cgroupsPath) : undefined;
+  }
+
+  /** Stop watching for exits (pending waits stay pending). The containers keep running. */
+  close(): void {
+    this.exits.close();
+  }
+
+  /**
+   * Where conmon processes live, outside the agent's cgroup (see HostCgroups.adopt). Named with a leading
+   * `_`, which no container id can have.
+   */
+  private get monitorCgroup(): string {
+    return `${this.specOptions.cgroupParent}/_conmon`;
+  }
+
+  private files(id: string): ContainerFiles {
+    return containerFiles(this.layout, id);
+  }
+
+  /** Read each time, not cached: another runtime instance on the same state directory may have deleted it. */
+  private bundle(id: string): Promise<BundleInfo | undefined> {
+    return readBundleInfo(this.files(id));
+  }
+
+  private async exitFromFile(id: string, files: ContainerFiles, bundle: BundleInfo | undefined): Promise<ExitStatus | undefined> {
+    const exit = await readExitFile(files);
+    if (!exit) return undefined;
+    return { exitCode: exit.code < 0 ? UNKNOWN_EXIT_CODE : exit.code, oomKilled: await this.oomKilled(files, bundle), exitedAt: Math.round(exit.writtenAt) };
+  }
+
+  /** conmon's oom file, or (if conmon missed the event) the cgroup's own OOM kill count. */
+  private async oomKilled(files: ContainerFiles, bundle: BundleInfo | undefined): Promise<boolean> {
+    if (await fileExists(files.oomFile)) return true;
+    return bundle ? this.cgroups.oomKilled(bundle.cgroupsPath) : false;
+  }
+
+  /** The exit status once known; undefined while the container may still run. */
+  private async exitStatus(id: string): Promise<ExitStatus | undefined> {
+    const files = this.files(id);
+    const bundle = await this.bundle(id);
+    if (!bundle) throw new ContainerNotFoundError(id);
+    const exited = await this.exitFromFile(id, files, bundle);
+    if (exited || (await conmonAlive(files, id))) return exited;
+    // No monitor left to write the exit: decide from runc (and the exit file once more, for the race).
+    const runc = await this.runc.state(id);
+    if (runc && runc.status !== 'stopped') return undefined;
+    return (await this.exitFromFile(id, files, bundle)) ?? { exitCode: UNKNOWN_EXIT_CODE, oomKilled: await this.oomKilled(files, bundle), exitedAt: Date.now() };
+  }
+
+  /** Wait for the container's conmon to exit (it does once the container is gone); SIGKILL it at the deadline. */
+  private async stopConmon(id: string, files: ContainerFiles, deadline: number): Promise<void> {
+    for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+      const pid = await conmonAlive(files, id);
+      if (pid === undefined) return;
+      if (Date.now() > deadline) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+        return;
+      }
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+/** The promise's value, or undefined if it has not settled within `ms`. */
+async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(0, ms))));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

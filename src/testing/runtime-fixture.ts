@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ContainerSpec, ExitStatus } from '../runtime/runtime.js';
+import { RuncRuntime, type RuncRuntimeOptions } from '../runtime/runc/runc-runtime.js';
+import { writeBusyboxRootfs } from './busybox-image.js';
+
+/** Every cgroup hierarchy's mount point on this host (v1 controllers and the cgroup2 one). */
+export function cgroupMountPoints(): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((line) => / - cgroup2? /.test(line))
+    .map((line) => line.split(' ')[4]!);
+}
+
+/** One CRI log line as conmon writes it. */
+export interface LogLine {
+  readonly time: string;
+  readonly stream: 'stdout' | 'stderr';
+  readonly partial: boolean;
+  readonly text: string;
+}
+
+export function readCriLog(path: string): LogLine[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const m = /^(\S+) (stdout|stderr) ([FP]) (.*)$/.exec(line);
+      if (!m) throw new Error(`not a CRI log line: ${JSON.stringify(line)}`);
+      return { time: m[1]!, stream: m[2] as 'stdout' | 'stderr', partial: m[3] === 'P', text: m[4]! };
+    });
+}
+
+/** Spec fields to change; `process` fields are merged into the fixture's process. */
+export type SpecOverrides = Partial<Omit<ContainerSpec, 'process'>> & { readonly process?: Partial<ContainerSpec['process']> };
+
+/** One stream's text from CRI log lines: partial (P) lines joined to the next, full (F) ones ended; no final newline. */
+export function streamText(log: readonly LogLine[], stream: 'stdout' | 'stderr'): string {
+  return log
+    .filter((l) => l.stream === stream)
+    .map((l) => (l.partial ? l.text : `${l.text}\n`))
+    .join('')
+    .replace(/\n$/, '');
+}
+
+/** Resolves once the CRI log at `path` has a line containing `text`; rejects after `timeoutMs`. */
+export async function waitForLog(path: string, text: string, timeoutMs = 10_000): Promise<LogLine> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const line = readCriLog(path).find((l) => l.text.includes(text));
+    if (line) return line;
+    if (Date.now() > deadline) throw new Error(`no log line with ${JSON.stringify(text)} in ${path} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export interface RuntimeFixture {
+  readonly runtime: RuncRuntime;
+  readonly dir: string;
+  readonly stateDir: string;
+  /** A busybox root filesystem shared by the fixture's containers (read-write). */
+  readonly rootfs: string;
+  /** Unique per fixture, so parallel test runs on one host never share cgroups. */
+  readonly cgroupParent: string;
+  /** A container id unique on the host. */
+  id(name: string): string;
+  /** A container spec running `args` in the busybox rootfs, logging to the fixture's directory. */
+  spec(id: string, args: readonly string[], overrides?: SpecOverrides): ContainerSpec;
+  /** Create, start and wait for a container; returns its exit and log, and deletes it. */
+  run(id: string, args: readonly string[], overrides?: SpecOverrides): Promise<{ exit: ExitStatus; log: LogLine[]; stdout: string }>;
+  /** A second runtime on the same state directory, as a restarted agent would open. */
+  reopen(): Promise<RuncRuntime>;
+  /** Delete every container, the cgroup parent and the directory. */
+  cleanup(): Promise<void>;
+}
+
+/** A runc runtime on a temporary state directory with a busybox rootfs, for tests with real containers. */
+export async function startRuntimeFixture(options: Partial<RuncRuntimeOptions> = {}): Promise<RuntimeFixture> {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-runtime-'));
+  const stateDir = join(dir, 'state');
+  const rootfs = join(dir, 'rootfs');
+  writeBusyboxRootfs(rootfs);
+  const tag = randomBytes(4).toString('hex');
+  const cgroupParent = `/berth-test-${tag}`;
+  const open = () => RuncRuntime.open({ stateDir, cgroupParent, ...options });
+  const runtime = await open();
+  const reopened: RuncRuntime[] = [];
+  const spec = (id: string, args: readonly string[], overrides: SpecOverrides = {}): ContainerSpec => ({
+    id,
+    rootfs,
+    resources: {},
+    logPath: join(dir, 'logs', `${id}.log`),
+    labels: {},
+    ...overrides,
+    process: { args, env: ['PATH=/bin'], cwd: '/', uid: 0, gid: 0, ...overrides.process },
+  });
+  return {
+    runtime,
+    dir,
+    stateDir,
+    rootfs,
+    cgroupParent,
+    id: (name) => `t${tag}-${name}`,
+    spec,
+    async run(id, args, overrides) {
+      const s = spec(id, args, overrides);
+      await runtime.create(s);
+      try {
+        await runtime.start(id);
+        const exit = await runtime.wait(id);
+        const log = readCriLog(s.logPath);
+        return { exit, log, stdout: streamText(log, 'stdout') };
+      } finally {
+        await runtime.delete(id);
+      }
+    },
+    async reopen() {
+      const r = await open();
+      reopened.push(r);
+      return r;
+    },
+    async cleanup() {
+      // Every step runs even if one fails (so a broken test leaves as little as possible); the first error is thrown.
+      const errors: unknown[] = [];
+      const attempt = async (step: () => unknown) => {
+        try {
+          await step();
+        } catch (error) {
+          errors.push(error);
+        }
+      };
+      for (const id of await runtime.list().catch(() => [])) await attempt(() => runtime.delete(id));
+      for (const r of [runtime, ...reopened]) r.close();
+      for (const mount of cgroupMountPoints()) {
+        for (const path of [join(mount, cgroupParent, '_conmon'), join(mount, cgroupParent)]) await attempt(() => existsSync(path) && rmdirSync(path));
+      }
+      rmSync(dir, { recursive: true, force: true });
+      if (errors.length > 0) throw errors[0];
+    },
+  };
+}
