@@ -52,6 +52,16 @@ describe('CRI log assembly', () => {
     expect(simple(a.end())).toEqual([['stdout', 'no newline'], ['stderr', 'half']]);
   });
 
+  it('places what end() flushes after the last line’s events, even when they were already delivered', () => {
+    // conmon read stdout's unterminated text before stderr's line: the stderr event ends the file.
+    const a = new CriAssembler(0);
+    const [last] = a.push(Buffer.from(cri('stdout', 'F', 'hello') + cri('stdout', 'P', 'no newline') + cri('stderr', 'F', 'oops'))).slice(-1);
+    expect(last!.message).toBe('oops');
+    const [flushed] = a.end();
+    expect(flushed!.message).toBe('no newline');
+    expect(isAfter(flushed!, last)).toBe(true);
+  });
+
   it('splits lines longer than an event at character boundaries', () => {
     const line = 'aé€😀'.repeat(50); // 1 + 2 + 3 + 4 bytes, 500 in all
     const events = assemble(cri('stdout', 'P', line.slice(0, 101)) + cri('stdout', 'F', line.slice(101)), 64);
@@ -79,9 +89,13 @@ describe('CRI log assembly', () => {
       const tag = rand(3) ? 'F' : 'P';
       text += cri(stream, tag, `${i}:${'xé€'.repeat(rand(20))}`, new Date(MS + i).toISOString());
     }
+    // Open partials on both streams at the end, then an unterminated line: end() has work to do.
+    text += cri('stdout', 'P', 'open out') + cri('stderr', 'P', 'open err') + `${T} stdout P unterminated`;
     const bytes = Buffer.from(text);
     const all = assemble(text, 40);
     expect(all.length).toBeGreaterThan(200);
+    // Every event has its own place in the file, in order.
+    all.slice(1).forEach((e, i) => expect(isAfter(e, all[i])).toBe(true));
     for (let k = 0; k < all.length; k += 3) {
       const saved = all[k]!;
       const a = new CriAssembler(saved.resume, () => 0, 40);

@@ -53,6 +53,9 @@ export class CriAssembler {
   private offset: number;
   private readonly open = new Map<CriStream, Open>();
   private lastTimestamp: number | undefined;
+  /** Events already recorded at `offset` (end() adds more at the same place: they must come after). */
+  private recordedAt = -1;
+  private recordedCount = 0;
 
   /**
    * @param offset the file offset of the first byte that will be pushed
@@ -167,11 +170,15 @@ export class CriAssembler {
    * start among those.
    */
   private record(pieces: readonly Piece[], out: CriEvent[]): void {
+    if (pieces.length === 0) return;
+    const base = this.recordedAt === this.offset ? this.recordedCount : 0;
+    this.recordedAt = this.offset;
+    this.recordedCount = base + pieces.length;
     let resume = Math.min(this.offset, ...[...this.open.values()].map((o) => o.start));
     const events: CriEvent[] = [];
-    for (let seq = pieces.length - 1; seq >= 0; seq--) {
-      const { start, ...piece } = pieces[seq]!;
-      events.push({ ...piece, end: this.offset, seq, resume });
+    for (let i = pieces.length - 1; i >= 0; i--) {
+      const { start, ...piece } = pieces[i]!;
+      events.push({ ...piece, end: this.offset, seq: base + i, resume });
       resume = Math.min(resume, start);
     }
     out.push(...events.reverse());
