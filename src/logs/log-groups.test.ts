@@ -9,9 +9,11 @@ import {
   PutRetentionPolicyCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { ListClustersCommand } from '@aws-sdk/client-ecs';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiFixture, TEST_ACCOUNT, TEST_REGION, type ApiFixture } from '../testing/api-server.js';
 import { failure } from '../testing/failure.js';
+import { startLogSweep } from './retention-sweep.js';
 
 const arn = (name: string) => `arn:aws:logs:${TEST_REGION}:${TEST_ACCOUNT}:log-group:${name}`;
 
@@ -129,6 +131,14 @@ describe('DeleteLogGroup', () => {
     expect(await failure(api.logs.send(new DeleteLogGroupCommand({ logGroupName: 'gone' })))).toMatchObject({ name: 'ResourceNotFoundException' });
     await api.logs.send(new CreateLogGroupCommand({ logGroupName: 'gone' }));
     expect((await api.logs.send(new DescribeLogStreamsCommand({ logGroupName: 'gone' }))).logStreams).toEqual([]);
+    // The sweep purges the deleted stream's events (and only once).
+    const sweep = startLogSweep({ db: api.server.logs, now: Date.now, log: pino({ level: 'silent' }) });
+    try {
+      expect((await sweep.runOnce()).purged).toBeGreaterThanOrEqual(1);
+      expect((await sweep.runOnce()).purged).toBe(0);
+    } finally {
+      await sweep.stop();
+    }
   });
 });
 

@@ -92,7 +92,7 @@ export class EventTable {
     return { rows: deleted.length, bytes: deleted.reduce((sum, r) => sum + r.bytes, 0) };
   }
 
-  /** Delete up to `limit` events of one deleted stream; returns the rows deleted (0: nothing left to purge). */
+  /** Delete up to `limit` events of one deleted stream; 0 when no deleted stream is left to purge, else at least 1. */
   purgeDoomed(limit: number): number {
     const doomed = this.stmt.doomed.get();
     if (!doomed) return 0;
