@@ -17,8 +17,16 @@ module.exports = {
       name: 'api-not-agent',
       comment: 'The control plane never reaches into the agent; they talk over the public API and the session protocol.',
       severity: 'error',
-      from: { path: '^src/(api|controllers|store|server)/' },
+      from: { path: '^src/(api|controllers|store|server|logs)/' },
       to: { path: '^src/(agent|runtime|network|image)/' },
+    },
+    {
+      name: 'agent-not-log-service',
+      comment:
+        'The agent ships logs through the CloudWatch Logs API, never by importing the log service (src/logs/). What both sides share (stream naming, PutLogEvents limits) lives in model/.',
+      severity: 'error',
+      from: { path: '^src/(agent|runtime|network|image)/' },
+      to: { path: '^src/logs/' },
     },
     {
       name: 'agent-not-control-plane',

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { ECRClient } from '@aws-sdk/client-ecr';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DiscoverPollEndpointCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
@@ -10,6 +11,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { AgentStateStore } from './agent-state.js';
 import type { AgentConfig } from './config.js';
 import { ContainerFileStore } from './container-files.js';
+import { LogShipper } from './log-shipper.js';
 import { AGENT_VERSION, registerInstance } from './registration.js';
 import { BerthRegistryAuth } from './registry-auth.js';
 import { Reporter } from './reporter.js';
@@ -39,6 +41,7 @@ export interface RunningAgent {
   readonly engine: TaskEngine;
   readonly session: SessionClient;
   readonly reporter: Reporter;
+  readonly logs: LogShipper;
   /** Stop the agent; containers keep running and are re-adopted by the next agent. */
   stop(): Promise<void>;
 }
@@ -59,6 +62,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const ecr = new ECRClient({ endpoint: config.endpoint, region: config.region, credentials: credentialProvider, maxAttempts: 3 });
   const registryAuth = new BerthRegistryAuth(ecr, log.child({ component: 'registry-auth' }));
   const state = new AgentStateStore(config.dataDir);
+  // Container output goes to the control plane's CloudWatch Logs API, with the agent's credentials.
+  const logsClient = new CloudWatchLogsClient({ endpoint: config.endpoint, region: config.region, credentials: credentialProvider, maxAttempts: 3 });
+  const logs = new LogShipper({ client: logsClient, stateDir: join(config.dataDir, 'log-shipper'), log: log.child({ component: 'log-shipper' }) });
   try {
     const { containerInstanceArn, clusterArn } = await registerInstance(ecs, config, state, log);
     const reporter = new Reporter(ecs, config.cluster, log.child({ component: 'reporter' }));
@@ -76,9 +82,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       persist: (s) => state.saveTask(s),
       forget: (arn) => state.forgetTask(arn),
       report: (s) => reporter.report(s),
+      logs,
       log: log.child({ component: 'task-engine' }),
       now: Date.now,
     });
+    await logs.resume();
     await engine.recover(await state.tasks());
 
     const { endpoint } = await ecs.send(new DiscoverPollEndpointCommand({ cluster: config.cluster, containerInstance: containerInstanceArn }));
@@ -101,11 +109,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       engine,
       session,
       reporter,
+      logs,
       async stop() {
         session.stop();
         engine.shutdown();
         await reporter.idle(2_000);
         reporter.stop();
+        await logs.stop();
+        logsClient.destroy();
         ecs.destroy();
         ecr.destroy();
         await state.close();
@@ -117,6 +128,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     };
     return agent;
   } catch (error) {
+    await logs.stop();
+    logsClient.destroy();
     ecs.destroy();
     ecr.destroy();
     await state.close();

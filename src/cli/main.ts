@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { agentCommand } from './agent-command.js';
+import { logsCommand } from './logs-command.js';
 import { serverCommand } from './server-command.js';
 import { upCommand } from './up-command.js';
 
@@ -12,7 +13,8 @@ const program = new Command('berth')
   .version(pkg.version)
   .addCommand(serverCommand())
   .addCommand(agentCommand())
-  .addCommand(upCommand());
+  .addCommand(upCommand())
+  .addCommand(logsCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`berth: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -48,6 +48,8 @@ export const errorTypes = [
   'RepositoryNotFoundException',
   'TooManyTagsException',
   'ValidationException',
+  // Amazon CloudWatch Logs (it shares InvalidParameterException, ResourceNotFoundException, LimitExceededException)
+  'ResourceAlreadyExistsException',
 ] as const;
 
 export type ErrorType = (typeof errorTypes)[number];

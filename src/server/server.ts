@@ -13,6 +13,9 @@ import { buildHttpServer } from '../api/http-server.js';
 import { AgentGateway } from '../api/acs/gateway.js';
 import { startStoppedTaskReaper } from '../controllers/stopped-task-reaper.js';
 import { startTaskDefinitionReaper } from '../controllers/task-definition-reaper.js';
+import { logsService } from '../logs/index.js';
+import { startLogSweep } from '../logs/retention-sweep.js';
+import { LogDatabase } from '../logs/storage/database.js';
 import { buildRegistryServer } from '../registry/http/server.js';
 import { registryRoutes } from '../registry/http/routes.js';
 import { openRegistry, type Registry } from '../registry/registry.js';
@@ -50,6 +53,8 @@ export interface ServerConfig {
   readonly agentSilenceMs?: number;
   /** How long STOPPED tasks stay describable (default 1 h). */
   readonly stoppedTaskRetentionMs?: number;
+  /** How often log retention is applied and deleted log streams are purged (default 5 min). */
+  readonly logSweepMs?: number;
 }
 
 export interface RunningServer {
@@ -58,6 +63,8 @@ export interface RunningServer {
   readonly port: number;
   readonly rootKeys: RootKeyPair;
   readonly store: Store;
+  /** Log groups, streams and events (the CloudWatch Logs API's storage). */
+  readonly logs: LogDatabase;
   readonly app: FastifyInstance;
   readonly registry: Registry;
   /** `host:port` of the registry as clients name it (the host part of repositoryUris). */
@@ -70,11 +77,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const store = openStore(config);
   const registryDir = config.registryDir ?? (config.dataDir ? join(config.dataDir, 'registry') : mkdtempSync(join(tmpdir(), 'berth-registry-')));
   const ownsRegistryDir = config.registryDir === undefined && config.dataDir === undefined;
+  let logs: LogDatabase | undefined;
   const cleanup = async () => {
+    logs?.close();
     await store.close();
     if (ownsRegistryDir) rmSync(registryDir, { recursive: true, force: true });
   };
   try {
+    const logDb = (logs = openLogDatabase(config));
     const rootKeys: RootKeyPair = config.rootKeys
       ? { ...config.rootKeys, source: 'environment' }
       : loadRootKeyPair(config.dataDir, config.env ?? process.env);
@@ -93,11 +103,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const registryHost = () => config.registryHost ?? boundRegistryHost;
     const ecsEnv: EcsEnv = { store, scope, now: Date.now };
     const ecrEnv: EcrEnv = { registry, scope, registryHost, registryScheme: config.registryScheme ?? 'http' };
-    const services = [ecsService(ecsEnv), ecrService(ecrEnv)];
+    const services = [ecsService(ecsEnv), ecrService(ecrEnv), logsService({ db: logDb, scope, now: Date.now })];
     const verifier = new SigV4Verifier({
       credentials: new CredentialChain([new StaticCredentials({ ...rootKeys, principal })]),
       region: config.region,
-      // Each API mounted on the listener brings the signing names it accepts.
+      // Each API mounted on the listener brings the signing names it accepts (ecs, ecr, logs).
       services: new Set(services.flatMap((s) => s.signingNames)),
     });
     const app = await buildHttpServer({
@@ -121,6 +131,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ...(config.heartbeatMs !== undefined ? { heartbeatMs: config.heartbeatMs } : {}),
       ...(config.agentSilenceMs !== undefined ? { silenceMs: config.agentSilenceMs } : {}),
     });
+    const logSweep = startLogSweep({
+      db: logDb,
+      now: Date.now,
+      log: log.child({ component: 'log-sweep' }),
+      ...(config.logSweepMs !== undefined ? { intervalMs: config.logSweepMs } : {}),
+    });
     await gateway.start(app.server);
     await app.listen({ host: config.host, port: config.port });
     const port = boundPort(app, config.port);
@@ -136,6 +152,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       port,
       rootKeys,
       store,
+      logs: logDb,
       app,
       registry,
       registryHost: registryHost(),
@@ -146,6 +163,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         await registryApp?.close();
         await registry.stop();
         await reaper.stop();
+        await logSweep.stop();
         await cleanup();
       },
     };
@@ -166,6 +184,12 @@ const bracketed = (host: string) => (host.includes(':') ? `[${host}]` : host);
 function hostPort(host: string, port: number): string {
   const named = host === '0.0.0.0' || host === '::' || host === '' ? hostname() : host;
   return `${bracketed(named)}:${port}`;
+}
+
+/** Log events live beside the store, in their own database (in memory with the memory store). */
+function openLogDatabase(config: ServerConfig): LogDatabase {
+  if (config.store === 'memory') return LogDatabase.open(':memory:');
+  return LogDatabase.open(join(requireDataDir(config), 'logs.db'));
 }
 
 function openStore(config: ServerConfig): Store {

@@ -1,3 +1,4 @@
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { Hash } from '@smithy/hash-node';
@@ -14,6 +15,7 @@ export interface ApiFixture {
   readonly server: RunningServer;
   readonly ecs: ECSClient;
   readonly ecr: ECRClient;
+  readonly logs: CloudWatchLogsClient;
   /** Send a raw request, signed with the test keys unless `sign` is false; returns status, headers and parsed body. */
   raw(options: RawRequest): Promise<RawResponse>;
   stop(): Promise<void>;
@@ -55,14 +57,17 @@ export async function startApiFixture(overrides: Partial<ServerConfig> = {}): Pr
   });
   const ecs = new ECSClient({ endpoint: server.url, region: TEST_REGION, credentials: TEST_KEYS, maxAttempts: 1 });
   const ecr = new ECRClient({ endpoint: server.url, region: TEST_REGION, credentials: TEST_KEYS, maxAttempts: 1 });
+  const logs = new CloudWatchLogsClient({ endpoint: server.url, region: TEST_REGION, credentials: TEST_KEYS, maxAttempts: 1 });
   return {
     server,
     ecs,
     ecr,
+    logs,
     raw: (options) => rawRequest(server.url, options),
     async stop() {
       ecs.destroy();
       ecr.destroy();
+      logs.destroy();
       await server.stop();
     },
   };

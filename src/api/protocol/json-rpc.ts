@@ -27,6 +27,8 @@ export interface JsonService {
   readonly signingNames: readonly string[];
   readonly model: ServiceModel;
   readonly operations: Readonly<Record<string, Operation>>;
+  /** Largest request body this API accepts, when it differs from the listener's (Logs' batches are larger). */
+  readonly bodyLimit?: number;
 }
 
 export interface JsonRpcOptions {
@@ -59,12 +61,12 @@ export async function jsonRpcRoutes(app: FastifyInstance, options: JsonRpcOption
   await app.register(async (scope) => {
     // Keep the raw bytes: the signature covers them, and we parse the JSON ourselves.
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimit }, (_req, body, done) =>
-      done(null, body),
-    );
+    // Read up to the largest limit of any API; dispatch holds each request to its own API's limit.
+    const readLimit = Math.max(options.bodyLimit, ...options.services.map((s) => s.bodyLimit ?? 0));
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: readLimit }, (_req, body, done) => done(null, body));
     scope.post('/', async (request, reply) => {
       try {
-        const output = await dispatch(request, byPrefix, options.verifier);
+        const output = await dispatch(request, byPrefix, options.verifier, options.bodyLimit);
         // A Buffer, so that Fastify leaves the content type exactly as AWS sends it (no charset).
         return reply.header('content-type', CONTENT_TYPE).send(Buffer.from(JSON.stringify(output)));
       } catch (error) {
@@ -74,8 +76,20 @@ export async function jsonRpcRoutes(app: FastifyInstance, options: JsonRpcOption
   });
 }
 
-async function dispatch(request: FastifyRequest, byPrefix: Map<string, Mounted>, verifier: SigV4Verifier): Promise<object> {
+async function dispatch(
+  request: FastifyRequest,
+  byPrefix: Map<string, Mounted>,
+  verifier: SigV4Verifier,
+  defaultBodyLimit: number,
+): Promise<object> {
   const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+  const target = request.headers['x-amz-target'];
+  const dot = typeof target === 'string' ? target.lastIndexOf('.') : -1;
+  const mounted = dot > 0 ? byPrefix.get((target as string).slice(0, dot)) : undefined;
+  // Each API's own body limit, before any work on the body (the listener reads up to the largest).
+  if (body.length > (mounted?.service.bodyLimit ?? defaultBodyLimit)) {
+    throw new ServiceError('RequestEntityTooLargeException', 'Request body is too large.');
+  }
   const rawUrl = request.raw.url ?? '/';
   const queryStart = rawUrl.indexOf('?');
   const auth = await verifier.verify({
@@ -86,9 +100,6 @@ async function dispatch(request: FastifyRequest, byPrefix: Map<string, Mounted>,
     body,
   });
 
-  const target = request.headers['x-amz-target'];
-  const dot = typeof target === 'string' ? target.lastIndexOf('.') : -1;
-  const mounted = dot > 0 ? byPrefix.get((target as string).slice(0, dot)) : undefined;
   if (!mounted) {
     throw new ServiceError('UnknownOperationException', `Unknown X-Amz-Target: ${String(target ?? '(none)')}`);
   }

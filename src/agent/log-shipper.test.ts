@@ -1,0 +1,255 @@
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CloudWatchLogsClient,
+  DescribeLogGroupsCommand,
+  GetLogEventsCommand,
+  type PutLogEventsCommandInput,
+} from '@aws-sdk/client-cloudwatch-logs';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { logLimits, maxMessageBytes } from '../model/log-limits.js';
+import { startApiFixture, TEST_KEYS, TEST_REGION, type ApiFixture } from '../testing/api-server.js';
+import { LogShipper } from './log-shipper.js';
+import type { LogSource } from './task-engine/deps.js';
+
+let api: ApiFixture;
+let dir: string;
+beforeAll(async () => {
+  api = await startApiFixture();
+  dir = mkdtempSync(join(tmpdir(), 'berth-shipper-'));
+});
+afterAll(async () => {
+  await api.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let seq = 0;
+const TASK = (id: string) => `arn:aws:ecs:us-east-1:123456789012:task/prod/${id}`;
+
+/** A container log file and its LogSource. */
+function container(overrides: Partial<LogSource> = {}): LogSource & { write(text: string): void } {
+  const n = ++seq;
+  const logPath = join(dir, `c${n}.log`);
+  return {
+    runtimeId: `rt${n}`,
+    logPath,
+    taskArn: TASK(`task${n}`),
+    family: 'web',
+    containerName: 'app',
+    cluster: 'prod',
+    ...overrides,
+    write: (text: string) => appendFileSync(logPath, text),
+  };
+}
+
+const stamp = () => new Date().toISOString();
+const cri = (stream: 'stdout' | 'stderr', tag: 'F' | 'P', text: string) => `${stamp()} ${stream} ${tag} ${text}\n`;
+const lines = (texts: string[], stream: 'stdout' | 'stderr' = 'stdout') => texts.map((t) => cri(stream, 'F', t)).join('');
+
+interface Sent {
+  readonly calls: PutLogEventsCommandInput[];
+}
+
+/** A shipper with a fast flush, and a record of every PutLogEvents it sent. */
+function shipper(options: { stateDir?: string; failFirst?: number } = {}): LogShipper & Sent {
+  const client = new CloudWatchLogsClient({ endpoint: api.server.url, region: TEST_REGION, credentials: TEST_KEYS, maxAttempts: 1 });
+  const calls: PutLogEventsCommandInput[] = [];
+  let failures = options.failFirst ?? 0;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'PutLogEventsCommand') {
+        if (failures > 0) {
+          failures--;
+          throw Object.assign(new Error('connect ECONNREFUSED'), { name: 'Error', code: 'ECONNREFUSED' });
+        }
+        calls.push(args.input as PutLogEventsCommandInput);
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordPutLogEvents' },
+  );
+  const s = new LogShipper({
+    client,
+    stateDir: options.stateDir ?? mkdtempSync(join(dir, 'state-')),
+    log: pino({ level: process.env.BERTH_TEST_LOG ?? 'silent' }),
+    flushMs: 50,
+    finishTimeoutMs: 5_000,
+  });
+  const stop = s.stop.bind(s);
+  return Object.assign(s, {
+    calls,
+    stop: async () => {
+      await stop();
+      client.destroy();
+    },
+  });
+}
+
+async function read(group: string, stream: string): Promise<string[]> {
+  const out: string[] = [];
+  let nextToken: string | undefined;
+  for (;;) {
+    const page = await api.logs.send(new GetLogEventsCommand({ logGroupName: group, logStreamName: stream, startFromHead: true, nextToken }));
+    out.push(...page.events!.map((e) => e.message!));
+    if (page.nextForwardToken === nextToken) return out;
+    nextToken = page.nextForwardToken;
+  }
+}
+
+/** Wait until the stream holds `count` events (or fail after the deadline). */
+const waitForEvents = (group: string, stream: string, count: number, timeout = 10_000) =>
+  vi.waitFor(
+    async () => {
+      const got = await read(group, stream).catch(() => []);
+      if (got.length < count) throw new Error(`${got.length} of ${count} events so far`);
+      return got;
+    },
+    { timeout, interval: 50 },
+  );
+
+describe('LogShipper', () => {
+  it('ships both streams to the default group, joining partial lines', async () => {
+    const s = shipper();
+    const c = container();
+    c.write(lines(['first line']) + cri('stdout', 'P', 'a partial ') + cri('stderr', 'F', 'an error') + cri('stdout', 'F', 'line, joined'));
+    s.follow(c);
+    const got = await waitForEvents('/berth/prod', `web/app/task${seq}`, 3);
+    expect(got).toEqual(['first line', 'an error', 'a partial line, joined']);
+    c.write(lines(['more'], 'stderr'));
+    expect(await waitForEvents('/berth/prod', `web/app/task${seq}`, 4)).toEqual([...got, 'more']);
+    await s.stop();
+  });
+
+  it('uses awslogs names: group from the options (created when missing), stream from the prefix or the runtime id', async () => {
+    const s = shipper();
+    const withPrefix = container({ logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/web', 'awslogs-stream-prefix': 'ecs', 'awslogs-region': 'us-east-1' } } });
+    const noPrefix = container({ logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/web' } } });
+    const none = container({ logConfiguration: { logDriver: 'none' } });
+    for (const c of [withPrefix, noPrefix, none]) {
+      c.write(lines([`from ${c.runtimeId}`]));
+      s.follow(c);
+    }
+    expect(await waitForEvents('/ecs/web', `ecs/app/task${seq - 2}`, 1)).toEqual([`from ${withPrefix.runtimeId}`]);
+    expect(await waitForEvents('/ecs/web', noPrefix.runtimeId, 1)).toEqual([`from ${noPrefix.runtimeId}`]);
+    expect(s.following()).not.toContain(none.runtimeId);
+    await s.stop();
+  });
+
+  it('packs batches within PutLogEvents limits and splits long lines as awslogs does', async () => {
+    const s = shipper();
+    const c = container();
+    const many = Array.from({ length: 12_000 }, (_, i) => `line ${i}`);
+    const long = '€'.repeat(100_000); // 300,000 bytes: two events
+    c.write(lines(many) + lines([long]));
+    s.follow(c);
+    const got = await waitForEvents('/berth/prod', `web/app/task${seq}`, 12_002, 20_000);
+    expect(got.slice(0, 12_000)).toEqual(many);
+    expect(got.slice(12_000).join('')).toBe(long);
+    expect(got.slice(12_000).map((m) => Buffer.byteLength(m))).toEqual([Math.floor(maxMessageBytes / 3) * 3, 300_000 - Math.floor(maxMessageBytes / 3) * 3]);
+    for (const call of s.calls) {
+      const bytes = call.logEvents!.reduce((sum, e) => sum + Buffer.byteLength(e.message!) + logLimits.eventOverheadBytes, 0);
+      expect(call.logEvents!.length).toBeLessThanOrEqual(logLimits.maxBatchEvents);
+      expect(bytes).toBeLessThanOrEqual(logLimits.maxBatchBytes);
+      const times = call.logEvents!.map((e) => e.timestamp!);
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+    }
+    expect(s.calls.length).toBeGreaterThanOrEqual(2);
+    await s.stop();
+  });
+
+  it('carries on after a restart from the saved offset: nothing lost, nothing twice', async () => {
+    const stateDir = mkdtempSync(join(dir, 'state-'));
+    const c = container();
+    const stream = `web/app/task${seq}`;
+    const first = shipper({ stateDir });
+    c.write(lines(['one', 'two']) + cri('stdout', 'P', 'split across '));
+    first.follow(c);
+    await waitForEvents('/berth/prod', stream, 2);
+    await first.stop();
+    // While no agent runs, the container writes on, finishing the partial line.
+    c.write(cri('stdout', 'F', 'the restart') + lines(['three']));
+    const second = shipper({ stateDir });
+    await second.resume();
+    expect(second.following()).toEqual([c.runtimeId]);
+    expect(await waitForEvents('/berth/prod', stream, 4)).toEqual(['one', 'two', 'split across the restart', 'three']);
+    // A follow() from the task engine for the same container changes nothing.
+    second.follow(c);
+    c.write(lines(['four']));
+    expect(await waitForEvents('/berth/prod', stream, 5)).toEqual(['one', 'two', 'split across the restart', 'three', 'four']);
+    await second.stop();
+  });
+
+  it('finish() ships the rest, even an unterminated line, then forgets the container', async () => {
+    const stateDir = mkdtempSync(join(dir, 'state-'));
+    const s = shipper({ stateDir });
+    const c = container();
+    s.follow(c);
+    c.write(lines(['last words']) + cri('stderr', 'P', 'cut off') + `${stamp()} stdout F no newline`);
+    await s.finish(c.runtimeId);
+    expect(await read('/berth/prod', `web/app/task${seq}`)).toEqual(['last words', 'no newline', 'cut off']);
+    expect(s.following()).toEqual([]);
+    expect(readdirSync(stateDir)).toEqual([]);
+    // A container finished before it ever wrote leaves nothing behind either.
+    const silent = container();
+    s.follow(silent);
+    await s.finish(silent.runtimeId);
+    expect(existsSync(silent.logPath)).toBe(false);
+    expect(readdirSync(stateDir)).toEqual([]);
+    await s.stop();
+  });
+
+  it('finish() after a restart ships from the saved state without a follow()', async () => {
+    const stateDir = mkdtempSync(join(dir, 'state-'));
+    const c = container();
+    const first = shipper({ stateDir });
+    c.write(lines(['before']));
+    first.follow(c);
+    await waitForEvents('/berth/prod', `web/app/task${seq}`, 1);
+    await first.stop();
+    c.write(lines(['after']));
+    const second = shipper({ stateDir });
+    await second.finish(c.runtimeId);
+    expect(await read('/berth/prod', `web/app/task${seq}`)).toEqual(['before', 'after']);
+    await second.stop();
+  });
+
+  it('keeps lines while the control plane is unreachable and delivers them once, later', async () => {
+    const s = shipper({ failFirst: 3 });
+    const c = container();
+    c.write(lines(['survives', 'the outage']));
+    s.follow(c);
+    expect(await waitForEvents('/berth/prod', `web/app/task${seq}`, 2)).toEqual(['survives', 'the outage']);
+    await s.finish(c.runtimeId);
+    expect(await read('/berth/prod', `web/app/task${seq}`)).toEqual(['survives', 'the outage']);
+    await s.stop();
+  });
+
+  it('reports an unusable awslogs group without stopping other containers', async () => {
+    const s = shipper();
+    const bad = container({ logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': 'not a valid name!' } } });
+    const good = container();
+    bad.write(lines(['lost']));
+    good.write(lines(['fine']));
+    s.follow(bad);
+    s.follow(good);
+    expect(await waitForEvents('/berth/prod', `web/app/task${seq}`, 1)).toEqual(['fine']);
+    await s.finish(bad.runtimeId);
+    const groups = await api.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: 'not' }));
+    expect(groups.logGroups).toEqual([]);
+    await s.stop();
+  });
+
+  it('waits for a log file that does not exist yet', async () => {
+    const stateDir = mkdtempSync(join(dir, 'state-'));
+    const s = shipper({ stateDir });
+    const c = container();
+    s.follow(c);
+    // The state file is written before the first look at the log: from then on the file is missing.
+    await vi.waitFor(() => expect(readdirSync(stateDir)).toHaveLength(1));
+    writeFileSync(c.logPath, lines(['late start']));
+    expect(await waitForEvents('/berth/prod', `web/app/task${seq}`, 1)).toEqual(['late start']);
+    await s.stop();
+  });
+});
