@@ -3,17 +3,21 @@
 # when missing, `npm ci` only when the lockfile changed since the last install.
 #   scripts/install.sh          runtime needs
 #   scripts/install.sh --test   plus what the test suite drives (the AWS CLI v2, …)
+#   scripts/install.sh --demo   plus what scripts/up.sh's example uses (AWS CLI v2, skopeo, umoci, busybox)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_test=0
+want_demo=0
 [[ "${1:-}" == "--test" ]] && want_test=1
+[[ "${1:-}" == "--demo" ]] && want_demo=1
 
 # Debian packages: building the native store driver; running containers (runc under conmon, Docker's
 # seccomp profile from containers-common, tini as the init for initProcessEnabled, the CNI plugins,
 # iptables for port mappings, attr's setfattr to mark opaque directories in unpacked image layers); and for
 # tests the real peers berth is tested with.
 packages=(ca-certificates python3 make g++ runc conmon golang-github-containers-common tini containernetworking-plugins iptables iproute2 attr)
+(( want_demo )) && packages+=(awscli skopeo umoci busybox-static)
 (( want_test )) && packages+=(awscli skopeo podman docker-registry busybox-static umoci)
 
 missing=()

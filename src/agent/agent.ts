@@ -11,6 +11,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { AgentStateStore } from './agent-state.js';
 import type { AgentConfig } from './config.js';
 import { ContainerFileStore } from './container-files.js';
+import { ImageCleanup } from './image-cleanup.js';
 import { LogShipper } from './log-shipper.js';
 import { AGENT_VERSION, registerInstance } from './registration.js';
 import { BerthRegistryAuth } from './registry-auth.js';
@@ -68,12 +69,21 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   try {
     const { containerInstanceArn, clusterArn } = await registerInstance(ecs, config, state, log);
     const reporter = new Reporter(ecs, config.cluster, log.child({ component: 'reporter' }));
-    const engine = new TaskEngine({
+    let engine: TaskEngine | undefined;
+    const imageCleanup = new ImageCleanup(
+      parts.images,
+      () => (engine?.tasks() ?? []).flatMap((t) => t.containers.flatMap((c) => (c.imageId ? [c.imageId] : []))),
+      log.child({ component: 'image-cleanup' }),
+      { intervalMs: config.imageCleanupIntervalMs, minimumAgeMs: config.imageMinimumCleanupAgeMs },
+    );
+    engine = new TaskEngine({
       ...parts,
+      images: imageCleanup.tracked(),
       containerFiles: new ContainerFileStore(join(config.dataDir, 'containers')),
       settings: {
         cluster: config.cluster,
         defaultStopTimeoutMs: config.containerStopTimeoutMs,
+        defaultStartTimeoutMs: config.containerStartTimeoutMs,
         taskCleanupWaitMs: config.taskCleanupWaitMs,
         imagePullBehavior: config.imagePullBehavior,
         bindIp: '0.0.0.0',
@@ -88,6 +98,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     });
     await logs.resume();
     await engine.recover(await state.tasks());
+    if (config.imageCleanup) imageCleanup.start();
 
     const { endpoint } = await ecs.send(new DiscoverPollEndpointCommand({ cluster: config.cluster, containerInstance: containerInstanceArn }));
     let fatal: ((message: string) => void) | undefined;
@@ -111,6 +122,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       reporter,
       logs,
       async stop() {
+        imageCleanup.stop();
         session.stop();
         engine.shutdown();
         await reporter.idle(2_000);

@@ -27,6 +27,8 @@ export const capabilityAttributes = [
   'com.amazonaws.ecs.capability.ecr-auth',
   'ecs.capability.execution-role-ecr-pull',
   'ecs.capability.execution-role-awslogs',
+  // dependsOn, startTimeout and stopTimeout.
+  'ecs.capability.container-ordering',
 ];
 
 export function registrationResources(config: AgentConfig): Resource[] {

@@ -93,12 +93,27 @@ describe.runIf(isRoot)('tasks run as real containers on a berth agent', () => {
     const started = Date.now();
     await cluster.ecs.send(new StopTaskCommand({ task: ignoring }));
     await cluster.ecs.send(new StopTaskCommand({ task: polite }));
+    // While the agent waits for the stop timeout, the task shows as STOPPING.
+    await cluster.waitForTask(ignoring, (t) => t.lastStatus === 'STOPPING');
     const a = await stopped(ignoring);
     const b = await stopped(polite);
     expect(a.containers![0]!.exitCode).toBe(137);
     expect(b.containers![0]!.exitCode).toBe(0);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
     expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it('runs host and none network modes', async () => {
+    const host = await run([{ command: ['httpd', '-f', '-p', '18090', '-h', '/var/www'], portMappings: [{ containerPort: 18090 }] }], {
+      networkMode: 'host',
+    });
+    const t = await running(host);
+    expect(t.containers![0]!.networkBindings).toEqual([{ bindIP: '0.0.0.0', containerPort: 18090, hostPort: 18090, protocol: 'tcp' }]);
+    expect(await (await fetch('http://127.0.0.1:18090/')).text()).toBe('hello from berth\n');
+    await cluster.ecs.send(new StopTaskCommand({ task: host }));
+    await stopped(host);
+    const none = await run([{ command: ['sh', '-c', 'test "$(ls /sys/class/net)" = lo'] }], { networkMode: 'none' });
+    expect((await stopped(none)).containers![0]!.exitCode).toBe(0);
   });
 
   it('reports an OOM kill as OutOfMemoryError', async () => {

@@ -31,6 +31,8 @@ export interface EngineDeps {
 export interface EngineSettings {
   readonly cluster: string;
   readonly defaultStopTimeoutMs: number;
+  /** How long a container waits for its dependencies unless its startTimeout says (ECS_CONTAINER_START_TIMEOUT). */
+  readonly defaultStartTimeoutMs: number;
   readonly taskCleanupWaitMs: number;
   readonly imagePullBehavior: ImagePullBehavior;
   /** The host's address for networkBindings (bindIP), normally 0.0.0.0. */

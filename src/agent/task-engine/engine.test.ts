@@ -163,3 +163,43 @@ describe('task engine', () => {
     await until(restarted, (s) => s.known === 'STOPPED');
   });
 });
+
+describe('container dependencies', () => {
+  const order = (w: FakeWorld) => [...w.runtime.containers.keys()].map((k) => k.split('-').at(-1));
+
+  it('starts a container only after its START dependency, and stops dependents first', async () => {
+    const w = setup();
+    w.engine.handlePayload([task([container('app', { dependsOn: [{ containerName: 'db', condition: 'START' }] }), container('db')])]);
+    await until(w.engine, (s) => s.known === 'RUNNING');
+    expect(order(w)).toEqual(['db', 'app']);
+    w.engine.handlePayload([{ ...task([container('app', { dependsOn: [{ containerName: 'db', condition: 'START' }] }), container('db')]), desiredStatus: 'STOPPED' }]);
+    await until(w.engine, (s) => s.known === 'STOPPED');
+    expect(w.runtime.signals.map((x) => x.id.split('-').at(-1))).toEqual(['app', 'db']);
+  });
+
+  it('waits for a SUCCESS dependency to exit 0, and fails the task when it exits otherwise', async () => {
+    const w = setup();
+    const defs = [container('app', { dependsOn: [{ containerName: 'init', condition: 'SUCCESS' }] }), container('init', { essential: false })];
+    w.engine.handlePayload([task(defs)]);
+    await until(w.engine, (s) => s.containers[1]!.known === 'RUNNING');
+    expect(w.runtime.containers.has(id('app'))).toBe(false);
+    w.runtime.exit(id('init'), 0);
+    await until(w.engine, (s) => s.containers[0]!.known === 'RUNNING');
+
+    const failing = setup();
+    failing.engine.handlePayload([task(defs)]);
+    await until(failing.engine, (s) => s.containers[1]!.known === 'RUNNING');
+    failing.runtime.exit(id('init'), 2);
+    const s = await until(failing.engine, (s) => s.known === 'STOPPED');
+    expect(s.stopReason).toBe("DependencyError: container 'app' needs 'init' to succeed, but it exited with code 2");
+  });
+
+  it('fails the task when a dependency does not get there within startTimeout', async () => {
+    const w = setup();
+    w.engine.handlePayload([
+      task([container('app', { startTimeout: 1, dependsOn: [{ containerName: 'job', condition: 'COMPLETE' }] }), container('job', { essential: false })]),
+    ]);
+    const s = await until(w.engine, (s) => s.known === 'STOPPED', 5_000);
+    expect(s.stopReason).toBe("DependencyTimeoutError: container 'app' waited 1s for 'job' to reach COMPLETE");
+  });
+});

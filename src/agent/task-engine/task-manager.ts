@@ -2,6 +2,7 @@ import type { AcsContainer, AcsTask } from '../../model/acs.js';
 import type { ExitStatus } from '../../runtime/runtime.js';
 import type { LocalImage } from '../../image/image-service.js';
 import { containerSpec } from './container-spec.js';
+import { dependencyVerdict, neededByRunningDependent } from './dependencies.js';
 import type { EngineDeps } from './deps.js';
 import { deriveTaskStatus, taskIdOf, type ContainerState, type TaskState } from './task-state.js';
 
@@ -113,15 +114,41 @@ export class TaskManager {
     if (s.containers.some((c) => c.known === 'NONE')) {
       if (!(await this.pullAll())) return;
     }
-    for (const c of s.containers) {
-      if (s.desired !== 'RUNNING') return;
-      if (c.known === 'PULLED') {
-        if (!(await this.step(c, 'CannotCreateContainerError', () => this.create(c)))) return;
-      }
-      if (c.known === 'CREATED') {
-        if (!(await this.step(c, 'CannotStartContainerError', () => this.start(c)))) return;
+    // Start what may start; a start can unblock another container (START), so go round until nothing moves.
+    for (let progressed = true; progressed && s.desired === 'RUNNING'; ) {
+      progressed = false;
+      for (const c of s.containers) {
+        if (s.desired !== 'RUNNING') return;
+        if (c.known !== 'PULLED' && c.known !== 'CREATED') continue;
+        if (!(await this.dependenciesMet(c))) continue;
+        if (c.known === 'PULLED' && !(await this.step(c, 'CannotCreateContainerError', () => this.create(c)))) return;
+        if (c.known === 'CREATED' && !(await this.step(c, 'CannotStartContainerError', () => this.start(c)))) return;
+        progressed = true;
       }
     }
+  }
+
+  /** Whether `c`'s dependsOn conditions hold; fails the task when they never can or startTimeout passed. */
+  private async dependenciesMet(c: ContainerState): Promise<boolean> {
+    const def = this.def(c.name);
+    const verdict = dependencyVerdict(def, this.state.containers);
+    if (verdict.kind === 'ready') return true;
+    if (verdict.kind === 'failed') {
+      this.fail(c, verdict.reason);
+      await this.commit();
+      return false;
+    }
+    const now = this.deps.now();
+    const timeoutMs = def.startTimeout !== undefined ? def.startTimeout * 1000 : this.deps.settings.defaultStartTimeoutMs;
+    if (c.waitingSince === undefined) {
+      c.waitingSince = now;
+      await this.commit();
+      this.after(timeoutMs, () => this.poke());
+    } else if (now - c.waitingSince >= timeoutMs) {
+      this.fail(c, `DependencyTimeoutError: container '${c.name}' waited ${Math.round(timeoutMs / 1000)}s for ${verdict.on}`);
+      await this.commit();
+    }
+    return false;
   }
 
   /** Run one container step; on failure record ECS's reason and stop the task. */
@@ -315,8 +342,11 @@ export class TaskManager {
 
   private async progressTowardsStopped(): Promise<void> {
     const now = this.deps.now();
+    const defs = this.state.spec.containers;
     for (const c of this.state.containers) {
       if (c.known === 'RUNNING') {
+        // Dependents stop first: a container others depend on waits until they have stopped.
+        if (neededByRunningDependent(c.name, defs, this.state.containers)) continue;
         const timeoutMs = this.stopTimeoutMs(c);
         if (c.stopSignalAt === undefined) {
           c.stopSignalAt = now;

@@ -33,10 +33,14 @@ export interface ContainerState {
   /** Epoch ms when SIGTERM was sent, to know when SIGKILL is due. */
   stopSignalAt?: number;
   startedAt?: number;
+  /** Epoch ms since which the container has waited for its dependencies (for startTimeout). */
+  waitingSince?: number;
+  /** From its health check (HEALTHY | UNHEALTHY | UNKNOWN); UNKNOWN without one. */
+  healthStatus?: 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN';
   logPath?: string;
 }
 
-export type TaskKnownStatus = 'PROVISIONING' | 'PENDING' | 'RUNNING' | 'STOPPED';
+export type TaskKnownStatus = 'PROVISIONING' | 'PENDING' | 'RUNNING' | 'STOPPING' | 'STOPPED';
 
 export interface TaskState {
   readonly arn: string;
@@ -61,6 +65,8 @@ export function deriveTaskStatus(state: TaskState): TaskKnownStatus {
   if (state.desired === 'RUNNING' && cs.every((c) => c.known === 'RUNNING' || (c.known === 'STOPPED' && !c.essential))) {
     return 'RUNNING';
   }
+  // Stopping a task that ran: its containers are being signalled.
+  if (state.desired === 'STOPPED' && (state.known === 'RUNNING' || state.known === 'STOPPING')) return 'STOPPING';
   if (state.known === 'RUNNING') return 'RUNNING';
   return cs.some((c) => c.known !== 'NONE') || state.pullStartedAt !== undefined ? 'PENDING' : 'PROVISIONING';
 }

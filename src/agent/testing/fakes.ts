@@ -66,8 +66,8 @@ export class FakeImages implements ImageService {
   readonly rootfs = new Set<string>();
   pulls = 0;
 
-  add(reference: string, config: LocalImage['config'] = { Cmd: ['sh'] }): LocalImage {
-    const image: LocalImage = { reference, manifestDigest: `sha256:${'a'.repeat(64)}`, id: `sha256:${'b'.repeat(64)}`, config, size: 1 };
+  add(reference: string, config: LocalImage['config'] = { Cmd: ['sh'] }, id = `sha256:${'b'.repeat(64)}`): LocalImage {
+    const image: LocalImage = { reference, manifestDigest: `sha256:${'a'.repeat(64)}`, id, config, size: 1 };
     this.available.set(reference, image);
     return image;
   }
@@ -94,8 +94,16 @@ export class FakeImages implements ImageService {
     this.rootfs.delete(id);
     rmSync(join(tmpdir(), 'berth-fake-rootfs', id), { recursive: true, force: true });
   }
-  async prune() {
-    return [];
+  /** Forgets cached images whose ids are not kept, and says which. */
+  async prune(keep: ReadonlySet<string>) {
+    const removed: string[] = [];
+    for (const [ref, image] of this.cached) {
+      if (!keep.has(image.id)) {
+        this.cached.delete(ref);
+        removed.push(image.id);
+      }
+    }
+    return removed;
   }
 }
 
@@ -144,7 +152,7 @@ export function fakeWorld(settings: Partial<EngineSettings> = {}): FakeWorld {
       userDatabase: async () => ({ passwd: 'root:x:0:0:root:/root:/bin/sh\n', group: 'root:x:0:\n' }),
       remove: async () => {},
     },
-    settings: { cluster: 'default', defaultStopTimeoutMs: 30_000, taskCleanupWaitMs: 60_000, imagePullBehavior: 'default', bindIp: '0.0.0.0', ...settings },
+    settings: { cluster: 'default', defaultStopTimeoutMs: 30_000, defaultStartTimeoutMs: 180_000, taskCleanupWaitMs: 60_000, imagePullBehavior: 'default', bindIp: '0.0.0.0', ...settings },
     persist: async (s) => void saved.set(s.arn, structuredClone(s)),
     forget: async (arn) => void saved.delete(arn),
     report: (s) => void reports.push(structuredClone(s)),
