@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds a small web-server image from Debian's busybox-static with umoci, as an OCI layout:
 #   scripts/build-demo-image.sh DIR    →  DIR is an OCI image layout with tag `latest`
-# The image serves /www on port 8080 with busybox httpd.
+# The image serves /www on port 8080 with busybox httpd, logging each request to stderr.
 set -euo pipefail
 out=${1:?usage: build-demo-image.sh DIR}
 work=$(mktemp -d)
@@ -20,5 +20,5 @@ printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
 printf '<!doctype html>\n<h1>Hello from berth</h1>\n<p>Served by busybox httpd in a runc container, placed by berth.</p>\n' > "$root/www/index.html"
 umoci repack --image "$out:latest" "$work/bundle"
 umoci config --image "$out:latest" --config.exposedports 8080/tcp \
-  --config.cmd httpd --config.cmd -f --config.cmd -p --config.cmd 8080 --config.cmd -h --config.cmd /www
+  --config.cmd httpd --config.cmd -f --config.cmd -v --config.cmd -p --config.cmd 8080 --config.cmd -h --config.cmd /www
 umoci gc --layout "$out"

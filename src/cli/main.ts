@@ -6,6 +6,9 @@ import { logsCommand } from './logs-command.js';
 import { serverCommand } from './server-command.js';
 import { upCommand } from './up-command.js';
 
+// berth runs on Node 20 by design; the AWS SDK's notice about its future Node 22 requirement is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const program = new Command('berth')

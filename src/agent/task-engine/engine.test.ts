@@ -164,6 +164,24 @@ describe('task engine', () => {
   });
 });
 
+describe('restarts in the middle of a stop', () => {
+  it('still sends SIGKILL when the stop timeout ends after the agent restarted', async () => {
+    const w = setup();
+    w.engine.handlePayload([task([container('web', { stopTimeout: 1 })])]);
+    await until(w.engine, (s) => s.known === 'RUNNING');
+    w.runtime.ignoreTerm.add(id('web'));
+    w.engine.handlePayload([{ ...task([container('web', { stopTimeout: 1 })]), desiredStatus: 'STOPPED' }]);
+    await until(w.engine, (s) => s.containers[0]!.stopSignalAt !== undefined);
+    await vi.waitFor(() => expect(w.saved.get(ARN)?.containers[0]?.stopSignalAt).toBeDefined());
+    w.engine.shutdown();
+    const restarted = new TaskEngine(w.deps);
+    await restarted.recover([structuredClone(w.saved.get(ARN)!)]);
+    const s = await until(restarted, (s) => s.known === 'STOPPED', 5_000);
+    expect(s.containers[0]?.exitCode).toBe(137);
+    expect(w.runtime.signals.map((x) => x.signal)).toEqual(['SIGTERM', 'SIGKILL']);
+  });
+});
+
 describe('container dependencies', () => {
   const order = (w: FakeWorld) => [...w.runtime.containers.keys()].map((k) => k.split('-').at(-1));
 

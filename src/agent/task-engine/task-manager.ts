@@ -22,6 +22,8 @@ export class TaskManager {
   private readonly timers = new Set<NodeJS.Timeout>();
   private cleanupTimer?: NodeJS.Timeout;
   private disposed = false;
+  /** Deadlines (SIGKILL due, startTimeout) armed in this process, by name. */
+  private readonly armed = new Set<string>();
   /** An event changed the state since it was last saved and reported. */
   private changed = false;
 
@@ -143,11 +145,12 @@ export class TaskManager {
     if (c.waitingSince === undefined) {
       c.waitingSince = now;
       await this.commit();
-      this.after(timeoutMs, () => this.poke());
-    } else if (now - c.waitingSince >= timeoutMs) {
+    }
+    const due = c.waitingSince + timeoutMs - now;
+    if (due <= 0) {
       this.fail(c, `DependencyTimeoutError: container '${c.name}' waited ${Math.round(timeoutMs / 1000)}s for ${verdict.on}`);
       await this.commit();
-    }
+    } else this.armOnce(`start:${c.name}`, due);
     return false;
   }
 
@@ -352,10 +355,11 @@ export class TaskManager {
           c.stopSignalAt = now;
           await this.commit();
           await this.signal(c, 'SIGTERM');
-          this.after(timeoutMs, () => this.poke());
-        } else if (now - c.stopSignalAt >= timeoutMs) {
-          await this.signal(c, 'SIGKILL');
         }
+        const due = c.stopSignalAt + timeoutMs - now;
+        // Also armed after a restart, from the saved time of the SIGTERM.
+        if (due <= 0) await this.signal(c, 'SIGKILL');
+        else this.armOnce(`kill:${c.name}`, due);
       } else if (c.known !== 'STOPPED') {
         // Never started: nothing runs; forget what was prepared.
         if (c.known === 'CREATED' && c.runtimeId) await this.deps.runtime.delete(c.runtimeId).catch(() => {});
@@ -420,6 +424,16 @@ export class TaskManager {
     this.changed = false;
     await this.deps.persist(this.state);
     this.deps.report(this.state);
+  }
+
+  /** Reconcile again in `ms`, unless a timer for `name` is already armed. */
+  private armOnce(name: string, ms: number): void {
+    if (this.armed.has(name)) return;
+    this.armed.add(name);
+    this.after(ms, () => {
+      this.armed.delete(name);
+      this.poke();
+    });
   }
 
   private after(ms: number, fn: () => void): void {
