@@ -3,12 +3,14 @@
 // the same machine, in the same run. A real `berth server` and `berth agent` (processes, from dist/), CNCF
 // distribution on loopback holding a busybox image. Each variant runs --count tasks one after another:
 // the clock starts before RunTask and stops when DescribeTasks (polled every 2 ms) shows RUNNING. The agent
-// uses ECS_IMAGE_PULL_BEHAVIOR=prefer-cached ("image cached"). Needs root and `npm run build`.
-// Prints one JSON line: medians and p95 in ms for networkMode none and bridge, bare runc, and the ratios.
+// uses ECS_IMAGE_PULL_BEHAVIOR=prefer-cached ("image cached"). DescribeTasks is polled every 5 ms.
+// Bare runc runs twice: with `runc spec`'s defaults, and with the very config.json berth's runtime wrote for
+// one of the tasks (same isolation: seccomp profile, capabilities, cgroups), on a plain copy of the rootfs.
+// Needs root and `npm run build`. Prints one JSON line: medians and p95 in ms, and the ratios.
 //
 //   node bench/runtask-latency.mjs [--count 50]
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -68,7 +70,7 @@ try {
   const image = `${registry.host}/busybox:latest`;
   await pushImage(await buildBusyboxImage(join(dir, 'layout'), 'latest', { cmd: ['sleep', '3600'] }), image);
 
-  const server = start(['server', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'server'), '--log-level', 'warn']);
+  const server = start(['server', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'server'), '--log-level', process.env.BENCH_SERVER_LOGLEVEL ?? 'warn']);
   const [, url] = await server.until(/listening on (http:\/\/\S+)/);
   const creds = Object.fromEntries(
     readFileSync(join(dir, 'server', 'credentials'), 'utf8')
@@ -100,6 +102,7 @@ try {
     }),
   );
 
+  let berthConfig;
   async function status(arn) {
     const { tasks } = await ecs.send(new DescribeTasksCommand({ tasks: [arn] }));
     return tasks[0];
@@ -113,9 +116,13 @@ try {
       const t = await status(arn);
       if (t.lastStatus === 'RUNNING') break;
       if (t.lastStatus === 'STOPPED') throw new Error(`task stopped: ${t.stoppedReason}`);
-      await sleep(2);
+      await sleep(5);
     }
     const ms = performance.now() - t0;
+    if (family === 'bench-none' && !berthConfig) {
+      const bundle = join(dir, 'agent', 'runtime', 'containers', `${arn.split('/').at(-1)}-app`);
+      berthConfig = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+    }
     await ecs.send(new StopTaskCommand({ task: arn }));
     while ((await status(arn)).lastStatus !== 'STOPPED') await sleep(20);
     return ms;
@@ -135,13 +142,24 @@ try {
       const p = spawn('runc', [`--root=${join(dir, 'bare-root')}`, ...args], { stdio: 'ignore' });
       p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`runc ${args[0]}: ${code}`))));
     });
-  async function bareOne(i) {
+  async function bareOne(i, which = bundle) {
     const id = `bench-bare-${process.pid}-${i}`;
     const t0 = performance.now();
-    await runc(['run', '-d', '--bundle', bundle, id]);
+    await runc(['run', '-d', '--bundle', which, id]);
     const ms = performance.now() - t0;
     await runc(['delete', '--force', id]);
     return ms;
+  }
+  /** A bundle with berth's own config.json for the task, on a plain busybox rootfs, without agent-owned mounts. */
+  function sameConfigBundle() {
+    const b = join(dir, 'bare-same');
+    writeBusyboxRootfs(join(b, 'rootfs'));
+    const config = structuredClone(berthConfig);
+    config.root = { path: join(b, 'rootfs'), readonly: false };
+    config.mounts = config.mounts.filter((m) => !m.source?.startsWith(dir));
+    config.linux.cgroupsPath = `/berth-bench-bare/${process.pid}`;
+    writeFileSync(join(b, 'config.json'), JSON.stringify(config));
+    return b;
   }
 
   for (let i = 0; i < 3; i++) {
@@ -149,15 +167,19 @@ try {
     await runOne('bench-bridge');
     await bareOne(`warm-${i}`);
   }
-  const samples = { none: [], bridge: [], bare: [] };
+  const same = sameConfigBundle();
+  await bareOne('warm-same', same);
+  const samples = { none: [], bridge: [], bare: [], bareSame: [] };
   for (let i = 0; i < count; i++) {
     samples.none.push(await runOne('bench-none'));
     samples.bridge.push(await runOne('bench-bridge'));
     samples.bare.push(await bareOne(i));
+    samples.bareSame.push(await bareOne(`same-${i}`, same));
   }
   const none = summarize(samples.none);
   const bridge = summarize(samples.bridge);
   const bare = summarize(samples.bare);
+  const bareSame = summarize(samples.bareSame);
   console.log(
     JSON.stringify({
       bench: 'runtask-latency',
@@ -166,9 +188,12 @@ try {
       runtask_to_running_none: none,
       runtask_to_running_bridge: bridge,
       bare_runc_run_d: bare,
+      bare_runc_run_d_same_config: bareSame,
       ratio_none_median: round(none.median_ms / bare.median_ms),
       ratio_none_p95: round(none.p95_ms / bare.p95_ms),
       ratio_bridge_median: round(bridge.median_ms / bare.median_ms),
+      ratio_none_to_same_config_median: round(none.median_ms / bareSame.median_ms),
+      ratio_bridge_to_same_config_median: round(bridge.median_ms / bareSame.median_ms),
       node: process.version,
     }),
   );
@@ -181,5 +206,14 @@ try {
     await new Promise((r) => (c.exitCode !== null ? r() : c.on('exit', r)));
   }
   await registry.stop();
+  for (const c of ['memory', 'cpu', 'pids', 'cpuacct', 'cpuset', 'blkio', 'devices', 'freezer', 'systemd', 'unified']) {
+    for (const path of [join('/sys/fs/cgroup', c, 'berth-bench-bare', String(process.pid)), join('/sys/fs/cgroup', c, 'berth-bench-bare')]) {
+      try {
+        rmdirSync(path);
+      } catch {
+        // not there (or cpu and cpuacct are one hierarchy)
+      }
+    }
+  }
   rmSync(dir, { recursive: true, force: true });
 }

@@ -31,6 +31,15 @@ export function stateChangeRequest(cluster: string, s: TaskState): SubmitTaskSta
   };
 }
 
+/** The parts of a report that change what the control plane does or shows about the task. */
+function significance(r: SubmitTaskStateChangeRequest): string {
+  return JSON.stringify([
+    r.status,
+    r.reason,
+    r.containers?.map((c) => [c.containerName, c.status, c.exitCode, c.reason, c.networkBindings?.length]),
+  ]);
+}
+
 /**
  * Sends task state to the control plane. Reports are coalesced per task (only the newest state matters,
  * since the control plane moves statuses forward only), sent one at a time per task, and retried with
@@ -50,7 +59,9 @@ export class Reporter {
 
   report(state: TaskState): void {
     const request = stateChangeRequest(this.cluster, state);
-    if (this.lastSent.get(state.arn) === JSON.stringify(request)) return;
+    // Only what the control plane acts on warrants a request: statuses, exits, reasons, port bindings.
+    // Timestamps and runtime ids ride along with the next such report.
+    if (this.lastSent.get(state.arn) === significance(request)) return;
     this.pending.set(state.arn, request);
     void this.drain(state.arn);
   }
@@ -74,10 +85,9 @@ export class Reporter {
         const request = this.pending.get(arn);
         if (!request || this.stopped) return;
         this.pending.delete(arn);
-        const body = JSON.stringify(request);
         try {
           await this.ecs.send(new SubmitTaskStateChangeCommand(request));
-          this.lastSent.set(arn, body);
+          this.lastSent.set(arn, significance(request));
           if (request.status === 'STOPPED') this.lastSent.delete(arn);
           delay = 250;
         } catch (err) {

@@ -24,6 +24,8 @@ export class TaskManager {
   private disposed = false;
   /** Deadlines (SIGKILL due, startTimeout) armed in this process, by name. */
   private readonly armed = new Set<string>();
+  /** When this manager was made (monotonic ms), for the start-latency debug log. */
+  private readonly receivedAt = performance.now();
   /** An event changed the state since it was last saved and reported. */
   private changed = false;
 
@@ -268,13 +270,10 @@ export class TaskManager {
         ? deps.network.attach({ id: runtimeId, mode: 'bridge', portMappings: mappings }, { onNamespace: namespaceReady })
         : undefined;
     attaching?.catch(() => {});
-    const [rootfs, network] = await Promise.all([
-      deps.images.createRootfs(image, runtimeId),
-      attaching ? Promise.race([namespace, attaching.then((a) => a.netnsPath)]) : mode === 'host' ? 'host' : undefined,
-    ]);
-    const [users, files] = await Promise.all([
-      deps.containerFiles.userDatabase(rootfs),
+    const [{ rootfs, users }, files, network] = await Promise.all([
+      deps.images.createRootfs(image, runtimeId).then(async (rootfs) => ({ rootfs, users: await deps.containerFiles.userDatabase(rootfs) })),
       deps.containerFiles.prepare(runtimeId, { hostname, hostNetwork: mode === 'host' }),
+      attaching ? Promise.race([namespace, attaching.then((a) => a.netnsPath)]) : mode === 'host' ? 'host' : undefined,
     ]);
     c.logPath = files.logPath;
     const preparedMs = deps.now() - started;
@@ -326,6 +325,7 @@ export class TaskManager {
     c.known = 'RUNNING';
     c.startedAt = this.deps.now();
     this.watchExit(c);
+    this.deps.log.debug({ task: this.state.arn, container: c.name, sinceReceivedMs: Math.round(performance.now() - this.receivedAt) }, 'container started');
   }
 
   /** Hand the container's output to the log shipper (after start, and after recovery). */

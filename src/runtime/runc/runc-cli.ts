@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { constants } from 'node:fs';
+import { lstat, open, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { RuntimeCommandError } from '../errors.js';
 
 /** What `runc state` reports. */
@@ -33,8 +36,47 @@ export class RuncCli {
     return JSON.parse(result.stdout) as RuncState;
   }
 
+  /**
+   * Start a created container. `runc start` does nothing but open the container's exec FIFO
+   * (`<root>/<id>/exec.fifo`), which releases the waiting init, read its one byte and remove the FIFO;
+   * doing the same here saves starting a runc process (~10 ms) on every task's critical path. The FIFO is
+   * opened non-blocking, so a dead init can never hang us: when no byte comes within a short while, or the
+   * FIFO is not there as expected (another runc version, a started container), `runc start` decides.
+   */
   async start(id: string): Promise<void> {
+    if (await this.releaseInit(join(this.root, id, 'exec.fifo'))) return;
     await this.run(['start', id]);
+  }
+
+  private async releaseInit(fifo: string): Promise<boolean> {
+    const stats = await lstat(fifo).catch(() => undefined);
+    if (!stats?.isFIFO()) return false;
+    let handle;
+    try {
+      handle = await open(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch {
+      return false;
+    }
+    try {
+      const buffer = Buffer.alloc(16);
+      for (const deadline = Date.now() + 2_000; Date.now() < deadline; ) {
+        // 0 bytes: the init has not opened its end yet; EAGAIN: it has, and is about to write.
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, null).catch((e: NodeJS.ErrnoException) => {
+          if (e.code === 'EAGAIN') return { bytesRead: 0 };
+          throw e;
+        });
+        if (bytesRead > 0) {
+          await unlink(fifo).catch(() => {});
+          return true;
+        }
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      return false;
+    } catch {
+      return false;
+    } finally {
+      await handle.close();
+    }
   }
 
   /** Signal the container's init; false when it has already stopped (or is unknown). */
