@@ -28,8 +28,10 @@ export interface AgentProcessOptions {
 export function startBerthAgent(options: AgentProcessOptions): BerthAgentProcess {
   const args = [CLI, 'agent', '--endpoint', options.endpoint, '--data-dir', options.dataDir, '--config', '/dev/null'];
   if (options.cluster) args.push('--cluster', options.cluster);
-  const command = options.netns ? 'ip' : process.execPath;
-  const argv = options.netns ? ['netns', 'exec', options.netns, process.execPath, ...args] : args;
+  // nsenter joins only the network namespace: `ip netns exec` would also remount /sys, hiding the cgroup
+  // hierarchies runc needs.
+  const command = options.netns ? 'nsenter' : process.execPath;
+  const argv = options.netns ? [`--net=/var/run/netns/${options.netns}`, '--', process.execPath, ...args] : args;
   const child = spawn(command, argv, {
     env: {
       PATH: process.env.PATH,
