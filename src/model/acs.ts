@@ -8,7 +8,7 @@ import type { Wire } from './wire.js';
  *
  *   control plane → agent: PayloadMessage (tasks to run or stop, with a sequence number),
  *                          HeartbeatMessage, ErrorMessage (then the connection closes)
- *   agent → control plane: AckRequest (per PayloadMessage), HeartbeatAckRequest
+ *   agent → control plane: AckRequest (per PayloadMessage), HeartbeatAckRequest, TaskHealthChange
  *
  * Shapes and names follow ACS's model; berth adds the container-definition fields that ECS carries in
  * Docker-specific `dockerConfig` strings as plain members instead (see AcsContainer).
@@ -18,7 +18,17 @@ export type AcsFrame =
   | { type: 'HeartbeatMessage'; message: { healthy: boolean; messageId: string } }
   | { type: 'ErrorMessage'; message: { message: string; type?: string } }
   | { type: 'AckRequest'; message: { cluster: string; containerInstance: string; messageId: string } }
-  | { type: 'HeartbeatAckRequest'; message: { messageId: string } };
+  | { type: 'HeartbeatAckRequest'; message: { messageId: string } }
+  | { type: 'TaskHealthChange'; message: TaskHealthChange };
+
+/**
+ * agent → control plane: the health of a task's containers changed (berth's counterpart of the health
+ * events the ECS agent sends on its telemetry channel). The control plane derives the task's healthStatus.
+ */
+export interface TaskHealthChange {
+  readonly taskArn: string;
+  readonly containers: readonly { readonly containerName: string; readonly healthStatus: 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN' }[];
+}
 
 export interface PayloadMessage {
   readonly clusterArn: string;

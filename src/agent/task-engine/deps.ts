@@ -37,6 +37,8 @@ export interface EngineSettings {
   readonly imagePullBehavior: ImagePullBehavior;
   /** The host's address for networkBindings (bindIP), normally 0.0.0.0. */
   readonly bindIp: string;
+  /** Base URL of the task metadata endpoint as containers reach it (e.g. http://169.254.170.2); none when off. */
+  readonly metadataEndpoint?: string;
 }
 
 export interface ContainerFiles {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { AcsContainer, AcsTask } from '../../model/acs.js';
 import type { ExitStatus } from '../../runtime/runtime.js';
 import type { LocalImage } from '../../image/image-service.js';
@@ -289,16 +290,30 @@ export class TaskManager {
         etcFiles: mode === 'host' ? { resolvConf: files.resolvConf } : { hosts: files.hosts, resolvConf: files.resolvConf, hostname: files.hostname },
         logPath: files.logPath,
         cluster: deps.settings.cluster,
+        agentEnv: this.agentEnv(c),
       }),
     );
     const createdMs = deps.now() - started - preparedMs;
     if (attaching) {
       const attachment = await attaching;
+      if (attachment.ipv4Address) c.ipv4Address = attachment.ipv4Address;
       // /etc/hosts is bind-mounted, so rewriting it in place before the start is what the container sees.
       if (attachment.ipv4Address) await deps.containerFiles.addHost(runtimeId, attachment.ipv4Address, hostname);
     }
     c.known = 'CREATED';
     deps.log.debug({ task: state.arn, container: c.name, preparedMs, createdMs, totalMs: deps.now() - started }, 'container created');
+  }
+
+  /** What the agent adds to a container's environment: where its task metadata is (ECS's v3 and v4 names). */
+  private agentEnv(c: ContainerState): Record<string, string> {
+    const base = this.deps.settings.metadataEndpoint;
+    if (!base) return {};
+    c.metadataToken ??= randomBytes(16).toString('hex');
+    return {
+      ECS_CONTAINER_METADATA_URI_V4: `${base}/v4/${c.metadataToken}`,
+      ECS_CONTAINER_METADATA_URI: `${base}/v3/${c.metadataToken}`,
+      AWS_EXECUTION_ENV: 'AWS_ECS_EC2',
+    };
   }
 
   /** Reserve fixed host ports and choose dynamic ones for a bridge-mode container. */

@@ -35,6 +35,10 @@ export interface ContainerState {
   startedAt?: number;
   /** Epoch ms since which the container has waited for its dependencies (for startTimeout). */
   waitingSince?: number;
+  /** The container's secret path segment on the task metadata endpoint (ECS_CONTAINER_METADATA_URI_V4). */
+  metadataToken?: string;
+  /** Its address, when it has a network of its own (bridge, awsvpc). */
+  ipv4Address?: string;
   /** From its health check (HEALTHY | UNHEALTHY | UNKNOWN); UNKNOWN without one. */
   healthStatus?: 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN';
   logPath?: string;
