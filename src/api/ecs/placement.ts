@@ -1,5 +1,4 @@
 import type { PlacementConstraint as EcsConstraint, PlacementStrategy as EcsStrategy, TaskDefinition } from '@aws-sdk/client-ecs';
-import { capacityOf, remainingCapacity, type InstanceStatus } from '../../model/container-instance.js';
 import { invalidParameter } from '../../model/errors.js';
 import type { Wire } from '../../model/wire.js';
 import {
@@ -12,40 +11,8 @@ import {
   type InstanceSnapshot,
   type PlacementRequest,
 } from '../../scheduler/index.js';
-import { keys } from '../../store/keys.js';
-import type { InstanceRecord } from '../../store/records/instances.js';
-import type { TaskRecord } from '../../store/records/tasks.js';
-import type { Store } from '../../store/store.js';
 
-/** The cluster as placement sees it: every instance with its remaining capacity and its live tasks. */
-export async function clusterSnapshot(store: Store, cluster: string): Promise<{ records: InstanceRecord[]; snapshots: InstanceSnapshot[] }> {
-  const [instances, tasks] = await Promise.all([store.range(keys.containerInstancesOf(cluster)), store.range(keys.tasksOf(cluster))]);
-  const records = instances.entries.map((e) => JSON.parse(e.value) as InstanceRecord);
-  const byInstance = new Map<string, { taskId: string; group: string }[]>();
-  for (const e of tasks.entries) {
-    const t = JSON.parse(e.value) as TaskRecord;
-    if (!t.instanceId || t.task.lastStatus === 'STOPPED') continue;
-    const list = byInstance.get(t.instanceId) ?? [];
-    list.push({ taskId: t.id, group: t.task.group ?? '' });
-    byInstance.set(t.instanceId, list);
-  }
-  return { records, snapshots: records.map((r) => snapshotOf(r, byInstance.get(r.id) ?? [])) };
-}
-
-export function snapshotOf(r: InstanceRecord, tasks: readonly { taskId: string; group: string }[]): InstanceSnapshot {
-  return {
-    id: r.id,
-    arn: r.instance.containerInstanceArn!,
-    ec2InstanceId: r.ec2InstanceId,
-    status: (r.instance.status ?? 'INACTIVE') as InstanceStatus,
-    agentConnected: r.instance.agentConnected ?? false,
-    agentVersion: r.instance.versionInfo?.agentVersion,
-    registeredAt: r.instance.registeredAt,
-    attributes: new Map((r.instance.attributes ?? []).map((a) => [a.name!, a.value])),
-    remaining: remainingCapacity(capacityOf(r.instance.registeredResources), r.reserved),
-    tasks,
-  };
-}
+export { clusterSnapshot, snapshotOf } from '../../store/instance-snapshots.js';
 
 /** A snapshot as the Cluster Query Language sees it (for ListContainerInstances filters). */
 export function cqlView(s: InstanceSnapshot): CqlInstanceView {

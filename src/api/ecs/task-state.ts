@@ -1,59 +1,12 @@
 import type { Container, NetworkBinding, SubmitTaskStateChangeRequest, Task } from '@aws-sdk/client-ecs';
-import { subtractNeeds } from '../../model/container-instance.js';
-import { isContainerForward, isForward, type StopCode } from '../../model/task.js';
+import { isContainerForward, isForward } from '../../model/task.js';
 import type { Wire } from '../../model/wire.js';
-import { keys } from '../../store/keys.js';
-import type { InstanceRecord } from '../../store/records/instances.js';
 import type { TaskRecord } from '../../store/records/tasks.js';
+import { releaseInTx, saveTaskInTx } from '../../store/task-stop.js';
 import type { Tx } from '../../store/transact.js';
 import { epochSeconds, type EcsEnv } from './env.js';
 
-/** Give a stopped task's resources back to its instance, in the caller's transaction. */
-async function release(tx: Tx, record: TaskRecord): Promise<TaskRecord> {
-  if (record.released || !record.instanceId) return { ...record, released: true };
-  const key = keys.containerInstance(record.cluster, record.instanceId);
-  const instance = await tx.getJson<InstanceRecord>(key);
-  if (instance) tx.putJson(key, { ...instance, reserved: subtractNeeds(instance.reserved, record.needs) } satisfies InstanceRecord);
-  return { ...record, released: true };
-}
-
-function save(tx: Tx, record: TaskRecord): Wire<Task> {
-  tx.putJson(keys.task(record.cluster, record.id), record);
-  return record.task;
-}
-
-/**
- * Ask for a task to stop (StopTask, a service scaling in). The agent does the stopping and reports back;
- * a task whose instance is gone is stopped here and now.
- */
-export async function stopTaskInTx(
-  env: EcsEnv,
-  tx: Tx,
-  record: TaskRecord,
-  why: { reason: string; stopCode: StopCode },
-): Promise<Wire<Task>> {
-  const t = record.task;
-  if (t.lastStatus === 'STOPPED' || t.desiredStatus === 'STOPPED') return t;
-  const now = epochSeconds(env.now());
-  let next: TaskRecord = {
-    ...record,
-    task: { ...t, desiredStatus: 'STOPPED', stoppedReason: why.reason, stopCode: why.stopCode, stoppingAt: now, version: (t.version ?? 0) + 1 },
-  };
-  const instance = record.instanceId ? await tx.getJson<InstanceRecord>(keys.containerInstance(record.cluster, record.instanceId)) : undefined;
-  if (!instance || instance.instance.status === 'INACTIVE') {
-    next = await release(tx, {
-      ...next,
-      task: {
-        ...next.task,
-        lastStatus: 'STOPPED',
-        stoppedAt: now,
-        executionStoppedAt: now,
-        containers: next.task.containers?.map((c) => ({ ...c, lastStatus: 'STOPPED' })),
-      },
-    });
-  }
-  return save(tx, next);
-}
+export { stopTaskInTx } from '../../store/task-stop.js';
 
 export interface ContainerChange {
   readonly containerName?: string;
@@ -121,6 +74,6 @@ export async function applyStateChange(
       ...(status === 'STOPPED' ? { stoppedAt: t.stoppedAt ?? now, executionStoppedAt: change.executionStoppedAt ?? t.executionStoppedAt ?? now } : {}),
     },
   };
-  if (status === 'STOPPED') next = await release(tx, next);
-  return save(tx, next);
+  if (status === 'STOPPED') next = await releaseInTx(tx, next);
+  return saveTaskInTx(tx, next);
 }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type {
   DescribeTasksRequest,
   ListTasksRequest,
@@ -9,26 +8,25 @@ import type {
   TaskDefinition,
   TaskOverride,
 } from '@aws-sdk/client-ecs';
-import { ecsArn, parseOwnEcsArn } from '../../model/arn.js';
-import { addNeeds, capacityOf, remainingCapacity, shortfall } from '../../model/container-instance.js';
+import { parseOwnEcsArn } from '../../model/arn.js';
 import { clientError, invalidParameter } from '../../model/errors.js';
 import { validateTags, type Tag } from '../../model/tags.js';
-import { applyContainerOverride, taskNeeds, type TaskNeeds } from '../../model/task.js';
+import { taskNeeds, type TaskNeeds } from '../../model/task.js';
 import type { Wire } from '../../model/wire.js';
 import { place } from '../../scheduler/index.js';
 import { keys } from '../../store/keys.js';
-import type { InstanceRecord } from '../../store/records/instances.js';
 import type { TaskRecord } from '../../store/records/tasks.js';
+import { launchTasksInTx, taskArnOf, type LaunchSpec } from '../../store/task-launch.js';
 import { readJson, transact } from '../../store/transact.js';
 import { pageOf } from '../pagination.js';
 import { activeCluster } from './clusters.js';
-import { instanceArn, instanceIdOf } from './container-instances.js';
+import { instanceIdOf } from './container-instances.js';
 import { clusterSnapshot, placementRequestOf } from './placement.js';
-import { epochSeconds, type EcsEnv } from './env.js';
+import type { EcsEnv } from './env.js';
 import { stopTaskInTx } from './task-state.js';
 import { findTaskDefinition } from './task-definitions.js';
 
-export const taskArn = (env: EcsEnv, cluster: string, id: string) => ecsArn(env.scope, 'task', `${cluster}/${id}`);
+export const taskArn = (env: EcsEnv, cluster: string, id: string) => taskArnOf(env.scope, cluster, id);
 
 /** A task id from an id or an ARN of this cluster. */
 export function taskIdOf(env: EcsEnv, cluster: string, ref: string): string | undefined {
@@ -85,79 +83,20 @@ async function prepareLaunch(env: EcsEnv, input: RunTaskRequest | StartTaskReque
   };
 }
 
-function newTask(env: EcsEnv, launch: LaunchRequest, instance: InstanceRecord, needs: TaskNeeds): TaskRecord {
-  const id = randomBytes(16).toString('hex');
-  const arn = taskArn(env, launch.cluster, id);
-  const td = launch.td;
-  const zone = instance.instance.attributes?.find((a) => a.name === 'ecs.availability-zone')?.value;
-  const tags = [...launch.tdTags.filter((t) => !launch.tags.some((u) => u.key === t.key)), ...launch.tags];
-  const task: Wire<Task> = {
-    taskArn: arn,
-    clusterArn: ecsArn(env.scope, 'cluster', launch.cluster),
-    taskDefinitionArn: td.taskDefinitionArn!,
-    containerInstanceArn: instance.instance.containerInstanceArn!,
+/** Reserve and create the tasks on the chosen instances, in one transaction (retried on conflict). */
+async function launchOn(env: EcsEnv, launch: LaunchRequest, instanceIds: readonly string[], needs: TaskNeeds) {
+  const spec: LaunchSpec = {
+    cluster: launch.cluster,
+    td: launch.td,
+    propagatedTags: launch.tdTags,
+    tags: launch.tags,
     overrides: launch.overrides,
-    lastStatus: 'PROVISIONING',
-    desiredStatus: 'RUNNING',
-    ...(launch.overrides.cpu ?? td.cpu ? { cpu: launch.overrides.cpu ?? td.cpu } : {}),
-    ...(launch.overrides.memory ?? td.memory ? { memory: launch.overrides.memory ?? td.memory } : {}),
-    containers: (td.containerDefinitions ?? []).map((def) => {
-      const c = applyContainerOverride(def, launch.overrides);
-      return {
-        containerArn: ecsArn(env.scope, 'container', `${launch.cluster}/${id}/${randomBytes(16).toString('hex')}`),
-        taskArn: arn,
-        name: c.name!,
-        image: c.image!,
-        lastStatus: 'PENDING',
-        networkInterfaces: [],
-        networkBindings: [],
-        healthStatus: 'UNKNOWN',
-        cpu: String(c.cpu ?? 0),
-        ...(c.memory !== undefined ? { memory: String(c.memory) } : {}),
-        ...(c.memoryReservation !== undefined ? { memoryReservation: String(c.memoryReservation) } : {}),
-      };
-    }),
-    createdAt: epochSeconds(env.now()),
-    version: 1,
     group: launch.group,
     ...(launch.startedBy !== undefined ? { startedBy: launch.startedBy } : {}),
-    launchType: 'EC2',
-    ...(zone ? { availabilityZone: zone } : {}),
-    attributes: [{ name: 'ecs.cpu-architecture', value: 'x86_64' }],
-    healthStatus: 'UNKNOWN',
-    enableExecuteCommand: false,
-    tags,
+    needs,
   };
-  return { cluster: launch.cluster, id, instanceId: instance.id, task, needs };
-}
-
-/** Reserve `needs` on each chosen instance and create the tasks, all in one transaction (retried on conflict). */
-async function launchOn(env: EcsEnv, launch: LaunchRequest, instanceIds: readonly string[], needs: TaskNeeds) {
-  return transact(env.store, async (tx) => {
-    const created: TaskRecord[] = [];
-    const failures: { arn: string; reason: string }[] = [];
-    const instances = new Map<string, InstanceRecord>();
-    for (const id of instanceIds) {
-      const key = keys.containerInstance(launch.cluster, id);
-      const instance = instances.get(id) ?? (await tx.getJson<InstanceRecord>(key));
-      if (!instance || instance.instance.status !== 'ACTIVE') {
-        failures.push({ arn: instanceArn(env, launch.cluster, id), reason: 'MISSING' });
-        continue;
-      }
-      const lacking = shortfall(remainingCapacity(capacityOf(instance.instance.registeredResources), instance.reserved), needs);
-      if (lacking) {
-        failures.push({ arn: instance.instance.containerInstanceArn!, reason: `RESOURCE:${lacking}` });
-        continue;
-      }
-      const record = newTask(env, launch, instance, needs);
-      const updated: InstanceRecord = { ...instance, reserved: addNeeds(instance.reserved, needs) };
-      instances.set(id, updated);
-      tx.putJson(key, updated);
-      tx.putJson(keys.task(launch.cluster, record.id), record);
-      created.push(record);
-    }
-    return { tasks: created.map((r) => r.task), failures };
-  });
+  const { created, failures } = await transact(env.store, (tx) => launchTasksInTx(env, tx, spec, instanceIds));
+  return { tasks: created.map((r) => r.task), failures };
 }
 
 export function taskOperations(env: EcsEnv) {

@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import type { Task, TaskDefinition, TaskOverride } from '@aws-sdk/client-ecs';
+import { ecsArn, type ArnScope } from '../model/arn.js';
+import { addNeeds, capacityOf, remainingCapacity, shortfall } from '../model/container-instance.js';
+import type { Tag } from '../model/tags.js';
+import { applyContainerOverride, type TaskNeeds } from '../model/task.js';
+import type { Wire } from '../model/wire.js';
+import { keys } from './keys.js';
+import type { InstanceRecord } from './records/instances.js';
+import type { TaskRecord } from './records/tasks.js';
+import type { Tx } from './transact.js';
+
+/**
+ * Creating tasks on chosen instances, shared by RunTask/StartTask (`api/ecs/tasks.ts`) and the service
+ * controller (`controllers/services/`): both reserve and create in one transaction, so that concurrent
+ * launches never over-commit an instance.
+ */
+
+/** What writing task records needs from around it: the ARN scope and the clock (epoch ms). */
+export interface TaskWriteContext {
+  readonly scope: ArnScope;
+  readonly now: () => number;
+}
+
+/** Alike tasks to create: one task definition, overrides, group, tags. */
+export interface LaunchSpec {
+  readonly cluster: string;
+  readonly td: Wire<TaskDefinition>;
+  /** Tags propagated to the task (from the task definition or the service); `tags` win on equal keys. */
+  readonly propagatedTags: readonly Tag[];
+  readonly tags: readonly Tag[];
+  readonly overrides: TaskOverride;
+  readonly group: string;
+  readonly startedBy?: string;
+  /** Set for a service's tasks. */
+  readonly serviceName?: string;
+  /** What one task reserves on its instance. */
+  readonly needs: TaskNeeds;
+}
+
+export interface LaunchResult {
+  readonly created: TaskRecord[];
+  /** Instances that could not take their task after all (gone, not ACTIVE, or full), with ECS's reason. */
+  readonly failures: { arn: string; reason: string }[];
+}
+
+export const taskArnOf = (scope: ArnScope, cluster: string, id: string) => ecsArn(scope, 'task', `${cluster}/${id}`);
+
+/**
+ * In the caller's transaction: for each instance id (repeats place several tasks on one instance), re-read
+ * the instance, re-check that the task still fits, add its needs to the instance's reservation and write the
+ * task record (PROVISIONING, desired RUNNING). Instances that cannot take it are reported, not retried.
+ */
+export async function launchTasksInTx(ctx: TaskWriteContext, tx: Tx, spec: LaunchSpec, instanceIds: readonly string[]): Promise<LaunchResult> {
+  const created: TaskRecord[] = [];
+  const failures: { arn: string; reason: string }[] = [];
+  const instances = new Map<string, InstanceRecord>();
+  for (const id of instanceIds) {
+    const key = keys.containerInstance(spec.cluster, id);
+    const instance = instances.get(id) ?? (await tx.getJson<InstanceRecord>(key));
+    if (!instance || instance.instance.status !== 'ACTIVE') {
+      failures.push({ arn: ecsArn(ctx.scope, 'container-instance', `${spec.cluster}/${id}`), reason: 'MISSING' });
+      continue;
+    }
+    const lacking = shortfall(remainingCapacity(capacityOf(instance.instance.registeredResources), instance.reserved), spec.needs);
+    if (lacking) {
+      failures.push({ arn: instance.instance.containerInstanceArn!, reason: `RESOURCE:${lacking}` });
+      continue;
+    }
+    const record = newTaskRecord(ctx, spec, instance);
+    const updated: InstanceRecord = { ...instance, reserved: addNeeds(instance.reserved, spec.needs) };
+    instances.set(id, updated);
+    tx.putJson(key, updated);
+    tx.putJson(keys.task(spec.cluster, record.id), record);
+    created.push(record);
+  }
+  return { created, failures };
+}
+
+/** A new task record on `instance`, as DescribeTasks will show it: PROVISIONING, desired RUNNING. */
+export function newTaskRecord(ctx: TaskWriteContext, spec: LaunchSpec, instance: InstanceRecord): TaskRecord {
+  const id = randomBytes(16).toString('hex');
+  const arn = taskArnOf(ctx.scope, spec.cluster, id);
+  const { td, overrides } = spec;
+  const zone = instance.instance.attributes?.find((a) => a.name === 'ecs.availability-zone')?.value;
+  const tags = [...spec.propagatedTags.filter((t) => !spec.tags.some((u) => u.key === t.key)), ...spec.tags];
+  const task: Wire<Task> = {
+    taskArn: arn,
+    clusterArn: ecsArn(ctx.scope, 'cluster', spec.cluster),
+    taskDefinitionArn: td.taskDefinitionArn!,
+    containerInstanceArn: instance.instance.containerInstanceArn!,
+    overrides,
+    lastStatus: 'PROVISIONING',
+    desiredStatus: 'RUNNING',
+    ...(overrides.cpu ?? td.cpu ? { cpu: overrides.cpu ?? td.cpu } : {}),
+    ...(overrides.memory ?? td.memory ? { memory: overrides.memory ?? td.memory } : {}),
+    containers: (td.containerDefinitions ?? []).map((def) => {
+      const c = applyContainerOverride(def, overrides);
+      return {
+        containerArn: ecsArn(ctx.scope, 'container', `${spec.cluster}/${id}/${randomBytes(16).toString('hex')}`),
+        taskArn: arn,
+        name: c.name!,
+        image: c.image!,
+        lastStatus: 'PENDING',
+        networkInterfaces: [],
+        networkBindings: [],
+        healthStatus: 'UNKNOWN',
+        cpu: String(c.cpu ?? 0),
+        ...(c.memory !== undefined ? { memory: String(c.memory) } : {}),
+        ...(c.memoryReservation !== undefined ? { memoryReservation: String(c.memoryReservation) } : {}),
+      };
+    }),
+    createdAt: ctx.now() / 1000,
+    version: 1,
+    group: spec.group,
+    ...(spec.startedBy !== undefined ? { startedBy: spec.startedBy } : {}),
+    launchType: 'EC2',
+    ...(zone ? { availabilityZone: zone } : {}),
+    attributes: [{ name: 'ecs.cpu-architecture', value: 'x86_64' }],
+    healthStatus: 'UNKNOWN',
+    enableExecuteCommand: false,
+    tags,
+  };
+  return {
+    cluster: spec.cluster,
+    id,
+    instanceId: instance.id,
+    task,
+    needs: spec.needs,
+    ...(spec.serviceName !== undefined ? { serviceName: spec.serviceName } : {}),
+  };
+}
