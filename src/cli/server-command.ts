@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
+import { parseDuration } from '../agent/config.js';
 import { CREDENTIALS_PROFILE } from '../api/auth/credentials.js';
 import { startServer, type ServerConfig } from '../server/server.js';
 import { parseListenAddress } from './listen-address.js';
@@ -16,6 +17,7 @@ interface ServerFlags {
   logLevel: string;
   registryListen?: string;
   registryHost?: string;
+  instanceLostAfter: string;
 }
 
 /** Flags and environment → one validated ServerConfig; nothing else reads them. */
@@ -33,6 +35,7 @@ export function compileServerConfig(flags: ServerFlags): ServerConfig {
     logger: pino({ level: flags.logLevel, redact: ['req.headers.authorization'] }),
     ...(flags.registryListen !== undefined ? { registryListen: parseListenAddress(flags.registryListen) } : {}),
     ...(flags.registryHost !== undefined ? parseRegistryHost(flags.registryHost) : {}),
+    instanceLostAfterMs: parseDuration(flags.instanceLostAfter, '--instance-lost-after'),
   };
 }
 
@@ -55,6 +58,7 @@ export function serverCommand(): Command {
     .addOption(new Option('--store <kind>', 'state backend').choices(['sqlite', 'memory']).default('sqlite'))
     .option('--registry-listen <host:port>', 'serve the container registry (/v2/) on its own address instead of the API\'s')
     .option('--registry-host <host[:port]>', 'the registry\'s name in repository URIs and docker login, when clients reach it by another name')
+    .option('--instance-lost-after <duration>', 'replace the service tasks of an instance whose agent has been disconnected this long (e.g. 30s, 5m)', '5m')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
     .action(async (flags: ServerFlags) => {
       const config = compileServerConfig(flags);

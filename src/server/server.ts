@@ -11,6 +11,7 @@ import { ecsService } from '../api/ecs/index.js';
 import type { EcsEnv } from '../api/ecs/env.js';
 import { buildHttpServer } from '../api/http-server.js';
 import { AgentGateway } from '../api/acs/gateway.js';
+import { startServiceController } from '../controllers/service-controller.js';
 import { startStoppedTaskReaper } from '../controllers/stopped-task-reaper.js';
 import { startTaskDefinitionReaper } from '../controllers/task-definition-reaper.js';
 import { logsService } from '../logs/index.js';
@@ -55,6 +56,10 @@ export interface ServerConfig {
   readonly stoppedTaskRetentionMs?: number;
   /** How often log retention is applied and deleted log streams are purged (default 5 min). */
   readonly logSweepMs?: number;
+  /** An instance whose agent has been disconnected this long is lost: its service tasks are replaced (default 5 min). */
+  readonly instanceLostAfterMs?: number;
+  /** How often the service controller looks at every service without an event (default 30 s). */
+  readonly serviceResyncMs?: number;
 }
 
 export interface RunningServer {
@@ -124,6 +129,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       log: log.child({ controller: 'stopped-task-reaper' }),
       ...(config.stoppedTaskRetentionMs !== undefined ? { retentionMs: config.stoppedTaskRetentionMs } : {}),
     });
+    const serviceController = startServiceController({
+      store,
+      scope,
+      log: log.child({ controller: 'services' }),
+      ...(config.instanceLostAfterMs !== undefined ? { instanceLostAfterMs: config.instanceLostAfterMs } : {}),
+      ...(config.serviceResyncMs !== undefined ? { resyncMs: config.serviceResyncMs } : {}),
+    });
     const gateway = new AgentGateway({
       env: ecsEnv,
       verifier,
@@ -157,6 +169,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       registry,
       registryHost: registryHost(),
       async stop() {
+        await serviceController.stop();
         await gateway.stop();
         await app.close();
         stoppedTasks.stop();

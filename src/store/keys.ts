@@ -61,5 +61,7 @@ export const keys = {
   task: (cluster: string, id: string) => `tasks/${cluster}/${id}`,
   tasksOf: (cluster: string) => `tasks/${cluster}/`,
   tasks: () => 'tasks/',
+  service: (cluster: string, name: string) => `services/${cluster}/${name}`,
   servicesOf: (cluster: string) => `services/${cluster}/`,
+  services: () => 'services/',
 } as const;

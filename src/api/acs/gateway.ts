@@ -142,10 +142,11 @@ export class AgentGateway {
         const key = keys.containerInstance(cluster, id);
         const current = await tx.getJson<InstanceRecord>(key);
         if (!current || current.instance.agentConnected === connected) return;
+        const { disconnectedAt: _since, ...rest } = current;
         tx.putJson(key, {
-          ...current,
+          ...rest,
           instance: { ...current.instance, agentConnected: connected, version: (current.instance.version ?? 0) + 1 },
-          ...(connected ? { lastSeenAt: Date.now() } : {}),
+          ...(connected ? { lastSeenAt: Date.now() } : { disconnectedAt: Date.now() }),
         } satisfies InstanceRecord);
       });
     } catch (err) {

@@ -96,6 +96,8 @@ export function containerInstanceOperations(env: EcsEnv) {
           id,
           ec2InstanceId,
           reserved: existing?.reserved ?? emptyNeeds,
+          // A restarted agent re-registering does not reset how long its session has been gone.
+          ...(existing?.disconnectedAt !== undefined && !existing.instance.agentConnected ? { disconnectedAt: existing.disconnectedAt } : {}),
           instance: {
             containerInstanceArn: instanceArn(env, cluster, id),
             ec2InstanceId,

@@ -5,6 +5,7 @@ import { attributeOperations } from './attributes.js';
 import { clusterOperations } from './clusters.js';
 import { containerInstanceOperations } from './container-instances.js';
 import type { EcsEnv } from './env.js';
+import { serviceOperations } from './services.js';
 import { stateChangeOperations } from './state-changes.js';
 import { tagOperations } from './tags.js';
 import { taskDefinitionOperations } from './task-definitions.js';
@@ -27,6 +28,7 @@ export function ecsService(env: EcsEnv): JsonService {
       ...attributeOperations(env),
       ...taskOperations(env),
       ...stateChangeOperations(env),
+      ...serviceOperations(env),
     },
   };
 }

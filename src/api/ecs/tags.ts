@@ -7,6 +7,7 @@ import { keys } from '../../store/keys.js';
 import { readJson, transact } from '../../store/transact.js';
 import type { EcsEnv } from './env.js';
 import { parseTaskDefinitionRef } from './task-definitions.js';
+import type { ServiceRecord } from '../../store/records/services.js';
 import type { TaskDefinitionRecord } from '../../store/records/task-definitions.js';
 
 /** Where a taggable resource keeps its tags. Each resource type that supports tags adds an entry. */
@@ -35,6 +36,16 @@ const resolvers: Record<string, Resolver> = {
       notFound: () => clientError('Unable to describe task definition.'),
       tagsOf: (r) => (r.taskDefinition.status === 'DELETE_IN_PROGRESS' ? undefined : r.tags),
       withTags: (r, tags) => ({ ...r, tags }),
+    };
+  },
+  service: (_env, resource): Taggable<ServiceRecord> | undefined => {
+    const [cluster, name, ...rest] = resource.split('/');
+    if (!cluster || !name || rest.length > 0) return undefined;
+    return {
+      key: keys.service(cluster, name),
+      notFound: () => new ServiceError('ServiceNotFoundException', 'Service not found.'),
+      tagsOf: (r) => (r.service.status === 'INACTIVE' ? undefined : (r.service.tags ?? []).map((t) => ({ key: t.key!, value: t.value ?? '' }))),
+      withTags: (r, tags) => ({ ...r, service: { ...r.service, tags } }),
     };
   },
 };

@@ -16,4 +16,9 @@ export interface InstanceRecord {
   readonly ec2InstanceId: string;
   /** Epoch ms of the last sign of life on the agent's session. */
   readonly lastSeenAt?: number;
+  /**
+   * Epoch ms when the agent's session went away; absent while it is connected. The service controller
+   * replaces the service tasks of an instance disconnected longer than `--instance-lost-after`.
+   */
+  readonly disconnectedAt?: number;
 }

@@ -1,0 +1,276 @@
+import { randomInt } from 'node:crypto';
+import type {
+  CreateServiceRequest,
+  DeleteServiceRequest,
+  DescribeServicesRequest,
+  ListServicesRequest,
+  PlacementConstraint,
+  PlacementStrategy,
+  Service,
+  TaskDefinition,
+  UpdateServiceRequest,
+} from '@aws-sdk/client-ecs';
+import { clusterArn, ecsArn, parseOwnEcsArn } from '../../model/arn.js';
+import type { ClusterRecord } from '../../model/cluster.js';
+import { clientError, clusterNotFound, invalidParameter, ServiceError } from '../../model/errors.js';
+import {
+  deploymentConfigurationOf,
+  deploymentIdFrom,
+  limitsOf,
+  newDeployment,
+  serviceGroup,
+  type PropagateTags,
+  type SchedulingStrategy,
+} from '../../model/service/service.js';
+import { deploymentLimitsOf, desiredCountOf, gracePeriodOf, refuseUnsupported, validateServiceName } from '../../model/service/validate.js';
+import { validateTags } from '../../model/tags.js';
+import { taskNeeds } from '../../model/task.js';
+import type { Wire } from '../../model/wire.js';
+import { keys } from '../../store/keys.js';
+import type { ServiceRecord } from '../../store/records/services.js';
+import { readJson, transact } from '../../store/transact.js';
+import { pageOf } from '../pagination.js';
+import type { CallContext } from '../protocol/json-rpc.js';
+import { activeCluster } from './clusters.js';
+import type { EcsEnv } from './env.js';
+import { placementRequestOf } from './placement.js';
+import { findTaskDefinition } from './task-definitions.js';
+
+export const serviceArn = (env: EcsEnv, cluster: string, name: string) => ecsArn(env.scope, 'service', `${cluster}/${name}`);
+
+const serviceNotFound = () => new ServiceError('ServiceNotFoundException', 'Service not found.');
+const serviceNotActive = () => new ServiceError('ServiceNotActiveException', 'Service was not ACTIVE.');
+
+/** A service name from a name or an ARN (`service/<cluster>/<name>`, or the old `service/<name>`) of this cluster. */
+export function serviceNameOf(env: EcsEnv, cluster: string, ref: string): string | undefined {
+  if (!ref.startsWith('arn:')) return ref;
+  const parts = parseOwnEcsArn(env.scope, ref, 'service')?.split('/') ?? [];
+  if (parts.length === 1) return parts[0];
+  return parts.length === 2 && parts[0] === cluster ? parts[1] : undefined;
+}
+
+/** The service as DescribeServices shows it: tags only when asked for. */
+function shown(record: ServiceRecord, withTags: boolean): Wire<Service> {
+  return withTags ? record.service : { ...record.service, tags: [] };
+}
+
+/** A task definition a service may run: ACTIVE, EC2-compatible, not awsvpc (yet). */
+async function serviceTaskDefinition(env: EcsEnv, ref: string): Promise<Wire<TaskDefinition>> {
+  const record = await findTaskDefinition(env, ref);
+  if (!record) throw clientError(`TaskDefinition not found: taskDefinition '${ref}' does not name a registered task definition.`);
+  const td = record.taskDefinition;
+  if (td.status !== 'ACTIVE') throw clientError(`TaskDefinition is inactive: taskDefinition ${td.taskDefinitionArn}.`);
+  if (td.compatibilities && !td.compatibilities.includes('EC2')) {
+    throw invalidParameter(`taskDefinition: ${td.taskDefinitionArn} does not support launch type EC2.`);
+  }
+  if (td.networkMode === 'awsvpc') throw invalidParameter('taskDefinition: tasks with networkMode awsvpc are not supported yet.');
+  return td;
+}
+
+/** Check a service's placement constraints and strategies against its task definition (CQL, limits). */
+function checkPlacement(
+  name: string,
+  td: Wire<TaskDefinition>,
+  strategy: SchedulingStrategy,
+  constraints: readonly PlacementConstraint[],
+  strategies: readonly PlacementStrategy[],
+): void {
+  if (strategy === 'DAEMON' && strategies.length > 0) {
+    throw invalidParameter('placementStrategy: the daemon scheduling strategy does not support placement strategies.');
+  }
+  placementRequestOf(td, { count: 1, needs: taskNeeds(td), group: serviceGroup(name) }, constraints, strategies);
+}
+
+const newDeploymentId = () => deploymentIdFrom(() => randomInt(10));
+
+export function serviceOperations(env: EcsEnv) {
+  /** Read-modify-write one ACTIVE service. */
+  async function updateActive(cluster: string, ref: string, change: (r: ServiceRecord) => ServiceRecord): Promise<ServiceRecord> {
+    const name = serviceNameOf(env, cluster, ref);
+    return transact(env.store, async (tx) => {
+      const record = name ? await tx.getJson<ServiceRecord>(keys.service(cluster, name)) : undefined;
+      if (!record) throw serviceNotFound();
+      if (record.service.status !== 'ACTIVE') throw serviceNotActive();
+      const next = change(record);
+      tx.putJson(keys.service(cluster, record.name), next);
+      return next;
+    });
+  }
+
+  return {
+    async CreateService(input: CreateServiceRequest, call: CallContext) {
+      const cluster = (await activeCluster(env, input.cluster)).clusterName;
+      const name = validateServiceName(input.serviceName);
+      refuseUnsupported(input);
+      const strategy: SchedulingStrategy = input.schedulingStrategy ?? 'REPLICA';
+      const desired = desiredCountOf(strategy, input.desiredCount, true) ?? 0;
+      const limits = deploymentLimitsOf(strategy, input.deploymentConfiguration);
+      const grace = gracePeriodOf(input.healthCheckGracePeriodSeconds);
+      if (!input.taskDefinition) throw invalidParameter('taskDefinition is required for a service with the ECS deployment controller.');
+      const td = await serviceTaskDefinition(env, input.taskDefinition);
+      const constraints = input.placementConstraints ?? [];
+      const strategies = input.placementStrategy ?? [];
+      checkPlacement(name, td, strategy, constraints, strategies);
+      const tags = validateTags(input.tags);
+      if (input.clientToken !== undefined && !/^[\x21-\x7e]{1,36}$/.test(input.clientToken)) {
+        throw invalidParameter('clientToken: up to 36 ASCII characters from ! to ~.');
+      }
+      const now = env.now();
+      const deploymentId = newDeploymentId();
+      const fresh: ServiceRecord = {
+        cluster,
+        name,
+        ...(input.clientToken !== undefined ? { clientToken: input.clientToken } : {}),
+        service: {
+          serviceArn: serviceArn(env, cluster, name),
+          serviceName: name,
+          clusterArn: clusterArn(env.scope, cluster),
+          loadBalancers: [],
+          serviceRegistries: [],
+          status: 'ACTIVE',
+          desiredCount: desired,
+          runningCount: 0,
+          pendingCount: 0,
+          launchType: 'EC2',
+          taskDefinition: td.taskDefinitionArn!,
+          deploymentConfiguration: deploymentConfigurationOf(limits),
+          deployments: [newDeployment(deploymentId, td.taskDefinitionArn!, desired, now)],
+          events: [],
+          createdAt: now / 1000,
+          placementConstraints: constraints,
+          placementStrategy: strategies,
+          ...(grace !== undefined ? { healthCheckGracePeriodSeconds: grace } : {}),
+          schedulingStrategy: strategy,
+          deploymentController: { type: 'ECS' },
+          tags,
+          createdBy: call.principal.arn,
+          enableECSManagedTags: input.enableECSManagedTags ?? false,
+          propagateTags: (input.propagateTags ?? 'NONE') satisfies PropagateTags,
+          enableExecuteCommand: false,
+        },
+      };
+      const record = await transact(env.store, async (tx) => {
+        // Writing the cluster record makes a concurrent DeleteCluster (which reads it) conflict and look again.
+        const clusterRecord = await tx.getJson<ClusterRecord>(keys.cluster(cluster));
+        if (clusterRecord?.status !== 'ACTIVE') throw clusterNotFound();
+        const existing = await tx.getJson<ServiceRecord>(keys.service(cluster, name));
+        if (existing?.service.status === 'ACTIVE') {
+          if (input.clientToken !== undefined && existing.clientToken === input.clientToken) return existing;
+          throw invalidParameter('Creation of service was not idempotent.');
+        }
+        if (existing?.service.status === 'DRAINING') throw invalidParameter('Unable to Start a service that is still Draining.');
+        tx.putJson(keys.cluster(cluster), clusterRecord);
+        tx.putJson(keys.service(cluster, name), fresh);
+        return fresh;
+      });
+      return { service: shown(record, true) };
+    },
+
+    async UpdateService(input: UpdateServiceRequest) {
+      const cluster = (await activeCluster(env, input.cluster)).clusterName;
+      refuseUnsupported(input);
+      const grace = gracePeriodOf(input.healthCheckGracePeriodSeconds);
+      const td = input.taskDefinition ? await serviceTaskDefinition(env, input.taskDefinition) : undefined;
+      // New constraints are checked together with the task definition's (at most 10 in all).
+      let placementTd = td;
+      if (!placementTd && (input.placementConstraints || input.placementStrategy)) {
+        const name = serviceNameOf(env, cluster, input.service!);
+        const current = name ? await readJson<ServiceRecord>(env.store, keys.service(cluster, name)) : undefined;
+        placementTd = current ? (await findTaskDefinition(env, current.service.taskDefinition!))?.taskDefinition : undefined;
+      }
+      const now = env.now();
+      const record = await updateActive(cluster, input.service!, (r) => {
+        const s = r.service;
+        const strategy = (s.schedulingStrategy ?? 'REPLICA') as SchedulingStrategy;
+        const desired = desiredCountOf(strategy, input.desiredCount, false) ?? s.desiredCount ?? 0;
+        const limits = deploymentLimitsOf(strategy, input.deploymentConfiguration, limitsOf(strategy, s.deploymentConfiguration));
+        const constraints = input.placementConstraints ?? s.placementConstraints ?? [];
+        const strategies = input.placementStrategy ?? s.placementStrategy ?? [];
+        if (placementTd) checkPlacement(r.name, placementTd, strategy, constraints, strategies);
+        const taskDefinition = td?.taskDefinitionArn ?? s.taskDefinition!;
+        const redeploy = taskDefinition !== s.taskDefinition || input.forceNewDeployment === true;
+        const deployments = (s.deployments ?? []).map((d) => {
+          if (d.status !== 'PRIMARY') return d;
+          return redeploy ? { ...d, status: 'ACTIVE', updatedAt: now / 1000 } : { ...d, desiredCount: desired, updatedAt: now / 1000 };
+        });
+        if (redeploy) deployments.unshift(newDeployment(newDeploymentId(), taskDefinition, desired, now));
+        return {
+          ...r,
+          steady: false,
+          service: {
+            ...s,
+            desiredCount: desired,
+            taskDefinition,
+            deploymentConfiguration: deploymentConfigurationOf(limits),
+            deployments,
+            placementConstraints: constraints,
+            placementStrategy: strategies,
+            ...(grace !== undefined ? { healthCheckGracePeriodSeconds: grace } : {}),
+            ...(input.enableECSManagedTags !== undefined && input.enableECSManagedTags !== null ? { enableECSManagedTags: input.enableECSManagedTags } : {}),
+            ...(input.propagateTags ? { propagateTags: input.propagateTags } : {}),
+          },
+        };
+      });
+      return { service: shown(record, false) };
+    },
+
+    async DeleteService(input: DeleteServiceRequest) {
+      const cluster = (await activeCluster(env, input.cluster)).clusterName;
+      const name = serviceNameOf(env, cluster, input.service!);
+      const now = env.now();
+      const record = await transact(env.store, async (tx) => {
+        const r = name ? await tx.getJson<ServiceRecord>(keys.service(cluster, name)) : undefined;
+        if (!r) throw serviceNotFound();
+        if (r.service.status !== 'ACTIVE') throw serviceNotActive();
+        if (r.service.schedulingStrategy !== 'DAEMON' && (r.service.desiredCount ?? 0) > 0 && !input.force) {
+          throw invalidParameter('The service cannot be stopped while it is scaled above 0.');
+        }
+        const next: ServiceRecord = {
+          ...r,
+          steady: false,
+          service: {
+            ...r.service,
+            status: 'DRAINING',
+            desiredCount: 0,
+            deployments: (r.service.deployments ?? []).map((d) => (d.status === 'PRIMARY' ? { ...d, desiredCount: 0, updatedAt: now / 1000 } : d)),
+          },
+        };
+        tx.putJson(keys.service(cluster, r.name), next);
+        return next;
+      });
+      return { service: shown(record, false) };
+    },
+
+    async DescribeServices(input: DescribeServicesRequest) {
+      const cluster = (await activeCluster(env, input.cluster)).clusterName;
+      const refs = input.services ?? [];
+      if (refs.length < 1 || refs.length > 10) throw invalidParameter('services must list between 1 and 10 services.');
+      const withTags = input.include?.includes('TAGS') ?? false;
+      const services: Wire<Service>[] = [];
+      const failures: { arn: string; reason: string }[] = [];
+      for (const ref of refs) {
+        const name = serviceNameOf(env, cluster, ref);
+        const record = name ? await readJson<ServiceRecord>(env.store, keys.service(cluster, name)) : undefined;
+        if (record) services.push(shown(record, withTags));
+        else failures.push({ arn: ref.startsWith('arn:') ? ref : serviceArn(env, cluster, ref), reason: 'MISSING' });
+      }
+      return { services, failures };
+    },
+
+    async ListServices(input: ListServicesRequest) {
+      const cluster = (await activeCluster(env, input.cluster)).clusterName;
+      if (input.resourceManagementType !== undefined && input.resourceManagementType !== 'CUSTOMER') {
+        return { serviceArns: [] };
+      }
+      const page = await pageOf(env.store, keys.servicesOf(cluster), input, { defaultSize: 10, maxSize: 100 }, (e) => {
+        const s = (JSON.parse(e.value) as ServiceRecord).service;
+        const keep =
+          s.status !== 'INACTIVE' &&
+          (input.launchType === undefined || s.launchType === input.launchType) &&
+          (input.schedulingStrategy === undefined || s.schedulingStrategy === input.schedulingStrategy);
+        return keep ? s.serviceArn! : undefined;
+      });
+      return { serviceArns: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+    },
+  };
+}

@@ -1,0 +1,304 @@
+import { randomUUID } from 'node:crypto';
+import type { TaskDefinition } from '@aws-sdk/client-ecs';
+import type { Logger } from 'pino';
+import type { ArnScope } from '../model/arn.js';
+import { happened, serviceMessages, withEvents } from '../model/service/events.js';
+import { serviceGroup } from '../model/service/service.js';
+import type { Tag } from '../model/tags.js';
+import { taskNeeds } from '../model/task.js';
+import type { Wire } from '../model/wire.js';
+import type { InstanceSnapshot } from '../scheduler/index.js';
+import { snapshotOf } from '../store/instance-snapshots.js';
+import { keys } from '../store/keys.js';
+import type { InstanceRecord } from '../store/records/instances.js';
+import type { ServiceRecord } from '../store/records/services.js';
+import type { TaskDefinitionRecord } from '../store/records/task-definitions.js';
+import type { TaskRecord } from '../store/records/tasks.js';
+import type { Store, Watch, WatchEvent } from '../store/store.js';
+import { launchTasksInTx, type LaunchSpec } from '../store/task-launch.js';
+import { stopTaskInTx } from '../store/task-stop.js';
+import { transact } from '../store/transact.js';
+import { reconcileService } from './services/reconcile.js';
+import { DEFAULT_RECONCILE_SETTINGS, type ReconcileSettings, type ServicePlan, type TaskDefinitionFacts } from './services/state.js';
+import { WorkQueue } from './work-queue.js';
+
+export interface ServiceControllerOptions {
+  readonly store: Store;
+  readonly log: Logger;
+  readonly scope: ArnScope;
+  readonly now?: () => number;
+  /** An instance whose agent is disconnected this long is lost; its service tasks are replaced (default 5 min). */
+  readonly instanceLostAfterMs?: number;
+  /** Every service is looked at again this often even without events (default 30 s). */
+  readonly resyncMs?: number;
+  /** Passes over different services at once (default 4). */
+  readonly workers?: number;
+  readonly maxLaunchesPerPass?: number;
+}
+
+export interface ServiceController {
+  /** Resolves when no pass is queued or under way (for tests). */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The plan was made on state that changed before it could be committed: make a new one. */
+class StalePlan extends Error {
+  override readonly name = 'StalePlan';
+}
+
+/**
+ * The service controller: keeps each service's tasks where its desired state says, level-triggered.
+ *
+ * Events (a service, a task of a service, or an instance changed) only queue service keys
+ * (`<cluster>/<name>`); a periodic resync queues them all. A pass reads the whole state of one service —
+ * the record, the cluster's tasks and instances, its task definitions — asks the pure `reconcileService` what
+ * to do, and commits the stops, the launches (reserve-and-create, as RunTask) and the updated service record in
+ * one transaction, which fails if the service or a task the plan relied on changed meanwhile (then the pass
+ * starts over). The work queue never runs two passes over one service at once, so a launch is always
+ * committed — and seen by the next pass — before another is planned.
+ */
+export function startServiceController(options: ServiceControllerOptions): ServiceController {
+  const { store, log } = options;
+  const now = options.now ?? Date.now;
+  const settings: ReconcileSettings = {
+    instanceLostAfterMs: options.instanceLostAfterMs ?? DEFAULT_RECONCILE_SETTINGS.instanceLostAfterMs,
+    maxLaunchesPerPass: options.maxLaunchesPerPass ?? DEFAULT_RECONCILE_SETTINGS.maxLaunchesPerPass,
+  };
+  const tdCache = new Map<string, { record: TaskDefinitionRecord; facts: TaskDefinitionFacts }>();
+  const instanceSignatures = new Map<string, string>();
+  let stopped = false;
+
+  const queue = new WorkQueue<string>({
+    workers: options.workers ?? 4,
+    process: (key) => pass(key),
+    onError: (key, err) => log.warn({ err, service: key }, 'service pass failed; retrying with backoff'),
+  });
+
+  async function taskDefinition(arn: string) {
+    const cached = tdCache.get(arn);
+    if (cached) return cached;
+    const [family, revision] = (arn.split('/')[1] ?? '').split(':');
+    const record = family && revision ? await readRecord<TaskDefinitionRecord>(store, keys.taskDefinition(family, Number(revision))) : undefined;
+    if (!record) return undefined;
+    const entry = { record, facts: factsOf(record.taskDefinition) };
+    tdCache.set(arn, entry);
+    return entry;
+  }
+
+  async function pass(key: string): Promise<{ requeueAfterMs?: number }> {
+    const [cluster, name] = splitKey(key);
+    const serviceKey = keys.service(cluster, name);
+    const entry = await store.get(serviceKey);
+    if (!entry) return {};
+    const record = JSON.parse(entry.value) as ServiceRecord;
+    const [taskEntries, instanceEntries] = await Promise.all([store.range(keys.tasksOf(cluster)), store.range(keys.containerInstancesOf(cluster))]);
+    const tasks: TaskRecord[] = [];
+    const revisions = new Map<string, number>();
+    const byInstance = new Map<string, { taskId: string; group: string }[]>();
+    for (const e of taskEntries.entries) {
+      const t = JSON.parse(e.value) as TaskRecord;
+      if (t.serviceName === name) {
+        tasks.push(t);
+        revisions.set(t.id, e.modRevision);
+      }
+      if (t.instanceId && t.task.lastStatus !== 'STOPPED') {
+        const list = byInstance.get(t.instanceId) ?? [];
+        list.push({ taskId: t.id, group: t.task.group ?? '' });
+        byInstance.set(t.instanceId, list);
+      }
+    }
+    const instances: InstanceSnapshot[] = [];
+    const disconnectedAt = new Map<string, number>();
+    for (const e of instanceEntries.entries) {
+      const r = JSON.parse(e.value) as InstanceRecord;
+      instances.push(snapshotOf(r, byInstance.get(r.id) ?? []));
+      if (!r.instance.agentConnected && r.disconnectedAt !== undefined) disconnectedAt.set(r.id, r.disconnectedAt);
+    }
+    const arns = new Set([...(record.service.deployments ?? []).map((d) => d.taskDefinition!), ...tasks.map((t) => t.task.taskDefinitionArn!)]);
+    const taskDefinitions = new Map<string, TaskDefinitionFacts>();
+    for (const arn of arns) {
+      const td = await taskDefinition(arn);
+      if (td) taskDefinitions.set(arn, td.facts);
+    }
+    const plan = reconcileService({
+      record,
+      tasks,
+      instances,
+      disconnectedAt,
+      taskDefinitions,
+      now: now(),
+      settings,
+      seed: Math.floor(Math.random() * 2 ** 31),
+    });
+    try {
+      await commit(cluster, name, entry.modRevision, entry.value, plan, revisions);
+    } catch (error) {
+      if (error instanceof StalePlan) return { requeueAfterMs: 0 };
+      throw error;
+    }
+    return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {};
+  }
+
+  async function commit(cluster: string, name: string, revision: number, stored: string, plan: ServicePlan, revisions: ReadonlyMap<string, number>) {
+    const serviceKey = keys.service(cluster, name);
+    const ctx = { scope: options.scope, now };
+    const primaryTd = plan.launchDeploymentId
+      ? (plan.record.service.deployments ?? []).find((d) => d.id === plan.launchDeploymentId)?.taskDefinition
+      : undefined;
+    const td = primaryTd ? await taskDefinition(primaryTd) : undefined;
+    await transact(store, async (tx) => {
+      const current = await tx.get(serviceKey);
+      if (current?.modRevision !== revision) throw new StalePlan();
+      if (plan.forget) {
+        tx.delete(serviceKey);
+        return;
+      }
+      for (const id of plan.reliesOn) {
+        const task = await tx.get(keys.task(cluster, id));
+        if (task?.modRevision !== revisions.get(id)) throw new StalePlan();
+      }
+      for (const stop of plan.stops) {
+        const task = await tx.getJson<TaskRecord>(keys.task(cluster, stop.taskId));
+        if (task) await stopTaskInTx(ctx, tx, task, { reason: stop.reason, stopCode: 'ServiceSchedulerInitiated' });
+      }
+      const started: string[] = [];
+      if (plan.launches.length > 0 && td && plan.launchDeploymentId) {
+        const spec = launchSpec(cluster, plan.record, td.record, td.facts, plan.launchDeploymentId);
+        const { created } = await launchTasksInTx(ctx, tx, spec, plan.launches);
+        started.push(...created.map((t) => t.id));
+      }
+      const added = [...plan.events, ...serviceMessages.started(name, started).map(happened)];
+      const next: ServiceRecord = {
+        ...plan.record,
+        service: { ...plan.record.service, events: withEvents(plan.record.service.events ?? [], added, now(), randomUUID) },
+      };
+      // Written only when something changed: the controller's own write queues the service once more.
+      if (!sameJson(next, JSON.parse(stored))) tx.putJson(serviceKey, next);
+    });
+  }
+
+  const enqueueCluster = async (cluster: string) => {
+    const { entries } = await store.range(keys.servicesOf(cluster));
+    for (const e of entries) queue.add(e.key.slice('services/'.length));
+  };
+  const resync = async () => {
+    const { entries } = await store.range(keys.services());
+    for (const e of entries) queue.add(e.key.slice('services/'.length));
+  };
+
+  const onEvents = (events: readonly WatchEvent[]) => {
+    for (const e of events) {
+      if (e.type !== 'put') continue;
+      const k = e.entry.key;
+      if (k.startsWith('services/')) queue.add(k.slice('services/'.length));
+      else if (k.startsWith('tasks/')) {
+        const t = JSON.parse(e.entry.value) as TaskRecord;
+        if (t.serviceName) queue.add(`${t.cluster}/${t.serviceName}`);
+      } else if (k.startsWith('instances/')) {
+        const r = JSON.parse(e.entry.value) as InstanceRecord;
+        // Reservations change with every launch; only what placement and lost hosts depend on matters here.
+        const signature = JSON.stringify([r.instance.status, r.instance.agentConnected, r.instance.attributes, r.instance.registeredResources]);
+        if (instanceSignatures.get(k) === signature) continue;
+        instanceSignatures.set(k, signature);
+        enqueueCluster(r.cluster).catch((err: unknown) => log.warn({ err }, 'could not list services to look at'));
+      }
+    }
+  };
+  const watches: Watch[] = [];
+  const watchPrefix = (prefix: string) => {
+    const w = store.watch(prefix, {}, {
+      onEvents,
+      onError: (err) => {
+        if (stopped) return;
+        log.warn({ err, prefix }, 'watch ended; watching again and resyncing');
+        setTimeout(() => {
+          if (stopped) return;
+          watchPrefix(prefix);
+          void resync().catch(() => {});
+        }, 1000).unref();
+      },
+    });
+    watches.push(w);
+  };
+  for (const prefix of [keys.services(), keys.tasks(), keys.containerInstances()]) watchPrefix(prefix);
+  const timer = setInterval(() => void resync().catch((err: unknown) => log.warn({ err }, 'service resync failed')), options.resyncMs ?? 30_000);
+  timer.unref();
+  void resync().catch((err: unknown) => log.warn({ err }, 'service resync failed'));
+
+  return {
+    idle: () => queue.idle(),
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      for (const w of watches) w.close();
+      await queue.stop();
+    },
+  };
+}
+
+/** Deep equality of JSON values, regardless of key order. */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bs = b as unknown[];
+    return a.length === bs.length && a.every((x, i) => sameJson(x, bs[i]));
+  }
+  const ak = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const bk = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  return ak.length === bk.length && ak.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+function splitKey(key: string): [string, string] {
+  const i = key.indexOf('/');
+  return [key.slice(0, i), key.slice(i + 1)];
+}
+
+async function readRecord<T>(store: Store, key: string): Promise<T | undefined> {
+  const entry = await store.get(key);
+  return entry ? (JSON.parse(entry.value) as T) : undefined;
+}
+
+/** What the controller needs of a task definition: needs, health checks, constraints, required attributes. */
+export function factsOf(td: Wire<TaskDefinition>): TaskDefinitionFacts {
+  return {
+    arn: td.taskDefinitionArn!,
+    needs: taskNeeds(td),
+    healthChecked: (td.containerDefinitions ?? []).some((c) => (c.essential ?? true) && c.healthCheck !== undefined),
+    constraints: (td.placementConstraints ?? []).map((c) => ({
+      type: c.type as 'memberOf' | 'distinctInstance',
+      ...(c.expression !== undefined ? { expression: c.expression } : {}),
+    })),
+    requiredAttributes: (td.requiresAttributes ?? []).map((a) => ({ name: a.name!, ...(a.value !== undefined ? { value: a.value } : {}) })),
+  };
+}
+
+/** The tasks a service launches: its group, the deployment as startedBy, propagated and managed tags. */
+function launchSpec(cluster: string, record: ServiceRecord, td: TaskDefinitionRecord, facts: TaskDefinitionFacts, deploymentId: string): LaunchSpec {
+  const s = record.service;
+  const propagated: Tag[] =
+    s.propagateTags === 'TASK_DEFINITION'
+      ? td.tags
+      : s.propagateTags === 'SERVICE'
+        ? (s.tags ?? []).map((t) => ({ key: t.key!, value: t.value ?? '' }))
+        : [];
+  const managed: Tag[] = s.enableECSManagedTags
+    ? [
+        { key: 'aws:ecs:clusterName', value: cluster },
+        { key: 'aws:ecs:serviceName', value: record.name },
+      ]
+    : [];
+  return {
+    cluster,
+    td: td.taskDefinition,
+    propagatedTags: propagated,
+    tags: managed,
+    overrides: { containerOverrides: [], inferenceAcceleratorOverrides: [] },
+    group: serviceGroup(record.name),
+    startedBy: deploymentId,
+    serviceName: record.name,
+    needs: facts.needs,
+  };
+}

@@ -1,0 +1,163 @@
+import type { Deployment } from '@aws-sdk/client-ecs';
+import { condition, happened, serviceMessages, type NewEvent } from '../../model/service/events.js';
+import { limitsOf, rolloutReasons, type SchedulingStrategy } from '../../model/service/service.js';
+import type { Wire } from '../../model/wire.js';
+import type { ServiceRecord } from '../../store/records/services.js';
+import { planDaemon } from './daemon.js';
+import { applyCircuitBreaker, launchBackoffMs, tallyFailures } from './deployments.js';
+import type { Planned, PlanContext } from './plan.js';
+import { strategiesOf } from './placement.js';
+import { planReplica } from './replica.js';
+import { isLost, viewTasks, type ServicePlan, type ServiceState, type TaskView } from './state.js';
+
+/** An INACTIVE service stays describable this long, then its record is forgotten. */
+export const INACTIVE_RETENTION_MS = 60 * 60_000;
+
+/**
+ * One pass over one service, pure: from everything the pass read (the service, its tasks, the cluster's
+ * instances, the task definitions, the time) to what to start and stop and the service record to write.
+ *
+ * In order: count failed tasks into their deployments; let the circuit breaker fail (and maybe roll back) the
+ * PRIMARY deployment; plan starts and stops (REPLICA: rolling arithmetic between floor and ceiling; DAEMON: one
+ * task per qualifying instance); then bring the deployments' counts up to date, drop drained deployments,
+ * complete the PRIMARY one when it is all that runs and is healthy, and say when the service is steady.
+ */
+export function reconcileService(state: ServiceState): ServicePlan {
+  const { record, now } = state;
+  const s = record.service;
+  const name = record.name;
+  if (s.status === 'INACTIVE') {
+    const since = record.inactiveAt ?? now;
+    const left = since + INACTIVE_RETENTION_MS - now;
+    return { launches: [], stops: [], record, events: [], reliesOn: [], forget: left <= 0, ...(left > 0 ? { requeueAfterMs: left } : {}) };
+  }
+  const strategy = (s.schedulingStrategy ?? 'REPLICA') as SchedulingStrategy;
+  const limits = limitsOf(strategy, s.deploymentConfiguration);
+  const views = viewTasks(state);
+  const factsOf = (arn: string | undefined) => state.taskDefinitions.get(arn ?? '');
+  const tally = tallyFailures(record, views, (t) => factsOf(t.task.taskDefinitionArn)?.healthChecked ?? false);
+  const active = s.status === 'ACTIVE';
+  const desired = active ? (s.desiredCount ?? 0) : 0;
+  const breaker = applyCircuitBreaker({ name, desiredCount: desired, taskDefinition: s.taskDefinition! }, tally.deployments, limits, record.lastCompleted, now);
+  const primary = breaker.deployments.find((d) => d.status === 'PRIMARY');
+
+  const backoff = tally.launchFailures ? launchBackoffMs(tally.launchFailures.consecutive) : 0;
+  const backoffUntil = backoff > 0 && tally.launchFailures ? tally.launchFailures.lastAt + backoff : 0;
+  const throttled = now < backoffUntil;
+  const ctx: PlanContext = {
+    state,
+    views,
+    name,
+    primary,
+    primaryFacts: factsOf(primary?.taskDefinition),
+    limits,
+    canLaunch: active && primary !== undefined && primary.rolloutState !== 'FAILED' && !throttled,
+    strategies: strategiesOf(s),
+  };
+  const planned = strategy === 'DAEMON' ? planDaemon(ctx) : planReplica(ctx, desired);
+
+  const events: NewEvent[] = [...breaker.events, ...planned.events];
+  if (throttled && planned.desired > planned.keep.length) events.push(condition(serviceMessages.unableToStartConsistently(name)));
+  const settled = settle(breaker.deployments, planned, views, now);
+  if (settled.completed) events.push(happened(serviceMessages.deploymentCompleted(name, settled.completed.id!)));
+
+  const idle = planned.launches.length === 0 && planned.stops.length === 0;
+  const drained = !views.some((v) => v.occupies);
+  const steady =
+    active && idle && !throttled && settled.deployments.length === 1 && settled.deployments[0]!.rolloutState === 'COMPLETED' && settled.allHealthy;
+  if (steady && !record.steady) events.push(happened(serviceMessages.steadyState(name)));
+  const inactive = s.status === 'DRAINING' && idle && drained;
+
+  const next: ServiceRecord = {
+    ...withoutBookkeeping(record),
+    service: {
+      ...s,
+      status: inactive ? 'INACTIVE' : s.status,
+      desiredCount: strategy === 'DAEMON' ? planned.desired : desired,
+      runningCount: settled.running,
+      pendingCount: settled.pending,
+      taskDefinition: breaker.taskDefinition,
+      deployments: settled.deployments,
+    },
+    steady,
+    progress: Object.fromEntries(Object.entries(tally.progress).filter(([id]) => settled.deployments.some((d) => d.id === id))),
+    ...(settled.completed ? { lastCompleted: settled.completed } : breaker.lastCompleted ? { lastCompleted: breaker.lastCompleted } : {}),
+    ...(tally.launchFailures ? { launchFailures: tally.launchFailures } : {}),
+    ...(inactive ? { inactiveAt: now } : {}),
+  };
+  const requeue = [planned.requeueAfterMs, throttled ? backoffUntil - now : undefined, lostRequeue(state), inactive ? INACTIVE_RETENTION_MS : undefined];
+  const requeueAfterMs = Math.min(...requeue.filter((x): x is number => x !== undefined));
+  return {
+    launches: planned.launches,
+    ...(primary?.id ? { launchDeploymentId: primary.id } : {}),
+    stops: planned.stops,
+    record: next,
+    events,
+    reliesOn: planned.reliesOn,
+    ...(Number.isFinite(requeueAfterMs) ? { requeueAfterMs: Math.max(0, requeueAfterMs) } : {}),
+    forget: false,
+  };
+}
+
+function withoutBookkeeping(r: ServiceRecord): ServiceRecord {
+  const { lastCompleted: _l, launchFailures: _f, inactiveAt: _i, ...rest } = r;
+  return rest;
+}
+
+interface Settled {
+  readonly deployments: Wire<Deployment>[];
+  readonly running: number;
+  readonly pending: number;
+  /** The PRIMARY deployment reached COMPLETED in this pass. */
+  readonly completed?: Wire<Deployment>;
+  /** The PRIMARY deployment's kept tasks are all there and healthy, and nothing else runs. */
+  readonly allHealthy: boolean;
+}
+
+/**
+ * Deployments brought up to date: running and pending counts from the tasks (tasks on lost instances do not
+ * count), an older deployment's desired count is what it still runs, deployments with nothing left are dropped
+ * (INACTIVE), and an IN_PROGRESS PRIMARY deployment that is all that runs, at its desired count and healthy,
+ * is COMPLETED.
+ */
+function settle(deployments: readonly Wire<Deployment>[], planned: Planned, views: readonly TaskView[], nowMs: number): Settled {
+  const stopping = new Set(planned.stops.map((s) => s.taskId));
+  const of = (d: Wire<Deployment>) => views.filter((v) => v.deploymentId === d.id && !v.lost);
+  let running = 0;
+  let pending = 0;
+  const kept: Wire<Deployment>[] = [];
+  for (const d of deployments) {
+    const mine = of(d);
+    const counts = {
+      runningCount: mine.filter((v) => v.running).length,
+      pendingCount: mine.filter((v) => v.pending).length,
+      desiredCount: d.status === 'PRIMARY' ? planned.desired : mine.filter((v) => v.live && !stopping.has(v.id)).length,
+    };
+    if (d.status !== 'PRIMARY' && !mine.some((v) => v.occupies)) continue;
+    running += counts.runningCount;
+    pending += counts.pendingCount;
+    const changed = counts.runningCount !== d.runningCount || counts.pendingCount !== d.pendingCount || counts.desiredCount !== d.desiredCount;
+    kept.push(changed ? { ...d, ...counts, updatedAt: nowMs / 1000 } : d);
+  }
+  const idle = planned.launches.length === 0 && planned.stops.length === 0;
+  const occupying = views.filter((v) => v.occupies).length;
+  const allHealthy = planned.keep.length === planned.desired && planned.keep.every((v) => v.healthy) && occupying === planned.keep.length;
+  const primary = kept.find((d) => d.status === 'PRIMARY');
+  if (idle && allHealthy && kept.length === 1 && primary && primary.rolloutState === 'IN_PROGRESS') {
+    const completed: Wire<Deployment> = { ...primary, rolloutState: 'COMPLETED', rolloutStateReason: rolloutReasons.completed(primary.id!), updatedAt: nowMs / 1000 };
+    return { deployments: [completed], running, pending, completed, allHealthy };
+  }
+  return { deployments: kept, running, pending, allHealthy };
+}
+
+/** When the next disconnected instance becomes lost (its tasks are then replaced). */
+function lostRequeue(state: ServiceState): number | undefined {
+  let soonest: number | undefined;
+  for (const i of state.instances) {
+    const since = state.disconnectedAt.get(i.id);
+    if (i.agentConnected || since === undefined || isLost(state, i)) continue;
+    const left = since + state.settings.instanceLostAfterMs - state.now;
+    soonest = Math.min(soonest ?? Infinity, left);
+  }
+  return soonest;
+}

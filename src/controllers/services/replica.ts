@@ -1,0 +1,61 @@
+import { healthBounds } from '../../model/service/service.js';
+import { place } from '../../scheduler/index.js';
+import { requestFor } from './placement.js';
+import { graceRequeue, reliance, Stops, stopWithinBudget, unplaceable, type PlanContext, type Planned } from './plan.js';
+
+/** Look again this soon when tasks could not be placed (capacity may have come back). */
+export const UNPLACED_RETRY_MS = 5_000;
+
+/**
+ * The REPLICA service's pass, Kubernetes' rolling-update arithmetic with ECS's bounds:
+ *
+ * - keep: the PRIMARY deployment's live tasks on ACTIVE instances that have not failed their health checks;
+ *   everything else live is old (older deployments, DRAINING instances, unhealthy past the grace period).
+ * - start up to desired − keep, but never beyond the ceiling: tasks that have not stopped (stopping ones
+ *   included) ≤ floor(desired × maximumPercent / 100).
+ * - stop old tasks that are not healthy (pending, unhealthy) at once, and tasks on lost instances; stop healthy
+ *   old tasks, then keep tasks beyond desired, only as far as the floor allows: healthy tasks left ≥
+ *   ceil(desired × minimumHealthyPercent / 100). A FAILED PRIMARY deployment stalls: no old healthy task goes.
+ */
+export function planReplica(ctx: PlanContext, desired: number): Planned {
+  const { views, primary, state } = ctx;
+  const { floor, ceiling } = healthBounds(desired, ctx.limits);
+  const stops = new Stops(primary?.id ?? '');
+  const keep = views.filter((v) => v.live && primary !== undefined && v.deploymentId === primary.id && !v.leaving && !v.failedHealthChecks);
+  const old = views.filter((v) => v.live && !keep.includes(v));
+
+  for (const v of views) if (v.lost && !v.stopped && !v.stopping) stops.add(v);
+  for (const v of old) if (!v.healthy) stops.add(v);
+  // Keep tasks beyond desired: the ones not yet healthy go first, at no cost to the floor.
+  const excess = Math.max(0, keep.length - desired);
+  const pendingKeep = keep.filter((v) => !v.healthy);
+  const freeExcess = stopWithinBudget(ctx, stops, pendingKeep, excess, Infinity);
+
+  let budget = Math.max(0, views.filter((v) => v.healthy).length - floor);
+  const primaryFailed = primary?.rolloutState === 'FAILED';
+  budget -= stopWithinBudget(ctx, stops, old.filter((v) => v.healthy), old.length, primaryFailed ? 0 : budget);
+  stopWithinBudget(ctx, stops, keep.filter((v) => v.healthy), excess - freeExcess, budget);
+
+  const events = stops.events(ctx.name);
+  const occupying = views.filter((v) => v.occupies).length;
+  let requeueAfterMs = graceRequeue(views, state.now);
+  const launches: string[] = [];
+  const wanted = ctx.canLaunch ? Math.min(desired - keep.length, ceiling - occupying, state.settings.maxLaunchesPerPass) : 0;
+  if (wanted > 0 && ctx.primaryFacts) {
+    const result = place(state.instances, requestFor(state.record.service, ctx.primaryFacts, wanted), state.seed);
+    launches.push(...result.placements);
+    if (result.failures.length > 0) {
+      events.push(unplaceable(ctx.name, result.failures[0]!.message));
+      requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, UNPLACED_RETRY_MS);
+    }
+  }
+  return {
+    desired,
+    launches,
+    stops: stops.list,
+    events,
+    reliesOn: reliance(views, stops),
+    ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
+    keep: keep.filter((v) => !stops.has(v)),
+  };
+}

@@ -1,0 +1,141 @@
+import type { TaskNeeds } from '../../model/task.js';
+import type { NewEvent } from '../../model/service/events.js';
+import type { InstanceSnapshot, PlacementConstraint, RequiredAttribute } from '../../scheduler/index.js';
+import type { ServiceRecord } from '../../store/records/services.js';
+import type { TaskRecord } from '../../store/records/tasks.js';
+
+/** What one reconcile pass sees of a service and its cluster: read from the store, then left alone. */
+export interface ServiceState {
+  readonly record: ServiceRecord;
+  /** The service's tasks (any status, those not yet forgotten). */
+  readonly tasks: readonly TaskRecord[];
+  /** Every instance of the cluster as placement sees it (with the tasks of every group). */
+  readonly instances: readonly InstanceSnapshot[];
+  /** When each disconnected instance's agent went away (epoch ms). */
+  readonly disconnectedAt: ReadonlyMap<string, number>;
+  /** What the controller needs of each task definition the service's deployments and tasks use, by ARN. */
+  readonly taskDefinitions: ReadonlyMap<string, TaskDefinitionFacts>;
+  /** Epoch ms. */
+  readonly now: number;
+  readonly settings: ReconcileSettings;
+  /** Seeds placement's and scale-in's tie-breaking. */
+  readonly seed: number;
+}
+
+export interface TaskDefinitionFacts {
+  readonly arn: string;
+  readonly needs: TaskNeeds;
+  /** Some essential container has a health check: its tasks count as healthy only when HEALTHY. */
+  readonly healthChecked: boolean;
+  readonly constraints: readonly PlacementConstraint[];
+  readonly requiredAttributes: readonly RequiredAttribute[];
+}
+
+export interface ReconcileSettings {
+  /** An instance whose agent has been disconnected this long is lost: its service tasks are replaced. */
+  readonly instanceLostAfterMs: number;
+  /** At most this many tasks are started by one pass (the next pass starts more). */
+  readonly maxLaunchesPerPass: number;
+}
+
+export const DEFAULT_RECONCILE_SETTINGS: ReconcileSettings = { instanceLostAfterMs: 5 * 60_000, maxLaunchesPerPass: 100 };
+
+/** What a pass decided: the tasks to start and stop, the service record to write, and when to look again. */
+export interface ServicePlan {
+  /** Instances to start the PRIMARY deployment's tasks on (an instance may repeat). */
+  readonly launches: readonly string[];
+  readonly launchDeploymentId?: string;
+  readonly stops: readonly PlannedStop[];
+  /** The service record with counts, deployments and bookkeeping brought up to date (events not yet added). */
+  readonly record: ServiceRecord;
+  /** Events to add, oldest first (the shell adds "has started" after launching). */
+  readonly events: readonly NewEvent[];
+  /**
+   * Tasks counted healthy when deciding to stop healthy ones (the floor): if any of them changed before the
+   * plan is committed, the plan is stale and the pass must start again.
+   */
+  readonly reliesOn: readonly string[];
+  /** Look again after this long even if nothing changes (grace periods, lost instances, back-off, capacity). */
+  readonly requeueAfterMs?: number;
+  /** The service has been INACTIVE long enough to be forgotten. */
+  readonly forget: boolean;
+}
+
+export interface PlannedStop {
+  readonly taskId: string;
+  readonly reason: string;
+}
+
+/** A task as the reconcile sees it: where it stands and what it counts for. */
+export interface TaskView {
+  readonly record: TaskRecord;
+  readonly id: string;
+  readonly deploymentId: string;
+  readonly instanceId: string | undefined;
+  /** Its instance's agent has been gone longer than allowed. */
+  readonly lost: boolean;
+  /** Its instance is not ACTIVE (DRAINING, deregistered) or gone. */
+  readonly leaving: boolean;
+  readonly stopped: boolean;
+  /** Desired STOPPED, not stopped yet. */
+  readonly stopping: boolean;
+  /** Desired RUNNING, not stopped, its instance not lost. */
+  readonly live: boolean;
+  /** Holds a place under the ceiling: not stopped, its instance not lost. */
+  readonly occupies: boolean;
+  readonly pending: boolean;
+  readonly running: boolean;
+  /** Live, RUNNING and passing its health checks (HEALTHY when its task definition has them). */
+  readonly healthy: boolean;
+  /** Live and UNHEALTHY past the grace period: to be replaced. */
+  readonly failedHealthChecks: boolean;
+  /** When the grace period of an UNHEALTHY task ends (epoch ms), while it lasts. */
+  readonly graceEndsAt?: number;
+}
+
+const PENDING = new Set(['PROVISIONING', 'PENDING', 'ACTIVATING']);
+
+/** Classify the service's tasks for a pass. */
+export function viewTasks(state: ServiceState): TaskView[] {
+  const byId = new Map(state.instances.map((i) => [i.id, i]));
+  const graceMs = (state.record.service.healthCheckGracePeriodSeconds ?? 0) * 1000;
+  return state.tasks.map((record) => {
+    const t = record.task;
+    const instance = record.instanceId ? byId.get(record.instanceId) : undefined;
+    const lost = instance !== undefined && isLost(state, instance);
+    const stopped = t.lastStatus === 'STOPPED';
+    const stopping = !stopped && t.desiredStatus === 'STOPPED';
+    const live = !stopped && !stopping && !lost;
+    const running = t.lastStatus === 'RUNNING';
+    const facts = state.taskDefinitions.get(t.taskDefinitionArn ?? '');
+    const health = t.healthStatus ?? 'UNKNOWN';
+    const healthy = live && running && (facts?.healthChecked ? health === 'HEALTHY' : health !== 'UNHEALTHY');
+    const unhealthy = live && running && health === 'UNHEALTHY';
+    const graceEndsAt = unhealthy && t.startedAt !== undefined ? t.startedAt * 1000 + graceMs : undefined;
+    const inGrace = graceEndsAt !== undefined && state.now < graceEndsAt;
+    return {
+      record,
+      id: record.id,
+      deploymentId: t.startedBy ?? '',
+      instanceId: record.instanceId,
+      lost,
+      leaving: instance?.status !== 'ACTIVE',
+      stopped,
+      stopping,
+      live,
+      occupies: !stopped && !lost,
+      pending: PENDING.has(t.lastStatus ?? ''),
+      running,
+      healthy,
+      failedHealthChecks: unhealthy && !inGrace,
+      ...(inGrace ? { graceEndsAt } : {}),
+    };
+  });
+}
+
+/** The instance's agent has been disconnected for at least the allowed time. */
+export function isLost(state: Pick<ServiceState, 'disconnectedAt' | 'now' | 'settings'>, instance: InstanceSnapshot): boolean {
+  if (instance.agentConnected) return false;
+  const since = state.disconnectedAt.get(instance.id);
+  return since !== undefined && state.now - since >= state.settings.instanceLostAfterMs;
+}
