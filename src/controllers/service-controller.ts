@@ -39,6 +39,8 @@ export interface ServiceControllerOptions {
 export interface ServiceController {
   /** Resolves when no pass is queued or under way (for tests). */
   idle(): Promise<void>;
+  /** Passes completed per service key so far (for tests: proof that the controller looked again). */
+  passes(key: string): number;
   stop(): Promise<void>;
 }
 
@@ -67,6 +69,7 @@ export function startServiceController(options: ServiceControllerOptions): Servi
   };
   const tdCache = new Map<string, { record: TaskDefinitionRecord; facts: TaskDefinitionFacts }>();
   const instanceSignatures = new Map<string, string>();
+  const passCounts = new Map<string, number>();
   let stopped = false;
 
   const queue = new WorkQueue<string>({
@@ -137,6 +140,7 @@ export function startServiceController(options: ServiceControllerOptions): Servi
       if (error instanceof StalePlan) return { requeueAfterMs: 0 };
       throw error;
     }
+    passCounts.set(key, (passCounts.get(key) ?? 0) + 1);
     return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {};
   }
 
@@ -228,6 +232,7 @@ export function startServiceController(options: ServiceControllerOptions): Servi
 
   return {
     idle: () => queue.idle(),
+    passes: (key) => passCounts.get(key) ?? 0,
     async stop() {
       stopped = true;
       clearInterval(timer);

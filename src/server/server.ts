@@ -11,7 +11,7 @@ import { ecsService } from '../api/ecs/index.js';
 import type { EcsEnv } from '../api/ecs/env.js';
 import { buildHttpServer } from '../api/http-server.js';
 import { AgentGateway } from '../api/acs/gateway.js';
-import { startServiceController } from '../controllers/service-controller.js';
+import { startServiceController, type ServiceController } from '../controllers/service-controller.js';
 import { startStoppedTaskReaper } from '../controllers/stopped-task-reaper.js';
 import { startTaskDefinitionReaper } from '../controllers/task-definition-reaper.js';
 import { logsService } from '../logs/index.js';
@@ -74,6 +74,7 @@ export interface RunningServer {
   readonly registry: Registry;
   /** `host:port` of the registry as clients name it (the host part of repositoryUris). */
   readonly registryHost: string;
+  readonly serviceController: ServiceController;
   stop(): Promise<void>;
 }
 
@@ -168,6 +169,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       app,
       registry,
       registryHost: registryHost(),
+      serviceController,
       async stop() {
         await serviceController.stop();
         await gateway.stop();
