@@ -133,7 +133,8 @@ function settle(deployments: readonly Wire<Deployment>[], planned: Planned, view
       pendingCount: mine.filter((v) => v.pending).length,
       desiredCount: d.status === 'PRIMARY' ? planned.desired : mine.filter((v) => v.live && !stopping.has(v.id)).length,
     };
-    if (d.status !== 'PRIMARY' && !mine.some((v) => v.occupies)) continue;
+    // A drained older deployment goes (INACTIVE); a FAILED one stays in sight until the PRIMARY completes.
+    if (d.status !== 'PRIMARY' && !mine.some((v) => v.occupies) && d.rolloutState !== 'FAILED') continue;
     running += counts.runningCount;
     pending += counts.pendingCount;
     const changed = counts.runningCount !== d.runningCount || counts.pendingCount !== d.pendingCount || counts.desiredCount !== d.desiredCount;
@@ -143,7 +144,8 @@ function settle(deployments: readonly Wire<Deployment>[], planned: Planned, view
   const occupying = views.filter((v) => v.occupies).length;
   const allHealthy = planned.keep.length === planned.desired && planned.keep.every((v) => v.healthy) && occupying === planned.keep.length;
   const primary = kept.find((d) => d.status === 'PRIMARY');
-  if (idle && allHealthy && kept.length === 1 && primary && primary.rolloutState === 'IN_PROGRESS') {
+  const others = kept.filter((d) => d !== primary && views.some((v) => v.deploymentId === d.id && v.occupies));
+  if (idle && allHealthy && others.length === 0 && primary && primary.rolloutState === 'IN_PROGRESS') {
     const completed: Wire<Deployment> = { ...primary, rolloutState: 'COMPLETED', rolloutStateReason: rolloutReasons.completed(primary.id!), updatedAt: nowMs / 1000 };
     return { deployments: [completed], running, pending, completed, allHealthy };
   }
