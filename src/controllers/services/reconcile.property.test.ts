@@ -4,7 +4,7 @@ import { MAX_SERVICE_EVENTS } from '../../model/service/events.js';
 import { healthBounds } from '../../model/service/service.js';
 import { instance } from '../../scheduler/testing/instances.js';
 import type { TaskRecord } from '../../store/records/tasks.js';
-import { addTask, agentStep, deploy, live, pass, running, settle, TD1, TD2, world, type World } from './testing/world.js';
+import { agentStep, deploy, live, pass, running, settle, TD1, TD2, world, type World } from './testing/world.js';
 
 /**
  * Properties of the pure reconcile over random interleavings of controller passes and what agents do
@@ -207,16 +207,5 @@ describe('a DAEMON service', () => {
       ),
       { numRuns: 200 },
     );
-  });
-});
-
-describe('tasks not of the service', () => {
-  it('are never stopped or counted', () => {
-    const w = world({ desired: 1 });
-    const other = addTask(w, 'i1', { id: 'someone-else', taskDefinition: TD1 }, 'RUNNING');
-    other.serviceName = 'other';
-    w.tasks = w.tasks.filter((t) => t !== other);
-    settle(w);
-    expect(live(w)).toHaveLength(1);
   });
 });
