@@ -34,6 +34,8 @@ export interface ServiceControllerOptions {
   /** Passes over different services at once (default 4). */
   readonly workers?: number;
   readonly maxLaunchesPerPass?: number;
+  /** Least time between two passes over one service, so bursts of task reports batch up (default 100 ms). */
+  readonly minPassIntervalMs?: number;
 }
 
 export interface ServiceController {
@@ -72,8 +74,11 @@ export function startServiceController(options: ServiceControllerOptions): Servi
   const passCounts = new Map<string, number>();
   let stopped = false;
 
+  /** Parsed task records by key and modRevision, per cluster: a pass parses only what changed since the last. */
+  const parsed = new Map<string, Map<string, { modRevision: number; record: TaskRecord }>>();
   const queue = new WorkQueue<string>({
     workers: options.workers ?? 4,
+    minIntervalMs: options.minPassIntervalMs ?? 100,
     process: (key) => pass(key),
     onError: (key, err) => log.warn({ err, service: key }, 'service pass failed; retrying with backoff'),
   });
@@ -99,8 +104,12 @@ export function startServiceController(options: ServiceControllerOptions): Servi
     const tasks: TaskRecord[] = [];
     const revisions = new Map<string, number>();
     const byInstance = new Map<string, { taskId: string; group: string }[]>();
+    const before = parsed.get(cluster);
+    const current = new Map<string, { modRevision: number; record: TaskRecord }>();
     for (const e of taskEntries.entries) {
-      const t = JSON.parse(e.value) as TaskRecord;
+      const cached = before?.get(e.key);
+      const t = cached?.modRevision === e.modRevision ? cached.record : (JSON.parse(e.value) as TaskRecord);
+      current.set(e.key, { modRevision: e.modRevision, record: t });
       if (t.serviceName === name) {
         tasks.push(t);
         revisions.set(t.id, e.modRevision);
@@ -111,6 +120,7 @@ export function startServiceController(options: ServiceControllerOptions): Servi
         byInstance.set(t.instanceId, list);
       }
     }
+    parsed.set(cluster, current);
     const instances: InstanceSnapshot[] = [];
     const disconnectedAt = new Map<string, number>();
     for (const e of instanceEntries.entries) {

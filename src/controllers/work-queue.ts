@@ -10,6 +10,8 @@
  * - A key is never processed by two workers at once: added while processing, it runs again afterwards.
  * - A failed pass is retried after a backoff that doubles per consecutive failure of that key; a pass
  *   that succeeds resets it. A pass may ask to be run again after a delay (`requeueAfterMs`).
+ * - A key's passes start at least `minIntervalMs` apart: a burst of events (a hundred tasks reporting
+ *   RUNNING) makes a few passes, not a hundred.
  */
 export interface WorkQueueOptions<K> {
   /** One pass over one key. */
@@ -18,6 +20,8 @@ export interface WorkQueueOptions<K> {
   readonly workers: number;
   readonly baseBackoffMs?: number;
   readonly maxBackoffMs?: number;
+  /** Least time from the end of one pass over a key to the start of the next (default 0). */
+  readonly minIntervalMs?: number;
   readonly onError?: (key: K, error: unknown) => void;
 }
 
@@ -27,6 +31,7 @@ export class WorkQueue<K> {
   private readonly processing = new Set<K>();
   private readonly dirty = new Set<K>();
   private readonly failures = new Map<K, number>();
+  private readonly lastEnded = new Map<K, number>();
   private readonly timers = new Map<K, { at: number; timer: NodeJS.Timeout }>();
   private readonly idleWaiters: (() => void)[] = [];
   private active = 0;
@@ -42,6 +47,11 @@ export class WorkQueue<K> {
       return;
     }
     if (this.queued.has(key)) return;
+    const wait = (this.lastEnded.get(key) ?? -Infinity) + (this.options.minIntervalMs ?? 0) - Date.now();
+    if (wait > 0) {
+      this.addAfter(key, wait);
+      return;
+    }
     this.queued.add(key);
     this.queue.push(key);
     this.pump();
@@ -113,6 +123,7 @@ export class WorkQueue<K> {
       requeueAfterMs = Math.min(this.options.maxBackoffMs ?? 30_000, base * 2 ** (n - 1));
     } finally {
       this.processing.delete(key);
+      this.lastEnded.set(key, Date.now());
       this.active--;
     }
     if (this.dirty.delete(key) && !failed) this.add(key);
