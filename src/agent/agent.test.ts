@@ -151,6 +151,28 @@ describe('agent and control plane', () => {
     expect(t.containers![0]?.exitCode).toBe(2);
   });
 
+  it('runs health checks and shows container and task health in DescribeTasks', async () => {
+    const { world } = await agent();
+    await api.ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: 'checked',
+        containerDefinitions: [
+          { name: 'app', image: 'busybox', memory: 64, healthCheck: { command: ['CMD-SHELL', 'true'], interval: 5, retries: 1 } },
+          { name: 'side', image: 'busybox', memory: 64, essential: false },
+        ],
+      }),
+    );
+    const { tasks } = await api.ecs.send(new RunTaskCommand({ taskDefinition: 'checked' }));
+    const arn = tasks![0]!.taskArn!;
+    const healthy = await waitForTask(arn, (t) => t.healthStatus === 'HEALTHY', 15_000);
+    expect(healthy.containers!.find((c) => c.name === 'app')?.healthStatus).toBe('HEALTHY');
+    expect(healthy.containers!.find((c) => c.name === 'side')?.healthStatus).toBe('UNKNOWN');
+    world.runtime.execResults.set(`${arn.split('/').at(-1)}-app`, 1);
+    const unhealthy = await waitForTask(arn, (t) => t.healthStatus === 'UNHEALTHY', 15_000);
+    expect(unhealthy.lastStatus).toBe('RUNNING');
+    expect(world.runtime.execs[0]?.args).toEqual(['/bin/sh', '-c', 'true']);
+  }, 40_000);
+
   it('turns agentConnected false when the agent goes away, and re-registers a restarted agent as the same instance', async () => {
     const first = await agent();
     const arn = first.running.containerInstanceArn;

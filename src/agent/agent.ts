@@ -70,6 +70,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     const { containerInstanceArn, clusterArn } = await registerInstance(ecs, config, state, log);
     const reporter = new Reporter(ecs, config.cluster, log.child({ component: 'reporter' }));
     let engine: TaskEngine | undefined;
+    let session: SessionClient | undefined;
     const imageCleanup = new ImageCleanup(
       parts.images,
       () => (engine?.tasks() ?? []).flatMap((t) => t.containers.flatMap((c) => (c.imageId ? [c.imageId] : []))),
@@ -92,6 +93,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       persist: (s) => state.saveTask(s),
       forget: (arn) => state.forgetTask(arn),
       report: (s) => reporter.report(s),
+      reportHealth: (change) => session?.sendFrame({ type: 'TaskHealthChange', message: change }),
       logs,
       log: log.child({ component: 'task-engine' }),
       now: Date.now,
@@ -102,7 +104,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
     const { endpoint } = await ecs.send(new DiscoverPollEndpointCommand({ cluster: config.cluster, containerInstance: containerInstanceArn }));
     let fatal: ((message: string) => void) | undefined;
-    const session = new SessionClient({
+    session = new SessionClient({
       endpoint: endpoint!,
       clusterArn,
       containerInstanceArn,
@@ -112,6 +114,16 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       log: log.child({ component: 'session' }),
       onPayload: (tasks) => engine.handlePayload(tasks),
       onFatal: (message) => fatal?.(message),
+      onOpen: () => {
+        // Health is sent as it changes; after a reconnect the control plane gets the current picture again.
+        for (const t of engine!.tasks()) {
+          if (t.known === 'STOPPED' || !t.containers.some((c) => c.healthStatus)) continue;
+          session!.sendFrame({
+            type: 'TaskHealthChange',
+            message: { taskArn: t.arn, containers: t.containers.map((c) => ({ containerName: c.name, healthStatus: c.healthStatus ?? 'UNKNOWN' })) },
+          });
+        }
+      },
       ...options.session,
     });
     session.start();

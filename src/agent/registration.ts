@@ -29,6 +29,7 @@ export const capabilityAttributes = [
   'ecs.capability.execution-role-awslogs',
   // dependsOn, startTimeout and stopTimeout.
   'ecs.capability.container-ordering',
+  'ecs.capability.container-health-check',
 ];
 
 export function registrationResources(config: AgentConfig): Resource[] {

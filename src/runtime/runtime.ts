@@ -29,6 +29,11 @@ export interface Runtime {
   list(): Promise<string[]>;
   /** CPU and memory figures from the container's cgroups, for the metadata endpoint. */
   stats?(id: string): Promise<ContainerStats | undefined>;
+  /**
+   * Run a command inside the running container (a health check): its namespaces, environment and user.
+   * Resolves with the exit code; past `timeoutMs` the command is killed and `timedOut` is true.
+   */
+  exec(id: string, args: readonly string[], options: { readonly timeoutMs: number }): Promise<{ exitCode: number; timedOut: boolean }>;
 }
 
 /** What the runtime knows of a container now. */

@@ -116,6 +116,24 @@ describe.runIf(isRoot)('tasks run as real containers on a berth agent', () => {
     expect((await stopped(none)).containers![0]!.exitCode).toBe(0);
   });
 
+  it('runs health checks inside the container, and holds a HEALTHY dependency back until then', async () => {
+    const arn = await run([
+      {
+        name: 'db',
+        command: ['sh', '-c', 'sleep 2; touch /tmp/ready; sleep 3600'],
+        healthCheck: { command: ['CMD-SHELL', 'test -f /tmp/ready'], interval: 5, retries: 1 },
+      },
+      { name: 'app', command: ['sleep', '3600'], dependsOn: [{ containerName: 'db', condition: 'HEALTHY' }] },
+    ]);
+    const waiting = await cluster.waitForTask(arn, (t) => t.containers?.find((c) => c.name === 'db')?.lastStatus === 'RUNNING');
+    expect(waiting.containers!.find((c) => c.name === 'app')!.lastStatus).toBe('PENDING');
+    const healthy = await cluster.waitForTask(arn, (t) => t.lastStatus === 'RUNNING', 30_000);
+    expect(healthy.containers!.find((c) => c.name === 'db')!.healthStatus).toBe('HEALTHY');
+    expect(healthy.containers!.find((c) => c.name === 'app')!.lastStatus).toBe('RUNNING');
+    await cluster.ecs.send(new StopTaskCommand({ task: arn }));
+    await stopped(arn);
+  });
+
   it('reports an OOM kill as OutOfMemoryError', async () => {
     const arn = await run([{ command: ['tail', '/dev/zero'], memory: 32 }]);
     const t = await stopped(arn);

@@ -4,6 +4,7 @@ import type { NetworkService, PortAllocator } from '../../network/network.js';
 import type { UserDatabase } from '../../runtime/process-from-image.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { ImagePullBehavior } from '../config.js';
+import type { TaskHealthChange } from '../../model/acs.js';
 import type { TaskState } from './task-state.js';
 
 /** Everything a task manager acts through. Real implementations in production, fakes in unit tests. */
@@ -21,6 +22,8 @@ export interface EngineDeps {
   forget(arn: string): Promise<void>;
   /** Tell the control plane the task's current state; coalesced and retried by the reporter. */
   report(state: TaskState): void;
+  /** Tell the control plane its containers' health changed (over the session). */
+  reportHealth?(change: TaskHealthChange): void;
   registryAuth?(registryHost: string): Promise<RegistryCredentials | undefined>;
   /** Ships container output to the control plane's log service (awslogs semantics). */
   readonly logs?: LogSink;

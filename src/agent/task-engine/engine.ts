@@ -53,7 +53,10 @@ export class TaskEngine {
         const current = await this.deps.runtime.state(c.runtimeId);
         if (!current) manager.lost(c.name);
         else if (current.status === 'stopped') manager.exited(c.name, current.exit ?? { exitCode: 137, oomKilled: false, exitedAt: this.deps.now() });
-        else if (current.status === 'running') manager.watchExit(c);
+        else if (current.status === 'running') {
+          manager.watchExit(c);
+          manager.monitorHealth(c);
+        }
       }
       if (state.known === 'STOPPED') manager.scheduleCleanup();
       this.deps.report(state);

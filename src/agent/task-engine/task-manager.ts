@@ -4,6 +4,7 @@ import type { ExitStatus } from '../../runtime/runtime.js';
 import type { LocalImage } from '../../image/image-service.js';
 import { containerSpec } from './container-spec.js';
 import { dependencyVerdict, neededByRunningDependent } from './dependencies.js';
+import { HealthMonitor } from './health.js';
 import type { EngineDeps } from './deps.js';
 import { deriveTaskStatus, taskIdOf, type ContainerState, type TaskState } from './task-state.js';
 
@@ -23,6 +24,8 @@ export class TaskManager {
   private readonly timers = new Set<NodeJS.Timeout>();
   private cleanupTimer?: NodeJS.Timeout;
   private disposed = false;
+  /** Health monitors of running containers that have a health check, by container name. */
+  private readonly health = new Map<string, HealthMonitor>();
   /** Deadlines (SIGKILL due, startTimeout) armed in this process, by name. */
   private readonly armed = new Set<string>();
   /** When this manager was made (monotonic ms), for the start-latency debug log. */
@@ -49,6 +52,7 @@ export class TaskManager {
   /** A container's process ended (observed live or found on recovery). */
   exited(name: string, exit: ExitStatus): void {
     const c = this.container(name);
+    this.stopHealth(name);
     if (c.known === 'STOPPED') return;
     c.known = 'STOPPED';
     c.exitCode = exit.exitCode;
@@ -98,6 +102,7 @@ export class TaskManager {
   /** Stop acting (agent shutdown); containers keep running under their monitors. */
   dispose(): void {
     this.disposed = true;
+    for (const name of [...this.health.keys()]) this.stopHealth(name);
     for (const t of this.timers) clearTimeout(t);
     clearTimeout(this.cleanupTimer);
   }
@@ -340,7 +345,31 @@ export class TaskManager {
     c.known = 'RUNNING';
     c.startedAt = this.deps.now();
     this.watchExit(c);
+    this.monitorHealth(c);
     this.deps.log.debug({ task: this.state.arn, container: c.name, sinceReceivedMs: Math.round(performance.now() - this.receivedAt) }, 'container started');
+  }
+
+  /** Run the container's health check, if it has one (after start, and after recovery). */
+  monitorHealth(c: ContainerState): void {
+    const check = this.def(c.name).healthCheck;
+    if (!check || !c.runtimeId || c.known !== 'RUNNING' || this.health.has(c.name)) return;
+    c.healthStatus ??= 'UNKNOWN';
+    const monitor = new HealthMonitor(this.deps.runtime, c.runtimeId, check, c.startedAt ?? this.deps.now(), (status) => {
+      c.healthStatus = status;
+      this.changed = true;
+      this.deps.reportHealth?.({
+        taskArn: this.state.arn,
+        containers: this.state.containers.map((x) => ({ containerName: x.name, healthStatus: x.healthStatus ?? 'UNKNOWN' })),
+      });
+      this.poke();
+    }, this.deps.now);
+    this.health.set(c.name, monitor);
+    monitor.start(c.healthStatus);
+  }
+
+  private stopHealth(name: string): void {
+    this.health.get(name)?.stop();
+    this.health.delete(name);
   }
 
   /** Hand the container's output to the log shipper (after start, and after recovery). */

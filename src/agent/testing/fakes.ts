@@ -50,6 +50,14 @@ export class FakeRuntime implements Runtime {
   async delete(id: string): Promise<void> {
     this.containers.delete(id);
   }
+  /** Health checks: the next exit code per container (default 0), and every command run. */
+  readonly execResults = new Map<string, number>();
+  readonly execs: { id: string; args: readonly string[] }[] = [];
+  async exec(id: string, args: readonly string[]) {
+    this.execs.push({ id, args });
+    if (this.containers.get(id)?.status !== 'running') throw new Error(`container ${id} is not running`);
+    return { exitCode: this.execResults.get(id) ?? 0, timedOut: false };
+  }
   async list(): Promise<string[]> {
     return [...this.containers.keys()];
   }

@@ -124,3 +124,29 @@ export async function applyStateChange(
   if (status === 'STOPPED') next = await release(tx, next);
   return save(tx, next);
 }
+
+/**
+ * Record the health the agent reports for a task's containers, and the task's health derived from them as
+ * ECS derives it: HEALTHY when every essential container is HEALTHY, UNHEALTHY when one is UNHEALTHY,
+ * UNKNOWN otherwise (an essential container without a health check stays UNKNOWN).
+ */
+export async function applyHealthChange(
+  tx: Tx,
+  record: TaskRecord,
+  reported: readonly { readonly containerName: string; readonly healthStatus: string }[],
+  essential: (containerName: string) => boolean,
+): Promise<void> {
+  if (record.task.lastStatus === 'STOPPED') return;
+  const containers = (record.task.containers ?? []).map((c) => {
+    const r = reported.find((x) => x.containerName === c.name);
+    return r ? { ...c, healthStatus: r.healthStatus as 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN' } : c;
+  });
+  const essentials = containers.filter((c) => essential(c.name!));
+  const healthStatus = essentials.some((c) => c.healthStatus === 'UNHEALTHY')
+    ? 'UNHEALTHY'
+    : essentials.length > 0 && essentials.every((c) => c.healthStatus === 'HEALTHY')
+      ? 'HEALTHY'
+      : 'UNKNOWN';
+  if (JSON.stringify(containers) === JSON.stringify(record.task.containers) && healthStatus === record.task.healthStatus) return;
+  save(tx, { ...record, task: { ...record.task, containers, healthStatus, version: (record.task.version ?? 0) + 1 } });
+}

@@ -14,9 +14,10 @@
  * under the state directory (see container-files.ts), so a new instance in a new process (an agent
  * restarted after kill -9) sees the same containers, running or exited while it was away.
  */
+import { randomBytes } from 'node:crypto';
 import { access, constants as fsConstants, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   ContainerCreateError,
   ContainerExistsError,
@@ -162,6 +163,14 @@ export class RuncRuntime implements Runtime {
     const pid = await readPidFile(files.pidFile);
     if (pid === undefined) throw new ContainerStartError(`container ${id} started but runc wrote no pid file`);
     return { pid };
+  }
+
+  async exec(id: string, args: readonly string[], options: { readonly timeoutMs: number }): Promise<{ exitCode: number; timedOut: boolean }> {
+    validateContainerId(id);
+    const files = this.files(id);
+    if (!(await fileExists(files.dir))) throw new ContainerNotFoundError(id);
+    if (args.length === 0) throw new RuntimeError('exec needs a command');
+    return this.runc.exec(id, args, options.timeoutMs, join(files.dir, `exec-${randomBytes(6).toString('hex')}.pid`));
   }
 
   async kill(id: string, signal: NodeJS.Signals): Promise<void> {
