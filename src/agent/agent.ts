@@ -10,6 +10,7 @@ import type { NetworkService, PortAllocator } from '../network/network.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { AgentStateStore } from './agent-state.js';
 import type { AgentConfig } from './config.js';
+import { DirectoryVolumeStore } from './volume-store.js';
 import { ContainerFileStore } from './container-files.js';
 import { ImageCleanup } from './image-cleanup.js';
 import { LogShipper } from './log-shipper.js';
@@ -94,6 +95,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       forget: (arn) => state.forgetTask(arn),
       report: (s) => reporter.report(s),
       reportHealth: (change) => session?.sendFrame({ type: 'TaskHealthChange', message: change }),
+      reportAttachment: (change) => session?.sendFrame({ type: 'TaskAttachmentChange', message: change }),
+      volumes: new DirectoryVolumeStore(join(config.dataDir, 'volumes')),
       logs,
       log: log.child({ component: 'task-engine' }),
       now: Date.now,
@@ -115,7 +118,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       onPayload: (tasks) => engine.handlePayload(tasks),
       onFatal: (message) => fatal?.(message),
       onOpen: () => {
-        // Health is sent as it changes; after a reconnect the control plane gets the current picture again.
+        // Health and task addresses are sent as they change; after a reconnect the control plane gets the
+        // current picture again.
+        engine!.reportAttachments();
         for (const t of engine!.tasks()) {
           if (t.known === 'STOPPED' || !t.containers.some((c) => c.healthStatus)) continue;
           session!.sendFrame({

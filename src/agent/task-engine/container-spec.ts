@@ -19,6 +19,8 @@ export interface ContainerContext {
   /** Extra environment the agent adds (metadata endpoint, …). */
   readonly agentEnv?: Readonly<Record<string, string>>;
   readonly mounts?: readonly Mount[];
+  /** The hostname when the agent chooses it (awsvpc: named after the task's address). */
+  readonly hostname?: string;
 }
 
 const MIB = 1024 * 1024;
@@ -28,7 +30,7 @@ export function containerSpec(ctx: ContainerContext): ContainerSpec {
   const c = ctx.container;
   const taskMemory = ctx.task.memory;
   const memoryLimit = c.memory ?? (c.memoryReservation === undefined ? taskMemory : undefined);
-  const hostname = c.hostname ?? ctx.runtimeId.slice(0, 12);
+  const hostname = ctx.hostname ?? c.hostname ?? ctx.runtimeId.slice(0, 12);
   const environment = Object.entries({ ...c.environment, ...ctx.agentEnv }).map(([name, value]) => ({ name, value }));
   const process = processFromImage(
     ctx.image,

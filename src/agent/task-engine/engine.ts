@@ -62,6 +62,25 @@ export class TaskEngine {
       this.deps.report(state);
       manager.poke();
     }
+    await this.detachOrphans(saved);
+  }
+
+  /**
+   * Network attachments no saved task holds (a crash between attach and saving the task, or state lost)
+   * would keep their namespace and address forever: give them back.
+   */
+  private async detachOrphans(saved: readonly TaskState[]): Promise<void> {
+    const held = new Set(saved.flatMap((t) => [...t.containers.map((c) => c.networkId), t.taskNetwork?.id]).filter((id) => id !== undefined));
+    for (const id of await this.deps.network.list()) {
+      if (held.has(id)) continue;
+      this.deps.log.info({ attachment: id }, 'detaching a network attachment no task holds');
+      await this.deps.network.detach(id).catch((err: unknown) => this.deps.log.warn({ err, attachment: id }, 'detaching an orphaned attachment failed'));
+    }
+  }
+
+  /** Say every awsvpc task's address again (after the session reconnects). */
+  reportAttachments(): void {
+    for (const m of this.managers.values()) m.reportAttachment();
   }
 
   tasks(): TaskState[] {

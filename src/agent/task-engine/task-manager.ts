@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AcsContainer, AcsTask } from '../../model/acs.js';
 import type { ExitStatus } from '../../runtime/runtime.js';
 import type { LocalImage } from '../../image/image-service.js';
-import { containerSpec } from './container-spec.js';
+import { createContainer } from './container-create.js';
 import { dependencyVerdict, neededByRunningDependent } from './dependencies.js';
 import { HealthMonitor } from './health.js';
 import type { EngineDeps } from './deps.js';
@@ -13,9 +13,11 @@ import { deriveTaskStatus, taskIdOf, type ContainerState, type TaskState } from 
  * plane, a container's exit, a timer — only record facts and `poke()`; `reconcile()` then compares desired
  * with known status and takes the next steps, one reconcile at a time, persisting state after each step.
  *
- *   desired RUNNING:  pull images → attach networks → create → start   (each container: NONE → … → RUNNING)
+ *   desired RUNNING:  pull images → [awsvpc: attach the task's network] → per container, in dependency
+ *                     order: attach its network, create, start           (NONE → PULLED → CREATED → RUNNING)
  *   desired STOPPED:  SIGTERM → (stopTimeout) → SIGKILL; never-started containers go straight to STOPPED
  *   all STOPPED:      detach networks, release ports, report, and after the cleanup wait remove everything
+ *                     (containers, root filesystems, /etc files, task-scoped volumes)
  */
 export class TaskManager {
   private running?: Promise<void>;
@@ -124,6 +126,9 @@ export class TaskManager {
     if (s.containers.some((c) => c.known === 'NONE')) {
       if (!(await this.pullAll())) return;
     }
+    if (s.spec.networkMode === 'awsvpc' && !s.taskNetwork?.netnsPath) {
+      if (!(await this.attachTaskNetwork())) return;
+    }
     // Start what may start; a start can unblock another container (START), so go round until nothing moves.
     for (let progressed = true; progressed && s.desired === 'RUNNING'; ) {
       progressed = false;
@@ -178,6 +183,10 @@ export class TaskManager {
 
   private fail(c: ContainerState, reason: string): void {
     c.reason ??= reason;
+    this.failTask(reason);
+  }
+
+  private failTask(reason: string): void {
     this.state.desired = 'STOPPED';
     this.state.stopReason ??= reason;
   }
@@ -242,71 +251,8 @@ export class TaskManager {
   }
 
   private async create(c: ContainerState): Promise<void> {
-    const { deps, state } = this;
-    const started = deps.now();
-    const def = this.def(c.name);
     const image = await this.imageOf(c);
-    const retry = c.runtimeId !== undefined;
-    const runtimeId = c.runtimeId ?? `${taskIdOf(state.arn)}-${c.name}`;
-    c.runtimeId = runtimeId;
-    // A create interrupted by a crash may have left a container behind: start over cleanly.
-    if (retry && (await deps.runtime.state(runtimeId))) await deps.runtime.delete(runtimeId);
-    const mode = state.spec.networkMode;
-    // A create interrupted by a crash may have left a half-made attachment: undo it before trying again.
-    if (c.networkId) await deps.network.detach(c.networkId);
-    const mappings = mode === 'bridge' ? this.bindPorts(c, def) : [];
-    if (mode === 'bridge') c.networkId = runtimeId;
-    if (mode === 'host') {
-      c.networkBindings = (def.portMappings ?? []).map((pm) => ({
-        bindIP: deps.settings.bindIp,
-        containerPort: pm.containerPort!,
-        hostPort: pm.containerPort!,
-        protocol: pm.protocol ?? 'tcp',
-      }));
-    }
-    // Saved before anything is made, so a crash part-way leaves records recovery can undo.
-    await this.commit();
-    const hostname = def.hostname ?? runtimeId.slice(0, 12);
-    // The network and the root filesystem do not depend on each other, and the container can be created
-    // in its namespace while the CNI plugins are still wiring it: only the start waits for the network.
-    let namespaceReady!: (path: string) => void;
-    const namespace = new Promise<string>((resolve) => (namespaceReady = resolve));
-    const attaching =
-      mode === 'bridge'
-        ? deps.network.attach({ id: runtimeId, mode: 'bridge', portMappings: mappings }, { onNamespace: namespaceReady })
-        : undefined;
-    attaching?.catch(() => {});
-    const [{ rootfs, users }, files, network] = await Promise.all([
-      deps.images.createRootfs(image, runtimeId).then(async (rootfs) => ({ rootfs, users: await deps.containerFiles.userDatabase(rootfs) })),
-      deps.containerFiles.prepare(runtimeId, { hostname, hostNetwork: mode === 'host' }),
-      attaching ? Promise.race([namespace, attaching.then((a) => a.netnsPath)]) : mode === 'host' ? 'host' : undefined,
-    ]);
-    c.logPath = files.logPath;
-    const preparedMs = deps.now() - started;
-    await deps.runtime.create(
-      containerSpec({
-        task: state.spec,
-        container: def,
-        image: image.config,
-        runtimeId,
-        rootfs,
-        users,
-        ...(network !== undefined ? { network } : {}),
-        etcFiles: mode === 'host' ? { resolvConf: files.resolvConf } : { hosts: files.hosts, resolvConf: files.resolvConf, hostname: files.hostname },
-        logPath: files.logPath,
-        cluster: deps.settings.cluster,
-        agentEnv: this.agentEnv(c),
-      }),
-    );
-    const createdMs = deps.now() - started - preparedMs;
-    if (attaching) {
-      const attachment = await attaching;
-      if (attachment.ipv4Address) c.ipv4Address = attachment.ipv4Address;
-      // /etc/hosts is bind-mounted, so rewriting it in place before the start is what the container sees.
-      if (attachment.ipv4Address) await deps.containerFiles.addHost(runtimeId, attachment.ipv4Address, hostname);
-    }
-    c.known = 'CREATED';
-    deps.log.debug({ task: state.arn, container: c.name, preparedMs, createdMs, totalMs: deps.now() - started }, 'container created');
+    await createContainer({ deps: this.deps, task: this.state, container: c, image, commit: () => this.commit(), agentEnv: this.agentEnv(c) });
   }
 
   /** What the agent adds to a container's environment: where its task metadata is (ECS's v3 and v4 names). */
@@ -321,22 +267,45 @@ export class TaskManager {
     };
   }
 
-  /** Reserve fixed host ports and choose dynamic ones for a bridge-mode container. */
-  private bindPorts(c: ContainerState, def: AcsContainer) {
-    const { ports, settings } = this.deps;
-    const owner = c.runtimeId!;
-    ports.release(owner);
-    const mappings = (def.portMappings ?? [])
-      .filter((pm) => pm.containerPort !== undefined)
-      .map((pm) => {
-        const protocol = pm.protocol ?? 'tcp';
-        let hostPort = pm.hostPort ?? 0;
-        if (hostPort > 0) ports.reserve(owner, [{ port: hostPort, protocol }]);
-        else hostPort = ports.allocate(owner, protocol);
-        return { containerPort: pm.containerPort!, hostPort, protocol };
-      });
-    c.networkBindings = mappings.map((m) => ({ bindIP: settings.bindIp, ...m }));
-    return mappings;
+  /**
+   * awsvpc: the task's own namespace and address, made before any container (they all join it). A
+   * previous attempt cut short by a crash is undone first.
+   */
+  private async attachTaskNetwork(): Promise<boolean> {
+    const s = this.state;
+    const { network } = this.deps;
+    try {
+      if (s.taskNetwork) await network.detach(s.taskNetwork.id);
+      s.taskNetwork = { id: taskIdOf(s.arn) };
+      await this.commit();
+      const attachment = await network.attach({ id: s.taskNetwork.id, mode: 'awsvpc', portMappings: [] });
+      s.taskNetwork = {
+        id: s.taskNetwork.id,
+        netnsPath: attachment.netnsPath,
+        ...(attachment.ipv4Address ? { ipv4Address: attachment.ipv4Address } : {}),
+        ...(attachment.macAddress ? { macAddress: attachment.macAddress } : {}),
+      };
+      await this.commit();
+      this.reportAttachment();
+      return true;
+    } catch (err) {
+      this.deps.log.warn({ err, task: s.arn }, 'task network attach failed');
+      this.failTask(`ResourceInitializationError: could not set up the task's network interface: ${(err as Error).message}`);
+      await this.commit();
+      return false;
+    }
+  }
+
+  /** Tell the control plane the awsvpc task's address (also again after a reconnect). */
+  reportAttachment(): void {
+    const n = this.state.taskNetwork;
+    if (!n?.ipv4Address || this.state.known === 'STOPPED') return;
+    this.deps.reportAttachment?.({
+      taskArn: this.state.arn,
+      status: 'ATTACHED',
+      privateIPv4Address: n.ipv4Address,
+      ...(n.macAddress ? { macAddress: n.macAddress } : {}),
+    });
   }
 
   private async start(c: ContainerState): Promise<void> {
@@ -436,6 +405,10 @@ export class TaskManager {
       }
       if (c.runtimeId) this.deps.ports.release(c.runtimeId);
     }
+    if (s.taskNetwork) {
+      await this.deps.network.detach(s.taskNetwork.id).catch((err: unknown) => this.deps.log.warn({ err }, 'task network detach failed'));
+      s.taskNetwork = undefined;
+    }
     s.known = 'STOPPED';
     s.executionStoppedAt ??= this.deps.now();
     s.cleanupAt = this.deps.now() + this.deps.settings.taskCleanupWaitMs;
@@ -458,6 +431,7 @@ export class TaskManager {
       await this.deps.images.removeRootfs(c.runtimeId).catch((err: unknown) => this.deps.log.warn({ err }, 'rootfs removal failed'));
       await this.deps.containerFiles.remove(c.runtimeId).catch(() => {});
     }
+    await this.deps.volumes.removeTaskVolumes(taskIdOf(this.state.arn)).catch((err: unknown) => this.deps.log.warn({ err }, 'task volume removal failed'));
     await this.deps.forget(this.state.arn);
     this.deps.log.info({ task: this.state.arn }, 'task cleaned up');
     this.dispose();

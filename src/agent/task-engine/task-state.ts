@@ -55,6 +55,8 @@ export interface TaskState {
   /** Why the agent decided to stop the task (an essential container exited, a pull failed…). */
   stopReason?: string;
   containers: ContainerState[];
+  /** The task's own network (awsvpc): one namespace and address shared by all its containers. */
+  taskNetwork?: { id: string; netnsPath?: string; ipv4Address?: string; macAddress?: string };
   pullStartedAt?: number;
   pullStoppedAt?: number;
   executionStoppedAt?: number;
