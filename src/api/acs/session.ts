@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
-import { parseFrame, toAcsTask, type AcsFrame, type AcsTask, type TaskHealthChange } from '../../model/acs.js';
+import { parseFrame, toAcsTask, type AcsFrame, type AcsTask, type TaskAttachmentChange, type TaskHealthChange } from '../../model/acs.js';
 import { keys } from '../../store/keys.js';
 import type { InstanceRecord } from '../../store/records/instances.js';
 import type { TaskDefinitionRecord } from '../../store/records/task-definitions.js';
 import type { TaskRecord } from '../../store/records/tasks.js';
-import { readJson, transact } from '../../store/transact.js';
-import { applyHealthChange } from '../ecs/task-state.js';
+import { readJson, transact, type Tx } from '../../store/transact.js';
+import { applyAttachmentChange, applyHealthChange } from '../ecs/task-state.js';
 import type { EcsEnv } from '../ecs/env.js';
 
 export interface SessionOptions {
@@ -103,19 +103,35 @@ export class AgentSession {
     if (frame.type === 'TaskHealthChange') {
       void this.recordHealth(frame.message).catch((err: unknown) => this.o.log.error({ err }, 'could not record task health'));
     }
+    if (frame.type === 'TaskAttachmentChange') {
+      void this.recordAttachment(frame.message).catch((err: unknown) => this.o.log.error({ err }, 'could not record a task attachment'));
+    }
+  }
+
+  /** The address the agent gave one of this instance's awsvpc tasks. */
+  private async recordAttachment(change: TaskAttachmentChange): Promise<void> {
+    await transact(this.o.env.store, async (tx) => {
+      const record = await this.ownTask(tx, change.taskArn);
+      if (record) applyAttachmentChange(tx, record, change);
+    });
   }
 
   /** Health the agent reports for one of this instance's tasks. */
   private async recordHealth(change: TaskHealthChange): Promise<void> {
-    const taskId = change.taskArn.split('/').at(-1)!;
-    const key = keys.task(this.o.cluster, taskId);
     await transact(this.o.env.store, async (tx) => {
-      const record = await tx.getJson<TaskRecord>(key);
-      if (!record || record.instanceId !== this.o.instance.id) return;
+      const record = await this.ownTask(tx, change.taskArn);
+      if (!record) return;
       const td = await this.taskDefinition(record.task.taskDefinitionArn!);
       const essential = (name: string) => td?.taskDefinition.containerDefinitions?.find((c) => c.name === name)?.essential !== false;
       await applyHealthChange(tx, record, change.containers, essential);
     });
+  }
+
+  /** A task of this instance by ARN; never one of another instance's (an agent speaks for its own). */
+  private async ownTask(tx: Tx, taskArn: unknown): Promise<TaskRecord | undefined> {
+    if (typeof taskArn !== 'string') return undefined;
+    const record = await tx.getJson<TaskRecord>(keys.task(this.o.cluster, taskArn.split('/').at(-1)!));
+    return record?.instanceId === this.o.instance.id ? record : undefined;
   }
 
   private schedule(): void {

@@ -1,6 +1,8 @@
 import type { Container, NetworkBinding, SubmitTaskStateChangeRequest, Task } from '@aws-sdk/client-ecs';
 import { subtractNeeds } from '../../model/container-instance.js';
+import type { TaskAttachmentChange } from '../../model/acs.js';
 import { isContainerForward, isForward, type StopCode } from '../../model/task.js';
+import { withEniAttached, withEniDeleted } from '../../model/task-eni.js';
 import type { Wire } from '../../model/wire.js';
 import { keys } from '../../store/keys.js';
 import type { InstanceRecord } from '../../store/records/instances.js';
@@ -10,6 +12,7 @@ import { epochSeconds, type EcsEnv } from './env.js';
 
 /** Give a stopped task's resources back to its instance, in the caller's transaction. */
 async function release(tx: Tx, record: TaskRecord): Promise<TaskRecord> {
+  record = { ...record, task: withEniDeleted(record.task) };
   if (record.released || !record.instanceId) return { ...record, released: true };
   const key = keys.containerInstance(record.cluster, record.instanceId);
   const instance = await tx.getJson<InstanceRecord>(key);
@@ -149,4 +152,11 @@ export async function applyHealthChange(
       : 'UNKNOWN';
   if (JSON.stringify(containers) === JSON.stringify(record.task.containers) && healthStatus === record.task.healthStatus) return;
   save(tx, { ...record, task: { ...record.task, containers, healthStatus, version: (record.task.version ?? 0) + 1 } });
+}
+
+/** Record the address an agent gave an awsvpc task (its interface is ATTACHED). */
+export function applyAttachmentChange(tx: Tx, record: TaskRecord, change: TaskAttachmentChange): void {
+  const task = withEniAttached(record.task, change);
+  if (task === record.task) return;
+  save(tx, { ...record, task: { ...task, version: (task.version ?? 0) + 1 } });
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type {
+  AwsVpcConfiguration,
   DescribeTasksRequest,
   ListTasksRequest,
   RunTaskRequest,
@@ -13,6 +14,7 @@ import { ecsArn, parseOwnEcsArn } from '../../model/arn.js';
 import { addNeeds, capacityOf, remainingCapacity, shortfall } from '../../model/container-instance.js';
 import { clientError, invalidParameter } from '../../model/errors.js';
 import { validateTags, type Tag } from '../../model/tags.js';
+import { awsvpcConfigurationFor, precreatedEni } from '../../model/task-eni.js';
 import { applyContainerOverride, taskNeeds, type TaskNeeds } from '../../model/task.js';
 import type { Wire } from '../../model/wire.js';
 import { place } from '../../scheduler/index.js';
@@ -45,6 +47,8 @@ interface LaunchRequest {
   readonly group: string;
   readonly startedBy?: string;
   readonly tags: Tag[];
+  /** awsvpc tasks: the subnets and security groups their interface is recorded with. */
+  readonly awsvpc?: Wire<AwsVpcConfiguration>;
 }
 
 /** Check a RunTask/StartTask request and resolve its task definition. */
@@ -60,9 +64,7 @@ async function prepareLaunch(env: EcsEnv, input: RunTaskRequest | StartTaskReque
   if ('capacityProviderStrategy' in input && input.capacityProviderStrategy?.length) {
     throw invalidParameter('Capacity provider strategies are not supported yet; use launchType EC2.');
   }
-  if (td.networkMode === 'awsvpc') {
-    throw invalidParameter('Tasks with networkMode awsvpc are not supported yet.');
-  }
+  const awsvpc = awsvpcConfigurationFor(td.networkMode, input.networkConfiguration);
   const names = new Set(td.containerDefinitions?.map((c) => c.name));
   for (const o of input.overrides?.containerOverrides ?? []) {
     if (!o.name || !names.has(o.name)) {
@@ -82,6 +84,7 @@ async function prepareLaunch(env: EcsEnv, input: RunTaskRequest | StartTaskReque
     group: input.group ?? `family:${td.family}`,
     ...(input.startedBy !== undefined ? { startedBy: input.startedBy } : {}),
     tags,
+    ...(awsvpc ? { awsvpc } : {}),
   };
 }
 
@@ -127,6 +130,7 @@ function newTask(env: EcsEnv, launch: LaunchRequest, instance: InstanceRecord, n
     healthStatus: 'UNKNOWN',
     enableExecuteCommand: false,
     tags,
+    attachments: launch.awsvpc ? [precreatedEni(launch.awsvpc)] : [],
   };
   return { cluster: launch.cluster, id, instanceId: instance.id, task, needs };
 }
