@@ -23,7 +23,6 @@ const isRoot = process.getuid?.() === 0;
 describe.runIf(isRoot)('tasks run as real containers on a berth agent', () => {
   let cluster: TestCluster;
   let agent: BerthAgentProcess;
-  let family = 0;
 
   beforeAll(async () => {
     cluster = await startTestCluster();
@@ -33,20 +32,7 @@ describe.runIf(isRoot)('tasks run as real containers on a berth agent', () => {
     await cluster?.stop();
   });
 
-  /** Register a one-off task definition and run one task of it; returns its ARN. */
-  async function run(containers: Partial<ContainerDefinition>[], extra: Partial<RegisterTaskDefinitionRequest> = {}, request: Partial<RunTaskRequest> = {}) {
-    const name = `e2e-${family++}`;
-    await cluster.ecs.send(
-      new RegisterTaskDefinitionCommand({
-        family: name,
-        containerDefinitions: containers.map((c, i) => ({ name: `c${i}`, image: cluster.image, memory: 64, ...c })),
-        ...extra,
-      }),
-    );
-    const { tasks, failures } = await cluster.ecs.send(new RunTaskCommand({ taskDefinition: name, ...request }));
-    expect(failures).toEqual([]);
-    return tasks![0]!.taskArn!;
-  }
+  const run = (...args: Parameters<TestCluster['runOneOff']>) => cluster.runOneOff(...args);
 
   const stopped = (arn: string) => cluster.waitForTask(arn, (t) => t.lastStatus === 'STOPPED');
   const running = (arn: string) => cluster.waitForTask(arn, (t) => t.lastStatus === 'RUNNING');
@@ -164,7 +150,8 @@ describe.runIf(isRoot)('tasks run as real containers on a berth agent', () => {
     const huge = await cluster.ecs.send(new RunTaskCommand({ taskDefinition: 'huge' }));
     expect(huge.failures).toEqual([{ arn: expect.stringContaining('container-instance/'), reason: 'RESOURCE:MEMORY' }]);
     const first = await run([{ command: ['sleep', '3600'], portMappings: [{ containerPort: 80, hostPort: 18080 }] }]);
-    const second = await cluster.ecs.send(new RunTaskCommand({ taskDefinition: `e2e-${family - 1}` }));
+    const { taskDefinitionArn } = await cluster.waitForTask(first, () => true);
+    const second = await cluster.ecs.send(new RunTaskCommand({ taskDefinition: taskDefinitionArn! }));
     expect(second.failures).toEqual([{ arn: expect.stringContaining('container-instance/'), reason: 'RESOURCE:PORTS' }]);
     await cluster.ecs.send(new StopTaskCommand({ task: first }));
     await stopped(first);

@@ -63,7 +63,7 @@ describe('awsvpc network configuration', () => {
     ['vpc-web', { awsvpcConfiguration: { subnets: ['subnet-1'], securityGroups: ['sg-1', 'sg-2', 'sg-3', 'sg-4', 'sg-5', 'sg-6'] } }, 'awsvpcConfiguration.securityGroups can have at most 5 security groups.'],
     ['vpc-web', { awsvpcConfiguration: { subnets: ['my-subnet'] } }, "awsvpcConfiguration.subnets: 'my-subnet' is not a valid subnet id (subnet-…)."],
     ['vpc-web', { awsvpcConfiguration: { subnets: ['subnet-1'], assignPublicIp: 'ENABLED' } }, 'Assign public IP is not supported for this launch type.'],
-  ] as const)('RunTask %s with %j is refused, starting nothing', async (taskDefinition, networkConfiguration, message) => {
+  ] as [string, NetworkConfiguration | undefined, string][])('RunTask %s with %j is refused, starting nothing', async (taskDefinition, networkConfiguration, message) => {
     const error = await failure(api.ecs.send(new RunTaskCommand({ taskDefinition, ...(networkConfiguration ? { networkConfiguration } : {}) })));
     expect(error).toEqual({ name: 'InvalidParameterException', message, status: 400 });
     expect((await api.ecs.send(new ListTasksCommand({}))).taskArns).toEqual([]);
