@@ -52,6 +52,7 @@ export class TaskManager {
     if (c.known === 'STOPPED') return;
     c.known = 'STOPPED';
     c.exitCode = exit.exitCode;
+    c.finishedAt = exit.exitedAt;
     if (exit.oomKilled) c.reason = 'OutOfMemoryError: Container killed due to memory usage';
     if (c.essential && this.state.desired === 'RUNNING') {
       this.state.desired = 'STOPPED';
@@ -301,6 +302,7 @@ export class TaskManager {
       if (attachment.ipv4Address) await deps.containerFiles.addHost(runtimeId, attachment.ipv4Address, hostname);
     }
     c.known = 'CREATED';
+    c.createdAt = deps.now();
     deps.log.debug({ task: state.arn, container: c.name, preparedMs, createdMs, totalMs: deps.now() - started }, 'container created');
   }
 
