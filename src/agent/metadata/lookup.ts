@@ -1,0 +1,70 @@
+/**
+ * Who is asking: the container a metadata token belongs to, and whether the request may use it.
+ *
+ * A token is 128 random bits the agent put in one container's environment (ECS_CONTAINER_METADATA_URI_V4);
+ * it is the secret that names the container, as in ECS. berth also checks where the request comes from,
+ * so that a token seen by another task is useless to it:
+ *
+ * - a request from an address that belongs to a running container with a network of its own (bridge
+ *   mode) may only use tokens of that container's task;
+ * - a token of a container with a network of its own may only be used from an address of its task.
+ *
+ * Host-mode containers share the host's addresses, so between them (and the host) only the token tells.
+ * Every refusal is the same "not found": an outsider learns nothing about which tokens exist.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { ContainerState, TaskState } from '../task-engine/task-state.js';
+
+/** The task engine's state as the endpoint sees it: read-only, never changed. */
+export interface MetadataSource {
+  tasks(): readonly TaskState[];
+}
+
+export interface Requester {
+  readonly task: TaskState;
+  readonly container: ContainerState;
+}
+
+/** The shape of the tokens the task engine makes (randomBytes(16) as hex). */
+const TOKEN = /^[0-9a-f]{32}$/;
+
+/** `::ffff:10.0.0.2` → `10.0.0.2`. */
+export function normaliseAddress(address: string | undefined): string {
+  return (address ?? '').replace(/^::ffff:/, '');
+}
+
+/** Whether the container's network is attached now and has an address of its own. */
+const liveAddress = (c: ContainerState): string | undefined => (c.networkId !== undefined ? c.ipv4Address : undefined);
+
+function sameToken(a: Buffer, token: string | undefined): boolean {
+  if (token === undefined || token.length !== a.length) return false;
+  return timingSafeEqual(a, Buffer.from(token));
+}
+
+/**
+ * The container whose token this is, if the request from `remoteAddress` may use it; undefined for an
+ * unknown token and for a refused one alike.
+ */
+export function findRequester(tasks: readonly TaskState[], token: string, remoteAddress: string | undefined): Requester | undefined {
+  if (!TOKEN.test(token)) return undefined;
+  const wanted = Buffer.from(token);
+  const remote = normaliseAddress(remoteAddress);
+  let found: Requester | undefined;
+  let remoteTask: string | undefined;
+  // One pass over everything, whatever matches, so the time taken says nothing about the token.
+  for (const task of tasks) {
+    for (const container of task.containers) {
+      if (sameToken(wanted, container.metadataToken)) found = { task, container };
+      if (remote !== '' && liveAddress(container) === remote) remoteTask = task.arn;
+    }
+  }
+  if (!found) return undefined;
+  if (remoteTask !== undefined && remoteTask !== found.task.arn) return undefined;
+  if (found.container.ipv4Address !== undefined && remoteTask !== found.task.arn) return undefined;
+  return found;
+}
+
+/** A token shortened for logs: enough to correlate, never enough to use. */
+export function redactToken(token: string): string {
+  return token.length <= 4 ? '…' : `${token.slice(0, 4)}…`;
+}
