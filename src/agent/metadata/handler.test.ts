@@ -28,6 +28,7 @@ function setup(options: Partial<MetadataHandlerOptions> = {}) {
     },
     onlineCpus: 2,
     hostMemoryBytes: 1 << 30,
+    isHostAddress: (a) => a === '169.254.170.2',
     ...options,
   });
   const ask = (t: typeof web, path: string, index = 0, from = t.containers[index]!.ipv4Address ?? '169.254.170.2') =>

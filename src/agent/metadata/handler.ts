@@ -9,7 +9,7 @@ import type { TaskState } from '../task-engine/task-state.js';
 import { MetadataNotFoundError, StatsUnavailableError } from './errors.js';
 import { formatStats } from './format-stats.js';
 import { formatContainer, formatTask, listedContainers, type FormatContext, type MetadataVersion } from './format-task.js';
-import { findRequester, type MetadataSource, type Requester } from './lookup.js';
+import { findRequester, hostAddressChecker, type MetadataSource, type Requester } from './lookup.js';
 import { NO_ROUTE_MESSAGE, notFoundMessage, parseRoute, type MetadataRoute } from './routes.js';
 import { StatsSampler, type ReadStats } from './stats-sampler.js';
 import type { TagCache, TagLookup } from './tags.js';
@@ -29,6 +29,8 @@ export interface MetadataHandlerOptions {
   readonly hostMemoryBytes?: number;
   /** Where a container's unreadable stats in `/task/stats` are reported (the response shows `{}`). */
   readonly log?: Logger;
+  /** Tells the host's own addresses (default: this network namespace's interfaces). */
+  readonly isHostAddress?: (address: string) => boolean;
 }
 
 export interface MetadataRequest {
@@ -44,9 +46,11 @@ export interface MetadataResponse {
 
 export class MetadataHandler {
   private readonly sampler?: StatsSampler;
+  private readonly isHostAddress: (address: string) => boolean;
 
   constructor(private readonly options: MetadataHandlerOptions) {
     if (options.stats) this.sampler = new StatsSampler(options.stats);
+    this.isHostAddress = options.isHostAddress ?? hostAddressChecker();
   }
 
   /** Answer one request; throws a MetadataRequestError for the error statuses. */
@@ -54,7 +58,7 @@ export class MetadataHandler {
     const route = parseRoute(request.url);
     if (!route) throw new MetadataNotFoundError(NO_ROUTE_MESSAGE);
     const tasks = this.options.source.tasks();
-    const requester = findRequester(tasks, route.token, request.remoteAddress);
+    const requester = findRequester(tasks, route.token, request.remoteAddress, this.isHostAddress);
     if (!requester) throw new MetadataNotFoundError(notFoundMessage(route));
     return { status: 200, body: await this.answer(route, requester, tasks) };
   }

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { runningTask, tokenFor } from '../testing/task-states.js';
-import { findRequester, redactToken } from './lookup.js';
+import { findRequester as find, hostAddressChecker, redactToken } from './lookup.js';
+
+/** The simulated host's own addresses. */
+const HOST = new Set(['169.254.170.2', '10.0.0.9']);
+const findRequester = (...args: [Parameters<typeof find>[0], string, string | undefined]) => find(...args, (a) => HOST.has(a));
 
 describe('who is asking', () => {
   const bridgeA = runningTask('aaaa');
@@ -36,6 +40,22 @@ describe('who is asking', () => {
 
   it('finds a host-mode container from the host address (only the token tells host-mode tasks apart)', () => {
     expect(findRequester(tasks, token(hostC), '169.254.170.2')?.task.arn).toBe(hostC.arn);
+  });
+
+  it("refuses any token to an address that is neither the host's nor a container's (a neighbour routing 169.254.170.2 here)", () => {
+    expect(findRequester(tasks, token(hostC), '192.168.1.50')).toBeUndefined();
+    expect(findRequester(tasks, token(bridgeA), '192.168.1.50')).toBeUndefined();
+  });
+
+  it("knows the host's addresses from its interfaces, re-read after a while", () => {
+    let now = 0;
+    let addresses = ['127.0.0.1'];
+    const isHost = hostAddressChecker(() => ({ lo: addresses.map((address) => ({ address }) as never) }), 1_000, () => now);
+    expect(isHost('127.0.0.1')).toBe(true);
+    addresses = ['127.0.0.1', '169.254.170.2'];
+    expect(isHost('169.254.170.2')).toBe(false);
+    now = 1_000;
+    expect(isHost('169.254.170.2')).toBe(true);
   });
 
   it('does not hold a detached address against its next owner', () => {

@@ -9,10 +9,14 @@
  *   mode) may only use tokens of that container's task;
  * - a token of a container with a network of its own may only be used from an address of its task.
  *
+ * - any other request must come from an address of the host itself (host-mode containers, the host):
+ *   a neighbour on the host's network that routes 169.254.170.2 to it gets nothing.
+ *
  * Host-mode containers share the host's addresses, so between them (and the host) only the token tells.
  * Every refusal is the same "not found": an outsider learns nothing about which tokens exist.
  */
 import { timingSafeEqual } from 'node:crypto';
+import os from 'node:os';
 import type { ContainerState, TaskState } from '../task-engine/task-state.js';
 
 /** The task engine's state as the endpoint sees it: read-only, never changed. */
@@ -43,9 +47,14 @@ function sameToken(a: Buffer, token: string | undefined): boolean {
 
 /**
  * The container whose token this is, if the request from `remoteAddress` may use it; undefined for an
- * unknown token and for a refused one alike.
+ * unknown token and for a refused one alike. `isHostAddress` tells the host's own addresses.
  */
-export function findRequester(tasks: readonly TaskState[], token: string, remoteAddress: string | undefined): Requester | undefined {
+export function findRequester(
+  tasks: readonly TaskState[],
+  token: string,
+  remoteAddress: string | undefined,
+  isHostAddress: (address: string) => boolean,
+): Requester | undefined {
   if (!TOKEN.test(token)) return undefined;
   const wanted = Buffer.from(token);
   const remote = normaliseAddress(remoteAddress);
@@ -59,6 +68,7 @@ export function findRequester(tasks: readonly TaskState[], token: string, remote
     }
   }
   if (!found) return undefined;
+  if (remoteTask === undefined && !isHostAddress(remote)) return undefined;
   if (remoteTask !== undefined && remoteTask !== found.task.arn) return undefined;
   if (found.container.ipv4Address !== undefined && remoteTask !== found.task.arn) return undefined;
   return found;
@@ -67,4 +77,19 @@ export function findRequester(tasks: readonly TaskState[], token: string, remote
 /** A token shortened for logs: enough to correlate, never enough to use. */
 export function redactToken(token: string): string {
   return token.length <= 4 ? '…' : `${token.slice(0, 4)}…`;
+}
+
+/**
+ * Whether an address is one of this network namespace's own (os.networkInterfaces), re-read at most every
+ * few seconds: addresses seldom change, requests can be many.
+ */
+export function hostAddressChecker(list: () => NodeJS.Dict<os.NetworkInterfaceInfo[]> = os.networkInterfaces, ttlMs = 5_000, now: () => number = Date.now) {
+  let cached: { at: number; addresses: Set<string> } | undefined;
+  return (address: string): boolean => {
+    if (!cached || now() - cached.at >= ttlMs) {
+      const addresses = new Set(Object.values(list()).flatMap((infos) => (infos ?? []).map((i) => normaliseAddress(i.address))));
+      cached = { at: now(), addresses };
+    }
+    return cached.addresses.has(address);
+  };
 }
