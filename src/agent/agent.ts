@@ -9,11 +9,12 @@ import type { ImageService } from '../image/image-service.js';
 import type { NetworkService, PortAllocator } from '../network/network.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { AgentStateStore } from './agent-state.js';
-import type { AgentConfig } from './config.js';
+import type { AgentConfig, MetadataAddress } from './config.js';
 import { DirectoryVolumeStore } from './volume-store.js';
 import { ContainerFileStore } from './container-files.js';
 import { ImageCleanup } from './image-cleanup.js';
 import { LogShipper } from './log-shipper.js';
+import { startMetadataEndpoint, type RunningMetadataEndpoint } from './metadata/endpoint.js';
 import { AGENT_VERSION, registerInstance } from './registration.js';
 import { BerthRegistryAuth } from './registry-auth.js';
 import { Reporter } from './reporter.js';
@@ -26,6 +27,8 @@ export interface AgentParts {
   readonly images: ImageService;
   readonly network: NetworkService;
   readonly ports: PortAllocator;
+  /** Where to serve the task metadata endpoint, made an address of the host already; none: not served. */
+  readonly metadataAddress?: MetadataAddress;
 }
 
 export interface AgentOptions {
@@ -44,6 +47,8 @@ export interface RunningAgent {
   readonly session: SessionClient;
   readonly reporter: Reporter;
   readonly logs: LogShipper;
+  /** The task metadata endpoint's base URL as containers are given it, when it is served. */
+  readonly metadataUrl?: string;
   /** Stop the agent; containers keep running and are re-adopted by the next agent. */
   stop(): Promise<void>;
 }
@@ -67,11 +72,25 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // Container output goes to the control plane's CloudWatch Logs API, with the agent's credentials.
   const logsClient = new CloudWatchLogsClient({ endpoint: config.endpoint, region: config.region, credentials: credentialProvider, maxAttempts: 3 });
   const logs = new LogShipper({ client: logsClient, stateDir: join(config.dataDir, 'log-shipper'), log: log.child({ component: 'log-shipper' }) });
+  let metadata: RunningMetadataEndpoint | undefined;
   try {
     const { containerInstanceArn, clusterArn } = await registerInstance(ecs, config, state, log);
     const reporter = new Reporter(ecs, config.cluster, log.child({ component: 'reporter' }));
     let engine: TaskEngine | undefined;
     let session: SessionClient | undefined;
+    // Listening first: its URL (the port, when it was chosen at random) goes into every container's environment.
+    if (parts.metadataAddress) {
+      metadata = await startMetadataEndpoint({
+        address: parts.metadataAddress,
+        source: { tasks: () => engine?.tasks() ?? [] },
+        runtime: parts.runtime,
+        ecs,
+        clusterName: config.cluster,
+        availabilityZone: config.availabilityZone,
+        containerInstanceArn,
+        log: log.child({ component: 'metadata' }),
+      });
+    }
     const imageCleanup = new ImageCleanup(
       parts.images,
       () => (engine?.tasks() ?? []).flatMap((t) => t.containers.flatMap((c) => (c.imageId ? [c.imageId] : []))),
@@ -89,6 +108,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         taskCleanupWaitMs: config.taskCleanupWaitMs,
         imagePullBehavior: config.imagePullBehavior,
         bindIp: '0.0.0.0',
+        ...(metadata ? { metadataEndpoint: metadata.url } : {}),
       },
       registryAuth: (host) => registryAuth.credentialsFor(host),
       persist: (s) => state.saveTask(s),
@@ -138,7 +158,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       session,
       reporter,
       logs,
+      ...(metadata ? { metadataUrl: metadata.url } : {}),
       async stop() {
+        await metadata?.close();
         imageCleanup.stop();
         session.stop();
         engine.shutdown();
@@ -157,6 +179,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     };
     return agent;
   } catch (error) {
+    await metadata?.close();
     await logs.stop();
     logsClient.destroy();
     ecs.destroy();

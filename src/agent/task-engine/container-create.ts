@@ -104,6 +104,7 @@ export async function createContainer(ctx: CreateContext): Promise<void> {
     }
   }
   c.known = 'CREATED';
+  c.createdAt = deps.now();
   deps.log.debug({ task: task.arn, container: c.name, preparedMs, createdMs, totalMs: deps.now() - started }, 'container created');
 }
 

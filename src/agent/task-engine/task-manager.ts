@@ -58,6 +58,7 @@ export class TaskManager {
     if (c.known === 'STOPPED') return;
     c.known = 'STOPPED';
     c.exitCode = exit.exitCode;
+    c.finishedAt = exit.exitedAt;
     if (exit.oomKilled) c.reason = 'OutOfMemoryError: Container killed due to memory usage';
     if (c.essential && this.state.desired === 'RUNNING') {
       this.state.desired = 'STOPPED';

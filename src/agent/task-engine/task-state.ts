@@ -32,7 +32,10 @@ export interface ContainerState {
   networkId?: string;
   /** Epoch ms when SIGTERM was sent, to know when SIGKILL is due. */
   stopSignalAt?: number;
+  /** Epoch ms when the runtime created it, started it, and when its process exited (task metadata). */
+  createdAt?: number;
   startedAt?: number;
+  finishedAt?: number;
   /** Epoch ms since which the container has waited for its dependencies (for startTimeout). */
   waitingSince?: number;
   /** The container's secret path segment on the task metadata endpoint (ECS_CONTAINER_METADATA_URI_V4). */

@@ -27,6 +27,7 @@ import {
   RuntimeError,
 } from '../errors.js';
 import type { ContainerSpec, ContainerState, ContainerStats, ExitStatus, Runtime } from '../runtime.js';
+import { readProcDetails } from './cgroup-stats.js';
 import { HostCgroups } from './cgroups.js';
 import { launchConmon } from './conmon.js';
 import {
@@ -231,7 +232,10 @@ export class RuncRuntime implements Runtime {
   async stats(id: string): Promise<ContainerStats | undefined> {
     validateContainerId(id);
     const bundle = await this.bundle(id);
-    return bundle ? this.cgroups.stats(bundle.cgroupsPath) : undefined;
+    if (!bundle) return undefined;
+    const runc = await this.runc.state(id).catch(() => undefined);
+    const [cgroup, proc] = await Promise.all([this.cgroups.stats(bundle.cgroupsPath), readProcDetails(runc?.status === 'running' ? runc.pid : undefined)]);
+    return cgroup ? { ...cgroup, ...proc } : undefined;
   }
 
   /** Stop watching for exits (pending waits stay pending). The containers keep running. */
