@@ -105,7 +105,7 @@ describe.runIf(isRoot)('task metadata endpoint v4 from inside real containers', 
     `n=0; until wget -q -O - "${uri}/task" | grep -q '"KnownStatus":"RUNNING","Containers"'; do n=$((n+1)); [ $n -ge 100 ] && break; sleep 0.1; done; echo "WAITED $n"`;
 
   /** Register a one-container task definition and run it; the container runs `script` with sh. */
-  async function run(family: string, networkMode: 'bridge' | 'host', script: string, environment: Record<string, string> = {}) {
+  async function run(family: string, networkMode: 'bridge' | 'host' | 'awsvpc', script: string, environment: Record<string, string> = {}) {
     await ecs.send(
       new RegisterTaskDefinitionCommand({
         family,
@@ -124,7 +124,12 @@ describe.runIf(isRoot)('task metadata endpoint v4 from inside real containers', 
         ],
       }),
     );
-    const { tasks, failures } = await ecs.send(new RunTaskCommand({ taskDefinition: family }));
+    const { tasks, failures } = await ecs.send(
+      new RunTaskCommand({
+        taskDefinition: family,
+        ...(networkMode === 'awsvpc' ? { networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-0e2e'] } } } : {}),
+      }),
+    );
     expect(failures).toEqual([]);
     return tasks![0]!;
   }
@@ -265,5 +270,19 @@ describe.runIf(isRoot)('task metadata endpoint v4 from inside real containers', 
     expect(out.OTHER).toMatch(/^1 .*404 Not Found/);
     // No token reaches the agent's log in full.
     expect(agent.stderr()).not.toContain(fromHost.URI!.split('/').at(-1)!);
+  });
+
+  it("an awsvpc task's container reads its task, with the task's own address in Networks", async () => {
+    const vpcTask = await run(
+      'md-vpc',
+      'awsvpc',
+      [untilRunning('$ECS_CONTAINER_METADATA_URI_V4'), 'echo "CONTAINER $(wget -q -O - "$ECS_CONTAINER_METADATA_URI_V4")"', 'echo DONE'].join('\n'),
+    );
+    const out = await output('md-vpc', vpcTask.taskArn!, 'DONE');
+    const done = await waitForTask(vpcTask.taskArn!, (t) => t.lastStatus === 'STOPPED');
+    const ip = done.attachments![0]!.details!.find((d) => d.name === 'privateIPv4Address')!.value;
+    expect(JSON.parse(out.CONTAINER!).Networks).toEqual([
+      { NetworkMode: 'awsvpc', IPv4Addresses: [ip], AttachmentIndex: 0, MACAddress: expect.stringMatching(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/), PrivateDNSName: `ip-${ip!.replaceAll('.', '-')}.ec2.internal` },
+    ]);
   });
 });
