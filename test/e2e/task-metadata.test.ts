@@ -127,6 +127,7 @@ describe.runIf(isRoot)('task metadata endpoint v4 from inside real containers', 
     const { tasks, failures } = await ecs.send(
       new RunTaskCommand({
         taskDefinition: family,
+        tags: [{ key: 'suite', value: 'metadata' }],
         ...(networkMode === 'awsvpc' ? { networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-0e2e'] } } } : {}),
       }),
     );
@@ -272,11 +273,16 @@ describe.runIf(isRoot)('task metadata endpoint v4 from inside real containers', 
     expect(agent.stderr()).not.toContain(fromHost.URI!.split('/').at(-1)!);
   });
 
-  it("an awsvpc task's container reads its task, with the task's own address in Networks", async () => {
+  it("an awsvpc task's container reads its task, with the task's own address in Networks, and its tags", async () => {
     const vpcTask = await run(
       'md-vpc',
       'awsvpc',
-      [untilRunning('$ECS_CONTAINER_METADATA_URI_V4'), 'echo "CONTAINER $(wget -q -O - "$ECS_CONTAINER_METADATA_URI_V4")"', 'echo DONE'].join('\n'),
+      [
+        untilRunning('$ECS_CONTAINER_METADATA_URI_V4'),
+        'echo "CONTAINER $(wget -q -O - "$ECS_CONTAINER_METADATA_URI_V4")"',
+        'echo "TAGGED $(wget -q -O - "$ECS_CONTAINER_METADATA_URI_V4/taskWithTags")"',
+        'echo DONE',
+      ].join('\n'),
     );
     const out = await output('md-vpc', vpcTask.taskArn!, 'DONE');
     const done = await waitForTask(vpcTask.taskArn!, (t) => t.lastStatus === 'STOPPED');
@@ -284,5 +290,8 @@ describe.runIf(isRoot)('task metadata endpoint v4 from inside real containers', 
     expect(JSON.parse(out.CONTAINER!).Networks).toEqual([
       { NetworkMode: 'awsvpc', IPv4Addresses: [ip], AttachmentIndex: 0, MACAddress: expect.stringMatching(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/), PrivateDNSName: `ip-${ip!.replaceAll('.', '-')}.ec2.internal` },
     ]);
+    const tagged = JSON.parse(out.TAGGED!);
+    expect(tagged).toMatchObject({ TaskARN: vpcTask.taskArn, TaskTags: { suite: 'metadata' }, ContainerInstanceTags: {} });
+    expect(tagged).not.toHaveProperty('Errors');
   });
 });

@@ -1,8 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
-  DescribeContainerInstancesCommand,
   DescribeTasksCommand,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
@@ -12,12 +8,10 @@ import {
   type NetworkConfiguration,
   type Task,
 } from '@aws-sdk/client-ecs';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startAgent, type RunningAgent } from '../../agent/agent.js';
-import { compileAgentConfig } from '../../agent/config.js';
-import { fakeWorld } from '../../agent/testing/fakes.js';
-import { startApiFixture, TEST_KEYS, type ApiFixture } from '../../testing/api-server.js';
+import type { RunningAgent } from '../../agent/agent.js';
+import { startFakeAgent, type FakeAgent } from '../../agent/testing/fake-agent.js';
+import { startApiFixture, type ApiFixture } from '../../testing/api-server.js';
 import { failure } from '../../testing/failure.js';
 
 /**
@@ -25,30 +19,22 @@ import { failure } from '../../testing/failure.js';
  * attachment a task shows once its agent (fake runtime parts here; real ones in test/e2e) has attached it.
  */
 let api: ApiFixture;
+let fake: FakeAgent;
 let agent: RunningAgent;
-let dataDir: string;
 const vpc: NetworkConfiguration = { awsvpcConfiguration: { subnets: ['subnet-0abc'], securityGroups: ['sg-01'] } };
 
 beforeAll(async () => {
   api = await startApiFixture({ heartbeatMs: 200 });
-  dataDir = mkdtempSync(join(tmpdir(), 'berth-awsvpc-'));
-  const world = fakeWorld();
-  world.images.add('busybox');
-  const config = compileAgentConfig({ flags: { endpoint: api.server.url, dataDir }, env: { BERTH_CPU_UNITS: '1024', BERTH_MEMORY_MIB: '1024' }, readFile: () => undefined });
-  agent = await startAgent({ config, parts: world.deps, log: pino({ level: 'silent' }), credentials: TEST_KEYS });
-  await vi.waitFor(async () => {
-    const { containerInstances } = await api.ecs.send(new DescribeContainerInstancesCommand({ containerInstances: [agent.containerInstanceArn] }));
-    expect(containerInstances![0]!.agentConnected).toBe(true);
-  });
+  fake = await startFakeAgent(api, { BERTH_CPU_UNITS: '1024', BERTH_MEMORY_MIB: '1024' });
+  agent = fake.agent;
   const web = { name: 'web', image: 'busybox', memory: 64, portMappings: [{ containerPort: 80 }] };
   await api.ecs.send(new RegisterTaskDefinitionCommand({ family: 'vpc-web', networkMode: 'awsvpc', containerDefinitions: [web, { ...web, name: 'side', portMappings: [] }] }));
   await api.ecs.send(new RegisterTaskDefinitionCommand({ family: 'bridge-web', containerDefinitions: [web] }));
 });
 
 afterAll(async () => {
-  await agent.stop();
+  await fake.stop();
   await api.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 const describeTask = async (arn: string) => (await api.ecs.send(new DescribeTasksCommand({ tasks: [arn] }))).tasks![0]!;
