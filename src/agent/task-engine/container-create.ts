@@ -108,6 +108,25 @@ export async function createContainer(ctx: CreateContext): Promise<void> {
   deps.log.debug({ task: task.arn, container: c.name, preparedMs, createdMs, totalMs: deps.now() - started }, 'container created');
 }
 
+/**
+ * awsvpc: the task's own namespace and address, made before any container (they all join it). A previous
+ * attempt cut short by a crash is undone first; the record is saved before the attach so one always is.
+ */
+export async function attachTaskNetwork(deps: EngineDeps, task: TaskState, commit: () => Promise<void>): Promise<void> {
+  if (task.taskNetwork) await deps.network.detach(task.taskNetwork.id);
+  const id = taskIdOf(task.arn);
+  task.taskNetwork = { id };
+  await commit();
+  const attachment = await deps.network.attach({ id, mode: 'awsvpc', portMappings: [] });
+  task.taskNetwork = {
+    id,
+    netnsPath: attachment.netnsPath,
+    ...(attachment.ipv4Address ? { ipv4Address: attachment.ipv4Address } : {}),
+    ...(attachment.macAddress ? { macAddress: attachment.macAddress } : {}),
+  };
+  await commit();
+}
+
 /** The task's volumes this container uses, made as their kind requires, as the container's bind mounts. */
 async function volumeMounts(deps: EngineDeps, task: TaskState, def: AcsContainer) {
   const volumes = task.spec.volumes as Volume[];

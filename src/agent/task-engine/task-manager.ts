@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { AcsContainer, AcsTask } from '../../model/acs.js';
 import type { ExitStatus } from '../../runtime/runtime.js';
 import type { LocalImage } from '../../image/image-service.js';
-import { createContainer } from './container-create.js';
+import { attachTaskNetwork, createContainer } from './container-create.js';
+import { pullImage } from './image-pull.js';
+import { releaseTaskNetworks, removeTaskRemains } from './task-teardown.js';
 import { dependencyVerdict, neededByRunningDependent } from './dependencies.js';
 import { HealthMonitor } from './health.js';
 import type { EngineDeps } from './deps.js';
@@ -217,28 +219,7 @@ export class TaskManager {
   }
 
   private async pull(c: ContainerState): Promise<void> {
-    const def = this.def(c.name);
-    const { images, settings } = this.deps;
-    const auth = this.deps.registryAuth ? { auth: (host: string) => this.deps.registryAuth!(host) } : {};
-    const cached = () => images.find(def.image!);
-    let image: LocalImage | undefined;
-    switch (settings.imagePullBehavior) {
-      case 'prefer-cached':
-      case 'once':
-        image = (await cached()) ?? (await images.pull(def.image!, auth));
-        break;
-      case 'always':
-        image = await images.pull(def.image!, auth);
-        break;
-      default:
-        // ECS's default: pull, and fall back to a cached copy if the registry cannot be reached.
-        try {
-          image = await images.pull(def.image!, auth);
-        } catch (error) {
-          image = await cached();
-          if (!image) throw error;
-        }
-    }
+    const image = await pullImage(this.deps, this.def(c.name).image!);
     this.images.set(c.name, image);
     c.imageDigest = image.manifestDigest;
     c.imageId = image.id;
@@ -273,24 +254,12 @@ export class TaskManager {
    * previous attempt cut short by a crash is undone first.
    */
   private async attachTaskNetwork(): Promise<boolean> {
-    const s = this.state;
-    const { network } = this.deps;
     try {
-      if (s.taskNetwork) await network.detach(s.taskNetwork.id);
-      s.taskNetwork = { id: taskIdOf(s.arn) };
-      await this.commit();
-      const attachment = await network.attach({ id: s.taskNetwork.id, mode: 'awsvpc', portMappings: [] });
-      s.taskNetwork = {
-        id: s.taskNetwork.id,
-        netnsPath: attachment.netnsPath,
-        ...(attachment.ipv4Address ? { ipv4Address: attachment.ipv4Address } : {}),
-        ...(attachment.macAddress ? { macAddress: attachment.macAddress } : {}),
-      };
-      await this.commit();
+      await attachTaskNetwork(this.deps, this.state, () => this.commit());
       this.reportAttachment();
       return true;
     } catch (err) {
-      this.deps.log.warn({ err, task: s.arn }, 'task network attach failed');
+      this.deps.log.warn({ err, task: this.state.arn }, 'task network attach failed');
       this.failTask(`ResourceInitializationError: could not set up the task's network interface: ${(err as Error).message}`);
       await this.commit();
       return false;
@@ -399,17 +368,7 @@ export class TaskManager {
   /** Everything stopped: give back networks and ports, report, and schedule the cleanup. */
   private async finish(): Promise<void> {
     const s = this.state;
-    for (const c of s.containers) {
-      if (c.networkId) {
-        await this.deps.network.detach(c.networkId).catch((err: unknown) => this.deps.log.warn({ err }, 'network detach failed'));
-        c.networkId = undefined;
-      }
-      if (c.runtimeId) this.deps.ports.release(c.runtimeId);
-    }
-    if (s.taskNetwork) {
-      await this.deps.network.detach(s.taskNetwork.id).catch((err: unknown) => this.deps.log.warn({ err }, 'task network detach failed'));
-      s.taskNetwork = undefined;
-    }
+    await releaseTaskNetworks(this.deps, s);
     s.known = 'STOPPED';
     s.executionStoppedAt ??= this.deps.now();
     s.cleanupAt = this.deps.now() + this.deps.settings.taskCleanupWaitMs;
@@ -425,14 +384,7 @@ export class TaskManager {
   }
 
   private async cleanup(): Promise<void> {
-    for (const c of this.state.containers) {
-      if (!c.runtimeId) continue;
-      await this.deps.logs?.finish(c.runtimeId).catch((err: unknown) => this.deps.log.warn({ err }, 'shipping the last logs failed'));
-      await this.deps.runtime.delete(c.runtimeId).catch((err: unknown) => this.deps.log.warn({ err }, 'runtime delete failed'));
-      await this.deps.images.removeRootfs(c.runtimeId).catch((err: unknown) => this.deps.log.warn({ err }, 'rootfs removal failed'));
-      await this.deps.containerFiles.remove(c.runtimeId).catch(() => {});
-    }
-    await this.deps.volumes.removeTaskVolumes(taskIdOf(this.state.arn)).catch((err: unknown) => this.deps.log.warn({ err }, 'task volume removal failed'));
+    await removeTaskRemains(this.deps, this.state);
     await this.deps.forget(this.state.arn);
     this.deps.log.info({ task: this.state.arn }, 'task cleaned up');
     this.dispose();
