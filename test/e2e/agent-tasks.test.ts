@@ -14,7 +14,7 @@ import {
 import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './support/berth-server.js';
-import { runcContainers, startTestCluster, type TestCluster } from './support/cluster.js';
+import { netnsList, runcContainers, startTestCluster, type TestCluster } from './support/cluster.js';
 import type { BerthAgentProcess } from './support/berth-agent.js';
 import { skopeo } from './support/skopeo.js';
 
@@ -240,13 +240,6 @@ describe.runIf(isRoot)('tasks run as real containers on a berth agent', () => {
 
 function runcState(root: string, id: string): { status: string; pid: number } {
   return JSON.parse(execFileSync('runc', ['--root', root, 'state', id], { encoding: 'utf8' })) as { status: string; pid: number };
-}
-
-function netnsList(): string[] {
-  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
-    .split('\n')
-    .map((l) => l.split(' ')[0]!)
-    .filter(Boolean);
 }
 
 function cgroupDirs(): string[] {

@@ -1,10 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeContainerInstancesCommand, RunTaskCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BerthAgentProcess } from './support/berth-agent.js';
-import { runcContainers, startTestCluster, type TestCluster } from './support/cluster.js';
+import { netnsList, runcContainers, startTestCluster, type TestCluster } from './support/cluster.js';
 
 const isRoot = process.getuid?.() === 0;
 const VPC = { networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-0e2e'], securityGroups: ['sg-0e2e'] } } };
@@ -207,11 +206,4 @@ async function until(condition: () => boolean, timeoutMs = 15_000): Promise<void
     if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms: ${condition.toString()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-function netnsList(): string[] {
-  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
-    .split('\n')
-    .map((l) => l.split(' ')[0]!)
-    .filter(Boolean);
 }

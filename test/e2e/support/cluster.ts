@@ -138,3 +138,11 @@ export function runcContainers(root: string): string[] {
     return [];
   }
 }
+
+/** Names of the host's network namespaces (`ip netns list`). */
+export function netnsList(): string[] {
+  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter(Boolean);
+}
