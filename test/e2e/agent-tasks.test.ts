@@ -192,7 +192,9 @@ describe.runIf(isRoot)('tasks run as real containers on a berth agent', () => {
     await cluster.ecs.send(new StopTaskCommand({ task: arn }));
     await stopped(arn);
     const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline && runcContainers(root).includes(id)) await new Promise((r) => setTimeout(r, 100));
+    // The cleanup deletes the container, then its root filesystem: wait for both.
+    const remains = () => runcContainers(root).includes(id) || readFileSync('/proc/mounts', 'utf8').includes(id.slice(0, 20));
+    while (Date.now() < deadline && remains()) await new Promise((r) => setTimeout(r, 100));
     expect(runcContainers(root)).not.toContain(id);
     expect(netnsList()).not.toContain(`berth-${id}`);
     expect(readFileSync('/proc/mounts', 'utf8')).not.toContain(id.slice(0, 20));
