@@ -37,8 +37,10 @@ describe('/etc/hosts for a container', () => {
 describe('the container file store', () => {
   const root = mkdtempSync(join(tmpdir(), 'berth-files-'));
   const hostResolv = join(root, 'host-resolv.conf');
+  const hostHosts = join(root, 'host-hosts');
   writeFileSync(hostResolv, HOST);
-  const store = new ContainerFileStore(join(root, 'containers'), hostResolv);
+  writeFileSync(hostHosts, '127.0.0.1\tlocalhost\n10.0.0.5\tbuild-host');
+  const store = new ContainerFileStore(join(root, 'containers'), hostResolv, hostHosts);
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('writes hostname, hosts and resolv.conf, and rewrites hosts in place (the bind mount keeps the inode)', async () => {
@@ -52,5 +54,10 @@ describe('the container file store', () => {
     expect(readFileSync(paths.hosts, 'utf8')).toMatch(/172\.30\.0\.9\tweb\n$/);
     await store.remove('c1');
     expect(() => statSync(paths.hosts)).toThrow();
+  });
+
+  it("gives a host-network container the host's /etc/hosts with its extraHosts added", async () => {
+    const paths = await store.prepare('c2', { hostname: 'h', hostNetwork: true, hosts: [{ ip: '10.1.2.3', names: ['api'] }] });
+    expect(readFileSync(paths.hosts, 'utf8')).toBe('127.0.0.1\tlocalhost\n10.0.0.5\tbuild-host\n10.1.2.3\tapi\n');
   });
 });

@@ -11,6 +11,7 @@ export class ContainerFileStore implements ContainerFiles {
   constructor(
     private readonly root: string,
     private readonly hostResolvConf = '/etc/resolv.conf',
+    private readonly hostHosts = '/etc/hosts',
   ) {}
 
   async prepare(runtimeId: string, etc: EtcSettings) {
@@ -22,7 +23,9 @@ export class ContainerFileStore implements ContainerFiles {
       resolvConf: join(dir, 'resolv.conf'),
       hostname: join(dir, 'hostname'),
     };
-    await writeFile(paths.hosts, hostsFile(etc.hosts ?? []));
+    // A host-network container sees the host's /etc/hosts, plus its extraHosts (as Docker's --add-host).
+    const base = etc.hostNetwork ? await readFile(this.hostHosts, 'utf8').catch(() => undefined) : undefined;
+    await writeFile(paths.hosts, base === undefined ? hostsFile(etc.hosts ?? []) : appendHosts(base, etc.hosts ?? []));
     await writeFile(paths.hostname, `${etc.hostname}\n`);
     const host = await readFile(this.hostResolvConf, 'utf8').catch(() => '');
     await writeFile(paths.resolvConf, resolvConfFor(host, etc));
@@ -47,6 +50,11 @@ export class ContainerFileStore implements ContainerFiles {
 export function hostsFile(entries: readonly HostsEntry[]): string {
   const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', ...entries.map((e) => `${e.ip}\t${e.names.join(' ')}`)];
   return `${lines.join('\n')}\n`;
+}
+
+function appendHosts(base: string, entries: readonly HostsEntry[]): string {
+  const lines = entries.map((e) => `${e.ip}\t${e.names.join(' ')}\n`).join('');
+  return base === '' || base.endsWith('\n') ? base + lines : `${base}\n${lines}`;
 }
 
 /**

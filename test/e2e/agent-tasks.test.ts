@@ -90,10 +90,16 @@ describe.runIf(isRoot)('tasks run as real containers on a berth agent', () => {
   });
 
   it('runs host and none network modes', async () => {
-    const host = await run([{ command: ['httpd', '-f', '-p', '18090', '-h', '/var/www'], portMappings: [{ containerPort: 18090 }] }], {
-      networkMode: 'host',
-    });
+    const host = await run(
+      [
+        { command: ['httpd', '-f', '-p', '18090', '-h', '/var/www'], portMappings: [{ containerPort: 18090 }] },
+        // The host's /etc/hosts, with extraHosts added.
+        { essential: false, extraHosts: [{ hostname: 'api.example', ipAddress: '10.1.2.3' }], command: ['sh', '-c', "grep -q localhost /etc/hosts && grep -q '^10.1.2.3\tapi.example$' /etc/hosts"] },
+      ],
+      { networkMode: 'host' },
+    );
     const t = await running(host);
+    expect((await cluster.waitForTask(host, (t) => t.containers![1]!.lastStatus === 'STOPPED')).containers![1]!.exitCode).toBe(0);
     expect(t.containers![0]!.networkBindings).toEqual([{ bindIP: '0.0.0.0', containerPort: 18090, hostPort: 18090, protocol: 'tcp' }]);
     expect(await (await fetch('http://127.0.0.1:18090/')).text()).toBe('hello from berth\n');
     await cluster.ecs.send(new StopTaskCommand({ task: host }));

@@ -86,7 +86,10 @@ export async function createContainer(ctx: CreateContext): Promise<void> {
       rootfs,
       users,
       network,
-      etcFiles: mode === 'host' ? { resolvConf: files.resolvConf } : { hosts: files.hosts, resolvConf: files.resolvConf, hostname: files.hostname },
+      etcFiles:
+        mode === 'host'
+          ? { resolvConf: files.resolvConf, ...(others.length ? { hosts: files.hosts } : {}) }
+          : { hosts: files.hosts, resolvConf: files.resolvConf, hostname: files.hostname },
       logPath: files.logPath,
       cluster: deps.settings.cluster,
       agentEnv: ctx.agentEnv,
