@@ -47,8 +47,8 @@ module.exports = {
     {
       name: 'no-test-code-in-product',
       severity: 'error',
-      from: { path: '^src/', pathNot: ['\\.test\\.ts$', '\\.conformance\\.ts$', '^src/testing/'] },
-      to: { path: ['\\.test\\.ts$', '\\.conformance\\.ts$', '^src/testing/', '^vitest'] },
+      from: { path: '^src/', pathNot: ['\\.test\\.ts$', '\\.conformance\\.ts$', '/testing/'] },
+      to: { path: ['\\.test\\.ts$', '\\.conformance\\.ts$', '/testing/', '^vitest'] },
     },
     {
       name: 'no-circular',

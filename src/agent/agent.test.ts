@@ -44,7 +44,7 @@ afterAll(async () => {
 });
 
 /** An agent with fake runtime parts (the real ones have their own tests and the e2e suite). */
-async function agent(options: { dataDir?: string; memoryMib?: string; cpuUnits?: string } = {}) {
+async function agent(options: { dataDir?: string; memoryMib?: string; cpuUnits?: string; metadata?: boolean } = {}) {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'berth-agent-'));
   dirs.push(dataDir);
   const world = fakeWorld();
@@ -56,7 +56,8 @@ async function agent(options: { dataDir?: string; memoryMib?: string; cpuUnits?:
   });
   const running = await startAgent({
     config,
-    parts: world.deps,
+    // The real host parts bring the metadata address (169.254.170.2:80 on lo); a test picks a free loopback port.
+    parts: options.metadata ? { ...world.deps, metadataAddress: { host: '127.0.0.1', port: 0 } } : world.deps,
     log: pino({ level: process.env.BERTH_TEST_LOG ?? 'silent' }),
     credentials: TEST_KEYS,
     session: { silenceMs: 2_000, pingMs: 200, backoff: { minMs: 50, maxMs: 200 } },
@@ -151,6 +152,28 @@ describe('agent and control plane', () => {
     expect(t.containers![0]?.exitCode).toBe(2);
   });
 
+  it('runs health checks and shows container and task health in DescribeTasks', async () => {
+    const { world } = await agent();
+    await api.ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: 'checked',
+        containerDefinitions: [
+          { name: 'app', image: 'busybox', memory: 64, healthCheck: { command: ['CMD-SHELL', 'true'], interval: 5, retries: 1 } },
+          { name: 'side', image: 'busybox', memory: 64, essential: false },
+        ],
+      }),
+    );
+    const { tasks } = await api.ecs.send(new RunTaskCommand({ taskDefinition: 'checked' }));
+    const arn = tasks![0]!.taskArn!;
+    const healthy = await waitForTask(arn, (t) => t.healthStatus === 'HEALTHY', 15_000);
+    expect(healthy.containers!.find((c) => c.name === 'app')?.healthStatus).toBe('HEALTHY');
+    expect(healthy.containers!.find((c) => c.name === 'side')?.healthStatus).toBe('UNKNOWN');
+    world.runtime.execResults.set(`${arn.split('/').at(-1)}-app`, 1);
+    const unhealthy = await waitForTask(arn, (t) => t.healthStatus === 'UNHEALTHY', 15_000);
+    expect(unhealthy.lastStatus).toBe('RUNNING');
+    expect(world.runtime.execs[0]?.args).toEqual(['/bin/sh', '-c', 'true']);
+  }, 40_000);
+
   it('turns agentConnected false when the agent goes away, and re-registers a restarted agent as the same instance', async () => {
     const first = await agent();
     const arn = first.running.containerInstanceArn;
@@ -161,6 +184,35 @@ describe('agent and control plane', () => {
     const second = await agent({ dataDir: first.dataDir });
     expect(second.running.containerInstanceArn).toBe(arn);
     await vi.waitFor(async () => expect((await describeInstance(arn)).agentConnected).toBe(true), { timeout: 5_000 });
+  });
+
+  it("serves task metadata at the URL it puts in each container's environment, until it stops", async () => {
+    const { running, world } = await agent({ metadata: true });
+    expect(running.metadataUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    await api.ecs.send(
+      new RegisterTaskDefinitionCommand({ family: 'md', networkMode: 'host', containerDefinitions: [{ name: 'app', image: 'busybox', memory: 64 }] }),
+    );
+    const { tasks } = await api.ecs.send(new RunTaskCommand({ taskDefinition: 'md' }));
+    const arn = tasks![0]!.taskArn!;
+    await waitForTask(arn, (t) => t.lastStatus === 'RUNNING');
+    const runtimeId = `${arn.split('/').at(-1)}-app`;
+    const env = Object.fromEntries(world.runtime.containers.get(runtimeId)!.spec.process.env.map((kv) => kv.split(/=(.*)/s).slice(0, 2)));
+    const uri = env.ECS_CONTAINER_METADATA_URI_V4 as string;
+    expect(uri).toMatch(new RegExp(`^${running.metadataUrl}/v4/[0-9a-f]{32}$`));
+    expect(env.ECS_CONTAINER_METADATA_URI).toBe(uri.replace('/v4/', '/v3/'));
+
+    const task = (await (await fetch(`${uri}/task`)).json()) as { Containers: unknown[] };
+    expect(task).toMatchObject({ TaskARN: arn, Cluster: tasks![0]!.clusterArn, Family: 'md', KnownStatus: 'RUNNING', AvailabilityZone: 'us-east-1a', LaunchType: 'EC2' });
+    expect(task.Containers).toMatchObject([{ DockerId: runtimeId, Name: 'app', KnownStatus: 'RUNNING', Networks: [{ NetworkMode: 'host' }] }]);
+    // Tags come from the control plane (ListTagsForResource with the agent's credentials), or the reason they did not.
+    const withTags = (await (await fetch(`${uri}/taskWithTags`)).json()) as { TaskARN: string; Errors?: { ErrorField: string }[] };
+    expect(withTags.TaskARN).toBe(arn);
+    expect('TaskTags' in withTags || withTags.Errors?.some((e) => e.ErrorField === 'TaskTags')).toBe(true);
+    expect((await fetch(`${running.metadataUrl}/v4/${'0'.repeat(32)}/task`)).status).toBe(404);
+
+    await running.stop();
+    agents.splice(agents.indexOf(running), 1);
+    await expect(fetch(`${uri}/task`)).rejects.toThrow();
   });
 
   it('deregisters an instance (force when it has tasks) and stops it receiving tasks', async () => {

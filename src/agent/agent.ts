@@ -9,10 +9,12 @@ import type { ImageService } from '../image/image-service.js';
 import type { NetworkService, PortAllocator } from '../network/network.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { AgentStateStore } from './agent-state.js';
-import type { AgentConfig } from './config.js';
+import type { AgentConfig, MetadataAddress } from './config.js';
+import { DirectoryVolumeStore } from './volume-store.js';
 import { ContainerFileStore } from './container-files.js';
 import { ImageCleanup } from './image-cleanup.js';
 import { LogShipper } from './log-shipper.js';
+import { startMetadataEndpoint, type RunningMetadataEndpoint } from './metadata/endpoint.js';
 import { AGENT_VERSION, registerInstance } from './registration.js';
 import { BerthRegistryAuth } from './registry-auth.js';
 import { Reporter } from './reporter.js';
@@ -25,6 +27,8 @@ export interface AgentParts {
   readonly images: ImageService;
   readonly network: NetworkService;
   readonly ports: PortAllocator;
+  /** Where to serve the task metadata endpoint, made an address of the host already; none: not served. */
+  readonly metadataAddress?: MetadataAddress;
 }
 
 export interface AgentOptions {
@@ -43,6 +47,8 @@ export interface RunningAgent {
   readonly session: SessionClient;
   readonly reporter: Reporter;
   readonly logs: LogShipper;
+  /** The task metadata endpoint's base URL as containers are given it, when it is served. */
+  readonly metadataUrl?: string;
   /** Stop the agent; containers keep running and are re-adopted by the next agent. */
   stop(): Promise<void>;
 }
@@ -66,10 +72,25 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // Container output goes to the control plane's CloudWatch Logs API, with the agent's credentials.
   const logsClient = new CloudWatchLogsClient({ endpoint: config.endpoint, region: config.region, credentials: credentialProvider, maxAttempts: 3 });
   const logs = new LogShipper({ client: logsClient, stateDir: join(config.dataDir, 'log-shipper'), log: log.child({ component: 'log-shipper' }) });
+  let metadata: RunningMetadataEndpoint | undefined;
   try {
     const { containerInstanceArn, clusterArn } = await registerInstance(ecs, config, state, log);
     const reporter = new Reporter(ecs, config.cluster, log.child({ component: 'reporter' }));
     let engine: TaskEngine | undefined;
+    let session: SessionClient | undefined;
+    // Listening first: its URL (the port, when it was chosen at random) goes into every container's environment.
+    if (parts.metadataAddress) {
+      metadata = await startMetadataEndpoint({
+        address: parts.metadataAddress,
+        source: { tasks: () => engine?.tasks() ?? [] },
+        runtime: parts.runtime,
+        ecs,
+        clusterName: config.cluster,
+        availabilityZone: config.availabilityZone,
+        containerInstanceArn,
+        log: log.child({ component: 'metadata' }),
+      });
+    }
     const imageCleanup = new ImageCleanup(
       parts.images,
       () => (engine?.tasks() ?? []).flatMap((t) => t.containers.flatMap((c) => (c.imageId ? [c.imageId] : []))),
@@ -87,11 +108,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         taskCleanupWaitMs: config.taskCleanupWaitMs,
         imagePullBehavior: config.imagePullBehavior,
         bindIp: '0.0.0.0',
+        ...(metadata ? { metadataEndpoint: metadata.url } : {}),
       },
       registryAuth: (host) => registryAuth.credentialsFor(host),
       persist: (s) => state.saveTask(s),
       forget: (arn) => state.forgetTask(arn),
       report: (s) => reporter.report(s),
+      reportHealth: (change) => session?.sendFrame({ type: 'TaskHealthChange', message: change }),
+      reportAttachment: (change) => session?.sendFrame({ type: 'TaskAttachmentChange', message: change }),
+      volumes: new DirectoryVolumeStore(join(config.dataDir, 'volumes')),
       logs,
       log: log.child({ component: 'task-engine' }),
       now: Date.now,
@@ -102,7 +127,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
 
     const { endpoint } = await ecs.send(new DiscoverPollEndpointCommand({ cluster: config.cluster, containerInstance: containerInstanceArn }));
     let fatal: ((message: string) => void) | undefined;
-    const session = new SessionClient({
+    session = new SessionClient({
       endpoint: endpoint!,
       clusterArn,
       containerInstanceArn,
@@ -112,6 +137,18 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       log: log.child({ component: 'session' }),
       onPayload: (tasks) => engine.handlePayload(tasks),
       onFatal: (message) => fatal?.(message),
+      onOpen: () => {
+        // Health and task addresses are sent as they change; after a reconnect the control plane gets the
+        // current picture again.
+        engine!.reportAttachments();
+        for (const t of engine!.tasks()) {
+          if (t.known === 'STOPPED' || !t.containers.some((c) => c.healthStatus)) continue;
+          session!.sendFrame({
+            type: 'TaskHealthChange',
+            message: { taskArn: t.arn, containers: t.containers.map((c) => ({ containerName: c.name, healthStatus: c.healthStatus ?? 'UNKNOWN' })) },
+          });
+        }
+      },
       ...options.session,
     });
     session.start();
@@ -121,7 +158,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       session,
       reporter,
       logs,
+      ...(metadata ? { metadataUrl: metadata.url } : {}),
       async stop() {
+        await metadata?.close();
         imageCleanup.stop();
         session.stop();
         engine.shutdown();
@@ -140,6 +179,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     };
     return agent;
   } catch (error) {
+    await metadata?.close();
     await logs.stop();
     logsClient.destroy();
     ecs.destroy();

@@ -77,6 +77,19 @@ describe('agent configuration', () => {
     );
   });
 
+  it('serves task metadata at 169.254.170.2:80 unless BERTH_METADATA_ADDRESS says otherwise', () => {
+    const compile = (value?: string) =>
+      compileAgentConfig({ flags: { endpoint: 'http://h:1' }, env: value === undefined ? {} : { BERTH_METADATA_ADDRESS: value }, readFile: () => undefined });
+    expect(compile().metadataAddress).toEqual({ host: '169.254.170.2', port: 80 });
+    expect(compile('off').metadataAddress).toBeUndefined();
+    expect(compile('169.254.170.2:0').metadataAddress).toEqual({ host: '169.254.170.2', port: 0 });
+    expect(compile('10.0.0.5').metadataAddress).toEqual({ host: '10.0.0.5', port: 80 });
+    for (const bad of ['localhost:80', '169.254.170.2:99999', '300.1.1.1', '[::1]:80']) {
+      expect(() => compile(bad)).toThrow(/BERTH_METADATA_ADDRESS: expected an IPv4 address/);
+    }
+    expect(parseEcsConfig('BERTH_METADATA_ADDRESS=off\n')).toEqual({ BERTH_METADATA_ADDRESS: 'off' });
+  });
+
   it('parses Go-style durations', () => {
     expect(parseDuration('30s', 'x')).toBe(30_000);
     expect(parseDuration('1h30m', 'x')).toBe(5_400_000);

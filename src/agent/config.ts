@@ -36,7 +36,22 @@ export interface AgentConfig {
   /** berth's bridge network on this host (BERTH_BRIDGE_NAME, BERTH_BRIDGE_SUBNET). */
   readonly bridgeName: string;
   readonly bridgeSubnet: string;
+  /**
+   * Where the task metadata endpoint listens (BERTH_METADATA_ADDRESS, default 169.254.170.2:80, `off` for
+   * none). Port 0 takes a free port (tests): containers then learn it from ECS_CONTAINER_METADATA_URI_V4,
+   * but those created before an agent restart keep the old one.
+   */
+  readonly metadataAddress?: MetadataAddress;
 }
+
+/** An IPv4 address and port to listen on. */
+export interface MetadataAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** ECS's task metadata address, reachable from bridge-mode containers through their gateway. */
+export const DEFAULT_METADATA_ADDRESS: MetadataAddress = { host: '169.254.170.2', port: 80 };
 
 export const imagePullBehaviors = ['default', 'always', 'once', 'prefer-cached'] as const;
 export type ImagePullBehavior = (typeof imagePullBehaviors)[number];
@@ -79,6 +94,7 @@ const KNOWN = new Set([
   'BERTH_INSECURE_REGISTRIES',
   'BERTH_BRIDGE_NAME',
   'BERTH_BRIDGE_SUBNET',
+  'BERTH_METADATA_ADDRESS',
 ]);
 
 export class ConfigError extends Error {
@@ -151,6 +167,19 @@ function positiveInt(value: string | undefined, name: string, fallback: number):
   return Number(value);
 }
 
+/** `off`, `a.b.c.d` (port 80) or `a.b.c.d:port` (0 for any free port). */
+export function parseMetadataAddress(value: string | undefined): MetadataAddress | undefined {
+  if (value === undefined || value === '') return DEFAULT_METADATA_ADDRESS;
+  if (value === 'off') return undefined;
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?$/.exec(value);
+  const octetsOk = m?.[1]!.split('.').every((o) => Number(o) <= 255);
+  const port = m?.[2] === undefined ? 80 : Number(m[2]);
+  if (!m || !octetsOk || port > 65535) {
+    throw new ConfigError(`BERTH_METADATA_ADDRESS: expected an IPv4 address with an optional port (169.254.170.2:80) or 'off', got '${value}'`);
+  }
+  return { host: m[1]!, port };
+}
+
 export interface CompileInputs {
   readonly flags?: AgentFlags;
   readonly env?: NodeJS.ProcessEnv;
@@ -207,6 +236,7 @@ export function compileAgentConfig({ flags = {}, env = process.env, readFile = r
     imageMinimumCleanupAgeMs: parseDuration(get('ECS_IMAGE_MINIMUM_CLEANUP_AGE') ?? '1h', 'ECS_IMAGE_MINIMUM_CLEANUP_AGE'),
     bridgeName: get('BERTH_BRIDGE_NAME') ?? 'berth0',
     bridgeSubnet: get('BERTH_BRIDGE_SUBNET') ?? '172.30.0.0/16',
+    metadataAddress: parseMetadataAddress(get('BERTH_METADATA_ADDRESS')),
   };
 }
 

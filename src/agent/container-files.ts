@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readUserDatabase } from '../runtime/rootfs-user-files.js';
-import type { ContainerFiles } from './task-engine/deps.js';
+import type { ContainerFiles, EtcSettings, HostsEntry } from './task-engine/deps.js';
 
 /**
  * Per-container files under `<dataDir>/containers/<runtime id>/`: the log conmon writes, and the
@@ -11,9 +11,10 @@ export class ContainerFileStore implements ContainerFiles {
   constructor(
     private readonly root: string,
     private readonly hostResolvConf = '/etc/resolv.conf',
+    private readonly hostHosts = '/etc/hosts',
   ) {}
 
-  async prepare(runtimeId: string, etc: { hostname: string; hostNetwork: boolean }) {
+  async prepare(runtimeId: string, etc: EtcSettings) {
     const dir = join(this.root, runtimeId);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const paths = {
@@ -22,15 +23,18 @@ export class ContainerFileStore implements ContainerFiles {
       resolvConf: join(dir, 'resolv.conf'),
       hostname: join(dir, 'hostname'),
     };
-    await writeFile(paths.hosts, hostsFile());
+    // A host-network container sees the host's /etc/hosts, plus its extraHosts (as Docker's --add-host).
+    const base = etc.hostNetwork ? await readFile(this.hostHosts, 'utf8').catch(() => undefined) : undefined;
+    await writeFile(paths.hosts, base === undefined ? hostsFile(etc.hosts ?? []) : appendHosts(base, etc.hosts ?? []));
     await writeFile(paths.hostname, `${etc.hostname}\n`);
-    await writeFile(paths.resolvConf, resolvConfFor(await readFile(this.hostResolvConf, 'utf8').catch(() => ''), etc.hostNetwork));
+    const host = await readFile(this.hostResolvConf, 'utf8').catch(() => '');
+    await writeFile(paths.resolvConf, resolvConfFor(host, etc));
     return paths;
   }
 
-  async addHost(runtimeId: string, ipv4: string, hostname: string): Promise<void> {
+  async writeHosts(runtimeId: string, entries: readonly HostsEntry[]): Promise<void> {
     // writeFile truncates and rewrites the same inode, which the container's bind mount shows.
-    await writeFile(join(this.root, runtimeId, 'hosts'), hostsFile([[ipv4, hostname]]));
+    await writeFile(join(this.root, runtimeId, 'hosts'), hostsFile(entries));
   }
 
   userDatabase(rootfs: string) {
@@ -42,15 +46,27 @@ export class ContainerFileStore implements ContainerFiles {
   }
 }
 
-function hostsFile(extra: [string, string][] = []): string {
-  const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', ...extra.map(([ip, name]) => `${ip}\t${name}`)];
+/** /etc/hosts: localhost, then each entry (an address and its names). */
+export function hostsFile(entries: readonly HostsEntry[]): string {
+  const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', ...entries.map((e) => `${e.ip}\t${e.names.join(' ')}`)];
   return `${lines.join('\n')}\n`;
 }
 
-/** The host's resolver configuration, minus loopback nameservers a separate network namespace cannot reach. */
-export function resolvConfFor(host: string, hostNetwork: boolean): string {
-  if (hostNetwork) return host;
-  const lines = host.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l));
+function appendHosts(base: string, entries: readonly HostsEntry[]): string {
+  const lines = entries.map((e) => `${e.ip}\t${e.names.join(' ')}\n`).join('');
+  return base === '' || base.endsWith('\n') ? base + lines : `${base}\n${lines}`;
+}
+
+/**
+ * /etc/resolv.conf as Docker writes it: the host's, minus loopback nameservers a separate network namespace
+ * cannot reach; the task definition's dnsServers and dnsSearchDomains replace the host's when given.
+ */
+export function resolvConfFor(host: string, etc: Pick<EtcSettings, 'hostNetwork' | 'dnsServers' | 'dnsSearchDomains'>): string {
+  if (etc.hostNetwork && !etc.dnsServers?.length && !etc.dnsSearchDomains?.length) return host;
+  let lines = host.split('\n').filter((l) => l.trim() !== '');
+  if (!etc.hostNetwork) lines = lines.filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l));
+  if (etc.dnsServers?.length) lines = [...lines.filter((l) => !/^\s*nameserver\s/.test(l)), ...etc.dnsServers.map((d) => `nameserver ${d}`)];
+  if (etc.dnsSearchDomains?.length) lines = [...lines.filter((l) => !/^\s*(search|domain)\s/.test(l)), `search ${etc.dnsSearchDomains.join(' ')}`];
   if (!lines.some((l) => /^\s*nameserver\s/.test(l))) lines.push('nameserver 8.8.8.8', 'nameserver 8.8.4.4');
-  return `${lines.filter((l, i, all) => l !== '' || i < all.length - 1).join('\n')}\n`;
+  return `${lines.join('\n')}\n`;
 }

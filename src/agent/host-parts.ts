@@ -5,10 +5,12 @@ import { HostPortAllocator } from '../network/port-allocator.js';
 import { RuncRuntime } from '../runtime/runc/runc-runtime.js';
 import type { AgentParts } from './agent.js';
 import type { AgentConfig } from './config.js';
+import { ensureLocalAddress } from './metadata/host-address.js';
 
 /**
  * The real parts a host's agent drives, all keeping their state under the agent's data directory:
- * runc under conmon (`runtime/`), the image store (`images/`), CNI attachments and leases (`network/`).
+ * runc under conmon (`runtime/`), the image store (`images/`), CNI attachments and leases (`network/`);
+ * and the task metadata address, made an address of this host (169.254.170.2 on `lo`).
  */
 export async function openHostParts(config: AgentConfig): Promise<AgentParts & { close(): Promise<void> }> {
   const runtime = await RuncRuntime.open({ stateDir: join(config.dataDir, 'runtime') });
@@ -18,11 +20,13 @@ export async function openHostParts(config: AgentConfig): Promise<AgentParts & {
     bridge: { bridge: config.bridgeName, subnet: config.bridgeSubnet },
   });
   const ports = new HostPortAllocator({ reservedTcp: config.reservedPorts, reservedUdp: config.reservedPortsUdp });
+  if (config.metadataAddress) await ensureLocalAddress(config.metadataAddress.host);
   return {
     runtime,
     images,
     network,
     ports,
+    ...(config.metadataAddress ? { metadataAddress: config.metadataAddress } : {}),
     async close() {
       await images.close();
     },

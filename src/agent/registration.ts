@@ -29,6 +29,11 @@ export const capabilityAttributes = [
   'ecs.capability.execution-role-awslogs',
   // dependsOn, startTimeout and stopTimeout.
   'ecs.capability.container-ordering',
+  'ecs.capability.container-health-check',
+  // awsvpc: each task its own namespace and address on the agent's subnet (berth's stand-in for an ENI).
+  'ecs.capability.task-eni',
+  // dockerVolumeConfiguration with the local driver (task and shared scope).
+  'com.amazonaws.ecs.capability.docker-plugin.local',
 ];
 
 export function registrationResources(config: AgentConfig): Resource[] {

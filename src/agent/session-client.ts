@@ -19,6 +19,8 @@ export interface SessionClientOptions {
   readonly onPayload: (tasks: AcsTask[]) => void;
   /** The control plane refused the session for good (the instance was deregistered). */
   readonly onFatal: (message: string) => void;
+  /** The session is (re)established: resend what the control plane must not miss. */
+  readonly onOpen?: () => void;
   /** Reconnect once nothing arrived for this long (ECS agent: about a minute). */
   readonly silenceMs?: number;
   readonly pingMs?: number;
@@ -81,6 +83,7 @@ export class SessionClient {
       this.attempt = 0;
       this.lastFrameAt = Date.now();
       this.o.log.info('session with the control plane established');
+      this.o.onOpen?.();
     });
     ws.on('message', (data) => this.receive(ws, data.toString()));
     ws.on('pong', () => (this.lastFrameAt = Date.now()));
@@ -150,6 +153,11 @@ export class SessionClient {
     this.attempt++;
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => void this.connect(), delay);
+  }
+
+  /** Send a frame now if the session is up (dropped otherwise: onOpen resends what matters). */
+  sendFrame(frame: AcsFrame): void {
+    if (this.ws) this.send(this.ws, frame);
   }
 
   private send(ws: WebSocket, frame: AcsFrame): void {

@@ -8,7 +8,8 @@ import type { Wire } from './wire.js';
  *
  *   control plane → agent: PayloadMessage (tasks to run or stop, with a sequence number),
  *                          HeartbeatMessage, ErrorMessage (then the connection closes)
- *   agent → control plane: AckRequest (per PayloadMessage), HeartbeatAckRequest, TaskHealthChange
+ *   agent → control plane: AckRequest (per PayloadMessage), HeartbeatAckRequest, TaskHealthChange,
+ *                          TaskAttachmentChange
  *
  * Shapes and names follow ACS's model; berth adds the container-definition fields that ECS carries in
  * Docker-specific `dockerConfig` strings as plain members instead (see AcsContainer).
@@ -19,7 +20,20 @@ export type AcsFrame =
   | { type: 'ErrorMessage'; message: { message: string; type?: string } }
   | { type: 'AckRequest'; message: { cluster: string; containerInstance: string; messageId: string } }
   | { type: 'HeartbeatAckRequest'; message: { messageId: string } }
-  | { type: 'TaskHealthChange'; message: TaskHealthChange };
+  | { type: 'TaskHealthChange'; message: TaskHealthChange }
+  | { type: 'TaskAttachmentChange'; message: TaskAttachmentChange };
+
+/**
+ * agent → control plane: an awsvpc task's network interface is attached (or gone). In ECS the control
+ * plane makes the ENI and knows its address; in berth the agent's CNI IPAM hands out the address, so the
+ * agent says what it is.
+ */
+export interface TaskAttachmentChange {
+  readonly taskArn: string;
+  readonly status: 'ATTACHED' | 'DELETED';
+  readonly privateIPv4Address?: string;
+  readonly macAddress?: string;
+}
 
 /**
  * agent → control plane: the health of a task's containers changed (berth's counterpart of the health

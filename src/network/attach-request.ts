@@ -17,8 +17,8 @@ export function checkAttachRequest(request: AttachRequest): void {
     throw invalid(`mode ${JSON.stringify(mode)} of attachment ${id} must be one of ${attachModes.join(', ')}`);
   }
   if (!Array.isArray(portMappings)) throw invalid(`portMappings of attachment ${id} must be a list`);
-  if (mode === 'none' && portMappings.length > 0) {
-    throw invalid(`attachment ${id} has network mode none, which allows no port mappings`);
+  if (mode !== 'bridge' && portMappings.length > 0) {
+    throw invalid(`attachment ${id} has network mode ${mode}, which allows no port mappings`);
   }
   const seen = new Set<string>();
   portMappings.forEach((m: unknown, i) => {

@@ -180,6 +180,22 @@ describe('bridge mode', () => {
   });
 });
 
+describe('awsvpc mode', () => {
+  it('gives each attachment its own address, serving the same port on each, and publishes no host port', async () => {
+    const names = ['vpc-a', 'vpc-b'];
+    const attached = await Promise.all(names.map((n) => service.attach({ id: id(n), mode: 'awsvpc', portMappings: [] })));
+    expect(new Set(attached.map((a) => a.ipv4Address)).size).toBe(2);
+    for (const [i, n] of names.entries()) {
+      expect(attached[i]!.macAddress).toMatch(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+      await serveHttp(n, attached[i]!);
+      expect(await httpGet(`http://${attached[i]!.ipv4Address}:8080/`)).toBe(page);
+      expect(await ruleLines(id(n))).not.toContainEqual(expect.stringMatching(/DNAT/));
+    }
+    await Promise.all(names.map((n) => service.detach(id(n))));
+    for (const n of names) expect(await leftovers(id(n))).toEqual(clean);
+  });
+});
+
 describe('none mode', () => {
   it('has only loopback, up', async () => {
     const a = await service.attach({ id: id('none'), mode: 'none', portMappings: [] });

@@ -96,7 +96,7 @@ export class CniNetworkService implements NetworkService {
     const networks: NetworkRecord[] = [
       { ifName: 'lo', config: loopbackNetworkConfig(this.bridge.name), runtimeConfig: {}, delOnDetach: false },
     ];
-    if (mode === 'bridge') {
+    if (mode !== 'none') {
       networks.push({
         ifName: BRIDGE_IFNAME,
         config: bridgeNetworkConfig(this.bridge, this.ipamDataDir, portMappings.length > 0),
@@ -105,10 +105,10 @@ export class CniNetworkService implements NetworkService {
       });
     }
     let record: AttachmentRecord = { version: 1, id, mode, netnsName, netnsPath: netnsPath(netnsName), networks };
-    // Only host-local's leases (bridge) outlive a reboot; the namespace and iptables rules do not. So only
-    // then must the record survive power loss too, to release them. The result needs no fsync: DEL
-    // without it still releases the lease.
-    await this.records.write(record, mode === 'bridge');
+    // Only host-local's leases (bridge, awsvpc) outlive a reboot; the namespace and iptables rules do not.
+    // So only then must the record survive power loss too, to release them. The result needs no fsync:
+    // DEL without it still releases the lease.
+    await this.records.write(record, mode !== 'none');
     try {
       await createNetns(netnsName);
     } catch (error) {

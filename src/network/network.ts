@@ -24,11 +24,12 @@ export interface NetworkService {
 }
 
 /**
- * `bridge`: an address on berth's bridge, port mappings published on the host's addresses; `awsvpc` will
- * attach the same way (without mappings: the task's own address is what clients reach). `none`: loopback
- * only. `host` needs no attachment: the containers join the host's namespace.
+ * `bridge`: an address on berth's bridge, port mappings published on the host's addresses. `awsvpc`: the
+ * task's own address on the same berth-managed subnet and no mappings: clients reach containerPort at the
+ * task's address, so no host port is used. `none`: loopback only. `host` needs no attachment: the
+ * containers join the host's namespace.
  */
-export const attachModes = ['bridge', 'none'] as const;
+export const attachModes = ['bridge', 'awsvpc', 'none'] as const;
 export type AttachMode = (typeof attachModes)[number];
 
 export interface AttachHooks {

@@ -29,6 +29,11 @@ export interface Runtime {
   list(): Promise<string[]>;
   /** CPU and memory figures from the container's cgroups, for the metadata endpoint. */
   stats?(id: string): Promise<ContainerStats | undefined>;
+  /**
+   * Run a command inside the running container (a health check): its namespaces, environment and user.
+   * Resolves with the exit code; past `timeoutMs` the command is killed and `timedOut` is true.
+   */
+  exec(id: string, args: readonly string[], options: { readonly timeoutMs: number }): Promise<{ exitCode: number; timedOut: boolean }>;
 }
 
 /** What the runtime knows of a container now. */
@@ -53,11 +58,55 @@ export interface ExitStatus {
 }
 
 /** Cumulative CPU time and current memory use, from the container's cgroups. */
-export interface ContainerStats {
+export interface ContainerStats extends ContainerStatDetails {
   readonly cpuUsageNanos: number;
   readonly memoryUsageBytes: number;
   readonly memoryLimitBytes?: number;
   readonly readAt: number;
+}
+
+/**
+ * What a runtime may add for Docker-shaped stats (the task metadata endpoint's `/stats`). Every part is
+ * optional: a runtime, or a cgroup version, that cannot tell leaves it out.
+ */
+export interface ContainerStatDetails {
+  readonly cpu?: {
+    readonly percpuNanos?: readonly number[];
+    readonly userNanos?: number;
+    readonly systemNanos?: number;
+    readonly throttling?: { readonly periods: number; readonly throttledPeriods: number; readonly throttledTimeNanos: number };
+  };
+  readonly memory?: {
+    readonly maxUsageBytes?: number;
+    readonly failcnt?: number;
+    /** memory.stat as the kernel names it (cache, rss, total_inactive_file, …). */
+    readonly stat: Readonly<Record<string, number>>;
+  };
+  readonly pids?: { readonly current: number; readonly limit?: number };
+  readonly blkio?: { readonly serviceBytes: readonly BlkioEntry[]; readonly serviced: readonly BlkioEntry[] };
+  /** The host's CPU time (all CPUs) read at the same moment, for Docker's system_cpu_usage. */
+  readonly systemCpuNanos?: number;
+  /** Interface counters of the container's own network namespace, by interface; absent for host networking. */
+  readonly networks?: Readonly<Record<string, NetworkCounters>>;
+}
+
+/** One line of a blkio statistic: a device, an operation (Read, Write, Sync, Async, Discard) and a count. */
+export interface BlkioEntry {
+  readonly major: number;
+  readonly minor: number;
+  readonly op: string;
+  readonly value: number;
+}
+
+export interface NetworkCounters {
+  readonly rxBytes: number;
+  readonly rxPackets: number;
+  readonly rxErrors: number;
+  readonly rxDropped: number;
+  readonly txBytes: number;
+  readonly txPackets: number;
+  readonly txErrors: number;
+  readonly txDropped: number;
 }
 
 /** Everything needed to run one container; the runtime turns it into an OCI runtime spec. */

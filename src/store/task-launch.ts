@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { Task, TaskDefinition, TaskOverride } from '@aws-sdk/client-ecs';
+import type { AwsVpcConfiguration, Task, TaskDefinition, TaskOverride } from '@aws-sdk/client-ecs';
 import { ecsArn, type ArnScope } from '../model/arn.js';
 import { addNeeds, capacityOf, remainingCapacity, shortfall } from '../model/container-instance.js';
 import type { Tag } from '../model/tags.js';
 import { applyContainerOverride, type TaskNeeds } from '../model/task.js';
+import { precreatedEni } from '../model/task-eni.js';
 import type { Wire } from '../model/wire.js';
 import { keys } from './keys.js';
 import type { InstanceRecord } from './records/instances.js';
@@ -36,6 +37,8 @@ export interface LaunchSpec {
   readonly serviceName?: string;
   /** What one task reserves on its instance. */
   readonly needs: TaskNeeds;
+  /** awsvpc tasks: the subnets and security groups their interface is recorded with. */
+  readonly awsvpc?: Wire<AwsVpcConfiguration>;
 }
 
 export interface LaunchResult {
@@ -120,6 +123,7 @@ export function newTaskRecord(ctx: TaskWriteContext, spec: LaunchSpec, instance:
     healthStatus: 'UNKNOWN',
     enableExecuteCommand: false,
     tags,
+    attachments: spec.awsvpc ? [precreatedEni(spec.awsvpc)] : [],
   };
   return {
     cluster: spec.cluster,

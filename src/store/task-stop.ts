@@ -1,6 +1,7 @@
 import type { Task } from '@aws-sdk/client-ecs';
 import { subtractNeeds } from '../model/container-instance.js';
 import type { StopCode } from '../model/task.js';
+import { withEniDeleted } from '../model/task-eni.js';
 import type { Wire } from '../model/wire.js';
 import { keys } from './keys.js';
 import type { InstanceRecord } from './records/instances.js';
@@ -13,8 +14,9 @@ import type { Tx } from './transact.js';
  * (`api/ecs/task-state.ts`) and the service controller.
  */
 
-/** Give a stopped task's resources back to its instance, in the caller's transaction. */
+/** Give a stopped task's resources back to its instance (and mark its awsvpc interface DELETED), in the caller's transaction. */
 export async function releaseInTx(tx: Tx, record: TaskRecord): Promise<TaskRecord> {
+  record = { ...record, task: withEniDeleted(record.task) };
   if (record.released || !record.instanceId) return { ...record, released: true };
   const key = keys.containerInstance(record.cluster, record.instanceId);
   const instance = await tx.getJson<InstanceRecord>(key);

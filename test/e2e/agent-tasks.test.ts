@@ -14,7 +14,7 @@ import {
 import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './support/berth-server.js';
-import { runcContainers, startTestCluster, type TestCluster } from './support/cluster.js';
+import { netnsList, runcContainers, startTestCluster, type TestCluster } from './support/cluster.js';
 import type { BerthAgentProcess } from './support/berth-agent.js';
 import { skopeo } from './support/skopeo.js';
 
@@ -23,7 +23,6 @@ const isRoot = process.getuid?.() === 0;
 describe.runIf(isRoot)('tasks run as real containers on a berth agent', () => {
   let cluster: TestCluster;
   let agent: BerthAgentProcess;
-  let family = 0;
 
   beforeAll(async () => {
     cluster = await startTestCluster();
@@ -33,20 +32,7 @@ describe.runIf(isRoot)('tasks run as real containers on a berth agent', () => {
     await cluster?.stop();
   });
 
-  /** Register a one-off task definition and run one task of it; returns its ARN. */
-  async function run(containers: Partial<ContainerDefinition>[], extra: Partial<RegisterTaskDefinitionRequest> = {}, request: Partial<RunTaskRequest> = {}) {
-    const name = `e2e-${family++}`;
-    await cluster.ecs.send(
-      new RegisterTaskDefinitionCommand({
-        family: name,
-        containerDefinitions: containers.map((c, i) => ({ name: `c${i}`, image: cluster.image, memory: 64, ...c })),
-        ...extra,
-      }),
-    );
-    const { tasks, failures } = await cluster.ecs.send(new RunTaskCommand({ taskDefinition: name, ...request }));
-    expect(failures).toEqual([]);
-    return tasks![0]!.taskArn!;
-  }
+  const run = (...args: Parameters<TestCluster['runOneOff']>) => cluster.runOneOff(...args);
 
   const stopped = (arn: string) => cluster.waitForTask(arn, (t) => t.lastStatus === 'STOPPED');
   const running = (arn: string) => cluster.waitForTask(arn, (t) => t.lastStatus === 'RUNNING');
@@ -104,16 +90,40 @@ describe.runIf(isRoot)('tasks run as real containers on a berth agent', () => {
   });
 
   it('runs host and none network modes', async () => {
-    const host = await run([{ command: ['httpd', '-f', '-p', '18090', '-h', '/var/www'], portMappings: [{ containerPort: 18090 }] }], {
-      networkMode: 'host',
-    });
+    const host = await run(
+      [
+        { command: ['httpd', '-f', '-p', '18090', '-h', '/var/www'], portMappings: [{ containerPort: 18090 }] },
+        // The host's /etc/hosts, with extraHosts added.
+        { essential: false, extraHosts: [{ hostname: 'api.example', ipAddress: '10.1.2.3' }], command: ['sh', '-c', "grep -q localhost /etc/hosts && grep -q '^10.1.2.3\tapi.example$' /etc/hosts"] },
+      ],
+      { networkMode: 'host' },
+    );
     const t = await running(host);
+    expect((await cluster.waitForTask(host, (t) => t.containers![1]!.lastStatus === 'STOPPED')).containers![1]!.exitCode).toBe(0);
     expect(t.containers![0]!.networkBindings).toEqual([{ bindIP: '0.0.0.0', containerPort: 18090, hostPort: 18090, protocol: 'tcp' }]);
     expect(await (await fetch('http://127.0.0.1:18090/')).text()).toBe('hello from berth\n');
     await cluster.ecs.send(new StopTaskCommand({ task: host }));
     await stopped(host);
     const none = await run([{ command: ['sh', '-c', 'test "$(ls /sys/class/net)" = lo'] }], { networkMode: 'none' });
     expect((await stopped(none)).containers![0]!.exitCode).toBe(0);
+  });
+
+  it('runs health checks inside the container, and holds a HEALTHY dependency back until then', async () => {
+    const arn = await run([
+      {
+        name: 'db',
+        command: ['sh', '-c', 'sleep 2; touch /tmp/ready; sleep 3600'],
+        healthCheck: { command: ['CMD-SHELL', 'test -f /tmp/ready'], interval: 5, retries: 1 },
+      },
+      { name: 'app', command: ['sleep', '3600'], dependsOn: [{ containerName: 'db', condition: 'HEALTHY' }] },
+    ]);
+    const waiting = await cluster.waitForTask(arn, (t) => t.containers?.find((c) => c.name === 'db')?.lastStatus === 'RUNNING');
+    expect(waiting.containers!.find((c) => c.name === 'app')!.lastStatus).toBe('PENDING');
+    const healthy = await cluster.waitForTask(arn, (t) => t.lastStatus === 'RUNNING', 30_000);
+    expect(healthy.containers!.find((c) => c.name === 'db')!.healthStatus).toBe('HEALTHY');
+    expect(healthy.containers!.find((c) => c.name === 'app')!.lastStatus).toBe('RUNNING');
+    await cluster.ecs.send(new StopTaskCommand({ task: arn }));
+    await stopped(arn);
   });
 
   it('reports an OOM kill as OutOfMemoryError', async () => {
@@ -146,7 +156,8 @@ describe.runIf(isRoot)('tasks run as real containers on a berth agent', () => {
     const huge = await cluster.ecs.send(new RunTaskCommand({ taskDefinition: 'huge' }));
     expect(huge.failures).toEqual([{ arn: expect.stringContaining('container-instance/'), reason: 'RESOURCE:MEMORY' }]);
     const first = await run([{ command: ['sleep', '3600'], portMappings: [{ containerPort: 80, hostPort: 18080 }] }]);
-    const second = await cluster.ecs.send(new RunTaskCommand({ taskDefinition: `e2e-${family - 1}` }));
+    const { taskDefinitionArn } = await cluster.waitForTask(first, () => true);
+    const second = await cluster.ecs.send(new RunTaskCommand({ taskDefinition: taskDefinitionArn! }));
     expect(second.failures).toEqual([{ arn: expect.stringContaining('container-instance/'), reason: 'RESOURCE:PORTS' }]);
     await cluster.ecs.send(new StopTaskCommand({ task: first }));
     await stopped(first);
@@ -187,7 +198,9 @@ describe.runIf(isRoot)('tasks run as real containers on a berth agent', () => {
     await cluster.ecs.send(new StopTaskCommand({ task: arn }));
     await stopped(arn);
     const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline && runcContainers(root).includes(id)) await new Promise((r) => setTimeout(r, 100));
+    // The cleanup deletes the container, then its root filesystem: wait for both.
+    const remains = () => runcContainers(root).includes(id) || readFileSync('/proc/mounts', 'utf8').includes(id.slice(0, 20));
+    while (Date.now() < deadline && remains()) await new Promise((r) => setTimeout(r, 100));
     expect(runcContainers(root)).not.toContain(id);
     expect(netnsList()).not.toContain(`berth-${id}`);
     expect(readFileSync('/proc/mounts', 'utf8')).not.toContain(id.slice(0, 20));
@@ -235,13 +248,6 @@ describe.runIf(isRoot)('tasks run as real containers on a berth agent', () => {
 
 function runcState(root: string, id: string): { status: string; pid: number } {
   return JSON.parse(execFileSync('runc', ['--root', root, 'state', id], { encoding: 'utf8' })) as { status: string; pid: number };
-}
-
-function netnsList(): string[] {
-  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
-    .split('\n')
-    .map((l) => l.split(' ')[0]!)
-    .filter(Boolean);
 }
 
 function cgroupDirs(): string[] {

@@ -19,6 +19,8 @@ export interface ContainerContext {
   /** Extra environment the agent adds (metadata endpoint, …). */
   readonly agentEnv?: Readonly<Record<string, string>>;
   readonly mounts?: readonly Mount[];
+  /** The hostname when the agent chooses it (awsvpc: named after the task's address). */
+  readonly hostname?: string;
 }
 
 const MIB = 1024 * 1024;
@@ -26,9 +28,8 @@ const MIB = 1024 * 1024;
 /** Turn a task's container into what the runtime runs. Pure. */
 export function containerSpec(ctx: ContainerContext): ContainerSpec {
   const c = ctx.container;
-  const taskMemory = ctx.task.memory;
-  const memoryLimit = c.memory ?? (c.memoryReservation === undefined ? taskMemory : undefined);
-  const hostname = c.hostname ?? ctx.runtimeId.slice(0, 12);
+  const memoryLimit = hardMemoryLimitMib(ctx.task, c);
+  const hostname = ctx.hostname ?? c.hostname ?? ctx.runtimeId.slice(0, 12);
   const environment = Object.entries({ ...c.environment, ...ctx.agentEnv }).map(([name, value]) => ({ name, value }));
   const process = processFromImage(
     ctx.image,
@@ -84,16 +85,26 @@ export function containerSpec(ctx: ContainerContext): ContainerSpec {
       ...(c.memoryReservation !== undefined ? { memoryReservationBytes: c.memoryReservation * MIB } : {}),
     },
     logPath: ctx.logPath,
-    labels: {
-      ...(c.dockerLabels ?? {}),
-      'com.amazonaws.ecs.cluster': ctx.cluster,
-      'com.amazonaws.ecs.container-name': c.name!,
-      'com.amazonaws.ecs.task-arn': ctx.task.arn,
-      'com.amazonaws.ecs.task-definition-family': ctx.task.family,
-      'com.amazonaws.ecs.task-definition-version': ctx.task.version,
-    },
+    labels: containerLabels(ctx.task, c, ctx.cluster),
     ...(c.systemControls?.length
       ? { sysctls: Object.fromEntries(c.systemControls.map((s) => [s.namespace!, s.value!])) }
       : {}),
   };
+}
+
+/** The container's labels: its dockerLabels and the ones ECS adds (also shown by the task metadata endpoint). */
+export function containerLabels(task: AcsTask, c: AcsContainer, cluster: string): Record<string, string> {
+  return {
+    ...(c.dockerLabels ?? {}),
+    'com.amazonaws.ecs.cluster': cluster,
+    'com.amazonaws.ecs.container-name': c.name!,
+    'com.amazonaws.ecs.task-arn': task.arn,
+    'com.amazonaws.ecs.task-definition-family': task.family,
+    'com.amazonaws.ecs.task-definition-version': task.version,
+  };
+}
+
+/** The container's hard memory limit in MiB: its `memory`, else the task's when it sets no reservation either. */
+export function hardMemoryLimitMib(task: AcsTask, c: AcsContainer): number | undefined {
+  return c.memory ?? (c.memoryReservation === undefined ? task.memory : undefined);
 }

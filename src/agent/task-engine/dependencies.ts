@@ -15,7 +15,7 @@ export type DependencyVerdict = { readonly kind: 'ready' } | { readonly kind: 'w
 const READY = { kind: 'ready' } as const;
 
 export function dependencyVerdict(def: AcsContainer, containers: readonly ContainerState[]): DependencyVerdict {
-  for (const dep of def.dependsOn ?? []) {
+  for (const dep of dependenciesOf(def)) {
     const target = containers.find((c) => c.name === dep.containerName);
     if (!target) return { kind: 'failed', reason: `DependencyError: container '${def.name}' depends on unknown container '${dep.containerName}'` };
     const started = target.startedAt !== undefined;
@@ -50,9 +50,22 @@ export function dependencyVerdict(def: AcsContainer, containers: readonly Contai
   return READY;
 }
 
+/**
+ * dependsOn, plus a START dependency on every linked container (as Docker needs: a link is to a running
+ * container, whose address goes into the linking container's /etc/hosts).
+ */
+export function dependenciesOf(def: AcsContainer): { readonly containerName: string; readonly condition: string }[] {
+  const explicit = (def.dependsOn ?? []).map((d) => ({ containerName: d.containerName!, condition: d.condition! }));
+  const linked = (def.links ?? [])
+    .map((link) => link.split(':')[0]!)
+    .filter((name) => !explicit.some((d) => d.containerName === name))
+    .map((containerName) => ({ containerName, condition: 'START' }));
+  return [...explicit, ...linked];
+}
+
 /** Whether a container must keep running because a container that depends on it has not stopped yet. */
 export function neededByRunningDependent(name: string, defs: readonly AcsContainer[], containers: readonly ContainerState[]): boolean {
   return defs.some(
-    (d) => d.dependsOn?.some((dep) => dep.containerName === name) && containers.find((c) => c.name === d.name)?.known !== 'STOPPED',
+    (d) => dependenciesOf(d).some((dep) => dep.containerName === name) && containers.find((c) => c.name === d.name)?.known !== 'STOPPED',
   );
 }

@@ -4,6 +4,8 @@ import type { NetworkService, PortAllocator } from '../../network/network.js';
 import type { UserDatabase } from '../../runtime/process-from-image.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { ImagePullBehavior } from '../config.js';
+import type { TaskAttachmentChange, TaskHealthChange } from '../../model/acs.js';
+import type { VolumeStore } from './volumes.js';
 import type { TaskState } from './task-state.js';
 
 /** Everything a task manager acts through. Real implementations in production, fakes in unit tests. */
@@ -21,6 +23,12 @@ export interface EngineDeps {
   forget(arn: string): Promise<void>;
   /** Tell the control plane the task's current state; coalesced and retried by the reporter. */
   report(state: TaskState): void;
+  /** Tell the control plane its containers' health changed (over the session). */
+  reportHealth?(change: TaskHealthChange): void;
+  /** Tell the control plane an awsvpc task's interface came or went (over the session). */
+  reportAttachment?(change: TaskAttachmentChange): void;
+  /** Task volumes on this host. */
+  readonly volumes: VolumeStore;
   registryAuth?(registryHost: string): Promise<RegistryCredentials | undefined>;
   /** Ships container output to the control plane's log service (awslogs semantics). */
   readonly logs?: LogSink;
@@ -43,14 +51,14 @@ export interface EngineSettings {
 
 export interface ContainerFiles {
   /** Prepare the container's own directory and return paths for its log and generated /etc files. */
-  prepare(runtimeId: string, etc: { hostname: string; hostNetwork: boolean }): Promise<{
+  prepare(runtimeId: string, etc: EtcSettings): Promise<{
     logPath: string;
     hosts: string;
     resolvConf: string;
     hostname: string;
   }>;
-  /** Add the container's own address to its /etc/hosts (rewritten in place: it is bind-mounted). */
-  addHost(runtimeId: string, ipv4: string, hostname: string): Promise<void>;
+  /** Rewrite the container's /etc/hosts in place (it is bind-mounted), e.g. once its address is known. */
+  writeHosts(runtimeId: string, entries: readonly HostsEntry[]): Promise<void>;
   /** The rootfs's /etc/passwd and /etc/group, for resolving the container's user. */
   userDatabase(rootfs: string): Promise<UserDatabase>;
   remove(runtimeId: string): Promise<void>;
@@ -74,4 +82,18 @@ export interface LogSource {
   readonly cluster: string;
   /** The container definition's logConfiguration (awslogs options pick the group and stream prefix). */
   readonly logConfiguration?: { readonly logDriver?: string; readonly options?: Readonly<Record<string, string>> };
+}
+
+/** What a container's /etc files say besides defaults (hostname, extraHosts, links, DNS settings). */
+export interface EtcSettings {
+  readonly hostname: string;
+  readonly hostNetwork: boolean;
+  readonly hosts?: readonly HostsEntry[];
+  readonly dnsServers?: readonly string[];
+  readonly dnsSearchDomains?: readonly string[];
+}
+
+export interface HostsEntry {
+  readonly ip: string;
+  readonly names: readonly string[];
 }

@@ -1,49 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { AcsContainer, AcsTask } from '../../model/acs.js';
-import { fakeWorld, type FakeWorld } from '../testing/fakes.js';
+import type { FakeWorld } from '../testing/fakes.js';
 import { TaskEngine } from './engine.js';
-import type { TaskState } from './task-state.js';
-
-const ARN = 'arn:aws:ecs:us-east-1:000000000000:task/default/0123456789abcdef0123456789abcdef';
-const id = (name: string) => `0123456789abcdef0123456789abcdef-${name}`;
-
-function container(name: string, extra: Partial<AcsContainer> = {}): AcsContainer {
-  return { name, image: 'busybox', essential: true, memory: 64, environment: {}, overrides: '{}', containerArn: `arn:c/${name}`, ...extra };
-}
-
-function task(containers: AcsContainer[], extra: Partial<AcsTask> = {}): AcsTask {
-  return {
-    arn: ARN,
-    taskClusterArn: 'arn:aws:ecs:us-east-1:000000000000:cluster/default',
-    family: 'web',
-    version: '1',
-    desiredStatus: 'RUNNING',
-    overrides: '{}',
-    containers,
-    volumes: [],
-    networkMode: 'bridge',
-    launchType: 'EC2',
-    ...extra,
-  };
-}
-
-/** Wait until the engine's state of the task satisfies `check`. */
-async function until(engine: TaskEngine, check: (s: TaskState) => boolean, timeout = 2_000) {
-  await vi.waitFor(
-    () => {
-      const s = engine.get(ARN);
-      if (!s || !check(s)) throw new Error(`not yet: ${JSON.stringify(s && { known: s.known, containers: s.containers.map((c) => c.known) })}`);
-    },
-    { timeout, interval: 5 },
-  );
-  return engine.get(ARN)!;
-}
-
-function setup(settings: Parameters<typeof fakeWorld>[0] = {}): FakeWorld & { engine: TaskEngine } {
-  const world = fakeWorld(settings);
-  world.images.add('busybox');
-  return { ...world, engine: new TaskEngine(world.deps) };
-}
+import { ARN, container, id, setup, task, until } from '../testing/task-fixtures.js';
 
 describe('task engine', () => {
   it('pulls, attaches, creates and starts every container, then reports RUNNING with host ports', async () => {

@@ -53,12 +53,34 @@ export class TaskEngine {
         const current = await this.deps.runtime.state(c.runtimeId);
         if (!current) manager.lost(c.name);
         else if (current.status === 'stopped') manager.exited(c.name, current.exit ?? { exitCode: 137, oomKilled: false, exitedAt: this.deps.now() });
-        else if (current.status === 'running') manager.watchExit(c);
+        else if (current.status === 'running') {
+          manager.watchExit(c);
+          manager.monitorHealth(c);
+        }
       }
       if (state.known === 'STOPPED') manager.scheduleCleanup();
       this.deps.report(state);
       manager.poke();
     }
+    await this.detachOrphans(saved);
+  }
+
+  /**
+   * Network attachments no saved task holds (a crash between attach and saving the task, or state lost)
+   * would keep their namespace and address forever: give them back.
+   */
+  private async detachOrphans(saved: readonly TaskState[]): Promise<void> {
+    const held = new Set(saved.flatMap((t) => [...t.containers.map((c) => c.networkId), t.taskNetwork?.id]).filter((id) => id !== undefined));
+    for (const id of await this.deps.network.list()) {
+      if (held.has(id)) continue;
+      this.deps.log.info({ attachment: id }, 'detaching a network attachment no task holds');
+      await this.deps.network.detach(id).catch((err: unknown) => this.deps.log.warn({ err, attachment: id }, 'detaching an orphaned attachment failed'));
+    }
+  }
+
+  /** Say every awsvpc task's address again (after the session reconnects). */
+  reportAttachments(): void {
+    for (const m of this.managers.values()) m.reportAttachment();
   }
 
   tasks(): TaskState[] {

@@ -2,8 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { AcsContainer, AcsTask } from '../../model/acs.js';
 import type { ExitStatus } from '../../runtime/runtime.js';
 import type { LocalImage } from '../../image/image-service.js';
-import { containerSpec } from './container-spec.js';
+import { attachTaskNetwork, createContainer } from './container-create.js';
+import { pullImage } from './image-pull.js';
+import { releaseTaskNetworks, removeTaskRemains } from './task-teardown.js';
 import { dependencyVerdict, neededByRunningDependent } from './dependencies.js';
+import { HealthMonitor } from './health.js';
 import type { EngineDeps } from './deps.js';
 import { deriveTaskStatus, taskIdOf, type ContainerState, type TaskState } from './task-state.js';
 
@@ -12,9 +15,11 @@ import { deriveTaskStatus, taskIdOf, type ContainerState, type TaskState } from 
  * plane, a container's exit, a timer — only record facts and `poke()`; `reconcile()` then compares desired
  * with known status and takes the next steps, one reconcile at a time, persisting state after each step.
  *
- *   desired RUNNING:  pull images → attach networks → create → start   (each container: NONE → … → RUNNING)
+ *   desired RUNNING:  pull images → [awsvpc: attach the task's network] → per container, in dependency
+ *                     order: attach its network, create, start           (NONE → PULLED → CREATED → RUNNING)
  *   desired STOPPED:  SIGTERM → (stopTimeout) → SIGKILL; never-started containers go straight to STOPPED
  *   all STOPPED:      detach networks, release ports, report, and after the cleanup wait remove everything
+ *                     (containers, root filesystems, /etc files, task-scoped volumes)
  */
 export class TaskManager {
   private running?: Promise<void>;
@@ -23,6 +28,8 @@ export class TaskManager {
   private readonly timers = new Set<NodeJS.Timeout>();
   private cleanupTimer?: NodeJS.Timeout;
   private disposed = false;
+  /** Health monitors of running containers that have a health check, by container name. */
+  private readonly health = new Map<string, HealthMonitor>();
   /** Deadlines (SIGKILL due, startTimeout) armed in this process, by name. */
   private readonly armed = new Set<string>();
   /** When this manager was made (monotonic ms), for the start-latency debug log. */
@@ -49,9 +56,11 @@ export class TaskManager {
   /** A container's process ended (observed live or found on recovery). */
   exited(name: string, exit: ExitStatus): void {
     const c = this.container(name);
+    this.stopHealth(name);
     if (c.known === 'STOPPED') return;
     c.known = 'STOPPED';
     c.exitCode = exit.exitCode;
+    c.finishedAt = exit.exitedAt;
     if (exit.oomKilled) c.reason = 'OutOfMemoryError: Container killed due to memory usage';
     if (c.essential && this.state.desired === 'RUNNING') {
       this.state.desired = 'STOPPED';
@@ -98,6 +107,7 @@ export class TaskManager {
   /** Stop acting (agent shutdown); containers keep running under their monitors. */
   dispose(): void {
     this.disposed = true;
+    for (const name of [...this.health.keys()]) this.stopHealth(name);
     for (const t of this.timers) clearTimeout(t);
     clearTimeout(this.cleanupTimer);
   }
@@ -118,6 +128,9 @@ export class TaskManager {
     const s = this.state;
     if (s.containers.some((c) => c.known === 'NONE')) {
       if (!(await this.pullAll())) return;
+    }
+    if (s.spec.networkMode === 'awsvpc' && !s.taskNetwork?.netnsPath) {
+      if (!(await this.attachTaskNetwork())) return;
     }
     // Start what may start; a start can unblock another container (START), so go round until nothing moves.
     for (let progressed = true; progressed && s.desired === 'RUNNING'; ) {
@@ -173,6 +186,10 @@ export class TaskManager {
 
   private fail(c: ContainerState, reason: string): void {
     c.reason ??= reason;
+    this.failTask(reason);
+  }
+
+  private failTask(reason: string): void {
     this.state.desired = 'STOPPED';
     this.state.stopReason ??= reason;
   }
@@ -202,28 +219,7 @@ export class TaskManager {
   }
 
   private async pull(c: ContainerState): Promise<void> {
-    const def = this.def(c.name);
-    const { images, settings } = this.deps;
-    const auth = this.deps.registryAuth ? { auth: (host: string) => this.deps.registryAuth!(host) } : {};
-    const cached = () => images.find(def.image!);
-    let image: LocalImage | undefined;
-    switch (settings.imagePullBehavior) {
-      case 'prefer-cached':
-      case 'once':
-        image = (await cached()) ?? (await images.pull(def.image!, auth));
-        break;
-      case 'always':
-        image = await images.pull(def.image!, auth);
-        break;
-      default:
-        // ECS's default: pull, and fall back to a cached copy if the registry cannot be reached.
-        try {
-          image = await images.pull(def.image!, auth);
-        } catch (error) {
-          image = await cached();
-          if (!image) throw error;
-        }
-    }
+    const image = await pullImage(this.deps, this.def(c.name).image!);
     this.images.set(c.name, image);
     c.imageDigest = image.manifestDigest;
     c.imageId = image.id;
@@ -237,71 +233,8 @@ export class TaskManager {
   }
 
   private async create(c: ContainerState): Promise<void> {
-    const { deps, state } = this;
-    const started = deps.now();
-    const def = this.def(c.name);
     const image = await this.imageOf(c);
-    const retry = c.runtimeId !== undefined;
-    const runtimeId = c.runtimeId ?? `${taskIdOf(state.arn)}-${c.name}`;
-    c.runtimeId = runtimeId;
-    // A create interrupted by a crash may have left a container behind: start over cleanly.
-    if (retry && (await deps.runtime.state(runtimeId))) await deps.runtime.delete(runtimeId);
-    const mode = state.spec.networkMode;
-    // A create interrupted by a crash may have left a half-made attachment: undo it before trying again.
-    if (c.networkId) await deps.network.detach(c.networkId);
-    const mappings = mode === 'bridge' ? this.bindPorts(c, def) : [];
-    if (mode === 'bridge') c.networkId = runtimeId;
-    if (mode === 'host') {
-      c.networkBindings = (def.portMappings ?? []).map((pm) => ({
-        bindIP: deps.settings.bindIp,
-        containerPort: pm.containerPort!,
-        hostPort: pm.containerPort!,
-        protocol: pm.protocol ?? 'tcp',
-      }));
-    }
-    // Saved before anything is made, so a crash part-way leaves records recovery can undo.
-    await this.commit();
-    const hostname = def.hostname ?? runtimeId.slice(0, 12);
-    // The network and the root filesystem do not depend on each other, and the container can be created
-    // in its namespace while the CNI plugins are still wiring it: only the start waits for the network.
-    let namespaceReady!: (path: string) => void;
-    const namespace = new Promise<string>((resolve) => (namespaceReady = resolve));
-    const attaching =
-      mode === 'bridge'
-        ? deps.network.attach({ id: runtimeId, mode: 'bridge', portMappings: mappings }, { onNamespace: namespaceReady })
-        : undefined;
-    attaching?.catch(() => {});
-    const [{ rootfs, users }, files, network] = await Promise.all([
-      deps.images.createRootfs(image, runtimeId).then(async (rootfs) => ({ rootfs, users: await deps.containerFiles.userDatabase(rootfs) })),
-      deps.containerFiles.prepare(runtimeId, { hostname, hostNetwork: mode === 'host' }),
-      attaching ? Promise.race([namespace, attaching.then((a) => a.netnsPath)]) : mode === 'host' ? 'host' : undefined,
-    ]);
-    c.logPath = files.logPath;
-    const preparedMs = deps.now() - started;
-    await deps.runtime.create(
-      containerSpec({
-        task: state.spec,
-        container: def,
-        image: image.config,
-        runtimeId,
-        rootfs,
-        users,
-        ...(network !== undefined ? { network } : {}),
-        etcFiles: mode === 'host' ? { resolvConf: files.resolvConf } : { hosts: files.hosts, resolvConf: files.resolvConf, hostname: files.hostname },
-        logPath: files.logPath,
-        cluster: deps.settings.cluster,
-        agentEnv: this.agentEnv(c),
-      }),
-    );
-    const createdMs = deps.now() - started - preparedMs;
-    if (attaching) {
-      const attachment = await attaching;
-      if (attachment.ipv4Address) c.ipv4Address = attachment.ipv4Address;
-      // /etc/hosts is bind-mounted, so rewriting it in place before the start is what the container sees.
-      if (attachment.ipv4Address) await deps.containerFiles.addHost(runtimeId, attachment.ipv4Address, hostname);
-    }
-    c.known = 'CREATED';
-    deps.log.debug({ task: state.arn, container: c.name, preparedMs, createdMs, totalMs: deps.now() - started }, 'container created');
+    await createContainer({ deps: this.deps, task: this.state, container: c, image, commit: () => this.commit(), agentEnv: this.agentEnv(c) });
   }
 
   /** What the agent adds to a container's environment: where its task metadata is (ECS's v3 and v4 names). */
@@ -316,22 +249,33 @@ export class TaskManager {
     };
   }
 
-  /** Reserve fixed host ports and choose dynamic ones for a bridge-mode container. */
-  private bindPorts(c: ContainerState, def: AcsContainer) {
-    const { ports, settings } = this.deps;
-    const owner = c.runtimeId!;
-    ports.release(owner);
-    const mappings = (def.portMappings ?? [])
-      .filter((pm) => pm.containerPort !== undefined)
-      .map((pm) => {
-        const protocol = pm.protocol ?? 'tcp';
-        let hostPort = pm.hostPort ?? 0;
-        if (hostPort > 0) ports.reserve(owner, [{ port: hostPort, protocol }]);
-        else hostPort = ports.allocate(owner, protocol);
-        return { containerPort: pm.containerPort!, hostPort, protocol };
-      });
-    c.networkBindings = mappings.map((m) => ({ bindIP: settings.bindIp, ...m }));
-    return mappings;
+  /**
+   * awsvpc: the task's own namespace and address, made before any container (they all join it). A
+   * previous attempt cut short by a crash is undone first.
+   */
+  private async attachTaskNetwork(): Promise<boolean> {
+    try {
+      await attachTaskNetwork(this.deps, this.state, () => this.commit());
+      this.reportAttachment();
+      return true;
+    } catch (err) {
+      this.deps.log.warn({ err, task: this.state.arn }, 'task network attach failed');
+      this.failTask(`ResourceInitializationError: could not set up the task's network interface: ${(err as Error).message}`);
+      await this.commit();
+      return false;
+    }
+  }
+
+  /** Tell the control plane the awsvpc task's address (also again after a reconnect). */
+  reportAttachment(): void {
+    const n = this.state.taskNetwork;
+    if (!n?.ipv4Address || this.state.known === 'STOPPED') return;
+    this.deps.reportAttachment?.({
+      taskArn: this.state.arn,
+      status: 'ATTACHED',
+      privateIPv4Address: n.ipv4Address,
+      ...(n.macAddress ? { macAddress: n.macAddress } : {}),
+    });
   }
 
   private async start(c: ContainerState): Promise<void> {
@@ -340,7 +284,31 @@ export class TaskManager {
     c.known = 'RUNNING';
     c.startedAt = this.deps.now();
     this.watchExit(c);
+    this.monitorHealth(c);
     this.deps.log.debug({ task: this.state.arn, container: c.name, sinceReceivedMs: Math.round(performance.now() - this.receivedAt) }, 'container started');
+  }
+
+  /** Run the container's health check, if it has one (after start, and after recovery). */
+  monitorHealth(c: ContainerState): void {
+    const check = this.def(c.name).healthCheck;
+    if (!check || !c.runtimeId || c.known !== 'RUNNING' || this.health.has(c.name)) return;
+    c.healthStatus ??= 'UNKNOWN';
+    const monitor = new HealthMonitor(this.deps.runtime, c.runtimeId, check, c.startedAt ?? this.deps.now(), (status) => {
+      c.healthStatus = status;
+      this.changed = true;
+      this.deps.reportHealth?.({
+        taskArn: this.state.arn,
+        containers: this.state.containers.map((x) => ({ containerName: x.name, healthStatus: x.healthStatus ?? 'UNKNOWN' })),
+      });
+      this.poke();
+    }, this.deps.now);
+    this.health.set(c.name, monitor);
+    monitor.start(c.healthStatus);
+  }
+
+  private stopHealth(name: string): void {
+    this.health.get(name)?.stop();
+    this.health.delete(name);
   }
 
   /** Hand the container's output to the log shipper (after start, and after recovery). */
@@ -400,13 +368,7 @@ export class TaskManager {
   /** Everything stopped: give back networks and ports, report, and schedule the cleanup. */
   private async finish(): Promise<void> {
     const s = this.state;
-    for (const c of s.containers) {
-      if (c.networkId) {
-        await this.deps.network.detach(c.networkId).catch((err: unknown) => this.deps.log.warn({ err }, 'network detach failed'));
-        c.networkId = undefined;
-      }
-      if (c.runtimeId) this.deps.ports.release(c.runtimeId);
-    }
+    await releaseTaskNetworks(this.deps, s);
     s.known = 'STOPPED';
     s.executionStoppedAt ??= this.deps.now();
     s.cleanupAt = this.deps.now() + this.deps.settings.taskCleanupWaitMs;
@@ -422,13 +384,7 @@ export class TaskManager {
   }
 
   private async cleanup(): Promise<void> {
-    for (const c of this.state.containers) {
-      if (!c.runtimeId) continue;
-      await this.deps.logs?.finish(c.runtimeId).catch((err: unknown) => this.deps.log.warn({ err }, 'shipping the last logs failed'));
-      await this.deps.runtime.delete(c.runtimeId).catch((err: unknown) => this.deps.log.warn({ err }, 'runtime delete failed'));
-      await this.deps.images.removeRootfs(c.runtimeId).catch((err: unknown) => this.deps.log.warn({ err }, 'rootfs removal failed'));
-      await this.deps.containerFiles.remove(c.runtimeId).catch(() => {});
-    }
+    await removeTaskRemains(this.deps, this.state);
     await this.deps.forget(this.state.arn);
     this.deps.log.info({ task: this.state.arn }, 'task cleaned up');
     this.dispose();

@@ -32,7 +32,10 @@ export interface ContainerState {
   networkId?: string;
   /** Epoch ms when SIGTERM was sent, to know when SIGKILL is due. */
   stopSignalAt?: number;
+  /** Epoch ms when the runtime created it, started it, and when its process exited (task metadata). */
+  createdAt?: number;
   startedAt?: number;
+  finishedAt?: number;
   /** Epoch ms since which the container has waited for its dependencies (for startTimeout). */
   waitingSince?: number;
   /** The container's secret path segment on the task metadata endpoint (ECS_CONTAINER_METADATA_URI_V4). */
@@ -55,6 +58,8 @@ export interface TaskState {
   /** Why the agent decided to stop the task (an essential container exited, a pull failed…). */
   stopReason?: string;
   containers: ContainerState[];
+  /** The task's own network (awsvpc): one namespace and address shared by all its containers. */
+  taskNetwork?: { id: string; netnsPath?: string; ipv4Address?: string; macAddress?: string };
   pullStartedAt?: number;
   pullStoppedAt?: number;
   executionStoppedAt?: number;

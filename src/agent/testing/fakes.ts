@@ -7,7 +7,9 @@ import { PullError } from '../../image/image-service.js';
 import type { AttachHooks, Attachment, AttachRequest, NetworkService } from '../../network/network.js';
 import { HostPortAllocator } from '../../network/port-allocator.js';
 import type { ContainerSpec, ContainerState, ExitStatus, Runtime } from '../../runtime/runtime.js';
-import type { EngineDeps, EngineSettings } from '../task-engine/deps.js';
+import type { Volume } from '@aws-sdk/client-ecs';
+import type { ContainerFiles, EngineDeps, EngineSettings, EtcSettings, HostsEntry } from '../task-engine/deps.js';
+import type { VolumeStore } from '../task-engine/volumes.js';
 import type { TaskState } from '../task-engine/task-state.js';
 
 /** A runtime that runs nothing: tests decide when containers exit. For task-engine logic only. */
@@ -49,6 +51,14 @@ export class FakeRuntime implements Runtime {
   }
   async delete(id: string): Promise<void> {
     this.containers.delete(id);
+  }
+  /** Health checks: the next exit code per container (default 0), and every command run. */
+  readonly execResults = new Map<string, number>();
+  readonly execs: { id: string; args: readonly string[] }[] = [];
+  async exec(id: string, args: readonly string[]) {
+    this.execs.push({ id, args });
+    if (this.containers.get(id)?.status !== 'running') throw new Error(`container ${id} is not running`);
+    return { exitCode: this.execResults.get(id) ?? 0, timedOut: false };
   }
   async list(): Promise<string[]> {
     return [...this.containers.keys()];
@@ -109,10 +119,14 @@ export class FakeImages implements ImageService {
 
 export class FakeNetwork implements NetworkService {
   readonly attached = new Map<string, AttachRequest>();
+  private next = 2;
+  failAttach?: string;
   async attach(request: AttachRequest, hooks: AttachHooks = {}): Promise<Attachment> {
+    if (this.failAttach) throw new Error(this.failAttach);
     this.attached.set(request.id, request);
     hooks.onNamespace?.(`/var/run/netns/fake-${request.id}`);
-    return { netnsPath: `/var/run/netns/fake-${request.id}`, ipv4Address: '172.30.0.2' };
+    if (request.mode === 'none') return { netnsPath: `/var/run/netns/fake-${request.id}` };
+    return { netnsPath: `/var/run/netns/fake-${request.id}`, ipv4Address: `172.30.0.${this.next++}`, macAddress: '0a:58:ac:1e:00:02' };
   }
   async detach(id: string) {
     this.attached.delete(id);
@@ -122,11 +136,47 @@ export class FakeNetwork implements NetworkService {
   }
 }
 
+/** Volumes as directory names only: which were resolved for which task, and which tasks' were removed. */
+export class FakeVolumes implements VolumeStore {
+  readonly resolved: { taskId: string; name: string }[] = [];
+  readonly removed: string[] = [];
+  async resolve(taskId: string, volume: Volume): Promise<string> {
+    this.resolved.push({ taskId, name: volume.name! });
+    if (volume.host?.sourcePath) return volume.host.sourcePath;
+    return volume.dockerVolumeConfiguration?.scope === 'shared' ? `/fake/volumes/shared/${volume.name}` : `/fake/volumes/tasks/${taskId}/${volume.name}`;
+  }
+  async removeTaskVolumes(taskId: string): Promise<void> {
+    this.removed.push(taskId);
+  }
+}
+
+/** Container /etc files kept in memory: what each container's /etc/hosts says, and with what it was prepared. */
+export class FakeContainerFiles implements ContainerFiles {
+  readonly hosts = new Map<string, readonly HostsEntry[]>();
+  readonly etc = new Map<string, EtcSettings>();
+  async prepare(id: string, etc: EtcSettings) {
+    this.etc.set(id, etc);
+    this.hosts.set(id, etc.hosts ?? []);
+    return { logPath: `/fake/${id}.log`, hosts: `/fake/${id}/hosts`, resolvConf: `/fake/${id}/resolv.conf`, hostname: `/fake/${id}/hostname` };
+  }
+  async writeHosts(id: string, entries: readonly HostsEntry[]) {
+    this.hosts.set(id, entries);
+  }
+  async userDatabase() {
+    return { passwd: 'root:x:0:0:root:/root:/bin/sh\n', group: 'root:x:0:\n' };
+  }
+  async remove(id: string) {
+    this.hosts.delete(id);
+  }
+}
+
 export interface FakeWorld {
   readonly deps: EngineDeps;
   readonly runtime: FakeRuntime;
   readonly images: FakeImages;
   readonly network: FakeNetwork;
+  readonly volumes: FakeVolumes;
+  readonly files: FakeContainerFiles;
   readonly ports: HostPortAllocator;
   readonly saved: Map<string, TaskState>;
   /** Every state reported, in order (deep copies). */
@@ -137,6 +187,8 @@ export function fakeWorld(settings: Partial<EngineSettings> = {}): FakeWorld {
   const runtime = new FakeRuntime();
   const images = new FakeImages();
   const network = new FakeNetwork();
+  const volumes = new FakeVolumes();
+  const files = new FakeContainerFiles();
   // The real allocator, blind to the host's own listening sockets so tests are deterministic.
   const ports = new HostPortAllocator({ boundPorts: () => new Set() });
   const saved = new Map<string, TaskState>();
@@ -146,12 +198,8 @@ export function fakeWorld(settings: Partial<EngineSettings> = {}): FakeWorld {
     images,
     network,
     ports,
-    containerFiles: {
-      prepare: async (id) => ({ logPath: `/fake/${id}.log`, hosts: `/fake/${id}/hosts`, resolvConf: `/fake/${id}/resolv.conf`, hostname: `/fake/${id}/hostname` }),
-      addHost: async () => {},
-      userDatabase: async () => ({ passwd: 'root:x:0:0:root:/root:/bin/sh\n', group: 'root:x:0:\n' }),
-      remove: async () => {},
-    },
+    containerFiles: files,
+    volumes,
     settings: { cluster: 'default', defaultStopTimeoutMs: 30_000, defaultStartTimeoutMs: 180_000, taskCleanupWaitMs: 60_000, imagePullBehavior: 'default', bindIp: '0.0.0.0', ...settings },
     persist: async (s) => void saved.set(s.arn, structuredClone(s)),
     forget: async (arn) => void saved.delete(arn),
@@ -159,5 +207,5 @@ export function fakeWorld(settings: Partial<EngineSettings> = {}): FakeWorld {
     log: pino({ level: 'silent' }),
     now: Date.now,
   };
-  return { deps, runtime, images, network, ports, saved, reports };
+  return { deps, runtime, images, network, volumes, files, ports, saved, reports };
 }

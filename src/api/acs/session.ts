@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
-import { parseFrame, toAcsTask, type AcsFrame, type AcsTask } from '../../model/acs.js';
+import { parseFrame, toAcsTask, type AcsFrame, type AcsTask, type TaskAttachmentChange, type TaskHealthChange } from '../../model/acs.js';
 import { keys } from '../../store/keys.js';
 import type { InstanceRecord } from '../../store/records/instances.js';
 import type { TaskDefinitionRecord } from '../../store/records/task-definitions.js';
 import type { TaskRecord } from '../../store/records/tasks.js';
-import { readJson } from '../../store/transact.js';
+import { readJson, transact, type Tx } from '../../store/transact.js';
+import { applyAttachmentChange, applyHealthChange } from '../ecs/task-state.js';
 import type { EcsEnv } from '../ecs/env.js';
 
 export interface SessionOptions {
@@ -99,6 +100,38 @@ export class AgentSession {
       return;
     }
     if (frame.type === 'AckRequest') this.unacked.delete(frame.message.messageId);
+    if (frame.type === 'TaskHealthChange') {
+      void this.recordHealth(frame.message).catch((err: unknown) => this.o.log.error({ err }, 'could not record task health'));
+    }
+    if (frame.type === 'TaskAttachmentChange') {
+      void this.recordAttachment(frame.message).catch((err: unknown) => this.o.log.error({ err }, 'could not record a task attachment'));
+    }
+  }
+
+  /** The address the agent gave one of this instance's awsvpc tasks. */
+  private async recordAttachment(change: TaskAttachmentChange): Promise<void> {
+    await transact(this.o.env.store, async (tx) => {
+      const record = await this.ownTask(tx, change.taskArn);
+      if (record) applyAttachmentChange(tx, record, change);
+    });
+  }
+
+  /** Health the agent reports for one of this instance's tasks. */
+  private async recordHealth(change: TaskHealthChange): Promise<void> {
+    await transact(this.o.env.store, async (tx) => {
+      const record = await this.ownTask(tx, change.taskArn);
+      if (!record) return;
+      const td = await this.taskDefinition(record.task.taskDefinitionArn!);
+      const essential = (name: string) => td?.taskDefinition.containerDefinitions?.find((c) => c.name === name)?.essential !== false;
+      await applyHealthChange(tx, record, change.containers, essential);
+    });
+  }
+
+  /** A task of this instance by ARN; never one of another instance's (an agent speaks for its own). */
+  private async ownTask(tx: Tx, taskArn: unknown): Promise<TaskRecord | undefined> {
+    if (typeof taskArn !== 'string') return undefined;
+    const record = await tx.getJson<TaskRecord>(keys.task(this.o.cluster, taskArn.split('/').at(-1)!));
+    return record?.instanceId === this.o.instance.id ? record : undefined;
   }
 
   private schedule(): void {
@@ -133,17 +166,23 @@ export class AgentSession {
     for (let i = 0; i < tasks.length; i += 10) this.sendPayload(tasks.slice(i, i + 10));
   }
 
-  private async toAcs(record: TaskRecord): Promise<AcsTask | undefined> {
-    const arn = record.task.taskDefinitionArn!;
+  /** A task definition by ARN (immutable, so cached for the session). */
+  private async taskDefinition(arn: string): Promise<TaskDefinitionRecord | undefined> {
     let td = this.tdCache.get(arn);
     if (!td) {
       const [family, revision] = arn.split('/')[1]!.split(':');
       td = await readJson<TaskDefinitionRecord>(this.o.env.store, keys.taskDefinition(family!, Number(revision)));
-      if (!td) {
-        this.o.log.error({ task: record.task.taskArn, taskDefinition: arn }, 'task definition of a live task is missing');
-        return undefined;
-      }
-      this.tdCache.set(arn, td);
+      if (td) this.tdCache.set(arn, td);
+    }
+    return td;
+  }
+
+  private async toAcs(record: TaskRecord): Promise<AcsTask | undefined> {
+    const arn = record.task.taskDefinitionArn!;
+    const td = await this.taskDefinition(arn);
+    if (!td) {
+      this.o.log.error({ task: record.task.taskArn, taskDefinition: arn }, 'task definition of a live task is missing');
+      return undefined;
     }
     return toAcsTask(td.taskDefinition, {
       taskArn: record.task.taskArn!,

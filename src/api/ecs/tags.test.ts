@@ -4,29 +4,47 @@ import {
   DescribeClustersCommand,
   ListTagsForResourceCommand,
   RegisterTaskDefinitionCommand,
+  RunTaskCommand,
   TagResourceCommand,
   UntagResourceCommand,
 } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeAgent, type FakeAgent } from '../../agent/testing/fake-agent.js';
 import { startApiFixture, TEST_ACCOUNT, TEST_REGION, type ApiFixture } from '../../testing/api-server.js';
 import { failure } from '../../testing/failure.js';
 import { minimalTaskDefinition } from '../../testing/task-definition-samples.js';
 
 const base = `arn:aws:ecs:${TEST_REGION}:${TEST_ACCOUNT}`;
 let api: ApiFixture;
+let agent: FakeAgent;
+const arns = { task: '', instance: '' };
 beforeAll(async () => {
   api = await startApiFixture();
   await api.ecs.send(new CreateClusterCommand({ clusterName: 'tags', tags: [{ key: 'a', value: '1' }] }));
   await api.ecs.send(new RegisterTaskDefinitionCommand(minimalTaskDefinition('tagged')));
+  agent = await startFakeAgent(api, { ECS_CLUSTER: 'tags' });
+  arns.instance = agent.agent.containerInstanceArn;
+  const { tasks } = await api.ecs.send(new RunTaskCommand({ cluster: 'tags', taskDefinition: 'tagged', tags: [{ key: 'a', value: '1' }] }));
+  arns.task = tasks![0]!.taskArn!;
 });
-afterAll(() => api.stop());
+afterAll(async () => {
+  await agent.stop();
+  await api.stop();
+});
 
 const listTags = (resourceArn: string) => api.ecs.send(new ListTagsForResourceCommand({ resourceArn })).then((r) => r.tags);
 
 describe.each([
-  ['cluster', `${base}:cluster/tags`, [{ key: 'a', value: '1' }]],
-  ['task definition', `${base}:task-definition/tagged:1`, []],
-])('tags on a %s', (_kind, arn, initial) => {
+  ['cluster', () => `${base}:cluster/tags`, [{ key: 'a', value: '1' }]],
+  ['task definition', () => `${base}:task-definition/tagged:1`, []],
+  ['task', () => arns.task, [{ key: 'a', value: '1' }]],
+  ['container instance', () => arns.instance, []],
+])('tags on a %s', (_kind, arnOf, initial) => {
+  let arn: string;
+  beforeAll(() => {
+    arn = arnOf();
+  });
+
   it('adds, overwrites, lists and removes tags', async () => {
     expect(await listTags(arn)).toEqual(initial);
     await api.ecs.send(new TagResourceCommand({ resourceArn: arn, tags: [{ key: 'env', value: 'prod' }, { key: 'owner', value: 'me' }] }));
@@ -71,6 +89,8 @@ describe('tagging errors', () => {
     expect(missingTd.name).toBe('ClientException');
     const noRevision = await failure(listTags(`${base}:task-definition/tagged`));
     expect(noRevision.name).toBe('ResourceNotFoundException');
+    const missingTask = await failure(listTags(`${base}:task/tags/${'0'.repeat(32)}`));
+    expect(missingTask).toMatchObject({ name: 'InvalidParameterException', message: 'The referenced task was not found.' });
   });
 
   it('no longer tags a deleted cluster', async () => {

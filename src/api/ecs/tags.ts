@@ -7,8 +7,10 @@ import { keys } from '../../store/keys.js';
 import { readJson, transact } from '../../store/transact.js';
 import type { EcsEnv } from './env.js';
 import { parseTaskDefinitionRef } from './task-definitions.js';
+import type { InstanceRecord } from '../../store/records/instances.js';
 import type { ServiceRecord } from '../../store/records/services.js';
 import type { TaskDefinitionRecord } from '../../store/records/task-definitions.js';
+import type { TaskRecord } from '../../store/records/tasks.js';
 
 /** Where a taggable resource keeps its tags. Each resource type that supports tags adds an entry. */
 interface Taggable<R> {
@@ -46,6 +48,26 @@ const resolvers: Record<string, Resolver> = {
       notFound: () => new ServiceError('ServiceNotFoundException', 'Service not found.'),
       tagsOf: (r) => (r.service.status === 'INACTIVE' ? undefined : (r.service.tags ?? []).map((t) => ({ key: t.key!, value: t.value ?? '' }))),
       withTags: (r, tags) => ({ ...r, service: { ...r.service, tags } }),
+    };
+  },
+  task: (_env, resource): Taggable<TaskRecord> | undefined => {
+    const [cluster, id] = resource.split('/');
+    if (!cluster || !id) return undefined;
+    return {
+      key: keys.task(cluster, id),
+      notFound: () => invalidParameter('The referenced task was not found.'),
+      tagsOf: (r) => (r.task.tags ?? []) as Tag[],
+      withTags: (r, tags) => ({ ...r, task: { ...r.task, tags } }),
+    };
+  },
+  'container-instance': (_env, resource): Taggable<InstanceRecord> | undefined => {
+    const [cluster, id] = resource.split('/');
+    if (!cluster || !id) return undefined;
+    return {
+      key: keys.containerInstance(cluster, id),
+      notFound: () => invalidParameter('The referenced container instance was not found.'),
+      tagsOf: (r) => (r.instance.tags ?? []) as Tag[],
+      withTags: (r, tags) => ({ ...r, instance: { ...r.instance, tags } }),
     };
   },
 };

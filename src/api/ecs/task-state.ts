@@ -1,5 +1,7 @@
 import type { Container, NetworkBinding, SubmitTaskStateChangeRequest, Task } from '@aws-sdk/client-ecs';
+import type { TaskAttachmentChange } from '../../model/acs.js';
 import { isContainerForward, isForward } from '../../model/task.js';
+import { withEniAttached } from '../../model/task-eni.js';
 import type { Wire } from '../../model/wire.js';
 import type { TaskRecord } from '../../store/records/tasks.js';
 import { releaseInTx, saveTaskInTx } from '../../store/task-stop.js';
@@ -76,4 +78,37 @@ export async function applyStateChange(
   };
   if (status === 'STOPPED') next = await releaseInTx(tx, next);
   return saveTaskInTx(tx, next);
+}
+
+/**
+ * Record the health the agent reports for a task's containers, and the task's health derived from them as
+ * ECS derives it: HEALTHY when every essential container is HEALTHY, UNHEALTHY when one is UNHEALTHY,
+ * UNKNOWN otherwise (an essential container without a health check stays UNKNOWN).
+ */
+export async function applyHealthChange(
+  tx: Tx,
+  record: TaskRecord,
+  reported: readonly { readonly containerName: string; readonly healthStatus: string }[],
+  essential: (containerName: string) => boolean,
+): Promise<void> {
+  if (record.task.lastStatus === 'STOPPED') return;
+  const containers = (record.task.containers ?? []).map((c) => {
+    const r = reported.find((x) => x.containerName === c.name);
+    return r ? { ...c, healthStatus: r.healthStatus as 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN' } : c;
+  });
+  const essentials = containers.filter((c) => essential(c.name!));
+  const healthStatus = essentials.some((c) => c.healthStatus === 'UNHEALTHY')
+    ? 'UNHEALTHY'
+    : essentials.length > 0 && essentials.every((c) => c.healthStatus === 'HEALTHY')
+      ? 'HEALTHY'
+      : 'UNKNOWN';
+  if (JSON.stringify(containers) === JSON.stringify(record.task.containers) && healthStatus === record.task.healthStatus) return;
+  saveTaskInTx(tx, { ...record, task: { ...record.task, containers, healthStatus, version: (record.task.version ?? 0) + 1 } });
+}
+
+/** Record the address an agent gave an awsvpc task (its interface is ATTACHED). */
+export function applyAttachmentChange(tx: Tx, record: TaskRecord, change: TaskAttachmentChange): void {
+  const task = withEniAttached(record.task, change);
+  if (task === record.task) return;
+  saveTaskInTx(tx, { ...record, task: { ...task, version: (task.version ?? 0) + 1 } });
 }

@@ -1,4 +1,5 @@
 import type {
+  AwsVpcConfiguration,
   DescribeTasksRequest,
   ListTasksRequest,
   RunTaskRequest,
@@ -11,6 +12,7 @@ import type {
 import { parseOwnEcsArn } from '../../model/arn.js';
 import { clientError, invalidParameter } from '../../model/errors.js';
 import { validateTags, type Tag } from '../../model/tags.js';
+import { awsvpcConfigurationFor } from '../../model/task-eni.js';
 import { taskNeeds, type TaskNeeds } from '../../model/task.js';
 import type { Wire } from '../../model/wire.js';
 import { place } from '../../scheduler/index.js';
@@ -43,6 +45,8 @@ interface LaunchRequest {
   readonly group: string;
   readonly startedBy?: string;
   readonly tags: Tag[];
+  /** awsvpc tasks: the subnets and security groups their interface is recorded with. */
+  readonly awsvpc?: Wire<AwsVpcConfiguration>;
 }
 
 /** Check a RunTask/StartTask request and resolve its task definition. */
@@ -58,9 +62,7 @@ async function prepareLaunch(env: EcsEnv, input: RunTaskRequest | StartTaskReque
   if ('capacityProviderStrategy' in input && input.capacityProviderStrategy?.length) {
     throw invalidParameter('Capacity provider strategies are not supported yet; use launchType EC2.');
   }
-  if (td.networkMode === 'awsvpc') {
-    throw invalidParameter('Tasks with networkMode awsvpc are not supported yet.');
-  }
+  const awsvpc = awsvpcConfigurationFor(td.networkMode, input.networkConfiguration);
   const names = new Set(td.containerDefinitions?.map((c) => c.name));
   for (const o of input.overrides?.containerOverrides ?? []) {
     if (!o.name || !names.has(o.name)) {
@@ -80,6 +82,7 @@ async function prepareLaunch(env: EcsEnv, input: RunTaskRequest | StartTaskReque
     group: input.group ?? `family:${td.family}`,
     ...(input.startedBy !== undefined ? { startedBy: input.startedBy } : {}),
     tags,
+    ...(awsvpc ? { awsvpc } : {}),
   };
 }
 
@@ -94,6 +97,7 @@ async function launchOn(env: EcsEnv, launch: LaunchRequest, instanceIds: readonl
     group: launch.group,
     ...(launch.startedBy !== undefined ? { startedBy: launch.startedBy } : {}),
     needs,
+    ...(launch.awsvpc ? { awsvpc: launch.awsvpc } : {}),
   };
   const { created, failures } = await transact(env.store, (tx) => launchTasksInTx(env, tx, spec, instanceIds));
   return { tasks: created.map((r) => r.task), failures };

@@ -6,6 +6,7 @@
 import { mkdir, readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerStats } from '../runtime.js';
+import { readCgroupDetails } from './cgroup-stats.js';
 
 /** One mounted cgroup hierarchy. */
 export interface CgroupMount {
@@ -131,7 +132,14 @@ export class HostCgroups {
         ? await Promise.all([readNumber(join(memory.dir, 'memory.usage_in_bytes')), readNumber(join(memory.dir, 'memory.limit_in_bytes'))])
         : await Promise.all([readNumber(join(memory.dir, 'memory.current')), readNumber(join(memory.dir, 'memory.max'))]);
     if (cpuUsageNanos === undefined || usage === undefined) return undefined;
+    const v1 = (controller: string) => (cpu.version === 1 ? this.path(controller, cgroupsPath)?.dir : undefined);
+    const details = await readCgroupDetails(
+      cpu.version === 1
+        ? { version: 1, cpu: v1('cpu'), cpuacct: cpu.dir, memory: memory.dir, pids: v1('pids'), blkio: v1('blkio') }
+        : { version: 2, memory: memory.dir },
+    );
     return {
+      ...details,
       cpuUsageNanos,
       memoryUsageBytes: usage,
       ...(limit !== undefined && limit < UNLIMITED_V1 ? { memoryLimitBytes: limit } : {}),

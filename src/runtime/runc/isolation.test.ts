@@ -184,6 +184,13 @@ describe('cgroups', () => {
       expect(stats).toMatchObject({ memoryLimitBytes: 64 << 20 });
       expect(stats!.memoryUsageBytes).toBeGreaterThan(0);
       expect(stats!.cpuUsageNanos).toBeGreaterThan(0);
+      // The details behind Docker-shaped stats (the task metadata endpoint's /stats).
+      expect(stats!.memory!.stat).toHaveProperty('rss');
+      expect(stats!.memory!.maxUsageBytes).toBeGreaterThanOrEqual(stats!.memoryUsageBytes);
+      expect(stats!.pids).toMatchObject({ limit: 50 });
+      expect(stats!.pids!.current).toBeGreaterThanOrEqual(1);
+      expect(stats!.cpu!.percpuNanos!.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+      expect(stats!.systemCpuNanos).toBeGreaterThan(stats!.cpuUsageNanos);
     } finally {
       await f.runtime.delete(id);
     }

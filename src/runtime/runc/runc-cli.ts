@@ -1,6 +1,7 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { constants } from 'node:fs';
-import { lstat, open, unlink } from 'node:fs/promises';
+import { lstat, open, readFile, unlink } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { RuntimeCommandError } from '../errors.js';
 
@@ -77,6 +78,34 @@ export class RuncCli {
     } finally {
       await handle.close();
     }
+  }
+
+  /**
+   * Run `args` inside the running container (its namespaces, environment, user and cgroups), as a health
+   * check does; resolves with the exit code. Past `timeoutMs` the process is killed and `timedOut` is true.
+   */
+  async exec(id: string, args: readonly string[], timeoutMs: number, pidFile: string): Promise<{ exitCode: number; timedOut: boolean }> {
+    const argv = [`--root=${this.root}`, 'exec', '--pid-file', pidFile, id, ...args];
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.runcPath, argv, { stdio: 'ignore' });
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        // The command itself (not runc, which would not pass SIGKILL on): its host pid is in the pid file.
+        void readFile(pidFile, 'utf8')
+          .then((pid) => process.kill(Number(pid.trim()), 'SIGKILL'))
+          .catch(() => child.kill('SIGKILL'));
+      }, timeoutMs);
+      child.on('error', (error) => {
+        clearTimeout(timer);
+        reject(new RuntimeCommandError([this.runcPath, ...argv], null, '', `cannot run ${this.runcPath}: ${error.message}`));
+      });
+      child.on('exit', (code, signal) => {
+        clearTimeout(timer);
+        void unlink(pidFile).catch(() => {});
+        resolve({ exitCode: code ?? (signal ? 128 + (osConstants.signals[signal] ?? 9) : 255), timedOut });
+      });
+    });
   }
 
   /** Signal the container's init; false when it has already stopped (or is unknown). */

@@ -14,9 +14,10 @@
  * under the state directory (see container-files.ts), so a new instance in a new process (an agent
  * restarted after kill -9) sees the same containers, running or exited while it was away.
  */
+import { randomBytes } from 'node:crypto';
 import { access, constants as fsConstants, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   ContainerCreateError,
   ContainerExistsError,
@@ -26,6 +27,7 @@ import {
   RuntimeError,
 } from '../errors.js';
 import type { ContainerSpec, ContainerState, ContainerStats, ExitStatus, Runtime } from '../runtime.js';
+import { readProcDetails } from './cgroup-stats.js';
 import { HostCgroups } from './cgroups.js';
 import { launchConmon } from './conmon.js';
 import {
@@ -164,6 +166,14 @@ export class RuncRuntime implements Runtime {
     return { pid };
   }
 
+  async exec(id: string, args: readonly string[], options: { readonly timeoutMs: number }): Promise<{ exitCode: number; timedOut: boolean }> {
+    validateContainerId(id);
+    const files = this.files(id);
+    if (!(await fileExists(files.dir))) throw new ContainerNotFoundError(id);
+    if (args.length === 0) throw new RuntimeError('exec needs a command');
+    return this.runc.exec(id, args, options.timeoutMs, join(files.dir, `exec-${randomBytes(6).toString('hex')}.pid`));
+  }
+
   async kill(id: string, signal: NodeJS.Signals): Promise<void> {
     validateContainerId(id);
     const name = String(signal).toUpperCase().replace(/^(SIG)?/, 'SIG');
@@ -222,7 +232,10 @@ export class RuncRuntime implements Runtime {
   async stats(id: string): Promise<ContainerStats | undefined> {
     validateContainerId(id);
     const bundle = await this.bundle(id);
-    return bundle ? this.cgroups.stats(bundle.cgroupsPath) : undefined;
+    if (!bundle) return undefined;
+    const runc = await this.runc.state(id).catch(() => undefined);
+    const [cgroup, proc] = await Promise.all([this.cgroups.stats(bundle.cgroupsPath), readProcDetails(runc?.status === 'running' ? runc.pid : undefined)]);
+    return cgroup ? { ...cgroup, ...proc } : undefined;
   }
 
   /** Stop watching for exits (pending waits stay pending). The containers keep running. */

@@ -40,6 +40,9 @@ export function startBerthAgent(options: AgentProcessOptions): BerthAgentProcess
       AWS_SECRET_ACCESS_KEY: options.keys.secretAccessKey,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       ECS_LOGLEVEL: 'debug',
+      // Agents of concurrent test runs share the root network namespace: each takes a free port for the
+      // task metadata endpoint rather than 169.254.170.2:80 (a test that needs port 80 runs in a namespace).
+      BERTH_METADATA_ADDRESS: '169.254.170.2:0',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

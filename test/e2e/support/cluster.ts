@@ -3,7 +3,18 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { DescribeTasksCommand, ECSClient, ListTasksCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
+import {
+  DescribeTasksCommand,
+  ECSClient,
+  ListTasksCommand,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+  StopTaskCommand,
+  type ContainerDefinition,
+  type RegisterTaskDefinitionRequest,
+  type RunTaskRequest,
+  type Task,
+} from '@aws-sdk/client-ecs';
 import { buildBusyboxImage, pushImage } from '../../../src/testing/busybox-image.js';
 import { startDockerRegistry, type LoopbackRegistry } from '../../../src/testing/docker-registry.js';
 import { startBerthAgent, type AgentProcessOptions, type BerthAgentProcess } from './berth-agent.js';
@@ -25,6 +36,11 @@ export interface TestCluster {
   readonly agents: BerthAgentProcess[];
   startAgent(options?: Partial<AgentProcessOptions> & { name?: string }): Promise<BerthAgentProcess>;
   waitForTask(arn: string, check: (t: Task) => boolean, timeoutMs?: number): Promise<Task>;
+  /**
+   * Register a one-off task definition (containers named c0, c1, … unless named, on the busybox image,
+   * 64 MiB) and run one task of it; returns its ARN. Fails if RunTask reports a failure.
+   */
+  runOneOff(containers: Partial<ContainerDefinition>[], definition?: Partial<RegisterTaskDefinitionRequest>, request?: Partial<RunTaskRequest>): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -53,6 +69,7 @@ export async function startTestCluster(): Promise<TestCluster> {
     }
     throw new Error(`task ${arn} did not get there in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
   };
+  let families = 0;
   return {
     dir,
     server,
@@ -60,6 +77,19 @@ export async function startTestCluster(): Promise<TestCluster> {
     image,
     ecs,
     agents,
+    async runOneOff(containers, definition = {}, request = {}) {
+      const family = definition.family ?? `e2e-${families++}`;
+      await ecs.send(
+        new RegisterTaskDefinitionCommand({
+          family,
+          containerDefinitions: containers.map((c, i) => ({ name: `c${i}`, image, memory: 64, ...c })),
+          ...definition,
+        }),
+      );
+      const { tasks, failures } = await ecs.send(new RunTaskCommand({ taskDefinition: family, ...request }));
+      if (failures?.length || !tasks?.[0]) throw new Error(`RunTask ${family} failed: ${JSON.stringify(failures)}`);
+      return tasks[0].taskArn!;
+    },
     async startAgent(options = {}) {
       const agent = startBerthAgent({
         endpoint: server.url,
@@ -107,4 +137,12 @@ export function runcContainers(root: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** Names of the host's network namespaces (`ip netns list`). */
+export function netnsList(): string[] {
+  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.split(' ')[0]!)
+    .filter(Boolean);
 }

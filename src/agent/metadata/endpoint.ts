@@ -1,0 +1,41 @@
+/**
+ * The task metadata endpoint as the agent starts it: the handler over the task engine's state, the
+ * runtime's stats and the control plane's tags, behind the HTTP listener.
+ */
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { Logger } from 'pino';
+import type { Runtime } from '../../runtime/runtime.js';
+import type { MetadataAddress } from '../config.js';
+import { MetadataHandler } from './handler.js';
+import type { MetadataSource } from './lookup.js';
+import { startMetadataServer, type RunningMetadataServer } from './server.js';
+import { ecsTagLister, TagCache } from './tags.js';
+
+export interface MetadataEndpointOptions {
+  readonly address: MetadataAddress;
+  /** The task engine (read only). */
+  readonly source: MetadataSource;
+  readonly runtime: Pick<Runtime, 'stats'>;
+  /** For ListTagsForResource (`/taskWithTags`), with the agent's credentials. */
+  readonly ecs: ECSClient;
+  readonly clusterName: string;
+  readonly availabilityZone: string;
+  readonly containerInstanceArn: string;
+  readonly log: Logger;
+}
+
+export type { RunningMetadataServer as RunningMetadataEndpoint };
+
+export function startMetadataEndpoint(options: MetadataEndpointOptions): Promise<RunningMetadataServer> {
+  const { runtime } = options;
+  const handler = new MetadataHandler({
+    source: options.source,
+    clusterName: options.clusterName,
+    availabilityZone: options.availabilityZone,
+    containerInstanceArn: options.containerInstanceArn,
+    ...(runtime.stats ? { stats: (id: string) => runtime.stats!(id) } : {}),
+    tags: new TagCache(ecsTagLister(options.ecs)),
+    log: options.log,
+  });
+  return startMetadataServer({ address: options.address, handler, log: options.log });
+}

@@ -1,0 +1,36 @@
+import type { EngineDeps } from './deps.js';
+import { taskIdOf, type TaskState } from './task-state.js';
+
+/**
+ * Undoing what a task was given, in two steps as ECS does. Each step carries on past a failure (logged),
+ * so one stuck part never keeps the rest.
+ */
+
+/** When the task stops: its networks (its containers' and its own) and host ports go back at once. */
+export async function releaseTaskNetworks(deps: EngineDeps, task: TaskState): Promise<void> {
+  const warn = (what: string) => (err: unknown) => deps.log.warn({ err, task: task.arn }, `${what} failed`);
+  for (const c of task.containers) {
+    if (c.networkId) {
+      await deps.network.detach(c.networkId).catch(warn('network detach'));
+      c.networkId = undefined;
+    }
+    if (c.runtimeId) deps.ports.release(c.runtimeId);
+  }
+  if (task.taskNetwork) {
+    await deps.network.detach(task.taskNetwork.id).catch(warn('task network detach'));
+    task.taskNetwork = undefined;
+  }
+}
+
+/** After the cleanup wait: the last logs, containers, root filesystems, /etc files and task-scoped volumes. */
+export async function removeTaskRemains(deps: EngineDeps, task: TaskState): Promise<void> {
+  const warn = (what: string) => (err: unknown) => deps.log.warn({ err, task: task.arn }, `${what} failed`);
+  for (const c of task.containers) {
+    if (!c.runtimeId) continue;
+    await deps.logs?.finish(c.runtimeId).catch(warn('shipping the last logs'));
+    await deps.runtime.delete(c.runtimeId).catch(warn('runtime delete'));
+    await deps.images.removeRootfs(c.runtimeId).catch(warn('rootfs removal'));
+    await deps.containerFiles.remove(c.runtimeId).catch(warn('container file removal'));
+  }
+  await deps.volumes.removeTaskVolumes(taskIdOf(task.arn)).catch(warn('task volume removal'));
+}
