@@ -43,6 +43,7 @@ beforeAll(async () => {
   ] as const) {
     await api.ecs.send(new RegisterTaskDefinitionCommand({ family, containerDefinitions: [{ name: 'app', image, memory }] }));
   }
+  await api.ecs.send(new RegisterTaskDefinitionCommand({ family: 'vpc', networkMode: 'awsvpc', containerDefinitions: [{ name: 'app', image: 'busybox', memory: 64 }] }));
 });
 afterAll(async () => {
   for (const a of agents) await a.stop();
@@ -196,6 +197,20 @@ describe('a REPLICA service', () => {
     expect(Math.max(...samples)).toBeLessThanOrEqual(ceiling);
     const running = (await liveTasks(name)).filter((t) => t.lastStatus === 'RUNNING');
     expect(running.every((t) => t.startedBy === newId && t.taskDefinitionArn!.endsWith('web:2'))).toBe(true);
+  });
+});
+
+describe('an awsvpc service', () => {
+  it("gives each task an interface on the deployment's subnets", async () => {
+    await clusterWith('vpc', {});
+    await createService('vpc', { taskDefinition: 'vpc', networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-a1'], securityGroups: ['sg-1'] } } });
+    await waitStable('vpc');
+    const tasks = await liveTasks('vpc');
+    expect(tasks).toHaveLength(2);
+    for (const t of tasks) {
+      const eni = t.attachments!.find((a) => a.type === 'ElasticNetworkInterface')!;
+      expect(eni.details).toContainEqual({ name: 'subnetId', value: 'subnet-a1' });
+    }
   });
 });
 

@@ -305,9 +305,11 @@ function launchSpec(cluster: string, record: ServiceRecord, td: TaskDefinitionRe
         { key: 'aws:ecs:serviceName', value: record.name },
       ]
     : [];
+  const awsvpc = (s.deployments ?? []).find((d) => d.id === deploymentId)?.networkConfiguration?.awsvpcConfiguration;
   return {
     cluster,
     td: td.taskDefinition,
+    ...(awsvpc && td.taskDefinition.networkMode === 'awsvpc' ? { awsvpc } : {}),
     propagatedTags: propagated,
     tags: managed,
     overrides: { containerOverrides: [], inferenceAcceleratorOverrides: [] },

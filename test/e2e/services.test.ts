@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,6 +98,20 @@ describe.runIf(isRoot)('services on three hosts', () => {
     ] as const) {
       await ecs.send(new RegisterTaskDefinitionCommand({ family, containerDefinitions: [{ name: 'app', image: `${registry.host}/busybox:${image}`, memory }] }));
     }
+    // Healthy until /tmp/sick exists in the container.
+    await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: 'checked',
+        containerDefinitions: [
+          {
+            name: 'app',
+            image: `${registry.host}/busybox:latest`,
+            memory: 64,
+            healthCheck: { command: ['CMD-SHELL', 'test ! -e /tmp/sick'], interval: 5, timeout: 2, retries: 1 },
+          },
+        ],
+      }),
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -280,5 +295,33 @@ describe.runIf(isRoot)('services on three hosts', () => {
     await waitUntilTasksStopped({ client: ecs, maxWaitTime: 60, minDelay: 1, maxDelay: 1 }, { tasks: onH3 });
     await waitStable('web');
     await remove('web');
+  });
+  it('replaces a task whose container turns UNHEALTHY', async () => {
+    await ecs.send(
+      new CreateServiceCommand({ serviceName: 'checked', taskDefinition: 'checked', desiredCount: 2, deploymentConfiguration: { minimumHealthyPercent: 50 } }),
+    );
+    // RUNNING is not enough with health checks: the deployment completes once its tasks are HEALTHY.
+    const completed = async () => (await describeService('checked')).deployments![0]!.rolloutState;
+    await expect.poll(completed, { timeout: 60_000, interval: 250 }).toBe('COMPLETED');
+    const before = await runningOf('checked');
+    expect(before.map((t) => t.healthStatus)).toEqual(['HEALTHY', 'HEALTHY']);
+    const victim = before[0]!;
+    const host = hostOf.get(victim.containerInstanceArn!)!;
+    execFileSync('runc', ['--root', join(dir, host, 'runtime', 'runc'), 'exec', victim.containers![0]!.runtimeId!, 'touch', '/tmp/sick']);
+    await expect
+      .poll(async () => (await ecs.send(new DescribeTasksCommand({ tasks: [victim.taskArn!] }))).tasks![0]!.lastStatus, { timeout: 60_000, interval: 250 })
+      .toBe('STOPPED');
+    const [stopped] = (await ecs.send(new DescribeTasksCommand({ tasks: [victim.taskArn!] }))).tasks!;
+    expect(stopped).toMatchObject({ stoppedReason: 'Task failed container health checks', stopCode: 'ServiceSchedulerInitiated', healthStatus: 'UNHEALTHY' });
+    await expect
+      .poll(async () => (await runningOf('checked')).filter((t) => t.healthStatus === 'HEALTHY' && t.taskArn !== victim.taskArn).length, {
+        timeout: 60_000,
+        interval: 250,
+      })
+      .toBe(2);
+    expect((await describeService('checked')).events!.map((e) => e.message)).toContain(
+      `(service checked) (task ${victim.taskArn!.split('/').at(-1)}) failed container health checks.`,
+    );
+    await remove('checked');
   });
 });

@@ -25,6 +25,9 @@ beforeAll(async () => {
   await api.ecs.send(new RegisterTaskDefinitionCommand({ family: 'web', containerDefinitions: [{ name: 'web', image: 'busybox', memory: 64 }] }));
   await api.ecs.send(new RegisterTaskDefinitionCommand({ family: 'web', containerDefinitions: [{ name: 'web', image: 'busybox', memory: 96 }] }));
   await api.ecs.send(
+    new RegisterTaskDefinitionCommand({ family: 'vpc', networkMode: 'awsvpc', containerDefinitions: [{ name: 'web', image: 'busybox', memory: 64 }] }),
+  );
+  await api.ecs.send(
     new RegisterTaskDefinitionCommand({
       family: 'fargate-only',
       requiresCompatibilities: ['FARGATE'],
@@ -85,10 +88,12 @@ describe('CreateService', () => {
     ['load balancers', { loadBalancers: [{ targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/x/y', containerName: 'web', containerPort: 80 }] }, 'InvalidParameterException', /loadBalancers/],
     ['a CODE_DEPLOY controller', { deploymentController: { type: 'CODE_DEPLOY' } }, 'InvalidParameterException', /deploymentController/],
     ['an unknown task definition', { taskDefinition: 'nope:3' }, 'ClientException', /taskDefinition 'nope:3'/],
-    ['a Fargate-only task definition', { taskDefinition: 'fargate-only' }, 'InvalidParameterException', /taskDefinition/],
+    ['a Fargate-only task definition', { taskDefinition: 'fargate-only' }, 'ClientException', /does not support launch_type EC2: taskDefinition/],
     ['a bad service name', { serviceName: 'no spaces' }, 'InvalidParameterException', /serviceName/],
     ['a malformed memberOf expression', { placementConstraints: [{ type: 'memberOf', expression: 'attribute:x =' }] }, 'InvalidParameterException', /offset/],
     ['an unknown cluster', { cluster: 'nowhere' }, 'ClusterNotFoundException', /Cluster not found/],
+    ['an awsvpc task definition without networkConfiguration', { taskDefinition: 'vpc' }, 'InvalidParameterException', /Network Configuration must be provided/],
+    ['networkConfiguration for a bridge task definition', { networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1'] } } }, 'InvalidParameterException', /networkMode/],
   ])('refuses %s, naming the field, and creates nothing', async (_what, input, type, message) => {
     const e = await failure(create({ serviceName: 'refused', ...input }));
     expect(e.name).toBe(type);
@@ -103,6 +108,25 @@ describe('CreateService', () => {
     expect(again.service!.deployments![0]!.id).toBe(first.service!.deployments![0]!.id);
     const e = await failure(create({ serviceName: 'token' }));
     expect(e).toMatchObject({ name: 'InvalidParameterException', message: 'Creation of service was not idempotent.' });
+  });
+});
+
+describe('awsvpc services', () => {
+  it('keep their network configuration on the service and each deployment, and a change of it redeploys', async () => {
+    const networkConfiguration = { awsvpcConfiguration: { subnets: ['subnet-a1'], securityGroups: ['sg-1'] } };
+    const { service } = await create({ serviceName: 'vpc', taskDefinition: 'vpc', networkConfiguration });
+    const expected = { awsvpcConfiguration: { subnets: ['subnet-a1'], securityGroups: ['sg-1'], assignPublicIp: 'DISABLED' } };
+    expect(service!.networkConfiguration).toEqual(expected);
+    expect(service!.deployments![0]!.networkConfiguration).toEqual(expected);
+    const same = await api.ecs.send(new UpdateServiceCommand({ cluster, service: 'vpc', desiredCount: 0 }));
+    expect(same.service!.deployments).toHaveLength(1);
+    const moved = await api.ecs.send(
+      new UpdateServiceCommand({ cluster, service: 'vpc', networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-b2'] } } }),
+    );
+    expect(moved.service!.deployments!.map((d) => d.networkConfiguration?.awsvpcConfiguration?.subnets)).toEqual([['subnet-b2'], ['subnet-a1']]);
+    // Back to a bridge task definition: the network configuration goes with the awsvpc one.
+    const bridge = await api.ecs.send(new UpdateServiceCommand({ cluster, service: 'vpc', taskDefinition: 'web:1' }));
+    expect(bridge.service!.networkConfiguration).toBeUndefined();
   });
 });
 

@@ -24,6 +24,7 @@ import {
 } from '../../model/service/service.js';
 import { deploymentLimitsOf, desiredCountOf, gracePeriodOf, refuseUnsupported, validateServiceName } from '../../model/service/validate.js';
 import { validateTags } from '../../model/tags.js';
+import { awsvpcConfigurationFor } from '../../model/task-eni.js';
 import { taskNeeds } from '../../model/task.js';
 import type { Wire } from '../../model/wire.js';
 import { keys } from '../../store/keys.js';
@@ -54,16 +55,16 @@ function shown(record: ServiceRecord, withTags: boolean): Wire<Service> {
   return withTags ? record.service : { ...record.service, tags: [] };
 }
 
-/** A task definition a service may run: ACTIVE, EC2-compatible, not awsvpc (yet). */
+/** A task definition a service may run: ACTIVE and EC2-compatible. */
 async function serviceTaskDefinition(env: EcsEnv, ref: string): Promise<Wire<TaskDefinition>> {
   const record = await findTaskDefinition(env, ref);
   if (!record) throw clientError(`TaskDefinition not found: taskDefinition '${ref}' does not name a registered task definition.`);
   const td = record.taskDefinition;
   if (td.status !== 'ACTIVE') throw clientError(`TaskDefinition is inactive: taskDefinition ${td.taskDefinitionArn}.`);
-  if (td.compatibilities && !td.compatibilities.includes('EC2')) {
-    throw invalidParameter(`taskDefinition: ${td.taskDefinitionArn} does not support launch type EC2.`);
+  const required = td.requiresCompatibilities ?? [];
+  if ((required.length > 0 && !required.includes('EC2')) || (td.compatibilities && !td.compatibilities.includes('EC2'))) {
+    throw clientError(`Task definition does not support launch_type EC2: taskDefinition ${td.taskDefinitionArn} requires ${required.join(', ')}.`);
   }
-  if (td.networkMode === 'awsvpc') throw invalidParameter('taskDefinition: tasks with networkMode awsvpc are not supported yet.');
   return td;
 }
 
@@ -79,6 +80,13 @@ function checkPlacement(
     throw invalidParameter('placementStrategy: the daemon scheduling strategy does not support placement strategies.');
   }
   placementRequestOf(td, { count: 1, needs: taskNeeds(td), group: serviceGroup(name) }, constraints, strategies);
+}
+
+/** The task definition a service runs now (for checks against it when an update does not change it). */
+async function currentTaskDefinition(env: EcsEnv, cluster: string, ref: string): Promise<Wire<TaskDefinition> | undefined> {
+  const name = serviceNameOf(env, cluster, ref);
+  const current = name ? await readJson<ServiceRecord>(env.store, keys.service(cluster, name)) : undefined;
+  return current ? (await findTaskDefinition(env, current.service.taskDefinition!))?.taskDefinition : undefined;
 }
 
 const newDeploymentId = () => deploymentIdFrom(() => randomInt(10));
@@ -111,6 +119,7 @@ export function serviceOperations(env: EcsEnv) {
       const constraints = input.placementConstraints ?? [];
       const strategies = input.placementStrategy ?? [];
       checkPlacement(name, td, strategy, constraints, strategies);
+      const awsvpc = awsvpcConfigurationFor(td.networkMode, input.networkConfiguration);
       const tags = validateTags(input.tags);
       if (input.clientToken !== undefined && !/^[\x21-\x7e]{1,36}$/.test(input.clientToken)) {
         throw invalidParameter('clientToken: up to 36 ASCII characters from ! to ~.');
@@ -134,11 +143,12 @@ export function serviceOperations(env: EcsEnv) {
           launchType: 'EC2',
           taskDefinition: td.taskDefinitionArn!,
           deploymentConfiguration: deploymentConfigurationOf(limits),
-          deployments: [newDeployment(deploymentId, td.taskDefinitionArn!, desired, now)],
+          deployments: [newDeployment(deploymentId, td.taskDefinitionArn!, desired, now, awsvpc)],
           events: [],
           createdAt: now / 1000,
           placementConstraints: constraints,
           placementStrategy: strategies,
+          ...(awsvpc ? { networkConfiguration: { awsvpcConfiguration: awsvpc } } : {}),
           ...(grace !== undefined ? { healthCheckGracePeriodSeconds: grace } : {}),
           schedulingStrategy: strategy,
           deploymentController: { type: 'ECS' },
@@ -172,12 +182,9 @@ export function serviceOperations(env: EcsEnv) {
       const grace = gracePeriodOf(input.healthCheckGracePeriodSeconds);
       const td = input.taskDefinition ? await serviceTaskDefinition(env, input.taskDefinition) : undefined;
       // New constraints are checked together with the task definition's (at most 10 in all).
-      let placementTd = td;
-      if (!placementTd && (input.placementConstraints || input.placementStrategy)) {
-        const name = serviceNameOf(env, cluster, input.service!);
-        const current = name ? await readJson<ServiceRecord>(env.store, keys.service(cluster, name)) : undefined;
-        placementTd = current ? (await findTaskDefinition(env, current.service.taskDefinition!))?.taskDefinition : undefined;
-      }
+      const placementTd = td ?? (input.placementConstraints || input.placementStrategy ? await currentTaskDefinition(env, cluster, input.service!) : undefined);
+      // awsvpc: the network configuration goes with the task definition; checked against the one deployed next.
+      const nextTd = td ?? (input.networkConfiguration ? placementTd ?? (await currentTaskDefinition(env, cluster, input.service!)) : undefined);
       const now = env.now();
       const record = await updateActive(cluster, input.service!, (r) => {
         const s = r.service;
@@ -188,12 +195,16 @@ export function serviceOperations(env: EcsEnv) {
         const strategies = input.placementStrategy ?? s.placementStrategy ?? [];
         if (placementTd) checkPlacement(r.name, placementTd, strategy, constraints, strategies);
         const taskDefinition = td?.taskDefinitionArn ?? s.taskDefinition!;
-        const redeploy = taskDefinition !== s.taskDefinition || input.forceNewDeployment === true;
+        const network = nextTd
+          ? awsvpcConfigurationFor(nextTd.networkMode, input.networkConfiguration ?? (nextTd.networkMode === 'awsvpc' ? s.networkConfiguration : undefined))
+          : s.networkConfiguration?.awsvpcConfiguration;
+        const networkChanged = JSON.stringify(network ?? null) !== JSON.stringify(s.networkConfiguration?.awsvpcConfiguration ?? null);
+        const redeploy = taskDefinition !== s.taskDefinition || networkChanged || input.forceNewDeployment === true;
         const deployments = (s.deployments ?? []).map((d) => {
           if (d.status !== 'PRIMARY') return d;
           return redeploy ? { ...d, status: 'ACTIVE', updatedAt: now / 1000 } : { ...d, desiredCount: desired, updatedAt: now / 1000 };
         });
-        if (redeploy) deployments.unshift(newDeployment(newDeploymentId(), taskDefinition, desired, now));
+        if (redeploy) deployments.unshift(newDeployment(newDeploymentId(), taskDefinition, desired, now, network));
         return {
           ...r,
           steady: false,
@@ -201,6 +212,7 @@ export function serviceOperations(env: EcsEnv) {
             ...s,
             desiredCount: desired,
             taskDefinition,
+            ...(network ? { networkConfiguration: { awsvpcConfiguration: network } } : { networkConfiguration: undefined }),
             deploymentConfiguration: deploymentConfigurationOf(limits),
             deployments,
             placementConstraints: constraints,

@@ -112,8 +112,14 @@ export function deploymentConfigurationOf(limits: DeploymentLimits) {
   };
 }
 
-/** A new deployment as ECS shows it: PRIMARY, IN_PROGRESS, nothing running yet. */
-export function newDeployment(id: string, taskDefinition: string, desiredCount: number, nowMs: number) {
+/** A new deployment as ECS shows it: PRIMARY, IN_PROGRESS, nothing running yet (awsvpc: with its network configuration). */
+export function newDeployment(
+  id: string,
+  taskDefinition: string,
+  desiredCount: number,
+  nowMs: number,
+  awsvpc?: { subnets?: string[]; securityGroups?: string[]; assignPublicIp?: string },
+) {
   return {
     id,
     status: 'PRIMARY' as DeploymentStatus,
@@ -127,5 +133,6 @@ export function newDeployment(id: string, taskDefinition: string, desiredCount: 
     launchType: 'EC2' as const,
     rolloutState: 'IN_PROGRESS' as RolloutState,
     rolloutStateReason: rolloutReasons.inProgress(id),
+    ...(awsvpc ? { networkConfiguration: { awsvpcConfiguration: awsvpc as { subnets: string[]; securityGroups?: string[]; assignPublicIp?: 'DISABLED' } } } : {}),
   };
 }

@@ -18,7 +18,7 @@ type Common = CreateServiceRequest | UpdateServiceRequest;
 
 /**
  * Refuse what berth does not do (yet), naming the field: load balancers, service discovery, Service Connect,
- * awsvpc network configuration, capacity providers, Fargate, other deployment controllers and strategies.
+ * capacity providers, Fargate, other deployment controllers and strategies.
  */
 export function refuseUnsupported(input: Common): void {
   const nonEmpty = (v: unknown) => (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== null);
@@ -26,7 +26,6 @@ export function refuseUnsupported(input: Common): void {
     ['loadBalancers', input.loadBalancers],
     ['serviceRegistries', input.serviceRegistries],
     ['capacityProviderStrategy', input.capacityProviderStrategy],
-    ['networkConfiguration', input.networkConfiguration],
     ['platformVersion', input.platformVersion],
     ['volumeConfigurations', input.volumeConfigurations],
     ['vpcLatticeConfigurations', input.vpcLatticeConfigurations],
