@@ -100,6 +100,8 @@ export function startServiceController(options: ServiceControllerOptions): Servi
     const entry = await store.get(serviceKey);
     if (!entry) return {};
     const record = JSON.parse(entry.value) as ServiceRecord;
+    // Not a record the services API wrote (no bookkeeping): nothing to converge.
+    if (!record.berth || !record.serviceName) return {};
     const [taskEntries, instanceEntries] = await Promise.all([store.range(keys.tasksOf(cluster)), store.range(keys.containerInstancesOf(cluster))]);
     const tasks: TaskRecord[] = [];
     const revisions = new Map<string, number>();
@@ -128,7 +130,7 @@ export function startServiceController(options: ServiceControllerOptions): Servi
       instances.push(snapshotOf(r, byInstance.get(r.id) ?? []));
       if (!r.instance.agentConnected && r.disconnectedAt !== undefined) disconnectedAt.set(r.id, r.disconnectedAt);
     }
-    const arns = new Set([...(record.service.deployments ?? []).map((d) => d.taskDefinition!), ...tasks.map((t) => t.task.taskDefinitionArn!)]);
+    const arns = new Set([...(record.deployments ?? []).map((d) => d.taskDefinition!), ...tasks.map((t) => t.task.taskDefinitionArn!)]);
     const taskDefinitions = new Map<string, TaskDefinitionFacts>();
     for (const arn of arns) {
       const td = await taskDefinition(arn);
@@ -158,7 +160,7 @@ export function startServiceController(options: ServiceControllerOptions): Servi
     const serviceKey = keys.service(cluster, name);
     const ctx = { scope: options.scope, now };
     const primaryTd = plan.launchDeploymentId
-      ? (plan.record.service.deployments ?? []).find((d) => d.id === plan.launchDeploymentId)?.taskDefinition
+      ? (plan.record.deployments ?? []).find((d) => d.id === plan.launchDeploymentId)?.taskDefinition
       : undefined;
     const td = primaryTd ? await taskDefinition(primaryTd) : undefined;
     await transact(store, async (tx) => {
@@ -183,10 +185,7 @@ export function startServiceController(options: ServiceControllerOptions): Servi
         started.push(...created.map((t) => t.id));
       }
       const added = [...plan.events, ...serviceMessages.started(name, started).map(happened)];
-      const next: ServiceRecord = {
-        ...plan.record,
-        service: { ...plan.record.service, events: withEvents(plan.record.service.events ?? [], added, now(), randomUUID) },
-      };
+      const next: ServiceRecord = { ...plan.record, events: withEvents(plan.record.events ?? [], added, now(), randomUUID) };
       // Written only when something changed: the controller's own write queues the service once more.
       if (!sameJson(next, JSON.parse(stored))) tx.putJson(serviceKey, next);
     });
@@ -292,7 +291,7 @@ export function factsOf(td: Wire<TaskDefinition>): TaskDefinitionFacts {
 
 /** The tasks a service launches: its group, the deployment as startedBy, propagated and managed tags. */
 function launchSpec(cluster: string, record: ServiceRecord, td: TaskDefinitionRecord, facts: TaskDefinitionFacts, deploymentId: string): LaunchSpec {
-  const s = record.service;
+  const s = record;
   const propagated: Tag[] =
     s.propagateTags === 'TASK_DEFINITION'
       ? td.tags
@@ -302,7 +301,7 @@ function launchSpec(cluster: string, record: ServiceRecord, td: TaskDefinitionRe
   const managed: Tag[] = s.enableECSManagedTags
     ? [
         { key: 'aws:ecs:clusterName', value: cluster },
-        { key: 'aws:ecs:serviceName', value: record.name },
+        { key: 'aws:ecs:serviceName', value: record.serviceName! },
       ]
     : [];
   const awsvpc = (s.deployments ?? []).find((d) => d.id === deploymentId)?.networkConfiguration?.awsvpcConfiguration;
@@ -313,9 +312,9 @@ function launchSpec(cluster: string, record: ServiceRecord, td: TaskDefinitionRe
     propagatedTags: propagated,
     tags: managed,
     overrides: { containerOverrides: [], inferenceAcceleratorOverrides: [] },
-    group: serviceGroup(record.name),
+    group: serviceGroup(record.serviceName!),
     startedBy: deploymentId,
-    serviceName: record.name,
+    serviceName: record.serviceName!,
     needs: facts.needs,
   };
 }

@@ -17,6 +17,8 @@ interface ServiceFields {
   readonly taskDefinition?: string;
   readonly status?: string;
   readonly deployments?: readonly { readonly taskDefinition?: string }[];
+  /** The deployment a circuit breaker would roll back to, kept after it drained. */
+  readonly berth?: { readonly lastCompleted?: { readonly taskDefinition?: string } };
 }
 
 interface Deletion {
@@ -106,6 +108,7 @@ async function arnsInUse(store: Store): Promise<Set<string>> {
     const s = JSON.parse(e.value) as ServiceFields;
     if (s.status === 'INACTIVE') continue;
     if (s.taskDefinition) inUse.add(s.taskDefinition);
+    if (s.berth?.lastCompleted?.taskDefinition) inUse.add(s.berth.lastCompleted.taskDefinition);
     for (const d of s.deployments ?? []) if (d.taskDefinition) inUse.add(d.taskDefinition);
   }
   return inUse;

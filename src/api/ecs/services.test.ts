@@ -1,7 +1,12 @@
 import {
   CreateClusterCommand,
   CreateServiceCommand,
+  DeleteClusterCommand,
   DeleteServiceCommand,
+  DeleteTaskDefinitionsCommand,
+  DeregisterTaskDefinitionCommand,
+  DescribeClustersCommand,
+  DescribeTaskDefinitionCommand,
   DescribeServicesCommand,
   ListServicesCommand,
   ListTagsForResourceCommand,
@@ -221,5 +226,37 @@ describe('DeleteService', () => {
       .toContain(
         '(service nowhere) was unable to place a task because no container instance met all of its requirements. Reason: No Container Instances were found in your cluster.',
       );
+  });
+});
+
+describe('with the rest of the API', () => {
+  it('counts services in DescribeClusters, and DeleteCluster refuses while one is ACTIVE or DRAINING', async () => {
+    await api.ecs.send(new CreateClusterCommand({ clusterName: 'with-service' }));
+    await api.ecs.send(new CreateServiceCommand({ cluster: 'with-service', serviceName: 's', taskDefinition: 'web:1', desiredCount: 0 }));
+    const { clusters } = await api.ecs.send(new DescribeClustersCommand({ clusters: ['with-service'], include: ['STATISTICS'] }));
+    expect(clusters![0]).toMatchObject({ activeServicesCount: 1 });
+    expect(clusters![0]!.statistics).toContainEqual({ name: 'activeEC2ServiceCount', value: '1' });
+    const refused = await failure(api.ecs.send(new DeleteClusterCommand({ cluster: 'with-service' })));
+    expect(refused).toMatchObject({ name: 'ClusterContainsServicesException', message: 'The Cluster cannot be deleted while Services are active.' });
+    await api.ecs.send(new DeleteServiceCommand({ cluster: 'with-service', service: 's' }));
+    await expect
+      .poll(async () => (await api.ecs.send(new DescribeServicesCommand({ cluster: 'with-service', services: ['s'] }))).services![0]!.status, { timeout: 5_000 })
+      .toBe('INACTIVE');
+    expect((await api.ecs.send(new DeleteClusterCommand({ cluster: 'with-service' }))).cluster!.status).toBe('INACTIVE');
+  });
+
+  it("keeps a task definition a service uses when it is deleted, while one nobody uses goes", async () => {
+    const register = async (family: string) =>
+      (await api.ecs.send(new RegisterTaskDefinitionCommand({ family, containerDefinitions: [{ name: 'a', image: 'busybox', memory: 8 }] }))).taskDefinition!
+        .taskDefinitionArn!;
+    const used = await register('kept-by-service');
+    const unused = await register('used-by-nobody');
+    await create({ serviceName: 'keeper', taskDefinition: used });
+    for (const arn of [used, unused]) await api.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn }));
+    await api.ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: [used, unused] }));
+    // The reaper has looked once the unused one is gone; the used one must still be there.
+    await expect.poll(() => failure(api.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: unused }))).then((e) => e.name), { timeout: 5_000 }).toBe('ClientException');
+    const { taskDefinition } = await api.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: used }));
+    expect(taskDefinition!.status).toBe('DELETE_IN_PROGRESS');
   });
 });

@@ -28,7 +28,7 @@ import { awsvpcConfigurationFor } from '../../model/task-eni.js';
 import { taskNeeds } from '../../model/task.js';
 import type { Wire } from '../../model/wire.js';
 import { keys } from '../../store/keys.js';
-import type { ServiceRecord } from '../../store/records/services.js';
+import { describedService, type ServiceRecord } from '../../store/records/services.js';
 import { readJson, transact } from '../../store/transact.js';
 import { pageOf } from '../pagination.js';
 import type { CallContext } from '../protocol/json-rpc.js';
@@ -50,10 +50,6 @@ export function serviceNameOf(env: EcsEnv, cluster: string, ref: string): string
   return parts.length === 2 && parts[0] === cluster ? parts[1] : undefined;
 }
 
-/** The service as DescribeServices shows it: tags only when asked for. */
-function shown(record: ServiceRecord, withTags: boolean): Wire<Service> {
-  return withTags ? record.service : { ...record.service, tags: [] };
-}
 
 /** A task definition a service may run: ACTIVE and EC2-compatible. */
 async function serviceTaskDefinition(env: EcsEnv, ref: string): Promise<Wire<TaskDefinition>> {
@@ -86,7 +82,7 @@ function checkPlacement(
 async function currentTaskDefinition(env: EcsEnv, cluster: string, ref: string): Promise<Wire<TaskDefinition> | undefined> {
   const name = serviceNameOf(env, cluster, ref);
   const current = name ? await readJson<ServiceRecord>(env.store, keys.service(cluster, name)) : undefined;
-  return current ? (await findTaskDefinition(env, current.service.taskDefinition!))?.taskDefinition : undefined;
+  return current ? (await findTaskDefinition(env, current.taskDefinition!))?.taskDefinition : undefined;
 }
 
 const newDeploymentId = () => deploymentIdFrom(() => randomInt(10));
@@ -98,9 +94,9 @@ export function serviceOperations(env: EcsEnv) {
     return transact(env.store, async (tx) => {
       const record = name ? await tx.getJson<ServiceRecord>(keys.service(cluster, name)) : undefined;
       if (!record) throw serviceNotFound();
-      if (record.service.status !== 'ACTIVE') throw serviceNotActive();
+      if (record.status !== 'ACTIVE') throw serviceNotActive();
       const next = change(record);
-      tx.putJson(keys.service(cluster, record.name), next);
+      tx.putJson(keys.service(cluster, record.serviceName!), next);
       return next;
     });
   }
@@ -127,53 +123,49 @@ export function serviceOperations(env: EcsEnv) {
       const now = env.now();
       const deploymentId = newDeploymentId();
       const fresh: ServiceRecord = {
-        cluster,
-        name,
-        ...(input.clientToken !== undefined ? { clientToken: input.clientToken } : {}),
-        service: {
-          serviceArn: serviceArn(env, cluster, name),
-          serviceName: name,
-          clusterArn: clusterArn(env.scope, cluster),
-          loadBalancers: [],
-          serviceRegistries: [],
-          status: 'ACTIVE',
-          desiredCount: desired,
-          runningCount: 0,
-          pendingCount: 0,
-          launchType: 'EC2',
-          taskDefinition: td.taskDefinitionArn!,
-          deploymentConfiguration: deploymentConfigurationOf(limits),
-          deployments: [newDeployment(deploymentId, td.taskDefinitionArn!, desired, now, awsvpc)],
-          events: [],
-          createdAt: now / 1000,
-          placementConstraints: constraints,
-          placementStrategy: strategies,
-          ...(awsvpc ? { networkConfiguration: { awsvpcConfiguration: awsvpc } } : {}),
-          ...(grace !== undefined ? { healthCheckGracePeriodSeconds: grace } : {}),
-          schedulingStrategy: strategy,
-          deploymentController: { type: 'ECS' },
-          tags,
-          createdBy: call.principal.arn,
-          enableECSManagedTags: input.enableECSManagedTags ?? false,
-          propagateTags: (input.propagateTags ?? 'NONE') satisfies PropagateTags,
-          enableExecuteCommand: false,
-        },
+        serviceArn: serviceArn(env, cluster, name),
+        serviceName: name,
+        clusterArn: clusterArn(env.scope, cluster),
+        loadBalancers: [],
+        serviceRegistries: [],
+        status: 'ACTIVE',
+        desiredCount: desired,
+        runningCount: 0,
+        pendingCount: 0,
+        launchType: 'EC2',
+        taskDefinition: td.taskDefinitionArn!,
+        deploymentConfiguration: deploymentConfigurationOf(limits),
+        deployments: [newDeployment(deploymentId, td.taskDefinitionArn!, desired, now, awsvpc)],
+        events: [],
+        createdAt: now / 1000,
+        placementConstraints: constraints,
+        placementStrategy: strategies,
+        ...(awsvpc ? { networkConfiguration: { awsvpcConfiguration: awsvpc } } : {}),
+        ...(grace !== undefined ? { healthCheckGracePeriodSeconds: grace } : {}),
+        schedulingStrategy: strategy,
+        deploymentController: { type: 'ECS' },
+        tags,
+        createdBy: call.principal.arn,
+        enableECSManagedTags: input.enableECSManagedTags ?? false,
+        propagateTags: (input.propagateTags ?? 'NONE') satisfies PropagateTags,
+        enableExecuteCommand: false,
+        berth: { cluster, ...(input.clientToken !== undefined ? { clientToken: input.clientToken } : {}) },
       };
       const record = await transact(env.store, async (tx) => {
         // Writing the cluster record makes a concurrent DeleteCluster (which reads it) conflict and look again.
         const clusterRecord = await tx.getJson<ClusterRecord>(keys.cluster(cluster));
         if (clusterRecord?.status !== 'ACTIVE') throw clusterNotFound();
         const existing = await tx.getJson<ServiceRecord>(keys.service(cluster, name));
-        if (existing?.service.status === 'ACTIVE') {
-          if (input.clientToken !== undefined && existing.clientToken === input.clientToken) return existing;
+        if (existing?.status === 'ACTIVE') {
+          if (input.clientToken !== undefined && existing.berth.clientToken === input.clientToken) return existing;
           throw invalidParameter('Creation of service was not idempotent.');
         }
-        if (existing?.service.status === 'DRAINING') throw invalidParameter('Unable to Start a service that is still Draining.');
+        if (existing?.status === 'DRAINING') throw invalidParameter('Unable to Start a service that is still Draining.');
         tx.putJson(keys.cluster(cluster), clusterRecord);
         tx.putJson(keys.service(cluster, name), fresh);
         return fresh;
       });
-      return { service: shown(record, true) };
+      return { service: describedService(record, true) };
     },
 
     async UpdateService(input: UpdateServiceRequest) {
@@ -186,14 +178,13 @@ export function serviceOperations(env: EcsEnv) {
       // awsvpc: the network configuration goes with the task definition; checked against the one deployed next.
       const nextTd = td ?? (input.networkConfiguration ? placementTd ?? (await currentTaskDefinition(env, cluster, input.service!)) : undefined);
       const now = env.now();
-      const record = await updateActive(cluster, input.service!, (r) => {
-        const s = r.service;
+      const record = await updateActive(cluster, input.service!, (s) => {
         const strategy = (s.schedulingStrategy ?? 'REPLICA') as SchedulingStrategy;
         const desired = desiredCountOf(strategy, input.desiredCount, false) ?? s.desiredCount ?? 0;
         const limits = deploymentLimitsOf(strategy, input.deploymentConfiguration, limitsOf(strategy, s.deploymentConfiguration));
         const constraints = input.placementConstraints ?? s.placementConstraints ?? [];
         const strategies = input.placementStrategy ?? s.placementStrategy ?? [];
-        if (placementTd) checkPlacement(r.name, placementTd, strategy, constraints, strategies);
+        if (placementTd) checkPlacement(s.serviceName!, placementTd, strategy, constraints, strategies);
         const taskDefinition = td?.taskDefinitionArn ?? s.taskDefinition!;
         const network = nextTd
           ? awsvpcConfigurationFor(nextTd.networkMode, input.networkConfiguration ?? (nextTd.networkMode === 'awsvpc' ? s.networkConfiguration : undefined))
@@ -206,24 +197,21 @@ export function serviceOperations(env: EcsEnv) {
         });
         if (redeploy) deployments.unshift(newDeployment(newDeploymentId(), taskDefinition, desired, now, network));
         return {
-          ...r,
-          steady: false,
-          service: {
-            ...s,
-            desiredCount: desired,
-            taskDefinition,
-            ...(network ? { networkConfiguration: { awsvpcConfiguration: network } } : { networkConfiguration: undefined }),
-            deploymentConfiguration: deploymentConfigurationOf(limits),
-            deployments,
-            placementConstraints: constraints,
-            placementStrategy: strategies,
-            ...(grace !== undefined ? { healthCheckGracePeriodSeconds: grace } : {}),
-            ...(input.enableECSManagedTags !== undefined && input.enableECSManagedTags !== null ? { enableECSManagedTags: input.enableECSManagedTags } : {}),
-            ...(input.propagateTags ? { propagateTags: input.propagateTags } : {}),
-          },
+          ...s,
+          desiredCount: desired,
+          taskDefinition,
+          ...(network ? { networkConfiguration: { awsvpcConfiguration: network } } : { networkConfiguration: undefined }),
+          deploymentConfiguration: deploymentConfigurationOf(limits),
+          deployments,
+          placementConstraints: constraints,
+          placementStrategy: strategies,
+          ...(grace !== undefined ? { healthCheckGracePeriodSeconds: grace } : {}),
+          ...(input.enableECSManagedTags !== undefined && input.enableECSManagedTags !== null ? { enableECSManagedTags: input.enableECSManagedTags } : {}),
+          ...(input.propagateTags ? { propagateTags: input.propagateTags } : {}),
+          berth: { ...s.berth, steady: false },
         };
       });
-      return { service: shown(record, false) };
+      return { service: describedService(record, false) };
     },
 
     async DeleteService(input: DeleteServiceRequest) {
@@ -233,24 +221,21 @@ export function serviceOperations(env: EcsEnv) {
       const record = await transact(env.store, async (tx) => {
         const r = name ? await tx.getJson<ServiceRecord>(keys.service(cluster, name)) : undefined;
         if (!r) throw serviceNotFound();
-        if (r.service.status !== 'ACTIVE') throw serviceNotActive();
-        if (r.service.schedulingStrategy !== 'DAEMON' && (r.service.desiredCount ?? 0) > 0 && !input.force) {
+        if (r.status !== 'ACTIVE') throw serviceNotActive();
+        if (r.schedulingStrategy !== 'DAEMON' && (r.desiredCount ?? 0) > 0 && !input.force) {
           throw invalidParameter('The service cannot be stopped while it is scaled above 0.');
         }
         const next: ServiceRecord = {
           ...r,
-          steady: false,
-          service: {
-            ...r.service,
-            status: 'DRAINING',
-            desiredCount: 0,
-            deployments: (r.service.deployments ?? []).map((d) => (d.status === 'PRIMARY' ? { ...d, desiredCount: 0, updatedAt: now / 1000 } : d)),
-          },
+          status: 'DRAINING',
+          desiredCount: 0,
+          deployments: (r.deployments ?? []).map((d) => (d.status === 'PRIMARY' ? { ...d, desiredCount: 0, updatedAt: now / 1000 } : d)),
+          berth: { ...r.berth, steady: false },
         };
-        tx.putJson(keys.service(cluster, r.name), next);
+        tx.putJson(keys.service(cluster, r.serviceName!), next);
         return next;
       });
-      return { service: shown(record, false) };
+      return { service: describedService(record, false) };
     },
 
     async DescribeServices(input: DescribeServicesRequest) {
@@ -263,7 +248,7 @@ export function serviceOperations(env: EcsEnv) {
       for (const ref of refs) {
         const name = serviceNameOf(env, cluster, ref);
         const record = name ? await readJson<ServiceRecord>(env.store, keys.service(cluster, name)) : undefined;
-        if (record) services.push(shown(record, withTags));
+        if (record) services.push(describedService(record, withTags));
         else failures.push({ arn: ref.startsWith('arn:') ? ref : serviceArn(env, cluster, ref), reason: 'MISSING' });
       }
       return { services, failures };
@@ -275,7 +260,7 @@ export function serviceOperations(env: EcsEnv) {
         return { serviceArns: [] };
       }
       const page = await pageOf(env.store, keys.servicesOf(cluster), input, { defaultSize: 10, maxSize: 100 }, (e) => {
-        const s = (JSON.parse(e.value) as ServiceRecord).service;
+        const s = JSON.parse(e.value) as ServiceRecord;
         const keep =
           s.status !== 'INACTIVE' &&
           (input.launchType === undefined || s.launchType === input.launchType) &&

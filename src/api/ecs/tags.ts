@@ -46,8 +46,8 @@ const resolvers: Record<string, Resolver> = {
     return {
       key: keys.service(cluster, name),
       notFound: () => new ServiceError('ServiceNotFoundException', 'Service not found.'),
-      tagsOf: (r) => (r.service.status === 'INACTIVE' ? undefined : (r.service.tags ?? []).map((t) => ({ key: t.key!, value: t.value ?? '' }))),
-      withTags: (r, tags) => ({ ...r, service: { ...r.service, tags } }),
+      tagsOf: (r) => (r.status === 'INACTIVE' ? undefined : (r.tags ?? []).map((t) => ({ key: t.key!, value: t.value ?? '' }))),
+      withTags: (r, tags) => ({ ...r, tags }),
     };
   },
   task: (_env, resource): Taggable<TaskRecord> | undefined => {

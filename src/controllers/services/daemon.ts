@@ -18,7 +18,7 @@ import { isLost, type TaskView } from './state.js';
  */
 export function planDaemon(ctx: PlanContext): Planned {
   const { views, primary, state } = ctx;
-  const service = state.record.service;
+  const service = state.record;
   const facts = ctx.primaryFacts;
   const active = service.status === 'ACTIVE';
   const eligible = active && facts

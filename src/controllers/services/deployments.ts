@@ -54,9 +54,9 @@ export interface FailureTally {
 export function tallyFailures(record: ServiceRecord, views: readonly TaskView[], healthChecked: (t: TaskRecord) => boolean): FailureTally {
   const present = new Set(views.map((v) => v.id));
   const progress: Record<string, DeploymentProgress> = {};
-  let failures = record.launchFailures ? { ...record.launchFailures } : undefined;
-  const deployments = (record.service.deployments ?? []).map((d) => {
-    const counted = new Set((record.progress?.[d.id!]?.countedFailures ?? []).filter((id) => present.has(id)));
+  let failures = record.berth.launchFailures ? { ...record.berth.launchFailures } : undefined;
+  const deployments = (record.deployments ?? []).map((d) => {
+    const counted = new Set((record.berth.progress?.[d.id!]?.countedFailures ?? []).filter((id) => present.has(id)));
     let fresh = 0;
     for (const v of views) {
       if (v.deploymentId !== d.id || counted.has(v.id) || !failedToStart(v.record, healthChecked(v.record))) continue;

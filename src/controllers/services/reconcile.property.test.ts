@@ -62,7 +62,7 @@ describe('a rolling deployment', () => {
           }
           if (!stuck) {
             expect(live(w).map((t) => t.task.startedBy)).toEqual(Array(desired).fill(id));
-            expect(w.record.service.deployments!.map((d) => [d.id, d.rolloutState])).toEqual([[id, 'COMPLETED']]);
+            expect(w.record.deployments!.map((d) => [d.id, d.rolloutState])).toEqual([[id, 'COMPLETED']]);
           }
         },
       ),
@@ -103,10 +103,10 @@ describe('every pass, under failures, health changes, scaling, deployments and d
         for (const op of ops) {
           switch (op.kind) {
             case 'pass': {
-              const bounds = healthBounds(w.record.service.desiredCount!, limits);
+              const bounds = healthBounds(w.record.desiredCount!, limits);
               const occupiedBefore = occupying(w).length;
               const healthyBefore = w.tasks.filter(isHealthy);
-              const failed = w.record.service.deployments!.find((d) => d.status === 'PRIMARY')!.rolloutState === 'FAILED';
+              const failed = w.record.deployments!.find((d) => d.status === 'PRIMARY')!.rolloutState === 'FAILED';
               const plan = pass(w);
               if (plan.launches.length > 0) {
                 expect(occupiedBefore + plan.launches.length).toBeLessThanOrEqual(bounds.ceiling);
@@ -114,7 +114,7 @@ describe('every pass, under failures, health changes, scaling, deployments and d
               }
               const healthyStopped = healthyBefore.filter((t) => plan.stops.some((s) => s.taskId === t.id)).length;
               if (healthyStopped > 0) expect(healthyBefore.length - healthyStopped).toBeGreaterThanOrEqual(bounds.floor);
-              expect(w.record.service.events!.length).toBeLessThanOrEqual(MAX_SERVICE_EVENTS);
+              expect(w.record.events!.length).toBeLessThanOrEqual(MAX_SERVICE_EVENTS);
               break;
             }
             case 'agent': {
@@ -133,7 +133,7 @@ describe('every pass, under failures, health changes, scaling, deployments and d
               break;
             }
             case 'desired':
-              w.record = { ...w.record, service: { ...w.record.service, desiredCount: op.value } };
+              w.record = { ...w.record, desiredCount: op.value };
               break;
             case 'deploy':
               tds = [tds[1]!, tds[0]!];
@@ -153,7 +153,7 @@ describe('every pass, under failures, health changes, scaling, deployments and d
         w.instances = w.instances.map((x) => ({ ...x, status: 'ACTIVE' }));
         for (const t of w.tasks) if (t.task.healthStatus === 'UNHEALTHY' && t.task.lastStatus !== 'STOPPED') agentStep(w, t, 'fail');
         w.now += 600_000;
-        const target = w.record.service.desiredCount!;
+        const target = w.record.desiredCount!;
         const bounds = healthBounds(target, limits);
         const id = deploy(w, tds[1]!);
         // With floor = ceiling = desired nothing old can go and nothing new can start: a rollout cannot proceed.
@@ -161,7 +161,7 @@ describe('every pass, under failures, health changes, scaling, deployments and d
           settle(w, 300);
           expect(live(w).filter((t) => t.task.startedBy === id)).toHaveLength(target);
           expect(live(w)).toHaveLength(target);
-          expect(w.record.service.runningCount).toBe(target);
+          expect(w.record.runningCount).toBe(target);
         }
       }),
       { numRuns: 300 },
@@ -202,7 +202,7 @@ describe('a DAEMON service', () => {
           settle(w, 100);
           const active = w.instances.filter((i) => i.status === 'ACTIVE').map((i) => i.id).sort();
           expect(live(w).map((t) => t.instanceId).sort()).toEqual(active);
-          expect(w.record.service.desiredCount).toBe(active.length);
+          expect(w.record.desiredCount).toBe(active.length);
         },
       ),
       { numRuns: 200 },

@@ -7,7 +7,7 @@ import { addTask, agentStep, deploy, live, messages, pass, running, settle, stat
 
 /** The pure reconcile, scenario by scenario (property tests in reconcile.property.test.ts). */
 
-const primary = (w: World) => w.record.service.deployments!.find((d) => d.status === 'PRIMARY')!;
+const primary = (w: World) => w.record.deployments!.find((d) => d.status === 'PRIMARY')!;
 const steadyWorld = (options: Parameters<typeof world>[0] = {}) => {
   const w = world(options);
   settle(w);
@@ -26,7 +26,7 @@ describe('a new service', () => {
     expect(primary(w).rolloutState).toBe('IN_PROGRESS');
     settle(w);
     expect(running(w)).toHaveLength(4);
-    expect(w.record.service).toMatchObject({ runningCount: 4, pendingCount: 0 });
+    expect(w.record).toMatchObject({ runningCount: 4, pendingCount: 0 });
     expect(primary(w)).toMatchObject({ rolloutState: 'COMPLETED', runningCount: 4, rolloutStateReason: `ECS deployment ${primary(w).id} completed.` });
     expect(messages(w).slice(0, 2)).toEqual(['(service web) has reached a steady state.', `(service web) (deployment ${primary(w).id}) deployment completed.`]);
     // Steady: another pass changes nothing and says nothing again.
@@ -41,7 +41,7 @@ describe('a new service', () => {
     pass(w);
     const second = pass(w);
     expect(second.launches).toEqual([]);
-    expect(w.record.service).toMatchObject({ pendingCount: 2, runningCount: 0 });
+    expect(w.record).toMatchObject({ pendingCount: 2, runningCount: 0 });
   });
 
   it('launches at most maxLaunchesPerPass tasks a pass', () => {
@@ -78,7 +78,7 @@ describe('rolling deployments', () => {
     expect(pass(w).launches).toHaveLength(2);
     settle(w);
     expect(live(w).every((t) => t.task.startedBy === id)).toBe(true);
-    expect(w.record.service.deployments).toHaveLength(1);
+    expect(w.record.deployments).toHaveLength(1);
     expect(primary(w)).toMatchObject({ id, rolloutState: 'COMPLETED' });
   });
 
@@ -92,7 +92,7 @@ describe('rolling deployments', () => {
     agentStep(w, fresh[0]!);
     const second = pass(w);
     expect(second.stops).toHaveLength(1);
-    expect(w.record.service.deployments!.map((d) => [d.status, d.runningCount, d.pendingCount])).toEqual([
+    expect(w.record.deployments!.map((d) => [d.status, d.runningCount, d.pendingCount])).toEqual([
       ['PRIMARY', 1, 3],
       ['ACTIVE', 4, 0],
     ]);
@@ -117,14 +117,14 @@ describe('rolling deployments', () => {
     const last = deploy(w, TD1);
     settle(w);
     expect(live(w).every((t) => t.task.startedBy === last)).toBe(true);
-    expect(w.record.service.deployments!.map((d) => d.id)).toEqual([last]);
+    expect(w.record.deployments!.map((d) => d.id)).toEqual([last]);
   });
 
   it('scales in by the placement strategies, pending tasks first', () => {
     const w = steadyWorld({ desired: 4 });
-    w.record.service.desiredCount = 6;
+    w.record.desiredCount = 6;
     pass(w);
-    w.record.service.desiredCount = 3;
+    w.record.desiredCount = 3;
     const plan = pass(w);
     // Two pending go for free, one healthy within the floor (3 of 3 then).
     expect(plan.stops).toHaveLength(3);
@@ -171,14 +171,14 @@ describe('the circuit breaker', () => {
       w.now += 1000;
     }
     expect(primary(w)).toMatchObject({ id: good, rolloutState: 'IN_PROGRESS', rolloutStateReason: `ECS deployment circuit breaker: rolling back to deploymentId ${good}.` });
-    const failed = w.record.service.deployments!.find((d) => d.id === bad)!;
+    const failed = w.record.deployments!.find((d) => d.id === bad)!;
     expect(failed).toMatchObject({ status: 'ACTIVE', rolloutState: 'FAILED', rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.' });
     expect(failed.failedTasks).toBeGreaterThanOrEqual(3);
-    expect(w.record.service.taskDefinition).toBe(TD1);
+    expect(w.record.taskDefinition).toBe(TD1);
     expect(messages(w)).toContain(`(service web) (deployment ${bad}) deployment failed: tasks failed to start.`);
     expect(messages(w)).toContain(`(service web) rolling back to deployment ${good}.`);
     settle(w);
-    expect(w.record.service.deployments!.map((d) => [d.id, d.rolloutState])).toEqual([[good, 'COMPLETED']]);
+    expect(w.record.deployments!.map((d) => [d.id, d.rolloutState])).toEqual([[good, 'COMPLETED']]);
   });
 
   it('counts each failed task once, and a task that ran long enough not at all', () => {
@@ -226,7 +226,7 @@ describe('the circuit breaker', () => {
 describe('draining, lost and deleted', () => {
   it('stops pending tasks on a DRAINING instance at once and replaces running ones within the bounds', () => {
     const w = steadyWorld({ desired: 2, instances: [instance('i1'), instance('i2')] });
-    w.record.service.desiredCount = 3;
+    w.record.desiredCount = 3;
     pass(w);
     const drained = w.instances.find((i) => i.id === 'i1')!;
     w.instances = [{ ...drained, status: 'DRAINING' }, w.instances.find((i) => i.id === 'i2')!];
@@ -257,10 +257,10 @@ describe('draining, lost and deleted', () => {
 
   it('a DRAINING service stops everything, becomes INACTIVE, and is forgotten an hour later', () => {
     const w = steadyWorld({ desired: 2 });
-    w.record = { ...w.record, service: { ...w.record.service, status: 'DRAINING', desiredCount: 0 } };
+    w.record = { ...w.record, status: 'DRAINING', desiredCount: 0 };
     expect(pass(w).stops).toHaveLength(2);
     settle(w);
-    expect(w.record.service.status).toBe('INACTIVE');
+    expect(w.record.status).toBe('INACTIVE');
     expect(reconcileService(stateOf(w)).forget).toBe(false);
     w.now += INACTIVE_RETENTION_MS;
     expect(reconcileService(stateOf(w)).forget).toBe(true);
@@ -274,7 +274,7 @@ describe('a DAEMON service', () => {
     const w = world({ strategy: 'DAEMON', instances: three(), service: { placementConstraints: [{ type: 'memberOf', expression: 'attribute:role == w' }] } });
     const plan = pass(w);
     expect([...plan.launches].sort()).toEqual(['i1', 'i2']);
-    expect(w.record.service.desiredCount).toBe(2);
+    expect(w.record.desiredCount).toBe(2);
     expect(pass(w).launches).toEqual([]);
     settle(w);
     expect(primary(w).rolloutState).toBe('COMPLETED');
@@ -287,7 +287,7 @@ describe('a DAEMON service', () => {
     const plan = pass(w);
     expect(plan.launches).toEqual(['i4']);
     expect(plan.stops.map((s) => w.tasks.find((t) => t.id === s.taskId)!.instanceId)).toEqual(['i3']);
-    expect(w.record.service.desiredCount).toBe(3);
+    expect(w.record.desiredCount).toBe(3);
   });
 
   it('rolls out a new task definition instance by instance: stop the old task, then start the new one', () => {

@@ -24,10 +24,10 @@ export const INACTIVE_RETENTION_MS = 60 * 60_000;
  */
 export function reconcileService(state: ServiceState): ServicePlan {
   const { record, now } = state;
-  const s = record.service;
-  const name = record.name;
+  const s = record;
+  const name = record.serviceName!;
   if (s.status === 'INACTIVE') {
-    const since = record.inactiveAt ?? now;
+    const since = record.berth.inactiveAt ?? now;
     const left = since + INACTIVE_RETENTION_MS - now;
     return { launches: [], stops: [], record, events: [], reliesOn: [], forget: left <= 0, ...(left > 0 ? { requeueAfterMs: left } : {}) };
   }
@@ -38,7 +38,7 @@ export function reconcileService(state: ServiceState): ServicePlan {
   const tally = tallyFailures(record, views, (t) => factsOf(t.task.taskDefinitionArn)?.healthChecked ?? false);
   const active = s.status === 'ACTIVE';
   const desired = active ? (s.desiredCount ?? 0) : 0;
-  const breaker = applyCircuitBreaker({ name, desiredCount: desired, taskDefinition: s.taskDefinition! }, tally.deployments, limits, record.lastCompleted, now);
+  const breaker = applyCircuitBreaker({ name, desiredCount: desired, taskDefinition: s.taskDefinition! }, tally.deployments, limits, record.berth.lastCompleted, now);
   const primary = breaker.deployments.find((d) => d.status === 'PRIMARY');
 
   const backoff = tally.launchFailures ? launchBackoffMs(tally.launchFailures.consecutive) : 0;
@@ -65,25 +65,26 @@ export function reconcileService(state: ServiceState): ServicePlan {
   const drained = !views.some((v) => v.occupies);
   const steady =
     active && idle && !throttled && settled.deployments.length === 1 && settled.deployments[0]!.rolloutState === 'COMPLETED' && settled.allHealthy;
-  if (steady && !record.steady) events.push(happened(serviceMessages.steadyState(name)));
+  if (steady && !record.berth.steady) events.push(happened(serviceMessages.steadyState(name)));
   const inactive = s.status === 'DRAINING' && idle && drained;
 
   const next: ServiceRecord = {
-    ...withoutBookkeeping(record),
-    service: {
-      ...s,
-      status: inactive ? 'INACTIVE' : s.status,
-      desiredCount: strategy === 'DAEMON' ? planned.desired : desired,
-      runningCount: settled.running,
-      pendingCount: settled.pending,
-      taskDefinition: breaker.taskDefinition,
-      deployments: settled.deployments,
+    ...s,
+    status: inactive ? 'INACTIVE' : s.status,
+    desiredCount: strategy === 'DAEMON' ? planned.desired : desired,
+    runningCount: settled.running,
+    pendingCount: settled.pending,
+    taskDefinition: breaker.taskDefinition,
+    deployments: settled.deployments,
+    berth: {
+      cluster: record.berth.cluster,
+      ...(record.berth.clientToken !== undefined ? { clientToken: record.berth.clientToken } : {}),
+      steady,
+      progress: Object.fromEntries(Object.entries(tally.progress).filter(([id]) => settled.deployments.some((d) => d.id === id))),
+      ...(settled.completed ? { lastCompleted: settled.completed } : breaker.lastCompleted ? { lastCompleted: breaker.lastCompleted } : {}),
+      ...(tally.launchFailures ? { launchFailures: tally.launchFailures } : {}),
+      ...(inactive ? { inactiveAt: now } : {}),
     },
-    steady,
-    progress: Object.fromEntries(Object.entries(tally.progress).filter(([id]) => settled.deployments.some((d) => d.id === id))),
-    ...(settled.completed ? { lastCompleted: settled.completed } : breaker.lastCompleted ? { lastCompleted: breaker.lastCompleted } : {}),
-    ...(tally.launchFailures ? { launchFailures: tally.launchFailures } : {}),
-    ...(inactive ? { inactiveAt: now } : {}),
   };
   const requeue = [planned.requeueAfterMs, throttled ? backoffUntil - now : undefined, lostRequeue(state), inactive ? INACTIVE_RETENTION_MS : undefined];
   const requeueAfterMs = Math.min(...requeue.filter((x): x is number => x !== undefined));
@@ -97,11 +98,6 @@ export function reconcileService(state: ServiceState): ServicePlan {
     ...(Number.isFinite(requeueAfterMs) ? { requeueAfterMs: Math.max(0, requeueAfterMs) } : {}),
     forget: false,
   };
-}
-
-function withoutBookkeeping(r: ServiceRecord): ServiceRecord {
-  const { lastCompleted: _l, launchFailures: _f, inactiveAt: _i, ...rest } = r;
-  return rest;
 }
 
 interface Settled {

@@ -42,7 +42,7 @@ export function planReplica(ctx: PlanContext, desired: number): Planned {
   const launches: string[] = [];
   const wanted = ctx.canLaunch ? Math.min(desired - keep.length, ceiling - occupying, state.settings.maxLaunchesPerPass) : 0;
   if (wanted > 0 && ctx.primaryFacts) {
-    const result = place(state.instances, requestFor(state.record.service, ctx.primaryFacts, wanted), state.seed);
+    const result = place(state.instances, requestFor(state.record, ctx.primaryFacts, wanted), state.seed);
     launches.push(...result.placements);
     if (result.failures.length > 0) {
       events.push(unplaceable(ctx.name, result.failures[0]!.message));

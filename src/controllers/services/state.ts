@@ -98,7 +98,7 @@ const PENDING = new Set(['PROVISIONING', 'PENDING', 'ACTIVATING']);
 /** Classify the service's tasks for a pass. */
 export function viewTasks(state: ServiceState): TaskView[] {
   const byId = new Map(state.instances.map((i) => [i.id, i]));
-  const graceMs = (state.record.service.healthCheckGracePeriodSeconds ?? 0) * 1000;
+  const graceMs = (state.record.healthCheckGracePeriodSeconds ?? 0) * 1000;
   return state.tasks.map((record) => {
     const t = record.task;
     const instance = record.instanceId ? byId.get(record.instanceId) : undefined;

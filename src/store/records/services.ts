@@ -2,14 +2,15 @@ import type { Deployment, Service } from '@aws-sdk/client-ecs';
 import type { Wire } from '../../model/wire.js';
 
 /**
- * A service. `service` is the ECS shape as DescribeServices returns it — deployments, counts and events
- * included (its tags are shown only when asked for); the other fields are berth's own bookkeeping, written
- * by the API (desired state) and the service controller (progress).
+ * A service: the Service shape as DescribeServices returns it — deployments, counts, events and tags (shown
+ * only when asked for) — and, under `berth`, the bookkeeping DescribeServices never shows. The API writes the
+ * desired state, the service controller the progress. (Cluster counts and the task-definition reaper read the
+ * Service fields of these records too.)
  */
-export interface ServiceRecord {
+export type ServiceRecord = Wire<Service> & { readonly berth: ServiceBookkeeping };
+
+export interface ServiceBookkeeping {
   readonly cluster: string;
-  readonly name: string;
-  readonly service: Wire<Service>;
   /** CreateService's clientToken: the same token again returns the service instead of failing. */
   readonly clientToken?: string;
   /** True once the controller found the service steady, so "has reached a steady state" is said once per arrival. */
@@ -27,4 +28,10 @@ export interface ServiceRecord {
 export interface DeploymentProgress {
   /** Ids of the deployment's failed tasks already counted in its failedTasks (those still in the store). */
   readonly countedFailures: readonly string[];
+}
+
+/** The service as DescribeServices shows it: without berth's bookkeeping, and with tags only when asked for. */
+export function describedService(record: ServiceRecord, withTags: boolean): Wire<Service> {
+  const { berth: _berth, ...service } = record;
+  return withTags ? service : { ...service, tags: [] };
 }

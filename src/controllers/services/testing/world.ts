@@ -53,28 +53,25 @@ export function world(options: WorldOptions = {}): World {
   const daemon = options.strategy === 'DAEMON';
   const desired = daemon ? 0 : (options.desired ?? 3);
   const record: ServiceRecord = {
-    cluster: 'c',
-    name: 'web',
-    service: {
-      serviceName: 'web',
-      serviceArn: 'arn:aws:ecs:us-east-1:000000000000:service/c/web',
-      status: 'ACTIVE',
-      desiredCount: desired,
-      runningCount: 0,
-      pendingCount: 0,
-      taskDefinition: td,
-      schedulingStrategy: daemon ? 'DAEMON' : 'REPLICA',
-      deploymentConfiguration: {
-        minimumHealthyPercent: options.limits?.minimumHealthyPercent ?? (daemon ? 0 : 100),
-        maximumPercent: options.limits?.maximumPercent ?? (daemon ? 100 : 200),
-        deploymentCircuitBreaker: options.limits?.circuitBreaker ?? { enable: false, rollback: false },
-      },
-      deployments: [newDeployment('ecs-svc/1000000000000000001', td, desired, now)],
-      events: [],
-      placementConstraints: [],
-      placementStrategy: [],
-      ...options.service,
+    berth: { cluster: 'c' },
+    serviceName: 'web',
+    serviceArn: 'arn:aws:ecs:us-east-1:000000000000:service/c/web',
+    status: 'ACTIVE',
+    desiredCount: desired,
+    runningCount: 0,
+    pendingCount: 0,
+    taskDefinition: td,
+    schedulingStrategy: daemon ? 'DAEMON' : 'REPLICA',
+    deploymentConfiguration: {
+      minimumHealthyPercent: options.limits?.minimumHealthyPercent ?? (daemon ? 0 : 100),
+      maximumPercent: options.limits?.maximumPercent ?? (daemon ? 100 : 200),
+      deploymentCircuitBreaker: options.limits?.circuitBreaker ?? { enable: false, rollback: false },
     },
+    deployments: [newDeployment('ecs-svc/1000000000000000001', td, desired, now)],
+    events: [],
+    placementConstraints: [],
+    placementStrategy: [],
+    ...options.service,
   };
   return {
     record,
@@ -120,14 +117,11 @@ export function pass(w: World): ServicePlan {
     t.task.stoppingAt = w.now / 1000;
   }
   const started: string[] = [];
-  const deployment = plan.record.service.deployments!.find((d) => d.id === plan.launchDeploymentId);
+  const deployment = plan.record.deployments!.find((d) => d.id === plan.launchDeploymentId);
   for (const instanceId of plan.launches) started.push(addTask(w, instanceId, deployment!).id);
   w.record = {
     ...plan.record,
-    service: {
-      ...plan.record.service,
-      events: withEvents(plan.record.service.events ?? [], [...plan.events, ...(started.length ? [{ message: `started ${started.join(' ')}` }] : [])], w.now, () => `e${w.nextId++}`),
-    },
+    events: withEvents(plan.record.events ?? [], [...plan.events, ...(started.length ? [{ message: `started ${started.join(' ')}` }] : [])], w.now, () => `e${w.nextId++}`),
   };
   return plan;
 }
@@ -178,15 +172,12 @@ export function agentStep(w: World, t: TaskRecord, outcome: 'start' | 'fail' = '
 
 /** Start a new deployment of `taskDefinition`, as UpdateService does. */
 export function deploy(w: World, taskDefinition: string, id = `ecs-svc/2${String(w.nextId++).padStart(18, '0')}`): string {
-  const s = w.record.service;
+  const s = w.record;
   w.record = {
-    ...w.record,
-    steady: false,
-    service: {
-      ...s,
-      taskDefinition,
-      deployments: [newDeployment(id, taskDefinition, s.desiredCount ?? 0, w.now), ...(s.deployments ?? []).map((d) => (d.status === 'PRIMARY' ? { ...d, status: 'ACTIVE' } : d))],
-    },
+    ...s,
+    taskDefinition,
+    deployments: [newDeployment(id, taskDefinition, s.desiredCount ?? 0, w.now), ...(s.deployments ?? []).map((d) => (d.status === 'PRIMARY' ? { ...d, status: 'ACTIVE' } : d))],
+    berth: { ...s.berth, steady: false },
   };
   return id;
 }
@@ -204,4 +195,4 @@ export function settle(w: World, rounds = 50): void {
 
 export const running = (w: World) => w.tasks.filter((t) => t.task.lastStatus === 'RUNNING');
 export const live = (w: World) => w.tasks.filter((t) => t.task.lastStatus !== 'STOPPED' && t.task.desiredStatus === 'RUNNING');
-export const messages = (w: World) => (w.record.service.events ?? []).map((e) => e.message!);
+export const messages = (w: World) => (w.record.events ?? []).map((e) => e.message!);
