@@ -2,6 +2,7 @@ import {
   CreateClusterCommand,
   CreateServiceCommand,
   DeleteServiceCommand,
+  DeregisterContainerInstanceCommand,
   DescribeServicesCommand,
   DescribeTasksCommand,
   ListTasksCommand,
@@ -339,6 +340,27 @@ describe('draining and lost instances', () => {
     expect(back.instanceId).toBe(a!.instanceId);
     await waitUntilTasksStopped({ client: api.ecs, maxWaitTime: 15, minDelay: 1, maxDelay: 1 }, { cluster: 'lost', tasks: onA });
     await waitStable('lost');
+  });
+});
+
+describe('an instance that never comes back', () => {
+  it('has its replaced tasks stopped for good when it is deregistered', async () => {
+    const [a, b] = await clusterWith('gone', {}, {});
+    await createService('gone', { desiredCount: 2, placementStrategy: [{ type: 'spread', field: 'instanceId' }] });
+    await waitStable('gone');
+    const onA = (await liveTasks('gone')).filter((t) => t.containerInstanceArn === a!.running.containerInstanceArn).map((t) => t.taskArn!);
+    await a!.stop();
+    await expect
+      .poll(async () => (await liveTasks('gone')).filter((t) => t.lastStatus === 'RUNNING' && t.containerInstanceArn === b!.running.containerInstanceArn).length, {
+        timeout: 15_000,
+      })
+      .toBe(2);
+    // Replaced, but with no agent to report them they are still "RUNNING", desired STOPPED.
+    expect((await api.ecs.send(new DescribeTasksCommand({ cluster: 'gone', tasks: onA }))).tasks!.map((t) => t.lastStatus)).toEqual(['RUNNING']);
+    await api.ecs.send(new DeregisterContainerInstanceCommand({ cluster: 'gone', containerInstance: a!.running.containerInstanceArn, force: true }));
+    await waitUntilTasksStopped({ client: api.ecs, maxWaitTime: 10, minDelay: 1, maxDelay: 1 }, { cluster: 'gone', tasks: onA });
+    const [t] = (await api.ecs.send(new DescribeTasksCommand({ cluster: 'gone', tasks: onA }))).tasks!;
+    expect(t!.stoppedReason).toMatch(/was lost/);
   });
 });
 

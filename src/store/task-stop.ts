@@ -32,8 +32,9 @@ export function saveTaskInTx(tx: Tx, record: TaskRecord): Wire<Task> {
 
 /**
  * Ask for a task to stop (StopTask, a service scaling in). The agent does the stopping and reports back;
- * a task whose instance is gone or deregistered is stopped here and now. A task already stopping or stopped
- * is left as it is.
+ * a task whose instance is gone or deregistered is stopped here and now — also one asked to stop earlier
+ * whose instance went away before its agent could report (no agent ever will). A task already stopped, or
+ * already stopping on an instance that is still there, is left as it is.
  */
 export async function stopTaskInTx(
   ctx: TaskWriteContext,
@@ -42,14 +43,19 @@ export async function stopTaskInTx(
   why: { reason: string; stopCode: StopCode },
 ): Promise<Wire<Task>> {
   const t = record.task;
-  if (t.lastStatus === 'STOPPED' || t.desiredStatus === 'STOPPED') return t;
-  const now = ctx.now() / 1000;
-  let next: TaskRecord = {
-    ...record,
-    task: { ...t, desiredStatus: 'STOPPED', stoppedReason: why.reason, stopCode: why.stopCode, stoppingAt: now, version: (t.version ?? 0) + 1 },
-  };
+  if (t.lastStatus === 'STOPPED') return t;
   const instance = record.instanceId ? await tx.getJson<InstanceRecord>(keys.containerInstance(record.cluster, record.instanceId)) : undefined;
-  if (!instance || instance.instance.status === 'INACTIVE') {
+  const orphaned = !instance || instance.instance.status === 'INACTIVE';
+  if (t.desiredStatus === 'STOPPED' && !orphaned) return t;
+  const now = ctx.now() / 1000;
+  let next: TaskRecord =
+    t.desiredStatus === 'STOPPED'
+      ? record
+      : {
+          ...record,
+          task: { ...t, desiredStatus: 'STOPPED', stoppedReason: why.reason, stopCode: why.stopCode, stoppingAt: now, version: (t.version ?? 0) + 1 },
+        };
+  if (orphaned) {
     next = await releaseInTx(tx, {
       ...next,
       task: {
@@ -58,6 +64,7 @@ export async function stopTaskInTx(
         stoppedAt: now,
         executionStoppedAt: now,
         containers: next.task.containers?.map((c) => ({ ...c, lastStatus: 'STOPPED' })),
+        version: (next.task.version ?? 0) + (next === record ? 1 : 0),
       },
     });
   }

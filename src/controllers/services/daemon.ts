@@ -40,7 +40,7 @@ export function planDaemon(ctx: PlanContext): Planned {
     }
   }
   const old = views.filter((v) => v.live && !keep.includes(v));
-  for (const v of views) if (v.lost && !v.stopped && !v.stopping) stops.add(v);
+  for (const v of views) if ((v.lost && !v.stopped && !v.stopping) || v.orphaned) stops.add(v);
   for (const v of old) {
     const duplicate = v.instanceId !== undefined && kept.has(v.instanceId) && v.deploymentId === primary?.id;
     if (!v.healthy || !v.instanceId || !eligibleIds.has(v.instanceId) || duplicate) stops.add(v);

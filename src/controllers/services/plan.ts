@@ -51,11 +51,13 @@ export class Stops {
     if (this.chosen.has(v.id)) return;
     this.chosen.add(v.id);
     if (v.healthy) this.healthyStopped.push(v);
-    const reason = v.lost
-      ? stopReasons.instanceLost(v.instanceId ?? '')
-      : v.failedHealthChecks
-        ? stopReasons.unhealthy()
-        : stopReasons.scaling(this.primaryId);
+    const reason = v.orphaned
+      ? stopReasons.instanceGone(v.instanceId ?? '')
+      : v.lost
+        ? stopReasons.instanceLost(v.instanceId ?? '')
+        : v.failedHealthChecks
+          ? stopReasons.unhealthy()
+          : stopReasons.scaling(this.primaryId);
     if (v.failedHealthChecks) this.unhealthyIds.push(v.id);
     this.list.push({ taskId: v.id, reason });
   }

@@ -255,6 +255,17 @@ describe('draining, lost and deleted', () => {
     expect(plan.launches).toHaveLength(onI1.length);
   });
 
+  it('stops the tasks of a deregistered instance for good, and they hold no place under the ceiling', () => {
+    const w = steadyWorld({ desired: 2, limits: { minimumHealthyPercent: 100, maximumPercent: 100 }, instances: [instance('i1'), instance('i2')] });
+    const onI1 = live(w).filter((t) => t.instanceId === 'i1');
+    for (const t of onI1) t.task.desiredStatus = 'STOPPED';
+    w.instances = w.instances.map((i) => (i.id === 'i1' ? { ...i, status: 'INACTIVE' as const, agentConnected: false } : i));
+    const plan = pass(w);
+    expect(plan.stops.map((s) => s.taskId).sort()).toEqual(onI1.map((t) => t.id).sort());
+    expect(plan.stops[0]!.reason).toBe('Task stopped because its container instance i1 was deregistered');
+    expect(plan.launches).toEqual(onI1.map(() => 'i2'));
+  });
+
   it('a DRAINING service stops everything, becomes INACTIVE, and is forgotten an hour later', () => {
     const w = steadyWorld({ desired: 2 });
     w.record = { ...w.record, status: 'DRAINING', desiredCount: 0 };

@@ -24,7 +24,7 @@ export function planReplica(ctx: PlanContext, desired: number): Planned {
   const keep = views.filter((v) => v.live && primary !== undefined && v.deploymentId === primary.id && !v.leaving && !v.failedHealthChecks);
   const old = views.filter((v) => v.live && !keep.includes(v));
 
-  for (const v of views) if (v.lost && !v.stopped && !v.stopping) stops.add(v);
+  for (const v of views) if ((v.lost && !v.stopped && !v.stopping) || v.orphaned) stops.add(v);
   for (const v of old) if (!v.healthy) stops.add(v);
   // Keep tasks beyond desired: the ones not yet healthy go first, at no cost to the floor.
   const excess = Math.max(0, keep.length - desired);

@@ -76,6 +76,8 @@ export interface TaskView {
   readonly lost: boolean;
   /** Its instance is not ACTIVE (DRAINING, deregistered) or gone. */
   readonly leaving: boolean;
+  /** Not stopped, but its instance is deregistered or gone: no agent will ever report it; it is stopped here. */
+  readonly orphaned: boolean;
   readonly stopped: boolean;
   /** Desired STOPPED, not stopped yet. */
   readonly stopping: boolean;
@@ -105,7 +107,8 @@ export function viewTasks(state: ServiceState): TaskView[] {
     const lost = instance !== undefined && isLost(state, instance);
     const stopped = t.lastStatus === 'STOPPED';
     const stopping = !stopped && t.desiredStatus === 'STOPPED';
-    const live = !stopped && !stopping && !lost;
+    const orphaned = !stopped && (instance === undefined || instance.status === 'INACTIVE');
+    const live = !stopped && !stopping && !lost && !orphaned;
     const running = t.lastStatus === 'RUNNING';
     const facts = state.taskDefinitions.get(t.taskDefinitionArn ?? '');
     const health = t.healthStatus ?? 'UNKNOWN';
@@ -120,10 +123,11 @@ export function viewTasks(state: ServiceState): TaskView[] {
       instanceId: record.instanceId,
       lost,
       leaving: instance?.status !== 'ACTIVE',
+      orphaned,
       stopped,
       stopping,
       live,
-      occupies: !stopped && !lost,
+      occupies: !stopped && !lost && !orphaned,
       pending: PENDING.has(t.lastStatus ?? ''),
       running,
       healthy,

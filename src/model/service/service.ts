@@ -80,6 +80,7 @@ export const rolloutReasons = {
 export const stopReasons = {
   scaling: (deploymentId: string) => `Scaling activity initiated by (deployment ${deploymentId})`,
   unhealthy: () => 'Task failed container health checks',
+  instanceGone: (instanceId: string) => `Task stopped because its container instance ${instanceId} was deregistered`,
   instanceLost: (instanceId: string) =>
     `Task stopped because its container instance ${instanceId} was lost: its agent stayed disconnected longer than the server allows`,
 } as const;
