@@ -47,6 +47,7 @@ export interface LaunchResult {
   readonly failures: { arn: string; reason: string }[];
 }
 
+/** `arn:aws:ecs:<region>:<account>:task/<cluster>/<id>` */
 export const taskArnOf = (scope: ArnScope, cluster: string, id: string) => ecsArn(scope, 'task', `${cluster}/${id}`);
 
 /**

@@ -37,6 +37,7 @@ import type { EcsEnv } from './env.js';
 import { placementRequestOf } from './placement.js';
 import { findTaskDefinition } from './task-definitions.js';
 
+/** `arn:aws:ecs:<region>:<account>:service/<cluster>/<name>` */
 export const serviceArn = (env: EcsEnv, cluster: string, name: string) => ecsArn(env.scope, 'service', `${cluster}/${name}`);
 
 const serviceNotFound = () => new ServiceError('ServiceNotFoundException', 'Service not found.');

@@ -7,6 +7,7 @@ export const MAX_DESIRED_COUNT = 5000;
 
 const SERVICE_NAME = /^[a-zA-Z0-9_-]{1,255}$/;
 
+/** A service name as ECS allows it, or InvalidParameterException naming the field. */
 export function validateServiceName(name: string | undefined, field = 'serviceName'): string {
   if (!name || !SERVICE_NAME.test(name)) {
     throw invalidParameter(`${field}: a service name has up to 255 letters (uppercase and lowercase), numbers, underscores and hyphens.`);

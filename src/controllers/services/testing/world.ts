@@ -26,10 +26,12 @@ export interface World {
   settings: ServiceState['settings'];
 }
 
+/** Task definitions of the pretend cluster: two revisions without health checks, one with. */
 export const TD1 = 'arn:aws:ecs:us-east-1:000000000000:task-definition/web:1';
 export const TD2 = 'arn:aws:ecs:us-east-1:000000000000:task-definition/web:2';
 export const TD_HEALTH = 'arn:aws:ecs:us-east-1:000000000000:task-definition/checked:1';
 
+/** A task definition as the reconcile sees it. */
 export const facts = (arn: string, healthChecked = false, memory = 64): TaskDefinitionFacts => ({
   arn,
   needs: { cpu: 0, memory, ports: [], portsUdp: [] },
@@ -47,6 +49,7 @@ export interface WorldOptions {
   readonly service?: Partial<Wire<Service>>;
 }
 
+/** A pretend cluster with one service (REPLICA, desired 3 by default) and two instances in two zones. */
 export function world(options: WorldOptions = {}): World {
   const now = 1_700_000_000_000;
   const td = options.taskDefinition ?? TD1;
@@ -193,6 +196,7 @@ export function settle(w: World, rounds = 50): void {
   throw new Error('the service did not settle');
 }
 
+/** Tasks RUNNING (stopping ones included), live ones (desired RUNNING, not stopped), the service's event messages. */
 export const running = (w: World) => w.tasks.filter((t) => t.task.lastStatus === 'RUNNING');
 export const live = (w: World) => w.tasks.filter((t) => t.task.lastStatus !== 'STOPPED' && t.task.desiredStatus === 'RUNNING');
 export const messages = (w: World) => (w.record.events ?? []).map((e) => e.message!);
