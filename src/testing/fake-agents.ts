@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DescribeContainerInstancesCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import { pino } from 'pino';
 import { startAgent, type RunningAgent } from '../agent/agent.js';
 import { compileAgentConfig } from '../agent/config.js';
@@ -79,4 +80,17 @@ export async function startFakeAgent(endpoint: string, options: FakeAgentOptions
 /** Remove a fake agent's data directory (after it stopped). */
 export function removeAgentDir(agent: FakeAgent): void {
   rmSync(agent.dataDir, { recursive: true, force: true });
+}
+
+/** Wait (up to 5 s) until the control plane shows every one of `agents` connected. */
+export async function untilConnected(ecs: ECSClient, agents: readonly FakeAgent[], cluster?: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const { containerInstances = [] } = await ecs.send(
+      new DescribeContainerInstancesCommand({ ...(cluster ? { cluster } : {}), containerInstances: agents.map((a) => a.running.containerInstanceArn) }),
+    );
+    if (containerInstances.length === agents.length && containerInstances.every((i) => i.agentConnected)) return;
+    if (Date.now() > deadline) throw new Error('fake agents did not connect within 5 s');
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

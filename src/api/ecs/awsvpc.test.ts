@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunningAgent } from '../../agent/agent.js';
-import { startFakeAgent, type FakeAgent } from '../../agent/testing/fake-agent.js';
+import { removeAgentDir, startFakeAgent, untilConnected, type FakeAgent } from '../../testing/fake-agents.js';
 import { startApiFixture, type ApiFixture } from '../../testing/api-server.js';
 import { failure } from '../../testing/failure.js';
 
@@ -25,8 +25,9 @@ const vpc: NetworkConfiguration = { awsvpcConfiguration: { subnets: ['subnet-0ab
 
 beforeAll(async () => {
   api = await startApiFixture({ heartbeatMs: 200 });
-  fake = await startFakeAgent(api, { BERTH_CPU_UNITS: '1024', BERTH_MEMORY_MIB: '1024' });
-  agent = fake.agent;
+  fake = await startFakeAgent(api.server.url, { cpuUnits: 1024, memoryMib: 1024 });
+  agent = fake.running;
+  await untilConnected(api.ecs, [fake]);
   const web = { name: 'web', image: 'busybox', memory: 64, portMappings: [{ containerPort: 80 }] };
   await api.ecs.send(new RegisterTaskDefinitionCommand({ family: 'vpc-web', networkMode: 'awsvpc', containerDefinitions: [web, { ...web, name: 'side', portMappings: [] }] }));
   await api.ecs.send(new RegisterTaskDefinitionCommand({ family: 'bridge-web', containerDefinitions: [web] }));
@@ -34,6 +35,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await fake.stop();
+  removeAgentDir(fake);
   await api.stop();
 });
 

@@ -9,7 +9,7 @@ import {
   UntagResourceCommand,
 } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeAgent, type FakeAgent } from '../../agent/testing/fake-agent.js';
+import { removeAgentDir, startFakeAgent, untilConnected, type FakeAgent } from '../../testing/fake-agents.js';
 import { startApiFixture, TEST_ACCOUNT, TEST_REGION, type ApiFixture } from '../../testing/api-server.js';
 import { failure } from '../../testing/failure.js';
 import { minimalTaskDefinition } from '../../testing/task-definition-samples.js';
@@ -22,13 +22,15 @@ beforeAll(async () => {
   api = await startApiFixture();
   await api.ecs.send(new CreateClusterCommand({ clusterName: 'tags', tags: [{ key: 'a', value: '1' }] }));
   await api.ecs.send(new RegisterTaskDefinitionCommand(minimalTaskDefinition('tagged')));
-  agent = await startFakeAgent(api, { ECS_CLUSTER: 'tags' });
-  arns.instance = agent.agent.containerInstanceArn;
+  agent = await startFakeAgent(api.server.url, { cluster: 'tags' });
+  arns.instance = agent.running.containerInstanceArn;
+  await untilConnected(api.ecs, [agent], 'tags');
   const { tasks } = await api.ecs.send(new RunTaskCommand({ cluster: 'tags', taskDefinition: 'tagged', tags: [{ key: 'a', value: '1' }] }));
   arns.task = tasks![0]!.taskArn!;
 });
 afterAll(async () => {
   await agent.stop();
+  removeAgentDir(agent);
   await api.stop();
 });
 
