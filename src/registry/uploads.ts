@@ -43,6 +43,11 @@ export interface ChunkRange {
 
 /** Bytes gathered before each write, so large uploads make few, large writes. */
 const WRITE_BATCH = 1024 * 1024;
+/**
+ * Bytes written between flushes started in the background while the upload streams: the disk writes
+ * overlap the network, and the fsync that must come before the blob is acknowledged has little left to do.
+ */
+const FLUSH_EVERY = 8 * 1024 * 1024;
 
 const uploadUnknown = (id: string) => new RegistryError('BLOB_UPLOAD_UNKNOWN', `blob upload unknown to registry: ${id}`, { uuid: id });
 
@@ -90,6 +95,7 @@ export class Uploads {
     let handle: FileHandle | undefined;
     try {
       handle = await open(session.path, 'a');
+      const flusher = new WriteBehind(handle);
       let batch: Buffer[] = [];
       let batched = 0;
       for await (const chunk of body) {
@@ -99,12 +105,14 @@ export class Uploads {
         if (batched >= WRITE_BATCH) {
           await writeAll(handle, batch);
           session.offset += batched;
+          flusher.wrote(batched);
           batch = [];
           batched = 0;
         }
       }
       await writeAll(handle, batch);
       session.offset += batched;
+      await flusher.idle();
       if (range && session.offset - before.offset !== range.end - range.start + 1) {
         throw new RegistryError(
           'BLOB_UPLOAD_INVALID',
@@ -213,6 +221,30 @@ export function parseChunkRange(header: string | undefined): ChunkRange | undefi
     throw new RegistryError('BLOB_UPLOAD_INVALID', `invalid Content-Range '${header}': expected <start>-<end>`, undefined, 'range');
   }
   return { start, end };
+}
+
+/** Starts an fdatasync every FLUSH_EVERY bytes, one at a time, without waiting for it. */
+class WriteBehind {
+  private pending = 0;
+  private flushing: Promise<void> | undefined;
+
+  constructor(private readonly handle: FileHandle) {}
+
+  wrote(bytes: number): void {
+    this.pending += bytes;
+    if (this.pending < FLUSH_EVERY || this.flushing) return;
+    this.pending = 0;
+    // A failed background flush is not an error of the upload: finish()'s fsync is the one that counts.
+    this.flushing = this.handle
+      .datasync()
+      .catch(() => undefined)
+      .finally(() => (this.flushing = undefined));
+  }
+
+  /** Wait for the flush in flight (before the handle is closed). */
+  async idle(): Promise<void> {
+    await this.flushing;
+  }
 }
 
 async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
