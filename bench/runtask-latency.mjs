@@ -139,8 +139,10 @@ try {
   mkdirSync(join(dir, 'bare-root'));
   const runc = (args) =>
     new Promise((resolve, reject) => {
-      const p = spawn('runc', [`--root=${join(dir, 'bare-root')}`, ...args], { stdio: 'ignore' });
-      p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`runc ${args[0]}: ${code}`))));
+      const p = spawn('runc', [`--root=${join(dir, 'bare-root')}`, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      p.stderr.on('data', (d) => (err += d));
+      p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`runc ${args[0]}: ${code} ${err}`))));
     });
   async function bareOne(i, which = bundle) {
     const id = `bench-bare-${process.pid}-${i}`;
@@ -158,6 +160,8 @@ try {
     config.root = { path: join(b, 'rootfs'), readonly: false };
     config.mounts = config.mounts.filter((m) => !m.source?.startsWith(dir));
     config.linux.cgroupsPath = `/berth-bench-bare/${process.pid}`;
+    // The task's network namespace is gone with it: a fresh one of the same kind.
+    config.linux.namespaces = config.linux.namespaces.map(({ path: _path, ...ns }) => ns);
     writeFileSync(join(b, 'config.json'), JSON.stringify(config));
     return b;
   }

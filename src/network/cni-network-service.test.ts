@@ -9,6 +9,7 @@ import {
   iptablesLines,
   sh,
   startHttpd,
+  startInNetns,
   startUdpEcho,
   udpAsk,
   uniqueTag,
@@ -19,6 +20,7 @@ import { CniNetworkService, type CniNetworkOptions } from './cni-network-service
 import { pluginExec, type PluginExec } from './cni-exec.js';
 import { CniPluginError, NetworkError } from './errors.js';
 import type { Attachment } from './network.js';
+import { removeMasquerade } from './masquerade.js';
 import { HostPortAllocator } from './port-allocator.js';
 
 const tag = uniqueTag();
@@ -49,6 +51,7 @@ afterAll(async () => {
   await Promise.all(processes.map((p) => p.stop()));
   for (const id of await service.list()) await service.detach(id).catch(() => undefined);
   for (const link of [bridgeName, ...extraLinks]) await sh('ip', ['link', 'del', link]).catch(() => undefined);
+  await removeMasquerade(service.bridge);
   rmSync(stateDir, { recursive: true, force: true });
 });
 
@@ -132,6 +135,36 @@ describe('bridge mode', () => {
     await service.detach(id('other'));
   });
 
+  it("reaches beyond the host with the host's address, through one masquerade rule for the subnet", async () => {
+    // "Beyond the host": a namespace on its own link, with no route back to the bridge's subnet.
+    const outside = `bo${tag}`;
+    const hostEnd = `vo${tag}`;
+    const [net] = (await freeSubnet24()).split('.0/');
+    await sh('ip', ['netns', 'add', outside]);
+    extraLinks.push(hostEnd);
+    await sh('ip', ['link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', outside]);
+    await sh('ip', ['addr', 'add', `${net}.1/24`, 'dev', hostEnd]);
+    await sh('ip', ['link', 'set', hostEnd, 'up']);
+    await sh('ip', ['-n', outside, 'addr', 'add', `${net}.2/24`, 'dev', 'eth0']);
+    await sh('ip', ['-n', outside, 'link', 'set', 'eth0', 'up']);
+    const whoami = startInNetns(outside, [
+      process.execPath,
+      '-e',
+      `const s=require('node:dgram').createSocket('udp4');s.on('message',(m,r)=>s.send(r.address,r.port,r.address));s.bind(7777);`,
+    ]);
+    processes.push(whoami);
+    try {
+      const ask = `const s=require('node:dgram').createSocket('udp4');s.on('message',(m)=>{console.log(String(m));process.exit(0)});` +
+        `setInterval(()=>s.send('who',7777,'${net}.2'),100);setTimeout(()=>process.exit(1),3000);`;
+      const seenAs = await waitFor('an answer from outside', () => sh('ip', ['netns', 'exec', netnsName('web'), process.execPath, '-e', ask]).catch(() => undefined));
+      expect(seenAs.trim()).toBe(`${net}.1`);
+      expect(await iptablesLines([`berth masquerade ${bridgeName}`])).toHaveLength(1);
+    } finally {
+      await whoami.stop();
+      await sh('ip', ['netns', 'delete', outside]);
+    }
+  });
+
   it('publishes UDP ports', async () => {
     const udpPort = ports.allocate(id('udp'), 'udp');
     const udp = await service.attach({ id: id('udp'), mode: 'bridge', portMappings: [{ containerPort: 5353, hostPort: udpPort, protocol: 'udp' }] });
@@ -152,7 +185,6 @@ describe('bridge mode', () => {
     expect(before.leases).toEqual([web.ipv4Address]);
     expect(before.listed).toBe(true);
     expect(before.rules.some((l) => l.includes(`--to-destination ${web.ipv4Address}:8080`) && l.includes(`--dport ${fixedPort}`))).toBe(true);
-    expect(before.rules.some((l) => l.includes('MASQUERADE'))).toBe(true);
     const hostIfindex = /eth0@if(\d+)/.exec(await sh('ip', ['-n', netnsName('web'), '-o', 'link', 'show', 'eth0']))![1]!;
 
     await service.detach(id('web'));
@@ -289,6 +321,7 @@ describe('recovery', () => {
     await expect(attempt).rejects.toBeInstanceOf(CniPluginError);
     await expect(attempt).rejects.toMatchObject({ code: 'plugin-failed', plugin: 'bridge', command: 'ADD', message: expect.stringContaining(dummy) });
     expect(await leftovers(id('broken'))).toEqual(clean);
+    await removeMasquerade(broken.bridge);
   });
 
   it("refuses to attach over a namespace it did not make, and leaves that namespace alone", async () => {

@@ -16,6 +16,7 @@ import { addNetwork, delNetwork } from './cni-chain.js';
 import { pluginExec, type PluginExec } from './cni-exec.js';
 import { CONTAINER_ID_PATTERN, sandboxAddress, type InvocationTarget } from './cni-protocol.js';
 import { NetworkError } from './errors.js';
+import { ensureMasquerade, type Iptables } from './masquerade.js';
 import { createNetns, deleteNetns, netnsPath } from './netns.js';
 import { bridgeNetworkConfig, bridgeNetworkOptions, loopbackNetworkConfig, type BridgeNetwork, type BridgeNetworkOptions } from './network-configs.js';
 import type { AttachHooks, AttachRequest, Attachment, NetworkService } from './network.js';
@@ -36,6 +37,8 @@ export interface CniNetworkOptions {
   readonly pluginTimeoutMs?: number;
   /** How plugin binaries are run. Default: spawned directly (cni-exec.ts); a wrapper may time or log them. */
   readonly pluginExec?: PluginExec;
+  /** How iptables is run for the bridge's masquerade rule. Default: the host's `iptables -w`. */
+  readonly iptables?: Iptables;
 }
 
 const BRIDGE_IFNAME = 'eth0';
@@ -53,6 +56,9 @@ export class CniNetworkService implements NetworkService {
   private readonly netnsPrefix: string;
   /** Per-id queue: attach and detach of one id never interleave within this process. */
   private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly iptables: Iptables | undefined;
+  /** The bridge's masquerade rule, ensured once per process before the first address is handed out. */
+  private masquerading: Promise<void> | undefined;
 
   constructor(options: CniNetworkOptions) {
     this.bridge = bridgeNetworkOptions(options.bridge);
@@ -65,6 +71,7 @@ export class CniNetworkService implements NetworkService {
     }
     this.exec =
       options.pluginExec ?? pluginExec({ pluginDirs: options.pluginDirs ?? ['/usr/lib/cni'], timeoutMs: options.pluginTimeoutMs ?? 60_000 });
+    this.iptables = options.iptables;
   }
 
   attach(request: AttachRequest, hooks: AttachHooks = {}): Promise<Attachment> {
@@ -119,6 +126,7 @@ export class CniNetworkService implements NetworkService {
     hooks.onNamespace?.(record.netnsPath);
     try {
       // Settle every ADD before judging, so that a rollback never races a plugin still running.
+      const masquerade = Promise.allSettled([mode === 'none' ? undefined : this.masquerade()]);
       const outcomes = await Promise.allSettled(networks.map((n) => addNetwork(this.exec, n.config, this.target(record, n), n.runtimeConfig)));
       record = {
         ...record,
@@ -127,13 +135,21 @@ export class CniNetworkService implements NetworkService {
           return outcome.status === 'fulfilled' ? { ...n, result: outcome.value } : n;
         }),
       };
-      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      const failed = [...outcomes, ...(await masquerade)].find((o): o is PromiseRejectedResult => o.status === 'rejected');
       if (failed) throw failed.reason;
       await this.records.write(record, false);
     } catch (error) {
       throw await this.rollback(record, error);
     }
     return attachmentOf(record);
+  }
+
+  private masquerade(): Promise<void> {
+    this.masquerading ??= ensureMasquerade(this.bridge, this.iptables).catch((error: unknown) => {
+      this.masquerading = undefined;
+      throw error;
+    });
+    return this.masquerading;
   }
 
   /** Undo a failed attach; returns the error to throw (the attach's, noting a failed clean-up). */

@@ -26,7 +26,7 @@ describe('the bridge network settings', () => {
 });
 
 describe('the CNI configurations', () => {
-  it('chain bridge (gateway, masquerade, hairpin, host-local) then portmap with snat when there are mappings', () => {
+  it('chain bridge (gateway, hairpin, host-local; masquerade is one rule of its own) then portmap with snat when there are mappings', () => {
     const list = bridgeNetworkConfig(DEFAULT_BRIDGE_NETWORK, '/state/ipam', true);
     expect(list).toEqual({
       cniVersion: '1.0.0',
@@ -36,7 +36,7 @@ describe('the CNI configurations', () => {
           type: 'bridge',
           bridge: 'berth0',
           isGateway: true,
-          ipMasq: true,
+          ipMasq: false,
           hairpinMode: true,
           ipam: { type: 'host-local', ranges: [[{ subnet: '172.30.0.0/16' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: '/state/ipam' },
         },

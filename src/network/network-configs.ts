@@ -53,8 +53,9 @@ export function bridgeNetworkConfig(network: BridgeNetwork, ipamDataDir: string,
         bridge: network.bridge,
         // The bridge holds the gateway address, so the host reaches tasks directly and routes their traffic.
         isGateway: true,
-        // Tasks reach beyond the host with the host's address.
-        ipMasq: true,
+        // Tasks reach beyond the host with the host's address, through one rule for the whole subnet
+        // (masquerade.ts) rather than a chain per attachment.
+        ipMasq: false,
         // A task can reach itself through its own published port.
         hairpinMode: true,
         ipam: {

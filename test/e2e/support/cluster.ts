@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { buildBusyboxImage, pushImage } from '../../../src/testing/busybox-image.js';
 import { startDockerRegistry, type LoopbackRegistry } from '../../../src/testing/docker-registry.js';
+import { removeMasquerade } from '../../../src/network/masquerade.js';
 import { startBerthAgent, type AgentProcessOptions, type BerthAgentProcess } from './berth-agent.js';
 import { startBerthServer, type BerthServerProcess } from './berth-server.js';
 
@@ -24,6 +25,16 @@ import { startBerthServer, type BerthServerProcess } from './berth-server.js';
 export function uniqueBridge(): { BERTH_BRIDGE_NAME: string; BERTH_BRIDGE_SUBNET: string } {
   const n = randomBytes(2);
   return { BERTH_BRIDGE_NAME: `bt${n.toString('hex')}`, BERTH_BRIDGE_SUBNET: `10.${100 + (n[0]! % 100)}.${n[1]}.0/24` };
+}
+
+/** Remove what an agent leaves on the host for its bridge on purpose (the bridge, its masquerade rule). */
+async function removeBridge(b: ReturnType<typeof uniqueBridge>): Promise<void> {
+  try {
+    execFileSync('ip', ['link', 'delete', b.BERTH_BRIDGE_NAME], { stdio: 'ignore' });
+  } catch {
+    // never made (no bridge task ran), or in a namespace of its own
+  }
+  await removeMasquerade({ bridge: b.BERTH_BRIDGE_NAME, subnet: b.BERTH_BRIDGE_SUBNET });
 }
 
 export interface TestCluster {
@@ -57,6 +68,8 @@ export async function startTestCluster(): Promise<TestCluster> {
   const server = await startBerthServer(join(dir, 'server'));
   const ecs = new ECSClient({ endpoint: server.url, region: 'us-east-1', credentials: { ...server.keys }, maxAttempts: 3 });
   const agents: BerthAgentProcess[] = [];
+  /** Bridges of agents on this host (not in a namespace of their own), removed at the end. */
+  const bridges: ReturnType<typeof uniqueBridge>[] = [];
   let n = 0;
   const waitForTask = async (arn: string, check: (t: Task) => boolean, timeoutMs = 30_000): Promise<Task> => {
     const deadline = Date.now() + timeoutMs;
@@ -91,6 +104,8 @@ export async function startTestCluster(): Promise<TestCluster> {
       return tasks[0].taskArn!;
     },
     async startAgent(options = {}) {
+      const bridge = uniqueBridge();
+      if (!options.netns) bridges.push(bridge);
       const agent = startBerthAgent({
         endpoint: server.url,
         keys: server.keys,
@@ -101,7 +116,7 @@ export async function startTestCluster(): Promise<TestCluster> {
           ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: '1s',
           ECS_CONTAINER_STOP_TIMEOUT: '3s',
           ECS_IMAGE_PULL_BEHAVIOR: 'prefer-cached',
-          ...uniqueBridge(),
+          ...bridge,
           ...options.env,
         },
       });
@@ -122,6 +137,7 @@ export async function startTestCluster(): Promise<TestCluster> {
         while (Date.now() < deadline && busy()) await new Promise((r) => setTimeout(r, 100));
       }
       for (const a of agents) await a.kill('SIGTERM');
+      for (const b of bridges) await removeBridge(b);
       ecs.destroy();
       await server.kill();
       await registry.stop();
