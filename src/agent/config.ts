@@ -17,6 +17,8 @@ export interface AgentConfig {
   readonly reservedMemory: number;
   readonly reservedPorts: readonly number[];
   readonly reservedPortsUdp: readonly number[];
+  /** Where hostPort 0 mappings get their port (ECS_DYNAMIC_HOST_PORT_RANGE, default 49153-65535). */
+  readonly dynamicHostPortRange: { readonly first: number; readonly last: number };
   readonly containerStopTimeoutMs: number;
   readonly containerStartTimeoutMs: number;
   readonly taskCleanupWaitMs: number;
@@ -79,6 +81,7 @@ const KNOWN = new Set([
   'ECS_RESERVED_MEMORY',
   'ECS_RESERVED_PORTS',
   'ECS_RESERVED_PORTS_UDP',
+  'ECS_DYNAMIC_HOST_PORT_RANGE',
   'ECS_CONTAINER_STOP_TIMEOUT',
   'ECS_CONTAINER_START_TIMEOUT',
   'ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION',
@@ -146,6 +149,17 @@ function parsePorts(value: string | undefined, name: string, fallback: readonly 
     // fall through
   }
   throw new ConfigError(`${name}: expected a JSON list of port numbers, got '${value}'`);
+}
+
+/** `first-last`, as the ECS agent takes it ("49153-65535"). */
+function parsePortRange(value: string | undefined, name: string): { first: number; last: number } {
+  if (value === undefined) return { first: 49153, last: 65535 };
+  const m = /^\s*(\d{1,5})\s*-\s*(\d{1,5})\s*$/.exec(value);
+  const [first, last] = m ? [Number(m[1]), Number(m[2])] : [Number.NaN, Number.NaN];
+  if (!(first >= 1 && last <= 65535 && first <= last)) {
+    throw new ConfigError(`${name}: expected a port range like 49153-65535 (first ≤ last, 1–65535), got '${value}'`);
+  }
+  return { first, last };
 }
 
 function parseJsonObject(value: string | undefined, name: string): Record<string, string> {
@@ -220,6 +234,7 @@ export function compileAgentConfig({ flags = {}, env = process.env, readFile = r
     reservedMemory: get('ECS_RESERVED_MEMORY') === undefined ? 0 : positiveInt(get('ECS_RESERVED_MEMORY'), 'ECS_RESERVED_MEMORY', 0),
     reservedPorts: parsePorts(get('ECS_RESERVED_PORTS'), 'ECS_RESERVED_PORTS', [22, 2375, 2376, 51678, 51679]),
     reservedPortsUdp: parsePorts(get('ECS_RESERVED_PORTS_UDP'), 'ECS_RESERVED_PORTS_UDP', []),
+    dynamicHostPortRange: parsePortRange(get('ECS_DYNAMIC_HOST_PORT_RANGE'), 'ECS_DYNAMIC_HOST_PORT_RANGE'),
     containerStopTimeoutMs: parseDuration(get('ECS_CONTAINER_STOP_TIMEOUT') ?? '30s', 'ECS_CONTAINER_STOP_TIMEOUT'),
     containerStartTimeoutMs: parseDuration(get('ECS_CONTAINER_START_TIMEOUT') ?? '3m', 'ECS_CONTAINER_START_TIMEOUT'),
     taskCleanupWaitMs: parseDuration(get('ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION') ?? '3h', 'ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION'),

@@ -19,7 +19,11 @@ export async function openHostParts(config: AgentConfig): Promise<AgentParts & {
     stateDir: join(config.dataDir, 'network'),
     bridge: { bridge: config.bridgeName, subnet: config.bridgeSubnet },
   });
-  const ports = new HostPortAllocator({ reservedTcp: config.reservedPorts, reservedUdp: config.reservedPortsUdp });
+  const ports = new HostPortAllocator({
+    reservedTcp: config.reservedPorts,
+    reservedUdp: config.reservedPortsUdp,
+    dynamicRange: config.dynamicHostPortRange,
+  });
   if (config.metadataAddress) await ensureLocalAddress(config.metadataAddress.host);
   return {
     runtime,

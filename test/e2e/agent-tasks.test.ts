@@ -14,7 +14,7 @@ import {
 import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './support/berth-server.js';
-import { netnsList, runcContainers, startTestCluster, type TestCluster } from './support/cluster.js';
+import { netnsList, runcContainers, startTestCluster, uniquePortRange, type TestCluster } from './support/cluster.js';
 import type { BerthAgentProcess } from './support/berth-agent.js';
 import { skopeo } from './support/skopeo.js';
 
@@ -23,10 +23,11 @@ const isRoot = process.getuid?.() === 0;
 describe.runIf(isRoot)('tasks run as real containers on a berth agent', () => {
   let cluster: TestCluster;
   let agent: BerthAgentProcess;
+  const portRange = uniquePortRange();
 
   beforeAll(async () => {
     cluster = await startTestCluster();
-    agent = await cluster.startAgent({ env: { BERTH_MEMORY_MIB: '2048', BERTH_CPU_UNITS: '2048' } });
+    agent = await cluster.startAgent({ env: { BERTH_MEMORY_MIB: '2048', BERTH_CPU_UNITS: '2048', ECS_DYNAMIC_HOST_PORT_RANGE: portRange.env } });
   });
   afterAll(async () => {
     await cluster?.stop();
@@ -42,7 +43,9 @@ describe.runIf(isRoot)('tasks run as real containers on a berth agent', () => {
     const task = await running(arn);
     const binding = task.containers![0]!.networkBindings![0]!;
     expect(binding).toMatchObject({ containerPort: 8080, protocol: 'tcp', bindIP: '0.0.0.0' });
-    expect(binding.hostPort).toBeGreaterThanOrEqual(49153);
+    // From the agent's ECS_DYNAMIC_HOST_PORT_RANGE.
+    expect(binding.hostPort).toBeGreaterThanOrEqual(portRange.first);
+    expect(binding.hostPort).toBeLessThanOrEqual(portRange.last);
     const res = await fetch(`http://127.0.0.1:${binding.hostPort}/`);
     expect(await res.text()).toBe('hello from berth\n');
     expect(task.containers![0]!.runtimeId).toMatch(/-c0$/);

@@ -27,6 +27,15 @@ export function uniqueBridge(): { BERTH_BRIDGE_NAME: string; BERTH_BRIDGE_SUBNET
   return { BERTH_BRIDGE_NAME: `bt${n.toString('hex')}`, BERTH_BRIDGE_SUBNET: `10.${100 + (n[0]! % 100)}.${n[1]}.0/24` };
 }
 
+/**
+ * A window of 1,000 dynamic host ports of its own (ECS_DYNAMIC_HOST_PORT_RANGE), so that runs sharing a
+ * machine, or rules a killed run left behind, never hand a test a port something else answers on.
+ */
+export function uniquePortRange(): { first: number; last: number; env: string } {
+  const first = 49153 + 1000 * Math.floor(Math.random() * 16);
+  return { first, last: first + 999, env: `${first}-${first + 999}` };
+}
+
 /** Remove what an agent leaves on the host for its bridge on purpose (the bridge, its masquerade rule). */
 async function removeBridge(b: ReturnType<typeof uniqueBridge>): Promise<void> {
   try {
@@ -117,6 +126,7 @@ export async function startTestCluster(): Promise<TestCluster> {
           ECS_CONTAINER_STOP_TIMEOUT: '3s',
           ECS_IMAGE_PULL_BEHAVIOR: 'prefer-cached',
           ...bridge,
+          ECS_DYNAMIC_HOST_PORT_RANGE: uniquePortRange().env,
           ...options.env,
         },
       });
