@@ -9,13 +9,14 @@
 // Needs root and `npm run build`. Prints one JSON line: medians and p95 in ms, and the ratios.
 //
 //   node bench/runtask-latency.mjs [--count 50]
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DescribeTasksCommand, ECSClient, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { runnerImport } from 'vite';
+import { removeMasquerade } from '../dist/network/masquerade.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const { values } = parseArgs({ options: { count: { type: 'string', default: '50' } } });
@@ -210,6 +211,9 @@ try {
     await new Promise((r) => (c.exitCode !== null ? r() : c.on('exit', r)));
   }
   await registry.stop();
+  // What the agent leaves on the host on purpose: its bridge and the bridge's masquerade rule.
+  spawnSync('ip', ['link', 'delete', 'bbench0']);
+  await removeMasquerade({ bridge: 'bbench0', subnet: '10.250.0.0/24' });
   for (const c of ['memory', 'cpu', 'pids', 'cpuacct', 'cpuset', 'blkio', 'devices', 'freezer', 'systemd', 'unified']) {
     for (const path of [join('/sys/fs/cgroup', c, 'berth-bench-bare', String(process.pid)), join('/sys/fs/cgroup', c, 'berth-bench-bare')]) {
       try {

@@ -9,7 +9,7 @@
 // Needs root and `npm run build`. Prints one JSON line (seconds).
 //
 //   node bench/service-scale.mjs [--runs 3] [--network bridge|none]
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { runnerImport } from 'vite';
+import { removeMasquerade } from '../dist/network/masquerade.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, network: { type: 'string', default: 'bridge' } } });
@@ -184,5 +185,8 @@ try {
     await new Promise((r) => (c.exitCode !== null ? r() : c.on('exit', r)));
   }
   await registry.stop();
+  // What the agent leaves on the host on purpose: its bridge and the bridge's masquerade rule.
+  spawnSync('ip', ['link', 'delete', 'bsvcbench0']);
+  await removeMasquerade({ bridge: 'bsvcbench0', subnet: '10.251.0.0/22' });
   rmSync(dir, { recursive: true, force: true });
 }
