@@ -25,6 +25,6 @@ export { rejections, type PlacementFailureReason, type Rejection } from './rejec
 export { CqlSyntaxError, PlacementRequestError, type CqlErrorDetails } from './errors.js';
 export { compileCql, parseCql, type CompiledCql } from './cql/compile.js';
 export { MAX_CQL_EXPRESSION_LENGTH } from './cql/parse.js';
-export type { CqlInstanceView } from './cql/instance-view.js';
+export { cqlView, type CqlInstanceView } from './cql/instance-view.js';
 export type { CqlComparison, CqlExpression, CqlOperator, CqlSubject, CqlValue } from './cql/ast.js';
 export { seededRandom, type Random } from './rng.js';

@@ -5,7 +5,8 @@ import { compileCql } from './cql/compile.js';
 import { place } from './place.js';
 import type { PlacementConstraint, PlacementRequest, PlacementStrategy } from './request.js';
 import type { InstanceSnapshot } from './snapshot.js';
-import { instance, viewOf } from './testing/instances.js';
+import { instance } from './testing/instances.js';
+import { cqlView } from './cql/instance-view.js';
 
 const GROUP = 'service:web';
 const ZONES = ['us-east-1a', 'us-east-1b', 'us-east-1c', undefined] as const;
@@ -116,7 +117,7 @@ class Model {
     const now = this.current(s);
     for (const c of constraints) {
       if (c.type === 'distinctInstance' && now.tasks.some((t) => t.group === GROUP)) return false;
-      if (c.type === 'memberOf' && !compileCql(c.expression!).matches(viewOf(now))) return false;
+      if (c.type === 'memberOf' && !compileCql(c.expression!).matches(cqlView(now))) return false;
     }
     return true;
   }

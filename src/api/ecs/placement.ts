@@ -7,27 +7,11 @@ import {
   CqlSyntaxError,
   MAX_PLACEMENT_CONSTRAINTS,
   PlacementRequestError,
-  type CqlInstanceView,
-  type InstanceSnapshot,
   type PlacementRequest,
 } from '../../scheduler/index.js';
 
 export { clusterSnapshot, snapshotOf } from '../../store/instance-snapshots.js';
-
-/** A snapshot as the Cluster Query Language sees it (for ListContainerInstances filters). */
-export function cqlView(s: InstanceSnapshot): CqlInstanceView {
-  const groups = new Set(s.tasks.map((t) => t.group));
-  return {
-    agentConnected: s.agentConnected,
-    agentVersion: s.agentVersion,
-    ec2InstanceId: s.ec2InstanceId,
-    registeredAt: s.registeredAt,
-    attributes: s.attributes,
-    runningTasksCount: s.tasks.length,
-    hasTaskGroup: (group) => groups.has(group),
-    taskGroups: () => groups,
-  };
-}
+export { cqlView } from '../../scheduler/index.js';
 
 /** Compile a CQL expression for the API, turning syntax errors into InvalidParameterException. */
 export function compileFilter(expression: string, field: string) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CqlSyntaxError } from '../errors.js';
-import { instance, tasksOf, viewOf } from '../testing/instances.js';
+import { instance, tasksOf } from '../testing/instances.js';
+import { cqlView } from './instance-view.js';
 import { compileCql } from './compile.js';
 
 const day = (iso: string) => Date.parse(iso) / 1000;
@@ -30,7 +31,7 @@ const gpu1b = instance('gpu-1b', {
 const fleet = [small1a, gpu1d, gpu1b];
 
 /** The ids of the fleet's instances the expression selects. */
-const select = (expression: string) => fleet.filter((s) => compileCql(expression).matches(viewOf(s))).map((s) => s.id);
+const select = (expression: string) => fleet.filter((s) => compileCql(expression).matches(cqlView(s))).map((s) => s.id);
 
 describe('Cluster Query Language evaluation', () => {
   it.each([

@@ -1,3 +1,5 @@
+import type { InstanceSnapshot } from '../snapshot.js';
+
 /** What a Cluster Query Language expression can see of one container instance. */
 export interface CqlInstanceView {
   readonly agentConnected: boolean;
@@ -14,4 +16,19 @@ export interface CqlInstanceView {
   hasTaskGroup(group: string): boolean;
   /** The distinct groups of the tasks on the instance. */
   taskGroups(): Iterable<string>;
+}
+
+/** A snapshot as an expression sees it on its own (ListContainerInstances filters; `place` keeps a live view). */
+export function cqlView(s: InstanceSnapshot): CqlInstanceView {
+  const groups = new Set(s.tasks.map((t) => t.group));
+  return {
+    agentConnected: s.agentConnected,
+    agentVersion: s.agentVersion,
+    ec2InstanceId: s.ec2InstanceId,
+    registeredAt: s.registeredAt,
+    attributes: s.attributes,
+    runningTasksCount: s.tasks.length,
+    hasTaskGroup: (group) => groups.has(group),
+    taskGroups: () => groups,
+  };
 }

@@ -1,4 +1,3 @@
-import type { CqlInstanceView } from '../cql/instance-view.js';
 import type { InstanceSnapshot, TaskSummary } from '../snapshot.js';
 
 /** A container instance for tests: ACTIVE, connected, 4096 CPU, 8192 MiB, no ports taken, unless overridden. */
@@ -28,19 +27,4 @@ export function instance(
 /** `n` tasks of `group` with ids prefixed by `prefix`. */
 export function tasksOf(group: string, n: number, prefix = group): TaskSummary[] {
   return Array.from({ length: n }, (_, k) => ({ taskId: `${prefix}-${k}`, group }));
-}
-
-/** A CQL view of a snapshot, for testing expressions on their own. */
-export function viewOf(s: InstanceSnapshot): CqlInstanceView {
-  const groups = new Set(s.tasks.map((t) => t.group));
-  return {
-    agentConnected: s.agentConnected,
-    agentVersion: s.agentVersion,
-    ec2InstanceId: s.ec2InstanceId,
-    registeredAt: s.registeredAt,
-    attributes: s.attributes,
-    runningTasksCount: s.tasks.length,
-    hasTaskGroup: (g) => groups.has(g),
-    taskGroups: () => groups,
-  };
 }
