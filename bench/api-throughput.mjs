@@ -4,14 +4,14 @@
 // Each phase runs several times; the line reports the median. Prints one JSON line.
 //
 //   node bench/api-throughput.mjs [--concurrency 32] [--seconds 5] [--runs 3]
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DescribeTaskDefinitionCommand, ECSClient, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { startServer } from './lib/berth-processes.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const { values } = parseArgs({
@@ -20,31 +20,13 @@ const { values } = parseArgs({
 const concurrency = Number(values.concurrency);
 const seconds = Number(values.seconds);
 const runs = Number(values.runs);
-const root = new URL('..', import.meta.url).pathname;
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-bench-'));
-const server = spawn(process.execPath, [join(root, 'dist/cli/main.js'), 'server', '--listen', '127.0.0.1:0', '--data-dir', dir, '--log-level', 'warn'], {
-  stdio: ['ignore', 'ignore', 'pipe'],
-});
-let stderr = '';
-const url = await new Promise((resolve, reject) => {
-  server.stderr.on('data', (d) => {
-    stderr += d;
-    const m = /listening on (http:\/\/\S+)/.exec(stderr);
-    if (m) resolve(m[1]);
-  });
-  server.on('exit', (code) => reject(new Error(`server exited ${code}: ${stderr}`)));
-});
-const creds = Object.fromEntries(
-  readFileSync(join(dir, 'credentials'), 'utf8')
-    .split('\n')
-    .filter((l) => l.includes('='))
-    .map((l) => l.split('=').map((s) => s.trim())),
-);
+const server = await startServer(dir);
 const ecs = new ECSClient({
-  endpoint: url,
+  endpoint: server.url,
   region: 'us-east-1',
-  credentials: { accessKeyId: creds.aws_access_key_id, secretAccessKey: creds.aws_secret_access_key },
+  credentials: server.keys,
   maxAttempts: 1,
   requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: concurrency }) }),
 });
@@ -108,7 +90,6 @@ try {
   );
 } finally {
   ecs.destroy();
-  server.kill('SIGTERM');
-  await new Promise((r) => server.on('exit', r));
+  await server.stop();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -7,8 +7,7 @@
 // Prints one JSON line.
 //
 //   node bench/logs-throughput.mjs [--events 100000] [--writers 4] [--samples 50]
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +19,7 @@ import {
   GetLogEventsCommand,
   PutLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
+import { startServer } from './lib/berth-processes.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const { values } = parseArgs({
@@ -28,31 +28,13 @@ const { values } = parseArgs({
 const total = Number(values.events);
 const writers = Number(values.writers);
 const samples = Number(values.samples);
-const root = new URL('..', import.meta.url).pathname;
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-bench-logs-'));
-const server = spawn(process.execPath, [join(root, 'dist/cli/main.js'), 'server', '--listen', '127.0.0.1:0', '--data-dir', dir, '--log-level', 'warn'], {
-  stdio: ['ignore', 'ignore', 'pipe'],
-});
-let stderr = '';
-const url = await new Promise((resolve, reject) => {
-  server.stderr.on('data', (d) => {
-    stderr += d;
-    const m = /listening on (http:\/\/\S+)/.exec(stderr);
-    if (m) resolve(m[1]);
-  });
-  server.on('exit', (code) => reject(new Error(`server exited ${code}: ${stderr}`)));
-});
-const creds = Object.fromEntries(
-  readFileSync(join(dir, 'credentials'), 'utf8')
-    .split('\n')
-    .filter((l) => l.includes('='))
-    .map((l) => l.split('=').map((s) => s.trim())),
-);
+const server = await startServer(dir);
 const logs = new CloudWatchLogsClient({
-  endpoint: url,
+  endpoint: server.url,
   region: 'us-east-1',
-  credentials: { accessKeyId: creds.aws_access_key_id, secretAccessKey: creds.aws_secret_access_key },
+  credentials: server.keys,
   maxAttempts: 1,
 });
 const group = 'bench';
@@ -115,8 +97,7 @@ const rare = await logs.send(filter('no-such-term'));
 const filterNoMatchScanMs = Math.round((performance.now() - started) * 100) / 100;
 
 logs.destroy();
-server.kill('SIGTERM');
-await new Promise((r) => server.on('exit', r));
+await server.stop();
 rmSync(dir, { recursive: true, force: true });
 console.log(
   JSON.stringify({

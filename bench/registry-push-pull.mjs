@@ -7,12 +7,13 @@
 //   npm run build && node bench/registry-push-pull.mjs [--runs 3] [--layers 4] [--layer-mb 50]
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import { startServer } from './lib/berth-processes.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const run = promisify(execFile);
@@ -22,7 +23,6 @@ const { values } = parseArgs({
 const runs = Number(values.runs);
 const layerCount = Number(values.layers);
 const layerBytes = Number(values['layer-mb']) * 1024 * 1024;
-const root = new URL('..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'berth-bench-registry-'));
 const sha256 = (data) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
@@ -100,41 +100,18 @@ async function waitFor(url) {
 }
 
 async function startBerth() {
-  const dir = join(work, 'berth');
-  const child = spawn(process.execPath, [join(root, 'dist/cli/main.js'), 'server', '--listen', '127.0.0.1:0', '--data-dir', dir, '--log-level', 'warn'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  const url = await new Promise((resolve, reject) => {
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      const m = /listening on (http:\/\/\S+)/.exec(stderr);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`berth exited ${code}: ${stderr}`)));
-  });
-  const creds = Object.fromEntries(
-    readFileSync(join(dir, 'credentials'), 'utf8')
-      .split('\n')
-      .filter((l) => l.includes('='))
-      .map((l) => l.split('=').map((s) => s.trim())),
-  );
-  const ecr = new ECRClient({
-    endpoint: url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: creds.aws_access_key_id, secretAccessKey: creds.aws_secret_access_key },
-  });
+  const server = await startServer(join(work, 'berth'));
+  const ecr = new ECRClient({ endpoint: server.url, region: 'us-east-1', credentials: server.keys });
   const token = (await ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData[0].authorizationToken;
   const password = Buffer.from(token, 'base64').toString().slice(4);
   return {
     name: 'berth',
-    host: new URL(url).host,
+    host: new URL(server.url).host,
     creds: `AWS:${password}`,
     createRepository: (name) => ecr.send(new CreateRepositoryCommand({ repositoryName: name })),
     async stop() {
       ecr.destroy();
-      child.kill('SIGTERM');
-      await new Promise((r) => child.on('exit', r));
+      await server.stop();
     },
   };
 }

@@ -9,14 +9,14 @@
 // Needs root and `npm run build`. Prints one JSON line: medians and p95 in ms, and the ratios.
 //
 //   node bench/runtask-latency.mjs [--count 50]
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DescribeTasksCommand, ECSClient, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { runnerImport } from 'vite';
-import { removeMasquerade } from '../dist/network/masquerade.js';
+import { removeAgentBridge, startBerth, startServer, stopAll } from './lib/berth-processes.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const { values } = parseArgs({ options: { count: { type: 'string', default: '50' } } });
@@ -27,38 +27,7 @@ const { buildBusyboxImage, pushImage, writeBusyboxRootfs } = await load('src/tes
 const { startDockerRegistry } = await load('src/testing/docker-registry.ts');
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-bench-runtask-'));
-const children = [];
-
-function start(args, env = {}) {
-  const child = spawn(process.execPath, [join(root, 'dist/cli/main.js'), ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  if (process.env.BENCH_LOG_DIR) {
-    child.on('exit', () => writeFileSync(join(process.env.BENCH_LOG_DIR, `${args[0]}.log`), out));
-  }
-  return {
-    child,
-    until: (pattern) =>
-      new Promise((resolve, reject) => {
-        const timer = setInterval(() => {
-          const m = pattern.exec(out);
-          if (m) {
-            clearInterval(timer);
-            resolve(m);
-          }
-          if (child.exitCode !== null) {
-            clearInterval(timer);
-            reject(new Error(out));
-          }
-        }, 20);
-      }),
-  };
-}
+const BRIDGE = { bridge: 'bbench0', subnet: '10.250.0.0/24' };
 
 const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)];
 const round = (x) => Math.round(x * 10) / 10;
@@ -71,23 +40,17 @@ try {
   const image = `${registry.host}/busybox:latest`;
   await pushImage(await buildBusyboxImage(join(dir, 'layout'), 'latest', { cmd: ['sleep', '3600'] }), image);
 
-  const server = start(['server', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'server'), '--log-level', process.env.BENCH_SERVER_LOGLEVEL ?? 'warn']);
-  const [, url] = await server.until(/listening on (http:\/\/\S+)/);
-  const creds = Object.fromEntries(
-    readFileSync(join(dir, 'server', 'credentials'), 'utf8')
-      .split('\n')
-      .filter((l) => l.includes('='))
-      .map((l) => l.split('=').map((s) => s.trim())),
-  );
-  const keys = { accessKeyId: creds.aws_access_key_id, secretAccessKey: creds.aws_secret_access_key };
-  const agent = start(['agent', '--endpoint', url, '--data-dir', join(dir, 'agent'), '--config', '/dev/null'], {
-    AWS_ACCESS_KEY_ID: keys.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
-    ECS_IMAGE_PULL_BEHAVIOR: 'prefer-cached',
-    ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: '1s',
-    ECS_LOGLEVEL: process.env.BENCH_AGENT_LOGLEVEL ?? 'warn',
-    BERTH_BRIDGE_NAME: 'bbench0',
-    BERTH_BRIDGE_SUBNET: '10.250.0.0/24',
+  const { url, keys } = await startServer(join(dir, 'server'), { logLevel: process.env.BENCH_SERVER_LOGLEVEL ?? 'warn' });
+  const agent = startBerth(['agent', '--endpoint', url, '--data-dir', join(dir, 'agent'), '--config', '/dev/null'], {
+    env: {
+      AWS_ACCESS_KEY_ID: keys.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+      ECS_IMAGE_PULL_BEHAVIOR: 'prefer-cached',
+      ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: '1s',
+      ECS_LOGLEVEL: process.env.BENCH_AGENT_LOGLEVEL ?? 'warn',
+      BERTH_BRIDGE_NAME: BRIDGE.bridge,
+      BERTH_BRIDGE_SUBNET: BRIDGE.subnet,
+    },
   });
   await agent.until(/registered arn/);
   await sleep(500);
@@ -206,14 +169,9 @@ try {
   // Let the agent finish cleaning up the stopped tasks (its cleanup wait is 1 s) before it goes.
   for (const deadline = Date.now() + 15_000; Date.now() < deadline && readFileSync('/proc/mounts', 'utf8').includes(dir); ) await sleep(100);
   ecs?.destroy();
-  for (const c of children.reverse()) {
-    c.kill('SIGTERM');
-    await new Promise((r) => (c.exitCode !== null ? r() : c.on('exit', r)));
-  }
+  await stopAll();
   await registry.stop();
-  // What the agent leaves on the host on purpose: its bridge and the bridge's masquerade rule.
-  spawnSync('ip', ['link', 'delete', 'bbench0']);
-  await removeMasquerade({ bridge: 'bbench0', subnet: '10.250.0.0/24' });
+  await removeAgentBridge(BRIDGE);
   for (const c of ['memory', 'cpu', 'pids', 'cpuacct', 'cpuset', 'blkio', 'devices', 'freezer', 'systemd', 'unified']) {
     for (const path of [join('/sys/fs/cgroup', c, 'berth-bench-bare', String(process.pid)), join('/sys/fs/cgroup', c, 'berth-bench-bare')]) {
       try {

@@ -9,8 +9,7 @@
 // Needs root and `npm run build`. Prints one JSON line (seconds).
 //
 //   node bench/service-scale.mjs [--runs 3] [--network bridge|none]
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,7 +23,7 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { runnerImport } from 'vite';
-import { removeMasquerade } from '../dist/network/masquerade.js';
+import { removeAgentBridge, startBerth, startServer, stopAll } from './lib/berth-processes.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, network: { type: 'string', default: 'bridge' } } });
@@ -35,7 +34,7 @@ const { buildBusyboxImage, pushImage } = await load('src/testing/busybox-image.t
 const { startDockerRegistry } = await load('src/testing/docker-registry.ts');
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-bench-services-'));
-const children = [];
+const BRIDGE = { bridge: 'bsvcbench0', subnet: '10.251.0.0/22' };
 /** Process ids by command (server, agent), to read their CPU time. */
 const procs = {};
 /** CPU seconds (user + system) a process has used so far. */
@@ -47,62 +46,31 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 const round = (x) => Math.round(x * 100) / 100;
 
-function start(args, env = {}, nodeArgs = []) {
-  const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist/cli/main.js'), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  procs[args[0]] = child.pid;
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  if (process.env.BENCH_LOG_DIR) child.on('exit', () => writeFileSync(join(process.env.BENCH_LOG_DIR, `${args[0]}.log`), out));
-  return {
-    until: (pattern) =>
-      new Promise((resolve, reject) => {
-        const timer = setInterval(() => {
-          const m = pattern.exec(out);
-          if (m) {
-            clearInterval(timer);
-            resolve(m);
-          }
-          if (child.exitCode !== null) {
-            clearInterval(timer);
-            reject(new Error(out));
-          }
-        }, 20);
-      }),
-  };
-}
-
 const registry = await startDockerRegistry();
 let ecs;
 const cpu = [];
 try {
   const image = `${registry.host}/busybox:latest`;
   await pushImage(await buildBusyboxImage(join(dir, 'layout'), 'latest', { cmd: ['sleep', '3600'] }), image);
-  const server = start(
-    ['server', '--listen', '127.0.0.1:0', '--data-dir', join(dir, 'server'), '--log-level', 'warn'],
+  const server = await startServer(join(dir, 'server'), {
     // BENCH_PROF_DIR: write the server's CPU profile there.
-    {},
-    process.env.BENCH_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_DIR}`] : [],
-  );
-  const [, url] = await server.until(/listening on (http:\/\/\S+)/);
-  const creds = Object.fromEntries(
-    readFileSync(join(dir, 'server', 'credentials'), 'utf8')
-      .split('\n')
-      .filter((l) => l.includes('='))
-      .map((l) => l.split('=').map((s) => s.trim())),
-  );
-  const keys = { accessKeyId: creds.aws_access_key_id, secretAccessKey: creds.aws_secret_access_key };
-  const agent = start(['agent', '--endpoint', url, '--data-dir', join(dir, 'agent'), '--config', '/dev/null'], {
-    AWS_ACCESS_KEY_ID: keys.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
-    ECS_IMAGE_PULL_BEHAVIOR: 'prefer-cached',
-    ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: '1s',
-    ECS_CONTAINER_STOP_TIMEOUT: '1s',
-    ECS_LOGLEVEL: 'warn',
-    BERTH_BRIDGE_NAME: 'bsvcbench0',
-    BERTH_BRIDGE_SUBNET: '10.251.0.0/22',
+    nodeArgs: process.env.BENCH_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_DIR}`] : [],
   });
+  const { url, keys } = server;
+  const agent = startBerth(['agent', '--endpoint', url, '--data-dir', join(dir, 'agent'), '--config', '/dev/null'], {
+    env: {
+      AWS_ACCESS_KEY_ID: keys.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+      ECS_IMAGE_PULL_BEHAVIOR: 'prefer-cached',
+      ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: '1s',
+      ECS_CONTAINER_STOP_TIMEOUT: '1s',
+      ECS_LOGLEVEL: 'warn',
+      BERTH_BRIDGE_NAME: BRIDGE.bridge,
+      BERTH_BRIDGE_SUBNET: BRIDGE.subnet,
+    },
+  });
+  procs.server = server.child.pid;
+  procs.agent = agent.child.pid;
   await agent.until(/registered arn/);
   ecs = new ECSClient({ endpoint: url, region: 'us-east-1', credentials: keys, maxAttempts: 3 });
   for (const memory of [16, 17]) {
@@ -180,13 +148,8 @@ try {
 } finally {
   for (const deadline = Date.now() + 30_000; Date.now() < deadline && readFileSync('/proc/mounts', 'utf8').includes(dir); ) await sleep(200);
   ecs?.destroy();
-  for (const c of children.reverse()) {
-    c.kill('SIGTERM');
-    await new Promise((r) => (c.exitCode !== null ? r() : c.on('exit', r)));
-  }
+  await stopAll();
   await registry.stop();
-  // What the agent leaves on the host on purpose: its bridge and the bridge's masquerade rule.
-  spawnSync('ip', ['link', 'delete', 'bsvcbench0']);
-  await removeMasquerade({ bridge: 'bsvcbench0', subnet: '10.251.0.0/22' });
+  await removeAgentBridge(BRIDGE);
   rmSync(dir, { recursive: true, force: true });
 }

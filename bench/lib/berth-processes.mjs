@@ -1,0 +1,73 @@
+// Real `berth server` and `berth agent` processes for the benchmarks, from dist/ (`npm run build` first).
+// BENCH_LOG_DIR: each process's output is written there (<command>.log) when it exits.
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { removeMasquerade } from '../../dist/network/masquerade.js';
+
+const main = new URL('../../dist/cli/main.js', import.meta.url).pathname;
+const children = [];
+
+/** Start `berth <args>`; `stop()` ends it (SIGTERM, waited for); `until(pattern)` resolves with the match once its output shows it, rejects if it exits first. */
+export function startBerth(args, { env = {}, nodeArgs = [] } = {}) {
+  const child = spawn(process.execPath, [...nodeArgs, main, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  if (process.env.BENCH_LOG_DIR) child.on('exit', () => writeFileSync(join(process.env.BENCH_LOG_DIR, `${args[0]}.log`), out));
+  return {
+    child,
+    stop: () => stopChild(child),
+    until: (pattern) =>
+      new Promise((resolve, reject) => {
+        const timer = setInterval(() => {
+          const m = pattern.exec(out);
+          if (m) {
+            clearInterval(timer);
+            resolve(m);
+          }
+          if (child.exitCode !== null) {
+            clearInterval(timer);
+            reject(new Error(`berth ${args[0]} exited ${child.exitCode}: ${out}`));
+          }
+        }, 20);
+      }),
+  };
+}
+
+/** `berth server` on a free loopback port with its data in `dataDir`: its process, URL and root keys. */
+export async function startServer(dataDir, { logLevel = 'warn', nodeArgs = [] } = {}) {
+  const server = startBerth(['server', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--log-level', logLevel], { nodeArgs });
+  const [, url] = await server.until(/listening on (http:\/\/\S+)/);
+  return { child: server.child, stop: server.stop, url, keys: credentialsOf(dataDir) };
+}
+
+/** The root key pair a server wrote to `<dataDir>/credentials`, as SDK credentials. */
+export function credentialsOf(dataDir) {
+  const creds = Object.fromEntries(
+    readFileSync(join(dataDir, 'credentials'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => l.split('=').map((s) => s.trim())),
+  );
+  return { accessKeyId: creds.aws_access_key_id, secretAccessKey: creds.aws_secret_access_key };
+}
+
+/** SIGTERM every process started here, newest first, each waited for. */
+export async function stopAll() {
+  for (const c of children.splice(0).reverse()) await stopChild(c);
+}
+
+async function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** What an agent leaves on the host on purpose: its bridge and the bridge's masquerade rule. */
+export async function removeAgentBridge({ bridge, subnet }) {
+  spawnSync('ip', ['link', 'delete', bridge]);
+  await removeMasquerade({ bridge, subnet });
+}
