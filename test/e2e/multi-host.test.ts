@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -17,7 +17,7 @@ import { buildBusyboxImage, pushImage } from '../../src/testing/busybox-image.js
 import { startDockerRegistry, type LoopbackRegistry } from '../../src/testing/docker-registry.js';
 import { startBerthAgent, type BerthAgentProcess } from './support/berth-agent.js';
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
-import { runcContainers } from './support/cluster.js';
+import { untilAgentIdle } from './support/cluster.js';
 import { createHostLab, type HostLab } from './support/hosts.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -90,11 +90,7 @@ describe.runIf(isRoot)('placement across several hosts', () => {
       if (taskArns.length) await waitFor(taskArns, (t) => t.lastStatus === 'STOPPED').catch(() => {});
     }
     for (const [i, a] of agents.entries()) {
-      const root = join(dir, hosts[i]!.name, 'runtime', 'runc');
-      const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline && (runcContainers(root).length > 0 || readFileSync('/proc/mounts', 'utf8').includes(join(dir, hosts[i]!.name)))) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await untilAgentIdle(join(dir, hosts[i]!.name));
       await a.kill();
     }
     ecs?.destroy();

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -28,7 +28,7 @@ import { startDockerRegistry, type LoopbackRegistry } from '../../src/testing/do
 import { awsCli, hasAwsCli } from './support/aws-cli.js';
 import { startBerthAgent, type BerthAgentProcess } from './support/berth-agent.js';
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
-import { runcContainers } from './support/cluster.js';
+import { runcContainers, untilAgentIdle } from './support/cluster.js';
 import { createHostLab, type HostLab } from './support/hosts.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -122,11 +122,7 @@ describe.runIf(isRoot)('services on three hosts', () => {
       }
     }
     for (const [name, agent] of agents) {
-      const root = join(dir, name, 'runtime', 'runc');
-      const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline && (runcContainers(root).length > 0 || readFileSync('/proc/mounts', 'utf8').includes(join(dir, name)))) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await untilAgentIdle(join(dir, name));
       await agent.kill();
     }
     ecs?.destroy();

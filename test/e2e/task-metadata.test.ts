@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -16,7 +16,7 @@ import { buildBusyboxImage, pushImage } from '../../src/testing/busybox-image.js
 import { startDockerRegistry, type LoopbackRegistry } from '../../src/testing/docker-registry.js';
 import { startBerthAgent, type BerthAgentProcess } from './support/berth-agent.js';
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
-import { runcContainers, uniqueBridge } from './support/cluster.js';
+import { uniqueBridge, untilAgentIdle } from './support/cluster.js';
 import { createHostLab, type HostLab } from './support/hosts.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -71,11 +71,7 @@ describe.runIf(isRoot)('task metadata endpoint v4 from inside real containers', 
       for (const arn of taskArns) await waitForTask(arn, (t) => t.lastStatus === 'STOPPED').catch(() => {});
     }
     if (agent) {
-      const root = join(dir, 'agent', 'runtime', 'runc');
-      const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline && (runcContainers(root).length > 0 || readFileSync('/proc/mounts', 'utf8').includes(join(dir, 'agent')))) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await untilAgentIdle(join(dir, 'agent'));
       await agent.kill();
     }
     ecs?.destroy();

@@ -140,12 +140,7 @@ export async function startTestCluster(): Promise<TestCluster> {
       const { taskArns = [] } = await ecs.send(new ListTasksCommand({ desiredStatus: 'RUNNING' })).catch(() => ({ taskArns: [] }));
       for (const task of taskArns) await ecs.send(new StopTaskCommand({ task, reason: 'test cleanup' })).catch(() => {});
       for (const arn of taskArns) await waitForTask(arn, (t) => t.lastStatus === 'STOPPED', 30_000).catch(() => {});
-      for (const a of agents) {
-        const root = join(a.dataDir, 'runtime', 'runc');
-        const deadline = Date.now() + 15_000;
-        const busy = () => runcContainers(root).length > 0 || readFileSync('/proc/mounts', 'utf8').includes(a.dataDir);
-        while (Date.now() < deadline && busy()) await new Promise((r) => setTimeout(r, 100));
-      }
+      for (const a of agents) await untilAgentIdle(a.dataDir);
       for (const a of agents) await a.kill('SIGTERM');
       for (const b of bridges) await removeBridge(b);
       ecs.destroy();
@@ -163,6 +158,17 @@ export function runcContainers(root: string): string[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * Wait (up to 15 s) until the agent with data in `dataDir` has no runc container and no mount left: it has
+ * cleaned up its stopped tasks, so it may go. (Containers outlive their agent by design.)
+ */
+export async function untilAgentIdle(dataDir: string): Promise<void> {
+  const root = join(dataDir, 'runtime', 'runc');
+  const deadline = Date.now() + 15_000;
+  const busy = () => runcContainers(root).length > 0 || readFileSync('/proc/mounts', 'utf8').includes(dataDir);
+  while (Date.now() < deadline && busy()) await new Promise((r) => setTimeout(r, 100));
 }
 
 /** Names of the host's network namespaces (`ip netns list`). */
