@@ -45,7 +45,7 @@ export class BlobStore {
     const dir = join(target, '..');
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await rename(tempPath, target);
-    await fsyncDir(dir);
+    await fsyncPath(dir);
   }
 
   /** Write `bytes` (already known to hash to `digest`) as a blob: temp file, fsync, rename. */
@@ -135,8 +135,9 @@ export class BlobStore {
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+/** fsync a file or a directory (so that a rename in it is durable) by its path. */
+export async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
   try {
     await handle.sync();
   } finally {

@@ -20,7 +20,7 @@ import { open, rm, truncate, type FileHandle } from 'node:fs/promises';
 import { RegistryError } from '../model/registry/errors.js';
 import { parseDigest, type Digest } from '../model/registry/names.js';
 import type { BlobRecords } from './blob-records.js';
-import type { BlobStore } from './blob-store.js';
+import { fsyncPath, type BlobStore } from './blob-store.js';
 import { keys } from '../store/keys.js';
 import type { Store } from '../store/store.js';
 
@@ -153,7 +153,7 @@ export class Uploads {
           actual,
         });
       }
-      await fsyncFile(session.path);
+      await fsyncPath(session.path);
       this.sessions.delete(session.id);
       await this.blobs.locks.run(digest.value, async () => {
         await this.blobs.place(session.path, digest);
@@ -258,15 +258,6 @@ async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
       const { bytesWritten: n } = await handle.write(rest);
       rest = rest.subarray(n);
     }
-  }
-}
-
-async function fsyncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 
