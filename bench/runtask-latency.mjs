@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DescribeTasksCommand, ECSClient, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { runnerImport } from 'vite';
-import { removeAgentBridge, startBerth, startServer, stopAll } from './lib/berth-processes.mjs';
+import { removeAgentBridge, startAgent, startServer, stopAll } from './lib/berth-processes.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const { values } = parseArgs({ options: { count: { type: 'string', default: '50' } } });
@@ -40,21 +40,11 @@ try {
   const image = `${registry.host}/busybox:latest`;
   await pushImage(await buildBusyboxImage(join(dir, 'layout'), 'latest', { cmd: ['sleep', '3600'] }), image);
 
-  const { url, keys } = await startServer(join(dir, 'server'), { logLevel: process.env.BENCH_SERVER_LOGLEVEL ?? 'warn' });
-  const agent = startBerth(['agent', '--endpoint', url, '--data-dir', join(dir, 'agent'), '--config', '/dev/null'], {
-    env: {
-      AWS_ACCESS_KEY_ID: keys.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
-      ECS_IMAGE_PULL_BEHAVIOR: 'prefer-cached',
-      ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: '1s',
-      ECS_LOGLEVEL: process.env.BENCH_AGENT_LOGLEVEL ?? 'warn',
-      BERTH_BRIDGE_NAME: BRIDGE.bridge,
-      BERTH_BRIDGE_SUBNET: BRIDGE.subnet,
-    },
-  });
+  const server = await startServer(join(dir, 'server'), { logLevel: process.env.BENCH_SERVER_LOGLEVEL ?? 'warn' });
+  const agent = startAgent(server, join(dir, 'agent'), BRIDGE, { ECS_LOGLEVEL: process.env.BENCH_AGENT_LOGLEVEL ?? 'warn' });
   await agent.until(/registered arn/);
   await sleep(500);
-  ecs = new ECSClient({ endpoint: url, region: 'us-east-1', credentials: keys, maxAttempts: 1 });
+  ecs = new ECSClient({ endpoint: server.url, region: 'us-east-1', credentials: server.keys, maxAttempts: 1 });
 
   const container = { name: 'app', image, memory: 64, stopTimeout: 0 };
   await ecs.send(new RegisterTaskDefinitionCommand({ family: 'bench-none', networkMode: 'none', containerDefinitions: [container] }));

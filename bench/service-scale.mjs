@@ -23,7 +23,7 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { runnerImport } from 'vite';
-import { removeAgentBridge, startBerth, startServer, stopAll } from './lib/berth-processes.mjs';
+import { removeAgentBridge, startAgent, startServer, stopAll } from './lib/berth-processes.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, network: { type: 'string', default: 'bridge' } } });
@@ -56,23 +56,11 @@ try {
     // BENCH_PROF_DIR: write the server's CPU profile there.
     nodeArgs: process.env.BENCH_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_DIR}`] : [],
   });
-  const { url, keys } = server;
-  const agent = startBerth(['agent', '--endpoint', url, '--data-dir', join(dir, 'agent'), '--config', '/dev/null'], {
-    env: {
-      AWS_ACCESS_KEY_ID: keys.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
-      ECS_IMAGE_PULL_BEHAVIOR: 'prefer-cached',
-      ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: '1s',
-      ECS_CONTAINER_STOP_TIMEOUT: '1s',
-      ECS_LOGLEVEL: 'warn',
-      BERTH_BRIDGE_NAME: BRIDGE.bridge,
-      BERTH_BRIDGE_SUBNET: BRIDGE.subnet,
-    },
-  });
+  const agent = startAgent(server, join(dir, 'agent'), BRIDGE, { ECS_CONTAINER_STOP_TIMEOUT: '1s', ECS_LOGLEVEL: 'warn' });
   procs.server = server.child.pid;
   procs.agent = agent.child.pid;
   await agent.until(/registered arn/);
-  ecs = new ECSClient({ endpoint: url, region: 'us-east-1', credentials: keys, maxAttempts: 3 });
+  ecs = new ECSClient({ endpoint: server.url, region: 'us-east-1', credentials: server.keys, maxAttempts: 3 });
   for (const memory of [16, 17]) {
     await ecs.send(
       new RegisterTaskDefinitionCommand({ family: 'bench', networkMode: values.network, containerDefinitions: [{ name: 'app', image, memory }] }),

@@ -43,6 +43,24 @@ export async function startServer(dataDir, { logLevel = 'warn', nodeArgs = [] } 
   return { child: server.child, stop: server.stop, url, keys: credentialsOf(dataDir) };
 }
 
+/**
+ * `berth agent` for `server` with its data in `dataDir` and its own bridge: images used as cached
+ * (prefer-cached), stopped tasks cleaned up after 1 s; `env` adds to or overrides that.
+ */
+export function startAgent(server, dataDir, bridge, env = {}) {
+  return startBerth(['agent', '--endpoint', server.url, '--data-dir', dataDir, '--config', '/dev/null'], {
+    env: {
+      AWS_ACCESS_KEY_ID: server.keys.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: server.keys.secretAccessKey,
+      ECS_IMAGE_PULL_BEHAVIOR: 'prefer-cached',
+      ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: '1s',
+      BERTH_BRIDGE_NAME: bridge.bridge,
+      BERTH_BRIDGE_SUBNET: bridge.subnet,
+      ...env,
+    },
+  });
+}
+
 /** The root key pair a server wrote to `<dataDir>/credentials`, as SDK credentials. */
 export function credentialsOf(dataDir) {
   const creds = Object.fromEntries(
