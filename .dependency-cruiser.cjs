@@ -35,7 +35,7 @@ module.exports = {
         'The agent uses the control plane only through its public API and session protocol. It may use the generic Store for its own state, never the control plane\'s key layout or records.',
       severity: 'error',
       from: { path: '^src/(agent|runtime|network|image)/' },
-      to: { path: ['^src/(api|controllers|server)/', '^src/store/(keys\\.ts|records/)'] },
+      to: { path: ['^src/(api|controllers|server|state)/'] },
     },
     {
       name: 'controllers-through-store',
@@ -43,6 +43,37 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/controllers/' },
       to: { path: '^src/api/' },
+    },
+    {
+      name: 'store-is-generic',
+      comment:
+        'store/ is the generic etcd-shaped key-value store (interface, memory, sqlite, etcd, transact, watch). It knows nothing of ECS or any other part of berth.',
+      severity: 'error',
+      from: { path: '^src/store/', pathNot: ['\\.test\\.ts$', '\\.conformance\\.ts$'] },
+      to: { path: '^src/', pathNot: '^src/store/' },
+    },
+    {
+      name: 'state-below-the-apis',
+      comment:
+        'state/ holds the records, their keys and the transitions every API, controller and the gateway share. It sits on the store, model/ and the scheduler, never on those who use it.',
+      severity: 'error',
+      from: { path: '^src/state/', pathNot: '\\.test\\.ts$' },
+      to: { path: '^src/(api|controllers|server|cli|registry|logs|agent|runtime|network|image)/' },
+    },
+    {
+      name: 'api-siblings-apart',
+      comment:
+        "One API never reaches into another's internals: ECS, ECR and the agent gateway meet only in state/ (and the gateway takes the ECS environment, env.ts).",
+      severity: 'error',
+      from: { path: '^src/api/(ecs|ecr|acs)/', pathNot: '\\.test\\.ts$' },
+      to: { path: '^src/api/(ecs|ecr|acs)/', pathNot: ['^src/api/$1/', '^src/api/ecs/env\\.ts$'] },
+    },
+    {
+      name: 'scheduler-public-face',
+      comment: 'Outside the scheduler only scheduler/index.ts is imported (tests may use its testing/ helpers).',
+      severity: 'error',
+      from: { pathNot: '^src/scheduler/' },
+      to: { path: '^src/scheduler/', pathNot: ['^src/scheduler/index\\.ts$', '^src/scheduler/testing/'] },
     },
     {
       name: 'no-test-code-in-product',

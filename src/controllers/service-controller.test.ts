@@ -20,8 +20,8 @@ import {
   type Task,
 } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keys } from '../store/keys.js';
-import type { TaskRecord } from '../store/records/tasks.js';
+import { keys } from '../state/keys.js';
+import type { TaskRecord } from '../state/records/tasks.js';
 import { transact } from '../store/transact.js';
 import { startApiFixture, type ApiFixture } from '../testing/api-server.js';
 import { removeAgentDir, startFakeAgent, type FakeAgent, type FakeAgentOptions } from '../testing/fake-agents.js';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import { keys } from '../store/keys.js';
-import { adjustFamily, type TaskDefinitionRecord } from '../store/records/task-definitions.js';
-import type { TaskRecord } from '../store/records/tasks.js';
+import { keys } from '../state/keys.js';
+import { adjustFamily, type TaskDefinitionRecord } from '../state/records/task-definitions.js';
+import type { TaskRecord } from '../state/records/tasks.js';
 import type { Store } from '../store/store.js';
 import { transact } from '../store/transact.js';
 

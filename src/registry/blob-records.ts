@@ -1,6 +1,6 @@
 import { RegistryError } from '../model/registry/errors.js';
-import { keys } from '../store/keys.js';
-import type { BlobLinkRecord, BlobRecord } from '../store/records/registry.js';
+import { keys } from '../state/keys.js';
+import type { BlobLinkRecord, BlobRecord } from '../state/records/registry.js';
 import type { Store } from '../store/store.js';
 import { readJson, transact, type Tx } from '../store/transact.js';
 import { requireRepository } from './repositories.js';

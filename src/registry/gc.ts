@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { parseDigest } from '../model/registry/names.js';
-import { keys } from '../store/keys.js';
-import type { BlobRecord, ManifestRecord, RepositoryRecord } from '../store/records/registry.js';
+import { keys } from '../state/keys.js';
+import type { BlobRecord, ManifestRecord, RepositoryRecord } from '../state/records/registry.js';
 import type { Entry, Store } from '../store/store.js';
 import type { BlobStore } from './blob-store.js';
 import { purgeRepository } from './repositories.js';

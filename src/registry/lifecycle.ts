@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { RegistryError } from '../model/registry/errors.js';
 import { evaluateLifecyclePolicy, parseLifecyclePolicy, type LifecycleVerdict } from '../model/registry/lifecycle-policy.js';
-import { keys } from '../store/keys.js';
-import type { LifecyclePolicyRecord, ManifestRecord } from '../store/records/registry.js';
+import { keys } from '../state/keys.js';
+import type { LifecyclePolicyRecord, ManifestRecord } from '../state/records/registry.js';
 import type { Store } from '../store/store.js';
 import { transact } from '../store/transact.js';
 import { deleteManifestIn, type Manifests } from './manifests.js';

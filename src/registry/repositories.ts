@@ -1,7 +1,7 @@
 import { RegistryError } from '../model/registry/errors.js';
 import { checkRepositoryName } from '../model/registry/names.js';
-import { keys } from '../store/keys.js';
-import type { RepositoryRecord } from '../store/records/registry.js';
+import { keys } from '../state/keys.js';
+import type { RepositoryRecord } from '../state/records/registry.js';
 import type { Store } from '../store/store.js';
 import { transact, type Tx } from '../store/transact.js';
 

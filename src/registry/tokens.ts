@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { RegistryError } from '../model/registry/errors.js';
-import { keys } from '../store/keys.js';
+import { keys } from '../state/keys.js';
 import type { Store } from '../store/store.js';
 import { transact } from '../store/transact.js';
 

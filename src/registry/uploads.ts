@@ -21,7 +21,7 @@ import { RegistryError } from '../model/registry/errors.js';
 import { parseDigest, type Digest } from '../model/registry/names.js';
 import type { BlobRecords } from './blob-records.js';
 import { fsyncPath, type BlobStore } from './blob-store.js';
-import { keys } from '../store/keys.js';
+import { keys } from '../state/keys.js';
 import type { Store } from '../store/store.js';
 
 export interface UploadSession {

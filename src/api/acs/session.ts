@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import { parseFrame, toAcsTask, type AcsFrame, type AcsTask, type TaskAttachmentChange, type TaskHealthChange } from '../../model/acs.js';
-import { keys } from '../../store/keys.js';
-import type { InstanceRecord } from '../../store/records/instances.js';
-import type { TaskDefinitionRecord } from '../../store/records/task-definitions.js';
-import type { TaskRecord } from '../../store/records/tasks.js';
+import { keys } from '../../state/keys.js';
+import type { InstanceRecord } from '../../state/records/instances.js';
+import type { TaskDefinitionRecord } from '../../state/records/task-definitions.js';
+import type { TaskRecord } from '../../state/records/tasks.js';
 import { readJson, transact, type Tx } from '../../store/transact.js';
-import { applyAttachmentChange, applyHealthChange } from '../ecs/task-state.js';
+import { applyAttachmentChange, applyHealthChange } from '../../state/task-reports.js';
 import type { EcsEnv } from '../ecs/env.js';
 
 export interface SessionOptions {

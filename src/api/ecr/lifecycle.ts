@@ -7,8 +7,8 @@ import type {
 } from '@aws-sdk/client-ecr';
 import { invalidParameter, ServiceError } from '../../model/errors.js';
 import { LifecyclePolicyError, parseLifecyclePolicy } from '../../model/registry/lifecycle-policy.js';
-import { keys } from '../../store/keys.js';
-import type { LifecyclePolicyRecord, LifecyclePreviewRecord } from '../../store/records/registry.js';
+import { keys } from '../../state/keys.js';
+import type { LifecyclePolicyRecord, LifecyclePreviewRecord } from '../../state/records/registry.js';
 import { readJson, transact } from '../../store/transact.js';
 import { pageOfList } from '../pagination.js';
 import { epochSeconds, type EcrEnv } from './env.js';

@@ -11,7 +11,7 @@ import {
   UntagResourceCommand,
 } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keys } from '../../store/keys.js';
+import { keys } from '../../state/keys.js';
 import { startApiFixture, TEST_ACCOUNT, TEST_REGION, type ApiFixture } from '../../testing/api-server.js';
 import { failure } from '../../testing/failure.js';
 import { pushTestImage, registryFetch, registryLogin, testImage, type RegistryHttp } from '../../testing/registry-client.js';

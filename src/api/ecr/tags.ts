@@ -1,9 +1,9 @@
 import type { ListTagsForResourceRequest, TagResourceRequest, UntagResourceRequest } from '@aws-sdk/client-ecr';
 import { parseArn } from '../../model/arn.js';
 import { invalidParameter, ServiceError } from '../../model/errors.js';
-import { keys } from '../../store/keys.js';
+import { keys } from '../../state/keys.js';
 import { MAX_REPOSITORY_TAGS, validateEcrTags, type EcrTag } from '../../model/registry/repository-tags.js';
-import type { RepositoryRecord } from '../../store/records/registry.js';
+import type { RepositoryRecord } from '../../state/records/registry.js';
 import { transact } from '../../store/transact.js';
 import type { EcrEnv } from './env.js';
 import { readRepository, repositoryIn } from './repositories.js';

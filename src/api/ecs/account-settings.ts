@@ -7,7 +7,7 @@ import type {
   SettingName,
 } from '@aws-sdk/client-ecs';
 import { invalidParameter } from '../../model/errors.js';
-import { keys } from '../../store/keys.js';
+import { keys } from '../../state/keys.js';
 import { readJson, transact } from '../../store/transact.js';
 import { pageOf, pageOfList } from '../pagination.js';
 import type { CallContext } from '../protocol/json-rpc.js';

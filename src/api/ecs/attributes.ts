@@ -1,7 +1,7 @@
 import type { Attribute, DeleteAttributesRequest, ListAttributesRequest, PutAttributesRequest } from '@aws-sdk/client-ecs';
 import { invalidParameter, ServiceError } from '../../model/errors.js';
-import { keys } from '../../store/keys.js';
-import type { InstanceRecord } from '../../store/records/instances.js';
+import { keys } from '../../state/keys.js';
+import type { InstanceRecord } from '../../state/records/instances.js';
 import { transact } from '../../store/transact.js';
 import { pageOfList } from '../pagination.js';
 import { activeCluster } from './clusters.js';

@@ -1,6 +1,6 @@
-import { keys } from '../../store/keys.js';
-import type { InstanceRecord } from '../../store/records/instances.js';
-import type { TaskRecord } from '../../store/records/tasks.js';
+import { keys } from '../../state/keys.js';
+import type { InstanceRecord } from '../../state/records/instances.js';
+import type { TaskRecord } from '../../state/records/tasks.js';
 import type { Store } from '../../store/store.js';
 
 /** The fields of service records that cluster counts are derived from (services come with their own issue). */

@@ -17,7 +17,7 @@ import {
 } from '../../model/cluster.js';
 import { clusterNotFound, invalidParameter, ServiceError } from '../../model/errors.js';
 import { validateTags } from '../../model/tags.js';
-import { keys } from '../../store/keys.js';
+import { keys } from '../../state/keys.js';
 import { readJson, transact } from '../../store/transact.js';
 import { pageOf } from '../pagination.js';
 import { clusterUsage } from './cluster-usage.js';

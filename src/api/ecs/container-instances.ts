@@ -14,9 +14,9 @@ import { capacityOf, emptyNeeds, remainingCapacity, toResources } from '../../mo
 import { invalidParameter } from '../../model/errors.js';
 import { validateTags } from '../../model/tags.js';
 import type { Wire } from '../../model/wire.js';
-import { keys } from '../../store/keys.js';
-import type { InstanceRecord } from '../../store/records/instances.js';
-import type { TaskRecord } from '../../store/records/tasks.js';
+import { keys } from '../../state/keys.js';
+import type { InstanceRecord } from '../../state/records/instances.js';
+import type { TaskRecord } from '../../state/records/tasks.js';
 import { readJson, transact } from '../../store/transact.js';
 import { pageOf } from '../pagination.js';
 import type { CallContext } from '../protocol/json-rpc.js';

@@ -1,12 +1,12 @@
 import type { SubmitContainerStateChangeRequest, SubmitTaskStateChangeRequest } from '@aws-sdk/client-ecs';
 import { invalidParameter } from '../../model/errors.js';
 import type { Wire } from '../../model/wire.js';
-import { keys } from '../../store/keys.js';
-import type { TaskRecord } from '../../store/records/tasks.js';
+import { keys } from '../../state/keys.js';
+import type { TaskRecord } from '../../state/records/tasks.js';
 import { transact } from '../../store/transact.js';
 import { activeCluster } from './clusters.js';
 import type { EcsEnv } from './env.js';
-import { applyStateChange } from './task-state.js';
+import { applyStateChange } from '../../state/task-reports.js';
 import { taskIdOf } from './tasks.js';
 
 /** The agent's reports on its tasks: what ECS's agent calls to tell the control plane what happened. */

@@ -13,7 +13,7 @@ import { validateTags } from '../../model/tags.js';
 import { normalizeTaskDefinition } from '../../model/task-definition/normalize.js';
 import { validateTaskDefinition } from '../../model/task-definition/validate.js';
 import type { Wire } from '../../model/wire.js';
-import { keys } from '../../store/keys.js';
+import { keys } from '../../state/keys.js';
 import { readJson, transact } from '../../store/transact.js';
 import { pageOf } from '../pagination.js';
 import type { CallContext } from '../protocol/json-rpc.js';
@@ -24,7 +24,7 @@ import {
   emptyFamily,
   type TaskDefinitionFamilyRecord,
   type TaskDefinitionRecord,
-} from '../../store/records/task-definitions.js';
+} from '../../state/records/task-definitions.js';
 
 /** A reference as ECS accepts it: `family`, `family:revision`, or a full ARN. */
 interface TaskDefinitionRef {

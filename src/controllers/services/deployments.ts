@@ -2,8 +2,8 @@ import type { Deployment } from '@aws-sdk/client-ecs';
 import { happened, serviceMessages, type NewEvent } from '../../model/service/events.js';
 import { circuitBreakerThreshold, rolloutReasons, stopReasons, type DeploymentLimits } from '../../model/service/service.js';
 import type { Wire } from '../../model/wire.js';
-import type { DeploymentProgress, ServiceRecord } from '../../store/records/services.js';
-import type { TaskRecord } from '../../store/records/tasks.js';
+import type { DeploymentProgress, ServiceRecord } from '../../state/records/services.js';
+import type { TaskRecord } from '../../state/records/tasks.js';
 import type { TaskView } from './state.js';
 
 /**

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_SERVICE_EVENTS } from '../../model/service/events.js';
 import { healthBounds } from '../../model/service/service.js';
 import { instance } from '../../scheduler/testing/instances.js';
-import type { TaskRecord } from '../../store/records/tasks.js';
+import type { TaskRecord } from '../../state/records/tasks.js';
 import { agentStep, deploy, live, pass, running, settle, TD1, TD2, world, type World } from './testing/world.js';
 
 /**

@@ -2,7 +2,7 @@ import type { Deployment } from '@aws-sdk/client-ecs';
 import { condition, happened, serviceMessages, type NewEvent } from '../../model/service/events.js';
 import { limitsOf, rolloutReasons, type SchedulingStrategy } from '../../model/service/service.js';
 import type { Wire } from '../../model/wire.js';
-import type { ServiceRecord } from '../../store/records/services.js';
+import type { ServiceRecord } from '../../state/records/services.js';
 import { planDaemon } from './daemon.js';
 import { applyCircuitBreaker, launchBackoffMs, tallyFailures } from './deployments.js';
 import type { Planned, PlanContext } from './plan.js';

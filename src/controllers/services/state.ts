@@ -1,8 +1,8 @@
 import type { TaskNeeds } from '../../model/task.js';
 import type { NewEvent } from '../../model/service/events.js';
 import type { InstanceSnapshot, PlacementConstraint, RequiredAttribute } from '../../scheduler/index.js';
-import type { ServiceRecord } from '../../store/records/services.js';
-import type { TaskRecord } from '../../store/records/tasks.js';
+import type { ServiceRecord } from '../../state/records/services.js';
+import type { TaskRecord } from '../../state/records/tasks.js';
 
 /** What one reconcile pass sees of a service and its cluster: read from the store, then left alone. */
 export interface ServiceState {

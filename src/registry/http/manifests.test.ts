@@ -1,6 +1,6 @@
 import { CreateRepositoryCommand, GetAuthorizationTokenCommand, PutImageTagMutabilityCommand } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keys } from '../../store/keys.js';
+import { keys } from '../../state/keys.js';
 import { startApiFixture, type ApiFixture } from '../../testing/api-server.js';
 import { pushBlob, pushTestImage, putManifest, registryFetch, registryLogin, sha256, testImage, type RegistryHttp } from '../../testing/registry-client.js';
 

@@ -4,8 +4,8 @@ import { newDeployment, type DeploymentLimits } from '../../../model/service/ser
 import type { Wire } from '../../../model/wire.js';
 import type { InstanceSnapshot } from '../../../scheduler/index.js';
 import { instance } from '../../../scheduler/testing/instances.js';
-import type { ServiceRecord } from '../../../store/records/services.js';
-import type { TaskRecord } from '../../../store/records/tasks.js';
+import type { ServiceRecord } from '../../../state/records/services.js';
+import type { TaskRecord } from '../../../state/records/tasks.js';
 import { reconcileService } from '../reconcile.js';
 import type { ServicePlan, ServiceState, TaskDefinitionFacts } from '../state.js';
 

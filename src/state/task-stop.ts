@@ -7,7 +7,7 @@ import { keys } from './keys.js';
 import type { InstanceRecord } from './records/instances.js';
 import type { TaskRecord } from './records/tasks.js';
 import type { TaskWriteContext } from './task-launch.js';
-import type { Tx } from './transact.js';
+import type { Tx } from '../store/transact.js';
 
 /**
  * Stopping tasks and giving their resources back, shared by StopTask and agent reports

@@ -2,7 +2,7 @@ import type { TaskDefinition } from '@aws-sdk/client-ecs';
 import type { Tag } from '../../model/tags.js';
 import type { Wire } from '../../model/wire.js';
 import { keys } from '../keys.js';
-import type { Tx } from '../transact.js';
+import type { Tx } from '../../store/transact.js';
 
 /** A registered revision as stored: immutable except for status changes and tags. */
 export interface TaskDefinitionRecord {

@@ -3,7 +3,7 @@ import type { InstanceSnapshot } from '../scheduler/index.js';
 import { keys } from './keys.js';
 import type { InstanceRecord } from './records/instances.js';
 import type { TaskRecord } from './records/tasks.js';
-import type { Store } from './store.js';
+import type { Store } from '../store/store.js';
 
 /** The cluster as placement sees it: every instance with its remaining capacity and its live tasks. */
 export async function clusterSnapshot(store: Store, cluster: string): Promise<{ records: InstanceRecord[]; snapshots: InstanceSnapshot[] }> {

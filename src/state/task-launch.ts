@@ -9,7 +9,7 @@ import type { Wire } from '../model/wire.js';
 import { keys } from './keys.js';
 import type { InstanceRecord } from './records/instances.js';
 import type { TaskRecord } from './records/tasks.js';
-import type { Tx } from './transact.js';
+import type { Tx } from '../store/transact.js';
 
 /**
  * Creating tasks on chosen instances, shared by RunTask/StartTask (`api/ecs/tasks.ts`) and the service

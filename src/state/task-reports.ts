@@ -1,14 +1,12 @@
 import type { Container, NetworkBinding, SubmitTaskStateChangeRequest, Task } from '@aws-sdk/client-ecs';
-import type { TaskAttachmentChange } from '../../model/acs.js';
-import { isContainerForward, isForward } from '../../model/task.js';
-import { withEniAttached } from '../../model/task-eni.js';
-import type { Wire } from '../../model/wire.js';
-import type { TaskRecord } from '../../store/records/tasks.js';
-import { releaseInTx, saveTaskInTx } from '../../store/task-stop.js';
-import type { Tx } from '../../store/transact.js';
-import { epochSeconds, type EcsEnv } from './env.js';
-
-export { stopTaskInTx } from '../../store/task-stop.js';
+import type { TaskAttachmentChange } from '../model/acs.js';
+import { isContainerForward, isForward } from '../model/task.js';
+import { withEniAttached } from '../model/task-eni.js';
+import type { Wire } from '../model/wire.js';
+import type { TaskRecord } from './records/tasks.js';
+import { releaseInTx, saveTaskInTx } from './task-stop.js';
+import type { Tx } from '../store/transact.js';
+import type { TaskWriteContext } from './task-launch.js';
 
 export interface ContainerChange {
   readonly containerName?: string;
@@ -40,13 +38,13 @@ function applyContainer(c: Wire<Container>, change: ContainerChange): Wire<Conta
  * ignored for that field. When the task reaches STOPPED its resources go back to the instance.
  */
 export async function applyStateChange(
-  env: EcsEnv,
+  ctx: Pick<TaskWriteContext, 'now'>,
   tx: Tx,
   record: TaskRecord,
   change: Omit<Wire<SubmitTaskStateChangeRequest>, 'containers'> & { containers?: readonly ContainerChange[] },
 ): Promise<Wire<Task>> {
   const t = record.task;
-  const now = epochSeconds(env.now());
+  const now = ctx.now() / 1000;
   const status = change.status && isForward(t.lastStatus ?? 'PROVISIONING', change.status) ? change.status : t.lastStatus!;
   const containers = (t.containers ?? []).map((c) => {
     const reported = change.containers?.find((x) => x.containerName === c.name);
