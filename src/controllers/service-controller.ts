@@ -17,10 +17,14 @@ import type { TaskRecord } from '../state/records/tasks.js';
 import type { Store, Watch, WatchEvent } from '../store/store.js';
 import { launchTasksInTx, type LaunchSpec } from '../state/task-launch.js';
 import { stopTaskInTx } from '../state/task-stop.js';
-import { transact } from '../store/transact.js';
+import { readRecord, transact } from '../store/transact.js';
 import { reconcileService } from './services/reconcile.js';
 import { DEFAULT_RECONCILE_SETTINGS, type ReconcileSettings, type ServicePlan, type TaskDefinitionFacts } from './services/state.js';
 import { WorkQueue } from './work-queue.js';
+import { parseTaskDefinitionRecord } from '../state/records/task-definitions.js';
+import { parseTaskRecord } from '../state/records/tasks.js';
+import { parseServiceRecord } from '../state/records/services.js';
+import { parseInstanceRecord } from '../state/records/instances.js';
 
 export interface ServiceControllerOptions {
   readonly store: Store;
@@ -87,7 +91,7 @@ export function startServiceController(options: ServiceControllerOptions): Servi
     const cached = tdCache.get(arn);
     if (cached) return cached;
     const [family, revision] = (arn.split('/')[1] ?? '').split(':');
-    const record = family && revision ? await readRecord<TaskDefinitionRecord>(store, keys.taskDefinition(family, Number(revision))) : undefined;
+    const record = family && revision ? await readRecord(store, parseTaskDefinitionRecord, keys.taskDefinition(family, Number(revision))) : undefined;
     if (!record) return undefined;
     const entry = { record, facts: factsOf(record.taskDefinition) };
     tdCache.set(arn, entry);
@@ -99,7 +103,7 @@ export function startServiceController(options: ServiceControllerOptions): Servi
     const serviceKey = keys.service(cluster, name);
     const entry = await store.get(serviceKey);
     if (!entry) return {};
-    const record = JSON.parse(entry.value) as ServiceRecord;
+    const record = parseServiceRecord(entry.value, entry.key);
     // Not a record the services API wrote (no bookkeeping): nothing to converge.
     if (!record.berth || !record.serviceName) return {};
     const [taskEntries, instanceEntries] = await Promise.all([store.range(keys.tasksOf(cluster)), store.range(keys.containerInstancesOf(cluster))]);
@@ -110,7 +114,7 @@ export function startServiceController(options: ServiceControllerOptions): Servi
     const current = new Map<string, { modRevision: number; record: TaskRecord }>();
     for (const e of taskEntries.entries) {
       const cached = before?.get(e.key);
-      const t = cached?.modRevision === e.modRevision ? cached.record : (JSON.parse(e.value) as TaskRecord);
+      const t = cached?.modRevision === e.modRevision ? cached.record : (parseTaskRecord(e.value, e.key));
       current.set(e.key, { modRevision: e.modRevision, record: t });
       if (t.serviceName === name) {
         tasks.push(t);
@@ -126,7 +130,7 @@ export function startServiceController(options: ServiceControllerOptions): Servi
     const instances: InstanceSnapshot[] = [];
     const disconnectedAt = new Map<string, number>();
     for (const e of instanceEntries.entries) {
-      const r = JSON.parse(e.value) as InstanceRecord;
+      const r = parseInstanceRecord(e.value, e.key);
       instances.push(snapshotOf(r, byInstance.get(r.id) ?? []));
       if (!r.instance.agentConnected && r.disconnectedAt !== undefined) disconnectedAt.set(r.id, r.disconnectedAt);
     }
@@ -175,7 +179,7 @@ export function startServiceController(options: ServiceControllerOptions): Servi
         if (task?.modRevision !== revisions.get(id)) throw new StalePlan();
       }
       for (const stop of plan.stops) {
-        const task = await tx.getJson<TaskRecord>(keys.task(cluster, stop.taskId));
+        const task = await tx.getRecord(parseTaskRecord, keys.task(cluster, stop.taskId));
         if (task) await stopTaskInTx(ctx, tx, task, { reason: stop.reason, stopCode: 'ServiceSchedulerInitiated' });
       }
       const started: string[] = [];
@@ -206,10 +210,10 @@ export function startServiceController(options: ServiceControllerOptions): Servi
       const k = e.entry.key;
       if (k.startsWith('services/')) queue.add(k.slice('services/'.length));
       else if (k.startsWith('tasks/')) {
-        const t = JSON.parse(e.entry.value) as TaskRecord;
+        const t = parseTaskRecord(e.entry.value, e.entry.key);
         if (t.serviceName) queue.add(`${t.cluster}/${t.serviceName}`);
       } else if (k.startsWith('instances/')) {
-        const r = JSON.parse(e.entry.value) as InstanceRecord;
+        const r = parseInstanceRecord(e.entry.value, e.entry.key);
         // Reservations change with every launch; only what placement and lost hosts depend on matters here.
         const signature = JSON.stringify([r.instance.status, r.instance.agentConnected, r.instance.attributes, r.instance.registeredResources]);
         if (instanceSignatures.get(k) === signature) continue;
@@ -268,11 +272,6 @@ export function sameJson(a: unknown, b: unknown): boolean {
 function splitKey(key: string): [string, string] {
   const i = key.indexOf('/');
   return [key.slice(0, i), key.slice(i + 1)];
-}
-
-async function readRecord<T>(store: Store, key: string): Promise<T | undefined> {
-  const entry = await store.get(key);
-  return entry ? (JSON.parse(entry.value) as T) : undefined;
 }
 
 /** What the controller needs of a task definition: needs, health checks, constraints, required attributes. */

@@ -3,6 +3,7 @@ import { keys } from '../state/keys.js';
 import type { TaskRecord } from '../state/records/tasks.js';
 import type { Store } from '../store/store.js';
 import { transact } from '../store/transact.js';
+import { parseTaskRecord } from '../state/records/tasks.js';
 
 export interface StoppedTaskReaperOptions {
   readonly store: Store;
@@ -21,11 +22,11 @@ export function startStoppedTaskReaper(options: StoppedTaskReaperOptions): { sto
     const { entries } = await options.store.range(keys.tasks());
     let removed = 0;
     for (const e of entries) {
-      const r = JSON.parse(e.value) as TaskRecord;
+      const r = parseTaskRecord(e.value, e.key);
       const stoppedAt = r.task.stoppedAt;
       if (r.task.lastStatus !== 'STOPPED' || stoppedAt === undefined || now() - stoppedAt * 1000 < retentionMs) continue;
       await transact(options.store, async (tx) => {
-        const current = await tx.getJson<TaskRecord>(e.key);
+        const current = await tx.getRecord(parseTaskRecord, e.key);
         if (current?.task.lastStatus === 'STOPPED') tx.delete(e.key);
       });
       removed++;

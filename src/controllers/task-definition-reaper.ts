@@ -4,6 +4,10 @@ import { adjustFamily, type TaskDefinitionRecord } from '../state/records/task-d
 import type { TaskRecord } from '../state/records/tasks.js';
 import type { Store } from '../store/store.js';
 import { transact } from '../store/transact.js';
+import { recordParser } from '../state/records/codec.js';
+import { parseServiceRecord } from '../state/records/services.js';
+import { parseTaskRecord } from '../state/records/tasks.js';
+import { parseTaskDefinitionRecord } from '../state/records/task-definitions.js';
 
 export interface ReaperOptions {
   readonly store: Store;
@@ -26,6 +30,8 @@ interface Deletion {
   readonly revision: number;
 }
 
+const parseDeletion = recordParser<Deletion>('task definition deletion', { family: 'string', revision: 'number' });
+
 /**
  * Finishes DeleteTaskDefinitions: a revision marked DELETE_IN_PROGRESS (and listed under
  * `taskdef-deletions/`) is removed for good once no running task and no live service uses it.
@@ -42,10 +48,10 @@ export function startTaskDefinitionReaper(options: ReaperOptions): { stop(): Pro
     if (entries.length === 0) return;
     const inUse = await arnsInUse(store);
     for (const entry of entries) {
-      const { family, revision } = JSON.parse(entry.value) as Deletion;
+      const { family, revision } = parseDeletion(entry.value, entry.key);
       const key = keys.taskDefinition(family, revision);
       const deleted = await transact(store, async (tx) => {
-        const current = await tx.getJson<TaskDefinitionRecord>(key);
+        const current = await tx.getRecord(parseTaskDefinitionRecord, key);
         if (current && inUse.has(current.taskDefinition.taskDefinitionArn!)) return false;
         tx.delete(entry.key);
         if (current?.taskDefinition.status !== 'DELETE_IN_PROGRESS') return false;
@@ -101,11 +107,11 @@ async function arnsInUse(store: Store): Promise<Set<string>> {
   const inUse = new Set<string>();
   const [tasks, services] = await Promise.all([store.range(keys.tasks()), store.range('services/')]);
   for (const e of tasks.entries) {
-    const { task } = JSON.parse(e.value) as TaskRecord;
+    const { task } = parseTaskRecord(e.value, e.key);
     if (task.lastStatus !== 'STOPPED' && task.taskDefinitionArn) inUse.add(task.taskDefinitionArn);
   }
   for (const e of services.entries) {
-    const s = JSON.parse(e.value) as ServiceFields;
+    const s = parseServiceRecord(e.value, e.key);
     if (s.status === 'INACTIVE') continue;
     if (s.taskDefinition) inUse.add(s.taskDefinition);
     if (s.berth?.lastCompleted?.taskDefinition) inUse.add(s.berth.lastCompleted.taskDefinition);

@@ -2,8 +2,9 @@ import { RegistryError } from '../model/registry/errors.js';
 import { keys } from '../state/keys.js';
 import type { BlobLinkRecord, BlobRecord } from '../state/records/registry.js';
 import type { Store } from '../store/store.js';
-import { readJson, transact, type Tx } from '../store/transact.js';
+import { readRecord, transact, type Tx } from '../store/transact.js';
 import { requireRepository } from './repositories.js';
+import { parseBlobLinkRecord, parseBlobRecord } from '../state/records/registry.js';
 
 /** A blob as a repository sees it. */
 export interface BlobInfo {
@@ -28,7 +29,7 @@ export class BlobRecords {
   async recordUpload(repo: string, digest: string, size: number): Promise<void> {
     await transact(this.store, async (tx) => {
       await requireRepository(tx, repo);
-      const existing = await tx.getJson<BlobRecord>(keys.blob(digest));
+      const existing = await tx.getRecord(parseBlobRecord, keys.blob(digest));
       tx.putJson(keys.blob(digest), { size, createdAt: existing?.createdAt ?? this.now() } satisfies BlobRecord);
       await this.link(tx, repo, digest, size);
     });
@@ -44,7 +45,7 @@ export class BlobRecords {
   async mount(repo: string, from: string, digest: string): Promise<BlobInfo | undefined> {
     return transact(this.store, async (tx) => {
       await requireRepository(tx, repo);
-      const source = await tx.getJson<BlobLinkRecord>(keys.blobLink(from, digest));
+      const source = await tx.getRecord(parseBlobLinkRecord, keys.blobLink(from, digest));
       const blob = source && (await this.use(tx, digest));
       if (!blob) return undefined;
       await this.link(tx, repo, digest, blob.size);
@@ -56,10 +57,10 @@ export class BlobRecords {
   async stat(repo: string, digest: string): Promise<BlobInfo | undefined> {
     const link = await this.store.get(keys.blobLink(repo, digest));
     if (!link) {
-      await requireRepository({ getJson: (k) => readJson(this.store, k) }, repo);
+      await requireRepository({ getRecord: (parse, k) => readRecord(this.store, parse, k) }, repo);
       return undefined;
     }
-    const blob = await readJson<BlobRecord>(this.store, keys.blob(digest));
+    const blob = await readRecord(this.store, parseBlobRecord, keys.blob(digest));
     if (!blob) return undefined;
     if (blob.condemnedAt !== undefined) {
       const revived = await transact(this.store, (tx) => this.use(tx, digest));
@@ -82,7 +83,7 @@ export class BlobRecords {
    * deleting it concurrently conflicts with this transaction). Undefined when the blob does not exist.
    */
   async use(tx: Tx, digest: string): Promise<BlobRecord | undefined> {
-    const blob = await tx.getJson<BlobRecord>(keys.blob(digest));
+    const blob = await tx.getRecord(parseBlobRecord, keys.blob(digest));
     if (!blob) return undefined;
     if (blob.condemnedAt !== undefined) {
       const { condemnedAt: _condemnedAt, ...alive } = blob;
@@ -93,7 +94,7 @@ export class BlobRecords {
   }
 
   private async link(tx: Tx, repo: string, digest: string, size: number): Promise<void> {
-    const existing = await tx.getJson<BlobLinkRecord>(keys.blobLink(repo, digest));
+    const existing = await tx.getRecord(parseBlobLinkRecord, keys.blobLink(repo, digest));
     if (existing?.size !== size) tx.putJson(keys.blobLink(repo, digest), { size, linkedAt: this.now() } satisfies BlobLinkRecord);
   }
 }

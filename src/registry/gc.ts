@@ -6,6 +6,7 @@ import type { Entry, Store } from '../store/store.js';
 import type { BlobStore } from './blob-store.js';
 import { purgeRepository } from './repositories.js';
 import type { Uploads } from './uploads.js';
+import { parseBlobRecord, parseManifestRecord, parseRepositoryRecord } from '../state/records/registry.js';
 
 export interface GcOptions {
   /** How long a blob stays condemned (unreferenced, unused) before it is deleted. */
@@ -60,7 +61,7 @@ export class GarbageCollector {
     const scanRevision = await this.store.revision();
     const referenced = new Set<string>();
     for await (const entry of this.all(keys.manifests())) {
-      for (const digest of (JSON.parse(entry.value) as ManifestRecord).blobs) referenced.add(digest);
+      for (const digest of (parseManifestRecord(entry.value, entry.key)).blobs) referenced.add(digest);
     }
     const linksByDigest = new Map<string, string[]>();
     for await (const entry of this.all(keys.blobLinks())) {
@@ -74,7 +75,7 @@ export class GarbageCollector {
     let bytesFreed = 0;
     for await (const entry of this.all(keys.blobs())) {
       const digest = entry.key.slice(keys.blobs().length);
-      const blob = JSON.parse(entry.value) as BlobRecord;
+      const blob = parseBlobRecord(entry.value, entry.key);
       if (referenced.has(digest)) {
         if (blob.condemnedAt !== undefined && (await this.revive(entry))) revived++;
       } else if (blob.condemnedAt === undefined) {
@@ -105,7 +106,7 @@ export class GarbageCollector {
   private async finishDeletions(): Promise<number> {
     let finished = 0;
     for await (const entry of this.all(keys.repositories())) {
-      const record = JSON.parse(entry.value) as RepositoryRecord;
+      const record = parseRepositoryRecord(entry.value, entry.key);
       if (record.deleting !== undefined && this.options.now() - record.deleting > STALE_DELETION_MS) {
         await purgeRepository(this.store, record.name, { ifEmpty: false, now: this.options.now() });
         finished++;
@@ -115,13 +116,13 @@ export class GarbageCollector {
   }
 
   private async condemn(entry: Entry): Promise<boolean> {
-    const blob = JSON.parse(entry.value) as BlobRecord;
+    const blob = parseBlobRecord(entry.value, entry.key);
     const value = JSON.stringify({ ...blob, condemnedAt: this.options.now() } satisfies BlobRecord);
     return (await this.store.txn([{ key: entry.key, modRevision: entry.modRevision }], [{ type: 'put', key: entry.key, value }])).succeeded;
   }
 
   private async revive(entry: Entry): Promise<boolean> {
-    const { condemnedAt: _condemnedAt, ...alive } = JSON.parse(entry.value) as BlobRecord;
+    const { condemnedAt: _condemnedAt, ...alive } = parseBlobRecord(entry.value, entry.key);
     const value = JSON.stringify(alive);
     return (await this.store.txn([{ key: entry.key, modRevision: entry.modRevision }], [{ type: 'put', key: entry.key, value }])).succeeded;
   }

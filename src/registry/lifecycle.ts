@@ -6,6 +6,7 @@ import type { LifecyclePolicyRecord, ManifestRecord } from '../state/records/reg
 import type { Store } from '../store/store.js';
 import { transact } from '../store/transact.js';
 import { deleteManifestIn, type Manifests } from './manifests.js';
+import { parseLifecyclePolicyRecord, parseManifestRecord } from '../state/records/registry.js';
 
 export interface LifecycleReport {
   readonly repositories: number;
@@ -61,11 +62,11 @@ export class LifecycleRunner {
   async apply(repo: string): Promise<number> {
     const stored = (await this.store.get(keys.lifecyclePolicy(repo)))?.value;
     if (stored === undefined) return 0;
-    const { text } = JSON.parse(stored) as LifecyclePolicyRecord;
+    const { text } = parseLifecyclePolicyRecord(stored, keys.lifecyclePolicy(repo));
     let expired = 0;
     for (const verdict of await this.evaluate(repo, text)) {
       const done = await transact(this.store, async (tx) => {
-        const record = await tx.getJson<ManifestRecord>(keys.manifest(repo, verdict.image.digest));
+        const record = await tx.getRecord(parseManifestRecord, keys.manifest(repo, verdict.image.digest));
         if (!record || record.pushedAt !== verdict.image.pushedAt || !sameTags(record.tags, verdict.image.tags) || record.indexes.length > 0) {
           return false;
         }
@@ -78,7 +79,7 @@ export class LifecycleRunner {
       if (done) expired++;
     }
     await transact(this.store, async (tx) => {
-      const policy = await tx.getJson<LifecyclePolicyRecord>(keys.lifecyclePolicy(repo));
+      const policy = await tx.getRecord(parseLifecyclePolicyRecord, keys.lifecyclePolicy(repo));
       // Only stamp the policy that was applied; a policy replaced meanwhile has not been evaluated yet.
       if (policy?.text === text) tx.putJson(keys.lifecyclePolicy(repo), { ...policy, lastEvaluatedAt: this.now() } satisfies LifecyclePolicyRecord);
     });

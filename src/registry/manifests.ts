@@ -6,10 +6,11 @@ import { isTagImmutable } from '../model/registry/tag-mutability.js';
 import { keys } from '../state/keys.js';
 import type { BlobLinkRecord, BlobRecord, ManifestRecord, ReferrerRecord, RepositoryRecord, TagRecord } from '../state/records/registry.js';
 import type { Store } from '../store/store.js';
-import { readJson, transact, type Tx } from '../store/transact.js';
+import { readRecord, transact, type Tx } from '../store/transact.js';
 import type { BlobRecords } from './blob-records.js';
 import type { BlobStore } from './blob-store.js';
 import { requireRepository } from './repositories.js';
+import { parseBlobLinkRecord, parseBlobRecord, parseManifestRecord, parseTagRecord } from '../state/records/registry.js';
 
 export interface PutManifestRequest {
   readonly repo: string;
@@ -82,9 +83,9 @@ export class Manifests {
 
   private async record(tx: Tx, repo: string, digest: string, tag: string | undefined, size: number, parsed: ParsedManifest): Promise<PutManifestResult> {
     const repository = await requireRepository(tx, repo);
-    const existing = await tx.getJson<ManifestRecord>(keys.manifest(repo, digest));
-    const currentTag = tag === undefined ? undefined : await tx.getJson<TagRecord>(keys.tag(repo, tag));
-    const ownBlob = await tx.getJson<BlobRecord>(keys.blob(digest));
+    const existing = await tx.getRecord(parseManifestRecord, keys.manifest(repo, digest));
+    const currentTag = tag === undefined ? undefined : await tx.getRecord(parseTagRecord, keys.tag(repo, tag));
+    const ownBlob = await tx.getRecord(parseBlobRecord, keys.blob(digest));
     if (existing && ownBlob && ownBlob.condemnedAt === undefined && (tag === undefined || currentTag?.digest === digest)) {
       return { digest, record: existing, parsed, unchanged: true };
     }
@@ -92,7 +93,7 @@ export class Manifests {
 
     let layersSize = 0;
     for (const descriptor of parsed.blobs) {
-      const link = await tx.getJson<BlobLinkRecord>(keys.blobLink(repo, descriptor.digest));
+      const link = await tx.getRecord(parseBlobLinkRecord, keys.blobLink(repo, descriptor.digest));
       const blob = link && (await this.records.use(tx, descriptor.digest));
       if (!blob) {
         throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `blob unknown to registry: ${descriptor.digest}`, { digest: descriptor.digest }, 'missing-layer');
@@ -104,7 +105,7 @@ export class Manifests {
     }
     let largestChild = 0;
     for (const child of parsed.manifests) {
-      const record = await tx.getJson<ManifestRecord>(keys.manifest(repo, child.digest));
+      const record = await tx.getRecord(parseManifestRecord, keys.manifest(repo, child.digest));
       if (!record) {
         throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest unknown to repository: ${child.digest}`, { digest: child.digest }, 'missing-manifest');
       }
@@ -149,7 +150,7 @@ export class Manifests {
 
   /** Find a manifest by tag or digest; NAME_UNKNOWN / MANIFEST_UNKNOWN when absent. */
   async resolve(repo: string, reference: string): Promise<ResolvedManifest> {
-    await requireRepository({ getJson: (key) => readJson(this.store, key) }, repo);
+    await requireRepository({ getRecord: (parse, key) => readRecord(this.store, parse, key) }, repo);
     let digest = reference;
     let tag: string | undefined;
     if (looksLikeDigest(reference)) {
@@ -157,22 +158,22 @@ export class Manifests {
     } else {
       checkTag(reference);
       tag = reference;
-      const tagged = await readJson<TagRecord>(this.store, keys.tag(repo, reference));
+      const tagged = await readRecord(this.store, parseTagRecord, keys.tag(repo, reference));
       if (!tagged) throw manifestUnknown(repo, reference);
       digest = tagged.digest;
     }
-    const record = await readJson<ManifestRecord>(this.store, keys.manifest(repo, digest));
+    const record = await readRecord(this.store, parseManifestRecord, keys.manifest(repo, digest));
     if (!record) throw manifestUnknown(repo, reference);
     return { record, ...(tag !== undefined ? { tag } : {}) };
   }
 
   /** Every manifest of `repo` (ECR's images), in digest order. */
   async list(repo: string): Promise<ManifestRecord[]> {
-    await requireRepository({ getJson: (key) => readJson(this.store, key) }, repo);
+    await requireRepository({ getRecord: (parse, key) => readRecord(this.store, parse, key) }, repo);
     const out: ManifestRecord[] = [];
     for (let after: string | undefined; ; ) {
       const page = await this.store.range(keys.manifestsOf(repo), { after, limit: 500 });
-      for (const entry of page.entries) out.push(JSON.parse(entry.value) as ManifestRecord);
+      for (const entry of page.entries) out.push(parseManifestRecord(entry.value, entry.key));
       if (!page.more) return out;
       after = page.entries.at(-1)!.key;
     }
@@ -203,7 +204,7 @@ export class Manifests {
 
 /** Inside a transaction: remove `tag` from `repo` (the manifest stays, without it). */
 export async function deleteTagIn(tx: Tx, repo: string, tag: string): Promise<string> {
-  const tagged = await tx.getJson<TagRecord>(keys.tag(repo, tag));
+  const tagged = await tx.getRecord(parseTagRecord, keys.tag(repo, tag));
   if (!tagged) throw manifestUnknown(repo, tag);
   tx.delete(keys.tag(repo, tag));
   await untagIn(tx, repo, tagged.digest, tag);
@@ -212,7 +213,7 @@ export async function deleteTagIn(tx: Tx, repo: string, tag: string): Promise<st
 
 /** Drop `tag` from the tag list of manifest `digest` (the tag record itself is the caller's). */
 async function untagIn(tx: Tx, repo: string, digest: string, tag: string): Promise<void> {
-  const record = await tx.getJson<ManifestRecord>(keys.manifest(repo, digest));
+  const record = await tx.getRecord(parseManifestRecord, keys.manifest(repo, digest));
   if (record?.tags.includes(tag)) tx.putJson(keys.manifest(repo, digest), { ...record, tags: record.tags.filter((t) => t !== tag) });
 }
 
@@ -222,14 +223,14 @@ async function untagIn(tx: Tx, repo: string, digest: string, tag: string): Promi
  */
 export async function deleteManifestIn(tx: Tx, repo: string, digest: string): Promise<{ tags: string[] }> {
   await requireRepository(tx, repo);
-  const record = await tx.getJson<ManifestRecord>(keys.manifest(repo, digest));
+  const record = await tx.getRecord(parseManifestRecord, keys.manifest(repo, digest));
   if (!record) throw manifestUnknown(repo, digest);
   if (record.indexes.length > 0) {
     throw new RegistryError('DENIED', `manifest ${digest} is listed by the index ${record.indexes[0]}; delete that first`, { digest }, 'referenced-by-index');
   }
   for (const tag of record.tags) tx.delete(keys.tag(repo, tag));
   for (const child of record.children) {
-    const childRecord = await tx.getJson<ManifestRecord>(keys.manifest(repo, child));
+    const childRecord = await tx.getRecord(parseManifestRecord, keys.manifest(repo, child));
     if (childRecord) tx.putJson(keys.manifest(repo, child), { ...childRecord, indexes: childRecord.indexes.filter((d) => d !== digest) });
   }
   tx.delete(keys.manifest(repo, digest));

@@ -4,6 +4,7 @@ import { keys } from '../state/keys.js';
 import type { RepositoryRecord } from '../state/records/registry.js';
 import type { Store } from '../store/store.js';
 import { transact, type Tx } from '../store/transact.js';
+import { parseRepositoryRecord } from '../state/records/registry.js';
 
 /** NAME_UNKNOWN for a repository that does not exist (or is being deleted). */
 export const repositoryUnknown = (name: string) =>
@@ -13,9 +14,9 @@ export const repositoryUnknown = (name: string) =>
  * The repository record, read inside a transaction so that a concurrent DeleteRepository (which writes
  * it) conflicts with the caller's writes. Throws NAME_INVALID or NAME_UNKNOWN.
  */
-export async function requireRepository(tx: Pick<Tx, 'getJson'>, name: string): Promise<RepositoryRecord> {
+export async function requireRepository(tx: Pick<Tx, "getRecord">, name: string): Promise<RepositoryRecord> {
   checkRepositoryName(name);
-  const record = await tx.getJson<RepositoryRecord>(keys.repository(name));
+  const record = await tx.getRecord(parseRepositoryRecord, keys.repository(name));
   if (!record || record.deleting !== undefined) throw repositoryUnknown(name);
   return record;
 }
@@ -42,14 +43,14 @@ export async function purgeRepository(
   options: { readonly ifEmpty: boolean; readonly now: number },
 ): Promise<RepositoryRecord> {
   const record = await transact(store, async (tx) => {
-    const current = await tx.getJson<RepositoryRecord>(keys.repository(name));
+    const current = await tx.getRecord(parseRepositoryRecord, keys.repository(name));
     if (!current) throw repositoryUnknown(name);
     if (current.deleting === undefined) tx.putJson(keys.repository(name), { ...current, deleting: options.now } satisfies RepositoryRecord);
     return current;
   });
   if (options.ifEmpty && (await hasImages(store, name))) {
     await transact(store, async (tx) => {
-      const current = await tx.getJson<RepositoryRecord>(keys.repository(name));
+      const current = await tx.getRecord(parseRepositoryRecord, keys.repository(name));
       if (current?.deleting !== undefined) {
         const { deleting: _deleting, ...rest } = current;
         tx.putJson(keys.repository(name), rest);

@@ -3,6 +3,7 @@ import { RegistryError } from '../model/registry/errors.js';
 import { keys } from '../state/keys.js';
 import type { Store } from '../store/store.js';
 import { transact } from '../store/transact.js';
+import { recordParser } from '../state/records/codec.js';
 
 /** ECR's login tokens last 12 hours. */
 export const TOKEN_LIFETIME_MS = 12 * 60 * 60 * 1000;
@@ -27,6 +28,8 @@ export interface TokenClaims {
  * kept in the Store (so every server sharing the store accepts the others' tokens, and the secret never
  * leaves it). A token cannot be forged without the secret and stops working when it expires.
  */
+const parseTokenSecret = recordParser<{ secret: string }>('registry token secret', { secret: 'string' });
+
 export class TokenAuthority {
   private constructor(
     private readonly secret: Buffer,
@@ -36,7 +39,7 @@ export class TokenAuthority {
   /** Load the signing secret from the store, creating it on first use. */
   static async open(store: Store, now: () => number): Promise<TokenAuthority> {
     const secret = await transact(store, async (tx) => {
-      const existing = await tx.getJson<{ secret: string }>(keys.registryTokenSecret());
+      const existing = await tx.getRecord(parseTokenSecret, keys.registryTokenSecret());
       if (existing) return existing.secret;
       const fresh = randomBytes(32).toString('base64');
       tx.putJson(keys.registryTokenSecret(), { secret: fresh });

@@ -4,14 +4,16 @@ import { keys } from './keys.js';
 import type { InstanceRecord } from './records/instances.js';
 import type { TaskRecord } from './records/tasks.js';
 import type { Store } from '../store/store.js';
+import { parseTaskRecord } from '../state/records/tasks.js';
+import { parseInstanceRecord } from '../state/records/instances.js';
 
 /** The cluster as placement sees it: every instance with its remaining capacity and its live tasks. */
 export async function clusterSnapshot(store: Store, cluster: string): Promise<{ records: InstanceRecord[]; snapshots: InstanceSnapshot[] }> {
   const [instances, tasks] = await Promise.all([store.range(keys.containerInstancesOf(cluster)), store.range(keys.tasksOf(cluster))]);
-  const records = instances.entries.map((e) => JSON.parse(e.value) as InstanceRecord);
+  const records = instances.entries.map((e) => parseInstanceRecord(e.value, e.key));
   const byInstance = new Map<string, { taskId: string; group: string }[]>();
   for (const e of tasks.entries) {
-    const t = JSON.parse(e.value) as TaskRecord;
+    const t = parseTaskRecord(e.value, e.key);
     if (!t.instanceId || t.task.lastStatus === 'STOPPED') continue;
     const list = byInstance.get(t.instanceId) ?? [];
     list.push({ taskId: t.id, group: t.task.group ?? '' });

@@ -10,6 +10,7 @@ import { keys } from './keys.js';
 import type { InstanceRecord } from './records/instances.js';
 import type { TaskRecord } from './records/tasks.js';
 import type { Tx } from '../store/transact.js';
+import { parseInstanceRecord } from '../state/records/instances.js';
 
 /**
  * Creating tasks on chosen instances, shared by RunTask/StartTask (`api/ecs/tasks.ts`) and the service
@@ -61,7 +62,7 @@ export async function launchTasksInTx(ctx: TaskWriteContext, tx: Tx, spec: Launc
   const instances = new Map<string, InstanceRecord>();
   for (const id of instanceIds) {
     const key = keys.containerInstance(spec.cluster, id);
-    const instance = instances.get(id) ?? (await tx.getJson<InstanceRecord>(key));
+    const instance = instances.get(id) ?? (await tx.getRecord(parseInstanceRecord, key));
     if (!instance || instance.instance.status !== 'ACTIVE') {
       failures.push({ arn: ecsArn(ctx.scope, 'container-instance', `${spec.cluster}/${id}`), reason: 'MISSING' });
       continue;

@@ -8,6 +8,7 @@ import type { InstanceRecord } from './records/instances.js';
 import type { TaskRecord } from './records/tasks.js';
 import type { TaskWriteContext } from './task-launch.js';
 import type { Tx } from '../store/transact.js';
+import { parseInstanceRecord } from '../state/records/instances.js';
 
 /**
  * Stopping tasks and giving their resources back, shared by StopTask and agent reports
@@ -19,7 +20,7 @@ export async function releaseInTx(tx: Tx, record: TaskRecord): Promise<TaskRecor
   record = { ...record, task: withEniDeleted(record.task) };
   if (record.released || !record.instanceId) return { ...record, released: true };
   const key = keys.containerInstance(record.cluster, record.instanceId);
-  const instance = await tx.getJson<InstanceRecord>(key);
+  const instance = await tx.getRecord(parseInstanceRecord, key);
   if (instance) tx.putJson(key, { ...instance, reserved: subtractNeeds(instance.reserved, record.needs) } satisfies InstanceRecord);
   return { ...record, released: true };
 }
@@ -44,7 +45,7 @@ export async function stopTaskInTx(
 ): Promise<Wire<Task>> {
   const t = record.task;
   if (t.lastStatus === 'STOPPED') return t;
-  const instance = record.instanceId ? await tx.getJson<InstanceRecord>(keys.containerInstance(record.cluster, record.instanceId)) : undefined;
+  const instance = record.instanceId ? await tx.getRecord(parseInstanceRecord, keys.containerInstance(record.cluster, record.instanceId)) : undefined;
   const orphaned = !instance || instance.instance.status === 'INACTIVE';
   if (t.desiredStatus === 'STOPPED' && !orphaned) return t;
   const now = ctx.now() / 1000;

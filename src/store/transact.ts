@@ -10,6 +10,9 @@ import type { Entry, Op, RangeOptions, RangeResult, Store } from './store.js';
  */
 export interface Tx {
   get(key: string): Promise<Entry | undefined>;
+  /** The record at `key`, read with its typed parse function (see state/records), or undefined. */
+  getRecord<T>(parse: (value: string, key: string) => T, key: string): Promise<T | undefined>;
+  /** For stores of plain JSON (the agent's own state); the control plane's records use getRecord. */
   getJson<T>(key: string): Promise<T | undefined>;
   range(prefix: string, options?: RangeOptions): Promise<RangeResult>;
   put(key: string, value: string): void;
@@ -39,6 +42,10 @@ export async function transact<R>(store: Store, fn: (tx: Tx) => Promise<R>, opti
         if (!reads.has(key)) reads.set(key, entry?.modRevision ?? 0);
         return entry;
       },
+      async getRecord<T>(parse: (value: string, key: string) => T, key: string) {
+        const entry = await tx.get(key);
+        return entry === undefined ? undefined : parse(entry.value, key);
+      },
       async getJson<T>(key: string) {
         const entry = await tx.get(key);
         return entry === undefined ? undefined : (JSON.parse(entry.value) as T);
@@ -67,7 +74,13 @@ export async function transact<R>(store: Store, fn: (tx: Tx) => Promise<R>, opti
   }
 }
 
-/** Read and parse one JSON record outside a transaction. */
+/** Read one record outside a transaction, with its typed parse function. */
+export async function readRecord<T>(store: Store, parse: (value: string, key: string) => T, key: string): Promise<T | undefined> {
+  const entry = await store.get(key);
+  return entry === undefined ? undefined : parse(entry.value, key);
+}
+
+/** Read and parse one JSON value outside a transaction (the agent's own state; records use readRecord). */
 export async function readJson<T>(store: Store, key: string): Promise<T | undefined> {
   const entry = await store.get(key);
   return entry === undefined ? undefined : (JSON.parse(entry.value) as T);

@@ -12,6 +12,8 @@ import { transact } from '../../store/transact.js';
 import type { SigV4Verifier } from '../auth/sigv4.js';
 import type { EcsEnv } from '../ecs/env.js';
 import { AgentSession } from './session.js';
+import { parseTaskRecord } from '../../state/records/tasks.js';
+import { parseInstanceRecord } from '../../state/records/instances.js';
 
 export interface GatewayOptions {
   readonly env: EcsEnv;
@@ -56,7 +58,7 @@ export class AgentGateway {
         for (const e of events) {
           if (e.type !== 'put') continue;
           const [, cluster, taskId] = e.entry.key.split('/');
-          const instanceId = (JSON.parse(e.entry.value) as { instanceId?: string }).instanceId;
+          const instanceId = parseTaskRecord(e.entry.value, e.entry.key).instanceId;
           if (instanceId) this.sessions.get(`${cluster}/${instanceId}`)?.taskChanged(taskId!);
         }
       },
@@ -106,7 +108,7 @@ export class AgentGateway {
     const env = this.options.env;
     const [cluster, id] = parseOwnEcsArn(env.scope, params.get('containerInstanceArn') ?? '', 'container-instance')?.split('/') ?? [];
     const record = cluster && id ? await env.store.get(keys.containerInstance(cluster, id)) : undefined;
-    const instance = record && (JSON.parse(record.value) as InstanceRecord);
+    const instance = record && (parseInstanceRecord(record.value, record.key));
     if (!instance) throw new ServiceError('InvalidParameterException', 'Unknown container instance: register it first.');
     if (instance.instance.status === 'INACTIVE') {
       throw new ServiceError('InvalidParameterException', 'InactiveInstanceException: the container instance was deregistered.');
@@ -140,7 +142,7 @@ export class AgentGateway {
     try {
       await transact(this.options.env.store, async (tx) => {
         const key = keys.containerInstance(cluster, id);
-        const current = await tx.getJson<InstanceRecord>(key);
+        const current = await tx.getRecord(parseInstanceRecord, key);
         if (!current || current.instance.agentConnected === connected) return;
         const { disconnectedAt: _since, ...rest } = current;
         tx.putJson(key, {
@@ -157,7 +159,7 @@ export class AgentGateway {
   private async markAllDisconnected(): Promise<void> {
     const { entries } = await this.options.env.store.range(keys.containerInstances());
     for (const e of entries) {
-      const r = JSON.parse(e.value) as InstanceRecord;
+      const r = parseInstanceRecord(e.value, e.key);
       if (r.instance.agentConnected) await this.setConnected(r.cluster, r.id, false);
     }
   }

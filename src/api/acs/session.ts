@@ -6,9 +6,11 @@ import { keys } from '../../state/keys.js';
 import type { InstanceRecord } from '../../state/records/instances.js';
 import type { TaskDefinitionRecord } from '../../state/records/task-definitions.js';
 import type { TaskRecord } from '../../state/records/tasks.js';
-import { readJson, transact, type Tx } from '../../store/transact.js';
+import { readJson, transact, type Tx, readRecord } from '../../store/transact.js';
 import { applyAttachmentChange, applyHealthChange } from '../../state/task-reports.js';
 import type { EcsEnv } from '../ecs/env.js';
+import { parseTaskRecord } from '../../state/records/tasks.js';
+import { parseTaskDefinitionRecord } from '../../state/records/task-definitions.js';
 
 export interface SessionOptions {
   readonly ws: WebSocket;
@@ -57,7 +59,7 @@ export class AgentSession {
   async sendAllTasks(): Promise<void> {
     const { entries } = await this.o.env.store.range(keys.tasksOf(this.o.cluster));
     for (const e of entries) {
-      const r = JSON.parse(e.value) as TaskRecord;
+      const r = parseTaskRecord(e.value, e.key);
       if (r.instanceId === this.o.instance.id && r.task.lastStatus !== 'STOPPED') this.dirty.add(r.id);
     }
     this.schedule();
@@ -130,7 +132,7 @@ export class AgentSession {
   /** A task of this instance by ARN; never one of another instance's (an agent speaks for its own). */
   private async ownTask(tx: Tx, taskArn: unknown): Promise<TaskRecord | undefined> {
     if (typeof taskArn !== 'string') return undefined;
-    const record = await tx.getJson<TaskRecord>(keys.task(this.o.cluster, taskArn.split('/').at(-1)!));
+    const record = await tx.getRecord(parseTaskRecord, keys.task(this.o.cluster, taskArn.split('/').at(-1)!));
     return record?.instanceId === this.o.instance.id ? record : undefined;
   }
 
@@ -149,7 +151,7 @@ export class AgentSession {
     this.dirty.clear();
     const tasks: AcsTask[] = [];
     for (const id of ids) {
-      const record = await readJson<TaskRecord>(this.o.env.store, keys.task(this.o.cluster, id));
+      const record = await readRecord(this.o.env.store, parseTaskRecord, keys.task(this.o.cluster, id));
       if (!record || record.instanceId !== this.o.instance.id) continue;
       if (record.task.lastStatus === 'STOPPED') {
         this.told.delete(id);
@@ -171,7 +173,7 @@ export class AgentSession {
     let td = this.tdCache.get(arn);
     if (!td) {
       const [family, revision] = arn.split('/')[1]!.split(':');
-      td = await readJson<TaskDefinitionRecord>(this.o.env.store, keys.taskDefinition(family!, Number(revision)));
+      td = await readRecord(this.o.env.store, parseTaskDefinitionRecord, keys.taskDefinition(family!, Number(revision)));
       if (td) this.tdCache.set(arn, td);
     }
     return td;

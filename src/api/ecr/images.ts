@@ -15,11 +15,12 @@ import { deleteManifestIn, deleteTagIn, digestOf } from '../../registry/manifest
 import { requireRepository } from '../../registry/repositories.js';
 import { keys } from '../../state/keys.js';
 import type { ManifestRecord, TagRecord } from '../../state/records/registry.js';
-import { readJson, transact } from '../../store/transact.js';
+import { readJson, transact, readRecord } from '../../store/transact.js';
 import { pageOfList } from '../pagination.js';
 import { epochSeconds, type EcrEnv } from './env.js';
 import { asEcr, checkRegistryId, ecrErrors, toServiceError } from './errors.js';
 import { readRepository } from './repositories.js';
+import { parseManifestRecord, parseTagRecord } from '../../state/records/registry.js';
 
 type Id = ImageIdentifier;
 const PAGE = { defaultSize: 100, maxSize: 1000 } as const;
@@ -49,14 +50,14 @@ export function imageOperations(env: EcrEnv) {
     if (problem) return problem;
     let digest = id.imageDigest;
     if (id.imageTag !== undefined) {
-      const tagged = await readJson<TagRecord>(store, keys.tag(repo, id.imageTag));
+      const tagged = await readRecord(store, parseTagRecord, keys.tag(repo, id.imageTag));
       if (!tagged) return { failureCode: 'ImageNotFound', failureReason: 'Requested image not found' };
       if (digest !== undefined && tagged.digest !== digest) {
         return { failureCode: 'ImageTagDoesNotMatchDigest', failureReason: 'Invalid image digest for the given image tag' };
       }
       digest = tagged.digest;
     }
-    const record = await readJson<ManifestRecord>(store, keys.manifest(repo, digest!));
+    const record = await readRecord(store, parseManifestRecord, keys.manifest(repo, digest!));
     return record ?? { failureCode: 'ImageNotFound', failureReason: 'Requested image not found' };
   }
 
@@ -238,12 +239,12 @@ export function imageOperations(env: EcrEnv) {
     return transact(store, async (tx) => {
       await requireRepository(tx, repo);
       if (id.imageTag !== undefined) {
-        const tagged = await tx.getJson<TagRecord>(keys.tag(repo, id.imageTag));
+        const tagged = await tx.getRecord(parseTagRecord, keys.tag(repo, id.imageTag));
         if (!tagged || (id.imageDigest !== undefined && tagged.digest !== id.imageDigest)) {
           throw new RegistryError('MANIFEST_UNKNOWN', 'image not found');
         }
         await deleteTagIn(tx, repo, id.imageTag);
-        const record = await tx.getJson<ManifestRecord>(keys.manifest(repo, tagged.digest));
+        const record = await tx.getRecord(parseManifestRecord, keys.manifest(repo, tagged.digest));
         if (record && record.tags.length === 0 && record.indexes.length === 0) await deleteManifestIn(tx, repo, tagged.digest);
         return [{ imageDigest: tagged.digest, imageTag: id.imageTag }];
       }

@@ -9,11 +9,12 @@ import { invalidParameter, ServiceError } from '../../model/errors.js';
 import { LifecyclePolicyError, parseLifecyclePolicy } from '../../model/registry/lifecycle-policy.js';
 import { keys } from '../../state/keys.js';
 import type { LifecyclePolicyRecord, LifecyclePreviewRecord } from '../../state/records/registry.js';
-import { readJson, transact } from '../../store/transact.js';
+import { readJson, transact, readRecord } from '../../store/transact.js';
 import { pageOfList } from '../pagination.js';
 import { epochSeconds, type EcrEnv } from './env.js';
 import { asEcr, checkRegistryId, ecrErrors } from './errors.js';
 import { readRepository, repositoryIn } from './repositories.js';
+import { parseLifecyclePolicyRecord, parseLifecyclePreviewRecord } from '../../state/records/registry.js';
 
 /** Policy text ECR would refuse is InvalidParameterException naming the rule and the reason. */
 function checkPolicy(text: string): void {
@@ -33,7 +34,7 @@ export function lifecycleOperations(env: EcrEnv) {
 
   async function policyOf(repo: string): Promise<LifecyclePolicyRecord> {
     await readRepository(env, repo);
-    const policy = await readJson<LifecyclePolicyRecord>(store, keys.lifecyclePolicy(repo));
+    const policy = await readRecord(store, parseLifecyclePolicyRecord, keys.lifecyclePolicy(repo));
     if (!policy) throw ecrErrors.lifecyclePolicyNotFound(env, repo);
     return policy;
   }
@@ -67,7 +68,7 @@ export function lifecycleOperations(env: EcrEnv) {
       const repo = input.repositoryName!;
       const policy = await transact(store, async (tx) => {
         await repositoryIn(env, tx, repo);
-        const current = await tx.getJson<LifecyclePolicyRecord>(keys.lifecyclePolicy(repo));
+        const current = await tx.getRecord(parseLifecyclePolicyRecord, keys.lifecyclePolicy(repo));
         if (!current) throw ecrErrors.lifecyclePolicyNotFound(env, repo);
         tx.delete(keys.lifecyclePolicy(repo));
         return current;
@@ -100,7 +101,7 @@ export function lifecycleOperations(env: EcrEnv) {
       checkRegistryId(env, input.registryId);
       const repo = input.repositoryName!;
       await readRepository(env, repo);
-      const preview = await readJson<LifecyclePreviewRecord>(store, keys.lifecyclePreview(repo));
+      const preview = await readRecord(store, parseLifecyclePreviewRecord, keys.lifecyclePreview(repo));
       if (!preview) {
         throw new ServiceError(
           'LifecyclePolicyPreviewNotFoundException',

@@ -13,11 +13,12 @@ import type { Wire } from '../../model/wire.js';
 import { purgeRepository } from '../../registry/repositories.js';
 import { keys } from '../../state/keys.js';
 import type { RepositoryRecord } from '../../state/records/registry.js';
-import { readJson, transact, type Tx } from '../../store/transact.js';
+import { readRecord, transact, type Tx } from '../../store/transact.js';
 import { pageOf } from '../pagination.js';
 import { epochSeconds, type EcrEnv } from './env.js';
 import { asEcr, checkRegistryId, ecrErrors } from './errors.js';
 import { validateEcrTags } from '../../model/registry/repository-tags.js';
+import { parseRepositoryRecord } from '../../state/records/registry.js';
 
 export const repositoryArn = (env: EcrEnv, name: string) => `arn:aws:ecr:${env.scope.region}:${env.scope.accountId}:repository/${name}`;
 
@@ -37,14 +38,14 @@ export function toRepository(env: EcrEnv, r: RepositoryRecord): Wire<Repository>
 }
 
 /** The repository record inside a transaction; RepositoryNotFoundException when absent or being deleted. */
-export async function repositoryIn(env: EcrEnv, tx: Pick<Tx, 'getJson'>, name: string): Promise<RepositoryRecord> {
-  const record = isRepositoryName(name) ? await tx.getJson<RepositoryRecord>(keys.repository(name)) : undefined;
+export async function repositoryIn(env: EcrEnv, tx: Pick<Tx, "getRecord">, name: string): Promise<RepositoryRecord> {
+  const record = isRepositoryName(name) ? await tx.getRecord(parseRepositoryRecord, keys.repository(name)) : undefined;
   if (!record || record.deleting !== undefined) throw ecrErrors.repositoryNotFound(env, name);
   return record;
 }
 
 export const readRepository = (env: EcrEnv, name: string) =>
-  repositoryIn(env, { getJson: (key) => readJson(env.registry.store, key) }, name);
+  repositoryIn(env, { getRecord: (parse, key) => readRecord(env.registry.store, parse, key) }, name);
 
 function mutability(input: { imageTagMutability?: string | undefined; imageTagMutabilityExclusionFilters?: TagMutabilityFilter[] | undefined }) {
   const setting = {
@@ -81,7 +82,7 @@ export function repositoryOperations(env: EcrEnv) {
         tags,
       };
       // A repository whose deletion a crash interrupted is finished off first.
-      const stale = await readJson<RepositoryRecord>(store, keys.repository(name));
+      const stale = await readRecord(store, parseRepositoryRecord, keys.repository(name));
       if (stale?.deleting !== undefined) await purgeRepository(store, name, { ifEmpty: false, now: env.registry.now() });
       await transact(store, async (tx) => {
         if (await tx.get(keys.repository(name))) {
@@ -106,7 +107,7 @@ export function repositoryOperations(env: EcrEnv) {
         return { repositories };
       }
       const page = await pageOf(store, keys.repositories(), input, { defaultSize: 100, maxSize: 1000 }, (entry) => {
-        const record = JSON.parse(entry.value) as RepositoryRecord;
+        const record = parseRepositoryRecord(entry.value, entry.key);
         return record.deleting === undefined ? toRepository(env, record) : undefined;
       });
       return { repositories: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };

@@ -8,10 +8,11 @@ import type {
 } from '@aws-sdk/client-ecs';
 import { invalidParameter } from '../../model/errors.js';
 import { keys } from '../../state/keys.js';
-import { readJson, transact } from '../../store/transact.js';
+import { readJson, transact, readRecord } from '../../store/transact.js';
 import { pageOf, pageOfList } from '../pagination.js';
 import type { CallContext } from '../protocol/json-rpc.js';
 import type { EcsEnv } from './env.js';
+import { parseAccountSetting } from '../../state/records/account-settings.js';
 
 /** Each account setting's AWS default and the values it accepts. */
 const settingRules: Record<SettingName, { default: string; values: readonly string[] }> = {
@@ -40,9 +41,9 @@ function checkValue(name: SettingName, value: string): void {
 
 /** The setting in force for `principalArn`: its own, else the account default, else AWS's default. */
 async function effective(env: EcsEnv, principalArn: string, name: SettingName): Promise<Setting> {
-  const own = await readJson<Setting>(env.store, keys.accountSetting(principalArn, name));
+  const own = await readRecord(env.store, parseAccountSetting, keys.accountSetting(principalArn, name));
   if (own) return own;
-  const accountDefault = await readJson<Setting>(env.store, keys.accountSetting(rootArn(env), name));
+  const accountDefault = await readRecord(env.store, parseAccountSetting, keys.accountSetting(rootArn(env), name));
   if (accountDefault) return { ...accountDefault, principalArn };
   return { name, value: settingRules[name].default, principalArn, type: 'aws_managed' };
 }
@@ -73,7 +74,7 @@ export function accountSettingOperations(env: EcsEnv) {
       const principalArn = input.principalArn ?? call.principal.arn;
       const key = keys.accountSetting(principalArn, input.name!);
       const removed = await transact(env.store, async (tx) => {
-        const existing = await tx.getJson<Setting>(key);
+        const existing = await tx.getRecord(parseAccountSetting, key);
         if (!existing) throw invalidParameter(`The account setting '${input.name}' is not set for ${principalArn}.`);
         tx.delete(key);
         return existing;
@@ -99,7 +100,7 @@ export function accountSettingOperations(env: EcsEnv) {
         return { settings: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
       }
       const page = await pageOf(env.store, keys.accountSettingsOf(principalArn), input, { defaultSize: 10, maxSize: 10 }, (e) => {
-        const s = JSON.parse(e.value) as Setting;
+        const s = parseAccountSetting(e.value, e.key);
         return matches(s) ? s : undefined;
       });
       return { settings: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };

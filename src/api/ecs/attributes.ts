@@ -7,6 +7,7 @@ import { pageOfList } from '../pagination.js';
 import { activeCluster } from './clusters.js';
 import { instanceIdOf, isBuiltIn } from './container-instances.js';
 import type { EcsEnv } from './env.js';
+import { parseInstanceRecord } from '../../state/records/instances.js';
 
 /** ECS's limit on custom attributes per container instance. */
 export const MAX_CUSTOM_ATTRIBUTES = 10;
@@ -48,7 +49,7 @@ async function changeAttributes(
   await transact(env.store, async (tx) => {
     for (const [id, mine] of byInstance) {
       const key = keys.containerInstance(cluster, id);
-      const record = await tx.getJson<InstanceRecord>(key);
+      const record = await tx.getRecord(parseInstanceRecord, key);
       if (!record || record.instance.status === 'INACTIVE') {
         throw new ServiceError('TargetNotFoundException', `Could not find container instance ${id} in cluster ${cluster}.`);
       }
@@ -106,7 +107,7 @@ export function attributeOperations(env: EcsEnv) {
       const { entries } = await env.store.range(keys.containerInstancesOf(cluster));
       const all: Attribute[] = [];
       for (const e of entries) {
-        const { instance } = JSON.parse(e.value) as InstanceRecord;
+        const { instance } = parseInstanceRecord(e.value, e.key);
         if (instance.status === 'INACTIVE') continue;
         for (const a of instance.attributes ?? []) {
           if (input.attributeName !== undefined && a.name !== input.attributeName) continue;

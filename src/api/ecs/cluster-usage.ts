@@ -1,13 +1,12 @@
+import type { Parse } from '../../state/records/codec.js';
+import { parseInstanceRecord } from '../../state/records/instances.js';
+import { parseServiceRecord } from '../../state/records/services.js';
+import { parseTaskRecord } from '../../state/records/tasks.js';
 import { keys } from '../../state/keys.js';
 import type { InstanceRecord } from '../../state/records/instances.js';
 import type { TaskRecord } from '../../state/records/tasks.js';
 import type { Store } from '../../store/store.js';
 
-/** The fields of service records that cluster counts are derived from (services come with their own issue). */
-interface ServiceFields {
-  readonly status?: string;
-  readonly launchType?: string;
-}
 
 export interface ClusterUsage {
   readonly registeredContainerInstancesCount: number;
@@ -27,9 +26,9 @@ const PENDING = new Set(['PROVISIONING', 'PENDING', 'ACTIVATING']);
 /** Count what a cluster holds, from its instance, task and service records. */
 export async function clusterUsage(store: Store, cluster: string): Promise<ClusterUsage> {
   const [instanceRecords, taskRecords, services] = await Promise.all([
-    values<InstanceRecord>(store, keys.containerInstancesOf(cluster)),
-    values<TaskRecord>(store, keys.tasksOf(cluster)),
-    values<ServiceFields>(store, keys.servicesOf(cluster)),
+    values(store, parseInstanceRecord, keys.containerInstancesOf(cluster)),
+    values(store, parseTaskRecord, keys.tasksOf(cluster)),
+    values(store, parseServiceRecord, keys.servicesOf(cluster)),
   ]);
   const instances = instanceRecords.map((r) => r.instance);
   const tasks = taskRecords.map((r) => r.task);
@@ -82,7 +81,7 @@ export async function clusterUsage(store: Store, cluster: string): Promise<Clust
   };
 }
 
-async function values<T>(store: Store, prefix: string): Promise<T[]> {
+async function values<T>(store: Store, parse: Parse<T>, prefix: string): Promise<T[]> {
   const { entries } = await store.range(prefix);
-  return entries.map((e) => JSON.parse(e.value) as T);
+  return entries.map((e) => parse(e.value, e.key));
 }

@@ -177,6 +177,17 @@ describe('UpdateCluster and UpdateClusterSettings', () => {
   });
 });
 
+/** Minimal stored records (the fields their parse functions require), standing in for what the APIs write. */
+const instanceRecord = (cluster: string, id: string, status: string) => ({
+  cluster, id, ec2InstanceId: `i-${id}`, reserved: {}, instance: { containerInstanceArn: `arn:aws:ecs:us-east-1:123456789012:container-instance/${cluster}/${id}`, status },
+});
+const taskRecord = (cluster: string, id: string, task: object) => ({
+  cluster, id, needs: {}, task: { taskArn: `arn:aws:ecs:us-east-1:123456789012:task/${cluster}/${id}`, ...task },
+});
+const serviceRecord = (cluster: string, name: string, status: string) => ({
+  serviceName: name, serviceArn: `arn:aws:ecs:us-east-1:123456789012:service/${cluster}/${name}`, status, berth: { cluster },
+});
+
 describe('DeleteCluster', () => {
   it('makes the cluster INACTIVE: still describable, no longer listed or usable, and re-creatable', async () => {
     await api.ecs.send(new CreateClusterCommand({ clusterName: 'gone', tags: [{ key: 'k', value: 'v' }] }));
@@ -191,9 +202,9 @@ describe('DeleteCluster', () => {
   });
 
   it.each([
-    ['services', 'services/busy/web', { status: 'ACTIVE' }, 'ClusterContainsServicesException', 'The Cluster cannot be deleted while Services are active.'],
-    ['instances', 'instances/busy/i-1', { instance: { status: 'ACTIVE' } }, 'ClusterContainsContainerInstancesException', 'The Cluster cannot be deleted while Container Instances are active or draining.'],
-    ['tasks', 'tasks/busy/t-1', { task: { lastStatus: 'RUNNING', desiredStatus: 'RUNNING' } }, 'ClusterContainsTasksException', 'The Cluster cannot be deleted while Tasks are active.'],
+    ['services', 'services/busy/web', serviceRecord('busy', 'web', 'ACTIVE'), 'ClusterContainsServicesException', 'The Cluster cannot be deleted while Services are active.'],
+    ['instances', 'instances/busy/i-1', instanceRecord('busy', 'i-1', 'ACTIVE'), 'ClusterContainsContainerInstancesException', 'The Cluster cannot be deleted while Container Instances are active or draining.'],
+    ['tasks', 'tasks/busy/t-1', taskRecord('busy', 't-1', { lastStatus: 'RUNNING', desiredStatus: 'RUNNING' }), 'ClusterContainsTasksException', 'The Cluster cannot be deleted while Tasks are active.'],
   ])('refuses while the cluster holds %s', async (_what, key, record, type, message) => {
     await api.ecs.send(new CreateClusterCommand({ clusterName: 'busy' }));
     // A record in the store stands in for a service, instance or task (services have their own issue).
@@ -211,13 +222,13 @@ describe('DeleteCluster', () => {
   it('counts what the cluster holds in DescribeClusters', async () => {
     await api.ecs.send(new CreateClusterCommand({ clusterName: 'counted' }));
     const puts = [
-      ['instances/counted/i-1', { instance: { status: 'ACTIVE' } }],
-      ['instances/counted/i-2', { instance: { status: 'DRAINING' } }],
-      ['instances/counted/i-3', { instance: { status: 'INACTIVE' } }],
-      ['tasks/counted/t-1', { task: { lastStatus: 'RUNNING' } }],
-      ['tasks/counted/t-2', { task: { lastStatus: 'PENDING' } }],
-      ['tasks/counted/t-3', { task: { lastStatus: 'STOPPED' } }],
-      ['services/counted/s-1', { status: 'ACTIVE' }],
+      ['instances/counted/i-1', instanceRecord('counted', 'i-1', 'ACTIVE')],
+      ['instances/counted/i-2', instanceRecord('counted', 'i-2', 'DRAINING')],
+      ['instances/counted/i-3', instanceRecord('counted', 'i-3', 'INACTIVE')],
+      ['tasks/counted/t-1', taskRecord('counted', 't-1', { lastStatus: 'RUNNING' })],
+      ['tasks/counted/t-2', taskRecord('counted', 't-2', { lastStatus: 'PENDING' })],
+      ['tasks/counted/t-3', taskRecord('counted', 't-3', { lastStatus: 'STOPPED' })],
+      ['services/counted/s-1', serviceRecord('counted', 's-1', 'ACTIVE')],
     ] as const;
     await api.server.store.txn([], puts.map(([key, v]) => ({ type: 'put', key, value: JSON.stringify(v) })));
     const { clusters } = await api.ecs.send(new DescribeClustersCommand({ clusters: ['counted'], include: ['STATISTICS'] }));

@@ -18,11 +18,12 @@ import {
 import { clusterNotFound, invalidParameter, ServiceError } from '../../model/errors.js';
 import { validateTags } from '../../model/tags.js';
 import { keys } from '../../state/keys.js';
-import { readJson, transact } from '../../store/transact.js';
+import { readJson, transact, readRecord } from '../../store/transact.js';
 import { pageOf } from '../pagination.js';
 import { clusterUsage } from './cluster-usage.js';
 import { epochSeconds, type EcsEnv } from './env.js';
 import { effectiveAccountSetting } from './account-settings.js';
+import { parseClusterRecord } from '../../state/records/clusters.js';
 
 export const DEFAULT_CLUSTER = 'default';
 
@@ -36,7 +37,7 @@ export function clusterNameOf(env: EcsEnv, ref: string | undefined): string | un
 /** The ACTIVE cluster `ref` names, or ClusterNotFoundException. */
 export async function activeCluster(env: EcsEnv, ref: string | undefined): Promise<ClusterRecord> {
   const name = clusterNameOf(env, ref);
-  const record = name === undefined ? undefined : await readJson<ClusterRecord>(env.store, keys.cluster(name));
+  const record = name === undefined ? undefined : await readRecord(env.store, parseClusterRecord, keys.cluster(name));
   if (!record || record.status !== 'ACTIVE') throw clusterNotFound();
   return record;
 }
@@ -77,7 +78,7 @@ export function clusterOperations(env: EcsEnv) {
         ? []
         : [{ name: 'containerInsights' as const, value: await effectiveAccountSetting(env, 'containerInsights') }];
       const record = await transact(env.store, async (tx) => {
-        const existing = await tx.getJson<ClusterRecord>(keys.cluster(name));
+        const existing = await tx.getRecord(parseClusterRecord, keys.cluster(name));
         // CreateCluster is idempotent: an ACTIVE cluster of that name is returned unchanged.
         if (existing?.status === 'ACTIVE') return existing;
         const created: ClusterRecord = {
@@ -105,7 +106,7 @@ export function clusterOperations(env: EcsEnv) {
       const failures: { arn: string; reason: string }[] = [];
       for (const ref of refs) {
         const name = clusterNameOf(env, ref);
-        const record = name === undefined ? undefined : await readJson<ClusterRecord>(env.store, keys.cluster(name));
+        const record = name === undefined ? undefined : await readRecord(env.store, parseClusterRecord, keys.cluster(name));
         if (record) clusters.push(await describe(env, record, input.include));
         else failures.push({ arn: ref.startsWith('arn:') ? ref : clusterArn(env.scope, ref), reason: 'MISSING' });
       }
@@ -114,7 +115,7 @@ export function clusterOperations(env: EcsEnv) {
 
     async ListClusters(input: ListClustersRequest) {
       const page = await pageOf(env.store, keys.clusters(), input, { defaultSize: 100, maxSize: 100 }, (e) => {
-        const c = JSON.parse(e.value) as ClusterRecord;
+        const c = parseClusterRecord(e.value, e.key);
         return c.status === 'ACTIVE' ? c.clusterArn : undefined;
       });
       return { clusterArns: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
@@ -143,7 +144,7 @@ export function clusterOperations(env: EcsEnv) {
     async DeleteCluster(input: DeleteClusterRequest) {
       const name = clusterNameOf(env, input.cluster);
       const record = await transact(env.store, async (tx) => {
-        const current = name === undefined ? undefined : await tx.getJson<ClusterRecord>(keys.cluster(name));
+        const current = name === undefined ? undefined : await tx.getRecord(parseClusterRecord, keys.cluster(name));
         if (!current || current.status !== 'ACTIVE') throw clusterNotFound();
         const usage = await clusterUsage(env.store, current.clusterName);
         if (usage.liveServicesCount > 0) {
@@ -175,7 +176,7 @@ export async function updateCluster(
 ): Promise<ClusterRecord> {
   const name = clusterNameOf(env, ref);
   return transact(env.store, async (tx) => {
-    const current = name === undefined ? undefined : await tx.getJson<ClusterRecord>(keys.cluster(name));
+    const current = name === undefined ? undefined : await tx.getRecord(parseClusterRecord, keys.cluster(name));
     if (!current || current.status !== 'ACTIVE') throw clusterNotFound();
     const next = change(current);
     tx.putJson(keys.cluster(current.clusterName), next);

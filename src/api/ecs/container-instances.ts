@@ -17,12 +17,14 @@ import type { Wire } from '../../model/wire.js';
 import { keys } from '../../state/keys.js';
 import type { InstanceRecord } from '../../state/records/instances.js';
 import type { TaskRecord } from '../../state/records/tasks.js';
-import { readJson, transact } from '../../store/transact.js';
+import { readJson, transact, readRecord } from '../../store/transact.js';
 import { pageOf } from '../pagination.js';
 import type { CallContext } from '../protocol/json-rpc.js';
 import { activeCluster, clusterNameOf } from './clusters.js';
 import { epochSeconds, type EcsEnv } from './env.js';
 import { clusterSnapshot, compileFilter, cqlView } from './placement.js';
+import { parseTaskRecord } from '../../state/records/tasks.js';
+import { parseInstanceRecord } from '../../state/records/instances.js';
 
 export const instanceArn = (env: EcsEnv, cluster: string, id: string) => ecsArn(env.scope, 'container-instance', `${cluster}/${id}`);
 
@@ -65,7 +67,7 @@ export function describeInstance(record: InstanceRecord, tasks: readonly TaskRec
 
 async function tasksOf(env: EcsEnv, cluster: string): Promise<TaskRecord[]> {
   const { entries } = await env.store.range(keys.tasksOf(cluster));
-  return entries.map((e) => JSON.parse(e.value) as TaskRecord);
+  return entries.map((e) => parseTaskRecord(e.value, e.key));
 }
 
 export function containerInstanceOperations(env: EcsEnv) {
@@ -82,11 +84,11 @@ export function containerInstanceOperations(env: EcsEnv) {
       const requestedId = input.containerInstanceArn ? instanceIdOf(env, cluster, input.containerInstanceArn) : undefined;
       const record = await transact(env.store, async (tx) => {
         // A restarted agent presents its ARN (or the same instance identity): it is the same instance again.
-        let existing = requestedId ? await tx.getJson<InstanceRecord>(keys.containerInstance(cluster, requestedId)) : undefined;
+        let existing = requestedId ? await tx.getRecord(parseInstanceRecord, keys.containerInstance(cluster, requestedId)) : undefined;
         if (!existing && identity.instanceId) {
           const { entries } = await tx.range(keys.containerInstancesOf(cluster));
-          const match = entries.map((e) => JSON.parse(e.value) as InstanceRecord).find((r) => r.ec2InstanceId === identity.instanceId);
-          existing = match && (await tx.getJson<InstanceRecord>(keys.containerInstance(cluster, match.id)));
+          const match = entries.map((e) => parseInstanceRecord(e.value, e.key)).find((r) => r.ec2InstanceId === identity.instanceId);
+          existing = match && (await tx.getRecord(parseInstanceRecord, keys.containerInstance(cluster, match.id)));
         }
         if (existing?.instance.status === 'INACTIVE') existing = undefined;
         const id = existing?.id ?? randomBytes(16).toString('hex');
@@ -122,7 +124,7 @@ export function containerInstanceOperations(env: EcsEnv) {
       const cluster = (await activeCluster(env, input.cluster)).clusterName;
       const id = instanceIdOf(env, cluster, input.containerInstance!);
       const record = await transact(env.store, async (tx) => {
-        const current = id ? await tx.getJson<InstanceRecord>(keys.containerInstance(cluster, id)) : undefined;
+        const current = id ? await tx.getRecord(parseInstanceRecord, keys.containerInstance(cluster, id)) : undefined;
         if (!current || current.instance.status === 'INACTIVE') {
           throw invalidParameter(`The container instance ${input.containerInstance} does not exist in cluster ${cluster}.`);
         }
@@ -151,7 +153,7 @@ export function containerInstanceOperations(env: EcsEnv) {
       const failures: { arn: string; reason: string }[] = [];
       for (const ref of refs) {
         const id = instanceIdOf(env, cluster, ref);
-        const record = id ? await readJson<InstanceRecord>(env.store, keys.containerInstance(cluster, id)) : undefined;
+        const record = id ? await readRecord(env.store, parseInstanceRecord, keys.containerInstance(cluster, id)) : undefined;
         if (record) containerInstances.push(describeInstance(record, tasks, input.include?.includes('TAGS') ?? false));
         else failures.push({ arn: ref.startsWith('arn:') ? ref : instanceArn(env, cluster, ref), reason: 'MISSING' });
       }
@@ -164,7 +166,7 @@ export function containerInstanceOperations(env: EcsEnv) {
       // A filter can look at tasks (task:group, runningTasksCount), so it sees the same snapshot placement does.
       const views = filter ? new Map((await clusterSnapshot(env.store, cluster)).snapshots.map((s) => [s.id, cqlView(s)])) : undefined;
       const page = await pageOf(env.store, keys.containerInstancesOf(cluster), input, { defaultSize: 100, maxSize: 100 }, (e) => {
-        const { id, instance } = JSON.parse(e.value) as InstanceRecord;
+        const { id, instance } = parseInstanceRecord(e.value, e.key);
         const listed = input.status ? instance.status === input.status : instance.status !== 'INACTIVE';
         if (!listed) return undefined;
         if (filter && !filter.matches(views!.get(id)!)) return undefined;
@@ -185,7 +187,7 @@ export function containerInstanceOperations(env: EcsEnv) {
         for (const ref of refs) {
           const id = instanceIdOf(env, cluster, ref);
           const key = id ? keys.containerInstance(cluster, id) : undefined;
-          const record = key ? await tx.getJson<InstanceRecord>(key) : undefined;
+          const record = key ? await tx.getRecord(parseInstanceRecord, key) : undefined;
           if (!record || record.instance.status === 'INACTIVE') {
             failures.push({ arn: ref.startsWith('arn:') ? ref : instanceArn(env, cluster, ref), reason: 'MISSING' });
             continue;
@@ -208,7 +210,7 @@ export function containerInstanceOperations(env: EcsEnv) {
       const cluster = clusterNameOf(env, input.cluster);
       if (input.containerInstance && cluster) {
         const id = instanceIdOf(env, cluster, input.containerInstance);
-        const record = id ? await readJson<InstanceRecord>(env.store, keys.containerInstance(cluster, id)) : undefined;
+        const record = id ? await readRecord(env.store, parseInstanceRecord, keys.containerInstance(cluster, id)) : undefined;
         if (!record) throw invalidParameter(`The container instance ${input.containerInstance} does not exist.`);
       }
       // Agents open their session where they reached the API: the same host, the same listener.

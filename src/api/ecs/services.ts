@@ -29,13 +29,15 @@ import { taskNeeds } from '../../model/task.js';
 import type { Wire } from '../../model/wire.js';
 import { keys } from '../../state/keys.js';
 import { describedService, type ServiceRecord } from '../../state/records/services.js';
-import { readJson, transact } from '../../store/transact.js';
+import { readJson, transact, readRecord } from '../../store/transact.js';
 import { pageOf } from '../pagination.js';
 import type { CallContext } from '../protocol/json-rpc.js';
 import { activeCluster } from './clusters.js';
 import type { EcsEnv } from './env.js';
 import { placementRequestOf } from './placement.js';
 import { findTaskDefinition } from './task-definitions.js';
+import { parseServiceRecord } from '../../state/records/services.js';
+import { parseClusterRecord } from '../../state/records/clusters.js';
 
 /** `arn:aws:ecs:<region>:<account>:service/<cluster>/<name>` */
 export const serviceArn = (env: EcsEnv, cluster: string, name: string) => ecsArn(env.scope, 'service', `${cluster}/${name}`);
@@ -82,7 +84,7 @@ function checkPlacement(
 /** The task definition a service runs now (for checks against it when an update does not change it). */
 async function currentTaskDefinition(env: EcsEnv, cluster: string, ref: string): Promise<Wire<TaskDefinition> | undefined> {
   const name = serviceNameOf(env, cluster, ref);
-  const current = name ? await readJson<ServiceRecord>(env.store, keys.service(cluster, name)) : undefined;
+  const current = name ? await readRecord(env.store, parseServiceRecord, keys.service(cluster, name)) : undefined;
   return current ? (await findTaskDefinition(env, current.taskDefinition!))?.taskDefinition : undefined;
 }
 
@@ -93,7 +95,7 @@ export function serviceOperations(env: EcsEnv) {
   async function updateActive(cluster: string, ref: string, change: (r: ServiceRecord) => ServiceRecord): Promise<ServiceRecord> {
     const name = serviceNameOf(env, cluster, ref);
     return transact(env.store, async (tx) => {
-      const record = name ? await tx.getJson<ServiceRecord>(keys.service(cluster, name)) : undefined;
+      const record = name ? await tx.getRecord(parseServiceRecord, keys.service(cluster, name)) : undefined;
       if (!record) throw serviceNotFound();
       if (record.status !== 'ACTIVE') throw serviceNotActive();
       const next = change(record);
@@ -154,9 +156,9 @@ export function serviceOperations(env: EcsEnv) {
       };
       const record = await transact(env.store, async (tx) => {
         // Writing the cluster record makes a concurrent DeleteCluster (which reads it) conflict and look again.
-        const clusterRecord = await tx.getJson<ClusterRecord>(keys.cluster(cluster));
+        const clusterRecord = await tx.getRecord(parseClusterRecord, keys.cluster(cluster));
         if (clusterRecord?.status !== 'ACTIVE') throw clusterNotFound();
-        const existing = await tx.getJson<ServiceRecord>(keys.service(cluster, name));
+        const existing = await tx.getRecord(parseServiceRecord, keys.service(cluster, name));
         if (existing?.status === 'ACTIVE') {
           if (input.clientToken !== undefined && existing.berth.clientToken === input.clientToken) return existing;
           throw invalidParameter('Creation of service was not idempotent.');
@@ -220,7 +222,7 @@ export function serviceOperations(env: EcsEnv) {
       const name = serviceNameOf(env, cluster, input.service!);
       const now = env.now();
       const record = await transact(env.store, async (tx) => {
-        const r = name ? await tx.getJson<ServiceRecord>(keys.service(cluster, name)) : undefined;
+        const r = name ? await tx.getRecord(parseServiceRecord, keys.service(cluster, name)) : undefined;
         if (!r) throw serviceNotFound();
         if (r.status !== 'ACTIVE') throw serviceNotActive();
         if (r.schedulingStrategy !== 'DAEMON' && (r.desiredCount ?? 0) > 0 && !input.force) {
@@ -248,7 +250,7 @@ export function serviceOperations(env: EcsEnv) {
       const failures: { arn: string; reason: string }[] = [];
       for (const ref of refs) {
         const name = serviceNameOf(env, cluster, ref);
-        const record = name ? await readJson<ServiceRecord>(env.store, keys.service(cluster, name)) : undefined;
+        const record = name ? await readRecord(env.store, parseServiceRecord, keys.service(cluster, name)) : undefined;
         if (record) services.push(describedService(record, withTags));
         else failures.push({ arn: ref.startsWith('arn:') ? ref : serviceArn(env, cluster, ref), reason: 'MISSING' });
       }
@@ -261,7 +263,7 @@ export function serviceOperations(env: EcsEnv) {
         return { serviceArns: [] };
       }
       const page = await pageOf(env.store, keys.servicesOf(cluster), input, { defaultSize: 10, maxSize: 100 }, (e) => {
-        const s = JSON.parse(e.value) as ServiceRecord;
+        const s = parseServiceRecord(e.value, e.key);
         const keep =
           s.status !== 'INACTIVE' &&
           (input.launchType === undefined || s.launchType === input.launchType) &&

@@ -8,6 +8,7 @@ import { activeCluster } from './clusters.js';
 import type { EcsEnv } from './env.js';
 import { applyStateChange } from '../../state/task-reports.js';
 import { taskIdOf } from './tasks.js';
+import { parseTaskRecord } from '../../state/records/tasks.js';
 
 /** The agent's reports on its tasks: what ECS's agent calls to tell the control plane what happened. */
 export function stateChangeOperations(env: EcsEnv) {
@@ -15,7 +16,7 @@ export function stateChangeOperations(env: EcsEnv) {
     const cluster = (await activeCluster(env, clusterRef)).clusterName;
     const id = taskRef ? taskIdOf(env, cluster, taskRef) : undefined;
     await transact(env.store, async (tx) => {
-      const record = id ? await tx.getJson<TaskRecord>(keys.task(cluster, id)) : undefined;
+      const record = id ? await tx.getRecord(parseTaskRecord, keys.task(cluster, id)) : undefined;
       if (!record) throw invalidParameter(`The task ${taskRef ?? ''} was not found in cluster ${cluster}.`);
       await applyStateChange(env, tx, record, change);
     });

@@ -3,18 +3,25 @@ import { parseArn } from '../../model/arn.js';
 import type { ClusterRecord } from '../../model/cluster.js';
 import { clientError, clusterNotFound, invalidParameter, ServiceError } from '../../model/errors.js';
 import { mergeTags, removeTags, validateTags, type Tag } from '../../model/tags.js';
-import { keys } from '../../store/keys.js';
-import { readJson, transact } from '../../store/transact.js';
+import { keys } from '../../state/keys.js';
+import { readRecord, transact } from '../../store/transact.js';
 import type { EcsEnv } from './env.js';
 import { parseTaskDefinitionRef } from './task-definitions.js';
-import type { InstanceRecord } from '../../store/records/instances.js';
-import type { ServiceRecord } from '../../store/records/services.js';
-import type { TaskDefinitionRecord } from '../../store/records/task-definitions.js';
-import type { TaskRecord } from '../../store/records/tasks.js';
+import type { InstanceRecord } from '../../state/records/instances.js';
+import type { ServiceRecord } from '../../state/records/services.js';
+import type { TaskDefinitionRecord } from '../../state/records/task-definitions.js';
+import type { TaskRecord } from '../../state/records/tasks.js';
 
+import type { Parse } from '../../state/records/codec.js';
+import { parseClusterRecord } from '../../state/records/clusters.js';
+import { parseInstanceRecord } from '../../state/records/instances.js';
+import { parseServiceRecord } from '../../state/records/services.js';
+import { parseTaskDefinitionRecord } from '../../state/records/task-definitions.js';
+import { parseTaskRecord } from '../../state/records/tasks.js';
 /** Where a taggable resource keeps its tags. Each resource type that supports tags adds an entry. */
 interface Taggable<R> {
   readonly key: string;
+  readonly parse: Parse<R>;
   readonly notFound: () => ServiceError;
   /** Undefined when the record exists but no longer counts (an INACTIVE cluster). */
   readonly tagsOf: (record: R) => Tag[] | undefined;
@@ -25,7 +32,7 @@ type Resolver = (env: EcsEnv, resource: string) => Taggable<any> | undefined;
 
 const resolvers: Record<string, Resolver> = {
   cluster: (_env, name): Taggable<ClusterRecord> => ({
-    key: keys.cluster(name),
+    key: keys.cluster(name), parse: parseClusterRecord,
     notFound: clusterNotFound,
     tagsOf: (c) => (c.status === 'ACTIVE' ? c.tags : undefined),
     withTags: (c, tags) => ({ ...c, tags }),
@@ -34,7 +41,7 @@ const resolvers: Record<string, Resolver> = {
     const ref = parseTaskDefinitionRef(env, resource);
     if (ref?.revision === undefined) return undefined;
     return {
-      key: keys.taskDefinition(ref.family, ref.revision),
+      key: keys.taskDefinition(ref.family, ref.revision), parse: parseTaskDefinitionRecord,
       notFound: () => clientError('Unable to describe task definition.'),
       tagsOf: (r) => (r.taskDefinition.status === 'DELETE_IN_PROGRESS' ? undefined : r.tags),
       withTags: (r, tags) => ({ ...r, tags }),
@@ -44,7 +51,7 @@ const resolvers: Record<string, Resolver> = {
     const [cluster, name, ...rest] = resource.split('/');
     if (!cluster || !name || rest.length > 0) return undefined;
     return {
-      key: keys.service(cluster, name),
+      key: keys.service(cluster, name), parse: parseServiceRecord,
       notFound: () => new ServiceError('ServiceNotFoundException', 'Service not found.'),
       tagsOf: (r) => (r.status === 'INACTIVE' ? undefined : (r.tags ?? []).map((t) => ({ key: t.key!, value: t.value ?? '' }))),
       withTags: (r, tags) => ({ ...r, tags }),
@@ -54,7 +61,7 @@ const resolvers: Record<string, Resolver> = {
     const [cluster, id] = resource.split('/');
     if (!cluster || !id) return undefined;
     return {
-      key: keys.task(cluster, id),
+      key: keys.task(cluster, id), parse: parseTaskRecord,
       notFound: () => invalidParameter('The referenced task was not found.'),
       tagsOf: (r) => (r.task.tags ?? []) as Tag[],
       withTags: (r, tags) => ({ ...r, task: { ...r.task, tags } }),
@@ -64,7 +71,7 @@ const resolvers: Record<string, Resolver> = {
     const [cluster, id] = resource.split('/');
     if (!cluster || !id) return undefined;
     return {
-      key: keys.containerInstance(cluster, id),
+      key: keys.containerInstance(cluster, id), parse: parseInstanceRecord,
       notFound: () => invalidParameter('The referenced container instance was not found.'),
       tagsOf: (r) => (r.instance.tags ?? []) as Tag[],
       withTags: (r, tags) => ({ ...r, instance: { ...r.instance, tags } }),
@@ -86,7 +93,7 @@ export function tagOperations(env: EcsEnv) {
   async function retag(resourceArn: string, change: (tags: Tag[]) => Tag[]): Promise<void> {
     const t = resolve(env, resourceArn);
     await transact(env.store, async (tx) => {
-      const record = await tx.getJson<unknown>(t.key);
+      const record = await tx.getRecord(t.parse, t.key);
       const tags = record === undefined ? undefined : t.tagsOf(record);
       if (tags === undefined) throw t.notFound();
       tx.putJson(t.key, t.withTags(record, change(tags)));
@@ -108,7 +115,7 @@ export function tagOperations(env: EcsEnv) {
 
     async ListTagsForResource(input: ListTagsForResourceRequest) {
       const t = resolve(env, input.resourceArn!);
-      const record = await readJson<unknown>(env.store, t.key);
+      const record = await readRecord(env.store, t.parse, t.key);
       const tags = record === undefined ? undefined : t.tagsOf(record);
       if (tags === undefined) throw t.notFound();
       return { tags };

@@ -14,7 +14,7 @@ import { normalizeTaskDefinition } from '../../model/task-definition/normalize.j
 import { validateTaskDefinition } from '../../model/task-definition/validate.js';
 import type { Wire } from '../../model/wire.js';
 import { keys } from '../../state/keys.js';
-import { readJson, transact } from '../../store/transact.js';
+import { readJson, transact, readRecord } from '../../store/transact.js';
 import { pageOf } from '../pagination.js';
 import type { CallContext } from '../protocol/json-rpc.js';
 import { epochSeconds, type EcsEnv } from './env.js';
@@ -25,6 +25,7 @@ import {
   type TaskDefinitionFamilyRecord,
   type TaskDefinitionRecord,
 } from '../../state/records/task-definitions.js';
+import { parseTaskDefinitionFamilyRecord, parseTaskDefinitionRecord } from '../../state/records/task-definitions.js';
 
 /** A reference as ECS accepts it: `family`, `family:revision`, or a full ARN. */
 interface TaskDefinitionRef {
@@ -46,13 +47,13 @@ export async function findTaskDefinition(env: EcsEnv, ref: string): Promise<Task
   const parsed = parseTaskDefinitionRef(env, ref);
   if (!parsed) return undefined;
   if (parsed.revision !== undefined) {
-    return readJson<TaskDefinitionRecord>(env.store, keys.taskDefinition(parsed.family, parsed.revision));
+    return readRecord(env.store, parseTaskDefinitionRecord, keys.taskDefinition(parsed.family, parsed.revision));
   }
   let after: string | undefined;
   for (;;) {
     const page = await env.store.range(keys.taskDefinitionsOf(parsed.family), { reverse: true, limit: 50, after });
     for (const entry of page.entries) {
-      const record = JSON.parse(entry.value) as TaskDefinitionRecord;
+      const record = parseTaskDefinitionRecord(entry.value, entry.key);
       if (record.taskDefinition.status === 'ACTIVE') return record;
       after = entry.key;
     }
@@ -79,7 +80,7 @@ export function taskDefinitionOperations(env: EcsEnv) {
       const family = input.family!;
       const registeredAt = epochSeconds(env.now());
       const taskDefinition = await transact(env.store, async (tx) => {
-        const fam = (await tx.getJson<TaskDefinitionFamilyRecord>(keys.taskDefinitionFamily(family))) ?? emptyFamily(family);
+        const fam = (await tx.getRecord(parseTaskDefinitionFamilyRecord, keys.taskDefinitionFamily(family))) ?? emptyFamily(family);
         const revision = fam.lastRevision + 1;
         const td = normalizeTaskDefinition(input, size, { scope: env.scope, revision, registeredAt, registeredBy: call.principal.arn });
         tx.putJson(keys.taskDefinition(family, revision), { taskDefinition: td, tags } satisfies TaskDefinitionRecord);
@@ -112,7 +113,7 @@ export function taskDefinitionOperations(env: EcsEnv) {
         input,
         { defaultSize: 100, maxSize: 100, reverse: input.sort === 'DESC' },
         (e) => {
-          const td = (JSON.parse(e.value) as TaskDefinitionRecord).taskDefinition;
+          const td = (parseTaskDefinitionRecord(e.value, e.key)).taskDefinition;
           return td.status === status ? td.taskDefinitionArn! : undefined;
         },
       );
@@ -123,7 +124,7 @@ export function taskDefinitionOperations(env: EcsEnv) {
       const status = input.status ?? 'ALL';
       const prefix = keys.taskDefinitionFamilies() + (input.familyPrefix ?? '');
       const page = await pageOf(env.store, prefix, input, { defaultSize: 100, maxSize: 100 }, (e) => {
-        const fam = JSON.parse(e.value) as TaskDefinitionFamilyRecord;
+        const fam = parseTaskDefinitionFamilyRecord(e.value, e.key);
         const listed =
           status === 'ACTIVE' ? fam.active > 0 : status === 'INACTIVE' ? fam.active === 0 && fam.total > 0 : fam.total > 0;
         return listed ? fam.family : undefined;
@@ -134,7 +135,7 @@ export function taskDefinitionOperations(env: EcsEnv) {
     async DeregisterTaskDefinition(input: DeregisterTaskDefinitionRequest) {
       const { family, revision } = requireRevision(env, input.taskDefinition!);
       const taskDefinition = await transact(env.store, async (tx) => {
-        const record = await tx.getJson<TaskDefinitionRecord>(keys.taskDefinition(family, revision));
+        const record = await tx.getRecord(parseTaskDefinitionRecord, keys.taskDefinition(family, revision));
         if (!record) throw clientError('The specified task definition does not exist.');
         const td = record.taskDefinition;
         if (td.status === 'DELETE_IN_PROGRESS') throw clientError('The specified task definition is being deleted.');
@@ -157,7 +158,7 @@ export function taskDefinitionOperations(env: EcsEnv) {
         const arn = taskDefinitionArn(env.scope, family, revision);
         type Outcome = { deleted: Wire<TaskDefinition> } | { failure: string; detail: string };
         const outcome = await transact<Outcome>(env.store, async (tx) => {
-          const record = await tx.getJson<TaskDefinitionRecord>(keys.taskDefinition(family, revision));
+          const record = await tx.getRecord(parseTaskDefinitionRecord, keys.taskDefinition(family, revision));
           if (!record) return { failure: 'MISSING', detail: `The task definition ${ref} does not exist.` };
           const td = record.taskDefinition;
           if (td.status === 'ACTIVE') {

@@ -19,7 +19,7 @@ import { place } from '../../scheduler/index.js';
 import { keys } from '../../state/keys.js';
 import type { TaskRecord } from '../../state/records/tasks.js';
 import { launchTasksInTx, taskArnOf, type LaunchSpec } from '../../state/task-launch.js';
-import { readJson, transact } from '../../store/transact.js';
+import { readJson, transact, readRecord } from '../../store/transact.js';
 import { pageOf } from '../pagination.js';
 import { activeCluster } from './clusters.js';
 import { instanceIdOf } from './container-instances.js';
@@ -27,6 +27,7 @@ import { clusterSnapshot, placementRequestOf } from './placement.js';
 import type { EcsEnv } from './env.js';
 import { stopTaskInTx } from '../../state/task-stop.js';
 import { findTaskDefinition } from './task-definitions.js';
+import { parseTaskRecord } from '../../state/records/tasks.js';
 
 export const taskArn = (env: EcsEnv, cluster: string, id: string) => taskArnOf(env.scope, cluster, id);
 
@@ -139,7 +140,7 @@ export function taskOperations(env: EcsEnv) {
       const id = taskIdOf(env, cluster, input.task!);
       if (input.reason !== undefined && input.reason.length > 255) throw invalidParameter('reason can be at most 255 characters.');
       const task = await transact(env.store, async (tx) => {
-        const record = id ? await tx.getJson<TaskRecord>(keys.task(cluster, id)) : undefined;
+        const record = id ? await tx.getRecord(parseTaskRecord, keys.task(cluster, id)) : undefined;
         if (!record) throw invalidParameter('The referenced task was not found.');
         return stopTaskInTx(env, tx, record, { reason: input.reason || 'Task stopped by user', stopCode: 'UserInitiated' });
       });
@@ -155,7 +156,7 @@ export function taskOperations(env: EcsEnv) {
       const withTags = input.include?.includes('TAGS') ?? false;
       for (const ref of refs) {
         const id = taskIdOf(env, cluster, ref);
-        const record = id ? await readJson<TaskRecord>(env.store, keys.task(cluster, id)) : undefined;
+        const record = id ? await readRecord(env.store, parseTaskRecord, keys.task(cluster, id)) : undefined;
         if (record) tasks.push(withTags ? record.task : { ...record.task, tags: [] });
         else failures.push({ arn: ref.startsWith('arn:') ? ref : taskArn(env, cluster, ref), reason: 'MISSING' });
       }
@@ -168,7 +169,7 @@ export function taskOperations(env: EcsEnv) {
       const instanceId = input.containerInstance ? instanceIdOf(env, cluster, input.containerInstance) ?? '-' : undefined;
       const desired = input.desiredStatus ?? 'RUNNING';
       const page = await pageOf(env.store, keys.tasksOf(cluster), input, { defaultSize: 100, maxSize: 100 }, (e) => {
-        const r = JSON.parse(e.value) as TaskRecord;
+        const r = parseTaskRecord(e.value, e.key);
         const t = r.task;
         const keep =
           t.desiredStatus === desired &&

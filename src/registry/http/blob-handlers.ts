@@ -5,7 +5,7 @@ import { checkRepositoryName, parseDigest } from '../../model/registry/names.js'
 import { blobUnknown } from '../blob-records.js';
 import type { Registry } from '../registry.js';
 import { requireRepository } from '../repositories.js';
-import { readJson } from '../../store/transact.js';
+import { readRecord } from '../../store/transact.js';
 import { parseChunkRange, type UploadSession } from '../uploads.js';
 import { registryPath, type RegistryRoute } from './paths.js';
 import { sendFileRange } from './send-file.js';
@@ -63,7 +63,7 @@ export function blobHandlers(registry: Registry): HandlerTable {
 
   async function startUpload({ reply, route, query, body }: RegistryCall<UploadsRoute>): Promise<FastifyReply> {
     const repo = route.name;
-    await requireRepository({ getJson: (key) => readJson(registry.store, key) }, repo);
+    await requireRepository({ getRecord: (parse, key) => readRecord(registry.store, parse, key) }, repo);
     if (query.mount !== undefined) {
       const digest = parseDigest(query.mount);
       if (query.from !== undefined) {

@@ -3,12 +3,13 @@ import { RegistryError } from '../../model/registry/errors.js';
 import { MAX_MANIFEST_BYTES, MEDIA_TYPES } from '../../model/registry/manifest.js';
 import { checkRepositoryName, looksLikeDigest, parseDigest } from '../../model/registry/names.js';
 import { keys } from '../../state/keys.js';
-import type { ReferrerRecord, RepositoryRecord } from '../../state/records/registry.js';
-import { readJson } from '../../store/transact.js';
+import { parseRepositoryRecord, type ReferrerRecord } from '../../state/records/registry.js';
+import { readRecord } from '../../store/transact.js';
 import type { Registry } from '../registry.js';
 import { requireRepository } from '../repositories.js';
 import { registryPath, type RegistryRoute } from './paths.js';
 import type { HandlerTable, RegistryCall } from './handler.js';
+import { parseReferrerRecord } from '../../state/records/registry.js';
 
 type Manifest = Extract<RegistryRoute, { kind: 'manifest' }>;
 type Tags = Extract<RegistryRoute, { kind: 'tags' }>;
@@ -20,7 +21,7 @@ export const MAX_PAGE = 1000;
 /** Manifests (GET, HEAD, PUT, DELETE), tags/list, _catalog and the referrers API. */
 export function manifestHandlers(registry: Registry): HandlerTable {
   const { manifests, store } = registry;
-  const repository = (name: string) => requireRepository({ getJson: (key) => readJson(store, key) }, name);
+  const repository = (name: string) => requireRepository({ getRecord: (parse, key) => readRecord(store, parse, key) }, name);
 
   async function getManifest({ request, reply, route }: RegistryCall<Manifest>): Promise<FastifyReply> {
     const { record } = await manifests.resolve(route.name, route.reference);
@@ -63,7 +64,7 @@ export function manifestHandlers(registry: Registry): HandlerTable {
   async function catalog({ reply, query }: RegistryCall<Extract<RegistryRoute, { kind: 'catalog' }>>): Promise<FastifyReply> {
     const prefix = keys.repositories();
     const page = await pageOf(registry, prefix, query, (key, value) =>
-      (JSON.parse(value) as RepositoryRecord).deleting === undefined ? key.slice(prefix.length) : undefined,
+      parseRepositoryRecord(value, key).deleting === undefined ? key.slice(prefix.length) : undefined,
     );
     if (page.next !== undefined) reply.header('link', `</v2/_catalog?n=${page.n}&last=${encodeURIComponent(page.next)}>; rel="next"`);
     return reply.type('application/json').send({ repositories: page.items });
@@ -77,7 +78,7 @@ export function manifestHandlers(registry: Registry): HandlerTable {
     for (let after: string | undefined; ; ) {
       const page = await store.range(keys.referrersOf(route.name, digest.value), { after, limit: 500 });
       for (const entry of page.entries) {
-        const descriptor = JSON.parse(entry.value) as ReferrerRecord;
+        const descriptor = parseReferrerRecord(entry.value, entry.key);
         if (wanted === undefined || descriptor.artifactType === wanted) found.push(descriptor);
       }
       if (!page.more) break;

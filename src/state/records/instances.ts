@@ -1,6 +1,7 @@
 import type { ContainerInstance } from '@aws-sdk/client-ecs';
 import type { TaskNeeds } from '../../model/task.js';
 import type { Wire } from '../../model/wire.js';
+import { recordParser } from './codec.js';
 
 /**
  * A registered container instance. `instance` holds the ECS shape except the fields derived on read
@@ -22,3 +23,12 @@ export interface InstanceRecord {
    */
   readonly disconnectedAt?: number;
 }
+
+export const parseInstanceRecord = recordParser<InstanceRecord>('container instance', {
+  cluster: 'string',
+  id: 'string',
+  ec2InstanceId: 'string',
+  instance: 'object',
+  'instance.containerInstanceArn': 'string',
+  reserved: 'object',
+});

@@ -1,6 +1,7 @@
 import type { TagMutability, TagMutabilityFilter } from '../../model/registry/tag-mutability.js';
 import type { Descriptor } from '../../model/registry/manifest.js';
 import type { EcrTag } from '../../model/registry/repository-tags.js';
+import { recordParser } from './codec.js';
 
 export interface RepositoryRecord {
   readonly name: string;
@@ -78,3 +79,12 @@ export interface LifecyclePreviewRecord {
   readonly evaluatedAt: number;
   readonly results: readonly { digest: string; tags: readonly string[]; pushedAt: number; rulePriority: number }[];
 }
+
+export const parseRepositoryRecord = recordParser<RepositoryRecord>('repository', { name: 'string', createdAt: 'number' });
+export const parseManifestRecord = recordParser<ManifestRecord>('manifest', { digest: 'string', mediaType: 'string', blobs: 'array', tags: 'array' });
+export const parseTagRecord = recordParser<TagRecord>('tag', { digest: 'string' });
+export const parseBlobLinkRecord = recordParser<BlobLinkRecord>('blob link', { size: 'number' });
+export const parseBlobRecord = recordParser<BlobRecord>('blob', { size: 'number' });
+export const parseReferrerRecord = recordParser<ReferrerRecord>('referrer', { digest: 'string', mediaType: 'string' });
+export const parseLifecyclePolicyRecord = recordParser<LifecyclePolicyRecord>('lifecycle policy', { text: 'string' });
+export const parseLifecyclePreviewRecord = recordParser<LifecyclePreviewRecord>('lifecycle preview', { text: 'string', results: 'array' });

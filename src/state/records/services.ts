@@ -1,5 +1,6 @@
 import type { Deployment, Service } from '@aws-sdk/client-ecs';
 import type { Wire } from '../../model/wire.js';
+import { recordParser } from './codec.js';
 
 /**
  * A service: the Service shape as DescribeServices returns it — deployments, counts, events and tags (shown
@@ -35,3 +36,5 @@ export function describedService(record: ServiceRecord, withTags: boolean): Wire
   const { berth: _berth, ...service } = record;
   return withTags ? service : { ...service, tags: [] };
 }
+
+export const parseServiceRecord = recordParser<ServiceRecord>('service', { serviceName: 'string', serviceArn: 'string', berth: 'object', 'berth.cluster': 'string' });

@@ -3,6 +3,7 @@ import type { Tag } from '../../model/tags.js';
 import type { Wire } from '../../model/wire.js';
 import { keys } from '../keys.js';
 import type { Tx } from '../../store/transact.js';
+import { recordParser } from './codec.js';
 
 /** A registered revision as stored: immutable except for status changes and tags. */
 export interface TaskDefinitionRecord {
@@ -25,10 +26,23 @@ export const emptyFamily = (family: string): TaskDefinitionFamilyRecord => ({ fa
 
 /** Change a family's revision counts inside a transaction. */
 export async function adjustFamily(tx: Tx, family: string, delta: { active?: number; total?: number }): Promise<void> {
-  const fam = (await tx.getJson<TaskDefinitionFamilyRecord>(keys.taskDefinitionFamily(family))) ?? emptyFamily(family);
+  const fam = (await tx.getRecord(parseTaskDefinitionFamilyRecord, keys.taskDefinitionFamily(family))) ?? emptyFamily(family);
   tx.putJson(keys.taskDefinitionFamily(family), {
     ...fam,
     active: fam.active + (delta.active ?? 0),
     total: fam.total + (delta.total ?? 0),
   } satisfies TaskDefinitionFamilyRecord);
 }
+
+export const parseTaskDefinitionRecord = recordParser<TaskDefinitionRecord>('task definition', {
+  taskDefinition: 'object',
+  'taskDefinition.taskDefinitionArn': 'string',
+  tags: 'array',
+});
+
+export const parseTaskDefinitionFamilyRecord = recordParser<TaskDefinitionFamilyRecord>('task definition family', {
+  family: 'string',
+  lastRevision: 'number',
+  active: 'number',
+  total: 'number',
+});

@@ -1,6 +1,7 @@
 import type { Task } from '@aws-sdk/client-ecs';
 import type { TaskNeeds } from '../../model/task.js';
 import type { Wire } from '../../model/wire.js';
+import { recordParser } from './codec.js';
 
 /**
  * A task. `task` is the ECS shape as DescribeTasks returns it; `needs` is what it holds on its instance
@@ -16,3 +17,5 @@ export interface TaskRecord {
   /** Set when the task came from a service (the services issue fills it in). */
   readonly serviceName?: string;
 }
+
+export const parseTaskRecord = recordParser<TaskRecord>('task', { cluster: 'string', id: 'string', task: 'object', 'task.taskArn': 'string', needs: 'object' });
