@@ -10,6 +10,7 @@ import type { Wire } from '../model/wire.js';
 import type { InstanceSnapshot } from '../scheduler/index.js';
 import { snapshotOf } from '../state/cluster-snapshot.js';
 import { keys } from '../state/keys.js';
+import { constraintsOf, requiredAttributesOf } from '../state/placement-request.js';
 import type { InstanceRecord } from '../state/records/instances.js';
 import type { ServiceRecord } from '../state/records/services.js';
 import type { TaskDefinitionRecord } from '../state/records/task-definitions.js';
@@ -280,11 +281,8 @@ export function factsOf(td: Wire<TaskDefinition>): TaskDefinitionFacts {
     arn: td.taskDefinitionArn!,
     needs: taskNeeds(td),
     healthChecked: (td.containerDefinitions ?? []).some((c) => (c.essential ?? true) && c.healthCheck !== undefined),
-    constraints: (td.placementConstraints ?? []).map((c) => ({
-      type: c.type as 'memberOf' | 'distinctInstance',
-      ...(c.expression !== undefined ? { expression: c.expression } : {}),
-    })),
-    requiredAttributes: (td.requiresAttributes ?? []).map((a) => ({ name: a.name!, ...(a.value !== undefined ? { value: a.value } : {}) })),
+    constraints: constraintsOf(td.placementConstraints),
+    requiredAttributes: requiredAttributesOf(td),
   };
 }
 

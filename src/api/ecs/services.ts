@@ -34,7 +34,7 @@ import { pageOf } from '../pagination.js';
 import type { CallContext } from '../protocol/json-rpc.js';
 import { activeCluster } from './clusters.js';
 import type { EcsEnv } from './env.js';
-import { placementRequestOf } from './placement.js';
+import { placementRequestOf } from '../../state/placement-request.js';
 import { findTaskDefinition } from './task-definitions.js';
 import { parseServiceRecord } from '../../state/records/services.js';
 import { parseClusterRecord } from '../../state/records/clusters.js';

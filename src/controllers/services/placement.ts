@@ -6,30 +6,26 @@ import {
   DEFAULT_SERVICE_PLACEMENT_STRATEGY,
   place,
   type InstanceSnapshot,
-  type PlacementConstraint,
   type PlacementRequest,
   type PlacementStrategy,
 } from '../../scheduler/index.js';
+import { constraintsOf, strategiesOf as strategiesOfRequest } from '../../state/placement-request.js';
 import type { TaskDefinitionFacts, TaskView } from './state.js';
 
 /** The strategies a service places and scales in with: its own, the default spread across zones, none for DAEMON. */
 export function strategiesOf(service: Wire<Service>): readonly PlacementStrategy[] {
   if (service.schedulingStrategy === 'DAEMON') return [];
-  const own = (service.placementStrategy ?? []).map((s) => ({ type: s.type as PlacementStrategy['type'], ...(s.field !== undefined ? { field: s.field } : {}) }));
+  const own = strategiesOfRequest(service.placementStrategy);
   return own.length > 0 ? own : DEFAULT_SERVICE_PLACEMENT_STRATEGY;
 }
 
 /** A placement request for `count` of the service's tasks: the task definition's and the service's constraints. */
 export function requestFor(service: Wire<Service>, facts: TaskDefinitionFacts, count: number): PlacementRequest {
-  const own: PlacementConstraint[] = (service.placementConstraints ?? []).map((c) => ({
-    type: c.type as PlacementConstraint['type'],
-    ...(c.expression !== undefined ? { expression: c.expression } : {}),
-  }));
   return {
     count,
     needs: facts.needs,
     group: serviceGroup(service.serviceName!),
-    constraints: [...facts.constraints, ...own],
+    constraints: [...facts.constraints, ...constraintsOf(service.placementConstraints)],
     strategies: strategiesOf(service),
     requiredAttributes: facts.requiredAttributes,
   };
