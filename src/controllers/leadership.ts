@@ -18,25 +18,10 @@
  */
 import type { Logger } from 'pino';
 import { FencedStore } from '../store/fenced.js';
-import { LeaseNotFoundError, type Entry, type LeaseId, type Store, type Watch } from '../store/store.js';
+import { keepGranted, systemTimers, withDeadline, type KeptLease, type Timers } from '../store/lease-keeper.js';
+import type { Entry, Store, Watch } from '../store/store.js';
 
-/** Time and timers, injectable so that fake-timer tests drive elections. */
-export interface Timers {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** The process's clock and timers (read at each call, so vitest's fake timers replace them too). */
-export const systemTimers: Timers = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
-    return t;
-  },
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+export type { Timers } from '../store/lease-keeper.js';
 
 /** What a replica has while it leads. */
 export interface LeaderTerm {
@@ -81,10 +66,8 @@ export interface Leadership {
 }
 
 interface Lead {
-  readonly lease: LeaseId;
+  readonly lease: { id: string; ttlMs: number; sentAt: number };
   readonly fence: FencedStore;
-  /** The latest moment the lease could still be valid. */
-  validUntil: number;
 }
 
 /** Campaign for leadership until stopped (see the file's comment). */
@@ -147,7 +130,7 @@ export function startLeadership(options: LeadershipOptions): Leadership {
       await store.revokeLease(lease.id).catch(() => {});
       return (await store.get(key)) ?? campaign();
     }
-    return { lease: lease.id, fence: new FencedStore(store, key, result.revision), validUntil: sentAt + lease.ttlMs };
+    return { lease: { ...lease, sentAt }, fence: new FencedStore(store, key, result.revision) };
   }
 
   /** Lead until the term ends; resolves once the duties have stopped. */
@@ -155,38 +138,23 @@ export function startLeadership(options: LeadershipOptions): Leadership {
     let why: string | undefined;
     let end!: () => void;
     const ended = new Promise<void>((resolve) => (end = resolve));
-    let deadline: unknown;
-    let next: unknown;
+    let kept: KeptLease | undefined;
     const stepDown = (reason: string) => {
       if (why !== undefined) return;
       why = reason;
       // The fence closes first and at once: nothing this leader sends from now on is written.
       void lead.fence.close();
-      timers.clearTimeout(deadline);
-      timers.clearTimeout(next);
+      kept?.stop();
       end();
     };
     wake = () => stepDown('stopping');
-    const armDeadline = () => {
-      timers.clearTimeout(deadline);
-      deadline = timers.setTimeout(() => stepDown('keepalives failed; the lease may be ending'), Math.max(0, lead.validUntil - marginMs - timers.now()));
-    };
-    const keepAlive = async () => {
-      // A controller's write found the fence gone: the key is someone else's.
-      if (!lead.fence.holds) return stepDown('fenced off');
-      const sentAt = timers.now();
-      try {
-        const ttl = await store.keepAliveLease(lead.lease);
-        if (why !== undefined) return;
-        lead.validUntil = Math.max(lead.validUntil, sentAt + ttl);
-        armDeadline();
-      } catch (error) {
-        if (why !== undefined) return;
-        if (error instanceof LeaseNotFoundError) return stepDown('the lease has ended');
-        log.warn({ err: error }, 'leader keepalive failed; stepping down unless one succeeds in time');
-      }
-      next = timers.setTimeout(() => void keepAlive(), Math.max(0, sentAt + keepAliveMs - timers.now()));
-    };
+    kept = keepGranted(store, lead.lease, {
+      timers,
+      keepAliveMs,
+      marginMs,
+      onLost: stepDown,
+      onError: (err) => log.warn({ err }, 'leader keepalive failed; stepping down unless one succeeds in time'),
+    });
     const watch = store.watch(key, { fromRevision: lead.fence.heldRevision + 1 }, {
       onEvents: (events) => {
         if (events.some((e) => (e.type === 'delete' ? e.key === key : e.entry.key === key))) stepDown('the leader key changed');
@@ -194,8 +162,6 @@ export function startLeadership(options: LeadershipOptions): Leadership {
       // Keepalives and the fence still guard the term; the watch only makes a lost key noticed sooner.
       onError: (err) => log.warn({ err }, 'leader key watch ended'),
     });
-    armDeadline();
-    next = timers.setTimeout(() => void keepAlive(), keepAliveMs);
     leading = lead;
     log.info({ replica: replicaId, revision: lead.fence.heldRevision }, 'leading');
     let duties: Duties | undefined;
@@ -213,7 +179,7 @@ export function startLeadership(options: LeadershipOptions): Leadership {
       log.info({ replica: replicaId, reason: why }, 'stepped down');
       // Let another replica take over now rather than when the lease expires (best effort: the store may be
       // the very thing that is unreachable).
-      await withDeadline(store.revokeLease(lead.lease), ttlMs, timers).catch(() => {});
+      await withDeadline(store.revokeLease(lead.lease.id), ttlMs, timers).catch(() => {});
     }
   }
 
@@ -222,7 +188,7 @@ export function startLeadership(options: LeadershipOptions): Leadership {
       try {
         const outcome = await campaign();
         if (stopped) {
-          if ('fence' in outcome) await store.revokeLease(outcome.lease).catch(() => {});
+          if ('fence' in outcome) await store.revokeLease(outcome.lease.id).catch(() => {});
           break;
         }
         if ('fence' in outcome) await serve(outcome);
@@ -244,20 +210,4 @@ export function startLeadership(options: LeadershipOptions): Leadership {
       await running;
     },
   };
-}
-
-function withDeadline<T>(promise: Promise<T>, ms: number, timers: Timers): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = timers.setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    promise.then(
-      (v) => {
-        timers.clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        timers.clearTimeout(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
 }

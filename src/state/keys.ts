@@ -64,4 +64,12 @@ export const keys = {
   service: (cluster: string, name: string) => `services/${cluster}/${name}`,
   servicesOf: (cluster: string) => `services/${cluster}/`,
   services: () => 'services/',
+
+  /**
+   * An agent session open on some replica, attached to that replica's lease: it vanishes when the session
+   * closes or the replica dies (its lease expires). The leader's instance monitor turns these into the
+   * instance records' `agentConnected`.
+   */
+  presence: (cluster: string, instanceId: string) => `presence/${cluster}/${instanceId}`,
+  presences: () => 'presence/',
 } as const;
