@@ -23,7 +23,7 @@ storeConformance('etcd', {
   open: () => openStore(),
   // The data is etcd's: "reopening" is a new client on the same prefix.
   reopen: async (store) => {
-    const prefix = (store as unknown as { prefix: Buffer }).prefix.toString();
+    const prefix = (store as EtcdStore).keyPrefix;
     await store.close();
     return EtcdStore.open({ endpoints: cluster.endpoints, prefix, ...limits });
   },

@@ -4,9 +4,7 @@ import {
   CompareTarget,
   Etcd3,
   EtcdLeaseInvalidError,
-  GRPCCancelledError,
   GRPCDeadlineExceededError,
-  GRPCUnavailableError,
   SortOrder,
   SortTarget,
   type IKeyValue,
@@ -14,11 +12,11 @@ import {
   type IResponseHeader,
   type IWatchResponse,
 } from 'etcd3';
+import { isUnavailable, neverSent, passThrough, translate } from './etcd-faults.js';
 import { EtcdWatch } from './etcd-watch.js';
 import {
   LeaseNotFoundError,
   StoreUnavailableError,
-  TxnTooLargeError,
   checkTxn,
   compareKeys,
   type Compare,
@@ -68,6 +66,8 @@ type GrpcDeadline = { deadline: number };
 export class EtcdStore implements Store {
   private readonly client: Etcd3;
   private readonly prefix: Buffer;
+  /** The prefix every key of this store has in etcd. */
+  readonly keyPrefix: string;
   readonly endpoints: readonly string[];
   readonly deadlineMs: number;
   private readonly maxValueBytes: number;
@@ -92,7 +92,8 @@ export class EtcdStore implements Store {
   private constructor(options: EtcdStoreOptions) {
     if (options.endpoints.length === 0) throw new Error('the etcd store needs at least one endpoint');
     this.endpoints = options.endpoints;
-    this.prefix = Buffer.from(options.prefix ?? 'berth/');
+    this.keyPrefix = options.prefix ?? 'berth/';
+    this.prefix = Buffer.from(this.keyPrefix);
     this.deadlineMs = options.deadlineMs ?? 5_000;
     // Under etcd's request limit by a margin for the request's own framing and the key prefix.
     this.maxValueBytes = options.maxValueBytes ?? ETCD_DEFAULT_REQUEST_BYTES - 8 * 1024;
@@ -374,12 +375,6 @@ export class EtcdStore implements Store {
   }
 }
 
-/** etcd3's global retry policy replaced by one that runs the call once: EtcdStore.call() decides on retries. */
-const passThrough = {
-  execute: <T>(fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T) =>
-    Promise.resolve(fn({ signal: new AbortController().signal })),
-} as unknown as NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
-
 /** The end of the byte range of keys starting with `key`; `[0]` means "to the end of the keyspace". */
 function bytePrefixEnd(key: Buffer): Buffer {
   const end = Buffer.from(key);
@@ -393,31 +388,3 @@ function bytePrefixEnd(key: Buffer): Buffer {
 }
 
 const isOpenEnd = (end: Buffer) => end.length === 1 && end[0] === 0;
-
-/** etcd (or the way to it) is down, overloaded or partitioned: worth retrying elsewhere or later. */
-function isUnavailable(error: unknown): boolean {
-  return (
-    error instanceof GRPCUnavailableError ||
-    error instanceof GRPCDeadlineExceededError ||
-    error instanceof GRPCCancelledError ||
-    (error instanceof Error && 'isBrokenCircuitError' in error)
-  );
-}
-
-/** The request never reached etcd: the connection was refused, or the endpoint's circuit breaker was open. */
-function neverSent(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  return 'isBrokenCircuitError' in error || /No connection established|ECONNREFUSED/.test(error.message);
-}
-
-/** etcd's refusals that the Store reports as its own typed errors. */
-function translate(error: unknown): unknown {
-  const message = error instanceof Error ? error.message : '';
-  if (/too many operations in txn request/.test(message)) {
-    return new TxnTooLargeError(`etcd refused the transaction: ${message}; raise etcd's --max-txn-ops`);
-  }
-  if (/request is too large/.test(message)) {
-    return new TxnTooLargeError(`etcd refused the transaction: ${message}; raise etcd's --max-request-bytes`);
-  }
-  return error;
-}
