@@ -11,6 +11,16 @@ export interface HttpServerOptions {
   /** Largest accepted request body for the JSON APIs. */
   readonly bodyLimit?: number;
   readonly checkResponses?: boolean;
+  /** What `GET /healthz` reports; without it, `{"status":"ok"}`. */
+  readonly health?: () => Promise<Health>;
+}
+
+/** A replica's health: `ok` decides the status (200, else 503); the rest is the body. */
+export interface Health {
+  readonly ok: boolean;
+  readonly role: 'leader' | 'follower';
+  readonly store: 'ok' | 'unavailable';
+  readonly replica: string;
 }
 
 /**
@@ -50,7 +60,16 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     sendError(request, reply, new ServiceError('UnknownOperationException', `No route for ${request.method} ${request.url}.`), 404),
   );
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  // Unsigned, for load balancers, operators and tests finding the leader: 503 when the store does not answer.
+  const health = options.health;
+  if (health) {
+    app.get('/healthz', async (_request, reply) => {
+      const { ok, ...body } = await health();
+      return reply.code(ok ? 200 : 503).send(body);
+    });
+  } else {
+    app.get('/healthz', async () => ({ status: 'ok' }));
+  }
 
   await jsonRpcRoutes(app, {
     services: options.services,

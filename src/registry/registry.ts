@@ -38,8 +38,12 @@ export interface Registry {
   readonly gc: GarbageCollector;
   readonly lifecycle: LifecycleRunner;
   readonly now: () => number;
-  /** Start garbage collection and lifecycle policies on their schedules. */
-  start(): void;
+  /**
+   * Start garbage collection and lifecycle policies on their schedules, writing through `store` (default the
+   * registry's own; with several replicas, the leader's fenced store, so that only the leader deletes).
+   */
+  start(store?: Store): void;
+  /** Stop the schedules and wait for a run in progress (start may be called again afterwards). */
   stop(): Promise<void>;
 }
 
@@ -52,13 +56,16 @@ export async function openRegistry(options: RegistryOptions): Promise<Registry> 
   await uploads.removeLeftovers();
   const manifests = new Manifests(store, blobs, records, now);
   const tokens = await TokenAuthority.open(store, now);
-  const gc = new GarbageCollector(store, blobs, uploads, {
-    graceMs: options.gcGraceMs ?? HOUR,
-    uploadIdleMs: options.uploadIdleMs ?? HOUR,
-    now,
-    log: log.child({ task: 'registry-gc' }),
-  });
-  const lifecycle = new LifecycleRunner(store, manifests, now, log.child({ task: 'registry-lifecycle' }));
+  const collector = (on: Store) =>
+    new GarbageCollector(on, blobs, uploads, {
+      graceMs: options.gcGraceMs ?? HOUR,
+      uploadIdleMs: options.uploadIdleMs ?? HOUR,
+      now,
+      log: log.child({ task: 'registry-gc' }),
+    });
+  const runner = (on: Store) => new LifecycleRunner(on, manifests, now, log.child({ task: 'registry-lifecycle' }));
+  const gc = collector(store);
+  const lifecycle = runner(store);
   const schedules: Schedule[] = [];
   return {
     store,
@@ -70,9 +77,10 @@ export async function openRegistry(options: RegistryOptions): Promise<Registry> 
     gc,
     lifecycle,
     now,
-    start() {
-      schedules.push(every(options.gcIntervalMs ?? HOUR, () => gc.collect(), log, 'registry garbage collection'));
-      schedules.push(every(options.lifecycleIntervalMs ?? HOUR, () => lifecycle.applyAll(), log, 'registry lifecycle policies'));
+    start(on = store) {
+      const [g, l] = on === store ? [gc, lifecycle] : [collector(on), runner(on)];
+      schedules.push(every(options.gcIntervalMs ?? HOUR, () => g.collect(), log, 'registry garbage collection'));
+      schedules.push(every(options.lifecycleIntervalMs ?? HOUR, () => l.applyAll(), log, 'registry lifecycle policies'));
     },
     async stop() {
       await Promise.all(schedules.splice(0).map((s) => s.stop()));

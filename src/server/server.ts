@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,18 +12,20 @@ import { ecsService } from '../api/ecs/index.js';
 import type { EcsEnv } from '../api/ecs/env.js';
 import { buildHttpServer } from '../api/http-server.js';
 import { AgentGateway } from '../api/acs/gateway.js';
-import { startServiceController, type ServiceController } from '../controllers/service-controller.js';
-import { startStoppedTaskReaper } from '../controllers/stopped-task-reaper.js';
-import { startTaskDefinitionReaper } from '../controllers/task-definition-reaper.js';
+import { SessionPresence } from '../api/acs/presence.js';
+import { LEADER_KEY, startLeadership, type Leadership } from '../controllers/leadership.js';
+import type { ServiceController } from '../controllers/service-controller.js';
 import { logsService } from '../logs/index.js';
-import { startLogSweep } from '../logs/retention-sweep.js';
 import { LogDatabase } from '../logs/storage/database.js';
 import { buildRegistryServer } from '../registry/http/server.js';
 import { registryRoutes } from '../registry/http/routes.js';
 import { openRegistry, type Registry } from '../registry/registry.js';
+import { EtcdStore } from '../store/etcd.js';
+import { withDeadline } from '../store/lease-keeper.js';
 import { MemoryStore } from '../store/memory.js';
 import { SqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/store.js';
+import { startLeaderDuties, type LeaderDuties } from './leader-duties.js';
 
 /** Everything `berth server` needs, compiled once from flags and environment (see cli/server-command.ts). */
 export interface ServerConfig {
@@ -30,7 +33,20 @@ export interface ServerConfig {
   readonly port: number;
   /** Where the store and the generated credentials live; omitted with `store: 'memory'`. */
   readonly dataDir?: string;
-  readonly store: 'sqlite' | 'memory';
+  readonly store: 'sqlite' | 'memory' | 'etcd';
+  /** With `store: 'etcd'`: the cluster to use (see EtcdSettings). */
+  readonly etcd?: EtcdSettings;
+  /** A store the caller opened and closes (tests running several replicas on one store); overrides `store`. */
+  readonly storeInstance?: Store;
+  /**
+   * A directory every replica reads and writes (a network file system when replicas run on several machines):
+   * registry blobs (`<sharedDir>/registry`), log data and, with etcd, the root credentials. Required with etcd.
+   */
+  readonly sharedDir?: string;
+  /** This replica's name in the leader key, presence keys and /healthz. Default `<hostname>:<port>`. */
+  readonly replicaId?: string;
+  /** TTL of the leader lease and of this replica's agent-presence lease (default 5 s). */
+  readonly leaseTtlMs?: number;
   readonly region: string;
   readonly accountId: string;
   /** A fixed root key pair; otherwise BERTH_ACCESS_KEY_ID/BERTH_SECRET_ACCESS_KEY or `<dataDir>/credentials`. */
@@ -62,6 +78,18 @@ export interface ServerConfig {
   readonly serviceResyncMs?: number;
 }
 
+/** How to reach etcd (`--store etcd`). */
+export interface EtcdSettings {
+  /** Client URLs, `http://host:port` or `https://host:port`. */
+  readonly endpoints: readonly string[];
+  /** TLS client files (PEM): the CA to trust, and a client certificate and key. */
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  /** Every berth key lives under this prefix (default `berth/`), so several clusters can share one etcd. */
+  readonly prefix?: string;
+}
+
 export interface RunningServer {
   /** `http://host:port`, with the port actually bound. */
   readonly url: string;
@@ -74,26 +102,38 @@ export interface RunningServer {
   readonly registry: Registry;
   /** `host:port` of the registry as clients name it (the host part of repositoryUris). */
   readonly registryHost: string;
+  /** This replica's name (leader key, presence keys, /healthz). */
+  readonly replicaId: string;
+  /** Whether this replica leads (runs the controllers) right now. */
+  readonly leadership: Leadership;
+  /** The service controller of the current term (idle and no passes while this replica does not lead). */
   readonly serviceController: ServiceController;
   stop(): Promise<void>;
 }
 
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   const log = config.logger ?? pino({ level: 'info' });
-  const store = openStore(config);
-  const registryDir = config.registryDir ?? (config.dataDir ? join(config.dataDir, 'registry') : mkdtempSync(join(tmpdir(), 'berth-registry-')));
-  const ownsRegistryDir = config.registryDir === undefined && config.dataDir === undefined;
+  if (config.store === 'etcd' && !config.storeInstance && !config.sharedDir) {
+    throw new Error('--store etcd needs --shared-dir: a directory every replica shares (registry blobs, logs, root credentials)');
+  }
+  const store = await openStore(config);
+  const registryDir =
+    config.registryDir ??
+    (config.sharedDir ? join(config.sharedDir, 'registry') : config.dataDir ? join(config.dataDir, 'registry') : mkdtempSync(join(tmpdir(), 'berth-registry-')));
+  const ownsRegistryDir = config.registryDir === undefined && config.sharedDir === undefined && config.dataDir === undefined;
+  const replicaId = config.replicaId ?? defaultReplicaId(config);
+  const leaseTtlMs = config.leaseTtlMs ?? 5_000;
   let logs: LogDatabase | undefined;
   const cleanup = async () => {
     logs?.close();
-    await store.close();
+    if (!config.storeInstance) await store.close();
     if (ownsRegistryDir) rmSync(registryDir, { recursive: true, force: true });
   };
   try {
     const logDb = (logs = openLogDatabase(config));
     const rootKeys: RootKeyPair = config.rootKeys
       ? { ...config.rootKeys, source: 'environment' }
-      : loadRootKeyPair(config.dataDir, config.env ?? process.env);
+      : loadRootKeyPair(credentialsDir(config), config.env ?? process.env);
     const principal = rootPrincipal(config.accountId);
     const scope = { region: config.region, accountId: config.accountId };
     const registry = await openRegistry({
@@ -116,39 +156,31 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       // Each API mounted on the listener brings the signing names it accepts (ecs, ecr, logs).
       services: new Set(services.flatMap((s) => s.signingNames)),
     });
+    let leadership: Leadership | undefined;
     const app = await buildHttpServer({
       logger: log,
       verifier,
       services,
+      health: async () => {
+        const storeOk = await withDeadline(store.get(LEADER_KEY), 2_000).then(
+          () => true,
+          () => false,
+        );
+        return { ok: storeOk, role: leadership?.role() ?? 'follower', store: storeOk ? 'ok' : 'unavailable', replica: replicaId };
+      },
       ...(config.checkResponses !== undefined ? { checkResponses: config.checkResponses } : {}),
     });
     const registryApp = config.registryListen ? await buildRegistryServer({ logger: log, registry }) : undefined;
     if (!registryApp) await registryRoutes(app, { registry });
-    const reaper = startTaskDefinitionReaper({ store, log: log.child({ controller: 'task-definition-reaper' }) });
-    const stoppedTasks = startStoppedTaskReaper({
-      store,
-      log: log.child({ controller: 'stopped-task-reaper' }),
-      ...(config.stoppedTaskRetentionMs !== undefined ? { retentionMs: config.stoppedTaskRetentionMs } : {}),
-    });
-    const serviceController = startServiceController({
-      store,
-      scope,
-      log: log.child({ controller: 'services' }),
-      ...(config.instanceLostAfterMs !== undefined ? { instanceLostAfterMs: config.instanceLostAfterMs } : {}),
-      ...(config.serviceResyncMs !== undefined ? { resyncMs: config.serviceResyncMs } : {}),
-    });
+    const presence = new SessionPresence({ store, replicaId, log: log.child({ component: 'agent-presence' }), ttlMs: leaseTtlMs });
+    await presence.start();
     const gateway = new AgentGateway({
       env: ecsEnv,
       verifier,
+      presence,
       log: log.child({ component: 'agent-gateway' }),
       ...(config.heartbeatMs !== undefined ? { heartbeatMs: config.heartbeatMs } : {}),
       ...(config.agentSilenceMs !== undefined ? { silenceMs: config.agentSilenceMs } : {}),
-    });
-    const logSweep = startLogSweep({
-      db: logDb,
-      now: Date.now,
-      log: log.child({ component: 'log-sweep' }),
-      ...(config.logSweepMs !== undefined ? { intervalMs: config.logSweepMs } : {}),
     });
     await gateway.start(app.server);
     await app.listen({ host: config.host, port: config.port });
@@ -159,7 +191,34 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     } else {
       boundRegistryHost = hostPort(config.host, port);
     }
-    registry.start();
+    // Controllers and periodic jobs run on the leader only, for as long as it leads.
+    let duties: LeaderDuties | undefined;
+    leadership = startLeadership({
+      store,
+      replicaId,
+      ttlMs: leaseTtlMs,
+      log: log.child({ component: 'leadership' }),
+      lead: (term) => {
+        const mine = startLeaderDuties(term, {
+          scope,
+          log,
+          registry,
+          logs: logDb,
+          ...(config.instanceLostAfterMs !== undefined ? { instanceLostAfterMs: config.instanceLostAfterMs } : {}),
+          ...(config.serviceResyncMs !== undefined ? { serviceResyncMs: config.serviceResyncMs } : {}),
+          ...(config.stoppedTaskRetentionMs !== undefined ? { stoppedTaskRetentionMs: config.stoppedTaskRetentionMs } : {}),
+          ...(config.logSweepMs !== undefined ? { logSweepMs: config.logSweepMs } : {}),
+        });
+        duties = mine;
+        return {
+          async stop() {
+            if (duties === mine) duties = undefined;
+            await mine.stop();
+          },
+        };
+      },
+    });
+    const running = leadership;
     return {
       url: `http://${bracketed(config.host)}:${port}`,
       port,
@@ -169,16 +228,20 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       app,
       registry,
       registryHost: registryHost(),
-      serviceController,
+      replicaId,
+      leadership: running,
+      serviceController: {
+        idle: async () => duties?.serviceController.idle(),
+        passes: (key) => duties?.serviceController.passes(key) ?? 0,
+        stop: async () => {},
+      },
       async stop() {
-        await serviceController.stop();
+        // The leader lease first: another replica takes over the controllers at once.
+        await running.stop();
         await gateway.stop();
+        await presence.stop();
         await app.close();
-        stoppedTasks.stop();
         await registryApp?.close();
-        await registry.stop();
-        await reaper.stop();
-        await logSweep.stop();
         await cleanup();
       },
     };
@@ -186,6 +249,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     await cleanup();
     throw error;
   }
+}
+
+/** `<hostname>:<port>`; with an ephemeral port (tests) something unique instead. */
+function defaultReplicaId(config: ServerConfig): string {
+  return config.port !== 0 ? `${hostname()}:${config.port}` : `${hostname()}:${process.pid}-${randomUUID().slice(0, 8)}`;
+}
+
+/** With etcd every replica must verify the same root keys: they come from the shared directory. */
+function credentialsDir(config: ServerConfig): string | undefined {
+  return config.store === 'etcd' ? (config.sharedDir ?? config.dataDir) : config.dataDir;
 }
 
 function boundPort(app: FastifyInstance, fallback: number): number {
@@ -201,14 +274,38 @@ function hostPort(host: string, port: number): string {
   return `${bracketed(named)}:${port}`;
 }
 
-/** Log events live beside the store, in their own database (in memory with the memory store). */
+/**
+ * Log events live beside the store, in their own database (in memory with the memory store): under the shared
+ * directory when there is one. Seam for the log-storage rewrite (a Store index and chunk files in a
+ * directory): that directory is `logsDir(config)`.
+ */
 function openLogDatabase(config: ServerConfig): LogDatabase {
   if (config.store === 'memory') return LogDatabase.open(':memory:');
-  return LogDatabase.open(join(requireDataDir(config), 'logs.db'));
+  const dir = logsDir(config);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return LogDatabase.open(join(dir, 'logs.db'));
 }
 
-function openStore(config: ServerConfig): Store {
+/** Where log data goes: the shared directory (every replica reads what any wrote), else the data directory. */
+function logsDir(config: ServerConfig): string {
+  return config.sharedDir ?? requireDataDir(config);
+}
+
+async function openStore(config: ServerConfig): Promise<Store> {
+  if (config.storeInstance) return config.storeInstance;
   if (config.store === 'memory') return new MemoryStore();
+  if (config.store === 'etcd') {
+    const etcd = config.etcd;
+    if (!etcd || etcd.endpoints.length === 0) throw new Error('--store etcd needs --etcd-endpoints (or BERTH_ETCD_ENDPOINTS)');
+    const tls = etcd.ca !== undefined || etcd.cert !== undefined || etcd.key !== undefined
+      ? { ...(etcd.ca !== undefined && { ca: etcd.ca }), ...(etcd.cert !== undefined && { cert: etcd.cert }), ...(etcd.key !== undefined && { key: etcd.key }) }
+      : undefined;
+    try {
+      return await EtcdStore.open({ endpoints: etcd.endpoints, ...(tls && { tls }), ...(etcd.prefix !== undefined && { prefix: etcd.prefix }) });
+    } catch (error) {
+      throw new Error(`etcd at ${etcd.endpoints.join(', ')} is not reachable: ${(error as Error).message}`, { cause: error });
+    }
+  }
   const dir = requireDataDir(config);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return new SqliteStore(join(dir, 'berth.db'));

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
@@ -8,9 +9,9 @@ import { toErrorBody } from '../errors.js';
 import { keys } from '../../state/keys.js';
 import type { InstanceRecord } from '../../state/records/instances.js';
 import type { Watch } from '../../store/store.js';
-import { transact } from '../../store/transact.js';
 import type { SigV4Verifier } from '../auth/sigv4.js';
 import type { EcsEnv } from '../ecs/env.js';
+import type { SessionPresence } from './presence.js';
 import { AgentSession } from './session.js';
 import { parseTaskRecord } from '../../state/records/tasks.js';
 import { parseInstanceRecord } from '../../state/records/instances.js';
@@ -19,9 +20,11 @@ export interface GatewayOptions {
   readonly env: EcsEnv;
   readonly verifier: SigV4Verifier;
   readonly log: FastifyBaseLogger;
+  /** Where this replica publishes its sessions (presence keys on its lease). */
+  readonly presence: SessionPresence;
   /** How often the control plane sends HeartbeatMessage (default 10 s). */
   readonly heartbeatMs?: number;
-  /** Silence after which a session is dropped and its instance marked disconnected (default 25 s). */
+  /** Silence after which a session is dropped and its presence withdrawn (default 25 s). */
   readonly silenceMs?: number;
 }
 
@@ -30,10 +33,10 @@ export const SESSION_PATH = '/ws';
 /**
  * The agents' side door: one WebSocket session per container instance (ACS-style), authenticated with
  * SigV4 on the upgrade request. It pushes the tasks placed on an instance to its agent as they change in
- * the store, and keeps `agentConnected` true exactly while a live session exists.
+ * the store, and publishes each live session as a presence key on this replica's lease (see presence.ts).
  *
- * berth runs one control-plane process, so liveness is tracked in memory and only transitions are
- * written; at start every instance is marked disconnected until its agent reconnects.
+ * Liveness lives in the store, not in this process: the leader's instance monitor derives `agentConnected`
+ * from the presence keys of every replica, so a replica starting or dying never flips another's agents.
  */
 export class AgentGateway {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
@@ -42,8 +45,6 @@ export class AgentGateway {
   private timer?: NodeJS.Timeout;
   private readonly heartbeatMs: number;
   private readonly silenceMs: number;
-  /** Once stopping, sessions closing are not disconnections to record (the next start resets them all). */
-  private stopping = false;
 
   constructor(private readonly options: GatewayOptions) {
     this.heartbeatMs = options.heartbeatMs ?? 10_000;
@@ -51,7 +52,6 @@ export class AgentGateway {
   }
 
   async start(server: Server): Promise<void> {
-    await this.markAllDisconnected();
     server.on('upgrade', (req, socket, head) => void this.upgrade(req, socket, head));
     this.watch = this.options.env.store.watch(keys.tasks(), {}, {
       onEvents: (events) => {
@@ -70,8 +70,8 @@ export class AgentGateway {
     this.timer.unref();
   }
 
+  /** Close every session; the caller then stops the presence (revoking its lease withdraws them all at once). */
   async stop(): Promise<void> {
-    this.stopping = true;
     clearInterval(this.timer);
     this.watch?.close();
     for (const session of this.sessions.values()) session.close(1001, 'server shutting down');
@@ -120,6 +120,7 @@ export class AgentGateway {
     const key = `${cluster}/${instance.id}`;
     this.sessions.get(key)?.close(4000, 'replaced by a newer session');
     const log = this.options.log.child({ instance: instance.instance.containerInstanceArn });
+    const sessionId = randomUUID();
     const session = new AgentSession({
       ws,
       env: this.options.env,
@@ -130,37 +131,16 @@ export class AgentGateway {
       onClose: () => {
         if (this.sessions.get(key) !== session) return;
         this.sessions.delete(key);
-        if (!this.stopping) void this.setConnected(cluster, instance.id, false);
+        this.options.presence
+          .withdraw(cluster, instance.id, sessionId)
+          .catch((err: unknown) => log.warn({ err }, 'could not withdraw the agent session; it goes with this replica\'s lease'));
       },
     });
     this.sessions.set(key, session);
     log.info('agent connected');
-    void this.setConnected(cluster, instance.id, true).then(() => session.sendAllTasks());
-  }
-
-  private async setConnected(cluster: string, id: string, connected: boolean): Promise<void> {
-    try {
-      await transact(this.options.env.store, async (tx) => {
-        const key = keys.containerInstance(cluster, id);
-        const current = await tx.getRecord(parseInstanceRecord, key);
-        if (!current || current.instance.agentConnected === connected) return;
-        const { disconnectedAt: _since, ...rest } = current;
-        tx.putJson(key, {
-          ...rest,
-          instance: { ...current.instance, agentConnected: connected, version: (current.instance.version ?? 0) + 1 },
-          ...(connected ? { lastSeenAt: Date.now() } : { disconnectedAt: Date.now() }),
-        } satisfies InstanceRecord);
-      });
-    } catch (err) {
-      this.options.log.error({ err, cluster, id, connected }, 'could not record agent connection state');
-    }
-  }
-
-  private async markAllDisconnected(): Promise<void> {
-    const { entries } = await this.options.env.store.range(keys.containerInstances());
-    for (const e of entries) {
-      const r = parseInstanceRecord(e.value, e.key);
-      if (r.instance.agentConnected) await this.setConnected(r.cluster, r.id, false);
-    }
+    void this.options.presence
+      .announce(cluster, instance.id, sessionId)
+      .then(() => session.sendAllTasks())
+      .catch((err: unknown) => log.error({ err }, 'could not start the agent session'));
   }
 }

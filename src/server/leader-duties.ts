@@ -1,0 +1,71 @@
+import type { Logger } from 'pino';
+import { startInstanceMonitor, type InstanceMonitor } from '../controllers/instance-monitor.js';
+import type { Duties, LeaderTerm } from '../controllers/leadership.js';
+import { startServiceController, type ServiceController } from '../controllers/service-controller.js';
+import { startStoppedTaskReaper } from '../controllers/stopped-task-reaper.js';
+import { startTaskDefinitionReaper } from '../controllers/task-definition-reaper.js';
+import type { ArnScope } from '../model/arn.js';
+import { startLogSweep } from '../logs/retention-sweep.js';
+import type { LogDatabase } from '../logs/storage/database.js';
+import type { Registry } from '../registry/registry.js';
+
+/** What the leader's duties need besides the term (settings compiled once by the server). */
+export interface LeaderDutySettings {
+  readonly scope: ArnScope;
+  readonly log: Logger;
+  readonly registry: Registry;
+  /**
+   * Log storage for the retention sweep. Seam: when log storage moves into the Store and a shared directory,
+   * the sweep takes the term's fenced store and that directory instead.
+   */
+  readonly logs: LogDatabase;
+  readonly instanceLostAfterMs?: number;
+  readonly serviceResyncMs?: number;
+  readonly stoppedTaskRetentionMs?: number;
+  readonly logSweepMs?: number;
+}
+
+/** The duties of one term, with handles tests look at. */
+export interface LeaderDuties extends Duties {
+  readonly serviceController: ServiceController;
+  readonly instanceMonitor: InstanceMonitor;
+}
+
+/**
+ * Everything that must run on exactly one replica, started for a leader's term: every write goes through the
+ * term's fenced store, so once deposed none of them can write even before they are stopped. A new controller or
+ * periodic job joins here.
+ */
+export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings): LeaderDuties {
+  const { store } = term;
+  const log = settings.log;
+  const instanceMonitor = startInstanceMonitor({ store, log: log.child({ controller: 'instance-monitor' }) });
+  const serviceController = startServiceController({
+    store,
+    scope: settings.scope,
+    log: log.child({ controller: 'services' }),
+    ...(settings.instanceLostAfterMs !== undefined ? { instanceLostAfterMs: settings.instanceLostAfterMs } : {}),
+    ...(settings.serviceResyncMs !== undefined ? { resyncMs: settings.serviceResyncMs } : {}),
+  });
+  const reaper = startTaskDefinitionReaper({ store, log: log.child({ controller: 'task-definition-reaper' }) });
+  const stoppedTasks = startStoppedTaskReaper({
+    store,
+    log: log.child({ controller: 'stopped-task-reaper' }),
+    ...(settings.stoppedTaskRetentionMs !== undefined ? { retentionMs: settings.stoppedTaskRetentionMs } : {}),
+  });
+  settings.registry.start(store);
+  const logSweep = startLogSweep({
+    db: settings.logs,
+    now: Date.now,
+    log: log.child({ component: 'log-sweep' }),
+    ...(settings.logSweepMs !== undefined ? { intervalMs: settings.logSweepMs } : {}),
+  });
+  return {
+    serviceController,
+    instanceMonitor,
+    async stop() {
+      stoppedTasks.stop();
+      await Promise.all([serviceController.stop(), instanceMonitor.stop(), reaper.stop(), settings.registry.stop(), logSweep.stop()]);
+    },
+  };
+}
