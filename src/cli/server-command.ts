@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { parseDuration } from '../agent/config.js';
 import { CREDENTIALS_PROFILE } from '../api/auth/credentials.js';
-import { startServer, type ServerConfig } from '../server/server.js';
+import { startServer, type EtcdSettings, type ServerConfig } from '../server/server.js';
 import { parseListenAddress } from './listen-address.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:7400';
@@ -13,7 +13,14 @@ interface ServerFlags {
   dataDir: string;
   region: string;
   accountId: string;
-  store: 'sqlite' | 'memory';
+  store: 'sqlite' | 'memory' | 'etcd';
+  etcdEndpoints?: string;
+  etcdCa?: string;
+  etcdCert?: string;
+  etcdKey?: string;
+  etcdPrefix?: string;
+  sharedDir?: string;
+  replicaId?: string;
   logLevel: string;
   registryListen?: string;
   registryHost?: string;
@@ -21,21 +28,63 @@ interface ServerFlags {
 }
 
 /** Flags and environment → one validated ServerConfig; nothing else reads them. */
-export function compileServerConfig(flags: ServerFlags): ServerConfig {
+export function compileServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const { host, port } = parseListenAddress(flags.listen);
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(flags.region)) throw new Error(`invalid region '${flags.region}'`);
   if (!/^\d{12}$/.test(flags.accountId)) throw new Error(`invalid account id '${flags.accountId}': 12 digits`);
+  const etcd = flags.store === 'etcd' ? compileEtcd(flags, env) : undefined;
+  if (flags.store === 'etcd' && flags.sharedDir === undefined) {
+    throw new Error('--store etcd needs --shared-dir DIR: a directory every replica shares (registry blobs, log data, root credentials)');
+  }
+  if (flags.store !== 'etcd' && (flags.etcdEndpoints ?? flags.etcdCa ?? flags.etcdCert ?? flags.etcdKey ?? flags.etcdPrefix) !== undefined) {
+    throw new Error('--etcd-* flags need --store etcd');
+  }
+  if (flags.replicaId !== undefined && !/^[A-Za-z0-9._:-]{1,128}$/.test(flags.replicaId)) {
+    throw new Error(`invalid replica id '${flags.replicaId}': letters, digits, '.', '_', ':' and '-', at most 128`);
+  }
   return {
     host,
     port,
     dataDir: flags.dataDir,
     store: flags.store,
+    ...(etcd ? { etcd } : {}),
+    ...(flags.sharedDir !== undefined ? { sharedDir: flags.sharedDir } : {}),
+    ...(flags.replicaId !== undefined ? { replicaId: flags.replicaId } : {}),
     region: flags.region,
     accountId: flags.accountId,
     logger: pino({ level: flags.logLevel, redact: ['req.headers.authorization'] }),
     ...(flags.registryListen !== undefined ? { registryListen: parseListenAddress(flags.registryListen) } : {}),
     ...(flags.registryHost !== undefined ? parseRegistryHost(flags.registryHost) : {}),
     instanceLostAfterMs: parseDuration(flags.instanceLostAfter, '--instance-lost-after'),
+  };
+}
+
+/** `--etcd-endpoints` (or BERTH_ETCD_ENDPOINTS): comma-separated `http(s)://host:port`; TLS files and prefix. */
+export function compileEtcd(flags: Pick<ServerFlags, 'etcdEndpoints' | 'etcdCa' | 'etcdCert' | 'etcdKey' | 'etcdPrefix'>, env: NodeJS.ProcessEnv): EtcdSettings {
+  const list = flags.etcdEndpoints ?? env.BERTH_ETCD_ENDPOINTS;
+  if (!list) throw new Error('--store etcd needs --etcd-endpoints http://HOST:PORT[,...] (or BERTH_ETCD_ENDPOINTS)');
+  const endpoints = list.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  for (const e of endpoints) {
+    let url: URL | undefined;
+    try {
+      url = new URL(e);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.port || (url.pathname !== '/' && url.pathname !== '')) {
+      throw new Error(`invalid etcd endpoint '${e}': use http://HOST:PORT or https://HOST:PORT`);
+    }
+  }
+  if (endpoints.length === 0) throw new Error('--etcd-endpoints is empty');
+  if ((flags.etcdCert === undefined) !== (flags.etcdKey === undefined)) throw new Error('--etcd-cert and --etcd-key go together');
+  const tls = flags.etcdCa !== undefined || flags.etcdCert !== undefined;
+  if (tls && endpoints.some((e) => e.startsWith('http:'))) throw new Error('etcd TLS flags need https:// endpoints');
+  return {
+    endpoints: endpoints.map((e) => e.replace(/\/$/, '')),
+    ...(flags.etcdCa !== undefined ? { ca: flags.etcdCa } : {}),
+    ...(flags.etcdCert !== undefined ? { cert: flags.etcdCert } : {}),
+    ...(flags.etcdKey !== undefined ? { key: flags.etcdKey } : {}),
+    ...(flags.etcdPrefix !== undefined ? { prefix: flags.etcdPrefix } : {}),
   };
 }
 
@@ -55,13 +104,21 @@ export function serverCommand(): Command {
     .option('--data-dir <dir>', 'where state and generated credentials live', DEFAULT_DATA_DIR)
     .option('--region <region>', 'the AWS region berth answers as', process.env.AWS_DEFAULT_REGION ?? 'us-east-1')
     .option('--account-id <id>', 'the 12-digit account id in ARNs', '000000000000')
-    .addOption(new Option('--store <kind>', 'state backend').choices(['sqlite', 'memory']).default('sqlite'))
+    .addOption(new Option('--store <kind>', 'state backend: sqlite (embedded), memory, or etcd (several replicas)').choices(['sqlite', 'memory', 'etcd']).default('sqlite'))
+    .option('--etcd-endpoints <urls>', 'with --store etcd: http(s)://HOST:PORT[,...] (default BERTH_ETCD_ENDPOINTS)')
+    .option('--etcd-ca <file>', 'with --store etcd: CA certificate (PEM) to trust for https endpoints')
+    .option('--etcd-cert <file>', 'with --store etcd: client certificate (PEM)')
+    .option('--etcd-key <file>', 'with --store etcd: client key (PEM)')
+    .option('--etcd-prefix <prefix>', 'with --store etcd: prefix of every berth key (default berth/)')
+    .option('--shared-dir <dir>', 'a directory every replica shares: registry blobs, log data, root credentials (required with --store etcd)')
+    .option('--replica-id <id>', 'this replica\'s name in leader election and /healthz (default HOSTNAME:PORT)')
     .option('--registry-listen <host:port>', 'serve the container registry (/v2/) on its own address instead of the API\'s')
     .option('--registry-host <host[:port]>', 'the registry\'s name in repository URIs and docker login, when clients reach it by another name')
     .option('--instance-lost-after <duration>', 'replace the service tasks of an instance whose agent has been disconnected this long (e.g. 30s, 5m)', '5m')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
     .action(async (flags: ServerFlags) => {
       const config = compileServerConfig(flags);
+      // A failure to start (etcd unreachable, a missing flag) reaches main.ts: one line, exit status 1.
       const server = await startServer(config);
       const keys = server.rootKeys;
       const where =
@@ -69,7 +126,7 @@ export function serverCommand(): Command {
           ? 'from BERTH_ACCESS_KEY_ID / BERTH_SECRET_ACCESS_KEY'
           : `in ${keys.file} (profile ${CREDENTIALS_PROFILE}${keys.source === 'generated' ? ', generated now' : ''})`;
       process.stderr.write(
-        `berth server listening on ${server.url} (region ${config.region}, account ${config.accountId})\n` +
+        `berth server listening on ${server.url} (region ${config.region}, account ${config.accountId}, replica ${server.replicaId}, store ${config.store})\n` +
           `container registry at ${server.registryHost} (docker login --username AWS with aws ecr get-login-password)\n` +
           `root credentials ${where}\n` +
           (keys.file

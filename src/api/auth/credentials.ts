@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Who made a request. */
@@ -56,7 +56,8 @@ export const CREDENTIALS_PROFILE = 'berth';
 /**
  * The root key pair: BERTH_ACCESS_KEY_ID / BERTH_SECRET_ACCESS_KEY when both are set, else the `berth`
  * profile of `<dataDir>/credentials`, which is generated (mode 0600, AWS shared-credentials format) on
- * first start.
+ * first start. Several replicas may start at once on one shared directory: exactly one creates the file,
+ * the others read that one, so every replica verifies the same keys.
  */
 export function loadRootKeyPair(dataDir: string | undefined, env: NodeJS.ProcessEnv = process.env): RootKeyPair {
   const id = env.BERTH_ACCESS_KEY_ID;
@@ -81,11 +82,13 @@ export function loadRootKeyPair(dataDir: string | undefined, env: NodeJS.Process
   }
 
   const pair = { accessKeyId: generateAccessKeyId(), secretAccessKey: generateSecretAccessKey() };
-  writeFileAtomically(
+  const created = createFileExclusively(
     file,
     `[${CREDENTIALS_PROFILE}]\naws_access_key_id = ${pair.accessKeyId}\naws_secret_access_key = ${pair.secretAccessKey}\n`,
     0o600,
   );
+  // Another replica created it first: use its pair.
+  if (!created) return loadRootKeyPair(dataDir, env);
   return { ...pair, source: 'generated', file };
 }
 
@@ -121,8 +124,13 @@ export function generateSecretAccessKey(): string {
   return randomBytes(30).toString('base64');
 }
 
-function writeFileAtomically(path: string, contents: string, mode: number): void {
-  const tmp = `${path}.${process.pid}.tmp`;
+/**
+ * Create `path` with `contents` unless it exists; false if it did. The contents go to a private temporary file
+ * (O_EXCL, fsynced) that is then hard-linked to `path`: link(2) fails if `path` exists, like O_EXCL, and
+ * a reader never sees the file half-written — on a network file system too (the classic NFS lock-file way).
+ */
+function createFileExclusively(path: string, contents: string, mode: number): boolean {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const fd = openSync(tmp, 'wx', mode);
   try {
     writeSync(fd, contents);
@@ -130,5 +138,13 @@ function writeFileAtomically(path: string, contents: string, mode: number): void
   } finally {
     closeSync(fd);
   }
-  renameSync(tmp, path);
+  try {
+    linkSync(tmp, path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    unlinkSync(tmp);
+  }
 }
