@@ -61,6 +61,8 @@ export const LEADER_KEY = 'leader';
 export interface Leadership {
   /** `leader` exactly while this replica's fence holds and its duties run (or start). */
   role(): 'leader' | 'follower';
+  /** The current term while leading (its fenced store), else undefined. */
+  term(): LeaderTerm | undefined;
   /** Stop campaigning; a leader stops its duties and revokes its lease, so another replica takes over at once. */
   stop(): Promise<void>;
 }
@@ -68,6 +70,7 @@ export interface Leadership {
 interface Lead {
   readonly lease: { id: string; ttlMs: number; sentAt: number };
   readonly fence: FencedStore;
+  term?: LeaderTerm;
 }
 
 /** Campaign for leadership until stopped (see the file's comment). */
@@ -133,8 +136,8 @@ export function startLeadership(options: LeadershipOptions): Leadership {
     return { lease: { ...lease, sentAt }, fence: new FencedStore(store, key, result.revision) };
   }
 
-  /** Lead until the term ends; resolves once the duties have stopped. */
-  async function serve(lead: Lead): Promise<void> {
+  /** Lead until the term ends; resolves once the duties have stopped, with why the term ended. */
+  async function serve(lead: Lead): Promise<string | undefined> {
     let why: string | undefined;
     let end!: () => void;
     const ended = new Promise<void>((resolve) => (end = resolve));
@@ -166,7 +169,8 @@ export function startLeadership(options: LeadershipOptions): Leadership {
     log.info({ replica: replicaId, revision: lead.fence.heldRevision }, 'leading');
     let duties: Duties | undefined;
     try {
-      duties = await options.lead({ store: lead.fence, revision: lead.fence.heldRevision, replicaId });
+      lead.term = { store: lead.fence, revision: lead.fence.heldRevision, replicaId };
+      duties = await options.lead(lead.term);
       if (why === undefined) await ended;
     } catch (error) {
       log.error({ err: error }, 'could not start the leader duties; stepping down');
@@ -181,6 +185,7 @@ export function startLeadership(options: LeadershipOptions): Leadership {
       // the very thing that is unreachable).
       await withDeadline(store.revokeLease(lead.lease.id), ttlMs, timers).catch(() => {});
     }
+    return why;
   }
 
   const loop = async () => {
@@ -191,8 +196,12 @@ export function startLeadership(options: LeadershipOptions): Leadership {
           if ('fence' in outcome) await store.revokeLease(outcome.lease.id).catch(() => {});
           break;
         }
-        if ('fence' in outcome) await serve(outcome);
-        else await untilVacant(outcome);
+        if ('fence' in outcome) {
+          const why = await serve(outcome);
+          // A replica that could not keep its lease is likely the unhealthy one: let the others campaign first
+          // (if it is alone, it tries again after a TTL, about when its old lease would have expired anyway).
+          if (why !== 'stopping' && why !== 'the leader key changed' && !stopped) await wait(ttlMs);
+        } else await untilVacant(outcome);
       } catch (error) {
         if (stopped) break;
         log.warn({ err: error }, 'leader election: store unavailable; retrying');
@@ -204,6 +213,7 @@ export function startLeadership(options: LeadershipOptions): Leadership {
 
   return {
     role: () => (leading?.fence.holds ? 'leader' : 'follower'),
+    term: () => (leading?.fence.holds ? leading.term : undefined),
     async stop() {
       stopped = true;
       wake?.();
