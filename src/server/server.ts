@@ -117,6 +117,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     throw new Error('--store etcd needs --shared-dir: a directory every replica shares (registry blobs, logs, root credentials)');
   }
   const store = await openStore(config);
+  if (config.sharedDir) mkdirSync(config.sharedDir, { recursive: true, mode: 0o700 });
   const registryDir =
     config.registryDir ??
     (config.sharedDir ? join(config.sharedDir, 'registry') : config.dataDir ? join(config.dataDir, 'registry') : mkdtempSync(join(tmpdir(), 'berth-registry-')));
@@ -275,20 +276,16 @@ function hostPort(host: string, port: number): string {
 }
 
 /**
- * Log events live beside the store, in their own database (in memory with the memory store): under the shared
- * directory when there is one. Seam for the log-storage rewrite (a Store index and chunk files in a
- * directory): that directory is `logsDir(config)`.
+ * Log events live beside the store, in their own database (in memory with the memory store). That SQLite file
+ * is one process's (exclusive lock), so each replica keeps its own in its data directory for now. Seam: the log
+ * storage being rewritten onto the Store plus a directory of files takes `config.sharedDir ?? config.dataDir`
+ * as that directory, and its sweep (leader-duties.ts) the term's fenced store.
  */
 function openLogDatabase(config: ServerConfig): LogDatabase {
   if (config.store === 'memory') return LogDatabase.open(':memory:');
-  const dir = logsDir(config);
+  const dir = requireDataDir(config);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return LogDatabase.open(join(dir, 'logs.db'));
-}
-
-/** Where log data goes: the shared directory (every replica reads what any wrote), else the data directory. */
-function logsDir(config: ServerConfig): string {
-  return config.sharedDir ?? requireDataDir(config);
 }
 
 async function openStore(config: ServerConfig): Promise<Store> {

@@ -18,8 +18,16 @@ export interface BerthServerProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Start the built `berth server` as its own process on a free loopback port and wait until it listens. */
-export async function startBerthServer(dataDir: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<BerthServerProcess> {
+/**
+ * Start the built `berth server` as its own process on a free loopback port and wait until it listens.
+ * `credentialsDir`: where it keeps the root credentials when not the data directory (`--shared-dir` with etcd).
+ */
+export async function startBerthServer(
+  dataDir: string,
+  extraArgs: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+  options: { credentialsDir?: string } = {},
+): Promise<BerthServerProcess> {
   const child = spawn(process.execPath, [CLI, 'server', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--log-level', 'warn', ...extraArgs], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -43,7 +51,7 @@ export async function startBerthServer(dataDir: string, extraArgs: string[] = []
       reject(new Error(`berth server exited with ${code}:\n${stderr}`));
     });
   });
-  const credentialsFile = join(dataDir, 'credentials');
+  const credentialsFile = join(options.credentialsDir ?? dataDir, 'credentials');
   const profile = env.BERTH_ACCESS_KEY_ID
     ? { aws_access_key_id: env.BERTH_ACCESS_KEY_ID, aws_secret_access_key: env.BERTH_SECRET_ACCESS_KEY! }
     : parseSharedCredentials(readFileSync(credentialsFile, 'utf8')).berth!;
