@@ -59,10 +59,24 @@ export interface ControlPlaneClients {
  * Timeouts that let a hung replica count as failed: connecting is quick on a working network, and every
  * call the agent makes is answered promptly by a healthy replica (none streams or long-polls).
  */
-const REQUEST_HANDLER = { connectionTimeout: 3_000, requestTimeout: 10_000 } as const;
+const DEFAULT_TIMEOUTS: Timeouts = { connectionTimeout: 3_000, requestTimeout: 10_000 };
 
-export function controlPlaneClients(endpoints: ControlPlaneEndpoints, region: string, credentials: AwsCredentialIdentityProvider): ControlPlaneClients {
-  const common = { endpoint: endpoints.current(), region, credentials, requestHandler: REQUEST_HANDLER };
+/**
+ * Milliseconds to connect, and for a request's whole exchange (NodeHttpHandler's options; the request
+ * timeout only throws — rather than logging a warning — with throwOnRequestTimeout, which is set).
+ */
+export interface Timeouts {
+  readonly connectionTimeout: number;
+  readonly requestTimeout: number;
+}
+
+export function controlPlaneClients(
+  endpoints: ControlPlaneEndpoints,
+  region: string,
+  credentials: AwsCredentialIdentityProvider,
+  timeouts: Timeouts = DEFAULT_TIMEOUTS,
+): ControlPlaneClients {
+  const common = { endpoint: endpoints.current(), region, credentials, requestHandler: { ...timeouts, throwOnRequestTimeout: true } };
   const ecs = new ECSClient({ ...common, maxAttempts: 5 });
   const ecr = new ECRClient({ ...common, maxAttempts: 3 });
   const logs = new CloudWatchLogsClient({ ...common, maxAttempts: 3 });
