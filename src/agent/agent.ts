@@ -73,8 +73,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const endpoints = new ControlPlaneEndpoints(config.endpoints, {
     // Stable across restarts, and different for each simulated host sharing a machine.
     seed: options.endpointSeed ?? `${hostname()}:${config.dataDir}`,
-    onMove: (from, to) => log.warn({ from, to }, 'control plane replica unavailable; moving to another'),
+    onMove: (from, to) => {
+      log.warn({ from, to }, 'control plane replica unavailable; moving to another');
+      // An API call found the replica gone (or without its store) before the session did — a host that
+      // vanished leaves the session's socket open until it falls silent: follow the API calls now.
+      session?.leave(from);
+    },
   });
+  let session: SessionClient | undefined;
   const clients = controlPlaneClients(endpoints, config.region, credentialProvider);
   const { ecs, ecr } = clients;
   const registryAuth = new BerthRegistryAuth(ecr, log.child({ component: 'registry-auth' }));
@@ -86,7 +92,6 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     const { containerInstanceArn, clusterArn } = await registerInstance(ecs, config, state, log);
     const reporter = new Reporter(ecs, config.cluster, log.child({ component: 'reporter' }));
     let engine: TaskEngine | undefined;
-    let session: SessionClient | undefined;
     // Listening first: its URL (the port, when it was chosen at random) goes into every container's environment.
     if (parts.metadataAddress) {
       metadata = await startMetadataEndpoint({
@@ -135,7 +140,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     if (config.imageCleanup) imageCleanup.start();
 
     let fatal: ((message: string) => void) | undefined;
-    session = new SessionClient({
+    const sessionClient = new SessionClient({
       endpoints,
       clusterArn,
       containerInstanceArn,
@@ -161,11 +166,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       },
       ...options.session,
     });
-    session.start();
+    session = sessionClient;
+    sessionClient.start();
     const agent: RunningAgent = {
       containerInstanceArn,
       engine,
-      session,
+      session: sessionClient,
       reporter,
       logs,
       endpoints,
@@ -173,7 +179,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       async stop() {
         await metadata?.close();
         imageCleanup.stop();
-        session.stop();
+        sessionClient.stop();
         engine.shutdown();
         await reporter.idle(2_000);
         reporter.stop();

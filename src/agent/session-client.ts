@@ -73,6 +73,17 @@ export class SessionClient {
     this.ws?.close(1000, 'agent stopping');
   }
 
+  /**
+   * The agent moved off `endpoint` (an API call found it unavailable): when the session is on it, drop the
+   * session now and reconnect to the current replica, instead of waiting for it to fall silent.
+   */
+  leave(endpoint: string): void {
+    const ws = this.ws;
+    if (this.stopped || !ws || this.endpoint !== endpoint || ws.readyState === WebSocket.CLOSED) return;
+    this.o.log.warn({ endpoint }, 'leaving the replica the session is on');
+    ws.terminate();
+  }
+
   private async connect(): Promise<void> {
     if (this.stopped) return;
     const endpoint = this.o.endpoints.current();
