@@ -31,6 +31,8 @@ export interface ServerConfig {
   /** Where the store and the generated credentials live; omitted with `store: 'memory'`. */
   readonly dataDir?: string;
   readonly store: 'sqlite' | 'memory';
+  /** A store the caller opened and closes (tests running several replicas on one store); overrides `store`. */
+  readonly storeInstance?: Store;
   readonly region: string;
   readonly accountId: string;
   /** A fixed root key pair; otherwise BERTH_ACCESS_KEY_ID/BERTH_SECRET_ACCESS_KEY or `<dataDir>/credentials`. */
@@ -86,7 +88,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   let logs: LogDatabase | undefined;
   const cleanup = async () => {
     logs?.close();
-    await store.close();
+    if (!config.storeInstance) await store.close();
     if (ownsRegistryDir) rmSync(registryDir, { recursive: true, force: true });
   };
   try {
@@ -208,6 +210,7 @@ function openLogDatabase(config: ServerConfig): LogDatabase {
 }
 
 function openStore(config: ServerConfig): Store {
+  if (config.storeInstance) return config.storeInstance;
   if (config.store === 'memory') return new MemoryStore();
   const dir = requireDataDir(config);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
