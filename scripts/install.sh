@@ -2,7 +2,7 @@
 # Installs what berth needs on Debian, then builds it. Idempotent: system packages are installed only
 # when missing, `npm ci` only when the lockfile changed since the last install.
 #   scripts/install.sh          runtime needs
-#   scripts/install.sh --test   plus what the test suite drives (the AWS CLI v2, …)
+#   scripts/install.sh --test   plus what the test suite drives (the AWS CLI v2, etcd, …)
 #   scripts/install.sh --demo   plus what scripts/up.sh's example uses (AWS CLI v2, skopeo, umoci, busybox)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +18,7 @@ want_demo=0
 # tests the real peers berth is tested with.
 packages=(ca-certificates python3 make g++ runc conmon golang-github-containers-common tini containernetworking-plugins iptables iproute2 attr)
 (( want_demo )) && packages+=(awscli skopeo umoci busybox-static)
-(( want_test )) && packages+=(awscli skopeo podman docker-registry busybox-static umoci)
+(( want_test )) && packages+=(awscli skopeo podman docker-registry busybox-static umoci etcd-server)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,4 +1,5 @@
 import { ServiceError, type ErrorType } from '../model/errors.js';
+import { StoreUnavailableError } from '../store/store.js';
 
 /** The one place where error names become HTTP statuses. Anything not listed is a client error (400). */
 const statusByType: Partial<Record<ErrorType, number>> = {
@@ -16,10 +17,34 @@ export function httpStatusOf(type: ErrorType): number {
   return statusByType[type] ?? 400;
 }
 
-/** The AWS JSON error body for `error`; anything that is not a ServiceError is a server fault. */
-export function toErrorBody(error: unknown): { status: number; type: ErrorType; message: string } {
+/**
+ * AWS's common error for a service that cannot answer for now. Not a domain error (no API operation throws
+ * it): only a store outage becomes it, below.
+ */
+export type UnavailableType = 'ServiceUnavailableException';
+
+/**
+ * The AWS JSON error body for `error`. A store that cannot be reached (etcd down or partitioned) is a 503
+ * the client may retry; any other error that is not a ServiceError is a server fault.
+ */
+export function toErrorBody(error: unknown): { status: number; type: ErrorType | UnavailableType; message: string } {
   if (error instanceof ServiceError) {
     return { status: httpStatusOf(error.type), type: error.type, message: error.message };
   }
+  if (causedByStoreOutage(error)) {
+    return {
+      status: 503,
+      type: 'ServiceUnavailableException',
+      message: 'The service is temporarily unable to reach its state store; retry the request.',
+    };
+  }
   return { status: 500, type: 'ServerException', message: 'An internal error occurred; see the server log.' };
+}
+
+/** Whether `error`, or an error it wraps as its cause, is a store outage. */
+function causedByStoreOutage(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
+    if (e instanceof StoreUnavailableError) return true;
+  }
+  return false;
 }

@@ -1,6 +1,10 @@
+import { LeaseTable } from './lease-table.js';
 import { WatchHub } from './watch-hub.js';
 import {
+  checkTxn,
   compareKeys,
+  type LeaseId,
+  type TxnLimits,
   type Compare,
   type Entry,
   type Op,
@@ -21,10 +25,14 @@ export class MemoryStore implements Store {
   private readonly keys: string[] = [];
   private currentRevision = 0;
   private readonly hub: WatchHub;
+  private readonly leases = new LeaseTable((_id, keys) => this.deleteLeased(keys));
+  private readonly limits: TxnLimits;
   private closed = false;
 
-  constructor(options: { historyLimit?: number } = {}) {
+  /** `limits` (default: none) lets tests hold code to the limits of a backend that has them (etcd). */
+  constructor(options: { historyLimit?: number; limits?: TxnLimits } = {}) {
     this.hub = new WatchHub(options.historyLimit ?? 10_000);
+    this.limits = options.limits ?? {};
   }
 
   async get(key: string): Promise<Entry | undefined> {
@@ -72,16 +80,38 @@ export class MemoryStore implements Store {
 
   async txn(compares: readonly Compare[], ops: readonly Op[]): Promise<TxnResult> {
     this.assertOpen();
+    const merged = checkTxn(compares, ops, this.limits);
     for (const c of compares) {
       if ((this.entries.get(c.key)?.modRevision ?? 0) !== c.modRevision) {
         return { succeeded: false, revision: this.currentRevision };
       }
     }
-    if (ops.length === 0) return { succeeded: true, revision: this.currentRevision };
-    const revision = ++this.currentRevision;
+    for (const op of merged) if (op.type === 'put' && op.lease !== undefined) this.leases.assertLive(op.lease);
+    return { succeeded: true, revision: this.commit(merged) };
+  }
+
+  async grantLease(ttlMs: number): Promise<{ id: LeaseId; ttlMs: number }> {
+    this.assertOpen();
+    return this.leases.grant(ttlMs);
+  }
+
+  async keepAliveLease(id: LeaseId): Promise<number> {
+    this.assertOpen();
+    return this.leases.keepAlive(id);
+  }
+
+  async revokeLease(id: LeaseId): Promise<void> {
+    this.assertOpen();
+    this.deleteLeased(this.leases.revoke(id));
+  }
+
+  /** Apply `ops` (one per key) as one revision, unless none changes anything. Returns the store revision. */
+  private commit(ops: readonly Op[]): number {
+    const revision = this.currentRevision + 1;
     const events: WatchEvent[] = [];
     for (const op of ops) {
       const existing = this.entries.get(op.key);
+      this.leases.detach(op.key, existing?.lease);
       if (op.type === 'put') {
         const entry: Entry = {
           key: op.key,
@@ -89,7 +119,9 @@ export class MemoryStore implements Store {
           createRevision: existing?.createRevision ?? revision,
           modRevision: revision,
           version: (existing?.version ?? 0) + 1,
+          ...(op.lease !== undefined && { lease: op.lease }),
         };
+        if (op.lease !== undefined) this.leases.attach(op.key, op.lease);
         if (!existing) this.keys.splice(this.lowerBound(op.key), 0, op.key);
         this.entries.set(op.key, entry);
         events.push({ type: 'put', entry });
@@ -99,8 +131,16 @@ export class MemoryStore implements Store {
         events.push({ type: 'delete', key: op.key, modRevision: revision });
       }
     }
+    // Like etcd, a transaction that changes nothing (deletes of absent keys) does not use up a revision.
+    if (events.length === 0) return this.currentRevision;
+    this.currentRevision = revision;
     this.hub.publish(revision, events);
-    return { succeeded: true, revision };
+    return revision;
+  }
+
+  private deleteLeased(keys: readonly string[]): void {
+    if (this.closed) return;
+    this.commit(keys.map((key) => ({ type: 'delete', key })));
   }
 
   watch(prefix: string, options: WatchOptions, listener: WatchListener): Watch {
@@ -118,6 +158,7 @@ export class MemoryStore implements Store {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.leases.clear();
     this.hub.closeAll();
   }
 

@@ -37,6 +37,18 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
         INSERT INTO meta (name, value) VALUES ('revision', 0), ('compact_revision', 0);
       `),
   },
+  {
+    version: 2,
+    name: 'keys attached to leases',
+    // The lease id (decimal) a key is attached to, NULL when none. Leases themselves live in the process
+    // that granted them: on open, every key still attached to one is deleted (see SqliteStore).
+    up: (db) =>
+      db.exec(`
+        ALTER TABLE kv ADD COLUMN lease TEXT;
+        ALTER TABLE history ADD COLUMN lease TEXT;
+        CREATE INDEX kv_lease ON kv (lease) WHERE lease IS NOT NULL;
+      `),
+  },
 ];
 
 /** Apply every migration newer than the database's user_version. Returns the versions applied. */

@@ -13,21 +13,25 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 const paths = new WeakMap<Store, string>();
 
+const limits = { maxValueBytes: 4_096, maxTxnOps: 64 };
+
 storeConformance('sqlite', {
   open: async () => {
     const path = join(root, `store-${n++}.db`);
-    const store = new SqliteStore(path);
+    const store = new SqliteStore(path, { limits });
     paths.set(store, path);
     return store;
   },
   reopen: async (store) => {
     const path = paths.get(store)!;
     await store.close();
-    const again = new SqliteStore(path);
+    const again = new SqliteStore(path, { limits });
     paths.set(again, path);
     return again;
   },
   fullHistory: true,
+  limits,
+  leaseTtlMs: 150,
 });
 
 describe('SqliteStore', () => {
@@ -64,6 +68,36 @@ describe('SqliteStore', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(latest);
     expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'u'").get()).toEqual({ n: 0 });
     db.close();
+  });
+
+  it('deletes every leased key in one revision on open: their holder was the previous process', async () => {
+    const path = join(root, 'leased.db');
+    const first = new SqliteStore(path);
+    const lease = await first.grantLease(60_000);
+    const other = await first.grantLease(60_000);
+    await first.txn([], [
+      { type: 'put', key: 'p/a', value: '', lease: lease.id },
+      { type: 'put', key: 'p/b', value: '', lease: other.id },
+      { type: 'put', key: 'p/plain', value: '' },
+    ]);
+    expect(await first.get('p/a')).toMatchObject({ lease: lease.id });
+    const before = await first.revision();
+    await first.close();
+    const second = new SqliteStore(path);
+    expect(await second.revision()).toBe(before + 1);
+    expect((await second.range('p/')).entries.map((e) => e.key)).toEqual(['p/plain']);
+    const events: string[] = [];
+    second.watch('p/', { fromRevision: before + 1 }, {
+      onEvents: (e) => events.push(...e.map((x) => `${x.type} ${x.type === 'delete' ? x.key : x.entry.key}`)),
+      onError: () => {},
+    });
+    await expect.poll(() => events).toEqual(['delete p/a', 'delete p/b']);
+    await expect(second.keepAliveLease(lease.id)).rejects.toThrow(/not found/);
+    await second.close();
+    // Nothing leased left: opening again changes nothing.
+    const third = new SqliteStore(path);
+    expect(await third.revision()).toBe(before + 1);
+    await third.close();
   });
 
   it('compacts history on its own as revisions pass the retention window', async () => {

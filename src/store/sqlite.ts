@@ -1,9 +1,13 @@
 import Database from 'better-sqlite3';
+import { LeaseTable } from './lease-table.js';
 import { migrate } from './sqlite-migrations.js';
 import { WatchHub, type Batch } from './watch-hub.js';
 import {
+  checkTxn,
   compareKeys,
   prefixEnd,
+  type LeaseId,
+  type TxnLimits,
   type Compare,
   type Entry,
   type Op,
@@ -25,6 +29,8 @@ export interface SqliteStoreOptions {
    * machine. `normal` survives a crash of the process only (SQLite WAL semantics) and is faster.
    */
   readonly durability?: 'full' | 'normal';
+  /** Size limits to enforce (default: none), to hold code to the limits of a backend that has them (etcd). */
+  readonly limits?: TxnLimits;
 }
 
 interface KvRow {
@@ -33,6 +39,7 @@ interface KvRow {
   create_revision: number;
   mod_revision: number;
   version: number;
+  lease: string | null;
 }
 
 interface HistoryRow {
@@ -41,6 +48,7 @@ interface HistoryRow {
   value: string | null;
   create_revision: number;
   version: number;
+  lease: string | null;
 }
 
 const toEntry = (r: KvRow): Entry => ({
@@ -49,23 +57,30 @@ const toEntry = (r: KvRow): Entry => ({
   createRevision: r.create_revision,
   modRevision: r.mod_revision,
   version: r.version,
+  ...(r.lease !== null && { lease: r.lease }),
 });
 
 /**
  * The embedded default Store: one SQLite database in WAL mode, opened exclusively so that two servers can
  * never share a data directory. better-sqlite3 is synchronous, so each method runs to completion without
  * interleaving: a transaction is serialised by construction and watch order equals commit order.
+ *
+ * Leases are held in this process only. A key attached to one outlives a crash on disk, so opening the store
+ * deletes every such key in one revision: whoever kept the lease alive was the previous process.
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly hub: WatchHub;
   private readonly historyRevisions: number;
+  private readonly limits: TxnLimits;
+  private readonly leases = new LeaseTable((_id, keys) => this.deleteLeased(keys));
   private currentRevision: number;
   private closed = false;
   private readonly stmt;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.historyRevisions = options.historyRevisions ?? 50_000;
+    this.limits = options.limits ?? {};
     this.db = new Database(path, { timeout: 0 });
     try {
       this.db.pragma('locking_mode = EXCLUSIVE');
@@ -95,17 +110,18 @@ export class SqliteStore implements Store {
         'SELECT * FROM kv WHERE key >= ? AND key < ? ORDER BY key DESC LIMIT ?',
       ),
       count: db.prepare<[string, string], { n: number }>('SELECT count(*) AS n FROM kv WHERE key >= ? AND key < ?'),
-      upsert: db.prepare<[string, string, number, number, number]>(
-        `INSERT INTO kv (key, value, create_revision, mod_revision, version) VALUES (?, ?, ?, ?, ?)
+      upsert: db.prepare<[string, string, number, number, number, string | null]>(
+        `INSERT INTO kv (key, value, create_revision, mod_revision, version, lease) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT(key) DO UPDATE SET value = excluded.value, mod_revision = excluded.mod_revision,
-           version = excluded.version`,
+           version = excluded.version, lease = excluded.lease`,
       ),
+      leasedKeys: db.prepare<[], { key: string }>('SELECT key FROM kv WHERE lease IS NOT NULL'),
       delete: db.prepare<[string]>('DELETE FROM kv WHERE key = ?'),
-      history: db.prepare<[number, number, string, string | null, number, number]>(
-        'INSERT INTO history (revision, seq, key, value, create_revision, version) VALUES (?, ?, ?, ?, ?, ?)',
+      history: db.prepare<[number, number, string, string | null, number, number, string | null]>(
+        'INSERT INTO history (revision, seq, key, value, create_revision, version, lease) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       readHistory: db.prepare<[number, number], HistoryRow>(
-        'SELECT revision, key, value, create_revision, version FROM history WHERE revision BETWEEN ? AND ? ORDER BY revision, seq',
+        'SELECT revision, key, value, create_revision, version, lease FROM history WHERE revision BETWEEN ? AND ? ORDER BY revision, seq',
       ),
       setMeta: db.prepare<[number, string]>('UPDATE meta SET value = ? WHERE name = ?'),
       getMeta: db.prepare<[string], { value: number }>('SELECT value FROM meta WHERE name = ?'),
@@ -114,6 +130,7 @@ export class SqliteStore implements Store {
     this.currentRevision = this.stmt.getMeta.get('revision')!.value;
     this.hub = new WatchHub(1_000, (from, to) => this.readHistory(from, to));
     this.hub.resume(this.currentRevision, this.stmt.getMeta.get('compact_revision')!.value);
+    this.deleteLeased(this.stmt.leasedKeys.all().map((r) => r.key));
   }
 
   async get(key: string): Promise<Entry | undefined> {
@@ -148,6 +165,30 @@ export class SqliteStore implements Store {
 
   async txn(compares: readonly Compare[], ops: readonly Op[]): Promise<TxnResult> {
     this.assertOpen();
+    const result = this.commit(compares, checkTxn(compares, ops, this.limits));
+    if (result.succeeded && result.revision % 1_000 === 0 && result.revision > this.historyRevisions) {
+      await this.compact(result.revision - this.historyRevisions);
+    }
+    return result;
+  }
+
+  async grantLease(ttlMs: number): Promise<{ id: LeaseId; ttlMs: number }> {
+    this.assertOpen();
+    return this.leases.grant(ttlMs);
+  }
+
+  async keepAliveLease(id: LeaseId): Promise<number> {
+    this.assertOpen();
+    return this.leases.keepAlive(id);
+  }
+
+  async revokeLease(id: LeaseId): Promise<void> {
+    this.assertOpen();
+    this.deleteLeased(this.leases.revoke(id));
+  }
+
+  /** Apply `ops` (one per key) in one SQLite transaction if every compare holds. */
+  private commit(compares: readonly Compare[], ops: readonly Op[]): TxnResult {
     let events: WatchEvent[] = [];
     const result = this.db
       .transaction((): TxnResult => {
@@ -156,9 +197,11 @@ export class SqliteStore implements Store {
             return { succeeded: false, revision: this.currentRevision };
           }
         }
-        if (ops.length === 0) return { succeeded: true, revision: this.currentRevision };
+        for (const op of ops) if (op.type === 'put' && op.lease !== undefined) this.leases.assertLive(op.lease);
         const revision = this.currentRevision + 1;
         events = ops.flatMap((op, seq) => this.apply(op, revision, seq));
+        // Like etcd, a transaction that changes nothing (deletes of absent keys) does not use up a revision.
+        if (events.length === 0) return { succeeded: true, revision: this.currentRevision };
         this.stmt.setMeta.run(revision, 'revision');
         return { succeeded: true, revision };
       })
@@ -166,11 +209,13 @@ export class SqliteStore implements Store {
     if (result.succeeded && result.revision > this.currentRevision) {
       this.currentRevision = result.revision;
       this.hub.publish(result.revision, events);
-      if (result.revision % 1_000 === 0 && result.revision > this.historyRevisions) {
-        await this.compact(result.revision - this.historyRevisions);
-      }
     }
     return result;
+  }
+
+  private deleteLeased(keys: readonly string[]): void {
+    if (this.closed || keys.length === 0) return;
+    this.commit([], keys.map((key) => ({ type: 'delete', key })));
   }
 
   async compact(revision: number): Promise<void> {
@@ -195,24 +240,35 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.leases.clear();
     this.hub.closeAll();
     this.db.close();
   }
 
   private apply(op: Op, revision: number, seq: number): WatchEvent[] {
     const existing = this.stmt.get.get(op.key);
+    // Lease bookkeeping is in memory; it runs inside the SQLite transaction, which fails only on I/O errors.
+    this.leases.detach(op.key, existing?.lease ?? undefined);
     if (op.type === 'put') {
       const createRevision = existing?.create_revision ?? revision;
       const version = (existing?.version ?? 0) + 1;
-      this.stmt.upsert.run(op.key, op.value, createRevision, revision, version);
-      this.stmt.history.run(revision, seq, op.key, op.value, createRevision, version);
-      return [
-        { type: 'put', entry: { key: op.key, value: op.value, createRevision, modRevision: revision, version } },
-      ];
+      const lease = op.lease ?? null;
+      this.stmt.upsert.run(op.key, op.value, createRevision, revision, version, lease);
+      this.stmt.history.run(revision, seq, op.key, op.value, createRevision, version, lease);
+      if (op.lease !== undefined) this.leases.attach(op.key, op.lease);
+      const entry: Entry = {
+        key: op.key,
+        value: op.value,
+        createRevision,
+        modRevision: revision,
+        version,
+        ...(op.lease !== undefined && { lease: op.lease }),
+      };
+      return [{ type: 'put', entry }];
     }
     if (!existing) return [];
     this.stmt.delete.run(op.key);
-    this.stmt.history.run(revision, seq, op.key, null, existing.create_revision, 0);
+    this.stmt.history.run(revision, seq, op.key, null, existing.create_revision, 0, null);
     return [{ type: 'delete', key: op.key, modRevision: revision }];
   }
 
@@ -235,6 +291,7 @@ export class SqliteStore implements Store {
                 createRevision: row.create_revision,
                 modRevision: row.revision,
                 version: row.version,
+                ...(row.lease !== null && { lease: row.lease }),
               },
             },
       );

@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CompactedError, type Store, type WatchEvent } from './store.js';
+import {
+  CompactedError,
+  LeaseNotFoundError,
+  TxnTooLargeError,
+  ValueTooLargeError,
+  type Store,
+  type WatchEvent,
+} from './store.js';
 import { transact } from './transact.js';
 
 export interface StoreHarness {
@@ -9,6 +16,10 @@ export interface StoreHarness {
   reopen?: (store: Store) => Promise<Store>;
   /** Whether a watch can resume from any revision since the store was created (no in-memory-only limit). */
   readonly fullHistory: boolean;
+  /** The limits every opened store enforces, to test that they are refused cleanly; omitted: not tested. */
+  readonly limits?: { readonly maxValueBytes: number; readonly maxTxnOps: number };
+  /** A lease TTL the backend grants as asked (etcd's minimum is 2 s); the lease tests wait a few of them. */
+  readonly leaseTtlMs: number;
 }
 
 const put = (key: string, value: string) => ({ type: 'put', key, value }) as const;
@@ -65,49 +76,76 @@ export function storeConformance(name: string, harness: StoreHarness): void {
       for (const s of open.splice(0)) await s.close().catch(() => {});
     });
 
-    it('starts empty at revision 0', async () => {
+    it('starts empty', async () => {
       const s = await fresh();
-      expect(await s.revision()).toBe(0);
+      expect(await s.revision()).toBeGreaterThanOrEqual(0);
       expect(await s.get('a')).toBeUndefined();
       expect((await s.range('')).entries).toEqual([]);
+      expect(await s.count('')).toBe(0);
     });
 
+    // Revisions are compared relatively: etcd's are global to its cluster and start at 1.
     it('gives each transaction one new revision and tracks create/mod revision and version', async () => {
       const s = await fresh();
+      const r0 = await s.revision();
       const r1 = await s.txn([], [put('a', '1'), put('b', '1')]);
-      expect(r1).toEqual({ succeeded: true, revision: 1 });
+      expect(r1.succeeded).toBe(true);
+      expect(r1.revision).toBe(r0 + 1);
       const r2 = await s.txn([], [put('a', '2')]);
-      expect(r2.revision).toBe(2);
-      expect(await s.get('a')).toEqual({ key: 'a', value: '2', createRevision: 1, modRevision: 2, version: 2 });
-      expect(await s.get('b')).toEqual({ key: 'b', value: '1', createRevision: 1, modRevision: 1, version: 1 });
-      expect(await s.revision()).toBe(2);
+      expect(r2.revision).toBe(r1.revision + 1);
+      expect(await s.get('a')).toEqual({
+        key: 'a',
+        value: '2',
+        createRevision: r1.revision,
+        modRevision: r2.revision,
+        version: 2,
+      });
+      expect(await s.get('b')).toEqual({
+        key: 'b',
+        value: '1',
+        createRevision: r1.revision,
+        modRevision: r1.revision,
+        version: 1,
+      });
+      expect(await s.revision()).toBe(r2.revision);
     });
 
     it('applies nothing when a compare fails, and compares absence as revision 0', async () => {
       const s = await fresh();
-      await s.txn([], [put('a', '1')]);
+      const r1 = await s.txn([], [put('a', '1')]);
       const failed = await s.txn([{ key: 'a', modRevision: 0 }], [put('a', 'x'), put('c', 'x')]);
-      expect(failed).toEqual({ succeeded: false, revision: 1 });
+      expect(failed).toEqual({ succeeded: false, revision: r1.revision });
       expect((await s.get('a'))?.value).toBe('1');
       expect(await s.get('c')).toBeUndefined();
       const created = await s.txn([{ key: 'c', modRevision: 0 }], [put('c', 'y')]);
       expect(created.succeeded).toBe(true);
       const swapped = await s.txn(
         [
-          { key: 'a', modRevision: 1 },
-          { key: 'c', modRevision: 2 },
+          { key: 'a', modRevision: r1.revision },
+          { key: 'c', modRevision: created.revision },
         ],
         [put('a', '3'), del('c')],
       );
-      expect(swapped).toEqual({ succeeded: true, revision: 3 });
+      expect(swapped).toEqual({ succeeded: true, revision: created.revision + 1 });
       expect(await s.get('c')).toBeUndefined();
+      expect(await s.get('a')).toMatchObject({ value: '3', modRevision: swapped.revision });
     });
 
-    it('deletes keys, and a delete of a missing key is a no-op that still commits', async () => {
+    it('lets the last of several ops on one key win', async () => {
+      const s = await fresh();
+      await s.txn([], [put('m', '1'), del('m'), put('m', '2'), put('n', '1'), del('n')]);
+      expect((await s.get('m'))?.value).toBe('2');
+      expect(await s.get('n')).toBeUndefined();
+    });
+
+    it('deletes keys; a delete of a missing key succeeds and changes nothing', async () => {
       const s = await fresh();
       await s.txn([], [put('k', 'v')]);
-      await s.txn([], [del('k')]);
+      const deleted = await s.txn([], [del('k')]);
       expect(await s.get('k')).toBeUndefined();
+      const noop = await s.txn([], [del('k')]);
+      expect(noop.succeeded).toBe(true);
+      expect(noop.revision).toBe(deleted.revision);
       const again = await s.txn([], [put('k', 'w')]);
       expect(await s.get('k')).toMatchObject({ createRevision: again.revision, version: 1 });
     });
@@ -147,8 +185,8 @@ export function storeConformance(name: string, harness: StoreHarness): void {
       await s.txn([], [put('w/old', '0')]);
       const w = collect(s, 'w/');
       await s.txn([], [put('w/a', '1'), put('x/ignored', '1')]);
-      await s.txn([], [put('w/a', '2'), put('w/b', '1')]);
-      await s.txn([], [del('w/a')]);
+      const second = await s.txn([], [put('w/a', '2'), put('w/b', '1')]);
+      const third = await s.txn([], [del('w/a')]);
       const events = await w.waitFor(4);
       expect(events.map((e) => [e.type, keyOf(e)])).toEqual([
         ['put', 'w/a'],
@@ -156,15 +194,16 @@ export function storeConformance(name: string, harness: StoreHarness): void {
         ['put', 'w/b'],
         ['delete', 'w/a'],
       ]);
-      expect(events[1]).toMatchObject({ entry: { value: '2', modRevision: 3, version: 2 } });
-      expect(events[3]).toMatchObject({ modRevision: 4 });
+      expect(events[1]).toMatchObject({ entry: { value: '2', modRevision: second.revision, version: 2 } });
+      expect(events[3]).toMatchObject({ modRevision: third.revision });
       w.close();
     });
 
     it('replays history from an earlier revision, then continues live without gaps', async () => {
       const s = await fresh();
-      for (let i = 1; i <= 5; i++) await s.txn([], [put(`h/${i}`, String(i))]);
-      const w = collect(s, 'h/', 3);
+      const revisions: number[] = [];
+      for (let i = 1; i <= 5; i++) revisions.push((await s.txn([], [put(`h/${i}`, String(i))])).revision);
+      const w = collect(s, 'h/', revisions[2]);
       await s.txn([], [put('h/6', '6')]);
       const events = await w.waitFor(4);
       expect(events.map(keyOf)).toEqual(['h/3', 'h/4', 'h/5', 'h/6']);
@@ -200,24 +239,24 @@ export function storeConformance(name: string, harness: StoreHarness): void {
       it('keeps every committed write and the revision across a reopen', async () => {
         let s = await fresh();
         await s.txn([], [put('d/a', '1')]);
-        await s.txn([], [put('d/b', '2'), del('d/a')]);
+        const r2 = await s.txn([], [put('d/b', '2'), del('d/a')]);
         s = await reopen(s);
         open.push(s);
-        expect(await s.revision()).toBe(2);
+        expect(await s.revision()).toBe(r2.revision);
         expect(await s.get('d/a')).toBeUndefined();
-        expect(await s.get('d/b')).toMatchObject({ value: '2', modRevision: 2 });
+        expect(await s.get('d/b')).toMatchObject({ value: '2', modRevision: r2.revision });
         const r = await s.txn([], [put('d/c', '3')]);
-        expect(r.revision).toBe(3);
+        expect(r.revision).toBe(r2.revision + 1);
       });
 
       if (harness.fullHistory) {
         it('resumes a watch from a revision committed before the reopen', async () => {
           let s = await fresh();
-          await s.txn([], [put('r/1', '1')]);
+          const first = await s.txn([], [put('r/1', '1')]);
           await s.txn([], [del('r/1')]);
           s = await reopen(s);
           open.push(s);
-          const w = collect(s, 'r/', 1);
+          const w = collect(s, 'r/', first.revision);
           const events = await w.waitFor(2);
           expect(events.map((e) => [e.type, keyOf(e)])).toEqual([
             ['put', 'r/1'],
@@ -230,13 +269,110 @@ export function storeConformance(name: string, harness: StoreHarness): void {
 
     it('fails a watch from a compacted revision with CompactedError', async () => {
       const s = await fresh();
-      for (let i = 0; i < 3; i++) await s.txn([], [put('c', String(i))]);
-      await s.compact(2);
-      const w = collect(s, '', 2);
+      const revisions: number[] = [];
+      for (let i = 0; i < 3; i++) revisions.push((await s.txn([], [put('c', String(i))])).revision);
+      await s.compact(revisions[1]!);
+      const w = collect(s, '', revisions[1]);
       await expect.poll(() => w.error, { timeout: 2_000 }).toBeInstanceOf(CompactedError);
-      const ok = collect(s, '', 3);
+      expect(w.error).toMatchObject({ requestedRevision: revisions[1], compactRevision: revisions[1] });
+      const ok = collect(s, '', revisions[2]);
       expect((await ok.waitFor(1)).map(keyOf)).toEqual(['c']);
       ok.close();
     });
+
+    describe('leases', () => {
+      const ttl = harness.leaseTtlMs;
+      // Generous: etcd's leader checks for expired leases every 500 ms.
+      const expiryWait = ttl * 3 + 2_000;
+
+      it('deletes a leased key when the lease is revoked, with a delete event, and detaches on a plain put', async () => {
+        const s = await fresh();
+        const lease = await s.grantLease(ttl);
+        expect(lease.ttlMs).toBeGreaterThanOrEqual(ttl);
+        const attached = await s.txn([], [{ type: 'put', key: 'l/a', value: '1', lease: lease.id }, put('l/b', '1')]);
+        await s.txn([], [{ type: 'put', key: 'l/c', value: '1', lease: lease.id }]);
+        await s.txn([], [put('l/c', '2')]);
+        expect(await s.get('l/a')).toMatchObject({ lease: lease.id, modRevision: attached.revision });
+        expect((await s.get('l/c'))?.lease).toBeUndefined();
+        const w = collect(s, 'l/');
+        await s.revokeLease(lease.id);
+        const events = await w.waitFor(1);
+        expect(events.map((e) => [e.type, keyOf(e)])).toEqual([['delete', 'l/a']]);
+        expect(await s.get('l/a')).toBeUndefined();
+        expect(await s.get('l/b')).toMatchObject({ value: '1' });
+        expect(await s.get('l/c')).toMatchObject({ value: '2' });
+        await expect(s.keepAliveLease(lease.id)).rejects.toBeInstanceOf(LeaseNotFoundError);
+        await expect(s.revokeLease(lease.id)).rejects.toBeInstanceOf(LeaseNotFoundError);
+        w.close();
+      });
+
+      it('deletes every key of a lease that expires, in one revision', async () => {
+        const s = await fresh();
+        const lease = await s.grantLease(ttl);
+        await s.txn([], [1, 2, 3].map((i) => ({ type: 'put', key: `e/${i}`, value: '', lease: lease.id }) as const));
+        const w = collect(s, 'e/');
+        const events = await w.waitFor(3, expiryWait);
+        expect(events.map((e) => [e.type, keyOf(e)])).toEqual([
+          ['delete', 'e/1'],
+          ['delete', 'e/2'],
+          ['delete', 'e/3'],
+        ]);
+        expect(new Set(events.map((e) => (e.type === 'delete' ? e.modRevision : 0))).size).toBe(1);
+        expect(await s.count('e/')).toBe(0);
+        await expect(s.keepAliveLease(lease.id)).rejects.toBeInstanceOf(LeaseNotFoundError);
+        w.close();
+      }, 30_000);
+
+      it('keeps a lease alive while it is kept alive', async () => {
+        const s = await fresh();
+        const lease = await s.grantLease(ttl);
+        await s.txn([], [{ type: 'put', key: 'k/alive', value: '', lease: lease.id }]);
+        const until = Date.now() + lease.ttlMs * 2;
+        while (Date.now() < until) {
+          expect(await s.keepAliveLease(lease.id)).toBeGreaterThanOrEqual(ttl);
+          await new Promise((r) => setTimeout(r, lease.ttlMs / 4));
+        }
+        expect(await s.get('k/alive')).toBeDefined();
+        await s.revokeLease(lease.id);
+        expect(await s.get('k/alive')).toBeUndefined();
+      }, 30_000);
+
+      it('fails a txn that puts with an unknown lease, writing nothing', async () => {
+        const s = await fresh();
+        const lease = await s.grantLease(ttl);
+        await s.revokeLease(lease.id);
+        const before = await s.revision();
+        await expect(
+          s.txn([], [put('u/plain', '1'), { type: 'put', key: 'u/leased', value: '1', lease: lease.id }]),
+        ).rejects.toBeInstanceOf(LeaseNotFoundError);
+        expect(await s.get('u/plain')).toBeUndefined();
+        expect(await s.revision()).toBe(before);
+      });
+    });
+
+    if (harness.limits) {
+      const limits = harness.limits;
+      it('refuses a value over the size limit with ValueTooLargeError, writing nothing', async () => {
+        const s = await fresh();
+        const big = 'x'.repeat(limits.maxValueBytes + 1);
+        const error = await s.txn([], [put('small', '1'), put('big', big)]).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(ValueTooLargeError);
+        expect(error).toMatchObject({ key: 'big' });
+        expect((error as Error).message).toMatch(/big/);
+        expect(await s.get('small')).toBeUndefined();
+        const fits = 'y'.repeat(limits.maxValueBytes - 'fits'.length);
+        await s.txn([], [put('fits', fits)]);
+        expect((await s.get('fits'))?.value).toHaveLength(fits.length);
+      });
+
+      it('refuses a txn with more ops than the limit with TxnTooLargeError, writing nothing', async () => {
+        const s = await fresh();
+        const ops = Array.from({ length: limits.maxTxnOps + 1 }, (_, i) => put(`o/${i}`, ''));
+        await expect(s.txn([], ops)).rejects.toBeInstanceOf(TxnTooLargeError);
+        expect(await s.count('o/')).toBe(0);
+        await s.txn([], ops.slice(1));
+        expect(await s.count('o/')).toBe(limits.maxTxnOps);
+      });
+    }
   });
 }

@@ -1,0 +1,150 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './docker-registry.js';
+
+/** etcd from Debian's etcd-server package (3.4). */
+export const ETCD = '/usr/bin/etcd';
+
+/** How a test cluster's members are configured; the defaults suit tests (fast elections, large txns). */
+export interface EtcdClusterOptions {
+  readonly members?: number;
+  /** etcd's `--max-txn-ops` (its own default is 128). */
+  readonly maxTxnOps?: number;
+  /** etcd's `--max-request-bytes` (its own default is 1.5 MiB). */
+  readonly maxRequestBytes?: number;
+}
+
+export interface EtcdMember {
+  readonly name: string;
+  /** `http://127.0.0.1:PORT`, the client URL. */
+  readonly endpoint: string;
+  readonly running: boolean;
+}
+
+/** A real etcd cluster of local processes on loopback ports, each member with its own temporary data directory. */
+export interface EtcdCluster {
+  /** Every member's client URL, in member order. */
+  readonly endpoints: readonly string[];
+  readonly members: readonly EtcdMember[];
+  /** SIGKILL one member (it can be restarted with its data). */
+  kill(member: number): Promise<void>;
+  /** Start a killed member again on the same ports and data directory, and wait until it serves. */
+  restart(member: number): Promise<void>;
+  /** Kill every member and delete the data directories. */
+  stop(): Promise<void>;
+}
+
+interface MemberState {
+  name: string;
+  clientPort: number;
+  peerPort: number;
+  dataDir: string;
+  child?: ChildProcess;
+  stderr: string;
+}
+
+/**
+ * Start `members` etcd processes forming one cluster and wait until every member is healthy. Fails loudly
+ * when etcd is not installed: the tests that need it must not pass by skipping.
+ */
+export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promise<EtcdCluster> {
+  if (!existsSync(ETCD)) {
+    throw new Error(`${ETCD} is missing: install Debian's etcd-server package (scripts/install.sh --test)`);
+  }
+  const n = options.members ?? 1;
+  // tmpfs when there is one: etcd fsyncs every commit, which is slow on a shared disk and proves nothing here.
+  const root = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'berth-etcd-'));
+  const members: MemberState[] = [];
+  for (let i = 0; i < n; i++) {
+    members.push({
+      name: `m${i}`,
+      clientPort: await freePort(),
+      peerPort: await freePort(),
+      dataDir: join(root, `m${i}`),
+      stderr: '',
+    });
+  }
+  const initialCluster = members.map((m) => `${m.name}=http://127.0.0.1:${m.peerPort}`).join(',');
+  const args = (m: MemberState) => [
+    '--name', m.name,
+    '--data-dir', m.dataDir,
+    '--listen-client-urls', `http://127.0.0.1:${m.clientPort}`,
+    '--advertise-client-urls', `http://127.0.0.1:${m.clientPort}`,
+    '--listen-peer-urls', `http://127.0.0.1:${m.peerPort}`,
+    '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peerPort}`,
+    '--initial-cluster', initialCluster,
+    '--initial-cluster-state', 'new',
+    '--initial-cluster-token', `berth-test-${process.pid}`,
+    // Fast failure detection for tests: heartbeats every 25 ms, elections after 250 ms.
+    '--heartbeat-interval', '25',
+    '--election-timeout', '250',
+    '--max-txn-ops', String(options.maxTxnOps ?? 1024),
+    '--max-request-bytes', String(options.maxRequestBytes ?? 1_572_864),
+    '--logger', 'zap',
+    '--log-level', 'error',
+  ];
+  const launch = (m: MemberState) => {
+    m.stderr = '';
+    const child = spawn(ETCD, args(m), { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr!.on('data', (d: Buffer) => {
+      // Keep the tail only: it is for the error message when a member fails to start.
+      m.stderr = (m.stderr + d.toString()).slice(-4_000);
+    });
+    m.child = child;
+  };
+  const waitHealthy = async (m: MemberState) => {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (m.child?.exitCode !== null) throw new Error(`etcd member ${m.name} exited: ${m.stderr}`);
+      try {
+        const res = await fetch(`http://127.0.0.1:${m.clientPort}/health`, { signal: AbortSignal.timeout(1_000) });
+        if (res.ok && ((await res.json()) as { health?: string }).health === 'true') return;
+      } catch {
+        // not serving yet, or no leader yet
+      }
+      if (Date.now() > deadline) throw new Error(`etcd member ${m.name} did not become healthy: ${m.stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const killMember = async (m: MemberState) => {
+    const child = m.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+  };
+  const isRunning = (m: MemberState) => !!m.child && m.child.exitCode === null && m.child.signalCode === null;
+
+  try {
+    members.forEach(launch);
+    await Promise.all(members.map(waitHealthy));
+  } catch (error) {
+    await Promise.all(members.map(killMember));
+    rmSync(root, { recursive: true, force: true });
+    throw error;
+  }
+  const memberAt = (i: number) => {
+    const m = members[i];
+    if (!m) throw new Error(`no etcd member ${i}`);
+    return m;
+  };
+  return {
+    endpoints: members.map((m) => `http://127.0.0.1:${m.clientPort}`),
+    get members() {
+      return members.map((m) => ({ name: m.name, endpoint: `http://127.0.0.1:${m.clientPort}`, running: isRunning(m) }));
+    },
+    kill: (i) => killMember(memberAt(i)),
+    async restart(i) {
+      const m = memberAt(i);
+      await killMember(m);
+      launch(m);
+      await waitHealthy(m);
+    },
+    async stop() {
+      await Promise.all(members.map(killMember));
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
