@@ -2,6 +2,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 import { retentionCutoff } from './retention.js';
+import { compactStream } from './storage/chunk-compaction.js';
 import { purgeDeletedGroups, purgeDeletedStreams, removeOrphans } from './storage/chunk-purge.js';
 import { expireStream, type SweepContext } from './storage/chunk-retention.js';
 import { LogGroups } from './storage/groups.js';
@@ -29,6 +30,8 @@ export interface SweepResult {
   readonly purged: number;
   /** Chunk files removed that no key named (crashed writes, replaced chunks). */
   readonly orphans: number;
+  /** Small chunks merged away into larger ones. */
+  readonly merged: number;
 }
 
 export interface LogSweep {
@@ -37,12 +40,13 @@ export interface LogSweep {
   stop(): Promise<void>;
 }
 
-const NOTHING: SweepResult = { expired: 0, purged: 0, orphans: 0 };
+const NOTHING: SweepResult = { expired: 0, purged: 0, orphans: 0, merged: 0 };
 
 /**
  * Deletes what the log service no longer needs, a batch of keys per Store transaction with a turn of the event
  * loop between batches: chunks past their group's retention (reads already hide their events, so this only
- * reclaims space), the streams and chunks of deleted groups and streams, and orphaned chunk files.
+ * reclaims space), the streams and chunks of deleted groups and streams, and orphaned chunk files; and merges
+ * runs of small chunks.
  *
  * It needs only the Store, the directory and a clock, and every change is a compare-and-swap, so any one
  * replica can run it (later, only the elected leader will).
@@ -66,20 +70,22 @@ export function startLogSweep(options: LogSweepOptions): LogSweep {
 
   async function sweep(): Promise<SweepResult> {
     let expired = 0;
+    let merged = 0;
     const now = options.now();
     for (const group of await groups.all()) {
-      if (group.retentionDays === null) continue;
-      const cutoff = retentionCutoff(group.retentionDays, now);
+      const cutoff = group.retentionDays === null ? undefined : retentionCutoff(group.retentionDays, now);
       for (const stream of await streams.all(group.id)) {
-        if (stopped) return { ...NOTHING, expired };
-        expired += await expireStream(ctx, stream, cutoff);
+        if (stopped) return { ...NOTHING, expired, merged };
+        if (cutoff !== undefined) expired += await expireStream(ctx, stream, cutoff);
+        // The record read before the expiry is enough: the merge's transaction reads the current one.
+        merged += await compactStream(ctx, stream);
       }
     }
     await purgeDeletedGroups(ctx);
     const purged = await purgeDeletedStreams(ctx);
     const orphans = stopped ? 0 : await removeOrphans(ctx, options.orphanGraceMs ?? 600_000);
-    if (expired || purged || orphans) log.info({ expired, purged, orphans }, 'log sweep deleted events');
-    return { expired, purged, orphans };
+    if (expired || purged || orphans || merged) log.info({ expired, purged, orphans, merged }, 'log sweep');
+    return { expired, purged, orphans, merged };
   }
 
   const runOnce = (): Promise<SweepResult> => {

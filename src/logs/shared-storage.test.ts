@@ -196,6 +196,50 @@ describe('retention', () => {
   });
 });
 
+describe('compaction', () => {
+  it('merges a run of small chunks into one; tokens from before still page from the same place', async () => {
+    let now = Date.now();
+    const a = replica(store, dir, () => now);
+    const b = replica(store, dir, () => now);
+    await a.CreateLogGroup({ logGroupName: 'g' });
+    await a.CreateLogStream({ logGroupName: 'g', logStreamName: 's' });
+    const t = now - 60_000;
+    // Ten batches; the last two overlap in time with earlier ones, and timestamps repeat across batches.
+    for (let i = 0; i < 10; i++) {
+      const ts = i < 8 ? t + i : t + i - 5;
+      await a.PutLogEvents({ logGroupName: 'g', logStreamName: 's', logEvents: [{ timestamp: ts, message: `m${i}a` }, { timestamp: ts, message: `m${i}b` }] });
+    }
+    const before = await b.GetLogEvents({ logGroupName: 'g', logStreamName: 's', startFromHead: true });
+    const all = messages(before);
+    const page = await b.GetLogEvents({ logGroupName: 'g', logStreamName: 's', startFromHead: true, limit: 7 });
+    const back = await b.GetLogEvents({ logGroupName: 'g', logStreamName: 's', limit: 5 });
+
+    const sweep = startLogSweep({ store, dir, now: () => now, log: silent, orphanGraceMs: 60_000 });
+    try {
+      expect(await sweep.runOnce()).toMatchObject({ merged: 9, orphans: 0 });
+      expect(await store.count('logs/chunks/')).toBe(1);
+      expect(messages(await b.GetLogEvents({ logGroupName: 'g', logStreamName: 's', startFromHead: true }))).toEqual(all);
+      expect(messages(await b.GetLogEvents({ logGroupName: 'g', logStreamName: 's', nextToken: page.nextForwardToken }))).toEqual(all.slice(7));
+      expect(messages(await a.GetLogEvents({ logGroupName: 'g', logStreamName: 's', nextToken: back.nextBackwardToken }))).toEqual(all.slice(0, 15));
+      expect(messages(await a.FilterLogEvents({ logGroupName: 'g' }))).toEqual(all);
+      expect((await a.DescribeLogGroups({})).logGroups![0]!.storedBytes).toBe(all.join('').length);
+      // The old files stay for readers that loaded the index before the merge, then go.
+      expect(chunkFiles()).toHaveLength(11);
+      now += 61_000;
+      expect((await sweep.runOnce()).orphans).toBe(10);
+      expect(chunkFiles()).toHaveLength(1);
+      // A new batch after the merge takes the next seq and sorts by time among the merged events.
+      await a.PutLogEvents({ logGroupName: 'g', logStreamName: 's', logEvents: [{ timestamp: t + 3, message: 'late' }] });
+      const after = messages(await b.GetLogEvents({ logGroupName: 'g', logStreamName: 's', startFromHead: true }));
+      expect(after.filter((m) => m !== 'late')).toEqual(all);
+      // At t + 3: batch 3's events, batch 8's (t + 8 - 5), then this one, by arrival.
+      expect(after.slice(after.indexOf('m3a'), after.indexOf('late') + 1)).toEqual(['m3a', 'm3b', 'm8a', 'm8b', 'late']);
+    } finally {
+      await sweep.stop();
+    }
+  });
+});
+
 describe('chunks that overlap in time', () => {
   it('are read interleaved by time, then by arrival, forward and backward, one event a page', async () => {
     const a = replica(store, dir);
