@@ -1,6 +1,7 @@
 import type { Store } from '../../store/store.js';
 import { transact } from '../../store/transact.js';
 import { logKeys } from './keys.js';
+import { rangePages } from './range-pages.js';
 import { newId, parseGroupRecord, parseStreamRecord, type GroupRecord } from './records.js';
 
 export interface GroupListing {
@@ -84,12 +85,9 @@ export class LogGroups {
   /** UTF-8 bytes of the messages kept in the group's streams. */
   async storedBytes(group: GroupRecord): Promise<number> {
     let total = 0;
-    let after: string | undefined;
-    for (;;) {
-      const page = await this.store.range(logKeys.streamsOf(group.id), { limit: PAGE, ...(after !== undefined ? { after } : {}) });
-      for (const e of page.entries) total += parseStreamRecord(e.value).storedBytes;
-      if (!page.more) return total;
-      after = page.entries.at(-1)!.key;
+    for await (const page of rangePages(this.store, logKeys.streamsOf(group.id), PAGE)) {
+      for (const e of page) total += parseStreamRecord(e.value).storedBytes;
     }
+    return total;
   }
 }

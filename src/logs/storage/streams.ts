@@ -1,6 +1,7 @@
 import type { Store } from '../../store/store.js';
 import { transact } from '../../store/transact.js';
 import { logKeys, streamNameOfTimeKey } from './keys.js';
+import { rangePages } from './range-pages.js';
 import { newId, parseGroupRecord, parseStreamRecord, type GroupRecord, type StreamRecord } from './records.js';
 
 export const streamOrders = ['LogStreamName', 'LastEventTime'] as const;
@@ -65,13 +66,8 @@ export class LogStreams {
   /** Every stream of a group, in name order. */
   async all(groupId: string): Promise<StreamRecord[]> {
     const out: StreamRecord[] = [];
-    let after: string | undefined;
-    for (;;) {
-      const page = await this.store.range(logKeys.streamsOf(groupId), { limit: PAGE, ...(after !== undefined ? { after } : {}) });
-      for (const e of page.entries) out.push(parseStreamRecord(e.value));
-      if (!page.more) return out;
-      after = page.entries.at(-1)!.key;
-    }
+    for await (const page of rangePages(this.store, logKeys.streamsOf(groupId), PAGE)) for (const e of page) out.push(parseStreamRecord(e.value));
+    return out;
   }
 
   async list(listing: StreamListing): Promise<StreamRecord[]> {
