@@ -1,10 +1,11 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../store/memory.js';
 import type { Store } from '../store/store.js';
+import { startApiFixture } from '../testing/api-server.js';
 import type { LogsEnv } from './env.js';
 import { filterEventOperations } from './filter-events.js';
 import { logEventOperations } from './log-events.js';
@@ -267,5 +268,18 @@ describe('chunks that overlap in time', () => {
     }
     expect(back).toEqual(all);
     expect(messages(await a.FilterLogEvents({ logGroupName: 'g' }))).toEqual(all);
+  });
+});
+
+describe('the server with the memory store', () => {
+  it('keeps chunk files in a temporary directory that it removes at stop', async () => {
+    const api = await startApiFixture();
+    const { dir: logsDir } = api.server.logs;
+    try {
+      expect(existsSync(logsDir)).toBe(true);
+    } finally {
+      await api.stop();
+    }
+    expect(existsSync(logsDir)).toBe(false);
   });
 });
