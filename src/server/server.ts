@@ -16,7 +16,7 @@ import { startStoppedTaskReaper } from '../controllers/stopped-task-reaper.js';
 import { startTaskDefinitionReaper } from '../controllers/task-definition-reaper.js';
 import { logsService } from '../logs/index.js';
 import { startLogSweep } from '../logs/retention-sweep.js';
-import { LogDatabase } from '../logs/storage/database.js';
+import { LogStorage } from '../logs/storage/log-storage.js';
 import { buildRegistryServer } from '../registry/http/server.js';
 import { registryRoutes } from '../registry/http/routes.js';
 import { openRegistry, type Registry } from '../registry/registry.js';
@@ -70,8 +70,8 @@ export interface RunningServer {
   readonly port: number;
   readonly rootKeys: RootKeyPair;
   readonly store: Store;
-  /** Log groups, streams and events (the CloudWatch Logs API's storage). */
-  readonly logs: LogDatabase;
+  /** Log groups, streams and events (the CloudWatch Logs API's storage: the Store and a directory of chunk files). */
+  readonly logs: LogStorage;
   readonly app: FastifyInstance;
   readonly registry: Registry;
   /** `host:port` of the registry as clients name it (the host part of repositoryUris). */
@@ -85,14 +85,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const store = openStore(config);
   const registryDir = config.registryDir ?? (config.dataDir ? join(config.dataDir, 'registry') : mkdtempSync(join(tmpdir(), 'berth-registry-')));
   const ownsRegistryDir = config.registryDir === undefined && config.dataDir === undefined;
-  let logs: LogDatabase | undefined;
+  // Log chunk files beside the Store's data; with the memory store, whose index dies with the process, a
+  // temporary directory removed at stop.
+  const logsDir = config.store === 'memory' ? mkdtempSync(join(tmpdir(), 'berth-logs-')) : requireDataDir(config);
   const cleanup = async () => {
-    logs?.close();
     if (!config.storeInstance) await store.close();
     if (ownsRegistryDir) rmSync(registryDir, { recursive: true, force: true });
+    if (config.store === 'memory') rmSync(logsDir, { recursive: true, force: true });
   };
   try {
-    const logDb = (logs = openLogDatabase(config));
+    const logs = new LogStorage(store, logsDir);
     const rootKeys: RootKeyPair = config.rootKeys
       ? { ...config.rootKeys, source: 'environment' }
       : loadRootKeyPair(config.dataDir, config.env ?? process.env);
@@ -111,7 +113,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const registryHost = () => config.registryHost ?? boundRegistryHost;
     const ecsEnv: EcsEnv = { store, scope, now: Date.now };
     const ecrEnv: EcrEnv = { registry, scope, registryHost, registryScheme: config.registryScheme ?? 'http' };
-    const services = [ecsService(ecsEnv), ecrService(ecrEnv), logsService({ db: logDb, scope, now: Date.now })];
+    const services = [ecsService(ecsEnv), ecrService(ecrEnv), logsService({ storage: logs, scope, now: Date.now })];
     const verifier = new SigV4Verifier({
       credentials: new CredentialChain([new StaticCredentials({ ...rootKeys, principal })]),
       region: config.region,
@@ -147,7 +149,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ...(config.agentSilenceMs !== undefined ? { silenceMs: config.agentSilenceMs } : {}),
     });
     const logSweep = startLogSweep({
-      db: logDb,
+      store,
+      dir: logsDir,
       now: Date.now,
       log: log.child({ component: 'log-sweep' }),
       ...(config.logSweepMs !== undefined ? { intervalMs: config.logSweepMs } : {}),
@@ -167,7 +170,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       port,
       rootKeys,
       store,
-      logs: logDb,
+      logs,
       app,
       registry,
       registryHost: registryHost(),
@@ -201,12 +204,6 @@ const bracketed = (host: string) => (host.includes(':') ? `[${host}]` : host);
 function hostPort(host: string, port: number): string {
   const named = host === '0.0.0.0' || host === '::' || host === '' ? hostname() : host;
   return `${bracketed(named)}:${port}`;
-}
-
-/** Log events live beside the store, in their own database (in memory with the memory store). */
-function openLogDatabase(config: ServerConfig): LogDatabase {
-  if (config.store === 'memory') return LogDatabase.open(':memory:');
-  return LogDatabase.open(join(requireDataDir(config), 'logs.db'));
 }
 
 function openStore(config: ServerConfig): Store {
