@@ -7,11 +7,12 @@
  *             │ └──PATCH at another offset, or while WRITING or FINISHING──▶ 416, session unchanged
  *             ├─PUT ?digest=──▶ FINISHING ──bytes match──▶ blob placed and linked; session ends (201)
  *             │                         └──do not match─▶ DIGEST_INVALID; session and bytes discarded
+ *             │                            (so does any other failure once FINISHING: the client starts again)
  *             ├─DELETE───────────────────────────▶ session and bytes discarded (204)
  *             └─untouched longer than the timeout─▶ discarded by sweepIdleUploads() (record, then file)
  *
  * The record (`registry/uploads/<id>`, UploadRecord) holds the repository, the temporary file under the
- * registry directory and the acknowledged offset. WRITING and FINISHING are its `writing` claim, taken and
+ * registry directory and the acknowledged offset (fdatasynced before it is acknowledged). WRITING and FINISHING are its `writing` claim, taken and
  * released by compare-and-swap: of two requests (on one server or two) that continue the same offset,
  * exactly one takes the claim and writes; the other is refused before it touches the file. Bytes beyond
  * the offset are never acknowledged: a failed request truncates them away and releases the claim, so the
@@ -23,7 +24,7 @@
  * restarted) hashes the file up to the offset first.
  */
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { open, rm } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
 import { RegistryError } from '../model/registry/errors.js';
 import { parseDigest } from '../model/registry/names.js';
 import { keys } from '../state/keys.js';
@@ -134,6 +135,9 @@ export class Uploads {
         throw new RegistryError('DIGEST_INVALID', `provided digest ${digest.value} did not match uploaded content (${actual})`, { digest: digest.value, actual });
       }
       await fsyncPath(path);
+      // A hash kept in memory vouches for bytes the file must still hold (a filesystem that lost them fails here).
+      const onDisk = (await stat(path)).size;
+      if (onDisk !== size) throw new Error(`upload file ${path} holds ${onDisk} bytes, not the ${size} acknowledged`);
       await placeAndRecord(this.ctx, digest, size, (file) => this.ctx.blobs.place(path, digest, file), async (tx) => {
         // The session ends with the blob's recording, and only if it is still this request's.
         if ((await tx.get(keys.upload(id)))?.modRevision !== claim.revision) throw uploadUnknown(id);
@@ -248,6 +252,8 @@ export class Uploads {
           'range',
         );
       }
+      // Durable before it is acknowledged: the session outlives this server, and another may finish it.
+      await handle.datasync();
       return start + written;
     } catch (error) {
       await handle.truncate(start);
