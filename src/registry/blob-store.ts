@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tryParseDigest, type Digest } from '../model/registry/names.js';
+import { fsyncPath } from '../files/durable.js';
 
 /**
  * Blob bytes on the filesystem, content addressed: `<root>/blobs/<algorithm>/<first two hex>/<hex>.<suffix>`,
@@ -142,16 +143,6 @@ export function tempFilePath(root: string, name: string): string {
   // Names come from the Store; refuse anything that could point outside the uploads directory.
   if (!/^uploads\/[0-9a-f-]{36}$/.test(name)) throw new Error(`not a temporary file name: '${name}'`);
   return join(root, name);
-}
-
-/** fsync a file or a directory (so that a rename in it is durable) by its path. */
-export async function fsyncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** The temporary files under registry directory `root`, with their names (as newTempName gives them) and ages. */

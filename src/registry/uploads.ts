@@ -30,7 +30,8 @@ import { parseDigest } from '../model/registry/names.js';
 import { keys } from '../state/keys.js';
 import { parseUploadRecord, type UploadRecord } from '../state/records/registry.js';
 import { placeAndRecord, type PlacementContext } from './blob-placement.js';
-import { fsyncPath, newTempName, tempFilePath } from './blob-store.js';
+import { fsyncPath } from '../files/durable.js';
+import { newTempName, tempFilePath } from './blob-store.js';
 import { hashFilePrefix, writeBody } from './upload-io.js';
 
 /** A session as a request sees it. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fsyncPath } from '../../registry/blob-store.js';
+import { fsyncPath } from '../../files/durable.js';
 
 /**
  * Chunk files: the events of one PutLogEvents batch (or of several, merged), written once and never changed.
