@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The agent's log shipper end to end, in one process (after a build): a CRI log file of --lines lines
-// (~90 bytes, stdout and stderr) → parsed and batched → PutLogEvents → a server with its SQLite logs.db.
+// (~90 bytes, stdout and stderr) → parsed and batched → PutLogEvents → a server (chunk files + Store).
 // Reports lines per second until finish() has shipped the whole file. Prints one JSON line.
 //
 //   node bench/log-shipper-throughput.mjs [--lines 200000]

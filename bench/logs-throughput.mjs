@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The Logs API against a real `berth server` process (SQLite logs.db, WAL, synchronous=NORMAL):
+// The Logs API against a real `berth server` process (events in chunk files under its data directory,
+// each batch fsynced and indexed by one Store transaction):
 //  - PutLogEvents ingestion: events/s with full batches (10,000 events of ~65 bytes) from a few writers;
 //  - GetLogEvents latency on one stream of --events events (default 100,000): newest page, oldest page,
 //    and a page in the middle reached by a forward token; 100-event pages, as a tail reader asks;

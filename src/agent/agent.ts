@@ -1,7 +1,5 @@
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { ECRClient } from '@aws-sdk/client-ecr';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { DiscoverPollEndpointCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Logger } from 'pino';
@@ -10,6 +8,8 @@ import type { NetworkService, PortAllocator } from '../network/network.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { AgentStateStore } from './agent-state.js';
 import type { AgentConfig, MetadataAddress } from './config.js';
+import { controlPlaneClients } from './control-plane-clients.js';
+import { ControlPlaneEndpoints } from './endpoints.js';
 import { DirectoryVolumeStore } from './volume-store.js';
 import { ContainerFileStore } from './container-files.js';
 import { ImageCleanup } from './image-cleanup.js';
@@ -39,6 +39,8 @@ export interface AgentOptions {
   readonly credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /** Session timing (tests shorten these). */
   readonly session?: { silenceMs?: number; pingMs?: number; backoff?: { minMs: number; maxMs: number } };
+  /** Names this agent when choosing its starting replica (default: the host name and data directory). */
+  readonly endpointSeed?: string;
 }
 
 export interface RunningAgent {
@@ -47,6 +49,8 @@ export interface RunningAgent {
   readonly session: SessionClient;
   readonly reporter: Reporter;
   readonly logs: LogShipper;
+  /** The control-plane replicas and the one in use. */
+  readonly endpoints: ControlPlaneEndpoints;
   /** The task metadata endpoint's base URL as containers are given it, when it is served. */
   readonly metadataUrl?: string;
   /** Stop the agent; containers keep running and are re-adopted by the next agent. */
@@ -65,19 +69,29 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       : options.credentials
         ? async () => options.credentials as AwsCredentialIdentity
         : defaultProvider();
-  const ecs = new ECSClient({ endpoint: config.endpoint, region: config.region, credentials: credentialProvider, maxAttempts: 5 });
-  const ecr = new ECRClient({ endpoint: config.endpoint, region: config.region, credentials: credentialProvider, maxAttempts: 3 });
+  // One choice of replica for every call to the control plane: the APIs and the session move together.
+  const endpoints = new ControlPlaneEndpoints(config.endpoints, {
+    // Stable across restarts, and different for each simulated host sharing a machine.
+    seed: options.endpointSeed ?? `${hostname()}:${config.dataDir}`,
+    onMove: (from, to) => {
+      log.warn({ from, to }, 'control plane replica unavailable; moving to another');
+      // An API call found the replica gone (or without its store) before the session did — a host that
+      // vanished leaves the session's socket open until it falls silent: follow the API calls now.
+      session?.leave(from);
+    },
+  });
+  let session: SessionClient | undefined;
+  const clients = controlPlaneClients(endpoints, config.region, credentialProvider);
+  const { ecs, ecr } = clients;
   const registryAuth = new BerthRegistryAuth(ecr, log.child({ component: 'registry-auth' }));
   const state = new AgentStateStore(config.dataDir);
   // Container output goes to the control plane's CloudWatch Logs API, with the agent's credentials.
-  const logsClient = new CloudWatchLogsClient({ endpoint: config.endpoint, region: config.region, credentials: credentialProvider, maxAttempts: 3 });
-  const logs = new LogShipper({ client: logsClient, stateDir: join(config.dataDir, 'log-shipper'), log: log.child({ component: 'log-shipper' }) });
+  const logs = new LogShipper({ client: clients.logs, stateDir: join(config.dataDir, 'log-shipper'), log: log.child({ component: 'log-shipper' }) });
   let metadata: RunningMetadataEndpoint | undefined;
   try {
     const { containerInstanceArn, clusterArn } = await registerInstance(ecs, config, state, log);
     const reporter = new Reporter(ecs, config.cluster, log.child({ component: 'reporter' }));
     let engine: TaskEngine | undefined;
-    let session: SessionClient | undefined;
     // Listening first: its URL (the port, when it was chosen at random) goes into every container's environment.
     if (parts.metadataAddress) {
       metadata = await startMetadataEndpoint({
@@ -125,10 +139,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     await engine.recover(await state.tasks());
     if (config.imageCleanup) imageCleanup.start();
 
-    const { endpoint } = await ecs.send(new DiscoverPollEndpointCommand({ cluster: config.cluster, containerInstance: containerInstanceArn }));
     let fatal: ((message: string) => void) | undefined;
-    session = new SessionClient({
-      endpoint: endpoint!,
+    const sessionClient = new SessionClient({
+      endpoints,
       clusterArn,
       containerInstanceArn,
       region: config.region,
@@ -138,6 +151,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       onPayload: (tasks) => engine.handlePayload(tasks),
       onFatal: (message) => fatal?.(message),
       onOpen: () => {
+        // State changes a dead replica did not take are waiting out their backoff: send them now.
+        reporter.retryNow();
         // Health and task addresses are sent as they change; after a reconnect the control plane gets the
         // current picture again.
         engine!.reportAttachments();
@@ -151,25 +166,25 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       },
       ...options.session,
     });
-    session.start();
+    session = sessionClient;
+    sessionClient.start();
     const agent: RunningAgent = {
       containerInstanceArn,
       engine,
-      session,
+      session: sessionClient,
       reporter,
       logs,
+      endpoints,
       ...(metadata ? { metadataUrl: metadata.url } : {}),
       async stop() {
         await metadata?.close();
         imageCleanup.stop();
-        session.stop();
+        sessionClient.stop();
         engine.shutdown();
         await reporter.idle(2_000);
         reporter.stop();
         await logs.stop();
-        logsClient.destroy();
-        ecs.destroy();
-        ecr.destroy();
+        clients.destroy();
         await state.close();
       },
     };
@@ -181,9 +196,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   } catch (error) {
     await metadata?.close();
     await logs.stop();
-    logsClient.destroy();
-    ecs.destroy();
-    ecr.destroy();
+    clients.destroy();
     await state.close();
     throw error;
   }

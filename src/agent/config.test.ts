@@ -27,7 +27,7 @@ describe('agent configuration', () => {
     });
     expect(config).toMatchObject({
       cluster: 'from-flag',
-      endpoint: 'http://127.0.0.1:7400',
+      endpoints: ['http://127.0.0.1:7400'],
       reservedMemory: 256,
       cpuUnits: 2048,
       instanceAttributes: { stack: 'prod', tier: 'web' },
@@ -82,6 +82,43 @@ describe('agent configuration', () => {
     expect(() => compileAgentConfig({ flags: { endpoint: 'http://h:1', config: '/nope' }, env: {}, readFile: () => undefined })).toThrow(
       /does not exist/,
     );
+  });
+
+  it('takes the control plane as a comma-separated list of replicas from ecs.config, the environment or the flag', () => {
+    const compile = (inputs: { flag?: string; env?: string; file?: string }) =>
+      compileAgentConfig({
+        flags: inputs.flag === undefined ? {} : { endpoint: inputs.flag },
+        env: inputs.env === undefined ? {} : { ECS_BACKEND_HOST: inputs.env },
+        readFile: () => (inputs.file === undefined ? undefined : `ECS_BACKEND_HOST=${inputs.file}\n`),
+      }).endpoints;
+    expect(compile({ file: 'http://10.0.0.1:7400,http://10.0.0.2:7400/, https://cp.example.com' })).toEqual([
+      'http://10.0.0.1:7400',
+      'http://10.0.0.2:7400',
+      'https://cp.example.com',
+    ]);
+    expect(compile({ file: 'http://a:1', env: ' http://b:1 , http://c:1 ' })).toEqual(['http://b:1', 'http://c:1']);
+    expect(compile({ file: 'http://a:1', env: 'http://b:1', flag: 'http://d:1,http://[::1]:7400' })).toEqual(['http://d:1', 'http://[::1]:7400']);
+    expect(compile({ flag: 'http://only:7400' })).toEqual(['http://only:7400']);
+  });
+
+  it.each([
+    ['an empty entry', 'http://a:1,,http://b:1', /entry 2 is empty \(in 'http:\/\/a:1,,http:\/\/b:1'\)/],
+    ['a trailing comma', 'http://a:1,', /entry 2 is empty/],
+    ['something that is not a URL', 'http://a:1,http://bad host:7400', /entry 2: 'http:\/\/bad host:7400' is not a URL/],
+    ['a bare host', 'control-plane', /entry 1: 'control-plane' is not a URL/],
+    ['another scheme', 'http://a:1,ws://b:1', /entry 2: 'ws:\/\/b:1' is not an http or https URL/],
+    ['a path', 'http://a:1/api', /entry 1: 'http:\/\/a:1\/api' must be scheme, host and port only/],
+    ['credentials', 'http://u:p@a:1', /must be scheme, host and port only/],
+    ['the same replica twice', 'http://a:1,http://b:1,http://a:1/', /entry 3: 'http:\/\/a:1\/' is listed twice/],
+    ['nothing at all', ' ', /no control plane endpoint/],
+  ])('refuses an endpoint list with %s, naming the entry', (_what, value, message) => {
+    expect(() => compileAgentConfig({ flags: { endpoint: value }, env: {}, readFile: () => undefined })).toThrow(message);
+    expect(() => compileAgentConfig({ env: { ECS_BACKEND_HOST: value }, readFile: () => undefined })).toThrow(message);
+  });
+
+  it('names where a bad endpoint list came from', () => {
+    expect(() => compileAgentConfig({ flags: { endpoint: 'http://a:1,' }, env: {}, readFile: () => undefined })).toThrow(/^--endpoint entry 2 is empty/);
+    expect(() => compileAgentConfig({ env: {}, readFile: () => 'ECS_BACKEND_HOST=http://a:1,\n' })).toThrow(/^ECS_BACKEND_HOST entry 2 is empty/);
   });
 
   it('serves task metadata at 169.254.170.2:80 unless BERTH_METADATA_ADDRESS says otherwise', () => {

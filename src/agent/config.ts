@@ -7,8 +7,11 @@ import os from 'node:os';
  * Nothing else in the agent reads the environment.
  */
 export interface AgentConfig {
-  /** The control plane's URL (ECS_BACKEND_HOST). */
-  readonly endpoint: string;
+  /**
+   * The control plane's replicas (ECS_BACKEND_HOST, comma-separated): origins like `http://host:7400`, in
+   * the order given. The agent spreads over them and fails over between them (agent/endpoints.ts).
+   */
+  readonly endpoints: readonly string[];
   readonly cluster: string;
   readonly region: string;
   readonly dataDir: string;
@@ -60,6 +63,7 @@ export type ImagePullBehavior = (typeof imagePullBehaviors)[number];
 
 /** Flags given on the command line; they win over everything else. */
 export interface AgentFlags {
+  /** One control-plane URL or several, comma-separated (as ECS_BACKEND_HOST). */
   readonly endpoint?: string;
   readonly cluster?: string;
   readonly dataDir?: string;
@@ -194,6 +198,36 @@ export function parseMetadataAddress(value: string | undefined): MetadataAddress
   return { host: m[1]!, port };
 }
 
+/**
+ * ECS_BACKEND_HOST / --endpoint: one URL or several, comma-separated (the replicas of one control plane).
+ * Each must be an http(s) origin — berth serves every API at the root, and a path would be silently lost
+ * when a request moves to another replica. Empty entries and repeats are refused: both are typos.
+ */
+export function parseEndpoints(value: string | undefined, source = 'ECS_BACKEND_HOST'): string[] {
+  if (value === undefined || value.trim() === '') {
+    throw new ConfigError('no control plane endpoint: give --endpoint URL[,URL…] or set ECS_BACKEND_HOST');
+  }
+  const endpoints: string[] = [];
+  value.split(',').forEach((raw, i) => {
+    const entry = raw.trim();
+    const where = `${source} entry ${i + 1}`;
+    if (entry === '') throw new ConfigError(`${where} is empty (in '${value}')`);
+    let url: URL;
+    try {
+      url = new URL(entry);
+    } catch {
+      throw new ConfigError(`${where}: '${entry}' is not a URL (like http://10.0.0.5:7400)`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`${where}: '${entry}' is not an http or https URL`);
+    if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+      throw new ConfigError(`${where}: '${entry}' must be scheme, host and port only (no path, query or credentials)`);
+    }
+    if (endpoints.includes(url.origin)) throw new ConfigError(`${where}: '${entry}' is listed twice`);
+    endpoints.push(url.origin);
+  });
+  return endpoints;
+}
+
 export interface CompileInputs {
   readonly flags?: AgentFlags;
   readonly env?: NodeJS.ProcessEnv;
@@ -208,14 +242,8 @@ export function compileAgentConfig({ flags = {}, env = process.env, readFile = r
   const fromFile = text === undefined ? {} : parseEcsConfig(text, file);
   const get = (name: string): string | undefined => env[name] ?? fromFile[name];
 
-  const endpoint = flags.endpoint ?? get('ECS_BACKEND_HOST');
-  if (!endpoint) throw new ConfigError('no control plane endpoint: give --endpoint URL or set ECS_BACKEND_HOST');
-  let url: URL;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    throw new ConfigError(`endpoint '${endpoint}' is not a URL`);
-  }
+  const endpoints =
+    flags.endpoint !== undefined ? parseEndpoints(flags.endpoint, '--endpoint') : parseEndpoints(get('ECS_BACKEND_HOST'), 'ECS_BACKEND_HOST');
   const region = flags.region ?? get('AWS_DEFAULT_REGION') ?? 'us-east-1';
   const pull = get('ECS_IMAGE_PULL_BEHAVIOR') ?? 'default';
   if (!(imagePullBehaviors as readonly string[]).includes(pull)) {
@@ -226,7 +254,7 @@ export function compileAgentConfig({ flags = {}, env = process.env, readFile = r
   const cpuUnits = positiveInt(flags.cpuUnits ?? get('BERTH_CPU_UNITS'), 'BERTH_CPU_UNITS', 1024 * cores);
   const memoryMib = positiveInt(flags.memoryMib ?? get('BERTH_MEMORY_MIB'), 'BERTH_MEMORY_MIB', totalMib);
   return {
-    endpoint: url.toString().replace(/\/$/, ''),
+    endpoints,
     cluster: flags.cluster ?? get('ECS_CLUSTER') ?? 'default',
     region,
     dataDir: flags.dataDir ?? get('ECS_DATADIR') ?? '/var/lib/berth/agent',

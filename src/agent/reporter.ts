@@ -43,13 +43,17 @@ function significance(r: SubmitTaskStateChangeRequest): string {
 /**
  * Sends task state to the control plane. Reports are coalesced per task (only the newest state matters,
  * since the control plane moves statuses forward only), sent one at a time per task, and retried with
- * backoff until they land or a newer report replaces them.
+ * backoff until they land or a newer report replaces them. Each attempt goes through the agent's failover
+ * (control-plane-clients.ts), so a report a dead replica never acknowledged is sent to the next one; a
+ * report that did land before its replica died and is sent again is harmless (statuses only move forward).
  */
 export class Reporter {
   private readonly pending = new Map<string, SubmitTaskStateChangeRequest>();
   private readonly lastSent = new Map<string, string>();
   private readonly inFlight = new Set<string>();
   private stopped = false;
+  /** Wakes reports waiting out their backoff (retryNow). */
+  private readonly waiting = new Set<() => void>();
 
   constructor(
     private readonly ecs: ECSClient,
@@ -74,6 +78,15 @@ export class Reporter {
 
   stop(): void {
     this.stopped = true;
+    this.retryNow();
+  }
+
+  /**
+   * Send reports waiting out a backoff now, with the backoff reset: the control plane is reachable again
+   * (the session reopened), so a report held back for up to 30 s would only delay what it shows.
+   */
+  retryNow(): void {
+    for (const wake of [...this.waiting]) wake();
   }
 
   private async drain(arn: string): Promise<void> {
@@ -98,12 +111,25 @@ export class Reporter {
           }
           this.log.warn({ err, task: arn, retryInMs: delay }, 'task state report failed; retrying');
           if (!this.pending.has(arn)) this.pending.set(arn, request);
-          await new Promise((r) => setTimeout(r, delay));
-          delay = Math.min(delay * 2, 30_000);
+          delay = (await this.backoff(delay)) ? 250 : Math.min(delay * 2, 30_000);
         }
       }
     } finally {
       this.inFlight.delete(arn);
     }
+  }
+
+  /** Wait `ms`, or less when retryNow() is called (then resolves true). */
+  private backoff(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const wake = (early: boolean) => {
+        clearTimeout(timer);
+        this.waiting.delete(onWake);
+        resolve(early);
+      };
+      const onWake = () => wake(true);
+      const timer = setTimeout(() => wake(false), ms);
+      this.waiting.add(onWake);
+    });
   }
 }

@@ -6,9 +6,21 @@ import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import { parseFrame, type AcsFrame, type AcsTask } from '../model/acs.js';
 
+/** Where to open the session: the control plane's replicas (ControlPlaneEndpoints). */
+export interface SessionEndpoints {
+  current(): string;
+  failed(endpoint: string): void;
+  succeeded(endpoint: string): void;
+}
+
 export interface SessionClientOptions {
-  /** The endpoint DiscoverPollEndpoint returned (`http://host:port/`). */
-  readonly endpoint: string;
+  /**
+   * The replicas to open the session on: each attempt asks for the current one, and a replica that cannot
+   * be reached, refuses with a 5xx, drops an open session or falls silent is reported as failed, so the
+   * next attempt goes to another. (berth's DiscoverPollEndpoint answers with the address it was asked at,
+   * so the list is the set of poll endpoints; pinning one answer would keep the agent on a dead replica.)
+   */
+  readonly endpoints: SessionEndpoints;
   readonly clusterArn: string;
   readonly containerInstanceArn: string;
   readonly region: string;
@@ -25,12 +37,15 @@ export interface SessionClientOptions {
   readonly silenceMs?: number;
   readonly pingMs?: number;
   readonly backoff?: { readonly minMs: number; readonly maxMs: number };
+  /** How long opening a session may take before the replica counts as failed (default 5 s). */
+  readonly handshakeTimeoutMs?: number;
 }
 
 /**
  * The agent's end of the session (ECS ACS-style): a WebSocket whose upgrade request is SigV4-signed,
  * acknowledging payloads and heartbeats, pinging, and reconnecting with jittered exponential backoff
- * (250 ms up to 2 min, as the ECS agent does) whenever the connection drops or falls silent.
+ * (250 ms up to 2 min, as the ECS agent does) whenever the connection drops or falls silent — to the
+ * next replica when the one it was on failed, so a dead replica costs one short backoff, not a minute.
  */
 export class SessionClient {
   private ws?: WebSocket;
@@ -41,6 +56,8 @@ export class SessionClient {
   private timer?: NodeJS.Timeout;
   private reconnectTimer?: NodeJS.Timeout;
   connected = false;
+  /** The replica the session is open on (or being opened on). */
+  endpoint?: string;
 
   constructor(private readonly o: SessionClientOptions) {}
 
@@ -56,9 +73,22 @@ export class SessionClient {
     this.ws?.close(1000, 'agent stopping');
   }
 
+  /**
+   * The agent moved off `endpoint` (an API call found it unavailable): when the session is on it, drop the
+   * session now and reconnect to the current replica, instead of waiting for it to fall silent.
+   */
+  leave(endpoint: string): void {
+    const ws = this.ws;
+    if (this.stopped || !ws || this.endpoint !== endpoint || ws.readyState === WebSocket.CLOSED) return;
+    this.o.log.warn({ endpoint }, 'leaving the replica the session is on');
+    ws.terminate();
+  }
+
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const url = new URL('ws', this.o.endpoint.endsWith('/') ? this.o.endpoint : `${this.o.endpoint}/`);
+    const endpoint = this.o.endpoints.current();
+    this.endpoint = endpoint;
+    const url = new URL('ws', endpoint.endsWith('/') ? endpoint : `${endpoint}/`);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const query = {
       clusterArn: this.o.clusterArn,
@@ -76,13 +106,17 @@ export class SessionClient {
       this.scheduleReconnect();
       return;
     }
-    const ws = new WebSocket(url, { headers, handshakeTimeout: 15_000 });
+    if (this.stopped) return;
+    const ws = new WebSocket(url, { headers, handshakeTimeout: this.o.handshakeTimeoutMs ?? 5_000 });
     this.ws = ws;
+    // Whether the replica answered about this session itself (a 4xx: another replica would say the same).
+    let refused = false;
     ws.on('open', () => {
       this.connected = true;
       this.attempt = 0;
       this.lastFrameAt = Date.now();
-      this.o.log.info('session with the control plane established');
+      this.o.endpoints.succeeded(endpoint);
+      this.o.log.info({ endpoint }, 'session with the control plane established');
       this.o.onOpen?.();
     });
     ws.on('message', (data) => this.receive(ws, data.toString()));
@@ -91,15 +125,18 @@ export class SessionClient {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () => {
-        this.o.log.warn({ status: res.statusCode, body }, 'control plane refused the session');
+        this.o.log.warn({ endpoint, status: res.statusCode, body }, 'control plane refused the session');
+        refused = (res.statusCode ?? 500) < 500;
         if (body.includes('InactiveInstanceException')) this.o.onFatal('the container instance was deregistered');
         ws.terminate();
       });
     });
-    ws.on('error', (err) => this.o.log.warn({ err: err.message }, 'session error'));
-    ws.on('close', () => {
+    ws.on('error', (err) => this.o.log.warn({ endpoint, err: err.message }, 'session error'));
+    ws.on('close', (code) => {
       if (this.ws !== ws) return;
       this.connected = false;
+      // The control plane replaced this session with a newer one of the same instance: not the replica's fault.
+      if (!this.stopped && !refused && code !== 4000) this.o.endpoints.failed(endpoint);
       this.scheduleReconnect();
     });
   }

@@ -7,7 +7,7 @@ import { openHostParts } from '../agent/host-parts.js';
 export function agentCommand(): Command {
   return new Command('agent')
     .description('run the host agent: register this host as a container instance and run the tasks placed on it (needs root)')
-    .option('--endpoint <url>', 'the control plane (ECS_BACKEND_HOST)')
+    .option('--endpoint <url>', 'the control plane: one URL, or its replicas comma-separated (ECS_BACKEND_HOST)')
     .option('--cluster <name>', 'the cluster to join (ECS_CLUSTER, default "default")')
     .option('--data-dir <dir>', 'where the agent keeps state, images and containers (ECS_DATADIR)')
     .option('--config <file>', `an ecs.config file (default ${DEFAULT_CONFIG_FILE} when it exists)`)
@@ -21,7 +21,7 @@ export function agentCommand(): Command {
       const parts = await openHostParts(config);
       const agent = await startAgent({ config, parts, log });
       process.stderr.write(
-        `berth agent registered ${agent.containerInstanceArn} in cluster ${config.cluster} at ${config.endpoint}\n`,
+        `berth agent registered ${agent.containerInstanceArn} in cluster ${config.cluster} at ${config.endpoints.join(', ')}\n`,
       );
       let stopping = false;
       const stop = async (signal: string) => {

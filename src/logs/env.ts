@@ -1,9 +1,9 @@
 import type { ArnScope } from '../model/arn.js';
-import type { LogDatabase } from './storage/database.js';
+import type { LogStorage } from './storage/log-storage.js';
 
 /** What every CloudWatch Logs operation needs from the server around it. */
 export interface LogsEnv {
-  readonly db: LogDatabase;
+  readonly storage: LogStorage;
   readonly scope: ArnScope;
   /** Milliseconds since the epoch; injectable so tests can move time. */
   readonly now: () => number;

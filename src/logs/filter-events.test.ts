@@ -95,13 +95,13 @@ describe('FilterLogEvents', () => {
   it('stops after a bounded scan with a token when matches are rare, and finds them on later pages', async () => {
     await api.logs.send(new CreateLogGroupCommand({ logGroupName: 'big' }));
     await api.logs.send(new CreateLogStreamCommand({ logGroupName: 'big', logStreamName: 's' }));
-    // Written straight to the database: this test is about the scan, not the ingestion path.
-    const db = api.server.logs;
-    const group = db.groups.get('big')!;
-    const stream = db.streams.get(group.id, 's')!;
+    // Written straight to the storage, as one chunk: this test is about the scan, not the batch rules.
+    const storage = api.server.logs;
+    const group = (await storage.groups.get('big'))!;
+    const stream = (await storage.streams.get(group.id, 's'))!;
     const total = SCAN_BUDGET + 5_000;
     const events = Array.from({ length: total }, (_, i) => ({ timestamp: T0 + i, message: i === total - 1 ? 'needle' : `hay ${i}` }));
-    db.transaction(() => db.events.insert(group.id, stream.id, events, Date.now()));
+    await storage.events.append(stream, { events, bytes: 0, now: Date.now() });
     const first = await api.logs.send(new FilterLogEventsCommand({ logGroupName: 'big', filterPattern: 'needle' }));
     expect(first.events).toEqual([]);
     expect(first.nextToken).toBeDefined();

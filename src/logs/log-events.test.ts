@@ -201,7 +201,7 @@ describe('GetLogEvents', () => {
     ]);
     await api.logs.send(new PutRetentionPolicyCommand({ logGroupName: g, retentionInDays: 1 }));
     expect(messages(await get(g, { startFromHead: true }))).toEqual(['new']);
-    const sweep = startLogSweep({ db: api.server.logs, now: Date.now, log: pino({ level: 'silent' }), chunk: 1 });
+    const sweep = startLogSweep({ store: api.server.logs.store, dir: api.server.logs.dir, now: Date.now, log: pino({ level: 'silent' }), batch: 1 });
     try {
       expect((await sweep.runOnce()).expired).toBeGreaterThanOrEqual(1);
     } finally {

@@ -132,7 +132,7 @@ describe('DeleteLogGroup', () => {
     await api.logs.send(new CreateLogGroupCommand({ logGroupName: 'gone' }));
     expect((await api.logs.send(new DescribeLogStreamsCommand({ logGroupName: 'gone' }))).logStreams).toEqual([]);
     // The sweep purges the deleted stream's events (and only once).
-    const sweep = startLogSweep({ db: api.server.logs, now: Date.now, log: pino({ level: 'silent' }) });
+    const sweep = startLogSweep({ store: api.server.logs.store, dir: api.server.logs.dir, now: Date.now, log: pino({ level: 'silent' }) });
     try {
       expect((await sweep.runOnce()).purged).toBeGreaterThanOrEqual(1);
       expect((await sweep.runOnce()).purged).toBe(0);

@@ -8,12 +8,12 @@ import type {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { invalidParameter, ServiceError } from '../model/errors.js';
 import type { LogsEnv } from './env.js';
-import { groupNameFromIdentifier, groupNotFound, logGroupArn } from './resolve.js';
+import { groupNameFromIdentifier, groupNamed, groupNotFound, logGroupArn } from './resolve.js';
 import { validateRetentionDays } from './retention.js';
-import type { GroupRow } from './storage/groups.js';
+import type { GroupRecord } from './storage/records.js';
 import { decodeListToken, encodeListToken } from './tokens.js';
 
-function describeGroup(env: LogsEnv, g: GroupRow): LogGroup {
+async function describeGroup(env: LogsEnv, g: GroupRecord): Promise<LogGroup> {
   const arn = logGroupArn(env, g.name);
   return {
     logGroupName: g.name,
@@ -22,7 +22,7 @@ function describeGroup(env: LogsEnv, g: GroupRow): LogGroup {
     metricFilterCount: 0,
     arn: `${arn}:*`,
     logGroupArn: arn,
-    storedBytes: g.storedBytes,
+    storedBytes: await env.storage.groups.storedBytes(g),
     logGroupClass: g.logGroupClass as LogGroup['logGroupClass'],
   };
 }
@@ -31,29 +31,22 @@ const isAfterName = (s: unknown): s is { after: string } => typeof (s as { after
 
 /** Log groups: create, delete, describe, and their retention policies. */
 export function logGroupOperations(env: LogsEnv) {
-  const existing = (name: string) => {
-    const group = env.db.groups.get(name);
-    if (!group) throw groupNotFound();
-    return group;
-  };
+  const describe = (groups: readonly GroupRecord[]) => Promise.all(groups.map((g) => describeGroup(env, g)));
   return {
     async CreateLogGroup(input: CreateLogGroupRequest) {
       const name = input.logGroupName!;
       if (name.startsWith('aws/')) throw invalidParameter("Log group names starting with 'aws/' are reserved.");
       if (input.kmsKeyId !== undefined) throw invalidParameter('berth does not encrypt log groups with KMS keys; omit kmsKeyId.');
       if (input.deletionProtectionEnabled) throw invalidParameter('berth does not implement deletion protection for log groups.');
-      const created = env.db.groups.create(name, env.now(), input.logGroupClass ?? 'STANDARD', input.tags ?? {});
+      const created = await env.storage.groups.create(name, env.now(), input.logGroupClass ?? 'STANDARD', input.tags ?? {});
       if (!created) throw new ServiceError('ResourceAlreadyExistsException', 'The specified log group already exists');
       return {};
     },
 
     async DeleteLogGroup(input: DeleteLogGroupRequest) {
-      const group = existing(input.logGroupName!);
+      const group = await groupNamed(env, input.logGroupName!);
       // Streams and the group go now; their events become unreachable at once and are purged by the sweep.
-      env.db.transaction(() => {
-        env.db.streams.deleteAllOf(group.id);
-        env.db.groups.delete(group.id);
-      });
+      if (!(await env.storage.groups.delete(group, env.now()))) throw groupNotFound();
       return {};
     },
 
@@ -65,16 +58,15 @@ export function logGroupOperations(env: LogsEnv) {
       // Only this account's groups exist here; asking for other accounts only finds nothing.
       if (input.accountIdentifiers?.length && !input.accountIdentifiers.includes(env.scope.accountId)) return { logGroups: [] };
       if (byIdentifier) {
-        const groups = input.logGroupIdentifiers!
-          .map((id) => groupNameFromIdentifier(env, id))
-          .flatMap((name) => (name === undefined ? [] : [env.db.groups.get(name)]))
-          .filter((g): g is GroupRow => g !== undefined && (!input.logGroupClass || g.logGroupClass === input.logGroupClass))
+        const names = input.logGroupIdentifiers!.flatMap((id) => groupNameFromIdentifier(env, id) ?? []);
+        const groups = (await Promise.all(names.map((name) => env.storage.groups.get(name))))
+          .filter((g): g is GroupRecord => g !== undefined && (!input.logGroupClass || g.logGroupClass === input.logGroupClass))
           .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-        return { logGroups: groups.map((g) => describeGroup(env, g)) };
+        return { logGroups: await describe(groups) };
       }
       const limit = input.limit ?? 50;
       const after = input.nextToken === undefined ? undefined : decodeListToken('groups', input.nextToken, isAfterName).after;
-      const rows = env.db.groups.list({
+      const rows = await env.storage.groups.list({
         prefix: input.logGroupNamePrefix,
         pattern: input.logGroupNamePattern,
         logGroupClass: input.logGroupClass,
@@ -83,19 +75,21 @@ export function logGroupOperations(env: LogsEnv) {
       });
       const page = rows.slice(0, limit);
       return {
-        logGroups: page.map((g) => describeGroup(env, g)),
+        logGroups: await describe(page),
         ...(rows.length > limit ? { nextToken: encodeListToken('groups', { after: page.at(-1)!.name }) } : {}),
       };
     },
 
     async PutRetentionPolicy(input: PutRetentionPolicyRequest) {
       validateRetentionDays(input.retentionInDays!);
-      env.db.groups.setRetention(existing(input.logGroupName!).id, input.retentionInDays!);
+      const group = await groupNamed(env, input.logGroupName!);
+      if (!(await env.storage.groups.setRetention(group, input.retentionInDays!))) throw groupNotFound();
       return {};
     },
 
     async DeleteRetentionPolicy(input: DeleteRetentionPolicyRequest) {
-      env.db.groups.setRetention(existing(input.logGroupName!).id, null);
+      const group = await groupNamed(env, input.logGroupName!);
+      if (!(await env.storage.groups.setRetention(group, null))) throw groupNotFound();
       return {};
     },
   };

@@ -6,12 +6,12 @@ import type {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { invalidParameter, ServiceError } from '../model/errors.js';
 import type { LogsEnv } from './env.js';
-import { groupNotFound, groupOf, logStreamArn, sequenceToken, streamOf } from './resolve.js';
-import type { GroupRow } from './storage/groups.js';
-import type { StreamCursor, StreamOrder, StreamRow } from './storage/streams.js';
+import { groupNamed, groupNotFound, groupOf, logStreamArn, sequenceToken, streamNotFound, streamOf } from './resolve.js';
+import type { GroupRecord, StreamRecord } from './storage/records.js';
+import type { StreamCursor, StreamOrder } from './storage/streams.js';
 import { decodeListToken, encodeListToken } from './tokens.js';
 
-function describeStream(env: LogsEnv, group: GroupRow, s: StreamRow): LogStream {
+function describeStream(env: LogsEnv, group: GroupRecord, s: StreamRecord): LogStream {
   return {
     logStreamName: s.name,
     creationTime: s.createdMs,
@@ -25,41 +25,36 @@ function describeStream(env: LogsEnv, group: GroupRow, s: StreamRow): LogStream 
 }
 
 interface StreamPageState extends StreamCursor {
-  readonly group: number;
+  readonly group: string;
   readonly orderBy: StreamOrder;
   readonly descending: boolean;
 }
 
 const isStreamPageState = (s: unknown): s is StreamPageState => {
   const v = s as Partial<StreamPageState> | undefined;
-  return typeof v?.name === 'string' && typeof v.lastEventMs === 'number' && typeof v.group === 'number' && typeof v.descending === 'boolean';
+  return typeof v?.name === 'string' && typeof v.lastEventMs === 'number' && typeof v.group === 'string' && typeof v.descending === 'boolean';
 };
 
 /** Log streams: create, delete, describe. */
 export function logStreamOperations(env: LogsEnv) {
-  const groupNamed = (name: string) => {
-    const group = env.db.groups.get(name);
-    if (!group) throw groupNotFound();
-    return group;
-  };
   return {
     async CreateLogStream(input: CreateLogStreamRequest) {
-      const group = groupNamed(input.logGroupName!);
-      if (!env.db.streams.create(group.id, input.logStreamName!, env.now())) {
-        throw new ServiceError('ResourceAlreadyExistsException', 'The specified log stream already exists');
-      }
+      const group = await groupNamed(env, input.logGroupName!);
+      const created = await env.storage.streams.create(group, input.logStreamName!, env.now());
+      if (created === undefined) throw groupNotFound();
+      if (!created) throw new ServiceError('ResourceAlreadyExistsException', 'The specified log stream already exists');
       return {};
     },
 
     async DeleteLogStream(input: DeleteLogStreamRequest) {
-      const group = groupNamed(input.logGroupName!);
-      const stream = streamOf(env, group, input.logStreamName!);
-      env.db.transaction(() => env.db.streams.delete(stream.id));
+      const group = await groupNamed(env, input.logGroupName!);
+      const stream = await streamOf(env, group, input.logStreamName!);
+      if (!(await env.storage.streams.delete(stream, env.now()))) throw streamNotFound();
       return {};
     },
 
     async DescribeLogStreams(input: DescribeLogStreamsRequest) {
-      const group = groupOf(env, input);
+      const group = await groupOf(env, input);
       const orderBy = input.orderBy ?? 'LogStreamName';
       const descending = input.descending ?? false;
       if (orderBy === 'LastEventTime' && input.logStreamNamePrefix !== undefined) {
@@ -74,7 +69,7 @@ export function logStreamOperations(env: LogsEnv) {
         }
         after = state;
       }
-      const rows = env.db.streams.list({ groupId: group.id, orderBy, descending, prefix: input.logStreamNamePrefix, after, limit: limit + 1 });
+      const rows = await env.storage.streams.list({ groupId: group.id, orderBy, descending, prefix: input.logStreamNamePrefix, after, limit: limit + 1 });
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       const state = last && { group: group.id, orderBy, descending, name: last.name, lastEventMs: last.lastEventMs };

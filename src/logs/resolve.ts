@@ -1,7 +1,6 @@
 import { invalidParameter, ServiceError } from '../model/errors.js';
 import type { LogsEnv } from './env.js';
-import type { GroupRow } from './storage/groups.js';
-import type { StreamRow } from './storage/streams.js';
+import type { GroupRecord, StreamRecord } from './storage/records.js';
 
 /** `arn:aws:logs:<region>:<account>:log-group:<name>` (DescribeLogGroups adds `:*` for `arn`). */
 export function logGroupArn(env: LogsEnv, name: string): string {
@@ -28,18 +27,28 @@ export const groupNotFound = () => new ServiceError('ResourceNotFoundException',
 export const streamNotFound = () => new ServiceError('ResourceNotFoundException', 'The specified log stream does not exist.');
 
 /** The group an operation names with logGroupName or logGroupIdentifier (exactly one of them). */
-export function groupOf(env: LogsEnv, input: { logGroupName?: string | undefined; logGroupIdentifier?: string | undefined }): GroupRow {
+export async function groupOf(
+  env: LogsEnv,
+  input: { logGroupName?: string | undefined; logGroupIdentifier?: string | undefined },
+): Promise<GroupRecord> {
   if ((input.logGroupName === undefined) === (input.logGroupIdentifier === undefined)) {
     throw invalidParameter('Either logGroupName or logGroupIdentifier must be specified, but not both.');
   }
   const name = input.logGroupName ?? groupNameFromIdentifier(env, input.logGroupIdentifier!);
-  const group = name === undefined ? undefined : env.db.groups.get(name);
+  const group = name === undefined ? undefined : await env.storage.groups.get(name);
   if (!group) throw groupNotFound();
   return group;
 }
 
-export function streamOf(env: LogsEnv, group: GroupRow, name: string): StreamRow {
-  const stream = env.db.streams.get(group.id, name);
+/** A group by its name (ResourceNotFoundException when there is none). */
+export async function groupNamed(env: LogsEnv, name: string): Promise<GroupRecord> {
+  const group = await env.storage.groups.get(name);
+  if (!group) throw groupNotFound();
+  return group;
+}
+
+export async function streamOf(env: LogsEnv, group: GroupRecord, name: string): Promise<StreamRecord> {
+  const stream = await env.storage.streams.get(group.id, name);
   if (!stream) throw streamNotFound();
   return stream;
 }

@@ -10,6 +10,8 @@ import { parseBlobLinkRecord, parseBlobRecord } from '../state/records/registry.
 export interface BlobInfo {
   readonly digest: string;
   readonly size: number;
+  /** Its file's name (BlobStore.pathOf). */
+  readonly file?: string | undefined;
 }
 
 export const blobUnknown = (digest: string) => new RegistryError('BLOB_UNKNOWN', `blob unknown to registry: ${digest}`, { digest });
@@ -25,20 +27,10 @@ export class BlobRecords {
     private readonly now: () => number,
   ) {}
 
-  /** Record a blob whose file was just placed, and link it into `repo`. */
-  async recordUpload(repo: string, digest: string, size: number): Promise<void> {
-    await transact(this.store, async (tx) => {
-      await requireRepository(tx, repo);
-      const existing = await tx.getRecord(parseBlobRecord, keys.blob(digest));
-      tx.putJson(keys.blob(digest), { size, createdAt: existing?.createdAt ?? this.now() } satisfies BlobRecord);
-      await this.link(tx, repo, digest, size);
-    });
-  }
-
-  /** Record a blob not linked to any repository yet (a manifest's own bytes). */
-  recordStandalone(tx: Tx, digest: string, size: number, existing: BlobRecord | undefined): void {
-    if (existing && existing.condemnedAt === undefined && existing.size === size) return;
-    tx.putJson(keys.blob(digest), { size, createdAt: existing?.createdAt ?? this.now() } satisfies BlobRecord);
+  /** Inside the transaction that records an upload (see placeAndRecord): link the blob into `repo`. */
+  async linkUpload(tx: Tx, repo: string, digest: string, size: number): Promise<void> {
+    await requireRepository(tx, repo);
+    await this.link(tx, repo, digest, size);
   }
 
   /** Link `digest` from repository `from` into `repo`; undefined when `from` does not have it. */
@@ -64,9 +56,9 @@ export class BlobRecords {
     if (!blob) return undefined;
     if (blob.condemnedAt !== undefined) {
       const revived = await transact(this.store, (tx) => this.use(tx, digest));
-      return revived && { digest, size: revived.size };
+      return revived && { digest, size: revived.size, file: revived.file };
     }
-    return { digest, size: blob.size };
+    return { digest, size: blob.size, file: blob.file };
   }
 
   /** Remove `digest` from `repo` (blob DELETE). The bytes stay until garbage collection finds them unused. */

@@ -1,24 +1,24 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tryParseDigest, type Digest } from '../model/registry/names.js';
-import { KeyedMutex } from './keyed-mutex.js';
+import { fsyncPath } from '../files/durable.js';
 
 /**
- * Blob bytes on the filesystem, content addressed: `<root>/blobs/<algorithm>/<first two hex>/<hex>`.
+ * Blob bytes on the filesystem, content addressed: `<root>/blobs/<algorithm>/<first two hex>/<hex>.<suffix>`,
+ * the suffix unique to one placement (the blob's store record names its file; see BlobRecord.file).
  *
- * A file appears under `blobs/` only by rename(2) of a fully written, fsynced temporary file in
- * `<root>/uploads/` (same filesystem), after its digest was verified; so a crash never leaves a partial
- * blob visible, and two writers of the same blob both rename identical bytes into place, harmlessly.
- * Whether a blob exists as far as clients are concerned is the Store's business (its `registry/blobs/`
- * record); the file is written before that record and removed after it.
+ * The directory may be shared by several server processes on several machines (docs/registry.md says
+ * what the filesystem must guarantee). A file appears under `blobs/` only by rename(2) of a fully
+ * written, fsynced temporary file in `<root>/uploads/` (same filesystem) after its digest was verified,
+ * under a name nobody used before; so a crash never leaves a partial blob visible, and removing the file
+ * of a deleted record can never remove bytes another process placed for a newer record of the same
+ * digest. Nothing here locks: which file is a blob's is the Store's business (blob-placement.ts).
  */
 export class BlobStore {
   readonly blobsDir: string;
   readonly uploadsDir: string;
-  /** Serialises "place file + record" against "delete record + file" for one digest. */
-  readonly locks = new KeyedMutex();
 
   constructor(readonly root: string) {
     this.blobsDir = join(root, 'blobs');
@@ -27,29 +27,36 @@ export class BlobStore {
     mkdirSync(this.uploadsDir, { recursive: true, mode: 0o700 });
   }
 
-  pathOf(digest: Digest): string {
-    return join(this.blobsDir, digest.algorithm, digest.hex.slice(0, 2), digest.hex);
+  /** The path of `digest`'s file `file` (by default the legacy name, `<hex>`). */
+  pathOf(digest: Digest, file: string = digest.hex): string {
+    return join(this.dirOf(digest), file);
+  }
+
+  /** A file name for a new placement of `digest`: never used before, by this process or any other. */
+  newFileName(digest: Digest): string {
+    return `${digest.hex}.${randomBytes(8).toString('hex')}`;
   }
 
   /** A fresh path for a temporary file on the same filesystem as the blobs. */
   tempPath(): string {
-    return join(this.uploadsDir, randomUUID());
+    return tempFilePath(this.root, newTempName());
   }
 
   /**
-   * Move an fsynced temporary file into place as `digest` and make the rename durable. The caller holds
-   * the digest's lock and has verified the bytes.
+   * Move an fsynced temporary file into place as `digest`'s file `file` and make the rename durable. Its
+   * modification time is set to now first: garbage collection leaves files younger than its grace period.
    */
-  async place(tempPath: string, digest: Digest): Promise<void> {
-    const target = this.pathOf(digest);
-    const dir = join(target, '..');
+  async place(tempPath: string, digest: Digest, file: string): Promise<void> {
+    const dir = this.dirOf(digest);
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    await rename(tempPath, target);
+    const now = new Date();
+    await utimes(tempPath, now, now);
+    await rename(tempPath, join(dir, file));
     await fsyncPath(dir);
   }
 
-  /** Write `bytes` (already known to hash to `digest`) as a blob: temp file, fsync, rename. */
-  async writeWhole(bytes: Uint8Array, digest: Digest): Promise<void> {
+  /** Write `bytes` (already known to hash to `digest`) as its file `file`: temp file, fsync, rename. */
+  async writeWhole(bytes: Uint8Array, digest: Digest, file: string): Promise<void> {
     const temp = this.tempPath();
     const handle = await open(temp, 'wx', 0o600);
     try {
@@ -59,18 +66,18 @@ export class BlobStore {
       await handle.close();
     }
     try {
-      await this.place(temp, digest);
+      await this.place(temp, digest, file);
     } catch (error) {
       await rm(temp, { force: true });
       throw error;
     }
   }
 
-  /** Open a blob for reading; undefined when its file is missing. */
-  async open(digest: Digest): Promise<{ handle: FileHandle; size: number } | undefined> {
+  /** Open a blob's file for reading; undefined when it is missing. */
+  async open(digest: Digest, file?: string): Promise<{ handle: FileHandle; size: number } | undefined> {
     let handle: FileHandle;
     try {
-      handle = await open(this.pathOf(digest), 'r');
+      handle = await open(this.pathOf(digest, file), 'r');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
@@ -79,8 +86,8 @@ export class BlobStore {
     return { handle, size };
   }
 
-  async readAll(digest: Digest): Promise<Buffer | undefined> {
-    const opened = await this.open(digest);
+  async readAll(digest: Digest, file?: string): Promise<Buffer | undefined> {
+    const opened = await this.open(digest, file);
     if (!opened) return undefined;
     try {
       return await opened.handle.readFile();
@@ -89,30 +96,25 @@ export class BlobStore {
     }
   }
 
-  /** Size of the blob's file, or undefined when it is missing. */
-  async sizeOf(digest: Digest): Promise<number | undefined> {
-    try {
-      return (await stat(this.pathOf(digest))).size;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
+  /** Remove one of a blob's files (one no record names any more). */
+  async remove(digest: Digest, file?: string): Promise<void> {
+    await rm(this.pathOf(digest, file), { force: true });
   }
 
-  /** Remove a blob's file (the caller holds its lock and has removed its record). */
-  async remove(digest: Digest): Promise<void> {
-    await rm(this.pathOf(digest), { force: true });
+  /** The names of the files present for `digest`. */
+  async fileNamesOf(digest: Digest): Promise<string[]> {
+    return (await readdirOrEmpty(this.dirOf(digest))).filter((name) => name === digest.hex || name.startsWith(`${digest.hex}.`));
   }
 
-  /** Every blob file, with its modification time: for sweeping files that lost their record in a crash. */
-  async *files(): AsyncGenerator<{ digest: Digest; mtimeMs: number }> {
+  /** Every blob file, with its modification time: for sweeping files no record names. */
+  async *files(): AsyncGenerator<{ digest: Digest; file: string; mtimeMs: number }> {
     for (const algorithm of await readdirOrEmpty(this.blobsDir)) {
       for (const prefix of await readdirOrEmpty(join(this.blobsDir, algorithm))) {
-        for (const hex of await readdirOrEmpty(join(this.blobsDir, algorithm, prefix))) {
-          const digest = tryParseDigest(`${algorithm}:${hex}`);
+        for (const file of await readdirOrEmpty(join(this.blobsDir, algorithm, prefix))) {
+          const digest = tryParseDigest(`${algorithm}:${file.split('.')[0]}`);
           if (!digest) continue;
           try {
-            yield { digest, mtimeMs: (await stat(this.pathOf(digest))).mtimeMs };
+            yield { digest, file, mtimeMs: (await stat(this.pathOf(digest, file))).mtimeMs };
           } catch {
             // removed meanwhile
           }
@@ -122,27 +124,39 @@ export class BlobStore {
   }
 
   /** Temporary files (upload sessions, manifests being written) with their modification times. */
-  async tempFiles(): Promise<{ path: string; mtimeMs: number }[]> {
-    const out: { path: string; mtimeMs: number }[] = [];
-    for (const name of await readdirOrEmpty(this.uploadsDir)) {
-      try {
-        out.push({ path: join(this.uploadsDir, name), mtimeMs: (await stat(join(this.uploadsDir, name))).mtimeMs });
-      } catch {
-        // removed meanwhile
-      }
-    }
-    return out;
+  async tempFiles(): Promise<{ name: string; path: string; mtimeMs: number }[]> {
+    return listTempFiles(this.root);
+  }
+
+  private dirOf(digest: Digest): string {
+    return join(this.blobsDir, digest.algorithm, digest.hex.slice(0, 2));
   }
 }
 
-/** fsync a file or a directory (so that a rename in it is durable) by its path. */
-export async function fsyncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
+/** A fresh temporary file name, relative to the registry directory (as upload records keep it). */
+export function newTempName(): string {
+  return `uploads/${randomUUID()}`;
+}
+
+/** The path of temporary file `name` (from newTempName) under registry directory `root`. */
+export function tempFilePath(root: string, name: string): string {
+  // Names come from the Store; refuse anything that could point outside the uploads directory.
+  if (!/^uploads\/[0-9a-f-]{36}$/.test(name)) throw new Error(`not a temporary file name: '${name}'`);
+  return join(root, name);
+}
+
+/** The temporary files under registry directory `root`, with their names (as newTempName gives them) and ages. */
+export async function listTempFiles(root: string): Promise<{ name: string; path: string; mtimeMs: number }[]> {
+  const out: { name: string; path: string; mtimeMs: number }[] = [];
+  for (const base of await readdirOrEmpty(join(root, 'uploads'))) {
+    const path = join(root, 'uploads', base);
+    try {
+      out.push({ name: `uploads/${base}`, path, mtimeMs: (await stat(path)).mtimeMs });
+    } catch {
+      // removed meanwhile
+    }
   }
+  return out;
 }
 
 async function readdirOrEmpty(dir: string): Promise<string[]> {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -34,7 +34,7 @@ async function createRepository(name: string, extra: Partial<RepositoryRecord> =
 
 async function upload(repo: string, data: Buffer): Promise<string> {
   const session = await registry.uploads.start(repo);
-  return (await registry.uploads.finish(session, sha256(data), [data] as AsyncIterable<Buffer> & Buffer[])).digest;
+  return (await registry.uploads.finish(repo, session.id, sha256(data), [data] as AsyncIterable<Buffer> & Buffer[])).digest;
 }
 
 async function pushImage(repo: string, image: TestImage, tag: string) {
@@ -42,7 +42,7 @@ async function pushImage(repo: string, image: TestImage, tag: string) {
   return registry.manifests.put({ repo, reference: tag, bytes: Buffer.from(image.manifestBytes), contentType: image.manifest.mediaType as string });
 }
 
-const fileExists = (digest: string) => existsSync(registry.blobs.pathOf(parseDigest(digest)));
+const fileExists = async (digest: string) => (await registry.blobs.fileNamesOf(parseDigest(digest))).length > 0;
 const blobRecord = (digest: string) => readJson<BlobRecord>(store, keys.blob(digest));
 
 beforeEach(async () => {
@@ -69,7 +69,7 @@ describe('garbage collection', () => {
     expect(await registry.gc.collect()).toMatchObject({ deleted: 1, bytesFreed: 100 });
     expect(await blobRecord(digest)).toBeUndefined();
     expect(await store.get(keys.blobLink('gc/app', digest))).toBeUndefined();
-    expect(fileExists(digest)).toBe(false);
+    expect(await fileExists(digest)).toBe(false);
     expect(await registry.records.stat('gc/app', digest)).toBeUndefined();
   });
 
@@ -79,13 +79,13 @@ describe('garbage collection', () => {
     const all = [digest, sha256(image.config), ...image.layers.map((l) => sha256(l))];
     now += 10 * GRACE;
     expect(await registry.gc.collect()).toMatchObject({ condemned: 0, deleted: 0 });
-    for (const d of all) expect(fileExists(d)).toBe(true);
+    for (const d of all) expect(await fileExists(d)).toBe(true);
 
     await registry.manifests.delete('gc/app', digest);
     expect(await registry.gc.collect()).toMatchObject({ condemned: all.length });
     now += GRACE;
     expect(await registry.gc.collect()).toMatchObject({ deleted: all.length });
-    for (const d of all) expect(fileExists(d)).toBe(false);
+    for (const d of all) expect(await fileExists(d)).toBe(false);
   });
 
   it('revives a condemned blob that a push starts using again, and does not delete it', async () => {
@@ -98,7 +98,7 @@ describe('garbage collection', () => {
     await registry.manifests.put({ repo: 'gc/app', reference: 'late', bytes: Buffer.from(image.manifestBytes) });
     expect((await blobRecord(sha256(image.config)))?.condemnedAt).toBeUndefined();
     expect(await registry.gc.collect()).toMatchObject({ deleted: 0 });
-    expect(fileExists(sha256(image.config))).toBe(true);
+    expect(await fileExists(sha256(image.config))).toBe(true);
   });
 
   it('never stores a manifest whose blobs a concurrent collection deletes', async () => {
@@ -117,7 +117,7 @@ describe('garbage collection', () => {
       outcomes[pushed.status]++;
       if (pushed.status === 'fulfilled') {
         for (const blob of [image.config, ...image.layers]) {
-          expect(fileExists(sha256(blob))).toBe(true);
+          expect(await fileExists(sha256(blob))).toBe(true);
           expect(await blobRecord(sha256(blob))).toBeDefined();
         }
       } else {
@@ -134,14 +134,18 @@ describe('garbage collection', () => {
   it('removes blob files that lost their record, and temporary files nobody owns', async () => {
     const data = randomBytes(50);
     const digest = parseDigest(sha256(data));
-    await registry.blobs.writeWhole(data, digest); // a crash between placing the file and recording it
+    const file = registry.blobs.newFileName(digest);
+    await registry.blobs.writeWhole(data, digest, file); // a crash between placing the file and recording it
     const session = await registry.uploads.start('gc/app');
     expect(await registry.gc.collect()).toMatchObject({ strayFiles: 0, uploadsSwept: 0 });
-    now = Date.now() + GRACE + 1;
+    // Files age by the wall clock (their mtimes), sessions by the registry's.
+    const old = new Date(Date.now() - GRACE - 1000);
+    utimesSync(registry.blobs.pathOf(digest, file), old, old);
+    now += GRACE + 1;
     expect(await registry.gc.collect()).toMatchObject({ strayFiles: 1, uploadsSwept: 1 });
-    expect(fileExists(digest.value)).toBe(false);
+    expect(await fileExists(digest.value)).toBe(false);
     expect(existsSync(session.path)).toBe(false);
-    expect(() => registry.uploads.get('gc/app', session.id)).toThrow(RegistryError);
+    await expect(registry.uploads.get('gc/app', session.id)).rejects.toThrow(RegistryError);
   });
 
   it('finishes a repository deletion that a crash interrupted', async () => {

@@ -5,7 +5,8 @@ import type { BlobRecord, ManifestRecord, RepositoryRecord } from '../state/reco
 import type { Entry, Store } from '../store/store.js';
 import type { BlobStore } from './blob-store.js';
 import { purgeRepository } from './repositories.js';
-import type { Uploads } from './uploads.js';
+import { sweepIdleUploads } from './upload-sweep.js';
+import { readRecord } from '../store/transact.js';
 import { parseBlobRecord, parseManifestRecord, parseRepositoryRecord } from '../state/records/registry.js';
 
 export interface GcOptions {
@@ -44,14 +45,19 @@ const STALE_DELETION_MS = 60_000;
  * the same bytes) clears `condemnedAt` in its own transaction, i.e. writes the record: either that write
  * commits first and the deletion's compare fails, or the deletion commits first and the user's
  * transaction retries, finds no blob and fails cleanly (MANIFEST_BLOB_UNKNOWN, BLOB_UNKNOWN). A manifest
- * can therefore never be stored pointing at a deleted blob. The digest's lock orders file removal after
- * any concurrent placement of the same bytes.
+ * can therefore never be stored pointing at a deleted blob.
+ *
+ * All of this holds across server processes on several machines sharing the Store and the blob directory
+ * (and with collection running in any of them): every decision is a Store transaction, and no lock is
+ * shared. Files cannot race either: a blob's file is named by its record and a name is used once
+ * (blob-placement.ts), so removing a deleted record's file never touches bytes that another process
+ * placed meanwhile for a new record of the same digest — a push that lost to a deletion places its own
+ * file under a new name.
  */
 export class GarbageCollector {
   constructor(
     private readonly store: Store,
     private readonly blobs: BlobStore,
-    private readonly uploads: Uploads,
     private readonly options: GcOptions,
   ) {}
 
@@ -88,7 +94,7 @@ export class GarbageCollector {
       }
     }
     const strayFiles = await this.removeStrayFiles();
-    const uploadsSwept = await this.uploads.sweep(this.options.uploadIdleMs);
+    const uploadsSwept = await sweepIdleUploads({ store: this.store, dir: this.blobs.root, now, idleMs: this.options.uploadIdleMs });
     const report = { condemned, revived, deleted, bytesFreed, strayFiles, uploadsSwept, repositoriesFinished };
     this.options.log.info(report, 'registry garbage collection');
     return report;
@@ -129,28 +135,31 @@ export class GarbageCollector {
 
   private async remove(entry: Entry, links: readonly string[]): Promise<boolean> {
     const digest = parseDigest(entry.key.slice(keys.blobs().length));
-    return this.blobs.locks.run(digest.value, async () => {
-      const { succeeded } = await this.store.txn(
-        [{ key: entry.key, modRevision: entry.modRevision }],
-        [{ type: 'delete', key: entry.key }, ...links.map((key) => ({ type: 'delete' as const, key }))],
-      );
-      if (succeeded) await this.blobs.remove(digest);
-      return succeeded;
-    });
+    const { succeeded } = await this.store.txn(
+      [{ key: entry.key, modRevision: entry.modRevision }],
+      [{ type: 'delete', key: entry.key }, ...links.map((key) => ({ type: 'delete' as const, key }))],
+    );
+    // The file this record named; no later record can name it (blob-placement.ts), so no lock is needed.
+    if (succeeded) await this.blobs.remove(digest, parseBlobRecord(entry.value, entry.key).file);
+    return succeeded;
   }
 
-  /** Files with no record (a crash between placing a file and recording it, or after unrecording it). */
+  /**
+   * Files no record names, older than the grace period: a crash between placing a file and recording it
+   * (or after deleting its record), a refused push whose Store failed, the loser of two placements of
+   * one blob that crashed before cleaning up. A name is never reused, so an unnamed file stays unnamed;
+   * the age only spares a placement whose recording transaction is still under way.
+   */
   private async removeStrayFiles(): Promise<number> {
-    const cutoff = this.options.now() - this.options.graceMs;
+    // A file's age is judged by the clock that stamped it (the wall clock), not the injectable one.
+    const cutoff = Date.now() - this.options.graceMs;
     let removed = 0;
     for await (const file of this.blobs.files()) {
-      if (file.mtimeMs >= cutoff || (await this.store.get(keys.blob(file.digest.value)))) continue;
-      const gone = await this.blobs.locks.run(file.digest.value, async () => {
-        if (await this.store.get(keys.blob(file.digest.value))) return false;
-        await this.blobs.remove(file.digest);
-        return true;
-      });
-      if (gone) removed++;
+      if (file.mtimeMs >= cutoff) continue;
+      const record = await readRecord(this.store, parseBlobRecord, keys.blob(file.digest.value));
+      if (record && (record.file ?? file.digest.hex) === file.file) continue;
+      await this.blobs.remove(file.digest, file.file);
+      removed++;
     }
     return removed;
   }

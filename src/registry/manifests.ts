@@ -9,6 +9,7 @@ import type { Store } from '../store/store.js';
 import { readRecord, transact, type Tx } from '../store/transact.js';
 import type { BlobRecords } from './blob-records.js';
 import type { BlobStore } from './blob-store.js';
+import { placeAndRecord } from './blob-placement.js';
 import { requireRepository } from './repositories.js';
 import { parseBlobLinkRecord, parseBlobRecord, parseManifestRecord, parseTagRecord } from '../state/records/registry.js';
 
@@ -70,23 +71,22 @@ export class Manifests {
     }
     const parsed = parseManifest(bytes, request.contentType);
 
-    return this.blobs.locks.run(digest.value, async () => {
-      if ((await this.blobs.sizeOf(digest)) !== bytes.length) await this.blobs.writeWhole(bytes, digest);
-      try {
-        return await transact(this.store, (tx) => this.record(tx, repo, digest.value, tag, bytes.length, parsed));
-      } catch (error) {
-        if (!(await this.store.get(keys.blob(digest.value)))) await this.blobs.remove(digest);
-        throw error;
-      }
-    });
+    const placement = { store: this.store, blobs: this.blobs, records: this.records, now: this.now };
+    return placeAndRecord(
+      placement,
+      digest,
+      bytes.length,
+      (file) => this.blobs.writeWhole(bytes, digest, file),
+      (tx) => this.record(tx, repo, digest.value, tag, bytes.length, parsed),
+    );
   }
 
+  /** Inside placeAndRecord's transaction (which has made the manifest's own blob live): the manifest and its tag. */
   private async record(tx: Tx, repo: string, digest: string, tag: string | undefined, size: number, parsed: ParsedManifest): Promise<PutManifestResult> {
     const repository = await requireRepository(tx, repo);
     const existing = await tx.getRecord(parseManifestRecord, keys.manifest(repo, digest));
     const currentTag = tag === undefined ? undefined : await tx.getRecord(parseTagRecord, keys.tag(repo, tag));
-    const ownBlob = await tx.getRecord(parseBlobRecord, keys.blob(digest));
-    if (existing && ownBlob && ownBlob.condemnedAt === undefined && (tag === undefined || currentTag?.digest === digest)) {
+    if (existing && (tag === undefined || currentTag?.digest === digest)) {
       return { digest, record: existing, parsed, unchanged: true };
     }
     if (tag !== undefined && currentTag && currentTag.digest !== digest) checkMutable(repository, repo, tag);
@@ -114,7 +114,6 @@ export class Manifests {
       largestChild = Math.max(largestChild, record.imageSize);
     }
 
-    this.records.recordStandalone(tx, digest, size, ownBlob);
     let tags = existing?.tags ?? [];
     if (tag !== undefined && !tags.includes(tag)) {
       tags = [...tags, tag].sort();
@@ -181,7 +180,8 @@ export class Manifests {
 
   /** The manifest's bytes exactly as pushed. */
   async bytesOf(repo: string, record: ManifestRecord): Promise<Buffer> {
-    const bytes = await this.blobs.readAll(parseDigest(record.digest));
+    const blob = await readRecord(this.store, parseBlobRecord, keys.blob(record.digest));
+    const bytes = blob && (await this.blobs.readAll(parseDigest(record.digest), blob.file));
     if (!bytes) throw manifestUnknown(repo, record.digest);
     return bytes;
   }

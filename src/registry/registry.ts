@@ -11,7 +11,10 @@ import { Uploads } from './uploads.js';
 
 export interface RegistryOptions {
   readonly store: Store;
-  /** Where blob bytes live (`blobs/`, `uploads/`). */
+  /**
+   * Where blob bytes live (`blobs/`, `uploads/`). Several servers on one Store may share it (a network
+   * filesystem; docs/registry.md says what it must guarantee).
+   */
   readonly dir: string;
   readonly log: Logger;
   readonly now?: () => number;
@@ -52,12 +55,12 @@ export async function openRegistry(options: RegistryOptions): Promise<Registry> 
   const now = options.now ?? Date.now;
   const blobs = new BlobStore(options.dir);
   const records = new BlobRecords(store, now);
-  const uploads = new Uploads(blobs, records, store, now);
-  await uploads.removeLeftovers();
+  // No clean-up of temporary files at start: other servers may be using the directory. The sweep does it.
+  const uploads = new Uploads({ store, blobs, records, now });
   const manifests = new Manifests(store, blobs, records, now);
   const tokens = await TokenAuthority.open(store, now);
   const collector = (on: Store) =>
-    new GarbageCollector(on, blobs, uploads, {
+    new GarbageCollector(on, blobs, {
       graceMs: options.gcGraceMs ?? HOUR,
       uploadIdleMs: options.uploadIdleMs ?? HOUR,
       now,

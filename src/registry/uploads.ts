@@ -1,38 +1,49 @@
 /**
- * Blob upload sessions (the OCI "POST, PATCH…, PUT ?digest=" protocol).
+ * Blob upload sessions (the OCI "POST, PATCH…, PUT ?digest=" protocol), kept in the Store so that any
+ * server sharing it and the registry directory can take a session's next request.
  *
- *   POST ──▶ OPEN ──PATCH that continues at the current offset──▶ OPEN (offset grows)
- *             │ └────PATCH at another offset──▶ 416 (BLOB_UPLOAD_INVALID), stays OPEN
- *             ├─PUT ?digest= matching the bytes──▶ blob placed and linked; session ends (201)
- *             ├─PUT ?digest= not matching────────▶ DIGEST_INVALID; session and bytes discarded
- *             ├─DELETE──────────────────────────▶ session and bytes discarded (204)
- *             └─idle longer than the timeout────▶ discarded by sweep()
+ *   POST ──▶ OPEN ──PATCH continuing at the offset──▶ WRITING ──body stored──▶ OPEN (offset grows)
+ *             │ │                                       └──request failed──▶ OPEN (file truncated back)
+ *             │ └──PATCH at another offset, or while WRITING or FINISHING──▶ 416, session unchanged
+ *             ├─PUT ?digest=──▶ FINISHING ──bytes match──▶ blob placed and linked; session ends (201)
+ *             │                         └──do not match─▶ DIGEST_INVALID; session and bytes discarded
+ *             │                            (so does any other failure once FINISHING: the client starts again)
+ *             ├─DELETE───────────────────────────▶ session and bytes discarded (204)
+ *             └─untouched longer than the timeout─▶ discarded by sweepIdleUploads() (record, then file)
  *
- * Bytes go to a temporary file in the blob store's uploads directory while a sha256 is computed over
- * them as they arrive (so finishing needs no second read). A request that fails half-way — the client
- * disconnects, a chunk's length disagrees with its Content-Range — truncates the file and restores the
- * hash to where they were before it, so the client can ask for the offset and resume. Sessions live in
- * this process's memory: an upload does not survive a server restart (the client starts it again).
+ * The record (`registry/uploads/<id>`, UploadRecord) holds the repository, the temporary file under the
+ * registry directory and the acknowledged offset (fdatasynced before it is acknowledged). WRITING and FINISHING are its `writing` claim, taken and
+ * released by compare-and-swap: of two requests (on one server or two) that continue the same offset,
+ * exactly one takes the claim and writes; the other is refused before it touches the file. Bytes beyond
+ * the offset are never acknowledged: a failed request truncates them away and releases the claim, so the
+ * client can ask for the offset and resume, on any server. A claim whose server died stays until the
+ * sweep (its bytes cannot be trusted, and its writer cannot be fenced off the file).
+ *
+ * The sha256 is computed as bytes arrive; the state after a chunk stays in the memory of the server that
+ * wrote it, keyed by session and offset. A server without it (the previous chunk went elsewhere, or it
+ * restarted) hashes the file up to the offset first.
  */
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, rm, truncate, type FileHandle } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
 import { RegistryError } from '../model/registry/errors.js';
-import { parseDigest, type Digest } from '../model/registry/names.js';
-import type { BlobRecords } from './blob-records.js';
-import { fsyncPath, type BlobStore } from './blob-store.js';
+import { parseDigest } from '../model/registry/names.js';
 import { keys } from '../state/keys.js';
-import type { Store } from '../store/store.js';
+import { parseUploadRecord, type UploadRecord } from '../state/records/registry.js';
+import { placeAndRecord, type PlacementContext } from './blob-placement.js';
+import { fsyncPath } from '../files/durable.js';
+import { newTempName, tempFilePath } from './blob-store.js';
+import { hashFilePrefix, writeBody } from './upload-io.js';
 
-export interface UploadSession {
+/** A session as a request sees it. */
+export interface UploadState {
   readonly id: string;
   readonly repo: string;
+  /** Bytes acknowledged. */
+  readonly offset: number;
+  /** The temporary file. */
   readonly path: string;
-  readonly startedAt: number;
-  offset: number;
-  hash: Hash;
-  touchedAt: number;
-  busy: boolean;
+  /** A request is writing to it or finishing it. */
+  readonly writing: boolean;
 }
 
 /** An inclusive byte range from a Content-Range header. */
@@ -41,173 +52,230 @@ export interface ChunkRange {
   readonly end: number;
 }
 
-/** Bytes gathered before each write, so large uploads make few, large writes. */
-const WRITE_BATCH = 1024 * 1024;
-/**
- * Bytes written between flushes started in the background while the upload streams: the disk writes
- * overlap the network, and the fsync that must come before the blob is acknowledged has little left to do.
- */
-const FLUSH_EVERY = 8 * 1024 * 1024;
+/** A session claimed by this request: the record as written, and the revision that wrote it. */
+interface Claim {
+  readonly id: string;
+  readonly record: UploadRecord;
+  readonly revision: number;
+}
+
+/** How many sessions' hash states a server keeps (the ones it wrote last); others are re-hashed. */
+const HASH_STATES = 512;
 
 const uploadUnknown = (id: string) => new RegistryError('BLOB_UPLOAD_UNKNOWN', `blob upload unknown to registry: ${id}`, { uuid: id });
+const notAtOffset = (message: string, offset: number) => new RegistryError('BLOB_UPLOAD_INVALID', message, { offset }, 'range');
 
 export class Uploads {
-  private readonly sessions = new Map<string, UploadSession>();
+  private readonly hashes = new HashStates(HASH_STATES);
 
-  constructor(
-    private readonly blobs: BlobStore,
-    private readonly records: BlobRecords,
-    private readonly store: Store,
-    private readonly now: () => number,
-  ) {}
+  constructor(private readonly ctx: PlacementContext) {}
 
-  async start(repo: string): Promise<UploadSession> {
+  async start(repo: string): Promise<UploadState> {
     const id = randomUUID();
-    const path = this.blobs.tempPath();
-    await (await open(path, 'wx', 0o600)).close();
-    const at = this.now();
-    const session: UploadSession = { id, repo, path, startedAt: at, offset: 0, hash: createHash('sha256'), touchedAt: at, busy: false };
-    this.sessions.set(id, session);
-    return session;
+    const file = newTempName();
+    await (await open(tempFilePath(this.ctx.blobs.root, file), 'wx', 0o600)).close();
+    const at = this.ctx.now();
+    const record: UploadRecord = { repo, file, offset: 0, startedAt: at, touchedAt: at };
+    await this.ctx.store.txn([{ key: keys.upload(id), modRevision: 0 }], [{ type: 'put', key: keys.upload(id), value: JSON.stringify(record) }]);
+    this.hashes.set(id, 0, createHash('sha256'));
+    return this.stateOf(id, record);
   }
 
   /** The session `id` of `repo`; BLOB_UPLOAD_UNKNOWN when there is none. */
-  get(repo: string, id: string): UploadSession {
-    const session = this.sessions.get(id);
-    if (!session || session.repo !== repo) throw uploadUnknown(id);
-    return session;
+  async get(repo: string, id: string): Promise<UploadState> {
+    return this.stateOf(id, (await this.read(repo, id)).record);
   }
 
   /** Append a request body; when `range` is given it must start at the current offset and match the body's length. */
-  async append(session: UploadSession, body: AsyncIterable<Buffer> | undefined, range?: ChunkRange): Promise<void> {
-    if (session.busy) throw new RegistryError('BLOB_UPLOAD_INVALID', `upload ${session.id} is busy with another request`);
-    if (range && range.start !== session.offset) {
-      throw new RegistryError(
-        'BLOB_UPLOAD_INVALID',
-        `chunk ${range.start}-${range.end} does not continue the upload, which holds ${session.offset} bytes`,
-        { offset: session.offset },
-        'range',
-      );
+  async append(repo: string, id: string, body: AsyncIterable<Buffer> | undefined, range?: ChunkRange): Promise<UploadState> {
+    if (!body) {
+      const { record } = await this.read(repo, id);
+      checkRange(record, range);
+      return this.stateOf(id, record);
     }
-    if (!body) return;
-    session.busy = true;
-    const before = { offset: session.offset, hash: session.hash.copy() };
-    let handle: FileHandle | undefined;
+    const claim = await this.claim(repo, id, range);
+    const start = claim.record.offset;
+    const path = this.pathOf(claim.record);
+    let hash: Hash;
+    let end: number;
     try {
-      handle = await open(session.path, 'a');
-      const flusher = new WriteBehind(handle);
-      let batch: Buffer[] = [];
-      let batched = 0;
-      for await (const chunk of body) {
-        session.hash.update(chunk);
-        batch.push(chunk);
-        batched += chunk.length;
-        if (batched >= WRITE_BATCH) {
-          await writeAll(handle, batch);
-          session.offset += batched;
-          flusher.wrote(batched);
-          batch = [];
-          batched = 0;
-        }
-      }
-      await writeAll(handle, batch);
-      session.offset += batched;
-      await flusher.idle();
-      if (range && session.offset - before.offset !== range.end - range.start + 1) {
-        throw new RegistryError(
-          'BLOB_UPLOAD_INVALID',
-          `Content-Range ${range.start}-${range.end} promises ${range.end - range.start + 1} bytes but the body had ${session.offset - before.offset}`,
-          undefined,
-          'range',
-        );
-      }
+      hash = this.hashes.get(id, start) ?? (await hashFilePrefix(path, 'sha256', start));
+      end = await this.write(path, start, body, hash, range);
     } catch (error) {
-      await handle?.close();
-      handle = undefined;
-      await truncate(session.path, before.offset);
-      session.offset = before.offset;
-      session.hash = before.hash;
+      // Give the session back at its old offset (the file was truncated back). If the Store fails here the
+      // claim stays and the session is lost to the client, which starts the blob again.
+      await this.release(claim, start).catch(() => undefined);
       throw error;
-    } finally {
-      await handle?.close();
-      session.busy = false;
-      session.touchedAt = this.now();
     }
+    const record = await this.release(claim, end);
+    this.hashes.set(id, end, hash);
+    return this.stateOf(id, record);
   }
 
   /**
    * Complete the upload as `digestText`: append the final body, verify, fsync, place the file as a blob
-   * and record it in the repository. A digest that does not match ends the session with nothing stored.
+   * and link it into the repository, ending the session in the same transaction. A digest that does not
+   * match ends the session with nothing stored.
    */
-  async finish(session: UploadSession, digestText: string, body?: AsyncIterable<Buffer>, range?: ChunkRange): Promise<{ digest: string; size: number }> {
+  async finish(repo: string, id: string, digestText: string, body?: AsyncIterable<Buffer>, range?: ChunkRange): Promise<{ digest: string; size: number }> {
     const digest = parseDigest(digestText);
-    await this.append(session, body, range);
-    if (session.busy) throw new RegistryError('BLOB_UPLOAD_INVALID', `upload ${session.id} is busy with another request`);
-    session.busy = true;
+    await this.append(repo, id, body, range);
+    const claim = await this.claim(repo, id);
+    const path = this.pathOf(claim.record);
+    const size = claim.record.offset;
+    let actual: string;
     try {
-      const actual = digest.algorithm === 'sha256' ? `sha256:${session.hash.copy().digest('hex')}` : await hashFile(session.path, digest);
+      const hash = (digest.algorithm === 'sha256' && this.hashes.get(id, size)) || (await hashFilePrefix(path, digest.algorithm, size));
+      actual = `${digest.algorithm}:${hash.digest('hex')}`;
+    } catch (error) {
+      await this.release(claim, size).catch(() => undefined);
+      throw error;
+    }
+    try {
       if (actual !== digest.value) {
-        await this.discard(session);
-        throw new RegistryError('DIGEST_INVALID', `provided digest ${digest.value} did not match uploaded content (${actual})`, {
-          digest: digest.value,
-          actual,
-        });
+        throw new RegistryError('DIGEST_INVALID', `provided digest ${digest.value} did not match uploaded content (${actual})`, { digest: digest.value, actual });
       }
-      await fsyncPath(session.path);
-      this.sessions.delete(session.id);
-      await this.blobs.locks.run(digest.value, async () => {
-        await this.blobs.place(session.path, digest);
-        try {
-          await this.records.recordUpload(session.repo, digest.value, session.offset);
-        } catch (error) {
-          // No record may point at nothing, and no file should outlive a refused upload.
-          if (!(await this.store.get(keys.blob(digest.value)))) await this.blobs.remove(digest);
-          throw error;
-        }
+      await fsyncPath(path);
+      // A hash kept in memory vouches for bytes the file must still hold (a filesystem that lost them fails here).
+      const onDisk = (await stat(path)).size;
+      if (onDisk !== size) throw new Error(`upload file ${path} holds ${onDisk} bytes, not the ${size} acknowledged`);
+      await placeAndRecord(this.ctx, digest, size, (file) => this.ctx.blobs.place(path, digest, file), async (tx) => {
+        // The session ends with the blob's recording, and only if it is still this request's.
+        if ((await tx.get(keys.upload(id)))?.modRevision !== claim.revision) throw uploadUnknown(id);
+        tx.delete(keys.upload(id));
+        await this.ctx.records.linkUpload(tx, repo, digest.value, size);
       });
-      return { digest: digest.value, size: session.offset };
+    } catch (error) {
+      await this.discard(claim);
+      throw error;
+    }
+    this.hashes.delete(id);
+    // Still there when the blob was already stored: the bytes were not needed.
+    await rm(path, { force: true });
+    return { digest: digest.value, size };
+  }
+
+  /** A monolithic upload (POST ?digest= with the body): no session, straight to a temporary file. */
+  async putWhole(repo: string, digestText: string, body: AsyncIterable<Buffer> | undefined): Promise<{ digest: string; size: number }> {
+    const digest = parseDigest(digestText);
+    const path = tempFilePath(this.ctx.blobs.root, newTempName());
+    try {
+      const hash = createHash(digest.algorithm);
+      const handle = await open(path, 'wx', 0o600);
+      let size: number;
+      try {
+        size = body ? await writeBody(handle, 0, body, hash) : 0;
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      const actual = `${digest.algorithm}:${hash.digest('hex')}`;
+      if (actual !== digest.value) {
+        throw new RegistryError('DIGEST_INVALID', `provided digest ${digest.value} did not match uploaded content (${actual})`, { digest: digest.value, actual });
+      }
+      await placeAndRecord(this.ctx, digest, size, (file) => this.ctx.blobs.place(path, digest, file), (tx) =>
+        this.ctx.records.linkUpload(tx, repo, digest.value, size),
+      );
+      return { digest: digest.value, size };
     } finally {
-      session.busy = false;
+      await rm(path, { force: true });
     }
   }
 
-  async cancel(session: UploadSession): Promise<void> {
-    await this.discard(session);
+  async cancel(repo: string, id: string): Promise<void> {
+    for (;;) {
+      const { entry, record } = await this.read(repo, id);
+      const { succeeded } = await this.ctx.store.txn([{ key: entry.key, modRevision: entry.modRevision }], [{ type: 'delete', key: entry.key }]);
+      if (!succeeded) continue;
+      this.hashes.delete(id);
+      await rm(this.pathOf(record), { force: true });
+      return;
+    }
   }
 
-  /** Discard sessions idle for longer than `idleMs`, and temporary files no session owns that are as old. */
-  async sweep(idleMs: number): Promise<number> {
-    const cutoff = this.now() - idleMs;
-    let removed = 0;
-    for (const session of [...this.sessions.values()]) {
-      if (!session.busy && session.touchedAt < cutoff) {
-        await this.discard(session);
-        removed++;
+  private async read(repo: string, id: string) {
+    const entry = await this.ctx.store.get(keys.upload(id));
+    if (!entry) throw uploadUnknown(id);
+    const record = parseUploadRecord(entry.value, entry.key);
+    if (record.repo !== repo) throw uploadUnknown(id);
+    return { entry, record };
+  }
+
+  /** Take the session's `writing` claim; refused (416) when it is taken or the range does not continue it. */
+  private async claim(repo: string, id: string, range?: ChunkRange): Promise<Claim> {
+    const { entry, record } = await this.read(repo, id);
+    checkRange(record, range);
+    if (record.writing !== undefined) throw notAtOffset(`upload ${id} is busy with another request`, record.offset);
+    const at = this.ctx.now();
+    const claimed: UploadRecord = { ...record, writing: at, touchedAt: at };
+    const result = await this.ctx.store.txn(
+      [{ key: entry.key, modRevision: entry.modRevision }],
+      [{ type: 'put', key: entry.key, value: JSON.stringify(claimed) }],
+    );
+    if (!result.succeeded) {
+      // Another request got there first; report where the session is now.
+      const now = await this.read(repo, id);
+      throw notAtOffset(`upload ${id} is busy with another request`, now.record.offset);
+    }
+    return { id, record: claimed, revision: result.revision };
+  }
+
+  /** Release the claim with `offset` bytes acknowledged. BLOB_UPLOAD_UNKNOWN when the session was discarded meanwhile. */
+  private async release(claim: Claim, offset: number): Promise<UploadRecord> {
+    const { writing: _writing, ...rest } = claim.record;
+    const record: UploadRecord = { ...rest, offset, touchedAt: this.ctx.now() };
+    const key = keys.upload(claim.id);
+    const { succeeded } = await this.ctx.store.txn([{ key, modRevision: claim.revision }], [{ type: 'put', key, value: JSON.stringify(record) }]);
+    if (!succeeded) throw uploadUnknown(claim.id);
+    return record;
+  }
+
+  /** End a claimed session with nothing stored: its record (if still this claim's), then its file. */
+  private async discard(claim: Claim): Promise<void> {
+    const key = keys.upload(claim.id);
+    this.hashes.delete(claim.id);
+    await this.ctx.store.txn([{ key, modRevision: claim.revision }], [{ type: 'delete', key }]);
+    await rm(this.pathOf(claim.record), { force: true });
+  }
+
+  /** Write `body` at `start`, leaving the file exactly `start` bytes long when anything goes wrong. */
+  private async write(path: string, start: number, body: AsyncIterable<Buffer>, hash: Hash, range: ChunkRange | undefined): Promise<number> {
+    const handle = await open(path, 'r+');
+    try {
+      // Bytes past the offset were never acknowledged (a request that failed and could not clean up).
+      await handle.truncate(start);
+      const written = await writeBody(handle, start, body, hash);
+      if (range && written !== range.end - range.start + 1) {
+        throw new RegistryError(
+          'BLOB_UPLOAD_INVALID',
+          `Content-Range ${range.start}-${range.end} promises ${range.end - range.start + 1} bytes but the body had ${written}`,
+          undefined,
+          'range',
+        );
       }
+      // Durable before it is acknowledged: the session outlives this server, and another may finish it.
+      await handle.datasync();
+      return start + written;
+    } catch (error) {
+      await handle.truncate(start);
+      throw error;
+    } finally {
+      await handle.close();
     }
-    const owned = new Set([...this.sessions.values()].map((s) => s.path));
-    for (const file of await this.blobs.tempFiles()) {
-      if (!owned.has(file.path) && file.mtimeMs < cutoff) {
-        await rm(file.path, { force: true });
-        removed++;
-      }
-    }
-    return removed;
   }
 
-  /** Temporary files left by an earlier process: no session survives a restart. */
-  async removeLeftovers(): Promise<void> {
-    const owned = new Set([...this.sessions.values()].map((s) => s.path));
-    for (const file of await this.blobs.tempFiles()) if (!owned.has(file.path)) await rm(file.path, { force: true });
+  private pathOf(record: UploadRecord): string {
+    return tempFilePath(this.ctx.blobs.root, record.file);
   }
 
-  get size(): number {
-    return this.sessions.size;
+  private stateOf(id: string, record: UploadRecord): UploadState {
+    return { id, repo: record.repo, offset: record.offset, path: this.pathOf(record), writing: record.writing !== undefined };
   }
+}
 
-  private async discard(session: UploadSession): Promise<void> {
-    this.sessions.delete(session.id);
-    await rm(session.path, { force: true });
+function checkRange(record: UploadRecord, range: ChunkRange | undefined): void {
+  if (range && range.start !== record.offset) {
+    throw notAtOffset(`chunk ${range.start}-${range.end} does not continue the upload, which holds ${record.offset} bytes`, record.offset);
   }
 }
 
@@ -223,46 +291,28 @@ export function parseChunkRange(header: string | undefined): ChunkRange | undefi
   return { start, end };
 }
 
-/** Starts an fdatasync every FLUSH_EVERY bytes, one at a time, without waiting for it. */
-class WriteBehind {
-  private pending = 0;
-  private flushing: Promise<void> | undefined;
+/**
+ * The sha256 state of each session at the offset this server last acknowledged for it, most recent last;
+ * the oldest are forgotten past `limit` (sessions finished elsewhere are never deleted here otherwise).
+ */
+class HashStates {
+  private readonly states = new Map<string, { offset: number; hash: Hash }>();
 
-  constructor(private readonly handle: FileHandle) {}
+  constructor(private readonly limit: number) {}
 
-  wrote(bytes: number): void {
-    this.pending += bytes;
-    if (this.pending < FLUSH_EVERY || this.flushing) return;
-    this.pending = 0;
-    // A failed background flush is not an error of the upload: finish()'s fsync is the one that counts.
-    this.flushing = this.handle
-      .datasync()
-      .catch(() => undefined)
-      .finally(() => (this.flushing = undefined));
+  /** A copy of the state at exactly `offset`, if this server has it. */
+  get(id: string, offset: number): Hash | undefined {
+    const state = this.states.get(id);
+    return state?.offset === offset ? state.hash.copy() : undefined;
   }
 
-  /** Wait for the flush in flight (before the handle is closed). */
-  async idle(): Promise<void> {
-    await this.flushing;
+  set(id: string, offset: number, hash: Hash): void {
+    this.states.delete(id);
+    this.states.set(id, { offset, hash: hash.copy() });
+    if (this.states.size > this.limit) this.states.delete(this.states.keys().next().value!);
   }
-}
 
-async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
-  if (buffers.length === 0) return;
-  const total = buffers.reduce((n, b) => n + b.length, 0);
-  const { bytesWritten } = await handle.writev(buffers);
-  if (bytesWritten < total) {
-    // Short writes are rare on regular files; finish the rest one piece at a time.
-    let rest = Buffer.concat(buffers).subarray(bytesWritten);
-    while (rest.length > 0) {
-      const { bytesWritten: n } = await handle.write(rest);
-      rest = rest.subarray(n);
-    }
+  delete(id: string): void {
+    this.states.delete(id);
   }
-}
-
-async function hashFile(path: string, digest: Digest): Promise<string> {
-  const hash = createHash(digest.algorithm);
-  for await (const chunk of createReadStream(path, { highWaterMark: WRITE_BATCH })) hash.update(chunk as Buffer);
-  return `${digest.algorithm}:${hash.digest('hex')}`;
 }

@@ -6,7 +6,6 @@ import { startStoppedTaskReaper } from '../controllers/stopped-task-reaper.js';
 import { startTaskDefinitionReaper } from '../controllers/task-definition-reaper.js';
 import type { ArnScope } from '../model/arn.js';
 import { startLogSweep } from '../logs/retention-sweep.js';
-import type { LogDatabase } from '../logs/storage/database.js';
 import type { Registry } from '../registry/registry.js';
 
 /** What the leader's duties need besides the term (settings compiled once by the server). */
@@ -14,11 +13,8 @@ export interface LeaderDutySettings {
   readonly scope: ArnScope;
   readonly log: Logger;
   readonly registry: Registry;
-  /**
-   * Log storage for the retention sweep. Seam: when log storage moves into the Store and a shared directory,
-   * the sweep takes the term's fenced store and that directory instead.
-   */
-  readonly logs: LogDatabase;
+  /** The directory of log chunk files (the shared one with several replicas). */
+  readonly logsDir: string;
   readonly instanceLostAfterMs?: number;
   readonly serviceResyncMs?: number;
   readonly stoppedTaskRetentionMs?: number;
@@ -55,7 +51,8 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
   });
   settings.registry.start(store);
   const logSweep = startLogSweep({
-    db: settings.logs,
+    store,
+    dir: settings.logsDir,
     now: Date.now,
     log: log.child({ component: 'log-sweep' }),
     ...(settings.logSweepMs !== undefined ? { intervalMs: settings.logSweepMs } : {}),

@@ -16,7 +16,7 @@ import { SessionPresence } from '../api/acs/presence.js';
 import { LEADER_KEY, startLeadership, type Leadership } from '../controllers/leadership.js';
 import type { ServiceController } from '../controllers/service-controller.js';
 import { logsService } from '../logs/index.js';
-import { LogDatabase } from '../logs/storage/database.js';
+import { LogStorage } from '../logs/storage/log-storage.js';
 import { buildRegistryServer } from '../registry/http/server.js';
 import { registryRoutes } from '../registry/http/routes.js';
 import { openRegistry, type Registry } from '../registry/registry.js';
@@ -40,7 +40,7 @@ export interface ServerConfig {
   readonly storeInstance?: Store;
   /**
    * A directory every replica reads and writes (a network file system when replicas run on several machines):
-   * registry blobs (`<sharedDir>/registry`), log data and, with etcd, the root credentials. Required with etcd.
+   * registry blobs (`<sharedDir>/registry`), log chunk files and, with etcd, the root credentials. Required with etcd.
    */
   readonly sharedDir?: string;
   /** This replica's name in the leader key, presence keys and /healthz. Default `<hostname>:<port>`. */
@@ -96,8 +96,8 @@ export interface RunningServer {
   readonly port: number;
   readonly rootKeys: RootKeyPair;
   readonly store: Store;
-  /** Log groups, streams and events (the CloudWatch Logs API's storage). */
-  readonly logs: LogDatabase;
+  /** Log groups, streams and events (the CloudWatch Logs API's storage: the Store and a directory of chunk files). */
+  readonly logs: LogStorage;
   readonly app: FastifyInstance;
   readonly registry: Registry;
   /** `host:port` of the registry as clients name it (the host part of repositoryUris). */
@@ -124,14 +124,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const ownsRegistryDir = config.registryDir === undefined && config.sharedDir === undefined && config.dataDir === undefined;
   const replicaId = config.replicaId ?? defaultReplicaId(config);
   const leaseTtlMs = config.leaseTtlMs ?? 5_000;
-  let logs: LogDatabase | undefined;
+  // Log chunk files in the shared directory (every replica reads what any wrote), else beside the Store's data;
+  // with the memory store, whose index dies with the process, a temporary directory removed at stop.
+  const ownsLogsDir = config.sharedDir === undefined && config.store === 'memory';
+  const logsDir = config.sharedDir ?? (ownsLogsDir ? mkdtempSync(join(tmpdir(), 'berth-logs-')) : requireDataDir(config));
   const cleanup = async () => {
-    logs?.close();
     if (!config.storeInstance) await store.close();
     if (ownsRegistryDir) rmSync(registryDir, { recursive: true, force: true });
+    if (ownsLogsDir) rmSync(logsDir, { recursive: true, force: true });
   };
   try {
-    const logDb = (logs = openLogDatabase(config));
+    const logs = new LogStorage(store, logsDir);
     const rootKeys: RootKeyPair = config.rootKeys
       ? { ...config.rootKeys, source: 'environment' }
       : loadRootKeyPair(credentialsDir(config), config.env ?? process.env);
@@ -150,7 +153,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const registryHost = () => config.registryHost ?? boundRegistryHost;
     const ecsEnv: EcsEnv = { store, scope, now: Date.now };
     const ecrEnv: EcrEnv = { registry, scope, registryHost, registryScheme: config.registryScheme ?? 'http' };
-    const services = [ecsService(ecsEnv), ecrService(ecrEnv), logsService({ db: logDb, scope, now: Date.now })];
+    const services = [ecsService(ecsEnv), ecrService(ecrEnv), logsService({ storage: logs, scope, now: Date.now })];
     const verifier = new SigV4Verifier({
       credentials: new CredentialChain([new StaticCredentials({ ...rootKeys, principal })]),
       region: config.region,
@@ -204,7 +207,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           scope,
           log,
           registry,
-          logs: logDb,
+          logsDir,
           ...(config.instanceLostAfterMs !== undefined ? { instanceLostAfterMs: config.instanceLostAfterMs } : {}),
           ...(config.serviceResyncMs !== undefined ? { serviceResyncMs: config.serviceResyncMs } : {}),
           ...(config.stoppedTaskRetentionMs !== undefined ? { stoppedTaskRetentionMs: config.stoppedTaskRetentionMs } : {}),
@@ -225,7 +228,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       port,
       rootKeys,
       store,
-      logs: logDb,
+      logs,
       app,
       registry,
       registryHost: registryHost(),
@@ -273,19 +276,6 @@ const bracketed = (host: string) => (host.includes(':') ? `[${host}]` : host);
 function hostPort(host: string, port: number): string {
   const named = host === '0.0.0.0' || host === '::' || host === '' ? hostname() : host;
   return `${bracketed(named)}:${port}`;
-}
-
-/**
- * Log events live beside the store, in their own database (in memory with the memory store). That SQLite file
- * is one process's (exclusive lock), so each replica keeps its own in its data directory for now. Seam: the log
- * storage being rewritten onto the Store plus a directory of files takes `config.sharedDir ?? config.dataDir`
- * as that directory, and its sweep (leader-duties.ts) the term's fenced store.
- */
-function openLogDatabase(config: ServerConfig): LogDatabase {
-  if (config.store === 'memory') return LogDatabase.open(':memory:');
-  const dir = requireDataDir(config);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return LogDatabase.open(join(dir, 'logs.db'));
 }
 
 async function openStore(config: ServerConfig): Promise<Store> {

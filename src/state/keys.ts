@@ -52,6 +52,9 @@ export const keys = {
   lifecyclePolicy: (repo: string) => `registry/lifecycle/${repo}`,
   lifecyclePolicies: () => 'registry/lifecycle/',
   lifecyclePreview: (repo: string) => `registry/lifecycle-previews/${repo}`,
+  /** An OCI blob upload session in progress (any replica may take its next request). */
+  upload: (id: string) => `registry/uploads/${id}`,
+  uploads: () => 'registry/uploads/',
   /** The secret that signs registry login tokens, shared by every server on the store. */
   registryTokenSecret: () => 'registry/token-secret',
 

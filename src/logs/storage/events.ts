@@ -1,105 +1,102 @@
-import type Database from 'better-sqlite3';
+import type { Store } from '../../store/store.js';
+import { transact } from '../../store/transact.js';
+import { ChunkCache, ChunkMissingError } from './chunk-cache.js';
+import { batchContent, writeChunkFile } from './chunk-file.js';
+import { ChunkIndex } from './chunk-index.js';
+import { collect, EventMerge, type Direction, type EventRow, type MergeBounds } from './event-merge.js';
+import { logKeys } from './keys.js';
+import { parseStreamRecord, type ChunkRecord, type StreamRecord } from './records.js';
 
-/** A stored event. `id` orders events of equal timestamp by arrival. */
-export interface EventRow {
-  readonly id: number;
-  readonly streamId: number;
-  readonly ts: number;
-  readonly ingested: number;
-  readonly message: string;
+/** What PutLogEvents stores: the accepted events (in time order) and their UTF-8 bytes. */
+export interface Upload {
+  readonly events: readonly { timestamp: number; message: string }[];
+  readonly bytes: number;
+  readonly now: number;
 }
-
-/** A place in (timestamp, id) order; queries start strictly after or before it. */
-export interface Position {
-  readonly ts: number;
-  readonly id: number;
-}
-
-/** Before every event (ids start at 1). */
-export const START: Position = { ts: 0, id: 0 };
-/** After every event. */
-export const END: Position = { ts: Number.MAX_SAFE_INTEGER, id: Number.MAX_SAFE_INTEGER };
-
-interface RawEvent {
-  id: number;
-  stream_id: number;
-  ts: number;
-  ingested: number;
-  message: string;
-}
-
-const toEvent = (r: RawEvent): EventRow => ({ id: r.id, streamId: r.stream_id, ts: r.ts, ingested: r.ingested, message: r.message });
-
-type Range = { key: number; ts: number; id: number; bound: number; limit: number };
 
 /**
- * Events, read as keysets over (timestamp, id) on the stream and group indexes: every page is one index
- * range scan whatever the stream's size, which keeps GetLogEvents and FilterLogEvents flat as streams grow.
+ * Events: each PutLogEvents batch is one immutable chunk file, made visible by one Store transaction that
+ * compares-and-swaps the stream record (taking its next seq) and adds the chunk's key; the batch is
+ * acknowledged after both. Reads merge the chunks a page needs, through a cache of each stream's index and
+ * an LRU of parsed chunk files.
  */
-export class EventTable {
-  private readonly stmt;
+export class LogEvents {
+  private readonly index: ChunkIndex;
+  private readonly cache: ChunkCache;
 
-  constructor(db: Database.Database) {
-    const cols = 'id, stream_id, ts, ingested, message';
-    this.stmt = {
-      insert: db.prepare<[number, number, number, number, string]>(
-        'INSERT INTO log_events (group_id, stream_id, ts, ingested, message) VALUES (?, ?, ?, ?, ?)',
-      ),
-      forward: db.prepare<Range, RawEvent>(
-        `SELECT ${cols} FROM log_events WHERE stream_id = @key AND (ts, id) > (@ts, @id) AND ts < @bound ORDER BY ts, id LIMIT @limit`,
-      ),
-      backward: db.prepare<Range, RawEvent>(
-        `SELECT ${cols} FROM log_events WHERE stream_id = @key AND (ts, id) < (@ts, @id) AND ts >= @bound ORDER BY ts DESC, id DESC LIMIT @limit`,
-      ),
-      groupForward: db.prepare<Range, RawEvent>(
-        `SELECT ${cols} FROM log_events WHERE group_id = @key AND (ts, id) > (@ts, @id) AND ts < @bound ORDER BY ts, id LIMIT @limit`,
-      ),
-      expire: db.prepare<[number, number, number], { bytes: number }>(
-        `DELETE FROM log_events WHERE id IN (SELECT id FROM log_events WHERE stream_id = ? AND ts < ? ORDER BY ts LIMIT ?)
-         RETURNING length(CAST(message AS BLOB)) AS bytes`,
-      ),
-      doomed: db.prepare<[], { stream_id: number }>('SELECT stream_id FROM doomed_streams LIMIT 1'),
-      purge: db.prepare<[number, number]>(
-        'DELETE FROM log_events WHERE id IN (SELECT id FROM log_events WHERE stream_id = ? LIMIT ?)',
-      ),
-      forgetDoomed: db.prepare<[number]>('DELETE FROM doomed_streams WHERE stream_id = ?'),
-    };
+  constructor(
+    private readonly store: Store,
+    private readonly dir: string,
+  ) {
+    this.index = new ChunkIndex(store);
+    this.cache = new ChunkCache(dir);
   }
 
-  /** Append events to a stream (the caller holds the transaction). */
-  insert(groupId: number, streamId: number, events: readonly { timestamp: number; message: string }[], ingested: number): void {
-    for (const e of events) this.stmt.insert.run(groupId, streamId, e.timestamp, ingested, e.message);
+  /**
+   * Store an upload in a stream; the stream's new record, or undefined when the stream was deleted meanwhile
+   * (its file, if one was written, is then an orphan for the sweep). An upload without events only counts.
+   */
+  async append(stream: StreamRecord, upload: Upload): Promise<StreamRecord | undefined> {
+    const { events, bytes, now } = upload;
+    // Written before the commit and never removed on failure: a commit that timed out may still have
+    // happened, and its file must then be there. The sweep removes files no key names.
+    const file = events.length ? await writeChunkFile(this.dir, stream.id, batchContent(events, now)) : undefined;
+    return transact(this.store, async (tx) => {
+      const key = logKeys.stream(stream.groupId, stream.name);
+      const entry = await tx.get(key);
+      const cur = entry && parseStreamRecord(entry.value);
+      if (cur?.id !== stream.id) return undefined;
+      if (file === undefined) {
+        const next: StreamRecord = { ...cur, uploads: cur.uploads + 1 };
+        tx.putJson(key, next);
+        return next;
+      }
+      const minTs = events[0]!.timestamp;
+      const maxTs = events.at(-1)!.timestamp;
+      const chunk: ChunkRecord = { file, count: events.length, minTs, maxTs, bytes, ingested: now };
+      const next: StreamRecord = {
+        ...cur,
+        firstEventMs: cur.firstEventMs === null ? minTs : Math.min(cur.firstEventMs, minTs),
+        lastEventMs: Math.max(cur.lastEventMs, maxTs),
+        lastIngestionMs: now,
+        storedBytes: cur.storedBytes + bytes,
+        uploads: cur.uploads + 1,
+        nextSeq: cur.nextSeq + 1,
+      };
+      tx.putJson(logKeys.chunk(cur.id, cur.nextSeq), chunk);
+      tx.putJson(key, next);
+      if (next.lastEventMs !== cur.lastEventMs) {
+        tx.delete(logKeys.streamTime(cur.groupId, cur.lastEventMs, cur.name));
+        tx.put(logKeys.streamTime(cur.groupId, next.lastEventMs, cur.name), cur.name);
+      }
+      return next;
+    });
   }
 
-  /** A stream's events after `from`, with timestamps below `beforeTs`, oldest first. */
-  forward(streamId: number, from: Position, beforeTs: number, limit: number): EventRow[] {
-    return this.stmt.forward.all({ key: streamId, ...at(from), bound: beforeTs, limit }).map(toEvent);
+  /** Up to `limit` events of some streams in event order (forward) or reverse event order (backward). */
+  async read(streams: readonly StreamRecord[], direction: Direction, bounds: MergeBounds, limit: number): Promise<EventRow[]> {
+    return collect(await this.merge(streams, direction, bounds), limit);
   }
 
-  /** A stream's events before `from`, with timestamps at or above `sinceTs`, newest first. */
-  backward(streamId: number, from: Position, sinceTs: number, limit: number): EventRow[] {
-    return this.stmt.backward.all({ key: streamId, ...at(from), bound: sinceTs, limit }).map(toEvent);
+  /** A merge over the chunks of `streams` (as of their records), for callers that scan with their own rules. */
+  async merge(streams: readonly StreamRecord[], direction: Direction, bounds: MergeBounds): Promise<EventMerge> {
+    const refs = (await Promise.all(streams.map((s) => this.index.chunksOf(s)))).flat();
+    return new EventMerge(refs, direction, bounds, (ref) => this.cache.get(ref));
   }
 
-  /** A group's events (all streams interleaved) after `from`, with timestamps below `beforeTs`, oldest first. */
-  groupForward(groupId: number, from: Position, beforeTs: number, limit: number): EventRow[] {
-    return this.stmt.groupForward.all({ key: groupId, ...at(from), bound: beforeTs, limit }).map(toEvent);
-  }
-
-  /** Delete up to `limit` of a stream's events older than `cutoffTs`; returns how many and their bytes. */
-  expire(streamId: number, cutoffTs: number, limit: number): { rows: number; bytes: number } {
-    const deleted = this.stmt.expire.all(streamId, cutoffTs, limit);
-    return { rows: deleted.length, bytes: deleted.reduce((sum, r) => sum + r.bytes, 0) };
-  }
-
-  /** Delete up to `limit` events of one deleted stream; 0 when no deleted stream is left to purge, else at least 1. */
-  purgeDoomed(limit: number): number {
-    const doomed = this.stmt.doomed.get();
-    if (!doomed) return 0;
-    const rows = this.stmt.purge.run(doomed.stream_id, limit).changes;
-    if (rows < limit) this.stmt.forgetDoomed.run(doomed.stream_id);
-    return Math.max(rows, 1);
+  /**
+   * Run a read, again from the start (`fn` re-reads the stream records) if a chunk file it needed was gone:
+   * a retention drop, trim or merge replaced it after the index was read (the sweep keeps replaced files for a
+   * grace period, so this is rare).
+   */
+  async retrying<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (!(error instanceof ChunkMissingError) || attempt === 3) throw error;
+        this.index.clear();
+      }
+    }
   }
 }
-
-const at = (p: Position) => ({ ts: p.ts, id: p.id });

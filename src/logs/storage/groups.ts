@@ -1,41 +1,8 @@
-import type Database from 'better-sqlite3';
-
-/** A log group as stored; `storedBytes` is summed over its streams on read. */
-export interface GroupRow {
-  readonly id: number;
-  readonly name: string;
-  readonly createdMs: number;
-  readonly retentionDays: number | null;
-  readonly logGroupClass: string;
-  readonly tags: Readonly<Record<string, string>>;
-  readonly storedBytes: number;
-}
-
-interface RawGroup {
-  id: number;
-  name: string;
-  created_ms: number;
-  retention_days: number | null;
-  log_group_class: string;
-  tags: string;
-  stored_bytes: number;
-}
-
-const toGroup = (r: RawGroup): GroupRow => ({
-  id: r.id,
-  name: r.name,
-  createdMs: r.created_ms,
-  retentionDays: r.retention_days,
-  logGroupClass: r.log_group_class,
-  tags: JSON.parse(r.tags) as Record<string, string>,
-  storedBytes: r.stored_bytes,
-});
-
-const SELECT = `SELECT g.*, (SELECT coalesce(sum(s.stored_bytes), 0) FROM log_streams s WHERE s.group_id = g.id) AS stored_bytes
-  FROM log_groups g`;
-
-/** Every character a name can hold sorts below this one, so `[prefix, prefix + TOP)` is a prefix range. */
-export const TOP = '\u{10FFFF}';
+import type { Store } from '../../store/store.js';
+import { transact } from '../../store/transact.js';
+import { logKeys } from './keys.js';
+import { rangePages } from './range-pages.js';
+import { newId, parseGroupRecord, parseStreamRecord, type GroupRecord } from './records.js';
 
 export interface GroupListing {
   readonly prefix?: string | undefined;
@@ -47,64 +14,80 @@ export interface GroupListing {
   readonly limit: number;
 }
 
-export class GroupTable {
-  private readonly stmt;
+const PAGE = 500;
 
-  constructor(db: Database.Database) {
-    this.stmt = {
-      insert: db.prepare<[string, number, string, string]>(
-        'INSERT INTO log_groups (name, created_ms, retention_days, log_group_class, tags) VALUES (?, ?, NULL, ?, ?) ON CONFLICT (name) DO NOTHING',
-      ),
-      byName: db.prepare<[string], RawGroup>(`${SELECT} WHERE g.name = ?`),
-      list: db.prepare<{ lo: string; after: string; hi: string; pattern: string; cls: string; limit: number }, RawGroup>(
-        `${SELECT} WHERE g.name >= @lo AND g.name > @after AND g.name < @hi AND instr(lower(g.name), lower(@pattern)) > 0
-           AND (@cls = '' OR g.log_group_class = @cls)
-         ORDER BY g.name LIMIT @limit`,
-      ),
-      withRetention: db.prepare<[], { id: number; retention_days: number }>(
-        'SELECT id, retention_days FROM log_groups WHERE retention_days IS NOT NULL',
-      ),
-      setRetention: db.prepare<[number | null, number]>('UPDATE log_groups SET retention_days = ? WHERE id = ?'),
-      delete: db.prepare<[number]>('DELETE FROM log_groups WHERE id = ?'),
-    };
-  }
+/** Log groups in the Store (`logs/groups/<name>`). */
+export class LogGroups {
+  constructor(private readonly store: Store) {}
 
   /** Create a group; false when one of that name exists. */
-  create(name: string, createdMs: number, logGroupClass: string, tags: Readonly<Record<string, string>>): boolean {
-    return this.stmt.insert.run(name, createdMs, logGroupClass, JSON.stringify(tags)).changes === 1;
+  async create(name: string, createdMs: number, logGroupClass: string, tags: Readonly<Record<string, string>>): Promise<boolean> {
+    const record: GroupRecord = { id: newId(), name, createdMs, retentionDays: null, logGroupClass, tags };
+    const { succeeded } = await this.store.txn([{ key: logKeys.group(name), modRevision: 0 }], [{ type: 'put', key: logKeys.group(name), value: JSON.stringify(record) }]);
+    return succeeded;
   }
 
-  get(name: string): GroupRow | undefined {
-    const row = this.stmt.byName.get(name);
-    return row && toGroup(row);
+  async get(name: string): Promise<GroupRecord | undefined> {
+    const entry = await this.store.get(logKeys.group(name));
+    return entry && parseGroupRecord(entry.value);
   }
 
-  /** Groups in name order. */
-  list(listing: GroupListing): GroupRow[] {
-    const lo = listing.prefix ?? '';
-    return this.stmt.list
-      .all({
-        lo,
-        after: listing.after ?? '',
-        hi: lo + TOP,
-        pattern: listing.pattern ?? '',
-        cls: listing.logGroupClass ?? '',
-        limit: listing.limit,
-      })
-      .map(toGroup);
+  /** Groups in name order, filtered, a page at a time. */
+  async list(listing: GroupListing): Promise<GroupRecord[]> {
+    const prefix = logKeys.groups + (listing.prefix ?? '');
+    const pattern = listing.pattern?.toLowerCase();
+    const out: GroupRecord[] = [];
+    let after = listing.after === undefined ? undefined : logKeys.group(listing.after);
+    for (;;) {
+      const page = await this.store.range(prefix, { limit: PAGE, ...(after !== undefined ? { after } : {}) });
+      for (const e of page.entries) {
+        const g = parseGroupRecord(e.value);
+        if (pattern !== undefined && !g.name.toLowerCase().includes(pattern)) continue;
+        if (listing.logGroupClass && g.logGroupClass !== listing.logGroupClass) continue;
+        out.push(g);
+        if (out.length === listing.limit) return out;
+      }
+      if (!page.more) return out;
+      after = page.entries.at(-1)!.key;
+    }
   }
 
-  /** Groups with a retention policy: id → days. */
-  retentions(): { id: number; retentionDays: number }[] {
-    return this.stmt.withRetention.all().map((r) => ({ id: r.id, retentionDays: r.retention_days }));
+  /** Every group (the sweep). */
+  all(): Promise<GroupRecord[]> {
+    return this.list({ limit: Number.MAX_SAFE_INTEGER });
   }
 
-  setRetention(id: number, days: number | null): void {
-    this.stmt.setRetention.run(days, id);
+  /** Set or clear the retention of this group (by id: a group of the same name created since is not touched). */
+  async setRetention(group: GroupRecord, days: number | null): Promise<boolean> {
+    return transact(this.store, async (tx) => {
+      const entry = await tx.get(logKeys.group(group.name));
+      const current = entry && parseGroupRecord(entry.value);
+      if (current?.id !== group.id) return false;
+      tx.putJson(logKeys.group(group.name), { ...current, retentionDays: days });
+      return true;
+    });
   }
 
-  /** Remove the group row; the caller dooms its streams in the same transaction. */
-  delete(id: number): void {
-    this.stmt.delete.run(id);
+  /**
+   * Delete the group now: its streams become unreachable at once (they are keyed by the group's id) and the
+   * sweep purges them and their chunks, starting from the purge record written in the same transaction.
+   */
+  async delete(group: GroupRecord, nowMs: number): Promise<boolean> {
+    return transact(this.store, async (tx) => {
+      const entry = await tx.get(logKeys.group(group.name));
+      if (!entry || parseGroupRecord(entry.value).id !== group.id) return false;
+      tx.delete(logKeys.group(group.name));
+      tx.putJson(logKeys.groupPurge(group.id), { groupId: group.id, name: group.name, deletedMs: nowMs });
+      return true;
+    });
+  }
+
+  /** UTF-8 bytes of the messages kept in the group's streams. */
+  async storedBytes(group: GroupRecord): Promise<number> {
+    let total = 0;
+    for await (const page of rangePages(this.store, logKeys.streamsOf(group.id), PAGE)) {
+      for (const e of page) total += parseStreamRecord(e.value).storedBytes;
+    }
+    return total;
   }
 }

@@ -1,43 +1,8 @@
-import type Database from 'better-sqlite3';
-import { TOP } from './groups.js';
-
-/** A log stream as stored. `lastEventMs` is 0 until the stream has events. */
-export interface StreamRow {
-  readonly id: number;
-  readonly groupId: number;
-  readonly name: string;
-  readonly createdMs: number;
-  readonly firstEventMs: number | null;
-  readonly lastEventMs: number;
-  readonly lastIngestionMs: number | null;
-  readonly storedBytes: number;
-  /** PutLogEvents calls accepted so far: the basis of the (ignored) sequence tokens. */
-  readonly uploads: number;
-}
-
-interface RawStream {
-  id: number;
-  group_id: number;
-  name: string;
-  created_ms: number;
-  first_event_ms: number | null;
-  last_event_ms: number;
-  last_ingestion_ms: number | null;
-  stored_bytes: number;
-  uploads: number;
-}
-
-const toStream = (r: RawStream): StreamRow => ({
-  id: r.id,
-  groupId: r.group_id,
-  name: r.name,
-  createdMs: r.created_ms,
-  firstEventMs: r.first_event_ms,
-  lastEventMs: r.last_event_ms,
-  lastIngestionMs: r.last_ingestion_ms,
-  storedBytes: r.stored_bytes,
-  uploads: r.uploads,
-});
+import type { Store } from '../../store/store.js';
+import { transact } from '../../store/transact.js';
+import { logKeys, streamNameOfTimeKey } from './keys.js';
+import { rangePages } from './range-pages.js';
+import { newId, parseGroupRecord, parseStreamRecord, type GroupRecord, type StreamRecord } from './records.js';
 
 export const streamOrders = ['LogStreamName', 'LastEventTime'] as const;
 export type StreamOrder = (typeof streamOrders)[number];
@@ -49,7 +14,7 @@ export interface StreamCursor {
 }
 
 export interface StreamListing {
-  readonly groupId: number;
+  readonly groupId: string;
   readonly orderBy: StreamOrder;
   readonly descending: boolean;
   /** Only with orderBy LogStreamName (as CloudWatch Logs). */
@@ -58,92 +23,90 @@ export interface StreamListing {
   readonly limit: number;
 }
 
-type ListParams = { g: number; lo: string; hi: string; n: string; t: number; limit: number };
+const PAGE = 500;
 
-export class StreamTable {
-  private readonly stmt;
+/**
+ * Log streams in the Store (`logs/streams/<groupId>:<name>`), with a second key per stream ordered by its last
+ * event time (`logs/stream-times/`) for DescribeLogStreams orderBy LastEventTime, kept in step by every
+ * transaction that changes a stream's last event time.
+ */
+export class LogStreams {
+  constructor(private readonly store: Store) {}
 
-  constructor(db: Database.Database) {
-    const list = (where: string, order: string) =>
-      db.prepare<ListParams, RawStream>(`SELECT * FROM log_streams WHERE group_id = @g AND ${where} ORDER BY ${order} LIMIT @limit`);
-    this.stmt = {
-      insert: db.prepare<[number, string, number]>(
-        'INSERT INTO log_streams (group_id, name, created_ms) VALUES (?, ?, ?) ON CONFLICT (group_id, name) DO NOTHING',
-      ),
-      byName: db.prepare<[number, string], RawStream>('SELECT * FROM log_streams WHERE group_id = ? AND name = ?'),
-      namesOf: db.prepare<[number], { id: number; name: string }>('SELECT id, name FROM log_streams WHERE group_id = ?'),
-      byNameAsc: list('name >= @lo AND name < @hi AND name > @n', 'name'),
-      byNameDesc: list('name >= @lo AND name < @hi AND name < @n', 'name DESC'),
-      byTimeAsc: list('(last_event_ms, name) > (@t, @n)', 'last_event_ms, name'),
-      byTimeDesc: list('(last_event_ms, name) < (@t, @n)', 'last_event_ms DESC, name DESC'),
-      recordUpload: db.prepare<{ id: number; min: number; max: number; bytes: number; now: number }>(
-        `UPDATE log_streams SET first_event_ms = min(coalesce(first_event_ms, @min), @min), last_event_ms = max(last_event_ms, @max),
-           last_ingestion_ms = @now, stored_bytes = stored_bytes + @bytes, uploads = uploads + 1 WHERE id = @id`,
-      ),
-      recordUploadOfNothing: db.prepare<[number]>('UPDATE log_streams SET uploads = uploads + 1 WHERE id = ?'),
-      subtractBytes: db.prepare<[number, number]>('UPDATE log_streams SET stored_bytes = max(0, stored_bytes - ?) WHERE id = ?'),
-      doom: db.prepare<[number]>('INSERT OR IGNORE INTO doomed_streams (stream_id) VALUES (?)'),
-      doomAllOf: db.prepare<[number]>('INSERT OR IGNORE INTO doomed_streams (stream_id) SELECT id FROM log_streams WHERE group_id = ?'),
-      delete: db.prepare<[number]>('DELETE FROM log_streams WHERE id = ?'),
-      deleteAllOf: db.prepare<[number]>('DELETE FROM log_streams WHERE group_id = ?'),
-      ofGroup: db.prepare<[number], { id: number }>('SELECT id FROM log_streams WHERE group_id = ?'),
-    };
+  /** Create a stream; false when the group already has one of that name, undefined when the group is gone. */
+  async create(group: GroupRecord, name: string, createdMs: number): Promise<boolean | undefined> {
+    return transact(this.store, async (tx) => {
+      const g = await tx.get(logKeys.group(group.name));
+      if (!g || parseGroupRecord(g.value).id !== group.id) return undefined;
+      if (await tx.get(logKeys.stream(group.id, name))) return false;
+      const record: StreamRecord = {
+        id: newId(),
+        groupId: group.id,
+        name,
+        createdMs,
+        firstEventMs: null,
+        lastEventMs: 0,
+        lastIngestionMs: null,
+        storedBytes: 0,
+        uploads: 0,
+        nextSeq: 1,
+        indexVersion: 0,
+      };
+      tx.putJson(logKeys.stream(group.id, name), record);
+      tx.put(logKeys.streamTime(group.id, 0, name), name);
+      return true;
+    });
   }
 
-  /** Create a stream; false when the group already has one of that name. */
-  create(groupId: number, name: string, createdMs: number): boolean {
-    return this.stmt.insert.run(groupId, name, createdMs).changes === 1;
+  async get(groupId: string, name: string): Promise<StreamRecord | undefined> {
+    const entry = await this.store.get(logKeys.stream(groupId, name));
+    return entry && parseStreamRecord(entry.value);
   }
 
-  get(groupId: number, name: string): StreamRow | undefined {
-    const row = this.stmt.byName.get(groupId, name);
-    return row && toStream(row);
+  /** Every stream of a group, in name order. */
+  async all(groupId: string): Promise<StreamRecord[]> {
+    const out: StreamRecord[] = [];
+    for await (const page of rangePages(this.store, logKeys.streamsOf(groupId), PAGE)) for (const e of page) out.push(parseStreamRecord(e.value));
+    return out;
   }
 
-  /** Every stream of a group, id → name (for FilterLogEvents, which reports names). */
-  namesOf(groupId: number): Map<number, string> {
-    return new Map(this.stmt.namesOf.all(groupId).map((r) => [r.id, r.name]));
-  }
-
-  idsOf(groupId: number): number[] {
-    return this.stmt.ofGroup.all(groupId).map((r) => r.id);
-  }
-
-  list(listing: StreamListing): StreamRow[] {
-    const { orderBy, descending, after } = listing;
-    const lo = listing.prefix ?? '';
-    const params: ListParams = { g: listing.groupId, lo, hi: lo + TOP, n: '', t: -1, limit: listing.limit };
-    let stmt;
-    if (orderBy === 'LogStreamName') {
-      stmt = descending ? this.stmt.byNameDesc : this.stmt.byNameAsc;
-      params.n = after?.name ?? (descending ? params.hi : '');
-    } else {
-      stmt = descending ? this.stmt.byTimeDesc : this.stmt.byTimeAsc;
-      params.t = after?.lastEventMs ?? (descending ? Number.MAX_SAFE_INTEGER : -1);
-      params.n = after?.name ?? '';
+  async list(listing: StreamListing): Promise<StreamRecord[]> {
+    const { groupId, descending, after, limit } = listing;
+    if (listing.orderBy === 'LogStreamName') {
+      const page = await this.store.range(logKeys.streamsOf(groupId) + (listing.prefix ?? ''), {
+        limit,
+        reverse: descending,
+        ...(after ? { after: logKeys.stream(groupId, after.name) } : {}),
+      });
+      return page.entries.map((e) => parseStreamRecord(e.value));
     }
-    return stmt.all(params).map(toStream);
+    const out: StreamRecord[] = [];
+    let from = after ? logKeys.streamTime(groupId, after.lastEventMs, after.name) : undefined;
+    while (out.length < limit) {
+      const page = await this.store.range(logKeys.streamTimesOf(groupId), { limit: limit - out.length, reverse: descending, ...(from ? { after: from } : {}) });
+      // A stream deleted (or written to) between the two reads is left out of this page, not shown stale.
+      const streams = await Promise.all(page.entries.map((e) => this.get(groupId, streamNameOfTimeKey(e.key))));
+      page.entries.forEach((e, i) => {
+        const s = streams[i];
+        if (s && logKeys.streamTime(groupId, s.lastEventMs, s.name) === e.key) out.push(s);
+      });
+      if (!page.more) break;
+      from = page.entries.at(-1)!.key;
+    }
+    return out;
   }
 
-  /** Account for accepted events: first/last timestamps, ingestion time, bytes. */
-  recordUpload(id: number, upload: { minTs: number; maxTs: number; bytes: number; now: number } | undefined): void {
-    if (upload) this.stmt.recordUpload.run({ id, min: upload.minTs, max: upload.maxTs, bytes: upload.bytes, now: upload.now });
-    else this.stmt.recordUploadOfNothing.run(id);
-  }
-
-  subtractBytes(id: number, bytes: number): void {
-    this.stmt.subtractBytes.run(bytes, id);
-  }
-
-  /** Delete a stream now; its events are purged by the sweep (they are unreachable at once). */
-  delete(id: number): void {
-    this.stmt.doom.run(id);
-    this.stmt.delete.run(id);
-  }
-
-  /** Delete every stream of a group (DeleteLogGroup). */
-  deleteAllOf(groupId: number): void {
-    this.stmt.doomAllOf.run(groupId);
-    this.stmt.deleteAllOf.run(groupId);
+  /** Delete a stream now (by id); the sweep purges its chunks, from the purge record written in the same transaction. */
+  async delete(stream: StreamRecord, nowMs: number): Promise<boolean> {
+    return transact(this.store, async (tx) => {
+      const key = logKeys.stream(stream.groupId, stream.name);
+      const entry = await tx.get(key);
+      const current = entry && parseStreamRecord(entry.value);
+      if (current?.id !== stream.id) return false;
+      tx.delete(key);
+      tx.delete(logKeys.streamTime(current.groupId, current.lastEventMs, current.name));
+      tx.putJson(logKeys.streamPurge(current.id), { streamId: current.id, deletedMs: nowMs });
+      return true;
+    });
   }
 }

@@ -6,7 +6,7 @@ import { blobUnknown } from '../blob-records.js';
 import type { Registry } from '../registry.js';
 import { requireRepository } from '../repositories.js';
 import { readRecord } from '../../store/transact.js';
-import { parseChunkRange, type UploadSession } from '../uploads.js';
+import { parseChunkRange, type UploadState } from '../uploads.js';
 import { registryPath, type RegistryRoute } from './paths.js';
 import { sendFileRange } from './send-file.js';
 import type { HandlerTable, RegistryCall } from './handler.js';
@@ -24,7 +24,7 @@ export function blobHandlers(registry: Registry): HandlerTable {
     const digest = parseDigest(route.digest);
     const info = await records.stat(route.name, digest.value);
     if (!info) throw blobUnknown(digest.value);
-    const opened = await blobs.open(digest);
+    const opened = await blobs.open(digest, info.file);
     if (!opened) {
       request.log.warn({ digest: digest.value }, 'blob recorded but its file is missing');
       throw blobUnknown(digest.value);
@@ -74,48 +74,33 @@ export function blobHandlers(registry: Registry): HandlerTable {
       // Not mountable: fall through to an ordinary upload, as the specification asks (202).
     }
     if (query.digest !== undefined) {
-      parseDigest(query.digest);
-      const session = await uploads.start(repo);
-      const done = await finishOrDiscard(session, query.digest, body);
+      const done = await uploads.putWhole(repo, query.digest, body);
       return created(reply, repo, done.digest);
     }
     const session = await uploads.start(repo);
-    if (body) await uploads.append(session, body);
-    return accepted(reply.code(202), session);
+    return accepted(reply.code(202), body ? await uploads.append(repo, session.id, body) : session);
   }
 
   async function uploadStatus({ reply, route }: RegistryCall<UploadRoute>): Promise<FastifyReply> {
-    const session = uploads.get(route.name, route.id);
-    return accepted(reply.code(204), session);
+    return accepted(reply.code(204), await uploads.get(route.name, route.id));
   }
 
   async function patchUpload({ request, reply, route, body }: RegistryCall<UploadRoute>): Promise<FastifyReply> {
-    const session = uploads.get(route.name, route.id);
     const range = parseChunkRange(header(request.headers['content-range']));
-    await uploads.append(session, body, range);
-    return accepted(reply.code(202), session);
+    return accepted(reply.code(202), await uploads.append(route.name, route.id, body, range));
   }
 
   async function putUpload({ request, reply, route, query, body }: RegistryCall<UploadRoute>): Promise<FastifyReply> {
-    const session = uploads.get(route.name, route.id);
+    await uploads.get(route.name, route.id);
     if (query.digest === undefined) throw new RegistryError('DIGEST_INVALID', 'the closing PUT needs ?digest=<digest of the whole blob>');
     const range = parseChunkRange(header(request.headers['content-range']));
-    const done = await uploads.finish(session, query.digest, body, range);
+    const done = await uploads.finish(route.name, route.id, query.digest, body, range);
     return created(reply, route.name, done.digest);
   }
 
   async function cancelUpload({ reply, route }: RegistryCall<UploadRoute>): Promise<FastifyReply> {
-    await uploads.cancel(uploads.get(route.name, route.id));
+    await uploads.cancel(route.name, route.id);
     return reply.code(204).send();
-  }
-
-  async function finishOrDiscard(session: UploadSession, digest: string, body: AsyncIterable<Buffer> | undefined) {
-    try {
-      return await uploads.finish(session, digest, body);
-    } catch (error) {
-      await uploads.cancel(session);
-      throw error;
-    }
   }
 
   return {
@@ -134,7 +119,7 @@ function created(reply: FastifyReply, repo: string, digest: string): FastifyRepl
     .send();
 }
 
-function accepted(reply: FastifyReply, session: UploadSession): FastifyReply {
+function accepted(reply: FastifyReply, session: UploadState): FastifyReply {
   return reply
     .header('location', registryPath(session.repo, 'blobs', 'uploads', session.id))
     .header('range', `0-${Math.max(session.offset - 1, 0)}`)

@@ -59,10 +59,30 @@ export interface BlobRecord {
   readonly size: number;
   readonly createdAt: number;
   /**
+   * The name of its file in the digest's directory (`<hex>.<unique suffix>`): a name is used by one record
+   * only and never again, so removing the file of a deleted record cannot touch bytes placed for a later
+   * one. Absent in records written before names were unique: the file is then `<hex>`.
+   */
+  readonly file?: string;
+  /**
    * When garbage collection found the blob unreferenced. Anything that uses the blob again clears it;
    * collection deletes only blobs condemned for longer than its grace period.
    */
   readonly condemnedAt?: number;
+}
+
+/**
+ * An OCI blob upload session. Its bytes are in `file`; `offset` of them are acknowledged. `writing` is set
+ * (to the time it was claimed) while one request appends or finishes, so that no other can touch the file.
+ */
+export interface UploadRecord {
+  readonly repo: string;
+  /** The temporary file, relative to the registry directory (`uploads/<name>`). */
+  readonly file: string;
+  readonly offset: number;
+  readonly startedAt: number;
+  readonly touchedAt: number;
+  readonly writing?: number;
 }
 
 /** A referrers-API entry: the descriptor of a manifest whose subject is the keyed digest. */
@@ -85,6 +105,7 @@ export const parseManifestRecord = recordParser<ManifestRecord>('manifest', { di
 export const parseTagRecord = recordParser<TagRecord>('tag', { digest: 'string' });
 export const parseBlobLinkRecord = recordParser<BlobLinkRecord>('blob link', { size: 'number' });
 export const parseBlobRecord = recordParser<BlobRecord>('blob', { size: 'number' });
+export const parseUploadRecord = recordParser<UploadRecord>('upload', { repo: 'string', file: 'string', offset: 'number', touchedAt: 'number' });
 export const parseReferrerRecord = recordParser<ReferrerRecord>('referrer', { digest: 'string', mediaType: 'string' });
 export const parseLifecyclePolicyRecord = recordParser<LifecyclePolicyRecord>('lifecycle policy', { text: 'string' });
 export const parseLifecyclePreviewRecord = recordParser<LifecyclePreviewRecord>('lifecycle preview', { text: 'string', results: 'array' });

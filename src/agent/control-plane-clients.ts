@@ -1,0 +1,96 @@
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { HttpRequest } from '@smithy/protocol-http';
+import type { AwsCredentialIdentityProvider, FinalizeRequestMiddleware, Pluggable } from '@smithy/types';
+import { isUnavailable, type ControlPlaneEndpoints } from './endpoints.js';
+
+/**
+ * Point every attempt of an SDK call at the replica `endpoints` names now, and report a replica that did
+ * not answer, so the SDK's own retry of that call lands on the next one.
+ *
+ * Why a middleware and not an endpoint provider: the SDK resolves its endpoint once per call, before its
+ * retry loop, so every retry would go back to the dead replica. This one sits inside the retry loop and
+ * before signing (`before httpSigningMiddleware`, which itself runs after `retryMiddleware`), so each
+ * attempt is addressed — and signed, Host header included — for the replica it goes to.
+ */
+export function failoverPlugin<I extends object, O extends object>(endpoints: ControlPlaneEndpoints): Pluggable<I, O> {
+  const middleware: FinalizeRequestMiddleware<I, O> = (next) => async (args) => {
+    if (!HttpRequest.isInstance(args.request)) return next(args);
+    const endpoint = endpoints.current();
+    const request = addressed(args.request, endpoint);
+    try {
+      const output = await next({ ...args, request });
+      endpoints.succeeded(endpoint);
+      return output;
+    } catch (error) {
+      if (isUnavailable(error)) endpoints.failed(endpoint);
+      else endpoints.succeeded(endpoint);
+      throw error;
+    }
+  };
+  return {
+    applyToStack(stack) {
+      stack.addRelativeTo(middleware, { name: 'berthEndpointFailover', relation: 'before', toMiddleware: 'httpSigningMiddleware', override: true });
+    },
+  };
+}
+
+/** A copy of `request` sent to `endpoint` (an origin: scheme, host and port; config refuses paths). */
+function addressed(request: HttpRequest, endpoint: string): HttpRequest {
+  const url = new URL(endpoint);
+  const copy = HttpRequest.clone(request);
+  copy.protocol = url.protocol;
+  copy.hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  copy.port = url.port ? Number(url.port) : undefined;
+  copy.headers = { ...copy.headers, host: url.host };
+  return copy;
+}
+
+/** The agent's clients for the control plane's APIs, each failing over through `endpoints`. */
+export interface ControlPlaneClients {
+  readonly ecs: ECSClient;
+  readonly ecr: ECRClient;
+  readonly logs: CloudWatchLogsClient;
+  destroy(): void;
+}
+
+/**
+ * Timeouts that let a hung replica count as failed: connecting is quick on a working network, and every
+ * call the agent makes is answered promptly by a healthy replica (none streams or long-polls).
+ */
+const DEFAULT_TIMEOUTS: Timeouts = { connectionTimeout: 3_000, requestTimeout: 10_000 };
+
+/**
+ * Milliseconds to connect, and for a request's whole exchange (NodeHttpHandler's options; the request
+ * timeout only throws — rather than logging a warning — with throwOnRequestTimeout, which is set).
+ */
+export interface Timeouts {
+  readonly connectionTimeout: number;
+  readonly requestTimeout: number;
+}
+
+export function controlPlaneClients(
+  endpoints: ControlPlaneEndpoints,
+  region: string,
+  credentials: AwsCredentialIdentityProvider,
+  timeouts: Timeouts = DEFAULT_TIMEOUTS,
+): ControlPlaneClients {
+  const common = { endpoint: endpoints.current(), region, credentials, requestHandler: { ...timeouts, throwOnRequestTimeout: true } };
+  const ecs = new ECSClient({ ...common, maxAttempts: 5 });
+  const ecr = new ECRClient({ ...common, maxAttempts: 3 });
+  const logs = new CloudWatchLogsClient({ ...common, maxAttempts: 3 });
+  ecs.middlewareStack.use(failoverPlugin(endpoints));
+  ecr.middlewareStack.use(failoverPlugin(endpoints));
+  logs.middlewareStack.use(failoverPlugin(endpoints));
+  return {
+    ecs,
+    ecr,
+    logs,
+    destroy() {
+      ecs.destroy();
+      ecr.destroy();
+      logs.destroy();
+    },
+  };
+}

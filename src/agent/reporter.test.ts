@@ -1,0 +1,48 @@
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Reporter } from './reporter.js';
+import { runningTask } from './testing/task-states.js';
+
+beforeEach(() => vi.useFakeTimers());
+afterEach(() => vi.useRealTimers());
+
+/** An ECS client whose SubmitTaskStateChange fails `failures` times (no replica answers), then lands. */
+function control(failures: number) {
+  const sent: unknown[] = [];
+  let left = failures;
+  const send = vi.fn(async (command: { input: unknown }) => {
+    if (left-- > 0) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    sent.push(command.input);
+    return {};
+  });
+  return { ecs: { send } as unknown as ECSClient, send, sent };
+}
+
+describe('reporting task state', () => {
+  it('keeps a report the control plane never took, backing off, and sends it at once when the session reopens', async () => {
+    const { ecs, send, sent } = control(5);
+    const reporter = new Reporter(ecs, 'default', pino({ level: 'silent' }));
+    reporter.report(runningTask('t1'));
+    // 250 ms, 500 ms, 1 s, 2 s: four failed attempts; the fifth waits 4 s.
+    await vi.advanceTimersByTimeAsync(250 + 500 + 1_000 + 2_000);
+    expect(send).toHaveBeenCalledTimes(5);
+    expect(sent).toEqual([]);
+    reporter.retryNow();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(send).toHaveBeenCalledTimes(6);
+    expect(sent).toMatchObject([{ cluster: 'default', task: runningTask('t1').arn, status: 'RUNNING' }]);
+    reporter.stop();
+  });
+
+  it('stops retrying at once when the agent stops: no backoff timer outlives it (the next agent reports every task again)', async () => {
+    const { ecs, send } = control(1);
+    const reporter = new Reporter(ecs, 'default', pino({ level: 'silent' }));
+    reporter.report(runningTask('t1'));
+    await vi.advanceTimersByTimeAsync(0);
+    reporter.stop();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(send).toHaveBeenCalledTimes(1);
+  });
+});
