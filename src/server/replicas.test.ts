@@ -71,8 +71,8 @@ async function oneLeader(timeout = TTL * 3): Promise<Replica> {
   return (await leaders())[0]!;
 }
 
-async function agentOn(r: Replica, options: Parameters<typeof startFakeAgent>[1] = {}): Promise<FakeAgent> {
-  const a = await startFakeAgent(r.api.server.url, { cluster: 'ha', ...options });
+async function agentOn(r: Replica, options: Parameters<typeof startFakeAgent>[1] = {}, endpoint = r.api.server.url): Promise<FakeAgent> {
+  const a = await startFakeAgent(endpoint, { cluster: 'ha', ...options });
   agents.push(a);
   return a;
 }
@@ -194,4 +194,31 @@ describe('three replicas on one store', () => {
     expect(back.instanceId).toBe(onA.instanceId);
     await expect.poll(() => agentConnected(b, back), { timeout: 5_000, interval: 20 }).toBe(true);
   });
+
+  it('an agent given every replica moves off a dying one by itself and never shows disconnected', async () => {
+    shared = new MemoryStore();
+    const [a, b] = [await replica(), await replica()];
+    await oneLeader();
+    await a.api.ecs.send(new CreateClusterCommand({ clusterName: 'ha' }));
+    const agent = await agentOn(a, {}, `${a.api.server.url},${b.api.server.url}`);
+    await expect.poll(() => agentConnected(b, agent), { timeout: 5_000, interval: 20 }).toBe(true);
+    const key = keys.containerInstance('ha', agent.instanceId);
+    const flags: boolean[] = [];
+    shared.watch(key, {}, { onEvents: (events) => events.forEach((e) => e.type === 'put' && flags.push(JSON.parse(e.entry.value).instance.agentConnected)), onError: () => {} });
+    const holder = async () => JSON.parse((await shared.get(keys.presence('ha', agent.instanceId)))?.value ?? '{}').replica as string | undefined;
+    const from = (await holder()) === a.api.server.replicaId ? a : b;
+    const to = from === a ? b : a;
+
+    // Its replica dies without cleaning up: cut off from the store, then its sockets close.
+    from.view.setCut(true);
+    const diedAt = Date.now();
+    await stop(from);
+    await expect.poll(holder, { timeout: 10_000, interval: 20 }).toBe(to.api.server.replicaId);
+    // The dead replica's lease ends within a TTL of its death; the presence key moved to the other lease before,
+    // so its expiry takes nothing with it.
+    await expect.poll(() => Date.now() - diedAt > TTL * 2, { timeout: TTL * 3, interval: 50 }).toBe(true);
+    expect(await agentConnected(to, agent)).toBe(true);
+    expect(flags).not.toContain(false);
+  });
 });
+
