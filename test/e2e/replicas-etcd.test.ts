@@ -2,6 +2,13 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  CreateLogStreamCommand,
+  GetLogEventsCommand,
+  PutLogEventsCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { CreateClusterCommand, DescribeClustersCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/testing/docker-registry.js';
@@ -82,7 +89,7 @@ describe('three replicas on one etcd', () => {
   const live = () => replicas.filter((r) => r.child.exitCode === null && r.child.signalCode === null);
   const leaders = async () => (await Promise.all(live().map(async (r) => ({ r, h: await health(r) })))).filter((x) => x.h.role === 'leader').map((x) => x.r);
 
-  it('serve with the same keys, agree on one leader, and fail over within the lease TTL when the leader is killed', async () => {
+  it('serve with the same keys, read each other\'s writes (store and shared directory), agree on one leader, and fail over within the lease TTL when the leader is killed', async () => {
     expect(new Set(replicas.map((r) => r.keys.accessKeyId)).size).toBe(1);
     await expect.poll(async () => (await leaders()).length, { timeout: 10_000, interval: 50 }).toBe(1);
     const [leader] = await leaders();
@@ -95,6 +102,16 @@ describe('three replicas on one etcd', () => {
     expect((await rd.send(new DescribeClustersCommand({ clusters: ['shared'] }))).clusters?.[0]?.status).toBe('ACTIVE');
     w.destroy();
     rd.destroy();
+    // Log events too: chunk files in the shared directory, index in etcd.
+    const logs = (r: BerthServerProcess) => new CloudWatchLogsClient({ endpoint: r.url, region: 'us-east-1', credentials: r.keys, maxAttempts: 1 });
+    const [lw, lr] = [logs(replicas[1]!), logs(replicas[2]!)];
+    await lw.send(new CreateLogGroupCommand({ logGroupName: 'g' }));
+    await lw.send(new CreateLogStreamCommand({ logGroupName: 'g', logStreamName: 's' }));
+    await lw.send(new PutLogEventsCommand({ logGroupName: 'g', logStreamName: 's', logEvents: [{ timestamp: Date.now(), message: 'hello from r1' }] }));
+    const { events } = await lr.send(new GetLogEventsCommand({ logGroupName: 'g', logStreamName: 's', startFromHead: true }));
+    expect(events?.map((e) => e.message)).toEqual(['hello from r1']);
+    lw.destroy();
+    lr.destroy();
 
     const killedAt = Date.now();
     await leader!.kill('SIGKILL');
