@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { compileServerConfig } from './server-command.js';
+
+const base = { listen: '127.0.0.1:0', dataDir: '/tmp/d', region: 'us-east-1', accountId: '000000000000', logLevel: 'silent', instanceLostAfter: '5m' };
+
+describe('berth server flags', () => {
+  it('compiles --store etcd with endpoints, TLS files, prefix, shared dir and replica id', () => {
+    const config = compileServerConfig(
+      {
+        ...base,
+        store: 'etcd',
+        etcdEndpoints: 'https://10.0.0.1:2379, https://10.0.0.2:2379/',
+        etcdCa: 'ca.pem',
+        etcdCert: 'c.pem',
+        etcdKey: 'k.pem',
+        etcdPrefix: 'prod/',
+        sharedDir: '/mnt/berth',
+        replicaId: 'node-1:7400',
+      },
+      {},
+    );
+    expect(config).toMatchObject({
+      store: 'etcd',
+      etcd: { endpoints: ['https://10.0.0.1:2379', 'https://10.0.0.2:2379'], ca: 'ca.pem', cert: 'c.pem', key: 'k.pem', prefix: 'prod/' },
+      sharedDir: '/mnt/berth',
+      replicaId: 'node-1:7400',
+    });
+  });
+
+  it('takes the endpoints from BERTH_ETCD_ENDPOINTS when the flag is absent', () => {
+    const config = compileServerConfig({ ...base, store: 'etcd', sharedDir: '/mnt/b' }, { BERTH_ETCD_ENDPOINTS: 'http://127.0.0.1:2379' });
+    expect(config.etcd?.endpoints).toEqual(['http://127.0.0.1:2379']);
+  });
+
+  it.each([
+    [{ store: 'etcd', sharedDir: '/s' }, /needs --etcd-endpoints/],
+    [{ store: 'etcd', etcdEndpoints: 'http://127.0.0.1:2379' }, /needs --shared-dir/],
+    [{ store: 'etcd', sharedDir: '/s', etcdEndpoints: '127.0.0.1:2379' }, /invalid etcd endpoint '127.0.0.1:2379'/],
+    [{ store: 'etcd', sharedDir: '/s', etcdEndpoints: 'http://h' }, /invalid etcd endpoint/],
+    [{ store: 'etcd', sharedDir: '/s', etcdEndpoints: 'http://h:1', etcdCa: 'ca.pem' }, /TLS flags need https/],
+    [{ store: 'etcd', sharedDir: '/s', etcdEndpoints: 'https://h:1', etcdCert: 'c.pem' }, /--etcd-cert and --etcd-key go together/],
+    [{ store: 'sqlite', etcdEndpoints: 'http://h:1' }, /need --store etcd/],
+    [{ store: 'sqlite', replicaId: 'a b' }, /invalid replica id/],
+  ] as const)('refuses %o', (flags, message) => {
+    expect(() => compileServerConfig({ ...base, ...flags }, {})).toThrow(message);
+  });
+});
