@@ -9,6 +9,7 @@
  *  following ─────────────────────────────────────▶ leading ── keepalives fail until (sent + TTL − margin),
  *      ▲  key present: watch it (and re-read every TTL)     │    or the lease is gone, or the key changed
  *      └──────────────────── stepped down ◀─────────────────┘    → close the fence, stop the duties, revoke
+ *                (after a lost lease: wait one TTL first, so a healthy replica wins)
  * ```
  *
  * The leader knows the latest moment its lease could still be valid: the time it SENT the last successful
@@ -118,7 +119,7 @@ export function startLeadership(options: LeadershipOptions): Leadership {
       });
     });
 
-  /** Take the key if it is free; undefined (and the current holder) otherwise. */
+  /** Take the key if it is free (a new term); otherwise the holder's entry, to watch. */
   async function campaign(): Promise<Lead | Entry> {
     const holder = await store.get(key);
     if (holder) return holder;
