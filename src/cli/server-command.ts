@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { parseDuration } from '../agent/config.js';
 import { CREDENTIALS_PROFILE } from '../api/auth/credentials.js';
+import { installProcessPolicy } from '../process/policy.js';
 import { startServer, type ServerConfig } from '../server/server.js';
 import { parseListenAddress } from './listen-address.js';
 
@@ -62,6 +63,7 @@ export function serverCommand(): Command {
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
     .action(async (flags: ServerFlags) => {
       const config = compileServerConfig(flags);
+      installProcessPolicy({ log: config.logger! });
       const server = await startServer(config);
       const keys = server.rootKeys;
       const where =
