@@ -20,6 +20,7 @@ import { LogDatabase } from '../logs/storage/database.js';
 import { buildRegistryServer } from '../registry/http/server.js';
 import { registryRoutes } from '../registry/http/routes.js';
 import { openRegistry, type Registry } from '../registry/registry.js';
+import { ClusterCache } from '../state/cluster-cache.js';
 import { MemoryStore } from '../store/memory.js';
 import { SqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/store.js';
@@ -84,7 +85,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const registryDir = config.registryDir ?? (config.dataDir ? join(config.dataDir, 'registry') : mkdtempSync(join(tmpdir(), 'berth-registry-')));
   const ownsRegistryDir = config.registryDir === undefined && config.dataDir === undefined;
   let logs: LogDatabase | undefined;
+  let clusterCache: ClusterCache | undefined;
   const cleanup = async () => {
+    clusterCache?.stop();
     logs?.close();
     await store.close();
     if (ownsRegistryDir) rmSync(registryDir, { recursive: true, force: true });
@@ -107,7 +110,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     // Known once the registry's listener is bound (its port may be 0 until then).
     let boundRegistryHost = '';
     const registryHost = () => config.registryHost ?? boundRegistryHost;
-    const ecsEnv: EcsEnv = { store, scope, now: Date.now };
+    const informerLog = log.child({ component: 'informer' });
+    const cache = (clusterCache = new ClusterCache({
+      store,
+      onError: (err, failure) => informerLog.warn({ err, ...failure }, `informer of ${failure.prefix}: ${failure.kind} failed`),
+    }).start());
+    await cache.ready();
+    const ecsEnv: EcsEnv = { store, cache, scope, now: Date.now };
     const ecrEnv: EcrEnv = { registry, scope, registryHost, registryScheme: config.registryScheme ?? 'http' };
     const services = [ecsService(ecsEnv), ecrService(ecrEnv), logsService({ db: logDb, scope, now: Date.now })];
     const verifier = new SigV4Verifier({
@@ -124,14 +133,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     });
     const registryApp = config.registryListen ? await buildRegistryServer({ logger: log, registry }) : undefined;
     if (!registryApp) await registryRoutes(app, { registry });
-    const reaper = startTaskDefinitionReaper({ store, log: log.child({ controller: 'task-definition-reaper' }) });
+    const reaper = startTaskDefinitionReaper({ store, tasks: cache.tasks, log: log.child({ controller: 'task-definition-reaper' }) });
     const stoppedTasks = startStoppedTaskReaper({
       store,
+      tasks: cache.tasks,
       log: log.child({ controller: 'stopped-task-reaper' }),
       ...(config.stoppedTaskRetentionMs !== undefined ? { retentionMs: config.stoppedTaskRetentionMs } : {}),
     });
     const serviceController = startServiceController({
       store,
+      cache,
       scope,
       log: log.child({ controller: 'services' }),
       ...(config.instanceLostAfterMs !== undefined ? { instanceLostAfterMs: config.instanceLostAfterMs } : {}),
@@ -174,7 +185,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         await serviceController.stop();
         await gateway.stop();
         await app.close();
-        stoppedTasks.stop();
+        await stoppedTasks.stop();
         await registryApp?.close();
         await registry.stop();
         await reaper.stop();

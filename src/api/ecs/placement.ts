@@ -10,7 +10,6 @@ import {
   type PlacementRequest,
 } from '../../scheduler/index.js';
 
-export { clusterSnapshot, snapshotOf } from '../../state/cluster-snapshot.js';
 export { cqlView } from '../../scheduler/index.js';
 
 /** Compile a CQL expression for the API, turning syntax errors into InvalidParameterException. */

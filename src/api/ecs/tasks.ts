@@ -23,7 +23,7 @@ import { readJson, transact, readRecord } from '../../store/transact.js';
 import { pageOf } from '../pagination.js';
 import { activeCluster } from './clusters.js';
 import { instanceIdOf } from './container-instances.js';
-import { clusterSnapshot, placementRequestOf } from './placement.js';
+import { placementRequestOf } from './placement.js';
 import type { EcsEnv } from './env.js';
 import { stopTaskInTx } from '../../state/task-stop.js';
 import { findTaskDefinition } from './task-definitions.js';
@@ -112,7 +112,10 @@ export function taskOperations(env: EcsEnv) {
       const launch = await prepareLaunch(env, input);
       const needs = taskNeeds(launch.td, launch.overrides);
       const request = placementRequestOf(launch.td, { count, needs, group: launch.group }, input.placementConstraints, input.placementStrategy);
-      const { snapshots } = await clusterSnapshot(env.store, launch.cluster);
+      // See every instance and task committed before this call, through any replica; the launch
+      // transaction re-checks each chosen instance, so a cache that moves on meanwhile costs nothing.
+      await env.cache.catchUp();
+      const snapshots = env.cache.snapshot(launch.cluster);
       if (!snapshots.some((s) => s.status === 'ACTIVE')) throw invalidParameter('No Container Instances were found in your cluster.');
       const plan = place(snapshots, request, Math.random);
       const launched = await launchOn(env, launch, plan.placements, needs);
