@@ -150,7 +150,8 @@ export class AgentSession {
     this.dirty.clear();
     const tasks: AcsTask[] = [];
     for (const id of ids) {
-      const record = await readRecord(this.o.env.store, parseTaskRecord, keys.task(this.o.cluster, id));
+      // From the tasks informer that reported the change: already parsed, at least as new as the change.
+      const record = this.o.env.cache.tasks.get(keys.task(this.o.cluster, id));
       if (!record || record.instanceId !== this.o.instance.id) continue;
       if (record.task.lastStatus === 'STOPPED') {
         this.told.delete(id);
