@@ -15,6 +15,12 @@ export function snapshotOf(r: InstanceRecord, tasks: readonly { taskId: string; 
     attributes: new Map((r.instance.attributes ?? []).map((a) => [a.name!, a.value])),
     remaining: remainingCapacity(capacityOf(r.instance.registeredResources), r.reserved),
     tasks,
+    groupCounts: countGroups(tasks),
   };
 }
 
+function countGroups(tasks: readonly { group: string }[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const t of tasks) counts.set(t.group, (counts.get(t.group) ?? 0) + 1);
+  return counts;
+}

@@ -12,7 +12,7 @@ interface Pending {
 /**
  * Group commit for launches (RunTask, StartTask): launches that arrive while a commit is under way wait for
  * it, then all go in the next transaction together — one commit, one fsync, one etcd round trip, for the
- * lot. An idle batcher commits a launch at once, so a lone request waits for nothing extra.
+ * lot. An idle batcher commits on the next turn of the event loop, so a lone request waits for no timer.
  *
  * Why it is safe: each launch runs `launchTasksInTx` in the shared transaction in turn, and a transaction
  * reads its own pending writes, so the second launch sees the reservations the first added to an instance —
@@ -44,11 +44,15 @@ export class LaunchBatcher {
   private next(): void {
     if (this.committing || this.queue.length === 0) return;
     this.committing = true;
-    const batch = this.queue.splice(0, this.maxBatch);
-    // commit() settles every launch of the batch itself and never rejects.
-    void this.commit(batch).then(() => {
-      this.committing = false;
-      this.next();
+    // Start on the next turn of the event loop, not now: requests that arrived together (read in the same
+    // I/O phase, e.g. while the last commit's fsync held the loop) reach launch() first and share the commit.
+    setImmediate(() => {
+      const batch = this.queue.splice(0, this.maxBatch);
+      // commit() settles every launch of the batch itself and never rejects.
+      void this.commit(batch).then(() => {
+        this.committing = false;
+        this.next();
+      });
     });
   }
 
