@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { parseDuration } from '../agent/config.js';
 import { CREDENTIALS_PROFILE } from '../api/auth/credentials.js';
+import { installProcessPolicy } from '../process/policy.js';
 import { startServer, type EtcdSettings, type ServerConfig } from '../server/server.js';
 import { parseListenAddress } from './listen-address.js';
 
@@ -118,6 +119,7 @@ export function serverCommand(): Command {
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
     .action(async (flags: ServerFlags) => {
       const config = compileServerConfig(flags);
+      installProcessPolicy({ log: config.logger! });
       // A failure to start (etcd unreachable, a missing flag) reaches main.ts: one line, exit status 1.
       const server = await startServer(config);
       const keys = server.rootKeys;

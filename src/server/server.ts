@@ -20,6 +20,7 @@ import { LogStorage } from '../logs/storage/log-storage.js';
 import { buildRegistryServer } from '../registry/http/server.js';
 import { registryRoutes } from '../registry/http/routes.js';
 import { openRegistry, type Registry } from '../registry/registry.js';
+import { ClusterCache } from '../state/cluster-cache.js';
 import { EtcdStore } from '../store/etcd.js';
 import { withDeadline } from '../store/lease-keeper.js';
 import { MemoryStore } from '../store/memory.js';
@@ -128,7 +129,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   // with the memory store, whose index dies with the process, a temporary directory removed at stop.
   const ownsLogsDir = config.sharedDir === undefined && config.store === 'memory';
   const logsDir = config.sharedDir ?? (ownsLogsDir ? mkdtempSync(join(tmpdir(), 'berth-logs-')) : requireDataDir(config));
+  let clusterCache: ClusterCache | undefined;
   const cleanup = async () => {
+    clusterCache?.stop();
     if (!config.storeInstance) await store.close();
     if (ownsRegistryDir) rmSync(registryDir, { recursive: true, force: true });
     if (ownsLogsDir) rmSync(logsDir, { recursive: true, force: true });
@@ -151,7 +154,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     // Known once the registry's listener is bound (its port may be 0 until then).
     let boundRegistryHost = '';
     const registryHost = () => config.registryHost ?? boundRegistryHost;
-    const ecsEnv: EcsEnv = { store, scope, now: Date.now };
+    const informerLog = log.child({ component: 'informer' });
+    const cache = (clusterCache = new ClusterCache({
+      store,
+      onError: (err, failure) => informerLog.warn({ err, ...failure }, `informer of ${failure.prefix}: ${failure.kind} failed`),
+    }).start());
+    await cache.ready();
+    const ecsEnv: EcsEnv = { store, cache, scope, now: Date.now };
     const ecrEnv: EcrEnv = { registry, scope, registryHost, registryScheme: config.registryScheme ?? 'http' };
     const services = [ecsService(ecsEnv), ecrService(ecrEnv), logsService({ storage: logs, scope, now: Date.now })];
     const verifier = new SigV4Verifier({
@@ -207,6 +216,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           scope,
           log,
           registry,
+          cache,
           logsDir,
           ...(config.instanceLostAfterMs !== undefined ? { instanceLostAfterMs: config.instanceLostAfterMs } : {}),
           ...(config.serviceResyncMs !== undefined ? { serviceResyncMs: config.serviceResyncMs } : {}),

@@ -18,12 +18,12 @@ import type { Wire } from '../../model/wire.js';
 import { place } from '../../scheduler/index.js';
 import { keys } from '../../state/keys.js';
 import type { TaskRecord } from '../../state/records/tasks.js';
-import { launchTasksInTx, taskArnOf, type LaunchSpec } from '../../state/task-launch.js';
+import { LaunchBatcher } from '../../state/launch-batcher.js';
+import { taskArnOf, type LaunchSpec } from '../../state/task-launch.js';
 import { readJson, transact, readRecord } from '../../store/transact.js';
 import { pageOf } from '../pagination.js';
 import { activeCluster } from './clusters.js';
 import { instanceIdOf } from './container-instances.js';
-import { clusterSnapshot } from './placement.js';
 import { placementRequestOf } from '../../state/placement-request.js';
 import type { EcsEnv } from './env.js';
 import { stopTaskInTx } from '../../state/task-stop.js';
@@ -88,8 +88,8 @@ async function prepareLaunch(env: EcsEnv, input: RunTaskRequest | StartTaskReque
   };
 }
 
-/** Reserve and create the tasks on the chosen instances, in one transaction (retried on conflict). */
-async function launchOn(env: EcsEnv, launch: LaunchRequest, instanceIds: readonly string[], needs: TaskNeeds) {
+/** Reserve and create the tasks on the chosen instances, in one transaction (grouped with concurrent launches). */
+async function launchOn(launcher: LaunchBatcher, launch: LaunchRequest, instanceIds: readonly string[], needs: TaskNeeds) {
   const spec: LaunchSpec = {
     cluster: launch.cluster,
     td: launch.td,
@@ -101,11 +101,12 @@ async function launchOn(env: EcsEnv, launch: LaunchRequest, instanceIds: readonl
     needs,
     ...(launch.awsvpc ? { awsvpc: launch.awsvpc } : {}),
   };
-  const { created, failures } = await transact(env.store, (tx) => launchTasksInTx(env, tx, spec, instanceIds));
+  const { created, failures } = await launcher.launch(spec, instanceIds);
   return { tasks: created.map((r) => r.task), failures };
 }
 
 export function taskOperations(env: EcsEnv) {
+  const launcher = new LaunchBatcher(env.store, env);
   return {
     async RunTask(input: RunTaskRequest) {
       const count = input.count ?? 1;
@@ -113,10 +114,13 @@ export function taskOperations(env: EcsEnv) {
       const launch = await prepareLaunch(env, input);
       const needs = taskNeeds(launch.td, launch.overrides);
       const request = placementRequestOf(launch.td, { count, needs, group: launch.group }, input.placementConstraints, input.placementStrategy);
-      const { snapshots } = await clusterSnapshot(env.store, launch.cluster);
+      // See every instance and task committed before this call, through any replica; the launch
+      // transaction re-checks each chosen instance, so a cache that moves on meanwhile costs nothing.
+      await env.cache.catchUp();
+      const snapshots = env.cache.snapshot(launch.cluster);
       if (!snapshots.some((s) => s.status === 'ACTIVE')) throw invalidParameter('No Container Instances were found in your cluster.');
       const plan = place(snapshots, request, Math.random);
-      const launched = await launchOn(env, launch, plan.placements, needs);
+      const launched = await launchOn(launcher, launch, plan.placements, needs);
       return { tasks: launched.tasks, failures: [...launched.failures, ...plan.instanceFailures] };
     },
 
@@ -132,7 +136,7 @@ export function taskOperations(env: EcsEnv) {
         if (id) ids.push(id);
         else failures.push({ arn: ref, reason: 'MISSING' });
       }
-      const launched = await launchOn(env, launch, ids, needs);
+      const launched = await launchOn(launcher, launch, ids, needs);
       return { tasks: launched.tasks, failures: [...failures, ...launched.failures] };
     },
 
