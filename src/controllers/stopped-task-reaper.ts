@@ -5,6 +5,8 @@ import type { Informer } from '../store/informer.js';
 import type { Store } from '../store/store.js';
 import { transact } from '../store/transact.js';
 import { parseTaskRecord } from '../state/records/tasks.js';
+import { keys } from '../state/keys.js';
+import { parseRunTaskTokenRecord } from '../state/records/run-task-tokens.js';
 
 export interface StoppedTaskReaperOptions {
   readonly store: Store;
@@ -18,7 +20,8 @@ export interface StoppedTaskReaperOptions {
 }
 
 /**
- * Forgets STOPPED tasks once they have been stopped for longer than the retention. Candidates come from the
+ * Forgets STOPPED tasks once they have been stopped for longer than the retention, and RunTask client tokens
+ * older than a day. Candidates come from the
  * tasks informer; each deletion re-reads the task in its transaction, so a stale cache never deletes a task
  * that is not STOPPED.
  */
@@ -42,7 +45,21 @@ export function startStoppedTaskReaper(options: StoppedTaskReaperOptions): { sto
       if (deleted) removed++;
     }
     if (removed) options.log.info({ removed }, 'forgot stopped tasks past their retention');
+    await forgetExpiredTokens();
     return removed;
+  };
+  /** RunTask client tokens are remembered for a day (ECS's idempotency window), then forgotten here. */
+  const forgetExpiredTokens = async () => {
+    let after: string | undefined;
+    for (;;) {
+      const page = await options.store.range(keys.runTaskTokens(), { limit: 500, ...(after !== undefined ? { after } : {}) });
+      for (const e of page.entries) {
+        if (parseRunTaskTokenRecord(e.value, e.key).expiresAt > now()) continue;
+        await options.store.txn([{ key: e.key, modRevision: e.modRevision }], [{ type: 'delete', key: e.key }]);
+      }
+      if (!page.more) return;
+      after = page.entries.at(-1)!.key;
+    }
   };
   let running: Promise<void> | undefined;
   const timer = setInterval(() => {

@@ -19,6 +19,8 @@ export interface LeaderDutySettings {
   /** The directory of log chunk files (the shared one with several replicas). */
   readonly logsDir: string;
   readonly instanceLostAfterMs?: number;
+  /** Tasks one service pass may launch (sized to the store's operations per transaction). */
+  readonly maxLaunchesPerPass?: number;
   readonly serviceResyncMs?: number;
   readonly stoppedTaskRetentionMs?: number;
   readonly logSweepMs?: number;
@@ -46,6 +48,7 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
     log: log.child({ controller: 'services' }),
     ...(settings.instanceLostAfterMs !== undefined ? { instanceLostAfterMs: settings.instanceLostAfterMs } : {}),
     ...(settings.serviceResyncMs !== undefined ? { resyncMs: settings.serviceResyncMs } : {}),
+    ...(settings.maxLaunchesPerPass !== undefined ? { maxLaunchesPerPass: settings.maxLaunchesPerPass } : {}),
   });
   const reaper = startTaskDefinitionReaper({ store, tasks: settings.cache.tasks, log: log.child({ controller: 'task-definition-reaper' }) });
   const stoppedTasks = startStoppedTaskReaper({

@@ -89,6 +89,11 @@ export interface EtcdSettings {
   readonly key?: string;
   /** Every berth key lives under this prefix (default `berth/`), so several clusters can share one etcd. */
   readonly prefix?: string;
+  /**
+   * Operations one transaction may hold: etcd's `--max-txn-ops` (default 128). Controllers size their passes to
+   * it (a pass launching many tasks writes two keys a task), so a larger value lets a pass do more at once.
+   */
+  readonly maxTxnOps?: number;
 }
 
 export interface RunningServer {
@@ -160,7 +165,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       onError: (err, failure) => informerLog.warn({ err, ...failure }, `informer of ${failure.prefix}: ${failure.kind} failed`),
     }).start());
     await cache.ready();
-    const ecsEnv: EcsEnv = { store, cache, scope, now: Date.now };
+    const ecsEnv: EcsEnv = { store, cache, scope, now: Date.now, ...tasksPerCommit(config) };
     const ecrEnv: EcrEnv = { registry, scope, registryHost, registryScheme: config.registryScheme ?? 'http' };
     const services = [ecsService(ecsEnv), ecrService(ecrEnv), logsService({ storage: logs, scope, now: Date.now })];
     const verifier = new SigV4Verifier({
@@ -217,6 +222,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           log,
           registry,
           cache,
+          ...launchesPerPass(config),
           logsDir,
           ...(config.instanceLostAfterMs !== undefined ? { instanceLostAfterMs: config.instanceLostAfterMs } : {}),
           ...(config.serviceResyncMs !== undefined ? { serviceResyncMs: config.serviceResyncMs } : {}),
@@ -298,7 +304,7 @@ async function openStore(config: ServerConfig): Promise<Store> {
       ? { ...(etcd.ca !== undefined && { ca: etcd.ca }), ...(etcd.cert !== undefined && { cert: etcd.cert }), ...(etcd.key !== undefined && { key: etcd.key }) }
       : undefined;
     try {
-      return await EtcdStore.open({ endpoints: etcd.endpoints, ...(tls && { tls }), ...(etcd.prefix !== undefined && { prefix: etcd.prefix }) });
+      return await EtcdStore.open({ endpoints: etcd.endpoints, ...(tls && { tls }), ...(etcd.prefix !== undefined && { prefix: etcd.prefix }), ...(etcd.maxTxnOps !== undefined && { maxTxnOps: etcd.maxTxnOps }) });
     } catch (error) {
       throw new Error(`etcd at ${etcd.endpoints.join(', ')} is not reachable: ${(error as Error).message}`, { cause: error });
     }
@@ -311,4 +317,20 @@ async function openStore(config: ServerConfig): Promise<Store> {
 function requireDataDir(config: ServerConfig): string {
   if (!config.dataDir) throw new Error('a data directory is required (--data-dir)');
   return config.dataDir;
+}
+
+/**
+ * A service pass commits its launches in one transaction, two keys a task (the task and its instance) besides
+ * what it read; on etcd that must fit `--max-txn-ops` (128 unless the cluster was started with more).
+ */
+function launchesPerPass(config: ServerConfig): { maxLaunchesPerPass?: number } {
+  if (config.store !== 'etcd') return {};
+  const ops = config.etcd?.maxTxnOps ?? 128;
+  return { maxLaunchesPerPass: Math.max(1, Math.min(100, Math.floor((ops - 16) / 4))) };
+}
+
+/** RunTask calls arriving together commit in one transaction; on etcd it must fit `--max-txn-ops` (3 keys a task). */
+function tasksPerCommit(config: ServerConfig): { maxTasksPerCommit?: number } {
+  if (config.store !== 'etcd') return {};
+  return { maxTasksPerCommit: Math.max(10, Math.floor(((config.etcd?.maxTxnOps ?? 128) - 16) / 3)) };
 }

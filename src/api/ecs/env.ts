@@ -10,6 +10,11 @@ export interface EcsEnv {
   readonly scope: ArnScope;
   /** Milliseconds since the epoch; injectable so tests can move time. */
   readonly now: () => number;
+  /**
+   * Tasks one launch transaction may create (RunTask calls arriving together share one): etcd refuses
+   * transactions beyond its `--max-txn-ops`, and a task writes itself, its instance and perhaps a client token.
+   */
+  readonly maxTasksPerCommit?: number;
 }
 
 /** ECS timestamps on the wire: epoch seconds, with fractions. */
