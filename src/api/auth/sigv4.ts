@@ -1,9 +1,7 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { ServiceError } from '../../model/errors.js';
 import type { CredentialStore, Principal } from './credentials.js';
+import { canonicalRequest, SigningKeyCache, stringToSign } from './sigv4-canonical.js';
 
 /** What the verifier needs of an HTTP request; the path is the raw, still-encoded path as sent. */
 export interface SignedRequest {
@@ -41,11 +39,12 @@ const deny = (type: 'IncompleteSignatureException' | 'InvalidSignatureException'
   new ServiceError(type, message);
 
 /**
- * Verifies AWS Signature Version 4 (Authorization-header form) by recomputing the signature with
- * @smithy/signature-v4 — the canonicaliser the AWS SDKs themselves use — and comparing in constant time.
+ * Verifies AWS Signature Version 4 (Authorization-header form) by recomputing the signature — canonical
+ * forms as @smithy/signature-v4, the AWS SDKs' signer, builds them (sigv4-canonical.ts), signing keys
+ * derived once per key pair and scope — and comparing in constant time.
  */
 export class SigV4Verifier {
-  private readonly signers = new Map<string, SignatureV4>();
+  private readonly keys = new SigningKeyCache();
   private readonly maxSkewMs: number;
   private readonly now: () => number;
 
@@ -104,27 +103,34 @@ export class SigV4Verifier {
       throw new ServiceError('UnrecognizedClientException', 'The security token included in the request is invalid.');
     }
 
+    const payloadHash = createHash('sha256').update(request.body).digest('hex');
     const declaredHash = header(request.headers, 'x-amz-content-sha256');
-    if (declaredHash !== undefined && declaredHash !== createHash('sha256').update(request.body).digest('hex')) {
+    if (declaredHash !== undefined && declaredHash !== payloadHash) {
       throw deny('InvalidSignatureException', 'The provided x-amz-content-sha256 header does not match the request body.');
     }
+    // Temporary credentials are only good with their token under the signature, as the SDKs send them.
+    if (credential.sessionToken !== undefined && !signedHeaders.includes('x-amz-security-token')) {
+      throw deny('InvalidSignatureException', "Temporary credentials require 'x-amz-security-token' among the signed headers.");
+    }
 
-    const headers: Record<string, string> = {};
-    for (const name of signedHeaders) headers[name] = header(request.headers, name)!;
-    const signed = await this.signer(credential.accessKeyId, credential.secretAccessKey, credential.sessionToken).sign(
-      new HttpRequest({
-        method: request.method,
-        protocol: 'http:',
-        hostname: headers.host ?? '',
-        path: request.path,
-        query: request.query as Record<string, string | string[]>,
-        headers,
-        body: request.body,
-      }),
-      { signingDate: parsedDate, signingRegion: region, signingService: service, signableHeaders: new Set(signedHeaders) },
-    );
-    const expected = /Signature=([0-9a-f]{64})/.exec(signed.headers.authorization ?? '')?.[1] ?? '';
-    if (!timingSafeEqual(Buffer.from(expected.padEnd(64, '0')), Buffer.from(signature!))) {
+    const names = [...signedHeaders].sort();
+    if (names.some((name, i) => name === names[i - 1])) {
+      throw deny('IncompleteSignatureException', 'SignedHeaders lists a header twice.');
+    }
+    const headers = names.map((name) => [name, header(request.headers, name)!] as const);
+    let canonical: string;
+    try {
+      canonical = canonicalRequest({ method: request.method, path: request.path, query: request.query, headers, payloadHash });
+    } catch {
+      // encodeURIComponent refuses lone surrogates; such a request cannot carry a valid signature.
+      throw deny('IncompleteSignatureException', 'The request path or query cannot be canonicalised.');
+    }
+    const scope = `${scopeDate}/${region}/${service}/aws4_request`;
+    const key = this.keys.get(credential.accessKeyId, credential.secretAccessKey, scopeDate!, region!, service!);
+    const expected = createHmac('sha256', key)
+      .update(stringToSign(amzDate, scope, createHash('sha256').update(canonical).digest('hex')))
+      .digest();
+    if (!timingSafeEqual(expected, Buffer.from(signature!, 'hex'))) {
       throw deny(
         'InvalidSignatureException',
         'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
@@ -149,26 +155,6 @@ export class SigV4Verifier {
       );
     }
   }
-
-  /** One signer per key pair: SignatureV4 caches derived signing keys per instance. */
-  private signer(accessKeyId: string, secretAccessKey: string, sessionToken?: string): SignatureV4 {
-    const cacheKey = `${accessKeyId}\0${secretAccessKey}\0${sessionToken ?? ''}`;
-    let signer = this.signers.get(cacheKey);
-    if (!signer) {
-      if (this.signers.size >= 1_000) this.signers.clear();
-      signer = new SignatureV4({
-        credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) },
-        region: this.options.region,
-        service: 'ecs',
-        sha256: Hash.bind(null, 'sha256'),
-        uriEscapePath: true,
-        // Only sign x-amz-content-sha256 when the client did (it is then among the signed headers).
-        applyChecksum: false,
-      });
-      this.signers.set(cacheKey, signer);
-    }
-    return signer;
-  }
 }
 
 function header(headers: SignedRequest['headers'], name: string): string | undefined {
@@ -182,7 +168,8 @@ function parseAmzDate(value: string): Date | undefined {
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s] = m.map(Number) as number[];
   const date = new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, s!));
-  return Number.isNaN(date.getTime()) ? undefined : date;
+  // Date.UTC rolls 30 February over into March; such a date is not one a signer wrote.
+  return Number.isNaN(date.getTime()) || formatAmzDate(date.getTime()) !== value ? undefined : date;
 }
 
 function formatAmzDate(ms: number): string {
