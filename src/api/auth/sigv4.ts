@@ -168,8 +168,9 @@ function parseAmzDate(value: string): Date | undefined {
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s] = m.map(Number) as number[];
   const date = new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, s!));
-  // Date.UTC rolls 30 February over into March; such a date is not one a signer wrote.
-  return Number.isNaN(date.getTime()) || formatAmzDate(date.getTime()) !== value ? undefined : date;
+  // Date.UTC rolls 30 February over into March (and 24:00 into the next day); no signer writes such a date.
+  const exact = date.getUTCDate() === d && date.getUTCMonth() === mo! - 1 && date.getUTCHours() === h && date.getUTCMinutes() === mi && date.getUTCSeconds() === s;
+  return exact ? date : undefined;
 }
 
 function formatAmzDate(ms: number): string {
