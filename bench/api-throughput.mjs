@@ -12,7 +12,7 @@
 //   node bench/api-throughput.mjs [--concurrency 32] [--seconds 5] [--runs 5] [--threads 1]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Hash } from '@smithy/hash-node';
@@ -20,6 +20,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { startServer } from './lib/berth-processes.mjs';
 import { startMoto } from './lib/moto.mjs';
+import { cpuSeconds } from './lib/process-cpu.mjs';
 import { runWrk } from './lib/wrk.mjs';
 
 const { values } = parseArgs({
@@ -88,7 +89,13 @@ async function pool(target, keys, action) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 function summarize(results) {
   const mid = results.find((r) => r.rps === median(results.map((x) => x.rps)));
-  return { rps_median: mid.rps, p50_ms: mid.p50_ms, p99_ms: mid.p99_ms, runs_rps: results.map((r) => r.rps) };
+  return {
+    rps_median: mid.rps,
+    p50_ms: mid.p50_ms,
+    p99_ms: mid.p99_ms,
+    runs_rps: results.map((r) => r.rps),
+    cpu_us_per_request_median: median(results.map((r) => r.cpu_us_per_request)),
+  };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-bench-'));
@@ -98,12 +105,18 @@ const moto = await startMoto().catch(async (e) => {
   throw e;
 });
 const targets = {
-  berth: { url: berth.url, keys: berth.keys },
+  berth: { url: berth.url, keys: berth.keys, pid: berth.child.pid },
   // moto accepts any key pair; it is signed all the same.
-  moto: { url: moto.url, keys: { accessKeyId: 'AKIAMOTOMOTOMOTOMOTO', secretAccessKey: 'moto-secret-key-0123456789abcdefghijklmn' } },
+  moto: { url: moto.url, pid: moto.pid, keys: { accessKeyId: 'AKIAMOTOMOTOMOTOMOTO', secretAccessKey: 'moto-secret-key-0123456789abcdefghijklmn' } },
 };
-const phase = async (name, action) =>
-  runWrk({ url: targets[name].url, requests: await pool(targets[name].url, targets[name].keys, action), connections: concurrency, seconds, threads });
+/** One wrk run against one target, with the server's CPU time per request (all its threads). */
+async function phase(name, action) {
+  const { url, keys, pid } = targets[name];
+  const requests = await pool(url, keys, action);
+  const cpuBefore = cpuSeconds(pid);
+  const result = await runWrk({ url, requests, connections: concurrency, seconds, threads });
+  return { ...result, cpu_us_per_request: Math.round(((cpuSeconds(pid) - cpuBefore) * 1e6) / result.requests) };
+}
 
 try {
   for (const { url, keys } of Object.values(targets)) {
@@ -134,6 +147,8 @@ try {
       describeTaskDefinition: op('describe'),
       registerTaskDefinition: op('register'),
       node: process.version,
+      // Other work on the machine moves requests/s between runs; the load average says how much there was.
+      loadavg_1m: Number(loadavg()[0].toFixed(2)),
     }),
   );
 } finally {

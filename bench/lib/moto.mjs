@@ -32,6 +32,8 @@ export async function startMoto() {
   }
   return {
     url,
+    // pyenv's shim execs python, so this is the emulator's own process.
+    pid: child.pid,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
