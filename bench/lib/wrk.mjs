@@ -39,7 +39,7 @@ end
 /**
  * Run wrk against `url` for `seconds` with `connections` keep-alive connections on `threads` threads,
  * cycling through `requests` ({ method, path, headers, body }). Resolves with requests/s and latency
- * percentiles; rejects when any response was not 2xx/3xx or a socket failed, so that a refused signature
+ * percentiles (a response slower than 30 s counts as failed); rejects when any response was not 2xx/3xx or a socket failed, so that a refused signature
  * never passes for speed.
  */
 export async function runWrk({ url, requests, connections, seconds, threads = 1 }) {
@@ -48,7 +48,7 @@ export async function runWrk({ url, requests, connections, seconds, threads = 1 
     const file = join(dir, 'requests.lua');
     writeFileSync(file, script(requests));
     const out = await new Promise((resolve, reject) => {
-      const child = spawn('wrk', ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '-s', file, url], {
+      const child = spawn('wrk', ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '30s', '-s', file, url], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let text = '';

@@ -240,6 +240,13 @@ describe('SigV4Verifier', () => {
     const feb30 = await signed();
     feb30.headers['x-amz-date'] = '20260230T050607Z';
     expect((await refusal(feb30)).type).toBe('IncompleteSignatureException');
+    const leapDay = Date.parse('2028-02-29T23:59:59Z');
+    clock = leapDay;
+    try {
+      await expect(verifier.verify(await signed({ date: leapDay }))).resolves.toBeDefined();
+    } finally {
+      clock = SIGNED_AT;
+    }
   });
 
   it('refuses a header listed twice in SignedHeaders', async () => {
