@@ -95,6 +95,8 @@ function summarize(results) {
     p99_ms: mid.p99_ms,
     runs_rps: results.map((r) => r.rps),
     cpu_us_per_request_median: median(results.map((r) => r.cpu_us_per_request)),
+    // What one core spent on nothing but this server would answer at that CPU cost per request.
+    rps_one_full_core: Math.round(1e6 / median(results.map((r) => r.cpu_us_per_request))),
   };
 }
 
