@@ -40,7 +40,7 @@ export interface LeaderDuties extends Duties {
 export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings): LeaderDuties {
   const { store } = term;
   const log = settings.log;
-  const instanceMonitor = startInstanceMonitor({ store, log: log.child({ controller: 'instance-monitor' }) });
+  const instanceMonitor = startInstanceMonitor({ store, instances: settings.cache.instances, log: log.child({ controller: 'instance-monitor' }) });
   const serviceController = startServiceController({
     store,
     cache: settings.cache,

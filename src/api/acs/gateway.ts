@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -96,7 +96,7 @@ export class AgentGateway {
       const { status, type, message } = toErrorBody(error);
       const body = JSON.stringify({ __type: type, message });
       socket.end(
-        `HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : status === 500 ? 'Internal Server Error' : 'Bad Request'}\r\n` +
+        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
           `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
       );
     }
