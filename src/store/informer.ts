@@ -18,9 +18,9 @@ import type { Store, Watch, WatchEvent } from './store.js';
  *   carries at least one event, so the cache's revision follows the store's even while nothing under the
  *   prefix changes — which is what makes {@link Informer.waitFor} with the store's current revision resolve
  *   at once on a quiet prefix. (A per-prefix watch would only learn of revisions that touched the prefix.)
- * - **A revision no event carries** (the in-process stores count one for a transaction that deleted only
- *   missing keys) would leave a waiter hanging: a waiter not satisfied within `catchUpMs` makes the informer
- *   list again, which reads at the store's current revision.
+ * - **A revision whose event never arrives** would leave a waiter hanging. No backend should produce one
+ *   (a transaction that changes nothing uses no revision, as in etcd), so this is a safety net: a waiter not
+ *   satisfied within `catchUpMs` makes the informer list again, which reads at the store's current revision.
  * - **Handlers** hear of every change as added/updated/deleted with old and new values, also across a
  *   re-list (the new list is compared with the old cache), so level-triggered consumers miss nothing.
  *   A record that fails to parse is reported and treated as absent; a handler that throws is reported and
