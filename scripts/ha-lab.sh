@@ -15,6 +15,14 @@ rm -rf "$LAB"
 mkdir -p "$LAB/shared" "$LAB/logs"
 pids=()
 cleanup() {
+  # The service's tasks first (containers outlive their agents on purpose), then every process of the lab.
+  if [ -n "${AWS_SHARED_CREDENTIALS_FILE:-}" ]; then
+    timeout 30 /usr/bin/aws ecs delete-service --service web --force --endpoint-url "${urls%%,*}" >/dev/null 2>&1 || true
+    for _ in $(seq 60); do
+      [ "$(timeout 5 /usr/bin/aws ecs list-tasks --endpoint-url "${urls%%,*}" --query 'length(taskArns)' 2>/dev/null || echo 0)" = 0 ] && break
+      sleep 0.5
+    done
+  fi
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
@@ -96,6 +104,4 @@ Things to try:
   kill -9 <pid of one etcd member>       berth keeps serving (two of three members are a quorum)
   kill -STOP / -CONT <pid of a replica>  a frozen leader is replaced; when it wakes it finds it is fenced off
 MSG
-wait -n "${pids[@]}" || true
-echo "ha-lab: a process of the lab exited; see $LAB/logs" >&2
 wait
