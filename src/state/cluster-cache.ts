@@ -1,8 +1,10 @@
 import type { InstanceSnapshot } from '../scheduler/index.js';
 import { Informer, type Cached, type InformerClock, type InformerFailure } from '../store/informer.js';
+import { ReadBarrier } from '../store/read-barrier.js';
 import { compareKeys, type Store } from '../store/store.js';
 import { snapshotOf } from './cluster-snapshot.js';
 import { keys } from './keys.js';
+import { parseClusterRecord, type ClusterRecord } from './records/clusters.js';
 import { parseInstanceRecord, type InstanceRecord } from './records/instances.js';
 import { parseTaskRecord, type TaskRecord } from './records/tasks.js';
 
@@ -60,7 +62,11 @@ function placeOf(t: TaskRecord): TaskPlace {
 export class ClusterCache {
   readonly instances: Informer<InstanceRecord>;
   readonly tasks: Informer<TaskRecord>;
+  /** Cluster records, for reads that check a cluster from the cache (DescribeTasks). */
+  readonly clusterRecords: Informer<ClusterRecord>;
   private readonly clusters = new Map<string, ClusterIndex>();
+  /** One store revision read shared by the callers of catchUp() that arrive together. */
+  private readonly barrier: ReadBarrier;
   private readonly empty: readonly InstanceSnapshot[] = [];
 
   constructor(private readonly options: ClusterCacheOptions) {
@@ -71,6 +77,8 @@ export class ClusterCache {
     };
     this.instances = new Informer({ ...common, prefix: keys.containerInstances(), parse: parseInstanceRecord });
     this.tasks = new Informer({ ...common, prefix: keys.tasks(), parse: parseTaskRecord });
+    this.clusterRecords = new Informer({ ...common, prefix: keys.clusters(), parse: parseClusterRecord });
+    this.barrier = new ReadBarrier(() => options.store.revision());
     this.instances.subscribe({
       added: (_k, r) => this.instanceChanged(undefined, r),
       updated: (_k, old, r) => this.instanceChanged(old, r),
@@ -86,27 +94,47 @@ export class ClusterCache {
   start(): this {
     this.instances.start();
     this.tasks.start();
+    this.clusterRecords.start();
     return this;
   }
 
   stop(): void {
     this.instances.stop();
     this.tasks.stop();
+    this.clusterRecords.stop();
   }
 
-  /** Resolves after both informers' first complete list. */
+  /** Resolves after the informers' first complete list. */
   async ready(): Promise<void> {
-    await Promise.all([this.instances.ready(), this.tasks.ready()]);
+    await Promise.all([this.instances.ready(), this.tasks.ready(), this.clusterRecords.ready()]);
   }
 
-  /** Resolves once both caches reflect at least `revision`. */
+  /** Resolves once the caches reflect at least `revision`. */
   async waitFor(revision: number, options: { timeoutMs?: number } = {}): Promise<void> {
-    await Promise.all([this.instances.waitFor(revision, options), this.tasks.waitFor(revision, options)]);
+    await Promise.all([
+      this.instances.waitFor(revision, options),
+      this.tasks.waitFor(revision, options),
+      this.clusterRecords.waitFor(revision, options),
+    ]);
   }
 
-  /** Resolves once the cache reflects everything committed before the call (default timeout 10 s). */
+  /** A task record as the cache holds it (after {@link catchUp}: as the store held it when the call began). */
+  task(cluster: string, id: string): TaskRecord | undefined {
+    return this.tasks.cache.get(keys.task(cluster, id))?.value;
+  }
+
+  /** A cluster record as the cache holds it. */
+  cluster(name: string): ClusterRecord | undefined {
+    return this.clusterRecords.cache.get(keys.cluster(name))?.value;
+  }
+
+  /**
+   * Resolves once the cache reflects everything committed before the call (default timeout 10 s): a
+   * linearizable read from the cache. Concurrent callers share one revision read (see ReadBarrier), so on
+   * etcd a burst of reads costs one round trip, not one per record.
+   */
   async catchUp(options: { timeoutMs?: number } = {}): Promise<void> {
-    await this.waitFor(await this.options.store.revision(), { timeoutMs: options.timeoutMs ?? 10_000 });
+    await this.waitFor(await this.barrier.revision(), { timeoutMs: options.timeoutMs ?? 10_000 });
   }
 
   /** Every instance of the cluster as placement sees it (INACTIVE ones included, as the store holds them), in key order. */

@@ -11,7 +11,7 @@ import type {
   TaskOverride,
 } from '@aws-sdk/client-ecs';
 import { parseOwnEcsArn } from '../../model/arn.js';
-import { clientError, invalidParameter } from '../../model/errors.js';
+import { clientError, clusterNotFound, invalidParameter } from '../../model/errors.js';
 import { validateTags, type Tag } from '../../model/tags.js';
 import { awsvpcConfigurationFor } from '../../model/task-eni.js';
 import { taskNeeds, type TaskNeeds } from '../../model/task.js';
@@ -23,7 +23,7 @@ import { LaunchBatcher, replayedLaunch, type Idempotency } from '../../state/lau
 import { taskArnOf, type LaunchSpec } from '../../state/task-launch.js';
 import { readJson, transact, readRecord } from '../../store/transact.js';
 import { pageOf } from '../pagination.js';
-import { activeCluster } from './clusters.js';
+import { activeCluster, clusterNameOf } from './clusters.js';
 import { instanceIdOf } from './container-instances.js';
 import { placementRequestOf } from '../../state/placement-request.js';
 import type { EcsEnv } from './env.js';
@@ -180,15 +180,21 @@ export function taskOperations(env: EcsEnv) {
     },
 
     async DescribeTasks(input: DescribeTasksRequest) {
-      const cluster = (await activeCluster(env, input.cluster)).clusterName;
       const refs = input.tasks ?? [];
       if (refs.length > 100) throw invalidParameter('tasks can have at most 100 entries.');
+      // Read from this process's informer-fed cache, caught up to a store revision read after the call began
+      // (one read shared by concurrent calls): linearizable, and on etcd one round trip for a burst of calls.
+      await env.cache.catchUp();
+      const name = clusterNameOf(env, input.cluster);
+      const record = name === undefined ? undefined : env.cache.cluster(name);
+      if (!record || record.status !== 'ACTIVE') throw clusterNotFound();
+      const cluster = record.clusterName;
       const tasks: Wire<Task>[] = [];
       const failures: { arn: string; reason: string }[] = [];
       const withTags = input.include?.includes('TAGS') ?? false;
       for (const ref of refs) {
         const id = taskIdOf(env, cluster, ref);
-        const record = id ? await readRecord(env.store, parseTaskRecord, keys.task(cluster, id)) : undefined;
+        const record = id ? env.cache.task(cluster, id) : undefined;
         if (record) tasks.push(withTags ? record.task : { ...record.task, tags: [] });
         else failures.push({ arn: ref.startsWith('arn:') ? ref : taskArn(env, cluster, ref), reason: 'MISSING' });
       }

@@ -1,4 +1,4 @@
-import { ListTasksCommand, RegisterTaskDefinitionCommand, RunTaskCommand } from '@aws-sdk/client-ecs';
+import { DescribeTasksCommand, ListTasksCommand, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../store/memory.js';
 import { startApiFixture, type ApiFixture } from '../../testing/api-server.js';
@@ -6,7 +6,7 @@ import { startFakeAgent, type FakeAgent } from '../../testing/fake-agents.js';
 import { failure } from '../../testing/failure.js';
 
 /**
- * RunTask's clientToken (ECS's idempotency): a retry with the same token and parameters — through the same
+ * Tasks through two replicas on one store. RunTask's clientToken (ECS's idempotency): a retry with the same token and parameters — through the same
  * replica or another on the same store — answers the first call's tasks and launches nothing; the same token
  * with other parameters is a ConflictException.
  */
@@ -64,5 +64,27 @@ describe('RunTask clientToken', () => {
     await a.ecs.send(new RunTaskCommand({ taskDefinition: 'job', startedBy: 'plain' }));
     await a.ecs.send(new RunTaskCommand({ taskDefinition: 'job', startedBy: 'plain' }));
     expect(await liveTasks('plain')).toHaveLength(2);
+  });
+});
+
+describe('DescribeTasks from the cache', () => {
+  it('sees, through another replica, every change acknowledged before the call', async () => {
+    for (let i = 0; i < 20; i++) {
+      const { tasks } = await a.ecs.send(new RunTaskCommand({ taskDefinition: 'job', startedBy: 'seen' }));
+      const arn = tasks![0]!.taskArn!;
+      const described = await b.ecs.send(new DescribeTasksCommand({ tasks: [arn] }));
+      expect(described.failures).toEqual([]);
+      expect(described.tasks?.[0]?.taskArn).toBe(arn);
+      await a.ecs.send(new StopTaskCommand({ task: arn, reason: `stop ${i}` }));
+      const after = await b.ecs.send(new DescribeTasksCommand({ tasks: [arn] }));
+      expect(after.tasks?.[0]).toMatchObject({ desiredStatus: 'STOPPED', stoppedReason: `stop ${i}` });
+    }
+  });
+
+  it('answers ClusterNotFoundException for a cluster that does not exist, and MISSING for an unknown task', async () => {
+    const missingCluster = await failure(b.ecs.send(new DescribeTasksCommand({ cluster: 'nope', tasks: ['0123456789abcdef0123456789abcdef'] })));
+    expect(missingCluster.name).toBe('ClusterNotFoundException');
+    const unknown = await b.ecs.send(new DescribeTasksCommand({ tasks: ['0123456789abcdef0123456789abcdef'] }));
+    expect(unknown.failures?.[0]).toMatchObject({ reason: 'MISSING' });
   });
 });
