@@ -1,35 +1,43 @@
 #!/usr/bin/env node
-// Signed-request throughput of the ECS API: DescribeTaskDefinition and RegisterTaskDefinition under
-// concurrency, against a real `berth server` process with its default SQLite store (fsync per commit).
-// Each phase runs several times; the line reports the median. Prints one JSON line.
+// Signed-request throughput of the ECS API, berth against moto's `moto_server` in the same run, with the
+// same load generator, concurrency and requests: DescribeTaskDefinition and RegisterTaskDefinition.
+// berth is a real `berth server` process with its default SQLite store (fsync per commit).
 //
-//   node bench/api-throughput.mjs [--concurrency 32] [--seconds 5] [--runs 3]
+// The load generator is wrk (Debian: `apt-get install -y wrk`), replaying a pool of requests signed just
+// before each run with @smithy/signature-v4 (the AWS SDK's signer), so that on a 2-core machine the client
+// costs a fraction of what the server does. moto checks no signatures; it gets the same signed requests.
+// Runs alternate berth and moto; the line reports medians. Needs `npm run build` and `moto_server` on PATH.
+// Prints one JSON line.
+//
+//   node bench/api-throughput.mjs [--concurrency 32] [--seconds 5] [--runs 5] [--threads 1]
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent } from 'node:http';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DescribeTaskDefinitionCommand, ECSClient, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { startServer } from './lib/berth-processes.mjs';
+import { startMoto } from './lib/moto.mjs';
+import { cpuSeconds } from './lib/process-cpu.mjs';
+import { runWrk } from './lib/wrk.mjs';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const { values } = parseArgs({
-  options: { concurrency: { type: 'string', default: '32' }, seconds: { type: 'string', default: '5' }, runs: { type: 'string', default: '3' } },
+  options: {
+    concurrency: { type: 'string', default: '32' },
+    seconds: { type: 'string', default: '5' },
+    runs: { type: 'string', default: '5' },
+    threads: { type: 'string', default: '1' },
+  },
 });
 const concurrency = Number(values.concurrency);
 const seconds = Number(values.seconds);
 const runs = Number(values.runs);
-
-const dir = mkdtempSync(join(tmpdir(), 'berth-bench-'));
-const server = await startServer(dir);
-const ecs = new ECSClient({
-  endpoint: server.url,
-  region: 'us-east-1',
-  credentials: server.keys,
-  maxAttempts: 1,
-  requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: concurrency }) }),
-});
+const threads = Number(values.threads);
+const REGION = 'us-east-1';
+const PREFIX = 'AmazonEC2ContainerServiceV20141113';
+const FAMILIES = 16;
 
 const taskDefinition = (family) => ({
   family,
@@ -39,57 +47,114 @@ const taskDefinition = (family) => ({
   ],
 });
 
-/** Run `op` from `concurrency` workers for `seconds`; returns requests per second and latency percentiles. */
-async function phase(op) {
-  const latencies = [];
-  const deadline = performance.now() + seconds * 1000;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async (_, worker) => {
-      for (let i = 0; performance.now() < deadline; i++) {
-        const t = performance.now();
-        await op(worker, i);
-        latencies.push(performance.now() - t);
-      }
+/** A signed ECS request as wrk sends it: the headers an SDK signs (host, content-type, x-amz-date, x-amz-target). */
+async function signed(target, keys, action, input) {
+  const url = new URL(target);
+  const signer = new SignatureV4({ credentials: keys, region: REGION, service: 'ecs', sha256: Hash.bind(null, 'sha256'), applyChecksum: false });
+  const body = JSON.stringify(input);
+  const request = await signer.sign(
+    new HttpRequest({
+      method: 'POST',
+      protocol: 'http:',
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: '/',
+      headers: { host: url.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `${PREFIX}.${action}` },
+      body,
     }),
   );
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p) => Number(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(2));
-  return { requests: latencies.length, rps: Math.round(latencies.length / elapsed), p50_ms: pct(0.5), p99_ms: pct(0.99) };
+  return { method: 'POST', path: '/', headers: request.headers, body };
+}
+
+/** Send one signed request with fetch and return its parsed answer, failing on anything but 200. */
+async function call(target, keys, action, input) {
+  const { headers, body } = await signed(target, keys, action, input);
+  const { host: _host, ...sendable } = headers;
+  const res = await fetch(target, { method: 'POST', headers: sendable, body });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${action} against ${target}: ${res.status} ${text}`);
+  return JSON.parse(text);
+}
+
+/** One pool per phase, signed now: requests spread over the families, one per connection at least. */
+async function pool(target, keys, action) {
+  const input = (i) =>
+    action === 'DescribeTaskDefinition' ? { taskDefinition: `bench-${i % FAMILIES}` } : taskDefinition(`bench-${i % FAMILIES}`);
+  const requests = await Promise.all(Array.from({ length: Math.max(64, concurrency) }, (_, i) => signed(target, keys, action, input(i))));
+  // A pool whose first request is refused would fail the wrk run anyway; failing here says why.
+  await call(target, keys, action, input(0));
+  return requests;
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 function summarize(results) {
   const mid = results.find((r) => r.rps === median(results.map((x) => x.rps)));
-  return { rps_median: mid.rps, p50_ms: mid.p50_ms, p99_ms: mid.p99_ms, runs_rps: results.map((r) => r.rps) };
+  return {
+    rps_median: mid.rps,
+    p50_ms: mid.p50_ms,
+    p99_ms: mid.p99_ms,
+    runs_rps: results.map((r) => r.rps),
+    cpu_us_per_request_median: median(results.map((r) => r.cpu_us_per_request)),
+    // What one core spent on nothing but this server would answer at that CPU cost per request.
+    rps_one_full_core: Math.round(1e6 / median(results.map((r) => r.cpu_us_per_request))),
+  };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'berth-bench-'));
+const berth = await startServer(dir);
+const moto = await startMoto().catch(async (e) => {
+  await berth.stop();
+  throw e;
+});
+const targets = {
+  berth: { url: berth.url, keys: berth.keys, pid: berth.child.pid },
+  // moto accepts any key pair; it is signed all the same.
+  moto: { url: moto.url, pid: moto.pid, keys: { accessKeyId: 'AKIAMOTOMOTOMOTOMOTO', secretAccessKey: 'moto-secret-key-0123456789abcdefghijklmn' } },
+};
+/** One wrk run against one target, with the server's CPU time per request (all its threads). */
+async function phase(name, action) {
+  const { url, keys, pid } = targets[name];
+  const requests = await pool(url, keys, action);
+  const cpuBefore = cpuSeconds(pid);
+  const result = await runWrk({ url, requests, connections: concurrency, seconds, threads });
+  return { ...result, cpu_us_per_request: Math.round(((cpuSeconds(pid) - cpuBefore) * 1e6) / result.requests) };
 }
 
 try {
-  for (let f = 0; f < 16; f++) await ecs.send(new RegisterTaskDefinitionCommand(taskDefinition(`bench-${f}`)));
-  // Warm up connections, the JIT and the signing-key cache.
-  await phase(() => ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'bench-0' })));
-
-  const describe = [];
-  const register = [];
-  for (let r = 0; r < runs; r++) {
-    describe.push(await phase((w) => ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: `bench-${w % 16}` }))));
-    register.push(await phase((w) => ecs.send(new RegisterTaskDefinitionCommand(taskDefinition(`bench-${w % 16}`)))));
+  for (const { url, keys } of Object.values(targets)) {
+    for (let f = 0; f < FAMILIES; f++) await call(url, keys, 'RegisterTaskDefinition', taskDefinition(`bench-${f}`));
   }
+  // Warm up connections and the JIT on both sides.
+  for (const name of Object.keys(targets)) await phase(name, 'DescribeTaskDefinition');
+
+  const results = { berth: { describe: [], register: [] }, moto: { describe: [], register: [] } };
+  for (let r = 0; r < runs; r++) {
+    for (const name of Object.keys(targets)) results[name].describe.push(await phase(name, 'DescribeTaskDefinition'));
+    for (const name of Object.keys(targets)) results[name].register.push(await phase(name, 'RegisterTaskDefinition'));
+  }
+  const op = (kind) => {
+    const b = summarize(results.berth[kind]);
+    const m = summarize(results.moto[kind]);
+    return { berth: b, moto: m, berth_over_moto: Number((b.rps_median / m.rps_median).toFixed(2)) };
+  };
   console.log(
     JSON.stringify({
       bench: 'api-throughput',
       store: 'sqlite (synchronous=FULL)',
+      generator: `${spawnSync('wrk', ['-v']).stdout.toString().split(' [')[0]}, ${threads} thread(s), pre-signed keep-alive requests`,
+      peer: `moto_server ${execFileSync('python3', ['-c', 'import moto; print(moto.__version__)']).toString().trim()}`,
       concurrency,
       seconds_per_run: seconds,
       runs,
-      describeTaskDefinition: summarize(describe),
-      registerTaskDefinition: summarize(register),
+      describeTaskDefinition: op('describe'),
+      registerTaskDefinition: op('register'),
       node: process.version,
+      // Other work on the machine moves requests/s between runs; the load average says how much there was.
+      loadavg_1m: Number(loadavg()[0].toFixed(2)),
     }),
   );
 } finally {
-  ecs.destroy();
-  await server.stop();
+  await moto.stop();
+  await berth.stop();
   rmSync(dir, { recursive: true, force: true });
 }

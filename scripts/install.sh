@@ -4,13 +4,16 @@
 #   scripts/install.sh          runtime needs
 #   scripts/install.sh --test   plus what the test suite drives (the AWS CLI v2, etcd, …)
 #   scripts/install.sh --demo   plus what scripts/up.sh's example uses (AWS CLI v2, skopeo, umoci, busybox)
+#   scripts/install.sh --ha     plus etcd, for scripts/ha-lab.sh (several replicas on an etcd cluster)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_test=0
 want_demo=0
+want_ha=0
 [[ "${1:-}" == "--test" ]] && want_test=1
 [[ "${1:-}" == "--demo" ]] && want_demo=1
+[[ "${1:-}" == "--ha" ]] && want_demo=1 && want_ha=1
 
 # Debian packages: building the native store driver; running containers (runc under conmon, Docker's
 # seccomp profile from containers-common, tini as the init for initProcessEnabled, the CNI plugins,
@@ -18,6 +21,7 @@ want_demo=0
 # tests the real peers berth is tested with.
 packages=(ca-certificates python3 make g++ runc conmon golang-github-containers-common tini containernetworking-plugins iptables iproute2 attr)
 (( want_demo )) && packages+=(awscli skopeo umoci busybox-static)
+(( want_ha )) && packages+=(etcd-server)
 (( want_test )) && packages+=(awscli skopeo podman docker-registry busybox-static umoci etcd-server)
 
 missing=()

@@ -37,14 +37,20 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     forceCloseConnections: true,
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback hooks, not async ones: two promises less per request on the hottest path there is.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-amzn-RequestId', request.id);
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.debug(
-      { method: request.method, url: request.url, target: request.headers['x-amz-target'], status: reply.statusCode, ms: reply.elapsedTime },
-      'request',
-    );
+  app.addHook('onResponse', (request, reply, done) => {
+    // Skip building the line when it would be dropped (the default level is info).
+    if (request.log.level === 'debug' || request.log.level === 'trace') {
+      request.log.debug(
+        { method: request.method, url: request.url, target: request.headers['x-amz-target'], status: reply.statusCode, ms: reply.elapsedTime },
+        'request',
+      );
+    }
+    done();
   });
 
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, request, reply) => {

@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { startAgent } from '../agent/agent.js';
 import { compileAgentConfig, DEFAULT_CONFIG_FILE, type AgentFlags } from '../agent/config.js';
 import { openHostParts } from '../agent/host-parts.js';
+import { installProcessPolicy } from '../process/policy.js';
 
 export function agentCommand(): Command {
   return new Command('agent')
@@ -18,6 +19,7 @@ export function agentCommand(): Command {
     .action(async (flags: AgentFlags) => {
       const config = compileAgentConfig({ flags });
       const log = pino({ level: config.logLevel === 'crit' ? 'fatal' : config.logLevel });
+      installProcessPolicy({ log });
       const parts = await openHostParts(config);
       const agent = await startAgent({ config, parts, log });
       process.stderr.write(

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { parseDuration } from '../agent/config.js';
 import { CREDENTIALS_PROFILE } from '../api/auth/credentials.js';
+import { installProcessPolicy } from '../process/policy.js';
 import { startServer, type EtcdSettings, type ServerConfig } from '../server/server.js';
 import { parseListenAddress } from './listen-address.js';
 
@@ -19,6 +20,7 @@ interface ServerFlags {
   etcdCert?: string;
   etcdKey?: string;
   etcdPrefix?: string;
+  etcdMaxTxnOps?: string;
   sharedDir?: string;
   replicaId?: string;
   logLevel: string;
@@ -36,7 +38,7 @@ export function compileServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
   if (flags.store === 'etcd' && flags.sharedDir === undefined) {
     throw new Error('--store etcd needs --shared-dir DIR: a directory every replica shares (registry blobs, log data, root credentials)');
   }
-  if (flags.store !== 'etcd' && (flags.etcdEndpoints ?? flags.etcdCa ?? flags.etcdCert ?? flags.etcdKey ?? flags.etcdPrefix) !== undefined) {
+  if (flags.store !== 'etcd' && (flags.etcdEndpoints ?? flags.etcdCa ?? flags.etcdCert ?? flags.etcdKey ?? flags.etcdPrefix ?? flags.etcdMaxTxnOps) !== undefined) {
     throw new Error('--etcd-* flags need --store etcd');
   }
   if (flags.replicaId !== undefined && !/^[A-Za-z0-9._:-]{1,128}$/.test(flags.replicaId)) {
@@ -60,7 +62,10 @@ export function compileServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
 }
 
 /** `--etcd-endpoints` (or BERTH_ETCD_ENDPOINTS): comma-separated `http(s)://host:port`; TLS files and prefix. */
-export function compileEtcd(flags: Pick<ServerFlags, 'etcdEndpoints' | 'etcdCa' | 'etcdCert' | 'etcdKey' | 'etcdPrefix'>, env: NodeJS.ProcessEnv): EtcdSettings {
+export function compileEtcd(
+  flags: Pick<ServerFlags, 'etcdEndpoints' | 'etcdCa' | 'etcdCert' | 'etcdKey' | 'etcdPrefix' | 'etcdMaxTxnOps'>,
+  env: NodeJS.ProcessEnv,
+): EtcdSettings {
   const list = flags.etcdEndpoints ?? env.BERTH_ETCD_ENDPOINTS;
   if (!list) throw new Error('--store etcd needs --etcd-endpoints http://HOST:PORT[,...] (or BERTH_ETCD_ENDPOINTS)');
   const endpoints = list.split(',').map((e) => e.trim()).filter((e) => e !== '');
@@ -85,6 +90,7 @@ export function compileEtcd(flags: Pick<ServerFlags, 'etcdEndpoints' | 'etcdCa' 
     ...(flags.etcdCert !== undefined ? { cert: flags.etcdCert } : {}),
     ...(flags.etcdKey !== undefined ? { key: flags.etcdKey } : {}),
     ...(flags.etcdPrefix !== undefined ? { prefix: flags.etcdPrefix } : {}),
+    ...(flags.etcdMaxTxnOps !== undefined ? { maxTxnOps: parseMaxTxnOps(flags.etcdMaxTxnOps) } : {}),
   };
 }
 
@@ -109,6 +115,7 @@ export function serverCommand(): Command {
     .option('--etcd-ca <file>', 'with --store etcd: CA certificate (PEM) to trust for https endpoints')
     .option('--etcd-cert <file>', 'with --store etcd: client certificate (PEM)')
     .option('--etcd-key <file>', 'with --store etcd: client key (PEM)')
+    .option('--etcd-max-txn-ops <n>', "with --store etcd: operations per transaction, as etcd's --max-txn-ops allows (default 128, etcd's own default)")
     .option('--etcd-prefix <prefix>', 'with --store etcd: prefix of every berth key (default berth/)')
     .option('--shared-dir <dir>', 'a directory every replica shares: registry blobs, log data, root credentials (required with --store etcd)')
     .option('--replica-id <id>', 'this replica\'s name in leader election and /healthz (default HOSTNAME:PORT)')
@@ -118,6 +125,7 @@ export function serverCommand(): Command {
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
     .action(async (flags: ServerFlags) => {
       const config = compileServerConfig(flags);
+      installProcessPolicy({ log: config.logger! });
       // A failure to start (etcd unreachable, a missing flag) reaches main.ts: one line, exit status 1.
       const server = await startServer(config);
       const keys = server.rootKeys;
@@ -144,4 +152,11 @@ export function serverCommand(): Command {
       process.on('SIGINT', () => void stop('SIGINT'));
       process.on('SIGTERM', () => void stop('SIGTERM'));
     });
+}
+
+/** `--etcd-max-txn-ops`: what the etcd cluster was started with (its own default is 128). */
+function parseMaxTxnOps(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 16) throw new Error(`--etcd-max-txn-ops must be a whole number of at least 16 (got '${value}')`);
+  return n;
 }

@@ -5,6 +5,7 @@ import { CREDENTIALS_PROFILE } from '../api/auth/credentials.js';
 import { startAgent } from '../agent/agent.js';
 import { compileAgentConfig } from '../agent/config.js';
 import { openHostParts } from '../agent/host-parts.js';
+import { installProcessPolicy } from '../process/policy.js';
 import { startServer } from '../server/server.js';
 import { parseListenAddress } from './listen-address.js';
 import { DEFAULT_DATA_DIR, DEFAULT_LISTEN } from './server-command.js';
@@ -26,6 +27,7 @@ export function upCommand(): Command {
     .option('--log-level <level>', 'log level', 'info')
     .action(async (flags: UpFlags) => {
       const log = pino({ level: flags.logLevel, redact: ['req.headers.authorization'] });
+      installProcessPolicy({ log });
       const { host, port } = parseListenAddress(flags.listen);
       const server = await startServer({
         host,

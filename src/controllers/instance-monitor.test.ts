@@ -2,19 +2,29 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { keys } from '../state/keys.js';
 import { parseInstanceRecord, type InstanceRecord } from '../state/records/instances.js';
+import { Informer } from '../store/informer.js';
 import { MemoryStore } from '../store/memory.js';
+import type { Store } from '../store/store.js';
 import { CutOffStore } from '../testing/cut-off-store.js';
 import { startInstanceMonitor, type InstanceMonitor } from './instance-monitor.js';
 
 const log = pino({ level: 'silent' });
 let store: MemoryStore;
 let monitor: InstanceMonitor | undefined;
+let instances: Informer<InstanceRecord> | undefined;
 
 afterEach(async () => {
   await monitor?.stop();
   monitor = undefined;
+  instances?.stop();
   await store.close();
 });
+
+/** The monitor with an instances informer on the same view of the store, as the server gives it the cluster cache's. */
+function start(view: Store) {
+  instances = new Informer({ store: view, prefix: keys.containerInstances(), parse: parseInstanceRecord }).start();
+  return startInstanceMonitor({ store: view, log, instances });
+}
 
 function record(id: string, connected: boolean): InstanceRecord {
   return {
@@ -34,7 +44,7 @@ describe('instance monitor', () => {
   it('follows presence keys: connected while one exists, disconnectedAt when it goes (also by lease expiry)', async () => {
     store = new MemoryStore();
     await put(keys.containerInstance('c', 'a'), record('a', false));
-    monitor = startInstanceMonitor({ store, log });
+    monitor = start(store);
     await monitor.idle();
     // Never connected: nothing written.
     expect((await read('a')).disconnectedAt).toBeUndefined();
@@ -54,7 +64,7 @@ describe('instance monitor', () => {
     await put(keys.containerInstance('c', 'stale'), record('stale', true));
     await put(keys.containerInstance('c', 'live'), record('live', false));
     await put(keys.presence('c', 'live'), { replica: 'r1', session: 's', since: 1 });
-    monitor = startInstanceMonitor({ store, log });
+    monitor = start(store);
     await monitor.idle();
     expect((await read('stale')).instance.agentConnected).toBe(false);
     expect((await read('stale')).disconnectedAt).toBeTypeOf('number');
@@ -65,7 +75,7 @@ describe('instance monitor', () => {
     store = new MemoryStore();
     await put(keys.containerInstance('c', 'a'), record('a', false));
     const view = new CutOffStore(store);
-    monitor = startInstanceMonitor({ store: view, log, retryMs: 50 });
+    monitor = start(view);
     await monitor.idle();
     view.setCut(true);
     // Changed while the monitor's watch was broken: no event reaches it.

@@ -2,7 +2,9 @@ import type { Logger } from 'pino';
 import { keys } from '../state/keys.js';
 import { parseInstanceRecord, type InstanceRecord } from '../state/records/instances.js';
 import { FencedOffError } from '../store/fenced.js';
-import type { Store, Watch, WatchEvent } from '../store/store.js';
+import { parsePresenceRecord } from '../state/records/presence.js';
+import { Informer } from '../store/informer.js';
+import type { Store } from '../store/store.js';
 import { transact } from '../store/transact.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -11,8 +13,8 @@ export interface InstanceMonitorOptions {
   readonly store: Store;
   readonly log: Logger;
   readonly now?: () => number;
-  /** After a watch fails, list and watch again this long later (default 1 s). */
-  readonly retryMs?: number;
+  /** The process's instances informer (ClusterCache.instances). */
+  readonly instances: Informer<InstanceRecord>;
 }
 
 export interface InstanceMonitor {
@@ -27,17 +29,15 @@ export interface InstanceMonitor {
  * session on any replica, gone when the session closes or its replica's lease expires): `lastSeenAt` when a
  * session appears, `disconnectedAt` when the last one goes.
  *
- * Runs on the leader only. On start it lists every instance and reconciles each once (presence that changed
- * while no replica led is caught up then), then watches `presence/` and `instances/` from the listing's
- * revision; a failed watch lists and reconciles everything again. Each pass reads the instance record and its
+ * Runs on the leader only. It follows `presence/` and `instances/` through informers (a broken watch re-lists
+ * and reports what changed meanwhile) and reconciles every instance once on start (presence that changed
+ * while no replica led is caught up then). Each pass reads the instance record and its
  * presence key in one transaction, so the flag it writes matches the presence at the moment it commits.
  */
 export function startInstanceMonitor(options: InstanceMonitorOptions): InstanceMonitor {
   const { store, log } = options;
   const now = options.now ?? Date.now;
   let stopped = false;
-  let watches: Watch[] = [];
-  let retry: NodeJS.Timeout | undefined;
 
   const queue = new WorkQueue<string>({
     workers: 2,
@@ -69,49 +69,21 @@ export function startInstanceMonitor(options: InstanceMonitorOptions): InstanceM
     });
   }
 
-  const onEvents = (events: readonly WatchEvent[]) => {
-    for (const e of events) {
-      const key = e.type === 'put' ? e.entry.key : e.key;
-      if (key.startsWith(keys.presences())) queue.add(key.slice(keys.presences().length));
-      else if (key.startsWith(keys.containerInstances()) && e.type === 'put') queue.add(key.slice(keys.containerInstances().length));
-    }
-  };
+  // Presence from its own informer; instances from the process's (the cluster cache's). Both re-list and
+  // re-watch by themselves after any error, and tell every change they missed meanwhile.
+  const presence = new Informer({ store, prefix: keys.presences(), parse: parsePresenceRecord }).start();
+  const queueKey = (prefix: string) => (key: string) => queue.add(key.slice(prefix.length));
+  const byPresence = queueKey(keys.presences());
+  const byInstance = queueKey(keys.containerInstances());
+  const unsubscribe = [
+    presence.subscribe({ added: byPresence, updated: byPresence, deleted: byPresence }),
+    options.instances.subscribe({ added: byInstance, updated: byInstance }),
+  ];
 
-  const listAndWatch = async () => {
-    const [instances, presence] = await Promise.all([store.range(keys.containerInstances()), store.range(keys.presences())]);
+  // Every instance once on start: presence that changed while no replica led is caught up then.
+  const started = Promise.all([presence.ready(), options.instances.ready()]).then(() => {
     if (stopped) return;
-    const onError = (err: Error) => {
-      if (stopped) return;
-      log.warn({ err }, 'instance monitor watch ended; listing again');
-      restart();
-    };
-    watches = [
-      store.watch(keys.containerInstances(), { fromRevision: instances.revision + 1 }, { onEvents, onError }),
-      store.watch(keys.presences(), { fromRevision: presence.revision + 1 }, { onEvents, onError }),
-    ];
-    for (const e of instances.entries) queue.add(e.key.slice(keys.containerInstances().length));
-    // A presence key whose instance record is gone is ignored by the pass; listing it costs nothing.
-    for (const e of presence.entries) queue.add(e.key.slice(keys.presences().length));
-  };
-
-  const restart = () => {
-    for (const w of watches.splice(0)) w.close();
-    if (stopped || retry) return;
-    retry = setTimeout(() => {
-      retry = undefined;
-      if (stopped) return;
-      listAndWatch().catch((err: unknown) => {
-        if (err instanceof FencedOffError) return;
-        log.warn({ err }, 'instance monitor could not list instances; retrying');
-        restart();
-      });
-    }, options.retryMs ?? 1_000);
-    retry.unref();
-  };
-
-  const started = listAndWatch().catch((err: unknown) => {
-    log.warn({ err }, 'instance monitor could not list instances; retrying');
-    restart();
+    for (const key of options.instances.cache.keys()) byInstance(key);
   });
 
   return {
@@ -121,9 +93,9 @@ export function startInstanceMonitor(options: InstanceMonitorOptions): InstanceM
     },
     async stop() {
       stopped = true;
-      clearTimeout(retry);
-      for (const w of watches.splice(0)) w.close();
-      await started;
+      for (const u of unsubscribe) u();
+      presence.stop();
+      await started.catch(() => undefined);
       await queue.stop();
     },
   };

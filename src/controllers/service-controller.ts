@@ -7,15 +7,14 @@ import { serviceGroup } from '../model/service/service.js';
 import type { Tag } from '../model/tags.js';
 import { taskNeeds } from '../model/task.js';
 import type { Wire } from '../model/wire.js';
-import type { InstanceSnapshot } from '../scheduler/index.js';
-import { snapshotOf } from '../state/cluster-snapshot.js';
 import { keys } from '../state/keys.js';
 import { constraintsOf, requiredAttributesOf } from '../state/placement-request.js';
-import type { InstanceRecord } from '../state/records/instances.js';
 import type { ServiceRecord } from '../state/records/services.js';
 import type { TaskDefinitionRecord } from '../state/records/task-definitions.js';
 import type { TaskRecord } from '../state/records/tasks.js';
-import type { Store, Watch, WatchEvent } from '../store/store.js';
+import type { ClusterCache } from '../state/cluster-cache.js';
+import { Informer } from '../store/informer.js';
+import type { Store } from '../store/store.js';
 import { launchTasksInTx, type LaunchSpec } from '../state/task-launch.js';
 import { stopTaskInTx } from '../state/task-stop.js';
 import { readRecord, transact } from '../store/transact.js';
@@ -25,10 +24,11 @@ import { WorkQueue } from './work-queue.js';
 import { parseTaskDefinitionRecord } from '../state/records/task-definitions.js';
 import { parseTaskRecord } from '../state/records/tasks.js';
 import { parseServiceRecord } from '../state/records/services.js';
-import { parseInstanceRecord } from '../state/records/instances.js';
 
 export interface ServiceControllerOptions {
   readonly store: Store;
+  /** The process's instances and tasks (started); the controller adds its own informer on services/. */
+  readonly cache: ClusterCache;
   readonly log: Logger;
   readonly scope: ArnScope;
   readonly now?: () => number;
@@ -61,26 +61,23 @@ class StalePlan extends Error {
  *
  * Events (a service, a task of a service, or an instance changed) only queue service keys
  * (`<cluster>/<name>`); a periodic resync queues them all. A pass reads the whole state of one service —
- * the record, the cluster's tasks and instances, its task definitions — asks the pure `reconcileService` what
+ * the record from the store, its tasks and the cluster's instances from the process's informer-fed
+ * {@link ClusterCache} (caught up to the store's revision first), its task definitions — asks the pure `reconcileService` what
  * to do, and commits the stops, the launches (reserve-and-create, as RunTask) and the updated service record in
  * one transaction, which fails if the service or a task the plan relied on changed meanwhile (then the pass
  * starts over). The work queue never runs two passes over one service at once, so a launch is always
  * committed — and seen by the next pass — before another is planned.
  */
 export function startServiceController(options: ServiceControllerOptions): ServiceController {
-  const { store, log } = options;
+  const { store, cache, log } = options;
   const now = options.now ?? Date.now;
   const settings: ReconcileSettings = {
     instanceLostAfterMs: options.instanceLostAfterMs ?? DEFAULT_RECONCILE_SETTINGS.instanceLostAfterMs,
     maxLaunchesPerPass: options.maxLaunchesPerPass ?? DEFAULT_RECONCILE_SETTINGS.maxLaunchesPerPass,
   };
   const tdCache = new Map<string, { record: TaskDefinitionRecord; facts: TaskDefinitionFacts }>();
-  const instanceSignatures = new Map<string, string>();
   const passCounts = new Map<string, number>();
-  let stopped = false;
 
-  /** Parsed task records by key and modRevision, per cluster: a pass parses only what changed since the last. */
-  const parsed = new Map<string, Map<string, { modRevision: number; record: TaskRecord }>>();
   const queue = new WorkQueue<string>({
     workers: options.workers ?? 4,
     minIntervalMs: options.minPassIntervalMs ?? 100,
@@ -107,32 +104,18 @@ export function startServiceController(options: ServiceControllerOptions): Servi
     const record = parseServiceRecord(entry.value, entry.key);
     // Not a record the services API wrote (no bookkeeping): nothing to converge.
     if (!record.berth || !record.serviceName) return {};
-    const [taskEntries, instanceEntries] = await Promise.all([store.range(keys.tasksOf(cluster)), store.range(keys.containerInstancesOf(cluster))]);
+    // Everything committed before this pass — its own last commit included — is in the cache, so a launch
+    // is never planned twice; the commit below re-checks what the plan relied on.
+    await cache.catchUp();
     const tasks: TaskRecord[] = [];
     const revisions = new Map<string, number>();
-    const byInstance = new Map<string, { taskId: string; group: string }[]>();
-    const before = parsed.get(cluster);
-    const current = new Map<string, { modRevision: number; record: TaskRecord }>();
-    for (const e of taskEntries.entries) {
-      const cached = before?.get(e.key);
-      const t = cached?.modRevision === e.modRevision ? cached.record : (parseTaskRecord(e.value, e.key));
-      current.set(e.key, { modRevision: e.modRevision, record: t });
-      if (t.serviceName === name) {
-        tasks.push(t);
-        revisions.set(t.id, e.modRevision);
-      }
-      if (t.instanceId && t.task.lastStatus !== 'STOPPED') {
-        const list = byInstance.get(t.instanceId) ?? [];
-        list.push({ taskId: t.id, group: t.task.group ?? '' });
-        byInstance.set(t.instanceId, list);
-      }
+    for (const { value: t, modRevision } of cache.serviceTasks(cluster, name)) {
+      tasks.push(t);
+      revisions.set(t.id, modRevision);
     }
-    parsed.set(cluster, current);
-    const instances: InstanceSnapshot[] = [];
+    const instances = cache.snapshot(cluster);
     const disconnectedAt = new Map<string, number>();
-    for (const e of instanceEntries.entries) {
-      const r = parseInstanceRecord(e.value, e.key);
-      instances.push(snapshotOf(r, byInstance.get(r.id) ?? []));
+    for (const r of cache.instanceRecords(cluster).values()) {
       if (!r.instance.agentConnected && r.disconnectedAt !== undefined) disconnectedAt.set(r.id, r.disconnectedAt);
     }
     const arns = new Set([...(record.deployments ?? []).map((d) => d.taskDefinition!), ...tasks.map((t) => t.task.taskDefinitionArn!)]);
@@ -196,61 +179,52 @@ export function startServiceController(options: ServiceControllerOptions): Servi
     });
   }
 
-  const enqueueCluster = async (cluster: string) => {
-    const { entries } = await store.range(keys.servicesOf(cluster));
-    for (const e of entries) queue.add(e.key.slice('services/'.length));
+  // Services come from an informer of their own; tasks and instances from the process's cluster cache.
+  // Each re-lists and re-watches by itself after any watch error, telling its handlers what changed meanwhile.
+  const services = new Informer({
+    store,
+    prefix: keys.services(),
+    parse: parseServiceRecord,
+    onError: (err, failure) => log.warn({ err, ...failure }, `services informer: ${failure.kind} failed`),
+  });
+  const serviceKey = (k: string) => k.slice('services/'.length);
+  const enqueueCluster = (cluster: string) => {
+    const prefix = keys.servicesOf(cluster);
+    for (const k of services.cache.keys()) if (k.startsWith(prefix)) queue.add(serviceKey(k));
   };
-  const resync = async () => {
-    const { entries } = await store.range(keys.services());
-    for (const e of entries) queue.add(e.key.slice('services/'.length));
+  const resync = () => {
+    for (const k of services.cache.keys()) queue.add(serviceKey(k));
   };
-
-  const onEvents = (events: readonly WatchEvent[]) => {
-    for (const e of events) {
-      if (e.type !== 'put') continue;
-      const k = e.entry.key;
-      if (k.startsWith('services/')) queue.add(k.slice('services/'.length));
-      else if (k.startsWith('tasks/')) {
-        const t = parseTaskRecord(e.entry.value, e.entry.key);
-        if (t.serviceName) queue.add(`${t.cluster}/${t.serviceName}`);
-      } else if (k.startsWith('instances/')) {
-        const r = parseInstanceRecord(e.entry.value, e.entry.key);
-        // Reservations change with every launch; only what placement and lost hosts depend on matters here.
-        const signature = JSON.stringify([r.instance.status, r.instance.agentConnected, r.instance.attributes, r.instance.registeredResources]);
-        if (instanceSignatures.get(k) === signature) continue;
-        instanceSignatures.set(k, signature);
-        enqueueCluster(r.cluster).catch((err: unknown) => log.warn({ err }, 'could not list services to look at'));
-      }
-    }
+  const serviceOf = (t: TaskRecord) => {
+    if (t.serviceName) queue.add(`${t.cluster}/${t.serviceName}`);
   };
-  const watches: Watch[] = [];
-  const watchPrefix = (prefix: string) => {
-    const w = store.watch(prefix, {}, {
-      onEvents,
-      onError: (err) => {
-        if (stopped) return;
-        log.warn({ err, prefix }, 'watch ended; watching again and resyncing');
-        setTimeout(() => {
-          if (stopped) return;
-          watchPrefix(prefix);
-          void resync().catch(() => {});
-        }, 1000).unref();
+  const unsubscribe = [
+    services.subscribe({ added: (k) => queue.add(serviceKey(k)), updated: (k) => queue.add(serviceKey(k)) }),
+    cache.tasks.subscribe({
+      added: (_k, t) => serviceOf(t),
+      updated: (_k, _old, t) => serviceOf(t),
+    }),
+    cache.instances.subscribe({
+      // Reservations change with every launch; only what placement and lost hosts depend on matters here.
+      added: (_k, r) => enqueueCluster(r.cluster),
+      updated: (_k, old, r) => {
+        const signature = (x: typeof r) => JSON.stringify([x.instance.status, x.instance.agentConnected, x.instance.attributes, x.instance.registeredResources]);
+        if (signature(old) !== signature(r)) enqueueCluster(r.cluster);
       },
-    });
-    watches.push(w);
-  };
-  for (const prefix of [keys.services(), keys.tasks(), keys.containerInstances()]) watchPrefix(prefix);
-  const timer = setInterval(() => void resync().catch((err: unknown) => log.warn({ err }, 'service resync failed')), options.resyncMs ?? 30_000);
+    }),
+  ];
+  // The first list queues every service (its handlers hear each one as added).
+  services.start();
+  const timer = setInterval(resync, options.resyncMs ?? 30_000);
   timer.unref();
-  void resync().catch((err: unknown) => log.warn({ err }, 'service resync failed'));
 
   return {
     idle: () => queue.idle(),
     passes: (key) => passCounts.get(key) ?? 0,
     async stop() {
-      stopped = true;
       clearInterval(timer);
-      for (const w of watches) w.close();
+      for (const u of unsubscribe) u();
+      services.stop();
       await queue.stop();
     },
   };

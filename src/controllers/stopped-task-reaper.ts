@@ -1,12 +1,17 @@
 import type { Logger } from 'pino';
-import { keys } from '../state/keys.js';
+import { background } from '../process/background.js';
 import type { TaskRecord } from '../state/records/tasks.js';
+import type { Informer } from '../store/informer.js';
 import type { Store } from '../store/store.js';
 import { transact } from '../store/transact.js';
 import { parseTaskRecord } from '../state/records/tasks.js';
+import { keys } from '../state/keys.js';
+import { parseRunTaskTokenRecord } from '../state/records/run-task-tokens.js';
 
 export interface StoppedTaskReaperOptions {
   readonly store: Store;
+  /** The process's tasks informer (ClusterCache.tasks): candidates come from it, not from a scan of the store. */
+  readonly tasks: Informer<TaskRecord>;
   readonly log: Logger;
   /** How long a STOPPED task stays describable (ECS: at least an hour). */
   readonly retentionMs?: number;
@@ -14,29 +19,58 @@ export interface StoppedTaskReaperOptions {
   readonly now?: () => number;
 }
 
-/** Forgets STOPPED tasks once they have been stopped for longer than the retention. */
-export function startStoppedTaskReaper(options: StoppedTaskReaperOptions): { stop(): void; sweep(): Promise<number> } {
+/**
+ * Forgets STOPPED tasks once they have been stopped for longer than the retention, and RunTask client tokens
+ * older than a day. Candidates come from the
+ * tasks informer; each deletion re-reads the task in its transaction, so a stale cache never deletes a task
+ * that is not STOPPED.
+ */
+export function startStoppedTaskReaper(options: StoppedTaskReaperOptions): { stop(): Promise<void>; sweep(): Promise<number> } {
   const retentionMs = options.retentionMs ?? 60 * 60_000;
   const now = options.now ?? Date.now;
   const sweep = async () => {
-    const { entries } = await options.store.range(keys.tasks());
-    let removed = 0;
-    for (const e of entries) {
-      const r = parseTaskRecord(e.value, e.key);
+    const due: string[] = [];
+    for (const [key, { value: r }] of options.tasks.cache) {
       const stoppedAt = r.task.stoppedAt;
-      if (r.task.lastStatus !== 'STOPPED' || stoppedAt === undefined || now() - stoppedAt * 1000 < retentionMs) continue;
-      await transact(options.store, async (tx) => {
-        const current = await tx.getRecord(parseTaskRecord, e.key);
-        if (current?.task.lastStatus === 'STOPPED') tx.delete(e.key);
+      if (r.task.lastStatus === 'STOPPED' && stoppedAt !== undefined && now() - stoppedAt * 1000 >= retentionMs) due.push(key);
+    }
+    let removed = 0;
+    for (const key of due) {
+      const deleted = await transact(options.store, async (tx) => {
+        const current = await tx.getRecord(parseTaskRecord, key);
+        if (current?.task.lastStatus !== 'STOPPED') return false;
+        tx.delete(key);
+        return true;
       });
-      removed++;
+      if (deleted) removed++;
     }
     if (removed) options.log.info({ removed }, 'forgot stopped tasks past their retention');
+    await forgetExpiredTokens();
     return removed;
   };
+  /** RunTask client tokens are remembered for a day (ECS's idempotency window), then forgotten here. */
+  const forgetExpiredTokens = async () => {
+    let after: string | undefined;
+    for (;;) {
+      const page = await options.store.range(keys.runTaskTokens(), { limit: 500, ...(after !== undefined ? { after } : {}) });
+      for (const e of page.entries) {
+        if (parseRunTaskTokenRecord(e.value, e.key).expiresAt > now()) continue;
+        await options.store.txn([{ key: e.key, modRevision: e.modRevision }], [{ type: 'delete', key: e.key }]);
+      }
+      if (!page.more) return;
+      after = page.entries.at(-1)!.key;
+    }
+  };
+  let running: Promise<void> | undefined;
   const timer = setInterval(() => {
-    sweep().catch((err: unknown) => options.log.error({ err }, 'stopped-task sweep failed'));
+    running ??= background(options.log, 'stopped-task sweep', sweep).finally(() => (running = undefined));
   }, options.intervalMs ?? 5 * 60_000);
   timer.unref();
-  return { stop: () => clearInterval(timer), sweep };
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+    sweep,
+  };
 }

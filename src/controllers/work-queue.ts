@@ -103,6 +103,7 @@ export class WorkQueue<K> {
       this.queued.delete(key);
       this.processing.add(key);
       this.active++;
+      // run() settles every pass itself (failures go to onError and a backoff), so it never rejects.
       void this.run(key);
     }
   }
@@ -118,7 +119,11 @@ export class WorkQueue<K> {
       failed = true;
       const n = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, n);
-      this.options.onError?.(key, error);
+      try {
+        this.options.onError?.(key, error);
+      } catch {
+        // A failing error report must not stop the queue.
+      }
       const base = this.options.baseBackoffMs ?? 100;
       requeueAfterMs = Math.min(this.options.maxBackoffMs ?? 30_000, base * 2 ** (n - 1));
     } finally {

@@ -1,5 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { background } from '../process/background.js';
 import type { Store } from '../store/store.js';
 import { retentionCutoff } from './retention.js';
 import { compactStream } from './storage/chunk-compaction.js';
@@ -97,7 +98,7 @@ export function startLogSweep(options: LogSweepOptions): LogSweep {
       .finally(() => (running = undefined));
     return running;
   };
-  const timer = setInterval(() => void runOnce(), options.intervalMs ?? 300_000);
+  const timer = setInterval(() => void background(log, 'log sweep', runOnce), options.intervalMs ?? 300_000);
   timer.unref();
   return {
     runOnce,

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { background } from '../process/background.js';
 
 export interface Schedule {
   /** Stop the schedule and wait for a run in progress to finish. */
@@ -11,11 +12,9 @@ export function every(intervalMs: number, fn: () => Promise<unknown>, log: Logge
   let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
   const tick = () => {
-    running = fn()
-      .catch((error: unknown) => log.error({ err: error }, `${what} failed`))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, intervalMs);
-      });
+    running = background(log, what, fn).finally(() => {
+      if (!stopped) timer = setTimeout(tick, intervalMs);
+    });
   };
   timer = setTimeout(tick, intervalMs);
   return {

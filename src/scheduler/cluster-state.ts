@@ -68,8 +68,8 @@ export class ClusterState {
       const s = this.instances[i]!;
       this.cpu[i] = s.remaining.cpu;
       this.memory[i] = s.remaining.memory;
-      let own = 0;
-      for (const t of s.tasks) if (t.group === request.group) own++;
+      let own = s.groupCounts?.get(request.group) ?? 0;
+      if (!s.groupCounts) for (const t of s.tasks) if (t.group === request.group) own++;
       this.groupTasks[i] = own;
       this.rank[i] = exponential(random);
       this.view.at(i);

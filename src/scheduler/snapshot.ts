@@ -28,4 +28,9 @@ export interface InstanceSnapshot {
   readonly remaining: Capacity;
   /** Its tasks that have not stopped (pending ones included). */
   readonly tasks: readonly TaskSummary[];
+  /**
+   * `tasks` counted by group. Optional (counted from `tasks` when absent); a snapshot kept between calls
+   * carries it so that a placement costs in instances, not in tasks (thousands of them live in a big cluster).
+   */
+  readonly groupCounts?: ReadonlyMap<string, number>;
 }

@@ -7,15 +7,20 @@ import { startTaskDefinitionReaper } from '../controllers/task-definition-reaper
 import type { ArnScope } from '../model/arn.js';
 import { startLogSweep } from '../logs/retention-sweep.js';
 import type { Registry } from '../registry/registry.js';
+import type { ClusterCache } from '../state/cluster-cache.js';
 
 /** What the leader's duties need besides the term (settings compiled once by the server). */
 export interface LeaderDutySettings {
   readonly scope: ArnScope;
   readonly log: Logger;
   readonly registry: Registry;
+  /** The process's informer-fed view of instances and tasks (read through the plain store; writes go through the term's). */
+  readonly cache: ClusterCache;
   /** The directory of log chunk files (the shared one with several replicas). */
   readonly logsDir: string;
   readonly instanceLostAfterMs?: number;
+  /** Tasks one service pass may launch (sized to the store's operations per transaction). */
+  readonly maxLaunchesPerPass?: number;
   readonly serviceResyncMs?: number;
   readonly stoppedTaskRetentionMs?: number;
   readonly logSweepMs?: number;
@@ -35,17 +40,20 @@ export interface LeaderDuties extends Duties {
 export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings): LeaderDuties {
   const { store } = term;
   const log = settings.log;
-  const instanceMonitor = startInstanceMonitor({ store, log: log.child({ controller: 'instance-monitor' }) });
+  const instanceMonitor = startInstanceMonitor({ store, instances: settings.cache.instances, log: log.child({ controller: 'instance-monitor' }) });
   const serviceController = startServiceController({
     store,
+    cache: settings.cache,
     scope: settings.scope,
     log: log.child({ controller: 'services' }),
     ...(settings.instanceLostAfterMs !== undefined ? { instanceLostAfterMs: settings.instanceLostAfterMs } : {}),
     ...(settings.serviceResyncMs !== undefined ? { resyncMs: settings.serviceResyncMs } : {}),
+    ...(settings.maxLaunchesPerPass !== undefined ? { maxLaunchesPerPass: settings.maxLaunchesPerPass } : {}),
   });
-  const reaper = startTaskDefinitionReaper({ store, log: log.child({ controller: 'task-definition-reaper' }) });
+  const reaper = startTaskDefinitionReaper({ store, tasks: settings.cache.tasks, log: log.child({ controller: 'task-definition-reaper' }) });
   const stoppedTasks = startStoppedTaskReaper({
     store,
+    tasks: settings.cache.tasks,
     log: log.child({ controller: 'stopped-task-reaper' }),
     ...(settings.stoppedTaskRetentionMs !== undefined ? { retentionMs: settings.stoppedTaskRetentionMs } : {}),
   });

@@ -20,6 +20,7 @@ import { LogStorage } from '../logs/storage/log-storage.js';
 import { buildRegistryServer } from '../registry/http/server.js';
 import { registryRoutes } from '../registry/http/routes.js';
 import { openRegistry, type Registry } from '../registry/registry.js';
+import { ClusterCache } from '../state/cluster-cache.js';
 import { EtcdStore } from '../store/etcd.js';
 import { withDeadline } from '../store/lease-keeper.js';
 import { MemoryStore } from '../store/memory.js';
@@ -88,6 +89,11 @@ export interface EtcdSettings {
   readonly key?: string;
   /** Every berth key lives under this prefix (default `berth/`), so several clusters can share one etcd. */
   readonly prefix?: string;
+  /**
+   * Operations one transaction may hold: etcd's `--max-txn-ops` (default 128). Controllers size their passes to
+   * it (a pass launching many tasks writes two keys a task), so a larger value lets a pass do more at once.
+   */
+  readonly maxTxnOps?: number;
 }
 
 export interface RunningServer {
@@ -128,7 +134,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   // with the memory store, whose index dies with the process, a temporary directory removed at stop.
   const ownsLogsDir = config.sharedDir === undefined && config.store === 'memory';
   const logsDir = config.sharedDir ?? (ownsLogsDir ? mkdtempSync(join(tmpdir(), 'berth-logs-')) : requireDataDir(config));
+  let clusterCache: ClusterCache | undefined;
   const cleanup = async () => {
+    clusterCache?.stop();
     if (!config.storeInstance) await store.close();
     if (ownsRegistryDir) rmSync(registryDir, { recursive: true, force: true });
     if (ownsLogsDir) rmSync(logsDir, { recursive: true, force: true });
@@ -151,7 +159,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     // Known once the registry's listener is bound (its port may be 0 until then).
     let boundRegistryHost = '';
     const registryHost = () => config.registryHost ?? boundRegistryHost;
-    const ecsEnv: EcsEnv = { store, scope, now: Date.now };
+    const informerLog = log.child({ component: 'informer' });
+    const cache = (clusterCache = new ClusterCache({
+      store,
+      onError: (err, failure) => informerLog.warn({ err, ...failure }, `informer of ${failure.prefix}: ${failure.kind} failed`),
+    }).start());
+    await cache.ready();
+    const ecsEnv: EcsEnv = { store, cache, scope, now: Date.now, ...tasksPerCommit(config) };
     const ecrEnv: EcrEnv = { registry, scope, registryHost, registryScheme: config.registryScheme ?? 'http' };
     const services = [ecsService(ecsEnv), ecrService(ecrEnv), logsService({ storage: logs, scope, now: Date.now })];
     const verifier = new SigV4Verifier({
@@ -207,6 +221,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           scope,
           log,
           registry,
+          cache,
+          ...launchesPerPass(config),
           logsDir,
           ...(config.instanceLostAfterMs !== undefined ? { instanceLostAfterMs: config.instanceLostAfterMs } : {}),
           ...(config.serviceResyncMs !== undefined ? { serviceResyncMs: config.serviceResyncMs } : {}),
@@ -288,7 +304,7 @@ async function openStore(config: ServerConfig): Promise<Store> {
       ? { ...(etcd.ca !== undefined && { ca: etcd.ca }), ...(etcd.cert !== undefined && { cert: etcd.cert }), ...(etcd.key !== undefined && { key: etcd.key }) }
       : undefined;
     try {
-      return await EtcdStore.open({ endpoints: etcd.endpoints, ...(tls && { tls }), ...(etcd.prefix !== undefined && { prefix: etcd.prefix }) });
+      return await EtcdStore.open({ endpoints: etcd.endpoints, ...(tls && { tls }), ...(etcd.prefix !== undefined && { prefix: etcd.prefix }), ...(etcd.maxTxnOps !== undefined && { maxTxnOps: etcd.maxTxnOps }) });
     } catch (error) {
       throw new Error(`etcd at ${etcd.endpoints.join(', ')} is not reachable: ${(error as Error).message}`, { cause: error });
     }
@@ -301,4 +317,20 @@ async function openStore(config: ServerConfig): Promise<Store> {
 function requireDataDir(config: ServerConfig): string {
   if (!config.dataDir) throw new Error('a data directory is required (--data-dir)');
   return config.dataDir;
+}
+
+/**
+ * A service pass commits its launches in one transaction, two keys a task (the task and its instance) besides
+ * what it read; on etcd that must fit `--max-txn-ops` (128 unless the cluster was started with more).
+ */
+function launchesPerPass(config: ServerConfig): { maxLaunchesPerPass?: number } {
+  if (config.store !== 'etcd') return {};
+  const ops = config.etcd?.maxTxnOps ?? 128;
+  return { maxLaunchesPerPass: Math.max(1, Math.min(100, Math.floor((ops - 16) / 4))) };
+}
+
+/** RunTask calls arriving together commit in one transaction; on etcd it must fit `--max-txn-ops` (3 keys a task). */
+function tasksPerCommit(config: ServerConfig): { maxTasksPerCommit?: number } {
+  if (config.store !== 'etcd') return {};
+  return { maxTasksPerCommit: Math.max(10, Math.floor(((config.etcd?.maxTxnOps ?? 128) - 16) / 3)) };
 }

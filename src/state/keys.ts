@@ -62,6 +62,9 @@ export const keys = {
   containerInstancesOf: (cluster: string) => `instances/${cluster}/`,
   containerInstances: () => 'instances/',
   task: (cluster: string, id: string) => `tasks/${cluster}/${id}`,
+  /** RunTask's idempotency tokens, per cluster (as ECS scopes them). */
+  runTaskToken: (cluster: string, token: string) => `runtask-tokens/${cluster}/${token}`,
+  runTaskTokens: () => 'runtask-tokens/',
   tasksOf: (cluster: string) => `tasks/${cluster}/`,
   tasks: () => 'tasks/',
   service: (cluster: string, name: string) => `services/${cluster}/${name}`,

@@ -101,13 +101,13 @@ export class SqliteStore implements Store {
       get: db.prepare<[string], KvRow>('SELECT * FROM kv WHERE key = ?'),
       modRevision: db.prepare<[string], { mod_revision: number }>('SELECT mod_revision FROM kv WHERE key = ?'),
       rangeAsc: db.prepare<[string, string, number], KvRow>(
-        'SELECT * FROM kv WHERE key > ? AND key < ? ORDER BY key ASC LIMIT ?',
+        'SELECT * FROM kv WHERE key > ? AND key < ? ORDER BY key ASC LIMIT CAST(? AS INTEGER)',
       ),
       rangeAscFrom: db.prepare<[string, string, number], KvRow>(
-        'SELECT * FROM kv WHERE key >= ? AND key < ? ORDER BY key ASC LIMIT ?',
+        'SELECT * FROM kv WHERE key >= ? AND key < ? ORDER BY key ASC LIMIT CAST(? AS INTEGER)',
       ),
       rangeDesc: db.prepare<[string, string, number], KvRow>(
-        'SELECT * FROM kv WHERE key >= ? AND key < ? ORDER BY key DESC LIMIT ?',
+        'SELECT * FROM kv WHERE key >= ? AND key < ? ORDER BY key DESC LIMIT CAST(? AS INTEGER)',
       ),
       count: db.prepare<[string, string], { n: number }>('SELECT count(*) AS n FROM kv WHERE key >= ? AND key < ?'),
       upsert: db.prepare<[string, string, number, number, number, string | null]>(

@@ -9,7 +9,13 @@ import {
   GetLogEventsCommand,
   PutLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { CreateClusterCommand, DescribeClustersCommand, ECSClient } from '@aws-sdk/client-ecs';
+import {
+  CreateClusterCommand,
+  DescribeClustersCommand,
+  ECSClient,
+  ListTaskDefinitionFamiliesCommand,
+  RegisterTaskDefinitionCommand,
+} from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/testing/docker-registry.js';
 import { startEtcdCluster, type EtcdCluster } from '../../src/testing/etcd.js';
@@ -122,5 +128,36 @@ describe('three replicas on one etcd', () => {
     // The default lease TTL is 5 s (etcd counts whole seconds); a new leader within it plus a re-campaign.
     expect(took).toBeLessThan(7_000);
     console.log(JSON.stringify({ failoverMs: took }));
+  });
+
+  it('answers ServiceUnavailableException (503) while etcd is gone, writes nothing half, and recovers by itself when it returns', async () => {
+    const [r] = live();
+    const ecs = new ECSClient({ endpoint: r!.url, region: 'us-east-1', credentials: r!.keys, maxAttempts: 1 });
+    const register = () =>
+      ecs.send(new RegisterTaskDefinitionCommand({ family: 'during-outage', containerDefinitions: [{ name: 'c', image: 'busybox', memory: 16 }] }));
+    await etcd.kill(0);
+    try {
+      const started = Date.now();
+      const refused = await register().then(
+        () => undefined,
+        (e: { name?: string; $metadata?: { httpStatusCode?: number } }) => e,
+      );
+      expect(refused).toMatchObject({ name: 'ServiceUnavailableException', $metadata: { httpStatusCode: 503 } });
+      expect(Date.now() - started).toBeLessThan(10_000);
+      const health = await fetch(`${r!.url}/healthz`);
+      expect(health.status).toBe(503);
+      expect(await health.json()).toMatchObject({ store: 'unavailable' });
+    } finally {
+      await etcd.restart(0);
+    }
+    // Back by itself: no restart of the replica, no operator action.
+    await expect
+      .poll(async () => (await ecs.send(new ListTaskDefinitionFamiliesCommand({}))).families, { timeout: 30_000, interval: 250 })
+      .toBeDefined();
+    // The refused registration left nothing: no family, no revision.
+    expect((await ecs.send(new ListTaskDefinitionFamiliesCommand({ familyPrefix: 'during-outage' }))).families).toEqual([]);
+    await register();
+    expect((await ecs.send(new ListTaskDefinitionFamiliesCommand({ familyPrefix: 'during-outage' }))).families).toEqual(['during-outage']);
+    ecs.destroy();
   });
 });

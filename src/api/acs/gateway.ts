@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -8,12 +8,12 @@ import { ServiceError } from '../../model/errors.js';
 import { toErrorBody } from '../errors.js';
 import { keys } from '../../state/keys.js';
 import type { InstanceRecord } from '../../state/records/instances.js';
-import type { Watch } from '../../store/store.js';
+import type { TaskRecord } from '../../state/records/tasks.js';
+import { background } from '../../process/background.js';
 import type { SigV4Verifier } from '../auth/sigv4.js';
 import type { EcsEnv } from '../ecs/env.js';
 import type { SessionPresence } from './presence.js';
 import { AgentSession } from './session.js';
-import { parseTaskRecord } from '../../state/records/tasks.js';
 import { parseInstanceRecord } from '../../state/records/instances.js';
 
 export interface GatewayOptions {
@@ -41,7 +41,7 @@ export const SESSION_PATH = '/ws';
 export class AgentGateway {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   private readonly sessions = new Map<string, AgentSession>();
-  private watch?: Watch;
+  private unsubscribe?: () => void;
   private timer?: NodeJS.Timeout;
   private readonly heartbeatMs: number;
   private readonly silenceMs: number;
@@ -52,18 +52,16 @@ export class AgentGateway {
   }
 
   async start(server: Server): Promise<void> {
-    server.on('upgrade', (req, socket, head) => void this.upgrade(req, socket, head));
-    this.watch = this.options.env.store.watch(keys.tasks(), {}, {
-      onEvents: (events) => {
-        for (const e of events) {
-          if (e.type !== 'put') continue;
-          const [, cluster, taskId] = e.entry.key.split('/');
-          const instanceId = parseTaskRecord(e.entry.value, e.entry.key).instanceId;
-          if (instanceId) this.sessions.get(`${cluster}/${instanceId}`)?.taskChanged(taskId!);
-        }
-      },
-      onError: (err) => this.options.log.error({ err }, 'task watch failed; agents get changes on reconnect'),
+    const log = this.options.log;
+    server.on('upgrade', (req, socket, head) => {
+      void background(log, 'agent session upgrade', () => this.upgrade(req, socket, head));
     });
+    // Task changes come from the process's one tasks informer (re-listed and re-watched on any error, so a
+    // broken watch costs a delay, not lost pushes).
+    const taskChanged = (t: TaskRecord) => {
+      if (t.instanceId) this.sessions.get(`${t.cluster}/${t.instanceId}`)?.taskChanged(t.id);
+    };
+    this.unsubscribe = this.options.env.cache.tasks.subscribe({ added: (_k, t) => taskChanged(t), updated: (_k, _old, t) => taskChanged(t) });
     this.timer = setInterval(() => {
       for (const session of this.sessions.values()) session.tick(Date.now(), this.silenceMs);
     }, Math.min(this.heartbeatMs, 5_000));
@@ -73,7 +71,7 @@ export class AgentGateway {
   /** Close every session; the caller then stops the presence (revoking its lease withdraws them all at once). */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    this.watch?.close();
+    this.unsubscribe?.();
     for (const session of this.sessions.values()) session.close(1001, 'server shutting down');
     this.wss.close();
   }
@@ -98,7 +96,7 @@ export class AgentGateway {
       const { status, type, message } = toErrorBody(error);
       const body = JSON.stringify({ __type: type, message });
       socket.end(
-        `HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : status === 500 ? 'Internal Server Error' : 'Bad Request'}\r\n` +
+        `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
           `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
       );
     }
@@ -131,16 +129,16 @@ export class AgentGateway {
       onClose: () => {
         if (this.sessions.get(key) !== session) return;
         this.sessions.delete(key);
-        this.options.presence
-          .withdraw(cluster, instance.id, sessionId)
-          .catch((err: unknown) => log.warn({ err }, 'could not withdraw the agent session; it goes with this replica\'s lease'));
+        void background(log, "withdraw the agent session (it goes with this replica's lease otherwise)", () =>
+          this.options.presence.withdraw(cluster, instance.id, sessionId),
+        );
       },
     });
     this.sessions.set(key, session);
     log.info('agent connected');
-    void this.options.presence
-      .announce(cluster, instance.id, sessionId)
-      .then(() => session.sendAllTasks())
-      .catch((err: unknown) => log.error({ err }, 'could not start the agent session'));
+    void background(log, 'announce the agent session and send its tasks', async () => {
+      await this.options.presence.announce(cluster, instance.id, sessionId);
+      await session.sendAllTasks();
+    });
   }
 }

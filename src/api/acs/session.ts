@@ -8,6 +8,7 @@ import type { TaskDefinitionRecord } from '../../state/records/task-definitions.
 import type { TaskRecord } from '../../state/records/tasks.js';
 import { readJson, transact, type Tx, readRecord } from '../../store/transact.js';
 import { applyAttachmentChange, applyHealthChange } from '../../state/task-reports.js';
+import { background } from '../../process/background.js';
 import type { EcsEnv } from '../ecs/env.js';
 import { parseTaskRecord } from '../../state/records/tasks.js';
 import { parseTaskDefinitionRecord } from '../../state/records/task-definitions.js';
@@ -57,11 +58,9 @@ export class AgentSession {
 
   /** Push every task of the instance that has not stopped (used on connect). */
   async sendAllTasks(): Promise<void> {
-    const { entries } = await this.o.env.store.range(keys.tasksOf(this.o.cluster));
-    for (const e of entries) {
-      const r = parseTaskRecord(e.value, e.key);
-      if (r.instanceId === this.o.instance.id && r.task.lastStatus !== 'STOPPED') this.dirty.add(r.id);
-    }
+    // Everything committed before the agent connected; later changes arrive through taskChanged.
+    await this.o.env.cache.catchUp();
+    for (const id of this.o.env.cache.liveTaskIds(this.o.cluster, this.o.instance.id)) this.dirty.add(id);
     this.schedule();
   }
 
@@ -103,10 +102,12 @@ export class AgentSession {
     }
     if (frame.type === 'AckRequest') this.unacked.delete(frame.message.messageId);
     if (frame.type === 'TaskHealthChange') {
-      void this.recordHealth(frame.message).catch((err: unknown) => this.o.log.error({ err }, 'could not record task health'));
+      const change = frame.message;
+      void background(this.o.log, 'record task health', () => this.recordHealth(change), { task: change.taskArn });
     }
     if (frame.type === 'TaskAttachmentChange') {
-      void this.recordAttachment(frame.message).catch((err: unknown) => this.o.log.error({ err }, 'could not record a task attachment'));
+      const change = frame.message;
+      void background(this.o.log, 'record a task attachment', () => this.recordAttachment(change), { task: change.taskArn });
     }
   }
 
@@ -138,12 +139,10 @@ export class AgentSession {
 
   private schedule(): void {
     if (this.flushing || this.closed) return;
-    this.flushing = this.flush()
-      .catch((err: unknown) => this.o.log.error({ err }, 'could not send tasks to the agent'))
-      .finally(() => {
-        this.flushing = undefined;
-        if (this.dirty.size > 0) this.schedule();
-      });
+    this.flushing = background(this.o.log, 'send tasks to the agent', () => this.flush()).finally(() => {
+      this.flushing = undefined;
+      if (this.dirty.size > 0) this.schedule();
+    });
   }
 
   private async flush(): Promise<void> {
@@ -151,7 +150,8 @@ export class AgentSession {
     this.dirty.clear();
     const tasks: AcsTask[] = [];
     for (const id of ids) {
-      const record = await readRecord(this.o.env.store, parseTaskRecord, keys.task(this.o.cluster, id));
+      // From the tasks informer that reported the change: already parsed, at least as new as the change.
+      const record = this.o.env.cache.tasks.get(keys.task(this.o.cluster, id));
       if (!record || record.instanceId !== this.o.instance.id) continue;
       if (record.task.lastStatus === 'STOPPED') {
         this.told.delete(id);

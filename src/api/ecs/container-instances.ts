@@ -22,7 +22,7 @@ import { pageOf } from '../pagination.js';
 import type { CallContext } from '../protocol/json-rpc.js';
 import { activeCluster, clusterNameOf } from './clusters.js';
 import { epochSeconds, type EcsEnv } from './env.js';
-import { clusterSnapshot, compileFilter, cqlView } from './placement.js';
+import { compileFilter, cqlView } from './placement.js';
 import { parseTaskRecord } from '../../state/records/tasks.js';
 import { parseInstanceRecord } from '../../state/records/instances.js';
 
@@ -164,7 +164,8 @@ export function containerInstanceOperations(env: EcsEnv) {
       const cluster = (await activeCluster(env, input.cluster)).clusterName;
       const filter = input.filter ? compileFilter(input.filter, 'filter') : undefined;
       // A filter can look at tasks (task:group, runningTasksCount), so it sees the same snapshot placement does.
-      const views = filter ? new Map((await clusterSnapshot(env.store, cluster)).snapshots.map((s) => [s.id, cqlView(s)])) : undefined;
+      if (filter) await env.cache.catchUp();
+      const views = filter ? new Map(env.cache.snapshot(cluster).map((s) => [s.id, cqlView(s)])) : undefined;
       const page = await pageOf(env.store, keys.containerInstancesOf(cluster), input, { defaultSize: 100, maxSize: 100 }, (e) => {
         const { id, instance } = parseInstanceRecord(e.value, e.key);
         const listed = input.status ? instance.status === input.status : instance.status !== 'INACTIVE';

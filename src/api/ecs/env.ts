@@ -1,12 +1,20 @@
 import type { ArnScope } from '../../model/arn.js';
+import type { ClusterCache } from '../../state/cluster-cache.js';
 import type { Store } from '../../store/store.js';
 
 /** What every ECS operation needs from the server around it. */
 export interface EcsEnv {
   readonly store: Store;
+  /** This process's informer-fed view of instances and tasks (placement, CQL filters, the gateway). */
+  readonly cache: ClusterCache;
   readonly scope: ArnScope;
   /** Milliseconds since the epoch; injectable so tests can move time. */
   readonly now: () => number;
+  /**
+   * Tasks one launch transaction may create (RunTask calls arriving together share one): etcd refuses
+   * transactions beyond its `--max-txn-ops`, and a task writes itself, its instance and perhaps a client token.
+   */
+  readonly maxTasksPerCommit?: number;
 }
 
 /** ECS timestamps on the wire: epoch seconds, with fractions. */

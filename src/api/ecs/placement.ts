@@ -1,7 +1,6 @@
 import { invalidParameter } from '../../model/errors.js';
 import { compileCql, CqlSyntaxError, PlacementRequestError } from '../../scheduler/index.js';
 
-export { clusterSnapshot, snapshotOf } from '../../state/cluster-snapshot.js';
 export { cqlView } from '../../scheduler/index.js';
 
 /** Compile a CQL expression for the API, turning syntax errors into InvalidParameterException. */

@@ -50,8 +50,10 @@ export async function findTaskDefinition(env: EcsEnv, ref: string): Promise<Task
     return readRecord(env.store, parseTaskDefinitionRecord, keys.taskDefinition(parsed.family, parsed.revision));
   }
   let after: string | undefined;
-  for (;;) {
-    const page = await env.store.range(keys.taskDefinitionsOf(parsed.family), { reverse: true, limit: 50, after });
+  // The latest revision is nearly always the answer: read it alone first, then older ones 50 at a time
+  // (a family registered thousands of times made every describe read and parse 50 records).
+  for (let limit = 1; ; limit = 50) {
+    const page = await env.store.range(keys.taskDefinitionsOf(parsed.family), { reverse: true, limit, after });
     for (const entry of page.entries) {
       const record = parseTaskDefinitionRecord(entry.value, entry.key);
       if (record.taskDefinition.status === 'ACTIVE') return record;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type {
   AwsVpcConfiguration,
   DescribeTasksRequest,
@@ -18,12 +19,12 @@ import type { Wire } from '../../model/wire.js';
 import { place } from '../../scheduler/index.js';
 import { keys } from '../../state/keys.js';
 import type { TaskRecord } from '../../state/records/tasks.js';
-import { launchTasksInTx, taskArnOf, type LaunchSpec } from '../../state/task-launch.js';
+import { LaunchBatcher, replayedLaunch, type Idempotency } from '../../state/launch-batcher.js';
+import { taskArnOf, type LaunchSpec } from '../../state/task-launch.js';
 import { readJson, transact, readRecord } from '../../store/transact.js';
 import { pageOf } from '../pagination.js';
 import { activeCluster } from './clusters.js';
 import { instanceIdOf } from './container-instances.js';
-import { clusterSnapshot } from './placement.js';
 import { placementRequestOf } from '../../state/placement-request.js';
 import type { EcsEnv } from './env.js';
 import { stopTaskInTx } from '../../state/task-stop.js';
@@ -88,8 +89,8 @@ async function prepareLaunch(env: EcsEnv, input: RunTaskRequest | StartTaskReque
   };
 }
 
-/** Reserve and create the tasks on the chosen instances, in one transaction (retried on conflict). */
-async function launchOn(env: EcsEnv, launch: LaunchRequest, instanceIds: readonly string[], needs: TaskNeeds) {
+/** Reserve and create the tasks on the chosen instances, in one transaction (grouped with concurrent launches). */
+async function launchOn(launcher: LaunchBatcher, launch: LaunchRequest, instanceIds: readonly string[], needs: TaskNeeds, idempotency?: Idempotency) {
   const spec: LaunchSpec = {
     cluster: launch.cluster,
     td: launch.td,
@@ -101,23 +102,53 @@ async function launchOn(env: EcsEnv, launch: LaunchRequest, instanceIds: readonl
     needs,
     ...(launch.awsvpc ? { awsvpc: launch.awsvpc } : {}),
   };
-  const { created, failures } = await transact(env.store, (tx) => launchTasksInTx(env, tx, spec, instanceIds));
-  return { tasks: created.map((r) => r.task), failures };
+  const { created, failures, replayed } = await launcher.launch(spec, instanceIds, idempotency);
+  return { tasks: created.map((r) => r.task), failures, replayed };
+}
+
+/** RunTask's clientToken, as ECS allows it: 1–64 characters from '!' to '~'. */
+const CLIENT_TOKEN = /^[\x21-\x7e]{1,64}$/;
+
+/** The request's parameters without its token, in one canonical form (key order does not matter). */
+function fingerprintOf(input: RunTaskRequest): string {
+  const { clientToken: _token, ...rest } = input;
+  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }
 
 export function taskOperations(env: EcsEnv) {
+  const launcher = new LaunchBatcher(env.store, env, env.maxTasksPerCommit);
   return {
     async RunTask(input: RunTaskRequest) {
       const count = input.count ?? 1;
       if (count < 1 || count > 10) throw invalidParameter('count must be between 1 and 10.');
+      if (input.clientToken !== undefined && !CLIENT_TOKEN.test(input.clientToken)) {
+        throw invalidParameter('clientToken must be 1 to 64 characters in the ASCII range 33-126.');
+      }
       const launch = await prepareLaunch(env, input);
+      const token = input.clientToken !== undefined ? { token: input.clientToken, fingerprint: fingerprintOf(input) } : undefined;
+      // A retry of a call that already launched (through any replica) gets that call's answer, placing nothing.
+      const earlier = token ? await replayedLaunch({ getRecord: (parse, key) => readRecord(env.store, parse, key) }, env, launch.cluster, token) : undefined;
+      if (earlier) return { tasks: earlier.created.map((r) => r.task), failures: earlier.failures };
       const needs = taskNeeds(launch.td, launch.overrides);
       const request = placementRequestOf(launch.td, { count, needs, group: launch.group }, input.placementConstraints, input.placementStrategy);
-      const { snapshots } = await clusterSnapshot(env.store, launch.cluster);
+      // See every instance and task committed before this call, through any replica; the launch
+      // transaction re-checks each chosen instance, so a cache that moves on meanwhile costs nothing.
+      await env.cache.catchUp();
+      const snapshots = env.cache.snapshot(launch.cluster);
       if (!snapshots.some((s) => s.status === 'ACTIVE')) throw invalidParameter('No Container Instances were found in your cluster.');
       const plan = place(snapshots, request, Math.random);
-      const launched = await launchOn(env, launch, plan.placements, needs);
-      return { tasks: launched.tasks, failures: [...launched.failures, ...plan.instanceFailures] };
+      const launched = await launchOn(launcher, launch, plan.placements, needs, token && { ...token, placementFailures: plan.instanceFailures });
+      // A concurrent retry with the same token that committed first: its answer already holds its placement failures.
+      return { tasks: launched.tasks, failures: launched.replayed ? launched.failures : [...launched.failures, ...plan.instanceFailures] };
     },
 
     async StartTask(input: StartTaskRequest) {
@@ -132,7 +163,7 @@ export function taskOperations(env: EcsEnv) {
         if (id) ids.push(id);
         else failures.push({ arn: ref, reason: 'MISSING' });
       }
-      const launched = await launchOn(env, launch, ids, needs);
+      const launched = await launchOn(launcher, launch, ids, needs);
       return { tasks: launched.tasks, failures: [...failures, ...launched.failures] };
     },
 

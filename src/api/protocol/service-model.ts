@@ -41,6 +41,8 @@ export interface StructureShape {
   readonly required?: readonly string[];
   readonly members: Readonly<Record<string, MemberRef>>;
   readonly exception?: boolean;
+  /** A document: any JSON value, with no members in the model. */
+  readonly document?: boolean;
 }
 
 export interface MemberRef {

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeTaskDefinition } from '../../model/task-definition/normalize.js';
+import { validateTaskDefinition } from '../../model/task-definition/validate.js';
+import { kitchenSinkTaskDefinition, minimalTaskDefinition } from '../../testing/task-definition-samples.js';
+import { loadServiceModel, type ServiceModel } from './service-model.js';
+import { ShapeSerializer } from './shape-serializer.js';
+import { ShapeValidator } from './shape-validator.js';
+
+const ecs = loadServiceModel('ecs-2014-11-13.json');
+
+/** A model small enough to read: a recursive structure, every scalar type, a list, a map and a document. */
+const tiny: ServiceModel = {
+  metadata: { endpointPrefix: 't', protocol: 'json' },
+  operations: {},
+  shapes: {
+    Node: {
+      type: 'structure',
+      members: {
+        name: { shape: 'Str' },
+        'odd "key"': { shape: 'Str' },
+        count: { shape: 'Int' },
+        ratio: { shape: 'Dbl' },
+        at: { shape: 'Time' },
+        on: { shape: 'Bool' },
+        data: { shape: 'Bytes' },
+        children: { shape: 'Nodes' },
+        labels: { shape: 'Labels' },
+        details: { shape: 'Doc' },
+      },
+    },
+    Nodes: { type: 'list', member: { shape: 'Node' } },
+    Labels: { type: 'map', key: { shape: 'Str' }, value: { shape: 'Str' } },
+    Doc: { type: 'structure', members: {}, document: true },
+    Str: { type: 'string' },
+    Int: { type: 'integer' },
+    Dbl: { type: 'double' },
+    Time: { type: 'timestamp' },
+    Bool: { type: 'boolean' },
+    Bytes: { type: 'blob' },
+  },
+};
+
+describe('ShapeSerializer', () => {
+  const serializer = new ShapeSerializer(tiny);
+  const write = (value: unknown) => serializer.serialize('Node', value);
+
+  it('writes the model\'s members in model order, and leaves out absent, null and unknown ones', () => {
+    expect(write({ on: false, name: 'a', secret: 'x', count: null, ratio: undefined })).toBe('{"name":"a","on":false}');
+    expect(write({})).toBe('{}');
+  });
+
+  it('writes every type as the AWS JSON protocol does, escaping strings and keys', () => {
+    const text = write({
+      name: 'quote " backslash \\ newline \n é 😀',
+      'odd "key"': 'v',
+      count: 3,
+      ratio: 0.25,
+      at: 1700000000.5,
+      on: true,
+      data: new Uint8Array([1, 2, 3]),
+      labels: { 'k"1': 'v1', dropped: null },
+      details: { anything: [1, { goes: null }] },
+    });
+    expect(JSON.parse(text)).toEqual({
+      name: 'quote " backslash \\ newline \n é 😀',
+      'odd "key"': 'v',
+      count: 3,
+      ratio: 0.25,
+      at: 1700000000.5,
+      on: true,
+      data: 'AQID',
+      labels: { 'k"1': 'v1' },
+      details: { anything: [1, { goes: null }] },
+    });
+  });
+
+  it('follows recursive shapes and writes list elements in order', () => {
+    const tree = { name: 'root', children: [{ name: 'a', children: [{ name: 'a1', extra: 1 }] }, { name: 'b' }] };
+    expect(JSON.parse(write(tree))).toEqual({ name: 'root', children: [{ name: 'a', children: [{ name: 'a1' }] }, { name: 'b' }] });
+  });
+
+  it('writes a value of the wrong JavaScript type as JSON.stringify would, and non-finite numbers as null', () => {
+    expect(JSON.parse(write({ count: Number.NaN, ratio: Infinity, name: 5, children: 'x' }))).toEqual({ count: null, ratio: null, name: 5, children: 'x' });
+  });
+
+  it('writes ECS task definitions as JSON.stringify did, for the smallest and the fullest one', () => {
+    const validator = new ShapeValidator(ecs, 'output');
+    const ecsSerializer = new ShapeSerializer(ecs);
+    for (const input of [minimalTaskDefinition('small'), kitchenSinkTaskDefinition]) {
+      const copy = structuredClone(input);
+      const size = validateTaskDefinition(copy);
+      const taskDefinition = normalizeTaskDefinition(copy, size, {
+        scope: { region: 'us-east-1', accountId: '123456789012' },
+        revision: 7,
+        registeredAt: 1700000000.123,
+        registeredBy: 'arn:aws:iam::123456789012:root',
+      });
+      const output = { taskDefinition, tags: [{ key: 'k', value: 'v' }] };
+      validator.check('DescribeTaskDefinitionResponse', output);
+      expect(JSON.parse(ecsSerializer.serialize('DescribeTaskDefinitionResponse', output))).toEqual(JSON.parse(JSON.stringify(output)));
+    }
+  });
+
+  it('refuses a shape the model does not have', () => {
+    expect(() => serializer.serialize('Nope', {})).toThrow(/unknown shape Nope/);
+  });
+});

@@ -1,0 +1,113 @@
+import type { ServiceModel, Shape } from './service-model.js';
+
+/** Writes one value of a shape as AWS JSON 1.1 text. */
+export type Serialize = (value: unknown) => string;
+
+/**
+ * Response bodies written by code compiled from a service model's output shapes: one function per shape,
+ * reached from the operation's output, that emits exactly the members the model declares, in model order,
+ * and leaves out absent (`undefined`) and `null` members, as the AWS JSON protocol treats null as absent.
+ * A member berth invents never reaches a client; tests still check responses against the model
+ * (`checkResponses`), so such a member fails a test rather than vanishing unnoticed.
+ *
+ * Why compile: the generated code walks a known shape with no key enumeration or type dispatch, and the
+ * same pass that writes the body drops unknown members, where JSON.stringify would need a copy first.
+ * The code is generated from the model files shipped with berth (member names embedded as JSON string
+ * literals), never from request data.
+ */
+export class ShapeSerializer {
+  private readonly compiled = new Map<string, Serialize>();
+
+  constructor(private readonly model: ServiceModel) {}
+
+  /** The JSON text of `value` as the named shape. */
+  serialize(shapeName: string, value: unknown): string {
+    let serialize = this.compiled.get(shapeName);
+    if (!serialize) {
+      serialize = compile(this.model, shapeName);
+      this.compiled.set(shapeName, serialize);
+    }
+    return serialize(value);
+  }
+}
+
+/** Fallback for a value whose JavaScript type is not the shape's: what JSON.stringify made of it before. */
+const asJson = (value: unknown): string => JSON.stringify(value) ?? 'null';
+
+/** One function per shape reachable from `root`, in one generated scope so that recursive shapes work. */
+function compile(model: ServiceModel, root: string): Serialize {
+  const names = new Map<string, string>();
+  const bodies: string[] = [];
+  const fnFor = (shapeName: string): string => {
+    let fn = names.get(shapeName);
+    if (fn === undefined) {
+      const shape = model.shapes[shapeName];
+      if (!shape) throw new Error(`unknown shape ${shapeName}`);
+      fn = `s${names.size}`;
+      names.set(shapeName, fn);
+      bodies.push(`function ${fn}(v) {\n${bodyOf(shape, fnFor)}\n}`);
+    }
+    return fn;
+  };
+  const rootFn = fnFor(root);
+  const factory = new Function('asJson', 'toBase64', `'use strict';\n${bodies.join('\n')}\nreturn ${rootFn};`) as (
+    asJson: (value: unknown) => string,
+    toBase64: (value: unknown) => string,
+  ) => Serialize;
+  return factory(asJson, toBase64);
+}
+
+function toBase64(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value instanceof Uint8Array) return `"${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64')}"`;
+  return asJson(value);
+}
+
+/** The body of the function that writes `shape`; `fnFor` names the function of another shape. */
+function bodyOf(shape: Shape, fnFor: (shapeName: string) => string): string {
+  switch (shape.type) {
+    case 'structure': {
+      if (shape.document) return 'return asJson(v);';
+      const lines = ["if (typeof v !== 'object' || v === null || Array.isArray(v)) return asJson(v);", "let o = '';", 'let x;'];
+      for (const [member, target] of Object.entries(shape.members)) {
+        const key = JSON.stringify(member);
+        lines.push(`x = v[${key}]; if (x != null) o += ${JSON.stringify(`,${JSON.stringify(member)}:`)} + ${fnFor(target.shape)}(x);`);
+      }
+      lines.push("return o === '' ? '{}' : '{' + o.slice(1) + '}';");
+      return lines.join('\n');
+    }
+    case 'list':
+      return [
+        'if (!Array.isArray(v)) return asJson(v);',
+        "let o = '[';",
+        'for (let i = 0; i < v.length; i++) {',
+        "  if (i > 0) o += ',';",
+        `  o += v[i] == null ? 'null' : ${fnFor(shape.member.shape)}(v[i]);`,
+        '}',
+        "return o + ']';",
+      ].join('\n');
+    case 'map':
+      return [
+        "if (typeof v !== 'object' || v === null || Array.isArray(v)) return asJson(v);",
+        "let o = '';",
+        'for (const k in v) {',
+        '  const x = v[k];',
+        `  if (x != null && Object.hasOwn(v, k)) o += ',' + JSON.stringify(k) + ':' + ${fnFor(shape.value.shape)}(x);`,
+        '}',
+        "return o === '' ? '{}' : '{' + o.slice(1) + '}';",
+      ].join('\n');
+    case 'string':
+      return 'return JSON.stringify(v);';
+    case 'boolean':
+      return "return v === true ? 'true' : v === false ? 'false' : asJson(v);";
+    case 'integer':
+    case 'long':
+    case 'float':
+    case 'double':
+    case 'timestamp':
+      // Timestamps are epoch seconds on the wire (numbers), as berth's records already hold them.
+      return "return typeof v === 'number' ? (Number.isFinite(v) ? '' + v : 'null') : asJson(v);";
+    case 'blob':
+      return 'return toBase64(v);';
+  }
+}

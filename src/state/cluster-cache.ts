@@ -1,0 +1,196 @@
+import type { InstanceSnapshot } from '../scheduler/index.js';
+import { Informer, type Cached, type InformerClock, type InformerFailure } from '../store/informer.js';
+import { compareKeys, type Store } from '../store/store.js';
+import { snapshotOf } from './cluster-snapshot.js';
+import { keys } from './keys.js';
+import { parseInstanceRecord, type InstanceRecord } from './records/instances.js';
+import { parseTaskRecord, type TaskRecord } from './records/tasks.js';
+
+export interface ClusterCacheOptions {
+  readonly store: Store;
+  readonly onError?: (error: unknown, failure: InformerFailure) => void;
+  readonly clock?: InformerClock;
+}
+
+/** One cluster's indexes, kept up to date by the informers' change handlers. */
+interface ClusterIndex {
+  readonly instances: Map<string, InstanceRecord>;
+  /** Instance id → its tasks that have not stopped (task id → group). */
+  readonly liveTasks: Map<string, Map<string, string>>;
+  /** Service name → its tasks (any status), by task id. */
+  readonly serviceTasks: Map<string, Map<string, Cached<TaskRecord>>>;
+  /** Memoised placement views, dropped when the instance or its live tasks change. */
+  readonly snapshots: Map<string, InstanceSnapshot>;
+  /** Instance ids in key order, dropped when one is added or removed. */
+  order?: string[];
+  /** The whole cluster's view, dropped on any change in the cluster. */
+  all?: readonly InstanceSnapshot[];
+}
+
+/** How a task counts in the indexes. */
+interface TaskPlace {
+  readonly cluster: string;
+  readonly id: string;
+  readonly live?: { readonly instanceId: string; readonly group: string };
+  readonly serviceName?: string;
+}
+
+function placeOf(t: TaskRecord): TaskPlace {
+  return {
+    cluster: t.cluster,
+    id: t.id,
+    ...(t.instanceId && t.task.lastStatus !== 'STOPPED' ? { live: { instanceId: t.instanceId, group: t.task.group ?? '' } } : {}),
+    ...(t.serviceName !== undefined ? { serviceName: t.serviceName } : {}),
+  };
+}
+
+/**
+ * The control plane's one view of where tasks are, per process: informers on `instances/` and `tasks/`
+ * with indexes kept as they change — each cluster's instances as placement sees them
+ * ({@link ClusterCache.snapshot}, what `cluster-snapshot.ts` used to build by reading every instance and
+ * task of the cluster per call) and each service's tasks. RunTask's placement, ListContainerInstances'
+ * filter and the service controller's passes read it; the agent gateway hears task changes through
+ * {@link ClusterCache.tasks}.
+ *
+ * Nothing's correctness rests on it being fresh: a launch re-reads and re-checks each chosen instance in its
+ * transaction (`task-launch.ts`), and the controller's commit compares the records its plan relied on.
+ * Callers that must see everything written before they started (RunTask after an instance registered
+ * through another replica; a controller pass after its own last commit) first {@link ClusterCache.catchUp}.
+ */
+export class ClusterCache {
+  readonly instances: Informer<InstanceRecord>;
+  readonly tasks: Informer<TaskRecord>;
+  private readonly clusters = new Map<string, ClusterIndex>();
+  private readonly empty: readonly InstanceSnapshot[] = [];
+
+  constructor(private readonly options: ClusterCacheOptions) {
+    const common = {
+      store: options.store,
+      ...(options.onError ? { onError: options.onError } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
+    };
+    this.instances = new Informer({ ...common, prefix: keys.containerInstances(), parse: parseInstanceRecord });
+    this.tasks = new Informer({ ...common, prefix: keys.tasks(), parse: parseTaskRecord });
+    this.instances.subscribe({
+      added: (_k, r) => this.instanceChanged(undefined, r),
+      updated: (_k, old, r) => this.instanceChanged(old, r),
+      deleted: (_k, old) => this.instanceChanged(old, undefined),
+    });
+    this.tasks.subscribe({
+      added: (k, t) => this.taskChanged(undefined, t, k),
+      updated: (k, old, t) => this.taskChanged(old, t, k),
+      deleted: (k, old) => this.taskChanged(old, undefined, k),
+    });
+  }
+
+  start(): this {
+    this.instances.start();
+    this.tasks.start();
+    return this;
+  }
+
+  stop(): void {
+    this.instances.stop();
+    this.tasks.stop();
+  }
+
+  /** Resolves after both informers' first complete list. */
+  async ready(): Promise<void> {
+    await Promise.all([this.instances.ready(), this.tasks.ready()]);
+  }
+
+  /** Resolves once both caches reflect at least `revision`. */
+  async waitFor(revision: number, options: { timeoutMs?: number } = {}): Promise<void> {
+    await Promise.all([this.instances.waitFor(revision, options), this.tasks.waitFor(revision, options)]);
+  }
+
+  /** Resolves once the cache reflects everything committed before the call (default timeout 10 s). */
+  async catchUp(options: { timeoutMs?: number } = {}): Promise<void> {
+    await this.waitFor(await this.options.store.revision(), { timeoutMs: options.timeoutMs ?? 10_000 });
+  }
+
+  /** Every instance of the cluster as placement sees it (INACTIVE ones included, as the store holds them), in key order. */
+  snapshot(cluster: string): readonly InstanceSnapshot[] {
+    const index = this.clusters.get(cluster);
+    if (!index) return this.empty;
+    if (index.all) return index.all;
+    index.order ??= [...index.instances.keys()].sort(compareKeys);
+    index.all = index.order.map((id) => {
+      let s = index.snapshots.get(id);
+      if (!s) {
+        const live = index.liveTasks.get(id);
+        s = snapshotOf(index.instances.get(id)!, live ? [...live].map(([taskId, group]) => ({ taskId, group })) : []);
+        index.snapshots.set(id, s);
+      }
+      return s;
+    });
+    return index.all;
+  }
+
+  /** Ids of the instance's tasks that have not stopped. */
+  liveTaskIds(cluster: string, instanceId: string): string[] {
+    return [...(this.clusters.get(cluster)?.liveTasks.get(instanceId)?.keys() ?? [])];
+  }
+
+  /** The cluster's instance records by id. */
+  instanceRecords(cluster: string): ReadonlyMap<string, InstanceRecord> {
+    return this.clusters.get(cluster)?.instances ?? new Map();
+  }
+
+  /** A service's tasks (any status) with the revision each was read at. */
+  serviceTasks(cluster: string, serviceName: string): readonly Cached<TaskRecord>[] {
+    const tasks = this.clusters.get(cluster)?.serviceTasks.get(serviceName);
+    return tasks ? [...tasks.values()] : [];
+  }
+
+  private index(cluster: string): ClusterIndex {
+    let index = this.clusters.get(cluster);
+    if (!index) {
+      index = { instances: new Map(), liveTasks: new Map(), serviceTasks: new Map(), snapshots: new Map() };
+      this.clusters.set(cluster, index);
+    }
+    return index;
+  }
+
+  private instanceChanged(old: InstanceRecord | undefined, next: InstanceRecord | undefined): void {
+    const r = (next ?? old)!;
+    const index = this.index(r.cluster);
+    if (next) index.instances.set(next.id, next);
+    else index.instances.delete(r.id);
+    if (!old || !next) index.order = undefined;
+    index.snapshots.delete(r.id);
+    index.all = undefined;
+  }
+
+  private taskChanged(old: TaskRecord | undefined, next: TaskRecord | undefined, key: string): void {
+    const before = old ? placeOf(old) : undefined;
+    const after = next ? placeOf(next) : undefined;
+    const index = this.index((after ?? before)!.cluster);
+    const id = (after ?? before)!.id;
+    if (before?.live?.instanceId !== after?.live?.instanceId || before?.live?.group !== after?.live?.group) {
+      if (before?.live) {
+        const tasks = index.liveTasks.get(before.live.instanceId);
+        tasks?.delete(id);
+        if (tasks?.size === 0) index.liveTasks.delete(before.live.instanceId);
+        index.snapshots.delete(before.live.instanceId);
+      }
+      if (after?.live) {
+        let tasks = index.liveTasks.get(after.live.instanceId);
+        if (!tasks) index.liveTasks.set(after.live.instanceId, (tasks = new Map()));
+        tasks.set(id, after.live.group);
+        index.snapshots.delete(after.live.instanceId);
+      }
+      index.all = undefined;
+    }
+    if (before?.serviceName !== undefined && before.serviceName !== after?.serviceName) {
+      const tasks = index.serviceTasks.get(before.serviceName);
+      tasks?.delete(id);
+      if (tasks?.size === 0) index.serviceTasks.delete(before.serviceName);
+    }
+    if (after?.serviceName !== undefined) {
+      let tasks = index.serviceTasks.get(after.serviceName);
+      if (!tasks) index.serviceTasks.set(after.serviceName, (tasks = new Map()));
+      tasks.set(id, this.tasks.entry(key)!);
+    }
+  }
+}
