@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import {
   CreateServiceCommand,
   DescribeTasksCommand,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
+  StartTaskCommand,
   StopTaskCommand,
   type ECSClient,
   type Task,
@@ -38,6 +40,12 @@ function etcdEntries(lab: HaLab, prefix: string): { key: string; createRevision:
     createRevision: kv.create_revision,
     value: JSON.parse(Buffer.from(kv.value, 'base64').toString()) as unknown,
   }));
+}
+
+/** What runc says of a container: its status and its init process. */
+function runcState(root: string, id: string): { status: string; pid: number } {
+  const { status, pid } = JSON.parse(execFileSync('runc', ['--root', root, 'state', id], { encoding: 'utf8' })) as { status: string; pid: number };
+  return { status, pid };
 }
 
 describe('berth on etcd under failures: 3 etcd members, 3 replicas in namespaces, 2 agents', () => {
@@ -304,5 +312,52 @@ describe('berth on etcd under failures: 3 etcd members, 3 replicas in namespaces
 
     await converged();
     await lab.restartReplica(old);
+  });
+  it('an agent whose replica is killed reconnects to another within 10 s; its containers keep running, and an exit meanwhile is reported', async () => {
+    const agent = lab.agents[0]!;
+    const root = join(agent.dataDir, 'runtime', 'runc');
+    const start = async () => {
+      const { tasks, failures } = await lab.ecs().send(new StartTaskCommand({ taskDefinition: 'sleeper', containerInstances: [agent.instanceArn], startedBy: 'reconnect' }));
+      expect(failures).toEqual([]);
+      return lab.waitForTask(tasks![0]!.taskArn!, (t) => t.lastStatus === 'RUNNING');
+    };
+    const [keeps, exits] = [await start(), await start()];
+    const keepsId = keeps.containers![0]!.runtimeId!;
+    const exitsId = exits.containers![0]!.runtimeId!;
+    const pidBefore = runcState(root, keepsId).pid;
+
+    const holder = lab.presence(agent.instanceId);
+    const dead = lab.replicas.find((r) => r.id === holder);
+    expect(dead, `presence of ${agent.instanceId}: ${holder}`).toBeDefined();
+    const sessions = () => agent.process.stderr().match(/session with the control plane established/g)?.length ?? 0;
+    const sessionsBefore = sessions();
+    await lab.killReplica(dead!.index);
+    const killedAt = Date.now();
+    // While the agent has no session, one of its containers dies.
+    execFileSync('runc', ['--root', root, 'kill', exitsId, 'KILL']);
+
+    let movedTo: string | undefined;
+    while (Date.now() - killedAt < 15_000) {
+      movedTo = lab.presence(agent.instanceId);
+      if (movedTo !== undefined && movedTo !== dead!.id && sessions() > sessionsBefore) break;
+      await sleep(50);
+    }
+    const reconnectMs = Date.now() - killedAt;
+    console.log(JSON.stringify({ agentOn: dead!.id, killedReplica: dead!.id, movedTo, reconnectMs }));
+    expect(movedTo).not.toBe(dead!.id);
+    expect(movedTo).toBeDefined();
+    expect(reconnectMs).toBeLessThan(10_000);
+
+    // The exit is reported: STOPPED with SIGKILL's status.
+    const gone = await lab.waitForTask(exits.taskArn!, (t) => t.lastStatus === 'STOPPED');
+    expect(gone.containers![0]!.exitCode).toBe(137);
+    // The other container was never touched: same task, same container, same process, still running.
+    const after = (await lab.ecs().send(new DescribeTasksCommand({ tasks: [keeps.taskArn!] }))).tasks![0]!;
+    expect(after).toMatchObject({ lastStatus: 'RUNNING', desiredStatus: 'RUNNING' });
+    expect(after.containers![0]!.runtimeId).toBe(keepsId);
+    expect(runcState(root, keepsId)).toEqual({ status: 'running', pid: pidBefore });
+    await lab.ecs().send(new StopTaskCommand({ task: keeps.taskArn! }));
+    await lab.waitForTask(keeps.taskArn!, (t) => t.lastStatus === 'STOPPED');
+    await lab.restartReplica(dead!.index);
   });
 });
