@@ -105,7 +105,7 @@ describe('berth on etcd under failures: 3 etcd members, 3 replicas in namespaces
       await lab.etcd.restart(member);
     }
   });
-  it('a leader cut off from etcd (iptables in its namespace) steps down before another takes over, and no write of its term lands after the new election', async () => {
+  it('a leader cut off from etcd (iptables in its namespace) steps down before another takes over; healed, it follows, and no task planned in its term appears after the new election', async () => {
     const old = await lab.leader();
     const others = lab.replicas.filter((r) => r.index !== old);
     const netns = lab.replicas[old]!.netns;
@@ -119,7 +119,6 @@ describe('berth on etcd under failures: 3 etcd members, 3 replicas in namespaces
       cut = false;
       for (const rule of rules) iptables('-D', rule);
     };
-    const stale = lab.replicas[old]!.process.stderr().length;
     try {
       for (const rule of rules) iptables('-A', rule);
       cut = true;
@@ -189,16 +188,19 @@ describe('berth on etcd under failures: 3 etcd members, 3 replicas in namespaces
       await converged();
       // The old leader's write sent into the cut had a 5 s deadline: past it, nothing of that term can still land.
       await expect.poll(() => Date.now(), { timeout: 15_000 }).toBeGreaterThan(stopAt! + 6_000);
-      // Fencing, end to end: every task created after the new leader's election was planned by the new leader
-      // (it cannot have planned one before it campaigned). The old leader's replacement, planned before it stepped
-      // down and delivered once the cut healed, would show up here with an earlier createdAt if etcd let it in.
+      // No late write of the old term: every task created after the new leader's election was planned by the new
+      // leader (it cannot have planned one before it campaigned). A replacement planned by the old leader and
+      // delivered once the cut healed would show up here with an earlier createdAt.
+      // What this does NOT prove: that etcd refuses a deposed leader's txn (the fence compare). Cut off, the old
+      // leader cannot even read, so it plans nothing, and it closes its fence locally before its lease can end;
+      // every controller write is also a compare-and-swap on records the new leader rewrites at once. Run with
+      // the fence compare removed from store/fenced.ts, this test still passes: the etcd-side refusal is covered
+      // by store/fenced.test.ts and server/replicas.test.ts, not here.
       const late = etcdEntries(lab, 'berth/tasks/').filter((e) => e.createRevision > leaderKey.createRevision);
       const planned = late.map((e) => ({ key: e.key, createdAtMs: ((e.value as { task: { createdAt: number } }).task.createdAt) * 1_000 }));
       console.log(JSON.stringify({ tasksCreatedAfterElection: planned.map((p) => ({ ...p, relativeToSinceMs: Math.round(p.createdAtMs - term.since) })) }));
       for (const p of planned) expect(p.createdAtMs).toBeGreaterThanOrEqual(term.since);
       expect(planned.length).toBeGreaterThanOrEqual(1);
-      const refused = lab.replicas[old]!.process.stderr().slice(stale).match(/FencedOffError[^\n]{0,200}/g) ?? [];
-      console.log(JSON.stringify({ oldLeaderFencedOff: refused.length, first: refused[0] }));
     } finally {
       heal();
     }

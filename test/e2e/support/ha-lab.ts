@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -175,6 +175,19 @@ export async function startHaLab(): Promise<HaLab> {
             execFileSync('runc', ['--root', root, 'delete', '--force', id], { stdio: 'ignore' });
           } catch {
             // gone meanwhile
+          }
+        }
+        // And the root filesystems the agent had mounted for them (deepest first).
+        const mounts = readFileSync('/proc/mounts', 'utf8')
+          .split('\n')
+          .map((l) => l.split(' ')[1] ?? '')
+          .filter((m) => m.startsWith(`${a.dataDir}/`))
+          .reverse();
+        for (const m of mounts) {
+          try {
+            execFileSync('umount', [m], { stdio: 'ignore' });
+          } catch {
+            // busy or gone: the directory's removal reports it
           }
         }
       }
