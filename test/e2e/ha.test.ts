@@ -345,13 +345,13 @@ describe('berth on etcd under failures: 3 etcd members, 3 replicas in namespaces
       await sleep(50);
     }
     const reconnectMs = Date.now() - killedAt;
-    console.log(JSON.stringify({ agentOn: dead!.id, killedReplica: dead!.id, movedTo, reconnectMs }));
     expect(movedTo).not.toBe(dead!.id);
     expect(movedTo).toBeDefined();
     expect(reconnectMs).toBeLessThan(10_000);
 
     // The exit is reported: STOPPED with SIGKILL's status.
     const gone = await lab.waitForTask(exits.taskArn!, (t) => t.lastStatus === 'STOPPED');
+    console.log(JSON.stringify({ killedReplica: dead!.id, movedTo, reconnectMs, exitReportedMs: Date.now() - killedAt }));
     expect(gone.containers![0]!.exitCode).toBe(137);
     // The other container was never touched: same task, same container, same process, still running.
     const after = (await lab.ecs().send(new DescribeTasksCommand({ tasks: [keeps.taskArn!] }))).tasks![0]!;
