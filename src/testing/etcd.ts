@@ -14,12 +14,18 @@ export interface EtcdClusterOptions {
   readonly maxTxnOps?: number;
   /** etcd's `--max-request-bytes` (its own default is 1.5 MiB). */
   readonly maxRequestBytes?: number;
+  /**
+   * The address every member listens on, for clients and peers (default 127.0.0.1). A lab bridge's address
+   * lets a replica in a network namespace reach etcd (test/e2e/support/hosts.ts).
+   */
+  readonly host?: string;
 }
 
 export interface EtcdMember {
   readonly name: string;
-  /** `http://127.0.0.1:PORT`, the client URL. */
+  /** `http://HOST:PORT`, the client URL. */
   readonly endpoint: string;
+  readonly clientPort: number;
   readonly running: boolean;
 }
 
@@ -28,6 +34,8 @@ export interface EtcdCluster {
   /** Every member's client URL, in member order. */
   readonly endpoints: readonly string[];
   readonly members: readonly EtcdMember[];
+  /** The index of the member the running members agree leads the raft group, once one does (within 10 s). */
+  leader(): Promise<number>;
   /** SIGKILL one member (it can be restarted with its data). */
   kill(member: number): Promise<void>;
   /** Start a killed member again on the same ports and data directory, and wait until it serves. */
@@ -54,26 +62,27 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
     throw new Error(`${ETCD} is missing: install Debian's etcd-server package (scripts/install.sh --test)`);
   }
   const n = options.members ?? 1;
+  const host = options.host ?? '127.0.0.1';
   // tmpfs when there is one: etcd fsyncs every commit, which is slow on a shared disk and proves nothing here.
   const root = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'berth-etcd-'));
   const members: MemberState[] = [];
   for (let i = 0; i < n; i++) {
     members.push({
       name: `m${i}`,
-      clientPort: await freePort(),
-      peerPort: await freePort(),
+      clientPort: await freePort(host),
+      peerPort: await freePort(host),
       dataDir: join(root, `m${i}`),
       stderr: '',
     });
   }
-  const initialCluster = members.map((m) => `${m.name}=http://127.0.0.1:${m.peerPort}`).join(',');
+  const initialCluster = members.map((m) => `${m.name}=http://${host}:${m.peerPort}`).join(',');
   const args = (m: MemberState) => [
     '--name', m.name,
     '--data-dir', m.dataDir,
-    '--listen-client-urls', `http://127.0.0.1:${m.clientPort}`,
-    '--advertise-client-urls', `http://127.0.0.1:${m.clientPort}`,
-    '--listen-peer-urls', `http://127.0.0.1:${m.peerPort}`,
-    '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peerPort}`,
+    '--listen-client-urls', `http://${host}:${m.clientPort}`,
+    '--advertise-client-urls', `http://${host}:${m.clientPort}`,
+    '--listen-peer-urls', `http://${host}:${m.peerPort}`,
+    '--initial-advertise-peer-urls', `http://${host}:${m.peerPort}`,
     '--initial-cluster', initialCluster,
     '--initial-cluster-state', 'new',
     '--initial-cluster-token', `berth-test-${process.pid}`,
@@ -99,7 +108,7 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
     for (;;) {
       if (m.child?.exitCode !== null) throw new Error(`etcd member ${m.name} exited: ${m.stderr}`);
       try {
-        const res = await fetch(`http://127.0.0.1:${m.clientPort}/health`, { signal: AbortSignal.timeout(1_000) });
+        const res = await fetch(`http://${host}:${m.clientPort}/health`, { signal: AbortSignal.timeout(1_000) });
         if (res.ok && ((await res.json()) as { health?: string }).health === 'true') return;
       } catch {
         // not serving yet, or no leader yet
@@ -130,10 +139,28 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
     if (!m) throw new Error(`no etcd member ${i}`);
     return m;
   };
+  const endpointOf = (m: MemberState) => `http://${host}:${m.clientPort}`;
+  /** A member's own id and the leader it knows, from etcd's JSON gateway (ids are uint64 decimal strings). */
+  const status = async (m: MemberState) => {
+    const res = await fetch(`${endpointOf(m)}/v3/maintenance/status`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(1_000) });
+    const body = (await res.json()) as { header?: { member_id?: string }; leader?: string };
+    return { id: body.header?.member_id, leader: body.leader };
+  };
   return {
-    endpoints: members.map((m) => `http://127.0.0.1:${m.clientPort}`),
+    endpoints: members.map(endpointOf),
     get members() {
-      return members.map((m) => ({ name: m.name, endpoint: `http://127.0.0.1:${m.clientPort}`, running: isRunning(m) }));
+      return members.map((m) => ({ name: m.name, endpoint: endpointOf(m), clientPort: m.clientPort, running: isRunning(m) }));
+    },
+    async leader() {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const seen = await Promise.all(members.map((m) => (isRunning(m) ? status(m).catch(() => undefined) : undefined)));
+        const leaders = new Set(seen.map((s) => s?.leader).filter((l) => l !== undefined && l !== '0'));
+        const index = seen.findIndex((s) => s?.id !== undefined && leaders.size === 1 && leaders.has(s.id));
+        if (index >= 0) return index;
+        if (Date.now() > deadline) throw new Error(`the etcd members do not agree on a leader: ${JSON.stringify(seen)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
     },
     kill: (i) => killMember(memberAt(i)),
     async restart(i) {

@@ -21,14 +21,19 @@ export interface BerthServerProcess {
 /**
  * Start the built `berth server` as its own process on a free loopback port and wait until it listens.
  * `credentialsDir`: where it keeps the root credentials when not the data directory (`--shared-dir` with etcd).
+ * `netns`: run it inside this network namespace (a simulated host; give `--listen` an address of that host).
  */
 export async function startBerthServer(
   dataDir: string,
   extraArgs: string[] = [],
   env: NodeJS.ProcessEnv = {},
-  options: { credentialsDir?: string } = {},
+  options: { credentialsDir?: string; netns?: string } = {},
 ): Promise<BerthServerProcess> {
-  const child = spawn(process.execPath, [CLI, 'server', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--log-level', 'warn', ...extraArgs], {
+  const args = [CLI, 'server', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--log-level', 'warn', ...extraArgs];
+  // nsenter joins only the network namespace and execs node (no fork): the child is the server itself, so a
+  // signal sent to it reaches the server.
+  const [command, argv] = options.netns ? ['nsenter', [`--net=/var/run/netns/${options.netns}`, '--', process.execPath, ...args]] : [process.execPath, args];
+  const child = spawn(command, argv, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

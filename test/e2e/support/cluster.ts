@@ -37,7 +37,7 @@ export function uniquePortRange(): { first: number; last: number; env: string } 
 }
 
 /** Remove what an agent leaves on the host for its bridge on purpose (the bridge, its masquerade rule). */
-async function removeBridge(b: ReturnType<typeof uniqueBridge>): Promise<void> {
+export async function removeBridge(b: ReturnType<typeof uniqueBridge>): Promise<void> {
   try {
     execFileSync('ip', ['link', 'delete', b.BERTH_BRIDGE_NAME], { stdio: 'ignore' });
   } catch {
