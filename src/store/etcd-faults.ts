@@ -30,6 +30,11 @@ export function isUnavailable(error: unknown): boolean {
   );
 }
 
+/** etcd3's circuit breaker for an endpoint was open: the call was not sent, and its error says nothing more. */
+export function isBrokenCircuit(error: unknown): boolean {
+  return error instanceof Error && 'isBrokenCircuitError' in error;
+}
+
 /** The request never reached etcd: the connection was refused, or the endpoint's circuit breaker was open. */
 export function neverSent(error: unknown): boolean {
   if (!(error instanceof Error)) return false;

@@ -12,7 +12,7 @@ import {
   type IResponseHeader,
   type IWatchResponse,
 } from 'etcd3';
-import { isUnavailable, neverSent, passThrough, translate } from './etcd-faults.js';
+import { isBrokenCircuit, isUnavailable, neverSent, passThrough, translate } from './etcd-faults.js';
 import { EtcdWatch } from './etcd-watch.js';
 import {
   LeaseNotFoundError,
@@ -315,6 +315,9 @@ export class EtcdStore implements Store {
   ): Promise<T> {
     this.assertOpen();
     const deadline = Date.now() + this.deadlineMs;
+    // The first failure that says what went wrong: once etcd3's circuit breaker opens, later attempts only
+    // say that it is open, which would hide a refused TLS handshake or a refused connection.
+    let telling: unknown;
     for (let attempt = 1; ; attempt++) {
       try {
         const res = await fn({ deadline });
@@ -323,10 +326,11 @@ export class EtcdStore implements Store {
       } catch (error) {
         if (this.closed) throw new Error('store is closed', { cause: error });
         if (!isUnavailable(error)) throw translate(error);
+        if (telling === undefined && !isBrokenCircuit(error)) telling = error;
         const unsent = neverSent(error);
         const left = deadline - Date.now();
         if (left <= 0 || attempt > this.endpoints.length + 2 || !(idempotent || unsent)) {
-          throw this.unavailable(what, error, !idempotent && !unsent);
+          throw this.unavailable(what, telling ?? error, !idempotent && !unsent);
         }
         await new Promise((r) => setTimeout(r, Math.min(left, 25 * 2 ** attempt)));
       }
@@ -336,7 +340,7 @@ export class EtcdStore implements Store {
   private unavailable(what: string, cause: unknown, maybeCommitted = false): StoreUnavailableError {
     const reason = cause instanceof Error ? cause.message : String(cause);
     return new StoreUnavailableError(
-      `etcd at ${this.endpoints.join(', ')} did not answer ${what} within ${this.deadlineMs} ms (${reason})`,
+      `etcd at ${this.endpoints.join(', ')} did not answer ${what} (${reason})`,
       { cause, maybeCommitted },
     );
   }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './docker-registry.js';
@@ -19,6 +20,11 @@ export interface EtcdClusterOptions {
    * lets a replica in a network namespace reach etcd (test/e2e/support/hosts.ts).
    */
   readonly host?: string;
+  /**
+   * Serve clients over TLS: the members' certificate and key (PEM files), and the CA whose certificates
+   * clients must present (etcd's `--client-cert-auth`). Client URLs are then `https://`.
+   */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile: string };
 }
 
 export interface EtcdMember {
@@ -75,12 +81,15 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
       stderr: '',
     });
   }
+  const tls = options.tls;
+  const scheme = tls ? 'https' : 'http';
   const initialCluster = members.map((m) => `${m.name}=http://${host}:${m.peerPort}`).join(',');
   const args = (m: MemberState) => [
     '--name', m.name,
     '--data-dir', m.dataDir,
-    '--listen-client-urls', `http://${host}:${m.clientPort}`,
-    '--advertise-client-urls', `http://${host}:${m.clientPort}`,
+    '--listen-client-urls', `${scheme}://${host}:${m.clientPort}`,
+    '--advertise-client-urls', `${scheme}://${host}:${m.clientPort}`,
+    ...(tls ? ['--cert-file', tls.certFile, '--key-file', tls.keyFile, '--client-cert-auth', '--trusted-ca-file', tls.clientCaFile] : []),
     '--listen-peer-urls', `http://${host}:${m.peerPort}`,
     '--initial-advertise-peer-urls', `http://${host}:${m.peerPort}`,
     '--initial-cluster', initialCluster,
@@ -103,13 +112,32 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
     });
     m.child = child;
   };
+  // With TLS the health endpoint wants a client certificate too (--client-cert-auth).
+  const healthy = async (m: MemberState): Promise<boolean> => {
+    if (!tls) {
+      const res = await fetch(`http://${host}:${m.clientPort}/health`, { signal: AbortSignal.timeout(1_000) });
+      return res.ok && ((await res.json()) as { health?: string }).health === 'true';
+    }
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = httpsGet(
+        { host, port: m.clientPort, path: '/health', ca: readFileSync(tls.certFile), cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), timeout: 1_000 },
+        (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d.toString()));
+          res.on('end', () => resolve(res.statusCode === 200 ? text : ''));
+        },
+      );
+      req.on('error', reject);
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+    });
+    return body !== '' && (JSON.parse(body) as { health?: string }).health === 'true';
+  };
   const waitHealthy = async (m: MemberState) => {
     const deadline = Date.now() + 20_000;
     for (;;) {
       if (m.child?.exitCode !== null) throw new Error(`etcd member ${m.name} exited: ${m.stderr}`);
       try {
-        const res = await fetch(`http://${host}:${m.clientPort}/health`, { signal: AbortSignal.timeout(1_000) });
-        if (res.ok && ((await res.json()) as { health?: string }).health === 'true') return;
+        if (await healthy(m)) return;
       } catch {
         // not serving yet, or no leader yet
       }
@@ -139,7 +167,7 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
     if (!m) throw new Error(`no etcd member ${i}`);
     return m;
   };
-  const endpointOf = (m: MemberState) => `http://${host}:${m.clientPort}`;
+  const endpointOf = (m: MemberState) => `${scheme}://${host}:${m.clientPort}`;
   /** A member's own id and the leader it knows, from etcd's JSON gateway (ids are uint64 decimal strings). */
   const status = async (m: MemberState) => {
     const res = await fetch(`${endpointOf(m)}/v3/maintenance/status`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(1_000) });
