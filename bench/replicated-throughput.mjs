@@ -1,0 +1,198 @@
+#!/usr/bin/env node
+// Signed-request throughput of the control plane on its two stores, same machine, one run:
+//   sqlite       one `berth server` on SQLite (fsync per commit)
+//   etcd1        one replica on a 1-member etcd
+//   etcd3        one replica on a 3-member etcd
+//   etcd3x3      three replicas on that same 3-member etcd (other key prefix), requests spread evenly
+// Operations: DescribeTasks (--describe-tasks existing tasks per request) and RunTask (count 1).
+//
+// Load: wrk replaying requests signed just before each phase (bench/lib/wrk.mjs), --concurrency keep-alive
+// connections; against three replicas, one wrk per replica with a third of the connections each (a
+// connection-level round robin, as a TCP load balancer in front of them does). Instances are registered
+// through the API and kept connected by light WebSocket sessions that acknowledge what they are sent
+// (bench/lib/agent-sessions.mjs), so RunTask places without starting containers. RunTask reads every task of
+// the cluster to place (state/cluster-snapshot.ts), so each RunTask phase gets a fresh cluster: every setup
+// starts each phase from zero tasks.
+//
+// SQLite's file and etcd's data live on the same filesystem (--dir, default the OS temporary directory).
+// Phases alternate between setups; the line reports medians per setup, the etcd/SQLite ratios, p50/p99
+// latency (for three replicas: the worst replica's), and CPU time per request of the berth processes and of
+// the etcd members, from /proc. Prints one JSON line. Needs `npm run build` and wrk (apt-get install -y wrk).
+//
+//   node bench/replicated-throughput.mjs [--concurrency 32] [--seconds 5] [--runs 3] [--describe-tasks 4] [--dir /tmp]
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { registerInstances, waitConnected } from './lib/agent-sessions.mjs';
+import { startServer, stopAll } from './lib/berth-processes.mjs';
+import { call, signed, signerFor } from './lib/ecs-signed.mjs';
+import { startEtcd } from './lib/etcd.mjs';
+import { cpuSeconds } from './lib/process-cpu.mjs';
+import { startReplicas } from './lib/replicas.mjs';
+import { runWrk } from './lib/wrk.mjs';
+
+const { values } = parseArgs({
+  options: {
+    concurrency: { type: 'string', default: '32' },
+    seconds: { type: 'string', default: '5' },
+    runs: { type: 'string', default: '3' },
+    'describe-tasks': { type: 'string', default: '4' },
+    instances: { type: 'string', default: '3' },
+    dir: { type: 'string', default: tmpdir() },
+  },
+});
+const CONCURRENCY = Number(values.concurrency);
+const SECONDS = Number(values.seconds);
+const RUNS = Number(values.runs);
+const DESCRIBED = Number(values['describe-tasks']);
+const INSTANCES = Number(values.instances);
+const POOL = 64;
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const taskDefinition = { family: 'bench', containerDefinitions: [{ name: 'app', image: 'busybox:latest', memory: 6, cpu: 1 }] };
+
+const root = mkdtempSync(join(values.dir, 'berth-bench-replicated-'));
+const etcds = [];
+const sessions = [];
+
+/** One setup: its replica URLs (one or three), keys, pids to meter, and what each phase needs. */
+async function prepare(name, servers, etcdPids) {
+  const urls = servers.map((s) => s.url);
+  const { keys } = servers[0];
+  await call(urls[0], keys, 'CreateCluster', { clusterName: 'bench' });
+  await call(urls[0], keys, 'RegisterTaskDefinition', taskDefinition);
+  const fleet = await registerInstances({ urls, keys, cluster: 'bench', count: INSTANCES, tag: `${name}-describe` });
+  sessions.push(fleet);
+  await waitConnected(urls[0], keys, 'bench', fleet.arns);
+  // The tasks DescribeTasks reads: placed once, never changing (they stay PROVISIONING).
+  const taskArns = [];
+  while (taskArns.length < 16) {
+    const out = await call(urls[0], keys, 'RunTask', { cluster: 'bench', taskDefinition: 'bench', count: 8 });
+    if (out.failures.length) throw new Error(`${name}: RunTask failed to place: ${JSON.stringify(out.failures)}`);
+    taskArns.push(...out.tasks.map((t) => t.taskArn));
+  }
+  return { name, servers, urls, keys, etcdPids, taskArns, pids: [...servers.map((s) => s.child.pid)], runTaskPhases: 0 };
+}
+
+/** Requests for one phase per replica URL, signed now. */
+async function poolFor(setup, url, action, input) {
+  const signer = signerFor(setup.keys);
+  return Promise.all(Array.from({ length: POOL }, (_, i) => signed(url, setup.keys, action, input(i), signer)));
+}
+
+/** One wrk run per replica at once, connections split evenly; summed requests/s, worst replica's latency, CPU per request. */
+async function phase(setup, action, input) {
+  const pools = await Promise.all(setup.urls.map((url) => poolFor(setup, url, action, input)));
+  const cpu = (pids) => pids.reduce((s, pid) => s + cpuSeconds(pid), 0);
+  const [berthBefore, etcdBefore] = [cpu(setup.pids), cpu(setup.etcdPids)];
+  const shares = setup.urls.map((_, i) => Math.floor(CONCURRENCY / setup.urls.length) + (i < CONCURRENCY % setup.urls.length ? 1 : 0));
+  const results = await Promise.all(
+    setup.urls.map((url, i) => runWrk({ url, requests: pools[i], connections: shares[i], seconds: SECONDS, threads: 1 })),
+  );
+  const requests = results.reduce((s, r) => s + r.requests, 0);
+  const perRequest = (seconds) => Math.round((seconds * 1e6) / requests);
+  return {
+    requests,
+    rps: results.reduce((s, r) => s + r.rps, 0),
+    p50_ms: Math.max(...results.map((r) => r.p50_ms)),
+    p99_ms: Math.max(...results.map((r) => r.p99_ms)),
+    berth_cpu_us_per_req: perRequest(cpu(setup.pids) - berthBefore),
+    etcd_cpu_us_per_req: perRequest(cpu(setup.etcdPids) - etcdBefore),
+  };
+}
+
+function describePhase(setup) {
+  // Each request names DESCRIBED of the tasks, a different window per request.
+  const input = (i) => ({ cluster: 'bench', tasks: Array.from({ length: DESCRIBED }, (_, k) => setup.taskArns[(i + k) % setup.taskArns.length]) });
+  return phase(setup, 'DescribeTasks', input);
+}
+
+async function runTaskPhase(setup) {
+  const cluster = `run-${setup.runTaskPhases++}`;
+  await call(setup.urls[0], setup.keys, 'CreateCluster', { clusterName: cluster });
+  const fleet = await registerInstances({ urls: setup.urls, keys: setup.keys, cluster, count: INSTANCES, tag: `${setup.name}-${cluster}` });
+  try {
+    await waitConnected(setup.urls[0], setup.keys, cluster, fleet.arns);
+    const result = await phase(setup, 'RunTask', () => ({ cluster, taskDefinition: 'bench', count: 1 }));
+    // Every answered RunTask placed its task (a placement failure is a 200 too): the cluster holds at least as
+    // many pending tasks (requests wrk cut off at the end may have been placed as well).
+    const { clusters } = await call(setup.urls[0], setup.keys, 'DescribeClusters', { clusters: [cluster] });
+    const placed = clusters[0].pendingTasksCount + clusters[0].runningTasksCount;
+    if (placed < result.requests || placed > result.requests + CONCURRENCY) {
+      throw new Error(`${setup.name}: ${result.requests} RunTask answered but ${placed} tasks in ${cluster}`);
+    }
+    return { ...result, tasks_in_cluster_after: placed };
+  } finally {
+    fleet.close();
+  }
+}
+
+function summarize(results) {
+  const mid = results.find((r) => r.rps === median(results.map((x) => x.rps)));
+  return {
+    rps_median: mid.rps,
+    p50_ms: mid.p50_ms,
+    p99_ms: mid.p99_ms,
+    runs_rps: results.map((r) => r.rps),
+    berth_cpu_us_per_req_median: median(results.map((r) => r.berth_cpu_us_per_req)),
+    etcd_cpu_us_per_req_median: median(results.map((r) => r.etcd_cpu_us_per_req)),
+    ...(results[0].tasks_in_cluster_after !== undefined ? { tasks_per_phase: results.map((r) => r.tasks_in_cluster_after) } : {}),
+  };
+}
+
+try {
+  const sqliteServer = await startServer(join(root, 'sqlite'));
+  const etcd1 = await startEtcd({ members: 1, dir: join(root, 'etcd1'), name: 'one' });
+  etcds.push(etcd1);
+  const etcd3 = await startEtcd({ members: 3, dir: join(root, 'etcd3'), name: 'three' });
+  etcds.push(etcd3);
+  const [single1] = await startReplicas({ count: 1, root: join(root, 'etcd1-replica'), endpoints: etcd1.endpoints });
+  const [single3] = await startReplicas({ count: 1, root: join(root, 'etcd3-replica'), endpoints: etcd3.endpoints, prefix: 'single/' });
+  const trio = await startReplicas({ count: 3, root: join(root, 'etcd3-replicas'), endpoints: etcd3.endpoints, prefix: 'trio/' });
+
+  const setups = [
+    await prepare('sqlite', [sqliteServer], []),
+    await prepare('etcd1', [single1], etcd1.pids),
+    await prepare('etcd3', [single3], etcd3.pids),
+    await prepare('etcd3x3', trio, etcd3.pids),
+  ];
+  // Warm up connections, the JIT and the signing-key caches.
+  for (const s of setups) await describePhase(s);
+
+  const results = Object.fromEntries(setups.map((s) => [s.name, { describe: [], runTask: [] }]));
+  for (let r = 0; r < RUNS; r++) {
+    for (const s of setups) results[s.name].describe.push(await describePhase(s));
+    for (const s of setups) results[s.name].runTask.push(await runTaskPhase(s));
+  }
+  const op = (kind) => {
+    const per = Object.fromEntries(setups.map((s) => [s.name, summarize(results[s.name][kind])]));
+    const ratio = (name) => Number((per[name].rps_median / per.sqlite.rps_median).toFixed(2));
+    return { ...per, etcd_over_sqlite: { etcd1: ratio('etcd1'), etcd3: ratio('etcd3'), etcd3x3: ratio('etcd3x3') } };
+  };
+  console.log(
+    JSON.stringify({
+      bench: 'replicated-throughput',
+      generator: `${spawnSync('wrk', ['-v']).stdout.toString().split(' [')[0]}, 1 thread per replica, pre-signed keep-alive requests`,
+      etcd: spawnSync('/usr/bin/etcd', ['--version']).stdout.toString().split('\n')[0],
+      data_dir: values.dir,
+      concurrency: CONCURRENCY,
+      seconds_per_run: SECONDS,
+      runs: RUNS,
+      describe_tasks_per_request: DESCRIBED,
+      instances: INSTANCES,
+      describeTasks: op('describe'),
+      runTask: op('runTask'),
+      node: process.version,
+      // Other work on the shared machine moves requests/s between runs; CPU per request moves much less.
+      loadavg_1m: Number(loadavg()[0].toFixed(2)),
+    }),
+  );
+} finally {
+  for (const s of sessions) s.close();
+  await stopAll();
+  for (const e of etcds) await e.stop();
+  rmSync(root, { recursive: true, force: true });
+}
