@@ -20,6 +20,8 @@
 // the etcd members, from /proc. Prints one JSON line. Needs `npm run build` and wrk (apt-get install -y wrk).
 //
 //   node bench/replicated-throughput.mjs [--concurrency 32] [--seconds 5] [--runs 3] [--describe-tasks 4] [--dir /tmp]
+//     [--setups sqlite,etcd1,etcd3,etcd3x3] [--ops describe,runTask]
+// BENCH_SERVER_NODE_ARGS: node flags for the berth processes, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -41,6 +43,8 @@ const { values } = parseArgs({
     'describe-tasks': { type: 'string', default: '4' },
     instances: { type: 'string', default: '3' },
     dir: { type: 'string', default: tmpdir() },
+    setups: { type: 'string', default: 'sqlite,etcd1,etcd3,etcd3x3' },
+    ops: { type: 'string', default: 'describe,runTask' },
   },
 });
 const CONCURRENCY = Number(values.concurrency);
@@ -48,7 +52,10 @@ const SECONDS = Number(values.seconds);
 const RUNS = Number(values.runs);
 const DESCRIBED = Number(values['describe-tasks']);
 const INSTANCES = Number(values.instances);
+const SETUPS = values.setups.split(',');
+const OPS = values.ops.split(',');
 const POOL = 64;
+const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS ? process.env.BENCH_SERVER_NODE_ARGS.split(' ') : [];
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -144,33 +151,41 @@ function summarize(results) {
 }
 
 try {
-  const sqliteServer = await startServer(join(root, 'sqlite'));
-  const etcd1 = await startEtcd({ members: 1, dir: join(root, 'etcd1'), name: 'one' });
-  etcds.push(etcd1);
-  const etcd3 = await startEtcd({ members: 3, dir: join(root, 'etcd3'), name: 'three' });
-  etcds.push(etcd3);
-  const [single1] = await startReplicas({ count: 1, root: join(root, 'etcd1-replica'), endpoints: etcd1.endpoints });
-  const [single3] = await startReplicas({ count: 1, root: join(root, 'etcd3-replica'), endpoints: etcd3.endpoints, prefix: 'single/' });
-  const trio = await startReplicas({ count: 3, root: join(root, 'etcd3-replicas'), endpoints: etcd3.endpoints, prefix: 'trio/' });
-
-  const setups = [
-    await prepare('sqlite', [sqliteServer], []),
-    await prepare('etcd1', [single1], etcd1.pids),
-    await prepare('etcd3', [single3], etcd3.pids),
-    await prepare('etcd3x3', trio, etcd3.pids),
-  ];
+  const setups = [];
+  if (SETUPS.includes('sqlite')) setups.push(await prepare('sqlite', [await startServer(join(root, 'sqlite'), { nodeArgs })], []));
+  if (SETUPS.includes('etcd1')) {
+    const etcd1 = await startEtcd({ members: 1, dir: join(root, 'etcd1'), name: 'one' });
+    etcds.push(etcd1);
+    const replicas = await startReplicas({ count: 1, root: join(root, 'etcd1-replica'), endpoints: etcd1.endpoints, nodeArgs });
+    setups.push(await prepare('etcd1', replicas, etcd1.pids));
+  }
+  if (SETUPS.includes('etcd3') || SETUPS.includes('etcd3x3')) {
+    const etcd3 = await startEtcd({ members: 3, dir: join(root, 'etcd3'), name: 'three' });
+    etcds.push(etcd3);
+    // Both setups on the same members, under their own key prefixes.
+    if (SETUPS.includes('etcd3')) {
+      const replicas = await startReplicas({ count: 1, root: join(root, 'etcd3-replica'), endpoints: etcd3.endpoints, prefix: 'single/', nodeArgs });
+      setups.push(await prepare('etcd3', replicas, etcd3.pids));
+    }
+    if (SETUPS.includes('etcd3x3')) {
+      const replicas = await startReplicas({ count: 3, root: join(root, 'etcd3-replicas'), endpoints: etcd3.endpoints, prefix: 'trio/', nodeArgs });
+      setups.push(await prepare('etcd3x3', replicas, etcd3.pids));
+    }
+  }
   // Warm up connections, the JIT and the signing-key caches.
   for (const s of setups) await describePhase(s);
 
   const results = Object.fromEntries(setups.map((s) => [s.name, { describe: [], runTask: [] }]));
   for (let r = 0; r < RUNS; r++) {
-    for (const s of setups) results[s.name].describe.push(await describePhase(s));
-    for (const s of setups) results[s.name].runTask.push(await runTaskPhase(s));
+    if (OPS.includes('describe')) for (const s of setups) results[s.name].describe.push(await describePhase(s));
+    if (OPS.includes('runTask')) for (const s of setups) results[s.name].runTask.push(await runTaskPhase(s));
   }
   const op = (kind) => {
+    if (!OPS.includes(kind)) return undefined;
     const per = Object.fromEntries(setups.map((s) => [s.name, summarize(results[s.name][kind])]));
-    const ratio = (name) => Number((per[name].rps_median / per.sqlite.rps_median).toFixed(2));
-    return { ...per, etcd_over_sqlite: { etcd1: ratio('etcd1'), etcd3: ratio('etcd3'), etcd3x3: ratio('etcd3x3') } };
+    if (!per.sqlite) return per;
+    const etcd = setups.filter((s) => s.name !== 'sqlite').map((s) => [s.name, Number((per[s.name].rps_median / per.sqlite.rps_median).toFixed(2))]);
+    return { ...per, etcd_over_sqlite: Object.fromEntries(etcd) };
   };
   console.log(
     JSON.stringify({
