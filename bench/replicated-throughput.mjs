@@ -19,7 +19,7 @@
 // latency (for three replicas: the worst replica's), and CPU time per request of the berth processes and of
 // the etcd members, from /proc. Prints one JSON line. Needs `npm run build` and wrk (apt-get install -y wrk).
 //
-//   node bench/replicated-throughput.mjs [--concurrency 32] [--seconds 5] [--runs 3] [--describe-tasks 4] [--dir /tmp]
+//   node bench/replicated-throughput.mjs [--concurrency 32] [--seconds 5] [--runs 5] [--describe-tasks 4] [--dir /tmp]
 //     [--setups sqlite,etcd1,etcd3,etcd3x3] [--ops describe,runTask]
 // BENCH_SERVER_NODE_ARGS: node flags for the berth processes, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
 import { spawnSync } from 'node:child_process';
@@ -39,7 +39,7 @@ const { values } = parseArgs({
   options: {
     concurrency: { type: 'string', default: '32' },
     seconds: { type: 'string', default: '5' },
-    runs: { type: 'string', default: '3' },
+    runs: { type: 'string', default: '5' },
     'describe-tasks': { type: 'string', default: '4' },
     instances: { type: 'string', default: '3' },
     dir: { type: 'string', default: tmpdir() },
@@ -81,7 +81,13 @@ async function prepare(name, servers, etcdPids) {
     if (out.failures.length) throw new Error(`${name}: RunTask failed to place: ${JSON.stringify(out.failures)}`);
     taskArns.push(...out.tasks.map((t) => t.taskArn));
   }
-  return { name, servers, urls, keys, etcdPids, taskArns, pids: [...servers.map((s) => s.child.pid)], runTaskPhases: 0 };
+  const pids = servers.map((s) => s.child.pid);
+  // What the setup burns doing nothing (leases, watches, sessions' heartbeats), in cores, over 2 s.
+  const cpu = (ps) => ps.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const [berthIdle, etcdIdle] = [cpu(pids), cpu(etcdPids)];
+  await sleep(2_000);
+  const idle = { berth_cores: Number(((cpu(pids) - berthIdle) / 2).toFixed(3)), etcd_cores: Number(((cpu(etcdPids) - etcdIdle) / 2).toFixed(3)) };
+  return { name, servers, urls, keys, etcdPids, taskArns, pids, idle, runTaskPhases: 0 };
 }
 
 /** Requests for one phase per replica URL, signed now. */
@@ -90,15 +96,27 @@ async function poolFor(setup, url, action, input) {
   return Promise.all(Array.from({ length: POOL }, (_, i) => signed(url, setup.keys, action, input(i), signer)));
 }
 
+/**
+ * runWrk, run again once when wrk printed nothing at all (seen once on this loaded machine, exit status 0 and
+ * empty output); said on stderr. Any other failure (a refused request, a failed socket) fails the bench.
+ */
+async function wrkOnce(options) {
+  try {
+    return await runWrk(options);
+  } catch (e) {
+    if (!/no result from wrk: $/.test(e.message)) throw e;
+    console.error(`wrk against ${options.url} printed nothing; running it again`);
+    return runWrk(options);
+  }
+}
+
 /** One wrk run per replica at once, connections split evenly; summed requests/s, worst replica's latency, CPU per request. */
 async function phase(setup, action, input) {
   const pools = await Promise.all(setup.urls.map((url) => poolFor(setup, url, action, input)));
   const cpu = (pids) => pids.reduce((s, pid) => s + cpuSeconds(pid), 0);
   const [berthBefore, etcdBefore] = [cpu(setup.pids), cpu(setup.etcdPids)];
   const shares = setup.urls.map((_, i) => Math.floor(CONCURRENCY / setup.urls.length) + (i < CONCURRENCY % setup.urls.length ? 1 : 0));
-  const results = await Promise.all(
-    setup.urls.map((url, i) => runWrk({ url, requests: pools[i], connections: shares[i], seconds: SECONDS, threads: 1 })),
-  );
+  const results = await Promise.all(setup.urls.map((url, i) => wrkOnce({ url, requests: pools[i], connections: shares[i], seconds: SECONDS, threads: 1 })));
   const requests = results.reduce((s, r) => s + r.requests, 0);
   const perRequest = (seconds) => Math.round((seconds * 1e6) / requests);
   return {
@@ -198,6 +216,7 @@ try {
       runs: RUNS,
       describe_tasks_per_request: DESCRIBED,
       instances: INSTANCES,
+      idle_cpu: Object.fromEntries(setups.map((s) => [s.name, s.idle])),
       describeTasks: op('describe'),
       runTask: op('runTask'),
       node: process.version,
