@@ -45,7 +45,7 @@ try {
   await call(any(), keys, 'CreateCluster', { clusterName: CLUSTER });
   await call(any(), keys, 'RegisterTaskDefinition', { family: 'bench', containerDefinitions: [{ name: 'app', image: 'busybox:latest', memory: 6, cpu: 1 }] });
   // Instances spread over the replicas, so that killing one leaves the others' sessions where they are.
-  fleet = await registerInstances({ urls: replicas.map((r) => r.url), keys, cluster: CLUSTER, count: 3 });
+  fleet = await registerInstances({ urls: () => replicas.map((r) => r.url), keys, cluster: CLUSTER, count: 3 });
   await waitConnected(any(), keys, CLUSTER, fleet.arns);
   await call(any(), keys, 'CreateService', { cluster: CLUSTER, serviceName: SERVICE, taskDefinition: 'bench', desiredCount: 1 });
 
@@ -57,9 +57,20 @@ try {
     for (;;) {
       const arns = await serviceTasks(url);
       if (arns.length >= n) return arns;
-      if (Date.now() > deadline) throw new Error(`service has ${arns.length} tasks, not ${n}, after ${ms} ms`);
+      if (Date.now() > deadline) throw new Error(`service has ${arns.length} tasks, not ${n}, after ${ms} ms: ${await diagnosis(url)}`);
       await sleep(50);
     }
+  };
+  /** What the replicas and the service say, for a failure message. */
+  const diagnosis = async (url) => {
+    const roles = await Promise.all(replicas.map((r) => health(r.url)));
+    const { services } = await call(url, keys, 'DescribeServices', { cluster: CLUSTER, services: [SERVICE] });
+    const { containerInstances } = await call(url, keys, 'DescribeContainerInstances', { cluster: CLUSTER, containerInstances: fleet.arns });
+    return JSON.stringify({
+      healthz: roles,
+      service: { desired: services[0].desiredCount, running: services[0].runningCount, pending: services[0].pendingCount, events: services[0].events.slice(0, 5).map((e) => e.message) },
+      agentConnected: containerInstances.map((c) => c.agentConnected),
+    });
   };
   let desired = 1;
   await waitTasks(any(), desired, 30_000);

@@ -7,11 +7,14 @@ import WebSocket from 'ws';
 import { call, signerFor } from './ecs-signed.mjs';
 
 /**
- * Register `count` instances in `cluster` through `urls[0]` (huge CPU and memory, so placement never runs
- * out) and open one session each, instance i on `urls[i % urls.length]` first. Resolves once every session
- * is open; `pushedTasks()` counts tasks received in payloads; `close()` ends them without reconnecting.
+ * Register `count` instances in `cluster` through the first replica (huge CPU and memory, so placement never
+ * runs out) and open one session each, instance i on replica `i % n` first. `urls` is the replicas' URLs, or
+ * a function returning them now (a replica restarted on another port). Resolves once every session is open;
+ * `pushedTasks()` counts tasks received in payloads; `close()` ends them without reconnecting.
  */
-export async function registerInstances({ urls, keys, cluster, count, tag = cluster }) {
+export async function registerInstances({ urls: given, keys, cluster, count, tag = cluster }) {
+  const current = typeof given === 'function' ? given : () => given;
+  const urls = current();
   const arns = [];
   for (let i = 0; i < count; i++) {
     const out = await call(urls[0], keys, 'RegisterContainerInstance', {
@@ -67,7 +70,8 @@ export async function registerInstances({ urls, keys, cluster, count, tag = clus
   const keep = async (instanceArn, i) => {
     for (let attempt = 0; ; attempt++) {
       if (closing) return;
-      const url = urls[(i + attempt) % urls.length];
+      const now = current();
+      const url = now[(i + attempt) % now.length];
       try {
         const ws = await connect(instanceArn, url);
         return ws.once('close', () => {
