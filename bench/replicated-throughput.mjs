@@ -10,9 +10,9 @@
 // connections; against three replicas, one wrk per replica with a third of the connections each (a
 // connection-level round robin, as a TCP load balancer in front of them does). Instances are registered
 // through the API and kept connected by light WebSocket sessions that acknowledge what they are sent
-// (bench/lib/agent-sessions.mjs), so RunTask places without starting containers. RunTask reads every task of
-// the cluster to place (state/cluster-snapshot.ts), so each RunTask phase gets a fresh cluster: every setup
-// starts each phase from zero tasks.
+// (bench/lib/agent-sessions.mjs), so RunTask places without starting containers. The placed tasks stay
+// PROVISIONING and a faster setup would place against a fuller cluster, so each RunTask phase gets a fresh
+// cluster (and instances): every setup starts each phase from zero tasks.
 //
 // SQLite's file and etcd's data live on the same filesystem (--dir, default the OS temporary directory).
 // Phases alternate between setups; the line reports medians per setup, the etcd/SQLite ratios, p50/p99

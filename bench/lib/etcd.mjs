@@ -1,13 +1,16 @@
 // Real etcd clusters for the benchmarks (Debian's etcd-server, /usr/bin/etcd): local member processes on
-// free loopback ports. Unlike the tests' cluster (src/testing/etcd.ts, not built into dist/), members keep
-// etcd's own heartbeat and election timing, and their data lives where the caller says, so that a bench can
-// put etcd's write-ahead log on the same filesystem as the SQLite file it is compared with.
+// free loopback ports, configured as docs/ha.md tells an operator to (--max-txn-ops 1024, revision auto
+// compaction). Unlike the tests' cluster (src/testing/etcd.ts, not built into dist/), members keep etcd's own
+// heartbeat and election timing, and their data lives where the caller says, so that a bench can put etcd's
+// write-ahead log on the same filesystem as the SQLite file it is compared with.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 const ETCD = '/usr/bin/etcd';
+/** The members' `--max-txn-ops`; replicas are told the same with `--etcd-max-txn-ops`. */
+export const MAX_TXN_OPS = 1024;
 
 /** A free loopback TCP port (the kernel's choice, released before use). */
 export function freePort() {
@@ -44,6 +47,9 @@ export async function startEtcd({ members = 1, dir, name = 'etcd' }) {
       '--initial-cluster', initialCluster,
       '--initial-cluster-state', 'new',
       '--initial-cluster-token', `${name}-${process.pid}`,
+      '--max-txn-ops', String(MAX_TXN_OPS),
+      '--auto-compaction-mode', 'revision',
+      '--auto-compaction-retention', '10000',
       '--logger', 'zap',
       '--log-level', 'error',
     ], { stdio: ['ignore', 'ignore', 'pipe'] });

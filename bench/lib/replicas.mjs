@@ -1,6 +1,7 @@
 // `berth server --store etcd` replicas as real processes (from dist/), sharing one etcd and one --shared-dir.
 import { join } from 'node:path';
 import { credentialsOf, startBerth } from './berth-processes.mjs';
+import { MAX_TXN_OPS } from './etcd.mjs';
 
 /**
  * Start one replica: its own data directory `dataDir`, the cluster's `sharedDir` (root credentials, blobs,
@@ -11,7 +12,7 @@ export async function startReplica({ dataDir, sharedDir, endpoints, replicaId, p
   // prettier-ignore
   const args = [
     'server', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--log-level', logLevel,
-    '--store', 'etcd', '--etcd-endpoints', endpoints.join(','), '--shared-dir', sharedDir, '--replica-id', replicaId,
+    '--store', 'etcd', '--etcd-endpoints', endpoints.join(','), '--etcd-max-txn-ops', String(MAX_TXN_OPS), '--shared-dir', sharedDir, '--replica-id', replicaId,
     ...(prefix ? ['--etcd-prefix', prefix] : []),
   ];
   const server = startBerth(args, { nodeArgs });
