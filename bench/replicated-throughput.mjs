@@ -41,7 +41,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '5' },
     runs: { type: 'string', default: '5' },
     'describe-tasks': { type: 'string', default: '4' },
-    instances: { type: 'string', default: '3' },
+    instances: { type: 'string', default: '30' },
     dir: { type: 'string', default: tmpdir() },
     setups: { type: 'string', default: 'sqlite,etcd1,etcd3,etcd3x3' },
     ops: { type: 'string', default: 'describe,runTask' },
