@@ -129,9 +129,14 @@ async function phase(setup, action, input) {
   };
 }
 
-function describePhase(setup) {
+async function describePhase(setup) {
   // Each request names DESCRIBED of the tasks, a different window per request.
   const input = (i) => ({ cluster: 'bench', tasks: Array.from({ length: DESCRIBED }, (_, k) => setup.taskArns[(i + k) % setup.taskArns.length]) });
+  // A task not found is a 200 with a failure entry: check once through every replica that all are found.
+  for (const url of setup.urls) {
+    const out = await call(url, setup.keys, 'DescribeTasks', input(0));
+    if (out.tasks.length !== DESCRIBED || out.failures.length) throw new Error(`${setup.name}: DescribeTasks through ${url}: ${JSON.stringify(out.failures)}`);
+  }
   return phase(setup, 'DescribeTasks', input);
 }
 

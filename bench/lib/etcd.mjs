@@ -36,7 +36,6 @@ export async function startEtcd({ members = 1, dir, name = 'etcd' }) {
   for (const m of nodes) {
     const dataDir = join(dir, m.name);
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    // prettier-ignore
     m.child = spawn(ETCD, [
       '--name', m.name,
       '--data-dir', dataDir,

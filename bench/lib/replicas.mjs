@@ -9,7 +9,6 @@ import { MAX_TXN_OPS } from './etcd.mjs';
  * process, `stop()` (SIGTERM) and `kill()` (SIGKILL, waited for).
  */
 export async function startReplica({ dataDir, sharedDir, endpoints, replicaId, prefix, logLevel = 'warn', nodeArgs = [] }) {
-  // prettier-ignore
   const args = [
     'server', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--log-level', logLevel,
     '--store', 'etcd', '--etcd-endpoints', endpoints.join(','), '--etcd-max-txn-ops', String(MAX_TXN_OPS), '--shared-dir', sharedDir, '--replica-id', replicaId,
