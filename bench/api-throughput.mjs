@@ -101,7 +101,7 @@ function summarize(results) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-bench-'));
-const berth = await startServer(dir);
+const berth = await startServer(dir, { nodeArgs: process.env.BENCH_SERVER_NODE_ARGS ? process.env.BENCH_SERVER_NODE_ARGS.split(' ') : [] });
 const moto = await startMoto().catch(async (e) => {
   await berth.stop();
   throw e;

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../testing/docker-registry.js';
 import { startEtcdCluster, type EtcdCluster } from '../testing/etcd.js';
 import { EtcdStore, type EtcdStoreOptions } from './etcd.js';
+import { FencedOffError, FencedStore } from './fenced.js';
+import { transact } from './transact.js';
 import { storeConformance } from './store.conformance.js';
 import { StoreUnavailableError, TxnTooLargeError, type Store, type WatchEvent } from './store.js';
 
@@ -189,4 +191,26 @@ describe('EtcdStore on a three-member cluster', () => {
     expect(errors).toEqual([]);
     await s.close();
   }, 90_000);
+});
+
+describe('FencedStore on etcd', () => {
+  it("has etcd itself refuse a deposed leader's write once its lease is gone, in the same step as the write", async () => {
+    const store = await openStore();
+    try {
+      const lease = await store.grantLease(2_000);
+      const elected = await store.txn([{ key: 'leader', modRevision: 0 }], [{ type: 'put', key: 'leader', value: 'a', lease: lease.id }]);
+      const old = new FencedStore(store, 'leader', elected.revision);
+      await transact(old, async (tx) => tx.put('services/x', 'from a'));
+      // The lease ends (as when the leader is cut off or paused past its TTL); b is elected.
+      await store.revokeLease(lease.id);
+      const next = await store.txn([{ key: 'leader', modRevision: 0 }], [{ type: 'put', key: 'leader', value: 'b' }]);
+      // a still believes it leads: its store has not been told. etcd compares the fence and refuses.
+      expect(old.holds).toBe(true);
+      await expect(transact(old, async (tx) => tx.put('services/x', 'from a, deposed'))).rejects.toBeInstanceOf(FencedOffError);
+      await transact(new FencedStore(store, 'leader', next.revision), async (tx) => tx.put('services/x', 'from b'));
+      expect((await store.get('services/x'))?.value).toBe('from b');
+    } finally {
+      await store.close();
+    }
+  });
 });

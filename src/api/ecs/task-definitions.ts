@@ -14,7 +14,7 @@ import { normalizeTaskDefinition } from '../../model/task-definition/normalize.j
 import { validateTaskDefinition } from '../../model/task-definition/validate.js';
 import type { Wire } from '../../model/wire.js';
 import { keys } from '../../state/keys.js';
-import { readJson, transact, readRecord } from '../../store/transact.js';
+import { transact } from '../../store/transact.js';
 import { pageOf } from '../pagination.js';
 import type { CallContext } from '../protocol/json-rpc.js';
 import { epochSeconds, type EcsEnv } from './env.js';
@@ -26,6 +26,8 @@ import {
   type TaskDefinitionRecord,
 } from '../../state/records/task-definitions.js';
 import { parseTaskDefinitionFamilyRecord, parseTaskDefinitionRecord } from '../../state/records/task-definitions.js';
+import { ParsedCache } from '../../state/records/parsed-cache.js';
+import type { Store } from '../../store/store.js';
 
 /** A reference as ECS accepts it: `family`, `family:revision`, or a full ARN. */
 interface TaskDefinitionRef {
@@ -46,8 +48,10 @@ export function parseTaskDefinitionRef(env: EcsEnv, ref: string): TaskDefinition
 export async function findTaskDefinition(env: EcsEnv, ref: string): Promise<TaskDefinitionRecord | undefined> {
   const parsed = parseTaskDefinitionRef(env, ref);
   if (!parsed) return undefined;
+  const records = parsedTaskDefinitions(env.store);
   if (parsed.revision !== undefined) {
-    return readRecord(env.store, parseTaskDefinitionRecord, keys.taskDefinition(parsed.family, parsed.revision));
+    const entry = await env.store.get(keys.taskDefinition(parsed.family, parsed.revision));
+    return entry && records.read(entry);
   }
   let after: string | undefined;
   // The latest revision is nearly always the answer: read it alone first, then older ones 50 at a time
@@ -55,12 +59,20 @@ export async function findTaskDefinition(env: EcsEnv, ref: string): Promise<Task
   for (let limit = 1; ; limit = 50) {
     const page = await env.store.range(keys.taskDefinitionsOf(parsed.family), { reverse: true, limit, after });
     for (const entry of page.entries) {
-      const record = parseTaskDefinitionRecord(entry.value, entry.key);
+      const record = records.read(entry);
       if (record.taskDefinition.status === 'ACTIVE') return record;
       after = entry.key;
     }
     if (!page.more) return undefined;
   }
+}
+
+/** Task definitions parsed once per stored version, per store (a process may hold several in tests). */
+const parsedByStore = new WeakMap<Store, ParsedCache<TaskDefinitionRecord>>();
+function parsedTaskDefinitions(store: Store): ParsedCache<TaskDefinitionRecord> {
+  let cache = parsedByStore.get(store);
+  if (!cache) parsedByStore.set(store, (cache = new ParsedCache(parseTaskDefinitionRecord)));
+  return cache;
 }
 
 /** Parse a reference that must carry a revision (deregister, delete). */
