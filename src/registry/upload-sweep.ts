@@ -20,19 +20,26 @@ export interface UploadSweepOptions {
  * the Store, the directory and a clock, so that it can run in whichever server does the housekeeping.
  *
  * A session whose chunk was being written by a server that died keeps its `writing` claim (nobody may
- * append to it: the dead writer's bytes cannot be told apart from good ones) until this removes it.
+ * append to it: the dead writer's bytes cannot be told apart from good ones) until this removes it; since a
+ * live writer may be streaming one long chunk, a claimed session gets CLAIMED_IDLE_FACTOR idle times first.
  * Returns how many sessions and files it removed.
  */
+/** How many idle times a session whose chunk is being written may sit before it is taken for abandoned. */
+export const CLAIMED_IDLE_FACTOR = 24;
+
 export async function sweepIdleUploads(options: UploadSweepOptions): Promise<number> {
   const { store, dir, idleMs } = options;
   const cutoff = options.now() - idleMs;
+  // A claimed session may be streaming a long chunk right now (its touchedAt is the chunk's start): it gets
+  // many times the idle time before it counts as left behind by a writer that died.
+  const claimedCutoff = options.now() - CLAIMED_IDLE_FACTOR * idleMs;
   let removed = 0;
   const owned = new Set<string>();
   for (let after: string | undefined; ; ) {
     const page = await store.range(keys.uploads(), { after, limit: 500 });
     for (const entry of page.entries) {
       const record = parseUploadRecord(entry.value, entry.key);
-      if (record.touchedAt >= cutoff) {
+      if (record.touchedAt >= (record.writing !== undefined ? claimedCutoff : cutoff)) {
         owned.add(record.file);
         continue;
       }

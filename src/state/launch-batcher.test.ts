@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyNeeds } from '../model/container-instance.js';
 import { MemoryStore } from '../store/memory.js';
-import type { Store } from '../store/store.js';
+import { StoreUnavailableError, type Store } from '../store/store.js';
 import { keys } from './keys.js';
 import { LaunchBatcher } from './launch-batcher.js';
 import { parseInstanceRecord, type InstanceRecord } from './records/instances.js';
@@ -95,5 +95,30 @@ describe('LaunchBatcher', () => {
     expect((await good).created).toHaveLength(1);
     expect((await alsoGood).created).toHaveLength(1);
     expect(await store.count(keys.tasksOf('c'))).toBe(3);
+  });
+
+  it('never runs a batch again whose commit may have been applied: each caller hears the store was unavailable', async () => {
+    const { store, batcher } = await setup([instance('a', 10_000)]);
+    await batcher.launch(spec('warm-up'), ['a']);
+    const inner = store.txn;
+    let failNext = false;
+    // The commit reaches the store, then the answer is lost (etcd went away after the request was sent).
+    store.txn = async (compares, ops) => {
+      const result = await inner(compares, ops);
+      if (failNext && result.succeeded && ops.length > 0) {
+        failNext = false;
+        throw new StoreUnavailableError('etcd did not answer txn', { maybeCommitted: true });
+      }
+      return result;
+    };
+    const hold = batcher.launch(spec('held'), ['a']);
+    failNext = true;
+    const launches = [batcher.launch(spec('x'), ['a']), batcher.launch(spec('y'), ['a'])];
+    await hold.catch(() => undefined);
+    for (const l of launches) await expect(l).rejects.toBeInstanceOf(StoreUnavailableError);
+    // x and y were committed once, by the batch whose answer was lost; never a second time.
+    const groups = (await store.range(keys.tasksOf('c'))).entries.map((e) => JSON.parse(e.value).task.group as string);
+    expect(groups.filter((g) => g === 'family:x')).toHaveLength(1);
+    expect(groups.filter((g) => g === 'family:y')).toHaveLength(1);
   });
 });

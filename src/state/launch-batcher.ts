@@ -1,5 +1,5 @@
 import { ServiceError } from '../model/errors.js';
-import type { Store } from '../store/store.js';
+import { StoreUnavailableError, type Store } from '../store/store.js';
 import { transact, type Tx } from '../store/transact.js';
 import { keys } from './keys.js';
 import { parseRunTaskTokenRecord, RUN_TASK_TOKEN_TTL_MS, type RunTaskTokenRecord } from './records/run-task-tokens.js';
@@ -141,8 +141,11 @@ export class LaunchBatcher {
       });
       batch.forEach((p, i) => p.resolve(results[i]!));
     } catch (error) {
-      if (batch.length === 1) {
-        batch[0]!.reject(error);
+      // A commit that may have been applied (etcd went away after the request was sent) is never run
+      // again: re-running it would launch the same tasks twice. Its callers hear the store was unavailable;
+      // a RunTask retried with its clientToken then finds what the commit did.
+      if (batch.length === 1 || (error instanceof StoreUnavailableError && error.maybeCommitted)) {
+        for (const p of batch) p.reject(error);
         return;
       }
       // One launch's failure (a corrupt record, a store error) must not fail the others: each on its own.

@@ -12,6 +12,7 @@ import { MemoryStore } from '../../store/memory.js';
 import { basicAuth, pushTestImage, registryFetch, sha256, testImage, type RegistryHttp } from '../../testing/registry-client.js';
 import { openRegistry, type Registry } from '../registry.js';
 import { buildRegistryServer } from './server.js';
+import { CLAIMED_IDLE_FACTOR } from '../upload-sweep.js';
 
 /**
  * Two registries (as two `berth server` replicas would run them) on one Store and one directory, each
@@ -175,6 +176,23 @@ describe('the registry on several replicas', () => {
     expect(existsSync(idle.path)).toBe(false);
     expect((await a.registry.uploads.get(REPO, busy.id)).offset).toBe(0);
     expect(existsSync(busy.path)).toBe(true);
+  });
+
+  it('gives a session whose chunk is being written many idle times before sweeping it (a long chunk may be streaming)', async () => {
+    const streaming = await a.registry.uploads.start(REPO);
+    const key = keys.upload(streaming.id);
+    const entry = (await store.get(key))!;
+    // A writer took the claim, as a PATCH does when its body starts, and is still streaming.
+    const claimed = { ...JSON.parse(entry.value), writing: clock, touchedAt: clock };
+    await store.txn([], [{ type: 'put', key, value: JSON.stringify(claimed) }]);
+    clock += GRACE * 2;
+    await b.registry.gc.collect();
+    expect(await store.get(key)).toBeDefined();
+    expect(existsSync(streaming.path)).toBe(true);
+    // Left that long, the claim is taken for a writer that died: the session goes.
+    clock += GRACE * CLAIMED_IDLE_FACTOR;
+    await b.registry.gc.collect();
+    expect(await store.get(key)).toBeUndefined();
   });
 
   it('never loses a blob that one replica uploads while the other collects it', async () => {
