@@ -162,4 +162,23 @@ describe('leader election', () => {
     expect(r.terms).toHaveLength(2);
     expect(r.terms[1]!.revision).toBeGreaterThan(r.terms[0]!.revision);
   });
+
+  it('a follower whose watch meets a compaction past the election watches on from there, without spinning, and still takes over', async () => {
+    const a = replica('a');
+    await vi.advanceTimersByTimeAsync(10);
+    expect(a.leadership.role()).toBe('leader');
+    const b = replica('b');
+    await vi.advanceTimersByTimeAsync(10);
+    // A long term: many writes, then history compacted past the election (keepalives never touch the key).
+    for (let i = 0; i < 20; i++) await (shared as Store).txn([], [{ type: 'put', key: `other/${i}`, value: 'x' }]);
+    const watches = vi.spyOn(b.view, 'watch');
+    await shared.compact(await shared.revision());
+    // Each TTL a follower looks at the key again and watches anew from the election: the history is gone.
+    await vi.advanceTimersByTimeAsync(TTL + 100);
+    expect(watches.mock.calls.length).toBeGreaterThanOrEqual(1);
+    expect(watches.mock.calls.length).toBeLessThanOrEqual(3);
+    await a.leadership.stop();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(b.leadership.role()).toBe('leader');
+  });
 });

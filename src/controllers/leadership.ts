@@ -20,7 +20,7 @@
 import type { Logger } from 'pino';
 import { FencedStore } from '../store/fenced.js';
 import { keepGranted, systemTimers, withDeadline, type KeptLease, type Timers } from '../store/lease-keeper.js';
-import type { Entry, Store, Watch } from '../store/store.js';
+import { CompactedError, type Entry, type Store, type Watch } from '../store/store.js';
 
 export type { Timers } from '../store/lease-keeper.js';
 
@@ -111,12 +111,24 @@ export function startLeadership(options: LeadershipOptions): Leadership {
         resolve();
       }
       wake = done;
-      watch = store.watch(key, { fromRevision: seen.modRevision + 1 }, {
-        onEvents: (events) => {
-          if (events.some((e) => (e.type === 'delete' ? e.key === key : e.entry.key === key))) done();
-        },
-        onError: () => done(),
-      });
+      const watchFrom = (fromRevision: number) => {
+        watch = store.watch(key, { fromRevision }, {
+          onEvents: (events) => {
+            if (events.some((e) => (e.type === 'delete' ? e.key === key : e.entry.key === key))) done();
+          },
+          onError: (error) => {
+            if (!(error instanceof CompactedError)) return done();
+            // A long term outlives the history after its election (keepalives never touch the key): look at
+            // the key now, and watch again from the compaction on — re-campaigning at once would only meet
+            // the same compaction again, in a tight loop.
+            store.get(key).then(
+              (now) => (now?.modRevision === seen.modRevision ? watchFrom(error.compactRevision + 1) : done()),
+              () => done(),
+            );
+          },
+        });
+      };
+      watchFrom(seen.modRevision + 1);
     });
 
   /** Take the key if it is free (a new term); otherwise the holder's entry, to watch. */
