@@ -87,7 +87,10 @@ export interface EtcdSettings {
   readonly ca?: string;
   readonly cert?: string;
   readonly key?: string;
-  /** Every berth key lives under this prefix (default `berth/`), so several clusters can share one etcd. */
+  /**
+   * Every berth key lives under this prefix (default `berth/`). One berth cluster per etcd all the same: the
+   * caches follow the whole etcd's revisions, and other writers' revisions would hold their catch-ups up.
+   */
   readonly prefix?: string;
   /**
    * Operations one transaction may hold: etcd's `--max-txn-ops` (default 128). Controllers size their passes to

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { emptyNeeds } from '../model/container-instance.js';
 import { MemoryStore } from '../store/memory.js';
-import type { Store } from '../store/store.js';
+import { StoreUnavailableError, type Store } from '../store/store.js';
 import { ClusterCache } from './cluster-cache.js';
 import { keys } from './keys.js';
 import type { InstanceRecord } from './records/instances.js';
@@ -113,5 +113,16 @@ describe('ClusterCache', () => {
     await putAll(store, [instance('c', 'new')]);
     await cache.catchUp();
     expect(cache.snapshot('c').map((s) => s.id)).toEqual(['new']);
+  });
+
+  it('catchUp answers StoreUnavailableError (503 at the API) when the cache cannot catch up', async () => {
+    const store = new MemoryStore();
+    // A watch that never delivers: the cache stays behind the store's revision.
+    const silent = Object.create(store) as Store;
+    silent.watch = () => ({ close: () => {} });
+    cache = new ClusterCache({ store: silent }).start();
+    await cache.ready();
+    await putAll(store, [instance('c', 'unseen')]);
+    await expect(cache.catchUp({ timeoutMs: 50 })).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 });

@@ -1,7 +1,7 @@
 import type { InstanceSnapshot } from '../scheduler/index.js';
-import { Informer, type Cached, type InformerClock, type InformerFailure } from '../store/informer.js';
+import { Informer, InformerStoppedError, InformerTimeoutError, type Cached, type InformerClock, type InformerFailure } from '../store/informer.js';
 import { ReadBarrier } from '../store/read-barrier.js';
-import { compareKeys, type Store } from '../store/store.js';
+import { compareKeys, StoreUnavailableError, type Store } from '../store/store.js';
 import { snapshotOf } from './cluster-snapshot.js';
 import { keys } from './keys.js';
 import { parseClusterRecord, type ClusterRecord } from './records/clusters.js';
@@ -134,7 +134,17 @@ export class ClusterCache {
    * etcd a burst of reads costs one round trip, not one per record.
    */
   async catchUp(options: { timeoutMs?: number } = {}): Promise<void> {
-    await this.waitFor(await this.barrier.revision(), { timeoutMs: options.timeoutMs ?? 10_000 });
+    const revision = await this.barrier.revision();
+    try {
+      await this.waitFor(revision, { timeoutMs: options.timeoutMs ?? 10_000 });
+    } catch (error) {
+      // A cache that cannot catch up (its informers still backing off after an outage, or stopping) is the
+      // store being unavailable to this call, as far as its caller can tell: 503, retry later.
+      if (error instanceof InformerTimeoutError || error instanceof InformerStoppedError) {
+        throw new StoreUnavailableError(`this replica's view of the store is behind: ${error.message}`, { cause: error });
+      }
+      throw error;
+    }
   }
 
   /** Every instance of the cluster as placement sees it (INACTIVE ones included, as the store holds them), in key order. */

@@ -137,8 +137,15 @@ export class AgentGateway {
     this.sessions.set(key, session);
     log.info('agent connected');
     void background(log, 'announce the agent session and send its tasks', async () => {
-      await this.options.presence.announce(cluster, instance.id, sessionId);
-      await session.sendAllTasks();
+      try {
+        await this.options.presence.announce(cluster, instance.id, sessionId);
+        await session.sendAllTasks();
+      } catch (error) {
+        // Without its tasks the session would only hear later changes: drop it, so the agent reconnects
+        // (to this replica or another) and gets them all then.
+        session.close(1011, 'could not send the instance its tasks');
+        throw error;
+      }
     });
   }
 }
