@@ -69,4 +69,23 @@ describe('SessionPresence', () => {
     await a.stop();
     await store.close();
   });
+
+  it('retries withdrawing a closed session until the store takes it: a key left behind would show the agent connected', async () => {
+    vi.useFakeTimers();
+    const store = new MemoryStore();
+    const view = new CutOffStore(store);
+    const a = new SessionPresence({ store: view, replicaId: 'a', log, ttlMs: 60_000, retryMs: 100 });
+    await a.start();
+    await a.announce('c', 'i1', 's1');
+    view.setCut(true);
+    const withdrawn = a.withdraw('c', 'i1', 's1');
+    await vi.advanceTimersByTimeAsync(350);
+    expect(await store.get(keys.presence('c', 'i1'))).toBeDefined();
+    view.setCut(false);
+    await vi.advanceTimersByTimeAsync(150);
+    await withdrawn;
+    expect(await store.get(keys.presence('c', 'i1'))).toBeUndefined();
+    await a.stop();
+    await store.close();
+  });
 });

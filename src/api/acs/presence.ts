@@ -59,7 +59,9 @@ export class SessionPresence {
 
   /** Publish that `session` of this replica holds the instance's agent now. */
   announce(cluster: string, instanceId: string, session: string): Promise<void> {
-    const entry: Held = { cluster, instanceId, session, since: this.timers.now() };
+    const previous = this.held.get(`${cluster}/${instanceId}`);
+    // After the previous session's put still in flight, if any: its revision must not land after ours.
+    const entry: Held = { cluster, instanceId, session, since: this.timers.now(), ...(previous?.writing ? { writing: previous.writing } : {}) };
     this.held.set(`${cluster}/${instanceId}`, entry);
     return this.write(entry);
   }
@@ -73,7 +75,19 @@ export class SessionPresence {
     await entry.writing;
     if (entry.modRevision === undefined) return;
     const key = keys.presence(cluster, instanceId);
-    await this.options.store.txn([{ key, modRevision: entry.modRevision }], [{ type: 'delete', key }]);
+    // Retried until it is done, someone replaced the key (the compare fails: nothing to do), a new session for
+    // the instance came here, or this replica stops: a key left behind would show the agent connected for as
+    // long as this replica keeps its lease.
+    for (;;) {
+      try {
+        await this.options.store.txn([{ key, modRevision: entry.modRevision }], [{ type: 'delete', key }]);
+        return;
+      } catch (err) {
+        if (this.stopped || this.held.has(id)) return;
+        this.options.log.warn({ err, instance: instanceId }, 'could not withdraw an agent session; retrying');
+        await new Promise<void>((resolve) => this.timers.setTimeout(resolve, this.retryMs));
+      }
+    }
   }
 
   /** Revoke the lease: every session of this replica stops being present at once. */
