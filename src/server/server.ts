@@ -144,6 +144,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     if (ownsRegistryDir) rmSync(registryDir, { recursive: true, force: true });
     if (ownsLogsDir) rmSync(logsDir, { recursive: true, force: true });
   };
+  /** How to stop what has started so far, should the start fail half-way (run in reverse). */
+  const undo: (() => unknown)[] = [];
   try {
     const logs = new LogStorage(store, logsDir);
     const rootKeys: RootKeyPair = config.rootKeys
@@ -193,8 +195,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     });
     const registryApp = config.registryListen ? await buildRegistryServer({ logger: log, registry }) : undefined;
     if (!registryApp) await registryRoutes(app, { registry });
+    undo.push(() => app.close());
+    if (registryApp) undo.push(() => registryApp.close());
     const presence = new SessionPresence({ store, replicaId, log: log.child({ component: 'agent-presence' }), ttlMs: leaseTtlMs });
     await presence.start();
+    undo.push(() => presence.stop());
     const gateway = new AgentGateway({
       env: ecsEnv,
       verifier,
@@ -204,6 +209,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ...(config.agentSilenceMs !== undefined ? { silenceMs: config.agentSilenceMs } : {}),
     });
     await gateway.start(app.server);
+    undo.push(() => gateway.stop());
     await app.listen({ host: config.host, port: config.port });
     const port = boundPort(app, config.port);
     if (registryApp && config.registryListen) {
@@ -269,6 +275,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       },
     };
   } catch (error) {
+    // What started before the failure (a taken port, say) stops first: a presence lease kept alive, a
+    // gateway timer or an open listener would outlive the failed start.
+    for (const stop of undo.reverse()) await Promise.resolve().then(stop).catch(() => undefined);
     await cleanup();
     throw error;
   }
