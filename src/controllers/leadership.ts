@@ -164,6 +164,8 @@ export function startLeadership(options: LeadershipOptions): Leadership {
       end();
     };
     wake = () => stepDown('stopping');
+    // A write that finds the fence lost ends the term even if the watch of the key has died meanwhile.
+    lead.fence.onLost(() => stepDown('the leader key changed'));
     kept = keepGranted(store, lead.lease, {
       timers,
       keepAliveMs,

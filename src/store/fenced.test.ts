@@ -65,4 +65,16 @@ describe('FencedStore', () => {
     expect(await store.get('leader')).toBeDefined();
     await store.close();
   });
+
+  it('tells its holder once when a write finds the fence lost', async () => {
+    const store = new MemoryStore();
+    const old = await elect(store, 'a');
+    let told = 0;
+    old.onLost(() => told++);
+    await elect(store, 'b');
+    await expect(old.txn([{ key: 'x', modRevision: 0 }], [{ type: 'put', key: 'x', value: '1' }])).rejects.toBeInstanceOf(FencedOffError);
+    await expect(old.txn([], [{ type: 'put', key: 'y', value: '1' }])).rejects.toBeInstanceOf(FencedOffError);
+    expect(told).toBe(1);
+    await store.close();
+  });
 });

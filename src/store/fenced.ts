@@ -29,6 +29,7 @@ export class FencedOffError extends Error {
  */
 export class FencedStore implements Store {
   private open = true;
+  private readonly lostListeners: (() => void)[] = [];
 
   constructor(
     private readonly inner: Store,
@@ -43,13 +44,20 @@ export class FencedStore implements Store {
     return this.open;
   }
 
+  /** Call `listener` once if a write finds the fence lost (the holder should end its term). */
+  onLost(listener: () => void): void {
+    this.lostListeners.push(listener);
+  }
+
   async txn(compares: readonly Compare[], ops: readonly Op[]): Promise<TxnResult> {
     if (!this.open) throw new FencedOffError(this.fenceKey, this.heldRevision);
     const result = await this.inner.txn([...compares, { key: this.fenceKey, modRevision: this.heldRevision }], ops);
     if (result.succeeded) return result;
     const fence = await this.inner.get(this.fenceKey);
     if (fence?.modRevision !== this.heldRevision) {
+      const wasOpen = this.open;
       this.open = false;
+      if (wasOpen) for (const listener of this.lostListeners.splice(0)) listener();
       throw new FencedOffError(this.fenceKey, this.heldRevision);
     }
     return result;

@@ -116,7 +116,14 @@ export class SessionPresence {
     const attempt = async (): Promise<void> => {
       if (this.stopped) return;
       try {
-        this.lease = await this.grant();
+        const lease = await this.grant();
+        if (this.stopped) {
+          // stop() came while this grant was under way and found no lease to end: end this one here.
+          lease.stop();
+          await withDeadline(this.options.store.revokeLease(lease.id), this.ttlMs, this.timers).catch(() => {});
+          return;
+        }
+        this.lease = lease;
       } catch (err) {
         this.options.log.warn({ err }, 'could not grant a presence lease; retrying');
         await new Promise<void>((resolve) => this.timers.setTimeout(resolve, this.retryMs));
