@@ -3,6 +3,7 @@ import { background } from '../process/background.js';
 import type { TaskRecord } from '../state/records/tasks.js';
 import type { Informer } from '../store/informer.js';
 import type { Store } from '../store/store.js';
+import { rangePages } from '../store/range-pages.js';
 import { transact } from '../store/transact.js';
 import { parseTaskRecord } from '../state/records/tasks.js';
 import { keys } from '../state/keys.js';
@@ -50,15 +51,11 @@ export function startStoppedTaskReaper(options: StoppedTaskReaperOptions): { sto
   };
   /** RunTask client tokens are remembered for a day (ECS's idempotency window), then forgotten here. */
   const forgetExpiredTokens = async () => {
-    let after: string | undefined;
-    for (;;) {
-      const page = await options.store.range(keys.runTaskTokens(), { limit: 500, ...(after !== undefined ? { after } : {}) });
-      for (const e of page.entries) {
+    for await (const page of rangePages(options.store, keys.runTaskTokens(), 500)) {
+      for (const e of page) {
         if (parseRunTaskTokenRecord(e.value, e.key).expiresAt > now()) continue;
         await options.store.txn([{ key: e.key, modRevision: e.modRevision }], [{ type: 'delete', key: e.key }]);
       }
-      if (!page.more) return;
-      after = page.entries.at(-1)!.key;
     }
   };
   let running: Promise<void> | undefined;

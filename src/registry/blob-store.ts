@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, utimes, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, utimes, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tryParseDigest, type Digest } from '../model/registry/names.js';
 import { fsyncPath } from '../files/durable.js';
+import { readdirOrEmpty } from '../files/read-dir.js';
 
 /**
  * Blob bytes on the filesystem, content addressed: `<root>/blobs/<algorithm>/<first two hex>/<hex>.<suffix>`,
@@ -157,13 +158,4 @@ export async function listTempFiles(root: string): Promise<{ name: string; path:
     }
   }
   return out;
-}
-
-async function readdirOrEmpty(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
 }

@@ -8,6 +8,7 @@ import { purgeRepository } from './repositories.js';
 import { sweepIdleUploads } from './upload-sweep.js';
 import { readRecord } from '../store/transact.js';
 import { parseBlobRecord, parseManifestRecord, parseRepositoryRecord } from '../state/records/registry.js';
+import { rangePages } from '../store/range-pages.js';
 
 export interface GcOptions {
   /** How long a blob stays condemned (unreferenced, unused) before it is deleted. */
@@ -101,12 +102,7 @@ export class GarbageCollector {
   }
 
   private async *all(prefix: string): AsyncGenerator<Entry> {
-    for (let after: string | undefined; ; ) {
-      const page = await this.store.range(prefix, { after, limit: 1000 });
-      yield* page.entries;
-      if (!page.more) return;
-      after = page.entries.at(-1)!.key;
-    }
+    for await (const page of rangePages(this.store, prefix, 1000)) yield* page;
   }
 
   private async finishDeletions(): Promise<number> {

@@ -3,6 +3,7 @@ import { keys } from '../state/keys.js';
 import { parseUploadRecord } from '../state/records/registry.js';
 import type { Store } from '../store/store.js';
 import { listTempFiles, tempFilePath } from './blob-store.js';
+import { rangePages } from '../store/range-pages.js';
 
 export interface UploadSweepOptions {
   readonly store: Store;
@@ -35,9 +36,8 @@ export async function sweepIdleUploads(options: UploadSweepOptions): Promise<num
   const claimedCutoff = options.now() - CLAIMED_IDLE_FACTOR * idleMs;
   let removed = 0;
   const owned = new Set<string>();
-  for (let after: string | undefined; ; ) {
-    const page = await store.range(keys.uploads(), { after, limit: 500 });
-    for (const entry of page.entries) {
+  for await (const page of rangePages(store, keys.uploads(), 500)) {
+    for (const entry of page) {
       const record = parseUploadRecord(entry.value, entry.key);
       if (record.touchedAt >= (record.writing !== undefined ? claimedCutoff : cutoff)) {
         owned.add(record.file);
@@ -51,8 +51,6 @@ export async function sweepIdleUploads(options: UploadSweepOptions): Promise<num
       await rm(tempFilePath(dir, record.file), { force: true });
       removed++;
     }
-    if (!page.more) break;
-    after = page.entries.at(-1)!.key;
   }
   // Sessions started after the listing above have files younger than the cutoff. A file's age is judged by
   // the clock that stamped it (the wall clock), not the injectable one that sessions' times come from.

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncPath } from '../../files/durable.js';
+import { readdirOrEmpty } from '../../files/read-dir.js';
 
 /**
  * Chunk files: the events of one PutLogEvents batch (or of several, merged), written once and never changed.
@@ -147,13 +148,4 @@ export async function filesOf(dir: string, streamId: string): Promise<{ name: st
 /** Remove a stream's directory with whatever is left in it. */
 export async function removeStreamDir(dir: string, streamId: string): Promise<void> {
   await rm(streamDir(dir, streamId), { recursive: true, force: true });
-}
-
-async function readdirOrEmpty(path: string): Promise<string[]> {
-  try {
-    return await readdir(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
 }

@@ -2,6 +2,7 @@ import type { Store } from '../../store/store.js';
 import type { ChunkRef } from './event-merge.js';
 import { logKeys, seqOfChunkKey } from './keys.js';
 import { parseChunkRecord, type StreamRecord } from './records.js';
+import { rangePages } from '../../store/range-pages.js';
 
 const PAGE = 1_000;
 
@@ -51,17 +52,15 @@ export class ChunkIndex {
 
   private async read(stream: StreamRecord, afterSeq: number): Promise<ChunkRef[]> {
     const out: ChunkRef[] = [];
-    let after = afterSeq > 0 ? logKeys.chunk(stream.id, afterSeq) : undefined;
-    for (;;) {
-      const page = await this.store.range(logKeys.chunksOf(stream.id), { limit: PAGE, ...(after ? { after } : {}) });
-      for (const e of page.entries) {
+    const after = afterSeq > 0 ? logKeys.chunk(stream.id, afterSeq) : undefined;
+    for await (const page of rangePages(this.store, logKeys.chunksOf(stream.id), PAGE, after)) {
+      for (const e of page) {
         const seq = seqOfChunkKey(e.key);
         // Chunks committed after the stream record was read belong to a later read.
         if (seq < stream.nextSeq) out.push({ streamId: stream.id, seq, record: parseChunkRecord(e.value) });
       }
-      if (!page.more) return out;
-      after = page.entries.at(-1)!.key;
     }
+    return out;
   }
 
   private touch(streamId: string, entry: Cached): Cached {

@@ -2,7 +2,7 @@ import { transact } from '../../store/transact.js';
 import { filesOf, removeChunkFile, removeStreamDir, streamDirs } from './chunk-file.js';
 import { chunksOfStream, type SweepContext } from './chunk-retention.js';
 import { idOfPurgeKey, logKeys } from './keys.js';
-import { rangePages } from './range-pages.js';
+import { rangePages } from '../../store/range-pages.js';
 import { parseChunkRecord, parseGroupPurgeRecord, parseStreamRecord } from './records.js';
 
 /**

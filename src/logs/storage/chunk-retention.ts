@@ -2,7 +2,7 @@ import type { Store } from '../../store/store.js';
 import { transact } from '../../store/transact.js';
 import { readChunkFile, retireChunkFile, writeChunkFile, type ChunkContent, type ChunkEvents, type ChunkRun } from './chunk-file.js';
 import { logKeys, seqOfChunkKey } from './keys.js';
-import { rangePages } from './range-pages.js';
+import { rangePages } from '../../store/range-pages.js';
 import { parseChunkRecord, parseStreamRecord, type ChunkRecord, type StreamRecord } from './records.js';
 
 /** What the sweep needs: the Store, the log directory, the time, and how many keys one transaction may change. */

@@ -1,7 +1,7 @@
 import type { Store } from '../../store/store.js';
 import { transact } from '../../store/transact.js';
 import { logKeys, streamNameOfTimeKey } from './keys.js';
-import { rangePages } from './range-pages.js';
+import { rangePages } from '../../store/range-pages.js';
 import { newId, parseGroupRecord, parseStreamRecord, type GroupRecord, type StreamRecord } from './records.js';
 
 export const streamOrders = ['LogStreamName', 'LastEventTime'] as const;
