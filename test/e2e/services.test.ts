@@ -249,25 +249,37 @@ describe.runIf(isRoot)('services on three hosts', () => {
     const s = await describeService('web');
     expect(s.taskDefinition).toMatch(/web:1$/);
     expect(s.deployments).toEqual([expect.objectContaining({ id: good, rolloutState: 'COMPLETED' })]);
-    const crashed = (await tasksOf('web')).filter((t) => t.startedBy === bad);
-    expect(crashed.every((t) => t.lastStatus === 'STOPPED' && t.containers![0]!.exitCode === 1)).toBe(true);
+    // Every task of the failed deployment ends STOPPED: those that ran exited 1; one the rollback caught before its
+    // container ran was stopped by the scheduler.
+    const crashed = async () => (await tasksOf('web')).filter((t) => t.startedBy === bad);
+    await expect.poll(async () => (await crashed()).filter((t) => t.lastStatus !== 'STOPPED').map((t) => t.taskArn), { timeout: 30_000, interval: 250 }).toEqual([]);
+    const ended = await crashed();
+    expect(ended.filter((t) => t.containers![0]!.exitCode === 1).length).toBeGreaterThanOrEqual(3);
+    for (const t of ended.filter((t) => t.containers![0]!.exitCode !== 1)) expect(t).toMatchObject({ stopCode: 'ServiceSchedulerInitiated' });
   });
 
   it("replaces a DRAINING instance's tasks elsewhere; a standalone task there stays", async () => {
-    const [h1] = [...hostOf].find(([, n]) => n === 'h1')!;
-    const { tasks } = await ecs.send(new StartTaskCommand({ taskDefinition: 'web:1', containerInstances: [h1] }));
+    // Drain the instance holding the most of the service's tasks (where the rollback put them is the scheduler's
+    // choice), so that there is something to replace.
+    const counts = new Map<string, number>();
+    for (const t of await runningOf('web')) counts.set(t.containerInstanceArn!, (counts.get(t.containerInstanceArn!) ?? 0) + 1);
+    const [drained, had] = [...counts].sort((a, b) => b[1] - a[1])[0]!;
+    expect(had).toBeGreaterThan(0);
+    const { tasks } = await ecs.send(new StartTaskCommand({ taskDefinition: 'web:1', containerInstances: [drained] }));
     const standalone = tasks![0]!.taskArn!;
-    await ecs.send(new UpdateContainerInstancesStateCommand({ containerInstances: [h1], status: 'DRAINING' }));
+    const standaloneStatus = async () => (await ecs.send(new DescribeTasksCommand({ tasks: [standalone] }))).tasks![0]!.lastStatus;
+    await expect.poll(standaloneStatus, { timeout: 30_000, interval: 250 }).toBe('RUNNING');
+    await ecs.send(new UpdateContainerInstancesStateCommand({ containerInstances: [drained], status: 'DRAINING' }));
     await expect
-      .poll(async () => (await runningOf('web')).filter((t) => t.containerInstanceArn !== h1).length, { timeout: 60_000, interval: 250 })
+      .poll(async () => (await runningOf('web')).filter((t) => t.containerInstanceArn !== drained).length, { timeout: 60_000, interval: 250 })
       .toBe(4);
     // Replaced within the bounds: new tasks first (min 50 %, max 200 %), then the drained ones stop.
-    await expect.poll(async () => (await runningOf('web')).filter((t) => t.containerInstanceArn === h1).length, { timeout: 30_000, interval: 250 }).toBe(0);
+    await expect.poll(async () => (await runningOf('web')).filter((t) => t.containerInstanceArn === drained).length, { timeout: 30_000, interval: 250 }).toBe(0);
     await waitStable('web');
     const [left] = (await ecs.send(new DescribeTasksCommand({ tasks: [standalone] }))).tasks!;
     expect(left).toMatchObject({ lastStatus: 'RUNNING', desiredStatus: 'RUNNING' });
     await ecs.send(new StopTaskCommand({ task: standalone }));
-    await ecs.send(new UpdateContainerInstancesStateCommand({ containerInstances: [h1], status: 'ACTIVE' }));
+    await ecs.send(new UpdateContainerInstancesStateCommand({ containerInstances: [drained], status: 'ACTIVE' }));
   });
 
   it('replaces the tasks of an agent killed for good after --instance-lost-after, and stops them when it comes back', async () => {
