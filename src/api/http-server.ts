@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { createServer } from 'node:http';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ServiceError } from '../model/errors.js';
 import type { SigV4Verifier } from './auth/sigv4.js';
-import { jsonRpcRoutes, sendError, type JsonService } from './protocol/json-rpc.js';
+import { toErrorBody } from './errors.js';
+import { jsonRpcHandler, type JsonService } from './protocol/json-rpc.js';
 
 export interface HttpServerOptions {
   readonly logger: FastifyBaseLogger;
@@ -23,11 +25,22 @@ export interface Health {
   readonly replica: string;
 }
 
+/** Keep-alive connections from SDK clients idle this long before the server closes them (Fastify's default). */
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
 /**
- * The one listener every berth API shares. JSON-protocol services are dispatched at `POST /`; other
- * protocols (the OCI registry under `/v2/`) register their own routes on the returned instance.
+ * The one listener every berth API shares. JSON-protocol services are dispatched at `POST /` by a plain
+ * Node handler (json-rpc.ts); everything else (the OCI registry under `/v2/`, `/healthz`, unknown routes)
+ * goes through Fastify on the same server.
  */
 export async function buildHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
+  const jsonRpc = jsonRpcHandler({
+    services: options.services,
+    verifier: options.verifier,
+    logger: options.logger,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    ...(options.checkResponses !== undefined ? { checkResponses: options.checkResponses } : {}),
+  });
   const app = Fastify({
     loggerInstance: options.logger,
     genReqId: () => randomUUID(),
@@ -35,9 +48,17 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     logController: new LogController({ disableRequestLogging: true }),
     // Keep-alive connections from SDK clients are long-lived; don't let a close wait for them forever.
     forceCloseConnections: true,
+    serverFactory: (fastifyHandler) => {
+      const server = createServer((req, res) => {
+        if (req.method === 'POST' && (req.url === '/' || req.url?.startsWith('/?'))) jsonRpc(req, res);
+        else fastifyHandler(req, res);
+      });
+      server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+      return server;
+    },
   });
 
-  // Callback hooks, not async ones: two promises less per request on the hottest path there is.
+  // Callback hooks, not async ones: two promises less per request.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-amzn-RequestId', request.id);
     done();
@@ -45,10 +66,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   app.addHook('onResponse', (request, reply, done) => {
     // Skip building the line when it would be dropped (the default level is info).
     if (request.log.level === 'debug' || request.log.level === 'trace') {
-      request.log.debug(
-        { method: request.method, url: request.url, target: request.headers['x-amz-target'], status: reply.statusCode, ms: reply.elapsedTime },
-        'request',
-      );
+      request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request');
     }
     done();
   });
@@ -76,12 +94,18 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   } else {
     app.get('/healthz', async () => ({ status: 'ok' }));
   }
-
-  await jsonRpcRoutes(app, {
-    services: options.services,
-    verifier: options.verifier,
-    bodyLimit: options.bodyLimit ?? 1024 * 1024,
-    ...(options.checkResponses !== undefined ? { checkResponses: options.checkResponses } : {}),
-  });
   return app;
+}
+
+/** Send `error` in the AWS JSON error shape from a Fastify route; log server faults with their cause. */
+function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown, statusOverride?: number): FastifyReply {
+  const { type, message, ...rest } = toErrorBody(error);
+  const status = statusOverride ?? rest.status;
+  if (status >= 500) request.log.error({ err: error }, 'request failed');
+  else request.log.debug({ type, message }, 'request refused');
+  return reply
+    .code(status)
+    .header('content-type', 'application/x-amz-json-1.1')
+    .header('x-amzn-ErrorType', `${type}:`)
+    .send(Buffer.from(JSON.stringify({ __type: type, message })));
 }

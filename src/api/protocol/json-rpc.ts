@@ -1,4 +1,7 @@
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isUtf8 } from 'node:buffer';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyBaseLogger } from 'fastify';
 import { ServiceError } from '../../model/errors.js';
 import type { Principal } from '../auth/credentials.js';
 import type { SigV4Verifier } from '../auth/sigv4.js';
@@ -35,6 +38,8 @@ export interface JsonService {
 export interface JsonRpcOptions {
   readonly services: readonly JsonService[];
   readonly verifier: SigV4Verifier;
+  readonly logger: FastifyBaseLogger;
+  /** Largest request body of an API that sets none of its own. */
   readonly bodyLimit: number;
   /** Check every response against the model's output shape (tests turn this on). */
   readonly checkResponses?: boolean;
@@ -47,10 +52,27 @@ interface Mounted {
   readonly serializer: ShapeSerializer;
 }
 
+/** What dispatch needs of a request whose body has been read. */
+interface JsonRequest {
+  readonly id: string;
+  readonly method: string;
+  readonly rawUrl: string;
+  readonly headers: IncomingMessage['headers'];
+  readonly target: string | undefined;
+  readonly mounted: Mounted | undefined;
+  readonly body: Buffer;
+  readonly log: () => FastifyBaseLogger;
+}
+
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
 
-/** Mounts the AWS JSON 1.1 protocol (dispatch, SigV4, validation, errors) at `POST /`. */
-export async function jsonRpcRoutes(app: FastifyInstance, options: JsonRpcOptions): Promise<void> {
+/**
+ * The AWS JSON 1.1 protocol (dispatch, SigV4, validation, errors) for `POST /`, as a plain Node request
+ * handler. It is the hottest path berth has, so it runs outside the web framework's routing, hooks and
+ * reply machinery (a fifth of a DescribeTaskDefinition's server time went there); every other route stays
+ * on Fastify. A body is held to its API's limit from Content-Length, before a byte of it is read.
+ */
+export function jsonRpcHandler(options: JsonRpcOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const byPrefix = new Map<string, Mounted>();
   for (const service of options.services) {
     byPrefix.set(service.targetPrefix, {
@@ -60,45 +82,79 @@ export async function jsonRpcRoutes(app: FastifyInstance, options: JsonRpcOption
       ...(options.checkResponses ? { outputs: new ShapeValidator(service.model, 'output') } : {}),
     });
   }
+  const { logger, verifier } = options;
 
-  await app.register(async (scope) => {
-    // Keep the raw bytes: the signature covers them, and we parse the JSON ourselves.
-    scope.removeAllContentTypeParsers();
-    // Read up to the largest limit of any API; dispatch holds each request to its own API's limit.
-    const readLimit = Math.max(options.bodyLimit, ...options.services.map((s) => s.bodyLimit ?? 0));
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: readLimit }, (_req, body, done) => done(null, body));
-    scope.post('/', async (request, reply) => {
-      try {
-        const body = await dispatch(request, byPrefix, options.verifier, options.bodyLimit);
-        // A Buffer, so that Fastify leaves the content type exactly as AWS sends it (no charset).
-        return reply.header('content-type', CONTENT_TYPE).send(Buffer.from(body));
-      } catch (error) {
-        return sendError(request, reply, error);
+  return (req, res) => {
+    const id = randomUUID();
+    const started = performance.now();
+    // The per-request logger costs an object; most requests never log.
+    let log: FastifyBaseLogger | undefined;
+    const logOf = () => (log ??= logger.child({ reqId: id }));
+    const rawTarget = req.headers['x-amz-target'];
+    const target = typeof rawTarget === 'string' ? rawTarget : undefined;
+    const dot = target === undefined ? -1 : target.lastIndexOf('.');
+    const mounted = dot > 0 ? byPrefix.get(target!.slice(0, dot)) : undefined;
+    const limit = mounted?.service.bodyLimit ?? options.bodyLimit;
+
+    // A string body: Node writes it with the head in one write, where a Buffer takes a writev of two.
+    const respond = (status: number, body: string, errorType?: string) => {
+      const headers: Record<string, string | number> = {
+        'content-type': CONTENT_TYPE,
+        'content-length': Buffer.byteLength(body),
+        'x-amzn-RequestId': id,
+      };
+      if (errorType !== undefined) headers['x-amzn-ErrorType'] = `${errorType}:`;
+      // A refused body still on its way is not read: the connection closes after the answer.
+      if (!req.complete) headers.connection = 'close';
+      res.writeHead(status, headers).end(body);
+      if (logger.level === 'debug' || logger.level === 'trace') {
+        logOf().debug({ method: req.method, url: req.url, target, status, ms: performance.now() - started }, 'request');
       }
+    };
+    const fail = (error: unknown) => {
+      const { type, message, status } = toErrorBody(error);
+      if (status >= 500) logOf().error({ err: error }, 'request failed');
+      else if (logger.level === 'debug' || logger.level === 'trace') logOf().debug({ type, message }, 'request refused');
+      respond(status, JSON.stringify({ __type: type, message }), type);
+    };
+
+    const declared = Number(req.headers['content-length']);
+    if (declared > limit) {
+      fail(new ServiceError('RequestEntityTooLargeException', 'Request body is too large.'));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.length;
+      if (size > limit) {
+        refused = true;
+        chunks.length = 0;
+        fail(new ServiceError('RequestEntityTooLargeException', 'Request body is too large.'));
+        return;
+      }
+      chunks.push(chunk);
     });
-  });
+    // A client that goes away mid-body gets no answer; nothing was done for it.
+    req.on('error', () => {});
+    req.on('end', () => {
+      if (refused) return;
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      const request: JsonRequest = { id, method: req.method ?? 'POST', rawUrl: req.url ?? '/', headers: req.headers, target, mounted, body, log: logOf };
+      dispatch(request, verifier).then((out) => respond(200, out), fail);
+    });
+  };
 }
 
-async function dispatch(
-  request: FastifyRequest,
-  byPrefix: Map<string, Mounted>,
-  verifier: SigV4Verifier,
-  defaultBodyLimit: number,
-): Promise<string> {
-  const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-  const target = request.headers['x-amz-target'];
-  const dot = typeof target === 'string' ? target.lastIndexOf('.') : -1;
-  const mounted = dot > 0 ? byPrefix.get((target as string).slice(0, dot)) : undefined;
-  // Each API's own body limit, before any work on the body (the listener reads up to the largest).
-  if (body.length > (mounted?.service.bodyLimit ?? defaultBodyLimit)) {
-    throw new ServiceError('RequestEntityTooLargeException', 'Request body is too large.');
-  }
-  const rawUrl = request.raw.url ?? '/';
+async function dispatch(request: JsonRequest, verifier: SigV4Verifier): Promise<string> {
+  const { rawUrl, target, mounted, body } = request;
   const queryStart = rawUrl.indexOf('?');
   const auth = await verifier.verify({
     method: request.method,
     path: queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart),
-    query: request.query as Record<string, string>,
+    query: queryStart === -1 ? {} : queryOf(rawUrl.slice(queryStart + 1)),
     headers: request.headers,
     body,
   });
@@ -107,7 +163,7 @@ async function dispatch(
     throw new ServiceError('UnknownOperationException', `Unknown X-Amz-Target: ${String(target ?? '(none)')}`);
   }
   const { service } = mounted;
-  const action = (target as string).slice(dot + 1);
+  const action = target!.slice(target!.lastIndexOf('.') + 1);
   const model = Object.hasOwn(service.model.operations, action) ? service.model.operations[action] : undefined;
   if (!model) throw new ServiceError('UnknownOperationException', `Unknown operation ${action}.`);
   if (!service.signingNames.includes(auth.signingService)) {
@@ -126,7 +182,9 @@ async function dispatch(
   const output = await operation(input, {
     principal: auth.principal,
     requestId: request.id,
-    log: request.log,
+    get log() {
+      return request.log();
+    },
     host: request.headers.host ?? '',
   });
   if (!model.output) return '{}';
@@ -134,8 +192,20 @@ async function dispatch(
   return mounted.serializer.serialize(model.output.shape, output);
 }
 
+/** A query string as the signature sees it: every value of a repeated name kept. */
+function queryOf(raw: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = Object.create(null);
+  for (const [name, value] of new URLSearchParams(raw)) {
+    const seen = out[name];
+    out[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+  }
+  return out;
+}
+
 function parseBody(body: Buffer): unknown {
   if (body.length === 0) return {};
+  // Replacing bad bytes with U+FFFD would hand the operation a string the client never sent.
+  if (!isUtf8(body)) throw new ServiceError('SerializationException', 'The request body is not valid UTF-8.');
   try {
     const text = body.toString('utf8');
     // A null member means "absent" in the AWS JSON protocol. A reviver costs a call per value, so it runs
@@ -144,17 +214,4 @@ function parseBody(body: Buffer): unknown {
   } catch {
     throw new ServiceError('SerializationException', 'The request body is not valid JSON.');
   }
-}
-
-/** Send `error` in the AWS JSON error shape; log server faults with their cause. */
-export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown, statusOverride?: number): FastifyReply {
-  const { type, message, ...rest } = toErrorBody(error);
-  const status = statusOverride ?? rest.status;
-  if (status >= 500) request.log.error({ err: error }, 'request failed');
-  else request.log.debug({ type, message }, 'request refused');
-  return reply
-    .code(status)
-    .header('content-type', CONTENT_TYPE)
-    .header('x-amzn-ErrorType', `${type}:`)
-    .send(Buffer.from(JSON.stringify({ __type: type, message })));
 }
