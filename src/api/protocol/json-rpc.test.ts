@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiFixture, type ApiFixture } from '../../testing/api-server.js';
 import { minimalTaskDefinition } from '../../testing/task-definition-samples.js';
@@ -9,7 +10,8 @@ beforeAll(async () => {
 });
 afterAll(() => api.stop());
 
-const call = (action: string, body: unknown) => api.raw({ target: `${ECS}.${action}`, body: typeof body === 'string' ? body : JSON.stringify(body) });
+const call = (action: string, body: unknown) =>
+  api.raw({ target: `${ECS}.${action}`, body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body) });
 
 describe('the AWS JSON 1.1 protocol', () => {
   it('answers with the JSON 1.1 content type, a request id, and epoch-second timestamps', async () => {
@@ -71,6 +73,32 @@ describe('the AWS JSON 1.1 protocol', () => {
     const res = await call('RegisterTaskDefinition', big);
     expect(res.status).toBe(413);
     expect(res.body.__type).toBe('RequestEntityTooLargeException');
+    expect(await api.server.store.revision()).toBe(before);
+  });
+
+  it('refuses a body declared too large from its Content-Length, unsigned, before a byte of it arrives', async () => {
+    const url = new URL(api.server.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname);
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk.toString()));
+      // The server answers and closes without waiting for the 5 MB it was promised.
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+      socket.write(`POST / HTTP/1.1\r\nhost: ${url.host}\r\nx-amz-target: ${ECS}.RegisterTaskDefinition\r\ncontent-length: 5000000\r\n\r\n`);
+      setTimeout(() => reject(new Error(`no answer; got ${JSON.stringify(text)}`)), 5_000).unref();
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).toMatch(/connection: close/i);
+    expect(answer).toContain('"__type":"RequestEntityTooLargeException"');
+  });
+
+  it('answers a body that is not valid UTF-8 with SerializationException, instead of replacing the bytes', async () => {
+    const body = Buffer.concat([Buffer.from('{"clusterName":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
+    const before = await api.server.store.revision();
+    const res = await call('CreateCluster', body as unknown as string);
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ __type: 'SerializationException', message: 'The request body is not valid UTF-8.' });
     expect(await api.server.store.revision()).toBe(before);
   });
 
