@@ -101,6 +101,24 @@ describe('ShapeSerializer', () => {
     }
   });
 
+  it('writes a frozen structure once and reuses its text; an unfrozen one is written afresh each time', () => {
+    let reads = 0;
+    const frozen = Object.freeze({
+      get name() {
+        reads++;
+        return 'a';
+      },
+      children: Object.freeze([Object.freeze({ name: 'b' })]),
+    });
+    expect(serializer.serialize('Node', frozen)).toBe('{"name":"a","children":[{"name":"b"}]}');
+    expect(serializer.serialize('Node', frozen)).toBe('{"name":"a","children":[{"name":"b"}]}');
+    expect(reads).toBe(1);
+    const node = { name: 'a', children: [{ name: 'b' }] };
+    expect(serializer.serialize('Node', node)).toBe('{"name":"a","children":[{"name":"b"}]}');
+    node.name = 'c';
+    expect(serializer.serialize('Node', node)).toBe('{"name":"c","children":[{"name":"b"}]}');
+  });
+
   it('refuses a shape the model does not have', () => {
     expect(() => serializer.serialize('Nope', {})).toThrow(/unknown shape Nope/);
   });

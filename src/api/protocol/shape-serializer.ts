@@ -14,6 +14,9 @@ export type Serialize = (value: unknown) => string;
  * same pass that writes the body drops unknown members, where JSON.stringify would need a copy first.
  * The code is generated from the model files shipped with berth (member names embedded as JSON string
  * literals), never from request data.
+ *
+ * A frozen structure cannot change, so its text is written once and kept (weakly, by the object): records
+ * shared from a parsed-record cache (a task definition on every DescribeTaskDefinition) cost one lookup.
  */
 export class ShapeSerializer {
   private readonly compiled = new Map<string, Serialize>();
@@ -45,7 +48,17 @@ function compile(model: ServiceModel, root: string): Serialize {
       if (!shape) throw new Error(`unknown shape ${shapeName}`);
       fn = `s${names.size}`;
       names.set(shapeName, fn);
-      bodies.push(`function ${fn}(v) {\n${bodyOf(shape, fnFor)}\n}`);
+      if (shape.type === 'structure' && !shape.document) {
+        bodies.push(
+          `const ${fn}m = new WeakMap();`,
+          `function ${fn}(v) {\n` +
+            `if (typeof v === 'object' && v !== null && Object.isFrozen(v)) { let t = ${fn}m.get(v); if (t === undefined) ${fn}m.set(v, (t = ${fn}w(v))); return t; }\n` +
+            `return ${fn}w(v);\n}`,
+          `function ${fn}w(v) {\n${bodyOf(shape, fnFor)}\n}`,
+        );
+      } else {
+        bodies.push(`function ${fn}(v) {\n${bodyOf(shape, fnFor)}\n}`);
+      }
     }
     return fn;
   };

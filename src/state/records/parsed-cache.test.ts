@@ -21,4 +21,14 @@ describe('ParsedCache', () => {
     cache.read(entry('a', 2, 6));
     expect(parses).toBe(5);
   });
+
+  it('hands out deeply frozen records: a caller cannot change what the others read', () => {
+    const cache = new ParsedCache(recordParser<{ list: { n: number }[] }>('thing', { list: 'array' }));
+    const record = cache.read({ key: 'k', value: JSON.stringify({ list: [{ n: 1 }] }), createRevision: 1, modRevision: 1, version: 1 });
+    expect(() => {
+      record.list[0]!.n = 2;
+    }).toThrow(TypeError);
+    expect(() => record.list.push({ n: 3 })).toThrow(TypeError);
+    expect(record.list).toEqual([{ n: 1 }]);
+  });
 });
