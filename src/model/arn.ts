@@ -16,6 +16,8 @@ export const ecsResourceTypes = [
   'capacity-provider',
   'task-set',
   'container',
+  'service-deployment',
+  'service-revision',
 ] as const;
 export type EcsResourceType = (typeof ecsResourceTypes)[number];
 
