@@ -58,6 +58,7 @@ export function serviceDeploymentOperations(env: EcsEnv) {
 
   return {
     async ListServiceDeployments(input: ListServiceDeploymentsRequest) {
+      if (input.maxResults !== undefined && (input.maxResults < 1 || input.maxResults > 100)) throw invalidParameter('maxResults must be between 1 and 100.');
       const cluster = (await activeCluster(env, input.cluster)).clusterName;
       const name = serviceNameOf(env, cluster, input.service!);
       const service = name ? await readRecord(env.store, parseServiceRecord, keys.service(cluster, name)) : undefined;
