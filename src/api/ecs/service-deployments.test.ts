@@ -191,7 +191,7 @@ describe('service deployments of a rolling service', () => {
     expect(await statusOf(arn)).toBe('STOPPED');
   });
 
-  it('a circuit-breaker rollback ends ROLLBACK_SUCCESSFUL, with the breaker's reason and the revision it went back to', async () => {
+  it('a circuit-breaker rollback ends ROLLBACK_SUCCESSFUL, with the reason and the revision it went back to', async () => {
     const cluster = 'breaker-history';
     await clusterWithAgent(cluster);
     const good = (
