@@ -1,18 +1,29 @@
-import type { ExecuteCommandRequest, ListServicesByNamespaceRequest, UpdateContainerAgentRequest } from '@aws-sdk/client-ecs';
+import type {
+  ContinueServiceDeploymentRequest,
+  CreateCapacityProviderRequest,
+  DeleteCapacityProviderRequest,
+  ExecuteCommandRequest,
+  ListServicesByNamespaceRequest,
+  UpdateCapacityProviderRequest,
+  UpdateContainerAgentRequest,
+} from '@aws-sdk/client-ecs';
 import { clientError, invalidParameter, ServiceError } from '../../model/errors.js';
 import { keys } from '../../state/keys.js';
 import { parseInstanceRecord } from '../../state/records/instances.js';
 import { parseTaskRecord } from '../../state/records/tasks.js';
 import { readRecord } from '../../store/transact.js';
+import { isBuiltIn, providerName } from './capacity-providers.js';
 import { activeCluster } from './clusters.js';
 import { instanceIdOf } from './container-instances.js';
 import type { EcsEnv } from './env.js';
+import { findServiceDeployment } from './service-deployments.js';
 import { taskIdOf } from './tasks.js';
 
 /**
  * The actions whose feature needs a part berth does not have (yet): each answers what ECS answers where that
- * part is missing, after checking what berth can check (the cluster, the task, the instance). See
- * docs/ecs-conformance.md for which issue builds each part.
+ * part is missing, after checking what berth can check (the cluster, the task, the instance). These are the
+ * actions docs/ecs-conformance.md lists as not implemented (its test reads this table), with the issue that
+ * builds each part.
  */
 
 /** ECS Managed Daemons run only on Managed Instances capacity providers, which berth does not have. */
@@ -90,6 +101,37 @@ export function notAvailableOperations(env: EcsEnv) {
         'NoUpdateAvailableException',
         `There is no update available for the agent (version ${record.instance.versionInfo.agentVersion}) on this container instance.`,
       );
+    },
+
+    // Custom capacity providers (Auto Scaling groups, Managed Instances) are issue 17.
+    async CreateCapacityProvider(input: CreateCapacityProviderRequest) {
+      if (input.name && (isBuiltIn(input.name) || /^(aws|ecs|fargate)/i.test(input.name))) {
+        throw invalidParameter(`The capacity provider name '${input.name}' is reserved: names cannot begin with aws, ecs or fargate.`);
+      }
+      throw new ServiceError(
+        'UnsupportedFeatureException',
+        'Capacity providers for Auto Scaling groups and Amazon ECS Managed Instances are not available in this Region; only FARGATE and FARGATE_SPOT exist.',
+      );
+    },
+
+    async UpdateCapacityProvider(input: UpdateCapacityProviderRequest) {
+      const name = providerName(env, input.name!);
+      if (isBuiltIn(name)) throw clientError(`The ${name} capacity provider is reserved and cannot be updated.`);
+      throw clientError(`The specified capacity provider '${input.name}' does not exist.`);
+    },
+
+    async DeleteCapacityProvider(input: DeleteCapacityProviderRequest) {
+      const name = providerName(env, input.capacityProvider!);
+      if (isBuiltIn(name)) throw clientError(`The ${name} capacity provider is reserved and cannot be deleted.`);
+      throw clientError(`The specified capacity provider '${input.capacityProvider}' does not exist.`);
+    },
+
+    /** berth refuses lifecycle hooks (CreateService/UpdateService), so no deployment ever waits at one. */
+    async ContinueServiceDeployment(input: ContinueServiceDeploymentRequest) {
+      if (!(await findServiceDeployment(env, input.serviceDeploymentArn!))) {
+        throw new ServiceError('ServiceDeploymentNotFoundException', 'The service deployment does not exist. Use ListServiceDeployments to find its ARN.');
+      }
+      throw invalidParameter(`hookId: the service deployment is not paused at lifecycle hook '${input.hookId}'.`);
     },
 
     /**

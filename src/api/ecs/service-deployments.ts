@@ -1,5 +1,4 @@
 import type {
-  ContinueServiceDeploymentRequest,
   DescribeServiceDeploymentsRequest,
   DescribeServiceRevisionsRequest,
   ListServiceDeploymentsRequest,
@@ -34,6 +33,19 @@ function recordRef(env: EcsEnv, arn: string, type: 'service-deployment' | 'servi
   return resource === undefined ? undefined : recordKeyOf(resource);
 }
 
+/** A service deployment (or the deployment of a service revision) by ARN, with its service's record if kept. */
+async function lookupRecord(env: EcsEnv, arn: string, type: 'service-deployment' | 'service-revision') {
+  const ref = recordRef(env, arn, type);
+  if (!ref) return undefined;
+  const record = await readRecord(env.store, parseServiceDeploymentRecord, serviceDeploymentKey(ref.cluster, ref.service, ref.deploymentId));
+  if (!record) return undefined;
+  const service = await readRecord(env.store, parseServiceRecord, keys.service(ref.cluster, ref.service));
+  return { record, service };
+}
+
+/** The service deployment an ARN names, if berth has it. */
+export const findServiceDeployment = (env: EcsEnv, arn: string) => lookupRecord(env, arn, 'service-deployment');
+
 /** 1 to 20 ARNs, as ECS takes them. */
 function arnList(field: string, arns: readonly string[] | undefined): readonly string[] {
   if (!arns || arns.length < 1 || arns.length > 20) throw invalidParameter(`${field} must list between 1 and 20 ARNs.`);
@@ -43,18 +55,10 @@ function arnList(field: string, arns: readonly string[] | undefined): readonly s
 /**
  * The service deployments API over berth's deployment history (`state/service-deployments.ts`): list,
  * describe, their service revisions, and StopServiceDeployment (ROLLBACK to the last completed deployment,
- * or ABORT). ContinueServiceDeployment needs lifecycle hooks, which berth refuses at CreateService, so no
- * deployment is ever paused at one.
+ * or ABORT). ContinueServiceDeployment (lifecycle hooks) only refuses: `not-available.ts`.
  */
 export function serviceDeploymentOperations(env: EcsEnv) {
-  async function lookup(arn: string, type: 'service-deployment' | 'service-revision') {
-    const ref = recordRef(env, arn, type);
-    if (!ref) return undefined;
-    const record = await readRecord(env.store, parseServiceDeploymentRecord, serviceDeploymentKey(ref.cluster, ref.service, ref.deploymentId));
-    if (!record) return undefined;
-    const service = await readRecord(env.store, parseServiceRecord, keys.service(ref.cluster, ref.service));
-    return { record, service };
-  }
+  const lookup = (arn: string, type: 'service-deployment' | 'service-revision') => lookupRecord(env, arn, type);
 
   return {
     async ListServiceDeployments(input: ListServiceDeploymentsRequest) {
@@ -128,13 +132,6 @@ export function serviceDeploymentOperations(env: EcsEnv) {
         tx.putJson(key, stopped);
       });
       return { serviceDeploymentArn: input.serviceDeploymentArn! };
-    },
-
-    async ContinueServiceDeployment(input: ContinueServiceDeploymentRequest) {
-      const found = await lookup(input.serviceDeploymentArn!, 'service-deployment');
-      if (!found) throw deploymentNotFound();
-      // berth refuses lifecycle hooks (CreateService/UpdateService), so no deployment ever waits at one.
-      throw invalidParameter(`hookId: the service deployment is not paused at lifecycle hook '${input.hookId}'.`);
     },
   };
 }
