@@ -18,6 +18,7 @@ export const ecsResourceTypes = [
   'container',
   'service-deployment',
   'service-revision',
+  'attachment',
 ] as const;
 export type EcsResourceType = (typeof ecsResourceTypes)[number];
 
