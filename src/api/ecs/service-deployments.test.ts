@@ -101,6 +101,10 @@ describe('service deployments of a rolling service', () => {
     });
     expect(listed[0]!.finishedAt).toBeInstanceOf(Date);
 
+    const service = await describeService(cluster);
+    expect(service.currentServiceDeployment).toBe(secondArn);
+    expect(service.currentServiceRevisions).toEqual([{ arn: revisionArn(cluster, second), requestedTaskCount: 1, runningTaskCount: 1, pendingTaskCount: 0 }]);
+
     const described = await describeDeployment(secondArn);
     expect(described).toMatchObject({
       status: 'SUCCESSFUL',
