@@ -16,6 +16,9 @@ export const ecsResourceTypes = [
   'capacity-provider',
   'task-set',
   'container',
+  'service-deployment',
+  'service-revision',
+  'attachment',
 ] as const;
 export type EcsResourceType = (typeof ecsResourceTypes)[number];
 

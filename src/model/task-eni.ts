@@ -79,3 +79,22 @@ export function withEniDeleted(task: Wire<Task>): Wire<Task> {
   if (!task.attachments?.some((a) => a.type === 'ElasticNetworkInterface')) return task;
   return { ...task, attachments: task.attachments.map((a) => (a.type === 'ElasticNetworkInterface' ? { ...a, status: 'DELETED' } : a)) };
 }
+
+/** The order an attachment's status moves in (FAILED may come at any point and is final). */
+const ATTACHMENT_ORDER = ['PRECREATED', 'CREATED', 'ATTACHING', 'ATTACHED', 'DETACHING', 'DETACHED', 'DELETED'] as const;
+
+/**
+ * The task with attachment `id` moved to `status` (SubmitAttachmentStateChanges), forward only: a status
+ * behind the current one, or any after FAILED, leaves the task as it is. Undefined when the task has no
+ * attachment `id`; a status ECS does not know is refused.
+ */
+export function withAttachmentStatus(task: Wire<Task>, id: string, status: string): Wire<Task> | undefined {
+  const attachment = task.attachments?.find((a) => a.id === id);
+  if (!attachment) return undefined;
+  const rank = (s: string | undefined) => (ATTACHMENT_ORDER as readonly string[]).indexOf(s ?? '');
+  if (status !== 'FAILED' && rank(status) < 0) {
+    throw invalidParameter(`attachments.status: '${status}' is not an attachment status (${[...ATTACHMENT_ORDER, 'FAILED'].join(', ')}).`);
+  }
+  if (attachment.status === 'FAILED' || (status !== 'FAILED' && rank(status) <= rank(attachment.status))) return task;
+  return { ...task, attachments: task.attachments!.map((a) => (a === attachment ? { ...a, status } : a)) };
+}

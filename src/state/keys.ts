@@ -70,6 +70,9 @@ export const keys = {
   service: (cluster: string, name: string) => `services/${cluster}/${name}`,
   servicesOf: (cluster: string) => `services/${cluster}/`,
   services: () => 'services/',
+  /** A service's deployment history (DescribeServiceDeployments), one record per deployment `ecs-svc/<id>`. */
+  serviceDeployment: (cluster: string, service: string, id: string) => `service-deployments/${cluster}/${service}/${id}`,
+  serviceDeploymentsOf: (cluster: string, service: string) => `service-deployments/${cluster}/${service}/`,
 
   /**
    * An agent session open on some replica, attached to that replica's lease: it vanishes when the session

@@ -6,6 +6,7 @@ import type {
   ListClustersRequest,
   UpdateClusterRequest,
   UpdateClusterSettingsRequest,
+  PutClusterCapacityProvidersRequest,
 } from '@aws-sdk/client-ecs';
 import { clusterArn, parseOwnEcsArn } from '../../model/arn.js';
 import {
@@ -139,6 +140,21 @@ export function clusterOperations(env: EcsEnv) {
         settings: mergeSettings(c.settings, input.settings ?? []),
       }));
       return { cluster: await describe(env, record, ['SETTINGS']) };
+    },
+
+    /**
+     * The cluster's capacity providers and default strategy, replaced as a whole (as ECS does). Only the
+     * built-in FARGATE and FARGATE_SPOT exist in berth until capacity providers are built (issue 17); no task
+     * uses a capacity provider yet, so none is ever in use when it is taken off.
+     */
+    async PutClusterCapacityProviders(input: PutClusterCapacityProvidersRequest) {
+      validateCapacityProviders(input.capacityProviders, input.defaultCapacityProviderStrategy);
+      const record = await updateCluster(env, input.cluster, (c) => ({
+        ...c,
+        capacityProviders: input.capacityProviders ?? [],
+        defaultCapacityProviderStrategy: input.defaultCapacityProviderStrategy ?? [],
+      }));
+      return { cluster: await describe(env, record, ['SETTINGS', 'CONFIGURATIONS']) };
     },
 
     async DeleteCluster(input: DeleteClusterRequest) {

@@ -2,9 +2,12 @@ import { loadServiceModel } from '../protocol/service-model.js';
 import type { JsonService } from '../protocol/json-rpc.js';
 import { accountSettingOperations } from './account-settings.js';
 import { attributeOperations } from './attributes.js';
+import { capacityProviderOperations } from './capacity-providers.js';
 import { clusterOperations } from './clusters.js';
 import { containerInstanceOperations } from './container-instances.js';
 import type { EcsEnv } from './env.js';
+import { notAvailableOperations } from './not-available.js';
+import { serviceDeploymentOperations } from './service-deployments.js';
 import { serviceOperations } from './services.js';
 import { stateChangeOperations } from './state-changes.js';
 import { tagOperations } from './tags.js';
@@ -13,7 +16,10 @@ import { taskOperations } from './tasks.js';
 
 export const ECS_TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113';
 
-/** The Amazon ECS API: every implemented action, by name. Actions in the model but not here answer UnsupportedFeatureException. */
+/**
+ * The Amazon ECS API: every action berth answers, by name (docs/ecs-conformance.md says how fully; its test
+ * keeps that table and this one in step). Actions in the model but not here answer UnsupportedFeatureException.
+ */
 export function ecsService(env: EcsEnv): JsonService {
   return {
     targetPrefix: ECS_TARGET_PREFIX,
@@ -29,6 +35,9 @@ export function ecsService(env: EcsEnv): JsonService {
       ...taskOperations(env),
       ...stateChangeOperations(env),
       ...serviceOperations(env),
+      ...serviceDeploymentOperations(env),
+      ...capacityProviderOperations(env),
+      ...notAvailableOperations(env),
     },
   };
 }

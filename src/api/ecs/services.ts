@@ -38,6 +38,8 @@ import { placementRequestOf } from '../../state/placement-request.js';
 import { findTaskDefinition } from './task-definitions.js';
 import { parseServiceRecord } from '../../state/records/services.js';
 import { parseClusterRecord } from '../../state/records/clusters.js';
+import { recordServiceDeployment, settleServiceDeployments } from '../../state/service-deployments.js';
+import type { Tx } from '../../store/transact.js';
 
 /** `arn:aws:ecs:<region>:<account>:service/<cluster>/<name>` */
 export const serviceArn = (env: EcsEnv, cluster: string, name: string) => ecsArn(env.scope, 'service', `${cluster}/${name}`);
@@ -92,7 +94,12 @@ const newDeploymentId = () => deploymentIdFrom(() => randomInt(10));
 
 export function serviceOperations(env: EcsEnv) {
   /** Read-modify-write one ACTIVE service. */
-  async function updateActive(cluster: string, ref: string, change: (r: ServiceRecord) => ServiceRecord): Promise<ServiceRecord> {
+  async function updateActive(
+    cluster: string,
+    ref: string,
+    change: (r: ServiceRecord) => ServiceRecord,
+    also?: (tx: Tx, before: ServiceRecord, after: ServiceRecord) => Promise<void>,
+  ): Promise<ServiceRecord> {
     const name = serviceNameOf(env, cluster, ref);
     return transact(env.store, async (tx) => {
       const record = name ? await tx.getRecord(parseServiceRecord, keys.service(cluster, name)) : undefined;
@@ -100,6 +107,7 @@ export function serviceOperations(env: EcsEnv) {
       if (record.status !== 'ACTIVE') throw serviceNotActive();
       const next = change(record);
       tx.putJson(keys.service(cluster, record.serviceName!), next);
+      await also?.(tx, record, next);
       return next;
     });
   }
@@ -166,6 +174,7 @@ export function serviceOperations(env: EcsEnv) {
         if (existing?.status === 'DRAINING') throw invalidParameter('Unable to Start a service that is still Draining.');
         tx.putJson(keys.cluster(cluster), clusterRecord);
         tx.putJson(keys.service(cluster, name), fresh);
+        await recordServiceDeployment(tx, env.scope, existing, fresh, td, now);
         return fresh;
       });
       return { service: describedService(record, true) };
@@ -180,6 +189,10 @@ export function serviceOperations(env: EcsEnv) {
       const placementTd = td ?? (input.placementConstraints || input.placementStrategy ? await currentTaskDefinition(env, cluster, input.service!) : undefined);
       // awsvpc: the network configuration goes with the task definition; checked against the one deployed next.
       const nextTd = td ?? (input.networkConfiguration ? placementTd ?? (await currentTaskDefinition(env, cluster, input.service!)) : undefined);
+      // The revision a new deployment rolls out names its container images: from the task definition it runs.
+      const revisionTd = input.taskDefinition || input.forceNewDeployment || input.networkConfiguration
+        ? (td ?? nextTd ?? (await currentTaskDefinition(env, cluster, input.service!)))
+        : undefined;
       const now = env.now();
       const record = await updateActive(cluster, input.service!, (s) => {
         const strategy = (s.schedulingStrategy ?? 'REPLICA') as SchedulingStrategy;
@@ -213,6 +226,9 @@ export function serviceOperations(env: EcsEnv) {
           ...(input.propagateTags ? { propagateTags: input.propagateTags } : {}),
           berth: { ...s.berth, steady: false },
         };
+      }, async (tx, before, after) => {
+        const started = after.deployments?.find((d) => d.status === 'PRIMARY');
+        if (started && !before.deployments?.some((d) => d.id === started.id)) await recordServiceDeployment(tx, env.scope, before, after, revisionTd, now);
       });
       return { service: describedService(record, false) };
     },
@@ -236,6 +252,7 @@ export function serviceOperations(env: EcsEnv) {
           berth: { ...r.berth, steady: false },
         };
         tx.putJson(keys.service(cluster, r.serviceName!), next);
+        await settleServiceDeployments(tx, r, 'The service was deleted.', now);
         return next;
       });
       return { service: describedService(record, false) };

@@ -31,10 +31,25 @@ export interface DeploymentProgress {
   readonly countedFailures: readonly string[];
 }
 
-/** The service as DescribeServices shows it: without berth's bookkeeping, and with tags only when asked for. */
+/**
+ * The service as DescribeServices shows it: without berth's bookkeeping, with tags only when asked for, and
+ * with its current service deployment (the PRIMARY deployment's) and the revisions its deployments run.
+ */
 export function describedService(record: ServiceRecord, withTags: boolean): Wire<Service> {
   const { berth: _berth, ...service } = record;
-  return withTags ? service : { ...service, tags: [] };
+  // `…:service/<cluster>/<name>` → `…:service-deployment/<cluster>/<name>/<digits>` (and service-revision).
+  const arnOf = (type: string, deploymentId: string) => `${record.serviceArn!.replace(':service/', `:${type}/`)}/${deploymentId.split('/')[1]}`;
+  const primary = record.deployments?.find((d) => d.status === 'PRIMARY');
+  const current = {
+    ...(primary ? { currentServiceDeployment: arnOf('service-deployment', primary.id!) } : {}),
+    currentServiceRevisions: (record.deployments ?? []).map((d) => ({
+      arn: arnOf('service-revision', d.id!),
+      requestedTaskCount: d.desiredCount ?? 0,
+      runningTaskCount: d.runningCount ?? 0,
+      pendingTaskCount: d.pendingCount ?? 0,
+    })),
+  };
+  return withTags ? { ...service, ...current } : { ...service, ...current, tags: [] };
 }
 
 export const parseServiceRecord = recordParser<ServiceRecord>('service', { serviceName: 'string', serviceArn: 'string', berth: 'object', 'berth.cluster': 'string' });

@@ -1,0 +1,148 @@
+import type {
+  ContinueServiceDeploymentRequest,
+  CreateCapacityProviderRequest,
+  DeleteCapacityProviderRequest,
+  ExecuteCommandRequest,
+  ListServicesByNamespaceRequest,
+  UpdateCapacityProviderRequest,
+  UpdateContainerAgentRequest,
+} from '@aws-sdk/client-ecs';
+import { clientError, invalidParameter, ServiceError } from '../../model/errors.js';
+import { keys } from '../../state/keys.js';
+import { parseInstanceRecord } from '../../state/records/instances.js';
+import { parseTaskRecord } from '../../state/records/tasks.js';
+import { readRecord } from '../../store/transact.js';
+import { isBuiltIn, providerName } from './capacity-providers.js';
+import { activeCluster } from './clusters.js';
+import { instanceIdOf } from './container-instances.js';
+import type { EcsEnv } from './env.js';
+import { findServiceDeployment } from './service-deployments.js';
+import { taskIdOf } from './tasks.js';
+
+/**
+ * The actions whose feature needs a part berth does not have (yet): each answers what ECS answers where that
+ * part is missing, after checking what berth can check (the cluster, the task, the instance). These are the
+ * actions docs/ecs-conformance.md lists as not implemented (its test reads this table), with the issue that
+ * builds each part.
+ */
+
+/** ECS Managed Daemons run only on Managed Instances capacity providers, which berth does not have. */
+const DAEMONS = 'ECS Managed Daemons is only supported for Amazon ECS Managed Instances capacity providers, which are not available in this Region.';
+/** Express Mode services are compositions of load balancers and auto scaling, which berth does not have yet. */
+const EXPRESS = 'Amazon ECS Express Mode services are not available in this Region.';
+
+const unsupported = (message: string) => () => Promise.reject(new ServiceError('UnsupportedFeatureException', message));
+
+/** The daemon and Express Mode actions whose model lists UnsupportedFeatureException. */
+export const regionUnsupportedActions = [
+  'CreateDaemon',
+  'UpdateDaemon',
+  'DeleteDaemon',
+  'DescribeDaemon',
+  'ListDaemons',
+  'DescribeDaemonDeployments',
+  'ListDaemonDeployments',
+  'DescribeDaemonRevisions',
+  'CreateExpressGatewayService',
+  'UpdateExpressGatewayService',
+  'DeleteExpressGatewayService',
+  'DescribeExpressGatewayService',
+] as const;
+
+export function notAvailableOperations(env: EcsEnv) {
+  const byRegion = Object.fromEntries(
+    regionUnsupportedActions.map((action) => [action, unsupported(action.includes('Express') ? EXPRESS : DAEMONS)]),
+  ) as Record<(typeof regionUnsupportedActions)[number], () => Promise<never>>;
+
+  return {
+    ...byRegion,
+
+    // The daemon task-definition actions do not list UnsupportedFeatureException: no daemon task definition
+    // can exist, so there is none to list, describe or delete, and registering one is refused.
+    async ListDaemonTaskDefinitions() {
+      return { daemonTaskDefinitions: [] };
+    },
+    async DescribeDaemonTaskDefinition() {
+      throw clientError('Unable to describe daemon task definition.');
+    },
+    async DeleteDaemonTaskDefinition() {
+      throw clientError('The specified daemon task definition does not exist.');
+    },
+    async RegisterDaemonTaskDefinition() {
+      throw clientError(DAEMONS);
+    },
+
+    /** No berth task runs the ECS Exec agent (issue 20 builds ECS Exec): the answer ECS gives such a task. */
+    async ExecuteCommand(input: ExecuteCommandRequest) {
+      const cluster = (await activeCluster(env, input.cluster)).clusterName;
+      const id = taskIdOf(env, cluster, input.task!);
+      const task = id ? await readRecord(env.store, parseTaskRecord, keys.task(cluster, id)) : undefined;
+      if (!task) throw invalidParameter('The referenced task was not found.');
+      throw invalidParameter(
+        'The execute command failed because execute command was not enabled when the task was run or the execute command agent isn’t running. Wait and try again or run a new task with execute command enabled and try again.',
+      );
+    },
+
+    /**
+     * berth's agent is updated with berth itself (a new package on the host), not through ECS's agent update
+     * path: a berth agent has no update to take. An instance that never said its version cannot be updated.
+     */
+    async UpdateContainerAgent(input: UpdateContainerAgentRequest) {
+      const cluster = (await activeCluster(env, input.cluster)).clusterName;
+      const id = instanceIdOf(env, cluster, input.containerInstance!);
+      const record = id ? await readRecord(env.store, parseInstanceRecord, keys.containerInstance(cluster, id)) : undefined;
+      if (!record || record.instance.status === 'INACTIVE') {
+        throw invalidParameter(`The container instance ${input.containerInstance} does not exist in cluster ${cluster}.`);
+      }
+      if (!record.instance.versionInfo?.agentVersion) {
+        throw new ServiceError('MissingVersionException', 'The container instance did not report its agent version, so it cannot be updated.');
+      }
+      throw new ServiceError(
+        'NoUpdateAvailableException',
+        `There is no update available for the agent (version ${record.instance.versionInfo.agentVersion}) on this container instance.`,
+      );
+    },
+
+    // Custom capacity providers (Auto Scaling groups, Managed Instances) are issue 17.
+    async CreateCapacityProvider(input: CreateCapacityProviderRequest) {
+      if (input.name && (isBuiltIn(input.name) || /^(aws|ecs|fargate)/i.test(input.name))) {
+        throw invalidParameter(`The capacity provider name '${input.name}' is reserved: names cannot begin with aws, ecs or fargate.`);
+      }
+      throw new ServiceError(
+        'UnsupportedFeatureException',
+        'Capacity providers for Auto Scaling groups and Amazon ECS Managed Instances are not available in this Region; only FARGATE and FARGATE_SPOT exist.',
+      );
+    },
+
+    async UpdateCapacityProvider(input: UpdateCapacityProviderRequest) {
+      const name = providerName(env, input.name!);
+      if (isBuiltIn(name)) throw clientError(`The ${name} capacity provider is reserved and cannot be updated.`);
+      throw clientError(`The specified capacity provider '${input.name}' does not exist.`);
+    },
+
+    async DeleteCapacityProvider(input: DeleteCapacityProviderRequest) {
+      const name = providerName(env, input.capacityProvider!);
+      if (isBuiltIn(name)) throw clientError(`The ${name} capacity provider is reserved and cannot be deleted.`);
+      throw clientError(`The specified capacity provider '${input.capacityProvider}' does not exist.`);
+    },
+
+    /** berth refuses lifecycle hooks (CreateService/UpdateService), so no deployment ever waits at one. */
+    async ContinueServiceDeployment(input: ContinueServiceDeploymentRequest) {
+      if (!(await findServiceDeployment(env, input.serviceDeploymentArn!))) {
+        throw new ServiceError('ServiceDeploymentNotFoundException', 'The service deployment does not exist. Use ListServiceDeployments to find its ARN.');
+      }
+      throw invalidParameter(`hookId: the service deployment is not paused at lifecycle hook '${input.hookId}'.`);
+    },
+
+    /**
+     * Namespaces are Cloud Map's (issue 15 builds it): until then none exists, and ECS answers this for a
+     * namespace it cannot find.
+     */
+    async ListServicesByNamespace(input: ListServicesByNamespaceRequest) {
+      if (input.maxResults !== undefined && (input.maxResults < 1 || input.maxResults > 100)) {
+        throw invalidParameter('maxResults must be between 1 and 100.');
+      }
+      throw new ServiceError('NamespaceNotFoundException', `Failed to retrieve namespace for ${input.namespace}`);
+    },
+  };
+}
