@@ -10,9 +10,8 @@
 
 /** Where a wording is known from. */
 export const messageSources = {
-  apiReference: 'ECS API reference (the action\'s or the exception\'s page)',
+  failureReasons: 'ECS Developer Guide, "API failure reasons" (MISSING for every Describe*)',
   issue11: 'ECS\'s answer as quoted by a client in issue 11',
-  deployAction: 'ECS\'s answer as printed by aws-actions/amazon-ecs-deploy-task-definition (its issue 312)',
   clients: 'ECS\'s answer as handled by public client code (comments and tests quoting it)',
 } as const;
 
@@ -26,7 +25,7 @@ export interface EcsMessage {
 }
 
 export const ecsMessages = {
-  clusterNotFound: { type: 'ClusterNotFoundException', text: 'Cluster not found.', source: 'apiReference' },
+  clusterNotFound: { type: 'ClusterNotFoundException', text: 'Cluster not found.', source: 'clients' },
   clusterContainsServices: {
     type: 'ClusterContainsServicesException',
     text: 'The Cluster cannot be deleted while Services are active.',
@@ -38,9 +37,9 @@ export const ecsMessages = {
     source: 'clients',
   },
   clusterContainsTasks: { type: 'ClusterContainsTasksException', text: 'The Cluster cannot be deleted while Tasks are active.', source: 'clients' },
-  serviceNotFound: { type: 'ServiceNotFoundException', text: 'Service not found.', source: 'apiReference' },
-  serviceNotActive: { type: 'ServiceNotActiveException', text: 'Service was not ACTIVE.', source: 'apiReference' },
-  missing: { type: 'failure', text: 'MISSING', source: 'deployAction' },
+  serviceNotFound: { type: 'ServiceNotFoundException', text: 'Service not found.', source: 'clients' },
+  serviceNotActive: { type: 'ServiceNotActiveException', text: 'Service was not ACTIVE.', source: 'clients' },
+  missing: { type: 'failure', text: 'MISSING', source: 'failureReasons' },
   servicesEmpty: { type: 'InvalidParameterException', text: 'Services cannot be empty.', source: 'clients' },
   tasksEmpty: { type: 'InvalidParameterException', text: 'Tasks cannot be empty.', source: 'issue11' },
   containerInstancesEmpty: { type: 'ClientException', text: 'Container Instances cannot be empty.', source: 'issue11' },
