@@ -59,7 +59,8 @@ async function describe(env: EcsEnv, record: ClusterRecord, include: readonly st
     pendingTasksCount: usage.pendingTasksCount,
     activeServicesCount: usage.activeServicesCount,
     statistics: has('STATISTICS') ? usage.statistics : [],
-    tags: has('TAGS') ? record.tags : [],
+    // As ECS: `tags` only when asked for (include TAGS), not an empty list.
+    ...(has('TAGS') ? { tags: record.tags } : {}),
     settings: has('SETTINGS') ? record.settings : [],
     capacityProviders: record.capacityProviders,
     defaultCapacityProviderStrategy: record.defaultCapacityProviderStrategy,

@@ -41,12 +41,14 @@ export function instanceIdOf(env: EcsEnv, cluster: string, ref: string): string 
 /** An instance as DescribeContainerInstances shows it: stored fields plus what is derived from its tasks. */
 export function describeInstance(record: InstanceRecord, tasks: readonly TaskRecord[], includeTags: boolean): Wire<ContainerInstance> {
   const mine = tasks.filter((t) => t.instanceId === record.id);
+  const { tags, ...instance } = record.instance;
   return {
-    ...record.instance,
+    ...instance,
     remainingResources: toResources(remainingCapacity(capacityOf(record.instance.registeredResources), record.reserved)),
     runningTasksCount: mine.filter((t) => t.task.lastStatus === 'RUNNING').length,
     pendingTasksCount: mine.filter((t) => ['PROVISIONING', 'PENDING', 'ACTIVATING'].includes(t.task.lastStatus ?? '')).length,
-    tags: includeTags ? record.instance.tags ?? [] : [],
+    // As ECS: `tags` only when asked for (include TAGS), not an empty list.
+    ...(includeTags ? { tags: tags ?? [] } : {}),
   };
 }
 

@@ -120,12 +120,22 @@ describe("a task's overrides and tags", () => {
     await api.ecs.send(new StopTaskCommand({ task: arn }));
   });
 
+  it('DescribeContainerInstances, DescribeServices and DescribeClusters leave tags out unless asked for too', async () => {
+    const plain = await api.ecs.send(new DescribeContainerInstancesCommand({ containerInstances: [fake.instanceId] }));
+    expect(plain.containerInstances?.[0]).not.toHaveProperty('tags');
+    const asked = await api.ecs.send(new DescribeContainerInstancesCommand({ containerInstances: [fake.instanceId], include: ['TAGS'] }));
+    expect(asked.containerInstances?.[0]?.tags).toEqual([]);
+    const clusters = await api.ecs.send(new DescribeClustersCommand({ clusters: ['default'] }));
+    expect(clusters.clusters?.[0]).not.toHaveProperty('tags');
+  });
+
   it('a service task lists every container too', async () => {
     await api.ecs.send(new CreateServiceCommand({ serviceName: 'pairs', taskDefinition: 'pair', desiredCount: 1 }));
     await expect.poll(async () => (await api.ecs.send(new ListTasksCommand({ serviceName: 'pairs' }))).taskArns?.length, { timeout: 10_000 }).toBe(1);
     const [arn] = (await api.ecs.send(new ListTasksCommand({ serviceName: 'pairs' }))).taskArns!;
     const { tasks } = await api.ecs.send(new DescribeTasksCommand({ tasks: [arn!] }));
     expect(tasks?.[0]?.overrides?.containerOverrides).toEqual([{ name: 'web' }, { name: 'side' }]);
+    expect((await api.ecs.send(new DescribeServicesCommand({ services: ['pairs'] }))).services?.[0]).not.toHaveProperty('tags');
     await api.ecs.send(new DeleteServiceCommand({ service: 'pairs', force: true }));
   });
 });

@@ -33,8 +33,9 @@ export interface DeploymentProgress {
 
 /** The service as DescribeServices shows it: without berth's bookkeeping, and with tags only when asked for. */
 export function describedService(record: ServiceRecord, withTags: boolean): Wire<Service> {
-  const { berth: _berth, ...service } = record;
-  return withTags ? service : { ...service, tags: [] };
+  // As ECS: `tags` only when asked for (include TAGS), not an empty list.
+  const { berth: _berth, tags, ...service } = record;
+  return withTags ? { ...service, tags: tags ?? [] } : service;
 }
 
 export const parseServiceRecord = recordParser<ServiceRecord>('service', { serviceName: 'string', serviceArn: 'string', berth: 'object', 'berth.cluster': 'string' });
