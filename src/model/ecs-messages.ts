@@ -5,7 +5,7 @@
  * whose ECS wording is not known) stay beside the code that throws them.
  *
  * It lives in model/ (not api/ecs/) because pure task-definition rules in model/ need it too, and model/
- * imports nothing above it. docs/api-fidelity.md lists the table; a test keeps the two alike.
+ * imports nothing above it. docs/api-fidelity.md lists the table; api/ecs/messages-table.test.ts keeps the two alike.
  */
 
 /** Where a wording is known from. */
