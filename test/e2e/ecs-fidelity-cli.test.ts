@@ -93,7 +93,7 @@ describe('ECS answers as ECS gives them, through the AWS CLI v2', () => {
     expect(fargate.stderr).toMatch(cliError('ClientException', 'RegisterTaskDefinition', pidMode));
   });
 
-  it('registers an instance without totalResources, with attributes from its identity document; its task lists every container and no tags', async () => {
+  it('registers an instance without totalResources, with attributes from its identity document; its task lists every container and no tags, and holds the instance', async () => {
     expect((await aws('ecs', 'create-cluster', '--cluster-name', 'hosts')).code).toBe(0);
     const identity = JSON.stringify({ instanceId: 'i-0feed', instanceType: 'm5.large', imageId: 'ami-0123', availabilityZone: 'us-east-1c', region: 'us-east-1' });
     const registered = await aws('ecs', 'register-container-instance', '--cluster', 'hosts', '--instance-identity-document', identity);
@@ -125,5 +125,11 @@ describe('ECS answers as ECS gives them, through the AWS CLI v2', () => {
     expect(task).not.toHaveProperty('tags');
     const tagged = await aws('ecs', 'describe-tasks', '--cluster', 'hosts', '--tasks', taskArn, '--include', 'TAGS');
     expect(tagged.json.tasks[0].tags).toEqual([{ key: 'team', value: 'core' }]);
+
+    // The instance holds a task that has not stopped: ECS refuses to deregister it, in its words.
+    const deregister = await aws('ecs', 'deregister-container-instance', '--cluster', 'hosts', '--container-instance', instance.containerInstanceArn);
+    expect(deregister.stderr).toMatch(cliError('InvalidParameterException', 'DeregisterContainerInstance', 'Found running tasks on the instance.'));
+    const still = await aws('ecs', 'describe-container-instances', '--cluster', 'hosts', '--container-instances', instance.containerInstanceArn);
+    expect(still.json.containerInstances[0].status).toBe('ACTIVE');
   });
 });
