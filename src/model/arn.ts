@@ -61,3 +61,12 @@ export function parseOwnEcsArn(scope: ArnScope, arn: string, type: EcsResourceTy
 export function roleArn(scope: ArnScope, nameOrArn: string): string {
   return nameOrArn.startsWith('arn:') ? nameOrArn : `arn:aws:iam::${scope.accountId}:role/${nameOrArn}`;
 }
+
+/**
+ * The `arn` of a Describe* failure for a reference that matched nothing, as ECS words it: an ARN as given,
+ * a bare name or id in the short form without the cluster (`service/<name>`, `task/<id>`,
+ * `container-instance/<id>`), which is what ECS answers even where its own ARNs carry the cluster.
+ */
+export function missingArn(scope: ArnScope, type: EcsResourceType, ref: string): string {
+  return ref.startsWith('arn:') ? ref : ecsArn(scope, type, ref);
+}

@@ -22,6 +22,22 @@ export interface ClusterRecord {
   readonly defaultCapacityProviderStrategy: CapacityProviderStrategyItem[];
   readonly serviceConnectDefaults?: ClusterServiceConnectDefaults;
   readonly createdAt: number;
+  /** Epoch seconds of DeleteCluster (status INACTIVE). */
+  readonly deletedAt?: number;
+}
+
+/** How long ECS-like discoverability of a deleted cluster lasts unless configured: an hour, as berth keeps STOPPED tasks. */
+export const DEFAULT_INACTIVE_CLUSTER_RETENTION_MS = 60 * 60_000;
+
+/**
+ * Whether ListClusters and DescribeClusters still show `record`: ACTIVE ones always; a deleted (INACTIVE)
+ * one "might remain discoverable in your account for a period of time" (ECS's DeleteCluster), here for
+ * `retentionMs` after its deletion. An INACTIVE record without a deletion time (written before berth kept
+ * one) is past it.
+ */
+export function isDiscoverable(record: ClusterRecord, nowMs: number, retentionMs: number): boolean {
+  if (record.status === 'ACTIVE') return true;
+  return record.deletedAt !== undefined && nowMs - record.deletedAt * 1000 < retentionMs;
 }
 
 const CLUSTER_NAME = /^[a-zA-Z0-9_-]{1,255}$/;

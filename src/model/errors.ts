@@ -1,3 +1,5 @@
+import { ecsMessage } from './ecs-messages.js';
+
 /**
  * Every error the API can answer with, named as AWS names it. Domain code throws {@link ServiceError} with
  * one of these names; `api/errors.ts` alone decides the HTTP status.
@@ -73,4 +75,4 @@ export class ServiceError extends Error {
 /** Shorthands for the errors thrown most. */
 export const clientError = (message: string) => new ServiceError('ClientException', message);
 export const invalidParameter = (message: string) => new ServiceError('InvalidParameterException', message);
-export const clusterNotFound = () => new ServiceError('ClusterNotFoundException', 'Cluster not found.');
+export const clusterNotFound = () => new ServiceError('ClusterNotFoundException', ecsMessage('clusterNotFound'));

@@ -113,3 +113,15 @@ export function taskNeeds(td: Wire<TaskDefinition>, overrides?: TaskOverride): T
   }
   return { cpu, memory, ports, portsUdp };
 }
+
+/**
+ * A task's overrides as ECS records and returns them: `containerOverrides` holds one entry per container
+ * of the task definition, in its order — the override given for that container, or just `{ name }`.
+ */
+export function overridesOfEveryContainer(td: Pick<TaskDefinition, 'containerDefinitions'>, overrides: TaskOverride): TaskOverride {
+  const given = overrides.containerOverrides ?? [];
+  return {
+    ...overrides,
+    containerOverrides: (td.containerDefinitions ?? []).map((c) => given.find((o) => o.name === c.name) ?? { name: c.name! }),
+  };
+}

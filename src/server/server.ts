@@ -71,6 +71,10 @@ export interface ServerConfig {
   readonly agentSilenceMs?: number;
   /** How long STOPPED tasks stay describable (default 1 h). */
   readonly stoppedTaskRetentionMs?: number;
+  /** How long a deleted (INACTIVE) cluster stays listed and describable (default 1 h). */
+  readonly inactiveClusterRetentionMs?: number;
+  /** The ECS API's clock, milliseconds since the epoch (default Date.now; tests move time with it). */
+  readonly now?: () => number;
   /** How often log retention is applied and deleted log streams are purged (default 5 min). */
   readonly logSweepMs?: number;
   /** An instance whose agent has been disconnected this long is lost: its service tasks are replaced (default 5 min). */
@@ -170,7 +174,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       onError: (err, failure) => informerLog.warn({ err, ...failure }, `informer of ${failure.prefix}: ${failure.kind} failed`),
     }).start());
     await cache.ready();
-    const ecsEnv: EcsEnv = { store, cache, scope, now: Date.now, ...tasksPerCommit(config) };
+    const ecsEnv: EcsEnv = {
+      store,
+      cache,
+      scope,
+      now: config.now ?? Date.now,
+      ...tasksPerCommit(config),
+      ...(config.inactiveClusterRetentionMs !== undefined ? { inactiveClusterRetentionMs: config.inactiveClusterRetentionMs } : {}),
+    };
     const ecrEnv: EcrEnv = { registry, scope, registryHost, registryScheme: config.registryScheme ?? 'http' };
     const services = [ecsService(ecsEnv), ecrService(ecrEnv), logsService({ storage: logs, scope, now: Date.now })];
     const verifier = new SigV4Verifier({

@@ -3,7 +3,7 @@ import type { AwsVpcConfiguration, Task, TaskDefinition, TaskOverride } from '@a
 import { ecsArn, type ArnScope } from '../model/arn.js';
 import { addNeeds, capacityOf, remainingCapacity, shortfall } from '../model/container-instance.js';
 import type { Tag } from '../model/tags.js';
-import { applyContainerOverride, type TaskNeeds } from '../model/task.js';
+import { applyContainerOverride, overridesOfEveryContainer, type TaskNeeds } from '../model/task.js';
 import { precreatedEni } from '../model/task-eni.js';
 import type { Wire } from '../model/wire.js';
 import { keys } from './keys.js';
@@ -94,7 +94,7 @@ export function newTaskRecord(ctx: TaskWriteContext, spec: LaunchSpec, instance:
     clusterArn: ecsArn(ctx.scope, 'cluster', spec.cluster),
     taskDefinitionArn: td.taskDefinitionArn!,
     containerInstanceArn: instance.instance.containerInstanceArn!,
-    overrides,
+    overrides: overridesOfEveryContainer(td, overrides),
     lastStatus: 'PROVISIONING',
     desiredStatus: 'RUNNING',
     ...(overrides.cpu ?? td.cpu ? { cpu: overrides.cpu ?? td.cpu } : {}),

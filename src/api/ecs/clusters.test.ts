@@ -3,6 +3,7 @@ import {
   DeleteClusterCommand,
   DescribeClustersCommand,
   ListClustersCommand,
+  ListServicesCommand,
   PutAccountSettingDefaultCommand,
   UpdateClusterCommand,
   UpdateClusterSettingsCommand,
@@ -98,7 +99,9 @@ describe('DescribeClusters', () => {
 
   it('includes tags, settings and statistics only when asked', async () => {
     const plain = await api.ecs.send(new DescribeClustersCommand({ clusters: ['tagged'] }));
-    expect(plain.clusters?.[0]).toMatchObject({ tags: [], settings: [], statistics: [] });
+    expect(plain.clusters?.[0]).toMatchObject({ settings: [], statistics: [] });
+    // ECS leaves tags out unless asked for.
+    expect(plain.clusters?.[0]).not.toHaveProperty('tags');
     const full = await api.ecs.send(
       new DescribeClustersCommand({ clusters: ['tagged'], include: ['TAGS', 'SETTINGS', 'STATISTICS'] }),
     );
@@ -120,7 +123,7 @@ describe('ListClusters', () => {
     const fixture = await startApiFixture();
     try {
       for (const name of ['a', 'b', 'c', 'd', 'e']) await fixture.ecs.send(new CreateClusterCommand({ clusterName: name }));
-      await fixture.ecs.send(new DeleteClusterCommand({ cluster: 'c' }));
+      await fixture.ecs.send(new CreateClusterCommand({ clusterName: 'c2' }));
       const seen: string[] = [];
       let nextToken: string | undefined;
       let pages = 0;
@@ -131,10 +134,10 @@ describe('ListClusters', () => {
         nextToken = page.nextToken;
         pages++;
       } while (nextToken);
-      expect(seen).toEqual(['a', 'b', 'd', 'e'].map(arn));
-      expect(pages).toBe(2);
+      expect(seen).toEqual(['a', 'b', 'c', 'c2', 'd', 'e'].map(arn));
+      expect(pages).toBe(3);
       const all = await fixture.ecs.send(new ListClustersCommand({}));
-      expect(all.clusterArns).toHaveLength(4);
+      expect(all.clusterArns).toHaveLength(6);
       expect(all.nextToken).toBeUndefined();
     } finally {
       await fixture.stop();
@@ -189,16 +192,37 @@ const serviceRecord = (cluster: string, name: string, status: string) => ({
 });
 
 describe('DeleteCluster', () => {
-  it('makes the cluster INACTIVE: still describable, no longer listed or usable, and re-creatable', async () => {
+  it('makes the cluster INACTIVE: still listed and describable, no longer usable, and re-creatable', async () => {
     await api.ecs.send(new CreateClusterCommand({ clusterName: 'gone', tags: [{ key: 'k', value: 'v' }] }));
     const { cluster } = await api.ecs.send(new DeleteClusterCommand({ cluster: 'gone' }));
     expect(cluster?.status).toBe('INACTIVE');
     const d = await api.ecs.send(new DescribeClustersCommand({ clusters: ['gone'] }));
     expect(d.clusters?.[0]?.status).toBe('INACTIVE');
-    expect((await api.ecs.send(new ListClustersCommand({}))).clusterArns).not.toContain(arn('gone'));
+    expect((await api.ecs.send(new ListClustersCommand({}))).clusterArns).toContain(arn('gone'));
     expect((await failure(api.ecs.send(new DeleteClusterCommand({ cluster: 'gone' })))).name).toBe('ClusterNotFoundException');
+    expect((await failure(api.ecs.send(new ListServicesCommand({ cluster: 'gone' })))).name).toBe('ClusterNotFoundException');
     const again = await api.ecs.send(new CreateClusterCommand({ clusterName: 'gone' }));
     expect(again.cluster).toMatchObject({ status: 'ACTIVE', tags: [] });
+  });
+
+  it('keeps listing and describing a deleted cluster for the retention period, then answers MISSING', async () => {
+    let now = Date.parse('2026-03-01T10:00:00Z');
+    const fixture = await startApiFixture({ now: () => now, inactiveClusterRetentionMs: 60 * 60_000 });
+    try {
+      await fixture.ecs.send(new CreateClusterCommand({ clusterName: 'old' }));
+      await fixture.ecs.send(new CreateClusterCommand({ clusterName: 'kept' }));
+      await fixture.ecs.send(new DeleteClusterCommand({ cluster: 'old' }));
+      const listed = async () => (await fixture.ecs.send(new ListClustersCommand({}))).clusterArns;
+      const described = () => fixture.ecs.send(new DescribeClustersCommand({ clusters: ['old'] }));
+      now += 59 * 60_000;
+      expect(await listed()).toEqual([arn('kept'), arn('old')]);
+      expect((await described()).clusters).toMatchObject([{ clusterName: 'old', status: 'INACTIVE' }]);
+      now += 2 * 60_000;
+      expect(await listed()).toEqual([arn('kept')]);
+      expect(await described()).toMatchObject({ clusters: [], failures: [{ arn: arn('old'), reason: 'MISSING' }] });
+    } finally {
+      await fixture.stop();
+    }
   });
 
   it.each([

@@ -10,12 +10,15 @@ import type {
 } from '@aws-sdk/client-ecs';
 import { clusterArn, parseOwnEcsArn } from '../../model/arn.js';
 import {
+  DEFAULT_INACTIVE_CLUSTER_RETENTION_MS,
+  isDiscoverable,
   mergeSettings,
   validateCapacityProviders,
   validateClusterName,
   validateClusterSettings,
   type ClusterRecord,
 } from '../../model/cluster.js';
+import { ecsMessage } from '../../model/ecs-messages.js';
 import { clusterNotFound, invalidParameter, ServiceError } from '../../model/errors.js';
 import { validateTags } from '../../model/tags.js';
 import { keys } from '../../state/keys.js';
@@ -57,7 +60,8 @@ async function describe(env: EcsEnv, record: ClusterRecord, include: readonly st
     pendingTasksCount: usage.pendingTasksCount,
     activeServicesCount: usage.activeServicesCount,
     statistics: has('STATISTICS') ? usage.statistics : [],
-    tags: has('TAGS') ? record.tags : [],
+    // As ECS: `tags` only when asked for (include TAGS), not an empty list.
+    ...(has('TAGS') ? { tags: record.tags } : {}),
     settings: has('SETTINGS') ? record.settings : [],
     capacityProviders: record.capacityProviders,
     defaultCapacityProviderStrategy: record.defaultCapacityProviderStrategy,
@@ -68,6 +72,8 @@ async function describe(env: EcsEnv, record: ClusterRecord, include: readonly st
 }
 
 export function clusterOperations(env: EcsEnv) {
+  const discoverable = (record: ClusterRecord) =>
+    isDiscoverable(record, env.now(), env.inactiveClusterRetentionMs ?? DEFAULT_INACTIVE_CLUSTER_RETENTION_MS);
   return {
     async CreateCluster(input: CreateClusterRequest) {
       const name = input.clusterName ?? DEFAULT_CLUSTER;
@@ -108,16 +114,17 @@ export function clusterOperations(env: EcsEnv) {
       for (const ref of refs) {
         const name = clusterNameOf(env, ref);
         const record = name === undefined ? undefined : await readRecord(env.store, parseClusterRecord, keys.cluster(name));
-        if (record) clusters.push(await describe(env, record, input.include));
-        else failures.push({ arn: ref.startsWith('arn:') ? ref : clusterArn(env.scope, ref), reason: 'MISSING' });
+        if (record && discoverable(record)) clusters.push(await describe(env, record, input.include));
+        else failures.push({ arn: ref.startsWith('arn:') ? ref : clusterArn(env.scope, ref), reason: ecsMessage('missing') });
       }
       return { clusters, failures };
     },
 
     async ListClusters(input: ListClustersRequest) {
       const page = await pageOf(env.store, keys.clusters(), input, { defaultSize: 100, maxSize: 100 }, (e) => {
+        // A deleted cluster stays listed for a while, as ECS keeps it (clients such as Copilot skip INACTIVE ones).
         const c = parseClusterRecord(e.value, e.key);
-        return c.status === 'ACTIVE' ? c.clusterArn : undefined;
+        return discoverable(c) ? c.clusterArn : undefined;
       });
       return { clusterArns: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
     },
@@ -164,18 +171,15 @@ export function clusterOperations(env: EcsEnv) {
         if (!current || current.status !== 'ACTIVE') throw clusterNotFound();
         const usage = await clusterUsage(env.store, current.clusterName);
         if (usage.liveServicesCount > 0) {
-          throw new ServiceError('ClusterContainsServicesException', 'The Cluster cannot be deleted while Services are active.');
+          throw new ServiceError('ClusterContainsServicesException', ecsMessage('clusterContainsServices'));
         }
         if (usage.registeredContainerInstancesCount > 0) {
-          throw new ServiceError(
-            'ClusterContainsContainerInstancesException',
-            'The Cluster cannot be deleted while Container Instances are active or draining.',
-          );
+          throw new ServiceError('ClusterContainsContainerInstancesException', ecsMessage('clusterContainsInstances'));
         }
         if (usage.liveTasksCount > 0) {
-          throw new ServiceError('ClusterContainsTasksException', 'The Cluster cannot be deleted while Tasks are active.');
+          throw new ServiceError('ClusterContainsTasksException', ecsMessage('clusterContainsTasks'));
         }
-        const deleted: ClusterRecord = { ...current, status: 'INACTIVE' };
+        const deleted: ClusterRecord = { ...current, status: 'INACTIVE', deletedAt: epochSeconds(env.now()) };
         tx.putJson(keys.cluster(current.clusterName), deleted);
         return deleted;
       });

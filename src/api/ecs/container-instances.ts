@@ -9,9 +9,11 @@ import type {
   RegisterContainerInstanceRequest,
   UpdateContainerInstancesStateRequest,
 } from '@aws-sdk/client-ecs';
-import { ecsArn, parseOwnEcsArn } from '../../model/arn.js';
+import { ecsArn, missingArn, parseOwnEcsArn } from '../../model/arn.js';
+import { ecsMessage } from '../../model/ecs-messages.js';
+import { capacityOfInstanceType, identityAttributes, parseIdentityDocument } from '../../model/instance-identity.js';
 import { capacityOf, emptyNeeds, remainingCapacity, toResources } from '../../model/container-instance.js';
-import { invalidParameter } from '../../model/errors.js';
+import { clientError, invalidParameter } from '../../model/errors.js';
 import { validateTags } from '../../model/tags.js';
 import type { Wire } from '../../model/wire.js';
 import { keys } from '../../state/keys.js';
@@ -36,32 +38,17 @@ export function instanceIdOf(env: EcsEnv, cluster: string, ref: string): string 
   return c === cluster ? id : undefined;
 }
 
-interface IdentityDocument {
-  readonly instanceId?: string;
-  readonly availabilityZone?: string;
-  readonly instanceType?: string;
-}
-
-function parseIdentity(doc: string | undefined): IdentityDocument {
-  if (!doc) return {};
-  try {
-    const parsed = JSON.parse(doc) as unknown;
-    if (parsed && typeof parsed === 'object') return parsed as IdentityDocument;
-  } catch {
-    // fall through
-  }
-  throw invalidParameter('instanceIdentityDocument must be a JSON object.');
-}
-
 /** An instance as DescribeContainerInstances shows it: stored fields plus what is derived from its tasks. */
 export function describeInstance(record: InstanceRecord, tasks: readonly TaskRecord[], includeTags: boolean): Wire<ContainerInstance> {
   const mine = tasks.filter((t) => t.instanceId === record.id);
+  const { tags, ...instance } = record.instance;
   return {
-    ...record.instance,
+    ...instance,
     remainingResources: toResources(remainingCapacity(capacityOf(record.instance.registeredResources), record.reserved)),
     runningTasksCount: mine.filter((t) => t.task.lastStatus === 'RUNNING').length,
     pendingTasksCount: mine.filter((t) => ['PROVISIONING', 'PENDING', 'ACTIVATING'].includes(t.task.lastStatus ?? '')).length,
-    tags: includeTags ? record.instance.tags ?? [] : [],
+    // As ECS: `tags` only when asked for (include TAGS), not an empty list.
+    ...(includeTags ? { tags: tags ?? [] } : {}),
   };
 }
 
@@ -74,13 +61,17 @@ export function containerInstanceOperations(env: EcsEnv) {
   return {
     async RegisterContainerInstance(input: RegisterContainerInstanceRequest) {
       const cluster = (await activeCluster(env, input.cluster)).clusterName;
-      const identity = parseIdentity(input.instanceIdentityDocument);
+      const identity = parseIdentityDocument(input.instanceIdentityDocument);
       const tags = validateTags(input.tags);
-      const total = capacityOf(input.totalResources);
-      if (total.cpu <= 0 || total.memory <= 0) {
+      // totalResources is optional in the model; given, it must carry what placement counts.
+      const given = input.totalResources === undefined ? undefined : capacityOf(input.totalResources);
+      if (given && (given.cpu <= 0 || given.memory <= 0)) {
         throw invalidParameter("totalResources must include positive 'CPU' and 'MEMORY' INTEGER resources.");
       }
-      const attributes: Attribute[] = (input.attributes ?? []).map((a) => ({ name: a.name, ...(a.value !== undefined ? { value: a.value } : {}) }));
+      const reported: Attribute[] = (input.attributes ?? []).map((a) => ({ name: a.name, ...(a.value !== undefined ? { value: a.value } : {}) }));
+      // What ECS derives from the identity document, unless the caller reported that attribute itself.
+      const derived = identityAttributes(identity, input.instanceIdentityDocument !== undefined && input.instanceIdentityDocument !== '');
+      const attributes = [...reported, ...derived.filter((d) => !reported.some((a) => a.name === d.name))];
       const requestedId = input.containerInstanceArn ? instanceIdOf(env, cluster, input.containerInstanceArn) : undefined;
       const record = await transact(env.store, async (tx) => {
         // A restarted agent presents its ARN (or the same instance identity): it is the same instance again.
@@ -92,6 +83,10 @@ export function containerInstanceOperations(env: EcsEnv) {
         }
         if (existing?.instance.status === 'INACTIVE') existing = undefined;
         const id = existing?.id ?? randomBytes(16).toString('hex');
+        // Without totalResources: what the instance reported before, else what its type has.
+        const registeredResources = given
+          ? toResources(given)
+          : (existing?.instance.registeredResources ?? toResources(capacityOfInstanceType(identity.instanceType)));
         const ec2InstanceId = identity.instanceId ?? existing?.ec2InstanceId ?? `i-${randomBytes(9).toString('hex').slice(0, 17)}`;
         const next: InstanceRecord = {
           cluster,
@@ -105,7 +100,7 @@ export function containerInstanceOperations(env: EcsEnv) {
             ec2InstanceId,
             version: (existing?.instance.version ?? 0) + 1,
             versionInfo: input.versionInfo ?? {},
-            registeredResources: toResources(total),
+            registeredResources,
             status: existing?.instance.status === 'DRAINING' ? 'DRAINING' : 'ACTIVE',
             agentConnected: existing?.instance.agentConnected ?? false,
             attributes: mergeAttributes(existing?.instance.attributes ?? [], attributes),
@@ -130,9 +125,7 @@ export function containerInstanceOperations(env: EcsEnv) {
         }
         const live = (await tasksOf(env, cluster)).filter((t) => t.instanceId === current.id && t.task.lastStatus !== 'STOPPED');
         if (live.length > 0 && !input.force) {
-          throw invalidParameter(
-            `The container instance has ${live.length} task(s) that are not stopped. Stop them first, or deregister with force (its tasks are then orphaned).`,
-          );
+          throw invalidParameter(ecsMessage('runningTasksOnInstance'));
         }
         const next: InstanceRecord = {
           ...current,
@@ -147,6 +140,7 @@ export function containerInstanceOperations(env: EcsEnv) {
     async DescribeContainerInstances(input: DescribeContainerInstancesRequest) {
       const cluster = (await activeCluster(env, input.cluster)).clusterName;
       const refs = input.containerInstances ?? [];
+      if (refs.length === 0) throw clientError(ecsMessage('containerInstancesEmpty'));
       if (refs.length > 100) throw invalidParameter('containerInstances can have at most 100 entries.');
       const tasks = await tasksOf(env, cluster);
       const containerInstances: Wire<ContainerInstance>[] = [];
@@ -155,7 +149,7 @@ export function containerInstanceOperations(env: EcsEnv) {
         const id = instanceIdOf(env, cluster, ref);
         const record = id ? await readRecord(env.store, parseInstanceRecord, keys.containerInstance(cluster, id)) : undefined;
         if (record) containerInstances.push(describeInstance(record, tasks, input.include?.includes('TAGS') ?? false));
-        else failures.push({ arn: ref.startsWith('arn:') ? ref : instanceArn(env, cluster, ref), reason: 'MISSING' });
+        else failures.push({ arn: missingArn(env.scope, 'container-instance', ref), reason: ecsMessage('missing') });
       }
       return { containerInstances, failures };
     },
@@ -190,7 +184,7 @@ export function containerInstanceOperations(env: EcsEnv) {
           const key = id ? keys.containerInstance(cluster, id) : undefined;
           const record = key ? await tx.getRecord(parseInstanceRecord, key) : undefined;
           if (!record || record.instance.status === 'INACTIVE') {
-            failures.push({ arn: ref.startsWith('arn:') ? ref : instanceArn(env, cluster, ref), reason: 'MISSING' });
+            failures.push({ arn: missingArn(env.scope, 'container-instance', ref), reason: ecsMessage('missing') });
             continue;
           }
           const next: InstanceRecord =

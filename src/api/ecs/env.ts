@@ -15,6 +15,8 @@ export interface EcsEnv {
    * transactions beyond its `--max-txn-ops`, and a task writes itself, its instance and perhaps a client token.
    */
   readonly maxTasksPerCommit?: number;
+  /** How long a deleted (INACTIVE) cluster stays listed and describable, as ECS keeps it "for a period of time" (default 1 h). */
+  readonly inactiveClusterRetentionMs?: number;
 }
 
 /** ECS timestamps on the wire: epoch seconds, with fractions. */

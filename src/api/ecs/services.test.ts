@@ -23,6 +23,8 @@ import { failure } from '../../testing/failure.js';
 let api: ApiFixture;
 const cluster = 'svc-api';
 const arnOf = (name: string) => `arn:aws:ecs:${TEST_REGION}:${TEST_ACCOUNT}:service/${cluster}/${name}`;
+/** The ARN ECS names an unknown service by in a failure: the short form, without the cluster. */
+const missingArnOf = (name: string) => `arn:aws:ecs:${TEST_REGION}:${TEST_ACCOUNT}:service/${name}`;
 
 beforeAll(async () => {
   api = await startApiFixture();
@@ -104,7 +106,7 @@ describe('CreateService', () => {
     expect(e.name).toBe(type);
     expect(e.message).toMatch(message);
     const { failures } = await api.ecs.send(new DescribeServicesCommand({ cluster, services: ['refused'] }));
-    expect(failures).toEqual([{ arn: arnOf('refused'), reason: 'MISSING' }]);
+    expect(failures).toEqual([{ arn: missingArnOf('refused'), reason: 'MISSING' }]);
   });
 
   it('is idempotent only with the same clientToken', async () => {
@@ -140,14 +142,19 @@ describe('DescribeServices and ListServices', () => {
     await create({ serviceName: 'd1' });
     const { services, failures } = await api.ecs.send(new DescribeServicesCommand({ cluster, services: ['d1', arnOf('d1'), 'ghost'] }));
     expect(services!.map((s) => s.serviceName)).toEqual(['d1', 'd1']);
-    expect(failures).toEqual([{ arn: arnOf('ghost'), reason: 'MISSING' }]);
+    expect(failures).toEqual([{ arn: missingArnOf('ghost'), reason: 'MISSING' }]);
     const e = await failure(api.ecs.send(new DescribeServicesCommand({ cluster, services: Array.from({ length: 11 }, (_, i) => `s${i}`) })));
     expect(e.name).toBe('InvalidParameterException');
+    // An ARN that names nothing comes back as given.
+    const ghostArn = arnOf('ghost');
+    expect((await api.ecs.send(new DescribeServicesCommand({ cluster, services: [ghostArn] }))).failures).toEqual([{ arn: ghostArn, reason: 'MISSING' }]);
+    const empty = await failure(api.ecs.send(new DescribeServicesCommand({ cluster, services: [] })));
+    expect(empty).toMatchObject({ name: 'InvalidParameterException', message: 'Services cannot be empty.' });
   });
 
   it('shows tags only when asked', async () => {
     await create({ serviceName: 'tagged', tags: [{ key: 'k', value: 'v' }] });
-    expect((await describeOne('tagged')).tags).toEqual([]);
+    expect(await describeOne('tagged')).not.toHaveProperty('tags');
     expect((await describeOne('tagged', 'TAGS')).tags).toEqual([{ key: 'k', value: 'v' }]);
     await api.ecs.send(new TagResourceCommand({ resourceArn: arnOf('tagged'), tags: [{ key: 'more', value: 'x' }] }));
     const { tags } = await api.ecs.send(new ListTagsForResourceCommand({ resourceArn: arnOf('tagged') }));

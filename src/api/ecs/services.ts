@@ -10,7 +10,8 @@ import type {
   TaskDefinition,
   UpdateServiceRequest,
 } from '@aws-sdk/client-ecs';
-import { clusterArn, ecsArn, parseOwnEcsArn } from '../../model/arn.js';
+import { clusterArn, ecsArn, missingArn, parseOwnEcsArn } from '../../model/arn.js';
+import { ecsMessage } from '../../model/ecs-messages.js';
 import type { ClusterRecord } from '../../model/cluster.js';
 import { clientError, clusterNotFound, invalidParameter, ServiceError } from '../../model/errors.js';
 import {
@@ -44,8 +45,8 @@ import type { Tx } from '../../store/transact.js';
 /** `arn:aws:ecs:<region>:<account>:service/<cluster>/<name>` */
 export const serviceArn = (env: EcsEnv, cluster: string, name: string) => ecsArn(env.scope, 'service', `${cluster}/${name}`);
 
-const serviceNotFound = () => new ServiceError('ServiceNotFoundException', 'Service not found.');
-const serviceNotActive = () => new ServiceError('ServiceNotActiveException', 'Service was not ACTIVE.');
+const serviceNotFound = () => new ServiceError('ServiceNotFoundException', ecsMessage('serviceNotFound'));
+const serviceNotActive = () => new ServiceError('ServiceNotActiveException', ecsMessage('serviceNotActive'));
 
 /** A service name from a name or an ARN (`service/<cluster>/<name>`, or the old `service/<name>`) of this cluster. */
 export function serviceNameOf(env: EcsEnv, cluster: string, ref: string): string | undefined {
@@ -261,7 +262,8 @@ export function serviceOperations(env: EcsEnv) {
     async DescribeServices(input: DescribeServicesRequest) {
       const cluster = (await activeCluster(env, input.cluster)).clusterName;
       const refs = input.services ?? [];
-      if (refs.length < 1 || refs.length > 10) throw invalidParameter('services must list between 1 and 10 services.');
+      if (refs.length === 0) throw invalidParameter(ecsMessage('servicesEmpty'));
+      if (refs.length > 10) throw invalidParameter('services must list between 1 and 10 services.');
       const withTags = input.include?.includes('TAGS') ?? false;
       const services: Wire<Service>[] = [];
       const failures: { arn: string; reason: string }[] = [];
@@ -269,7 +271,7 @@ export function serviceOperations(env: EcsEnv) {
         const name = serviceNameOf(env, cluster, ref);
         const record = name ? await readRecord(env.store, parseServiceRecord, keys.service(cluster, name)) : undefined;
         if (record) services.push(describedService(record, withTags));
-        else failures.push({ arn: ref.startsWith('arn:') ? ref : serviceArn(env, cluster, ref), reason: 'MISSING' });
+        else failures.push({ arn: missingArn(env.scope, 'service', ref), reason: ecsMessage('missing') });
       }
       return { services, failures };
     },

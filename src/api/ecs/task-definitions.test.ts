@@ -299,6 +299,49 @@ describe('ListTaskDefinitions and ListTaskDefinitionFamilies', () => {
   });
 });
 
+describe('RegisterTaskDefinition fills in what ECS fills in', () => {
+  it('gives an EFS volume without a root directory the root "/", and keeps one given', async () => {
+    const { taskDefinition } = await register(
+      minimalTaskDefinition('efs', {
+        volumes: [
+          { name: 'data', efsVolumeConfiguration: { fileSystemId: 'fs-0abc' } },
+          { name: 'logs', efsVolumeConfiguration: { fileSystemId: 'fs-0abc', rootDirectory: '/logs', transitEncryption: 'ENABLED' } },
+        ],
+      }),
+    );
+    const expected = [
+      { name: 'data', efsVolumeConfiguration: { fileSystemId: 'fs-0abc', rootDirectory: '/' } },
+      { name: 'logs', efsVolumeConfiguration: { fileSystemId: 'fs-0abc', rootDirectory: '/logs', transitEncryption: 'ENABLED' } },
+    ];
+    expect(taskDefinition?.volumes).toEqual(expected);
+    expect((await describeTd('efs')).taskDefinition?.volumes).toEqual(expected);
+  });
+
+  it('returns short role names as role ARNs (paths kept), ARNs as given, and drops empty ones', async () => {
+    const role = (name: string) => `arn:aws:iam::${TEST_ACCOUNT}:role/${name}`;
+    const named = await register(minimalTaskDefinition('roles', { taskRoleArn: 'app', executionRoleArn: 'service-role/exec' }));
+    expect(named.taskDefinition).toMatchObject({ taskRoleArn: role('app'), executionRoleArn: role('service-role/exec') });
+    const described = (await describeTd('roles')).taskDefinition;
+    expect(described).toMatchObject({ taskRoleArn: role('app'), executionRoleArn: role('service-role/exec') });
+    const full = await register(minimalTaskDefinition('roles', { taskRoleArn: 'arn:aws:iam::111122223333:role/x', executionRoleArn: '' }));
+    expect(full.taskDefinition?.taskRoleArn).toBe('arn:aws:iam::111122223333:role/x');
+    expect(full.taskDefinition).not.toHaveProperty('executionRoleArn');
+  });
+
+  it("refuses Fargate with pidMode host in ECS's words", async () => {
+    const e = await failure(
+      register(
+        minimalTaskDefinition('fg-pid', { requiresCompatibilities: ['FARGATE'], networkMode: 'awsvpc', cpu: '256', memory: '512', pidMode: 'host' }),
+      ),
+    );
+    expect(e).toEqual({
+      name: 'ClientException',
+      message: "Tasks using the Fargate launch type do not support pidMode 'host'. The supported value for pidMode is 'task'.",
+      status: 400,
+    });
+  });
+});
+
 describe('DeregisterTaskDefinition', () => {
   it('makes a revision INACTIVE with deregisteredAt, and needs a revision', async () => {
     await register(minimalTaskDefinition('dereg'));
@@ -307,7 +350,7 @@ describe('DeregisterTaskDefinition', () => {
     expect(taskDefinition?.deregisteredAt).toBeInstanceOf(Date);
     const noRevision = await failure(api.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: 'dereg' })));
     expect(noRevision).toMatchObject({ name: 'ClientException' });
-    expect(noRevision.message).toMatch(/a revision is required/);
+    expect(noRevision.message).toBe('Revision is missing.');
     const unknown = await failure(api.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: 'dereg:9' })));
     expect(unknown).toMatchObject({ name: 'ClientException', message: 'The specified task definition does not exist.' });
     const latest = await failure(describeTd('dereg'));
@@ -323,9 +366,10 @@ describe('DeleteTaskDefinitions', () => {
     const result = await api.ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: ['del:1', 'del:2', 'del:7'] }));
     expect(result.taskDefinitions?.map((t) => [t.revision, t.status])).toEqual([[1, 'DELETE_IN_PROGRESS']]);
     expect(result.taskDefinitions?.[0]?.deleteRequestedAt).toBeInstanceOf(Date);
+    // Each failure names the item as it was given, with ECS's reason.
     expect(result.failures).toEqual([
-      { arn: tdArn('del', 2), reason: 'The specified task definition is ACTIVE.', detail: expect.stringMatching(/Deregister/) },
-      { arn: tdArn('del', 7), reason: 'MISSING', detail: expect.any(String) },
+      { arn: 'del:2', reason: 'The specified task definition is still in ACTIVE status. Please deregister the target and try again.' },
+      { arn: 'del:7', reason: 'The specified task definition does not exist. Specify a valid account, family, revision and try again.' },
     ]);
     await expect.poll(async () => (await failure(describeTd('del:1'))).name, { timeout: 5_000 }).toBe('ClientException');
     expect((await describeTd('del:2')).taskDefinition?.status).toBe('ACTIVE');
@@ -333,12 +377,24 @@ describe('DeleteTaskDefinitions', () => {
     expect(next.taskDefinition?.revision).toBe(3);
   });
 
-  it('takes at most 10 and needs revisions', async () => {
+  it('takes at most 10', async () => {
     const many = await failure(
       api.ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: Array.from({ length: 11 }, (_, i) => `x:${i + 1}`) })),
     );
     expect(many.name).toBe('InvalidParameterException');
-    const bare = await failure(api.ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: ['x'] })));
-    expect(bare.name).toBe('ClientException');
+  });
+
+  it("reports a bad item as that item's failure and still deletes the others", async () => {
+    await register(minimalTaskDefinition('delmix'));
+    await api.ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: 'delmix:1' }));
+    const items = ['x', 'no spaces:1', tdArn('delmix', 1), 'arn:aws:ecs:eu-west-1:999999999999:task-definition/delmix'];
+    const result = await api.ecs.send(new DeleteTaskDefinitionsCommand({ taskDefinitions: items }));
+    expect(result.taskDefinitions?.map((t) => t.taskDefinitionArn)).toEqual([tdArn('delmix', 1)]);
+    const invalid = 'The specified task definition identifier is invalid. Specify a valid name or ARN and try again.';
+    expect(result.failures).toEqual([
+      { arn: 'x', reason: invalid },
+      { arn: 'no spaces:1', reason: invalid },
+      { arn: items[3], reason: invalid },
+    ]);
   });
 });

@@ -7,7 +7,8 @@ import type {
   RegisterTaskDefinitionRequest,
   TaskDefinition,
 } from '@aws-sdk/client-ecs';
-import { parseOwnEcsArn, taskDefinitionArn } from '../../model/arn.js';
+import { parseOwnEcsArn } from '../../model/arn.js';
+import { ecsMessage } from '../../model/ecs-messages.js';
 import { clientError, invalidParameter } from '../../model/errors.js';
 import { validateTags } from '../../model/tags.js';
 import { normalizeTaskDefinition } from '../../model/task-definition/normalize.js';
@@ -79,9 +80,7 @@ function parsedTaskDefinitions(store: Store): ParsedCache<TaskDefinitionRecord> 
 function requireRevision(env: EcsEnv, ref: string): Required<TaskDefinitionRef> {
   const parsed = parseTaskDefinitionRef(env, ref);
   if (!parsed) throw clientError(`Invalid task definition '${ref}'. Use family:revision or a full task definition ARN.`);
-  if (parsed.revision === undefined) {
-    throw clientError(`Invalid task definition '${ref}': a revision is required (family:revision or a full ARN).`);
-  }
+  if (parsed.revision === undefined) throw clientError(ecsMessage('revisionMissing'));
   return parsed as Required<TaskDefinitionRef>;
 }
 
@@ -111,7 +110,7 @@ export function taskDefinitionOperations(env: EcsEnv) {
 
     async DescribeTaskDefinition(input: DescribeTaskDefinitionRequest) {
       const record = await findTaskDefinition(env, input.taskDefinition!);
-      if (!record) throw clientError('Unable to describe task definition.');
+      if (!record) throw clientError(ecsMessage('taskDefinitionNotDescribable'));
       return {
         taskDefinition: record.taskDefinition,
         ...(input.include?.includes('TAGS') ? { tags: record.tags } : {}),
@@ -165,22 +164,22 @@ export function taskDefinitionOperations(env: EcsEnv) {
     async DeleteTaskDefinitions(input: DeleteTaskDefinitionsRequest) {
       const refs = input.taskDefinitions ?? [];
       if (refs.length === 0 || refs.length > 10) throw invalidParameter('taskDefinitions must list between 1 and 10 task definitions.');
-      const parsed = refs.map((ref) => ({ ref, ...requireRevision(env, ref) }));
       const taskDefinitions: Wire<TaskDefinition>[] = [];
-      const failures: { arn: string; reason: string; detail?: string }[] = [];
-      for (const { ref, family, revision } of parsed) {
-        const arn = taskDefinitionArn(env.scope, family, revision);
-        type Outcome = { deleted: Wire<TaskDefinition> } | { failure: string; detail: string };
+      // Each item stands alone, as ECS answers: a bad one is a failure naming the item as given, never the call's error.
+      const failures: { arn: string; reason: string }[] = [];
+      for (const ref of refs) {
+        const parsed = parseTaskDefinitionRef(env, ref);
+        if (parsed?.revision === undefined) {
+          failures.push({ arn: ref, reason: ecsMessage('taskDefinitionInvalidId') });
+          continue;
+        }
+        const { family, revision } = parsed;
+        type Outcome = { deleted: Wire<TaskDefinition> } | { failure: string };
         const outcome = await transact<Outcome>(env.store, async (tx) => {
           const record = await tx.getRecord(parseTaskDefinitionRecord, keys.taskDefinition(family, revision));
-          if (!record) return { failure: 'MISSING', detail: `The task definition ${ref} does not exist.` };
+          if (!record) return { failure: ecsMessage('taskDefinitionDoesNotExist') };
           const td = record.taskDefinition;
-          if (td.status === 'ACTIVE') {
-            return {
-              failure: 'The specified task definition is ACTIVE.',
-              detail: 'Deregister the task definition (it becomes INACTIVE) before deleting it.',
-            };
-          }
+          if (td.status === 'ACTIVE') return { failure: ecsMessage('taskDefinitionStillActive') };
           if (td.status === 'DELETE_IN_PROGRESS') return { deleted: td };
           const deleting: Wire<TaskDefinition> = { ...td, status: 'DELETE_IN_PROGRESS', deleteRequestedAt: epochSeconds(env.now()) };
           tx.putJson(keys.taskDefinition(family, revision), { ...record, taskDefinition: deleting });
@@ -188,7 +187,7 @@ export function taskDefinitionOperations(env: EcsEnv) {
           return { deleted: deleting };
         });
         if ('deleted' in outcome) taskDefinitions.push(outcome.deleted);
-        else failures.push({ arn, reason: outcome.failure, detail: outcome.detail });
+        else failures.push({ arn: ref, reason: outcome.failure });
       }
       return { taskDefinitions, failures };
     },

@@ -10,7 +10,8 @@ import type {
   TaskDefinition,
   TaskOverride,
 } from '@aws-sdk/client-ecs';
-import { parseOwnEcsArn } from '../../model/arn.js';
+import { missingArn, parseOwnEcsArn } from '../../model/arn.js';
+import { ecsMessage } from '../../model/ecs-messages.js';
 import { clientError, clusterNotFound, invalidParameter } from '../../model/errors.js';
 import { validateTags, type Tag } from '../../model/tags.js';
 import { awsvpcConfigurationFor } from '../../model/task-eni.js';
@@ -55,7 +56,7 @@ interface LaunchRequest {
 async function prepareLaunch(env: EcsEnv, input: RunTaskRequest | StartTaskRequest): Promise<LaunchRequest> {
   const cluster = (await activeCluster(env, input.cluster)).clusterName;
   const record = await findTaskDefinition(env, input.taskDefinition!);
-  if (!record) throw clientError('Unable to describe task definition.');
+  if (!record) throw clientError(ecsMessage('taskDefinitionNotDescribable'));
   const td = record.taskDefinition;
   if (td.status !== 'ACTIVE') throw clientError(`TaskDefinition is inactive: ${td.taskDefinitionArn}`);
   if ('launchType' in input && input.launchType && input.launchType !== 'EC2' && input.launchType !== 'EXTERNAL') {
@@ -123,6 +124,12 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/** A task as DescribeTasks shows it without `include: ['TAGS']`: ECS leaves `tags` out altogether. */
+function withoutTags(task: Wire<Task>): Wire<Task> {
+  const { tags: _tags, ...rest } = task;
+  return rest;
+}
+
 export function taskOperations(env: EcsEnv) {
   const launcher = new LaunchBatcher(env.store, env, env.maxTasksPerCommit);
   return {
@@ -143,7 +150,7 @@ export function taskOperations(env: EcsEnv) {
       // transaction re-checks each chosen instance, so a cache that moves on meanwhile costs nothing.
       await env.cache.catchUp();
       const snapshots = env.cache.snapshot(launch.cluster);
-      if (!snapshots.some((s) => s.status === 'ACTIVE')) throw invalidParameter('No Container Instances were found in your cluster.');
+      if (!snapshots.some((s) => s.status === 'ACTIVE')) throw invalidParameter(ecsMessage('noContainerInstances'));
       const plan = place(snapshots, request, Math.random);
       const launched = await launchOn(launcher, launch, plan.placements, needs, token && { ...token, placementFailures: plan.instanceFailures });
       // A concurrent retry with the same token that committed first: its answer already holds its placement failures.
@@ -160,7 +167,7 @@ export function taskOperations(env: EcsEnv) {
       for (const ref of refs) {
         const id = instanceIdOf(env, launch.cluster, ref);
         if (id) ids.push(id);
-        else failures.push({ arn: ref, reason: 'MISSING' });
+        else failures.push({ arn: missingArn(env.scope, 'container-instance', ref), reason: ecsMessage('missing') });
       }
       const launched = await launchOn(launcher, launch, ids, needs);
       return { tasks: launched.tasks, failures: [...failures, ...launched.failures] };
@@ -172,7 +179,7 @@ export function taskOperations(env: EcsEnv) {
       if (input.reason !== undefined && input.reason.length > 255) throw invalidParameter('reason can be at most 255 characters.');
       const task = await transact(env.store, async (tx) => {
         const record = id ? await tx.getRecord(parseTaskRecord, keys.task(cluster, id)) : undefined;
-        if (!record) throw invalidParameter('The referenced task was not found.');
+        if (!record) throw invalidParameter(ecsMessage('taskNotFound'));
         return stopTaskInTx(env, tx, record, { reason: input.reason || 'Task stopped by user', stopCode: 'UserInitiated' });
       });
       return { task };
@@ -187,6 +194,8 @@ export function taskOperations(env: EcsEnv) {
       const name = clusterNameOf(env, input.cluster);
       const record = name === undefined ? undefined : env.cache.cluster(name);
       if (!record || record.status !== 'ACTIVE') throw clusterNotFound();
+      // As ECS: an unknown cluster is named first, then an empty list.
+      if (refs.length === 0) throw invalidParameter(ecsMessage('tasksEmpty'));
       const cluster = record.clusterName;
       const tasks: Wire<Task>[] = [];
       const failures: { arn: string; reason: string }[] = [];
@@ -194,8 +203,8 @@ export function taskOperations(env: EcsEnv) {
       for (const ref of refs) {
         const id = taskIdOf(env, cluster, ref);
         const record = id ? env.cache.task(cluster, id) : undefined;
-        if (record) tasks.push(withTags ? record.task : { ...record.task, tags: [] });
-        else failures.push({ arn: ref.startsWith('arn:') ? ref : taskArn(env, cluster, ref), reason: 'MISSING' });
+        if (record) tasks.push(withTags ? record.task : withoutTags(record.task));
+        else failures.push({ arn: missingArn(env.scope, 'task', ref), reason: ecsMessage('missing') });
       }
       return { tasks, failures };
     },

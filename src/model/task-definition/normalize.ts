@@ -5,6 +5,7 @@ import type {
   PortMapping,
   RegisterTaskDefinitionRequest,
   TaskDefinition,
+  Volume,
 } from '@aws-sdk/client-ecs';
 import { roleArn, taskDefinitionArn, type ArnScope } from '../arn.js';
 import type { Wire } from '../wire.js';
@@ -42,7 +43,7 @@ export function normalizeTaskDefinition(
     status: 'ACTIVE',
     networkMode: size.networkMode,
     containerDefinitions: input.containerDefinitions!.map((c) => normalizeContainer(c, size.networkMode)),
-    volumes: input.volumes ?? [],
+    volumes: (input.volumes ?? []).map(normalizeVolume),
     placementConstraints: input.placementConstraints ?? [],
     requiresAttributes: requiredAttributes(input).map((name) => ({ name })),
     compatibilities: [...compatibilities].sort(),
@@ -55,6 +56,12 @@ export function normalizeTaskDefinition(
     registeredAt: reg.registeredAt,
     registeredBy: reg.registeredBy,
   };
+}
+
+/** ECS describes an EFS volume without a root directory as mounting the file system's root, `/`. */
+function normalizeVolume(v: Volume): Volume {
+  if (!v.efsVolumeConfiguration || v.efsVolumeConfiguration.rootDirectory !== undefined) return v;
+  return { ...v, efsVolumeConfiguration: { ...v.efsVolumeConfiguration, rootDirectory: '/' } };
 }
 
 function normalizeContainer(c: ContainerDefinition, networkMode: NetworkMode): ContainerDefinition {

@@ -1,5 +1,6 @@
 import type { ContainerDefinition, NetworkMode, RegisterTaskDefinitionRequest } from '@aws-sdk/client-ecs';
 import { clientError } from '../errors.js';
+import { ecsMessage } from '../ecs-messages.js';
 import { checkFargateSize } from './fargate.js';
 import { parseTaskCpu, parseTaskMemory } from './units.js';
 import { NAME_PATTERN, validateContainer, type TaskContext } from './validate-container.js';
@@ -94,7 +95,7 @@ function checkFargateTask(input: RegisterTaskDefinitionRequest, networkMode: Net
   checkFargateSize(cpu, memory);
   if (input.placementConstraints?.length) throw clientError('Fargate does not support placement constraints.');
   if (input.ipcMode) throw clientError("Fargate does not support the 'ipcMode' parameter.");
-  if (input.pidMode === 'host') throw clientError("Fargate only supports pidMode 'task'.");
+  if (input.pidMode === 'host') throw clientError(ecsMessage('fargatePidModeHost'));
 }
 
 const volumeKinds = [

@@ -36,7 +36,8 @@ export interface DeploymentProgress {
  * with its current service deployment (the PRIMARY deployment's) and the revisions its deployments run.
  */
 export function describedService(record: ServiceRecord, withTags: boolean): Wire<Service> {
-  const { berth: _berth, ...service } = record;
+  // As ECS: `tags` only when asked for (include TAGS), not an empty list.
+  const { berth: _berth, tags, ...service } = record;
   // `…:service/<cluster>/<name>` → `…:service-deployment/<cluster>/<name>/<digits>` (and service-revision).
   const arnOf = (type: string, deploymentId: string) => `${record.serviceArn!.replace(':service/', `:${type}/`)}/${deploymentId.split('/')[1]}`;
   const primary = record.deployments?.find((d) => d.status === 'PRIMARY');
@@ -49,7 +50,7 @@ export function describedService(record: ServiceRecord, withTags: boolean): Wire
       pendingTaskCount: d.pendingCount ?? 0,
     })),
   };
-  return withTags ? { ...service, ...current } : { ...service, ...current, tags: [] };
+  return withTags ? { ...service, ...current, tags: tags ?? [] } : { ...service, ...current };
 }
 
 export const parseServiceRecord = recordParser<ServiceRecord>('service', { serviceName: 'string', serviceArn: 'string', berth: 'object', 'berth.cluster': 'string' });
