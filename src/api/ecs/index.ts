@@ -10,6 +10,7 @@ import { stateChangeOperations } from './state-changes.js';
 import { tagOperations } from './tags.js';
 import { taskDefinitionOperations } from './task-definitions.js';
 import { taskOperations } from './tasks.js';
+import { taskProtectionOperations } from './task-protection.js';
 
 export const ECS_TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113';
 
@@ -29,6 +30,7 @@ export function ecsService(env: EcsEnv): JsonService {
       ...taskOperations(env),
       ...stateChangeOperations(env),
       ...serviceOperations(env),
+      ...taskProtectionOperations(env),
     },
   };
 }
