@@ -1,0 +1,66 @@
+/**
+ * Task sets: the units an EXTERNAL (or CODE_DEPLOY) deployment controller deploys with, pure.
+ *
+ * A task set's status:
+ *
+ *   CreateTaskSet ──▶ ACTIVE ──UpdateServicePrimaryTaskSet──▶ PRIMARY ──another set made primary──▶ ACTIVE
+ *   ACTIVE | PRIMARY ──DeleteTaskSet (or DeleteService)──▶ DRAINING ──its last task stopped──▶ (gone)
+ *
+ * Its stability: STEADY_STATE when runningCount = computedDesiredCount, nothing pending, none of its tasks on
+ * a DRAINING instance and every task healthy; STABILIZING otherwise. computedDesiredCount is the service's
+ * desiredCount × scale %, rounded up (a DRAINING set's is 0).
+ */
+import type { Scale } from '@aws-sdk/client-ecs';
+import { ecsArn, type ArnScope } from '../arn.js';
+import { invalidParameter } from '../errors.js';
+import type { Wire } from '../wire.js';
+
+export const taskSetStatuses = ['PRIMARY', 'ACTIVE', 'DRAINING'] as const;
+export type TaskSetStatus = (typeof taskSetStatuses)[number];
+
+export const stabilityStatuses = ['STEADY_STATE', 'STABILIZING'] as const;
+export type StabilityStatus = (typeof stabilityStatuses)[number];
+
+/** Deployment controllers that deploy with task sets rather than ECS's rolling deployments. */
+export const usesTaskSets = (controller: string | undefined) => controller === 'EXTERNAL' || controller === 'CODE_DEPLOY';
+
+/** ECS's default scale: the whole desired count. */
+export const FULL_SCALE = { value: 100, unit: 'PERCENT' } as const;
+
+/** `arn:aws:ecs:<region>:<account>:task-set/<cluster>/<service>/<id>` (the id keeps its `ecs-svc/` prefix). */
+export const taskSetArn = (scope: ArnScope, cluster: string, service: string, id: string) => ecsArn(scope, 'task-set', `${cluster}/${service}/${id}`);
+
+/** A request's scale, checked: a percentage from 0 to 100 (ECS's default is 100 %). */
+export function scaleOf(scale: Wire<Scale> | undefined): { value: number; unit: 'PERCENT' } {
+  if (!scale) return { ...FULL_SCALE };
+  const value = scale.value ?? 0;
+  if (!Number.isFinite(value) || value < 0 || value > 100) throw invalidParameter(`scale.value: a percentage between 0 and 100, not ${value}.`);
+  if (scale.unit !== undefined && scale.unit !== 'PERCENT') throw invalidParameter(`scale.unit: only PERCENT is supported, not ${scale.unit}.`);
+  return { value, unit: 'PERCENT' };
+}
+
+/** The service's desired count × the scale's percentage, rounded up (ECS: 1.2 tasks is 2). */
+export function computedDesiredCount(desired: number, scale: { value?: number } | undefined, status: string | undefined): number {
+  if (status === 'DRAINING') return 0;
+  const percent = scale?.value ?? 100;
+  // A hair below the next whole number absorbs floating-point noise (10 × 30 % is 3, never 4).
+  return Math.max(0, Math.ceil((desired * percent) / 100 - 1e-9));
+}
+
+/** What stability is judged on, per task set. */
+export interface TaskSetCounts {
+  readonly computed: number;
+  readonly running: number;
+  readonly pending: number;
+  /** Tasks that hold a place (not stopped), stopping ones included. */
+  readonly occupying: number;
+  /** Some task is on an instance that is not ACTIVE. */
+  readonly onLeavingInstance: boolean;
+  /** Every running task passes its health checks. */
+  readonly allHealthy: boolean;
+}
+
+export function stabilityOf(c: TaskSetCounts): StabilityStatus {
+  const steady = c.running === c.computed && c.pending === 0 && c.occupying === c.computed && !c.onLeavingInstance && c.allHealthy;
+  return steady ? 'STEADY_STATE' : 'STABILIZING';
+}
