@@ -31,6 +31,7 @@ export const errorTypes = [
   'ServiceNotActiveException',
   'ServiceNotFoundException',
   'TargetNotFoundException',
+  'TaskSetNotFoundException',
   'UnsupportedFeatureException',
   'UpdateInProgressException',
   // Amazon ECR

@@ -11,6 +11,7 @@ import { tagOperations } from './tags.js';
 import { taskDefinitionOperations } from './task-definitions.js';
 import { taskOperations } from './tasks.js';
 import { taskProtectionOperations } from './task-protection.js';
+import { taskSetOperations } from './task-sets.js';
 
 export const ECS_TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113';
 
@@ -31,6 +32,7 @@ export function ecsService(env: EcsEnv): JsonService {
       ...stateChangeOperations(env),
       ...serviceOperations(env),
       ...taskProtectionOperations(env),
+      ...taskSetOperations(env),
     },
   };
 }

@@ -10,7 +10,7 @@
  * a DRAINING instance and every task healthy; STABILIZING otherwise. computedDesiredCount is the service's
  * desiredCount × scale %, rounded up (a DRAINING set's is 0).
  */
-import type { Scale } from '@aws-sdk/client-ecs';
+import type { Scale, TaskSet } from '@aws-sdk/client-ecs';
 import { ecsArn, type ArnScope } from '../arn.js';
 import { invalidParameter } from '../errors.js';
 import type { Wire } from '../wire.js';
@@ -63,4 +63,66 @@ export interface TaskSetCounts {
 export function stabilityOf(c: TaskSetCounts): StabilityStatus {
   const steady = c.running === c.computed && c.pending === 0 && c.occupying === c.computed && !c.onLeavingInstance && c.allHealthy;
   return steady ? 'STEADY_STATE' : 'STABILIZING';
+}
+
+/** What a new task set is made of (checked by the caller). */
+export interface NewTaskSet {
+  readonly id: string;
+  readonly arn: string;
+  readonly serviceArn: string;
+  readonly clusterArn: string;
+  readonly taskDefinition: string;
+  readonly desiredCount: number;
+  readonly scale: { value: number; unit: 'PERCENT' };
+  readonly nowMs: number;
+  readonly externalId?: string;
+  readonly startedBy?: string;
+  readonly launchType?: string;
+  readonly capacityProviderStrategy?: readonly unknown[];
+  readonly networkConfiguration?: unknown;
+  readonly loadBalancers?: readonly unknown[];
+  readonly serviceRegistries?: readonly unknown[];
+  readonly tags?: readonly { key: string; value: string }[];
+}
+
+/**
+ * A task set as ECS shows it when created: ACTIVE, nothing running yet, STABILIZING unless it is to run no task.
+ * Load balancers, service registries and a capacity-provider strategy are kept as given (berth does not act on
+ * them yet); without a capacity-provider strategy the launch type is EC2.
+ */
+export function newTaskSet(n: NewTaskSet): Wire<TaskSet> {
+  const computed = computedDesiredCount(n.desiredCount, n.scale, 'ACTIVE');
+  const now = n.nowMs / 1000;
+  const set = {
+    id: n.id,
+    taskSetArn: n.arn,
+    serviceArn: n.serviceArn,
+    clusterArn: n.clusterArn,
+    ...(n.startedBy !== undefined ? { startedBy: n.startedBy } : {}),
+    ...(n.externalId !== undefined ? { externalId: n.externalId } : {}),
+    status: 'ACTIVE',
+    taskDefinition: n.taskDefinition,
+    computedDesiredCount: computed,
+    pendingCount: 0,
+    runningCount: 0,
+    createdAt: now,
+    updatedAt: now,
+    ...(n.capacityProviderStrategy?.length ? { capacityProviderStrategy: n.capacityProviderStrategy } : { launchType: n.launchType ?? 'EC2' }),
+    ...(n.networkConfiguration !== undefined ? { networkConfiguration: n.networkConfiguration } : {}),
+    loadBalancers: n.loadBalancers ?? [],
+    serviceRegistries: n.serviceRegistries ?? [],
+    scale: n.scale,
+    stabilityStatus: computed === 0 ? 'STEADY_STATE' : 'STABILIZING',
+    stabilityStatusAt: now,
+    tags: n.tags ?? [],
+  };
+  return set as Wire<TaskSet>;
+}
+
+/** The service's task sets with computedDesiredCount brought up to a new desired count (the controller does the rest). */
+export function rescaled(sets: readonly Wire<TaskSet>[] | undefined, desired: number, nowMs: number): Wire<TaskSet>[] {
+  return (sets ?? []).map((s) => {
+    const computed = computedDesiredCount(desired, s.scale, s.status);
+    return computed === s.computedDesiredCount ? s : { ...s, computedDesiredCount: computed, updatedAt: nowMs / 1000 };
+  });
 }

@@ -24,6 +24,8 @@ export interface ServiceBookkeeping {
   readonly launchFailures?: { readonly consecutive: number; readonly lastAt: number };
   /** When the service became INACTIVE (epoch ms); the record is forgotten an hour later. */
   readonly inactiveAt?: number;
+  /** CreateTaskSet's clientTokens, each with the id of the task set it created (the same token again returns it). */
+  readonly taskSetTokens?: Readonly<Record<string, string>>;
 }
 
 export interface DeploymentProgress {
@@ -34,7 +36,8 @@ export interface DeploymentProgress {
 /** The service as DescribeServices shows it: without berth's bookkeeping, and with tags only when asked for. */
 export function describedService(record: ServiceRecord, withTags: boolean): Wire<Service> {
   const { berth: _berth, ...service } = record;
-  return withTags ? service : { ...service, tags: [] };
+  if (withTags) return service;
+  return { ...service, tags: [], ...(service.taskSets ? { taskSets: service.taskSets.map(({ tags: _tags, ...set }) => set) } : {}) };
 }
 
 export const parseServiceRecord = recordParser<ServiceRecord>('service', { serviceName: 'string', serviceArn: 'string', berth: 'object', 'berth.cluster': 'string' });
