@@ -11,6 +11,7 @@ import {
   DescribeTaskSetsCommand,
   DescribeTasksCommand,
   ECSClient,
+  ListServicesCommand,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
   StopTaskCommand,
@@ -82,6 +83,12 @@ describe.runIf(isRoot)('task sets and task protection on two hosts', () => {
 
   afterAll(async () => {
     if (ecs) {
+      // Services first (a failed test may leave one, which would replace the tasks stopped below), then tasks.
+      const { serviceArns = [] } = await ecs.send(new ListServicesCommand({})).catch(() => ({ serviceArns: [] }));
+      for (const service of serviceArns) await ecs.send(new DeleteServiceCommand({ service, force: true })).catch(() => {});
+      if (serviceArns.length) {
+        await waitUntilServicesInactive({ client: ecs, maxWaitTime: 60, minDelay: 1, maxDelay: 1 }, { services: serviceArns }).catch(() => {});
+      }
       const { taskArns = [] } = await ecs.send(new ListTasksCommand({})).catch(() => ({ taskArns: [] }));
       for (const task of taskArns) await ecs.send(new StopTaskCommand({ task })).catch(() => {});
     }
