@@ -118,7 +118,10 @@ export function startServiceController(options: ServiceControllerOptions): Servi
     for (const r of cache.instanceRecords(cluster).values()) {
       if (!r.instance.agentConnected && r.disconnectedAt !== undefined) disconnectedAt.set(r.id, r.disconnectedAt);
     }
-    const arns = new Set([...(record.deployments ?? []).map((d) => d.taskDefinition!), ...tasks.map((t) => t.task.taskDefinitionArn!)]);
+    const arns = new Set([
+      ...[...(record.deployments ?? []), ...(record.taskSets ?? [])].map((d) => d.taskDefinition!),
+      ...tasks.map((t) => t.task.taskDefinitionArn!),
+    ]);
     const taskDefinitions = new Map<string, TaskDefinitionFacts>();
     for (const arn of arns) {
       const td = await taskDefinition(arn);
@@ -147,9 +150,11 @@ export function startServiceController(options: ServiceControllerOptions): Servi
   async function commit(cluster: string, name: string, revision: number, stored: string, plan: ServicePlan, revisions: ReadonlyMap<string, number>) {
     const serviceKey = keys.service(cluster, name);
     const ctx = { scope: options.scope, now };
-    const primaryTd = plan.launchDeploymentId
-      ? (plan.record.deployments ?? []).find((d) => d.id === plan.launchDeploymentId)?.taskDefinition
+    // The launches are a rolling deployment's or, for the EXTERNAL and CODE_DEPLOY controllers, a task set's.
+    const launchFrom = plan.launchDeploymentId
+      ? [...(plan.record.deployments ?? []), ...(plan.record.taskSets ?? [])].find((d) => d.id === plan.launchDeploymentId)
       : undefined;
+    const primaryTd = launchFrom?.taskDefinition;
     const td = primaryTd ? await taskDefinition(primaryTd) : undefined;
     await transact(store, async (tx) => {
       const current = await tx.get(serviceKey);
@@ -275,7 +280,7 @@ function launchSpec(cluster: string, record: ServiceRecord, td: TaskDefinitionRe
         { key: 'aws:ecs:serviceName', value: record.serviceName! },
       ]
     : [];
-  const awsvpc = (s.deployments ?? []).find((d) => d.id === deploymentId)?.networkConfiguration?.awsvpcConfiguration;
+  const awsvpc = [...(s.deployments ?? []), ...(s.taskSets ?? [])].find((d) => d.id === deploymentId)?.networkConfiguration?.awsvpcConfiguration;
   return {
     cluster,
     td: td.taskDefinition,

@@ -24,6 +24,8 @@ interface ServiceFields {
   readonly taskDefinition?: string;
   readonly status?: string;
   readonly deployments?: readonly { readonly taskDefinition?: string }[];
+  /** Task sets (EXTERNAL and CODE_DEPLOY controllers). */
+  readonly taskSets?: readonly { readonly taskDefinition?: string }[];
   /** The deployment a circuit breaker would roll back to, kept after it drained. */
   readonly berth?: { readonly lastCompleted?: { readonly taskDefinition?: string } };
 }
@@ -119,6 +121,7 @@ async function arnsInUse(store: Store, tasks: Informer<TaskRecord>): Promise<Set
     if (s.taskDefinition) inUse.add(s.taskDefinition);
     if (s.berth?.lastCompleted?.taskDefinition) inUse.add(s.berth.lastCompleted.taskDefinition);
     for (const d of s.deployments ?? []) if (d.taskDefinition) inUse.add(d.taskDefinition);
+    for (const t of s.taskSets ?? []) if (t.taskDefinition) inUse.add(t.taskDefinition);
   }
   return inUse;
 }

@@ -38,6 +38,7 @@ export const errorTypes = [
   'ServiceNotFoundException',
   'TargetNotConnectedException',
   'TargetNotFoundException',
+  'TaskSetNotFoundException',
   'UnsupportedFeatureException',
   'UpdateInProgressException',
   // Amazon ECR

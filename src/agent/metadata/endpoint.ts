@@ -10,6 +10,7 @@ import { MetadataHandler } from './handler.js';
 import type { MetadataSource } from './lookup.js';
 import { startMetadataServer, type RunningMetadataServer } from './server.js';
 import { ecsTagLister, TagCache } from './tags.js';
+import { ecsProtectionApi } from './task-protection.js';
 
 export interface MetadataEndpointOptions {
   readonly address: MetadataAddress;
@@ -35,6 +36,7 @@ export function startMetadataEndpoint(options: MetadataEndpointOptions): Promise
     containerInstanceArn: options.containerInstanceArn,
     ...(runtime.stats ? { stats: (id: string) => runtime.stats!(id) } : {}),
     tags: new TagCache(ecsTagLister(options.ecs)),
+    protection: ecsProtectionApi(options.ecs, options.clusterName),
     log: options.log,
   });
   return startMetadataServer({ address: options.address, handler, log: options.log });

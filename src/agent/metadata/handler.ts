@@ -13,6 +13,7 @@ import { findRequester, hostAddressChecker, type MetadataSource, type Requester 
 import { NO_ROUTE_MESSAGE, notFoundMessage, parseRoute, type MetadataRoute } from './routes.js';
 import { StatsSampler, type ReadStats } from './stats-sampler.js';
 import type { TagCache, TagLookup } from './tags.js';
+import { answerProtection, noTaskAnswer, parseProtectionRequest, protectionToken, undecodableAnswer, type ProtectionAnswer, type ProtectionApi } from './task-protection.js';
 import type { DockerStats, MetadataError, TaskMetadata } from './wire.js';
 
 export interface MetadataHandlerOptions {
@@ -31,6 +32,8 @@ export interface MetadataHandlerOptions {
   readonly log?: Logger;
   /** Tells the host's own addresses (default: this network namespace's interfaces). */
   readonly isHostAddress?: (address: string) => boolean;
+  /** The control plane's task protection calls; without it the protection endpoint answers 404. */
+  readonly protection?: ProtectionApi;
 }
 
 export interface MetadataRequest {
@@ -61,6 +64,20 @@ export class MetadataHandler {
     const requester = findRequester(tasks, route.token, request.remoteAddress, this.isHostAddress);
     if (!requester) throw new MetadataNotFoundError(notFoundMessage(route));
     return { status: 200, body: await this.answer(route, requester, tasks) };
+  }
+
+  /**
+   * `${ECS_AGENT_URI}/task-protection/v1/state`: undefined when the path is another; else the answer, a
+   * PUT's body decoded before the token is looked at (ECS's agent's order).
+   */
+  async handleProtection(request: MetadataRequest & { readonly method: string; readonly body: string }): Promise<ProtectionAnswer | undefined> {
+    const token = protectionToken(request.url);
+    if (token === undefined) return undefined;
+    const put = request.method === 'PUT' ? parseProtectionRequest(request.body) : undefined;
+    if (request.method === 'PUT' && !put) return undecodableAnswer();
+    const requester = findRequester(this.options.source.tasks(), token, request.remoteAddress, this.isHostAddress);
+    if (!requester || !this.options.protection) return noTaskAnswer();
+    return answerProtection(this.options.protection, requester.task.arn, put ? { method: 'PUT', ...put } : { method: 'GET' });
   }
 
   private async answer(route: MetadataRoute, { task, container }: Requester, tasks: readonly TaskState[]): Promise<unknown> {

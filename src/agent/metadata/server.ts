@@ -11,6 +11,22 @@ import { MetadataListenError, MetadataRequestError } from './errors.js';
 import type { MetadataHandler } from './handler.js';
 import { normaliseAddress, redactToken } from './lookup.js';
 import { DEFAULT_RATE_LIMIT, RateLimiter, type RateLimitOptions } from './rate-limit.js';
+import { protectionToken } from './task-protection.js';
+
+/** The largest request body read (the protection endpoint's PUT is a few dozen bytes). */
+const MAX_BODY_BYTES = 16 * 1024;
+
+/** A request's body as text, or undefined when it is larger than {@link MAX_BODY_BYTES}. */
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 export interface MetadataServerOptions {
   readonly address: MetadataAddress;
@@ -29,7 +45,7 @@ export interface RunningMetadataServer {
 /** `/v4/0123abcd…/task` → `/v4/0123…/task`: what the logs show of a path. */
 export function redactPath(url: string): string {
   const path = url.split('?')[0]!;
-  return path.replace(/^\/(v\d+)\/([^/]+)/, (_m, version: string, token: string) => `/${version}/${redactToken(token)}`);
+  return path.replace(/^\/(v\d+|api)\/([^/]+)/, (_m, version: string, token: string) => `/${version}/${redactToken(token)}`);
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -53,7 +69,27 @@ export async function startMetadataServer(options: MetadataServerOptions): Promi
     const remote = normaliseAddress(req.socket.remoteAddress);
     let status = 500;
     try {
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
+      const protection = protectionToken(req.url ?? '/') !== undefined;
+      if (protection && (req.method === 'GET' || req.method === 'PUT')) {
+        if (!limiter.take(remote)) {
+          status = 429;
+          send(res, status, 'Too Many Requests');
+        } else {
+          const body = req.method === 'PUT' ? await readBody(req) : '';
+          if (body === undefined) {
+            status = 413;
+            send(res, status, 'Request Entity Too Large');
+          } else {
+            const answer = await handler.handleProtection({ url: req.url ?? '/', remoteAddress: remote, method: req.method, body });
+            status = answer?.status ?? 404;
+            send(res, status, answer?.body ?? 'Not Found');
+          }
+        }
+      } else if (protection) {
+        res.setHeader('allow', 'GET, PUT');
+        status = 405;
+        send(res, status, 'Method Not Allowed');
+      } else if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.setHeader('allow', 'GET, HEAD');
         status = 405;
         send(res, status, 'Method Not Allowed');

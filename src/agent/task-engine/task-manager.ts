@@ -237,7 +237,10 @@ export class TaskManager {
     await createContainer({ deps: this.deps, task: this.state, container: c, image, commit: () => this.commit(), agentEnv: this.agentEnv(c) });
   }
 
-  /** What the agent adds to a container's environment: where its task metadata is (ECS's v3 and v4 names). */
+  /**
+   * What the agent adds to a container's environment: where its task metadata is (ECS's v3 and v4 names) and
+   * the agent API (ECS_AGENT_URI: the task scale-in protection endpoint), each under the container's token.
+   */
   private agentEnv(c: ContainerState): Record<string, string> {
     const base = this.deps.settings.metadataEndpoint;
     if (!base) return {};
@@ -245,6 +248,7 @@ export class TaskManager {
     return {
       ECS_CONTAINER_METADATA_URI_V4: `${base}/v4/${c.metadataToken}`,
       ECS_CONTAINER_METADATA_URI: `${base}/v3/${c.metadataToken}`,
+      ECS_AGENT_URI: `${base}/api/${c.metadataToken}`,
       AWS_EXECUTION_ENV: 'AWS_ECS_EC2',
     };
   }

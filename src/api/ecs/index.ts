@@ -13,6 +13,8 @@ import { stateChangeOperations } from './state-changes.js';
 import { tagOperations } from './tags.js';
 import { taskDefinitionOperations } from './task-definitions.js';
 import { taskOperations } from './tasks.js';
+import { taskProtectionOperations } from './task-protection.js';
+import { taskSetOperations } from './task-sets.js';
 
 export const ECS_TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113';
 
@@ -38,6 +40,8 @@ export function ecsService(env: EcsEnv): JsonService {
       ...serviceDeploymentOperations(env),
       ...capacityProviderOperations(env),
       ...notAvailableOperations(env),
+      ...taskProtectionOperations(env),
+      ...taskSetOperations(env),
     },
   };
 }

@@ -93,7 +93,6 @@ describe('CreateService', () => {
     ['maximumPercent under 100', { deploymentConfiguration: { maximumPercent: 50 } }, 'InvalidParameterException', /maximumPercent/],
     ['a FARGATE launch type', { launchType: 'FARGATE' }, 'InvalidParameterException', /launchType/],
     ['load balancers', { loadBalancers: [{ targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/x/y', containerName: 'web', containerPort: 80 }] }, 'InvalidParameterException', /loadBalancers/],
-    ['a CODE_DEPLOY controller', { deploymentController: { type: 'CODE_DEPLOY' } }, 'InvalidParameterException', /deploymentController/],
     ['an unknown task definition', { taskDefinition: 'nope:3' }, 'ClientException', /taskDefinition 'nope:3'/],
     ['a Fargate-only task definition', { taskDefinition: 'fargate-only' }, 'ClientException', /does not support launch_type EC2: taskDefinition/],
     ['a bad service name', { serviceName: 'no spaces' }, 'InvalidParameterException', /serviceName/],

@@ -24,6 +24,7 @@ import {
   type SchedulingStrategy,
 } from '../../model/service/service.js';
 import { deploymentLimitsOf, desiredCountOf, gracePeriodOf, refuseUnsupported, validateServiceName } from '../../model/service/validate.js';
+import { FULL_SCALE, newTaskSet, rescaled, taskSetArn } from '../../model/service/task-sets.js';
 import { validateTags } from '../../model/tags.js';
 import { awsvpcConfigurationFor } from '../../model/task-eni.js';
 import { taskNeeds } from '../../model/task.js';
@@ -57,8 +58,8 @@ export function serviceNameOf(env: EcsEnv, cluster: string, ref: string): string
 }
 
 
-/** A task definition a service may run: ACTIVE and EC2-compatible. */
-async function serviceTaskDefinition(env: EcsEnv, ref: string): Promise<Wire<TaskDefinition>> {
+/** A task definition a service (or a task set) may run: ACTIVE and EC2-compatible. */
+export async function serviceTaskDefinition(env: EcsEnv, ref: string): Promise<Wire<TaskDefinition>> {
   const record = await findTaskDefinition(env, ref);
   if (!record) throw clientError(`TaskDefinition not found: taskDefinition '${ref}' does not name a registered task definition.`);
   const td = record.taskDefinition;
@@ -88,10 +89,52 @@ function checkPlacement(
 async function currentTaskDefinition(env: EcsEnv, cluster: string, ref: string): Promise<Wire<TaskDefinition> | undefined> {
   const name = serviceNameOf(env, cluster, ref);
   const current = name ? await readRecord(env.store, parseServiceRecord, keys.service(cluster, name)) : undefined;
-  return current ? (await findTaskDefinition(env, current.taskDefinition!))?.taskDefinition : undefined;
+  return current?.taskDefinition ? (await findTaskDefinition(env, current.taskDefinition))?.taskDefinition : undefined;
 }
 
-const newDeploymentId = () => deploymentIdFrom(() => randomInt(10));
+/** A new deployment or task set id, `ecs-svc/` and 19 random digits. */
+export const newDeploymentId = () => deploymentIdFrom(() => randomInt(10));
+
+type Controller = 'ECS' | 'EXTERNAL' | 'CODE_DEPLOY';
+
+/**
+ * The deployment controller a CreateService asks for, checked against what comes with it: the EXTERNAL
+ * controller takes its task definition and network configuration per task set, and no controller but ECS's
+ * runs DAEMON services.
+ */
+function controllerOf(input: CreateServiceRequest): Controller {
+  const type = (input.deploymentController?.type ?? 'ECS') as Controller;
+  if (type !== 'ECS' && input.schedulingStrategy === 'DAEMON') {
+    throw invalidParameter(
+      `schedulingStrategy: the CODE_DEPLOY and EXTERNAL deployment controller types don't support the DAEMON scheduling strategy.`,
+    );
+  }
+  if (type === 'EXTERNAL' && input.networkConfiguration) {
+    throw invalidParameter('networkConfiguration: a service with the EXTERNAL deployment controller takes it per task set (CreateTaskSet).');
+  }
+  return type;
+}
+
+/** What UpdateService cannot change on a service deployed with task sets (a new task set does that). */
+function refuseTaskSetChanges(controller: string | undefined, input: UpdateServiceRequest): void {
+  if (controller === 'CODE_DEPLOY' && input.taskDefinition) {
+    throw invalidParameter('Unable to update task definition on services with a CODE_DEPLOY deployment controller. Use AWS CodeDeploy to trigger a new deployment.');
+  }
+  if (controller === 'EXTERNAL' || controller === 'CODE_DEPLOY') {
+    for (const [field, value] of [
+      ['taskDefinition', input.taskDefinition],
+      ['networkConfiguration', input.networkConfiguration],
+      ['forceNewDeployment', input.forceNewDeployment || undefined],
+    ] as const) {
+      if (value !== undefined && value !== null) {
+        throw invalidParameter(`${field}: a service with the ${controller} deployment controller changes it with a new task set, not with UpdateService.`);
+      }
+    }
+  }
+  if (input.deploymentController && input.deploymentController.type !== (controller ?? 'ECS')) {
+    throw invalidParameter(`deploymentController: berth cannot change a service's deployment controller (${controller ?? 'ECS'}) after it was created.`);
+  }
+}
 
 export function serviceOperations(env: EcsEnv) {
   /** Read-modify-write one ACTIVE service. */
@@ -118,24 +161,47 @@ export function serviceOperations(env: EcsEnv) {
       const cluster = (await activeCluster(env, input.cluster)).clusterName;
       const name = validateServiceName(input.serviceName);
       refuseUnsupported(input);
+      const controller = controllerOf(input);
       const strategy: SchedulingStrategy = input.schedulingStrategy ?? 'REPLICA';
       const desired = desiredCountOf(strategy, input.desiredCount, true) ?? 0;
       const limits = deploymentLimitsOf(strategy, input.deploymentConfiguration);
       const grace = gracePeriodOf(input.healthCheckGracePeriodSeconds);
-      if (!input.taskDefinition) throw invalidParameter('taskDefinition is required for a service with the ECS deployment controller.');
-      const td = await serviceTaskDefinition(env, input.taskDefinition);
+      if (!input.taskDefinition && controller !== 'EXTERNAL') {
+        throw invalidParameter(`taskDefinition is required for a service with the ${controller} deployment controller.`);
+      }
+      // EXTERNAL: each task set brings its own task definition, so the service's (if given) is not used.
+      const td = controller !== 'EXTERNAL' ? await serviceTaskDefinition(env, input.taskDefinition!) : undefined;
       const constraints = input.placementConstraints ?? [];
       const strategies = input.placementStrategy ?? [];
-      checkPlacement(name, td, strategy, constraints, strategies);
-      const awsvpc = awsvpcConfigurationFor(td.networkMode, input.networkConfiguration);
+      if (td) checkPlacement(name, td, strategy, constraints, strategies);
+      const awsvpc = td ? awsvpcConfigurationFor(td.networkMode, input.networkConfiguration) : undefined;
       const tags = validateTags(input.tags);
       if (input.clientToken !== undefined && !/^[\x21-\x7e]{1,36}$/.test(input.clientToken)) {
         throw invalidParameter('clientToken: up to 36 ASCII characters from ! to ~.');
       }
       const now = env.now();
       const deploymentId = newDeploymentId();
+      const arn = serviceArn(env, cluster, name);
+      // CODE_DEPLOY: ECS makes the first task set from the service's task definition; CodeDeploy makes the next.
+      const firstSet =
+        controller === 'CODE_DEPLOY'
+          ? {
+              ...newTaskSet({
+                id: deploymentId,
+                arn: taskSetArn(env.scope, cluster, name, deploymentId),
+                serviceArn: arn,
+                clusterArn: clusterArn(env.scope, cluster),
+                taskDefinition: td!.taskDefinitionArn!,
+                desiredCount: desired,
+                scale: { ...FULL_SCALE },
+                nowMs: now,
+                ...(awsvpc ? { networkConfiguration: { awsvpcConfiguration: awsvpc } } : {}),
+              }),
+              status: 'PRIMARY',
+            }
+          : undefined;
       const fresh: ServiceRecord = {
-        serviceArn: serviceArn(env, cluster, name),
+        serviceArn: arn,
         serviceName: name,
         clusterArn: clusterArn(env.scope, cluster),
         loadBalancers: [],
@@ -145,9 +211,10 @@ export function serviceOperations(env: EcsEnv) {
         runningCount: 0,
         pendingCount: 0,
         launchType: 'EC2',
-        taskDefinition: td.taskDefinitionArn!,
+        ...(td ? { taskDefinition: td.taskDefinitionArn! } : {}),
         deploymentConfiguration: deploymentConfigurationOf(limits),
-        deployments: [newDeployment(deploymentId, td.taskDefinitionArn!, desired, now, awsvpc)],
+        deployments: controller === 'ECS' ? [newDeployment(deploymentId, td!.taskDefinitionArn!, desired, now, awsvpc)] : [],
+        ...(controller !== 'ECS' ? { taskSets: firstSet ? [firstSet] : [] } : {}),
         events: [],
         createdAt: now / 1000,
         placementConstraints: constraints,
@@ -155,7 +222,7 @@ export function serviceOperations(env: EcsEnv) {
         ...(awsvpc ? { networkConfiguration: { awsvpcConfiguration: awsvpc } } : {}),
         ...(grace !== undefined ? { healthCheckGracePeriodSeconds: grace } : {}),
         schedulingStrategy: strategy,
-        deploymentController: { type: 'ECS' },
+        deploymentController: { type: controller },
         tags,
         createdBy: call.principal.arn,
         enableECSManagedTags: input.enableECSManagedTags ?? false,
@@ -196,27 +263,30 @@ export function serviceOperations(env: EcsEnv) {
         : undefined;
       const now = env.now();
       const record = await updateActive(cluster, input.service!, (s) => {
+        refuseTaskSetChanges(s.deploymentController?.type, input);
         const strategy = (s.schedulingStrategy ?? 'REPLICA') as SchedulingStrategy;
         const desired = desiredCountOf(strategy, input.desiredCount, false) ?? s.desiredCount ?? 0;
         const limits = deploymentLimitsOf(strategy, input.deploymentConfiguration, limitsOf(strategy, s.deploymentConfiguration));
         const constraints = input.placementConstraints ?? s.placementConstraints ?? [];
         const strategies = input.placementStrategy ?? s.placementStrategy ?? [];
         if (placementTd) checkPlacement(s.serviceName!, placementTd, strategy, constraints, strategies);
-        const taskDefinition = td?.taskDefinitionArn ?? s.taskDefinition!;
+        const taskDefinition = td?.taskDefinitionArn ?? s.taskDefinition;
         const network = nextTd
           ? awsvpcConfigurationFor(nextTd.networkMode, input.networkConfiguration ?? (nextTd.networkMode === 'awsvpc' ? s.networkConfiguration : undefined))
           : s.networkConfiguration?.awsvpcConfiguration;
         const networkChanged = JSON.stringify(network ?? null) !== JSON.stringify(s.networkConfiguration?.awsvpcConfiguration ?? null);
         const redeploy = taskDefinition !== s.taskDefinition || networkChanged || input.forceNewDeployment === true;
         const deployments = (s.deployments ?? []).map((d) => {
+          // (A service deployed with task sets has no deployments: this leaves it alone.)
           if (d.status !== 'PRIMARY') return d;
           return redeploy ? { ...d, status: 'ACTIVE', updatedAt: now / 1000 } : { ...d, desiredCount: desired, updatedAt: now / 1000 };
         });
-        if (redeploy) deployments.unshift(newDeployment(newDeploymentId(), taskDefinition, desired, now, network));
+        if (redeploy && taskDefinition) deployments.unshift(newDeployment(newDeploymentId(), taskDefinition, desired, now, network));
         return {
           ...s,
           desiredCount: desired,
-          taskDefinition,
+          ...(taskDefinition ? { taskDefinition } : {}),
+          ...(s.taskSets ? { taskSets: rescaled(s.taskSets, desired, now) } : {}),
           ...(network ? { networkConfiguration: { awsvpcConfiguration: network } } : { networkConfiguration: undefined }),
           deploymentConfiguration: deploymentConfigurationOf(limits),
           deployments,
@@ -250,6 +320,8 @@ export function serviceOperations(env: EcsEnv) {
           status: 'DRAINING',
           desiredCount: 0,
           deployments: (r.deployments ?? []).map((d) => (d.status === 'PRIMARY' ? { ...d, desiredCount: 0, updatedAt: now / 1000 } : d)),
+          // Task sets drain with the service.
+          ...(r.taskSets ? { taskSets: rescaled(r.taskSets.map((t) => ({ ...t, status: 'DRAINING', updatedAt: now / 1000 })), 0, now) } : {}),
           berth: { ...r.berth, steady: false },
         };
         tx.putJson(keys.service(cluster, r.serviceName!), next);

@@ -1,7 +1,7 @@
 import { healthBounds } from '../../model/service/service.js';
 import { place, type InstanceSnapshot } from '../../scheduler/index.js';
 import { meetsConstraints, requestFor } from './placement.js';
-import { graceRequeue, reliance, Stops, stopWithinBudget, unplaceable, type PlanContext, type Planned } from './plan.js';
+import { graceRequeue, mayStop, reliance, Stops, stopWithinBudget, unplaceable, type PlanContext, type Planned } from './plan.js';
 import { UNPLACED_RETRY_MS } from './replica.js';
 import { isLost, type TaskView } from './state.js';
 
@@ -43,7 +43,7 @@ export function planDaemon(ctx: PlanContext): Planned {
   for (const v of views) if ((v.lost && !v.stopped && !v.stopping) || v.orphaned) stops.add(v);
   for (const v of old) {
     const duplicate = v.instanceId !== undefined && kept.has(v.instanceId) && v.deploymentId === primary?.id;
-    if (!v.healthy || !v.instanceId || !eligibleIds.has(v.instanceId) || duplicate) stops.add(v);
+    if ((!v.healthy || !v.instanceId || !eligibleIds.has(v.instanceId) || duplicate) && mayStop(v)) stops.add(v);
   }
   const budget = Math.max(0, views.filter((v) => v.healthy).length - stops.healthyStopped.length - floor);
   const primaryFailed = primary?.rolloutState === 'FAILED';

@@ -75,9 +75,29 @@ export class Stops {
  * Returns how many were stopped.
  */
 export function stopWithinBudget(ctx: PlanContext, stops: Stops, candidates: readonly TaskView[], count: number, budget: number): number {
-  const n = Math.min(count, budget, candidates.length);
-  for (const v of chooseStops(ctx.state.instances, candidates.filter((c) => !stops.has(c)), n, ctx.strategies, ctx.state.seed)) stops.add(v);
+  const open = candidates.filter((c) => !stops.has(c) && mayStop(c));
+  const n = Math.min(count, budget, open.length);
+  for (const v of chooseStops(ctx.state.instances, open, n, ctx.strategies, ctx.state.seed)) stops.add(v);
   return n;
+}
+
+/**
+ * Whether the scheduler may stop a task it no longer wants (scale-in, a deployment replacing it, an instance
+ * draining): not while its scale-in protection holds. Tasks that failed their health checks, and tasks on lost
+ * or deregistered instances, are replaced whatever their protection, as ECS does.
+ */
+export function mayStop(v: TaskView): boolean {
+  return v.protectedUntil === undefined || v.failedHealthChecks || v.lost || v.orphaned;
+}
+
+/**
+ * Scale-in that protection held back: the "unable to scale in" event (ECS's words) and when to look again
+ * (the earliest protection among the tasks held back ends).
+ */
+export function protectionHold(name: string, heldBack: readonly TaskView[], now: number): { events: NewEvent[]; requeueAfterMs?: number } {
+  if (heldBack.length === 0) return { events: [] };
+  const ends = Math.min(...heldBack.map((v) => v.protectedUntil ?? now));
+  return { events: [condition(serviceMessages.unableToScaleIn(name, heldBack.length))], requeueAfterMs: Math.max(0, ends - now) };
 }
 
 /** The tasks that must stay healthy for a plan that stops healthy tasks to remain within the floor. */

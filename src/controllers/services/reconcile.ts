@@ -8,6 +8,8 @@ import { applyCircuitBreaker, launchBackoffMs, tallyFailures } from './deploymen
 import type { Planned, PlanContext } from './plan.js';
 import { strategiesOf } from './placement.js';
 import { planReplica } from './replica.js';
+import { reconcileTaskSets } from './task-sets.js';
+import { usesTaskSets } from '../../model/service/task-sets.js';
 import { isLost, viewTasks, type ServicePlan, type ServiceState, type TaskView } from './state.js';
 
 /** An INACTIVE service stays describable this long, then its record is forgotten. */
@@ -31,6 +33,7 @@ export function reconcileService(state: ServiceState): ServicePlan {
     const left = since + INACTIVE_RETENTION_MS - now;
     return { launches: [], stops: [], record, events: [], reliesOn: [], forget: left <= 0, ...(left > 0 ? { requeueAfterMs: left } : {}) };
   }
+  if (usesTaskSets(s.deploymentController?.type)) return reconcileTaskSets(state);
   const strategy = (s.schedulingStrategy ?? 'REPLICA') as SchedulingStrategy;
   const limits = limitsOf(strategy, s.deploymentConfiguration);
   const views = viewTasks(state);

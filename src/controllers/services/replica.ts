@@ -1,7 +1,7 @@
 import { healthBounds } from '../../model/service/service.js';
 import { place } from '../../scheduler/index.js';
 import { requestFor } from './placement.js';
-import { graceRequeue, reliance, Stops, stopWithinBudget, unplaceable, type PlanContext, type Planned } from './plan.js';
+import { graceRequeue, mayStop, protectionHold, reliance, Stops, stopWithinBudget, unplaceable, type PlanContext, type Planned } from './plan.js';
 
 /** Look again this soon when tasks could not be placed (capacity may have come back). */
 export const UNPLACED_RETRY_MS = 5_000;
@@ -25,7 +25,7 @@ export function planReplica(ctx: PlanContext, desired: number): Planned {
   const old = views.filter((v) => v.live && !keep.includes(v));
 
   for (const v of views) if ((v.lost && !v.stopped && !v.stopping) || v.orphaned) stops.add(v);
-  for (const v of old) if (!v.healthy) stops.add(v);
+  for (const v of old) if (!v.healthy && mayStop(v)) stops.add(v);
   // Keep tasks beyond desired: the ones not yet healthy go first, at no cost to the floor.
   const excess = Math.max(0, keep.length - desired);
   const pendingKeep = keep.filter((v) => !v.healthy);
@@ -36,9 +36,17 @@ export function planReplica(ctx: PlanContext, desired: number): Planned {
   budget -= stopWithinBudget(ctx, stops, old.filter((v) => v.healthy), old.length, primaryFailed ? 0 : budget);
   stopWithinBudget(ctx, stops, keep.filter((v) => v.healthy), excess - freeExcess, budget);
 
-  const events = stops.events(ctx.name);
+  // Protected tasks the plan would otherwise stop: old ones, and kept ones beyond desired.
+  const keptLeft = keep.filter((v) => !stops.has(v));
+  const protectedKept = keptLeft.filter((v) => v.protectedUntil !== undefined);
+  const heldBack = [
+    ...old.filter((v) => !stops.has(v) && v.protectedUntil !== undefined),
+    ...protectedKept.slice(0, Math.max(0, keptLeft.length - desired)),
+  ];
+  const hold = protectionHold(ctx.name, heldBack, state.now);
+  const events = [...stops.events(ctx.name), ...hold.events];
   const occupying = views.filter((v) => v.occupies).length;
-  let requeueAfterMs = graceRequeue(views, state.now);
+  let requeueAfterMs = minDefined(graceRequeue(views, state.now), hold.requeueAfterMs);
   const launches: string[] = [];
   const wanted = ctx.canLaunch ? Math.min(desired - keep.length, ceiling - occupying, state.settings.maxLaunchesPerPass) : 0;
   if (wanted > 0 && ctx.primaryFacts) {
@@ -56,6 +64,11 @@ export function planReplica(ctx: PlanContext, desired: number): Planned {
     events,
     reliesOn: reliance(views, stops),
     ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
-    keep: keep.filter((v) => !stops.has(v)),
+    keep: keptLeft,
   };
 }
+
+const minDefined = (...xs: (number | undefined)[]): number | undefined => {
+  const defined = xs.filter((x): x is number => x !== undefined);
+  return defined.length ? Math.min(...defined) : undefined;
+};

@@ -1,4 +1,5 @@
 import type { TaskNeeds } from '../../model/task.js';
+import { isProtected } from '../../model/task-protection.js';
 import type { NewEvent } from '../../model/service/events.js';
 import type { InstanceSnapshot, PlacementConstraint, RequiredAttribute } from '../../scheduler/index.js';
 import type { ServiceRecord } from '../../state/records/services.js';
@@ -93,6 +94,8 @@ export interface TaskView {
   readonly failedHealthChecks: boolean;
   /** When the grace period of an UNHEALTHY task ends (epoch ms), while it lasts. */
   readonly graceEndsAt?: number;
+  /** While its scale-in protection holds: when it ends (epoch ms). Scale-in and deployments leave it alone. */
+  readonly protectedUntil?: number;
 }
 
 const PENDING = new Set(['PROVISIONING', 'PENDING', 'ACTIVATING']);
@@ -133,6 +136,7 @@ export function viewTasks(state: ServiceState): TaskView[] {
       healthy,
       failedHealthChecks: unhealthy && !inGrace,
       ...(inGrace ? { graceEndsAt } : {}),
+      ...(live && isProtected(record.protection, state.now) ? { protectedUntil: record.protection.expiresAt } : {}),
     };
   });
 }

@@ -33,6 +33,7 @@ export const serviceMessages = {
   unableToPlace: (service: string, reason: string) => `(service ${service}) was unable to place a task because ${reason}`,
   unableToStartConsistently: (service: string) => `(service ${service}) is unable to consistently start tasks successfully.`,
   failedHealthChecks: (service: string, taskId: string) => `(service ${service}) (task ${taskId}) failed container health checks.`,
+  unableToScaleIn: (service: string, protectedTasks: number) => `(service ${service}) was unable to scale in due to (reason: ${protectedTasks} tasks under protection).`,
 } as const;
 
 /** An event to record. A condition (a task that cannot be placed) is not recorded again within the repeat window. */

@@ -19,7 +19,7 @@ type Common = CreateServiceRequest | UpdateServiceRequest;
 
 /**
  * Refuse what berth does not do (yet), naming the field: load balancers, service discovery, Service Connect,
- * capacity providers, Fargate, other deployment controllers and strategies.
+ * capacity providers, Fargate, other deployment strategies. (The deployment controller is checked by the caller.)
  */
 export function refuseUnsupported(input: Common): void {
   const nonEmpty = (v: unknown) => (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== null);
@@ -38,9 +38,6 @@ export function refuseUnsupported(input: Common): void {
   if ('role' in input && input.role) throw invalidParameter('role: a service role is only used with load balancers, which berth does not support yet.');
   if ('launchType' in input && input.launchType !== undefined && input.launchType !== 'EC2') {
     throw invalidParameter(`launchType: berth runs services on its own container instances; launchType ${input.launchType} is not available. Use EC2.`);
-  }
-  if (input.deploymentController && input.deploymentController.type !== 'ECS') {
-    throw invalidParameter(`deploymentController.type: only the ECS (rolling update) deployment controller is supported, not ${input.deploymentController.type}.`);
   }
   if (input.enableExecuteCommand) throw invalidParameter('enableExecuteCommand: ECS Exec is not supported by berth yet.');
   if (input.availabilityZoneRebalancing === 'ENABLED') {

@@ -24,6 +24,8 @@ export interface ServiceBookkeeping {
   readonly launchFailures?: { readonly consecutive: number; readonly lastAt: number };
   /** When the service became INACTIVE (epoch ms); the record is forgotten an hour later. */
   readonly inactiveAt?: number;
+  /** CreateTaskSet's clientTokens, each with the id of the task set it created (the same token again returns it). */
+  readonly taskSetTokens?: Readonly<Record<string, string>>;
 }
 
 export interface DeploymentProgress {
@@ -36,7 +38,7 @@ export interface DeploymentProgress {
  * with its current service deployment (the PRIMARY deployment's) and the revisions its deployments run.
  */
 export function describedService(record: ServiceRecord, withTags: boolean): Wire<Service> {
-  // As ECS: `tags` only when asked for (include TAGS), not an empty list.
+  // As ECS: `tags` only when asked for (include TAGS), not an empty list; the same for each task set's.
   const { berth: _berth, tags, ...service } = record;
   // `…:service/<cluster>/<name>` → `…:service-deployment/<cluster>/<name>/<digits>` (and service-revision).
   const arnOf = (type: string, deploymentId: string) => `${record.serviceArn!.replace(':service/', `:${type}/`)}/${deploymentId.split('/')[1]}`;
@@ -50,7 +52,8 @@ export function describedService(record: ServiceRecord, withTags: boolean): Wire
       pendingTaskCount: d.pendingCount ?? 0,
     })),
   };
-  return withTags ? { ...service, ...current, tags: tags ?? [] } : { ...service, ...current };
+  if (withTags) return { ...service, ...current, tags: tags ?? [] };
+  return { ...service, ...current, ...(service.taskSets ? { taskSets: service.taskSets.map(({ tags: _tags, ...set }) => set) } : {}) };
 }
 
 export const parseServiceRecord = recordParser<ServiceRecord>('service', { serviceName: 'string', serviceArn: 'string', berth: 'object', 'berth.cluster': 'string' });

@@ -1,6 +1,7 @@
 import type { Task } from '@aws-sdk/client-ecs';
 import type { TaskNeeds } from '../../model/task.js';
 import type { Wire } from '../../model/wire.js';
+import type { TaskProtection } from '../../model/task-protection.js';
 import { recordParser } from './codec.js';
 
 /**
@@ -16,6 +17,8 @@ export interface TaskRecord {
   readonly released?: boolean;
   /** Set when the task came from a service (the services issue fills it in). */
   readonly serviceName?: string;
+  /** Scale-in protection (UpdateTaskProtection), while enabled; it no longer holds once its time has passed. */
+  readonly protection?: TaskProtection;
 }
 
 export const parseTaskRecord = recordParser<TaskRecord>('task', { cluster: 'string', id: 'string', task: 'object', 'task.taskArn': 'string', needs: 'object' });

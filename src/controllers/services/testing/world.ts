@@ -120,7 +120,7 @@ export function pass(w: World): ServicePlan {
     t.task.stoppingAt = w.now / 1000;
   }
   const started: string[] = [];
-  const deployment = plan.record.deployments!.find((d) => d.id === plan.launchDeploymentId);
+  const deployment = [...(plan.record.deployments ?? []), ...(plan.record.taskSets ?? [])].find((d) => d.id === plan.launchDeploymentId);
   for (const instanceId of plan.launches) started.push(addTask(w, instanceId, deployment!).id);
   w.record = {
     ...plan.record,
@@ -130,7 +130,7 @@ export function pass(w: World): ServicePlan {
 }
 
 /** A task of `deployment` on `instanceId`, PROVISIONING. */
-export function addTask(w: World, instanceId: string, deployment: Wire<Deployment>, lastStatus = 'PROVISIONING'): TaskRecord {
+export function addTask(w: World, instanceId: string, deployment: Pick<Wire<Deployment>, 'id' | 'taskDefinition'>, lastStatus = 'PROVISIONING'): TaskRecord {
   const id = `t${String(w.nextId++).padStart(3, '0')}`;
   const record: TaskRecord = {
     cluster: 'c',
