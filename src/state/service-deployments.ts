@@ -212,11 +212,13 @@ export async function recordServiceDeployment(
 ): Promise<void> {
   const cluster = after.berth.cluster;
   const name = after.serviceName!;
-  const primary = after.deployments!.find((d) => d.status === 'PRIMARY')!;
+  const primary = after.deployments?.find((d) => d.status === 'PRIMARY');
   const earlier = before && before.status !== 'INACTIVE' ? before : undefined;
   let kept: ServiceDeploymentRecord[] = [];
   if (earlier) kept = await settleServiceDeployments(tx, earlier, superseded, nowMs);
   else for (const r of await serviceDeploymentsIn(tx, cluster, name)) tx.delete(keys.serviceDeployment(cluster, name, digitsOf(r.deploymentId)));
+  // A service of the EXTERNAL or CODE_DEPLOY controller deploys through task sets: no service deployment, as in ECS.
+  if (!primary) return;
   const sources: SourceRevision[] = (earlier?.deployments ?? [])
     .filter((d) => d.id !== primary.id)
     .map((d) => ({

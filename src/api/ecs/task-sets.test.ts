@@ -1,4 +1,5 @@
 import {
+  ListServiceDeploymentsCommand,
   CreateClusterCommand,
   CreateServiceCommand,
   CreateTaskSetCommand,
@@ -39,6 +40,9 @@ describe('CreateService with other deployment controllers', () => {
     const { service } = await external('ext');
     expect(service).toMatchObject({ deploymentController: { type: 'EXTERNAL' }, deployments: [], taskSets: [], desiredCount: 4, status: 'ACTIVE' });
     expect(service!.taskDefinition).toBeUndefined();
+    // Task sets, not service deployments, are how such a service deploys.
+    const { serviceDeployments } = await api.ecs.send(new ListServiceDeploymentsCommand({ cluster, service: 'ext' }));
+    expect(serviceDeployments).toEqual([]);
   });
 
   it('CODE_DEPLOY: recorded as such, with ECS\'s first task set PRIMARY from the service\'s task definition', async () => {
