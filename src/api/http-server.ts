@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { ServiceError } from '../model/errors.js';
 import type { SigV4Verifier } from './auth/sigv4.js';
+import { answerClientError } from './client-errors.js';
 import { jsonRpcRoutes, sendError, type JsonService } from './protocol/json-rpc.js';
 
 export interface HttpServerOptions {
@@ -35,6 +36,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     logController: new LogController({ disableRequestLogging: true }),
     // Keep-alive connections from SDK clients are long-lived; don't let a close wait for them forever.
     forceCloseConnections: true,
+    // Requests Node's parser refuses (headers over its 16 KiB limit, broken HTTP) answer in the AWS error shape too.
+    clientErrorHandler: answerClientError,
   });
 
   // Callback hooks, not async ones: two promises less per request on the hottest path there is.

@@ -1,8 +1,10 @@
+import type { IncomingMessage } from 'node:http';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ServiceError } from '../../model/errors.js';
 import type { Principal } from '../auth/credentials.js';
 import type { SigV4Verifier } from '../auth/sigv4.js';
 import { toErrorBody } from '../errors.js';
+import { decodeUtf8, readBody } from './request-body.js';
 import type { ServiceModel } from './service-model.js';
 import { ShapeSerializer } from './shape-serializer.js';
 import { ShapeValidator } from './shape-validator.js';
@@ -64,12 +66,14 @@ export async function jsonRpcRoutes(app: FastifyInstance, options: JsonRpcOption
   await app.register(async (scope) => {
     // Keep the raw bytes: the signature covers them, and we parse the JSON ourselves.
     scope.removeAllContentTypeParsers();
-    // Read up to the largest limit of any API; dispatch holds each request to its own API's limit.
-    const readLimit = Math.max(options.bodyLimit, ...options.services.map((s) => s.bodyLimit ?? 0));
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: readLimit }, (_req, body, done) => done(null, body));
+    // Each request is read up to its own API's limit, chosen by X-Amz-Target before a byte of the body is read.
+    scope.addContentTypeParser('*', (request: FastifyRequest, payload: IncomingMessage): Promise<Buffer> => {
+      const mounted = byPrefix.get(targetPrefix(request.headers['x-amz-target']));
+      return readBody(payload, mounted?.service.bodyLimit ?? options.bodyLimit, request.headers['content-length']);
+    });
     scope.post('/', async (request, reply) => {
       try {
-        const body = await dispatch(request, byPrefix, options.verifier, options.bodyLimit);
+        const body = await dispatch(request, byPrefix, options.verifier);
         // A Buffer, so that Fastify leaves the content type exactly as AWS sends it (no charset).
         return reply.header('content-type', CONTENT_TYPE).send(Buffer.from(body));
       } catch (error) {
@@ -79,20 +83,17 @@ export async function jsonRpcRoutes(app: FastifyInstance, options: JsonRpcOption
   });
 }
 
-async function dispatch(
-  request: FastifyRequest,
-  byPrefix: Map<string, Mounted>,
-  verifier: SigV4Verifier,
-  defaultBodyLimit: number,
-): Promise<string> {
+/** The API part of an X-Amz-Target (`<prefix>.<Action>`); '' when there is none. */
+function targetPrefix(target: string | string[] | undefined): string {
+  const dot = typeof target === 'string' ? target.lastIndexOf('.') : -1;
+  return dot > 0 ? (target as string).slice(0, dot) : '';
+}
+
+async function dispatch(request: FastifyRequest, byPrefix: Map<string, Mounted>, verifier: SigV4Verifier): Promise<string> {
   const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
   const target = request.headers['x-amz-target'];
   const dot = typeof target === 'string' ? target.lastIndexOf('.') : -1;
-  const mounted = dot > 0 ? byPrefix.get((target as string).slice(0, dot)) : undefined;
-  // Each API's own body limit, before any work on the body (the listener reads up to the largest).
-  if (body.length > (mounted?.service.bodyLimit ?? defaultBodyLimit)) {
-    throw new ServiceError('RequestEntityTooLargeException', 'Request body is too large.');
-  }
+  const mounted = byPrefix.get(targetPrefix(target));
   const rawUrl = request.raw.url ?? '/';
   const queryStart = rawUrl.indexOf('?');
   const auth = await verifier.verify({
@@ -136,8 +137,8 @@ async function dispatch(
 
 function parseBody(body: Buffer): unknown {
   if (body.length === 0) return {};
+  const text = decodeUtf8(body);
   try {
-    const text = body.toString('utf8');
     // A null member means "absent" in the AWS JSON protocol. A reviver costs a call per value, so it runs
     // only when the text can hold a null at all (the token is the only way to write one).
     return text.includes('null') ? JSON.parse(text, (_key, value) => (value === null ? undefined : value)) : JSON.parse(text);
@@ -152,6 +153,8 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
   const status = statusOverride ?? rest.status;
   if (status >= 500) request.log.error({ err: error }, 'request failed');
   else request.log.debug({ type, message }, 'request refused');
+  // A body refused for its size was not read to its end: close the connection rather than read the rest.
+  if (type === 'RequestEntityTooLargeException') reply.header('connection', 'close');
   return reply
     .code(status)
     .header('content-type', CONTENT_TYPE)
