@@ -98,8 +98,9 @@ describe('fuzzing every JSON API of the built server from its models', () => {
   });
 
   afterAll(async () => {
-    await pool?.close();
+    // The server first: a request stuck in the pool must not keep it running (close() would wait for it).
     await server?.kill();
+    await pool?.destroy();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
