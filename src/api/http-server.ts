@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ServiceError } from '../model/errors.js';
 import type { SigV4Verifier } from './auth/sigv4.js';
+import { answerClientError } from './client-errors.js';
 import { toErrorBody } from './errors.js';
 import { jsonRpcHandler, type JsonService } from './protocol/json-rpc.js';
 
@@ -48,6 +49,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     logController: new LogController({ disableRequestLogging: true }),
     // Keep-alive connections from SDK clients are long-lived; don't let a close wait for them forever.
     forceCloseConnections: true,
+    // Requests Node's parser refuses (headers over its 16 KiB limit, broken HTTP) answer in the AWS error shape too.
+    clientErrorHandler: answerClientError,
     serverFactory: (fastifyHandler) => {
       const server = createServer((req, res) => {
         if (req.method === 'POST' && (req.url === '/' || req.url?.startsWith('/?'))) jsonRpc(req, res);

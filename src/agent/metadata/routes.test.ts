@@ -17,7 +17,7 @@ describe('task metadata routes', () => {
     expect(parseRoute(url)).toEqual(route);
   });
 
-  it.each(['/', '/v4', '/v4/', `/v2/${T}/task`, `/v4/${T}/tasks`, `/v4/${T}/task/stats/more`, `/v4/${T}/TASK`, `/v4/${T}//task`])(
+  it.each(['/', '/v4', '/v4/', `/v2/${T}/task`, `/v4/${T}/tasks`, `/v4/${T}/task/stats/more`, `/v4/${T}/TASK`, `/v4/${T}//task`, `/v4/${T}/constructor`, `/v4/${T}/__proto__`, `/v4/${T}/toString`])(
     'names nothing at %s',
     (url) => {
       expect(parseRoute(url)).toBeUndefined();

@@ -18,20 +18,21 @@ export interface MetadataRoute {
   readonly resource: MetadataResource;
 }
 
-const RESOURCES: Record<string, MetadataResource> = {
-  '': 'container',
-  task: 'task',
-  taskWithTags: 'taskWithTags',
-  stats: 'stats',
-  'task/stats': 'taskStats',
-};
+// A Map: the key is the rest of the request's path, and a plain object would answer `constructor` too.
+const RESOURCES: ReadonlyMap<string, MetadataResource> = new Map([
+  ['', 'container'],
+  ['task', 'task'],
+  ['taskWithTags', 'taskWithTags'],
+  ['stats', 'stats'],
+  ['task/stats', 'taskStats'],
+]);
 
 /** The route a request path names, or undefined when it names none. */
 export function parseRoute(url: string): MetadataRoute | undefined {
   const path = url.split('?')[0]!.replace(/(.)\/$/, '$1');
   const m = /^\/(v3|v4)\/([^/]+)(?:\/(.*))?$/.exec(path);
   if (!m) return undefined;
-  const resource = RESOURCES[m[3] ?? ''];
+  const resource = RESOURCES.get(m[3] ?? '');
   return resource ? { version: m[1] as MetadataVersion, token: m[2]!, resource } : undefined;
 }
 

@@ -94,6 +94,8 @@ export class AgentGateway {
       this.wss.handleUpgrade(req, socket, head, (ws) => this.open(ws, cluster, instance));
     } catch (error) {
       const { status, type, message } = toErrorBody(error);
+      // A server fault is logged with its cause, as on the JSON APIs (it was answered and forgotten).
+      if (status >= 500) this.options.log.error({ err: error }, 'agent session upgrade failed');
       const body = JSON.stringify({ __type: type, message });
       socket.end(
         `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +

@@ -90,6 +90,17 @@ describe('SigV4 authentication', () => {
     expect(noHost.body.__type).toBe('IncompleteSignatureException');
   });
 
+  it("answers a SignedHeaders list naming 'constructor' or '__proto__' with 403, not a server fault", async () => {
+    for (const name of ['constructor', '__proto__']) {
+      const res = await api.raw({
+        target: LIST,
+        tamper: (r) => void (r.headers.authorization = r.headers.authorization!.replace('SignedHeaders=', `SignedHeaders=${name};`)),
+      });
+      expect(res.status).toBe(403);
+      expect(res.body).toEqual({ __type: 'IncompleteSignatureException', message: `Signed header '${name}' is missing from the request.` });
+    }
+  });
+
   it('refuses a body that does not match a signed x-amz-content-sha256', async () => {
     const res = await api.raw({
       target: LIST,
@@ -255,6 +266,17 @@ describe('SigV4Verifier', () => {
     request.headers.authorization = request.headers.authorization!.replace('SignedHeaders=', 'SignedHeaders=host;');
     expect((await refusal(request)).type).toBe('IncompleteSignatureException');
   });
+
+  // Found by fuzzing: the names are looked up in Node's headers object, whose prototype has these members
+  // (SignedHeaders allows lower case only, so these two are the ones a client can name).
+  it.each(['constructor', '__proto__'])(
+    "refuses a SignedHeaders list naming '%s', absent from the request, as a missing signed header",
+    async (name) => {
+      const request = await signed();
+      request.headers.authorization = request.headers.authorization!.replace('SignedHeaders=', `SignedHeaders=${name};`);
+      expect(await refusal(request)).toEqual({ type: 'IncompleteSignatureException', message: `Signed header '${name}' is missing from the request.` });
+    },
+  );
 
   it('holds temporary credentials to their token, signed', async () => {
     sessionToken = 'token-1';

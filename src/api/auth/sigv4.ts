@@ -158,10 +158,15 @@ export class SigV4Verifier {
   }
 }
 
+/**
+ * A header's value. `name` comes from the client's SignedHeaders list, and Node's headers object is a plain
+ * object: only its own properties are headers (`constructor` or `__proto__` would otherwise find Object's members).
+ */
 function header(headers: SignedRequest['headers'], name: string): string | undefined {
+  if (!Object.hasOwn(headers, name)) return undefined;
   const value = headers[name];
-  if (value === undefined) return undefined;
-  return typeof value === 'string' ? value : value.join(',');
+  if (typeof value === 'string') return value;
+  return Array.isArray(value) ? value.join(',') : undefined;
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;

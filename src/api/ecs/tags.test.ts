@@ -95,6 +95,17 @@ describe('tagging errors', () => {
     expect(missingTask).toMatchObject({ name: 'InvalidParameterException', message: 'The referenced task was not found.' });
   });
 
+  // Found by fuzzing: the resource type was looked up in a plain object, and these are members of every object.
+  it.each(['constructor', 'toString', 'hasOwnProperty', 'valueOf'])("refuses a '%s' resource type as unsupported, with every tagging action", async (type) => {
+    const resourceArn = `${base}:${type}/tags`;
+    const message = `Tagging '${type}' resources is not supported.`;
+    expect(await failure(listTags(resourceArn))).toMatchObject({ name: 'InvalidParameterException', message });
+    const tag = await failure(api.ecs.send(new TagResourceCommand({ resourceArn, tags: [{ key: 'k', value: 'v' }] })));
+    expect(tag).toMatchObject({ name: 'InvalidParameterException', message });
+    const untag = await failure(api.ecs.send(new UntagResourceCommand({ resourceArn, tagKeys: ['k'] })));
+    expect(untag).toMatchObject({ name: 'InvalidParameterException', message });
+  });
+
   it('no longer tags a deleted cluster', async () => {
     await api.ecs.send(new CreateClusterCommand({ clusterName: 'doomed' }));
     await api.ecs.send(new DeleteClusterCommand({ cluster: 'doomed' }));

@@ -82,7 +82,8 @@ const resolvers: Record<string, Resolver> = {
 function resolve(env: EcsEnv, resourceArn: string): Taggable<unknown> {
   const arn = parseArn(resourceArn);
   if (!arn || arn.service !== 'ecs') throw invalidParameter(`The ARN '${resourceArn}' is not a valid Amazon ECS resource ARN.`);
-  const resolver = resolvers[arn.resourceType];
+  // Own properties only: the type comes from the client, and `constructor` or `toString` are members of every object.
+  const resolver = Object.hasOwn(resolvers, arn.resourceType) ? resolvers[arn.resourceType] : undefined;
   if (!resolver) throw invalidParameter(`Tagging '${arn.resourceType}' resources is not supported.`);
   const taggable = arn.region === env.scope.region && arn.accountId === env.scope.accountId ? resolver(env, arn.resource) : undefined;
   if (!taggable) throw new ServiceError('ResourceNotFoundException', `The resource ${resourceArn} does not exist.`);

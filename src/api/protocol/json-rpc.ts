@@ -1,4 +1,3 @@
-import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
@@ -6,6 +5,7 @@ import { ServiceError } from '../../model/errors.js';
 import type { Principal } from '../auth/credentials.js';
 import type { SigV4Verifier } from '../auth/sigv4.js';
 import { toErrorBody } from '../errors.js';
+import { decodeUtf8, readBody } from './request-body.js';
 import type { ServiceModel } from './service-model.js';
 import { ShapeSerializer } from './shape-serializer.js';
 import { ShapeValidator } from './shape-validator.js';
@@ -118,33 +118,11 @@ export function jsonRpcHandler(options: JsonRpcOptions): (req: IncomingMessage, 
       respond(status, JSON.stringify({ __type: type, message }), type);
     };
 
-    const declared = Number(req.headers['content-length']);
-    if (declared > limit) {
-      fail(new ServiceError('RequestEntityTooLargeException', 'Request body is too large.'));
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let refused = false;
-    req.on('data', (chunk: Buffer) => {
-      if (refused) return;
-      size += chunk.length;
-      if (size > limit) {
-        refused = true;
-        chunks.length = 0;
-        fail(new ServiceError('RequestEntityTooLargeException', 'Request body is too large.'));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    // A client that goes away mid-body gets no answer; nothing was done for it.
+    // A client that goes away mid-body is not an error of the server's (and an 'error' without a listener would be).
     req.on('error', () => {});
-    req.on('end', () => {
-      if (refused) return;
-      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-      const request: JsonRequest = { id, method: req.method ?? 'POST', rawUrl: req.url ?? '/', headers: req.headers, target, mounted, body, log: logOf };
-      dispatch(request, verifier).then((out) => respond(200, out), fail);
-    });
+    readBody(req, limit, req.headers['content-length'])
+      .then((body) => dispatch({ id, method: req.method ?? 'POST', rawUrl: req.url ?? '/', headers: req.headers, target, mounted, body, log: logOf }, verifier))
+      .then((out) => respond(200, out), fail);
   };
 }
 
@@ -204,10 +182,8 @@ function queryOf(raw: string): Record<string, string | string[]> {
 
 function parseBody(body: Buffer): unknown {
   if (body.length === 0) return {};
-  // Replacing bad bytes with U+FFFD would hand the operation a string the client never sent.
-  if (!isUtf8(body)) throw new ServiceError('SerializationException', 'The request body is not valid UTF-8.');
+  const text = decodeUtf8(body);
   try {
-    const text = body.toString('utf8');
     // A null member means "absent" in the AWS JSON protocol. A reviver costs a call per value, so it runs
     // only when the text can hold a null at all (the token is the only way to write one).
     return text.includes('null') ? JSON.parse(text, (_key, value) => (value === null ? undefined : value)) : JSON.parse(text);

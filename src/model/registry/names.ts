@@ -13,7 +13,8 @@ const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
 
 /** The digest grammar of the OCI image spec; only sha256 and sha512 are accepted for content. */
 const DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
-const HEX_LENGTH: Readonly<Record<string, number>> = { sha256: 64, sha512: 128 };
+// A Map: the algorithm comes from the client (`constructor:…` must find nothing).
+const HEX_LENGTH: ReadonlyMap<string, number> = new Map([['sha256', 64], ['sha512', 128]]);
 
 export type DigestAlgorithm = 'sha256' | 'sha512';
 
@@ -67,7 +68,7 @@ export function tryParseDigest(value: string): Digest | undefined {
   const colon = value.indexOf(':');
   const algorithm = value.slice(0, colon);
   const hex = value.slice(colon + 1);
-  const length = HEX_LENGTH[algorithm];
+  const length = HEX_LENGTH.get(algorithm);
   if (length === undefined || hex.length !== length || !/^[a-f0-9]+$/.test(hex)) return undefined;
   return { algorithm: algorithm as DigestAlgorithm, hex, value };
 }

@@ -14,6 +14,8 @@ export interface BerthServerProcess {
   readonly child: ChildProcess;
   /** Everything the process wrote to stderr so far. */
   stderr(): string;
+  /** Everything the process wrote to stdout so far (its log lines, pino JSON). */
+  stdout(): string;
   /** Send a signal and wait for the process to exit. */
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -39,7 +41,8 @@ export async function startBerthServer(
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdout!.resume();
+  let stdout = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`berth server did not start:\n${stderr}`)), 20_000);
@@ -67,6 +70,7 @@ export async function startBerthServer(
     keys: { accessKeyId: profile.aws_access_key_id!, secretAccessKey: profile.aws_secret_access_key! },
     child,
     stderr: () => stderr,
+    stdout: () => stdout,
     async kill(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;

@@ -1,0 +1,51 @@
+import { isUtf8 } from 'node:buffer';
+import type { Readable } from 'node:stream';
+import { ServiceError } from '../../model/errors.js';
+
+const tooLarge = () => new ServiceError('RequestEntityTooLargeException', 'Request body is too large.');
+
+/**
+ * Reads a request body of at most `limit` bytes. A declared Content-Length over the limit is refused before
+ * a byte is read, and a body without one (chunked) as soon as it passes the limit: the request is not
+ * authenticated yet (the signature covers the body), so anyone could otherwise make the server hold it.
+ */
+export function readBody(stream: Readable, limit: number, contentLength: string | undefined): Promise<Buffer> {
+  if (contentLength !== undefined && Number(contentLength) > limit) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const done = (error?: Error) => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      if (error) {
+        // Stop reading what is left; the answer closes the connection (sendError), so it is never read.
+        stream.pause();
+        reject(error);
+      } else {
+        resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length));
+      }
+    };
+    const onData = (chunk: Buffer) => {
+      length += chunk.length;
+      if (length > limit) done(tooLarge());
+      else chunks.push(chunk);
+    };
+    const onEnd = () => done();
+    // A client that hangs up mid-body: nobody will read the answer, but the request must end.
+    const onError = (error: Error) => done(new ServiceError('SerializationException', 'The request body could not be read.', { cause: error }));
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('error', onError);
+  });
+}
+
+/**
+ * The body as text, refusing bytes that are not UTF-8: `Buffer.toString` would replace them with U+FFFD
+ * and the operation would store something other than what the client sent. (A byte-order mark stays in the
+ * text, and JSON.parse refuses it.)
+ */
+export function decodeUtf8(body: Buffer): string {
+  if (!isUtf8(body)) throw new ServiceError('SerializationException', 'The request body is not valid UTF-8.');
+  return body.toString('utf8');
+}
