@@ -105,7 +105,7 @@ describe('agent and control plane', () => {
     const { tasks, failures } = await api.ecs.send(new RunTaskCommand({ taskDefinition: 'web', startedBy: 'test' }));
     expect(failures).toEqual([]);
     const arn = tasks![0]!.taskArn!;
-    expect(tasks![0]).toMatchObject({ lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING', group: 'family:web', startedBy: 'test' });
+    expect(tasks![0]).toMatchObject({ lastStatus: 'PENDING', desiredStatus: 'RUNNING', group: 'family:web', startedBy: 'test' });
     const t = await waitForTask(arn, (t) => t.lastStatus === 'RUNNING');
     expect(t.containers![0]).toMatchObject({ lastStatus: 'RUNNING', networkBindings: [{ containerPort: 80, hostPort: 8080, protocol: 'tcp', bindIP: '0.0.0.0' }] });
     expect(t.startedAt).toBeInstanceOf(Date);

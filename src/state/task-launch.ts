@@ -82,7 +82,11 @@ export async function launchTasksInTx(ctx: TaskWriteContext, tx: Tx, spec: Launc
   return { created, failures };
 }
 
-/** A new task record on `instance`, as DescribeTasks will show it: PROVISIONING, desired RUNNING. */
+/**
+ * A new task record on `instance`, as DescribeTasks will show it: desired RUNNING, and PENDING — or
+ * PROVISIONING for an awsvpc task, whose interface has to be set up first (ECS's task lifecycle; RunTask's
+ * example in the model's examples file answers an EC2 bridge task PENDING).
+ */
 export function newTaskRecord(ctx: TaskWriteContext, spec: LaunchSpec, instance: InstanceRecord): TaskRecord {
   const id = randomBytes(16).toString('hex');
   const arn = taskArnOf(ctx.scope, spec.cluster, id);
@@ -95,7 +99,7 @@ export function newTaskRecord(ctx: TaskWriteContext, spec: LaunchSpec, instance:
     taskDefinitionArn: td.taskDefinitionArn!,
     containerInstanceArn: instance.instance.containerInstanceArn!,
     overrides: overridesOfEveryContainer(td, overrides),
-    lastStatus: 'PROVISIONING',
+    lastStatus: spec.awsvpc ? 'PROVISIONING' : 'PENDING',
     desiredStatus: 'RUNNING',
     ...(overrides.cpu ?? td.cpu ? { cpu: overrides.cpu ?? td.cpu } : {}),
     ...(overrides.memory ?? td.memory ? { memory: overrides.memory ?? td.memory } : {}),
