@@ -230,7 +230,7 @@ describe('DeleteService', () => {
     await expect
       .poll(async () => (await describeOne('nowhere')).events!.map((e) => e.message), { timeout: 5_000 })
       .toContain(
-        '(service nowhere) was unable to place a task because no container instance met all of its requirements. Reason: No Container Instances were found in your cluster.',
+        '(service nowhere) was unable to place a task because no container instance met all of its requirements. Reason: No Container Instances were found in your cluster. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.',
       );
   });
 });

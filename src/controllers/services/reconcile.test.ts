@@ -56,7 +56,7 @@ describe('a new service', () => {
     const plan = pass(w);
     expect(plan.launches).toEqual(['small']);
     expect(plan.requeueAfterMs).toBe(UNPLACED_RETRY_MS);
-    const unable = '(service web) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance small) has insufficient memory available.';
+    const unable = '(service web) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance small) has insufficient memory available. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.';
     expect(messages(w)).toContain(unable);
     w.instances = [instance('small', { remaining: { memory: 36 } })];
     pass(w);

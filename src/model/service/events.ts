@@ -29,8 +29,12 @@ export const serviceMessages = {
   deploymentFailed: (service: string, deploymentId: string) =>
     `(service ${service}) (deployment ${deploymentId}) deployment failed: tasks failed to start.`,
   rollingBack: (service: string, deploymentId: string) => `(service ${service}) rolling back to deployment ${deploymentId}.`,
-  /** `reason` is the placement engine's: "no container instance met all of its requirements. …" */
-  unableToPlace: (service: string, reason: string) => `(service ${service}) was unable to place a task because ${reason}`,
+  /**
+   * `reason` is the placement engine's: "no container instance met all of its requirements. …". ECS ends the
+   * event with a pointer to its guide (as in DescribeServices's example in the model's examples file).
+   */
+  unableToPlace: (service: string, reason: string) =>
+    `(service ${service}) was unable to place a task because ${reason} For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.`,
   unableToStartConsistently: (service: string) => `(service ${service}) is unable to consistently start tasks successfully.`,
   failedHealthChecks: (service: string, taskId: string) => `(service ${service}) (task ${taskId}) failed container health checks.`,
   unableToScaleIn: (service: string, protectedTasks: number) => `(service ${service}) was unable to scale in due to (reason: ${protectedTasks} tasks under protection).`,
