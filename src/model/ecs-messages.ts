@@ -43,6 +43,7 @@ export const ecsMessages = {
   servicesEmpty: { type: 'InvalidParameterException', text: 'Services cannot be empty.', source: 'clients' },
   tasksEmpty: { type: 'InvalidParameterException', text: 'Tasks cannot be empty.', source: 'issue11' },
   containerInstancesEmpty: { type: 'ClientException', text: 'Container Instances cannot be empty.', source: 'issue11' },
+  taskSetsEmpty: { type: 'InvalidParameterException', text: 'TaskSets cannot be empty.', source: 'clients' },
   taskDefinitionNotDescribable: { type: 'ClientException', text: 'Unable to describe task definition.', source: 'clients' },
   revisionMissing: { type: 'ClientException', text: 'Revision is missing.', source: 'issue11' },
   taskDefinitionInvalidId: {

@@ -103,7 +103,7 @@ describe('task sets', () => {
     expect(taskSets).toHaveLength(1);
     expect(taskSets![0]!.tags).toBeUndefined();
     expect(failures).toEqual([{ arn: arn(`task-set/${cluster}/sets/ecs-svc/1234567890123456789`), reason: 'MISSING' }]);
-    const tagged = await api.ecs.send(new DescribeTaskSetsCommand({ cluster, service: 'sets', include: ['TAGS'] }));
+    const tagged = await api.ecs.send(new DescribeTaskSetsCommand({ cluster, service: 'sets', taskSets: [taskSet!.id!], include: ['TAGS'] }));
     expect(tagged.taskSets![0]!.tags).toEqual([{ key: 'color', value: 'blue' }]);
     // A capacity-provider strategy is kept instead of a launch type.
     const cp = await createSet('sets', { capacityProviderStrategy: [{ capacityProvider: 'spot', weight: 1 }] });
@@ -116,8 +116,8 @@ describe('task sets', () => {
     const first = await createSet('tok', { clientToken: 'abc' });
     const again = await createSet('tok', { clientToken: 'abc' });
     expect(again.taskSet!.id).toBe(first.taskSet!.id);
-    const { taskSets } = await api.ecs.send(new DescribeTaskSetsCommand({ cluster, service: 'tok' }));
-    expect(taskSets).toHaveLength(1);
+    const { services } = await api.ecs.send(new DescribeServicesCommand({ cluster, services: ['tok'] }));
+    expect(services![0]!.taskSets).toHaveLength(1);
   });
 
   it('UpdateTaskSet rescales; UpdateService desiredCount recomputes every set', async () => {
@@ -126,7 +126,7 @@ describe('task sets', () => {
     const { taskSet: updated } = await api.ecs.send(new UpdateTaskSetCommand({ cluster, service: 'scale', taskSet: taskSet!.id!, scale: { value: 25, unit: 'PERCENT' } }));
     expect(updated).toMatchObject({ computedDesiredCount: 3, scale: { value: 25, unit: 'PERCENT' } });
     await api.ecs.send(new UpdateServiceCommand({ cluster, service: 'scale', desiredCount: 2 }));
-    const { taskSets } = await api.ecs.send(new DescribeTaskSetsCommand({ cluster, service: 'scale' }));
+    const { taskSets } = await api.ecs.send(new DescribeTaskSetsCommand({ cluster, service: 'scale', taskSets: [taskSet!.id!] }));
     expect(taskSets![0]!.computedDesiredCount).toBe(1);
   });
 
@@ -161,8 +161,15 @@ describe('task sets', () => {
     expect(await failure(createSet('errs', { scale: { value: 101, unit: 'PERCENT' } }))).toMatchObject({ name: 'InvalidParameterException', message: expect.stringContaining('scale.value') });
     expect(await failure(createSet('errs', { launchType: 'EC2', capacityProviderStrategy: [{ capacityProvider: 'x' }] }))).toMatchObject({ name: 'InvalidParameterException' });
     expect(await failure(createSet('errs', { taskDefinition: 'missing:1' }))).toMatchObject({ name: 'ClientException' });
-    const { taskSets } = await api.ecs.send(new DescribeTaskSetsCommand({ cluster, service: 'errs' }));
-    expect(taskSets).toEqual([]);
+    const { services } = await api.ecs.send(new DescribeServicesCommand({ cluster, services: ['errs'] }));
+    expect(services![0]!.taskSets).toEqual([]);
+    // As ECS (aws/aws-cli#5380): DescribeTaskSets names the task sets to describe; none is refused, before any lookup.
+    for (const input of [{ service: 'errs' }, { service: 'errs', taskSets: [] }, { service: 'no-such-service', taskSets: [] }])
+      expect(await failure(api.ecs.send(new DescribeTaskSetsCommand({ cluster, ...input })))).toEqual({
+        name: 'InvalidParameterException',
+        message: 'TaskSets cannot be empty.',
+        status: 400,
+      });
     await api.ecs.send(new DeleteServiceCommand({ cluster, service: 'errs', force: true }));
     expect(await failure(createSet('errs'))).toMatchObject({ name: 'ServiceNotActiveException' });
   });

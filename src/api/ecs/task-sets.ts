@@ -13,6 +13,7 @@ import type {
   UpdateTaskSetRequest,
 } from '@aws-sdk/client-ecs';
 import { clusterArn, parseOwnEcsArn } from '../../model/arn.js';
+import { ecsMessage } from '../../model/ecs-messages.js';
 import { invalidParameter, ServiceError } from '../../model/errors.js';
 import { computedDesiredCount, newTaskSet, scaleOf, taskSetArn } from '../../model/service/task-sets.js';
 import { validateTags } from '../../model/tags.js';
@@ -146,15 +147,16 @@ export function taskSetOperations(env: EcsEnv) {
     },
 
     async DescribeTaskSets(input: DescribeTaskSetsRequest) {
+      // As ECS: no task sets named (omitted or empty) is refused, not "all of them" — and before any lookup.
+      const refs = input.taskSets ?? [];
+      if (refs.length === 0) throw invalidParameter(ecsMessage('taskSetsEmpty'));
       const { cluster, name, key } = await serviceKeyOf(input.cluster, input.service);
       const record = key ? await readRecord(env.store, parseServiceRecord, key) : undefined;
       if (!record) throw serviceNotFound();
       if (record.status === 'INACTIVE') throw serviceNotActive();
       const withTags = input.include?.includes('TAGS') ?? false;
       const all = record.taskSets ?? [];
-      const refs = input.taskSets;
       const shown = (s: Wire<TaskSet>) => (withTags ? s : withoutTags(s));
-      if (!refs || refs.length === 0) return { taskSets: all.map(shown), failures: [] };
       const taskSets: Wire<TaskSet>[] = [];
       const failures: { arn: string; reason: string }[] = [];
       for (const ref of refs) {
