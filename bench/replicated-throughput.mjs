@@ -11,7 +11,7 @@
 // connection-level round robin, as a TCP load balancer in front of them does). Instances are registered
 // through the API and kept connected by light WebSocket sessions that acknowledge what they are sent
 // (bench/lib/agent-sessions.mjs), so RunTask places without starting containers. The placed tasks stay
-// PROVISIONING and a faster setup would place against a fuller cluster, so each RunTask phase gets a fresh
+// PENDING and a faster setup would place against a fuller cluster, so each RunTask phase gets a fresh
 // cluster (and instances): every setup starts each phase from zero tasks.
 //
 // SQLite's file and etcd's data live on the same filesystem (--dir, default the OS temporary directory).
@@ -74,7 +74,7 @@ async function prepare(name, servers, etcdPids) {
   const fleet = await registerInstances({ urls, keys, cluster: 'bench', count: INSTANCES, tag: `${name}-describe` });
   sessions.push(fleet);
   await waitConnected(urls[0], keys, 'bench', fleet.arns);
-  // The tasks DescribeTasks reads: placed once, never changing (they stay PROVISIONING).
+  // The tasks DescribeTasks reads: placed once, never changing (they stay PENDING).
   const taskArns = [];
   while (taskArns.length < 16) {
     const out = await call(urls[0], keys, 'RunTask', { cluster: 'bench', taskDefinition: 'bench', count: 8 });

@@ -6,7 +6,7 @@
 // The instances are registered through the API (RegisterContainerInstance) and each gets a session: a light
 // WebSocket client per instance that signs the upgrade as the agent does and acknowledges every payload and
 // heartbeat (placement only considers instances whose agent is connected). No containers run: the tasks stay
-// PROVISIONING, so every round places against a cluster that keeps growing (as it would while tasks start).
+// PENDING, so every round places against a cluster that keeps growing (as it would while tasks start).
 // Then --workers concurrent loops call RunTask count 10 for --seconds per round, --rounds times.
 // Prints one JSON line: median tasks/s and calls/s over the rounds, each round's figure, call latency, and
 // how many tasks the sessions received (proof the gateway pushed them).

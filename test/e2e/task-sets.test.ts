@@ -107,7 +107,11 @@ describe.runIf(isRoot)('task sets and task protection on two hosts', () => {
     const { taskArns = [] } = await ecs.send(new ListTasksCommand({ serviceName: service }));
     return taskArns.length ? (await ecs.send(new DescribeTasksCommand({ tasks: taskArns }))).tasks! : [];
   }
-  const setsOf = async (service: string): Promise<TaskSet[]> => (await ecs.send(new DescribeTaskSetsCommand({ cluster: 'default', service }))).taskSets!;
+  // As in ECS, DescribeTaskSets needs the sets named: their ids come from the service.
+  const setsOf = async (service: string): Promise<TaskSet[]> => {
+    const ids = (await ecs.send(new DescribeServicesCommand({ cluster: 'default', services: [service] }))).services![0]!.taskSets!.map((s) => s.id!);
+    return ids.length ? (await ecs.send(new DescribeTaskSetsCommand({ cluster: 'default', service, taskSets: ids }))).taskSets! : [];
+  };
   const setState = async (service: string, id: string) => {
     const s = (await setsOf(service)).find((x) => x.id === id);
     return s && { computed: s.computedDesiredCount, running: s.runningCount, pending: s.pendingCount, stability: s.stabilityStatus };
