@@ -1,6 +1,7 @@
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import { SubmitTaskStateChangeCommand, type SubmitTaskStateChangeRequest } from '@aws-sdk/client-ecs';
 import type { Logger } from 'pino';
+import type { StartSpans } from '../process/spans.js';
 import type { ContainerKnownStatus, TaskState } from './task-engine/task-state.js';
 
 const containerStatus = (known: ContainerKnownStatus) => (known === 'RUNNING' ? 'RUNNING' : known === 'STOPPED' ? 'STOPPED' : 'PENDING');
@@ -59,6 +60,7 @@ export class Reporter {
     private readonly ecs: ECSClient,
     private readonly cluster: string,
     private readonly log: Logger,
+    private readonly spans?: StartSpans,
   ) {}
 
   report(state: TaskState): void {
@@ -67,6 +69,8 @@ export class Reporter {
     // Timestamps and runtime ids ride along with the next such report.
     if (this.lastSent.get(state.arn) === significance(request)) return;
     this.pending.set(state.arn, request);
+    // A RUNNING report may wait behind the PENDING one still in flight: the span shows for how long.
+    if (request.status === 'RUNNING') this.spans?.mark(state.arn, 'agent.report.wanted');
     void this.drain(state.arn);
   }
 
@@ -99,7 +103,13 @@ export class Reporter {
         if (!request || this.stopped) return;
         this.pending.delete(arn);
         try {
+          const sentAt = this.spans?.now() ?? 0;
           await this.ecs.send(new SubmitTaskStateChangeCommand(request));
+          if (request.status === 'RUNNING' || request.status === 'STOPPED') {
+            // The start is over (or will never be): its spans go to the log.
+            this.spans?.end(arn, 'agent.report', sentAt);
+            this.spans?.flush(arn);
+          }
           this.lastSent.set(arn, significance(request));
           if (request.status === 'STOPPED') this.lastSent.delete(arn);
           delay = 250;

@@ -1,6 +1,7 @@
 import type { ArnScope } from '../../model/arn.js';
 import type { ClusterCache } from '../../state/cluster-cache.js';
 import type { Store } from '../../store/store.js';
+import type { StartSpans } from '../../process/spans.js';
 
 /** What every ECS operation needs from the server around it. */
 export interface EcsEnv {
@@ -15,6 +16,8 @@ export interface EcsEnv {
    * transactions beyond its `--max-txn-ops`, and a task writes itself, its instance and perhaps a client token.
    */
   readonly maxTasksPerCommit?: number;
+  /** Where a task start's time goes on the control plane (RunTask, placement, commit, push), at debug level. */
+  readonly spans?: StartSpans;
 }
 
 /** ECS timestamps on the wire: epoch seconds, with fractions. */
