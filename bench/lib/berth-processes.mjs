@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeMasquerade } from '../../dist/network/masquerade.js';
+import { removePortMapTable } from '../../dist/network/nft-port-map.js';
 
 const main = new URL('../../dist/cli/main.js', import.meta.url).pathname;
 const children = [];
@@ -18,6 +19,8 @@ export function startBerth(args, { env = {}, nodeArgs = [] } = {}) {
   if (process.env.BENCH_LOG_DIR) child.on('exit', () => writeFileSync(join(process.env.BENCH_LOG_DIR, `${args[0]}.log`), out));
   return {
     child,
+    /** Everything it printed so far. */
+    output: () => out,
     stop: () => stopChild(child),
     until: (pattern) =>
       new Promise((resolve, reject) => {
@@ -40,7 +43,7 @@ export function startBerth(args, { env = {}, nodeArgs = [] } = {}) {
 export async function startServer(dataDir, { logLevel = 'warn', nodeArgs = [] } = {}) {
   const server = startBerth(['server', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--log-level', logLevel], { nodeArgs });
   const [, url] = await server.until(/listening on (http:\/\/\S+)/);
-  return { child: server.child, stop: server.stop, url, keys: credentialsOf(dataDir) };
+  return { child: server.child, stop: server.stop, output: server.output, url, keys: credentialsOf(dataDir) };
 }
 
 /**
@@ -84,8 +87,9 @@ async function stopChild(child) {
   await exited;
 }
 
-/** What an agent leaves on the host on purpose: its bridge and the bridge's masquerade rule. */
+/** What an agent leaves on the host on purpose: its bridge, the bridge's masquerade rule and port map. */
 export async function removeAgentBridge({ bridge, subnet }) {
   spawnSync('ip', ['link', 'delete', bridge]);
   await removeMasquerade({ bridge, subnet });
+  await removePortMapTable({ bridge });
 }
