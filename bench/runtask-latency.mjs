@@ -219,6 +219,7 @@ try {
     ...(podman ? { podman_none: () => podmanOne('none'), podman_bridge: () => podmanOne('bridge') } : {}),
   };
   for (const run of Object.values(variants)) await run();
+  spanTasks.length = 0;
   const samples = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   for (let i = 0; i < count; i++) for (const [name, run] of Object.entries(variants)) samples[name].push(await run());
   const latency = Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, summarize(xs)]));

@@ -37,13 +37,12 @@ export function segments(spans, t0, visibleAt) {
   const runtask = first('server.runtask');
   const commit = first('server.commit');
   const pushed = first('server.pushed');
-  const push = first('server.push');
   const received = first('agent.received');
   const started = first('agent.start');
   const wanted = first('agent.report.wanted');
   const report = first('agent.report');
   if (runtask) out['gap.client→server'] = runtask.at - t0;
-  if (commit && push) out['gap.commit→push'] = push.at - end(commit);
+  if (commit && pushed) out['gap.commit→pushed'] = pushed.at - end(commit);
   if (pushed && received) out['gap.push→agent'] = received.at - pushed.at;
   if (received && started) out['agent.received→started'] = end(started) - received.at;
   if (wanted && report) out['agent.report.waited'] = report.at - wanted.at;
