@@ -44,7 +44,10 @@ export async function createContainer(ctx: CreateContext): Promise<void> {
   if (c.networkId) await deps.network.detach(c.networkId);
   const mode = containerNetworkMode(task.spec, def);
   const mappings = mode === 'bridge' ? bindPorts(deps, c, def) : [];
-  if (mode === 'bridge' || mode === 'none') c.networkId = runtimeId;
+  // none: runc makes the container a namespace of its own with loopback up, in the same clone that makes
+  // its other namespaces; a namespace made beforehand (`ip netns add` and the loopback plugin, two more
+  // processes per start) would hold nothing more. So only bridge containers have an attachment.
+  if (mode === 'bridge') c.networkId = runtimeId;
   // awsvpc containers are reached at the task's address (networkInterfaces), so they bind no host port.
   if (mode === 'host') c.networkBindings = hostBindings(deps, def);
   if (mode === 'awsvpc') c.ipv4Address = task.taskNetwork!.ipv4Address!;
@@ -65,7 +68,7 @@ export async function createContainer(ctx: CreateContext): Promise<void> {
     namespaceReady(path);
   };
   const attaching: Promise<Attachment> | undefined =
-    mode === 'bridge' || mode === 'none'
+    mode === 'bridge'
       ? span('agent.network', () => deps.network.attach({ id: runtimeId, mode, portMappings: mappings }, { onNamespace }))
       : undefined;
   attaching?.catch(() => {});
@@ -83,7 +86,13 @@ export async function createContainer(ctx: CreateContext): Promise<void> {
         ...(def.dnsSearchDomains?.length ? { dnsSearchDomains: def.dnsSearchDomains } : {}),
       }),
     ),
-    attaching ? Promise.race([namespace, attaching.then((a) => a.netnsPath)]) : mode === 'host' ? 'host' : task.taskNetwork!.netnsPath!,
+    attaching
+      ? Promise.race([namespace, attaching.then((a) => a.netnsPath)])
+      : mode === 'host'
+        ? 'host'
+        : mode === 'none'
+          ? undefined
+          : task.taskNetwork!.netnsPath!,
     volumeMounts(deps, task, def),
   ]);
   c.logPath = files.logPath;
@@ -95,7 +104,7 @@ export async function createContainer(ctx: CreateContext): Promise<void> {
     runtimeId,
     rootfs,
     users,
-    network,
+    ...(network !== undefined ? { network } : {}),
     etcFiles:
       mode === 'host'
         ? { resolvConf: files.resolvConf, ...(others.length ? { hosts: files.hosts } : {}) }
