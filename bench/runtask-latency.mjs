@@ -19,7 +19,10 @@
 // Needs root, `npm run build`, runc, docker-registry; containerd and podman are measured when installed
 // (missing ones are named in the output). Prints one JSON line.
 //
-//   node bench/runtask-latency.mjs [--count 30] [--burst 200] [--resident 50]
+// --compare <root>: also run another build's berth (its dist/, e.g. a checkout of main, built) for the same
+// tasks, interleaved with this one's, with its own server, agent and bridge.
+//
+//   node bench/runtask-latency.mjs [--count 30] [--burst 200] [--resident 50] [--compare <root>]
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +38,9 @@ import { cpuSeconds } from './lib/process-cpu.mjs';
 import { summarizeSpans } from './lib/start-spans.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-const { values } = parseArgs({ options: { count: { type: 'string', default: '30' }, burst: { type: 'string', default: '200' }, resident: { type: 'string', default: '50' } } });
+const { values } = parseArgs({
+  options: { count: { type: 'string', default: '30' }, burst: { type: 'string', default: '200' }, resident: { type: 'string', default: '50' }, compare: { type: 'string' } },
+});
 const count = Number(values.count);
 const burst = Number(values.burst);
 const resident = Number(values.resident);
@@ -46,6 +51,7 @@ const { startDockerRegistry, freePort } = await load('src/testing/docker-registr
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-bench-runtask-'));
 const BRIDGE = { bridge: 'bbench0', subnet: '10.250.0.0/24' };
+const COMPARE_BRIDGE = { bridge: 'bbench1', subnet: '10.252.0.0/24' };
 const OTHERS_BRIDGE = { name: 'berth-bench-ctr', bridge: 'bbenchc0', subnet: '10.251.0.0/24' };
 const epochNow = () => performance.timeOrigin + performance.now();
 const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)];
@@ -61,6 +67,7 @@ const timed = async (work) => {
 const registry = await startDockerRegistry();
 const missing = {};
 let ecs;
+const clients = [];
 let containerd;
 let podman;
 let othersNet;
@@ -68,46 +75,57 @@ try {
   const image = `${registry.host}/busybox:latest`;
   await pushImage(await buildBusyboxImage(join(dir, 'layout'), 'latest', { cmd: ['sleep', '3600'] }), image);
 
-  const server = await startServer(join(dir, 'server'), { logLevel: process.env.BENCH_SERVER_LOGLEVEL ?? 'debug' });
-  const agent = startAgent(server, join(dir, 'agent'), BRIDGE, { ECS_LOGLEVEL: process.env.BENCH_AGENT_LOGLEVEL ?? 'debug' });
-  await agent.until(/registered arn/);
+  /** A berth control plane and agent from `cli` (this build's, or --compare's), with the bench's task definitions. */
+  async function startBerthPair(name, bridge, cli) {
+    const server = await startServer(join(dir, `${name}-server`), { logLevel: process.env.BENCH_SERVER_LOGLEVEL ?? 'debug', ...(cli ? { cli } : {}) });
+    const agent = startAgent(server, join(dir, `${name}-agent`), bridge, { ECS_LOGLEVEL: process.env.BENCH_AGENT_LOGLEVEL ?? 'debug' }, ...(cli ? [cli] : []));
+    await agent.until(/registered arn/);
+    const client = new ECSClient({ endpoint: server.url, region: 'us-east-1', credentials: server.keys, maxAttempts: 1 });
+    clients.push(client);
+    const container = { name: 'app', image, memory: 64, stopTimeout: 0 };
+    const register = (family, networkMode, c) => client.send(new RegisterTaskDefinitionCommand({ family, networkMode, containerDefinitions: [c] }));
+    await register('bench-none', 'none', container);
+    await register('bench-bridge', 'bridge', { ...container, portMappings: [{ containerPort: 80 }] });
+    // Many at once on one host: a soft reservation, so 200 fit the host's memory as placement counts it.
+    await register('bench-many', 'none', { name: 'app', image, memoryReservation: 16, stopTimeout: 0 });
+    return { server, agent, ecs: client, dataDir: join(dir, `${name}-agent`) };
+  }
+  const berth = await startBerthPair('berth', BRIDGE);
+  const { server, agent } = berth;
+  ecs = berth.ecs;
+  // --compare: the same runs against another build (say main's), interleaved with this one's, so that
+  // the host's load hits both alike.
+  const compare = values.compare ? await startBerthPair('compare', COMPARE_BRIDGE, join(values.compare, 'dist', 'cli', 'main.js')) : undefined;
   await sleep(500);
-  ecs = new ECSClient({ endpoint: server.url, region: 'us-east-1', credentials: server.keys, maxAttempts: 1 });
-
-  const container = { name: 'app', image, memory: 64, stopTimeout: 0 };
-  const register = (family, networkMode, c) => ecs.send(new RegisterTaskDefinitionCommand({ family, networkMode, containerDefinitions: [c] }));
-  await register('bench-none', 'none', container);
-  await register('bench-bridge', 'bridge', { ...container, portMappings: [{ containerPort: 80 }] });
-  // Many at once on one host: a soft reservation, so 200 fit the host's memory as placement counts it.
-  await register('bench-many', 'none', { name: 'app', image, memoryReservation: 16, stopTimeout: 0 });
 
   // --- berth
   const berthConfig = {};
   const spanTasks = [];
-  const describe = async (arns) => {
+  const describeOn = async (client, arns) => {
     const out = [];
-    for (let i = 0; i < arns.length; i += 100) out.push(...(await ecs.send(new DescribeTasksCommand({ tasks: arns.slice(i, i + 100) }))).tasks);
+    for (let i = 0; i < arns.length; i += 100) out.push(...(await client.send(new DescribeTasksCommand({ tasks: arns.slice(i, i + 100) }))).tasks);
     return out;
   };
-  async function berthOne(family, mode, measured) {
+  const describe = (arns) => describeOn(ecs, arns);
+  async function berthOne(family, mode, measured, target = berth) {
     const t0 = epochNow();
-    const { tasks, failures } = await ecs.send(new RunTaskCommand({ taskDefinition: family }));
+    const { tasks, failures } = await target.ecs.send(new RunTaskCommand({ taskDefinition: family }));
     if (!tasks?.length) throw new Error(JSON.stringify(failures));
     const arn = tasks[0].taskArn;
     for (;;) {
-      const [t] = await describe([arn]);
+      const [t] = await describeOn(target.ecs, [arn]);
       if (t.lastStatus === 'RUNNING') break;
       if (t.lastStatus === 'STOPPED') throw new Error(`task stopped: ${t.stoppedReason}`);
       await sleep(5);
     }
     const visibleAt = epochNow();
-    if (measured) spanTasks.push({ arn, t0, visibleAt, mode });
-    if (!berthConfig[mode]) {
-      const bundle = join(dir, 'agent', 'runtime', 'containers', `${arn.split('/').at(-1)}-app`);
+    if (measured && target === berth) spanTasks.push({ arn, t0, visibleAt, mode });
+    if (!berthConfig[mode] && target === berth) {
+      const bundle = join(target.dataDir, 'runtime', 'containers', `${arn.split('/').at(-1)}-app`);
       berthConfig[mode] = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
     }
-    await ecs.send(new StopTaskCommand({ task: arn }));
-    while ((await describe([arn]))[0].lastStatus !== 'STOPPED') await sleep(20);
+    await target.ecs.send(new StopTaskCommand({ task: arn }));
+    while ((await describeOn(target.ecs, [arn]))[0].lastStatus !== 'STOPPED') await sleep(20);
     return visibleAt - t0;
   }
 
@@ -215,6 +233,9 @@ try {
     runc_same_config_bridge: () => runcOne(bundles.bridge),
     runc_same_config_plus_cni_bridge: () => runcCniOne(bundles.cni),
     runc_spec_defaults: () => runcOne(defaultsBundle),
+    ...(compare
+      ? { compare_berth_none: () => berthOne('bench-none', 'none', true, compare), compare_berth_bridge: () => berthOne('bench-bridge', 'bridge', true, compare) }
+      : {}),
     ...(containerd ? { ctr_none: () => ctrOne('none'), ctr_bridge: () => ctrOne('bridge') } : {}),
     ...(podman ? { podman_none: () => podmanOne('none'), podman_bridge: () => podmanOne('bridge') } : {}),
   };
@@ -231,6 +252,8 @@ try {
     berth_bridge_to_runc_same_config_plus_cni: ratio('berth_bridge', 'runc_same_config_plus_cni_bridge'),
     berth_none_to_ctr: ratio('berth_none', 'ctr_none'),
     berth_bridge_to_ctr: ratio('berth_bridge', 'ctr_bridge'),
+    berth_none_to_compare: ratio('berth_none', 'compare_berth_none'),
+    berth_bridge_to_compare: ratio('berth_bridge', 'compare_berth_bridge'),
     berth_none_to_podman: ratio('berth_none', 'podman_none'),
     berth_bridge_to_podman: ratio('berth_bridge', 'podman_bridge'),
   };
@@ -302,13 +325,14 @@ try {
   );
 } finally {
   // Let the agent finish cleaning up the stopped tasks (its cleanup wait is 1 s) before it goes.
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline && readFileSync('/proc/mounts', 'utf8').includes(join(dir, 'agent')); ) await sleep(200);
-  ecs?.destroy();
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline && [`${dir}/berth-agent/`, `${dir}/compare-agent/`].some((d) => readFileSync('/proc/mounts', 'utf8').includes(d)); ) await sleep(200);
+  for (const c of clients) c.destroy();
   await stopAll();
   await podman?.cleanup();
   await containerd?.stop();
   await registry.stop();
   await removeAgentBridge(BRIDGE);
+  if (values.compare) await removeAgentBridge(COMPARE_BRIDGE);
   if (othersNet) for (const id of await othersNet.list()) await othersNet.detach(id).catch(() => {});
   await removeAgentBridge(OTHERS_BRIDGE);
   for (const c of ['memory', 'cpu', 'pids', 'cpuacct', 'cpuset', 'blkio', 'devices', 'freezer', 'systemd', 'unified']) {

@@ -9,9 +9,9 @@ import { removePortMapTable } from '../../dist/network/nft-port-map.js';
 const main = new URL('../../dist/cli/main.js', import.meta.url).pathname;
 const children = [];
 
-/** Start `berth <args>`; `stop()` ends it (SIGTERM, waited for); `until(pattern)` resolves with the match once its output shows it, rejects if it exits first. */
-export function startBerth(args, { env = {}, nodeArgs = [] } = {}) {
-  const child = spawn(process.execPath, [...nodeArgs, main, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Start `berth <args>` (`cli`: another build's dist/cli/main.js); `stop()` ends it (SIGTERM, waited for); `until(pattern)` resolves with the match once its output shows it, rejects if it exits first. */
+export function startBerth(args, { env = {}, nodeArgs = [], cli = main } = {}) {
+  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
   child.stdout.on('data', (d) => (out += d));
@@ -40,8 +40,8 @@ export function startBerth(args, { env = {}, nodeArgs = [] } = {}) {
 }
 
 /** `berth server` on a free loopback port with its data in `dataDir`: its process, URL and root keys. */
-export async function startServer(dataDir, { logLevel = 'warn', nodeArgs = [] } = {}) {
-  const server = startBerth(['server', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--log-level', logLevel], { nodeArgs });
+export async function startServer(dataDir, { logLevel = 'warn', nodeArgs = [], cli = main } = {}) {
+  const server = startBerth(['server', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--log-level', logLevel], { nodeArgs, cli });
   const [, url] = await server.until(/listening on (http:\/\/\S+)/);
   return { child: server.child, stop: server.stop, output: server.output, url, keys: credentialsOf(dataDir) };
 }
@@ -50,8 +50,9 @@ export async function startServer(dataDir, { logLevel = 'warn', nodeArgs = [] } 
  * `berth agent` for `server` with its data in `dataDir` and its own bridge: images used as cached
  * (prefer-cached), stopped tasks cleaned up after 1 s; `env` adds to or overrides that.
  */
-export function startAgent(server, dataDir, bridge, env = {}) {
+export function startAgent(server, dataDir, bridge, env = {}, cli = main) {
   return startBerth(['agent', '--endpoint', server.url, '--data-dir', dataDir, '--config', '/dev/null'], {
+    cli,
     env: {
       AWS_ACCESS_KEY_ID: server.keys.accessKeyId,
       AWS_SECRET_ACCESS_KEY: server.keys.secretAccessKey,
