@@ -78,7 +78,9 @@ try {
   /** A berth control plane and agent from `cli` (this build's, or --compare's), with the bench's task definitions. */
   async function startBerthPair(name, bridge, cli) {
     const server = await startServer(join(dir, `${name}-server`), { logLevel: process.env.BENCH_SERVER_LOGLEVEL ?? 'debug', ...(cli ? { cli } : {}) });
-    const agent = startAgent(server, join(dir, `${name}-agent`), bridge, { ECS_LOGLEVEL: process.env.BENCH_AGENT_LOGLEVEL ?? 'debug' }, ...(cli ? [cli] : []));
+    // A second agent in this network namespace needs a metadata endpoint port of its own.
+    const env = { ECS_LOGLEVEL: process.env.BENCH_AGENT_LOGLEVEL ?? 'debug', ...(cli ? { BERTH_METADATA_ADDRESS: `169.254.170.2:${await freePort()}` } : {}) };
+    const agent = startAgent(server, join(dir, `${name}-agent`), bridge, env, ...(cli ? [cli] : []));
     await agent.until(/registered arn/);
     const client = new ECSClient({ endpoint: server.url, region: 'us-east-1', credentials: server.keys, maxAttempts: 1 });
     clients.push(client);
