@@ -345,10 +345,13 @@ try {
         // not there (or cpu and cpuacct are one hierarchy)
       }
     }
-    try {
-      rmdirSync(join('/sys/fs/cgroup', c, 'berth-bench-bare'));
-    } catch {
-      // not there, or another bench's containers still inside
+    // berth-bench-bare: the bare runc runs'; berth-bench: ctr's (containerd names the cgroup parent after its namespace).
+    for (const parent of ['berth-bench-bare', 'berth-bench']) {
+      try {
+        rmdirSync(join('/sys/fs/cgroup', c, parent));
+      } catch {
+        // not there, or another bench's containers still inside
+      }
     }
   }
   // containerd's overlay snapshots may still be mounted if it was killed mid-run.
