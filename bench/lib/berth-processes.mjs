@@ -4,13 +4,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeMasquerade } from '../../dist/network/masquerade.js';
+import { removePortMapTable } from '../../dist/network/nft-port-map.js';
 
 const main = new URL('../../dist/cli/main.js', import.meta.url).pathname;
 const children = [];
 
-/** Start `berth <args>`; `stop()` ends it (SIGTERM, waited for); `until(pattern)` resolves with the match once its output shows it, rejects if it exits first. */
-export function startBerth(args, { env = {}, nodeArgs = [] } = {}) {
-  const child = spawn(process.execPath, [...nodeArgs, main, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Start `berth <args>` (`cli`: another build's dist/cli/main.js); `stop()` ends it (SIGTERM, waited for); `until(pattern)` resolves with the match once its output shows it, rejects if it exits first. */
+export function startBerth(args, { env = {}, nodeArgs = [], cli = main } = {}) {
+  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
   child.stdout.on('data', (d) => (out += d));
@@ -18,6 +19,8 @@ export function startBerth(args, { env = {}, nodeArgs = [] } = {}) {
   if (process.env.BENCH_LOG_DIR) child.on('exit', () => writeFileSync(join(process.env.BENCH_LOG_DIR, `${args[0]}.log`), out));
   return {
     child,
+    /** Everything it printed so far. */
+    output: () => out,
     stop: () => stopChild(child),
     until: (pattern) =>
       new Promise((resolve, reject) => {
@@ -37,18 +40,19 @@ export function startBerth(args, { env = {}, nodeArgs = [] } = {}) {
 }
 
 /** `berth server` on a free loopback port with its data in `dataDir`: its process, URL and root keys. */
-export async function startServer(dataDir, { logLevel = 'warn', nodeArgs = [] } = {}) {
-  const server = startBerth(['server', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--log-level', logLevel], { nodeArgs });
+export async function startServer(dataDir, { logLevel = 'warn', nodeArgs = [], cli = main } = {}) {
+  const server = startBerth(['server', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--log-level', logLevel], { nodeArgs, cli });
   const [, url] = await server.until(/listening on (http:\/\/\S+)/);
-  return { child: server.child, stop: server.stop, url, keys: credentialsOf(dataDir) };
+  return { child: server.child, stop: server.stop, output: server.output, url, keys: credentialsOf(dataDir) };
 }
 
 /**
  * `berth agent` for `server` with its data in `dataDir` and its own bridge: images used as cached
  * (prefer-cached), stopped tasks cleaned up after 1 s; `env` adds to or overrides that.
  */
-export function startAgent(server, dataDir, bridge, env = {}) {
+export function startAgent(server, dataDir, bridge, env = {}, cli = main) {
   return startBerth(['agent', '--endpoint', server.url, '--data-dir', dataDir, '--config', '/dev/null'], {
+    cli,
     env: {
       AWS_ACCESS_KEY_ID: server.keys.accessKeyId,
       AWS_SECRET_ACCESS_KEY: server.keys.secretAccessKey,
@@ -84,8 +88,9 @@ async function stopChild(child) {
   await exited;
 }
 
-/** What an agent leaves on the host on purpose: its bridge and the bridge's masquerade rule. */
+/** What an agent leaves on the host on purpose: its bridge, the bridge's masquerade rule and port map. */
 export async function removeAgentBridge({ bridge, subnet }) {
   spawnSync('ip', ['link', 'delete', bridge]);
   await removeMasquerade({ bridge, subnet });
+  await removePortMapTable({ bridge });
 }

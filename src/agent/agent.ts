@@ -20,6 +20,7 @@ import { BerthRegistryAuth } from './registry-auth.js';
 import { Reporter } from './reporter.js';
 import { SessionClient } from './session-client.js';
 import { TaskEngine } from './task-engine/engine.js';
+import { StartSpans } from '../process/spans.js';
 
 /** The host-side parts the agent drives; `berth agent` builds the real ones (runc, CNI, the image store). */
 export interface AgentParts {
@@ -90,7 +91,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   let metadata: RunningMetadataEndpoint | undefined;
   try {
     const { containerInstanceArn, clusterArn } = await registerInstance(ecs, config, state, log);
-    const reporter = new Reporter(ecs, config.cluster, log.child({ component: 'reporter' }));
+    // Where each task start's milliseconds go, logged at debug level (process/spans.ts).
+    const spans = new StartSpans(log.child({ component: 'spans' }));
+    const reporter = new Reporter(ecs, config.cluster, log.child({ component: 'reporter' }), spans);
     let engine: TaskEngine | undefined;
     // Listening first: its URL (the port, when it was chosen at random) goes into every container's environment.
     if (parts.metadataAddress) {
@@ -133,6 +136,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       volumes: new DirectoryVolumeStore(join(config.dataDir, 'volumes')),
       logs,
       log: log.child({ component: 'task-engine' }),
+      spans,
       now: Date.now,
     });
     await logs.resume();
@@ -148,7 +152,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       credentials: credentialProvider,
       agentVersion: AGENT_VERSION,
       log: log.child({ component: 'session' }),
-      onPayload: (tasks) => engine.handlePayload(tasks),
+      onPayload: (tasks) => {
+        for (const t of tasks) if (t.desiredStatus === 'RUNNING' && !engine.get(t.arn)) spans.begin(t.arn, 'agent.received');
+        engine.handlePayload(tasks);
+      },
       onFatal: (message) => fatal?.(message),
       onOpen: () => {
         // State changes a dead replica did not take are waiting out their backoff: send them now.

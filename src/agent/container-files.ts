@@ -23,12 +23,18 @@ export class ContainerFileStore implements ContainerFiles {
       resolvConf: join(dir, 'resolv.conf'),
       hostname: join(dir, 'hostname'),
     };
-    // A host-network container sees the host's /etc/hosts, plus its extraHosts (as Docker's --add-host).
-    const base = etc.hostNetwork ? await readFile(this.hostHosts, 'utf8').catch(() => undefined) : undefined;
-    await writeFile(paths.hosts, base === undefined ? hostsFile(etc.hosts ?? []) : appendHosts(base, etc.hosts ?? []));
-    await writeFile(paths.hostname, `${etc.hostname}\n`);
-    const host = await readFile(this.hostResolvConf, 'utf8').catch(() => '');
-    await writeFile(paths.resolvConf, resolvConfFor(host, etc));
+    // The three files at once: each is a few thread-pool round trips, which queue behind the rootfs's
+    // own file work while a task starts.
+    await Promise.all([
+      // A host-network container sees the host's /etc/hosts, plus its extraHosts (as Docker's --add-host).
+      (etc.hostNetwork ? readFile(this.hostHosts, 'utf8').catch(() => undefined) : Promise.resolve(undefined)).then((base) =>
+        writeFile(paths.hosts, base === undefined ? hostsFile(etc.hosts ?? []) : appendHosts(base, etc.hosts ?? [])),
+      ),
+      writeFile(paths.hostname, `${etc.hostname}\n`),
+      readFile(this.hostResolvConf, 'utf8')
+        .catch(() => '')
+        .then((host) => writeFile(paths.resolvConf, resolvConfFor(host, etc))),
+    ]);
     return paths;
   }
 

@@ -45,4 +45,30 @@ describe('reporting task state', () => {
     expect(vi.getTimerCount()).toBe(0);
     expect(send).toHaveBeenCalledTimes(1);
   });
+
+  it("sends RUNNING at once while the task's PENDING report is still in flight, and neither again", async () => {
+    const inputs: { status?: string }[] = [];
+    const answers: (() => void)[] = [];
+    const send = vi.fn((command: { input: { status?: string } }) => {
+      inputs.push(command.input);
+      return new Promise<object>((resolve) => answers.push(() => resolve({})));
+    });
+    const reporter = new Reporter({ send } as unknown as ECSClient, 'default', pino({ level: 'silent' }));
+    const task = runningTask('t1');
+    reporter.report({ ...task, known: 'PENDING', containers: task.containers.map((c) => ({ ...c, known: 'PULLED' })) });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(inputs.map((i) => i.status)).toEqual(['PENDING']);
+    // PENDING has not been answered: RUNNING does not wait for it.
+    reporter.report(task);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(inputs.map((i) => i.status)).toEqual(['PENDING', 'RUNNING']);
+    answers[1]!();
+    answers[0]!();
+    await vi.advanceTimersByTimeAsync(0);
+    // The same RUNNING state again warrants no request, although PENDING was answered last.
+    reporter.report(task);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(send).toHaveBeenCalledTimes(2);
+    reporter.stop();
+  });
 });

@@ -1,6 +1,7 @@
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import { SubmitTaskStateChangeCommand, type SubmitTaskStateChangeRequest } from '@aws-sdk/client-ecs';
 import type { Logger } from 'pino';
+import type { StartSpans } from '../process/spans.js';
 import type { ContainerKnownStatus, TaskState } from './task-engine/task-state.js';
 
 const containerStatus = (known: ContainerKnownStatus) => (known === 'RUNNING' ? 'RUNNING' : known === 'STOPPED' ? 'STOPPED' : 'PENDING');
@@ -31,6 +32,9 @@ export function stateChangeRequest(cluster: string, s: TaskState): SubmitTaskSta
   };
 }
 
+/** Task statuses in the order the control plane lets them move. */
+const STATUS_RANK: Readonly<Record<string, number>> = { PENDING: 0, RUNNING: 1, STOPPED: 2 };
+
 /** The parts of a report that change what the control plane does or shows about the task. */
 function significance(r: SubmitTaskStateChangeRequest): string {
   return JSON.stringify([
@@ -51,6 +55,9 @@ export class Reporter {
   private readonly pending = new Map<string, SubmitTaskStateChangeRequest>();
   private readonly lastSent = new Map<string, string>();
   private readonly inFlight = new Set<string>();
+  /** The status of the report in flight per task, and tasks whose newer status is overtaking it. */
+  private readonly flying = new Map<string, string>();
+  private readonly overtaking = new Set<string>();
   private stopped = false;
   /** Wakes reports waiting out their backoff (retryNow). */
   private readonly waiting = new Set<() => void>();
@@ -59,6 +66,7 @@ export class Reporter {
     private readonly ecs: ECSClient,
     private readonly cluster: string,
     private readonly log: Logger,
+    private readonly spans?: StartSpans,
   ) {}
 
   report(state: TaskState): void {
@@ -66,14 +74,50 @@ export class Reporter {
     // Only what the control plane acts on warrants a request: statuses, exits, reasons, port bindings.
     // Timestamps and runtime ids ride along with the next such report.
     if (this.lastSent.get(state.arn) === significance(request)) return;
+    if (request.status === 'RUNNING') this.spans?.mark(state.arn, 'agent.report.wanted');
+    const flying = this.flying.get(state.arn);
+    if (flying !== undefined && STATUS_RANK[request.status!]! > STATUS_RANK[flying]! && !this.overtaking.has(state.arn)) {
+      // A task that reached RUNNING need not wait for its PENDING report's round trip: the control plane
+      // moves statuses forward only, so the older report landing last changes nothing.
+      void this.overtake(state.arn, request);
+      return;
+    }
     this.pending.set(state.arn, request);
     void this.drain(state.arn);
+  }
+
+  /** Send `request` beside the report in flight; if it fails, it is queued behind it as usual. */
+  private async overtake(arn: string, request: SubmitTaskStateChangeRequest): Promise<void> {
+    this.overtaking.add(arn);
+    try {
+      await this.sendOne(arn, request);
+    } catch (err) {
+      this.log.warn({ err, task: arn }, 'task state report failed; retrying');
+      if (!this.pending.has(arn)) this.pending.set(arn, request);
+    } finally {
+      this.overtaking.delete(arn);
+      void this.drain(arn);
+    }
+  }
+
+  /** One SubmitTaskStateChange; a start's spans are logged once its RUNNING (or STOPPED) report landed. */
+  private async sendOne(arn: string, request: SubmitTaskStateChangeRequest): Promise<void> {
+    const sentAt = this.spans?.now() ?? 0;
+    await this.ecs.send(new SubmitTaskStateChangeCommand(request));
+    if (request.status === 'RUNNING' || request.status === 'STOPPED') {
+      this.spans?.end(arn, 'agent.report', sentAt);
+      this.spans?.flush(arn);
+    }
+    // A slower, older report must not make the newer one look unsent (nor the reverse).
+    const sent = this.lastSent.get(arn);
+    if (sent === undefined || STATUS_RANK[JSON.parse(sent)[0] as string]! <= STATUS_RANK[request.status!]!) this.lastSent.set(arn, significance(request));
+    if (request.status === 'STOPPED') this.lastSent.delete(arn);
   }
 
   /** Resolves when every pending report has been sent (for tests and orderly shutdown). */
   async idle(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while ((this.pending.size > 0 || this.inFlight.size > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    while ((this.pending.size > 0 || this.inFlight.size > 0 || this.overtaking.size > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   }
 
   stop(): void {
@@ -98,10 +142,9 @@ export class Reporter {
         const request = this.pending.get(arn);
         if (!request || this.stopped) return;
         this.pending.delete(arn);
+        this.flying.set(arn, request.status!);
         try {
-          await this.ecs.send(new SubmitTaskStateChangeCommand(request));
-          this.lastSent.set(arn, significance(request));
-          if (request.status === 'STOPPED') this.lastSent.delete(arn);
+          await this.sendOne(arn, request);
           delay = 250;
         } catch (err) {
           const name = (err as { name?: string }).name;
@@ -116,6 +159,7 @@ export class Reporter {
       }
     } finally {
       this.inFlight.delete(arn);
+      this.flying.delete(arn);
     }
   }
 

@@ -2,7 +2,7 @@ import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assertConfigList, type CniResult, type NetworkConfigList, type RuntimeConfig } from './cni-protocol.js';
 import { NetworkError } from './errors.js';
-import type { AttachMode } from './network.js';
+import type { AttachMode, PortMapping } from './network.js';
 
 /**
  * What berth must remember about an attachment to undo it, even from another process after a crash: it is
@@ -15,6 +15,8 @@ export interface AttachmentRecord {
   readonly netnsName: string;
   readonly netnsPath: string;
   readonly networks: readonly NetworkRecord[];
+  /** Ports published for the task (nft-port-map.ts), recorded before they are added. */
+  readonly hostPorts?: { readonly address: string; readonly mappings: readonly PortMapping[] };
 }
 
 /** One CNI network in the namespace, exactly as ADD ran it: DEL must get the same config and runtime values. */

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +21,7 @@ import { pluginExec, type PluginExec } from './cni-exec.js';
 import { CniPluginError, NetworkError } from './errors.js';
 import type { Attachment } from './network.js';
 import { removeMasquerade } from './masquerade.js';
+import { mappedPorts, removePortMapTable, type Nft } from './nft-port-map.js';
 import { HostPortAllocator } from './port-allocator.js';
 
 const tag = uniqueTag();
@@ -45,13 +46,23 @@ beforeAll(async () => {
   hostIp = await hostAddress([bridgeName]);
   const first = 49153 + Math.floor(Math.random() * 16000);
   ports = new HostPortAllocator({ dynamicRange: { first, last: first + 300 } });
+  const allocate = ports.allocate.bind(ports);
+  ports.allocate = (owner, protocol) => {
+    const port = allocate(owner, protocol);
+    everHeld.set(owner, [...(everHeld.get(owner) ?? []), `${protocol} ${port}`]);
+    return port;
+  };
 });
+
+/** Every host port the tests allocated, by owner (an attachment id), also after it was released. */
+const everHeld = new Map<string, string[]>();
 
 afterAll(async () => {
   await Promise.all(processes.map((p) => p.stop()));
   for (const id of await service.list()) await service.detach(id).catch(() => undefined);
   for (const link of [bridgeName, ...extraLinks]) await sh('ip', ['link', 'del', link]).catch(() => undefined);
   await removeMasquerade(service.bridge);
+  await removePortMapTable(service.bridge);
   rmSync(stateDir, { recursive: true, force: true });
 });
 
@@ -67,20 +78,11 @@ async function leftovers(attachmentId: string) {
   return {
     netns: existsSync(`/var/run/netns/berth-${attachmentId}`),
     leases,
-    rules: await ruleLines(attachmentId),
+    ports: (await mappedPorts(service.bridge)).filter((p) => everHeld.get(attachmentId)?.includes(`${p.protocol} ${p.hostPort}`)),
     listed: (await service.list()).includes(attachmentId),
   };
 }
-const clean = { netns: false, leases: [], rules: [], listed: false };
-
-/** iptables lines of an attachment: those naming its id, and every line of the chains those jump to. */
-async function ruleLines(attachmentId: string): Promise<string[]> {
-  // iptables-save prints the plugins' comments with escaped quotes: id: \"<id>\"
-  const needle = `id: \\"${attachmentId}\\"`;
-  const tagged = await iptablesLines([needle]);
-  const chains = [...new Set(tagged.flatMap((l) => l.match(/CNI-(?:DN-)?[0-9a-f]{16,}/g) ?? []))];
-  return chains.length === 0 ? tagged : iptablesLines([needle, ...chains]);
-}
+const clean = { netns: false, leases: [], ports: [], listed: false };
 
 async function serveHttp(name: string, attachment: Attachment) {
   const httpd = startHttpd(netnsName(name), 8080, www);
@@ -179,17 +181,19 @@ describe('bridge mode', () => {
     expect(await leftovers(id('udp'))).toEqual(clean);
   });
 
-  it('detach removes the namespace, the address lease, the veth and the port rules', async () => {
+  it('detach removes the namespace, the address lease, the veth and the published ports', async () => {
     const before = await leftovers(id('web'));
     expect(before.netns).toBe(true);
     expect(before.leases).toEqual([web.ipv4Address]);
     expect(before.listed).toBe(true);
-    expect(before.rules.some((l) => l.includes(`--to-destination ${web.ipv4Address}:8080`) && l.includes(`--dport ${fixedPort}`))).toBe(true);
+    expect(await mappedPorts(service.bridge)).toContainEqual({ protocol: 'tcp', hostPort: fixedPort, address: web.ipv4Address, containerPort: 8080 });
+    expect(before.ports).toEqual([{ protocol: 'tcp', hostPort: dynamicPort, address: web.ipv4Address, containerPort: 8080 }]);
     const hostIfindex = /eth0@if(\d+)/.exec(await sh('ip', ['-n', netnsName('web'), '-o', 'link', 'show', 'eth0']))![1]!;
 
     await service.detach(id('web'));
     ports.release(id('web'));
     expect(await leftovers(id('web'))).toEqual(clean);
+    expect((await mappedPorts(service.bridge)).filter((p) => p.address === web.ipv4Address)).toEqual([]);
     expect(await sh('ip', ['-o', 'link'])).not.toMatch(new RegExp(`^${hostIfindex}:`, 'm'));
     await expect(httpGet(`http://127.0.0.1:${dynamicPort}/`, 500)).rejects.toThrow();
     expect(ports.holdings().filter((h) => h.owner === id('web'))).toEqual([]);
@@ -221,7 +225,7 @@ describe('awsvpc mode', () => {
       expect(attached[i]!.macAddress).toMatch(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
       await serveHttp(n, attached[i]!);
       expect(await httpGet(`http://${attached[i]!.ipv4Address}:8080/`)).toBe(page);
-      expect(await ruleLines(id(n))).not.toContainEqual(expect.stringMatching(/DNAT/));
+      expect((await mappedPorts(service.bridge)).filter((p) => p.address === attached[i]!.ipv4Address)).toEqual([]);
     }
     await Promise.all(names.map((n) => service.detach(id(n))));
     for (const n of names) expect(await leftovers(id(n))).toEqual(clean);
@@ -253,8 +257,7 @@ describe('recovery', () => {
   it.each([
     [0, 'the namespace was made'],
     [1, 'loopback was set up'],
-    [2, 'the bridge plugin ran but portmap did not'],
-    [3, 'every plugin ran but the result was not recorded'],
+    [2, 'every plugin ran but the result was not recorded'],
   ])('detach from a fresh service finishes an attach that crashed after %i plugin runs: %s', async (runs) => {
     const real = pluginExec({ pluginDirs: ['/usr/lib/cni'], timeoutMs: 30_000 });
     let started = 0;
@@ -276,7 +279,6 @@ describe('recovery', () => {
     });
     await waitFor(`${runs} plugin runs`, async () => started > 0 && ran === runs);
     if (runs >= 2) expect((await leftovers(crashId)).leases).toHaveLength(1);
-    if (runs === 3) expect((await leftovers(crashId)).rules.some((l) => l.includes(`--dport ${port}`))).toBe(true);
 
     const restarted = new CniNetworkService(options);
     expect(await restarted.list()).toContain(crashId);
@@ -284,20 +286,40 @@ describe('recovery', () => {
     expect(await leftovers(crashId)).toEqual(clean);
   });
 
-  it('keeps what a failed DEL leaves (namespace, record) for a later detach to finish', async () => {
+  it('detach from a fresh service withdraws the ports of an attach that crashed once they were published', async () => {
+    const crashId = id('crashports');
+    const port = ports.allocate(crashId, 'tcp');
+    let published = false;
+    // The agent "dies" right after nft published the ports: the attach never returns.
+    const dying: Nft = async (script) => {
+      const { runNft } = await import('./nft-port-map.js');
+      const result = await runNft(script);
+      if (script.includes('add element')) {
+        published = true;
+        return new Promise<never>(() => {});
+      }
+      return result;
+    };
+    void new CniNetworkService({ ...options, nft: dying }).attach({ id: crashId, mode: 'bridge', portMappings: [{ containerPort: 8080, hostPort: port, protocol: 'tcp' }] });
+    await waitFor('the ports published', async () => published || undefined);
+    expect((await leftovers(crashId)).ports).toMatchObject([{ hostPort: port, containerPort: 8080 }]);
+    const restarted = new CniNetworkService(options);
+    await restarted.detach(crashId);
+    expect(await leftovers(crashId)).toEqual(clean);
+  });
+
+  it('keeps everything while the ports cannot be withdrawn, for a later detach to finish', async () => {
     const port = ports.allocate(id('retry'), 'tcp');
     const attached = await service.attach({ id: id('retry'), mode: 'bridge', portMappings: [{ containerPort: 8080, hostPort: port, protocol: 'tcp' }] });
-    // An agent whose plugin directory lacks portmap cannot undo the port mapping...
-    const partial = join(stateDir, 'partial-plugins');
-    mkdirSync(partial);
-    for (const plugin of ['bridge', 'host-local', 'loopback']) symlinkSync(`/usr/lib/cni/${plugin}`, join(partial, plugin));
-    const attempt = new CniNetworkService({ ...options, pluginDirs: [partial] }).detach(id('retry'));
-    await expect(attempt).rejects.toMatchObject({ plugin: 'portmap', command: 'DEL', message: expect.stringContaining('no executable plugin named "portmap"') });
+    // An agent that cannot run nft cannot withdraw the ports...
+    const broken: Nft = async () => ({ code: 1, stderr: 'Error: Could not process rule: Operation not permitted' });
+    const attempt = new CniNetworkService({ ...options, nft: broken }).detach(id('retry'));
+    await expect(attempt).rejects.toMatchObject({ code: 'plugin-failed', message: expect.stringContaining('Operation not permitted') });
+    // ... and then keeps the address leased: the next task to get it would receive this one's traffic.
     const left = await leftovers(id('retry'));
-    // DEL stopped at portmap: the address stays leased while rules still forward to it.
     expect(left).toMatchObject({ netns: true, listed: true, leases: [attached.ipv4Address] });
-    expect(left.rules.some((l) => l.includes(`--dport ${port}`))).toBe(true);
-    // ... and a detach that can run every plugin finishes the job.
+    expect(left.ports).toMatchObject([{ hostPort: port, address: attached.ipv4Address }]);
+    // ... and a detach that can run nft finishes the job.
     await service.detach(id('retry'));
     expect(await leftovers(id('retry'))).toEqual(clean);
   });

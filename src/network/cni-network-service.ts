@@ -2,8 +2,10 @@
  * NetworkService on the standard CNI plugins. Every attachment follows the same path, and each step is
  * recorded first so that any crash leaves something `detach` can finish:
  *
- *   record written ──▶ namespace created ──▶ ADD lo ∥ ADD eth0 chain ──▶ results recorded   (attach)
- *   DEL eth0 chain (reverse, cached result) ──▶ namespace deleted ──▶ record removed        (detach)
+ *   record written ──▶ namespace created ──▶ ADD lo ∥ ADD eth0 chain ──▶ results (and host ports)
+ *   recorded ──▶ host ports published (one nft call, nft-port-map.ts)                        (attach)
+ *   host ports withdrawn ──▶ DEL eth0 chain (reverse, cached result) ──▶ namespace deleted ──▶
+ *   record removed                                                                          (detach)
  *
  * A failed attach is undone at once (CNI's rule: DEL after a failed ADD). Loopback is its own network,
  * run beside the bridge chain rather than before it, and gets no DEL: it holds nothing outside the
@@ -17,6 +19,7 @@ import { pluginExec, type PluginExec } from './cni-exec.js';
 import { CONTAINER_ID_PATTERN, sandboxAddress, type InvocationTarget } from './cni-protocol.js';
 import { NetworkError } from './errors.js';
 import { ensureMasquerade, type Iptables } from './masquerade.js';
+import { addPorts, ensurePortMapTable, removePorts, type Nft } from './nft-port-map.js';
 import { createNetns, deleteNetns, netnsPath } from './netns.js';
 import { bridgeNetworkConfig, bridgeNetworkOptions, loopbackNetworkConfig, type BridgeNetwork, type BridgeNetworkOptions } from './network-configs.js';
 import type { AttachHooks, AttachRequest, Attachment, NetworkService } from './network.js';
@@ -39,6 +42,8 @@ export interface CniNetworkOptions {
   readonly pluginExec?: PluginExec;
   /** How iptables is run for the bridge's masquerade rule. Default: the host's `iptables -w`. */
   readonly iptables?: Iptables;
+  /** How nft is run for published ports. Default: the host's `nft -f -`. */
+  readonly nft?: Nft;
 }
 
 const BRIDGE_IFNAME = 'eth0';
@@ -59,6 +64,8 @@ export class CniNetworkService implements NetworkService {
   private readonly iptables: Iptables | undefined;
   /** The bridge's masquerade rule, ensured once per process before the first address is handed out. */
   private masquerading: Promise<void> | undefined;
+  private readonly nft: Nft | undefined;
+  private portMapping: Promise<void> | undefined;
 
   constructor(options: CniNetworkOptions) {
     this.bridge = bridgeNetworkOptions(options.bridge);
@@ -72,6 +79,7 @@ export class CniNetworkService implements NetworkService {
     this.exec =
       options.pluginExec ?? pluginExec({ pluginDirs: options.pluginDirs ?? ['/usr/lib/cni'], timeoutMs: options.pluginTimeoutMs ?? 60_000 });
     this.iptables = options.iptables;
+    this.nft = options.nft;
   }
 
   attach(request: AttachRequest, hooks: AttachHooks = {}): Promise<Attachment> {
@@ -106,8 +114,8 @@ export class CniNetworkService implements NetworkService {
     if (mode !== 'none') {
       networks.push({
         ifName: BRIDGE_IFNAME,
-        config: bridgeNetworkConfig(this.bridge, this.ipamDataDir, portMappings.length > 0),
-        runtimeConfig: portMappings.length > 0 ? { portMappings: portMappings.map((m) => ({ ...m })) } : {},
+        config: bridgeNetworkConfig(this.bridge, this.ipamDataDir),
+        runtimeConfig: {},
         delOnDetach: true,
       });
     }
@@ -137,7 +145,17 @@ export class CniNetworkService implements NetworkService {
       };
       const failed = [...outcomes, ...(await masquerade)].find((o): o is PromiseRejectedResult => o.status === 'rejected');
       if (failed) throw failed.reason;
+      const address = attachmentOf(record).ipv4Address;
+      if (portMappings.length > 0) {
+        if (!address) throw new NetworkError('plugin-failed', `the bridge plugin gave ${id} no IPv4 address to publish its ports to`);
+        record = { ...record, hostPorts: { address, mappings: portMappings.map((m) => ({ ...m })) } };
+      }
+      // Recorded before the ports are published, so that a crash in between leaves them to detach.
       await this.records.write(record, false);
+      if (record.hostPorts) {
+        await this.portMapReady();
+        await addPorts(this.bridge, record.hostPorts.address, record.hostPorts.mappings, this.nft);
+      }
     } catch (error) {
       throw await this.rollback(record, error);
     }
@@ -150,6 +168,15 @@ export class CniNetworkService implements NetworkService {
       throw error;
     });
     return this.masquerading;
+  }
+
+  /** The bridge's port map table, made once per process (after the bridge exists: it sets route_localnet on it). */
+  private portMapReady(): Promise<void> {
+    this.portMapping ??= ensurePortMapTable(this.bridge, this.nft).catch((error: unknown) => {
+      this.portMapping = undefined;
+      throw error;
+    });
+    return this.portMapping;
   }
 
   /** Undo a failed attach; returns the error to throw (the attach's, noting a failed clean-up). */
@@ -169,6 +196,9 @@ export class CniNetworkService implements NetworkService {
 
   /** DEL what has host-side state, then delete the namespace, then forget the record, each step idempotent. */
   private async undo(record: AttachmentRecord): Promise<void> {
+    // Ports first, and nothing else unless they are withdrawn: DEL gives the address back, and a map
+    // still forwarding to it would hand the next task that gets it this one's traffic.
+    if (record.hostPorts) await removePorts(this.bridge, record.hostPorts.address, record.hostPorts.mappings, this.nft);
     let first: unknown;
     for (const n of [...record.networks].reverse()) {
       if (!n.delOnDetach) continue;

@@ -26,8 +26,8 @@ describe('the bridge network settings', () => {
 });
 
 describe('the CNI configurations', () => {
-  it('chain bridge (gateway, hairpin, host-local; masquerade is one rule of its own) then portmap with snat when there are mappings', () => {
-    const list = bridgeNetworkConfig(DEFAULT_BRIDGE_NETWORK, '/state/ipam', true);
+  it('chain bridge (gateway, hairpin, host-local; masquerade and published ports are its own, not plugins)', () => {
+    const list = bridgeNetworkConfig(DEFAULT_BRIDGE_NETWORK, '/state/ipam');
     expect(list).toEqual({
       cniVersion: '1.0.0',
       name: 'berth',
@@ -40,13 +40,11 @@ describe('the CNI configurations', () => {
           hairpinMode: true,
           ipam: { type: 'host-local', ranges: [[{ subnet: '172.30.0.0/16' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: '/state/ipam' },
         },
-        { type: 'portmap', capabilities: { portMappings: true }, snat: true },
       ],
     });
   });
 
-  it('leave portmap out when there is nothing to publish', () => {
-    expect(bridgeNetworkConfig(DEFAULT_BRIDGE_NETWORK, '/state/ipam', false).plugins.map((p) => p.type)).toEqual(['bridge']);
+  it('loopback alone for none', () => {
     expect(loopbackNetworkConfig('berth').plugins).toEqual([{ type: 'loopback' }]);
   });
 });

@@ -1,6 +1,6 @@
 /**
- * The CNI network configurations berth runs, as pure data: its bridge network (bridge + host-local IPAM,
- * then portmap when there are port mappings) and a loopback-only one.
+ * The CNI network configurations berth runs, as pure data: its bridge network (bridge + host-local IPAM)
+ * and a loopback-only one.
  */
 import { CNI_VERSION, type NetworkConfigList } from './cni-protocol.js';
 import { NetworkError } from './errors.js';
@@ -8,8 +8,7 @@ import { NetworkError } from './errors.js';
 /** berth's bridge network. Tests and several agents on one machine give each their own. */
 export interface BridgeNetworkOptions {
   /**
-   * The CNI network name. Plugins derive iptables chain names from it and the container id, and host-local
-   * keeps its leases under `<dataDir>/<name>/`.
+   * The CNI network name. host-local keeps its leases under `<dataDir>/<name>/`.
    */
   readonly name?: string;
   /** The Linux bridge device (created by the bridge plugin on first use; at most 15 characters). */
@@ -39,11 +38,11 @@ export function bridgeNetworkOptions(options: BridgeNetworkOptions = {}): Bridge
 }
 
 /**
- * The bridge network for one attachment. portmap is in the chain only when there are mappings: without
- * them it would add nothing but an extra process on every ADD and DEL. The chain an attachment was created
- * with is cached with it, so DEL always runs exactly the plugins ADD ran.
+ * The bridge network for one attachment: the bridge plugin with host-local. Published ports are not a
+ * plugin's: one nftables map per bridge holds them (nft-port-map.ts). Attachments made before kept
+ * portmap in their cached chain, and their DEL still runs it.
  */
-export function bridgeNetworkConfig(network: BridgeNetwork, ipamDataDir: string, withPortMappings: boolean): NetworkConfigList {
+export function bridgeNetworkConfig(network: BridgeNetwork, ipamDataDir: string): NetworkConfigList {
   return {
     cniVersion: CNI_VERSION,
     name: network.name,
@@ -65,16 +64,6 @@ export function bridgeNetworkConfig(network: BridgeNetwork, ipamDataDir: string,
           dataDir: ipamDataDir,
         },
       },
-      ...(withPortMappings
-        ? [
-            {
-              type: 'portmap',
-              capabilities: { portMappings: true },
-              // Masquerade hairpin and localhost connections so 127.0.0.1:<hostPort> and task→host-port→task work.
-              snat: true,
-            },
-          ]
-        : []),
     ],
   };
 }

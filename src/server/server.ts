@@ -10,6 +10,7 @@ import { ecrService } from '../api/ecr/index.js';
 import type { EcrEnv } from '../api/ecr/env.js';
 import { ecsService } from '../api/ecs/index.js';
 import type { EcsEnv } from '../api/ecs/env.js';
+import { StartSpans } from '../process/spans.js';
 import { buildHttpServer } from '../api/http-server.js';
 import { AgentGateway } from '../api/acs/gateway.js';
 import { SessionPresence } from '../api/acs/presence.js';
@@ -174,11 +175,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       onError: (err, failure) => informerLog.warn({ err, ...failure }, `informer of ${failure.prefix}: ${failure.kind} failed`),
     }).start());
     await cache.ready();
+    const spans = new StartSpans(log.child({ component: 'spans' }));
     const ecsEnv: EcsEnv = {
       store,
       cache,
       scope,
       now: config.now ?? Date.now,
+      spans,
       ...tasksPerCommit(config),
       ...(config.inactiveClusterRetentionMs !== undefined ? { inactiveClusterRetentionMs: config.inactiveClusterRetentionMs } : {}),
     };

@@ -107,7 +107,8 @@ describe.runIf(isRoot)('tasks run as real containers on a berth agent', () => {
     expect(await (await fetch('http://127.0.0.1:18090/')).text()).toBe('hello from berth\n');
     await cluster.ecs.send(new StopTaskCommand({ task: host }));
     await stopped(host);
-    const none = await run([{ command: ['sh', '-c', 'test "$(ls /sys/class/net)" = lo'] }], { networkMode: 'none' });
+    // Only loopback, and it is up (IFF_UP in its flags).
+    const none = await run([{ command: ['sh', '-c', 'test "$(ls /sys/class/net)" = lo && test $(( $(cat /sys/class/net/lo/flags) & 1 )) = 1'] }], { networkMode: 'none' });
     expect((await stopped(none)).containers![0]!.exitCode).toBe(0);
   });
 
@@ -198,6 +199,9 @@ describe.runIf(isRoot)('tasks run as real containers on a berth agent', () => {
     const root = join(agent.dataDir, 'runtime', 'runc');
     expect(runcContainers(root)).toContain(id);
     expect(netnsList()).toContain(`berth-${id}`);
+    // Published through the bridge's nftables map (nft-port-map.ts) while it runs.
+    const published = () => execFileSync('nft', ['list', 'ruleset'], { encoding: 'utf8' }).includes('tcp . 18081 :');
+    expect(published()).toBe(true);
     await cluster.ecs.send(new StopTaskCommand({ task: arn }));
     await stopped(arn);
     const deadline = Date.now() + 15_000;
@@ -208,6 +212,7 @@ describe.runIf(isRoot)('tasks run as real containers on a berth agent', () => {
     expect(netnsList()).not.toContain(`berth-${id}`);
     expect(readFileSync('/proc/mounts', 'utf8')).not.toContain(id.slice(0, 20));
     expect(cgroupDirs().some((d) => d.includes(id))).toBe(false);
+    expect(published()).toBe(false);
     const { containerInstances } = await cluster.ecs.send(
       new DescribeContainerInstancesCommand({ containerInstances: (await cluster.ecs.send(new ListContainerInstancesCommand({}))).containerInstanceArns! }),
     );

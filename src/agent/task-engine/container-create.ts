@@ -3,7 +3,7 @@ import type { LocalImage } from '../../image/image-service.js';
 import type { AcsContainer, AcsTask } from '../../model/acs.js';
 import type { Attachment } from '../../network/network.js';
 import { containerSpec } from './container-spec.js';
-import type { EngineDeps, HostsEntry } from './deps.js';
+import { timed, type EngineDeps, type HostsEntry } from './deps.js';
 import { taskIdOf, type ContainerState, type TaskState } from './task-state.js';
 import { containerMounts, volumesUsed } from './volumes.js';
 
@@ -44,7 +44,10 @@ export async function createContainer(ctx: CreateContext): Promise<void> {
   if (c.networkId) await deps.network.detach(c.networkId);
   const mode = containerNetworkMode(task.spec, def);
   const mappings = mode === 'bridge' ? bindPorts(deps, c, def) : [];
-  if (mode === 'bridge' || mode === 'none') c.networkId = runtimeId;
+  // none: runc makes the container a namespace of its own with loopback up, in the same clone that makes
+  // its other namespaces; a namespace made beforehand (`ip netns add` and the loopback plugin, two more
+  // processes per start) would hold nothing more. So only bridge containers have an attachment.
+  if (mode === 'bridge') c.networkId = runtimeId;
   // awsvpc containers are reached at the task's address (networkInterfaces), so they bind no host port.
   if (mode === 'host') c.networkBindings = hostBindings(deps, def);
   if (mode === 'awsvpc') c.ipv4Address = task.taskNetwork!.ipv4Address!;
@@ -56,50 +59,66 @@ export async function createContainer(ctx: CreateContext): Promise<void> {
   const own = (ip: string | undefined): HostsEntry[] => (ip ? [{ ip, names: [hostname] }] : []);
   // The network and the root filesystem do not depend on each other, and the container can be created
   // in its namespace while the CNI plugins are still wiring it: only the start waits for the network.
+  const span = <T>(name: string, work: () => Promise<T>) => timed(deps, task.arn, name, work);
+  const spanStart = deps.spans?.now() ?? 0;
   let namespaceReady!: (path: string) => void;
   const namespace = new Promise<string>((resolve) => (namespaceReady = resolve));
+  const onNamespace = (path: string) => {
+    deps.spans?.end(task.arn, 'agent.netns', spanStart);
+    namespaceReady(path);
+  };
   const attaching: Promise<Attachment> | undefined =
-    mode === 'bridge' || mode === 'none'
-      ? deps.network.attach({ id: runtimeId, mode, portMappings: mappings }, { onNamespace: namespaceReady })
+    mode === 'bridge'
+      ? span('agent.network', () => deps.network.attach({ id: runtimeId, mode, portMappings: mappings }, { onNamespace }))
       : undefined;
   attaching?.catch(() => {});
   const [{ rootfs, users }, files, network, mounts] = await Promise.all([
-    deps.images.createRootfs(image, runtimeId).then(async (rootfs) => ({ rootfs, users: await deps.containerFiles.userDatabase(rootfs) })),
-    deps.containerFiles.prepare(runtimeId, {
-      hostname,
-      hostNetwork: mode === 'host',
-      hosts: [...own(c.ipv4Address), ...others],
-      ...(def.dnsServers?.length ? { dnsServers: def.dnsServers } : {}),
-      ...(def.dnsSearchDomains?.length ? { dnsSearchDomains: def.dnsSearchDomains } : {}),
-    }),
-    attaching ? Promise.race([namespace, attaching.then((a) => a.netnsPath)]) : mode === 'host' ? 'host' : task.taskNetwork!.netnsPath!,
+    span('agent.rootfs', () => deps.images.createRootfs(image, runtimeId)).then(async (rootfs) => ({
+      rootfs,
+      users: await span('agent.users', () => deps.containerFiles.userDatabase(rootfs)),
+    })),
+    span('agent.files', () =>
+      deps.containerFiles.prepare(runtimeId, {
+        hostname,
+        hostNetwork: mode === 'host',
+        hosts: [...own(c.ipv4Address), ...others],
+        ...(def.dnsServers?.length ? { dnsServers: def.dnsServers } : {}),
+        ...(def.dnsSearchDomains?.length ? { dnsSearchDomains: def.dnsSearchDomains } : {}),
+      }),
+    ),
+    attaching
+      ? Promise.race([namespace, attaching.then((a) => a.netnsPath)])
+      : mode === 'host'
+        ? 'host'
+        : mode === 'none'
+          ? undefined
+          : task.taskNetwork!.netnsPath!,
     volumeMounts(deps, task, def),
   ]);
   c.logPath = files.logPath;
   const preparedMs = deps.now() - started;
-  await deps.runtime.create(
-    containerSpec({
-      task: task.spec,
-      container: def,
-      image: image.config,
-      runtimeId,
-      rootfs,
-      users,
-      network,
-      etcFiles:
-        mode === 'host'
-          ? { resolvConf: files.resolvConf, ...(others.length ? { hosts: files.hosts } : {}) }
-          : { hosts: files.hosts, resolvConf: files.resolvConf, hostname: files.hostname },
-      logPath: files.logPath,
-      cluster: deps.settings.cluster,
-      agentEnv: ctx.agentEnv,
-      mounts,
-      hostname,
-    }),
-  );
+  const spec = containerSpec({
+    task: task.spec,
+    container: def,
+    image: image.config,
+    runtimeId,
+    rootfs,
+    users,
+    ...(network !== undefined ? { network } : {}),
+    etcFiles:
+      mode === 'host'
+        ? { resolvConf: files.resolvConf, ...(others.length ? { hosts: files.hosts } : {}) }
+        : { hosts: files.hosts, resolvConf: files.resolvConf, hostname: files.hostname },
+    logPath: files.logPath,
+    cluster: deps.settings.cluster,
+    agentEnv: ctx.agentEnv,
+    mounts,
+    hostname,
+  });
+  await span('agent.create', () => deps.runtime.create(spec));
   const createdMs = deps.now() - started - preparedMs;
   if (attaching) {
-    const attachment = await attaching;
+    const attachment = await span('agent.network.wait', () => attaching);
     if (attachment.ipv4Address) {
       c.ipv4Address = attachment.ipv4Address;
       // /etc/hosts is bind-mounted, so rewriting it in place before the start is what the container sees.

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { StartSpans } from '../../process/spans.js';
 import type { ImageService, RegistryCredentials } from '../../image/image-service.js';
 import type { NetworkService, PortAllocator } from '../../network/network.js';
 import type { UserDatabase } from '../../runtime/process-from-image.js';
@@ -33,6 +34,8 @@ export interface EngineDeps {
   /** Ships container output to the control plane's log service (awslogs semantics). */
   readonly logs?: LogSink;
   readonly log: Logger;
+  /** Where a task start's time goes (debug level); none in most unit tests. */
+  readonly spans?: StartSpans;
   now(): number;
 }
 
@@ -96,4 +99,9 @@ export interface EtcSettings {
 export interface HostsEntry {
   readonly ip: string;
   readonly names: readonly string[];
+}
+
+/** Run `work` as start span `name` of `task` when the engine records spans. */
+export function timed<T>(deps: Pick<EngineDeps, 'spans'>, task: string, name: string, work: () => Promise<T>): Promise<T> {
+  return deps.spans ? deps.spans.time(task, name, work) : work();
 }

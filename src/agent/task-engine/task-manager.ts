@@ -7,7 +7,7 @@ import { pullImage } from './image-pull.js';
 import { releaseTaskNetworks, removeTaskRemains } from './task-teardown.js';
 import { dependencyVerdict, neededByRunningDependent } from './dependencies.js';
 import { HealthMonitor } from './health.js';
-import type { EngineDeps } from './deps.js';
+import { timed, type EngineDeps } from './deps.js';
 import { deriveTaskStatus, taskIdOf, type ContainerState, type TaskState } from './task-state.js';
 
 /**
@@ -219,7 +219,7 @@ export class TaskManager {
   }
 
   private async pull(c: ContainerState): Promise<void> {
-    const image = await pullImage(this.deps, this.def(c.name).image!);
+    const image = await timed(this.deps, this.state.arn, 'agent.image', () => pullImage(this.deps, this.def(c.name).image!));
     this.images.set(c.name, image);
     c.imageDigest = image.manifestDigest;
     c.imageId = image.id;
@@ -284,7 +284,7 @@ export class TaskManager {
 
   private async start(c: ContainerState): Promise<void> {
     this.followLogs(c);
-    await this.deps.runtime.start(c.runtimeId!);
+    await timed(this.deps, this.state.arn, 'agent.start', () => this.deps.runtime.start(c.runtimeId!));
     c.known = 'RUNNING';
     c.startedAt = this.deps.now();
     this.watchExit(c);
@@ -397,7 +397,7 @@ export class TaskManager {
 
   private async commit(): Promise<void> {
     this.changed = false;
-    await this.deps.persist(this.state);
+    await timed(this.deps, this.state.arn, 'agent.save', () => this.deps.persist(this.state));
     this.deps.report(this.state);
   }
 

@@ -101,11 +101,14 @@ describe('bridge networking details', () => {
     expect(w.files.etc.get(id('web'))).toMatchObject({ dnsServers: ['10.0.0.2'], dnsSearchDomains: ['svc.local'], hostNetwork: false });
   });
 
-  it('give a container with disableNetworking loopback only, and no host ports', async () => {
+  it('give a container with disableNetworking a namespace of its own from the runtime (loopback only), and no host ports', async () => {
     const w = setup();
     w.engine.handlePayload([task([container('web', { disableNetworking: true, portMappings: [{ containerPort: 80 }] })])]);
     const s = await until(w.engine, (s) => s.known === 'RUNNING');
-    expect(w.network.attached.get(id('web'))).toEqual({ id: id('web'), mode: 'none', portMappings: [] });
+    // No attachment: the runtime makes a new, empty namespace (runc brings its loopback up).
+    expect(w.network.attached.size).toBe(0);
+    expect(s.containers[0]!.networkId).toBeUndefined();
+    expect(w.runtime.containers.get(id('web'))?.spec.network).toBeUndefined();
     expect(s.containers[0]!.networkBindings).toEqual([]);
     expect(w.ports.holdings()).toEqual([]);
   });

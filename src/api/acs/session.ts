@@ -146,9 +146,11 @@ export class AgentSession {
   }
 
   private async flush(): Promise<void> {
+    const flushAt = this.o.env.spans?.now() ?? 0;
     const ids = [...this.dirty];
     this.dirty.clear();
     const tasks: AcsTask[] = [];
+    const firstPushes: string[] = [];
     for (const id of ids) {
       // From the tasks informer that reported the change: already parsed, at least as new as the change.
       const record = this.o.env.cache.tasks.get(keys.task(this.o.cluster, id));
@@ -161,11 +163,18 @@ export class AgentSession {
       if (this.told.get(id) === desired) continue;
       const acs = await this.toAcs(record);
       if (!acs) continue;
+      if (desired === 'RUNNING' && !this.told.has(id)) firstPushes.push(acs.arn);
       this.told.set(id, desired);
       tasks.push(acs);
     }
     // Keep frames modest: ten tasks a payload, like RunTask's own limit.
     for (let i = 0; i < tasks.length; i += 10) this.sendPayload(tasks.slice(i, i + 10));
+    // The control plane's part of a start ends here (its own line: the push may come before RunTask logs).
+    for (const arn of firstPushes) {
+      this.o.env.spans?.begin(arn, 'server.push', flushAt);
+      this.o.env.spans?.mark(arn, 'server.pushed');
+      this.o.env.spans?.flush(arn);
+    }
   }
 
   /** A task definition by ARN (immutable, so cached for the session). */

@@ -1,6 +1,7 @@
 import type { ArnScope } from '../../model/arn.js';
 import type { ClusterCache } from '../../state/cluster-cache.js';
 import type { Store } from '../../store/store.js';
+import type { StartSpans } from '../../process/spans.js';
 
 /** What every ECS operation needs from the server around it. */
 export interface EcsEnv {
@@ -17,6 +18,8 @@ export interface EcsEnv {
   readonly maxTasksPerCommit?: number;
   /** How long a deleted (INACTIVE) cluster stays listed and describable, as ECS keeps it "for a period of time" (default 1 h). */
   readonly inactiveClusterRetentionMs?: number;
+  /** Where a task start's time goes on the control plane (RunTask, placement, commit, push), at debug level. */
+  readonly spans?: StartSpans;
 }
 
 /** ECS timestamps on the wire: epoch seconds, with fractions. */

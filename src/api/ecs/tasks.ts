@@ -134,6 +134,7 @@ export function taskOperations(env: EcsEnv) {
   const launcher = new LaunchBatcher(env.store, env, env.maxTasksPerCommit);
   return {
     async RunTask(input: RunTaskRequest) {
+      const acceptedAt = env.spans?.now() ?? 0;
       const count = input.count ?? 1;
       if (count < 1 || count > 10) throw invalidParameter('count must be between 1 and 10.');
       if (input.clientToken !== undefined && !CLIENT_TOKEN.test(input.clientToken)) {
@@ -144,6 +145,7 @@ export function taskOperations(env: EcsEnv) {
       // A retry of a call that already launched (through any replica) gets that call's answer, placing nothing.
       const earlier = token ? await replayedLaunch({ getRecord: (parse, key) => readRecord(env.store, parse, key) }, env, launch.cluster, token) : undefined;
       if (earlier) return { tasks: earlier.created.map((r) => r.task), failures: earlier.failures };
+      const placingAt = env.spans?.now() ?? 0;
       const needs = taskNeeds(launch.td, launch.overrides);
       const request = placementRequestOf(launch.td, { count, needs, group: launch.group }, input.placementConstraints, input.placementStrategy);
       // See every instance and task committed before this call, through any replica; the launch
@@ -152,7 +154,18 @@ export function taskOperations(env: EcsEnv) {
       const snapshots = env.cache.snapshot(launch.cluster);
       if (!snapshots.some((s) => s.status === 'ACTIVE')) throw invalidParameter(ecsMessage('noContainerInstances'));
       const plan = place(snapshots, request, Math.random);
+      const committingAt = env.spans?.now() ?? 0;
       const launched = await launchOn(launcher, launch, plan.placements, needs, token && { ...token, placementFailures: plan.instanceFailures });
+      if (env.spans?.enabled && !launched.replayed) {
+        const committedAt = env.spans.now();
+        for (const t of launched.tasks) {
+          env.spans.begin(t.taskArn!, 'server.runtask', acceptedAt);
+          env.spans.add(t.taskArn!, 'server.accept', acceptedAt, placingAt);
+          env.spans.add(t.taskArn!, 'server.placement', placingAt, committingAt);
+          env.spans.add(t.taskArn!, 'server.commit', committingAt, committedAt);
+          env.spans.flush(t.taskArn!);
+        }
+      }
       // A concurrent retry with the same token that committed first: its answer already holds its placement failures.
       return { tasks: launched.tasks, failures: launched.replayed ? launched.failures : [...launched.failures, ...plan.instanceFailures] };
     },

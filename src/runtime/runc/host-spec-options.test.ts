@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HostCgroups } from './cgroups.js';
-import { DEFAULT_SECCOMP_PROFILE, kernelVersion, loadHostSpecOptions } from './host-spec-options.js';
-import { seccompForTarget } from './seccomp.js';
+import { DEFAULT_SECCOMP_PROFILE, kernelVersion, loadHostSpecOptions, readKernelConfig } from './host-spec-options.js';
+import { seccompForTarget, unsupportedCompatArches } from './seccomp.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-hostspec-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,6 +17,8 @@ describe('loadHostSpecOptions', () => {
     expect(options.seccomp?.arch).toBe('amd64');
     const oci = seccompForTarget(options.seccomp!.profile, { arch: 'amd64', capabilities: [], kernel: options.seccomp!.kernel });
     expect(oci.architectures).toEqual(['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
+    // What the running kernel's configuration says it cannot run is left out of every container's filter.
+    expect(options.seccomp?.unsupportedArches).toEqual(unsupportedCompatArches(await readKernelConfig()));
     expect(oci.defaultAction).toBe('SCMP_ACT_ERRNO');
     const allowed = oci.syscalls.filter((s) => s.action === 'SCMP_ACT_ALLOW').flatMap((s) => s.names);
     expect(allowed).toEqual(expect.arrayContaining(['read', 'write', 'execve', 'arch_prctl']));

@@ -1,9 +1,11 @@
 import { access, constants, readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import { release } from 'node:os';
 import { RuntimeError } from '../errors.js';
 import { capabilitiesFromMask } from './capabilities.js';
 import type { HostCgroups } from './cgroups.js';
-import { goArch, parseSeccompProfile } from './seccomp.js';
+import { goArch, parseSeccompProfile, unsupportedCompatArches } from './seccomp.js';
 import type { OciSpecOptions } from './to-oci-spec.js';
 
 /** Docker's default seccomp profile as Debian's golang-github-containers-common installs it. */
@@ -46,7 +48,12 @@ export async function loadHostSpecOptions(settings: HostSpecSettings, cgroups: H
     } catch (error) {
       throw new RuntimeError(`seccomp profile ${settings.seccompProfile} is not JSON: ${(error as Error).message}`);
     }
-    seccomp = { profile: parseSeccompProfile(json, settings.seccompProfile), arch: goArch(process.arch), kernel: kernelVersion(release()) };
+    seccomp = {
+      profile: parseSeccompProfile(json, settings.seccompProfile),
+      arch: goArch(process.arch),
+      kernel: kernelVersion(release()),
+      unsupportedArches: unsupportedCompatArches(await readKernelConfig()),
+    };
   }
   const initExists = await access(settings.initBinary, constants.X_OK).then(
     () => true,
@@ -60,4 +67,16 @@ export async function loadHostSpecOptions(settings: HostSpecSettings, cgroups: H
     ...(initExists ? { initBinary: settings.initBinary } : {}),
     swapAccounting: await cgroups.swapAccounting(),
   };
+}
+
+/**
+ * The running kernel's build configuration: /proc/config.gz (CONFIG_IKCONFIG_PROC) or Debian's
+ * /boot/config-<release>; empty when neither can be read (then nothing is assumed about it).
+ */
+export async function readKernelConfig(): Promise<string> {
+  try {
+    return (await promisify(gunzip)(await readFile('/proc/config.gz'))).toString('utf8');
+  } catch {
+    return readFile(`/boot/config-${release()}`, 'utf8').catch(() => '');
+  }
 }

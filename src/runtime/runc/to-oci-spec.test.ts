@@ -3,7 +3,7 @@ import type { ContainerSpec } from '../runtime.js';
 import { DOCKER_DEFAULT_CAPABILITIES, LINUX_CAPABILITIES, capabilitiesFromMask, capabilityMask, resolveCapabilities } from './capabilities.js';
 import { serializeOciSpec } from './oci-spec.js';
 import { RLIM_INFINITY, toOciRlimits } from './rlimits.js';
-import { seccompForTarget, type SeccompProfile } from './seccomp.js';
+import { seccompForTarget, unsupportedCompatArches, type SeccompProfile } from './seccomp.js';
 import { INIT_PATH, toOciSpec, type OciSpecOptions } from './to-oci-spec.js';
 
 const base: ContainerSpec = {
@@ -209,6 +209,17 @@ describe('seccompForTarget', () => {
     expect(s.syscalls.flatMap((c) => c.names)).toEqual(['read', 'write', 'arch_prctl', 'chroot', 'personality']);
     expect(s.syscalls.find((c) => c.names.includes('chroot'))?.action).toBe('SCMP_ACT_ALLOW');
     expect(s.syscalls.at(-1)?.args).toEqual([{ index: 0, value: 8, op: 'SCMP_CMP_EQ' }]);
+  });
+  it('leaves out the sub-architectures the kernel cannot run', () => {
+    expect(seccompForTarget(profile, { ...target, unsupportedArches: ['SCMP_ARCH_X32'] }).architectures).toEqual(['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86']);
+    expect(seccompForTarget(profile, { ...target, unsupportedArches: ['SCMP_ARCH_X32', 'SCMP_ARCH_X86'] }).architectures).toEqual(['SCMP_ARCH_X86_64']);
+  });
+  it("reads which compat ABIs a kernel's configuration leaves out", () => {
+    expect(unsupportedCompatArches('CONFIG_IA32_EMULATION=y\n# CONFIG_X86_X32_ABI is not set\n')).toEqual(['SCMP_ARCH_X32']);
+    expect(unsupportedCompatArches('CONFIG_IA32_EMULATION=y\nCONFIG_X86_X32_ABI=y\n')).toEqual([]);
+    expect(unsupportedCompatArches('# CONFIG_IA32_EMULATION is not set\n')).toEqual(['SCMP_ARCH_X32', 'SCMP_ARCH_X86']);
+    // Nothing to read: nothing assumed.
+    expect(unsupportedCompatArches('')).toEqual([]);
   });
   it('denies with the exclude rule when the capability is missing', () => {
     const s = seccompForTarget(profile, { ...target, capabilities: [] });

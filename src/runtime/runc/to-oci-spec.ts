@@ -25,6 +25,8 @@ export interface OciSpecOptions {
     /** Go's architecture name (amd64, arm64). */
     readonly arch: string;
     readonly kernel: { readonly major: number; readonly minor: number };
+    /** Sub-architectures the kernel cannot run (left out of the filter, see SeccompTarget). */
+    readonly unsupportedArches?: readonly string[];
   };
   /** Host path of a static init (tini-static), mounted at {@link INIT_PATH} when the spec asks for one. */
   readonly initBinary?: string;
@@ -233,7 +235,14 @@ export function toOciSpec(spec: ContainerSpec, options: OciSpecOptions): OciSpec
       resources: resources(spec, options),
       ...(sysctl ? { sysctl } : {}),
       ...(!privileged && options.seccomp
-        ? { seccomp: seccompForTarget(options.seccomp.profile, { arch: options.seccomp.arch, capabilities: caps, kernel: options.seccomp.kernel }) }
+        ? {
+            seccomp: seccompForTarget(options.seccomp.profile, {
+              arch: options.seccomp.arch,
+              capabilities: caps,
+              kernel: options.seccomp.kernel,
+              ...(options.seccomp.unsupportedArches ? { unsupportedArches: options.seccomp.unsupportedArches } : {}),
+            }),
+          }
         : {}),
       ...(!privileged ? { maskedPaths: MASKED_PATHS, readonlyPaths: READONLY_PATHS } : {}),
     },

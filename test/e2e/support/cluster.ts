@@ -18,6 +18,7 @@ import {
 import { buildBusyboxImage, pushImage } from '../../../src/testing/busybox-image.js';
 import { startDockerRegistry, type LoopbackRegistry } from '../../../src/testing/docker-registry.js';
 import { removeMasquerade } from '../../../src/network/masquerade.js';
+import { removePortMapTable } from '../../../src/network/nft-port-map.js';
 import { startBerthAgent, type AgentProcessOptions, type BerthAgentProcess } from './berth-agent.js';
 import { startBerthServer, type BerthServerProcess } from './berth-server.js';
 
@@ -36,7 +37,7 @@ export function uniquePortRange(): { first: number; last: number; env: string } 
   return { first, last: first + 999, env: `${first}-${first + 999}` };
 }
 
-/** Remove what an agent leaves on the host for its bridge on purpose (the bridge, its masquerade rule). */
+/** Remove what an agent leaves on the host for its bridge on purpose (the bridge, its masquerade rule, its port map). */
 export async function removeBridge(b: ReturnType<typeof uniqueBridge>): Promise<void> {
   try {
     execFileSync('ip', ['link', 'delete', b.BERTH_BRIDGE_NAME], { stdio: 'ignore' });
@@ -44,6 +45,7 @@ export async function removeBridge(b: ReturnType<typeof uniqueBridge>): Promise<
     // never made (no bridge task ran), or in a namespace of its own
   }
   await removeMasquerade({ bridge: b.BERTH_BRIDGE_NAME, subnet: b.BERTH_BRIDGE_SUBNET });
+  await removePortMapTable({ bridge: b.BERTH_BRIDGE_NAME });
 }
 
 export interface TestCluster {
