@@ -83,7 +83,8 @@ describe('fuzzing every JSON API of the built server from its models', () => {
       ),
     );
     apis = readdirSync(join(REPO_ROOT, 'models'))
-      .filter((f) => f.endsWith('.json'))
+      // Service models only (name-version.json), not their examples files beside them.
+      .filter((f) => /^[a-z0-9-]+-\d{4}-\d{2}-\d{2}\.json$/.test(f))
       .map((file) => {
         const model = JSON.parse(readFileSync(join(REPO_ROOT, 'models', file), 'utf8')) as ServiceModel;
         return {
