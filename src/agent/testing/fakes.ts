@@ -74,6 +74,8 @@ export class FakeImages implements ImageService {
   readonly available = new Map<string, LocalImage>();
   readonly cached = new Map<string, LocalImage>();
   readonly rootfs = new Set<string>();
+  /** Root filesystems mounted now (createRootfs mounts, unmountRootfs and removeRootfs unmount). */
+  readonly mounted = new Set<string>();
   pulls = 0;
 
   add(reference: string, config: LocalImage['config'] = { Cmd: ['sh'] }, id = `sha256:${'b'.repeat(64)}`): LocalImage {
@@ -94,13 +96,18 @@ export class FakeImages implements ImageService {
   /** A real directory with the /etc files an image would have, so the agent's file handling works on it. */
   async createRootfs(_image: LocalImage, id: string) {
     this.rootfs.add(id);
+    this.mounted.add(id);
     const dir = join(tmpdir(), 'berth-fake-rootfs', id);
     mkdirSync(join(dir, 'etc'), { recursive: true });
     writeFileSync(join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
     writeFileSync(join(dir, 'etc/group'), 'root:x:0:\n');
     return dir;
   }
+  async unmountRootfs(id: string) {
+    this.mounted.delete(id);
+  }
   async removeRootfs(id: string) {
+    this.mounted.delete(id);
     this.rootfs.delete(id);
     rmSync(join(tmpdir(), 'berth-fake-rootfs', id), { recursive: true, force: true });
   }
