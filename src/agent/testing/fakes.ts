@@ -12,6 +12,7 @@ import type { Volume } from '@aws-sdk/client-ecs';
 import type { ContainerFiles, EngineDeps, EngineSettings, EtcSettings, HostsEntry } from '../task-engine/deps.js';
 import type { VolumeStore } from '../task-engine/volumes.js';
 import type { TaskState } from '../task-engine/task-state.js';
+import type { ManualClock } from './manual-clock.js';
 
 /**
  * A runtime that runs nothing: tests decide when containers exit. For task-engine logic only. It behaves as
@@ -227,7 +228,8 @@ export interface FakeWorld {
   readonly reports: TaskState[];
 }
 
-export function fakeWorld(settings: Partial<EngineSettings> = {}): FakeWorld {
+/** `clock`: time the test moves by hand (deadlines, cleanup, health checks); else the wall clock. */
+export function fakeWorld(settings: Partial<EngineSettings> = {}, clock?: ManualClock): FakeWorld {
   const runtime = new FakeRuntime();
   const images = new FakeImages();
   const network = new FakeNetwork();
@@ -249,7 +251,8 @@ export function fakeWorld(settings: Partial<EngineSettings> = {}): FakeWorld {
     forget: async (arn) => void saved.delete(arn),
     report: (s) => void reports.push(structuredClone(s)),
     log: pino({ level: 'silent' }),
-    now: Date.now,
+    now: clock?.now ?? Date.now,
+    ...(clock ? { timers: clock } : {}),
   };
   return { deps, runtime, images, network, volumes, files, ports, saved, reports };
 }
