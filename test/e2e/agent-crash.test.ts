@@ -79,6 +79,36 @@ describe.runIf(isRoot)('the agent killed at each step of a start', () => {
     expect(figures.length).toBeGreaterThan(5);
   }, 600_000);
 
+  /**
+   * Between saves too: kill -9 from outside at spread moments after RunTask, so some land in the middle of
+   * a step (the CNI plugins wiring the namespace, runc creating the container, the overlay being mounted).
+   */
+  it('converges after kill -9 at moments spread over a start, with nothing leaked', async () => {
+    const figures: { killAfterMs: number; statusAtKill: string; restartToRunningMs: number }[] = [];
+    for (const delay of [0, 25, 50, 75, 100, 150, 200, 300]) {
+      const agent = await startAgent();
+      const arn = await cluster.runOneOff([{ command: ['sleep', '3600'], portMappings: [{ containerPort: 8080 }] }]);
+      const runtimeId = `${arn.split('/').at(-1)}-c0`;
+      // The fault's timing, not a wait for a condition.
+      await new Promise((r) => setTimeout(r, delay));
+      expect(await agent.kill('SIGKILL')).toBeNull();
+      const atKill = await cluster.waitForTask(arn, () => true);
+      const restartedAt = Date.now();
+      const restarted = await startAgent();
+      const t = await cluster.waitForTask(arn, (t) => t.lastStatus === 'RUNNING', 30_000);
+      figures.push({ killAfterMs: delay, statusAtKill: atKill.lastStatus!, restartToRunningMs: Date.now() - restartedAt });
+      expect(t.containers![0]!.runtimeId).toBe(runtimeId);
+      expect(runcContainers(join(dataDir, 'runtime', 'runc'))).toEqual([runtimeId]);
+      expect(conmons(runtimeId)).toBe(1);
+      expect(netnsList().filter((n) => n.includes(runtimeId))).toEqual([`berth-${runtimeId}`]);
+      expect(bridgeVeths()).toBe(1);
+      expect(mountsOf(runtimeId).filter((m) => m.endsWith('/rootfs'))).toHaveLength(1);
+      await stopAndCheckNothingLeft(restarted, arn, runtimeId);
+      await restarted.kill('SIGTERM');
+    }
+    console.log(JSON.stringify({ agentKill: figures }));
+  }, 600_000);
+
   async function stopAndCheckNothingLeft(agent: BerthAgentProcess, arn: string, runtimeId: string): Promise<void> {
     await cluster.ecs.send(new StopTaskCommand({ task: arn }));
     await cluster.waitForTask(arn, (t) => t.lastStatus === 'STOPPED');
@@ -121,7 +151,9 @@ function mountsOf(id: string): string[] {
 
 /** iptables (nft-backed here) and native nft rules that name the container (CNI portmap tags its rules with the id). */
 function natRules(id: string): string[] {
-  const text = execFileSync('iptables-save', { encoding: 'utf8' }) + execFileSync('nft', ['list', 'ruleset'], { encoding: 'utf8' });
+  // stderr: iptables-nft's "managed by iptables-nft" warnings.
+  const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const text = run('iptables-save', []) + run('nft', ['list', 'ruleset']);
   return text.split('\n').filter((l) => l.includes(id));
 }
 
