@@ -24,7 +24,6 @@
  * Task statuses: PROVISIONING → PENDING → RUNNING → STOPPING → STOPPED (derived from the containers), then
  * cleanup after ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION.
  */
-import { randomBytes } from 'node:crypto';
 import type { AcsContainer } from '../../model/acs.js';
 import type { LocalImage } from '../../image/image-service.js';
 import { ContainerNotFoundError } from '../../runtime/errors.js';
@@ -32,7 +31,9 @@ import { background } from '../../process/background.js';
 import { attachTaskNetwork, createContainer } from './container-create.js';
 import { pullImage } from './image-pull.js';
 import { releaseTaskNetworks, removeTaskRemains } from './task-teardown.js';
-import { HealthMonitor } from './health.js';
+import { agentEnv } from './agent-env.js';
+import { ContainerWatch } from './container-watch.js';
+import { recoverTask } from './task-recovery.js';
 import type { EngineDeps } from './deps.js';
 import { applyEvent, type TaskEvent } from './task-events.js';
 import { deriveTaskStatus, type ContainerState, type TaskState } from './task-state.js';
@@ -41,6 +42,8 @@ import { systemTimers, type TimerHandle, type Timers } from './timers.js';
 
 /** A step that keeps being chosen without any event between means a bug; the loop stops rather than spin. */
 const MAX_STEPS_WITHOUT_EVENT = 1_000;
+/** How soon the loop tries again after a step threw (it logged why). */
+const RETRY_AFTER_FAILURE_MS = 5_000;
 
 interface Queued {
   readonly event: TaskEvent;
@@ -52,8 +55,8 @@ export class TaskManager {
   private loop?: Promise<void>;
   private disposed = false;
   private readonly images = new Map<string, LocalImage>();
-  /** Health monitors of running containers that have a health check, by container name. */
-  private readonly health = new Map<string, HealthMonitor>();
+  /** Exits, health results and output of its running containers. */
+  private readonly watch: ContainerWatch;
   /** Armed wake-ups by name, with the moment each is for. */
   private readonly wakes = new Map<string, { at: number; handle: TimerHandle }>();
   /** When this manager was made (monotonic ms), for the start-latency debug log. */
@@ -66,6 +69,7 @@ export class TaskManager {
     private readonly onGone: (arn: string) => void,
   ) {
     this.timers = deps.timers ?? systemTimers;
+    this.watch = new ContainerWatch(deps, state, (event) => this.send(event), this.timers);
   }
 
   /**
@@ -98,7 +102,7 @@ export class TaskManager {
   /** Stop acting (agent shutdown, or the task is gone); containers keep running under their monitors. */
   dispose(): void {
     this.disposed = true;
-    for (const name of [...this.health.keys()]) this.stopHealth(name);
+    this.watch.stopAll();
     for (const { handle } of this.wakes.values()) this.timers.clearTimeout(handle);
     this.wakes.clear();
     for (const q of this.queue.splice(0)) q.done.reject(new Error(`the manager of task ${this.state.arn} has stopped`));
@@ -118,7 +122,16 @@ export class TaskManager {
 
   private kick(): void {
     if (this.loop || this.disposed) return;
-    this.loop = background(this.deps.log, 'task manager loop', () => this.run(), { task: this.state.arn }).finally(() => {
+    const run = async () => {
+      try {
+        await this.run();
+      } catch (err) {
+        // A save that failed (a full disk…) must not leave the task waiting for an event that may never come.
+        this.arm([{ name: 'retry', at: this.deps.now() + RETRY_AFTER_FAILURE_MS }]);
+        throw err;
+      }
+    };
+    this.loop = background(this.deps.log, 'task manager loop', run, { task: this.state.arn }).finally(() => {
       this.loop = undefined;
       // An event queued just as the loop ended.
       if (this.queue.length && !this.disposed) this.kick();
@@ -164,7 +177,7 @@ export class TaskManager {
         }
         if (!applyEvent(this.state, event)) continue;
         changed = true;
-        if (event.kind === 'exited') this.stopHealth(event.container);
+        if (event.kind === 'exited') this.watch.stopHealth(event.container);
         if (event.kind === 'health') healthChanged = true;
       }
       if (changed) await this.commit();
@@ -269,21 +282,9 @@ export class TaskManager {
   private async create(c: ContainerState): Promise<void> {
     const image = await this.imageOf(c);
     delete c.rootfsReleased;
-    await createContainer({ deps: this.deps, task: this.state, container: c, image, commit: () => this.commit(), agentEnv: this.agentEnv(c) });
+    await createContainer({ deps: this.deps, task: this.state, container: c, image, commit: () => this.commit(), agentEnv: agentEnv(c, this.deps.settings.metadataEndpoint) });
     // Only the start needed it; a container never started keeps nothing in memory.
     this.images.delete(c.name);
-  }
-
-  /** What the agent adds to a container's environment: where its task metadata is (ECS's v3 and v4 names). */
-  private agentEnv(c: ContainerState): Record<string, string> {
-    const base = this.deps.settings.metadataEndpoint;
-    if (!base) return {};
-    c.metadataToken ??= randomBytes(16).toString('hex');
-    return {
-      ECS_CONTAINER_METADATA_URI_V4: `${base}/v4/${c.metadataToken}`,
-      ECS_CONTAINER_METADATA_URI: `${base}/v3/${c.metadataToken}`,
-      AWS_EXECUTION_ENV: 'AWS_ECS_EC2',
-    };
   }
 
   /** awsvpc: the task's own namespace and address, made before any container (they all join it). */
@@ -299,7 +300,7 @@ export class TaskManager {
   }
 
   private async start(c: ContainerState): Promise<void> {
-    this.followLogs(c);
+    this.watch.followLogs(c);
     await this.deps.runtime.start(c.runtimeId!);
     this.running(c, this.deps.now());
     this.deps.log.debug({ task: this.state.arn, container: c.name, sinceReceivedMs: Math.round(performance.now() - this.receivedAt) }, 'container started');
@@ -309,68 +310,13 @@ export class TaskManager {
   private running(c: ContainerState, startedAt: number): void {
     c.known = 'RUNNING';
     c.startedAt ??= startedAt;
-    this.watchExit(c);
-    this.monitorHealth(c);
-  }
-
-  /** The runtime's word on the container's exit becomes an event. */
-  private watchExit(c: ContainerState): void {
-    const id = c.runtimeId!;
-    const name = c.name;
-    void background(this.deps.log, 'waiting for a container', async () => {
-      try {
-        const exit = await this.deps.runtime.wait(id);
-        await this.send({ kind: 'exited', container: name, exit }).catch(() => {});
-      } catch (err) {
-        if (!(err instanceof ContainerNotFoundError)) throw err;
-        await this.send({ kind: 'exited', container: name, exit: { exitCode: 137, oomKilled: false, exitedAt: this.deps.now() }, lost: true }).catch(() => {});
-      }
-    }, { task: this.state.arn, container: name });
-  }
-
-  /** Run the container's health check, if it has one; its results come back as events. */
-  private monitorHealth(c: ContainerState): void {
-    const check = this.def(c.name).healthCheck;
-    if (!check || !c.runtimeId || this.health.has(c.name)) return;
-    c.healthStatus ??= 'UNKNOWN';
-    const name = c.name;
-    const monitor = new HealthMonitor(
-      this.deps.runtime,
-      c.runtimeId,
-      check,
-      c.startedAt ?? this.deps.now(),
-      (status) => void this.send({ kind: 'health', container: name, status }).catch(() => {}),
-      this.deps.now,
-      this.timers,
-    );
-    this.health.set(c.name, monitor);
-    monitor.start(c.healthStatus);
-  }
-
-  private stopHealth(name: string): void {
-    this.health.get(name)?.stop();
-    this.health.delete(name);
+    this.watch.follow(c);
   }
 
   private reportHealth(): void {
     this.deps.reportHealth?.({
       taskArn: this.state.arn,
       containers: this.state.containers.map((x) => ({ containerName: x.name, healthStatus: x.healthStatus ?? 'UNKNOWN' })),
-    });
-  }
-
-  /** Hand the container's output to the log shipper (after start, and after recovery). */
-  private followLogs(c: ContainerState): void {
-    if (!this.deps.logs || !c.runtimeId || !c.logPath) return;
-    const def = this.def(c.name);
-    this.deps.logs.follow({
-      runtimeId: c.runtimeId,
-      logPath: c.logPath,
-      taskArn: this.state.arn,
-      family: this.state.spec.family,
-      containerName: c.name,
-      cluster: this.deps.settings.cluster,
-      ...(def.logConfiguration ? { logConfiguration: def.logConfiguration } : {}),
     });
   }
 
@@ -422,39 +368,9 @@ export class TaskManager {
     this.onGone(this.state.arn);
   }
 
-  /**
-   * After an agent restart: take back the host ports, and ask the runtime what became of each container
-   * that was made. Exits that happened meanwhile are applied; running containers are followed again; a
-   * container started just before the crash (saved CREATED, found running) is RUNNING, not started twice.
-   * The state is then saved and reported whatever changed, so the control plane hears of it again.
-   */
-  private async recover(): Promise<void> {
-    const s = this.state;
-    for (const c of s.containers) {
-      if (c.runtimeId && c.known !== 'STOPPED' && c.networkBindings.length && s.spec.networkMode === 'bridge') {
-        try {
-          this.deps.ports.reserve(c.runtimeId, c.networkBindings.map((b) => ({ port: b.hostPort, protocol: b.protocol })));
-        } catch (err) {
-          this.deps.log.error({ err, task: s.arn, container: c.name }, 'could not re-reserve the host ports of a recovered container');
-        }
-      }
-    }
-    await Promise.all(
-      s.containers.map(async (c) => {
-        if (!c.runtimeId || (c.known !== 'RUNNING' && c.known !== 'CREATED')) return;
-        const current = await this.deps.runtime.state(c.runtimeId);
-        if (!current) {
-          applyEvent(s, { kind: 'exited', container: c.name, exit: { exitCode: 137, oomKilled: false, exitedAt: this.deps.now() }, lost: true });
-        } else if (current.status === 'stopped') {
-          this.followLogs(c);
-          applyEvent(s, { kind: 'exited', container: c.name, exit: current.exit ?? { exitCode: 137, oomKilled: false, exitedAt: this.deps.now() } });
-        } else if (current.status === 'running') {
-          this.followLogs(c);
-          this.running(c, this.deps.now());
-        }
-        // 'created': still CREATED; the plan starts it.
-      }),
-    );
+  /** After an agent restart (task-recovery.ts). */
+  private recover(): Promise<void> {
+    return recoverTask(this.deps, this.state, { running: (c) => this.running(c, this.deps.now()), followLogs: (c) => this.watch.followLogs(c) });
   }
 
   private async commit(): Promise<void> {
