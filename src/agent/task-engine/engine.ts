@@ -21,7 +21,9 @@ export class TaskEngine {
     await Promise.all(
       tasks.map(async (spec) => {
         const existing = this.managers.get(spec.arn);
-        if (existing) return existing.send({ kind: 'desired', spec });
+        // Desired status only moves to STOPPED: a payload that says nothing new is acknowledged at once,
+        // without waiting for the manager's step in progress (a pull may take minutes).
+        if (existing) return existing.alreadySaved(spec.desiredStatus) ? undefined : existing.send({ kind: 'desired', spec });
         const state = newTaskState(spec);
         if (spec.desiredStatus === 'STOPPED') state.stopReason = spec.stoppedReason ?? 'Task stopped by the control plane';
         // Saved before its manager acts, so a restarted agent knows of every task it may have begun.

@@ -53,6 +53,32 @@ describe('towards RUNNING', () => {
     expect(w.saved.get(ARN)).toMatchObject({ desired: 'STOPPED', stopReason: 'Task stopped by user' });
   });
 
+  it('acknowledges a payload that says nothing new at once, even while the task is busy pulling', async () => {
+    const w = setupTimed();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const pull = w.images.pull.bind(w.images);
+    w.images.pull = async (ref, options) => {
+      await gate;
+      return pull(ref, options);
+    };
+    await w.engine.handlePayload([task([container('web')])]);
+    await new Promise((r) => setImmediate(r));
+    expect(w.state().known).toBe('PENDING');
+    // The resend on reconnect: desired RUNNING, as saved.
+    await w.engine.handlePayload([task([container('web')])]);
+    let stopAcked = false;
+    const stop = w.engine.handlePayload([stopped()]).then(() => (stopAcked = true));
+    await new Promise((r) => setImmediate(r));
+    expect(stopAcked).toBe(false);
+    release();
+    await stop;
+    expect(w.saved.get(ARN)?.desired).toBe('STOPPED');
+    await w.settle();
+    expect(w.state().known).toBe('STOPPED');
+    expect(w.runtime.containers.size).toBe(0);
+  });
+
   it('pull failure → CannotPullContainerError, the task STOPPED without a container', async () => {
     const w = setupTimed();
     await w.engine.handlePayload([task([container('web', { image: 'nope:1' })])]);

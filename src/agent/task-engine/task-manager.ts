@@ -62,6 +62,8 @@ export class TaskManager {
   /** When this manager was made (monotonic ms), for the start-latency debug log. */
   private readonly receivedAt = performance.now();
   private readonly timers: Timers;
+  /** The desired status on disk (the manager is made for a task already saved). */
+  private savedDesired: TaskState['desired'];
 
   constructor(
     readonly state: TaskState,
@@ -69,6 +71,7 @@ export class TaskManager {
     private readonly onGone: (arn: string) => void,
   ) {
     this.timers = deps.timers ?? systemTimers;
+    this.savedDesired = state.desired;
     this.watch = new ContainerWatch(deps, state, (event) => this.send(event), this.timers);
   }
 
@@ -373,8 +376,15 @@ export class TaskManager {
     return recoverTask(this.deps, this.state, { running: (c) => this.running(c, this.deps.now()), followLogs: (c) => this.watch.followLogs(c) });
   }
 
+  /** Whether the desired status in `spec` is already what is saved (its payload may be acknowledged at once). */
+  alreadySaved(desired: TaskState['desired']): boolean {
+    return desired === 'RUNNING' || this.savedDesired === 'STOPPED';
+  }
+
   private async commit(): Promise<void> {
+    const desired = this.state.desired;
     await this.deps.persist(this.state);
+    this.savedDesired = desired;
     this.deps.report(this.state);
   }
 
