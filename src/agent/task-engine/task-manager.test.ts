@@ -58,9 +58,9 @@ describe('towards RUNNING', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const pull = w.images.pull.bind(w.images);
-    w.images.pull = async (ref, options) => {
+    w.images.pull = async (ref: string) => {
       await gate;
-      return pull(ref, options);
+      return pull(ref);
     };
     await w.engine.handlePayload([task([container('web')])]);
     await new Promise((r) => setImmediate(r));
