@@ -31,6 +31,8 @@ export async function recoverTask(deps: EngineDeps, s: TaskState, hooks: Recover
   await Promise.all(
     s.containers.map(async (c) => {
       if (!c.runtimeId || (c.known !== 'RUNNING' && c.known !== 'CREATED')) return;
+      // Whatever became of it, its output not yet shipped is shipped (from where the shipper left off).
+      hooks.followLogs(c);
       const current = await deps.runtime.state(c.runtimeId).catch((err: unknown) => {
         deps.log.error({ err, task: s.arn, container: c.name }, 'could not ask the runtime about a recovered container');
         return 'unknown' as const;
@@ -41,10 +43,8 @@ export async function recoverTask(deps: EngineDeps, s: TaskState, hooks: Recover
       } else if (!current) {
         applyEvent(s, { kind: 'exited', container: c.name, exit: lost(), lost: true });
       } else if (current.status === 'stopped') {
-        hooks.followLogs(c);
         applyEvent(s, { kind: 'exited', container: c.name, exit: current.exit ?? lost() });
       } else if (current.status === 'running') {
-        hooks.followLogs(c);
         hooks.running(c);
       }
     }),
