@@ -208,6 +208,17 @@ describe('towards STOPPED', () => {
     expect(w.state().containers.map((c) => c.exitCode)).toEqual([3, 143]);
   });
 
+  it('an essential container that exits while the others are being made stops the task: those never start (as in ECS)', async () => {
+    const w = setupTimed();
+    await w.engine.handlePayload([task([container('app', { command: ['sh', '-c', 'exit 0'] }), container('side')])]);
+    await w.settle();
+    expect(w.state()).toMatchObject({ known: 'STOPPED', stopReason: 'Essential container in task exited' });
+    expect(w.state().containers.map((c) => [c.known, c.exitCode, c.startedAt !== undefined])).toEqual([
+      ['STOPPED', 0, true],
+      ['STOPPED', undefined, false],
+    ]);
+  });
+
   it('a non-essential exit only unmounts that container', async () => {
     const w = setupTimed();
     await w.engine.handlePayload([task([container('web'), container('job', { essential: false })])]);
