@@ -57,9 +57,9 @@ describe('task manager under random events', () => {
           if (c.kind === 'exit') {
             const held = w.runtime.containers.get(id(`c${c.container}`));
             if (held?.status === 'running') w.runtime.exit(id(`c${c.container}`), c.code);
-          } else if (c.kind === 'stop') await w.engine.handlePayload([{ ...spec, desiredStatus: 'STOPPED' }]);
-          else if (c.kind === 'resend') {
-            if (w.engine.get(ARN)) await w.engine.handlePayload([spec]);
+          } else if (c.kind === 'stop' || c.kind === 'resend') {
+            // The control plane sends only tasks it has not seen STOPPED: never one the agent cleaned up.
+            if (w.engine.get(ARN)) await w.engine.handlePayload([c.kind === 'stop' ? { ...spec, desiredStatus: 'STOPPED' } : spec]);
           } else if (c.kind === 'advance') await w.advance(c.ms);
           else await w.restart();
           await w.settle();
@@ -84,7 +84,7 @@ describe('task manager under random events', () => {
         expect(w.ports.holdings()).toEqual([]);
         expect(errors).toEqual([]);
       }),
-      { numRuns: 150 },
+      { numRuns: 300 },
     );
   });
 });
