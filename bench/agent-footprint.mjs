@@ -81,7 +81,10 @@ try {
     await until(some, 'STOPPED');
   }
   const cpuStops = cpuSeconds(pid) - cpuBeforeStop;
-  await sleep(3_000);
+  // Let the agent clean every stopped task up (containers, root filesystems) before it is stopped.
+  const rootfsMounted = () => readFileSync('/proc/mounts', 'utf8').includes(join(dir, 'agent', 'images'));
+  for (const deadline = Date.now() + 120_000; rootfsMounted() && Date.now() < deadline; ) await sleep(200);
+  await sleep(1_000);
   console.log(
     JSON.stringify({
       bench: 'agent-footprint',
