@@ -7,7 +7,7 @@
 // Needs root and `npm run build`. Prints one JSON line.
 //
 //   node bench/agent-footprint.mjs [--count 50] [--network none|bridge] [--batch 10]
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -82,8 +82,8 @@ try {
   }
   const cpuStops = cpuSeconds(pid) - cpuBeforeStop;
   // Let the agent clean every stopped task up (containers, root filesystems) before it is stopped.
-  const rootfsMounted = () => readFileSync('/proc/mounts', 'utf8').includes(join(dir, 'agent', 'images'));
-  for (const deadline = Date.now() + 120_000; rootfsMounted() && Date.now() < deadline; ) await sleep(200);
+  const remaining = () => readdirSync(join(dir, 'agent', 'images', 'containers')).length;
+  for (const deadline = Date.now() + 120_000; remaining() > 0 && Date.now() < deadline; ) await sleep(200);
   await sleep(1_000);
   console.log(
     JSON.stringify({
