@@ -79,7 +79,7 @@ describe('an agent with several control-plane replicas', () => {
     const handle = agent.engine.handlePayload.bind(agent.engine);
     vi.spyOn(agent.engine, 'handlePayload').mockImplementation((tasks) => {
       payloads.push(tasks);
-      handle(tasks);
+      return handle(tasks);
     });
 
     const diedAt = Date.now();

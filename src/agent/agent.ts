@@ -95,6 +95,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     const spans = new StartSpans(log.child({ component: 'spans' }));
     const reporter = new Reporter(ecs, config.cluster, log.child({ component: 'reporter' }), spans);
     let engine: TaskEngine | undefined;
+    let saves = 0;
     // Listening first: its URL (the port, when it was chosen at random) goes into every container's environment.
     if (parts.metadataAddress) {
       metadata = await startMetadataEndpoint({
@@ -128,7 +129,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         ...(metadata ? { metadataEndpoint: metadata.url } : {}),
       },
       registryAuth: (host) => registryAuth.credentialsFor(host),
-      persist: (s) => state.saveTask(s),
+      persist: (s) => {
+        if (config.crashAtSave !== undefined && ++saves === config.crashAtSave) process.kill(process.pid, 'SIGKILL');
+        return state.saveTask(s);
+      },
       forget: (arn) => state.forgetTask(arn),
       report: (s) => reporter.report(s),
       reportHealth: (change) => session?.sendFrame({ type: 'TaskHealthChange', message: change }),

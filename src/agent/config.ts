@@ -47,6 +47,12 @@ export interface AgentConfig {
    * but those created before an agent restart keep the old one.
    */
   readonly metadataAddress?: MetadataAddress;
+  /**
+   * Fault injection for the crash tests (BERTH_TEST_CRASH_AT_SAVE=k): the agent kills itself with SIGKILL
+   * as its k-th save of a task's state begins, as kill -9 would at that point of a start. Never set it
+   * otherwise.
+   */
+  readonly crashAtSave?: number;
 }
 
 /** An IPv4 address and port to listen on. */
@@ -102,6 +108,7 @@ const KNOWN = new Set([
   'BERTH_BRIDGE_NAME',
   'BERTH_BRIDGE_SUBNET',
   'BERTH_METADATA_ADDRESS',
+  'BERTH_TEST_CRASH_AT_SAVE',
 ]);
 
 export class ConfigError extends Error {
@@ -280,6 +287,7 @@ export function compileAgentConfig({ flags = {}, env = process.env, readFile = r
     bridgeName: get('BERTH_BRIDGE_NAME') ?? 'berth0',
     bridgeSubnet: get('BERTH_BRIDGE_SUBNET') ?? '172.30.0.0/16',
     metadataAddress: parseMetadataAddress(get('BERTH_METADATA_ADDRESS')),
+    ...(get('BERTH_TEST_CRASH_AT_SAVE') ? { crashAtSave: positiveInt(get('BERTH_TEST_CRASH_AT_SAVE'), 'BERTH_TEST_CRASH_AT_SAVE', 0) } : {}),
   };
 }
 

@@ -28,6 +28,7 @@ export class ImageCleanup {
       pull: async (reference: string, options?: PullOptions) => note(await images.pull(reference, options))!,
       find: async (reference: string) => note(await images.find(reference)),
       createRootfs: (image, id) => images.createRootfs(note(image)!, id),
+      unmountRootfs: (id) => images.unmountRootfs(id),
       removeRootfs: (id) => images.removeRootfs(id),
       prune: (keep) => images.prune(keep),
     };

@@ -5,6 +5,7 @@ import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import { parseFrame, type AcsFrame, type AcsTask } from '../model/acs.js';
+import { background } from '../process/background.js';
 
 /** Where to open the session: the control plane's replicas (ControlPlaneEndpoints). */
 export interface SessionEndpoints {
@@ -27,8 +28,11 @@ export interface SessionClientOptions {
   readonly credentials: AwsCredentialIdentityProvider;
   readonly agentVersion: string;
   readonly log: Logger;
-  /** Called with every PayloadMessage's tasks; the payload is acknowledged once it returns. */
-  readonly onPayload: (tasks: AcsTask[]) => void;
+  /**
+   * Called with every PayloadMessage's tasks; the payload is acknowledged once it has returned (and its
+   * promise fulfilled: the tasks are saved). A failure leaves it unacknowledged, so the control plane resends it.
+   */
+  readonly onPayload: (tasks: AcsTask[]) => void | Promise<void>;
   /** The control plane refused the session for good (the instance was deregistered). */
   readonly onFatal: (message: string) => void;
   /** The session is (re)established: resend what the control plane must not miss. */
@@ -149,15 +153,12 @@ export class SessionClient {
       case 'PayloadMessage': {
         const m = frame.message;
         this.seqNum = Math.max(this.seqNum, m.seqNum);
-        try {
-          this.o.onPayload(m.tasks);
-        } catch (err) {
-          this.o.log.error({ err }, 'could not handle a payload; not acknowledging it');
-          return;
-        }
-        this.send(ws, {
-          type: 'AckRequest',
-          message: { cluster: this.o.clusterArn, containerInstance: this.o.containerInstanceArn, messageId: m.messageId },
+        void background(this.o.log, 'handling a payload (left unacknowledged)', async () => {
+          await this.o.onPayload(m.tasks);
+          this.send(ws, {
+            type: 'AckRequest',
+            message: { cluster: this.o.clusterArn, containerInstance: this.o.containerInstanceArn, messageId: m.messageId },
+          });
         });
         break;
       }

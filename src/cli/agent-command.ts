@@ -1,8 +1,6 @@
 import { Command } from 'commander';
 import { pino } from 'pino';
-import { startAgent } from '../agent/agent.js';
 import { compileAgentConfig, DEFAULT_CONFIG_FILE, type AgentFlags } from '../agent/config.js';
-import { openHostParts } from '../agent/host-parts.js';
 import { installProcessPolicy } from '../process/policy.js';
 
 export function agentCommand(): Command {
@@ -20,6 +18,8 @@ export function agentCommand(): Command {
       const config = compileAgentConfig({ flags });
       const log = pino({ level: config.logLevel === 'crit' ? 'fatal' : config.logLevel });
       installProcessPolicy({ log });
+      // Loaded only for the command that runs: `berth agent` never holds the server's modules in memory.
+      const [{ openHostParts }, { startAgent }] = await Promise.all([import('../agent/host-parts.js'), import('../agent/agent.js')]);
       const parts = await openHostParts(config);
       const agent = await startAgent({ config, parts, log });
       process.stderr.write(

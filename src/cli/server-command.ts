@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { parseDuration } from '../agent/config.js';
 import { CREDENTIALS_PROFILE } from '../api/auth/credentials.js';
 import { installProcessPolicy } from '../process/policy.js';
-import { startServer, type EtcdSettings, type ServerConfig } from '../server/server.js';
+import type { EtcdSettings, ServerConfig } from '../server/server.js';
 import { parseListenAddress } from './listen-address.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:7400';
@@ -127,6 +127,8 @@ export function serverCommand(): Command {
       const config = compileServerConfig(flags);
       installProcessPolicy({ log: config.logger! });
       // A failure to start (etcd unreachable, a missing flag) reaches main.ts: one line, exit status 1.
+      // Loaded only for the command that runs (the agent's process never holds the server's modules).
+      const { startServer } = await import('../server/server.js');
       const server = await startServer(config);
       const keys = server.rootKeys;
       const where =

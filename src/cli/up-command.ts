@@ -2,11 +2,8 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { pino } from 'pino';
 import { CREDENTIALS_PROFILE } from '../api/auth/credentials.js';
-import { startAgent } from '../agent/agent.js';
 import { compileAgentConfig } from '../agent/config.js';
-import { openHostParts } from '../agent/host-parts.js';
 import { installProcessPolicy } from '../process/policy.js';
-import { startServer } from '../server/server.js';
 import { parseListenAddress } from './listen-address.js';
 import { DEFAULT_DATA_DIR, DEFAULT_LISTEN } from './server-command.js';
 
@@ -29,6 +26,11 @@ export function upCommand(): Command {
       const log = pino({ level: flags.logLevel, redact: ['req.headers.authorization'] });
       installProcessPolicy({ log });
       const { host, port } = parseListenAddress(flags.listen);
+      const [{ startServer }, { openHostParts }, { startAgent }] = await Promise.all([
+        import('../server/server.js'),
+        import('../agent/host-parts.js'),
+        import('../agent/agent.js'),
+      ]);
       const server = await startServer({
         host,
         port,

@@ -33,6 +33,7 @@ import {
 } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { runCommand } from './command.js';
 import { parseDigest, verifyDigest } from './digest.js';
 import type { ImageConfig } from './image-service.js';
@@ -153,7 +154,7 @@ export class ContentStore {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw e;
-      rmSync(tempDir, { recursive: true, force: true });
+      await rm(tempDir, { recursive: true, force: true });
     }
     this.layerLink(diffId);
   }
@@ -182,7 +183,7 @@ export class ContentStore {
   }
 
   /** Remove a layer: renamed out of layers/ first, so a half-deleted layer is never taken for a whole one. */
-  deleteLayer(diffId: string): void {
+  async deleteLayer(diffId: string): Promise<void> {
     const { hex } = parseDigest(diffId);
     rmSync(join(this.root, 'l', hex.slice(0, SHORT_LINK_HEX)), { force: true });
     const doomed = join(this.root, 'tmp', `deleting-${digestToName(diffId)}-${randomBytes(4).toString('hex')}`);
@@ -192,7 +193,8 @@ export class ContentStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw e;
     }
-    rmSync(doomed, { recursive: true, force: true });
+    // Off the event loop: a layer can be thousands of files, and the agent's heartbeats must not wait.
+    await rm(doomed, { recursive: true, force: true });
   }
 
   listLayers(): string[] {

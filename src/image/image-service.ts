@@ -10,6 +10,11 @@ export interface ImageService {
   find(reference: string): Promise<LocalImage | undefined>;
   /** Mount a writable overlay of `image` for container `id` and return its path. */
   createRootfs(image: LocalImage, id: string): Promise<string>;
+  /**
+   * Unmount container `id`'s overlay but keep its writable layer (a stopped container, as Docker does):
+   * createRootfs mounts it again with the same writes. Idempotent.
+   */
+  unmountRootfs(id: string): Promise<void>;
   /** Unmount and delete container `id`'s overlay. Idempotent. */
   removeRootfs(id: string): Promise<void>;
   /** Delete images (and layers no remaining image needs) whose ids are not in `keep`. Returns the ids removed. */

@@ -126,6 +126,21 @@ describe('container root filesystems', () => {
     expect(await after.listRootfs()).toEqual([]);
   });
 
+  it('unmountRootfs (a stopped container) unmounts but keeps the writable layer: a later createRootfs has the writes', async () => {
+    const images = service();
+    const image = await images.pull(`${registry.host}/test/base:v1`);
+    const path = await rootfs(images, image, 'stopped');
+    writeFileSync(join(path, 'tmp/state'), 'kept');
+    await images.unmountRootfs('stopped');
+    expect(mounted(path)).toBe(false);
+    expect(await images.listRootfs()).toEqual(['stopped']);
+    await images.unmountRootfs('stopped');
+    expect(await images.createRootfs(image, 'stopped')).toBe(path);
+    expect(readFileSync(join(path, 'tmp/state'), 'utf8')).toBe('kept');
+    await images.removeRootfs('stopped');
+    expect(await images.listRootfs()).toEqual([]);
+  });
+
   it('take the long ids ECS container names make (task id + a 255-character name)', async () => {
     const images = service();
     const image = await images.pull(`${registry.host}/test/base:v1`);

@@ -8,6 +8,7 @@
  * pruning takes exclusively, so pruning never deletes what a pull or a mount is about to use.
  */
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { Agent } from 'undici';
@@ -100,15 +101,20 @@ export class OciImageService implements ImageService {
     return this.gate.withShared(() => this.rootfsFlights.run(id, () => this.mountRootfs(image, id)));
   }
 
-  async removeRootfs(id: string): Promise<void> {
+  async unmountRootfs(id: string): Promise<void> {
     checkContainerId(id);
     try {
       await unmount(join(this.store.containerDir(id), 'rootfs'));
     } catch (e) {
-      // Never delete while still mounted: that would delete through the mount.
       throw new RootfsError(`cannot unmount the root filesystem of container ${id}: ${(e as Error).message}`, { cause: e });
     }
-    rmSync(this.store.containerDir(id), { recursive: true, force: true });
+  }
+
+  async removeRootfs(id: string): Promise<void> {
+    // Never delete while still mounted: that would delete through the mount.
+    await this.unmountRootfs(id);
+    // Off the event loop: a container's writable layer may hold many files, and the agent's heartbeats wait.
+    await rm(this.store.containerDir(id), { recursive: true, force: true });
   }
 
   /**
@@ -138,7 +144,7 @@ export class OciImageService implements ImageService {
       }
       for (const id of removed) this.store.deleteImage(id);
       const neededLayers = new Set([...kept.flatMap((i) => i.layers.map((l) => l.diffId)), ...containers.flatMap((c) => c.layers)]);
-      for (const layer of this.store.listLayers()) if (!neededLayers.has(layer)) this.store.deleteLayer(layer);
+      for (const layer of this.store.listLayers()) if (!neededLayers.has(layer)) await this.store.deleteLayer(layer);
       for (const blob of this.store.listBlobs()) if (!neededBlobs.has(blob)) this.store.deleteBlob(blob);
       return removed;
     });
@@ -233,7 +239,7 @@ export class OciImageService implements ImageService {
           await unpackLayer(blob, temp, layer, flightSignal);
           await this.store.commitLayer(temp, layer.diffId);
         } finally {
-          rmSync(temp, { recursive: true, force: true });
+          await rm(temp, { recursive: true, force: true });
         }
       },
       signal,
@@ -250,7 +256,7 @@ export class OciImageService implements ImageService {
     const existing = this.store.readContainer(id);
     if (existing && existing.imageId !== record.id) {
       if (isMountPoint(target)) throw new RootfsError(`container ${id} already has a root filesystem of image ${existing.imageId}`);
-      rmSync(dir, { recursive: true, force: true });
+      await rm(dir, { recursive: true, force: true });
     } else if (existing && isMountPoint(target)) {
       return target; // mounted before an agent restart: keep the container's writes
     }
@@ -265,7 +271,7 @@ export class OciImageService implements ImageService {
       await mountOverlay({ cwd: this.store.root, lowerdirs, upperdir: `${rel}/upper`, workdir: `${rel}/work`, target });
       return target;
     } catch (e) {
-      if (!existing) rmSync(dir, { recursive: true, force: true });
+      if (!existing) await rm(dir, { recursive: true, force: true });
       throw new RootfsError(`cannot create the root filesystem of container ${id}: ${(e as Error).message}`, { cause: e });
     }
   }

@@ -16,9 +16,15 @@ const EXPIRY_MARGIN_MS = 10_000;
 const MIN_TOKEN_LIFETIME_S = 60;
 const MAX_TOKEN_RESPONSE_BYTES = 1 << 20;
 
-/** Bearer tokens shared by every pull of one image service. */
+/**
+ * Bearer tokens shared by every pull of one image service, one per registry, scope and credentials. Bounded:
+ * an agent that pulls from many repositories over months keeps at most `maxEntries`, expired ones first to go,
+ * then the oldest (a token dropped early only costs one more token request).
+ */
 export class TokenCache {
   private readonly tokens = new Map<string, { token: string; expiresAt: number }>();
+
+  constructor(private readonly maxEntries = 256) {}
 
   get(key: string, now = Date.now()): string | undefined {
     const entry = this.tokens.get(key);
@@ -27,8 +33,21 @@ export class TokenCache {
     return undefined;
   }
 
-  set(key: string, token: string, expiresAt: number): void {
+  set(key: string, token: string, expiresAt: number, now = Date.now()): void {
+    this.tokens.delete(key);
+    if (this.tokens.size >= this.maxEntries) {
+      for (const [k, e] of this.tokens) if (e.expiresAt <= now) this.tokens.delete(k);
+      // Map order is insertion order: the first entries are the oldest.
+      for (const k of this.tokens.keys()) {
+        if (this.tokens.size < this.maxEntries) break;
+        this.tokens.delete(k);
+      }
+    }
     this.tokens.set(key, { token, expiresAt });
+  }
+
+  get size(): number {
+    return this.tokens.size;
   }
 
   delete(key: string): void {

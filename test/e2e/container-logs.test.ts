@@ -76,6 +76,9 @@ describe.runIf(canRunContainers && hasAwsCli)('container output from real contai
             image: `${registry.host}/busybox:latest`,
             memory: 32,
             command: ['sh', '-c', 'echo hello from stdout; echo oops >&2; printf "no newline at the end"'],
+            // The side container runs first: once the essential one exits the task stops, and a container
+            // not started by then never starts (as in ECS).
+            dependsOn: [{ containerName: 'side', condition: 'COMPLETE' }],
             logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/e2e/echo', 'awslogs-stream-prefix': 'ecs', 'awslogs-region': 'us-east-1' } },
           },
           { name: 'side', image: `${registry.host}/busybox:latest`, memory: 32, essential: false, command: ['sh', '-c', 'echo side says hi'] },

@@ -40,7 +40,9 @@ export async function createContainer(ctx: CreateContext): Promise<void> {
   const retry = c.runtimeId !== undefined;
   const runtimeId = c.runtimeId ?? `${taskIdOf(task.arn)}-${c.name}`;
   c.runtimeId = runtimeId;
-  if (retry && (await deps.runtime.state(runtimeId))) await deps.runtime.delete(runtimeId);
+  // Whatever a crash left of the previous attempt goes, even a container so half-made that the runtime
+  // cannot say what it is (its bundle directory without a config): delete is idempotent.
+  if (retry) await deps.runtime.delete(runtimeId);
   if (c.networkId) await deps.network.detach(c.networkId);
   const mode = containerNetworkMode(task.spec, def);
   const mappings = mode === 'bridge' ? bindPorts(deps, c, def) : [];

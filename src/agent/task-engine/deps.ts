@@ -8,6 +8,7 @@ import type { ImagePullBehavior } from '../config.js';
 import type { TaskAttachmentChange, TaskHealthChange } from '../../model/acs.js';
 import type { VolumeStore } from './volumes.js';
 import type { TaskState } from './task-state.js';
+import type { Timers } from './timers.js';
 
 /** Everything a task manager acts through. Real implementations in production, fakes in unit tests. */
 export interface EngineDeps {
@@ -37,6 +38,8 @@ export interface EngineDeps {
   /** Where a task start's time goes (debug level); none in most unit tests. */
   readonly spans?: StartSpans;
   now(): number;
+  /** Deadlines and health-check intervals; Node's timers unless a test drives time by hand. */
+  readonly timers?: Timers;
 }
 
 export interface EngineSettings {

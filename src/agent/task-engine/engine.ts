@@ -5,64 +5,48 @@ import { newTaskState, type TaskState } from './task-state.js';
 
 /**
  * The agent's task engine: one TaskManager per task, created when the control plane first sends the task
- * and dropped after its cleanup. Payloads only update desired status; each manager does the rest.
+ * (or found saved after a restart) and dropped after its cleanup. The engine only routes: each manager
+ * alone changes its task.
  */
 export class TaskEngine {
   private readonly managers = new Map<string, TaskManager>();
 
   constructor(private readonly deps: EngineDeps) {}
 
-  /** Tasks sent by the control plane (a PayloadMessage). */
-  handlePayload(tasks: readonly AcsTask[]): void {
-    for (const spec of tasks) {
-      const existing = this.managers.get(spec.arn);
-      if (existing) {
-        existing.update(spec);
-        continue;
-      }
-      const state = newTaskState(spec);
-      if (spec.desiredStatus === 'STOPPED') state.stopReason = spec.stoppedReason ?? 'Task stopped by the control plane';
-      const manager = this.add(state);
-      void this.deps.persist(state).then(() => manager.poke());
-    }
+  /**
+   * Tasks sent by the control plane (a PayloadMessage). Resolves once every task of the payload is saved
+   * with what the payload said: only then may the payload be acknowledged.
+   */
+  async handlePayload(tasks: readonly AcsTask[]): Promise<void> {
+    await Promise.all(
+      tasks.map(async (spec) => {
+        const existing = this.managers.get(spec.arn);
+        // Desired status only moves to STOPPED: a payload that says nothing new is acknowledged at once,
+        // without waiting for the manager's step in progress (a pull may take minutes).
+        if (existing) return existing.alreadySaved(spec.desiredStatus) ? undefined : existing.send({ kind: 'desired', spec });
+        const state = newTaskState(spec);
+        if (spec.desiredStatus === 'STOPPED') state.stopReason = spec.stoppedReason ?? 'Task stopped by the control plane';
+        // Saved before its manager acts, so a restarted agent knows of every task it may have begun.
+        await this.deps.persist(state);
+        if (this.managers.has(spec.arn)) return this.managers.get(spec.arn)!.send({ kind: 'desired', spec });
+        this.add(state).wake();
+      }),
+    );
   }
 
   /**
-   * Adopt the tasks saved before a restart: re-reserve their host ports, find out what became of their
-   * containers while the agent was away (exits are reported, running ones watched, none restarted), and
-   * carry on. Every task's current state is reported again.
+   * Adopt the tasks saved before a restart. Attachments no saved task holds are given back first; then
+   * each task's manager finds out what became of its containers (exits are reported, running ones
+   * followed, none restarted) and carries on, every task independently. Resolves once every manager has
+   * taken its task back (its host ports reserved again), so new tasks never take a recovered one's ports.
    */
   async recover(saved: readonly TaskState[]): Promise<void> {
-    for (const state of saved) {
-      for (const c of state.containers) {
-        if (c.runtimeId && c.known !== 'STOPPED' && c.networkBindings.length && state.spec.networkMode === 'bridge') {
-          try {
-            this.deps.ports.reserve(
-              c.runtimeId,
-              c.networkBindings.map((b) => ({ port: b.hostPort, protocol: b.protocol })),
-            );
-          } catch (err) {
-            this.deps.log.error({ err, task: state.arn, container: c.name }, 'could not re-reserve the host ports of a recovered container');
-          }
-        }
-      }
-      const manager = this.add(state);
-      for (const c of state.containers) {
-        if (!c.runtimeId || (c.known !== 'RUNNING' && c.known !== 'CREATED')) continue;
-        manager.followLogs(c);
-        const current = await this.deps.runtime.state(c.runtimeId);
-        if (!current) manager.lost(c.name);
-        else if (current.status === 'stopped') manager.exited(c.name, current.exit ?? { exitCode: 137, oomKilled: false, exitedAt: this.deps.now() });
-        else if (current.status === 'running') {
-          manager.watchExit(c);
-          manager.monitorHealth(c);
-        }
-      }
-      if (state.known === 'STOPPED') manager.scheduleCleanup();
-      this.deps.report(state);
-      manager.poke();
-    }
     await this.detachOrphans(saved);
+    const managers = saved.map((state) => this.add(state));
+    const results = await Promise.allSettled(managers.map((m) => m.send({ kind: 'recovered' })));
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') this.deps.log.error({ err: r.reason, task: managers[i]!.state.arn }, 'recovering a task failed');
+    });
   }
 
   /**
@@ -71,11 +55,13 @@ export class TaskEngine {
    */
   private async detachOrphans(saved: readonly TaskState[]): Promise<void> {
     const held = new Set(saved.flatMap((t) => [...t.containers.map((c) => c.networkId), t.taskNetwork?.id]).filter((id) => id !== undefined));
-    for (const id of await this.deps.network.list()) {
-      if (held.has(id)) continue;
-      this.deps.log.info({ attachment: id }, 'detaching a network attachment no task holds');
-      await this.deps.network.detach(id).catch((err: unknown) => this.deps.log.warn({ err, attachment: id }, 'detaching an orphaned attachment failed'));
-    }
+    const orphans = (await this.deps.network.list()).filter((id) => !held.has(id));
+    await Promise.all(
+      orphans.map(async (id) => {
+        this.deps.log.info({ attachment: id }, 'detaching a network attachment no task holds');
+        await this.deps.network.detach(id).catch((err: unknown) => this.deps.log.warn({ err, attachment: id }, 'detaching an orphaned attachment failed'));
+      }),
+    );
   }
 
   /** Say every awsvpc task's address again (after the session reconnects). */
@@ -89,6 +75,17 @@ export class TaskEngine {
 
   get(arn: string): TaskState | undefined {
     return this.managers.get(arn)?.state;
+  }
+
+  /** Resolves when no manager has anything left to do for now (tests drive fake time between these). */
+  async settled(): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      const managers = [...this.managers.values()];
+      await Promise.all(managers.map((m) => m.settled()));
+      // Let promise callbacks (exits, health results) queue their events before looking again.
+      await new Promise((r) => setImmediate(r));
+      if ([...this.managers.values()].every((m) => m.idle)) return;
+    }
   }
 
   /** Stop acting; containers keep running (they are re-adopted on the next start). */

@@ -1,5 +1,6 @@
 import type { HealthCheck } from '@aws-sdk/client-ecs';
 import type { Runtime } from '../../runtime/runtime.js';
+import { systemTimers, type TimerHandle, type Timers } from './timers.js';
 
 export type HealthStatus = 'UNKNOWN' | 'HEALTHY' | 'UNHEALTHY';
 
@@ -39,7 +40,7 @@ export const healthDefaults = { interval: 30, timeout: 5, retries: 3, startPerio
  */
 export class HealthMonitor {
   private state: HealthState = initialHealth;
-  private timer?: NodeJS.Timeout;
+  private timer?: TimerHandle;
   private stopped = false;
 
   constructor(
@@ -50,6 +51,7 @@ export class HealthMonitor {
     private readonly startedAt: number,
     private readonly onChange: (status: HealthStatus) => void,
     private readonly now: () => number = Date.now,
+    private readonly timers: Timers = systemTimers,
   ) {}
 
   start(initial: HealthStatus = 'UNKNOWN'): void {
@@ -59,7 +61,7 @@ export class HealthMonitor {
 
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.timers.clearTimeout(this.timer);
   }
 
   get status(): HealthStatus {
@@ -69,8 +71,7 @@ export class HealthMonitor {
   private schedule(): void {
     if (this.stopped) return;
     const interval = (this.check.interval ?? healthDefaults.interval) * 1000;
-    this.timer = setTimeout(() => void this.run(), interval);
-    this.timer.unref();
+    this.timer = this.timers.setTimeout(() => void this.run(), interval);
   }
 
   private async run(): Promise<void> {

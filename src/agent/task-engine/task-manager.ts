@@ -1,187 +1,243 @@
-import { randomBytes } from 'node:crypto';
-import type { AcsContainer, AcsTask } from '../../model/acs.js';
-import type { ExitStatus } from '../../runtime/runtime.js';
+/**
+ * The one owner of a task on this host (as in the ECS agent). Everything that concerns the task arrives
+ * as an event on one queue (task-events.ts); one loop applies the events, saves, then takes the next step
+ * the transition table gives (transitions.ts), saves again, and so on until there is nothing to do but
+ * wait for an event or a deadline. No other code changes the task's state.
+ *
+ *            events: desired · exited · health · timer · recovered
+ *                        │
+ *                        ▼
+ *   ┌──▶ apply the queued events ──(changed)──▶ save + report ──▶ resolve their senders (payload acks)
+ *   │                    │
+ *   │                    ▼
+ *   │    planStep(state, now) ──idle──▶ arm the wake-up timers; the loop ends until the next event
+ *   │                    │
+ *   │                    ▼ pull · attach-task-network · create · start · wait-dependencies · fail ·
+ *   │                      signal · discard · release-rootfs · finish · report · cleanup
+ *   └──────────── perform the step, save + report
+ *
+ * Container statuses (task-state.ts):
+ *
+ *   NONE ──pull──▶ PULLED ──create──▶ CREATED ──start──▶ RUNNING ──exited──▶ STOPPED ──release-rootfs──▶ ·
+ *     └──────────────┴──────────────────┴──── discard (desired STOPPED before it ran) ──▶ STOPPED
+ *
+ * Task statuses: PROVISIONING → PENDING → RUNNING → STOPPING → STOPPED (derived from the containers), then
+ * cleanup after ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION.
+ */
+import type { AcsContainer } from '../../model/acs.js';
 import type { LocalImage } from '../../image/image-service.js';
+import { ContainerNotFoundError } from '../../runtime/errors.js';
+import { background } from '../../process/background.js';
 import { attachTaskNetwork, createContainer } from './container-create.js';
 import { pullImage } from './image-pull.js';
 import { releaseTaskNetworks, removeTaskRemains } from './task-teardown.js';
-import { dependencyVerdict, neededByRunningDependent } from './dependencies.js';
-import { HealthMonitor } from './health.js';
+import { agentEnv } from './agent-env.js';
+import { ContainerWatch } from './container-watch.js';
+import { recoverTask } from './task-recovery.js';
 import { timed, type EngineDeps } from './deps.js';
-import { deriveTaskStatus, taskIdOf, type ContainerState, type TaskState } from './task-state.js';
+import { applyEvent, type TaskEvent } from './task-events.js';
+import { deriveTaskStatus, type ContainerState, type TaskState } from './task-state.js';
+import { containerOf, defOf, planStep, type Step, type Wake } from './transitions.js';
+import { systemTimers, type TimerHandle, type Timers } from './timers.js';
 
-/**
- * The one owner of a task on this host (ECS agent style). Events — a new desired status from the control
- * plane, a container's exit, a timer — only record facts and `poke()`; `reconcile()` then compares desired
- * with known status and takes the next steps, one reconcile at a time, persisting state after each step.
- *
- *   desired RUNNING:  pull images → [awsvpc: attach the task's network] → per container, in dependency
- *                     order: attach its network, create, start           (NONE → PULLED → CREATED → RUNNING)
- *   desired STOPPED:  SIGTERM → (stopTimeout) → SIGKILL; never-started containers go straight to STOPPED
- *   all STOPPED:      detach networks, release ports, report, and after the cleanup wait remove everything
- *                     (containers, root filesystems, /etc files, task-scoped volumes)
- */
+/** A step that keeps being chosen without any event between means a bug; the loop stops rather than spin. */
+const MAX_STEPS_WITHOUT_EVENT = 1_000;
+/** How soon the loop tries again after a step threw (it logged why). */
+const RETRY_AFTER_FAILURE_MS = 5_000;
+
+interface Queued {
+  readonly event: TaskEvent;
+  readonly done: { resolve(): void; reject(err: unknown): void };
+}
+
 export class TaskManager {
-  private running?: Promise<void>;
-  private again = false;
-  private readonly images = new Map<string, LocalImage>();
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private cleanupTimer?: NodeJS.Timeout;
+  private readonly queue: Queued[] = [];
+  private loop?: Promise<void>;
   private disposed = false;
-  /** Health monitors of running containers that have a health check, by container name. */
-  private readonly health = new Map<string, HealthMonitor>();
-  /** Deadlines (SIGKILL due, startTimeout) armed in this process, by name. */
-  private readonly armed = new Set<string>();
+  private readonly images = new Map<string, LocalImage>();
+  /** Exits, health results and output of its running containers. */
+  private readonly watch: ContainerWatch;
+  /** Armed wake-ups by name, with the moment each is for. */
+  private readonly wakes = new Map<string, { at: number; handle: TimerHandle }>();
   /** When this manager was made (monotonic ms), for the start-latency debug log. */
   private readonly receivedAt = performance.now();
-  /** An event changed the state since it was last saved and reported. */
-  private changed = false;
+  private readonly timers: Timers;
+  /** The desired status on disk (the manager is made for a task already saved). */
+  private savedDesired: TaskState['desired'];
 
   constructor(
     readonly state: TaskState,
     private readonly deps: EngineDeps,
     private readonly onGone: (arn: string) => void,
-  ) {}
-
-  /** The control plane sent the task again; desired status only moves from RUNNING to STOPPED. */
-  update(spec: AcsTask): void {
-    if (spec.desiredStatus === 'STOPPED' && this.state.desired !== 'STOPPED') {
-      this.state.desired = 'STOPPED';
-      this.state.stopReason ??= spec.stoppedReason ?? 'Task stopped by the control plane';
-      this.changed = true;
-    }
-    this.poke();
+  ) {
+    this.timers = deps.timers ?? systemTimers;
+    this.savedDesired = state.desired;
+    this.watch = new ContainerWatch(deps, state, (event) => this.send(event), this.timers);
   }
 
-  /** A container's process ended (observed live or found on recovery). */
-  exited(name: string, exit: ExitStatus): void {
-    const c = this.container(name);
-    this.stopHealth(name);
-    if (c.known === 'STOPPED') return;
-    c.known = 'STOPPED';
-    c.exitCode = exit.exitCode;
-    c.finishedAt = exit.exitedAt;
-    if (exit.oomKilled) c.reason = 'OutOfMemoryError: Container killed due to memory usage';
-    if (c.essential && this.state.desired === 'RUNNING') {
-      this.state.desired = 'STOPPED';
-      this.state.stopReason ??= 'Essential container in task exited';
-    }
-    this.changed = true;
-    this.poke();
+  /**
+   * Queue an event. Resolves once it has been applied and the task's state saved (so a payload is
+   * acknowledged only after that); rejects if the manager stops first.
+   */
+  send(event: TaskEvent): Promise<void> {
+    if (this.disposed) return Promise.reject(new Error(`the manager of task ${this.state.arn} has stopped`));
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ event, done: { resolve, reject } });
+      this.kick();
+    });
   }
 
-  /** Recovery: a container the runtime no longer knows. */
-  lost(name: string): void {
-    const c = this.container(name);
-    if (c.known === 'STOPPED') return;
-    c.reason ??= 'The container was lost while the agent was not running';
-    this.exited(name, { exitCode: 137, oomKilled: false, exitedAt: this.deps.now() });
+  /** Take the next steps (a new task was just saved). */
+  wake(): void {
+    this.kick();
   }
 
-  /** Start waiting for a running container's exit (after start, and after recovery). */
-  watchExit(c: ContainerState): void {
-    if (!c.runtimeId) return;
-    this.deps.runtime
-      .wait(c.runtimeId)
-      .then((exit) => this.exited(c.name, exit))
-      .catch((err: unknown) => this.deps.log.error({ err, container: c.name, task: this.state.arn }, 'waiting for a container failed'));
+  /** Nothing queued and no step under way. */
+  get idle(): boolean {
+    return !this.loop && this.queue.length === 0;
   }
 
-  poke(): void {
-    if (this.disposed) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.reconcile()
-      .catch((err: unknown) => this.deps.log.error({ err, task: this.state.arn }, 'task reconcile failed'))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.poke();
-        }
-      });
+  /** Resolves when the manager has nothing left to do for now (for tests and orderly shutdown). */
+  async settled(): Promise<void> {
+    while (this.loop) await this.loop;
   }
 
-  /** Stop acting (agent shutdown); containers keep running under their monitors. */
+  /** Stop acting (agent shutdown, or the task is gone); containers keep running under their monitors. */
   dispose(): void {
     this.disposed = true;
-    for (const name of [...this.health.keys()]) this.stopHealth(name);
-    for (const t of this.timers) clearTimeout(t);
-    clearTimeout(this.cleanupTimer);
+    this.watch.stopAll();
+    for (const { handle } of this.wakes.values()) this.timers.clearTimeout(handle);
+    this.wakes.clear();
+    for (const q of this.queue.splice(0)) q.done.reject(new Error(`the manager of task ${this.state.arn} has stopped`));
   }
 
-  private async reconcile(): Promise<void> {
-    const s = this.state;
-    if (s.desired === 'RUNNING') await this.progressTowardsRunning();
-    if (s.desired === 'STOPPED') await this.progressTowardsStopped();
-    const known = deriveTaskStatus(s);
-    if (known === 'STOPPED' && s.known !== 'STOPPED') await this.finish();
-    else if (known !== s.known || this.changed) {
-      s.known = known;
-      await this.commit();
-    }
+  /** Tell the control plane the awsvpc task's address (also again after a reconnect). Reads only. */
+  reportAttachment(): void {
+    const n = this.state.taskNetwork;
+    if (!n?.ipv4Address || this.state.known === 'STOPPED') return;
+    this.deps.reportAttachment?.({
+      taskArn: this.state.arn,
+      status: 'ATTACHED',
+      privateIPv4Address: n.ipv4Address,
+      ...(n.macAddress ? { macAddress: n.macAddress } : {}),
+    });
   }
 
-  private async progressTowardsRunning(): Promise<void> {
-    const s = this.state;
-    if (s.containers.some((c) => c.known === 'NONE')) {
-      if (!(await this.pullAll())) return;
-    }
-    if (s.spec.networkMode === 'awsvpc' && !s.taskNetwork?.netnsPath) {
-      if (!(await this.attachTaskNetwork())) return;
-    }
-    // Start what may start; a start can unblock another container (START), so go round until nothing moves.
-    for (let progressed = true; progressed && s.desired === 'RUNNING'; ) {
-      progressed = false;
-      for (const c of s.containers) {
-        if (s.desired !== 'RUNNING') return;
-        if (c.known !== 'PULLED' && c.known !== 'CREATED') continue;
-        if (!(await this.dependenciesMet(c))) continue;
-        if (c.known === 'PULLED' && !(await this.step(c, 'CannotCreateContainerError', () => this.create(c)))) return;
-        if (c.known === 'CREATED' && !(await this.step(c, 'CannotStartContainerError', () => this.start(c)))) return;
-        progressed = true;
+  private kick(): void {
+    if (this.loop || this.disposed) return;
+    const run = async () => {
+      try {
+        await this.run();
+      } catch (err) {
+        // A save that failed (a full disk…) must not leave the task waiting for an event that may never come.
+        this.arm([{ name: 'retry', at: this.deps.now() + RETRY_AFTER_FAILURE_MS }]);
+        throw err;
       }
+    };
+    this.loop = background(this.deps.log, 'task manager loop', run, { task: this.state.arn }).finally(() => {
+      this.loop = undefined;
+      // An event queued just as the loop ended.
+      if (this.queue.length && !this.disposed) this.kick();
+    });
+  }
+
+  private async run(): Promise<void> {
+    let steps = 0;
+    while (!this.disposed) {
+      if (this.queue.length) {
+        steps = 0;
+        await this.applyQueued();
+        continue;
+      }
+      const step = planStep(this.state, {
+        now: this.deps.now(),
+        defaultStartTimeoutMs: this.deps.settings.defaultStartTimeoutMs,
+        defaultStopTimeoutMs: this.deps.settings.defaultStopTimeoutMs,
+      });
+      if (step.kind === 'idle') {
+        this.arm(step.wake);
+        return;
+      }
+      if (++steps > MAX_STEPS_WITHOUT_EVENT) {
+        this.deps.log.error({ task: this.state.arn, step }, 'task manager made no progress; stopping its loop until the next event');
+        return;
+      }
+      await this.perform(step);
     }
   }
 
-  /** Whether `c`'s dependsOn conditions hold; fails the task when they never can or startTimeout passed. */
-  private async dependenciesMet(c: ContainerState): Promise<boolean> {
-    const def = this.def(c.name);
-    const verdict = dependencyVerdict(def, this.state.containers);
-    if (verdict.kind === 'ready') return true;
-    if (verdict.kind === 'failed') {
-      this.fail(c, verdict.reason);
-      await this.commit();
-      return false;
+  /** Apply every queued event, save once if any changed the task, then let their senders go on. */
+  private async applyQueued(): Promise<void> {
+    const batch = this.queue.splice(0);
+    let changed = false;
+    let healthChanged = false;
+    try {
+      for (const { event } of batch) {
+        if (event.kind === 'recovered') {
+          await this.recover();
+          changed = true;
+          continue;
+        }
+        if (!applyEvent(this.state, event)) continue;
+        changed = true;
+        if (event.kind === 'exited') this.watch.stopHealth(event.container);
+        if (event.kind === 'health') healthChanged = true;
+      }
+      if (changed) await this.commit();
+      if (healthChanged) this.reportHealth();
+      for (const q of batch) q.done.resolve();
+    } catch (err) {
+      for (const q of batch) q.done.reject(err);
+      throw err;
     }
-    const now = this.deps.now();
-    const timeoutMs = def.startTimeout !== undefined ? def.startTimeout * 1000 : this.deps.settings.defaultStartTimeoutMs;
-    if (c.waitingSince === undefined) {
-      c.waitingSince = now;
-      await this.commit();
+  }
+
+  private async perform(step: Exclude<Step, { kind: 'idle' }>): Promise<void> {
+    const s = this.state;
+    switch (step.kind) {
+      case 'pull':
+        return this.pull(step.containers.map((n) => containerOf(s, n)));
+      case 'attach-task-network':
+        return this.attachTaskNetwork();
+      case 'create': {
+        const c = containerOf(s, step.container);
+        return this.attempt(c, 'CannotCreateContainerError', () => this.create(c));
+      }
+      case 'start': {
+        const c = containerOf(s, step.container);
+        return this.attempt(c, 'CannotStartContainerError', () => this.start(c));
+      }
+      case 'wait-dependencies':
+        containerOf(s, step.container).waitingSince = this.deps.now();
+        return this.commit();
+      case 'fail':
+        this.fail(containerOf(s, step.container), step.reason);
+        return this.commit();
+      case 'signal':
+        return this.signal(containerOf(s, step.container), step.signal);
+      case 'discard':
+        return this.discard(containerOf(s, step.container));
+      case 'release-rootfs':
+        return this.releaseRootfs(containerOf(s, step.container));
+      case 'finish':
+        return this.finish();
+      case 'report':
+        s.known = deriveTaskStatus(s);
+        return this.commit();
+      case 'cleanup':
+        return this.cleanup();
     }
-    const due = c.waitingSince + timeoutMs - now;
-    if (due <= 0) {
-      this.fail(c, `DependencyTimeoutError: container '${c.name}' waited ${Math.round(timeoutMs / 1000)}s for ${verdict.on}`);
-      await this.commit();
-    } else this.armOnce(`start:${c.name}`, due);
-    return false;
   }
 
   /** Run one container step; on failure record ECS's reason and stop the task. */
-  private async step(c: ContainerState, reasonName: string, action: () => Promise<void>): Promise<boolean> {
+  private async attempt(c: ContainerState, reasonName: string, action: () => Promise<void>): Promise<void> {
     try {
       await action();
-      await this.commit();
-      return true;
     } catch (err) {
-      this.deps.log.warn({ err, task: this.state.arn, container: c.name }, `${reasonName}`);
+      this.deps.log.warn({ err, task: this.state.arn, container: c.name }, reasonName);
       this.fail(c, `${reasonName}: ${(err as Error).message}`);
-      await this.commit();
-      return false;
     }
+    await this.commit();
   }
 
   private fail(c: ContainerState, reason: string): void {
@@ -194,35 +250,29 @@ export class TaskManager {
     this.state.stopReason ??= reason;
   }
 
-  private async pullAll(): Promise<boolean> {
+  private async pull(pending: ContainerState[]): Promise<void> {
     const s = this.state;
     if (s.pullStartedAt === undefined) {
       s.pullStartedAt = this.deps.now();
       s.known = 'PENDING';
       await this.commit();
     }
-    const pending = s.containers.filter((c) => c.known === 'NONE');
-    const results = await Promise.allSettled(pending.map((c) => this.pull(c)));
+    const results = await Promise.allSettled(
+      pending.map(async (c) => {
+        const image = await timed(this.deps, this.state.arn, 'agent.image', () => pullImage(this.deps, this.def(c.name).image!));
+        this.images.set(c.name, image);
+        c.imageDigest = image.manifestDigest;
+        c.imageId = image.id;
+      }),
+    );
     s.pullStoppedAt = this.deps.now();
-    let ok = true;
     results.forEach((r, i) => {
       const c = pending[i]!;
-      if (r.status === 'fulfilled') {
-        c.known = 'PULLED';
-      } else {
-        ok = false;
-        this.fail(c, `CannotPullContainerError: ${(r.reason as Error).message}`);
-      }
+      if (r.status === 'fulfilled') c.known = 'PULLED';
+      else this.fail(c, `CannotPullContainerError: ${(r.reason as Error).message}`);
     });
+    // A container whose pull failed never runs; it is discarded with the rest when the task stops.
     await this.commit();
-    return ok;
-  }
-
-  private async pull(c: ContainerState): Promise<void> {
-    const image = await timed(this.deps, this.state.arn, 'agent.image', () => pullImage(this.deps, this.def(c.name).image!));
-    this.images.set(c.name, image);
-    c.imageDigest = image.manifestDigest;
-    c.imageId = image.id;
   }
 
   private async imageOf(c: ContainerState): Promise<LocalImage> {
@@ -234,142 +284,76 @@ export class TaskManager {
 
   private async create(c: ContainerState): Promise<void> {
     const image = await this.imageOf(c);
-    await createContainer({ deps: this.deps, task: this.state, container: c, image, commit: () => this.commit(), agentEnv: this.agentEnv(c) });
+    delete c.rootfsReleased;
+    await createContainer({ deps: this.deps, task: this.state, container: c, image, commit: () => this.commit(), agentEnv: agentEnv(c, this.deps.settings.metadataEndpoint) });
+    // Only the start needed it; a container never started keeps nothing in memory.
+    this.images.delete(c.name);
   }
 
-  /**
-   * What the agent adds to a container's environment: where its task metadata is (ECS's v3 and v4 names) and
-   * the agent API (ECS_AGENT_URI: the task scale-in protection endpoint), each under the container's token.
-   */
-  private agentEnv(c: ContainerState): Record<string, string> {
-    const base = this.deps.settings.metadataEndpoint;
-    if (!base) return {};
-    c.metadataToken ??= randomBytes(16).toString('hex');
-    return {
-      ECS_CONTAINER_METADATA_URI_V4: `${base}/v4/${c.metadataToken}`,
-      ECS_CONTAINER_METADATA_URI: `${base}/v3/${c.metadataToken}`,
-      ECS_AGENT_URI: `${base}/api/${c.metadataToken}`,
-      AWS_EXECUTION_ENV: 'AWS_ECS_EC2',
-    };
-  }
-
-  /**
-   * awsvpc: the task's own namespace and address, made before any container (they all join it). A
-   * previous attempt cut short by a crash is undone first.
-   */
-  private async attachTaskNetwork(): Promise<boolean> {
+  /** awsvpc: the task's own namespace and address, made before any container (they all join it). */
+  private async attachTaskNetwork(): Promise<void> {
     try {
       await attachTaskNetwork(this.deps, this.state, () => this.commit());
       this.reportAttachment();
-      return true;
     } catch (err) {
       this.deps.log.warn({ err, task: this.state.arn }, 'task network attach failed');
       this.failTask(`ResourceInitializationError: could not set up the task's network interface: ${(err as Error).message}`);
       await this.commit();
-      return false;
     }
-  }
-
-  /** Tell the control plane the awsvpc task's address (also again after a reconnect). */
-  reportAttachment(): void {
-    const n = this.state.taskNetwork;
-    if (!n?.ipv4Address || this.state.known === 'STOPPED') return;
-    this.deps.reportAttachment?.({
-      taskArn: this.state.arn,
-      status: 'ATTACHED',
-      privateIPv4Address: n.ipv4Address,
-      ...(n.macAddress ? { macAddress: n.macAddress } : {}),
-    });
   }
 
   private async start(c: ContainerState): Promise<void> {
-    this.followLogs(c);
+    this.watch.followLogs(c);
     await timed(this.deps, this.state.arn, 'agent.start', () => this.deps.runtime.start(c.runtimeId!));
-    c.known = 'RUNNING';
-    c.startedAt = this.deps.now();
-    this.watchExit(c);
-    this.monitorHealth(c);
+    this.running(c, this.deps.now());
     this.deps.log.debug({ task: this.state.arn, container: c.name, sinceReceivedMs: Math.round(performance.now() - this.receivedAt) }, 'container started');
   }
 
-  /** Run the container's health check, if it has one (after start, and after recovery). */
-  monitorHealth(c: ContainerState): void {
-    const check = this.def(c.name).healthCheck;
-    if (!check || !c.runtimeId || c.known !== 'RUNNING' || this.health.has(c.name)) return;
-    c.healthStatus ??= 'UNKNOWN';
-    const monitor = new HealthMonitor(this.deps.runtime, c.runtimeId, check, c.startedAt ?? this.deps.now(), (status) => {
-      c.healthStatus = status;
-      this.changed = true;
-      this.deps.reportHealth?.({
-        taskArn: this.state.arn,
-        containers: this.state.containers.map((x) => ({ containerName: x.name, healthStatus: x.healthStatus ?? 'UNKNOWN' })),
-      });
-      this.poke();
-    }, this.deps.now);
-    this.health.set(c.name, monitor);
-    monitor.start(c.healthStatus);
+  /** `c` runs (just started, or found running after a restart): follow its exit and health. */
+  private running(c: ContainerState, startedAt: number): void {
+    c.known = 'RUNNING';
+    c.startedAt ??= startedAt;
+    this.watch.follow(c);
   }
 
-  private stopHealth(name: string): void {
-    this.health.get(name)?.stop();
-    this.health.delete(name);
-  }
-
-  /** Hand the container's output to the log shipper (after start, and after recovery). */
-  followLogs(c: ContainerState): void {
-    if (!this.deps.logs || !c.runtimeId || !c.logPath) return;
-    const def = this.def(c.name);
-    this.deps.logs.follow({
-      runtimeId: c.runtimeId,
-      logPath: c.logPath,
+  private reportHealth(): void {
+    this.deps.reportHealth?.({
       taskArn: this.state.arn,
-      family: this.state.spec.family,
-      containerName: c.name,
-      cluster: this.deps.settings.cluster,
-      ...(def.logConfiguration ? { logConfiguration: def.logConfiguration } : {}),
+      containers: this.state.containers.map((x) => ({ containerName: x.name, healthStatus: x.healthStatus ?? 'UNKNOWN' })),
     });
   }
 
-  private async progressTowardsStopped(): Promise<void> {
-    const now = this.deps.now();
-    const defs = this.state.spec.containers;
-    for (const c of this.state.containers) {
-      if (c.known === 'RUNNING') {
-        // Dependents stop first: a container others depend on waits until they have stopped.
-        if (neededByRunningDependent(c.name, defs, this.state.containers)) continue;
-        const timeoutMs = this.stopTimeoutMs(c);
-        if (c.stopSignalAt === undefined) {
-          c.stopSignalAt = now;
-          await this.commit();
-          await this.signal(c, 'SIGTERM');
-        }
-        const due = c.stopSignalAt + timeoutMs - now;
-        // Also armed after a restart, from the saved time of the SIGTERM.
-        if (due <= 0) await this.signal(c, 'SIGKILL');
-        else this.armOnce(`kill:${c.name}`, due);
-      } else if (c.known !== 'STOPPED') {
-        // Never started: nothing runs; forget what was prepared.
-        if (c.known === 'CREATED' && c.runtimeId) await this.deps.runtime.delete(c.runtimeId).catch(() => {});
-        c.known = 'STOPPED';
-        await this.commit();
-      }
-    }
-  }
-
   private async signal(c: ContainerState, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+    // Saved before the signal, so a restarted agent knows when SIGKILL is due.
+    if (signal === 'SIGTERM') c.stopSignalAt = this.deps.now();
+    else c.killSignalAt = this.deps.now();
+    await this.commit();
     try {
       await this.deps.runtime.kill(c.runtimeId!, signal);
     } catch (err) {
-      this.deps.log.warn({ err, container: c.name, signal }, 'could not signal container');
+      if (err instanceof ContainerNotFoundError) {
+        // Gone without a word: nothing runs any more.
+        applyEvent(this.state, { kind: 'exited', container: c.name, exit: { exitCode: 137, oomKilled: false, exitedAt: this.deps.now() }, lost: true });
+        await this.commit();
+      } else this.deps.log.warn({ err, container: c.name, signal }, 'could not signal container');
     }
   }
 
-  private stopTimeoutMs(c: ContainerState): number {
-    const seconds = this.def(c.name).stopTimeout;
-    return seconds !== undefined ? seconds * 1000 : this.deps.settings.defaultStopTimeoutMs;
+  /** Never started: nothing runs; forget what was prepared (its files go at cleanup). */
+  private async discard(c: ContainerState): Promise<void> {
+    if (c.runtimeId) await this.deps.runtime.delete(c.runtimeId).catch((err: unknown) => this.deps.log.warn({ err, container: c.name }, 'runtime delete failed'));
+    c.known = 'STOPPED';
+    await this.commit();
   }
 
-  /** Everything stopped: give back networks and ports, report, and schedule the cleanup. */
+  /** A stopped container's root filesystem is unmounted at once, as Docker does; its writable layer stays. */
+  private async releaseRootfs(c: ContainerState): Promise<void> {
+    await this.deps.images.unmountRootfs(c.runtimeId!).catch((err: unknown) => this.deps.log.warn({ err, container: c.name }, 'rootfs unmount failed'));
+    c.rootfsReleased = true;
+    await this.commit();
+  }
+
+  /** Everything stopped: give back networks and ports, report, and wait for the cleanup. */
   private async finish(): Promise<void> {
     const s = this.state;
     await releaseTaskNetworks(this.deps, s);
@@ -377,14 +361,6 @@ export class TaskManager {
     s.executionStoppedAt ??= this.deps.now();
     s.cleanupAt = this.deps.now() + this.deps.settings.taskCleanupWaitMs;
     await this.commit();
-    this.scheduleCleanup();
-  }
-
-  /** Arm the cleanup timer (also after an agent restart, from the saved cleanupAt). */
-  scheduleCleanup(): void {
-    if (this.state.cleanupAt === undefined || this.disposed) return;
-    clearTimeout(this.cleanupTimer);
-    this.cleanupTimer = setTimeout(() => void this.cleanup(), Math.max(0, this.state.cleanupAt - this.deps.now()));
   }
 
   private async cleanup(): Promise<void> {
@@ -395,38 +371,38 @@ export class TaskManager {
     this.onGone(this.state.arn);
   }
 
+  /** After an agent restart (task-recovery.ts). */
+  private recover(): Promise<void> {
+    return recoverTask(this.deps, this.state, { running: (c) => this.running(c, this.deps.now()), followLogs: (c) => this.watch.followLogs(c) });
+  }
+
+  /** Whether the desired status in `spec` is already what is saved (its payload may be acknowledged at once). */
+  alreadySaved(desired: TaskState['desired']): boolean {
+    return desired === 'RUNNING' || this.savedDesired === 'STOPPED';
+  }
+
   private async commit(): Promise<void> {
-    this.changed = false;
+    const desired = this.state.desired;
     await timed(this.deps, this.state.arn, 'agent.save', () => this.deps.persist(this.state));
+    this.savedDesired = desired;
     this.deps.report(this.state);
   }
 
-  /** Reconcile again in `ms`, unless a timer for `name` is already armed. */
-  private armOnce(name: string, ms: number): void {
-    if (this.armed.has(name)) return;
-    this.armed.add(name);
-    this.after(ms, () => {
-      this.armed.delete(name);
-      this.poke();
-    });
-  }
-
-  private after(ms: number, fn: () => void): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    this.timers.add(t);
-  }
-
-  private container(name: string): ContainerState {
-    const c = this.state.containers.find((x) => x.name === name);
-    if (!c) throw new Error(`task ${this.state.arn} has no container ${name}`);
-    return c;
+  /** Arm a timer per wake-up the plan asked for; each sends a `timer` event. */
+  private arm(wake: readonly Wake[]): void {
+    for (const w of wake) {
+      const armed = this.wakes.get(w.name);
+      if (armed?.at === w.at) continue;
+      if (armed) this.timers.clearTimeout(armed.handle);
+      const handle = this.timers.setTimeout(() => {
+        this.wakes.delete(w.name);
+        void this.send({ kind: 'timer', name: w.name }).catch(() => {});
+      }, w.at - this.deps.now());
+      this.wakes.set(w.name, { at: w.at, handle });
+    }
   }
 
   private def(name: string): AcsContainer {
-    return this.state.spec.containers.find((c) => c.name === name)!;
+    return defOf(this.state, name);
   }
 }
-

@@ -32,6 +32,10 @@ export interface ContainerState {
   networkId?: string;
   /** Epoch ms when SIGTERM was sent, to know when SIGKILL is due. */
   stopSignalAt?: number;
+  /** Epoch ms when SIGKILL was sent (sent once; the exit follows). */
+  killSignalAt?: number;
+  /** Its root filesystem was unmounted once it stopped (the writable layer stays until cleanup). */
+  rootfsReleased?: boolean;
   /** Epoch ms when the runtime created it, started it, and when its process exited (task metadata). */
   createdAt?: number;
   startedAt?: number;

@@ -7,73 +7,113 @@ import { PullError } from '../../image/image-service.js';
 import type { AttachHooks, Attachment, AttachRequest, NetworkService } from '../../network/network.js';
 import { HostPortAllocator } from '../../network/port-allocator.js';
 import type { ContainerSpec, ContainerState, ExitStatus, Runtime } from '../../runtime/runtime.js';
+import { ContainerCreateError, ContainerExistsError, ContainerNotFoundError, ContainerStartError, RuntimeError } from '../../runtime/errors.js';
 import type { Volume } from '@aws-sdk/client-ecs';
 import type { ContainerFiles, EngineDeps, EngineSettings, EtcSettings, HostsEntry } from '../task-engine/deps.js';
 import type { VolumeStore } from '../task-engine/volumes.js';
 import type { TaskState } from '../task-engine/task-state.js';
+import type { ManualClock } from './manual-clock.js';
 
-/** A runtime that runs nothing: tests decide when containers exit. For task-engine logic only. */
+/**
+ * A runtime that runs nothing: tests decide when containers exit. For task-engine logic only. It behaves as
+ * the runc runtime does where the engine can tell (runtime.conformance.ts holds both to it): errors for
+ * missing and duplicate containers, 137 for SIGKILL, 143 for SIGTERM. One command is understood:
+ * `sh -c 'exit N'` exits with N as soon as it starts (and, run by exec, returns N).
+ */
 export class FakeRuntime implements Runtime {
-  readonly containers = new Map<string, { spec: ContainerSpec; status: 'created' | 'running' | 'stopped'; exit?: ExitStatus; waiters: ((e: ExitStatus) => void)[] }>();
   readonly signals: { id: string; signal: string }[] = [];
   /** Containers that ignore SIGTERM (like a process that traps it). */
   readonly ignoreTerm = new Set<string>();
   failCreate?: string;
 
+  /** `containers`: what the host holds, shared by a reopened runtime as runc's state on disk is. */
+  constructor(readonly containers: Map<string, FakeContainer> = new Map()) {}
+
+  /** A new runtime on the same host, as a restarted agent opens. */
+  reopen(): FakeRuntime {
+    return new FakeRuntime(this.containers);
+  }
+
   async create(spec: ContainerSpec): Promise<void> {
-    if (this.failCreate) throw new Error(this.failCreate);
+    if (this.failCreate) throw new ContainerCreateError(this.failCreate);
+    if (this.containers.has(spec.id)) throw new ContainerExistsError(spec.id);
     this.containers.set(spec.id, { spec, status: 'created', waiters: [] });
   }
   async start(id: string) {
-    this.get(id).status = 'running';
+    const c = this.get(id);
+    if (c.status !== 'created') throw new ContainerStartError(`container ${id} is ${c.status}, not created`);
+    c.status = 'running';
+    const code = exitCommand(c.spec.process.args);
+    if (code !== undefined) queueMicrotask(() => this.exit(id, code));
     return { pid: 1 };
   }
   async kill(id: string, signal: string): Promise<void> {
+    const c = this.get(id);
     this.signals.push({ id, signal });
-    const c = this.containers.get(id);
-    if (!c || c.status !== 'running') return;
+    if (c.status === 'stopped') return;
     if (signal === 'SIGTERM' && this.ignoreTerm.has(id)) return;
     this.exit(id, signal === 'SIGKILL' ? 137 : 143);
   }
   exit(id: string, exitCode: number, oomKilled = false): void {
     const c = this.get(id);
+    if (c.status === 'stopped') return;
     c.status = 'stopped';
     c.exit = { exitCode, oomKilled, exitedAt: Date.now() };
-    for (const w of c.waiters.splice(0)) w(c.exit);
+    for (const w of c.waiters.splice(0)) w.resolve(c.exit);
   }
   wait(id: string): Promise<ExitStatus> {
-    const c = this.get(id);
-    return c.exit ? Promise.resolve(c.exit) : new Promise((resolve) => c.waiters.push(resolve));
+    const c = this.containers.get(id);
+    if (!c) return Promise.reject(new ContainerNotFoundError(id));
+    return c.exit ? Promise.resolve(c.exit) : new Promise((resolve, reject) => c.waiters.push({ resolve, reject }));
   }
   async state(id: string): Promise<ContainerState | undefined> {
     const c = this.containers.get(id);
     return c && { status: c.status, ...(c.exit ? { exit: c.exit } : {}), labels: c.spec.labels };
   }
   async delete(id: string): Promise<void> {
+    if (!this.containers.has(id)) return;
+    // As runc's delete: a live container is killed first, and whoever waits gets its exit.
+    this.exit(id, 137);
     this.containers.delete(id);
   }
   /** Health checks: the next exit code per container (default 0), and every command run. */
   readonly execResults = new Map<string, number>();
   readonly execs: { id: string; args: readonly string[] }[] = [];
   async exec(id: string, args: readonly string[]) {
+    const c = this.get(id);
     this.execs.push({ id, args });
-    if (this.containers.get(id)?.status !== 'running') throw new Error(`container ${id} is not running`);
-    return { exitCode: this.execResults.get(id) ?? 0, timedOut: false };
+    if (c.status !== 'running') throw new RuntimeError(`container ${id} is not running`);
+    return { exitCode: this.execResults.get(id) ?? exitCommand(args) ?? 0, timedOut: false };
   }
   async list(): Promise<string[]> {
-    return [...this.containers.keys()];
+    return [...this.containers.keys()].sort();
   }
-  private get(id: string) {
+  private get(id: string): FakeContainer {
     const c = this.containers.get(id);
-    if (!c) throw new Error(`no container ${id}`);
+    if (!c) throw new ContainerNotFoundError(id);
     return c;
   }
+}
+
+export interface FakeContainer {
+  spec: ContainerSpec;
+  status: 'created' | 'running' | 'stopped';
+  exit?: ExitStatus;
+  waiters: { resolve(e: ExitStatus): void; reject(err: unknown): void }[];
+}
+
+/** N for `sh -c 'exit N'`. */
+function exitCommand(args: readonly string[]): number | undefined {
+  const m = args.length === 3 && args[0] === 'sh' && args[1] === '-c' ? /^exit (\d+)$/.exec(args[2]!) : null;
+  return m ? Number(m[1]) : undefined;
 }
 
 export class FakeImages implements ImageService {
   readonly available = new Map<string, LocalImage>();
   readonly cached = new Map<string, LocalImage>();
   readonly rootfs = new Set<string>();
+  /** Root filesystems mounted now (createRootfs mounts, unmountRootfs and removeRootfs unmount). */
+  readonly mounted = new Set<string>();
   pulls = 0;
 
   add(reference: string, config: LocalImage['config'] = { Cmd: ['sh'] }, id = `sha256:${'b'.repeat(64)}`): LocalImage {
@@ -94,13 +134,18 @@ export class FakeImages implements ImageService {
   /** A real directory with the /etc files an image would have, so the agent's file handling works on it. */
   async createRootfs(_image: LocalImage, id: string) {
     this.rootfs.add(id);
+    this.mounted.add(id);
     const dir = join(tmpdir(), 'berth-fake-rootfs', id);
     mkdirSync(join(dir, 'etc'), { recursive: true });
     writeFileSync(join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
     writeFileSync(join(dir, 'etc/group'), 'root:x:0:\n');
     return dir;
   }
+  async unmountRootfs(id: string) {
+    this.mounted.delete(id);
+  }
   async removeRootfs(id: string) {
+    this.mounted.delete(id);
     this.rootfs.delete(id);
     rmSync(join(tmpdir(), 'berth-fake-rootfs', id), { recursive: true, force: true });
   }
@@ -183,7 +228,8 @@ export interface FakeWorld {
   readonly reports: TaskState[];
 }
 
-export function fakeWorld(settings: Partial<EngineSettings> = {}): FakeWorld {
+/** `clock`: time the test moves by hand (deadlines, cleanup, health checks); else the wall clock. */
+export function fakeWorld(settings: Partial<EngineSettings> = {}, clock?: ManualClock): FakeWorld {
   const runtime = new FakeRuntime();
   const images = new FakeImages();
   const network = new FakeNetwork();
@@ -205,7 +251,8 @@ export function fakeWorld(settings: Partial<EngineSettings> = {}): FakeWorld {
     forget: async (arn) => void saved.delete(arn),
     report: (s) => void reports.push(structuredClone(s)),
     log: pino({ level: 'silent' }),
-    now: Date.now,
+    now: clock?.now ?? Date.now,
+    ...(clock ? { timers: clock } : {}),
   };
   return { deps, runtime, images, network, volumes, files, ports, saved, reports };
 }

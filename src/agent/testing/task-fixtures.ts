@@ -3,6 +3,7 @@ import type { AcsContainer, AcsTask } from '../../model/acs.js';
 import { TaskEngine } from '../task-engine/engine.js';
 import type { TaskState } from '../task-engine/task-state.js';
 import { fakeWorld, type FakeWorld } from './fakes.js';
+import { ManualClock } from './manual-clock.js';
 
 /** Builders and waits shared by the task engine's unit tests. */
 export const ARN = 'arn:aws:ecs:us-east-1:000000000000:task/default/0123456789abcdef0123456789abcdef';
@@ -45,4 +46,37 @@ export function setup(settings: Parameters<typeof fakeWorld>[0] = {}): FakeWorld
   const world = fakeWorld(settings);
   world.images.add('busybox');
   return { ...world, engine: new TaskEngine(world.deps) };
+}
+
+/** An engine on fakes whose time moves only by `advance` (which also lets the engine settle). */
+export function setupTimed(settings: Parameters<typeof fakeWorld>[0] = {}) {
+  const clock = new ManualClock();
+  const world = fakeWorld(settings, clock);
+  world.images.add('busybox');
+  let engine = new TaskEngine(world.deps);
+  return {
+    ...world,
+    clock,
+    /** The engine now (a new one after `restart`). */
+    get engine() {
+      return engine;
+    },
+    /** The task as the engine holds it now. */
+    state: () => engine.get(ARN)!,
+    /** Let the engine do all it can without time passing. */
+    settle: () => engine.settled(),
+    /** Move time on by `ms` (firing due timers) and let the engine settle. */
+    async advance(ms: number) {
+      clock.advance(ms);
+      await engine.settled();
+    },
+    /** A new engine on the same world, as a restarted agent makes, recovering what was saved. */
+    async restart(before?: () => void) {
+      engine.shutdown();
+      before?.();
+      engine = new TaskEngine(world.deps);
+      await engine.recover([...world.saved.values()].map((s) => structuredClone(s)));
+      await engine.settled();
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupMountPoints, readCriLog, startRuntimeFixture, waitForLog, type RuntimeFixture } from '../../testing/runtime-fixture.js';
@@ -207,6 +207,16 @@ describe('bad input and failures', () => {
     expect(await f.runtime.state(id)).toBeUndefined();
     expect(await f.runtime.stats(id)).toBeUndefined();
     await expect(f.runtime.kill(id, 'SIGNOPE' as NodeJS.Signals)).rejects.toThrow('unknown signal "SIGNOPE"');
+  });
+
+  it('a create cut short after its bundle directory was made (agent killed): delete clears it, and create works again', async () => {
+    const id = f.id('half');
+    mkdirSync(join(f.stateDir, 'containers', id));
+    expect(await f.runtime.state(id)).toBeUndefined();
+    await expect(f.runtime.create(f.spec(id, ['true']))).rejects.toThrow(ContainerExistsError);
+    await f.runtime.delete(id);
+    expect(leftovers(id)).toEqual([]);
+    await f.run(id, ['true']);
   });
 
   it('a runtime without runc or conmon refuses to open, naming what is missing', async () => {
