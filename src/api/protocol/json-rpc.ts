@@ -9,6 +9,7 @@ import { decodeUtf8, readBody } from './request-body.js';
 import type { ServiceModel } from './service-model.js';
 import { ShapeSerializer } from './shape-serializer.js';
 import { ShapeValidator } from './shape-validator.js';
+import { WriteBatch } from './write-batch.js';
 
 /** Who is calling and which request this is, handed to every operation. */
 export interface CallContext {
@@ -83,6 +84,7 @@ export function jsonRpcHandler(options: JsonRpcOptions): (req: IncomingMessage, 
     });
   }
   const { logger, verifier } = options;
+  const writes = new WriteBatch();
 
   return (req, res) => {
     const id = randomUUID();
@@ -106,7 +108,7 @@ export function jsonRpcHandler(options: JsonRpcOptions): (req: IncomingMessage, 
       if (errorType !== undefined) headers['x-amzn-ErrorType'] = `${errorType}:`;
       // A refused body still on its way is not read: the connection closes after the answer.
       if (!req.complete) headers.connection = 'close';
-      res.writeHead(status, headers).end(body);
+      writes.later(() => res.writeHead(status, headers).end(body));
       if (logger.level === 'debug' || logger.level === 'trace') {
         logOf().debug({ method: req.method, url: req.url, target, status, ms: performance.now() - started }, 'request');
       }
