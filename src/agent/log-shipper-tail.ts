@@ -1,10 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import {
-  CreateLogGroupCommand,
-  CreateLogStreamCommand,
-  PutLogEventsCommand,
-  type CloudWatchLogsClient,
-} from '@aws-sdk/client-cloudwatch-logs';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { Logger } from 'pino';
 import type { LogDestination } from '../model/log-naming.js';
 import { batchSize, monotonic } from './log-shipper-batch.js';
@@ -16,13 +11,17 @@ export interface TailOptions {
   readonly source: LogSource;
   readonly destination: LogDestination;
   readonly saved: ShippedState | undefined;
-  readonly client: CloudWatchLogsClient;
+  /** The client, made (its SDK package loaded) when the first line is shipped. */
+  readonly client: () => Promise<CloudWatchLogsClient>;
   readonly states: ShippedStateFiles;
   readonly log: Logger;
   readonly flushMs: number;
   readonly finishTimeoutMs: number;
   readonly now: () => number;
 }
+
+/** The SDK's commands, loaded with the client: only once a container has something to ship. */
+const sdk = () => import('@aws-sdk/client-cloudwatch-logs');
 
 /** Bytes read from the file per read call. */
 const READ_CHUNK = 1024 * 1024;
@@ -189,6 +188,7 @@ export class ContainerTail {
     if (this.broken) return;
     const { group, stream } = this.o.destination;
     const { events, last } = monotonic(batch, this.lastTimestamp);
+    const [client, { PutLogEventsCommand }] = await Promise.all([this.o.client(), sdk()]);
     const command = new PutLogEventsCommand({
       logGroupName: group,
       logStreamName: stream,
@@ -198,13 +198,13 @@ export class ContainerTail {
     if (this.broken) return;
     let response;
     try {
-      response = await this.o.client.send(command);
+      response = await client.send(command);
     } catch (err) {
       if (errorName(err) !== 'ResourceNotFoundException') throw err;
       // Deleted while we were writing to it: create it again and retry once.
       this.ready = false;
       await this.ensureDestination();
-      response = await this.o.client.send(command);
+      response = await client.send(command);
     }
     this.lastTimestamp = last;
     const rejected = response.rejectedLogEventsInfo;
@@ -218,18 +218,19 @@ export class ContainerTail {
    */
   private async ensureDestination(): Promise<void> {
     const { group, stream } = this.o.destination;
+    const [client, { CreateLogGroupCommand, CreateLogStreamCommand }] = await Promise.all([this.o.client(), sdk()]);
     const ignoreExisting = (err: unknown): false => {
       if (errorName(err) !== 'ResourceAlreadyExistsException') throw err;
       return false;
     };
     try {
       try {
-        await this.o.client.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
+        await client.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
       } catch (err) {
         if (errorName(err) !== 'ResourceNotFoundException') throw err;
-        const created = await this.o.client.send(new CreateLogGroupCommand({ logGroupName: group })).then(() => true, ignoreExisting);
+        const created = await client.send(new CreateLogGroupCommand({ logGroupName: group })).then(() => true, ignoreExisting);
         if (created) this.o.log.info({ group }, 'created the missing log group');
-        await this.o.client.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
+        await client.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
       }
     } catch (err) {
       if (errorName(err) === 'ResourceAlreadyExistsException') {

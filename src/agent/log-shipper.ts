@@ -7,8 +7,11 @@ import { ContainerTail } from './log-shipper-tail.js';
 import type { LogSink, LogSource } from './task-engine/deps.js';
 
 export interface LogShipperOptions {
-  /** A client for the control plane's CloudWatch Logs API (the agent's endpoint and credentials). */
-  readonly client: CloudWatchLogsClient;
+  /**
+   * A client for the control plane's CloudWatch Logs API (the agent's endpoint and credentials), or a
+   * function that makes it on first use (the agent's: its SDK package is loaded only when needed).
+   */
+  readonly client: CloudWatchLogsClient | (() => Promise<CloudWatchLogsClient>);
   /** Where the per-container shipping state lives (under the agent's data directory). */
   readonly stateDir: string;
   readonly log: Logger;
@@ -31,9 +34,12 @@ export class LogShipper implements LogSink {
   private readonly tails = new Map<string, ContainerTail>();
   private readonly states: ShippedStateFiles;
   private stopped = false;
+  private readonly client: () => Promise<CloudWatchLogsClient>;
 
   constructor(private readonly options: LogShipperOptions) {
     this.states = new ShippedStateFiles(options.stateDir);
+    const client = options.client;
+    this.client = typeof client === 'function' ? client : () => Promise.resolve(client);
   }
 
   /**
@@ -90,7 +96,7 @@ export class LogShipper implements LogSink {
       source,
       destination,
       saved,
-      client: this.options.client,
+      client: this.client,
       states: this.states,
       log: this.options.log.child({ container: source.containerName, task: source.taskArn }),
       flushMs: this.options.flushMs ?? 1_000,
