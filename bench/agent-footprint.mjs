@@ -10,8 +10,9 @@
 //
 // --compare <root>: also measure another build's berth (its dist/, e.g. a checkout of main, built), with its
 // own server, agent and bridge, alternating with this one's for --rounds rounds, so that the host's load
-// hits both alike; each figure is then the median of the rounds. --node-options / --compare-node-options:
-// NODE_OPTIONS for that side's agent only (to measure V8 flags).
+// hits both alike; each figure is then the median of the rounds. Each agent runs with the V8 flags its
+// CLI's shebang line gives `berth` (as the installed command runs); --node-options / --compare-node-options
+// replace them (NODE_OPTIONS for that side's agent only, to measure other flags).
 //
 //   node bench/agent-footprint.mjs [--count 50] [--network none|bridge] [--batch 10] [--compare <root>] [--rounds 3]
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -44,6 +45,8 @@ const rounds = Number(values.rounds ?? (values.compare ? 3 : 1));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const statusMiB = (pid, field) => Math.round((Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024) * 10) / 10;
 const rssMiB = (pid) => statusMiB(pid, 'VmRSS');
+/** The node flags in a CLI's `#!/usr/bin/env -S node …` line: what the installed `berth` command runs with. */
+const shebangFlags = (cli) => /^#!\S*env -S node (.*)$/m.exec(readFileSync(cli, 'utf8').split('\n', 1)[0])?.[1] ?? '';
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
 const registry = await startDockerRegistry();
@@ -52,8 +55,12 @@ try {
   const image = `${registry.host}/busybox:latest`;
   await pushImage(await buildBusyboxImage(join(dir, 'layout'), 'latest', { cmd: ['sleep', '3600'] }), image);
   for (let round = 0; round < rounds; round++) {
-    results.this.push(await measure(`this-${round}`, undefined, BRIDGE, values['node-options'], image));
-    if (values.compare) results.compare.push(await measure(`compare-${round}`, join(values.compare, 'dist', 'cli', 'main.js'), COMPARE_BRIDGE, values['compare-node-options'], image));
+    const thisCli = join(root, 'dist', 'cli', 'main.js');
+    results.this.push(await measure(`this-${round}`, undefined, BRIDGE, values['node-options'] ?? shebangFlags(thisCli), image));
+    if (values.compare) {
+      const cli = join(values.compare, 'dist', 'cli', 'main.js');
+      results.compare.push(await measure(`compare-${round}`, cli, COMPARE_BRIDGE, values['compare-node-options'] ?? shebangFlags(cli), image));
+    }
   }
 } finally {
   await stopAll();

@@ -3,6 +3,7 @@ import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { Logger } from 'pino';
 import type { LogDestination } from '../model/log-naming.js';
 import { batchSize, monotonic } from './log-shipper-batch.js';
+import type { QueueBudget } from './log-shipper-budget.js';
 import { CriAssembler, isAfter, type CriEvent, type CriMark } from './log-shipper-cri.js';
 import type { ShippedState, ShippedStateFiles } from './log-shipper-state.js';
 import type { LogSource } from './task-engine/deps.js';
@@ -14,6 +15,8 @@ export interface TailOptions {
   /** The client, made (its SDK package loaded) when the first line is shipped. */
   readonly client: () => Promise<CloudWatchLogsClient>;
   readonly states: ShippedStateFiles;
+  /** Queued characters over every container the agent follows (see log-shipper-budget.ts). */
+  readonly budget: QueueBudget;
   readonly log: Logger;
   readonly flushMs: number;
   readonly finishTimeoutMs: number;
@@ -76,6 +79,7 @@ export class ContainerTail {
       // Events still waiting means the last send failed: pause before retrying. Otherwise read on.
       if (this.queue.length > 0) await this.sleep(Math.min(this.o.flushMs, 500));
     }
+    this.dropQueue();
     await this.closeFile();
     await this.o.states.remove(this.o.source.runtimeId);
   }
@@ -83,6 +87,8 @@ export class ContainerTail {
   /** Stop following (agent shutdown); the saved state lets the next agent carry on. */
   async stop(): Promise<void> {
     await this.halt();
+    // What was not sent is read again by the next agent, from the saved state.
+    this.dropQueue();
     await this.closeFile();
   }
 
@@ -111,6 +117,11 @@ export class ContainerTail {
   private reset(offset: number): void {
     this.assembler = new CriAssembler(offset, this.o.now);
     this.readPos = offset;
+    this.dropQueue();
+  }
+
+  private dropQueue(): void {
+    this.o.budget.add(-this.queuedChars);
     this.queue = [];
     this.queuedChars = 0;
   }
@@ -129,7 +140,7 @@ export class ContainerTail {
       this.mark = undefined;
       this.reset(0);
     }
-    while (this.readPos < size && this.queuedChars < MAX_QUEUED_CHARS) {
+    while (this.readPos < size && this.queuedChars < MAX_QUEUED_CHARS && this.o.budget.mayRead(this.queuedChars)) {
       const length = Math.min(READ_CHUNK, size - this.readPos);
       const buffer = Buffer.allocUnsafe(length);
       const { bytesRead } = await this.file!.read(buffer, 0, length, this.readPos);
@@ -153,6 +164,7 @@ export class ContainerTail {
       if (!isAfter(e, this.mark)) continue;
       this.queue.push(e);
       this.queuedChars += e.message.length;
+      this.o.budget.add(e.message.length);
     }
   }
 
@@ -178,6 +190,7 @@ export class ContainerTail {
     const last = batch.at(-1)!;
     this.queue.splice(0, n);
     for (const e of batch) this.queuedChars -= e.message.length;
+    this.o.budget.add(-batch.reduce((n, e) => n + e.message.length, 0));
     this.mark = { end: last.end, seq: last.seq };
     this.resumeAt = last.resume;
     await this.save().catch((err: unknown) => this.o.log.warn({ err }, 'could not save the log shipping state'));
