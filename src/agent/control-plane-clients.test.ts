@@ -78,8 +78,8 @@ describe('SDK calls fail over between replicas', () => {
       await clients.ecs.send(new ListClustersCommand({}));
       expect(endpoints.current()).toBe(api.server.url);
       // The other clients use the same choice: no attempt at the dead one first.
-      await clients.ecr.send(new DescribeRepositoriesCommand({}));
-      await clients.logs.send(new DescribeLogGroupsCommand({}));
+      await (await clients.ecr()).send(new DescribeRepositoriesCommand({}));
+      await (await clients.logs()).send(new DescribeLogGroupsCommand({}));
       expect(endpoints.current()).toBe(api.server.url);
     } finally {
       clients.destroy();

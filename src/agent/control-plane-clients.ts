@@ -1,5 +1,5 @@
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { ECRClient } from '@aws-sdk/client-ecr';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { HttpRequest } from '@smithy/protocol-http';
 import type { AwsCredentialIdentityProvider, FinalizeRequestMiddleware, Pluggable } from '@smithy/types';
@@ -47,11 +47,19 @@ function addressed(request: HttpRequest, endpoint: string): HttpRequest {
   return copy;
 }
 
-/** The agent's clients for the control plane's APIs, each failing over through `endpoints`. */
+/** A client made (and its SDK package loaded) on first use. */
+export type LazyClient<T> = () => Promise<T>;
+
+/**
+ * The agent's clients for the control plane's APIs, each failing over through `endpoints`. ECS is used
+ * from the start; ECR and CloudWatch Logs are made on first use: each SDK package holds megabytes of
+ * code and schemas, and an agent whose tasks pull nothing from berth's registry (or ship no logs) never
+ * needs them.
+ */
 export interface ControlPlaneClients {
   readonly ecs: ECSClient;
-  readonly ecr: ECRClient;
-  readonly logs: CloudWatchLogsClient;
+  readonly ecr: LazyClient<ECRClient>;
+  readonly logs: LazyClient<CloudWatchLogsClient>;
   destroy(): void;
 }
 
@@ -78,19 +86,35 @@ export function controlPlaneClients(
 ): ControlPlaneClients {
   const common = { endpoint: endpoints.current(), region, credentials, requestHandler: { ...timeouts, throwOnRequestTimeout: true } };
   const ecs = new ECSClient({ ...common, maxAttempts: 5 });
-  const ecr = new ECRClient({ ...common, maxAttempts: 3 });
-  const logs = new CloudWatchLogsClient({ ...common, maxAttempts: 3 });
   ecs.middlewareStack.use(failoverPlugin(endpoints));
-  ecr.middlewareStack.use(failoverPlugin(endpoints));
-  logs.middlewareStack.use(failoverPlugin(endpoints));
+  const made: { destroy(): void }[] = [ecs];
+  let destroyed = false;
+  /** One client for the life of the agent, made by `make` the first time it is asked for. */
+  const lazy = <T extends { destroy(): void }>(make: () => Promise<T>): LazyClient<T> => {
+    let client: Promise<T> | undefined;
+    return () =>
+      (client ??= make().then((c) => {
+        // Destroyed already (agent stopping while it loaded): closed at once, nothing left open.
+        if (destroyed) c.destroy();
+        else made.push(c);
+        return c;
+      }));
+  };
   return {
     ecs,
-    ecr,
-    logs,
+    ecr: lazy(async () => {
+      const ecr = new (await import('@aws-sdk/client-ecr')).ECRClient({ ...common, maxAttempts: 3 });
+      ecr.middlewareStack.use(failoverPlugin(endpoints));
+      return ecr;
+    }),
+    logs: lazy(async () => {
+      const logs = new (await import('@aws-sdk/client-cloudwatch-logs')).CloudWatchLogsClient({ ...common, maxAttempts: 3 });
+      logs.middlewareStack.use(failoverPlugin(endpoints));
+      return logs;
+    }),
     destroy() {
-      ecs.destroy();
-      ecr.destroy();
-      logs.destroy();
+      destroyed = true;
+      for (const c of made.splice(0)) c.destroy();
     },
   };
 }

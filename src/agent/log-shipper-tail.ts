@@ -1,13 +1,9 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import {
-  CreateLogGroupCommand,
-  CreateLogStreamCommand,
-  PutLogEventsCommand,
-  type CloudWatchLogsClient,
-} from '@aws-sdk/client-cloudwatch-logs';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { Logger } from 'pino';
 import type { LogDestination } from '../model/log-naming.js';
 import { batchSize, monotonic } from './log-shipper-batch.js';
+import type { QueueBudget } from './log-shipper-budget.js';
 import { CriAssembler, isAfter, type CriEvent, type CriMark } from './log-shipper-cri.js';
 import type { ShippedState, ShippedStateFiles } from './log-shipper-state.js';
 import type { LogSource } from './task-engine/deps.js';
@@ -16,13 +12,19 @@ export interface TailOptions {
   readonly source: LogSource;
   readonly destination: LogDestination;
   readonly saved: ShippedState | undefined;
-  readonly client: CloudWatchLogsClient;
+  /** The client, made (its SDK package loaded) when the first line is shipped. */
+  readonly client: () => Promise<CloudWatchLogsClient>;
   readonly states: ShippedStateFiles;
+  /** Queued characters over every container the agent follows (see log-shipper-budget.ts). */
+  readonly budget: QueueBudget;
   readonly log: Logger;
   readonly flushMs: number;
   readonly finishTimeoutMs: number;
   readonly now: () => number;
 }
+
+/** The SDK's commands, loaded with the client: only once a container has something to ship. */
+const sdk = () => import('@aws-sdk/client-cloudwatch-logs');
 
 /** Bytes read from the file per read call. */
 const READ_CHUNK = 1024 * 1024;
@@ -77,6 +79,7 @@ export class ContainerTail {
       // Events still waiting means the last send failed: pause before retrying. Otherwise read on.
       if (this.queue.length > 0) await this.sleep(Math.min(this.o.flushMs, 500));
     }
+    this.dropQueue();
     await this.closeFile();
     await this.o.states.remove(this.o.source.runtimeId);
   }
@@ -84,6 +87,8 @@ export class ContainerTail {
   /** Stop following (agent shutdown); the saved state lets the next agent carry on. */
   async stop(): Promise<void> {
     await this.halt();
+    // What was not sent is read again by the next agent, from the saved state.
+    this.dropQueue();
     await this.closeFile();
   }
 
@@ -112,6 +117,11 @@ export class ContainerTail {
   private reset(offset: number): void {
     this.assembler = new CriAssembler(offset, this.o.now);
     this.readPos = offset;
+    this.dropQueue();
+  }
+
+  private dropQueue(): void {
+    this.o.budget.add(-this.queuedChars);
     this.queue = [];
     this.queuedChars = 0;
   }
@@ -130,7 +140,7 @@ export class ContainerTail {
       this.mark = undefined;
       this.reset(0);
     }
-    while (this.readPos < size && this.queuedChars < MAX_QUEUED_CHARS) {
+    while (this.readPos < size && this.queuedChars < MAX_QUEUED_CHARS && this.o.budget.mayRead(this.queuedChars)) {
       const length = Math.min(READ_CHUNK, size - this.readPos);
       const buffer = Buffer.allocUnsafe(length);
       const { bytesRead } = await this.file!.read(buffer, 0, length, this.readPos);
@@ -154,6 +164,7 @@ export class ContainerTail {
       if (!isAfter(e, this.mark)) continue;
       this.queue.push(e);
       this.queuedChars += e.message.length;
+      this.o.budget.add(e.message.length);
     }
   }
 
@@ -179,6 +190,7 @@ export class ContainerTail {
     const last = batch.at(-1)!;
     this.queue.splice(0, n);
     for (const e of batch) this.queuedChars -= e.message.length;
+    this.o.budget.add(-batch.reduce((n, e) => n + e.message.length, 0));
     this.mark = { end: last.end, seq: last.seq };
     this.resumeAt = last.resume;
     await this.save().catch((err: unknown) => this.o.log.warn({ err }, 'could not save the log shipping state'));
@@ -189,6 +201,7 @@ export class ContainerTail {
     if (this.broken) return;
     const { group, stream } = this.o.destination;
     const { events, last } = monotonic(batch, this.lastTimestamp);
+    const [client, { PutLogEventsCommand }] = await Promise.all([this.o.client(), sdk()]);
     const command = new PutLogEventsCommand({
       logGroupName: group,
       logStreamName: stream,
@@ -198,13 +211,13 @@ export class ContainerTail {
     if (this.broken) return;
     let response;
     try {
-      response = await this.o.client.send(command);
+      response = await client.send(command);
     } catch (err) {
       if (errorName(err) !== 'ResourceNotFoundException') throw err;
       // Deleted while we were writing to it: create it again and retry once.
       this.ready = false;
       await this.ensureDestination();
-      response = await this.o.client.send(command);
+      response = await client.send(command);
     }
     this.lastTimestamp = last;
     const rejected = response.rejectedLogEventsInfo;
@@ -218,18 +231,19 @@ export class ContainerTail {
    */
   private async ensureDestination(): Promise<void> {
     const { group, stream } = this.o.destination;
+    const [client, { CreateLogGroupCommand, CreateLogStreamCommand }] = await Promise.all([this.o.client(), sdk()]);
     const ignoreExisting = (err: unknown): false => {
       if (errorName(err) !== 'ResourceAlreadyExistsException') throw err;
       return false;
     };
     try {
       try {
-        await this.o.client.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
+        await client.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
       } catch (err) {
         if (errorName(err) !== 'ResourceNotFoundException') throw err;
-        const created = await this.o.client.send(new CreateLogGroupCommand({ logGroupName: group })).then(() => true, ignoreExisting);
+        const created = await client.send(new CreateLogGroupCommand({ logGroupName: group })).then(() => true, ignoreExisting);
         if (created) this.o.log.info({ group }, 'created the missing log group');
-        await this.o.client.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
+        await client.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
       }
     } catch (err) {
       if (errorName(err) === 'ResourceAlreadyExistsException') {

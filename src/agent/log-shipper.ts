@@ -2,13 +2,17 @@ import { access } from 'node:fs/promises';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { Logger } from 'pino';
 import { logDestination } from '../model/log-naming.js';
+import { QueueBudget } from './log-shipper-budget.js';
 import { ShippedStateFiles, type ShippedState } from './log-shipper-state.js';
 import { ContainerTail } from './log-shipper-tail.js';
 import type { LogSink, LogSource } from './task-engine/deps.js';
 
 export interface LogShipperOptions {
-  /** A client for the control plane's CloudWatch Logs API (the agent's endpoint and credentials). */
-  readonly client: CloudWatchLogsClient;
+  /**
+   * A client for the control plane's CloudWatch Logs API (the agent's endpoint and credentials), or a
+   * function that makes it on first use (the agent's: its SDK package is loaded only when needed).
+   */
+  readonly client: CloudWatchLogsClient | (() => Promise<CloudWatchLogsClient>);
   /** Where the per-container shipping state lives (under the agent's data directory). */
   readonly stateDir: string;
   readonly log: Logger;
@@ -16,6 +20,8 @@ export interface LogShipperOptions {
   readonly flushMs?: number;
   /** How long finish() keeps retrying when the control plane does not answer (default 15 s). */
   readonly finishTimeoutMs?: number;
+  /** Characters read ahead and not yet shipped, over all containers (default 16 Mi; each container also stops at 8 Mi). */
+  readonly maxQueuedChars?: number;
   readonly now?: () => number;
 }
 
@@ -31,9 +37,14 @@ export class LogShipper implements LogSink {
   private readonly tails = new Map<string, ContainerTail>();
   private readonly states: ShippedStateFiles;
   private stopped = false;
+  private readonly client: () => Promise<CloudWatchLogsClient>;
+  private readonly budget: QueueBudget;
 
   constructor(private readonly options: LogShipperOptions) {
     this.states = new ShippedStateFiles(options.stateDir);
+    const client = options.client;
+    this.client = typeof client === 'function' ? client : () => Promise.resolve(client);
+    this.budget = new QueueBudget(options.maxQueuedChars ?? 16 * 1024 * 1024);
   }
 
   /**
@@ -90,8 +101,9 @@ export class LogShipper implements LogSink {
       source,
       destination,
       saved,
-      client: this.options.client,
+      client: this.client,
       states: this.states,
+      budget: this.budget,
       log: this.options.log.child({ container: source.containerName, task: source.taskArn }),
       flushMs: this.options.flushMs ?? 1_000,
       finishTimeoutMs: this.options.finishTimeoutMs ?? 15_000,

@@ -1,4 +1,4 @@
-import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { Logger } from 'pino';
 import type { RegistryCredentials } from '../image/image-service.js';
 
@@ -16,7 +16,8 @@ export class BerthRegistryAuth {
   private pending?: Promise<void>;
 
   constructor(
-    private readonly ecr: ECRClient,
+    /** The ECR client, made (its SDK package loaded) on the first token asked for. */
+    private readonly ecr: () => Promise<ECRClient>,
     private readonly log: Logger,
   ) {}
 
@@ -29,7 +30,8 @@ export class BerthRegistryAuth {
   }
 
   private async refresh(): Promise<void> {
-    const { authorizationData } = await this.ecr.send(new GetAuthorizationTokenCommand({}));
+    const [ecr, { GetAuthorizationTokenCommand }] = await Promise.all([this.ecr(), import('@aws-sdk/client-ecr')]);
+    const { authorizationData } = await ecr.send(new GetAuthorizationTokenCommand({}));
     const data = authorizationData?.[0];
     if (!data?.authorizationToken || !data.proxyEndpoint) return;
     const [username, ...rest] = Buffer.from(data.authorizationToken, 'base64').toString('utf8').split(':');

@@ -15,25 +15,15 @@
  * Crash safety: everything becomes visible by rename(2) after it is complete and verified — a blob or
  * a layer that exists is whole. Records are written to a temporary file, fsynced and renamed.
  * One service instance owns a root at a time (tmp/ is emptied when it starts).
+ *
+ * Only init() and unrecordedContainerDirs() touch the disk synchronously, once, before the agent serves;
+ * everything else is asynchronous, so a slow disk never holds up the agent's event loop (heartbeats,
+ * reports, other tasks' steps).
  */
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  readlinkSync,
-  renameSync,
-  rmSync,
-  symlinkSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { rm } from 'node:fs/promises';
+import { access, mkdtemp, open, readFile, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { runCommand } from './command.js';
 import { parseDigest, verifyDigest } from './digest.js';
 import type { ImageConfig } from './image-service.js';
@@ -87,45 +77,45 @@ export class ContentStore {
   }
 
   /** A fresh directory under tmp/ (same filesystem as the store, so rename into place is atomic). */
-  tempDir(prefix: string): string {
-    return mkdtempSync(join(this.root, 'tmp', prefix));
+  tempDir(prefix: string): Promise<string> {
+    return mkdtemp(join(this.root, 'tmp', prefix));
   }
 
   // ---- blobs
 
-  hasBlob(digest: string): boolean {
-    return existsSync(this.blobPath(digest));
+  hasBlob(digest: string): Promise<boolean> {
+    return exists(this.blobPath(digest));
   }
 
   /** The blob's bytes, re-verified; undefined when absent or damaged on disk (then it is removed). */
-  readBlob(digest: string): Buffer | undefined {
+  async readBlob(digest: string): Promise<Buffer | undefined> {
     let data: Buffer;
     try {
-      data = readFileSync(this.blobPath(digest));
+      data = await readFile(this.blobPath(digest));
     } catch {
       return undefined;
     }
     try {
       verifyDigest(data, digest, `stored blob ${digest}`);
     } catch {
-      rmSync(this.blobPath(digest), { force: true });
+      await rm(this.blobPath(digest), { force: true });
       return undefined;
     }
     return data;
   }
 
   /** Store verified bytes under their digest (verified again here: nothing unverified lands in blobs/). */
-  writeBlob(digest: string, data: Buffer): void {
+  async writeBlob(digest: string, data: Buffer): Promise<void> {
     verifyDigest(data, digest, `blob ${digest}`);
-    if (!this.hasBlob(digest)) this.writeAtomically(this.blobPath(digest), data);
+    if (!(await this.hasBlob(digest))) await this.writeAtomically(this.blobPath(digest), data);
   }
 
-  deleteBlob(digest: string): void {
-    rmSync(this.blobPath(digest), { force: true });
+  async deleteBlob(digest: string): Promise<void> {
+    await rm(this.blobPath(digest), { force: true });
   }
 
-  listBlobs(): string[] {
-    return readdirSync(join(this.root, 'blobs')).map(nameToDigest);
+  async listBlobs(): Promise<string[]> {
+    return (await readdir(join(this.root, 'blobs'))).map(nameToDigest);
   }
 
   private blobPath(digest: string): string {
@@ -134,8 +124,8 @@ export class ContentStore {
 
   // ---- layers
 
-  hasLayer(diffId: string): boolean {
-    return existsSync(this.layerDir(diffId));
+  hasLayer(diffId: string): Promise<boolean> {
+    return exists(this.layerDir(diffId));
   }
 
   layerDir(diffId: string): string {
@@ -150,29 +140,29 @@ export class ContentStore {
   async commitLayer(tempDir: string, diffId: string): Promise<void> {
     await runCommand('sync', ['--file-system', tempDir]);
     try {
-      renameSync(tempDir, this.layerDir(diffId));
+      await rename(tempDir, this.layerDir(diffId));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw e;
       await rm(tempDir, { recursive: true, force: true });
     }
-    this.layerLink(diffId);
+    await this.layerLink(diffId);
   }
 
   /**
    * The layer's short name relative to the root (`l/<20 hex>`), for overlay mount options. Created when
    * missing, so a crash between unpacking and linking heals on the next mount.
    */
-  layerLink(diffId: string): string {
+  async layerLink(diffId: string): Promise<string> {
     const { hex } = parseDigest(diffId);
     const link = join('l', hex.slice(0, SHORT_LINK_HEX));
     const target = join('..', 'layers', digestToName(diffId));
     try {
-      symlinkSync(target, join(this.root, link));
+      await symlink(target, join(this.root, link));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       // 80 bits of a sha256 shared by two layers would take a preimage-grade effort; still, never mix them up.
-      if (readlinkSync(join(this.root, link)) !== target) throw new Error(`layer link ${link} already names another layer`);
+      if ((await readlink(join(this.root, link))) !== target) throw new Error(`layer link ${link} already names another layer`);
     }
     return link;
   }
@@ -185,10 +175,10 @@ export class ContentStore {
   /** Remove a layer: renamed out of layers/ first, so a half-deleted layer is never taken for a whole one. */
   async deleteLayer(diffId: string): Promise<void> {
     const { hex } = parseDigest(diffId);
-    rmSync(join(this.root, 'l', hex.slice(0, SHORT_LINK_HEX)), { force: true });
+    await rm(join(this.root, 'l', hex.slice(0, SHORT_LINK_HEX)), { force: true });
     const doomed = join(this.root, 'tmp', `deleting-${digestToName(diffId)}-${randomBytes(4).toString('hex')}`);
     try {
-      renameSync(this.layerDir(diffId), doomed);
+      await rename(this.layerDir(diffId), doomed);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw e;
@@ -197,47 +187,50 @@ export class ContentStore {
     await rm(doomed, { recursive: true, force: true });
   }
 
-  listLayers(): string[] {
-    return readdirSync(join(this.root, 'layers')).map(nameToDigest);
+  async listLayers(): Promise<string[]> {
+    return (await readdir(join(this.root, 'layers'))).map(nameToDigest);
   }
 
   // ---- image, reference and container records
 
-  writeImage(record: ImageRecord): void {
-    this.writeJson(join(this.root, 'images', `${digestToName(record.id)}.json`), record);
+  writeImage(record: ImageRecord): Promise<void> {
+    return this.writeJson(join(this.root, 'images', `${digestToName(record.id)}.json`), record);
   }
 
-  readImage(id: string): ImageRecord | undefined {
+  readImage(id: string): Promise<ImageRecord | undefined> {
     return this.readJson<ImageRecord>(join(this.root, 'images', `${digestToName(id)}.json`));
   }
 
-  deleteImage(id: string): void {
-    rmSync(join(this.root, 'images', `${digestToName(id)}.json`), { force: true });
+  async deleteImage(id: string): Promise<void> {
+    await rm(join(this.root, 'images', `${digestToName(id)}.json`), { force: true });
   }
 
-  listImages(): ImageRecord[] {
-    return readdirSync(join(this.root, 'images'))
-      .filter((n) => n.endsWith('.json'))
-      .flatMap((n) => this.readJson<ImageRecord>(join(this.root, 'images', n)) ?? []);
+  listImages(): Promise<ImageRecord[]> {
+    return this.readAll<ImageRecord>('images');
   }
 
-  writeRef(record: RefRecord): void {
-    this.writeJson(this.refPath(record.reference), record);
+  writeRef(record: RefRecord): Promise<void> {
+    return this.writeJson(this.refPath(record.reference), record);
   }
 
-  readRef(reference: string): RefRecord | undefined {
-    const record = this.readJson<RefRecord>(this.refPath(reference));
+  async readRef(reference: string): Promise<RefRecord | undefined> {
+    const record = await this.readJson<RefRecord>(this.refPath(reference));
     return record?.reference === reference ? record : undefined;
   }
 
-  deleteRef(reference: string): void {
-    rmSync(this.refPath(reference), { force: true });
+  async deleteRef(reference: string): Promise<void> {
+    await rm(this.refPath(reference), { force: true });
   }
 
-  listRefs(): RefRecord[] {
-    return readdirSync(join(this.root, 'refs'))
-      .filter((n) => n.endsWith('.json'))
-      .flatMap((n) => this.readJson<RefRecord>(join(this.root, 'refs', n)) ?? []);
+  listRefs(): Promise<RefRecord[]> {
+    return this.readAll<RefRecord>('refs');
+  }
+
+  /** Every record in a records directory (images/ or refs/), unreadable ones skipped. */
+  private async readAll<T>(dir: string): Promise<T[]> {
+    const names = (await readdir(join(this.root, dir))).filter((n) => n.endsWith('.json'));
+    const records = await Promise.all(names.map((n) => this.readJson<T>(join(this.root, dir, n))));
+    return records.filter((r): r is Awaited<T> & T => r !== undefined);
   }
 
   /** References can be long and hold `/` and `:`; their file is named by a hash of the text. */
@@ -254,22 +247,22 @@ export class ContentStore {
     return join(this.root, 'containers', name);
   }
 
-  writeContainer(record: ContainerRecord): void {
+  writeContainer(record: ContainerRecord): Promise<void> {
     // Not fsynced: a record lost with a power cut goes with the mount it described (see unrecordedContainerDirs).
-    this.writeJson(join(this.containerDir(record.id), 'container.json'), record, false);
+    return this.writeJson(join(this.containerDir(record.id), 'container.json'), record, false);
   }
 
-  readContainer(id: string): ContainerRecord | undefined {
+  readContainer(id: string): Promise<ContainerRecord | undefined> {
     return this.readJson<ContainerRecord>(join(this.containerDir(id), 'container.json'));
   }
 
-  listContainers(): ContainerRecord[] {
-    return readdirSync(join(this.root, 'containers')).flatMap(
-      (name) => this.readJson<ContainerRecord>(join(this.root, 'containers', name, 'container.json')) ?? [],
-    );
+  async listContainers(): Promise<ContainerRecord[]> {
+    const names = await readdir(join(this.root, 'containers'));
+    const records = await Promise.all(names.map((name) => this.readJson<ContainerRecord>(join(this.root, 'containers', name, 'container.json'))));
+    return records.filter((r) => r !== undefined);
   }
 
-  /** Container directories without a record (a crash interrupted their creation). */
+  /** Container directories without a record (a crash interrupted their creation). Synchronous: start-up only. */
   unrecordedContainerDirs(): string[] {
     return readdirSync(join(this.root, 'containers'))
       .map((name) => join(this.root, 'containers', name))
@@ -278,32 +271,33 @@ export class ContentStore {
 
   // ---- files
 
-  private writeJson(path: string, value: unknown, durable = true): void {
-    this.writeAtomically(path, Buffer.from(JSON.stringify(value)), durable);
+  private writeJson(path: string, value: unknown, durable = true): Promise<void> {
+    return this.writeAtomically(path, Buffer.from(JSON.stringify(value)), durable);
   }
 
-  private readJson<T>(path: string): T | undefined {
+  private async readJson<T>(path: string): Promise<T | undefined> {
     try {
-      return JSON.parse(readFileSync(path, 'utf8')) as T;
+      return JSON.parse(await readFile(path, 'utf8')) as T;
     } catch {
       // Absent, or unreadable after outside damage: treated as absent, so the image is pulled again.
       return undefined;
     }
   }
 
-  private writeAtomically(path: string, data: Buffer, durable = true): void {
+  private async writeAtomically(path: string, data: Buffer, durable = true): Promise<void> {
     const temp = join(this.root, 'tmp', `write-${randomBytes(8).toString('hex')}`);
-    const fd = openSync(temp, 'wx', 0o644);
+    const file = await open(temp, 'wx', 0o644);
     try {
-      let offset = 0;
-      while (offset < data.length) offset += writeSync(fd, data, offset);
-      if (durable) fsyncSync(fd);
+      await file.writeFile(data);
+      if (durable) await file.sync();
     } finally {
-      closeSync(fd);
+      await file.close();
     }
-    renameSync(temp, path);
+    await rename(temp, path);
   }
 }
+
+const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 
 const digestToName = (digest: string): string => {
   const { algorithm, hex } = parseDigest(digest);

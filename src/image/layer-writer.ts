@@ -7,23 +7,12 @@
  * Safety: the directory starts empty and only this writer fills it, so it remembers what each path it made
  * is. An entry is written only below directories it made itself — never through a symlink or a file —
  * and `..` is refused, so no entry can land outside the layer directory.
+ *
+ * All file-system work is asynchronous (libuv's thread pool): a layer of thousands of files never holds
+ * the agent's event loop, whose heartbeats and other tasks' steps go on while it unpacks. Entries are
+ * still written one at a time, in order (the kinds map relies on it).
  */
-import {
-  chmodSync,
-  closeSync,
-  fchmodSync,
-  fchownSync,
-  futimesSync,
-  lchownSync,
-  linkSync,
-  lutimesSync,
-  mkdirSync,
-  openSync,
-  rmSync,
-  symlinkSync,
-  utimesSync,
-  writeSync,
-} from 'node:fs';
+import { chmod, lchown, link, lutimes, mkdir, open, rm, symlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ReadEntry } from 'tar';
 import { runCommand } from './command.js';
@@ -54,12 +43,13 @@ export class LayerWriter {
   /** Entries written (whiteouts included). */
   entries = 0;
 
-  constructor(private readonly root: string) {
-    chmodSync(root, 0o755);
-  }
+  private rootReady = false;
+
+  constructor(private readonly root: string) {}
 
   /** Write one entry; consumes its data. */
   async write(entry: ReadEntry): Promise<void> {
+    await this.ensureRoot();
     this.entries++;
     const path = normalizeEntryPath(entry.path);
     const whiteout = classifyWhiteout(path);
@@ -77,10 +67,10 @@ export class LayerWriter {
       case 'GNUDumpDir': {
         entry.resume();
         const abs = this.abs(path);
-        if (!this.prepare(path, true)) mkdirSync(abs, 0o700);
+        if (!(await this.prepare(path, true))) await mkdir(abs, 0o700);
         this.kinds.set(path, 'dir');
-        lchownSync(abs, uid, gid);
-        chmodSync(abs, mode ?? 0o755);
+        await lchown(abs, uid, gid);
+        await chmod(abs, mode ?? 0o755);
         if (entry.mtime) this.dirTimes.set(path, entry.mtime);
         return;
       }
@@ -91,12 +81,12 @@ export class LayerWriter {
       case 'SymbolicLink': {
         entry.resume();
         if (!entry.linkpath) throw new UnsafeLayerPathError(`symlink "${entry.path}" has no target`);
-        this.prepare(path, false);
+        await this.prepare(path, false);
         const abs = this.abs(path);
-        symlinkSync(entry.linkpath, abs);
+        await symlink(entry.linkpath, abs);
         this.kinds.set(path, 'other');
-        lchownSync(abs, uid, gid);
-        if (entry.mtime) lutimesSync(abs, entry.mtime, entry.mtime);
+        await lchown(abs, uid, gid);
+        if (entry.mtime) await lutimes(abs, entry.mtime, entry.mtime);
         return;
       }
       case 'Link': {
@@ -106,8 +96,8 @@ export class LayerWriter {
         if (this.kinds.get(target) !== 'other') {
           throw new UnsafeLayerPathError(`hardlink "${entry.path}" points to "${entry.linkpath}", which is not an earlier file of this layer`);
         }
-        this.prepare(path, false);
-        linkSync(this.abs(target), this.abs(path));
+        await this.prepare(path, false);
+        await link(this.abs(target), this.abs(path));
         this.kinds.set(path, 'other');
         return;
       }
@@ -115,13 +105,13 @@ export class LayerWriter {
       case 'BlockDevice':
       case 'FIFO': {
         entry.resume();
-        this.prepare(path, false);
+        await this.prepare(path, false);
         const abs = this.abs(path);
         const perm = ((mode ?? 0o644) & 0o777).toString(8);
         const type = entry.type === 'FIFO' ? ['p'] : [entry.type === 'CharacterDevice' ? 'c' : 'b', String(entry.header.devmaj ?? 0), String(entry.header.devmin ?? 0)];
         await runCommand(MKNOD, ['-m', perm, abs, ...type]);
         this.kinds.set(path, 'other');
-        lchownSync(abs, uid, gid);
+        await lchown(abs, uid, gid);
         return;
       }
       default:
@@ -132,6 +122,7 @@ export class LayerWriter {
 
   /** Apply whiteouts and opaque markers, then directory times (last, since both change directories). */
   async finish(): Promise<void> {
+    await this.ensureRoot();
     const devices: string[] = [];
     for (const path of this.whiteouts) {
       // The layer's own entry at that path wins over its whiteout (OCI: whiteouts hide lower layers only);
@@ -139,7 +130,7 @@ export class LayerWriter {
       const own = this.kinds.get(path);
       if (own === 'dir') this.opaques.add(path);
       if (own !== undefined) continue;
-      this.prepare(path, false);
+      await this.prepare(path, false);
       devices.push(this.abs(path));
       this.kinds.set(path, 'other');
     }
@@ -149,7 +140,7 @@ export class LayerWriter {
     }
     const opaque: string[] = [];
     for (const dir of this.opaques) {
-      if (!this.prepare(dir, true)) mkdirSync(this.abs(dir), 0o755);
+      if (!(await this.prepare(dir, true))) await mkdir(this.abs(dir), 0o755);
       this.kinds.set(dir, 'dir');
       opaque.push(this.abs(dir));
     }
@@ -157,24 +148,31 @@ export class LayerWriter {
       await runCommand(SETFATTR, ['-n', OPAQUE_XATTR, '-v', 'y', ...opaque.slice(i, i + BATCH)]);
     }
     const deepestFirst = [...this.dirTimes].sort((a, b) => b[0].split('/').length - a[0].split('/').length);
-    for (const [path, mtime] of deepestFirst) utimesSync(this.abs(path), mtime, mtime);
+    for (const [path, mtime] of deepestFirst) await utimes(this.abs(path), mtime, mtime);
+  }
+
+  /** The layer root's mode, set once before the first entry (the directory was made with the umask's). */
+  private async ensureRoot(): Promise<void> {
+    if (this.rootReady) return;
+    await chmod(this.root, 0o755);
+    this.rootReady = true;
   }
 
   private async file(path: string, entry: ReadEntry, uid: number, gid: number, mode: number): Promise<void> {
-    this.prepare(path, false);
+    await this.prepare(path, false);
     this.kinds.set(path, 'other');
-    const fd = openSync(this.abs(path), 'wx', 0o600);
+    const file = await open(this.abs(path), 'wx', 0o600);
     try {
       for await (const chunk of entry as AsyncIterable<Buffer>) {
         let offset = 0;
-        while (offset < chunk.length) offset += writeSync(fd, chunk, offset);
+        while (offset < chunk.length) offset += (await file.write(chunk, offset)).bytesWritten;
       }
-      fchownSync(fd, uid, gid);
+      await file.chown(uid, gid);
       // After chown, which clears setuid/setgid bits.
-      fchmodSync(fd, mode);
-      if (entry.mtime) futimesSync(fd, entry.atime ?? entry.mtime, entry.mtime);
+      await file.chmod(mode);
+      if (entry.mtime) await file.utimes(entry.atime ?? entry.mtime, entry.mtime);
     } finally {
-      closeSync(fd);
+      await file.close();
     }
   }
 
@@ -182,14 +180,14 @@ export class LayerWriter {
    * Make `path`'s parents real directories (creating missing ones as root-owned 0755) and clear whatever
    * an earlier entry left at `path`. Returns true when `path` is already a directory and `isDir` keeps it.
    */
-  private prepare(path: string, isDir: boolean): boolean {
+  private async prepare(path: string, isDir: boolean): Promise<boolean> {
     for (const ancestor of ancestorsOf(path)) {
       const kind = this.kinds.get(ancestor);
       if (kind === 'other') {
         throw new UnsafeLayerPathError(`tar entry "${path}": "${ancestor}" is a file or symlink in this layer, not a directory`);
       }
       if (kind === undefined) {
-        mkdirSync(this.abs(ancestor), 0o755);
+        await mkdir(this.abs(ancestor), 0o755);
         this.kinds.set(ancestor, 'dir');
       }
     }
@@ -201,7 +199,7 @@ export class LayerWriter {
     if (existing === 'dir' && isDir) return true;
     if (existing !== undefined) {
       // A later entry replaces an earlier one (tar semantics); a replaced directory takes its contents along.
-      rmSync(this.abs(path), { recursive: true, force: true });
+      await rm(this.abs(path), { recursive: true, force: true });
       this.kinds.delete(path);
       if (existing === 'dir') {
         const prefix = `${path}/`;

@@ -7,21 +7,20 @@
  * and unpacked in one pass → image record → reference records. Pulls and mounts share a gate that
  * pruning takes exclusively, so pruning never deletes what a pull or a mount is about to use.
  */
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readFileSync, rmSync } from 'node:fs';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { rootCertificates } from 'node:tls';
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 import { ContentStore, type ImageRecord, type LayerRecord, type RefRecord } from './content-store.js';
 import { DigestMismatchError, digestOf, parseDigest } from './digest.js';
 import { PullError, type ImageService, type LocalImage, type PullOptions } from './image-service.js';
-import { unpackLayer } from './layer-unpack.js';
+import type { unpackLayer } from './layer-unpack.js';
 import { InvalidManifestError, parseImageConfig, parseManifest, selectPlatform, type Descriptor, type Platform } from './manifest.js';
-import { isMountPoint, mountOverlay, unmount } from './overlay.js';
+import { isMountPoint, mountOverlay, mountPoints, unmount } from './overlay.js';
 import { formatReference, parseReference, withDigest, type ImageReference } from './reference.js';
-import { TokenCache } from './registry-auth.js';
-import { RepositoryClient, type FetchedManifest, type RegistryContext } from './registry-client.js';
-import { compileInsecureRegistries } from './registry-endpoint.js';
+import type { FetchedManifest, RegistryContext, RepositoryClient } from './registry-client.js';
+import { compileInsecureRegistries, type InsecureRegistries } from './registry-endpoint.js';
 import { Gate, SingleFlight } from './single-flight.js';
 
 export interface OciImageServiceOptions {
@@ -45,10 +44,22 @@ export class RootfsError extends Error {
 // Runtime ids are `<task id>-<container name>`; ECS container names alone may be 255 characters long.
 const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,1023}$/;
 
+/**
+ * What pulling needs beyond the store: undici's connection pool, the registry client, node-tar and the
+ * decompressors. Loaded on the first pull only: an agent whose images are all cached never holds them.
+ */
+interface Transport {
+  readonly dispatcher: Agent;
+  readonly context: RegistryContext;
+  readonly RepositoryClient: typeof RepositoryClient;
+  readonly unpackLayer: typeof unpackLayer;
+}
+
 export class OciImageService implements ImageService {
   private readonly store: ContentStore;
-  private readonly registry: RegistryContext;
-  private readonly dispatcher: Agent;
+  private readonly ca: string[] | undefined;
+  private readonly insecure: InsecureRegistries;
+  private loaded: Promise<Transport> | undefined;
   private closed = false;
   private readonly platform: Platform;
   private readonly concurrency: number;
@@ -61,16 +72,11 @@ export class OciImageService implements ImageService {
     this.store = new ContentStore(options.root);
     this.store.init();
     // A crash between creating a container's directory and recording it leaves a directory nothing names.
-    for (const dir of this.store.unrecordedContainerDirs()) if (!isMountPoint(join(dir, 'rootfs'))) rmSync(dir, { recursive: true, force: true });
-    const ca = options.ca === undefined ? undefined : typeof options.ca === 'string' ? [options.ca] : [...options.ca];
-    // Certificates are verified (undici's default); extra roots add to Node's bundle, they do not replace it.
-    this.dispatcher = new Agent(ca ? { connect: { ca: [...rootCertificates, ...ca] } } : {});
-    this.registry = {
-      dispatcher: this.dispatcher,
-      tokens: new TokenCache(),
-      challenges: new Map(),
-      insecure: compileInsecureRegistries(options.insecureRegistries ?? []),
-    };
+    // Synchronous, as the store's init(): once, before the agent serves anything.
+    const mounted = new Set(mountPoints(readFileSync('/proc/self/mountinfo', 'utf8')));
+    for (const dir of this.store.unrecordedContainerDirs()) if (!mounted.has(join(dir, 'rootfs'))) rmSync(dir, { recursive: true, force: true });
+    this.ca = options.ca === undefined ? undefined : typeof options.ca === 'string' ? [options.ca] : [...options.ca];
+    this.insecure = compileInsecureRegistries(options.insecureRegistries ?? []);
     this.platform = options.platform ?? { os: 'linux', architecture: 'amd64' };
     this.concurrency = options.concurrentDownloads ?? 3;
   }
@@ -88,11 +94,11 @@ export class OciImageService implements ImageService {
 
   async find(reference: string): Promise<LocalImage | undefined> {
     const text = formatReference(parseReference(reference));
-    const ref = this.store.readRef(text);
-    const image = ref && this.store.readImage(ref.imageId);
+    const ref = await this.store.readRef(text);
+    const image = ref && (await this.store.readImage(ref.imageId));
     if (!ref || !image) return undefined;
     // A layer removed behind the store's back makes the image unusable: report it missing, so it is pulled.
-    if (!image.layers.every((l) => this.store.hasLayer(l.diffId))) return undefined;
+    if (!(await Promise.all(image.layers.map((l) => this.store.hasLayer(l.diffId)))).every(Boolean)) return undefined;
     return toLocalImage(text, ref.manifestDigest, image);
   }
 
@@ -122,30 +128,27 @@ export class OciImageService implements ImageService {
    * the agent should remove those of containers it no longer runs: prune() counts their images as in use.
    */
   async listRootfs(): Promise<string[]> {
-    return this.store
-      .listContainers()
-      .map((c) => c.id)
-      .sort();
+    return (await this.store.listContainers()).map((c) => c.id).sort();
   }
 
   async prune(keep: ReadonlySet<string>): Promise<string[]> {
     return this.gate.withExclusive(async () => {
-      const containers = this.store.listContainers();
+      const containers = await this.store.listContainers();
       const inUse = new Set([...keep, ...containers.map((c) => c.imageId)]);
-      const images = this.store.listImages();
+      const images = await this.store.listImages();
       const kept = images.filter((i) => inUse.has(i.id));
       const keptIds = new Set(kept.map((i) => i.id));
       const removed = images.filter((i) => !keptIds.has(i.id)).map((i) => i.id);
 
       const neededBlobs = new Set(keptIds);
-      for (const ref of this.store.listRefs()) {
+      for (const ref of await this.store.listRefs()) {
         if (keptIds.has(ref.imageId)) for (const b of ref.blobs) neededBlobs.add(b);
-        else this.store.deleteRef(ref.reference);
+        else await this.store.deleteRef(ref.reference);
       }
-      for (const id of removed) this.store.deleteImage(id);
+      for (const id of removed) await this.store.deleteImage(id);
       const neededLayers = new Set([...kept.flatMap((i) => i.layers.map((l) => l.diffId)), ...containers.flatMap((c) => c.layers)]);
-      for (const layer of this.store.listLayers()) if (!neededLayers.has(layer)) await this.store.deleteLayer(layer);
-      for (const blob of this.store.listBlobs()) if (!neededBlobs.has(blob)) this.store.deleteBlob(blob);
+      for (const layer of await this.store.listLayers()) if (!neededLayers.has(layer)) await this.store.deleteLayer(layer);
+      for (const blob of await this.store.listBlobs()) if (!neededBlobs.has(blob)) await this.store.deleteBlob(blob);
       return removed;
     });
   }
@@ -154,19 +157,36 @@ export class OciImageService implements ImageService {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.dispatcher.close();
+    if (this.loaded) await (await this.loaded).dispatcher.close();
+  }
+
+  private transport(): Promise<Transport> {
+    if (this.closed) return Promise.reject(new Error('the image service is closed'));
+    return (this.loaded ??= (async () => {
+      const [{ Agent }, { TokenCache }, { RepositoryClient }, { unpackLayer }] = await Promise.all([
+        import('undici'),
+        import('./registry-auth.js'),
+        import('./registry-client.js'),
+        import('./layer-unpack.js'),
+      ]);
+      // Certificates are verified (undici's default); extra roots add to Node's bundle, they do not replace it.
+      const dispatcher = new Agent(this.ca ? { connect: { ca: [...rootCertificates, ...this.ca] } } : {});
+      const context: RegistryContext = { dispatcher, tokens: new TokenCache(), challenges: new Map(), insecure: this.insecure };
+      return { dispatcher, context, RepositoryClient, unpackLayer };
+    })());
   }
 
   // ---- pulling
 
   private async pullImage(ref: ImageReference, text: string, options: PullOptions): Promise<LocalImage> {
     const signal = options.signal;
-    const client = new RepositoryClient(ref, this.registry, { ...(options.auth ? { credentials: options.auth } : {}), ...(signal ? { signal } : {}) });
+    const transport = await this.transport();
+    const client = new transport.RepositoryClient(ref, transport.context, { ...(options.auth ? { credentials: options.auth } : {}), ...(signal ? { signal } : {}) });
     const blobs: string[] = [];
 
     const top = await client.manifest(ref.digest ?? ref.tag!);
     const topDigest = manifestDigest(top, ref.digest, `manifest ${ref.digest ?? ref.tag}`);
-    this.store.writeBlob(topDigest, top.body);
+    await this.store.writeBlob(topDigest, top.body);
     blobs.push(topDigest);
     let manifest = parseManifest(top.body, top.contentType);
     let digest = topDigest;
@@ -177,7 +197,7 @@ export class OciImageService implements ImageService {
       if (fetched.body.length !== chosen.size) throw new DigestMismatchError(`manifest ${chosen.digest}: size ${fetched.body.length}, index says ${chosen.size}`);
       manifest = parseManifest(fetched.body, fetched.contentType);
       if (manifest.kind !== 'image') throw new InvalidManifestError(`index entry ${chosen.digest} is not an image manifest`);
-      this.store.writeBlob(digest, fetched.body);
+      await this.store.writeBlob(digest, fetched.body);
       blobs.push(digest);
     }
 
@@ -187,7 +207,7 @@ export class OciImageService implements ImageService {
       throw new InvalidManifestError(`image config lists ${parsed.diffIds.length} diff_ids for ${manifest.layers.length} layers`);
     }
     const layers: LayerRecord[] = manifest.layers.map((l, i) => ({ diffId: parsed.diffIds[i]!, digest: l.digest, size: l.size }));
-    await forEachLimited(layers, this.concurrency, signal, (layer, layerSignal) => this.ensureLayer(client, layer, layerSignal));
+    await forEachLimited(layers, this.concurrency, signal, (layer, layerSignal) => this.ensureLayer(transport, client, layer, layerSignal));
 
     const record: ImageRecord = {
       id: manifest.config.digest,
@@ -196,17 +216,17 @@ export class OciImageService implements ImageService {
       ...(parsed.os ? { os: parsed.os } : {}),
       ...(parsed.architecture ? { architecture: parsed.architecture } : {}),
     };
-    this.store.writeImage(record);
+    await this.store.writeImage(record);
     const refRecord = (reference: string): RefRecord => ({ reference, imageId: record.id, manifestDigest: digest, blobs });
-    this.store.writeRef(refRecord(text));
+    await this.store.writeRef(refRecord(text));
     // The same image is then found by digest too, as Docker's RepoDigests allow.
-    for (const d of new Set([topDigest, digest])) this.store.writeRef(refRecord(formatReference(withDigest(ref, d))));
+    for (const d of new Set([topDigest, digest])) await this.store.writeRef(refRecord(formatReference(withDigest(ref, d))));
     return toLocalImage(text, digest, record);
   }
 
-  private configBlob(client: RepositoryClient, desc: Descriptor, signal: AbortSignal | undefined): Promise<Buffer> {
-    const stored = this.store.readBlob(desc.digest);
-    if (stored) return Promise.resolve(stored);
+  private async configBlob(client: RepositoryClient, desc: Descriptor, signal: AbortSignal | undefined): Promise<Buffer> {
+    const stored = await this.store.readBlob(desc.digest);
+    if (stored) return stored;
     return this.blobFlights.run(
       desc.digest,
       async (flightSignal) => {
@@ -219,7 +239,7 @@ export class OciImageService implements ImageService {
         }
         const data = Buffer.concat(chunks);
         if (data.length !== desc.size) throw new DigestMismatchError(`config ${desc.digest}: size ${data.length}, manifest says ${desc.size}`);
-        this.store.writeBlob(desc.digest, data);
+        await this.store.writeBlob(desc.digest, data);
         return data;
       },
       signal,
@@ -227,16 +247,16 @@ export class OciImageService implements ImageService {
   }
 
   /** Download and unpack a layer unless it is stored; concurrent pulls of one layer share one download. */
-  private async ensureLayer(client: RepositoryClient, layer: LayerRecord, signal: AbortSignal): Promise<void> {
-    if (this.store.hasLayer(layer.diffId)) return;
+  private async ensureLayer(transport: Transport, client: RepositoryClient, layer: LayerRecord, signal: AbortSignal): Promise<void> {
+    if (await this.store.hasLayer(layer.diffId)) return;
     await this.layerFlights.run(
       layer.diffId,
       async (flightSignal) => {
-        if (this.store.hasLayer(layer.diffId)) return;
-        const temp = this.store.tempDir('layer-');
+        if (await this.store.hasLayer(layer.diffId)) return;
+        const temp = await this.store.tempDir('layer-');
         try {
           const blob = await client.blob(layer.digest, flightSignal);
-          await unpackLayer(blob, temp, layer, flightSignal);
+          await transport.unpackLayer(blob, temp, layer, flightSignal);
           await this.store.commitLayer(temp, layer.diffId);
         } finally {
           await rm(temp, { recursive: true, force: true });
@@ -249,23 +269,23 @@ export class OciImageService implements ImageService {
   // ---- root filesystems
 
   private async mountRootfs(image: LocalImage, id: string): Promise<string> {
-    const record = this.store.readImage(image.id);
+    const record = await this.store.readImage(image.id);
     if (!record) throw new RootfsError(`image ${image.reference} (${image.id}) is not in the image store; pull it first`);
     const dir = this.store.containerDir(id);
     const target = join(dir, 'rootfs');
-    const existing = this.store.readContainer(id);
+    const existing = await this.store.readContainer(id);
     if (existing && existing.imageId !== record.id) {
-      if (isMountPoint(target)) throw new RootfsError(`container ${id} already has a root filesystem of image ${existing.imageId}`);
+      if (await isMountPoint(target)) throw new RootfsError(`container ${id} already has a root filesystem of image ${existing.imageId}`);
       await rm(dir, { recursive: true, force: true });
-    } else if (existing && isMountPoint(target)) {
+    } else if (existing && (await isMountPoint(target))) {
       return target; // mounted before an agent restart: keep the container's writes
     }
     try {
-      for (const d of ['upper', 'work', 'rootfs']) mkdirSync(join(dir, d), { recursive: true });
+      await Promise.all(['upper', 'work', 'rootfs'].map((d) => mkdir(join(dir, d), { recursive: true })));
       // The upper directory's mode is the mode of the container's `/`, whatever this process's umask.
-      chmodSync(join(dir, 'upper'), 0o755);
-      this.store.writeContainer({ id, imageId: record.id, layers: record.layers.map((l) => l.diffId) });
-      const lowerdirs = record.layers.map((l) => this.store.layerLink(l.diffId)).reverse();
+      await chmod(join(dir, 'upper'), 0o755);
+      await this.store.writeContainer({ id, imageId: record.id, layers: record.layers.map((l) => l.diffId) });
+      const lowerdirs = (await Promise.all(record.layers.map((l) => this.store.layerLink(l.diffId)))).reverse();
       if (lowerdirs.length === 0) lowerdirs.push(this.store.emptyLayer());
       const rel = relative(this.store.root, dir);
       await mountOverlay({ cwd: this.store.root, lowerdirs, upperdir: `${rel}/upper`, workdir: `${rel}/work`, target });

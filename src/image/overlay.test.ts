@@ -36,11 +36,11 @@ describe('overlay mounts', () => {
     for (const d of ['upper', 'work', 'merged']) mkdirSync(join(work, d));
     const target = join(work, 'merged');
     await mountOverlay({ cwd: work, lowerdirs, upperdir: 'upper', workdir: 'work', target });
-    expect(isMountPoint(target)).toBe(true);
+    expect(await isMountPoint(target)).toBe(true);
     expect(readFileSync(join(target, 'shared'), 'utf8')).toBe('119');
     expect(readFileSync(join(target, 'only-in-0'), 'utf8')).toBe('0');
     await unmount(target);
-    expect(isMountPoint(target)).toBe(false);
+    expect(await isMountPoint(target)).toBe(false);
     await unmount(target); // idempotent
   });
 

@@ -3,7 +3,7 @@
  * the mount's working directory, because the kernel takes at most one page (4096 bytes) of mount options
  * and absolute layer paths would run out after a few dozen layers.
  */
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { CommandError, runCommand } from './command.js';
 
 /** The kernel copies at most one page of mount data; the option string must fit with its terminator. */
@@ -41,7 +41,7 @@ export async function mountOverlay(spec: OverlaySpec): Promise<void> {
 
 /** Unmount `target` if it is mounted; detach lazily when something still uses it. Idempotent. */
 export async function unmount(target: string): Promise<void> {
-  if (!isMountPoint(target)) return;
+  if (!(await isMountPoint(target))) return;
   try {
     await runCommand('umount', [target]);
   } catch (e) {
@@ -51,9 +51,12 @@ export async function unmount(target: string): Promise<void> {
   }
 }
 
-/** True when `path` is a mount point in this process's mount namespace. */
-export function isMountPoint(path: string): boolean {
-  return mountPoints(readFileSync('/proc/self/mountinfo', 'utf8')).includes(path);
+/**
+ * True when `path` is a mount point in this process's mount namespace. Read asynchronously: with a
+ * container per task the mount table grows to tens of kilobytes, read at every mount and unmount.
+ */
+export async function isMountPoint(path: string): Promise<boolean> {
+  return mountPoints(await readFile('/proc/self/mountinfo', 'utf8')).includes(path);
 }
 
 /** Mount points listed in a /proc/<pid>/mountinfo text, octal escapes decoded. Pure. */
