@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DescribeTasksCommand, ECSClient, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { runnerImport } from 'vite';
-import { removeAgentBridge, startAgent, startServer, stopAll } from './lib/berth-processes.mjs';
+import { removeAgentBridge, shebangNodeOptions, startAgent, startServer, stopAll } from './lib/berth-processes.mjs';
 import { cpuSeconds } from './lib/process-cpu.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -46,7 +46,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const statusMiB = (pid, field) => Math.round((Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024) * 10) / 10;
 const rssMiB = (pid) => statusMiB(pid, 'VmRSS');
 /** The node flags in a CLI's `#!/usr/bin/env -S node …` line: what the installed `berth` command runs with. */
-const shebangFlags = (cli) => /^#!\S*env -S node (.*)$/m.exec(readFileSync(cli, 'utf8').split('\n', 1)[0])?.[1] ?? '';
+const shebangFlags = shebangNodeOptions;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
 const registry = await startDockerRegistry();

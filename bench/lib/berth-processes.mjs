@@ -9,9 +9,18 @@ import { removePortMapTable } from '../../dist/network/nft-port-map.js';
 const main = new URL('../../dist/cli/main.js', import.meta.url).pathname;
 const children = [];
 
-/** Start `berth <args>` (`cli`: another build's dist/cli/main.js); `stop()` ends it (SIGTERM, waited for); `until(pattern)` resolves with the match once its output shows it, rejects if it exits first. */
+/** The node flags the CLI's shebang line gives `berth` (`#!/usr/bin/env -S node <flags>`), as one string. */
+export const shebangNodeOptions = (cli = main) => /^#!\S*env -S node (.*)$/.exec(readFileSync(cli, 'utf8').split('\n', 1)[0])?.[1] ?? '';
+
+/**
+ * Start `berth <args>` (`cli`: another build's dist/cli/main.js) with the node flags of its shebang, as the
+ * installed command runs, unless `nodeArgs` or NODE_OPTIONS in `env` say otherwise; `stop()` ends it
+ * (SIGTERM, waited for); `until(pattern)` resolves with the match once its output shows it, rejects if it
+ * exits first.
+ */
 export function startBerth(args, { env = {}, nodeArgs = [], cli = main } = {}) {
-  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const flags = nodeArgs.length > 0 || env.NODE_OPTIONS !== undefined ? nodeArgs : shebangNodeOptions(cli).split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...flags, cli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
   child.stdout.on('data', (d) => (out += d));
