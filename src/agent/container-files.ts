@@ -14,11 +14,15 @@ export class ContainerFileStore implements ContainerFiles {
     private readonly hostHosts = '/etc/hosts',
   ) {}
 
+  logPath(runtimeId: string): string {
+    return join(this.root, runtimeId, 'container.log');
+  }
+
   async prepare(runtimeId: string, etc: EtcSettings) {
     const dir = join(this.root, runtimeId);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const paths = {
-      logPath: join(dir, 'container.log'),
+      logPath: this.logPath(runtimeId),
       hosts: join(dir, 'hosts'),
       resolvConf: join(dir, 'resolv.conf'),
       hostname: join(dir, 'hostname'),

@@ -56,6 +56,8 @@ export interface EngineSettings {
 }
 
 export interface ContainerFiles {
+  /** Where the container's log goes (the path prepare() returns as logPath), known before it is prepared. */
+  logPath(runtimeId: string): string;
   /** Prepare the container's own directory and return paths for its log and generated /etc files. */
   prepare(runtimeId: string, etc: EtcSettings): Promise<{
     logPath: string;

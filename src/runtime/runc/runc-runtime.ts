@@ -29,7 +29,7 @@ import {
 import type { ContainerSpec, ContainerState, ContainerStats, ExitStatus, Runtime } from '../runtime.js';
 import { readProcDetails } from './cgroup-stats.js';
 import { HostCgroups } from './cgroups.js';
-import { launchConmon } from './conmon.js';
+import { holdConmon } from './conmon.js';
 import {
   conmonAlive,
   containerFiles,
@@ -44,7 +44,7 @@ import {
 } from './container-files.js';
 import { ExitWatcher } from './exit-watcher.js';
 import { DEFAULT_INIT_BINARY, DEFAULT_SECCOMP_PROFILE, loadHostSpecOptions } from './host-spec-options.js';
-import { serializeOciSpec } from './oci-spec.js';
+import { serializeOciSpec, type OciSpec } from './oci-spec.js';
 import { RuncCli } from './runc-cli.js';
 import { toOciSpec, validateContainerId, type OciSpecOptions } from './to-oci-spec.js';
 
@@ -116,39 +116,85 @@ export class RuncRuntime implements Runtime {
   }
 
   async create(spec: ContainerSpec): Promise<void> {
+    const oci = await this.validate(spec);
+    await this.make(spec.id, spec.logPath, Promise.resolve(oci));
+  }
+
+  async createEarly(early: { readonly id: string; readonly logPath: string }, spec: Promise<ContainerSpec>): Promise<void> {
+    validateContainerId(early.id);
+    checkLogPath(early.logPath);
+    const oci = spec.then((s) => {
+      if (s.id !== early.id || s.logPath !== early.logPath) {
+        throw new InvalidContainerSpecError(`the spec (id ${s.id}, logPath ${s.logPath}) is not the one begun (id ${early.id}, logPath ${early.logPath})`);
+      }
+      return this.validate(s);
+    });
+    await this.make(early.id, early.logPath, oci);
+  }
+
+  /** The OCI spec of a container spec, once the spec is checked (its rootfs a directory, its log path absolute). */
+  private async validate(spec: ContainerSpec): Promise<OciSpec> {
     const oci = toOciSpec(spec, this.specOptions);
     const rootfs = await stat(spec.rootfs).catch(() => undefined);
     if (!rootfs?.isDirectory()) throw new InvalidContainerSpecError(`rootfs ${spec.rootfs} is not a directory`);
-    if (!spec.logPath?.startsWith('/')) throw new InvalidContainerSpecError(`logPath must be an absolute path, got ${JSON.stringify(spec.logPath)}`);
-    const files = this.files(spec.id);
+    checkLogPath(spec.logPath);
+    return oci;
+  }
+
+  /**
+   * The bundle directory, then conmon held on its start pipe while `oci` is still being made (see
+   * holdConmon), then config.json and `runc create`. On any failure nothing is left; `oci`'s own error
+   * is thrown as it is.
+   */
+  private async make(id: string, logPath: string, oci: Promise<OciSpec>): Promise<void> {
+    // Whatever happens before it is awaited, its rejection is handled below.
+    oci.catch(() => {});
+    const files = this.files(id);
     try {
       await mkdir(files.dir, { mode: 0o700 });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new ContainerExistsError(spec.id);
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new ContainerExistsError(id);
       throw error;
     }
+    let specFailed = false;
     try {
-      await Promise.all([writeFile(files.config, serializeOciSpec(oci)), mkdir(dirname(spec.logPath), { recursive: true })]);
-      await launchConmon(
+      await mkdir(dirname(logPath), { recursive: true });
+      const conmon = holdConmon(
         {
           conmonPath: this.options.conmonPath,
           runcPath: this.options.runcPath,
           runcRoot: this.layout.runcRoot,
-          id: spec.id,
+          id,
           bundleDir: files.dir,
           persistDir: files.dir,
           exitDir: this.layout.exitDir,
           containerPidFile: files.pidFile,
           conmonPidFile: files.conmonPidFile,
-          logPath: spec.logPath,
+          logPath,
           beforeStart: (pid) => this.cgroups.adopt(this.monitorCgroup, pid),
         },
         this.options.createTimeoutMs,
       );
+      let config: OciSpec;
+      try {
+        config = await oci;
+      } catch (error) {
+        specFailed = true;
+        conmon.abort(error as Error);
+        throw error;
+      }
+      try {
+        await writeFile(files.config, serializeOciSpec(config));
+      } catch (error) {
+        conmon.abort(error as Error);
+        throw error;
+      }
+      await conmon.release();
     } catch (error) {
       // Leave nothing behind: runc's state, conmon, the bundle, cgroups.
-      await this.delete(spec.id).catch(() => {});
-      throw error instanceof RuntimeError ? error : new ContainerCreateError(`creating container ${spec.id} failed: ${(error as Error).message}`, { cause: error });
+      await this.delete(id).catch(() => {});
+      if (specFailed || error instanceof RuntimeError) throw error;
+      throw new ContainerCreateError(`creating container ${id} failed: ${(error as Error).message}`, { cause: error });
     }
   }
 
@@ -301,6 +347,10 @@ export class RuncRuntime implements Runtime {
       await new Promise((r) => setTimeout(r, delay));
     }
   }
+}
+
+function checkLogPath(logPath: string | undefined): void {
+  if (!logPath?.startsWith('/')) throw new InvalidContainerSpecError(`logPath must be an absolute path, got ${JSON.stringify(logPath)}`);
 }
 
 /** The promise's value, or undefined if it has not settled within `ms`. */
