@@ -76,11 +76,10 @@ export async function createContainer(ctx: CreateContext): Promise<void> {
   attaching?.catch(() => {});
   /** Everything the spec needs, made at once: root filesystem, /etc files, network namespace, volumes. */
   const prepare = async () => {
-    const [{ rootfs, users }, files, network, mounts] = await Promise.all([
-      span('agent.rootfs', () => deps.images.createRootfs(image, runtimeId)).then(async (rootfs) => ({
-        rootfs,
-        users: await span('agent.users', () => deps.containerFiles.userDatabase(rootfs)),
-      })),
+    const mounting = span('agent.rootfs', () => deps.images.createRootfs(image, runtimeId));
+    const [rootfs, users, files, network, mounts] = await Promise.all([
+      mounting,
+      span('agent.users', () => deps.containerFiles.userDatabase(image.id, mounting)),
       span('agent.files', () =>
         deps.containerFiles.prepare(runtimeId, {
           hostname,

@@ -67,8 +67,11 @@ export interface ContainerFiles {
   }>;
   /** Rewrite the container's /etc/hosts in place (it is bind-mounted), e.g. once its address is known. */
   writeHosts(runtimeId: string, entries: readonly HostsEntry[]): Promise<void>;
-  /** The rootfs's /etc/passwd and /etc/group, for resolving the container's user. */
-  userDatabase(rootfs: string): Promise<UserDatabase>;
+  /**
+   * The image's /etc/passwd and /etc/group as a fresh root filesystem of it has them, for resolving the
+   * container's user: read from `rootfs` once it is mounted, unless already known for the image.
+   */
+  userDatabase(imageId: string, rootfs: Promise<string>): Promise<UserDatabase>;
   remove(runtimeId: string): Promise<void>;
 }
 
