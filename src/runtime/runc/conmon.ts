@@ -11,7 +11,7 @@
  * `_OCI_STARTPIPE` (fd 4) until we write a byte: the moment to move it into a cgroup of its own, so that it
  * and its daemon are not in the agent's (podman does the same).
  */
-import { spawn } from 'node:child_process';
+import { directSpawn, type SpawnFn } from '../../process/spawn-helper.js';
 import { ContainerCreateError } from '../errors.js';
 import { runcMessage } from './runc-cli.js';
 
@@ -29,6 +29,8 @@ export interface ConmonLaunch {
   readonly containerPidFile: string;
   readonly conmonPidFile: string;
   readonly logPath: string;
+  /** How conmon is started: Node's spawn by default, or a spawn helper's (src/process/spawn-helper.ts). */
+  readonly spawn?: SpawnFn;
   /** Runs once conmon is started and blocked on its start pipe, with the pid of its first process. */
   readonly beforeStart?: (pid: number) => Promise<void>;
 }
@@ -82,11 +84,12 @@ export function holdConmon(launch: ConmonLaunch, timeoutMs: number): HeldConmon 
   let abort!: (reason: Error) => void;
   let startTimer!: () => void;
   const result = new Promise<number>((resolve, reject) => {
-    const child = spawn(launch.conmonPath, conmonArgs(launch), {
+    const child = (launch.spawn ?? directSpawn)(launch.conmonPath, conmonArgs(launch), {
       cwd: launch.persistDir,
       // A minimal environment: conmon and runc need nothing of the agent's.
       env: { _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4', PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
       stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
+      written: [4],
       // Its own session: a signal to the agent's process group must not reach the monitor.
       detached: true,
     });
@@ -124,8 +127,8 @@ export function holdConmon(launch: ConmonLaunch, timeoutMs: number): HeldConmon 
       if (code !== 0) finish(new ContainerCreateError(`conmon failed (exit code ${code}): ${stderr.trim() || 'no message'}`));
     });
     startPipe.on('error', () => {});
-    if (child.pid !== undefined) {
-      const pid = child.pid;
+    child.once('spawn', () => {
+      const pid = child.pid!;
       Promise.resolve(launch.beforeStart?.(pid)).then(
         () => releasing.then(() => startPipe.end('\0')),
         (error: unknown) => {
@@ -134,7 +137,7 @@ export function holdConmon(launch: ConmonLaunch, timeoutMs: number): HeldConmon 
           finish(new ContainerCreateError(`preparing conmon failed: ${(error as Error).message}`, { cause: error }));
         },
       );
-    }
+    });
     sync.setEncoding('utf8');
     sync.on('data', (chunk: string) => {
       line += chunk;

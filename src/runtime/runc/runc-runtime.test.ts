@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupMountPoints, readCriLog, startRuntimeFixture, waitForLog, type RuntimeFixture } from '../../testing/runtime-fixture.js';
 import { ContainerCreateError, ContainerExistsError, ContainerNotFoundError, ContainerStartError, InvalidContainerSpecError } from '../errors.js';
+import { SpawnHelper } from '../../process/spawn-helper.js';
 import type { ContainerSpec } from '../runtime.js';
 import { RuncRuntime } from './runc-runtime.js';
 
@@ -215,6 +216,30 @@ describe('create begun before its spec is complete (createEarly)', () => {
     await expect(f.runtime.createEarly({ id, logPath: join(f.dir, 'logs', `${id}.log`) }, Promise.resolve(f.spec(id, ['true'])))).rejects.toThrow(ContainerExistsError);
     expect((await f.runtime.state(id))?.status).toBe('created');
     await f.runtime.delete(id);
+  });
+});
+
+describe('conmon forked by a spawn helper (as the agent runs it)', () => {
+  it('makes the same container: created, started, output logged, exit reported, monitor in its own cgroup', async () => {
+    const helper = SpawnHelper.start();
+    const g = await startRuntimeFixture({ spawn: helper.spawn });
+    try {
+      const id = g.id('helper');
+      const spec = g.spec(id, ['sh', '-c', 'echo via helper; exit 4']);
+      await g.runtime.create(spec);
+      const conmonPid = readFileSync(join(g.stateDir, 'containers', id, 'conmon.pid'), 'utf8').trim();
+      for (const line of readFileSync(`/proc/${conmonPid}/cgroup`, 'utf8').trim().split('\n').filter((l) => l.startsWith('0::') || l.includes(':name='))) {
+        expect(line).toMatch(new RegExp(`:${g.cgroupParent}/_conmon$`));
+      }
+      await g.runtime.start(id);
+      expect(await g.runtime.wait(id)).toMatchObject({ exitCode: 4 });
+      expect(readCriLog(spec.logPath).map((l) => l.text)).toEqual(['via helper']);
+      const error = await g.runtime.create(g.spec(g.id('helper-noexec'), ['/bin/does-not-exist'])).catch((e: unknown) => e);
+      expect((error as Error).message).toMatch(/runc create failed: .*does-not-exist/);
+    } finally {
+      await g.cleanup();
+      helper.close();
+    }
   });
 });
 

@@ -29,6 +29,7 @@ import {
 import type { ContainerSpec, ContainerState, ContainerStats, ExitStatus, Runtime } from '../runtime.js';
 import { readProcDetails } from './cgroup-stats.js';
 import { HostCgroups } from './cgroups.js';
+import type { SpawnFn } from '../../process/spawn-helper.js';
 import { holdConmon } from './conmon.js';
 import {
   conmonAlive,
@@ -64,6 +65,8 @@ export interface RuncRuntimeOptions {
   readonly createTimeoutMs?: number;
   /** How long delete() waits for a killed container, and then for its conmon, to go. */
   readonly stopTimeoutMs?: number;
+  /** How conmon is started: Node's spawn by default; the agent passes its spawn helper's. */
+  readonly spawn?: SpawnFn;
 }
 
 /** Exit code reported when the real one cannot be known (the monitor died first), as containerd does. */
@@ -76,7 +79,7 @@ export class RuncRuntime implements Runtime {
   private readonly waits = new Map<string, Promise<ExitStatus>>();
 
   private constructor(
-    private readonly options: Required<Omit<RuncRuntimeOptions, 'seccompProfile' | 'initBinary'>>,
+    private readonly options: Required<Omit<RuncRuntimeOptions, 'seccompProfile' | 'initBinary' | 'spawn'>> & Pick<RuncRuntimeOptions, 'spawn'>,
     private readonly layout: StateLayout,
     private readonly specOptions: OciSpecOptions,
     private readonly cgroups: HostCgroups,
@@ -94,6 +97,7 @@ export class RuncRuntime implements Runtime {
       cgroupParent: options.cgroupParent ?? '/berth',
       createTimeoutMs: options.createTimeoutMs ?? 60_000,
       stopTimeoutMs: options.stopTimeoutMs ?? 10_000,
+      ...(options.spawn ? { spawn: options.spawn } : {}),
     };
     if (!full.stateDir.startsWith('/')) throw new RuntimeError(`stateDir must be an absolute path, got ${JSON.stringify(full.stateDir)}`);
     for (const [tool, path] of [['runc', full.runcPath], ['conmon', full.conmonPath]] as const) {
@@ -172,6 +176,7 @@ export class RuncRuntime implements Runtime {
           conmonPidFile: files.conmonPidFile,
           logPath,
           beforeStart: (pid) => this.cgroups.adopt(this.monitorCgroup, pid),
+          ...(this.options.spawn ? { spawn: this.options.spawn } : {}),
         },
         this.options.createTimeoutMs,
       );
