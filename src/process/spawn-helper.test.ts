@@ -33,6 +33,25 @@ describe('spawn helper', () => {
     expect((await done).out[3]).toBe('got go\n');
   });
 
+  it('handed-over pipes: read and written by the caller directly, and not ended with the first process', async () => {
+    // The shell's child keeps fd 3 after the shell exits, as conmon's daemon keeps the sync pipe.
+    const child = helper.spawn('/bin/sh', ['-c', 'read line <&4; (sleep 0.3; echo "got $line" >&3) & exit 0'], {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
+      written: [4],
+      handOver: [3, 4],
+    });
+    let text = '';
+    const ended = new Promise<void>((resolve) => {
+      (child.stdio[3] as NodeJS.ReadableStream).on('data', (d: Buffer) => (text += d.toString()));
+      (child.stdio[3] as NodeJS.ReadableStream).on('end', () => resolve());
+    });
+    await new Promise((r) => child.once('spawn', r));
+    (child.stdio[4] as Writable).end('go\n');
+    await new Promise((r) => child.once('close', r));
+    await ended;
+    expect(text).toBe('got go\n');
+  });
+
   it('kills a child on request, and a missing program is an error', async () => {
     const sleeper = helper.spawn('/bin/sleep', ['60'], { stdio: ['ignore', 'ignore', 'ignore'] });
     await new Promise((r) => sleeper.once('spawn', r));

@@ -18,6 +18,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import { PassThrough, Writable } from 'node:stream';
 
 /** How a child is started: its stdio as 'pipe' or 'ignore' per fd (0, 1, 2, then extra pipes). */
@@ -27,6 +28,12 @@ export interface HelperSpawnOptions {
   readonly stdio: readonly ('pipe' | 'ignore')[];
   /** Pipes beyond stdin that the caller writes rather than reads (conmon's start pipe). */
   readonly written?: readonly number[];
+  /**
+   * Pipes whose ends the helper hands over to the caller (sent over its IPC channel, its own copy closed),
+   * so that reading and writing them takes no hop through the helper: conmon's sync and start pipes,
+   * which are on every container create's critical path.
+   */
+  readonly handOver?: readonly number[];
   readonly detached?: boolean;
 }
 
@@ -55,6 +62,7 @@ type ToHelper =
   | { t: 'kill'; id: number; signal: string };
 type FromHelper =
   | { t: 'spawned'; id: number; pid: number }
+  | { t: 'handle'; id: number; fd: number }
   | { t: 'error'; id: number; message: string; code?: string }
   | { t: 'data'; id: number; fd: number; data: Uint8Array }
   | { t: 'end'; id: number; fd: number }
@@ -82,9 +90,15 @@ function helperMain(req: NodeJS.Require): void {
       }
       children.set(m.id, child);
       child.on('error', (error: NodeJS.ErrnoException) => send({ t: 'error', id: m.id, message: error.message, ...(error.code ? { code: error.code } : {}) }));
+      for (const fd of m.options.handOver ?? []) {
+        const stream = child.stdio[fd];
+        // Sent before 'spawned' on the same channel, so the caller has it before it may use it.
+        // Once sent, the helper's copy is closed; destroying the stream too lets the child's 'close' come.
+        if (stream) process.send?.({ t: 'handle', id: m.id, fd }, stream as import('node:net').Socket, undefined, () => stream.destroy());
+      }
       if (child.pid !== undefined) send({ t: 'spawned', id: m.id, pid: child.pid });
       child.stdio.forEach((stream, fd) => {
-        if (!stream || fd === 0 || !('on' in stream) || m.options.stdio[fd] !== 'pipe') return;
+        if (!stream || fd === 0 || !('on' in stream) || m.options.stdio[fd] !== 'pipe' || m.options.handOver?.includes(fd)) return;
         if (m.options.written?.includes(fd)) {
           (stream as NodeJS.WritableStream).on('error', () => {});
           return;
@@ -118,7 +132,7 @@ export class SpawnHelper {
   private readonly children = new Map<number, RemoteChild>();
 
   private constructor(private readonly helper: ChildProcess) {
-    helper.on('message', (m: FromHelper) => this.children.get(m.id)?.receive(m));
+    helper.on('message', (m: FromHelper, handle?: Socket) => this.children.get(m.id)?.receive(m, handle));
     helper.on('exit', () => {
       for (const child of this.children.values()) child.lost();
       this.children.clear();
@@ -148,7 +162,13 @@ export class SpawnHelper {
     const child = new RemoteChild(options, (m) => this.post(m), id);
     this.children.set(id, child);
     child.once('close', () => this.children.delete(id));
-    this.post({ t: 'spawn', id, file, args: [...args], options: { ...options, stdio: [...options.stdio], ...(options.written ? { written: [...options.written] } : {}) } });
+    this.post({
+      t: 'spawn',
+      id,
+      file,
+      args: [...args],
+      options: { ...options, stdio: [...options.stdio], ...(options.written ? { written: [...options.written] } : {}), ...(options.handOver ? { handOver: [...options.handOver] } : {}) },
+    });
     return child;
   };
 
@@ -179,21 +199,43 @@ class RemoteChild extends EventEmitter implements HelperChild {
     private readonly id: number,
   ) {
     super();
+    this.handedOver = new Set(options.handOver ?? []);
     this.stdio = options.stdio.map((kind, fd) => {
       if (kind !== 'pipe') return null;
-      if (fd !== 0 && !options.written?.includes(fd)) return new PassThrough();
+      if (fd !== 0 && !options.written?.includes(fd)) {
+        const stream = new PassThrough();
+        // A handed-over pipe is closed with its stream (a destroyed reader must not leak the fd).
+        stream.on('close', () => this.handles.get(fd)?.destroy());
+        return stream;
+      }
       return new Writable({
         write: (chunk: Buffer, _encoding, done) => {
-          this.post({ t: 'write', id: this.id, fd, data: Buffer.from(chunk) });
-          done();
+          const handle = this.handles.get(fd);
+          if (handle) handle.write(chunk, () => done());
+          else {
+            this.post({ t: 'write', id: this.id, fd, data: Buffer.from(chunk) });
+            done();
+          }
         },
         final: (done) => {
-          this.post({ t: 'end', id: this.id, fd });
-          done();
+          const handle = this.handles.get(fd);
+          if (handle) handle.end(() => done());
+          else {
+            this.post({ t: 'end', id: this.id, fd });
+            done();
+          }
+        },
+        destroy: (error, done) => {
+          this.handles.get(fd)?.destroy();
+          done(error);
         },
       });
     });
   }
+
+  /** Pipe ends the helper handed over, by fd. */
+  private readonly handles = new Map<number, Socket>();
+  private readonly handedOver: Set<number>;
 
   get stdin(): Writable | null {
     return this.stdio[0] ?? null;
@@ -213,8 +255,20 @@ class RemoteChild extends EventEmitter implements HelperChild {
     return true;
   }
 
-  receive(m: FromHelper): void {
+  receive(m: FromHelper, handle?: Socket): void {
     switch (m.t) {
+      case 'handle': {
+        if (!handle) return;
+        this.handles.set(m.fd, handle);
+        handle.on('error', () => {});
+        const stream = this.stdio[m.fd];
+        if (stream instanceof PassThrough) {
+          if (stream.destroyed) handle.destroy();
+          handle.on('data', (d: Buffer) => stream.write(d));
+          handle.on('end', () => stream.end());
+        }
+        return;
+      }
       case 'spawned':
         this.pid = m.pid;
         this.emit('spawn');
@@ -251,7 +305,10 @@ class RemoteChild extends EventEmitter implements HelperChild {
   private finish(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.closed) return;
     this.closed = true;
-    for (const [fd, stream] of this.stdio.entries()) if (stream instanceof PassThrough && fd > 0 && !stream.writableEnded) stream.end();
+    // A handed-over pipe ends on its own (conmon's daemon may hold it after the first process exited).
+    for (const [fd, stream] of this.stdio.entries()) {
+      if (stream instanceof PassThrough && fd > 0 && !this.handedOver.has(fd) && !stream.writableEnded) stream.end();
+    }
     this.emit('close', code, signal);
   }
 }

@@ -90,6 +90,7 @@ export function holdConmon(launch: ConmonLaunch, timeoutMs: number): HeldConmon 
       env: { _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4', PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
       stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
       written: [4],
+      handOver: [3, 4],
       // Its own session: a signal to the agent's process group must not reach the monitor.
       detached: true,
     });
