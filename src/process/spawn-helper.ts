@@ -78,6 +78,10 @@ function helperMain(req: NodeJS.Require): void {
   const children = new Map<number, ChildProcess>();
   const send = (m: FromHelper) => process.send?.(m);
   process.on('disconnect', () => process.exit(0));
+  // Also when the agent was killed with a handle in flight ('disconnect' was then seen not to come):
+  // reparented means the agent is gone.
+  const parent = process.ppid;
+  setInterval(() => process.ppid !== parent && process.exit(0), 100).unref();
   process.on('message', (m: ToHelper) => {
     if (m.t === 'spawn') {
       let child: ChildProcess;

@@ -200,6 +200,21 @@ describe('create begun before its spec is complete (createEarly)', () => {
     expect(await f.runtime.list()).not.toContain(id);
   });
 
+  it("a create cut short while conmon is held (agent killed): the next runtime's delete kills the held conmon", async () => {
+    const id = f.id('early-crash');
+    const pending = deferred();
+    const creating = f.runtime.createEarly({ id, logPath: join(f.dir, 'logs', `${id}.log`) }, pending.promise);
+    await expect.poll(() => leftovers(id), { timeout: 10_000 }).toEqual(['bundle', 'conmon']);
+    await expect.poll(() => existsSync(join(f.stateDir, 'containers', id, 'conmon-held.pid'))).toBe(true);
+    // As a restarted agent does before it creates the container again.
+    const restarted = await f.reopen();
+    await restarted.delete(id);
+    expect(leftovers(id)).toEqual([]);
+    pending.reject(new Error('the agent is gone'));
+    await expect(creating).rejects.toThrow();
+    expect(leftovers(id)).toEqual([]);
+  });
+
   it('a spec of another id or log path, or an invalid one, is refused and leaves nothing', async () => {
     const id = f.id('early-bad');
     const logPath = join(f.dir, 'logs', `${id}.log`);

@@ -175,7 +175,11 @@ export class RuncRuntime implements Runtime {
           containerPidFile: files.pidFile,
           conmonPidFile: files.conmonPidFile,
           logPath,
-          beforeStart: (pid) => this.cgroups.adopt(this.monitorCgroup, pid),
+          // The held pid on disk: an agent killed while conmon is held leaves it for delete() to kill, since
+          // conmon goes on at end of file on its start pipe and has no conmon.pid yet.
+          beforeStart: async (pid) => {
+            await Promise.all([writeFile(files.heldConmonPidFile, String(pid)), this.cgroups.adopt(this.monitorCgroup, pid)]);
+          },
           ...(this.options.spawn ? { spawn: this.options.spawn } : {}),
         },
         this.options.createTimeoutMs,
@@ -269,6 +273,7 @@ export class RuncRuntime implements Runtime {
       // Let conmon see the exit and record it before runc's state goes (anyone waiting gets the exit).
       await withDeadline(this.wait(id), deadline - Date.now()).catch(() => undefined);
     }
+    await this.killHeldConmon(id, files);
     await this.runc.deleteForce(id);
     await this.stopConmon(id, files, deadline);
     await Promise.all([rm(files.dir, { recursive: true, force: true }), rm(files.exitFile, { force: true })]);
@@ -334,6 +339,17 @@ export class RuncRuntime implements Runtime {
     const runc = await this.runc.state(id);
     if (runc && runc.status !== 'stopped') return undefined;
     return (await this.exitFromFile(id, files, bundle)) ?? { exitCode: UNKNOWN_EXIT_CODE, oomKilled: await this.oomKilled(files, bundle), exitedAt: Date.now() };
+  }
+
+  /** A conmon still held on its start pipe by a create cut short (agent killed) must not go on later. */
+  private async killHeldConmon(id: string, files: ContainerFiles): Promise<void> {
+    const pid = await conmonAlive(files, id, files.heldConmonPidFile);
+    if (pid === undefined) return;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
   }
 
   /** Wait for the container's conmon to exit (it does once the container is gone); SIGKILL it at the deadline. */
