@@ -265,23 +265,23 @@ try {
   };
 
   // --- many tasks on one host
-  const runMany = async (n) => {
-    const calls = await Promise.all(Array.from({ length: Math.ceil(n / 10) }, (_, i) => ecs.send(new RunTaskCommand({ taskDefinition: 'bench-many', count: Math.min(10, n - i * 10) }))));
+  const runMany = async (n, client = ecs) => {
+    const calls = await Promise.all(Array.from({ length: Math.ceil(n / 10) }, (_, i) => client.send(new RunTaskCommand({ taskDefinition: 'bench-many', count: Math.min(10, n - i * 10) }))));
     const arns = calls.flatMap((c) => c.tasks.map((t) => t.taskArn));
     if (arns.length !== n) throw new Error(`placed ${arns.length} of ${n}: ${JSON.stringify(calls.flatMap((c) => c.failures))}`);
     return arns;
   };
-  const untilAll = async (arns, status, deadlineMs) => {
+  const untilAll = async (arns, status, deadlineMs, client = ecs) => {
     for (const deadline = Date.now() + deadlineMs; ; await sleep(50)) {
-      const tasks = await describe(arns);
+      const tasks = await describeOn(client, arns);
       if (tasks.every((t) => t.lastStatus === status)) return;
       if (status === 'RUNNING' && tasks.some((t) => t.lastStatus === 'STOPPED')) throw new Error(`a task stopped: ${tasks.find((t) => t.lastStatus === 'STOPPED').stoppedReason}`);
       if (Date.now() > deadline) throw new Error(`not all ${status} after ${deadlineMs} ms`);
     }
   };
-  const stopEvery = async (arns) => {
-    for (let i = 0; i < arns.length; i += 20) await Promise.all(arns.slice(i, i + 20).map((task) => ecs.send(new StopTaskCommand({ task }))));
-    await untilAll(arns, 'STOPPED', 300_000);
+  const stopEvery = async (arns, client = ecs) => {
+    for (let i = 0; i < arns.length; i += 20) await Promise.all(arns.slice(i, i + 20).map((task) => client.send(new StopTaskCommand({ task }))));
+    await untilAll(arns, 'STOPPED', 300_000, client);
   };
   const agentPid = agent.child.pid;
   const rssMiB = () => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${agentPid}/status`, 'utf8'))[1]) / 1024;
@@ -300,6 +300,16 @@ try {
   const cpuMsPerStart = ((cpuSeconds(agentPid) - cpu0) * 1000) / burst;
   const burstRss = rssMiB();
   await stopEvery(many);
+  // --compare: the same burst against the other build, right after this one's (its own agent and bridge).
+  let compareBurstMs;
+  if (compare) {
+    await sleep(2_000);
+    const c0 = performance.now();
+    const theirs = await runMany(burst, compare.ecs);
+    await untilAll(theirs, 'RUNNING', 600_000, compare.ecs);
+    compareBurstMs = performance.now() - c0;
+    await stopEvery(theirs, compare.ecs);
+  }
 
   console.log(
     JSON.stringify({
@@ -317,6 +327,7 @@ try {
       },
       spans,
       [`zero_to_${burst}_running_s`]: round(burstMs / 1000),
+      ...(compareBurstMs !== undefined ? { [`compare_zero_to_${burst}_running_s`]: round(compareBurstMs / 1000) } : {}),
       agent_cpu_ms_per_task_start: round(cpuMsPerStart),
       [`agent_rss_mib_${resident}_running`]: round(residentRss),
       [`agent_rss_mib_${burst}_running`]: round(burstRss),

@@ -1,8 +1,8 @@
 // Real `berth server` and `berth agent` processes for the benchmarks, from dist/ (`npm run build` first).
-// BENCH_LOG_DIR: each process's output is written there (<command>.log) when it exits.
+// BENCH_LOG_DIR: each process's output is written there (<command>-<data dir name>.log) when it exits.
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { removeMasquerade } from '../../dist/network/masquerade.js';
 import { removePortMapTable } from '../../dist/network/nft-port-map.js';
 
@@ -25,7 +25,9 @@ export function startBerth(args, { env = {}, nodeArgs = [], cli = main } = {}) {
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
-  if (process.env.BENCH_LOG_DIR) child.on('exit', () => writeFileSync(join(process.env.BENCH_LOG_DIR, `${args[0]}.log`), out));
+  const dataDir = args[args.indexOf('--data-dir') + 1];
+  const logName = args.includes('--data-dir') && dataDir ? `${args[0]}-${basename(dataDir)}` : args[0];
+  if (process.env.BENCH_LOG_DIR) child.on('exit', () => writeFileSync(join(process.env.BENCH_LOG_DIR, `${logName}.log`), out));
   return {
     child,
     /** Everything it printed so far. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -59,5 +59,32 @@ describe('the container file store', () => {
   it("gives a host-network container the host's /etc/hosts with its extraHosts added", async () => {
     const paths = await store.prepare('c2', { hostname: 'h', hostNetwork: true, hosts: [{ ip: '10.1.2.3', names: ['api'] }] });
     expect(readFileSync(paths.hosts, 'utf8')).toBe('127.0.0.1\tlocalhost\n10.0.0.5\tbuild-host\n10.1.2.3\tapi\n');
+  });
+});
+
+describe("an image's user database", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-users-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const rootfs = (name: string, passwd: string) => {
+    const root = join(dir, name);
+    mkdirSync(join(root, 'etc'), { recursive: true });
+    writeFileSync(join(root, 'etc', 'passwd'), passwd);
+    return root;
+  };
+
+  it('is read from the first rootfs of an image, then known without waiting for another', async () => {
+    const store = new ContainerFileStore(join(dir, 'containers'));
+    const first = await store.userDatabase('sha256:a', Promise.resolve(rootfs('a1', 'app:x:1000:1000::/:/bin/sh\n')));
+    expect(first).toEqual({ passwd: 'app:x:1000:1000::/:/bin/sh\n' });
+    // A second container of the image: its rootfs is not even mounted yet.
+    expect(await store.userDatabase('sha256:a', new Promise<string>(() => {}))).toEqual(first);
+    // Another image is read from its own rootfs.
+    expect(await store.userDatabase('sha256:b', Promise.resolve(rootfs('b1', 'web:x:33:33::/:/bin/sh\n')))).toEqual({ passwd: 'web:x:33:33::/:/bin/sh\n' });
+  });
+
+  it('a rootfs that failed fails the read, and nothing is kept for the image', async () => {
+    const store = new ContainerFileStore(join(dir, 'containers'));
+    await expect(store.userDatabase('sha256:c', Promise.reject(new Error('mount failed')))).rejects.toThrow('mount failed');
+    expect(await store.userDatabase('sha256:c', Promise.resolve(rootfs('c1', 'x:x:5:5::/:/bin/sh\n')))).toEqual({ passwd: 'x:x:5:5::/:/bin/sh\n' });
   });
 });

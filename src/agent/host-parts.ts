@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { OciImageService } from '../image/oci-image-service.js';
 import { CniNetworkService } from '../network/cni-network-service.js';
 import { HostPortAllocator } from '../network/port-allocator.js';
+import { SpawnHelper } from '../process/spawn-helper.js';
 import { RuncRuntime } from '../runtime/runc/runc-runtime.js';
 import type { AgentParts } from './agent.js';
 import type { AgentConfig } from './config.js';
@@ -13,11 +14,15 @@ import { ensureLocalAddress } from './metadata/host-address.js';
  * and the task metadata address, made an address of this host (169.254.170.2 on `lo`).
  */
 export async function openHostParts(config: AgentConfig): Promise<AgentParts & { close(): Promise<void> }> {
-  const runtime = await RuncRuntime.open({ stateDir: join(config.dataDir, 'runtime') });
+  // conmon, CNI plugins, `ip netns` and nft are forked by a small helper process: a fork from the agent
+  // itself blocks its event loop for a time that grows with its memory (see spawn-helper.ts).
+  const helper = SpawnHelper.start();
+  const runtime = await RuncRuntime.open({ stateDir: join(config.dataDir, 'runtime'), spawn: helper.spawn });
   const images = new OciImageService({ root: join(config.dataDir, 'images'), insecureRegistries: config.insecureRegistries });
   const network = new CniNetworkService({
     stateDir: join(config.dataDir, 'network'),
     bridge: { bridge: config.bridgeName, subnet: config.bridgeSubnet },
+    spawn: helper.spawn,
   });
   const ports = new HostPortAllocator({
     reservedTcp: config.reservedPorts,
@@ -33,6 +38,7 @@ export async function openHostParts(config: AgentConfig): Promise<AgentParts & {
     ...(config.metadataAddress ? { metadataAddress: config.metadataAddress } : {}),
     async close() {
       await images.close();
+      helper.close();
     },
   };
 }

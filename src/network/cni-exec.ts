@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
+import { directSpawn, type SpawnFn } from '../process/spawn-helper.js';
 import { parseFailure, parseResult, pluginEnv, type CniCommand, type CniResult, type InvocationTarget } from './cni-protocol.js';
 import { CniPluginError } from './errors.js';
 
@@ -9,6 +9,8 @@ import { CniPluginError } from './errors.js';
 export interface PluginExecOptions {
   readonly pluginDirs: readonly string[];
   readonly timeoutMs: number;
+  /** How plugins are started: Node's spawn by default, or a spawn helper's (src/process/spawn-helper.ts). */
+  readonly spawn?: SpawnFn;
 }
 
 /** Runs one plugin invocation; returns the parsed result for ADD and nothing for DEL and CHECK. */
@@ -18,7 +20,7 @@ export type PluginExec = (type: string, command: CniCommand, target: InvocationT
 export function pluginExec(options: PluginExecOptions): PluginExec {
   return async (type, command, target, stdin) => {
     const binary = await findPlugin(type, options.pluginDirs, command);
-    const { stdout, stderr, exit } = await run(binary, pluginEnv(command, target, options.pluginDirs), stdin, options.timeoutMs);
+    const { stdout, stderr, exit } = await run(options.spawn ?? directSpawn, binary, pluginEnv(command, target, options.pluginDirs), stdin, options.timeoutMs);
     if (exit !== undefined) throw parseFailure(type, command, exit, stdout, stderr);
     return command === 'ADD' ? parseResult(type, command, stdout) : undefined;
   };
@@ -39,6 +41,7 @@ async function findPlugin(type: string, dirs: readonly string[], command: CniCom
 
 /** Run `binary`; `exit` is undefined on success, else a description of how it ended. */
 function run(
+  spawn: SpawnFn,
   binary: string,
   env: Record<string, string>,
   stdin: string,
@@ -53,10 +56,10 @@ function run(
       timedOut = true;
       child.kill('SIGKILL');
     }, timeoutMs);
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.stdout!.on('data', (d: Buffer) => out.push(d));
+    child.stderr!.on('data', (d: Buffer) => err.push(d));
     // A plugin that exits without reading its config closes the pipe under us; its exit status tells why.
-    child.stdin.on('error', () => {});
+    child.stdin!.on('error', () => {});
     child.once('error', (error) => {
       clearTimeout(timer);
       reject(new CniPluginError(binary, env.CNI_COMMAND!, undefined, `could not be started: ${error.message}`, undefined, { cause: error }));
@@ -78,6 +81,6 @@ function run(
     child.once('exit', (code, signal) => {
       if (timedOut) finish(code, signal);
     });
-    child.stdin.end(stdin);
+    child.stdin!.end(stdin);
   });
 }

@@ -19,7 +19,8 @@ import { pluginExec, type PluginExec } from './cni-exec.js';
 import { CONTAINER_ID_PATTERN, sandboxAddress, type InvocationTarget } from './cni-protocol.js';
 import { NetworkError } from './errors.js';
 import { ensureMasquerade, type Iptables } from './masquerade.js';
-import { addPorts, ensurePortMapTable, removePorts, type Nft } from './nft-port-map.js';
+import { addPorts, ensurePortMapTable, nftThrough, removePorts, type Nft } from './nft-port-map.js';
+import { directSpawn, type SpawnFn } from '../process/spawn-helper.js';
 import { createNetns, deleteNetns, netnsPath } from './netns.js';
 import { bridgeNetworkConfig, bridgeNetworkOptions, loopbackNetworkConfig, type BridgeNetwork, type BridgeNetworkOptions } from './network-configs.js';
 import type { AttachHooks, AttachRequest, Attachment, NetworkService } from './network.js';
@@ -44,6 +45,11 @@ export interface CniNetworkOptions {
   readonly iptables?: Iptables;
   /** How nft is run for published ports. Default: the host's `nft -f -`. */
   readonly nft?: Nft;
+  /**
+   * How plugins, `ip netns` and nft are started: Node's spawn by default; the agent passes its spawn
+   * helper's (src/process/spawn-helper.ts), so that these forks do not block its event loop.
+   */
+  readonly spawn?: SpawnFn;
 }
 
 const BRIDGE_IFNAME = 'eth0';
@@ -65,6 +71,7 @@ export class CniNetworkService implements NetworkService {
   /** The bridge's masquerade rule, ensured once per process before the first address is handed out. */
   private masquerading: Promise<void> | undefined;
   private readonly nft: Nft | undefined;
+  private readonly spawn: SpawnFn;
   private portMapping: Promise<void> | undefined;
 
   constructor(options: CniNetworkOptions) {
@@ -77,9 +84,11 @@ export class CniNetworkService implements NetworkService {
       throw new NetworkError('invalid-request', `namespace prefix "${this.netnsPrefix}" must be at most 50 letters, digits, "_", "." or "-"`);
     }
     this.exec =
-      options.pluginExec ?? pluginExec({ pluginDirs: options.pluginDirs ?? ['/usr/lib/cni'], timeoutMs: options.pluginTimeoutMs ?? 60_000 });
+      options.pluginExec ??
+      pluginExec({ pluginDirs: options.pluginDirs ?? ['/usr/lib/cni'], timeoutMs: options.pluginTimeoutMs ?? 60_000, ...(options.spawn ? { spawn: options.spawn } : {}) });
     this.iptables = options.iptables;
-    this.nft = options.nft;
+    this.nft = options.nft ?? (options.spawn ? nftThrough(options.spawn) : undefined);
+    this.spawn = options.spawn ?? directSpawn;
   }
 
   attach(request: AttachRequest, hooks: AttachHooks = {}): Promise<Attachment> {
@@ -125,7 +134,7 @@ export class CniNetworkService implements NetworkService {
     // DEL without it still releases the lease.
     await this.records.write(record, mode !== 'none');
     try {
-      await createNetns(netnsName);
+      await createNetns(netnsName, this.spawn);
     } catch (error) {
       // Nothing was made; and a namespace of that name that already existed is not ours to delete.
       await this.records.remove(id);
@@ -211,7 +220,7 @@ export class CniNetworkService implements NetworkService {
     // Keep the namespace until DEL succeeded: the bridge plugin finds the address whose NAT rules it
     // removes on the interface inside it.
     if (first !== undefined) throw first;
-    await deleteNetns(record.netnsName);
+    await deleteNetns(record.netnsName, this.spawn);
     await this.records.remove(record.id);
   }
 

@@ -3,9 +3,9 @@
  * see with `ip netns list` and can enter with `ip netns exec`: a bind mount of the namespace at
  * /var/run/netns/<name> keeps it alive without any process in it, across agent restarts.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { directSpawn, type SpawnFn } from '../process/spawn-helper.js';
 import { TOOL_PATH } from './cni-protocol.js';
 import { NetworkError } from './errors.js';
 
@@ -15,9 +15,9 @@ export const NETNS_DIR = '/var/run/netns';
 export const netnsPath = (name: string) => join(NETNS_DIR, name);
 
 /** Create the namespace `name`; fails if one by that name exists. */
-export async function createNetns(name: string): Promise<string> {
+export async function createNetns(name: string, spawn: SpawnFn = directSpawn): Promise<string> {
   try {
-    await ip(['netns', 'add', name]);
+    await ip(spawn, ['netns', 'add', name]);
   } catch (error) {
     const exists = existsSync(netnsPath(name)) ? ' (a namespace by that name already exists)' : '';
     throw new NetworkError('namespace-failed', `could not create network namespace ${name}${exists}: ${message(error)}`, { cause: error });
@@ -29,21 +29,32 @@ export async function createNetns(name: string): Promise<string> {
  * Delete the namespace `name` if it exists. The kernel frees it, and every interface in it, once the last
  * process inside has gone. Also removes a mount point left by a crash inside `ip netns add`.
  */
-export async function deleteNetns(name: string): Promise<void> {
+export async function deleteNetns(name: string, spawn: SpawnFn = directSpawn): Promise<void> {
   if (!existsSync(netnsPath(name))) return;
   try {
-    await ip(['netns', 'delete', name]);
+    await ip(spawn, ['netns', 'delete', name]);
   } catch (error) {
     if (!existsSync(netnsPath(name))) return;
     throw new NetworkError('namespace-failed', `could not delete network namespace ${name}: ${message(error)}`, { cause: error });
   }
 }
 
-function ip(args: string[]): Promise<void> {
+/** `ip <args>`; rejects with its stderr when it fails or runs longer than 30 s. */
+function ip(spawn: SpawnFn, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile('ip', args, { timeout: 30_000, env: { ...process.env, PATH: TOOL_PATH } }, (error, _stdout, stderr) => {
-      if (error) reject(Object.assign(error, { stderr }));
-      else resolve();
+    const child = spawn('ip', args, { env: { ...(process.env as Record<string, string>), PATH: TOOL_PATH }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (d: string) => (stderr += d));
+    child.once('error', (error: Error) => {
+      clearTimeout(timer);
+      reject(Object.assign(error, { stderr }));
+    });
+    child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(Object.assign(new Error(`ip ${args.join(' ')} ${signal ? `killed by ${signal}` : `exited with status ${code}`}`), { stderr }));
     });
   });
 }

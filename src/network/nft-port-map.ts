@@ -15,7 +15,8 @@
  * the map's elements, which belong to tasks still running). Like the bridge and its masquerade rule, it
  * stays when the agent stops; `removePortMapTable` is for whoever removes the bridge.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { directSpawn, type SpawnFn } from '../process/spawn-helper.js';
 import { writeFile } from 'node:fs/promises';
 import { NetworkError } from './errors.js';
 import type { PortMapping } from './network.js';
@@ -128,14 +129,19 @@ async function run(nft: Nft, script: string, what: string): Promise<void> {
   if (code !== 0) throw new NetworkError('plugin-failed', `${what}: ${stderr.trim() || `nft exited with ${code}`}`);
 }
 
-/** `nft -f -` from Debian's nftables package. */
-export const runNft: Nft = (script) =>
-  new Promise((resolve) => {
-    const child = spawn('nft', ['-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (d: string) => (stderr += d));
-    child.on('error', (error) => resolve({ code: 127, stderr: `cannot run nft (install Debian's nftables): ${error.message}` }));
-    child.on('close', (code) => resolve({ code: code ?? 1, stderr }));
-    child.stdin.end(script);
-  });
+/** `nft -f -` from Debian's nftables package, started by `spawn` (Node's, or a spawn helper's). */
+export const nftThrough =
+  (spawn: SpawnFn): Nft =>
+  (script) =>
+    new Promise((resolve) => {
+      const child = spawn('nft', ['-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.setEncoding('utf8');
+      child.stderr!.on('data', (d: string) => (stderr += d));
+      child.on('error', (error: Error) => resolve({ code: 127, stderr: `cannot run nft (install Debian's nftables): ${error.message}` }));
+      child.on('close', (code: number | null) => resolve({ code: code ?? 1, stderr }));
+      child.stdin!.end(script);
+    });
+
+/** `nft -f -` spawned by the agent itself. */
+export const runNft: Nft = nftThrough(directSpawn);

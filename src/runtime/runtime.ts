@@ -8,6 +8,14 @@
 export interface Runtime {
   /** Prepare the container (bundle, cgroup, namespaces, monitor) without starting its process. */
   create(spec: ContainerSpec): Promise<void>;
+  /**
+   * Create as {@link create} does, beginning before the spec is complete: its `id` and `logPath` are known
+   * now, the rest once `spec` resolves (to a spec with that id and logPath). Meanwhile the runtime may start
+   * what needs no spec (runc: the container's monitor), so that this overlaps the caller's preparation of
+   * the root filesystem, files and network. When `spec` rejects, whatever was begun is removed and its
+   * error is thrown as it is. Optional: without it, await the spec and call create.
+   */
+  createEarly?(early: { readonly id: string; readonly logPath: string }, spec: Promise<ContainerSpec>): Promise<void>;
   /** Start the created container's process. */
   start(id: string): Promise<{ pid: number }>;
   /**

@@ -74,50 +74,69 @@ export async function createContainer(ctx: CreateContext): Promise<void> {
       ? span('agent.network', () => deps.network.attach({ id: runtimeId, mode, portMappings: mappings }, { onNamespace }))
       : undefined;
   attaching?.catch(() => {});
-  const [{ rootfs, users }, files, network, mounts] = await Promise.all([
-    span('agent.rootfs', () => deps.images.createRootfs(image, runtimeId)).then(async (rootfs) => ({
+  /** Everything the spec needs, made at once: root filesystem, /etc files, network namespace, volumes. */
+  const prepare = async () => {
+    const mounting = span('agent.rootfs', () => deps.images.createRootfs(image, runtimeId));
+    const [rootfs, users, files, network, mounts] = await Promise.all([
+      mounting,
+      span('agent.users', () => deps.containerFiles.userDatabase(image.id, mounting)),
+      span('agent.files', () =>
+        deps.containerFiles.prepare(runtimeId, {
+          hostname,
+          hostNetwork: mode === 'host',
+          hosts: [...own(c.ipv4Address), ...others],
+          ...(def.dnsServers?.length ? { dnsServers: def.dnsServers } : {}),
+          ...(def.dnsSearchDomains?.length ? { dnsSearchDomains: def.dnsSearchDomains } : {}),
+        }),
+      ),
+      attaching
+        ? Promise.race([namespace, attaching.then((a) => a.netnsPath)])
+        : mode === 'host'
+          ? 'host'
+          : mode === 'none'
+            ? undefined
+            : task.taskNetwork!.netnsPath!,
+      volumeMounts(deps, task, def),
+    ]);
+    c.logPath = files.logPath;
+    preparedMs = deps.now() - started;
+    return containerSpec({
+      task: task.spec,
+      container: def,
+      image: image.config,
+      runtimeId,
       rootfs,
-      users: await span('agent.users', () => deps.containerFiles.userDatabase(rootfs)),
-    })),
-    span('agent.files', () =>
-      deps.containerFiles.prepare(runtimeId, {
-        hostname,
-        hostNetwork: mode === 'host',
-        hosts: [...own(c.ipv4Address), ...others],
-        ...(def.dnsServers?.length ? { dnsServers: def.dnsServers } : {}),
-        ...(def.dnsSearchDomains?.length ? { dnsSearchDomains: def.dnsSearchDomains } : {}),
-      }),
-    ),
-    attaching
-      ? Promise.race([namespace, attaching.then((a) => a.netnsPath)])
-      : mode === 'host'
-        ? 'host'
-        : mode === 'none'
-          ? undefined
-          : task.taskNetwork!.netnsPath!,
-    volumeMounts(deps, task, def),
-  ]);
-  c.logPath = files.logPath;
-  const preparedMs = deps.now() - started;
-  const spec = containerSpec({
-    task: task.spec,
-    container: def,
-    image: image.config,
-    runtimeId,
-    rootfs,
-    users,
-    ...(network !== undefined ? { network } : {}),
-    etcFiles:
-      mode === 'host'
-        ? { resolvConf: files.resolvConf, ...(others.length ? { hosts: files.hosts } : {}) }
-        : { hosts: files.hosts, resolvConf: files.resolvConf, hostname: files.hostname },
-    logPath: files.logPath,
-    cluster: deps.settings.cluster,
-    agentEnv: ctx.agentEnv,
-    mounts,
-    hostname,
-  });
-  await span('agent.create', () => deps.runtime.create(spec));
+      users,
+      ...(network !== undefined ? { network } : {}),
+      etcFiles:
+        mode === 'host'
+          ? { resolvConf: files.resolvConf, ...(others.length ? { hosts: files.hosts } : {}) }
+          : { hosts: files.hosts, resolvConf: files.resolvConf, hostname: files.hostname },
+      logPath: files.logPath,
+      cluster: deps.settings.cluster,
+      agentEnv: ctx.agentEnv,
+      mounts,
+      hostname,
+    });
+  };
+  let preparedMs = 0;
+  if (deps.runtime.createEarly) {
+    // The runtime begins the container (runc: starts its monitor) while the rest is being prepared;
+    // 'agent.create' stays the time from a complete spec to a created container.
+    let specAt: number | undefined;
+    const spec = prepare().then((s) => {
+      specAt = deps.spans?.now();
+      return s;
+    });
+    try {
+      await deps.runtime.createEarly({ id: runtimeId, logPath: deps.containerFiles.logPath(runtimeId) }, spec);
+    } finally {
+      if (specAt !== undefined) deps.spans?.end(task.arn, 'agent.create', specAt);
+    }
+  } else {
+    const spec = await prepare();
+    await span('agent.create', () => deps.runtime.create(spec));
+  }
   const createdMs = deps.now() - started - preparedMs;
   if (attaching) {
     const attachment = await span('agent.network.wait', () => attaching);

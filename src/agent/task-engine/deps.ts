@@ -56,6 +56,8 @@ export interface EngineSettings {
 }
 
 export interface ContainerFiles {
+  /** Where the container's log goes (the path prepare() returns as logPath), known before it is prepared. */
+  logPath(runtimeId: string): string;
   /** Prepare the container's own directory and return paths for its log and generated /etc files. */
   prepare(runtimeId: string, etc: EtcSettings): Promise<{
     logPath: string;
@@ -65,8 +67,11 @@ export interface ContainerFiles {
   }>;
   /** Rewrite the container's /etc/hosts in place (it is bind-mounted), e.g. once its address is known. */
   writeHosts(runtimeId: string, entries: readonly HostsEntry[]): Promise<void>;
-  /** The rootfs's /etc/passwd and /etc/group, for resolving the container's user. */
-  userDatabase(rootfs: string): Promise<UserDatabase>;
+  /**
+   * The image's /etc/passwd and /etc/group as a fresh root filesystem of it has them, for resolving the
+   * container's user: read from `rootfs` once it is mounted, unless already known for the image.
+   */
+  userDatabase(imageId: string, rootfs: Promise<string>): Promise<UserDatabase>;
   remove(runtimeId: string): Promise<void>;
 }
 

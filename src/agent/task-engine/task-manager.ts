@@ -306,6 +306,9 @@ export class TaskManager {
     this.watch.followLogs(c);
     await timed(this.deps, this.state.arn, 'agent.start', () => this.deps.runtime.start(c.runtimeId!));
     this.running(c, this.deps.now());
+    // The last container up makes the task RUNNING: saved and reported with the start's own save, not
+    // one 'report' step (and save) later, on every start's critical path.
+    if (deriveTaskStatus(this.state) === 'RUNNING') this.state.known = 'RUNNING';
     this.deps.log.debug({ task: this.state.arn, container: c.name, sinceReceivedMs: Math.round(performance.now() - this.receivedAt) }, 'container started');
   }
 

@@ -199,10 +199,13 @@ export class FakeVolumes implements VolumeStore {
 export class FakeContainerFiles implements ContainerFiles {
   readonly hosts = new Map<string, readonly HostsEntry[]>();
   readonly etc = new Map<string, EtcSettings>();
+  logPath(id: string) {
+    return `/fake/${id}.log`;
+  }
   async prepare(id: string, etc: EtcSettings) {
     this.etc.set(id, etc);
     this.hosts.set(id, etc.hosts ?? []);
-    return { logPath: `/fake/${id}.log`, hosts: `/fake/${id}/hosts`, resolvConf: `/fake/${id}/resolv.conf`, hostname: `/fake/${id}/hostname` };
+    return { logPath: this.logPath(id), hosts: `/fake/${id}/hosts`, resolvConf: `/fake/${id}/resolv.conf`, hostname: `/fake/${id}/hostname` };
   }
   async writeHosts(id: string, entries: readonly HostsEntry[]) {
     this.hosts.set(id, entries);

@@ -31,6 +31,8 @@ export interface ContainerFiles {
   readonly config: string;
   readonly pidFile: string;
   readonly conmonPidFile: string;
+  /** The pid of conmon's first process while it is held on its start pipe (createEarly), before it forks. */
+  readonly heldConmonPidFile: string;
   readonly oomFile: string;
   readonly exitFile: string;
 }
@@ -43,6 +45,7 @@ export function containerFiles(layout: StateLayout, id: string): ContainerFiles 
     config: join(dir, 'config.json'),
     pidFile: join(dir, 'pid'),
     conmonPidFile: join(dir, 'conmon.pid'),
+    heldConmonPidFile: join(dir, 'conmon-held.pid'),
     oomFile: join(dir, 'oom'),
     exitFile: join(layout.exitDir, id),
   };
@@ -108,8 +111,8 @@ export async function readPidFile(path: string): Promise<number | undefined> {
  * Whether the conmon monitoring container `id` still runs: its pid from the pid file, alive and not a
  * zombie, and its command line naming this container (so a recycled pid does not count).
  */
-export async function conmonAlive(files: ContainerFiles, id: string): Promise<number | undefined> {
-  const pid = await readPidFile(files.conmonPidFile);
+export async function conmonAlive(files: ContainerFiles, id: string, pidFile = files.conmonPidFile): Promise<number | undefined> {
+  const pid = await readPidFile(pidFile);
   if (pid === undefined) return undefined;
   try {
     const [cmdline, statText] = await Promise.all([readFile(`/proc/${pid}/cmdline`, 'utf8'), readFile(`/proc/${pid}/stat`, 'utf8')]);

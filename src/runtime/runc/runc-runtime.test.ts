@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cgroupMountPoints, readCriLog, startRuntimeFixture, waitForLog, type RuntimeFixture } from '../../testing/runtime-fixture.js';
 import { ContainerCreateError, ContainerExistsError, ContainerNotFoundError, ContainerStartError, InvalidContainerSpecError } from '../errors.js';
+import { SpawnHelper } from '../../process/spawn-helper.js';
+import type { ContainerSpec } from '../runtime.js';
 import { RuncRuntime } from './runc-runtime.js';
 
 let f: RuntimeFixture;
@@ -154,6 +156,105 @@ describe('monitor', () => {
     expect((await f.runtime.state(id))?.exit?.exitCode).toBe(255);
     await f.runtime.delete(id);
     expect(leftovers(id)).toEqual([]);
+  });
+});
+
+describe('create begun before its spec is complete (createEarly)', () => {
+  /** A spec promise the test settles. */
+  const deferred = () => {
+    let settle!: { resolve(spec: ContainerSpec): void; reject(error: Error): void };
+    const promise = new Promise<ContainerSpec>((resolve, reject) => (settle = { resolve, reject }));
+    return { promise, ...settle };
+  };
+
+  it('holds conmon, in its own cgroup, until the spec is there; then the container is made as by create', async () => {
+    const id = f.id('early');
+    const spec = f.spec(id, ['sh', '-c', 'echo early']);
+    const pending = deferred();
+    const creating = f.runtime.createEarly({ id, logPath: spec.logPath }, pending.promise);
+    await expect.poll(() => leftovers(id), { timeout: 10_000 }).toEqual(['bundle', 'conmon']);
+    expect(await within(creating, 200)).toBe('pending');
+    pending.resolve(spec);
+    await creating;
+    expect((await f.runtime.state(id))?.status).toBe('created');
+    const conmonPid = readFileSync(join(f.stateDir, 'containers', id, 'conmon.pid'), 'utf8').trim();
+    for (const line of readFileSync(`/proc/${conmonPid}/cgroup`, 'utf8').trim().split('\n').filter((l) => l.startsWith('0::') || l.includes(':name='))) {
+      expect(line).toMatch(new RegExp(`:${f.cgroupParent}/_conmon$`));
+    }
+    await f.runtime.start(id);
+    expect(await f.runtime.wait(id)).toMatchObject({ exitCode: 0 });
+    expect(readCriLog(spec.logPath).map((l) => l.text)).toEqual(['early']);
+    await f.runtime.delete(id);
+    expect(leftovers(id)).toEqual([]);
+  });
+
+  it("a spec that fails: its own error, the held conmon killed, nothing left", async () => {
+    const id = f.id('early-fail');
+    const pending = deferred();
+    const creating = f.runtime.createEarly({ id, logPath: join(f.dir, 'logs', `${id}.log`) }, pending.promise);
+    await expect.poll(() => leftovers(id), { timeout: 10_000 }).toContain('conmon');
+    const cause = new Error('the root filesystem could not be mounted');
+    pending.reject(cause);
+    await expect(creating).rejects.toBe(cause);
+    expect(leftovers(id)).toEqual([]);
+    expect(await f.runtime.list()).not.toContain(id);
+  });
+
+  it("a create cut short while conmon is held (agent killed): the next runtime's delete kills the held conmon", async () => {
+    const id = f.id('early-crash');
+    const pending = deferred();
+    const creating = f.runtime.createEarly({ id, logPath: join(f.dir, 'logs', `${id}.log`) }, pending.promise);
+    await expect.poll(() => leftovers(id), { timeout: 10_000 }).toEqual(['bundle', 'conmon']);
+    await expect.poll(() => existsSync(join(f.stateDir, 'containers', id, 'conmon-held.pid'))).toBe(true);
+    // As a restarted agent does before it creates the container again.
+    const restarted = await f.reopen();
+    await restarted.delete(id);
+    expect(leftovers(id)).toEqual([]);
+    pending.reject(new Error('the agent is gone'));
+    await expect(creating).rejects.toThrow();
+    expect(leftovers(id)).toEqual([]);
+  });
+
+  it('a spec of another id or log path, or an invalid one, is refused and leaves nothing', async () => {
+    const id = f.id('early-bad');
+    const logPath = join(f.dir, 'logs', `${id}.log`);
+    await expect(f.runtime.createEarly({ id, logPath }, Promise.resolve(f.spec(f.id('other'), ['true'])))).rejects.toThrow(InvalidContainerSpecError);
+    await expect(f.runtime.createEarly({ id, logPath }, Promise.resolve(f.spec(id, ['true'], { logPath: `${logPath}.2` })))).rejects.toThrow(InvalidContainerSpecError);
+    await expect(f.runtime.createEarly({ id, logPath }, Promise.resolve(f.spec(id, [], { logPath })))).rejects.toThrow('process.args must name the program to run');
+    await expect(f.runtime.createEarly({ id: 'bad/id', logPath }, Promise.resolve(f.spec(id, ['true'])))).rejects.toThrow(InvalidContainerSpecError);
+    expect(leftovers(id)).toEqual([]);
+  });
+
+  it('a duplicate id is refused and the first container is untouched', async () => {
+    const id = f.id('early-dup');
+    await f.runtime.create(f.spec(id, ['sleep', '1000']));
+    await expect(f.runtime.createEarly({ id, logPath: join(f.dir, 'logs', `${id}.log`) }, Promise.resolve(f.spec(id, ['true'])))).rejects.toThrow(ContainerExistsError);
+    expect((await f.runtime.state(id))?.status).toBe('created');
+    await f.runtime.delete(id);
+  });
+});
+
+describe('conmon forked by a spawn helper (as the agent runs it)', () => {
+  it('makes the same container: created, started, output logged, exit reported, monitor in its own cgroup', async () => {
+    const helper = SpawnHelper.start();
+    const g = await startRuntimeFixture({ spawn: helper.spawn });
+    try {
+      const id = g.id('helper');
+      const spec = g.spec(id, ['sh', '-c', 'echo via helper; exit 4']);
+      await g.runtime.create(spec);
+      const conmonPid = readFileSync(join(g.stateDir, 'containers', id, 'conmon.pid'), 'utf8').trim();
+      for (const line of readFileSync(`/proc/${conmonPid}/cgroup`, 'utf8').trim().split('\n').filter((l) => l.startsWith('0::') || l.includes(':name='))) {
+        expect(line).toMatch(new RegExp(`:${g.cgroupParent}/_conmon$`));
+      }
+      await g.runtime.start(id);
+      expect(await g.runtime.wait(id)).toMatchObject({ exitCode: 4 });
+      expect(readCriLog(spec.logPath).map((l) => l.text)).toEqual(['via helper']);
+      const error = await g.runtime.create(g.spec(g.id('helper-noexec'), ['/bin/does-not-exist'])).catch((e: unknown) => e);
+      expect((error as Error).message).toMatch(/runc create failed: .*does-not-exist/);
+    } finally {
+      await g.cleanup();
+      helper.close();
+    }
   });
 });
 

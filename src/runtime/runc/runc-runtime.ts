@@ -29,7 +29,8 @@ import {
 import type { ContainerSpec, ContainerState, ContainerStats, ExitStatus, Runtime } from '../runtime.js';
 import { readProcDetails } from './cgroup-stats.js';
 import { HostCgroups } from './cgroups.js';
-import { launchConmon } from './conmon.js';
+import type { SpawnFn } from '../../process/spawn-helper.js';
+import { holdConmon } from './conmon.js';
 import {
   conmonAlive,
   containerFiles,
@@ -44,7 +45,7 @@ import {
 } from './container-files.js';
 import { ExitWatcher } from './exit-watcher.js';
 import { DEFAULT_INIT_BINARY, DEFAULT_SECCOMP_PROFILE, loadHostSpecOptions } from './host-spec-options.js';
-import { serializeOciSpec } from './oci-spec.js';
+import { serializeOciSpec, type OciSpec } from './oci-spec.js';
 import { RuncCli } from './runc-cli.js';
 import { toOciSpec, validateContainerId, type OciSpecOptions } from './to-oci-spec.js';
 
@@ -64,6 +65,8 @@ export interface RuncRuntimeOptions {
   readonly createTimeoutMs?: number;
   /** How long delete() waits for a killed container, and then for its conmon, to go. */
   readonly stopTimeoutMs?: number;
+  /** How conmon is started: Node's spawn by default; the agent passes its spawn helper's. */
+  readonly spawn?: SpawnFn;
 }
 
 /** Exit code reported when the real one cannot be known (the monitor died first), as containerd does. */
@@ -76,7 +79,7 @@ export class RuncRuntime implements Runtime {
   private readonly waits = new Map<string, Promise<ExitStatus>>();
 
   private constructor(
-    private readonly options: Required<Omit<RuncRuntimeOptions, 'seccompProfile' | 'initBinary'>>,
+    private readonly options: Required<Omit<RuncRuntimeOptions, 'seccompProfile' | 'initBinary' | 'spawn'>> & Pick<RuncRuntimeOptions, 'spawn'>,
     private readonly layout: StateLayout,
     private readonly specOptions: OciSpecOptions,
     private readonly cgroups: HostCgroups,
@@ -94,6 +97,7 @@ export class RuncRuntime implements Runtime {
       cgroupParent: options.cgroupParent ?? '/berth',
       createTimeoutMs: options.createTimeoutMs ?? 60_000,
       stopTimeoutMs: options.stopTimeoutMs ?? 10_000,
+      ...(options.spawn ? { spawn: options.spawn } : {}),
     };
     if (!full.stateDir.startsWith('/')) throw new RuntimeError(`stateDir must be an absolute path, got ${JSON.stringify(full.stateDir)}`);
     for (const [tool, path] of [['runc', full.runcPath], ['conmon', full.conmonPath]] as const) {
@@ -116,39 +120,90 @@ export class RuncRuntime implements Runtime {
   }
 
   async create(spec: ContainerSpec): Promise<void> {
+    const oci = await this.validate(spec);
+    await this.make(spec.id, spec.logPath, Promise.resolve(oci));
+  }
+
+  async createEarly(early: { readonly id: string; readonly logPath: string }, spec: Promise<ContainerSpec>): Promise<void> {
+    validateContainerId(early.id);
+    checkLogPath(early.logPath);
+    const oci = spec.then((s) => {
+      if (s.id !== early.id || s.logPath !== early.logPath) {
+        throw new InvalidContainerSpecError(`the spec (id ${s.id}, logPath ${s.logPath}) is not the one begun (id ${early.id}, logPath ${early.logPath})`);
+      }
+      return this.validate(s);
+    });
+    await this.make(early.id, early.logPath, oci);
+  }
+
+  /** The OCI spec of a container spec, once the spec is checked (its rootfs a directory, its log path absolute). */
+  private async validate(spec: ContainerSpec): Promise<OciSpec> {
     const oci = toOciSpec(spec, this.specOptions);
     const rootfs = await stat(spec.rootfs).catch(() => undefined);
     if (!rootfs?.isDirectory()) throw new InvalidContainerSpecError(`rootfs ${spec.rootfs} is not a directory`);
-    if (!spec.logPath?.startsWith('/')) throw new InvalidContainerSpecError(`logPath must be an absolute path, got ${JSON.stringify(spec.logPath)}`);
-    const files = this.files(spec.id);
+    checkLogPath(spec.logPath);
+    return oci;
+  }
+
+  /**
+   * The bundle directory, then conmon held on its start pipe while `oci` is still being made (see
+   * holdConmon), then config.json and `runc create`. On any failure nothing is left; `oci`'s own error
+   * is thrown as it is.
+   */
+  private async make(id: string, logPath: string, oci: Promise<OciSpec>): Promise<void> {
+    // Whatever happens before it is awaited, its rejection is handled below.
+    oci.catch(() => {});
+    const files = this.files(id);
     try {
       await mkdir(files.dir, { mode: 0o700 });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new ContainerExistsError(spec.id);
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new ContainerExistsError(id);
       throw error;
     }
+    let specFailed = false;
     try {
-      await Promise.all([writeFile(files.config, serializeOciSpec(oci)), mkdir(dirname(spec.logPath), { recursive: true })]);
-      await launchConmon(
+      await mkdir(dirname(logPath), { recursive: true });
+      const conmon = holdConmon(
         {
           conmonPath: this.options.conmonPath,
           runcPath: this.options.runcPath,
           runcRoot: this.layout.runcRoot,
-          id: spec.id,
+          id,
           bundleDir: files.dir,
           persistDir: files.dir,
           exitDir: this.layout.exitDir,
           containerPidFile: files.pidFile,
           conmonPidFile: files.conmonPidFile,
-          logPath: spec.logPath,
-          beforeStart: (pid) => this.cgroups.adopt(this.monitorCgroup, pid),
+          logPath,
+          // The held pid on disk: an agent killed while conmon is held leaves it for delete() to kill, since
+          // conmon goes on at end of file on its start pipe and has no conmon.pid yet.
+          beforeStart: async (pid) => {
+            await Promise.all([writeFile(files.heldConmonPidFile, String(pid)), this.cgroups.adopt(this.monitorCgroup, pid)]);
+          },
+          ...(this.options.spawn ? { spawn: this.options.spawn } : {}),
         },
         this.options.createTimeoutMs,
       );
+      let config: OciSpec;
+      try {
+        config = await oci;
+      } catch (error) {
+        specFailed = true;
+        conmon.abort(error as Error);
+        throw error;
+      }
+      try {
+        await writeFile(files.config, serializeOciSpec(config));
+      } catch (error) {
+        conmon.abort(error as Error);
+        throw error;
+      }
+      await conmon.release();
     } catch (error) {
       // Leave nothing behind: runc's state, conmon, the bundle, cgroups.
-      await this.delete(spec.id).catch(() => {});
-      throw error instanceof RuntimeError ? error : new ContainerCreateError(`creating container ${spec.id} failed: ${(error as Error).message}`, { cause: error });
+      await this.delete(id).catch(() => {});
+      if (specFailed || error instanceof RuntimeError) throw error;
+      throw new ContainerCreateError(`creating container ${id} failed: ${(error as Error).message}`, { cause: error });
     }
   }
 
@@ -218,6 +273,7 @@ export class RuncRuntime implements Runtime {
       // Let conmon see the exit and record it before runc's state goes (anyone waiting gets the exit).
       await withDeadline(this.wait(id), deadline - Date.now()).catch(() => undefined);
     }
+    await this.killHeldConmon(id, files);
     await this.runc.deleteForce(id);
     await this.stopConmon(id, files, deadline);
     await Promise.all([rm(files.dir, { recursive: true, force: true }), rm(files.exitFile, { force: true })]);
@@ -285,6 +341,17 @@ export class RuncRuntime implements Runtime {
     return (await this.exitFromFile(id, files, bundle)) ?? { exitCode: UNKNOWN_EXIT_CODE, oomKilled: await this.oomKilled(files, bundle), exitedAt: Date.now() };
   }
 
+  /** A conmon still held on its start pipe by a create cut short (agent killed) must not go on later. */
+  private async killHeldConmon(id: string, files: ContainerFiles): Promise<void> {
+    const pid = await conmonAlive(files, id, files.heldConmonPidFile);
+    if (pid === undefined) return;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+
   /** Wait for the container's conmon to exit (it does once the container is gone); SIGKILL it at the deadline. */
   private async stopConmon(id: string, files: ContainerFiles, deadline: number): Promise<void> {
     for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
@@ -301,6 +368,10 @@ export class RuncRuntime implements Runtime {
       await new Promise((r) => setTimeout(r, delay));
     }
   }
+}
+
+function checkLogPath(logPath: string | undefined): void {
+  if (!logPath?.startsWith('/')) throw new InvalidContainerSpecError(`logPath must be an absolute path, got ${JSON.stringify(logPath)}`);
 }
 
 /** The promise's value, or undefined if it has not settled within `ms`. */
