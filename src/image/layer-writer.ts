@@ -163,6 +163,9 @@ export class LayerWriter {
     this.kinds.set(path, 'other');
     const file = await open(this.abs(path), 'wx', 0o600);
     try {
+      // A failed unpack destroys the entry being written (layer-unpack.ts); if that happened while the file
+      // was being opened, an iteration begun now would wait for ever: a destroyed stream never emits again.
+      if (entry.destroyed) throw new Error(`tar entry "${path}": stream destroyed`);
       for await (const chunk of entry as AsyncIterable<Buffer>) {
         let offset = 0;
         while (offset < chunk.length) offset += (await file.write(chunk, offset)).bytesWritten;
