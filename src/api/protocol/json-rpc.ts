@@ -124,7 +124,9 @@ export function jsonRpcHandler(options: JsonRpcOptions): (req: IncomingMessage, 
     req.on('error', () => {});
     readBody(req, limit, req.headers['content-length'])
       .then((body) => dispatch({ id, method: req.method ?? 'POST', rawUrl: req.url ?? '/', headers: req.headers, target, mounted, body, log: logOf }, verifier))
-      .then((out) => respond(200, out), fail);
+      .then((out) => respond(200, out), fail)
+      // Answering cannot fail in a way a client could cause; if it ever does, it is logged, never unhandled.
+      .catch((error: unknown) => logger.error({ err: error }, 'answering a request failed'));
   };
 }
 
