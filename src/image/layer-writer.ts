@@ -163,12 +163,15 @@ export class LayerWriter {
     this.kinds.set(path, 'other');
     const file = await open(this.abs(path), 'wx', 0o600);
     try {
-      // A failed unpack destroys the entry being written (layer-unpack.ts); if that happened while the file
-      // was being opened, an iteration begun now would wait for ever: a destroyed stream never emits again.
+      // A failed unpack destroys the entry being written (layer-unpack.ts). If that happens while this
+      // writer awaits a file operation, the iterator's next read would wait for ever (a destroyed stream never
+      // emits again, and minipass's iterator only hears of a destroy that comes while it waits): so the check
+      // before the first read and after every write, with no await between it and the read.
       if (entry.destroyed) throw new Error(`tar entry "${path}": stream destroyed`);
       for await (const chunk of entry as AsyncIterable<Buffer>) {
         let offset = 0;
         while (offset < chunk.length) offset += (await file.write(chunk, offset)).bytesWritten;
+        if (entry.destroyed) throw new Error(`tar entry "${path}": stream destroyed`);
       }
       await file.chown(uid, gid);
       // After chown, which clears setuid/setgid bits.
