@@ -15,10 +15,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { startServer } from './lib/berth-processes.mjs';
+import { call, signed } from './lib/ecs-signed.mjs';
 import { startMoto } from './lib/moto.mjs';
 import { cpuSeconds } from './lib/process-cpu.mjs';
 import { runWrk } from './lib/wrk.mjs';
@@ -35,8 +33,6 @@ const concurrency = Number(values.concurrency);
 const seconds = Number(values.seconds);
 const runs = Number(values.runs);
 const threads = Number(values.threads);
-const REGION = 'us-east-1';
-const PREFIX = 'AmazonEC2ContainerServiceV20141113';
 const FAMILIES = 16;
 
 const taskDefinition = (family) => ({
@@ -46,35 +42,6 @@ const taskDefinition = (family) => ({
     { name: 'sidecar', image: 'busybox:latest', memoryReservation: 32, essential: false },
   ],
 });
-
-/** A signed ECS request as wrk sends it: the headers an SDK signs (host, content-type, x-amz-date, x-amz-target). */
-async function signed(target, keys, action, input) {
-  const url = new URL(target);
-  const signer = new SignatureV4({ credentials: keys, region: REGION, service: 'ecs', sha256: Hash.bind(null, 'sha256'), applyChecksum: false });
-  const body = JSON.stringify(input);
-  const request = await signer.sign(
-    new HttpRequest({
-      method: 'POST',
-      protocol: 'http:',
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: '/',
-      headers: { host: url.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `${PREFIX}.${action}` },
-      body,
-    }),
-  );
-  return { method: 'POST', path: '/', headers: request.headers, body };
-}
-
-/** Send one signed request with fetch and return its parsed answer, failing on anything but 200. */
-async function call(target, keys, action, input) {
-  const { headers, body } = await signed(target, keys, action, input);
-  const { host: _host, ...sendable } = headers;
-  const res = await fetch(target, { method: 'POST', headers: sendable, body });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`${action} against ${target}: ${res.status} ${text}`);
-  return JSON.parse(text);
-}
 
 /** One pool per phase, signed now: requests spread over the families, one per connection at least. */
 async function pool(target, keys, action) {
