@@ -133,6 +133,31 @@ describe('agent and control plane', () => {
     expect((await api.ecs.send(new ListTasksCommand({ desiredStatus: 'STOPPED', startedBy: 'test' }))).taskArns).toContain(arn);
   });
 
+  it('acknowledges a payload only once the engine has saved its tasks', async () => {
+    const { running } = await agent();
+    const acks: string[] = [];
+    const session = running.session as unknown as { send: (ws: unknown, frame: { type: string; message: { messageId?: string } }) => void };
+    const send = session.send.bind(session);
+    vi.spyOn(session, 'send').mockImplementation((ws, frame) => {
+      if (frame.type === 'AckRequest') acks.push(frame.message.messageId!);
+      send(ws, frame);
+    });
+    let release!: () => void;
+    const saved = new Promise<void>((r) => (release = r));
+    const handle = running.engine.handlePayload.bind(running.engine);
+    const handling = vi.spyOn(running.engine, 'handlePayload').mockImplementation(async (tasks) => {
+      await saved;
+      return handle(tasks);
+    });
+    await api.ecs.send(new RunTaskCommand({ taskDefinition: 'small' }));
+    await vi.waitFor(() => expect(handling).toHaveBeenCalled(), { timeout: 5_000 });
+    // The handler has not finished: a payload acknowledged now could be lost to a crash.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(acks).toEqual([]);
+    release();
+    await vi.waitFor(() => expect(acks).toHaveLength(1), { timeout: 5_000 });
+  });
+
   it('refuses what does not fit with RESOURCE failures, and a cluster without instances', async () => {
     const { running } = await agent({ memoryMib: '100' });
     const r = await api.ecs.send(new StartTaskCommand({ taskDefinition: 'web', containerInstances: [running.containerInstanceArn] }));

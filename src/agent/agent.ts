@@ -158,7 +158,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       log: log.child({ component: 'session' }),
       onPayload: (tasks) => {
         for (const t of tasks) if (t.desiredStatus === 'RUNNING' && !engine.get(t.arn)) spans.begin(t.arn, 'agent.received');
-        engine.handlePayload(tasks);
+        // Returned, so the payload is acknowledged only once its tasks are saved.
+        return engine.handlePayload(tasks);
       },
       onFatal: (message) => fatal?.(message),
       onOpen: () => {
