@@ -1,6 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createFileExclusively } from '../../files/create-exclusively.js';
 
 /** Who made a request. */
 export interface Principal {
@@ -122,29 +123,4 @@ export function generateAccessKeyId(): string {
 /** 40 characters of base64 from 30 random bytes (240 bits). */
 export function generateSecretAccessKey(): string {
   return randomBytes(30).toString('base64');
-}
-
-/**
- * Create `path` with `contents` unless it exists; false if it did. The contents go to a private temporary file
- * (O_EXCL, fsynced) that is then hard-linked to `path`: link(2) fails if `path` exists, like O_EXCL, and
- * a reader never sees the file half-written — on a network file system too (the classic NFS lock-file way).
- */
-function createFileExclusively(path: string, contents: string, mode: number): boolean {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const fd = openSync(tmp, 'wx', mode);
-  try {
-    writeSync(fd, contents);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    linkSync(tmp, path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  } finally {
-    unlinkSync(tmp);
-  }
 }
