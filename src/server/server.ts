@@ -13,6 +13,7 @@ import type { EcsEnv } from '../api/ecs/env.js';
 import { StartSpans } from '../process/spans.js';
 import { buildHttpServer } from '../api/http-server.js';
 import { AgentGateway } from '../api/acs/gateway.js';
+import type { TaskRoleIssuer } from '../api/acs/task-role-credentials.js';
 import { SessionPresence } from '../api/acs/presence.js';
 import { LEADER_KEY, startLeadership, type Leadership } from '../controllers/leadership.js';
 import type { ServiceController } from '../controllers/service-controller.js';
@@ -67,6 +68,11 @@ export interface ServerConfig {
   readonly registryGcIntervalMs?: number;
   readonly registryGcGraceMs?: number;
   readonly registryLifecycleIntervalMs?: number;
+  /**
+   * Issues the credentials of tasks' roles (taskRoleArn, executionRoleArn) that the agent gateway sends to
+   * agents. Tests give their own.
+   */
+  readonly taskRoles?: TaskRoleIssuer;
   /** Agent session timing (tests shorten these). */
   readonly heartbeatMs?: number;
   readonly agentSilenceMs?: number;
@@ -221,6 +227,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       log: log.child({ component: 'agent-gateway' }),
       ...(config.heartbeatMs !== undefined ? { heartbeatMs: config.heartbeatMs } : {}),
       ...(config.agentSilenceMs !== undefined ? { silenceMs: config.agentSilenceMs } : {}),
+      ...(config.taskRoles ? { taskRoles: config.taskRoles } : {}),
     });
     await gateway.start(app.server);
     undo.push(() => gateway.stop());

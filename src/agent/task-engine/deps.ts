@@ -35,6 +35,8 @@ export interface EngineDeps {
   /** Ships container output to the control plane's log service (awslogs semantics). */
   readonly logs?: LogSink;
   readonly log: Logger;
+  /** Whether the control plane sent credentials of the task's role (held in memory, agent/task-credentials.ts). */
+  hasTaskRoleCredentials?(taskArn: string): boolean;
   /** Where a task start's time goes (debug level); none in most unit tests. */
   readonly spans?: StartSpans;
   now(): number;
@@ -53,6 +55,9 @@ export interface EngineSettings {
   readonly bindIp: string;
   /** Base URL of the task metadata endpoint as containers reach it (e.g. http://169.254.170.2); none when off. */
   readonly metadataEndpoint?: string;
+  /** Task roles (ECS_ENABLE_TASK_IAM_ROLE and its _NETWORK_HOST): which tasks' containers get their credentials' URI. */
+  readonly taskIamRole?: boolean;
+  readonly taskIamRoleNetworkHost?: boolean;
 }
 
 export interface ContainerFiles {

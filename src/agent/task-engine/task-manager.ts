@@ -31,7 +31,7 @@ import { background } from '../../process/background.js';
 import { attachTaskNetwork, createContainer } from './container-create.js';
 import { pullImage } from './image-pull.js';
 import { releaseTaskNetworks, removeTaskRemains } from './task-teardown.js';
-import { agentEnv } from './agent-env.js';
+import { agentEnv, credentialsEnv } from './agent-env.js';
 import { ContainerWatch } from './container-watch.js';
 import { recoverTask } from './task-recovery.js';
 import { timed, type EngineDeps } from './deps.js';
@@ -285,7 +285,11 @@ export class TaskManager {
   private async create(c: ContainerState): Promise<void> {
     const image = await this.imageOf(c);
     delete c.rootfsReleased;
-    await createContainer({ deps: this.deps, task: this.state, container: c, image, commit: () => this.commit(), agentEnv: agentEnv(c, this.deps.settings.metadataEndpoint) });
+    await createContainer({ deps: this.deps, task: this.state, container: c, image, commit: () => this.commit(), agentEnv: {
+        ...agentEnv(c, this.deps.settings.metadataEndpoint),
+        ...credentialsEnv(this.state, this.deps.settings, this.deps.hasTaskRoleCredentials?.(this.state.arn) ?? false),
+      },
+    });
     // Only the start needed it; a container never started keeps nothing in memory.
     this.images.delete(c.name);
   }
