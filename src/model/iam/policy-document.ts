@@ -109,8 +109,9 @@ function validateAction(action: string): void {
 
 function validateResource(resource: string): void {
   if (resource === '*') return;
-  // Six colon-separated parts (the resource part may hold more colons): arn:partition:service:region:account:resource.
-  if (!resource.startsWith('arn:') || resource.split(':').length < 6) throw malformed(`Resource ${resource} must be in ARN format or "*".`);
+  // arn:partition:service:region:account:resource, where a trailing wildcard may stand for the rest
+  // (`arn:aws:ecs:*`), so at least a partition, a service and one more segment.
+  if (!/^arn:[^:]+:[^:]+:/.test(resource)) throw malformed(`Resource ${resource} must be in ARN format or "*".`);
 }
 
 function compilePrincipals(value: unknown): CompiledPrincipals {
