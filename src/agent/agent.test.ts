@@ -18,7 +18,6 @@ import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startApiFixture, TEST_KEYS, TEST_REGION, type ApiFixture } from '../testing/api-server.js';
 import { failure } from '../testing/failure.js';
-import type { TaskRoleIssuer } from '../api/acs/task-role-credentials.js';
 import { startAgent, type RunningAgent } from './agent.js';
 import { compileAgentConfig } from './config.js';
 import { fakeWorld } from './testing/fakes.js';
@@ -27,8 +26,8 @@ let api: ApiFixture;
 /** Task role credentials as STS would issue them, short-lived so that renewals come within a test. */
 const ROLE_LIFETIME_MS = 2_000;
 let issued = 0;
-const roleIssuer: TaskRoleIssuer = {
-  async issue({ roleArn }) {
+const roleIssuer = {
+  async issue({ roleArn }: { roleArn: string }) {
     issued++;
     return { roleArn, accessKeyId: `ASIATEST${issued}`, secretAccessKey: `role-secret-${issued}-x7q`, sessionToken: `token-${issued}`, expiration: new Date(Date.now() + ROLE_LIFETIME_MS).toISOString() };
   },

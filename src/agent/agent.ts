@@ -21,6 +21,7 @@ import { Reporter } from './reporter.js';
 import { SessionClient } from './session-client.js';
 import { TaskEngine } from './task-engine/engine.js';
 import { TaskCredentials } from './task-credentials.js';
+import { resolveSecrets, sdkSecretsApi } from './secrets.js';
 import { StartSpans } from '../process/spans.js';
 
 /** The host-side parts the agent drives; `berth agent` builds the real ones (runc, CNI, the image store). */
@@ -136,6 +137,18 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         taskIamRoleNetworkHost: config.taskIamRoleNetworkHost,
       },
       hasTaskRoleCredentials: (arn) => taskCredentials.get(arn, 'TaskApplication') !== undefined,
+      // Fetched with the task execution role's credentials, as the ECS agent does; never saved.
+      resolveSecrets: async (arn, secrets) => {
+        const c = taskCredentials.get(arn, 'TaskExecution');
+        if (!c) return resolveSecrets(secrets, undefined);
+        const identity = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: new Date(c.expiration) };
+        const api = await sdkSecretsApi(endpoints, config.region, identity);
+        try {
+          return await resolveSecrets(secrets, api);
+        } finally {
+          api.destroy();
+        }
+      },
       registryAuth: (host) => registryAuth.credentialsFor(host),
       persist: (s) => {
         if (config.crashAtSave !== undefined && ++saves === config.crashAtSave) process.kill(process.pid, 'SIGKILL');
