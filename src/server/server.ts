@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,10 @@ import { AgentGateway } from '../api/acs/gateway.js';
 import { SessionPresence } from '../api/acs/presence.js';
 import { LEADER_KEY, startLeadership, type Leadership } from '../controllers/leadership.js';
 import type { ServiceController } from '../controllers/service-controller.js';
+import { KeyRingSealer, loadSealer } from '../identity/sealer.js';
 import { logsService } from '../logs/index.js';
+import { parameterStoreService } from '../parameters/ssm-service.js';
+import { secretsManagerService } from '../secrets/secretsmanager-service.js';
 import { LogStorage } from '../logs/storage/log-storage.js';
 import { buildRegistryServer } from '../registry/http/server.js';
 import { registryRoutes } from '../registry/http/routes.js';
@@ -186,7 +189,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ...(config.inactiveClusterRetentionMs !== undefined ? { inactiveClusterRetentionMs: config.inactiveClusterRetentionMs } : {}),
     };
     const ecrEnv: EcrEnv = { registry, scope, registryHost, registryScheme: config.registryScheme ?? 'http' };
-    const services = [ecsService(ecsEnv), ecrService(ecrEnv), logsService({ storage: logs, scope, now: Date.now })];
+    const vaultEnv = { store, sealer: sealerFor(config), scope, now: config.now ?? Date.now };
+    const services = [
+      ecsService(ecsEnv),
+      ecrService(ecrEnv),
+      logsService({ storage: logs, scope, now: Date.now }),
+      secretsManagerService(vaultEnv),
+      parameterStoreService(vaultEnv),
+    ];
     const verifier = new SigV4Verifier({
       credentials: new CredentialChain([new StaticCredentials({ ...rootKeys, principal })]),
       region: config.region,
@@ -247,6 +257,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           cache,
           ...launchesPerPass(config),
           logsDir,
+          ...(config.now !== undefined ? { now: config.now } : {}),
           ...(config.instanceLostAfterMs !== undefined ? { instanceLostAfterMs: config.instanceLostAfterMs } : {}),
           ...(config.serviceResyncMs !== undefined ? { serviceResyncMs: config.serviceResyncMs } : {}),
           ...(config.stoppedTaskRetentionMs !== undefined ? { stoppedTaskRetentionMs: config.stoppedTaskRetentionMs } : {}),
@@ -295,6 +306,18 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     await cleanup();
     throw error;
   }
+}
+
+/**
+ * The key ring that seals secret values: BERTH_KEK, else `<dir>/kek` beside the root credentials (the shared
+ * directory with etcd, so every replica opens what any sealed). A memory store without a data directory keeps
+ * nothing past the process, so a key of the process's own is enough there.
+ */
+function sealerFor(config: ServerConfig): KeyRingSealer {
+  const env = config.env ?? process.env;
+  const dir = credentialsDir(config);
+  if (dir === undefined && !env.BERTH_KEK) return new KeyRingSealer([{ id: 'process', key: randomBytes(32) }]);
+  return loadSealer(dir, env);
 }
 
 /** `<hostname>:<port>`; with an ephemeral port (tests) something unique instead. */
