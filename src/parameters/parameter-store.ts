@@ -23,6 +23,8 @@ export interface ParametersEnv {
   readonly sealer: Sealer;
   readonly scope: ArnScope;
   readonly now: () => number;
+  /** Parameters an account may hold (AWS: 10,000 in the standard tier). */
+  readonly maxParameters?: number;
 }
 
 /** Versions a parameter keeps (AWS: 100; the oldest goes when a new one comes, unless it has a label). */
@@ -30,6 +32,9 @@ export const MAX_PARAMETER_VERSIONS = 100;
 const STANDARD_VALUE_CHARS = 4096;
 const ADVANCED_VALUE_CHARS = 8192;
 const MAX_LABELS_PER_VERSION = 10;
+const DEFAULT_MAX_PARAMETERS = 10_000;
+/** A KMS key as SSM accepts one: an alias, a key id (or multi-Region key id), or a key's or alias's ARN. */
+const KMS_KEY_ID = /^(alias\/[A-Za-z0-9/_-]+|(mrk-)?[0-9a-f]{8}-?[0-9a-f-]{0,27}|arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key\/[A-Za-z0-9-]+|alias\/[A-Za-z0-9/_-]+))$/;
 
 export interface PutInput {
   readonly name: string;
@@ -68,11 +73,17 @@ export class ParameterStore {
     if (input.type === 'StringList' && input.value.split(',').some((v) => v === '')) {
       throw parameterErrors.validation('A StringList parameter value is a comma-separated list of values; none of them may be empty.');
     }
+    if (input.keyId !== undefined && !KMS_KEY_ID.test(input.keyId)) throw new ServiceError('InvalidKeyId', `Invalid KeyId: ${input.keyId}`);
     const now = this.env.now();
+    // Counted outside the transaction: replicas creating at the same moment may pass the limit by a few.
+    const count = await this.env.store.count(keys.parameters());
     return transact(this.env.store, async (tx) => {
       const key = keys.parameter(input.name);
       const existing = await tx.getRecord(parseParameterRecord, key);
       if (existing && !input.overwrite) throw parameterErrors.exists();
+      if (!existing && count >= (this.env.maxParameters ?? DEFAULT_MAX_PARAMETERS)) {
+        throw new ServiceError('ParameterLimitExceeded', 'You have exceeded the number of parameters for this AWS account. Delete one or more parameters and try again.');
+      }
       const type = input.type ?? existing?.type;
       if (!type) throw parameterErrors.validation('A parameter type is required when you create a parameter.');
       if (input.keyId !== undefined && type !== 'SecureString') throw parameterErrors.validation('KeyId is required for SecureString type parameter only.');
