@@ -27,6 +27,7 @@ export interface LeaderDutySettings {
   readonly logSweepMs?: number;
   /** The clock of deadlines set through the API (secrets' recovery windows); default Date.now. */
   readonly now?: () => number;
+  readonly secretPurgeMs?: number;
 }
 
 /** The duties of one term, with handles tests look at. */
@@ -68,7 +69,12 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
     log: log.child({ component: 'log-sweep' }),
     ...(settings.logSweepMs !== undefined ? { intervalMs: settings.logSweepMs } : {}),
   });
-  const secretPurge = startSecretPurge({ store, log: log.child({ component: 'secret-purge' }), ...(settings.now ? { now: settings.now } : {}) });
+  const secretPurge = startSecretPurge({
+    store,
+    log: log.child({ component: 'secret-purge' }),
+    ...(settings.now ? { now: settings.now } : {}),
+    ...(settings.secretPurgeMs !== undefined ? { intervalMs: settings.secretPurgeMs } : {}),
+  });
   return {
     serviceController,
     instanceMonitor,

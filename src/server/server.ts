@@ -85,6 +85,8 @@ export interface ServerConfig {
   readonly instanceLostAfterMs?: number;
   /** How often the service controller looks at every service without an event (default 30 s). */
   readonly serviceResyncMs?: number;
+  /** How often the leader deletes secrets past their recovery window (default 1 min). */
+  readonly secretPurgeMs?: number;
 }
 
 /** How to reach etcd (`--store etcd`). */
@@ -258,6 +260,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           ...launchesPerPass(config),
           logsDir,
           ...(config.now !== undefined ? { now: config.now } : {}),
+          ...(config.secretPurgeMs !== undefined ? { secretPurgeMs: config.secretPurgeMs } : {}),
           ...(config.instanceLostAfterMs !== undefined ? { instanceLostAfterMs: config.instanceLostAfterMs } : {}),
           ...(config.serviceResyncMs !== undefined ? { serviceResyncMs: config.serviceResyncMs } : {}),
           ...(config.stoppedTaskRetentionMs !== undefined ? { stoppedTaskRetentionMs: config.stoppedTaskRetentionMs } : {}),
