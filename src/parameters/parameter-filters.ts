@@ -68,7 +68,7 @@ function stringFilter(f: StringFilter, where: 'describe' | 'path'): Test {
     }
     case 'Label': {
       if (option !== 'Equals') throw badOption('Equals');
-      return (r) => values.some((v) => r.labels[v] !== undefined);
+      return (r) => values.some((v) => Object.hasOwn(r.labels, v));
     }
     default:
       throw new ServiceError('InvalidFilterKey', `The following filter key is not valid: ${f.Key}.`);

@@ -85,3 +85,16 @@ describe('parameter filters', () => {
     expect(() => parameterMatcher([{ Key: 'Type', Values: ['String'] }], [{ Key: 'Name', Values: ['a'] }], 'describe')).toThrow(/either Filters or ParameterFilters/);
   });
 });
+
+describe('labels named like Object members', () => {
+  it('are labels like any other', async () => {
+    const { params } = setup();
+    await params.put(put('p', 'one'));
+    await params.put(put('p', 'two', { overwrite: true }));
+    await expect(params.get({ name: 'p', label: 'constructor' })).rejects.toMatchObject({ type: 'ParameterNotFound' });
+    await params.label('p', 1, ['__proto__', 'constructor'], isValidLabel);
+    expect((await params.get({ name: 'p', label: '__proto__' })).value).toBe('one');
+    expect((await params.get({ name: 'p', label: 'constructor' })).value).toBe('one');
+    expect(Object.keys((await params.find('p'))!.labels).sort()).toEqual(['__proto__', 'constructor']);
+  });
+});

@@ -152,8 +152,8 @@ export class ParameterStore {
     let version = record.version;
     if (selector.version !== undefined) version = selector.version;
     if (selector.label !== undefined) {
-      const labelled = record.labels[selector.label];
-      if (labelled === undefined) throw parameterErrors.notFound();
+      if (!Object.hasOwn(record.labels, selector.label)) throw parameterErrors.notFound();
+      const labelled = record.labels[selector.label]!;
       version = labelled;
     }
     return this.openVersion(record, version);
@@ -206,7 +206,8 @@ export class ParameterStore {
       target = version ?? record.version;
       if (!record.versions.includes(target)) throw parameterErrors.versionNotFound(record.name, target);
       const next = { ...record.labels };
-      for (const l of labels) if (valid(l)) next[l] = target;
+      // Defined, not assigned: a label named `__proto__` is a label like any other.
+      for (const l of labels) if (valid(l)) Object.defineProperty(next, l, { value: target, enumerable: true, writable: true, configurable: true });
       if (Object.values(next).filter((v) => v === target).length > MAX_LABELS_PER_VERSION) {
         throw new ServiceError('ParameterVersionLabelLimitExceeded', 'A parameter version can have maximum 10 labels.Move one or more labels to another version and try again.');
       }

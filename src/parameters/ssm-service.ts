@@ -189,7 +189,7 @@ export function parameterStoreService(env: ParametersEnv): JsonService {
         if (!r.versions.includes(input.ParameterVersion)) throw parameterErrors.versionNotFound(r.name, input.ParameterVersion);
         const labels = { ...r.labels };
         for (const l of input.Labels as string[]) {
-          if (labels[l] === input.ParameterVersion) {
+          if (Object.hasOwn(labels, l) && labels[l] === input.ParameterVersion) {
             delete labels[l];
             removed.push(l);
           } else invalid.push(l);

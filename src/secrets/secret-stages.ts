@@ -33,7 +33,7 @@ export function attachStages(versions: Versions, id: string, stages: readonly st
     if (movePrevious && vid === previousCurrent) kept = [...kept, AWSPREVIOUS];
     out[vid] = { ...v, stages: kept };
   }
-  const own = versions[id] ?? { stages: [], createdDate };
+  const own = (Object.hasOwn(versions, id) ? versions[id] : undefined) ?? { stages: [], createdDate };
   const ownKept = own.stages.filter((s) => !wanted.has(s) && !(movePrevious && s === AWSPREVIOUS));
   out[id] = { ...own, stages: [...ownKept, ...stages] };
   return out;

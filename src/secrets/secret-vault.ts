@@ -75,7 +75,7 @@ export class SecretVault {
       if (existing) {
         if (existing.deletedDate !== undefined) throw secretErrors.nameScheduledForDeletion();
         // A retry of the same CreateSecret (same token, same value) answers as the first did.
-        if (input.token !== undefined && input.value && existing.versions[input.token]) {
+        if (input.token !== undefined && input.value && Object.hasOwn(existing.versions, input.token)) {
           await this.checkSameValue(tx, existing.name, input.token, input.value);
           return { secret: existing, versionId: input.token };
         }
@@ -110,9 +110,9 @@ export class SecretVault {
     const versionId = token ?? randomUUID();
     return transact(this.env.store, async (tx) => {
       const secret = await this.find(tx, secretId);
-      if (secret.versions[versionId]) {
+      if (Object.hasOwn(secret.versions, versionId)) {
         await this.checkSameValue(tx, secret.name, versionId, value);
-        return { secret, versionId, stages: secret.versions[versionId].stages };
+        return { secret, versionId, stages: secret.versions[versionId]!.stages };
       }
       let versions = attachStages(secret.versions, versionId, stages ?? [AWSCURRENT], now);
       versions = this.dropOldest(tx, secret.name, versions);
@@ -133,7 +133,7 @@ export class SecretVault {
         id = versionWithStage(secret.versions, versionStage ?? AWSCURRENT);
         if (id === undefined) throw secretErrors.versionNotFound('staging label', versionStage ?? AWSCURRENT);
       }
-      const meta = secret.versions[id];
+      const meta = Object.hasOwn(secret.versions, id) ? secret.versions[id] : undefined;
       if (!meta || (versionStage !== undefined && !meta.stages.includes(versionStage))) {
         throw versionStage !== undefined && meta ? secretErrors.versionNotFound('staging label', versionStage) : secretErrors.versionNotFound('VersionId', id);
       }

@@ -143,7 +143,7 @@ export function secretsManagerService(env: SecretsEnv): JsonService {
     async UpdateSecretVersionStage(input) {
       const secret = await vault.change(input.SecretId, (s) => {
         for (const id of [input.RemoveFromVersionId, input.MoveToVersionId]) {
-          if (id !== undefined && !s.versions[id]) throw secretErrors.versionNotFound('VersionId', id);
+          if (id !== undefined && !Object.hasOwn(s.versions, id)) throw secretErrors.versionNotFound('VersionId', id);
         }
         return { ...s, versions: moveStage(s.versions, input.VersionStage, input.RemoveFromVersionId, input.MoveToVersionId, env.now()), lastChangedDate: env.now() };
       });
