@@ -49,6 +49,41 @@ export function secretsManagerService(env: SecretsEnv): JsonService {
       };
     },
 
+    async BatchGetSecretValue(input) {
+      const ids: readonly string[] | undefined = input.SecretIdList;
+      if ((ids === undefined) === (input.Filters === undefined)) {
+        throw invalidParameter('Either SecretIdList or Filters must be provided, but not both.');
+      }
+      let wanted: readonly string[];
+      let nextToken: string | undefined;
+      if (ids) {
+        if (input.MaxResults !== undefined || input.NextToken !== undefined) throw invalidParameter('MaxResults and NextToken go with Filters, not with SecretIdList.');
+        wanted = ids;
+      } else {
+        const matches = secretMatcher(input.Filters, env.scope.region);
+        const page = await asTokenError(() =>
+          pageOf(env.store, keys.secrets(), { nextToken: input.NextToken, maxResults: input.MaxResults }, { defaultSize: 20, maxSize: 20 }, (e) => {
+            const secret = parseSecretRecord(e.value, e.key);
+            return secret.deletedDate === undefined && matches(secret) ? secret.arn : undefined;
+          }),
+        );
+        wanted = page.items;
+        nextToken = page.nextToken;
+      }
+      const values: object[] = [];
+      const errors: object[] = [];
+      for (const id of wanted) {
+        try {
+          values.push(await operations.GetSecretValue!({ SecretId: id }, undefined as never));
+        } catch (error) {
+          // Errors are per secret, as AWS reports them; anything else is the call's failure.
+          if (!(error instanceof ServiceError)) throw error;
+          errors.push({ SecretId: id, ErrorCode: error.type, Message: error.message });
+        }
+      }
+      return { SecretValues: values, Errors: errors, ...(nextToken ? { NextToken: nextToken } : {}) };
+    },
+
     async PutSecretValue(input) {
       const value = valueOf(input);
       if (!value) throw secretErrors.noValue();

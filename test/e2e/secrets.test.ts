@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  BatchGetSecretValueCommand,
   CreateSecretCommand,
   DeleteSecretCommand,
   DescribeSecretCommand,
@@ -202,6 +203,11 @@ describe('Secrets Manager and Parameter Store on the built server', () => {
       NextToken = page.NextToken;
     } while (NextToken);
     expect(seen).toEqual(['list/item-0', 'list/item-1', 'list/item-2', 'list/item-3', 'list/item-4']);
+    const batch = await sm.send(new BatchGetSecretValueCommand({ SecretIdList: ['list/item-1', 'nope'] }));
+    expect(batch.SecretValues!.map((v) => [v.Name, v.VersionStages])).toEqual([['list/item-1', ['AWSCURRENT']]]);
+    expect(batch.Errors).toEqual([{ SecretId: 'nope', ErrorCode: 'ResourceNotFoundException', Message: "Secrets Manager can't find the specified secret." }]);
+    const filtered = await sm.send(new BatchGetSecretValueCommand({ Filters: [{ Key: 'tag-key', Values: ['k2', 'k3'] }] }));
+    expect(filtered.SecretValues!.map((v) => v.Name)).toEqual(['list/item-2', 'list/item-3']);
     await sm.send(new TagResourceCommand({ SecretId: 'list/item-0', Tags: [{ Key: 'extra', Value: '1' }] }));
     expect((await sm.send(new DescribeSecretCommand({ SecretId: 'list/item-0' }))).Tags).toEqual([{ Key: 'k0', Value: 'v' }, { Key: 'extra', Value: '1' }]);
   });
