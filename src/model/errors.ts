@@ -58,6 +58,31 @@ export const errorTypes = [
   'ValidationException',
   // Amazon CloudWatch Logs (it shares InvalidParameterException, ResourceNotFoundException, LimitExceededException)
   'ResourceAlreadyExistsException',
+  // AWS Secrets Manager (it shares InvalidParameterException, ResourceNotFoundException, LimitExceededException)
+  'InvalidRequestException',
+  'ResourceExistsException',
+  'InvalidNextTokenException',
+  'DecryptionFailure',
+  // AWS Systems Manager Parameter Store (it shares ValidationException)
+  'ParameterNotFound',
+  'ParameterAlreadyExists',
+  'ParameterLimitExceeded',
+  'ParameterMaxVersionLimitExceeded',
+  'ParameterPatternMismatchException',
+  'ParameterVersionNotFound',
+  'ParameterVersionLabelLimitExceeded',
+  'HierarchyLevelLimitExceededException',
+  'HierarchyTypeMismatchException',
+  'InvalidAllowedPatternException',
+  'InvalidKeyId',
+  'InvalidFilterKey',
+  'InvalidFilterOption',
+  'InvalidFilterValue',
+  'InvalidNextToken',
+  'InvalidResourceId',
+  'InvalidResourceType',
+  'UnsupportedParameterType',
+  'TooManyTagsError',
 ] as const;
 
 export type ErrorType = (typeof errorTypes)[number];

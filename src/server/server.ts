@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +17,10 @@ import type { TaskRoleIssuer } from '../api/acs/task-role-credentials.js';
 import { SessionPresence } from '../api/acs/presence.js';
 import { LEADER_KEY, startLeadership, type Leadership } from '../controllers/leadership.js';
 import type { ServiceController } from '../controllers/service-controller.js';
+import { KeyRingSealer, loadSealer } from '../identity/sealer.js';
 import { logsService } from '../logs/index.js';
+import { parameterStoreService } from '../parameters/ssm-service.js';
+import { secretsManagerService } from '../secrets/secretsmanager-service.js';
 import { LogStorage } from '../logs/storage/log-storage.js';
 import { buildRegistryServer } from '../registry/http/server.js';
 import { registryRoutes } from '../registry/http/routes.js';
@@ -88,6 +91,8 @@ export interface ServerConfig {
   readonly instanceLostAfterMs?: number;
   /** How often the service controller looks at every service without an event (default 30 s). */
   readonly serviceResyncMs?: number;
+  /** How often the leader deletes secrets past their recovery window (default 1 min). */
+  readonly secretPurgeMs?: number;
 }
 
 /** How to reach etcd (`--store etcd`). */
@@ -192,7 +197,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ...(config.inactiveClusterRetentionMs !== undefined ? { inactiveClusterRetentionMs: config.inactiveClusterRetentionMs } : {}),
     };
     const ecrEnv: EcrEnv = { registry, scope, registryHost, registryScheme: config.registryScheme ?? 'http' };
-    const services = [ecsService(ecsEnv), ecrService(ecrEnv), logsService({ storage: logs, scope, now: Date.now })];
+    const vaultEnv = { store, sealer: sealerFor(config), scope, now: config.now ?? Date.now };
+    const services = [
+      ecsService(ecsEnv),
+      ecrService(ecrEnv),
+      logsService({ storage: logs, scope, now: Date.now }),
+      secretsManagerService(vaultEnv),
+      parameterStoreService(vaultEnv),
+    ];
     const verifier = new SigV4Verifier({
       credentials: new CredentialChain([new StaticCredentials({ ...rootKeys, principal })]),
       region: config.region,
@@ -254,6 +266,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           cache,
           ...launchesPerPass(config),
           logsDir,
+          ...(config.now !== undefined ? { now: config.now } : {}),
+          ...(config.secretPurgeMs !== undefined ? { secretPurgeMs: config.secretPurgeMs } : {}),
           ...(config.instanceLostAfterMs !== undefined ? { instanceLostAfterMs: config.instanceLostAfterMs } : {}),
           ...(config.serviceResyncMs !== undefined ? { serviceResyncMs: config.serviceResyncMs } : {}),
           ...(config.stoppedTaskRetentionMs !== undefined ? { stoppedTaskRetentionMs: config.stoppedTaskRetentionMs } : {}),
@@ -302,6 +316,18 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     await cleanup();
     throw error;
   }
+}
+
+/**
+ * The key ring that seals secret values: BERTH_KEK, else `<dir>/kek` beside the root credentials (the shared
+ * directory with etcd, so every replica opens what any sealed). A memory store without a data directory keeps
+ * nothing past the process, so a key of the process's own is enough there.
+ */
+function sealerFor(config: ServerConfig): KeyRingSealer {
+  const env = config.env ?? process.env;
+  const dir = credentialsDir(config);
+  if (dir === undefined && !env.BERTH_KEK) return new KeyRingSealer([{ id: 'process', key: randomBytes(32) }]);
+  return loadSealer(dir, env);
 }
 
 /** `<hostname>:<port>`; with an ephemeral port (tests) something unique instead. */

@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateRepositoryCommand, ECRClient } from '@aws-sdk/client-ecr';
+import { CreateSecretCommand, RestoreSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CreateClusterCommand, ECSClient, ListClustersCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
@@ -73,6 +75,10 @@ describe('fuzzing every JSON API of the built server from its models', () => {
       arn('ecr', 'repository/fuzz'),
       arn('logs', 'log-group:fuzz'),
       arn('logs', 'log-group:fuzz:*'),
+      // A partial secret ARN (no random suffix) finds the secret 'fuzz'; parameters by name and ARN.
+      arn('secretsmanager', 'secret:fuzz'),
+      '/fuzz/fuzz',
+      arn('ssm', 'parameter/fuzz/fuzz'),
       ACCOUNT,
     ];
     // ARNs of every service berth serves, with odd resource types and names: where lookups keyed by them hide.
@@ -120,7 +126,12 @@ describe('fuzzing every JSON API of the built server from its models', () => {
     await attempt(ecr.send(new CreateRepositoryCommand({ repositoryName: 'fuzz' })));
     await attempt(logs.send(new CreateLogGroupCommand({ logGroupName: 'fuzz' })));
     await attempt(logs.send(new CreateLogStreamCommand({ logGroupName: 'fuzz', logStreamName: 'fuzz' })));
-    for (const c of [ecs, ecr, logs]) c.destroy();
+    const secrets = new SecretsManagerClient(clients);
+    const ssm = new SSMClient(clients);
+    await attempt(secrets.send(new RestoreSecretCommand({ SecretId: 'fuzz' })));
+    await attempt(secrets.send(new CreateSecretCommand({ Name: 'fuzz', SecretString: 'fuzz' })));
+    for (const Name of ['fuzz', '/fuzz/fuzz']) await attempt(ssm.send(new PutParameterCommand({ Name, Value: 'fuzz', Type: 'SecureString' })));
+    for (const c of [ecs, ecr, logs, secrets, ssm]) c.destroy();
   }
 
   async function send(api: Api, operation: string, body: string | Buffer, auth?: AuthMutation): Promise<Answer> {

@@ -1,5 +1,5 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { ServiceError } from '../../model/errors.js';
+import { ServiceError, type ErrorType } from '../../model/errors.js';
 import { modelToJsonSchemaDefs } from './json-schema.js';
 import type { ServiceModel } from './service-model.js';
 
@@ -18,6 +18,7 @@ export class ShapeValidator {
   constructor(
     private readonly model: ServiceModel,
     private readonly mode: 'input' | 'output' = 'input',
+    private readonly errorType: ErrorType = 'InvalidParameterException',
   ) {
     this.ajv = new Ajv({
       strict: false,
@@ -35,7 +36,7 @@ export class ShapeValidator {
     if (!validate(value)) {
       const error = validate.errors![0]!;
       throw this.mode === 'input'
-        ? toServiceError(error)
+        ? toServiceError(error, this.errorType)
         : new Error(`response does not match shape ${shapeName}: ${describe(error)}`);
     }
   }
@@ -63,13 +64,13 @@ export function fieldPath(instancePath: string, child?: string): string {
   return out;
 }
 
-function toServiceError(error: ErrorObject): ServiceError {
+function toServiceError(error: ErrorObject, invalid: ErrorType): ServiceError {
   const path = fieldPath(error.instancePath);
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'required':
       return new ServiceError(
-        'InvalidParameterException',
+        invalid,
         `Missing required parameter '${fieldPath(error.instancePath, String(params.missingProperty))}'.`,
       );
     case 'type':
@@ -81,18 +82,18 @@ function toServiceError(error: ErrorObject): ServiceError {
       );
     case 'enum':
       return new ServiceError(
-        'InvalidParameterException',
+        invalid,
         `Invalid value ${JSON.stringify(error.data)} for parameter '${path}'. Valid values: ${(
           params.allowedValues as string[]
         ).join(', ')}.`,
       );
     case 'propertyNames':
       return new ServiceError(
-        'InvalidParameterException',
+        invalid,
         `Invalid key ${JSON.stringify(params.propertyName)} in parameter '${path}'.`,
       );
     default:
-      return new ServiceError('InvalidParameterException', `Invalid parameter '${path}': ${describe(error)}.`);
+      return new ServiceError(invalid, `Invalid parameter '${path}': ${describe(error)}.`);
   }
 }
 
