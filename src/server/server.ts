@@ -202,8 +202,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       onError: (err, failure) => informerLog.warn({ err, ...failure }, `informer of ${failure.prefix}: ${failure.kind} failed`),
     }).start());
     await iamCredentials.ready();
-    const sessions = new SessionTokens(sealer);
-    const iamEnv = { store, accountId: config.accountId, sealer, now: Date.now, credentialsCaughtUp: () => iamCredentials.caughtUp() };
+    const sessions = new SessionTokens(sealer, config.now ?? Date.now);
+    const iamEnv = { store, accountId: config.accountId, sealer, now: config.now ?? Date.now, credentialsCaughtUp: () => iamCredentials.caughtUp() };
     const queryServices = [iamService(iamEnv), stsService({ ...iamEnv, sessions })];
     const verifier = new SigV4Verifier({
       // The root key pair, IAM users' access keys, temporary credentials from STS.
