@@ -5,7 +5,7 @@
  * SDK parses them and as they are on the wire. The server answers as eu-west-1: IAM and STS are global, and clients
  * may sign them for us-east-1.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateClusterCommand, ECSClient, ListClustersCommand } from '@aws-sdk/client-ecs';
@@ -70,8 +70,13 @@ describe('IAM and STS on the built server, through the AWS CLI v2 and the SDK', 
     expect(key).toMatchObject({ UserName: 'alice', Status: 'Active' });
     expect(key.AccessKeyId).toMatch(/^AKIA[A-Z2-7]{16}$/);
     alice = { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey };
-    // The secret is shown once, and never written anywhere in clear.
+    // The secret is shown once, and never written anywhere in clear: not in the logs, not in the store's files.
     expect(server.stdout() + server.stderr()).not.toContain(alice.secretAccessKey);
+    const stored = readdirSync(server.dataDir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => readFileSync(join(e.parentPath, e.name)));
+    expect(stored.some((bytes) => bytes.includes(alice.accessKeyId))).toBe(true);
+    expect(stored.some((bytes) => bytes.includes(alice.secretAccessKey))).toBe(false);
 
     await ecsAs(alice).send(new CreateClusterCommand({ clusterName: 'by-alice' }));
     expect((await ecsAs(alice).send(new ListClustersCommand({}))).clusterArns).toContain(`arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/by-alice`);
@@ -79,6 +84,9 @@ describe('IAM and STS on the built server, through the AWS CLI v2 and the SDK', 
     expect(identity).toMatchObject({ Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:user/team/alice` });
     expect(identity.UserId).toBe(created.User.UserId);
     expect(ok(await aws('sts', 'get-caller-identity')).Arn).toBe(`arn:aws:iam::${ACCOUNT}:root`);
+    // Without a name, GetUser is about the caller (the root user has no name or path in IAM's answer).
+    expect(ok(await awsAs(alice, 'iam', 'get-user')).User.UserName).toBe('alice');
+    expect(ok(await aws('iam', 'get-user')).User).toMatchObject({ UserId: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:root` });
     expect(ok(await aws('iam', 'list-access-keys', '--user-name', 'alice')).AccessKeyMetadata.map((k: { AccessKeyId: string }) => k.AccessKeyId)).toEqual([
       alice.accessKeyId,
     ]);
