@@ -64,11 +64,9 @@ export const errorTypes = [
   'DeleteConflict',
   'EntityAlreadyExists',
   'InvalidAction',
-  'InvalidInput',
   'LimitExceeded',
   'MalformedPolicyDocument',
   'NoSuchEntity',
-  'UnmodifiableEntity',
   'ValidationError',
 ] as const;
 
