@@ -6,11 +6,14 @@ import type { SigV4Verifier } from './auth/sigv4.js';
 import { answerClientError } from './client-errors.js';
 import { toErrorBody } from './errors.js';
 import { jsonRpcHandler, type JsonService } from './protocol/json-rpc.js';
+import { isQueryRequest, queryRpcHandler, type QueryService } from './protocol/query-rpc.js';
 
 export interface HttpServerOptions {
   readonly logger: FastifyBaseLogger;
   readonly verifier: SigV4Verifier;
   readonly services: readonly JsonService[];
+  /** Query-protocol APIs (IAM, STS): form-encoded `POST /`, chosen by the credential scope's service. */
+  readonly queryServices?: readonly QueryService[];
   /** Largest accepted request body for the JSON APIs. */
   readonly bodyLimit?: number;
   readonly checkResponses?: boolean;
@@ -42,6 +45,17 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     ...(options.checkResponses !== undefined ? { checkResponses: options.checkResponses } : {}),
   });
+  const queryServices = options.queryServices ?? [];
+  const query =
+    queryServices.length === 0
+      ? undefined
+      : queryRpcHandler({
+          services: queryServices,
+          verifier: options.verifier,
+          logger: options.logger,
+          bodyLimit: options.bodyLimit ?? 1024 * 1024,
+          ...(options.checkResponses !== undefined ? { checkResponses: options.checkResponses } : {}),
+        });
   const app = Fastify({
     loggerInstance: options.logger,
     genReqId: () => randomUUID(),
@@ -53,8 +67,10 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     clientErrorHandler: answerClientError,
     serverFactory: (fastifyHandler) => {
       const server = createServer((req, res) => {
-        if (req.method === 'POST' && (req.url === '/' || req.url?.startsWith('/?'))) jsonRpc(req, res);
-        else fastifyHandler(req, res);
+        if (req.method === 'POST' && (req.url === '/' || req.url?.startsWith('/?'))) {
+          if (query && isQueryRequest(req)) query(req, res);
+          else jsonRpc(req, res);
+        } else fastifyHandler(req, res);
       });
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
       return server;

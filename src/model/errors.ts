@@ -15,6 +15,7 @@ export const errorTypes = [
   'AccessDeniedException',
   'RequestEntityTooLargeException',
   'ThrottlingException',
+  'ExpiredTokenException',
   // Amazon ECS
   'AttributeLimitExceededException',
   'ClientException',
@@ -83,6 +84,15 @@ export const errorTypes = [
   'InvalidResourceType',
   'UnsupportedParameterType',
   'TooManyTagsError',
+  // AWS IAM and STS (Query protocol: these are the wire codes themselves)
+  'AccessDenied',
+  'DeleteConflict',
+  'EntityAlreadyExists',
+  'InvalidAction',
+  'LimitExceeded',
+  'MalformedPolicyDocument',
+  'NoSuchEntity',
+  'ValidationError',
 ] as const;
 
 export type ErrorType = (typeof errorTypes)[number];

@@ -6,6 +6,11 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { CredentialChain, loadRootKeyPair, rootPrincipal, StaticCredentials, type RootKeyPair } from '../api/auth/credentials.js';
 import { SigV4Verifier } from '../api/auth/sigv4.js';
+import { AccessKeyCredentials } from '../api/iam/access-key-credentials.js';
+import { iamService } from '../api/iam/index.js';
+import { stsService } from '../api/sts/index.js';
+import { SessionTokens } from '../api/sts/session-tokens.js';
+import { KeyRingSealer, loadSealer, type Sealer } from '../identity/sealer.js';
 import { ecrService } from '../api/ecr/index.js';
 import type { EcrEnv } from '../api/ecr/env.js';
 import { ecsService } from '../api/ecs/index.js';
@@ -17,7 +22,6 @@ import type { TaskRoleIssuer } from '../api/acs/task-role-credentials.js';
 import { SessionPresence } from '../api/acs/presence.js';
 import { LEADER_KEY, startLeadership, type Leadership } from '../controllers/leadership.js';
 import type { ServiceController } from '../controllers/service-controller.js';
-import { KeyRingSealer, loadSealer } from '../identity/sealer.js';
 import { logsService } from '../logs/index.js';
 import { parameterStoreService } from '../parameters/ssm-service.js';
 import { secretsManagerService } from '../secrets/secretsmanager-service.js';
@@ -154,8 +158,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const ownsLogsDir = config.sharedDir === undefined && config.store === 'memory';
   const logsDir = config.sharedDir ?? (ownsLogsDir ? mkdtempSync(join(tmpdir(), 'berth-logs-')) : requireDataDir(config));
   let clusterCache: ClusterCache | undefined;
+  let accessKeys: AccessKeyCredentials | undefined;
   const cleanup = async () => {
     clusterCache?.stop();
+    accessKeys?.stop();
     if (!config.storeInstance) await store.close();
     if (ownsRegistryDir) rmSync(registryDir, { recursive: true, force: true });
     if (ownsLogsDir) rmSync(logsDir, { recursive: true, force: true });
@@ -197,7 +203,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ...(config.inactiveClusterRetentionMs !== undefined ? { inactiveClusterRetentionMs: config.inactiveClusterRetentionMs } : {}),
     };
     const ecrEnv: EcrEnv = { registry, scope, registryHost, registryScheme: config.registryScheme ?? 'http' };
-    const vaultEnv = { store, sealer: sealerFor(config), scope, now: config.now ?? Date.now };
+    const sealer = sealerOf(config);
+    const vaultEnv = { store, sealer, scope, now: config.now ?? Date.now };
     const services = [
       ecsService(ecsEnv),
       ecrService(ecrEnv),
@@ -205,17 +212,34 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       secretsManagerService(vaultEnv),
       parameterStoreService(vaultEnv),
     ];
+    const iamCredentials = (accessKeys = new AccessKeyCredentials({
+      store,
+      accountId: config.accountId,
+      sealer,
+      onError: (err, failure) => informerLog.warn({ err, ...failure }, `informer of ${failure.prefix}: ${failure.kind} failed`),
+    }).start());
+    await iamCredentials.ready();
+    const sessions = new SessionTokens(sealer, config.now ?? Date.now);
+    const iamEnv = { store, accountId: config.accountId, sealer, now: config.now ?? Date.now, credentialsCaughtUp: () => iamCredentials.caughtUp() };
+    const queryServices = [iamService(iamEnv), stsService({ ...iamEnv, sessions })];
     const verifier = new SigV4Verifier({
-      credentials: new CredentialChain([new StaticCredentials({ ...rootKeys, principal })]),
+      // The root key pair, IAM users' access keys, temporary credentials from STS.
+      credentials: new CredentialChain([new StaticCredentials({ ...rootKeys, principal }), iamCredentials, sessions]),
       region: config.region,
-      // Each API mounted on the listener brings the signing names it accepts (ecs, ecr, logs).
-      services: new Set(services.flatMap((s) => s.signingNames)),
+      // Each API mounted on the listener brings the signing names it accepts (ecs, ecr, logs, iam, sts).
+      services: new Set([...services.flatMap((s) => s.signingNames), ...queryServices.map((s) => s.signingName)]),
+      // IAM and STS are global: clients sign them for us-east-1 whatever region they are set to.
+      globalRegions: new Map([
+        ['iam', ['us-east-1']],
+        ['sts', ['us-east-1']],
+      ]),
     });
     let leadership: Leadership | undefined;
     const app = await buildHttpServer({
       logger: log,
       verifier,
       services,
+      queryServices,
       health: async () => {
         const storeOk = await withDeadline(store.get(LEADER_KEY), 2_000).then(
           () => true,
@@ -323,16 +347,21 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
  * directory with etcd, so every replica opens what any sealed). A memory store without a data directory keeps
  * nothing past the process, so a key of the process's own is enough there.
  */
-function sealerFor(config: ServerConfig): KeyRingSealer {
-  const env = config.env ?? process.env;
-  const dir = credentialsDir(config);
-  if (dir === undefined && !env.BERTH_KEK) return new KeyRingSealer([{ id: 'process', key: randomBytes(32) }]);
-  return loadSealer(dir, env);
-}
-
 /** `<hostname>:<port>`; with an ephemeral port (tests) something unique instead. */
 function defaultReplicaId(config: ServerConfig): string {
   return config.port !== 0 ? `${hostname()}:${config.port}` : `${hostname()}:${process.pid}-${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * The key-encryption key ring (identity/sealer.ts): BERTH_KEK, else the `kek` file beside the root credentials
+ * (shared by replicas as they are). A server with neither (tests on the memory store) seals under a key of its own
+ * that dies with it, as everything else it stored does.
+ */
+function sealerOf(config: ServerConfig): Sealer {
+  const env = config.env ?? process.env;
+  const dir = credentialsDir(config);
+  if (env.BERTH_KEK || dir !== undefined) return loadSealer(dir, env);
+  return new KeyRingSealer([{ id: 'ephemeral', key: randomBytes(32) }]);
 }
 
 /** With etcd every replica must verify the same root keys: they come from the shared directory. */

@@ -18,7 +18,11 @@ export class ShapeValidator {
   constructor(
     private readonly model: ServiceModel,
     private readonly mode: 'input' | 'output' = 'input',
-    private readonly errorType: ErrorType = 'InvalidParameterException',
+    /**
+     * How an input's failure is worded: the JSON protocol's error of this type (SSM's ValidationException, else
+     * InvalidParameterException), or a function (the Query protocol words them as IAM does).
+     */
+    private readonly inputError: ErrorType | ((error: ErrorObject) => Error) = 'InvalidParameterException',
   ) {
     this.ajv = new Ajv({
       strict: false,
@@ -36,7 +40,9 @@ export class ShapeValidator {
     if (!validate(value)) {
       const error = validate.errors![0]!;
       throw this.mode === 'input'
-        ? toServiceError(error, this.errorType)
+        ? typeof this.inputError === 'function'
+          ? this.inputError(error)
+          : toServiceError(error, this.inputError)
         : new Error(`response does not match shape ${shapeName}: ${describe(error)}`);
     }
   }
