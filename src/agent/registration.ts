@@ -27,6 +27,9 @@ export const capabilityAttributes = [
   'com.amazonaws.ecs.capability.ecr-auth',
   'ecs.capability.execution-role-ecr-pull',
   'ecs.capability.execution-role-awslogs',
+  // Container secrets, fetched with the task execution role (agent/secrets.ts).
+  'ecs.capability.secrets.asm.environment-variables',
+  'ecs.capability.secrets.ssm.environment-variables',
   // dependsOn, startTimeout and stopTimeout.
   'ecs.capability.container-ordering',
   'ecs.capability.container-health-check',

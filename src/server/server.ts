@@ -19,6 +19,7 @@ import { StartSpans } from '../process/spans.js';
 import { buildHttpServer } from '../api/http-server.js';
 import { AgentGateway } from '../api/acs/gateway.js';
 import type { TaskRoleIssuer } from '../api/acs/task-role-credentials.js';
+import { taskRoleIssuer } from '../api/sts/assume-role.js';
 import { SessionPresence } from '../api/acs/presence.js';
 import { LEADER_KEY, startLeadership, type Leadership } from '../controllers/leadership.js';
 import type { ServiceController } from '../controllers/service-controller.js';
@@ -221,7 +222,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     await iamCredentials.ready();
     const sessions = new SessionTokens(sealer, config.now ?? Date.now);
     const iamEnv = { store, accountId: config.accountId, sealer, now: config.now ?? Date.now, credentialsCaughtUp: () => iamCredentials.caughtUp() };
-    const queryServices = [iamService(iamEnv), stsService({ ...iamEnv, sessions })];
+    const stsEnv = { ...iamEnv, sessions };
+    const queryServices = [iamService(iamEnv), stsService(stsEnv)];
     const verifier = new SigV4Verifier({
       // The root key pair, IAM users' access keys, temporary credentials from STS.
       credentials: new CredentialChain([new StaticCredentials({ ...rootKeys, principal }), iamCredentials, sessions]),
@@ -263,7 +265,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       log: log.child({ component: 'agent-gateway' }),
       ...(config.heartbeatMs !== undefined ? { heartbeatMs: config.heartbeatMs } : {}),
       ...(config.agentSilenceMs !== undefined ? { silenceMs: config.agentSilenceMs } : {}),
-      ...(config.taskRoles ? { taskRoles: config.taskRoles } : {}),
+      // Tasks' roles are assumed as ECS assumes them (ecs-tasks.amazonaws.com), unless a test gives its own issuer.
+      taskRoles: config.taskRoles ?? taskRoleIssuer(stsEnv),
     });
     await gateway.start(app.server);
     undo.push(() => gateway.stop());

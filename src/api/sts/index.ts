@@ -1,19 +1,14 @@
 import { ServiceError } from '../../model/errors.js';
-import { iamKeys } from '../../state/iam-keys.js';
-import { parseIamRole } from '../../state/records/iam.js';
-import { readRecord } from '../../store/transact.js';
-import type { AssumedRolePrincipal, Principal } from '../auth/credentials.js';
-import type { IamEnv } from '../iam/env.js';
+import type { Principal } from '../auth/credentials.js';
 import { checked } from '../iam/errors.js';
-import { iamArn, parseRoleArn } from '../iam/ids.js';
-import { evaluateTrust, parsePolicyDocument } from '../iam/policy-engine.js';
+import { parsePolicyDocument } from '../iam/policy-engine.js';
 import type { QueryService } from '../protocol/query-rpc.js';
+import { assumeRole } from './assume-role.js';
 import { loadServiceModel } from '../protocol/service-model.js';
-import type { SessionTokens, TemporaryCredentials } from './session-tokens.js';
+import type { StsEnv } from './env.js';
+import type { TemporaryCredentials } from './session-tokens.js';
 
-export interface StsEnv extends IamEnv {
-  readonly sessions: SessionTokens;
-}
+export type { StsEnv } from './env.js';
 
 /** STS caps sessions of a role assumed by a role session (role chaining) at one hour. */
 const CHAINED_MAX_SECONDS = 3600;
@@ -52,41 +47,29 @@ export function stsService(env: StsEnv): QueryService {
         const caller = call.principal;
         if (caller.type === 'Root') throw new ServiceError('AccessDenied', 'Roles may not be assumed by root accounts.');
         const denied = () => new ServiceError('AccessDenied', `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${input.RoleArn}`);
-        // A role that does not exist is refused like one that does not trust the caller, as STS does: no probing.
-        const parts = parseRoleArn(input.RoleArn);
-        if (!parts || parts.account !== env.accountId) throw denied();
-        const role = await readRecord(env.store, parseIamRole, iamKeys.role(parts.name));
-        if (!role || role.name !== parts.name || role.path !== parts.path) throw denied();
-        const trust = checked(() => parsePolicyDocument(role.trustPolicy, 'trust'));
-        const trusted = evaluateTrust(
-          { kind: 'AWS', arn: caller.arn, accountId: caller.accountId, ...(caller.type === 'AssumedRole' ? { roleArn: caller.roleArn } : {}) },
-          'sts:AssumeRole',
-          trust,
-        );
-        if (!trusted) throw denied();
-        // A session policy must be a valid document (it would narrow the session; authorization is not built yet).
+        // A session policy must be a valid document (it would narrow the session; it is not kept yet).
         if (input.Policy !== undefined) checked(() => parsePolicyDocument(input.Policy!, 'identity'));
         const duration = input.DurationSeconds ?? 3600;
         if (caller.type === 'AssumedRole' && duration > CHAINED_MAX_SECONDS) {
           throw new ServiceError('ValidationError', 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
         }
-        if (duration > role.maxSessionDuration) {
-          throw new ServiceError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
-        }
-        const roleArn = iamArn(env.accountId, 'role', role.path, role.name);
-        const principal: AssumedRolePrincipal = {
-          type: 'AssumedRole',
-          arn: `arn:aws:sts::${env.accountId}:assumed-role/${role.name}/${input.RoleSessionName}`,
-          accountId: env.accountId,
-          roleArn,
-          roleName: role.name,
-          roleId: role.id,
+        // A role that does not exist is refused like one that does not trust the caller, as STS does: no probing.
+        const assumed = await assumeRole(env, {
+          roleArn: input.RoleArn,
+          assumer: { kind: 'AWS', arn: caller.arn, accountId: caller.accountId, ...(caller.type === 'AssumedRole' ? { roleArn: caller.roleArn } : {}) },
           sessionName: input.RoleSessionName,
-        };
-        const credentials = env.sessions.issue(principal, duration);
+          durationSeconds: (role) => {
+            if (duration > role.maxSessionDuration) {
+              throw new ServiceError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
+            }
+            return duration;
+          },
+        });
+        if (!assumed) throw denied();
+        const { credentials, principal } = assumed;
         return {
           Credentials: credentialsShape(credentials),
-          AssumedRoleUser: { AssumedRoleId: `${role.id}:${input.RoleSessionName}`, Arn: principal.arn },
+          AssumedRoleUser: { AssumedRoleId: `${principal.roleId}:${input.RoleSessionName}`, Arn: principal.arn },
         };
       },
 
