@@ -1,0 +1,109 @@
+/**
+ * Identity-based policy evaluation within one account, as the IAM User Guide's "Policy evaluation logic" page
+ * describes it:
+ *
+ *   every statement of every policy that applies (action, resource and conditions all match)
+ *        │
+ *        ├── any applicable Deny  ──────────────► ExplicitDeny   (a Deny always wins)
+ *        ├── else any applicable Allow ─────────► Allow
+ *        └── else ──────────────────────────────► ImplicitDeny   (denied by default)
+ *
+ * A request naming several resources is allowed only when each one is; the decision names the statement that
+ * decided (the first Deny found, or for an Allow the first Allow of the last resource) for tests and messages.
+ * Order of statements and policies never changes the effect. Permission boundaries, SCPs, session policies and
+ * resource-based policies other than a role's trust policy (see trust.ts) are not part of berth.
+ */
+import type { CompiledPolicy, CompiledStatement } from './policy-document.js';
+import type { ContextLookup } from './policy-variables.js';
+import { contextLookup, type AuthzRequest } from './request-context.js';
+
+export const decisionEffects = ['Allow', 'ExplicitDeny', 'ImplicitDeny'] as const;
+export type DecisionEffect = (typeof decisionEffects)[number];
+
+/** The statement that decided. */
+export interface DecidingStatement {
+  /** Index of the policy in the list given to {@link evaluate}. */
+  readonly policyIndex: number;
+  /** Index of the statement in that policy's Statement list. */
+  readonly statementIndex: number;
+  readonly sid?: string;
+  readonly effect: 'Allow' | 'Deny';
+}
+
+export interface Decision {
+  readonly effect: DecisionEffect;
+  /** Absent for an implicit deny. */
+  readonly statement?: DecidingStatement;
+  /** The resource refused (for a deny), for the AccessDenied message. */
+  readonly resource?: string;
+}
+
+/** Whether the statement's Action/NotAction covers the (lower-cased) action. */
+export function statementCoversAction(s: CompiledStatement, action: string): boolean {
+  let hit = s.exactActions.has(action);
+  if (!hit) {
+    const patterns = s.actionPatterns;
+    for (let i = 0; i < patterns.length; i++) {
+      if (patterns[i]!.test(action)) {
+        hit = true;
+        break;
+      }
+    }
+  }
+  return hit !== s.notAction;
+}
+
+function statementCoversResource(s: CompiledStatement, resource: string, lookup: ContextLookup): boolean {
+  const resources = s.resources;
+  if (!resources) return false;
+  let hit = false;
+  for (let i = 0; i < resources.length; i++) {
+    // A pattern whose variable is missing from the request matches nothing.
+    if (resources[i]!.matcher(lookup, 'arn')?.test(resource)) {
+      hit = true;
+      break;
+    }
+  }
+  return hit !== s.notResource;
+}
+
+/** Whether every condition of the statement holds. */
+export function conditionsHold(s: CompiledStatement, lookup: ContextLookup): boolean {
+  const conditions = s.conditions;
+  for (let i = 0; i < conditions.length; i++) if (!conditions[i]!.test(lookup)) return false;
+  return true;
+}
+
+const decided = (policyIndex: number, s: CompiledStatement): DecidingStatement => ({
+  policyIndex,
+  statementIndex: s.index,
+  ...(s.sid !== undefined ? { sid: s.sid } : {}),
+  effect: s.effect,
+});
+
+/** Decides one identity-based request against every policy that applies to the principal. */
+export function evaluate(request: AuthzRequest, policies: readonly CompiledPolicy[]): Decision {
+  const action = request.action.toLowerCase();
+  const resources = request.resources.length === 0 ? ['*'] : request.resources;
+  const lookup = contextLookup(request);
+  let implicit: string | undefined;
+  let allow: DecidingStatement | undefined;
+  for (const resource of resources) {
+    let allowedHere: DecidingStatement | undefined;
+    for (let p = 0; p < policies.length; p++) {
+      const statements = policies[p]!.statements;
+      for (let i = 0; i < statements.length; i++) {
+        const s = statements[i]!;
+        // A Deny must still be looked for after an Allow; a second Allow adds nothing.
+        if (s.effect === 'Allow' && allowedHere) continue;
+        if (!statementCoversAction(s, action) || !statementCoversResource(s, resource, lookup) || !conditionsHold(s, lookup)) continue;
+        if (s.effect === 'Deny') return { effect: 'ExplicitDeny', statement: decided(p, s), resource };
+        allowedHere = decided(p, s);
+      }
+    }
+    if (!allowedHere) implicit ??= resource;
+    else allow = allowedHere;
+  }
+  if (implicit !== undefined) return { effect: 'ImplicitDeny', resource: implicit };
+  return { effect: 'Allow', statement: allow! };
+}

@@ -1,0 +1,69 @@
+/**
+ * A role's trust policy (its resource-based AssumeRolePolicyDocument), as AssumeRole checks it. A statement
+ * applies when its action covers the request (`sts:AssumeRole`), its Principal names the caller (NotPrincipal:
+ * does not name it) and its conditions hold; a Deny that applies wins, else an Allow that applies lets the caller
+ * in. Principal entries, per the IAM User Guide's "AWS JSON policy elements: Principal":
+ * - `"*"` or `{"AWS": "*"}`: anyone;
+ * - an account (`"123456789012"` or `arn:aws:iam::123456789012:root`): any principal of that account. The trust
+ *   policy then only delegates: the caller's own identity policies must also allow sts:AssumeRole (the API does
+ *   that check with `evaluate`);
+ * - a user or role ARN: that user, or any session of that role; an assumed-role session ARN: that session;
+ * - `{"Service": "ecs-tasks.amazonaws.com"}`: that AWS service acting for the account.
+ */
+import { conditionsHold, statementCoversAction } from './evaluate.js';
+import type { CompiledPolicy, CompiledPrincipals } from './policy-document.js';
+import type { ContextLookup } from './policy-variables.js';
+
+/** Who asks to assume the role. */
+export type TrustPrincipal =
+  | {
+      readonly kind: 'AWS';
+      /** The caller's ARN: a user, the account root, or an assumed-role session (`arn:aws:sts::…:assumed-role/R/s`). */
+      readonly arn: string;
+      readonly accountId: string;
+      /** For a role session: the role's own ARN (with its path), which trust policies name. */
+      readonly roleArn?: string;
+    }
+  | { readonly kind: 'Service'; readonly service: string };
+
+const ROOT = /^arn:aws[a-z-]*:iam::(\d{12}):root$/;
+
+function names(p: CompiledPrincipals, who: TrustPrincipal): boolean {
+  if (p.any) return true;
+  if (who.kind === 'Service') return p.service.some((s) => s.toLowerCase() === who.service.toLowerCase());
+  return p.aws.some((entry) => {
+    if (/^\d{12}$/.test(entry)) return entry === who.accountId;
+    const root = ROOT.exec(entry);
+    if (root) return root[1] === who.accountId;
+    return entry === who.arn || (who.roleArn !== undefined && entry === who.roleArn);
+  });
+}
+
+function lookupFor(who: TrustPrincipal, context: ReadonlyMap<string, string | readonly string[]>): ContextLookup {
+  const keys = new Map<string, string | readonly string[]>();
+  if (who.kind === 'AWS') {
+    keys.set('aws:principalarn', who.roleArn ?? who.arn);
+    keys.set('aws:principalaccount', who.accountId);
+  } else keys.set('aws:principalservicename', who.service);
+  for (const [k, v] of context) keys.set(k.toLowerCase(), v);
+  return (key) => keys.get(key.toLowerCase());
+}
+
+/** Whether the trust policy lets `principal` perform `action` (e.g. `sts:AssumeRole`) on the role. */
+export function evaluateTrust(
+  principal: TrustPrincipal,
+  action: string,
+  trustPolicy: CompiledPolicy,
+  context: ReadonlyMap<string, string | readonly string[]> = new Map(),
+): boolean {
+  const lowered = action.toLowerCase();
+  const lookup = lookupFor(principal, context);
+  let allowed = false;
+  for (const s of trustPolicy.statements) {
+    if (!s.principals || names(s.principals, principal) === s.notPrincipal) continue;
+    if (!statementCoversAction(s, lowered) || !conditionsHold(s, lookup)) continue;
+    if (s.effect === 'Deny') return false;
+    allowed = true;
+  }
+  return allowed;
+}
