@@ -221,6 +221,20 @@ export const ecsActions: ActionTable = {
     resources: (input: { capacityProvider: string }, scope) => [capacityProviderArn(scope, input.capacityProvider)],
   },
 
+  // Actions whose part berth lacks (not-available.ts): declared all the same, so a refusal of the caller comes first.
+  ExecuteCommand: {
+    action: 'ecs:ExecuteCommand',
+    resources: (input: Clustered & { task: string }, scope) => [clusterArnOf(scope, input.cluster), underCluster(scope, 'task', input.cluster, input.task)],
+    context: (input: Clustered & { task: string; container?: string }, scope, into) => {
+      withCluster(input, scope, into);
+      into.set('ecs:task', underCluster(scope, 'task', input.cluster, input.task));
+      if (input.container !== undefined) into.set('ecs:container-name', input.container);
+    },
+  },
+  ContinueServiceDeployment: { action: 'ecs:ContinueServiceDeployment', resources: (input: { serviceDeploymentArn?: string }) => one(input.serviceDeploymentArn) ?? [] },
+  ...daemonActions(),
+  ...expressGatewayActions(),
+
   // Tags: on the resource named.
   ListTagsForResource: { action: 'ecs:ListTagsForResource', resources: (input: { resourceArn: string }) => [input.resourceArn] },
   TagResource: {
@@ -253,5 +267,80 @@ function taskSetAction(action: string, ids: (input: TaskSetInput) => readonly st
       into.set('ecs:service', serviceArn(scope, input.cluster, input.service));
       if (input.taskDefinition) into.set('ecs:task-definition', taskDefinitionArnOf(scope, input.taskDefinition));
     },
+  };
+}
+
+/** ECS Managed Daemons: `daemon/<cluster>/<name>` and `daemon-task-definition/<family>:<revision>`. */
+function daemonActions(): ActionTable {
+  const onArn = (action: string, field: string): ActionDeclaration => ({ action, resources: (input: Record<string, string>) => one(input[field]) ?? [] });
+  const onArns = (action: string, field: string): ActionDeclaration => ({ action, resources: (input: Record<string, string[]>) => input[field] ?? [] });
+  const daemonTaskDefinition = (scope: ArnScope, ref: string) => (ref.startsWith('arn:') ? ref : `arn:aws:ecs:${scope.region}:${scope.accountId}:daemon-task-definition/${ref}`);
+  const roles = (input: { taskRoleArn?: string; executionRoleArn?: string }, scope: ArnScope): PassedRole[] => [
+    ...(input.taskRoleArn ? [{ roleArn: roleArn(scope, input.taskRoleArn), service: TASKS_SERVICE }] : []),
+    ...(input.executionRoleArn ? [{ roleArn: roleArn(scope, input.executionRoleArn), service: TASKS_SERVICE }] : []),
+  ];
+  return {
+    CreateDaemon: {
+      action: 'ecs:CreateDaemon',
+      resources: (input: { clusterArn?: string; daemonName: string }, scope) => [
+        `arn:aws:ecs:${scope.region}:${scope.accountId}:daemon/${clusterName(input.clusterArn)}/${input.daemonName}`,
+      ],
+      context: (input: { clusterArn?: string; tags?: { key?: string; value?: string }[] }, scope, into) => {
+        into.set('ecs:cluster', clusterArnOf(scope, input.clusterArn));
+        addTagList(into, input.tags);
+      },
+    },
+    UpdateDaemon: onArn('ecs:UpdateDaemon', 'daemonArn'),
+    DeleteDaemon: onArn('ecs:DeleteDaemon', 'daemonArn'),
+    DescribeDaemon: onArn('ecs:DescribeDaemon', 'daemonArn'),
+    ListDaemonDeployments: onArn('ecs:ListDaemonDeployments', 'daemonArn'),
+    ListDaemons: {
+      action: 'ecs:ListDaemons',
+      resources: () => [],
+      context: (input: { clusterArn?: string }, scope, into) => {
+        if (input.clusterArn) into.set('ecs:cluster', clusterArnOf(scope, input.clusterArn));
+      },
+    },
+    DescribeDaemonDeployments: onArns('ecs:DescribeDaemonDeployments', 'daemonDeploymentArns'),
+    DescribeDaemonRevisions: onArns('ecs:DescribeDaemonRevisions', 'daemonRevisionArns'),
+    ListDaemonTaskDefinitions: anyResource('ecs:ListDaemonTaskDefinitions'),
+    DescribeDaemonTaskDefinition: {
+      action: 'ecs:DescribeDaemonTaskDefinition',
+      resources: (input: { daemonTaskDefinition: string }, scope) => [daemonTaskDefinition(scope, input.daemonTaskDefinition)],
+    },
+    DeleteDaemonTaskDefinition: {
+      action: 'ecs:DeleteDaemonTaskDefinition',
+      resources: (input: { daemonTaskDefinition: string }, scope) => [daemonTaskDefinition(scope, input.daemonTaskDefinition)],
+    },
+    RegisterDaemonTaskDefinition: {
+      action: 'ecs:RegisterDaemonTaskDefinition',
+      resources: () => [],
+      context: (input: { tags?: { key?: string; value?: string }[] }, _scope, into) => addTagList(into, input.tags),
+      passedRoles: roles,
+    },
+  };
+}
+
+/** Express Gateway services: services whose task, execution and infrastructure roles are passed. */
+function expressGatewayActions(): ActionTable {
+  const roles = (input: { taskRoleArn?: string; executionRoleArn?: string; infrastructureRoleArn?: string }, scope: ArnScope): PassedRole[] => [
+    ...(input.taskRoleArn ? [{ roleArn: roleArn(scope, input.taskRoleArn), service: TASKS_SERVICE }] : []),
+    ...(input.executionRoleArn ? [{ roleArn: roleArn(scope, input.executionRoleArn), service: TASKS_SERVICE }] : []),
+    ...(input.infrastructureRoleArn ? [{ roleArn: roleArn(scope, input.infrastructureRoleArn), service: ECS_SERVICE }] : []),
+  ];
+  const onService = (action: string): ActionDeclaration<{ serviceArn: string }> => ({ action, resources: (input) => [input.serviceArn] });
+  return {
+    CreateExpressGatewayService: {
+      action: 'ecs:CreateExpressGatewayService',
+      resources: (input: Clustered & { serviceName?: string }, scope) => [serviceArn(scope, input.cluster, input.serviceName ?? '*')],
+      context: (input: Clustered & { tags?: { key?: string; value?: string }[] }, scope, into) => {
+        withCluster(input, scope, into);
+        addTagList(into, input.tags);
+      },
+      passedRoles: roles,
+    },
+    UpdateExpressGatewayService: { ...onService('ecs:UpdateExpressGatewayService'), passedRoles: roles },
+    DeleteExpressGatewayService: onService('ecs:DeleteExpressGatewayService'),
+    DescribeExpressGatewayService: onService('ecs:DescribeExpressGatewayService'),
   };
 }

@@ -15,6 +15,7 @@ import { taskDefinitionOperations } from './task-definitions.js';
 import { taskOperations } from './tasks.js';
 import { taskProtectionOperations } from './task-protection.js';
 import { taskSetOperations } from './task-sets.js';
+import { ecsActions } from './iam-actions.js';
 
 export const ECS_TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113';
 
@@ -27,6 +28,7 @@ export function ecsService(env: EcsEnv): JsonService {
     targetPrefix: ECS_TARGET_PREFIX,
     signingNames: ['ecs'],
     model: loadServiceModel('ecs-2014-11-13.json'),
+    actions: ecsActions,
     operations: {
       ...clusterOperations(env),
       ...taskDefinitionOperations(env),
