@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ServiceError } from '../model/errors.js';
 import type { SigV4Verifier } from './auth/sigv4.js';
+import type { Authorizer } from './authz/authorizer.js';
 import { answerClientError } from './client-errors.js';
 import { toErrorBody } from './errors.js';
 import { jsonRpcHandler, type JsonService } from './protocol/json-rpc.js';
@@ -10,6 +11,8 @@ import { jsonRpcHandler, type JsonService } from './protocol/json-rpc.js';
 export interface HttpServerOptions {
   readonly logger: FastifyBaseLogger;
   readonly verifier: SigV4Verifier;
+  /** The authorization step of every JSON API (the registry routes take the same one). */
+  readonly authorizer?: Authorizer;
   readonly services: readonly JsonService[];
   /** Largest accepted request body for the JSON APIs. */
   readonly bodyLimit?: number;
@@ -38,6 +41,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   const jsonRpc = jsonRpcHandler({
     services: options.services,
     verifier: options.verifier,
+    ...(options.authorizer ? { authorizer: options.authorizer } : {}),
     logger: options.logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     ...(options.checkResponses !== undefined ? { checkResponses: options.checkResponses } : {}),

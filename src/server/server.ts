@@ -4,7 +4,9 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { CredentialChain, loadRootKeyPair, rootPrincipal, StaticCredentials, type RootKeyPair } from '../api/auth/credentials.js';
+import { CredentialChain, loadRootKeyPair, rootPrincipal, StaticCredentials, type CredentialStore, type RootKeyPair } from '../api/auth/credentials.js';
+import { Authorizer } from '../api/authz/authorizer.js';
+import { noPolicies, type PolicySource } from '../api/authz/policy-source.js';
 import { SigV4Verifier } from '../api/auth/sigv4.js';
 import { ecrService } from '../api/ecr/index.js';
 import type { EcrEnv } from '../api/ecr/env.js';
@@ -82,6 +84,10 @@ export interface ServerConfig {
   readonly instanceLostAfterMs?: number;
   /** How often the service controller looks at every service without an event (default 30 s). */
   readonly serviceResyncMs?: number;
+  /** More credentials than the root key pair (tests sign as non-root principals with them). */
+  readonly credentials?: CredentialStore;
+  /** The identity policies of non-root principals (default: none, so only root is allowed anything). */
+  readonly policySource?: PolicySource;
 }
 
 /** How to reach etcd (`--store etcd`). */
@@ -113,6 +119,8 @@ export interface RunningServer {
   /** Log groups, streams and events (the CloudWatch Logs API's storage: the Store and a directory of chunk files). */
   readonly logs: LogStorage;
   readonly app: FastifyInstance;
+  /** The authorization step; the IAM state calls its `invalidate` when policies change. */
+  readonly authorizer: Authorizer;
   readonly registry: Registry;
   /** `host:port` of the registry as clients name it (the host part of repositoryUris). */
   readonly registryHost: string;
@@ -188,15 +196,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const ecrEnv: EcrEnv = { registry, scope, registryHost, registryScheme: config.registryScheme ?? 'http' };
     const services = [ecsService(ecsEnv), ecrService(ecrEnv), logsService({ storage: logs, scope, now: Date.now })];
     const verifier = new SigV4Verifier({
-      credentials: new CredentialChain([new StaticCredentials({ ...rootKeys, principal })]),
+      credentials: new CredentialChain([new StaticCredentials({ ...rootKeys, principal }), ...(config.credentials ? [config.credentials] : [])]),
       region: config.region,
       // Each API mounted on the listener brings the signing names it accepts (ecs, ecr, logs).
       services: new Set(services.flatMap((s) => s.signingNames)),
     });
+    const authorizer = new Authorizer({ policies: config.policySource ?? noPolicies, scope });
     let leadership: Leadership | undefined;
     const app = await buildHttpServer({
       logger: log,
       verifier,
+      authorizer,
       services,
       health: async () => {
         const storeOk = await withDeadline(store.get(LEADER_KEY), 2_000).then(
@@ -269,6 +279,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       store,
       logs,
       app,
+      authorizer,
       registry,
       registryHost: registryHost(),
       replicaId,
