@@ -217,8 +217,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       },
       ...(config.checkResponses !== undefined ? { checkResponses: config.checkResponses } : {}),
     });
-    const registryApp = config.registryListen ? await buildRegistryServer({ logger: log, registry }) : undefined;
-    if (!registryApp) await registryRoutes(app, { registry });
+    const authorization = { authorizer, scope };
+    const registryApp = config.registryListen ? await buildRegistryServer({ logger: log, registry, authorization }) : undefined;
+    if (!registryApp) await registryRoutes(app, { registry, authorization });
     undo.push(() => app.close());
     if (registryApp) undo.push(() => registryApp.close());
     const presence = new SessionPresence({ store, replicaId, log: log.child({ component: 'agent-presence' }), ttlMs: leaseTtlMs });

@@ -9,7 +9,8 @@ export function authorizationOperations(env: EcrEnv) {
      * `aws ecr get-login-password` prints and `docker login --username AWS` accepts.
      */
     async GetAuthorizationToken(input: GetAuthorizationTokenRequest, call: CallContext) {
-      const issued = env.registry.tokens.issue(call.principal.arn);
+      // The token carries who asked for it: each pull and push is authorized as that principal.
+      const issued = env.registry.tokens.issue(call.principal);
       const data = {
         authorizationToken: issued.authorizationToken,
         expiresAt: epochSeconds(issued.expiresAt),

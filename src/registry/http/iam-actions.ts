@@ -5,6 +5,8 @@
  * pushing is ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload and ecr:PutImage; all on the
  * repository's ARN. The base endpoint (`/v2/`) only needs a valid token; the catalog lists every repository.
  */
+import type { ActionDeclaration } from '../../api/authz/declarations.js';
+import { repositoryArnOf } from '../../model/registry/repository-arn.js';
 import type { RegistryRoute } from './paths.js';
 
 export interface RegistryAction {
@@ -29,4 +31,16 @@ export function registryActionOf(method: string, route: RegistryRoute): Registry
   const action = methods && Object.hasOwn(methods, method) ? methods[method] : undefined;
   if (action === undefined) return undefined;
   return 'name' in route ? { action, name: route.name } : { action };
+}
+
+const declarations = new Map<string, ActionDeclaration<RegistryAction>>();
+
+/** The declaration the authorization step evaluates for a registry action (one per action, made once). */
+export function registryDeclaration(action: string): ActionDeclaration<RegistryAction> {
+  let declaration = declarations.get(action);
+  if (!declaration) {
+    declaration = { action, resources: (input, scope) => (input.name === undefined ? [] : [repositoryArnOf(scope, input.name)]) };
+    declarations.set(action, declaration);
+  }
+  return declaration;
 }
