@@ -13,6 +13,13 @@ const statusByType: Partial<Record<ErrorType, number>> = {
   RequestEntityTooLargeException: 413,
   ThrottlingException: 400,
   ServerException: 500,
+  ExpiredTokenException: 400,
+  // IAM and STS, with the statuses their models declare.
+  AccessDenied: 403,
+  DeleteConflict: 409,
+  EntityAlreadyExists: 409,
+  LimitExceeded: 409,
+  NoSuchEntity: 404,
 };
 
 export function httpStatusOf(type: ErrorType): number {
@@ -49,4 +56,29 @@ function causedByStoreOutage(error: unknown): boolean {
     if (e instanceof StoreUnavailableError) return true;
   }
   return false;
+}
+
+/**
+ * The Query protocol (IAM, STS) names the common errors differently from the JSON protocol: the verifier and
+ * the protocol layer throw the JSON names, and a Query answer carries these codes instead.
+ */
+const queryCodeByType: ReadonlyMap<string, { code: string; status?: number }> = new Map([
+  ['MissingAuthenticationTokenException', { code: 'MissingAuthenticationToken' }],
+  ['IncompleteSignatureException', { code: 'IncompleteSignature', status: 400 }],
+  ['InvalidSignatureException', { code: 'SignatureDoesNotMatch' }],
+  ['UnrecognizedClientException', { code: 'InvalidClientTokenId' }],
+  ['ExpiredTokenException', { code: 'ExpiredToken', status: 403 }],
+  ['AccessDeniedException', { code: 'AccessDenied' }],
+  ['SerializationException', { code: 'MalformedQueryString', status: 400 }],
+  ['RequestEntityTooLargeException', { code: 'RequestEntityTooLarge' }],
+  ['ServerException', { code: 'ServiceFailure' }],
+  ['ServiceUnavailableException', { code: 'ServiceUnavailable' }],
+]);
+
+/** The Query protocol's error for `error`: its code, status and whether the client (Sender) is at fault. */
+export function toQueryErrorBody(error: unknown): { status: number; code: string; message: string; fault: 'Sender' | 'Receiver' } {
+  const { type, message, status } = toErrorBody(error);
+  const renamed = queryCodeByType.get(type);
+  const finalStatus = renamed?.status ?? status;
+  return { status: finalStatus, code: renamed?.code ?? type, message, fault: finalStatus >= 500 ? 'Receiver' : 'Sender' };
 }

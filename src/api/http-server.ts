@@ -7,6 +7,7 @@ import type { Authorizer } from './authz/authorizer.js';
 import { answerClientError } from './client-errors.js';
 import { toErrorBody } from './errors.js';
 import { jsonRpcHandler, type JsonService } from './protocol/json-rpc.js';
+import { isQueryRequest, queryRpcHandler, type QueryService } from './protocol/query-rpc.js';
 
 export interface HttpServerOptions {
   readonly logger: FastifyBaseLogger;
@@ -14,6 +15,8 @@ export interface HttpServerOptions {
   /** The authorization step of every JSON API (the registry routes take the same one). */
   readonly authorizer?: Authorizer;
   readonly services: readonly JsonService[];
+  /** Query-protocol APIs (IAM, STS): form-encoded `POST /`, chosen by the credential scope's service. */
+  readonly queryServices?: readonly QueryService[];
   /** Largest accepted request body for the JSON APIs. */
   readonly bodyLimit?: number;
   readonly checkResponses?: boolean;
@@ -46,6 +49,17 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     ...(options.checkResponses !== undefined ? { checkResponses: options.checkResponses } : {}),
   });
+  const queryServices = options.queryServices ?? [];
+  const query =
+    queryServices.length === 0
+      ? undefined
+      : queryRpcHandler({
+          services: queryServices,
+          verifier: options.verifier,
+          logger: options.logger,
+          bodyLimit: options.bodyLimit ?? 1024 * 1024,
+          ...(options.checkResponses !== undefined ? { checkResponses: options.checkResponses } : {}),
+        });
   const app = Fastify({
     loggerInstance: options.logger,
     genReqId: () => randomUUID(),
@@ -57,8 +71,10 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     clientErrorHandler: answerClientError,
     serverFactory: (fastifyHandler) => {
       const server = createServer((req, res) => {
-        if (req.method === 'POST' && (req.url === '/' || req.url?.startsWith('/?'))) jsonRpc(req, res);
-        else fastifyHandler(req, res);
+        if (req.method === 'POST' && (req.url === '/' || req.url?.startsWith('/?'))) {
+          if (query && isQueryRequest(req)) query(req, res);
+          else jsonRpc(req, res);
+        } else fastifyHandler(req, res);
       });
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
       return server;

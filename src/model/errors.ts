@@ -15,6 +15,7 @@ export const errorTypes = [
   'AccessDeniedException',
   'RequestEntityTooLargeException',
   'ThrottlingException',
+  'ExpiredTokenException',
   // Amazon ECS
   'AttributeLimitExceededException',
   'ClientException',
@@ -58,6 +59,17 @@ export const errorTypes = [
   'ValidationException',
   // Amazon CloudWatch Logs (it shares InvalidParameterException, ResourceNotFoundException, LimitExceededException)
   'ResourceAlreadyExistsException',
+  // AWS IAM and STS (Query protocol: these are the wire codes themselves)
+  'AccessDenied',
+  'DeleteConflict',
+  'EntityAlreadyExists',
+  'InvalidAction',
+  'InvalidInput',
+  'LimitExceeded',
+  'MalformedPolicyDocument',
+  'NoSuchEntity',
+  'UnmodifiableEntity',
+  'ValidationError',
 ] as const;
 
 export type ErrorType = (typeof errorTypes)[number];

@@ -22,7 +22,9 @@ export interface TokenPrincipal {
   readonly arn: string;
   readonly accountId: string;
   readonly type?: 'Root' | 'User' | 'AssumedRole';
+  /** aws:username (IAM users). */
   readonly userName?: string;
+  /** aws:userid. */
   readonly userId?: string;
 }
 

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,8 +6,14 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { CredentialChain, loadRootKeyPair, rootPrincipal, StaticCredentials, type CredentialStore, type RootKeyPair } from '../api/auth/credentials.js';
 import { Authorizer } from '../api/authz/authorizer.js';
-import { noPolicies, type PolicySource } from '../api/authz/policy-source.js';
+import { IamPolicySource } from '../api/authz/iam-policy-source.js';
+import type { PolicySource } from '../api/authz/policy-source.js';
 import { SigV4Verifier } from '../api/auth/sigv4.js';
+import { AccessKeyCredentials } from '../api/iam/access-key-credentials.js';
+import { iamService } from '../api/iam/index.js';
+import { stsService } from '../api/sts/index.js';
+import { SessionTokens } from '../api/sts/session-tokens.js';
+import { KeyRingSealer, loadSealer, type Sealer } from '../identity/sealer.js';
 import { ecrService } from '../api/ecr/index.js';
 import type { EcrEnv } from '../api/ecr/env.js';
 import { ecsService } from '../api/ecs/index.js';
@@ -151,8 +157,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const ownsLogsDir = config.sharedDir === undefined && config.store === 'memory';
   const logsDir = config.sharedDir ?? (ownsLogsDir ? mkdtempSync(join(tmpdir(), 'berth-logs-')) : requireDataDir(config));
   let clusterCache: ClusterCache | undefined;
+  let accessKeys: AccessKeyCredentials | undefined;
+  let iamPolicies: IamPolicySource | undefined;
   const cleanup = async () => {
     clusterCache?.stop();
+    accessKeys?.stop();
+    iamPolicies?.stop();
     if (!config.storeInstance) await store.close();
     if (ownsRegistryDir) rmSync(registryDir, { recursive: true, force: true });
     if (ownsLogsDir) rmSync(logsDir, { recursive: true, force: true });
@@ -195,19 +205,52 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     };
     const ecrEnv: EcrEnv = { registry, scope, registryHost, registryScheme: config.registryScheme ?? 'http' };
     const services = [ecsService(ecsEnv), ecrService(ecrEnv), logsService({ storage: logs, scope, now: Date.now })];
+    const sealer = sealerOf(config);
+    const iamCredentials = (accessKeys = new AccessKeyCredentials({
+      store,
+      accountId: config.accountId,
+      sealer,
+      onError: (err, failure) => informerLog.warn({ err, ...failure }, `informer of ${failure.prefix}: ${failure.kind} failed`),
+    }).start());
+    await iamCredentials.ready();
+    const sessions = new SessionTokens(sealer, config.now ?? Date.now);
+    const iamEnv = { store, accountId: config.accountId, sealer, now: config.now ?? Date.now, credentialsCaughtUp: () => iamCredentials.caughtUp() };
+    const queryServices = [iamService(iamEnv), stsService({ ...iamEnv, sessions })];
     const verifier = new SigV4Verifier({
-      credentials: new CredentialChain([new StaticCredentials({ ...rootKeys, principal }), ...(config.credentials ? [config.credentials] : [])]),
+      // The root key pair, IAM users' access keys, temporary credentials from STS (and a test's own, if given).
+      credentials: new CredentialChain([
+        new StaticCredentials({ ...rootKeys, principal }),
+        iamCredentials,
+        sessions,
+        ...(config.credentials ? [config.credentials] : []),
+      ]),
       region: config.region,
-      // Each API mounted on the listener brings the signing names it accepts (ecs, ecr, logs).
-      services: new Set(services.flatMap((s) => s.signingNames)),
+      // Each API mounted on the listener brings the signing names it accepts (ecs, ecr, logs, iam, sts).
+      services: new Set([...services.flatMap((s) => s.signingNames), ...queryServices.map((s) => s.signingName)]),
+      // IAM and STS are global: clients sign them for us-east-1 whatever region they are set to.
+      globalRegions: new Map([
+        ['iam', ['us-east-1']],
+        ['sts', ['us-east-1']],
+      ]),
     });
-    const authorizer = new Authorizer({ policies: config.policySource ?? noPolicies, scope });
+    // Non-root principals' policies: IAM's records (or a test's source); any IAM change drops the cached ones.
+    let invalidate = () => {};
+    const policySource =
+      config.policySource ??
+      (iamPolicies = new IamPolicySource({
+        store,
+        onChange: () => invalidate(),
+        onError: (err, failure) => informerLog.warn({ err, ...failure }, `informer of ${failure.prefix}: ${failure.kind} failed`),
+      }).start());
+    const authorizer = new Authorizer({ policies: policySource, scope });
+    invalidate = () => authorizer.invalidate();
     let leadership: Leadership | undefined;
     const app = await buildHttpServer({
       logger: log,
       verifier,
       authorizer,
       services,
+      queryServices,
       health: async () => {
         const storeOk = await withDeadline(store.get(LEADER_KEY), 2_000).then(
           () => true,
@@ -312,6 +355,18 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 /** `<hostname>:<port>`; with an ephemeral port (tests) something unique instead. */
 function defaultReplicaId(config: ServerConfig): string {
   return config.port !== 0 ? `${hostname()}:${config.port}` : `${hostname()}:${process.pid}-${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * The key-encryption key ring (identity/sealer.ts): BERTH_KEK, else the `kek` file beside the root credentials
+ * (shared by replicas as they are). A server with neither (tests on the memory store) seals under a key of its own
+ * that dies with it, as everything else it stored does.
+ */
+function sealerOf(config: ServerConfig): Sealer {
+  const env = config.env ?? process.env;
+  const dir = credentialsDir(config);
+  if (env.BERTH_KEK || dir !== undefined) return loadSealer(dir, env);
+  return new KeyRingSealer([{ id: 'ephemeral', key: randomBytes(32) }]);
 }
 
 /** With etcd every replica must verify the same root keys: they come from the shared directory. */

@@ -3,10 +3,40 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createFileExclusively } from '../../files/create-exclusively.js';
 
-/** Who made a request. */
-export interface Principal {
+/**
+ * Who made a request, with what authorization will need of it: the root key pair, an IAM user (by one of its
+ * access keys, or temporary credentials from GetSessionToken), or a role assumed with AssumeRole.
+ */
+export type Principal = RootPrincipal | UserPrincipal | AssumedRolePrincipal;
+
+export interface RootPrincipal {
+  readonly type: 'Root';
+  /** `arn:aws:iam::<account>:root` */
   readonly arn: string;
   readonly accountId: string;
+}
+
+export interface UserPrincipal {
+  readonly type: 'User';
+  /** `arn:aws:iam::<account>:user<path><name>` */
+  readonly arn: string;
+  readonly accountId: string;
+  readonly userName: string;
+  /** The user's unique id (`AIDA…`). */
+  readonly userId: string;
+}
+
+export interface AssumedRolePrincipal {
+  readonly type: 'AssumedRole';
+  /** `arn:aws:sts::<account>:assumed-role/<role name>/<session name>` */
+  readonly arn: string;
+  readonly accountId: string;
+  /** `arn:aws:iam::<account>:role<path><name>` */
+  readonly roleArn: string;
+  readonly roleName: string;
+  /** The role's unique id (`AROA…`); the session's user id is `<roleId>:<sessionName>`. */
+  readonly roleId: string;
+  readonly sessionName: string;
 }
 
 export interface Credential {
@@ -17,17 +47,20 @@ export interface Credential {
   readonly principal: Principal;
 }
 
-/** Finds the secret for an access key id. Later sources (task-role credentials) implement the same. */
+/**
+ * Finds the secret for an access key id (and, for temporary credentials, the session token the request carries).
+ * May throw a ServiceError (an expired session token: ExpiredTokenException).
+ */
 export interface CredentialStore {
-  lookup(accessKeyId: string): Promise<Credential | undefined>;
+  lookup(accessKeyId: string, sessionToken?: string): Promise<Credential | undefined>;
 }
 
 /** Tries several stores in order. */
 export class CredentialChain implements CredentialStore {
   constructor(private readonly stores: readonly CredentialStore[]) {}
-  async lookup(accessKeyId: string): Promise<Credential | undefined> {
+  async lookup(accessKeyId: string, sessionToken?: string): Promise<Credential | undefined> {
     for (const store of this.stores) {
-      const found = await store.lookup(accessKeyId);
+      const found = await store.lookup(accessKeyId, sessionToken);
       if (found) return found;
     }
     return undefined;
@@ -41,7 +74,7 @@ export class StaticCredentials implements CredentialStore {
   }
 }
 
-export const rootPrincipal = (accountId: string): Principal => ({ arn: `arn:aws:iam::${accountId}:root`, accountId });
+export const rootPrincipal = (accountId: string): RootPrincipal => ({ type: 'Root', arn: `arn:aws:iam::${accountId}:root`, accountId });
 
 export interface RootKeyPair {
   readonly accessKeyId: string;

@@ -25,6 +25,11 @@ export interface SigV4VerifierOptions {
   readonly region: string;
   /** Service names accepted in the credential scope. */
   readonly services: ReadonlySet<string>;
+  /**
+   * Regions a service's scope may name besides `region`: IAM and STS are global services, which the CLI and SDKs
+   * sign with us-east-1 whatever region they are configured with.
+   */
+  readonly globalRegions?: ReadonlyMap<string, readonly string[]>;
   /** Allowed distance between X-Amz-Date and the server clock. Default 5 minutes, as AWS. */
   readonly maxSkewMs?: number;
   readonly now?: () => number;
@@ -88,14 +93,14 @@ export class SigV4Verifier {
     if (scopeDate !== amzDate.slice(0, 8)) {
       throw deny('InvalidSignatureException', `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${amzDate.slice(0, 8)}'.`);
     }
-    if (region !== this.options.region) {
+    if (region !== this.options.region && !this.options.globalRegions?.get(service!)?.includes(region!)) {
       throw deny('InvalidSignatureException', `Credential should be scoped to a valid region, not '${region}'. This server's region is '${this.options.region}'.`);
     }
     if (!this.options.services.has(service!)) {
       throw deny('InvalidSignatureException', `Credential should be scoped to correct service, not '${service}'.`);
     }
 
-    const credential = await this.options.credentials.lookup(accessKeyId!);
+    const credential = await this.options.credentials.lookup(accessKeyId!, header(request.headers, 'x-amz-security-token'));
     if (!credential) {
       throw new ServiceError('UnrecognizedClientException', 'The security token included in the request is invalid.');
     }

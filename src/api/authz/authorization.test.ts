@@ -32,7 +32,7 @@ let logs: CloudWatchLogsClient;
 
 beforeAll(async () => {
   api = await startApiFixture({
-    credentials: new StaticCredentials({ ...ALICE_KEYS, principal: { arn: ALICE, accountId: TEST_ACCOUNT } }),
+    credentials: new StaticCredentials({ ...ALICE_KEYS, principal: { type: 'User', arn: ALICE, accountId: TEST_ACCOUNT, userName: 'alice', userId: 'AIDAALICE' } }),
     policySource: policies,
   });
   const as = { endpoint: api.server.url, region: TEST_REGION, credentials: ALICE_KEYS, maxAttempts: 1 };

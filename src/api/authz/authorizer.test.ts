@@ -4,16 +4,17 @@ import { parsePolicyDocument, type CompiledPolicy } from '../../model/iam/index.
 import { ecsActions } from '../ecs/iam-actions.js';
 import { Authorizer, sourceIpOf, type AuthorizeRequest } from './authorizer.js';
 import { MemoryPolicySource } from './policy-source.js';
+import type { Caller } from './principal.js';
 
 const scope = { region: 'us-east-1', accountId: '123456789012' } as const;
 const ALICE = 'arn:aws:iam::123456789012:user/alice';
-const alice = { arn: ALICE, accountId: scope.accountId };
-const root = { arn: 'arn:aws:iam::123456789012:root', accountId: scope.accountId };
+const alice = { type: 'User', arn: ALICE, accountId: scope.accountId, userName: 'alice', userId: 'AIDAALICE' } as const;
+const root = { type: 'Root', arn: 'arn:aws:iam::123456789012:root', accountId: scope.accountId } as const;
 const ecs = (r: string) => `arn:aws:ecs:us-east-1:123456789012:${r}`;
 
 const policy = (...statements: object[]): CompiledPolicy => parsePolicyDocument(JSON.stringify({ Version: '2012-10-17', Statement: statements }), 'identity');
 
-function request(op: string, input: object, principal: { arn: string; accountId: string } = alice, sourceIp = '10.0.0.5'): AuthorizeRequest {
+function request(op: string, input: object, principal: Caller = alice, sourceIp = '10.0.0.5'): AuthorizeRequest {
   return { principal, declaration: ecsActions[op]!, input, sourceIp, secureTransport: false };
 }
 

@@ -16,14 +16,13 @@
 import type { ArnScope } from '../../model/arn.js';
 import { ServiceError } from '../../model/errors.js';
 import { accessDeniedMessage, evaluate, type AuthzPrincipal, type CompiledPolicy } from '../../model/iam/index.js';
-import type { Principal } from '../auth/credentials.js';
 import type { ActionDeclaration, RequestContext } from './declarations.js';
 import type { PolicySource } from './policy-source.js';
-import { authzPrincipalOf, isRoot } from './principal.js';
+import { authzPrincipalOf, isRoot, type Caller } from './principal.js';
 
 /** One request to authorize. */
 export interface AuthorizeRequest {
-  readonly principal: Principal;
+  readonly principal: Caller;
   readonly declaration: ActionDeclaration;
   /** The operation's input, already checked against its shape. */
   readonly input: unknown;
@@ -99,7 +98,7 @@ export class Authorizer {
     this.loading.clear();
   }
 
-  private load(principal: Principal): Promise<Entry> {
+  private load(principal: Caller): Promise<Entry> {
     const inFlight = this.loading.get(principal.arn);
     if (inFlight) return inFlight;
     const generation = this.generation;

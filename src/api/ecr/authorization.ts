@@ -1,4 +1,5 @@
 import type { GetAuthorizationTokenRequest } from '@aws-sdk/client-ecr';
+import { authzPrincipalOf } from '../authz/principal.js';
 import type { CallContext } from '../protocol/json-rpc.js';
 import { epochSeconds, type EcrEnv } from './env.js';
 
@@ -10,7 +11,7 @@ export function authorizationOperations(env: EcrEnv) {
      */
     async GetAuthorizationToken(input: GetAuthorizationTokenRequest, call: CallContext) {
       // The token carries who asked for it: each pull and push is authorized as that principal.
-      const issued = env.registry.tokens.issue(call.principal);
+      const issued = env.registry.tokens.issue(authzPrincipalOf(call.principal));
       const data = {
         authorizationToken: issued.authorizationToken,
         expiresAt: epochSeconds(issued.expiresAt),

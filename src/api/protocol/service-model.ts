@@ -11,6 +11,9 @@ export interface ServiceModel {
     readonly endpointPrefix: string;
     readonly protocol: string;
     readonly jsonVersion?: string;
+    /** Query protocol: the `Version` requests carry and the namespace of XML answers. */
+    readonly apiVersion?: string;
+    readonly xmlNamespace?: string;
   };
   readonly operations: Readonly<Record<string, OperationModel>>;
   readonly shapes: Readonly<Record<string, Shape>>;
@@ -19,12 +22,13 @@ export interface ServiceModel {
 export interface OperationModel {
   readonly name: string;
   readonly input?: { readonly shape: string };
-  readonly output?: { readonly shape: string };
+  /** Query protocol: the element the output structure is wrapped in (`CreateUserResult`). */
+  readonly output?: { readonly shape: string; readonly resultWrapper?: string };
 }
 
 export type Shape =
   | StructureShape
-  | { readonly type: 'list'; readonly member: MemberRef; readonly min?: number; readonly max?: number }
+  | { readonly type: 'list'; readonly member: MemberRef; readonly min?: number; readonly max?: number; readonly flattened?: boolean }
   | { readonly type: 'map'; readonly key: MemberRef; readonly value: MemberRef; readonly min?: number; readonly max?: number }
   | {
       readonly type: 'string';
@@ -47,6 +51,9 @@ export interface StructureShape {
 
 export interface MemberRef {
   readonly shape: string;
+  /** Query/XML protocols: the wire name when it differs from the member's. */
+  readonly locationName?: string;
+  readonly flattened?: boolean;
 }
 
 const cache = new Map<string, ServiceModel>();

@@ -18,6 +18,8 @@ export class ShapeValidator {
   constructor(
     private readonly model: ServiceModel,
     private readonly mode: 'input' | 'output' = 'input',
+    /** How an input's failure is worded (the Query protocol words them as IAM does); default the JSON protocol's. */
+    private readonly inputError: (error: ErrorObject) => Error = toServiceError,
   ) {
     this.ajv = new Ajv({
       strict: false,
@@ -35,7 +37,7 @@ export class ShapeValidator {
     if (!validate(value)) {
       const error = validate.errors![0]!;
       throw this.mode === 'input'
-        ? toServiceError(error)
+        ? this.inputError(error)
         : new Error(`response does not match shape ${shapeName}: ${describe(error)}`);
     }
   }

@@ -9,7 +9,7 @@
  * - `ForAnyValue:` is true when at least one request value satisfies the operator (false when the key is absent
  *   or empty); `ForAllValues:` when every request value does (true when absent or empty).
  */
-import { blockContains, parseIpBlock, type IpBlock } from './ip-address.js';
+import { blockContainsIp, parseIpBlock, type IpBlock } from './ip-address.js';
 import { parseTemplate, type ContextLookup, type Template } from './policy-variables.js';
 
 type Kind = 'string' | 'stringIgnoreCase' | 'stringLike' | 'arn' | 'numeric' | 'date' | 'bool' | 'binary' | 'ip' | 'null';
@@ -83,10 +83,18 @@ export function parseOperator(name: string): { qualifier: SetQualifier; base: Op
   return base ? { qualifier, base, ifExists } : undefined;
 }
 
+let lastDateText: string | undefined;
+let lastDate = NaN;
+
 /** Epoch milliseconds from an ISO 8601 date or epoch seconds (`aws:EpochTime`); NaN when neither. */
 export function parseConditionDate(text: string): number {
-  if (/^-?\d+(\.\d+)?$/.test(text.trim())) return Number(text) * 1000;
-  return /^\d{4}-\d{2}-\d{2}/.test(text.trim()) ? Date.parse(text) : NaN;
+  // Requests within one second share aws:CurrentTime's text: remember the last one parsed.
+  if (text === lastDateText) return lastDate;
+  const t = text.trim();
+  const value = /^-?\d+(\.\d+)?$/.test(t) ? Number(t) * 1000 : /^\d{4}-\d{2}-\d{2}/.test(t) ? Date.parse(t) : NaN;
+  lastDateText = text;
+  lastDate = value;
+  return value;
 }
 
 function parseNumber(text: string): number {
@@ -143,7 +151,10 @@ function valueTest(op: OperatorSpec, values: readonly Template[]): (value: strin
     }
     case 'ip': {
       const blocks = values.map((t) => parseIpBlock(t.source)).filter((b): b is IpBlock => b !== undefined);
-      return (v) => blocks.some((b) => blockContains(b, v));
+      return (v) => {
+        const ip = parseIpBlock(v);
+        return ip !== undefined && blocks.some((b) => blockContainsIp(b, ip));
+      };
     }
     case 'null':
       return () => false;

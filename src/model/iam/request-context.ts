@@ -36,23 +36,41 @@ export interface AuthzRequest {
 /** aws:PrincipalType as IAM names it (root is an "Account"). */
 const PRINCIPAL_TYPE: Readonly<Record<PrincipalType, string>> = { Root: 'Account', User: 'User', AssumedRole: 'AssumedRole' };
 
-/** A lookup over the request, built lazily: most statements have no condition, so most evaluations never need it. */
+/**
+ * A lookup over the request. Cheap to make and lazy, because most evaluations read few keys or none: the
+ * caller's context is indexed by lower-cased key on the first read, and the clock keys are formatted only when a
+ * condition reads them.
+ */
 export function contextLookup(request: AuthzRequest): ContextLookup {
   let keys: Map<string, string | readonly string[]> | undefined;
-  const build = () => {
-    const { principal } = request;
-    const m = new Map<string, string | readonly string[]>();
-    m.set('aws:principalarn', principal.arn);
-    m.set('aws:principalaccount', principal.accountId);
-    m.set('aws:principaltype', PRINCIPAL_TYPE[principal.type]);
-    if (principal.userName !== undefined && principal.type === 'User') m.set('aws:username', principal.userName);
-    const userId = principal.userId ?? (principal.type === 'Root' ? principal.accountId : undefined);
-    if (userId !== undefined) m.set('aws:userid', userId);
-    const now = request.now ?? Date.now();
-    m.set('aws:currenttime', new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z'));
-    m.set('aws:epochtime', String(Math.floor(now / 1000)));
-    for (const [k, v] of request.context) m.set(k.toLowerCase(), v);
-    return m;
+  let currentTime: string | undefined;
+  const { principal } = request;
+  const now = () => request.now ?? Date.now();
+  return (key) => {
+    if (!keys) {
+      keys = new Map();
+      for (const [k, v] of request.context) keys.set(k.toLowerCase(), v);
+    }
+    const lower = key.toLowerCase();
+    const given = keys.get(lower);
+    if (given !== undefined) return given;
+    switch (lower) {
+      case 'aws:principalarn':
+        return principal.arn;
+      case 'aws:principalaccount':
+        return principal.accountId;
+      case 'aws:principaltype':
+        return PRINCIPAL_TYPE[principal.type];
+      case 'aws:username':
+        return principal.type === 'User' ? principal.userName : undefined;
+      case 'aws:userid':
+        return principal.userId ?? (principal.type === 'Root' ? principal.accountId : undefined);
+      case 'aws:currenttime':
+        return (currentTime ??= new Date(now()).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+      case 'aws:epochtime':
+        return String(Math.floor(now() / 1000));
+      default:
+        return undefined;
+    }
   };
-  return (key) => (keys ??= build()).get(key.toLowerCase());
 }

@@ -27,7 +27,7 @@ function bobMay(...statements: object[]) {
 }
 
 beforeAll(async () => {
-  api = await startApiFixture({ credentials: new StaticCredentials({ ...BOB_KEYS, principal: { arn: BOB, accountId: TEST_ACCOUNT } }), policySource: policies });
+  api = await startApiFixture({ credentials: new StaticCredentials({ ...BOB_KEYS, principal: { type: 'User', arn: BOB, accountId: TEST_ACCOUNT, userName: 'bob', userId: 'AIDABOB' } }), policySource: policies });
   bobEcr = new ECRClient({ endpoint: api.server.url, region: TEST_REGION, credentials: BOB_KEYS, maxAttempts: 1 });
   root = await registryLogin(api.ecr, new GetAuthorizationTokenCommand({}), api.server.url);
   for (const name of ['team/app', 'team/other']) await api.ecr.send(new CreateRepositoryCommand({ repositoryName: name }));

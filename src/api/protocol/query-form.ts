@@ -1,0 +1,195 @@
+import type { ErrorObject } from 'ajv';
+import { ServiceError } from '../../model/errors.js';
+import type { MemberRef, ServiceModel, Shape } from './service-model.js';
+
+/**
+ * The AWS Query protocol's request side (IAM, STS; ELBv2, Auto Scaling and CloudWatch speak it too): a
+ * form-encoded body of flat names — `Action=CreateUser&Version=2010-05-08&UserName=alice`, lists as
+ * `Tags.member.1.Key`, maps as `Attributes.entry.1.key`/`.value`, nested structures as `A.B` — decoded into the
+ * operation's input structure, driven by the model alone (no per-service code), scalars typed by their shapes.
+ * What the model's constraints say is then checked by the shared ShapeValidator, with
+ * {@link queryValidationError} wording its failures as AWS's Query services do.
+ */
+
+/** The form's names and values; a name given twice keeps its last value. */
+export function parseForm(text: string): Map<string, string> {
+  const params = new Map<string, string>();
+  for (const [name, value] of new URLSearchParams(text)) params.set(name, value);
+  return params;
+}
+
+/** Nesting beyond this is refused: no model nests inputs this deep, and recursion must stay bounded. */
+const MAX_DEPTH = 20;
+/** A list index is 1-based and at most this many digits. */
+const INDEX = /^[1-9]\d{0,5}$/;
+
+/**
+ * The input structure `shapeName` from form `params` (Action and Version are the protocol's, not the input's).
+ * Names the model does not know are ignored, as AWS does. Throws ValidationError for a scalar that is not of its
+ * shape's type (a non-number integer, a boolean other than true/false, a timestamp that is no date).
+ */
+export function decodeQueryInput(model: ServiceModel, shapeName: string, params: ReadonlyMap<string, string>): Record<string, unknown> {
+  const names = [...params.keys()];
+  const decoder = new Decoder(model, params, names);
+  return (decoder.structure(shapeName, '', 0) ?? {}) as Record<string, unknown>;
+}
+
+class Decoder {
+  constructor(
+    private readonly model: ServiceModel,
+    private readonly params: ReadonlyMap<string, string>,
+    private readonly names: readonly string[],
+  ) {}
+
+  structure(shapeName: string, prefix: string, depth: number): Record<string, unknown> | undefined {
+    const shape = this.shape(shapeName);
+    if (shape.type !== 'structure') return undefined;
+    if (prefix !== '' && !this.hasUnder(prefix)) return undefined;
+    const out: Record<string, unknown> = {};
+    for (const [member, ref] of Object.entries(shape.members)) {
+      const name = ref.locationName ?? member;
+      const value = this.value(ref, prefix === '' ? name : `${prefix}.${name}`, depth + 1);
+      if (value !== undefined) out[member] = value;
+    }
+    return out;
+  }
+
+  private value(ref: MemberRef, name: string, depth: number): unknown {
+    if (depth > MAX_DEPTH) throw new ServiceError('ValidationError', `Parameter '${name}' is nested too deeply.`);
+    const shape = this.shape(ref.shape);
+    switch (shape.type) {
+      case 'structure':
+        return this.structure(ref.shape, name, depth);
+      case 'list': {
+        const flattened = shape.flattened === true || ref.flattened === true;
+        const base = flattened ? name : `${name}.${shape.member.locationName ?? 'member'}`;
+        const indexes = this.indexesUnder(base);
+        // An empty list is sent as the bare name with an empty value (`Tags=`).
+        if (indexes.length === 0) return this.params.get(name) === '' ? [] : undefined;
+        return indexes.map((i) => this.value(shape.member, `${base}.${i}`, depth + 1) ?? '');
+      }
+      case 'map': {
+        const flattened = ref.flattened === true;
+        const base = flattened ? name : `${name}.entry`;
+        const indexes = this.indexesUnder(base);
+        if (indexes.length === 0) return this.params.get(name) === '' ? {} : undefined;
+        const out: Record<string, unknown> = {};
+        for (const i of indexes) {
+          const key = this.value(shape.key, `${base}.${i}.${shape.key.locationName ?? 'key'}`, depth + 1);
+          if (typeof key !== 'string') throw new ServiceError('ValidationError', `Parameter '${base}.${i}' has no key.`);
+          Object.defineProperty(out, key, {
+            value: this.value(shape.value, `${base}.${i}.${shape.value.locationName ?? 'value'}`, depth + 1),
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        }
+        return out;
+      }
+      default:
+        return this.scalar(shape, name);
+    }
+  }
+
+  private scalar(shape: Shape, name: string): unknown {
+    const text = this.params.get(name);
+    if (text === undefined) return undefined;
+    switch (shape.type) {
+      case 'integer':
+      case 'long':
+        if (!/^-?\d{1,16}$/.test(text)) throw invalidScalar(text, name, 'an integer');
+        return Number(text);
+      case 'float':
+      case 'double': {
+        const n = text.trim() === '' ? NaN : Number(text);
+        if (!Number.isFinite(n)) throw invalidScalar(text, name, 'a number');
+        return n;
+      }
+      case 'boolean':
+        if (text !== 'true' && text !== 'false') throw invalidScalar(text, name, 'true or false');
+        return text === 'true';
+      case 'timestamp': {
+        const ms = /^\d+(\.\d+)?$/.test(text) ? Number(text) * 1000 : Date.parse(text);
+        if (!Number.isFinite(ms)) throw invalidScalar(text, name, 'an ISO 8601 timestamp');
+        return ms / 1000;
+      }
+      default:
+        return text;
+    }
+  }
+
+  private shape(name: string): Shape {
+    const shape = Object.hasOwn(this.model.shapes, name) ? this.model.shapes[name] : undefined;
+    if (!shape) throw new Error(`the model has no shape ${name}`);
+    return shape;
+  }
+
+  private hasUnder(prefix: string): boolean {
+    const dotted = `${prefix}.`;
+    return this.names.some((n) => n.startsWith(dotted));
+  }
+
+  /** The list indexes present under `base` (`base.1…`, `base.2`), in numeric order. */
+  private indexesUnder(base: string): number[] {
+    const dotted = `${base}.`;
+    const seen = new Set<number>();
+    for (const n of this.names) {
+      if (!n.startsWith(dotted)) continue;
+      const rest = n.slice(dotted.length);
+      const end = rest.indexOf('.');
+      const segment = end === -1 ? rest : rest.slice(0, end);
+      if (INDEX.test(segment)) seen.add(Number(segment));
+    }
+    return [...seen].sort((a, b) => a - b);
+  }
+}
+
+function invalidScalar(text: string, name: string, expected: string): ServiceError {
+  return new ServiceError('ValidationError', `1 validation error detected: Value '${clip(text)}' at '${lowerFirst(name)}' failed to satisfy constraint: Member must be ${expected}`);
+}
+
+const clip = (text: string) => (text.length > 256 ? `${text.slice(0, 256)}…` : text);
+const lowerFirst = (s: string) => s.replace(/(^|\.)([A-Z])/g, (_m, dot: string, c: string) => dot + c.toLowerCase());
+
+/** `/Tags/0/Key` → `tags.1.member.key`: how AWS's Query services name a field in their messages. */
+export function queryFieldPath(instancePath: string, child?: string): string {
+  const parts = instancePath.split('/').slice(1);
+  if (child !== undefined) parts.push(child);
+  return parts
+    .map((raw) => {
+      const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+      return /^\d+$/.test(part) ? `${Number(part) + 1}.member` : part.charAt(0).toLowerCase() + part.slice(1);
+    })
+    .join('.');
+}
+
+/** A model constraint the input breaks, as IAM and STS word it (`1 validation error detected: Value …`). */
+export function queryValidationError(error: ErrorObject): ServiceError {
+  const p = error.params as Record<string, unknown>;
+  const field = queryFieldPath(error.instancePath);
+  const value = (v: unknown) => (typeof v === 'string' ? `'${clip(v)}'` : Array.isArray(v) ? `[${v.length} items]` : JSON.stringify(v));
+  const fail = (at: string, shown: string, constraint: string) =>
+    new ServiceError('ValidationError', `1 validation error detected: Value ${shown} at '${at}' failed to satisfy constraint: ${constraint}`);
+  switch (error.keyword) {
+    case 'required':
+      return fail(queryFieldPath(error.instancePath, String(p.missingProperty)), 'null', 'Member must not be null');
+    case 'minLength':
+    case 'minItems':
+    case 'minProperties':
+      return fail(field, value(error.data), `Member must have length greater than or equal to ${String(p.limit)}`);
+    case 'maxLength':
+    case 'maxItems':
+    case 'maxProperties':
+      return fail(field, value(error.data), `Member must have length less than or equal to ${String(p.limit)}`);
+    case 'minimum':
+      return fail(field, value(error.data), `Member must have value greater than or equal to ${String(p.limit)}`);
+    case 'maximum':
+      return fail(field, value(error.data), `Member must have value less than or equal to ${String(p.limit)}`);
+    case 'pattern':
+      return fail(field, value(error.data), `Member must satisfy regular expression pattern: ${String(p.pattern).replace(/^\^|\$$/g, '')}`);
+    case 'enum':
+      return fail(field, value(error.data), `Member must satisfy enum value set: [${(p.allowedValues as string[]).join(', ')}]`);
+    default:
+      return fail(field, value(error.data), `Member ${error.message ?? 'is invalid'}`);
+  }
+}
