@@ -56,6 +56,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
       : queryRpcHandler({
           services: queryServices,
           verifier: options.verifier,
+          ...(options.authorizer ? { authorizer: options.authorizer } : {}),
           logger: options.logger,
           bodyLimit: options.bodyLimit ?? 1024 * 1024,
           ...(options.checkResponses !== undefined ? { checkResponses: options.checkResponses } : {}),

@@ -72,7 +72,7 @@ export class Authorizer {
    * once, and returns a promise (settling the same way) when the principal's policies had to be read first.
    */
   authorize(request: AuthorizeRequest, refuse: Refusal = accessDeniedException): Promise<void> | undefined {
-    if (isRoot(request.principal)) return undefined;
+    if (isRoot(request.principal) || request.declaration.unchecked) return undefined;
     const now = this.now();
     const entry = this.entries.get(request.principal.arn);
     if (entry && now - entry.loadedAt < this.maxAgeMs) {
@@ -129,7 +129,7 @@ export class Authorizer {
     context.set('aws:SecureTransport', request.secureTransport ? 'true' : 'false');
     declaration.context?.(input, scope, context);
     const principal = entry.principal;
-    const decision = evaluate({ principal, action: declaration.action, resources: declaration.resources(input, scope), context, now }, entry.policies);
+    const decision = evaluate({ principal, action: declaration.action, resources: declaration.resources(input, scope, principal), context, now }, entry.policies);
     if (decision.effect !== 'Allow') throw refuse(accessDeniedMessage(principal.arn, declaration.action, decision));
 
     const roles = declaration.passedRoles?.(input, scope);

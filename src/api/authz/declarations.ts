@@ -6,6 +6,7 @@
  * service serves without a declaration. Everything here is pure: a function of the input and the scope.
  */
 import type { ArnScope } from '../../model/arn.js';
+import type { AuthzPrincipal } from '../../model/iam/index.js';
 
 /** Condition keys a request sets, by name as AWS spells it (`ecs:cluster`, `aws:RequestTag/team`). */
 export type RequestContext = Map<string, string | readonly string[]>;
@@ -21,12 +22,17 @@ export interface PassedRole {
 export interface ActionDeclaration<I = any> {
   /** `service:Action` as IAM names it, e.g. `ecs:RunTask`. */
   readonly action: string;
-  /** The ARNs every one of which must be allowed; an empty list is the action's `*`. */
-  resources(input: I, scope: ArnScope): readonly string[];
+  /** The ARNs every one of which must be allowed; an empty list is the action's `*`. `caller`: who asks (IAM's "my own user"). */
+  resources(input: I, scope: ArnScope, caller?: AuthzPrincipal): readonly string[];
   /** Adds the request's own condition keys (the principal's, the clock's and the connection's come from the step). */
   context?(input: I, scope: ArnScope, into: RequestContext): void;
   /** Roles the request passes. */
   passedRoles?(input: I, scope: ArnScope): readonly PassedRole[];
+  /**
+   * Set on the few actions AWS answers without an identity-policy check (sts:GetCallerIdentity, GetSessionToken)
+   * or decides in the operation itself (sts:AssumeRole, against the role's trust policy).
+   */
+  readonly unchecked?: true;
 }
 
 /** A service's declarations by operation name. */

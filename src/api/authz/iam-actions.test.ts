@@ -10,7 +10,10 @@ import { ecrService } from '../ecr/index.js';
 import type { EcsEnv } from '../ecs/env.js';
 import { ecsActions } from '../ecs/iam-actions.js';
 import { ecsService } from '../ecs/index.js';
-import type { JsonService } from '../protocol/json-rpc.js';
+import { iamActions } from '../iam/iam-actions.js';
+import type { IamEnv } from '../iam/env.js';
+import { iamService } from '../iam/index.js';
+import { stsService, type StsEnv } from '../sts/index.js';
 import type { ActionTable, RequestContext } from './declarations.js';
 
 /**
@@ -18,36 +21,50 @@ import type { ActionTable, RequestContext } from './declarations.js';
  * listed here, and every operation each service dispatches (served, or answering that its part is missing) has
  * an IAM declaration. A service added to berth is added here with its table.
  */
+interface Served {
+  readonly name: string;
+  /** The IAM service prefix its actions carry. */
+  readonly prefix: string;
+  readonly model: { readonly metadata: { readonly uid?: string; readonly targetPrefix?: string; readonly endpointPrefix?: string }; readonly operations: object };
+  readonly operations: object;
+  readonly actions: ActionTable;
+}
 // Building the services only makes closures over their environments: nothing is called.
-const served: readonly JsonService[] = [
-  ecsService({} as EcsEnv),
-  ecrService({ registry: {} } as unknown as EcrEnv),
-  logsService({} as LogsEnv),
+const json = (s: ReturnType<typeof ecsService>, prefix: string): Served => ({ name: s.targetPrefix, prefix, model: s.model, operations: s.operations, actions: s.actions });
+const query = (s: ReturnType<typeof iamService>): Served => ({ name: s.signingName, prefix: s.signingName, model: s.model, operations: s.operations, actions: s.actions });
+const served: readonly Served[] = [
+  json(ecsService({} as EcsEnv), 'ecs'),
+  json(ecrService({ registry: {} } as unknown as EcrEnv), 'ecr'),
+  json(logsService({} as LogsEnv), 'logs'),
+  query(iamService({} as IamEnv)),
+  query(stsService({} as StsEnv)),
 ];
+/** How a model file names its service: the JSON protocol's target prefix, else its endpoint prefix (iam, sts). */
+const serviceKey = (metadata: Served['model']['metadata']) => metadata.targetPrefix ?? metadata.endpointPrefix;
 
-const modelMetadata = (file: string): { targetPrefix?: string } =>
-  (JSON.parse(readFileSync(new URL(`../../../models/${file}`, import.meta.url), 'utf8')) as { metadata: { targetPrefix?: string } }).metadata;
+const modelMetadata = (file: string): Served['model']['metadata'] =>
+  (JSON.parse(readFileSync(new URL(`../../../models/${file}`, import.meta.url), 'utf8')) as Served['model']).metadata;
 
 const scope = { region: 'us-east-1', accountId: '123456789012' } as const;
 
 describe('declarations cover every served operation', () => {
   it('every model under models/ is a listed service', () => {
     const models = readdirSync(new URL('../../../models/', import.meta.url)).filter((f) => f.endsWith('.json') && !f.includes('.examples.'));
-    const listed = served.map((s) => s.model.metadata.targetPrefix);
+    const listed = served.map((s) => s.name);
     expect(models.length).toBeGreaterThan(0);
     for (const file of models) {
       expect(
-        served.some((s) => s.model.metadata.targetPrefix === modelMetadata(file).targetPrefix),
+        served.some((s) => serviceKey(s.model.metadata) === serviceKey(modelMetadata(file))),
         `models/${file} has no service in this test's list (${listed.join(', ')}): add it with its IAM declarations`,
       ).toBe(true);
     }
   });
 
   for (const service of served) {
-    it(`${service.targetPrefix}: every dispatched operation declares its IAM action`, () => {
-      const prefix = `${service.signingNames[0]}:`;
+    it(`${service.name}: every dispatched operation declares its IAM action`, () => {
+      const prefix = `${service.prefix}:`;
       const missing = Object.keys(service.operations).filter((op) => !Object.hasOwn(service.actions, op));
-      expect(missing, `operations without a declaration in ${service.targetPrefix}`).toEqual([]);
+      expect(missing, `operations without a declaration in ${service.name}`).toEqual([]);
       for (const [op, declaration] of Object.entries(service.actions)) {
         expect(declaration.action, op).toMatch(new RegExp(`^${prefix}[A-Z][A-Za-z]+$`));
         expect(Object.hasOwn(service.model.operations, op), `${op} is not an operation of the model`).toBe(true);
@@ -71,7 +88,19 @@ interface Sample {
 }
 
 const ecs = (r: string) => `arn:aws:ecs:us-east-1:123456789012:${r}`;
+const iam = (r: string) => `arn:aws:iam::123456789012:${r}`;
 const samples: readonly Sample[] = [
+  { table: iamActions, op: 'CreateUser', input: { UserName: 'bob', Path: '/ops/' }, action: 'iam:CreateUser', resources: [iam('user/ops/bob')] },
+  {
+    table: iamActions,
+    op: 'AttachUserPolicy',
+    input: { UserName: 'bob', PolicyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' },
+    action: 'iam:AttachUserPolicy',
+    resources: [iam('user/bob')],
+    context: { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/ReadOnlyAccess' },
+  },
+  { table: iamActions, op: 'PutRolePolicy', input: { RoleName: 'r', PolicyName: 'p', PolicyDocument: '{}' }, action: 'iam:PutRolePolicy', resources: [iam('role/r')] },
+  { table: iamActions, op: 'ListUsers', input: {}, action: 'iam:ListUsers', resources: [] },
   { table: ecsActions, op: 'ListClusters', input: {}, action: 'ecs:ListClusters', resources: [] },
   { table: ecsActions, op: 'DescribeClusters', input: { clusters: ['a', ecs('cluster/b')] }, action: 'ecs:DescribeClusters', resources: [ecs('cluster/a'), ecs('cluster/b')] },
   { table: ecsActions, op: 'DescribeClusters', input: {}, action: 'ecs:DescribeClusters', resources: [ecs('cluster/default')] },

@@ -10,6 +10,7 @@ import { evaluateTrust, parsePolicyDocument } from '../iam/policy-engine.js';
 import type { QueryService } from '../protocol/query-rpc.js';
 import { loadServiceModel } from '../protocol/service-model.js';
 import type { SessionTokens, TemporaryCredentials } from './session-tokens.js';
+import { stsActions } from './iam-actions.js';
 
 export interface StsEnv extends IamEnv {
   readonly sessions: SessionTokens;
@@ -42,6 +43,7 @@ export function stsService(env: StsEnv): QueryService {
   return {
     signingName: 'sts',
     model: loadServiceModel('sts-2011-06-15.json'),
+    actions: stsActions,
     operations: {
       async GetCallerIdentity(_input, call) {
         const p = call.principal;
