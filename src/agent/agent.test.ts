@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,11 +23,20 @@ import { compileAgentConfig } from './config.js';
 import { fakeWorld } from './testing/fakes.js';
 
 let api: ApiFixture;
+/** Task role credentials as STS would issue them, short-lived so that renewals come within a test. */
+const ROLE_LIFETIME_MS = 2_000;
+let issued = 0;
+const roleIssuer = {
+  async issue({ roleArn }: { roleArn: string }) {
+    issued++;
+    return { roleArn, accessKeyId: `ASIATEST${issued}`, secretAccessKey: `role-secret-${issued}-x7q`, sessionToken: `token-${issued}`, expiration: new Date(Date.now() + ROLE_LIFETIME_MS).toISOString() };
+  },
+};
 const dirs: string[] = [];
 const agents: RunningAgent[] = [];
 
 beforeAll(async () => {
-  api = await startApiFixture({ heartbeatMs: 200, agentSilenceMs: 1_000 });
+  api = await startApiFixture({ heartbeatMs: 200, agentSilenceMs: 1_000, taskRoles: roleIssuer });
   await api.ecs.send(
     new RegisterTaskDefinitionCommand({
       family: 'web',
@@ -44,14 +54,14 @@ afterAll(async () => {
 });
 
 /** An agent with fake runtime parts (the real ones have their own tests and the e2e suite). */
-async function agent(options: { dataDir?: string; memoryMib?: string; cpuUnits?: string; metadata?: boolean } = {}) {
+async function agent(options: { dataDir?: string; memoryMib?: string; cpuUnits?: string; metadata?: boolean; env?: Record<string, string> } = {}) {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'berth-agent-'));
   dirs.push(dataDir);
   const world = fakeWorld();
   world.images.add('busybox');
   const config = compileAgentConfig({
     flags: { endpoint: api.server.url, dataDir, memoryMib: options.memoryMib ?? '1024', cpuUnits: options.cpuUnits ?? '2048' },
-    env: { ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: '1s', ECS_CONTAINER_STOP_TIMEOUT: '2s' },
+    env: { ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: '1s', ECS_CONTAINER_STOP_TIMEOUT: '2s', ...options.env },
     readFile: () => undefined,
   });
   const running = await startAgent({
@@ -238,6 +248,42 @@ describe('agent and control plane', () => {
     await running.stop();
     agents.splice(agents.indexOf(running), 1);
     await expect(fetch(`${uri}/task`)).rejects.toThrow();
+  });
+
+  it("gives a task's containers its role's credentials at the endpoint, renewed before they expire, never saved", async () => {
+    const { running, world, dataDir } = await agent({ metadata: true, env: { ECS_ENABLE_TASK_IAM_ROLE: 'true', ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST: 'true' } });
+    const roleArn = 'arn:aws:iam::123456789012:role/app';
+    await api.ecs.send(
+      new RegisterTaskDefinitionCommand({ family: 'roled', networkMode: 'host', taskRoleArn: roleArn, containerDefinitions: [{ name: 'app', image: 'busybox', memory: 64 }] }),
+    );
+    const arn = (await api.ecs.send(new RunTaskCommand({ taskDefinition: 'roled' }))).tasks![0]!.taskArn!;
+    await waitForTask(arn, (t) => t.lastStatus === 'RUNNING');
+    const env = Object.fromEntries(world.runtime.containers.get(`${arn.split('/').at(-1)}-app`)!.spec.process.env.map((kv) => kv.split(/=(.*)/s).slice(0, 2)));
+    const uri = env.AWS_CONTAINER_CREDENTIALS_FULL_URI as string;
+    expect(uri).toMatch(new RegExp(`^${running.metadataUrl}/v2/credentials/[0-9a-f-]{36}$`));
+    const read = async () => (await (await fetch(uri)).json()) as { RoleArn: string; AccessKeyId: string; SecretAccessKey: string; Expiration: string };
+    const first = await read();
+    expect(first).toMatchObject({ RoleArn: roleArn, AccessKeyId: expect.stringMatching(/^ASIATEST/), Token: expect.any(String) });
+    // Renewed at half their life, so the endpoint never serves expired ones.
+    await vi.waitFor(async () => expect((await read()).AccessKeyId).not.toBe(first.AccessKeyId), { timeout: 5_000, interval: 100 });
+    expect(Date.parse((await read()).Expiration)).toBeGreaterThan(Date.now());
+    // The secret is in memory only: nothing the agent wrote holds it.
+    const grep = spawnSync('grep', ['-rl', '--', '-x7q', dataDir], { encoding: 'utf8' });
+    expect(grep.status).toBe(1);
+    expect(grep.stdout).toBe('');
+    await api.ecs.send(new StopTaskCommand({ task: arn }));
+    await waitForTask(arn, (t) => t.lastStatus === 'STOPPED');
+    expect((await fetch(uri)).status).toBe(400);
+  });
+
+  it('gives no credentials where task roles are not enabled, and places role tasks only where they are', async () => {
+    const plain = await agent({ metadata: true });
+    const roleArn = 'arn:aws:iam::123456789012:role/app';
+    await api.ecs.send(new RegisterTaskDefinitionCommand({ family: 'roled-bridge', taskRoleArn: roleArn, containerDefinitions: [{ name: 'app', image: 'busybox', memory: 64 }] }));
+    const { tasks, failures } = await api.ecs.send(new RunTaskCommand({ taskDefinition: 'roled-bridge' }));
+    expect(tasks).toEqual([]);
+    // The connected agent lacks com.amazonaws.ecs.capability.task-iam-role (any other instance here is disconnected).
+    expect(failures).toContainEqual({ arn: plain.running.containerInstanceArn, reason: 'ATTRIBUTE' });
   });
 
   it('deregisters an instance (force when it has tasks) and stops it receiving tasks', async () => {

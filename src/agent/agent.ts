@@ -20,6 +20,8 @@ import { BerthRegistryAuth } from './registry-auth.js';
 import { Reporter } from './reporter.js';
 import { SessionClient } from './session-client.js';
 import { TaskEngine } from './task-engine/engine.js';
+import { TaskCredentials } from './task-credentials.js';
+import { resolveSecrets, sdkSecretsApi } from './secrets.js';
 import { StartSpans } from '../process/spans.js';
 
 /** The host-side parts the agent drives; `berth agent` builds the real ones (runc, CNI, the image store). */
@@ -89,6 +91,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   // Container output goes to the control plane's CloudWatch Logs API, with the agent's credentials.
   const logs = new LogShipper({ client: clients.logs, stateDir: join(config.dataDir, 'log-shipper'), log: log.child({ component: 'log-shipper' }) });
   let metadata: RunningMetadataEndpoint | undefined;
+  // Tasks' role credentials: in memory only, served to their own containers by the metadata endpoint.
+  const taskCredentials = new TaskCredentials();
   try {
     const { containerInstanceArn, clusterArn } = await registerInstance(ecs, config, state, log);
     // Where each task start's milliseconds go, logged at debug level (process/spans.ts).
@@ -106,6 +110,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         clusterName: config.cluster,
         availabilityZone: config.availabilityZone,
         containerInstanceArn,
+        credentials: taskCredentials,
+        hostModeCredentials: config.taskIamRole && config.taskIamRoleNetworkHost,
         log: log.child({ component: 'metadata' }),
       });
     }
@@ -127,13 +133,31 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         imagePullBehavior: config.imagePullBehavior,
         bindIp: '0.0.0.0',
         ...(metadata ? { metadataEndpoint: metadata.url } : {}),
+        taskIamRole: config.taskIamRole,
+        taskIamRoleNetworkHost: config.taskIamRoleNetworkHost,
+      },
+      hasTaskRoleCredentials: (arn) => taskCredentials.get(arn, 'TaskApplication') !== undefined,
+      // Fetched with the task execution role's credentials, as the ECS agent does; never saved.
+      resolveSecrets: async (arn, secrets) => {
+        const c = taskCredentials.get(arn, 'TaskExecution');
+        if (!c) return resolveSecrets(secrets, undefined);
+        const identity = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: new Date(c.expiration) };
+        const api = await sdkSecretsApi(endpoints, config.region, identity);
+        try {
+          return await resolveSecrets(secrets, api);
+        } finally {
+          api.destroy();
+        }
       },
       registryAuth: (host) => registryAuth.credentialsFor(host),
       persist: (s) => {
         if (config.crashAtSave !== undefined && ++saves === config.crashAtSave) process.kill(process.pid, 'SIGKILL');
         return state.saveTask(s);
       },
-      forget: (arn) => state.forgetTask(arn),
+      forget: (arn) => {
+        taskCredentials.forget(arn);
+        return state.forgetTask(arn);
+      },
       report: (s) => reporter.report(s),
       reportHealth: (change) => session?.sendFrame({ type: 'TaskHealthChange', message: change }),
       reportAttachment: (change) => session?.sendFrame({ type: 'TaskAttachmentChange', message: change }),
@@ -156,11 +180,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       credentials: credentialProvider,
       agentVersion: AGENT_VERSION,
       log: log.child({ component: 'session' }),
-      onPayload: (tasks) => {
+      onPayload: (received) => {
+        // Credentials stay in memory; the engine saves the tasks without them.
+        const tasks = received.map((t) => taskCredentials.takeFrom(t));
         for (const t of tasks) if (t.desiredStatus === 'RUNNING' && !engine.get(t.arn)) spans.begin(t.arn, 'agent.received');
         // Returned, so the payload is acknowledged only once its tasks are saved.
         return engine.handlePayload(tasks);
       },
+      onCredentials: (m) => taskCredentials.set(m.taskArn, m.roleType, m.roleCredentials),
       onFatal: (message) => fatal?.(message),
       onOpen: () => {
         // State changes a dead replica did not take are waiting out their backoff: send them now.

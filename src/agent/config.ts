@@ -53,6 +53,14 @@ export interface AgentConfig {
    * otherwise.
    */
   readonly crashAtSave?: number;
+  /**
+   * Task roles (ECS_ENABLE_TASK_IAM_ROLE, default false): containers of tasks with a taskRoleArn get their
+   * role's credentials from the credentials endpoint; host-mode tasks too only with
+   * ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST (a host-mode container shares the host's addresses, so the
+   * endpoint cannot tell it from another task's by address).
+   */
+  readonly taskIamRole: boolean;
+  readonly taskIamRoleNetworkHost: boolean;
 }
 
 /** An IPv4 address and port to listen on. */
@@ -99,6 +107,8 @@ const KNOWN = new Set([
   'ECS_DISABLE_IMAGE_CLEANUP',
   'ECS_LOGLEVEL',
   'ECS_CONTAINER_INSTANCE_TAGS',
+  'ECS_ENABLE_TASK_IAM_ROLE',
+  'ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST',
   'AWS_DEFAULT_REGION',
   'BERTH_CPU_UNITS',
   'BERTH_MEMORY_MIB',
@@ -287,8 +297,19 @@ export function compileAgentConfig({ flags = {}, env = process.env, readFile = r
     bridgeName: get('BERTH_BRIDGE_NAME') ?? 'berth0',
     bridgeSubnet: get('BERTH_BRIDGE_SUBNET') ?? '172.30.0.0/16',
     metadataAddress: parseMetadataAddress(get('BERTH_METADATA_ADDRESS')),
+    taskIamRole: parseBoolean(get('ECS_ENABLE_TASK_IAM_ROLE'), 'ECS_ENABLE_TASK_IAM_ROLE'),
+    taskIamRoleNetworkHost: parseBoolean(get('ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST'), 'ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST'),
     ...(get('BERTH_TEST_CRASH_AT_SAVE') ? { crashAtSave: positiveInt(get('BERTH_TEST_CRASH_AT_SAVE'), 'BERTH_TEST_CRASH_AT_SAVE', 0) } : {}),
   };
+}
+
+/** A boolean as the ECS agent reads one (Go's ParseBool: true/false, t/f, 1/0, any case); default false. */
+function parseBoolean(value: string | undefined, name: string): boolean {
+  if (value === undefined || value.trim() === '') return false;
+  const v = value.trim().toLowerCase();
+  if (v === 'true' || v === 't' || v === '1') return true;
+  if (v === 'false' || v === 'f' || v === '0') return false;
+  throw new ConfigError(`${name}: expected true or false, got '${value}'`);
 }
 
 function readIfExists(path: string): string | undefined {

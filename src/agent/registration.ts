@@ -60,6 +60,9 @@ export function registrationAttributes(config: AgentConfig): Attribute[] {
   return [
     ...Object.entries(builtIn).map(([name, value]) => ({ name, value })),
     ...capabilityAttributes.map((name) => ({ name })),
+    // Placement sends tasks with a taskRoleArn only where these are (the task definition requires them).
+    ...(config.taskIamRole ? [{ name: 'com.amazonaws.ecs.capability.task-iam-role' }] : []),
+    ...(config.taskIamRole && config.taskIamRoleNetworkHost ? [{ name: 'com.amazonaws.ecs.capability.task-iam-role-network-host' }] : []),
     ...Object.entries(config.instanceAttributes).map(([name, value]) => ({ name, value })),
   ];
 }

@@ -4,7 +4,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
-import { parseFrame, type AcsFrame, type AcsTask } from '../model/acs.js';
+import { parseFrame, type AcsFrame, type AcsTask, type IAMRoleCredentialsMessage } from '../model/acs.js';
 import { background } from '../process/background.js';
 
 /** Where to open the session: the control plane's replicas (ControlPlaneEndpoints). */
@@ -33,6 +33,8 @@ export interface SessionClientOptions {
    * promise fulfilled: the tasks are saved). A failure leaves it unacknowledged, so the control plane resends it.
    */
   readonly onPayload: (tasks: AcsTask[]) => void | Promise<void>;
+  /** New credentials of a task's role (IAMRoleCredentialsMessage); acknowledged once taken. */
+  readonly onCredentials?: (message: IAMRoleCredentialsMessage) => void;
   /** The control plane refused the session for good (the instance was deregistered). */
   readonly onFatal: (message: string) => void;
   /** The session is (re)established: resend what the control plane must not miss. */
@@ -159,6 +161,20 @@ export class SessionClient {
             type: 'AckRequest',
             message: { cluster: this.o.clusterArn, containerInstance: this.o.containerInstanceArn, messageId: m.messageId },
           });
+        });
+        break;
+      }
+      case 'IAMRoleCredentialsMessage': {
+        const m = frame.message;
+        const c = m.roleCredentials as Partial<IAMRoleCredentialsMessage['roleCredentials']> | undefined;
+        if (typeof m.taskArn !== 'string' || typeof c?.expiration !== 'string' || typeof c.accessKeyId !== 'string' || typeof c.credentialsId !== 'string') {
+          this.o.log.warn({ messageId: m.messageId }, 'malformed IAMRoleCredentialsMessage ignored');
+          break;
+        }
+        this.o.onCredentials?.(m);
+        this.send(ws, {
+          type: 'IAMRoleCredentialsAckRequest',
+          message: { messageId: m.messageId, expiration: m.roleCredentials.expiration, credentialsId: m.roleCredentials.credentialsId },
         });
         break;
       }

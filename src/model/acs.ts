@@ -6,10 +6,11 @@ import type { Wire } from './wire.js';
  * The session protocol between the control plane and an agent, modelled on ECS's Agent Communication
  * Service (ACS): JSON frames `{"type": <shape name>, "message": {…}}` over one WebSocket.
  *
- *   control plane → agent: PayloadMessage (tasks to run or stop, with a sequence number),
- *                          HeartbeatMessage, ErrorMessage (then the connection closes)
- *   agent → control plane: AckRequest (per PayloadMessage), HeartbeatAckRequest, TaskHealthChange,
- *                          TaskAttachmentChange
+ *   control plane → agent: PayloadMessage (tasks to run or stop, with a sequence number, and the
+ *                          credentials of their roles), IAMRoleCredentialsMessage (a role's credentials
+ *                          renewed), HeartbeatMessage, ErrorMessage (then the connection closes)
+ *   agent → control plane: AckRequest (per PayloadMessage), IAMRoleCredentialsAckRequest,
+ *                          HeartbeatAckRequest, TaskHealthChange, TaskAttachmentChange
  *
  * Shapes and names follow ACS's model; berth adds the container-definition fields that ECS carries in
  * Docker-specific `dockerConfig` strings as plain members instead (see AcsContainer).
@@ -21,7 +22,32 @@ export type AcsFrame =
   | { type: 'AckRequest'; message: { cluster: string; containerInstance: string; messageId: string } }
   | { type: 'HeartbeatAckRequest'; message: { messageId: string } }
   | { type: 'TaskHealthChange'; message: TaskHealthChange }
-  | { type: 'TaskAttachmentChange'; message: TaskAttachmentChange };
+  | { type: 'TaskAttachmentChange'; message: TaskAttachmentChange }
+  | { type: 'IAMRoleCredentialsMessage'; message: IAMRoleCredentialsMessage }
+  | { type: 'IAMRoleCredentialsAckRequest'; message: { messageId: string; expiration: string; credentialsId: string } };
+
+/** Which of a task's roles credentials are for: its containers' own (taskRoleArn) or the agent's work for it. */
+export type RoleType = 'TaskApplication' | 'TaskExecution';
+
+/** Temporary credentials of a task's role, as ACS carries them. Held in memory only, never saved. */
+export interface RoleCredentials {
+  readonly credentialsId: string;
+  readonly roleArn: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  /** ISO 8601. */
+  readonly expiration: string;
+}
+
+/** control plane → agent: new credentials for a task's role, before the ones it holds expire. */
+export interface IAMRoleCredentialsMessage {
+  readonly messageId: string;
+  readonly clusterArn: string;
+  readonly taskArn: string;
+  readonly roleType: RoleType;
+  readonly roleCredentials: RoleCredentials;
+}
 
 /**
  * agent → control plane: an awsvpc task's network interface is attached (or gone). In ECS the control
@@ -76,6 +102,10 @@ export interface AcsTask {
   readonly ipcMode?: string;
   /** Why the control plane wants the task stopped, when it does (berth addition). */
   readonly stoppedReason?: string;
+  /** Credentials of the task role (taskRoleArn), for the task's containers. */
+  readonly roleCredentials?: RoleCredentials;
+  /** Credentials of the task execution role (executionRoleArn), for the agent's pulls, logs and secrets. */
+  readonly executionRoleCredentials?: RoleCredentials;
 }
 
 /** A container as the agent receives it: the container definition with the task's overrides applied. */

@@ -121,6 +121,11 @@ export interface NetworkCounters {
 export interface ContainerSpec {
   /** Unique on the host; also the runc container id. */
   readonly id: string;
+  /**
+   * Names in `process.env` whose values are secrets: the runtime gives them to the container and keeps them
+   * nowhere else once it is created (runc: config.json is rewritten without them after `runc create`).
+   */
+  readonly secretEnvNames?: readonly string[];
   /** The prepared root filesystem (an overlay mount). */
   readonly rootfs: string;
   readonly process: {

@@ -7,6 +7,7 @@ import { startTaskDefinitionReaper } from '../controllers/task-definition-reaper
 import type { ArnScope } from '../model/arn.js';
 import { startLogSweep } from '../logs/retention-sweep.js';
 import type { Registry } from '../registry/registry.js';
+import { startSecretPurge } from '../secrets/secret-deletion.js';
 import type { ClusterCache } from '../state/cluster-cache.js';
 
 /** What the leader's duties need besides the term (settings compiled once by the server). */
@@ -24,6 +25,9 @@ export interface LeaderDutySettings {
   readonly serviceResyncMs?: number;
   readonly stoppedTaskRetentionMs?: number;
   readonly logSweepMs?: number;
+  /** The clock of deadlines set through the API (secrets' recovery windows); default Date.now. */
+  readonly now?: () => number;
+  readonly secretPurgeMs?: number;
 }
 
 /** The duties of one term, with handles tests look at. */
@@ -65,12 +69,18 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
     log: log.child({ component: 'log-sweep' }),
     ...(settings.logSweepMs !== undefined ? { intervalMs: settings.logSweepMs } : {}),
   });
+  const secretPurge = startSecretPurge({
+    store,
+    log: log.child({ component: 'secret-purge' }),
+    ...(settings.now ? { now: settings.now } : {}),
+    ...(settings.secretPurgeMs !== undefined ? { intervalMs: settings.secretPurgeMs } : {}),
+  });
   return {
     serviceController,
     instanceMonitor,
     async stop() {
       stoppedTasks.stop();
-      await Promise.all([serviceController.stop(), instanceMonitor.stop(), reaper.stop(), settings.registry.stop(), logSweep.stop()]);
+      await Promise.all([serviceController.stop(), instanceMonitor.stop(), reaper.stop(), settings.registry.stop(), logSweep.stop(), secretPurge.stop()]);
     },
   };
 }

@@ -21,10 +21,13 @@ import type { EcsEnv } from '../api/ecs/env.js';
 import { StartSpans } from '../process/spans.js';
 import { buildHttpServer } from '../api/http-server.js';
 import { AgentGateway } from '../api/acs/gateway.js';
+import type { TaskRoleIssuer } from '../api/acs/task-role-credentials.js';
 import { SessionPresence } from '../api/acs/presence.js';
 import { LEADER_KEY, startLeadership, type Leadership } from '../controllers/leadership.js';
 import type { ServiceController } from '../controllers/service-controller.js';
 import { logsService } from '../logs/index.js';
+import { parameterStoreService } from '../parameters/ssm-service.js';
+import { secretsManagerService } from '../secrets/secretsmanager-service.js';
 import { LogStorage } from '../logs/storage/log-storage.js';
 import { buildRegistryServer } from '../registry/http/server.js';
 import { registryRoutes } from '../registry/http/routes.js';
@@ -75,6 +78,11 @@ export interface ServerConfig {
   readonly registryGcIntervalMs?: number;
   readonly registryGcGraceMs?: number;
   readonly registryLifecycleIntervalMs?: number;
+  /**
+   * Issues the credentials of tasks' roles (taskRoleArn, executionRoleArn) that the agent gateway sends to
+   * agents. Tests give their own.
+   */
+  readonly taskRoles?: TaskRoleIssuer;
   /** Agent session timing (tests shorten these). */
   readonly heartbeatMs?: number;
   readonly agentSilenceMs?: number;
@@ -94,6 +102,8 @@ export interface ServerConfig {
   readonly credentials?: CredentialStore;
   /** The identity policies of non-root principals (default: none, so only root is allowed anything). */
   readonly policySource?: PolicySource;
+  /** How often the leader deletes secrets past their recovery window (default 1 min). */
+  readonly secretPurgeMs?: number;
 }
 
 /** How to reach etcd (`--store etcd`). */
@@ -204,8 +214,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ...(config.inactiveClusterRetentionMs !== undefined ? { inactiveClusterRetentionMs: config.inactiveClusterRetentionMs } : {}),
     };
     const ecrEnv: EcrEnv = { registry, scope, registryHost, registryScheme: config.registryScheme ?? 'http' };
-    const services = [ecsService(ecsEnv), ecrService(ecrEnv), logsService({ storage: logs, scope, now: Date.now })];
     const sealer = sealerOf(config);
+    const vaultEnv = { store, sealer, scope, now: config.now ?? Date.now };
+    const services = [
+      ecsService(ecsEnv),
+      ecrService(ecrEnv),
+      logsService({ storage: logs, scope, now: Date.now }),
+      secretsManagerService(vaultEnv),
+      parameterStoreService(vaultEnv),
+    ];
     const iamCredentials = (accessKeys = new AccessKeyCredentials({
       store,
       accountId: config.accountId,
@@ -275,6 +292,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       log: log.child({ component: 'agent-gateway' }),
       ...(config.heartbeatMs !== undefined ? { heartbeatMs: config.heartbeatMs } : {}),
       ...(config.agentSilenceMs !== undefined ? { silenceMs: config.agentSilenceMs } : {}),
+      ...(config.taskRoles ? { taskRoles: config.taskRoles } : {}),
     });
     await gateway.start(app.server);
     undo.push(() => gateway.stop());
@@ -301,6 +319,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           cache,
           ...launchesPerPass(config),
           logsDir,
+          ...(config.now !== undefined ? { now: config.now } : {}),
+          ...(config.secretPurgeMs !== undefined ? { secretPurgeMs: config.secretPurgeMs } : {}),
           ...(config.instanceLostAfterMs !== undefined ? { instanceLostAfterMs: config.instanceLostAfterMs } : {}),
           ...(config.serviceResyncMs !== undefined ? { serviceResyncMs: config.serviceResyncMs } : {}),
           ...(config.stoppedTaskRetentionMs !== undefined ? { stoppedTaskRetentionMs: config.stoppedTaskRetentionMs } : {}),
@@ -352,6 +372,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   }
 }
 
+/**
+ * The key ring that seals secret values: BERTH_KEK, else `<dir>/kek` beside the root credentials (the shared
+ * directory with etcd, so every replica opens what any sealed). A memory store without a data directory keeps
+ * nothing past the process, so a key of the process's own is enough there.
+ */
 /** `<hostname>:<port>`; with an ephemeral port (tests) something unique instead. */
 function defaultReplicaId(config: ServerConfig): string {
   return config.port !== 0 ? `${hostname()}:${config.port}` : `${hostname()}:${process.pid}-${randomUUID().slice(0, 8)}`;

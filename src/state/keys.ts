@@ -75,6 +75,29 @@ export const keys = {
   serviceDeploymentsOf: (cluster: string, service: string) => `service-deployments/${cluster}/${service}/`,
 
   /**
+   * Secrets Manager. A secret's name never contains `#` (its alphabet is letters, digits and `/_+=.@-`), so
+   * `<name>#` selects one secret's versions exactly. Values live apart from the secret's record so that
+   * DescribeSecret and ListSecrets never read (or open) one.
+   */
+  secret: (name: string) => `secrets/items/${name}`,
+  secrets: () => 'secrets/items/',
+  /** One version's sealed value; the key is the sealing context. */
+  secretValue: (name: string, versionId: string) => `secrets/values/${name}#${versionId}`,
+  secretValuesOf: (name: string) => `secrets/values/${name}#`,
+  /** Secrets scheduled for deletion (DeleteSecret with a recovery window), so the purge never scans every secret. */
+  secretDeletion: (name: string) => `secrets/deletions/${name}`,
+  secretDeletions: () => 'secrets/deletions/',
+
+  /**
+   * SSM Parameter Store. Parameter names never contain `#` (letters, digits and `_.-/`), so `<name>#` selects
+   * one parameter's versions exactly, in version order.
+   */
+  parameter: (name: string) => `parameters/items/${name}`,
+  parameters: () => 'parameters/items/',
+  parameterVersion: (name: string, version: number) => `parameters/versions/${name}#${pad(version)}`,
+  parameterVersionsOf: (name: string) => `parameters/versions/${name}#`,
+
+  /**
    * An agent session open on some replica, attached to that replica's lease: it vanishes when the session
    * closes or the replica dies (its lease expires). The leader's instance monitor turns these into the
    * instance records' `agentConnected`.

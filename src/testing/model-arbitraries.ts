@@ -126,7 +126,10 @@ export class ModelArbitraries {
 function integerIn(min: number, max: number): fc.Arbitrary<number> {
   const lo = Math.min(min, max);
   const hi = Math.max(min, max);
-  return fc.oneof(fc.integer({ min: lo, max: hi }), fc.constantFrom(lo, hi), fc.integer({ min: Math.max(lo, -10), max: Math.min(hi, 100) }).filter((n) => n >= lo && n <= hi));
+  const small = { min: Math.max(lo, -10), max: Math.min(hi, 100) };
+  // A range entirely above 100 (IAM's 3600..43200) has no small numbers to favour.
+  if (small.min > small.max) return fc.oneof(fc.integer({ min: lo, max: hi }), fc.constantFrom(lo, hi));
+  return fc.oneof(fc.integer({ min: lo, max: hi }), fc.constantFrom(lo, hi), fc.integer(small).filter((n) => n >= lo && n <= hi));
 }
 
 /**

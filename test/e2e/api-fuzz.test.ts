@@ -1,5 +1,6 @@
 /**
- * Model-driven fuzzing of every JSON API the built `berth server` serves (one per model under models/):
+ * Model-driven fuzzing of every API the built `berth server` serves (one per model under models/; the JSON
+ * protocol's and the Query protocol's, IAM and STS, whose inputs go as form bodies and answers come as XML):
  * inputs generated from each operation's input shape, then mutated (wrong types, missing and extra members,
  * odd and huge strings, nulls, broken JSON, invalid UTF-8) and sent signed; and well-formed requests with
  * garbled authentication. No answer may be a 5xx, no error may be logged, and the server must still serve
@@ -11,16 +12,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateRepositoryCommand, ECRClient } from '@aws-sdk/client-ecr';
+import { CreateSecretCommand, RestoreSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CreateClusterCommand, ECSClient, ListClustersCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { CreateGroupCommand, CreatePolicyCommand, CreateRoleCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import fc from 'fast-check';
+import { XMLParser } from 'fast-xml-parser';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceModel } from '../../src/api/protocol/service-model.js';
 import { ModelArbitraries } from '../../src/testing/model-arbitraries.js';
-import { authMutation, inputMutation, ODD_STRINGS, mutateAuth, mutateInput, type AuthMutation } from '../../src/testing/request-mutations.js';
+import { encodeQueryForm } from '../../src/testing/query-form-encode.js';
+import { authMutation, inputMutation, ODD_STRINGS, mutateAuth, mutateInput, type AuthMutation, type InputMutation } from '../../src/testing/request-mutations.js';
 import { REPO_ROOT, startBerthServer, type BerthServerProcess } from './support/berth-server.js';
 
 const SEED = Number(process.env.BERTH_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -28,10 +34,12 @@ const SCALE = Number(process.env.BERTH_FUZZ_SCALE ?? 1);
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
 
-/** A JSON API the server serves: one model file under models/. */
+/** An API the server serves: one model file under models/. */
 interface Api {
   readonly file: string;
   readonly model: ServiceModel;
+  readonly protocol: 'json' | 'query';
+  /** JSON: the X-Amz-Target prefix; Query (which has none): the signing name, to name targets in reports. */
   readonly targetPrefix: string;
   readonly signingName: string;
   readonly operations: readonly string[];
@@ -43,7 +51,18 @@ interface Answer {
   readonly text: string;
 }
 
-const AUTH_ERRORS = new Set(['MissingAuthenticationTokenException', 'IncompleteSignatureException', 'InvalidSignatureException', 'UnrecognizedClientException']);
+const AUTH_ERRORS = new Set([
+  'MissingAuthenticationTokenException',
+  'IncompleteSignatureException',
+  'InvalidSignatureException',
+  'UnrecognizedClientException',
+  // The Query protocol's names for them.
+  'MissingAuthenticationToken',
+  'IncompleteSignature',
+  'SignatureDoesNotMatch',
+  'InvalidClientTokenId',
+]);
+const xml = new XMLParser();
 
 describe('fuzzing every JSON API of the built server from its models', () => {
   let dir: string;
@@ -73,6 +92,15 @@ describe('fuzzing every JSON API of the built server from its models', () => {
       arn('ecr', 'repository/fuzz'),
       arn('logs', 'log-group:fuzz'),
       arn('logs', 'log-group:fuzz:*'),
+      // A partial secret ARN (no random suffix) finds the secret 'fuzz'; parameters by name and ARN.
+      arn('secretsmanager', 'secret:fuzz'),
+      '/fuzz/fuzz',
+      arn('ssm', 'parameter/fuzz/fuzz'),
+      `arn:aws:iam::${ACCOUNT}:user/fuzz`,
+      `arn:aws:iam::${ACCOUNT}:role/fuzz`,
+      `arn:aws:iam::${ACCOUNT}:policy/fuzz`,
+      'arn:aws:iam::aws:policy/AdministratorAccess',
+      '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}',
       ACCOUNT,
     ];
     // ARNs of every service berth serves, with odd resource types and names: where lookups keyed by them hide.
@@ -87,10 +115,12 @@ describe('fuzzing every JSON API of the built server from its models', () => {
       .filter((f) => /^[a-z0-9-]+-\d{4}-\d{2}-\d{2}\.json$/.test(f))
       .map((file) => {
         const model = JSON.parse(readFileSync(join(REPO_ROOT, 'models', file), 'utf8')) as ServiceModel;
+        const protocol = model.metadata.protocol === 'query' ? ('query' as const) : ('json' as const);
         return {
           file,
           model,
-          targetPrefix: model.metadata.targetPrefix!,
+          protocol,
+          targetPrefix: protocol === 'query' ? (model.metadata.signingName ?? model.metadata.endpointPrefix) : model.metadata.targetPrefix!,
           signingName: model.metadata.signingName ?? model.metadata.endpointPrefix,
           operations: Object.keys(model.operations).sort(),
           arbitraries: new ModelArbitraries(model, { knownStrings, oddStrings: [ODD_STRINGS, oddArns] }),
@@ -120,7 +150,19 @@ describe('fuzzing every JSON API of the built server from its models', () => {
     await attempt(ecr.send(new CreateRepositoryCommand({ repositoryName: 'fuzz' })));
     await attempt(logs.send(new CreateLogGroupCommand({ logGroupName: 'fuzz' })));
     await attempt(logs.send(new CreateLogStreamCommand({ logGroupName: 'fuzz', logStreamName: 'fuzz' })));
-    for (const c of [ecs, ecr, logs]) c.destroy();
+    const secrets = new SecretsManagerClient(clients);
+    const ssm = new SSMClient(clients);
+    await attempt(secrets.send(new RestoreSecretCommand({ SecretId: 'fuzz' })));
+    await attempt(secrets.send(new CreateSecretCommand({ Name: 'fuzz', SecretString: 'fuzz' })));
+    for (const Name of ['fuzz', '/fuzz/fuzz']) await attempt(ssm.send(new PutParameterCommand({ Name, Value: 'fuzz', Type: 'SecureString' })));
+    const iam = new IAMClient(clients);
+    const document = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] });
+    const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: ACCOUNT }, Action: 'sts:AssumeRole' }] });
+    await attempt(iam.send(new CreateUserCommand({ UserName: 'fuzz' })));
+    await attempt(iam.send(new CreateGroupCommand({ GroupName: 'fuzz' })));
+    await attempt(iam.send(new CreateRoleCommand({ RoleName: 'fuzz', AssumeRolePolicyDocument: trust })));
+    await attempt(iam.send(new CreatePolicyCommand({ PolicyName: 'fuzz', PolicyDocument: document })));
+    for (const c of [ecs, ecr, logs, secrets, ssm, iam]) c.destroy();
   }
 
   async function send(api: Api, operation: string, body: string | Buffer, auth?: AuthMutation): Promise<Answer> {
@@ -133,7 +175,10 @@ describe('fuzzing every JSON API of the built server from its models', () => {
         hostname: url.hostname,
         port: Number(url.port),
         path: '/',
-        headers: { host: url.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `${api.targetPrefix}.${operation}` },
+        headers:
+          api.protocol === 'query'
+            ? { host: url.host, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }
+            : { host: url.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `${api.targetPrefix}.${operation}` },
         body,
       }),
     );
@@ -147,10 +192,25 @@ describe('fuzzing every JSON API of the built server from its models', () => {
     return { status: res.statusCode, text };
   }
 
-  /** What every answer must be: not a server fault, and, when an error, the AWS JSON error shape. */
-  function check(answer: Answer, what: string): { __type?: string } {
+  /** What every answer must be: not a server fault, and, when an error, the AWS error shape of its protocol. */
+  function check(answer: Answer, what: string, protocol: Api['protocol'] = 'json'): { __type?: string } {
     const context = `${what} → ${answer.status} ${answer.text.slice(0, 300)}`;
     if (answer.status >= 500) throw new Error(`server fault: ${context}`);
+    // What Node's HTTP parser refuses (headers over its limit) is answered before the request's protocol is known:
+    // in the JSON error shape for every API (api/client-errors.ts).
+    if (protocol === 'query' && answer.status >= 400 && answer.text.startsWith('{"__type":')) protocol = 'json';
+    if (protocol === 'query') {
+      let parsed: { ErrorResponse?: { Error?: { Code?: unknown; Type?: unknown } } } & Record<string, unknown>;
+      try {
+        parsed = xml.parse(answer.text, true) as typeof parsed;
+      } catch {
+        throw new Error(`answer is not XML: ${context}`);
+      }
+      if (answer.status < 400) return {};
+      const error = parsed.ErrorResponse?.Error;
+      if (typeof error?.Code !== 'string' || error.Type !== 'Sender') throw new Error(`error without ErrorResponse/Error/Code: ${context}`);
+      return { __type: error.Code };
+    }
     let body: { __type?: string };
     try {
       body = JSON.parse(answer.text) as { __type?: string };
@@ -182,13 +242,27 @@ describe('fuzzing every JSON API of the built server from its models', () => {
       .chain((target) => fc.tuple(fc.constant(target), apiOf(target).arbitraries.input(operationOf(target))));
   const apiOf = (target: string) => apis.find((api) => target.startsWith(`${api.targetPrefix}.`))!;
   const operationOf = (target: string) => target.slice(target.lastIndexOf('.') + 1);
+  /** The body of a request with `input`: JSON, or for a Query API the form the SDKs write. */
+  const bodyOf = (api: Api, operation: string, input: unknown): string =>
+    api.protocol === 'query'
+      ? encodeQueryForm(api.model, api.model.operations[operation]!.input?.shape, operation, api.model.metadata.apiVersion!, input)
+      : JSON.stringify(input);
+  /** A mutated body: for a Query API the mutated value as a form, or the raw body after the Action. */
+  const mutatedBodyOf = (api: Api, operation: string, input: unknown, mutations: readonly InputMutation[]): string | Buffer => {
+    const body = mutateInput(input, mutations);
+    if (api.protocol === 'json') return body;
+    if (mutations.some((m) => m.kind === 'body')) {
+      return Buffer.concat([Buffer.from(`Action=${operation}&Version=${api.model.metadata.apiVersion}&`), Buffer.isBuffer(body) ? body : Buffer.from(body)]);
+    }
+    return bodyOf(api, operation, JSON.parse(body.toString()));
+  };
 
   it('answers inputs generated from every operation of every model without a server fault', async () => {
     await seedResources();
     let authFailures = 0;
     const property = (api: Api, operation: string) => async (input: unknown) => {
-      const body = check(await send(api, operation, JSON.stringify(input)), `${api.targetPrefix}.${operation} ${JSON.stringify(input).slice(0, 500)}`);
-      if (body.__type === 'UnknownOperationException') throw new Error(`${api.targetPrefix}.${operation} is in ${api.file} but not served`);
+      const body = check(await send(api, operation, bodyOf(api, operation, input)), `${api.targetPrefix}.${operation} ${JSON.stringify(input).slice(0, 500)}`, api.protocol);
+      if (body.__type === 'UnknownOperationException' || body.__type === 'InvalidAction') throw new Error(`${api.targetPrefix}.${operation} is in ${api.file} but not served`);
       if (body.__type !== undefined && AUTH_ERRORS.has(body.__type)) authFailures++;
       if (body.__type !== 'UnsupportedFeatureException') implemented.add(`${api.targetPrefix}.${operation}`);
     };
@@ -210,8 +284,9 @@ describe('fuzzing every JSON API of the built server from its models', () => {
     await assertWithSeed(
       fc.tuple(targetAndInput(implemented), fc.array(inputMutation, { minLength: 1, maxLength: 3 })),
       async ([[target, input], mutations]) => {
-        const body = mutateInput(input, mutations);
-        check(await send(apiOf(target), operationOf(target), body), `${target} ${String(body).slice(0, 300)}`);
+        const api = apiOf(target);
+        const body = mutatedBodyOf(api, operationOf(target), input, mutations);
+        check(await send(api, operationOf(target), body), `${target} ${String(body).slice(0, 300)}`, api.protocol);
       },
       1_500,
     );
@@ -222,12 +297,13 @@ describe('fuzzing every JSON API of the built server from its models', () => {
     await assertWithSeed(
       fc.tuple(targetAndInput(), authMutation),
       async ([[target, input], auth]) => {
-        const answer = await send(apiOf(target), operationOf(target), JSON.stringify(input), auth).catch((error: Error) => {
+        const api = apiOf(target);
+        const answer = await send(api, operationOf(target), bodyOf(api, operationOf(target), input), auth).catch((error: Error) => {
           // undici refuses to send some headers (an invalid name or value): nothing reached the server.
           if (/invalid .*header|header.*invalid/i.test(error.message)) return undefined;
           throw error;
         });
-        if (answer) check(answer, `${target} with ${JSON.stringify(auth).slice(0, 300)}`);
+        if (answer) check(answer, `${target} with ${JSON.stringify(auth).slice(0, 300)}`, api.protocol);
       },
       500,
     );

@@ -6,7 +6,7 @@ import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { Logger } from 'pino';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { MetadataAddress } from '../config.js';
-import { MetadataHandler } from './handler.js';
+import { MetadataHandler, type MetadataHandlerOptions } from './handler.js';
 import type { MetadataSource } from './lookup.js';
 import { startMetadataServer, type RunningMetadataServer } from './server.js';
 import { ecsTagLister, TagCache } from './tags.js';
@@ -22,6 +22,9 @@ export interface MetadataEndpointOptions {
   readonly clusterName: string;
   readonly availabilityZone: string;
   readonly containerInstanceArn: string;
+  /** Tasks' role credentials, and whether host-mode tasks get theirs. */
+  readonly credentials?: MetadataHandlerOptions['credentials'];
+  readonly hostModeCredentials?: boolean;
   readonly log: Logger;
 }
 
@@ -37,6 +40,8 @@ export function startMetadataEndpoint(options: MetadataEndpointOptions): Promise
     ...(runtime.stats ? { stats: (id: string) => runtime.stats!(id) } : {}),
     tags: new TagCache(ecsTagLister(options.ecs)),
     protection: ecsProtectionApi(options.ecs, options.clusterName),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+    ...(options.hostModeCredentials ? { hostModeCredentials: true } : {}),
     log: options.log,
   });
   return startMetadataServer({ address: options.address, handler, log: options.log });

@@ -152,3 +152,60 @@ describe('the tag cache', () => {
     expect(await cache.lookup('x')).toEqual({ tags: { n: '2' } });
   });
 });
+
+describe('the task role credentials endpoint', () => {
+  const held = (taskArn: string) => ({
+    credentialsId: 'cp-id',
+    roleArn: `arn:aws:iam::000000000000:role/${taskArn.split('/').at(-1)}`,
+    accessKeyId: 'ASIAEXAMPLE',
+    secretAccessKey: 'secret',
+    sessionToken: 'token',
+    expiration: '2030-01-01T00:00:00Z',
+  });
+  function withCredentials(hostModeCredentials = false) {
+    const s = setup({ credentials: { get: (arn, roleType) => (roleType === 'TaskApplication' ? held(arn) : undefined) }, hostModeCredentials });
+    s.web.credentialsId = '11111111-1111-4111-8111-111111111111';
+    s.other.credentialsId = '22222222-2222-4222-8222-222222222222';
+    s.host.credentialsId = '33333333-3333-4333-8333-333333333333';
+    const fetch = (id: string, from: string | undefined) => s.handler.handle({ url: `/v2/credentials/${id}`, remoteAddress: from });
+    return { ...s, fetch };
+  }
+  const notFound = { status: 400, body: { code: 'InvalidIdInRequest', message: 'CredentialsV2Request: Credentials not found', HTTPErrorCode: 400 } };
+
+  it("answers a task's own containers with its role's credentials, in the SDKs' shape", async () => {
+    const { web, fetch } = withCredentials();
+    for (const c of web.containers) {
+      expect(await fetch(web.credentialsId!, c.ipv4Address)).toEqual({
+        status: 200,
+        body: { RoleArn: 'arn:aws:iam::000000000000:role/web1', AccessKeyId: 'ASIAEXAMPLE', SecretAccessKey: 'secret', Token: 'token', Expiration: '2030-01-01T00:00:00Z' },
+      });
+    }
+  });
+
+  it("refuses another task's containers, the host, an unknown id, no id, and a stopped task, alike", async () => {
+    const { web, other, fetch, handler } = withCredentials();
+    expect(await fetch(web.credentialsId!, other.containers[0]!.ipv4Address)).toEqual(notFound);
+    expect(await fetch(web.credentialsId!, '169.254.170.2')).toEqual(notFound);
+    expect(await fetch('99999999-9999-4999-8999-999999999999', web.containers[0]!.ipv4Address)).toEqual(notFound);
+    expect(await fetch(web.credentialsId!, undefined)).toEqual(notFound);
+    expect((await handler.handle({ url: '/v2/credentials/', remoteAddress: web.containers[0]!.ipv4Address })).body).toMatchObject({ code: 'NoIdInRequest' });
+    web.known = 'STOPPED';
+    expect(await fetch(web.credentialsId!, web.containers[0]!.ipv4Address)).toEqual(notFound);
+  });
+
+  it('answers host-mode tasks from the host only when host-mode credentials are enabled', async () => {
+    const off = withCredentials(false);
+    expect(await off.fetch(off.host.credentialsId!, '169.254.170.2')).toEqual(notFound);
+    const on = withCredentials(true);
+    expect((await on.fetch(on.host.credentialsId!, '169.254.170.2')).status).toBe(200);
+    // Never from another task's own address, nor from an address that is not the host's.
+    expect(await on.fetch(on.host.credentialsId!, on.web.containers[0]!.ipv4Address)).toEqual(notFound);
+    expect(await on.fetch(on.host.credentialsId!, '10.9.9.9')).toEqual(notFound);
+  });
+
+  it('answers nothing without credentials held for the task', async () => {
+    const s = setup();
+    s.web.credentialsId = '11111111-1111-4111-8111-111111111111';
+    expect((await s.handler.handle({ url: `/v2/credentials/${s.web.credentialsId}`, remoteAddress: s.web.containers[0]!.ipv4Address })).status).toBe(400);
+  });
+});

@@ -9,7 +9,9 @@ import type { TaskState } from '../task-engine/task-state.js';
 import { MetadataNotFoundError, StatsUnavailableError } from './errors.js';
 import { formatStats } from './format-stats.js';
 import { formatContainer, formatTask, listedContainers, type FormatContext, type MetadataVersion } from './format-task.js';
-import { findRequester, hostAddressChecker, type MetadataSource, type Requester } from './lookup.js';
+import { findCredentialsTask, findRequester, hostAddressChecker, type MetadataSource, type Requester } from './lookup.js';
+import { credentialsResponse } from '../task-credentials.js';
+import type { RoleCredentials, RoleType } from '../../model/acs.js';
 import { NO_ROUTE_MESSAGE, notFoundMessage, parseRoute, type MetadataRoute } from './routes.js';
 import { StatsSampler, type ReadStats } from './stats-sampler.js';
 import type { TagCache, TagLookup } from './tags.js';
@@ -34,7 +36,14 @@ export interface MetadataHandlerOptions {
   readonly isHostAddress?: (address: string) => boolean;
   /** The control plane's task protection calls; without it the protection endpoint answers 404. */
   readonly protection?: ProtectionApi;
+  /** Tasks' role credentials (held in memory); without it the credentials endpoint finds none. */
+  readonly credentials?: { get(taskArn: string, roleType: RoleType): RoleCredentials | undefined };
+  /** Whether host-mode tasks get their role's credentials (ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST). */
+  readonly hostModeCredentials?: boolean;
 }
+
+/** `/v2/credentials/<id>`: the ECS credentials endpoint (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI). */
+const CREDENTIALS_PATH = /^\/v2\/credentials\/([^/?]*)\/?(?:\?.*)?$/;
 
 export interface MetadataRequest {
   /** The request's path, query string and all. */
@@ -58,6 +67,8 @@ export class MetadataHandler {
 
   /** Answer one request; throws a MetadataRequestError for the error statuses. */
   async handle(request: MetadataRequest): Promise<MetadataResponse> {
+    const credentials = CREDENTIALS_PATH.exec(request.url);
+    if (credentials) return this.credentials(credentials[1]!, request.remoteAddress);
     const route = parseRoute(request.url);
     if (!route) throw new MetadataNotFoundError(NO_ROUTE_MESSAGE);
     const tasks = this.options.source.tasks();
@@ -78,6 +89,19 @@ export class MetadataHandler {
     const requester = findRequester(this.options.source.tasks(), token, request.remoteAddress, this.isHostAddress);
     if (!requester || !this.options.protection) return noTaskAnswer();
     return answerProtection(this.options.protection, requester.task.arn, put ? { method: 'PUT', ...put } : { method: 'GET' });
+  }
+
+  /**
+   * A task role's credentials, to the task's own containers only. The refusals are the ECS agent's
+   * (400, its error shape), alike for an unknown id and a refused requester.
+   */
+  private credentials(id: string, remoteAddress: string | undefined): MetadataResponse {
+    const refuse = (code: string, message: string) => ({ status: 400, body: { code, message, HTTPErrorCode: 400 } });
+    if (id === '') return refuse('NoIdInRequest', 'CredentialsV2Request: No ID in the request');
+    const task = findCredentialsTask(this.options.source.tasks(), id, remoteAddress, this.isHostAddress, this.options.hostModeCredentials === true);
+    const held = task && task.known !== 'STOPPED' ? this.options.credentials?.get(task.arn, 'TaskApplication') : undefined;
+    if (!held) return refuse('InvalidIdInRequest', 'CredentialsV2Request: Credentials not found');
+    return { status: 200, body: credentialsResponse(held) };
   }
 
   private async answer(route: MetadataRoute, { task, container }: Requester, tasks: readonly TaskState[]): Promise<unknown> {

@@ -94,3 +94,25 @@ export function hostAddressChecker(list: () => NodeJS.Dict<os.NetworkInterfaceIn
     return cached.addresses.has(address);
   };
 }
+
+/**
+ * The task whose task-role credentials id this is, if the request from `remoteAddress` may use it: only from
+ * an address of that task's own containers (bridge, awsvpc), or, for a host-mode task when `hostMode` allows
+ * it, from an address of the host. Undefined for an unknown id and for a refused one alike.
+ */
+export function findCredentialsTask(
+  tasks: readonly TaskState[],
+  id: string,
+  remoteAddress: string | undefined,
+  isHostAddress: (address: string) => boolean,
+  hostMode: boolean,
+): TaskState | undefined {
+  const wanted = Buffer.from(id);
+  const remote = normaliseAddress(remoteAddress);
+  let found: TaskState | undefined;
+  for (const task of tasks) if (sameToken(wanted, task.credentialsId)) found = task;
+  if (!found || remote === '') return undefined;
+  const own = found.containers.map((c) => liveAddress(found, c)).filter((a) => a !== undefined);
+  if (own.length > 0) return own.includes(remote) ? found : undefined;
+  return hostMode && found.spec.networkMode === 'host' && isHostAddress(remote) ? found : undefined;
+}

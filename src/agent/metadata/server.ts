@@ -45,6 +45,7 @@ export interface RunningMetadataServer {
 /** `/v4/0123abcd…/task` → `/v4/0123…/task`: what the logs show of a path. */
 export function redactPath(url: string): string {
   const path = url.split('?')[0]!;
+  if (path.startsWith('/v2/credentials/')) return `/v2/credentials/${redactToken(path.slice('/v2/credentials/'.length))}`;
   return path.replace(/^\/(v\d+|api)\/([^/]+)/, (_m, version: string, token: string) => `/${version}/${redactToken(token)}`);
 }
 

@@ -26,6 +26,8 @@ export interface CreateContext {
   readonly commit: () => Promise<void>;
   /** Environment the agent adds (metadata endpoint, …). */
   readonly agentEnv: Readonly<Record<string, string>>;
+  /** The container's secrets, fetched (never saved). */
+  readonly secretEnv?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -115,6 +117,7 @@ export async function createContainer(ctx: CreateContext): Promise<void> {
       logPath: files.logPath,
       cluster: deps.settings.cluster,
       agentEnv: ctx.agentEnv,
+      ...(ctx.secretEnv ? { secretEnv: ctx.secretEnv } : {}),
       mounts,
       hostname,
     });

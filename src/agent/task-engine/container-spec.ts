@@ -18,6 +18,8 @@ export interface ContainerContext {
   readonly cluster: string;
   /** Extra environment the agent adds (metadata endpoint, …). */
   readonly agentEnv?: Readonly<Record<string, string>>;
+  /** The container's `secrets`, fetched: environment the runtime must not keep on disk. */
+  readonly secretEnv?: Readonly<Record<string, string>>;
   readonly mounts?: readonly Mount[];
   /** The hostname when the agent chooses it (awsvpc: named after the task's address). */
   readonly hostname?: string;
@@ -30,7 +32,7 @@ export function containerSpec(ctx: ContainerContext): ContainerSpec {
   const c = ctx.container;
   const memoryLimit = hardMemoryLimitMib(ctx.task, c);
   const hostname = ctx.hostname ?? c.hostname ?? ctx.runtimeId.slice(0, 12);
-  const environment = Object.entries({ ...c.environment, ...ctx.agentEnv }).map(([name, value]) => ({ name, value }));
+  const environment = Object.entries({ ...c.environment, ...ctx.agentEnv, ...ctx.secretEnv }).map(([name, value]) => ({ name, value }));
   const process = processFromImage(
     ctx.image,
     {
@@ -43,9 +45,11 @@ export function containerSpec(ctx: ContainerContext): ContainerSpec {
     },
     ctx.users,
   );
+  const secretNames = Object.keys(ctx.secretEnv ?? {});
   return {
     id: ctx.runtimeId,
     rootfs: ctx.rootfs,
+    ...(secretNames.length ? { secretEnvNames: secretNames } : {}),
     process: {
       ...process,
       ...(c.ulimits?.length

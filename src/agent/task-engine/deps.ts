@@ -35,6 +35,13 @@ export interface EngineDeps {
   /** Ships container output to the control plane's log service (awslogs semantics). */
   readonly logs?: LogSink;
   readonly log: Logger;
+  /**
+   * A container's `secrets`, fetched with the task execution role's credentials (agent/secrets.ts); throws a
+   * {@link StopReasonError} with ECS's stopped reason when they cannot be had.
+   */
+  resolveSecrets?(taskArn: string, secrets: readonly { name?: string; valueFrom?: string }[]): Promise<Record<string, string>>;
+  /** Whether the control plane sent credentials of the task's role (held in memory, agent/task-credentials.ts). */
+  hasTaskRoleCredentials?(taskArn: string): boolean;
   /** Where a task start's time goes (debug level); none in most unit tests. */
   readonly spans?: StartSpans;
   now(): number;
@@ -53,6 +60,9 @@ export interface EngineSettings {
   readonly bindIp: string;
   /** Base URL of the task metadata endpoint as containers reach it (e.g. http://169.254.170.2); none when off. */
   readonly metadataEndpoint?: string;
+  /** Task roles (ECS_ENABLE_TASK_IAM_ROLE and its _NETWORK_HOST): which tasks' containers get their credentials' URI. */
+  readonly taskIamRole?: boolean;
+  readonly taskIamRoleNetworkHost?: boolean;
 }
 
 export interface ContainerFiles {
@@ -112,4 +122,9 @@ export interface HostsEntry {
 /** Run `work` as start span `name` of `task` when the engine records spans. */
 export function timed<T>(deps: Pick<EngineDeps, 'spans'>, task: string, name: string, work: () => Promise<T>): Promise<T> {
   return deps.spans ? deps.spans.time(task, name, work) : work();
+}
+
+/** A failure whose message is the task's stopped reason as ECS words it (not prefixed with the step's name). */
+export class StopReasonError extends Error {
+  override readonly name: string = 'StopReasonError';
 }

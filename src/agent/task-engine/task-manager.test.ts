@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ARN, container, id, setupTimed, task } from '../testing/task-fixtures.js';
 import type { TaskState } from './task-state.js';
+import type { EngineDeps } from './deps.js';
+import { SecretsUnavailableError } from '../secrets.js';
 
 /**
  * Every transition of the task manager, on fakes, with time moved by hand: no wall-clock waits. Each
@@ -87,6 +89,30 @@ describe('towards RUNNING', () => {
     await w.settle();
     expect(w.state()).toMatchObject({ known: 'STOPPED', stopReason: expect.stringMatching(/^CannotPullContainerError/) });
     expect(w.runtime.containers.size).toBe(0);
+  });
+
+  it("secrets: fetched for the container's environment and marked secret for the runtime; a failure stops the task with ECS's reason", async () => {
+    const w = setupTimed();
+    const asked: string[] = [];
+    (w.deps as { resolveSecrets: EngineDeps['resolveSecrets'] }).resolveSecrets = async (_arn, secrets) => {
+      asked.push(...secrets.map((x) => x.valueFrom!));
+      if (secrets.some((x) => x.valueFrom === '/missing')) throw new SecretsUnavailableError('ResourceInitializationError: unable to pull secrets or registry auth: no such parameter');
+      return Object.fromEntries(secrets.map((x) => [x.name!, `value-of-${x.valueFrom}`]));
+    };
+    await w.engine.handlePayload([task([container('web', { secrets: [{ name: 'DB', valueFrom: '/db' }] })])]);
+    await w.settle();
+    const spec = w.runtime.containers.get(id('web'))!.spec;
+    expect(spec.process.env).toContain('DB=value-of-/db');
+    expect(spec.secretEnvNames).toEqual(['DB']);
+    expect(JSON.stringify(w.saved.get(ARN))).not.toContain('value-of-');
+    expect(asked).toEqual(['/db']);
+
+    const v = setupTimed();
+    (v.deps as { resolveSecrets: EngineDeps['resolveSecrets'] }).resolveSecrets = w.deps.resolveSecrets;
+    await v.engine.handlePayload([task([container('web', { secrets: [{ name: 'DB', valueFrom: '/missing' }] })])]);
+    await v.settle();
+    expect(v.state()).toMatchObject({ known: 'STOPPED', stopReason: 'ResourceInitializationError: unable to pull secrets or registry auth: no such parameter' });
+    expect(v.runtime.containers.size).toBe(0);
   });
 
   it('create failure → CannotCreateContainerError; nothing runs, the prepared network and rootfs are released', async () => {

@@ -31,10 +31,10 @@ import { background } from '../../process/background.js';
 import { attachTaskNetwork, createContainer } from './container-create.js';
 import { pullImage } from './image-pull.js';
 import { releaseTaskNetworks, removeTaskRemains } from './task-teardown.js';
-import { agentEnv } from './agent-env.js';
+import { agentEnv, credentialsEnv } from './agent-env.js';
 import { ContainerWatch } from './container-watch.js';
 import { recoverTask } from './task-recovery.js';
-import { timed, type EngineDeps } from './deps.js';
+import { StopReasonError, timed, type EngineDeps } from './deps.js';
 import { applyEvent, type TaskEvent } from './task-events.js';
 import { deriveTaskStatus, type ContainerState, type TaskState } from './task-state.js';
 import { containerOf, defOf, planStep, type Step, type Wake } from './transitions.js';
@@ -235,7 +235,7 @@ export class TaskManager {
       await action();
     } catch (err) {
       this.deps.log.warn({ err, task: this.state.arn, container: c.name }, reasonName);
-      this.fail(c, `${reasonName}: ${(err as Error).message}`);
+      this.fail(c, err instanceof StopReasonError ? err.message : `${reasonName}: ${(err as Error).message}`);
     }
     await this.commit();
   }
@@ -285,9 +285,27 @@ export class TaskManager {
   private async create(c: ContainerState): Promise<void> {
     const image = await this.imageOf(c);
     delete c.rootfsReleased;
-    await createContainer({ deps: this.deps, task: this.state, container: c, image, commit: () => this.commit(), agentEnv: agentEnv(c, this.deps.settings.metadataEndpoint) });
+    const secrets = this.def(c.name).secrets ?? [];
+    const secretEnv = secrets.length ? await this.resolveSecrets(secrets) : undefined;
+    await createContainer({
+      deps: this.deps,
+      task: this.state,
+      container: c,
+      image,
+      commit: () => this.commit(),
+      agentEnv: {
+        ...agentEnv(c, this.deps.settings.metadataEndpoint),
+        ...credentialsEnv(this.state, this.deps.settings, this.deps.hasTaskRoleCredentials?.(this.state.arn) ?? false),
+      },
+      ...(secretEnv ? { secretEnv } : {}),
+    });
     // Only the start needed it; a container never started keeps nothing in memory.
     this.images.delete(c.name);
+  }
+
+  private async resolveSecrets(secrets: readonly { name?: string; valueFrom?: string }[]): Promise<Record<string, string>> {
+    if (!this.deps.resolveSecrets) throw new StopReasonError('ResourceInitializationError: unable to pull secrets or registry auth: this agent cannot fetch secrets');
+    return timed(this.deps, this.state.arn, 'agent.secrets', () => this.deps.resolveSecrets!(this.state.arn, secrets));
   }
 
   /** awsvpc: the task's own namespace and address, made before any container (they all join it). */

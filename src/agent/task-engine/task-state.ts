@@ -69,6 +69,12 @@ export interface TaskState {
   executionStoppedAt?: number;
   /** Epoch ms after which the stopped task's containers and files are removed. */
   cleanupAt?: number;
+  /**
+   * The id under which the task's containers get their task role's credentials
+   * (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI): made when its first container is created, saved so that it
+   * still answers after an agent restart. The credentials themselves are never saved (agent/task-credentials.ts).
+   */
+  credentialsId?: string;
 }
 
 /** The task status its containers add up to. */

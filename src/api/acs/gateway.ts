@@ -14,6 +14,7 @@ import type { SigV4Verifier } from '../auth/sigv4.js';
 import type { EcsEnv } from '../ecs/env.js';
 import type { SessionPresence } from './presence.js';
 import { AgentSession } from './session.js';
+import { SessionCredentials, type TaskRoleIssuer } from './task-role-credentials.js';
 import { parseInstanceRecord } from '../../state/records/instances.js';
 
 export interface GatewayOptions {
@@ -26,6 +27,8 @@ export interface GatewayOptions {
   readonly heartbeatMs?: number;
   /** Silence after which a session is dropped and its presence withdrawn (default 25 s). */
   readonly silenceMs?: number;
+  /** Credentials for tasks' roles (taskRoleArn, executionRoleArn); without it tasks get none. */
+  readonly taskRoles?: TaskRoleIssuer;
 }
 
 export const SESSION_PATH = '/ws';
@@ -128,6 +131,7 @@ export class AgentGateway {
       instance,
       log,
       heartbeatMs: this.heartbeatMs,
+      ...(this.options.taskRoles ? { credentials: new SessionCredentials(this.options.taskRoles, this.options.env.now) } : {}),
       onClose: () => {
         if (this.sessions.get(key) !== session) return;
         this.sessions.delete(key);

@@ -10,6 +10,7 @@ import { readJson, transact, type Tx, readRecord } from '../../store/transact.js
 import { applyAttachmentChange, applyHealthChange } from '../../state/task-reports.js';
 import { background } from '../../process/background.js';
 import type { EcsEnv } from '../ecs/env.js';
+import { taskRoles, type SessionCredentials } from './task-role-credentials.js';
 import { parseTaskRecord } from '../../state/records/tasks.js';
 import { parseTaskDefinitionRecord } from '../../state/records/task-definitions.js';
 
@@ -21,6 +22,8 @@ export interface SessionOptions {
   readonly log: FastifyBaseLogger;
   readonly heartbeatMs: number;
   readonly onClose: () => void;
+  /** Issues and renews the credentials of tasks' roles (absent: tasks get none). */
+  readonly credentials?: SessionCredentials;
 }
 
 /** Unacknowledged payloads are sent again after this long. */
@@ -42,6 +45,7 @@ export class AgentSession {
   private readonly dirty = new Set<string>();
   private flushing?: Promise<void>;
   private closed = false;
+  private renewing = false;
   private readonly tdCache = new Map<string, TaskDefinitionRecord>();
 
   constructor(private readonly o: SessionOptions) {
@@ -86,6 +90,24 @@ export class AgentSession {
         this.unacked.delete(messageId);
         this.sendPayload(pending.tasks);
       }
+    }
+    if (this.o.credentials && !this.renewing) {
+      this.renewing = true;
+      void background(this.o.log, 'renew task role credentials', () => this.renewCredentials(this.o.credentials!)).finally(() => (this.renewing = false));
+    }
+  }
+
+  /** Credentials past half their life, renewed and sent (IAMRoleCredentialsMessage, as ACS does). */
+  private async renewCredentials(credentials: SessionCredentials): Promise<void> {
+    for (const r of await credentials.renewDue()) {
+      if (!r.credentials) {
+        this.o.log.warn({ task: r.taskArn, roleType: r.roleType, err: r.error }, 'could not renew the credentials of a task role');
+        continue;
+      }
+      this.send({
+        type: 'IAMRoleCredentialsMessage',
+        message: { messageId: randomUUID(), clusterArn: this.clusterArn(), taskArn: r.taskArn, roleType: r.roleType, roleCredentials: r.credentials },
+      });
     }
   }
 
@@ -157,6 +179,7 @@ export class AgentSession {
       if (!record || record.instanceId !== this.o.instance.id) continue;
       if (record.task.lastStatus === 'STOPPED') {
         this.told.delete(id);
+        this.o.credentials?.forget(record.task.taskArn!);
         continue;
       }
       const desired = record.task.desiredStatus ?? 'RUNNING';
@@ -195,7 +218,7 @@ export class AgentSession {
       this.o.log.error({ task: record.task.taskArn, taskDefinition: arn }, 'task definition of a live task is missing');
       return undefined;
     }
-    return toAcsTask(td.taskDefinition, {
+    const acs = toAcsTask(td.taskDefinition, {
       taskArn: record.task.taskArn!,
       clusterArn: record.task.clusterArn!,
       desiredStatus: record.task.desiredStatus === 'STOPPED' ? 'STOPPED' : 'RUNNING',
@@ -205,6 +228,17 @@ export class AgentSession {
       ...(record.serviceName !== undefined ? { serviceName: record.serviceName } : {}),
       ...(record.task.stoppedReason !== undefined ? { stoppedReason: record.task.stoppedReason } : {}),
     });
+    const roles = taskRoles(td.taskDefinition, record.task.overrides);
+    if (!this.o.credentials || roles.length === 0 || acs.desiredStatus !== 'RUNNING') return acs;
+    const { credentials, failures } = await this.o.credentials.forPush(acs.arn, roles);
+    for (const f of failures) this.o.log.warn({ task: acs.arn, role: f.roleArn, roleType: f.roleType, err: f.error }, 'could not issue the credentials of a task role; trying again later');
+    const task = credentials.get('TaskApplication');
+    const execution = credentials.get('TaskExecution');
+    return { ...acs, ...(task ? { roleCredentials: task } : {}), ...(execution ? { executionRoleCredentials: execution } : {}) };
+  }
+
+  private clusterArn(): string {
+    return this.o.instance.instance.containerInstanceArn!.replace(/container-instance\/([^/]+)\/.*$/, 'cluster/$1');
   }
 
   private sendPayload(tasks: AcsTask[]): void {
@@ -213,7 +247,7 @@ export class AgentSession {
     this.send({
       type: 'PayloadMessage',
       message: {
-        clusterArn: this.o.instance.instance.containerInstanceArn!.replace(/container-instance\/([^/]+)\/.*$/, 'cluster/$1'),
+        clusterArn: this.clusterArn(),
         containerInstanceArn: this.o.instance.instance.containerInstanceArn!,
         messageId,
         seqNum: ++this.seqNum,

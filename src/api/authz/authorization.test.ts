@@ -8,6 +8,7 @@ import {
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
 } from '@aws-sdk/client-ecs';
+import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePolicyDocument } from '../../model/iam/index.js';
 import { startApiFixture, TEST_ACCOUNT, TEST_REGION, type ApiFixture } from '../../testing/api-server.js';
@@ -131,6 +132,26 @@ describe('authorization on the listener', () => {
 
     allowAlice({ Effect: 'Allow', Action: 'ecs:CreateCluster', Resource: '*', Condition: { NotIpAddress: { 'aws:SourceIp': '127.0.0.0/8' } } });
     expect((await failure(ecs.send(new CreateClusterCommand({ clusterName: 'from-loopback' })))).name).toBe('AccessDeniedException');
+  });
+
+  it('authorizes a secret named by its name on its full ARN, random suffix included', async () => {
+    const rootSecrets = new SecretsManagerClient({ endpoint: api.server.url, region: TEST_REGION, credentials: api.server.rootKeys, maxAttempts: 1 });
+    const aliceSecrets = new SecretsManagerClient({ endpoint: api.server.url, region: TEST_REGION, credentials: ALICE_KEYS, maxAttempts: 1 });
+    try {
+      const db = await rootSecrets.send(new CreateSecretCommand({ Name: 'db', SecretString: 's3cret' }));
+      const other = await rootSecrets.send(new CreateSecretCommand({ Name: 'other', SecretString: 'x' }));
+      expect(db.ARN).toMatch(/:secret:db-[A-Za-z0-9]{6}$/);
+      allowAlice({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: `arn:aws:secretsmanager:${TEST_REGION}:${TEST_ACCOUNT}:secret:db-??????` });
+      expect((await aliceSecrets.send(new GetSecretValueCommand({ SecretId: 'db' }))).SecretString).toBe('s3cret');
+      const refused = await failure(aliceSecrets.send(new GetSecretValueCommand({ SecretId: 'other' })));
+      expect(refused.name).toBe('AccessDeniedException');
+      expect(refused.message).toBe(
+        `User: ${ALICE} is not authorized to perform: secretsmanager:GetSecretValue on resource: ${other.ARN} because no identity-based policy allows the secretsmanager:GetSecretValue action`,
+      );
+    } finally {
+      rootSecrets.destroy();
+      aliceSecrets.destroy();
+    }
   });
 
   it('root stays all-powerful whatever the policies', async () => {

@@ -75,11 +75,16 @@ export class Authorizer {
     if (isRoot(request.principal) || request.declaration.unchecked) return undefined;
     const now = this.now();
     const entry = this.entries.get(request.principal.arn);
+    const { resolveResources } = request.declaration;
     if (entry && now - entry.loadedAt < this.maxAgeMs) {
+      if (resolveResources) return resolveResources(request.input, this.options.scope).then((resources) => this.decide(entry, request, refuse, now, resources));
       this.decide(entry, request, refuse, now);
       return undefined;
     }
-    return this.load(request.principal).then((loaded) => this.decide(loaded, request, refuse, this.now()));
+    return this.load(request.principal).then(async (loaded) => {
+      const resources = resolveResources ? await resolveResources(request.input, this.options.scope) : undefined;
+      this.decide(loaded, request, refuse, this.now(), resources);
+    });
   }
 
   /**
@@ -121,7 +126,7 @@ export class Authorizer {
     return read;
   }
 
-  private decide(entry: Entry, request: AuthorizeRequest, refuse: Refusal, now: number): void {
+  private decide(entry: Entry, request: AuthorizeRequest, refuse: Refusal, now: number, resolved?: readonly string[]): void {
     const { declaration, input } = request;
     const { scope } = this.options;
     const context: RequestContext = new Map();
@@ -129,7 +134,7 @@ export class Authorizer {
     context.set('aws:SecureTransport', request.secureTransport ? 'true' : 'false');
     declaration.context?.(input, scope, context);
     const principal = entry.principal;
-    const decision = evaluate({ principal, action: declaration.action, resources: declaration.resources(input, scope, principal), context, now }, entry.policies);
+    const decision = evaluate({ principal, action: declaration.action, resources: resolved ?? declaration.resources(input, scope, principal), context, now }, entry.policies);
     if (decision.effect !== 'Allow') throw refuse(accessDeniedMessage(principal.arn, declaration.action, decision));
 
     const roles = declaration.passedRoles?.(input, scope);

@@ -14,6 +14,11 @@ import { iamActions } from '../iam/iam-actions.js';
 import type { IamEnv } from '../iam/env.js';
 import { iamService } from '../iam/index.js';
 import { stsService, type StsEnv } from '../sts/index.js';
+import { ssmActions } from '../../parameters/iam-actions.js';
+import type { ParametersEnv } from '../../parameters/parameter-store.js';
+import { parameterStoreService } from '../../parameters/ssm-service.js';
+import type { SecretsEnv } from '../../secrets/secret-vault.js';
+import { secretsManagerService } from '../../secrets/secretsmanager-service.js';
 import type { ActionTable, RequestContext } from './declarations.js';
 
 /**
@@ -36,6 +41,8 @@ const served: readonly Served[] = [
   json(ecsService({} as EcsEnv), 'ecs'),
   json(ecrService({ registry: {} } as unknown as EcrEnv), 'ecr'),
   json(logsService({} as LogsEnv), 'logs'),
+  json(secretsManagerService({} as SecretsEnv), 'secretsmanager'),
+  json(parameterStoreService({} as ParametersEnv), 'ssm'),
   query(iamService({} as IamEnv)),
   query(stsService({} as StsEnv)),
 ];
@@ -101,6 +108,14 @@ const samples: readonly Sample[] = [
   },
   { table: iamActions, op: 'PutRolePolicy', input: { RoleName: 'r', PolicyName: 'p', PolicyDocument: '{}' }, action: 'iam:PutRolePolicy', resources: [iam('role/r')] },
   { table: iamActions, op: 'ListUsers', input: {}, action: 'iam:ListUsers', resources: [] },
+  { table: ssmActions, op: 'GetParameter', input: { Name: '/app/db:3' }, action: 'ssm:GetParameter', resources: ['arn:aws:ssm:us-east-1:123456789012:parameter/app/db'] },
+  {
+    table: ssmActions,
+    op: 'GetParameters',
+    input: { Names: ['plain', 'arn:aws:ssm:us-east-1:123456789012:parameter/x'] },
+    action: 'ssm:GetParameters',
+    resources: ['arn:aws:ssm:us-east-1:123456789012:parameter/plain', 'arn:aws:ssm:us-east-1:123456789012:parameter/x'],
+  },
   { table: ecsActions, op: 'ListClusters', input: {}, action: 'ecs:ListClusters', resources: [] },
   { table: ecsActions, op: 'DescribeClusters', input: { clusters: ['a', ecs('cluster/b')] }, action: 'ecs:DescribeClusters', resources: [ecs('cluster/a'), ecs('cluster/b')] },
   { table: ecsActions, op: 'DescribeClusters', input: {}, action: 'ecs:DescribeClusters', resources: [ecs('cluster/default')] },

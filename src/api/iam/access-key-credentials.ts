@@ -47,9 +47,12 @@ export class AccessKeyCredentials implements CredentialStore {
     return this.informer.ready();
   }
 
-  /** Resolves once the cache holds every change committed before the call. */
-  async caughtUp(): Promise<void> {
-    await this.informer.waitFor(await this.options.store.revision());
+  /**
+   * Resolves once the cache holds every change committed before the call, or after `timeoutMs`: the change is
+   * committed either way (the watch brings it later), and a store that stopped answering must not hold the caller.
+   */
+  async caughtUp(timeoutMs = 5_000): Promise<void> {
+    await this.informer.waitFor(await this.options.store.revision(), { timeoutMs }).catch(() => undefined);
   }
 
   async lookup(accessKeyId: string): Promise<Credential | undefined> {

@@ -12,7 +12,6 @@ export const iamErrors = {
   exists: (kind: 'User' | 'Group' | 'Role', name: string) => new ServiceError('EntityAlreadyExists', `${kind} with name ${name} already exists.`),
   deleteConflict: (message: string) => new ServiceError('DeleteConflict', message),
   limit: (message: string) => new ServiceError('LimitExceeded', message),
-  invalid: (message: string) => new ServiceError('InvalidInput', message),
   validation: (message: string) => new ServiceError('ValidationError', message),
 } as const;
 

@@ -51,6 +51,17 @@ describe('IAM credentials across replicas', () => {
     await expect.poll(callerOnB, { timeout: 5_000 }).toBe('InvalidClientTokenId');
   });
 
+  it('concurrent CreateAccessKey calls on both replicas never give a user more than two keys', async () => {
+    const on = (api: ApiFixture) => client(new IAMClient({ endpoint: api.server.url, region: TEST_REGION, credentials: TEST_KEYS, maxAttempts: 1 }));
+    const [iamA, iamB] = [on(a), on(b)];
+    await iamA.send(new CreateUserCommand({ UserName: 'race' }));
+    const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => (i % 2 ? iamA : iamB).send(new CreateAccessKeyCommand({ UserName: 'race' }))));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
+    for (const r of results) if (r.status === 'rejected') expect(r.reason).toMatchObject({ name: 'LimitExceededException' });
+    const { entries } = await store.range('iam/access-keys/');
+    expect(entries.filter((e) => JSON.parse(e.value).userName === 'race')).toHaveLength(2);
+  });
+
   it('temporary credentials from one replica are good on the other until they expire, then ExpiredToken', async () => {
     const iamA = client(new IAMClient({ endpoint: a.server.url, region: TEST_REGION, credentials: TEST_KEYS, maxAttempts: 1 }));
     await iamA.send(new CreateUserCommand({ UserName: 'tmp' }));

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
-import { ServiceError } from '../../model/errors.js';
+import { ServiceError, type ErrorType } from '../../model/errors.js';
 import type { Principal } from '../auth/credentials.js';
 import type { SigV4Verifier } from '../auth/sigv4.js';
 import { accessDeniedException, sourceIpOf, type Authorizer } from '../authz/authorizer.js';
@@ -43,6 +43,8 @@ export interface JsonService {
   readonly actions: ActionTable;
   /** Largest request body this API accepts, when it differs from the listener's (Logs' batches are larger). */
   readonly bodyLimit?: number;
+  /** The error a request failing its input shape answers (default InvalidParameterException; SSM's is ValidationException). */
+  readonly inputErrorType?: ErrorType;
 }
 
 export interface JsonRpcOptions {
@@ -92,7 +94,7 @@ export function jsonRpcHandler(options: JsonRpcOptions): (req: IncomingMessage, 
   for (const service of options.services) {
     byPrefix.set(service.targetPrefix, {
       service,
-      inputs: new ShapeValidator(service.model, 'input'),
+      inputs: new ShapeValidator(service.model, 'input', service.inputErrorType),
       serializer: new ShapeSerializer(service.model),
       ...(options.checkResponses ? { outputs: new ShapeValidator(service.model, 'output') } : {}),
     });

@@ -44,7 +44,7 @@ function shapeToSchema(shape: Shape): JsonSchema {
         type: 'string',
         ...(shape.enum ? { enum: [...shape.enum] } : {}),
         ...bounds(shape, 'minLength', 'maxLength'),
-        ...(shape.pattern ? { pattern: `^${shape.pattern}$` } : {}),
+        ...(shape.pattern ? { pattern: `^${unicodePattern(shape.pattern)}$` } : {}),
       };
     case 'integer':
       return { type: 'integer', minimum: shape.min ?? INT32.minimum, maximum: shape.max ?? INT32.maximum };
@@ -67,4 +67,18 @@ function bounds(shape: { min?: number; max?: number }, lo: string, hi: string): 
     ...(shape.min !== undefined ? { [lo]: shape.min } : {}),
     ...(shape.max !== undefined ? { [hi]: shape.max } : {}),
   };
+}
+
+/**
+ * A model's pattern as a Unicode-mode JavaScript regular expression. Models are written for Java's regexes,
+ * which accept escapes of any punctuation (`\!`, `\=` in Secrets Manager's); Unicode mode refuses escapes
+ * other than of syntax characters, so those needless backslashes are dropped (the character means itself).
+ */
+export function unicodePattern(pattern: string): string {
+  try {
+    new RegExp(pattern, 'u');
+    return pattern;
+  } catch {
+    return pattern.replace(/\\([^A-Za-z0-9^$\\.*+?()[\]{}|/-])/g, '$1');
+  }
 }

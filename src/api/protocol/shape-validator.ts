@@ -1,5 +1,5 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { ServiceError } from '../../model/errors.js';
+import { ServiceError, type ErrorType } from '../../model/errors.js';
 import { modelToJsonSchemaDefs } from './json-schema.js';
 import type { ServiceModel } from './service-model.js';
 
@@ -18,8 +18,11 @@ export class ShapeValidator {
   constructor(
     private readonly model: ServiceModel,
     private readonly mode: 'input' | 'output' = 'input',
-    /** How an input's failure is worded (the Query protocol words them as IAM does); default the JSON protocol's. */
-    private readonly inputError: (error: ErrorObject) => Error = toServiceError,
+    /**
+     * How an input's failure is worded: the JSON protocol's error of this type (SSM's ValidationException, else
+     * InvalidParameterException), or a function (the Query protocol words them as IAM does).
+     */
+    private readonly inputError: ErrorType | ((error: ErrorObject) => Error) = 'InvalidParameterException',
   ) {
     this.ajv = new Ajv({
       strict: false,
@@ -37,7 +40,9 @@ export class ShapeValidator {
     if (!validate(value)) {
       const error = validate.errors![0]!;
       throw this.mode === 'input'
-        ? this.inputError(error)
+        ? typeof this.inputError === 'function'
+          ? this.inputError(error)
+          : toServiceError(error, this.inputError)
         : new Error(`response does not match shape ${shapeName}: ${describe(error)}`);
     }
   }
@@ -65,13 +70,13 @@ export function fieldPath(instancePath: string, child?: string): string {
   return out;
 }
 
-function toServiceError(error: ErrorObject): ServiceError {
+function toServiceError(error: ErrorObject, invalid: ErrorType): ServiceError {
   const path = fieldPath(error.instancePath);
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case 'required':
       return new ServiceError(
-        'InvalidParameterException',
+        invalid,
         `Missing required parameter '${fieldPath(error.instancePath, String(params.missingProperty))}'.`,
       );
     case 'type':
@@ -83,18 +88,18 @@ function toServiceError(error: ErrorObject): ServiceError {
       );
     case 'enum':
       return new ServiceError(
-        'InvalidParameterException',
+        invalid,
         `Invalid value ${JSON.stringify(error.data)} for parameter '${path}'. Valid values: ${(
           params.allowedValues as string[]
         ).join(', ')}.`,
       );
     case 'propertyNames':
       return new ServiceError(
-        'InvalidParameterException',
+        invalid,
         `Invalid key ${JSON.stringify(params.propertyName)} in parameter '${path}'.`,
       );
     default:
-      return new ServiceError('InvalidParameterException', `Invalid parameter '${path}': ${describe(error)}.`);
+      return new ServiceError(invalid, `Invalid parameter '${path}': ${describe(error)}.`);
   }
 }
 

@@ -44,6 +44,27 @@ describe('process', () => {
     expect(stdout.split('\n')).toEqual(['args=one,two', 'FOO=bar baz', '/tmp', '65534', '65534', '65534 10', 'web-1']);
   });
 
+  it('gives secret environment to the process and keeps it nowhere on disk once created', async () => {
+    const id = f.id('secret');
+    const spec = f.spec(id, ['sh', '-c', 'echo "S=$DB_PASSWORD $PLAIN"; exec sleep 60'], {
+      process: { env: ['PATH=/bin', 'DB_PASSWORD=s3cr3t-zq81', 'PLAIN=visible'], cwd: '/', uid: 0, gid: 0 },
+      secretEnvNames: ['DB_PASSWORD'],
+    });
+    await f.runtime.create(spec);
+    try {
+      const { pid } = await f.runtime.start(id);
+      await waitForLog(spec.logPath, 'S=s3cr3t-zq81 visible');
+      expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toContain('DB_PASSWORD=s3cr3t-zq81');
+      // Nothing berth or runc keeps for the live container holds the value: the bundle's config.json keeps the name only.
+      const grep = execFileSync('sh', ['-c', `grep -rl -- s3cr3t-zq81 ${f.stateDir}; echo rc=$?`], { encoding: 'utf8' }).trim();
+      expect(grep).toBe('rc=1');
+      const config = JSON.parse(readFileSync(join(f.stateDir, 'containers', id, 'config.json'), 'utf8')) as { process: { env: string[] } };
+      expect(config.process.env).toEqual(expect.arrayContaining(['DB_PASSWORD=', 'PLAIN=visible']));
+    } finally {
+      await f.runtime.delete(id);
+    }
+  });
+
   it.each([0, 3])('reports exit code %i', async (code) => {
     const { exit } = await f.run(f.id(`exit${code}`), ['sh', '-c', `exit ${code}`]);
     expect(exit).toMatchObject({ exitCode: code, oomKilled: false });

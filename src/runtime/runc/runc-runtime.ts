@@ -120,8 +120,8 @@ export class RuncRuntime implements Runtime {
   }
 
   async create(spec: ContainerSpec): Promise<void> {
-    const oci = await this.validate(spec);
-    await this.make(spec.id, spec.logPath, Promise.resolve(oci));
+    const prepared = await this.validate(spec);
+    await this.make(spec.id, spec.logPath, Promise.resolve(prepared));
   }
 
   async createEarly(early: { readonly id: string; readonly logPath: string }, spec: Promise<ContainerSpec>): Promise<void> {
@@ -137,12 +137,12 @@ export class RuncRuntime implements Runtime {
   }
 
   /** The OCI spec of a container spec, once the spec is checked (its rootfs a directory, its log path absolute). */
-  private async validate(spec: ContainerSpec): Promise<OciSpec> {
+  private async validate(spec: ContainerSpec): Promise<Prepared> {
     const oci = toOciSpec(spec, this.specOptions);
     const rootfs = await stat(spec.rootfs).catch(() => undefined);
     if (!rootfs?.isDirectory()) throw new InvalidContainerSpecError(`rootfs ${spec.rootfs} is not a directory`);
     checkLogPath(spec.logPath);
-    return oci;
+    return { oci, secretEnvNames: spec.secretEnvNames ?? [] };
   }
 
   /**
@@ -150,7 +150,7 @@ export class RuncRuntime implements Runtime {
    * holdConmon), then config.json and `runc create`. On any failure nothing is left; `oci`'s own error
    * is thrown as it is.
    */
-  private async make(id: string, logPath: string, oci: Promise<OciSpec>): Promise<void> {
+  private async make(id: string, logPath: string, oci: Promise<Prepared>): Promise<void> {
     // Whatever happens before it is awaited, its rejection is handled below.
     oci.catch(() => {});
     const files = this.files(id);
@@ -184,7 +184,7 @@ export class RuncRuntime implements Runtime {
         },
         this.options.createTimeoutMs,
       );
-      let config: OciSpec;
+      let config: Prepared;
       try {
         config = await oci;
       } catch (error) {
@@ -193,12 +193,15 @@ export class RuncRuntime implements Runtime {
         throw error;
       }
       try {
-        await writeFile(files.config, serializeOciSpec(config));
+        await writeFile(files.config, serializeOciSpec(config.oci));
       } catch (error) {
         conmon.abort(error as Error);
         throw error;
       }
       await conmon.release();
+      // runc has read the secrets (they are in the container's environment now, and runc keeps no copy in its
+      // state): the bundle keeps the rest of the spec, for recovery, without them.
+      if (config.secretEnvNames.length) await writeFile(files.config, serializeOciSpec(withoutSecrets(config.oci, config.secretEnvNames)));
     } catch (error) {
       // Leave nothing behind: runc's state, conmon, the bundle, cgroups.
       await this.delete(id).catch(() => {});
@@ -383,4 +386,20 @@ async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | und
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A checked spec ready for runc, and the names of its environment whose values are secret. */
+interface Prepared {
+  readonly oci: OciSpec;
+  readonly secretEnvNames: readonly string[];
+}
+
+/** `oci` with the values of the named environment variables left out (`NAME=` stays, so the names show). */
+export function withoutSecrets(oci: OciSpec, names: readonly string[]): OciSpec {
+  const secret = new Set(names);
+  const env = oci.process.env?.map((kv) => {
+    const name = kv.slice(0, kv.indexOf('=') === -1 ? kv.length : kv.indexOf('='));
+    return secret.has(name) ? `${name}=` : kv;
+  });
+  return { ...oci, process: { ...oci.process, ...(env ? { env } : {}) } };
 }

@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+import { unicodePattern } from './json-schema.js';
+
+describe('model patterns in Unicode mode', () => {
+  it("drops Java's needless escapes of punctuation, and leaves valid patterns alone", () => {
+    const secretsManagerTagValue = '^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$';
+    expect(unicodePattern(secretsManagerTagValue)).toBe(secretsManagerTagValue);
+    const filter = '^\\!?[a-zA-Z0-9 :_@\\/\\+\\=\\.\\-\\!]*$';
+    const fixed = unicodePattern(filter);
+    expect(() => new RegExp(fixed, 'u')).not.toThrow();
+    expect(new RegExp(fixed, 'u').test('!tag=x.y-z')).toBe(true);
+    expect(new RegExp(fixed, 'u').test('#')).toBe(false);
+  });
+});
