@@ -154,6 +154,21 @@ describe('authorization on the listener', () => {
     }
   });
 
+  it('authorizes RunTask given a bare family on the revision it would launch', async () => {
+    const definition = { family: 'by-family', containerDefinitions: [{ name: 'c', image: 'busybox', memory: 64 }] };
+    await api.ecs.send(new RegisterTaskDefinitionCommand(definition));
+    await api.ecs.send(new RegisterTaskDefinitionCommand(definition));
+    // Allowed revision 1 only: the family's latest is 2, so RunTask by family is refused, naming revision 2.
+    allowAlice({ Effect: 'Allow', Action: 'ecs:RunTask', Resource: ecsArn('task-definition/by-family:1') });
+    const refused = await failure(ecs.send(new RunTaskCommand({ cluster: 'prod', taskDefinition: 'by-family' })));
+    expect(refused.name).toBe('AccessDeniedException');
+    expect(refused.message).toContain(`ecs:RunTask on resource: ${ecsArn('task-definition/by-family:2')} because`);
+    // Allowed revision 2: RunTask by family passes authorization (and then fails for want of instances, as ECS does).
+    allowAlice({ Effect: 'Allow', Action: 'ecs:RunTask', Resource: ecsArn('task-definition/by-family:2') });
+    const launched = await failure(ecs.send(new RunTaskCommand({ cluster: 'prod', taskDefinition: 'by-family' })));
+    expect(launched).toMatchObject({ name: 'InvalidParameterException', message: 'No Container Instances were found in your cluster.' });
+  });
+
   it('root stays all-powerful whatever the policies', async () => {
     allowAlice({ Effect: 'Deny', Action: '*', Resource: '*' });
     const { cluster } = await api.ecs.send(new CreateClusterCommand({ clusterName: 'root-made' }));

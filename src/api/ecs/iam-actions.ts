@@ -7,9 +7,9 @@
  * execution roles, to ecs.amazonaws.com for a service's role).
  *
  * References are taken as ECS takes them: a full ARN as given, else a name or id in this account and region
- * under the request's cluster (an omitted cluster is `default`). A task definition named by family alone is
- * authorized as `task-definition/<family>:*` (AWS resolves the latest ACTIVE revision first; berth does not
- * read the store here, see docs/architecture.md).
+ * under the request's cluster (an omitted cluster is `default`). A task definition RunTask or StartTask names by
+ * family alone is authorized as its latest ACTIVE revision, read first as ECS does since March 2024
+ * (`ecsActionsResolving`); elsewhere (and for a family with no ACTIVE revision) as `task-definition/<family>:*`.
  */
 import { ecsArn, roleArn, type ArnScope, type EcsResourceType } from '../../model/arn.js';
 import { addTagKeys, addTagList, anyResource, type ActionDeclaration, type ActionTable, type PassedRole, type RequestContext } from '../authz/declarations.js';
@@ -343,4 +343,20 @@ function expressGatewayActions(): ActionTable {
     DeleteExpressGatewayService: onService('ecs:DeleteExpressGatewayService'),
     DescribeExpressGatewayService: onService('ecs:DescribeExpressGatewayService'),
   };
+}
+
+/**
+ * The table the ECS API mounts: RunTask and StartTask given a bare family are authorized on the revision they
+ * would launch, `latest(family)` (its ARN, or undefined when the family has no ACTIVE revision).
+ */
+export function ecsActionsResolving(latest: (family: string) => Promise<string | undefined>): ActionTable {
+  const resolving = (declaration: ActionDeclaration<Launch>): ActionDeclaration<Launch> => ({
+    ...declaration,
+    resolveResources: async (input, scope) => {
+      const ref = input.taskDefinition;
+      if (ref.startsWith('arn:') || ref.includes(':')) return [taskDefinitionArnOf(scope, ref)];
+      return [(await latest(ref)) ?? taskDefinitionArnOf(scope, ref)];
+    },
+  });
+  return { ...ecsActions, RunTask: resolving(launch('ecs:RunTask')), StartTask: resolving(launch('ecs:StartTask')) };
 }
