@@ -1,13 +1,15 @@
 import { ServiceError, type ErrorType } from '../model/errors.js';
 import { StoreUnavailableError } from '../store/store.js';
 
-/** The one place where error names become HTTP statuses. Anything not listed is a client error (400). */
+/**
+ * The one place where error names become HTTP statuses. Anything not listed is a client error (400), which
+ * includes AccessDeniedException: ECS, ECR and CloudWatch Logs answer an IAM refusal with 400, not 403.
+ */
 const statusByType: Partial<Record<ErrorType, number>> = {
   MissingAuthenticationTokenException: 403,
   IncompleteSignatureException: 403,
   InvalidSignatureException: 403,
   UnrecognizedClientException: 403,
-  AccessDeniedException: 403,
   RequestEntityTooLargeException: 413,
   ThrottlingException: 400,
   ServerException: 500,

@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ServiceError } from '../model/errors.js';
 import type { SigV4Verifier } from './auth/sigv4.js';
+import type { Authorizer } from './authz/authorizer.js';
 import { answerClientError } from './client-errors.js';
 import { toErrorBody } from './errors.js';
 import { jsonRpcHandler, type JsonService } from './protocol/json-rpc.js';
@@ -11,6 +12,8 @@ import { isQueryRequest, queryRpcHandler, type QueryService } from './protocol/q
 export interface HttpServerOptions {
   readonly logger: FastifyBaseLogger;
   readonly verifier: SigV4Verifier;
+  /** The authorization step of every JSON API (the registry routes take the same one). */
+  readonly authorizer?: Authorizer;
   readonly services: readonly JsonService[];
   /** Query-protocol APIs (IAM, STS): form-encoded `POST /`, chosen by the credential scope's service. */
   readonly queryServices?: readonly QueryService[];
@@ -41,6 +44,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   const jsonRpc = jsonRpcHandler({
     services: options.services,
     verifier: options.verifier,
+    ...(options.authorizer ? { authorizer: options.authorizer } : {}),
     logger: options.logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     ...(options.checkResponses !== undefined ? { checkResponses: options.checkResponses } : {}),
@@ -52,6 +56,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
       : queryRpcHandler({
           services: queryServices,
           verifier: options.verifier,
+          ...(options.authorizer ? { authorizer: options.authorizer } : {}),
           logger: options.logger,
           bodyLimit: options.bodyLimit ?? 1024 * 1024,
           ...(options.checkResponses !== undefined ? { checkResponses: options.checkResponses } : {}),

@@ -5,6 +5,7 @@ import { filterEventOperations } from './filter-events.js';
 import { logEventOperations } from './log-events.js';
 import { logGroupOperations } from './log-groups.js';
 import { logStreamOperations } from './log-streams.js';
+import { logsActions } from './iam-actions.js';
 
 export const LOGS_TARGET_PREFIX = 'Logs_20140328';
 
@@ -19,6 +20,7 @@ export function logsService(env: LogsEnv): JsonService {
     model: loadServiceModel('logs-2014-03-28.json'),
     // A full batch is 1 MiB of messages; JSON quoting and escaping can take that to several.
     bodyLimit: 8 * 1024 * 1024,
+    actions: logsActions,
     operations: {
       ...logGroupOperations(env),
       ...logStreamOperations(env),

@@ -6,6 +6,7 @@ import { keys } from '../state/keys.js';
 import { parseParameterRecord, type ParameterRecord } from '../state/records/parameters.js';
 import type { KeyValueTag } from '../state/records/secrets.js';
 import { parameterErrors } from './errors.js';
+import { ssmActions } from './iam-actions.js';
 import { parameterMatcher, underPath } from './parameter-filters.js';
 import { isValidLabel, parameterArn, parseSelector } from './parameter-names.js';
 import { ParameterStore, type ParametersEnv, type ParameterValue } from './parameter-store.js';
@@ -217,6 +218,7 @@ export function parameterStoreService(env: ParametersEnv): JsonService {
     signingNames: ['ssm'],
     model: loadServiceModel('ssm-2014-11-06.json'),
     inputErrorType: 'ValidationException',
+    actions: ssmActions,
     operations,
   };
 }

@@ -20,7 +20,11 @@ describe('registry tokens', () => {
     const issued = tokens.issue('arn:aws:iam::123456789012:root');
     expect(issued.expiresAt).toBe(now + TOKEN_LIFETIME_MS);
     expect(Buffer.from(issued.authorizationToken, 'base64').toString()).toBe(`AWS:${issued.password}`);
-    expect(tokens.verifyHeader(basic(issued.password))).toEqual({ principal: 'arn:aws:iam::123456789012:root', expiresAt: issued.expiresAt });
+    expect(tokens.verifyHeader(basic(issued.password))).toEqual({
+      principal: 'arn:aws:iam::123456789012:root',
+      expiresAt: issued.expiresAt,
+      caller: { arn: 'arn:aws:iam::123456789012:root', accountId: '123456789012' },
+    });
     expect(code(() => tokens.verifyHeader(`Bearer ${issued.password}`))).toBe('accepted');
     expect(code(() => tokens.verifyHeader(`Bearer ${issued.authorizationToken}`))).toBe('accepted');
     now += TOKEN_LIFETIME_MS - 1;
@@ -40,5 +44,18 @@ describe('registry tokens', () => {
     expect(code(() => a.verifyHeader(basic(issued.password, 'root')))).toBe('UNAUTHORIZED');
     expect(code(() => a.verifyHeader(undefined))).toBe('UNAUTHORIZED');
     expect(code(() => a.verifyHeader(basic(`${issued.password}.extra`)))).toBe('UNAUTHORIZED');
+  });
+
+  it('carry the principal who asked for them, which cannot be changed without the secret', async () => {
+    const tokens = await TokenAuthority.open(new MemoryStore(), () => 1_000);
+    const alice = { arn: 'arn:aws:iam::123456789012:user/alice', accountId: '123456789012', type: 'User', userName: 'alice', userId: 'AIDAALICE' } as const;
+    const issued = tokens.issue(alice);
+    expect(tokens.verifyPassword(issued.password).caller).toEqual(alice);
+    // Claims rewritten to name root, the signature kept: refused.
+    const [prefix, claims, signature] = issued.password.split('.');
+    const forged = JSON.parse(Buffer.from(claims!, 'base64url').toString('utf8')) as Record<string, unknown>;
+    forged.p = 'arn:aws:iam::123456789012:root';
+    const password = [prefix, Buffer.from(JSON.stringify(forged)).toString('base64url'), signature].join('.');
+    expect(code(() => tokens.verifyPassword(password))).toBe('UNAUTHORIZED');
   });
 });

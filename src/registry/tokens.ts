@@ -17,16 +17,42 @@ export interface IssuedToken {
   readonly expiresAt: number;
 }
 
+/** The caller a token was issued to, as the authorization step needs it (carried in the signed claims). */
+export interface TokenPrincipal {
+  readonly arn: string;
+  readonly accountId: string;
+  readonly type?: 'Root' | 'User' | 'AssumedRole';
+  /** aws:username (IAM users). */
+  readonly userName?: string;
+  /** aws:userid. */
+  readonly userId?: string;
+}
+
 /** Who a valid token was issued to. */
 export interface TokenClaims {
+  /** The caller's ARN. */
   readonly principal: string;
   readonly expiresAt: number;
+  /** The caller in full: registry requests are authorized as this principal. */
+  readonly caller: TokenPrincipal;
+}
+
+/** The claims' JSON: short names, since the token travels in every registry request's Authorization header. */
+interface ClaimsJson {
+  readonly p: string;
+  readonly e: number;
+  readonly a?: string;
+  readonly t?: TokenPrincipal['type'];
+  readonly u?: string;
+  readonly i?: string;
 }
 
 /**
  * Registry login tokens: `berth1.<claims>.<HMAC-SHA256 of the claims>`, base64url, signed with a secret
  * kept in the Store (so every server sharing the store accepts the others' tokens, and the secret never
- * leaves it). A token cannot be forged without the secret and stops working when it expires.
+ * leaves it). A token cannot be forged without the secret and stops working when it expires. The claims
+ * carry the principal who asked for the token (GetAuthorizationToken), whose policies then decide each pull
+ * and push: a token is not a permission, only an identity.
  */
 const parseTokenSecret = recordParser<{ secret: string }>('registry token secret', { secret: 'string' });
 
@@ -48,9 +74,18 @@ export class TokenAuthority {
     return new TokenAuthority(Buffer.from(secret, 'base64'), now);
   }
 
-  issue(principal: string): IssuedToken {
+  issue(principal: string | TokenPrincipal): IssuedToken {
     const expiresAt = this.now() + TOKEN_LIFETIME_MS;
-    const claims = Buffer.from(JSON.stringify({ p: principal, e: expiresAt })).toString('base64url');
+    const who: TokenPrincipal = typeof principal === 'string' ? { arn: principal, accountId: accountOf(principal) } : principal;
+    const json: ClaimsJson = {
+      p: who.arn,
+      e: expiresAt,
+      a: who.accountId,
+      ...(who.type !== undefined ? { t: who.type } : {}),
+      ...(who.userName !== undefined ? { u: who.userName } : {}),
+      ...(who.userId !== undefined ? { i: who.userId } : {}),
+    };
+    const claims = Buffer.from(JSON.stringify(json)).toString('base64url');
     const password = `${PREFIX}.${claims}.${this.sign(claims)}`;
     return { authorizationToken: Buffer.from(`AWS:${password}`).toString('base64'), password, expiresAt };
   }
@@ -88,12 +123,24 @@ export class TokenAuthority {
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       throw new RegistryError('UNAUTHORIZED', 'authentication required: the token is not valid for this registry');
     }
-    const { p, e } = JSON.parse(Buffer.from(claims, 'base64url').toString('utf8')) as { p: string; e: number };
+    const { p, e, a, t, u, i } = JSON.parse(Buffer.from(claims, 'base64url').toString('utf8')) as ClaimsJson;
     if (!(e > this.now())) throw new RegistryError('UNAUTHORIZED', 'authentication required: the token has expired; get a new one with aws ecr get-login-password');
-    return { principal: p, expiresAt: e };
+    const caller: TokenPrincipal = {
+      arn: p,
+      accountId: a ?? accountOf(p),
+      ...(t !== undefined ? { type: t } : {}),
+      ...(u !== undefined ? { userName: u } : {}),
+      ...(i !== undefined ? { userId: i } : {}),
+    };
+    return { principal: p, expiresAt: e, caller };
   }
 
   private sign(claims: string): string {
     return createHmac('sha256', this.secret).update(`${PREFIX}.${claims}`).digest('base64url');
   }
+}
+
+/** The account of an IAM or STS ARN (`arn:aws:iam::<account>:…`); empty for anything else. */
+function accountOf(arn: string): string {
+  return arn.split(':')[4] ?? '';
 }

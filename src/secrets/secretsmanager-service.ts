@@ -5,6 +5,7 @@ import { invalidParameter, ServiceError } from '../model/errors.js';
 import { keys } from '../state/keys.js';
 import { parseSecretRecord, type KeyValueTag, type SecretRecord } from '../state/records/secrets.js';
 import { secretErrors } from './errors.js';
+import { secretsActions } from './iam-actions.js';
 import { randomPassword } from './random-password.js';
 import { deleteSecret, restoreSecret } from './secret-deletion.js';
 import { secretMatcher } from './secret-filters.js';
@@ -193,6 +194,8 @@ export function secretsManagerService(env: SecretsEnv): JsonService {
     targetPrefix: SECRETS_MANAGER_TARGET_PREFIX,
     signingNames: ['secretsmanager'],
     model: loadServiceModel('secretsmanager-2017-10-17.json'),
+    // A secret's ARN is read from the store (its suffix is random); a deleted one is still the same resource.
+    actions: secretsActions((secretId) => vault.find(undefined, secretId, { allowDeleted: true }).then((s) => s.arn, () => undefined)),
     operations,
   };
 }

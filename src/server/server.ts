@@ -4,7 +4,10 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { CredentialChain, loadRootKeyPair, rootPrincipal, StaticCredentials, type RootKeyPair } from '../api/auth/credentials.js';
+import { CredentialChain, loadRootKeyPair, rootPrincipal, StaticCredentials, type CredentialStore, type RootKeyPair } from '../api/auth/credentials.js';
+import { Authorizer } from '../api/authz/authorizer.js';
+import { IamPolicySource } from '../api/authz/iam-policy-source.js';
+import type { PolicySource } from '../api/authz/policy-source.js';
 import { SigV4Verifier } from '../api/auth/sigv4.js';
 import { AccessKeyCredentials } from '../api/iam/access-key-credentials.js';
 import { iamService } from '../api/iam/index.js';
@@ -96,6 +99,10 @@ export interface ServerConfig {
   readonly instanceLostAfterMs?: number;
   /** How often the service controller looks at every service without an event (default 30 s). */
   readonly serviceResyncMs?: number;
+  /** More credentials than the root key pair (tests sign as non-root principals with them). */
+  readonly credentials?: CredentialStore;
+  /** The identity policies of non-root principals (default: none, so only root is allowed anything). */
+  readonly policySource?: PolicySource;
   /** How often the leader deletes secrets past their recovery window (default 1 min). */
   readonly secretPurgeMs?: number;
 }
@@ -129,6 +136,8 @@ export interface RunningServer {
   /** Log groups, streams and events (the CloudWatch Logs API's storage: the Store and a directory of chunk files). */
   readonly logs: LogStorage;
   readonly app: FastifyInstance;
+  /** The authorization step; the IAM state calls its `invalidate` when policies change. */
+  readonly authorizer: Authorizer;
   readonly registry: Registry;
   /** `host:port` of the registry as clients name it (the host part of repositoryUris). */
   readonly registryHost: string;
@@ -160,9 +169,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const logsDir = config.sharedDir ?? (ownsLogsDir ? mkdtempSync(join(tmpdir(), 'berth-logs-')) : requireDataDir(config));
   let clusterCache: ClusterCache | undefined;
   let accessKeys: AccessKeyCredentials | undefined;
+  let iamPolicies: IamPolicySource | undefined;
   const cleanup = async () => {
     clusterCache?.stop();
     accessKeys?.stop();
+    iamPolicies?.stop();
     if (!config.storeInstance) await store.close();
     if (ownsRegistryDir) rmSync(registryDir, { recursive: true, force: true });
     if (ownsLogsDir) rmSync(logsDir, { recursive: true, force: true });
@@ -225,8 +236,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const stsEnv = { ...iamEnv, sessions };
     const queryServices = [iamService(iamEnv), stsService(stsEnv)];
     const verifier = new SigV4Verifier({
-      // The root key pair, IAM users' access keys, temporary credentials from STS.
-      credentials: new CredentialChain([new StaticCredentials({ ...rootKeys, principal }), iamCredentials, sessions]),
+      // The root key pair, IAM users' access keys, temporary credentials from STS (and a test's own, if given).
+      credentials: new CredentialChain([
+        new StaticCredentials({ ...rootKeys, principal }),
+        iamCredentials,
+        sessions,
+        ...(config.credentials ? [config.credentials] : []),
+      ]),
       region: config.region,
       // Each API mounted on the listener brings the signing names it accepts (ecs, ecr, logs, iam, sts).
       services: new Set([...services.flatMap((s) => s.signingNames), ...queryServices.map((s) => s.signingName)]),
@@ -236,10 +252,22 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         ['sts', ['us-east-1']],
       ]),
     });
+    // Non-root principals' policies: IAM's records (or a test's source); any IAM change drops the cached ones.
+    let invalidate = () => {};
+    const policySource =
+      config.policySource ??
+      (iamPolicies = new IamPolicySource({
+        store,
+        onChange: () => invalidate(),
+        onError: (err, failure) => informerLog.warn({ err, ...failure }, `informer of ${failure.prefix}: ${failure.kind} failed`),
+      }).start());
+    const authorizer = new Authorizer({ policies: policySource, scope });
+    invalidate = () => authorizer.invalidate();
     let leadership: Leadership | undefined;
     const app = await buildHttpServer({
       logger: log,
       verifier,
+      authorizer,
       services,
       queryServices,
       health: async () => {
@@ -251,8 +279,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       },
       ...(config.checkResponses !== undefined ? { checkResponses: config.checkResponses } : {}),
     });
-    const registryApp = config.registryListen ? await buildRegistryServer({ logger: log, registry }) : undefined;
-    if (!registryApp) await registryRoutes(app, { registry });
+    const authorization = { authorizer, scope };
+    const registryApp = config.registryListen ? await buildRegistryServer({ logger: log, registry, authorization }) : undefined;
+    if (!registryApp) await registryRoutes(app, { registry, authorization });
     undo.push(() => app.close());
     if (registryApp) undo.push(() => registryApp.close());
     const presence = new SessionPresence({ store, replicaId, log: log.child({ component: 'agent-presence' }), ttlMs: leaseTtlMs });
@@ -317,6 +346,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       store,
       logs,
       app,
+      authorizer,
       registry,
       registryHost: registryHost(),
       replicaId,

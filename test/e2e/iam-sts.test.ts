@@ -48,6 +48,7 @@ describe('IAM and STS on the built server, through the AWS CLI v2 and the SDK', 
     expect(r.code, r.stderr).toBe(0);
     return r.json;
   };
+  const allow = (actions: string[]) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }] });
   const trustFor = (arn: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: arn }, Action: 'sts:AssumeRole' }] });
   let alice: Keys;
 
@@ -70,6 +71,8 @@ describe('IAM and STS on the built server, through the AWS CLI v2 and the SDK', 
     expect(key).toMatchObject({ UserName: 'alice', Status: 'Active' });
     expect(key.AccessKeyId).toMatch(/^AKIA[A-Z2-7]{16}$/);
     alice = { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey };
+    // What alice's key does below: authorization is a step of every call, and a user without policies may do nothing.
+    ok(await aws('iam', 'put-user-policy', '--user-name', 'alice', '--policy-name', 'calls', '--policy-document', allow(['ecs:CreateCluster', 'ecs:ListClusters', 'iam:GetUser'])));
     // The secret is shown once, and never written anywhere in clear: not in the logs, not in the store's files.
     expect(server.stdout() + server.stderr()).not.toContain(alice.secretAccessKey);
     const stored = readdirSync(server.dataDir, { recursive: true, withFileTypes: true })
@@ -113,6 +116,7 @@ describe('IAM and STS on the built server, through the AWS CLI v2 and the SDK', 
     const userArn = `arn:aws:iam::${ACCOUNT}:user/team/alice`;
     const role = ok(await aws('iam', 'create-role', '--role-name', 'deployer', '--assume-role-policy-document', trustFor(userArn), '--max-session-duration', '7200')).Role;
     expect(role.RoleId).toMatch(/^AROA/);
+    ok(await aws('iam', 'put-role-policy', '--role-name', 'deployer', '--policy-name', 'calls', '--policy-document', allow(['ecs:ListClusters'])));
     // The CLI decodes the URL-encoded document IAM returns.
     expect(ok(await aws('iam', 'get-role', '--role-name', 'deployer')).Role.AssumeRolePolicyDocument).toEqual(JSON.parse(trustFor(userArn)));
 

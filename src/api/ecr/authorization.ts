@@ -1,4 +1,5 @@
 import type { GetAuthorizationTokenRequest } from '@aws-sdk/client-ecr';
+import { authzPrincipalOf } from '../authz/principal.js';
 import type { CallContext } from '../protocol/json-rpc.js';
 import { epochSeconds, type EcrEnv } from './env.js';
 
@@ -9,7 +10,8 @@ export function authorizationOperations(env: EcrEnv) {
      * `aws ecr get-login-password` prints and `docker login --username AWS` accepts.
      */
     async GetAuthorizationToken(input: GetAuthorizationTokenRequest, call: CallContext) {
-      const issued = env.registry.tokens.issue(call.principal.arn);
+      // The token carries who asked for it: each pull and push is authorized as that principal.
+      const issued = env.registry.tokens.issue(authzPrincipalOf(call.principal));
       const data = {
         authorizationToken: issued.authorizationToken,
         expiresAt: epochSeconds(issued.expiresAt),

@@ -6,6 +6,7 @@ import { imageOperations } from './images.js';
 import { lifecycleOperations } from './lifecycle.js';
 import { repositoryOperations } from './repositories.js';
 import { tagOperations } from './tags.js';
+import { ecrActions } from './iam-actions.js';
 
 export const ECR_TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921';
 
@@ -18,6 +19,7 @@ export function ecrService(env: EcrEnv): JsonService {
     targetPrefix: ECR_TARGET_PREFIX,
     signingNames: ['ecr'],
     model: loadServiceModel('ecr-2015-09-21.json'),
+    actions: ecrActions,
     operations: {
       ...repositoryOperations(env),
       ...imageOperations(env),

@@ -11,10 +11,11 @@ import { serviceDeploymentOperations } from './service-deployments.js';
 import { serviceOperations } from './services.js';
 import { stateChangeOperations } from './state-changes.js';
 import { tagOperations } from './tags.js';
-import { taskDefinitionOperations } from './task-definitions.js';
+import { findTaskDefinition, taskDefinitionOperations } from './task-definitions.js';
 import { taskOperations } from './tasks.js';
 import { taskProtectionOperations } from './task-protection.js';
 import { taskSetOperations } from './task-sets.js';
+import { ecsActionsResolving } from './iam-actions.js';
 
 export const ECS_TARGET_PREFIX = 'AmazonEC2ContainerServiceV20141113';
 
@@ -27,6 +28,7 @@ export function ecsService(env: EcsEnv): JsonService {
     targetPrefix: ECS_TARGET_PREFIX,
     signingNames: ['ecs'],
     model: loadServiceModel('ecs-2014-11-13.json'),
+    actions: ecsActionsResolving((family) => findTaskDefinition(env, family).then((record) => record?.taskDefinition.taskDefinitionArn)),
     operations: {
       ...clusterOperations(env),
       ...taskDefinitionOperations(env),

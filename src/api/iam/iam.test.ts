@@ -30,6 +30,7 @@ import {
   ListUserPoliciesCommand,
   ListUsersCommand,
   ListUserTagsCommand,
+  PutRolePolicyCommand,
   PutUserPolicyCommand,
   RemoveUserFromGroupCommand,
   SetDefaultPolicyVersionCommand,
@@ -75,6 +76,9 @@ afterAll(async () => {
   await api?.stop();
 });
 
+/** An identity policy allowing `actions` on every resource. */
+const allow = (actions: string[]) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }] });
+
 describe('users and access keys', () => {
   it('creates, reads, lists, tags, renames and deletes a user', async () => {
     const { User } = await iam.send(new CreateUserCommand({ UserName: 'alice', Path: '/team/', Tags: [{ Key: 'k', Value: 'v' }] }));
@@ -107,6 +111,10 @@ describe('users and access keys', () => {
 
   it('issues at most two keys, which sign requests while Active, and none once Inactive or deleted', async () => {
     await iam.send(new CreateUserCommand({ UserName: 'bob' }));
+    // What bob's keys are used for below (authorization is a step of every call: a user without policies may do nothing).
+    await iam.send(
+      new PutUserPolicyCommand({ UserName: 'bob', PolicyName: 'calls', PolicyDocument: allow(['ecs:ListClusters', 'iam:ListAccessKeys', 'iam:GetUser']) }),
+    );
     const { AccessKey } = await iam.send(new CreateAccessKeyCommand({ UserName: 'bob' }));
     expect(AccessKey!.AccessKeyId).toMatch(/^AKIA[A-Z2-7]{16}$/);
     expect(AccessKey!.SecretAccessKey).toHaveLength(40);
@@ -134,6 +142,7 @@ describe('users and access keys', () => {
     const left = (await iam.send(new ListAccessKeysCommand({ UserName: 'bob' }))).AccessKeyMetadata!;
     expect(left).toHaveLength(1);
     await iam.send(new DeleteAccessKeyCommand({ UserName: 'bob', AccessKeyId: left[0]!.AccessKeyId! }));
+    await iam.send(new DeleteUserPolicyCommand({ UserName: 'bob', PolicyName: 'calls' }));
     await iam.send(new DeleteUserCommand({ UserName: 'bob' }));
   });
 
@@ -222,6 +231,7 @@ describe('roles and STS', () => {
     const userArn = `arn:aws:iam::${TEST_ACCOUNT}:user/frank`;
     const { Role } = await iam.send(new CreateRoleCommand({ RoleName: 'deployer', Path: '/ci/', AssumeRolePolicyDocument: trustFor(userArn), MaxSessionDuration: 7200 }));
     expect(Role!.RoleId).toMatch(/^AROA/);
+    await iam.send(new PutRolePolicyCommand({ RoleName: 'deployer', PolicyName: 'calls', PolicyDocument: allow(['ecs:ListClusters']) }));
     expect(decodeURIComponent((await iam.send(new GetRoleCommand({ RoleName: 'deployer' }))).Role!.AssumeRolePolicyDocument!)).toBe(trustFor(userArn));
 
     const assumed = await stsAs(frank).send(new AssumeRoleCommand({ RoleArn: Role!.Arn!, RoleSessionName: 'build-42', DurationSeconds: 900 }));

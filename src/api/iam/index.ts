@@ -8,6 +8,7 @@ import { inlinePolicyOperations } from './inline-policies.js';
 import { managedPolicyOperations } from './managed-policies.js';
 import { roleOperations } from './roles.js';
 import { userOperations } from './users.js';
+import { iamActions } from './iam-actions.js';
 
 /**
  * AWS Identity and Access Management over the Query protocol: every action berth answers, by name. Actions in the
@@ -17,6 +18,7 @@ export function iamService(env: IamEnv): QueryService {
   return {
     signingName: 'iam',
     model: loadServiceModel('iam-2010-05-08.json'),
+    actions: iamActions,
     operations: {
       ...userOperations(env),
       ...accessKeyOperations(env),

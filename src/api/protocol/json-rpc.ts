@@ -4,6 +4,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import { ServiceError, type ErrorType } from '../../model/errors.js';
 import type { Principal } from '../auth/credentials.js';
 import type { SigV4Verifier } from '../auth/sigv4.js';
+import { accessDeniedException, sourceIpOf, type Authorizer } from '../authz/authorizer.js';
+import type { ActionTable } from '../authz/declarations.js';
+import { isRoot } from '../authz/principal.js';
 import { toErrorBody } from '../errors.js';
 import { decodeUtf8, readBody } from './request-body.js';
 import type { ServiceModel } from './service-model.js';
@@ -32,6 +35,12 @@ export interface JsonService {
   readonly signingNames: readonly string[];
   readonly model: ServiceModel;
   readonly operations: Readonly<Record<string, Operation>>;
+  /**
+   * Each served operation's IAM action, resources and condition keys (api/authz/declarations.ts): the
+   * authorization step reads them; an operation without one is refused to every principal but root, and
+   * api/authz/iam-actions.test.ts fails for it.
+   */
+  readonly actions: ActionTable;
   /** Largest request body this API accepts, when it differs from the listener's (Logs' batches are larger). */
   readonly bodyLimit?: number;
   /** The error a request failing its input shape answers (default InvalidParameterException; SSM's is ValidationException). */
@@ -41,6 +50,8 @@ export interface JsonService {
 export interface JsonRpcOptions {
   readonly services: readonly JsonService[];
   readonly verifier: SigV4Verifier;
+  /** The authorization step; without it every authenticated call runs (tests of the protocol alone). */
+  readonly authorizer?: Authorizer;
   readonly logger: FastifyBaseLogger;
   /** Largest request body of an API that sets none of its own. */
   readonly bodyLimit: number;
@@ -65,6 +76,9 @@ interface JsonRequest {
   readonly mounted: Mounted | undefined;
   readonly body: Buffer;
   readonly log: () => FastifyBaseLogger;
+  /** The peer's address and whether it came over TLS (aws:SourceIp, aws:SecureTransport). */
+  readonly remoteAddress: string | undefined;
+  readonly secure: boolean;
 }
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
@@ -85,7 +99,7 @@ export function jsonRpcHandler(options: JsonRpcOptions): (req: IncomingMessage, 
       ...(options.checkResponses ? { outputs: new ShapeValidator(service.model, 'output') } : {}),
     });
   }
-  const { logger, verifier } = options;
+  const { logger, verifier, authorizer } = options;
   const writes = new WriteBatch();
 
   return (req, res) => {
@@ -125,14 +139,31 @@ export function jsonRpcHandler(options: JsonRpcOptions): (req: IncomingMessage, 
     // A client that goes away mid-body is not an error of the server's (and an 'error' without a listener would be).
     req.on('error', () => {});
     readBody(req, limit, req.headers['content-length'])
-      .then((body) => dispatch({ id, method: req.method ?? 'POST', rawUrl: req.url ?? '/', headers: req.headers, target, mounted, body, log: logOf }, verifier))
+      .then((body) =>
+        dispatch(
+          {
+            id,
+            method: req.method ?? 'POST',
+            rawUrl: req.url ?? '/',
+            headers: req.headers,
+            target,
+            mounted,
+            body,
+            log: logOf,
+            remoteAddress: req.socket.remoteAddress,
+            secure: (req.socket as { encrypted?: boolean }).encrypted === true,
+          },
+          verifier,
+          authorizer,
+        ),
+      )
       .then((out) => respond(200, out), fail)
       // Answering cannot fail in a way a client could cause; if it ever does, it is logged, never unhandled.
       .catch((error: unknown) => logger.error({ err: error }, 'answering a request failed'));
   };
 }
 
-async function dispatch(request: JsonRequest, verifier: SigV4Verifier): Promise<string> {
+async function dispatch(request: JsonRequest, verifier: SigV4Verifier, authorizer: Authorizer | undefined): Promise<string> {
   const { rawUrl, target, mounted, body } = request;
   const queryStart = rawUrl.indexOf('?');
   const auth = await verifier.verify({
@@ -163,6 +194,20 @@ async function dispatch(request: JsonRequest, verifier: SigV4Verifier): Promise<
 
   const input = parseBody(body);
   if (model.input) mounted.inputs.check(model.input.shape, input);
+  // Authorization: root passes without a lookup; any other principal is evaluated, synchronously when its
+  // policies are cached (see authz/authorizer.ts).
+  if (authorizer && !isRoot(auth.principal)) {
+    const declaration = Object.hasOwn(service.actions, action) ? service.actions[action] : undefined;
+    if (!declaration) throw accessDeniedException(`User: ${auth.principal.arn} is not authorized to perform: ${action}: the action declares no IAM action.`);
+    const pending = authorizer.authorize({
+      principal: auth.principal,
+      declaration,
+      input,
+      sourceIp: sourceIpOf(request.remoteAddress),
+      secureTransport: request.secure,
+    });
+    if (pending) await pending;
+  }
   const output = await operation(input, {
     principal: auth.principal,
     requestId: request.id,

@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import { ServiceError } from '../../model/errors.js';
+import { sourceIpOf, type Authorizer, type Refusal } from '../authz/authorizer.js';
+import type { ActionTable } from '../authz/declarations.js';
+import { isRoot } from '../authz/principal.js';
 import type { SigV4Verifier } from '../auth/sigv4.js';
 import { toQueryErrorBody } from '../errors.js';
 import type { Operation } from './json-rpc.js';
@@ -21,11 +24,15 @@ export interface QueryService {
   readonly model: ServiceModel;
   /** Operations take the decoded, validated input and return the output structure (timestamps in epoch seconds). */
   readonly operations: Readonly<Record<string, Operation>>;
+  /** Each served operation's IAM declaration (see json-rpc.ts's JsonService.actions). */
+  readonly actions: ActionTable;
 }
 
 export interface QueryRpcOptions {
   readonly services: readonly QueryService[];
   readonly verifier: SigV4Verifier;
+  /** The authorization step (the JSON APIs' own). */
+  readonly authorizer?: Authorizer;
   readonly logger: FastifyBaseLogger;
   readonly bodyLimit: number;
   /** Check every response against the model's output shape (tests turn this on). */
@@ -41,6 +48,9 @@ interface Mounted {
 
 /** The credential scope's service, read before the body to choose the error namespace; verification decides later. */
 const SCOPE_SERVICE = /Credential=[^/,\s]+\/\d{8}\/[^/,\s]+\/([^/,\s]+)\//;
+
+/** IAM and STS refuse with the Query protocol's AccessDenied (403). */
+const accessDenied: Refusal = (message) => new ServiceError('AccessDenied', message);
 
 /** Whether a request is for the Query protocol: a form-encoded POST. */
 export function isQueryRequest(req: IncomingMessage): boolean {
@@ -118,6 +128,21 @@ export function queryRpcHandler(options: QueryRpcOptions): (req: IncomingMessage
         if (!operation) throw new ServiceError('UnsupportedFeatureException', `berth does not support the ${action} action yet.`);
         const input = model.input ? decodeQueryInput(service.model, model.input.shape, params) : {};
         if (model.input) mounted.inputs.check(model.input.shape, input);
+        if (options.authorizer && !isRoot(auth.principal)) {
+          const declaration = Object.hasOwn(service.actions, action) ? service.actions[action] : undefined;
+          if (!declaration) throw accessDenied(`User: ${auth.principal.arn} is not authorized to perform: ${action}: the action declares no IAM action.`);
+          const pending = options.authorizer.authorize(
+            {
+              principal: auth.principal,
+              declaration,
+              input,
+              sourceIp: sourceIpOf(req.socket.remoteAddress),
+              secureTransport: (req.socket as { encrypted?: boolean }).encrypted === true,
+            },
+            accessDenied,
+          );
+          if (pending) await pending;
+        }
         const output = await operation(input, {
           principal: auth.principal,
           requestId: id,

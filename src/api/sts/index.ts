@@ -7,6 +7,7 @@ import { assumeRole } from './assume-role.js';
 import { loadServiceModel } from '../protocol/service-model.js';
 import type { StsEnv } from './env.js';
 import type { TemporaryCredentials } from './session-tokens.js';
+import { stsActions } from './iam-actions.js';
 
 export type { StsEnv } from './env.js';
 
@@ -37,6 +38,7 @@ export function stsService(env: StsEnv): QueryService {
   return {
     signingName: 'sts',
     model: loadServiceModel('sts-2011-06-15.json'),
+    actions: stsActions,
     operations: {
       async GetCallerIdentity(_input, call) {
         const p = call.principal;

@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import { ServiceError } from '../../model/errors.js';
+import { parsePolicyDocument, type CompiledPolicy } from '../../model/iam/index.js';
+import { ecsActions } from '../ecs/iam-actions.js';
+import { Authorizer, sourceIpOf, type AuthorizeRequest } from './authorizer.js';
+import { MemoryPolicySource } from './policy-source.js';
+import type { Caller } from './principal.js';
+
+const scope = { region: 'us-east-1', accountId: '123456789012' } as const;
+const ALICE = 'arn:aws:iam::123456789012:user/alice';
+const alice = { type: 'User', arn: ALICE, accountId: scope.accountId, userName: 'alice', userId: 'AIDAALICE' } as const;
+const root = { type: 'Root', arn: 'arn:aws:iam::123456789012:root', accountId: scope.accountId } as const;
+const ecs = (r: string) => `arn:aws:ecs:us-east-1:123456789012:${r}`;
+
+const policy = (...statements: object[]): CompiledPolicy => parsePolicyDocument(JSON.stringify({ Version: '2012-10-17', Statement: statements }), 'identity');
+
+function request(op: string, input: object, principal: Caller = alice, sourceIp = '10.0.0.5'): AuthorizeRequest {
+  return { principal, declaration: ecsActions[op]!, input, sourceIp, secureTransport: false };
+}
+
+/** The outcome of one authorization: 'allowed' or the refusal's message. */
+async function outcome(authorizer: Authorizer, req: AuthorizeRequest): Promise<string> {
+  try {
+    await authorizer.authorize(req);
+    return 'allowed';
+  } catch (error) {
+    expect(error).toBeInstanceOf(ServiceError);
+    expect((error as ServiceError).type).toBe('AccessDeniedException');
+    return (error as Error).message;
+  }
+}
+
+function setup(...policies: CompiledPolicy[]) {
+  const source = new MemoryPolicySource().set(ALICE, policies);
+  let now = Date.parse('2026-06-01T12:00:00Z');
+  const authorizer = new Authorizer({ policies: source, scope, now: () => now });
+  return { source, authorizer, advance: (ms: number) => (now += ms) };
+}
+
+describe('Authorizer', () => {
+  it('allows root without asking for policies, synchronously', () => {
+    const { source, authorizer } = setup();
+    expect(authorizer.authorize(request('RunTask', { taskDefinition: 'web:1' }, root))).toBeUndefined();
+    expect(source.lookups).toBe(0);
+  });
+
+  it('allows what a policy allows, on the declared resource', async () => {
+    const { authorizer } = setup(policy({ Effect: 'Allow', Action: 'ecs:Describe*', Resource: ecs('cluster/prod') }));
+    expect(await outcome(authorizer, request('DescribeClusters', { clusters: ['prod'] }))).toBe('allowed');
+  });
+
+  it('refuses with an implicit deny in AWS words, naming the resource refused', async () => {
+    const { authorizer } = setup(policy({ Effect: 'Allow', Action: 'ecs:Describe*', Resource: ecs('cluster/prod') }));
+    expect(await outcome(authorizer, request('DescribeClusters', { clusters: ['prod', 'dev'] }))).toBe(
+      `User: ${ALICE} is not authorized to perform: ecs:DescribeClusters on resource: ${ecs('cluster/dev')} because no identity-based policy allows the ecs:DescribeClusters action`,
+    );
+    expect(await outcome(authorizer, request('RunTask', { cluster: 'prod', taskDefinition: 'web:1' }))).toBe(
+      `User: ${ALICE} is not authorized to perform: ecs:RunTask on resource: ${ecs('task-definition/web:1')} because no identity-based policy allows the ecs:RunTask action`,
+    );
+    expect(await outcome(authorizer, request('ListClusters', {}))).toMatch(/ecs:ListClusters on resource: \* because no identity-based policy/);
+  });
+
+  it('refuses an explicit deny even where another statement allows', async () => {
+    const { authorizer } = setup(
+      policy({ Effect: 'Allow', Action: 'ecs:*', Resource: '*' }),
+      policy({ Effect: 'Deny', Action: 'ecs:RunTask', Resource: '*', Condition: { ArnEquals: { 'ecs:cluster': ecs('cluster/prod') } } }),
+    );
+    expect(await outcome(authorizer, request('RunTask', { cluster: 'prod', taskDefinition: 'web:1' }))).toBe(
+      `User: ${ALICE} is not authorized to perform: ecs:RunTask on resource: ${ecs('task-definition/web:1')} with an explicit deny in an identity-based policy`,
+    );
+    expect(await outcome(authorizer, request('RunTask', { cluster: 'dev', taskDefinition: 'web:1' }))).toBe('allowed');
+  });
+
+  it('gives the evaluator the request keys and those every request gets', async () => {
+    const { authorizer } = setup(
+      policy({
+        Effect: 'Allow',
+        Action: 'ecs:CreateCluster',
+        Resource: '*',
+        Condition: {
+          IpAddress: { 'aws:SourceIp': '10.0.0.0/8' },
+          StringEquals: { 'aws:username': 'alice', 'aws:PrincipalType': 'User', 'aws:RequestTag/team': 'a', 'aws:SecureTransport': 'false' },
+          ArnEquals: { 'aws:PrincipalArn': ALICE },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': ['team'] },
+          DateGreaterThan: { 'aws:CurrentTime': '2026-01-01T00:00:00Z' },
+          NumericGreaterThan: { 'aws:EpochTime': '1767225600' },
+        },
+      }),
+    );
+    expect(await outcome(authorizer, request('CreateCluster', { tags: [{ key: 'team', value: 'a' }] }))).toBe('allowed');
+    expect(await outcome(authorizer, request('CreateCluster', { tags: [{ key: 'team', value: 'b' }] }))).toMatch(/no identity-based policy allows/);
+    expect(await outcome(authorizer, request('CreateCluster', { tags: [{ key: 'team', value: 'a' }] }, alice, '192.168.1.1'))).toMatch(/no identity-based policy/);
+    expect(await outcome(authorizer, request('CreateCluster', { tags: [{ key: 'team', value: 'a' }, { key: 'x', value: 'a' }] }))).toMatch(/no identity/);
+  });
+
+  it('checks iam:PassRole for each role passed, with iam:PassedToService', async () => {
+    const taskRole = 'arn:aws:iam::123456789012:role/app';
+    const { authorizer } = setup(
+      policy(
+        { Effect: 'Allow', Action: ['ecs:RegisterTaskDefinition', 'ecs:RunTask'], Resource: '*' },
+        { Effect: 'Allow', Action: 'iam:PassRole', Resource: taskRole, Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } } },
+      ),
+    );
+    expect(await outcome(authorizer, request('RegisterTaskDefinition', { family: 'web', taskRoleArn: taskRole }))).toBe('allowed');
+    expect(await outcome(authorizer, request('RegisterTaskDefinition', { family: 'web', taskRoleArn: taskRole, executionRoleArn: 'exec' }))).toBe(
+      `User: ${ALICE} is not authorized to perform: iam:PassRole on resource: arn:aws:iam::123456789012:role/exec because no identity-based policy allows the iam:PassRole action`,
+    );
+    expect(await outcome(authorizer, request('RunTask', { taskDefinition: 'web:1', overrides: { taskRoleArn: 'other' } }))).toMatch(
+      /iam:PassRole on resource: arn:aws:iam::123456789012:role\/other/,
+    );
+    // The role is passed to ecs.amazonaws.com for a service: the condition above does not allow that.
+    const { authorizer: services } = setup(
+      policy({ Effect: 'Allow', Action: ['ecs:CreateService', 'iam:PassRole'], Resource: '*', Condition: { StringEqualsIfExists: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } } }),
+    );
+    expect(await outcome(services, request('CreateService', { serviceName: 's', role: 'svc' }))).toMatch(/iam:PassRole on resource: arn:aws:iam::123456789012:role\/svc/);
+    expect(await outcome(services, request('CreateService', { serviceName: 's' }))).toBe('allowed');
+  });
+
+  it('caches a principal’s policies, decides synchronously once cached, and reads them again when invalidated', async () => {
+    const { source, authorizer, advance } = setup(policy({ Effect: 'Allow', Action: 'ecs:ListClusters', Resource: '*' }));
+    const req = request('ListClusters', {});
+    await authorizer.authorize(req);
+    expect(authorizer.authorize(req)).toBeUndefined();
+    expect(source.lookups).toBe(1);
+
+    source.set(ALICE, [policy({ Effect: 'Deny', Action: 'ecs:*', Resource: '*' })]);
+    expect(authorizer.authorize(req)).toBeUndefined();
+    authorizer.invalidate(ALICE);
+    expect(await outcome(authorizer, req)).toMatch(/explicit deny/);
+    expect(source.lookups).toBe(2);
+
+    // A role, group or policy change drops every principal.
+    source.set(ALICE, []);
+    authorizer.invalidate('arn:aws:iam::123456789012:policy/shared');
+    expect(await outcome(authorizer, req)).toMatch(/no identity-based policy/);
+    expect(source.lookups).toBe(3);
+
+    // And entries expire as a safety net.
+    advance(61_000);
+    const reread = authorizer.authorize(req);
+    expect(reread).toBeInstanceOf(Promise);
+    await expect(reread).rejects.toThrow(/no identity-based policy/);
+    expect(source.lookups).toBe(4);
+  });
+
+  it('does not cache a read that an invalidation overtook', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const stale = [policy({ Effect: 'Allow', Action: '*', Resource: '*' })];
+    let reads = 0;
+    const authorizer = new Authorizer({
+      scope,
+      policies: {
+        policiesFor: async () => {
+          reads++;
+          if (reads === 1) {
+            await gate;
+            return stale;
+          }
+          return [];
+        },
+      },
+    });
+    const first = authorizer.authorize(request('ListClusters', {}));
+    authorizer.invalidate(ALICE);
+    release();
+    await first;
+    expect(await outcome(authorizer, request('ListClusters', {}))).toMatch(/no identity-based policy/);
+    expect(reads).toBe(2);
+  });
+
+  it('reads IPv4 peers without the IPv6-mapped prefix', () => {
+    expect(sourceIpOf('::ffff:127.0.0.1')).toBe('127.0.0.1');
+    expect(sourceIpOf('::1')).toBe('::1');
+    expect(sourceIpOf(undefined)).toBeUndefined();
+  });
+});

@@ -1,0 +1,154 @@
+/**
+ * The authorization step of the request pipeline: after SigV4 and input validation, before the operation.
+ *
+ *   principal is root ─────────────────────────────► allowed (the root key pair stays all-powerful)
+ *   else policies (cached per principal) + the operation's declaration (action, resources, request keys)
+ *        + the keys every request gets (aws:SourceIp, aws:SecureTransport; the engine adds the principal's
+ *          and the clock's) ─► evaluate ─► Allow ─► each role the request passes: iam:PassRole with
+ *                                  │                 iam:PassedToService ─► Allow ─► the operation runs
+ *                                  └─ ExplicitDeny / ImplicitDeny ─► AccessDenied, nothing changed
+ *
+ * Cached policies make the step synchronous: `authorize` returns undefined when it allowed at once and a
+ * promise only when the principal's policies had to be read, so an authorized call costs no extra promise.
+ * The IAM state calls `invalidate` whenever what applies to a principal changes; entries also expire after
+ * `maxAgeMs` as a safety net for a change another replica made that this one was not told of.
+ */
+import type { ArnScope } from '../../model/arn.js';
+import { ServiceError } from '../../model/errors.js';
+import { accessDeniedMessage, evaluate, type AuthzPrincipal, type CompiledPolicy } from '../../model/iam/index.js';
+import type { ActionDeclaration, RequestContext } from './declarations.js';
+import type { PolicySource } from './policy-source.js';
+import { authzPrincipalOf, isRoot, type Caller } from './principal.js';
+
+/** One request to authorize. */
+export interface AuthorizeRequest {
+  readonly principal: Caller;
+  readonly declaration: ActionDeclaration;
+  /** The operation's input, already checked against its shape. */
+  readonly input: unknown;
+  /** The peer's address (aws:SourceIp). */
+  readonly sourceIp: string | undefined;
+  /** Whether the request came over TLS (aws:SecureTransport). */
+  readonly secureTransport: boolean;
+}
+
+/** How a refusal is thrown: each front end has its own error (AccessDeniedException, the OCI DENIED). */
+export type Refusal = (message: string) => Error;
+
+export const accessDeniedException: Refusal = (message) => new ServiceError('AccessDeniedException', message);
+
+export interface AuthorizerOptions {
+  readonly policies: PolicySource;
+  readonly scope: ArnScope;
+  /** Epoch milliseconds (aws:CurrentTime, cache ages). Default Date.now. */
+  readonly now?: () => number;
+  /** The longest a principal's cached policies are used without being read again (default 60 s). */
+  readonly maxAgeMs?: number;
+}
+
+interface Entry {
+  readonly principal: AuthzPrincipal;
+  readonly policies: readonly CompiledPolicy[];
+  readonly loadedAt: number;
+}
+
+const PASS_ROLE = 'iam:PassRole';
+
+export class Authorizer {
+  private readonly entries = new Map<string, Entry>();
+  private readonly loading = new Map<string, Promise<Entry>>();
+  /** Bumped by every invalidation: a read begun before one is not cached after it. */
+  private generation = 0;
+  private readonly now: () => number;
+  private readonly maxAgeMs: number;
+
+  constructor(private readonly options: AuthorizerOptions) {
+    this.now = options.now ?? Date.now;
+    this.maxAgeMs = options.maxAgeMs ?? 60_000;
+  }
+
+  /**
+   * Allow or refuse `request`. Returns undefined when allowed at once, throws `refuse(message)` when denied at
+   * once, and returns a promise (settling the same way) when the principal's policies had to be read first.
+   */
+  authorize(request: AuthorizeRequest, refuse: Refusal = accessDeniedException): Promise<void> | undefined {
+    if (isRoot(request.principal) || request.declaration.unchecked) return undefined;
+    const now = this.now();
+    const entry = this.entries.get(request.principal.arn);
+    const { resolveResources } = request.declaration;
+    if (entry && now - entry.loadedAt < this.maxAgeMs) {
+      if (resolveResources) return resolveResources(request.input, this.options.scope).then((resources) => this.decide(entry, request, refuse, now, resources));
+      this.decide(entry, request, refuse, now);
+      return undefined;
+    }
+    return this.load(request.principal).then(async (loaded) => {
+      const resources = resolveResources ? await resolveResources(request.input, this.options.scope) : undefined;
+      this.decide(loaded, request, refuse, this.now(), resources);
+    });
+  }
+
+  /**
+   * The invalidation hook the IAM state calls when what applies to a principal changed. A user's or a role
+   * session's ARN drops that principal; anything else (a role, a group, a managed policy) or nothing drops every
+   * principal, since sessions of a role and members of a group are not known here.
+   */
+  invalidate(arn?: string): void {
+    this.generation++;
+    if (arn !== undefined && (arn.includes(':user/') || arn.includes(':assumed-role/'))) {
+      this.entries.delete(arn);
+      this.loading.delete(arn);
+      return;
+    }
+    this.entries.clear();
+    this.loading.clear();
+  }
+
+  private load(principal: Caller): Promise<Entry> {
+    const inFlight = this.loading.get(principal.arn);
+    if (inFlight) return inFlight;
+    const generation = this.generation;
+    const subject = authzPrincipalOf(principal);
+    const read = this.options.policies.policiesFor(subject).then(
+      (policies) => {
+        const entry: Entry = { principal: subject, policies, loadedAt: this.now() };
+        if (generation === this.generation) {
+          this.entries.set(principal.arn, entry);
+          this.loading.delete(principal.arn);
+        }
+        return entry;
+      },
+      (error: unknown) => {
+        if (generation === this.generation) this.loading.delete(principal.arn);
+        throw error;
+      },
+    );
+    this.loading.set(principal.arn, read);
+    return read;
+  }
+
+  private decide(entry: Entry, request: AuthorizeRequest, refuse: Refusal, now: number, resolved?: readonly string[]): void {
+    const { declaration, input } = request;
+    const { scope } = this.options;
+    const context: RequestContext = new Map();
+    if (request.sourceIp !== undefined) context.set('aws:SourceIp', request.sourceIp);
+    context.set('aws:SecureTransport', request.secureTransport ? 'true' : 'false');
+    declaration.context?.(input, scope, context);
+    const principal = entry.principal;
+    const decision = evaluate({ principal, action: declaration.action, resources: resolved ?? declaration.resources(input, scope, principal), context, now }, entry.policies);
+    if (decision.effect !== 'Allow') throw refuse(accessDeniedMessage(principal.arn, declaration.action, decision));
+
+    const roles = declaration.passedRoles?.(input, scope);
+    if (!roles) return;
+    for (const role of roles) {
+      const passContext: RequestContext = new Map(context);
+      passContext.set('iam:PassedToService', role.service);
+      const pass = evaluate({ principal, action: PASS_ROLE, resources: [role.roleArn], context: passContext, now }, entry.policies);
+      if (pass.effect !== 'Allow') throw refuse(accessDeniedMessage(principal.arn, PASS_ROLE, pass));
+    }
+  }
+}
+
+/** A peer address as IAM compares it: an IPv4 peer on a dual-stack socket without its `::ffff:` prefix. */
+export function sourceIpOf(remoteAddress: string | undefined): string | undefined {
+  return remoteAddress?.startsWith('::ffff:') && remoteAddress.includes('.') ? remoteAddress.slice(7) : remoteAddress;
+}

@@ -1,0 +1,104 @@
+/**
+ * The identity policies of IAM users and role sessions, read from the IAM records in the store: for a user its
+ * inline policies, its attached managed policies (their default versions) and those of each of its groups; for
+ * a role session the role's. Documents are compiled once per text. Every change under `iam/` (on any replica:
+ * the watch sees the store's transactions) calls `onChange`, which the server wires to the authorizer's
+ * invalidation hook, so a new policy applies from the next request after the change reaches this replica.
+ */
+import type { AuthzPrincipal, CompiledPolicy } from '../../model/iam/index.js';
+import { managedPolicyByArn, parsePolicyDocument } from '../../model/iam/index.js';
+import { iamKeys } from '../../state/iam-keys.js';
+import { parseIamGroup, parseIamPolicy, parseIamRole, parseIamUser } from '../../state/records/iam.js';
+import { Informer, type InformerFailure } from '../../store/informer.js';
+import type { Store } from '../../store/store.js';
+import { readRecord } from '../../store/transact.js';
+import { parsePolicyArn } from '../iam/ids.js';
+import type { PolicySource } from './policy-source.js';
+
+export interface IamPolicySourceOptions {
+  readonly store: Store;
+  /** Called for every change to IAM's records (the authorizer's `invalidate`). */
+  readonly onChange: () => void;
+  readonly onError?: (error: unknown, failure: InformerFailure) => void;
+}
+
+/** Compiled documents kept by text; beyond this many the oldest go (documents are small, policies few). */
+const COMPILED_LIMIT = 1_000;
+
+export class IamPolicySource implements PolicySource {
+  private readonly informer: Informer<true>;
+  private readonly compiled = new Map<string, CompiledPolicy>();
+
+  constructor(private readonly options: IamPolicySourceOptions) {
+    // Only the change events matter; the values stay in the store.
+    this.informer = new Informer({ store: options.store, prefix: 'iam/', parse: () => true, ...(options.onError ? { onError: options.onError } : {}) });
+    const changed = () => options.onChange();
+    this.informer.subscribe({ added: changed, updated: changed, deleted: changed });
+  }
+
+  start(): this {
+    this.informer.start();
+    return this;
+  }
+
+  stop(): void {
+    this.informer.stop();
+  }
+
+  async policiesFor(principal: AuthzPrincipal): Promise<readonly CompiledPolicy[]> {
+    const { store } = this.options;
+    const documents: string[] = [];
+    const attached: string[] = [];
+    if (principal.type === 'User') {
+      const user = await readRecord(store, parseIamUser, iamKeys.user(principal.userName ?? principal.arn.slice(principal.arn.lastIndexOf('/') + 1)));
+      if (!user) return [];
+      documents.push(...Object.values(user.inline));
+      attached.push(...user.attached);
+      const groups = await Promise.all(user.groups.map((name) => readRecord(store, parseIamGroup, iamKeys.group(name))));
+      for (const group of groups) {
+        if (!group) continue;
+        documents.push(...Object.values(group.inline));
+        attached.push(...group.attached);
+      }
+    } else if (principal.type === 'AssumedRole') {
+      // arn:aws:sts::<account>:assumed-role/<role name>/<session name>
+      const roleName = principal.arn.split(':assumed-role/')[1]?.split('/')[0];
+      const role = roleName === undefined ? undefined : await readRecord(store, parseIamRole, iamKeys.role(roleName));
+      if (!role) return [];
+      documents.push(...Object.values(role.inline));
+      attached.push(...role.attached);
+    } else {
+      return [];
+    }
+    for (const arn of new Set(attached)) {
+      const document = await this.managedDocument(arn);
+      if (document !== undefined) documents.push(document);
+    }
+    return documents.map((text) => this.compile(text));
+  }
+
+  /** The default version's document of an AWS or customer managed policy. */
+  private async managedDocument(arn: string): Promise<string | undefined> {
+    const shipped = managedPolicyByArn(arn);
+    if (shipped) return shipped.document;
+    const parts = parsePolicyArn(arn);
+    if (!parts) return undefined;
+    const record = await readRecord(this.options.store, parseIamPolicy, iamKeys.policy(parts.name));
+    return record?.versions.find((v) => v.id === record.defaultVersion)?.document;
+  }
+
+  private compile(text: string): CompiledPolicy {
+    let policy = this.compiled.get(text);
+    if (!policy) {
+      // Stored documents passed IAM's validation when written; one that no longer parses grants nothing.
+      try {
+        policy = parsePolicyDocument(text, 'identity');
+      } catch {
+        policy = { kind: 'identity', version: '2012-10-17', statements: [], document: text };
+      }
+      if (this.compiled.size >= COMPILED_LIMIT) this.compiled.delete(this.compiled.keys().next().value!);
+      this.compiled.set(text, policy);
+    }
+    return policy;
+  }
+}
