@@ -4,8 +4,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeTasksCommand, ECSClient, ListTasksCommand, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand, type Task } from '@aws-sdk/client-ecs';
-import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import {
+  DescribeTasksCommand,
+  ECSClient,
+  ListClustersCommand,
+  ListTasksCommand,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+  StopTaskCommand,
+  type Task,
+} from '@aws-sdk/client-ecs';
+import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -60,7 +69,11 @@ describe.runIf(isRoot)('task roles and secrets in real containers', () => {
     const secrets = new SecretsManagerClient(clientConfig);
     const ssm = new SSMClient(clientConfig);
     account = (await sts.send(new GetCallerIdentityCommand({}))).Account!;
-    for (const RoleName of ['app-role', 'exec-role']) await iam.send(new CreateRoleCommand({ RoleName, AssumeRolePolicyDocument: TRUST_ECS_TASKS }));
+    for (const RoleName of ['app-role', 'exec-role', 'bare-exec-role']) await iam.send(new CreateRoleCommand({ RoleName, AssumeRolePolicyDocument: TRUST_ECS_TASKS }));
+    const allow = (Action: string[], Resource = '*') => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action, Resource }] });
+    // The task's own role may list clusters and nothing else; the execution role may read the app's secrets.
+    await iam.send(new PutRolePolicyCommand({ RoleName: 'app-role', PolicyName: 'list', PolicyDocument: allow(['ecs:ListClusters']) }));
+    await iam.send(new PutRolePolicyCommand({ RoleName: 'exec-role', PolicyName: 'secrets', PolicyDocument: allow(['secretsmanager:GetSecretValue', 'ssm:GetParameters']) }));
     secretArn = (await secrets.send(new CreateSecretCommand({ Name: 'db', SecretString: JSON.stringify({ user: 'app', password: DB_PASSWORD }) }))).ARN!;
     await ssm.send(new PutParameterCommand({ Name: '/app/token', Value: API_TOKEN, Type: 'SecureString' }));
     for (const c of [iam, sts, secrets, ssm]) c.destroy();
@@ -179,6 +192,16 @@ describe.runIf(isRoot)('task roles and secrets in real containers', () => {
     const me = await asTask.send(new GetCallerIdentityCommand({}));
     asTask.destroy();
     expect(me.Arn).toBe(`arn:aws:sts::${account}:assumed-role/app-role/${task.taskArn!.split('/').at(-1)}`);
+    // …and its role's policies decide what it may do: ListClusters is allowed, RunTask is not.
+    const ecsAsTask = new ECSClient({ endpoint: server.url, region: REGION, maxAttempts: 1, credentials: { accessKeyId: creds.AccessKeyId, secretAccessKey: creds.SecretAccessKey, sessionToken: creds.Token } });
+    expect((await ecsAsTask.send(new ListClustersCommand({}))).clusterArns).toBeDefined();
+    const denied = await ecsAsTask.send(new RunTaskCommand({ taskDefinition: 'roles' })).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    ecsAsTask.destroy();
+    expect(denied?.name).toBe('AccessDeniedException');
+    expect(denied?.message).toContain(`is not authorized to perform: ecs:RunTask`);
 
     // Another task on the same host, given the first task's credentials URI, is refused as ECS's agent refuses.
     const thief = await run(
@@ -198,6 +221,17 @@ describe.runIf(isRoot)('task roles and secrets in real containers', () => {
       expect(server.stdout() + server.stderr()).not.toContain(value);
     }
   }, 120_000);
+
+  it('stops a task whose execution role may not read its secret, with the refusal in the reason', async () => {
+    const task = await run('no-permission', 'exec sleep 3600', {
+      executionRoleArn: `arn:aws:iam::${account}:role/bare-exec-role`,
+      secrets: [{ name: 'API_TOKEN', valueFrom: '/app/token' }],
+    });
+    const stopped = await waitForTask(task.taskArn!, (t) => t.lastStatus === 'STOPPED');
+    expect(stopped.stoppedReason).toMatch(
+      /^ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secrets from ssm: service call has been retried 1 time\(s\): AccessDeniedException: User: arn:aws:sts::\d+:assumed-role\/bare-exec-role\/[0-9a-f]+ is not authorized to perform: ssm:GetParameters/,
+    );
+  }, 60_000);
 
   it("stops a task whose secret cannot be had with ECS's reason", async () => {
     const task = await run('no-secret', 'exec sleep 3600', {
