@@ -107,6 +107,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         source: { tasks: () => engine?.tasks() ?? [] },
         runtime: parts.runtime,
         ecs,
+        endpoints,
+        region: config.region,
         clusterName: config.cluster,
         availabilityZone: config.availabilityZone,
         containerInstanceArn,
