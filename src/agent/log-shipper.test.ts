@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CloudWatchLogsClient,
+  CreateLogGroupCommand,
   DescribeLogGroupsCommand,
   GetLogEventsCommand,
   type PutLogEventsCommandInput,
@@ -10,14 +11,25 @@ import {
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { logLimits, maxMessageBytes } from '../model/log-limits.js';
-import { startApiFixture, TEST_KEYS, TEST_REGION, type ApiFixture } from '../testing/api-server.js';
+import { StaticCredentials } from '../api/auth/credentials.js';
+import { MemoryPolicySource } from '../api/authz/policy-source.js';
+import { managedPolicyByArn, parsePolicyDocument } from '../model/iam/index.js';
+import { startApiFixture, TEST_ACCOUNT, TEST_KEYS, TEST_REGION, type ApiFixture } from '../testing/api-server.js';
 import { LogShipper } from './log-shipper.js';
 import type { LogSource } from './task-engine/deps.js';
+
+/** An IAM user with AmazonEC2ContainerServiceforEC2Role only, as an agent under the instance role signs. */
+const INSTANCE = `arn:aws:iam::${TEST_ACCOUNT}:user/ecs-instance`;
+const INSTANCE_KEYS = { accessKeyId: 'AKIAINSTANCEROLE0001', secretAccessKey: 'instance-secret-0123456789abcdefghijklm' } as const;
 
 let api: ApiFixture;
 let dir: string;
 beforeAll(async () => {
-  api = await startApiFixture();
+  const role = managedPolicyByArn('arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role')!;
+  api = await startApiFixture({
+    credentials: new StaticCredentials({ ...INSTANCE_KEYS, principal: { type: 'User', arn: INSTANCE, accountId: TEST_ACCOUNT, userName: 'ecs-instance', userId: 'AIDAINSTANCE' } }),
+    policySource: new MemoryPolicySource().set(INSTANCE, [parsePolicyDocument(role.document, 'identity')]),
+  });
   dir = mkdtempSync(join(tmpdir(), 'berth-shipper-'));
 });
 afterAll(async () => {
@@ -53,8 +65,10 @@ interface Sent {
 }
 
 /** A shipper with a fast flush, and a record of every PutLogEvents it sent. */
-function shipper(options: { stateDir?: string; failFirst?: number } = {}): LogShipper & Sent {
-  const client = new CloudWatchLogsClient({ endpoint: api.server.url, region: TEST_REGION, credentials: TEST_KEYS, maxAttempts: 1 });
+function shipper(
+  options: { stateDir?: string; failFirst?: number; keys?: { accessKeyId: string; secretAccessKey: string }; log?: pino.Logger } = {},
+): LogShipper & Sent {
+  const client = new CloudWatchLogsClient({ endpoint: api.server.url, region: TEST_REGION, credentials: options.keys ?? TEST_KEYS, maxAttempts: 1 });
   const calls: PutLogEventsCommandInput[] = [];
   let failures = options.failFirst ?? 0;
   client.middlewareStack.add(
@@ -73,7 +87,7 @@ function shipper(options: { stateDir?: string; failFirst?: number } = {}): LogSh
   const s = new LogShipper({
     client,
     stateDir: options.stateDir ?? mkdtempSync(join(dir, 'state-')),
-    log: pino({ level: process.env.BERTH_TEST_LOG ?? 'silent' }),
+    log: options.log ?? pino({ level: process.env.BERTH_TEST_LOG ?? 'silent' }),
     flushMs: 50,
     finishTimeoutMs: 5_000,
   });
@@ -238,6 +252,22 @@ describe('LogShipper', () => {
     await s.finish(bad.runtimeId);
     const groups = await api.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: 'not' }));
     expect(groups.logGroups).toEqual([]);
+    await s.stop();
+  });
+
+  it('under the instance role, a missing group it may not create is reported once, plainly; the lines wait and ship once the group exists', async () => {
+    const said: { level: number; msg: string }[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void said.push(JSON.parse(line) as { level: number; msg: string }) });
+    const s = shipper({ keys: INSTANCE_KEYS, log });
+    const c = container({ logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/made-later', 'awslogs-stream-prefix': 'ecs' } } });
+    c.write(lines(['kept until the group exists']));
+    s.follow(c);
+    const refusal = /^AccessDeniedException: the log group \/ecs\/made-later does not exist and the agent's credentials may not create it \(logs:CreateLogGroup\)/;
+    await vi.waitFor(() => expect(said.some((l) => l.level === 50 && refusal.test(l.msg))).toBe(true), { timeout: 5_000 });
+    // The operator creates the group (as ECS has them do): CreateLogStream and PutLogEvents are the role's.
+    await api.logs.send(new CreateLogGroupCommand({ logGroupName: '/ecs/made-later' }));
+    expect(await waitForEvents('/ecs/made-later', `ecs/app/task${seq}`, 1)).toEqual(['kept until the group exists']);
+    expect(said.filter((l) => refusal.test(l.msg))).toHaveLength(1);
     await s.stop();
   });
 
