@@ -11,25 +11,18 @@ import {
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { logLimits, maxMessageBytes } from '../model/log-limits.js';
-import { StaticCredentials } from '../api/auth/credentials.js';
-import { MemoryPolicySource } from '../api/authz/policy-source.js';
-import { managedPolicyByArn, parsePolicyDocument } from '../model/iam/index.js';
-import { startApiFixture, TEST_ACCOUNT, TEST_KEYS, TEST_REGION, type ApiFixture } from '../testing/api-server.js';
+import { startApiFixture, TEST_KEYS, TEST_REGION, type ApiFixture } from '../testing/api-server.js';
+import { instanceRoleUser } from '../testing/instance-role-user.js';
 import { LogShipper } from './log-shipper.js';
 import type { LogSource } from './task-engine/deps.js';
 
 /** An IAM user with AmazonEC2ContainerServiceforEC2Role only, as an agent under the instance role signs. */
-const INSTANCE = `arn:aws:iam::${TEST_ACCOUNT}:user/ecs-instance`;
-const INSTANCE_KEYS = { accessKeyId: 'AKIAINSTANCEROLE0001', secretAccessKey: 'instance-secret-0123456789abcdefghijklm' } as const;
+const instance = instanceRoleUser();
 
 let api: ApiFixture;
 let dir: string;
 beforeAll(async () => {
-  const role = managedPolicyByArn('arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role')!;
-  api = await startApiFixture({
-    credentials: new StaticCredentials({ ...INSTANCE_KEYS, principal: { type: 'User', arn: INSTANCE, accountId: TEST_ACCOUNT, userName: 'ecs-instance', userId: 'AIDAINSTANCE' } }),
-    policySource: new MemoryPolicySource().set(INSTANCE, [parsePolicyDocument(role.document, 'identity')]),
-  });
+  api = await startApiFixture(instance.overrides);
   dir = mkdtempSync(join(tmpdir(), 'berth-shipper-'));
 });
 afterAll(async () => {
@@ -258,7 +251,7 @@ describe('LogShipper', () => {
   it('under the instance role, a missing group it may not create is reported once, plainly; the lines wait and ship once the group exists', async () => {
     const said: { level: number; msg: string }[] = [];
     const log = pino({ level: 'info' }, { write: (line: string) => void said.push(JSON.parse(line) as { level: number; msg: string }) });
-    const s = shipper({ keys: INSTANCE_KEYS, log });
+    const s = shipper({ keys: instance.keys, log });
     const c = container({ logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/made-later', 'awslogs-stream-prefix': 'ecs' } } });
     c.write(lines(['kept until the group exists']));
     s.follow(c);
