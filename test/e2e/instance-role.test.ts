@@ -14,7 +14,7 @@ import {
   StopTaskCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
-import { AttachRolePolicyCommand, AttachUserPolicyCommand, CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import { AttachRolePolicyCommand, AttachUserPolicyCommand, CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, DeleteUserPolicyCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBusyboxImage } from '../../src/testing/busybox-image.js';
@@ -194,7 +194,7 @@ describe.runIf(canRun)('agents under the instance role (AmazonEC2ContainerServic
     expect((await ecs.send(new ListContainerInstancesCommand({ cluster: 'refused' }))).containerInstanceArns).toEqual([]);
   });
 
-  it('an agent denied ecs:Poll registers but gets no session: the refusal is logged and the instance stays disconnected', async () => {
+  it('an agent denied ecs:Poll registers but gets no session (the refusal logged, the instance disconnected) until the Deny is lifted', async () => {
     const keys = await user('denied-poll', [INSTANCE_ROLE_POLICY], [{ Effect: 'Deny', Action: 'ecs:Poll', Resource: '*' }]);
     const a = agent('denied-poll', keys, 'refused');
     await a.waitForLog(/control plane refused the session: AccessDeniedException/);
@@ -204,6 +204,9 @@ describe.runIf(canRun)('agents under the instance role (AmazonEC2ContainerServic
     expect(arns).toHaveLength(1);
     const { containerInstances } = await ecs.send(new DescribeContainerInstancesCommand({ cluster: 'refused', containerInstances: arns }));
     expect(containerInstances![0]!.agentConnected).toBe(false);
+    // The Deny lifted, the agent's next attempt gets in: no restart (IAM changes reach the authorizer at once).
+    await iam.send(new DeleteUserPolicyCommand({ UserName: 'denied-poll', PolicyName: 'extra' }));
+    await a.waitForLog(/session with the control plane established/, 20_000);
     await a.kill();
   });
 
