@@ -271,8 +271,11 @@ describe('LogShipper with a task execution role', () => {
     let agentCalls = 0;
     agent.middlewareStack.add((next) => async (args) => (agentCalls++, next(args)), { step: 'initialize', name: 'count' });
     const warnings: string[] = [];
-    const withRole = container();
-    const withoutRole = container();
+    const awslogs = { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/exec', 'awslogs-stream-prefix': 'ecs' } };
+    const withRole = container({ logConfiguration: awslogs });
+    const withoutRole = container({ logConfiguration: awslogs });
+    // berth's default group (no awslogs configuration) is the agent's own doing, even for a task with a role.
+    const defaultGroup = container({ taskArn: withRole.taskArn });
     let roleClient = refusing;
     const s = new LogShipper({
       client: agent,
@@ -288,11 +291,18 @@ describe('LogShipper with a task execution role', () => {
     expect(warnings.some((w) => w.includes('shipping container logs failed; retrying') && w.includes('AccessDeniedException'))).toBe(true);
     expect(agentCalls).toBe(0);
     roleClient = allowed; // the control plane renewed the credentials (or the policy was fixed)
-    expect(await waitForEvents('/berth/prod', `web/app/${withRole.taskArn.split('/').pop()}`, 1)).toEqual(['as the role']);
+    expect(await waitForEvents('/ecs/exec', `ecs/app/${withRole.taskArn.split('/').pop()}`, 1)).toEqual(['as the role']);
+    expect(agentCalls).toBe(0);
     withoutRole.write(lines(['as the agent']));
     s.follow(withoutRole);
-    await waitForEvents('/berth/prod', `web/app/${withoutRole.taskArn.split('/').pop()}`, 1);
-    expect(agentCalls).toBeGreaterThan(0);
+    await waitForEvents('/ecs/exec', `ecs/app/${withoutRole.taskArn.split('/').pop()}`, 1);
+    const afterWithout = agentCalls;
+    expect(afterWithout).toBeGreaterThan(0);
+    roleClient = refusing;
+    defaultGroup.write(lines(['default group']));
+    s.follow(defaultGroup);
+    expect(await waitForEvents('/berth/prod', `web/app/${withRole.taskArn.split('/').pop()}`, 1)).toEqual(['default group']);
+    expect(agentCalls).toBeGreaterThan(afterWithout);
     await s.stop();
     for (const c of [refusing, allowed, agent]) c.destroy();
   });
