@@ -276,3 +276,57 @@ describe('LogShipper', () => {
     await s.stop();
   });
 });
+
+describe('LogShipper with a task execution role', () => {
+  it("ships a task's streams with the client clientFor gives; a refusal is logged and retried until renewed credentials are allowed", async () => {
+    const options = { endpoint: api.server.url, region: TEST_REGION, credentials: TEST_KEYS, maxAttempts: 1 };
+    let refusals = 0;
+    const refusing = new CloudWatchLogsClient(options);
+    refusing.middlewareStack.add(
+      () => async () => {
+        refusals++;
+        throw Object.assign(new Error('User: arn:aws:sts::123456789012:assumed-role/exec/t is not authorized to perform: logs:CreateLogStream'), { name: 'AccessDeniedException' });
+      },
+      { step: 'initialize', name: 'refuse' },
+    );
+    const allowed = new CloudWatchLogsClient(options);
+    const agent = new CloudWatchLogsClient(options);
+    let agentCalls = 0;
+    agent.middlewareStack.add((next) => async (args) => (agentCalls++, next(args)), { step: 'initialize', name: 'count' });
+    const warnings: string[] = [];
+    const awslogs = { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/exec', 'awslogs-stream-prefix': 'ecs' } };
+    const withRole = container({ logConfiguration: awslogs });
+    const withoutRole = container({ logConfiguration: awslogs });
+    // berth's default group (no awslogs configuration) is the agent's own doing, even for a task with a role.
+    const defaultGroup = container({ taskArn: withRole.taskArn });
+    let roleClient = refusing;
+    const s = new LogShipper({
+      client: agent,
+      clientFor: async (arn) => (arn === withRole.taskArn ? roleClient : undefined),
+      stateDir: mkdtempSync(join(dir, 'state-')),
+      log: pino({ level: 'warn' }, { write: (line: string) => void warnings.push(line) }),
+      flushMs: 50,
+      finishTimeoutMs: 5_000,
+    });
+    withRole.write(lines(['as the role']));
+    s.follow(withRole);
+    await vi.waitFor(() => expect(refusals).toBeGreaterThanOrEqual(2), { timeout: 5_000, interval: 20 });
+    expect(warnings.some((w) => w.includes('shipping container logs failed; retrying') && w.includes('AccessDeniedException'))).toBe(true);
+    expect(agentCalls).toBe(0);
+    roleClient = allowed; // the control plane renewed the credentials (or the policy was fixed)
+    expect(await waitForEvents('/ecs/exec', `ecs/app/${withRole.taskArn.split('/').pop()}`, 1)).toEqual(['as the role']);
+    expect(agentCalls).toBe(0);
+    withoutRole.write(lines(['as the agent']));
+    s.follow(withoutRole);
+    await waitForEvents('/ecs/exec', `ecs/app/${withoutRole.taskArn.split('/').pop()}`, 1);
+    const afterWithout = agentCalls;
+    expect(afterWithout).toBeGreaterThan(0);
+    roleClient = refusing;
+    defaultGroup.write(lines(['default group']));
+    s.follow(defaultGroup);
+    expect(await waitForEvents('/berth/prod', `web/app/${withRole.taskArn.split('/').pop()}`, 1)).toEqual(['default group']);
+    expect(agentCalls).toBeGreaterThan(afterWithout);
+    await s.stop();
+    for (const c of [refusing, allowed, agent]) c.destroy();
+  });
+});

@@ -27,9 +27,13 @@ export const capabilityAttributes = [
   'com.amazonaws.ecs.capability.ecr-auth',
   'ecs.capability.execution-role-ecr-pull',
   'ecs.capability.execution-role-awslogs',
-  // Container secrets, fetched with the task execution role (agent/secrets.ts).
+  // Container secrets, logConfiguration.secretOptions and repositoryCredentials, fetched with the task
+  // execution role (agent/secrets.ts, agent/repository-credentials.ts).
   'ecs.capability.secrets.asm.environment-variables',
   'ecs.capability.secrets.ssm.environment-variables',
+  'ecs.capability.secrets.asm.bootstrap.log-driver',
+  'ecs.capability.secrets.ssm.bootstrap.log-driver',
+  'com.amazonaws.ecs.capability.private-registry-authentication.secretsmanager',
   // dependsOn, startTimeout and stopTimeout.
   'ecs.capability.container-ordering',
   'ecs.capability.container-health-check',
