@@ -1,0 +1,287 @@
+/**
+ * Makes a local HAProxy serve a {@link DesiredState} and keeps it doing so.
+ *
+ * - Structure changes (listeners, rules, target groups) → new config + seamless reload.
+ * - Target changes alone → the runtime API, no reload: a new target is added with weight 0, its health
+ *   check enabled and its health forced down, then given its weight, so it gets traffic only once it has
+ *   passed `healthyThreshold` checks (ELBv2's `initial`); a removed target is put in maintenance (no new
+ *   request, even a sticky one, as ELBv2 stops routing to a deregistering target) and deleted once it
+ *   holds no connection or its deregistration delay has passed.
+ * - Every `healthPollMs`, `show stat` gives each target's check result, reported in ELBv2's terms
+ *   through `onHealth` (only when something changed), and the server states are saved so that a
+ *   restarted HAProxy starts from them.
+ * - If HAProxy exits, it is restarted from the current desired state (with backoff).
+ *
+ * Changes are applied one at a time, in order (`apply` queues them).
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { background } from '../process/background.js';
+import { planChange, targetGroupsInUse, targetKey, validateDesiredState, type DesiredState, type Target, type TargetGroup } from './desired.js';
+import { backendName, hostPort, renderConfig, serverArgs, serverName, type RenderOptions } from './haproxy-config.js';
+import { HaproxyProcess, type LbLog } from './haproxy-process.js';
+import { parseShowStat, runtimeCommand, runtimeExpect, verdictOf, type ServerStat, type TargetHealthVerdict } from './haproxy-runtime.js';
+
+/** One target's health as DescribeTargetHealth reports it. */
+export interface TargetHealth extends TargetHealthVerdict {
+  readonly targetGroupId: string;
+  readonly target: Target;
+}
+
+/** Timers the driver uses, injectable for tests. */
+export interface DriverClock {
+  now(): number;
+  setInterval(fn: () => void, ms: number): { unref?(): void };
+  clearInterval(handle: unknown): void;
+  setTimeout(fn: () => void, ms: number): { unref?(): void };
+}
+
+const realClock: DriverClock = {
+  now: () => Date.now(),
+  setInterval: (fn, ms) => setInterval(fn, ms),
+  clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+};
+
+export interface LbDriverOptions {
+  /** Working directory for HAProxy's config, sockets and state (keep it short: unix socket paths). */
+  readonly dir: string;
+  /** Address the listeners bind. */
+  readonly bindAddress: string;
+  readonly log: LbLog;
+  readonly onHealth?: (health: readonly TargetHealth[]) => void;
+  readonly healthPollMs?: number;
+  readonly binary?: string;
+  readonly clock?: DriverClock;
+}
+
+interface Draining {
+  readonly targetGroupId: string;
+  readonly target: Target;
+  readonly since: number;
+  readonly delayMs: number;
+  /** Still a server of the running worker (false once the worker that had it is gone). */
+  live: boolean;
+}
+
+const drainKey = (tgId: string, t: Target) => `${tgId}/${targetKey(t)}`;
+
+export class LbDriver {
+  private desired: DesiredState = { loadBalancers: [], targetGroups: [] };
+  private readonly haproxy: HaproxyProcess;
+  private readonly render: RenderOptions;
+  private readonly clock: DriverClock;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly draining = new Map<string, Draining>();
+  private readonly everHealthy = new Set<string>();
+  private lastHealth: readonly TargetHealth[] = [];
+  private lastHealthJson = '';
+  private poller: unknown;
+  private stopped = false;
+  private restartDelayMs = 100;
+  private polling = false;
+
+  constructor(private readonly options: LbDriverOptions) {
+    mkdirSync(options.dir, { recursive: true });
+    this.clock = options.clock ?? realClock;
+    this.haproxy = new HaproxyProcess({
+      dir: options.dir,
+      log: options.log,
+      onExit: () => this.restartLater(),
+      ...(options.binary ? { binary: options.binary } : {}),
+    });
+    const paths = this.haproxy.paths;
+    this.render = { bindAddress: options.bindAddress, adminSocket: paths.adminSocket, serverStateFile: paths.serverState, cookieKey: randomBytes(16).toString('hex') };
+  }
+
+  /** The HAProxy being driven (its pids, for tests and `berth lb`'s status). */
+  get process(): HaproxyProcess {
+    return this.haproxy;
+  }
+
+  /** Start HAProxy serving `initial` and begin polling health. */
+  async start(initial: DesiredState): Promise<void> {
+    validateDesiredState(initial);
+    // A state file from an earlier run would describe other servers' health.
+    rmSync(this.haproxy.paths.serverState, { force: true });
+    this.desired = initial;
+    await this.haproxy.start(renderConfig(initial, this.render));
+    const every = this.options.healthPollMs ?? 1_000;
+    this.poller = this.clock.setInterval(() => void background(this.options.log, 'lb health poll', () => this.pollOnce()), every);
+  }
+
+  /** Apply `next` (queued behind changes in flight); resolves with how it was applied. */
+  apply(next: DesiredState): Promise<'none' | 'reload' | 'targets'> {
+    const run = this.queue.then(() => this.applyNow(next));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The latest health of every registered or draining target. */
+  health(): readonly TargetHealth[] {
+    return this.lastHealth;
+  }
+
+  /** Stop polling and HAProxy. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.poller !== undefined) this.clock.clearInterval(this.poller);
+    await this.queue;
+    await this.haproxy.stop();
+  }
+
+  private async applyNow(next: DesiredState): Promise<'none' | 'reload' | 'targets'> {
+    validateDesiredState(next);
+    const plan = planChange(this.desired, next);
+    const before = this.desired;
+    if (plan.kind === 'none') {
+      this.desired = next;
+      return 'none';
+    }
+    const now = this.clock.now();
+    // Removed targets drain; re-registered draining ones stop draining.
+    for (const tg of before.targetGroups) {
+      const after = next.targetGroups.find((t) => t.id === tg.id);
+      const keep = new Set((after?.targets ?? []).map(targetKey));
+      for (const t of tg.targets) {
+        if (keep.has(targetKey(t))) continue;
+        const delayMs = (after ?? tg).attributes.deregistrationDelaySeconds * 1000;
+        this.draining.set(drainKey(tg.id, t), { targetGroupId: tg.id, target: t, since: now, delayMs, live: after !== undefined });
+      }
+    }
+    if (plan.kind === 'reload') {
+      // The new worker has only `next`'s servers; the old one finishes what the draining ones hold.
+      for (const d of this.draining.values()) {
+        const back = next.targetGroups.find((t) => t.id === d.targetGroupId)?.targets.some((t) => targetKey(t) === targetKey(d.target));
+        if (back) this.draining.delete(drainKey(d.targetGroupId, d.target));
+        else d.live = false;
+      }
+      this.desired = next;
+      await this.haproxy.reload(renderConfig(next, this.render));
+      return 'reload';
+    }
+    this.desired = next;
+    const socket = this.haproxy.paths.adminSocket;
+    for (const { targetGroupId, target } of plan.removed) {
+      const be = backendName(targetGroupId);
+      await runtimeExpect(socket, `set server ${be}/${serverName(target)} state maint`);
+    }
+    for (const { targetGroupId, target } of plan.added) {
+      const tg = next.targetGroups.find((t) => t.id === targetGroupId)!;
+      const key = drainKey(targetGroupId, target);
+      const wasDraining = this.draining.get(key);
+      this.draining.delete(key);
+      this.everHealthy.delete(key);
+      if (wasDraining?.live) {
+        await runtimeExpect(socket, `set server ${backendName(targetGroupId)}/${serverName(target)} state ready`);
+        continue;
+      }
+      await this.addServer(tg, target);
+    }
+    return 'targets';
+  }
+
+  /**
+   * Add a target to a running worker. Weight 0 first so that no request reaches it before its health is
+   * forced down (a dynamic server is enabled UP); then it must pass `rise` checks to get traffic.
+   */
+  private async addServer(tg: TargetGroup, target: Target): Promise<void> {
+    const socket = this.haproxy.paths.adminSocket;
+    const id = `${backendName(tg.id)}/${serverName(target)}`;
+    await runtimeExpect(socket, `add server ${id} ${hostPort(target)} ${serverArgs(tg, 0)}`);
+    const out = await runtimeCommand(socket, [`enable health ${id}`, `enable server ${id}`, `set server ${id} health down`, `set weight ${id} 100`]);
+    if (out.trim() !== '') throw new Error(`haproxy: enabling ${id}: ${out.trim()}`);
+    if (tg.attributes.stickiness.enabled && tg.protocol === 'HTTP') await runtimeCommand(socket, `enable dynamic-cookie backend ${backendName(tg.id)}`);
+  }
+
+  /** One health poll: read `show stat`, finish drains, report, save server states. */
+  private async pollOnce(): Promise<void> {
+    if (this.polling || this.stopped || !this.haproxy.currentWorkerPid) return;
+    this.polling = true;
+    try {
+      const socket = this.haproxy.paths.adminSocket;
+      const stats = parseShowStat(await runtimeCommand(socket, 'show stat'));
+      const rows = new Map(stats.map((s) => [`${s.backend}/${s.server}`, s]));
+      await this.finishDrains(rows);
+      this.report(rows);
+      writeFileSync(this.haproxy.paths.serverState, await runtimeCommand(socket, 'show servers state'));
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private async finishDrains(rows: ReadonlyMap<string, ServerStat>): Promise<void> {
+    const now = this.clock.now();
+    for (const [key, d] of this.draining) {
+      const id = `${backendName(d.targetGroupId)}/${serverName(d.target)}`;
+      const row = rows.get(id);
+      const idle = !row || (row.currentSessions === 0 && row.queued === 0);
+      const expired = now - d.since >= d.delayMs;
+      if (!d.live || !row) {
+        // Held by an old worker (or none): that worker finishes its requests; the delay is what remains.
+        if (expired) this.draining.delete(key);
+        continue;
+      }
+      if (!idle && !expired) continue;
+      if (!idle) await runtimeCommand(this.haproxy.paths.adminSocket, `shutdown sessions server ${id}`);
+      const out = await runtimeCommand(this.haproxy.paths.adminSocket, `del server ${id}`);
+      if (/Server deleted/i.test(out)) {
+        this.draining.delete(key);
+        this.everHealthy.delete(key);
+      } else if (expired) this.options.log.warn({ server: id, answer: out.trim() }, 'haproxy would not delete a drained server yet');
+    }
+  }
+
+  private report(rows: ReadonlyMap<string, ServerStat>): void {
+    const inUse = targetGroupsInUse(this.desired);
+    const health: TargetHealth[] = [];
+    for (const tg of this.desired.targetGroups) {
+      for (const target of tg.targets) {
+        const key = drainKey(tg.id, target);
+        if (!inUse.has(tg.id)) {
+          health.push({ targetGroupId: tg.id, target, state: 'unused', reason: 'Target.NotInUse', description: 'Target group is not configured to receive traffic from the load balancer' });
+          continue;
+        }
+        const row = rows.get(`${backendName(tg.id)}/${serverName(target)}`);
+        if (!row) {
+          health.push({ targetGroupId: tg.id, target, state: 'initial', reason: 'Elb.RegistrationInProgress', description: 'Target registration is in progress' });
+          continue;
+        }
+        const verdict = verdictOf(row, this.everHealthy.has(key));
+        if (verdict.state === 'healthy') this.everHealthy.add(key);
+        health.push({ targetGroupId: tg.id, target, ...verdict });
+      }
+    }
+    for (const d of this.draining.values())
+      health.push({ targetGroupId: d.targetGroupId, target: d.target, state: 'draining', reason: 'Target.DeregistrationInProgress', description: 'Target deregistration is in progress' });
+    this.lastHealth = health;
+    const json = JSON.stringify(health);
+    if (json !== this.lastHealthJson) {
+      this.lastHealthJson = json;
+      this.options.onHealth?.(health);
+    }
+  }
+
+  /** HAProxy exited on its own: start it again from the current desired state, backing off while it fails. */
+  private restartLater(): void {
+    if (this.stopped) return;
+    // Whatever the dead workers were draining is gone with them.
+    for (const d of this.draining.values()) d.live = false;
+    const delay = this.restartDelayMs;
+    this.restartDelayMs = Math.min(delay * 2, 5_000);
+    this.clock.setTimeout(() => {
+      const run = this.queue.then(async () => {
+        if (this.stopped) return;
+        try {
+          await this.haproxy.start(renderConfig(this.desired, this.render));
+          this.restartDelayMs = 100;
+        } catch (err) {
+          this.options.log.error({ err }, 'restarting haproxy failed; trying again');
+          this.restartLater();
+        }
+      });
+      this.queue = run.catch(() => undefined);
+      void background(this.options.log, 'restart haproxy', () => run);
+    }, delay);
+  }
+}
