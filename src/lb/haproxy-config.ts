@@ -81,15 +81,20 @@ export function serverArgs(tg: TargetGroup, weight = 100): string {
   return args.join(' ');
 }
 
-/** The whole configuration file. */
-export function renderConfig(state: DesiredState, options: RenderOptions): string {
+/**
+ * The whole configuration file. Targets for which `unproven(tgId, target)` is true (never seen healthy)
+ * are written with weight 0: HAProxy starts a configured server UP, so the driver forces their health down
+ * and gives them their weight once the worker answers; they then get traffic only after passing checks.
+ */
+export function renderConfig(state: DesiredState, options: RenderOptions, unproven: (targetGroupId: string, t: Target) => boolean = () => false): string {
   const out: string[] = [
     '# Written by berth lb; every change is overwritten.',
     'global',
     '  master-worker',
     `  stats socket ${quote(options.adminSocket)} level admin expose-fd listeners`,
     `  server-state-file ${quote(options.serverStateFile)}`,
-    '  maxconn 50000',
+    // Old workers left after reloads (idle clients, long requests) end at the latest after this.
+    '  hard-stop-after 10m',
     '',
     'defaults',
     '  mode http',
@@ -101,13 +106,16 @@ export function renderConfig(state: DesiredState, options: RenderOptions): strin
     '  timeout http-request 60s',
     '  load-server-state-from-file global',
     '  option http-keep-alive',
+    // On a reload the old worker answers the next request on an idle keep-alive connection with
+    // `Connection: close` instead of closing it under a client that may be sending: no request lost.
+    '  option idle-close-on-response',
     '',
   ];
   const byId = new Map(state.targetGroups.map((tg) => [tg.id, tg]));
   for (const lb of state.loadBalancers) {
     for (const l of lb.listeners) out.push(...(l.protocol === 'HTTP' ? httpFrontend(l, options) : tcpFrontend(l, options, byId)), '');
   }
-  for (const tg of state.targetGroups) out.push(...backend(tg, options), '');
+  for (const tg of state.targetGroups) out.push(...backend(tg, options, unproven), '');
   return out.join('\n');
 }
 
@@ -229,7 +237,7 @@ function conditionAcls(name: string, c: RuleCondition): string[] {
   }
 }
 
-function backend(tg: TargetGroup, options: RenderOptions): string[] {
+function backend(tg: TargetGroup, options: RenderOptions, unproven: (targetGroupId: string, t: Target) => boolean): string[] {
   const hc = tg.healthCheck;
   const out = [
     `backend ${backendName(tg.id)}`,
@@ -247,7 +255,7 @@ function backend(tg: TargetGroup, options: RenderOptions): string[] {
     out.push(`  cookie ${STICKY_COOKIE} insert indirect nocache dynamic attr ${quote(`Max-Age=${tg.attributes.stickiness.durationSeconds}`)}`);
     out.push(`  dynamic-cookie-key ${quote(options.cookieKey)}`);
   }
-  for (const t of tg.targets) out.push(`  server ${serverName(t)} ${hostPort(t)} ${serverArgs(tg)}`);
+  for (const t of tg.targets) out.push(`  server ${serverName(t)} ${hostPort(t)} ${serverArgs(tg, unproven(tg.id, t) ? 0 : 100)}`);
   return out;
 }
 

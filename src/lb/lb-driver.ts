@@ -62,6 +62,8 @@ interface Draining {
   readonly delayMs: number;
   /** Still a server of the running worker (false once the worker that had it is gone). */
   live: boolean;
+  /** No request left; only HAProxy's server object lingers (see finishDrains). Not reported. */
+  completed: boolean;
 }
 
 const drainKey = (tgId: string, t: Target) => `${tgId}/${targetKey(t)}`;
@@ -105,7 +107,8 @@ export class LbDriver {
     // A state file from an earlier run would describe other servers' health.
     rmSync(this.haproxy.paths.serverState, { force: true });
     this.desired = initial;
-    await this.haproxy.start(renderConfig(initial, this.render));
+    await this.haproxy.start(this.renderNow());
+    await this.holdBackUnproven();
     const every = this.options.healthPollMs ?? 1_000;
     this.poller = this.clock.setInterval(() => void background(this.options.log, 'lb health poll', () => this.pollOnce()), every);
   }
@@ -146,7 +149,7 @@ export class LbDriver {
       for (const t of tg.targets) {
         if (keep.has(targetKey(t))) continue;
         const delayMs = (after ?? tg).attributes.deregistrationDelaySeconds * 1000;
-        this.draining.set(drainKey(tg.id, t), { targetGroupId: tg.id, target: t, since: now, delayMs, live: after !== undefined });
+        this.draining.set(drainKey(tg.id, t), { targetGroupId: tg.id, target: t, since: now, delayMs, live: after !== undefined, completed: false });
       }
     }
     if (plan.kind === 'reload') {
@@ -157,7 +160,8 @@ export class LbDriver {
         else d.live = false;
       }
       this.desired = next;
-      await this.haproxy.reload(renderConfig(next, this.render));
+      await this.haproxy.reload(this.renderNow());
+      await this.holdBackUnproven();
       return 'reload';
     }
     this.desired = next;
@@ -210,26 +214,68 @@ export class LbDriver {
     }
   }
 
+  /**
+   * Drains end when the target holds no request (ELBv2 completes a deregistration early then too) or when
+   * the delay has passed (its sessions are shut). HAProxy 2.6 refuses `del server` while client sessions
+   * keep idle connections to it (`max-session-srv-conns`), although no request can reach a server in
+   * maintenance: such a target counts as deregistered, `del server` is retried on every poll, and if it
+   * is still refused once the delay has passed, a seamless reload (whose config lacks it) drops it.
+   */
   private async finishDrains(rows: ReadonlyMap<string, ServerStat>): Promise<void> {
     const now = this.clock.now();
+    const socket = this.haproxy.paths.adminSocket;
+    let flush = false;
     for (const [key, d] of this.draining) {
       const id = `${backendName(d.targetGroupId)}/${serverName(d.target)}`;
       const row = rows.get(id);
-      const idle = !row || (row.currentSessions === 0 && row.queued === 0);
       const expired = now - d.since >= d.delayMs;
       if (!d.live || !row) {
         // Held by an old worker (or none): that worker finishes its requests; the delay is what remains.
         if (expired) this.draining.delete(key);
         continue;
       }
+      const idle = row.currentSessions === 0 && row.queued === 0;
       if (!idle && !expired) continue;
-      if (!idle) await runtimeCommand(this.haproxy.paths.adminSocket, `shutdown sessions server ${id}`);
-      const out = await runtimeCommand(this.haproxy.paths.adminSocket, `del server ${id}`);
+      if (!idle) await runtimeCommand(socket, `shutdown sessions server ${id}`);
+      const out = await runtimeCommand(socket, `del server ${id}`);
       if (/Server deleted/i.test(out)) {
         this.draining.delete(key);
         this.everHealthy.delete(key);
-      } else if (expired) this.options.log.warn({ server: id, answer: out.trim() }, 'haproxy would not delete a drained server yet');
+        continue;
+      }
+      d.completed = true;
+      if (expired) flush = true;
     }
+    if (flush) {
+      const run = this.queue.then(() => this.reloadAsIs());
+      this.queue = run.catch(() => undefined);
+      await run;
+    }
+  }
+
+  /** A reload with the current desired state: the workers' lingering deregistered servers go with the old worker. */
+  private async reloadAsIs(): Promise<void> {
+    for (const [key, d] of this.draining) if (d.completed) this.draining.delete(key);
+    await this.haproxy.reload(this.renderNow());
+    await this.holdBackUnproven();
+  }
+
+  private renderNow(): string {
+    return renderConfig(this.desired, this.render, (tgId, t) => !this.everHealthy.has(drainKey(tgId, t)));
+  }
+
+  /** Targets never seen healthy (written with weight 0) must pass `rise` checks before they get traffic. */
+  private async holdBackUnproven(): Promise<void> {
+    const commands: string[] = [];
+    for (const tg of this.desired.targetGroups)
+      for (const t of tg.targets) {
+        if (this.everHealthy.has(drainKey(tg.id, t))) continue;
+        const id = `${backendName(tg.id)}/${serverName(t)}`;
+        commands.push(`set server ${id} health down`, `set weight ${id} 100`);
+      }
+    if (commands.length === 0) return;
+    const out = await runtimeCommand(this.haproxy.paths.adminSocket, commands);
+    if (out.trim() !== '') throw new Error(`haproxy: holding back unproven targets: ${out.trim()}`);
   }
 
   private report(rows: ReadonlyMap<string, ServerStat>): void {
@@ -238,22 +284,24 @@ export class LbDriver {
     for (const tg of this.desired.targetGroups) {
       for (const target of tg.targets) {
         const key = drainKey(tg.id, target);
+        const row = rows.get(`${backendName(tg.id)}/${serverName(target)}`);
+        // Checks run for unused groups too; a target that passed them is not `initial` once traffic comes.
+        const verdict = row ? verdictOf(row, this.everHealthy.has(key)) : undefined;
+        if (verdict?.state === 'healthy') this.everHealthy.add(key);
         if (!inUse.has(tg.id)) {
           health.push({ targetGroupId: tg.id, target, state: 'unused', reason: 'Target.NotInUse', description: 'Target group is not configured to receive traffic from the load balancer' });
           continue;
         }
-        const row = rows.get(`${backendName(tg.id)}/${serverName(target)}`);
-        if (!row) {
+        if (!verdict) {
           health.push({ targetGroupId: tg.id, target, state: 'initial', reason: 'Elb.RegistrationInProgress', description: 'Target registration is in progress' });
           continue;
         }
-        const verdict = verdictOf(row, this.everHealthy.has(key));
-        if (verdict.state === 'healthy') this.everHealthy.add(key);
         health.push({ targetGroupId: tg.id, target, ...verdict });
       }
     }
     for (const d of this.draining.values())
-      health.push({ targetGroupId: d.targetGroupId, target: d.target, state: 'draining', reason: 'Target.DeregistrationInProgress', description: 'Target deregistration is in progress' });
+      if (!d.completed)
+        health.push({ targetGroupId: d.targetGroupId, target: d.target, state: 'draining', reason: 'Target.DeregistrationInProgress', description: 'Target deregistration is in progress' });
     this.lastHealth = health;
     const json = JSON.stringify(health);
     if (json !== this.lastHealthJson) {
@@ -273,7 +321,8 @@ export class LbDriver {
       const run = this.queue.then(async () => {
         if (this.stopped) return;
         try {
-          await this.haproxy.start(renderConfig(this.desired, this.render));
+          await this.haproxy.start(this.renderNow());
+          await this.holdBackUnproven();
           this.restartDelayMs = 100;
         } catch (err) {
           this.options.log.error({ err }, 'restarting haproxy failed; trying again');

@@ -50,6 +50,8 @@ export interface Backend {
   healthStatus: number;
   hangHealth: boolean;
   hits: number;
+  /** Health checks answered. */
+  healthChecks: number;
   /** Request headers of the last non-health request. */
   lastHeaders: Record<string, string | string[] | undefined>;
   close(): Promise<void>;
@@ -58,6 +60,7 @@ export interface Backend {
 export async function startBackend(name: string, options: { slowMs?: number } = {}): Promise<Backend> {
   const server: Server = createServer((req, res) => {
     if (req.url === '/health') {
+      backend.healthChecks++;
       if (backend.hangHealth) return;
       res.writeHead(backend.healthStatus, { 'content-type': 'text/plain' }).end('health');
       return;
@@ -77,6 +80,7 @@ export async function startBackend(name: string, options: { slowMs?: number } = 
     healthStatus: 200,
     hangHealth: false,
     hits: 0,
+    healthChecks: 0,
     lastHeaders: {},
     close: () =>
       new Promise<void>((r) => {
