@@ -38,6 +38,21 @@ module.exports = {
       to: { path: ['^src/(api|controllers|server|state)/'] },
     },
     {
+      name: 'lb-not-control-plane',
+      comment:
+        "The load balancer data plane (src/lb/, run by `berth lb` on a host) is a peer of the agent: it follows the ELBv2 API, never the control plane's code, records or store layout. Its core imports nothing of berth but the process helpers.",
+      severity: 'error',
+      from: { path: '^src/lb/' },
+      to: { path: '^src/', pathNot: ['^src/lb/', '^src/process/'] },
+    },
+    {
+      name: 'control-plane-not-lb',
+      comment: 'The control plane never reaches into the data plane; `berth lb` talks to it over the ELBv2 API.',
+      severity: 'error',
+      from: { path: '^src/(api|controllers|store|server|state|logs|agent)/', pathNot: '\\.test\\.ts$' },
+      to: { path: '^src/lb/' },
+    },
+    {
       name: 'controllers-through-store',
       comment: 'Controllers talk to the API only through the store (write desired state, watch for changes).',
       severity: 'error',

@@ -177,6 +177,9 @@ export function validateDesiredState(state: DesiredState): void {
         if (a.targetGroups.length === 0) throw new InvalidDesiredStateError(`listeners[${l.id}]: a forward action needs a target group`);
         for (const w of a.targetGroups) {
           if (!tgIds.has(w.targetGroupId)) throw new InvalidDesiredStateError(`listeners[${l.id}]: unknown target group ${w.targetGroupId}`);
+          // HAProxy (like ELBv2) cannot forward an HTTP listener to a TCP group or the reverse.
+          const tgProtocol = state.targetGroups.find((tg) => tg.id === w.targetGroupId)!.protocol;
+          if (tgProtocol !== l.protocol) throw new InvalidDesiredStateError(`listeners[${l.id}]: a ${l.protocol} listener cannot forward to ${tgProtocol} target group ${w.targetGroupId}`);
           if (!Number.isInteger(w.weight) || w.weight < 0 || w.weight > 999) throw new InvalidDesiredStateError(`listeners[${l.id}]: weight ${w.weight} outside 0-999`);
         }
       }

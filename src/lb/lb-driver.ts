@@ -17,6 +17,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { background } from '../process/background.js';
+import { drainStep } from './drain.js';
 import { planChange, targetGroupsInUse, targetKey, validateDesiredState, type DesiredState, type Target, type TargetGroup } from './desired.js';
 import { backendName, hostPort, renderConfig, serverArgs, serverName, type RenderOptions } from './haproxy-config.js';
 import { HaproxyProcess, type LbLog } from './haproxy-process.js';
@@ -227,16 +228,13 @@ export class LbDriver {
     let flush = false;
     for (const [key, d] of this.draining) {
       const id = `${backendName(d.targetGroupId)}/${serverName(d.target)}`;
-      const row = rows.get(id);
-      const expired = now - d.since >= d.delayMs;
-      if (!d.live || !row) {
-        // Held by an old worker (or none): that worker finishes its requests; the delay is what remains.
-        if (expired) this.draining.delete(key);
+      const step = drainStep(d, rows.get(id), now);
+      if (step === 'wait') continue;
+      if (step === 'forget') {
+        this.draining.delete(key);
         continue;
       }
-      const idle = row.currentSessions === 0 && row.queued === 0;
-      if (!idle && !expired) continue;
-      if (!idle) await runtimeCommand(socket, `shutdown sessions server ${id}`);
+      if (step === 'shutdown-and-delete') await runtimeCommand(socket, `shutdown sessions server ${id}`);
       const out = await runtimeCommand(socket, `del server ${id}`);
       if (/Server deleted/i.test(out)) {
         this.draining.delete(key);
@@ -244,7 +242,7 @@ export class LbDriver {
         continue;
       }
       d.completed = true;
-      if (expired) flush = true;
+      if (now - d.since >= d.delayMs) flush = true;
     }
     if (flush) {
       const run = this.queue.then(() => this.reloadAsIs());
