@@ -6,7 +6,7 @@
 export { accessDeniedMessage } from './access-denied.js';
 export { CONDITION_OPERATORS } from './conditions.js';
 export { decisionEffects, evaluate, type DecidingStatement, type Decision, type DecisionEffect } from './evaluate.js';
-export { MANAGED_POLICIES, READ_ONLY_ACCESS_SERVICES, managedPolicyByArn, type ManagedPolicy } from './managed-policies.js';
+export { MANAGED_POLICIES, managedPolicyByArn, type ManagedPolicy } from './managed-policies.js';
 export {
   POLICY_VERSIONS,
   PolicyDocumentError,
