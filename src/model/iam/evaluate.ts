@@ -14,6 +14,7 @@
  * resource-based policies other than a role's trust policy (see trust.ts) are not part of berth.
  */
 import type { CompiledPolicy, CompiledStatement } from './policy-document.js';
+import type { Matcher } from './wildcard.js';
 import type { ContextLookup } from './policy-variables.js';
 import { contextLookup, type AuthzRequest } from './request-context.js';
 
@@ -38,18 +39,23 @@ export interface Decision {
   readonly resource?: string;
 }
 
-/** Whether the statement's Action/NotAction covers the (lower-cased) action. */
-export function statementCoversAction(s: CompiledStatement, action: string): boolean {
+const anyMatches = (patterns: readonly Matcher[] | undefined, action: string): boolean => {
+  if (!patterns) return false;
+  for (let i = 0; i < patterns.length; i++) if (patterns[i]!.test(action)) return true;
+  return false;
+};
+
+/** The service prefix of a (lower-cased) action, `ecs` of `ecs:runtask`; '' when it has none. */
+export const actionService = (action: string): string => action.slice(0, Math.max(action.indexOf(':'), 0));
+
+/**
+ * Whether the statement's Action/NotAction covers the (lower-cased) action; `service` is {@link actionService} of
+ * it, passed in by callers that test one action against many statements.
+ */
+export function statementCoversAction(s: CompiledStatement, action: string, service = actionService(action)): boolean {
   let hit = s.exactActions.has(action);
-  if (!hit) {
-    const patterns = s.actionPatterns;
-    for (let i = 0; i < patterns.length; i++) {
-      if (patterns[i]!.test(action)) {
-        hit = true;
-        break;
-      }
-    }
-  }
+  if (!hit && service !== '' && s.actionPatternsByService.size > 0) hit = anyMatches(s.actionPatternsByService.get(service), action);
+  if (!hit) hit = anyMatches(s.actionPatterns, action);
   return hit !== s.notAction;
 }
 
@@ -84,6 +90,7 @@ const decided = (policyIndex: number, s: CompiledStatement): DecidingStatement =
 /** Decides one identity-based request against every policy that applies to the principal. */
 export function evaluate(request: AuthzRequest, policies: readonly CompiledPolicy[]): Decision {
   const action = request.action.toLowerCase();
+  const service = actionService(action);
   const resources = request.resources.length === 0 ? ['*'] : request.resources;
   const lookup = contextLookup(request);
   let implicit: string | undefined;
@@ -96,7 +103,7 @@ export function evaluate(request: AuthzRequest, policies: readonly CompiledPolic
         const s = statements[i]!;
         // A Deny must still be looked for after an Allow; a second Allow adds nothing.
         if (s.effect === 'Allow' && allowedHere) continue;
-        if (!statementCoversAction(s, action) || !statementCoversResource(s, resource, lookup) || !conditionsHold(s, lookup)) continue;
+        if (!statementCoversAction(s, action, service) || !statementCoversResource(s, resource, lookup) || !conditionsHold(s, lookup)) continue;
         if (s.effect === 'Deny') return { effect: 'ExplicitDeny', statement: decided(p, s), resource };
         allowedHere = decided(p, s);
       }
