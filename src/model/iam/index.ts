@@ -5,7 +5,7 @@
  */
 export { accessDeniedMessage } from './access-denied.js';
 export { CONDITION_OPERATORS } from './conditions.js';
-export { decisionEffects, evaluate, type DecidingStatement, type Decision, type DecisionEffect } from './evaluate.js';
+export { decisionEffects, deciderPolicyTypes, evaluate, evaluateSession, type DeciderPolicyType, type DecidingStatement, type Decision, type DecisionEffect } from './evaluate.js';
 export { MANAGED_POLICIES, READ_ONLY_ACCESS_SERVICES, managedPolicyByArn, type ManagedPolicy } from './managed-policies.js';
 export {
   POLICY_VERSIONS,
