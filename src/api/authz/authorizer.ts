@@ -7,6 +7,8 @@
  *          and the clock's) ─► evaluate ─► Allow ─► each role the request passes: iam:PassRole with
  *                                  │                 iam:PassedToService ─► Allow ─► the operation runs
  *                                  └─ ExplicitDeny / ImplicitDeny ─► AccessDenied, nothing changed
+ *   a role session given session policies (AssumeRole's Policy/PolicyArns, carried in its token) is evaluated
+ *   against the intersection of its role's policies and them (model/iam evaluateSession)
  *
  * Cached policies make the step synchronous: `authorize` returns undefined when it allowed at once and a
  * promise only when the principal's policies had to be read, so an authorized call costs no extra promise.
@@ -15,7 +17,17 @@
  */
 import type { ArnScope } from '../../model/arn.js';
 import { ServiceError } from '../../model/errors.js';
-import { accessDeniedMessage, evaluate, type AuthzPrincipal, type CompiledPolicy } from '../../model/iam/index.js';
+import {
+  accessDeniedMessage,
+  evaluate,
+  evaluateSession,
+  parsePolicyDocument,
+  type AuthzPrincipal,
+  type AuthzRequest,
+  type CompiledPolicy,
+  type Decision,
+} from '../../model/iam/index.js';
+import type { SessionPolicies } from '../auth/credentials.js';
 import type { ActionDeclaration, RequestContext } from './declarations.js';
 import type { PolicySource } from './policy-source.js';
 import { authzPrincipalOf, isRoot, type Caller } from './principal.js';
@@ -49,7 +61,20 @@ export interface AuthorizerOptions {
 interface Entry {
   readonly principal: AuthzPrincipal;
   readonly policies: readonly CompiledPolicy[];
+  /** A role session's session policies, when it was given any. */
+  readonly session?: readonly CompiledPolicy[];
   readonly loadedAt: number;
+}
+
+const sessionPoliciesOf = (caller: Caller): SessionPolicies | undefined => ('sessionPolicies' in caller ? caller.sessionPolicies : undefined);
+
+/**
+ * What a caller's cached policies are kept under: its ARN, and for a session with session policies those too
+ * (two sessions may share an ARN — same role, same session name — and differ in their session policies).
+ */
+function cacheKeyOf(caller: Caller): string {
+  const session = sessionPoliciesOf(caller);
+  return session ? `${caller.arn}\n${session.document ?? ''}\n${(session.arns ?? []).join('\n')}` : caller.arn;
 }
 
 const PASS_ROLE = 'iam:PassRole';
@@ -74,7 +99,7 @@ export class Authorizer {
   authorize(request: AuthorizeRequest, refuse: Refusal = accessDeniedException): Promise<void> | undefined {
     if (isRoot(request.principal) || request.declaration.unchecked) return undefined;
     const now = this.now();
-    const entry = this.entries.get(request.principal.arn);
+    const entry = this.entries.get(cacheKeyOf(request.principal));
     const { resolveResources } = request.declaration;
     if (entry && now - entry.loadedAt < this.maxAgeMs) {
       if (resolveResources) return resolveResources(request.input, this.options.scope).then((resources) => this.decide(entry, request, refuse, now, resources));
@@ -95,35 +120,71 @@ export class Authorizer {
   invalidate(arn?: string): void {
     this.generation++;
     if (arn !== undefined && (arn.includes(':user/') || arn.includes(':assumed-role/'))) {
-      this.entries.delete(arn);
-      this.loading.delete(arn);
+      const sessions = `${arn}\n`;
+      for (const map of [this.entries, this.loading]) {
+        for (const key of map.keys()) if (key === arn || key.startsWith(sessions)) map.delete(key);
+      }
       return;
     }
     this.entries.clear();
     this.loading.clear();
   }
 
+  /**
+   * The decision on one action for `principal`, with its cached policies (and session policies): STS's
+   * AssumeRole asks it of the caller's identity policies when the role's trust policy names only the account.
+   */
+  async decision(principal: Caller, action: string, resources: readonly string[], context: RequestContext = new Map()): Promise<Decision> {
+    if (isRoot(principal)) return { effect: 'Allow' };
+    const cached = this.entries.get(cacheKeyOf(principal));
+    const entry = cached && this.now() - cached.loadedAt < this.maxAgeMs ? cached : await this.load(principal);
+    return this.judge(entry, { principal: entry.principal, action, resources, context, now: this.now() });
+  }
+
+  private judge(entry: Entry, request: AuthzRequest): Decision {
+    return entry.session ? evaluateSession(request, entry.policies, entry.session) : evaluate(request, entry.policies);
+  }
+
   private load(principal: Caller): Promise<Entry> {
-    const inFlight = this.loading.get(principal.arn);
+    const key = cacheKeyOf(principal);
+    const inFlight = this.loading.get(key);
     if (inFlight) return inFlight;
     const generation = this.generation;
     const subject = authzPrincipalOf(principal);
-    const read = this.options.policies.policiesFor(subject).then(
-      (policies) => {
-        const entry: Entry = { principal: subject, policies, loadedAt: this.now() };
+    const read = Promise.all([this.options.policies.policiesFor(subject), this.sessionPolicies(sessionPoliciesOf(principal))]).then(
+      ([policies, session]) => {
+        const entry: Entry = { principal: subject, policies, ...(session ? { session } : {}), loadedAt: this.now() };
         if (generation === this.generation) {
-          this.entries.set(principal.arn, entry);
-          this.loading.delete(principal.arn);
+          this.entries.set(key, entry);
+          this.loading.delete(key);
         }
         return entry;
       },
       (error: unknown) => {
-        if (generation === this.generation) this.loading.delete(principal.arn);
+        if (generation === this.generation) this.loading.delete(key);
         throw error;
       },
     );
-    this.loading.set(principal.arn, read);
+    this.loading.set(key, read);
     return read;
+  }
+
+  /** A session's policies compiled: its document (checked by STS when issued) and its managed policies' defaults. */
+  private async sessionPolicies(session: SessionPolicies | undefined): Promise<readonly CompiledPolicy[] | undefined> {
+    if (!session) return undefined;
+    const compiled: CompiledPolicy[] = [];
+    if (session.document !== undefined) {
+      // Checked when the session was issued; one that no longer parses grants nothing (the session stays narrowed).
+      try {
+        compiled.push(parsePolicyDocument(session.document, 'identity'));
+      } catch {
+        // nothing granted
+      }
+    }
+    if (session.arns && session.arns.length > 0 && this.options.policies.managedPolicies) {
+      compiled.push(...(await this.options.policies.managedPolicies(session.arns)));
+    }
+    return compiled;
   }
 
   private decide(entry: Entry, request: AuthorizeRequest, refuse: Refusal, now: number, resolved?: readonly string[]): void {
@@ -134,7 +195,7 @@ export class Authorizer {
     context.set('aws:SecureTransport', request.secureTransport ? 'true' : 'false');
     declaration.context?.(input, scope, context);
     const principal = entry.principal;
-    const decision = evaluate({ principal, action: declaration.action, resources: resolved ?? declaration.resources(input, scope, principal), context, now }, entry.policies);
+    const decision = this.judge(entry, { principal, action: declaration.action, resources: resolved ?? declaration.resources(input, scope, principal), context, now });
     if (decision.effect !== 'Allow') throw refuse(accessDeniedMessage(principal.arn, declaration.action, decision));
 
     const roles = declaration.passedRoles?.(input, scope);
@@ -142,7 +203,7 @@ export class Authorizer {
     for (const role of roles) {
       const passContext: RequestContext = new Map(context);
       passContext.set('iam:PassedToService', role.service);
-      const pass = evaluate({ principal, action: PASS_ROLE, resources: [role.roleArn], context: passContext, now }, entry.policies);
+      const pass = this.judge(entry, { principal, action: PASS_ROLE, resources: [role.roleArn], context: passContext, now });
       if (pass.effect !== 'Allow') throw refuse(accessDeniedMessage(principal.arn, PASS_ROLE, pass));
     }
   }

@@ -77,6 +77,11 @@ export class IamPolicySource implements PolicySource {
     return documents.map((text) => this.compile(text));
   }
 
+  async managedPolicies(arns: readonly string[]): Promise<readonly CompiledPolicy[]> {
+    const documents = await Promise.all([...new Set(arns)].map((arn) => this.managedDocument(arn)));
+    return documents.filter((d) => d !== undefined).map((text) => this.compile(text));
+  }
+
   /** The default version's document of an AWS or customer managed policy. */
   private async managedDocument(arn: string): Promise<string | undefined> {
     const shipped = managedPolicyByArn(arn);
