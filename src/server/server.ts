@@ -11,7 +11,7 @@ import type { PolicySource } from '../api/authz/policy-source.js';
 import { SigV4Verifier } from '../api/auth/sigv4.js';
 import { AccessKeyCredentials } from '../api/iam/access-key-credentials.js';
 import { iamService } from '../api/iam/index.js';
-import { stsService } from '../api/sts/index.js';
+import { stsService, type StsEnv } from '../api/sts/index.js';
 import { SessionTokens } from '../api/sts/session-tokens.js';
 import { KeyRingSealer, loadSealer, type Sealer } from '../identity/sealer.js';
 import { ecrService } from '../api/ecr/index.js';
@@ -233,7 +233,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     await iamCredentials.ready();
     const sessions = new SessionTokens(sealer, config.now ?? Date.now);
     const iamEnv = { store, accountId: config.accountId, sealer, now: config.now ?? Date.now, credentialsCaughtUp: () => iamCredentials.caughtUp() };
-    const stsEnv = { ...iamEnv, sessions };
+    // AssumeRole asks the caller's identity policies through the authorizer (created below, before any request).
+    let identityDecision: StsEnv['identityDecision'];
+    const stsEnv: StsEnv = { ...iamEnv, sessions, identityDecision: (...args) => identityDecision!(...args) };
     const queryServices = [iamService(iamEnv), stsService(stsEnv)];
     const verifier = new SigV4Verifier({
       // The root key pair, IAM users' access keys, temporary credentials from STS (and a test's own, if given).
@@ -263,6 +265,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       }).start());
     const authorizer = new Authorizer({ policies: policySource, scope });
     invalidate = () => authorizer.invalidate();
+    identityDecision = (caller, action, resources, context) => authorizer.decision(caller, action, resources, context);
     let leadership: Leadership | undefined;
     const app = await buildHttpServer({
       logger: log,
