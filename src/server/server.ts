@@ -255,16 +255,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ]),
     });
     // Non-root principals' policies: IAM's records (or a test's source); any IAM change drops the cached ones.
-    let invalidate = () => {};
+    let invalidate = (_arn?: string) => {};
     const policySource =
       config.policySource ??
       (iamPolicies = new IamPolicySource({
         store,
-        onChange: () => invalidate(),
+        accountId: config.accountId,
+        onChange: (arn) => invalidate(arn),
         onError: (err, failure) => informerLog.warn({ err, ...failure }, `informer of ${failure.prefix}: ${failure.kind} failed`),
       }).start());
     const authorizer = new Authorizer({ policies: policySource, scope });
-    invalidate = () => authorizer.invalidate();
+    invalidate = (arn) => authorizer.invalidate(arn);
     identityDecision = (caller, action, resources, context) => authorizer.decision(caller, action, resources, context);
     let leadership: Leadership | undefined;
     const app = await buildHttpServer({

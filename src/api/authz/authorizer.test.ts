@@ -219,6 +219,20 @@ describe('Authorizer', () => {
       expect(await outcome(authorizer, request('DeleteCluster', { cluster: 'prod' }, denying))).toMatch(/with an explicit deny in a session policy$/);
     });
 
+    it('invalidating the role’s ARN drops its sessions, not other principals', async () => {
+      const { source, authorizer } = roleSetup();
+      source.set(ALICE, [policy({ Effect: 'Allow', Action: 'ecs:*', Resource: '*' })]);
+      await authorizer.authorize(request('ListClusters', {}, session()));
+      await authorizer.authorize(request('ListClusters', {}));
+      authorizer.invalidate('arn:aws:iam::123456789012:role/team/app');
+      expect(authorizer.authorize(request('ListClusters', {}))).toBeUndefined();
+      const reread = authorizer.authorize(request('ListClusters', {}, session()));
+      expect(reread).toBeInstanceOf(Promise);
+      await reread;
+      authorizer.invalidate('arn:aws:iam::123456789012:role/other');
+      expect(authorizer.authorize(request('ListClusters', {}, session()))).toBeUndefined();
+    });
+
     it('invalidating a session ARN drops its entries with and without session policies', async () => {
       const { source, authorizer } = roleSetup();
       const narrowed = session({ document: doc({ Effect: 'Allow', Action: 'ecs:*', Resource: '*' }) });

@@ -78,6 +78,8 @@ function cacheKeyOf(caller: Caller): string {
 }
 
 const PASS_ROLE = 'iam:PassRole';
+/** A role's ARN (`arn:aws:iam::<account>:role<path><name>`): its account and name, which its sessions' ARNs carry. */
+const ROLE_ARN = /^arn:aws:iam::(\d{12}):role\/(?:[^/]+\/)*([^/]+)$/;
 
 export class Authorizer {
   private readonly entries = new Map<string, Entry>();
@@ -114,20 +116,29 @@ export class Authorizer {
 
   /**
    * The invalidation hook the IAM state calls when what applies to a principal changed. A user's or a role
-   * session's ARN drops that principal; anything else (a role, a group, a managed policy) or nothing drops every
-   * principal, since sessions of a role and members of a group are not known here.
+   * session's ARN drops that principal; a role's ARN drops every session of that role; anything else (a group, a
+   * managed policy) or nothing drops every principal, since members of a group are not known here.
    */
   invalidate(arn?: string): void {
     this.generation++;
+    const role = arn === undefined ? null : ROLE_ARN.exec(arn);
+    if (role) {
+      this.drop((key) => key.startsWith(`arn:aws:sts::${role[1]}:assumed-role/${role[2]}/`));
+      return;
+    }
     if (arn !== undefined && (arn.includes(':user/') || arn.includes(':assumed-role/'))) {
       const sessions = `${arn}\n`;
-      for (const map of [this.entries, this.loading]) {
-        for (const key of map.keys()) if (key === arn || key.startsWith(sessions)) map.delete(key);
-      }
+      this.drop((key) => key === arn || key.startsWith(sessions));
       return;
     }
     this.entries.clear();
     this.loading.clear();
+  }
+
+  private drop(matches: (key: string) => boolean): void {
+    for (const map of [this.entries, this.loading]) {
+      for (const key of map.keys()) if (matches(key)) map.delete(key);
+    }
   }
 
   /**
