@@ -104,12 +104,14 @@ export class Authorizer {
     const entry = this.entries.get(cacheKeyOf(request.principal));
     const { resolveResources } = request.declaration;
     if (entry && now - entry.loadedAt < this.maxAgeMs) {
-      if (resolveResources) return resolveResources(request.input, this.options.scope).then((resources) => this.decide(entry, request, refuse, now, resources));
+      if (resolveResources) {
+        return resolveResources(request.input, this.options.scope, entry.principal).then((resources) => this.decide(entry, request, refuse, now, resources));
+      }
       this.decide(entry, request, refuse, now);
       return undefined;
     }
     return this.load(request.principal).then(async (loaded) => {
-      const resources = resolveResources ? await resolveResources(request.input, this.options.scope) : undefined;
+      const resources = resolveResources ? await resolveResources(request.input, this.options.scope, loaded.principal) : undefined;
       this.decide(loaded, request, refuse, this.now(), resources);
     });
   }
