@@ -29,6 +29,9 @@ import type { ServiceController } from '../controllers/service-controller.js';
 import { logsService } from '../logs/index.js';
 import { parameterStoreService } from '../parameters/ssm-service.js';
 import { secretsManagerService } from '../secrets/secretsmanager-service.js';
+import { secretTagLookup } from '../secrets/secret-vault.js';
+import { ecsResourceTags } from '../api/ecs/tags.js';
+import { resourceTagRouter } from '../api/authz/resource-tags.js';
 import { LogStorage } from '../logs/storage/log-storage.js';
 import { buildRegistryServer } from '../registry/http/server.js';
 import { registryRoutes } from '../registry/http/routes.js';
@@ -264,7 +267,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         onChange: (arn) => invalidate(arn),
         onError: (err, failure) => informerLog.warn({ err, ...failure }, `informer of ${failure.prefix}: ${failure.kind} failed`),
       }).start());
-    const authorizer = new Authorizer({ policies: policySource, scope });
+    // aws:ResourceTag/… from the records that keep tags (read only for principals whose policies use the key).
+    const resourceTags = resourceTagRouter({ ecs: (arn) => ecsResourceTags(ecsEnv, arn), secretsmanager: secretTagLookup(vaultEnv) });
+    const authorizer = new Authorizer({ policies: policySource, scope, resourceTags });
     invalidate = (arn) => authorizer.invalidate(arn);
     identityDecision = (caller, action, resources, context) => authorizer.decision(caller, action, resources, context);
     let leadership: Leadership | undefined;

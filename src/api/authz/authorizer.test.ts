@@ -248,6 +248,45 @@ describe('Authorizer', () => {
     });
   });
 
+  describe('aws:ResourceTag/…', () => {
+    const tagsByArn: Record<string, Record<string, string>> = { [ecs('cluster/prod')]: { team: 'a' }, [ecs('cluster/dev')]: { team: 'b' } };
+    const withTags = (...policies: CompiledPolicy[]) => {
+      const source = new MemoryPolicySource().set(ALICE, policies);
+      let reads = 0;
+      const authorizer = new Authorizer({
+        policies: source,
+        scope,
+        resourceTags: async (arn) => {
+          reads++;
+          return tagsByArn[arn];
+        },
+      });
+      return { authorizer, reads: () => reads };
+    };
+
+    it('decides each resource with its own tags; a resource without the tag does not match', async () => {
+      const { authorizer } = withTags(policy({ Effect: 'Allow', Action: 'ecs:DescribeClusters', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/team': 'a' } } }));
+      expect(await outcome(authorizer, request('DescribeClusters', { clusters: ['prod'] }))).toBe('allowed');
+      expect(await outcome(authorizer, request('DescribeClusters', { clusters: ['prod', 'dev'] }))).toMatch(new RegExp(`on resource: ${ecs('cluster/dev')} because no identity-based policy`));
+      expect(await outcome(authorizer, request('DescribeClusters', { clusters: ['gone'] }))).toMatch(/cluster\/gone because no identity-based policy/);
+    });
+
+    it('an explicit deny on one resource’s tags wins over the others', async () => {
+      const { authorizer } = withTags(
+        policy({ Effect: 'Allow', Action: 'ecs:*', Resource: '*' }, { Effect: 'Deny', Action: 'ecs:*', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/team': 'b' } } }),
+      );
+      expect(await outcome(authorizer, request('DescribeClusters', { clusters: ['gone', 'prod'] }))).toBe('allowed');
+      expect(await outcome(authorizer, request('DescribeClusters', { clusters: ['prod', 'dev'] }))).toMatch(new RegExp(`on resource: ${ecs('cluster/dev')} with an explicit deny`));
+    });
+
+    it('reads no tags for principals whose policies never mention the key, and stays synchronous', async () => {
+      const { authorizer, reads } = withTags(policy({ Effect: 'Allow', Action: 'ecs:*', Resource: '*' }));
+      await authorizer.authorize(request('DescribeClusters', { clusters: ['prod'] }));
+      expect(authorizer.authorize(request('DescribeClusters', { clusters: ['prod'] }))).toBeUndefined();
+      expect(reads()).toBe(0);
+    });
+  });
+
   it('reads IPv4 peers without the IPv6-mapped prefix', () => {
     expect(sourceIpOf('::ffff:127.0.0.1')).toBe('127.0.0.1');
     expect(sourceIpOf('::1')).toBe('::1');

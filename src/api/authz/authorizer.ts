@@ -30,6 +30,7 @@ import {
 import type { SessionPolicies } from '../auth/credentials.js';
 import type { ActionDeclaration, RequestContext } from './declarations.js';
 import type { PolicySource } from './policy-source.js';
+import { policiesReadResourceTags, withResourceTags, type ResourceTagLookup } from './resource-tags.js';
 import { authzPrincipalOf, isRoot, type Caller } from './principal.js';
 
 /** One request to authorize. */
@@ -56,6 +57,8 @@ export interface AuthorizerOptions {
   readonly now?: () => number;
   /** The longest a principal's cached policies are used without being read again (default 60 s). */
   readonly maxAgeMs?: number;
+  /** Resources' tags (aws:ResourceTag/…), read only for principals whose policies could read them. */
+  readonly resourceTags?: ResourceTagLookup;
 }
 
 interface Entry {
@@ -63,6 +66,8 @@ interface Entry {
   readonly policies: readonly CompiledPolicy[];
   /** A role session's session policies, when it was given any. */
   readonly session?: readonly CompiledPolicy[];
+  /** Whether a policy could read aws:ResourceTag/… (then each request reads its resources' tags first). */
+  readonly readsResourceTags: boolean;
   readonly loadedAt: number;
 }
 
@@ -102,18 +107,27 @@ export class Authorizer {
     if (isRoot(request.principal) || request.declaration.unchecked) return undefined;
     const now = this.now();
     const entry = this.entries.get(cacheKeyOf(request.principal));
-    const { resolveResources } = request.declaration;
-    if (entry && now - entry.loadedAt < this.maxAgeMs) {
-      if (resolveResources) {
-        return resolveResources(request.input, this.options.scope, entry.principal).then((resources) => this.decide(entry, request, refuse, now, resources));
-      }
-      this.decide(entry, request, refuse, now);
-      return undefined;
+    if (entry && now - entry.loadedAt < this.maxAgeMs) return this.withEntry(entry, request, refuse, now);
+    return this.load(request.principal).then((loaded) => this.withEntry(loaded, request, refuse, this.now()));
+  }
+
+  /** The resources (read from the store when the declaration says so), then their tags if a policy reads them. */
+  private withEntry(entry: Entry, request: AuthorizeRequest, refuse: Refusal, now: number): Promise<void> | undefined {
+    const { declaration, input } = request;
+    const { scope } = this.options;
+    if (declaration.resolveResources) {
+      return declaration.resolveResources(input, scope, entry.principal).then((resources) => this.withResources(entry, request, refuse, now, resources));
     }
-    return this.load(request.principal).then(async (loaded) => {
-      const resources = resolveResources ? await resolveResources(request.input, this.options.scope, loaded.principal) : undefined;
-      this.decide(loaded, request, refuse, this.now(), resources);
-    });
+    return this.withResources(entry, request, refuse, now, declaration.resources(input, scope, entry.principal));
+  }
+
+  private withResources(entry: Entry, request: AuthorizeRequest, refuse: Refusal, now: number, resources: readonly string[]): Promise<void> | undefined {
+    const lookup = this.options.resourceTags;
+    if (entry.readsResourceTags && lookup && resources.length > 0) {
+      return Promise.all(resources.map((arn) => lookup(arn))).then((tags) => this.decide(entry, request, refuse, now, resources, tags));
+    }
+    this.decide(entry, request, refuse, now, resources);
+    return undefined;
   }
 
   /**
@@ -166,7 +180,8 @@ export class Authorizer {
     const subject = authzPrincipalOf(principal);
     const read = Promise.all([this.options.policies.policiesFor(subject), this.sessionPolicies(sessionPoliciesOf(principal))]).then(
       ([policies, session]) => {
-        const entry: Entry = { principal: subject, policies, ...(session ? { session } : {}), loadedAt: this.now() };
+        const readsResourceTags = policiesReadResourceTags(policies) || (session !== undefined && policiesReadResourceTags(session));
+        const entry: Entry = { principal: subject, policies, ...(session ? { session } : {}), readsResourceTags, loadedAt: this.now() };
         if (generation === this.generation) {
           this.entries.set(key, entry);
           this.loading.delete(key);
@@ -200,7 +215,8 @@ export class Authorizer {
     return compiled;
   }
 
-  private decide(entry: Entry, request: AuthorizeRequest, refuse: Refusal, now: number, resolved?: readonly string[]): void {
+  /** `tags[i]`, when given, are `resources[i]`'s: each resource is then decided with its own aws:ResourceTag/… keys. */
+  private decide(entry: Entry, request: AuthorizeRequest, refuse: Refusal, now: number, resources: readonly string[], tags?: readonly (Readonly<Record<string, string>> | undefined)[]): void {
     const { declaration, input } = request;
     const { scope } = this.options;
     const context: RequestContext = new Map();
@@ -208,8 +224,19 @@ export class Authorizer {
     context.set('aws:SecureTransport', request.secureTransport ? 'true' : 'false');
     declaration.context?.(input, scope, context);
     const principal = entry.principal;
-    const decision = this.judge(entry, { principal, action: declaration.action, resources: resolved ?? declaration.resources(input, scope, principal), context, now });
-    if (decision.effect !== 'Allow') throw refuse(accessDeniedMessage(principal.arn, declaration.action, decision));
+    const action = declaration.action;
+    let decision: Decision | undefined;
+    if (tags) {
+      // Every resource must be allowed; an explicit deny on any wins over an implicit one on another.
+      for (let i = 0; i < resources.length && decision?.effect !== 'ExplicitDeny'; i++) {
+        const one = this.judge(entry, { principal, action, resources: [resources[i]!], context: withResourceTags(context, tags[i]), now });
+        if (one.effect !== 'Allow' && (decision === undefined || one.effect === 'ExplicitDeny')) decision = one;
+      }
+      decision ??= { effect: 'Allow' };
+    } else {
+      decision = this.judge(entry, { principal, action, resources, context, now });
+    }
+    if (decision.effect !== 'Allow') throw refuse(accessDeniedMessage(principal.arn, action, decision));
 
     const roles = declaration.passedRoles?.(input, scope);
     if (!roles) return;
