@@ -8,7 +8,9 @@ import type { NetworkService, PortAllocator } from '../network/network.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { AgentStateStore } from './agent-state.js';
 import type { AgentConfig, MetadataAddress } from './config.js';
-import { controlPlaneClients } from './control-plane-clients.js';
+import { controlPlaneClients, executionRoleClients } from './control-plane-clients.js';
+import { identityOf } from './clients-by-credentials.js';
+import { resolveRepositoryCredentials } from './repository-credentials.js';
 import { ControlPlaneEndpoints } from './endpoints.js';
 import { DirectoryVolumeStore } from './volume-store.js';
 import { ContainerFileStore } from './container-files.js';
@@ -21,7 +23,7 @@ import { Reporter } from './reporter.js';
 import { SessionClient } from './session-client.js';
 import { TaskEngine } from './task-engine/engine.js';
 import { TaskCredentials } from './task-credentials.js';
-import { resolveSecrets, sdkSecretsApi } from './secrets.js';
+import { resolveSecrets, sdkSecretsApi, type SecretsApi } from './secrets.js';
 import { StartSpans } from '../process/spans.js';
 
 /** The host-side parts the agent drives; `berth agent` builds the real ones (runc, CNI, the image store). */
@@ -86,13 +88,40 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   let session: SessionClient | undefined;
   const clients = controlPlaneClients(endpoints, config.region, credentialProvider);
   const { ecs, ecr } = clients;
-  const registryAuth = new BerthRegistryAuth(ecr, log.child({ component: 'registry-auth' }));
-  const state = new AgentStateStore(config.dataDir);
-  // Container output goes to the control plane's CloudWatch Logs API, with the agent's credentials.
-  const logs = new LogShipper({ client: clients.logs, stateDir: join(config.dataDir, 'log-shipper'), log: log.child({ component: 'log-shipper' }) });
-  let metadata: RunningMetadataEndpoint | undefined;
   // Tasks' role credentials: in memory only, served to their own containers by the metadata endpoint.
   const taskCredentials = new TaskCredentials();
+  const executionIdentity = (arn: string) => {
+    const c = taskCredentials.get(arn, 'TaskExecution');
+    return c ? identityOf(c) : undefined;
+  };
+  // What the agent does for a task with its execution role (pulls from berth's registry, awslogs), through
+  // clients made with that role's credentials: one per set of credentials, bounded.
+  const roleClients = executionRoleClients(endpoints, config.region);
+  const registryAuth = new BerthRegistryAuth(BerthRegistryAuth.ecrTokenSource(ecr, roleClients.ecr), log.child({ component: 'registry-auth' }));
+  const state = new AgentStateStore(config.dataDir);
+  // Container output goes to the control plane's CloudWatch Logs API, with the task execution role's
+  // credentials when the task has one, else the agent's.
+  const logs = new LogShipper({
+    client: clients.logs,
+    clientFor: async (arn) => {
+      const identity = executionIdentity(arn);
+      return identity ? roleClients.logs(identity) : undefined;
+    },
+    stateDir: join(config.dataDir, 'log-shipper'),
+    log: log.child({ component: 'log-shipper' }),
+  });
+  let metadata: RunningMetadataEndpoint | undefined;
+  // Secrets Manager and SSM with a task's execution role (none: the calls fail with ECS's reason).
+  const withSecretsApi = async <T>(arn: string, use: (api: SecretsApi | undefined) => Promise<T>): Promise<T> => {
+    const identity = executionIdentity(arn);
+    if (!identity) return use(undefined);
+    const api = await sdkSecretsApi(endpoints, config.region, identity);
+    try {
+      return await use(api);
+    } finally {
+      api.destroy();
+    }
+  };
   try {
     const { containerInstanceArn, clusterArn } = await registerInstance(ecs, config, state, log);
     // Where each task start's milliseconds go, logged at debug level (process/spans.ts).
@@ -107,6 +136,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         source: { tasks: () => engine?.tasks() ?? [] },
         runtime: parts.runtime,
         ecs,
+        endpoints,
+        region: config.region,
         clusterName: config.cluster,
         availabilityZone: config.availabilityZone,
         containerInstanceArn,
@@ -138,18 +169,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       },
       hasTaskRoleCredentials: (arn) => taskCredentials.get(arn, 'TaskApplication') !== undefined,
       // Fetched with the task execution role's credentials, as the ECS agent does; never saved.
-      resolveSecrets: async (arn, secrets) => {
-        const c = taskCredentials.get(arn, 'TaskExecution');
-        if (!c) return resolveSecrets(secrets, undefined);
-        const identity = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: new Date(c.expiration) };
-        const api = await sdkSecretsApi(endpoints, config.region, identity);
-        try {
-          return await resolveSecrets(secrets, api);
-        } finally {
-          api.destroy();
-        }
-      },
-      registryAuth: (host) => registryAuth.credentialsFor(host),
+      resolveSecrets: (arn, secrets) => withSecretsApi(arn, (api) => resolveSecrets(secrets, api)),
+      repositoryCredentials: (arn, parameter) => withSecretsApi(arn, (api) => resolveRepositoryCredentials(parameter, api)),
+      registryAuth: (host, arn) => registryAuth.credentialsFor(host, executionIdentity(arn)),
       persist: (s) => {
         if (config.crashAtSave !== undefined && ++saves === config.crashAtSave) process.kill(process.pid, 'SIGKILL');
         return state.saveTask(s);
@@ -224,6 +246,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         reporter.stop();
         await logs.stop();
         clients.destroy();
+        roleClients.destroy();
         await state.close();
       },
     };
@@ -236,6 +259,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     await metadata?.close();
     await logs.stop();
     clients.destroy();
+    roleClients.destroy();
     await state.close();
     throw error;
   }

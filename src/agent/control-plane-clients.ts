@@ -2,7 +2,8 @@ import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { HttpRequest } from '@smithy/protocol-http';
-import type { AwsCredentialIdentityProvider, FinalizeRequestMiddleware, Pluggable } from '@smithy/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, FinalizeRequestMiddleware, Pluggable } from '@smithy/types';
+import { ClientsByCredentials } from './clients-by-credentials.js';
 import { isUnavailable, type ControlPlaneEndpoints } from './endpoints.js';
 
 /**
@@ -115,6 +116,40 @@ export function controlPlaneClients(
     destroy() {
       destroyed = true;
       for (const c of made.splice(0)) c.destroy();
+    },
+  };
+}
+
+/** ECR and CloudWatch Logs clients made with tasks' execution-role credentials (see executionRoleClients). */
+export interface ExecutionRoleClients {
+  ecr(credentials: AwsCredentialIdentity): Promise<ECRClient>;
+  logs(credentials: AwsCredentialIdentity): Promise<CloudWatchLogsClient>;
+  destroy(): void;
+}
+
+/**
+ * Clients the agent uses on a task's behalf with its execution role's credentials, one per set of
+ * credentials (at most 32 of each kind kept), failing over as the agent's own. Two attempts a call: a
+ * refusal is final, and ECS's stopped reasons say "retried 1 time(s)".
+ */
+export function executionRoleClients(endpoints: ControlPlaneEndpoints, region: string, timeouts: Timeouts = DEFAULT_TIMEOUTS): ExecutionRoleClients {
+  const common = (credentials: AwsCredentialIdentity) => ({ endpoint: endpoints.current(), region, credentials, maxAttempts: 2, requestHandler: { ...timeouts, throwOnRequestTimeout: true } });
+  const ecr = new ClientsByCredentials(async (credentials) => {
+    const client = new (await import('@aws-sdk/client-ecr')).ECRClient(common(credentials));
+    client.middlewareStack.use(failoverPlugin(endpoints));
+    return client;
+  });
+  const logs = new ClientsByCredentials(async (credentials) => {
+    const client = new (await import('@aws-sdk/client-cloudwatch-logs')).CloudWatchLogsClient(common(credentials));
+    client.middlewareStack.use(failoverPlugin(endpoints));
+    return client;
+  });
+  return {
+    ecr: (c) => ecr.get(c),
+    logs: (c) => logs.get(c),
+    destroy() {
+      ecr.destroy();
+      logs.destroy();
     },
   };
 }

@@ -57,6 +57,8 @@ export class ContainerTail {
   private broken = false;
   private lastTimestamp = 0;
   private lastWarning = -Infinity;
+  /** A refused CreateLogGroup was reported (once per container). */
+  private refusalReported = false;
   private stopping = false;
   private wake: (() => void) | undefined;
   private readonly loop: Promise<void>;
@@ -241,7 +243,13 @@ export class ContainerTail {
         await client.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
       } catch (err) {
         if (errorName(err) !== 'ResourceNotFoundException') throw err;
-        const created = await client.send(new CreateLogGroupCommand({ logGroupName: group })).then(() => true, ignoreExisting);
+        const created = await client.send(new CreateLogGroupCommand({ logGroupName: group })).then(
+          () => true,
+          (err: unknown) => {
+            if (errorName(err) === 'AccessDeniedException') this.groupRefused(err);
+            return ignoreExisting(err);
+          },
+        );
         if (created) this.o.log.info({ group }, 'created the missing log group');
         await client.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
       }
@@ -258,6 +266,21 @@ export class ContainerTail {
       throw err;
     }
     this.ready = true;
+  }
+
+  /**
+   * The group is missing and the agent may not create it: AmazonEC2ContainerServiceforEC2Role does not allow
+   * logs:CreateLogGroup (ECS has users create the group, or add the action for awslogs-create-group). Said once,
+   * plainly, at error level; the lines wait and are retried, so creating the group or allowing the action heals it.
+   */
+  private groupRefused(err: unknown): void {
+    if (this.refusalReported) return;
+    this.refusalReported = true;
+    const group = this.o.destination.group;
+    this.o.log.error(
+      { err, group, waiting: this.queue.length },
+      `AccessDeniedException: the log group ${group} does not exist and the agent's credentials may not create it (logs:CreateLogGroup): create the group, or allow that action; the container's lines wait until then`,
+    );
   }
 
   private failing(err: unknown): void {

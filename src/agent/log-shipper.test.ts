@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CloudWatchLogsClient,
+  CreateLogGroupCommand,
   DescribeLogGroupsCommand,
   GetLogEventsCommand,
   type PutLogEventsCommandInput,
@@ -11,13 +12,17 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { logLimits, maxMessageBytes } from '../model/log-limits.js';
 import { startApiFixture, TEST_KEYS, TEST_REGION, type ApiFixture } from '../testing/api-server.js';
+import { instanceRoleUser } from '../testing/instance-role-user.js';
 import { LogShipper } from './log-shipper.js';
 import type { LogSource } from './task-engine/deps.js';
+
+/** An IAM user with AmazonEC2ContainerServiceforEC2Role only, as an agent under the instance role signs. */
+const instance = instanceRoleUser();
 
 let api: ApiFixture;
 let dir: string;
 beforeAll(async () => {
-  api = await startApiFixture();
+  api = await startApiFixture(instance.overrides);
   dir = mkdtempSync(join(tmpdir(), 'berth-shipper-'));
 });
 afterAll(async () => {
@@ -53,8 +58,10 @@ interface Sent {
 }
 
 /** A shipper with a fast flush, and a record of every PutLogEvents it sent. */
-function shipper(options: { stateDir?: string; failFirst?: number } = {}): LogShipper & Sent {
-  const client = new CloudWatchLogsClient({ endpoint: api.server.url, region: TEST_REGION, credentials: TEST_KEYS, maxAttempts: 1 });
+function shipper(
+  options: { stateDir?: string; failFirst?: number; keys?: { accessKeyId: string; secretAccessKey: string }; log?: pino.Logger } = {},
+): LogShipper & Sent {
+  const client = new CloudWatchLogsClient({ endpoint: api.server.url, region: TEST_REGION, credentials: options.keys ?? TEST_KEYS, maxAttempts: 1 });
   const calls: PutLogEventsCommandInput[] = [];
   let failures = options.failFirst ?? 0;
   client.middlewareStack.add(
@@ -73,7 +80,7 @@ function shipper(options: { stateDir?: string; failFirst?: number } = {}): LogSh
   const s = new LogShipper({
     client,
     stateDir: options.stateDir ?? mkdtempSync(join(dir, 'state-')),
-    log: pino({ level: process.env.BERTH_TEST_LOG ?? 'silent' }),
+    log: options.log ?? pino({ level: process.env.BERTH_TEST_LOG ?? 'silent' }),
     flushMs: 50,
     finishTimeoutMs: 5_000,
   });
@@ -241,6 +248,22 @@ describe('LogShipper', () => {
     await s.stop();
   });
 
+  it('under the instance role, a missing group it may not create is reported once, plainly; the lines wait and ship once the group exists', async () => {
+    const said: { level: number; msg: string }[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void said.push(JSON.parse(line) as { level: number; msg: string }) });
+    const s = shipper({ keys: instance.keys, log });
+    const c = container({ logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/made-later', 'awslogs-stream-prefix': 'ecs' } } });
+    c.write(lines(['kept until the group exists']));
+    s.follow(c);
+    const refusal = /^AccessDeniedException: the log group \/ecs\/made-later does not exist and the agent's credentials may not create it \(logs:CreateLogGroup\)/;
+    await vi.waitFor(() => expect(said.some((l) => l.level === 50 && refusal.test(l.msg))).toBe(true), { timeout: 5_000 });
+    // The operator creates the group (as ECS has them do): CreateLogStream and PutLogEvents are the role's.
+    await api.logs.send(new CreateLogGroupCommand({ logGroupName: '/ecs/made-later' }));
+    expect(await waitForEvents('/ecs/made-later', `ecs/app/task${seq}`, 1)).toEqual(['kept until the group exists']);
+    expect(said.filter((l) => refusal.test(l.msg))).toHaveLength(1);
+    await s.stop();
+  });
+
   it('waits for a log file that does not exist yet', async () => {
     const stateDir = mkdtempSync(join(dir, 'state-'));
     const s = shipper({ stateDir });
@@ -251,5 +274,59 @@ describe('LogShipper', () => {
     writeFileSync(c.logPath, lines(['late start']));
     expect(await waitForEvents('/berth/prod', `web/app/task${seq}`, 1)).toEqual(['late start']);
     await s.stop();
+  });
+});
+
+describe('LogShipper with a task execution role', () => {
+  it("ships a task's streams with the client clientFor gives; a refusal is logged and retried until renewed credentials are allowed", async () => {
+    const options = { endpoint: api.server.url, region: TEST_REGION, credentials: TEST_KEYS, maxAttempts: 1 };
+    let refusals = 0;
+    const refusing = new CloudWatchLogsClient(options);
+    refusing.middlewareStack.add(
+      () => async () => {
+        refusals++;
+        throw Object.assign(new Error('User: arn:aws:sts::123456789012:assumed-role/exec/t is not authorized to perform: logs:CreateLogStream'), { name: 'AccessDeniedException' });
+      },
+      { step: 'initialize', name: 'refuse' },
+    );
+    const allowed = new CloudWatchLogsClient(options);
+    const agent = new CloudWatchLogsClient(options);
+    let agentCalls = 0;
+    agent.middlewareStack.add((next) => async (args) => (agentCalls++, next(args)), { step: 'initialize', name: 'count' });
+    const warnings: string[] = [];
+    const awslogs = { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/exec', 'awslogs-stream-prefix': 'ecs' } };
+    const withRole = container({ logConfiguration: awslogs });
+    const withoutRole = container({ logConfiguration: awslogs });
+    // berth's default group (no awslogs configuration) is the agent's own doing, even for a task with a role.
+    const defaultGroup = container({ taskArn: withRole.taskArn });
+    let roleClient = refusing;
+    const s = new LogShipper({
+      client: agent,
+      clientFor: async (arn) => (arn === withRole.taskArn ? roleClient : undefined),
+      stateDir: mkdtempSync(join(dir, 'state-')),
+      log: pino({ level: 'warn' }, { write: (line: string) => void warnings.push(line) }),
+      flushMs: 50,
+      finishTimeoutMs: 5_000,
+    });
+    withRole.write(lines(['as the role']));
+    s.follow(withRole);
+    await vi.waitFor(() => expect(refusals).toBeGreaterThanOrEqual(2), { timeout: 5_000, interval: 20 });
+    expect(warnings.some((w) => w.includes('shipping container logs failed; retrying') && w.includes('AccessDeniedException'))).toBe(true);
+    expect(agentCalls).toBe(0);
+    roleClient = allowed; // the control plane renewed the credentials (or the policy was fixed)
+    expect(await waitForEvents('/ecs/exec', `ecs/app/${withRole.taskArn.split('/').pop()}`, 1)).toEqual(['as the role']);
+    expect(agentCalls).toBe(0);
+    withoutRole.write(lines(['as the agent']));
+    s.follow(withoutRole);
+    await waitForEvents('/ecs/exec', `ecs/app/${withoutRole.taskArn.split('/').pop()}`, 1);
+    const afterWithout = agentCalls;
+    expect(afterWithout).toBeGreaterThan(0);
+    roleClient = refusing;
+    defaultGroup.write(lines(['default group']));
+    s.follow(defaultGroup);
+    expect(await waitForEvents('/berth/prod', `web/app/${withRole.taskArn.split('/').pop()}`, 1)).toEqual(['default group']);
+    expect(agentCalls).toBeGreaterThan(afterWithout);
+    await s.stop();
+    for (const c of [refusing, allowed, agent]) c.destroy();
   });
 });

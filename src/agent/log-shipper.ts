@@ -13,6 +13,12 @@ export interface LogShipperOptions {
    * function that makes it on first use (the agent's: its SDK package is loaded only when needed).
    */
   readonly client: CloudWatchLogsClient | (() => Promise<CloudWatchLogsClient>);
+  /**
+   * The client for one task's awslogs streams when it is not the agent's: the task execution role's when the
+   * task has one (ecs.capability.execution-role-awslogs). Asked before every call, so renewed credentials are
+   * used as soon as they arrive; none: the agent's client.
+   */
+  readonly clientFor?: (taskArn: string) => Promise<CloudWatchLogsClient | undefined>;
   /** Where the per-container shipping state lives (under the agent's data directory). */
   readonly stateDir: string;
   readonly log: Logger;
@@ -101,7 +107,9 @@ export class LogShipper implements LogSink {
       source,
       destination,
       saved,
-      client: this.client,
+      // The execution role is for the awslogs driver only (as in ECS); berth's default group, its stand-in for
+      // a log kept on the host, is the agent's own doing and shipped with its credentials.
+      client: destination.awslogs ? async () => (await this.options.clientFor?.(source.taskArn)) ?? (await this.client()) : this.client,
       states: this.states,
       budget: this.budget,
       log: this.options.log.child({ container: source.containerName, task: source.taskArn }),

@@ -27,9 +27,13 @@ export const capabilityAttributes = [
   'com.amazonaws.ecs.capability.ecr-auth',
   'ecs.capability.execution-role-ecr-pull',
   'ecs.capability.execution-role-awslogs',
-  // Container secrets, fetched with the task execution role (agent/secrets.ts).
+  // Container secrets, logConfiguration.secretOptions and repositoryCredentials, fetched with the task
+  // execution role (agent/secrets.ts, agent/repository-credentials.ts).
   'ecs.capability.secrets.asm.environment-variables',
   'ecs.capability.secrets.ssm.environment-variables',
+  'ecs.capability.secrets.asm.bootstrap.log-driver',
+  'ecs.capability.secrets.ssm.bootstrap.log-driver',
+  'com.amazonaws.ecs.capability.private-registry-authentication.secretsmanager',
   // dependsOn, startTimeout and stopTimeout.
   'ecs.capability.container-ordering',
   'ecs.capability.container-health-check',
@@ -102,12 +106,16 @@ export async function registerInstance(
   };
   let result;
   try {
-    result = await ecs.send(new RegisterContainerInstanceCommand(request));
+    try {
+      result = await ecs.send(new RegisterContainerInstanceCommand(request));
+    } catch (err) {
+      if ((err as { name?: string }).name !== 'ClusterNotFoundException' || config.cluster !== 'default') throw err;
+      log.info('creating the default cluster');
+      await ecs.send(new CreateClusterCommand({ clusterName: 'default' }));
+      result = await ecs.send(new RegisterContainerInstanceCommand(request));
+    }
   } catch (err) {
-    if ((err as { name?: string }).name !== 'ClusterNotFoundException' || config.cluster !== 'default') throw err;
-    log.info('creating the default cluster');
-    await ecs.send(new CreateClusterCommand({ clusterName: 'default' }));
-    result = await ecs.send(new RegisterContainerInstanceCommand(request));
+    throw refusal(err) ?? err;
   }
   const containerInstanceArn = result.containerInstance!.containerInstanceArn!;
   const identity: AgentIdentity = { cluster: config.cluster, containerInstanceArn, ec2InstanceId };
@@ -115,4 +123,19 @@ export async function registerInstance(
   const clusterArn = containerInstanceArn.replace(/container-instance\/([^/]+)\/.*$/, 'cluster/$1');
   log.info({ containerInstanceArn, reRegistered: previous?.containerInstanceArn === containerInstanceArn }, 'registered');
   return { containerInstanceArn, clusterArn };
+}
+
+/**
+ * A registration the control plane refused for lack of permission, as an error that says so: the SDK's message is
+ * the policy's verdict alone, and an operator reading `berth: …` should see the error code and what to give the
+ * agent's credentials. Anything else is returned undefined (thrown as it came).
+ */
+export function refusal(err: unknown): Error | undefined {
+  const e = err as { name?: string; message?: string };
+  if (e.name !== 'AccessDeniedException') return undefined;
+  return new Error(
+    `the control plane refused to register this container instance: AccessDeniedException: ${e.message ?? ''} ` +
+      '(the agent\'s credentials need what AmazonEC2ContainerServiceforEC2Role allows; see docs/agent.md)',
+    { cause: err },
+  );
 }

@@ -20,7 +20,8 @@ export class SecretsUnavailableError extends StopReasonError {
   override readonly name = 'SecretsUnavailableError';
 }
 
-const PREFIX = 'ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed';
+/** The start of every stopped reason of a task's execution resources, as the ECS agent words it. */
+export const PREFIX = 'ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed';
 
 /** `{ name, valueFrom }` pairs → `NAME → value`. Throws SecretsUnavailableError with ECS's stopped reason. */
 export async function resolveSecrets(secrets: readonly { name?: string; valueFrom?: string }[], api: SecretsApi | undefined): Promise<Record<string, string>> {
@@ -81,7 +82,7 @@ function jsonKey(text: string, key: string, secretId: string): string {
 }
 
 /** `Code: message` of an SDK error; never the request (which carries nothing secret, but is noise). */
-function describe(error: unknown): string {
+export function describe(error: unknown): string {
   const e = error as { name?: string; message?: string };
   return `${e.name ?? 'Error'}: ${e.message ?? String(error)}`;
 }

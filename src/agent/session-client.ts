@@ -131,7 +131,10 @@ export class SessionClient {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () => {
-        this.o.log.warn({ endpoint, status: res.statusCode, body }, 'control plane refused the session');
+        // A refusal for lack of ecs:Poll is the operator's to fix (the agent keeps retrying, so a policy change heals it).
+        if (body.includes('AccessDeniedException')) {
+          this.o.log.error({ endpoint, status: res.statusCode, body }, "control plane refused the session: AccessDeniedException (the agent's credentials need ecs:Poll)");
+        } else this.o.log.warn({ endpoint, status: res.statusCode, body }, 'control plane refused the session');
         refused = (res.statusCode ?? 500) < 500;
         if (body.includes('InactiveInstanceException')) this.o.onFatal('the container instance was deregistered');
         ws.terminate();

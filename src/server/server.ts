@@ -299,6 +299,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const gateway = new AgentGateway({
       env: ecsEnv,
       verifier,
+      // Opening a session is ecs:Poll on the container instance, as in ECS (api/acs/iam-actions.ts).
+      authorizer,
       presence,
       log: log.child({ component: 'agent-gateway' }),
       ...(config.heartbeatMs !== undefined ? { heartbeatMs: config.heartbeatMs } : {}),

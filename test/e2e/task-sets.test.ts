@@ -21,6 +21,7 @@ import {
   type Task,
   type TaskSet,
 } from '@aws-sdk/client-ecs';
+import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBusyboxImage, pushImage } from '../../src/testing/busybox-image.js';
 import { startDockerRegistry, type LoopbackRegistry } from '../../src/testing/docker-registry.js';
@@ -59,6 +60,16 @@ describe.runIf(isRoot)('task sets and task protection on two hosts', () => {
     for (const memory of [64, 80]) {
       await ecs.send(new RegisterTaskDefinitionCommand({ family: 'web', containerDefinitions: [{ name: 'app', image: `${registry.host}/busybox:latest`, memory }] }));
     }
+    // A task protects itself with its own role's credentials, as in ECS (the agent's are not used for it).
+    const iam = new IAMClient({ endpoint: server.url, region: 'us-east-1', credentials: { ...server.keys }, maxAttempts: 3 });
+    const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+    const { Role } = await iam.send(new CreateRoleCommand({ RoleName: 'protector', AssumeRolePolicyDocument: JSON.stringify(trust) }));
+    const allow = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['ecs:GetTaskProtection', 'ecs:UpdateTaskProtection'], Resource: '*' }] };
+    await iam.send(new PutRolePolicyCommand({ RoleName: 'protector', PolicyName: 'protect', PolicyDocument: JSON.stringify(allow) }));
+    iam.destroy();
+    await ecs.send(
+      new RegisterTaskDefinitionCommand({ family: 'keeper', taskRoleArn: Role!.Arn!, containerDefinitions: [{ name: 'app', image: `${registry.host}/busybox:latest`, memory: 64 }] }),
+    );
     for (const [i, name] of hosts.entries()) {
       const agent = startBerthAgent({
         endpoint: server.url,
@@ -74,6 +85,7 @@ describe.runIf(isRoot)('task sets and task protection on two hosts', () => {
           ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: '1s',
           ECS_CONTAINER_STOP_TIMEOUT: '1s',
           ECS_IMAGE_PULL_BEHAVIOR: 'prefer-cached',
+          ECS_ENABLE_TASK_IAM_ROLE: 'true',
         },
       });
       agents.set(name, agent);
@@ -167,7 +179,7 @@ describe.runIf(isRoot)('task sets and task protection on two hosts', () => {
   };
 
   it('a task protects itself from inside its container and is kept through a scale-in until the protection is lifted (AWS CLI)', async () => {
-    await cli('create-service', '--service-name', 'prot', '--task-definition', 'web:1', '--desired-count', '2');
+    await cli('create-service', '--service-name', 'prot', '--task-definition', 'keeper:1', '--desired-count', '2');
     await expect.poll(async () => (await tasksOf('prot')).filter((t) => t.lastStatus === 'RUNNING').length, { timeout: 60_000, interval: 250 }).toBe(2);
     const [keeper, other] = await tasksOf('prot');
 

@@ -6,6 +6,7 @@ import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { Logger } from 'pino';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { MetadataAddress } from '../config.js';
+import type { ControlPlaneEndpoints } from '../endpoints.js';
 import { MetadataHandler, type MetadataHandlerOptions } from './handler.js';
 import type { MetadataSource } from './lookup.js';
 import { startMetadataServer, type RunningMetadataServer } from './server.js';
@@ -19,6 +20,9 @@ export interface MetadataEndpointOptions {
   readonly runtime: Pick<Runtime, 'stats'>;
   /** For ListTagsForResource (`/taskWithTags`), with the agent's credentials. */
   readonly ecs: ECSClient;
+  /** Where task protection calls go (signed with the requesting task's role credentials, not the agent's). */
+  readonly endpoints: ControlPlaneEndpoints;
+  readonly region: string;
   readonly clusterName: string;
   readonly availabilityZone: string;
   readonly containerInstanceArn: string;
@@ -39,7 +43,7 @@ export function startMetadataEndpoint(options: MetadataEndpointOptions): Promise
     containerInstanceArn: options.containerInstanceArn,
     ...(runtime.stats ? { stats: (id: string) => runtime.stats!(id) } : {}),
     tags: new TagCache(ecsTagLister(options.ecs)),
-    protection: ecsProtectionApi(options.ecs, options.clusterName),
+    protection: ecsProtectionApi(options.endpoints, options.region, options.clusterName),
     ...(options.credentials ? { credentials: options.credentials } : {}),
     ...(options.hostModeCredentials ? { hostModeCredentials: true } : {}),
     log: options.log,

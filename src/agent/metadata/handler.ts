@@ -34,7 +34,7 @@ export interface MetadataHandlerOptions {
   readonly log?: Logger;
   /** Tells the host's own addresses (default: this network namespace's interfaces). */
   readonly isHostAddress?: (address: string) => boolean;
-  /** The control plane's task protection calls; without it the protection endpoint answers 404. */
+  /** The control plane's task protection calls (made with the task role's credentials); without it the protection endpoint answers 404. */
   readonly protection?: ProtectionApi;
   /** Tasks' role credentials (held in memory); without it the credentials endpoint finds none. */
   readonly credentials?: { get(taskArn: string, roleType: RoleType): RoleCredentials | undefined };
@@ -88,7 +88,8 @@ export class MetadataHandler {
     if (request.method === 'PUT' && !put) return undecodableAnswer();
     const requester = findRequester(this.options.source.tasks(), token, request.remoteAddress, this.isHostAddress);
     if (!requester || !this.options.protection) return noTaskAnswer();
-    return answerProtection(this.options.protection, requester.task.arn, put ? { method: 'PUT', ...put } : { method: 'GET' });
+    const arn = requester.task.arn;
+    return answerProtection(this.options.protection, arn, this.options.credentials?.get(arn, 'TaskApplication'), put ? { method: 'PUT', ...put } : { method: 'GET' });
   }
 
   /**

@@ -4,11 +4,20 @@ import { pino } from 'pino';
 import { runningTask } from '../testing/task-states.js';
 import { MetadataHandler } from './handler.js';
 import { startMetadataServer } from './server.js';
+import type { RoleCredentials } from '../../model/acs.js';
 import type { ProtectionApi } from './task-protection.js';
 
 /** The agent's task scale-in protection endpoint, `${ECS_AGENT_URI}/task-protection/v1/state`, over a pretend control plane. */
 
 const EXPIRY = new Date('2026-12-06T14:00:00Z');
+const ROLE: RoleCredentials = {
+  credentialsId: 'cred-1',
+  roleArn: 'arn:aws:iam::000000000000:role/app',
+  accessKeyId: 'ASIAWEBTASKROLE00001',
+  secretAccessKey: 'secret',
+  sessionToken: 'token',
+  expiration: '2026-12-06T18:00:00Z',
+};
 
 function setup() {
   const web = runningTask('web1');
@@ -16,13 +25,13 @@ function setup() {
   const calls: string[] = [];
   let answer: { protectedTasks?: ProtectedTask[]; failures?: Failure[] } | Error | undefined;
   const api: ProtectionApi = {
-    async get(taskArn) {
-      calls.push(`get ${taskArn}`);
+    async get(taskArn, credentials) {
+      calls.push(`get ${taskArn} as ${credentials.accessKeyId}`);
       if (answer instanceof Error) throw answer;
       return answer ?? { protectedTasks: [{ taskArn, protectionEnabled: false }], failures: [] };
     },
-    async update(taskArn, enabled, minutes) {
-      calls.push(`update ${taskArn} ${enabled} ${minutes}`);
+    async update(taskArn, credentials, enabled, minutes) {
+      calls.push(`update ${taskArn} ${enabled} ${minutes} as ${credentials.accessKeyId}`);
       if (answer instanceof Error) throw answer;
       return answer ?? { protectedTasks: [{ taskArn, protectionEnabled: enabled, ...(enabled ? { expirationDate: EXPIRY } : {}) }], failures: [] };
     },
@@ -34,6 +43,8 @@ function setup() {
     containerInstanceArn: 'arn:aws:ecs:us-east-1:000000000000:container-instance/default/i-1',
     isHostAddress: (a) => a === '169.254.170.2',
     protection: api,
+    // Only web has a task role (its credentials delivered over the session).
+    credentials: { get: (arn, roleType) => (arn === web.arn && roleType === 'TaskApplication' ? ROLE : undefined) },
   });
   const ask = (method: string, body = '', t = web, from = t.containers[0]!.ipv4Address!) =>
     handler.handleProtection({ url: `/api/${t.containers[0]!.metadataToken}/task-protection/v1/state`, method, body, remoteAddress: from });
@@ -44,11 +55,21 @@ describe('the task protection endpoint', () => {
   it('PUT protects the requesting task through UpdateTaskProtection and answers as ECS\'s agent does', async () => {
     const { web, calls, ask } = setup();
     const answer = await ask('PUT', '{"ProtectionEnabled":true,"ExpiresInMinutes":60}');
-    expect(calls).toEqual([`update ${web.arn} true 60`]);
+    expect(calls).toEqual([`update ${web.arn} true 60 as ${ROLE.accessKeyId}`]);
     expect(answer).toEqual({ status: 200, body: { protection: { ExpirationDate: '2026-12-06T14:00:00Z', ProtectionEnabled: true, TaskArn: web.arn } } });
     // Without ExpiresInMinutes the control plane's default applies; Go matches field names in any case.
     await ask('PUT', '{"protectionEnabled":false}');
-    expect(calls.at(-1)).toBe(`update ${web.arn} false undefined`);
+    expect(calls.at(-1)).toBe(`update ${web.arn} false undefined as ${ROLE.accessKeyId}`);
+  });
+
+  it("calls with the task role's credentials only: a task without them gets ECS's 403, and nothing is called", async () => {
+    const { other, calls, ask } = setup();
+    const refused = { status: 403, body: { error: { Arn: other.arn, Code: 'AccessDeniedException', Message: 'Invalid Request: no task IAM role credentials available for task' } } };
+    expect(await ask('GET', '', other)).toEqual(refused);
+    expect(await ask('PUT', '{"ProtectionEnabled":true}', other)).toEqual(refused);
+    // The request's own checks come first, as in ECS's agent.
+    expect(await ask('PUT', '{"ExpiresInMinutes":5}', other)).toMatchObject({ status: 400 });
+    expect(calls).toEqual([]);
   });
 
   it('GET reads the protection; a disabled one has a null ExpirationDate', async () => {

@@ -8,24 +8,46 @@
  *   200 {"failure": {"Arn": "…", "Detail": …, "Reason": "…"}}           a per-task failure from the API
  *   4xx/5xx {"requestID"?: "…", "error": {"Arn"?: "…", "Code": "…", "Message": "…"}}
  *
- * ECS's agent calls with the task role's credentials (a task without a role gets 403); berth has no task roles
- * yet and calls with the agent's own, as it does for the task's tags.
+ * Like ECS's agent, it calls with the task role's credentials, never the agent's own: the instance role
+ * (AmazonEC2ContainerServiceforEC2Role) does not allow these actions, and a task may only protect itself as far as
+ * its own role lets it. A task without role credentials gets ECS's 403 AccessDeniedException.
  */
-import { GetTaskProtectionCommand, UpdateTaskProtectionCommand, type ECSClient, type Failure, type ProtectedTask } from '@aws-sdk/client-ecs';
+import { ECSClient, GetTaskProtectionCommand, UpdateTaskProtectionCommand, type Failure, type ProtectedTask } from '@aws-sdk/client-ecs';
+import type { RoleCredentials } from '../../model/acs.js';
+import { failoverPlugin } from '../control-plane-clients.js';
+import type { ControlPlaneEndpoints } from '../endpoints.js';
 import { describeFailure } from './tags.js';
 
-/** The two calls the endpoint makes, for the task the token names. */
+type ProtectionOutput = { protectedTasks?: ProtectedTask[]; failures?: Failure[] };
+
+/** The two calls the endpoint makes, for the task the token names, signed with that task's role credentials. */
 export interface ProtectionApi {
-  get(taskArn: string): Promise<{ protectedTasks?: ProtectedTask[]; failures?: Failure[] }>;
-  update(taskArn: string, enabled: boolean, expiresInMinutes?: number): Promise<{ protectedTasks?: ProtectedTask[]; failures?: Failure[] }>;
+  get(taskArn: string, credentials: RoleCredentials): Promise<ProtectionOutput>;
+  update(taskArn: string, credentials: RoleCredentials, enabled: boolean, expiresInMinutes?: number): Promise<ProtectionOutput>;
 }
 
-/** The calls through the agent's ECS client, for the agent's cluster. */
-export function ecsProtectionApi(ecs: ECSClient, cluster: string): ProtectionApi {
+/**
+ * The calls through the control plane's ECS API for the agent's cluster, failing over between replicas as every
+ * agent call does; one client per call, since the credentials are the requesting task's.
+ */
+export function ecsProtectionApi(endpoints: ControlPlaneEndpoints, region: string, cluster: string): ProtectionApi {
+  const withClient = async (c: RoleCredentials, call: (ecs: ECSClient) => Promise<ProtectionOutput>): Promise<ProtectionOutput> => {
+    const credentials = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: new Date(c.expiration) };
+    const requestHandler = { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true };
+    const ecs = new ECSClient({ endpoint: endpoints.current(), region, credentials, maxAttempts: 3, requestHandler });
+    ecs.middlewareStack.use(failoverPlugin(endpoints));
+    try {
+      return await call(ecs);
+    } finally {
+      ecs.destroy();
+    }
+  };
   return {
-    get: (taskArn) => ecs.send(new GetTaskProtectionCommand({ cluster, tasks: [taskArn] })),
-    update: (taskArn, enabled, expiresInMinutes) =>
-      ecs.send(new UpdateTaskProtectionCommand({ cluster, tasks: [taskArn], protectionEnabled: enabled, ...(expiresInMinutes !== undefined ? { expiresInMinutes } : {}) })),
+    get: (taskArn, c) => withClient(c, (ecs) => ecs.send(new GetTaskProtectionCommand({ cluster, tasks: [taskArn] }))),
+    update: (taskArn, c, enabled, expiresInMinutes) =>
+      withClient(c, (ecs) =>
+        ecs.send(new UpdateTaskProtectionCommand({ cluster, tasks: [taskArn], protectionEnabled: enabled, ...(expiresInMinutes !== undefined ? { expiresInMinutes } : {}) })),
+      ),
   };
 }
 
@@ -80,8 +102,8 @@ function protectionBody(p: ProtectedTask) {
   };
 }
 
-async function forward(taskArn: string, call: () => ReturnType<ProtectionApi['get']>): Promise<ProtectionAnswer> {
-  let result: Awaited<ReturnType<ProtectionApi['get']>>;
+async function forward(taskArn: string, call: () => Promise<ProtectionOutput>): Promise<ProtectionAnswer> {
+  let result: ProtectionOutput;
   try {
     result = await call();
   } catch (error) {
@@ -103,15 +125,24 @@ async function forward(taskArn: string, call: () => ReturnType<ProtectionApi['ge
 /** A PUT whose body is not ECS's request: refused before the token is even looked at, as ECS's agent does. */
 export const undecodableAnswer = (): ProtectionAnswer => errorAnswer(400, 'InvalidParameterException', 'UpdateTaskProtection: failed to decode request');
 
-/** Answer a GET, or a PUT with its decoded body, for the task `taskArn` (already found from the token). */
+/** A task with no role credentials (no taskRoleArn, or ECS_ENABLE_TASK_IAM_ROLE off): ECS's agent's 403. */
+const noCredentialsAnswer = (taskArn: string): ProtectionAnswer =>
+  errorAnswer(403, 'AccessDeniedException', 'Invalid Request: no task IAM role credentials available for task', taskArn);
+
+/**
+ * Answer a GET, or a PUT with its decoded body, for the task `taskArn` (already found from the token), with its
+ * role's credentials when it has them (checked after the request itself, ECS's agent's order).
+ */
 export async function answerProtection(
   api: ProtectionApi,
   taskArn: string,
+  credentials: RoleCredentials | undefined,
   request: { method: 'GET' } | { method: 'PUT'; enabled?: boolean; minutes?: number },
 ): Promise<ProtectionAnswer> {
-  if (request.method === 'GET') return forward(taskArn, () => api.get(taskArn));
-  if (request.enabled === undefined) {
+  if (request.method === 'PUT' && request.enabled === undefined) {
     return errorAnswer(400, 'InvalidParameterException', "Invalid request: does not contain 'ProtectionEnabled' field", taskArn);
   }
-  return forward(taskArn, () => api.update(taskArn, request.enabled!, request.minutes));
+  if (!credentials) return noCredentialsAnswer(taskArn);
+  if (request.method === 'GET') return forward(taskArn, () => api.get(taskArn, credentials));
+  return forward(taskArn, () => api.update(taskArn, credentials, request.enabled!, request.minutes));
 }

@@ -31,7 +31,18 @@ export interface EngineDeps {
   reportAttachment?(change: TaskAttachmentChange): void;
   /** Task volumes on this host. */
   readonly volumes: VolumeStore;
-  registryAuth?(registryHost: string): Promise<RegistryCredentials | undefined>;
+  /**
+   * Credentials for a registry a task's image is pulled from: for berth's own registry, a token obtained with
+   * the task execution role's credentials when the task has them (agent/registry-auth.ts). Throws a
+   * {@link StopReasonError} when the role is refused a token.
+   */
+  registryAuth?(registryHost: string, taskArn: string): Promise<RegistryCredentials | undefined>;
+  /**
+   * A container's `repositoryCredentials.credentialsParameter` (a Secrets Manager secret holding
+   * `{"username","password"}`), fetched with the task execution role's credentials; throws a
+   * {@link StopReasonError} with ECS's stopped reason when it cannot be had.
+   */
+  repositoryCredentials?(taskArn: string, credentialsParameter: string): Promise<RegistryCredentials>;
   /** Ships container output to the control plane's log service (awslogs semantics). */
   readonly logs?: LogSink;
   readonly log: Logger;

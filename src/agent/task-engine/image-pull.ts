@@ -1,5 +1,9 @@
-import type { LocalImage } from '../../image/image-service.js';
+import type { LocalImage, RegistryCredentials } from '../../image/image-service.js';
 import type { EngineDeps } from './deps.js';
+import { stopReasonIn } from './pull-reason.js';
+
+/** Credentials for a registry host, asked for when the registry challenges. */
+export type PullAuth = (registryHost: string) => Promise<RegistryCredentials | undefined>;
 
 /**
  * Get `reference` into the image store as ECS_IMAGE_PULL_BEHAVIOR says:
@@ -8,20 +12,25 @@ import type { EngineDeps } from './deps.js';
  *   always         pull, and fail if that fails
  *   once           use a cached copy when there is one, else pull
  *   prefer-cached  the same lookup as once
+ *
+ * A failure to get the task's registry credentials (a StopReasonError: its execution role was refused)
+ * stops the task whatever the behaviour, as in ECS, where those credentials are a resource the task
+ * acquires before any pull.
  */
-export async function pullImage(deps: Pick<EngineDeps, 'images' | 'settings' | 'registryAuth'>, reference: string): Promise<LocalImage> {
-  const { images, settings, registryAuth } = deps;
-  const auth = registryAuth ? { auth: (host: string) => registryAuth(host) } : {};
+export async function pullImage(deps: Pick<EngineDeps, 'images' | 'settings'>, reference: string, auth?: PullAuth): Promise<LocalImage> {
+  const { images, settings } = deps;
+  const options = auth ? { auth } : {};
   switch (settings.imagePullBehavior) {
     case 'prefer-cached':
     case 'once':
-      return (await images.find(reference)) ?? (await images.pull(reference, auth));
+      return (await images.find(reference)) ?? (await images.pull(reference, options));
     case 'always':
-      return images.pull(reference, auth);
+      return images.pull(reference, options);
     default:
       try {
-        return await images.pull(reference, auth);
+        return await images.pull(reference, options);
       } catch (error) {
+        if (stopReasonIn(error)) throw error;
         const cached = await images.find(reference);
         if (!cached) throw error;
         return cached;

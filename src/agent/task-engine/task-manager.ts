@@ -29,7 +29,8 @@ import type { LocalImage } from '../../image/image-service.js';
 import { ContainerNotFoundError } from '../../runtime/errors.js';
 import { background } from '../../process/background.js';
 import { attachTaskNetwork, createContainer } from './container-create.js';
-import { pullImage } from './image-pull.js';
+import { pullImage, type PullAuth } from './image-pull.js';
+import { pullStopReason } from './pull-reason.js';
 import { releaseTaskNetworks, removeTaskRemains } from './task-teardown.js';
 import { agentEnv, credentialsEnv } from './agent-env.js';
 import { ContainerWatch } from './container-watch.js';
@@ -259,7 +260,8 @@ export class TaskManager {
     }
     const results = await Promise.allSettled(
       pending.map(async (c) => {
-        const image = await timed(this.deps, this.state.arn, 'agent.image', () => pullImage(this.deps, this.def(c.name).image!));
+        const auth = await this.pullAuth(c);
+        const image = await timed(this.deps, this.state.arn, 'agent.image', () => pullImage(this.deps, this.def(c.name).image!, auth));
         this.images.set(c.name, image);
         c.imageDigest = image.manifestDigest;
         c.imageId = image.id;
@@ -269,10 +271,27 @@ export class TaskManager {
     results.forEach((r, i) => {
       const c = pending[i]!;
       if (r.status === 'fulfilled') c.known = 'PULLED';
-      else this.fail(c, `CannotPullContainerError: ${(r.reason as Error).message}`);
+      else this.fail(c, pullStopReason(this.def(c.name).image!, r.reason));
     });
     // A container whose pull failed never runs; it is discarded with the rest when the task stops.
     await this.commit();
+  }
+
+  /**
+   * Who the container's image is pulled as: the basic credentials of its `repositoryCredentials` (fetched
+   * first, with the execution role: ECS's private registry authentication), else the engine's
+   * registryAuth for the task (berth's registry: a token of the task's execution role).
+   */
+  private async pullAuth(c: ContainerState): Promise<PullAuth | undefined> {
+    const parameter = this.def(c.name).repositoryCredentials?.credentialsParameter;
+    const arn = this.state.arn;
+    if (parameter) {
+      if (!this.deps.repositoryCredentials) throw new StopReasonError('ResourceInitializationError: unable to pull secrets or registry auth: this agent cannot fetch repository credentials');
+      const credentials = await timed(this.deps, arn, 'agent.secrets', () => this.deps.repositoryCredentials!(arn, parameter));
+      return async () => credentials;
+    }
+    const registryAuth = this.deps.registryAuth;
+    return registryAuth ? (host) => registryAuth(host, arn) : undefined;
   }
 
   private async imageOf(c: ContainerState): Promise<LocalImage> {
@@ -285,8 +304,13 @@ export class TaskManager {
   private async create(c: ContainerState): Promise<void> {
     const image = await this.imageOf(c);
     delete c.rootfsReleased;
-    const secrets = this.def(c.name).secrets ?? [];
+    const def = this.def(c.name);
+    const secrets = def.secrets ?? [];
     const secretEnv = secrets.length ? await this.resolveSecrets(secrets) : undefined;
+    // logConfiguration.secretOptions: fetched with the execution role as ECS does (a failure stops the task),
+    // though no log driver berth has takes an option from a secret: the values are checked, then dropped.
+    const secretOptions = def.logConfiguration?.secretOptions ?? [];
+    if (secretOptions.length) await this.resolveSecrets(secretOptions);
     await createContainer({
       deps: this.deps,
       task: this.state,

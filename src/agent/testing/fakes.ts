@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { ImageService, LocalImage } from '../../image/image-service.js';
+import type { ImageService, LocalImage, PullOptions, RegistryCredentials } from '../../image/image-service.js';
 import { PullError } from '../../image/image-service.js';
 import type { AttachHooks, Attachment, AttachRequest, NetworkService } from '../../network/network.js';
 import { HostPortAllocator } from '../../network/port-allocator.js';
@@ -121,8 +121,18 @@ export class FakeImages implements ImageService {
     this.available.set(reference, image);
     return image;
   }
-  async pull(reference: string): Promise<LocalImage> {
+  /** What each pull's auth callback gave for the reference's first component (pulls given one). */
+  readonly auths: (RegistryCredentials | undefined)[] = [];
+  async pull(reference: string, options: PullOptions = {}): Promise<LocalImage> {
     this.pulls++;
+    if (options.auth) {
+      try {
+        this.auths.push(await options.auth(reference.split('/')[0]!));
+      } catch (e) {
+        // As the real image service does: the callback's error becomes the cause of a PullError.
+        throw new PullError(`failed to pull ${reference}: ${(e as Error).message}`, { cause: e });
+      }
+    }
     const image = this.available.get(reference);
     if (!image) throw new PullError(`manifest for ${reference} not found: manifest unknown`);
     this.cached.set(reference, image);

@@ -11,15 +11,22 @@ import type { InstanceRecord } from '../../state/records/instances.js';
 import type { TaskRecord } from '../../state/records/tasks.js';
 import { background } from '../../process/background.js';
 import type { SigV4Verifier } from '../auth/sigv4.js';
+import { sourceIpOf, type Authorizer } from '../authz/authorizer.js';
 import type { EcsEnv } from '../ecs/env.js';
 import type { SessionPresence } from './presence.js';
 import { AgentSession } from './session.js';
 import { SessionCredentials, type TaskRoleIssuer } from './task-role-credentials.js';
 import { parseInstanceRecord } from '../../state/records/instances.js';
+import { pollAction, type SessionRequest } from './iam-actions.js';
 
 export interface GatewayOptions {
   readonly env: EcsEnv;
   readonly verifier: SigV4Verifier;
+  /**
+   * The authorization step: the upgrade is `ecs:Poll` on the container instance (iam-actions.ts). Without it every
+   * authenticated agent may open a session (tests of the gateway alone).
+   */
+  readonly authorizer?: Authorizer;
   readonly log: FastifyBaseLogger;
   /** Where this replica publishes its sessions (presence keys on its lease). */
   readonly presence: SessionPresence;
@@ -86,14 +93,24 @@ export class AgentGateway {
       return;
     }
     try {
-      await this.options.verifier.verify({
+      const { principal } = await this.options.verifier.verify({
         method: req.method ?? 'GET',
         path: (req.url ?? '/').split('?')[0]!,
         query: Object.fromEntries(url.searchParams),
         headers: req.headers,
         body: new Uint8Array(),
       });
-      const { cluster, instance } = await this.findInstance(url.searchParams);
+      // As on the APIs: signature, then the request's own checks, then authorization, and only then a look at the
+      // store, so a caller without ecs:Poll learns nothing of which instances exist.
+      const request = this.sessionRequest(url.searchParams);
+      await this.options.authorizer?.authorize({
+        principal,
+        declaration: pollAction,
+        input: request,
+        sourceIp: sourceIpOf(req.socket.remoteAddress),
+        secureTransport: (req.socket as { encrypted?: boolean }).encrypted === true,
+      });
+      const { cluster, instance } = await this.findInstance(request);
       this.wss.handleUpgrade(req, socket, head, (ws) => this.open(ws, cluster, instance));
     } catch (error) {
       const { status, type, message } = toErrorBody(error);
@@ -107,16 +124,23 @@ export class AgentGateway {
     }
   }
 
-  private async findInstance(params: URLSearchParams): Promise<{ cluster: string; instance: InstanceRecord }> {
+  /** The query's container instance, which must be an ARN of this account and region naming its cluster. */
+  private sessionRequest(params: URLSearchParams): SessionRequest & { readonly id: string } {
+    const containerInstanceArn = params.get('containerInstanceArn') ?? '';
+    const [cluster, id] = parseOwnEcsArn(this.options.env.scope, containerInstanceArn, 'container-instance')?.split('/') ?? [];
+    if (!cluster || !id) throw new ServiceError('InvalidParameterException', 'Unknown container instance: register it first.');
+    return { containerInstanceArn, cluster, id };
+  }
+
+  private async findInstance({ cluster, id }: SessionRequest & { readonly id: string }): Promise<{ cluster: string; instance: InstanceRecord }> {
     const env = this.options.env;
-    const [cluster, id] = parseOwnEcsArn(env.scope, params.get('containerInstanceArn') ?? '', 'container-instance')?.split('/') ?? [];
-    const record = cluster && id ? await env.store.get(keys.containerInstance(cluster, id)) : undefined;
+    const record = await env.store.get(keys.containerInstance(cluster, id));
     const instance = record && (parseInstanceRecord(record.value, record.key));
     if (!instance) throw new ServiceError('InvalidParameterException', 'Unknown container instance: register it first.');
     if (instance.instance.status === 'INACTIVE') {
       throw new ServiceError('InvalidParameterException', 'InactiveInstanceException: the container instance was deregistered.');
     }
-    return { cluster: cluster!, instance };
+    return { cluster, instance };
   }
 
   private open(ws: WebSocket, cluster: string, instance: InstanceRecord): void {

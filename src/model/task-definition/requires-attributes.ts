@@ -49,6 +49,9 @@ export function requiredAttributes(td: RegisterTaskDefinitionRequest): string[] 
           : 'ecs.capability.secrets.ssm.environment-variables',
       );
     }
+    for (const s of c.logConfiguration?.secretOptions ?? []) {
+      out.add(s.valueFrom?.includes(':secretsmanager:') ? 'ecs.capability.secrets.asm.bootstrap.log-driver' : 'ecs.capability.secrets.ssm.bootstrap.log-driver');
+    }
     if (c.repositoryCredentials) out.add('com.amazonaws.ecs.capability.private-registry-authentication.secretsmanager');
     if (c.image && /\.dkr\.ecr\.[^/]+\.amazonaws\.com/.test(c.image)) {
       out.add('com.amazonaws.ecs.capability.ecr-auth');

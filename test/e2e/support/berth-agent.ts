@@ -16,7 +16,8 @@ export interface BerthAgentProcess {
 export interface AgentProcessOptions {
   readonly endpoint: string;
   readonly dataDir: string;
-  readonly keys: { accessKeyId: string; secretAccessKey: string };
+  /** The agent's credentials, from its environment as the SDK's chain reads them (a session token for a role's). */
+  readonly keys: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   readonly cluster?: string;
   /** ECS_* and BERTH_* settings. */
   readonly env?: Record<string, string>;
@@ -38,6 +39,7 @@ export function startBerthAgent(options: AgentProcessOptions): BerthAgentProcess
       HOME: process.env.HOME,
       AWS_ACCESS_KEY_ID: options.keys.accessKeyId,
       AWS_SECRET_ACCESS_KEY: options.keys.secretAccessKey,
+      ...(options.keys.sessionToken ? { AWS_SESSION_TOKEN: options.keys.sessionToken } : {}),
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       ECS_LOGLEVEL: 'debug',
       // Agents of concurrent test runs share the root network namespace: each takes a free port for the
