@@ -22,7 +22,7 @@ want_ha=0
 packages=(ca-certificates python3 make g++ runc conmon golang-github-containers-common tini containernetworking-plugins iptables nftables iproute2 attr)
 (( want_demo )) && packages+=(awscli skopeo umoci busybox-static)
 (( want_ha )) && packages+=(etcd-server)
-(( want_test )) && packages+=(awscli skopeo podman docker-registry busybox-static umoci etcd-server containerd)
+(( want_test )) && packages+=(awscli skopeo podman docker-registry busybox-static umoci etcd-server containerd haproxy)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -10,8 +10,10 @@
  *
  * A request naming several resources is allowed only when each one is; the decision names the statement that
  * decided (the first Deny found, or for an Allow the first Allow of the last resource) for tests and messages.
- * Order of statements and policies never changes the effect. Permission boundaries, SCPs, session policies and
- * resource-based policies other than a role's trust policy (see trust.ts) are not part of berth.
+ * Order of statements and policies never changes the effect. A role session given session policies (AssumeRole's
+ * Policy and PolicyArns) gets the intersection: `evaluateSession` allows only what both the role's policies and the
+ * session policies allow, and a Deny in either wins. Permission boundaries, SCPs and resource-based policies other
+ * than a role's trust policy (see trust.ts) are not part of berth.
  */
 import type { CompiledPolicy, CompiledStatement } from './policy-document.js';
 import type { Matcher } from './wildcard.js';
@@ -31,8 +33,14 @@ export interface DecidingStatement {
   readonly effect: 'Allow' | 'Deny';
 }
 
+/** Which kind of policy decided a denial, as AWS names it in AccessDenied messages. */
+export const deciderPolicyTypes = ['identity-based', 'session'] as const;
+export type DeciderPolicyType = (typeof deciderPolicyTypes)[number];
+
 export interface Decision {
   readonly effect: DecisionEffect;
+  /** For a denial decided by a session policy: `session` (absent: identity-based). */
+  readonly policyType?: DeciderPolicyType;
   /** Absent for an implicit deny. */
   readonly statement?: DecidingStatement;
   /** The resource refused (for a deny), for the AccessDenied message. */
@@ -113,4 +121,20 @@ export function evaluate(request: AuthzRequest, policies: readonly CompiledPolic
   }
   if (implicit !== undefined) return { effect: 'ImplicitDeny', resource: implicit };
   return { effect: 'Allow', statement: allow! };
+}
+
+/**
+ * A role session with session policies (IAM User Guide, "Session policies"): the effective permissions are the
+ * intersection of the role's identity-based policies and the session policies. An explicit Deny in either wins;
+ * then an action the role's policies do not allow is refused by them, one the session policies do not allow by
+ * those (`policyType: 'session'`, so the message says "no session policy allows").
+ */
+export function evaluateSession(request: AuthzRequest, identity: readonly CompiledPolicy[], session: readonly CompiledPolicy[]): Decision {
+  const byIdentity = evaluate(request, identity);
+  if (byIdentity.effect === 'ExplicitDeny') return byIdentity;
+  const bySession = evaluate(request, session);
+  if (bySession.effect === 'ExplicitDeny') return { ...bySession, policyType: 'session' };
+  if (byIdentity.effect !== 'Allow') return byIdentity;
+  if (bySession.effect !== 'Allow') return { ...bySession, policyType: 'session' };
+  return byIdentity;
 }
