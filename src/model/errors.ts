@@ -92,6 +92,7 @@ export const errorTypes = [
   'LimitExceeded',
   'MalformedPolicyDocument',
   'NoSuchEntity',
+  'PackedPolicyTooLarge',
   'ValidationError',
 ] as const;
 
