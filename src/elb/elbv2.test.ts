@@ -157,3 +157,22 @@ describe('ELBv2 operations', () => {
     expect((await refusal(h.call('RegisterTargets', { TargetGroupArn: tg.TargetGroupArn, Targets: [{ Id: 'i-0123456789abcdef0' }] }))).type).toBe('InvalidTarget');
   });
 });
+
+describe('ELBv2 under concurrent writers (compare-and-swap)', () => {
+  it('gives a priority to exactly one of two concurrent CreateRule calls, and a name to one of two CreateLoadBalancer calls', async () => {
+    const h = harness();
+    const { lb } = await alb(h);
+    const listener = (await h.call('CreateListener', { LoadBalancerArn: lb.LoadBalancerArn, Protocol: 'HTTP', Port: 80, DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }] }))
+      .Listeners[0];
+    const create = (path: string) =>
+      h.call('CreateRule', { ListenerArn: listener.ListenerArn, Priority: 5, Conditions: [{ Field: 'path-pattern', Values: [path] }], Actions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '200' } }] });
+    const outcomes = await Promise.allSettled([create('/a'), create('/b'), create('/c')]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    expect(outcomes.filter((o) => o.status === 'rejected').map((o) => (o as PromiseRejectedResult).reason.type)).toEqual(['PriorityInUse', 'PriorityInUse']);
+    const names = await Promise.allSettled([
+      h.call('CreateLoadBalancer', { Name: 'race', Subnets: ['subnet-a', 'subnet-b'] }),
+      h.call('CreateLoadBalancer', { Name: 'race', Subnets: ['subnet-a', 'subnet-b'], Scheme: 'internal' }),
+    ]);
+    expect(names.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+  });
+});
