@@ -92,6 +92,7 @@ export const errorTypes = [
   'LimitExceeded',
   'MalformedPolicyDocument',
   'NoSuchEntity',
+  'PackedPolicyTooLarge',
   'ValidationError',
   // Elastic Load Balancing v2 (Query protocol: the wire codes themselves)
   'CertificateNotFound',

@@ -26,6 +26,8 @@ export interface TokenPrincipal {
   readonly userName?: string;
   /** aws:userid. */
   readonly userId?: string;
+  /** A role session's session policies (AssumeRole Policy/PolicyArns): they narrow its pulls and pushes too. */
+  readonly sessionPolicies?: { readonly document?: string; readonly arns?: readonly string[] };
 }
 
 /** Who a valid token was issued to. */
@@ -45,6 +47,7 @@ interface ClaimsJson {
   readonly t?: TokenPrincipal['type'];
   readonly u?: string;
   readonly i?: string;
+  readonly s?: TokenPrincipal['sessionPolicies'];
 }
 
 /**
@@ -84,6 +87,7 @@ export class TokenAuthority {
       ...(who.type !== undefined ? { t: who.type } : {}),
       ...(who.userName !== undefined ? { u: who.userName } : {}),
       ...(who.userId !== undefined ? { i: who.userId } : {}),
+      ...(who.sessionPolicies !== undefined ? { s: who.sessionPolicies } : {}),
     };
     const claims = Buffer.from(JSON.stringify(json)).toString('base64url');
     const password = `${PREFIX}.${claims}.${this.sign(claims)}`;
@@ -123,7 +127,7 @@ export class TokenAuthority {
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       throw new RegistryError('UNAUTHORIZED', 'authentication required: the token is not valid for this registry');
     }
-    const { p, e, a, t, u, i } = JSON.parse(Buffer.from(claims, 'base64url').toString('utf8')) as ClaimsJson;
+    const { p, e, a, t, u, i, s } = JSON.parse(Buffer.from(claims, 'base64url').toString('utf8')) as ClaimsJson;
     if (!(e > this.now())) throw new RegistryError('UNAUTHORIZED', 'authentication required: the token has expired; get a new one with aws ecr get-login-password');
     const caller: TokenPrincipal = {
       arn: p,
@@ -131,6 +135,7 @@ export class TokenAuthority {
       ...(t !== undefined ? { type: t } : {}),
       ...(u !== undefined ? { userName: u } : {}),
       ...(i !== undefined ? { userId: i } : {}),
+      ...(s !== undefined ? { sessionPolicies: s } : {}),
     };
     return { principal: p, expiresAt: e, caller };
   }

@@ -216,3 +216,16 @@ export function valueOf(input: { SecretString?: string; SecretBinary?: string })
   }
   return undefined;
 }
+
+/**
+ * A secret's tags as `{Key: Value}` by its ARN (or name), for aws:ResourceTag/… in the authorization step; a
+ * secret scheduled for deletion keeps its tags; undefined when there is no such secret.
+ */
+export function secretTagLookup(env: SecretsEnv): (secretId: string) => Promise<Record<string, string> | undefined> {
+  const vault = new SecretVault(env);
+  return (secretId) =>
+    vault.find(undefined, secretId, { allowDeleted: true }).then(
+      (s) => Object.fromEntries(s.tags.map((t) => [t.Key, t.Value])),
+      () => undefined,
+    );
+}

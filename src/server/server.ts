@@ -12,7 +12,7 @@ import { SigV4Verifier } from '../api/auth/sigv4.js';
 import { AccessKeyCredentials } from '../api/iam/access-key-credentials.js';
 import { iamService } from '../api/iam/index.js';
 import { elbv2Service } from '../elb/elbv2-service.js';
-import { stsService } from '../api/sts/index.js';
+import { stsService, type StsEnv } from '../api/sts/index.js';
 import { SessionTokens } from '../api/sts/session-tokens.js';
 import { KeyRingSealer, loadSealer, type Sealer } from '../identity/sealer.js';
 import { ecrService } from '../api/ecr/index.js';
@@ -30,6 +30,9 @@ import type { ServiceController } from '../controllers/service-controller.js';
 import { logsService } from '../logs/index.js';
 import { parameterStoreService } from '../parameters/ssm-service.js';
 import { secretsManagerService } from '../secrets/secretsmanager-service.js';
+import { secretTagLookup } from '../secrets/secret-vault.js';
+import { ecsResourceTags } from '../api/ecs/tags.js';
+import { resourceTagRouter } from '../api/authz/resource-tags.js';
 import { LogStorage } from '../logs/storage/log-storage.js';
 import { buildRegistryServer } from '../registry/http/server.js';
 import { registryRoutes } from '../registry/http/routes.js';
@@ -238,7 +241,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     await iamCredentials.ready();
     const sessions = new SessionTokens(sealer, config.now ?? Date.now);
     const iamEnv = { store, accountId: config.accountId, sealer, now: config.now ?? Date.now, credentialsCaughtUp: () => iamCredentials.caughtUp() };
-    const stsEnv = { ...iamEnv, sessions };
+    // AssumeRole asks the caller's identity policies through the authorizer (created below, before any request).
+    let identityDecision: StsEnv['identityDecision'];
+    const stsEnv: StsEnv = { ...iamEnv, sessions, identityDecision: (...args) => identityDecision!(...args) };
     const elbEnv = {
       store,
       scope,
@@ -266,16 +271,20 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ]),
     });
     // Non-root principals' policies: IAM's records (or a test's source); any IAM change drops the cached ones.
-    let invalidate = () => {};
+    let invalidate = (_arn?: string) => {};
     const policySource =
       config.policySource ??
       (iamPolicies = new IamPolicySource({
         store,
-        onChange: () => invalidate(),
+        accountId: config.accountId,
+        onChange: (arn) => invalidate(arn),
         onError: (err, failure) => informerLog.warn({ err, ...failure }, `informer of ${failure.prefix}: ${failure.kind} failed`),
       }).start());
-    const authorizer = new Authorizer({ policies: policySource, scope });
-    invalidate = () => authorizer.invalidate();
+    // aws:ResourceTag/… from the records that keep tags (read only for principals whose policies use the key).
+    const resourceTags = resourceTagRouter({ ecs: (arn) => ecsResourceTags(ecsEnv, arn), secretsmanager: secretTagLookup(vaultEnv) });
+    const authorizer = new Authorizer({ policies: policySource, scope, resourceTags });
+    invalidate = (arn) => authorizer.invalidate(arn);
+    identityDecision = (caller, action, resources, context) => authorizer.decision(caller, action, resources, context);
     let leadership: Leadership | undefined;
     const app = await buildHttpServer({
       logger: log,

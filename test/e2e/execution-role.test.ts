@@ -1,15 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CloudWatchLogsClient, CreateLogGroupCommand, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import {
-  DescribeTasksCommand,
   ECSClient,
-  ListTasksCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
-  StopTaskCommand,
   type ContainerDefinition,
   type Task,
 } from '@aws-sdk/client-ecs';
@@ -23,6 +20,7 @@ import { startDockerRegistry, type LoopbackRegistry } from '../../src/testing/do
 import { startBerthAgent, type BerthAgentProcess } from './support/berth-agent.js';
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
 import { uniqueBridge, untilAgentIdle } from './support/cluster.js';
+import { containerOutput, stopRunningTasks, waitForTask as waitFor } from './support/task-output.js';
 import { createHostLab, type HostLab } from './support/hosts.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -115,11 +113,7 @@ describe.runIf(isRoot)('the task execution role pulls, ships logs and reads regi
   }, 180_000);
 
   afterAll(async () => {
-    if (ecs) {
-      const { taskArns = [] } = await ecs.send(new ListTasksCommand({ desiredStatus: 'RUNNING' })).catch(() => ({ taskArns: [] }));
-      for (const task of taskArns) await ecs.send(new StopTaskCommand({ task })).catch(() => {});
-      for (const arn of taskArns) await waitForTask(arn, (t) => t.lastStatus === 'STOPPED').catch(() => {});
-    }
+    if (ecs) await stopRunningTasks(ecs);
     if (agent) {
       await untilAgentIdle(join(dir, 'agent'));
       await agent.kill();
@@ -132,16 +126,7 @@ describe.runIf(isRoot)('the task execution role pulls, ships logs and reads regi
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function waitForTask(arn: string, check: (t: Task) => boolean, timeoutMs = 60_000): Promise<Task> {
-    const deadline = Date.now() + timeoutMs;
-    let last: Task | undefined;
-    while (Date.now() < deadline) {
-      last = (await ecs.send(new DescribeTasksCommand({ tasks: [arn] }))).tasks?.[0];
-      if (last && check(last)) return last;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`task ${arn} did not get there in ${timeoutMs} ms; last: ${JSON.stringify(last)}\n${agent.stderr().slice(-3000)}`);
-  }
+  const waitForTask = (arn: string, check: (t: Task) => boolean, timeoutMs = 60_000) => waitFor(ecs, arn, check, timeoutMs, () => agent.stderr().slice(-3000));
 
   /** Register and run a one-container bridge task printing READY, its output shipped to LOG_GROUP. */
   async function run(family: string, image: string, executionRoleArn?: string, extra: Partial<ContainerDefinition> = {}): Promise<string> {
@@ -171,16 +156,9 @@ describe.runIf(isRoot)('the task execution role pulls, ships logs and reads regi
   const stoppedReason = async (arn: string) => (await waitForTask(arn, (t) => t.lastStatus === 'STOPPED')).stoppedReason;
 
   /** Wait until the task's READY line is in its awslogs stream (shipped by the agent). */
-  async function readyLogged(arn: string, timeoutMs = 60_000): Promise<void> {
-    const stream = `ecs/probe/${arn.split('/').at(-1)}`;
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const got = await logs.send(new GetLogEventsCommand({ logGroupName: LOG_GROUP, logStreamName: stream, startFromHead: true })).catch(() => ({ events: [] }));
-      if ((got.events ?? []).some((e) => e.message === 'READY')) return;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    throw new Error(`no READY in ${LOG_GROUP}/${stream} after ${timeoutMs} ms\n${agent.stderr().slice(-3000)}`);
-  }
+  const readyLogged = async (arn: string, timeoutMs = 60_000): Promise<void> => {
+    await containerOutput(logs, { group: LOG_GROUP, stream: `ecs/probe/${arn.split('/').at(-1)}` }, 'READY', timeoutMs, () => agent.stderr().slice(-3000));
+  };
 
   it("a role with AmazonECSTaskExecutionRolePolicy pulls from berth's registry and ships the task's logs; without it the agent cannot", async () => {
     const arn = await run('exec-pull', `${berthHost}/app:v1`, role('exec-ecr'));

@@ -1,7 +1,7 @@
 /**
  * IAM and STS over the Query protocol, against the built `berth server`, driven by the AWS CLI v2 and the SDK: users
  * and their access keys signing ECS and STS calls (and refused once deactivated or deleted), roles assumed through
- * their trust policies, temporary credentials accepted with their session token, and IAM's XML error shapes as the
+ * their trust policies (and the caller's own policies when a trust names only the account), session policies, temporary credentials accepted with their session token, and IAM's XML error shapes as the
  * SDK parses them and as they are on the wire. The server answers as eu-west-1: IAM and STS are global, and clients
  * may sign them for us-east-1.
  */
@@ -150,6 +150,35 @@ describe('IAM and STS on the built server, through the AWS CLI v2 and the SDK', 
     const cli = await awsAs(alice, 'sts', 'assume-role', '--role-arn', closedArn, '--role-session-name', 'try');
     expect(cli.code).not.toBe(0);
     expect(cli.stderr).toContain('(AccessDenied)');
+  });
+
+  it('a role trusting only the account also needs the user’s own sts:AssumeRole; a session policy narrows the session (CLI --policy)', async () => {
+    const userArn = `arn:aws:iam::${ACCOUNT}:user/team/alice`;
+    const role = ok(await aws('iam', 'create-role', '--role-name', 'ops', '--assume-role-policy-document', trustFor(`arn:aws:iam::${ACCOUNT}:root`))).Role;
+    ok(await aws('iam', 'put-role-policy', '--role-name', 'ops', '--policy-name', 'ecs', '--policy-document', allow(['ecs:*'])));
+    const refused = await awsAs(alice, 'sts', 'assume-role', '--role-arn', role.Arn, '--role-session-name', 'first');
+    expect(refused.code).not.toBe(0);
+    // The CLI puts "(reached max retries: 0)" between the operation and the message.
+    expect(refused.stderr).toContain('(AccessDenied) when calling the AssumeRole operation');
+    expect(refused.stderr).toContain(
+      `: User: ${userArn} is not authorized to perform: sts:AssumeRole on resource: ${role.Arn} because no identity-based policy allows the sts:AssumeRole action`,
+    );
+    const assumeOps = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: role.Arn }] });
+    ok(await aws('iam', 'put-user-policy', '--user-name', 'alice', '--policy-name', 'assume-ops', '--policy-document', assumeOps));
+    // The server applies a policy change once its watch delivers it (milliseconds): poll, with a deadline.
+    await expect.poll(async () => (await awsAs(alice, 'sts', 'assume-role', '--role-arn', role.Arn, '--role-session-name', 'second')).code, { timeout: 10_000 }).toBe(0);
+
+    const listOnly = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecs:ListClusters', Resource: '*' }] });
+    const narrowed = ok(await awsAs(alice, 'sts', 'assume-role', '--role-arn', role.Arn, '--role-session-name', 'narrow', '--policy', listOnly));
+    expect(narrowed.PackedPolicySize).toBeGreaterThan(0);
+    const session: Keys = { accessKeyId: narrowed.Credentials.AccessKeyId, secretAccessKey: narrowed.Credentials.SecretAccessKey, sessionToken: narrowed.Credentials.SessionToken };
+    expect(ok(await awsAs(session, 'ecs', 'list-clusters')).clusterArns).toContain(`arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/by-alice`);
+    const runTask = await awsAs(session, 'ecs', 'run-task', '--cluster', 'by-alice', '--task-definition', 'web:1');
+    expect(runTask.code).not.toBe(0);
+    expect(runTask.stderr).toContain('(AccessDeniedException) when calling the RunTask operation');
+    expect(runTask.stderr).toContain(
+      `: User: arn:aws:sts::${ACCOUNT}:assumed-role/ops/narrow is not authorized to perform: ecs:RunTask on resource: arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/web:1 because no session policy allows the ecs:RunTask action`,
+    );
   });
 
   it('serves groups, inline and managed policies to the CLI, with the AWS managed policies in every account', async () => {

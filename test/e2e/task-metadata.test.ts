@@ -1,14 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import {
-  DescribeTasksCommand,
   ECSClient,
-  ListTasksCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
-  StopTaskCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +14,7 @@ import { startDockerRegistry, type LoopbackRegistry } from '../../src/testing/do
 import { startBerthAgent, type BerthAgentProcess } from './support/berth-agent.js';
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
 import { uniqueBridge, untilAgentIdle } from './support/cluster.js';
+import { containerOutput, stopRunningTasks, waitForTask as waitFor } from './support/task-output.js';
 import { createHostLab, type HostLab } from './support/hosts.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -65,11 +63,7 @@ describe.runIf(isRoot)('task metadata endpoint v4 from inside real containers', 
   }, 180_000);
 
   afterAll(async () => {
-    if (ecs) {
-      const { taskArns = [] } = await ecs.send(new ListTasksCommand({ desiredStatus: 'RUNNING' })).catch(() => ({ taskArns: [] }));
-      for (const task of taskArns) await ecs.send(new StopTaskCommand({ task })).catch(() => {});
-      for (const arn of taskArns) await waitForTask(arn, (t) => t.lastStatus === 'STOPPED').catch(() => {});
-    }
+    if (ecs) await stopRunningTasks(ecs);
     if (agent) {
       await untilAgentIdle(join(dir, 'agent'));
       await agent.kill();
@@ -82,16 +76,7 @@ describe.runIf(isRoot)('task metadata endpoint v4 from inside real containers', 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function waitForTask(arn: string, check: (t: Task) => boolean, timeoutMs = 60_000): Promise<Task> {
-    const deadline = Date.now() + timeoutMs;
-    let last: Task | undefined;
-    while (Date.now() < deadline) {
-      last = (await ecs.send(new DescribeTasksCommand({ tasks: [arn] }))).tasks?.[0];
-      if (last && check(last)) return last;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`task ${arn} did not get there in ${timeoutMs} ms; last: ${JSON.stringify(last)}\n${agent.stderr().slice(-3000)}`);
-  }
+  const waitForTask = (arn: string, check: (t: Task) => boolean, timeoutMs = 60_000) => waitFor(ecs, arn, check, timeoutMs, () => agent.stderr().slice(-3000));
 
   /**
    * A container may ask before the agent has recorded its start (the runtime started it a moment ago), as
@@ -135,22 +120,8 @@ describe.runIf(isRoot)('task metadata endpoint v4 from inside real containers', 
    * The container's output lines `<KEY> <rest>` by key, once a line starting with `until` has been shipped
    * (berth's default group and stream names: /berth/<cluster>, <family>/<container>/<task id>).
    */
-  async function output(family: string, taskArn: string, until: string, timeoutMs = 60_000): Promise<Record<string, string>> {
-    const stream = `${family}/probe/${taskArn.split('/').at(-1)}`;
-    const deadline = Date.now() + timeoutMs;
-    let lines: string[] = [];
-    while (Date.now() < deadline) {
-      const got = await logs
-        .send(new GetLogEventsCommand({ logGroupName: '/berth/default', logStreamName: stream, startFromHead: true }))
-        .catch(() => ({ events: [] }));
-      lines = (got.events ?? []).map((e) => e.message ?? '');
-      if (lines.some((l) => l.startsWith(until))) {
-        return Object.fromEntries(lines.map((l) => [l.split(' ')[0]!, l.slice(l.indexOf(' ') + 1)]));
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    throw new Error(`no '${until}' from ${stream} in ${timeoutMs} ms; lines: ${JSON.stringify(lines)}\n${agent.stderr().slice(-3000)}`);
-  }
+  const output = (family: string, taskArn: string, until: string, timeoutMs = 60_000) =>
+    containerOutput(logs, { group: '/berth/default', stream: `${family}/probe/${taskArn.split('/').at(-1)}` }, until, timeoutMs, () => agent.stderr().slice(-3000));
 
   it('a host-mode and a bridge-mode container each read their own task, container and stats; neither can use the other task’s token', async () => {
     // Host networking: the container shares the simulated host's namespace, where 169.254.170.2 is on lo.

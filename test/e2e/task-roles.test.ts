@@ -3,15 +3,12 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import {
-  DescribeTasksCommand,
   ECSClient,
   ListClustersCommand,
-  ListTasksCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
-  StopTaskCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
@@ -24,6 +21,7 @@ import { startDockerRegistry, type LoopbackRegistry } from '../../src/testing/do
 import { startBerthAgent, type BerthAgentProcess } from './support/berth-agent.js';
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
 import { uniqueBridge, untilAgentIdle } from './support/cluster.js';
+import { containerOutput, stopRunningTasks, waitForTask as waitFor } from './support/task-output.js';
 import { createHostLab, type HostLab } from './support/hosts.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -96,11 +94,7 @@ describe.runIf(isRoot)('task roles and secrets in real containers', () => {
   }, 180_000);
 
   afterAll(async () => {
-    if (ecs) {
-      const { taskArns = [] } = await ecs.send(new ListTasksCommand({ desiredStatus: 'RUNNING' })).catch(() => ({ taskArns: [] }));
-      for (const task of taskArns) await ecs.send(new StopTaskCommand({ task })).catch(() => {});
-      for (const arn of taskArns) await waitForTask(arn, (t) => t.lastStatus === 'STOPPED').catch(() => {});
-    }
+    if (ecs) await stopRunningTasks(ecs);
     if (agent) {
       await untilAgentIdle(join(dir, 'agent'));
       await agent.kill();
@@ -113,16 +107,7 @@ describe.runIf(isRoot)('task roles and secrets in real containers', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function waitForTask(arn: string, check: (t: Task) => boolean, timeoutMs = 60_000): Promise<Task> {
-    const deadline = Date.now() + timeoutMs;
-    let last: Task | undefined;
-    while (Date.now() < deadline) {
-      last = (await ecs.send(new DescribeTasksCommand({ tasks: [arn] }))).tasks?.[0];
-      if (last && check(last)) return last;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`task ${arn} did not get there in ${timeoutMs} ms; last: ${JSON.stringify(last)}\n${agent.stderr().slice(-3000)}`);
-  }
+  const waitForTask = (arn: string, check: (t: Task) => boolean, timeoutMs = 60_000) => waitFor(ecs, arn, check, timeoutMs, () => agent.stderr().slice(-3000));
 
   /** Register and run a one-container bridge task whose container runs `script`. */
   async function run(family: string, script: string, extra: Partial<Parameters<typeof registerInput>[0]> = {}) {
@@ -142,18 +127,8 @@ describe.runIf(isRoot)('task roles and secrets in real containers', () => {
   }
 
   /** The container's output lines `<KEY> <rest>` by key, once a line starting with `until` has been shipped. */
-  async function output(family: string, taskArn: string, until: string, timeoutMs = 60_000): Promise<Record<string, string>> {
-    const stream = `${family}/probe/${taskArn.split('/').at(-1)}`;
-    const deadline = Date.now() + timeoutMs;
-    let lines: string[] = [];
-    while (Date.now() < deadline) {
-      const got = await logs.send(new GetLogEventsCommand({ logGroupName: '/berth/default', logStreamName: stream, startFromHead: true })).catch(() => ({ events: [] }));
-      lines = (got.events ?? []).map((e) => e.message ?? '');
-      if (lines.some((l) => l.startsWith(until))) return Object.fromEntries(lines.map((l) => [l.split(' ')[0]!, l.slice(l.indexOf(' ') + 1)]));
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    throw new Error(`no '${until}' from ${stream} in ${timeoutMs} ms; lines: ${JSON.stringify(lines)}\n${agent.stderr().slice(-3000)}`);
-  }
+  const output = (family: string, taskArn: string, until: string, timeoutMs = 60_000) =>
+    containerOutput(logs, { group: '/berth/default', stream: `${family}/probe/${taskArn.split('/').at(-1)}` }, until, timeoutMs, () => agent.stderr().slice(-3000));
 
   const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 

@@ -37,6 +37,14 @@ export interface AssumedRolePrincipal {
   /** The role's unique id (`AROA…`); the session's user id is `<roleId>:<sessionName>`. */
   readonly roleId: string;
   readonly sessionName: string;
+  /** The session policies AssumeRole was given: the session may do only what they allow as well as its role. */
+  readonly sessionPolicies?: SessionPolicies;
+}
+
+/** AssumeRole's `Policy` (an inline document, as given) and `PolicyArns` (managed policies, read when evaluated). */
+export interface SessionPolicies {
+  readonly document?: string;
+  readonly arns?: readonly string[];
 }
 
 export interface Credential {

@@ -169,6 +169,124 @@ describe('Authorizer', () => {
     expect(reads).toBe(2);
   });
 
+  describe('role sessions with session policies (AssumeRole Policy / PolicyArns)', () => {
+    const SESSION = 'arn:aws:sts::123456789012:assumed-role/app/run-1';
+    const session = (sessionPolicies?: { document?: string; arns?: string[] }): Caller => ({
+      type: 'AssumedRole',
+      arn: SESSION,
+      accountId: scope.accountId,
+      roleArn: 'arn:aws:iam::123456789012:role/app',
+      roleName: 'app',
+      roleId: 'AROAAPP',
+      sessionName: 'run-1',
+      ...(sessionPolicies ? { sessionPolicies } : {}),
+    });
+    const doc = (...statements: object[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements });
+    const roleSetup = () => {
+      const source = new MemoryPolicySource().set(SESSION, [policy({ Effect: 'Allow', Action: ['ecs:*', 'iam:PassRole'], Resource: '*' })]);
+      return { source, authorizer: new Authorizer({ policies: source, scope }) };
+    };
+
+    it('a session policy allowing only ecs:ListClusters on a role allowing ecs:* refuses RunTask, in the session policy’s name', async () => {
+      const { authorizer } = roleSetup();
+      const narrowed = session({ document: doc({ Effect: 'Allow', Action: 'ecs:ListClusters', Resource: '*' }) });
+      expect(await outcome(authorizer, request('ListClusters', {}, narrowed))).toBe('allowed');
+      expect(await outcome(authorizer, request('RunTask', { taskDefinition: 'web:1' }, narrowed))).toBe(
+        `User: ${SESSION} is not authorized to perform: ecs:RunTask on resource: ${ecs('task-definition/web:1')} because no session policy allows the ecs:RunTask action`,
+      );
+      // The same session ARN without session policies is not narrowed: the cache keeps them apart.
+      expect(await outcome(authorizer, request('RunTask', { taskDefinition: 'web:1' }, session()))).toBe('allowed');
+      expect(await outcome(authorizer, request('RunTask', { taskDefinition: 'web:1' }, narrowed))).toMatch(/no session policy allows/);
+      // A session policy cannot grant what the role does not have.
+      const wide = session({ document: doc({ Effect: 'Allow', Action: '*', Resource: '*' }) });
+      expect(await outcome(authorizer, request('RunTask', { taskDefinition: 'web:1' }, wide))).toBe('allowed');
+      const roleless = await authorizer.decision(wide, 'iam:CreateUser', []);
+      expect(roleless.effect).toBe('ImplicitDeny');
+      expect(roleless.policyType).toBeUndefined();
+    });
+
+    it('narrows iam:PassRole too, and reads PolicyArns from the source', async () => {
+      const { source, authorizer } = roleSetup();
+      source.setManaged('arn:aws:iam::123456789012:policy/register', policy({ Effect: 'Allow', Action: 'ecs:RegisterTaskDefinition', Resource: '*' }));
+      const viaArn = session({ arns: ['arn:aws:iam::123456789012:policy/register', 'arn:aws:iam::123456789012:policy/missing'] });
+      expect(await outcome(authorizer, request('RegisterTaskDefinition', { family: 'web' }, viaArn))).toBe('allowed');
+      expect(await outcome(authorizer, request('RegisterTaskDefinition', { family: 'web', taskRoleArn: 'app' }, viaArn))).toMatch(
+        /iam:PassRole on resource: arn:aws:iam::123456789012:role\/app because no session policy allows the iam:PassRole action/,
+      );
+      expect(await outcome(authorizer, request('ListClusters', {}, viaArn))).toMatch(/no session policy allows/);
+      // An explicit deny in the session policy is named as such.
+      const denying = session({ document: doc({ Effect: 'Allow', Action: '*', Resource: '*' }, { Effect: 'Deny', Action: 'ecs:DeleteCluster', Resource: '*' }) });
+      expect(await outcome(authorizer, request('DeleteCluster', { cluster: 'prod' }, denying))).toMatch(/with an explicit deny in a session policy$/);
+    });
+
+    it('invalidating the role’s ARN drops its sessions, not other principals', async () => {
+      const { source, authorizer } = roleSetup();
+      source.set(ALICE, [policy({ Effect: 'Allow', Action: 'ecs:*', Resource: '*' })]);
+      await authorizer.authorize(request('ListClusters', {}, session()));
+      await authorizer.authorize(request('ListClusters', {}));
+      authorizer.invalidate('arn:aws:iam::123456789012:role/team/app');
+      expect(authorizer.authorize(request('ListClusters', {}))).toBeUndefined();
+      const reread = authorizer.authorize(request('ListClusters', {}, session()));
+      expect(reread).toBeInstanceOf(Promise);
+      await reread;
+      authorizer.invalidate('arn:aws:iam::123456789012:role/other');
+      expect(authorizer.authorize(request('ListClusters', {}, session()))).toBeUndefined();
+    });
+
+    it('invalidating a session ARN drops its entries with and without session policies', async () => {
+      const { source, authorizer } = roleSetup();
+      const narrowed = session({ document: doc({ Effect: 'Allow', Action: 'ecs:*', Resource: '*' }) });
+      await authorizer.authorize(request('ListClusters', {}, narrowed));
+      await authorizer.authorize(request('ListClusters', {}, session()));
+      expect(authorizer.authorize(request('ListClusters', {}, narrowed))).toBeUndefined();
+      const before = source.lookups;
+      authorizer.invalidate(SESSION);
+      const rereads = [authorizer.authorize(request('ListClusters', {}, narrowed)), authorizer.authorize(request('ListClusters', {}, session()))];
+      for (const reread of rereads) expect(reread).toBeInstanceOf(Promise);
+      await Promise.all(rereads);
+      expect(source.lookups).toBe(before + 2); // each entry's role policies read again
+    });
+  });
+
+  describe('aws:ResourceTag/…', () => {
+    const tagsByArn: Record<string, Record<string, string>> = { [ecs('cluster/prod')]: { team: 'a' }, [ecs('cluster/dev')]: { team: 'b' } };
+    const withTags = (...policies: CompiledPolicy[]) => {
+      const source = new MemoryPolicySource().set(ALICE, policies);
+      let reads = 0;
+      const authorizer = new Authorizer({
+        policies: source,
+        scope,
+        resourceTags: async (arn) => {
+          reads++;
+          return tagsByArn[arn];
+        },
+      });
+      return { authorizer, reads: () => reads };
+    };
+
+    it('decides each resource with its own tags; a resource without the tag does not match', async () => {
+      const { authorizer } = withTags(policy({ Effect: 'Allow', Action: 'ecs:DescribeClusters', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/team': 'a' } } }));
+      expect(await outcome(authorizer, request('DescribeClusters', { clusters: ['prod'] }))).toBe('allowed');
+      expect(await outcome(authorizer, request('DescribeClusters', { clusters: ['prod', 'dev'] }))).toMatch(new RegExp(`on resource: ${ecs('cluster/dev')} because no identity-based policy`));
+      expect(await outcome(authorizer, request('DescribeClusters', { clusters: ['gone'] }))).toMatch(/cluster\/gone because no identity-based policy/);
+    });
+
+    it('an explicit deny on one resource’s tags wins over the others', async () => {
+      const { authorizer } = withTags(
+        policy({ Effect: 'Allow', Action: 'ecs:*', Resource: '*' }, { Effect: 'Deny', Action: 'ecs:*', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/team': 'b' } } }),
+      );
+      expect(await outcome(authorizer, request('DescribeClusters', { clusters: ['gone', 'prod'] }))).toBe('allowed');
+      expect(await outcome(authorizer, request('DescribeClusters', { clusters: ['prod', 'dev'] }))).toMatch(new RegExp(`on resource: ${ecs('cluster/dev')} with an explicit deny`));
+    });
+
+    it('reads no tags for principals whose policies never mention the key, and stays synchronous', async () => {
+      const { authorizer, reads } = withTags(policy({ Effect: 'Allow', Action: 'ecs:*', Resource: '*' }));
+      await authorizer.authorize(request('DescribeClusters', { clusters: ['prod'] }));
+      expect(authorizer.authorize(request('DescribeClusters', { clusters: ['prod'] }))).toBeUndefined();
+      expect(reads()).toBe(0);
+    });
+  });
+
   it('reads IPv4 peers without the IPv6-mapped prefix', () => {
     expect(sourceIpOf('::ffff:127.0.0.1')).toBe('127.0.0.1');
     expect(sourceIpOf('::1')).toBe('::1');

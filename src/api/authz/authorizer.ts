@@ -7,6 +7,8 @@
  *          and the clock's) ─► evaluate ─► Allow ─► each role the request passes: iam:PassRole with
  *                                  │                 iam:PassedToService ─► Allow ─► the operation runs
  *                                  └─ ExplicitDeny / ImplicitDeny ─► AccessDenied, nothing changed
+ *   a role session given session policies (AssumeRole's Policy/PolicyArns, carried in its token) is evaluated
+ *   against the intersection of its role's policies and them (model/iam evaluateSession)
  *
  * Cached policies make the step synchronous: `authorize` returns undefined when it allowed at once and a
  * promise only when the principal's policies had to be read, so an authorized call costs no extra promise.
@@ -15,9 +17,20 @@
  */
 import type { ArnScope } from '../../model/arn.js';
 import { ServiceError } from '../../model/errors.js';
-import { accessDeniedMessage, evaluate, type AuthzPrincipal, type CompiledPolicy } from '../../model/iam/index.js';
+import {
+  accessDeniedMessage,
+  evaluate,
+  evaluateSession,
+  parsePolicyDocument,
+  type AuthzPrincipal,
+  type AuthzRequest,
+  type CompiledPolicy,
+  type Decision,
+} from '../../model/iam/index.js';
+import type { SessionPolicies } from '../auth/credentials.js';
 import type { ActionDeclaration, RequestContext } from './declarations.js';
 import type { PolicySource } from './policy-source.js';
+import { policiesReadResourceTags, withResourceTags, type ResourceTagLookup } from './resource-tags.js';
 import { authzPrincipalOf, isRoot, type Caller } from './principal.js';
 
 /** One request to authorize. */
@@ -44,15 +57,34 @@ export interface AuthorizerOptions {
   readonly now?: () => number;
   /** The longest a principal's cached policies are used without being read again (default 60 s). */
   readonly maxAgeMs?: number;
+  /** Resources' tags (aws:ResourceTag/…), read only for principals whose policies could read them. */
+  readonly resourceTags?: ResourceTagLookup;
 }
 
 interface Entry {
   readonly principal: AuthzPrincipal;
   readonly policies: readonly CompiledPolicy[];
+  /** A role session's session policies, when it was given any. */
+  readonly session?: readonly CompiledPolicy[];
+  /** Whether a policy could read aws:ResourceTag/… (then each request reads its resources' tags first). */
+  readonly readsResourceTags: boolean;
   readonly loadedAt: number;
 }
 
+const sessionPoliciesOf = (caller: Caller): SessionPolicies | undefined => ('sessionPolicies' in caller ? caller.sessionPolicies : undefined);
+
+/**
+ * What a caller's cached policies are kept under: its ARN, and for a session with session policies those too
+ * (two sessions may share an ARN — same role, same session name — and differ in their session policies).
+ */
+function cacheKeyOf(caller: Caller): string {
+  const session = sessionPoliciesOf(caller);
+  return session ? `${caller.arn}\n${session.document ?? ''}\n${(session.arns ?? []).join('\n')}` : caller.arn;
+}
+
 const PASS_ROLE = 'iam:PassRole';
+/** A role's ARN (`arn:aws:iam::<account>:role<path><name>`): its account and name, which its sessions' ARNs carry. */
+const ROLE_ARN = /^arn:aws:iam::(\d{12}):role\/(?:[^/]+\/)*([^/]+)$/;
 
 export class Authorizer {
   private readonly entries = new Map<string, Entry>();
@@ -74,59 +106,117 @@ export class Authorizer {
   authorize(request: AuthorizeRequest, refuse: Refusal = accessDeniedException): Promise<void> | undefined {
     if (isRoot(request.principal) || request.declaration.unchecked) return undefined;
     const now = this.now();
-    const entry = this.entries.get(request.principal.arn);
-    const { resolveResources } = request.declaration;
-    if (entry && now - entry.loadedAt < this.maxAgeMs) {
-      if (resolveResources) return resolveResources(request.input, this.options.scope).then((resources) => this.decide(entry, request, refuse, now, resources));
-      this.decide(entry, request, refuse, now);
-      return undefined;
+    const entry = this.entries.get(cacheKeyOf(request.principal));
+    if (entry && now - entry.loadedAt < this.maxAgeMs) return this.withEntry(entry, request, refuse, now);
+    return this.load(request.principal).then((loaded) => this.withEntry(loaded, request, refuse, this.now()));
+  }
+
+  /** The resources (read from the store when the declaration says so), then their tags if a policy reads them. */
+  private withEntry(entry: Entry, request: AuthorizeRequest, refuse: Refusal, now: number): Promise<void> | undefined {
+    const { declaration, input } = request;
+    const { scope } = this.options;
+    if (declaration.resolveResources) {
+      return declaration.resolveResources(input, scope, entry.principal).then((resources) => this.withResources(entry, request, refuse, now, resources));
     }
-    return this.load(request.principal).then(async (loaded) => {
-      const resources = resolveResources ? await resolveResources(request.input, this.options.scope) : undefined;
-      this.decide(loaded, request, refuse, this.now(), resources);
-    });
+    return this.withResources(entry, request, refuse, now, declaration.resources(input, scope, entry.principal));
+  }
+
+  private withResources(entry: Entry, request: AuthorizeRequest, refuse: Refusal, now: number, resources: readonly string[]): Promise<void> | undefined {
+    const lookup = this.options.resourceTags;
+    if (entry.readsResourceTags && lookup && resources.length > 0) {
+      return Promise.all(resources.map((arn) => lookup(arn))).then((tags) => this.decide(entry, request, refuse, now, resources, tags));
+    }
+    this.decide(entry, request, refuse, now, resources);
+    return undefined;
   }
 
   /**
    * The invalidation hook the IAM state calls when what applies to a principal changed. A user's or a role
-   * session's ARN drops that principal; anything else (a role, a group, a managed policy) or nothing drops every
-   * principal, since sessions of a role and members of a group are not known here.
+   * session's ARN drops that principal; a role's ARN drops every session of that role; anything else (a group, a
+   * managed policy) or nothing drops every principal, since members of a group are not known here.
    */
   invalidate(arn?: string): void {
     this.generation++;
+    const role = arn === undefined ? null : ROLE_ARN.exec(arn);
+    if (role) {
+      this.drop((key) => key.startsWith(`arn:aws:sts::${role[1]}:assumed-role/${role[2]}/`));
+      return;
+    }
     if (arn !== undefined && (arn.includes(':user/') || arn.includes(':assumed-role/'))) {
-      this.entries.delete(arn);
-      this.loading.delete(arn);
+      const sessions = `${arn}\n`;
+      this.drop((key) => key === arn || key.startsWith(sessions));
       return;
     }
     this.entries.clear();
     this.loading.clear();
   }
 
+  private drop(matches: (key: string) => boolean): void {
+    for (const map of [this.entries, this.loading]) {
+      for (const key of map.keys()) if (matches(key)) map.delete(key);
+    }
+  }
+
+  /**
+   * The decision on one action for `principal`, with its cached policies (and session policies): STS's
+   * AssumeRole asks it of the caller's identity policies when the role's trust policy names only the account.
+   */
+  async decision(principal: Caller, action: string, resources: readonly string[], context: RequestContext = new Map()): Promise<Decision> {
+    if (isRoot(principal)) return { effect: 'Allow' };
+    const cached = this.entries.get(cacheKeyOf(principal));
+    const entry = cached && this.now() - cached.loadedAt < this.maxAgeMs ? cached : await this.load(principal);
+    return this.judge(entry, { principal: entry.principal, action, resources, context, now: this.now() });
+  }
+
+  private judge(entry: Entry, request: AuthzRequest): Decision {
+    return entry.session ? evaluateSession(request, entry.policies, entry.session) : evaluate(request, entry.policies);
+  }
+
   private load(principal: Caller): Promise<Entry> {
-    const inFlight = this.loading.get(principal.arn);
+    const key = cacheKeyOf(principal);
+    const inFlight = this.loading.get(key);
     if (inFlight) return inFlight;
     const generation = this.generation;
     const subject = authzPrincipalOf(principal);
-    const read = this.options.policies.policiesFor(subject).then(
-      (policies) => {
-        const entry: Entry = { principal: subject, policies, loadedAt: this.now() };
+    const read = Promise.all([this.options.policies.policiesFor(subject), this.sessionPolicies(sessionPoliciesOf(principal))]).then(
+      ([policies, session]) => {
+        const readsResourceTags = policiesReadResourceTags(policies) || (session !== undefined && policiesReadResourceTags(session));
+        const entry: Entry = { principal: subject, policies, ...(session ? { session } : {}), readsResourceTags, loadedAt: this.now() };
         if (generation === this.generation) {
-          this.entries.set(principal.arn, entry);
-          this.loading.delete(principal.arn);
+          this.entries.set(key, entry);
+          this.loading.delete(key);
         }
         return entry;
       },
       (error: unknown) => {
-        if (generation === this.generation) this.loading.delete(principal.arn);
+        if (generation === this.generation) this.loading.delete(key);
         throw error;
       },
     );
-    this.loading.set(principal.arn, read);
+    this.loading.set(key, read);
     return read;
   }
 
-  private decide(entry: Entry, request: AuthorizeRequest, refuse: Refusal, now: number, resolved?: readonly string[]): void {
+  /** A session's policies compiled: its document (checked by STS when issued) and its managed policies' defaults. */
+  private async sessionPolicies(session: SessionPolicies | undefined): Promise<readonly CompiledPolicy[] | undefined> {
+    if (!session) return undefined;
+    const compiled: CompiledPolicy[] = [];
+    if (session.document !== undefined) {
+      // Checked when the session was issued; one that no longer parses grants nothing (the session stays narrowed).
+      try {
+        compiled.push(parsePolicyDocument(session.document, 'identity'));
+      } catch {
+        // nothing granted
+      }
+    }
+    if (session.arns && session.arns.length > 0 && this.options.policies.managedPolicies) {
+      compiled.push(...(await this.options.policies.managedPolicies(session.arns)));
+    }
+    return compiled;
+  }
+
+  /** `tags[i]`, when given, are `resources[i]`'s: each resource is then decided with its own aws:ResourceTag/… keys. */
+  private decide(entry: Entry, request: AuthorizeRequest, refuse: Refusal, now: number, resources: readonly string[], tags?: readonly (Readonly<Record<string, string>> | undefined)[]): void {
     const { declaration, input } = request;
     const { scope } = this.options;
     const context: RequestContext = new Map();
@@ -134,15 +224,26 @@ export class Authorizer {
     context.set('aws:SecureTransport', request.secureTransport ? 'true' : 'false');
     declaration.context?.(input, scope, context);
     const principal = entry.principal;
-    const decision = evaluate({ principal, action: declaration.action, resources: resolved ?? declaration.resources(input, scope, principal), context, now }, entry.policies);
-    if (decision.effect !== 'Allow') throw refuse(accessDeniedMessage(principal.arn, declaration.action, decision));
+    const action = declaration.action;
+    let decision: Decision | undefined;
+    if (tags) {
+      // Every resource must be allowed; an explicit deny on any wins over an implicit one on another.
+      for (let i = 0; i < resources.length && decision?.effect !== 'ExplicitDeny'; i++) {
+        const one = this.judge(entry, { principal, action, resources: [resources[i]!], context: withResourceTags(context, tags[i]), now });
+        if (one.effect !== 'Allow' && (decision === undefined || one.effect === 'ExplicitDeny')) decision = one;
+      }
+      decision ??= { effect: 'Allow' };
+    } else {
+      decision = this.judge(entry, { principal, action, resources, context, now });
+    }
+    if (decision.effect !== 'Allow') throw refuse(accessDeniedMessage(principal.arn, action, decision));
 
     const roles = declaration.passedRoles?.(input, scope);
     if (!roles) return;
     for (const role of roles) {
       const passContext: RequestContext = new Map(context);
       passContext.set('iam:PassedToService', role.service);
-      const pass = evaluate({ principal, action: PASS_ROLE, resources: [role.roleArn], context: passContext, now }, entry.policies);
+      const pass = this.judge(entry, { principal, action: PASS_ROLE, resources: [role.roleArn], context: passContext, now });
       if (pass.effect !== 'Allow') throw refuse(accessDeniedMessage(principal.arn, PASS_ROLE, pass));
     }
   }

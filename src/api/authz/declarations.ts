@@ -25,10 +25,10 @@ export interface ActionDeclaration<I = any> {
   /** The ARNs every one of which must be allowed; an empty list is the action's `*`. `caller`: who asks (IAM's "my own user"). */
   resources(input: I, scope: ArnScope, caller?: AuthzPrincipal): readonly string[];
   /**
-   * For resources whose ARN only the store knows (a secret named by its name: its ARN ends in a random suffix):
-   * used instead of `resources`, it makes the step asynchronous for that action.
+   * For resources whose ARN only the store knows (a secret named by its name: its ARN ends in a random suffix; an
+   * IAM user, group or role named by its name: its ARN holds its path): used instead of `resources`, it makes the step asynchronous for that action.
    */
-  resolveResources?(input: I, scope: ArnScope): Promise<readonly string[]>;
+  resolveResources?(input: I, scope: ArnScope, caller?: AuthzPrincipal): Promise<readonly string[]>;
   /** Adds the request's own condition keys (the principal's, the clock's and the connection's come from the step). */
   context?(input: I, scope: ArnScope, into: RequestContext): void;
   /** Roles the request passes. */

@@ -1,9 +1,11 @@
 /**
  * The identity policies of IAM users and role sessions, read from the IAM records in the store: for a user its
  * inline policies, its attached managed policies (their default versions) and those of each of its groups; for
- * a role session the role's. Documents are compiled once per text. Every change under `iam/` (on any replica:
- * the watch sees the store's transactions) calls `onChange`, which the server wires to the authorizer's
- * invalidation hook, so a new policy applies from the next request after the change reaches this replica.
+ * a role session the role's. Documents are compiled once per text. A change under `iam/` (on any replica: the
+ * watch sees the store's transactions) that can change someone's policies calls `onChange` with the user or role
+ * concerned, or with nothing for everyone (iam-policy-changes.ts); the server wires it to the authorizer's
+ * invalidation hook, so a new policy applies from the next request after the change reaches this replica, and a
+ * new access key or a tag drops no one's cached policies.
  */
 import type { AuthzPrincipal, CompiledPolicy } from '../../model/iam/index.js';
 import { managedPolicyByArn, parsePolicyDocument } from '../../model/iam/index.js';
@@ -13,27 +15,49 @@ import { Informer, type InformerFailure } from '../../store/informer.js';
 import type { Store } from '../../store/store.js';
 import { readRecord } from '../../store/transact.js';
 import { parsePolicyArn } from '../iam/ids.js';
+import { invalidationFor, policyFactsOf, type PolicyFacts } from './iam-policy-changes.js';
 import type { PolicySource } from './policy-source.js';
 
 export interface IamPolicySourceOptions {
   readonly store: Store;
-  /** Called for every change to IAM's records (the authorizer's `invalidate`). */
-  readonly onChange: () => void;
+  /**
+   * Called for each change to IAM's records that can change a principal's policies (the authorizer's
+   * `invalidate`): with that user's or role's ARN, or with nothing when anyone's may have changed.
+   */
+  readonly onChange: (arn?: string) => void;
+  /** The account, to name the user or role a change is about (without it every change concerns everyone). */
+  readonly accountId?: string;
   readonly onError?: (error: unknown, failure: InformerFailure) => void;
 }
+
+/** The informer's value for records no principal's policies read (access keys, attachment lists). */
+const IRRELEVANT = 0 as const;
 
 /** Compiled documents kept by text; beyond this many the oldest go (documents are small, policies few). */
 const COMPILED_LIMIT = 1_000;
 
 export class IamPolicySource implements PolicySource {
-  private readonly informer: Informer<true>;
+  private readonly informer: Informer<PolicyFacts | typeof IRRELEVANT>;
   private readonly compiled = new Map<string, CompiledPolicy>();
 
   constructor(private readonly options: IamPolicySourceOptions) {
-    // Only the change events matter; the values stay in the store.
-    this.informer = new Informer({ store: options.store, prefix: 'iam/', parse: () => true, ...(options.onError ? { onError: options.onError } : {}) });
-    const changed = () => options.onChange();
-    this.informer.subscribe({ added: changed, updated: changed, deleted: changed });
+    // The cache keeps each record's policy facts only (the records stay in the store), to tell what a change touched.
+    this.informer = new Informer({
+      store: options.store,
+      prefix: 'iam/',
+      parse: (value, key) => policyFactsOf(key, value, options.accountId) ?? IRRELEVANT,
+      ...(options.onError ? { onError: options.onError } : {}),
+    });
+    const changed = (before: PolicyFacts | typeof IRRELEVANT | undefined, after: PolicyFacts | typeof IRRELEVANT | undefined) => {
+      const what = invalidationFor(before === IRRELEVANT ? undefined : before, after === IRRELEVANT ? undefined : after);
+      if (what.scope === 'principal') options.onChange(what.arn);
+      else if (what.scope === 'all') options.onChange();
+    };
+    this.informer.subscribe({
+      added: (_key, value) => changed(undefined, value),
+      updated: (_key, before, after) => changed(before, after),
+      deleted: (_key, before) => changed(before, undefined),
+    });
   }
 
   start(): this {
@@ -75,6 +99,11 @@ export class IamPolicySource implements PolicySource {
       if (document !== undefined) documents.push(document);
     }
     return documents.map((text) => this.compile(text));
+  }
+
+  async managedPolicies(arns: readonly string[]): Promise<readonly CompiledPolicy[]> {
+    const documents = await Promise.all([...new Set(arns)].map((arn) => this.managedDocument(arn)));
+    return documents.filter((d) => d !== undefined).map((text) => this.compile(text));
   }
 
   /** The default version's document of an AWS or customer managed policy. */

@@ -7,6 +7,11 @@ import type { AuthzPrincipal, CompiledPolicy } from '../../model/iam/index.js';
  */
 export interface PolicySource {
   policiesFor(principal: AuthzPrincipal): Promise<readonly CompiledPolicy[]>;
+  /**
+   * The managed policies (default versions) with these ARNs, for a session's PolicyArns; one that does not exist
+   * is left out. A source without it grants nothing through PolicyArns (session policies can only narrow).
+   */
+  managedPolicies?(arns: readonly string[]): Promise<readonly CompiledPolicy[]>;
 }
 
 /** No principal but root has any policy: what a server without IAM users serves (every non-root call is denied). */
@@ -21,6 +26,17 @@ export class MemoryPolicySource implements PolicySource {
   set(principalArn: string, policies: readonly CompiledPolicy[]): this {
     this.byArn.set(principalArn, policies);
     return this;
+  }
+
+  /** A managed policy by its ARN (for sessions' PolicyArns). */
+  setManaged(policyArn: string, policy: CompiledPolicy): this {
+    this.byArn.set(policyArn, [policy]);
+    return this;
+  }
+
+  async managedPolicies(arns: readonly string[]): Promise<readonly CompiledPolicy[]> {
+    this.lookups++;
+    return arns.flatMap((arn) => this.byArn.get(arn) ?? []);
   }
 
   async policiesFor(principal: AuthzPrincipal): Promise<readonly CompiledPolicy[]> {

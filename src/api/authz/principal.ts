@@ -1,11 +1,11 @@
 import type { AuthzPrincipal, PrincipalType } from '../../model/iam/index.js';
-import type { Principal } from '../auth/credentials.js';
+import type { Principal, SessionPolicies } from '../auth/credentials.js';
 
 /**
  * Who the authorization step evaluates: a principal from SigV4 (root, an IAM user, a role session), or one
  * carried in a registry token's signed claims (its type may be absent in tokens issued before it was kept).
  */
-export type Caller = Principal | (Omit<AuthzPrincipal, 'type'> & { readonly type?: PrincipalType });
+export type Caller = Principal | (Omit<AuthzPrincipal, 'type'> & { readonly type?: PrincipalType; readonly sessionPolicies?: SessionPolicies });
 
 /** The root user of an account: `arn:aws:iam::<account>:root`. It is never evaluated (the root key pair is all-powerful). */
 export const isRoot = (caller: Caller): boolean => caller.type === 'Root' || (caller.type === undefined && caller.arn.endsWith(':root'));

@@ -10,8 +10,11 @@ export function authorizationOperations(env: EcrEnv) {
      * `aws ecr get-login-password` prints and `docker login --username AWS` accepts.
      */
     async GetAuthorizationToken(input: GetAuthorizationTokenRequest, call: CallContext) {
-      // The token carries who asked for it: each pull and push is authorized as that principal.
-      const issued = env.registry.tokens.issue(authzPrincipalOf(call.principal));
+      // The token carries who asked for it: each pull and push is authorized as that principal (a role session
+      // with its session policies, which narrow the registry's requests as they narrow API calls).
+      const { principal } = call;
+      const sessionPolicies = principal.type === 'AssumedRole' ? principal.sessionPolicies : undefined;
+      const issued = env.registry.tokens.issue({ ...authzPrincipalOf(principal), ...(sessionPolicies ? { sessionPolicies } : {}) });
       const data = {
         authorizationToken: issued.authorizationToken,
         expiresAt: epochSeconds(issued.expiresAt),

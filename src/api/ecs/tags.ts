@@ -123,3 +123,19 @@ export function tagOperations(env: EcsEnv) {
     },
   };
 }
+
+/**
+ * The tags of the ECS resource `resourceArn` names, as `{key: value}`, for aws:ResourceTag/… in the authorization
+ * step; undefined when it is not one of this server's taggable resources or does not exist (nothing is thrown).
+ */
+export async function ecsResourceTags(env: EcsEnv, resourceArn: string): Promise<Record<string, string> | undefined> {
+  let t: Taggable<unknown>;
+  try {
+    t = resolve(env, resourceArn);
+  } catch {
+    return undefined;
+  }
+  const record = await readRecord(env.store, t.parse, t.key);
+  const tags = record === undefined ? undefined : t.tagsOf(record);
+  return tags && Object.fromEntries(tags.map((tag) => [tag.key, tag.value]));
+}

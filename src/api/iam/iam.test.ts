@@ -186,6 +186,30 @@ describe('groups and policies', () => {
     await iam.send(new DeleteUserCommand({ UserName: 'dave' }));
   });
 
+  it('refuses oversized and malformed documents and writes nothing; accepts actions it does not know, as IAM does', async () => {
+    await iam.send(new CreateUserCommand({ UserName: 'erin' }));
+    const statement = (i: number) => ({ Sid: `S${i}`, Effect: 'Allow', Action: `ecs:DescribeClusters`, Resource: `arn:aws:ecs:${TEST_REGION}:${TEST_ACCOUNT}:cluster/c${i}` });
+    // A user's inline policies may hold 2,048 characters (white space not counted).
+    const big = JSON.stringify({ Version: '2012-10-17', Statement: Array.from({ length: 25 }, (_, i) => statement(i)) });
+    expect(big.length).toBeGreaterThan(2_048);
+    await expect(iam.send(new PutUserPolicyCommand({ UserName: 'erin', PolicyName: 'big', PolicyDocument: big }))).rejects.toMatchObject({
+      name: 'LimitExceededException',
+      $metadata: { httpStatusCode: 409 },
+    });
+    const localPolicies = async () => (await iam.send(new ListPoliciesCommand({ Scope: 'Local' }))).Policies!.map((p) => p.PolicyName);
+    const before = await localPolicies();
+    await expect(iam.send(new CreatePolicyCommand({ PolicyName: 'broken', PolicyDocument: '{"Version":"2012-10-17","Statement":[{"Effect":"Maybe","Action":"*","Resource":"*"}]}' }))).rejects.toMatchObject({
+      name: 'MalformedPolicyDocumentException',
+    });
+    expect(await localPolicies()).toEqual(before);
+    expect((await iam.send(new ListUserPoliciesCommand({ UserName: 'erin' }))).PolicyNames).toEqual([]);
+    const unknown = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecs:NoSuchActionYet', Resource: '*' }] });
+    await iam.send(new PutUserPolicyCommand({ UserName: 'erin', PolicyName: 'future', PolicyDocument: unknown }));
+    expect((await iam.send(new ListUserPoliciesCommand({ UserName: 'erin' }))).PolicyNames).toEqual(['future']);
+    await iam.send(new DeleteUserPolicyCommand({ UserName: 'erin', PolicyName: 'future' }));
+    await iam.send(new DeleteUserCommand({ UserName: 'erin' }));
+  });
+
   it('versions managed policies (five at most), attaches them and refuses to delete an attached one', async () => {
     const { Policy } = await iam.send(new CreatePolicyCommand({ PolicyName: 'ops', Path: '/p/', PolicyDocument: allowAll }));
     const arn = `arn:aws:iam::${TEST_ACCOUNT}:policy/p/ops`;

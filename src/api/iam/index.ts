@@ -8,7 +8,23 @@ import { inlinePolicyOperations } from './inline-policies.js';
 import { managedPolicyOperations } from './managed-policies.js';
 import { roleOperations } from './roles.js';
 import { userOperations } from './users.js';
-import { iamActions } from './iam-actions.js';
+import { iamKeys } from '../../state/iam-keys.js';
+import { parseIamGroup, parseIamRole, parseIamUser } from '../../state/records/iam.js';
+import { readRecord } from '../../store/transact.js';
+import { iamActionsWithPaths, type EntityLookup } from './iam-actions.js';
+
+/** Each kind's parse, seen as what the lookup needs of any entity. */
+const PARSE: Readonly<Record<'user' | 'group' | 'role', (value: string, key: string) => { name: string; path: string }>> = {
+  user: parseIamUser,
+  group: parseIamGroup,
+  role: parseIamRole,
+};
+
+/** An entity's stored name and path, for the authorization step (a user at /team/ is `user/team/<name>`). */
+const entityLookup =
+  (env: IamEnv): EntityLookup =>
+  async (kind, name) =>
+    readRecord(env.store, PARSE[kind], iamKeys[kind](name));
 
 /**
  * AWS Identity and Access Management over the Query protocol: every action berth answers, by name. Actions in the
@@ -18,7 +34,7 @@ export function iamService(env: IamEnv): QueryService {
   return {
     signingName: 'iam',
     model: loadServiceModel('iam-2010-05-08.json'),
-    actions: iamActions,
+    actions: iamActionsWithPaths(entityLookup(env)),
     operations: {
       ...userOperations(env),
       ...accessKeyOperations(env),

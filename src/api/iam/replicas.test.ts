@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, DeleteAccessKeyCommand, IAMClient, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
+import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, DeleteAccessKeyCommand, IAMClient, PutUserPolicyCommand, UpdateAccessKeyCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,9 @@ describe('IAM credentials across replicas', () => {
     await iamA.send(new CreateUserCommand({ UserName: 'tmp' }));
     const { AccessKey } = await iamA.send(new CreateAccessKeyCommand({ UserName: 'tmp' }));
     const user = { accessKeyId: AccessKey!.AccessKeyId!, secretAccessKey: AccessKey!.SecretAccessKey! };
+    // The trust policy names only the account, so the user's own policy must allow sts:AssumeRole too.
+    const allowAssume = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] });
+    await iamA.send(new PutUserPolicyCommand({ UserName: 'tmp', PolicyName: 'assume', PolicyDocument: allowAssume }));
     const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: TEST_ACCOUNT }, Action: 'sts:AssumeRole' }] });
     const { Role } = await iamA.send(new CreateRoleCommand({ RoleName: 'tmp-role', AssumeRolePolicyDocument: trust }));
     await expect.poll(() => stsOn(a, user).send(new GetCallerIdentityCommand({})).then(() => 'ok', (e: Error) => e.name), { timeout: 5_000 }).toBe('ok');

@@ -1,13 +1,12 @@
 import { ServiceError } from '../../model/errors.js';
 import type { Principal } from '../auth/credentials.js';
-import { checked } from '../iam/errors.js';
-import { parsePolicyDocument } from '../iam/policy-engine.js';
 import type { QueryService } from '../protocol/query-rpc.js';
 import { assumeRole } from './assume-role.js';
 import { loadServiceModel } from '../protocol/service-model.js';
 import type { StsEnv } from './env.js';
 import type { TemporaryCredentials } from './session-tokens.js';
 import { stsActions } from './iam-actions.js';
+import { sessionPoliciesOf, type SessionPolicyInput } from './session-policies.js';
 
 export type { StsEnv } from './env.js';
 
@@ -45,12 +44,12 @@ export function stsService(env: StsEnv): QueryService {
         return { UserId: userIdOf(p), Account: p.accountId, Arn: p.arn };
       },
 
-      async AssumeRole(input: { RoleArn: string; RoleSessionName: string; DurationSeconds?: number; Policy?: string }, call) {
+      async AssumeRole(input: { RoleArn: string; RoleSessionName: string; DurationSeconds?: number } & SessionPolicyInput, call) {
         const caller = call.principal;
         if (caller.type === 'Root') throw new ServiceError('AccessDenied', 'Roles may not be assumed by root accounts.');
         const denied = () => new ServiceError('AccessDenied', `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${input.RoleArn}`);
-        // A session policy must be a valid document (it would narrow the session; it is not kept yet).
-        if (input.Policy !== undefined) checked(() => parsePolicyDocument(input.Policy!, 'identity'));
+        // Session policies narrow the session: checked (document, ARNs, packed size) and carried in its token.
+        const session = sessionPoliciesOf(input);
         const duration = input.DurationSeconds ?? 3600;
         if (caller.type === 'AssumedRole' && duration > CHAINED_MAX_SECONDS) {
           throw new ServiceError('ValidationError', 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
@@ -59,7 +58,9 @@ export function stsService(env: StsEnv): QueryService {
         const assumed = await assumeRole(env, {
           roleArn: input.RoleArn,
           assumer: { kind: 'AWS', arn: caller.arn, accountId: caller.accountId, ...(caller.type === 'AssumedRole' ? { roleArn: caller.roleArn } : {}) },
+          caller,
           sessionName: input.RoleSessionName,
+          ...(session ? { sessionPolicies: session.policies } : {}),
           durationSeconds: (role) => {
             if (duration > role.maxSessionDuration) {
               throw new ServiceError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
@@ -67,11 +68,12 @@ export function stsService(env: StsEnv): QueryService {
             return duration;
           },
         });
-        if (!assumed) throw denied();
+        if (!('credentials' in assumed)) throw assumed.by === 'identity' ? new ServiceError('AccessDenied', assumed.message) : denied();
         const { credentials, principal } = assumed;
         return {
           Credentials: credentialsShape(credentials),
           AssumedRoleUser: { AssumedRoleId: `${principal.roleId}:${input.RoleSessionName}`, Arn: principal.arn },
+          ...(session ? { PackedPolicySize: session.packedPercent } : {}),
         };
       },
 

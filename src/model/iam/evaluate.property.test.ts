@@ -3,7 +3,7 @@
 // of statements and policies never matters.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { evaluate } from './evaluate.js';
+import { evaluate, evaluateSession } from './evaluate.js';
 import { parsePolicyDocument, type CompiledPolicy } from './policy-document.js';
 import type { AuthzRequest } from './request-context.js';
 
@@ -121,6 +121,21 @@ describe('evaluation properties', () => {
           expect(effectOf(r, reordered as object[][])).toBe(effectOf(r, policies));
         },
       ),
+      { numRuns: 400 },
+    );
+  });
+
+  // IAM User Guide, "Session policies": the session's permissions are the intersection of the role's
+  // identity-based policies and the session policies; a session policy can never grant more.
+  it('session policies only narrow: allowed with them means allowed by the role policies and by the session policies', () => {
+    fc.assert(
+      fc.property(policySet, policySet, request, (identity, session, r) => {
+        const effect = evaluateSession(r, identity.map(compile), session.map(compile)).effect;
+        const byIdentity = effectOf(r, identity);
+        const bySession = effectOf(r, session);
+        expect(effect === 'Allow').toBe(byIdentity === 'Allow' && bySession === 'Allow');
+        expect(effect === 'ExplicitDeny').toBe(byIdentity === 'ExplicitDeny' || bySession === 'ExplicitDeny');
+      }),
       { numRuns: 400 },
     );
   });

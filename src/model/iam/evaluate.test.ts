@@ -135,3 +135,28 @@ describe('evaluate: resources and wildcards', () => {
     expect(evaluate(request('ecs:ListClusters'), [])).toEqual({ effect: 'ImplicitDeny', resource: '*' });
   });
 });
+
+describe('evaluate: wildcard actions, indexed by service', () => {
+  it('a pattern matches only its own service, case-insensitively; `*` matches every action', () => {
+    const p = compile({ Sid: 'Ecs', Effect: 'Allow', Action: ['ECS:describe*', 'ecs:List?asks', 'sqs:Get*', 'ecr:*'], Resource: '*' });
+    const decide = (action: string, policy = p) => evaluate(request(action), [policy]).statement?.sid ?? 'ImplicitDeny';
+    expect(decide('ecs:DescribeClusters')).toBe('Ecs');
+    expect(decide('ecs:ListTasks')).toBe('Ecs');
+    expect(decide('ecs:ListServices')).toBe('ImplicitDeny');
+    expect(decide('ecr:PutImage')).toBe('Ecs');
+    expect(decide('ecr-public:DescribeRepositories')).toBe('ImplicitDeny');
+    expect(decide('sqs:GetQueueUrl')).toBe('Ecs');
+    expect(decide('sns:GetTopicAttributes')).toBe('ImplicitDeny');
+    expect(decide('ecs')).toBe('ImplicitDeny'); // no service prefix at all
+    const all = compile({ Sid: 'All', Effect: 'Allow', Action: ['*'], Resource: '*' });
+    expect(decide('ecs:RunTask', all)).toBe('All');
+    expect(decide('ecs', all)).toBe('All');
+  });
+  it('NotAction with indexed patterns: everything but the matched actions', () => {
+    const p = compile({ Effect: 'Allow', NotAction: ['ecs:Run*', 'ecr:Delete*'], Resource: '*' });
+    expect(evaluate(request('ecs:RunTask'), [p]).effect).toBe('ImplicitDeny');
+    expect(evaluate(request('ecr:DeleteRepository'), [p]).effect).toBe('ImplicitDeny');
+    expect(evaluate(request('ecs:StartTask'), [p]).effect).toBe('Allow');
+    expect(evaluate(request('ecs:DeleteCluster'), [p]).effect).toBe('Allow');
+  });
+});

@@ -5,8 +5,8 @@
  */
 export { accessDeniedMessage } from './access-denied.js';
 export { CONDITION_OPERATORS } from './conditions.js';
-export { decisionEffects, evaluate, type DecidingStatement, type Decision, type DecisionEffect } from './evaluate.js';
-export { MANAGED_POLICIES, READ_ONLY_ACCESS_SERVICES, managedPolicyByArn, type ManagedPolicy } from './managed-policies.js';
+export { decisionEffects, deciderPolicyTypes, evaluate, evaluateSession, type DeciderPolicyType, type DecidingStatement, type Decision, type DecisionEffect } from './evaluate.js';
+export { MANAGED_POLICIES, managedPolicyByArn, type ManagedPolicy } from './managed-policies.js';
 export {
   POLICY_VERSIONS,
   PolicyDocumentError,
@@ -23,4 +23,4 @@ export {
   type PolicyVersion,
 } from './policy-document.js';
 export { principalTypes, type AuthzPrincipal, type AuthzRequest, type PrincipalType } from './request-context.js';
-export { evaluateTrust, type TrustPrincipal } from './trust.js';
+export { evaluateTrust, trustMatch, trustMatches, type TrustMatch, type TrustPrincipal } from './trust.js';

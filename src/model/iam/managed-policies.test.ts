@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate } from './evaluate.js';
+import { READ_ONLY_ACCESS_VERSION } from './managed/read-only-access.js';
 import { MANAGED_POLICIES, managedPolicyByArn } from './managed-policies.js';
 import { parsePolicyDocument } from './policy-document.js';
 import type { AuthzRequest } from './request-context.js';
@@ -72,5 +73,31 @@ describe('MANAGED_POLICIES', () => {
     expect(effect('AmazonEC2ContainerRegistryReadOnly', 'ecr:DescribeImages')).toBe('Allow');
     expect(effect('AmazonEC2ContainerRegistryReadOnly', 'ecr:PutImage')).toBe('ImplicitDeny');
     expect(effect('AdministratorAccess', 'iam:CreateUser')).toBe('Allow');
+  });
+
+  it("ReadOnlyAccess is AWS's whole v178 document: two statements, 2,677 actions of 305 services, every service's reads", () => {
+    const p = MANAGED_POLICIES.get('ReadOnlyAccess')!;
+    expect(p.defaultVersionId).toBe('v178');
+    expect(p.updateDate).toBe('2026-02-12T18:01:33Z');
+    const doc = JSON.parse(p.document) as { Statement: { Sid: string; Action: string[]; Resource: string; Effect: string }[] };
+    expect(doc).toEqual(READ_ONLY_ACCESS_VERSION.Document);
+    expect(doc.Statement.map((s) => [s.Sid, s.Effect, s.Resource])).toEqual([
+      ['ReadOnlyActionsGroup1', 'Allow', '*'],
+      ['ReadOnlyActionsGroup2', 'Allow', '*'],
+    ]);
+    const actions = doc.Statement.flatMap((s) => s.Action);
+    expect(actions).toHaveLength(2677);
+    expect(new Set(actions.map((a) => a.split(':')[0])).size).toBe(305);
+    // Services outside berth's own APIs: the subset berth shipped before had none of these.
+    for (const a of ['elasticfilesystem:DescribeFileSystems', 'sqs:GetQueueAttributes', 'scheduler:GetSchedule', 's3:GetObject', 'dynamodb:Query', 'lambda:GetFunction']) {
+      expect(effect('ReadOnlyAccess', a), a).toBe('Allow');
+    }
+    for (const a of ['ecs:DescribeClusters', 'ecs:ListTasks', 'ssm:GetParameter', 'secretsmanager:ListSecrets', 'logs:GetLogEvents', 'sts:GetCallerIdentity']) {
+      expect(effect('ReadOnlyAccess', a), a).toBe('Allow');
+    }
+    // Writes, and the secret values themselves (secretsmanager has Describe*/List*/GetResourcePolicy only).
+    for (const a of ['ecs:RunTask', 'ecs:CreateService', 'ssm:PutParameter', 'secretsmanager:GetSecretValue', 'iam:CreateUser', 'sqs:SendMessage', 's3:PutObject', 'scheduler:CreateSchedule']) {
+      expect(effect('ReadOnlyAccess', a), a).toBe('ImplicitDeny');
+    }
   });
 });

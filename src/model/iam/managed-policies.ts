@@ -3,13 +3,13 @@
  * `updateDate` (as `aws iam get-policy-version` returns it and the AWS Managed Policy Reference publishes it,
  * docs.aws.amazon.com/aws-managed-policy/latest/reference/<name>.html). berth serves them read-only under their
  * real ARNs, `arn:aws:iam::aws:policy<path><name>`. AWS revises these; AmazonECS_FullAccess has since gained a
- * v22 (September 2026) that this table does not have yet.
+ * v22 (September 2026) that this table does not have yet: the mirror berth's documents come from (MAMIP, see
+ * managed/read-only-access.ts) ends in March 2026 at v21.
  *
- * ReadOnlyAccess is AWS's largest policy (v178: 2,677 actions across 300 services in two statements). berth keeps
- * its two statements and Sids but only the actions of the services an ECS user meets in berth or names in policies
- * ({@link READ_ONLY_ACCESS_SERVICES}); for every action of those services the decision is the one AWS's full
- * document gives, and berth serves no other service.
+ * ReadOnlyAccess is AWS's largest policy (v178: 2,677 actions of 305 services in two statements); its document is
+ * data kept in managed/read-only-access.ts, whole, so that it allows what AWS's allows for every service.
  */
+import { READ_ONLY_ACCESS_VERSION } from './managed/read-only-access.js';
 
 /** One AWS managed policy. */
 export interface ManagedPolicy {
@@ -25,9 +25,6 @@ export interface ManagedPolicy {
   /** The default version's document, as JSON text (for parsePolicyDocument and GetPolicyVersion). */
   readonly document: string;
 }
-
-/** The services whose actions berth's ReadOnlyAccess keeps (see the module comment). */
-export const READ_ONLY_ACCESS_SERVICES = ["application-autoscaling", "autoscaling", "cloudwatch", "ec2", "ecr", "ecs", "elasticloadbalancing", "events", "iam", "kms", "logs", "secretsmanager", "servicediscovery", "ssm", "sts"] as const;
 
 type Doc = { readonly Version: string; readonly Statement: readonly object[] };
 
@@ -79,96 +76,10 @@ export const MANAGED_POLICIES: ReadonlyMap<string, ManagedPolicy> = new Map(
       '/',
       'ANPAILL3HVNFSB6DCOWYQ',
       "Provides read-only access to AWS services and resources.",
-      'v178',
+      READ_ONLY_ACCESS_VERSION.VersionId,
       '2015-02-06T18:39:48Z',
-      '2026-02-12T18:01:33Z',
-      {
-        "Version": "2012-10-17",
-        "Statement": [
-          {
-            "Action": [
-              "application-autoscaling:Describe*",
-              "application-autoscaling:GetPredictiveScalingForecast",
-              "application-autoscaling:ListTagsForResource",
-              "autoscaling:Describe*",
-              "autoscaling:GetPredictiveScalingForecast",
-              "cloudwatch:Describe*",
-              "cloudwatch:GenerateQuery",
-              "cloudwatch:GenerateQueryResultsSummary",
-              "cloudwatch:Get*",
-              "cloudwatch:List*",
-              "ec2:Describe*",
-              "ec2:DescribeInstanceImageMetadata",
-              "ec2:Get*",
-              "ec2:ListImagesInRecycleBin",
-              "ec2:ListSnapshotsInRecycleBin",
-              "ec2:SearchLocalGatewayRoutes",
-              "ec2:SearchTransitGatewayRoutes",
-              "ecr:BatchCheck*",
-              "ecr:BatchGet*",
-              "ecr:Describe*",
-              "ecr:Get*",
-              "ecr:List*",
-              "ecs:Describe*",
-              "ecs:List*",
-              "elasticloadbalancing:Describe*",
-              "events:Describe*",
-              "events:List*",
-              "events:Test*",
-              "iam:Generate*",
-              "iam:Get*",
-              "iam:List*",
-              "iam:Simulate*"
-            ],
-            "Resource": "*",
-            "Effect": "Allow",
-            "Sid": "ReadOnlyActionsGroup1"
-          },
-          {
-            "Action": [
-              "kms:Describe*",
-              "kms:Get*",
-              "kms:List*",
-              "logs:Describe*",
-              "logs:FilterLogEvents",
-              "logs:Get*",
-              "logs:ListAnomalies",
-              "logs:ListEntitiesForLogGroup",
-              "logs:ListIntegrations",
-              "logs:ListLogAnomalyDetectors",
-              "logs:ListLogDeliveries",
-              "logs:ListLogGroupsForEntity",
-              "logs:ListLogGroupsForQuery",
-              "logs:ListTagsForResource",
-              "logs:ListTagsLogGroup",
-              "logs:StartLiveTail",
-              "logs:StartQuery",
-              "logs:StopLiveTail",
-              "logs:StopQuery",
-              "logs:TestMetricFilter",
-              "logs:ListAggregateLogGroupSummaries",
-              "logs:ListSourcesForS3TableIntegration",
-              "logs:ListScheduledQueries",
-              "secretsmanager:Describe*",
-              "secretsmanager:GetResourcePolicy",
-              "secretsmanager:List*",
-              "servicediscovery:DiscoverInstances",
-              "servicediscovery:DiscoverInstancesRevision",
-              "servicediscovery:Get*",
-              "servicediscovery:List*",
-              "ssm:Describe*",
-              "ssm:Get*",
-              "ssm:List*",
-              "sts:GetAccessKeyInfo",
-              "sts:GetCallerIdentity",
-              "sts:GetSessionToken"
-            ],
-            "Resource": "*",
-            "Effect": "Allow",
-            "Sid": "ReadOnlyActionsGroup2"
-          }
-        ]
-      },
+      READ_ONLY_ACCESS_VERSION.CreateDate,
+      READ_ONLY_ACCESS_VERSION.Document,
     ),
     policy(
       'AmazonECS_FullAccess',

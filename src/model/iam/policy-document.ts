@@ -63,6 +63,13 @@ export interface CompiledStatement {
   readonly notAction: boolean;
   /** Lower-cased exact actions. */
   readonly exactActions: ReadonlySet<string>;
+  /**
+   * Wildcard actions whose service prefix is literal (`ecs:Describe*`), by lower-cased service: a request for
+   * `ecs:…` only tries the `ecs` ones. ReadOnlyAccess has some 2,000 such patterns; scanning them all would cost
+   * every request that reaches the statement microseconds.
+   */
+  readonly actionPatternsByService: ReadonlyMap<string, readonly Matcher[]>;
+  /** Wildcard actions without a service of their own, i.e. `*` (validateAction refuses `ec*:Get*`): tried always. */
   readonly actionPatterns: readonly Matcher[];
   readonly notResource: boolean;
   /** Absent in trust policies. */
@@ -187,9 +194,21 @@ function compileStatement(raw: unknown, index: number, kind: PolicyKind, variabl
   }
   const exactActions = new Set<string>();
   const actionPatterns: Matcher[] = [];
+  const actionPatternsByService = new Map<string, Matcher[]>();
   for (const a of actions) {
-    if (a.includes('*') || a.includes('?')) actionPatterns.push(compileGlob(a, 'action'));
-    else exactActions.add(a.toLowerCase());
+    if (!a.includes('*') && !a.includes('?')) {
+      exactActions.add(a.toLowerCase());
+      continue;
+    }
+    const matcher = compileGlob(a, 'action');
+    // validateAction allows one colon and a literal service, so such a pattern only matches that service's actions.
+    const service = a.slice(0, Math.max(a.indexOf(':'), 0)).toLowerCase();
+    if (service === '') actionPatterns.push(matcher);
+    else {
+      const list = actionPatternsByService.get(service);
+      if (list) list.push(matcher);
+      else actionPatternsByService.set(service, [matcher]);
+    }
   }
 
   let resources: Template[] | undefined;
@@ -211,6 +230,7 @@ function compileStatement(raw: unknown, index: number, kind: PolicyKind, variabl
     effect: Effect,
     notAction,
     exactActions,
+    actionPatternsByService,
     actionPatterns,
     notResource,
     ...(resources ? { resources } : {}),

@@ -3,7 +3,7 @@
 // (task-iam-roles.html), which names the service principal ecs-tasks.amazonaws.com.
 import { describe, expect, it } from 'vitest';
 import { parsePolicyDocument } from './policy-document.js';
-import { evaluateTrust, type TrustPrincipal } from './trust.js';
+import { evaluateTrust, trustMatch, type TrustPrincipal } from './trust.js';
 
 const trust = (...statements: object[]) => parsePolicyDocument(JSON.stringify({ Version: '2012-10-17', Statement: statements }), 'trust');
 const aws = (arn: string, roleArn?: string): TrustPrincipal => ({ kind: 'AWS', arn, accountId: arn.split(':')[4]!, ...(roleArn ? { roleArn } : {}) });
@@ -57,5 +57,33 @@ describe('evaluateTrust', () => {
     expect(evaluateTrust(ANA, 'sts:AssumeRole', p, new Map([['sts:ExternalId', 'x-1']]))).toBe(true);
     expect(evaluateTrust(ANA, 'sts:AssumeRole', p, new Map([['sts:ExternalId', 'x-2']]))).toBe(false);
     expect(evaluateTrust(ANA, 'sts:AssumeRole', p)).toBe(false);
+  });
+
+  // IAM User Guide, "Cross-account policy evaluation logic" and "How to use trust policies with IAM roles": a role
+  // trust policy naming only the account delegates to the caller's identity policies, even within the account.
+  it('says whether the caller itself or only its account is named', () => {
+    const byAccount = trust({ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' }, Action: 'sts:AssumeRole' });
+    const byId = trust({ Effect: 'Allow', Principal: { AWS: '111122223333' }, Action: 'sts:AssumeRole' });
+    const both = trust(
+      { Effect: 'Allow', Principal: { AWS: '111122223333' }, Action: 'sts:AssumeRole' },
+      { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:user/ana' }, Action: 'sts:AssumeRole' },
+    );
+    const byRole = trust({ Effect: 'Allow', Principal: { AWS: ['111122223333', 'arn:aws:iam::111122223333:role/ci'] }, Action: 'sts:AssumeRole' });
+    const session = aws('arn:aws:sts::111122223333:assumed-role/ci/run-7', 'arn:aws:iam::111122223333:role/ci');
+    expect(trustMatch(ANA, 'sts:AssumeRole', byAccount)).toBe('account');
+    expect(trustMatch(ANA, 'sts:AssumeRole', byId)).toBe('account');
+    expect(trustMatch(OTHER, 'sts:AssumeRole', byId)).toBeUndefined();
+    expect(trustMatch(ANA, 'sts:AssumeRole', both)).toBe('principal');
+    expect(trustMatch(BOB, 'sts:AssumeRole', both)).toBe('account');
+    expect(trustMatch(session, 'sts:AssumeRole', byRole)).toBe('principal');
+    expect(trustMatch(ANA, 'sts:AssumeRole', byRole)).toBe('account');
+    expect(trustMatch(TASKS, 'sts:AssumeRole', trust({ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }))).toBe('principal');
+    expect(trustMatch(ANA, 'sts:AssumeRole', trust({ Effect: 'Allow', Principal: '*', Action: 'sts:AssumeRole' }))).toBe('principal');
+    // A Deny naming the account still wins over an Allow naming the caller.
+    const denied = trust(
+      { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:user/ana' }, Action: 'sts:AssumeRole' },
+      { Effect: 'Deny', Principal: { AWS: '111122223333' }, Action: 'sts:AssumeRole' },
+    );
+    expect(trustMatch(ANA, 'sts:AssumeRole', denied)).toBeUndefined();
   });
 });

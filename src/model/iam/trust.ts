@@ -28,15 +28,28 @@ export type TrustPrincipal =
 
 const ROOT = /^arn:aws[a-z-]*:iam::(\d{12}):root$/;
 
-function names(p: CompiledPrincipals, who: TrustPrincipal): boolean {
-  if (p.any) return true;
-  if (who.kind === 'Service') return p.service.some((s) => s.toLowerCase() === who.service.toLowerCase());
-  return p.aws.some((entry) => {
-    if (/^\d{12}$/.test(entry)) return entry === who.accountId;
-    const root = ROOT.exec(entry);
-    if (root) return root[1] === who.accountId;
-    return entry === who.arn || (who.roleArn !== undefined && entry === who.roleArn);
-  });
+/**
+ * How a trust policy let the caller in:
+ * - `principal`: an Allow names the caller itself (its user, role or session ARN, a service, or `*`): within the
+ *   account the trust policy alone grants sts:AssumeRole;
+ * - `account`: the Allows that apply name only the caller's account, which delegates the decision to the account:
+ *   the caller's identity-based policies must also allow sts:AssumeRole on the role (IAM User Guide, "Cross-account
+ *   policy evaluation logic": role trust policies are the exception where naming the account is not enough).
+ */
+export const trustMatches = ['principal', 'account'] as const;
+export type TrustMatch = (typeof trustMatches)[number];
+
+/** Which way `p` names `who`, if it does (a principal entry wins over an account entry). */
+function names(p: CompiledPrincipals, who: TrustPrincipal): TrustMatch | undefined {
+  if (p.any) return 'principal';
+  if (who.kind === 'Service') return p.service.some((s) => s.toLowerCase() === who.service.toLowerCase()) ? 'principal' : undefined;
+  let match: TrustMatch | undefined;
+  for (const entry of p.aws) {
+    if (entry === who.arn || (who.roleArn !== undefined && entry === who.roleArn)) return 'principal';
+    const account = /^\d{12}$/.test(entry) ? entry : ROOT.exec(entry)?.[1];
+    if (account !== undefined && account === who.accountId) match = 'account';
+  }
+  return match;
 }
 
 function lookupFor(who: TrustPrincipal, context: ReadonlyMap<string, string | readonly string[]>): ContextLookup {
@@ -49,21 +62,38 @@ function lookupFor(who: TrustPrincipal, context: ReadonlyMap<string, string | re
   return (key) => keys.get(key.toLowerCase());
 }
 
-/** Whether the trust policy lets `principal` perform `action` (e.g. `sts:AssumeRole`) on the role. */
+/**
+ * Whether the trust policy lets `principal` perform `action` (e.g. `sts:AssumeRole`) on the role, and how
+ * ({@link TrustMatch}); undefined when it does not. A NotPrincipal that excludes the caller matches as `principal`.
+ */
+export function trustMatch(
+  principal: TrustPrincipal,
+  action: string,
+  trustPolicy: CompiledPolicy,
+  context: ReadonlyMap<string, string | readonly string[]> = new Map(),
+): TrustMatch | undefined {
+  const lowered = action.toLowerCase();
+  const lookup = lookupFor(principal, context);
+  let allowed: TrustMatch | undefined;
+  for (const s of trustPolicy.statements) {
+    if (!s.principals) continue;
+    const named = names(s.principals, principal);
+    // NotPrincipal: the statement applies to whoever it does not name.
+    const applies: TrustMatch | undefined = s.notPrincipal ? (named === undefined ? 'principal' : undefined) : named;
+    if (applies === undefined) continue;
+    if (!statementCoversAction(s, lowered) || !conditionsHold(s, lookup)) continue;
+    if (s.effect === 'Deny') return undefined;
+    if (allowed !== 'principal') allowed = applies;
+  }
+  return allowed;
+}
+
+/** Whether the trust policy lets `principal` perform `action` on the role at all (see {@link trustMatch} for how). */
 export function evaluateTrust(
   principal: TrustPrincipal,
   action: string,
   trustPolicy: CompiledPolicy,
   context: ReadonlyMap<string, string | readonly string[]> = new Map(),
 ): boolean {
-  const lowered = action.toLowerCase();
-  const lookup = lookupFor(principal, context);
-  let allowed = false;
-  for (const s of trustPolicy.statements) {
-    if (!s.principals || names(s.principals, principal) === s.notPrincipal) continue;
-    if (!statementCoversAction(s, lowered) || !conditionsHold(s, lookup)) continue;
-    if (s.effect === 'Deny') return false;
-    allowed = true;
-  }
-  return allowed;
+  return trustMatch(principal, action, trustPolicy, context) !== undefined;
 }

@@ -1,6 +1,6 @@
 import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StaticCredentials } from '../../api/auth/credentials.js';
+import { CredentialChain, StaticCredentials } from '../../api/auth/credentials.js';
 import { MemoryPolicySource } from '../../api/authz/policy-source.js';
 import { parsePolicyDocument } from '../../model/iam/index.js';
 import { startApiFixture, TEST_ACCOUNT, TEST_REGION, type ApiFixture } from '../../testing/api-server.js';
@@ -13,6 +13,19 @@ import { pushBlob, pushTestImage, putManifest, registryFetch, registryLogin, tes
  */
 const BOB = `arn:aws:iam::${TEST_ACCOUNT}:user/bob`;
 const BOB_KEYS = { accessKeyId: 'AKIABOBBOBBOBBOBBOB1', secretAccessKey: 'bob-secret-0123456789abcdefghijklmnopqrst' } as const;
+/** A role session whose session policy allows only logging in to the registry (its role allows ecr:*). */
+const PULLER = `arn:aws:sts::${TEST_ACCOUNT}:assumed-role/puller/s1`;
+const PULLER_KEYS = { accessKeyId: 'ASIAPULLERPULLERPULL', secretAccessKey: 'puller-secret-0123456789abcdefghijklmnopq' } as const;
+const pullerSession = {
+  type: 'AssumedRole',
+  arn: PULLER,
+  accountId: TEST_ACCOUNT,
+  roleArn: `arn:aws:iam::${TEST_ACCOUNT}:role/puller`,
+  roleName: 'puller',
+  roleId: 'AROAPULLER',
+  sessionName: 's1',
+  sessionPolicies: { document: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' }] }) },
+} as const;
 const repoArn = (name: string) => `arn:aws:ecr:${TEST_REGION}:${TEST_ACCOUNT}:repository/${name}`;
 const policy = (...statements: object[]) => parsePolicyDocument(JSON.stringify({ Version: '2012-10-17', Statement: statements }), 'identity');
 
@@ -27,7 +40,13 @@ function bobMay(...statements: object[]) {
 }
 
 beforeAll(async () => {
-  api = await startApiFixture({ credentials: new StaticCredentials({ ...BOB_KEYS, principal: { type: 'User', arn: BOB, accountId: TEST_ACCOUNT, userName: 'bob', userId: 'AIDABOB' } }), policySource: policies });
+  api = await startApiFixture({
+    credentials: new CredentialChain([
+      new StaticCredentials({ ...BOB_KEYS, principal: { type: 'User', arn: BOB, accountId: TEST_ACCOUNT, userName: 'bob', userId: 'AIDABOB' } }),
+      new StaticCredentials({ ...PULLER_KEYS, principal: pullerSession }),
+    ]),
+    policySource: policies,
+  });
   bobEcr = new ECRClient({ endpoint: api.server.url, region: TEST_REGION, credentials: BOB_KEYS, maxAttempts: 1 });
   root = await registryLogin(api.ecr, new GetAuthorizationTokenCommand({}), api.server.url);
   for (const name of ['team/app', 'team/other']) await api.ecr.send(new CreateRepositoryCommand({ repositoryName: name }));
@@ -88,5 +107,20 @@ describe('registry authorization', () => {
     expect((await errorOf(refused)).message).toMatch(/ecr:BatchGetImage on resource: .*repository\/team\/app because no identity-based policy allows/);
     // The base endpoint needs only a valid token (clients probe it to log in).
     expect((await registryFetch(bob, '/v2/')).status).toBe(200);
+  });
+
+  it('a role session’s token keeps its session policies: they narrow its pulls as they narrow its API calls', async () => {
+    policies.set(PULLER, [policy({ Effect: 'Allow', Action: 'ecr:*', Resource: '*' })]);
+    const ecr = new ECRClient({ endpoint: api.server.url, region: TEST_REGION, credentials: PULLER_KEYS, maxAttempts: 1 });
+    try {
+      const puller = await registryLogin(ecr, new GetAuthorizationTokenCommand({}), api.server.url);
+      const refused = await registryFetch(puller, '/v2/team/app/manifests/v1');
+      expect(refused.status).toBe(403);
+      expect((await errorOf(refused)).message).toBe(
+        `User: ${PULLER} is not authorized to perform: ecr:BatchGetImage on resource: ${repoArn('team/app')} because no session policy allows the ecr:BatchGetImage action`,
+      );
+    } finally {
+      ecr.destroy();
+    }
   });
 });
