@@ -4,6 +4,7 @@ import { ServiceError } from '../model/errors.js';
 import { MemoryStore } from '../store/memory.js';
 import { elbv2Service } from './elbv2-service.js';
 import type { ElbEnv } from './env.js';
+import { setServedBy } from './served-by.js';
 import { setTargetHealth, startTargetDrain } from './target-health.js';
 
 /** The operations over a memory store, with a clock the test moves. */
@@ -51,6 +52,10 @@ describe('ELBv2 operations', () => {
       message: "Load balancer attribute key 'bogus' is not recognized",
     });
     expect((await refusal(h.call('CreateLoadBalancer', { Name: 'one', Subnets: ['subnet-a'] }))).type).toBe('ValidationError');
+    // The data plane records where it serves the load balancer; Describe shows the address in every zone.
+    expect(await setServedBy(h.store, lb.LoadBalancerArn, 'lb-node-1', '192.0.2.10')).toBe(true);
+    const served = (await h.call('DescribeLoadBalancers', { LoadBalancerArns: [lb.LoadBalancerArn] })).LoadBalancers[0];
+    expect(served.AvailabilityZones.map((z: { LoadBalancerAddresses?: unknown }) => z.LoadBalancerAddresses)).toEqual([[{ IpAddress: '192.0.2.10' }], [{ IpAddress: '192.0.2.10' }]]);
     expect((await refusal(h.call('CreateLoadBalancer', { Name: 'web', Subnets: ['subnet-a', 'subnet-b'], Scheme: 'internal' }))).type).toBe('DuplicateLoadBalancerName');
   });
 
