@@ -26,6 +26,7 @@ interface ServerFlags {
   logLevel: string;
   registryListen?: string;
   registryHost?: string;
+  elbDnsDomain?: string;
   instanceLostAfter: string;
 }
 
@@ -57,6 +58,7 @@ export function compileServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
     logger: pino({ level: flags.logLevel, redact: ['req.headers.authorization'] }),
     ...(flags.registryListen !== undefined ? { registryListen: parseListenAddress(flags.registryListen) } : {}),
     ...(flags.registryHost !== undefined ? parseRegistryHost(flags.registryHost) : {}),
+    ...(flags.elbDnsDomain !== undefined ? { elbDnsDomain: parseDnsDomain(flags.elbDnsDomain) } : {}),
     instanceLostAfterMs: parseDuration(flags.instanceLostAfter, '--instance-lost-after'),
   };
 }
@@ -95,6 +97,13 @@ export function compileEtcd(
 }
 
 /** `host[:port]`, optionally prefixed by `http://` or `https://` (the scheme of the login endpoint). */
+/** A DNS domain for load balancers' names (`elb.example.com`): lower-case labels of letters, digits and hyphens. */
+export function parseDnsDomain(value: string): string {
+  const domain = value.toLowerCase().replace(/\.$/, '');
+  if (!/^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$/.test(domain) || domain.length > 200) throw new Error(`invalid --elb-dns-domain '${value}'`);
+  return domain;
+}
+
 export function parseRegistryHost(value: string): { registryHost: string; registryScheme: 'http' | 'https' } {
   const m = /^(?:(https?):\/\/)?((?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?\/?$/.exec(value);
   if (!m || (m[3] !== undefined && Number(m[3].slice(1)) > 65535)) {
@@ -120,6 +129,7 @@ export function serverCommand(): Command {
     .option('--shared-dir <dir>', 'a directory every replica shares: registry blobs, log data, root credentials (required with --store etcd)')
     .option('--replica-id <id>', 'this replica\'s name in leader election and /healthz (default HOSTNAME:PORT)')
     .option('--registry-listen <host:port>', 'serve the container registry (/v2/) on its own address instead of the API\'s')
+    .option('--elb-dns-domain <domain>', 'the domain of load balancers\' DNS names, <name>-<id>.<region>.elb.<domain> (default berth.internal)')
     .option('--registry-host <host[:port]>', 'the registry\'s name in repository URIs and docker login, when clients reach it by another name')
     .option('--instance-lost-after <duration>', 'replace the service tasks of an instance whose agent has been disconnected this long (e.g. 30s, 5m)', '5m')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))

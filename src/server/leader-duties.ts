@@ -8,6 +8,7 @@ import type { ArnScope } from '../model/arn.js';
 import { startLogSweep } from '../logs/retention-sweep.js';
 import type { Registry } from '../registry/registry.js';
 import { startSecretPurge } from '../secrets/secret-deletion.js';
+import { startTargetDrain } from '../elb/target-health.js';
 import type { ClusterCache } from '../state/cluster-cache.js';
 
 /** What the leader's duties need besides the term (settings compiled once by the server). */
@@ -28,6 +29,8 @@ export interface LeaderDutySettings {
   /** The clock of deadlines set through the API (secrets' recovery windows); default Date.now. */
   readonly now?: () => number;
   readonly secretPurgeMs?: number;
+  /** Between passes removing targets whose deregistration delay is over (default 1 s). */
+  readonly targetDrainMs?: number;
 }
 
 /** The duties of one term, with handles tests look at. */
@@ -75,12 +78,18 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
     ...(settings.now ? { now: settings.now } : {}),
     ...(settings.secretPurgeMs !== undefined ? { intervalMs: settings.secretPurgeMs } : {}),
   });
+  const targetDrain = startTargetDrain({
+    store,
+    log: log.child({ component: 'target-drain' }),
+    ...(settings.now ? { now: settings.now } : {}),
+    ...(settings.targetDrainMs !== undefined ? { intervalMs: settings.targetDrainMs } : {}),
+  });
   return {
     serviceController,
     instanceMonitor,
     async stop() {
       stoppedTasks.stop();
-      await Promise.all([serviceController.stop(), instanceMonitor.stop(), reaper.stop(), settings.registry.stop(), logSweep.stop(), secretPurge.stop()]);
+      await Promise.all([serviceController.stop(), instanceMonitor.stop(), reaper.stop(), settings.registry.stop(), logSweep.stop(), secretPurge.stop(), targetDrain.stop()]);
     },
   };
 }

@@ -11,6 +11,7 @@ import type { PolicySource } from '../api/authz/policy-source.js';
 import { SigV4Verifier } from '../api/auth/sigv4.js';
 import { AccessKeyCredentials } from '../api/iam/access-key-credentials.js';
 import { iamService } from '../api/iam/index.js';
+import { elbv2Service } from '../elb/elbv2-service.js';
 import { stsService, type StsEnv } from '../api/sts/index.js';
 import { SessionTokens } from '../api/sts/session-tokens.js';
 import { KeyRingSealer, loadSealer, type Sealer } from '../identity/sealer.js';
@@ -108,6 +109,10 @@ export interface ServerConfig {
   readonly policySource?: PolicySource;
   /** How often the leader deletes secrets past their recovery window (default 1 min). */
   readonly secretPurgeMs?: number;
+  /** The domain of load balancers' DNS names, `<name>-<id>.<region>.elb.<domain>` (default `berth.internal`). */
+  readonly elbDnsDomain?: string;
+  /** How often the leader removes targets whose deregistration delay is over (default 1 s). */
+  readonly targetDrainMs?: number;
 }
 
 /** How to reach etcd (`--store etcd`). */
@@ -239,7 +244,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     // AssumeRole asks the caller's identity policies through the authorizer (created below, before any request).
     let identityDecision: StsEnv['identityDecision'];
     const stsEnv: StsEnv = { ...iamEnv, sessions, identityDecision: (...args) => identityDecision!(...args) };
-    const queryServices = [iamService(iamEnv), stsService(stsEnv)];
+    const elbEnv = {
+      store,
+      scope,
+      now: config.now ?? Date.now,
+      ...(config.elbDnsDomain !== undefined ? { dnsDomain: config.elbDnsDomain } : {}),
+      // Instance targets are container instances' EC2-style ids (the informer's view: no read per target).
+      knownInstance: async (id: string) => [...cache.instances.cache.values()].some((c) => c.value.ec2InstanceId === id),
+    };
+    const queryServices = [iamService(iamEnv), stsService(stsEnv), elbv2Service(elbEnv)];
     const verifier = new SigV4Verifier({
       // The root key pair, IAM users' access keys, temporary credentials from STS (and a test's own, if given).
       credentials: new CredentialChain([
@@ -335,6 +348,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           logsDir,
           ...(config.now !== undefined ? { now: config.now } : {}),
           ...(config.secretPurgeMs !== undefined ? { secretPurgeMs: config.secretPurgeMs } : {}),
+          ...(config.targetDrainMs !== undefined ? { targetDrainMs: config.targetDrainMs } : {}),
           ...(config.instanceLostAfterMs !== undefined ? { instanceLostAfterMs: config.instanceLostAfterMs } : {}),
           ...(config.serviceResyncMs !== undefined ? { serviceResyncMs: config.serviceResyncMs } : {}),
           ...(config.stoppedTaskRetentionMs !== undefined ? { stoppedTaskRetentionMs: config.stoppedTaskRetentionMs } : {}),

@@ -14,6 +14,9 @@ import { iamActions } from '../iam/iam-actions.js';
 import type { IamEnv } from '../iam/env.js';
 import { iamService } from '../iam/index.js';
 import { stsService, type StsEnv } from '../sts/index.js';
+import { elbv2Service } from '../../elb/elbv2-service.js';
+import type { ElbEnv } from '../../elb/env.js';
+import { elbActions } from '../../elb/iam-actions.js';
 import { ssmActions } from '../../parameters/iam-actions.js';
 import type { ParametersEnv } from '../../parameters/parameter-store.js';
 import { parameterStoreService } from '../../parameters/ssm-service.js';
@@ -45,6 +48,7 @@ const served: readonly Served[] = [
   json(parameterStoreService({} as ParametersEnv), 'ssm'),
   query(iamService({} as IamEnv)),
   query(stsService({} as StsEnv)),
+  query(elbv2Service({} as ElbEnv)),
 ];
 /** How a model file names its service: the JSON protocol's target prefix, else its endpoint prefix (iam, sts). */
 const serviceKey = (metadata: Served['model']['metadata']) => metadata.targetPrefix ?? metadata.endpointPrefix;
@@ -56,7 +60,7 @@ const scope = { region: 'us-east-1', accountId: '123456789012' } as const;
 
 describe('declarations cover every served operation', () => {
   it('every model under models/ is a listed service', () => {
-    const models = readdirSync(new URL('../../../models/', import.meta.url)).filter((f) => f.endsWith('.json') && !f.includes('.examples.'));
+    const models = readdirSync(new URL('../../../models/', import.meta.url)).filter((f) => f.endsWith('.json') && !f.includes('.examples.') && !f.includes('.paginators.'));
     const listed = served.map((s) => s.name);
     expect(models.length).toBeGreaterThan(0);
     for (const file of models) {
@@ -108,6 +112,22 @@ const samples: readonly Sample[] = [
   },
   { table: iamActions, op: 'PutRolePolicy', input: { RoleName: 'r', PolicyName: 'p', PolicyDocument: '{}' }, action: 'iam:PutRolePolicy', resources: [iam('role/r')] },
   { table: iamActions, op: 'ListUsers', input: {}, action: 'iam:ListUsers', resources: [] },
+  {
+    table: elbActions,
+    op: 'CreateLoadBalancer',
+    input: { Name: 'web', Type: 'network', Tags: [{ Key: 'team', Value: 'edge' }] },
+    action: 'elasticloadbalancing:CreateLoadBalancer',
+    resources: ['arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/web/*'],
+    context: { 'aws:RequestTag/team': 'edge', 'aws:TagKeys': ['team'] },
+  },
+  {
+    table: elbActions,
+    op: 'RegisterTargets',
+    input: { TargetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg/0123456789abcdef', Targets: [{ Id: '10.0.0.1' }] },
+    action: 'elasticloadbalancing:RegisterTargets',
+    resources: ['arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg/0123456789abcdef'],
+  },
+  { table: elbActions, op: 'DescribeTargetHealth', input: { TargetGroupArn: 'x' }, action: 'elasticloadbalancing:DescribeTargetHealth', resources: [] },
   { table: ssmActions, op: 'GetParameter', input: { Name: '/app/db:3' }, action: 'ssm:GetParameter', resources: ['arn:aws:ssm:us-east-1:123456789012:parameter/app/db'] },
   {
     table: ssmActions,
