@@ -12,6 +12,7 @@ import { SigV4Verifier } from '../api/auth/sigv4.js';
 import { AccessKeyCredentials } from '../api/iam/access-key-credentials.js';
 import { iamService } from '../api/iam/index.js';
 import { elbv2Service } from '../elb/elbv2-service.js';
+import { lbNodeService } from '../elb/lb-node-service.js';
 import { stsService, type StsEnv } from '../api/sts/index.js';
 import { SessionTokens } from '../api/sts/session-tokens.js';
 import { KeyRingSealer, loadSealer, type Sealer } from '../identity/sealer.js';
@@ -253,6 +254,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       knownInstance: async (id: string) => [...cache.instances.cache.values()].some((c) => c.value.ec2InstanceId === id),
     };
     const queryServices = [iamService(iamEnv), stsService(stsEnv), elbv2Service(elbEnv)];
+    // berth lb's reports (target health, where it serves): a JSON service beside ELBv2, signed for elasticloadbalancing.
+    services.push(lbNodeService(elbEnv));
     const verifier = new SigV4Verifier({
       // The root key pair, IAM users' access keys, temporary credentials from STS (and a test's own, if given).
       credentials: new CredentialChain([

@@ -17,6 +17,7 @@ import { stsService, type StsEnv } from '../sts/index.js';
 import { elbv2Service } from '../../elb/elbv2-service.js';
 import type { ElbEnv } from '../../elb/env.js';
 import { elbActions } from '../../elb/iam-actions.js';
+import { lbNodeService } from '../../elb/lb-node-service.js';
 import { ssmActions } from '../../parameters/iam-actions.js';
 import type { ParametersEnv } from '../../parameters/parameter-store.js';
 import { parameterStoreService } from '../../parameters/ssm-service.js';
@@ -49,6 +50,8 @@ const served: readonly Served[] = [
   query(iamService({} as IamEnv)),
   query(stsService({} as StsEnv)),
   query(elbv2Service({} as ElbEnv)),
+  // berth's own: the data plane's reports (its model is in code, not under models/).
+  json(lbNodeService({} as ElbEnv), 'berth-lb'),
 ];
 /** How a model file names its service: the JSON protocol's target prefix, else its endpoint prefix (iam, sts). */
 const serviceKey = (metadata: Served['model']['metadata']) => metadata.targetPrefix ?? metadata.endpointPrefix;
