@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { agentCommand } from './agent-command.js';
+import { lbCommand } from './lb-command.js';
 import { logsCommand } from './logs-command.js';
 import { serverCommand } from './server-command.js';
 import { upCommand } from './up-command.js';
@@ -22,6 +23,7 @@ const program = new Command('berth')
   .version(pkg.version)
   .addCommand(serverCommand())
   .addCommand(agentCommand())
+  .addCommand(lbCommand())
   .addCommand(upCommand())
   .addCommand(logsCommand());
 
