@@ -142,10 +142,12 @@ describe('berth lb serving the ELBv2 API', () => {
     await stopLb(node, 'SIGKILL');
     // The orphaned HAProxy keeps serving what it had.
     expect((await get(listenerPort)).body).toBe('b1');
+    const restartedAt = Date.now();
     node = startLb();
     await expect.poll(() => /stopped the HAProxy a previous berth lb left running/.test(node!.output()), { timeout: 15_000, interval: 200 }).toBe(true);
     // Served again once b1 passes its checks in the new HAProxy (healthy threshold × interval).
     await expect.poll(async () => (await get(listenerPort)).body, { timeout: 30_000, interval: 250 }).toBe('b1');
+    console.log(`berth lb restarted: serving b1 again ${Date.now() - restartedAt} ms after the new process started (check interval 5 s, healthy threshold 2)`);
     expect((await health())[key(backends[0]!)]?.State).toBe('healthy');
   }, 60_000);
 });

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { Authorizer } from '../api/authz/authorizer.js';
+import { MemoryPolicySource } from '../api/authz/policy-source.js';
+import { ShapeValidator } from '../api/protocol/shape-validator.js';
+import { ServiceError } from '../model/errors.js';
+import { parsePolicyDocument } from '../model/iam/index.js';
+import { MemoryStore } from '../store/memory.js';
+import { elbv2Service } from './elbv2-service.js';
+import type { ElbEnv } from './env.js';
+import { LB_NODE_MODEL, lbNodeActions, lbNodeService } from './lb-node-service.js';
+
+const scope = { region: 'eu-west-1', accountId: '123456789012' } as const;
+
+function harness() {
+  const store = new MemoryStore();
+  const env: ElbEnv = { store, scope, now: () => 1_700_000_000_000 };
+  const elb = elbv2Service(env).operations;
+  const node = lbNodeService(env).operations;
+  return {
+    elb: (op: string, input: object) => elb[op]!(input, {} as never) as Promise<any>,
+    node: (op: string, input: object) => node[op]!(input, {} as never) as Promise<any>,
+  };
+}
+
+describe('BerthLoadBalancerNode', () => {
+  it("records a node's health verdicts and address, as DescribeTargetHealth and DescribeLoadBalancers then show", async () => {
+    const h = harness();
+    const lb = (await h.elb('CreateLoadBalancer', { Name: 'web', Subnets: ['subnet-a', 'subnet-b'] })).LoadBalancers[0];
+    const tg = (await h.elb('CreateTargetGroup', { Name: 'web', Protocol: 'HTTP', Port: 80, TargetType: 'ip' })).TargetGroups[0];
+    await h.elb('CreateListener', { LoadBalancerArn: lb.LoadBalancerArn, Port: 80, Protocol: 'HTTP', DefaultActions: [{ Type: 'forward', TargetGroupArn: tg.TargetGroupArn }] });
+    await h.elb('RegisterTargets', { TargetGroupArn: tg.TargetGroupArn, Targets: [{ Id: '10.0.0.5', Port: 8080 }, { Id: '10.0.0.6', Port: 8080 }] });
+    const out = await h.node('ReportTargetHealth', {
+      TargetGroupArn: tg.TargetGroupArn,
+      Node: 'lb-a',
+      Targets: [
+        { Id: '10.0.0.5', Port: 8080, State: 'healthy' },
+        { Id: '10.0.0.6', Port: 8080, State: 'unhealthy', Reason: 'Target.Timeout', Description: 'Request timed out' },
+      ],
+    });
+    expect(out).toEqual({ Changed: true });
+    const shown = (await h.elb('DescribeTargetHealth', { TargetGroupArn: tg.TargetGroupArn })).TargetHealthDescriptions.map((d: any) => d.TargetHealth);
+    expect(shown).toEqual([{ State: 'healthy' }, { State: 'unhealthy', Reason: 'Target.Timeout', Description: 'Request timed out' }]);
+    expect(await h.node('ReportServedBy', { LoadBalancerArn: lb.LoadBalancerArn, Node: 'lb-a', Address: '192.0.2.7' })).toEqual({ Recorded: true });
+    const described = (await h.elb('DescribeLoadBalancers', { LoadBalancerArns: [lb.LoadBalancerArn] })).LoadBalancers[0];
+    expect(described.AvailabilityZones.map((z: any) => z.LoadBalancerAddresses)).toEqual([[{ IpAddress: '192.0.2.7' }], [{ IpAddress: '192.0.2.7' }]]);
+  });
+
+  it('refuses bad input in ELB words, naming the field', async () => {
+    const validator = new ShapeValidator(LB_NODE_MODEL, 'input', 'ValidationError');
+    const bad = { TargetGroupArn: 'x', Node: 'lb-a', Targets: [{ Id: '10.0.0.5', Port: 8080, State: 'draining' }] };
+    expect(() => validator.check('ReportTargetHealthInput', bad)).toThrow(ServiceError);
+    expect(() => validator.check('ReportTargetHealthInput', bad)).toThrow(/State/);
+    const h = harness();
+    await expect(h.node('ReportServedBy', { LoadBalancerArn: 'not-an-arn', Node: 'lb-a', Address: '192.0.2.7' })).rejects.toMatchObject({ type: 'ValidationError' });
+  });
+
+  it("is berth-lb:*, which elasticloadbalancing:* does not grant", async () => {
+    const ALICE = 'arn:aws:iam::123456789012:user/alice';
+    const alice = { type: 'User', arn: ALICE, accountId: scope.accountId, userName: 'alice', userId: 'AIDAALICE' } as const;
+    const policy = (action: string) => parsePolicyDocument(JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: action, Resource: '*' }] }), 'identity');
+    const tgArn = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0123456789abcdef';
+    const outcome = async (action: string) => {
+      const authorizer = new Authorizer({ policies: new MemoryPolicySource().set(ALICE, [policy(action)]), scope });
+      const req = { principal: alice, declaration: lbNodeActions.ReportTargetHealth!, input: { TargetGroupArn: tgArn }, sourceIp: '10.0.0.5', secureTransport: false };
+      try {
+        await authorizer.authorize(req);
+        return 'allowed';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    expect(await outcome('elasticloadbalancing:*')).toContain(`not authorized to perform: berth-lb:ReportTargetHealth on resource: ${tgArn}`);
+    expect(await outcome('berth-lb:Report*')).toBe('allowed');
+  });
+});
