@@ -1,7 +1,7 @@
 import type { TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { describe, expect, it } from 'vitest';
 import { validateDesiredState } from './desired.js';
-import { reportsToSend, servedByToSend, translate, type Elbv2Snapshot } from './elbv2-translation.js';
+import { provenHealthy, reportsToSend, servedByToSend, translate, type Elbv2Snapshot } from './elbv2-translation.js';
 
 const P = 'arn:aws:elasticloadbalancing:eu-west-1:000000000000';
 const LB = `${P}:loadbalancer/app/web/00000000000000a1`;
@@ -164,6 +164,10 @@ describe('reports back', () => {
     });
     const healthyAgain = [{ targetGroupId: web, target: { address: '10.0.0.8', port: 80 }, state: 'healthy' }];
     expect(Object.fromEntries(reportsToSend(t, healthyAgain, s.targets))).toEqual({ [TG_WEB]: [{ Id: '10.0.0.8', Port: 80, State: 'healthy' }] });
+  });
+
+  it('lists the served targets the API shows healthy (a restarted node serves them at once)', () => {
+    expect(provenHealthy(t, s.targets)).toEqual([{ targetGroupId: api, target: { address: '10.0.0.5', port: 8080 } }]);
   });
 
   it('reports where it serves until DescribeLoadBalancers shows the address', () => {

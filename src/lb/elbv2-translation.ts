@@ -322,3 +322,17 @@ export function servedByToSend(translation: Translation, snapshot: Elbv2Snapshot
     return !shown.includes(address);
   });
 }
+
+/** Served targets DescribeTargetHealth shows healthy (the last verdict a node reported). */
+export function provenHealthy(translation: Translation, shown: Elbv2Snapshot['targets']): { targetGroupId: string; target: Target }[] {
+  const out: { targetGroupId: string; target: Target }[] = [];
+  for (const tg of translation.desired.targetGroups) {
+    for (const target of tg.targets) {
+      const origin = translation.origins.get(originKey(tg.id, target));
+      if (!origin) continue;
+      const state = (shown.get(origin.targetGroupArn) ?? []).find((d) => d.Target?.Id === origin.id && (d.Target?.Port ?? origin.port) === origin.port)?.TargetHealth?.State;
+      if (state === 'healthy') out.push({ targetGroupId: tg.id, target });
+    }
+  }
+  return out;
+}

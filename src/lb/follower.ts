@@ -27,8 +27,8 @@ import {
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { background } from '../process/background.js';
-import type { DesiredState } from './desired.js';
-import { reportsToSend, servedByToSend, translate, type Elbv2Snapshot, type TargetReport, type Verdict } from './elbv2-translation.js';
+import type { DesiredState, Target } from './desired.js';
+import { provenHealthy, reportsToSend, servedByToSend, translate, type Elbv2Snapshot, type TargetReport, type Verdict } from './elbv2-translation.js';
 import type { LbLog } from './haproxy-process.js';
 
 /** The two writes a node makes (BerthLoadBalancerNode). */
@@ -39,7 +39,7 @@ export interface NodeReports {
 
 /** What the follower needs of the driver (LbDriver). */
 export interface Driver {
-  start(initial: DesiredState): Promise<void>;
+  start(initial: DesiredState, proven?: readonly { readonly targetGroupId: string; readonly target: Target }[]): Promise<void>;
   apply(next: DesiredState): Promise<unknown>;
   health(): readonly Verdict[];
   stop(): Promise<void>;
@@ -158,7 +158,8 @@ export class LbFollower {
       }
       if (this.stopped) return;
       if (!this.started) {
-        await driver.start(t.desired);
+        // A restarted node keeps serving what the API shows healthy instead of holding it back for `rise` checks.
+        await driver.start(t.desired, provenHealthy(t, snapshot.targets));
         this.started = true;
       } else await driver.apply(t.desired);
       const reports = reportsToSend(t, driver.health(), snapshot.targets);

@@ -102,9 +102,13 @@ export class LbDriver {
     return this.haproxy;
   }
 
-  /** Start HAProxy serving `initial` and begin polling health. */
-  async start(initial: DesiredState): Promise<void> {
+  /**
+   * Start HAProxy serving `initial` and begin polling health. `proven`: targets already known healthy (a restarted
+   * `berth lb` takes the API's last verdict) get traffic at once instead of passing `rise` checks first.
+   */
+  async start(initial: DesiredState, proven: readonly { readonly targetGroupId: string; readonly target: Target }[] = []): Promise<void> {
     validateDesiredState(initial);
+    for (const p of proven) this.everHealthy.add(drainKey(p.targetGroupId, p.target));
     // A state file from an earlier run would describe other servers' health.
     rmSync(this.haproxy.paths.serverState, { force: true });
     this.desired = initial;
