@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { hostname, networkInterfaces } from 'node:os';
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
@@ -47,6 +48,12 @@ export function lbCommand(): Command {
         import('../lb/node-reports.js'),
         import('../lb/stale-haproxy.js'),
       ]);
+      // Without HAProxy the node could only fail every tick: say so once and stop.
+      try {
+        execFileSync('haproxy', ['-v'], { stdio: 'ignore' });
+      } catch {
+        throw new Error("haproxy not found on PATH: berth lb needs Debian's haproxy 2.6 (scripts/install.sh installs it)");
+      }
       const region = flags.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
       const address = flags.address ?? defaultAddress();
       const nodeId = flags.nodeId ?? hostname();
