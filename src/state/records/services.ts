@@ -26,6 +26,16 @@ export interface ServiceBookkeeping {
   readonly inactiveAt?: number;
   /** CreateTaskSet's clientTokens, each with the id of the task set it created (the same token again returns it). */
   readonly taskSetTokens?: Readonly<Record<string, string>>;
+  /**
+   * Tasks the controller is stopping behind a load balancer: deregistered from their target groups, each is asked
+   * to stop (with `reason`) once the groups' deregistration delay has passed, at `stopAt` (epoch ms).
+   */
+  readonly deregistering?: Readonly<Record<string, DeferredStop>>;
+}
+
+export interface DeferredStop {
+  readonly reason: string;
+  readonly stopAt: number;
 }
 
 export interface DeploymentProgress {
