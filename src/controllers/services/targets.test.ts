@@ -19,7 +19,7 @@ const lbWorld = (options: Parameters<typeof world>[0] = {}) =>
 
 /** The group as the store holds it, changed by the plans as the shell's store functions would. */
 interface Lb {
-  group: GroupView & { targets: { id: string; port: number; state: string }[] };
+  group: { arn: string; targetType: GroupView['targetType']; drainMs: number; targets: { id: string; port: number; state: string }[] };
 }
 const newLb = (targetType: 'instance' | 'ip' = 'instance'): Lb => ({ group: { arn: TG, targetType, drainMs: DRAIN_MS, targets: [] } });
 
