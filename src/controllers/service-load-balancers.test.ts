@@ -162,3 +162,32 @@ describe('a service behind a target group', () => {
     expect(record.berth.deregistering ?? {}).toEqual({});
   });
 });
+
+describe('an awsvpc service behind an ip target group', () => {
+  it('registers each task by its address and the container port', { timeout: 30_000 }, async () => {
+    await api.ecs.send(
+      new RegisterTaskDefinitionCommand({ family: 'vpcweb', networkMode: 'awsvpc', containerDefinitions: [{ name: 'app', image: 'busybox', memory: 64, portMappings: [{ containerPort: 8080 }] }] }),
+    );
+    const lb = (await elb.send(new CreateLoadBalancerCommand({ Name: 'front-ip', Subnets: ['subnet-a', 'subnet-b'] }))).LoadBalancers![0]!;
+    const ipTg = (await elb.send(new CreateTargetGroupCommand({ Name: 'vpcweb', Protocol: 'HTTP', Port: 8080, VpcId: 'vpc-1', TargetType: 'ip' }))).TargetGroups![0]!.TargetGroupArn!;
+    await elb.send(new CreateListenerCommand({ LoadBalancerArn: lb.LoadBalancerArn!, Protocol: 'HTTP', Port: 80, DefaultActions: [{ Type: 'forward', TargetGroupArn: ipTg }] }));
+    // An instance group does not go with awsvpc, nor an ip group with bridge.
+    const e = await failure(api.ecs.send(new CreateServiceCommand({ cluster, serviceName: 'wrong', taskDefinition: 'web', desiredCount: 1, loadBalancers: [{ targetGroupArn: ipTg, containerName: 'app', containerPort: 80 }] })));
+    expect(e.message).toBe(`The provided target group ${ipTg} has target type ip, which is incompatible with the bridge network mode specified in the task definition.`);
+    await api.ecs.send(
+      new CreateServiceCommand({
+        cluster,
+        serviceName: 'vpcweb',
+        taskDefinition: 'vpcweb',
+        desiredCount: 2,
+        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-a'] } },
+        loadBalancers: [{ targetGroupArn: ipTg, containerName: 'app', containerPort: 8080 }],
+      }),
+    );
+    const ipTargets = async () => (await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: ipTg }))).TargetHealthDescriptions ?? [];
+    await expect.poll(async () => (await ipTargets()).length, { timeout: 10_000 }).toBe(2);
+    const { taskArns } = await api.ecs.send(new ListTasksCommand({ cluster, serviceName: 'vpcweb' }));
+    const addresses = (await api.ecs.send(new DescribeTasksCommand({ cluster, tasks: taskArns! }))).tasks!.map((t) => t.containers![0]!.networkInterfaces![0]!.privateIpv4Address!);
+    expect(new Set((await ipTargets()).map((t) => `${t.Target!.Id}:${t.Target!.Port}`))).toEqual(new Set(addresses.map((a) => `${a}:8080`)));
+  });
+});
