@@ -24,7 +24,7 @@ import { WorkQueue } from './work-queue.js';
 import { deregisterServiceTargets, deregistrationDelayMs, registerServiceTargets, targetGroupInTx, targetsInTx } from '../elb/service-targets.js';
 import { elbKeys } from '../state/elb-keys.js';
 import { parseTargetSet } from '../state/records/elb.js';
-import { targetGroupEntries, type GroupView } from './services/target-of.js';
+import { allTargetGroupArns, type GroupView } from './services/target-of.js';
 import { targetEvents } from './services/targets.js';
 import { parseTaskDefinitionRecord } from '../state/records/task-definitions.js';
 import { parseTaskRecord } from '../state/records/tasks.js';
@@ -104,8 +104,7 @@ export function startServiceController(options: ServiceControllerOptions): Servi
   /** The service's target groups with their targets, as they stand (a group that is gone is left out). */
   async function readTargetGroups(record: ServiceRecord): Promise<Map<string, GroupView>> {
     const groups = new Map<string, GroupView>();
-    for (const { targetGroupArn: arn } of targetGroupEntries(record.loadBalancers)) {
-      if (groups.has(arn)) continue;
+    for (const arn of allTargetGroupArns(record)) {
       const view = await transact(store, async (tx) => {
         const tg = await targetGroupInTx(tx, arn);
         if (!tg) return undefined;
@@ -242,7 +241,7 @@ export function startServiceController(options: ServiceControllerOptions): Servi
   });
   const enqueueUsers = (set: { targetGroupArn: string }) => {
     for (const [k, r] of services.cache) {
-      if (targetGroupEntries(r.value.loadBalancers).some((e) => e.targetGroupArn === set.targetGroupArn)) queue.add(serviceKey(k));
+      if (allTargetGroupArns(r.value).includes(set.targetGroupArn)) queue.add(serviceKey(k));
     }
   };
   const unsubscribe = [

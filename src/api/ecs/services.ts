@@ -305,7 +305,14 @@ export function serviceOperations(env: EcsEnv) {
           ...(grace !== undefined ? { healthCheckGracePeriodSeconds: grace } : {}),
           ...(input.enableECSManagedTags !== undefined && input.enableECSManagedTags !== null ? { enableECSManagedTags: input.enableECSManagedTags } : {}),
           ...(input.propagateTags ? { propagateTags: input.propagateTags } : {}),
-          berth: { ...s.berth, steady: false },
+          berth: {
+            ...s.berth,
+            steady: false,
+            // The tasks deployed so far stay in (and leave) the target groups they were started for.
+            ...(lbChanged
+              ? { deploymentLoadBalancers: Object.fromEntries((s.deployments ?? []).map((d) => [d.id!, s.berth.deploymentLoadBalancers?.[d.id!] ?? s.loadBalancers ?? []])) }
+              : {}),
+          },
         };
       }, async (tx, before, after) => {
         const started = after.deployments?.find((d) => d.status === 'PRIMARY');

@@ -10,7 +10,7 @@ import { strategiesOf } from './placement.js';
 import { planReplica } from './replica.js';
 import { reconcileTaskSets } from './task-sets.js';
 import { planTargets } from './targets.js';
-import { targetGroupEntries } from './target-of.js';
+import { allTargetGroupArns } from './target-of.js';
 import { usesTaskSets } from '../../model/service/task-sets.js';
 import { isLost, viewTasks, type ServicePlan, type ServiceState, type TaskView } from './state.js';
 
@@ -92,10 +92,18 @@ export function reconcileService(state: ServiceState): ServicePlan {
     },
   };
   // Behind load balancers: register RUNNING tasks, and stop a registered task only once its targets drained.
-  const targets = targetGroupEntries(s.loadBalancers).length > 0 ? planTargets(state, views, planned.stops) : undefined;
+  const targets = allTargetGroupArns(s).length > 0 ? planTargets(state, views, planned.stops) : undefined;
   if (targets) {
-    const { deregistering: _old, ...berth } = next.berth;
-    next = { ...next, berth: { ...berth, ...(Object.keys(targets.deregistering).length > 0 ? { deregistering: targets.deregistering } : {}) } };
+    // Older deployments' load balancers are kept while the deployment is.
+    const kept = Object.entries(s.berth.deploymentLoadBalancers ?? {}).filter(([id]) => settled.deployments.some((d) => d.id === id));
+    next = {
+      ...next,
+      berth: {
+        ...next.berth,
+        ...(Object.keys(targets.deregistering).length > 0 ? { deregistering: targets.deregistering } : {}),
+        ...(kept.length > 0 ? { deploymentLoadBalancers: Object.fromEntries(kept) } : {}),
+      },
+    };
   }
   const requeue = [
     planned.requeueAfterMs,

@@ -4,7 +4,7 @@ import type { NewEvent } from '../../model/service/events.js';
 import type { InstanceSnapshot, PlacementConstraint, RequiredAttribute } from '../../scheduler/index.js';
 import type { ServiceRecord } from '../../state/records/services.js';
 import type { TaskRecord } from '../../state/records/tasks.js';
-import { elbVerdict, type GroupView, type TargetChange } from './target-of.js';
+import { elbVerdict, entriesFor, type GroupView, type TargetChange } from './target-of.js';
 
 /** What one reconcile pass sees of a service and its cluster: read from the store, then left alone. */
 export interface ServiceState {
@@ -112,7 +112,6 @@ const PENDING = new Set(['PROVISIONING', 'PENDING', 'ACTIVATING']);
 export function viewTasks(state: ServiceState): TaskView[] {
   const byId = new Map(state.instances.map((i) => [i.id, i]));
   const graceMs = (state.record.healthCheckGracePeriodSeconds ?? 0) * 1000;
-  const behindLb = (state.record.loadBalancers ?? []).some((lb) => lb.targetGroupArn);
   const deregistering = state.record.berth.deregistering ?? {};
   return state.tasks.map((record) => {
     const t = record.task;
@@ -127,7 +126,7 @@ export function viewTasks(state: ServiceState): TaskView[] {
     const facts = state.taskDefinitions.get(t.taskDefinitionArn ?? '');
     const health = t.healthStatus ?? 'UNKNOWN';
     // Behind load balancers a task counts as healthy only once every target of it is healthy.
-    const elb = behindLb && live && running ? elbVerdict(state, record) : undefined;
+    const elb = live && running && entriesFor(state.record, t.startedBy).length > 0 ? elbVerdict(state, record) : undefined;
     const elbFailed = elb?.state === 'unhealthy' ? elb.targetGroupArn : undefined;
     const healthy = live && running && (facts?.healthChecked ? health === 'HEALTHY' : health !== 'UNHEALTHY') && (elb === undefined || elb.state === 'healthy');
     const unhealthy = live && running && (health === 'UNHEALTHY' || elbFailed !== undefined);

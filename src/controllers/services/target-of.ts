@@ -35,6 +35,17 @@ export function targetGroupEntries(lbs: readonly Wire<LoadBalancer>[] | undefine
   );
 }
 
+/** The target group entries a task of `deploymentId` is registered with. */
+export function entriesFor(record: ServiceRecord, deploymentId: string | undefined) {
+  return targetGroupEntries(record.berth.deploymentLoadBalancers?.[deploymentId ?? ''] ?? record.loadBalancers);
+}
+
+/** Every target group the service's tasks may be in (its own and its older deployments'). */
+export function allTargetGroupArns(record: ServiceRecord): string[] {
+  const all = [record.loadBalancers ?? [], ...Object.values(record.berth.deploymentLoadBalancers ?? {})].flatMap((lbs) => targetGroupEntries(lbs));
+  return [...new Set(all.map((e) => e.targetGroupArn))];
+}
+
 /** The target of `task` for one entry, once the task has what it takes (a host port, an address); else undefined. */
 export function taskTarget(
   entry: { containerName: string; containerPort: number },
@@ -56,7 +67,7 @@ export function taskTarget(
 export type ElbVerdict = { readonly state: 'healthy' } | { readonly state: 'waiting' } | { readonly state: 'unhealthy'; readonly targetGroupArn: string };
 
 export function elbVerdict(state: TargetContext, task: TaskRecord): ElbVerdict {
-  const entries = targetGroupEntries(state.record.loadBalancers);
+  const entries = entriesFor(state.record, task.task.startedBy);
   let waiting = false;
   for (const e of entries) {
     const group = state.targetGroups?.get(e.targetGroupArn);

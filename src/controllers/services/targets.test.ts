@@ -21,7 +21,7 @@ const lbWorld = (options: Parameters<typeof world>[0] = {}) =>
 interface Lb {
   group: { arn: string; targetType: GroupView['targetType']; drainMs: number; targets: { id: string; port: number; state: string }[] };
 }
-const newLb = (targetType: 'instance' | 'ip' = 'instance'): Lb => ({ group: { arn: TG, targetType, drainMs: DRAIN_MS, targets: [] } });
+const newLb = (targetType: 'instance' | 'ip' = 'instance', arn = TG): Lb => ({ group: { arn, targetType, drainMs: DRAIN_MS, targets: [] } });
 
 let nextPort = 32768;
 /** The agent starts a task: RUNNING with a dynamic host port for container port 80 (bridge). */
@@ -30,15 +30,17 @@ function start(w: World, t: TaskRecord): void {
   if (t.task.lastStatus === 'RUNNING' && !t.task.containers) t.task.containers = [{ name: 'app', networkBindings: [{ containerPort: 80, hostPort: nextPort++, protocol: 'tcp' }] }];
 }
 
-function pass(w: World, lb: Lb): ServicePlan {
-  const plan = reconcileService({ ...stateOf(w), targetGroups: new Map([[TG, lb.group]]) });
+function pass(w: World, lb: Lb, ...more: Lb[]): ServicePlan {
+  const all = [lb, ...more];
+  const plan = reconcileService({ ...stateOf(w), targetGroups: new Map(all.map((l) => [l.group.arn, l.group])) });
+  const groupOf = (arn: string) => all.find((l) => l.group.arn === arn)!.group;
   for (const d of plan.deregistrations ?? []) {
     for (const x of d.targets) {
-      const t = lb.group.targets.find((y) => y.id === x.id && y.port === x.port);
+      const t = groupOf(d.targetGroupArn).targets.find((y) => y.id === x.id && y.port === x.port);
       if (t) t.state = 'draining';
     }
   }
-  for (const r of plan.registrations ?? []) for (const x of r.targets) lb.group.targets.push({ ...x, state: 'initial' });
+  for (const r of plan.registrations ?? []) for (const x of r.targets) groupOf(r.targetGroupArn).targets.push({ ...x, state: 'initial' });
   for (const stop of plan.stops) {
     const t = w.tasks.find((x) => x.id === stop.taskId)!;
     t.task.desiredStatus = 'STOPPED';
@@ -52,9 +54,9 @@ function pass(w: World, lb: Lb): ServicePlan {
 }
 
 /** Pass and let the agent move every task, `rounds` times. */
-function run(w: World, lb: Lb, rounds = 4): void {
+function run(w: World, lb: Lb, rounds = 4, ...more: Lb[]): void {
   for (let i = 0; i < rounds; i++) {
-    pass(w, lb);
+    pass(w, lb, ...more);
     for (const t of w.tasks) if (t.task.lastStatus !== 'STOPPED' && (t.task.lastStatus !== 'RUNNING' || t.task.desiredStatus === 'STOPPED')) start(w, t);
   }
 }
@@ -165,5 +167,34 @@ describe('a service behind a target group', () => {
     survivor!.task.desiredStatus = 'STOPPED';
     const crashed = pass(w, lb);
     expect(crashed.deregistrations).toEqual([{ targetGroupArn: TG, targets: [{ id: survivor!.instanceId === 'i1' ? 'i-i1' : 'i-i2', port: portOf(survivor!) }] }]);
+  });
+
+  it('keeps the tasks of a deployment in the target groups they were started for when UpdateService changes them', () => {
+    const TG2 = TG.replace('/web/', '/web2/');
+    const w = lbWorld({ limits: { minimumHealthyPercent: 100, maximumPercent: 200 } });
+    const lb = newLb();
+    const lb2 = newLb('instance', TG2);
+    run(w, lb, 4, lb2);
+    setHealth(lb, 'healthy');
+    const oldId = primary(w).id!;
+    // What UpdateService writes when loadBalancers change: a new deployment, the old one's entries kept.
+    w.record = {
+      ...w.record,
+      loadBalancers: [{ targetGroupArn: TG2, containerName: 'app', containerPort: 80 }],
+      berth: { ...w.record.berth, deploymentLoadBalancers: { [oldId]: w.record.loadBalancers! } },
+    };
+    deploy(w, TD2);
+    run(w, lb, 6, lb2);
+    expect(lb.group.targets.filter((t) => t.state !== 'draining')).toHaveLength(2);
+    expect(lb2.group.targets).toHaveLength(2);
+    setHealth(lb2, 'healthy');
+    pass(w, lb, lb2);
+    // The old tasks leave the old group (draining), the new ones are only in the new one.
+    expect(lb.group.targets.map((t) => t.state)).toEqual(['draining', 'draining']);
+    w.now += DRAIN_MS;
+    run(w, lb, 4, lb2);
+    expect(live(w).every((t) => t.task.taskDefinitionArn === TD2)).toBe(true);
+    expect(w.record.berth.deploymentLoadBalancers).toBeUndefined();
+    expect(primary(w).rolloutState).toBe('COMPLETED');
   });
 });

@@ -14,7 +14,7 @@
 import { happened, serviceMessages, type NewEvent } from '../../model/service/events.js';
 import type { DeferredStop } from '../../state/records/services.js';
 import type { PlannedStop, ServiceState, TaskView } from './state.js';
-import { ec2Of, targetGroupEntries, taskTarget, type TargetChange } from './target-of.js';
+import { ec2Of, entriesFor, taskTarget, type TargetChange } from './target-of.js';
 
 /** What {@link planTargets} decided on top of the plan. */
 export interface TargetPlan {
@@ -33,7 +33,6 @@ export interface TargetPlan {
  * are stopped at once (deregistered all the same).
  */
 export function planTargets(state: ServiceState, views: readonly TaskView[], stops: readonly PlannedStop[]): TargetPlan {
-  const entries = targetGroupEntries(state.record.loadBalancers);
   const prior = state.record.berth.deregistering ?? {};
   const byId = new Map(views.map((v) => [v.id, v]));
   const register = new Map<string, { id: string; port: number }[]>();
@@ -45,7 +44,7 @@ export function planTargets(state: ServiceState, views: readonly TaskView[], sto
   };
   /** The task's targets as stored, not yet draining, with their groups' drain time. */
   const registered = (v: TaskView) =>
-    entries.flatMap((e) => {
+    entriesFor(state.record, v.deploymentId).flatMap((e) => {
       const group = state.targetGroups?.get(e.targetGroupArn);
       const target = group && taskTarget(e, group, v.record, ec2Of(state, v.record));
       const stored = target && group.targets.some((t) => t.id === target.id && t.port === target.port && t.state !== 'draining');
@@ -79,7 +78,7 @@ export function planTargets(state: ServiceState, views: readonly TaskView[], sto
   for (const v of views) {
     if (deregistering[v.id] || out.some((s) => s.taskId === v.id) || prior[v.id]) continue;
     if (v.live && v.running) {
-      for (const e of entries) {
+      for (const e of entriesFor(state.record, v.deploymentId)) {
         const group = state.targetGroups?.get(e.targetGroupArn);
         const target = group && taskTarget(e, group, v.record, ec2Of(state, v.record));
         if (target && !group.targets.some((t) => t.id === target.id && t.port === target.port && t.state !== 'draining')) add(register, e.targetGroupArn, target);
