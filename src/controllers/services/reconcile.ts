@@ -94,14 +94,18 @@ export function reconcileService(state: ServiceState): ServicePlan {
   // Behind load balancers: register RUNNING tasks, and stop a registered task only once its targets drained.
   const targets = allTargetGroupArns(s).length > 0 ? planTargets(state, views, planned.stops) : undefined;
   if (targets) {
+    // "has stopped" is said of the tasks actually asked to stop now (a deregistered one once it has drained).
+    const stopped = serviceMessages.stopped(name, planned.stops.map((x) => x.taskId));
+    const kept = events.filter((e) => !stopped.includes(e.message));
+    events.splice(0, events.length, ...kept, ...serviceMessages.stopped(name, targets.stops.map((x) => x.taskId)).map(happened));
     // Older deployments' load balancers are kept while the deployment is.
-    const kept = Object.entries(s.berth.deploymentLoadBalancers ?? {}).filter(([id]) => settled.deployments.some((d) => d.id === id));
+    const lbsKept = Object.entries(s.berth.deploymentLoadBalancers ?? {}).filter(([id]) => settled.deployments.some((d) => d.id === id));
     next = {
       ...next,
       berth: {
         ...next.berth,
         ...(Object.keys(targets.deregistering).length > 0 ? { deregistering: targets.deregistering } : {}),
-        ...(kept.length > 0 ? { deploymentLoadBalancers: Object.fromEntries(kept) } : {}),
+        ...(lbsKept.length > 0 ? { deploymentLoadBalancers: Object.fromEntries(lbsKept) } : {}),
       },
     };
   }

@@ -118,12 +118,14 @@ describe('a service behind a target group', () => {
     expect(plan.deregistrations![0]!.targets).toHaveLength(2);
     expect(Object.keys(w.record.berth.deregistering!).sort()).toEqual(old.sort());
     expect(plan.requeueAfterMs).toBe(DRAIN_MS);
+    expect(messages(w).filter((m) => m.includes('has stopped'))).toEqual([]);
     w.now += DRAIN_MS - 1;
     expect(pass(w, lb).stops).toEqual([]);
     w.now += 1;
     const after = pass(w, lb);
     expect(after.stops.map((s) => s.taskId).sort()).toEqual(old.sort());
     expect(after.stops[0]!.reason).toMatch(/^Scaling activity initiated by \(deployment /);
+    expect(messages(w)[0]).toMatch(/^\(service web\) has stopped 2 running tasks: /);
     run(w, lb, 2);
     expect(w.record.berth.deregistering).toBeUndefined();
     expect(primary(w).rolloutState).toBe('COMPLETED');
