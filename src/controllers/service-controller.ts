@@ -102,13 +102,14 @@ export function startServiceController(options: ServiceControllerOptions): Servi
   }
 
   /** The service's target groups with their targets, as they stand (a group that is gone is left out). */
-  async function readTargetGroups(record: ServiceRecord): Promise<Map<string, GroupView>> {
+  async function readTargetGroups(record: ServiceRecord, setRevisions: Map<string, number>): Promise<Map<string, GroupView>> {
     const groups = new Map<string, GroupView>();
     for (const arn of allTargetGroupArns(record)) {
       const view = await transact(store, async (tx) => {
         const tg = await targetGroupInTx(tx, arn);
         if (!tg) return undefined;
         const targets = await targetsInTx(tx, tg);
+        setRevisions.set(elbKeys.targets(tg.id), (await tx.get(elbKeys.targets(tg.id)))?.modRevision ?? 0);
         // A group no listener uses has nothing to drain: deregistration removes its targets at once.
         const drainMs = tg.usedBy.length > 0 ? deregistrationDelayMs(tg) : 0;
         return { arn, targetType: tg.targetType, drainMs, targets: targets.map((t) => ({ id: t.id, port: t.port, state: t.state })) } satisfies GroupView;
@@ -149,7 +150,8 @@ export function startServiceController(options: ServiceControllerOptions): Servi
       const td = await taskDefinition(arn);
       if (td) taskDefinitions.set(arn, td.facts);
     }
-    const targetGroups = await readTargetGroups(record);
+    const setRevisions = new Map<string, number>();
+    const targetGroups = await readTargetGroups(record, setRevisions);
     const plan = reconcileService({
       record,
       targetGroups,
@@ -162,7 +164,7 @@ export function startServiceController(options: ServiceControllerOptions): Servi
       seed: Math.floor(Math.random() * 2 ** 31),
     });
     try {
-      await commit(cluster, name, entry.modRevision, entry.value, plan, revisions);
+      await commit(cluster, name, entry.modRevision, entry.value, plan, revisions, setRevisions);
     } catch (error) {
       if (error instanceof StalePlan) return { requeueAfterMs: 0 };
       throw error;
@@ -171,7 +173,15 @@ export function startServiceController(options: ServiceControllerOptions): Servi
     return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {};
   }
 
-  async function commit(cluster: string, name: string, revision: number, stored: string, plan: ServicePlan, revisions: ReadonlyMap<string, number>) {
+  async function commit(
+    cluster: string,
+    name: string,
+    revision: number,
+    stored: string,
+    plan: ServicePlan,
+    revisions: ReadonlyMap<string, number>,
+    setRevisions: ReadonlyMap<string, number>,
+  ) {
     const serviceKey = keys.service(cluster, name);
     const ctx = { scope: options.scope, now };
     // The launches are a rolling deployment's or, for the EXTERNAL and CODE_DEPLOY controllers, a task set's.
@@ -186,6 +196,10 @@ export function startServiceController(options: ServiceControllerOptions): Servi
       if (plan.forget) {
         tx.delete(serviceKey);
         return;
+      }
+      // Healthy tasks behind load balancers are healthy by their targets: those must not have changed either.
+      if (plan.reliesOn.length > 0) {
+        for (const [key, rev] of setRevisions) if (((await tx.get(key))?.modRevision ?? 0) !== rev) throw new StalePlan();
       }
       for (const id of plan.reliesOn) {
         const task = await tx.get(keys.task(cluster, id));
