@@ -21,6 +21,11 @@ import { readRecord, transact } from '../store/transact.js';
 import { reconcileService } from './services/reconcile.js';
 import { DEFAULT_RECONCILE_SETTINGS, type ReconcileSettings, type ServicePlan, type TaskDefinitionFacts } from './services/state.js';
 import { WorkQueue } from './work-queue.js';
+import { deregisterServiceTargets, deregistrationDelayMs, registerServiceTargets, targetGroupInTx, targetsInTx } from '../elb/service-targets.js';
+import { elbKeys } from '../state/elb-keys.js';
+import { parseTargetSet } from '../state/records/elb.js';
+import { allTargetGroupArns, type GroupView } from './services/target-of.js';
+import { targetEvents } from './services/targets.js';
 import { parseTaskDefinitionRecord } from '../state/records/task-definitions.js';
 import { parseTaskRecord } from '../state/records/tasks.js';
 import { parseServiceRecord } from '../state/records/services.js';
@@ -96,6 +101,24 @@ export function startServiceController(options: ServiceControllerOptions): Servi
     return entry;
   }
 
+  /** The service's target groups with their targets, as they stand (a group that is gone is left out). */
+  async function readTargetGroups(record: ServiceRecord, setRevisions: Map<string, number>): Promise<Map<string, GroupView>> {
+    const groups = new Map<string, GroupView>();
+    for (const arn of allTargetGroupArns(record)) {
+      const view = await transact(store, async (tx) => {
+        const tg = await targetGroupInTx(tx, arn);
+        if (!tg) return undefined;
+        const targets = await targetsInTx(tx, tg);
+        setRevisions.set(elbKeys.targets(tg.id), (await tx.get(elbKeys.targets(tg.id)))?.modRevision ?? 0);
+        // A group no listener uses has nothing to drain: deregistration removes its targets at once.
+        const drainMs = tg.usedBy.length > 0 ? deregistrationDelayMs(tg) : 0;
+        return { arn, targetType: tg.targetType, drainMs, targets: targets.map((t) => ({ id: t.id, port: t.port, state: t.state })) } satisfies GroupView;
+      });
+      if (view) groups.set(arn, view);
+    }
+    return groups;
+  }
+
   async function pass(key: string): Promise<{ requeueAfterMs?: number }> {
     const [cluster, name] = splitKey(key);
     const serviceKey = keys.service(cluster, name);
@@ -127,8 +150,11 @@ export function startServiceController(options: ServiceControllerOptions): Servi
       const td = await taskDefinition(arn);
       if (td) taskDefinitions.set(arn, td.facts);
     }
+    const setRevisions = new Map<string, number>();
+    const targetGroups = await readTargetGroups(record, setRevisions);
     const plan = reconcileService({
       record,
+      targetGroups,
       tasks,
       instances,
       disconnectedAt,
@@ -138,7 +164,7 @@ export function startServiceController(options: ServiceControllerOptions): Servi
       seed: Math.floor(Math.random() * 2 ** 31),
     });
     try {
-      await commit(cluster, name, entry.modRevision, entry.value, plan, revisions);
+      await commit(cluster, name, entry.modRevision, entry.value, plan, revisions, setRevisions);
     } catch (error) {
       if (error instanceof StalePlan) return { requeueAfterMs: 0 };
       throw error;
@@ -147,7 +173,15 @@ export function startServiceController(options: ServiceControllerOptions): Servi
     return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {};
   }
 
-  async function commit(cluster: string, name: string, revision: number, stored: string, plan: ServicePlan, revisions: ReadonlyMap<string, number>) {
+  async function commit(
+    cluster: string,
+    name: string,
+    revision: number,
+    stored: string,
+    plan: ServicePlan,
+    revisions: ReadonlyMap<string, number>,
+    setRevisions: ReadonlyMap<string, number>,
+  ) {
     const serviceKey = keys.service(cluster, name);
     const ctx = { scope: options.scope, now };
     // The launches are a rolling deployment's or, for the EXTERNAL and CODE_DEPLOY controllers, a task set's.
@@ -163,6 +197,10 @@ export function startServiceController(options: ServiceControllerOptions): Servi
         tx.delete(serviceKey);
         return;
       }
+      // Healthy tasks behind load balancers are healthy by their targets: those must not have changed either.
+      if (plan.reliesOn.length > 0) {
+        for (const [key, rev] of setRevisions) if (((await tx.get(key))?.modRevision ?? 0) !== rev) throw new StalePlan();
+      }
       for (const id of plan.reliesOn) {
         const task = await tx.get(keys.task(cluster, id));
         if (task?.modRevision !== revisions.get(id)) throw new StalePlan();
@@ -171,13 +209,18 @@ export function startServiceController(options: ServiceControllerOptions): Servi
         const task = await tx.getRecord(parseTaskRecord, keys.task(cluster, stop.taskId));
         if (task) await stopTaskInTx(ctx, tx, task, { reason: stop.reason, stopCode: 'ServiceSchedulerInitiated' });
       }
+      // Deregistered before stopped (the plan holds the stop back until they drained); registered once RUNNING.
+      const deregistered: [string, number][] = [];
+      for (const d of plan.deregistrations ?? []) deregistered.push([d.targetGroupArn, (await deregisterServiceTargets(tx, d.targetGroupArn, d.targets, now())).count]);
+      const registered: [string, number][] = [];
+      for (const r of plan.registrations ?? []) registered.push([r.targetGroupArn, await registerServiceTargets(tx, r.targetGroupArn, r.targets, now())]);
       const started: string[] = [];
       if (plan.launches.length > 0 && td && plan.launchDeploymentId) {
         const spec = launchSpec(cluster, plan.record, td.record, td.facts, plan.launchDeploymentId);
         const { created } = await launchTasksInTx(ctx, tx, spec, plan.launches);
         started.push(...created.map((t) => t.id));
       }
-      const added = [...plan.events, ...serviceMessages.started(name, started).map(happened)];
+      const added = [...targetEvents(name, registered, deregistered), ...plan.events, ...serviceMessages.started(name, started).map(happened)];
       const next: ServiceRecord = { ...plan.record, events: withEvents(plan.record.events ?? [], added, now(), randomUUID) };
       // Written only when something changed: the controller's own write queues the service once more.
       if (!sameJson(next, JSON.parse(stored))) tx.putJson(serviceKey, next);
@@ -203,7 +246,20 @@ export function startServiceController(options: ServiceControllerOptions): Servi
   const serviceOf = (t: TaskRecord) => {
     if (t.serviceName) queue.add(`${t.cluster}/${t.serviceName}`);
   };
+  // Target health (written by the data plane) and registrations decide what a service behind a load balancer does.
+  const targetSets = new Informer({
+    store,
+    prefix: elbKeys.allTargets(),
+    parse: parseTargetSet,
+    onError: (err, failure) => log.warn({ err, ...failure }, `target sets informer: ${failure.kind} failed`),
+  });
+  const enqueueUsers = (set: { targetGroupArn: string }) => {
+    for (const [k, r] of services.cache) {
+      if (allTargetGroupArns(r.value).includes(set.targetGroupArn)) queue.add(serviceKey(k));
+    }
+  };
   const unsubscribe = [
+    targetSets.subscribe({ added: (_k, set) => enqueueUsers(set), updated: (_k, _old, set) => enqueueUsers(set) }),
     services.subscribe({ added: (k) => queue.add(serviceKey(k)), updated: (k) => queue.add(serviceKey(k)) }),
     cache.tasks.subscribe({
       added: (_k, t) => serviceOf(t),
@@ -220,6 +276,7 @@ export function startServiceController(options: ServiceControllerOptions): Servi
   ];
   // The first list queues every service (its handlers hear each one as added).
   services.start();
+  targetSets.start();
   const timer = setInterval(resync, options.resyncMs ?? 30_000);
   timer.unref();
 
@@ -230,6 +287,7 @@ export function startServiceController(options: ServiceControllerOptions): Servi
       clearInterval(timer);
       for (const u of unsubscribe) u();
       services.stop();
+      targetSets.stop();
       await queue.stop();
     },
   };

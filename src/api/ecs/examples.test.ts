@@ -53,7 +53,7 @@ interface Case {
 /** Examples that cannot apply to berth, with the reason (docs/ecs-conformance.md). */
 const notApplicable: Record<string, string> = {
   'to-create-a-new-service-behind-a-load-balancer-1472512484823':
-    'a Classic Load Balancer and a service role: berth has no load balancers yet and refuses `loadBalancers` and `role` (issue 14)',
+    'a Classic Load Balancer (`loadBalancerName`): berth has ELBv2 target groups only and refuses Classic Load Balancers',
 };
 
 const PRINCIPAL_IS_CALLER = 'the caller here is the account root (the fixture\'s root keys), in the example an IAM user';

@@ -23,6 +23,7 @@ import {
   type PropagateTags,
   type SchedulingStrategy,
 } from '../../model/service/service.js';
+import { checkedLoadBalancers } from './service-load-balancers.js';
 import { deploymentLimitsOf, desiredCountOf, gracePeriodOf, refuseUnsupported, validateServiceName } from '../../model/service/validate.js';
 import { FULL_SCALE, newTaskSet, rescaled, taskSetArn } from '../../model/service/task-sets.js';
 import { validateTags } from '../../model/tags.js';
@@ -175,6 +176,7 @@ export function serviceOperations(env: EcsEnv) {
       const strategies = input.placementStrategy ?? [];
       if (td) checkPlacement(name, td, strategy, constraints, strategies);
       const awsvpc = td ? awsvpcConfigurationFor(td.networkMode, input.networkConfiguration) : undefined;
+      const loadBalancers = await checkedLoadBalancers(env, input.loadBalancers ?? [], td);
       const tags = validateTags(input.tags);
       if (input.clientToken !== undefined && !/^[\x21-\x7e]{1,36}$/.test(input.clientToken)) {
         throw invalidParameter('clientToken: up to 36 ASCII characters from ! to ~.');
@@ -204,7 +206,7 @@ export function serviceOperations(env: EcsEnv) {
         serviceArn: arn,
         serviceName: name,
         clusterArn: clusterArn(env.scope, cluster),
-        loadBalancers: [],
+        loadBalancers,
         serviceRegistries: [],
         status: 'ACTIVE',
         desiredCount: desired,
@@ -261,6 +263,11 @@ export function serviceOperations(env: EcsEnv) {
       const revisionTd = input.taskDefinition || input.forceNewDeployment || input.networkConfiguration
         ? (td ?? nextTd ?? (await currentTaskDefinition(env, cluster, input.service!)))
         : undefined;
+      // Load balancers given, or a new task definition: checked against the task definition deployed next.
+      const lbName = input.loadBalancers || td ? serviceNameOf(env, cluster, input.service!) : undefined;
+      const lbCurrent = lbName ? await readRecord(env.store, parseServiceRecord, keys.service(cluster, lbName)) : undefined;
+      const lbTd = input.loadBalancers ? (td ?? (await currentTaskDefinition(env, cluster, input.service!))) : td;
+      const loadBalancers = input.loadBalancers || lbCurrent?.loadBalancers?.length ? await checkedLoadBalancers(env, input.loadBalancers ?? lbCurrent?.loadBalancers ?? [], lbTd) : undefined;
       const now = env.now();
       const record = await updateActive(cluster, input.service!, (s) => {
         refuseTaskSetChanges(s.deploymentController?.type, input);
@@ -275,7 +282,9 @@ export function serviceOperations(env: EcsEnv) {
           ? awsvpcConfigurationFor(nextTd.networkMode, input.networkConfiguration ?? (nextTd.networkMode === 'awsvpc' ? s.networkConfiguration : undefined))
           : s.networkConfiguration?.awsvpcConfiguration;
         const networkChanged = JSON.stringify(network ?? null) !== JSON.stringify(s.networkConfiguration?.awsvpcConfiguration ?? null);
-        const redeploy = taskDefinition !== s.taskDefinition || networkChanged || input.forceNewDeployment === true;
+        // As ECS: changing the load balancers starts a new deployment.
+        const lbChanged = input.loadBalancers !== undefined && JSON.stringify(loadBalancers ?? []) !== JSON.stringify(s.loadBalancers ?? []);
+        const redeploy = taskDefinition !== s.taskDefinition || networkChanged || lbChanged || input.forceNewDeployment === true;
         const deployments = (s.deployments ?? []).map((d) => {
           // (A service deployed with task sets has no deployments: this leaves it alone.)
           if (d.status !== 'PRIMARY') return d;
@@ -286,6 +295,7 @@ export function serviceOperations(env: EcsEnv) {
           ...s,
           desiredCount: desired,
           ...(taskDefinition ? { taskDefinition } : {}),
+          ...(input.loadBalancers !== undefined && loadBalancers ? { loadBalancers } : {}),
           ...(s.taskSets ? { taskSets: rescaled(s.taskSets, desired, now) } : {}),
           ...(network ? { networkConfiguration: { awsvpcConfiguration: network } } : { networkConfiguration: undefined }),
           deploymentConfiguration: deploymentConfigurationOf(limits),
@@ -295,7 +305,14 @@ export function serviceOperations(env: EcsEnv) {
           ...(grace !== undefined ? { healthCheckGracePeriodSeconds: grace } : {}),
           ...(input.enableECSManagedTags !== undefined && input.enableECSManagedTags !== null ? { enableECSManagedTags: input.enableECSManagedTags } : {}),
           ...(input.propagateTags ? { propagateTags: input.propagateTags } : {}),
-          berth: { ...s.berth, steady: false },
+          berth: {
+            ...s.berth,
+            steady: false,
+            // The tasks deployed so far stay in (and leave) the target groups they were started for.
+            ...(lbChanged
+              ? { deploymentLoadBalancers: Object.fromEntries((s.deployments ?? []).map((d) => [d.id!, s.berth.deploymentLoadBalancers?.[d.id!] ?? s.loadBalancers ?? []])) }
+              : {}),
+          },
         };
       }, async (tx, before, after) => {
         const started = after.deployments?.find((d) => d.status === 'PRIMARY');

@@ -1,6 +1,6 @@
 import type { Deployment } from '@aws-sdk/client-ecs';
 import { happened, serviceMessages, type NewEvent } from '../../model/service/events.js';
-import { circuitBreakerThreshold, rolloutReasons, stopReasons, type DeploymentLimits } from '../../model/service/service.js';
+import { ELB_UNHEALTHY, circuitBreakerThreshold, rolloutReasons, stopReasons, type DeploymentLimits } from '../../model/service/service.js';
 import type { Wire } from '../../model/wire.js';
 import type { DeploymentProgress, ServiceRecord } from '../../state/records/services.js';
 import type { TaskRecord } from '../../state/records/tasks.js';
@@ -26,7 +26,7 @@ type Deployments = Wire<Deployment>[];
 export function failedToStart(task: TaskRecord, healthChecked: boolean): boolean {
   const t = task.task;
   if (t.lastStatus !== 'STOPPED') return false;
-  if (t.stoppedReason === stopReasons.unhealthy()) return true;
+  if (t.stoppedReason === stopReasons.unhealthy() || t.stoppedReason?.startsWith(ELB_UNHEALTHY)) return true;
   if (t.stopCode !== 'TaskFailedToStart' && t.stopCode !== 'EssentialContainerExited') return false;
   if (t.startedAt === undefined) return true;
   if (healthChecked && t.healthStatus !== 'HEALTHY') return true;

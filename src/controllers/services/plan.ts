@@ -39,6 +39,7 @@ export class Stops {
   private readonly chosen = new Set<string>();
   readonly healthyStopped: TaskView[] = [];
   readonly unhealthyIds: string[] = [];
+  readonly elbUnhealthy: [string, string][] = [];
 
   constructor(private readonly primaryId: string) {}
 
@@ -55,16 +56,20 @@ export class Stops {
       ? stopReasons.instanceGone(v.instanceId ?? '')
       : v.lost
         ? stopReasons.instanceLost(v.instanceId ?? '')
-        : v.failedHealthChecks
-          ? stopReasons.unhealthy()
-          : stopReasons.scaling(this.primaryId);
-    if (v.failedHealthChecks) this.unhealthyIds.push(v.id);
+        : v.failedElbIn !== undefined
+          ? stopReasons.elbUnhealthy(v.failedElbIn)
+          : v.failedHealthChecks
+            ? stopReasons.unhealthy()
+            : stopReasons.scaling(this.primaryId);
+    if (v.failedElbIn !== undefined) this.elbUnhealthy.push([v.id, v.failedElbIn]);
+    else if (v.failedHealthChecks) this.unhealthyIds.push(v.id);
     this.list.push({ taskId: v.id, reason });
   }
 
   events(name: string): NewEvent[] {
     return [
       ...this.unhealthyIds.map((id) => happened(serviceMessages.failedHealthChecks(name, id))),
+      ...this.elbUnhealthy.map(([id, tg]) => happened(serviceMessages.failedElbHealthChecks(name, id, tg))),
       ...serviceMessages.stopped(name, this.list.map((s) => s.taskId)).map(happened),
     ];
   }

@@ -9,6 +9,8 @@ import type { Planned, PlanContext } from './plan.js';
 import { strategiesOf } from './placement.js';
 import { planReplica } from './replica.js';
 import { reconcileTaskSets } from './task-sets.js';
+import { planTargets } from './targets.js';
+import { allTargetGroupArns } from './target-of.js';
 import { usesTaskSets } from '../../model/service/task-sets.js';
 import { isLost, viewTasks, type ServicePlan, type ServiceState, type TaskView } from './state.js';
 
@@ -71,7 +73,7 @@ export function reconcileService(state: ServiceState): ServicePlan {
   if (steady && !record.berth.steady) events.push(happened(serviceMessages.steadyState(name)));
   const inactive = s.status === 'DRAINING' && idle && drained;
 
-  const next: ServiceRecord = {
+  let next: ServiceRecord = {
     ...s,
     status: inactive ? 'INACTIVE' : s.status,
     desiredCount: strategy === 'DAEMON' ? planned.desired : desired,
@@ -89,12 +91,37 @@ export function reconcileService(state: ServiceState): ServicePlan {
       ...(inactive ? { inactiveAt: now } : {}),
     },
   };
-  const requeue = [planned.requeueAfterMs, throttled ? backoffUntil - now : undefined, lostRequeue(state), inactive ? INACTIVE_RETENTION_MS : undefined];
+  // Behind load balancers: register RUNNING tasks, and stop a registered task only once its targets drained.
+  const targets = allTargetGroupArns(s).length > 0 ? planTargets(state, views, planned.stops) : undefined;
+  if (targets) {
+    // "has stopped" is said of the tasks actually asked to stop now (a deregistered one once it has drained).
+    const stopped = serviceMessages.stopped(name, planned.stops.map((x) => x.taskId));
+    const kept = events.filter((e) => !stopped.includes(e.message));
+    events.splice(0, events.length, ...kept, ...serviceMessages.stopped(name, targets.stops.map((x) => x.taskId)).map(happened));
+    // Older deployments' load balancers are kept while the deployment is.
+    const lbsKept = Object.entries(s.berth.deploymentLoadBalancers ?? {}).filter(([id]) => settled.deployments.some((d) => d.id === id));
+    next = {
+      ...next,
+      berth: {
+        ...next.berth,
+        ...(Object.keys(targets.deregistering).length > 0 ? { deregistering: targets.deregistering } : {}),
+        ...(lbsKept.length > 0 ? { deploymentLoadBalancers: Object.fromEntries(lbsKept) } : {}),
+      },
+    };
+  }
+  const requeue = [
+    planned.requeueAfterMs,
+    targets?.requeueAfterMs,
+    throttled ? backoffUntil - now : undefined,
+    lostRequeue(state),
+    inactive ? INACTIVE_RETENTION_MS : undefined,
+  ];
   const requeueAfterMs = Math.min(...requeue.filter((x): x is number => x !== undefined));
   return {
     launches: planned.launches,
     ...(primary?.id ? { launchDeploymentId: primary.id } : {}),
-    stops: planned.stops,
+    stops: targets?.stops ?? planned.stops,
+    ...(targets ? { registrations: targets.registrations, deregistrations: targets.deregistrations } : {}),
     record: next,
     events,
     reliesOn: planned.reliesOn,

@@ -4,6 +4,7 @@ import type { NewEvent } from '../../model/service/events.js';
 import type { InstanceSnapshot, PlacementConstraint, RequiredAttribute } from '../../scheduler/index.js';
 import type { ServiceRecord } from '../../state/records/services.js';
 import type { TaskRecord } from '../../state/records/tasks.js';
+import { elbVerdict, entriesFor, type GroupView, type TargetChange } from './target-of.js';
 
 /** What one reconcile pass sees of a service and its cluster: read from the store, then left alone. */
 export interface ServiceState {
@@ -21,6 +22,8 @@ export interface ServiceState {
   readonly settings: ReconcileSettings;
   /** Seeds placement's and scale-in's tie-breaking. */
   readonly seed: number;
+  /** The target groups of the service's `loadBalancers`, with their targets, by ARN. */
+  readonly targetGroups?: ReadonlyMap<string, GroupView>;
 }
 
 export interface TaskDefinitionFacts {
@@ -47,6 +50,9 @@ export interface ServicePlan {
   readonly launches: readonly string[];
   readonly launchDeploymentId?: string;
   readonly stops: readonly PlannedStop[];
+  /** Targets to register (tasks that reached RUNNING) and to deregister (tasks being stopped). */
+  readonly registrations?: readonly TargetChange[];
+  readonly deregistrations?: readonly TargetChange[];
   /** The service record with counts, deployments and bookkeeping brought up to date (events not yet added). */
   readonly record: ServiceRecord;
   /** Events to add, oldest first (the shell adds "has started" after launching). */
@@ -90,8 +96,10 @@ export interface TaskView {
   readonly running: boolean;
   /** Live, RUNNING and passing its health checks (HEALTHY when its task definition has them). */
   readonly healthy: boolean;
-  /** Live and UNHEALTHY past the grace period: to be replaced. */
+  /** Live and UNHEALTHY (container or load balancer health checks) past the grace period: to be replaced. */
   readonly failedHealthChecks: boolean;
+  /** When it failed a target group's health checks (not its containers'): that group's ARN. */
+  readonly failedElbIn?: string;
   /** When the grace period of an UNHEALTHY task ends (epoch ms), while it lasts. */
   readonly graceEndsAt?: number;
   /** While its scale-in protection holds: when it ends (epoch ms). Scale-in and deployments leave it alone. */
@@ -104,19 +112,24 @@ const PENDING = new Set(['PROVISIONING', 'PENDING', 'ACTIVATING']);
 export function viewTasks(state: ServiceState): TaskView[] {
   const byId = new Map(state.instances.map((i) => [i.id, i]));
   const graceMs = (state.record.healthCheckGracePeriodSeconds ?? 0) * 1000;
+  const deregistering = state.record.berth.deregistering ?? {};
   return state.tasks.map((record) => {
     const t = record.task;
     const instance = record.instanceId ? byId.get(record.instanceId) : undefined;
     const lost = instance !== undefined && isLost(state, instance);
     const stopped = t.lastStatus === 'STOPPED';
-    const stopping = !stopped && t.desiredStatus === 'STOPPED';
+    // A task deregistered from its target groups is on its way out: it waits for them to drain, then stops.
+    const stopping = !stopped && (t.desiredStatus === 'STOPPED' || deregistering[record.id] !== undefined);
     const orphaned = !stopped && (instance === undefined || instance.status === 'INACTIVE');
     const live = !stopped && !stopping && !lost && !orphaned;
     const running = t.lastStatus === 'RUNNING';
     const facts = state.taskDefinitions.get(t.taskDefinitionArn ?? '');
     const health = t.healthStatus ?? 'UNKNOWN';
-    const healthy = live && running && (facts?.healthChecked ? health === 'HEALTHY' : health !== 'UNHEALTHY');
-    const unhealthy = live && running && health === 'UNHEALTHY';
+    // Behind load balancers a task counts as healthy only once every target of it is healthy.
+    const elb = live && running && entriesFor(state.record, t.startedBy).length > 0 ? elbVerdict(state, record) : undefined;
+    const elbFailed = elb?.state === 'unhealthy' ? elb.targetGroupArn : undefined;
+    const healthy = live && running && (facts?.healthChecked ? health === 'HEALTHY' : health !== 'UNHEALTHY') && (elb === undefined || elb.state === 'healthy');
+    const unhealthy = live && running && (health === 'UNHEALTHY' || elbFailed !== undefined);
     const graceEndsAt = unhealthy && t.startedAt !== undefined ? t.startedAt * 1000 + graceMs : undefined;
     const inGrace = graceEndsAt !== undefined && state.now < graceEndsAt;
     return {
@@ -135,6 +148,7 @@ export function viewTasks(state: ServiceState): TaskView[] {
       running,
       healthy,
       failedHealthChecks: unhealthy && !inGrace,
+      ...(elbFailed !== undefined && health !== 'UNHEALTHY' && !inGrace ? { failedElbIn: elbFailed } : {}),
       ...(inGrace ? { graceEndsAt } : {}),
       ...(live && isProtected(record.protection, state.now) ? { protectedUntil: record.protection.expiresAt } : {}),
     };

@@ -37,6 +37,10 @@ export const serviceMessages = {
     `(service ${service}) was unable to place a task because ${reason} For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.`,
   unableToStartConsistently: (service: string) => `(service ${service}) is unable to consistently start tasks successfully.`,
   failedHealthChecks: (service: string, taskId: string) => `(service ${service}) (task ${taskId}) failed container health checks.`,
+  failedElbHealthChecks: (service: string, taskId: string, targetGroupArn: string) =>
+    `(service ${service}) (task ${taskId}) failed ELB health checks in (target-group ${targetGroupArn}).`,
+  registeredTargets: (service: string, count: number, targetGroupArn: string) => `(service ${service}) registered ${count} targets in (target-group ${targetGroupArn})`,
+  deregisteredTargets: (service: string, count: number, targetGroupArn: string) => `(service ${service}) deregistered ${count} targets in (target-group ${targetGroupArn})`,
   unableToScaleIn: (service: string, protectedTasks: number) => `(service ${service}) was unable to scale in due to (reason: ${protectedTasks} tasks under protection).`,
 } as const;
 

@@ -77,9 +77,13 @@ export const rolloutReasons = {
 } as const;
 
 /** ECS's stoppedReason strings for tasks the service scheduler stops. */
+/** How every stopped reason of a task that failed a target group's health checks begins. */
+export const ELB_UNHEALTHY = 'Task failed ELB health checks';
+
 export const stopReasons = {
   scaling: (deploymentId: string) => `Scaling activity initiated by (deployment ${deploymentId})`,
   unhealthy: () => 'Task failed container health checks',
+  elbUnhealthy: (targetGroupArn: string) => `${ELB_UNHEALTHY} in (target-group ${targetGroupArn})`,
   instanceGone: (instanceId: string) => `Task stopped because its container instance ${instanceId} was deregistered`,
   instanceLost: (instanceId: string) =>
     `Task stopped because its container instance ${instanceId} was lost: its agent stayed disconnected longer than the server allows`,

@@ -18,13 +18,12 @@ export function validateServiceName(name: string | undefined, field = 'serviceNa
 type Common = CreateServiceRequest | UpdateServiceRequest;
 
 /**
- * Refuse what berth does not do (yet), naming the field: load balancers, service discovery, Service Connect,
+ * Refuse what berth does not do (yet), naming the field: service discovery, Service Connect,
  * capacity providers, Fargate, other deployment strategies. (The deployment controller is checked by the caller.)
  */
 export function refuseUnsupported(input: Common): void {
   const nonEmpty = (v: unknown) => (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== null);
   const unsupported: [string, unknown][] = [
-    ['loadBalancers', input.loadBalancers],
     ['serviceRegistries', input.serviceRegistries],
     ['capacityProviderStrategy', input.capacityProviderStrategy],
     ['platformVersion', input.platformVersion],
@@ -35,7 +34,7 @@ export function refuseUnsupported(input: Common): void {
     if (nonEmpty(value)) throw invalidParameter(`${field}: not supported by berth yet.`);
   }
   if (input.serviceConnectConfiguration?.enabled) throw invalidParameter('serviceConnectConfiguration: Service Connect is not supported by berth yet.');
-  if ('role' in input && input.role) throw invalidParameter('role: a service role is only used with load balancers, which berth does not support yet.');
+  if ('role' in input && input.role && !input.loadBalancers?.length) throw invalidParameter('role: a service role is only used with load balancers, which berth does not support yet.');
   if ('launchType' in input && input.launchType !== undefined && input.launchType !== 'EC2') {
     throw invalidParameter(`launchType: berth runs services on its own container instances; launchType ${input.launchType} is not available. Use EC2.`);
   }

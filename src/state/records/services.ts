@@ -1,4 +1,4 @@
-import type { Deployment, Service } from '@aws-sdk/client-ecs';
+import type { Deployment, LoadBalancer, Service } from '@aws-sdk/client-ecs';
 import type { Wire } from '../../model/wire.js';
 import { recordParser } from './codec.js';
 
@@ -26,6 +26,22 @@ export interface ServiceBookkeeping {
   readonly inactiveAt?: number;
   /** CreateTaskSet's clientTokens, each with the id of the task set it created (the same token again returns it). */
   readonly taskSetTokens?: Readonly<Record<string, string>>;
+  /**
+   * Tasks the controller is stopping behind a load balancer: deregistered from their target groups, each is asked
+   * to stop (with `reason`) once the groups' deregistration delay has passed, at `stopAt` (epoch ms).
+   */
+  readonly deregistering?: Readonly<Record<string, DeferredStop>>;
+  /**
+   * The `loadBalancers` the tasks of older deployments were registered with, by deployment id, written by an
+   * UpdateService that changed them (tasks of other deployments use the service's): they stay in, and are
+   * deregistered from, the target groups they were started for.
+   */
+  readonly deploymentLoadBalancers?: Readonly<Record<string, readonly Wire<LoadBalancer>[]>>;
+}
+
+export interface DeferredStop {
+  readonly reason: string;
+  readonly stopAt: number;
 }
 
 export interface DeploymentProgress {
