@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { background } from '../process/background.js';
+import { startPeriodic } from '../process/periodic.js';
 import type { TaskRecord } from '../state/records/tasks.js';
 import type { Informer } from '../store/informer.js';
 import type { Store } from '../store/store.js';
@@ -58,16 +58,6 @@ export function startStoppedTaskReaper(options: StoppedTaskReaperOptions): { sto
       }
     }
   };
-  let running: Promise<void> | undefined;
-  const timer = setInterval(() => {
-    running ??= background(options.log, 'stopped-task sweep', sweep).finally(() => (running = undefined));
-  }, options.intervalMs ?? 5 * 60_000);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-    sweep,
-  };
+  const periodic = startPeriodic({ log: options.log, what: 'stopped-task sweep', intervalMs: options.intervalMs ?? 5 * 60_000, run: sweep });
+  return { stop: () => periodic.stop(), sweep };
 }

@@ -15,7 +15,7 @@
  * dropped: a report can race a deregistration, and the deregistration wins.
  */
 import type { Logger } from 'pino';
-import { background } from '../process/background.js';
+import { startPeriodic } from '../process/periodic.js';
 import { elbKeys } from '../state/elb-keys.js';
 import { parseTargetSet, type TargetRecord, type TargetSetRecord } from '../state/records/elb.js';
 import { rangePages } from '../store/range-pages.js';
@@ -162,16 +162,6 @@ export function startTargetDrain(options: TargetDrainOptions): { stop(): Promise
     if (removed) options.log.info({ removed }, 'removed targets whose deregistration delay is over');
     return removed;
   };
-  let running: Promise<void> | undefined;
-  const timer = (options.setInterval ?? setInterval)(() => {
-    running ??= background(options.log, 'target drain', runOnce).finally(() => (running = undefined));
-  }, options.intervalMs ?? 1_000);
-  timer.unref?.();
-  return {
-    async stop() {
-      (options.clearInterval ?? clearInterval)(timer);
-      await running;
-    },
-    runOnce,
-  };
+  const periodic = startPeriodic({ ...options, what: 'target drain', intervalMs: options.intervalMs ?? 1_000, run: runOnce });
+  return { stop: () => periodic.stop(), runOnce };
 }

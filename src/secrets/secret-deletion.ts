@@ -11,7 +11,7 @@
  * fenced store, each secret in a transaction that re-reads it: a secret restored meanwhile is left alone.
  */
 import type { Logger } from 'pino';
-import { background } from '../process/background.js';
+import { startPeriodic } from '../process/periodic.js';
 import { keys } from '../state/keys.js';
 import { parseSecretDeletionRecord, parseSecretRecord, type SecretRecord } from '../state/records/secrets.js';
 import { rangePages } from '../store/range-pages.js';
@@ -106,16 +106,6 @@ export function startSecretPurge(options: SecretPurgeOptions): { stop(): Promise
     if (purged) options.log.info({ purged }, 'deleted secrets past their recovery window');
     return purged;
   };
-  let running: Promise<void> | undefined;
-  const timer = (options.setInterval ?? setInterval)(() => {
-    running ??= background(options.log, 'secret purge', runOnce).finally(() => (running = undefined));
-  }, options.intervalMs ?? 60_000);
-  timer.unref?.();
-  return {
-    async stop() {
-      (options.clearInterval ?? clearInterval)(timer);
-      await running;
-    },
-    runOnce,
-  };
+  const periodic = startPeriodic({ ...options, what: 'secret purge', intervalMs: options.intervalMs ?? 60_000, run: runOnce });
+  return { stop: () => periodic.stop(), runOnce };
 }
