@@ -77,3 +77,37 @@ function decodeToken(token: string, prefix: string): string {
   }
   throw invalidParameter('The nextToken is not valid for this request.');
 }
+
+/**
+ * One page of an in-memory list sorted by `keyOf`, after the item whose key `marker` names (IAM's and ELB's
+ * `Marker` paging): the marker is opaque to clients (the last key given, encoded), so an item added or removed
+ * between pages neither repeats nor hides another. `invalid` is the API's own error for a marker it never gave.
+ */
+export function pageAfterKey<T>(
+  all: readonly T[],
+  keyOf: (item: T) => string,
+  marker: string | undefined,
+  size: number,
+  invalid: () => Error,
+): { items: T[]; next?: string } {
+  let start = 0;
+  if (marker !== undefined) {
+    const after = decodeMarker(marker, invalid);
+    start = all.findIndex((item) => keyOf(item) > after);
+    if (start === -1) start = all.length;
+  }
+  const items = all.slice(start, start + size);
+  return start + size < all.length ? { items, next: encodeMarker(keyOf(items[items.length - 1]!)) } : { items };
+}
+
+const encodeMarker = (key: string) => Buffer.from(JSON.stringify({ after: key }), 'utf8').toString('base64url');
+
+function decodeMarker(marker: string, invalid: () => Error): string {
+  try {
+    const parsed = JSON.parse(Buffer.from(marker, 'base64url').toString('utf8')) as { after?: unknown };
+    if (typeof parsed.after === 'string') return parsed.after;
+  } catch {
+    // answered below
+  }
+  throw invalid();
+}
