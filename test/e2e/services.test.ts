@@ -283,26 +283,31 @@ describe.runIf(isRoot)('services on three hosts', () => {
   });
 
   it('replaces the tasks of an agent killed for good after --instance-lost-after, and stops them when it comes back', async () => {
-    const [h3] = [...hostOf].find(([, n]) => n === 'h3')!;
     await ecs.send(new UpdateServiceCommand({ service: 'web', desiredCount: 6 }));
     await waitStable('web');
-    const onH3 = (await runningOf('web')).filter((t) => t.containerInstanceArn === h3).map((t) => t.taskArn!);
-    expect(onH3.length).toBeGreaterThan(0);
-    await agents.get('h3')!.kill('SIGKILL');
+    // The host holding the most of the service's tasks: where the earlier tests left them is up to placement.
+    const running = await runningOf('web');
+    const [lost] = [...hostOf.keys()]
+      .map((arn) => [arn, running.filter((t) => t.containerInstanceArn === arn).length] as const)
+      .sort((a, b) => b[1] - a[1])[0]!;
+    const victim = hostOf.get(lost)!;
+    const onLost = running.filter((t) => t.containerInstanceArn === lost).map((t) => t.taskArn!);
+    expect(onLost.length).toBeGreaterThan(0);
+    await agents.get(victim)!.kill('SIGKILL');
     const killedAt = Date.now();
     await expect
-      .poll(async () => (await runningOf('web')).filter((t) => t.containerInstanceArn !== h3 && t.desiredStatus === 'RUNNING').length, {
+      .poll(async () => (await runningOf('web')).filter((t) => t.containerInstanceArn !== lost && t.desiredStatus === 'RUNNING').length, {
         timeout: 60_000,
         interval: 250,
       })
       .toBe(6);
     expect(Date.now() - killedAt).toBeGreaterThanOrEqual(LOST_AFTER_S * 1000);
-    const replaced = (await ecs.send(new DescribeTasksCommand({ tasks: onH3 }))).tasks!;
+    const replaced = (await ecs.send(new DescribeTasksCommand({ tasks: onLost }))).tasks!;
     for (const t of replaced) expect(t).toMatchObject({ desiredStatus: 'STOPPED', stopCode: 'ServiceSchedulerInitiated' });
-    // The containers kept running on h3 without their agent; back, it stops them.
-    expect(runcContainers(join(dir, 'h3', 'runtime', 'runc')).length).toBeGreaterThan(0);
-    await startAgent(2);
-    await waitUntilTasksStopped({ client: ecs, maxWaitTime: 60, minDelay: 1, maxDelay: 1 }, { tasks: onH3 });
+    // The containers kept running on that host without their agent; back, it stops them.
+    expect(runcContainers(join(dir, victim, 'runtime', 'runc')).length).toBeGreaterThan(0);
+    await startAgent(hosts.findIndex((h) => h.name === victim));
+    await waitUntilTasksStopped({ client: ecs, maxWaitTime: 60, minDelay: 1, maxDelay: 1 }, { tasks: onLost });
     await waitStable('web');
     await remove('web');
   });
