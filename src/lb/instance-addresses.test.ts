@@ -42,7 +42,7 @@ describe('InstanceAddresses', () => {
   it('maps every instance of every cluster (all pages) to its berth.host-address; none without the attribute', async () => {
     const { ecs } = fakeEcs(new Map([['a', [instance(1, '10.0.0.1'), instance(2, '10.0.0.2'), instance(3)]], ['b', [instance(4, 'fd00::4')]], ['c', []]]));
     const a = new InstanceAddresses({ ecs });
-    await a.ensure([]);
+    await a.ensure([id(1)]);
     expect([1, 2, 3, 4, 5].map((n) => a.lookup(id(n)))).toEqual(['10.0.0.1', '10.0.0.2', undefined, 'fd00::4', undefined]);
   });
 
@@ -72,26 +72,34 @@ describe('InstanceAddresses', () => {
     expect(a.lookup(id(2))).toBe('10.0.0.2');
     // Concurrent ensures share one refresh.
     now = 30_000;
-    await Promise.all([a.ensure([]), a.ensure([]), a.ensure([])]);
+    await Promise.all([a.ensure([id(1)]), a.ensure([id(1)]), a.ensure([id(2)])]);
     expect(calls.length).toBe(4 * perRefresh);
+  });
+
+  it('makes no call while no instance target needs an address', async () => {
+    const { ecs, calls } = fakeEcs(new Map([['a', [instance(1, '10.0.0.1')]]]));
+    const a = new InstanceAddresses({ ecs });
+    await a.ensure([]);
+    await a.ensure(new Set());
+    expect(calls).toEqual([]);
   });
 
   it('keeps the last map when a refresh fails, and tries again only after missRetryMs', async () => {
     let now = 0;
     const { ecs, calls, fail } = fakeEcs(new Map([['a', [instance(1, '10.0.0.1')]]]));
     const a = new InstanceAddresses({ ecs, refreshMs: 5_000, missRetryMs: 2_000, now: () => now });
-    await a.ensure([]);
+    await a.ensure([id(1)]);
     fail(true);
     now = 5_000;
-    await expect(a.ensure([])).rejects.toThrow('denied');
+    await expect(a.ensure([id(1)])).rejects.toThrow('denied');
     expect(a.lookup(id(1))).toBe('10.0.0.1');
     const n = calls.length;
     now = 6_000;
-    await a.ensure([]);
+    await a.ensure([id(1)]);
     expect(calls.length).toBe(n);
     fail(false);
     now = 7_000;
-    await a.ensure([]);
+    await a.ensure([id(1)]);
     expect(calls.length).toBe(n + 3);
   });
 });

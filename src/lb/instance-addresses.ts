@@ -47,13 +47,19 @@ export class InstanceAddresses {
   /** The host address of the instance with this EC2 id, as of the last refresh. */
   readonly lookup = (ec2InstanceId: string): string | undefined => this.addresses.get(ec2InstanceId);
 
-  /** Refresh when the map is stale, or when one of `ids` is unknown and the last refresh is old enough. */
+  /**
+   * Refresh when the map is stale, or when one of `ids` is unknown and the last refresh is old enough; nothing
+   * when `ids` is empty.
+   */
   async ensure(ids: Iterable<string>): Promise<void> {
+    const wanted = [...ids];
+    // A node serving no instance target makes no ECS call (nor needs the permissions).
+    if (wanted.length === 0) return;
     const now = this.now();
     const age = this.readAt === undefined ? Infinity : now - this.readAt;
     const sinceTry = this.triedAt === undefined ? Infinity : now - this.triedAt;
     const retryMs = this.options.missRetryMs ?? 2_000;
-    const missing = [...ids].some((id) => !this.addresses.has(id));
+    const missing = wanted.some((id) => !this.addresses.has(id));
     if (sinceTry < retryMs) return;
     if (age < (this.options.refreshMs ?? 10_000) && !missing) return;
     this.inFlight ??= this.refresh().finally(() => (this.inFlight = undefined));

@@ -42,6 +42,8 @@ import {
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haproxyPaths } from '../../src/lb/haproxy-process.js';
+import { runtimeCommand } from '../../src/lb/haproxy-runtime.js';
 import { stopStaleHaproxy } from '../../src/lb/stale-haproxy.js';
 import { freePort, labDir, requireHaproxy } from '../../src/lb/testing/lb-lab.js';
 import { buildBusyboxImage, pushImage } from '../../src/testing/busybox-image.js';
@@ -142,6 +144,29 @@ describe.runIf(isRoot)('berth lb across three hosts: instance and ip targets of 
   let nlbPort = 0;
   const tg: Record<'a' | 'b' | 'v' | 'tcp' | 's', string> = { a: '', b: '', v: '', tcp: '', s: '' };
 
+  /** Start host i's agent (again: same data directory, so the same container instance). */
+  async function startAgent(i: number, env: Record<string, string> = {}): Promise<void> {
+    const agent = startBerthAgent({
+      endpoint: server.url,
+      keys: server.keys,
+      dataDir: join(dir, hostNames[i]!),
+      netns: lab.hosts[i]!.netns,
+      env: {
+        BERTH_CPU_UNITS: '2048',
+        BERTH_MEMORY_MIB: '1024',
+        BERTH_AVAILABILITY_ZONE: zones[i]!,
+        BERTH_BRIDGE_SUBNET: subnets[i]!,
+        BERTH_INSECURE_REGISTRIES: registry.host,
+        ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: '1s',
+        ECS_CONTAINER_STOP_TIMEOUT: '1s',
+        ECS_IMAGE_PULL_BEHAVIOR: 'prefer-cached',
+        ...env,
+      },
+    });
+    agents[i] = agent;
+    await agent.waitForLog(/session with the control plane established/);
+  }
+
   const cli = async (args: string[]) => {
     const r = await awsCli(server.url, server.credentialsFile, args);
     if (r.code !== 0) throw new Error(`aws ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
@@ -164,28 +189,7 @@ describe.runIf(isRoot)('berth lb across three hosts: instance and ip targets of 
     ecs = new ECSClient({ endpoint: server.url, region: 'us-east-1', credentials: { ...server.keys }, maxAttempts: 3 });
     elb = new ElasticLoadBalancingV2Client({ endpoint: server.url, region: 'us-east-1', credentials: { ...server.keys }, maxAttempts: 3 });
     // No BERTH_HOST_ADDRESS: each agent registers the source address of its route to the control plane.
-    await Promise.all(
-      lab.hosts.map(async (h, i) => {
-        const agent = startBerthAgent({
-          endpoint: server.url,
-          keys: server.keys,
-          dataDir: join(dir, hostNames[i]!),
-          netns: h.netns,
-          env: {
-            BERTH_CPU_UNITS: '2048',
-            BERTH_MEMORY_MIB: '1024',
-            BERTH_AVAILABILITY_ZONE: zones[i]!,
-            BERTH_BRIDGE_SUBNET: subnets[i]!,
-            BERTH_INSECURE_REGISTRIES: registry.host,
-            ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: '1s',
-            ECS_CONTAINER_STOP_TIMEOUT: '1s',
-            ECS_IMAGE_PULL_BEHAVIOR: 'prefer-cached',
-          },
-        });
-        agents.push(agent);
-        await agent.waitForLog(/session with the control plane established/);
-      }),
-    );
+    await Promise.all(lab.hosts.map((_h, i) => startAgent(i)));
     const { containerInstanceArns } = await ecs.send(new ListContainerInstancesCommand({}));
     const { containerInstances } = await ecs.send(new DescribeContainerInstancesCommand({ containerInstances: containerInstanceArns! }));
     for (const ci of containerInstances!) {
@@ -492,4 +496,30 @@ describe.runIf(isRoot)('berth lb across three hosts: instance and ip targets of 
         `healthy again ${healthyAfter} ms and first request ${backAfter} ms after it came back (interval ${INTERVAL_S} s × threshold ${THRESHOLD})`,
     );
   }, 120_000);
+
+  it('an agent restarted with another BERTH_HOST_ADDRESS re-registers it, and berth lb sends its targets there', async () => {
+    expect(tg.b).not.toBe('');
+    const i = 2;
+    const old = lab.hosts[i]!.address;
+    const moved = old.replace(/\.(\d+)$/, (_m, last: string) => `.${Number(last) + 40}`);
+    execFileSync('ip', ['-n', lab.hosts[i]!.netns, 'addr', 'add', `${moved}/24`, 'dev', 'eth0']);
+    const ec2 = [...hostOfInstance].find(([, h]) => h === i)![0];
+    await agents[i]!.kill();
+    const restartedAt = Date.now();
+    await startAgent(i, { BERTH_HOST_ADDRESS: moved });
+    // The same container instance, its attribute updated by the re-registration.
+    const { containerInstanceArns } = await ecs.send(new ListContainerInstancesCommand({}));
+    const { containerInstances } = await ecs.send(new DescribeContainerInstancesCommand({ containerInstances: containerInstanceArns! }));
+    expect(containerInstances).toHaveLength(3);
+    expect(containerInstances!.find((ci) => ci.ec2InstanceId === ec2)!.attributes!.find((a) => a.name === 'berth.host-address')?.value).toBe(moved);
+    // HAProxy's servers for this host's targets move to the new address (the node reads instances every 10 s).
+    const servers = () => runtimeCommand(haproxyPaths(join(lbDir.dir, 'lb')).adminSocket, 'show servers state');
+    await expect.poll(async () => { const out = await servers(); return out.includes(` ${moved} `) && !out.includes(` ${old} `); }, { timeout: 30_000, interval: 500 }).toBe(true);
+    const followedAfter = Date.now() - restartedAt;
+    // And they serve there: every task of b gets traffic again once its moved target has passed its checks.
+    const b = await running({ serviceName: 'b' }, 3);
+    const B = new Set(await Promise.all(b.map(bodyOf)));
+    await expect.poll(async () => new Set(await through(albPort, '/', 9, { host: 'b.example.test' })), { timeout: 30_000, interval: 500 }).toEqual(B);
+    console.log(`lb-multi-host: berth lb served a re-registered host's targets on its new address ${followedAfter} ms after the agent restarted`);
+  }, 90_000);
 });
