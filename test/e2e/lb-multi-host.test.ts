@@ -7,14 +7,12 @@
  * NLB TCP listener; a target failing its health check stops getting traffic within interval × unhealthy threshold
  * and its task is replaced with ECS's reason and event; a target that recovers gets traffic again.
  *
- * Each httpd task answers `<SVC> <uuid>` on /, /a/, /v/ and /s/, `ok` on /health.html, and removes (`/cgi-bin/sick`)
- * or restores (`/cgi-bin/well`) its health page when asked directly on its host port: the test decides when a
- * target fails, so the time its traffic takes to stop is measured from that moment.
+ * The tasks are support/httpd-tasks.ts's: the test makes a target fail (and recover) by asking the task itself, so
+ * the time its traffic takes to stop is measured from that moment.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -53,73 +51,13 @@ import { startBerthAgent, type BerthAgentProcess } from './support/berth-agent.j
 import { REPO_ROOT, startBerthServer, type BerthServerProcess } from './support/berth-server.js';
 import { untilAgentIdle } from './support/cluster.js';
 import { createHostLab, type HostLab } from './support/hosts.js';
+import { HTTPD_SETUP, httpGet, sampler, unpooled } from './support/httpd-tasks.js';
 
 const isRoot = process.getuid?.() === 0;
 const CLI = join(REPO_ROOT, 'dist/cli/main.js');
 /** Health checks of every group: interval 5 s, thresholds 2 (a failing target is out after at most 10 s). */
 const INTERVAL_S = 5;
 const THRESHOLD = 2;
-
-/** The task's program: the pages, the CGI switches for its health page, then httpd on port 80. */
-const SETUP = `#!/bin/sh
-id=$(cat /proc/sys/kernel/random/uuid)
-mkdir -p /www/cgi-bin /www/a /www/v /www/s
-echo "$SVC $id" > /www/index.html
-for d in a v s; do cp /www/index.html /www/$d/index.html; done
-echo ok > /www/health.html
-printf '#!/bin/sh\\nrm -f /www/health.html\\nprintf "Content-Type: text/plain\\\\r\\\\n\\\\r\\\\nsick\\\\n"\\n' > /www/cgi-bin/sick
-printf '#!/bin/sh\\necho ok > /www/health.html\\nprintf "Content-Type: text/plain\\\\r\\\\n\\\\r\\\\nwell\\\\n"\\n' > /www/cgi-bin/well
-chmod +x /www/cgi-bin/sick /www/cgi-bin/well
-exec httpd -f -p 80 -h /www
-`;
-
-interface Answer {
-  readonly status: number;
-  readonly body: string;
-  readonly error?: string;
-}
-
-/** No keep-alive: each request is its own connection (an NLB balances connections, not requests). */
-const fresh = new Agent({ keepAlive: false });
-
-function httpGet(host: string, port: number, path = '/', headers: Record<string, string> = {}): Promise<Answer> {
-  return new Promise((resolve) => {
-    const req = request({ host, port, path, headers, agent: fresh }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.trim() }));
-      res.on('error', (e) => resolve({ status: 0, body, error: e.message }));
-    });
-    req.setTimeout(5_000, () => req.destroy(new Error('timeout')));
-    req.on('error', (e) => resolve({ status: 0, body: '', error: e.message }));
-    req.end();
-  });
-}
-
-interface Sample extends Answer {
-  readonly at: number;
-}
-
-/** Requests one after another through the load balancer until stopped, each with the time it was answered. */
-function sampler(port: number, path: string): { samples: Sample[]; stop(): Promise<void> } {
-  const samples: Sample[] = [];
-  let stopped = false;
-  const run = (async () => {
-    while (!stopped) {
-      const a = await httpGet('127.0.0.1', port, path);
-      samples.push({ ...a, at: Date.now() });
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  })();
-  return {
-    samples,
-    async stop() {
-      stopped = true;
-      await run;
-    },
-  };
-}
 
 describe.runIf(isRoot)('berth lb across three hosts: instance and ip targets of services, rules, NLB, health', () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-e2e-lbmh-'));
@@ -184,7 +122,7 @@ describe.runIf(isRoot)('berth lb across three hosts: instance and ip targets of 
       routes.push(subnets[i]!);
     }
     registry = await startDockerRegistry({ address: lab.gateway });
-    await pushImage(await buildBusyboxImage(join(dir, 'layout'), 'latest', { cmd: ['sh', '/setup.sh'], extraLayer: { '/setup.sh': SETUP } }), `${registry.host}/httpd:latest`);
+    await pushImage(await buildBusyboxImage(join(dir, 'layout'), 'latest', { cmd: ['sh', '/setup.sh'], extraLayer: { '/setup.sh': HTTPD_SETUP } }), `${registry.host}/httpd:latest`);
     server = await startBerthServer(join(dir, 'server'), ['--listen', `${lab.gateway}:0`]);
     ecs = new ECSClient({ endpoint: server.url, region: 'us-east-1', credentials: { ...server.keys }, maxAttempts: 3 });
     elb = new ElasticLoadBalancingV2Client({ endpoint: server.url, region: 'us-east-1', credentials: { ...server.keys }, maxAttempts: 3 });
@@ -226,7 +164,7 @@ describe.runIf(isRoot)('berth lb across three hosts: instance and ip targets of 
     await stopStaleHaproxy(join(lbDir.dir, 'lb')).catch(() => []);
     ecs?.destroy();
     elb?.destroy();
-    fresh.destroy();
+    unpooled.destroy();
     await server?.kill();
     await registry?.stop();
     for (const r of routes) {
@@ -514,7 +452,11 @@ describe.runIf(isRoot)('berth lb across three hosts: instance and ip targets of 
     expect(containerInstances!.find((ci) => ci.ec2InstanceId === ec2)!.attributes!.find((a) => a.name === 'berth.host-address')?.value).toBe(moved);
     // HAProxy's servers for this host's targets move to the new address (the node reads instances every 10 s).
     const servers = () => runtimeCommand(haproxyPaths(join(lbDir.dir, 'lb')).adminSocket, 'show servers state');
-    await expect.poll(async () => { const out = await servers(); return out.includes(` ${moved} `) && !out.includes(` ${old} `); }, { timeout: 30_000, interval: 500 }).toBe(true);
+    const movedInHaproxy = async () => {
+      const out = await servers();
+      return out.includes(` ${moved} `) && !out.includes(` ${old} `);
+    };
+    await expect.poll(movedInHaproxy, { timeout: 30_000, interval: 500 }).toBe(true);
     const followedAfter = Date.now() - restartedAt;
     // And they serve there: every task of b gets traffic again once its moved target has passed its checks.
     const b = await running({ serviceName: 'b' }, 3);
