@@ -7,8 +7,8 @@
  * HTTP and TCP listeners (HTTPS/TLS/UDP ones are skipped: no certificates in berth); the first listener on a port
  * (by load balancer name) when two load balancers ask for the same one; HTTP and TCP target groups; every
  * registered target but draining ones (leaving the desired state is how the driver starts their drain, which
- * honours the group's deregistration delay). Instance targets are served on their instance's address when
- * `instanceAddress` knows it, else left out (see docs/architecture.md). Everything left out is listed in
+ * honours the group's deregistration delay). Instance targets are served on their container instance's host address
+ * (`berth.host-address`) when `instanceAddress` knows it, else left out (see docs/architecture.md). Everything left out is listed in
  * `skipped`, so the node can say why.
  */
 import type {
@@ -99,7 +99,7 @@ export function translate(snapshot: Elbv2Snapshot, instanceAddress: (instanceId:
       if (port === undefined) continue;
       const address = tg.TargetType === 'instance' ? instanceAddress(t.Id) : t.Id;
       if (address === undefined) {
-        skipped.push(`target ${t.Id}:${port} of ${tg.TargetGroupName}: the instance's address is not known`);
+        skipped.push(`target ${t.Id}:${port} of ${tg.TargetGroupName}: no container instance with this id registers berth.host-address`);
         continue;
       }
       const target = { address, port };
