@@ -4,6 +4,7 @@ import type { NewEvent } from '../../model/service/events.js';
 import type { InstanceSnapshot, PlacementConstraint, RequiredAttribute } from '../../scheduler/index.js';
 import type { ServiceRecord } from '../../state/records/services.js';
 import type { TaskRecord } from '../../state/records/tasks.js';
+import type { ForwardChange } from './traffic-shift.js';
 import { elbVerdict, entriesFor, type GroupView, type TargetChange } from './target-of.js';
 
 /** What one reconcile pass sees of a service and its cluster: read from the store, then left alone. */
@@ -53,6 +54,8 @@ export interface ServicePlan {
   /** Targets to register (tasks that reached RUNNING) and to deregister (tasks being stopped). */
   readonly registrations?: readonly TargetChange[];
   readonly deregistrations?: readonly TargetChange[];
+  /** Forward weights to set on listener rules (traffic-shifting deployments), idempotent. */
+  readonly forwards?: readonly ForwardChange[];
   /** The service record with counts, deployments and bookkeeping brought up to date (events not yet added). */
   readonly record: ServiceRecord;
   /** Events to add, oldest first (the shell adds "has started" after launching). */
