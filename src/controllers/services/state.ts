@@ -4,7 +4,6 @@ import type { NewEvent } from '../../model/service/events.js';
 import type { InstanceSnapshot, PlacementConstraint, RequiredAttribute } from '../../scheduler/index.js';
 import type { ServiceRecord } from '../../state/records/services.js';
 import type { TaskRecord } from '../../state/records/tasks.js';
-import type { ForwardChange } from './traffic-shift.js';
 import { elbVerdict, entriesFor, type GroupView, type TargetChange } from './target-of.js';
 
 /** What one reconcile pass sees of a service and its cluster: read from the store, then left alone. */
@@ -69,6 +68,12 @@ export interface ServicePlan {
   readonly requeueAfterMs?: number;
   /** The service has been INACTIVE long enough to be forgotten. */
   readonly forget: boolean;
+}
+
+/** A listener rule (or listener) and the forward weights it should have (traffic-shifting deployments). */
+export interface ForwardChange {
+  readonly ruleArn: string;
+  readonly weights: readonly { readonly targetGroupArn: string; readonly weight: number }[];
 }
 
 export interface PlannedStop {

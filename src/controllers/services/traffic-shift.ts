@@ -26,15 +26,10 @@ import type { Deployment, LoadBalancer } from '@aws-sdk/client-ecs';
 import { isShifting, storedShiftConfig, type ShiftConfig } from '../../model/service/shift-config.js';
 import type { Wire } from '../../model/wire.js';
 import type { ServiceRecord, ShiftState } from '../../state/records/services.js';
-import type { TaskView } from './state.js';
+import type { ForwardChange, TaskView } from './state.js';
 
 const MINUTE_MS = 60_000;
 
-/** A rule (or listener) and the weights its forward should have. */
-export interface ForwardChange {
-  readonly ruleArn: string;
-  readonly weights: readonly { readonly targetGroupArn: string; readonly weight: number }[];
-}
 
 /** What the shift step decides for one pass. */
 export interface ShiftPlan {
