@@ -25,6 +25,8 @@ interface Lab {
   /** The weights last written, per rule. */
   rules: Map<string, { targetGroupArn: string; weight: number }[]>;
   last?: ServicePlan;
+  /** Groups whose targets fail their health checks (the data plane reports them unhealthy). */
+  sick?: Set<string>;
 }
 
 function lab(deploymentConfiguration: Record<string, unknown>, desired = 2): Lab {
@@ -43,7 +45,7 @@ function lab(deploymentConfiguration: Record<string, unknown>, desired = 2): Lab
 
 let port = 40000;
 /** One pass applied as the shell would: target changes, forward weights, stops, launches; then the agent moves tasks. */
-function pass(l: Lab): ServicePlan {
+function pass(l: Lab, failing?: string): ServicePlan {
   const { w } = l;
   const plan = reconcileService({
     record: w.record,
@@ -62,6 +64,7 @@ function pass(l: Lab): ServicePlan {
   for (const s of plan.stops) {
     const t = w.tasks.find((x) => x.id === s.taskId)!;
     t.task.desiredStatus = 'STOPPED';
+    t.task.stoppedReason = s.reason;
     t.task.stopCode = 'ServiceSchedulerInitiated';
   }
   const deployment = plan.record.deployments?.find((d) => d.id === plan.launchDeploymentId);
@@ -69,11 +72,11 @@ function pass(l: Lab): ServicePlan {
   w.record = plan.record;
   for (const t of w.tasks) {
     if (t.task.lastStatus === 'STOPPED' || (t.task.lastStatus === 'RUNNING' && t.task.desiredStatus !== 'STOPPED')) continue;
-    agentStep(w, t);
+    agentStep(w, t, failing !== undefined && t.task.startedBy === failing ? 'fail' : 'start');
     if (t.task.lastStatus === 'RUNNING' && !t.task.containers) t.task.containers = [{ name: 'app', networkBindings: [{ containerPort: 80, hostPort: port++, protocol: 'tcp' }] }];
   }
   // Targets of stopped tasks drain away; the rest become healthy (the data plane's checks pass).
-  for (const g of l.groups.values()) for (const t of g.targets) if (t.state === 'initial') t.state = 'healthy';
+  for (const g of l.groups.values()) for (const t of g.targets) if (t.state !== 'draining') t.state = l.sick?.has(g.arn) ? 'unhealthy' : t.state === 'initial' ? 'healthy' : t.state;
   l.last = plan;
   return plan;
 }
@@ -204,5 +207,44 @@ describe('traffic-shifting deployments', () => {
     expect(primary(l)).toMatchObject({ id: target.id, rolloutState: 'COMPLETED' });
     // Roles unchanged: blue's group is still production.
     expect(l.w.record.berth.productionTargetGroups).toBeUndefined();
+  });
+
+  it('the circuit breaker failing the new revision mid-scale-up rolls back: traffic stays on blue, nothing of blue was stopped', () => {
+    const l = lab({ strategy: 'CANARY', bakeTimeInMinutes: 0, canaryConfiguration: { canaryPercent: 20, canaryBakeTimeInMinutes: 10 } });
+    l.w.record = { ...l.w.record, deploymentConfiguration: { ...l.w.record.deploymentConfiguration, deploymentCircuitBreaker: { enable: true, rollback: true } } };
+    run(l);
+    const blue = live(l.w).map((t) => t.id);
+    const blueDeployment = primary(l).id;
+    const green = deploy(l.w, TD2);
+    for (let i = 0; i < 8; i++) pass(l, green);
+    // Three green tasks failed (the threshold for 2), the breaker rolled back to blue, and green drained away.
+    expect(l.w.tasks.filter((t) => t.task.startedBy === green && t.task.stopCode === 'TaskFailedToStart').length).toBeGreaterThanOrEqual(3);
+    expect(l.w.record.deployments!.map((d) => d.id)).toEqual([blueDeployment]);
+    expect(primary(l)).toMatchObject({ id: blueDeployment, rolloutState: 'COMPLETED' });
+    expect(greenShare(l)).toBe(0);
+    expect(l.rules.get(TEST)).toEqual(weightsFor(TG_A, TG_B, 0));
+    expect(live(l.w).map((t) => t.id).sort()).toEqual(blue.sort());
+    expect(l.w.record.berth.shift).toBeUndefined();
+  });
+
+  it('new tasks failing ELB health checks mid-canary: the circuit breaker rolls back and production is all blue in that same pass', () => {
+    const { l, blue } = toShift({ strategy: 'CANARY', bakeTimeInMinutes: 0, canaryConfiguration: { canaryPercent: 20, canaryBakeTimeInMinutes: 10 } });
+    l.w.record = { ...l.w.record, deploymentConfiguration: { ...l.w.record.deploymentConfiguration, deploymentCircuitBreaker: { enable: true, rollback: true } } };
+    expect(greenShare(l)).toBe(20);
+    l.sick = new Set([TG_B]);
+    const shares: number[] = [];
+    for (let i = 0; i < 12 && primary(l).taskDefinition === TD2; i++) {
+      pass(l);
+      l.w.now += DRAIN_MS;
+      shares.push(greenShare(l));
+    }
+    // While green's tasks were being replaced the canary held at 20 %; the pass that rolled back set 0 %.
+    expect(primary(l).taskDefinition).toBe(TD1);
+    expect(shares.at(-1)).toBe(0);
+    expect(shares.slice(0, -1).every((x) => x === 20)).toBe(true);
+    expect(l.rules.get(TEST)).toEqual(weightsFor(TG_A, TG_B, 0));
+    run(l);
+    expect(live(l.w).map((t) => t.id).sort()).toEqual(blue.sort());
+    expect(primary(l).rolloutState).toBe('COMPLETED');
   });
 });
