@@ -35,7 +35,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopStaleHaproxy } from '../../src/lb/stale-haproxy.js';
-import { freePort, requireHaproxy } from '../../src/lb/testing/lb-lab.js';
+import { freePort, get, requireHaproxy } from '../../src/lb/testing/lb-lab.js';
 import { AWS_CLI, hasAwsCli } from './support/aws-cli.js';
 import { REPO_ROOT } from './support/berth-server.js';
 import { startTestCluster, type TestCluster } from './support/cluster.js';
@@ -241,6 +241,10 @@ describe.runIf(isRoot)('traffic-shifting deployments behind berth lb', () => {
     await expect.poll(async () => (await deploymentStatus(sd.serviceDeploymentArn!)).lifecycleStage, { timeout: 90_000, interval: 500 }).toBe('PRODUCTION_TRAFFIC_SHIFT');
     const inCanary = await deploymentStatus(sd.serviceDeploymentArn!);
     expect(inCanary.targetServiceRevision).toMatchObject({ requestedProductionTrafficWeight: 20, requestedTestTrafficWeight: 100 });
+    // The test listener rule (header X-Test: 1) reaches only the new revision.
+    await expect.poll(async () => (await get(port, '/', { 'x-test': '1' })).body.trim(), { timeout: 10_000, interval: 100 }).toBe('v1');
+    const tested = await Promise.all(Array.from({ length: 20 }, () => get(port, '/', { 'x-test': '1' })));
+    expect(new Set(tested.map((r) => r.body.trim()))).toEqual(new Set(['v1']));
     // HAProxy takes the rule change at its next reload: wait for v1 to appear, then measure a fresh window.
     await expect.poll(() => load.snapshot().bodies.v1 ?? 0, { timeout: 10_000, interval: 100 }).toBeGreaterThan(0);
     load.mark();
