@@ -62,7 +62,16 @@ export interface FollowerOptions {
    * without it, instance targets are not served.
    */
   readonly instances?: Pick<InstanceAddresses, 'ensure' | 'lookup'>;
+  /**
+   * How often every verdict and address is sent again even when the API shows it (default 10 s): the control plane
+   * forgets a node silent for 30 s, which is how a dead node's address and verdicts stop counting.
+   */
+  readonly heartbeatMs?: number;
+  readonly now?: () => number;
 }
+
+/** The control plane's refresh period for node reports (elb/serving-nodes.ts NODE_REPORT_REFRESH_MS). */
+export const HEARTBEAT_MS = 10_000;
 
 /** Read everything one tick needs; rules only for HTTP listeners, attributes and health per target group. */
 export async function readSnapshot(elb: ElasticLoadBalancingV2Client): Promise<Elbv2Snapshot> {
@@ -137,6 +146,8 @@ export class LbFollower {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private lastSkipped = '';
+  /** When every report was last sent and acknowledged (epoch ms). */
+  private lastBeat = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: FollowerOptions) {}
 
@@ -183,12 +194,15 @@ export class LbFollower {
         await driver.start(t.desired, provenHealthy(t, snapshot.targets));
         this.started = true;
       } else await driver.apply(t.desired);
-      const reports = reportsToSend(t, driver.health(), snapshot.targets);
+      const now = (this.options.now ?? Date.now)();
+      const beat = now - this.lastBeat >= (this.options.heartbeatMs ?? HEARTBEAT_MS);
+      const reports = reportsToSend(t, driver.health(), snapshot.targets, beat);
       const { reports: api, nodeId, address } = this.options;
       await Promise.all([
         ...[...reports].map(([arn, targets]) => api.reportTargetHealth(arn, nodeId, targets)),
-        ...servedByToSend(t, snapshot, address).map((arn) => api.reportServedBy(arn, nodeId, address)),
+        ...servedByToSend(t, snapshot, address, beat).map((arn) => api.reportServedBy(arn, nodeId, address)),
       ]);
+      if (beat) this.lastBeat = now;
     } catch (err) {
       log.warn({ err }, 'lb follow: tick failed; trying again');
     }
