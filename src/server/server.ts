@@ -31,6 +31,7 @@ import type { ServiceController } from '../controllers/service-controller.js';
 import { logsService } from '../logs/index.js';
 import { parameterStoreService } from '../parameters/ssm-service.js';
 import { secretsManagerService } from '../secrets/secretsmanager-service.js';
+import { cloudMapService } from '../cloudmap/cloudmap-service.js';
 import { secretTagLookup } from '../secrets/secret-vault.js';
 import { ecsResourceTags } from '../api/ecs/tags.js';
 import { resourceTagRouter } from '../api/authz/resource-tags.js';
@@ -232,6 +233,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       logsService({ storage: logs, scope, now: Date.now }),
       secretsManagerService(vaultEnv),
       parameterStoreService(vaultEnv),
+      cloudMapService({ store, scope, now: config.now ?? Date.now }),
     ];
     const iamCredentials = (accessKeys = new AccessKeyCredentials({
       store,
