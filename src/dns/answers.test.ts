@@ -123,5 +123,12 @@ describe('DNS answers from Cloud Map records', () => {
     const many = Array.from({ length: 100 }, (_, i) => i);
     const got = pick(many, 8, Math.random);
     expect(new Set(got).size).toBe(8);
+    // Both ways of drawing: few of many, and most of a few.
+    const most = pick(many.slice(0, 10), 8, Math.random);
+    expect(new Set(most).size).toBe(8);
+    // Every element is drawn over many picks (no element is out of reach).
+    const seen = new Set<number>();
+    for (let k = 0; k < 500; k++) for (const x of pick(many, 8, Math.random)) seen.add(x);
+    expect(seen.size).toBe(100);
   });
 });

@@ -63,9 +63,24 @@ function ttlOf(served: ServedService, type: RecordType): number | undefined {
   return served.service.dns?.records.find((r) => r.Type === type)?.TTL;
 }
 
-/** Up to `n` of `all`, a random subset in random order when there are more (partial Fisher–Yates). */
+/**
+ * Up to `n` of `all`, a random subset in random order when there are more. Few of many (8 of 1,000) draws
+ * indices until it has n distinct ones, so a query never copies the whole list; otherwise a partial
+ * Fisher–Yates shuffle of a copy.
+ */
 export function pick<T>(all: readonly T[], n: number, random: () => number): T[] {
   if (all.length <= n) return [...all];
+  if (all.length >= 4 * n) {
+    const taken = new Set<number>();
+    const out: T[] = [];
+    while (out.length < n) {
+      const i = Math.floor(random() * all.length);
+      if (taken.has(i)) continue;
+      taken.add(i);
+      out.push(all[i]!);
+    }
+    return out;
+  }
   const copy = [...all];
   for (let i = 0; i < n; i++) {
     const j = i + Math.floor(random() * (copy.length - i));
