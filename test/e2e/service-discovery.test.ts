@@ -235,7 +235,7 @@ describe('Cloud Map and the DNS server on the built server', () => {
     expect(await failure(sd.send(new DiscoverInstancesCommand({ NamespaceName: 'dup.local', ServiceName: 'nothing' })))).toMatchObject({ name: 'ServiceNotFound' });
   });
 
-  it('answers A and SRV, NXDOMAIN inside a namespace, and forwards other names upstream', async () => {
+  it('answers A and SRV, NXDOMAIN inside a namespace, a public namespace (WEIGHTED: one of each answer), and forwards other names upstream', async () => {
     const opId = (await sd.send(new CreatePrivateDnsNamespaceCommand({ Name: 'dns.internal', Vpc: 'vpc-1' }))).OperationId!;
     const namespaceId = (await sd.send(new GetOperationCommand({ OperationId: opId }))).Operation!.Targets!.NAMESPACE!;
     const svc = (await sd.send(new CreateServiceCommand({ Name: 'backend', NamespaceId: namespaceId, DnsConfig: { RoutingPolicy: 'MULTIVALUE', DnsRecords: [{ Type: 'A', TTL: 7 }, { Type: 'SRV', TTL: 7 }] } }))).Service!;
@@ -255,6 +255,17 @@ describe('Cloud Map and the DNS server on the built server', () => {
     expect(await r.resolve4(OUTSIDE)).toEqual(['192.0.2.7']);
     expect(upstream.queries.map((q) => q.toLowerCase())).toContain(OUTSIDE);
     expect(upstream.queries).not.toContain('backend.dns.internal');
+    // A public DNS namespace is served like a private one.
+    const pubOp = (await ok(['create-public-dns-namespace', '--name', 'public.example.org'])).OperationId;
+    const pubId = (await ok(['get-operation', '--operation-id', pubOp])).Operation.Targets.NAMESPACE;
+    expect((await ok(['get-namespace', '--id', pubId])).Namespace.Type).toBe('DNS_PUBLIC');
+    const www = (await ok(['create-service', '--name', 'www', '--namespace-id', pubId, '--dns-config', 'RoutingPolicy=WEIGHTED,DnsRecords=[{Type=A,TTL=30}]'])).Service;
+    await ok(['register-instance', '--service-id', www.Id, '--instance-id', 'w-1', '--attributes', 'AWS_INSTANCE_IPV4=10.5.0.1']);
+    await ok(['register-instance', '--service-id', www.Id, '--instance-id', 'w-2', '--attributes', 'AWS_INSTANCE_IPV4=10.5.0.2']);
+    await expect.poll(async () => (await r.resolve4('www.public.example.org').catch(() => [])).length, { timeout: 1000, interval: 50 }).toBe(1);
+    const weighted = new Set<string>();
+    for (let n = 0; n < 30; n++) weighted.add((await r.resolve4('www.public.example.org'))[0]!);
+    expect([...weighted].sort()).toEqual(['10.5.0.1', '10.5.0.2']);
     // TCP answers the same.
     const overTcp = await tcpQuery(dnsHost, dnsPort, 'backend.dns.internal', 'SRV');
     expect(overTcp.answers).toHaveLength(3);
