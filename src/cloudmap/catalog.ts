@@ -274,3 +274,17 @@ export class CloudMapCatalog {
     return record;
   }
 }
+
+/**
+ * A namespace's or service's tags as `{Key: Value}` by its ARN, for aws:ResourceTag/… in the authorization
+ * step; undefined when the ARN names nothing (then the condition sees no tags).
+ */
+export function cloudMapTagLookup(env: CloudMapEnv): (arn: string) => Promise<Record<string, string> | undefined> {
+  const catalog = new CloudMapCatalog(env);
+  return async (arn) => {
+    const m = /:(namespace|service)\/([^/]+)$/.exec(arn);
+    if (!m) return undefined;
+    const record = await (m[1] === 'namespace' ? catalog.namespace(undefined, m[2]!) : catalog.service(undefined, m[2]!)).catch(() => undefined);
+    return record ? Object.fromEntries(record.tags.map((t) => [t.Key, t.Value])) : undefined;
+  };
+}

@@ -31,6 +31,7 @@ import type { ServiceController } from '../controllers/service-controller.js';
 import { logsService } from '../logs/index.js';
 import { parameterStoreService } from '../parameters/ssm-service.js';
 import { secretsManagerService } from '../secrets/secretsmanager-service.js';
+import { cloudMapTagLookup } from '../cloudmap/catalog.js';
 import { cloudMapService } from '../cloudmap/cloudmap-service.js';
 import { DirectoryFeed } from '../dns/directory-feed.js';
 import { DnsServer } from '../dns/dns-server.js';
@@ -236,13 +237,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const ecrEnv: EcrEnv = { registry, scope, registryHost, registryScheme: config.registryScheme ?? 'http' };
     const sealer = sealerOf(config);
     const vaultEnv = { store, sealer, scope, now: config.now ?? Date.now };
+    const cloudMapEnv = { store, scope, now: config.now ?? Date.now };
     const services = [
       ecsService(ecsEnv),
       ecrService(ecrEnv),
       logsService({ storage: logs, scope, now: Date.now }),
       secretsManagerService(vaultEnv),
       parameterStoreService(vaultEnv),
-      cloudMapService({ store, scope, now: config.now ?? Date.now }),
+      cloudMapService(cloudMapEnv),
     ];
     const iamCredentials = (accessKeys = new AccessKeyCredentials({
       store,
@@ -295,7 +297,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         onError: (err, failure) => informerLog.warn({ err, ...failure }, `informer of ${failure.prefix}: ${failure.kind} failed`),
       }).start());
     // aws:ResourceTag/… from the records that keep tags (read only for principals whose policies use the key).
-    const resourceTags = resourceTagRouter({ ecs: (arn) => ecsResourceTags(ecsEnv, arn), secretsmanager: secretTagLookup(vaultEnv) });
+    const resourceTags = resourceTagRouter({ ecs: (arn) => ecsResourceTags(ecsEnv, arn), secretsmanager: secretTagLookup(vaultEnv), servicediscovery: cloudMapTagLookup(cloudMapEnv) });
     const authorizer = new Authorizer({ policies: policySource, scope, resourceTags });
     invalidate = (arn) => authorizer.invalidate(arn);
     identityDecision = (caller, action, resources, context) => authorizer.decision(caller, action, resources, context);

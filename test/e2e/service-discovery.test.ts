@@ -22,6 +22,8 @@ import {
   DiscoverInstancesCommand,
   DiscoverInstancesRevisionCommand,
   GetOperationCommand,
+  GetServiceCommand,
+  ListServicesCommand,
   RegisterInstanceCommand,
   ServiceDiscoveryClient,
 } from '@aws-sdk/client-servicediscovery';
@@ -305,5 +307,38 @@ describe('Cloud Map and the DNS server on the built server', () => {
     expect(deregisteredMs).toBeLessThan(1000);
     await sd.send(new DeregisterInstanceCommand({ ServiceId: one.Id!, InstanceId: 's-2' }));
     await expect.poll(async () => (await failure(r.resolve4('solo.many.internal'))).message, { timeout: 1000, interval: 20 }).toContain('ENODATA');
+  });
+
+  it('authorizes servicediscovery:<Action> on the service ARN, with its tags as aws:ResourceTag', async () => {
+    const opId = (await sd.send(new CreatePrivateDnsNamespaceCommand({ Name: 'authz.internal', Vpc: 'vpc-1' }))).OperationId!;
+    const namespaceId = (await sd.send(new GetOperationCommand({ OperationId: opId }))).Operation!.Targets!.NAMESPACE!;
+    const web = (await sd.send(new CreateServiceCommand({ Name: 'web', NamespaceId: namespaceId, Tags: [{ Key: 'team', Value: 'web' }] }))).Service!;
+    const ops = (await sd.send(new CreateServiceCommand({ Name: 'ops', NamespaceId: namespaceId, Tags: [{ Key: 'team', Value: 'ops' }] }))).Service!;
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: ['servicediscovery:GetService', 'servicediscovery:RegisterInstance'], Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/team': 'web' } } },
+        { Effect: 'Allow', Action: 'servicediscovery:ListServices', Resource: '*' },
+      ],
+    };
+    expect((await cli(['iam', 'create-user', '--user-name', 'sd-web'])).code).toBe(0);
+    expect((await cli(['iam', 'put-user-policy', '--user-name', 'sd-web', '--policy-name', 'p', '--policy-document', JSON.stringify(policy)])).code).toBe(0);
+    const key = (await cli(['iam', 'create-access-key', '--user-name', 'sd-web'])).json.AccessKey;
+    const asUser = new ServiceDiscoveryClient({ region: REGION, endpoint: server.url, credentials: { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey }, disableHostPrefix: true, maxAttempts: 1 });
+    try {
+      // A new key reaches the server's credential cache within moments.
+      await expect.poll(async () => (await asUser.send(new ListServicesCommand({})).then(() => 'ok', (e: Error) => e.name)), { timeout: 10_000 }).toBe('ok');
+      expect((await asUser.send(new GetServiceCommand({ Id: web.Id! }))).Service!.Name).toBe('web');
+      const denied = await failure(asUser.send(new GetServiceCommand({ Id: ops.Id! })));
+      expect(denied.name).toBe('AccessDeniedException');
+      expect(denied.message).toContain('servicediscovery:GetService');
+      expect(denied.message).toContain(ops.Arn!);
+      await asUser.send(new RegisterInstanceCommand({ ServiceId: web.Id!, InstanceId: 'u-1', Attributes: { team: 'web' } }));
+      expect(await failure(asUser.send(new RegisterInstanceCommand({ ServiceId: ops.Id!, InstanceId: 'u-1', Attributes: {} })))).toMatchObject({ name: 'AccessDeniedException' });
+      expect((await ok(['list-instances', '--service-id', ops.Id!])).Instances).toEqual([]);
+      expect(await failure(asUser.send(new CreatePrivateDnsNamespaceCommand({ Name: 'nope.internal', Vpc: 'v' })))).toMatchObject({ name: 'AccessDeniedException' });
+    } finally {
+      asUser.destroy();
+    }
   });
 });
