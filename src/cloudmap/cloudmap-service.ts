@@ -4,6 +4,7 @@ import { loadServiceModel } from '../api/protocol/service-model.js';
 import { ServiceError } from '../model/errors.js';
 import { cloudMapKeys as k } from '../state/cloudmap-keys.js';
 import {
+  parseInstanceRecord,
   parseNamespaceRecord,
   parseOperationRecord,
   parseServiceRecord,
@@ -207,10 +208,9 @@ export function cloudMapService(env: CloudMapEnv): JsonService {
     async ListInstances(input) {
       const service = await catalog.service(undefined, input.ServiceId);
       const page = await asTokenError(() =>
-        pageOf(env.store, k.instancesOf(service.id), { nextToken: input.NextToken, maxResults: input.MaxResults }, { defaultSize: 100, maxSize: 100 }, (e) => {
-          const i = JSON.parse(e.value) as Parameters<typeof instanceOut>[0];
-          return instanceOut(i, account, false);
-        }),
+        pageOf(env.store, k.instancesOf(service.id), { nextToken: input.NextToken, maxResults: input.MaxResults }, { defaultSize: 100, maxSize: 100 }, (e) =>
+          instanceOut(parseInstanceRecord(e.value, e.key), account, false),
+        ),
       );
       return { ResourceOwner: account, Instances: page.items, ...(page.nextToken ? { NextToken: page.nextToken } : {}) };
     },
