@@ -122,6 +122,19 @@ export const errorTypes = [
   'TooManyTargetGroups',
   'TooManyTargets',
   'UnsupportedProtocol',
+  // AWS Cloud Map (it shares ResourceInUse, ResourceNotFoundException, TooManyTagsException)
+  'CustomHealthNotFound',
+  'DuplicateRequest',
+  'InstanceNotFound',
+  'InvalidInput',
+  'NamespaceAlreadyExists',
+  'NamespaceNotFound',
+  'OperationNotFound',
+  'RequestLimitExceeded',
+  'ResourceLimitExceeded',
+  'ServiceAlreadyExists',
+  'ServiceAttributesLimitExceededException',
+  'ServiceNotFound',
 ] as const;
 
 export type ErrorType = (typeof errorTypes)[number];

@@ -31,6 +31,11 @@ import type { ServiceController } from '../controllers/service-controller.js';
 import { logsService } from '../logs/index.js';
 import { parameterStoreService } from '../parameters/ssm-service.js';
 import { secretsManagerService } from '../secrets/secretsmanager-service.js';
+import { cloudMapTagLookup } from '../cloudmap/catalog.js';
+import { cloudMapService } from '../cloudmap/cloudmap-service.js';
+import { DirectoryFeed } from '../dns/directory-feed.js';
+import { DnsServer } from '../dns/dns-server.js';
+import { hostUpstreams, type Upstream } from '../dns/upstream.js';
 import { secretTagLookup } from '../secrets/secret-vault.js';
 import { ecsResourceTags } from '../api/ecs/tags.js';
 import { resourceTagRouter } from '../api/authz/resource-tags.js';
@@ -112,6 +117,10 @@ export interface ServerConfig {
   readonly secretPurgeMs?: number;
   /** The domain of load balancers' DNS names, `<name>-<id>.<region>.elb.<domain>` (default `berth.internal`). */
   readonly elbDnsDomain?: string;
+  /** Serve Cloud Map's DNS namespaces (and forward other names) on this address, UDP and TCP (`--dns-listen`). */
+  readonly dnsListen?: { readonly host: string; readonly port: number };
+  /** Where the DNS server forwards names outside the namespaces (default: /etc/resolv.conf's nameservers). */
+  readonly dnsUpstreams?: readonly Upstream[];
   /** How often the leader removes targets whose deregistration delay is over (default 1 s). */
   readonly targetDrainMs?: number;
 }
@@ -156,6 +165,8 @@ export interface RunningServer {
   readonly leadership: Leadership;
   /** The service controller of the current term (idle and no passes while this replica does not lead). */
   readonly serviceController: ServiceController;
+  /** `host:port` of the DNS server (UDP and TCP), when `dnsListen` was given. */
+  readonly dnsAddress?: string;
   stop(): Promise<void>;
 }
 
@@ -226,12 +237,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const ecrEnv: EcrEnv = { registry, scope, registryHost, registryScheme: config.registryScheme ?? 'http' };
     const sealer = sealerOf(config);
     const vaultEnv = { store, sealer, scope, now: config.now ?? Date.now };
+    const cloudMapEnv = { store, scope, now: config.now ?? Date.now };
     const services = [
       ecsService(ecsEnv),
       ecrService(ecrEnv),
       logsService({ storage: logs, scope, now: Date.now }),
       secretsManagerService(vaultEnv),
       parameterStoreService(vaultEnv),
+      cloudMapService(cloudMapEnv),
     ];
     const iamCredentials = (accessKeys = new AccessKeyCredentials({
       store,
@@ -284,7 +297,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         onError: (err, failure) => informerLog.warn({ err, ...failure }, `informer of ${failure.prefix}: ${failure.kind} failed`),
       }).start());
     // aws:ResourceTag/… from the records that keep tags (read only for principals whose policies use the key).
-    const resourceTags = resourceTagRouter({ ecs: (arn) => ecsResourceTags(ecsEnv, arn), secretsmanager: secretTagLookup(vaultEnv) });
+    const resourceTags = resourceTagRouter({ ecs: (arn) => ecsResourceTags(ecsEnv, arn), secretsmanager: secretTagLookup(vaultEnv), servicediscovery: cloudMapTagLookup(cloudMapEnv) });
     const authorizer = new Authorizer({ policies: policySource, scope, resourceTags });
     invalidate = (arn) => authorizer.invalidate(arn);
     identityDecision = (caller, action, resources, context) => authorizer.decision(caller, action, resources, context);
@@ -328,6 +341,23 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     undo.push(() => gateway.stop());
     await app.listen({ host: config.host, port: config.port });
     const port = boundPort(app, config.port);
+    // The DNS server answers from this replica's watch-fed copy of Cloud Map's records (docs/architecture.md "Service discovery").
+    let dns: { feed: DirectoryFeed; server: DnsServer } | undefined;
+    if (config.dnsListen) {
+      const feed = new DirectoryFeed({ store, onError: (err, failure) => informerLog.warn({ err, ...failure }, `informer of ${failure.prefix}: ${failure.kind} failed`) }).start();
+      undo.push(() => feed.stop());
+      await feed.ready();
+      const server = new DnsServer({
+        host: config.dnsListen.host,
+        port: config.dnsListen.port,
+        directory: feed.directory,
+        upstreams: config.dnsUpstreams ?? hostUpstreams(),
+        log: log.child({ component: 'dns' }),
+      });
+      await server.start();
+      undo.push(() => server.stop());
+      dns = { feed, server };
+    }
     if (registryApp && config.registryListen) {
       await registryApp.listen({ host: config.registryListen.host, port: config.registryListen.port });
       boundRegistryHost = hostPort(config.registryListen.host, boundPort(registryApp, config.registryListen.port));
@@ -377,6 +407,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       authorizer,
       registry,
       registryHost: registryHost(),
+      ...(dns ? { dnsAddress: hostPort(config.dnsListen!.host, dns.server.port) } : {}),
       replicaId,
       leadership: running,
       serviceController: {
@@ -391,6 +422,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         await presence.stop();
         await app.close();
         await registryApp?.close();
+        await dns?.server.stop();
+        dns?.feed.stop();
         await cleanup();
       },
     };

@@ -23,6 +23,8 @@ import type { ParametersEnv } from '../../parameters/parameter-store.js';
 import { parameterStoreService } from '../../parameters/ssm-service.js';
 import type { SecretsEnv } from '../../secrets/secret-vault.js';
 import { secretsManagerService } from '../../secrets/secretsmanager-service.js';
+import { cloudMapService } from '../../cloudmap/cloudmap-service.js';
+import type { CloudMapEnv } from '../../cloudmap/catalog.js';
 import type { ActionTable, RequestContext } from './declarations.js';
 
 /**
@@ -47,6 +49,7 @@ const served: readonly Served[] = [
   json(logsService({} as LogsEnv), 'logs'),
   json(secretsManagerService({} as SecretsEnv), 'secretsmanager'),
   json(parameterStoreService({} as ParametersEnv), 'ssm'),
+  json(cloudMapService({ scope: { region: 'us-east-1', accountId: '123456789012' } } as CloudMapEnv), 'servicediscovery'),
   query(iamService({} as IamEnv)),
   query(stsService({} as StsEnv)),
   query(elbv2Service({} as ElbEnv)),
