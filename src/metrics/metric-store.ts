@@ -284,13 +284,13 @@ export class MetricStore {
     const level = levelFor(query.period);
     const first = Math.floor(query.start / level.res) * level.res;
     if (query.end <= first) return [];
-    const rows = query.sketches
+    const rows: { row: number; stats: Buffer; sketches?: Buffer | null }[] = query.sketches
       ? this.stmt.rowsIn.all(found.id, level.res, Math.floor(first / level.span) * level.span, query.end)
       : this.stmt.statsIn.all(found.id, level.res, Math.floor(first / level.span) * level.span, query.end);
     const buckets = new Map<number, PeriodPoint & { sketch?: Sketch }>();
     for (const r of rows) {
       const stats = float64View(r.stats);
-      const sketches = query.sketches ? decodeSketches((r as { sketches: Buffer | null }).sketches) : undefined;
+      const sketches = query.sketches ? decodeSketches(r.sketches ?? null) : undefined;
       for (let slot = 0; slot < SLOTS; slot++) {
         const at = slot * FIELDS;
         const count = stats[at]!;

@@ -122,6 +122,10 @@ export const errorTypes = [
   'TooManyTargetGroups',
   'TooManyTargets',
   'UnsupportedProtocol',
+  // Amazon CloudWatch (Query protocol codes; the JSON and CBOR protocols send them as the model's shape names)
+  'InvalidParameterValue',
+  'InvalidParameterCombination',
+  'MissingParameter',
 ] as const;
 
 export type ErrorType = (typeof errorTypes)[number];

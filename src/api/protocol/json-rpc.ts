@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ErrorObject } from 'ajv';
 import type { FastifyBaseLogger } from 'fastify';
 import { ServiceError, type ErrorType } from '../../model/errors.js';
 import type { Principal } from '../auth/credentials.js';
@@ -7,7 +8,7 @@ import type { SigV4Verifier } from '../auth/sigv4.js';
 import { accessDeniedException, sourceIpOf, type Authorizer } from '../authz/authorizer.js';
 import type { ActionTable } from '../authz/declarations.js';
 import { isRoot } from '../authz/principal.js';
-import { toErrorBody } from '../errors.js';
+import { toErrorBody, toQueryErrorBody } from '../errors.js';
 import { decodeUtf8, readBody } from './request-body.js';
 import type { ServiceModel } from './service-model.js';
 import { ShapeSerializer } from './shape-serializer.js';
@@ -43,8 +44,25 @@ export interface JsonService {
   readonly actions: ActionTable;
   /** Largest request body this API accepts, when it differs from the listener's (Logs' batches are larger). */
   readonly bodyLimit?: number;
-  /** The error a request failing its input shape answers (default InvalidParameterException; SSM's is ValidationException). */
-  readonly inputErrorType?: ErrorType;
+  /**
+   * The error a request failing its input shape answers (default InvalidParameterException; SSM's is
+   * ValidationException), or a function wording it (CloudWatch's MissingParameter/InvalidParameterValue).
+   */
+  readonly inputErrorType?: ErrorType | ((error: ErrorObject) => Error);
+  /** The answers' Content-Type (default JSON 1.1's; CloudWatch speaks JSON 1.0). */
+  readonly contentType?: string;
+  /**
+   * How an error is named on the wire, when not by its type alone: an awsQueryCompatible API (CloudWatch) names the
+   * model's error shape in `__type` and its Query code in `x-amzn-query-error` (`Code;Sender`).
+   */
+  readonly wireError?: (type: string, queryCode: string, status: number) => WireError;
+}
+
+/** An error as an API names it on the wire. */
+export interface WireError {
+  readonly type: string;
+  /** The `x-amzn-query-error` header. */
+  readonly queryError?: string;
 }
 
 export interface JsonRpcOptions {
@@ -115,13 +133,14 @@ export function jsonRpcHandler(options: JsonRpcOptions): (req: IncomingMessage, 
     const limit = mounted?.service.bodyLimit ?? options.bodyLimit;
 
     // A string body: Node writes it with the head in one write, where a Buffer takes a writev of two.
-    const respond = (status: number, body: string, errorType?: string) => {
+    const respond = (status: number, body: string, errorType?: string, queryError?: string) => {
       const headers: Record<string, string | number> = {
-        'content-type': CONTENT_TYPE,
+        'content-type': mounted?.service.contentType ?? CONTENT_TYPE,
         'content-length': Buffer.byteLength(body),
         'x-amzn-RequestId': id,
       };
       if (errorType !== undefined) headers['x-amzn-ErrorType'] = `${errorType}:`;
+      if (queryError !== undefined) headers['x-amzn-query-error'] = queryError;
       // A refused body still on its way is not read: the connection closes after the answer.
       if (!req.complete) headers.connection = 'close';
       writes.later(() => res.writeHead(status, headers).end(body));
@@ -133,7 +152,8 @@ export function jsonRpcHandler(options: JsonRpcOptions): (req: IncomingMessage, 
       const { type, message, status } = toErrorBody(error);
       if (status >= 500) logOf().error({ err: error }, 'request failed');
       else if (logger.level === 'debug' || logger.level === 'trace') logOf().debug({ type, message }, 'request refused');
-      respond(status, JSON.stringify({ __type: type, message }), type);
+      const wire = mounted?.service.wireError?.(type, toQueryErrorBody(error).code, status);
+      respond(status, JSON.stringify({ __type: wire?.type ?? type, message }), wire?.type ?? type, wire?.queryError);
     };
 
     // A client that goes away mid-body is not an error of the server's (and an 'error' without a listener would be).

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ErrorObject } from 'ajv';
 import type { FastifyBaseLogger } from 'fastify';
 import { ServiceError } from '../../model/errors.js';
 import { sourceIpOf, type Authorizer, type Refusal } from '../authz/authorizer.js';
@@ -26,6 +27,8 @@ export interface QueryService {
   readonly operations: Readonly<Record<string, Operation>>;
   /** Each served operation's IAM declaration (see json-rpc.ts's JsonService.actions). */
   readonly actions: ActionTable;
+  /** How a request failing its input shape is answered (default: IAM's ValidationError wording, queryValidationError). */
+  readonly inputError?: (error: ErrorObject) => Error;
 }
 
 export interface QueryRpcOptions {
@@ -69,7 +72,7 @@ export function queryRpcHandler(options: QueryRpcOptions): (req: IncomingMessage
   for (const service of options.services) {
     bySigningName.set(service.signingName, {
       service,
-      inputs: new ShapeValidator(service.model, 'input', queryValidationError),
+      inputs: new ShapeValidator(service.model, 'input', service.inputError ?? queryValidationError),
       xml: new QueryXmlSerializer(service.model),
       ...(options.checkResponses ? { outputs: new ShapeValidator(service.model, 'output') } : {}),
     });
