@@ -9,7 +9,7 @@ import { accessDeniedException, sourceIpOf, type Authorizer } from '../authz/aut
 import type { ActionTable } from '../authz/declarations.js';
 import { isRoot } from '../authz/principal.js';
 import { toErrorBody, toQueryErrorBody } from '../errors.js';
-import { decodeUtf8, readBody } from './request-body.js';
+import { decodedBody, decodeUtf8, readBody } from './request-body.js';
 import type { ServiceModel } from './service-model.js';
 import { ShapeSerializer } from './shape-serializer.js';
 import { ShapeValidator } from './shape-validator.js';
@@ -97,6 +97,8 @@ interface JsonRequest {
   /** The peer's address and whether it came over TLS (aws:SourceIp, aws:SecureTransport). */
   readonly remoteAddress: string | undefined;
   readonly secure: boolean;
+  /** The listener's body limit (a service may set its own). */
+  readonly limit: number;
 }
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
@@ -172,6 +174,7 @@ export function jsonRpcHandler(options: JsonRpcOptions): (req: IncomingMessage, 
             log: logOf,
             remoteAddress: req.socket.remoteAddress,
             secure: (req.socket as { encrypted?: boolean }).encrypted === true,
+            limit: options.bodyLimit,
           },
           verifier,
           authorizer,
@@ -212,7 +215,7 @@ async function dispatch(request: JsonRequest, verifier: SigV4Verifier, authorize
     throw new ServiceError('UnsupportedFeatureException', `berth does not support the ${action} action yet.`);
   }
 
-  const input = parseBody(body);
+  const input = parseBody(decodedBody(body, request.headers['content-encoding'], service.bodyLimit ?? request.limit));
   if (model.input) mounted.inputs.check(model.input.shape, input);
   // Authorization: root passes without a lookup; any other principal is evaluated, synchronously when its
   // policies are cached (see authz/authorizer.ts).

@@ -11,7 +11,7 @@ import { toQueryErrorBody } from '../errors.js';
 import type { Operation } from './json-rpc.js';
 import { decodeQueryInput, parseForm, queryValidationError } from './query-form.js';
 import { QueryXmlSerializer } from './query-xml.js';
-import { decodeUtf8, readBody } from './request-body.js';
+import { decodedBody, decodeUtf8, readBody } from './request-body.js';
 import type { ServiceModel } from './service-model.js';
 import { ShapeValidator } from './shape-validator.js';
 
@@ -117,7 +117,7 @@ export function queryRpcHandler(options: QueryRpcOptions): (req: IncomingMessage
           body,
         });
         const mounted = bySigningName.get(auth.signingService);
-        const params = parseForm(decodeUtf8(body));
+        const params = parseForm(decodeUtf8(decodedBody(body, req.headers['content-encoding'], options.bodyLimit)));
         const action = params.get('Action');
         if (action === undefined || action === '') throw new ServiceError('InvalidAction', 'The request must contain the parameter Action.');
         if (!mounted) throw new ServiceError('InvalidAction', `The action ${action} is not valid for the service '${auth.signingService}' in the Query protocol.`);

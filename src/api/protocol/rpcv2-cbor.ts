@@ -8,7 +8,7 @@ import { accessDeniedException, sourceIpOf, type Authorizer } from '../authz/aut
 import { isRoot } from '../authz/principal.js';
 import { toErrorBody, toQueryErrorBody } from '../errors.js';
 import type { JsonService } from './json-rpc.js';
-import { readBody } from './request-body.js';
+import { decodedBody, readBody } from './request-body.js';
 import type { ServiceModel } from './service-model.js';
 import { ShapeValidator } from './shape-validator.js';
 
@@ -96,7 +96,7 @@ export function rpcV2CborHandler(options: RpcV2CborOptions): (req: IncomingMessa
         }
         const operation = Object.hasOwn(service.operations, action) ? service.operations[action] : undefined;
         if (!operation) throw new ServiceError('UnsupportedFeatureException', `berth does not support the ${action} action yet.`);
-        const input = decodeInput(body);
+        const input = decodeInput(decodedBody(body, req.headers['content-encoding'], service.bodyLimit ?? options.bodyLimit));
         if (model.input) mounted.inputs.check(model.input.shape, input);
         if (authorizer && !isRoot(auth.principal)) {
           const declaration = Object.hasOwn(service.actions, action) ? service.actions[action] : undefined;
