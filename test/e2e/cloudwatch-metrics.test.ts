@@ -198,3 +198,53 @@ describe('CloudWatch metrics on the built server, in every protocol', () => {
     });
   });
 });
+
+describe('CloudWatch metrics survive kill -9', () => {
+  it('every acknowledged PutMetricData is there after the server is killed mid-ingest and restarted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-e2e-cloudwatch-kill-'));
+    let server = await startBerthServer(join(dir, 'data'), ['--region', REGION]);
+    let client = sdkClient(server, REGION);
+    try {
+      const acknowledged = new Set<number>();
+      let next = 0;
+      let killed = false;
+      // 16 writers, each call 100 values into a series of its own; the kill comes after 60 acknowledgements.
+      const writer = async () => {
+        while (!killed && next < 2000) {
+          const i = next++;
+          const answer = await client.call('PutMetricData', {
+            Namespace: 'Kill',
+            MetricData: [{ MetricName: 'K', Dimensions: [{ Name: 'call', Value: String(i) }], Timestamp: at(300), Values: Array.from({ length: 100 }, (_, v) => v) }],
+          });
+          if (answer.ok) acknowledged.add(i);
+        }
+      };
+      const writers = Array.from({ length: 16 }, writer);
+      await expect.poll(() => acknowledged.size, { timeout: 30_000, interval: 5 }).toBeGreaterThanOrEqual(60);
+      killed = true;
+      expect(await server.kill('SIGKILL')).toBeNull();
+      await Promise.all(writers);
+      const before = [...acknowledged];
+      client.close();
+      server = await startBerthServer(join(dir, 'data'), ['--region', REGION]);
+      client = sdkClient(server, REGION);
+      // Every acknowledged call's 100 values, read back 500 series a request.
+      for (let from = 0; from < before.length; from += 500) {
+        const chunk = before.slice(from, from + 500);
+        const out = ok(
+          await client.call('GetMetricData', {
+            MetricDataQueries: chunk.map((i) => ({ Id: `c${i}`, MetricStat: { Metric: { Namespace: 'Kill', MetricName: 'K', Dimensions: [{ Name: 'call', Value: String(i) }] }, Period: 60, Stat: 'SampleCount' } })),
+            StartTime: at(0),
+            EndTime: at(600),
+          }),
+        );
+        for (const r of out.MetricDataResults) expect(r.Values, r.Id).toEqual([100]);
+      }
+      expect(before.length).toBeGreaterThanOrEqual(60);
+    } finally {
+      client.close();
+      await server.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -9,7 +9,7 @@ import { isRoot } from '../authz/principal.js';
 import type { SigV4Verifier } from '../auth/sigv4.js';
 import { toQueryErrorBody } from '../errors.js';
 import type { Operation } from './json-rpc.js';
-import { decodeQueryInput, parseForm, queryValidationError } from './query-form.js';
+import { decodeQueryInput, InvalidQueryScalar, parseForm, queryValidationError } from './query-form.js';
 import { QueryXmlSerializer } from './query-xml.js';
 import { decodedBody, decodeUtf8, readBody } from './request-body.js';
 import type { ServiceModel } from './service-model.js';
@@ -29,6 +29,8 @@ export interface QueryService {
   readonly actions: ActionTable;
   /** How a request failing its input shape is answered (default: IAM's ValidationError wording, queryValidationError). */
   readonly inputError?: (error: ErrorObject) => Error;
+  /** How a form value not of its shape's type is answered (default: IAM's ValidationError). */
+  readonly scalarError?: (text: string, field: string) => Error;
 }
 
 export interface QueryRpcOptions {
@@ -129,7 +131,7 @@ export function queryRpcHandler(options: QueryRpcOptions): (req: IncomingMessage
         }
         const operation = Object.hasOwn(service.operations, action) ? service.operations[action] : undefined;
         if (!operation) throw new ServiceError('UnsupportedFeatureException', `berth does not support the ${action} action yet.`);
-        const input = model.input ? decodeQueryInput(service.model, model.input.shape, params) : {};
+        const input = model.input ? decodeInput(service, model.input.shape, params) : {};
         if (model.input) mounted.inputs.check(model.input.shape, input);
         if (options.authorizer && !isRoot(auth.principal)) {
           const declaration = Object.hasOwn(service.actions, action) ? service.actions[action] : undefined;
@@ -160,6 +162,15 @@ export function queryRpcHandler(options: QueryRpcOptions): (req: IncomingMessage
       .then((xml) => respond(200, xml), fail)
       .catch((error: unknown) => logger.error({ err: error }, 'answering a request failed'));
   };
+}
+
+function decodeInput(service: QueryService, shape: string, params: ReadonlyMap<string, string>): Record<string, unknown> {
+  try {
+    return decodeQueryInput(service.model, shape, params);
+  } catch (error) {
+    if (error instanceof InvalidQueryScalar && service.scalarError) throw service.scalarError(error.text, error.field);
+    throw error;
+  }
 }
 
 function queryOf(raw: string): Record<string, string | string[]> {

@@ -2,7 +2,7 @@ import type { JsonService, Operation } from '../../api/protocol/json-rpc.js';
 import type { QueryService } from '../../api/protocol/query-rpc.js';
 import { loadServiceModel } from '../../api/protocol/service-model.js';
 import type { MetricsEnv } from './env.js';
-import { cloudwatchInputError } from './errors.js';
+import { cloudwatchInputError, invalidValue } from './errors.js';
 import { getMetricData } from './get-metric-data.js';
 import { getMetricStatistics } from './get-metric-statistics.js';
 import { cloudwatchActions } from './iam-actions.js';
@@ -40,7 +40,14 @@ export function cloudwatchServices(env: MetricsEnv): CloudWatchServices {
     if (shape.exception) shapeByCode.set(shape.error?.code ?? name, name);
   }
   return {
-    query: { signingName: 'monitoring', model, operations, actions: cloudwatchActions, inputError: cloudwatchInputError },
+    query: {
+      signingName: 'monitoring',
+      model,
+      operations,
+      actions: cloudwatchActions,
+      inputError: cloudwatchInputError,
+      scalarError: (text, field) => invalidValue(field, text),
+    },
     json: {
       targetPrefix: CLOUDWATCH_TARGET,
       signingNames: ['monitoring'],
@@ -52,7 +59,7 @@ export function cloudwatchServices(env: MetricsEnv): CloudWatchServices {
       wireError: (type, code, status) => {
         const shape = shapeByCode.get(type);
         return {
-          type: shape ? `com.amazonaws.cloudwatch#${shape}` : code,
+          type: shape ? `com.amazonaws.cloudwatch#${shape}` : type,
           queryError: `${code};${status >= 500 ? 'Receiver' : 'Sender'}`,
         };
       },
