@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { addToSlot, FIELDS, type Aggregate } from './aggregate.js';
 import { LEVELS, levelFor, SLOTS, type Level } from './levels.js';
 import { seriesKey, type Dimension, type SeriesRef } from './series.js';
-import { addTo, decodeSketches, encodeSketches, float64View, mergeInto, type Sketch } from './sketch.js';
+import { addKey, decodeSketch, encodeSketch, float64View, keyOf, type Sketch } from './sketch.js';
 
 /**
  * The durable time-series store behind the CloudWatch metrics API: one SQLite database (WAL) in the directory
@@ -12,9 +12,11 @@ import { addTo, decodeSketches, encodeSketches, float64View, mergeInto, type Ske
  * - `series`: one row per metric (namespace, name, dimensions), its unit and when it was last put (ListMetrics'
  *   RecentlyActive).
  * - `agg`: per series, level (levels.ts) and span of 60 slots, per *writer*: the slots' count/sum/min/max as 240
- *   float64 and the slots' sketches (sketch.ts). The writer is a random id per process: each process only ever
- *   writes its own rows, so it can keep them in memory and write them whole, with no read per datapoint and no
- *   race with another replica writing the same series and minute; a read merges the writers' rows (one, usually).
+ *   float64. The writer is a random id per process: each process only ever writes its own rows, so it can keep
+ *   them in memory and write them whole, with no read per datapoint and no race with another replica writing the
+ *   same series and minute; a read merges the writers' rows (one, usually).
+ * - `sketch`: per series, level, slot and writer, the slot's sketch (sketch.ts), for percentiles: one row per slot
+ *   so that a flush rewrites only the slots it touched (a 1-hour row's 60 sketches are not rewritten per batch).
  *
  * Ingest is grouped: PutMetricData calls arriving in the same event-loop turn are folded into the rows in memory
  * and written in one transaction, one upsert per row touched (a batch of 1,000 datapoints over 100 series touches
@@ -32,6 +34,8 @@ export interface Sample {
   readonly sum: number;
   readonly min: number;
   readonly max: number;
+  /** One value, `sum` (count 1): kept in the sketch like `values: [sum]`, without the arrays. */
+  readonly single?: boolean;
   /** The individual values (with their counts), for percentiles; absent for a statistic set. */
   readonly values?: readonly number[];
   readonly counts?: readonly number[];
@@ -86,8 +90,32 @@ interface Row {
   readonly level: Level;
   readonly start: number;
   readonly stats: Float64Array;
+  /** The slots' sketches, loaded when the row is (this writer's only). */
   readonly sketches: Map<number, Sketch>;
+  /** Slots whose sketch changed since the last flush. */
+  readonly dirtySketches: Set<number>;
   dirty: boolean;
+  used: number;
+}
+
+/** A number per (series, level, row): numbers hash faster than strings, and this runs three times per datapoint. */
+function rowKey(series: number, levelIndex: number, start: number, span: number): number {
+  // start/span < 2^26 until the year 2100 even at 1-minute rows; series ids < 2^25 keep the product below 2^53.
+  return (series * 4 + levelIndex) * 67_108_864 + start / span;
+}
+
+/** A query's periods as parallel arrays, index i the period starting at first + i × period. */
+export interface DensePeriods {
+  readonly first: number;
+  readonly period: number;
+  readonly length: number;
+  /** 0 where the period has no data. */
+  readonly count: Float64Array;
+  readonly sum: Float64Array;
+  readonly min: Float64Array;
+  readonly max: Float64Array;
+  /** With `sketches`: per period, when any value was sent one by one. */
+  readonly sketches?: (Sketch | undefined)[];
 }
 
 interface Pending {
@@ -104,7 +132,10 @@ export class MetricStore {
   private readonly now: () => number;
   private readonly writer = randomInt(1, 2 ** 47);
   private readonly seriesIds = new Map<string, { id: number; unit: string; lastPut: number }>();
-  private readonly rows = new Map<string, Row>();
+  /** This writer's rows in memory, by {@link rowKey}. */
+  private readonly rows = new Map<number, Row>();
+  /** Flushes so far: a row remembers the last that touched it, and the least recent go first when memory is full. */
+  private flushes = 0;
   private readonly cachedRows: number;
   private pending: Pending[] = [];
   private scheduled = false;
@@ -124,9 +155,14 @@ export class MetricStore {
       CREATE INDEX IF NOT EXISTS series_last_put ON series (last_put);
       CREATE TABLE IF NOT EXISTS agg (
         series INTEGER NOT NULL, res INTEGER NOT NULL, row INTEGER NOT NULL, writer INTEGER NOT NULL,
-        stats BLOB NOT NULL, sketches BLOB,
+        stats BLOB NOT NULL,
         PRIMARY KEY (series, res, row, writer)) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS agg_age ON agg (res, row);
+      CREATE TABLE IF NOT EXISTS sketch (
+        series INTEGER NOT NULL, res INTEGER NOT NULL, t INTEGER NOT NULL, writer INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (series, res, t, writer)) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS sketch_age ON sketch (res, t);
     `);
     const db = this.db;
     this.stmt = {
@@ -135,24 +171,23 @@ export class MetricStore {
       ),
       seriesByKey: db.prepare<[string], { id: number; unit: string; last_put: number }>('SELECT id, unit, last_put FROM series WHERE key = ?'),
       touchSeries: db.prepare<[string, number, number]>('UPDATE series SET unit = ?, last_put = max(last_put, ?) WHERE id = ?'),
-      ownRow: db.prepare<[number, number, number, number], { stats: Buffer; sketches: Buffer | null }>(
-        'SELECT stats, sketches FROM agg WHERE series = ? AND res = ? AND row = ? AND writer = ?',
+      ownRow: db.prepare<[number, number, number, number], { stats: Buffer }>('SELECT stats FROM agg WHERE series = ? AND res = ? AND row = ? AND writer = ?'),
+      ownSketches: db.prepare<[number, number, number, number, number], { t: number; data: Buffer }>(
+        'SELECT t, data FROM sketch WHERE series = ? AND res = ? AND t >= ? AND t < ? AND writer = ?',
       ),
-      upsertRow: db.prepare<[number, number, number, number, Buffer, Buffer | null]>(
-        'INSERT OR REPLACE INTO agg (series, res, row, writer, stats, sketches) VALUES (?, ?, ?, ?, ?, ?)',
-      ),
+      upsertRow: db.prepare<[number, number, number, number, Buffer]>('INSERT OR REPLACE INTO agg (series, res, row, writer, stats) VALUES (?, ?, ?, ?, ?)'),
+      upsertSketch: db.prepare<[number, number, number, number, Buffer]>('INSERT OR REPLACE INTO sketch (series, res, t, writer, data) VALUES (?, ?, ?, ?, ?)'),
       statsIn: db.prepare<[number, number, number, number], { row: number; stats: Buffer }>(
         'SELECT row, stats FROM agg WHERE series = ? AND res = ? AND row >= ? AND row < ?',
       ),
-      rowsIn: db.prepare<[number, number, number, number], { row: number; stats: Buffer; sketches: Buffer | null }>(
-        'SELECT row, stats, sketches FROM agg WHERE series = ? AND res = ? AND row >= ? AND row < ?',
-      ),
+      sketchesIn: db.prepare<[number, number, number, number], { t: number; data: Buffer }>('SELECT t, data FROM sketch WHERE series = ? AND res = ? AND t >= ? AND t < ?'),
       list: db.prepare<[{ after: string; namespace: string | null; name: string | null; since: number; limit: number }], { key: string; namespace: string; name: string; dims: string; unit: string; last_put: number }>(
         `SELECT key, namespace, name, dims, unit, last_put FROM series
          WHERE key > @after AND (@namespace IS NULL OR namespace = @namespace) AND (@name IS NULL OR name = @name)
            AND last_put >= @since ORDER BY key LIMIT @limit`,
       ),
       sweepLevel: db.prepare<[number, number]>('DELETE FROM agg WHERE res = ? AND row < ?'),
+      sweepSketches: db.prepare<[number, number]>('DELETE FROM sketch WHERE res = ? AND t < ?'),
       sweepSeries: db.prepare<[number]>('DELETE FROM series WHERE last_put < ? AND NOT EXISTS (SELECT 1 FROM agg WHERE agg.series = series.id)'),
     };
   }
@@ -172,6 +207,7 @@ export class MetricStore {
     this.scheduled = false;
     const batch = this.pending;
     this.pending = [];
+    this.flushes++;
     try {
       this.db.transaction(() => {
         const nowS = Math.floor(this.now() / 1000);
@@ -179,7 +215,11 @@ export class MetricStore {
         for (const { samples } of batch) for (const sample of samples) this.fold(sample, nowS, touched);
         for (const row of touched) {
           const stats = Buffer.from(row.stats.buffer, row.stats.byteOffset, row.stats.byteLength);
-          this.stmt.upsertRow.run(row.series, row.level.res, row.start, this.writer, stats, row.sketches.size > 0 ? encodeSketches(row.sketches) : null);
+          this.stmt.upsertRow.run(row.series, row.level.res, row.start, this.writer, stats);
+          for (const slot of row.dirtySketches) {
+            this.stmt.upsertSketch.run(row.series, row.level.res, row.start + slot * row.level.res, this.writer, encodeSketch(row.sketches.get(slot)!));
+          }
+          row.dirtySketches.clear();
           row.dirty = false;
         }
       })();
@@ -196,17 +236,21 @@ export class MetricStore {
 
   private fold(sample: Sample, nowS: number, touched: Set<Row>): void {
     const series = this.seriesId(sample, nowS);
-    for (const level of LEVELS) {
+    // Each value's bucket once, for the three or four levels it adds to.
+    const keys = sample.single ? [keyOf(sample.sum)] : sample.values && sample.values.length > 0 ? sample.values.map(keyOf) : undefined;
+    for (let l = 0; l < LEVELS.length; l++) {
+      const level = LEVELS[l]!;
       // Per-second rows only for high-resolution data young enough to be kept.
       if (level.res === 1 && (!sample.highRes || sample.t < nowS - level.retention)) continue;
       const start = Math.floor(sample.t / level.span) * level.span;
       const slot = Math.floor((sample.t - start) / level.res);
-      const row = this.row(series, level, start);
+      const row = this.row(series, l, start);
       addToSlot(row.stats, slot, sample.count, sample.sum, sample.min, sample.max);
-      if (sample.values && sample.values.length > 0) {
+      if (keys) {
         let sketch = row.sketches.get(slot);
         if (!sketch) row.sketches.set(slot, (sketch = new Map()));
-        for (let i = 0; i < sample.values.length; i++) addTo(sketch, sample.values[i]!, sample.counts?.[i] ?? 1);
+        for (let i = 0; i < keys.length; i++) addKey(sketch, keys[i]!, sample.single ? 1 : (sample.counts?.[i] ?? 1));
+        row.dirtySketches.add(slot);
       }
       row.dirty = true;
       touched.add(row);
@@ -236,36 +280,42 @@ export class MetricStore {
   }
 
   /** This writer's row, from memory or (a row dropped from memory, or written before a restart of the cache) from disk. */
-  private row(series: number, level: Level, start: number): Row {
-    const cacheKey = `${series}:${level.res}:${start}`;
+  private row(series: number, levelIndex: number, start: number): Row {
+    const level = LEVELS[levelIndex]!;
+    const cacheKey = rowKey(series, levelIndex, start, level.span);
     let row = this.rows.get(cacheKey);
     if (row) {
-      // Most recently used last: Map order is the eviction order.
-      this.rows.delete(cacheKey);
-      this.rows.set(cacheKey, row);
+      row.used = this.flushes;
       return row;
     }
     const stored = this.stmt.ownRow.get(series, level.res, start, this.writer);
+    const sketches = new Map<number, Sketch>();
+    if (stored) {
+      for (const s of this.stmt.ownSketches.all(series, level.res, start, start + level.span, this.writer)) {
+        sketches.set((s.t - start) / level.res, decodeSketch(s.data));
+      }
+    }
     row = {
       series,
       level,
       start,
       stats: stored ? new Float64Array(float64View(stored.stats)) : new Float64Array(SLOTS * FIELDS),
-      sketches: stored ? decodeSketches(stored.sketches) : new Map(),
+      sketches,
+      dirtySketches: new Set(),
       dirty: false,
+      used: this.flushes,
     };
     this.rows.set(cacheKey, row);
     return row;
   }
 
+  /** Over the limit, drops the least recently used rows (written already: a dropped row is read back on its next use). */
   private evict(): void {
-    let excess = this.rows.size - this.cachedRows;
-    for (const [key, row] of this.rows) {
-      if (excess <= 0) break;
-      if (row.dirty) continue;
-      this.rows.delete(key);
-      excess--;
-    }
+    const excess = this.rows.size - this.cachedRows;
+    if (excess <= 0) return;
+    const byAge = [...this.rows].filter(([, row]) => !row.dirty).sort((a, b) => a[1].used - b[1].used);
+    // A tenth more than needed, so that a full cache does not sort on every flush.
+    for (const [key] of byAge.slice(0, excess + Math.floor(this.cachedRows / 10))) this.rows.delete(key);
   }
 
   /** The series `ref` as stored, if it was ever put. */
@@ -279,39 +329,50 @@ export class MetricStore {
    * divides the period (exact, and the fewest rows); what that level no longer retains is simply absent.
    */
   query(query: MetricQuery): PeriodPoint[] {
-    const found = this.find(query.series);
-    if (!found || (query.unit !== undefined && query.unit !== found.unit)) return [];
+    const dense = this.queryDense(query);
+    const out: PeriodPoint[] = [];
+    for (let i = 0; i < dense.length; i++) {
+      if (dense.count[i] === 0) continue;
+      const sketch = dense.sketches?.[i];
+      out.push({ t: dense.first + i * dense.period, count: dense.count[i]!, sum: dense.sum[i]!, min: dense.min[i]!, max: dense.max[i]!, ...(sketch ? { sketch } : {}) });
+    }
+    return out;
+  }
+
+  /** The same as parallel arrays over every period of the range (what GetMetricData and alarms read: no object per period). */
+  queryDense(query: MetricQuery): DensePeriods {
     const level = levelFor(query.period);
     const first = Math.floor(query.start / level.res) * level.res;
-    if (query.end <= first) return [];
-    const rows: { row: number; stats: Buffer; sketches?: Buffer | null }[] = query.sketches
-      ? this.stmt.rowsIn.all(found.id, level.res, Math.floor(first / level.span) * level.span, query.end)
-      : this.stmt.statsIn.all(found.id, level.res, Math.floor(first / level.span) * level.span, query.end);
-    const buckets = new Map<number, PeriodPoint & { sketch?: Sketch }>();
-    for (const r of rows) {
+    const length = Math.max(0, Math.ceil((query.end - first) / query.period));
+    const count = new Float64Array(length);
+    const sum = new Float64Array(length);
+    const min = new Float64Array(length).fill(Infinity);
+    const max = new Float64Array(length).fill(-Infinity);
+    const dense: DensePeriods = { first, period: query.period, length, count, sum, min, max, ...(query.sketches ? { sketches: new Array<Sketch | undefined>(length) } : {}) };
+    const found = this.find(query.series);
+    if (!found || length === 0 || (query.unit !== undefined && query.unit !== found.unit)) return dense;
+    for (const r of this.stmt.statsIn.all(found.id, level.res, Math.floor(first / level.span) * level.span, query.end)) {
       const stats = float64View(r.stats);
-      const sketches = query.sketches ? decodeSketches(r.sketches ?? null) : undefined;
       for (let slot = 0; slot < SLOTS; slot++) {
         const at = slot * FIELDS;
-        const count = stats[at]!;
-        if (count === 0) continue;
+        const n = stats[at]!;
+        if (n === 0) continue;
         const t = r.row + slot * level.res;
         if (t < first || t >= query.end) continue;
-        const bucketStart = first + Math.floor((t - first) / query.period) * query.period;
-        let bucket = buckets.get(bucketStart);
-        if (!bucket) {
-          bucket = { t: bucketStart, count: 0, sum: 0, min: Infinity, max: -Infinity };
-          buckets.set(bucketStart, bucket);
-        }
-        bucket.count += count;
-        bucket.sum += stats[at + 1]!;
-        if (stats[at + 2]! < bucket.min) bucket.min = stats[at + 2]!;
-        if (stats[at + 3]! > bucket.max) bucket.max = stats[at + 3]!;
-        const sketch = sketches?.get(slot);
-        if (sketch) mergeInto((bucket.sketch ??= new Map()), sketch);
+        const i = Math.floor((t - first) / query.period);
+        count[i] = count[i]! + n;
+        sum[i] = sum[i]! + stats[at + 1]!;
+        if (stats[at + 2]! < min[i]!) min[i] = stats[at + 2]!;
+        if (stats[at + 3]! > max[i]!) max[i] = stats[at + 3]!;
       }
     }
-    return [...buckets.values()].sort((a, b) => a.t - b.t);
+    if (dense.sketches) {
+      for (const s of this.stmt.sketchesIn.all(found.id, level.res, first, query.end)) {
+        const i = Math.floor((s.t - first) / query.period);
+        decodeSketch(s.data, (dense.sketches[i] ??= new Map()));
+      }
+    }
+    return dense;
   }
 
   /** Stored series in key order, filtered (ListMetrics). */
@@ -338,7 +399,10 @@ export class MetricStore {
     let rows = 0;
     let series = 0;
     this.db.transaction(() => {
-      for (const level of LEVELS) rows += this.stmt.sweepLevel.run(level.res, nowS - level.retention - level.span).changes;
+      for (const level of LEVELS) {
+        rows += this.stmt.sweepLevel.run(level.res, nowS - level.retention - level.span).changes;
+        this.stmt.sweepSketches.run(level.res, nowS - level.retention - level.span);
+      }
       series = this.stmt.sweepSeries.run(nowS - LEVELS[LEVELS.length - 1]!.retention).changes;
     })();
     // Rows swept here must not be written back from memory.

@@ -16,8 +16,9 @@ export interface SeriesRef {
 }
 
 export function seriesRef(namespace: string, name: string, dimensions: readonly Dimension[] | undefined): SeriesRef {
-  const sorted = [...(dimensions ?? [])].map((d) => ({ Name: d.Name, Value: d.Value }));
-  sorted.sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
+  if (!dimensions || dimensions.length === 0) return { namespace, name, dimensions: [] };
+  const sorted = dimensions.map((d) => ({ Name: d.Name, Value: d.Value }));
+  if (sorted.length > 1) sorted.sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
   return { namespace, name, dimensions: sorted };
 }
 

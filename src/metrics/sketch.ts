@@ -31,7 +31,10 @@ export function valueOf(key: number): number {
 export type Sketch = Map<number, number>;
 
 export function addTo(sketch: Sketch, v: number, count: number): void {
-  const key = keyOf(v);
+  addKey(sketch, keyOf(v), count);
+}
+
+export function addKey(sketch: Sketch, key: number, count: number): void {
   sketch.set(key, (sketch.get(key) ?? 0) + count);
 }
 
@@ -59,36 +62,21 @@ export function percentile(sketch: ReadonlyMap<number, number>, p: number, min: 
   return max;
 }
 
-/**
- * A row's sketches (one per slot) as bytes: per non-empty slot `slot, n, (key, count) × n`, all float64 — counts
- * may be fractional (PutMetricData's Counts are doubles).
- */
-export function encodeSketches(slots: ReadonlyMap<number, Sketch>): Buffer {
-  let length = 0;
-  for (const sketch of slots.values()) length += 2 + 2 * sketch.size;
-  const out = new Float64Array(length);
+/** One sketch as bytes: `(key, count) × n`, float64 (counts may be fractional: PutMetricData's Counts are doubles). */
+export function encodeSketch(sketch: ReadonlyMap<number, number>): Buffer {
+  const out = new Float64Array(sketch.size * 2);
   let i = 0;
-  for (const [slot, sketch] of slots) {
-    out[i++] = slot;
-    out[i++] = sketch.size;
-    for (const [key, count] of sketch) {
-      out[i++] = key;
-      out[i++] = count;
-    }
+  for (const [key, count] of sketch) {
+    out[i++] = key;
+    out[i++] = count;
   }
   return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
 }
 
-export function decodeSketches(bytes: Uint8Array | null, into: Map<number, Sketch> = new Map()): Map<number, Sketch> {
-  if (!bytes || bytes.byteLength === 0) return into;
+/** Adds the sketch in `bytes` to `into`. */
+export function decodeSketch(bytes: Uint8Array, into: Sketch = new Map()): Sketch {
   const values = float64View(bytes);
-  for (let i = 0; i < values.length; ) {
-    const slot = values[i++]!;
-    const n = values[i++]!;
-    let sketch = into.get(slot);
-    if (!sketch) into.set(slot, (sketch = new Map()));
-    for (let j = 0; j < n; j++, i += 2) sketch.set(values[i]!, (sketch.get(values[i]!) ?? 0) + values[i + 1]!);
-  }
+  for (let i = 0; i + 1 < values.length; i += 2) into.set(values[i]!, (into.get(values[i]!) ?? 0) + values[i + 1]!);
   return into;
 }
 

@@ -1,5 +1,5 @@
 import type { Aggregate } from './aggregate.js';
-import { percentile } from './sketch.js';
+import { percentile, type Sketch } from './sketch.js';
 
 /**
  * The statistics berth computes from a period's aggregate: CloudWatch's five and percentiles `pNN` / `pNN.NN`
@@ -36,4 +36,39 @@ export function statisticOf(stat: Statistic, agg: Aggregate): number | undefined
     case 'percentile':
       return agg.sketch ? percentile(agg.sketch, stat.p, agg.min, agg.max) : undefined;
   }
+}
+
+/** The statistic of every period of `dense` (NaN where it has none): the array form GetMetricData reads. */
+export function statisticOfPeriods(
+  stat: Statistic,
+  dense: { readonly length: number; readonly count: Float64Array; readonly sum: Float64Array; readonly min: Float64Array; readonly max: Float64Array; readonly sketches?: readonly (Sketch | undefined)[] },
+): Float64Array {
+  const out = new Float64Array(dense.length).fill(NaN);
+  for (let i = 0; i < dense.length; i++) {
+    const n = dense.count[i]!;
+    if (n === 0) continue;
+    switch (stat.kind) {
+      case 'SampleCount':
+        out[i] = n;
+        break;
+      case 'Sum':
+        out[i] = dense.sum[i]!;
+        break;
+      case 'Average':
+        out[i] = dense.sum[i]! / n;
+        break;
+      case 'Minimum':
+        out[i] = dense.min[i]!;
+        break;
+      case 'Maximum':
+        out[i] = dense.max[i]!;
+        break;
+      case 'percentile': {
+        const sketch = dense.sketches?.[i];
+        const v = sketch ? percentile(sketch, stat.p, dense.min[i]!, dense.max[i]!) : undefined;
+        if (v !== undefined) out[i] = v;
+      }
+    }
+  }
+  return out;
 }

@@ -3,7 +3,7 @@ import { evaluate, type Grid, type Scope, type Series, type Value } from '../mat
 import { ExpressionError, parseExpression, type Expr } from '../math/parse.js';
 import { levelFor } from '../levels.js';
 import { seriesRef, type Dimension } from '../series.js';
-import { parseStatistic, statisticOf } from '../statistics.js';
+import { parseStatistic, statisticOfPeriods } from '../statistics.js';
 import type { MetricsEnv } from './env.js';
 import { combination, exclusive, invalidValue } from './errors.js';
 import { checkPeriod, checkRange, decodeToken, encodeToken } from './periods.js';
@@ -47,11 +47,7 @@ export function metricSeries(env: MetricsEnv, stat: NonNullable<Query['MetricSta
   if (!statistic) throw invalidValue(`${field}.Stat`, stat.Stat, 'berth computes SampleCount, Average, Sum, Minimum, Maximum and pNN.NN.');
   if (stat.Metric.Namespace === undefined) throw new ServiceError('MissingParameter', `The parameter ${field}.Metric.Namespace is required.`);
   if (stat.Metric.MetricName === undefined) throw new ServiceError('MissingParameter', `The parameter ${field}.Metric.MetricName is required.`);
-  const level = levelFor(stat.Period);
-  const first = Math.floor(start / level.res) * level.res;
-  const grid: Grid = { start: first, period: stat.Period, length: Math.max(0, Math.ceil((end - first) / stat.Period)) };
-  const values = new Float64Array(grid.length).fill(NaN);
-  const points = env.store.query({
+  const dense = env.store.queryDense({
     series: seriesRef(stat.Metric.Namespace, stat.Metric.MetricName, stat.Metric.Dimensions),
     start,
     end,
@@ -59,10 +55,8 @@ export function metricSeries(env: MetricsEnv, stat: NonNullable<Query['MetricSta
     sketches: statistic.kind === 'percentile',
     ...(stat.Unit !== undefined ? { unit: stat.Unit } : {}),
   });
-  for (const point of points) {
-    const v = statisticOf(statistic, point);
-    if (v !== undefined) values[(point.t - first) / stat.Period] = v;
-  }
+  const grid: Grid = { start: dense.first, period: dense.period, length: dense.length };
+  const values = statisticOfPeriods(statistic, dense);
   return { kind: 'series', grid, values };
 }
 

@@ -45,41 +45,57 @@ export async function putMetricData(env: MetricsEnv, input: PutMetricDataInput):
   if (lists.length === 0) throw missing('MetricData');
   for (const [field, data] of lists) {
     if (data.length > PUT_LIMITS.metricData) throw invalidParameter(`The collection ${field} must not have a size greater than ${PUT_LIMITS.metricData}.`);
-    for (const [i, datum] of data.entries()) samples.push(toSample(input.Namespace, datum, `${field}.member.${i + 1}`, nowS));
+    for (let i = 0; i < data.length; i++) samples.push(toSample(input.Namespace, data[i]!, field, i, nowS));
   }
   await env.store.put(samples);
   return {};
 }
 
-function checkValue(field: string, v: number): void {
+/** Whether CloudWatch stores `v` (finite, within its magnitudes). */
+function storable(v: number): boolean {
   const abs = Math.abs(v);
-  if (!Number.isFinite(v) || abs > PUT_LIMITS.largest || (abs !== 0 && abs < PUT_LIMITS.smallest)) throw invalidValue(field, v);
+  return Number.isFinite(v) && abs <= PUT_LIMITS.largest && (abs === 0 || abs >= PUT_LIMITS.smallest);
 }
 
-function toSample(namespace: string, d: MetricDatum, at: string, nowS: number): Sample {
-  const given = (['Value', 'StatisticValues', 'Values'] as const).filter((k) => d[k] !== undefined);
-  if (given.length > 1) throw exclusive(`${at}.${given[0]}`, `${at}.${given[1]}`);
-  if (given.length === 0) throw combination(`One of the parameters ${at}.Value, ${at}.StatisticValues or ${at}.Values must be specified.`);
+function checkValue(field: () => string, v: number): void {
+  if (!storable(v)) throw invalidValue(field(), v);
+}
+
+/** One datum as a sample; field names are only built for an error (this runs for every datapoint ingested). */
+function toSample(namespace: string, d: MetricDatum, list: string, index: number, nowS: number): Sample {
+  const at = `${list}.member.${index + 1}`;
+  const given = (d.Value !== undefined ? 1 : 0) + (d.StatisticValues !== undefined ? 1 : 0) + (d.Values !== undefined ? 1 : 0);
+  if (given > 1) {
+    const names = (['Value', 'StatisticValues', 'Values'] as const).filter((k) => d[k] !== undefined);
+    throw exclusive(`${at}.${names[0]}`, `${at}.${names[1]}`);
+  }
+  if (given === 0) throw combination(`One of the parameters ${at}.Value, ${at}.StatisticValues or ${at}.Values must be specified.`);
   if (d.Counts !== undefined && d.Values === undefined) throw combination(`The parameter ${at}.Counts may only be specified with ${at}.Values.`);
-  const names = new Set<string>();
-  for (const [j, dim] of (d.Dimensions ?? []).entries()) {
-    if (names.has(dim.Name)) throw invalidValue(`${at}.Dimensions.member.${j + 1}.Name`, dim.Name, 'A dimension name may appear only once.');
-    names.add(dim.Name);
+  const dims = d.Dimensions;
+  if (dims && dims.length > 1) {
+    for (let j = 1; j < dims.length; j++) {
+      for (let k = 0; k < j; k++) {
+        if (dims[k]!.Name === dims[j]!.Name) throw invalidValue(`${at}.Dimensions.member.${j + 1}.Name`, dims[j]!.Name, 'A dimension name may appear only once.');
+      }
+    }
   }
   const t = d.Timestamp ?? nowS;
   if (t < nowS - PUT_LIMITS.pastSeconds) throw invalidParameter(`The parameter ${at}.Timestamp must specify a time no more than two weeks in the past.`);
   if (t > nowS + PUT_LIMITS.futureSeconds) throw invalidParameter(`The parameter ${at}.Timestamp must specify a time no more than two hours in the future.`);
   const resolution = d.StorageResolution ?? 60;
   if (resolution !== 1 && resolution !== 60) throw invalidValue(`${at}.StorageResolution`, resolution, 'Valid values are 1 and 60.');
-  const base = { series: seriesRef(namespace, d.MetricName, d.Dimensions), unit: d.Unit ?? 'None', t, highRes: resolution === 1 };
+  const series = seriesRef(namespace, d.MetricName, d.Dimensions);
+  const unit = d.Unit ?? 'None';
+  const highRes = resolution === 1;
 
   if (d.Value !== undefined) {
-    checkValue(`${at}.Value`, d.Value);
-    return { ...base, count: 1, sum: d.Value, min: d.Value, max: d.Value, values: [d.Value], counts: [1] };
+    checkValue(() => `${at}.Value`, d.Value);
+    return { series, unit, t, highRes, count: 1, sum: d.Value, min: d.Value, max: d.Value, single: true };
   }
+  const base = { series, unit, t, highRes };
   if (d.StatisticValues !== undefined) {
     const s = d.StatisticValues;
-    for (const k of ['SampleCount', 'Sum', 'Minimum', 'Maximum'] as const) checkValue(`${at}.StatisticValues.${k}`, s[k]);
+    for (const k of ['SampleCount', 'Sum', 'Minimum', 'Maximum'] as const) checkValue(() => `${at}.StatisticValues.${k}`, s[k]);
     if (s.SampleCount <= 0) throw invalidValue(`${at}.StatisticValues.SampleCount`, s.SampleCount, 'It must be greater than 0.');
     if (s.Minimum > s.Maximum) throw invalidParameter(`The parameter ${at}.StatisticValues.Minimum must not be greater than ${at}.StatisticValues.Maximum.`);
     return { ...base, count: s.SampleCount, sum: s.Sum, min: s.Minimum, max: s.Maximum };
@@ -95,7 +111,7 @@ function toSample(namespace: string, d: MetricDatum, at: string, nowS: number): 
   let max = -Infinity;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    checkValue(`${at}.Values.member.${i + 1}`, v);
+    checkValue(() => `${at}.Values.member.${i + 1}`, v);
     const c = counts?.[i] ?? 1;
     if (!Number.isFinite(c) || c < 0) throw invalidValue(`${at}.Counts.member.${i + 1}`, c);
     if (c === 0) continue;

@@ -170,8 +170,13 @@ function reduce(name: 'SUM' | 'AVG' | 'MIN' | 'MAX', value: Value): Value {
   if (value.items.length === 0) throw new ExpressionError(`${name} of an empty array`);
   const grid = value.items[0]!.grid;
   for (const s of value.items) sameGrid(grid, s.grid);
+  // Period by period across the series, without an array per period (100 series × a day of minutes is common).
   const values = new Float64Array(grid.length);
-  for (let i = 0; i < grid.length; i++) values[i] = fold(value.items.map((s) => s.values[i]!));
+  const column = new Float64Array(value.items.length);
+  for (let i = 0; i < grid.length; i++) {
+    for (let k = 0; k < value.items.length; k++) column[k] = value.items[k]!.values[i]!;
+    values[i] = fold(column);
+  }
   return { kind: 'series', grid, values };
 }
 
