@@ -156,12 +156,12 @@ export class MetricStore {
       CREATE TABLE IF NOT EXISTS agg (
         series INTEGER NOT NULL, res INTEGER NOT NULL, row INTEGER NOT NULL, writer INTEGER NOT NULL,
         stats BLOB NOT NULL,
-        PRIMARY KEY (series, res, row, writer)) WITHOUT ROWID;
+        UNIQUE (series, res, row, writer));
       CREATE INDEX IF NOT EXISTS agg_age ON agg (res, row);
       CREATE TABLE IF NOT EXISTS sketch (
         series INTEGER NOT NULL, res INTEGER NOT NULL, t INTEGER NOT NULL, writer INTEGER NOT NULL,
         data BLOB NOT NULL,
-        PRIMARY KEY (series, res, t, writer)) WITHOUT ROWID;
+        UNIQUE (series, res, t, writer));
       CREATE INDEX IF NOT EXISTS sketch_age ON sketch (res, t);
     `);
     const db = this.db;
@@ -175,8 +175,8 @@ export class MetricStore {
       ownSketches: db.prepare<[number, number, number, number, number], { t: number; data: Buffer }>(
         'SELECT t, data FROM sketch WHERE series = ? AND res = ? AND t >= ? AND t < ? AND writer = ?',
       ),
-      upsertRow: db.prepare<[number, number, number, number, Buffer]>('INSERT OR REPLACE INTO agg (series, res, row, writer, stats) VALUES (?, ?, ?, ?, ?)'),
-      upsertSketch: db.prepare<[number, number, number, number, Buffer]>('INSERT OR REPLACE INTO sketch (series, res, t, writer, data) VALUES (?, ?, ?, ?, ?)'),
+      upsertRow: db.prepare<[number, number, number, number, Buffer]>('INSERT INTO agg (series, res, row, writer, stats) VALUES (?, ?, ?, ?, ?) ON CONFLICT (series, res, row, writer) DO UPDATE SET stats = excluded.stats'),
+      upsertSketch: db.prepare<[number, number, number, number, Buffer]>('INSERT INTO sketch (series, res, t, writer, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT (series, res, t, writer) DO UPDATE SET data = excluded.data'),
       statsIn: db.prepare<[number, number, number, number], { row: number; stats: Buffer }>(
         'SELECT row, stats FROM agg WHERE series = ? AND res = ? AND row >= ? AND row < ?',
       ),
