@@ -12,9 +12,11 @@ export const combination = (message: string) => new ServiceError('InvalidParamet
 export const missing = (field: string) => new ServiceError('MissingParameter', `The parameter ${field} is required.`);
 export const exclusive = (a: string, b: string) => combination(`The parameters ${a} and ${b} are mutually exclusive and you have specified both.`);
 
+/** The offending value for a message: scalars as themselves (clipped), structures by their kind only — a client's deeply nested value must not be walked (the fuzzer sends them). */
 function shown(value: unknown): string {
-  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.length} items]`;
+  if (value !== null && typeof value === 'object') return '{…}';
+  const text = String(value);
   return text.length > 100 ? `${text.slice(0, 100)}…` : text;
 }
 
