@@ -23,7 +23,9 @@ function defaultAddress(): string {
 /**
  * `berth lb`: the load balancer data plane on this host. It follows the region's load balancers through the
  * ELBv2 API, serves every active one's HTTP and TCP listeners on ADDR:<listener port> with a local HAProxy (from
- * PATH), and reports target health and its address back (BerthLoadBalancerNode). Credentials come from the AWS
+ * PATH), and reports target health and its address back (BerthLoadBalancerNode). Instance targets go to their
+ * container instance's `berth.host-address` (read with the ECS API: ListClusters, ListContainerInstances,
+ * DescribeContainerInstances). Credentials come from the AWS
  * SDK's chain, as the agent's do.
  */
 export function lbCommand(): Command {
@@ -40,13 +42,15 @@ export function lbCommand(): Command {
       const log = pino({ level: flags.logLevel });
       installProcessPolicy({ log });
       // Loaded only for the command that runs.
-      const [{ ElasticLoadBalancingV2Client }, { defaultProvider }, { LbDriver }, { LbFollower }, { nodeReportsClient }, { stopStaleHaproxy }] = await Promise.all([
+      const [{ ElasticLoadBalancingV2Client }, { ECSClient }, { defaultProvider }, { LbDriver }, { LbFollower }, { nodeReportsClient }, { stopStaleHaproxy }, { InstanceAddresses }] = await Promise.all([
         import('@aws-sdk/client-elastic-load-balancing-v2'),
+        import('@aws-sdk/client-ecs'),
         import('@aws-sdk/credential-provider-node'),
         import('../lb/lb-driver.js'),
         import('../lb/follower.js'),
         import('../lb/node-reports.js'),
         import('../lb/stale-haproxy.js'),
+        import('../lb/instance-addresses.js'),
       ]);
       // Without HAProxy the node could only fail every tick: say so once and stop.
       try {
@@ -58,13 +62,16 @@ export function lbCommand(): Command {
       const address = flags.address ?? defaultAddress();
       const nodeId = flags.nodeId ?? hostname();
       const credentials = defaultProvider();
-      const elb = new ElasticLoadBalancingV2Client({
+      const clientOptions = {
         endpoint: flags.endpoint,
         region,
         credentials,
         maxAttempts: 2,
         requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
-      });
+      };
+      const elb = new ElasticLoadBalancingV2Client(clientOptions);
+      // Instance targets' host addresses: the container instances' berth.host-address, through the ECS API.
+      const ecs = new ECSClient(clientOptions);
       const killed = await stopStaleHaproxy(flags.dataDir);
       if (killed.length > 0) log.warn({ pids: killed }, 'stopped the HAProxy a previous berth lb left running; starting afresh');
       const driver = new LbDriver({ dir: flags.dataDir, bindAddress: address, log: log.child({ component: 'haproxy' }) });
@@ -76,6 +83,7 @@ export function lbCommand(): Command {
         nodeId,
         log,
         intervalMs: Number(flags.intervalMs),
+        instances: new InstanceAddresses({ ecs }),
       });
       await follower.start();
       process.stderr.write(`berth lb ${nodeId} serving on ${address}, following ${flags.endpoint}\n`);
@@ -86,6 +94,7 @@ export function lbCommand(): Command {
         process.stderr.write(`${signal}: stopping berth lb (HAProxy stops with it)\n`);
         await follower.stop();
         elb.destroy();
+        ecs.destroy();
         process.exit(0);
       };
       process.on('SIGINT', () => void stop('SIGINT'));
