@@ -73,6 +73,26 @@ describe('MetricStore', () => {
     expect(statisticOf(parseStatistic('Average')!, set!)).toBe(2.5);
   });
 
+  it('rolls minute sketches up once settled, so hour percentiles outlive the minutes', async () => {
+    await store.put(Array.from({ length: 1000 }, (_, i) => one(T0 + (i % 600), i + 1)));
+    const p90 = () => {
+      const [hour] = store.query({ series: cpu, start: T0, end: T0 + 3600, period: 3600, sketches: true });
+      return hour ? statisticOf(parseStatistic('p90')!, hour) : undefined;
+    };
+    const before = p90()!;
+    expect(Math.abs(before - 900) / 900).toBeLessThanOrEqual(0.01);
+    nowMs = (T0 + 14 * 86_400 + 3600 + 3599) * 1000; // the two 5-minute slots are settled, the hour not yet
+    expect(store.sweep().rolled).toBe(2);
+    nowMs = (T0 + 14 * 86_400 + 7200) * 1000;
+    expect(store.sweep().rolled).toBe(1);
+    expect(store.sweep().rolled).toBe(0); // nothing new to roll
+    expect(p90()).toBe(before); // rolled, not counted twice
+    nowMs = (T0 + 15 * 86_400 + 7200) * 1000; // the minutes are gone
+    store.sweep();
+    expect(store.query({ series: cpu, start: T0, end: T0 + 3600, period: 60 })).toEqual([]);
+    expect(p90()).toBe(before);
+  });
+
   it('keeps raw seconds 3 hours, minutes 15 days, 5 minutes 63 days, hours 15 months', async () => {
     await store.put([one(T0 + 1, 1, true)]);
     const has = (period: number) => store.query({ series: cpu, start: T0, end: T0 + 3600, period }).length === 1;

@@ -16,7 +16,10 @@ import { addKey, decodeSketch, encodeSketch, float64View, keyOf, type Sketch } f
  *   them in memory and write them whole, with no read per datapoint and no race with another replica writing the
  *   same series and minute; a read merges the writers' rows (one, usually).
  * - `sketch`: per series, level, slot and writer, the slot's sketch (sketch.ts), for percentiles: one row per slot
- *   so that a flush rewrites only the slots it touched (a 1-hour row's 60 sketches are not rewritten per batch).
+ *   so that a flush rewrites only the slots it touched. Ingest writes the 1-second and 1-minute levels' sketches
+ *   only; a 5-minute or hour percentile merges the minute sketches (exact: sketches add), and before those age out
+ *   the leader's sweep rolls them up into 5-minute and hour sketches ({@link MetricStore.rollUp}, writer 0) once no
+ *   datapoint can still arrive for them (PutMetricData takes timestamps up to two weeks old).
  *
  * Ingest is grouped: PutMetricData calls arriving in the same event-loop turn are folded into the rows in memory
  * and written in one transaction, one upsert per row touched (a batch of 1,000 datapoints over 100 series touches
@@ -124,6 +127,11 @@ interface Pending {
   readonly reject: (error: unknown) => void;
 }
 
+/** Minute sketches this old can receive no more datapoints (PutMetricData's two weeks, and an hour to spare). */
+const SETTLED_AFTER_S = 14 * 86_400 + 3600;
+/** The writer id of rolled-up sketches (processes' ids are never 0). */
+const ROLLED_WRITER = 0;
+
 /** last_put is rewritten at most this often per series and process: RecentlyActive's window is 3 hours. */
 const LAST_PUT_EVERY_S = 60;
 
@@ -163,6 +171,7 @@ export class MetricStore {
         data BLOB NOT NULL,
         UNIQUE (series, res, t, writer));
       CREATE INDEX IF NOT EXISTS sketch_age ON sketch (res, t);
+      CREATE TABLE IF NOT EXISTS rollup (res INTEGER PRIMARY KEY, until INTEGER NOT NULL);
     `);
     const db = this.db;
     this.stmt = {
@@ -188,6 +197,9 @@ export class MetricStore {
       ),
       sweepLevel: db.prepare<[number, number]>('DELETE FROM agg WHERE res = ? AND row < ?'),
       sweepSketches: db.prepare<[number, number]>('DELETE FROM sketch WHERE res = ? AND t < ?'),
+      rolledUntil: db.prepare<[number], { until: number }>('SELECT until FROM rollup WHERE res = ?'),
+      setRolledUntil: db.prepare<[number, number]>('INSERT INTO rollup (res, until) VALUES (?, ?) ON CONFLICT (res) DO UPDATE SET until = excluded.until'),
+      minuteSketches: db.prepare<[number, number], { series: number; t: number; data: Buffer }>('SELECT series, t, data FROM sketch WHERE res = 60 AND t >= ? AND t < ? ORDER BY series, t'),
       sweepSeries: db.prepare<[number]>('DELETE FROM series WHERE last_put < ? AND NOT EXISTS (SELECT 1 FROM agg WHERE agg.series = series.id)'),
     };
   }
@@ -246,7 +258,8 @@ export class MetricStore {
       const slot = Math.floor((sample.t - start) / level.res);
       const row = this.row(series, l, start);
       addToSlot(row.stats, slot, sample.count, sample.sum, sample.min, sample.max);
-      if (keys) {
+      // Coarser levels' sketches come from the minute ones (query time, then the leader's roll-up).
+      if (keys && level.res <= 60) {
         let sketch = row.sketches.get(slot);
         if (!sketch) row.sketches.set(slot, (sketch = new Map()));
         for (let i = 0; i < keys.length; i++) addKey(sketch, keys[i]!, sample.single ? 1 : (sample.counts?.[i] ?? 1));
@@ -367,9 +380,18 @@ export class MetricStore {
       }
     }
     if (dense.sketches) {
+      const into = dense.sketches;
+      const rolled = new Set<number>();
       for (const s of this.stmt.sketchesIn.all(found.id, level.res, first, query.end)) {
-        const i = Math.floor((s.t - first) / query.period);
-        decodeSketch(s.data, (dense.sketches[i] ??= new Map()));
+        if (level.res > 60) rolled.add(s.t);
+        decodeSketch(s.data, (into[Math.floor((s.t - first) / query.period)] ??= new Map()));
+      }
+      if (level.res > 60) {
+        // Minute sketches for the coarse slots not rolled up yet (the last two weeks).
+        for (const s of this.stmt.sketchesIn.all(found.id, 60, first, query.end)) {
+          if (rolled.has(Math.floor(s.t / level.res) * level.res)) continue;
+          decodeSketch(s.data, (into[Math.floor((s.t - first) / query.period)] ??= new Map()));
+        }
       }
     }
     return dense;
@@ -394,7 +416,49 @@ export class MetricStore {
   }
 
   /** Deletes what every level no longer retains, and series with no data left that nobody put for 15 months (the leader's sweep). */
-  sweep(): { rows: number; series: number } {
+  /**
+   * Rolls the minute sketches of settled time (older than PutMetricData accepts, plus an hour) up into 5-minute and
+   * hour sketches, from where the last roll-up stopped; the leader's sweep runs it before minute data ages out
+   * (15 days, against two weeks of accepted lateness). Idempotent: a slot rolled twice is written the same.
+   */
+  rollUp(): number {
+    const nowS = Math.floor(this.now() / 1000);
+    const settled = nowS - SETTLED_AFTER_S;
+    let written = 0;
+    this.db.transaction(() => {
+      for (const level of LEVELS) {
+        if (level.res <= 60) continue;
+        const to = Math.floor(settled / level.res) * level.res;
+        // Nothing older than the minute level keeps is left to roll.
+        const oldest = Math.floor((nowS - LEVELS[1]!.retention - LEVELS[1]!.span) / level.res) * level.res;
+        const from = Math.max(this.stmt.rolledUntil.get(level.res)?.until ?? oldest, oldest);
+        if (to <= from) continue;
+        let current: { series: number; t: number; sketch: Sketch } | undefined;
+        const write = () => {
+          if (current) this.stmt.upsertSketch.run(current.series, level.res, current.t, ROLLED_WRITER, encodeSketch(current.sketch));
+          if (current) written++;
+        };
+        // An hour at a time: the writes cannot interleave with an open read, and memory stays bounded.
+        for (let window = from; window < to; window += 3600) {
+          for (const s of this.stmt.minuteSketches.all(window, Math.min(window + 3600, to))) {
+            const t = Math.floor(s.t / level.res) * level.res;
+            if (!current || current.series !== s.series || current.t !== t) {
+              write();
+              current = { series: s.series, t, sketch: new Map() };
+            }
+            decodeSketch(s.data, current.sketch);
+          }
+          write();
+          current = undefined;
+        }
+        this.stmt.setRolledUntil.run(level.res, to);
+      }
+    })();
+    return written;
+  }
+
+  sweep(): { rows: number; series: number; rolled: number } {
+    const rolled = this.rollUp();
     const nowS = Math.floor(this.now() / 1000);
     let rows = 0;
     let series = 0;
@@ -408,7 +472,7 @@ export class MetricStore {
     // Rows swept here must not be written back from memory.
     for (const [key, row] of this.rows) if (row.start < nowS - row.level.retention - row.level.span) this.rows.delete(key);
     if (series > 0) this.seriesIds.clear();
-    return { rows, series };
+    return { rows, series, rolled };
   }
 
   close(): void {
