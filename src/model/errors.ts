@@ -135,6 +135,10 @@ export const errorTypes = [
   'ServiceAlreadyExists',
   'ServiceAttributesLimitExceededException',
   'ServiceNotFound',
+  // Amazon CloudWatch (Query protocol codes; the JSON and CBOR protocols send them as the model's shape names)
+  'InvalidParameterValue',
+  'InvalidParameterCombination',
+  'MissingParameter',
 ] as const;
 
 export type ErrorType = (typeof errorTypes)[number];

@@ -40,6 +40,8 @@ import { secretTagLookup } from '../secrets/secret-vault.js';
 import { ecsResourceTags } from '../api/ecs/tags.js';
 import { resourceTagRouter } from '../api/authz/resource-tags.js';
 import { LogStorage } from '../logs/storage/log-storage.js';
+import { cloudwatchServices } from '../metrics/api/cloudwatch-service.js';
+import { MetricStore } from '../metrics/metric-store.js';
 import { buildRegistryServer } from '../registry/http/server.js';
 import { registryRoutes } from '../registry/http/routes.js';
 import { openRegistry, type Registry } from '../registry/registry.js';
@@ -190,7 +192,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   let clusterCache: ClusterCache | undefined;
   let accessKeys: AccessKeyCredentials | undefined;
   let iamPolicies: IamPolicySource | undefined;
+  let metrics: MetricStore | undefined;
   const cleanup = async () => {
+    metrics?.close();
     clusterCache?.stop();
     accessKeys?.stop();
     iamPolicies?.stop();
@@ -202,6 +206,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const undo: (() => unknown)[] = [];
   try {
     const logs = new LogStorage(store, logsDir);
+    // CloudWatch metrics: one SQLite file beside the log chunks (the shared directory with replicas), see metrics/metric-store.ts.
+    mkdirSync(join(logsDir, 'metrics'), { recursive: true, mode: 0o700 });
+    metrics = new MetricStore(join(logsDir, 'metrics', 'metrics.db'));
+    const metricStore = metrics;
     const rootKeys: RootKeyPair = config.rootKeys
       ? { ...config.rootKeys, source: 'environment' }
       : loadRootKeyPair(credentialsDir(config), config.env ?? process.env);
@@ -266,7 +274,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       // Instance targets are container instances' EC2-style ids (the informer's view: no read per target).
       knownInstance: async (id: string) => [...cache.instances.cache.values()].some((c) => c.value.ec2InstanceId === id),
     };
-    const queryServices = [iamService(iamEnv), stsService(stsEnv), elbv2Service(elbEnv)];
+    const cloudwatch = cloudwatchServices({ store: metricStore, now: config.now ?? Date.now });
+    services.push(cloudwatch.json);
+    const queryServices = [iamService(iamEnv), stsService(stsEnv), elbv2Service(elbEnv), cloudwatch.query];
     // berth lb's reports (target health, where it serves): a JSON service beside ELBv2, signed for elasticloadbalancing.
     services.push(lbNodeService(elbEnv));
     const verifier = new SigV4Verifier({
@@ -308,6 +318,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       authorizer,
       services,
       queryServices,
+      // Smithy RPC v2 CBOR, for the APIs whose clients speak it (CloudWatch), by the same implementation as their JSON.
+      cborServices: [cloudwatch.json],
       health: async () => {
         const storeOk = await withDeadline(store.get(LEADER_KEY), 2_000).then(
           () => true,
@@ -379,6 +391,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           cache,
           ...launchesPerPass(config),
           logsDir,
+          metrics: metricStore,
           ...(config.now !== undefined ? { now: config.now } : {}),
           ...(config.secretPurgeMs !== undefined ? { secretPurgeMs: config.secretPurgeMs } : {}),
           ...(config.targetDrainMs !== undefined ? { targetDrainMs: config.targetDrainMs } : {}),
