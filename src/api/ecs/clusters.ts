@@ -28,6 +28,7 @@ import { clusterUsage } from './cluster-usage.js';
 import { epochSeconds, type EcsEnv } from './env.js';
 import { effectiveAccountSetting } from './account-settings.js';
 import { parseClusterRecord } from '../../state/records/clusters.js';
+import { clusterDefaultNamespace } from './service-connect.js';
 
 export const DEFAULT_CLUSTER = 'default';
 
@@ -84,6 +85,8 @@ export function clusterOperations(env: EcsEnv) {
       const insights = input.settings?.find((s) => s.name === 'containerInsights')
         ? []
         : [{ name: 'containerInsights' as const, value: await effectiveAccountSetting(env, 'containerInsights') }];
+      // As ECS: a namespace name that is new makes an HTTP namespace of that name; the cluster keeps its ARN.
+      const scDefault = input.serviceConnectDefaults ? await clusterDefaultNamespace(env, input.serviceConnectDefaults.namespace ?? '') : undefined;
       const record = await transact(env.store, async (tx) => {
         const existing = await tx.getRecord(parseClusterRecord, keys.cluster(name));
         // CreateCluster is idempotent: an ACTIVE cluster of that name is returned unchanged.
@@ -97,7 +100,7 @@ export function clusterOperations(env: EcsEnv) {
           ...(input.configuration ? { configuration: input.configuration } : {}),
           capacityProviders: input.capacityProviders ?? [],
           defaultCapacityProviderStrategy: input.defaultCapacityProviderStrategy ?? [],
-          ...(input.serviceConnectDefaults ? { serviceConnectDefaults: { namespace: input.serviceConnectDefaults.namespace } } : {}),
+          ...(scDefault ? { serviceConnectDefaults: { namespace: scDefault } } : {}),
           createdAt: epochSeconds(env.now()),
         };
         tx.putJson(keys.cluster(name), created);
@@ -131,11 +134,13 @@ export function clusterOperations(env: EcsEnv) {
 
     async UpdateCluster(input: UpdateClusterRequest) {
       validateClusterSettings(input.settings);
+      await activeCluster(env, input.cluster);
+      const scDefault = input.serviceConnectDefaults ? await clusterDefaultNamespace(env, input.serviceConnectDefaults.namespace ?? '') : undefined;
       const record = await updateCluster(env, input.cluster, (c) => ({
         ...c,
         ...(input.settings ? { settings: mergeSettings(c.settings, input.settings) } : {}),
         ...(input.configuration ? { configuration: input.configuration } : {}),
-        ...(input.serviceConnectDefaults ? { serviceConnectDefaults: { namespace: input.serviceConnectDefaults.namespace } } : {}),
+        ...(scDefault ? { serviceConnectDefaults: { namespace: scDefault } } : {}),
       }));
       return { cluster: await describe(env, record, ['SETTINGS', 'CONFIGURATIONS']) };
     },

@@ -3,7 +3,6 @@ import type {
   CreateCapacityProviderRequest,
   DeleteCapacityProviderRequest,
   ExecuteCommandRequest,
-  ListServicesByNamespaceRequest,
   UpdateCapacityProviderRequest,
   UpdateContainerAgentRequest,
 } from '@aws-sdk/client-ecs';
@@ -134,15 +133,5 @@ export function notAvailableOperations(env: EcsEnv) {
       throw invalidParameter(`hookId: the service deployment is not paused at lifecycle hook '${input.hookId}'.`);
     },
 
-    /**
-     * Namespaces are Cloud Map's (issue 15 builds it): until then none exists, and ECS answers this for a
-     * namespace it cannot find.
-     */
-    async ListServicesByNamespace(input: ListServicesByNamespaceRequest) {
-      if (input.maxResults !== undefined && (input.maxResults < 1 || input.maxResults > 100)) {
-        throw invalidParameter('maxResults must be between 1 and 100.');
-      }
-      throw new ServiceError('NamespaceNotFoundException', `Failed to retrieve namespace for ${input.namespace}`);
-    },
   };
 }

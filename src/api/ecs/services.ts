@@ -3,6 +3,7 @@ import type {
   CreateServiceRequest,
   DeleteServiceRequest,
   DescribeServicesRequest,
+  ListServicesByNamespaceRequest,
   ListServicesRequest,
   PlacementConstraint,
   PlacementStrategy,
@@ -37,6 +38,7 @@ import { readJson, transact, readRecord } from '../../store/transact.js';
 import { pageOf } from '../pagination.js';
 import type { CallContext } from '../protocol/json-rpc.js';
 import { activeCluster } from './clusters.js';
+import { checkedServiceConnect, discoveryResources, listServicesByNamespace, type ServiceConnectDeployment } from './service-connect.js';
 import type { EcsEnv } from './env.js';
 import { placementRequestOf } from '../../state/placement-request.js';
 import { findTaskDefinition } from './task-definitions.js';
@@ -146,6 +148,16 @@ function checkShiftingLoadBalancers(config: ShiftConfig, lbs: readonly { advance
   }
 }
 
+/** The Service Connect configuration of a service's PRIMARY deployment, if it has one on. */
+function primaryServiceConnect(s: ServiceRecord | undefined): ServiceConnectDeployment['serviceConnectConfiguration'] | undefined {
+  return primaryServiceConnectDeployment(s)?.serviceConnectConfiguration;
+}
+
+function primaryServiceConnectDeployment(s: ServiceRecord | undefined): ServiceConnectDeployment | undefined {
+  const d = s?.deployments?.find((x) => x.status === 'PRIMARY') as Partial<ServiceConnectDeployment> | undefined;
+  return d?.serviceConnectConfiguration?.enabled ? { serviceConnectConfiguration: d.serviceConnectConfiguration, serviceConnectResources: d.serviceConnectResources ?? [] } : undefined;
+}
+
 export function serviceOperations(env: EcsEnv) {
   /** Read-modify-write one ACTIVE service. */
   async function updateActive(
@@ -168,7 +180,8 @@ export function serviceOperations(env: EcsEnv) {
 
   return {
     async CreateService(input: CreateServiceRequest, call: CallContext) {
-      const cluster = (await activeCluster(env, input.cluster)).clusterName;
+      const clusterRecord = await activeCluster(env, input.cluster);
+      const cluster = clusterRecord.clusterName;
       const name = validateServiceName(input.serviceName);
       refuseUnsupported(input);
       const controller = controllerOf(input);
@@ -188,10 +201,14 @@ export function serviceOperations(env: EcsEnv) {
       const awsvpc = td ? awsvpcConfigurationFor(td.networkMode, input.networkConfiguration) : undefined;
       const loadBalancers = await checkedLoadBalancers(env, input.loadBalancers ?? [], td);
       checkShiftingLoadBalancers(shiftConfig, loadBalancers);
+      const serviceConnect = await checkedServiceConnect(env, input.serviceConnectConfiguration, td, clusterRecord.serviceConnectDefaults?.namespace);
+      if (serviceConnect && controller !== 'ECS') throw invalidParameter(`serviceConnectConfiguration: Service Connect needs the ECS deployment controller, not ${controller}.`);
       const tags = validateTags(input.tags);
       if (input.clientToken !== undefined && !/^[\x21-\x7e]{1,36}$/.test(input.clientToken)) {
         throw invalidParameter('clientToken: up to 36 ASCII characters from ! to ~.');
       }
+      // The Cloud Map services ECS makes for the discovery names, once every check has passed.
+      const sc: ServiceConnectDeployment | {} = serviceConnect ? await discoveryResources(env, serviceConnect) : {};
       const now = env.now();
       const deploymentId = newDeploymentId();
       const arn = serviceArn(env, cluster, name);
@@ -226,7 +243,7 @@ export function serviceOperations(env: EcsEnv) {
         launchType: 'EC2',
         ...(td ? { taskDefinition: td.taskDefinitionArn! } : {}),
         deploymentConfiguration: { ...deploymentConfigurationOf(limits), ...shiftConfigFields(shiftConfig) },
-        deployments: controller === 'ECS' ? [newDeployment(deploymentId, td!.taskDefinitionArn!, desired, now, awsvpc)] : [],
+        deployments: controller === 'ECS' ? [{ ...newDeployment(deploymentId, td!.taskDefinitionArn!, desired, now, awsvpc), ...sc }] : [],
         ...(controller !== 'ECS' ? { taskSets: firstSet ? [firstSet] : [] } : {}),
         events: [],
         createdAt: now / 1000,
@@ -262,7 +279,8 @@ export function serviceOperations(env: EcsEnv) {
     },
 
     async UpdateService(input: UpdateServiceRequest) {
-      const cluster = (await activeCluster(env, input.cluster)).clusterName;
+      const clusterRecord = await activeCluster(env, input.cluster);
+      const cluster = clusterRecord.clusterName;
       refuseUnsupported(input);
       const grace = gracePeriodOf(input.healthCheckGracePeriodSeconds);
       const td = input.taskDefinition ? await serviceTaskDefinition(env, input.taskDefinition) : undefined;
@@ -279,6 +297,12 @@ export function serviceOperations(env: EcsEnv) {
       const lbCurrent = lbName ? await readRecord(env.store, parseServiceRecord, keys.service(cluster, lbName)) : undefined;
       const lbTd = input.loadBalancers ? (td ?? (await currentTaskDefinition(env, cluster, input.service!))) : td;
       const loadBalancers = input.loadBalancers || lbCurrent?.loadBalancers?.length ? await checkedLoadBalancers(env, input.loadBalancers ?? lbCurrent?.loadBalancers ?? [], lbTd) : undefined;
+      // Service Connect: given, or carried over to a new task definition (whose port names are checked again).
+      const scCurrent = input.serviceConnectConfiguration || td ? await readRecord(env.store, parseServiceRecord, keys.service(cluster, serviceNameOf(env, cluster, input.service!) ?? '')) : undefined;
+      const scBefore = primaryServiceConnect(scCurrent);
+      const scTd = td ?? (input.serviceConnectConfiguration ? await currentTaskDefinition(env, cluster, input.service!) : undefined);
+      const scChecked = input.serviceConnectConfiguration || (td && scBefore) ? await checkedServiceConnect(env, input.serviceConnectConfiguration ?? scBefore, scTd, clusterRecord.serviceConnectDefaults?.namespace) : undefined;
+      const scNext: ServiceConnectDeployment | undefined = scChecked ? await discoveryResources(env, scChecked) : undefined;
       const now = env.now();
       const record = await updateActive(cluster, input.service!, (s) => {
         refuseTaskSetChanges(s.deploymentController?.type, input);
@@ -300,13 +324,18 @@ export function serviceOperations(env: EcsEnv) {
         const networkChanged = JSON.stringify(network ?? null) !== JSON.stringify(s.networkConfiguration?.awsvpcConfiguration ?? null);
         // As ECS: changing the load balancers starts a new deployment.
         const lbChanged = input.loadBalancers !== undefined && JSON.stringify(loadBalancers ?? []) !== JSON.stringify(s.loadBalancers ?? []);
-        const redeploy = taskDefinition !== s.taskDefinition || networkChanged || lbChanged || input.forceNewDeployment === true;
+        const sc = input.serviceConnectConfiguration ? scNext : scNext ?? primaryServiceConnectDeployment(s);
+        const scChanged = input.serviceConnectConfiguration !== undefined && JSON.stringify(scNext?.serviceConnectConfiguration ?? null) !== JSON.stringify(primaryServiceConnect(s) ?? null);
+        if (sc && s.deploymentController?.type && s.deploymentController.type !== 'ECS') {
+          throw invalidParameter(`serviceConnectConfiguration: Service Connect needs the ECS deployment controller, not ${s.deploymentController.type}.`);
+        }
+        const redeploy = taskDefinition !== s.taskDefinition || networkChanged || lbChanged || scChanged || input.forceNewDeployment === true;
         const deployments = (s.deployments ?? []).map((d) => {
           // (A service deployed with task sets has no deployments: this leaves it alone.)
           if (d.status !== 'PRIMARY') return d;
           return redeploy ? { ...d, status: 'ACTIVE', updatedAt: now / 1000 } : { ...d, desiredCount: desired, updatedAt: now / 1000 };
         });
-        if (redeploy && taskDefinition) deployments.unshift(newDeployment(newDeploymentId(), taskDefinition, desired, now, network));
+        if (redeploy && taskDefinition) deployments.unshift({ ...newDeployment(newDeploymentId(), taskDefinition, desired, now, network), ...(sc ?? {}) });
         return {
           ...s,
           desiredCount: desired,
@@ -380,6 +409,8 @@ export function serviceOperations(env: EcsEnv) {
       }
       return { services, failures };
     },
+
+    ListServicesByNamespace: (input: ListServicesByNamespaceRequest) => listServicesByNamespace(env, input),
 
     async ListServices(input: ListServicesRequest) {
       const cluster = (await activeCluster(env, input.cluster)).clusterName;

@@ -18,7 +18,7 @@ export function validateServiceName(name: string | undefined, field = 'serviceNa
 type Common = CreateServiceRequest | UpdateServiceRequest;
 
 /**
- * Refuse what berth does not do (yet), naming the field: service discovery, Service Connect,
+ * Refuse what berth does not do (yet), naming the field: service discovery,
  * capacity providers, Fargate. (Deployment strategies: shift-config.ts.) (The deployment controller is checked by the caller.)
  */
 export function refuseUnsupported(input: Common): void {
@@ -33,7 +33,6 @@ export function refuseUnsupported(input: Common): void {
   for (const [field, value] of unsupported) {
     if (nonEmpty(value)) throw invalidParameter(`${field}: not supported by berth yet.`);
   }
-  if (input.serviceConnectConfiguration?.enabled) throw invalidParameter('serviceConnectConfiguration: Service Connect is not supported by berth yet.');
   if ('role' in input && input.role && !input.loadBalancers?.length) throw invalidParameter('role: a service role is only used with load balancers, which berth does not support yet.');
   if ('launchType' in input && input.launchType !== undefined && input.launchType !== 'EC2') {
     throw invalidParameter(`launchType: berth runs services on its own container instances; launchType ${input.launchType} is not available. Use EC2.`);
