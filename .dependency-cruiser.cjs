@@ -47,10 +47,18 @@ module.exports = {
     },
     {
       name: 'control-plane-not-lb',
-      comment: 'The control plane never reaches into the data plane; `berth lb` talks to it over the ELBv2 API.',
+      comment:
+        "The control plane never reaches into the data plane; `berth lb` talks to it over the ELBv2 API. The agent's Service Connect proxy (src/agent/service-connect/) runs its HAProxy with the data plane's process manager and runtime client: those two files only (they know nothing of ELBv2), never the ELBv2 driver.",
       severity: 'error',
       from: { path: '^src/(api|controllers|store|server|state|logs|agent)/', pathNot: '\\.test\\.ts$' },
-      to: { path: '^src/lb/' },
+      to: { path: '^src/lb/', pathNot: '^src/lb/haproxy-(process|runtime)\\.ts$' },
+    },
+    {
+      name: 'lb-process-only-for-service-connect',
+      comment: "Of the agent, only the Service Connect proxy runs an HAProxy.",
+      severity: 'error',
+      from: { path: '^src/(api|controllers|store|server|state|logs|agent)/', pathNot: ['\\.test\\.ts$', '^src/agent/service-connect/'] },
+      to: { path: '^src/lb/haproxy-(process|runtime)\\.ts$' },
     },
     {
       name: 'controllers-through-store',

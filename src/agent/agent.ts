@@ -25,6 +25,8 @@ import { TaskEngine } from './task-engine/engine.js';
 import { TaskCredentials } from './task-credentials.js';
 import { resolveSecrets, sdkSecretsApi, type SecretsApi } from './secrets.js';
 import { StartSpans } from '../process/spans.js';
+import { ensureLocalAddress } from './metadata/host-address.js';
+import { ServiceConnectProxy } from './service-connect/proxy.js';
 
 /** The host-side parts the agent drives; `berth agent` builds the real ones (runc, CNI, the image store). */
 export interface AgentParts {
@@ -152,10 +154,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       log.child({ component: 'image-cleanup' }),
       { intervalMs: config.imageCleanupIntervalMs, minimumAgeMs: config.imageMinimumCleanupAgeMs },
     );
+    const containerFiles = new ContainerFileStore(join(config.dataDir, 'containers'), undefined, undefined, config.dnsServer);
     engine = new TaskEngine({
       ...parts,
       images: imageCleanup.tracked(),
-      containerFiles: new ContainerFileStore(join(config.dataDir, 'containers'), undefined, undefined, config.dnsServer),
+      containerFiles,
       settings: {
         cluster: config.cluster,
         defaultStopTimeoutMs: config.containerStopTimeoutMs,
@@ -191,6 +194,26 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     });
     await logs.resume();
     await engine.recover(await state.tasks());
+    // Service Connect: the per-host proxy, following the ECS API (service-connect/proxy.ts).
+    let serviceConnect: ServiceConnectProxy | undefined;
+    const scAddress = config.serviceConnectAddress;
+    if (scAddress) {
+      await ensureLocalAddress(scAddress);
+      serviceConnect = new ServiceConnectProxy({
+        ecs,
+        cluster: config.cluster,
+        address: scAddress,
+        dir: join(config.dataDir, 'sc'),
+        log: log.child({ component: 'service-connect' }),
+        localTasks: () =>
+          engine!
+            .tasks()
+            .filter((t) => t.known !== 'STOPPED' && t.spec.networkMode !== 'host')
+            .map((t) => ({ ...(t.spec.serviceName ? { serviceName: t.spec.serviceName } : {}), runtimeIds: t.containers.flatMap((c) => (c.runtimeId ? [c.runtimeId] : [])) })),
+        writeAliases: (id, names) => containerFiles.writeServiceConnectHosts(id, scAddress, names),
+      });
+      serviceConnect.start();
+    }
     if (config.imageCleanup) imageCleanup.start();
 
     let fatal: ((message: string) => void) | undefined;
@@ -239,6 +262,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       ...(metadata ? { metadataUrl: metadata.url } : {}),
       async stop() {
         await metadata?.close();
+        await serviceConnect?.stop();
         imageCleanup.stop();
         sessionClient.stop();
         engine.shutdown();

@@ -69,6 +69,12 @@ export interface AgentConfig {
    */
   readonly dnsServer?: string;
   /**
+   * The Service Connect proxy's address (BERTH_SERVICE_CONNECT_ADDRESS: an address of the host, or a
+   * link-local one the agent adds to lo, as the metadata address): when set, the agent runs the per-host
+   * proxy there and writes the namespace's client aliases into its Service Connect tasks' /etc/hosts.
+   */
+  readonly serviceConnectAddress?: string;
+  /**
    * Where this host's ports (bridge tasks' host ports, host-mode tasks) are reachable from other hosts
    * (BERTH_HOST_ADDRESS, an IP address): registered as the `berth.host-address` attribute, where `berth lb`
    * sends an instance target's traffic. Undefined: the source address of the route to the control plane.
@@ -134,6 +140,7 @@ const KNOWN = new Set([
   'BERTH_HOST_ADDRESS',
   'BERTH_TEST_CRASH_AT_SAVE',
   'BERTH_DNS_SERVER',
+  'BERTH_SERVICE_CONNECT_ADDRESS',
 ]);
 
 export class ConfigError extends Error {
@@ -215,6 +222,14 @@ function positiveInt(value: string | undefined, name: string, fallback: number):
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) <= 0) throw new ConfigError(`${name}: expected a positive whole number, got '${value}'`);
   return Number(value);
+}
+
+/** BERTH_SERVICE_CONNECT_ADDRESS: an IPv4 address, or `off`/empty for no Service Connect proxy. */
+export function parseServiceConnectAddress(value: string | undefined): string | undefined {
+  if (value === undefined || value.trim() === '' || value.trim() === 'off') return undefined;
+  const v = value.trim();
+  if (isIP(v) !== 4) throw new ConfigError(`BERTH_SERVICE_CONNECT_ADDRESS: expected an IPv4 address (e.g. 169.254.170.3) or 'off', got '${value}'`);
+  return v;
 }
 
 /** BERTH_DNS_SERVER: an IPv4 or IPv6 address, or `off`/empty for none (containers keep the host's resolvers). */
@@ -323,6 +338,9 @@ export function compileAgentConfig({ flags = {}, env = process.env, readFile = r
     taskIamRole: parseBoolean(get('ECS_ENABLE_TASK_IAM_ROLE'), 'ECS_ENABLE_TASK_IAM_ROLE'),
     taskIamRoleNetworkHost: parseBoolean(get('ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST'), 'ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST'),
     ...(parseDnsServer(get('BERTH_DNS_SERVER')) !== undefined ? { dnsServer: parseDnsServer(get('BERTH_DNS_SERVER'))! } : {}),
+    ...(parseServiceConnectAddress(get('BERTH_SERVICE_CONNECT_ADDRESS')) !== undefined
+      ? { serviceConnectAddress: parseServiceConnectAddress(get('BERTH_SERVICE_CONNECT_ADDRESS'))! }
+      : {}),
     ...(get('BERTH_HOST_ADDRESS') ? { hostAddress: parseHostAddress(get('BERTH_HOST_ADDRESS')!) } : {}),
     ...(get('BERTH_TEST_CRASH_AT_SAVE') ? { crashAtSave: positiveInt(get('BERTH_TEST_CRASH_AT_SAVE'), 'BERTH_TEST_CRASH_AT_SAVE', 0) } : {}),
   };

@@ -60,6 +60,17 @@ export class ContainerFileStore implements ContainerFiles {
     await writeFile(join(this.root, runtimeId, 'hosts'), hostsFile(entries));
   }
 
+  /**
+   * Replace the Service Connect line of a container's /etc/hosts (its client aliases at the proxy's
+   * address; none when `names` is empty). Rewritten in place, so the bind mount shows it.
+   */
+  async writeServiceConnectHosts(runtimeId: string, address: string, names: readonly string[]): Promise<void> {
+    const path = join(this.root, runtimeId, 'hosts');
+    const current = await readFile(path, 'utf8').catch(() => undefined);
+    if (current === undefined) return;
+    await writeFile(path, withServiceConnectLine(current, address, names));
+  }
+
   async userDatabase(imageId: string, rootfs: Promise<string>): Promise<UserDatabase> {
     const known = this.users.get(imageId);
     if (known) return known;
@@ -78,6 +89,15 @@ export class ContainerFileStore implements ContainerFiles {
 export function hostsFile(entries: readonly HostsEntry[]): string {
   const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', ...entries.map((e) => `${e.ip}\t${e.names.join(' ')}`)];
   return `${lines.join('\n')}\n`;
+}
+
+const SERVICE_CONNECT_MARK = '# berth service connect';
+
+/** `hosts` with its Service Connect line (marked) replaced by one for `names` at `address`. Pure. */
+export function withServiceConnectLine(hosts: string, address: string, names: readonly string[]): string {
+  const kept = hosts.split('\n').filter((l) => l !== '' && !l.endsWith(SERVICE_CONNECT_MARK));
+  if (names.length) kept.push(`${address}\t${names.join(' ')} ${SERVICE_CONNECT_MARK}`);
+  return `${kept.join('\n')}\n`;
 }
 
 function appendHosts(base: string, entries: readonly HostsEntry[]): string {

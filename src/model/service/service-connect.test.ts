@@ -3,7 +3,7 @@ import { checkServiceConnect, namespaceRefOf } from './service-connect.js';
 
 const td = {
   taskDefinitionArn: 'arn:aws:ecs:us-east-1:000000000000:task-definition/web:1',
-  networkMode: 'bridge',
+  networkMode: 'bridge' as const,
   containerDefinitions: [{ name: 'web', portMappings: [{ name: 'http', containerPort: 80 }, { containerPort: 81 }] }],
 };
 const ns = { arn: 'arn:aws:servicediscovery:us-east-1:000000000000:namespace/ns-abc', name: 'internal' };
