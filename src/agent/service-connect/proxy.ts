@@ -106,7 +106,10 @@ export class ServiceConnectProxy {
     if (structure === this.structure) {
       const plan = planSlots(this.slots, view);
       if (plan) {
-        if (plan.commands.length) await runtimeCommand(this.haproxy.paths.adminSocket, plan.commands);
+        if (plan.commands.length) {
+          await runtimeCommand(this.haproxy.paths.adminSocket, plan.commands);
+          this.options.log.info({ commands: plan.commands }, 'service connect proxy backends changed');
+        }
         this.slots = plan.slots;
         return;
       }
