@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ContainerFileStore, hostsFile, resolvConfFor } from './container-files.js';
+import { ContainerFileStore, hostsFile, resolvConfFor, withServiceConnectLine } from './container-files.js';
 
 const HOST = 'search corp.example\nnameserver 127.0.0.53\nnameserver 10.0.0.2\noptions edns0\n';
 
@@ -96,5 +96,15 @@ describe("an image's user database", () => {
     const store = new ContainerFileStore(join(dir, 'containers'));
     await expect(store.userDatabase('sha256:c', Promise.reject(new Error('mount failed')))).rejects.toThrow('mount failed');
     expect(await store.userDatabase('sha256:c', Promise.resolve(rootfs('c1', 'x:x:5:5::/:/bin/sh\n')))).toEqual({ passwd: 'x:x:5:5::/:/bin/sh\n' });
+  });
+});
+
+describe('withServiceConnectLine', () => {
+  it('replaces its own marked line and keeps the rest', () => {
+    const base = '127.0.0.1\tlocalhost\n10.0.0.2\ttask\n';
+    const once = withServiceConnectLine(base, '169.254.170.3', ['backend', 'db']);
+    expect(once).toBe('127.0.0.1\tlocalhost\n10.0.0.2\ttask\n169.254.170.3\tbackend db # berth service connect\n');
+    expect(withServiceConnectLine(once, '169.254.170.3', ['backend'])).toBe('127.0.0.1\tlocalhost\n10.0.0.2\ttask\n169.254.170.3\tbackend # berth service connect\n');
+    expect(withServiceConnectLine(once, '169.254.170.3', [])).toBe(base);
   });
 });

@@ -62,13 +62,15 @@ export class ContainerFileStore implements ContainerFiles {
 
   /**
    * Replace the Service Connect line of a container's /etc/hosts (its client aliases at the proxy's
-   * address; none when `names` is empty). Rewritten in place, so the bind mount shows it.
+   * address; none when `names` is empty). Rewritten in place, so the bind mount shows it. False when the
+   * container has no hosts file (yet: its runtime id is known a moment before its files are written).
    */
-  async writeServiceConnectHosts(runtimeId: string, address: string, names: readonly string[]): Promise<void> {
+  async writeServiceConnectHosts(runtimeId: string, address: string, names: readonly string[]): Promise<boolean> {
     const path = join(this.root, runtimeId, 'hosts');
     const current = await readFile(path, 'utf8').catch(() => undefined);
-    if (current === undefined) return;
+    if (current === undefined) return false;
     await writeFile(path, withServiceConnectLine(current, address, names));
+    return true;
   }
 
   async userDatabase(imageId: string, rootfs: Promise<string>): Promise<UserDatabase> {

@@ -38,8 +38,8 @@ export interface ServiceConnectProxyOptions {
   readonly dir: string;
   readonly log: BackgroundLog & { info(o: object, m: string): void; warn(o: object, m: string): void; error(o: object, m: string): void };
   readonly localTasks: () => readonly LocalTask[];
-  /** Replace the Service Connect lines of a container's /etc/hosts. */
-  readonly writeAliases: (runtimeId: string, names: readonly string[]) => Promise<void>;
+  /** Replace the Service Connect lines of a container's /etc/hosts; false when it has none yet (tried again next time). */
+  readonly writeAliases: (runtimeId: string, names: readonly string[]) => Promise<boolean>;
   readonly intervalMs?: number;
   readonly binary?: string;
 }
@@ -207,8 +207,7 @@ export class ServiceConnectProxy {
         live.add(id);
         const key = names.join(' ');
         if (this.written.get(id) === key) continue;
-        await this.options.writeAliases(id, names);
-        this.written.set(id, key);
+        if (await this.options.writeAliases(id, names)) this.written.set(id, key);
       }
     }
     for (const id of this.written.keys()) if (!live.has(id)) this.written.delete(id);
