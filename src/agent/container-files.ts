@@ -56,21 +56,25 @@ export class ContainerFileStore implements ContainerFiles {
   }
 
   async writeHosts(runtimeId: string, entries: readonly HostsEntry[]): Promise<void> {
+    const path = join(this.root, runtimeId, 'hosts');
+    // A Service Connect line written meanwhile (writeServiceConnectHosts) is kept.
+    const kept = ((await readFile(path, 'utf8').catch(() => '')).split('\n').find((l) => l.endsWith(SERVICE_CONNECT_MARK)));
     // writeFile truncates and rewrites the same inode, which the container's bind mount shows.
-    await writeFile(join(this.root, runtimeId, 'hosts'), hostsFile(entries));
+    await writeFile(path, hostsFile(entries) + (kept ? `${kept}\n` : ''));
   }
 
   /**
    * Replace the Service Connect line of a container's /etc/hosts (its client aliases at the proxy's
-   * address; none when `names` is empty). Rewritten in place, so the bind mount shows it. False when the
-   * container has no hosts file (yet: its runtime id is known a moment before its files are written).
+   * address; none when `names` is empty), written only when it differs. Rewritten in place, so the bind
+   * mount shows it. Called again and again: the task engine rewrites the file once the container's network
+   * is attached (container-create.ts), which drops the line. A container without the file yet is skipped.
    */
-  async writeServiceConnectHosts(runtimeId: string, address: string, names: readonly string[]): Promise<boolean> {
+  async writeServiceConnectHosts(runtimeId: string, address: string, names: readonly string[]): Promise<void> {
     const path = join(this.root, runtimeId, 'hosts');
     const current = await readFile(path, 'utf8').catch(() => undefined);
-    if (current === undefined) return false;
-    await writeFile(path, withServiceConnectLine(current, address, names));
-    return true;
+    if (current === undefined) return;
+    const next = withServiceConnectLine(current, address, names);
+    if (next !== current) await writeFile(path, next);
   }
 
   async userDatabase(imageId: string, rootfs: Promise<string>): Promise<UserDatabase> {

@@ -117,8 +117,14 @@ describe('Service Connect', () => {
   async function proxyState(): Promise<string> {
     const servers = await runtimeCommand(join(dir, 'agent', 'sc', 'admin.sock'), 'show servers state').catch((e) => String(e));
     const curl = spawnSync('nsenter', [`--net=/var/run/netns/${lab.hosts[0]!.netns}`, '--', 'curl', '-sS', '-m', '3', '-H', 'Host: backend', 'http://169.254.170.3:8080/'], { encoding: 'utf8' });
-    const logs = readdirSync(join(dir, 'agent', 'containers')).length;
-    return `servers:\n${servers}\ncurl from the host: ${curl.stdout}${curl.stderr}\ncontainer dirs: ${logs}`;
+    const hosts = readdirSync(join(dir, 'agent', 'containers')).map((id) => {
+      try {
+        return `${id}: ${readFileSync(join(dir, 'agent', 'containers', id, 'hosts'), 'utf8')}`;
+      } catch {
+        return `${id}: -`;
+      }
+    });
+    return `servers:\n${servers.split('\n').slice(0, 4).join('\n')}\ncurl from the host: ${curl.stdout}${curl.stderr}\nhosts files:\n${hosts.join('\n')}`;
   }
 
   const backendDef = (svc: string) => ({
@@ -165,7 +171,7 @@ describe('Service Connect', () => {
     // The client's first answer from v1: the alias resolves (agent-written /etc/hosts) and the proxy has the tasks.
     // (Its very first requests may come before the agent wrote /etc/hosts: counting starts at the first answer.)
     await expect
-      .poll(() => clientLines().some((l) => l.ok && l.text.startsWith('v1 ')), { timeout: 90_000, interval: 250 })
+      .poll(() => clientLines().some((l) => l.ok && l.text.startsWith('v1 ')), { timeout: 60_000, interval: 250 })
       .toBe(true)
       .catch(async (e) => Promise.reject(new Error(`${e}\nclient: ${JSON.stringify(clientLines().slice(-5))}\nagent: ${serviceConnectLog()}\n${await proxyState()}`)));
     const first = clientLines().find((l) => l.ok)!.n;
@@ -190,11 +196,12 @@ describe('Service Connect', () => {
     expect(after - atStart).toBeGreaterThanOrEqual(5);
     await expect.poll(() => clientLines().filter((l) => l.n > after && l.ok && l.text.startsWith('v2 ')).length, { timeout: 30_000 }).toBeGreaterThanOrEqual(20);
 
+    const beforeFirst = first - 1;
     const lines = clientLines().filter((l) => l.n >= first);
     const failed = lines.filter((l) => !l.ok);
     const v2 = lines.filter((l) => l.ok && l.text.startsWith('v2 '));
     const lateV1 = lines.filter((l) => l.n > after + 5 && l.ok && l.text.startsWith('v1 '));
-    console.log(`service connect: ${lines.length} requests from the first answer (${after - atStart} during the rollout), ${failed.length} failed, v1 tasks ${v1Tasks.size}, v2 answers ${v2.length} from ${new Set(v2.map((l) => l.text)).size} tasks; rollout ${rolledMs} ms`);
+    console.log(`service connect: ${beforeFirst} requests failed before the first answer; ${lines.length} requests from the first answer (${after - atStart} during the rollout), ${failed.length} failed, v1 tasks ${v1Tasks.size}, v2 answers ${v2.length} from ${new Set(v2.map((l) => l.text)).size} tasks; rollout ${rolledMs} ms`);
     expect(failed, JSON.stringify(failed.slice(0, 5))).toEqual([]);
     expect(new Set(v2.map((l) => l.text)).size).toBe(2);
     expect(lateV1).toEqual([]);

@@ -38,8 +38,8 @@ export interface ServiceConnectProxyOptions {
   readonly dir: string;
   readonly log: BackgroundLog & { info(o: object, m: string): void; warn(o: object, m: string): void; error(o: object, m: string): void };
   readonly localTasks: () => readonly LocalTask[];
-  /** Replace the Service Connect lines of a container's /etc/hosts; false when it has none yet (tried again next time). */
-  readonly writeAliases: (runtimeId: string, names: readonly string[]) => Promise<boolean>;
+  /** Make a container's /etc/hosts carry these aliases (and no others of Service Connect's); idempotent. */
+  readonly writeAliases: (runtimeId: string, names: readonly string[]) => Promise<void>;
   readonly intervalMs?: number;
   readonly binary?: string;
 }
@@ -53,8 +53,6 @@ export class ServiceConnectProxy {
   private stopped = false;
   private readonly portNames = new Map<string, Map<string, { container: string; containerPort: number }>>();
   private readonly hostAddresses = new Map<string, string>();
-  /** What each container's hosts file was last given (written again only on change). */
-  private readonly written = new Map<string, string>();
   /** The last view applied (tests and the log read it). */
   view: ProxyView = { endpoints: [] };
 
@@ -198,18 +196,11 @@ export class ServiceConnectProxy {
   private async writeHosts(services: readonly ServiceSeen[], view: ProxyView): Promise<void> {
     const namespaceOf = new Map(services.map((s) => [s.serviceName, serviceConnectOf(s)?.namespace]));
     const aliases = aliasesByNamespace(view);
-    const live = new Set<string>();
     for (const task of this.options.localTasks()) {
       const ns = task.serviceName ? namespaceOf.get(task.serviceName) : undefined;
       if (!ns) continue;
-      const names = aliases.get(ns) ?? [];
-      for (const id of task.runtimeIds) {
-        live.add(id);
-        const key = names.join(' ');
-        if (this.written.get(id) === key) continue;
-        if (await this.options.writeAliases(id, names)) this.written.set(id, key);
-      }
+      // Checked every pass (a read per container): the engine may have rewritten the file since.
+      for (const id of task.runtimeIds) await this.options.writeAliases(id, aliases.get(ns) ?? []);
     }
-    for (const id of this.written.keys()) if (!live.has(id)) this.written.delete(id);
   }
 }
