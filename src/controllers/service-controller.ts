@@ -30,6 +30,10 @@ import { targetEvents } from './services/targets.js';
 import { parseTaskDefinitionRecord } from '../state/records/task-definitions.js';
 import { parseTaskRecord } from '../state/records/tasks.js';
 import { parseServiceRecord } from '../state/records/services.js';
+import { instancesFor, syncServiceConnectInstances } from './services/service-connect.js';
+import { portNamesOf } from '../model/service/service-connect.js';
+
+const portNameOf = (td: Parameters<typeof portNamesOf>[0] | undefined, portName: string) => (td ? portNamesOf(td).get(portName) : undefined);
 
 export interface ServiceControllerOptions {
   readonly store: Store;
@@ -170,6 +174,9 @@ export function startServiceController(options: ServiceControllerOptions): Servi
       if (error instanceof StalePlan) return { requeueAfterMs: 0 };
       throw error;
     }
+    // Service Connect: the tasks in their discoveryName's Cloud Map service (services/service-connect.ts).
+    const sc = instancesFor(record, tasks, cache.instanceRecords(cluster), (arn, portName) => portNameOf(tdCache.get(arn)?.record.taskDefinition, portName), options.scope.region);
+    await syncServiceConnectInstances(store, options.scope, now, sc);
     passCounts.set(key, (passCounts.get(key) ?? 0) + 1);
     return plan.requeueAfterMs !== undefined ? { requeueAfterMs: plan.requeueAfterMs } : {};
   }

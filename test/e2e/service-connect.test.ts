@@ -20,6 +20,7 @@ import {
   UpdateClusterCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
+import { ListInstancesCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runtimeCommand } from '../../src/lb/haproxy-runtime.js';
 import { buildBusyboxImage, pushImage } from '../../src/testing/busybox-image.js';
@@ -197,6 +198,15 @@ describe('Service Connect', () => {
     await expect.poll(() => clientLines().filter((l) => l.n > after && l.ok && l.text.startsWith('v2 ')).length, { timeout: 30_000 }).toBeGreaterThanOrEqual(20);
 
     const beforeFirst = first - 1;
+    // ECS's bookkeeping in Cloud Map: the running tasks are the instances of the discoveryName's service.
+    const sd = new ServiceDiscoveryClient({ endpoint: server.url, region: 'us-east-1', credentials: { ...server.keys }, disableHostPrefix: true });
+    const srvId = deployment.serviceConnectResources[0].discoveryArn.split('/').at(-1);
+    const running = async () => ((await ecs.send(new ListTasksCommand({ serviceName: 'backend', desiredStatus: 'RUNNING' }))).taskArns ?? []).map((a) => a.split('/').at(-1)).sort();
+    await expect.poll(async () => ((await sd.send(new ListInstancesCommand({ ServiceId: srvId }))).Instances ?? []).map((i) => i.Id).sort(), { timeout: 15_000 }).toEqual(await running());
+    const instance = (await sd.send(new ListInstancesCommand({ ServiceId: srvId }))).Instances![0]!;
+    expect(instance.Attributes).toMatchObject({ AWS_INSTANCE_IPV4: lab.hosts[0]!.address, ECS_SERVICE_NAME: 'backend', ECS_CLUSTER_NAME: 'default', ECS_TASK_DEFINITION_FAMILY: 'backend' });
+    sd.destroy();
+
     const lines = clientLines().filter((l) => l.n >= first);
     const failed = lines.filter((l) => !l.ok);
     const v2 = lines.filter((l) => l.ok && l.text.startsWith('v2 '));
