@@ -274,7 +274,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       // Instance targets are container instances' EC2-style ids (the informer's view: no read per target).
       knownInstance: async (id: string) => [...cache.instances.cache.values()].some((c) => c.value.ec2InstanceId === id),
     };
-    const cloudwatch = cloudwatchServices({ store: metricStore, now: config.now ?? Date.now });
+    const cloudwatch = cloudwatchServices({ store: metricStore, now: config.now ?? Date.now, records: store, scope });
     services.push(cloudwatch.json);
     const queryServices = [iamService(iamEnv), stsService(stsEnv), elbv2Service(elbEnv), cloudwatch.query];
     // berth lb's reports (target health, where it serves): a JSON service beside ELBv2, signed for elasticloadbalancing.
