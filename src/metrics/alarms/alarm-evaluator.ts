@@ -81,7 +81,9 @@ export async function evaluateAlarms(options: AlarmEvaluatorOptions, evaluated: 
         changed.push(r.name);
         return next;
       });
-      if (after) await act(options, after, now);
+      // Actions see this evaluation's datapoints (CloudWatch keeps the reason data of the last transition only; a
+      // policy invoked again while the alarm stays in ALARM must scale on the metric as it is now).
+      if (after) await act(options, after.state === verdict.state ? { ...after, stateReasonData: verdict.reasonData } : after, now);
     }
   }
   return changed;
