@@ -1,0 +1,238 @@
+/**
+ * Zero-downtime deploys, proven (issue 14 item 5), and the data plane surviving kill -9: the built `berth server`,
+ * one real `berth agent` running busybox httpd tasks (awsvpc, each answering "<revision> <hostname>"), a real
+ * `berth lb` with a real HAProxy, the service's tasks registered as `ip` targets of an ALB's target group, and a
+ * bounded keep-alive load (~1,500 requests/s) through the load balancer the whole time:
+ *  - a rolling deployment (minimumHealthyPercent 100, maximumPercent 200) to a new revision: zero non-2xx, zero
+ *    connection errors, and afterwards every answer comes from the new revision;
+ *  - a scale-in from 4 to 1: zero non-2xx, zero connection errors; a draining task shows DEACTIVATING/STOPPED;
+ *  - kill -9 of HAProxy, then of `berth lb`: traffic resumes by itself (the gap is printed), every target is
+ *    healthy again and every task gets traffic again.
+ */
+import { join } from 'node:path';
+import {
+  CreateServiceCommand,
+  DescribeServicesCommand,
+  DescribeTasksCommand,
+  ListTasksCommand,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+  type Task,
+} from '@aws-sdk/client-ecs';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  ModifyTargetGroupAttributesCommand,
+  type TargetHealthDescription,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haproxyPaths } from '../../src/lb/haproxy-process.js';
+import { runtimeCommand } from '../../src/lb/haproxy-runtime.js';
+import { pidsOfShowProc, stopStaleHaproxy } from '../../src/lb/stale-haproxy.js';
+import { freePort, labDir, requireHaproxy } from '../../src/lb/testing/lb-lab.js';
+import { startBerthLb, type BerthLbProcess } from './support/berth-lb.js';
+import { startTestCluster, type TestCluster } from './support/cluster.js';
+import { startLoad, type Load, type LoadResult } from './support/http-load.js';
+
+const isRoot = process.getuid?.() === 0;
+const REGION = 'us-east-1';
+const SERVICE = 'web';
+const RATE = 1500;
+const VPC = { awsvpcConfiguration: { subnets: ['subnet-0e2e'], securityGroups: ['sg-0e2e'] } };
+
+/** What a load run must show: no failure of any kind. */
+const clean = (r: LoadResult) => ({ statuses: Object.keys(r.statuses).filter((s) => s[0] !== '2'), errors: r.errors, failures: r.failures });
+const NONE = { statuses: [], errors: {}, failures: 0 };
+
+describe.runIf(isRoot)('zero-downtime deploys behind an ALB, and the data plane surviving kill -9', () => {
+  let cluster: TestCluster;
+  let lab: ReturnType<typeof labDir>;
+  let elb: ElasticLoadBalancingV2Client;
+  let lb: BerthLbProcess;
+  let load: Load | undefined;
+  let tgArn = '';
+  let listenerPort = 0;
+
+  const lbOptions = () => ({ endpoint: cluster.server.url, keys: cluster.server.keys, dataDir: join(lab.dir, 'lb'), region: REGION });
+  const targets = async (): Promise<TargetHealthDescription[]> => (await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tgArn }))).TargetHealthDescriptions ?? [];
+  const states = async () => (await targets()).map((t) => t.TargetHealth?.State).sort();
+  const service = async () => (await cluster.ecs.send(new DescribeServicesCommand({ services: [SERVICE] }))).services![0]!;
+  async function tasks(desiredStatus: 'RUNNING' | 'STOPPED' = 'RUNNING'): Promise<Task[]> {
+    const { taskArns = [] } = await cluster.ecs.send(new ListTasksCommand({ serviceName: SERVICE, desiredStatus }));
+    return taskArns.length ? ((await cluster.ecs.send(new DescribeTasksCommand({ tasks: taskArns }))).tasks ?? []) : [];
+  }
+  /** "<revision> <hostname>" of each RUNNING task (what its httpd answers). */
+  const answers = async () => (await tasks()).filter((t) => t.lastStatus === 'RUNNING').map((t) => `${t.taskDefinitionArn!.endsWith(':1') ? 'v1' : 'v2'} ip-${ipOf(t).replaceAll('.', '-')}`);
+  const ipOf = (t: Task) => t.containers![0]!.networkInterfaces![0]!.privateIpv4Address!;
+
+  /** Converged: `n` RUNNING tasks of `revision`, nothing else left, their `n` targets healthy. */
+  async function settled(n: number, revision: string) {
+    await expect
+      .poll(
+        async () => {
+          const s = await service();
+          const running = await tasks();
+          return {
+            deployments: s.deployments!.length,
+            running: running.filter((t) => t.lastStatus === 'RUNNING' && t.taskDefinitionArn!.endsWith(revision)).length,
+            others: running.length - running.filter((t) => t.lastStatus === 'RUNNING' && t.taskDefinitionArn!.endsWith(revision)).length,
+            targets: await states(),
+          };
+        },
+        { timeout: 90_000, interval: 500 },
+      )
+      .toEqual({ deployments: 1, running: n, others: 0, targets: Array(n).fill('healthy') });
+  }
+
+  /** Wait until the load has made `n` more requests since its mark. */
+  const atLeast = (n: number) => expect.poll(() => load!.sinceMark().requests, { timeout: 20_000, interval: 100 }).toBeGreaterThanOrEqual(n);
+
+  beforeAll(async () => {
+    requireHaproxy();
+    lab = labDir();
+    cluster = await startTestCluster();
+    await cluster.startAgent({ env: { BERTH_CPU_UNITS: '4096', BERTH_MEMORY_MIB: '2048', ECS_CONTAINER_STOP_TIMEOUT: '2s' } });
+    elb = new ElasticLoadBalancingV2Client({ endpoint: cluster.server.url, region: REGION, credentials: cluster.server.keys, maxAttempts: 3 });
+    lb = startBerthLb(lbOptions());
+
+    for (const revision of ['v1', 'v2']) {
+      await cluster.ecs.send(
+        new RegisterTaskDefinitionCommand({
+          family: SERVICE,
+          networkMode: 'awsvpc',
+          containerDefinitions: [
+            {
+              name: 'httpd',
+              image: cluster.image,
+              memory: 32,
+              environment: [{ name: 'REVISION', value: revision }],
+              command: ['sh', '-c', 'mkdir -p /www && echo "$REVISION $(hostname)" > /www/index.html && exec httpd -f -p 8080 -h /www'],
+              portMappings: [{ containerPort: 8080 }],
+            },
+          ],
+        }),
+      );
+    }
+    const lbArn = (await elb.send(new CreateLoadBalancerCommand({ Name: 'zero', Subnets: ['subnet-0a', 'subnet-0b'] }))).LoadBalancers![0]!.LoadBalancerArn!;
+    tgArn = (
+      await elb.send(
+        new CreateTargetGroupCommand({
+          Name: 'zero-web',
+          Protocol: 'HTTP',
+          Port: 8080,
+          TargetType: 'ip',
+          HealthCheckPath: '/',
+          HealthCheckIntervalSeconds: 5,
+          HealthCheckTimeoutSeconds: 2,
+          HealthyThresholdCount: 2,
+          UnhealthyThresholdCount: 2,
+        }),
+      )
+    ).TargetGroups![0]!.TargetGroupArn!;
+    await elb.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: tgArn, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '5' }] }));
+    listenerPort = await freePort();
+    await elb.send(new CreateListenerCommand({ LoadBalancerArn: lbArn, Port: listenerPort, Protocol: 'HTTP', DefaultActions: [{ Type: 'forward', TargetGroupArn: tgArn }] }));
+  }, 120_000);
+
+  afterAll(async () => {
+    const final = await load?.stop();
+    if (final) console.log(`load over the whole file: ${JSON.stringify(final)}`);
+    if (process.env.LB_E2E_DEBUG) console.log(lb?.output());
+    if (cluster) await cluster.ecs.send(new UpdateServiceCommand({ service: SERVICE, desiredCount: 0 })).catch(() => {});
+    await lb?.stop();
+    if (lab) await stopStaleHaproxy(join(lab.dir, 'lb')).catch(() => []);
+    elb?.destroy();
+    await cluster?.stop();
+    lab?.cleanup();
+  }, 120_000);
+
+  it('the service behind the ALB: both tasks registered, healthy and answering through berth lb', async () => {
+    await cluster.ecs.send(
+      new CreateServiceCommand({
+        serviceName: SERVICE,
+        taskDefinition: `${SERVICE}:1`,
+        desiredCount: 2,
+        networkConfiguration: VPC,
+        loadBalancers: [{ targetGroupArn: tgArn, containerName: 'httpd', containerPort: 8080 }],
+        deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200 },
+      }),
+    );
+    await settled(2, ':1');
+    load = startLoad({ url: `http://127.0.0.1:${listenerPort}/`, ratePerSecond: RATE, connections: 8 });
+    // Both tasks answer through the load balancer before anything is measured.
+    await expect.poll(() => Object.keys(load!.snapshot().bodies).sort(), { timeout: 20_000, interval: 200 }).toEqual((await answers()).sort());
+    expect(clean(load.snapshot())).toEqual(NONE);
+  }, 120_000);
+
+  it('a rolling deployment (min 100 %, max 200 %) to a new revision loses no request; then only the new revision answers', async () => {
+    load!.mark();
+    const started = Date.now();
+    await cluster.ecs.send(new UpdateServiceCommand({ service: SERVICE, taskDefinition: `${SERVICE}:2` }));
+    await settled(2, ':2');
+    const during = load!.sinceMark();
+    console.log(`rolling deployment: ${Date.now() - started} ms, ${during.requests} requests, ${JSON.stringify(during.bodies)}`);
+    expect(clean(during), JSON.stringify(during)).toEqual(NONE);
+    expect(Object.keys(during.bodies).some((b) => b.startsWith('v2'))).toBe(true);
+
+    load!.mark();
+    await atLeast(1000);
+    const after = load!.sinceMark();
+    expect(clean(after)).toEqual(NONE);
+    expect(Object.keys(after.bodies).sort()).toEqual((await answers()).sort());
+    expect(Object.keys(after.bodies).every((b) => b.startsWith('v2 '))).toBe(true);
+  }, 150_000);
+
+  it('a scale-in from 4 to 1 loses no request; a draining task shows DEACTIVATING, desired STOPPED', async () => {
+    await cluster.ecs.send(new UpdateServiceCommand({ service: SERVICE, desiredCount: 4 }));
+    await settled(4, ':2');
+    load!.mark();
+    await cluster.ecs.send(new UpdateServiceCommand({ service: SERVICE, desiredCount: 1 }));
+    // While their targets drain, the three tasks leaving show what ECS shows.
+    await expect
+      .poll(async () => (await tasks('STOPPED')).filter((t) => t.lastStatus === 'DEACTIVATING').length, { timeout: 20_000, interval: 200 })
+      .toBe(3);
+    await settled(1, ':2');
+    const during = load!.sinceMark();
+    console.log(`scale-in 4 → 1: ${during.requests} requests, ${JSON.stringify(during.bodies)}`);
+    expect(clean(during), JSON.stringify(during)).toEqual(NONE);
+    await cluster.ecs.send(new UpdateServiceCommand({ service: SERVICE, desiredCount: 2 }));
+    await settled(2, ':2');
+  }, 150_000);
+
+  /** Wait until traffic flows again after a kill at `killedAt`; the gap in ms, then every task answers again. */
+  async function resumed(what: string, killedAt: number) {
+    load!.mark();
+    await expect.poll(() => Object.keys(load!.sinceMark().statuses).includes('200'), { timeout: 30_000, interval: 10 }).toBe(true);
+    const gap = Date.now() - killedAt;
+    const meanwhile = load!.sinceMark();
+    console.log(`${what}: traffic back ${gap} ms after the kill (${JSON.stringify(meanwhile.errors)} failed meanwhile)`);
+    await expect.poll(states, { timeout: 30_000, interval: 500 }).toEqual(['healthy', 'healthy']);
+    load!.mark();
+    await atLeast(1000);
+    const after = load!.sinceMark();
+    expect(clean(after), lb.output()).toEqual(NONE);
+    expect(Object.keys(after.bodies).sort()).toEqual((await answers()).sort());
+    return gap;
+  }
+
+  it('kill -9 of HAProxy under load: berth lb restarts it, traffic resumes, no target is lost', async () => {
+    const pids = pidsOfShowProc(await runtimeCommand(haproxyPaths(lb.dataDir).masterSocket, 'show proc', 2_000));
+    expect(pids.length).toBeGreaterThanOrEqual(2);
+    const killedAt = Date.now();
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    const gap = await resumed('kill -9 HAProxy', killedAt);
+    expect(gap).toBeLessThan(10_000);
+  }, 90_000);
+
+  it('kill -9 of berth lb under load: the next berth lb takes over, traffic resumes, no target is lost', async () => {
+    await lb.stop('SIGKILL');
+    const killedAt = Date.now();
+    lb = startBerthLb(lbOptions());
+    const gap = await resumed('kill -9 berth lb (restarted at once)', killedAt);
+    expect(gap).toBeLessThan(10_000);
+  }, 90_000);
+});
+
