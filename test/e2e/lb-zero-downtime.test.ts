@@ -6,6 +6,7 @@
  *  - a rolling deployment (minimumHealthyPercent 100, maximumPercent 200) to a new revision: zero non-2xx, zero
  *    connection errors, and afterwards every answer comes from the new revision;
  *  - a scale-in from 4 to 1: zero non-2xx, zero connection errors; a draining task shows DEACTIVATING/STOPPED;
+ *  - StopTask of one of them: DEACTIVATING (desired STOPPED) while its target drains, stopped after the delay;
  *  - kill -9 of HAProxy, then of `berth lb`: traffic resumes by itself (the gap is printed), every target is
  *    healthy again and every task gets traffic again.
  */
@@ -16,6 +17,7 @@ import {
   DescribeTasksCommand,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
+  StopTaskCommand,
   UpdateServiceCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
@@ -201,6 +203,25 @@ describe.runIf(isRoot)('zero-downtime deploys behind an ALB, and the data plane 
     await cluster.ecs.send(new UpdateServiceCommand({ service: SERVICE, desiredCount: 2 }));
     await settled(2, ':2');
   }, 150_000);
+
+  it('StopTask of a task behind the ALB: DEACTIVATING while its target drains, then stopped; replaced; no request lost', async () => {
+    const [victim] = (await tasks()).filter((t) => t.lastStatus === 'RUNNING');
+    load!.mark();
+    const stoppedAt = Date.now();
+    const { task } = await cluster.ecs.send(new StopTaskCommand({ task: victim!.taskArn!, reason: 'zero-downtime e2e' }));
+    expect([task!.lastStatus, task!.desiredStatus, task!.stopCode]).toEqual(['DEACTIVATING', 'STOPPED', 'UserInitiated']);
+    const ip = ipOf(victim!);
+    await expect.poll(async () => (await targets()).find((t) => t.Target!.Id === ip)?.TargetHealth?.State, { timeout: 10_000, interval: 200 }).toBe('draining');
+    const lastOf = async () => (await cluster.ecs.send(new DescribeTasksCommand({ tasks: [victim!.taskArn!] }))).tasks![0]!;
+    expect((await lastOf()).lastStatus).toBe('DEACTIVATING');
+    await expect.poll(async () => (await lastOf()).lastStatus, { timeout: 30_000, interval: 200 }).toBe('STOPPED');
+    // Not stopped before the deregistration delay (5 s) was over.
+    expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(5_000);
+    expect(await lastOf()).toMatchObject({ stoppedReason: 'zero-downtime e2e', stopCode: 'UserInitiated' });
+    await settled(2, ':2');
+    const during = load!.sinceMark();
+    expect(clean(during), JSON.stringify(during)).toEqual(NONE);
+  }, 120_000);
 
   /** Wait until traffic flows again after a kill at `killedAt`; the gap in ms, then every task answers again. */
   async function resumed(what: string, killedAt: number) {

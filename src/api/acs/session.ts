@@ -182,7 +182,7 @@ export class AgentSession {
         this.o.credentials?.forget(record.task.taskArn!);
         continue;
       }
-      const desired = record.task.desiredStatus ?? 'RUNNING';
+      const desired = desiredForAgent(record);
       if (this.told.get(id) === desired) continue;
       const acs = await this.toAcs(record);
       if (!acs) continue;
@@ -221,7 +221,7 @@ export class AgentSession {
     const acs = toAcsTask(td.taskDefinition, {
       taskArn: record.task.taskArn!,
       clusterArn: record.task.clusterArn!,
-      desiredStatus: record.task.desiredStatus === 'STOPPED' ? 'STOPPED' : 'RUNNING',
+      desiredStatus: desiredForAgent(record),
       ...(record.task.overrides ? { overrides: record.task.overrides } : {}),
       containerArns: new Map((record.task.containers ?? []).map((c) => [c.name!, c.containerArn!])),
       ...(record.task.group !== undefined ? { group: record.task.group } : {}),
@@ -260,4 +260,12 @@ export class AgentSession {
   private send(frame: AcsFrame): void {
     if (!this.closed) this.o.ws.send(JSON.stringify(frame));
   }
+}
+
+/**
+ * What the agent is told to do with a task: its desired status, except that a DEACTIVATING task (stopping once its
+ * load balancer targets drained, services/targets.ts) keeps running until the control plane makes it STOPPING.
+ */
+export function desiredForAgent(record: TaskRecord): 'RUNNING' | 'STOPPED' {
+  return record.task.desiredStatus === 'STOPPED' && record.task.lastStatus !== 'DEACTIVATING' ? 'STOPPED' : 'RUNNING';
 }

@@ -97,7 +97,10 @@ export function reconcileService(state: ServiceState): ServicePlan {
     // "has stopped" is said of the tasks actually asked to stop now (a deregistered one once it has drained).
     const stopped = serviceMessages.stopped(name, planned.stops.map((x) => x.taskId));
     const kept = events.filter((e) => !stopped.includes(e.message));
-    events.splice(0, events.length, ...kept, ...serviceMessages.stopped(name, targets.stops.map((x) => x.taskId)).map(happened));
+    // A task stopped by StopTask (held while it drained) is not the scheduler's stop.
+    const userStopped = new Set(views.filter((v) => v.record.task.stopCode === 'UserInitiated').map((v) => v.id));
+    const ours = targets.stops.filter((x) => !userStopped.has(x.taskId)).map((x) => x.taskId);
+    events.splice(0, events.length, ...kept, ...serviceMessages.stopped(name, ours).map(happened));
     // Older deployments' load balancers are kept while the deployment is.
     const lbsKept = Object.entries(s.berth.deploymentLoadBalancers ?? {}).filter(([id]) => settled.deployments.some((d) => d.id === id));
     next = {
@@ -121,7 +124,7 @@ export function reconcileService(state: ServiceState): ServicePlan {
     launches: planned.launches,
     ...(primary?.id ? { launchDeploymentId: primary.id } : {}),
     stops: targets?.stops ?? planned.stops,
-    ...(targets ? { registrations: targets.registrations, deregistrations: targets.deregistrations } : {}),
+    ...(targets ? { registrations: targets.registrations, deregistrations: targets.deregistrations, deactivations: targets.deactivations } : {}),
     record: next,
     events,
     reliesOn: planned.reliesOn,
