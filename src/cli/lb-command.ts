@@ -2,7 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { hostname, networkInterfaces } from 'node:os';
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
+import { background } from '../process/background.js';
 import { installProcessPolicy } from '../process/policy.js';
+
+/**
+ * How long a replaced HAProxy may finish its requests: past the keep-alive timeout (60 s), after which its idle
+ * client connections have closed by themselves; what is left is then killed.
+ */
+const STALE_GRACE_MS = 65_000;
 
 interface LbFlags {
   readonly endpoint: string;
@@ -40,7 +47,7 @@ export function lbCommand(): Command {
       const log = pino({ level: flags.logLevel });
       installProcessPolicy({ log });
       // Loaded only for the command that runs.
-      const [{ ElasticLoadBalancingV2Client }, { defaultProvider }, { LbDriver }, { LbFollower }, { nodeReportsClient }, { stopStaleHaproxy }] = await Promise.all([
+      const [{ ElasticLoadBalancingV2Client }, { defaultProvider }, { LbDriver }, { LbFollower }, { nodeReportsClient }, { findStaleHaproxy, retireStaleHaproxy, stopStaleHaproxy }] = await Promise.all([
         import('@aws-sdk/client-elastic-load-balancing-v2'),
         import('@aws-sdk/credential-provider-node'),
         import('../lb/lb-driver.js'),
@@ -65,9 +72,12 @@ export function lbCommand(): Command {
         maxAttempts: 2,
         requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
       });
-      const killed = await stopStaleHaproxy(flags.dataDir);
+      // An HAProxy a killed berth lb left serving is replaced without a gap: the new one takes its listening sockets,
+      // then it is soft-stopped; one that does not answer on its admin socket is killed first.
+      const stale = await findStaleHaproxy(flags.dataDir);
+      const killed = stale ? [] : await stopStaleHaproxy(flags.dataDir);
       if (killed.length > 0) log.warn({ pids: killed }, 'stopped the HAProxy a previous berth lb left running; starting afresh');
-      const driver = new LbDriver({ dir: flags.dataDir, bindAddress: address, log: log.child({ component: 'haproxy' }) });
+      const driver = new LbDriver({ dir: flags.dataDir, bindAddress: address, log: log.child({ component: 'haproxy' }), ...(stale ? { takeOverFrom: stale.workers } : {}) });
       const follower = new LbFollower({
         elb,
         reports: nodeReportsClient({ endpoint: flags.endpoint, region, credentials }),
@@ -78,6 +88,10 @@ export function lbCommand(): Command {
         intervalMs: Number(flags.intervalMs),
       });
       await follower.start();
+      if (stale) {
+        log.warn({ master: stale.master, workers: stale.workers }, 'took over the listeners of the HAProxy a previous berth lb left running; it finishes its requests and stops');
+        void background(log, 'retire the previous HAProxy', () => retireStaleHaproxy(stale, STALE_GRACE_MS));
+      }
       process.stderr.write(`berth lb ${nodeId} serving on ${address}, following ${flags.endpoint}\n`);
       let stopping = false;
       const stop = async (signal: string) => {
@@ -85,6 +99,8 @@ export function lbCommand(): Command {
         stopping = true;
         process.stderr.write(`${signal}: stopping berth lb (HAProxy stops with it)\n`);
         await follower.stop();
+        // A replaced HAProxy still finishing its requests goes with this process (nothing would stop it after).
+        if (stale) await retireStaleHaproxy(stale, 0);
         elb.destroy();
         process.exit(0);
       };
