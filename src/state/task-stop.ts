@@ -95,3 +95,11 @@ export function behindLoadBalancers(service: ServiceRecord, deploymentId: string
   const lbs = service.berth.deploymentLoadBalancers?.[deploymentId ?? ''] ?? service.loadBalancers ?? [];
   return service.status !== 'INACTIVE' && lbs.some((lb) => lb.targetGroupArn !== undefined);
 }
+
+/**
+ * What the agent is told to do with a task: its desired status, except that a DEACTIVATING task (stopping once its
+ * load balancer targets drained, controllers/services/targets.ts) keeps running until it is made STOPPING.
+ */
+export function desiredForAgent(record: TaskRecord): 'RUNNING' | 'STOPPED' {
+  return record.task.desiredStatus === 'STOPPED' && record.task.lastStatus !== 'DEACTIVATING' ? 'STOPPED' : 'RUNNING';
+}

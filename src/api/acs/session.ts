@@ -12,6 +12,7 @@ import { background } from '../../process/background.js';
 import type { EcsEnv } from '../ecs/env.js';
 import { taskRoles, type SessionCredentials } from './task-role-credentials.js';
 import { parseTaskRecord } from '../../state/records/tasks.js';
+import { desiredForAgent } from '../../state/task-stop.js';
 import { parseTaskDefinitionRecord } from '../../state/records/task-definitions.js';
 
 export interface SessionOptions {
@@ -262,10 +263,3 @@ export class AgentSession {
   }
 }
 
-/**
- * What the agent is told to do with a task: its desired status, except that a DEACTIVATING task (stopping once its
- * load balancer targets drained, services/targets.ts) keeps running until the control plane makes it STOPPING.
- */
-export function desiredForAgent(record: TaskRecord): 'RUNNING' | 'STOPPED' {
-  return record.task.desiredStatus === 'STOPPED' && record.task.lastStatus !== 'DEACTIVATING' ? 'STOPPED' : 'RUNNING';
-}
