@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import os from 'node:os';
 
 /**
@@ -61,6 +62,12 @@ export interface AgentConfig {
    */
   readonly taskIamRole: boolean;
   readonly taskIamRoleNetworkHost: boolean;
+  /**
+   * Where this host's ports (bridge tasks' host ports, host-mode tasks) are reachable from other hosts
+   * (BERTH_HOST_ADDRESS, an IP address): registered as the `berth.host-address` attribute, where `berth lb`
+   * sends an instance target's traffic. Undefined: the source address of the route to the control plane.
+   */
+  readonly hostAddress?: string;
 }
 
 /** An IPv4 address and port to listen on. */
@@ -118,6 +125,7 @@ const KNOWN = new Set([
   'BERTH_BRIDGE_NAME',
   'BERTH_BRIDGE_SUBNET',
   'BERTH_METADATA_ADDRESS',
+  'BERTH_HOST_ADDRESS',
   'BERTH_TEST_CRASH_AT_SAVE',
 ]);
 
@@ -299,8 +307,16 @@ export function compileAgentConfig({ flags = {}, env = process.env, readFile = r
     metadataAddress: parseMetadataAddress(get('BERTH_METADATA_ADDRESS')),
     taskIamRole: parseBoolean(get('ECS_ENABLE_TASK_IAM_ROLE'), 'ECS_ENABLE_TASK_IAM_ROLE'),
     taskIamRoleNetworkHost: parseBoolean(get('ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST'), 'ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST'),
+    ...(get('BERTH_HOST_ADDRESS') ? { hostAddress: parseHostAddress(get('BERTH_HOST_ADDRESS')!) } : {}),
     ...(get('BERTH_TEST_CRASH_AT_SAVE') ? { crashAtSave: positiveInt(get('BERTH_TEST_CRASH_AT_SAVE'), 'BERTH_TEST_CRASH_AT_SAVE', 0) } : {}),
   };
+}
+
+/** BERTH_HOST_ADDRESS: an IP address (a load balancer's HAProxy adds targets by address; it resolves no names). */
+function parseHostAddress(value: string): string {
+  const v = value.trim();
+  if (isIP(v) === 0) throw new ConfigError(`BERTH_HOST_ADDRESS: expected an IPv4 or IPv6 address, got '${value}'`);
+  return v;
 }
 
 /** A boolean as the ECS agent reads one (Go's ParseBool: true/false, t/f, 1/0, any case); default false. */

@@ -1,5 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import { refusal } from './registration.js';
+import { compileAgentConfig } from './config.js';
+import { refusal, registrationAttributes } from './registration.js';
+
+describe('registrationAttributes: berth.host-address', () => {
+  const config = (env: Record<string, string> = {}) => compileAgentConfig({ flags: { endpoint: 'http://h:1' }, env, readFile: () => undefined });
+  const hostAddress = (attrs: { name?: string; value?: string }[]) => attrs.filter((a) => a.name === 'berth.host-address').map((a) => a.value);
+
+  it('registers the address it is given (BERTH_HOST_ADDRESS or the route source)', () => {
+    expect(hostAddress(registrationAttributes(config(), '10.0.0.7'))).toEqual(['10.0.0.7']);
+    expect(hostAddress(registrationAttributes(config(), undefined))).toEqual([]);
+  });
+
+  it('leaves the value to ECS_INSTANCE_ATTRIBUTES when that sets it (one attribute: the operator sets it)', () => {
+    const c = config({ ECS_INSTANCE_ATTRIBUTES: '{"berth.host-address":"192.0.2.9"}' });
+    expect(hostAddress(registrationAttributes(c, '10.0.0.7'))).toEqual(['192.0.2.9']);
+  });
+
+  it('BERTH_HOST_ADDRESS must be an IP address, and is refused naming the setting otherwise', () => {
+    expect(config({ BERTH_HOST_ADDRESS: ' 10.1.2.3 ' }).hostAddress).toBe('10.1.2.3');
+    expect(config({ BERTH_HOST_ADDRESS: 'fd00::5' }).hostAddress).toBe('fd00::5');
+    expect(config().hostAddress).toBeUndefined();
+    expect(() => config({ BERTH_HOST_ADDRESS: 'host.example' })).toThrow(/BERTH_HOST_ADDRESS: expected an IPv4 or IPv6 address, got 'host.example'/);
+  });
+});
 
 describe('refusal', () => {
   it('names AccessDeniedException and what the agent needs, keeping the policy verdict and the cause', () => {

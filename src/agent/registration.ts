@@ -10,6 +10,7 @@ import {
 import type { Logger } from 'pino';
 import type { AgentIdentity, AgentStateStore } from './agent-state.js';
 import type { AgentConfig } from './config.js';
+import { HOST_ADDRESS_ATTRIBUTE, routeSourceAddress } from './host-address.js';
 
 export const AGENT_VERSION = '1.0.0-berth';
 
@@ -54,7 +55,11 @@ export function registrationResources(config: AgentConfig): Resource[] {
   ];
 }
 
-export function registrationAttributes(config: AgentConfig): Attribute[] {
+/**
+ * The attributes to register; `hostAddress` (BERTH_HOST_ADDRESS, else the route's source address) becomes
+ * `berth.host-address` unless ECS_INSTANCE_ATTRIBUTES sets that attribute itself.
+ */
+export function registrationAttributes(config: AgentConfig, hostAddress?: string): Attribute[] {
   const arch = os.arch() === 'arm64' ? 'arm64' : 'x86_64';
   const builtIn: Record<string, string | undefined> = {
     'ecs.os-type': 'linux',
@@ -70,6 +75,7 @@ export function registrationAttributes(config: AgentConfig): Attribute[] {
     // Placement sends tasks with a taskRoleArn only where these are (the task definition requires them).
     ...(config.taskIamRole ? [{ name: 'com.amazonaws.ecs.capability.task-iam-role' }] : []),
     ...(config.taskIamRole && config.taskIamRoleNetworkHost ? [{ name: 'com.amazonaws.ecs.capability.task-iam-role-network-host' }] : []),
+    ...(hostAddress !== undefined && !(HOST_ADDRESS_ATTRIBUTE in config.instanceAttributes) ? [{ name: HOST_ADDRESS_ATTRIBUTE, value: hostAddress }] : []),
     ...Object.entries(config.instanceAttributes).map(([name, value]) => ({ name, value })),
   ];
 }
@@ -87,6 +93,9 @@ export async function registerInstance(
 ): Promise<{ containerInstanceArn: string; clusterArn: string }> {
   const saved = await state.identity();
   const previous = saved?.cluster === config.cluster ? saved : undefined;
+  // Registered anew at each start, so a host whose address changed is followed by `berth lb`.
+  const hostAddress = config.hostAddress ?? (config.endpoints[0] ? await routeSourceAddress(config.endpoints[0]) : undefined);
+  if (hostAddress === undefined) log.warn('no route to the control plane to take this host\'s address from: berth.host-address not registered (set BERTH_HOST_ADDRESS)');
   const ec2InstanceId = previous?.ec2InstanceId ?? saved?.ec2InstanceId ?? `i-${randomBytes(9).toString('hex').slice(0, 17)}`;
   const request = {
     cluster: config.cluster,
@@ -98,7 +107,7 @@ export async function registerInstance(
     }),
     totalResources: registrationResources(config),
     versionInfo: { agentVersion: AGENT_VERSION, agentHash: 'berth', dockerVersion: 'runc' },
-    attributes: registrationAttributes(config),
+    attributes: registrationAttributes(config, hostAddress),
     ...(previous?.containerInstanceArn ? { containerInstanceArn: previous.containerInstanceArn } : {}),
     ...(Object.keys(config.containerInstanceTags).length
       ? { tags: Object.entries(config.containerInstanceTags).map(([key, value]) => ({ key, value })) }
@@ -121,7 +130,7 @@ export async function registerInstance(
   const identity: AgentIdentity = { cluster: config.cluster, containerInstanceArn, ec2InstanceId };
   await state.setIdentity(identity);
   const clusterArn = containerInstanceArn.replace(/container-instance\/([^/]+)\/.*$/, 'cluster/$1');
-  log.info({ containerInstanceArn, reRegistered: previous?.containerInstanceArn === containerInstanceArn }, 'registered');
+  log.info({ containerInstanceArn, hostAddress, reRegistered: previous?.containerInstanceArn === containerInstanceArn }, 'registered');
   return { containerInstanceArn, clusterArn };
 }
 

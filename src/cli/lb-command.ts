@@ -30,7 +30,9 @@ function defaultAddress(): string {
 /**
  * `berth lb`: the load balancer data plane on this host. It follows the region's load balancers through the
  * ELBv2 API, serves every active one's HTTP and TCP listeners on ADDR:<listener port> with a local HAProxy (from
- * PATH), and reports target health and its address back (BerthLoadBalancerNode). Credentials come from the AWS
+ * PATH), and reports target health and its address back (BerthLoadBalancerNode). Instance targets go to their
+ * container instance's `berth.host-address` (read with the ECS API: ListClusters, ListContainerInstances,
+ * DescribeContainerInstances). Credentials come from the AWS
  * SDK's chain, as the agent's do.
  */
 export function lbCommand(): Command {
@@ -47,13 +49,15 @@ export function lbCommand(): Command {
       const log = pino({ level: flags.logLevel });
       installProcessPolicy({ log });
       // Loaded only for the command that runs.
-      const [{ ElasticLoadBalancingV2Client }, { defaultProvider }, { LbDriver }, { LbFollower }, { nodeReportsClient }, { findStaleHaproxy, retireStaleHaproxy, stopStaleHaproxy }] = await Promise.all([
+      const [{ ElasticLoadBalancingV2Client }, { ECSClient }, { defaultProvider }, { LbDriver }, { LbFollower }, { nodeReportsClient }, { findStaleHaproxy, retireStaleHaproxy, stopStaleHaproxy }, { InstanceAddresses }] = await Promise.all([
         import('@aws-sdk/client-elastic-load-balancing-v2'),
+        import('@aws-sdk/client-ecs'),
         import('@aws-sdk/credential-provider-node'),
         import('../lb/lb-driver.js'),
         import('../lb/follower.js'),
         import('../lb/node-reports.js'),
         import('../lb/stale-haproxy.js'),
+        import('../lb/instance-addresses.js'),
       ]);
       // Without HAProxy the node could only fail every tick: say so once and stop.
       try {
@@ -65,13 +69,16 @@ export function lbCommand(): Command {
       const address = flags.address ?? defaultAddress();
       const nodeId = flags.nodeId ?? hostname();
       const credentials = defaultProvider();
-      const elb = new ElasticLoadBalancingV2Client({
+      const clientOptions = {
         endpoint: flags.endpoint,
         region,
         credentials,
         maxAttempts: 2,
         requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
-      });
+      };
+      const elb = new ElasticLoadBalancingV2Client(clientOptions);
+      // Instance targets' host addresses: the container instances' berth.host-address, through the ECS API.
+      const ecs = new ECSClient(clientOptions);
       // An HAProxy a killed berth lb left serving is replaced without a gap: the new one takes its listening sockets,
       // then it is soft-stopped; one that does not answer on its admin socket is killed first.
       const stale = await findStaleHaproxy(flags.dataDir);
@@ -86,6 +93,7 @@ export function lbCommand(): Command {
         nodeId,
         log,
         intervalMs: Number(flags.intervalMs),
+        instances: new InstanceAddresses({ ecs }),
       });
       await follower.start();
       if (stale) {
@@ -102,6 +110,7 @@ export function lbCommand(): Command {
         // A replaced HAProxy still finishing its requests goes with this process (nothing would stop it after).
         if (stale) await retireStaleHaproxy(stale, 0);
         elb.destroy();
+        ecs.destroy();
         process.exit(0);
       };
       process.on('SIGINT', () => void stop('SIGINT'));

@@ -21,6 +21,7 @@ import { readRecord, transact } from '../store/transact.js';
 import { reconcileService } from './services/reconcile.js';
 import { DEFAULT_RECONCILE_SETTINGS, type ReconcileSettings, type ServicePlan, type TaskDefinitionFacts } from './services/state.js';
 import { WorkQueue } from './work-queue.js';
+import { setForwardWeights } from '../elb/forward-weights.js';
 import { deregisterServiceTargets, deregistrationDelayMs, registerServiceTargets, targetGroupInTx, targetsInTx } from '../elb/service-targets.js';
 import { elbKeys } from '../state/elb-keys.js';
 import { parseTargetSet } from '../state/records/elb.js';
@@ -217,6 +218,8 @@ export function startServiceController(options: ServiceControllerOptions): Servi
       // Deregistered before stopped (the plan holds the stop back until they drained); registered once RUNNING.
       const deregistered: [string, number][] = [];
       for (const d of plan.deregistrations ?? []) deregistered.push([d.targetGroupArn, (await deregisterServiceTargets(tx, d.targetGroupArn, d.targets, now())).count]);
+      // Traffic shifting: the production and test rules' forward weights, in the same transaction as the record.
+      for (const f of plan.forwards ?? []) await setForwardWeights(tx, f.ruleArn, f.weights);
       const registered: [string, number][] = [];
       for (const r of plan.registrations ?? []) registered.push([r.targetGroupArn, await registerServiceTargets(tx, r.targetGroupArn, r.targets, now())]);
       const started: string[] = [];

@@ -8,17 +8,22 @@ import { MemoryStore } from '../store/memory.js';
 import { elbv2Service } from './elbv2-service.js';
 import type { ElbEnv } from './env.js';
 import { LB_NODE_MODEL, lbNodeActions, lbNodeService } from './lb-node-service.js';
+import { NODE_REPORT_REFRESH_MS, NODE_STALE_MS } from './serving-nodes.js';
+import { removeDrainedTargets } from './target-health.js';
 
 const scope = { region: 'eu-west-1', accountId: '123456789012' } as const;
 
 function harness() {
   const store = new MemoryStore();
-  const env: ElbEnv = { store, scope, now: () => 1_700_000_000_000 };
+  const clock = { now: 1_700_000_000_000 };
+  const env: ElbEnv = { store, scope, now: () => clock.now };
   const elb = elbv2Service(env).operations;
   const node = lbNodeService(env).operations;
   return {
     elb: (op: string, input: object) => elb[op]!(input, {} as never) as Promise<any>,
     node: (op: string, input: object) => node[op]!(input, {} as never) as Promise<any>,
+    store,
+    clock,
   };
 }
 
@@ -43,6 +48,57 @@ describe('BerthLoadBalancerNode', () => {
     expect(await h.node('ReportServedBy', { LoadBalancerArn: lb.LoadBalancerArn, Node: 'lb-a', Address: '192.0.2.7' })).toEqual({ Recorded: true });
     const described = (await h.elb('DescribeLoadBalancers', { LoadBalancerArns: [lb.LoadBalancerArn] })).LoadBalancers[0];
     expect(described.AvailabilityZones.map((z: any) => z.LoadBalancerAddresses)).toEqual([[{ IpAddress: '192.0.2.7' }], [{ IpAddress: '192.0.2.7' }]]);
+  });
+
+  it('sums several nodes: every live address shown, a target healthy while any node passes it, a silent node forgotten', async () => {
+    const h = harness();
+    const lb = (await h.elb('CreateLoadBalancer', { Name: 'web', Subnets: ['subnet-a', 'subnet-b'] })).LoadBalancers[0];
+    const tg = (await h.elb('CreateTargetGroup', { Name: 'web', Protocol: 'HTTP', Port: 80, TargetType: 'ip' })).TargetGroups[0];
+    await h.elb('CreateListener', { LoadBalancerArn: lb.LoadBalancerArn, Port: 80, Protocol: 'HTTP', DefaultActions: [{ Type: 'forward', TargetGroupArn: tg.TargetGroupArn }] });
+    await h.elb('RegisterTargets', { TargetGroupArn: tg.TargetGroupArn, Targets: [{ Id: '10.0.0.5', Port: 8080 }] });
+    const report = (node: string, state: string) =>
+      h.node('ReportTargetHealth', { TargetGroupArn: tg.TargetGroupArn, Node: node, Targets: [{ Id: '10.0.0.5', Port: 8080, State: state, ...(state === 'unhealthy' ? { Reason: 'Target.Timeout' } : {}) }] });
+    const shown = async () => (await h.elb('DescribeTargetHealth', { TargetGroupArn: tg.TargetGroupArn })).TargetHealthDescriptions[0].TargetHealth.State;
+    const addresses = async () => (await h.elb('DescribeLoadBalancers', { Names: ['web'] })).LoadBalancers[0].AvailabilityZones[0].LoadBalancerAddresses;
+
+    await h.node('ReportServedBy', { LoadBalancerArn: lb.LoadBalancerArn, Node: 'lb-a', Address: '192.0.2.7' });
+    await h.node('ReportServedBy', { LoadBalancerArn: lb.LoadBalancerArn, Node: 'lb-b', Address: '192.0.2.8' });
+    expect(await addresses()).toEqual([{ IpAddress: '192.0.2.7' }, { IpAddress: '192.0.2.8' }]);
+    await report('lb-a', 'healthy');
+    await report('lb-b', 'unhealthy');
+    expect(await shown()).toBe('healthy');
+
+    // lb-a falls silent; lb-b keeps reporting. Past NODE_STALE_MS its address and its verdict stop counting.
+    for (let i = 0; i < 4; i++) {
+      h.clock.now += NODE_REPORT_REFRESH_MS;
+      await report('lb-b', 'unhealthy');
+      await h.node('ReportServedBy', { LoadBalancerArn: lb.LoadBalancerArn, Node: 'lb-b', Address: '192.0.2.8' });
+    }
+    expect(await addresses()).toEqual([{ IpAddress: '192.0.2.8' }]);
+    expect(await shown()).toBe('unhealthy');
+  });
+
+  it("drops a dead node's verdict in the leader's pass even when no other report comes", async () => {
+    const h = harness();
+    const lb = (await h.elb('CreateLoadBalancer', { Name: 'web', Subnets: ['subnet-a', 'subnet-b'] })).LoadBalancers[0];
+    const tg = (await h.elb('CreateTargetGroup', { Name: 'web', Protocol: 'HTTP', Port: 80, TargetType: 'ip' })).TargetGroups[0];
+    await h.elb('CreateListener', { LoadBalancerArn: lb.LoadBalancerArn, Port: 80, Protocol: 'HTTP', DefaultActions: [{ Type: 'forward', TargetGroupArn: tg.TargetGroupArn }] });
+    await h.elb('RegisterTargets', { TargetGroupArn: tg.TargetGroupArn, Targets: [{ Id: '10.0.0.5', Port: 8080 }] });
+    const t0 = h.clock.now;
+    await h.node('ReportTargetHealth', { TargetGroupArn: tg.TargetGroupArn, Node: 'lb-b', Targets: [{ Id: '10.0.0.5', Port: 8080, State: 'unhealthy', Reason: 'Target.Timeout' }] });
+    h.clock.now = t0 + 20_000;
+    await h.node('ReportTargetHealth', { TargetGroupArn: tg.TargetGroupArn, Node: 'lb-a', Targets: [{ Id: '10.0.0.5', Port: 8080, State: 'healthy' }] });
+    const state = async () => (await h.elb('DescribeTargetHealth', { TargetGroupArn: tg.TargetGroupArn })).TargetHealthDescriptions[0].TargetHealth.State;
+    expect(await state()).toBe('healthy');
+    // lb-a dies; lb-b's verdict is refreshed, lb-a's goes stale: the pass sums again without it.
+    await h.node('ReportTargetHealth', { TargetGroupArn: tg.TargetGroupArn, Node: 'lb-b', Targets: [{ Id: '10.0.0.5', Port: 8080, State: 'unhealthy', Reason: 'Target.Timeout' }] });
+    h.clock.now = t0 + 20_000 + NODE_STALE_MS + 1;
+    await h.node('ReportTargetHealth', { TargetGroupArn: tg.TargetGroupArn, Node: 'lb-b', Targets: [{ Id: '10.0.0.5', Port: 8080, State: 'unhealthy', Reason: 'Target.Timeout' }] });
+    expect(await state()).toBe('unhealthy');
+    h.clock.now += NODE_STALE_MS + 1;
+    expect(await removeDrainedTargets(h.store, h.clock.now)).toBe(0);
+    // Nobody checks it any more: the last verdict stands.
+    expect(await state()).toBe('unhealthy');
   });
 
   it('refuses bad input in ELB words, naming the field', async () => {

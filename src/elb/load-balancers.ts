@@ -8,6 +8,7 @@ import { limitsOf, type ElbEnv } from './env.js';
 import { elbErrors } from './errors.js';
 import { elbPage } from './paging.js';
 import { listAll, loadBalancerByArn } from './records.js';
+import { liveAddresses } from './serving-nodes.js';
 import { initialTags } from './tags.js';
 
 /**
@@ -26,7 +27,8 @@ const SECURITY_GROUP = /^sg-[0-9a-z]{1,32}$/;
 export const DEFAULT_DNS_DOMAIN = 'berth.internal';
 
 /** The load balancer as the API's `LoadBalancer` shows it (timestamps in epoch seconds). */
-export function loadBalancerShape(lb: LoadBalancerRecord, state = lb.state): object {
+export function loadBalancerShape(lb: LoadBalancerRecord, now: number, state = lb.state): object {
+  const addresses = liveAddresses(lb, now);
   return {
     LoadBalancerArn: lb.arn,
     DNSName: lb.dnsName,
@@ -39,7 +41,7 @@ export function loadBalancerShape(lb: LoadBalancerRecord, state = lb.state): obj
     AvailabilityZones: lb.subnets.map((s) => ({
       ZoneName: s.zoneName,
       SubnetId: s.subnetId,
-      ...(lb.servedBy ? { LoadBalancerAddresses: [{ IpAddress: lb.servedBy.address }] } : {}),
+      ...(addresses.length > 0 ? { LoadBalancerAddresses: addresses.map((a) => ({ IpAddress: a })) } : {}),
     })),
     ...(lb.securityGroups.length > 0 ? { SecurityGroups: lb.securityGroups } : {}),
     IpAddressType: lb.ipAddressType,
@@ -119,7 +121,7 @@ export function loadBalancerOperations(env: ElbEnv): Record<string, Operation> {
         tx.putJson(elbKeys.loadBalancer(lb.name), lb);
         return lb;
       });
-      return { LoadBalancers: [loadBalancerShape(created, created === lb ? { code: 'provisioning' } : created.state)] };
+      return { LoadBalancers: [loadBalancerShape(created, env.now(), created === lb ? { code: 'provisioning' } : created.state)] };
     },
 
     async DescribeLoadBalancers(input: { LoadBalancerArns?: string[]; Names?: string[]; Marker?: string; PageSize?: number }) {
@@ -137,7 +139,7 @@ export function loadBalancerOperations(env: ElbEnv): Record<string, Operation> {
         lbs = lbs.filter((lb) => folded.includes(lb.name.toLowerCase()));
       }
       const { items, NextMarker } = elbPage(lbs, (lb) => lb.name.toLowerCase(), input);
-      return { LoadBalancers: items.map((lb) => loadBalancerShape(lb)), ...(NextMarker ? { NextMarker } : {}) };
+      return { LoadBalancers: items.map((lb) => loadBalancerShape(lb, env.now())), ...(NextMarker ? { NextMarker } : {}) };
     },
 
     async DeleteLoadBalancer(input: { LoadBalancerArn: string }) {

@@ -17,11 +17,12 @@
 import type { Logger } from 'pino';
 import { startPeriodic } from '../process/periodic.js';
 import { elbKeys } from '../state/elb-keys.js';
-import { parseTargetSet, type TargetRecord, type TargetSetRecord } from '../state/records/elb.js';
+import { parseTargetSet, type NodeVerdict, type TargetRecord, type TargetSetRecord } from '../state/records/elb.js';
 import { rangePages } from '../store/range-pages.js';
 import type { Store } from '../store/store.js';
 import { transact } from '../store/transact.js';
 import { parseTargetGroupArn } from './arns.js';
+import { hasStaleVerdict, NODE_REPORT_REFRESH_MS, sameTargetRecord, summed } from './serving-nodes.js';
 
 /** AWS's reason codes a data plane may report with healthy/unhealthy. */
 export const HEALTH_REASONS = ['Target.ResponseCodeMismatch', 'Target.Timeout', 'Target.FailedHealthChecks', 'Elb.InitialHealthChecking', 'Elb.InternalError'] as const;
@@ -84,22 +85,28 @@ export function shownHealth(t: TargetRecord, used: boolean): { State: string; Re
   }
 }
 
-/** The targets after `reports` from `node` (reports for draining or unregistered targets are dropped). */
+/**
+ * The targets after `reports` from `node`: its verdicts recorded (refreshed at most every half
+ * NODE_REPORT_REFRESH_MS when unchanged, so a heartbeat is mostly a read) and each target's health summed over the
+ * live nodes' verdicts (serving-nodes.ts). Reports for draining or unregistered targets are dropped.
+ */
 export function applyReports(targets: readonly TargetRecord[], reports: readonly HealthReport[], node: string, now: number): { targets: TargetRecord[]; changed: boolean } {
   let changed = false;
   const out = targets.map((t) => {
     const report = reports.find((r) => sameTarget(r, t));
     if (!report || t.state === 'draining') return t;
-    if (t.state === report.state && t.reason === report.reason && t.description === report.description && t.reportedBy === node) return t;
-    changed = true;
-    const { reason: _r, description: _d, ...rest } = t;
-    return {
-      ...rest,
+    const prior = t.verdicts?.[node];
+    const same = prior && prior.state === report.state && prior.reason === (report.state === 'unhealthy' ? (report.reason ?? 'Target.FailedHealthChecks') : undefined) && prior.description === (report.state === 'unhealthy' ? report.description : undefined);
+    if (same && now - prior.at < NODE_REPORT_REFRESH_MS / 2 && t.reportedBy !== undefined) return t;
+    const verdict: NodeVerdict = {
       state: report.state,
+      at: now,
       ...(report.state === 'unhealthy' ? { reason: report.reason ?? 'Target.FailedHealthChecks', ...(report.description !== undefined ? { description: report.description } : {}) } : {}),
-      reportedBy: node,
-      reportedAt: now,
-    } satisfies TargetRecord;
+    };
+    const next = summed(t, { ...t.verdicts, [node]: verdict }, now);
+    if (sameTargetRecord(next, t)) return t;
+    changed = true;
+    return next;
   });
   return { targets: out, changed };
 }
@@ -121,12 +128,22 @@ export async function setTargetHealth(store: Store, targetGroupArn: string, repo
   });
 }
 
-/** Remove every draining target whose deregistration delay has passed; returns how many. */
+/** A target set after its drained targets left and stale verdicts were dropped (health summed again). */
+function maintained(targets: readonly TargetRecord[], now: number): TargetRecord[] {
+  return targets.filter((t) => !(t.state === 'draining' && (t.drainUntil ?? 0) <= now)).map((t) => (hasStaleVerdict(t, now) ? summed(t, t.verdicts ?? {}, now) : t));
+}
+
+const needsUpkeep = (t: TargetRecord, now: number) => (t.state === 'draining' && (t.drainUntil ?? 0) <= now) || hasStaleVerdict(t, now);
+
+/**
+ * Remove every draining target whose deregistration delay has passed, and drop verdicts of nodes gone silent (so a
+ * dead node's "healthy" stops counting); returns how many targets were removed.
+ */
 export async function removeDrainedTargets(store: Store, now: number): Promise<number> {
   const due: string[] = [];
   for await (const page of rangePages(store, elbKeys.allTargets(), 200)) {
     for (const e of page) {
-      if (parseTargetSet(e.value, e.key).targets.some((t) => t.state === 'draining' && (t.drainUntil ?? 0) <= now)) due.push(e.key);
+      if (parseTargetSet(e.value, e.key).targets.some((t) => needsUpkeep(t, now))) due.push(e.key);
     }
   }
   let removed = 0;
@@ -134,8 +151,8 @@ export async function removeDrainedTargets(store: Store, now: number): Promise<n
     removed += await transact(store, async (tx) => {
       const set = await tx.getRecord(parseTargetSet, key);
       if (!set) return 0;
-      const kept = set.targets.filter((t) => !(t.state === 'draining' && (t.drainUntil ?? 0) <= now));
-      if (kept.length === set.targets.length) return 0;
+      const kept = maintained(set.targets, now);
+      if (kept.length === set.targets.length && kept.every((t, i) => sameTargetRecord(t, set.targets[i]!))) return 0;
       tx.putJson(key, { ...set, targets: kept } satisfies TargetSetRecord);
       return set.targets.length - kept.length;
     });

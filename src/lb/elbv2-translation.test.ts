@@ -164,6 +164,14 @@ describe('reports back', () => {
     });
     const healthyAgain = [{ targetGroupId: web, target: { address: '10.0.0.8', port: 80 }, state: 'healthy' }];
     expect(Object.fromEntries(reportsToSend(t, healthyAgain, s.targets))).toEqual({ [TG_WEB]: [{ Id: '10.0.0.8', Port: 80, State: 'healthy' }] });
+    // A heartbeat sends what the API shows as well (the control plane forgets a silent node's verdicts).
+    expect(Object.fromEntries(reportsToSend(t, verdicts, s.targets, true))).toEqual({
+      [TG_API]: [
+        { Id: '10.0.0.5', Port: 8080, State: 'healthy' },
+        { Id: '10.0.0.6', Port: 8081, State: 'unhealthy', Reason: 'Target.ResponseCodeMismatch', Description: 'Health checks failed with these codes: [500]' },
+      ],
+      [TG_WEB]: [{ Id: '10.0.0.8', Port: 80, State: 'unhealthy', Reason: 'Target.Timeout' }],
+    });
   });
 
   it('lists the served targets the API shows healthy (a restarted node serves them at once)', () => {
@@ -174,5 +182,6 @@ describe('reports back', () => {
     expect(servedByToSend(t, s, '192.0.2.1')).toEqual([NLB, LB]);
     const shown = { ...s, loadBalancers: s.loadBalancers.map((l) => (l.LoadBalancerArn === LB ? { ...l, AvailabilityZones: [{ LoadBalancerAddresses: [{ IpAddress: '192.0.2.1' }] }] } : l)) };
     expect(servedByToSend(t, shown, '192.0.2.1')).toEqual([NLB]);
+    expect(servedByToSend(t, shown, '192.0.2.1', true)).toEqual([NLB, LB]);
   });
 });

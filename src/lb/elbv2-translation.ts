@@ -7,8 +7,8 @@
  * HTTP and TCP listeners (HTTPS/TLS/UDP ones are skipped: no certificates in berth); the first listener on a port
  * (by load balancer name) when two load balancers ask for the same one; HTTP and TCP target groups; every
  * registered target but draining ones (leaving the desired state is how the driver starts their drain, which
- * honours the group's deregistration delay). Instance targets are served on their instance's address when
- * `instanceAddress` knows it, else left out (see docs/architecture.md). Everything left out is listed in
+ * honours the group's deregistration delay). Instance targets are served on their container instance's host address
+ * (`berth.host-address`) when `instanceAddress` knows it, else left out (see docs/architecture.md). Everything left out is listed in
  * `skipped`, so the node can say why.
  */
 import type {
@@ -99,7 +99,7 @@ export function translate(snapshot: Elbv2Snapshot, instanceAddress: (instanceId:
       if (port === undefined) continue;
       const address = tg.TargetType === 'instance' ? instanceAddress(t.Id) : t.Id;
       if (address === undefined) {
-        skipped.push(`target ${t.Id}:${port} of ${tg.TargetGroupName}: the instance's address is not known`);
+        skipped.push(`target ${t.Id}:${port} of ${tg.TargetGroupName}: no container instance with this id registers berth.host-address`);
         continue;
       }
       const target = { address, port };
@@ -290,10 +290,12 @@ export interface Verdict {
 
 /**
  * The reports to send: each healthy/unhealthy verdict the API does not show yet (its state, or an unhealthy
- * reason that changed), grouped by target group ARN. Comparing with what the API shows, rather than sending
- * each change once, also repairs a report lost in flight or undone by a re-registration.
+ * reason that changed), grouped by target group ARN — or, on a heartbeat, every verdict, because the control plane
+ * sums several nodes' verdicts and forgets a node's after 30 s of silence (elb/serving-nodes.ts). Comparing with
+ * what the API shows, rather than sending each change once, also repairs a report lost in flight or undone by a
+ * re-registration.
  */
-export function reportsToSend(translation: Translation, verdicts: readonly Verdict[], shown: Elbv2Snapshot['targets']): Map<string, TargetReport[]> {
+export function reportsToSend(translation: Translation, verdicts: readonly Verdict[], shown: Elbv2Snapshot['targets'], heartbeat = false): Map<string, TargetReport[]> {
   const out = new Map<string, TargetReport[]>();
   for (const v of verdicts) {
     if (v.state !== 'healthy' && v.state !== 'unhealthy') continue;
@@ -301,7 +303,7 @@ export function reportsToSend(translation: Translation, verdicts: readonly Verdi
     if (!origin) continue;
     const now = (shown.get(origin.targetGroupArn) ?? []).find((d) => d.Target?.Id === origin.id && (d.Target?.Port ?? origin.port) === origin.port)?.TargetHealth;
     if (!now || now.State === 'draining' || now.State === 'unused') continue;
-    if (now.State === v.state && (v.state === 'healthy' || now.Reason === v.reason)) continue;
+    if (!heartbeat && now.State === v.state && (v.state === 'healthy' || now.Reason === v.reason)) continue;
     const report: TargetReport = {
       Id: origin.id,
       Port: origin.port,
@@ -314,9 +316,10 @@ export function reportsToSend(translation: Translation, verdicts: readonly Verdi
   return out;
 }
 
-/** Load balancers whose DescribeLoadBalancers does not show `address` yet. */
-export function servedByToSend(translation: Translation, snapshot: Elbv2Snapshot, address: string): string[] {
+/** Load balancers whose DescribeLoadBalancers does not show `address` yet (every served one on a heartbeat). */
+export function servedByToSend(translation: Translation, snapshot: Elbv2Snapshot, address: string, heartbeat = false): string[] {
   return translation.servedLoadBalancers.filter((arn) => {
+    if (heartbeat) return true;
     const lb = snapshot.loadBalancers.find((l) => l.LoadBalancerArn === arn);
     const shown = lb?.AvailabilityZones?.flatMap((z) => z.LoadBalancerAddresses ?? []).map((a) => a.IpAddress) ?? [];
     return !shown.includes(address);

@@ -2,7 +2,9 @@
  * `berth lb`'s loop: every `intervalMs`, read the region's load balancing through the ELBv2 API (the SDK client,
  * as any tool would), translate it (`elbv2-translation.ts`), hand it to the HAProxy driver, and send back what
  * the API does not show yet — the driver's health verdicts and this node's address — through the
- * BerthLoadBalancerNode reports (`NodeReports`). A host role: it never sees the control plane's store or code.
+ * BerthLoadBalancerNode reports (`NodeReports`). Instance targets are served on their container instance's host
+ * address, read through the ECS API and cached (`instance-addresses.ts`). A host role: it never sees the control
+ * plane's store or code.
  *
  *   starting ──first snapshot──▶ driver.start ──▶ following (tick: snapshot → apply → reports)
  *      ▲  └─ snapshot/start fails: retried next tick            │
@@ -30,6 +32,7 @@ import { background } from '../process/background.js';
 import type { DesiredState, Target } from './desired.js';
 import { provenHealthy, reportsToSend, servedByToSend, translate, type Elbv2Snapshot, type TargetReport, type Verdict } from './elbv2-translation.js';
 import type { LbLog } from './haproxy-process.js';
+import type { InstanceAddresses } from './instance-addresses.js';
 
 /** The two writes a node makes (BerthLoadBalancerNode). */
 export interface NodeReports {
@@ -54,9 +57,21 @@ export interface FollowerOptions {
   readonly nodeId: string;
   readonly log: LbLog;
   readonly intervalMs?: number;
-  /** An instance target's host address (see docs/architecture.md); undefined when unknown. */
-  readonly instanceAddress?: (instanceId: string) => string | undefined;
+  /**
+   * Where instance targets are (their container instances' `berth.host-address`, read through the ECS API);
+   * without it, instance targets are not served.
+   */
+  readonly instances?: Pick<InstanceAddresses, 'ensure' | 'lookup'>;
+  /**
+   * How often every verdict and address is sent again even when the API shows it (default 10 s): the control plane
+   * forgets a node silent for 30 s, which is how a dead node's address and verdicts stop counting.
+   */
+  readonly heartbeatMs?: number;
+  readonly now?: () => number;
 }
+
+/** The control plane's refresh period for node reports (elb/serving-nodes.ts NODE_REPORT_REFRESH_MS). */
+export const HEARTBEAT_MS = 10_000;
 
 /** Read everything one tick needs; rules only for HTTP listeners, attributes and health per target group. */
 export async function readSnapshot(elb: ElasticLoadBalancingV2Client): Promise<Elbv2Snapshot> {
@@ -115,12 +130,24 @@ export async function readSnapshot(elb: ElasticLoadBalancingV2Client): Promise<E
   return { loadBalancers, listeners, rules, targetGroups, attributes, targets };
 }
 
+/** The ids of every instance target in the snapshot (the container instances whose address a tick needs). */
+export function instanceTargetIds(snapshot: Elbv2Snapshot): Set<string> {
+  const ids = new Set<string>();
+  for (const tg of snapshot.targetGroups) {
+    if (tg.TargetType !== 'instance') continue;
+    for (const d of snapshot.targets.get(tg.TargetGroupArn ?? '') ?? []) if (d.Target?.Id) ids.add(d.Target.Id);
+  }
+  return ids;
+}
+
 export class LbFollower {
   private started = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private lastSkipped = '';
+  /** When every report was last sent and acknowledged (epoch ms). */
+  private lastBeat = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: FollowerOptions) {}
 
@@ -150,7 +177,12 @@ export class LbFollower {
     const { log, driver } = this.options;
     try {
       const snapshot = await readSnapshot(this.options.elb);
-      const t = translate(snapshot, this.options.instanceAddress);
+      const { instances } = this.options;
+      if (instances) {
+        // A failed read leaves the instances where the last one put them: ip targets and the rest are served still.
+        await instances.ensure(instanceTargetIds(snapshot)).catch((err: unknown) => log.warn({ err }, 'lb follow: reading container instances failed'));
+      }
+      const t = translate(snapshot, instances?.lookup);
       const skipped = t.skipped.join('\n');
       if (skipped !== this.lastSkipped) {
         this.lastSkipped = skipped;
@@ -162,12 +194,15 @@ export class LbFollower {
         await driver.start(t.desired, provenHealthy(t, snapshot.targets));
         this.started = true;
       } else await driver.apply(t.desired);
-      const reports = reportsToSend(t, driver.health(), snapshot.targets);
+      const now = (this.options.now ?? Date.now)();
+      const beat = now - this.lastBeat >= (this.options.heartbeatMs ?? HEARTBEAT_MS);
+      const reports = reportsToSend(t, driver.health(), snapshot.targets, beat);
       const { reports: api, nodeId, address } = this.options;
       await Promise.all([
         ...[...reports].map(([arn, targets]) => api.reportTargetHealth(arn, nodeId, targets)),
-        ...servedByToSend(t, snapshot, address).map((arn) => api.reportServedBy(arn, nodeId, address)),
+        ...servedByToSend(t, snapshot, address, beat).map((arn) => api.reportServedBy(arn, nodeId, address)),
       ]);
+      if (beat) this.lastBeat = now;
     } catch (err) {
       log.warn({ err }, 'lb follow: tick failed; trying again');
     }

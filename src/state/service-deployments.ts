@@ -82,6 +82,24 @@ function stopReason(record: ServiceDeploymentRecord, own: Wire<Deployment> | und
   return own?.rolloutStateReason ?? 'ECS deployment circuit breaker: tasks failed to start.';
 }
 
+const SHIFTING = new Set(['BLUE_GREEN', 'CANARY', 'LINEAR']);
+
+/**
+ * A traffic-shifting deployment's lifecycle stage and the production/test traffic shares of its revision (ECS
+ * reports them for BLUE_GREEN, CANARY and LINEAR only): from the controller's shift while it runs, CLEAN_UP and 100 %
+ * once it succeeded, 0 % once rolled back or stopped.
+ */
+function shiftView(record: ServiceDeploymentRecord, service: ServiceRecord | undefined, status: string) {
+  if (!SHIFTING.has(record.deploymentConfiguration.strategy ?? '')) return undefined;
+  const shift = service?.berth.shift?.deploymentId === record.deploymentId ? service.berth.shift : undefined;
+  if (status === 'IN_PROGRESS') {
+    const stage = shift?.stage ?? 'SCALE_UP';
+    return { lifecycleStage: stage, production: shift?.percent ?? 0, test: stage === 'SCALE_UP' ? 0 : 100 };
+  }
+  if (status === 'SUCCESSFUL') return { lifecycleStage: 'CLEAN_UP' as const, production: 100, test: 100 };
+  return { production: 0, test: 0 };
+}
+
 /** The ServiceDeployment shape DescribeServiceDeployments returns. */
 export function describeServiceDeployment(record: ServiceDeploymentRecord, service: ServiceRecord | undefined): Wire<ServiceDeployment> {
   const outcome = outcomeOf(record, service);
@@ -94,12 +112,14 @@ export function describeServiceDeployment(record: ServiceDeploymentRecord, servi
       : TERMINAL.has(outcome.status)
         ? 'MONITORING_COMPLETE'
         : 'MONITORING';
+  const shifted = shiftView(record, service, outcome.status);
   return {
     serviceDeploymentArn: record.serviceDeploymentArn,
     serviceArn: record.serviceArn,
     clusterArn: record.clusterArn,
     createdAt: record.createdAt,
     startedAt: record.createdAt,
+    ...(shifted?.lifecycleStage ? { lifecycleStage: shifted.lifecycleStage } : {}),
     ...(outcome.finishedAt !== undefined ? { finishedAt: outcome.finishedAt } : {}),
     ...(outcome.stoppedAt !== undefined ? { stoppedAt: outcome.stoppedAt } : {}),
     updatedAt: outcome.updatedAt,
@@ -108,12 +128,14 @@ export function describeServiceDeployment(record: ServiceDeploymentRecord, servi
       requestedTaskCount: s.requestedTaskCount,
       runningTaskCount: s.runningTaskCount,
       pendingTaskCount: s.pendingTaskCount,
+      ...(shifted ? { requestedProductionTrafficWeight: 100 - shifted.production, requestedTestTrafficWeight: 100 - shifted.test } : {}),
     })),
     targetServiceRevision: {
       arn: record.revision.serviceRevisionArn!,
       requestedTaskCount: own?.desiredCount ?? 0,
       runningTaskCount: own?.runningCount ?? 0,
       pendingTaskCount: own?.pendingCount ?? 0,
+      ...(shifted ? { requestedProductionTrafficWeight: shifted.production, requestedTestTrafficWeight: shifted.test } : {}),
     },
     status: outcome.status,
     ...(outcome.statusReason !== undefined ? { statusReason: outcome.statusReason } : {}),

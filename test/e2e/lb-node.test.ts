@@ -43,10 +43,10 @@ describe('berth lb serving the ELBv2 API', () => {
   let tgArn = '';
   let lbArn = '';
 
-  function startLb(): LbProcess {
+  function startLb(address = '127.0.0.1', nodeId = 'lb-e2e', dir = 'lb'): LbProcess {
     const child = spawn(
       process.execPath,
-      [CLI, 'lb', '--endpoint', server.url, '--address', '127.0.0.1', '--node-id', 'lb-e2e', '--data-dir', join(lab.dir, 'lb'), '--region', REGION, '--log-level', process.env.LB_E2E_DEBUG ? 'debug' : 'warn'],
+      [CLI, 'lb', '--endpoint', server.url, '--address', address, '--node-id', nodeId, '--data-dir', join(lab.dir, dir), '--region', REGION, '--log-level', process.env.LB_E2E_DEBUG ? 'debug' : 'warn'],
       { env: { ...process.env, AWS_ACCESS_KEY_ID: server.keys.accessKeyId, AWS_SECRET_ACCESS_KEY: server.keys.secretAccessKey, AWS_SESSION_TOKEN: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
@@ -86,7 +86,7 @@ describe('berth lb serving the ELBv2 API', () => {
   afterAll(async () => {
     if (process.env.LB_E2E_DEBUG) console.log(node?.output());
     await stopLb(node);
-    if (lab) await stopStaleHaproxy(join(lab.dir, 'lb')).catch(() => []);
+    if (lab) for (const dir of ['lb', 'lb2']) await stopStaleHaproxy(join(lab.dir, dir)).catch(() => []);
     for (const b of backends) await b.close();
     elb?.destroy();
     await server?.kill();
@@ -149,5 +149,28 @@ describe('berth lb serving the ELBv2 API', () => {
     await expect.poll(async () => (await get(listenerPort)).body, { timeout: 5_000, interval: 50 }).toBe('b1');
     console.log(`berth lb restarted: serving b1 again ${Date.now() - restartedAt} ms after the new process started (not waiting for its checks: interval 5 s × threshold 2)`);
     expect((await health())[key(backends[0]!)]?.State).toBe('healthy');
+  }, 60_000);
+
+  it('a second node serves the same load balancer on its own address; both are listed; either carries the traffic', async () => {
+    expect(listenerPort).toBeGreaterThan(0);
+    const second = startLb('127.0.0.2', 'lb-e2e-2', 'lb2');
+    try {
+      const addresses = async () =>
+        (await elb.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [lbArn] }))).LoadBalancers![0]!.AvailabilityZones!.map((z) => z.LoadBalancerAddresses?.map((a) => a.IpAddress));
+      await expect.poll(addresses, { timeout: 15_000, interval: 250 }).toEqual([
+        ['127.0.0.1', '127.0.0.2'],
+        ['127.0.0.1', '127.0.0.2'],
+      ]);
+      // The second node starts b1 with traffic at once: the API shows it healthy (the first node's verdict).
+      const viaSecond = async () => (await fetch(`http://127.0.0.2:${listenerPort}/`).then((r) => r.text()).catch((e: Error) => e.message));
+      await expect.poll(viaSecond, { timeout: 10_000, interval: 100 }).toBe('b1');
+      // Its checks agree: the target stays healthy with both nodes reporting, and the first node still serves.
+      await expect.poll(async () => (await health())[key(backends[0]!)]?.State, { timeout: 15_000, interval: 500 }).toBe('healthy');
+      await stopLb(second);
+      expect((await get(listenerPort)).body).toBe('b1');
+      expect(await viaSecond()).not.toBe('b1');
+    } finally {
+      await stopLb(second);
+    }
   }, 60_000);
 });

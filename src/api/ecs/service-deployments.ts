@@ -94,7 +94,12 @@ export function serviceDeploymentOperations(env: EcsEnv) {
       const failures = [];
       for (const arn of arnList('serviceRevisionArns', input.serviceRevisionArns)) {
         const found = await lookup(arn, 'service-revision');
-        if (found) serviceRevisions.push(found.record.revision);
+        // Which target groups the revision's tasks are in (traffic shifting alternates them), while its service knows.
+        const lbs = found?.service?.berth.deploymentLoadBalancers?.[found.record.deploymentId];
+        const resolved = lbs?.some((lb) => lb.advancedConfiguration)
+          ? { resolvedConfiguration: { loadBalancers: lbs.map((lb) => ({ targetGroupArn: lb.targetGroupArn!, ...(lb.advancedConfiguration?.productionListenerRule ? { productionListenerRule: lb.advancedConfiguration.productionListenerRule } : {}) })) } }
+          : {};
+        if (found) serviceRevisions.push({ ...found.record.revision, ...resolved });
         else failures.push({ arn, reason: 'MISSING' });
       }
       return { serviceRevisions, failures };

@@ -3,6 +3,7 @@ import { targetGroupInTx } from '../../elb/service-targets.js';
 import { invalidParameter } from '../../model/errors.js';
 import type { Wire } from '../../model/wire.js';
 import { transact } from '../../store/transact.js';
+import { checkedAdvancedConfiguration } from './advanced-configuration.js';
 import type { EcsEnv } from './env.js';
 
 /** ECS's limit on target groups per service. */
@@ -39,7 +40,8 @@ export async function checkedLoadBalancers(env: EcsEnv, lbs: readonly Wire<LoadB
         throw invalidParameter(`The provided target group ${tg.arn} has target type ${tg.targetType}, which is incompatible with the ${mode} network mode specified in the task definition.`);
       }
     }
-    out.push({ targetGroupArn: lb.targetGroupArn, containerName: lb.containerName, containerPort: lb.containerPort });
+    const advanced = lb.advancedConfiguration ? await checkedAdvancedConfiguration(env, lb.targetGroupArn, tg.targetType, lb.advancedConfiguration) : undefined;
+    out.push({ targetGroupArn: lb.targetGroupArn, containerName: lb.containerName, containerPort: lb.containerPort, ...(advanced ? { advancedConfiguration: advanced } : {}) });
   }
   return out;
 }

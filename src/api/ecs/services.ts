@@ -24,6 +24,7 @@ import {
   type SchedulingStrategy,
 } from '../../model/service/service.js';
 import { checkedLoadBalancers } from './service-load-balancers.js';
+import { isShifting, shiftConfigFields, shiftConfigOf, storedShiftConfig, type GivenConfig, type ShiftConfig } from '../../model/service/shift-config.js';
 import { deploymentLimitsOf, desiredCountOf, gracePeriodOf, refuseUnsupported, validateServiceName } from '../../model/service/validate.js';
 import { FULL_SCALE, newTaskSet, rescaled, taskSetArn } from '../../model/service/task-sets.js';
 import { validateTags } from '../../model/tags.js';
@@ -137,6 +138,14 @@ function refuseTaskSetChanges(controller: string | undefined, input: UpdateServi
   }
 }
 
+/** A shifting strategy with load balancers needs each entry's alternate target group and production rule. */
+function checkShiftingLoadBalancers(config: ShiftConfig, lbs: readonly { advancedConfiguration?: unknown }[]): void {
+  if (!isShifting(config.strategy)) return;
+  if (lbs.some((lb) => !lb.advancedConfiguration)) {
+    throw invalidParameter(`loadBalancers.advancedConfiguration is required for each load balancer with the ${config.strategy} deployment strategy.`);
+  }
+}
+
 export function serviceOperations(env: EcsEnv) {
   /** Read-modify-write one ACTIVE service. */
   async function updateActive(
@@ -166,6 +175,7 @@ export function serviceOperations(env: EcsEnv) {
       const strategy: SchedulingStrategy = input.schedulingStrategy ?? 'REPLICA';
       const desired = desiredCountOf(strategy, input.desiredCount, true) ?? 0;
       const limits = deploymentLimitsOf(strategy, input.deploymentConfiguration);
+      const shiftConfig = shiftConfigOf(input.deploymentConfiguration as GivenConfig | undefined, undefined, { scheduling: strategy, controller });
       const grace = gracePeriodOf(input.healthCheckGracePeriodSeconds);
       if (!input.taskDefinition && controller !== 'EXTERNAL') {
         throw invalidParameter(`taskDefinition is required for a service with the ${controller} deployment controller.`);
@@ -177,6 +187,7 @@ export function serviceOperations(env: EcsEnv) {
       if (td) checkPlacement(name, td, strategy, constraints, strategies);
       const awsvpc = td ? awsvpcConfigurationFor(td.networkMode, input.networkConfiguration) : undefined;
       const loadBalancers = await checkedLoadBalancers(env, input.loadBalancers ?? [], td);
+      checkShiftingLoadBalancers(shiftConfig, loadBalancers);
       const tags = validateTags(input.tags);
       if (input.clientToken !== undefined && !/^[\x21-\x7e]{1,36}$/.test(input.clientToken)) {
         throw invalidParameter('clientToken: up to 36 ASCII characters from ! to ~.');
@@ -214,7 +225,7 @@ export function serviceOperations(env: EcsEnv) {
         pendingCount: 0,
         launchType: 'EC2',
         ...(td ? { taskDefinition: td.taskDefinitionArn! } : {}),
-        deploymentConfiguration: deploymentConfigurationOf(limits),
+        deploymentConfiguration: { ...deploymentConfigurationOf(limits), ...shiftConfigFields(shiftConfig) },
         deployments: controller === 'ECS' ? [newDeployment(deploymentId, td!.taskDefinitionArn!, desired, now, awsvpc)] : [],
         ...(controller !== 'ECS' ? { taskSets: firstSet ? [firstSet] : [] } : {}),
         events: [],
@@ -274,6 +285,11 @@ export function serviceOperations(env: EcsEnv) {
         const strategy = (s.schedulingStrategy ?? 'REPLICA') as SchedulingStrategy;
         const desired = desiredCountOf(strategy, input.desiredCount, false) ?? s.desiredCount ?? 0;
         const limits = deploymentLimitsOf(strategy, input.deploymentConfiguration, limitsOf(strategy, s.deploymentConfiguration));
+        const shiftConfig = shiftConfigOf(input.deploymentConfiguration as GivenConfig | undefined, storedShiftConfig(s.deploymentConfiguration as GivenConfig | undefined), {
+          scheduling: strategy,
+          controller: s.deploymentController?.type ?? 'ECS',
+        });
+        checkShiftingLoadBalancers(shiftConfig, loadBalancers ?? s.loadBalancers ?? []);
         const constraints = input.placementConstraints ?? s.placementConstraints ?? [];
         const strategies = input.placementStrategy ?? s.placementStrategy ?? [];
         if (placementTd) checkPlacement(s.serviceName!, placementTd, strategy, constraints, strategies);
@@ -298,7 +314,7 @@ export function serviceOperations(env: EcsEnv) {
           ...(input.loadBalancers !== undefined && loadBalancers ? { loadBalancers } : {}),
           ...(s.taskSets ? { taskSets: rescaled(s.taskSets, desired, now) } : {}),
           ...(network ? { networkConfiguration: { awsvpcConfiguration: network } } : { networkConfiguration: undefined }),
-          deploymentConfiguration: deploymentConfigurationOf(limits),
+          deploymentConfiguration: { ...deploymentConfigurationOf(limits), ...shiftConfigFields(shiftConfig) },
           deployments,
           placementConstraints: constraints,
           placementStrategy: strategies,

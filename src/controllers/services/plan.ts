@@ -18,6 +18,8 @@ export interface PlanContext {
   /** The service is ACTIVE, its PRIMARY deployment has not FAILED and launches are not backing off. */
   readonly canLaunch: boolean;
   readonly strategies: readonly PlacementStrategy[];
+  /** A traffic shift holds older deployments' healthy tasks until its clean-up (controllers/services/traffic-shift.ts). */
+  readonly holdOld?: boolean;
 }
 
 /** What a planner decided. */

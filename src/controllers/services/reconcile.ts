@@ -11,6 +11,8 @@ import { planReplica } from './replica.js';
 import { reconcileTaskSets } from './task-sets.js';
 import { planTargets } from './targets.js';
 import { allTargetGroupArns } from './target-of.js';
+import { planShift, swapRoles, type ShiftPlan } from './traffic-shift.js';
+import { isShifting } from '../../model/service/shift-config.js';
 import { usesTaskSets } from '../../model/service/task-sets.js';
 import { isLost, viewTasks, type ServicePlan, type ServiceState, type TaskView } from './state.js';
 
@@ -37,7 +39,16 @@ export function reconcileService(state: ServiceState): ServicePlan {
   }
   if (usesTaskSets(s.deploymentController?.type)) return reconcileTaskSets(state);
   const strategy = (s.schedulingStrategy ?? 'REPLICA') as SchedulingStrategy;
-  const limits = limitsOf(strategy, s.deploymentConfiguration);
+  // Load balancers with alternate groups (or a shift, or swapped roles) need the shift step even under ROLLING:
+  // it says which group is production and keeps the rules forwarding there.
+  const shifting =
+    isShifting(s.deploymentConfiguration?.strategy) ||
+    record.berth.shift !== undefined ||
+    record.berth.productionTargetGroups !== undefined ||
+    (s.loadBalancers ?? []).some((lb) => lb.advancedConfiguration?.alternateTargetGroupArn);
+  // A traffic shift runs the new revision at full size beside the old one, whatever maximumPercent says.
+  const baseLimits = limitsOf(strategy, s.deploymentConfiguration);
+  const limits = isShifting(s.deploymentConfiguration?.strategy) ? { ...baseLimits, maximumPercent: Math.max(200, baseLimits.maximumPercent) } : baseLimits;
   const views = viewTasks(state);
   const factsOf = (arn: string | undefined) => state.taskDefinitions.get(arn ?? '');
   const tally = tallyFailures(record, views, (t) => factsOf(t.task.taskDefinitionArn)?.healthChecked ?? false);
@@ -45,6 +56,9 @@ export function reconcileService(state: ServiceState): ServicePlan {
   const desired = active ? (s.desiredCount ?? 0) : 0;
   const breaker = applyCircuitBreaker({ name, desiredCount: desired, taskDefinition: s.taskDefinition! }, tally.deployments, limits, record.berth.lastCompleted, now);
   const primary = breaker.deployments.find((d) => d.status === 'PRIMARY');
+  const shift: ShiftPlan | undefined = shifting
+    ? planShift({ ...record, deployments: breaker.deployments }, views, desired, now)
+    : undefined;
 
   const backoff = tally.launchFailures ? launchBackoffMs(tally.launchFailures.consecutive) : 0;
   const backoffUntil = backoff > 0 && tally.launchFailures ? tally.launchFailures.lastAt + backoff : 0;
@@ -58,6 +72,7 @@ export function reconcileService(state: ServiceState): ServicePlan {
     limits,
     canLaunch: active && primary !== undefined && primary.rolloutState !== 'FAILED' && !throttled,
     strategies: strategiesOf(s),
+    ...(shift?.holdOld ? { holdOld: true } : {}),
   };
   const planned = strategy === 'DAEMON' ? planDaemon(ctx) : planReplica(ctx, desired);
 
@@ -89,10 +104,24 @@ export function reconcileService(state: ServiceState): ServicePlan {
       ...(settled.completed ? { lastCompleted: settled.completed } : breaker.lastCompleted ? { lastCompleted: breaker.lastCompleted } : {}),
       ...(tally.launchFailures ? { launchFailures: tally.launchFailures } : {}),
       ...(inactive ? { inactiveAt: now } : {}),
+      ...(record.berth.productionTargetGroups ? { productionTargetGroups: record.berth.productionTargetGroups } : {}),
     },
   };
+  if (shift) {
+    const done = settled.completed && shift.shift?.deploymentId === settled.completed.id;
+    next = {
+      ...next,
+      berth: {
+        ...next.berth,
+        ...(shift.shift && !done ? { shift: shift.shift } : {}),
+        ...(done ? { productionTargetGroups: swapRoles(s, shift.deploymentLoadBalancers, settled.completed!.id!) } : {}),
+      },
+    };
+  }
   // Behind load balancers: register RUNNING tasks, and stop a registered task only once its targets drained.
-  const targets = allTargetGroupArns(s).length > 0 ? planTargets(state, views, planned.stops) : undefined;
+  // (A traffic shift says which groups each deployment's tasks go to.)
+  const lbState = shift ? { ...state, record: { ...s, berth: { ...s.berth, deploymentLoadBalancers: shift.deploymentLoadBalancers } } } : state;
+  const targets = allTargetGroupArns(lbState.record).length > 0 ? planTargets(lbState, views, planned.stops) : undefined;
   if (targets) {
     // "has stopped" is said of the tasks actually asked to stop now (a deregistered one once it has drained).
     const stopped = serviceMessages.stopped(name, planned.stops.map((x) => x.taskId));
@@ -102,7 +131,7 @@ export function reconcileService(state: ServiceState): ServicePlan {
     const ours = targets.stops.filter((x) => !userStopped.has(x.taskId)).map((x) => x.taskId);
     events.splice(0, events.length, ...kept, ...serviceMessages.stopped(name, ours).map(happened));
     // Older deployments' load balancers are kept while the deployment is.
-    const lbsKept = Object.entries(s.berth.deploymentLoadBalancers ?? {}).filter(([id]) => settled.deployments.some((d) => d.id === id));
+    const lbsKept = Object.entries(lbState.record.berth.deploymentLoadBalancers ?? {}).filter(([id]) => settled.deployments.some((d) => d.id === id));
     next = {
       ...next,
       berth: {
@@ -115,6 +144,7 @@ export function reconcileService(state: ServiceState): ServicePlan {
   const requeue = [
     planned.requeueAfterMs,
     targets?.requeueAfterMs,
+    shift?.requeueAfterMs,
     throttled ? backoffUntil - now : undefined,
     lostRequeue(state),
     inactive ? INACTIVE_RETENTION_MS : undefined,
@@ -125,6 +155,7 @@ export function reconcileService(state: ServiceState): ServicePlan {
     ...(primary?.id ? { launchDeploymentId: primary.id } : {}),
     stops: targets?.stops ?? planned.stops,
     ...(targets ? { registrations: targets.registrations, deregistrations: targets.deregistrations, deactivations: targets.deactivations } : {}),
+    ...(shift && shift.forwards.length > 0 ? { forwards: shift.forwards } : {}),
     record: next,
     events,
     reliesOn: planned.reliesOn,

@@ -33,7 +33,7 @@ export function planReplica(ctx: PlanContext, desired: number): Planned {
 
   let budget = Math.max(0, views.filter((v) => v.healthy).length - floor);
   const primaryFailed = primary?.rolloutState === 'FAILED';
-  budget -= stopWithinBudget(ctx, stops, old.filter((v) => v.healthy), old.length, primaryFailed ? 0 : budget);
+  budget -= stopWithinBudget(ctx, stops, old.filter((v) => v.healthy), old.length, primaryFailed || ctx.holdOld ? 0 : budget);
   stopWithinBudget(ctx, stops, keep.filter((v) => v.healthy), excess - freeExcess, budget);
 
   // Protected tasks the plan would otherwise stop: old ones, and kept ones beyond desired.

@@ -55,6 +55,8 @@ export interface ServicePlan {
   /** Targets to register (tasks that reached RUNNING) and to deregister (tasks being stopped). */
   readonly registrations?: readonly TargetChange[];
   readonly deregistrations?: readonly TargetChange[];
+  /** Forward weights to set on listener rules (traffic-shifting deployments), idempotent. */
+  readonly forwards?: readonly ForwardChange[];
   /** The service record with counts, deployments and bookkeeping brought up to date (events not yet added). */
   readonly record: ServiceRecord;
   /** Events to add, oldest first (the shell adds "has started" after launching). */
@@ -68,6 +70,12 @@ export interface ServicePlan {
   readonly requeueAfterMs?: number;
   /** The service has been INACTIVE long enough to be forgotten. */
   readonly forget: boolean;
+}
+
+/** A listener rule (or listener) and the forward weights it should have (traffic-shifting deployments). */
+export interface ForwardChange {
+  readonly ruleArn: string;
+  readonly weights: readonly { readonly targetGroupArn: string; readonly weight: number }[];
 }
 
 export interface PlannedStop {

@@ -19,7 +19,7 @@ type Common = CreateServiceRequest | UpdateServiceRequest;
 
 /**
  * Refuse what berth does not do (yet), naming the field: service discovery, Service Connect,
- * capacity providers, Fargate, other deployment strategies. (The deployment controller is checked by the caller.)
+ * capacity providers, Fargate. (Deployment strategies: shift-config.ts.) (The deployment controller is checked by the caller.)
  */
 export function refuseUnsupported(input: Common): void {
   const nonEmpty = (v: unknown) => (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== null);
@@ -44,11 +44,7 @@ export function refuseUnsupported(input: Common): void {
   }
   const config = input.deploymentConfiguration;
   if (config) {
-    if (config.strategy !== undefined && config.strategy !== 'ROLLING') {
-      throw invalidParameter(`deploymentConfiguration.strategy: only ROLLING deployments are supported, not ${config.strategy}.`);
-    }
     if (config.alarms?.enable) throw invalidParameter('deploymentConfiguration.alarms: CloudWatch alarms are not supported by berth yet.');
-    if (config.lifecycleHooks?.length) throw invalidParameter('deploymentConfiguration.lifecycleHooks: not supported by berth yet.');
   }
 }
 

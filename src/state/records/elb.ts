@@ -24,14 +24,21 @@ export interface ElbSubnet {
 }
 
 /**
- * Which `berth lb` node serves the load balancer's listeners, written by the data plane (not by the API):
- * `node` names the `berth lb` process, `address` is the IP its listeners are bound on (DescribeLoadBalancers
- * shows it as each zone's LoadBalancerAddresses).
+ * One `berth lb` node serving the load balancer's listeners, written by the data plane (not by the API):
+ * `address` is the IP its listeners are bound on (DescribeLoadBalancers shows every live node's as each zone's
+ * LoadBalancerAddresses). Nodes re-report while they serve; one silent past `NODE_STALE_MS` (elb/serving-nodes.ts)
+ * is no longer shown.
  */
-export interface ElbServedBy {
-  readonly node: string;
+export interface ElbServingNode {
   readonly address: string;
   /** Epoch ms of the node's last report. */
+  readonly reportedAt: number;
+}
+
+/** The single-node form records written before several nodes were supported (read, never written). */
+export interface LegacyServedBy {
+  readonly node: string;
+  readonly address: string;
   readonly reportedAt: number;
 }
 
@@ -53,7 +60,8 @@ export interface LoadBalancerRecord {
   readonly tags: readonly ElbTag[];
   /** Listener id → port: DuplicateListener and TooManyListeners are checked against it. */
   readonly listeners: Readonly<Record<string, number>>;
-  readonly servedBy?: ElbServedBy;
+  /** Node id → where it serves (a record of the older single-node form is read by `servingNodes`). */
+  readonly servedBy?: Readonly<Record<string, ElbServingNode>> | LegacyServedBy;
 }
 
 export type ElbProtocol = 'HTTP' | 'HTTPS' | 'TCP' | 'TLS' | 'UDP' | 'TCP_UDP';
@@ -136,11 +144,22 @@ export interface TargetRecord {
   /** AWS's reason code (Target.Timeout, Target.ResponseCodeMismatch, …) with the data plane's verdicts. */
   readonly reason?: string;
   readonly description?: string;
-  /** Who reported the current health (a `berth lb` node) and when (epoch ms). */
+  /** Who reported the verdict the current health comes from (a `berth lb` node) and when (epoch ms). */
   readonly reportedBy?: string;
   readonly reportedAt?: number;
+  /** Each node's own verdict (several `berth lb` nodes check every target); the state above is their sum. */
+  readonly verdicts?: Readonly<Record<string, NodeVerdict>>;
   /** While draining: when the leader removes it (deregistration time + deregistration_delay). */
   readonly drainUntil?: number;
+}
+
+/** One `berth lb` node's verdict on a target, from its own health checks. */
+export interface NodeVerdict {
+  readonly state: 'healthy' | 'unhealthy';
+  readonly reason?: string;
+  readonly description?: string;
+  /** Epoch ms of the node's last report of it. */
+  readonly at: number;
 }
 
 /** All targets of one target group. */

@@ -37,6 +37,24 @@ export interface ServiceBookkeeping {
    * deregistered from, the target groups they were started for.
    */
   readonly deploymentLoadBalancers?: Readonly<Record<string, readonly Wire<LoadBalancer>[]>>;
+  /** The traffic shift of the PRIMARY deployment in progress (BLUE_GREEN, CANARY, LINEAR; controllers/services/traffic-shift.ts). */
+  readonly shift?: ShiftState;
+  /**
+   * Which of each `loadBalancers` entry's two groups (its own, its advancedConfiguration's alternate) is production now,
+   * keyed by the entry's own group: the roles swap after each completed shift. Absent: the entry's own group.
+   */
+  readonly productionTargetGroups?: Readonly<Record<string, string>>;
+}
+
+/** A traffic shift in progress: its lifecycle stage (ECS's names), the production share of the new revision, since when. */
+export interface ShiftState {
+  readonly deploymentId: string;
+  readonly strategy: string;
+  readonly stage: 'SCALE_UP' | 'TEST_TRAFFIC_SHIFT' | 'PRODUCTION_TRAFFIC_SHIFT' | 'BAKE_TIME' | 'CLEAN_UP';
+  /** Percent of production traffic on the new revision (0–100, tenths). */
+  readonly percent: number;
+  /** When the current stage or step began (epoch ms). */
+  readonly since: number;
 }
 
 export interface DeferredStop {
