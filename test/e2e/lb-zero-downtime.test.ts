@@ -1,8 +1,10 @@
 /**
  * Zero-downtime deploys, proven (issue 14 item 5), and the data plane surviving kill -9: the built `berth server`,
- * one real `berth agent` running busybox httpd tasks (awsvpc, each answering "<revision> <hostname>"), a real
- * `berth lb` with a real HAProxy, the service's tasks registered as `ip` targets of an ALB's target group, and a
- * bounded keep-alive load (~1,500 requests/s) through the load balancer the whole time:
+ * one real `berth agent` running busybox httpd tasks (bridge, `hostPort 0`: dynamic host ports; each answers
+ * "<revision> <hostname>", the hostname being its container's runtime id cut to 12), a real `berth lb` with a real
+ * HAProxy, the service's tasks registered as `instance` targets (the agent's berth.host-address and the dynamic
+ * port) of an ALB's target group, and a bounded keep-alive load (~1,500 requests/s) through the load balancer the
+ * whole time:
  *  - a rolling deployment (minimumHealthyPercent 100, maximumPercent 200) to a new revision: zero non-2xx, zero
  *    connection errors, and afterwards every answer comes from the new revision;
  *  - a scale-in from 4 to 1: zero non-2xx, zero connection errors; a draining task shows DEACTIVATING/STOPPED;
@@ -44,7 +46,6 @@ const isRoot = process.getuid?.() === 0;
 const REGION = 'us-east-1';
 const SERVICE = 'web';
 const RATE = 1500;
-const VPC = { awsvpcConfiguration: { subnets: ['subnet-0e2e'], securityGroups: ['sg-0e2e'] } };
 
 /** What a load run must show: no failure of any kind. */
 const clean = (r: LoadResult) => ({ statuses: Object.keys(r.statuses).filter((s) => s[0] !== '2'), errors: r.errors, failures: r.failures });
@@ -67,9 +68,9 @@ describe.runIf(isRoot)('zero-downtime deploys behind an ALB, and the data plane 
     const { taskArns = [] } = await cluster.ecs.send(new ListTasksCommand({ serviceName: SERVICE, desiredStatus }));
     return taskArns.length ? ((await cluster.ecs.send(new DescribeTasksCommand({ tasks: taskArns }))).tasks ?? []) : [];
   }
-  /** "<revision> <hostname>" of each RUNNING task (what its httpd answers). */
-  const answers = async () => (await tasks()).filter((t) => t.lastStatus === 'RUNNING').map((t) => `${t.taskDefinitionArn!.endsWith(':1') ? 'v1' : 'v2'} ip-${ipOf(t).replaceAll('.', '-')}`);
-  const ipOf = (t: Task) => t.containers![0]!.networkInterfaces![0]!.privateIpv4Address!;
+  /** "<revision> <hostname>" of each RUNNING task (what its httpd answers; a bridge container's hostname is its runtime id's first 12). */
+  const answers = async () => (await tasks()).filter((t) => t.lastStatus === 'RUNNING').map((t) => `${t.taskDefinitionArn!.endsWith(':1') ? 'v1' : 'v2'} ${t.containers![0]!.runtimeId!.slice(0, 12)}`);
+  const hostPortOf = (t: Task) => t.containers![0]!.networkBindings!.find((b) => b.containerPort === 8080)!.hostPort!;
 
   /** Converged: `n` RUNNING tasks of `revision`, nothing else left, their `n` targets healthy. */
   async function settled(n: number, revision: string) {
@@ -105,7 +106,6 @@ describe.runIf(isRoot)('zero-downtime deploys behind an ALB, and the data plane 
       await cluster.ecs.send(
         new RegisterTaskDefinitionCommand({
           family: SERVICE,
-          networkMode: 'awsvpc',
           containerDefinitions: [
             {
               name: 'httpd',
@@ -113,7 +113,7 @@ describe.runIf(isRoot)('zero-downtime deploys behind an ALB, and the data plane 
               memory: 32,
               environment: [{ name: 'REVISION', value: revision }],
               command: ['sh', '-c', 'mkdir -p /www && echo "$REVISION $(hostname)" > /www/index.html && exec httpd -f -p 8080 -h /www'],
-              portMappings: [{ containerPort: 8080 }],
+              portMappings: [{ containerPort: 8080, hostPort: 0 }],
             },
           ],
         }),
@@ -126,7 +126,7 @@ describe.runIf(isRoot)('zero-downtime deploys behind an ALB, and the data plane 
           Name: 'zero-web',
           Protocol: 'HTTP',
           Port: 8080,
-          TargetType: 'ip',
+          TargetType: 'instance',
           HealthCheckPath: '/',
           HealthCheckIntervalSeconds: 5,
           HealthCheckTimeoutSeconds: 2,
@@ -158,7 +158,6 @@ describe.runIf(isRoot)('zero-downtime deploys behind an ALB, and the data plane 
         serviceName: SERVICE,
         taskDefinition: `${SERVICE}:1`,
         desiredCount: 2,
-        networkConfiguration: VPC,
         loadBalancers: [{ targetGroupArn: tgArn, containerName: 'httpd', containerPort: 8080 }],
         deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200 },
       }),
@@ -211,8 +210,8 @@ describe.runIf(isRoot)('zero-downtime deploys behind an ALB, and the data plane 
     const stoppedAt = Date.now();
     const { task } = await cluster.ecs.send(new StopTaskCommand({ task: victim!.taskArn!, reason: 'zero-downtime e2e' }));
     expect([task!.lastStatus, task!.desiredStatus, task!.stopCode]).toEqual(['DEACTIVATING', 'STOPPED', 'UserInitiated']);
-    const ip = ipOf(victim!);
-    await expect.poll(async () => (await targets()).find((t) => t.Target!.Id === ip)?.TargetHealth?.State, { timeout: 10_000, interval: 200 }).toBe('draining');
+    const port = hostPortOf(victim!);
+    await expect.poll(async () => (await targets()).find((t) => t.Target!.Port === port)?.TargetHealth?.State, { timeout: 10_000, interval: 200 }).toBe('draining');
     const lastOf = async () => (await cluster.ecs.send(new DescribeTasksCommand({ tasks: [victim!.taskArn!] }))).tasks![0]!;
     expect((await lastOf()).lastStatus).toBe('DEACTIVATING');
     await expect.poll(async () => (await lastOf()).lastStatus, { timeout: 30_000, interval: 200 }).toBe('STOPPED');
