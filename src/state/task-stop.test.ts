@@ -70,5 +70,7 @@ describe('behindLoadBalancers', () => {
     expect(behindLoadBalancers(service({ loadBalancers: [{ loadBalancerName: 'classic', containerName: 'app', containerPort: 80 }] }), 'ecs-svc/1')).toBe(false);
     expect(behindLoadBalancers(service({ loadBalancers: [], berth: { deploymentLoadBalancers: { 'ecs-svc/1': tg } } }), 'ecs-svc/1')).toBe(true);
     expect(behindLoadBalancers(service({ loadBalancers: tg, berth: { deploymentLoadBalancers: { 'ecs-svc/1': [] } } }), 'ecs-svc/1')).toBe(false);
+    // EXTERNAL and CODE_DEPLOY services' task sets are not registered by berth.
+    expect(behindLoadBalancers(service({ loadBalancers: tg, deploymentController: { type: 'EXTERNAL' } }), 'ecs-svc/1')).toBe(false);
   });
 });

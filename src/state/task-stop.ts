@@ -10,6 +10,7 @@ import type { TaskWriteContext } from './task-launch.js';
 import type { Tx } from '../store/transact.js';
 import { parseInstanceRecord } from '../state/records/instances.js';
 import type { ServiceRecord } from './records/services.js';
+import { usesTaskSets } from '../model/service/task-sets.js';
 
 /**
  * Stopping tasks and giving their resources back, shared by StopTask and agent reports
@@ -90,8 +91,10 @@ export function deactivateTaskInTx(tx: Tx, record: TaskRecord, why: { reason: st
   });
 }
 
-/** The service registers tasks of deployment `deploymentId` in target groups (its older deployments keep theirs). */
+/** The service registers tasks of deployment `deploymentId` in target groups (its older deployments keep theirs): StopTask drains them first. */
 export function behindLoadBalancers(service: ServiceRecord, deploymentId: string | undefined): boolean {
+  // Task sets' tasks are not registered by berth (and no controller would end their drain).
+  if (usesTaskSets(service.deploymentController?.type)) return false;
   const lbs = service.berth.deploymentLoadBalancers?.[deploymentId ?? ''] ?? service.loadBalancers ?? [];
   return service.status !== 'INACTIVE' && lbs.some((lb) => lb.targetGroupArn !== undefined);
 }

@@ -121,7 +121,9 @@ export function reconcileService(state: ServiceState): ServicePlan {
   // Behind load balancers: register RUNNING tasks, and stop a registered task only once its targets drained.
   // (A traffic shift says which groups each deployment's tasks go to.)
   const lbState = shift ? { ...state, record: { ...s, berth: { ...s.berth, deploymentLoadBalancers: shift.deploymentLoadBalancers } } } : state;
-  const targets = allTargetGroupArns(lbState.record).length > 0 ? planTargets(lbState, views, planned.stops) : undefined;
+  // A DEACTIVATING task is released here even when the service has no target group left (nothing to drain).
+  const deactivating = views.some((v) => v.record.task.lastStatus === 'DEACTIVATING');
+  const targets = allTargetGroupArns(lbState.record).length > 0 || deactivating ? planTargets(lbState, views, planned.stops) : undefined;
   if (targets) {
     // "has stopped" is said of the tasks actually asked to stop now (a deregistered one once it has drained).
     const stopped = serviceMessages.stopped(name, planned.stops.map((x) => x.taskId));

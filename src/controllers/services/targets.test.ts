@@ -241,4 +241,18 @@ describe('a service behind a target group', () => {
     run(w, lb, 2);
     expect(victim!.task.lastStatus).toBe('STOPPED');
   });
+
+  it('releases a DEACTIVATING task at once when its service has no target group left (nothing to drain)', () => {
+    const w = lbWorld();
+    const lb = newLb();
+    run(w, lb);
+    setHealth(lb, 'healthy');
+    run(w, lb, 1);
+    const [victim] = live(w);
+    Object.assign(victim!.task, { lastStatus: 'DEACTIVATING', desiredStatus: 'STOPPED', stoppedReason: 'Task stopped by user', stopCode: 'UserInitiated' });
+    w.record = { ...w.record, loadBalancers: [] };
+    const plan = pass(w, lb);
+    expect(plan.stops.map((s) => s.taskId)).toEqual([victim!.id]);
+    expect(victim!.task.lastStatus).toBe('STOPPING');
+  });
 });
