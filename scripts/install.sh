@@ -3,7 +3,7 @@
 # when missing, `npm ci` only when the lockfile changed since the last install.
 #   scripts/install.sh          runtime needs
 #   scripts/install.sh --test   plus what the test suite drives (the AWS CLI v2, etcd, …)
-#   scripts/install.sh --demo   plus what scripts/up.sh's example uses (AWS CLI v2, skopeo, umoci, busybox)
+#   scripts/install.sh --demo   plus what scripts/up.sh uses (AWS CLI v2, skopeo, umoci, busybox, HAProxy for berth up's load balancer node)
 #   scripts/install.sh --ha     plus etcd, for scripts/ha-lab.sh (several replicas on an etcd cluster)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,11 +18,12 @@ want_ha=0
 # Debian packages: building the native store driver; running containers (runc under conmon, Docker's
 # seccomp profile from containers-common, tini as the init for initProcessEnabled, the CNI plugins,
 # iptables for the bridge's masquerade rule, nftables for published ports, attr's setfattr to mark opaque
-# directories in unpacked image layers); and for tests the real peers berth is tested with (containerd: the start-latency bench compares with `ctr run`).
+# directories in unpacked image layers); and for tests the real peers berth is tested with (containerd: the start-latency bench compares with `ctr run`;
+# dnsmasq: bench/dns-throughput.mjs serves the same records with it).
 packages=(ca-certificates python3 make g++ runc conmon golang-github-containers-common tini containernetworking-plugins iptables nftables iproute2 attr)
-(( want_demo )) && packages+=(awscli skopeo umoci busybox-static)
+(( want_demo )) && packages+=(awscli skopeo umoci busybox-static haproxy)
 (( want_ha )) && packages+=(etcd-server)
-(( want_test )) && packages+=(awscli skopeo podman docker-registry busybox-static umoci etcd-server containerd haproxy)
+(( want_test )) && packages+=(awscli skopeo podman docker-registry busybox-static umoci etcd-server containerd haproxy dnsmasq-base)
 
 missing=()
 for p in "${packages[@]}"; do

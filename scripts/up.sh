@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs a single-node berth cluster in the foreground (`berth up`:
-# the control plane on 127.0.0.1:7400 and an agent, state in /var/lib/berth), then a working example
-# through the AWS CLI: an image built from busybox and pushed to berth's own registry, a task definition,
-# and a task serving a web page on a dynamic host port. Ctrl-C stops berth (containers keep running and
-# are re-adopted on the next start).
+# the control plane on 127.0.0.1:7400, an agent and a load balancer node, state in /var/lib/berth), then a
+# working example through the AWS CLI: an image built from busybox and pushed to berth's own registry, a task
+# definition, a task serving a web page on a dynamic host port, and a service of two such tasks behind an
+# Application Load Balancer on 127.0.0.1:8080. Ctrl-C stops berth (containers keep running and are re-adopted
+# on the next start).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh --demo
@@ -11,6 +12,7 @@ bash scripts/install.sh --demo
 LISTEN=${BERTH_LISTEN:-127.0.0.1:7400}
 DATA=${BERTH_DATA_DIR:-/var/lib/berth}
 REGION=${AWS_DEFAULT_REGION:-us-east-1}
+LB_PORT=${BERTH_DEMO_LB_PORT:-8080}
 URL="http://$LISTEN"
 
 node dist/cli/main.js up --listen "$LISTEN" --data-dir "$DATA" --region "$REGION" &
@@ -46,11 +48,37 @@ port=$(aws ecs describe-tasks --tasks "$task" --query 'tasks[0].containers[0].ne
 echo "task $task is RUNNING; its web server answers on host port $port:"
 node -e 'fetch(process.argv[1]).then(r => r.text()).then(t => process.stdout.write(t))' "http://127.0.0.1:$port/"
 
+echo "== example: a service of two tasks behind an Application Load Balancer"
+lb=$(aws elbv2 create-load-balancer --name demo --subnets subnet-a subnet-b --query 'LoadBalancers[0].LoadBalancerArn' --output text)
+tg=$(aws elbv2 create-target-group --name demo-web --protocol HTTP --port 80 --target-type instance \
+  --health-check-interval-seconds 5 --health-check-timeout-seconds 2 --healthy-threshold-count 2 --query 'TargetGroups[0].TargetGroupArn' --output text)
+aws elbv2 modify-target-group-attributes --target-group-arn "$tg" \
+  --attributes Key=deregistration_delay.timeout_seconds,Value=5 --query 'length(Attributes)' >/dev/null
+if [ "$(aws elbv2 describe-listeners --load-balancer-arn "$lb" --query "length(Listeners[?Port==\`$LB_PORT\`])")" = 0 ]; then
+  aws elbv2 create-listener --load-balancer-arn "$lb" --protocol HTTP --port "$LB_PORT" \
+    --default-actions "Type=forward,TargetGroupArn=$tg" --query 'Listeners[0].ListenerArn' --output text
+fi
+if [ "$(aws ecs describe-services --services web --query 'services[0].status' --output text)" != ACTIVE ]; then
+  aws ecs create-service --service-name web --task-definition web --desired-count 2 --health-check-grace-period-seconds 30 \
+    --load-balancers "targetGroupArn=$tg,containerName=web,containerPort=8080" --query 'service.serviceArn' --output text
+fi
+for _ in $(seq 600); do
+  [ "$(aws elbv2 describe-target-health --target-group-arn "$tg" --query "length(TargetHealthDescriptions[?TargetHealth.State=='healthy'])")" -ge 2 ] && break
+  kill -0 $berth 2>/dev/null || { echo "up.sh: berth stopped" >&2; exit 1; }
+  sleep 0.2
+done
+aws elbv2 describe-target-health --target-group-arn "$tg" --output table \
+  --query 'TargetHealthDescriptions[].{Target: Target.Id, Port: Target.Port, State: TargetHealth.State}'
+echo "the load balancer answers on http://127.0.0.1:$LB_PORT/:"
+node -e 'fetch(process.argv[1]).then(r => r.text()).then(t => process.stdout.write(t))' "http://127.0.0.1:$LB_PORT/"
+
 cat <<MSG
 
-berth is running at $URL (Ctrl-C stops it). Use it with the AWS CLI v2:
+berth is running at $URL (Ctrl-C stops it). The example service answers at http://127.0.0.1:$LB_PORT/
+Use berth with the AWS CLI v2:
   export AWS_SHARED_CREDENTIALS_FILE=$DATA/credentials AWS_PROFILE=berth AWS_DEFAULT_REGION=$REGION
   aws ecs describe-tasks --tasks $task --endpoint-url $URL
+  aws elbv2 describe-target-health --target-group-arn $tg --endpoint-url $URL
   node dist/cli/main.js logs --endpoint $URL $task
 MSG
 wait $berth

@@ -155,7 +155,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     engine = new TaskEngine({
       ...parts,
       images: imageCleanup.tracked(),
-      containerFiles: new ContainerFileStore(join(config.dataDir, 'containers')),
+      containerFiles: new ContainerFileStore(join(config.dataDir, 'containers'), undefined, undefined, config.dnsServer),
       settings: {
         cluster: config.cluster,
         defaultStopTimeoutMs: config.containerStopTimeoutMs,

@@ -141,3 +141,19 @@ describe('agent configuration', () => {
     expect(parseDuration('45', 'x')).toBe(45_000);
   });
 });
+
+describe('BERTH_DNS_SERVER', () => {
+  const compile = (env: Record<string, string>, file?: string) => compileAgentConfig({ flags: { endpoint: 'http://h:1' }, env, readFile: () => file });
+  it('is unset by default and takes an IP address from the environment or ecs.config', () => {
+    expect(compile({}).dnsServer).toBeUndefined();
+    expect(compile({ BERTH_DNS_SERVER: '10.0.0.53' }).dnsServer).toBe('10.0.0.53');
+    expect(compile({ BERTH_DNS_SERVER: 'fd00::53' }).dnsServer).toBe('fd00::53');
+    expect(compile({}, 'BERTH_DNS_SERVER=10.1.2.3\n').dnsServer).toBe('10.1.2.3');
+    expect(compile({ BERTH_DNS_SERVER: 'off' }).dnsServer).toBeUndefined();
+  });
+  it('refuses what resolv.conf cannot carry, naming the setting', () => {
+    expect(() => compile({ BERTH_DNS_SERVER: '10.0.0.53:5353' })).toThrow(/BERTH_DNS_SERVER: expected an IP address/);
+    expect(() => compile({ BERTH_DNS_SERVER: 'dns.example' })).toThrow(/BERTH_DNS_SERVER/);
+  });
+});
+

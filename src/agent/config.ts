@@ -63,6 +63,12 @@ export interface AgentConfig {
   readonly taskIamRole: boolean;
   readonly taskIamRoleNetworkHost: boolean;
   /**
+   * berth's DNS server as containers reach it (BERTH_DNS_SERVER, an IP address; resolv.conf has no port, so it
+   * listens on 53): written as the only `nameserver` of containers' /etc/resolv.conf, so Cloud Map's DNS
+   * namespaces resolve and other names are forwarded by it. A task definition's dnsServers replace it.
+   */
+  readonly dnsServer?: string;
+  /**
    * Where this host's ports (bridge tasks' host ports, host-mode tasks) are reachable from other hosts
    * (BERTH_HOST_ADDRESS, an IP address): registered as the `berth.host-address` attribute, where `berth lb`
    * sends an instance target's traffic. Undefined: the source address of the route to the control plane.
@@ -127,6 +133,7 @@ const KNOWN = new Set([
   'BERTH_METADATA_ADDRESS',
   'BERTH_HOST_ADDRESS',
   'BERTH_TEST_CRASH_AT_SAVE',
+  'BERTH_DNS_SERVER',
 ]);
 
 export class ConfigError extends Error {
@@ -208,6 +215,14 @@ function positiveInt(value: string | undefined, name: string, fallback: number):
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) <= 0) throw new ConfigError(`${name}: expected a positive whole number, got '${value}'`);
   return Number(value);
+}
+
+/** BERTH_DNS_SERVER: an IPv4 or IPv6 address, or `off`/empty for none (containers keep the host's resolvers). */
+export function parseDnsServer(value: string | undefined): string | undefined {
+  if (value === undefined || value.trim() === '' || value.trim() === 'off') return undefined;
+  const v = value.trim();
+  if (!isIP(v)) throw new ConfigError(`BERTH_DNS_SERVER: expected an IP address (resolv.conf takes no port: berth's DNS server must listen on 53 there) or 'off', got '${value}'`);
+  return v;
 }
 
 /** `off`, `a.b.c.d` (port 80) or `a.b.c.d:port` (0 for any free port). */
@@ -307,6 +322,7 @@ export function compileAgentConfig({ flags = {}, env = process.env, readFile = r
     metadataAddress: parseMetadataAddress(get('BERTH_METADATA_ADDRESS')),
     taskIamRole: parseBoolean(get('ECS_ENABLE_TASK_IAM_ROLE'), 'ECS_ENABLE_TASK_IAM_ROLE'),
     taskIamRoleNetworkHost: parseBoolean(get('ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST'), 'ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST'),
+    ...(parseDnsServer(get('BERTH_DNS_SERVER')) !== undefined ? { dnsServer: parseDnsServer(get('BERTH_DNS_SERVER'))! } : {}),
     ...(get('BERTH_HOST_ADDRESS') ? { hostAddress: parseHostAddress(get('BERTH_HOST_ADDRESS')!) } : {}),
     ...(get('BERTH_TEST_CRASH_AT_SAVE') ? { crashAtSave: positiveInt(get('BERTH_TEST_CRASH_AT_SAVE'), 'BERTH_TEST_CRASH_AT_SAVE', 0) } : {}),
   };

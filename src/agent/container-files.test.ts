@@ -24,6 +24,16 @@ describe('resolv.conf for a container', () => {
       'options edns0\nnameserver 1.1.1.1\nnameserver 9.9.9.9\nsearch a.local b.local\n',
     );
   });
+
+  it("names berth's DNS server (BERTH_DNS_SERVER) as the only nameserver, in every network mode, keeping search and options", () => {
+    expect(resolvConfFor(HOST, { hostNetwork: false }, '10.99.0.1')).toBe('search corp.example\noptions edns0\nnameserver 10.99.0.1\n');
+    expect(resolvConfFor(HOST, { hostNetwork: true }, '10.99.0.1')).toBe('search corp.example\noptions edns0\nnameserver 10.99.0.1\n');
+    expect(resolvConfFor(HOST, { hostNetwork: false, dnsSearchDomains: ['svc.local'] }, '10.99.0.1')).toBe('options edns0\nnameserver 10.99.0.1\nsearch svc.local\n');
+  });
+
+  it("lets the task definition's dnsServers override berth's DNS server", () => {
+    expect(resolvConfFor(HOST, { hostNetwork: false, dnsServers: ['1.1.1.1'] }, '10.99.0.1')).toBe('search corp.example\noptions edns0\nnameserver 1.1.1.1\n');
+  });
 });
 
 describe('/etc/hosts for a container', () => {

@@ -23,6 +23,8 @@ export class ContainerFileStore implements ContainerFiles {
     private readonly root: string,
     private readonly hostResolvConf = '/etc/resolv.conf',
     private readonly hostHosts = '/etc/hosts',
+    /** berth's DNS server (BERTH_DNS_SERVER), the containers' resolver unless a task names its own. */
+    private readonly berthDns?: string,
   ) {}
 
   logPath(runtimeId: string): string {
@@ -48,7 +50,7 @@ export class ContainerFileStore implements ContainerFiles {
       writeFile(paths.hostname, `${etc.hostname}\n`),
       readFile(this.hostResolvConf, 'utf8')
         .catch(() => '')
-        .then((host) => writeFile(paths.resolvConf, resolvConfFor(host, etc))),
+        .then((host) => writeFile(paths.resolvConf, resolvConfFor(host, etc, this.berthDns))),
     ]);
     return paths;
   }
@@ -85,9 +87,12 @@ function appendHosts(base: string, entries: readonly HostsEntry[]): string {
 
 /**
  * /etc/resolv.conf as Docker writes it: the host's, minus loopback nameservers a separate network namespace
- * cannot reach; the task definition's dnsServers and dnsSearchDomains replace the host's when given.
+ * cannot reach; the task definition's dnsServers and dnsSearchDomains replace the host's when given. With
+ * berth's DNS server (`berthDns`) it is the one nameserver of every container (host mode too: Cloud Map names
+ * resolve everywhere, and it forwards the rest to the host's resolvers), unless the task sets dnsServers.
  */
-export function resolvConfFor(host: string, etc: Pick<EtcSettings, 'hostNetwork' | 'dnsServers' | 'dnsSearchDomains'>): string {
+export function resolvConfFor(host: string, etc: Pick<EtcSettings, 'hostNetwork' | 'dnsServers' | 'dnsSearchDomains'>, berthDns?: string): string {
+  if (berthDns !== undefined && !etc.dnsServers?.length) return resolvConfFor(host, { ...etc, dnsServers: [berthDns] });
   if (etc.hostNetwork && !etc.dnsServers?.length && !etc.dnsSearchDomains?.length) return host;
   let lines = host.split('\n').filter((l) => l.trim() !== '');
   if (!etc.hostNetwork) lines = lines.filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l));

@@ -8,6 +8,7 @@ import { answerClientError } from './client-errors.js';
 import { toErrorBody } from './errors.js';
 import { jsonRpcHandler, type JsonService } from './protocol/json-rpc.js';
 import { isQueryRequest, queryRpcHandler, type QueryService } from './protocol/query-rpc.js';
+import { isRpcV2CborRequest, rpcV2CborHandler } from './protocol/rpcv2-cbor.js';
 
 export interface HttpServerOptions {
   readonly logger: FastifyBaseLogger;
@@ -17,6 +18,8 @@ export interface HttpServerOptions {
   readonly services: readonly JsonService[];
   /** Query-protocol APIs (IAM, STS): form-encoded `POST /`, chosen by the credential scope's service. */
   readonly queryServices?: readonly QueryService[];
+  /** JSON services also served in Smithy RPC v2 CBOR (`POST /service/<target prefix>/operation/<action>`): CloudWatch. */
+  readonly cborServices?: readonly JsonService[];
   /** Largest accepted request body for the JSON APIs. */
   readonly bodyLimit?: number;
   readonly checkResponses?: boolean;
@@ -61,6 +64,18 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
           bodyLimit: options.bodyLimit ?? 1024 * 1024,
           ...(options.checkResponses !== undefined ? { checkResponses: options.checkResponses } : {}),
         });
+  const cborServices = options.cborServices ?? [];
+  const cbor =
+    cborServices.length === 0
+      ? undefined
+      : rpcV2CborHandler({
+          services: cborServices,
+          verifier: options.verifier,
+          ...(options.authorizer ? { authorizer: options.authorizer } : {}),
+          logger: options.logger,
+          bodyLimit: options.bodyLimit ?? 1024 * 1024,
+          ...(options.checkResponses !== undefined ? { checkResponses: options.checkResponses } : {}),
+        });
   const app = Fastify({
     loggerInstance: options.logger,
     genReqId: () => randomUUID(),
@@ -75,7 +90,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
         if (req.method === 'POST' && (req.url === '/' || req.url?.startsWith('/?'))) {
           if (query && isQueryRequest(req)) query(req, res);
           else jsonRpc(req, res);
-        } else fastifyHandler(req, res);
+        } else if (cbor && isRpcV2CborRequest(req)) cbor(req, res);
+        else fastifyHandler(req, res);
       });
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
       return server;

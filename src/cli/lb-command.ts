@@ -1,15 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { hostname, networkInterfaces } from 'node:os';
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
-import { background } from '../process/background.js';
 import { installProcessPolicy } from '../process/policy.js';
-
-/**
- * How long a replaced HAProxy may finish its requests: past the keep-alive timeout (60 s), after which its idle
- * client connections have closed by themselves; what is left is then killed.
- */
-const STALE_GRACE_MS = 65_000;
+import { haproxyAvailable, startLbNode } from './lb-node.js';
 
 interface LbFlags {
   readonly endpoint: string;
@@ -48,69 +41,28 @@ export function lbCommand(): Command {
     .action(async (flags: LbFlags) => {
       const log = pino({ level: flags.logLevel });
       installProcessPolicy({ log });
-      // Loaded only for the command that runs.
-      const [{ ElasticLoadBalancingV2Client }, { ECSClient }, { defaultProvider }, { LbDriver }, { LbFollower }, { nodeReportsClient }, { findStaleHaproxy, retireStaleHaproxy, stopStaleHaproxy }, { InstanceAddresses }] = await Promise.all([
-        import('@aws-sdk/client-elastic-load-balancing-v2'),
-        import('@aws-sdk/client-ecs'),
-        import('@aws-sdk/credential-provider-node'),
-        import('../lb/lb-driver.js'),
-        import('../lb/follower.js'),
-        import('../lb/node-reports.js'),
-        import('../lb/stale-haproxy.js'),
-        import('../lb/instance-addresses.js'),
-      ]);
-      // Without HAProxy the node could only fail every tick: say so once and stop.
-      try {
-        execFileSync('haproxy', ['-v'], { stdio: 'ignore' });
-      } catch {
-        throw new Error("haproxy not found on PATH: berth lb needs Debian's haproxy 2.6 (scripts/install.sh installs it)");
-      }
+      if (!haproxyAvailable()) throw new Error("haproxy not found on PATH: berth lb needs Debian's haproxy 2.6 (scripts/install.sh installs it)");
+      const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
       const region = flags.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
       const address = flags.address ?? defaultAddress();
       const nodeId = flags.nodeId ?? hostname();
-      const credentials = defaultProvider();
-      const clientOptions = {
+      const node = await startLbNode({
         endpoint: flags.endpoint,
         region,
-        credentials,
-        maxAttempts: 2,
-        requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
-      };
-      const elb = new ElasticLoadBalancingV2Client(clientOptions);
-      // Instance targets' host addresses: the container instances' berth.host-address, through the ECS API.
-      const ecs = new ECSClient(clientOptions);
-      // An HAProxy a killed berth lb left serving is replaced without a gap: the new one takes its listening sockets,
-      // then it is soft-stopped; one that does not answer on its admin socket is killed first.
-      const stale = await findStaleHaproxy(flags.dataDir);
-      const killed = stale ? [] : await stopStaleHaproxy(flags.dataDir);
-      if (killed.length > 0) log.warn({ pids: killed }, 'stopped the HAProxy a previous berth lb left running; starting afresh');
-      const driver = new LbDriver({ dir: flags.dataDir, bindAddress: address, log: log.child({ component: 'haproxy' }), ...(stale ? { takeOverFrom: stale.workers } : {}) });
-      const follower = new LbFollower({
-        elb,
-        reports: nodeReportsClient({ endpoint: flags.endpoint, region, credentials }),
-        driver,
+        credentials: defaultProvider(),
         address,
         nodeId,
+        dataDir: flags.dataDir,
         log,
         intervalMs: Number(flags.intervalMs),
-        instances: new InstanceAddresses({ ecs }),
       });
-      await follower.start();
-      if (stale) {
-        log.warn({ master: stale.master, workers: stale.workers }, 'took over the listeners of the HAProxy a previous berth lb left running; it finishes its requests and stops');
-        void background(log, 'retire the previous HAProxy', () => retireStaleHaproxy(stale, STALE_GRACE_MS));
-      }
       process.stderr.write(`berth lb ${nodeId} serving on ${address}, following ${flags.endpoint}\n`);
       let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) return;
         stopping = true;
         process.stderr.write(`${signal}: stopping berth lb (HAProxy stops with it)\n`);
-        await follower.stop();
-        // A replaced HAProxy still finishing its requests goes with this process (nothing would stop it after).
-        if (stale) await retireStaleHaproxy(stale, 0);
-        elb.destroy();
-        ecs.destroy();
+        await node.stop();
         process.exit(0);
       };
       process.on('SIGINT', () => void stop('SIGINT'));

@@ -45,3 +45,20 @@ describe('berth server flags', () => {
     expect(() => compileServerConfig({ ...base, ...flags }, {})).toThrow(message);
   });
 });
+
+describe('berth server DNS flags', () => {
+  it('compiles --dns-listen and --dns-upstream (port 53 by default, IPv6 in brackets)', () => {
+    const config = compileServerConfig({ ...base, store: 'memory', dnsListen: '10.0.0.1:53', dnsUpstream: '10.0.0.2, [fd00::1]:5353' }, {});
+    expect(config.dnsListen).toEqual({ host: '10.0.0.1', port: 53 });
+    expect(config.dnsUpstreams).toEqual([
+      { host: '10.0.0.2', port: 53 },
+      { host: 'fd00::1', port: 5353 },
+    ]);
+    expect(compileServerConfig({ ...base, store: 'memory' }, {}).dnsListen).toBeUndefined();
+  });
+
+  it('refuses an upstream that is not an address, naming the flag', () => {
+    expect(() => compileServerConfig({ ...base, store: 'memory', dnsUpstream: 'dns.example' }, {})).toThrow(/--dns-upstream 'dns.example'/);
+    expect(() => compileServerConfig({ ...base, store: 'memory', dnsUpstream: '10.0.0.2:70000' }, {})).toThrow(/--dns-upstream/);
+  });
+});

@@ -27,6 +27,8 @@ interface ServerFlags {
   registryListen?: string;
   registryHost?: string;
   elbDnsDomain?: string;
+  dnsListen?: string;
+  dnsUpstream?: string;
   instanceLostAfter: string;
 }
 
@@ -60,6 +62,8 @@ export function compileServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
     ...(flags.registryHost !== undefined ? parseRegistryHost(flags.registryHost) : {}),
     ...(flags.elbDnsDomain !== undefined ? { elbDnsDomain: parseDnsDomain(flags.elbDnsDomain) } : {}),
     instanceLostAfterMs: parseDuration(flags.instanceLostAfter, '--instance-lost-after'),
+    ...(flags.dnsListen !== undefined ? { dnsListen: parseListenAddress(flags.dnsListen) } : {}),
+    ...(flags.dnsUpstream !== undefined ? { dnsUpstreams: parseUpstreams(flags.dnsUpstream) } : {}),
   };
 }
 
@@ -96,6 +100,16 @@ export function compileEtcd(
   };
 }
 
+/** `--dns-upstream HOST[:PORT][,...]` (IPv6 in brackets): where the DNS server forwards other names. */
+export function parseUpstreams(value: string): { host: string; port: number }[] {
+  return value.split(',').map((part) => {
+    const m = /^(?:\[([0-9A-Fa-f:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3}))(?::(\d{1,5}))?$/.exec(part.trim());
+    const port = m?.[3] === undefined ? 53 : Number(m[3]);
+    if (!m || port < 1 || port > 65535) throw new Error(`invalid --dns-upstream '${part}': use IP[:PORT] (IPv6 as [IP]:PORT), comma-separated`);
+    return { host: m[1] ?? m[2]!, port };
+  });
+}
+
 /** `host[:port]`, optionally prefixed by `http://` or `https://` (the scheme of the login endpoint). */
 /** A DNS domain for load balancers' names (`elb.example.com`): lower-case labels of letters, digits and hyphens. */
 export function parseDnsDomain(value: string): string {
@@ -130,6 +144,8 @@ export function serverCommand(): Command {
     .option('--replica-id <id>', 'this replica\'s name in leader election and /healthz (default HOSTNAME:PORT)')
     .option('--registry-listen <host:port>', 'serve the container registry (/v2/) on its own address instead of the API\'s')
     .option('--elb-dns-domain <domain>', 'the domain of load balancers\' DNS names, <name>-<id>.<region>.elb.<domain> (default berth.internal)')
+    .option('--dns-listen <host:port>', "serve Cloud Map's DNS namespaces on this address (UDP and TCP), forwarding other names upstream")
+    .option('--dns-upstream <ip[:port],...>', 'with --dns-listen: resolvers for names outside the namespaces (default: the nameservers of /etc/resolv.conf)')
     .option('--registry-host <host[:port]>', 'the registry\'s name in repository URIs and docker login, when clients reach it by another name')
     .option('--instance-lost-after <duration>', 'replace the service tasks of an instance whose agent has been disconnected this long (e.g. 30s, 5m)', '5m')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
@@ -148,6 +164,7 @@ export function serverCommand(): Command {
       process.stderr.write(
         `berth server listening on ${server.url} (region ${config.region}, account ${config.accountId}, replica ${server.replicaId}, store ${config.store})\n` +
           `container registry at ${server.registryHost} (docker login --username AWS with aws ecr get-login-password)\n` +
+          (server.dnsAddress ? `dns server on ${server.dnsAddress} (udp and tcp)\n` : '') +
           `root credentials ${where}\n` +
           (keys.file
             ? `try: AWS_SHARED_CREDENTIALS_FILE=${keys.file} AWS_PROFILE=${CREDENTIALS_PROFILE} aws ecs list-clusters --region ${config.region} --endpoint-url ${server.url}\n`

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { CREDENTIALS_PROFILE } from '../api/auth/credentials.js';
 import { compileAgentConfig } from '../agent/config.js';
 import { installProcessPolicy } from '../process/policy.js';
+import { haproxyAvailable, startLbNode, type LbNode } from './lb-node.js';
 import { parseListenAddress } from './listen-address.js';
 import { DEFAULT_DATA_DIR, DEFAULT_LISTEN } from './server-command.js';
 
@@ -11,16 +12,23 @@ interface UpFlags {
   listen: string;
   dataDir: string;
   region: string;
+  lbAddress: string;
+  lb: boolean;
   logLevel: string;
 }
 
-/** `berth up`: a single-node cluster on this machine — the control plane and one agent in one process. */
+/**
+ * `berth up`: a single-node cluster on this machine — the control plane, one agent and a load balancer node
+ * (`berth lb`'s loop, serving the region's load balancers on --lb-address) in one process.
+ */
 export function upCommand(): Command {
   return new Command('up')
     .description('run a single-node cluster on this machine: the control plane and an agent (needs root)')
     .option('--listen <host:port>', 'address of the API', DEFAULT_LISTEN)
     .option('--data-dir <dir>', 'everything berth keeps: the server state and credentials, and the agent under agent/', DEFAULT_DATA_DIR)
     .option('--region <region>', 'the AWS region berth answers as', process.env.AWS_DEFAULT_REGION ?? 'us-east-1')
+    .option('--lb-address <ip>', "where load balancers' listeners are served", '127.0.0.1')
+    .option('--no-lb', 'run no load balancer node (it needs HAProxy on PATH)')
     .option('--log-level <level>', 'log level', 'info')
     .action(async (flags: UpFlags) => {
       const log = pino({ level: flags.logLevel, redact: ['req.headers.authorization'] });
@@ -43,15 +51,26 @@ export function upCommand(): Command {
       const endpoint = server.url.replace('//0.0.0.0:', '//127.0.0.1:');
       const config = compileAgentConfig({ flags: { endpoint, dataDir: join(flags.dataDir, 'agent'), region: flags.region } });
       const parts = await openHostParts(config);
-      const agent = await startAgent({
-        config,
-        parts,
-        log: log.child({ part: 'agent' }),
-        credentials: { accessKeyId: server.rootKeys.accessKeyId, secretAccessKey: server.rootKeys.secretAccessKey },
-      });
+      const keys = { accessKeyId: server.rootKeys.accessKeyId, secretAccessKey: server.rootKeys.secretAccessKey };
+      const agent = await startAgent({ config, parts, log: log.child({ part: 'agent' }), credentials: keys });
+      let lb: LbNode | undefined;
+      if (flags.lb && !haproxyAvailable()) log.warn('haproxy not found on PATH: load balancers are not served (scripts/install.sh --demo installs it)');
+      else if (flags.lb) {
+        lb = await startLbNode({
+          endpoint,
+          region: flags.region,
+          credentials: async () => keys,
+          address: flags.lbAddress,
+          nodeId: 'berth-up',
+          dataDir: join(flags.dataDir, 'lb'),
+          log: log.child({ part: 'lb' }),
+        });
+      }
       const file = server.rootKeys.file;
       process.stderr.write(
-        `berth is up: API on ${server.url}, cluster ${config.cluster} with ${agent.containerInstanceArn}\n` +
+        `berth is up: API on ${server.url}, cluster ${config.cluster} with ${agent.containerInstanceArn}` +
+          (lb ? `, load balancers served on ${flags.lbAddress}` : '') +
+          '\n' +
           (file
             ? `credentials: AWS_SHARED_CREDENTIALS_FILE=${file} AWS_PROFILE=${CREDENTIALS_PROFILE} AWS_DEFAULT_REGION=${flags.region}\n`
             : ''),
@@ -61,6 +80,7 @@ export function upCommand(): Command {
         if (stopping) return;
         stopping = true;
         process.stderr.write(`${signal}: stopping berth (containers keep running and are re-adopted next time)\n`);
+        await lb?.stop();
         await agent.stop();
         await parts.close();
         await server.stop();

@@ -122,6 +122,23 @@ export const errorTypes = [
   'TooManyTargetGroups',
   'TooManyTargets',
   'UnsupportedProtocol',
+  // AWS Cloud Map (it shares ResourceInUse, ResourceNotFoundException, TooManyTagsException)
+  'CustomHealthNotFound',
+  'DuplicateRequest',
+  'InstanceNotFound',
+  'InvalidInput',
+  'NamespaceAlreadyExists',
+  'NamespaceNotFound',
+  'OperationNotFound',
+  'RequestLimitExceeded',
+  'ResourceLimitExceeded',
+  'ServiceAlreadyExists',
+  'ServiceAttributesLimitExceededException',
+  'ServiceNotFound',
+  // Amazon CloudWatch (Query protocol codes; the JSON and CBOR protocols send them as the model's shape names)
+  'InvalidParameterValue',
+  'InvalidParameterCombination',
+  'MissingParameter',
 ] as const;
 
 export type ErrorType = (typeof errorTypes)[number];

@@ -6,6 +6,8 @@ import { startStoppedTaskReaper } from '../controllers/stopped-task-reaper.js';
 import { startTaskDefinitionReaper } from '../controllers/task-definition-reaper.js';
 import type { ArnScope } from '../model/arn.js';
 import { startLogSweep } from '../logs/retention-sweep.js';
+import type { MetricStore } from '../metrics/metric-store.js';
+import { startMetricSweep } from '../metrics/metric-sweep.js';
 import type { Registry } from '../registry/registry.js';
 import { startSecretPurge } from '../secrets/secret-deletion.js';
 import { startTargetDrain } from '../elb/target-health.js';
@@ -20,6 +22,9 @@ export interface LeaderDutySettings {
   readonly cache: ClusterCache;
   /** The directory of log chunk files (the shared one with several replicas). */
   readonly logsDir: string;
+  /** CloudWatch metrics: the leader deletes what has aged out of each resolution. */
+  readonly metrics?: MetricStore;
+  readonly metricSweepMs?: number;
   readonly instanceLostAfterMs?: number;
   /** Tasks one service pass may launch (sized to the store's operations per transaction). */
   readonly maxLaunchesPerPass?: number;
@@ -84,12 +89,19 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
     ...(settings.now ? { now: settings.now } : {}),
     ...(settings.targetDrainMs !== undefined ? { intervalMs: settings.targetDrainMs } : {}),
   });
+  const metricSweep = settings.metrics
+    ? startMetricSweep({
+        store: settings.metrics,
+        log: log.child({ component: 'metric-sweep' }),
+        ...(settings.metricSweepMs !== undefined ? { intervalMs: settings.metricSweepMs } : {}),
+      })
+    : undefined;
   return {
     serviceController,
     instanceMonitor,
     async stop() {
       stoppedTasks.stop();
-      await Promise.all([serviceController.stop(), instanceMonitor.stop(), reaper.stop(), settings.registry.stop(), logSweep.stop(), secretPurge.stop(), targetDrain.stop()]);
+      await Promise.all([serviceController.stop(), instanceMonitor.stop(), reaper.stop(), settings.registry.stop(), logSweep.stop(), secretPurge.stop(), targetDrain.stop(), metricSweep?.stop()]);
     },
   };
 }

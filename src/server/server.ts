@@ -31,10 +31,17 @@ import type { ServiceController } from '../controllers/service-controller.js';
 import { logsService } from '../logs/index.js';
 import { parameterStoreService } from '../parameters/ssm-service.js';
 import { secretsManagerService } from '../secrets/secretsmanager-service.js';
+import { cloudMapTagLookup } from '../cloudmap/catalog.js';
+import { cloudMapService } from '../cloudmap/cloudmap-service.js';
+import { DirectoryFeed } from '../dns/directory-feed.js';
+import { DnsServer } from '../dns/dns-server.js';
+import { hostUpstreams, type Upstream } from '../dns/upstream.js';
 import { secretTagLookup } from '../secrets/secret-vault.js';
 import { ecsResourceTags } from '../api/ecs/tags.js';
 import { resourceTagRouter } from '../api/authz/resource-tags.js';
 import { LogStorage } from '../logs/storage/log-storage.js';
+import { cloudwatchServices } from '../metrics/api/cloudwatch-service.js';
+import { MetricStore } from '../metrics/metric-store.js';
 import { buildRegistryServer } from '../registry/http/server.js';
 import { registryRoutes } from '../registry/http/routes.js';
 import { openRegistry, type Registry } from '../registry/registry.js';
@@ -112,6 +119,10 @@ export interface ServerConfig {
   readonly secretPurgeMs?: number;
   /** The domain of load balancers' DNS names, `<name>-<id>.<region>.elb.<domain>` (default `berth.internal`). */
   readonly elbDnsDomain?: string;
+  /** Serve Cloud Map's DNS namespaces (and forward other names) on this address, UDP and TCP (`--dns-listen`). */
+  readonly dnsListen?: { readonly host: string; readonly port: number };
+  /** Where the DNS server forwards names outside the namespaces (default: /etc/resolv.conf's nameservers). */
+  readonly dnsUpstreams?: readonly Upstream[];
   /** How often the leader removes targets whose deregistration delay is over (default 1 s). */
   readonly targetDrainMs?: number;
 }
@@ -156,6 +167,8 @@ export interface RunningServer {
   readonly leadership: Leadership;
   /** The service controller of the current term (idle and no passes while this replica does not lead). */
   readonly serviceController: ServiceController;
+  /** `host:port` of the DNS server (UDP and TCP), when `dnsListen` was given. */
+  readonly dnsAddress?: string;
   stop(): Promise<void>;
 }
 
@@ -179,7 +192,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   let clusterCache: ClusterCache | undefined;
   let accessKeys: AccessKeyCredentials | undefined;
   let iamPolicies: IamPolicySource | undefined;
+  let metrics: MetricStore | undefined;
   const cleanup = async () => {
+    metrics?.close();
     clusterCache?.stop();
     accessKeys?.stop();
     iamPolicies?.stop();
@@ -191,6 +206,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const undo: (() => unknown)[] = [];
   try {
     const logs = new LogStorage(store, logsDir);
+    // CloudWatch metrics: one SQLite file beside the log chunks (the shared directory with replicas), see metrics/metric-store.ts.
+    mkdirSync(join(logsDir, 'metrics'), { recursive: true, mode: 0o700 });
+    metrics = new MetricStore(join(logsDir, 'metrics', 'metrics.db'));
+    const metricStore = metrics;
     const rootKeys: RootKeyPair = config.rootKeys
       ? { ...config.rootKeys, source: 'environment' }
       : loadRootKeyPair(credentialsDir(config), config.env ?? process.env);
@@ -226,12 +245,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const ecrEnv: EcrEnv = { registry, scope, registryHost, registryScheme: config.registryScheme ?? 'http' };
     const sealer = sealerOf(config);
     const vaultEnv = { store, sealer, scope, now: config.now ?? Date.now };
+    const cloudMapEnv = { store, scope, now: config.now ?? Date.now };
     const services = [
       ecsService(ecsEnv),
       ecrService(ecrEnv),
       logsService({ storage: logs, scope, now: Date.now }),
       secretsManagerService(vaultEnv),
       parameterStoreService(vaultEnv),
+      cloudMapService(cloudMapEnv),
     ];
     const iamCredentials = (accessKeys = new AccessKeyCredentials({
       store,
@@ -253,7 +274,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       // Instance targets are container instances' EC2-style ids (the informer's view: no read per target).
       knownInstance: async (id: string) => [...cache.instances.cache.values()].some((c) => c.value.ec2InstanceId === id),
     };
-    const queryServices = [iamService(iamEnv), stsService(stsEnv), elbv2Service(elbEnv)];
+    const cloudwatch = cloudwatchServices({ store: metricStore, now: config.now ?? Date.now });
+    services.push(cloudwatch.json);
+    const queryServices = [iamService(iamEnv), stsService(stsEnv), elbv2Service(elbEnv), cloudwatch.query];
     // berth lb's reports (target health, where it serves): a JSON service beside ELBv2, signed for elasticloadbalancing.
     services.push(lbNodeService(elbEnv));
     const verifier = new SigV4Verifier({
@@ -284,7 +307,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         onError: (err, failure) => informerLog.warn({ err, ...failure }, `informer of ${failure.prefix}: ${failure.kind} failed`),
       }).start());
     // aws:ResourceTag/… from the records that keep tags (read only for principals whose policies use the key).
-    const resourceTags = resourceTagRouter({ ecs: (arn) => ecsResourceTags(ecsEnv, arn), secretsmanager: secretTagLookup(vaultEnv) });
+    const resourceTags = resourceTagRouter({ ecs: (arn) => ecsResourceTags(ecsEnv, arn), secretsmanager: secretTagLookup(vaultEnv), servicediscovery: cloudMapTagLookup(cloudMapEnv) });
     const authorizer = new Authorizer({ policies: policySource, scope, resourceTags });
     invalidate = (arn) => authorizer.invalidate(arn);
     identityDecision = (caller, action, resources, context) => authorizer.decision(caller, action, resources, context);
@@ -295,6 +318,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       authorizer,
       services,
       queryServices,
+      // Smithy RPC v2 CBOR, for the APIs whose clients speak it (CloudWatch), by the same implementation as their JSON.
+      cborServices: [cloudwatch.json],
       health: async () => {
         const storeOk = await withDeadline(store.get(LEADER_KEY), 2_000).then(
           () => true,
@@ -328,6 +353,23 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     undo.push(() => gateway.stop());
     await app.listen({ host: config.host, port: config.port });
     const port = boundPort(app, config.port);
+    // The DNS server answers from this replica's watch-fed copy of Cloud Map's records (docs/architecture.md "Service discovery").
+    let dns: { feed: DirectoryFeed; server: DnsServer } | undefined;
+    if (config.dnsListen) {
+      const feed = new DirectoryFeed({ store, onError: (err, failure) => informerLog.warn({ err, ...failure }, `informer of ${failure.prefix}: ${failure.kind} failed`) }).start();
+      undo.push(() => feed.stop());
+      await feed.ready();
+      const server = new DnsServer({
+        host: config.dnsListen.host,
+        port: config.dnsListen.port,
+        directory: feed.directory,
+        upstreams: config.dnsUpstreams ?? hostUpstreams(),
+        log: log.child({ component: 'dns' }),
+      });
+      await server.start();
+      undo.push(() => server.stop());
+      dns = { feed, server };
+    }
     if (registryApp && config.registryListen) {
       await registryApp.listen({ host: config.registryListen.host, port: config.registryListen.port });
       boundRegistryHost = hostPort(config.registryListen.host, boundPort(registryApp, config.registryListen.port));
@@ -349,6 +391,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           cache,
           ...launchesPerPass(config),
           logsDir,
+          metrics: metricStore,
           ...(config.now !== undefined ? { now: config.now } : {}),
           ...(config.secretPurgeMs !== undefined ? { secretPurgeMs: config.secretPurgeMs } : {}),
           ...(config.targetDrainMs !== undefined ? { targetDrainMs: config.targetDrainMs } : {}),
@@ -377,6 +420,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       authorizer,
       registry,
       registryHost: registryHost(),
+      ...(dns ? { dnsAddress: hostPort(config.dnsListen!.host, dns.server.port) } : {}),
       replicaId,
       leadership: running,
       serviceController: {
@@ -391,6 +435,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         await presence.stop();
         await app.close();
         await registryApp?.close();
+        await dns?.server.stop();
+        dns?.feed.stop();
         await cleanup();
       },
     };

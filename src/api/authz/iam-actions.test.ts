@@ -18,11 +18,15 @@ import { elbv2Service } from '../../elb/elbv2-service.js';
 import type { ElbEnv } from '../../elb/env.js';
 import { elbActions } from '../../elb/iam-actions.js';
 import { lbNodeService } from '../../elb/lb-node-service.js';
+import { cloudwatchServices } from '../../metrics/api/cloudwatch-service.js';
+import type { MetricsEnv } from '../../metrics/api/env.js';
 import { ssmActions } from '../../parameters/iam-actions.js';
 import type { ParametersEnv } from '../../parameters/parameter-store.js';
 import { parameterStoreService } from '../../parameters/ssm-service.js';
 import type { SecretsEnv } from '../../secrets/secret-vault.js';
 import { secretsManagerService } from '../../secrets/secretsmanager-service.js';
+import { cloudMapService } from '../../cloudmap/cloudmap-service.js';
+import type { CloudMapEnv } from '../../cloudmap/catalog.js';
 import type { ActionTable, RequestContext } from './declarations.js';
 
 /**
@@ -47,9 +51,12 @@ const served: readonly Served[] = [
   json(logsService({} as LogsEnv), 'logs'),
   json(secretsManagerService({} as SecretsEnv), 'secretsmanager'),
   json(parameterStoreService({} as ParametersEnv), 'ssm'),
+  json(cloudMapService({ scope: { region: 'us-east-1', accountId: '123456789012' } } as CloudMapEnv), 'servicediscovery'),
   query(iamService({} as IamEnv)),
   query(stsService({} as StsEnv)),
   query(elbv2Service({} as ElbEnv)),
+  // CloudWatch: one implementation behind the Query, JSON 1.0 and CBOR codecs (the JSON view's table is the same).
+  json(cloudwatchServices({} as MetricsEnv).json, 'cloudwatch'),
   // berth's own: the data plane's reports (its model is in code, not under models/).
   json(lbNodeService({} as ElbEnv), 'berth-lb'),
 ];

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ErrorObject } from 'ajv';
 import type { FastifyBaseLogger } from 'fastify';
 import { ServiceError, type ErrorType } from '../../model/errors.js';
 import type { Principal } from '../auth/credentials.js';
@@ -7,8 +8,8 @@ import type { SigV4Verifier } from '../auth/sigv4.js';
 import { accessDeniedException, sourceIpOf, type Authorizer } from '../authz/authorizer.js';
 import type { ActionTable } from '../authz/declarations.js';
 import { isRoot } from '../authz/principal.js';
-import { toErrorBody } from '../errors.js';
-import { decodeUtf8, readBody } from './request-body.js';
+import { toErrorBody, toQueryErrorBody } from '../errors.js';
+import { decodedBody, decodeUtf8, readBody } from './request-body.js';
 import type { ServiceModel } from './service-model.js';
 import { ShapeSerializer } from './shape-serializer.js';
 import { ShapeValidator } from './shape-validator.js';
@@ -43,8 +44,25 @@ export interface JsonService {
   readonly actions: ActionTable;
   /** Largest request body this API accepts, when it differs from the listener's (Logs' batches are larger). */
   readonly bodyLimit?: number;
-  /** The error a request failing its input shape answers (default InvalidParameterException; SSM's is ValidationException). */
-  readonly inputErrorType?: ErrorType;
+  /**
+   * The error a request failing its input shape answers (default InvalidParameterException; SSM's is
+   * ValidationException), or a function wording it (CloudWatch's MissingParameter/InvalidParameterValue).
+   */
+  readonly inputErrorType?: ErrorType | ((error: ErrorObject) => Error);
+  /** The answers' Content-Type (default JSON 1.1's; CloudWatch speaks JSON 1.0). */
+  readonly contentType?: string;
+  /**
+   * How an error is named on the wire, when not by its type alone: an awsQueryCompatible API (CloudWatch) names the
+   * model's error shape in `__type` and its Query code in `x-amzn-query-error` (`Code;Sender`).
+   */
+  readonly wireError?: (type: string, queryCode: string, status: number) => WireError;
+}
+
+/** An error as an API names it on the wire. */
+export interface WireError {
+  readonly type: string;
+  /** The `x-amzn-query-error` header. */
+  readonly queryError?: string;
 }
 
 export interface JsonRpcOptions {
@@ -79,6 +97,8 @@ interface JsonRequest {
   /** The peer's address and whether it came over TLS (aws:SourceIp, aws:SecureTransport). */
   readonly remoteAddress: string | undefined;
   readonly secure: boolean;
+  /** The listener's body limit (a service may set its own). */
+  readonly limit: number;
 }
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
@@ -115,13 +135,14 @@ export function jsonRpcHandler(options: JsonRpcOptions): (req: IncomingMessage, 
     const limit = mounted?.service.bodyLimit ?? options.bodyLimit;
 
     // A string body: Node writes it with the head in one write, where a Buffer takes a writev of two.
-    const respond = (status: number, body: string, errorType?: string) => {
+    const respond = (status: number, body: string, errorType?: string, queryError?: string) => {
       const headers: Record<string, string | number> = {
-        'content-type': CONTENT_TYPE,
+        'content-type': mounted?.service.contentType ?? CONTENT_TYPE,
         'content-length': Buffer.byteLength(body),
         'x-amzn-RequestId': id,
       };
       if (errorType !== undefined) headers['x-amzn-ErrorType'] = `${errorType}:`;
+      if (queryError !== undefined) headers['x-amzn-query-error'] = queryError;
       // A refused body still on its way is not read: the connection closes after the answer.
       if (!req.complete) headers.connection = 'close';
       writes.later(() => res.writeHead(status, headers).end(body));
@@ -133,7 +154,8 @@ export function jsonRpcHandler(options: JsonRpcOptions): (req: IncomingMessage, 
       const { type, message, status } = toErrorBody(error);
       if (status >= 500) logOf().error({ err: error }, 'request failed');
       else if (logger.level === 'debug' || logger.level === 'trace') logOf().debug({ type, message }, 'request refused');
-      respond(status, JSON.stringify({ __type: type, message }), type);
+      const wire = mounted?.service.wireError?.(type, toQueryErrorBody(error).code, status);
+      respond(status, JSON.stringify({ __type: wire?.type ?? type, message }), wire?.type ?? type, wire?.queryError);
     };
 
     // A client that goes away mid-body is not an error of the server's (and an 'error' without a listener would be).
@@ -152,6 +174,7 @@ export function jsonRpcHandler(options: JsonRpcOptions): (req: IncomingMessage, 
             log: logOf,
             remoteAddress: req.socket.remoteAddress,
             secure: (req.socket as { encrypted?: boolean }).encrypted === true,
+            limit: options.bodyLimit,
           },
           verifier,
           authorizer,
@@ -192,7 +215,7 @@ async function dispatch(request: JsonRequest, verifier: SigV4Verifier, authorize
     throw new ServiceError('UnsupportedFeatureException', `berth does not support the ${action} action yet.`);
   }
 
-  const input = parseBody(body);
+  const input = parseBody(decodedBody(body, request.headers['content-encoding'], service.bodyLimit ?? request.limit));
   if (model.input) mounted.inputs.check(model.input.shape, input);
   // Authorization: root passes without a lookup; any other principal is evaluated, synchronously when its
   // policies are cached (see authz/authorizer.ts).

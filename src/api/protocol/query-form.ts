@@ -144,8 +144,20 @@ class Decoder {
   }
 }
 
+/** A form value that is not of its shape's type, keeping what an API that words it differently needs (CloudWatch). */
+export class InvalidQueryScalar extends ServiceError {
+  constructor(
+    readonly text: string,
+    /** The form name, `MetricData.member.1.Value`. */
+    readonly field: string,
+    message: string,
+  ) {
+    super('ValidationError', message);
+  }
+}
+
 function invalidScalar(text: string, name: string, expected: string): ServiceError {
-  return new ServiceError('ValidationError', `1 validation error detected: Value '${clip(text)}' at '${lowerFirst(name)}' failed to satisfy constraint: Member must be ${expected}`);
+  return new InvalidQueryScalar(text, name, `1 validation error detected: Value '${clip(text)}' at '${lowerFirst(name)}' failed to satisfy constraint: Member must be ${expected}`);
 }
 
 const clip = (text: string) => (text.length > 256 ? `${text.slice(0, 256)}…` : text);

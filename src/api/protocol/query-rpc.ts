@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ErrorObject } from 'ajv';
 import type { FastifyBaseLogger } from 'fastify';
 import { ServiceError } from '../../model/errors.js';
 import { sourceIpOf, type Authorizer, type Refusal } from '../authz/authorizer.js';
@@ -8,9 +9,9 @@ import { isRoot } from '../authz/principal.js';
 import type { SigV4Verifier } from '../auth/sigv4.js';
 import { toQueryErrorBody } from '../errors.js';
 import type { Operation } from './json-rpc.js';
-import { decodeQueryInput, parseForm, queryValidationError } from './query-form.js';
+import { decodeQueryInput, InvalidQueryScalar, parseForm, queryValidationError } from './query-form.js';
 import { QueryXmlSerializer } from './query-xml.js';
-import { decodeUtf8, readBody } from './request-body.js';
+import { decodedBody, decodeUtf8, readBody } from './request-body.js';
 import type { ServiceModel } from './service-model.js';
 import { ShapeValidator } from './shape-validator.js';
 
@@ -26,6 +27,10 @@ export interface QueryService {
   readonly operations: Readonly<Record<string, Operation>>;
   /** Each served operation's IAM declaration (see json-rpc.ts's JsonService.actions). */
   readonly actions: ActionTable;
+  /** How a request failing its input shape is answered (default: IAM's ValidationError wording, queryValidationError). */
+  readonly inputError?: (error: ErrorObject) => Error;
+  /** How a form value not of its shape's type is answered (default: IAM's ValidationError). */
+  readonly scalarError?: (text: string, field: string) => Error;
 }
 
 export interface QueryRpcOptions {
@@ -69,7 +74,7 @@ export function queryRpcHandler(options: QueryRpcOptions): (req: IncomingMessage
   for (const service of options.services) {
     bySigningName.set(service.signingName, {
       service,
-      inputs: new ShapeValidator(service.model, 'input', queryValidationError),
+      inputs: new ShapeValidator(service.model, 'input', service.inputError ?? queryValidationError),
       xml: new QueryXmlSerializer(service.model),
       ...(options.checkResponses ? { outputs: new ShapeValidator(service.model, 'output') } : {}),
     });
@@ -114,7 +119,7 @@ export function queryRpcHandler(options: QueryRpcOptions): (req: IncomingMessage
           body,
         });
         const mounted = bySigningName.get(auth.signingService);
-        const params = parseForm(decodeUtf8(body));
+        const params = parseForm(decodeUtf8(decodedBody(body, req.headers['content-encoding'], options.bodyLimit)));
         const action = params.get('Action');
         if (action === undefined || action === '') throw new ServiceError('InvalidAction', 'The request must contain the parameter Action.');
         if (!mounted) throw new ServiceError('InvalidAction', `The action ${action} is not valid for the service '${auth.signingService}' in the Query protocol.`);
@@ -126,7 +131,7 @@ export function queryRpcHandler(options: QueryRpcOptions): (req: IncomingMessage
         }
         const operation = Object.hasOwn(service.operations, action) ? service.operations[action] : undefined;
         if (!operation) throw new ServiceError('UnsupportedFeatureException', `berth does not support the ${action} action yet.`);
-        const input = model.input ? decodeQueryInput(service.model, model.input.shape, params) : {};
+        const input = model.input ? decodeInput(service, model.input.shape, params) : {};
         if (model.input) mounted.inputs.check(model.input.shape, input);
         if (options.authorizer && !isRoot(auth.principal)) {
           const declaration = Object.hasOwn(service.actions, action) ? service.actions[action] : undefined;
@@ -157,6 +162,15 @@ export function queryRpcHandler(options: QueryRpcOptions): (req: IncomingMessage
       .then((xml) => respond(200, xml), fail)
       .catch((error: unknown) => logger.error({ err: error }, 'answering a request failed'));
   };
+}
+
+function decodeInput(service: QueryService, shape: string, params: ReadonlyMap<string, string>): Record<string, unknown> {
+  try {
+    return decodeQueryInput(service.model, shape, params);
+  } catch (error) {
+    if (error instanceof InvalidQueryScalar && service.scalarError) throw service.scalarError(error.text, error.field);
+    throw error;
+  }
 }
 
 function queryOf(raw: string): Record<string, string | string[]> {

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
 import { ServiceError } from '../../model/errors.js';
 
 const tooLarge = () => new ServiceError('RequestEntityTooLargeException', 'Request body is too large.');
@@ -48,4 +49,21 @@ export function readBody(stream: Readable, limit: number, contentLength: string 
 export function decodeUtf8(body: Buffer): string {
   if (!isUtf8(body)) throw new ServiceError('SerializationException', 'The request body is not valid UTF-8.');
   return body.toString('utf8');
+}
+
+/**
+ * The body as sent before its Content-Encoding: SDKs gzip large requests of the operations whose model asks for
+ * it (CloudWatch's PutMetricData, over 10 KiB). The signature covers the compressed bytes, so this runs after
+ * verification; the decompressed body is held to the same `limit` (a small bomb cannot become a large body).
+ */
+export function decodedBody(body: Buffer, encoding: string | string[] | undefined, limit: number): Buffer {
+  const value = (Array.isArray(encoding) ? encoding.join(',') : (encoding ?? '')).trim().toLowerCase();
+  if (value === '' || value === 'identity') return body;
+  if (value !== 'gzip') throw new ServiceError('SerializationException', `Content-Encoding ${value} is not supported; gzip is.`);
+  try {
+    return gunzipSync(body, { maxOutputLength: limit });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge();
+    throw new ServiceError('SerializationException', 'The request body is not valid gzip.', { cause: error });
+  }
 }

@@ -1,0 +1,181 @@
+#!/usr/bin/env node
+// The CloudWatch metrics API against a real `berth server` process (metric store: SQLite in its data directory,
+// every PutMetricData acknowledged after its group's commit is fsynced):
+//  - PutMetricData datapoints/s: batches of 1,000 datapoints across 100 series, --inflight requests at once, in
+//    JSON 1.0 and in RPC v2 CBOR (pre-built, hand-signed bodies: the client's own cost stays out of the figure);
+//  - GetMetricData latency (p50/p99, --samples sequential requests) over one day of 1-minute data for 100 series:
+//    "aggregate" (100 metrics, ReturnData false, SUM(METRICS()): what a scaling policy asks, 1,440 datapoints out)
+//    and "all" (the 100 series themselves, 144,000 datapoints out in one page);
+//  - the same requests answered by a no-op handler (bench/lib/cloudwatch-noop-server.mjs: SigV4, dispatch, model
+//    checks and serialization, no store), and the ratio real/no-op: what the store adds to what the codec costs.
+// Prints one JSON line.
+//
+//   node bench/metrics-ingest.mjs [--batches 300] [--inflight 8] [--samples 50]
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { Decoder, Encoder } from 'cbor-x';
+import { Pool } from 'undici';
+import { startServer } from './lib/berth-processes.mjs';
+
+const { values } = parseArgs({ options: { batches: { type: 'string', default: '300' }, inflight: { type: 'string', default: '8' }, samples: { type: 'string', default: '50' } } });
+const BATCHES = Number(values.batches);
+const INFLIGHT = Number(values.inflight);
+const SAMPLES = Number(values.samples);
+const SERIES = 100;
+const TARGET = 'GraniteServiceVersion20100801';
+const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
+const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
+
+const dir = mkdtempSync(join(tmpdir(), 'berth-bench-metrics-'));
+const server = await startServer(join(dir, 'data'));
+const keys = server.keys;
+
+/** Dates as JSON 1.0 sends them (epoch seconds). */
+const epochSeconds = (v) =>
+  v instanceof Date ? v.getTime() / 1000 : Array.isArray(v) ? v.map(epochSeconds) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, epochSeconds(x)])) : v;
+
+/** A signed request ready to send (signatures stay valid for the run: SigV4 allows 5 minutes of skew either way, and the date is per request). */
+async function signed(url, protocol, action, input) {
+  const u = new URL(url);
+  const body = protocol === 'cbor' ? Buffer.from(encoder.encode(input)) : Buffer.from(JSON.stringify(epochSeconds(input)));
+  const path = protocol === 'cbor' ? `/service/${TARGET}/operation/${action}` : '/';
+  const headers =
+    protocol === 'cbor'
+      ? { host: u.host, 'content-type': 'application/cbor', 'smithy-protocol': 'rpc-v2-cbor' }
+      : { host: u.host, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `${TARGET}.${action}` };
+  const signer = new SignatureV4({ credentials: keys, region: 'us-east-1', service: 'monitoring', sha256: Hash.bind(null, 'sha256'), applyChecksum: false });
+  const req = await signer.sign(new HttpRequest({ method: 'POST', protocol: 'http:', hostname: u.hostname, port: Number(u.port), path, headers, body }));
+  const { host: _host, ...sendable } = req.headers;
+  return { path, method: 'POST', headers: sendable, body };
+}
+
+async function send(pool, request) {
+  const res = await pool.request(request);
+  const body = Buffer.from(await res.body.arrayBuffer());
+  if (res.statusCode !== 200) throw new Error(`${res.statusCode}: ${body.toString().slice(0, 300)}`);
+  return body;
+}
+
+const now = Math.floor(Date.now() / 60_000) * 60;
+const dims = (s) => [{ Name: 'Series', Value: `s${s}` }];
+/** Batch b: 10 datapoints for each of the 100 series, 10 seconds apart, in minute b of the last day. */
+const ingestBatch = (b) => ({
+  Namespace: 'Bench',
+  MetricData: Array.from({ length: 1000 }, (_, i) => ({
+    MetricName: 'Ingest',
+    Dimensions: dims(i % SERIES),
+    Timestamp: new Date((now - 86_400 + (b % 1440) * 60 + Math.floor(i / SERIES) * 5) * 1000),
+    Value: (i * 7919) % 1000,
+  })),
+});
+
+async function ingest(url, protocol) {
+  const pool = new Pool(url, { connections: INFLIGHT, pipelining: 1 });
+  const requests = [];
+  for (let b = 0; b < BATCHES; b++) requests.push(await signed(url, protocol, 'PutMetricData', ingestBatch(b)));
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: INFLIGHT }, async () => {
+    while (next < requests.length) await send(pool, requests[next++]);
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  await pool.close();
+  return Math.round((BATCHES * 1000) / seconds);
+}
+
+// One day of 1-minute data for 100 series: 144 batches of 1,000 datapoints (one a minute per series).
+async function fillDay(url) {
+  const pool = new Pool(url, { connections: 4 });
+  for (let m = 0; m < 1440; m += 10) {
+    const input = {
+      Namespace: 'Bench',
+      MetricData: Array.from({ length: 1000 }, (_, i) => ({ MetricName: 'Day', Dimensions: dims(i % SERIES), Timestamp: new Date((now - 86_400 + (m + Math.floor(i / SERIES)) * 60) * 1000), Value: i % 97 })),
+    };
+    await send(pool, await signed(url, 'json', 'PutMetricData', input));
+  }
+  await pool.close();
+}
+
+const metricQueries = (returnData) =>
+  Array.from({ length: SERIES }, (_, s) => ({ Id: `m${s}`, MetricStat: { Metric: { Namespace: 'Bench', MetricName: 'Day', Dimensions: dims(s) }, Period: 60, Stat: 'Average' }, ReturnData: returnData }));
+const queries = {
+  aggregate: { MetricDataQueries: [...metricQueries(false), { Id: 'total', Expression: 'SUM(METRICS())' }], StartTime: new Date((now - 86_400) * 1000), EndTime: new Date(now * 1000) },
+  all: { MetricDataQueries: metricQueries(true), StartTime: new Date((now - 86_400) * 1000), EndTime: new Date(now * 1000), MaxDatapoints: 144_000 },
+};
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+
+async function latencies(url, protocol, input) {
+  const pool = new Pool(url, { connections: 1 });
+  const ms = [];
+  for (let i = 0; i < SAMPLES + 3; i++) {
+    const request = await signed(url, protocol, 'GetMetricData', input);
+    const started = performance.now();
+    await send(pool, request);
+    if (i >= 3) ms.push(performance.now() - started);
+  }
+  await pool.close();
+  ms.sort((a, b) => a - b);
+  return { p50: +pct(ms, 50).toFixed(2), p99: +pct(ms, 99).toFixed(2) };
+}
+
+const result = { bench: 'metrics-ingest', batches: BATCHES, inflight: INFLIGHT, samples: SAMPLES, series: SERIES, real: {}, noop: {}, ratio: {} };
+let noop;
+try {
+  result.real.ingestJsonPerSec = await ingest(server.url, 'json');
+  result.real.ingestCborPerSec = await ingest(server.url, 'cbor');
+  await fillDay(server.url);
+  // Check the day is there (and capture the answers the no-op handler will give).
+  const canned = {};
+  for (const [name, input] of Object.entries(queries)) {
+    const body = JSON.parse((await send(new Pool(server.url), await signed(server.url, 'json', 'GetMetricData', input))).toString());
+    const points = body.MetricDataResults.reduce((n, r) => n + r.Values.length, 0);
+    if (points < (name === 'all' ? 140_000 : 1400)) throw new Error(`${name}: only ${points} datapoints`);
+    result[`${name}Datapoints`] = points;
+    const asSent = epochSeconds(input);
+    canned[createHash('sha256').update(JSON.stringify(asSent)).digest('hex')] = body;
+  }
+  for (const [name, input] of Object.entries(queries)) {
+    result.real[`getMetricData_${name}_json`] = await latencies(server.url, 'json', input);
+    result.real[`getMetricData_${name}_cbor`] = await latencies(server.url, 'cbor', input);
+  }
+  const cannedFile = join(dir, 'canned.json');
+  writeFileSync(cannedFile, JSON.stringify(canned));
+  const child = spawn(process.execPath, [new URL('./lib/cloudwatch-noop-server.mjs', import.meta.url).pathname], {
+    env: { ...process.env, NOOP_KEY_ID: keys.accessKeyId, NOOP_SECRET: keys.secretAccessKey, CANNED_FILE: cannedFile },
+    stdio: ['ignore', 'inherit', 'pipe'],
+  });
+  noop = child;
+  const url = await new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += d;
+      const m = /listening on (\S+)/.exec(err);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`no-op server exited ${code}: ${err}`)));
+  });
+  result.noop.ingestJsonPerSec = await ingest(url, 'json');
+  result.noop.ingestCborPerSec = await ingest(url, 'cbor');
+  for (const [name, input] of Object.entries(queries)) {
+    result.noop[`getMetricData_${name}_json`] = await latencies(url, 'json', input);
+    result.noop[`getMetricData_${name}_cbor`] = await latencies(url, 'cbor', input);
+  }
+  result.ratio.ingestJson = +(result.noop.ingestJsonPerSec / result.real.ingestJsonPerSec).toFixed(2);
+  result.ratio.ingestCbor = +(result.noop.ingestCborPerSec / result.real.ingestCborPerSec).toFixed(2);
+  for (const key of Object.keys(result.noop).filter((k) => k.startsWith('getMetricData'))) {
+    result.ratio[`${key}_p50`] = +(result.real[key].p50 / result.noop[key].p50).toFixed(2);
+    result.ratio[`${key}_p99`] = +(result.real[key].p99 / result.noop[key].p99).toFixed(2);
+  }
+  console.log(JSON.stringify(result));
+} finally {
+  noop?.kill('SIGTERM');
+  await server.stop();
+  rmSync(dir, { recursive: true, force: true });
+}

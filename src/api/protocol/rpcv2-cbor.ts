@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Decoder, Encoder } from 'cbor-x';
+import type { FastifyBaseLogger } from 'fastify';
+import { ServiceError } from '../../model/errors.js';
+import type { SigV4Verifier } from '../auth/sigv4.js';
+import { accessDeniedException, sourceIpOf, type Authorizer } from '../authz/authorizer.js';
+import { isRoot } from '../authz/principal.js';
+import { toErrorBody, toQueryErrorBody } from '../errors.js';
+import type { JsonService } from './json-rpc.js';
+import { decodedBody, readBody } from './request-body.js';
+import type { ServiceModel } from './service-model.js';
+import { ShapeValidator } from './shape-validator.js';
+
+/**
+ * Smithy RPC v2 CBOR: `POST /service/<ServiceName>/operation/<Operation>` with `smithy-protocol: rpc-v2-cbor` and
+ * a CBOR body (RFC 8949), answered in CBOR. It serves the same {@link JsonService}s as the JSON protocol — the
+ * Smithy service name is their X-Amz-Target prefix — so one implementation answers both: the input is decoded
+ * into the same plain structure the JSON protocol parses (timestamps, tag 1, as epoch seconds; byte strings as
+ * base64 text, how the model check and the operations see blobs), checked by the same ShapeValidator, and the
+ * output walked by its shape to write timestamps back as tag 1. CBOR by cbor-x (maintained, fast; records and
+ * typed-array tags off, so what it writes is plain CBOR every client reads).
+ */
+export interface RpcV2CborOptions {
+  readonly services: readonly JsonService[];
+  readonly verifier: SigV4Verifier;
+  readonly authorizer?: Authorizer;
+  readonly logger: FastifyBaseLogger;
+  readonly bodyLimit: number;
+  readonly checkResponses?: boolean;
+}
+
+const PATH = /^\/service\/([^/?]+)\/operation\/([^/?]+)$/;
+
+interface Mounted {
+  readonly service: JsonService;
+  readonly inputs: ShapeValidator;
+  readonly outputs?: ShapeValidator;
+}
+
+const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false, variableMapSize: true });
+const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
+
+/** Whether a request is for this protocol (its path). */
+export function isRpcV2CborRequest(req: IncomingMessage): boolean {
+  return req.method === 'POST' && req.url !== undefined && req.url.startsWith('/service/');
+}
+
+export function rpcV2CborHandler(options: RpcV2CborOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const byName = new Map<string, Mounted>();
+  for (const service of options.services) {
+    byName.set(service.targetPrefix, {
+      service,
+      inputs: new ShapeValidator(service.model, 'input', service.inputErrorType),
+      ...(options.checkResponses ? { outputs: new ShapeValidator(service.model, 'output') } : {}),
+    });
+  }
+  const { logger, verifier, authorizer } = options;
+
+  return (req, res) => {
+    const id = randomUUID();
+    const rawUrl = req.url ?? '/';
+    const queryStart = rawUrl.indexOf('?');
+    const path = queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart);
+    const match = PATH.exec(path);
+    const mounted = match ? byName.get(decodeURIComponent(match[1]!)) : undefined;
+    const action = match ? decodeURIComponent(match[2]!) : '';
+
+    const respond = (status: number, body: Buffer | undefined, queryError?: string) => {
+      const headers: Record<string, string | number> = { 'smithy-protocol': 'rpc-v2-cbor', 'x-amzn-RequestId': id, 'content-length': body?.length ?? 0 };
+      if (body) headers['content-type'] = 'application/cbor';
+      if (queryError !== undefined) headers['x-amzn-query-error'] = queryError;
+      if (!req.complete) headers.connection = 'close';
+      res.writeHead(status, headers).end(body);
+    };
+    const fail = (error: unknown) => {
+      const { type, message, status } = toErrorBody(error);
+      if (status >= 500) logger.child({ reqId: id }).error({ err: error }, 'request failed');
+      const wire = mounted?.service.wireError?.(type, toQueryErrorBody(error).code, status);
+      respond(status, encoder.encode({ __type: wire?.type ?? type, message }), wire?.queryError);
+    };
+
+    req.on('error', () => {});
+    readBody(req, mounted?.service.bodyLimit ?? options.bodyLimit, req.headers['content-length'])
+      .then(async (body) => {
+        const auth = await verifier.verify({ method: 'POST', path, query: {}, headers: req.headers, body });
+        if (String(req.headers['smithy-protocol']).toLowerCase() !== 'rpc-v2-cbor') {
+          throw new ServiceError('SerializationException', 'The smithy-protocol header must be rpc-v2-cbor.');
+        }
+        if (!mounted) throw new ServiceError('UnknownOperationException', `No service at ${path}.`);
+        const { service } = mounted;
+        const model = Object.hasOwn(service.model.operations, action) ? service.model.operations[action] : undefined;
+        if (!model) throw new ServiceError('UnknownOperationException', `Unknown operation ${action}.`);
+        if (!service.signingNames.includes(auth.signingService)) {
+          throw new ServiceError('InvalidSignatureException', `Credential should be scoped to correct service: '${service.signingNames[0]}'.`);
+        }
+        const operation = Object.hasOwn(service.operations, action) ? service.operations[action] : undefined;
+        if (!operation) throw new ServiceError('UnsupportedFeatureException', `berth does not support the ${action} action yet.`);
+        const input = decodeInput(decodedBody(body, req.headers['content-encoding'], service.bodyLimit ?? options.bodyLimit));
+        if (model.input) mounted.inputs.check(model.input.shape, input);
+        if (authorizer && !isRoot(auth.principal)) {
+          const declaration = Object.hasOwn(service.actions, action) ? service.actions[action] : undefined;
+          if (!declaration) throw accessDeniedException(`User: ${auth.principal.arn} is not authorized to perform: ${action}: the action declares no IAM action.`);
+          const pending = authorizer.authorize({
+            principal: auth.principal,
+            declaration,
+            input,
+            sourceIp: sourceIpOf(req.socket.remoteAddress),
+            secureTransport: (req.socket as { encrypted?: boolean }).encrypted === true,
+          });
+          if (pending) await pending;
+        }
+        const output = await operation(input, {
+          principal: auth.principal,
+          requestId: id,
+          get log() {
+            return logger.child({ reqId: id });
+          },
+          host: req.headers.host ?? '',
+        });
+        if (!model.output) return undefined;
+        if (mounted.outputs) mounted.outputs.check(model.output.shape, output);
+        return encoder.encode(toWire(service.model, model.output.shape, output, 0));
+      })
+      .then((out) => respond(200, out), fail)
+      .catch((error: unknown) => logger.error({ err: error }, 'answering a request failed'));
+  };
+}
+
+/** The body as the plain structure the JSON protocol would have parsed. */
+export function decodeInput(body: Buffer): unknown {
+  if (body.length === 0) return {};
+  let value: unknown;
+  try {
+    value = decoder.decode(body);
+  } catch {
+    throw new ServiceError('SerializationException', 'The request body is not valid CBOR.');
+  }
+  return fromCbor(value, 0);
+}
+
+const MAX_DEPTH = 64;
+
+function fromCbor(value: unknown, depth: number): unknown {
+  if (depth > MAX_DEPTH) throw new ServiceError('SerializationException', 'The request body is nested too deeply.');
+  if (value === null) return undefined;
+  if (value instanceof Date) return value.getTime() / 1000;
+  if (typeof value === 'bigint') return Number(value);
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  if (Array.isArray(value)) return value.map((v) => fromCbor(v, depth + 1));
+  if (value instanceof Map) throw new ServiceError('SerializationException', 'Map keys must be text strings.');
+  if (typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      const converted = fromCbor(v, depth + 1);
+      if (converted !== undefined) out[k] = converted;
+    }
+    return out;
+  }
+  return value;
+}
+
+/** `value` (an output of `shapeName`) for CBOR: timestamps (epoch seconds) as Dates (tag 1), blobs as bytes, unknown members left out. */
+export function toWire(model: ServiceModel, shapeName: string, value: unknown, depth: number): unknown {
+  const shape = model.shapes[shapeName];
+  if (!shape || value === undefined || value === null || depth > MAX_DEPTH) return undefined;
+  switch (shape.type) {
+    case 'structure': {
+      if (typeof value !== 'object') return undefined;
+      const out: Record<string, unknown> = {};
+      for (const [member, ref] of Object.entries(shape.members)) {
+        const v = toWire(model, ref.shape, (value as Record<string, unknown>)[member], depth + 1);
+        if (v !== undefined) out[member] = v;
+      }
+      return out;
+    }
+    case 'list':
+      return Array.isArray(value) ? value.map((v) => toWire(model, shape.member.shape, v, depth + 1)).filter((v) => v !== undefined) : undefined;
+    case 'map': {
+      if (typeof value !== 'object') return undefined;
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        const w = toWire(model, shape.value.shape, v, depth + 1);
+        if (w !== undefined) out[k] = w;
+      }
+      return out;
+    }
+    case 'timestamp':
+      return value instanceof Date ? value : new Date(Number(value) * 1000);
+    case 'blob':
+      return typeof value === 'string' ? Buffer.from(value, 'base64') : value;
+    default:
+      return value;
+  }
+}

@@ -1,0 +1,119 @@
+import { gzipSync } from 'node:zlib';
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { Decoder, Encoder } from 'cbor-x';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApiFixture, TEST_KEYS, TEST_REGION, type ApiFixture } from '../../testing/api-server.js';
+
+/**
+ * The three codecs CloudWatch is served in, on the wire: what each puts in headers and bodies (content types,
+ * smithy-protocol, CBOR tag-1 timestamps, ISO 8601 in XML, epoch seconds in JSON), how each names an error (Query
+ * code in XML; the model's shape in `__type` with the code in x-amzn-query-error), gzip bodies, and malformed input.
+ */
+const TARGET = 'GraniteServiceVersion20100801';
+let api: ApiFixture;
+beforeAll(async () => {
+  api = await startApiFixture();
+});
+afterAll(() => api.stop());
+
+const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
+const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
+
+async function send(path: string, headers: Record<string, string>, body: Buffer, sign = true) {
+  const url = new URL(path, api.server.url);
+  let all: Record<string, string> = { host: url.host, ...headers };
+  if (sign) {
+    const signer = new SignatureV4({ credentials: TEST_KEYS, region: TEST_REGION, service: 'monitoring', sha256: Hash.bind(null, 'sha256'), applyChecksum: false });
+    all = (await signer.sign(new HttpRequest({ method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, headers: all, body }))).headers;
+  }
+  const { host: _host, ...sendable } = all;
+  const res = await fetch(url, { method: 'POST', headers: sendable, body });
+  return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
+}
+const json = (action: string, input: object, extra: Record<string, string> = {}, body?: Buffer) =>
+  send('/', { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `${TARGET}.${action}`, ...extra }, body ?? Buffer.from(JSON.stringify(input)));
+const cbor = (action: string, input: object, extra: Record<string, string> = {}, body?: Buffer) =>
+  send(`/service/${TARGET}/operation/${action}`, { 'content-type': 'application/cbor', 'smithy-protocol': 'rpc-v2-cbor', ...extra }, body ?? Buffer.from(encoder.encode(input)));
+const query = (params: Record<string, string>, extra: Record<string, string> = {}, body?: Buffer) =>
+  send('/', { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8', ...extra }, body ?? Buffer.from(new URLSearchParams({ Version: '2010-08-01', ...params }).toString()));
+
+const minute = Math.floor(Date.now() / 60_000) * 60 - 120;
+
+describe('CloudWatch codecs', () => {
+  it('JSON 1.0: epoch-second timestamps in and out, its content type', async () => {
+    const put = await json('PutMetricData', { Namespace: 'Codec', MetricData: [{ MetricName: 'j', Value: 2, Timestamp: minute + 1 }] });
+    expect(put.status).toBe(200);
+    expect(put.headers.get('content-type')).toBe('application/x-amz-json-1.0');
+    const got = await json('GetMetricStatistics', { Namespace: 'Codec', MetricName: 'j', StartTime: minute, EndTime: minute + 60, Period: 60, Statistics: ['Sum'] });
+    expect(JSON.parse(got.body.toString())).toEqual({ Label: 'j', Datapoints: [{ Timestamp: minute, Sum: 2, Unit: 'None' }] });
+  });
+
+  it('RPC v2 CBOR: tag-1 timestamps in and out, smithy-protocol and application/cbor', async () => {
+    const put = await cbor('PutMetricData', { Namespace: 'Codec', MetricData: [{ MetricName: 'c', Value: 3, Timestamp: new Date((minute + 1) * 1000) }] });
+    expect(put.status).toBe(200);
+    expect(put.headers.get('smithy-protocol')).toBe('rpc-v2-cbor');
+    expect(put.body.length).toBe(0); // PutMetricData has no output
+    const got = await cbor('GetMetricStatistics', { Namespace: 'Codec', MetricName: 'c', StartTime: new Date(minute * 1000), EndTime: new Date((minute + 60) * 1000), Period: 60, Statistics: ['Sum'] });
+    expect(got.headers.get('content-type')).toBe('application/cbor');
+    // Tag 1 (0xc1) before the timestamp: a Date, not a number.
+    expect(got.body.includes(Buffer.from([0xc1]))).toBe(true);
+    expect(decoder.decode(got.body)).toEqual({ Label: 'c', Datapoints: [{ Timestamp: new Date(minute * 1000), Sum: 3, Unit: 'None' }] });
+  });
+
+  it('Query: ISO 8601 timestamps in XML', async () => {
+    const put = await query({ Action: 'PutMetricData', Namespace: 'Codec', 'MetricData.member.1.MetricName': 'q', 'MetricData.member.1.Value': '4', 'MetricData.member.1.Timestamp': new Date((minute + 1) * 1000).toISOString() });
+    expect(put.status).toBe(200);
+    const got = await query({ Action: 'GetMetricStatistics', Namespace: 'Codec', MetricName: 'q', StartTime: new Date(minute * 1000).toISOString(), EndTime: new Date((minute + 60) * 1000).toISOString(), Period: '60', 'Statistics.member.1': 'Sum' });
+    expect(got.body.toString()).toContain(`<Datapoints><member><Timestamp>${new Date(minute * 1000).toISOString().replace('.000', '')}</Timestamp><Sum>4</Sum><Unit>None</Unit></member></Datapoints>`);
+  });
+
+  it('names errors per protocol: the Query code, or the model shape with the code in x-amzn-query-error', async () => {
+    const bad = { Namespace: 'Codec', MetricData: [{ MetricName: 'x', Value: 1, StorageResolution: 5 }] };
+    for (const res of [await json('PutMetricData', bad), await cbor('PutMetricData', bad)]) {
+      expect(res.status).toBe(400);
+      expect(res.headers.get('x-amzn-query-error')).toBe('InvalidParameterValue;Sender');
+    }
+    expect(JSON.parse((await json('PutMetricData', bad)).body.toString()).__type).toBe('com.amazonaws.cloudwatch#InvalidParameterValueException');
+    expect(decoder.decode((await cbor('PutMetricData', bad)).body)).toEqual({
+      __type: 'com.amazonaws.cloudwatch#InvalidParameterValueException',
+      message: 'The value 5 for parameter MetricData.member.1.StorageResolution is invalid. Valid values are 1 and 60.',
+    });
+    const xml = (await query({ Action: 'PutMetricData', Namespace: 'Codec', 'MetricData.member.1.Value': '1' })).body.toString();
+    expect(xml).toContain('<Code>MissingParameter</Code><Message>The parameter MetricData.member.1.MetricName is required.</Message>');
+    // NaN is no CloudWatch value (JSON cannot carry it; Query and CBOR can).
+    expect((await query({ Action: 'PutMetricData', Namespace: 'Codec', 'MetricData.member.1.MetricName': 'n', 'MetricData.member.1.Value': 'NaN' })).body.toString()).toContain('<Code>InvalidParameterValue</Code>');
+    expect((await cbor('PutMetricData', { Namespace: 'Codec', MetricData: [{ MetricName: 'n', Value: NaN }] })).headers.get('x-amzn-query-error')).toBe('InvalidParameterValue;Sender');
+    // A signature error keeps its common name, with the Query code beside it.
+    const unsigned = await send(`/service/${TARGET}/operation/ListMetrics`, { 'content-type': 'application/cbor', 'smithy-protocol': 'rpc-v2-cbor' }, Buffer.from(encoder.encode({})), false);
+    expect(unsigned.status).toBe(403);
+    expect(decoder.decode(unsigned.body).__type).toBe('MissingAuthenticationTokenException');
+    expect(unsigned.headers.get('x-amzn-query-error')).toBe('MissingAuthenticationToken;Sender');
+  });
+
+  it('CBOR: refuses a body that is not CBOR, a missing smithy-protocol header and an unknown operation', async () => {
+    const garbage = await cbor('ListMetrics', {}, {}, Buffer.from([0xff, 0x00, 0x1c]));
+    expect(garbage.status).toBe(400);
+    expect(decoder.decode(garbage.body).__type).toBe('SerializationException');
+    const headerless = await send(`/service/${TARGET}/operation/ListMetrics`, { 'content-type': 'application/cbor' }, Buffer.from(encoder.encode({})));
+    expect(decoder.decode(headerless.body).message).toMatch(/smithy-protocol/);
+    const unknown = await cbor('LaunchRocket', {});
+    expect(decoder.decode(unknown.body).__type).toBe('UnknownOperationException');
+    const unsupported = await cbor('DescribeAlarms', {});
+    expect(decoder.decode(unsupported.body)).toEqual({ __type: 'UnsupportedFeatureException', message: 'berth does not support the DescribeAlarms action yet.' });
+  });
+
+  it('reads gzip bodies in all three protocols, and refuses one that inflates past the limit with 413', async () => {
+    const input = { Namespace: 'Codec', MetricData: [{ MetricName: 'gz', Value: 1, Timestamp: minute + 1 }] };
+    expect((await json('PutMetricData', input, { 'content-encoding': 'gzip' }, gzipSync(JSON.stringify(input)))).status).toBe(200);
+    expect((await cbor('PutMetricData', input, { 'content-encoding': 'gzip' }, gzipSync(encoder.encode({ ...input, MetricData: [{ ...input.MetricData[0], Timestamp: new Date((minute + 1) * 1000) }] })))).status).toBe(200);
+    const form = new URLSearchParams({ Action: 'PutMetricData', Version: '2010-08-01', Namespace: 'Codec', 'MetricData.member.1.MetricName': 'gz', 'MetricData.member.1.Value': '1' }).toString();
+    expect((await query({}, { 'content-encoding': 'gzip' }, gzipSync(form))).status).toBe(200);
+    const got = await json('GetMetricStatistics', { Namespace: 'Codec', MetricName: 'gz', StartTime: minute, EndTime: minute + 600, Period: 600, Statistics: ['SampleCount'] });
+    expect(JSON.parse(got.body.toString()).Datapoints[0].SampleCount).toBe(3);
+    const bomb = gzipSync(Buffer.alloc(3 * 1024 * 1024, 0x20));
+    expect((await json('PutMetricData', {}, { 'content-encoding': 'gzip' }, bomb)).status).toBe(413);
+    expect((await json('PutMetricData', {}, { 'content-encoding': 'br' }, Buffer.from('{}'))).status).toBe(400);
+  });
+});

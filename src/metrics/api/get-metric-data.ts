@@ -1,0 +1,184 @@
+import { ServiceError } from '../../model/errors.js';
+import { evaluate, type Grid, type Scope, type Series, type Value } from '../math/evaluate.js';
+import { ExpressionError, parseExpression, type Expr } from '../math/parse.js';
+import { levelFor } from '../levels.js';
+import { seriesRef, type Dimension } from '../series.js';
+import { parseStatistic, statisticOfPeriods } from '../statistics.js';
+import type { MetricsEnv } from './env.js';
+import { combination, exclusive, invalidValue } from './errors.js';
+import { checkPeriod, checkRange, decodeToken, encodeToken } from './periods.js';
+
+/** GetMetricData's default and largest MaxDatapoints (CloudWatch's). */
+export const MAX_DATAPOINTS = 100_800;
+const ID = /^[a-z][a-zA-Z0-9_]*$/;
+
+interface Query {
+  Id: string;
+  MetricStat?: { Metric: { Namespace?: string; MetricName?: string; Dimensions?: Dimension[] }; Period: number; Stat: string; Unit?: string };
+  Expression?: string;
+  Label?: string;
+  ReturnData?: boolean;
+  Period?: number;
+}
+
+interface Input {
+  MetricDataQueries: Query[];
+  StartTime: number;
+  EndTime: number;
+  NextToken?: string;
+  ScanBy?: 'TimestampDescending' | 'TimestampAscending';
+  MaxDatapoints?: number;
+}
+
+/** One returned query's datapoints, in the order asked for. */
+interface Result {
+  readonly id: string;
+  readonly label: string;
+  readonly timestamps: number[];
+  readonly values: number[];
+}
+
+/**
+ * The series a metric query names over [start, end), as a grid of its period (NaN where no datapoint): the
+ * function alarms will evaluate through as well.
+ */
+export function metricSeries(env: MetricsEnv, stat: NonNullable<Query['MetricStat']>, start: number, end: number, field: string): Series {
+  const statistic = parseStatistic(stat.Stat);
+  if (!statistic) throw invalidValue(`${field}.Stat`, stat.Stat, 'berth computes SampleCount, Average, Sum, Minimum, Maximum and pNN.NN.');
+  if (stat.Metric.Namespace === undefined) throw new ServiceError('MissingParameter', `The parameter ${field}.Metric.Namespace is required.`);
+  if (stat.Metric.MetricName === undefined) throw new ServiceError('MissingParameter', `The parameter ${field}.Metric.MetricName is required.`);
+  const dense = env.store.queryDense({
+    series: seriesRef(stat.Metric.Namespace, stat.Metric.MetricName, stat.Metric.Dimensions),
+    start,
+    end,
+    period: stat.Period,
+    sketches: statistic.kind === 'percentile',
+    ...(stat.Unit !== undefined ? { unit: stat.Unit } : {}),
+  });
+  const grid: Grid = { start: dense.first, period: dense.period, length: dense.length };
+  const values = statisticOfPeriods(statistic, dense);
+  return { kind: 'series', grid, values };
+}
+
+export function getMetricData(env: MetricsEnv, input: Input): Promise<object> {
+  checkRange(input.StartTime, input.EndTime);
+  const queries = input.MetricDataQueries;
+  const byId = new Map<string, { query: Query; index: number; expr?: Expr }>();
+  for (const [i, q] of queries.entries()) {
+    const at = `MetricDataQueries.member.${i + 1}`;
+    if (!ID.test(q.Id)) throw invalidValue(`${at}.Id`, q.Id, 'An Id must start with a lowercase letter and hold only letters, digits and underscores.');
+    if (byId.has(q.Id)) throw invalidValue(`${at}.Id`, q.Id, 'Ids must be unique within a request.');
+    if (q.MetricStat && q.Expression !== undefined) throw exclusive(`${at}.MetricStat`, `${at}.Expression`);
+    if (!q.MetricStat && q.Expression === undefined) throw combination(`Exactly one of ${at}.MetricStat and ${at}.Expression must be specified.`);
+    if (q.MetricStat) checkPeriod(`${at}.MetricStat.Period`, q.MetricStat.Period);
+    let expr: Expr | undefined;
+    if (q.Expression !== undefined) {
+      try {
+        expr = parseExpression(q.Expression);
+      } catch (error) {
+        if (error instanceof ExpressionError) throw invalidValue(`${at}.Expression`, q.Expression, error.message);
+        throw error;
+      }
+    }
+    byId.set(q.Id, { query: q, index: i, ...(expr ? { expr } : {}) });
+  }
+  if (!queries.some((q) => q.ReturnData !== false)) throw combination('At least one of the MetricDataQueries must have ReturnData set to true.');
+
+  const values = new Map<string, Value>();
+  const evaluating = new Set<string>();
+  const metricIds = queries.filter((q) => q.MetricStat).map((q) => q.Id);
+  const scope: Scope = {
+    metricIds,
+    resolve(id) {
+      const known = values.get(id);
+      if (known) return known;
+      const entry = byId.get(id);
+      if (!entry) return undefined;
+      const at = `MetricDataQueries.member.${entry.index + 1}`;
+      if (entry.query.MetricStat) {
+        const series = metricSeries(env, entry.query.MetricStat, input.StartTime, input.EndTime, `${at}.MetricStat`);
+        values.set(id, series);
+        return series;
+      }
+      if (evaluating.has(id)) throw new ExpressionError(`circular reference to ${id}`);
+      evaluating.add(id);
+      try {
+        const value = evaluate(entry.expr!, scope);
+        values.set(id, value);
+        return value;
+      } finally {
+        evaluating.delete(id);
+      }
+    },
+  };
+
+  const descending = (input.ScanBy ?? 'TimestampDescending') === 'TimestampDescending';
+  const results: Result[] = [];
+  for (const [i, q] of queries.entries()) {
+    if (q.ReturnData === false) continue;
+    let value: Value;
+    try {
+      value = scope.resolve(q.Id)!;
+    } catch (error) {
+      if (error instanceof ExpressionError) throw invalidValue(`MetricDataQueries.member.${i + 1}.Expression`, q.Expression, error.message);
+      throw error;
+    }
+    const series = asSeries(value, q, i, input);
+    const timestamps: number[] = [];
+    const points: number[] = [];
+    for (let k = 0; k < series.grid.length; k++) {
+      const v = series.values[k]!;
+      if (Number.isNaN(v)) continue;
+      timestamps.push(series.grid.start + k * series.grid.period);
+      points.push(v);
+    }
+    if (descending) {
+      timestamps.reverse();
+      points.reverse();
+    }
+    results.push({ id: q.Id, label: q.Label ?? q.MetricStat?.Metric.MetricName ?? q.Id, timestamps, values: points });
+  }
+  return Promise.resolve(page(results, input));
+}
+
+/** An expression's value as one series: a scalar spread over the grid of the request's metrics; an array refused. */
+function asSeries(value: Value, q: Query, i: number, input: Input): Series {
+  if (value.kind === 'series') return value;
+  if (value.kind === 'array') {
+    if (value.items.length === 1) return value.items[0]!;
+    throw invalidValue(`MetricDataQueries.member.${i + 1}.Expression`, q.Expression, 'The expression must return a single time series.');
+  }
+  const period = q.Period ?? input.MetricDataQueries.find((m) => m.MetricStat)?.MetricStat?.Period ?? 60;
+  const first = Math.floor(input.StartTime / levelFor(period).res) * levelFor(period).res;
+  const grid: Grid = { start: first, period, length: Math.ceil((input.EndTime - first) / period) };
+  return { kind: 'series', grid, values: new Float64Array(grid.length).fill(value.value) };
+}
+
+/**
+ * One page of at most MaxDatapoints datapoints, counted across the results in order; every result appears on every
+ * page (empty once done), PartialData while datapoints of it remain for a later page.
+ */
+function page(results: readonly Result[], input: Input): object {
+  const max = input.MaxDatapoints ?? MAX_DATAPOINTS;
+  const { NextToken, ...request } = input;
+  let offset = NextToken === undefined ? 0 : decodeToken<number>(NextToken, request);
+  if (!Number.isInteger(offset) || offset < 0) offset = 0;
+  let skip = offset;
+  let room = max;
+  const out = results.map((r) => {
+    const from = Math.min(skip, r.timestamps.length);
+    skip -= from;
+    const take = Math.min(room, r.timestamps.length - from);
+    room -= take;
+    return {
+      Id: r.id,
+      Label: r.label,
+      Timestamps: r.timestamps.slice(from, from + take),
+      Values: r.values.slice(from, from + take),
+      StatusCode: from + take < r.timestamps.length ? 'PartialData' : 'Complete',
+    };
+  });
+  const total = results.reduce((n, r) => n + r.timestamps.length, 0);
+  const next = offset + (max - room);
+  return { MetricDataResults: out, Messages: [], ...(next < total ? { NextToken: encodeToken(next, request) } : {}) };
+}

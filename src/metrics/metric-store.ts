@@ -1,0 +1,481 @@
+import { randomInt } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { addToSlot, FIELDS, type Aggregate } from './aggregate.js';
+import { LEVELS, levelFor, SLOTS, type Level } from './levels.js';
+import { seriesKey, type Dimension, type SeriesRef } from './series.js';
+import { addKey, decodeSketch, encodeSketch, float64View, keyOf, type Sketch } from './sketch.js';
+
+/**
+ * The durable time-series store behind the CloudWatch metrics API: one SQLite database (WAL) in the directory
+ * every replica shares (see docs/architecture.md "Metrics").
+ *
+ * - `series`: one row per metric (namespace, name, dimensions), its unit and when it was last put (ListMetrics'
+ *   RecentlyActive).
+ * - `agg`: per series, level (levels.ts) and span of 60 slots, per *writer*: the slots' count/sum/min/max as 240
+ *   float64. The writer is a random id per process: each process only ever writes its own rows, so it can keep
+ *   them in memory and write them whole, with no read per datapoint and no race with another replica writing the
+ *   same series and minute; a read merges the writers' rows (one, usually).
+ * - `sketch`: per series, level, slot and writer, the slot's sketch (sketch.ts), for percentiles: one row per slot
+ *   so that a flush rewrites only the slots it touched. Ingest writes the 1-second and 1-minute levels' sketches
+ *   only; a 5-minute or hour percentile merges the minute sketches (exact: sketches add), and before those age out
+ *   the leader's sweep rolls them up into 5-minute and hour sketches ({@link MetricStore.rollUp}, writer 0) once no
+ *   datapoint can still arrive for them (PutMetricData takes timestamps up to two weeks old).
+ *
+ * Ingest is grouped: PutMetricData calls arriving in the same event-loop turn are folded into the rows in memory
+ * and written in one transaction, one upsert per row touched (a batch of 1,000 datapoints over 100 series touches
+ * 300 rows, whatever the number of calls), and every call is answered after that commit is durable
+ * (synchronous=FULL: fsynced). What was acknowledged survives kill -9.
+ */
+export interface Sample {
+  readonly series: SeriesRef;
+  readonly unit: string;
+  /** Epoch seconds (may be fractional). */
+  readonly t: number;
+  /** StorageResolution 1: also kept per second for 3 hours. */
+  readonly highRes: boolean;
+  readonly count: number;
+  readonly sum: number;
+  readonly min: number;
+  readonly max: number;
+  /** One value, `sum` (count 1): kept in the sketch like `values: [sum]`, without the arrays. */
+  readonly single?: boolean;
+  /** The individual values (with their counts), for percentiles; absent for a statistic set. */
+  readonly values?: readonly number[];
+  readonly counts?: readonly number[];
+}
+
+/** One period of a query's answer. */
+export interface PeriodPoint extends Aggregate {
+  /** The period's start, epoch seconds. */
+  readonly t: number;
+}
+
+export interface MetricQuery {
+  readonly series: SeriesRef;
+  /** Epoch seconds; periods start at `start` aligned down to the level's resolution. */
+  readonly start: number;
+  readonly end: number;
+  /** Seconds. */
+  readonly period: number;
+  readonly unit?: string;
+  /** Read the sketches too (percentiles). */
+  readonly sketches?: boolean;
+}
+
+export interface StoredSeries extends SeriesRef {
+  readonly key: string;
+  readonly unit: string;
+  /** Epoch seconds. */
+  readonly lastPut: number;
+}
+
+export interface ListFilter {
+  readonly namespace?: string;
+  readonly name?: string;
+  /** Each must match one of the series' dimensions (Value absent: any value). */
+  readonly dimensions?: readonly { readonly Name: string; readonly Value?: string }[];
+  /** Epoch seconds: only series put since. */
+  readonly activeSince?: number;
+  /** Only series whose key sorts after this (paging). */
+  readonly after?: string;
+  readonly limit: number;
+}
+
+export interface MetricStoreOptions {
+  /** Milliseconds since the epoch (tests drive it). */
+  readonly now?: () => number;
+  /** Rows kept in memory for ingest (each ~2 KiB plus its sketches); the least recently used beyond are dropped. */
+  readonly cachedRows?: number;
+}
+
+interface Row {
+  readonly series: number;
+  readonly level: Level;
+  readonly start: number;
+  readonly stats: Float64Array;
+  /** The slots' sketches, loaded when the row is (this writer's only). */
+  readonly sketches: Map<number, Sketch>;
+  /** Slots whose sketch changed since the last flush. */
+  readonly dirtySketches: Set<number>;
+  dirty: boolean;
+  used: number;
+}
+
+/** A number per (series, level, row): numbers hash faster than strings, and this runs three times per datapoint. */
+function rowKey(series: number, levelIndex: number, start: number, span: number): number {
+  // start/span < 2^26 until the year 2100 even at 1-minute rows; series ids < 2^25 keep the product below 2^53.
+  return (series * 4 + levelIndex) * 67_108_864 + start / span;
+}
+
+/** A query's periods as parallel arrays, index i the period starting at first + i × period. */
+export interface DensePeriods {
+  readonly first: number;
+  readonly period: number;
+  readonly length: number;
+  /** 0 where the period has no data. */
+  readonly count: Float64Array;
+  readonly sum: Float64Array;
+  readonly min: Float64Array;
+  readonly max: Float64Array;
+  /** With `sketches`: per period, when any value was sent one by one. */
+  readonly sketches?: (Sketch | undefined)[];
+}
+
+interface Pending {
+  readonly samples: readonly Sample[];
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Minute sketches this old can receive no more datapoints (PutMetricData's two weeks, and an hour to spare). */
+const SETTLED_AFTER_S = 14 * 86_400 + 3600;
+/** The writer id of rolled-up sketches (processes' ids are never 0). */
+const ROLLED_WRITER = 0;
+
+/** last_put is rewritten at most this often per series and process: RecentlyActive's window is 3 hours. */
+const LAST_PUT_EVERY_S = 60;
+
+export class MetricStore {
+  private readonly db: Database.Database;
+  private readonly now: () => number;
+  private readonly writer = randomInt(1, 2 ** 47);
+  private readonly seriesIds = new Map<string, { id: number; unit: string; lastPut: number }>();
+  /** This writer's rows in memory, by {@link rowKey}. */
+  private readonly rows = new Map<number, Row>();
+  /** Flushes so far: a row remembers the last that touched it, and the least recent go first when memory is full. */
+  private flushes = 0;
+  private readonly cachedRows: number;
+  private pending: Pending[] = [];
+  private scheduled = false;
+  private readonly stmt;
+
+  constructor(path: string, options: MetricStoreOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.cachedRows = options.cachedRows ?? 100_000;
+    // Several replicas open the same file: wait for another's write lock rather than fail.
+    this.db = new Database(path, { timeout: 10_000 });
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS series (
+        id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, namespace TEXT NOT NULL, name TEXT NOT NULL,
+        dims TEXT NOT NULL, unit TEXT NOT NULL, last_put INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS series_last_put ON series (last_put);
+      CREATE TABLE IF NOT EXISTS agg (
+        series INTEGER NOT NULL, res INTEGER NOT NULL, row INTEGER NOT NULL, writer INTEGER NOT NULL,
+        stats BLOB NOT NULL,
+        UNIQUE (series, res, row, writer));
+      CREATE INDEX IF NOT EXISTS agg_age ON agg (res, row);
+      CREATE TABLE IF NOT EXISTS sketch (
+        series INTEGER NOT NULL, res INTEGER NOT NULL, t INTEGER NOT NULL, writer INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        UNIQUE (series, res, t, writer));
+      CREATE INDEX IF NOT EXISTS sketch_age ON sketch (res, t);
+      CREATE TABLE IF NOT EXISTS rollup (res INTEGER PRIMARY KEY, until INTEGER NOT NULL);
+    `);
+    const db = this.db;
+    this.stmt = {
+      insertSeries: db.prepare<[string, string, string, string, string, number]>(
+        'INSERT OR IGNORE INTO series (key, namespace, name, dims, unit, last_put) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      seriesByKey: db.prepare<[string], { id: number; unit: string; last_put: number }>('SELECT id, unit, last_put FROM series WHERE key = ?'),
+      touchSeries: db.prepare<[string, number, number]>('UPDATE series SET unit = ?, last_put = max(last_put, ?) WHERE id = ?'),
+      ownRow: db.prepare<[number, number, number, number], { stats: Buffer }>('SELECT stats FROM agg WHERE series = ? AND res = ? AND row = ? AND writer = ?'),
+      ownSketches: db.prepare<[number, number, number, number, number], { t: number; data: Buffer }>(
+        'SELECT t, data FROM sketch WHERE series = ? AND res = ? AND t >= ? AND t < ? AND writer = ?',
+      ),
+      upsertRow: db.prepare<[number, number, number, number, Buffer]>('INSERT INTO agg (series, res, row, writer, stats) VALUES (?, ?, ?, ?, ?) ON CONFLICT (series, res, row, writer) DO UPDATE SET stats = excluded.stats'),
+      upsertSketch: db.prepare<[number, number, number, number, Buffer]>('INSERT INTO sketch (series, res, t, writer, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT (series, res, t, writer) DO UPDATE SET data = excluded.data'),
+      statsIn: db.prepare<[number, number, number, number], { row: number; stats: Buffer }>(
+        'SELECT row, stats FROM agg WHERE series = ? AND res = ? AND row >= ? AND row < ?',
+      ),
+      sketchesIn: db.prepare<[number, number, number, number], { t: number; data: Buffer }>('SELECT t, data FROM sketch WHERE series = ? AND res = ? AND t >= ? AND t < ?'),
+      list: db.prepare<[{ after: string; namespace: string | null; name: string | null; since: number; limit: number }], { key: string; namespace: string; name: string; dims: string; unit: string; last_put: number }>(
+        `SELECT key, namespace, name, dims, unit, last_put FROM series
+         WHERE key > @after AND (@namespace IS NULL OR namespace = @namespace) AND (@name IS NULL OR name = @name)
+           AND last_put >= @since ORDER BY key LIMIT @limit`,
+      ),
+      sweepLevel: db.prepare<[number, number]>('DELETE FROM agg WHERE res = ? AND row < ?'),
+      sweepSketches: db.prepare<[number, number]>('DELETE FROM sketch WHERE res = ? AND t < ?'),
+      rolledUntil: db.prepare<[number], { until: number }>('SELECT until FROM rollup WHERE res = ?'),
+      setRolledUntil: db.prepare<[number, number]>('INSERT INTO rollup (res, until) VALUES (?, ?) ON CONFLICT (res) DO UPDATE SET until = excluded.until'),
+      minuteSketches: db.prepare<[number, number], { series: number; t: number; data: Buffer }>('SELECT series, t, data FROM sketch WHERE res = 60 AND t >= ? AND t < ? ORDER BY series, t'),
+      sweepSeries: db.prepare<[number]>('DELETE FROM series WHERE last_put < ? AND NOT EXISTS (SELECT 1 FROM agg WHERE agg.series = series.id)'),
+    };
+  }
+
+  /** Adds `samples`; resolves once they are durable (with whatever else arrived in the same turn). */
+  put(samples: readonly Sample[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ samples, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    this.flushes++;
+    try {
+      this.db.transaction(() => {
+        const nowS = Math.floor(this.now() / 1000);
+        const touched = new Set<Row>();
+        for (const { samples } of batch) for (const sample of samples) this.fold(sample, nowS, touched);
+        for (const row of touched) {
+          const stats = Buffer.from(row.stats.buffer, row.stats.byteOffset, row.stats.byteLength);
+          this.stmt.upsertRow.run(row.series, row.level.res, row.start, this.writer, stats);
+          for (const slot of row.dirtySketches) {
+            this.stmt.upsertSketch.run(row.series, row.level.res, row.start + slot * row.level.res, this.writer, encodeSketch(row.sketches.get(slot)!));
+          }
+          row.dirtySketches.clear();
+          row.dirty = false;
+        }
+      })();
+    } catch (error) {
+      // The rows in memory may hold what was not written: drop them, the database is the truth.
+      this.rows.clear();
+      this.seriesIds.clear();
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    this.evict();
+    for (const p of batch) p.resolve();
+  }
+
+  private fold(sample: Sample, nowS: number, touched: Set<Row>): void {
+    const series = this.seriesId(sample, nowS);
+    // Each value's bucket once, for the three or four levels it adds to.
+    const keys = sample.single ? [keyOf(sample.sum)] : sample.values && sample.values.length > 0 ? sample.values.map(keyOf) : undefined;
+    for (let l = 0; l < LEVELS.length; l++) {
+      const level = LEVELS[l]!;
+      // Per-second rows only for high-resolution data young enough to be kept.
+      if (level.res === 1 && (!sample.highRes || sample.t < nowS - level.retention)) continue;
+      const start = Math.floor(sample.t / level.span) * level.span;
+      const slot = Math.floor((sample.t - start) / level.res);
+      const row = this.row(series, l, start);
+      addToSlot(row.stats, slot, sample.count, sample.sum, sample.min, sample.max);
+      // Coarser levels' sketches come from the minute ones (query time, then the leader's roll-up).
+      if (keys && level.res <= 60) {
+        let sketch = row.sketches.get(slot);
+        if (!sketch) row.sketches.set(slot, (sketch = new Map()));
+        for (let i = 0; i < keys.length; i++) addKey(sketch, keys[i]!, sample.single ? 1 : (sample.counts?.[i] ?? 1));
+        row.dirtySketches.add(slot);
+      }
+      row.dirty = true;
+      touched.add(row);
+    }
+  }
+
+  private seriesId(sample: Sample, nowS: number): number {
+    const key = seriesKey(sample.series);
+    let known = this.seriesIds.get(key);
+    if (known && (known.unit !== sample.unit || nowS - known.lastPut >= LAST_PUT_EVERY_S)) {
+      // A series swept meanwhile (by the leader) is created again below.
+      if (this.stmt.touchSeries.run(sample.unit, nowS, known.id).changes === 0) known = undefined;
+      else {
+        known.unit = sample.unit;
+        known.lastPut = nowS;
+      }
+    }
+    if (!known) {
+      const { namespace, name, dimensions } = sample.series;
+      this.stmt.insertSeries.run(key, namespace, name, JSON.stringify(dimensions), sample.unit, nowS);
+      const found = this.stmt.seriesByKey.get(key)!;
+      if (found.unit !== sample.unit || found.last_put < nowS) this.stmt.touchSeries.run(sample.unit, nowS, found.id);
+      known = { id: found.id, unit: sample.unit, lastPut: nowS };
+      this.seriesIds.set(key, known);
+    }
+    return known.id;
+  }
+
+  /** This writer's row, from memory or (a row dropped from memory, or written before a restart of the cache) from disk. */
+  private row(series: number, levelIndex: number, start: number): Row {
+    const level = LEVELS[levelIndex]!;
+    const cacheKey = rowKey(series, levelIndex, start, level.span);
+    let row = this.rows.get(cacheKey);
+    if (row) {
+      row.used = this.flushes;
+      return row;
+    }
+    const stored = this.stmt.ownRow.get(series, level.res, start, this.writer);
+    const sketches = new Map<number, Sketch>();
+    if (stored) {
+      for (const s of this.stmt.ownSketches.all(series, level.res, start, start + level.span, this.writer)) {
+        sketches.set((s.t - start) / level.res, decodeSketch(s.data));
+      }
+    }
+    row = {
+      series,
+      level,
+      start,
+      stats: stored ? new Float64Array(float64View(stored.stats)) : new Float64Array(SLOTS * FIELDS),
+      sketches,
+      dirtySketches: new Set(),
+      dirty: false,
+      used: this.flushes,
+    };
+    this.rows.set(cacheKey, row);
+    return row;
+  }
+
+  /** Over the limit, drops the least recently used rows (written already: a dropped row is read back on its next use). */
+  private evict(): void {
+    const excess = this.rows.size - this.cachedRows;
+    if (excess <= 0) return;
+    const byAge = [...this.rows].filter(([, row]) => !row.dirty).sort((a, b) => a[1].used - b[1].used);
+    // A tenth more than needed, so that a full cache does not sort on every flush.
+    for (const [key] of byAge.slice(0, excess + Math.floor(this.cachedRows / 10))) this.rows.delete(key);
+  }
+
+  /** The series `ref` as stored, if it was ever put. */
+  find(ref: SeriesRef): { id: number; unit: string } | undefined {
+    return this.stmt.seriesByKey.get(seriesKey(ref));
+  }
+
+  /**
+   * The periods of `query.series` that hold data, ascending: the first starts at `start` aligned down to the level's
+   * resolution, each lasts `period`, the last starts before `end`. Read from the coarsest level whose resolution
+   * divides the period (exact, and the fewest rows); what that level no longer retains is simply absent.
+   */
+  query(query: MetricQuery): PeriodPoint[] {
+    const dense = this.queryDense(query);
+    const out: PeriodPoint[] = [];
+    for (let i = 0; i < dense.length; i++) {
+      if (dense.count[i] === 0) continue;
+      const sketch = dense.sketches?.[i];
+      out.push({ t: dense.first + i * dense.period, count: dense.count[i]!, sum: dense.sum[i]!, min: dense.min[i]!, max: dense.max[i]!, ...(sketch ? { sketch } : {}) });
+    }
+    return out;
+  }
+
+  /** The same as parallel arrays over every period of the range (what GetMetricData and alarms read: no object per period). */
+  queryDense(query: MetricQuery): DensePeriods {
+    const level = levelFor(query.period);
+    const first = Math.floor(query.start / level.res) * level.res;
+    const length = Math.max(0, Math.ceil((query.end - first) / query.period));
+    const count = new Float64Array(length);
+    const sum = new Float64Array(length);
+    const min = new Float64Array(length).fill(Infinity);
+    const max = new Float64Array(length).fill(-Infinity);
+    const dense: DensePeriods = { first, period: query.period, length, count, sum, min, max, ...(query.sketches ? { sketches: new Array<Sketch | undefined>(length) } : {}) };
+    const found = this.find(query.series);
+    if (!found || length === 0 || (query.unit !== undefined && query.unit !== found.unit)) return dense;
+    for (const r of this.stmt.statsIn.all(found.id, level.res, Math.floor(first / level.span) * level.span, query.end)) {
+      const stats = float64View(r.stats);
+      for (let slot = 0; slot < SLOTS; slot++) {
+        const at = slot * FIELDS;
+        const n = stats[at]!;
+        if (n === 0) continue;
+        const t = r.row + slot * level.res;
+        if (t < first || t >= query.end) continue;
+        const i = Math.floor((t - first) / query.period);
+        count[i] = count[i]! + n;
+        sum[i] = sum[i]! + stats[at + 1]!;
+        if (stats[at + 2]! < min[i]!) min[i] = stats[at + 2]!;
+        if (stats[at + 3]! > max[i]!) max[i] = stats[at + 3]!;
+      }
+    }
+    if (dense.sketches) {
+      const into = dense.sketches;
+      const rolled = new Set<number>();
+      for (const s of this.stmt.sketchesIn.all(found.id, level.res, first, query.end)) {
+        if (level.res > 60) rolled.add(s.t);
+        decodeSketch(s.data, (into[Math.floor((s.t - first) / query.period)] ??= new Map()));
+      }
+      if (level.res > 60) {
+        // Minute sketches for the coarse slots not rolled up yet (the last two weeks).
+        for (const s of this.stmt.sketchesIn.all(found.id, 60, first, query.end)) {
+          if (rolled.has(Math.floor(s.t / level.res) * level.res)) continue;
+          decodeSketch(s.data, (into[Math.floor((s.t - first) / query.period)] ??= new Map()));
+        }
+      }
+    }
+    return dense;
+  }
+
+  /** Stored series in key order, filtered (ListMetrics). */
+  list(filter: ListFilter): StoredSeries[] {
+    const out: StoredSeries[] = [];
+    let after = filter.after ?? '';
+    const page = Math.max(filter.limit, 100);
+    for (;;) {
+      const rows = this.stmt.list.all({ after, namespace: filter.namespace ?? null, name: filter.name ?? null, since: filter.activeSince ?? 0, limit: page });
+      for (const r of rows) {
+        const dimensions = JSON.parse(r.dims) as Dimension[];
+        if (filter.dimensions && !filter.dimensions.every((f) => dimensions.some((d) => d.Name === f.Name && (f.Value === undefined || d.Value === f.Value)))) continue;
+        out.push({ key: r.key, namespace: r.namespace, name: r.name, dimensions, unit: r.unit, lastPut: r.last_put });
+        if (out.length === filter.limit) return out;
+      }
+      if (rows.length < page) return out;
+      after = rows[rows.length - 1]!.key;
+    }
+  }
+
+  /** Deletes what every level no longer retains, and series with no data left that nobody put for 15 months (the leader's sweep). */
+  /**
+   * Rolls the minute sketches of settled time (older than PutMetricData accepts, plus an hour) up into 5-minute and
+   * hour sketches, from where the last roll-up stopped; the leader's sweep runs it before minute data ages out
+   * (15 days, against two weeks of accepted lateness). Idempotent: a slot rolled twice is written the same.
+   */
+  rollUp(): number {
+    const nowS = Math.floor(this.now() / 1000);
+    const settled = nowS - SETTLED_AFTER_S;
+    let written = 0;
+    this.db.transaction(() => {
+      for (const level of LEVELS) {
+        if (level.res <= 60) continue;
+        const to = Math.floor(settled / level.res) * level.res;
+        // Nothing older than the minute level keeps is left to roll.
+        const oldest = Math.floor((nowS - LEVELS[1]!.retention - LEVELS[1]!.span) / level.res) * level.res;
+        const from = Math.max(this.stmt.rolledUntil.get(level.res)?.until ?? oldest, oldest);
+        if (to <= from) continue;
+        let current: { series: number; t: number; sketch: Sketch } | undefined;
+        const write = () => {
+          if (current) this.stmt.upsertSketch.run(current.series, level.res, current.t, ROLLED_WRITER, encodeSketch(current.sketch));
+          if (current) written++;
+        };
+        // An hour at a time: the writes cannot interleave with an open read, and memory stays bounded.
+        for (let window = from; window < to; window += 3600) {
+          for (const s of this.stmt.minuteSketches.all(window, Math.min(window + 3600, to))) {
+            const t = Math.floor(s.t / level.res) * level.res;
+            if (!current || current.series !== s.series || current.t !== t) {
+              write();
+              current = { series: s.series, t, sketch: new Map() };
+            }
+            decodeSketch(s.data, current.sketch);
+          }
+          write();
+          current = undefined;
+        }
+        this.stmt.setRolledUntil.run(level.res, to);
+      }
+    })();
+    return written;
+  }
+
+  sweep(): { rows: number; series: number; rolled: number } {
+    const rolled = this.rollUp();
+    const nowS = Math.floor(this.now() / 1000);
+    let rows = 0;
+    let series = 0;
+    this.db.transaction(() => {
+      for (const level of LEVELS) {
+        rows += this.stmt.sweepLevel.run(level.res, nowS - level.retention - level.span).changes;
+        this.stmt.sweepSketches.run(level.res, nowS - level.retention - level.span);
+      }
+      series = this.stmt.sweepSeries.run(nowS - LEVELS[LEVELS.length - 1]!.retention).changes;
+    })();
+    // Rows swept here must not be written back from memory.
+    for (const [key, row] of this.rows) if (row.start < nowS - row.level.retention - row.level.span) this.rows.delete(key);
+    if (series > 0) this.seriesIds.clear();
+    return { rows, series, rolled };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

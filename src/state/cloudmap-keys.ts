@@ -1,0 +1,19 @@
+/**
+ * Where Cloud Map's records live in the Store. Ids (`ns-…`, `srv-…`) never contain `/`, so
+ * `cloudmap/instances/<serviceId>/` selects one service's instances exactly. The DNS server's informers
+ * follow the namespaces/, services/ and instances/ prefixes.
+ */
+export const cloudMapKeys = {
+  namespace: (id: string) => `cloudmap/namespaces/${id}`,
+  namespaces: () => 'cloudmap/namespaces/',
+  /** Namespace names are case-insensitive in DNS: the index holds the lower-cased name. */
+  namespaceName: (name: string) => `cloudmap/namespace-names/${name.toLowerCase()}`,
+  service: (id: string) => `cloudmap/services/${id}`,
+  services: () => 'cloudmap/services/',
+  serviceName: (namespaceId: string, name: string) => `cloudmap/service-names/${namespaceId}/${name.toLowerCase()}`,
+  instance: (serviceId: string, instanceId: string) => `cloudmap/instances/${serviceId}/${instanceId}`,
+  instancesOf: (serviceId: string) => `cloudmap/instances/${serviceId}/`,
+  instances: () => 'cloudmap/instances/',
+  operation: (id: string) => `cloudmap/operations/${id}`,
+  operations: () => 'cloudmap/operations/',
+};
