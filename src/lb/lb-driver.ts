@@ -53,6 +53,11 @@ export interface LbDriverOptions {
   readonly onHealth?: (health: readonly TargetHealth[]) => void;
   readonly healthPollMs?: number;
   readonly binary?: string;
+  /**
+   * Workers of an HAProxy a previous `berth lb` left serving from `dir`: the first start takes their listening
+   * sockets over (no refused connection); the caller soft-stops them after (stale-haproxy.ts).
+   */
+  readonly takeOverFrom?: readonly number[];
   readonly clock?: DriverClock;
 }
 
@@ -114,7 +119,7 @@ export class LbDriver {
     // A state file from an earlier run would describe other servers' health.
     rmSync(this.haproxy.paths.serverState, { force: true });
     this.desired = initial;
-    await this.haproxy.start(this.renderNow());
+    await this.haproxy.start(this.renderNow(), this.options.takeOverFrom);
     await this.holdBackUnproven();
     const every = this.options.healthPollMs ?? 1_000;
     this.poller = this.clock.setInterval(() => void background(this.options.log, 'lb health poll', () => this.pollOnce()), every);
