@@ -25,7 +25,7 @@ import { setForwardWeights } from '../elb/forward-weights.js';
 import { deregisterServiceTargets, deregistrationDelayMs, registerServiceTargets, targetGroupInTx, targetsInTx } from '../elb/service-targets.js';
 import { elbKeys } from '../state/elb-keys.js';
 import { applyServiceInstances, cloudMapServiceInTx, serviceInstancesInTx } from '../cloudmap/service-instances.js';
-import type { RegistryView } from './services/registries.js';
+import type { RegistryView } from './services/registry-view.js';
 import { parseTargetSet } from '../state/records/elb.js';
 import { allTargetGroupArns, type GroupView } from './services/target-of.js';
 import { targetEvents } from './services/targets.js';

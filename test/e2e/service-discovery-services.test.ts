@@ -87,7 +87,9 @@ describe('services registered in Cloud Map, resolved by containers through berth
         sock.close();
         resolve(p);
       });
-      sock.send(dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name, class: 'IN' }] }), 53, lab.gateway);
+      // With EDNS (as a modern resolver asks), so that SRV answers keep their targets' addresses.
+      const opt = { type: 'OPT', name: '.', udpPayloadSize: 1232, flags: 0, options: [] } as unknown as dnsPacket.Answer;
+      sock.send(dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name, class: 'IN' }], additionals: [opt] }), 53, lab.gateway);
     });
   }
   const addresses = async (name: string) => ((await ask(name, 'A')).answers ?? []).flatMap((a) => (a.type === 'A' ? [a.data] : [])).sort();
@@ -173,9 +175,9 @@ describe('services registered in Cloud Map, resolved by containers through berth
     // Every answer, the moment it first appears (the RUNNING → resolvable figure).
     poller = (async () => {
       while (polling) {
-        const now = Date.now();
-        for (const a of await addresses(`backend.${NS}`).catch(() => [])) if (!firstSeen.has(a)) firstSeen.set(a, now);
-        for (const r of await srvRecords(`legacy.${NS}`).catch(() => [])) if (!firstSeen.has(r.target)) firstSeen.set(r.target, now);
+        // Stamped when the answer arrived: an answer seen is at most one loop (two queries, 20 ms) late.
+        for (const a of await addresses(`backend.${NS}`).catch(() => [])) if (!firstSeen.has(a)) firstSeen.set(a, Date.now());
+        for (const r of await srvRecords(`legacy.${NS}`).catch(() => [])) if (!firstSeen.has(r.target)) firstSeen.set(r.target, Date.now());
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
@@ -247,30 +249,6 @@ describe('services registered in Cloud Map, resolved by containers through berth
     expect(new Set(legacyTasks.map(hostOf)).size).toBe(3);
 
     await expect.poll(() => addresses(`backend.${NS}`), { timeout: 10_000, interval: 50 }).toEqual(vpcTasks.map(addressOf).sort());
-    if (process.env.SD_DEBUG) {
-      console.log('legacy instances', JSON.stringify((await sd.send(new ListInstancesCommand({ ServiceId: srvId.legacy }))).Instances));
-      console.log('srv answer', JSON.stringify(await ask(`legacy.${NS}`, 'SRV')));
-      const seen: string[] = [];
-      for (let k = 0; k < 20; k++) {
-        const ids = ((await sd.send(new ListInstancesCommand({ ServiceId: srvId.legacy }))).Instances ?? []).map((i) => i.Id!.slice(0, 4));
-        seen.push(`${ids.join('/')}|${(await srvRecords(`legacy.${NS}`)).length}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      console.log('seen', seen.join(' '));
-      console.log('server', server.stderr().split('\n').filter((l) => /registr|Cloud Map|warn/i.test(l)).slice(-10).join('\n'));
-      console.log('srv records', JSON.stringify(await srvRecords(`legacy.${NS}`).catch((e) => String(e))));
-      for (const t of vpcTasks) {
-        for (const [i, h] of lab.hosts.entries()) {
-          let out = '';
-          try {
-            out = execFileSync('ip', ['netns', 'exec', h.netns, 'curl', '-s', '-m', '3', `http://${addressOf(t)}/`]).toString();
-          } catch (e) {
-            out = String(e);
-          }
-          console.log(`from host ${i} to ${addressOf(t)} (on ${hostOf(t)}): ${out.slice(0, 80)}`);
-        }
-      }
-    }
     const expectedSrv = legacyTasks.map((t) => ({ port: hostPortOf(t), target: `${idOf(t)}.legacy.${NS}`, address: hostOf(t), ttl: TTL })).sort((x, y) => x.target.localeCompare(y.target));
     await expect.poll(() => srvRecords(`legacy.${NS}`), { timeout: 10_000, interval: 50 }).toEqual(expectedSrv);
 
@@ -299,7 +277,8 @@ describe('services registered in Cloud Map, resolved by containers through berth
     ].sort((a, b) => a - b);
     const median = (delays[2]! + delays[3]!) / 2;
     console.log(`RUNNING → resolvable (ms), 6 tasks: ${delays.join(', ')}; median ${median}`);
-    expect(delays.every((d) => Number.isFinite(d))).toBe(true);
+    // Issue 15: visible in DNS within 1 s (here from RUNNING, the controller's pass included).
+    expect(delays.every((d) => Number.isFinite(d) && d < 1000), delays.join(', ')).toBe(true);
   }, 150_000);
 
   it('a busybox client task resolves both names and fetches a page through every answer; other names are forwarded', async () => {

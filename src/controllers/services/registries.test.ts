@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { instance } from '../../scheduler/testing/instances.js';
 import type { TaskRecord } from '../../state/records/tasks.js';
 import { reconcileService } from './reconcile.js';
-import type { RegistryView } from './registries.js';
+import type { RegistryView } from './registry-view.js';
 import type { ServicePlan } from './state.js';
 import { addTask, agentStep, stateOf, TD_HEALTH, world, type World } from './testing/world.js';
 import { withEvents } from '../../model/service/events.js';

@@ -17,30 +17,15 @@
  * to be registered goes (a task forgotten since, a registry entry changed), so a pass converges from any state.
  */
 import type { ServiceRegistry } from '@aws-sdk/client-ecs';
-import type { InstanceChanges, ServiceInstance } from '../../cloudmap/service-instances.js';
+import type { ServiceInstance } from '../../cloudmap/service-instances.js';
 import type { Wire } from '../../model/wire.js';
 import type { InstanceSnapshot } from '../../scheduler/index.js';
 import type { TaskRecord } from '../../state/records/tasks.js';
+import type { RegistryChange, RegistryView } from './registry-view.js';
 import type { ServiceState, TaskView } from './state.js';
 
 /** The instance attribute an agent registers with its host's address (bridge and host tasks are reached there). */
 export const HOST_ADDRESS_ATTRIBUTE = 'berth.host-address';
-
-/** A Cloud Map service as a pass sees it. */
-export interface RegistryView {
-  readonly arn: string;
-  /** Its DNS record types (none for an HTTP namespace's service). */
-  readonly recordTypes: readonly string[];
-  /** HealthCheckCustomConfig: an unhealthy task is marked UNHEALTHY instead of deregistered. */
-  readonly customHealth: boolean;
-  /** Every instance it has (the plan picks this service's own by their ECS_* attributes). */
-  readonly instances: readonly { readonly id: string; readonly attributes: Readonly<Record<string, string>>; readonly health: 'HEALTHY' | 'UNHEALTHY' }[];
-}
-
-/** What one pass does in one Cloud Map service. */
-export interface RegistryChange extends InstanceChanges {
-  readonly registryArn: string;
-}
 
 /** Who the service is, for the attributes. */
 interface Owner {
