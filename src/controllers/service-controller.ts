@@ -16,7 +16,7 @@ import type { ClusterCache } from '../state/cluster-cache.js';
 import { Informer } from '../store/informer.js';
 import type { Store } from '../store/store.js';
 import { launchTasksInTx, type LaunchSpec } from '../state/task-launch.js';
-import { stopTaskInTx } from '../state/task-stop.js';
+import { deactivateTaskInTx, stopTaskInTx } from '../state/task-stop.js';
 import { readRecord, transact } from '../store/transact.js';
 import { reconcileService } from './services/reconcile.js';
 import { DEFAULT_RECONCILE_SETTINGS, type ReconcileSettings, type ServicePlan, type TaskDefinitionFacts } from './services/state.js';
@@ -233,7 +233,12 @@ export function startServiceController(options: ServiceControllerOptions): Servi
       }
       for (const stop of plan.stops) {
         const task = await tx.getRecord(parseTaskRecord, keys.task(cluster, stop.taskId));
-        if (task) await stopTaskInTx(ctx, tx, task, { reason: stop.reason, stopCode: 'ServiceSchedulerInitiated' });
+        // A DEACTIVATING task's stop is the end of its drain: the agent may stop it now.
+        if (task) await stopTaskInTx(ctx, tx, task, { reason: stop.reason, stopCode: 'ServiceSchedulerInitiated', drained: true });
+      }
+      for (const d of plan.deactivations ?? []) {
+        const task = await tx.getRecord(parseTaskRecord, keys.task(cluster, d.taskId));
+        if (task) await deactivateTaskInTx(tx, task, { reason: d.reason, stopCode: 'ServiceSchedulerInitiated' }, now());
       }
       // Deregistered before stopped (the plan holds the stop back until they drained); registered once RUNNING.
       const deregistered: [string, number][] = [];

@@ -122,12 +122,17 @@ export function reconcileService(state: ServiceState): ServicePlan {
   // Behind load balancers: register RUNNING tasks, and stop a registered task only once its targets drained.
   // (A traffic shift says which groups each deployment's tasks go to.)
   const lbState = shift ? { ...state, record: { ...s, berth: { ...s.berth, deploymentLoadBalancers: shift.deploymentLoadBalancers } } } : state;
-  const targets = allTargetGroupArns(lbState.record).length > 0 ? planTargets(lbState, views, planned.stops) : undefined;
+  // A DEACTIVATING task is released here even when the service has no target group left (nothing to drain).
+  const deactivating = views.some((v) => v.record.task.lastStatus === 'DEACTIVATING');
+  const targets = allTargetGroupArns(lbState.record).length > 0 || deactivating ? planTargets(lbState, views, planned.stops) : undefined;
   if (targets) {
     // "has stopped" is said of the tasks actually asked to stop now (a deregistered one once it has drained).
     const stopped = serviceMessages.stopped(name, planned.stops.map((x) => x.taskId));
     const kept = events.filter((e) => !stopped.includes(e.message));
-    events.splice(0, events.length, ...kept, ...serviceMessages.stopped(name, targets.stops.map((x) => x.taskId)).map(happened));
+    // A task stopped by StopTask (held while it drained) is not the scheduler's stop.
+    const userStopped = new Set(views.filter((v) => v.record.task.stopCode === 'UserInitiated').map((v) => v.id));
+    const ours = targets.stops.filter((x) => !userStopped.has(x.taskId)).map((x) => x.taskId);
+    events.splice(0, events.length, ...kept, ...serviceMessages.stopped(name, ours).map(happened));
     // Older deployments' load balancers are kept while the deployment is.
     const lbsKept = Object.entries(lbState.record.berth.deploymentLoadBalancers ?? {}).filter(([id]) => settled.deployments.some((d) => d.id === id));
     next = {
@@ -159,7 +164,7 @@ export function reconcileService(state: ServiceState): ServicePlan {
     launches: planned.launches,
     ...(primary?.id ? { launchDeploymentId: primary.id } : {}),
     stops: targets?.stops ?? planned.stops,
-    ...(targets ? { registrations: targets.registrations, deregistrations: targets.deregistrations } : {}),
+    ...(targets ? { registrations: targets.registrations, deregistrations: targets.deregistrations, deactivations: targets.deactivations } : {}),
     ...(registryChanges.length > 0 ? { registryChanges } : {}),
     ...(shift && shift.forwards.length > 0 ? { forwards: shift.forwards } : {}),
     record: next,

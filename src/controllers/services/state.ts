@@ -53,6 +53,8 @@ export interface ServicePlan {
   readonly launches: readonly string[];
   readonly launchDeploymentId?: string;
   readonly stops: readonly PlannedStop[];
+  /** Stops held back until the task's targets drain: the task is DEACTIVATING, desired STOPPED, meanwhile. */
+  readonly deactivations?: readonly PlannedStop[];
   /** Targets to register (tasks that reached RUNNING) and to deregister (tasks being stopped). */
   readonly registrations?: readonly TargetChange[];
   readonly deregistrations?: readonly TargetChange[];
