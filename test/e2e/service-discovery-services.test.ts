@@ -7,7 +7,9 @@
  * the awsvpc tasks' addresses, `legacy.apps.internal` SRV records with each task's dynamic host port and its host's
  * address; a busybox client task resolves both with nslookup and fetches a page through every answer with wget; a
  * stopped task leaves the answers within its TTL plus 1 s; a name outside the namespace still resolves (forwarded
- * to the test's own upstream resolver, since the lab's resolver cannot be relied on to know any name). Measured:
+ * to the test's own upstream resolver, since the lab's resolver cannot be relied on to know any name); a task with
+ * container health checks in a Cloud Map service with HealthCheckCustomConfig joins the answers once HEALTHY, is
+ * marked UNHEALTHY (out of the answers, still RUNNING within its grace period) and comes back when well. Measured:
  * the time from a task's startedAt (RUNNING) to its first appearance in DNS.
  */
 import { execFileSync } from 'node:child_process';
@@ -17,6 +19,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  CreateServiceCommand as CreateEcsServiceCommand,
   DeleteServiceCommand,
   DescribeContainerInstancesCommand,
   DescribeTasksCommand,
@@ -28,7 +31,14 @@ import {
   StopTaskCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
-import { CreatePrivateDnsNamespaceCommand, CreateServiceCommand, GetOperationCommand, ListInstancesCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
+import {
+  CreatePrivateDnsNamespaceCommand,
+  CreateServiceCommand,
+  GetInstancesHealthStatusCommand,
+  GetOperationCommand,
+  ListInstancesCommand,
+  ServiceDiscoveryClient,
+} from '@aws-sdk/client-servicediscovery';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBusyboxImage, pushImage } from '../../src/testing/busybox-image.js';
@@ -38,7 +48,7 @@ import { startBerthAgent, type BerthAgentProcess } from './support/berth-agent.j
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
 import { untilAgentIdle } from './support/cluster.js';
 import { createHostLab, type HostLab } from './support/hosts.js';
-import { HTTPD_SETUP } from './support/httpd-tasks.js';
+import { HTTPD_SETUP, httpGet, unpooled } from './support/httpd-tasks.js';
 
 const NS = 'apps.internal';
 const TTL = 3;
@@ -58,8 +68,8 @@ describe('services registered in Cloud Map, resolved by containers through berth
   const hostOfArn = new Map<string, number>();
   const upstream = createSocket('udp4');
   let image = '';
-  const srvArn: Record<'backend' | 'legacy', string> = { backend: '', legacy: '' };
-  const srvId: Record<'backend' | 'legacy', string> = { backend: '', legacy: '' };
+  const srvArn: Record<'backend' | 'legacy' | 'checked', string> = { backend: '', legacy: '', checked: '' };
+  const srvId: Record<'backend' | 'legacy' | 'checked', string> = { backend: '', legacy: '', checked: '' };
   /** When each answer (an A address, an SRV target) was first seen in DNS by the poller (epoch ms). */
   const firstSeen = new Map<string, number>();
   let polling = true;
@@ -161,13 +171,24 @@ describe('services registered in Cloud Map, resolved by containers through berth
       srvArn[name] = s.Arn!;
       srvId[name] = s.Id!;
     }
-    for (const [family, mode, svc] of [['vpc', 'awsvpc', 'vpc'], ['legacy', 'bridge', 'legacy']] as const) {
+    // With HealthCheckCustomConfig: ECS marks a sick task UNHEALTHY there instead of deregistering it.
+    const checked = (await sd.send(new CreateServiceCommand({ Name: 'checked', NamespaceId: nsId, DnsConfig: { DnsRecords: [{ Type: 'A', TTL: TTL }] }, HealthCheckCustomConfig: { FailureThreshold: 1 } }))).Service!;
+    srvArn.checked = checked.Arn!;
+    srvId.checked = checked.Id!;
+    for (const [family, mode, svc] of [['vpc', 'awsvpc', 'vpc'], ['legacy', 'bridge', 'legacy'], ['checked', 'awsvpc', 'checked']] as const) {
       await ecs.send(
         new RegisterTaskDefinitionCommand({
           family,
           networkMode: mode,
           containerDefinitions: [
-            { name: 'web', image, memory: 32, environment: [{ name: 'SVC', value: svc }], portMappings: [mode === 'bridge' ? { containerPort: 80, hostPort: 0 } : { containerPort: 80 }] },
+            {
+              name: 'web',
+              image,
+              memory: 32,
+              environment: [{ name: 'SVC', value: svc }],
+              portMappings: [mode === 'bridge' ? { containerPort: 80, hostPort: 0 } : { containerPort: 80 }],
+              ...(family === 'checked' ? { healthCheck: { command: ['CMD-SHELL', 'test -e /www/health.html'], interval: 5, timeout: 2, retries: 1 } } : {}),
+            },
           ],
         }),
       );
@@ -187,7 +208,7 @@ describe('services registered in Cloud Map, resolved by containers through berth
     polling = false;
     await poller;
     if (ecs) {
-      for (const service of ['vpc', 'legacy']) await ecs.send(new DeleteServiceCommand({ service, force: true })).catch(() => {});
+      for (const service of ['vpc', 'legacy', 'checked']) await ecs.send(new DeleteServiceCommand({ service, force: true })).catch(() => {});
       const { taskArns = [] } = await ecs.send(new ListTasksCommand({ desiredStatus: 'RUNNING' })).catch(() => ({ taskArns: [] }));
       for (const task of taskArns) await ecs.send(new StopTaskCommand({ task })).catch(() => {});
     }
@@ -196,6 +217,7 @@ describe('services registered in Cloud Map, resolved by containers through berth
     ecs?.destroy();
     sd?.destroy();
     await server?.kill();
+    unpooled.destroy();
     await registry?.stop();
     for (const r of routes) {
       try {
@@ -338,4 +360,32 @@ describe('services registered in Cloud Map, resolved by containers through berth
     const vpcNow = await running('vpc', 3);
     await expect.poll(() => addresses(`backend.${NS}`), { timeout: 15_000, interval: 100 }).toEqual(vpcNow.map(addressOf).sort());
   }, 60_000);
+
+  it('a task with health checks joins the answers once HEALTHY, leaves them when UNHEALTHY (custom health) and comes back', async () => {
+    await ecs.send(
+      new CreateEcsServiceCommand({
+        serviceName: 'checked',
+        taskDefinition: 'checked',
+        desiredCount: 1,
+        // The grace period keeps the sick task running, so what it shows is Cloud Map's health, not a replacement.
+        healthCheckGracePeriodSeconds: 600,
+        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-lab'] } },
+        serviceRegistries: [{ registryArn: srvArn.checked }],
+      }),
+    );
+    const [task] = await running('checked', 1);
+    const ip = addressOf(task!);
+    const health = async () => (await sd.send(new GetInstancesHealthStatusCommand({ ServiceId: srvId.checked }))).Status ?? {};
+    await expect.poll(() => addresses(`checked.${NS}`), { timeout: 30_000, interval: 100 }).toEqual([ip]);
+    expect((await ecs.send(new DescribeTasksCommand({ tasks: [task!.taskArn!] }))).tasks![0]!.healthStatus).toBe('HEALTHY');
+    expect(await health()).toEqual({ [idOf(task!)]: 'HEALTHY' });
+    expect((await httpGet(ip, 80, '/cgi-bin/sick')).body).toBe('sick');
+    await expect.poll(health, { timeout: 30_000, interval: 200 }).toEqual({ [idOf(task!)]: 'UNHEALTHY' });
+    expect(await addresses(`checked.${NS}`)).toEqual([]);
+    const now = (await ecs.send(new DescribeTasksCommand({ tasks: [task!.taskArn!] }))).tasks![0]!;
+    expect([now.lastStatus, now.desiredStatus, now.healthStatus]).toEqual(['RUNNING', 'RUNNING', 'UNHEALTHY']);
+    expect((await httpGet(ip, 80, '/cgi-bin/well')).body).toBe('well');
+    await expect.poll(() => addresses(`checked.${NS}`), { timeout: 30_000, interval: 200 }).toEqual([ip]);
+    expect(await health()).toEqual({ [idOf(task!)]: 'HEALTHY' });
+  }, 120_000);
 });
