@@ -9,6 +9,7 @@ import type { Planned, PlanContext } from './plan.js';
 import { strategiesOf } from './placement.js';
 import { planReplica } from './replica.js';
 import { reconcileTaskSets } from './task-sets.js';
+import { planRegistries } from './registries.js';
 import { planTargets } from './targets.js';
 import { allTargetGroupArns } from './target-of.js';
 import { planShift, swapRoles, type ShiftPlan } from './traffic-shift.js';
@@ -143,6 +144,13 @@ export function reconcileService(state: ServiceState): ServicePlan {
       },
     };
   }
+  // Service discovery: RUNNING (and healthy) tasks in their Cloud Map services; a task leaves as it starts stopping.
+  const leaving = new Set([...(targets?.stops ?? planned.stops).map((x) => x.taskId), ...Object.keys(targets?.deregistering ?? {})]);
+  const registryChanges = state.registries && state.registries.size > 0 ? planRegistries(state, views, leaving) : [];
+  const former = (record.berth.formerRegistries ?? []).filter((arn) => state.registries?.has(arn) && !(s.serviceRegistries ?? []).some((r) => r.registryArn === arn));
+  // A former registry is forgotten once nothing of the service is left in it (after this pass's deregistrations).
+  const formerLeft = former.filter((arn) => registryChanges.some((c) => c.registryArn === arn));
+  if (formerLeft.length > 0) next = { ...next, berth: { ...next.berth, formerRegistries: formerLeft } };
   const requeue = [
     planned.requeueAfterMs,
     targets?.requeueAfterMs,
@@ -157,6 +165,7 @@ export function reconcileService(state: ServiceState): ServicePlan {
     ...(primary?.id ? { launchDeploymentId: primary.id } : {}),
     stops: targets?.stops ?? planned.stops,
     ...(targets ? { registrations: targets.registrations, deregistrations: targets.deregistrations, deactivations: targets.deactivations } : {}),
+    ...(registryChanges.length > 0 ? { registryChanges } : {}),
     ...(shift && shift.forwards.length > 0 ? { forwards: shift.forwards } : {}),
     record: next,
     events,
