@@ -23,6 +23,7 @@ import {
   type PropagateTags,
   type SchedulingStrategy,
 } from '../../model/service/service.js';
+import { checkedServiceRegistries } from './service-registries.js';
 import { checkedLoadBalancers } from './service-load-balancers.js';
 import { isShifting, shiftConfigFields, shiftConfigOf, storedShiftConfig, type GivenConfig, type ShiftConfig } from '../../model/service/shift-config.js';
 import { deploymentLimitsOf, desiredCountOf, gracePeriodOf, refuseUnsupported, validateServiceName } from '../../model/service/validate.js';
@@ -188,6 +189,7 @@ export function serviceOperations(env: EcsEnv) {
       const awsvpc = td ? awsvpcConfigurationFor(td.networkMode, input.networkConfiguration) : undefined;
       const loadBalancers = await checkedLoadBalancers(env, input.loadBalancers ?? [], td);
       checkShiftingLoadBalancers(shiftConfig, loadBalancers);
+      const serviceRegistries = await checkedServiceRegistries(env, input.serviceRegistries ?? [], td);
       const tags = validateTags(input.tags);
       if (input.clientToken !== undefined && !/^[\x21-\x7e]{1,36}$/.test(input.clientToken)) {
         throw invalidParameter('clientToken: up to 36 ASCII characters from ! to ~.');
@@ -218,7 +220,7 @@ export function serviceOperations(env: EcsEnv) {
         serviceName: name,
         clusterArn: clusterArn(env.scope, cluster),
         loadBalancers,
-        serviceRegistries: [],
+        serviceRegistries,
         status: 'ACTIVE',
         desiredCount: desired,
         runningCount: 0,
@@ -279,6 +281,12 @@ export function serviceOperations(env: EcsEnv) {
       const lbCurrent = lbName ? await readRecord(env.store, parseServiceRecord, keys.service(cluster, lbName)) : undefined;
       const lbTd = input.loadBalancers ? (td ?? (await currentTaskDefinition(env, cluster, input.service!))) : td;
       const loadBalancers = input.loadBalancers || lbCurrent?.loadBalancers?.length ? await checkedLoadBalancers(env, input.loadBalancers ?? lbCurrent?.loadBalancers ?? [], lbTd) : undefined;
+      // Registries given, or a new task definition for a service with one: checked against the one deployed next.
+      const srCurrent = input.serviceRegistries || td ? await readRecord(env.store, parseServiceRecord, keys.service(cluster, serviceNameOf(env, cluster, input.service!) ?? '')) : undefined;
+      const srGiven = input.serviceRegistries ?? (td ? srCurrent?.serviceRegistries : undefined);
+      const serviceRegistries = srGiven?.length || input.serviceRegistries
+        ? await checkedServiceRegistries(env, srGiven ?? [], td ?? (await currentTaskDefinition(env, cluster, input.service!)))
+        : undefined;
       const now = env.now();
       const record = await updateActive(cluster, input.service!, (s) => {
         refuseTaskSetChanges(s.deploymentController?.type, input);
@@ -300,7 +308,12 @@ export function serviceOperations(env: EcsEnv) {
         const networkChanged = JSON.stringify(network ?? null) !== JSON.stringify(s.networkConfiguration?.awsvpcConfiguration ?? null);
         // As ECS: changing the load balancers starts a new deployment.
         const lbChanged = input.loadBalancers !== undefined && JSON.stringify(loadBalancers ?? []) !== JSON.stringify(s.loadBalancers ?? []);
-        const redeploy = taskDefinition !== s.taskDefinition || networkChanged || lbChanged || input.forceNewDeployment === true;
+        // As ECS: adding, changing or removing the service registry starts a new deployment too.
+        const srChanged = input.serviceRegistries !== undefined && JSON.stringify(serviceRegistries ?? []) !== JSON.stringify(s.serviceRegistries ?? []);
+        const redeploy = taskDefinition !== s.taskDefinition || networkChanged || lbChanged || srChanged || input.forceNewDeployment === true;
+        // The registries taken out: the controller deregisters the service's tasks there.
+        const dropped = (s.serviceRegistries ?? []).map((r) => r.registryArn!).filter((arn) => srChanged && !(serviceRegistries ?? []).some((r) => r.registryArn === arn));
+        const former = [...new Set([...(s.berth.formerRegistries ?? []), ...dropped])].filter((arn) => !(serviceRegistries ?? s.serviceRegistries ?? []).some((r) => r.registryArn === arn));
         const deployments = (s.deployments ?? []).map((d) => {
           // (A service deployed with task sets has no deployments: this leaves it alone.)
           if (d.status !== 'PRIMARY') return d;
@@ -312,6 +325,7 @@ export function serviceOperations(env: EcsEnv) {
           desiredCount: desired,
           ...(taskDefinition ? { taskDefinition } : {}),
           ...(input.loadBalancers !== undefined && loadBalancers ? { loadBalancers } : {}),
+          ...(input.serviceRegistries !== undefined ? { serviceRegistries: serviceRegistries ?? [] } : {}),
           ...(s.taskSets ? { taskSets: rescaled(s.taskSets, desired, now) } : {}),
           ...(network ? { networkConfiguration: { awsvpcConfiguration: network } } : { networkConfiguration: undefined }),
           deploymentConfiguration: { ...deploymentConfigurationOf(limits), ...shiftConfigFields(shiftConfig) },
@@ -324,6 +338,7 @@ export function serviceOperations(env: EcsEnv) {
           berth: {
             ...s.berth,
             steady: false,
+            ...(former.length > 0 ? { formerRegistries: former } : {}),
             // The tasks deployed so far stay in (and leave) the target groups they were started for.
             ...(lbChanged
               ? { deploymentLoadBalancers: Object.fromEntries((s.deployments ?? []).map((d) => [d.id!, s.berth.deploymentLoadBalancers?.[d.id!] ?? s.loadBalancers ?? []])) }
