@@ -42,9 +42,11 @@ export interface AlarmEvaluatorOptions {
 export async function evaluateAlarms(options: AlarmEvaluatorOptions, evaluated: Map<string, number>): Promise<string[]> {
   const now = options.now();
   const changed: string[] = [];
+  const seen = new Set<string>();
   for await (const page of rangePages(options.records, alarmKeys.alarms(), 500)) {
     for (const e of page) {
       const alarm = parseAlarmRecord(e.value, e.key);
+      seen.add(alarm.name);
       const step = Math.min(alarm.period, 60) * 1000;
       const last = evaluated.get(alarm.name);
       if (last !== undefined && Math.floor(last / step) === Math.floor(now / step)) continue;
@@ -86,6 +88,8 @@ export async function evaluateAlarms(options: AlarmEvaluatorOptions, evaluated: 
       if (after) await act(options, after.state === verdict.state ? { ...after, stateReasonData: verdict.reasonData } : after, now);
     }
   }
+  // Deleted alarms are forgotten, so the memory does not grow with every alarm ever evaluated.
+  for (const name of evaluated.keys()) if (!seen.has(name)) evaluated.delete(name);
   return changed;
 }
 
