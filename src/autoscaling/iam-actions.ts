@@ -1,8 +1,8 @@
 /**
  * Application Auto Scaling's actions, declared for the authorization step (Service Authorization Reference,
- * "Actions, resources, and condition keys for Application Auto Scaling"): the target, policy and scheduled-action
- * actions on the scalable target's ARN are not resolvable from a request that names a resource id, so AWS lists
- * them on `*` with the `application-autoscaling:ResourceId`-free form; the tag actions on the ARN they name.
+ * "Actions, resources, and condition keys for Application Auto Scaling"). Requests name a resource id
+ * (`service/<cluster>/<name>`), not the scalable target's ARN, so berth declares the target, policy, scheduled-action
+ * and activity actions on `*`; the tag actions act on the ARN they name, with aws:RequestTag/… and aws:TagKeys.
  */
 import { addTagKeys, anyResource, type ActionDeclaration, type ActionTable } from '../api/authz/declarations.js';
 
