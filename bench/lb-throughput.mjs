@@ -9,7 +9,8 @@
 // Backends: one separate nginx serving a fixed 2-byte body on 4 ports (C, cheap per request, keep-alive), so the
 // proxies, not the backends, are what is measured. Rounds alternate the three proxies so that other load on a
 // shared machine falls on all of them; each figure is the median over rounds. Prints one JSON line with
-// `berth_vs_haproxy` = berth rps / hand-configured rps (target ≥ 0.95).
+// `berth_vs_haproxy` = berth rps / hand-configured rps (target ≥ 0.95) and `berth_p99_vs_haproxy` = berth p99 /
+// hand-configured p99.
 //
 //   npm run build && node bench/lb-throughput.mjs [--seconds 5] [--rounds 3] [--connections 32]
 import { spawn, execFileSync } from 'node:child_process';
@@ -150,6 +151,8 @@ try {
       rounds,
       ...summary,
       berth_vs_haproxy: Number((summary.berth.rps / summary.haproxy.rps).toFixed(3)),
+      // Latency beside throughput: berth's p99 over the hand-configured HAProxy's (lower is better).
+      berth_p99_vs_haproxy: Number((summary.berth.p99_ms / summary.haproxy.p99_ms).toFixed(3)),
       berth_vs_nginx: Number((summary.berth.rps / summary.nginx.rps).toFixed(3)),
     }),
   );

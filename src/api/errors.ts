@@ -20,6 +20,9 @@ const statusByType: Partial<Record<ErrorType, number>> = {
   EntityAlreadyExists: 409,
   LimitExceeded: 409,
   NoSuchEntity: 404,
+  // CloudWatch (alarms), as its model declares.
+  ResourceNotFound: 404,
+  InternalServiceException: 500,
 };
 
 export function httpStatusOf(type: ErrorType): number {

@@ -1,6 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Logger } from 'pino';
+import { background } from '../process/background.js';
+
+/**
+ * How long a replaced HAProxy may finish its requests: past the keep-alive timeout (60 s), after which its idle
+ * client connections have closed by themselves; what is left is then killed.
+ */
+const STALE_GRACE_MS = 65_000;
 
 export interface LbNodeOptions {
   readonly endpoint: string;
@@ -31,13 +38,14 @@ export function haproxyAvailable(): boolean {
 }
 
 /**
- * Starts a load balancer node: stops a HAProxy a killed predecessor left in `dataDir`, then follows the region's
+ * Starts a load balancer node: replaces a HAProxy a killed predecessor left in `dataDir` (its listening sockets
+ * taken over, then it is soft-stopped: stale-haproxy.ts), then follows the region's
  * load balancers through the ELBv2 API (instance targets' addresses through the ECS API) and serves them with a
  * local HAProxy. Resolves once the first tick has run.
  */
 export async function startLbNode(options: LbNodeOptions): Promise<LbNode> {
   // Loaded only by the commands that run a node.
-  const [{ ElasticLoadBalancingV2Client }, { ECSClient }, { LbDriver }, { LbFollower }, { nodeReportsClient }, { stopStaleHaproxy }, { InstanceAddresses }] = await Promise.all([
+  const [{ ElasticLoadBalancingV2Client }, { ECSClient }, { LbDriver }, { LbFollower }, { nodeReportsClient }, { findStaleHaproxy, retireStaleHaproxy, stopStaleHaproxy }, { InstanceAddresses }] = await Promise.all([
     import('@aws-sdk/client-elastic-load-balancing-v2'),
     import('@aws-sdk/client-ecs'),
     import('../lb/lb-driver.js'),
@@ -57,9 +65,12 @@ export async function startLbNode(options: LbNodeOptions): Promise<LbNode> {
   const elb = new ElasticLoadBalancingV2Client(clientOptions);
   // Instance targets' host addresses: the container instances' berth.host-address, through the ECS API.
   const ecs = new ECSClient(clientOptions);
-  const killed = await stopStaleHaproxy(options.dataDir);
+  // An HAProxy a killed berth lb left serving is replaced without a gap: the new one takes its listening sockets,
+  // then it is soft-stopped; one that does not answer on its admin socket is killed first.
+  const stale = await findStaleHaproxy(options.dataDir);
+  const killed = stale ? [] : await stopStaleHaproxy(options.dataDir);
   if (killed.length > 0) log.warn({ pids: killed }, 'stopped the HAProxy a previous berth lb left running; starting afresh');
-  const driver = new LbDriver({ dir: options.dataDir, bindAddress: address, log: log.child({ component: 'haproxy' }) });
+  const driver = new LbDriver({ dir: options.dataDir, bindAddress: address, log: log.child({ component: 'haproxy' }), ...(stale ? { takeOverFrom: stale.workers } : {}) });
   const follower = new LbFollower({
     elb,
     reports: nodeReportsClient({ endpoint, region, credentials }),
@@ -71,9 +82,15 @@ export async function startLbNode(options: LbNodeOptions): Promise<LbNode> {
     instances: new InstanceAddresses({ ecs }),
   });
   await follower.start();
+  if (stale) {
+    log.warn({ master: stale.master, workers: stale.workers }, 'took over the listeners of the HAProxy a previous berth lb left running; it finishes its requests and stops');
+    void background(log, 'retire the previous HAProxy', () => retireStaleHaproxy(stale, STALE_GRACE_MS));
+  }
   return {
     async stop() {
       await follower.stop();
+      // A replaced HAProxy still finishing its requests goes with this node (nothing would stop it after).
+      if (stale) await retireStaleHaproxy(stale, 0);
       elb.destroy();
       ecs.destroy();
     },

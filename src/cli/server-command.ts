@@ -30,6 +30,7 @@ interface ServerFlags {
   dnsListen?: string;
   dnsUpstream?: string;
   instanceLostAfter: string;
+  targetTrackingPeriod?: string;
 }
 
 /** Flags and environment → one validated ServerConfig; nothing else reads them. */
@@ -64,6 +65,7 @@ export function compileServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
     instanceLostAfterMs: parseDuration(flags.instanceLostAfter, '--instance-lost-after'),
     ...(flags.dnsListen !== undefined ? { dnsListen: parseListenAddress(flags.dnsListen) } : {}),
     ...(flags.dnsUpstream !== undefined ? { dnsUpstreams: parseUpstreams(flags.dnsUpstream) } : {}),
+    ...(flags.targetTrackingPeriod !== undefined ? { targetTrackingPeriodS: Number(flags.targetTrackingPeriod) } : {}),
   };
 }
 
@@ -147,6 +149,14 @@ export function serverCommand(): Command {
     .option('--dns-listen <host:port>', "serve Cloud Map's DNS namespaces on this address (UDP and TCP), forwarding other names upstream")
     .option('--dns-upstream <ip[:port],...>', 'with --dns-listen: resolvers for names outside the namespaces (default: the nameservers of /etc/resolv.conf)')
     .option('--registry-host <host[:port]>', 'the registry\'s name in repository URIs and docker login, when clients reach it by another name')
+    .addOption(
+      new Option('--target-tracking-period <seconds>', "the period of the alarms target-tracking policies create (AWS's is 60; 10 makes them high-resolution, for tests and demos)").choices([
+        '10',
+        '20',
+        '30',
+        '60',
+      ]),
+    )
     .option('--instance-lost-after <duration>', 'replace the service tasks of an instance whose agent has been disconnected this long (e.g. 30s, 5m)', '5m')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
     .action(async (flags: ServerFlags) => {

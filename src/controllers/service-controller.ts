@@ -16,7 +16,7 @@ import type { ClusterCache } from '../state/cluster-cache.js';
 import { Informer } from '../store/informer.js';
 import type { Store } from '../store/store.js';
 import { launchTasksInTx, type LaunchSpec } from '../state/task-launch.js';
-import { stopTaskInTx } from '../state/task-stop.js';
+import { deactivateTaskInTx, stopTaskInTx } from '../state/task-stop.js';
 import { readRecord, transact } from '../store/transact.js';
 import { reconcileService } from './services/reconcile.js';
 import { DEFAULT_RECONCILE_SETTINGS, type ReconcileSettings, type ServicePlan, type TaskDefinitionFacts } from './services/state.js';
@@ -24,6 +24,8 @@ import { WorkQueue } from './work-queue.js';
 import { setForwardWeights } from '../elb/forward-weights.js';
 import { deregisterServiceTargets, deregistrationDelayMs, registerServiceTargets, targetGroupInTx, targetsInTx } from '../elb/service-targets.js';
 import { elbKeys } from '../state/elb-keys.js';
+import { applyServiceInstances, cloudMapServiceInTx, serviceInstancesInTx } from '../cloudmap/service-instances.js';
+import type { RegistryView } from './services/registry-view.js';
 import { parseTargetSet } from '../state/records/elb.js';
 import { allTargetGroupArns, type GroupView } from './services/target-of.js';
 import { targetEvents } from './services/targets.js';
@@ -124,6 +126,27 @@ export function startServiceController(options: ServiceControllerOptions): Servi
     return groups;
   }
 
+  /** The Cloud Map services of the service's registries (current and former), with their instances. */
+  async function readRegistries(record: ServiceRecord): Promise<Map<string, RegistryView>> {
+    const registries = new Map<string, RegistryView>();
+    const arns = new Set([...(record.serviceRegistries ?? []).flatMap((r) => (r.registryArn ? [r.registryArn] : [])), ...(record.berth.formerRegistries ?? [])]);
+    for (const arn of arns) {
+      const view = await transact(store, async (tx) => {
+        const service = await cloudMapServiceInTx(tx, arn);
+        if (!service) return undefined;
+        const instances = await serviceInstancesInTx(tx, service.id);
+        return {
+          arn,
+          recordTypes: (service.dns?.records ?? []).map((r) => r.Type),
+          customHealth: service.customHealth,
+          instances: instances.map((i) => ({ id: i.id, attributes: i.attributes, health: i.health })),
+        } satisfies RegistryView;
+      });
+      if (view) registries.set(arn, view);
+    }
+    return registries;
+  }
+
   async function pass(key: string): Promise<{ requeueAfterMs?: number }> {
     const [cluster, name] = splitKey(key);
     const serviceKey = keys.service(cluster, name);
@@ -157,9 +180,11 @@ export function startServiceController(options: ServiceControllerOptions): Servi
     }
     const setRevisions = new Map<string, number>();
     const targetGroups = await readTargetGroups(record, setRevisions);
+    const registries = await readRegistries(record);
     const plan = reconcileService({
       record,
       targetGroups,
+      registries,
       tasks,
       instances,
       disconnectedAt,
@@ -215,13 +240,23 @@ export function startServiceController(options: ServiceControllerOptions): Servi
       }
       for (const stop of plan.stops) {
         const task = await tx.getRecord(parseTaskRecord, keys.task(cluster, stop.taskId));
-        if (task) await stopTaskInTx(ctx, tx, task, { reason: stop.reason, stopCode: 'ServiceSchedulerInitiated' });
+        // A DEACTIVATING task's stop is the end of its drain: the agent may stop it now.
+        if (task) await stopTaskInTx(ctx, tx, task, { reason: stop.reason, stopCode: 'ServiceSchedulerInitiated', drained: true });
+      }
+      for (const d of plan.deactivations ?? []) {
+        const task = await tx.getRecord(parseTaskRecord, keys.task(cluster, d.taskId));
+        if (task) await deactivateTaskInTx(tx, task, { reason: d.reason, stopCode: 'ServiceSchedulerInitiated' }, now());
       }
       // Deregistered before stopped (the plan holds the stop back until they drained); registered once RUNNING.
       const deregistered: [string, number][] = [];
       for (const d of plan.deregistrations ?? []) deregistered.push([d.targetGroupArn, (await deregisterServiceTargets(tx, d.targetGroupArn, d.targets, now())).count]);
       // Traffic shifting: the production and test rules' forward weights, in the same transaction as the record.
       for (const f of plan.forwards ?? []) await setForwardWeights(tx, f.ruleArn, f.weights);
+      // Cloud Map: a stopping task leaves the answers in the transaction that stops it; a RUNNING one joins them.
+      for (const c of plan.registryChanges ?? []) {
+        const done = await applyServiceInstances(tx, c.registryArn, c);
+        if (done.refused.length > 0) log.warn({ service: `${cluster}/${name}`, registry: c.registryArn, tasks: done.refused }, 'tasks not registered: attributes the Cloud Map service cannot use');
+      }
       const registered: [string, number][] = [];
       for (const r of plan.registrations ?? []) registered.push([r.targetGroupArn, await registerServiceTargets(tx, r.targetGroupArn, r.targets, now())]);
       const started: string[] = [];

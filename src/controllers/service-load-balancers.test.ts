@@ -137,8 +137,13 @@ describe('a service behind a target group', () => {
     await healthy(fresh);
     await expect.poll(async () => (await targets()).filter((t) => t.TargetHealth!.State === 'draining').length, { timeout: 10_000 }).toBe(2);
     const drainStarted = Date.now();
-    expect((await tasks()).filter((t) => first.some((o) => o.taskArn === t.taskArn))).toHaveLength(2);
-    await expect.poll(async () => (await tasks('STOPPED')).filter((t) => first.some((o) => o.taskArn === t.taskArn)).length, { timeout: 10_000 }).toBe(2);
+    // Meanwhile they show what ECS shows: DEACTIVATING, desired STOPPED (their agent keeps them running).
+    const old = async () => (await tasks('STOPPED')).filter((t) => first.some((o) => o.taskArn === t.taskArn));
+    expect((await old()).map((t) => [t.lastStatus, t.desiredStatus, t.stopCode])).toEqual([
+      ['DEACTIVATING', 'STOPPED', 'ServiceSchedulerInitiated'],
+      ['DEACTIVATING', 'STOPPED', 'ServiceSchedulerInitiated'],
+    ]);
+    await expect.poll(async () => (await old()).filter((t) => t.lastStatus === 'STOPPED').length, { timeout: 10_000 }).toBe(2);
     expect(Date.now() - drainStarted).toBeGreaterThanOrEqual(DRAIN_S * 1000 - 300);
     expect(await messages()).toContain(`(service web) deregistered 2 targets in (target-group ${tgArn})`);
 
@@ -146,6 +151,8 @@ describe('a service behind a target group', () => {
     const victim = fresh[0]!;
     await setTargetHealth(api.server.store, tgArn, [{ id: ec2Id, port: hostPort(victim), state: 'unhealthy', reason: 'Target.ResponseCodeMismatch' }], 'test-lb');
     await expect.poll(async () => (await tasks('STOPPED')).find((t) => t.taskArn === victim.taskArn)?.stoppedReason, { timeout: 15_000 }).toBe(`Task failed ELB health checks in (target-group ${tgArn})`);
+    // DEACTIVATING while its target drains, then stopped.
+    await expect.poll(async () => (await tasks('STOPPED')).find((t) => t.taskArn === victim.taskArn)?.lastStatus, { timeout: 15_000 }).toBe('STOPPED');
     const victimId = victim.taskArn!.split('/').at(-1);
     expect(await messages()).toContain(`(service web) (task ${victimId}) failed ELB health checks in (target-group ${tgArn}).`);
     await expect.poll(async () => (await describe1()).deployments![0]!.failedTasks, { timeout: 5_000 }).toBe(1);
@@ -153,11 +160,15 @@ describe('a service behind a target group', () => {
     await expect.poll(async () => (await targets()).filter((t) => t.TargetHealth!.State === 'initial').length, { timeout: 10_000 }).toBe(1);
     await healthy(await tasks());
 
-    // Scale-in to 1: one target drains first; its task stays desired RUNNING until the delay is over.
+    // Scale-in to 1: one target drains first; its task stays DEACTIVATING until the delay is over.
+    const before = new Set((await tasks('STOPPED')).map((t) => t.taskArn));
     await api.ecs.send(new UpdateServiceCommand({ cluster, service: 'web', desiredCount: 1 }));
-    await expect.poll(async () => (await targets()).filter((t) => t.TargetHealth!.State === 'draining').length, { timeout: 10_000 }).toBe(1);
-    expect(await tasks()).toHaveLength(2);
-    await expect.poll(async () => (await tasks()).length, { timeout: 10_000 }).toBe(1);
+    const leaving = async () => (await tasks('STOPPED')).filter((t) => !before.has(t.taskArn));
+    await expect.poll(async () => (await leaving()).map((t) => t.lastStatus), { timeout: 10_000 }).toEqual(['DEACTIVATING']);
+    const leavingPort = hostPort((await leaving())[0]!);
+    expect((await targets()).find((t) => t.Target!.Port === leavingPort)?.TargetHealth?.State).toBe('draining');
+    expect(await tasks()).toHaveLength(1);
+    await expect.poll(async () => (await leaving()).map((t) => t.lastStatus), { timeout: 10_000 }).toEqual(['STOPPED']);
     const record = JSON.parse((await api.server.store.get(keys.service(cluster, 'web')))!.value);
     expect(record.berth.deregistering ?? {}).toEqual({});
   });

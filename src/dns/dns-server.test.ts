@@ -11,7 +11,7 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.stop();
 });
 
-function directory(instances: number): Directory {
+function directory(instances: number, idPrefix = 'i-'): Directory {
   const d = new Directory();
   d.putNamespace({ id: 'ns', arn: 'a', name: 'big.internal', type: 'DNS_PRIVATE', createOperationId: 'o', httpName: 'big.internal', serviceCount: 1, tags: [], createDate: 0, soaTtl: 15 } satisfies NamespaceRecord);
   d.putService({
@@ -28,12 +28,12 @@ function directory(instances: number): Directory {
     tags: [],
     createDate: 0,
   } satisfies ServiceRecord);
-  for (let i = 0; i < instances; i++) d.putInstance({ id: `i-${i}`, serviceId: 's', attributes: { AWS_INSTANCE_IPV4: `10.0.0.${i}`, AWS_INSTANCE_PORT: '80' }, health: 'HEALTHY' } satisfies InstanceRecord);
+  for (let i = 0; i < instances; i++) d.putInstance({ id: `${idPrefix}${i}`, serviceId: 's', attributes: { AWS_INSTANCE_IPV4: `10.0.0.${i}`, AWS_INSTANCE_PORT: '80' }, health: 'HEALTHY' } satisfies InstanceRecord);
   return d;
 }
 
-async function start(upstreams: { host: string; port: number }[] = []): Promise<DnsServer> {
-  const server = new DnsServer({ host: '127.0.0.1', port: 0, directory: directory(8), upstreams, log, forwardTimeoutMs: 300 });
+async function start(upstreams: { host: string; port: number }[] = [], idPrefix?: string): Promise<DnsServer> {
+  const server = new DnsServer({ host: '127.0.0.1', port: 0, directory: directory(8, idPrefix), upstreams, log, forwardTimeoutMs: 300 });
   servers.push(server);
   await server.start();
   return server;
@@ -65,17 +65,30 @@ const query = (name: string, type: 'A' | 'SRV', edns = false) =>
   });
 
 describe('the DNS server on its sockets', () => {
-  it('truncates a UDP answer over 512 bytes for a client without EDNS, and sends it whole to one with EDNS', async () => {
+  it('drops the additional section first (no TC) when only the answers fit in 512 bytes; sends it whole with EDNS', async () => {
     const server = await start();
-    // 8 SRV answers and their 8 addresses: about 780 bytes, over 512 and under EDNS's 1232.
+    // 8 SRV answers (about 480 bytes) and their 8 addresses (about 290 more): over 512 and under EDNS's 1232.
     const name = 'svc.big.internal';
     const plain = dnsPacket.decode(await udp(server.port, query(name, 'SRV')));
     expect(plain.id).toBe(4242);
-    expect(plain.flag_tc).toBe(true);
-    expect(plain.answers).toEqual([]);
+    expect(plain.flag_tc).toBe(false);
+    expect(plain.answers).toHaveLength(8);
+    expect(plain.additionals).toEqual([]);
     const edns = dnsPacket.decode(await udp(server.port, query(name, 'SRV', true)));
     expect(edns.flag_tc).toBe(false);
     expect(edns.flag_aa).toBe(true);
+    expect(edns.answers).toHaveLength(8);
+    expect(edns.additionals!.filter((a) => a.type === 'A')).toHaveLength(8);
+  });
+
+  it('truncates a UDP answer whose answers alone are over 512 bytes for a client without EDNS', async () => {
+    const server = await start([], 'task-0123456789abcdef0123456789abcdef-');
+    // 8 SRV answers naming 50-character targets: about 750 bytes without the additional section.
+    const plain = dnsPacket.decode(await udp(server.port, query('svc.big.internal', 'SRV')));
+    expect(plain.flag_tc).toBe(true);
+    expect(plain.answers).toEqual([]);
+    const edns = dnsPacket.decode(await udp(server.port, query('svc.big.internal', 'SRV', true)));
+    expect(edns.flag_tc).toBe(false);
     expect(edns.answers).toHaveLength(8);
   });
 

@@ -5,7 +5,8 @@
  *
  * Local answers are computed synchronously in the socket's message handler (no promise per query): that is what
  * keeps a loopback client above 20,000 queries/s on one core. Over UDP an answer larger than the client's
- * buffer (512 bytes, or its EDNS size) is sent truncated (TC) so the client asks again over TCP, as RFC 1035 says.
+ * buffer (512 bytes, or its EDNS size) loses its additional section first (no TC, RFC 2181 §9); if the answers alone
+ * still do not fit it is sent truncated (TC) so the client asks again over TCP, as RFC 1035 says.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIPv6, type Server, type Socket } from 'node:net';
@@ -147,7 +148,11 @@ export class DnsServer {
     const opt: Answer[] = edns ? [{ type: 'OPT', name: '.', udpPayloadSize: EDNS_UDP_SIZE, flags: 0, options: [] } as unknown as Answer] : [];
     const full = dnsPacket.encode({ type: 'response', id, flags, questions: [question], answers: r.answers, authorities: r.authorities, additionals: [...r.additionals, ...opt] });
     if (full.length <= limit) return full;
-    // Too large for this client's UDP buffer: truncated, so it retries over TCP.
+    // The additional section (SRV targets' addresses) is a courtesy: dropped first, without TC (RFC 2181 §9), since
+    // clients that cannot retry over TCP (busybox nslookup, many stub resolvers) would otherwise get no answer at all.
+    const lean = dnsPacket.encode({ type: 'response', id, flags, questions: [question], answers: r.answers, authorities: r.authorities, additionals: opt });
+    if (lean.length <= limit) return lean;
+    // The answers themselves are too large for this client's UDP buffer: truncated, so it retries over TCP.
     return dnsPacket.encode({ type: 'response', id, flags: flags | dnsPacket.TRUNCATED_RESPONSE, questions: [question], answers: [], authorities: [], additionals: opt });
   }
 

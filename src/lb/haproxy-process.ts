@@ -89,13 +89,19 @@ export class HaproxyProcess {
     }
   }
 
-  /** Check, write and start with `config`; resolves once the worker answers on the admin socket. */
-  async start(config: string): Promise<void> {
+  /**
+   * Check, write and start with `config`; resolves once the worker answers on the admin socket. `takeOverFrom`:
+   * the workers of another HAProxy still serving from this directory (a killed `berth lb` left it): the new one
+   * takes their listening sockets from the admin socket they share (`-x`, as a reload does), so no connection is
+   * refused while one replaces the other; the caller then soft-stops the old one (stale-haproxy.ts).
+   */
+  async start(config: string, takeOverFrom: readonly number[] = []): Promise<void> {
     if (this.child) throw new Error('haproxy is already running');
     await this.check(config);
     renameSync(`${this.paths.config}.new`, this.paths.config);
     this.stopping = false;
-    const child = spawn(this.binary, ['-W', '-S', `${this.paths.masterSocket},mode,600`, '-f', this.paths.config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = ['-W', '-S', `${this.paths.masterSocket},mode,600`, '-f', this.paths.config, ...(takeOverFrom.length > 0 ? ['-x', this.paths.adminSocket] : [])];
+    const child = spawn(this.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     let output = '';
     const keep = (d: Buffer) => {
@@ -119,7 +125,8 @@ export class HaproxyProcess {
     });
     exited.catch(() => undefined);
     try {
-      this.workerPid = await Promise.race([exited, this.waitForWorker(this.lastWorkerPid)]);
+      // Not the old worker answering on the socket path the new one is about to take.
+      this.workerPid = await Promise.race([exited, this.waitForWorker([...(this.lastWorkerPid ? [this.lastWorkerPid] : []), ...takeOverFrom])]);
     } catch (err) {
       child.kill('SIGKILL');
       if (this.child === child) this.child = undefined;
@@ -142,7 +149,7 @@ export class HaproxyProcess {
     const before = this.workerPid;
     // The master closes the CLI connection on reload; its answer carries nothing.
     await runtimeCommand(this.paths.masterSocket, 'reload').catch(() => '');
-    this.workerPid = await this.waitForWorker(before);
+    this.workerPid = await this.waitForWorker(before ? [before] : []);
     this.options.log.info({ worker: this.workerPid, previous: before }, 'haproxy reloaded');
   }
 
@@ -158,15 +165,15 @@ export class HaproxyProcess {
     clearTimeout(timer);
   }
 
-  /** Poll the admin socket until a worker other than `previous` answers `show info`; its pid. */
-  private async waitForWorker(previous: number | undefined, timeoutMs = 10_000): Promise<number> {
+  /** Poll the admin socket until a worker not in `previous` answers `show info`; its pid. */
+  private async waitForWorker(previous: readonly number[], timeoutMs = 10_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
     while (Date.now() < deadline) {
       try {
         const info = await runtimeCommand(this.paths.adminSocket, 'show info', 1_000);
         const pid = Number(/^Pid: (\d+)/m.exec(info)?.[1]);
-        if (pid && pid !== previous) return pid;
+        if (pid && !previous.includes(pid)) return pid;
       } catch (err) {
         last = err;
       }

@@ -115,8 +115,12 @@ export interface TargetHealthVerdict {
 /**
  * What a server row says of its target in ELBv2's terms. `everHealthy`: whether the target has passed its
  * healthy threshold since it was registered (before that, a down target is `initial`, not `unhealthy`).
+ * `initialChecksOver`: whether a never-healthy target has been checked for its unhealthy threshold's worth of
+ * intervals; if its last check failed too, it is `unhealthy` with the reason, as an ELB target that fails its
+ * initial checks becomes (HAProxy keeps no count of consecutive failures of a server that is already down, so the
+ * time is the count).
  */
-export function verdictOf(stat: ServerStat, everHealthy: boolean): TargetHealthVerdict {
+export function verdictOf(stat: ServerStat, everHealthy: boolean, initialChecksOver = false): TargetHealthVerdict {
   const status = stat.status;
   if (status === 'MAINT' || status.startsWith('DRAIN') || status.startsWith('MAINT'))
     return { state: 'draining', reason: 'Target.DeregistrationInProgress', description: 'Target deregistration is in progress' };
@@ -125,8 +129,15 @@ export function verdictOf(stat: ServerStat, everHealthy: boolean): TargetHealthV
     if (!everHealthy && stat.checkStatus === 'INI') return { state: 'initial', reason: 'Elb.InitialHealthChecking', description: 'Initial health checks in progress' };
     return { state: 'healthy' };
   }
-  if (!everHealthy) return { state: 'initial', reason: 'Elb.InitialHealthChecking', description: 'Initial health checks in progress' };
+  if (!everHealthy && !(initialChecksOver && lastCheckFailed(stat)))
+    return { state: 'initial', reason: 'Elb.InitialHealthChecking', description: 'Initial health checks in progress' };
   return unhealthyBecause(stat);
+}
+
+/** Whether the server's last check failed (not still initialising, not passed: L4OK, L6OK, L7OK, L7OKC). */
+function lastCheckFailed(stat: ServerStat): boolean {
+  const check = stat.checkStatus ?? '';
+  return check !== '' && check !== 'INI' && !/OKC?$/.test(check);
 }
 
 function unhealthyBecause(stat: ServerStat): TargetHealthVerdict {

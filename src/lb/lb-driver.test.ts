@@ -154,20 +154,25 @@ describe('changes', () => {
     expect(r.byBody.get('slow')).toBe(hits);
   });
 
-  it('a new target gets no request before it passes its healthy threshold (ELBv2 initial)', async () => {
+  it('a new target gets no request before it passes its healthy threshold (ELBv2 initial), and one that keeps failing turns unhealthy', async () => {
     const [one, sick] = await backends('one', 'sick');
     sick!.healthStatus = 500;
     const port = await freePort();
     const { d } = await driver(albState([http(port, [])], [targetGroup('a', [one!.target])]));
     await until('one healthy', () => healthOf(d, one!.target.port)?.state === 'healthy');
     await d.apply(albState([http(port, [])], [targetGroup('a', [one!.target, sick!.target])]));
+    const addedAt = Date.now();
     const load = startLoad(port, 4);
     await until('checks ran', () => healthOf(d, sick!.target.port)?.state === 'initial', 3_000);
-    await new Promise((r) => setTimeout(r, 1_500)); // a window of traffic, not a proof by sleeping: hits are counted below
+    expect(healthOf(d, sick!.target.port)?.reason).toBe('Elb.InitialHealthChecking');
+    // Never healthy, failing every check: unhealthy with its reason once interval (1 s) × unhealthy threshold (2)
+    // have passed, as an ELB target failing its initial checks (else a task that never comes up is never replaced).
+    await until('sick unhealthy', () => healthOf(d, sick!.target.port)?.state === 'unhealthy', 6_000);
+    expect(Date.now() - addedAt).toBeGreaterThanOrEqual(2_000);
+    expect(healthOf(d, sick!.target.port)).toMatchObject({ reason: 'Target.ResponseCodeMismatch', description: 'Health checks failed with these codes: [500]' });
     const r = await load.stop();
     expect(r.failures).toEqual([]);
     expect(sick!.hits).toBe(0);
-    expect(healthOf(d, sick!.target.port)?.reason).toBe('Elb.InitialHealthChecking');
   });
 
   it('changes a rule through a seamless reload under load with no error', async () => {

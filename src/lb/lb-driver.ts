@@ -53,6 +53,11 @@ export interface LbDriverOptions {
   readonly onHealth?: (health: readonly TargetHealth[]) => void;
   readonly healthPollMs?: number;
   readonly binary?: string;
+  /**
+   * Workers of an HAProxy a previous `berth lb` left serving from `dir`: the first start takes their listening
+   * sockets over (no refused connection); the caller soft-stops them after (stale-haproxy.ts).
+   */
+  readonly takeOverFrom?: readonly number[];
   readonly clock?: DriverClock;
 }
 
@@ -77,6 +82,8 @@ export class LbDriver {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly draining = new Map<string, Draining>();
   private readonly everHealthy = new Set<string>();
+  /** When each target's checks were first seen (clock ms): a never-healthy one is `unhealthy` after its threshold. */
+  private firstSeen = new Map<string, number>();
   private lastHealth: readonly TargetHealth[] = [];
   private lastHealthJson = '';
   private poller: unknown;
@@ -112,7 +119,7 @@ export class LbDriver {
     // A state file from an earlier run would describe other servers' health.
     rmSync(this.haproxy.paths.serverState, { force: true });
     this.desired = initial;
-    await this.haproxy.start(this.renderNow());
+    await this.haproxy.start(this.renderNow(), this.options.takeOverFrom);
     await this.holdBackUnproven();
     const every = this.options.healthPollMs ?? 1_000;
     this.poller = this.clock.setInterval(() => void background(this.options.log, 'lb health poll', () => this.pollOnce()), every);
@@ -283,12 +290,16 @@ export class LbDriver {
   private report(rows: ReadonlyMap<string, ServerStat>): void {
     const inUse = targetGroupsInUse(this.desired);
     const health: TargetHealth[] = [];
+    const now = this.clock.now();
+    const seen = new Map<string, number>();
     for (const tg of this.desired.targetGroups) {
       for (const target of tg.targets) {
         const key = drainKey(tg.id, target);
         const row = rows.get(`${backendName(tg.id)}/${serverName(target)}`);
+        if (row) seen.set(key, this.firstSeen.get(key) ?? now);
+        const checksOver = row !== undefined && now - seen.get(key)! >= tg.healthCheck.intervalSeconds * tg.healthCheck.unhealthyThreshold * 1000;
         // Checks run for unused groups too; a target that passed them is not `initial` once traffic comes.
-        const verdict = row ? verdictOf(row, this.everHealthy.has(key)) : undefined;
+        const verdict = row ? verdictOf(row, this.everHealthy.has(key), checksOver) : undefined;
         if (verdict?.state === 'healthy') this.everHealthy.add(key);
         if (!inUse.has(tg.id)) {
           health.push({ targetGroupId: tg.id, target, state: 'unused', reason: 'Target.NotInUse', description: 'Target group is not configured to receive traffic from the load balancer' });
@@ -304,6 +315,7 @@ export class LbDriver {
     for (const d of this.draining.values())
       if (!d.completed)
         health.push({ targetGroupId: d.targetGroupId, target: d.target, state: 'draining', reason: 'Target.DeregistrationInProgress', description: 'Target deregistration is in progress' });
+    this.firstSeen = seen;
     this.lastHealth = health;
     const json = JSON.stringify(health);
     if (json !== this.lastHealthJson) {

@@ -139,6 +139,13 @@ export const errorTypes = [
   'InvalidParameterValue',
   'InvalidParameterCombination',
   'MissingParameter',
+  'ResourceNotFound',
+  'InvalidFormat',
+  // Application Auto Scaling (it shares ValidationException, LimitExceededException, ResourceNotFoundException, TooManyTagsException)
+  'ObjectNotFoundException',
+  'ConcurrentUpdateException',
+  'FailedResourceAccessException',
+  'InternalServiceException',
 ] as const;
 
 export type ErrorType = (typeof errorTypes)[number];

@@ -8,6 +8,9 @@ import type { ArnScope } from '../model/arn.js';
 import { startLogSweep } from '../logs/retention-sweep.js';
 import type { MetricStore } from '../metrics/metric-store.js';
 import { startMetricSweep } from '../metrics/metric-sweep.js';
+import { startAlarmEvaluator } from '../metrics/alarms/alarm-evaluator.js';
+import type { AutoScalingEnv } from '../autoscaling/env.js';
+import { executePolicy, startScheduledScaling } from '../autoscaling/scaling-engine.js';
 import type { Registry } from '../registry/registry.js';
 import { startSecretPurge } from '../secrets/secret-deletion.js';
 import { startTargetDrain } from '../elb/target-health.js';
@@ -25,6 +28,9 @@ export interface LeaderDutySettings {
   /** CloudWatch metrics: the leader deletes what has aged out of each resolution. */
   readonly metrics?: MetricStore;
   readonly metricSweepMs?: number;
+  /** Application Auto Scaling: the leader evaluates alarms (with the metrics), runs the policies they invoke and the scheduled actions. */
+  readonly autoScaling?: AutoScalingEnv;
+  readonly alarmEvaluationMs?: number;
   readonly instanceLostAfterMs?: number;
   /** Tasks one service pass may launch (sized to the store's operations per transaction). */
   readonly maxLaunchesPerPass?: number;
@@ -96,12 +102,29 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
         ...(settings.metricSweepMs !== undefined ? { intervalMs: settings.metricSweepMs } : {}),
       })
     : undefined;
+  // Alarms read the metrics and write through the term's fenced store; their Auto Scaling actions run the policies.
+  const scaling = settings.autoScaling ? { ...settings.autoScaling, store } : undefined;
+  const alarms =
+    settings.metrics && scaling
+      ? startAlarmEvaluator({
+          records: store,
+          metrics: { store: settings.metrics, now: scaling.now },
+          log: log.child({ component: 'alarms' }),
+          now: scaling.now,
+          invoke: async (action, alarm) =>
+            action.includes(':autoscaling:') && action.includes(':scalingPolicy:')
+              ? executePolicy(scaling, action, alarm)
+              : { ok: false, message: `berth does not run ${action.split(':')[2] ?? 'these'} actions.` },
+          ...(settings.alarmEvaluationMs !== undefined ? { intervalMs: settings.alarmEvaluationMs } : {}),
+        })
+      : undefined;
+  const scheduled = scaling ? startScheduledScaling(scaling, log.child({ component: 'scheduled-scaling' })) : undefined;
   return {
     serviceController,
     instanceMonitor,
     async stop() {
       stoppedTasks.stop();
-      await Promise.all([serviceController.stop(), instanceMonitor.stop(), reaper.stop(), settings.registry.stop(), logSweep.stop(), secretPurge.stop(), targetDrain.stop(), metricSweep?.stop()]);
+      await Promise.all([alarms?.stop(), scheduled?.stop(), serviceController.stop(), instanceMonitor.stop(), reaper.stop(), settings.registry.stop(), logSweep.stop(), secretPurge.stop(), targetDrain.stop(), metricSweep?.stop()]);
     },
   };
 }

@@ -41,6 +41,8 @@ import { ecsResourceTags } from '../api/ecs/tags.js';
 import { resourceTagRouter } from '../api/authz/resource-tags.js';
 import { LogStorage } from '../logs/storage/log-storage.js';
 import { cloudwatchServices } from '../metrics/api/cloudwatch-service.js';
+import { autoScalingService } from '../autoscaling/autoscaling-service.js';
+import type { AutoScalingEnv } from '../autoscaling/env.js';
 import { MetricStore } from '../metrics/metric-store.js';
 import { buildRegistryServer } from '../registry/http/server.js';
 import { registryRoutes } from '../registry/http/routes.js';
@@ -125,6 +127,10 @@ export interface ServerConfig {
   readonly dnsUpstreams?: readonly Upstream[];
   /** How often the leader removes targets whose deregistration delay is over (default 1 s). */
   readonly targetDrainMs?: number;
+  /** The period of target tracking's alarms (default 60 s, AWS's; 10 for tests). */
+  readonly targetTrackingPeriodS?: number;
+  /** Between alarm evaluation passes (default 10 s). */
+  readonly alarmEvaluationMs?: number;
 }
 
 /** How to reach etcd (`--store etcd`). */
@@ -274,8 +280,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       // Instance targets are container instances' EC2-style ids (the informer's view: no read per target).
       knownInstance: async (id: string) => [...cache.instances.cache.values()].some((c) => c.value.ec2InstanceId === id),
     };
-    const cloudwatch = cloudwatchServices({ store: metricStore, now: config.now ?? Date.now });
+    const cloudwatch = cloudwatchServices({ store: metricStore, now: config.now ?? Date.now, records: store, scope });
     services.push(cloudwatch.json);
+    const autoScalingEnv: AutoScalingEnv = {
+      store,
+      scope,
+      now: config.now ?? Date.now,
+      ...(config.targetTrackingPeriodS !== undefined ? { targetTrackingPeriodS: config.targetTrackingPeriodS } : {}),
+    };
+    services.push(autoScalingService(autoScalingEnv));
     const queryServices = [iamService(iamEnv), stsService(stsEnv), elbv2Service(elbEnv), cloudwatch.query];
     // berth lb's reports (target health, where it serves): a JSON service beside ELBv2, signed for elasticloadbalancing.
     services.push(lbNodeService(elbEnv));
@@ -392,6 +405,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           ...launchesPerPass(config),
           logsDir,
           metrics: metricStore,
+          autoScaling: autoScalingEnv,
+          ...(config.alarmEvaluationMs !== undefined ? { alarmEvaluationMs: config.alarmEvaluationMs } : {}),
           ...(config.now !== undefined ? { now: config.now } : {}),
           ...(config.secretPurgeMs !== undefined ? { secretPurgeMs: config.secretPurgeMs } : {}),
           ...(config.targetDrainMs !== undefined ? { targetDrainMs: config.targetDrainMs } : {}),

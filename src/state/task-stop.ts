@@ -9,6 +9,8 @@ import type { TaskRecord } from './records/tasks.js';
 import type { TaskWriteContext } from './task-launch.js';
 import type { Tx } from '../store/transact.js';
 import { parseInstanceRecord } from '../state/records/instances.js';
+import type { ServiceRecord } from './records/services.js';
+import { usesTaskSets } from '../model/service/task-sets.js';
 
 /**
  * Stopping tasks and giving their resources back, shared by StopTask and agent reports
@@ -41,12 +43,14 @@ export async function stopTaskInTx(
   ctx: TaskWriteContext,
   tx: Tx,
   record: TaskRecord,
-  why: { reason: string; stopCode: StopCode },
+  why: { reason: string; stopCode: StopCode; drained?: boolean },
 ): Promise<Wire<Task>> {
   const t = record.task;
   if (t.lastStatus === 'STOPPED') return t;
   const instance = record.instanceId ? await tx.getRecord(parseInstanceRecord, keys.containerInstance(record.cluster, record.instanceId)) : undefined;
   const orphaned = !instance || instance.instance.status === 'INACTIVE';
+  // Its targets drained (the service controller says so): the agent is now told to stop it.
+  if (t.lastStatus === 'DEACTIVATING' && why.drained && !orphaned) return saveTaskInTx(tx, { ...record, task: { ...t, lastStatus: 'STOPPING', version: (t.version ?? 0) + 1 } });
   if (t.desiredStatus === 'STOPPED' && !orphaned) return t;
   const now = ctx.now() / 1000;
   let next: TaskRecord =
@@ -70,4 +74,35 @@ export async function stopTaskInTx(
     });
   }
   return saveTaskInTx(tx, next);
+}
+
+/**
+ * Ask for a task behind load balancers to stop once its targets have drained (ECS's DEACTIVATING): desired STOPPED
+ * now, with the reason and stop code, lastStatus DEACTIVATING. Its agent keeps it running meanwhile (the session
+ * tells it RUNNING while the task is DEACTIVATING); `stopTaskInTx` with `drained` then makes it STOPPING. A task not
+ * RUNNING or already asked to stop is left as it is.
+ */
+export function deactivateTaskInTx(tx: Tx, record: TaskRecord, why: { reason: string; stopCode: StopCode }, nowMs: number): Wire<Task> {
+  const t = record.task;
+  if (t.lastStatus !== 'RUNNING' || t.desiredStatus === 'STOPPED') return t;
+  return saveTaskInTx(tx, {
+    ...record,
+    task: { ...t, lastStatus: 'DEACTIVATING', desiredStatus: 'STOPPED', stoppedReason: why.reason, stopCode: why.stopCode, stoppingAt: nowMs / 1000, version: (t.version ?? 0) + 1 },
+  });
+}
+
+/** The service registers tasks of deployment `deploymentId` in target groups (its older deployments keep theirs): StopTask drains them first. */
+export function behindLoadBalancers(service: ServiceRecord, deploymentId: string | undefined): boolean {
+  // Task sets' tasks are not registered by berth (and no controller would end their drain).
+  if (usesTaskSets(service.deploymentController?.type)) return false;
+  const lbs = service.berth.deploymentLoadBalancers?.[deploymentId ?? ''] ?? service.loadBalancers ?? [];
+  return service.status !== 'INACTIVE' && lbs.some((lb) => lb.targetGroupArn !== undefined);
+}
+
+/**
+ * What the agent is told to do with a task: its desired status, except that a DEACTIVATING task (stopping once its
+ * load balancer targets drained, controllers/services/targets.ts) keeps running until it is made STOPPING.
+ */
+export function desiredForAgent(record: TaskRecord): 'RUNNING' | 'STOPPED' {
+  return record.task.desiredStatus === 'STOPPED' && record.task.lastStatus !== 'DEACTIVATING' ? 'STOPPED' : 'RUNNING';
 }

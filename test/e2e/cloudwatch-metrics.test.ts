@@ -194,7 +194,56 @@ describe('CloudWatch metrics on the built server, in every protocol', () => {
         'InvalidParameterCombination',
         /requested up to 2,880 datapoints, which exceeds the limit of 1,440/,
       );
-      refused(await c.call('DescribeAlarms', {}), 'UnsupportedFeatureException', /DescribeAlarms/);
+      refused(await c.call('GetDashboard', { DashboardName: 'd' }), 'UnsupportedFeatureException', /GetDashboard/);
+    });
+
+    it('alarms: put, describe with filters and pages, set state with history, actions on and off, tags, errors', async () => {
+      const c = client();
+      const name = (i: number) => `${c.name}-alarm-${i}`;
+      for (const i of [1, 2, 3]) {
+        ok(
+          await c.call('PutMetricAlarm', {
+            AlarmName: name(i),
+            ...latency(),
+            Statistic: 'Average',
+            Period: 60,
+            EvaluationPeriods: 3,
+            DatapointsToAlarm: 2,
+            Threshold: 100 * i,
+            ComparisonOperator: 'GreaterThanThreshold',
+            TreatMissingData: 'notBreaching',
+            AlarmActions: ['arn:aws:autoscaling:eu-west-1:000000000000:scalingPolicy:00000000-0000-0000-0000-000000000000:resource/ecs/service/c/s:policyName/p'],
+            Tags: [{ Key: 'team', Value: 'web' }],
+          }),
+        );
+      }
+      const all = ok(await c.call('DescribeAlarms', { AlarmNamePrefix: `${c.name}-alarm-` }));
+      expect(all.MetricAlarms.map((a: { AlarmName: string }) => a.AlarmName)).toEqual([name(1), name(2), name(3)]);
+      // New alarms start INSUFFICIENT_DATA; the leader's evaluation (every 10 s) may already have found them OK (no data, notBreaching).
+      expect(['INSUFFICIENT_DATA', 'OK']).toContain(all.MetricAlarms[1].StateValue);
+      expect(all.MetricAlarms[1]).toMatchObject({ Threshold: 200, EvaluationPeriods: 3, DatapointsToAlarm: 2, Period: 60, Statistic: 'Average', TreatMissingData: 'notBreaching', ActionsEnabled: true });
+      const page1 = ok(await c.call('DescribeAlarms', { AlarmNamePrefix: `${c.name}-alarm-`, MaxRecords: 2 }));
+      expect(page1.MetricAlarms).toHaveLength(2);
+      const page2 = ok(await c.call('DescribeAlarms', { AlarmNamePrefix: `${c.name}-alarm-`, MaxRecords: 2, NextToken: page1.NextToken }));
+      expect(page2.MetricAlarms.map((a: { AlarmName: string }) => a.AlarmName)).toEqual([name(3)]);
+      ok(await c.call('SetAlarmState', { AlarmName: name(1), StateValue: 'ALARM', StateReason: 'testing', StateReasonData: '{"by":"test"}' }));
+      expect(ok(await c.call('DescribeAlarms', { AlarmNames: [name(1), name(2)], StateValue: 'ALARM' })).MetricAlarms.map((a: { AlarmName: string }) => a.AlarmName)).toEqual([name(1)]);
+      const history = ok(await c.call('DescribeAlarmHistory', { AlarmName: name(1), HistoryItemType: 'StateUpdate' }));
+      expect(history.AlarmHistoryItems[0]).toMatchObject({ AlarmName: name(1), HistoryItemType: 'StateUpdate', HistorySummary: expect.stringMatching(/^Alarm updated from (INSUFFICIENT_DATA|OK) to ALARM$/) });
+      const forMetric = ok(await c.call('DescribeAlarmsForMetric', { ...latency(), Statistic: 'Average', Period: 60 }));
+      expect(forMetric.MetricAlarms.map((a: { AlarmName: string }) => a.AlarmName).filter((n: string) => n.startsWith(c.name))).toEqual([name(1), name(2), name(3)]);
+      ok(await c.call('DisableAlarmActions', { AlarmNames: [name(2)] }));
+      expect(ok(await c.call('DescribeAlarms', { AlarmNames: [name(2)] })).MetricAlarms[0].ActionsEnabled).toBe(false);
+      const arn = all.MetricAlarms[0].AlarmArn as string;
+      expect(arn).toBe(`arn:aws:cloudwatch:${REGION}:000000000000:alarm:${name(1)}`);
+      ok(await c.call('TagResource', { ResourceARN: arn, Tags: [{ Key: 'tier', Value: 'gold' }] }));
+      expect(ok(await c.call('ListTagsForResource', { ResourceARN: arn })).Tags).toEqual([{ Key: 'team', Value: 'web' }, { Key: 'tier', Value: 'gold' }]);
+      refused(await c.call('PutMetricAlarm', { AlarmName: name(9), ...latency(), Statistic: 'Average', Period: 45, EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: 'GreaterThanThreshold' }), 'InvalidParameterValue', /Period/);
+      refused(await c.call('PutMetricAlarm', { AlarmName: name(9), ...latency(), Statistic: 'Average', Period: 60, EvaluationPeriods: 2, DatapointsToAlarm: 3, Threshold: 1, ComparisonOperator: 'GreaterThanThreshold' }), 'InvalidParameterValue', /DatapointsToAlarm/);
+      refused(await c.call('SetAlarmState', { AlarmName: name(9), StateValue: 'OK', StateReason: 'x' }), 'ResourceNotFound', new RegExp(name(9)));
+      refused(await c.call('DeleteAlarms', { AlarmNames: [name(1), name(9)] }), 'ResourceNotFound', new RegExp(name(9)));
+      ok(await c.call('DeleteAlarms', { AlarmNames: [name(1), name(2), name(3)] }));
+      expect(ok(await c.call('DescribeAlarms', { AlarmNamePrefix: `${c.name}-alarm-` })).MetricAlarms).toEqual([]);
     });
   });
 });

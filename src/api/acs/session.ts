@@ -12,6 +12,7 @@ import { background } from '../../process/background.js';
 import type { EcsEnv } from '../ecs/env.js';
 import { taskRoles, type SessionCredentials } from './task-role-credentials.js';
 import { parseTaskRecord } from '../../state/records/tasks.js';
+import { desiredForAgent } from '../../state/task-stop.js';
 import { parseTaskDefinitionRecord } from '../../state/records/task-definitions.js';
 
 export interface SessionOptions {
@@ -182,7 +183,7 @@ export class AgentSession {
         this.o.credentials?.forget(record.task.taskArn!);
         continue;
       }
-      const desired = record.task.desiredStatus ?? 'RUNNING';
+      const desired = desiredForAgent(record);
       if (this.told.get(id) === desired) continue;
       const acs = await this.toAcs(record);
       if (!acs) continue;
@@ -221,7 +222,7 @@ export class AgentSession {
     const acs = toAcsTask(td.taskDefinition, {
       taskArn: record.task.taskArn!,
       clusterArn: record.task.clusterArn!,
-      desiredStatus: record.task.desiredStatus === 'STOPPED' ? 'STOPPED' : 'RUNNING',
+      desiredStatus: desiredForAgent(record),
       ...(record.task.overrides ? { overrides: record.task.overrides } : {}),
       containerArns: new Map((record.task.containers ?? []).map((c) => [c.name!, c.containerArn!])),
       ...(record.task.group !== undefined ? { group: record.task.group } : {}),
@@ -261,3 +262,4 @@ export class AgentSession {
     if (!this.closed) this.o.ws.send(JSON.stringify(frame));
   }
 }
+

@@ -27,6 +27,8 @@ import type { SecretsEnv } from '../../secrets/secret-vault.js';
 import { secretsManagerService } from '../../secrets/secretsmanager-service.js';
 import { cloudMapService } from '../../cloudmap/cloudmap-service.js';
 import type { CloudMapEnv } from '../../cloudmap/catalog.js';
+import { autoScalingService } from '../../autoscaling/autoscaling-service.js';
+import type { AutoScalingEnv } from '../../autoscaling/env.js';
 import type { ActionTable, RequestContext } from './declarations.js';
 
 /**
@@ -57,6 +59,7 @@ const served: readonly Served[] = [
   query(elbv2Service({} as ElbEnv)),
   // CloudWatch: one implementation behind the Query, JSON 1.0 and CBOR codecs (the JSON view's table is the same).
   json(cloudwatchServices({} as MetricsEnv).json, 'cloudwatch'),
+  json(autoScalingService({ scope: { region: 'us-east-1', accountId: '123456789012' } } as AutoScalingEnv), 'application-autoscaling'),
   // berth's own: the data plane's reports (its model is in code, not under models/).
   json(lbNodeService({} as ElbEnv), 'berth-lb'),
 ];

@@ -24,6 +24,7 @@ import {
   type PropagateTags,
   type SchedulingStrategy,
 } from '../../model/service/service.js';
+import { checkedServiceRegistries } from './service-registries.js';
 import { checkedLoadBalancers } from './service-load-balancers.js';
 import { isShifting, shiftConfigFields, shiftConfigOf, storedShiftConfig, type GivenConfig, type ShiftConfig } from '../../model/service/shift-config.js';
 import { deploymentLimitsOf, desiredCountOf, gracePeriodOf, refuseUnsupported, validateServiceName } from '../../model/service/validate.js';
@@ -203,6 +204,7 @@ export function serviceOperations(env: EcsEnv) {
       checkShiftingLoadBalancers(shiftConfig, loadBalancers);
       const serviceConnect = await checkedServiceConnect(env, input.serviceConnectConfiguration, td, clusterRecord.serviceConnectDefaults?.namespace);
       if (serviceConnect && controller !== 'ECS') throw invalidParameter(`serviceConnectConfiguration: Service Connect needs the ECS deployment controller, not ${controller}.`);
+      const serviceRegistries = await checkedServiceRegistries(env, input.serviceRegistries ?? [], td);
       const tags = validateTags(input.tags);
       if (input.clientToken !== undefined && !/^[\x21-\x7e]{1,36}$/.test(input.clientToken)) {
         throw invalidParameter('clientToken: up to 36 ASCII characters from ! to ~.');
@@ -235,7 +237,7 @@ export function serviceOperations(env: EcsEnv) {
         serviceName: name,
         clusterArn: clusterArn(env.scope, cluster),
         loadBalancers,
-        serviceRegistries: [],
+        serviceRegistries,
         status: 'ACTIVE',
         desiredCount: desired,
         runningCount: 0,
@@ -303,6 +305,12 @@ export function serviceOperations(env: EcsEnv) {
       const scTd = td ?? (input.serviceConnectConfiguration ? await currentTaskDefinition(env, cluster, input.service!) : undefined);
       const scChecked = input.serviceConnectConfiguration || (td && scBefore) ? await checkedServiceConnect(env, input.serviceConnectConfiguration ?? scBefore, scTd, clusterRecord.serviceConnectDefaults?.namespace) : undefined;
       const scNext: ServiceConnectDeployment | undefined = scChecked ? await discoveryResources(env, scChecked) : undefined;
+      // Registries given, or a new task definition for a service with one: checked against the one deployed next.
+      const srCurrent = input.serviceRegistries || td ? await readRecord(env.store, parseServiceRecord, keys.service(cluster, serviceNameOf(env, cluster, input.service!) ?? '')) : undefined;
+      const srGiven = input.serviceRegistries ?? (td ? srCurrent?.serviceRegistries : undefined);
+      const serviceRegistries = srGiven?.length || input.serviceRegistries
+        ? await checkedServiceRegistries(env, srGiven ?? [], td ?? (await currentTaskDefinition(env, cluster, input.service!)))
+        : undefined;
       const now = env.now();
       const record = await updateActive(cluster, input.service!, (s) => {
         refuseTaskSetChanges(s.deploymentController?.type, input);
@@ -329,7 +337,12 @@ export function serviceOperations(env: EcsEnv) {
         if (sc && s.deploymentController?.type && s.deploymentController.type !== 'ECS') {
           throw invalidParameter(`serviceConnectConfiguration: Service Connect needs the ECS deployment controller, not ${s.deploymentController.type}.`);
         }
-        const redeploy = taskDefinition !== s.taskDefinition || networkChanged || lbChanged || scChanged || input.forceNewDeployment === true;
+        // As ECS: adding, changing or removing the service registry starts a new deployment too.
+        const srChanged = input.serviceRegistries !== undefined && JSON.stringify(serviceRegistries ?? []) !== JSON.stringify(s.serviceRegistries ?? []);
+        const redeploy = taskDefinition !== s.taskDefinition || networkChanged || lbChanged || srChanged || scChanged || input.forceNewDeployment === true;
+        // The registries taken out: the controller deregisters the service's tasks there.
+        const dropped = (s.serviceRegistries ?? []).map((r) => r.registryArn!).filter((arn) => srChanged && !(serviceRegistries ?? []).some((r) => r.registryArn === arn));
+        const former = [...new Set([...(s.berth.formerRegistries ?? []), ...dropped])].filter((arn) => !(serviceRegistries ?? s.serviceRegistries ?? []).some((r) => r.registryArn === arn));
         const deployments = (s.deployments ?? []).map((d) => {
           // (A service deployed with task sets has no deployments: this leaves it alone.)
           if (d.status !== 'PRIMARY') return d;
@@ -341,6 +354,7 @@ export function serviceOperations(env: EcsEnv) {
           desiredCount: desired,
           ...(taskDefinition ? { taskDefinition } : {}),
           ...(input.loadBalancers !== undefined && loadBalancers ? { loadBalancers } : {}),
+          ...(input.serviceRegistries !== undefined ? { serviceRegistries: serviceRegistries ?? [] } : {}),
           ...(s.taskSets ? { taskSets: rescaled(s.taskSets, desired, now) } : {}),
           ...(network ? { networkConfiguration: { awsvpcConfiguration: network } } : { networkConfiguration: undefined }),
           deploymentConfiguration: { ...deploymentConfigurationOf(limits), ...shiftConfigFields(shiftConfig) },
@@ -353,6 +367,7 @@ export function serviceOperations(env: EcsEnv) {
           berth: {
             ...s.berth,
             steady: false,
+            ...(former.length > 0 ? { formerRegistries: former } : {}),
             // The tasks deployed so far stay in (and leave) the target groups they were started for.
             ...(lbChanged
               ? { deploymentLoadBalancers: Object.fromEntries((s.deployments ?? []).map((d) => [d.id!, s.berth.deploymentLoadBalancers?.[d.id!] ?? s.loadBalancers ?? []])) }

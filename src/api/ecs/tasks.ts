@@ -19,6 +19,7 @@ import { taskNeeds, type TaskNeeds } from '../../model/task.js';
 import type { Wire } from '../../model/wire.js';
 import { place } from '../../scheduler/index.js';
 import { keys } from '../../state/keys.js';
+import { parseServiceRecord } from '../../state/records/services.js';
 import { LaunchBatcher, replayedLaunch, type Idempotency } from '../../state/launch-batcher.js';
 import { taskArnOf, type LaunchSpec } from '../../state/task-launch.js';
 import { readRecord, transact } from '../../store/transact.js';
@@ -27,7 +28,7 @@ import { activeCluster, clusterNameOf } from './clusters.js';
 import { instanceIdOf } from './container-instances.js';
 import { placementRequestOf } from '../../state/placement-request.js';
 import type { EcsEnv } from './env.js';
-import { stopTaskInTx } from '../../state/task-stop.js';
+import { behindLoadBalancers, deactivateTaskInTx, stopTaskInTx } from '../../state/task-stop.js';
 import { findTaskDefinition } from './task-definitions.js';
 import { parseTaskRecord } from '../../state/records/tasks.js';
 
@@ -193,7 +194,11 @@ export function taskOperations(env: EcsEnv) {
       const task = await transact(env.store, async (tx) => {
         const record = id ? await tx.getRecord(parseTaskRecord, keys.task(cluster, id)) : undefined;
         if (!record) throw invalidParameter(ecsMessage('taskNotFound'));
-        return stopTaskInTx(env, tx, record, { reason: input.reason || 'Task stopped by user', stopCode: 'UserInitiated' });
+        const why = { reason: input.reason || 'Task stopped by user', stopCode: 'UserInitiated' } as const;
+        // A service's task behind load balancers drains first (DEACTIVATING); the service controller deregisters it.
+        const service = record.serviceName && record.task.lastStatus === 'RUNNING' ? await tx.getRecord(parseServiceRecord, keys.service(cluster, record.serviceName)) : undefined;
+        if (service && behindLoadBalancers(service, record.task.startedBy)) return deactivateTaskInTx(tx, record, why, env.now());
+        return stopTaskInTx(env, tx, record, why);
       });
       return { task };
     },

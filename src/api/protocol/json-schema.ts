@@ -69,12 +69,26 @@ function bounds(shape: { min?: number; max?: number }, lo: string, hi: string): 
   };
 }
 
+const JAVA_POSIX: Record<string, string> = {
+  Print: '[\\x20-\\x7E]',
+  Graph: '[\\x21-\\x7E]',
+  Alnum: '[A-Za-z0-9]',
+  Alpha: '[A-Za-z]',
+  Digit: '[0-9]',
+  Lower: '[a-z]',
+  Upper: '[A-Z]',
+  Space: '[ \\t\\n\\x0B\\f\\r]',
+  ASCII: '[\\x00-\\x7F]',
+};
+
 /**
  * A model's pattern as a Unicode-mode JavaScript regular expression. Models are written for Java's regexes,
  * which accept escapes of any punctuation (`\!`, `\=` in Secrets Manager's); Unicode mode refuses escapes
  * other than of syntax characters, so those needless backslashes are dropped (the character means itself).
  */
 export function unicodePattern(pattern: string): string {
+  // Java's POSIX classes (Application Auto Scaling's `\p{Print}+`) are no Unicode property JavaScript knows: their ASCII sets.
+  pattern = pattern.replace(/\\p\{(Print|Graph|Alnum|Alpha|Digit|Lower|Upper|Space|ASCII)\}/g, (_, name: string) => JAVA_POSIX[name]!);
   try {
     new RegExp(pattern, 'u');
     return pattern;

@@ -9,6 +9,7 @@ import type { Planned, PlanContext } from './plan.js';
 import { strategiesOf } from './placement.js';
 import { planReplica } from './replica.js';
 import { reconcileTaskSets } from './task-sets.js';
+import { planRegistries } from './registries.js';
 import { planTargets } from './targets.js';
 import { allTargetGroupArns } from './target-of.js';
 import { planShift, swapRoles, type ShiftPlan } from './traffic-shift.js';
@@ -121,12 +122,17 @@ export function reconcileService(state: ServiceState): ServicePlan {
   // Behind load balancers: register RUNNING tasks, and stop a registered task only once its targets drained.
   // (A traffic shift says which groups each deployment's tasks go to.)
   const lbState = shift ? { ...state, record: { ...s, berth: { ...s.berth, deploymentLoadBalancers: shift.deploymentLoadBalancers } } } : state;
-  const targets = allTargetGroupArns(lbState.record).length > 0 ? planTargets(lbState, views, planned.stops) : undefined;
+  // A DEACTIVATING task is released here even when the service has no target group left (nothing to drain).
+  const deactivating = views.some((v) => v.record.task.lastStatus === 'DEACTIVATING');
+  const targets = allTargetGroupArns(lbState.record).length > 0 || deactivating ? planTargets(lbState, views, planned.stops) : undefined;
   if (targets) {
     // "has stopped" is said of the tasks actually asked to stop now (a deregistered one once it has drained).
     const stopped = serviceMessages.stopped(name, planned.stops.map((x) => x.taskId));
     const kept = events.filter((e) => !stopped.includes(e.message));
-    events.splice(0, events.length, ...kept, ...serviceMessages.stopped(name, targets.stops.map((x) => x.taskId)).map(happened));
+    // A task stopped by StopTask (held while it drained) is not the scheduler's stop.
+    const userStopped = new Set(views.filter((v) => v.record.task.stopCode === 'UserInitiated').map((v) => v.id));
+    const ours = targets.stops.filter((x) => !userStopped.has(x.taskId)).map((x) => x.taskId);
+    events.splice(0, events.length, ...kept, ...serviceMessages.stopped(name, ours).map(happened));
     // Older deployments' load balancers are kept while the deployment is.
     const lbsKept = Object.entries(lbState.record.berth.deploymentLoadBalancers ?? {}).filter(([id]) => settled.deployments.some((d) => d.id === id));
     next = {
@@ -138,6 +144,13 @@ export function reconcileService(state: ServiceState): ServicePlan {
       },
     };
   }
+  // Service discovery: RUNNING (and healthy) tasks in their Cloud Map services; a task leaves as it starts stopping.
+  const leaving = new Set([...(targets?.stops ?? planned.stops).map((x) => x.taskId), ...Object.keys(targets?.deregistering ?? {})]);
+  const registryChanges = state.registries && state.registries.size > 0 ? planRegistries(state, views, leaving) : [];
+  const former = (record.berth.formerRegistries ?? []).filter((arn) => state.registries?.has(arn) && !(s.serviceRegistries ?? []).some((r) => r.registryArn === arn));
+  // A former registry is forgotten once nothing of the service is left in it (after this pass's deregistrations).
+  const formerLeft = former.filter((arn) => registryChanges.some((c) => c.registryArn === arn));
+  if (formerLeft.length > 0) next = { ...next, berth: { ...next.berth, formerRegistries: formerLeft } };
   const requeue = [
     planned.requeueAfterMs,
     targets?.requeueAfterMs,
@@ -151,7 +164,8 @@ export function reconcileService(state: ServiceState): ServicePlan {
     launches: planned.launches,
     ...(primary?.id ? { launchDeploymentId: primary.id } : {}),
     stops: targets?.stops ?? planned.stops,
-    ...(targets ? { registrations: targets.registrations, deregistrations: targets.deregistrations } : {}),
+    ...(targets ? { registrations: targets.registrations, deregistrations: targets.deregistrations, deactivations: targets.deactivations } : {}),
+    ...(registryChanges.length > 0 ? { registryChanges } : {}),
     ...(shift && shift.forwards.length > 0 ? { forwards: shift.forwards } : {}),
     record: next,
     events,

@@ -4,6 +4,7 @@ import type { NewEvent } from '../../model/service/events.js';
 import type { InstanceSnapshot, PlacementConstraint, RequiredAttribute } from '../../scheduler/index.js';
 import type { ServiceRecord } from '../../state/records/services.js';
 import type { TaskRecord } from '../../state/records/tasks.js';
+import type { RegistryChange, RegistryView } from './registry-view.js';
 import { elbVerdict, entriesFor, type GroupView, type TargetChange } from './target-of.js';
 
 /** What one reconcile pass sees of a service and its cluster: read from the store, then left alone. */
@@ -24,6 +25,8 @@ export interface ServiceState {
   readonly seed: number;
   /** The target groups of the service's `loadBalancers`, with their targets, by ARN. */
   readonly targetGroups?: ReadonlyMap<string, GroupView>;
+  /** The Cloud Map services of its `serviceRegistries` (and former ones it may still be in), by ARN. */
+  readonly registries?: ReadonlyMap<string, RegistryView>;
 }
 
 export interface TaskDefinitionFacts {
@@ -50,9 +53,13 @@ export interface ServicePlan {
   readonly launches: readonly string[];
   readonly launchDeploymentId?: string;
   readonly stops: readonly PlannedStop[];
+  /** Stops held back until the task's targets drain: the task is DEACTIVATING, desired STOPPED, meanwhile. */
+  readonly deactivations?: readonly PlannedStop[];
   /** Targets to register (tasks that reached RUNNING) and to deregister (tasks being stopped). */
   readonly registrations?: readonly TargetChange[];
   readonly deregistrations?: readonly TargetChange[];
+  /** Cloud Map instances to register, deregister and mark healthy or not (`serviceRegistries`), idempotent. */
+  readonly registryChanges?: readonly RegistryChange[];
   /** Forward weights to set on listener rules (traffic-shifting deployments), idempotent. */
   readonly forwards?: readonly ForwardChange[];
   /** The service record with counts, deployments and bookkeeping brought up to date (events not yet added). */

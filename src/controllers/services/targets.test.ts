@@ -41,11 +41,18 @@ function pass(w: World, lb: Lb, ...more: Lb[]): ServicePlan {
     }
   }
   for (const r of plan.registrations ?? []) for (const x of r.targets) groupOf(r.targetGroupArn).targets.push({ ...x, state: 'initial' });
+  // As stopTaskInTx (`drained`) and deactivateTaskInTx do.
   for (const stop of plan.stops) {
     const t = w.tasks.find((x) => x.id === stop.taskId)!;
+    if (t.task.lastStatus === 'DEACTIVATING') t.task.lastStatus = 'STOPPING';
+    if (t.task.desiredStatus === 'STOPPED') continue;
     t.task.desiredStatus = 'STOPPED';
     t.task.stoppedReason = stop.reason;
     t.task.stopCode = 'ServiceSchedulerInitiated';
+  }
+  for (const d of plan.deactivations ?? []) {
+    const t = w.tasks.find((x) => x.id === d.taskId)!;
+    Object.assign(t.task, { lastStatus: 'DEACTIVATING', desiredStatus: 'STOPPED', stoppedReason: d.reason, stopCode: 'ServiceSchedulerInitiated' });
   }
   const deployment = plan.record.deployments?.find((d) => d.id === plan.launchDeploymentId);
   for (const i of plan.launches) addTask(w, i, deployment!);
@@ -119,6 +126,14 @@ describe('a service behind a target group', () => {
     expect(Object.keys(w.record.berth.deregistering!).sort()).toEqual(old.sort());
     expect(plan.requeueAfterMs).toBe(DRAIN_MS);
     expect(messages(w).filter((m) => m.includes('has stopped'))).toEqual([]);
+    // What ECS shows while the targets drain: DEACTIVATING, desired STOPPED (the agent keeps it running).
+    expect(plan.deactivations!.map((d) => d.taskId).sort()).toEqual(old.sort());
+    const draining = w.tasks.filter((t) => old.includes(t.id));
+    expect(draining.map((t) => [t.task.lastStatus, t.task.desiredStatus])).toEqual([
+      ['DEACTIVATING', 'STOPPED'],
+      ['DEACTIVATING', 'STOPPED'],
+    ]);
+    expect(pass(w, lb).deactivations).toEqual([]);
     w.now += DRAIN_MS - 1;
     expect(pass(w, lb).stops).toEqual([]);
     w.now += 1;
@@ -126,6 +141,7 @@ describe('a service behind a target group', () => {
     expect(after.stops.map((s) => s.taskId).sort()).toEqual(old.sort());
     expect(after.stops[0]!.reason).toMatch(/^Scaling activity initiated by \(deployment /);
     expect(messages(w)[0]).toMatch(/^\(service web\) has stopped 2 running tasks: /);
+    expect(draining.map((t) => t.task.lastStatus)).toEqual(['STOPPING', 'STOPPING']);
     run(w, lb, 2);
     expect(w.record.berth.deregistering).toBeUndefined();
     expect(primary(w).rolloutState).toBe('COMPLETED');
@@ -198,5 +214,45 @@ describe('a service behind a target group', () => {
     expect(live(w).every((t) => t.task.taskDefinitionArn === TD2)).toBe(true);
     expect(w.record.berth.deploymentLoadBalancers).toBeUndefined();
     expect(primary(w).rolloutState).toBe('COMPLETED');
+  });
+
+  it('StopTask of a registered task: deregistered and held DEACTIVATING until drained, replaced meanwhile, no "has stopped" event', () => {
+    const w = lbWorld();
+    const lb = newLb();
+    run(w, lb);
+    setHealth(lb, 'healthy');
+    run(w, lb, 1);
+    const [victim] = live(w);
+    // What StopTask writes for a service task behind a load balancer.
+    Object.assign(victim!.task, { lastStatus: 'DEACTIVATING', desiredStatus: 'STOPPED', stoppedReason: 'Task stopped by user', stopCode: 'UserInitiated' });
+    const plan = pass(w, lb);
+    expect(plan.deregistrations).toEqual([{ targetGroupArn: TG, targets: [{ id: victim!.instanceId === 'i1' ? 'i-i1' : 'i-i2', port: portOf(victim!) }] }]);
+    expect(plan.stops).toEqual([]);
+    expect(w.record.berth.deregistering?.[victim!.id]).toEqual({ reason: 'Task stopped by user', stopAt: w.now + DRAIN_MS });
+    // Its replacement starts at once (it no longer counts).
+    expect(plan.launches).toHaveLength(1);
+    run(w, lb, 2);
+    expect(victim!.task.lastStatus).toBe('DEACTIVATING');
+    w.now += DRAIN_MS;
+    const after = pass(w, lb);
+    expect(after.stops.map((s) => s.taskId)).toEqual([victim!.id]);
+    expect(victim!.task).toMatchObject({ lastStatus: 'STOPPING', stopCode: 'UserInitiated', stoppedReason: 'Task stopped by user' });
+    expect(messages(w).filter((m) => m.includes('has stopped'))).toEqual([]);
+    run(w, lb, 2);
+    expect(victim!.task.lastStatus).toBe('STOPPED');
+  });
+
+  it('releases a DEACTIVATING task at once when its service has no target group left (nothing to drain)', () => {
+    const w = lbWorld();
+    const lb = newLb();
+    run(w, lb);
+    setHealth(lb, 'healthy');
+    run(w, lb, 1);
+    const [victim] = live(w);
+    Object.assign(victim!.task, { lastStatus: 'DEACTIVATING', desiredStatus: 'STOPPED', stoppedReason: 'Task stopped by user', stopCode: 'UserInitiated' });
+    w.record = { ...w.record, loadBalancers: [] };
+    const plan = pass(w, lb);
+    expect(plan.stops.map((s) => s.taskId)).toEqual([victim!.id]);
+    expect(victim!.task.lastStatus).toBe('STOPPING');
   });
 });

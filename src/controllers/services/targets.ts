@@ -4,8 +4,13 @@
  *   task RUNNING ──register──▶ target initial ──data plane──▶ healthy (counts toward the floor)
  *                                   │                          │
  *                                   └────────▶ unhealthy ◀─────┘  (past the grace period: replaced)
- *   planned stop of a registered task ──deregister──▶ draining ──deregistration delay──▶ task asked to stop
+ *   planned stop of a registered task ──deregister──▶ draining ──deregistration delay──▶ the agent stops it
+ *     (task: RUNNING ──▶ DEACTIVATING, desired STOPPED ─────────────────────────────▶ STOPPING ──▶ STOPPED)
+ *   StopTask of a registered task (DEACTIVATING, desired STOPPED) ──deregister──▶ the same drain, then STOPPING
  *   task stopped or stopping on its own ──deregister (no wait)
+ *
+ * A DEACTIVATING task is held by the control plane: its agent is told to keep it running (api/acs/session.ts)
+ * until the drain is over and the stop (`stopTaskInTx` with `drained`) makes it STOPPING.
  *
  * The target of a task for one `loadBalancers` entry: an `instance` group gets its container instance's EC2 id and
  * the host port bound to the container port (bridge: dynamic); an `ip` group gets the task's awsvpc address and the
@@ -20,6 +25,8 @@ import { ec2Of, entriesFor, taskTarget, type TargetChange } from './target-of.js
 export interface TargetPlan {
   /** The stops to make now (the plan's, less those that wait for their targets to drain, plus drained ones). */
   readonly stops: PlannedStop[];
+  /** Planned stops that wait for their targets to drain, new this pass: the task becomes DEACTIVATING, desired STOPPED. */
+  readonly deactivations: PlannedStop[];
   readonly registrations: TargetChange[];
   readonly deregistrations: TargetChange[];
   /** The deferred stops after this pass. */
@@ -52,6 +59,7 @@ export function planTargets(state: ServiceState, views: readonly TaskView[], sto
     });
 
   const out: PlannedStop[] = [];
+  const deactivations: PlannedStop[] = [];
   const deregistering: Record<string, DeferredStop> = {};
   let requeue: number | undefined;
   for (const [id, d] of Object.entries(prior)) {
@@ -72,6 +80,7 @@ export function planTargets(state: ServiceState, views: readonly TaskView[], sto
     if (!v || drainMs === 0 || v.lost || v.orphaned || !v.running) out.push(s);
     else {
       deregistering[s.taskId] = { reason: s.reason, stopAt: state.now + drainMs };
+      deactivations.push(s);
       requeue = Math.min(requeue ?? Infinity, drainMs);
     }
   }
@@ -83,6 +92,17 @@ export function planTargets(state: ServiceState, views: readonly TaskView[], sto
         const target = group && taskTarget(e, group, v.record, ec2Of(state, v.record));
         if (target && !group.targets.some((t) => t.id === target.id && t.port === target.port && t.state !== 'draining')) add(register, e.targetGroupArn, target);
       }
+    } else if (v.record.task.lastStatus === 'DEACTIVATING' && !v.lost && !v.orphaned) {
+      // Stopped by StopTask while registered: deregistered, and held until its targets drained, as a planned stop.
+      const targets = registered(v);
+      for (const r of targets) add(deregister, r.arn, r.target);
+      const drainMs = Math.max(0, ...targets.map((r) => r.drainMs));
+      const reason = v.record.task.stoppedReason ?? 'Task stopped by user';
+      if (drainMs === 0) out.push({ taskId: v.id, reason });
+      else {
+        deregistering[v.id] = { reason, stopAt: state.now + drainMs };
+        requeue = Math.min(requeue ?? Infinity, drainMs);
+      }
     } else if (v.stopped || v.stopping) {
       // Stopped on its own or by someone else (StopTask): its targets go, with nothing left to wait for.
       for (const r of registered(v)) add(deregister, r.arn, r.target);
@@ -91,6 +111,7 @@ export function planTargets(state: ServiceState, views: readonly TaskView[], sto
   const change = (m: Map<string, { id: string; port: number }[]>) => [...m].map(([targetGroupArn, targets]) => ({ targetGroupArn, targets }));
   return {
     stops: out,
+    deactivations,
     registrations: change(register),
     deregistrations: change(deregister),
     deregistering,

@@ -1,6 +1,8 @@
 import type { JsonService, Operation } from '../../api/protocol/json-rpc.js';
 import type { QueryService } from '../../api/protocol/query-rpc.js';
 import { loadServiceModel } from '../../api/protocol/service-model.js';
+import { alarmOperations } from '../alarms/alarm-api.js';
+import type { AlarmsEnv } from '../alarms/alarms-env.js';
 import type { MetricsEnv } from './env.js';
 import { cloudwatchInputError, invalidValue } from './errors.js';
 import { getMetricData } from './get-metric-data.js';
@@ -15,7 +17,7 @@ export const CLOUDWATCH_TARGET = 'GraniteServiceVersion20100801';
 /**
  * Amazon CloudWatch's metrics, one implementation served in the three protocols its clients speak: the AWS Query
  * protocol (the AWS CLI v2), JSON 1.0 (the SDK for JavaScript v3 today) and Smithy RPC v2 CBOR (boto3 1.43 and
- * newer SDKs), all signed for `monitoring`. Every action of the model berth does not serve yet (alarms,
+ * newer SDKs), all signed for `monitoring`: metrics and metric alarms. Every action of the model berth does not serve yet (composite alarms,
  * dashboards, metric streams, Contributor Insights, anomaly detectors) answers UnsupportedFeatureException, the
  * protocol layer's answer for an action of the model a berth service lacks (as ELBv2's do).
  */
@@ -25,9 +27,11 @@ export interface CloudWatchServices {
   readonly json: JsonService;
 }
 
-export function cloudwatchServices(env: MetricsEnv): CloudWatchServices {
+export function cloudwatchServices(env: MetricsEnv | AlarmsEnv): CloudWatchServices {
   const model = loadServiceModel('cloudwatch-2010-08-01.json');
   const operations: Record<string, Operation> = {
+    // Alarms, over the control plane's Store (a bare MetricsEnv only in tests that build the tables).
+    ...(alarmOperations(env as AlarmsEnv) as Record<string, Operation>),
     PutMetricData: (input) => putMetricData(env, input),
     GetMetricData: (input) => getMetricData(env, input),
     GetMetricStatistics: (input) => getMetricStatistics(env, input),

@@ -100,8 +100,8 @@ describe('CloudWatch codecs', () => {
     expect(decoder.decode(headerless.body).message).toMatch(/smithy-protocol/);
     const unknown = await cbor('LaunchRocket', {});
     expect(decoder.decode(unknown.body).__type).toBe('UnknownOperationException');
-    const unsupported = await cbor('DescribeAlarms', {});
-    expect(decoder.decode(unsupported.body)).toEqual({ __type: 'UnsupportedFeatureException', message: 'berth does not support the DescribeAlarms action yet.' });
+    const unsupported = await cbor('GetDashboard', { DashboardName: 'd' });
+    expect(decoder.decode(unsupported.body)).toEqual({ __type: 'UnsupportedFeatureException', message: 'berth does not support the GetDashboard action yet.' });
   });
 
   it('reads gzip bodies in all three protocols, and refuses one that inflates past the limit with 413', async () => {

@@ -18,13 +18,12 @@ export function validateServiceName(name: string | undefined, field = 'serviceNa
 type Common = CreateServiceRequest | UpdateServiceRequest;
 
 /**
- * Refuse what berth does not do (yet), naming the field: service discovery,
+ * Refuse what berth does not do (yet), naming the field:
  * capacity providers, Fargate. (Deployment strategies: shift-config.ts.) (The deployment controller is checked by the caller.)
  */
 export function refuseUnsupported(input: Common): void {
   const nonEmpty = (v: unknown) => (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== null);
   const unsupported: [string, unknown][] = [
-    ['serviceRegistries', input.serviceRegistries],
     ['capacityProviderStrategy', input.capacityProviderStrategy],
     ['platformVersion', input.platformVersion],
     ['volumeConfigurations', input.volumeConfigurations],

@@ -44,6 +44,11 @@ export interface ServiceBookkeeping {
    * keyed by the entry's own group: the roles swap after each completed shift. Absent: the entry's own group.
    */
   readonly productionTargetGroups?: Readonly<Record<string, string>>;
+  /**
+   * Cloud Map services an UpdateService took out of `serviceRegistries` (registry ARNs): the controller deregisters
+   * the service's instances there, then forgets them.
+   */
+  readonly formerRegistries?: readonly string[];
 }
 
 /** A traffic shift in progress: its lifecycle stage (ECS's names), the production share of the new revision, since when. */

@@ -158,6 +158,8 @@ export function addTask(w: World, instanceId: string, deployment: Pick<Wire<Depl
 export function agentStep(w: World, t: TaskRecord, outcome: 'start' | 'fail' = 'start'): void {
   const task = t.task;
   if (task.lastStatus === 'STOPPED') return;
+  // Held running by the control plane while its load balancer targets drain (the agent is told RUNNING).
+  if (task.lastStatus === 'DEACTIVATING' && outcome === 'start') return;
   if (task.desiredStatus === 'STOPPED' || outcome === 'fail') {
     if (outcome === 'fail' && task.desiredStatus !== 'STOPPED') {
       task.desiredStatus = 'STOPPED';
