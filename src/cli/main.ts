@@ -10,6 +10,7 @@ import { Command } from 'commander';
 import { agentCommand } from './agent-command.js';
 import { lbCommand } from './lb-command.js';
 import { logsCommand } from './logs-command.js';
+import { metricsCommand } from './metrics-command.js';
 import { serverCommand } from './server-command.js';
 import { upCommand } from './up-command.js';
 
@@ -25,7 +26,8 @@ const program = new Command('berth')
   .addCommand(agentCommand())
   .addCommand(lbCommand())
   .addCommand(upCommand())
-  .addCommand(logsCommand());
+  .addCommand(logsCommand())
+  .addCommand(metricsCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`berth: ${error instanceof Error ? error.message : String(error)}\n`);

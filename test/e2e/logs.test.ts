@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,31 +6,10 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LogShipper } from '../../src/agent/log-shipper.js';
 import { awsCli, hasAwsCli } from './support/aws-cli.js';
-import { REPO_ROOT, startBerthServer, type BerthServerProcess } from './support/berth-server.js';
+import { berthCli } from './support/berth-cli.js';
+import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
 
-const CLI = join(REPO_ROOT, 'dist/cli/main.js');
-
-/** Run the built `berth` CLI with the server's credentials file. */
-function berth(server: BerthServerProcess, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      {
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          AWS_SHARED_CREDENTIALS_FILE: server.credentialsFile,
-          AWS_CONFIG_FILE: '/dev/null',
-          AWS_PROFILE: 'berth',
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        },
-        timeout: 30_000,
-      },
-      (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const berth = berthCli;
 
 // The built server as its own process; a LogShipper (the agent's part) ships a CRI-format file to it;
 // the AWS CLI v2 reads the lines back. There are no containers here: the file is what conmon would write.

@@ -1,0 +1,104 @@
+import { CloudWatchClient, GetMetricStatisticsCommand, type Statistic } from '@aws-sdk/client-cloudwatch';
+import { Command } from 'commander';
+import { parseSince } from './logs-command.js';
+import { metricChart, onPeriods, type Point } from './sparkline.js';
+
+const STATISTICS = ['Average', 'Sum', 'Minimum', 'Maximum', 'SampleCount'] as const;
+/** GetMetricStatistics answers at most this many datapoints per call (CloudWatch's limit). */
+const MAX_PERIODS = 1440;
+
+/** A refusal `berth metrics` explains to its user. */
+export class MetricsCommandError extends Error {
+  override readonly name = 'MetricsCommandError';
+}
+
+export interface MetricsQuery {
+  readonly namespace: string;
+  readonly metric: string;
+  readonly dimensions: readonly { readonly Name: string; readonly Value: string }[];
+  /** A statistic or a percentile (p50, p99.9). */
+  readonly stat: string;
+  readonly periodS: number;
+  readonly sinceMs: number;
+}
+
+/** `Name=Value` → a dimension (the value may hold `=`). */
+export function parseDimension(text: string): { Name: string; Value: string } {
+  const at = text.indexOf('=');
+  if (at <= 0 || at === text.length - 1) throw new MetricsCommandError(`--dimension: '${text}' is not Name=Value`);
+  return { Name: text.slice(0, at), Value: text.slice(at + 1) };
+}
+
+/** Reads the metric over the window ending now and returns the chart's lines. */
+export async function metricLines(cw: CloudWatchClient, q: MetricsQuery, now = new Date()): Promise<string[]> {
+  const periodMs = q.periodS * 1000;
+  // Whole periods, so that each character is one of CloudWatch's periods.
+  const end = new Date(Math.floor(now.getTime() / periodMs) * periodMs + periodMs);
+  const start = new Date(end.getTime() - Math.ceil(q.sinceMs / periodMs) * periodMs);
+  const percentile = /^p\d+(\.\d+)?$/.test(q.stat);
+  const out = await cw.send(
+    new GetMetricStatisticsCommand({
+      Namespace: q.namespace,
+      MetricName: q.metric,
+      Dimensions: [...q.dimensions],
+      StartTime: start,
+      EndTime: end,
+      Period: q.periodS,
+      ...(percentile ? { ExtendedStatistics: [q.stat] } : { Statistics: [q.stat as Statistic] }),
+    }),
+  );
+  const points: Point[] = (out.Datapoints ?? []).flatMap((d) => {
+    const value = percentile ? d.ExtendedStatistics?.[q.stat] : (d[q.stat as Statistic] as number | undefined);
+    return d.Timestamp && value !== undefined ? [{ at: d.Timestamp, value }] : [];
+  });
+  const unit = out.Datapoints?.find((d) => d.Unit)?.Unit;
+  const dims = q.dimensions.map((d) => `${d.Name}=${d.Value}`).join(', ');
+  const title = `${q.namespace} ${q.metric}${dims ? ` (${dims})` : ''} ${q.stat}, ${q.periodS} s periods, ${start.toISOString()} → ${end.toISOString()}`;
+  return metricChart(title, onPeriods(points, start, end, q.periodS), unit);
+}
+
+interface MetricsFlags {
+  endpoint: string;
+  region: string;
+  namespace: string;
+  metric: string;
+  dimension: string[];
+  stat: string;
+  period: string;
+  since: string;
+}
+
+/** `berth metrics`: a metric from the control plane's CloudWatch API as a terminal sparkline. */
+export function metricsCommand(): Command {
+  return new Command('metrics')
+    .description('print a metric (CloudWatch API) as a small terminal chart: one character per period')
+    .requiredOption('--endpoint <url>', "the berth server's URL")
+    .requiredOption('--namespace <ns>', 'the metric namespace, e.g. AWS/ECS or your own')
+    .requiredOption('--metric <name>', 'the metric name, e.g. CPUUtilization')
+    .option('--dimension <Name=Value>', 'a dimension of the metric (repeat for several)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--stat <stat>', `${STATISTICS.join(', ')} or a percentile like p99`, 'Average')
+    .option('--period <seconds>', 'seconds per character (1, 5, 10, 30 or a multiple of 60)', '60')
+    .option('--since <duration>', 'how far back (90s, 10m, 3h, 2d)', '1h')
+    .option('--region <region>', 'the region berth answers as', process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1')
+    .addHelpText('after', '\nCredentials come from the usual AWS places (AWS_PROFILE, AWS_SHARED_CREDENTIALS_FILE, AWS_ACCESS_KEY_ID, …).')
+    .action(async (flags: MetricsFlags) => {
+      try {
+        new URL(flags.endpoint);
+      } catch {
+        throw new MetricsCommandError(`--endpoint: '${flags.endpoint}' is not a URL`);
+      }
+      const periodS = Number(flags.period);
+      if (!Number.isInteger(periodS) || periodS <= 0) throw new MetricsCommandError(`--period: '${flags.period}' is not a whole number of seconds`);
+      if (!(STATISTICS as readonly string[]).includes(flags.stat) && !/^p\d+(\.\d+)?$/.test(flags.stat))
+        throw new MetricsCommandError(`--stat: '${flags.stat}' is none of ${STATISTICS.join(', ')} nor a percentile like p99`);
+      const sinceMs = parseSince(flags.since);
+      if (sinceMs / (periodS * 1000) > MAX_PERIODS) throw new MetricsCommandError(`--since ${flags.since} is more than ${MAX_PERIODS} periods of ${periodS} s: give a longer --period`);
+      const cw = new CloudWatchClient({ endpoint: flags.endpoint, region: flags.region, maxAttempts: 3 });
+      try {
+        const lines = await metricLines(cw, { namespace: flags.namespace, metric: flags.metric, dimensions: flags.dimension.map(parseDimension), stat: flags.stat, periodS, sinceMs });
+        process.stdout.write(`${lines.join('\n')}\n`);
+      } finally {
+        cw.destroy();
+      }
+    });
+}
