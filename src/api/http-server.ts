@@ -9,6 +9,7 @@ import { toErrorBody } from './errors.js';
 import { jsonRpcHandler, type JsonService } from './protocol/json-rpc.js';
 import { isQueryRequest, queryRpcHandler, type QueryService } from './protocol/query-rpc.js';
 import { isRpcV2CborRequest, rpcV2CborHandler } from './protocol/rpcv2-cbor.js';
+import { requestLabeler, type ObserveRequest } from './request-metrics.js';
 
 export interface HttpServerOptions {
   readonly logger: FastifyBaseLogger;
@@ -25,6 +26,8 @@ export interface HttpServerOptions {
   readonly checkResponses?: boolean;
   /** What `GET /healthz` reports; without it, `{"status":"ok"}`. */
   readonly health?: () => Promise<Health>;
+  /** Told of every answered request, whatever route it took (operators' metrics, `--metrics-listen`). */
+  readonly observeRequest?: ObserveRequest;
 }
 
 /** A replica's health: `ok` decides the status (200, else 503); the rest is the body. */
@@ -86,7 +89,15 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     // Requests Node's parser refuses (headers over its 16 KiB limit, broken HTTP) answer in the AWS error shape too.
     clientErrorHandler: answerClientError,
     serverFactory: (fastifyHandler) => {
+      const observe = options.observeRequest;
+      const labelOf = observe ? requestLabeler(options.services, cborServices) : undefined;
       const server = createServer((req, res) => {
+        // The one place every request passes: timed from arrival until its answer is handed to the socket (or the
+        // connection closes without one); labelled then, when the Query handler has tagged its Action.
+        if (observe) {
+          const started = performance.now();
+          res.once('close', () => observe(labelOf!(req), res.statusCode, (performance.now() - started) / 1000));
+        }
         if (req.method === 'POST' && (req.url === '/' || req.url?.startsWith('/?'))) {
           if (query && isQueryRequest(req)) query(req, res);
           else jsonRpc(req, res);

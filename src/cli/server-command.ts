@@ -31,6 +31,7 @@ interface ServerFlags {
   dnsUpstream?: string;
   instanceLostAfter: string;
   targetTrackingPeriod?: string;
+  metricsListen?: string;
 }
 
 /** Flags and environment → one validated ServerConfig; nothing else reads them. */
@@ -66,6 +67,7 @@ export function compileServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
     ...(flags.dnsListen !== undefined ? { dnsListen: parseListenAddress(flags.dnsListen) } : {}),
     ...(flags.dnsUpstream !== undefined ? { dnsUpstreams: parseUpstreams(flags.dnsUpstream) } : {}),
     ...(flags.targetTrackingPeriod !== undefined ? { targetTrackingPeriodS: Number(flags.targetTrackingPeriod) } : {}),
+    ...(flags.metricsListen !== undefined ? { metricsListen: parseListenAddress(flags.metricsListen) } : {}),
   };
 }
 
@@ -148,6 +150,7 @@ export function serverCommand(): Command {
     .option('--elb-dns-domain <domain>', 'the domain of load balancers\' DNS names, <name>-<id>.<region>.elb.<domain> (default berth.internal)')
     .option('--dns-listen <host:port>', "serve Cloud Map's DNS namespaces on this address (UDP and TCP), forwarding other names upstream")
     .option('--dns-upstream <ip[:port],...>', 'with --dns-listen: resolvers for names outside the namespaces (default: the nameservers of /etc/resolv.conf)')
+    .option('--metrics-listen <host:port>', "serve operators' metrics in the Prometheus text format at GET /metrics on this address (off by default)")
     .option('--registry-host <host[:port]>', 'the registry\'s name in repository URIs and docker login, when clients reach it by another name')
     .addOption(
       new Option('--target-tracking-period <seconds>', "the period of the alarms target-tracking policies create (AWS's is 60; 10 makes them high-resolution, for tests and demos)").choices([
@@ -175,6 +178,7 @@ export function serverCommand(): Command {
         `berth server listening on ${server.url} (region ${config.region}, account ${config.accountId}, replica ${server.replicaId}, store ${config.store})\n` +
           `container registry at ${server.registryHost} (docker login --username AWS with aws ecr get-login-password)\n` +
           (server.dnsAddress ? `dns server on ${server.dnsAddress} (udp and tcp)\n` : '') +
+          (server.metricsAddress ? `metrics at http://${server.metricsAddress}/metrics\n` : '') +
           `root credentials ${where}\n` +
           (keys.file
             ? `try: AWS_SHARED_CREDENTIALS_FILE=${keys.file} AWS_PROFILE=${CREDENTIALS_PROFILE} aws ecs list-clusters --region ${config.region} --endpoint-url ${server.url}\n`

@@ -60,6 +60,8 @@ export interface ServiceController {
   idle(): Promise<void>;
   /** Passes completed per service key so far (for tests: proof that the controller looked again). */
   passes(key: string): number;
+  /** Service keys queued or under a pass right now (operators' metrics). */
+  queueDepth(): number;
   stop(): Promise<void>;
 }
 
@@ -328,6 +330,7 @@ export function startServiceController(options: ServiceControllerOptions): Servi
   return {
     idle: () => queue.idle(),
     passes: (key) => passCounts.get(key) ?? 0,
+    queueDepth: () => queue.size,
     async stop() {
       clearInterval(timer);
       for (const u of unsubscribe) u();

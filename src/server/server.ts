@@ -54,6 +54,9 @@ import { MemoryStore } from '../store/memory.js';
 import { SqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/store.js';
 import { startLeaderDuties, type LeaderDuties } from './leader-duties.js';
+import { serverMetrics } from './operator-metrics.js';
+import { serveMetrics, type MetricsListener } from '../process/metrics-listener.js';
+import { TimedStore } from '../store/timed-store.js';
 
 /** Everything `berth server` needs, compiled once from flags and environment (see cli/server-command.ts). */
 export interface ServerConfig {
@@ -131,6 +134,8 @@ export interface ServerConfig {
   readonly targetTrackingPeriodS?: number;
   /** Between alarm evaluation passes (default 10 s). */
   readonly alarmEvaluationMs?: number;
+  /** Serve operators' metrics (Prometheus text format) at `GET /metrics` on this address (`--metrics-listen`); off without it. */
+  readonly metricsListen?: { readonly host: string; readonly port: number };
 }
 
 /** How to reach etcd (`--store etcd`). */
@@ -175,6 +180,8 @@ export interface RunningServer {
   readonly serviceController: ServiceController;
   /** `host:port` of the DNS server (UDP and TCP), when `dnsListen` was given. */
   readonly dnsAddress?: string;
+  /** `host:port` of the operators' metrics listener, when `metricsListen` was given. */
+  readonly metricsAddress?: string;
   stop(): Promise<void>;
 }
 
@@ -183,7 +190,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   if (config.store === 'etcd' && !config.storeInstance && !config.sharedDir) {
     throw new Error('--store etcd needs --shared-dir: a directory every replica shares (registry blobs, logs, root credentials)');
   }
-  const store = await openStore(config);
+  // Operators' metrics: every txn timed in one place, the store's wrapper (only when someone scrapes them).
+  const operatorMetrics = config.metricsListen ? serverMetrics() : undefined;
+  const opened = await openStore(config);
+  const store: Store = operatorMetrics ? new TimedStore(opened, operatorMetrics.observeTxn) : opened;
   if (config.sharedDir) mkdirSync(config.sharedDir, { recursive: true, mode: 0o700 });
   const registryDir =
     config.registryDir ??
@@ -341,6 +351,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         return { ok: storeOk, role: leadership?.role() ?? 'follower', store: storeOk ? 'ok' : 'unavailable', replica: replicaId };
       },
       ...(config.checkResponses !== undefined ? { checkResponses: config.checkResponses } : {}),
+      ...(operatorMetrics ? { observeRequest: operatorMetrics.observeRequest } : {}),
     });
     const authorization = { authorizer, scope };
     const registryApp = config.registryListen ? await buildRegistryServer({ logger: log, registry, authorization }) : undefined;
@@ -391,6 +402,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     }
     // Controllers and periodic jobs run on the leader only, for as long as it leads.
     let duties: LeaderDuties | undefined;
+    let metricsListener: MetricsListener | undefined;
+    if (operatorMetrics && config.metricsListen) {
+      operatorMetrics.watch({ cache, queueDepth: () => duties?.serviceController.queueDepth() ?? 0 });
+      const metricsLog = log.child({ component: 'metrics' });
+      metricsListener = await serveMetrics(operatorMetrics.registry, config.metricsListen.host, config.metricsListen.port, (err) => metricsLog.error({ err }, 'collecting metrics failed'));
+      const listening = metricsListener;
+      undo.push(() => listening.close());
+    }
     leadership = startLeadership({
       store,
       replicaId,
@@ -436,11 +455,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       registry,
       registryHost: registryHost(),
       ...(dns ? { dnsAddress: hostPort(config.dnsListen!.host, dns.server.port) } : {}),
+      ...(metricsListener ? { metricsAddress: hostPort(config.metricsListen!.host, metricsListener.port) } : {}),
       replicaId,
       leadership: running,
       serviceController: {
         idle: async () => duties?.serviceController.idle(),
         passes: (key) => duties?.serviceController.passes(key) ?? 0,
+        queueDepth: () => duties?.serviceController.queueDepth() ?? 0,
         stop: async () => {},
       },
       async stop() {
@@ -452,6 +473,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         await registryApp?.close();
         await dns?.server.stop();
         dns?.feed.stop();
+        await metricsListener?.close();
         await cleanup();
       },
     };

@@ -14,6 +14,7 @@ import { QueryXmlSerializer } from './query-xml.js';
 import { decodedBody, decodeUtf8, readBody } from './request-body.js';
 import type { ServiceModel } from './service-model.js';
 import { ShapeValidator } from './shape-validator.js';
+import { tagRequest } from '../request-metrics.js';
 
 /**
  * One AWS Query-protocol API served at `POST /` with a form-encoded body, selected by the service name of the
@@ -129,6 +130,7 @@ export function queryRpcHandler(options: QueryRpcOptions): (req: IncomingMessage
         if (!model || (version !== undefined && version !== service.model.metadata.apiVersion)) {
           throw new ServiceError('InvalidAction', `Could not find operation ${action} for version ${version ?? '(none)'}`);
         }
+        tagRequest(req, { service: auth.signingService, action });
         const operation = Object.hasOwn(service.operations, action) ? service.operations[action] : undefined;
         if (!operation) throw new ServiceError('UnsupportedFeatureException', `berth does not support the ${action} action yet.`);
         const input = model.input ? decodeInput(service, model.input.shape, params) : {};
