@@ -25,6 +25,8 @@ import { TaskEngine } from './task-engine/engine.js';
 import { TaskCredentials } from './task-credentials.js';
 import { resolveSecrets, sdkSecretsApi, type SecretsApi } from './secrets.js';
 import { StartSpans } from '../process/spans.js';
+import { serveMetrics, type MetricsListener } from '../process/metrics-listener.js';
+import { agentMetrics } from './operator-metrics.js';
 import { ensureLocalAddress } from './metadata/host-address.js';
 import { ServiceConnectProxy } from './service-connect/proxy.js';
 
@@ -60,6 +62,8 @@ export interface RunningAgent {
   readonly endpoints: ControlPlaneEndpoints;
   /** The task metadata endpoint's base URL as containers are given it, when it is served. */
   readonly metadataUrl?: string;
+  /** The port of the operators' metrics listener, when BERTH_METRICS_LISTEN is set. */
+  readonly metricsPort?: number;
   /** Stop the agent; containers keep running and are re-adopted by the next agent. */
   stop(): Promise<void>;
 }
@@ -113,6 +117,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     log: log.child({ component: 'log-shipper' }),
   });
   let metadata: RunningMetadataEndpoint | undefined;
+  const operatorMetrics = config.metricsListen ? agentMetrics() : undefined;
+  let metricsListener: MetricsListener | undefined;
   // Secrets Manager and SSM with a task's execution role (none: the calls fail with ECS's reason).
   const withSecretsApi = async <T>(arn: string, use: (api: SecretsApi | undefined) => Promise<T>): Promise<T> => {
     const identity = executionIdentity(arn);
@@ -127,7 +133,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   try {
     const { containerInstanceArn, clusterArn } = await registerInstance(ecs, config, state, log);
     // Where each task start's milliseconds go, logged at debug level (process/spans.ts).
-    const spans = new StartSpans(log.child({ component: 'spans' }));
+    const spans = new StartSpans(log.child({ component: 'spans' }), undefined, undefined, operatorMetrics?.observeSpans);
     const reporter = new Reporter(ecs, config.cluster, log.child({ component: 'reporter' }), spans);
     let engine: TaskEngine | undefined;
     let saves = 0;
@@ -194,6 +200,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     });
     await logs.resume();
     await engine.recover(await state.tasks());
+    if (operatorMetrics && config.metricsListen) {
+      const running = engine;
+      operatorMetrics.watch(() => running.tasks());
+      const metricsLog = log.child({ component: 'metrics' });
+      metricsListener = await serveMetrics(operatorMetrics.registry, config.metricsListen.host, config.metricsListen.port, (err) => metricsLog.error({ err }, 'collecting metrics failed'));
+    }
     // Service Connect: the per-host proxy, following the ECS API (service-connect/proxy.ts).
     let serviceConnect: ServiceConnectProxy | undefined;
     const scAddress = config.serviceConnectAddress;
@@ -260,7 +272,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       logs,
       endpoints,
       ...(metadata ? { metadataUrl: metadata.url } : {}),
+      ...(metricsListener ? { metricsPort: metricsListener.port } : {}),
       async stop() {
+        await metricsListener?.close();
         await metadata?.close();
         await serviceConnect?.stop();
         imageCleanup.stop();
@@ -280,6 +294,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     };
     return agent;
   } catch (error) {
+    await metricsListener?.close();
     await metadata?.close();
     await logs.stop();
     clients.destroy();

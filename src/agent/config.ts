@@ -69,6 +69,11 @@ export interface AgentConfig {
    */
   readonly dnsServer?: string;
   /**
+   * Where operators' metrics are served, Prometheus text at `GET /metrics` (BERTH_METRICS_LISTEN or
+   * `--metrics-listen`, `HOST:PORT`): tasks by state, running containers, task-start span durations. Off when unset.
+   */
+  readonly metricsListen?: { readonly host: string; readonly port: number };
+  /**
    * The Service Connect proxy's address (BERTH_SERVICE_CONNECT_ADDRESS: an address of the host, or a
    * link-local one the agent adds to lo, as the metadata address): when set, the agent runs the per-host
    * proxy there and writes the namespace's client aliases into its Service Connect tasks' /etc/hosts.
@@ -105,6 +110,8 @@ export interface AgentFlags {
   readonly memoryMib?: string;
   readonly availabilityZone?: string;
   readonly region?: string;
+  /** Serve operators' metrics at GET /metrics on HOST:PORT (BERTH_METRICS_LISTEN). */
+  readonly metricsListen?: string;
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/ecs/ecs.config';
@@ -141,6 +148,7 @@ const KNOWN = new Set([
   'BERTH_TEST_CRASH_AT_SAVE',
   'BERTH_DNS_SERVER',
   'BERTH_SERVICE_CONNECT_ADDRESS',
+  'BERTH_METRICS_LISTEN',
 ]);
 
 export class ConfigError extends Error {
@@ -230,6 +238,14 @@ export function parseServiceConnectAddress(value: string | undefined): string | 
   const v = value.trim();
   if (isIP(v) !== 4) throw new ConfigError(`BERTH_SERVICE_CONNECT_ADDRESS: expected an IPv4 address (e.g. 169.254.170.3) or 'off', got '${value}'`);
   return v;
+}
+
+/** BERTH_METRICS_LISTEN: `HOST:PORT`, `[IPV6]:PORT` or `:PORT` (every interface). */
+export function parseMetricsListen(value: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:\s]*)):(\d{1,5})$/.exec(value.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new ConfigError(`BERTH_METRICS_LISTEN: expected HOST:PORT, [IPV6]:PORT or :PORT, got '${value}'`);
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 
 /** BERTH_DNS_SERVER: an IPv4 or IPv6 address, or `off`/empty for none (containers keep the host's resolvers). */
@@ -341,6 +357,7 @@ export function compileAgentConfig({ flags = {}, env = process.env, readFile = r
     ...(parseServiceConnectAddress(get('BERTH_SERVICE_CONNECT_ADDRESS')) !== undefined
       ? { serviceConnectAddress: parseServiceConnectAddress(get('BERTH_SERVICE_CONNECT_ADDRESS'))! }
       : {}),
+    ...((flags.metricsListen ?? get('BERTH_METRICS_LISTEN')) ? { metricsListen: parseMetricsListen((flags.metricsListen ?? get('BERTH_METRICS_LISTEN'))!) } : {}),
     ...(get('BERTH_HOST_ADDRESS') ? { hostAddress: parseHostAddress(get('BERTH_HOST_ADDRESS')!) } : {}),
     ...(get('BERTH_TEST_CRASH_AT_SAVE') ? { crashAtSave: positiveInt(get('BERTH_TEST_CRASH_AT_SAVE'), 'BERTH_TEST_CRASH_AT_SAVE', 0) } : {}),
   };

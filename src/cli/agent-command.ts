@@ -14,6 +14,7 @@ export function agentCommand(): Command {
     .option('--cpu-units <n>', 'CPU units to register instead of 1024 × cores (BERTH_CPU_UNITS)')
     .option('--memory-mib <n>', 'memory to register instead of the host total (BERTH_MEMORY_MIB)')
     .option('--availability-zone <zone>', 'the ecs.availability-zone attribute (BERTH_AVAILABILITY_ZONE)')
+    .option('--metrics-listen <host:port>', "serve operators' metrics (Prometheus text) at GET /metrics on this address (BERTH_METRICS_LISTEN; off by default)")
     .action(async (flags: AgentFlags) => {
       const config = compileAgentConfig({ flags });
       const log = pino({ level: config.logLevel === 'crit' ? 'fatal' : config.logLevel });
@@ -23,7 +24,8 @@ export function agentCommand(): Command {
       const parts = await openHostParts(config);
       const agent = await startAgent({ config, parts, log });
       process.stderr.write(
-        `berth agent registered ${agent.containerInstanceArn} in cluster ${config.cluster} at ${config.endpoints.join(', ')}\n`,
+        `berth agent registered ${agent.containerInstanceArn} in cluster ${config.cluster} at ${config.endpoints.join(', ')}\n` +
+          (agent.metricsPort !== undefined ? `metrics on port ${agent.metricsPort} at /metrics\n` : ''),
       );
       let stopping = false;
       const stop = async (signal: string) => {

@@ -46,11 +46,13 @@ export class StartSpans {
     private readonly log: SpanLog,
     private readonly clock: () => number = epochNow,
     private readonly maxTasks = 1000,
+    /** Told of each finished task start's spans (operators' metrics); recording is on whenever it is given. */
+    private readonly observe?: (spans: readonly Span[]) => void,
   ) {}
 
-  /** Whether spans are being recorded (debug logging is on). */
+  /** Whether spans are being recorded (debug logging is on, or someone observes them). */
   get enabled(): boolean {
-    return this.log.isLevelEnabled('debug');
+    return this.observe !== undefined || this.log.isLevelEnabled('debug');
   }
 
   now(): number {
@@ -102,7 +104,9 @@ export class StartSpans {
   flush(task: string): void {
     const spans = this.open.get(task);
     this.open.delete(task);
-    if (spans?.length) this.log.debug(spansLine(task, spans), SPANS_MESSAGE);
+    if (!spans?.length) return;
+    if (this.log.isLevelEnabled('debug')) this.log.debug(spansLine(task, spans), SPANS_MESSAGE);
+    this.observe?.(spans);
   }
 
   /** Forget `task`'s spans without logging them (its start was abandoned). */
