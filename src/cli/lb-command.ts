@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { installProcessPolicy } from '../process/policy.js';
 import { haproxyAvailable, startLbNode } from './lb-node.js';
+import { parseListenAddress } from './listen-address.js';
 
 interface LbFlags {
   readonly endpoint: string;
@@ -12,6 +13,7 @@ interface LbFlags {
   readonly dataDir: string;
   readonly intervalMs: string;
   readonly logLevel: string;
+  readonly metricsListen?: string;
 }
 
 /** The host's first non-internal IPv4 address (what other hosts reach it on), else loopback. */
@@ -38,6 +40,7 @@ export function lbCommand(): Command {
     .option('--data-dir <dir>', "HAProxy's config, sockets and state (keep it short: unix socket paths)", '/var/lib/berth/lb')
     .addOption(new Option('--interval-ms <ms>', 'how often the API is read').default('1000').hideHelp())
     .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
+    .option('--metrics-listen <host:port>', "serve HAProxy's counters (Prometheus text, berth_haproxy_*) at GET /metrics on this address (off by default)")
     .action(async (flags: LbFlags) => {
       const log = pino({ level: flags.logLevel });
       installProcessPolicy({ log });
@@ -55,8 +58,11 @@ export function lbCommand(): Command {
         dataDir: flags.dataDir,
         log,
         intervalMs: Number(flags.intervalMs),
+        ...(flags.metricsListen !== undefined ? { metricsListen: parseListenAddress(flags.metricsListen) } : {}),
       });
-      process.stderr.write(`berth lb ${nodeId} serving on ${address}, following ${flags.endpoint}\n`);
+      process.stderr.write(
+        `berth lb ${nodeId} serving on ${address}, following ${flags.endpoint}\n` + (node.metricsPort !== undefined ? `metrics on port ${node.metricsPort} at /metrics\n` : ''),
+      );
       let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) return;

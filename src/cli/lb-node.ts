@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Logger } from 'pino';
 import { background } from '../process/background.js';
+import { serveMetrics, type MetricsListener } from '../process/metrics-listener.js';
+import { MetricsRegistry } from '../process/prometheus.js';
 
 /**
  * How long a replaced HAProxy may finish its requests: past the keep-alive timeout (60 s), after which its idle
@@ -20,10 +22,14 @@ export interface LbNodeOptions {
   readonly dataDir: string;
   readonly log: Logger;
   readonly intervalMs?: number;
+  /** Serve HAProxy's counters (`berth_haproxy_*`, Prometheus text) at `GET /metrics` on this address (`--metrics-listen`). */
+  readonly metricsListen?: { readonly host: string; readonly port: number };
 }
 
 /** A running load balancer node (`berth lb`, or the one `berth up` runs). */
 export interface LbNode {
+  /** The port of the metrics listener, when `metricsListen` was given. */
+  readonly metricsPort?: number;
   stop(): Promise<void>;
 }
 
@@ -45,7 +51,7 @@ export function haproxyAvailable(): boolean {
  */
 export async function startLbNode(options: LbNodeOptions): Promise<LbNode> {
   // Loaded only by the commands that run a node.
-  const [{ ElasticLoadBalancingV2Client }, { ECSClient }, { LbDriver }, { LbFollower }, { nodeReportsClient }, { findStaleHaproxy, retireStaleHaproxy, stopStaleHaproxy }, { InstanceAddresses }] = await Promise.all([
+  const [{ ElasticLoadBalancingV2Client }, { ECSClient }, { LbDriver }, { LbFollower }, { nodeReportsClient }, { findStaleHaproxy, retireStaleHaproxy, stopStaleHaproxy }, { InstanceAddresses }, { haproxyMetrics }, { runtimeCommand }] = await Promise.all([
     import('@aws-sdk/client-elastic-load-balancing-v2'),
     import('@aws-sdk/client-ecs'),
     import('../lb/lb-driver.js'),
@@ -53,6 +59,8 @@ export async function startLbNode(options: LbNodeOptions): Promise<LbNode> {
     import('../lb/node-reports.js'),
     import('../lb/stale-haproxy.js'),
     import('../lb/instance-addresses.js'),
+    import('../lb/haproxy-metrics.js'),
+    import('../lb/haproxy-runtime.js'),
   ]);
   const { endpoint, region, credentials, address, nodeId, log } = options;
   const clientOptions = {
@@ -82,12 +90,29 @@ export async function startLbNode(options: LbNodeOptions): Promise<LbNode> {
     instances: new InstanceAddresses({ ecs }),
   });
   await follower.start();
+  let metrics: MetricsListener | undefined;
+  if (options.metricsListen) {
+    const registry = new MetricsRegistry();
+    // The driver's current HAProxy (a restart replaces the process, and its socket with it).
+    haproxyMetrics(registry, () => runtimeCommand(driver.process.paths.adminSocket, 'show stat', 2_000));
+    try {
+      metrics = await serveMetrics(registry, options.metricsListen.host, options.metricsListen.port, (err) => log.error({ err }, 'collecting metrics failed'));
+    } catch (error) {
+      // A taken port fails the start: the HAProxy already started goes with it.
+      await follower.stop();
+      elb.destroy();
+      ecs.destroy();
+      throw error;
+    }
+  }
   if (stale) {
     log.warn({ master: stale.master, workers: stale.workers }, 'took over the listeners of the HAProxy a previous berth lb left running; it finishes its requests and stops');
     void background(log, 'retire the previous HAProxy', () => retireStaleHaproxy(stale, STALE_GRACE_MS));
   }
   return {
+    ...(metrics ? { metricsPort: metrics.port } : {}),
     async stop() {
+      await metrics?.close();
       await follower.stop();
       // A replaced HAProxy still finishing its requests goes with this node (nothing would stop it after).
       if (stale) await retireStaleHaproxy(stale, 0);

@@ -100,6 +100,20 @@ export class Counter extends Metric {
     else this.counts.set(k, { values, n: by });
   }
 
+  /**
+   * Set a series to a total kept elsewhere (HAProxy's own counters, read at scrape time). The source may
+   * restart from zero (a reload); Prometheus' rate() treats a drop as a counter reset.
+   */
+  set(labels: Labels, total: number): void {
+    const values = this.values(labels);
+    this.counts.set(this.key(values), { values, n: total });
+  }
+
+  /** Forget every series (before setting the totals of a fresh read). */
+  reset(): void {
+    this.counts.clear();
+  }
+
   /** The current count of one series (0 if never incremented). */
   get(labels: Labels = {}): number {
     return this.counts.get(this.key(this.values(labels)))?.n ?? 0;
