@@ -9,8 +9,12 @@ import { join } from 'node:path';
 import { CloudWatchClient, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateClusterCommand, DeleteClusterCommand, ECSClient, ListClustersCommand } from '@aws-sdk/client-ecs';
 import { IAMClient, ListUsersCommand } from '@aws-sdk/client-iam';
+import { CreateListenerCommand, CreateLoadBalancerCommand, CreateTargetGroupCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stopStaleHaproxy } from '../../src/lb/stale-haproxy.js';
+import { freePort, get, requireHaproxy, startBackend } from '../../src/lb/testing/lb-lab.js';
 import { parseExposition, sampleValue, type Sample } from '../../src/process/testing/exposition-grammar.js';
+import { startBerthLb } from './support/berth-lb.js';
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
 
 describe('berth server --metrics-listen', () => {
@@ -78,6 +82,43 @@ describe('berth server --metrics-listen', () => {
     expect(sampleValue(after, 'berth_controller_queue_depth', { controller: 'service' })).toBeGreaterThanOrEqual(0);
     // No agent here, so no task: the family is declared (tasks by last status need agents; see the agent's own test).
   });
+
+  it("berth lb --metrics-listen passes HAProxy's counters through: requests through a listener move its frontend's 2xx", async () => {
+    requireHaproxy();
+    const elb = new ElasticLoadBalancingV2Client({ endpoint: server.url, region: 'us-east-1', credentials: server.keys, maxAttempts: 1 });
+    const backend = await startBackend('b1');
+    const lbDir = join(dir, 'lb');
+    const metricsPort = await freePort();
+    const node = startBerthLb({ endpoint: server.url, keys: server.keys, dataDir: lbDir, region: 'us-east-1', extraArgs: ['--metrics-listen', `127.0.0.1:${metricsPort}`] });
+    try {
+      const lbArn = (await elb.send(new CreateLoadBalancerCommand({ Name: 'prom', Subnets: ['subnet-0a', 'subnet-0b'] }))).LoadBalancers![0]!.LoadBalancerArn!;
+      const tgArn = (
+        await elb.send(
+          new CreateTargetGroupCommand({ Name: 'prom-ip', Protocol: 'HTTP', Port: 80, TargetType: 'ip', HealthCheckPath: '/health', HealthCheckIntervalSeconds: 5, HealthCheckTimeoutSeconds: 2, HealthyThresholdCount: 2 }),
+        )
+      ).TargetGroups![0]!.TargetGroupArn!;
+      await elb.send(new RegisterTargetsCommand({ TargetGroupArn: tgArn, Targets: [{ Id: '127.0.0.1', Port: backend.target.port }] }));
+      const listenerPort = await freePort();
+      await elb.send(new CreateListenerCommand({ LoadBalancerArn: lbArn, Port: listenerPort, Protocol: 'HTTP', DefaultActions: [{ Type: 'forward', TargetGroupArn: tgArn }] }));
+      await expect
+        .poll(async () => (await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tgArn }))).TargetHealthDescriptions?.[0]?.TargetHealth?.State, { timeout: 30_000, interval: 500 })
+        .toBe('healthy');
+      const lbMetrics = `http://127.0.0.1:${metricsPort}/metrics`;
+      const frontend2xx = async () => {
+        const samples = parseExposition(await (await fetch(lbMetrics)).text());
+        expect(sampleValue(samples, 'berth_haproxy_up')).toBe(1);
+        return samples.filter((s) => s.name === 'berth_haproxy_http_responses_total' && s.labels.type === 'frontend' && s.labels.code === '2xx').reduce((n, s) => n + s.value, 0);
+      };
+      const before = await frontend2xx();
+      for (let i = 0; i < 5; i++) expect((await get(listenerPort)).status).toBe(200);
+      expect((await frontend2xx()) - before).toBe(5);
+    } finally {
+      await node.stop();
+      await stopStaleHaproxy(lbDir).catch(() => []);
+      await backend.close();
+      elb.destroy();
+    }
+  }, 60_000);
 
   it('answers 404 off /metrics, and the API listener does not serve it', async () => {
     expect((await fetch(metricsUrl.replace(/\/metrics$/, '/'))).status).toBe(404);

@@ -20,11 +20,13 @@ export interface BerthLbOptions {
   readonly region: string;
   readonly address?: string;
   readonly nodeId?: string;
+  /** More flags (`--metrics-listen`). */
+  readonly extraArgs?: readonly string[];
 }
 
 /** Start `berth lb` (log level `debug` when LB_E2E_DEBUG is set, else `warn`). */
 export function startBerthLb(o: BerthLbOptions): BerthLbProcess {
-  const args = [CLI, 'lb', '--endpoint', o.endpoint, '--address', o.address ?? '127.0.0.1', '--node-id', o.nodeId ?? 'lb-e2e', '--data-dir', o.dataDir, '--region', o.region];
+  const args = [CLI, 'lb', '--endpoint', o.endpoint, '--address', o.address ?? '127.0.0.1', '--node-id', o.nodeId ?? 'lb-e2e', '--data-dir', o.dataDir, '--region', o.region, ...(o.extraArgs ?? [])];
   const child = spawn(process.execPath, [...args, '--log-level', process.env.LB_E2E_DEBUG ? 'debug' : 'warn'], {
     env: { ...process.env, AWS_ACCESS_KEY_ID: o.keys.accessKeyId, AWS_SECRET_ACCESS_KEY: o.keys.secretAccessKey, AWS_SESSION_TOKEN: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
