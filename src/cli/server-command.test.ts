@@ -61,4 +61,11 @@ describe('berth server DNS flags', () => {
     expect(() => compileServerConfig({ ...base, store: 'memory', dnsUpstream: 'dns.example' }, {})).toThrow(/--dns-upstream 'dns.example'/);
     expect(() => compileServerConfig({ ...base, store: 'memory', dnsUpstream: '10.0.0.2:70000' }, {})).toThrow(/--dns-upstream/);
   });
+
+  it('compiles --metrics-listen (off without it) and refuses a bad address', () => {
+    expect(compileServerConfig({ ...base, store: 'memory', metricsListen: '127.0.0.1:9400' }, {}).metricsListen).toEqual({ host: '127.0.0.1', port: 9400 });
+    expect(compileServerConfig({ ...base, store: 'memory', metricsListen: ':9400' }, {}).metricsListen).toEqual({ host: '0.0.0.0', port: 9400 });
+    expect(compileServerConfig({ ...base, store: 'memory' }, {}).metricsListen).toBeUndefined();
+    expect(() => compileServerConfig({ ...base, store: 'memory', metricsListen: '9400' }, {})).toThrow(/invalid listen address '9400'/);
+  });
 });
