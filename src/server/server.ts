@@ -459,6 +459,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         // The leader lease first: another replica takes over the controllers at once.
         await running.stop();
         await gateway.stop();
+        utilization.stop();
         await presence.stop();
         await app.close();
         await registryApp?.close();
