@@ -29,6 +29,8 @@ import { serveMetrics, type MetricsListener } from '../process/metrics-listener.
 import { agentMetrics } from './operator-metrics.js';
 import { ensureLocalAddress } from './metadata/host-address.js';
 import { ServiceConnectProxy } from './service-connect/proxy.js';
+import { MetricsPublisher } from './metrics-publisher.js';
+import { systemTimers } from './task-engine/timers.js';
 
 /** The host-side parts the agent drives; `berth agent` builds the real ones (runc, CNI, the image store). */
 export interface AgentParts {
@@ -264,6 +266,23 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     });
     session = sessionClient;
     sessionClient.start();
+    // The running tasks' cgroup figures, once a minute, for AWS/ECS utilization (metrics-publisher.ts).
+    const runtimeStats = parts.runtime.stats?.bind(parts.runtime);
+    const metricsPublisher = runtimeStats
+      ? new MetricsPublisher({
+          tasks: () =>
+            engine!
+              .tasks()
+              .filter((t) => t.known === 'RUNNING')
+              .map((t) => ({ arn: t.arn, runtimeIds: t.containers.flatMap((c) => (c.runtimeId && c.known === 'RUNNING' ? [c.runtimeId] : [])) })),
+          stats: runtimeStats,
+          send: (message) => sessionClient.sendFrame({ type: 'PublishMetricsRequest', message }),
+          intervalMs: config.metricsPublishIntervalMs,
+          timers: systemTimers,
+          log: log.child({ component: 'metrics-publisher' }),
+        })
+      : undefined;
+    metricsPublisher?.start();
     const agent: RunningAgent = {
       containerInstanceArn,
       engine,
@@ -278,6 +297,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         await metadata?.close();
         await serviceConnect?.stop();
         imageCleanup.stop();
+        metricsPublisher?.stop();
         sessionClient.stop();
         engine.shutdown();
         await reporter.idle(2_000);

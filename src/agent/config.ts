@@ -37,6 +37,12 @@ export interface AgentConfig {
   readonly instanceType: string;
   readonly containerInstanceTags: Readonly<Record<string, string>>;
   readonly imageCleanupIntervalMs: number;
+  /**
+   * How often the agent sends its tasks' CPU and memory figures (PublishMetricsRequest) for AWS/ECS utilization:
+   * a minute, as ECS publishes (BERTH_METRICS_PUBLISH_INTERVAL; shorter only for tests and demos; `0` or
+   * ECS_DISABLE_METRICS=true: never).
+   */
+  readonly metricsPublishIntervalMs: number;
   /** Images pulled or used more recently than this are kept (ECS_IMAGE_MINIMUM_CLEANUP_AGE). */
   readonly imageMinimumCleanupAgeMs: number;
   /** berth's bridge network on this host (BERTH_BRIDGE_NAME, BERTH_BRIDGE_SUBNET). */
@@ -347,6 +353,9 @@ export function compileAgentConfig({ flags = {}, env = process.env, readFile = r
     instanceType: get('BERTH_INSTANCE_TYPE') ?? `berth.${cpuUnits / 1024}cpu.${memoryMib}mib`,
     containerInstanceTags: parseJsonObject(get('ECS_CONTAINER_INSTANCE_TAGS'), 'ECS_CONTAINER_INSTANCE_TAGS'),
     imageCleanupIntervalMs: parseDuration(get('ECS_IMAGE_CLEANUP_INTERVAL') ?? '3h', 'ECS_IMAGE_CLEANUP_INTERVAL'),
+    metricsPublishIntervalMs: parseBoolean(get('ECS_DISABLE_METRICS'), 'ECS_DISABLE_METRICS')
+      ? 0
+      : parseDuration(get('BERTH_METRICS_PUBLISH_INTERVAL') ?? '1m', 'BERTH_METRICS_PUBLISH_INTERVAL'),
     imageMinimumCleanupAgeMs: parseDuration(get('ECS_IMAGE_MINIMUM_CLEANUP_AGE') ?? '1h', 'ECS_IMAGE_MINIMUM_CLEANUP_AGE'),
     bridgeName: get('BERTH_BRIDGE_NAME') ?? 'berth0',
     bridgeSubnet: get('BERTH_BRIDGE_SUBNET') ?? '172.30.0.0/16',

@@ -10,7 +10,7 @@ import type { Wire } from './wire.js';
  *                          credentials of their roles), IAMRoleCredentialsMessage (a role's credentials
  *                          renewed), HeartbeatMessage, ErrorMessage (then the connection closes)
  *   agent → control plane: AckRequest (per PayloadMessage), IAMRoleCredentialsAckRequest,
- *                          HeartbeatAckRequest, TaskHealthChange, TaskAttachmentChange
+ *                          HeartbeatAckRequest, TaskHealthChange, TaskAttachmentChange, PublishMetricsRequest
  *
  * Shapes and names follow ACS's model; berth adds the container-definition fields that ECS carries in
  * Docker-specific `dockerConfig` strings as plain members instead (see AcsContainer).
@@ -24,7 +24,29 @@ export type AcsFrame =
   | { type: 'TaskHealthChange'; message: TaskHealthChange }
   | { type: 'TaskAttachmentChange'; message: TaskAttachmentChange }
   | { type: 'IAMRoleCredentialsMessage'; message: IAMRoleCredentialsMessage }
-  | { type: 'IAMRoleCredentialsAckRequest'; message: { messageId: string; expiration: string; credentialsId: string } };
+  | { type: 'IAMRoleCredentialsAckRequest'; message: { messageId: string; expiration: string; credentialsId: string } }
+  | { type: 'PublishMetricsRequest'; message: PublishMetricsRequest };
+
+/**
+ * agent → control plane, once a minute: what its running tasks used over the last interval, from their cgroups.
+ * Named after the message the ECS agent sends its telemetry service (TCS); berth carries task totals (the agent
+ * sums its containers) rather than TCS's per-container statistic sets, since the control plane only ever needs
+ * the task's figures against the task's reservation. The control plane takes figures only for the instance's own
+ * running tasks (api/acs/published-metrics.ts).
+ */
+export interface PublishMetricsRequest {
+  /** Epoch milliseconds of the readings. */
+  readonly timestamp: number;
+  readonly taskMetrics: readonly TaskMetric[];
+}
+
+export interface TaskMetric {
+  readonly taskArn: string;
+  /** CPU units (1024 per CPU) used on average since the previous reading. */
+  readonly cpuUsed: number;
+  /** MiB of memory in use (usage less inactive page cache, as `docker stats` counts it). */
+  readonly memoryUsed: number;
+}
 
 /** Which of a task's roles credentials are for: its containers' own (taskRoleArn) or the agent's work for it. */
 export type RoleType = 'TaskApplication' | 'TaskExecution';

@@ -23,6 +23,8 @@ import type { EcsEnv } from '../api/ecs/env.js';
 import { StartSpans } from '../process/spans.js';
 import { buildHttpServer } from '../api/http-server.js';
 import { AgentGateway } from '../api/acs/gateway.js';
+import { clusterCapacityOf } from '../api/acs/published-metrics.js';
+import { UtilizationAggregator } from '../metrics/ecs-utilization-aggregator.js';
 import type { TaskRoleIssuer } from '../api/acs/task-role-credentials.js';
 import { taskRoleIssuer } from '../api/sts/assume-role.js';
 import { SessionPresence } from '../api/acs/presence.js';
@@ -361,8 +363,18 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const presence = new SessionPresence({ store, replicaId, log: log.child({ component: 'agent-presence' }), ttlMs: leaseTtlMs });
     await presence.start();
     undo.push(() => presence.stop());
+    // AWS/ECS CPU/Memory Utilization and Reservation, from the figures this replica's agents publish (docs/metrics.md).
+    const utilization = new UtilizationAggregator({
+      write: (samples) => metricStore.put(samples),
+      capacity: (cluster) => clusterCapacityOf([...cache.instances.cache.values()].map((c) => c.value), cluster),
+      now: config.now ?? Date.now,
+      onError: (err) => log.warn({ err }, 'could not write AWS/ECS utilization'),
+    });
+    utilization.start();
+    undo.push(() => utilization.stop());
     const gateway = new AgentGateway({
       env: ecsEnv,
+      utilization,
       verifier,
       // Opening a session is ecs:Poll on the container instance, as in ECS (api/acs/iam-actions.ts).
       authorizer,
@@ -468,6 +480,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         // The leader lease first: another replica takes over the controllers at once.
         await running.stop();
         await gateway.stop();
+        utilization.stop();
         await presence.stop();
         await app.close();
         await registryApp?.close();

@@ -14,7 +14,7 @@ import type { SigV4Verifier } from '../auth/sigv4.js';
 import { sourceIpOf, type Authorizer } from '../authz/authorizer.js';
 import type { EcsEnv } from '../ecs/env.js';
 import type { SessionPresence } from './presence.js';
-import { AgentSession } from './session.js';
+import { AgentSession, type SessionOptions } from './session.js';
 import { SessionCredentials, type TaskRoleIssuer } from './task-role-credentials.js';
 import { parseInstanceRecord } from '../../state/records/instances.js';
 import { pollAction, type SessionRequest } from './iam-actions.js';
@@ -36,6 +36,8 @@ export interface GatewayOptions {
   readonly silenceMs?: number;
   /** Credentials for tasks' roles (taskRoleArn, executionRoleArn); without it tasks get none. */
   readonly taskRoles?: TaskRoleIssuer;
+  /** Takes the agents' checked PublishMetricsRequest figures (AWS/ECS utilization); without it they are dropped. */
+  readonly utilization?: SessionOptions['utilization'];
 }
 
 export const SESSION_PATH = '/ws';
@@ -155,6 +157,7 @@ export class AgentGateway {
       instance,
       log,
       heartbeatMs: this.heartbeatMs,
+      ...(this.options.utilization ? { utilization: this.options.utilization } : {}),
       ...(this.options.taskRoles ? { credentials: new SessionCredentials(this.options.taskRoles, this.options.env.now) } : {}),
       onClose: () => {
         if (this.sessions.get(key) !== session) return;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
-import { parseFrame, toAcsTask, type AcsFrame, type AcsTask, type TaskAttachmentChange, type TaskHealthChange } from '../../model/acs.js';
+import { parseFrame, toAcsTask, type AcsFrame, type AcsTask, type PublishMetricsRequest, type TaskAttachmentChange, type TaskHealthChange } from '../../model/acs.js';
 import { keys } from '../../state/keys.js';
 import type { InstanceRecord } from '../../state/records/instances.js';
 import type { TaskDefinitionRecord } from '../../state/records/task-definitions.js';
@@ -14,6 +14,8 @@ import { taskRoles, type SessionCredentials } from './task-role-credentials.js';
 import { parseTaskRecord } from '../../state/records/tasks.js';
 import { desiredForAgent } from '../../state/task-stop.js';
 import { parseTaskDefinitionRecord } from '../../state/records/task-definitions.js';
+import type { TaskFigures } from '../../metrics/ecs-utilization.js';
+import { checkPublishedMetrics } from './published-metrics.js';
 
 export interface SessionOptions {
   readonly ws: WebSocket;
@@ -25,6 +27,8 @@ export interface SessionOptions {
   readonly onClose: () => void;
   /** Issues and renews the credentials of tasks' roles (absent: tasks get none). */
   readonly credentials?: SessionCredentials;
+  /** Where the checked figures of PublishMetricsRequest go (absent: they are dropped). */
+  readonly utilization?: { add(cluster: string, figures: readonly TaskFigures[]): void };
 }
 
 /** Unacknowledged payloads are sent again after this long. */
@@ -128,10 +132,21 @@ export class AgentSession {
       const change = frame.message;
       void background(this.o.log, 'record task health', () => this.recordHealth(change), { task: change.taskArn });
     }
+    if (frame.type === 'PublishMetricsRequest') this.recordMetrics(frame.message);
     if (frame.type === 'TaskAttachmentChange') {
       const change = frame.message;
       void background(this.o.log, 'record a task attachment', () => this.recordAttachment(change), { task: change.taskArn });
     }
+  }
+
+  /** An agent's figures for its tasks: only its own running tasks' are taken (published-metrics.ts). */
+  private recordMetrics(message: PublishMetricsRequest): void {
+    const { accepted, refused } = checkPublishedMetrics(message, { cluster: this.o.cluster, instanceId: this.o.instance.id }, (id) =>
+      this.o.env.cache.tasks.get(keys.task(this.o.cluster, id)),
+    );
+    // A task that stopped between the agent's reading and now is ordinary; anything else is worth a line.
+    if (refused.some((r) => !r.reason.startsWith('the task is'))) this.o.log.warn({ refused }, 'refused task metrics from the agent');
+    if (accepted.length > 0) this.o.utilization?.add(this.o.cluster, accepted);
   }
 
   /** The address the agent gave one of this instance's awsvpc tasks. */
