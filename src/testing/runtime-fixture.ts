@@ -135,10 +135,31 @@ export async function startRuntimeFixture(options: Partial<RuncRuntimeOptions> =
       for (const id of await runtime.list().catch(() => [])) await attempt(() => runtime.delete(id));
       for (const r of [runtime, ...reopened]) r.close();
       for (const mount of cgroupMountPoints()) {
-        for (const path of [join(mount, cgroupParent, '_conmon'), join(mount, cgroupParent)]) await attempt(() => existsSync(path) && rmdirSync(path));
+        for (const path of [join(mount, cgroupParent, '_conmon'), join(mount, cgroupParent)]) await attempt(() => removeCgroup(path));
       }
       rmSync(dir, { recursive: true, force: true });
       if (errors.length > 0) throw errors[0];
     },
   };
+}
+
+/**
+ * Remove a cgroup directory once its last process has left. A conmon whose container was just deleted may still be
+ * exiting inside `_conmon` (rmdir answers EBUSY then), most often on a loaded machine: wait for it, up to 10 s.
+ */
+async function removeCgroup(path: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (!existsSync(path)) return;
+    try {
+      rmdirSync(path);
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EBUSY' || Date.now() > deadline) {
+        const procs = existsSync(join(path, 'cgroup.procs')) ? readFileSync(join(path, 'cgroup.procs'), 'utf8').trim().split('\n').join(' ') : '';
+        throw Object.assign(error as Error, { message: `${(error as Error).message} (processes still in it: ${procs || 'none'})` });
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }
