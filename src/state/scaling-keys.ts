@@ -4,7 +4,15 @@
  * Scalable targets are keyed by service namespace, scalable dimension and resource id (`service/<cluster>/<name>`,
  * encoded likewise); activities by resource and an inverted time, so a prefix range lists the newest first.
  */
-const enc = encodeURIComponent;
+const enc = (s: string): string => {
+  try {
+    return encodeURIComponent(s);
+  } catch {
+    // encodeURIComponent refuses a lone surrogate (a name JSON can carry): written as %uXXXX, which no well-formed
+    // name encodes to, so such a name gets a key of its own instead of a server fault.
+    return [...s].map((ch) => (ch.length === 1 && /[\ud800-\udfff]/.test(ch) ? `%u${ch.charCodeAt(0).toString(16)}` : encodeURIComponent(ch))).join('');
+  }
+};
 const target = (namespace: string, dimension: string, resourceId: string) => `${namespace}/${dimension}/${enc(resourceId)}`;
 
 export const alarmKeys = {

@@ -292,7 +292,10 @@ describe('services registered in Cloud Map, resolved by containers through berth
     expect(vpcInstances.map((i) => i.Attributes!.AWS_INSTANCE_IPV4).sort()).toEqual(vpcTasks.map(addressOf).sort());
     expect(vpcInstances.every((i) => i.Attributes!.AWS_INSTANCE_PORT === undefined && i.Attributes!.ECS_SERVICE_NAME === 'vpc')).toBe(true);
 
-    // RUNNING → resolvable, per task.
+    // RUNNING → resolvable, per task. The poller runs on its own loop: the answers just seen above may reach it a loop
+    // later, so wait until it has stamped all six.
+    const keys = [...vpcTasks.map(addressOf), ...legacyTasks.map((t) => `${idOf(t)}.legacy.${NS}`)];
+    await expect.poll(() => keys.filter((k) => !firstSeen.has(k)), { timeout: 5_000, interval: 20 }).toEqual([]);
     const delays = [
       ...vpcTasks.map((t) => firstSeen.get(addressOf(t))! - t.startedAt!.getTime()),
       ...legacyTasks.map((t) => firstSeen.get(`${idOf(t)}.legacy.${NS}`)! - t.startedAt!.getTime()),
