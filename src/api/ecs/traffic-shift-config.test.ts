@@ -87,11 +87,12 @@ describe('traffic-shifting strategies', () => {
     ['the alternate being the target group itself', () => ({ loadBalancers: lbs({ alternateTargetGroupArn: blue, productionListenerRule: prodRule }) }), /alternateTargetGroupArn must be another/],
     ['an alternate of another target type', () => ({ loadBalancers: lbs({ alternateTargetGroupArn: other, productionListenerRule: prodRule }) }), /alternateTargetGroupArn.*target type instance/],
     ['no production listener rule', () => ({ loadBalancers: lbs({ alternateTargetGroupArn: green }) }), /productionListenerRule is required/],
-    ['a production rule that does not exist', () => ({ loadBalancers: lbs({ alternateTargetGroupArn: green, productionListenerRule: `${prodRule.slice(0, -1)}0` }) }), /productionListenerRule.*exists/],
+    ['a production rule that does not exist', () => ({ loadBalancers: lbs({ alternateTargetGroupArn: green, productionListenerRule: `${prodRule.slice(0, -1)}${prodRule.endsWith('0') ? '1' : '0'}` }) }), /productionListenerRule.*exists/],
     ['the test rule being the production rule', () => ({ loadBalancers: lbs({ alternateTargetGroupArn: green, productionListenerRule: prodRule, testListenerRule: prodRule }) }), /testListenerRule must be another/],
     ['a roleArn that is not a role', () => ({ loadBalancers: lbs({ alternateTargetGroupArn: green, productionListenerRule: prodRule, roleArn: 'arn:aws:iam::123456789012:user/u' }) }), /roleArn/],
   ])('refuses %s naming the field', async (_what, input, message) => {
-    // (Rows naming ELB resources are thunks: the ARNs exist only once beforeAll ran.)
+    // (Rows naming ELB resources are thunks: the ARNs exist only once beforeAll ran. The missing rule's ARN changes the
+    // real one's last hex digit, to another digit whatever it was: its id is random.)
     const given = typeof input === 'function' ? input() : input;
     const error = await failure(create('refused', given as Partial<CreateServiceCommandInput>));
     expect(error.name).toBe('InvalidParameterException');
