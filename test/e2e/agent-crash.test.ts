@@ -100,7 +100,10 @@ describe.runIf(isRoot)('the agent killed at each step of a start', () => {
       const atKill = await cluster.waitForTask(arn, () => true);
       const restartedAt = Date.now();
       const restarted = await startAgent();
-      const t = await cluster.waitForTask(arn, (t) => t.lastStatus === 'RUNNING', 30_000);
+      const t = await cluster.waitForTask(arn, (t) => t.lastStatus === 'RUNNING', 30_000).catch((err: Error) => {
+        // What the agents said is what tells a stall's cause; CI keeps nothing else.
+        throw new Error(`${err.message}\nkilled ${delay} ms after RunTask (status then ${atKill.lastStatus}); the killed agent said:\n${agent.stderr().slice(-5000)}\nthe restarted agent said:\n${restarted.stderr().slice(-8000)}`);
+      });
       figures.push({ killAfterMs: delay, statusAtKill: atKill.lastStatus!, restartToRunningMs: Date.now() - restartedAt });
       expect(t.containers![0]!.runtimeId).toBe(runtimeId);
       expect(runcContainers(join(dataDir, 'runtime', 'runc'))).toEqual([runtimeId]);

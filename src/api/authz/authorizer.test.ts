@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ServiceError } from '../../model/errors.js';
 import { parsePolicyDocument, type CompiledPolicy } from '../../model/iam/index.js';
 import { ecsActions } from '../ecs/iam-actions.js';
-import { Authorizer, sourceIpOf, type AuthorizeRequest } from './authorizer.js';
+import { authorizeCall, Authorizer, sourceIpOf, type AuthorizeRequest } from './authorizer.js';
 import { MemoryPolicySource } from './policy-source.js';
 import type { Caller } from './principal.js';
 
@@ -291,5 +291,30 @@ describe('Authorizer', () => {
     expect(sourceIpOf('::ffff:127.0.0.1')).toBe('127.0.0.1');
     expect(sourceIpOf('::1')).toBe('::1');
     expect(sourceIpOf(undefined)).toBeUndefined();
+  });
+});
+
+describe('authorizeCall (the step every codec runs)', () => {
+  const call = (action: string, principal: Caller = alice) => ({ principal, action, actions: ecsActions, input: {}, remoteAddress: '::ffff:10.0.0.5', secure: false });
+
+  it('lets root through and, without an authorizer, everyone', () => {
+    const { authorizer } = setup();
+    expect(authorizeCall(authorizer, call('NoSuchAction', root))).toBeUndefined();
+    expect(authorizeCall(undefined, call('NoSuchAction'))).toBeUndefined();
+  });
+
+  it("refuses an action that declares no IAM action, naming it, with the codec's own refusal", () => {
+    const { authorizer } = setup(policy({ Effect: 'Allow', Action: '*', Resource: '*' }));
+    expect(() => authorizeCall(authorizer, call('NoSuchAction'))).toThrow(/alice is not authorized to perform: NoSuchAction: the action declares no IAM action/);
+    const refuse = (m: string) => new Error(`query: ${m}`);
+    expect(() => authorizeCall(authorizer, call('NoSuchAction'), refuse)).toThrow(/^query: /);
+  });
+
+  it('evaluates the rest with the peer address as IAM compares it', async () => {
+    const { authorizer } = setup(policy({ Effect: 'Allow', Action: 'ecs:ListClusters', Resource: '*', Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } }));
+    // Synchronous once the policies are cached: wrapped so both ways of answering are awaited alike.
+    const run = async (c: ReturnType<typeof call>) => authorizeCall(authorizer, c);
+    await expect(run(call('ListClusters'))).resolves.toBeUndefined();
+    await expect(run({ ...call('ListClusters'), remoteAddress: '192.168.1.1' })).rejects.toThrow(/not authorized to perform: ecs:ListClusters/);
   });
 });

@@ -28,7 +28,7 @@ import {
   type Decision,
 } from '../../model/iam/index.js';
 import type { SessionPolicies } from '../auth/credentials.js';
-import type { ActionDeclaration, RequestContext } from './declarations.js';
+import type { ActionDeclaration, ActionTable, RequestContext } from './declarations.js';
 import type { PolicySource } from './policy-source.js';
 import { policiesReadResourceTags, withResourceTags, type ResourceTagLookup } from './resource-tags.js';
 import { authzPrincipalOf, isRoot, type Caller } from './principal.js';
@@ -252,4 +252,31 @@ export class Authorizer {
 /** A peer address as IAM compares it: an IPv4 peer on a dual-stack socket without its `::ffff:` prefix. */
 export function sourceIpOf(remoteAddress: string | undefined): string | undefined {
   return remoteAddress?.startsWith('::ffff:') && remoteAddress.includes('.') ? remoteAddress.slice(7) : remoteAddress;
+}
+
+/** One API call as every codec (JSON, RPC v2 CBOR, Query) hands it to the authorization step. */
+export interface ApiCall {
+  readonly principal: Caller;
+  readonly action: string;
+  /** The service's IAM declarations, by operation name. */
+  readonly actions: ActionTable;
+  readonly input: unknown;
+  readonly remoteAddress: string | undefined;
+  readonly secure: boolean;
+}
+
+/**
+ * The authorization step of every API codec: root passes without a lookup; an operation that declares no IAM
+ * action is refused to everyone else; the rest is `authorizer.authorize` (undefined when decided at once, a
+ * promise when the caller's policies had to be read). Without an authorizer (tests of a protocol alone) every
+ * authenticated call runs.
+ */
+export function authorizeCall(authorizer: Authorizer | undefined, call: ApiCall, refuse: Refusal = accessDeniedException): Promise<void> | undefined {
+  if (!authorizer || isRoot(call.principal)) return undefined;
+  const declaration = Object.hasOwn(call.actions, call.action) ? call.actions[call.action] : undefined;
+  if (!declaration) throw refuse(`User: ${call.principal.arn} is not authorized to perform: ${call.action}: the action declares no IAM action.`);
+  return authorizer.authorize(
+    { principal: call.principal, declaration, input: call.input, sourceIp: sourceIpOf(call.remoteAddress), secureTransport: call.secure },
+    refuse,
+  );
 }

@@ -5,9 +5,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import { ServiceError, type ErrorType } from '../../model/errors.js';
 import type { Principal } from '../auth/credentials.js';
 import type { SigV4Verifier } from '../auth/sigv4.js';
-import { accessDeniedException, sourceIpOf, type Authorizer } from '../authz/authorizer.js';
+import { authorizeCall, type Authorizer } from '../authz/authorizer.js';
 import type { ActionTable } from '../authz/declarations.js';
-import { isRoot } from '../authz/principal.js';
 import { toErrorBody, toQueryErrorBody } from '../errors.js';
 import { decodedBody, decodeUtf8, readBody } from './request-body.js';
 import type { ServiceModel } from './service-model.js';
@@ -219,18 +218,15 @@ async function dispatch(request: JsonRequest, verifier: SigV4Verifier, authorize
   if (model.input) mounted.inputs.check(model.input.shape, input);
   // Authorization: root passes without a lookup; any other principal is evaluated, synchronously when its
   // policies are cached (see authz/authorizer.ts).
-  if (authorizer && !isRoot(auth.principal)) {
-    const declaration = Object.hasOwn(service.actions, action) ? service.actions[action] : undefined;
-    if (!declaration) throw accessDeniedException(`User: ${auth.principal.arn} is not authorized to perform: ${action}: the action declares no IAM action.`);
-    const pending = authorizer.authorize({
-      principal: auth.principal,
-      declaration,
-      input,
-      sourceIp: sourceIpOf(request.remoteAddress),
-      secureTransport: request.secure,
-    });
-    if (pending) await pending;
-  }
+  const pending = authorizeCall(authorizer, {
+    principal: auth.principal,
+    action,
+    actions: service.actions,
+    input,
+    remoteAddress: request.remoteAddress,
+    secure: request.secure,
+  });
+  if (pending) await pending;
   const output = await operation(input, {
     principal: auth.principal,
     requestId: request.id,

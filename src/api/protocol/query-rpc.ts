@@ -3,9 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorObject } from 'ajv';
 import type { FastifyBaseLogger } from 'fastify';
 import { ServiceError } from '../../model/errors.js';
-import { sourceIpOf, type Authorizer, type Refusal } from '../authz/authorizer.js';
+import { authorizeCall, type Authorizer, type Refusal } from '../authz/authorizer.js';
 import type { ActionTable } from '../authz/declarations.js';
-import { isRoot } from '../authz/principal.js';
 import type { SigV4Verifier } from '../auth/sigv4.js';
 import { toQueryErrorBody } from '../errors.js';
 import type { Operation } from './json-rpc.js';
@@ -135,21 +134,19 @@ export function queryRpcHandler(options: QueryRpcOptions): (req: IncomingMessage
         if (!operation) throw new ServiceError('UnsupportedFeatureException', `berth does not support the ${action} action yet.`);
         const input = model.input ? decodeInput(service, model.input.shape, params) : {};
         if (model.input) mounted.inputs.check(model.input.shape, input);
-        if (options.authorizer && !isRoot(auth.principal)) {
-          const declaration = Object.hasOwn(service.actions, action) ? service.actions[action] : undefined;
-          if (!declaration) throw accessDenied(`User: ${auth.principal.arn} is not authorized to perform: ${action}: the action declares no IAM action.`);
-          const pending = options.authorizer.authorize(
-            {
-              principal: auth.principal,
-              declaration,
-              input,
-              sourceIp: sourceIpOf(req.socket.remoteAddress),
-              secureTransport: (req.socket as { encrypted?: boolean }).encrypted === true,
-            },
-            accessDenied,
-          );
-          if (pending) await pending;
-        }
+        const pending = authorizeCall(
+          options.authorizer,
+          {
+            principal: auth.principal,
+            action,
+            actions: service.actions,
+            input,
+            remoteAddress: req.socket.remoteAddress,
+            secure: (req.socket as { encrypted?: boolean }).encrypted === true,
+          },
+          accessDenied,
+        );
+        if (pending) await pending;
         const output = await operation(input, {
           principal: auth.principal,
           requestId: id,

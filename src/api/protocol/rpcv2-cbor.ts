@@ -4,8 +4,7 @@ import { Decoder, Encoder } from 'cbor-x';
 import type { FastifyBaseLogger } from 'fastify';
 import { ServiceError } from '../../model/errors.js';
 import type { SigV4Verifier } from '../auth/sigv4.js';
-import { accessDeniedException, sourceIpOf, type Authorizer } from '../authz/authorizer.js';
-import { isRoot } from '../authz/principal.js';
+import { authorizeCall, type Authorizer } from '../authz/authorizer.js';
 import { toErrorBody, toQueryErrorBody } from '../errors.js';
 import type { JsonService } from './json-rpc.js';
 import { decodedBody, readBody } from './request-body.js';
@@ -98,18 +97,15 @@ export function rpcV2CborHandler(options: RpcV2CborOptions): (req: IncomingMessa
         if (!operation) throw new ServiceError('UnsupportedFeatureException', `berth does not support the ${action} action yet.`);
         const input = decodeInput(decodedBody(body, req.headers['content-encoding'], service.bodyLimit ?? options.bodyLimit));
         if (model.input) mounted.inputs.check(model.input.shape, input);
-        if (authorizer && !isRoot(auth.principal)) {
-          const declaration = Object.hasOwn(service.actions, action) ? service.actions[action] : undefined;
-          if (!declaration) throw accessDeniedException(`User: ${auth.principal.arn} is not authorized to perform: ${action}: the action declares no IAM action.`);
-          const pending = authorizer.authorize({
-            principal: auth.principal,
-            declaration,
-            input,
-            sourceIp: sourceIpOf(req.socket.remoteAddress),
-            secureTransport: (req.socket as { encrypted?: boolean }).encrypted === true,
-          });
-          if (pending) await pending;
-        }
+        const pending = authorizeCall(authorizer, {
+          principal: auth.principal,
+          action,
+          actions: service.actions,
+          input,
+          remoteAddress: req.socket.remoteAddress,
+          secure: (req.socket as { encrypted?: boolean }).encrypted === true,
+        });
+        if (pending) await pending;
         const output = await operation(input, {
           principal: auth.principal,
           requestId: id,
