@@ -1,4 +1,5 @@
-import type { Compare, Entry, LeaseId, Op, RangeOptions, RangeResult, Store, TxnResult, Watch, WatchListener, WatchOptions } from './store.js';
+import { ForwardingStore } from './forwarding-store.js';
+import type { Compare, Op, Store, TxnResult } from './store.js';
 
 /**
  * The leader this store writes for is no longer leader (its key changed or is gone, or it stepped down):
@@ -27,17 +28,19 @@ export class FencedOffError extends Error {
  * `close()` closes the fence, not the store underneath (which the replica owns): the leader calls it when it
  * steps down, so that writes refused locally from then on, even those the store would still accept.
  */
-export class FencedStore implements Store {
+export class FencedStore extends ForwardingStore {
   private open = true;
   private readonly lostListeners: (() => void)[] = [];
 
   constructor(
-    private readonly inner: Store,
+    inner: Store,
     /** The key whose mod revision is the fence (the leader key). */
     readonly fenceKey: string,
     /** Its mod revision when this leader took it. */
     readonly heldRevision: number,
-  ) {}
+  ) {
+    super(inner);
+  }
 
   /** False once the fence was found lost or closed. */
   get holds(): boolean {
@@ -49,7 +52,7 @@ export class FencedStore implements Store {
     this.lostListeners.push(listener);
   }
 
-  async txn(compares: readonly Compare[], ops: readonly Op[]): Promise<TxnResult> {
+  override async txn(compares: readonly Compare[], ops: readonly Op[]): Promise<TxnResult> {
     if (!this.open) throw new FencedOffError(this.fenceKey, this.heldRevision);
     const result = await this.inner.txn([...compares, { key: this.fenceKey, modRevision: this.heldRevision }], ops);
     if (result.succeeded) return result;
@@ -63,36 +66,12 @@ export class FencedStore implements Store {
     return result;
   }
 
-  get(key: string): Promise<Entry | undefined> {
-    return this.inner.get(key);
-  }
-  range(prefix: string, options?: RangeOptions): Promise<RangeResult> {
-    return this.inner.range(prefix, options);
-  }
-  count(prefix: string): Promise<number> {
-    return this.inner.count(prefix);
-  }
-  watch(prefix: string, options: WatchOptions, listener: WatchListener): Watch {
-    return this.inner.watch(prefix, options, listener);
-  }
-  revision(): Promise<number> {
-    return this.inner.revision();
-  }
-  compact(revision: number): Promise<void> {
+  override compact(revision: number): Promise<void> {
     if (!this.open) return Promise.reject(new FencedOffError(this.fenceKey, this.heldRevision));
     return this.inner.compact(revision);
   }
-  grantLease(ttlMs: number): Promise<{ id: LeaseId; ttlMs: number }> {
-    return this.inner.grantLease(ttlMs);
-  }
-  keepAliveLease(id: LeaseId): Promise<number> {
-    return this.inner.keepAliveLease(id);
-  }
-  revokeLease(id: LeaseId): Promise<void> {
-    return this.inner.revokeLease(id);
-  }
   /** Close the fence (the term ended); the store underneath stays open. */
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     this.open = false;
   }
 }
