@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -17,10 +17,11 @@ import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBusyboxImage, pushImage } from '../../src/testing/busybox-image.js';
 import { startDockerRegistry, type LoopbackRegistry } from '../../src/testing/docker-registry.js';
-import { startBerthAgent, type BerthAgentProcess } from './support/berth-agent.js';
+import type { BerthAgentProcess } from './support/berth-agent.js';
+import { startLabAgent, stopLab } from './support/lab-agent.js';
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
-import { uniqueBridge, untilAgentIdle } from './support/cluster.js';
-import { containerOutput, stopRunningTasks, waitForTask as waitFor } from './support/task-output.js';
+import { uniqueBridge } from './support/cluster.js';
+import { containerOutput, waitForTask as waitFor } from './support/task-output.js';
 import { createHostLab, type HostLab } from './support/hosts.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -96,35 +97,17 @@ describe.runIf(isRoot)('the task execution role pulls, ships logs and reads regi
     const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'instance' }))).AccessKey!;
     for (const c of [iam, sts, ecr, secrets]) c.destroy();
 
-    agent = startBerthAgent({
-      endpoint: server.url,
+    agent = await startLabAgent({
+      server,
+      lab,
+      dir,
+      bridge,
       keys: { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! },
-      dataDir: join(dir, 'agent'),
-      netns: lab.hosts[0]!.netns,
-      env: {
-        BERTH_INSECURE_REGISTRIES: `${berthHost},${privateRegistry.host}`,
-        BERTH_MEMORY_MIB: '1024',
-        ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: '1s',
-        ECS_CONTAINER_STOP_TIMEOUT: '1s',
-        ...bridge,
-      },
+      env: { BERTH_INSECURE_REGISTRIES: `${berthHost},${privateRegistry.host}` },
     });
-    await agent.waitForLog(/session with the control plane established/);
   }, 180_000);
 
-  afterAll(async () => {
-    if (ecs) await stopRunningTasks(ecs);
-    if (agent) {
-      await untilAgentIdle(join(dir, 'agent'));
-      await agent.kill();
-    }
-    ecs?.destroy();
-    logs?.destroy();
-    await server?.kill();
-    await privateRegistry?.stop();
-    lab?.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stopLab({ dir, ecs, agent, clients: [logs], server, registries: [privateRegistry], lab }));
 
   const waitForTask = (arn: string, check: (t: Task) => boolean, timeoutMs = 60_000) => waitFor(ecs, arn, check, timeoutMs, () => agent.stderr().slice(-3000));
 

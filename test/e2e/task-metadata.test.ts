@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
@@ -11,10 +11,11 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBusyboxImage, pushImage } from '../../src/testing/busybox-image.js';
 import { startDockerRegistry, type LoopbackRegistry } from '../../src/testing/docker-registry.js';
-import { startBerthAgent, type BerthAgentProcess } from './support/berth-agent.js';
+import type { BerthAgentProcess } from './support/berth-agent.js';
+import { startLabAgent, stopLab } from './support/lab-agent.js';
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
-import { uniqueBridge, untilAgentIdle } from './support/cluster.js';
-import { containerOutput, stopRunningTasks, waitForTask as waitFor } from './support/task-output.js';
+import { uniqueBridge } from './support/cluster.js';
+import { containerOutput, waitForTask as waitFor } from './support/task-output.js';
 import { createHostLab, type HostLab } from './support/hosts.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -44,37 +45,16 @@ describe.runIf(isRoot)('task metadata endpoint v4 from inside real containers', 
     server = await startBerthServer(join(dir, 'server'), ['--listen', `${lab.gateway}:0`]);
     ecs = new ECSClient({ endpoint: server.url, region: 'us-east-1', credentials: { ...server.keys }, maxAttempts: 3 });
     logs = new CloudWatchLogsClient({ endpoint: server.url, region: 'us-east-1', credentials: { ...server.keys }, maxAttempts: 3 });
-    agent = startBerthAgent({
-      endpoint: server.url,
-      keys: server.keys,
-      dataDir: join(dir, 'agent'),
-      netns: lab.hosts[0]!.netns,
-      env: {
-        BERTH_METADATA_ADDRESS: '169.254.170.2:80',
-        BERTH_AVAILABILITY_ZONE: 'us-east-1c',
-        BERTH_INSECURE_REGISTRIES: registry.host,
-        BERTH_MEMORY_MIB: '1024',
-        ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: '1s',
-        ECS_CONTAINER_STOP_TIMEOUT: '1s',
-        ...bridge,
-      },
+    agent = await startLabAgent({
+      server,
+      lab,
+      dir,
+      bridge,
+      env: { BERTH_METADATA_ADDRESS: '169.254.170.2:80', BERTH_AVAILABILITY_ZONE: 'us-east-1c', BERTH_INSECURE_REGISTRIES: registry.host },
     });
-    await agent.waitForLog(/session with the control plane established/);
   }, 180_000);
 
-  afterAll(async () => {
-    if (ecs) await stopRunningTasks(ecs);
-    if (agent) {
-      await untilAgentIdle(join(dir, 'agent'));
-      await agent.kill();
-    }
-    ecs?.destroy();
-    logs?.destroy();
-    await server?.kill();
-    await registry?.stop();
-    lab?.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stopLab({ dir, ecs, agent, clients: [logs], server, registries: [registry], lab }));
 
   const waitForTask = (arn: string, check: (t: Task) => boolean, timeoutMs = 60_000) => waitFor(ecs, arn, check, timeoutMs, () => agent.stderr().slice(-3000));
 

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
@@ -18,10 +18,11 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBusyboxImage, pushImage } from '../../src/testing/busybox-image.js';
 import { startDockerRegistry, type LoopbackRegistry } from '../../src/testing/docker-registry.js';
-import { startBerthAgent, type BerthAgentProcess } from './support/berth-agent.js';
+import type { BerthAgentProcess } from './support/berth-agent.js';
+import { startLabAgent, stopLab } from './support/lab-agent.js';
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
-import { uniqueBridge, untilAgentIdle } from './support/cluster.js';
-import { containerOutput, stopRunningTasks, waitForTask as waitFor } from './support/task-output.js';
+import { uniqueBridge } from './support/cluster.js';
+import { containerOutput, waitForTask as waitFor } from './support/task-output.js';
 import { createHostLab, type HostLab } from './support/hosts.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -75,37 +76,16 @@ describe.runIf(isRoot)('task roles and secrets in real containers', () => {
     secretArn = (await secrets.send(new CreateSecretCommand({ Name: 'db', SecretString: JSON.stringify({ user: 'app', password: DB_PASSWORD }) }))).ARN!;
     await ssm.send(new PutParameterCommand({ Name: '/app/token', Value: API_TOKEN, Type: 'SecureString' }));
     for (const c of [iam, sts, secrets, ssm]) c.destroy();
-    agent = startBerthAgent({
-      endpoint: server.url,
-      keys: server.keys,
-      dataDir: join(dir, 'agent'),
-      netns: lab.hosts[0]!.netns,
-      env: {
-        BERTH_METADATA_ADDRESS: '169.254.170.2:80',
-        BERTH_INSECURE_REGISTRIES: registry.host,
-        BERTH_MEMORY_MIB: '1024',
-        ECS_ENABLE_TASK_IAM_ROLE: 'true',
-        ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: '1s',
-        ECS_CONTAINER_STOP_TIMEOUT: '1s',
-        ...bridge,
-      },
+    agent = await startLabAgent({
+      server,
+      lab,
+      dir,
+      bridge,
+      env: { BERTH_METADATA_ADDRESS: '169.254.170.2:80', BERTH_INSECURE_REGISTRIES: registry.host, ECS_ENABLE_TASK_IAM_ROLE: 'true' },
     });
-    await agent.waitForLog(/session with the control plane established/);
   }, 180_000);
 
-  afterAll(async () => {
-    if (ecs) await stopRunningTasks(ecs);
-    if (agent) {
-      await untilAgentIdle(join(dir, 'agent'));
-      await agent.kill();
-    }
-    ecs?.destroy();
-    logs?.destroy();
-    await server?.kill();
-    await registry?.stop();
-    lab?.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stopLab({ dir, ecs, agent, clients: [logs], server, registries: [registry], lab }));
 
   const waitForTask = (arn: string, check: (t: Task) => boolean, timeoutMs = 60_000) => waitFor(ecs, arn, check, timeoutMs, () => agent.stderr().slice(-3000));
 
