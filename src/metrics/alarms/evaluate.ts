@@ -149,6 +149,19 @@ function reasonData(alarm: EvaluatedAlarm, range: readonly Datapoint[], now: num
 }
 
 /**
+ * The N periods judged, from the N + 1 last complete ones (oldest first). CloudWatch retrieves more datapoints than
+ * EvaluationPeriods, and with `missing` (and `ignore`) "does not consider missing data points": a newest period
+ * without its datapoint yet — AWS/ECS utilization is written a few seconds after its minute ends, and the leader
+ * may evaluate in between — is passed over and the N before it judged, instead of reading as a dip that would send
+ * an N-of-N alarm back to OK (or keep it from ALARM) every period. `breaching`/`notBreaching` judge the newest N.
+ */
+export function judgedRange(lookback: readonly Datapoint[], evaluationPeriods: number, treat: TreatMissingData = 'missing'): Datapoint[] {
+  const newestMissing = lookback.length > evaluationPeriods && lookback[lookback.length - 1]!.value === undefined;
+  if (newestMissing && (treat === 'missing' || treat === 'ignore')) return lookback.slice(-evaluationPeriods - 1, -1);
+  return lookback.slice(-evaluationPeriods);
+}
+
+/**
  * The evaluation range ending with the last complete period before `now` (epoch ms): N period starts, oldest
  * first. (CloudWatch evaluates complete periods; a period still filling would look like a dip.)
  */
