@@ -166,6 +166,7 @@ export function policyOperations(env: AutoScalingEnv) {
           ...(type === 'StepScaling' ? { stepScaling: input.StepScalingPolicyConfiguration! } : { targetTracking: input.TargetTrackingScalingPolicyConfiguration! }),
           alarms,
           createdAt: before?.createdAt ?? now,
+          ...(before?.scaledFor ? { scaledFor: before.scaledFor } : {}),
         };
         tx.putJson(key, p);
         tx.putJson(scalingKeys.policyArn(uuid), { key });

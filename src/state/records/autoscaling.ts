@@ -54,6 +54,12 @@ export interface ScalingPolicyRecord {
   readonly alarms: readonly { readonly AlarmName: string; readonly AlarmARN: string }[];
   /** Epoch ms. */
   readonly createdAt: number;
+  /**
+   * Per alarm, the state change (its `stateUpdatedAt`) this policy last scaled for when first invoked for it: a
+   * leader that dies after scaling but before recording the alarm's actions as run invokes the policy again for
+   * the same change after the restart, and that replay must not scale twice (scaling-engine.ts).
+   */
+  readonly scaledFor?: Readonly<Record<string, number>>;
 }
 
 export interface StepAdjustment {
