@@ -163,6 +163,48 @@ describe('a leader killed between scaling and recording the alarm acted on', () 
   });
 });
 
+describe('not scaled activities', () => {
+  it('a policy held at max capacity records one AlreadyAtMaxCapacity activity, listed only with IncludeNotScaledActivities', async () => {
+    await api.RegisterScalableTarget!({ ServiceNamespace: 'ecs', ResourceId: resource, ScalableDimension: 'ecs:service:DesiredCount', MaxCapacity: 2 }, {} as never);
+    const { PolicyARN } = (await api.PutScalingPolicy!(
+      {
+        PolicyName: 'plus-five',
+        ServiceNamespace: 'ecs',
+        ResourceId: resource,
+        ScalableDimension: 'ecs:service:DesiredCount',
+        PolicyType: 'StepScaling',
+        StepScalingPolicyConfiguration: { AdjustmentType: 'ChangeInCapacity', Cooldown: 0, StepAdjustments: [{ MetricIntervalLowerBound: 0, ScalingAdjustment: 5 }] },
+      },
+      {} as never,
+    )) as { PolicyARN: string };
+    await alarms.PutMetricAlarm({ AlarmName: 'deep', Namespace: 'App', MetricName: 'QueueDepth', Statistic: 'Maximum', Period: 10, EvaluationPeriods: 1, Threshold: 100, ComparisonOperator: 'GreaterThanOrEqualToThreshold', AlarmActions: [PolicyARN] });
+    // 1 + 5 asks for 6: capped at the maximum, 2 (a scale-out, recorded as usual).
+    await put(170);
+    await tick(10);
+    expect(await desired()).toBe(2);
+    // At the maximum, invoked again every period: one not scaled activity, however many periods.
+    for (let i = 0; i < 4; i++) {
+      await put(170);
+      await tick(10);
+    }
+    expect(await desired()).toBe(2);
+    expect((await activities()).map((a) => a.Description)).toEqual(['Setting desired count to 2.']);
+    const all = ((await api.DescribeScalingActivities!({ ServiceNamespace: 'ecs', ResourceId: resource, IncludeNotScaledActivities: true }, {} as never)) as { ScalingActivities: object[] }).ScalingActivities;
+    expect(all).toHaveLength(2);
+    expect(all[0]).toMatchObject({
+      Description: 'Attempting to scale due to alarm triggered',
+      Cause: 'monitor alarm deep in state ALARM triggered policy plus-five',
+      StatusCode: 'Failed',
+      NotScaledReasons: [{ Code: 'AlreadyAtMaxCapacity', MaxCapacity: 2, CurrentCapacity: 2 }],
+    });
+    // Raising the maximum lets the next invocation scale again.
+    await api.RegisterScalableTarget!({ ServiceNamespace: 'ecs', ResourceId: resource, ScalableDimension: 'ecs:service:DesiredCount', MaxCapacity: 4 }, {} as never);
+    await put(170);
+    await tick(10);
+    expect(await desired()).toBe(4);
+  });
+});
+
 describe('target tracking', () => {
   it('creates its alarms, scales out proportionally and back in after the low alarm, within max', async () => {
     const out = (await api.PutScalingPolicy!(

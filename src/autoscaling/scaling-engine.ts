@@ -14,7 +14,7 @@ import type { AlarmRecord } from '../state/records/alarms.js';
 import { parsePolicyArnRecord, parseScalableTargetRecord, parseScalingPolicyRecord, parseScheduledActionRecord, type ScalableTargetRecord } from '../state/records/autoscaling.js';
 import { scalingKeys } from '../state/scaling-keys.js';
 import { activeService, setServiceDesiredCount } from '../state/service-scale.js';
-import { desiredCountActivity, recordActivity } from './activities.js';
+import { desiredCountActivity, notScaledActivity, recordActivity } from './activities.js';
 import { decide, matchingStep, stepCapacity, trackedCapacity, trackingCooldowns } from './adjustments.js';
 import { ecsServiceOf, type AutoScalingEnv } from './env.js';
 import { nextRun, parseSchedule } from './schedule.js';
@@ -92,7 +92,14 @@ export async function executePolicy(env: AutoScalingEnv, policyArn: string, alar
         ...(c.DisableScaleIn ? { disableScaleIn: true } : {}),
       });
     }
-    if (!decision.scale) return { ok: true, message: `not scaled: ${decision.reason}` };
+    const cause = `monitor alarm ${alarm.name} in state ${alarm.state} triggered policy ${policy.policyName}`;
+    if (!decision.scale) {
+      if (decision.reason === 'AlreadyAtMaxCapacity' || decision.reason === 'AlreadyAtMinCapacity') {
+        const atMax = decision.reason === 'AlreadyAtMaxCapacity';
+        await notScaledActivity(tx, policy.resourceId, now, cause, { Code: decision.reason, ...(atMax ? { MaxCapacity: target.maxCapacity } : { MinCapacity: target.minCapacity }), CurrentCapacity: current });
+      }
+      return { ok: true, message: `not scaled: ${decision.reason}` };
+    }
     await setServiceDesiredCount(tx, cluster, service, decision.to, now);
     const next: ScalableTargetRecord =
       decision.direction === 'out'
@@ -100,7 +107,7 @@ export async function executePolicy(env: AutoScalingEnv, policyArn: string, alar
         : { ...target, lastScaleIn: { at: now, policy: policy.policyName } };
     tx.putJson(targetKey(policy.resourceId), next);
     if (!repeat) tx.putJson(key, { ...policy, scaledFor: { ...policy.scaledFor, [alarm.name]: alarm.stateUpdatedAt } });
-    desiredCountActivity(tx, policy.resourceId, now, decision.to, `monitor alarm ${alarm.name} in state ${alarm.state} triggered policy ${policy.policyName}`);
+    desiredCountActivity(tx, policy.resourceId, now, decision.to, cause);
     return { ok: true, message: `desired count set to ${decision.to}` };
   });
 }

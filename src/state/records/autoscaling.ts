@@ -141,6 +141,16 @@ export interface ScalingActivityRecord {
   readonly StatusCode: 'Pending' | 'InProgress' | 'Successful' | 'Overridden' | 'Unfulfilled' | 'Failed';
   readonly StatusMessage?: string;
   readonly Details?: string;
+  /** A not scaled activity's reasons (shown only with IncludeNotScaledActivities). */
+  readonly NotScaledReasons?: readonly NotScaledReason[];
+}
+
+/** Why a policy invocation changed nothing, in AWS's codes. */
+export interface NotScaledReason {
+  readonly Code: string;
+  readonly MaxCapacity?: number;
+  readonly MinCapacity?: number;
+  readonly CurrentCapacity?: number;
 }
 
 export const parseScalingActivityRecord = recordParser<ScalingActivityRecord>('scaling activity', {
