@@ -68,6 +68,15 @@ describe('evaluateAlarm', () => {
   });
 });
 
+describe('reasons with missing datapoints', () => {
+  it('count only the datapoints within the threshold that are there (missing), or the missing too (notBreaching)', () => {
+    const low = { ...base, comparisonOperator: 'LessThanThreshold' as const, threshold: 45, evaluationPeriods: 15, state: 'INSUFFICIENT_DATA' as const };
+    const r = evaluationRange(60, 15, now).map((t, i) => ({ t, value: i >= 13 ? 100 : undefined }));
+    expect(evaluateAlarm(low, r, now).reason).toMatch(/^Threshold Crossed: 2 out of the last 15 datapoints \[100\.0 .*\] were not less than the threshold \(45\.0\) \(minimum 1 datapoint for INSUFFICIENT_DATA -> OK transition\)\.$/);
+    expect(evaluateAlarm({ ...low, treatMissingData: 'notBreaching' }, r, now).reason).toMatch(/^Threshold Crossed: 15 out of the last 15 datapoints/);
+  });
+});
+
 describe('judgedRange', () => {
   const lookback = (...values: (number | undefined)[]) => evaluationRange(60, values.length, now).map((t, i) => ({ t, value: values[i] }));
 

@@ -103,7 +103,9 @@ export function evaluateAlarm(alarm: EvaluatedAlarm, range: readonly Datapoint[]
       reasonData: data,
     };
   }
-  const within = range.length - counted;
+  // Datapoints within the threshold: the present ones not breaching, and missing ones only where they count as such
+  // (notBreaching); with missing/ignore a missing datapoint is not "within" (15 of 15 with 2 present would be wrong).
+  const within = present.length - breaching + (treat === 'notBreaching' ? missing : 0);
   // The fewest within-threshold datapoints that make ALARM impossible: N − M + 1.
   const needed = n - m + 1;
   return {
