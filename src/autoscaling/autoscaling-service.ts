@@ -29,7 +29,14 @@ export function autoScalingService(env: AutoScalingEnv): JsonService {
       checkTarget(input);
       const prefix = input.ResourceId !== undefined ? scalingKeys.activitiesOf('ecs', ECS_DESIRED_COUNT, input.ResourceId) : scalingKeys.activities();
       const all = [];
-      for await (const page of rangePages(env.store, prefix, 500)) for (const e of page) all.push(parseScalingActivityRecord(e.value, e.key));
+      for await (const page of rangePages(env.store, prefix, 500)) {
+        for (const e of page) {
+          const a = parseScalingActivityRecord(e.value, e.key);
+          // Not scaled activities only when asked for, as AWS lists them.
+          if (a.NotScaledReasons && !input.IncludeNotScaledActivities) continue;
+          all.push(a);
+        }
+      }
       // Keys sort newest first within a resource; across resources, by time.
       if (input.ResourceId === undefined) all.sort((a, b) => b.StartTime - a.StartTime);
       const { items, next } = pageList(all, input);

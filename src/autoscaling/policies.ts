@@ -148,7 +148,7 @@ export function policyOperations(env: AutoScalingEnv) {
           ];
           for (const spec of specs) {
             const description = `DO NOT EDIT OR DELETE. For TargetTrackingScaling policy ${policyArn}.`;
-            const config = alarmConfig({ ...tracked, AlarmName: spec.name, AlarmDescription: description, AlarmActions: [policyArn], EvaluationPeriods: spec.n, DatapointsToAlarm: spec.n, Threshold: spec.threshold, ComparisonOperator: spec.op } as PutMetricAlarmInput);
+            const config = alarmConfig({ ...tracked, AlarmName: spec.name, AlarmDescription: description, AlarmActions: [policyArn], EvaluationPeriods: spec.n, DatapointsToAlarm: spec.n, Threshold: spec.threshold, ComparisonOperator: spec.op } as PutMetricAlarmInput, period);
             const alarm = await writeAlarm(tx, env, spec.name, config, undefined, now);
             tx.putJson(alarmKeys.alarm(spec.name), { ...alarm, ownedBy: policyArn });
             alarms = [...alarms, { AlarmName: spec.name, AlarmARN: alarm.arn }];
@@ -166,6 +166,7 @@ export function policyOperations(env: AutoScalingEnv) {
           ...(type === 'StepScaling' ? { stepScaling: input.StepScalingPolicyConfiguration! } : { targetTracking: input.TargetTrackingScalingPolicyConfiguration! }),
           alarms,
           createdAt: before?.createdAt ?? now,
+          ...(before?.scaledFor ? { scaledFor: before.scaledFor } : {}),
         };
         tx.putJson(key, p);
         tx.putJson(scalingKeys.policyArn(uuid), { key });

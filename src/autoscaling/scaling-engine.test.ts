@@ -9,6 +9,8 @@ import { MetricStore } from '../metrics/metric-store.js';
 import { MemoryStore } from '../store/memory.js';
 import { transact } from '../store/transact.js';
 import { keys } from '../state/keys.js';
+import { parseAlarmRecord } from '../state/records/alarms.js';
+import { alarmKeys } from '../state/scaling-keys.js';
 import { parseServiceRecord } from '../state/records/services.js';
 import { autoScalingService } from './autoscaling-service.js';
 import { executePolicy, runScheduledActions } from './scaling-engine.js';
@@ -43,7 +45,7 @@ beforeEach(async () => {
     metrics: { store: metrics, now },
     log: { error: () => {} },
     now,
-    invoke: (action, alarm) => executePolicy(env, action, alarm),
+    invoke: (action, alarm, repeat) => executePolicy(env, action, alarm, repeat),
   };
   await transact(store, async (tx) => tx.putJson(keys.service('c1', 'web'), { serviceName: 'web', serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/c1/web', status: 'ACTIVE', desiredCount: 1, deployments: [{ id: 'ecs-svc/1', status: 'PRIMARY', desiredCount: 1 }], berth: { cluster: 'c1' } }));
   await api.RegisterScalableTarget!({ ServiceNamespace: 'ecs', ResourceId: resource, ScalableDimension: 'ecs:service:DesiredCount', MinCapacity: 1, MaxCapacity: 8 }, {} as never);
@@ -108,6 +110,98 @@ describe('step scaling driven by an alarm', () => {
     expect(await desired()).toBe(5);
     const history = (await alarms.DescribeAlarmHistory({ AlarmName: 'queue-high', HistoryItemType: 'StateUpdate' })) as { AlarmHistoryItems: { HistorySummary: string }[] };
     expect(history.AlarmHistoryItems.map((h) => h.HistorySummary)).toEqual(['Alarm updated from INSUFFICIENT_DATA to ALARM']);
+  });
+});
+
+describe('a leader killed between scaling and recording the alarm acted on', () => {
+  it('a new leader replaying the first invocation for the same state change scales nothing more; a later re-invocation still scales', async () => {
+    const { PolicyARN } = (await api.PutScalingPolicy!(
+      {
+        PolicyName: 'burst',
+        ServiceNamespace: 'ecs',
+        ResourceId: resource,
+        ScalableDimension: 'ecs:service:DesiredCount',
+        PolicyType: 'StepScaling',
+        // No cooldown: only the replay guard stands between a replay and a second +2.
+        StepScalingPolicyConfiguration: { AdjustmentType: 'ChangeInCapacity', Cooldown: 0, StepAdjustments: [{ MetricIntervalLowerBound: 0, ScalingAdjustment: 2 }] },
+      },
+      {} as never,
+    )) as { PolicyARN: string };
+    await alarms.PutMetricAlarm({ AlarmName: 'burst-high', Namespace: 'App', MetricName: 'QueueDepth', Statistic: 'Maximum', Period: 10, EvaluationPeriods: 1, Threshold: 100, ComparisonOperator: 'GreaterThanOrEqualToThreshold', AlarmActions: [PolicyARN] });
+    // The first leader is killed after the scale-out's transaction, before markActed's (its writes fail from then on).
+    let dead = false;
+    const dying = new Proxy(store, {
+      get: (target, prop, receiver) => (prop === 'txn' ? (...args: Parameters<MemoryStore['txn']>) => (dead ? Promise.reject(new Error('killed')) : target.txn(...args)) : Reflect.get(target, prop, receiver)),
+    });
+    const first: AlarmEvaluatorOptions = {
+      ...evaluator,
+      records: dying,
+      invoke: async (action, alarm, repeat) => {
+        const outcome = await executePolicy({ store, scope, now: () => clock }, action, alarm, repeat);
+        dead = true;
+        return outcome;
+      },
+    };
+    await put(170);
+    clock += 10_000;
+    await expect(evaluateAlarms(first, new Map())).rejects.toThrow('killed');
+    expect(await desired()).toBe(3);
+    expect(parseAlarmRecord((await store.get(alarmKeys.alarm('burst-high')))!.value, 'k')).toMatchObject({ state: 'ALARM' });
+    // The new leader (no memory of evaluations) sees a change not acted on and invokes the policy as for a first time.
+    const newLeader = new Map<string, number>();
+    await put(170);
+    await evaluateAlarms(evaluator, newLeader);
+    expect(await desired()).toBe(3);
+    expect((await activities()).filter((a) => a.Cause.includes('burst'))).toHaveLength(1);
+    const actions = (await alarms.DescribeAlarmHistory({ AlarmName: 'burst-high', HistoryItemType: 'Action' })) as { AlarmHistoryItems: { HistorySummary: string }[] };
+    expect(actions.AlarmHistoryItems.map((h) => h.HistorySummary)).toEqual([`Successfully executed action ${PolicyARN}`]);
+    // Its periodic re-invocation while the alarm stays in ALARM scales again, as CloudWatch's would (no cooldown).
+    await put(170, clock + 10_000);
+    clock += 10_000;
+    await evaluateAlarms(evaluator, newLeader);
+    expect(await desired()).toBe(5);
+  });
+});
+
+describe('not scaled activities', () => {
+  it('a policy held at max capacity records one AlreadyAtMaxCapacity activity, listed only with IncludeNotScaledActivities', async () => {
+    await api.RegisterScalableTarget!({ ServiceNamespace: 'ecs', ResourceId: resource, ScalableDimension: 'ecs:service:DesiredCount', MaxCapacity: 2 }, {} as never);
+    const { PolicyARN } = (await api.PutScalingPolicy!(
+      {
+        PolicyName: 'plus-five',
+        ServiceNamespace: 'ecs',
+        ResourceId: resource,
+        ScalableDimension: 'ecs:service:DesiredCount',
+        PolicyType: 'StepScaling',
+        StepScalingPolicyConfiguration: { AdjustmentType: 'ChangeInCapacity', Cooldown: 0, StepAdjustments: [{ MetricIntervalLowerBound: 0, ScalingAdjustment: 5 }] },
+      },
+      {} as never,
+    )) as { PolicyARN: string };
+    await alarms.PutMetricAlarm({ AlarmName: 'deep', Namespace: 'App', MetricName: 'QueueDepth', Statistic: 'Maximum', Period: 10, EvaluationPeriods: 1, Threshold: 100, ComparisonOperator: 'GreaterThanOrEqualToThreshold', AlarmActions: [PolicyARN] });
+    // 1 + 5 asks for 6: capped at the maximum, 2 (a scale-out, recorded as usual).
+    await put(170);
+    await tick(10);
+    expect(await desired()).toBe(2);
+    // At the maximum, invoked again every period: one not scaled activity, however many periods.
+    for (let i = 0; i < 4; i++) {
+      await put(170);
+      await tick(10);
+    }
+    expect(await desired()).toBe(2);
+    expect((await activities()).map((a) => a.Description)).toEqual(['Setting desired count to 2.']);
+    const all = ((await api.DescribeScalingActivities!({ ServiceNamespace: 'ecs', ResourceId: resource, IncludeNotScaledActivities: true }, {} as never)) as { ScalingActivities: object[] }).ScalingActivities;
+    expect(all).toHaveLength(2);
+    expect(all[0]).toMatchObject({
+      Description: 'Attempting to scale due to alarm triggered',
+      Cause: 'monitor alarm deep in state ALARM triggered policy plus-five',
+      StatusCode: 'Failed',
+      NotScaledReasons: [{ Code: 'AlreadyAtMaxCapacity', MaxCapacity: 2, CurrentCapacity: 2 }],
+    });
+    // Raising the maximum lets the next invocation scale again.
+    await api.RegisterScalableTarget!({ ServiceNamespace: 'ecs', ResourceId: resource, ScalableDimension: 'ecs:service:DesiredCount', MaxCapacity: 4 }, {} as never);
+    await put(170);
+    await tick(10);
+    expect(await desired()).toBe(4);
   });
 });
 

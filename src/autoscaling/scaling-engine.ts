@@ -14,7 +14,7 @@ import type { AlarmRecord } from '../state/records/alarms.js';
 import { parsePolicyArnRecord, parseScalableTargetRecord, parseScalingPolicyRecord, parseScheduledActionRecord, type ScalableTargetRecord } from '../state/records/autoscaling.js';
 import { scalingKeys } from '../state/scaling-keys.js';
 import { activeService, setServiceDesiredCount } from '../state/service-scale.js';
-import { desiredCountActivity, recordActivity } from './activities.js';
+import { desiredCountActivity, notScaledActivity, recordActivity } from './activities.js';
 import { decide, matchingStep, stepCapacity, trackedCapacity, trackingCooldowns } from './adjustments.js';
 import { ecsServiceOf, type AutoScalingEnv } from './env.js';
 import { nextRun, parseSchedule } from './schedule.js';
@@ -42,8 +42,13 @@ function alarmMetric(alarm: AlarmRecord, aggregation: 'Average' | 'Minimum' | 'M
   }
 }
 
-/** Runs the policy `policyArn` for `alarm` (the alarm evaluator's invoker for Application Auto Scaling actions). */
-export async function executePolicy(env: AutoScalingEnv, policyArn: string, alarm: AlarmRecord): Promise<ActionOutcome> {
+/**
+ * Runs the policy `policyArn` for `alarm` (the alarm evaluator's invoker for Application Auto Scaling actions).
+ * `repeat`: the alarm stayed in its state and invokes the policy again (CloudWatch's periodic re-invocation). A
+ * first invocation for a state change the policy already scaled for is a leader's replay after a crash (it scaled,
+ * then died before the alarm recorded its actions as run): it changes nothing, so kill -9 never scales twice.
+ */
+export async function executePolicy(env: AutoScalingEnv, policyArn: string, alarm: AlarmRecord, repeat = false): Promise<ActionOutcome> {
   const index = await env.store.get(scalingKeys.policyArn(policyUuid(policyArn)));
   if (!index) return { ok: false, message: `No scaling policy found for ARN ${policyArn}` };
   const now = env.now();
@@ -51,6 +56,7 @@ export async function executePolicy(env: AutoScalingEnv, policyArn: string, alar
     const { key } = parsePolicyArnRecord(index.value, index.key);
     const policy = await tx.getRecord(parseScalingPolicyRecord, key);
     if (!policy || policy.policyArn !== policyArn) return { ok: false, message: `No scaling policy found for ARN ${policyArn}` };
+    if (!repeat && policy.scaledFor?.[alarm.name] === alarm.stateUpdatedAt) return { ok: true, message: 'already executed for this state change' };
     const target = await tx.getRecord(parseScalableTargetRecord, targetKey(policy.resourceId));
     if (!target) return { ok: false, message: `No scalable target registered for ${policy.resourceId}` };
     const { cluster, service } = ecsServiceOf(policy.resourceId);
@@ -86,14 +92,22 @@ export async function executePolicy(env: AutoScalingEnv, policyArn: string, alar
         ...(c.DisableScaleIn ? { disableScaleIn: true } : {}),
       });
     }
-    if (!decision.scale) return { ok: true, message: `not scaled: ${decision.reason}` };
+    const cause = `monitor alarm ${alarm.name} in state ${alarm.state} triggered policy ${policy.policyName}`;
+    if (!decision.scale) {
+      if (decision.reason === 'AlreadyAtMaxCapacity' || decision.reason === 'AlreadyAtMinCapacity') {
+        const atMax = decision.reason === 'AlreadyAtMaxCapacity';
+        await notScaledActivity(tx, policy.resourceId, now, cause, { Code: decision.reason, ...(atMax ? { MaxCapacity: target.maxCapacity } : { MinCapacity: target.minCapacity }), CurrentCapacity: current });
+      }
+      return { ok: true, message: `not scaled: ${decision.reason}` };
+    }
     await setServiceDesiredCount(tx, cluster, service, decision.to, now);
     const next: ScalableTargetRecord =
       decision.direction === 'out'
         ? { ...target, lastScaleOut: { at: now, policy: policy.policyName, from: target.lastScaleOut && now < target.lastScaleOut.at + cooldownOf(policy, 'out') * 1000 ? target.lastScaleOut.from : current, to: decision.to } }
         : { ...target, lastScaleIn: { at: now, policy: policy.policyName } };
     tx.putJson(targetKey(policy.resourceId), next);
-    desiredCountActivity(tx, policy.resourceId, now, decision.to, `monitor alarm ${alarm.name} in state ${alarm.state} triggered policy ${policy.policyName}`);
+    if (!repeat) tx.putJson(key, { ...policy, scaledFor: { ...policy.scaledFor, [alarm.name]: alarm.stateUpdatedAt } });
+    desiredCountActivity(tx, policy.resourceId, now, decision.to, cause);
     return { ok: true, message: `desired count set to ${decision.to}` };
   });
 }

@@ -68,4 +68,12 @@ describe('berth server DNS flags', () => {
     expect(compileServerConfig({ ...base, store: 'memory' }, {}).metricsListen).toBeUndefined();
     expect(() => compileServerConfig({ ...base, store: 'memory', metricsListen: '9400' }, {})).toThrow(/invalid listen address '9400'/);
   });
+
+  it('BERTH_TIME_SCALE (test-only): one of 1, 2, 3, 6, 12; unset or 1 leaves production behaviour; not with --target-tracking-period', () => {
+    expect(compileServerConfig({ ...base, store: 'memory' }, {}).timeScale).toBeUndefined();
+    expect(compileServerConfig({ ...base, store: 'memory' }, { BERTH_TIME_SCALE: '1' }).timeScale).toBeUndefined();
+    expect(compileServerConfig({ ...base, store: 'memory' }, { BERTH_TIME_SCALE: '12' }).timeScale).toBe(12);
+    expect(() => compileServerConfig({ ...base, store: 'memory' }, { BERTH_TIME_SCALE: '7' })).toThrow(/BERTH_TIME_SCALE: '7' is not one of 1, 2, 3, 6, 12/);
+    expect(() => compileServerConfig({ ...base, store: 'memory', targetTrackingPeriod: '10' }, { BERTH_TIME_SCALE: '6' })).toThrow(/drop --target-tracking-period/);
+  });
 });

@@ -67,8 +67,26 @@ export function compileServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
     ...(flags.dnsListen !== undefined ? { dnsListen: parseListenAddress(flags.dnsListen) } : {}),
     ...(flags.dnsUpstream !== undefined ? { dnsUpstreams: parseUpstreams(flags.dnsUpstream) } : {}),
     ...(flags.targetTrackingPeriod !== undefined ? { targetTrackingPeriodS: Number(flags.targetTrackingPeriod) } : {}),
+    ...timeScaled(env.BERTH_TIME_SCALE, flags.targetTrackingPeriod),
     ...(flags.metricsListen !== undefined ? { metricsListen: parseListenAddress(flags.metricsListen) } : {}),
   };
+}
+
+/** The factors BERTH_TIME_SCALE takes: a minute of 60, 30, 20, 10 or 5 s (periods GetMetricData serves). */
+const TIME_SCALES = [1, 2, 3, 6, 12] as const;
+
+/**
+ * BERTH_TIME_SCALE (tests and demos only; docs/autoscaling.md "Test-only time scale"): a "minute" of the
+ * metric-to-scaling chain lasts 60 / scale seconds — AWS/ECS utilization's period, target tracking's alarm period
+ * and the alarm evaluation interval (10 s / scale) shrink together. Cooldowns, schedules and user alarms keep their
+ * own values. Unset or 1: production behaviour, untouched.
+ */
+export function timeScaled(value: string | undefined, targetTrackingPeriod: string | undefined): Pick<ServerConfig, 'timeScale'> {
+  if (value === undefined || value === '' || value === '1') return {};
+  const scale = Number(value);
+  if (!TIME_SCALES.includes(scale as never)) throw new Error(`BERTH_TIME_SCALE: '${value}' is not one of ${TIME_SCALES.join(', ')}`);
+  if (targetTrackingPeriod !== undefined) throw new Error('BERTH_TIME_SCALE sets the target tracking period (60 / scale s): drop --target-tracking-period');
+  return { timeScale: scale };
 }
 
 /** `--etcd-endpoints` (or BERTH_ETCD_ENDPOINTS): comma-separated `http(s)://host:port`; TLS files and prefix. */

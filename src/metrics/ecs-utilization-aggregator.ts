@@ -20,23 +20,31 @@ export interface AggregatorOptions {
   readonly now: () => number;
   /** A minute is written this long after it ends (default 5 s): a figure sent at its last second still arrives. */
   readonly graceMs?: number;
+  /**
+   * The datapoints' period in seconds (default 60, ECS's). Shorter only under the test-only time scale
+   * (BERTH_TIME_SCALE, docs/autoscaling.md): the datapoints are then written high-resolution, so alarms of that
+   * period can read them.
+   */
+  readonly periodS?: number;
   /** Called with a failed write (the minute is not retried: its samples would be a minute late anyway). */
   readonly onError?: (error: unknown) => void;
 }
 
 export class UtilizationAggregator {
-  /** minute start (epoch s) → cluster → task ARN → figures. */
+  /** minute (period) start (epoch s) → cluster → task ARN → figures. */
   private readonly buckets = new Map<number, Map<string, Map<string, TaskFigures>>>();
   private timer?: NodeJS.Timeout;
   private readonly graceMs: number;
+  private readonly periodS: number;
 
   constructor(private readonly o: AggregatorOptions) {
     this.graceMs = o.graceMs ?? 5_000;
+    this.periodS = o.periodS ?? 60;
   }
 
   /** Figures for a cluster's tasks, received now. */
   add(cluster: string, figures: readonly TaskFigures[]): void {
-    const minute = Math.floor(this.o.now() / 60_000) * 60;
+    const minute = Math.floor(this.o.now() / 1000 / this.periodS) * this.periodS;
     let byCluster = this.buckets.get(minute);
     if (!byCluster) this.buckets.set(minute, (byCluster = new Map()));
     let byTask = byCluster.get(cluster);
@@ -48,9 +56,9 @@ export class UtilizationAggregator {
   due(): Sample[] {
     const out: Sample[] = [];
     for (const [minute, byCluster] of [...this.buckets].sort(([a], [b]) => a - b)) {
-      if (this.o.now() < (minute + 60) * 1000 + this.graceMs) break;
+      if (this.o.now() < (minute + this.periodS) * 1000 + this.graceMs) break;
       this.buckets.delete(minute);
-      for (const [cluster, byTask] of byCluster) out.push(...clusterSamples(cluster, minute, [...byTask.values()], this.o.capacity(cluster)));
+      for (const [cluster, byTask] of byCluster) out.push(...clusterSamples(cluster, minute, [...byTask.values()], this.o.capacity(cluster), this.periodS < 60));
     }
     return out;
   }

@@ -96,4 +96,23 @@ describe('UtilizationAggregator (fake time)', () => {
     expect(find(written[1]!, 'CPUUtilization', true)!.t).toBe(minute0 + 180);
     agg.stop();
   });
+
+  it('under the test-only time scale, writes each shorter period high-resolution', async () => {
+    vi.useFakeTimers({ now: 1_800_000_000_000 - (1_800_000_000_000 % 60_000) + 1_000 });
+    const written: Sample[][] = [];
+    const agg = new UtilizationAggregator({ write: async (s) => void written.push([...s]), capacity: () => undefined, now: Date.now, periodS: 5, graceMs: 400 });
+    agg.start(200);
+    const start = Math.floor(Date.now() / 5_000) * 5;
+    agg.add('c1', [task('a', 128, 10)]);
+    await vi.advanceTimersByTimeAsync(4_000); // 5 s: the period is over, inside its grace
+    expect(written).toEqual([]);
+    agg.add('c1', [task('a', 256, 10)]); // the next period's
+    await vi.advanceTimersByTimeAsync(600);
+    expect(written).toHaveLength(1);
+    const first = find(written[0]!, 'CPUUtilization', true)!;
+    expect([first.t, first.highRes, first.sum / first.count]).toEqual([start, true, 50]);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(written.map((w) => find(w, 'CPUUtilization', true)!.t)).toEqual([start, start + 5]);
+    agg.stop();
+  });
 });

@@ -65,13 +65,16 @@ function percent(part: number, whole: number): StatSet | undefined {
   return { count: 1, sum: v, min: v, max: v };
 }
 
-/** Every `AWS/ECS` datapoint of one cluster for one minute (`minuteS`: the minute's start, epoch seconds). */
-export function clusterSamples(cluster: string, minuteS: number, tasks: readonly TaskFigures[], capacity: ClusterCapacity | undefined): Sample[] {
+/**
+ * Every `AWS/ECS` datapoint of one cluster for one minute (`minuteS`: the minute's start, epoch seconds). `highRes`:
+ * only for the test-only time scale's shorter periods (ecs-utilization-aggregator.ts).
+ */
+export function clusterSamples(cluster: string, minuteS: number, tasks: readonly TaskFigures[], capacity: ClusterCapacity | undefined, highRes = false): Sample[] {
   const out: Sample[] = [];
   const add = (name: string, dims: Record<string, string>, set: StatSet | undefined) => {
     if (!set) return;
     const dimensions = Object.entries(dims).map(([Name, Value]) => ({ Name, Value }));
-    out.push({ series: seriesRef('AWS/ECS', name, dimensions), unit: 'Percent', t: minuteS, highRes: false, ...set });
+    out.push({ series: seriesRef('AWS/ECS', name, dimensions), unit: 'Percent', t: minuteS, highRes, ...set });
   };
   const byService = new Map<string, TaskFigures[]>();
   for (const t of tasks) if (t.serviceName !== undefined) byService.set(t.serviceName, [...(byService.get(t.serviceName) ?? []), t]);

@@ -111,9 +111,9 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
           metrics: { store: settings.metrics, now: scaling.now },
           log: log.child({ component: 'alarms' }),
           now: scaling.now,
-          invoke: async (action, alarm) =>
+          invoke: async (action, alarm, repeat) =>
             action.includes(':autoscaling:') && action.includes(':scalingPolicy:')
-              ? executePolicy(scaling, action, alarm)
+              ? executePolicy(scaling, action, alarm, repeat)
               : { ok: false, message: `berth does not run ${action.split(':')[2] ?? 'these'} actions.` },
           ...(settings.alarmEvaluationMs !== undefined ? { intervalMs: settings.alarmEvaluationMs } : {}),
         })

@@ -136,6 +136,11 @@ export interface ServerConfig {
   readonly targetTrackingPeriodS?: number;
   /** Between alarm evaluation passes (default 10 s). */
   readonly alarmEvaluationMs?: number;
+  /**
+   * Test-only (BERTH_TIME_SCALE): a minute of the metric-to-scaling chain lasts 60 / timeScale s — AWS/ECS
+   * utilization's period (high-resolution below 60 s), target tracking's alarm period, the alarm evaluation interval.
+   */
+  readonly timeScale?: number;
   /** Serve operators' metrics (Prometheus text format) at `GET /metrics` on this address (`--metrics-listen`); off without it. */
   readonly metricsListen?: { readonly host: string; readonly port: number };
 }
@@ -299,6 +304,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       scope,
       now: config.now ?? Date.now,
       ...(config.targetTrackingPeriodS !== undefined ? { targetTrackingPeriodS: config.targetTrackingPeriodS } : {}),
+      ...(config.timeScale !== undefined ? { targetTrackingPeriodS: 60 / config.timeScale } : {}),
     };
     services.push(autoScalingService(autoScalingEnv));
     const queryServices = [iamService(iamEnv), stsService(stsEnv), elbv2Service(elbEnv), cloudwatch.query];
@@ -369,8 +375,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       capacity: (cluster) => clusterCapacityOf([...cache.instances.cache.values()].map((c) => c.value), cluster),
       now: config.now ?? Date.now,
       onError: (err) => log.warn({ err }, 'could not write AWS/ECS utilization'),
+      ...(config.timeScale !== undefined ? { periodS: 60 / config.timeScale, graceMs: 5_000 / config.timeScale } : {}),
     });
-    utilization.start();
+    utilization.start(5_000 / (config.timeScale ?? 1));
     undo.push(() => utilization.stop());
     const gateway = new AgentGateway({
       env: ecsEnv,
@@ -437,7 +444,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           logsDir,
           metrics: metricStore,
           autoScaling: autoScalingEnv,
-          ...(config.alarmEvaluationMs !== undefined ? { alarmEvaluationMs: config.alarmEvaluationMs } : {}),
+          ...(config.alarmEvaluationMs !== undefined ? { alarmEvaluationMs: config.alarmEvaluationMs } : config.timeScale !== undefined ? { alarmEvaluationMs: 10_000 / config.timeScale } : {}),
           ...(config.now !== undefined ? { now: config.now } : {}),
           ...(config.secretPurgeMs !== undefined ? { secretPurgeMs: config.secretPurgeMs } : {}),
           ...(config.targetDrainMs !== undefined ? { targetDrainMs: config.targetDrainMs } : {}),

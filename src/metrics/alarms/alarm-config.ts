@@ -50,16 +50,19 @@ export type AlarmConfig = Pick<
 >;
 
 /** Alarm periods: 10, 20 and 30 seconds (high-resolution alarms) or a multiple of 60. */
-function checkAlarmPeriod(field: string, period: number): void {
-  if (!(period === 10 || period === 20 || period === 30 || (period > 0 && period % 60 === 0))) {
+function checkAlarmPeriod(field: string, period: number, allowed?: number): void {
+  if (!(period === allowed || period === 10 || period === 20 || period === 30 || (period > 0 && period % 60 === 0))) {
     throw invalidValue(field, period, 'Valid values are 10, 20, 30 and any multiple of 60.');
   }
 }
 
 const ACTION = /^arn:aws[a-z-]*:(autoscaling|sns|ec2|automate|swf|lambda|ssm|ssm-incidents|opsworks):/;
 
-/** Checks PutMetricAlarm's input and returns the configuration to store. */
-export function alarmConfig(input: PutMetricAlarmInput): AlarmConfig {
+/**
+ * Checks PutMetricAlarm's input and returns the configuration to store. `allowPeriod`: one more period accepted,
+ * for the alarms target tracking creates under the test-only time scale (5 s at BERTH_TIME_SCALE=12).
+ */
+export function alarmConfig(input: PutMetricAlarmInput, allowPeriod?: number): AlarmConfig {
   if (!comparisonOperators.includes(input.ComparisonOperator as never)) {
     throw invalidValue('ComparisonOperator', input.ComparisonOperator, 'berth evaluates static thresholds only (anomaly detection bands are not served).');
   }
@@ -91,12 +94,12 @@ export function alarmConfig(input: PutMetricAlarmInput): AlarmConfig {
     if (returned.length !== 1) throw invalidParameter('Exactly one element of the metrics list should return data.');
     for (const [i, q] of input.Metrics.entries()) {
       if (q.MetricStat && q.Expression !== undefined) throw exclusive(`Metrics.member.${i + 1}.MetricStat`, `Metrics.member.${i + 1}.Expression`);
-      if (q.MetricStat) checkAlarmPeriod(`Metrics.member.${i + 1}.MetricStat.Period`, q.MetricStat.Period);
+      if (q.MetricStat) checkAlarmPeriod(`Metrics.member.${i + 1}.MetricStat.Period`, q.MetricStat.Period, allowPeriod);
     }
     const first = returned[0]!;
     period = first.MetricStat?.Period ?? first.Period ?? input.Metrics.find((q) => q.MetricStat)?.MetricStat?.Period ?? 0;
     if (!period) throw missing('Metrics.member.N.Period');
-    checkAlarmPeriod('Period', period);
+    checkAlarmPeriod('Period', period, allowPeriod);
   } else {
     if (input.MetricName === undefined) throw missing('MetricName');
     if (input.Namespace === undefined) throw missing('Namespace');
@@ -106,7 +109,7 @@ export function alarmConfig(input: PutMetricAlarmInput): AlarmConfig {
       throw invalidValue('ExtendedStatistic', input.ExtendedStatistic, 'berth computes percentiles pNN.NN.');
     }
     if (input.Period === undefined) throw missing('Period');
-    checkAlarmPeriod('Period', input.Period);
+    checkAlarmPeriod('Period', input.Period, allowPeriod);
     period = input.Period;
     metric = {
       namespace: input.Namespace,

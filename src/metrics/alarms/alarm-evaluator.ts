@@ -8,7 +8,7 @@ import { transact } from '../../store/transact.js';
 import type { MetricsEnv } from '../api/env.js';
 import { getMetricData } from '../api/get-metric-data.js';
 import { addHistory, stateHistory } from './alarm-api.js';
-import { evaluateAlarm, evaluationRange, type AlarmState, type ComparisonOperator, type Datapoint, type TreatMissingData } from './evaluate.js';
+import { evaluateAlarm, evaluationRange, judgedRange, type AlarmState, type ComparisonOperator, type Datapoint, type TreatMissingData } from './evaluate.js';
 
 /** What an alarm action did, for the alarm's history. */
 export interface ActionOutcome {
@@ -53,7 +53,7 @@ export async function evaluateAlarms(options: AlarmEvaluatorOptions, evaluated: 
       evaluated.set(alarm.name, now);
       let range: Datapoint[];
       try {
-        range = await datapoints(options.metrics, alarm, now);
+        range = judgedRange(await datapoints(options.metrics, alarm, now), alarm.evaluationPeriods, alarm.treatMissingData as TreatMissingData | undefined);
       } catch (err) {
         options.log.warn?.({ err, alarm: alarm.name }, 'alarm metric query failed');
         continue;
@@ -133,9 +133,9 @@ async function markActed(options: AlarmEvaluatorOptions, alarm: AlarmRecord, out
   });
 }
 
-/** The evaluation range's datapoints, through GetMetricData's own implementation (metric math included). */
+/** The evaluation range's datapoints and one period before it (judgedRange), through GetMetricData's own implementation (metric math included). */
 async function datapoints(metrics: MetricsEnv, alarm: AlarmRecord, now: number): Promise<Datapoint[]> {
-  const starts = evaluationRange(alarm.period, alarm.evaluationPeriods, now);
+  const starts = evaluationRange(alarm.period, alarm.evaluationPeriods + 1, now);
   const queries = alarm.metric
     ? [
         {

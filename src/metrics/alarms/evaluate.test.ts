@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateAlarm, evaluationRange, type EvaluatedAlarm } from './evaluate.js';
+import { evaluateAlarm, evaluationRange, judgedRange, type EvaluatedAlarm } from './evaluate.js';
 
 const base: EvaluatedAlarm = { threshold: 70, comparisonOperator: 'GreaterThanThreshold', evaluationPeriods: 3, period: 60, statistic: 'Average', state: 'OK' };
 const now = Date.UTC(2026, 11, 6, 18, 51, 2);
@@ -65,5 +65,39 @@ describe('evaluateAlarm', () => {
       expect(evaluateAlarm({ ...base, treatMissingData: 'notBreaching', datapointsToAlarm: 1 }, range(undefined, 80, undefined), now).state).toBe('ALARM');
       expect(evaluateAlarm({ ...base, treatMissingData: 'notBreaching', datapointsToAlarm: 2 }, range(undefined, 80, undefined), now).state).toBe('OK');
     });
+  });
+});
+
+describe('reasons with missing datapoints', () => {
+  it('count only the datapoints within the threshold that are there (missing), or the missing too (notBreaching)', () => {
+    const low = { ...base, comparisonOperator: 'LessThanThreshold' as const, threshold: 45, evaluationPeriods: 15, state: 'INSUFFICIENT_DATA' as const };
+    const r = evaluationRange(60, 15, now).map((t, i) => ({ t, value: i >= 13 ? 100 : undefined }));
+    expect(evaluateAlarm(low, r, now).reason).toMatch(/^Threshold Crossed: 2 out of the last 15 datapoints \[100\.0 .*\] were not less than the threshold \(45\.0\) \(minimum 1 datapoint for INSUFFICIENT_DATA -> OK transition\)\.$/);
+    expect(evaluateAlarm({ ...low, treatMissingData: 'notBreaching' }, r, now).reason).toMatch(/^Threshold Crossed: 15 out of the last 15 datapoints/);
+  });
+});
+
+describe('judgedRange', () => {
+  const lookback = (...values: (number | undefined)[]) => evaluationRange(60, values.length, now).map((t, i) => ({ t, value: values[i] }));
+
+  it('judges the newest N of the N + 1 periods read', () => {
+    const r = lookback(10, 80, 90, 84.6);
+    expect(judgedRange(r, 3).map((d) => d.value)).toEqual([80, 90, 84.6]);
+  });
+
+  it('with missing (the default) or ignore, passes over a newest period whose datapoint has not arrived yet', () => {
+    const r = lookback(80, 90, 84.6, undefined);
+    expect(judgedRange(r, 3).map((d) => d.value)).toEqual([80, 90, 84.6]);
+    expect(judgedRange(r, 3, 'ignore').map((d) => d.value)).toEqual([80, 90, 84.6]);
+    // So a 3-of-3 alarm is not sent back to OK by a datapoint still on its way.
+    expect(evaluateAlarm({ ...base, state: 'ALARM' }, judgedRange(r, 3), now).state).toBe('ALARM');
+    // A gap further back still counts as missing.
+    expect(judgedRange(lookback(80, undefined, 84.6, 90), 3).map((d) => d.value)).toEqual([undefined, 84.6, 90]);
+  });
+
+  it('with breaching or notBreaching, judges the newest N as they are', () => {
+    const r = lookback(80, 90, 84.6, undefined);
+    expect(judgedRange(r, 3, 'breaching').map((d) => d.value)).toEqual([90, 84.6, undefined]);
+    expect(evaluateAlarm({ ...base, treatMissingData: 'notBreaching', state: 'ALARM' }, judgedRange(r, 3, 'notBreaching'), now).state).toBe('OK');
   });
 });

@@ -103,7 +103,9 @@ export function evaluateAlarm(alarm: EvaluatedAlarm, range: readonly Datapoint[]
       reasonData: data,
     };
   }
-  const within = range.length - counted;
+  // Datapoints within the threshold: the present ones not breaching, and missing ones only where they count as such
+  // (notBreaching); with missing/ignore a missing datapoint is not "within" (15 of 15 with 2 present would be wrong).
+  const within = present.length - breaching + (treat === 'notBreaching' ? missing : 0);
   // The fewest within-threshold datapoints that make ALARM impossible: N − M + 1.
   const needed = n - m + 1;
   return {
@@ -146,6 +148,19 @@ function reasonData(alarm: EvaluatedAlarm, range: readonly Datapoint[], now: num
     threshold: alarm.threshold,
     evaluatedDatapoints: [...range].reverse().map((d) => ({ timestamp: reasonDate(d.t * 1000), ...(d.value !== undefined ? { value: d.value } : {}) })),
   });
+}
+
+/**
+ * The N periods judged, from the N + 1 last complete ones (oldest first). CloudWatch retrieves more datapoints than
+ * EvaluationPeriods, and with `missing` (and `ignore`) "does not consider missing data points": a newest period
+ * without its datapoint yet — AWS/ECS utilization is written a few seconds after its minute ends, and the leader
+ * may evaluate in between — is passed over and the N before it judged, instead of reading as a dip that would send
+ * an N-of-N alarm back to OK (or keep it from ALARM) every period. `breaching`/`notBreaching` judge the newest N.
+ */
+export function judgedRange(lookback: readonly Datapoint[], evaluationPeriods: number, treat: TreatMissingData = 'missing'): Datapoint[] {
+  const newestMissing = lookback.length > evaluationPeriods && lookback[lookback.length - 1]!.value === undefined;
+  if (newestMissing && (treat === 'missing' || treat === 'ignore')) return lookback.slice(-evaluationPeriods - 1, -1);
+  return lookback.slice(-evaluationPeriods);
 }
 
 /**

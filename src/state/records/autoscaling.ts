@@ -54,6 +54,12 @@ export interface ScalingPolicyRecord {
   readonly alarms: readonly { readonly AlarmName: string; readonly AlarmARN: string }[];
   /** Epoch ms. */
   readonly createdAt: number;
+  /**
+   * Per alarm, the state change (its `stateUpdatedAt`) this policy last scaled for when first invoked for it: a
+   * leader that dies after scaling but before recording the alarm's actions as run invokes the policy again for
+   * the same change after the restart, and that replay must not scale twice (scaling-engine.ts).
+   */
+  readonly scaledFor?: Readonly<Record<string, number>>;
 }
 
 export interface StepAdjustment {
@@ -135,6 +141,16 @@ export interface ScalingActivityRecord {
   readonly StatusCode: 'Pending' | 'InProgress' | 'Successful' | 'Overridden' | 'Unfulfilled' | 'Failed';
   readonly StatusMessage?: string;
   readonly Details?: string;
+  /** A not scaled activity's reasons (shown only with IncludeNotScaledActivities). */
+  readonly NotScaledReasons?: readonly NotScaledReason[];
+}
+
+/** Why a policy invocation changed nothing, in AWS's codes. */
+export interface NotScaledReason {
+  readonly Code: string;
+  readonly MaxCapacity?: number;
+  readonly MinCapacity?: number;
+  readonly CurrentCapacity?: number;
 }
 
 export const parseScalingActivityRecord = recordParser<ScalingActivityRecord>('scaling activity', {

@@ -70,13 +70,13 @@ export interface TestCluster {
  * A server process, CNCF distribution with a busybox image pushed to it, and a helper to start agent
  * processes (each with its own data dir and bridge network). The agents run real containers: root only.
  */
-export async function startTestCluster(options: { serverArgs?: string[] } = {}): Promise<TestCluster> {
+export async function startTestCluster(options: { serverArgs?: string[]; serverEnv?: NodeJS.ProcessEnv } = {}): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-e2e-'));
   const registry = await startDockerRegistry();
   const built = await buildBusyboxImage(join(dir, 'layout'), 'latest');
   const image = `${registry.host}/busybox:latest`;
   await pushImage(built, image);
-  const server = await startBerthServer(join(dir, 'server'), options.serverArgs ?? []);
+  const server = await startBerthServer(join(dir, 'server'), options.serverArgs ?? [], options.serverEnv ?? {});
   const ecs = new ECSClient({ endpoint: server.url, region: 'us-east-1', credentials: { ...server.keys }, maxAttempts: 3 });
   const agents: BerthAgentProcess[] = [];
   /** Bridges of agents on this host (not in a namespace of their own), removed at the end. */
