@@ -69,4 +69,17 @@ describe('AWS/ECS figures from several replicas', () => {
     expect(written).toEqual([]);
     expect((await store.range(figureKeys.all())).entries).toEqual([]);
   });
+
+  it('under the test-only time scale, waits twice the shorter grace and writes high-resolution datapoints', async () => {
+    const store = new MemoryStore();
+    let now = 1_800_000_005_000;
+    const written: Sample[][] = [];
+    const combine = () => combineDue({ store, capacity: () => capacity, write: async (s) => void written.push([...s]), now: () => now, periodS: 5, graceMs: 400 });
+    await publishFigures(store, 'replica-a', now / 1000 - 5, { c1: [task('1', 128)] });
+    now += 799;
+    expect(await combine()).toEqual([]);
+    now += 1;
+    expect(await combine()).toEqual([now / 1000 - 5.8]);
+    expect(written[0]!.every((s) => s.highRes && s.t === 1_800_000_000)).toBe(true);
+  });
 });

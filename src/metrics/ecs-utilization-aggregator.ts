@@ -1,32 +1,30 @@
-import type { Sample } from './metric-store.js';
-import { clusterSamples, type ClusterCapacity, type TaskFigures } from './ecs-utilization.js';
+import type { ClusterFigures } from './ecs-figures-exchange.js';
+import type { TaskFigures } from './ecs-utilization.js';
 
 /**
- * Groups the figures agents publish (each agent once a minute, at its own offset) into whole minutes per cluster and,
- * once a minute can receive nothing more, writes that minute's `AWS/ECS` datapoints (ecs-utilization.ts).
+ * Groups the figures agents publish to this replica (each agent once a minute, at its own offset) into whole minutes
+ * per cluster and, once a minute can receive nothing more, hands that minute's figures on: to the leader, which
+ * combines every replica's figures of the minute into its `AWS/ECS` datapoints (ecs-figures-exchange.ts).
  *
- *   figures for minute M (by arrival time) ──► bucket M ──(now ≥ M + 60 s + grace)──► samples ──► write
+ *   figures for minute M (by arrival time) ──► bucket M ──(now ≥ M + 60 s + grace)──► publish(M, cluster → figures)
  *
  * A task reported twice in one minute (an agent's interval drifting across a boundary) counts once, with its latest
- * figures. A minute without any figure for a cluster writes nothing, as ECS sends no metrics for resources without
+ * figures. A minute without any figure for a cluster publishes nothing, as ECS sends no metrics for resources without
  * running tasks.
  */
 export interface AggregatorOptions {
-  /** Writes one minute's samples (the metric store's put). */
-  readonly write: (samples: readonly Sample[]) => Promise<void>;
-  /** The cluster's registered and reserved capacity, read when its minute is written. */
-  readonly capacity: (cluster: string) => ClusterCapacity | undefined;
+  /** Hands one complete minute's figures on (ecs-figures-exchange.ts publishFigures). */
+  readonly publish: (startS: number, figures: ClusterFigures) => Promise<void>;
   /** Milliseconds since the epoch. */
   readonly now: () => number;
-  /** A minute is written this long after it ends (default 5 s): a figure sent at its last second still arrives. */
+  /** A minute is handed on this long after it ends (default 5 s): a figure sent at its last second still arrives. */
   readonly graceMs?: number;
   /**
-   * The datapoints' period in seconds (default 60, ECS's). Shorter only under the test-only time scale
-   * (BERTH_TIME_SCALE, docs/autoscaling.md): the datapoints are then written high-resolution, so alarms of that
-   * period can read them.
+   * The period in seconds (default 60, ECS's). Shorter only under the test-only time scale (BERTH_TIME_SCALE,
+   * docs/autoscaling.md).
    */
   readonly periodS?: number;
-  /** Called with a failed write (the minute is not retried: its samples would be a minute late anyway). */
+  /** Called with a failed hand-over (the minute is not retried: its datapoints would be late anyway). */
   readonly onError?: (error: unknown) => void;
 }
 
@@ -52,18 +50,18 @@ export class UtilizationAggregator {
     for (const f of figures) byTask.set(f.taskArn, f);
   }
 
-  /** The samples of every minute complete by now (removed from memory); the caller writes them. */
-  due(): Sample[] {
-    const out: Sample[] = [];
+  /** The figures of every minute complete by now (removed from memory), oldest first; the caller hands them on. */
+  due(): { startS: number; figures: ClusterFigures }[] {
+    const out: { startS: number; figures: ClusterFigures }[] = [];
     for (const [minute, byCluster] of [...this.buckets].sort(([a], [b]) => a - b)) {
       if (this.o.now() < (minute + this.periodS) * 1000 + this.graceMs) break;
       this.buckets.delete(minute);
-      for (const [cluster, byTask] of byCluster) out.push(...clusterSamples(cluster, minute, [...byTask.values()], this.o.capacity(cluster), this.periodS < 60));
+      out.push({ startS: minute, figures: Object.fromEntries([...byCluster].map(([cluster, byTask]) => [cluster, [...byTask.values()]])) });
     }
     return out;
   }
 
-  /** Write what is due every `everyMs` (default 5 s). */
+  /** Hand on what is due every `everyMs` (default 5 s). */
   start(everyMs = 5_000): void {
     this.timer = setInterval(() => this.flush(), everyMs);
     this.timer.unref();
@@ -73,10 +71,8 @@ export class UtilizationAggregator {
     clearInterval(this.timer);
   }
 
-  /** Write what is due now. */
+  /** Hand on what is due now. */
   flush(): void {
-    const samples = this.due();
-    if (samples.length === 0) return;
-    this.o.write(samples).catch((error: unknown) => this.o.onError?.(error));
+    for (const { startS, figures } of this.due()) this.o.publish(startS, figures).catch((error: unknown) => this.o.onError?.(error));
   }
 }

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Sample } from './metric-store.js';
+import type { ClusterFigures } from './ecs-figures-exchange.js';
 import { UtilizationAggregator } from './ecs-utilization-aggregator.js';
 import { clusterSamples, serviceUtilization, type TaskFigures } from './ecs-utilization.js';
 
@@ -67,52 +68,57 @@ describe('clusterSamples', () => {
 describe('UtilizationAggregator (fake time)', () => {
   afterEach(() => vi.useRealTimers());
 
-  it('writes each whole minute once, after its grace, with a task counted once per minute', async () => {
+  type Published = { startS: number; figures: ClusterFigures };
+  const cpu = (p: Published, cluster = 'c1') => p.figures[cluster]!.map((f) => [f.taskArn, f.cpuUsed]);
+
+  it('hands each whole minute on once, after its grace, with a task counted once per minute', async () => {
     vi.useFakeTimers({ now: 1_800_000_000_000 - (1_800_000_000_000 % 60_000) + 10_000 }); // 10 s into a minute
-    const written: Sample[][] = [];
-    const capacity = { cpuRegistered: 1024, memoryRegistered: 1024, cpuReserved: 512, memoryReserved: 256 };
-    const agg = new UtilizationAggregator({ write: async (s) => void written.push([...s]), capacity: () => capacity, now: Date.now, graceMs: 5_000 });
+    const published: Published[] = [];
+    const agg = new UtilizationAggregator({ publish: async (startS, figures) => void published.push({ startS, figures }), now: Date.now, graceMs: 5_000 });
     agg.start(1_000);
     const minute0 = Math.floor(Date.now() / 60_000) * 60;
     agg.add('c1', [task('a', 100, 10)]);
     await vi.advanceTimersByTimeAsync(20_000);
     agg.add('c1', [task('a', 300, 10), task('b', 0, 10)]); // a again, same minute: its latest figures count
+    agg.add('c2', [task('z', 1, 1)]);
     await vi.advanceTimersByTimeAsync(29_000); // 59 s: the minute is not over
-    expect(written).toEqual([]);
+    expect(published).toEqual([]);
     await vi.advanceTimersByTimeAsync(5_000); // 64 s: over, but inside the grace
-    expect(written).toEqual([]);
+    expect(published).toEqual([]);
     await vi.advanceTimersByTimeAsync(2_000); // 66 s
-    expect(written).toHaveLength(1);
-    const service = find(written[0]!, 'CPUUtilization', true)!;
-    expect(service.t).toBe(minute0);
-    expect(service.count).toBe(2);
-    expect(service.sum / service.count).toBeCloseTo((300 * 100) / 512);
-    // The next minute had no figures: nothing more is written.
+    expect(published).toHaveLength(1);
+    expect(published[0]!.startS).toBe(minute0);
+    expect(cpu(published[0]!)).toEqual([
+      [task('a', 0, 0).taskArn, 300],
+      [task('b', 0, 0).taskArn, 0],
+    ]);
+    expect(Object.keys(published[0]!.figures)).toEqual(['c1', 'c2']);
+    // The next minute had no figures: nothing more is handed on.
     await vi.advanceTimersByTimeAsync(120_000);
-    expect(written).toHaveLength(1);
+    expect(published).toHaveLength(1);
     agg.add('c1', [task('a', 50, 10)]);
     await vi.advanceTimersByTimeAsync(70_000);
-    expect(written).toHaveLength(2);
-    expect(find(written[1]!, 'CPUUtilization', true)!.t).toBe(minute0 + 180);
+    expect(published.map((p) => p.startS)).toEqual([minute0, minute0 + 180]);
     agg.stop();
   });
 
-  it('under the test-only time scale, writes each shorter period high-resolution', async () => {
+  it('under the test-only time scale, hands on each shorter period', async () => {
     vi.useFakeTimers({ now: 1_800_000_000_000 - (1_800_000_000_000 % 60_000) + 1_000 });
-    const written: Sample[][] = [];
-    const agg = new UtilizationAggregator({ write: async (s) => void written.push([...s]), capacity: () => undefined, now: Date.now, periodS: 5, graceMs: 400 });
+    const published: Published[] = [];
+    const agg = new UtilizationAggregator({ publish: async (startS, figures) => void published.push({ startS, figures }), now: Date.now, periodS: 5, graceMs: 400 });
     agg.start(200);
     const start = Math.floor(Date.now() / 5_000) * 5;
     agg.add('c1', [task('a', 128, 10)]);
     await vi.advanceTimersByTimeAsync(4_000); // 5 s: the period is over, inside its grace
-    expect(written).toEqual([]);
+    expect(published).toEqual([]);
     agg.add('c1', [task('a', 256, 10)]); // the next period's
     await vi.advanceTimersByTimeAsync(600);
-    expect(written).toHaveLength(1);
-    const first = find(written[0]!, 'CPUUtilization', true)!;
-    expect([first.t, first.highRes, first.sum / first.count]).toEqual([start, true, 50]);
+    expect(published.map((p) => [p.startS, cpu(p)[0]![1]])).toEqual([[start, 128]]);
     await vi.advanceTimersByTimeAsync(5_000);
-    expect(written.map((w) => find(w, 'CPUUtilization', true)!.t)).toEqual([start, start + 5]);
+    expect(published.map((p) => [p.startS, cpu(p)[0]![1]])).toEqual([
+      [start, 128],
+      [start + 5, 256],
+    ]);
     agg.stop();
   });
 });

@@ -8,6 +8,7 @@ import type { ArnScope } from '../model/arn.js';
 import { startLogSweep } from '../logs/retention-sweep.js';
 import type { MetricStore } from '../metrics/metric-store.js';
 import { startMetricSweep } from '../metrics/metric-sweep.js';
+import { startUtilizationCombiner, type CombineOptions } from '../metrics/ecs-figures-exchange.js';
 import { startAlarmEvaluator } from '../metrics/alarms/alarm-evaluator.js';
 import type { AutoScalingEnv } from '../autoscaling/env.js';
 import { executePolicy, startScheduledScaling } from '../autoscaling/scaling-engine.js';
@@ -28,6 +29,8 @@ export interface LeaderDutySettings {
   /** CloudWatch metrics: the leader deletes what has aged out of each resolution. */
   readonly metrics?: MetricStore;
   readonly metricSweepMs?: number;
+  /** AWS/ECS utilization: the leader writes each minute's datapoints from every replica's figures (with `metrics`). */
+  readonly utilization?: Pick<CombineOptions, 'capacity' | 'now' | 'periodS' | 'graceMs'>;
   /** Application Auto Scaling: the leader evaluates alarms (with the metrics), runs the policies they invoke and the scheduled actions. */
   readonly autoScaling?: AutoScalingEnv;
   readonly alarmEvaluationMs?: number;
@@ -102,6 +105,10 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
         ...(settings.metricSweepMs !== undefined ? { intervalMs: settings.metricSweepMs } : {}),
       })
     : undefined;
+  const utilization =
+    settings.metrics && settings.utilization
+      ? startUtilizationCombiner({ ...settings.utilization, store, write: (samples) => settings.metrics!.put(samples), log: log.child({ component: 'ecs-utilization' }) })
+      : undefined;
   // Alarms read the metrics and write through the term's fenced store; their Auto Scaling actions run the policies.
   const scaling = settings.autoScaling ? { ...settings.autoScaling, store } : undefined;
   const alarms =
@@ -124,7 +131,7 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
     instanceMonitor,
     async stop() {
       stoppedTasks.stop();
-      await Promise.all([alarms?.stop(), scheduled?.stop(), serviceController.stop(), instanceMonitor.stop(), reaper.stop(), settings.registry.stop(), logSweep.stop(), secretPurge.stop(), targetDrain.stop(), metricSweep?.stop()]);
+      await Promise.all([alarms?.stop(), scheduled?.stop(), serviceController.stop(), instanceMonitor.stop(), reaper.stop(), settings.registry.stop(), logSweep.stop(), secretPurge.stop(), targetDrain.stop(), metricSweep?.stop(), utilization?.stop()]);
     },
   };
 }

@@ -25,6 +25,7 @@ import { buildHttpServer } from '../api/http-server.js';
 import { AgentGateway } from '../api/acs/gateway.js';
 import { clusterCapacityOf } from '../api/acs/published-metrics.js';
 import { UtilizationAggregator } from '../metrics/ecs-utilization-aggregator.js';
+import { publishFigures } from '../metrics/ecs-figures-exchange.js';
 import type { TaskRoleIssuer } from '../api/acs/task-role-credentials.js';
 import { taskRoleIssuer } from '../api/sts/assume-role.js';
 import { SessionPresence } from '../api/acs/presence.js';
@@ -369,13 +370,14 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const presence = new SessionPresence({ store, replicaId, log: log.child({ component: 'agent-presence' }), ttlMs: leaseTtlMs });
     await presence.start();
     undo.push(() => presence.stop());
-    // AWS/ECS CPU/Memory Utilization and Reservation, from the figures this replica's agents publish (docs/metrics.md).
+    // AWS/ECS CPU/Memory Utilization and Reservation: the figures this replica's agents publish go, a minute at a
+    // time, to the leader, which writes the datapoints from every replica's (docs/metrics.md).
+    const utilizationTiming = { periodS: 60 / (config.timeScale ?? 1), graceMs: 5_000 / (config.timeScale ?? 1) };
     const utilization = new UtilizationAggregator({
-      write: (samples) => metricStore.put(samples),
-      capacity: (cluster) => clusterCapacityOf([...cache.instances.cache.values()].map((c) => c.value), cluster),
+      publish: (startS, figures) => publishFigures(store, replicaId, startS, figures),
       now: config.now ?? Date.now,
-      onError: (err) => log.warn({ err }, 'could not write AWS/ECS utilization'),
-      ...(config.timeScale !== undefined ? { periodS: 60 / config.timeScale, graceMs: 5_000 / config.timeScale } : {}),
+      onError: (err) => log.warn({ err }, 'could not hand AWS/ECS utilization figures to the leader'),
+      ...utilizationTiming,
     });
     utilization.start(5_000 / (config.timeScale ?? 1));
     undo.push(() => utilization.stop());
@@ -443,6 +445,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           ...launchesPerPass(config),
           logsDir,
           metrics: metricStore,
+          utilization: {
+            ...utilizationTiming,
+            capacity: (cluster) => clusterCapacityOf([...cache.instances.cache.values()].map((c) => c.value), cluster),
+            now: config.now ?? Date.now,
+          },
           autoScaling: autoScalingEnv,
           ...(config.alarmEvaluationMs !== undefined ? { alarmEvaluationMs: config.alarmEvaluationMs } : config.timeScale !== undefined ? { alarmEvaluationMs: 10_000 / config.timeScale } : {}),
           ...(config.now !== undefined ? { now: config.now } : {}),
