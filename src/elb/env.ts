@@ -1,3 +1,4 @@
+import type { Sample } from '../metrics/metric-store.js';
 import type { ArnScope } from '../model/arn.js';
 import type { Store } from '../store/store.js';
 
@@ -34,6 +35,8 @@ export interface ElbEnv {
    * Without it (unit tests) every well-formed id is accepted.
    */
   readonly knownInstance?: (instanceId: string) => Promise<boolean>;
+  /** Where `AWS/ApplicationELB` datapoints from the nodes' traffic reports go (the metric store's put). */
+  readonly metrics?: { put(samples: readonly Sample[]): Promise<void> };
 }
 
 export const limitsOf = (env: ElbEnv): ElbLimits => ({ ...DEFAULT_ELB_LIMITS, ...env.limits });

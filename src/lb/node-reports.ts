@@ -10,6 +10,11 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { TargetReport } from './elbv2-translation.js';
 import type { NodeReports } from './follower.js';
+import type { TargetGroupTraffic } from './traffic-counters.js';
+import type { TrafficReports } from './traffic-reporter.js';
+
+/** ReportTraffic's list limit (the service model's). */
+const TRAFFIC_PER_CALL = 100;
 
 /** A report the control plane refused or could not take; `type` is its error code. */
 export class NodeReportError extends Error {
@@ -30,7 +35,7 @@ export interface NodeReportsOptions {
 }
 
 /** Reports over HTTP to `endpoint`. */
-export function nodeReportsClient(options: NodeReportsOptions): NodeReports {
+export function nodeReportsClient(options: NodeReportsOptions): NodeReports & TrafficReports {
   const signer = new SignatureV4({ credentials: options.credentials, region: options.region, service: 'elasticloadbalancing', sha256: Hash.bind(null, 'sha256'), applyChecksum: false });
   const url = new URL(options.endpoint);
   const call = async (op: string, input: object): Promise<unknown> => {
@@ -59,6 +64,11 @@ export function nodeReportsClient(options: NodeReportsOptions): NodeReports {
     },
     async reportServedBy(loadBalancerArn: string, node: string, address: string) {
       await call('ReportServedBy', { LoadBalancerArn: loadBalancerArn, Node: node, Address: address });
+    },
+    async reportTraffic(node: string, traffic: readonly TargetGroupTraffic[]) {
+      // In order, one call at a time: a failure stops the rest, and the whole period is sent again next time (the
+      // calls before it are then counted twice; they are rare, and the reporter's baseline stays one per node).
+      for (let i = 0; i < traffic.length; i += TRAFFIC_PER_CALL) await call('ReportTraffic', { Node: node, TargetGroups: traffic.slice(i, i + TRAFFIC_PER_CALL) });
     },
   };
 }
