@@ -156,7 +156,7 @@ async function figuresOf(env: Pick<ElbEnv, 'store'>, t: TrafficIn): Promise<Grou
 }
 
 /** The data plane's reporting API (see the top of this file). */
-export function lbNodeService(env: Pick<ElbEnv, 'store' | 'now' | 'metrics'>): JsonService {
+export function lbNodeService(env: Pick<ElbEnv, 'store' | 'now' | 'metrics' | 'metricsHighResolution'>): JsonService {
   const operations: Record<string, Operation> = {
     async ReportTargetHealth(input: { TargetGroupArn: string; Node: string; Targets: TargetReportIn[] }) {
       parseTargetGroupArn(input.TargetGroupArn);
@@ -177,7 +177,7 @@ export function lbNodeService(env: Pick<ElbEnv, 'store' | 'now' | 'metrics'>): J
       for (const t of input.TargetGroups) parseTargetGroupArn(t.TargetGroupArn);
       const figures = (await Promise.all(input.TargetGroups.map((t) => figuresOf(env, t)))).filter((f): f is GroupFigures => f !== undefined);
       // Timestamped when received, by the control plane's clock: what a node says of time is not needed.
-      if (figures.length > 0 && env.metrics) await env.metrics.put(albSamples(figures, env.now() / 1000));
+      if (figures.length > 0 && env.metrics) await env.metrics.put(albSamples(figures, env.now() / 1000, env.metricsHighResolution === true));
       return { Recorded: env.metrics ? figures.length : 0 };
     },
   };

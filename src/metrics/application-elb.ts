@@ -73,12 +73,15 @@ interface StatSet {
 
 const one = (v: number): StatSet => ({ count: 1, sum: v, min: v, max: v });
 
-/** Every datapoint of one report received at `t` (epoch seconds). */
-export function albSamples(groups: readonly GroupFigures[], t: number): Sample[] {
+/**
+ * Every datapoint of one report received at `t` (epoch seconds). `highRes`: kept per second too (3 hours), which
+ * alarms with periods under a minute need (`berth server --target-tracking-period 10`); ALB's own are per minute.
+ */
+export function albSamples(groups: readonly GroupFigures[], t: number, highRes = false): Sample[] {
   const out: Sample[] = [];
   const add = (name: string, unit: string, dims: Record<string, string>, set: StatSet) => {
     const dimensions = Object.entries(dims).map(([Name, Value]) => ({ Name, Value }));
-    out.push({ series: seriesRef(ALB_NAMESPACE, name, dimensions), unit, t, highRes: false, ...set });
+    out.push({ series: seriesRef(ALB_NAMESPACE, name, dimensions), unit, t, highRes, ...set });
   };
   const byLoadBalancer = new Map<string, GroupTraffic[]>();
   for (const g of groups) {
