@@ -81,8 +81,23 @@ export async function startLbNode(options: LbNodeOptions): Promise<LbNode> {
   const stale = await findStaleHaproxy(options.dataDir);
   const killed = stale ? [] : await stopStaleHaproxy(options.dataDir);
   if (killed.length > 0) log.warn({ pids: killed }, 'stopped the HAProxy a previous berth lb left running; starting afresh');
-  const driver = new LbDriver({ dir: options.dataDir, bindAddress: address, log: log.child({ component: 'haproxy' }), ...(stale ? { takeOverFrom: stale.workers } : {}) });
   const reports = nodeReportsClient({ endpoint, region, credentials });
+  // AWS/ApplicationELB: HAProxy's counters, per served target group, reported every period (and read just before a
+  // reload or a server's deletion restarts them). The closures reach the driver and follower made just below.
+  const traffic = new TrafficReporter({
+    read: (): Promise<string> => runtimeCommand(driver.process.paths.adminSocket, 'show info;show stat', 5_000),
+    groups: () => follower.servedAlbGroups(),
+    reports,
+    nodeId,
+    log,
+  });
+  const driver = new LbDriver({
+    dir: options.dataDir,
+    bindAddress: address,
+    log: log.child({ component: 'haproxy' }),
+    ...(stale ? { takeOverFrom: stale.workers } : {}),
+    beforeCountersReset: (): Promise<void> => traffic.beforeCountersReset(),
+  });
   const follower = new LbFollower({
     elb,
     reports,
@@ -94,14 +109,7 @@ export async function startLbNode(options: LbNodeOptions): Promise<LbNode> {
     instances: new InstanceAddresses({ ecs }),
   });
   await follower.start();
-  // AWS/ApplicationELB: HAProxy's counters, per served target group, reported every period.
-  const traffic = new TrafficReporter({
-    read: () => runtimeCommand(driver.process.paths.adminSocket, 'show info;show stat', 5_000),
-    groups: () => follower.servedAlbGroups(),
-    reports,
-    nodeId,
-    log,
-  }).start(options.trafficReportMs);
+  const reporting = traffic.start(options.trafficReportMs);
   let metrics: MetricsListener | undefined;
   if (options.metricsListen) {
     const registry = new MetricsRegistry();
@@ -111,7 +119,7 @@ export async function startLbNode(options: LbNodeOptions): Promise<LbNode> {
       metrics = await serveMetrics(registry, options.metricsListen.host, options.metricsListen.port, (err) => log.error({ err }, 'collecting metrics failed'));
     } catch (error) {
       // A taken port fails the start: the HAProxy already started goes with it.
-      await traffic.stop();
+      await reporting.stop();
       await follower.stop();
       elb.destroy();
       ecs.destroy();
@@ -126,7 +134,7 @@ export async function startLbNode(options: LbNodeOptions): Promise<LbNode> {
     ...(metrics ? { metricsPort: metrics.port } : {}),
     async stop() {
       await metrics?.close();
-      await traffic.stop();
+      await reporting.stop();
       await follower.stop();
       // A replaced HAProxy still finishing its requests goes with this node (nothing would stop it after).
       if (stale) await retireStaleHaproxy(stale, 0);

@@ -59,6 +59,12 @@ export interface LbDriverOptions {
    */
   readonly takeOverFrom?: readonly number[];
   readonly clock?: DriverClock;
+  /**
+   * Called (and awaited) just before HAProxy's traffic counters restart — a reload (a new worker) or a `del server`
+   * — so that the traffic reporter can read what they hold first (traffic-reporter.ts). A failure is logged, and the
+   * change goes ahead.
+   */
+  readonly beforeCountersReset?: () => Promise<void>;
 }
 
 interface Draining {
@@ -172,6 +178,7 @@ export class LbDriver {
         else d.live = false;
       }
       this.desired = next;
+      await this.countersAboutToReset();
       await this.haproxy.reload(this.renderNow());
       await this.holdBackUnproven();
       return 'reload';
@@ -237,6 +244,7 @@ export class LbDriver {
     const now = this.clock.now();
     const socket = this.haproxy.paths.adminSocket;
     let flush = false;
+    let counted = false;
     for (const [key, d] of this.draining) {
       const id = `${backendName(d.targetGroupId)}/${serverName(d.target)}`;
       const step = drainStep(d, rows.get(id), now);
@@ -244,6 +252,11 @@ export class LbDriver {
       if (step === 'forget') {
         this.draining.delete(key);
         continue;
+      }
+      if (!counted && !d.completed) {
+        // A deleted server's counters go with it: read them first (once a pass; a lingering one served nothing since).
+        counted = true;
+        await this.countersAboutToReset();
       }
       if (step === 'shutdown-and-delete') await runtimeCommand(socket, `shutdown sessions server ${id}`);
       const out = await runtimeCommand(socket, `del server ${id}`);
@@ -262,9 +275,16 @@ export class LbDriver {
     }
   }
 
+  /** Let the traffic reporter read the counters before they restart (LbDriverOptions.beforeCountersReset). */
+  private async countersAboutToReset(): Promise<void> {
+    if (!this.options.beforeCountersReset || this.haproxy.masterPid === undefined) return;
+    await this.options.beforeCountersReset().catch((err: unknown) => this.options.log.warn({ err }, 'reading traffic counters before they restart failed'));
+  }
+
   /** A reload with the current desired state: the workers' lingering deregistered servers go with the old worker. */
   private async reloadAsIs(): Promise<void> {
     for (const [key, d] of this.draining) if (d.completed) this.draining.delete(key);
+    await this.countersAboutToReset();
     await this.haproxy.reload(this.renderNow());
     await this.holdBackUnproven();
   }

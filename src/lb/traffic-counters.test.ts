@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCounterReading, trafficSince, type CounterReading } from './traffic-counters.js';
+import { addTraffic, parseCounterReading, trafficSince, type CounterReading } from './traffic-counters.js';
 
 const HEADER =
   '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,status,weight,rtime,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,req_tot,';
@@ -40,13 +40,11 @@ describe('trafficSince', () => {
 
   it('counts everything the first time, then the difference, per target group, with the response time weighted by requests', () => {
     const first = read(7, [server('tg_a', 't1', 10, 8, 0, 2, 0, 20), server('tg_a', 't2', 5, 5, 0, 0, 0, 40)]);
-    expect(trafficSince(undefined, first, of, groups.values())).toEqual([
+    expect(trafficSince(undefined, first, of)).toEqual([
       { TargetGroupArn: ARN('a'), Requests: 15, Http2xx: 13, Http3xx: 0, Http4xx: 2, Http5xx: 0, ResponseTimeSum: 10 * 0.02 + 5 * 0.04, ResponseTimeMin: 0.02, ResponseTimeMax: 0.04 },
-      // A served group without traffic still gets its entry (the control plane writes its host counts).
-      { TargetGroupArn: ARN('b'), Requests: 0, Http2xx: 0, Http3xx: 0, Http4xx: 0, Http5xx: 0, ResponseTimeSum: 0 },
     ]);
     const second = read(7, [server('tg_a', 't1', 16, 12, 0, 2, 2, 30), server('tg_a', 't2', 5, 5, 0, 0, 0, 40), server('tg_b', 't3', 3, 3, 0, 0, 0, 10)]);
-    const [a, b] = trafficSince(first, second, of, groups.values());
+    const [a, b] = trafficSince(first, second, of);
     // t2 served nothing since: it weighs nothing in the response time.
     expect(a).toEqual({ TargetGroupArn: ARN('a'), Requests: 6, Http2xx: 4, Http3xx: 0, Http4xx: 0, Http5xx: 2, ResponseTimeSum: 6 * 0.03, ResponseTimeMin: 0.03, ResponseTimeMax: 0.03 });
     // t3 is new since the baseline: everything it counted is new.
@@ -71,5 +69,24 @@ describe('trafficSince', () => {
   it('leaves out backends that are no served group', () => {
     const r = read(7, [server('tg_other', 't1', 50, 50, 0, 0, 0, 5)]);
     expect(trafficSince(undefined, r, of)).toEqual([]);
+  });
+});
+
+describe('addTraffic', () => {
+  it('adds counts and sums, keeps the least minimum and the greatest maximum', () => {
+    const t = (requests: number, min?: number, max?: number) => ({
+      TargetGroupArn: 'arn',
+      Requests: requests,
+      Http2xx: requests,
+      Http3xx: 0,
+      Http4xx: 1,
+      Http5xx: 0,
+      ResponseTimeSum: requests / 10,
+      ...(min !== undefined ? { ResponseTimeMin: min } : {}),
+      ...(max !== undefined ? { ResponseTimeMax: max } : {}),
+    });
+    expect(addTraffic(t(10, 0.02, 0.05), t(5, 0.01, 0.03))).toEqual({ TargetGroupArn: 'arn', Requests: 15, Http2xx: 15, Http3xx: 0, Http4xx: 2, Http5xx: 0, ResponseTimeSum: 1.5, ResponseTimeMin: 0.01, ResponseTimeMax: 0.05 });
+    expect(addTraffic(t(0), t(5, 0.01, 0.03))).toMatchObject({ Requests: 5, ResponseTimeMin: 0.01, ResponseTimeMax: 0.03 });
+    expect(addTraffic(t(0), t(0))).not.toHaveProperty('ResponseTimeMin');
   });
 });

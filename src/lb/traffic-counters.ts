@@ -11,9 +11,10 @@
  *
  * Counters restart from zero whenever HAProxy's worker does (a reload, a restart after a crash, a node taking
  * over): a reading whose pid is not the baseline's counts from zero, as does a server the baseline does not know (added
- * since) or one whose count went down (deleted and added again). So nothing is counted twice; what is lost is what
- * an old worker or a deleted server served after the baseline was read (at most one period). A report that fails
- * leaves the baseline where it was, so its traffic goes out with the next one.
+ * since) or one whose count went down (deleted and added again). So nothing is counted twice. The driver has the
+ * reporter take a reading just before it reloads or deletes a server (traffic-reporter.ts), so what is lost is only
+ * what an old worker answers after the reload (the last answer on each idle keep-alive connection, requests in
+ * flight) and what a crashed HAProxy served since the last reading.
  *
  * Servers, not backends, are counted: a backend's `hrsp_*` include the answers HAProxy makes itself for it (503
  * when no server is up, 504 on a timeout), which are not the *target's* codes CloudWatch's HTTPCode_Target_* count.
@@ -52,6 +53,23 @@ export interface TargetGroupTraffic {
   /** The least and greatest of the servers' average response times (seconds), over servers that had requests. */
   readonly ResponseTimeMin?: number;
   readonly ResponseTimeMax?: number;
+}
+
+/** `a` and `b` together (the same target group's traffic over two stretches of time). */
+export function addTraffic(a: TargetGroupTraffic, b: TargetGroupTraffic): TargetGroupTraffic {
+  const min = [a.ResponseTimeMin, b.ResponseTimeMin].filter((v): v is number => v !== undefined);
+  const max = [a.ResponseTimeMax, b.ResponseTimeMax].filter((v): v is number => v !== undefined);
+  return {
+    TargetGroupArn: a.TargetGroupArn,
+    Requests: a.Requests + b.Requests,
+    Http2xx: a.Http2xx + b.Http2xx,
+    Http3xx: a.Http3xx + b.Http3xx,
+    Http4xx: a.Http4xx + b.Http4xx,
+    Http5xx: a.Http5xx + b.Http5xx,
+    ResponseTimeSum: a.ResponseTimeSum + b.ResponseTimeSum,
+    ...(min.length > 0 ? { ResponseTimeMin: Math.min(...min) } : {}),
+    ...(max.length > 0 ? { ResponseTimeMax: Math.max(...max) } : {}),
+  };
 }
 
 const num = (v: string | undefined): number | undefined => {
@@ -96,14 +114,12 @@ function serverDelta(before: ServerCounters | undefined, now: ServerCounters): S
 
 /**
  * Each served target group's traffic since `baseline` (undefined: none yet, everything counts). `targetGroupOf`
- * names the target group ARN a backend serves (undefined: not one to report, e.g. a TCP group's). Every known
- * group gets an entry, zeros included: the control plane writes its healthy host counts from it.
+ * names the target group ARN a backend serves (undefined: not one to report, e.g. a TCP group's).
  */
 export function trafficSince(
   baseline: CounterReading | undefined,
   reading: CounterReading,
   targetGroupOf: (backend: string) => string | undefined,
-  knownGroups: Iterable<string> = [],
 ): TargetGroupTraffic[] {
   const sameWorker = baseline !== undefined && baseline.pid === reading.pid;
   const out = new Map<string, { -readonly [K in keyof TargetGroupTraffic]: TargetGroupTraffic[K] }>();
@@ -112,7 +128,6 @@ export function trafficSince(
     if (!e) out.set(arn, (e = { TargetGroupArn: arn, Requests: 0, Http2xx: 0, Http3xx: 0, Http4xx: 0, Http5xx: 0, ResponseTimeSum: 0 }));
     return e;
   };
-  for (const arn of knownGroups) entry(arn);
   for (const [key, now] of reading.servers) {
     const arn = targetGroupOf(now.backend);
     if (arn === undefined) continue;

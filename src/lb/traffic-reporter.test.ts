@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { DesiredState, TargetGroup } from './desired.js';
 import { memoryLog, targetGroup } from './testing/lb-lab.js';
 import type { TargetGroupTraffic } from './traffic-counters.js';
@@ -52,30 +52,89 @@ describe('albTargetGroups', () => {
 });
 
 describe('TrafficReporter', () => {
-  it('advances its baseline only when a report is acknowledged: a failed report goes out with the next', async () => {
-    let requests = 10;
-    let fail = false;
-    const sent: TargetGroupTraffic[][] = [];
+  /** A reporter over a fake HAProxy (`haproxy.pid`, `haproxy.requests` of server t1 of tg_a) and a fake control plane. */
+  function rig() {
+    const haproxy = { pid: 5, requests: 0, reads: 0, hold: undefined as Promise<void> | undefined };
+    const control = { fail: false, sent: [] as TargetGroupTraffic[][] };
+    const groups = new Map([
+      ['tg_a', 'arn-a'],
+      ['tg_b', 'arn-b'],
+    ]);
     const reporter = new TrafficReporter({
-      read: async () => answer(5, requests),
-      groups: () => new Map([['tg_a', 'arn-a']]),
+      read: async () => {
+        // What HAProxy answered when asked; a held answer arrives when the test lets it.
+        const text = answer(haproxy.pid, haproxy.requests);
+        haproxy.reads++;
+        const hold = haproxy.hold;
+        haproxy.hold = undefined;
+        await hold;
+        return text;
+      },
+      groups: () => groups,
       reports: {
         async reportTraffic(_node, traffic) {
-          if (fail) throw new Error('control plane unreachable');
-          sent.push([...traffic]);
+          if (control.fail) throw new Error('control plane unreachable');
+          control.sent.push([...traffic]);
         },
       },
       nodeId: 'n1',
       log: memoryLog(),
     });
+    const requestsSent = () => control.sent.map((s) => s.find((t) => t.TargetGroupArn === 'arn-a')!.Requests);
+    return { haproxy, control, groups, reporter, requestsSent };
+  }
+
+  it('reports every served group, zeros included (the control plane writes host counts from them)', async () => {
+    const { haproxy, control, reporter } = rig();
+    haproxy.requests = 10;
     await reporter.reportOnce();
-    requests = 25;
-    fail = true;
+    expect(control.sent[0]!.map((t) => [t.TargetGroupArn, t.Requests])).toEqual([
+      ['arn-a', 10],
+      ['arn-b', 0],
+    ]);
+  });
+
+  it('keeps what a failed report carried and sends it with the next', async () => {
+    const { haproxy, control, reporter, requestsSent } = rig();
+    haproxy.requests = 10;
+    await reporter.reportOnce();
+    haproxy.requests = 25;
+    control.fail = true;
     await expect(reporter.reportOnce()).rejects.toThrow(/unreachable/);
-    requests = 40;
-    fail = false;
+    haproxy.requests = 40;
+    control.fail = false;
     await reporter.reportOnce();
-    expect(sent.map((s) => s[0]!.Requests)).toEqual([10, 30]);
+    expect(requestsSent()).toEqual([10, 30]);
+  });
+
+  it("counts what a worker served up to a reload when told before it, and the new worker's from zero", async () => {
+    const { haproxy, reporter, requestsSent } = rig();
+    haproxy.requests = 10;
+    await reporter.reportOnce();
+    haproxy.requests = 60;
+    await reporter.beforeCountersReset();
+    // The new worker has already served more than the old one had counted: only the pid tells them apart.
+    haproxy.pid = 6;
+    haproxy.requests = 70;
+    await reporter.reportOnce();
+    expect(requestsSent()).toEqual([10, 50 + 70]);
+  });
+
+  it('runs readings one at a time: a reading asked for during a slow one folds after it, never against a stale baseline', async () => {
+    const { haproxy, reporter, requestsSent } = rig();
+    let release!: () => void;
+    haproxy.hold = new Promise<void>((r) => (release = r));
+    haproxy.requests = 10;
+    const report = reporter.reportOnce();
+    await vi.waitFor(() => expect(haproxy.reads).toBe(1));
+    // The report's reading (10) is still on its way when a reload asks for one (30).
+    haproxy.requests = 30;
+    const hook = reporter.beforeCountersReset();
+    release();
+    await Promise.all([report, hook]);
+    haproxy.requests = 35;
+    await reporter.reportOnce();
+    expect(requestsSent()).toEqual([10, 25]);
   });
 
   it('sends nothing while no group is served', async () => {

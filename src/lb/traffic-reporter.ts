@@ -9,7 +9,7 @@ import { startPeriodic } from '../process/periodic.js';
 import type { Action, DesiredState } from './desired.js';
 import { backendName } from './haproxy-config.js';
 import type { LbLog } from './haproxy-process.js';
-import { parseCounterReading, trafficSince, type CounterReading, type TargetGroupTraffic } from './traffic-counters.js';
+import { addTraffic, parseCounterReading, trafficSince, type CounterReading, type TargetGroupTraffic } from './traffic-counters.js';
 
 /** The write the reporter makes (BerthLoadBalancerNode.ReportTraffic). */
 export interface TrafficReports {
@@ -55,21 +55,69 @@ export function albTargetGroups(desired: DesiredState, arnOf: (targetGroupId: st
 /** ALB's metric period. */
 export const TRAFFIC_REPORT_MS = 60_000;
 
+/**
+ *   reading ──fold (trafficSince the baseline)──▶ pending (per target group) ──report──▶ acknowledged: cleared
+ *      ▲ every period, and just before a reload or a `del server`        └─ failed: kept, sent with the next
+ *
+ * Readings and reports run one at a time (in order), so two readings never fold against each other's baseline.
+ */
 export class TrafficReporter {
   private baseline: CounterReading | undefined;
+  /** Traffic read but not yet acknowledged, by target group ARN. */
+  private pending = new Map<string, TargetGroupTraffic>();
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly o: TrafficReporterOptions) {}
 
-  /**
-   * Read, report, and on success make this reading the baseline. A failed read or report throws and keeps the
-   * baseline (the traffic goes out next time). Resolves with what was reported (nothing while no group is served).
-   */
-  async reportOnce(): Promise<readonly TargetGroupTraffic[]> {
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Read the counters and fold what changed since the last reading into what is pending. */
+  private async fold(): Promise<void> {
     const groups = this.o.groups();
     const reading = parseCounterReading(await this.o.read());
-    const traffic = trafficSince(this.baseline, reading, (backend) => groups.get(backend), groups.values());
-    if (traffic.length > 0) await this.o.reports.reportTraffic(this.o.nodeId, traffic);
+    for (const t of trafficSince(this.baseline, reading, (backend) => groups.get(backend))) {
+      const before = this.pending.get(t.TargetGroupArn);
+      this.pending.set(t.TargetGroupArn, before ? addTraffic(before, t) : t);
+    }
     this.baseline = reading;
+  }
+
+  /**
+   * Take a reading now, before HAProxy's counters restart (the driver calls it before a reload or a `del server`):
+   * what they held since the last reading is kept for the next report.
+   */
+  beforeCountersReset(): Promise<void> {
+    return this.serial(() => this.fold());
+  }
+
+  /**
+   * Read, then report everything pending (each served group, with zeros if it had no traffic); acknowledged, it is
+   * cleared. A failed read or report throws; what was pending stays for the next. Resolves with what was reported
+   * (nothing while no group is served and nothing is pending). The call to the control plane is made outside the
+   * queue: a reload waiting for its reading never waits for the network.
+   */
+  async reportOnce(): Promise<readonly TargetGroupTraffic[]> {
+    const sending = await this.serial(async () => {
+      await this.fold();
+      const taken = this.pending;
+      this.pending = new Map();
+      return taken;
+    });
+    for (const arn of this.o.groups().values()) if (!sending.has(arn)) sending.set(arn, zero(arn));
+    const traffic = [...sending.values()].sort((a, b) => a.TargetGroupArn.localeCompare(b.TargetGroupArn));
+    try {
+      if (traffic.length > 0) await this.o.reports.reportTraffic(this.o.nodeId, traffic);
+    } catch (error) {
+      for (const t of traffic) {
+        const since = this.pending.get(t.TargetGroupArn);
+        this.pending.set(t.TargetGroupArn, since ? addTraffic(t, since) : t);
+      }
+      throw error;
+    }
     return traffic;
   }
 
@@ -81,3 +129,5 @@ export class TrafficReporter {
     return startPeriodic({ log: this.o.log, what: 'lb traffic report', intervalMs, run: () => this.reportOnce() });
   }
 }
+
+const zero = (arn: string): TargetGroupTraffic => ({ TargetGroupArn: arn, Requests: 0, Http2xx: 0, Http3xx: 0, Http4xx: 0, Http5xx: 0, ResponseTimeSum: 0 });

@@ -4,9 +4,11 @@
  * real HAProxy each, two Node HTTP backends as `ip` targets. A known number of requests through both nodes — some to
  * `/status/404` and `/status/500`, which the backends answer with those codes — is read back with
  * GetMetricStatistics (the SDK and the AWS CLI v2) and GetMetricData: the sums equal what was sent, whatever the
- * number of nodes and reports, split by code; HealthyHostCount is the healthy targets. Then target tracking on
+ * number of nodes and reports, split by code; HealthyHostCount is the healthy targets; a reload of HAProxy (a new
+ * listener) restarts its counters without losing or doubling a request. Then target tracking on
  * ALBRequestCountPerTarget scales an ECS service out from that traffic.
  */
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import {
   ApplicationAutoScalingClient,
@@ -50,17 +52,23 @@ describe('AWS/ApplicationELB metrics from berth lb', () => {
   let tgArn = '';
   let since = 0;
 
-  /** One request through the node at `address`; its status (0: failed). */
-  const request = async (address: string, path: string) => {
-    try {
-      const res = await fetch(`http://${address}:${port}${path}`, { signal: AbortSignal.timeout(5_000) });
-      await res.arrayBuffer();
-      return res.status;
-    } catch {
-      return 0;
-    }
-  };
-  /** A statistic over the whole test so far, summed over its 60-second datapoints. */
+  /**
+   * One request through the node at `address` on a connection of its own (a keep-alive connection opened before a
+   * reload would have its next request answered by the old worker, whose last answers are not counted: see
+   * docs/metrics.md); its status (0: failed).
+   */
+  const request = (address: string, path: string, toPort = port) =>
+    new Promise<number>((resolve) => {
+      const req = httpRequest({ host: address, port: toPort, path, agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', () => resolve(0));
+      });
+      req.setTimeout(5_000, () => req.destroy(new Error('timeout')));
+      req.on('error', () => resolve(0));
+      req.end();
+    });
+  /** A statistic over the whole test so far, from its 60-second datapoints (summed; Maximum: the greatest). */
   const stat = async (name: string, dims: Dimension[], statistic: Statistic = 'Sum') => {
     const out = await cw.send(
       new GetMetricStatisticsCommand({
@@ -73,7 +81,10 @@ describe('AWS/ApplicationELB metrics from berth lb', () => {
         Statistics: [statistic],
       }),
     );
-    return (out.Datapoints ?? []).reduce((s, p) => s + (p[statistic] ?? 0), 0);
+    const values = (out.Datapoints ?? []).map((p) => p[statistic] ?? 0);
+    if (statistic === 'Maximum') return Math.max(...values);
+    if (statistic === 'Minimum') return Math.min(...values);
+    return values.reduce((s, v) => s + v, 0);
   };
 
   beforeAll(async () => {
@@ -217,6 +228,29 @@ describe('AWS/ApplicationELB metrics from berth lb', () => {
       }),
     );
     expect(data.MetricDataResults![0]!.Values!.reduce((s, v) => s + v, 0)).toBe(20);
+
+    // A new listener makes each node reload HAProxy: a new worker, its counters from zero. 40 requests per node just
+    // before it (read by the node before its reload, if its next report has not come first), then 80 per node after
+    // it — more than any server had counted before, so only the worker's pid tells the counters restarted — are
+    // all counted, once; the new listener's fixed answers (no target) are not.
+    const total = before + 120;
+    for (const n of NODES) for (let i = 0; i < 40; i++) expect(await request(n.address, '/')).toBe(200);
+    const fixedPort = await freePort();
+    await elb.send(
+      new CreateListenerCommand({
+        LoadBalancerArn: lb.LoadBalancerArn!,
+        Port: fixedPort,
+        Protocol: 'HTTP',
+        DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '202', ContentType: 'text/plain', MessageBody: 'fixed' } }],
+      }),
+    );
+    for (const n of NODES) await expect.poll(() => request(n.address, '/', fixedPort), { timeout: 20_000, interval: 300 }).toBe(202);
+    for (const n of NODES) for (let i = 0; i < 80; i++) expect(await request(n.address, '/')).toBe(200);
+    await expect.poll(() => stat('RequestCount', [lbDim]), { timeout: 20_000, interval: 1_000 }).toBe(total + 240);
+    const afterReload = await stat('HealthyHostCount', [lbDim, tgDim], 'SampleCount');
+    await expect.poll(() => stat('HealthyHostCount', [lbDim, tgDim], 'SampleCount'), { timeout: 20_000, interval: 1_000 }).toBeGreaterThanOrEqual(afterReload + 4);
+    expect(await stat('RequestCount', [lbDim, tgDim])).toBe(total + 240);
+    expect(await stat('HTTPCode_Target_2XX_Count', [lbDim])).toBe(before + 100 + 240);
   }, 150_000);
 
   it('scales an ECS service with target tracking on ALBRequestCountPerTarget', async () => {
