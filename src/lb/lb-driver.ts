@@ -11,6 +11,8 @@
  *   through `onHealth` (only when something changed), and the server states are saved so that a
  *   restarted HAProxy starts from them.
  * - If HAProxy exits, it is restarted from the current desired state (with backoff).
+ * - Before a reload or a `del server` (both restart traffic counters), `beforeCountersReset` lets the traffic
+ *   reporter read them (traffic-reporter.ts).
  *
  * Changes are applied one at a time, in order (`apply` queues them).
  */
