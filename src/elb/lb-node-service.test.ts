@@ -198,5 +198,9 @@ describe('BerthLoadBalancerNode', () => {
     };
     expect(await outcome('elasticloadbalancing:*')).toContain(`not authorized to perform: berth-lb:ReportTargetHealth on resource: ${tgArn}`);
     expect(await outcome('berth-lb:Report*')).toBe('allowed');
+    // A traffic report is authorized on every target group it names.
+    const other = tgArn.replace('web/0123456789abcdef', 'api/fedcba9876543210');
+    const traffic = { Node: 'lb-a', TargetGroups: [{ TargetGroupArn: tgArn }, { TargetGroupArn: other }, { TargetGroupArn: tgArn }] };
+    expect(lbNodeActions.ReportTraffic!.resources(traffic as never, scope)).toEqual([tgArn, other]);
   });
 });

@@ -51,6 +51,9 @@ describe('AWS/ApplicationELB metrics from berth lb', () => {
   let tgDim: Dimension;
   let tgArn = '';
   let since = 0;
+  /** Requests a target answered (through the load balancer's port, answered 200, 404 or 500), by node address. */
+  const served = new Map<string, number>();
+  const servedInAll = () => [...served.values()].reduce((s, n) => s + n, 0);
 
   /**
    * One request through the node at `address` on a connection of its own (a keep-alive connection opened before a
@@ -61,7 +64,11 @@ describe('AWS/ApplicationELB metrics from berth lb', () => {
     new Promise<number>((resolve) => {
       const req = httpRequest({ host: address, port: toPort, path, agent: false }, (res) => {
         res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          if (toPort === port && [200, 404, 500].includes(status)) served.set(address, (served.get(address) ?? 0) + 1);
+          resolve(status);
+        });
         res.on('error', () => resolve(0));
       });
       req.setTimeout(5_000, () => req.destroy(new Error('timeout')));
@@ -105,7 +112,7 @@ describe('AWS/ApplicationELB metrics from berth lb', () => {
   afterAll(async () => {
     if (process.env.LB_E2E_DEBUG) for (const n of nodes) console.log(n.output());
     for (const n of nodes) await n.stop();
-    if (lab) for (const n of NODES) await stopStaleHaproxy(join(lab.dir, n.dir)).catch(() => []);
+    if (lab) for (const dir of [...NODES.map((n) => n.dir), 'lbc']) await stopStaleHaproxy(join(lab.dir, dir)).catch(() => []);
     for (const b of backends) await b.close();
     elb?.destroy();
     cw?.destroy();
@@ -298,4 +305,18 @@ describe('AWS/ApplicationELB metrics from berth lb', () => {
       aas.destroy();
     }
   }, 180_000);
+
+  it('a node stopping reports what it served since its last report', async () => {
+    // A third node reporting once an hour: nothing of its traffic is written until it stops.
+    const address = '127.0.0.3';
+    const third = startBerthLb({ endpoint: server.url, keys: server.keys, dataDir: join(lab.dir, 'lbc'), region: REGION, address, nodeId: 'lb-c', extraArgs: ['--traffic-report-interval', '3600'] });
+    nodes.push(third);
+    await expect.poll(() => request(address, '/'), { timeout: 30_000, interval: 300 }).toBe(200);
+    for (let i = 0; i < 30; i++) expect(await request(address, '/')).toBe(200);
+    // Everything the other two nodes served is written; none of the third's.
+    await expect.poll(() => stat('RequestCount', [lbDim]), { timeout: 20_000, interval: 1_000 }).toBe(servedInAll() - served.get(address)!);
+    await third.stop('SIGTERM');
+    await expect.poll(() => stat('RequestCount', [lbDim]), { timeout: 10_000, interval: 500 }).toBe(servedInAll());
+    expect(served.get(address)).toBeGreaterThanOrEqual(31);
+  }, 90_000);
 });
