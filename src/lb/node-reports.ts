@@ -13,9 +13,6 @@ import type { NodeReports } from './follower.js';
 import type { TargetGroupTraffic } from './traffic-counters.js';
 import type { TrafficReports } from './traffic-reporter.js';
 
-/** ReportTraffic's list limit (the service model's). */
-const TRAFFIC_PER_CALL = 100;
-
 /** A report the control plane refused or could not take; `type` is its error code. */
 export class NodeReportError extends Error {
   override readonly name = 'NodeReportError';
@@ -66,9 +63,7 @@ export function nodeReportsClient(options: NodeReportsOptions): NodeReports & Tr
       await call('ReportServedBy', { LoadBalancerArn: loadBalancerArn, Node: node, Address: address });
     },
     async reportTraffic(node: string, traffic: readonly TargetGroupTraffic[]) {
-      // In order, one call at a time: a failure stops the rest, and the whole period is sent again next time (the
-      // calls before it are then counted twice; they are rare, and the reporter's baseline stays one per node).
-      for (let i = 0; i < traffic.length; i += TRAFFIC_PER_CALL) await call('ReportTraffic', { Node: node, TargetGroups: traffic.slice(i, i + TRAFFIC_PER_CALL) });
+      await call('ReportTraffic', { Node: node, TargetGroups: traffic });
     },
   };
 }

@@ -137,6 +137,35 @@ describe('TrafficReporter', () => {
     expect(requestsSent()).toEqual([10, 25]);
   });
 
+  it('sends 100 groups a call; when a call fails, only its groups and those after it are sent again', async () => {
+    const groups = new Map(Array.from({ length: 250 }, (_, i) => [`tg_${i}`, `arn-${String(i).padStart(3, '0')}`] as const));
+    const rows = [...groups.keys()].map((b) => `${b},t1,UP,10,1,0,0,0,1,`).join('\n');
+    const calls: string[][] = [];
+    let failAt = 1;
+    const reporter = new TrafficReporter({
+      read: async () => `Pid: 5\n\n${HEADER}\n${rows}\n`,
+      groups: () => groups,
+      reports: {
+        async reportTraffic(_node, traffic) {
+          if (calls.length === failAt) {
+            failAt = -1;
+            calls.push([]);
+            throw new Error('timeout');
+          }
+          calls.push(traffic.filter((t) => t.Requests > 0).map((t) => t.TargetGroupArn));
+        },
+      },
+      nodeId: 'n1',
+      log: memoryLog(),
+    });
+    await expect(reporter.reportOnce()).rejects.toThrow(/timeout/);
+    await reporter.reportOnce();
+    // First report: groups 0-99 acknowledged, the call with 100-199 failed (250-… never sent). Second: 0-99 with
+    // zeros (no new traffic), then 100-249: nothing twice, nothing lost.
+    expect(calls.map((c) => c.length)).toEqual([100, 0, 0, 100, 50]);
+    expect(new Set(calls.flat()).size).toBe(250);
+  });
+
   it('sends nothing while no group is served', async () => {
     const sent: unknown[] = [];
     const reporter = new TrafficReporter({

@@ -11,10 +11,13 @@ import { backendName } from './haproxy-config.js';
 import type { LbLog } from './haproxy-process.js';
 import { addTraffic, parseCounterReading, trafficSince, type CounterReading, type TargetGroupTraffic } from './traffic-counters.js';
 
-/** The write the reporter makes (BerthLoadBalancerNode.ReportTraffic). */
+/** The write the reporter makes (BerthLoadBalancerNode.ReportTraffic), with at most {@link TRAFFIC_PER_CALL} groups. */
 export interface TrafficReports {
   reportTraffic(node: string, traffic: readonly TargetGroupTraffic[]): Promise<void>;
 }
+
+/** ReportTraffic's list limit (the service model's). */
+export const TRAFFIC_PER_CALL = 100;
 
 /** The HTTP target groups being served: backend name → target group ARN. */
 export type ServedGroups = () => ReadonlyMap<string, string>;
@@ -109,14 +112,17 @@ export class TrafficReporter {
     });
     for (const arn of this.o.groups().values()) if (!sending.has(arn)) sending.set(arn, zero(arn));
     const traffic = [...sending.values()].sort((a, b) => a.TargetGroupArn.localeCompare(b.TargetGroupArn));
-    try {
-      if (traffic.length > 0) await this.o.reports.reportTraffic(this.o.nodeId, traffic);
-    } catch (error) {
-      for (const t of traffic) {
-        const since = this.pending.get(t.TargetGroupArn);
-        this.pending.set(t.TargetGroupArn, since ? addTraffic(t, since) : t);
+    // One call per 100 groups, in order; what a failed call (and those after it) carried is kept for the next report.
+    for (let i = 0; i < traffic.length; i += TRAFFIC_PER_CALL) {
+      try {
+        await this.o.reports.reportTraffic(this.o.nodeId, traffic.slice(i, i + TRAFFIC_PER_CALL));
+      } catch (error) {
+        for (const t of traffic.slice(i)) {
+          const since = this.pending.get(t.TargetGroupArn);
+          this.pending.set(t.TargetGroupArn, since ? addTraffic(t, since) : t);
+        }
+        throw error;
       }
-      throw error;
     }
     return traffic;
   }
