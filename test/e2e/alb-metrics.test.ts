@@ -6,7 +6,8 @@
  * GetMetricStatistics (the SDK and the AWS CLI v2) and GetMetricData: the sums equal what was sent, whatever the
  * number of nodes and reports, split by code; HealthyHostCount is the healthy targets; a reload of HAProxy (a new
  * listener) restarts its counters without losing or doubling a request. Then target tracking on
- * ALBRequestCountPerTarget scales an ECS service out from that traffic.
+ * ALBRequestCountPerTarget scales an ECS service out from that traffic, and a third node (127.0.0.3, reporting
+ * hourly) reports what it served when it is stopped.
  */
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
