@@ -14,6 +14,14 @@ interface LbFlags {
   readonly intervalMs: string;
   readonly logLevel: string;
   readonly metricsListen?: string;
+  readonly trafficReportInterval: string;
+}
+
+/** `--traffic-report-interval`: whole seconds, 1 to 3600. */
+export function parseTrafficReportInterval(value: string): number {
+  const s = Number(value);
+  if (!/^\d+$/.test(value) || s < 1 || s > 3600) throw new Error(`invalid --traffic-report-interval '${value}': whole seconds from 1 to 3600`);
+  return s * 1000;
 }
 
 /** The host's first non-internal IPv4 address (what other hosts reach it on), else loopback. */
@@ -41,6 +49,7 @@ export function lbCommand(): Command {
     .addOption(new Option('--interval-ms <ms>', 'how often the API is read').default('1000').hideHelp())
     .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
     .option('--metrics-listen <host:port>', "serve HAProxy's counters (Prometheus text, berth_haproxy_*) at GET /metrics on this address (off by default)")
+    .option('--traffic-report-interval <seconds>', "how often request counts and response codes are reported for CloudWatch's AWS/ApplicationELB metrics (ALB's period is 60; shorter for tests and demos)", '60')
     .action(async (flags: LbFlags) => {
       const log = pino({ level: flags.logLevel });
       installProcessPolicy({ log });
@@ -49,6 +58,7 @@ export function lbCommand(): Command {
       const region = flags.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
       const address = flags.address ?? defaultAddress();
       const nodeId = flags.nodeId ?? hostname();
+      const trafficReportMs = parseTrafficReportInterval(flags.trafficReportInterval);
       const node = await startLbNode({
         endpoint: flags.endpoint,
         region,
@@ -58,6 +68,7 @@ export function lbCommand(): Command {
         dataDir: flags.dataDir,
         log,
         intervalMs: Number(flags.intervalMs),
+        trafficReportMs,
         ...(flags.metricsListen !== undefined ? { metricsListen: parseListenAddress(flags.metricsListen) } : {}),
       });
       process.stderr.write(

@@ -22,6 +22,8 @@ export interface LbNodeOptions {
   readonly dataDir: string;
   readonly log: Logger;
   readonly intervalMs?: number;
+  /** How often traffic is reported for `AWS/ApplicationELB` (default 60 s, ALB's period; shorter for tests and demos). */
+  readonly trafficReportMs?: number;
   /** Serve HAProxy's counters (`berth_haproxy_*`, Prometheus text) at `GET /metrics` on this address (`--metrics-listen`). */
   readonly metricsListen?: { readonly host: string; readonly port: number };
 }
@@ -51,7 +53,7 @@ export function haproxyAvailable(): boolean {
  */
 export async function startLbNode(options: LbNodeOptions): Promise<LbNode> {
   // Loaded only by the commands that run a node.
-  const [{ ElasticLoadBalancingV2Client }, { ECSClient }, { LbDriver }, { LbFollower }, { nodeReportsClient }, { findStaleHaproxy, retireStaleHaproxy, stopStaleHaproxy }, { InstanceAddresses }, { haproxyMetrics }, { runtimeCommand }] = await Promise.all([
+  const [{ ElasticLoadBalancingV2Client }, { ECSClient }, { LbDriver }, { LbFollower }, { nodeReportsClient }, { findStaleHaproxy, retireStaleHaproxy, stopStaleHaproxy }, { InstanceAddresses }, { haproxyMetrics }, { runtimeCommand }, { TrafficReporter }] = await Promise.all([
     import('@aws-sdk/client-elastic-load-balancing-v2'),
     import('@aws-sdk/client-ecs'),
     import('../lb/lb-driver.js'),
@@ -61,6 +63,7 @@ export async function startLbNode(options: LbNodeOptions): Promise<LbNode> {
     import('../lb/instance-addresses.js'),
     import('../lb/haproxy-metrics.js'),
     import('../lb/haproxy-runtime.js'),
+    import('../lb/traffic-reporter.js'),
   ]);
   const { endpoint, region, credentials, address, nodeId, log } = options;
   const clientOptions = {
@@ -78,10 +81,26 @@ export async function startLbNode(options: LbNodeOptions): Promise<LbNode> {
   const stale = await findStaleHaproxy(options.dataDir);
   const killed = stale ? [] : await stopStaleHaproxy(options.dataDir);
   if (killed.length > 0) log.warn({ pids: killed }, 'stopped the HAProxy a previous berth lb left running; starting afresh');
-  const driver = new LbDriver({ dir: options.dataDir, bindAddress: address, log: log.child({ component: 'haproxy' }), ...(stale ? { takeOverFrom: stale.workers } : {}) });
+  const reports = nodeReportsClient({ endpoint, region, credentials });
+  // AWS/ApplicationELB: HAProxy's counters, per served target group, reported every period (and read just before a
+  // reload or a server's deletion restarts them). The closures reach the driver and follower made just below.
+  const traffic = new TrafficReporter({
+    read: (): Promise<string> => runtimeCommand(driver.process.paths.adminSocket, 'show info;show stat', 5_000),
+    groups: () => follower.servedAlbGroups(),
+    reports,
+    nodeId,
+    log,
+  });
+  const driver = new LbDriver({
+    dir: options.dataDir,
+    bindAddress: address,
+    log: log.child({ component: 'haproxy' }),
+    ...(stale ? { takeOverFrom: stale.workers } : {}),
+    beforeCountersReset: (): Promise<void> => traffic.beforeCountersReset(),
+  });
   const follower = new LbFollower({
     elb,
-    reports: nodeReportsClient({ endpoint, region, credentials }),
+    reports,
     driver,
     address,
     nodeId,
@@ -90,6 +109,7 @@ export async function startLbNode(options: LbNodeOptions): Promise<LbNode> {
     instances: new InstanceAddresses({ ecs }),
   });
   await follower.start();
+  const reporting = traffic.start(options.trafficReportMs);
   let metrics: MetricsListener | undefined;
   if (options.metricsListen) {
     const registry = new MetricsRegistry();
@@ -99,6 +119,7 @@ export async function startLbNode(options: LbNodeOptions): Promise<LbNode> {
       metrics = await serveMetrics(registry, options.metricsListen.host, options.metricsListen.port, (err) => log.error({ err }, 'collecting metrics failed'));
     } catch (error) {
       // A taken port fails the start: the HAProxy already started goes with it.
+      await reporting.stop();
       await follower.stop();
       elb.destroy();
       ecs.destroy();
@@ -113,6 +134,9 @@ export async function startLbNode(options: LbNodeOptions): Promise<LbNode> {
     ...(metrics ? { metricsPort: metrics.port } : {}),
     async stop() {
       await metrics?.close();
+      await reporting.stop();
+      // What was served since the last report goes out before HAProxy stops: a clean stop loses (almost) nothing.
+      await traffic.reportOnce().catch((err: unknown) => log.warn({ err }, 'the last traffic report before stopping failed'));
       await follower.stop();
       // A replaced HAProxy still finishing its requests goes with this node (nothing would stop it after).
       if (stale) await retireStaleHaproxy(stale, 0);

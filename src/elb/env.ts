@@ -1,3 +1,4 @@
+import type { Sample } from '../metrics/metric-store.js';
 import type { ArnScope } from '../model/arn.js';
 import type { Store } from '../store/store.js';
 
@@ -34,6 +35,14 @@ export interface ElbEnv {
    * Without it (unit tests) every well-formed id is accepted.
    */
   readonly knownInstance?: (instanceId: string) => Promise<boolean>;
+  /** Where `AWS/ApplicationELB` datapoints from the nodes' traffic reports go (the metric store's put). */
+  readonly metrics?: { put(samples: readonly Sample[]): Promise<void> };
+  /**
+   * Keep those datapoints per second too (for 3 hours, as PutMetricData's StorageResolution 1): what alarms with
+   * periods under a minute read. The server sets it when target tracking's alarms run at 10–30 s
+   * (`--target-tracking-period`, tests and demos), so ALBRequestCountPerTarget policies work there too.
+   */
+  readonly metricsHighResolution?: boolean;
 }
 
 export const limitsOf = (env: ElbEnv): ElbLimits => ({ ...DEFAULT_ELB_LIMITS, ...env.limits });

@@ -1,9 +1,14 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Authorizer } from '../api/authz/authorizer.js';
 import { MemoryPolicySource } from '../api/authz/policy-source.js';
 import { ShapeValidator } from '../api/protocol/shape-validator.js';
 import { ServiceError } from '../model/errors.js';
 import { parsePolicyDocument } from '../model/iam/index.js';
+import { MetricStore } from '../metrics/metric-store.js';
+import { seriesRef } from '../metrics/series.js';
 import { MemoryStore } from '../store/memory.js';
 import { elbv2Service } from './elbv2-service.js';
 import type { ElbEnv } from './env.js';
@@ -13,13 +18,14 @@ import { removeDrainedTargets } from './target-health.js';
 
 const scope = { region: 'eu-west-1', accountId: '123456789012' } as const;
 
-function harness() {
+function harness(metrics?: ElbEnv['metrics']) {
   const store = new MemoryStore();
   const clock = { now: 1_700_000_000_000 };
-  const env: ElbEnv = { store, scope, now: () => clock.now };
+  const env: ElbEnv = { store, scope, now: () => clock.now, ...(metrics ? { metrics } : {}) };
   const elb = elbv2Service(env).operations;
   const node = lbNodeService(env).operations;
   return {
+    env,
     elb: (op: string, input: object) => elb[op]!(input, {} as never) as Promise<any>,
     node: (op: string, input: object) => node[op]!(input, {} as never) as Promise<any>,
     store,
@@ -101,6 +107,71 @@ describe('BerthLoadBalancerNode', () => {
     expect(await state()).toBe('unhealthy');
   });
 
+  it('writes AWS/ApplicationELB from traffic reports: several nodes through several replicas add up, host counts from the records', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'alb-metrics-'));
+    // Two replicas: each its own MetricStore (writer) on the shared file, each its own service on the one Store.
+    const replicaA = new MetricStore(join(dir, 'metrics.db'));
+    const replicaB = new MetricStore(join(dir, 'metrics.db'));
+    try {
+      const h = harness(replicaA);
+      const onB = lbNodeService({ ...h.env, metrics: replicaB }).operations;
+      const lb = (await h.elb('CreateLoadBalancer', { Name: 'web', Subnets: ['subnet-a', 'subnet-b'] })).LoadBalancers[0];
+      const tg = (await h.elb('CreateTargetGroup', { Name: 'web-tg', Protocol: 'HTTP', Port: 80, TargetType: 'ip' })).TargetGroups[0];
+      const unused = (await h.elb('CreateTargetGroup', { Name: 'spare', Protocol: 'HTTP', Port: 80, TargetType: 'ip' })).TargetGroups[0];
+      await h.elb('CreateListener', { LoadBalancerArn: lb.LoadBalancerArn, Port: 80, Protocol: 'HTTP', DefaultActions: [{ Type: 'forward', TargetGroupArn: tg.TargetGroupArn }] });
+      await h.elb('RegisterTargets', { TargetGroupArn: tg.TargetGroupArn, Targets: [{ Id: '10.0.0.5', Port: 8080 }, { Id: '10.0.0.6', Port: 8080 }, { Id: '10.0.0.7', Port: 8080 }] });
+      await h.node('ReportTargetHealth', {
+        TargetGroupArn: tg.TargetGroupArn,
+        Node: 'lb-a',
+        Targets: [
+          { Id: '10.0.0.5', Port: 8080, State: 'healthy' },
+          { Id: '10.0.0.6', Port: 8080, State: 'healthy' },
+          { Id: '10.0.0.7', Port: 8080, State: 'unhealthy', Reason: 'Target.Timeout' },
+        ],
+      });
+      const traffic = (arn: string, requests: number, c4: number) => ({ TargetGroupArn: arn, Requests: requests, Http2xx: requests - c4, Http3xx: 0, Http4xx: c4, Http5xx: 0, ResponseTimeSum: requests * 0.01 });
+      expect(await h.node('ReportTraffic', { Node: 'lb-a', TargetGroups: [traffic(tg.TargetGroupArn, 70, 10), traffic(unused.TargetGroupArn, 0, 0)] })).toEqual({ Recorded: 1 });
+      expect(await onB.ReportTraffic!({ Node: 'lb-b', TargetGroups: [traffic(tg.TargetGroupArn, 50, 5)] }, {} as never)).toEqual({ Recorded: 1 });
+
+      const lbDim = { Name: 'LoadBalancer', Value: `app/web/${lb.LoadBalancerArn.split('/').at(-1)}` };
+      const tgDim = { Name: 'TargetGroup', Value: `targetgroup/web-tg/${tg.TargetGroupArn.split('/').at(-1)}` };
+      const t = h.clock.now / 1000;
+      // Either replica reads both writers' rows.
+      const sum = (reader: MetricStore, name: string, dims: { Name: string; Value: string }[]) =>
+        reader.query({ series: seriesRef('AWS/ApplicationELB', name, dims), start: t - 60, end: t + 60, period: 60 }).reduce((s, p) => s + p.sum, 0);
+      expect(sum(replicaA, 'RequestCount', [lbDim])).toBe(120);
+      expect(sum(replicaB, 'RequestCount', [lbDim, tgDim])).toBe(120);
+      expect(sum(replicaA, 'HTTPCode_Target_2XX_Count', [lbDim])).toBe(105);
+      expect(sum(replicaA, 'HTTPCode_Target_4XX_Count', [lbDim, tgDim])).toBe(15);
+      // 120 requests over 2 healthy targets.
+      expect(sum(replicaB, 'RequestCountPerTarget', [tgDim])).toBe(60);
+      expect(sum(replicaB, 'RequestCountPerTarget', [lbDim, tgDim])).toBe(60);
+      const healthy = replicaA.query({ series: seriesRef('AWS/ApplicationELB', 'HealthyHostCount', [lbDim, tgDim]), start: t - 60, end: t + 60, period: 60 });
+      expect(healthy.map((p) => [p.count, p.sum / p.count, p.max])).toEqual([[2, 2, 2]]);
+      expect(sum(replicaA, 'UnHealthyHostCount', [lbDim, tgDim])).toBe(2);
+      const time = replicaA.query({ series: seriesRef('AWS/ApplicationELB', 'TargetResponseTime', [lbDim]), start: t - 60, end: t + 60, period: 60 });
+      expect(time.map((p) => [p.count, Math.round((p.sum / p.count) * 1000) / 1000])).toEqual([[120, 0.01]]);
+      // The unused group has no load balancer: nothing written for it.
+      expect(replicaA.list({ limit: 500 }).filter((r) => r.dimensions.some((d) => d.Value.includes('spare')))).toEqual([]);
+      expect(replicaA.list({ limit: 500 }).length).toBeGreaterThan(10);
+    } finally {
+      replicaA.close();
+      replicaB.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a traffic report on something that is no target group, writing nothing', async () => {
+    const written: unknown[] = [];
+    const h = harness({ put: async (s) => void written.push(...s) });
+    await expect(h.node('ReportTraffic', { Node: 'lb-a', TargetGroups: [{ TargetGroupArn: 'arn:x', Requests: 1, Http2xx: 1, Http3xx: 0, Http4xx: 0, Http5xx: 0, ResponseTimeSum: 0 }] })).rejects.toMatchObject({
+      type: 'ValidationError',
+    });
+    const validator = new ShapeValidator(LB_NODE_MODEL, 'input', 'ValidationError');
+    expect(() => validator.check('ReportTrafficInput', { Node: 'lb-a', TargetGroups: [{ TargetGroupArn: 'arn:x', Requests: -1, Http2xx: 0, Http3xx: 0, Http4xx: 0, Http5xx: 0, ResponseTimeSum: 0 }] })).toThrow(/Requests/);
+    expect(written).toEqual([]);
+  });
+
   it('refuses bad input in ELB words, naming the field', async () => {
     const validator = new ShapeValidator(LB_NODE_MODEL, 'input', 'ValidationError');
     const bad = { TargetGroupArn: 'x', Node: 'lb-a', Targets: [{ Id: '10.0.0.5', Port: 8080, State: 'draining' }] };
@@ -127,5 +198,9 @@ describe('BerthLoadBalancerNode', () => {
     };
     expect(await outcome('elasticloadbalancing:*')).toContain(`not authorized to perform: berth-lb:ReportTargetHealth on resource: ${tgArn}`);
     expect(await outcome('berth-lb:Report*')).toBe('allowed');
+    // A traffic report is authorized on every target group it names.
+    const other = tgArn.replace('web/0123456789abcdef', 'api/fedcba9876543210');
+    const traffic = { Node: 'lb-a', TargetGroups: [{ TargetGroupArn: tgArn }, { TargetGroupArn: other }, { TargetGroupArn: tgArn }] };
+    expect(lbNodeActions.ReportTraffic!.resources(traffic as never, scope)).toEqual([tgArn, other]);
   });
 });

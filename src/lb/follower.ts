@@ -33,6 +33,7 @@ import type { DesiredState, Target } from './desired.js';
 import { provenHealthy, reportsToSend, servedByToSend, translate, type Elbv2Snapshot, type TargetReport, type Verdict } from './elbv2-translation.js';
 import type { LbLog } from './haproxy-process.js';
 import type { InstanceAddresses } from './instance-addresses.js';
+import { albTargetGroups } from './traffic-reporter.js';
 
 /** The two writes a node makes (BerthLoadBalancerNode). */
 export interface NodeReports {
@@ -148,6 +149,8 @@ export class LbFollower {
   private lastSkipped = '';
   /** When every report was last sent and acknowledged (epoch ms). */
   private lastBeat = Number.NEGATIVE_INFINITY;
+  /** The application load balancers' target groups served since the last tick that reached the driver. */
+  private albGroups: ReadonlyMap<string, string> = new Map();
 
   constructor(private readonly options: FollowerOptions) {}
 
@@ -157,6 +160,11 @@ export class LbFollower {
     this.timer = setInterval(() => {
       this.running ??= background(this.options.log, 'lb follow', () => this.tickOnce()).finally(() => (this.running = undefined));
     }, this.options.intervalMs ?? 1_000);
+  }
+
+  /** The HTTP target groups application load balancers forward to, by HAProxy backend name → ARN (traffic-reporter.ts). */
+  servedAlbGroups(): ReadonlyMap<string, string> {
+    return this.albGroups;
   }
 
   /** Whether HAProxy has been started (the first snapshot was read and served). */
@@ -194,6 +202,7 @@ export class LbFollower {
         await driver.start(t.desired, provenHealthy(t, snapshot.targets));
         this.started = true;
       } else await driver.apply(t.desired);
+      this.albGroups = albTargetGroups(t.desired, (id) => t.targetGroupArns.get(id));
       const now = (this.options.now ?? Date.now)();
       const beat = now - this.lastBeat >= (this.options.heartbeatMs ?? HEARTBEAT_MS);
       const reports = reportsToSend(t, driver.health(), snapshot.targets, beat);

@@ -4,7 +4,9 @@
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DesiredState, Listener } from './desired.js';
-import { LbDriver, type TargetHealth } from './lb-driver.js';
+import { LbDriver, type LbDriverOptions, type TargetHealth } from './lb-driver.js';
+import { runtimeCommand } from './haproxy-runtime.js';
+import { parseCounterReading } from './traffic-counters.js';
 import { albState, freePort, get, labDir, memoryLog, requireHaproxy, startBackend, startLoad, targetGroup, until, type Backend } from './testing/lb-lab.js';
 
 beforeAll(() => {
@@ -22,10 +24,14 @@ async function backends(...names: string[]): Promise<Backend[]> {
   return all;
 }
 
-async function driver(initial: DesiredState, healthSink?: (h: readonly TargetHealth[]) => void): Promise<{ d: LbDriver; log: ReturnType<typeof memoryLog> }> {
+async function driver(
+  initial: DesiredState,
+  healthSink?: (h: readonly TargetHealth[]) => void,
+  more: Partial<LbDriverOptions> = {},
+): Promise<{ d: LbDriver; log: ReturnType<typeof memoryLog> }> {
   const lab = labDir();
   const log = memoryLog();
-  const d = new LbDriver({ dir: lab.dir, bindAddress: '127.0.0.1', log, healthPollMs: 200, ...(healthSink ? { onHealth: healthSink } : {}) });
+  const d = new LbDriver({ dir: lab.dir, bindAddress: '127.0.0.1', log, healthPollMs: 200, ...(healthSink ? { onHealth: healthSink } : {}), ...more });
   cleanups.push(async () => {
     await d.stop();
     lab.cleanup();
@@ -198,6 +204,35 @@ describe('changes', () => {
     expect((await get(port, '/')).body).toBe('api');
     // The reload kept the targets' health (server state file): nothing went back to initial.
     expect(d.health().map((h) => h.state)).toEqual(['healthy', 'healthy']);
+  });
+});
+
+describe('traffic counters', () => {
+  it('has them read just before a del server or a reload restarts them, from the worker that holds them', async () => {
+    const [web, other] = await backends('web', 'other');
+    const port = await freePort();
+    const seen: { pid: number; requests: number }[] = [];
+    let d: LbDriver | undefined;
+    const beforeCountersReset = async () => {
+      const reading = parseCounterReading(await runtimeCommand(d!.process.paths.adminSocket, 'show info;show stat'));
+      seen.push({ pid: Number(reading.pid), requests: [...reading.servers.values()].reduce((s, c) => s + c.requests, 0) });
+    };
+    const tg = (targets: Backend[]) => targetGroup('a', targets.map((b) => b.target), { attributes: { deregistrationDelaySeconds: 5 } });
+    ({ d } = await driver(albState([http(port, [])], [tg([web!, other!])]), undefined, { beforeCountersReset }));
+    await until('both healthy', () => d!.health().filter((h) => h.state === 'healthy').length === 2);
+    for (let i = 0; i < 10; i++) expect((await get(port, '/')).status).toBe(200);
+    const worker = d.process.currentWorkerPid;
+    // Deregistered and idle: read before its server (and its counters) is deleted.
+    await d.apply(albState([http(port, [])], [tg([web!])]));
+    await until('read before the deletion', () => seen.length > 0, 5_000);
+    expect(seen[0]).toEqual({ pid: worker, requests: 10 });
+    // A reload: read from the old worker, before the new one (counters from zero) takes over.
+    const rule = { id: 'fixed', priority: 1, conditions: [{ field: 'path-pattern' as const, values: ['/fixed'] }], action: { type: 'fixed-response' as const, statusCode: 200 } };
+    const count = seen.length;
+    expect(await d.apply(albState([http(port, [rule])], [tg([web!])]))).toBe('reload');
+    expect(seen.length).toBe(count + 1);
+    expect(seen.at(-1)!.pid).toBe(worker);
+    expect(d.process.currentWorkerPid).not.toBe(worker);
   });
 });
 

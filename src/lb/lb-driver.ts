@@ -11,6 +11,8 @@
  *   through `onHealth` (only when something changed), and the server states are saved so that a
  *   restarted HAProxy starts from them.
  * - If HAProxy exits, it is restarted from the current desired state (with backoff).
+ * - Before a reload or a `del server` (both restart traffic counters), `beforeCountersReset` lets the traffic
+ *   reporter read them (traffic-reporter.ts).
  *
  * Changes are applied one at a time, in order (`apply` queues them).
  */
@@ -59,6 +61,12 @@ export interface LbDriverOptions {
    */
   readonly takeOverFrom?: readonly number[];
   readonly clock?: DriverClock;
+  /**
+   * Called (and awaited) just before HAProxy's traffic counters restart — a reload (a new worker) or a `del server`
+   * — so that the traffic reporter can read what they hold first (traffic-reporter.ts). A failure is logged, and the
+   * change goes ahead.
+   */
+  readonly beforeCountersReset?: () => Promise<void>;
 }
 
 interface Draining {
@@ -172,6 +180,7 @@ export class LbDriver {
         else d.live = false;
       }
       this.desired = next;
+      await this.countersAboutToReset();
       await this.haproxy.reload(this.renderNow());
       await this.holdBackUnproven();
       return 'reload';
@@ -237,6 +246,7 @@ export class LbDriver {
     const now = this.clock.now();
     const socket = this.haproxy.paths.adminSocket;
     let flush = false;
+    let counted = false;
     for (const [key, d] of this.draining) {
       const id = `${backendName(d.targetGroupId)}/${serverName(d.target)}`;
       const step = drainStep(d, rows.get(id), now);
@@ -244,6 +254,11 @@ export class LbDriver {
       if (step === 'forget') {
         this.draining.delete(key);
         continue;
+      }
+      if (!counted && !d.completed) {
+        // A deleted server's counters go with it: read them first (once a pass; a lingering one served nothing since).
+        counted = true;
+        await this.countersAboutToReset();
       }
       if (step === 'shutdown-and-delete') await runtimeCommand(socket, `shutdown sessions server ${id}`);
       const out = await runtimeCommand(socket, `del server ${id}`);
@@ -262,9 +277,16 @@ export class LbDriver {
     }
   }
 
+  /** Let the traffic reporter read the counters before they restart (LbDriverOptions.beforeCountersReset). */
+  private async countersAboutToReset(): Promise<void> {
+    if (!this.options.beforeCountersReset || this.haproxy.masterPid === undefined) return;
+    await this.options.beforeCountersReset().catch((err: unknown) => this.options.log.warn({ err }, 'reading traffic counters before they restart failed'));
+  }
+
   /** A reload with the current desired state: the workers' lingering deregistered servers go with the old worker. */
   private async reloadAsIs(): Promise<void> {
     for (const [key, d] of this.draining) if (d.completed) this.draining.delete(key);
+    await this.countersAboutToReset();
     await this.haproxy.reload(this.renderNow());
     await this.holdBackUnproven();
   }

@@ -10,6 +10,8 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { TargetReport } from './elbv2-translation.js';
 import type { NodeReports } from './follower.js';
+import type { TargetGroupTraffic } from './traffic-counters.js';
+import type { TrafficReports } from './traffic-reporter.js';
 
 /** A report the control plane refused or could not take; `type` is its error code. */
 export class NodeReportError extends Error {
@@ -30,7 +32,7 @@ export interface NodeReportsOptions {
 }
 
 /** Reports over HTTP to `endpoint`. */
-export function nodeReportsClient(options: NodeReportsOptions): NodeReports {
+export function nodeReportsClient(options: NodeReportsOptions): NodeReports & TrafficReports {
   const signer = new SignatureV4({ credentials: options.credentials, region: options.region, service: 'elasticloadbalancing', sha256: Hash.bind(null, 'sha256'), applyChecksum: false });
   const url = new URL(options.endpoint);
   const call = async (op: string, input: object): Promise<unknown> => {
@@ -59,6 +61,9 @@ export function nodeReportsClient(options: NodeReportsOptions): NodeReports {
     },
     async reportServedBy(loadBalancerArn: string, node: string, address: string) {
       await call('ReportServedBy', { LoadBalancerArn: loadBalancerArn, Node: node, Address: address });
+    },
+    async reportTraffic(node: string, traffic: readonly TargetGroupTraffic[]) {
+      await call('ReportTraffic', { Node: node, TargetGroups: traffic });
     },
   };
 }

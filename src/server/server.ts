@@ -297,6 +297,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ...(config.elbDnsDomain !== undefined ? { dnsDomain: config.elbDnsDomain } : {}),
       // Instance targets are container instances' EC2-style ids (the informer's view: no read per target).
       knownInstance: async (id: string) => [...cache.instances.cache.values()].some((c) => c.value.ec2InstanceId === id),
+      // AWS/ApplicationELB from berth lb's traffic reports (lb-node-service.ts).
+      metrics: metricStore,
+      // Target tracking at periods under a minute reads the per-second level (see ElbEnv.metricsHighResolution).
+      metricsHighResolution: config.targetTrackingPeriodS !== undefined && config.targetTrackingPeriodS < 60,
     };
     const cloudwatch = cloudwatchServices({ store: metricStore, now: config.now ?? Date.now, records: store, scope });
     services.push(cloudwatch.json);

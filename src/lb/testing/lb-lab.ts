@@ -43,7 +43,10 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** A Node HTTP backend answering its name; `/health` answers `healthStatus` (or hangs when `hang`). */
+/**
+ * A Node HTTP backend answering its name; `/health` answers `healthStatus` (or hangs when `hang`); `/status/<code>`
+ * answers that code (a fixed answer, for tests counting response codes).
+ */
 export interface Backend {
   readonly name: string;
   readonly target: Target;
@@ -67,6 +70,11 @@ export async function startBackend(name: string, options: { slowMs?: number } = 
     }
     backend.hits++;
     backend.lastHeaders = req.headers;
+    const fixed = /^\/status\/([1-5]\d\d)$/.exec(req.url ?? '');
+    if (fixed) {
+      res.writeHead(Number(fixed[1]), { 'content-type': 'text/plain' }).end(name);
+      return;
+    }
     const answer = () => res.writeHead(200, { 'content-type': 'text/plain' }).end(name);
     if (options.slowMs) setTimeout(answer, options.slowMs);
     else answer();
