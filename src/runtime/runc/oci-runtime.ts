@@ -1,0 +1,42 @@
+import type { ContainerSpec } from '../runtime.js';
+import type { OciSpec } from './oci-spec.js';
+
+/**
+ * An OCI runtime that takes runc's command line (create/start/state/kill/delete/exec with `--root`), so that
+ * one {@link RuncRuntime} drives it under conmon: runc itself, or gVisor's runsc (see runtime/runsc/). What
+ * differs between them is here and nowhere else: the binary, its global flags, and what of berth's OCI spec
+ * (built with Docker's defaults for runc) the runtime needs changed.
+ */
+export interface OciRuntimeFlavour {
+  /** The name in messages (`runsc create failed: …`) and of the Debian package that installs it. */
+  readonly name: string;
+  readonly defaultPath: string;
+  /** Flags given before the subcommand on every call (after `--root`), by berth and by conmon alike. */
+  readonly globalArgs: readonly string[];
+  /**
+   * The spec this runtime is given for `spec`, from the one built for runc. Throws InvalidContainerSpecError
+   * for what this runtime cannot run. Pure.
+   */
+  adaptSpec(oci: OciSpec, spec: ContainerSpec): OciSpec;
+  /** Whether the runtime leaves runc's exec FIFO (`<root>/<id>/exec.fifo`) to release a created container. */
+  readonly execFifo: boolean;
+  /**
+   * Whether each container gets its own `--root` (`<root>/<id>`). runsc takes an id it does not hold as a prefix
+   * of one it does (`app` finds `app-sidecar`), so a kill or delete of a container already gone could reach
+   * another; alone in its root, an id can only name its own container.
+   */
+  readonly rootPerContainer: boolean;
+  /** Whether Docker's seccomp profile is read and put in the spec (runsc: gVisor is the sandbox itself). */
+  readonly seccomp: boolean;
+}
+
+/** runc (Debian's `runc`): berth's spec as it is. */
+export const RUNC: OciRuntimeFlavour = {
+  name: 'runc',
+  defaultPath: '/usr/sbin/runc',
+  globalArgs: [],
+  adaptSpec: (oci) => oci,
+  execFifo: true,
+  rootPerContainer: false,
+  seccomp: true,
+};
