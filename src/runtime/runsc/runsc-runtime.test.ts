@@ -1,0 +1,109 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRuntimeFixture, type RuntimeFixture } from '../../testing/runtime-fixture.js';
+import { InvalidContainerSpecError } from '../errors.js';
+import { DOCKER_DEFAULT_CAPABILITIES, capabilityMask } from '../runc/capabilities.js';
+import { openRunscRuntime } from './runsc-runtime.js';
+
+// Real gVisor sandboxes: root, runsc and conmon are needed (the fixture fails loudly without them).
+let f: RuntimeFixture;
+beforeAll(async () => {
+  f = await startRuntimeFixture({}, openRunscRuntime);
+});
+afterAll(async () => {
+  await f?.cleanup();
+});
+
+async function sh(name: string, script: string, overrides: Parameters<RuntimeFixture['spec']>[2] = {}) {
+  const { exit, stdout } = await f.run(f.id(name), ['sh', '-c', script], overrides);
+  return { exit, out: stdout };
+}
+
+describe('runsc: each container has its own application kernel', () => {
+  it("the kernel identifies itself as gVisor, not as the host's kernel", async () => {
+    const { exit, out } = await sh('kernel', 'busybox dmesg; echo ---; cat /proc/version; echo ---; test -e /proc/sentry-meminfo && echo sentry');
+    expect(exit.exitCode).toBe(0);
+    const [dmesg, version, sentry] = out.split('---\n').map((s) => s.trim());
+    // The Sentry's own boot log (under runc: the host's, or nothing without CAP_SYSLOG).
+    expect(dmesg).toMatch(/^\[ *0\.0+\] Starting gVisor\.\.\./);
+    // Under runc a container reads the host kernel's version: it is the same kernel.
+    expect(version).toMatch(/^Linux version /);
+    expect(version).not.toBe(readFileSync('/proc/version', 'utf8').trim());
+    // A file only gVisor's /proc has.
+    expect(sentry).toBe('sentry');
+  });
+
+  it("the host's /proc is not its own: only the sandbox's processes, none of the host's mounts", async () => {
+    const script = `ls /proc | grep -c "^[0-9]"; echo ---; cat /proc/mounts; echo ---; test -e /proc/${process.pid} && echo visible || echo absent`;
+    const { exit, out } = await sh('proc', script);
+    expect(exit.exitCode).toBe(0);
+    const [count, mounts, own] = out.split('---\n').map((s) => s.trim());
+    expect(Number(count)).toBeLessThan(5);
+    expect(own).toBe('absent');
+    // The root is served by the gofer over 9p (not the host's overlay mount), and no host cgroup hierarchy is mounted.
+    expect(mounts).toMatch(/^none \/ 9p /m);
+    expect(mounts).not.toMatch(/cgroup/);
+  });
+
+  it('a container allocating beyond its memory limit is killed, as an OOM kill (137, oomKilled)', async () => {
+    const id = f.id('oom');
+    await f.runtime.create(f.spec(id, ['tail', '/dev/zero'], { resources: { memoryLimitBytes: 64 << 20 } }));
+    try {
+      await f.runtime.start(id);
+      expect(await f.runtime.wait(id)).toMatchObject({ exitCode: 137, oomKilled: true });
+    } finally {
+      await f.runtime.delete(id);
+    }
+  });
+
+  it('a container within its limit is not oomKilled when killed', async () => {
+    const id = f.id('notoom');
+    await f.runtime.create(f.spec(id, ['sleep', '1000'], { resources: { memoryLimitBytes: 64 << 20 } }));
+    await f.runtime.start(id);
+    await f.runtime.kill(id, 'SIGKILL');
+    expect(await f.runtime.wait(id)).toMatchObject({ exitCode: 137, oomKilled: false });
+    await f.runtime.delete(id);
+  });
+
+  it("host networking is refused (awsvpc only), and nothing is left of the refused container", async () => {
+    const id = f.id('hostnet');
+    await expect(f.runtime.create(f.spec(id, ['true'], { network: 'host' }))).rejects.toThrow(InvalidContainerSpecError);
+    expect(await f.runtime.state(id)).toBeUndefined();
+  });
+});
+
+describe('runsc: what differs from runc', () => {
+  const capEff = async (name: string, overrides: Parameters<RuntimeFixture['spec']>[2] = {}) => {
+    const { exit, out } = await sh(name, 'grep ^CapEff: /proc/self/status | cut -f2', overrides);
+    expect(exit.exitCode).toBe(0);
+    return out;
+  };
+
+  it("Docker's capabilities but NET_RAW (gVisor disables raw sockets); a non-root user holds none, as under runc", async () => {
+    expect(await capEff('caps')).toBe(capabilityMask(DOCKER_DEFAULT_CAPABILITIES.filter((c) => c !== 'CAP_NET_RAW')));
+    expect(await capEff('caps-nonroot', { process: { uid: 65534, gid: 65534 } })).toBe('0000000000000000');
+  });
+
+  it('privileged containers are refused', async () => {
+    const id = f.id('priv');
+    await expect(f.runtime.create(f.spec(id, ['true'], { privileged: true }))).rejects.toThrow(/privileged containers are not available under gVisor/);
+    expect(await f.runtime.state(id)).toBeUndefined();
+  });
+
+  it("joins the given network namespace: the container has that namespace's address (awsvpc)", async () => {
+    const name = `berth-${f.id('ns')}`;
+    execFileSync('ip', ['netns', 'add', name]);
+    try {
+      // A veth pair with both ends inside (this kernel may lack the dummy driver).
+      execFileSync('ip', ['-n', name, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1']);
+      execFileSync('ip', ['-n', name, 'addr', 'add', '10.213.7.9/24', 'dev', 'eth0']);
+      for (const dev of ['eth0', 'eth1']) execFileSync('ip', ['-n', name, 'link', 'set', dev, 'up']);
+      const { exit, out } = await sh('netjoin', 'ip -4 -o addr show', { network: `/var/run/netns/${name}` });
+      expect(exit.exitCode).toBe(0);
+      expect(out).toMatch(/eth0\s+inet 10\.213\.7\.9\/24/);
+    } finally {
+      execFileSync('ip', ['netns', 'del', name]);
+    }
+  });
+});
