@@ -26,6 +26,14 @@ export interface OciRuntimeFlavour {
    * another; alone in its root, an id can only name its own container.
    */
   readonly rootPerContainer: boolean;
+  /**
+   * Where an exec'd command's pid is known, to kill it at its timeout: on the host (runc: `--pid-file`) or only
+   * inside the sandbox (runsc: `--internal-pid-file`, killed with `runsc kill --pid`; killing the host's `runsc
+   * exec` client would leave the command running in the Sentry).
+   */
+  readonly execPid: 'host' | 'sandbox';
+  /** Whether exec must be told the container's user (runsc's runs as root otherwise; runc's takes the spec's). */
+  readonly execNeedsUser: boolean;
   /** Whether Docker's seccomp profile is read and put in the spec (runsc: gVisor is the sandbox itself). */
   readonly seccomp: boolean;
 }
@@ -38,5 +46,7 @@ export const RUNC: OciRuntimeFlavour = {
   adaptSpec: (oci) => oci,
   execFifo: true,
   rootPerContainer: false,
+  execPid: 'host',
+  execNeedsUser: false,
   seccomp: true,
 };

@@ -4,6 +4,7 @@ import { lstat, open, readFile, unlink } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { RuntimeCommandError } from '../errors.js';
+import type { ExecUser } from './container-files.js';
 import { RUNC, type OciRuntimeFlavour } from './oci-runtime.js';
 
 /** What `runc state` reports. */
@@ -28,7 +29,7 @@ export class RuncCli {
   constructor(
     readonly runcPath: string,
     readonly root: string,
-    private readonly flavour: Pick<OciRuntimeFlavour, 'globalArgs' | 'execFifo' | 'rootPerContainer'> = RUNC,
+    private readonly flavour: Pick<OciRuntimeFlavour, 'globalArgs' | 'execFifo' | 'rootPerContainer' | 'execPid' | 'execNeedsUser'> = RUNC,
   ) {}
 
   /** The `--root` of container `id`'s commands. */
@@ -103,16 +104,33 @@ export class RuncCli {
    * Run `args` inside the running container (its namespaces, environment, user and cgroups), as a health
    * check does; resolves with the exit code. Past `timeoutMs` the process is killed and `timedOut` is true.
    */
-  async exec(id: string, args: readonly string[], timeoutMs: number, pidFile: string): Promise<{ exitCode: number; timedOut: boolean }> {
-    const argv = [...this.globalArgs(id), 'exec', '--pid-file', pidFile, id, ...args];
+  async exec(
+    id: string,
+    args: readonly string[],
+    timeoutMs: number,
+    pidFile: string,
+    user?: ExecUser,
+  ): Promise<{ exitCode: number; timedOut: boolean }> {
+    // runsc's command runs in the Sentry, which has no host pid for it: its pid there is what `runsc kill --pid` takes.
+    const inSandbox = this.flavour.execPid === 'sandbox';
+    const as =
+      this.flavour.execNeedsUser && user
+        ? ['--user', `${user.uid}:${user.gid}`, ...(user.additionalGids ?? []).flatMap((g) => ['--additional-gids', String(g)])]
+        : [];
+    const argv = [...this.globalArgs(id), 'exec', inSandbox ? '--internal-pid-file' : '--pid-file', pidFile, ...as, id, ...args];
     return new Promise((resolve, reject) => {
       const child = spawn(this.runcPath, argv, { stdio: 'ignore' });
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
-        // The command itself (not runc, which would not pass SIGKILL on): its host pid is in the pid file.
+        // The command itself (not runc, which would not pass SIGKILL on): its pid is in the pid file.
         void readFile(pidFile, 'utf8')
-          .then((pid) => process.kill(Number(pid.trim()), 'SIGKILL'))
+          .then(async (text) => {
+            const pid = Number(text.trim());
+            if (!inSandbox) return process.kill(pid, 'SIGKILL');
+            const result = await this.run(id, ['kill', '--pid', String(pid), id, 'KILL'], { allowFailure: true });
+            if (result.code !== 0) throw new Error(result.stderr);
+          })
           .catch(() => child.kill('SIGKILL'));
       }, timeoutMs);
       child.on('error', (error) => {

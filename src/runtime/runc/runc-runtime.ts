@@ -236,9 +236,10 @@ export class RuncRuntime implements Runtime {
   async exec(id: string, args: readonly string[], options: { readonly timeoutMs: number }): Promise<{ exitCode: number; timedOut: boolean }> {
     validateContainerId(id);
     const files = this.files(id);
-    if (!(await fileExists(files.dir))) throw new ContainerNotFoundError(id);
+    const bundle = await this.bundle(id);
+    if (!bundle) throw new ContainerNotFoundError(id);
     if (args.length === 0) throw new RuntimeError('exec needs a command');
-    return this.runc.exec(id, args, options.timeoutMs, join(files.dir, `exec-${randomBytes(6).toString('hex')}.pid`));
+    return this.runc.exec(id, args, options.timeoutMs, join(files.dir, `exec-${randomBytes(6).toString('hex')}.pid`), bundle.user);
   }
 
   async kill(id: string, signal: NodeJS.Signals): Promise<void> {

@@ -51,6 +51,6 @@ describe('adaptSpecForRunsc', () => {
 
   it('runs on the ptrace platform with the host network stack of its namespace, one root per container', () => {
     expect(RUNSC.globalArgs).toEqual(['--platform=ptrace', '--network=host']);
-    expect(RUNSC).toMatchObject({ rootPerContainer: true, execFifo: false, seccomp: false, defaultPath: '/usr/bin/runsc' });
+    expect(RUNSC).toMatchObject({ rootPerContainer: true, execFifo: false, execPid: 'sandbox', execNeedsUser: true, seccomp: false, defaultPath: '/usr/bin/runsc' });
   });
 });

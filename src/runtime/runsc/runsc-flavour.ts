@@ -53,5 +53,7 @@ export const RUNSC: OciRuntimeFlavour = {
   adaptSpec: adaptSpecForRunsc,
   execFifo: false,
   rootPerContainer: true,
+  execPid: 'sandbox',
+  execNeedsUser: true,
   seccomp: false,
 };

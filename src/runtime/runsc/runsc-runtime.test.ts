@@ -107,3 +107,34 @@ describe('runsc: what differs from runc', () => {
     }
   });
 });
+
+describe('runsc: exec', () => {
+  it("runs with the container's user and environment", async () => {
+    const id = f.id('exec-user');
+    await f.runtime.create(f.spec(id, ['sleep', '1000'], { process: { uid: 65534, gid: 65534, env: ['PATH=/bin', 'FOO=bar'] } }));
+    try {
+      await f.runtime.start(id);
+      const check = ['sh', '-c', 'test "$(id -u):$(id -g)" = 65534:65534 && test "$FOO" = bar'];
+      expect(await f.runtime.exec(id, check, { timeoutMs: 5_000 })).toEqual({ exitCode: 0, timedOut: false });
+    } finally {
+      await f.runtime.delete(id);
+    }
+  });
+
+  it('a timed-out exec is killed inside the sandbox, not only its runsc client', async () => {
+    const id = f.id('exec-timeout');
+    await f.runtime.create(f.spec(id, ['sleep', '1000']));
+    try {
+      await f.runtime.start(id);
+      expect(await f.runtime.exec(id, ['sleep', '999'], { timeoutMs: 500 })).toMatchObject({ timedOut: true });
+      const leftover = ['sh', '-c', 'ps -o args | grep -q "^sleep 999"'];
+      for (const deadline = Date.now() + 10_000; ; ) {
+        if ((await f.runtime.exec(id, leftover, { timeoutMs: 5_000 })).exitCode === 1) break;
+        if (Date.now() > deadline) throw new Error('the timed-out command still runs in the sandbox after 10 s');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await f.runtime.delete(id);
+    }
+  });
+});
