@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRuntimeFixture, type RuntimeFixture } from '../../testing/runtime-fixture.js';
 import { InvalidContainerSpecError } from '../errors.js';
@@ -70,6 +71,14 @@ describe('runsc: each container has its own application kernel', () => {
     const id = f.id('hostnet');
     await expect(f.runtime.create(f.spec(id, ['true'], { network: 'host' }))).rejects.toThrow(InvalidContainerSpecError);
     expect(await f.runtime.state(id)).toBeUndefined();
+  });
+});
+
+describe('runsc: opening', () => {
+  it("fails loudly without runsc, naming Debian's package", async () => {
+    await expect(openRunscRuntime({ stateDir: join(f.dir, 'no-runsc'), runcPath: '/nonexistent/runsc' })).rejects.toThrow(
+      "runsc is not executable at /nonexistent/runsc (install Debian's runsc package or configure runcPath)",
+    );
   });
 });
 
