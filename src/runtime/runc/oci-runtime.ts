@@ -34,6 +34,11 @@ export interface OciRuntimeFlavour {
   readonly execPid: 'host' | 'sandbox';
   /** Whether exec must be told the container's user (runsc's runs as root otherwise; runc's takes the spec's). */
   readonly execNeedsUser: boolean;
+  /**
+   * How `start` is run when it needs more than the binary: the program and its arguments for the runtime's
+   * own `argv` (runsc: inside a mount namespace of its own, see runsc-flavour.ts).
+   */
+  readonly startCommand?: (runtimePath: string, argv: readonly string[]) => readonly [string, readonly string[]];
   /** Whether Docker's seccomp profile is read and put in the spec (runsc: gVisor is the sandbox itself). */
   readonly seccomp: boolean;
 }

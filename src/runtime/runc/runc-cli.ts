@@ -29,7 +29,7 @@ export class RuncCli {
   constructor(
     readonly runcPath: string,
     readonly root: string,
-    private readonly flavour: Pick<OciRuntimeFlavour, 'globalArgs' | 'execFifo' | 'rootPerContainer' | 'execPid' | 'execNeedsUser'> = RUNC,
+    private readonly flavour: Pick<OciRuntimeFlavour, 'globalArgs' | 'execFifo' | 'rootPerContainer' | 'execPid' | 'execNeedsUser' | 'startCommand'> = RUNC,
   ) {}
 
   /** The `--root` of container `id`'s commands. */
@@ -66,7 +66,7 @@ export class RuncCli {
    */
   async start(id: string): Promise<void> {
     if (this.flavour.execFifo && (await this.releaseInit(join(this.root, id, 'exec.fifo')))) return;
-    await this.run(id, ['start', id]);
+    await this.run(id, ['start', id], { command: this.flavour.startCommand });
   }
 
   private async releaseInit(fifo: string): Promise<boolean> {
@@ -177,10 +177,15 @@ export class RuncCli {
     return new RuntimeCommandError([this.runcPath, ...args], result.code, result.stderr, `${this.name} ${args[0]} failed: ${runcMessage(result.stderr) || `exit code ${result.code}`}`);
   }
 
-  private run(id: string, args: readonly string[], options: { allowFailure?: boolean } = {}): Promise<CommandResult> {
+  private run(
+    id: string,
+    args: readonly string[],
+    options: { allowFailure?: boolean; command?: OciRuntimeFlavour['startCommand'] } = {},
+  ): Promise<CommandResult> {
     const argv = [...this.globalArgs(id), ...args];
+    const [file, fileArgs] = options.command ? options.command(this.runcPath, argv) : [this.runcPath, argv];
     return new Promise((resolve, reject) => {
-      execFile(this.runcPath, argv, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      execFile(file, fileArgs, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
         if (error && code === null) {
           reject(new RuntimeCommandError([this.runcPath, ...argv], null, stderr, `cannot run ${this.runcPath}: ${error.message}`));

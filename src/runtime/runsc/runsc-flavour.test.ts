@@ -49,8 +49,13 @@ describe('adaptSpecForRunsc', () => {
     expect(adapt({ network: '/var/run/netns/berth-task-1' }).linux.namespaces).toContainEqual({ type: 'network', path: '/var/run/netns/berth-task-1' });
   });
 
-  it('runs on the ptrace platform with the host network stack of its namespace, one root per container', () => {
-    expect(RUNSC.globalArgs).toEqual(['--platform=ptrace', '--network=host']);
+  it("runs on the ptrace platform with gVisor's network stack, one root per container", () => {
+    expect(RUNSC.globalArgs).toEqual(['--platform=ptrace', '--network=sandbox']);
+    // start in a mount namespace of its own (runsc 20221219's root-namespace check, see RUNSC_START_SCRIPT).
+    const [command, args] = RUNSC.startCommand!('/usr/bin/runsc', ['--root=/r', 'start', 'c1']);
+    expect(command).toBe('unshare');
+    expect(args.slice(0, 5)).toEqual(['--mount', '--propagation', 'private', 'sh', '-c']);
+    expect(args.slice(-4)).toEqual(['/usr/bin/runsc', '--root=/r', 'start', 'c1']);
     expect(RUNSC).toMatchObject({ rootPerContainer: true, execFifo: false, execPid: 'sandbox', execNeedsUser: true, seccomp: false, defaultPath: '/usr/bin/runsc' });
   });
 });

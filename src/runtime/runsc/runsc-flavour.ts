@@ -12,11 +12,10 @@
  * - a non-root user's effective and permitted capabilities are cleared here (runc loses them at exec; the Sentry
  *   would keep them). NET_RAW is withheld by runsc itself (raw sockets off without `--net-raw`).
  * - privileged containers are refused: runsc cannot start a sandbox for one, and Fargate refuses them too.
- * - host networking is refused. The sandbox joins the container's network namespace (awsvpc: the task's, made
- *   by CNI; without one a new one with loopback only) with `--network=host`: the Sentry passes socket calls to
- *   the host kernel inside that namespace. gVisor's own network stack (`--network=sandbox`) would keep those calls
- *   off the host kernel, but runsc 20221219 takes every namespace with /proc/sys/net/core/rmem_default for the
- *   host's and refuses it, and on this host's kernel (6.x) every namespace has that file.
+ * - the network is gVisor's own stack (`--network=sandbox`): the sandbox joins the container's network namespace
+ *   (awsvpc: the task's, made by CNI; without one a new one with loopback only), takes over its interfaces and
+ *   addresses, and serves sockets itself, so socket calls never reach the host kernel either. Host networking is
+ *   refused. See {@link RUNSC_START_SCRIPT} for what `runsc start` needs on current kernels.
  * - the platform is ptrace (gVisor's default, named so it stays so): `--platform=kvm` needs /dev/kvm and hangs
  *   on hosts without nested virtualisation.
  */
@@ -45,11 +44,34 @@ export function adaptSpecForRunsc(oci: OciSpec, spec: ContainerSpec): OciSpec {
   return { ...oci, process, linux };
 }
 
+/**
+ * `runsc start` with the host's /proc/sys/net out of its sight. When it sets up the sandbox's network, runsc
+ * 20221219 refuses a namespace in which /proc/sys/net/core/rmem_default exists, taking it for the host's (that
+ * file was once only there); since Linux made rmem_default per namespace every namespace has it, so every
+ * start is refused ("cannot run with network enabled in root network namespace"). So it runs in a mount
+ * namespace of its own where /proc/sys is a tmpfs holding binds of every /proc/sys directory but `net` (the
+ * namespace's sysctl directories cannot be covered one by one: each namespace sees its own dentries). What
+ * runsc reads besides (vm/mmap_min_addr, kernel/…) is still there. Nothing else sees that namespace; the sandbox
+ * was made by `runsc create` before and is not in it. Arguments: the runtime's path, then its own arguments.
+ */
+export const RUNSC_START_SCRIPT = [
+  'set -e',
+  'exec 3</proc/sys',
+  'mount -t tmpfs -o mode=0555,size=4k berth-sysctl /proc/sys',
+  // Through fd 3 the covered directories are still reachable; --no-canonicalize keeps mount from resolving
+  // /proc/self/fd/3 back to the (now covered) /proc/sys path.
+  'for d in /proc/self/fd/3/*; do n=${d##*/}; [ "$n" = net ] && continue; mkdir "/proc/sys/$n"; mount --no-canonicalize --bind "$d" "/proc/sys/$n"; done',
+  'exec 3<&-',
+  'runtime=$1; shift',
+  'exec "$runtime" "$@"',
+].join('\n');
+
 /** Debian's `runsc`. */
 export const RUNSC: OciRuntimeFlavour = {
   name: 'runsc',
   defaultPath: '/usr/bin/runsc',
-  globalArgs: [`--platform=${RUNSC_PLATFORM}`, '--network=host'],
+  globalArgs: [`--platform=${RUNSC_PLATFORM}`, '--network=sandbox'],
+  startCommand: (runtimePath, argv) => ['unshare', ['--mount', '--propagation', 'private', 'sh', '-c', RUNSC_START_SCRIPT, 'sh', runtimePath, ...argv]],
   adaptSpec: adaptSpecForRunsc,
   execFifo: false,
   rootPerContainer: true,

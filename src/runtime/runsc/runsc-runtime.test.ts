@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await f?.cleanup();
 });
+
+/** An HTTP server answering with the client's address; prints a line once listening. */
+const SERVER = `require('http').createServer((q, r) => r.end('hello ' + q.socket.remoteAddress)).listen(8080, '10.213.7.1', () => console.log('up'))`;
 
 async function sh(name: string, script: string, overrides: Parameters<RuntimeFixture['spec']>[2] = {}) {
   const { exit, stdout } = await f.run(f.id(name), ['sh', '-c', script], overrides);
@@ -100,19 +103,36 @@ describe('runsc: what differs from runc', () => {
     expect(await f.runtime.state(id)).toBeUndefined();
   });
 
-  it("joins the given network namespace: the container has that namespace's address (awsvpc)", async () => {
-    const name = `berth-${f.id('ns')}`;
-    execFileSync('ip', ['netns', 'add', name]);
+  it("joins the given network namespace: gVisor's network stack takes its interface and address and carries traffic (awsvpc)", async () => {
+    // The task's namespace, a veth to a second namespace standing for the bridge side, and a server there.
+    const ns = `berth-${f.id('ns')}`;
+    const peer = `berth-${f.id('peer')}`;
+    execFileSync('ip', ['netns', 'add', ns]);
+    execFileSync('ip', ['netns', 'add', peer]);
+    let server: ChildProcess | undefined;
     try {
-      // A veth pair with both ends inside (this kernel may lack the dummy driver).
-      execFileSync('ip', ['-n', name, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1']);
-      execFileSync('ip', ['-n', name, 'addr', 'add', '10.213.7.9/24', 'dev', 'eth0']);
-      for (const dev of ['eth0', 'eth1']) execFileSync('ip', ['-n', name, 'link', 'set', dev, 'up']);
-      const { exit, out } = await sh('netjoin', 'ip -4 -o addr show', { network: `/var/run/netns/${name}` });
+      execFileSync('ip', ['-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1', 'netns', peer]);
+      execFileSync('ip', ['-n', ns, 'addr', 'add', '10.213.7.9/24', 'dev', 'eth0']);
+      execFileSync('ip', ['-n', peer, 'addr', 'add', '10.213.7.1/24', 'dev', 'eth1']);
+      execFileSync('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+      execFileSync('ip', ['-n', peer, 'link', 'set', 'eth1', 'up']);
+      server = spawn('ip', ['netns', 'exec', peer, process.execPath, '-e', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((resolve, reject) => {
+        server!.stdout!.once('data', () => resolve());
+        server!.once('exit', (code) => reject(new Error(`the server in ${peer} exited (${code})`)));
+      });
+      const request = `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 10 10.213.7.1 8080 | tr -d '\\r' | tail -n 1`;
+      const { exit, out } = await sh('netjoin', `ip -4 -o addr show; ${request}`, { network: `/var/run/netns/${ns}` });
       expect(exit.exitCode).toBe(0);
       expect(out).toMatch(/eth0\s+inet 10\.213\.7\.9\/24/);
+      // The server saw the container's own address.
+      expect(out).toMatch(/hello 10\.213\.7\.9$/);
+      // gVisor's stack, not the host kernel's, held it: runsc takes the address off the host's interface.
+      expect(execFileSync('ip', ['-n', ns, '-4', '-o', 'addr', 'show', 'dev', 'eth0'], { encoding: 'utf8' })).not.toMatch(/10\.213\.7\.9/);
     } finally {
-      execFileSync('ip', ['netns', 'del', name]);
+      server?.kill('SIGKILL');
+      execFileSync('ip', ['netns', 'del', ns]);
+      execFileSync('ip', ['netns', 'del', peer]);
     }
   });
 });
