@@ -3,8 +3,8 @@
 // runsc flavour (a sandbox: runsc-sandbox running the Sentry, and a runsc-gofer) and with runc, same spec
 // (busybox `sleep`, 64 MiB limit, a new network namespace), alternating so host noise hits both alike; each
 // container is deleted (untimed) before the next. Then the memory a gVisor sandbox costs: several idle `sleep`
-// sandboxes kept running, and for each the RSS and PSS (shared pages split between sandboxes) of its
-// runsc-sandbox and runsc-gofer processes, and what its memory cgroup charges (what counts against the task's
+// sandboxes kept running, and for each the RSS and PSS (shared pages split between sandboxes) of its host
+// processes (runsc-sandbox, runsc-gofer, the ptrace stubs), and what its memory cgroup charges (what counts against the task's
 // limit), against the same figures for runc containers. Prints one JSON line.
 // Needs root, runc, runsc, conmon. Loads the TypeScript sources through Vite's module runner (no build needed).
 //

@@ -167,3 +167,20 @@ describe('runsc: exec', () => {
     }
   });
 });
+
+describe('runsc: createEarly', () => {
+  it("the agent's create path (conmon started and held, then released with the spec) runs the container", async () => {
+    const id = f.id('early');
+    const spec = f.spec(id, ['sh', '-c', 'exit 5']);
+    let complete!: (s: typeof spec) => void;
+    const creating = f.runtime.createEarly!({ id, logPath: spec.logPath }, new Promise((r) => (complete = r)));
+    complete(spec);
+    await creating;
+    try {
+      await f.runtime.start(id);
+      expect(await f.runtime.wait(id)).toMatchObject({ exitCode: 5, oomKilled: false });
+    } finally {
+      await f.runtime.delete(id);
+    }
+  });
+});
