@@ -59,8 +59,9 @@ export const RUNSC_START_SCRIPT = [
   'exec 3</proc/sys',
   'mount -t tmpfs -o mode=0555,size=4k berth-sysctl /proc/sys',
   // Through fd 3 the covered directories are still reachable; --no-canonicalize keeps mount from resolving
-  // /proc/self/fd/3 back to the (now covered) /proc/sys path.
-  'for d in /proc/self/fd/3/*; do n=${d##*/}; [ "$n" = net ] && continue; mkdir "/proc/sys/$n"; mount --no-canonicalize --bind "$d" "/proc/sys/$n"; done',
+  // /proc/self/fd/3 back to the (now covered) /proc/sys path. A directory that cannot be bound is left out
+  // rather than failing the start: runsc names any file it then misses.
+  'for d in /proc/self/fd/3/*; do n=${d##*/}; [ "$n" = net ] && continue; mkdir "/proc/sys/$n" && mount --no-canonicalize --bind "$d" "/proc/sys/$n" || :; done',
   'exec 3<&-',
   'runtime=$1; shift',
   'exec "$runtime" "$@"',
