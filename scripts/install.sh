@@ -15,12 +15,13 @@ want_ha=0
 [[ "${1:-}" == "--demo" ]] && want_demo=1
 [[ "${1:-}" == "--ha" ]] && want_demo=1 && want_ha=1
 
-# Debian packages: building the native store driver; running containers (runc under conmon, Docker's
+# Debian packages: building the native store driver; running containers (runc under conmon, gVisor's runsc
+# for Fargate tasks (a second runtime, docs/runtimes.md), Docker's
 # seccomp profile from containers-common, tini as the init for initProcessEnabled, the CNI plugins,
 # iptables for the bridge's masquerade rule, nftables for published ports, attr's setfattr to mark opaque
 # directories in unpacked image layers); and for tests the real peers berth is tested with (containerd: the start-latency bench compares with `ctr run`;
 # dnsmasq: bench/dns-throughput.mjs serves the same records with it).
-packages=(ca-certificates python3 make g++ runc conmon golang-github-containers-common tini containernetworking-plugins iptables nftables iproute2 attr)
+packages=(ca-certificates python3 make g++ runc runsc conmon golang-github-containers-common tini containernetworking-plugins iptables nftables iproute2 attr)
 (( want_demo )) && packages+=(awscli skopeo umoci busybox-static haproxy)
 (( want_ha )) && packages+=(etcd-server)
 (( want_test )) && packages+=(awscli skopeo podman docker-registry busybox-static umoci etcd-server containerd haproxy dnsmasq-base)

@@ -77,15 +77,19 @@ export interface RuntimeFixture {
   cleanup(): Promise<void>;
 }
 
-/** A runc runtime on a temporary state directory with a busybox rootfs, for tests with real containers. */
-export async function startRuntimeFixture(options: Partial<RuncRuntimeOptions> = {}): Promise<RuntimeFixture> {
+/** A runc (or runsc) runtime on a temporary state directory with a busybox rootfs, for tests with real containers. */
+export async function startRuntimeFixture(
+  options: Partial<RuncRuntimeOptions> = {},
+  /** How the runtime is opened: runc's by default, gVisor's with openRunscRuntime. */
+  openRuntime: (options: RuncRuntimeOptions) => Promise<RuncRuntime> = (o) => RuncRuntime.open(o),
+): Promise<RuntimeFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-runtime-'));
   const stateDir = join(dir, 'state');
   const rootfs = join(dir, 'rootfs');
   writeBusyboxRootfs(rootfs);
   const tag = randomBytes(4).toString('hex');
   const cgroupParent = `/berth-test-${tag}`;
-  const open = () => RuncRuntime.open({ stateDir, cgroupParent, ...options });
+  const open = () => openRuntime({ stateDir, cgroupParent, ...options });
   const runtime = await open();
   const reopened: RuncRuntime[] = [];
   const spec = (id: string, args: readonly string[], overrides: SpecOverrides = {}): ContainerSpec => ({

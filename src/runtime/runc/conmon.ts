@@ -21,6 +21,8 @@ export interface ConmonLaunch {
   readonly runcPath: string;
   /** runc's --root. */
   readonly runcRoot: string;
+  /** More global flags for the runtime, after --root (runsc's, see OciRuntimeFlavour). */
+  readonly runtimeArgs?: readonly string[];
   readonly id: string;
   readonly bundleDir: string;
   /** conmon's --persist-dir, also its working directory (it drops an `oom` file in both). */
@@ -44,6 +46,7 @@ export function conmonArgs(launch: ConmonLaunch): string[] {
     '--name', launch.id,
     '--runtime', launch.runcPath,
     '--runtime-arg', `--root=${launch.runcRoot}`,
+    ...(launch.runtimeArgs ?? []).flatMap((arg) => ['--runtime-arg', arg]),
     '--bundle', launch.bundleDir,
     '--container-pidfile', launch.containerPidFile,
     '--conmon-pidfile', launch.conmonPidFile,
@@ -152,11 +155,11 @@ export function holdConmon(launch: ConmonLaunch, timeoutMs: number): HeldConmon 
         return;
       }
       if (typeof message.data === 'number' && message.data > 0) finish(undefined, message.data);
-      else finish(new ContainerCreateError(createFailure(typeof message.message === 'string' ? message.message : '')));
+      else finish(new ContainerCreateError(createFailure(launch.runcPath, typeof message.message === 'string' ? message.message : '')));
     });
     sync.on('error', () => {});
     sync.on('end', () =>
-      finish(new ContainerCreateError(createFailure(stderr || (exitCode ? `conmon exit code ${exitCode}` : 'conmon exited without reporting the container')))),
+      finish(new ContainerCreateError(createFailure(launch.runcPath, stderr || (exitCode ? `conmon exit code ${exitCode}` : 'conmon exited without reporting the container')))),
     );
   });
   // Observed through release(); a held conmon that fails (or is aborted) before then is no unhandled rejection.
@@ -178,7 +181,7 @@ export function launchConmon(launch: ConmonLaunch, timeoutMs: number): Promise<n
   return holdConmon(launch, timeoutMs).release();
 }
 
-/** runc's message from what conmon relays (runc's stderr). */
-function createFailure(text: string): string {
-  return `runc create failed: ${runcMessage(text) || 'no message'}`;
+/** The runtime's message from what conmon relays (runc's or runsc's stderr). */
+function createFailure(runtimePath: string, text: string): string {
+  return `${runtimePath.slice(runtimePath.lastIndexOf('/') + 1)} create failed: ${runcMessage(text) || 'no message'}`;
 }

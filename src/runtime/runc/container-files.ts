@@ -51,10 +51,18 @@ export function containerFiles(layout: StateLayout, id: string): ContainerFiles 
   };
 }
 
-/** What the bundle records about a container: its labels and cgroup. */
+/** What the bundle records about a container: its labels, cgroup and user. */
 export interface BundleInfo {
   readonly labels: Readonly<Record<string, string>>;
   readonly cgroupsPath: string;
+  readonly user?: ExecUser;
+}
+
+/** The user a container's process runs as (and an exec'd command with it). */
+export interface ExecUser {
+  readonly uid: number;
+  readonly gid: number;
+  readonly additionalGids?: readonly number[];
 }
 
 const isMissing = (error: unknown) => ['ENOENT', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code ?? '');
@@ -68,8 +76,8 @@ export async function readBundleInfo(files: ContainerFiles): Promise<BundleInfo 
     if (isMissing(error)) return undefined;
     throw error;
   }
-  const config = JSON.parse(text) as { annotations?: Record<string, string>; linux?: { cgroupsPath?: string } };
-  return { labels: config.annotations ?? {}, cgroupsPath: config.linux?.cgroupsPath ?? '' };
+  const config = JSON.parse(text) as { annotations?: Record<string, string>; linux?: { cgroupsPath?: string }; process?: { user?: ExecUser } };
+  return { labels: config.annotations ?? {}, cgroupsPath: config.linux?.cgroupsPath ?? '', ...(config.process?.user ? { user: config.process.user } : {}) };
 }
 
 /** conmon's exit file: the exit code (128+n for signal n, -1 when unknown) and when it was written. */

@@ -4,6 +4,8 @@ import { lstat, open, readFile, unlink } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { RuntimeCommandError } from '../errors.js';
+import type { ExecUser } from './container-files.js';
+import { RUNC, type OciRuntimeFlavour } from './oci-runtime.js';
 
 /** What `runc state` reports. */
 export interface RuncState {
@@ -15,7 +17,9 @@ export interface RuncState {
 
 /** runc's reasons worth telling apart from other failures. */
 const NOT_FOUND = /container does not exist|container ".*" does not exist/;
-const NOT_RUNNING = /container not running|process already finished|no such process/i;
+const NOT_RUNNING = /container not running|process already finished|no such process|sandbox is not running/i;
+/** runsc signals only started containers (runc also signals a created one's waiting init). */
+const CREATED_UNSIGNALLABLE = /cannot signal container .* in state created/;
 
 /**
  * The runc commands berth issues (one process each), against one state root. Errors carry runc's own
@@ -25,11 +29,27 @@ export class RuncCli {
   constructor(
     readonly runcPath: string,
     readonly root: string,
+    private readonly flavour: Pick<OciRuntimeFlavour, 'globalArgs' | 'execFifo' | 'rootPerContainer' | 'execPid' | 'execNeedsUser' | 'startCommand'> = RUNC,
   ) {}
+
+  /** The `--root` of container `id`'s commands. */
+  rootOf(id: string): string {
+    return this.flavour.rootPerContainer ? join(this.root, id) : this.root;
+  }
+
+  /** The global flags of container `id`'s commands: its root, and the flavour's. */
+  globalArgs(id: string): string[] {
+    return [`--root=${this.rootOf(id)}`, ...this.flavour.globalArgs];
+  }
+
+  /** The binary's name, for messages. */
+  private get name(): string {
+    return this.runcPath.slice(this.runcPath.lastIndexOf('/') + 1);
+  }
 
   /** The container's state, or undefined when runc holds no such container. */
   async state(id: string): Promise<RuncState | undefined> {
-    const result = await this.run(['state', id], { allowFailure: true });
+    const result = await this.run(id, ['state', id], { allowFailure: true });
     if (result.code !== 0) {
       if (NOT_FOUND.test(result.stderr)) return undefined;
       throw this.failure(['state', id], result);
@@ -45,8 +65,8 @@ export class RuncCli {
    * FIFO is not there as expected (another runc version, a started container), `runc start` decides.
    */
   async start(id: string): Promise<void> {
-    if (await this.releaseInit(join(this.root, id, 'exec.fifo'))) return;
-    await this.run(['start', id]);
+    if (this.flavour.execFifo && (await this.releaseInit(join(this.root, id, 'exec.fifo')))) return;
+    await this.run(id, ['start', id], { command: this.flavour.startCommand });
   }
 
   private async releaseInit(fifo: string): Promise<boolean> {
@@ -84,16 +104,33 @@ export class RuncCli {
    * Run `args` inside the running container (its namespaces, environment, user and cgroups), as a health
    * check does; resolves with the exit code. Past `timeoutMs` the process is killed and `timedOut` is true.
    */
-  async exec(id: string, args: readonly string[], timeoutMs: number, pidFile: string): Promise<{ exitCode: number; timedOut: boolean }> {
-    const argv = [`--root=${this.root}`, 'exec', '--pid-file', pidFile, id, ...args];
+  async exec(
+    id: string,
+    args: readonly string[],
+    timeoutMs: number,
+    pidFile: string,
+    user?: ExecUser,
+  ): Promise<{ exitCode: number; timedOut: boolean }> {
+    // runsc's command runs in the Sentry, which has no host pid for it: its pid there is what `runsc kill --pid` takes.
+    const inSandbox = this.flavour.execPid === 'sandbox';
+    const as =
+      this.flavour.execNeedsUser && user
+        ? ['--user', `${user.uid}:${user.gid}`, ...(user.additionalGids ?? []).flatMap((g) => ['--additional-gids', String(g)])]
+        : [];
+    const argv = [...this.globalArgs(id), 'exec', inSandbox ? '--internal-pid-file' : '--pid-file', pidFile, ...as, id, ...args];
     return new Promise((resolve, reject) => {
       const child = spawn(this.runcPath, argv, { stdio: 'ignore' });
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
-        // The command itself (not runc, which would not pass SIGKILL on): its host pid is in the pid file.
+        // The command itself (not runc, which would not pass SIGKILL on): its pid is in the pid file.
         void readFile(pidFile, 'utf8')
-          .then((pid) => process.kill(Number(pid.trim()), 'SIGKILL'))
+          .then(async (text) => {
+            const pid = Number(text.trim());
+            if (!inSandbox) return process.kill(pid, 'SIGKILL');
+            const result = await this.run(id, ['kill', '--pid', String(pid), id, 'KILL'], { allowFailure: true });
+            if (result.code !== 0) throw new Error(result.stderr);
+          })
           .catch(() => child.kill('SIGKILL'));
       }, timeoutMs);
       child.on('error', (error) => {
@@ -108,27 +145,47 @@ export class RuncCli {
     });
   }
 
-  /** Signal the container's init; false when it has already stopped (or is unknown). */
+  /**
+   * Signal the container's init; false when it has already stopped (or is unknown). A created container that the
+   * runtime will not signal (runsc: its sandbox runs, its init does not yet) is ended by SIGKILL to the process
+   * runc's state names (runsc: the sandbox), which its monitor reports as a SIGKILL (137), as under runc.
+   */
   async kill(id: string, signal: string): Promise<boolean> {
-    const result = await this.run(['kill', id, signal], { allowFailure: true });
+    const result = await this.run(id, ['kill', id, signal], { allowFailure: true });
     if (result.code === 0) return true;
     if (NOT_RUNNING.test(result.stderr) || NOT_FOUND.test(result.stderr)) return false;
+    if (signal === 'SIGKILL' && CREATED_UNSIGNALLABLE.test(result.stderr)) {
+      const state = await this.state(id);
+      if (state?.status === 'created' && state.pid > 0) {
+        try {
+          process.kill(state.pid, 'SIGKILL');
+          return true;
+        } catch {
+          return false;
+        }
+      }
+    }
     throw this.failure(['kill', id, signal], result);
   }
 
   /** Remove runc's state and cgroups for the container, killing it first. No error if it is unknown. */
   async deleteForce(id: string): Promise<void> {
-    await this.run(['delete', '--force', id]);
+    await this.run(id, ['delete', '--force', id]);
   }
 
   private failure(args: readonly string[], result: CommandResult): RuntimeCommandError {
-    return new RuntimeCommandError([this.runcPath, ...args], result.code, result.stderr, `runc ${args[0]} failed: ${runcMessage(result.stderr) || `exit code ${result.code}`}`);
+    return new RuntimeCommandError([this.runcPath, ...args], result.code, result.stderr, `${this.name} ${args[0]} failed: ${runcMessage(result.stderr) || `exit code ${result.code}`}`);
   }
 
-  private run(args: readonly string[], options: { allowFailure?: boolean } = {}): Promise<CommandResult> {
-    const argv = [`--root=${this.root}`, ...args];
+  private run(
+    id: string,
+    args: readonly string[],
+    options: { allowFailure?: boolean; command?: OciRuntimeFlavour['startCommand'] } = {},
+  ): Promise<CommandResult> {
+    const argv = [...this.globalArgs(id), ...args];
+    const [file, fileArgs] = options.command ? options.command(this.runcPath, argv) : [this.runcPath, argv];
     return new Promise((resolve, reject) => {
-      execFile(this.runcPath, argv, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      execFile(file, fileArgs, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
         if (error && code === null) {
           reject(new RuntimeCommandError([this.runcPath, ...argv], null, stderr, `cannot run ${this.runcPath}: ${error.message}`));

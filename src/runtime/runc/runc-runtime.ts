@@ -1,5 +1,6 @@
 /**
- * The {@link Runtime} on runc, each container under its own conmon so that it outlives the agent.
+ * The {@link Runtime} on runc, each container under its own conmon so that it outlives the agent. The same class
+ * drives gVisor's runsc, which takes runc's commands: an {@link OciRuntimeFlavour} says what differs.
  *
  * ```
  *             create()                 start()                 process exits / kill()
@@ -46,6 +47,7 @@ import {
 import { ExitWatcher } from './exit-watcher.js';
 import { DEFAULT_INIT_BINARY, DEFAULT_SECCOMP_PROFILE, loadHostSpecOptions } from './host-spec-options.js';
 import { serializeOciSpec, type OciSpec } from './oci-spec.js';
+import { RUNC, type OciRuntimeFlavour } from './oci-runtime.js';
 import { RuncCli } from './runc-cli.js';
 import { toOciSpec, validateContainerId, type OciSpecOptions } from './to-oci-spec.js';
 
@@ -53,9 +55,12 @@ import { toOciSpec, validateContainerId, type OciSpecOptions } from './to-oci-sp
 export interface RuncRuntimeOptions {
   /** Everything the runtime keeps: runc's root, bundles, exit and pid files. Kept across agent restarts. */
   readonly stateDir: string;
+  /** Which OCI runtime: runc by default, or one that takes runc's commands (gVisor's runsc, see runtime/runsc/). */
+  readonly flavour?: OciRuntimeFlavour;
+  /** The OCI runtime's binary (the flavour's default path by default). */
   readonly runcPath?: string;
   readonly conmonPath?: string;
-  /** A Docker-format seccomp profile for unprivileged containers; null for none. */
+  /** A Docker-format seccomp profile for unprivileged containers; null for none (and ignored unless the flavour applies seccomp). */
   readonly seccompProfile?: string | null;
   /** Static init for containers that ask for one (ECS initProcessEnabled). */
   readonly initBinary?: string;
@@ -84,15 +89,17 @@ export class RuncRuntime implements Runtime {
     private readonly specOptions: OciSpecOptions,
     private readonly cgroups: HostCgroups,
   ) {
-    this.runc = new RuncCli(options.runcPath, layout.runcRoot);
+    this.runc = new RuncCli(options.runcPath, layout.runcRoot, options.flavour);
     this.exits = new ExitWatcher(layout.exitDir);
   }
 
   /** Prepare the state directory and read what the host contributes (cgroups, seccomp profile, init). */
   static async open(options: RuncRuntimeOptions): Promise<RuncRuntime> {
+    const flavour = options.flavour ?? RUNC;
     const full = {
       stateDir: options.stateDir,
-      runcPath: options.runcPath ?? '/usr/sbin/runc',
+      flavour,
+      runcPath: options.runcPath ?? flavour.defaultPath,
       conmonPath: options.conmonPath ?? '/usr/bin/conmon',
       cgroupParent: options.cgroupParent ?? '/berth',
       createTimeoutMs: options.createTimeoutMs ?? 60_000,
@@ -100,9 +107,9 @@ export class RuncRuntime implements Runtime {
       ...(options.spawn ? { spawn: options.spawn } : {}),
     };
     if (!full.stateDir.startsWith('/')) throw new RuntimeError(`stateDir must be an absolute path, got ${JSON.stringify(full.stateDir)}`);
-    for (const [tool, path] of [['runc', full.runcPath], ['conmon', full.conmonPath]] as const) {
+    for (const [tool, path] of [[flavour.name, full.runcPath], ['conmon', full.conmonPath]] as const) {
       await access(path, fsConstants.X_OK).catch(() => {
-        throw new RuntimeError(`${tool} is not executable at ${path} (install Debian's ${tool} package or configure ${tool}Path)`);
+        throw new RuntimeError(`${tool} is not executable at ${path} (install Debian's ${tool} package or configure ${tool === 'conmon' ? 'conmonPath' : 'runcPath'})`);
       });
     }
     const layout = stateLayout(full.stateDir);
@@ -111,7 +118,7 @@ export class RuncRuntime implements Runtime {
     const specOptions = await loadHostSpecOptions(
       {
         cgroupParent: full.cgroupParent,
-        seccompProfile: options.seccompProfile === undefined ? DEFAULT_SECCOMP_PROFILE : options.seccompProfile,
+        seccompProfile: !flavour.seccomp ? null : options.seccompProfile === undefined ? DEFAULT_SECCOMP_PROFILE : options.seccompProfile,
         initBinary: options.initBinary ?? DEFAULT_INIT_BINARY,
       },
       cgroups,
@@ -138,7 +145,7 @@ export class RuncRuntime implements Runtime {
 
   /** The OCI spec of a container spec, once the spec is checked (its rootfs a directory, its log path absolute). */
   private async validate(spec: ContainerSpec): Promise<Prepared> {
-    const oci = toOciSpec(spec, this.specOptions);
+    const oci = this.options.flavour.adaptSpec(toOciSpec(spec, this.specOptions), spec);
     const rootfs = await stat(spec.rootfs).catch(() => undefined);
     if (!rootfs?.isDirectory()) throw new InvalidContainerSpecError(`rootfs ${spec.rootfs} is not a directory`);
     checkLogPath(spec.logPath);
@@ -163,11 +170,13 @@ export class RuncRuntime implements Runtime {
     let specFailed = false;
     try {
       await mkdir(dirname(logPath), { recursive: true });
+      if (this.options.flavour.rootPerContainer) await mkdir(this.runc.rootOf(id), { recursive: true, mode: 0o700 });
       const conmon = holdConmon(
         {
           conmonPath: this.options.conmonPath,
           runcPath: this.options.runcPath,
-          runcRoot: this.layout.runcRoot,
+          runcRoot: this.runc.rootOf(id),
+          runtimeArgs: this.options.flavour.globalArgs,
           id,
           bundleDir: files.dir,
           persistDir: files.dir,
@@ -227,9 +236,10 @@ export class RuncRuntime implements Runtime {
   async exec(id: string, args: readonly string[], options: { readonly timeoutMs: number }): Promise<{ exitCode: number; timedOut: boolean }> {
     validateContainerId(id);
     const files = this.files(id);
-    if (!(await fileExists(files.dir))) throw new ContainerNotFoundError(id);
+    const bundle = await this.bundle(id);
+    if (!bundle) throw new ContainerNotFoundError(id);
     if (args.length === 0) throw new RuntimeError('exec needs a command');
-    return this.runc.exec(id, args, options.timeoutMs, join(files.dir, `exec-${randomBytes(6).toString('hex')}.pid`));
+    return this.runc.exec(id, args, options.timeoutMs, join(files.dir, `exec-${randomBytes(6).toString('hex')}.pid`), bundle.user);
   }
 
   async kill(id: string, signal: NodeJS.Signals): Promise<void> {
@@ -278,6 +288,7 @@ export class RuncRuntime implements Runtime {
     }
     await this.killHeldConmon(id, files);
     await this.runc.deleteForce(id);
+    if (this.options.flavour.rootPerContainer) await rm(this.runc.rootOf(id), { recursive: true, force: true });
     await this.stopConmon(id, files, deadline);
     await Promise.all([rm(files.dir, { recursive: true, force: true }), rm(files.exitFile, { force: true })]);
     await this.cgroups.remove(bundle?.cgroupsPath || `${this.specOptions.cgroupParent}/${id}`, deadline);
