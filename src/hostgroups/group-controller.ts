@@ -108,7 +108,7 @@ export function startGroupController(options: GroupControllerOptions): GroupCont
         work = async () => {
           try {
             if (!provisioner) throw new Error(`the launch configuration's ImageId '${instance.imageId}' names no provisioner of this server`);
-            await provisioner.create(hostRequest(group, instance, lc, options.backendHost));
+            await provisioner.create(hostRequest(group, instance, lc, provisioner.backendHost?.() ?? options.backendHost));
           } catch (error) {
             await recordLaunchFailed(group.name, instance.instanceId, (error as Error).message);
             return;

@@ -22,6 +22,8 @@ export interface HostRequest {
 export interface HostProvisioner {
   create(host: HostRequest): Promise<void>;
   terminate(instanceId: string): Promise<void>;
+  /** ECS_BACKEND_HOST of its hosts, when the provisioner knows how they reach the server (netns: the gateway). */
+  backendHost?(): string;
 }
 
 /** The provisioners a server has, by ImageId. */
