@@ -195,3 +195,36 @@ describe('the host group controller with the command provisioner', () => {
     expect(missing).toMatchObject({ type: 'ValidationError', message: expect.stringMatching(/^InstanceId: /) });
   });
 });
+
+describe('a leader change', () => {
+  it('re-asks for a recorded host whose create outcome was never recorded, and launches no other', async () => {
+    const store = new MemoryStore();
+    const service = hostGroupsService({ store, scope: { region: 'eu-west-1', accountId: '123456789012' }, now: Date.now });
+    const call = (op: string, input: object) => service.operations[op]!(input, {} as never) as Promise<any>;
+    await call('CreateLaunchConfiguration', { LaunchConfigurationName: 'hosts', ImageId: 'command:lab', InstanceType: 'berth.micro' });
+    await call('CreateAutoScalingGroup', { AutoScalingGroupName: 'web', LaunchConfigurationName: 'hosts', MinSize: 1, MaxSize: 1, AvailabilityZones: ['eu-west-1a'] });
+    const asked: string[][] = [[], []];
+    const controllerOf = (n: number, create: () => Promise<void>) =>
+      startGroupController({
+        store,
+        log: pino({ level: 'silent' }),
+        provisioners: provisionerSet(undefined, new Map([['lab', { create: async (h) => (asked[n]!.push(h.instanceId), create()), terminate: async () => {} }]])),
+        containerInstances: () => [],
+        intervalMs: 3_600_000,
+      });
+    // The first leader records the host and asks for it; its create never returns (the leader is gone).
+    const deposed = controllerOf(0, () => new Promise<void>(() => {}));
+    await deposed.runOnce();
+    await expect.poll(() => asked[0]!.length).toBe(1);
+    const successor = controllerOf(1, async () => {});
+    controllers.push(successor);
+    await successor.runOnce();
+    await successor.idle();
+    expect(asked[1]).toEqual(asked[0]);
+    const [group] = (await call('DescribeAutoScalingGroups', {})).AutoScalingGroups;
+    expect(group.Instances).toEqual([expect.objectContaining({ InstanceId: asked[0]![0], LifecycleState: 'Pending' })]);
+    await successor.runOnce();
+    await successor.idle();
+    expect(asked[1]).toHaveLength(1);
+  });
+});
