@@ -9,6 +9,7 @@ import { startGroupController, type GroupController } from './group-controller.j
 import { hostGroupsService } from './host-groups-service.js';
 import { commandProvisioner } from './provisioners/command.js';
 import { provisionerSet } from './provisioners/provisioner.js';
+import { checkedCalls } from './testing/checked-calls.js';
 
 /**
  * The group controller with the real `command` provisioner: a shell script that records its calls and, for
@@ -46,7 +47,7 @@ function harness(opts: { failCreate?: boolean } = {}) {
   const store = new MemoryStore();
   let now = 1_700_000_000_000;
   const service = hostGroupsService({ store, scope: { region: 'eu-west-1', accountId: '123456789012' }, now: () => now });
-  const call = (op: string, input: object) => service.operations[op]!(input, {} as never) as Promise<any>;
+  const call = checkedCalls(service);
   const registered: InstanceRecord[] = [];
   const controller = startGroupController({
     store,
@@ -115,6 +116,9 @@ describe('the host group controller with the command provisioner', () => {
     for (const id of ids) h.register(id);
     await h.pass();
     expect((await h.group()).Instances.map((i: { LifecycleState: string }) => i.LifecycleState)).toEqual(['InService', 'InService']);
+    const described = (await h.call('DescribeAutoScalingInstances', { InstanceIds: [ids[1]] })).AutoScalingInstances;
+    expect(described).toEqual([expect.objectContaining({ InstanceId: ids[1], AutoScalingGroupName: 'web', LifecycleState: 'InService', InstanceType: 'berth.medium' })]);
+    expect((await h.call('DescribeAutoScalingInstances', {})).AutoScalingInstances).toHaveLength(2);
     const launches = (await h.call('DescribeScalingActivities', { AutoScalingGroupName: 'web' })).Activities.filter((a: { Description: string }) => a.Description.startsWith('Launching'));
     expect(launches.map((a: { StatusCode: string }) => a.StatusCode)).toEqual(['Successful', 'Successful']);
   });
@@ -200,7 +204,7 @@ describe('a leader change', () => {
   it('re-asks for a recorded host whose create outcome was never recorded, and launches no other', async () => {
     const store = new MemoryStore();
     const service = hostGroupsService({ store, scope: { region: 'eu-west-1', accountId: '123456789012' }, now: Date.now });
-    const call = (op: string, input: object) => service.operations[op]!(input, {} as never) as Promise<any>;
+    const call = checkedCalls(service);
     await call('CreateLaunchConfiguration', { LaunchConfigurationName: 'hosts', ImageId: 'command:lab', InstanceType: 'berth.micro' });
     await call('CreateAutoScalingGroup', { AutoScalingGroupName: 'web', LaunchConfigurationName: 'hosts', MinSize: 1, MaxSize: 1, AvailabilityZones: ['eu-west-1a'] });
     const asked: string[][] = [[], []];

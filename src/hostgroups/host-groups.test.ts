@@ -4,13 +4,14 @@ import { MemoryStore } from '../store/memory.js';
 import type { HostGroupEnv } from './env.js';
 import { hostGroupsService } from './host-groups-service.js';
 import { hostGroupActions } from './iam-actions.js';
+import { checkedCalls } from './testing/checked-calls.js';
 
 /** The operations over a memory store, with a clock the test moves. */
 function harness(env: Partial<HostGroupEnv> = {}) {
   const store = new MemoryStore();
   let now = 1_700_000_000_000;
   const service = hostGroupsService({ store, scope: { region: 'eu-west-1', accountId: '123456789012' }, now: () => now, ...env });
-  const call = (op: string, input: object) => service.operations[op]!(input, {} as never) as Promise<any>;
+  const call = checkedCalls(service);
   return { store, call, service, advance: (ms: number) => (now += ms) };
 }
 
@@ -80,7 +81,7 @@ describe('host group operations', () => {
       message: expect.stringMatching(/^DesiredCapacity: .*above max value 4/),
     });
     expect(await refusal(h.call('CreateAutoScalingGroup', { ...GROUP, AutoScalingGroupName: 'b', MinSize: 3, MaxSize: 2 }))).toMatchObject({ message: expect.stringMatching(/^MinSize: /) });
-    expect(await refusal(h.call('CreateAutoScalingGroup', { ...GROUP, AutoScalingGroupName: 'b', LaunchTemplate: { LaunchTemplateName: 't' } }))).toMatchObject({
+    expect(await refusal(h.call('CreateAutoScalingGroup', { ...GROUP, AutoScalingGroupName: 'b', LaunchTemplate: { LaunchTemplateName: 'tmpl' } }))).toMatchObject({
       message: expect.stringMatching(/^LaunchTemplate: /),
     });
     expect(await refusal(h.call('CreateAutoScalingGroup', { ...GROUP, AutoScalingGroupName: 'b', AvailabilityZones: ['mars'] }))).toMatchObject({ message: expect.stringMatching(/^AvailabilityZones: /) });
