@@ -88,6 +88,30 @@ export function groupShape(g: HostGroupRecord, includeInstances = true): object 
   };
 }
 
+interface GroupFilter {
+  Name?: string;
+  Values?: string[];
+}
+
+/**
+ * DescribeAutoScalingGroups' Filters, as Auto Scaling has them: `tag-key`, `tag-value`, `tag:<key>` (a group matches
+ * a filter when one of its tags does, and every filter); any other name is a ValidationError naming it.
+ */
+function groupFilter(filters: readonly GroupFilter[]): (g: HostGroupRecord) => boolean {
+  const tests = filters.map((f) => {
+    const name = f.Name ?? '';
+    const values = f.Values ?? [];
+    if (name === 'tag-key') return (g: HostGroupRecord) => g.tags.some((t) => values.includes(t.key));
+    if (name === 'tag-value') return (g: HostGroupRecord) => g.tags.some((t) => values.includes(t.value));
+    if (name.startsWith('tag:')) {
+      const key = name.slice(4);
+      return (g: HostGroupRecord) => g.tags.some((t) => t.key === key && values.includes(t.value));
+    }
+    throw hostGroupErrors.validation(`Filters: '${name}' is not a filter name (tag-key, tag-value or tag:<key>)`);
+  });
+  return (g) => tests.every((test) => test(g));
+}
+
 function refuseUnsupported(input: SizeInput): void {
   for (const field of UNSUPPORTED) {
     if (input[field] !== undefined) throw hostGroupErrors.validation(`${field}: berth's host groups do not take ${field}`);
@@ -229,10 +253,10 @@ export function groupOperations(env: HostGroupEnv): Record<string, Operation> {
       return {};
     },
 
-    async DescribeAutoScalingGroups(input: { AutoScalingGroupNames?: string[]; IncludeInstances?: boolean; NextToken?: string; MaxRecords?: number; Filters?: unknown[] }) {
-      if (input.Filters && input.Filters.length > 0) throw hostGroupErrors.validation('Filters: berth does not filter groups yet; name them in AutoScalingGroupNames');
+    async DescribeAutoScalingGroups(input: { AutoScalingGroupNames?: string[]; IncludeInstances?: boolean; NextToken?: string; MaxRecords?: number; Filters?: GroupFilter[] }) {
+      const matches = groupFilter(input.Filters ?? []);
       const names = input.AutoScalingGroupNames;
-      let all = await allGroups(env.store);
+      let all = (await allGroups(env.store)).filter(matches);
       if (names && names.length > 0) all = all.filter((g) => names.includes(g.name));
       const page = hostGroupPage(all, (g) => g.name, input);
       return { AutoScalingGroups: page.items.map((g) => groupShape(g, input.IncludeInstances ?? true)), ...(page.NextToken ? { NextToken: page.NextToken } : {}) };

@@ -76,6 +76,11 @@ describe('host group operations', () => {
       Instances: [],
       Tags: [{ ResourceId: 'web', ResourceType: 'auto-scaling-group', Key: 'team', Value: 'blue', PropagateAtLaunch: true }],
     });
+    const filtered = (filters: object[]) => h.call('DescribeAutoScalingGroups', { Filters: filters }).then((r) => r.AutoScalingGroups.map((x: { AutoScalingGroupName: string }) => x.AutoScalingGroupName));
+    expect(await filtered([{ Name: 'tag:team', Values: ['blue', 'red'] }])).toEqual(['web']);
+    expect(await filtered([{ Name: 'tag:team', Values: ['red'] }])).toEqual([]);
+    expect(await filtered([{ Name: 'tag-key', Values: ['team'] }, { Name: 'tag-value', Values: ['blue'] }])).toEqual(['web']);
+    expect(await refusal(h.call('DescribeAutoScalingGroups', { Filters: [{ Name: 'instance-type', Values: ['x'] }] }))).toMatchObject({ message: expect.stringMatching(/^Filters: 'instance-type'/) });
     expect(await refusal(h.call('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 5 }))).toMatchObject({
       type: 'ValidationError',
       message: expect.stringMatching(/^DesiredCapacity: .*above max value 4/),
