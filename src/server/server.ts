@@ -48,6 +48,7 @@ import { hostGroupsService } from '../hostgroups/host-groups-service.js';
 import { commandProvisioner } from '../hostgroups/provisioners/command.js';
 import { netnsProvisioner } from '../hostgroups/provisioners/netns.js';
 import { provisionerSet, type Provisioners } from '../hostgroups/provisioners/provisioner.js';
+import { hostCredentials, type HostKeys } from './host-credentials.js';
 import type { AutoScalingEnv } from '../autoscaling/env.js';
 import { MetricStore } from '../metrics/metric-store.js';
 import { buildRegistryServer } from '../registry/http/server.js';
@@ -316,7 +317,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     services.push(autoScalingService(autoScalingEnv));
     // Host groups' hosts reach the server at the port it binds (known after listen, before any controller runs).
     let boundPortForHosts = config.port;
-    const provisioners = hostProvisionersOf(config, rootKeys, () => boundPortForHosts);
+    const provisioners = hostProvisionersOf(
+      config,
+      hostCredentials({
+        iam: iamService(iamEnv).operations,
+        principal,
+        file: join(hostsDirOf(config), '..', 'netns-host-credentials.json'),
+        caughtUp: () => iamCredentials.caughtUp(),
+        log: log.child({ component: 'host-credentials' }),
+      }),
+      () => boundPortForHosts,
+    );
     const hostGroups = hostGroupsService({ store, scope, now: config.now ?? Date.now, provisionerProblem: (imageId) => provisioners.problem(imageId) });
     const queryServices = [iamService(iamEnv), stsService(stsEnv), elbv2Service(elbEnv), cloudwatch.query, hostGroups];
     // berth lb's reports (target health, where it serves): a JSON service beside ELBv2, signed for elasticloadbalancing.
@@ -525,24 +536,27 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
 /**
  * The provisioners host groups may name: `netns` when configured (hosts' directories under the data directory,
- * their agents signing with the root key pair — docs/capacity.md), and each named command.
+ * their agents signing as the IAM user of server/host-credentials.ts — docs/capacity.md), and each named command.
  */
-function hostProvisionersOf(config: ServerConfig, rootKeys: RootKeyPair, serverPort: () => number): Provisioners {
+function hostProvisionersOf(config: ServerConfig, credentials: () => Promise<HostKeys>, serverPort: () => number): Provisioners {
   const settings = config.hostProvisioners ?? {};
   const commands = new Map(Object.entries(settings.commands ?? {}).map(([name, path]) => [name, commandProvisioner({ path })]));
   const netns = settings.netns
     ? netnsProvisioner({
-        dir: join(config.dataDir ?? join(tmpdir(), 'berth-hosts'), 'hosts'),
+        dir: hostsDirOf(config),
         subnet: settings.netns.subnet,
         // One bridge per subnet (`bh-B-C` for A.B.C.0/24): two servers with their own subnets do not share one.
         bridge: settings.netns.bridge ?? `bh-${settings.netns.subnet.split('.').slice(1, 3).join('-')}`,
         serverPort,
-        credentials: { accessKeyId: rootKeys.accessKeyId, secretAccessKey: rootKeys.secretAccessKey },
+        credentials,
         region: config.region,
       })
     : undefined;
   return provisionerSet(netns, commands);
 }
+
+/** Where the netns provisioner keeps its hosts' directories (and the key they sign with). */
+const hostsDirOf = (config: ServerConfig) => join(config.dataDir ?? join(tmpdir(), 'berth-hosts'), 'hosts');
 
 /**
  * The key ring that seals secret values: BERTH_KEK, else `<dir>/kek` beside the root credentials (the shared

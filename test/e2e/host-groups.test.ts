@@ -141,6 +141,15 @@ describe.runIf(isRoot && hasAwsCli)('host groups (EC2 Auto Scaling) with the net
     const zones = registered.map((ci) => ci.attributes!.find((a) => a.name === 'ecs.availability-zone')!.value).sort();
     expect(zones).toEqual(['us-east-1a', 'us-east-1b']);
     expect(inService.map((i: { AvailabilityZone: string }) => i.AvailabilityZone).sort()).toEqual(['us-east-1a', 'us-east-1b']);
+    // The hosts' agents sign as berth's IAM user for them (AmazonEC2ContainerServiceforEC2Role), not as root.
+    const hostKeys = JSON.parse(readFileSync(join(server.dataDir, 'netns-host-credentials.json'), 'utf8')) as { accessKeyId: string };
+    expect(hostKeys.accessKeyId).not.toBe(server.keys.accessKeyId);
+    for (const i of inService as { InstanceId: string }[]) {
+      const environ = readFileSync(`/proc/${readFileSync(join(hostsDir(), i.InstanceId, 'agent.pid'), 'utf8')}/environ`, 'utf8').split('\0');
+      expect(environ).toContain(`AWS_ACCESS_KEY_ID=${hostKeys.accessKeyId}`);
+    }
+    const attached = (await aws('iam', 'list-attached-user-policies', '--user-name', 'berth-netns-hosts')).json.AttachedPolicies;
+    expect(attached).toEqual([expect.objectContaining({ PolicyName: 'AmazonEC2ContainerServiceforEC2Role' })]);
     const [kept, dropped] = inService.map((i: { InstanceId: string }) => i.InstanceId) as [string, string];
     expect(namespaces()).toContain(`berth-${dropped}`);
 

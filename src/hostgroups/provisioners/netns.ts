@@ -20,8 +20,9 @@ const run = promisify(execFile);
  *   terminate: agent stopped (SIGTERM, then SIGKILL after 15 s) → netns deleted (its veth goes with it) → the
  *              host's directory removed.
  *
- * The agents sign with the credentials given here (the server passes its root key pair: the hosts run on the
- * server's own machine, which holds those keys anyway). Containers an agent started are not stopped by terminate.
+ * The agents sign with the credentials given here: the server's are an IAM user's with AmazonEC2ContainerServiceforEC2Role
+ * (server/host-credentials.ts), as an instance profile would give an EC2 host. Containers an agent started are not
+ * stopped by terminate.
  */
 export interface NetnsProvisionerOptions {
   /** Where each host's directory goes. */
@@ -34,7 +35,8 @@ export interface NetnsProvisionerOptions {
   readonly serverPort: () => number;
   /** How to run `berth agent`: the program and the arguments before `agent` (default: this process's node and CLI). */
   readonly agentCommand?: readonly string[];
-  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** The keys its agents sign with (asked at each create; the server's are an IAM user's with the ECS instance role policy). */
+  readonly credentials: () => Promise<{ readonly accessKeyId: string; readonly secretAccessKey: string }>;
   readonly region: string;
 }
 
@@ -100,7 +102,7 @@ export function netnsProvisioner(options: NetnsProvisionerOptions): HostProvisio
     await ip('-n', ns, 'route', 'add', 'default', 'via', gateway);
   }
 
-  function startAgent(host: HostRequest, address: string): void {
+  function startAgent(host: HostRequest, address: string, credentials: { accessKeyId: string; secretAccessKey: string }): void {
     const dir = hostDir(host.instanceId);
     const pidFile = join(dir, 'agent.pid');
     if (existsSync(pidFile) && alive(Number(readFileSync(pidFile, 'utf8')))) return;
@@ -115,8 +117,8 @@ export function netnsProvisioner(options: NetnsProvisionerOptions): HostProvisio
       env: {
         PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
         HOME: process.env.HOME ?? '/root',
-        AWS_ACCESS_KEY_ID: options.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: options.credentials.secretAccessKey,
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
         AWS_DEFAULT_REGION: options.region,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         BERTH_HOST_ADDRESS: address,
@@ -148,7 +150,7 @@ export function netnsProvisioner(options: NetnsProvisionerOptions): HostProvisio
         await ensureBridge();
         const address = addressOf(host.instanceId);
         await ensureNamespace(host.instanceId, address);
-        startAgent(host, address);
+        startAgent(host, address, await options.credentials());
       }),
     async terminate(instanceId) {
       await stopAgent(instanceId);
