@@ -121,6 +121,13 @@ describe('agent configuration', () => {
     expect(() => compileAgentConfig({ env: {}, readFile: () => 'ECS_BACKEND_HOST=http://a:1,\n' })).toThrow(/^ECS_BACKEND_HOST entry 2 is empty/);
   });
 
+  it('registers as the EC2 instance id a host group gave it (BERTH_EC2_INSTANCE_ID in ecs.config), refusing a malformed one', () => {
+    const compile = (file: string) => compileAgentConfig({ flags: { endpoint: 'http://h:1' }, env: {}, readFile: () => file });
+    expect(compile('').ec2InstanceId).toBeUndefined();
+    expect(compile('BERTH_EC2_INSTANCE_ID=i-0123456789abcdef0\n').ec2InstanceId).toBe('i-0123456789abcdef0');
+    expect(() => compile('BERTH_EC2_INSTANCE_ID=host-7\n')).toThrow(/^BERTH_EC2_INSTANCE_ID: expected i- and 8 or 17 hex digits/);
+  });
+
   it('serves task metadata at 169.254.170.2:80 unless BERTH_METADATA_ADDRESS says otherwise', () => {
     const compile = (value?: string) =>
       compileAgentConfig({ flags: { endpoint: 'http://h:1' }, env: value === undefined ? {} : { BERTH_METADATA_ADDRESS: value }, readFile: () => undefined });

@@ -91,6 +91,11 @@ export interface AgentConfig {
    * sends an instance target's traffic. Undefined: the source address of the route to the control plane.
    */
   readonly hostAddress?: string;
+  /**
+   * The EC2-style instance id to register as (BERTH_EC2_INSTANCE_ID, `i-` and 8 or 17 hex digits): a host group's
+   * provisioner gives each host the id its group knows it by. Without it the agent makes one up at first start.
+   */
+  readonly ec2InstanceId?: string;
 }
 
 /** An IPv4 address and port to listen on. */
@@ -151,6 +156,7 @@ const KNOWN = new Set([
   'BERTH_BRIDGE_SUBNET',
   'BERTH_METADATA_ADDRESS',
   'BERTH_HOST_ADDRESS',
+  'BERTH_EC2_INSTANCE_ID',
   'BERTH_TEST_CRASH_AT_SAVE',
   'BERTH_DNS_SERVER',
   'BERTH_SERVICE_CONNECT_ADDRESS',
@@ -368,8 +374,16 @@ export function compileAgentConfig({ flags = {}, env = process.env, readFile = r
       : {}),
     ...((flags.metricsListen ?? get('BERTH_METRICS_LISTEN')) ? { metricsListen: parseMetricsListen((flags.metricsListen ?? get('BERTH_METRICS_LISTEN'))!) } : {}),
     ...(get('BERTH_HOST_ADDRESS') ? { hostAddress: parseHostAddress(get('BERTH_HOST_ADDRESS')!) } : {}),
+    ...(get('BERTH_EC2_INSTANCE_ID') ? { ec2InstanceId: parseEc2InstanceId(get('BERTH_EC2_INSTANCE_ID')!) } : {}),
     ...(get('BERTH_TEST_CRASH_AT_SAVE') ? { crashAtSave: positiveInt(get('BERTH_TEST_CRASH_AT_SAVE'), 'BERTH_TEST_CRASH_AT_SAVE', 0) } : {}),
   };
+}
+
+/** BERTH_EC2_INSTANCE_ID: `i-` and 8 or 17 hex digits, as EC2's. */
+function parseEc2InstanceId(value: string): string {
+  const v = value.trim();
+  if (!/^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/.test(v)) throw new ConfigError(`BERTH_EC2_INSTANCE_ID: expected i- and 8 or 17 hex digits, got '${value}'`);
+  return v;
 }
 
 /** BERTH_HOST_ADDRESS: an IP address (a load balancer's HAProxy adds targets by address; it resolves no names). */
