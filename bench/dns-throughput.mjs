@@ -16,7 +16,7 @@
 // Needs `npm run build` and dnsmasq (apt-get install dnsmasq-base; scripts/install.sh --test installs it).
 // Prints one JSON line.
 //
-//   node bench/dns-throughput.mjs [--seconds 5] [--window 32] [--instances 1000]
+//   node bench/dns-throughput.mjs [--seconds 5] [--window 32] [--instances 1000] [--cpu-prof-dir DIR] [--skip-dnsmasq]
 import { execFileSync, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,11 +25,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CreatePrivateDnsNamespaceCommand, CreateServiceCommand, GetOperationCommand, RegisterInstanceCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import dnsPacket from 'dns-packet';
-import { startBerth, credentialsOf, stopAll } from './lib/berth-processes.mjs';
+import { startBerth, credentialsOf, shebangNodeOptions, stopAll } from './lib/berth-processes.mjs';
 import { cpuSeconds } from './lib/process-cpu.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, window: { type: 'string', default: '32' }, instances: { type: 'string', default: '1000' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, window: { type: 'string', default: '32' }, instances: { type: 'string', default: '1000' }, 'cpu-prof-dir': { type: 'string' }, 'skip-dnsmasq': { type: 'boolean', default: false } } });
 const seconds = Number(values.seconds);
 const window = Number(values.window);
 const instances = Number(values.instances);
@@ -135,7 +135,9 @@ try {
   const dataDir = join(dir, 'berth');
   const dnsPort = await freePort();
   mkdirSync(dataDir);
-  const server = startBerth(['server', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--store', 'memory', '--dns-listen', `127.0.0.1:${dnsPort}`, '--log-level', 'warn']);
+  // --cpu-prof-dir DIR: the server writes a V8 CPU profile there when it stops (node --cpu-prof).
+  const nodeArgs = values['cpu-prof-dir'] ? [...shebangNodeOptions().split(' ').filter(Boolean), '--cpu-prof', `--cpu-prof-dir=${values['cpu-prof-dir']}`] : [];
+  const server = startBerth(['server', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--store', 'memory', '--dns-listen', `127.0.0.1:${dnsPort}`, '--log-level', 'warn'], { nodeArgs });
   const [, url] = await server.until(/listening on (http:\/\/\S+)/);
   pin(server.child.pid, 0);
   const sd = new ServiceDiscoveryClient({ region: 'us-east-1', endpoint: url, credentials: credentialsOf(dataDir), disableHostPrefix: true });
@@ -152,7 +154,9 @@ try {
   await server.stop();
 
   // dnsmasq
-  if (!existsSync(DNSMASQ)) {
+  if (values['skip-dnsmasq']) {
+    result.dnsmasq = 'skipped (--skip-dnsmasq)';
+  } else if (!existsSync(DNSMASQ)) {
     result.dnsmasq = 'not installed (apt-get install dnsmasq-base)';
   } else {
     const hosts = join(dir, 'hosts');
