@@ -2,8 +2,8 @@
  * Containers resolving through berth's DNS by default: a simulated host (its own network namespace) runs
  * `berth agent` with no DNS setting at all; the server, started with --dns-listen on an arbitrary port of the lab
  * bridge's address, advertises that address on the agent's session, and the agent's node-local relay
- * (169.254.170.2:53) becomes the one nameserver it writes into containers' /etc/resolv.conf. A busybox task on the
- * host's bridge and one in host network mode run `nslookup` against it: a Cloud Map name and a name the server
+ * (169.254.170.2:53) becomes the one nameserver it writes into containers' /etc/resolv.conf. Busybox tasks on the
+ * host's bridge, in host network mode and in awsvpc mode run `nslookup` against it: a Cloud Map name and a name the server
  * forwards to an upstream; a task whose dnsServers replace berth's nameserver keeps its own.
  */
 import { createSocket } from 'node:dgram';
@@ -81,9 +81,11 @@ describe('containers resolve through berth DNS', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function runToExit(family: string, script: string, extra: Record<string, unknown> = {}, networkMode: 'bridge' | 'host' = 'bridge'): Promise<Task> {
+  async function runToExit(family: string, script: string, extra: Record<string, unknown> = {}, networkMode: 'bridge' | 'host' | 'awsvpc' = 'bridge'): Promise<Task> {
     await ecs.send(new RegisterTaskDefinitionCommand({ family, networkMode, containerDefinitions: [{ name: 'client', image, memory: 64, command: ['sh', '-c', script], ...extra }] }));
-    const { tasks } = await ecs.send(new RunTaskCommand({ taskDefinition: family }));
+    const { tasks } = await ecs.send(
+      new RunTaskCommand({ taskDefinition: family, ...(networkMode === 'awsvpc' ? { networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-lab'] } } } : {}) }),
+    );
     const arn = tasks![0]!.taskArn!;
     const deadline = Date.now() + 90_000;
     for (;;) {
@@ -112,9 +114,12 @@ describe('containers resolve through berth DNS', () => {
     expect(task.containers![0]!.exitCode).toBe(0);
   });
 
-  it('a host-network task resolves through the relay as well', async () => {
-    const task = await runToExit('dns-host', resolvesBoth, {}, 'host');
-    expect(task.containers![0]!.exitCode).toBe(0);
+  it('a host-network task and an awsvpc task resolve through the relay as well', async () => {
+    const host = await runToExit('dns-host', resolvesBoth, {}, 'host');
+    expect(host.containers![0]!.exitCode).toBe(0);
+    const awsvpc = await runToExit('dns-vpc', resolvesBoth, {}, 'awsvpc');
+    expect(awsvpc.stoppedReason ?? '', JSON.stringify(awsvpc.containers)).not.toMatch(/error|fail/i);
+    expect(awsvpc.containers![0]!.exitCode).toBe(0);
   });
 
   it("a task's dnsServers replace berth's nameserver", async () => {
