@@ -18,6 +18,7 @@
 // Prints one JSON line.
 //
 //   node bench/dns-throughput.mjs [--seconds 5] [--window 32] [--rate 20000] [--instances 1000] [--cpu-prof-dir DIR] [--skip-dnsmasq]
+//                                [--compare-cli OTHER/dist/cli/main.js]   (another build measured in the same run)
 import { execFileSync, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,7 +31,7 @@ import { startBerth, credentialsOf, shebangNodeOptions, stopAll } from './lib/be
 import { cpuSeconds } from './lib/process-cpu.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, window: { type: 'string', default: '32' }, instances: { type: 'string', default: '1000' }, 'cpu-prof-dir': { type: 'string' }, rate: { type: 'string', default: '20000' }, 'skip-dnsmasq': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, window: { type: 'string', default: '32' }, instances: { type: 'string', default: '1000' }, 'cpu-prof-dir': { type: 'string' }, rate: { type: 'string', default: '20000' }, 'skip-dnsmasq': { type: 'boolean', default: false }, 'compare-cli': { type: 'string' } } });
 const seconds = Number(values.seconds);
 const window = Number(values.window);
 const instances = Number(values.instances);
@@ -148,17 +149,14 @@ async function measure(port, pid, mixes) {
   return out;
 }
 
-const instanceNames = Array.from({ length: instances }, (_, i) => `w-${i + 1}.web.bench.internal`);
-const mixes = { service: ['web.bench.internal'], instances: instanceNames };
-const result = { instances, window, seconds, cores_pinned: twoCores };
-try {
-  // berth
-  const dataDir = join(dir, 'berth');
+/** One `berth server` (this build's, or `cli`'s) with the namespace of `instances` instances, measured. */
+async function berth(cli, name) {
+  const dataDir = join(dir, name);
   const dnsPort = await freePort();
   mkdirSync(dataDir);
   // --cpu-prof-dir DIR: the server writes a V8 CPU profile there when it stops (node --cpu-prof).
   const nodeArgs = values['cpu-prof-dir'] ? [...shebangNodeOptions().split(' ').filter(Boolean), '--cpu-prof', `--cpu-prof-dir=${values['cpu-prof-dir']}`] : [];
-  const server = startBerth(['server', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--store', 'memory', '--dns-listen', `127.0.0.1:${dnsPort}`, '--log-level', 'warn'], { nodeArgs });
+  const server = startBerth(['server', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--store', 'memory', '--dns-listen', `127.0.0.1:${dnsPort}`, '--log-level', 'warn'], { nodeArgs, ...(cli ? { cli } : {}) });
   const [, url] = await server.until(/listening on (http:\/\/\S+)/);
   pin(server.child.pid, 0);
   const sd = new ServiceDiscoveryClient({ region: 'us-east-1', endpoint: url, credentials: credentialsOf(dataDir), disableHostPrefix: true });
@@ -169,10 +167,22 @@ try {
   for (let i = 1; i <= instances; i++) {
     await sd.send(new RegisterInstanceCommand({ ServiceId: svc.Id, InstanceId: `w-${i}`, Attributes: { AWS_INSTANCE_IPV4: ip(i), AWS_INSTANCE_PORT: '8080' } }));
   }
-  result.register_ms_per_instance = round((performance.now() - t0) / instances, 2);
+  result[`${name}_register_ms_per_instance`] = round((performance.now() - t0) / instances, 2);
   sd.destroy();
-  result.berth = await measure(dnsPort, server.child.pid, mixes);
-  await server.stop();
+  try {
+    return await measure(dnsPort, server.child.pid, mixes);
+  } finally {
+    await server.stop();
+  }
+}
+
+const instanceNames = Array.from({ length: instances }, (_, i) => `w-${i + 1}.web.bench.internal`);
+const mixes = { service: ['web.bench.internal'], instances: instanceNames };
+const result = { instances, window, seconds, cores_pinned: twoCores };
+try {
+  // berth (and, with --compare-cli, another build of it in the same run: before/after figures on the same machine)
+  result.berth = await berth(undefined, 'berth');
+  if (values['compare-cli']) result.berth_compare = await berth(values['compare-cli'], 'berth-compare');
 
   // dnsmasq
   if (values['skip-dnsmasq']) {

@@ -9,7 +9,8 @@
  *
  * Names outside every namespace are not answered here: the server forwards them upstream. MULTIVALUE answers
  * carry up to 8 healthy instances (a random 8 when there are more, as Route 53 does); WEIGHTED answers carry one,
- * drawn at random (berth's instances have no weights: each is equally likely).
+ * drawn at random (berth's instances have no weights: each is equally likely). `plan` leaves that draw open (the
+ * server keeps plans encoded between queries, answer-cache.ts, and draws per query); `resolve` is plan + draw.
  */
 import type { Answer, SrvAnswer, StringAnswer } from 'dns-packet';
 import { reportedHealth, servesTraffic } from '../cloudmap/health.js';
