@@ -30,6 +30,8 @@ const HEADER = 12;
 
 interface Fixed {
   readonly kind: 'fixed';
+  /** Bytes of the question (name, type, class) after the header: where the query's own are copied. */
+  readonly questionLength: number;
   /** The whole answer, without its additional section, and truncated (TC, no records): the first that fits is sent. */
   readonly full: Buffer;
   readonly lean: Buffer | undefined;
@@ -38,6 +40,7 @@ interface Fixed {
 
 interface Drawn {
   readonly kind: 'drawn';
+  readonly questionLength: number;
   /** Header (counts zero but the question's) and question, as dns-packet encodes them. */
   readonly prefix: Buffer;
   readonly candidates: readonly EncodedCandidate[];
@@ -85,7 +88,7 @@ export class AnswerCache {
     const entry = this.entry(question, edns);
     if (entry.kind === 'forward') return 'forward';
     const id = message.readUInt16BE(0);
-    if (!sameQuestion(message, entry.kind === 'fixed' ? entry.full : entry.prefix)) {
+    if (!sameQuestion(message, entry.kind === 'fixed' ? entry.full : entry.prefix, entry.questionLength)) {
       // A name spelled otherwise than plain labels (compressed, non-ASCII case): encoded afresh.
       const r = draw(plan(this.directory, question.name, question.type), this.random);
       return r.kind === 'forward' ? 'forward' : encodeAnswer(id, question, r, rd, limit, edns);
@@ -94,7 +97,7 @@ export class AnswerCache {
     const reply = entry.kind === 'fixed' ? copyOf(fit(entry, limit)) : this.assemble(entry, limit);
     reply.writeUInt16BE(id, 0);
     reply.writeUInt16BE(reply.readUInt16BE(2) | rd, 2);
-    message.copy(reply, HEADER, HEADER, HEADER + questionLength(reply));
+    message.copy(reply, HEADER, HEADER, HEADER + entry.questionLength);
     return reply;
   }
 
@@ -148,9 +151,11 @@ function build(p: ReturnType<typeof plan>, question: Question, edns: boolean): E
   if (p.kind === 'answer') return fixed(p, question, edns);
   const flags = dnsPacket.AUTHORITATIVE_ANSWER | dnsPacket.RECURSION_AVAILABLE | RCODE.NOERROR;
   const opt = edns ? [OPT_RECORD] : [];
+  const prefix = dnsPacket.encode({ type: 'response', id: 0, flags, questions: [question], answers: [] });
   return {
     kind: 'drawn',
-    prefix: dnsPacket.encode({ type: 'response', id: 0, flags, questions: [question], answers: [] }),
+    questionLength: questionLength(prefix),
+    prefix,
     candidates: p.candidates.map(encodeCandidate),
     count: p.count,
     opt: edns ? record.encode(OPT_RECORD) : Buffer.alloc(0),
@@ -172,9 +177,11 @@ function fixed(r: Extract<Resolution, { kind: 'answer' }>, question: Question, e
   const flags = dnsPacket.AUTHORITATIVE_ANSWER | dnsPacket.RECURSION_AVAILABLE | RCODE[r.rcode];
   const opt = edns ? [OPT_RECORD] : [];
   const packet = { type: 'response' as const, id: 0, flags, questions: [question], answers: r.answers, authorities: r.authorities };
+  const full = dnsPacket.encode({ ...packet, additionals: [...r.additionals, ...opt] });
   return {
     kind: 'fixed',
-    full: dnsPacket.encode({ ...packet, additionals: [...r.additionals, ...opt] }),
+    questionLength: questionLength(full),
+    full,
     lean: r.additionals.length ? dnsPacket.encode({ ...packet, additionals: opt }) : undefined,
     truncated: dnsPacket.encode({ ...packet, flags: flags | dnsPacket.TRUNCATED_RESPONSE, answers: [], authorities: [], additionals: opt }),
   };
@@ -209,8 +216,7 @@ function questionLength(encoded: Buffer): number {
  * Whether the query's question is the entry's but for the ASCII case of its name: the same label lengths and bytes,
  * upper-case letters allowed where the entry has their lower case (label lengths, at most 63, are never letters).
  */
-function sameQuestion(query: Buffer, encoded: Buffer): boolean {
-  const length = questionLength(encoded);
+function sameQuestion(query: Buffer, encoded: Buffer, length: number): boolean {
   if (query.length < HEADER + length) return false;
   const nameEnd = HEADER + length - 4;
   for (let i = HEADER; i < nameEnd; i++) {
