@@ -80,6 +80,7 @@ export class DnsRelay {
   async stop(): Promise<void> {
     await this.starting;
     this.udp?.close();
+    this.udp = undefined;
     for (const c of this.connections) c.destroy();
     await new Promise<void>((ok) => (this.tcp ? this.tcp.close(() => ok()) : ok()));
   }
@@ -125,7 +126,11 @@ export class DnsRelay {
 
   private onDatagram(udp: UdpSocket, msg: Buffer, address: string, port: number): void {
     if (!this.options.allowed(address) || msg.length < 12) return;
-    void background(this.options.log, 'dns relay (udp)', async () => udp.send(await this.relay(msg, 'udp'), port, address));
+    void background(this.options.log, 'dns relay (udp)', async () => {
+      const answer = await this.relay(msg, 'udp');
+      // The relay may have stopped meanwhile (the agent stopping): the answer has nowhere to go.
+      if (this.udp === udp) udp.send(answer, port, address);
+    });
   }
 
   private onConnection(socket: Socket): void {
