@@ -88,12 +88,12 @@ describe('the DNS relay', () => {
     const host = await fakeResolver('10.0.0.3');
     const relay = new DnsRelay({ host: '127.0.0.1', port: 0, allowed: () => true, log, fallback: () => [{ host: '127.0.0.1', port: host.port }] });
     cleanup.push(() => first.socket.close(), () => second.socket.close(), () => host.socket.close(), () => relay.stop());
-    relay.advertise(`127.0.0.1:${first.port}`, 'ignored');
+    relay.advertise(`127.0.0.1:${first.port}`, '127.0.0.1');
     await relay.started();
     expect((await askUdp(relay.port, 'a.test')).answers![0]).toMatchObject({ data: '10.0.0.1' });
-    relay.advertise(`127.0.0.1:${second.port}`, 'ignored');
+    relay.advertise(`127.0.0.1:${second.port}`, '127.0.0.1');
     expect((await askUdp(relay.port, 'b.test')).answers![0]).toMatchObject({ data: '10.0.0.2' });
-    relay.advertise(undefined, 'ignored');
+    relay.advertise(undefined, '127.0.0.1');
     expect(relay.nameserver()).toBeUndefined();
     expect((await askUdp(relay.port, 'c.test')).answers![0]).toMatchObject({ data: '10.0.0.3' });
   });
@@ -103,7 +103,7 @@ describe('the DNS relay', () => {
     await new Promise<void>((ok) => silent.bind(0, '127.0.0.1', () => ok()));
     const relay = new DnsRelay({ host: '127.0.0.1', port: 0, allowed: () => true, log, timeoutMs: 200 });
     cleanup.push(() => silent.close(), () => relay.stop());
-    relay.advertise(`127.0.0.1:${silent.address().port}`, 'ignored');
+    relay.advertise(`127.0.0.1:${silent.address().port}`, '127.0.0.1');
     await relay.started();
     const answer = await askUdp(relay.port, 'slow.test');
     expect((answer as { rcode?: string }).rcode).toBe('SERVFAIL');
@@ -115,7 +115,7 @@ describe('the DNS relay', () => {
     const seen: string[] = [];
     const relay = new DnsRelay({ host: '127.0.0.1', port: 0, allowed: (a) => (seen.push(a), false), log });
     cleanup.push(() => berth.socket.close(), () => relay.stop());
-    relay.advertise(`127.0.0.1:${berth.port}`, 'ignored');
+    relay.advertise(`127.0.0.1:${berth.port}`, '127.0.0.1');
     await relay.started();
     await expect(askUdp(relay.port, 'web.apps.internal', 500)).rejects.toThrow(/no answer/);
     expect(seen).toContain('127.0.0.1');
@@ -127,7 +127,8 @@ describe('the DNS relay', () => {
     await new Promise<void>((ok) => taken.bind(0, '127.0.0.1', () => ok()));
     const relay = new DnsRelay({ host: '127.0.0.1', port: taken.address().port, allowed: () => true, log });
     cleanup.push(() => taken.close(), () => relay.stop());
-    relay.advertise('127.0.0.1:5353', 'ignored');
+    relay.advertise('127.0.0.1:5353', '127.0.0.1');
+    expect(relay.nameserver()).toBe('127.0.0.1');
     await relay.started();
     expect(relay.nameserver()).toBeUndefined();
   });
@@ -139,6 +140,11 @@ describe('what the relay is told and whom it serves', () => {
     expect(parseAdvertised('0.0.0.0:7453', '10.1.1.1')).toEqual({ host: '10.1.1.1', port: 7453 });
     expect(parseAdvertised('[::]:7453', '[fd00::1]')).toEqual({ host: 'fd00::1', port: 7453 });
     expect(parseAdvertised('[fd00::53]:53', 'h')).toEqual({ host: 'fd00::53', port: 53 });
+    // Loopback only for an agent on the control plane's own machine.
+    expect(parseAdvertised('127.0.0.1:7453', '127.0.0.1')).toEqual({ host: '127.0.0.1', port: 7453 });
+    expect(parseAdvertised('127.0.0.1:7453', 'localhost')).toEqual({ host: '127.0.0.1', port: 7453 });
+    expect(parseAdvertised('127.0.0.1:7453', '10.1.1.1')).toBeUndefined();
+    expect(parseAdvertised('[::1]:7453', 'berth.example')).toBeUndefined();
     expect(parseAdvertised('10.0.0.1', 'h')).toBeUndefined();
     expect(parseAdvertised('10.0.0.1:0', 'h')).toBeUndefined();
   });

@@ -174,14 +174,23 @@ export class DnsRelay {
   }
 }
 
-/** `host:port` or `[v6]:port`; an unspecified host is replaced by `reachedAt`. */
+/**
+ * `host:port` or `[v6]:port`; an unspecified host is replaced by `reachedAt`. A loopback address is only usable by
+ * an agent that reached the control plane over loopback too (the same machine, `berth up`): elsewhere it would name
+ * the agent's own host, and every container's lookups would fail.
+ */
 export function parseAdvertised(address: string, reachedAt: string): Upstream | undefined {
   const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(address.trim());
   const port = Number(m?.[3]);
   if (!m || port < 1 || port > 65535) return undefined;
-  const host = m[1] ?? m[2]!;
-  return { host: host === '0.0.0.0' || host === '::' ? reachedAt.replace(/^\[|\]$/g, '') : host, port };
+  const named = m[1] ?? m[2]!;
+  const reached = reachedAt.replace(/^\[|\]$/g, '');
+  const host = named === '0.0.0.0' || named === '::' ? reached : named;
+  if (isLoopback(host) && !isLoopback(reached)) return undefined;
+  return { host, port };
 }
+
+const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
 
 /** SERVFAIL for a query (its id and question echoed, through dns-packet); for an undecodable one, its id only. */
 function servfail(query: Buffer): Buffer {
