@@ -158,6 +158,14 @@ describe('BERTH_DNS_SERVER', () => {
     expect(compile({}, 'BERTH_DNS_SERVER=10.1.2.3\n').dnsServer).toBe('10.1.2.3');
     expect(compile({ BERTH_DNS_SERVER: 'off' }).dnsServer).toBeUndefined();
   });
+  it("unset, containers get the node-local relay on the metadata address's host; set or off, no relay", () => {
+    expect(compile({}).dnsRelay).toBe('169.254.170.2');
+    expect(compile({ BERTH_METADATA_ADDRESS: '169.254.170.9:0' }).dnsRelay).toBe('169.254.170.9');
+    expect(compile({ BERTH_METADATA_ADDRESS: 'off' }).dnsRelay).toBe('169.254.170.2');
+    expect(compile({ BERTH_DNS_SERVER: '10.0.0.53' }).dnsRelay).toBeUndefined();
+    expect(compile({ BERTH_DNS_SERVER: 'off' }).dnsRelay).toBeUndefined();
+    expect(compile({}, 'BERTH_DNS_SERVER=off\n').dnsRelay).toBeUndefined();
+  });
   it('refuses what resolv.conf cannot carry, naming the setting', () => {
     expect(() => compile({ BERTH_DNS_SERVER: '10.0.0.53:5353' })).toThrow(/BERTH_DNS_SERVER: expected an IP address/);
     expect(() => compile({ BERTH_DNS_SERVER: 'dns.example' })).toThrow(/BERTH_DNS_SERVER/);

@@ -69,11 +69,18 @@ export interface AgentConfig {
   readonly taskIamRole: boolean;
   readonly taskIamRoleNetworkHost: boolean;
   /**
-   * berth's DNS server as containers reach it (BERTH_DNS_SERVER, an IP address; resolv.conf has no port, so it
-   * listens on 53): written as the only `nameserver` of containers' /etc/resolv.conf, so Cloud Map's DNS
+   * berth's DNS server as containers reach it, set by hand (BERTH_DNS_SERVER, an IP address; resolv.conf has no
+   * port, so it listens on 53): written as the only `nameserver` of containers' /etc/resolv.conf, so Cloud Map's DNS
    * namespaces resolve and other names are forwarded by it. A task definition's dnsServers replace it.
    */
   readonly dnsServer?: string;
+  /**
+   * The default when BERTH_DNS_SERVER is unset: the address of the agent's node-local DNS relay (port 53; the
+   * metadata address's host, 169.254.170.2 by default, which every container can reach), relaying to the DNS
+   * server the control plane advertises on the session (src/agent/dns-relay.ts). None with BERTH_DNS_SERVER set
+   * or `off`.
+   */
+  readonly dnsRelay?: string;
   /**
    * Where operators' metrics are served, Prometheus text at `GET /metrics` (BERTH_METRICS_LISTEN or
    * `--metrics-listen`, `HOST:PORT`): tasks by state, running containers, task-start span durations. Off when unset.
@@ -260,7 +267,10 @@ export function parseMetricsListen(value: string): { host: string; port: number 
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 
-/** BERTH_DNS_SERVER: an IPv4 or IPv6 address, or `off`/empty for none (containers keep the host's resolvers). */
+/**
+ * BERTH_DNS_SERVER: an IPv4 or IPv6 address, or `off` for none (containers keep the host's resolvers); unset or
+ * empty: the node-local relay to the control plane's advertised DNS server (AgentConfig.dnsRelay).
+ */
 export function parseDnsServer(value: string | undefined): string | undefined {
   if (value === undefined || value.trim() === '' || value.trim() === 'off') return undefined;
   const v = value.trim();
@@ -369,6 +379,7 @@ export function compileAgentConfig({ flags = {}, env = process.env, readFile = r
     taskIamRole: parseBoolean(get('ECS_ENABLE_TASK_IAM_ROLE'), 'ECS_ENABLE_TASK_IAM_ROLE'),
     taskIamRoleNetworkHost: parseBoolean(get('ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST'), 'ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST'),
     ...(parseDnsServer(get('BERTH_DNS_SERVER')) !== undefined ? { dnsServer: parseDnsServer(get('BERTH_DNS_SERVER'))! } : {}),
+    ...((get('BERTH_DNS_SERVER') ?? '').trim() === '' ? { dnsRelay: (parseMetadataAddress(get('BERTH_METADATA_ADDRESS')) ?? DEFAULT_METADATA_ADDRESS).host } : {}),
     ...(parseServiceConnectAddress(get('BERTH_SERVICE_CONNECT_ADDRESS')) !== undefined
       ? { serviceConnectAddress: parseServiceConnectAddress(get('BERTH_SERVICE_CONNECT_ADDRESS'))! }
       : {}),

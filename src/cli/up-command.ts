@@ -14,8 +14,12 @@ interface UpFlags {
   region: string;
   lbAddress: string;
   lb: boolean;
+  dnsListen: string;
   logLevel: string;
 }
+
+/** `berth up`'s DNS server: loopback is enough, containers reach it through the agent's relay (src/agent/dns-relay.ts). */
+export const DEFAULT_UP_DNS_LISTEN = '127.0.0.1:7453';
 
 /**
  * `berth up`: a single-node cluster on this machine — the control plane, one agent and a load balancer node
@@ -29,6 +33,7 @@ export function upCommand(): Command {
     .option('--region <region>', 'the AWS region berth answers as', process.env.AWS_DEFAULT_REGION ?? 'us-east-1')
     .option('--lb-address <ip>', "where load balancers' listeners are served", '127.0.0.1')
     .option('--no-lb', 'run no load balancer node (it needs HAProxy on PATH)')
+    .option('--dns-listen <host:port>', "serve Cloud Map's DNS namespaces here (containers reach it through the agent's relay on 169.254.170.2:53); off for none", DEFAULT_UP_DNS_LISTEN)
     .option('--log-level <level>', 'log level', 'info')
     .action(async (flags: UpFlags) => {
       const log = pino({ level: flags.logLevel, redact: ['req.headers.authorization'] });
@@ -46,6 +51,7 @@ export function upCommand(): Command {
         store: 'sqlite',
         region: flags.region,
         accountId: '000000000000',
+        ...(flags.dnsListen !== 'off' ? { dnsListen: parseListenAddress(flags.dnsListen) } : {}),
         logger: log.child({ part: 'server' }),
       });
       const endpoint = server.url.replace('//0.0.0.0:', '//127.0.0.1:');
@@ -70,6 +76,7 @@ export function upCommand(): Command {
       process.stderr.write(
         `berth is up: API on ${server.url}, cluster ${config.cluster} with ${agent.containerInstanceArn}` +
           (lb ? `, load balancers served on ${flags.lbAddress}` : '') +
+          (server.dnsAddress ? `, DNS on ${server.dnsAddress}` : '') +
           '\n' +
           (file
             ? `credentials: AWS_SHARED_CREDENTIALS_FILE=${file} AWS_PROFILE=${CREDENTIALS_PROFILE} AWS_DEFAULT_REGION=${flags.region}\n`

@@ -425,14 +425,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ...(config.agentSilenceMs !== undefined ? { silenceMs: config.agentSilenceMs } : {}),
       // Tasks' roles are assumed as ECS assumes them (ecs-tasks.amazonaws.com), unless a test gives its own issuer.
       taskRoles: config.taskRoles ?? taskRoleIssuer(stsEnv),
+      // Agents point their containers' resolver at it (docs/architecture.md "Service discovery").
+      dnsServer: () => (dns ? advertisedDns(config.dnsListen!.host, dns.server.port) : undefined),
     });
+    // Started below, once the API listens; the gateway reads it per session.
+    let dns: { feed: DirectoryFeed; server: DnsServer } | undefined;
     await gateway.start(app.server);
     undo.push(() => gateway.stop());
     await app.listen({ host: config.host, port: config.port });
     const port = boundPort(app, config.port);
     boundPortForHosts = port;
     // The DNS server answers from this replica's watch-fed copy of Cloud Map's records (docs/architecture.md "Service discovery").
-    let dns: { feed: DirectoryFeed; server: DnsServer } | undefined;
     if (config.dnsListen) {
       const feed = new DirectoryFeed({ store, onError: (err, failure) => informerLog.warn({ err, ...failure }, `informer of ${failure.prefix}: ${failure.kind} failed`) }).start();
       undo.push(() => feed.stop());
@@ -611,6 +614,11 @@ function boundPort(app: FastifyInstance, fallback: number): number {
 const bracketed = (host: string) => (host.includes(':') ? `[${host}]` : host);
 
 /** How clients name a listener: a wildcard address is reachable as this machine's name. */
+/** The DNS address agents are told: an unspecified host stays unspecified (the agent uses the address it reached this replica at). */
+function advertisedDns(host: string, port: number): string {
+  return `${bracketed(host === '' ? '0.0.0.0' : host)}:${port}`;
+}
+
 function hostPort(host: string, port: number): string {
   const named = host === '0.0.0.0' || host === '::' || host === '' ? hostname() : host;
   return `${bracketed(named)}:${port}`;
