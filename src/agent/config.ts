@@ -91,6 +91,12 @@ export interface AgentConfig {
    * sends an instance target's traffic. Undefined: the source address of the route to the control plane.
    */
   readonly hostAddress?: string;
+  /**
+   * A Fargate pool host (BERTH_FARGATE=true or `--fargate`): registered with the `berth.fargate-pool` attribute,
+   * so that it takes only the cluster's FARGATE tasks and is left out of ListContainerInstances, and every task
+   * runs under gVisor (runsc).
+   */
+  readonly fargate: boolean;
 }
 
 /** An IPv4 address and port to listen on. */
@@ -118,6 +124,8 @@ export interface AgentFlags {
   readonly region?: string;
   /** Serve operators' metrics at GET /metrics on HOST:PORT (BERTH_METRICS_LISTEN). */
   readonly metricsListen?: string;
+  /** Join the cluster's Fargate pool (BERTH_FARGATE). */
+  readonly fargate?: boolean;
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/ecs/ecs.config';
@@ -155,6 +163,7 @@ const KNOWN = new Set([
   'BERTH_DNS_SERVER',
   'BERTH_SERVICE_CONNECT_ADDRESS',
   'BERTH_METRICS_LISTEN',
+  'BERTH_FARGATE',
 ]);
 
 export class ConfigError extends Error {
@@ -362,6 +371,7 @@ export function compileAgentConfig({ flags = {}, env = process.env, readFile = r
     metadataAddress: parseMetadataAddress(get('BERTH_METADATA_ADDRESS')),
     taskIamRole: parseBoolean(get('ECS_ENABLE_TASK_IAM_ROLE'), 'ECS_ENABLE_TASK_IAM_ROLE'),
     taskIamRoleNetworkHost: parseBoolean(get('ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST'), 'ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST'),
+    fargate: flags.fargate === true || parseBoolean(get('BERTH_FARGATE'), 'BERTH_FARGATE'),
     ...(parseDnsServer(get('BERTH_DNS_SERVER')) !== undefined ? { dnsServer: parseDnsServer(get('BERTH_DNS_SERVER'))! } : {}),
     ...(parseServiceConnectAddress(get('BERTH_SERVICE_CONNECT_ADDRESS')) !== undefined
       ? { serviceConnectAddress: parseServiceConnectAddress(get('BERTH_SERVICE_CONNECT_ADDRESS'))! }

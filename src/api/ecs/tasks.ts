@@ -10,6 +10,8 @@ import type {
   TaskDefinition,
   TaskOverride,
 } from '@aws-sdk/client-ecs';
+import { fargateLaunchOf, type FargateLaunch } from '../../model/fargate-launch.js';
+import { isFargatePoolHost } from '../../model/fargate-pool.js';
 import { missingArn, parseOwnEcsArn } from '../../model/arn.js';
 import { ecsMessage } from '../../model/ecs-messages.js';
 import { clientError, clusterNotFound, invalidParameter } from '../../model/errors.js';
@@ -51,6 +53,8 @@ interface LaunchRequest {
   readonly tags: Tag[];
   /** awsvpc tasks: the subnets and security groups their interface is recorded with. */
   readonly awsvpc?: Wire<AwsVpcConfiguration>;
+  /** Set for a Fargate launch: placed on the cluster's Fargate pool hosts only. */
+  readonly fargate?: FargateLaunch;
 }
 
 /** Check a RunTask/StartTask request and resolve its task definition. */
@@ -60,12 +64,8 @@ async function prepareLaunch(env: EcsEnv, input: RunTaskRequest | StartTaskReque
   if (!record) throw clientError(ecsMessage('taskDefinitionNotDescribable'));
   const td = record.taskDefinition;
   if (td.status !== 'ACTIVE') throw clientError(`TaskDefinition is inactive: ${td.taskDefinitionArn}`);
-  if ('launchType' in input && input.launchType && input.launchType !== 'EC2' && input.launchType !== 'EXTERNAL') {
-    throw invalidParameter(`berth runs tasks on its own container instances; launchType ${input.launchType} is not available. Use EC2.`);
-  }
-  if ('capacityProviderStrategy' in input && input.capacityProviderStrategy?.length) {
-    throw invalidParameter('Capacity provider strategies are not supported yet; use launchType EC2.');
-  }
+  // StartTask names its instances and has no launch type: always EC2 (a pool host cannot be named).
+  const fargate = 'launchType' in input ? fargateLaunchOf(input, td) : undefined;
   const awsvpc = awsvpcConfigurationFor(td.networkMode, input.networkConfiguration);
   const names = new Set(td.containerDefinitions?.map((c) => c.name));
   for (const o of input.overrides?.containerOverrides ?? []) {
@@ -87,6 +87,7 @@ async function prepareLaunch(env: EcsEnv, input: RunTaskRequest | StartTaskReque
     ...(input.startedBy !== undefined ? { startedBy: input.startedBy } : {}),
     tags,
     ...(awsvpc ? { awsvpc } : {}),
+    ...(fargate ? { fargate } : {}),
   };
 }
 
@@ -102,6 +103,7 @@ async function launchOn(launcher: LaunchBatcher, launch: LaunchRequest, instance
     ...(launch.startedBy !== undefined ? { startedBy: launch.startedBy } : {}),
     needs,
     ...(launch.awsvpc ? { awsvpc: launch.awsvpc } : {}),
+    ...(launch.fargate ? { fargate: launch.fargate } : {}),
   };
   const { created, failures, replayed } = await launcher.launch(spec, instanceIds, idempotency);
   return { tasks: created.map((r) => r.task), failures, replayed };
@@ -152,8 +154,14 @@ export function taskOperations(env: EcsEnv) {
       // See every instance and task committed before this call, through any replica; the launch
       // transaction re-checks each chosen instance, so a cache that moves on meanwhile costs nothing.
       await env.cache.catchUp();
-      const snapshots = env.cache.snapshot(launch.cluster);
-      if (!snapshots.some((s) => s.status === 'ACTIVE')) throw invalidParameter(ecsMessage('noContainerInstances'));
+      const snapshots = env.cache.snapshot(launch.cluster, launch.fargate ? 'fargate' : 'ec2');
+      if (!snapshots.some((s) => s.status === 'ACTIVE')) {
+        throw invalidParameter(
+          launch.fargate
+            ? `No Fargate capacity in cluster ${launch.cluster}: its Fargate pool has no hosts (join one with \`berth agent --fargate\`).`
+            : ecsMessage('noContainerInstances'),
+        );
+      }
       const plan = place(snapshots, request, Math.random);
       const committingAt = env.spans?.now() ?? 0;
       const launched = await launchOn(launcher, launch, plan.placements, needs, token && { ...token, placementFailures: plan.instanceFailures });
@@ -180,7 +188,9 @@ export function taskOperations(env: EcsEnv) {
       const failures: { arn: string; reason: string }[] = [];
       for (const ref of refs) {
         const id = instanceIdOf(env, launch.cluster, ref);
-        if (id) ids.push(id);
+        // A Fargate pool host is not a container instance of the cluster (model/fargate-pool.ts).
+        const poolHost = id !== undefined && isFargatePoolHost(env.cache.instanceRecords(launch.cluster).get(id)?.instance.attributes);
+        if (id && !poolHost) ids.push(id);
         else failures.push({ arn: missingArn(env.scope, 'container-instance', ref), reason: ecsMessage('missing') });
       }
       const launched = await launchOn(launcher, launch, ids, needs);
