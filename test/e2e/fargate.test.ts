@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
@@ -16,6 +16,18 @@ import { startLabAgent, stopLab } from './support/lab-agent.js';
 import { containerOutput, waitForTask as waitFor } from './support/task-output.js';
 
 const isRoot = process.getuid?.() === 0;
+
+/** The directory named `name` at most `depth` levels under `root` (a container's cgroup), if any. */
+function findDir(root: string, name: string, depth: number): string | undefined {
+  if (depth < 0 || !existsSync(root)) return undefined;
+  for (const entry of readdirSync(root, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    if (entry.name === name) return join(root, name);
+    const found = findDir(join(root, entry.name), name, depth - 1);
+    if (found) return found;
+  }
+  return undefined;
+}
 const NETWORK = 'awsvpcConfiguration={subnets=[subnet-0e2e],securityGroups=[sg-0e2e]}';
 
 /**
@@ -125,6 +137,11 @@ describe.runIf(isRoot)('Fargate launch type on gVisor', () => {
     // (stdin held open for a while: busybox nc would otherwise end at its EOF before the answer came; it ends when the task closes.)
     const answer = execFileSync('nsenter', [`--net=/var/run/netns/${lab.hosts[0]!.netns}`, 'sh', '-c', `sleep 5 | busybox nc -w 5 ${ip} 8080`], { encoding: 'utf8' });
     expect(answer.trim()).toBe('hello-from-fargate');
+    // Its task size as hard limits on the sandbox's cgroup (v1 here): 0.25 vCPU as CFS quota, 512 MiB.
+    const cgroup = (hierarchy: string) => findDir(`/sys/fs/cgroup/${hierarchy}/berth`, `${launched.taskArn!.split('/').at(-1)}-probe`, 4);
+    expect(readFileSync(join(cgroup('cpu')!, 'cpu.cfs_quota_us'), 'utf8').trim()).toBe('25000');
+    expect(readFileSync(join(cgroup('cpu')!, 'cpu.cfs_period_us'), 'utf8').trim()).toBe('100000');
+    expect(Number(readFileSync(join(cgroup('memory')!, 'memory.limit_in_bytes'), 'utf8'))).toBe(512 * 1024 * 1024);
     const described = await cli(['ecs', 'describe-tasks', '--tasks', launched.taskArn!]);
     expect(described.json.tasks[0]).toMatchObject({ launchType: 'FARGATE', platformVersion: '1.4.0', lastStatus: 'RUNNING' });
 
@@ -135,7 +152,8 @@ describe.runIf(isRoot)('Fargate launch type on gVisor', () => {
   it('kills a Fargate task at its task memory (512 MiB) as an OOM kill', async () => {
     await register('fg-oom', 'tail /dev/zero');
     const launched = await runFargate('fg-oom');
-    const stopped = await waitForTask(launched.taskArn!, (t) => t.lastStatus === 'STOPPED', 120_000);
+    // Slow to fill at 0.25 vCPU (its CFS quota): a minute on this host.
+    const stopped = await waitForTask(launched.taskArn!, (t) => t.lastStatus === 'STOPPED', 240_000);
     expect(stopped.containers![0]).toMatchObject({ exitCode: 137, reason: 'OutOfMemoryError: Container killed due to memory usage' });
   });
 

@@ -65,7 +65,7 @@ async function prepareLaunch(env: EcsEnv, input: RunTaskRequest | StartTaskReque
   const td = record.taskDefinition;
   if (td.status !== 'ACTIVE') throw clientError(`TaskDefinition is inactive: ${td.taskDefinitionArn}`);
   // StartTask names its instances and has no launch type: always EC2 (a pool host cannot be named).
-  const fargate = 'launchType' in input ? fargateLaunchOf(input, td) : undefined;
+  const fargate = 'containerInstances' in input ? undefined : fargateLaunchOf(input as RunTaskRequest, td);
   const awsvpc = awsvpcConfigurationFor(td.networkMode, input.networkConfiguration);
   const names = new Set(td.containerDefinitions?.map((c) => c.name));
   for (const o of input.overrides?.containerOverrides ?? []) {
