@@ -139,3 +139,13 @@ describe('RunTask with the Fargate launch type', () => {
     });
   });
 });
+
+describe('a pool host whose agent restarts without --fargate', () => {
+  it('leaves the pool and becomes a container instance of the cluster', async () => {
+    await pool.stop();
+    pool = await startFakeAgent(api.server.url, { cpuUnits: 4096, memoryMib: 8192, dataDir: pool.dataDir, world: pool.world });
+    await untilConnected(api.ecs, [pool]);
+    expect((await api.ecs.send(new ListContainerInstancesCommand({}))).containerInstanceArns).toEqual(expect.arrayContaining([arnOf(ec2), arnOf(pool)]));
+    expect(await failure(run({ launchType: 'FARGATE' }))).toMatchObject({ name: 'InvalidParameterException', message: expect.stringMatching(/No Fargate capacity in cluster default/) });
+  });
+});
