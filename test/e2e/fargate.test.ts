@@ -150,11 +150,15 @@ describe.runIf(isRoot)('Fargate launch type on gVisor', () => {
   });
 
   it('kills a Fargate task at its task memory (512 MiB) as an OOM kill', async () => {
-    await register('fg-oom', 'tail /dev/zero');
+    // dd's one 600 MiB buffer, filled from /dev/zero: past the limit in one read.
+    await register('fg-oom', 'dd if=/dev/zero of=/dev/null bs=600M count=1');
     const launched = await runFargate('fg-oom');
-    // Slow to fill at 0.25 vCPU (its CFS quota): a minute on this host.
-    const stopped = await waitForTask(launched.taskArn!, (t) => t.lastStatus === 'STOPPED', 240_000);
+    const stopped = await waitForTask(launched.taskArn!, (t) => t.lastStatus === 'STOPPED', 120_000);
     expect(stopped.containers![0]).toMatchObject({ exitCode: 137, reason: 'OutOfMemoryError: Container killed due to memory usage' });
+    // Under the limit (300 MiB and the sandbox's own ~12 MiB), the same work completes.
+    await register('fg-fits', 'dd if=/dev/zero of=/dev/null bs=300M count=1');
+    const fits = await waitForTask((await runFargate('fg-fits')).taskArn!, (t) => t.lastStatus === 'STOPPED', 120_000);
+    expect(fits.containers![0]).toMatchObject({ exitCode: 0 });
   });
 
   it("refuses what Fargate refuses, with ECS's messages: a host path, a privileged container, an EC2-only task definition", async () => {
