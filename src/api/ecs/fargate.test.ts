@@ -58,6 +58,16 @@ afterAll(async () => {
 });
 
 const run = (input: Partial<RunTaskRequest>) => api.ecs.send(new RunTaskCommand({ taskDefinition: 'fg', networkConfiguration: vpc, ...input }));
+/** RunTask retried until it places its task (a new pool host's agent is connecting), with a 5 s deadline. */
+async function untilPlaced(input: Partial<RunTaskRequest>) {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const { tasks } = await run(input);
+    if (tasks?.[0]) return tasks[0];
+    if (Date.now() > deadline) throw new Error(`RunTask ${JSON.stringify(input)} placed nothing within 5 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 const tasksOn = async (a: FakeAgent) => (await api.ecs.send(new ListTasksCommand({ containerInstance: arnOf(a) }))).taskArns ?? [];
 
 describe('the Fargate pool host', () => {
@@ -147,5 +157,35 @@ describe('a pool host whose agent restarts without --fargate', () => {
     await untilConnected(api.ecs, [pool]);
     expect((await api.ecs.send(new ListContainerInstancesCommand({}))).containerInstanceArns).toEqual(expect.arrayContaining([arnOf(ec2), arnOf(pool)]));
     expect(await failure(run({ launchType: 'FARGATE' }))).toMatchObject({ name: 'InvalidParameterException', message: expect.stringMatching(/No Fargate capacity in cluster default/) });
+  });
+});
+
+describe('FARGATE_SPOT interruption', () => {
+  it('interrupts spot tasks when an on-demand Fargate task needs their room, with stopCode SpotInterruption; a spot task interrupts nothing', async () => {
+    await api.ecs.send(new CreateClusterCommand({ clusterName: 'spot' }));
+    const small = await startFakeAgent(api.server.url, { cluster: 'spot', cpuUnits: 1024, memoryMib: 1024, fargate: true });
+    try {
+      const spot = { cluster: 'spot', capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] };
+      // The pool host is hidden from DescribeContainerInstances: its session is up once a task can be placed there.
+      const first = await untilPlaced(spot);
+      const second = (await run(spot)).tasks![0]!;
+      // The pool is full: another spot task is refused for room, interrupting nothing.
+      const refused = await run(spot);
+      expect(refused.tasks).toEqual([]);
+      expect(refused.failures![0]!.reason).toMatch(/RESOURCE:MEMORY|RESOURCE:CPU/);
+      const describeBoth = async () => (await api.ecs.send(new DescribeTasksCommand({ cluster: 'spot', tasks: [first.taskArn!, second.taskArn!] }))).tasks!;
+      expect((await describeBoth()).map((t) => t.desiredStatus)).toEqual(['RUNNING', 'RUNNING']);
+
+      const onDemand = await run({ cluster: 'spot', launchType: 'FARGATE' });
+      expect(onDemand.failures).toEqual([]);
+      expect(onDemand.tasks![0]).toMatchObject({ capacityProviderName: 'FARGATE' });
+      const after = await describeBoth();
+      const interrupted = after.filter((t) => t.desiredStatus === 'STOPPED');
+      expect(interrupted).toHaveLength(1);
+      expect(interrupted[0]).toMatchObject({ stopCode: 'SpotInterruption', stoppedReason: 'Your Spot Task was interrupted.' });
+    } finally {
+      await small.stop();
+      removeAgentDir(small);
+    }
   });
 });
