@@ -81,7 +81,7 @@ describe.runIf(isRoot)('Fargate launch type on gVisor', () => {
         networkMode: 'awsvpc',
         cpu: '256',
         memory: '512',
-        containerDefinitions: [{ name: 'probe', image, command: ['sh', '-c', script] }],
+        containerDefinitions: [{ name: 'probe', image, command: ['sh', '-c', script], stopTimeout: 10 }],
         ...extra,
       }),
     );
@@ -89,7 +89,7 @@ describe.runIf(isRoot)('Fargate launch type on gVisor', () => {
   const runFargate = async (family: string) => {
     const r = await cli(['ecs', 'run-task', '--task-definition', family, '--launch-type', 'FARGATE', '--network-configuration', NETWORK]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json.failures).toEqual([]);
+    expect(r.json.failures, JSON.stringify(r.json.failures)).toEqual([]);
     return r.json.tasks[0] as Task;
   };
 
@@ -159,6 +159,28 @@ describe.runIf(isRoot)('Fargate launch type on gVisor', () => {
     await register('fg-fits', 'dd if=/dev/zero of=/dev/null bs=300M count=1');
     const fits = await waitForTask((await runFargate('fg-fits')).taskArn!, (t) => t.lastStatus === 'STOPPED', 120_000);
     expect(fits.containers![0]).toMatchObject({ exitCode: 0 });
+  });
+
+  it('interrupts a FARGATE_SPOT task with SIGTERM and stopCode SpotInterruption when an on-demand task needs its room', async () => {
+    // One spot task the size of the whole pool host (4 vCPU, 4 GiB registered), that says when it gets SIGTERM.
+    await register('fg-spot', ["trap 'echo GOT-SIGTERM; exit 0' TERM", 'echo READY', 'while :; do sleep 1; done'].join('\n'), { cpu: '2048', memory: '4096' });
+    const r = await cli([
+      'ecs', 'run-task', '--task-definition', 'fg-spot', '--capacity-provider-strategy', 'capacityProvider=FARGATE_SPOT,weight=1', '--network-configuration', NETWORK,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const spot = r.json.tasks[0] as Task;
+    expect(spot.capacityProviderName).toBe('FARGATE_SPOT');
+    await output('fg-spot', spot.taskArn!, 'READY');
+    await register('fg-small', 'sleep 3600');
+    const onDemand = await runFargate('fg-small');
+    const interrupted = await waitForTask(spot.taskArn!, (t) => t.lastStatus === 'STOPPED');
+    expect(interrupted).toMatchObject({ stopCode: 'SpotInterruption', stoppedReason: 'Your Spot Task was interrupted.' });
+    // It had its warning: SIGTERM, and the time to act on it (it exited 0 from its trap, not SIGKILLed).
+    expect(interrupted.containers![0]!.exitCode).toBe(0);
+    expect((await output('fg-spot', spot.taskArn!, 'GOT-SIGTERM'))['GOT-SIGTERM']).toBeDefined();
+    await waitForTask(onDemand.taskArn!, (t) => t.lastStatus === 'RUNNING');
+    await cli(['ecs', 'stop-task', '--task', onDemand.taskArn!]);
+    await waitForTask(onDemand.taskArn!, (t) => t.lastStatus === 'STOPPED');
   });
 
   it("refuses what Fargate refuses, with ECS's messages: a host path, a privileged container, an EC2-only task definition", async () => {
