@@ -8,6 +8,7 @@ import { defineConfig } from 'vitest/config';
 const API_ONLY_E2E = [
   'api-fuzz',
   'authorization',
+  'autoscaling-crash',
   'aws-cli',
   'cloudwatch-metrics',
   'durability',

@@ -21,6 +21,7 @@ import { AGENT_VERSION, registerInstance } from './registration.js';
 import { BerthRegistryAuth } from './registry-auth.js';
 import { Reporter } from './reporter.js';
 import { SessionClient } from './session-client.js';
+import { containerOrHost, DnsRelay } from './dns-relay.js';
 import { TaskEngine } from './task-engine/engine.js';
 import { TaskCredentials } from './task-credentials.js';
 import { resolveSecrets, sdkSecretsApi, type SecretsApi } from './secrets.js';
@@ -119,6 +120,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     log: log.child({ component: 'log-shipper' }),
   });
   let metadata: RunningMetadataEndpoint | undefined;
+  let dnsRelay: DnsRelay | undefined;
   const operatorMetrics = config.metricsListen ? agentMetrics() : undefined;
   let metricsListener: MetricsListener | undefined;
   // Secrets Manager and SSM with a task's execution role (none: the calls fail with ECS's reason).
@@ -162,7 +164,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       log.child({ component: 'image-cleanup' }),
       { intervalMs: config.imageCleanupIntervalMs, minimumAgeMs: config.imageMinimumCleanupAgeMs },
     );
-    const containerFiles = new ContainerFileStore(join(config.dataDir, 'containers'), undefined, undefined, config.dnsServer);
+    // Containers' resolver: BERTH_DNS_SERVER when set, else the node-local relay once the control plane advertises
+    // its DNS server (dns-relay.ts), else the host's resolvers.
+    dnsRelay = config.dnsRelay !== undefined ? new DnsRelay({ host: config.dnsRelay, allowed: containerOrHost(config.bridgeSubnet), log: log.child({ component: 'dns-relay' }) }) : undefined;
+    const relay = dnsRelay;
+    const containerFiles = new ContainerFileStore(join(config.dataDir, 'containers'), undefined, undefined, () => config.dnsServer ?? relay?.nameserver());
     engine = new TaskEngine({
       ...parts,
       images: imageCleanup.tracked(),
@@ -247,6 +253,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         return engine.handlePayload(tasks);
       },
       onCredentials: (m) => taskCredentials.set(m.taskArn, m.roleType, m.roleCredentials),
+      onDnsServer: (address, endpointHost) => relay?.advertise(address, endpointHost),
       onFatal: (message) => fatal?.(message),
       onOpen: () => {
         // State changes a dead replica did not take are waiting out their backoff: send them now.
@@ -295,6 +302,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       async stop() {
         await metricsListener?.close();
         await metadata?.close();
+        await dnsRelay?.stop();
         await serviceConnect?.stop();
         imageCleanup.stop();
         metricsPublisher?.stop();
@@ -316,6 +324,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   } catch (error) {
     await metricsListener?.close();
     await metadata?.close();
+    await dnsRelay?.stop();
     await logs.stop();
     clients.destroy();
     roleClients.destroy();

@@ -121,6 +121,13 @@ describe('agent configuration', () => {
     expect(() => compileAgentConfig({ env: {}, readFile: () => 'ECS_BACKEND_HOST=http://a:1,\n' })).toThrow(/^ECS_BACKEND_HOST entry 2 is empty/);
   });
 
+  it('registers as the EC2 instance id a host group gave it (BERTH_EC2_INSTANCE_ID in ecs.config), refusing a malformed one', () => {
+    const compile = (file: string) => compileAgentConfig({ flags: { endpoint: 'http://h:1' }, env: {}, readFile: () => file });
+    expect(compile('').ec2InstanceId).toBeUndefined();
+    expect(compile('BERTH_EC2_INSTANCE_ID=i-0123456789abcdef0\n').ec2InstanceId).toBe('i-0123456789abcdef0');
+    expect(() => compile('BERTH_EC2_INSTANCE_ID=host-7\n')).toThrow(/^BERTH_EC2_INSTANCE_ID: expected i- and 8 or 17 hex digits/);
+  });
+
   it('serves task metadata at 169.254.170.2:80 unless BERTH_METADATA_ADDRESS says otherwise', () => {
     const compile = (value?: string) =>
       compileAgentConfig({ flags: { endpoint: 'http://h:1' }, env: value === undefined ? {} : { BERTH_METADATA_ADDRESS: value }, readFile: () => undefined });
@@ -150,6 +157,14 @@ describe('BERTH_DNS_SERVER', () => {
     expect(compile({ BERTH_DNS_SERVER: 'fd00::53' }).dnsServer).toBe('fd00::53');
     expect(compile({}, 'BERTH_DNS_SERVER=10.1.2.3\n').dnsServer).toBe('10.1.2.3');
     expect(compile({ BERTH_DNS_SERVER: 'off' }).dnsServer).toBeUndefined();
+  });
+  it("unset, containers get the node-local relay on the metadata address's host; set or off, no relay", () => {
+    expect(compile({}).dnsRelay).toBe('169.254.170.2');
+    expect(compile({ BERTH_METADATA_ADDRESS: '169.254.170.9:0' }).dnsRelay).toBe('169.254.170.9');
+    expect(compile({ BERTH_METADATA_ADDRESS: 'off' }).dnsRelay).toBe('169.254.170.2');
+    expect(compile({ BERTH_DNS_SERVER: '10.0.0.53' }).dnsRelay).toBeUndefined();
+    expect(compile({ BERTH_DNS_SERVER: 'off' }).dnsRelay).toBeUndefined();
+    expect(compile({}, 'BERTH_DNS_SERVER=off\n').dnsRelay).toBeUndefined();
   });
   it('refuses what resolv.conf cannot carry, naming the setting', () => {
     expect(() => compile({ BERTH_DNS_SERVER: '10.0.0.53:5353' })).toThrow(/BERTH_DNS_SERVER: expected an IP address/);

@@ -69,11 +69,18 @@ export interface AgentConfig {
   readonly taskIamRole: boolean;
   readonly taskIamRoleNetworkHost: boolean;
   /**
-   * berth's DNS server as containers reach it (BERTH_DNS_SERVER, an IP address; resolv.conf has no port, so it
-   * listens on 53): written as the only `nameserver` of containers' /etc/resolv.conf, so Cloud Map's DNS
+   * berth's DNS server as containers reach it, set by hand (BERTH_DNS_SERVER, an IP address; resolv.conf has no
+   * port, so it listens on 53): written as the only `nameserver` of containers' /etc/resolv.conf, so Cloud Map's DNS
    * namespaces resolve and other names are forwarded by it. A task definition's dnsServers replace it.
    */
   readonly dnsServer?: string;
+  /**
+   * The default when BERTH_DNS_SERVER is unset: the address of the agent's node-local DNS relay (port 53; the
+   * metadata address's host, 169.254.170.2 by default, which every container can reach), relaying to the DNS
+   * server the control plane advertises on the session (src/agent/dns-relay.ts). None with BERTH_DNS_SERVER set
+   * or `off`.
+   */
+  readonly dnsRelay?: string;
   /**
    * Where operators' metrics are served, Prometheus text at `GET /metrics` (BERTH_METRICS_LISTEN or
    * `--metrics-listen`, `HOST:PORT`): tasks by state, running containers, task-start span durations. Off when unset.
@@ -97,6 +104,11 @@ export interface AgentConfig {
    * runs under gVisor (runsc).
    */
   readonly fargate: boolean;
+  /**
+   * The EC2-style instance id to register as (BERTH_EC2_INSTANCE_ID, `i-` and 8 or 17 hex digits): a host group's
+   * provisioner gives each host the id its group knows it by. Without it the agent makes one up at first start.
+   */
+  readonly ec2InstanceId?: string;
 }
 
 /** An IPv4 address and port to listen on. */
@@ -159,6 +171,7 @@ const KNOWN = new Set([
   'BERTH_BRIDGE_SUBNET',
   'BERTH_METADATA_ADDRESS',
   'BERTH_HOST_ADDRESS',
+  'BERTH_EC2_INSTANCE_ID',
   'BERTH_TEST_CRASH_AT_SAVE',
   'BERTH_DNS_SERVER',
   'BERTH_SERVICE_CONNECT_ADDRESS',
@@ -263,7 +276,10 @@ export function parseMetricsListen(value: string): { host: string; port: number 
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 
-/** BERTH_DNS_SERVER: an IPv4 or IPv6 address, or `off`/empty for none (containers keep the host's resolvers). */
+/**
+ * BERTH_DNS_SERVER: an IPv4 or IPv6 address, or `off` for none (containers keep the host's resolvers); unset or
+ * empty: the node-local relay to the control plane's advertised DNS server (AgentConfig.dnsRelay).
+ */
 export function parseDnsServer(value: string | undefined): string | undefined {
   if (value === undefined || value.trim() === '' || value.trim() === 'off') return undefined;
   const v = value.trim();
@@ -373,13 +389,22 @@ export function compileAgentConfig({ flags = {}, env = process.env, readFile = r
     taskIamRoleNetworkHost: parseBoolean(get('ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST'), 'ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST'),
     fargate: flags.fargate === true || parseBoolean(get('BERTH_FARGATE'), 'BERTH_FARGATE'),
     ...(parseDnsServer(get('BERTH_DNS_SERVER')) !== undefined ? { dnsServer: parseDnsServer(get('BERTH_DNS_SERVER'))! } : {}),
+    ...((get('BERTH_DNS_SERVER') ?? '').trim() === '' ? { dnsRelay: (parseMetadataAddress(get('BERTH_METADATA_ADDRESS')) ?? DEFAULT_METADATA_ADDRESS).host } : {}),
     ...(parseServiceConnectAddress(get('BERTH_SERVICE_CONNECT_ADDRESS')) !== undefined
       ? { serviceConnectAddress: parseServiceConnectAddress(get('BERTH_SERVICE_CONNECT_ADDRESS'))! }
       : {}),
     ...((flags.metricsListen ?? get('BERTH_METRICS_LISTEN')) ? { metricsListen: parseMetricsListen((flags.metricsListen ?? get('BERTH_METRICS_LISTEN'))!) } : {}),
     ...(get('BERTH_HOST_ADDRESS') ? { hostAddress: parseHostAddress(get('BERTH_HOST_ADDRESS')!) } : {}),
+    ...(get('BERTH_EC2_INSTANCE_ID') ? { ec2InstanceId: parseEc2InstanceId(get('BERTH_EC2_INSTANCE_ID')!) } : {}),
     ...(get('BERTH_TEST_CRASH_AT_SAVE') ? { crashAtSave: positiveInt(get('BERTH_TEST_CRASH_AT_SAVE'), 'BERTH_TEST_CRASH_AT_SAVE', 0) } : {}),
   };
+}
+
+/** BERTH_EC2_INSTANCE_ID: `i-` and 8 or 17 hex digits, as EC2's. */
+function parseEc2InstanceId(value: string): string {
+  const v = value.trim();
+  if (!/^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/.test(v)) throw new ConfigError(`BERTH_EC2_INSTANCE_ID: expected i- and 8 or 17 hex digits, got '${value}'`);
+  return v;
 }
 
 /** BERTH_HOST_ADDRESS: an IP address (a load balancer's HAProxy adds targets by address; it resolves no names). */

@@ -23,8 +23,11 @@ export class ContainerFileStore implements ContainerFiles {
     private readonly root: string,
     private readonly hostResolvConf = '/etc/resolv.conf',
     private readonly hostHosts = '/etc/hosts',
-    /** berth's DNS server (BERTH_DNS_SERVER), the containers' resolver unless a task names its own. */
-    private readonly berthDns?: string,
+    /**
+     * berth's DNS server as a container created now reaches it (BERTH_DNS_SERVER, or the node-local relay once the
+     * control plane advertises its DNS: dns-relay.ts), the containers' resolver unless a task names its own.
+     */
+    private readonly berthDns: () => string | undefined = () => undefined,
   ) {}
 
   logPath(runtimeId: string): string {
@@ -50,7 +53,7 @@ export class ContainerFileStore implements ContainerFiles {
       writeFile(paths.hostname, `${etc.hostname}\n`),
       readFile(this.hostResolvConf, 'utf8')
         .catch(() => '')
-        .then((host) => writeFile(paths.resolvConf, resolvConfFor(host, etc, this.berthDns))),
+        .then((host) => writeFile(paths.resolvConf, resolvConfFor(host, etc, this.berthDns()))),
     ]);
     return paths;
   }

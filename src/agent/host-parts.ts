@@ -34,6 +34,8 @@ export async function openHostParts(config: AgentConfig): Promise<AgentParts & {
     dynamicRange: config.dynamicHostPortRange,
   });
   if (config.metadataAddress) await ensureLocalAddress(config.metadataAddress.host);
+  // The containers' DNS relay listens there too (169.254.170.2 by default, even with the metadata endpoint off).
+  if (config.dnsRelay !== undefined && config.dnsRelay !== config.metadataAddress?.host) await ensureLocalAddress(config.dnsRelay);
   return {
     runtime,
     images,

@@ -99,7 +99,7 @@ export async function registerInstance(
   // Registered anew at each start, so a host whose address changed is followed by `berth lb`.
   const hostAddress = config.hostAddress ?? (config.endpoints[0] ? await routeSourceAddress(config.endpoints[0]) : undefined);
   if (hostAddress === undefined) log.warn('no route to the control plane to take this host\'s address from: berth.host-address not registered (set BERTH_HOST_ADDRESS)');
-  const ec2InstanceId = previous?.ec2InstanceId ?? saved?.ec2InstanceId ?? `i-${randomBytes(9).toString('hex').slice(0, 17)}`;
+  const ec2InstanceId = config.ec2InstanceId ?? previous?.ec2InstanceId ?? saved?.ec2InstanceId ?? `i-${randomBytes(9).toString('hex').slice(0, 17)}`;
   const request = {
     cluster: config.cluster,
     instanceIdentityDocument: JSON.stringify({

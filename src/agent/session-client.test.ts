@@ -7,8 +7,9 @@ import type { AcsFrame } from '../model/acs.js';
 import { SessionClient } from './session-client.js';
 
 /** A stand-in gateway on loopback: it accepts the session and records the frames the agent sends. */
-async function gateway() {
+async function gateway(upgradeHeaders: string[] = []) {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  server.on('headers', (headers) => headers.push(...upgradeHeaders));
   await once(server, 'listening');
   const received: AcsFrame[] = [];
   const sockets: WebSocket[] = [];
@@ -72,5 +73,32 @@ describe('session client', () => {
     const acks = () => g.received.flatMap((f) => (f.type === 'AckRequest' ? [f.message.messageId] : []));
     await vi.waitFor(() => expect(acks()).toContain('m3'));
     expect(acks()).toEqual(['m1', 'm3']);
+  });
+
+  it("tells the replica's advertised DNS server from each session's upgrade, and its absence", async () => {
+    const withDns = await gateway(['x-berth-dns-server: 0.0.0.0:7453']);
+    const without = await gateway();
+    const told: [string | undefined, string][] = [];
+    let current = withDns.url;
+    const client = new SessionClient({
+      endpoints: { current: () => current, failed: () => {}, succeeded: () => {} },
+      clusterArn: 'c',
+      containerInstanceArn: 'i',
+      region: 'us-east-1',
+      credentials: async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' }),
+      agentVersion: 'test',
+      log: pino({ level: 'silent' }),
+      onPayload: () => {},
+      onFatal: () => {},
+      onDnsServer: (address, host) => told.push([address, host]),
+      backoff: { minMs: 10, maxMs: 20 },
+    });
+    client.start();
+    cleanup = [() => withDns.close(), () => without.close(), () => client.stop()];
+    await vi.waitFor(() => expect(told).toEqual([['0.0.0.0:7453', '127.0.0.1']]));
+    // The session moves to a replica that serves no DNS.
+    current = without.url;
+    (await withDns.socket()).terminate();
+    await vi.waitFor(() => expect(told).toEqual([['0.0.0.0:7453', '127.0.0.1'], [undefined, '127.0.0.1']]));
   });
 });

@@ -4,7 +4,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
-import { parseFrame, type AcsFrame, type AcsTask, type IAMRoleCredentialsMessage } from '../model/acs.js';
+import { DNS_SERVER_HEADER, parseFrame, type AcsFrame, type AcsTask, type IAMRoleCredentialsMessage } from '../model/acs.js';
 import { background } from '../process/background.js';
 
 /** Where to open the session: the control plane's replicas (ControlPlaneEndpoints). */
@@ -37,6 +37,11 @@ export interface SessionClientOptions {
   readonly onCredentials?: (message: IAMRoleCredentialsMessage) => void;
   /** The control plane refused the session for good (the instance was deregistered). */
   readonly onFatal: (message: string) => void;
+  /**
+   * Each session's upgrade response names the replica's DNS server (`host:port`, model/acs.ts DNS_SERVER_HEADER), or
+   * none; told with the endpoint's host, which stands for an unspecified address.
+   */
+  readonly onDnsServer?: (address: string | undefined, endpointHost: string) => void;
   /** The session is (re)established: resend what the control plane must not miss. */
   readonly onOpen?: () => void;
   /** Reconnect once nothing arrived for this long (ECS agent: about a minute). */
@@ -117,6 +122,10 @@ export class SessionClient {
     this.ws = ws;
     // Whether the replica answered about this session itself (a 4xx: another replica would say the same).
     let refused = false;
+    ws.on('upgrade', (res) => {
+      const dns = res.headers[DNS_SERVER_HEADER];
+      this.o.onDnsServer?.(typeof dns === 'string' ? dns : undefined, new URL(endpoint).hostname);
+    });
     ws.on('open', () => {
       this.connected = true;
       this.attempt = 0;

@@ -92,6 +92,9 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
       const observe = options.observeRequest;
       const labelOf = observe ? requestLabeler(options.services, cborServices) : undefined;
       const server = createServer((req, res) => {
+        // RFC 9112 3.2.2: a server must accept a request target in absolute form (what clients send through a proxy)
+        // as well as the usual origin form. The AWS CLI reaches DiscoverInstances this way (docs/architecture.md).
+        if (req.url !== undefined && req.url.charCodeAt(0) !== SLASH) req.url = originForm(req.url);
         // The one place every request passes: timed from arrival until its answer is handed to the socket (or the
         // connection closes without one); labelled then, when the Query handler has tagged its Action.
         if (observe) {
@@ -159,4 +162,17 @@ function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown,
     .header('content-type', 'application/x-amz-json-1.1')
     .header('x-amzn-ErrorType', `${type}:`)
     .send(Buffer.from(JSON.stringify({ __type: type, message })));
+}
+
+const SLASH = 0x2f;
+
+/**
+ * `http://host:port/path?query` → `/path?query` (`/` for no path); anything else (`*`, garbage) as it is, for the
+ * router to refuse. Not WHATWG's URL: it refuses hosts such as `data-127.0.0.1` (a last label of digits must be IPv4).
+ */
+export function originForm(target: string): string {
+  const m = /^https?:\/\/[^/?#]*/i.exec(target);
+  if (!m) return target;
+  const rest = target.slice(m[0].length);
+  return rest.startsWith('/') ? rest : `/${rest}`;
 }

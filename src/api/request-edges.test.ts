@@ -134,4 +134,16 @@ describe('requests refused at the HTTP edge, in the AWS error shape', () => {
     const fine = await api.raw({ target: `${ECS}.DescribeClusters`, body: JSON.stringify({ clusters: ['é✓😀'] }) });
     expect(fine.status).toBe(200);
   });
+
+  it('accepts a request target in absolute form, as sent through a proxy (RFC 9112 3.2.2), on the Node and the Fastify routes', async () => {
+    const health = await exchange(`GET http://data-127.0.0.1:${port}/healthz HTTP/1.1\r\nHost: data-127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);
+    expect(health.response).toMatch(/^HTTP\/1\.1 200 /);
+    // An unsigned JSON-RPC call in absolute form reaches the API (its own refusal), not a router's 400.
+    const body = '{}';
+    const rpc = await exchange(
+      `POST http://data-127.0.0.1:${port}/ HTTP/1.1\r\nHost: data-127.0.0.1:${port}\r\nX-Amz-Target: ${ECS}.ListClusters\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    expect(rpc.response).not.toContain('FST_ERR_BAD_URL');
+    expect(rpc.response).toMatch(/MissingAuthenticationToken|UnrecognizedClient|IncompleteSignature|AccessDenied/);
+  });
 });

@@ -77,3 +77,18 @@ describe('berth server DNS flags', () => {
     expect(() => compileServerConfig({ ...base, store: 'memory', targetTrackingPeriod: '10' }, { BERTH_TIME_SCALE: '6' })).toThrow(/drop --target-tracking-period/);
   });
 });
+
+describe('berth server host group flags', () => {
+  it('compiles --host-provisioner (netns and NAME=PATH, repeatable), --host-netns-subnet and --host-registration-timeout', () => {
+    const config = compileServerConfig(
+      { ...base, store: 'memory', hostProvisioner: ['netns', 'vms=/usr/local/bin/vm-hosts'], hostNetnsSubnet: '10.9.8.0/24', hostRegistrationTimeout: '90s' },
+      {},
+    );
+    expect(config.hostProvisioners).toEqual({ netns: { subnet: '10.9.8.0/24' }, commands: { vms: '/usr/local/bin/vm-hosts' } });
+    expect(config.hostRegistrationTimeoutMs).toBe(90_000);
+    expect(compileServerConfig({ ...base, store: 'memory' }, {}).hostProvisioners).toBeUndefined();
+    expect(() => compileServerConfig({ ...base, store: 'memory', hostProvisioner: ['vms=relative/path'] }, {})).toThrow(/invalid --host-provisioner 'vms=relative\/path'/);
+    expect(() => compileServerConfig({ ...base, store: 'memory', hostProvisioner: ['netns'], hostNetnsSubnet: '10.9.8.0/16' }, {})).toThrow(/invalid --host-netns-subnet/);
+    expect(() => compileServerConfig({ ...base, store: 'memory', hostNetnsSubnet: '10.9.8.0/24' }, {})).toThrow(/--host-netns-subnet needs --host-provisioner netns/);
+  });
+});

@@ -32,6 +32,9 @@ interface ServerFlags {
   instanceLostAfter: string;
   targetTrackingPeriod?: string;
   metricsListen?: string;
+  hostProvisioner?: string[];
+  hostNetnsSubnet?: string;
+  hostRegistrationTimeout?: string;
 }
 
 /** Flags and environment → one validated ServerConfig; nothing else reads them. */
@@ -69,6 +72,8 @@ export function compileServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
     ...(flags.targetTrackingPeriod !== undefined ? { targetTrackingPeriodS: Number(flags.targetTrackingPeriod) } : {}),
     ...timeScaled(env.BERTH_TIME_SCALE, flags.targetTrackingPeriod),
     ...(flags.metricsListen !== undefined ? { metricsListen: parseListenAddress(flags.metricsListen) } : {}),
+    ...hostProvisionersOf(flags),
+    ...(flags.hostRegistrationTimeout !== undefined ? { hostRegistrationTimeoutMs: parseDuration(flags.hostRegistrationTimeout, '--host-registration-timeout') } : {}),
   };
 }
 
@@ -87,6 +92,32 @@ export function timeScaled(value: string | undefined, targetTrackingPeriod: stri
   if (!TIME_SCALES.includes(scale as never)) throw new Error(`BERTH_TIME_SCALE: '${value}' is not one of ${TIME_SCALES.join(', ')}`);
   if (targetTrackingPeriod !== undefined) throw new Error('BERTH_TIME_SCALE sets the target tracking period (60 / scale s): drop --target-tracking-period');
   return { timeScale: scale };
+}
+
+/**
+ * `--host-provisioner netns` and `--host-provisioner NAME=PATH` (repeatable): the provisioners host groups'
+ * launch configurations may name (ImageId `netns`, `command:NAME`); `--host-netns-subnet A.B.C.0/24` for netns.
+ */
+export function hostProvisionersOf(flags: Pick<ServerFlags, 'hostProvisioner' | 'hostNetnsSubnet'>): Pick<ServerConfig, 'hostProvisioners'> {
+  const specs = flags.hostProvisioner ?? [];
+  if (specs.length === 0) {
+    if (flags.hostNetnsSubnet !== undefined) throw new Error('--host-netns-subnet needs --host-provisioner netns');
+    return {};
+  }
+  const commands: Record<string, string> = {};
+  let netns = false;
+  for (const spec of specs) {
+    if (spec === 'netns') {
+      netns = true;
+      continue;
+    }
+    const m = /^([A-Za-z0-9][A-Za-z0-9._-]{0,63})=(\/.+)$/.exec(spec);
+    if (!m) throw new Error(`invalid --host-provisioner '${spec}': use netns or NAME=/absolute/path/to/executable`);
+    commands[m[1]!] = m[2]!;
+  }
+  const subnet = flags.hostNetnsSubnet ?? '10.231.0.0/24';
+  if (!/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.0\/24$/.test(subnet)) throw new Error(`invalid --host-netns-subnet '${subnet}': use A.B.C.0/24`);
+  return { hostProvisioners: { ...(netns ? { netns: { subnet } } : {}), commands } };
 }
 
 /** `--etcd-endpoints` (or BERTH_ETCD_ENDPOINTS): comma-separated `http(s)://host:port`; TLS files and prefix. */
@@ -178,6 +209,9 @@ export function serverCommand(): Command {
         '60',
       ]),
     )
+    .option('--host-provisioner <spec>', "a provisioner host groups may launch hosts with: netns (simulated hosts on this machine) or NAME=PATH (an executable, ImageId command:NAME); repeatable", (v: string, all: string[] = []) => [...all, v])
+    .option('--host-netns-subnet <cidr>', 'with --host-provisioner netns: the /24 of its hosts (default 10.231.0.0/24)')
+    .option('--host-registration-timeout <duration>', "replace a provisioned host whose agent has not registered this long after its launch (default 5m)")
     .option('--instance-lost-after <duration>', 'replace the service tasks of an instance whose agent has been disconnected this long (e.g. 30s, 5m)', '5m')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
     .action(async (flags: ServerFlags) => {

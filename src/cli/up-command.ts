@@ -16,8 +16,12 @@ interface UpFlags {
   lbAddress: string;
   lb: boolean;
   fargate: boolean;
+  dnsListen: string;
   logLevel: string;
 }
+
+/** `berth up`'s DNS server: loopback is enough, containers reach it through the agent's relay (src/agent/dns-relay.ts). */
+export const DEFAULT_UP_DNS_LISTEN = '127.0.0.1:7453';
 
 /**
  * `berth up`: a single-node cluster on this machine — the control plane, one agent and a load balancer node
@@ -32,6 +36,7 @@ export function upCommand(): Command {
     .option('--lb-address <ip>', "where load balancers' listeners are served", '127.0.0.1')
     .option('--no-lb', 'run no load balancer node (it needs HAProxy on PATH)')
     .option('--no-fargate', "run no Fargate pool agent (it needs gVisor's runsc on PATH)")
+    .option('--dns-listen <host:port>', "serve Cloud Map's DNS namespaces here (containers reach it through the agent's relay on 169.254.170.2:53); off for none", DEFAULT_UP_DNS_LISTEN)
     .option('--log-level <level>', 'log level', 'info')
     .action(async (flags: UpFlags) => {
       const log = pino({ level: flags.logLevel, redact: ['req.headers.authorization'] });
@@ -49,6 +54,7 @@ export function upCommand(): Command {
         store: 'sqlite',
         region: flags.region,
         accountId: '000000000000',
+        ...(flags.dnsListen !== 'off' ? { dnsListen: parseListenAddress(flags.dnsListen) } : {}),
         logger: log.child({ part: 'server' }),
       });
       const endpoint = server.url.replace('//0.0.0.0:', '//127.0.0.1:');
@@ -62,13 +68,14 @@ export function upCommand(): Command {
       else if (flags.fargate) {
         const poolConfig = compileAgentConfig({
           flags: { endpoint, dataDir: join(flags.dataDir, 'agent-fargate'), region: flags.region, fargate: true },
-          // Its own bridge; the metadata endpoint on a port of its own (containers are told it), and the per-host
-          // Service Connect proxy and operators' metrics left to the first agent.
+          // Its own bridge and link-local address; the per-host Service Connect proxy and operators' metrics are
+          // left to the first agent.
           env: {
             ...process.env,
             BERTH_BRIDGE_NAME: 'berthf0',
             BERTH_BRIDGE_SUBNET: '172.29.0.0/16',
-            BERTH_METADATA_ADDRESS: `${config.metadataAddress?.host ?? '169.254.170.2'}:0`,
+            // An address of its own for its metadata endpoint and DNS relay (which answers only its own bridge).
+            BERTH_METADATA_ADDRESS: '169.254.170.4:80',
             BERTH_SERVICE_CONNECT_ADDRESS: 'off',
             BERTH_METRICS_LISTEN: '',
           },
@@ -94,6 +101,7 @@ export function upCommand(): Command {
         `berth is up: API on ${server.url}, cluster ${config.cluster} with ${agent.containerInstanceArn}` +
           (fargate ? ', a Fargate pool host' : '') +
           (lb ? `, load balancers served on ${flags.lbAddress}` : '') +
+          (server.dnsAddress ? `, DNS on ${server.dnsAddress}` : '') +
           '\n' +
           (file
             ? `credentials: AWS_SHARED_CREDENTIALS_FILE=${file} AWS_PROFILE=${CREDENTIALS_PROFILE} AWS_DEFAULT_REGION=${flags.region}\n`

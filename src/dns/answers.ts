@@ -9,7 +9,8 @@
  *
  * Names outside every namespace are not answered here: the server forwards them upstream. MULTIVALUE answers
  * carry up to 8 healthy instances (a random 8 when there are more, as Route 53 does); WEIGHTED answers carry one,
- * drawn at random (berth's instances have no weights: each is equally likely).
+ * drawn at random (berth's instances have no weights: each is equally likely). `plan` leaves that draw open (the
+ * server keeps plans encoded between queries, answer-cache.ts, and draws per query); `resolve` is plan + draw.
  */
 import type { Answer, SrvAnswer, StringAnswer } from 'dns-packet';
 import { reportedHealth, servesTraffic } from '../cloudmap/health.js';
@@ -30,8 +31,36 @@ export type Resolution =
       readonly additionals: Answer[];
     };
 
+/** What one instance adds to an answer when it is drawn: its records (none when it lacks the attribute) and their glue. */
+export interface Candidate {
+  readonly answers: readonly Answer[];
+  readonly additionals: readonly Answer[];
+}
+
+/**
+ * An answer before its random part: either fixed (a {@link Resolution}), or `count` candidates to be drawn from
+ * more (a service with more healthy instances than MULTIVALUE's 8 or WEIGHTED's 1) — `nodata` when the drawn ones
+ * have no records. The DNS server keeps plans' encodings between queries (answer-cache.ts) and draws per query.
+ */
+export type Plan =
+  | Resolution
+  | { readonly kind: 'drawn'; readonly candidates: readonly Candidate[]; readonly count: number; readonly nodata: Resolution };
+
 /** `random()` in [0, 1): injectable so tests see which instances were picked. */
 export function resolve(directory: Directory, qname: string, qtype: string, random: () => number = Math.random): Resolution {
+  return draw(plan(directory, qname, qtype), random);
+}
+
+/** A plan made concrete: `count` of its candidates drawn at random. */
+export function draw(p: Plan, random: () => number): Resolution {
+  if (p.kind !== 'drawn') return p;
+  const picked = pick(p.candidates, p.count, random);
+  const answers = picked.flatMap((c) => c.answers);
+  return answers.length ? { kind: 'answer', rcode: 'NOERROR', answers, authorities: [], additionals: picked.flatMap((c) => c.additionals) } : p.nodata;
+}
+
+/** The answer to a question, its random part left open (no randomness here: the same directory, the same plan). */
+export function plan(directory: Directory, qname: string, qtype: string): Plan {
   const name = normalize(qname);
   const labels = name.split('.');
   // The longest namespace that is a suffix of the name (namespaces may nest: a.example and example).
@@ -39,15 +68,15 @@ export function resolve(directory: Directory, qname: string, qtype: string, rand
     const ns = directory.namespace(labels.slice(i).join('.'));
     if (!ns) continue;
     const soa = soaOf(ns);
-    const nodata = (): Resolution => ({ kind: 'answer', rcode: 'NOERROR', answers: [], authorities: [soa], additionals: [] });
-    if (i === 0) return qtype === 'SOA' ? { kind: 'answer', rcode: 'NOERROR', answers: [soa], authorities: [], additionals: [] } : nodata();
+    const nodata: Resolution = { kind: 'answer', rcode: 'NOERROR', answers: [], authorities: [soa], additionals: [] };
+    if (i === 0) return qtype === 'SOA' ? { kind: 'answer', rcode: 'NOERROR', answers: [soa], authorities: [], additionals: [] } : nodata;
     const rest = labels.slice(0, i);
     const served = directory.service(ns.id, rest.join('.'));
-    if (served) return serviceAnswer(served, name, qtype, random) ?? nodata();
+    if (served) return serviceAnswer(served, name, qtype, nodata);
     if (rest.length >= 2) {
       const owner = directory.service(ns.id, rest.slice(1).join('.'));
       const instance = owner?.instance(rest[0]!);
-      if (owner && instance) return instanceAnswer(owner, instance, name, qtype) ?? nodata();
+      if (owner && instance) return instanceAnswer(owner, instance, name, qtype) ?? nodata;
     }
     return { kind: 'answer', rcode: 'NXDOMAIN', answers: [], authorities: [soa], additionals: [] };
   }
@@ -89,9 +118,9 @@ export function pick<T>(all: readonly T[], n: number, random: () => number): T[]
   return copy.slice(0, n);
 }
 
-function chosen(served: ServedService, random: () => number): InstanceRecord[] {
-  const limit = served.service.dns!.routingPolicy === 'WEIGHTED' ? 1 : MULTIVALUE_LIMIT;
-  return pick(served.healthy, limit, random);
+/** How many of a service's instances one answer carries. */
+function limitOf(served: ServedService): number {
+  return served.service.dns!.routingPolicy === 'WEIGHTED' ? 1 : MULTIVALUE_LIMIT;
 }
 
 function addressRecords(instances: readonly InstanceRecord[], nameOf: (i: InstanceRecord) => string, type: 'A' | 'AAAA', ttl: number): StringAnswer[] {
@@ -99,34 +128,43 @@ function addressRecords(instances: readonly InstanceRecord[], nameOf: (i: Instan
   return instances.filter((i) => i.attributes[attribute] !== undefined).map((i) => ({ type, name: nameOf(i), ttl, class: 'IN', data: i.attributes[attribute]! }));
 }
 
-function serviceAnswer(served: ServedService, name: string, qtype: string, random: () => number): Resolution | undefined {
+/**
+ * The service's answer: each healthy instance a candidate; all of them when they fit the routing policy's limit
+ * (a fixed answer, in the directory's stable order), else a draw of `limit` of them per query.
+ */
+function serviceAnswer(served: ServedService, name: string, qtype: string, nodata: Resolution): Plan {
+  const candidates = serviceCandidates(served, name, qtype);
+  if (!candidates) return nodata;
+  // A CNAME names one target (RFC 1034 3.6.2), whatever the routing policy.
+  const count = ttlOf(served, 'CNAME') !== undefined ? 1 : limitOf(served);
+  const p: Plan = { kind: 'drawn', candidates, count, nodata };
+  return candidates.length > count ? p : draw(p, Math.random);
+}
+
+/** Per healthy instance, what it adds to this question's answer; undefined when the service has no such record. */
+function serviceCandidates(served: ServedService, name: string, qtype: string): Candidate[] | undefined {
   const cnameTtl = ttlOf(served, 'CNAME');
   if (cnameTtl !== undefined) {
-    // A CNAME answers every type (RFC 1034 3.6.2); the client follows it.
-    const [one] = chosen(served, random);
-    const target = one?.attributes[CNAME];
-    if (!target) return undefined;
-    return answer([{ type: 'CNAME', name, ttl: cnameTtl, class: 'IN', data: target }]);
+    // A CNAME answers every type; the client follows it.
+    return served.healthy.map((i) => ({ answers: i.attributes[CNAME] ? [{ type: 'CNAME', name, ttl: cnameTtl, class: 'IN', data: i.attributes[CNAME] }] : [], additionals: [] }));
   }
   if (qtype === 'A' || qtype === 'AAAA') {
     const ttl = ttlOf(served, qtype);
     if (ttl === undefined) return undefined;
-    const records = addressRecords(chosen(served, random), () => name, qtype, ttl);
-    return records.length ? answer(records) : undefined;
+    return served.healthy.map((i) => ({ answers: addressRecords([i], () => name, qtype, ttl), additionals: [] }));
   }
   if (qtype === 'SRV') {
     const ttl = ttlOf(served, 'SRV');
     if (ttl === undefined) return undefined;
-    const picked = chosen(served, random).filter((i) => i.attributes[PORT] !== undefined);
-    if (!picked.length) return undefined;
-    const targetOf = (i: InstanceRecord) => `${i.id.toLowerCase()}.${name}`;
-    const srv: SrvAnswer[] = picked.map((i) => ({ type: 'SRV', name, ttl, class: 'IN', data: { priority: 1, weight: 1, port: Number(i.attributes[PORT]), target: targetOf(i) } }));
-    // The targets' addresses, so the client needs no second query (TTL of the service's A/AAAA record, else the SRV's).
-    const additionals = [
-      ...addressRecords(picked, targetOf, 'A', ttlOf(served, 'A') ?? ttl),
-      ...addressRecords(picked, targetOf, 'AAAA', ttlOf(served, 'AAAA') ?? ttl),
-    ];
-    return { kind: 'answer', rcode: 'NOERROR', answers: srv, authorities: [], additionals };
+    const aTtl = ttlOf(served, 'A') ?? ttl;
+    const aaaaTtl = ttlOf(served, 'AAAA') ?? ttl;
+    return served.healthy.map((i) => {
+      if (i.attributes[PORT] === undefined) return { answers: [], additionals: [] };
+      const target = `${i.id.toLowerCase()}.${name}`;
+      const srv: SrvAnswer = { type: 'SRV', name, ttl, class: 'IN', data: { priority: 1, weight: 1, port: Number(i.attributes[PORT]), target } };
+      // The target's addresses, so the client needs no second query (TTL of the service's A/AAAA record, else the SRV's).
+      return { answers: [srv], additionals: [...addressRecords([i], () => target, 'A', aTtl), ...addressRecords([i], () => target, 'AAAA', aaaaTtl)] };
+    });
   }
   return undefined;
 }

@@ -22,6 +22,12 @@ export class Directory {
   private readonly serviceIdByName = new Map<string, string>();
   private readonly instances = new Map<string, Map<string, InstanceRecord>>();
   private readonly healthyCache = new Map<string, readonly InstanceRecord[]>();
+  private changes = 0;
+
+  /** Grows with every change: what the DNS server's cache of encoded answers compares (answer-cache.ts). */
+  get version(): number {
+    return this.changes;
+  }
 
   /** The DNS namespace named `name` (lower case, no trailing dot). */
   namespace(name: string): NamespaceRecord | undefined {
@@ -42,6 +48,7 @@ export class Directory {
   }
 
   putNamespace(ns: NamespaceRecord): void {
+    this.changes++;
     this.deleteNamespace(ns.id);
     if (ns.type === 'HTTP') return;
     this.namespacesByName.set(ns.name.toLowerCase(), ns);
@@ -49,6 +56,7 @@ export class Directory {
   }
 
   deleteNamespace(id: string): void {
+    this.changes++;
     const name = this.namespaceNameById.get(id);
     if (name === undefined) return;
     this.namespaceNameById.delete(id);
@@ -56,6 +64,7 @@ export class Directory {
   }
 
   putService(service: ServiceRecord): void {
+    this.changes++;
     const old = this.services.get(service.id);
     if (old) this.serviceIdByName.delete(`${old.namespaceId}/${old.name.toLowerCase()}`);
     this.services.set(service.id, service);
@@ -64,6 +73,7 @@ export class Directory {
   }
 
   deleteService(id: string): void {
+    this.changes++;
     const old = this.services.get(id);
     if (!old) return;
     this.services.delete(id);
@@ -72,6 +82,7 @@ export class Directory {
   }
 
   putInstance(instance: InstanceRecord): void {
+    this.changes++;
     let byId = this.instances.get(instance.serviceId);
     if (!byId) this.instances.set(instance.serviceId, (byId = new Map()));
     byId.set(instance.id.toLowerCase(), instance);
@@ -79,6 +90,7 @@ export class Directory {
   }
 
   deleteInstance(serviceId: string, instanceId: string): void {
+    this.changes++;
     const byId = this.instances.get(serviceId);
     if (!byId) return;
     byId.delete(instanceId.toLowerCase());

@@ -15,6 +15,14 @@ import type { Wire } from './wire.js';
  * Shapes and names follow ACS's model; berth adds the container-definition fields that ECS carries in
  * Docker-specific `dockerConfig` strings as plain members instead (see AcsContainer).
  */
+
+/**
+ * berth's one addition to the session, outside ACS's frames: a header of the upgrade response naming the replica's
+ * DNS server (`host:port`, `berth server --dns-listen`), so that agents point their containers' resolver at it
+ * (through their node-local relay, src/agent/dns-relay.ts). Absent: the replica serves no DNS. An unspecified
+ * host (0.0.0.0, ::) means "the address you reached me at".
+ */
+export const DNS_SERVER_HEADER = 'x-berth-dns-server';
 export type AcsFrame =
   | { type: 'PayloadMessage'; message: PayloadMessage }
   | { type: 'HeartbeatMessage'; message: { healthy: boolean; messageId: string } }

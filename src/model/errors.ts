@@ -94,6 +94,9 @@ export const errorTypes = [
   'NoSuchEntity',
   'PackedPolicyTooLarge',
   'ValidationError',
+  // EC2 Auto Scaling (host groups; Query protocol wire codes; it shares LimitExceeded, ResourceInUse, InvalidNextToken, ValidationError)
+  'AlreadyExists',
+  'ScalingActivityInProgress',
   // Elastic Load Balancing v2 (Query protocol: the wire codes themselves)
   'CertificateNotFound',
   'DuplicateListener',

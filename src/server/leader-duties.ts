@@ -16,6 +16,8 @@ import type { Registry } from '../registry/registry.js';
 import { startSecretPurge } from '../secrets/secret-deletion.js';
 import { startTargetDrain } from '../elb/target-health.js';
 import type { ClusterCache } from '../state/cluster-cache.js';
+import { startGroupController, type GroupController } from '../hostgroups/group-controller.js';
+import type { Provisioners } from '../hostgroups/provisioners/provisioner.js';
 
 /** What the leader's duties need besides the term (settings compiled once by the server). */
 export interface LeaderDutySettings {
@@ -45,12 +47,20 @@ export interface LeaderDutySettings {
   readonly secretPurgeMs?: number;
   /** Between passes removing targets whose deregistration delay is over (default 1 s). */
   readonly targetDrainMs?: number;
+  /** Host groups: the controller launching and terminating their hosts (hostgroups/group-controller.ts). */
+  readonly hostGroups?: {
+    readonly provisioners: Provisioners;
+    readonly backendHost: string;
+    readonly registrationTimeoutMs?: number;
+    readonly intervalMs?: number;
+  };
 }
 
 /** The duties of one term, with handles tests look at. */
 export interface LeaderDuties extends Duties {
   readonly serviceController: ServiceController;
   readonly instanceMonitor: InstanceMonitor;
+  readonly hostGroups?: GroupController;
 }
 
 /**
@@ -125,13 +135,26 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
           ...(settings.alarmEvaluationMs !== undefined ? { intervalMs: settings.alarmEvaluationMs } : {}),
         })
       : undefined;
+  const hostGroups = settings.hostGroups
+    ? startGroupController({
+        store,
+        log: log.child({ controller: 'host-groups' }),
+        provisioners: settings.hostGroups.provisioners,
+        containerInstances: () => [...settings.cache.instances.cache.values()].map((c) => c.value),
+        backendHost: settings.hostGroups.backendHost,
+        ...(settings.now ? { now: settings.now } : {}),
+        ...(settings.hostGroups.registrationTimeoutMs !== undefined ? { registrationTimeoutMs: settings.hostGroups.registrationTimeoutMs } : {}),
+        ...(settings.hostGroups.intervalMs !== undefined ? { intervalMs: settings.hostGroups.intervalMs } : {}),
+      })
+    : undefined;
   const scheduled = scaling ? startScheduledScaling(scaling, log.child({ component: 'scheduled-scaling' })) : undefined;
   return {
     serviceController,
     instanceMonitor,
+    ...(hostGroups ? { hostGroups } : {}),
     async stop() {
       stoppedTasks.stop();
-      await Promise.all([alarms?.stop(), scheduled?.stop(), serviceController.stop(), instanceMonitor.stop(), reaper.stop(), settings.registry.stop(), logSweep.stop(), secretPurge.stop(), targetDrain.stop(), metricSweep?.stop(), utilization?.stop()]);
+      await Promise.all([hostGroups?.stop(), alarms?.stop(), scheduled?.stop(), serviceController.stop(), instanceMonitor.stop(), reaper.stop(), settings.registry.stop(), logSweep.stop(), secretPurge.stop(), targetDrain.stop(), metricSweep?.stop(), utilization?.stop()]);
     },
   };
 }

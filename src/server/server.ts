@@ -45,6 +45,11 @@ import { resourceTagRouter } from '../api/authz/resource-tags.js';
 import { LogStorage } from '../logs/storage/log-storage.js';
 import { cloudwatchServices } from '../metrics/api/cloudwatch-service.js';
 import { autoScalingService } from '../autoscaling/autoscaling-service.js';
+import { hostGroupsService } from '../hostgroups/host-groups-service.js';
+import { commandProvisioner } from '../hostgroups/provisioners/command.js';
+import { netnsProvisioner } from '../hostgroups/provisioners/netns.js';
+import { provisionerSet, type Provisioners } from '../hostgroups/provisioners/provisioner.js';
+import { hostCredentials, type HostKeys } from './host-credentials.js';
 import type { AutoScalingEnv } from '../autoscaling/env.js';
 import { MetricStore } from '../metrics/metric-store.js';
 import { buildRegistryServer } from '../registry/http/server.js';
@@ -144,6 +149,15 @@ export interface ServerConfig {
   readonly timeScale?: number;
   /** Serve operators' metrics (Prometheus text format) at `GET /metrics` on this address (`--metrics-listen`); off without it. */
   readonly metricsListen?: { readonly host: string; readonly port: number };
+  /**
+   * Host groups' provisioners (docs/capacity.md): the built-in `netns` one (simulated hosts on a bridge with this
+   * /24, `A.B.C.0/24`) and commands by name (`command:NAME` in a launch configuration's ImageId).
+   */
+  readonly hostProvisioners?: { readonly netns?: { readonly subnet: string; readonly bridge?: string }; readonly commands?: Readonly<Record<string, string>> };
+  /** A provisioned host whose agent has not registered this long after its launch is replaced (default 5 min). */
+  readonly hostRegistrationTimeoutMs?: number;
+  /** Between the host group controller's passes (default 2 s). */
+  readonly hostGroupPassMs?: number;
 }
 
 /** How to reach etcd (`--store etcd`). */
@@ -312,7 +326,21 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ...(config.timeScale !== undefined ? { targetTrackingPeriodS: 60 / config.timeScale } : {}),
     };
     services.push(autoScalingService(autoScalingEnv));
-    const queryServices = [iamService(iamEnv), stsService(stsEnv), elbv2Service(elbEnv), cloudwatch.query];
+    // Host groups' hosts reach the server at the port it binds (known after listen, before any controller runs).
+    let boundPortForHosts = config.port;
+    const provisioners = hostProvisionersOf(
+      config,
+      hostCredentials({
+        iam: iamService(iamEnv).operations,
+        principal,
+        file: join(hostsDirOf(config), '..', 'netns-host-credentials.json'),
+        caughtUp: () => iamCredentials.caughtUp(),
+        log: log.child({ component: 'host-credentials' }),
+      }),
+      () => boundPortForHosts,
+    );
+    const hostGroups = hostGroupsService({ store, scope, now: config.now ?? Date.now, provisionerProblem: (imageId) => provisioners.problem(imageId) });
+    const queryServices = [iamService(iamEnv), stsService(stsEnv), elbv2Service(elbEnv), cloudwatch.query, hostGroups];
     // berth lb's reports (target health, where it serves): a JSON service beside ELBv2, signed for elasticloadbalancing.
     services.push(lbNodeService(elbEnv));
     const verifier = new SigV4Verifier({
@@ -397,13 +425,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ...(config.agentSilenceMs !== undefined ? { silenceMs: config.agentSilenceMs } : {}),
       // Tasks' roles are assumed as ECS assumes them (ecs-tasks.amazonaws.com), unless a test gives its own issuer.
       taskRoles: config.taskRoles ?? taskRoleIssuer(stsEnv),
+      // Agents point their containers' resolver at it (docs/architecture.md "Service discovery").
+      dnsServer: () => (dns ? advertisedDns(config.dnsListen!.host, dns.server.port) : undefined),
     });
+    // Started below, once the API listens; the gateway reads it per session.
+    let dns: { feed: DirectoryFeed; server: DnsServer } | undefined;
     await gateway.start(app.server);
     undo.push(() => gateway.stop());
     await app.listen({ host: config.host, port: config.port });
     const port = boundPort(app, config.port);
+    boundPortForHosts = port;
     // The DNS server answers from this replica's watch-fed copy of Cloud Map's records (docs/architecture.md "Service discovery").
-    let dns: { feed: DirectoryFeed; server: DnsServer } | undefined;
     if (config.dnsListen) {
       const feed = new DirectoryFeed({ store, onError: (err, failure) => informerLog.warn({ err, ...failure }, `informer of ${failure.prefix}: ${failure.kind} failed`) }).start();
       undo.push(() => feed.stop());
@@ -455,6 +487,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
             now: config.now ?? Date.now,
           },
           autoScaling: autoScalingEnv,
+          hostGroups: {
+            provisioners,
+            backendHost: `http://${hostPort(config.host, port)}`,
+            ...(config.hostRegistrationTimeoutMs !== undefined ? { registrationTimeoutMs: config.hostRegistrationTimeoutMs } : {}),
+            ...(config.hostGroupPassMs !== undefined ? { intervalMs: config.hostGroupPassMs } : {}),
+          },
           ...(config.alarmEvaluationMs !== undefined ? { alarmEvaluationMs: config.alarmEvaluationMs } : config.timeScale !== undefined ? { alarmEvaluationMs: 10_000 / config.timeScale } : {}),
           ...(config.now !== undefined ? { now: config.now } : {}),
           ...(config.secretPurgeMs !== undefined ? { secretPurgeMs: config.secretPurgeMs } : {}),
@@ -518,6 +556,30 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 }
 
 /**
+ * The provisioners host groups may name: `netns` when configured (hosts' directories under the data directory,
+ * their agents signing as the IAM user of server/host-credentials.ts — docs/capacity.md), and each named command.
+ */
+function hostProvisionersOf(config: ServerConfig, credentials: () => Promise<HostKeys>, serverPort: () => number): Provisioners {
+  const settings = config.hostProvisioners ?? {};
+  const commands = new Map(Object.entries(settings.commands ?? {}).map(([name, path]) => [name, commandProvisioner({ path })]));
+  const netns = settings.netns
+    ? netnsProvisioner({
+        dir: hostsDirOf(config),
+        subnet: settings.netns.subnet,
+        // One bridge per subnet (`bh-B-C` for A.B.C.0/24): two servers with their own subnets do not share one.
+        bridge: settings.netns.bridge ?? `bh-${settings.netns.subnet.split('.').slice(1, 3).join('-')}`,
+        serverPort,
+        credentials,
+        region: config.region,
+      })
+    : undefined;
+  return provisionerSet(netns, commands);
+}
+
+/** Where the netns provisioner keeps its hosts' directories (and the key they sign with). */
+const hostsDirOf = (config: ServerConfig) => join(config.dataDir ?? join(tmpdir(), 'berth-hosts'), 'hosts');
+
+/**
  * The key ring that seals secret values: BERTH_KEK, else `<dir>/kek` beside the root credentials (the shared
  * directory with etcd, so every replica opens what any sealed). A memory store without a data directory keeps
  * nothing past the process, so a key of the process's own is enough there.
@@ -552,6 +614,11 @@ function boundPort(app: FastifyInstance, fallback: number): number {
 const bracketed = (host: string) => (host.includes(':') ? `[${host}]` : host);
 
 /** How clients name a listener: a wildcard address is reachable as this machine's name. */
+/** The DNS address agents are told: an unspecified host stays unspecified (the agent uses the address it reached this replica at). */
+function advertisedDns(host: string, port: number): string {
+  return `${bracketed(host === '' ? '0.0.0.0' : host)}:${port}`;
+}
+
 function hostPort(host: string, port: number): string {
   const named = host === '0.0.0.0' || host === '::' || host === '' ? hostname() : host;
   return `${bracketed(named)}:${port}`;

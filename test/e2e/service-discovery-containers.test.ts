@@ -1,9 +1,10 @@
 /**
- * A container resolving through berth's DNS server: a simulated host (its own network namespace) runs
- * `berth agent` with BERTH_DNS_SERVER set to the server's DNS address, and a busybox task on the host's bridge
- * runs `nslookup` against what the agent wrote into its /etc/resolv.conf: a Cloud Map name, a name the server
- * forwards to an upstream, and a task whose dnsServers replace berth's nameserver. resolv.conf carries no port,
- * so the server's DNS listens on port 53 of the lab bridge's own address (unique per run: no clash).
+ * Containers resolving through berth's DNS by default: a simulated host (its own network namespace) runs
+ * `berth agent` with no DNS setting at all; the server, started with --dns-listen on an arbitrary port of the lab
+ * bridge's address, advertises that address on the agent's session, and the agent's node-local relay
+ * (169.254.170.2:53) becomes the one nameserver it writes into containers' /etc/resolv.conf. Busybox tasks on the
+ * host's bridge, in host network mode and in awsvpc mode run `nslookup` against it: a Cloud Map name and a name the server
+ * forwards to an upstream; a task whose dnsServers replace berth's nameserver keeps its own.
  */
 import { createSocket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -49,8 +50,9 @@ describe('containers resolve through berth DNS', () => {
     image = `${registry.host}/busybox:latest`;
     await pushImage(await buildBusyboxImage(join(dir, 'layout'), 'latest', { cmd: ['sleep', '3600'] }), image);
     mkdirSync(join(dir, 'server'));
-    server = await startBerthServer(join(dir, 'server'), ['--listen', `${lab.gateway}:0`, '--dns-listen', `${lab.gateway}:53`, '--dns-upstream', `127.0.0.1:${upstream.address().port}`]);
-    expect(server.stderr()).toContain(`dns server on ${lab.gateway}:53`);
+    // Any port: containers never see it (the agent's relay listens on 53 for them).
+    server = await startBerthServer(join(dir, 'server'), ['--listen', `${lab.gateway}:0`, '--dns-listen', `${lab.gateway}:0`, '--dns-upstream', `127.0.0.1:${upstream.address().port}`]);
+    expect(server.stderr()).toMatch(new RegExp(`dns server on ${lab.gateway.replaceAll('.', '\\.')}:\\d+`));
     ecs = new ECSClient({ endpoint: server.url, region: 'us-east-1', credentials: { ...server.keys }, maxAttempts: 3 });
     sd = new ServiceDiscoveryClient({ endpoint: server.url, region: 'us-east-1', credentials: { ...server.keys }, disableHostPrefix: true });
     agent = startBerthAgent({
@@ -58,9 +60,11 @@ describe('containers resolve through berth DNS', () => {
       keys: server.keys,
       dataDir: join(dir, 'agent'),
       netns: lab.hosts[0]!.netns,
-      env: { BERTH_INSECURE_REGISTRIES: registry.host, BERTH_DNS_SERVER: lab.gateway, ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: '1s', ECS_CONTAINER_STOP_TIMEOUT: '1s' },
+      // No BERTH_DNS_SERVER: the default is what is tested.
+      env: { BERTH_INSECURE_REGISTRIES: registry.host, ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: '1s', ECS_CONTAINER_STOP_TIMEOUT: '1s' },
     });
     await agent.waitForLog(/session with the control plane established/);
+    await agent.waitForLog(/dns relay listening/);
   }, 180_000);
 
   afterAll(async () => {
@@ -77,9 +81,11 @@ describe('containers resolve through berth DNS', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function runToExit(family: string, script: string, extra: Record<string, unknown> = {}): Promise<Task> {
-    await ecs.send(new RegisterTaskDefinitionCommand({ family, networkMode: 'bridge', containerDefinitions: [{ name: 'client', image, memory: 64, command: ['sh', '-c', script], ...extra }] }));
-    const { tasks } = await ecs.send(new RunTaskCommand({ taskDefinition: family }));
+  async function runToExit(family: string, script: string, extra: Record<string, unknown> = {}, networkMode: 'bridge' | 'host' | 'awsvpc' = 'bridge'): Promise<Task> {
+    await ecs.send(new RegisterTaskDefinitionCommand({ family, networkMode, containerDefinitions: [{ name: 'client', image, memory: 64, command: ['sh', '-c', script], ...extra }] }));
+    const { tasks } = await ecs.send(
+      new RunTaskCommand({ taskDefinition: family, ...(networkMode === 'awsvpc' ? { networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-lab'] } } } : {}) }),
+    );
     const arn = tasks![0]!.taskArn!;
     const deadline = Date.now() + 90_000;
     for (;;) {
@@ -90,28 +96,34 @@ describe('containers resolve through berth DNS', () => {
     }
   }
 
-  it('a busybox task resolves a Cloud Map name and a forwarded one through the nameserver the agent wrote', async () => {
+  /** Exits 0 when the relay is the one nameserver and both names resolve; each failed check has its own status. */
+  const resolvesBoth =
+    `grep -q '^nameserver 169\\.254\\.170\\.2$' /etc/resolv.conf || exit 11; ` +
+    `[ "$(grep -c '^nameserver' /etc/resolv.conf)" = 1 ] || exit 12; ` +
+    `nslookup backend.apps.internal | grep -q '10\\.77\\.0\\.5' || exit 13; ` +
+    `nslookup outside.example.test | grep -q '192\\.0\\.2\\.7' || exit 14; ` +
+    `exit 0`;
+
+  it('a busybox task resolves a Cloud Map name and a forwarded one through the nameserver the agent wrote by default', async () => {
     const op = await sd.send(new CreatePrivateDnsNamespaceCommand({ Name: 'apps.internal', Vpc: 'vpc-lab' }));
     const nsId = (await sd.send(new GetOperationCommand({ OperationId: op.OperationId! }))).Operation!.Targets!.NAMESPACE!;
     const svc = (await sd.send(new CreateServiceCommand({ Name: 'backend', NamespaceId: nsId, DnsConfig: { DnsRecords: [{ Type: 'A', TTL: 5 }] } }))).Service!;
     await sd.send(new RegisterInstanceCommand({ ServiceId: svc.Id!, InstanceId: 'b-1', Attributes: { AWS_INSTANCE_IPV4: '10.77.0.5' } }));
-    const gw = lab.gateway.replaceAll('.', '\\.');
-    // Each check exits with its own status, so a failure says which one it was.
-    const task = await runToExit(
-      'dns-client',
-      `grep -q '^nameserver ${gw}$' /etc/resolv.conf || exit 11; ` +
-        `[ "$(grep -c '^nameserver' /etc/resolv.conf)" = 1 ] || exit 12; ` +
-        `nslookup backend.apps.internal | grep -q '10\\.77\\.0\\.5' || exit 13; ` +
-        `nslookup outside.example.test | grep -q '192\\.0\\.2\\.7' || exit 14; ` +
-        `exit 0`,
-    );
+    const task = await runToExit('dns-client', resolvesBoth);
     expect(task.stoppedReason ?? '', JSON.stringify(task.containers)).not.toMatch(/error|fail/i);
     expect(task.containers![0]!.exitCode).toBe(0);
   });
 
+  it('a host-network task and an awsvpc task resolve through the relay as well', async () => {
+    const host = await runToExit('dns-host', resolvesBoth, {}, 'host');
+    expect(host.containers![0]!.exitCode).toBe(0);
+    const awsvpc = await runToExit('dns-vpc', resolvesBoth, {}, 'awsvpc');
+    expect(awsvpc.stoppedReason ?? '', JSON.stringify(awsvpc.containers)).not.toMatch(/error|fail/i);
+    expect(awsvpc.containers![0]!.exitCode).toBe(0);
+  });
+
   it("a task's dnsServers replace berth's nameserver", async () => {
-    const gw = lab.gateway.replaceAll('.', '\\.');
-    const task = await runToExit('dns-own', `grep -q '^nameserver 192\\.0\\.2\\.53$' /etc/resolv.conf || exit 21; grep -q '${gw}' /etc/resolv.conf && exit 22; exit 0`, {
+    const task = await runToExit('dns-own', `grep -q '^nameserver 192\\.0\\.2\\.53$' /etc/resolv.conf || exit 21; grep -q '169\\.254\\.170\\.2' /etc/resolv.conf && exit 22; exit 0`, {
       dnsServers: ['192.0.2.53'],
     });
     expect(task.containers![0]!.exitCode).toBe(0);

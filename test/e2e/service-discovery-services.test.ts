@@ -1,7 +1,8 @@
 /**
  * ECS services with `serviceRegistries`, end to end: a real `berth server` with its DNS on port 53 of the lab
- * bridge's address, three simulated hosts (network namespaces) each running a real `berth agent` with
- * BERTH_DNS_SERVER set to it, busybox httpd tasks in runc. Two backend services, created with the AWS CLI v2: `vpc`
+ * bridge's address (the test's own queries go there), three simulated hosts (network namespaces) each running a
+ * real `berth agent` with no DNS setting (containers resolve through the agent's relay to the DNS server the
+ * session advertises, by default), busybox httpd tasks in runc. Two backend services, created with the AWS CLI v2: `vpc`
  * (awsvpc) registered in the Cloud Map service `backend` (A records), `legacy` (bridge, hostPort 0) in `legacy` (SRV
  * records). Proven here: every RUNNING task is registered with ECS's attributes; `backend.apps.internal` answers
  * the awsvpc tasks' addresses, `legacy.apps.internal` SRV records with each task's dynamic host port and its host's
@@ -150,7 +151,6 @@ describe('services registered in Cloud Map, resolved by containers through berth
             BERTH_AVAILABILITY_ZONE: zones[i]!,
             BERTH_BRIDGE_SUBNET: subnets[i]!,
             BERTH_INSECURE_REGISTRIES: registry.host,
-            BERTH_DNS_SERVER: lab.gateway,
             ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: '1s',
             ECS_CONTAINER_STOP_TIMEOUT: '1s',
             ECS_IMAGE_PULL_BEHAVIOR: 'prefer-cached',
@@ -158,6 +158,7 @@ describe('services registered in Cloud Map, resolved by containers through berth
         });
         agents[i] = agent;
         await agent.waitForLog(/session with the control plane established/);
+        await agent.waitForLog(/dns relay listening/);
       }),
     );
     const { containerInstanceArns } = await ecs.send(new ListContainerInstancesCommand({}));

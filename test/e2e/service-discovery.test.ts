@@ -7,7 +7,8 @@
  * The upstream is a small DNS server of the test's own on loopback (`--dns-upstream`): this machine's resolver
  * answers no outside names, so a forwarded name needs one that does. DiscoverInstances goes through the SDK with
  * disableHostPrefix: its model puts `data-` before the endpoint's host, and the installed CLI (2.9) has no
- * switch to turn that off (AWS_DISABLE_HOST_PREFIX_INJECTION came in 2025).
+ * switch to turn that off (AWS_DISABLE_HOST_PREFIX_INJECTION came later); through the CLI it works with
+ * HTTP_PROXY set to the server itself.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { promises as dns } from 'node:dns';
@@ -177,6 +178,14 @@ describe('Cloud Map and the DNS server on the built server', () => {
     expect(all.Instances!.map((i) => [i.InstanceId, i.HealthStatus])).toEqual([['cart-2', 'UNHEALTHY']]);
     const optional = await sd.send(new DiscoverInstancesCommand({ NamespaceName: 'shop.local', ServiceName: 'cart', HealthStatus: 'ALL', OptionalParameters: { stage: 'nowhere' } }));
     expect(optional.Instances).toHaveLength(2);
+    // Through the CLI: its model sends DiscoverInstances to `data-<endpoint host>`, which does not resolve, and 2.9 has
+    // no switch for it; with berth's own address as its HTTP proxy the CLI still asks berth (the request's target
+    // in absolute form, which berth accepts: RFC 9112 3.2.2).
+    const plain = await cli(['servicediscovery', 'discover-instances', '--namespace-name', 'shop.local', '--service-name', 'cart']);
+    expect(plain.stderr).toContain(`http://data-${new URL(server.url).host}/`);
+    const proxied = await awsCli(server.url, server.credentialsFile, ['servicediscovery', 'discover-instances', '--namespace-name', 'shop.local', '--service-name', 'cart'], REGION, { HTTP_PROXY: server.url });
+    expect(proxied.code, proxied.stderr).toBe(0);
+    expect(proxied.json.Instances.map((i: { InstanceId: string }) => i.InstanceId)).toEqual(['cart-1']);
     const before = (await sd.send(new DiscoverInstancesRevisionCommand({ NamespaceName: 'shop.local', ServiceName: 'cart' }))).InstancesRevision!;
     await ok(['deregister-instance', '--service-id', service.Id, '--instance-id', 'cart-2']);
     expect((await sd.send(new DiscoverInstancesRevisionCommand({ NamespaceName: 'shop.local', ServiceName: 'cart' }))).InstancesRevision).toBeGreaterThan(before);

@@ -3,6 +3,7 @@ import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { DNS_SERVER_HEADER } from '../../model/acs.js';
 import { parseOwnEcsArn } from '../../model/arn.js';
 import { ServiceError } from '../../model/errors.js';
 import { toErrorBody } from '../errors.js';
@@ -38,6 +39,8 @@ export interface GatewayOptions {
   readonly taskRoles?: TaskRoleIssuer;
   /** Takes the agents' checked PublishMetricsRequest figures (AWS/ECS utilization); without it they are dropped. */
   readonly utilization?: SessionOptions['utilization'];
+  /** This replica's DNS server as agents should reach it (`host:port`), sent on every session's upgrade; none: no DNS. */
+  readonly dnsServer?: () => string | undefined;
 }
 
 export const SESSION_PATH = '/ws';
@@ -61,6 +64,10 @@ export class AgentGateway {
   constructor(private readonly options: GatewayOptions) {
     this.heartbeatMs = options.heartbeatMs ?? 10_000;
     this.silenceMs = options.silenceMs ?? 25_000;
+    this.wss.on('headers', (headers) => {
+      const dns = options.dnsServer?.();
+      if (dns) headers.push(`${DNS_SERVER_HEADER}: ${dns}`);
+    });
   }
 
   async start(server: Server): Promise<void> {

@@ -29,6 +29,8 @@ import { cloudMapService } from '../../cloudmap/cloudmap-service.js';
 import type { CloudMapEnv } from '../../cloudmap/catalog.js';
 import { autoScalingService } from '../../autoscaling/autoscaling-service.js';
 import type { AutoScalingEnv } from '../../autoscaling/env.js';
+import type { HostGroupEnv } from '../../hostgroups/env.js';
+import { hostGroupsService } from '../../hostgroups/host-groups-service.js';
 import type { ActionTable, RequestContext } from './declarations.js';
 
 /**
@@ -57,6 +59,8 @@ const served: readonly Served[] = [
   query(iamService({} as IamEnv)),
   query(stsService({} as StsEnv)),
   query(elbv2Service({} as ElbEnv)),
+  // EC2 Auto Scaling: host groups.
+  query(hostGroupsService({} as HostGroupEnv)),
   // CloudWatch: one implementation behind the Query, JSON 1.0 and CBOR codecs (the JSON view's table is the same).
   json(cloudwatchServices({} as MetricsEnv).json, 'cloudwatch'),
   json(autoScalingService({ scope: { region: 'us-east-1', accountId: '123456789012' } } as AutoScalingEnv), 'application-autoscaling'),

@@ -13,8 +13,8 @@ export interface CliResult {
   readonly json: any;
 }
 
-/** Run `aws <args> --endpoint-url <url>` with the server's credentials file and profile. */
-export function awsCli(endpoint: string, credentialsFile: string, args: string[], region = 'us-east-1'): Promise<CliResult> {
+/** Run `aws <args> --endpoint-url <url>` with the server's credentials file and profile (and `env`'s additions). */
+export function awsCli(endpoint: string, credentialsFile: string, args: string[], region = 'us-east-1', env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       AWS_CLI,
@@ -29,6 +29,7 @@ export function awsCli(endpoint: string, credentialsFile: string, args: string[]
           AWS_DEFAULT_REGION: region,
           AWS_PAGER: '',
           AWS_MAX_ATTEMPTS: '1',
+          ...env,
         },
         timeout: 60_000,
       },
