@@ -99,6 +99,12 @@ export interface AgentConfig {
    */
   readonly hostAddress?: string;
   /**
+   * A Fargate pool host (BERTH_FARGATE=true or `--fargate`): registered with the `berth.fargate-pool` attribute,
+   * so that it takes only the cluster's FARGATE tasks and is left out of ListContainerInstances, and every task
+   * runs under gVisor (runsc).
+   */
+  readonly fargate: boolean;
+  /**
    * The EC2-style instance id to register as (BERTH_EC2_INSTANCE_ID, `i-` and 8 or 17 hex digits): a host group's
    * provisioner gives each host the id its group knows it by. Without it the agent makes one up at first start.
    */
@@ -130,6 +136,8 @@ export interface AgentFlags {
   readonly region?: string;
   /** Serve operators' metrics at GET /metrics on HOST:PORT (BERTH_METRICS_LISTEN). */
   readonly metricsListen?: string;
+  /** Join the cluster's Fargate pool (BERTH_FARGATE). */
+  readonly fargate?: boolean;
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/ecs/ecs.config';
@@ -168,6 +176,7 @@ const KNOWN = new Set([
   'BERTH_DNS_SERVER',
   'BERTH_SERVICE_CONNECT_ADDRESS',
   'BERTH_METRICS_LISTEN',
+  'BERTH_FARGATE',
 ]);
 
 export class ConfigError extends Error {
@@ -378,6 +387,7 @@ export function compileAgentConfig({ flags = {}, env = process.env, readFile = r
     metadataAddress: parseMetadataAddress(get('BERTH_METADATA_ADDRESS')),
     taskIamRole: parseBoolean(get('ECS_ENABLE_TASK_IAM_ROLE'), 'ECS_ENABLE_TASK_IAM_ROLE'),
     taskIamRoleNetworkHost: parseBoolean(get('ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST'), 'ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST'),
+    fargate: flags.fargate === true || parseBoolean(get('BERTH_FARGATE'), 'BERTH_FARGATE'),
     ...(parseDnsServer(get('BERTH_DNS_SERVER')) !== undefined ? { dnsServer: parseDnsServer(get('BERTH_DNS_SERVER'))! } : {}),
     ...((get('BERTH_DNS_SERVER') ?? '').trim() === '' ? { dnsRelay: (parseMetadataAddress(get('BERTH_METADATA_ADDRESS')) ?? DEFAULT_METADATA_ADDRESS).host } : {}),
     ...(parseServiceConnectAddress(get('BERTH_SERVICE_CONNECT_ADDRESS')) !== undefined

@@ -4,6 +4,7 @@ import { CniNetworkService } from '../network/cni-network-service.js';
 import { HostPortAllocator } from '../network/port-allocator.js';
 import { SpawnHelper } from '../process/spawn-helper.js';
 import { RuncRuntime } from '../runtime/runc/runc-runtime.js';
+import { openRunscRuntime } from '../runtime/runsc/runsc-runtime.js';
 import type { AgentParts } from './agent.js';
 import type { AgentConfig } from './config.js';
 import { ensureLocalAddress } from './metadata/host-address.js';
@@ -17,7 +18,10 @@ export async function openHostParts(config: AgentConfig): Promise<AgentParts & {
   // conmon, CNI plugins, `ip netns` and nft are forked by a small helper process: a fork from the agent
   // itself blocks its event loop for a time that grows with its memory (see spawn-helper.ts).
   const helper = SpawnHelper.start();
-  const runtime = await RuncRuntime.open({ stateDir: join(config.dataDir, 'runtime'), spawn: helper.spawn });
+  // A Fargate pool host runs every task in a gVisor sandbox (its own state root: runc's and runsc's must not be shared).
+  const runtime = config.fargate
+    ? await openRunscRuntime({ stateDir: join(config.dataDir, 'runtime-runsc'), spawn: helper.spawn })
+    : await RuncRuntime.open({ stateDir: join(config.dataDir, 'runtime'), spawn: helper.spawn });
   const images = new OciImageService({ root: join(config.dataDir, 'images'), insecureRegistries: config.insecureRegistries });
   const network = new CniNetworkService({
     stateDir: join(config.dataDir, 'network'),

@@ -24,6 +24,22 @@ describe('registrationAttributes: berth.host-address', () => {
   });
 });
 
+describe('registrationAttributes: a Fargate pool host', () => {
+  const config = (env: Record<string, string>, fargate?: boolean) =>
+    compileAgentConfig({ flags: { endpoint: 'http://h:1', ...(fargate ? { fargate } : {}) }, env, readFile: () => undefined });
+  const names = (env: Record<string, string>, fargate?: boolean) => registrationAttributes(config(env, fargate)).map((a) => a.name);
+
+  it('registers berth.fargate-pool and no privileged-container capability with BERTH_FARGATE=true or --fargate', () => {
+    for (const c of [names({ BERTH_FARGATE: 'true' }), names({}, true)]) {
+      expect(c).toContain('berth.fargate-pool');
+      expect(c).not.toContain('com.amazonaws.ecs.capability.privileged-container');
+    }
+    expect(names({})).not.toContain('berth.fargate-pool');
+    expect(names({})).toContain('com.amazonaws.ecs.capability.privileged-container');
+    expect(() => config({ BERTH_FARGATE: 'yes' })).toThrow(/BERTH_FARGATE: expected true or false, got 'yes'/);
+  });
+});
+
 describe('refusal', () => {
   it('names AccessDeniedException and what the agent needs, keeping the policy verdict and the cause', () => {
     const denied = Object.assign(new Error('User: arn:aws:iam::123456789012:user/x is not authorized to perform: ecs:RegisterContainerInstance'), {

@@ -10,6 +10,7 @@ import {
 import type { Logger } from 'pino';
 import type { AgentIdentity, AgentStateStore } from './agent-state.js';
 import type { AgentConfig } from './config.js';
+import { FARGATE_POOL_ATTRIBUTE } from '../model/fargate-pool.js';
 import { HOST_ADDRESS_ATTRIBUTE, routeSourceAddress } from './host-address.js';
 
 export const AGENT_VERSION = '1.0.0-berth';
@@ -71,7 +72,9 @@ export function registrationAttributes(config: AgentConfig, hostAddress?: string
   };
   return [
     ...Object.entries(builtIn).map(([name, value]) => ({ name, value })),
-    ...capabilityAttributes.map((name) => ({ name })),
+    // A Fargate pool host runs under gVisor, which cannot run privileged containers.
+    ...capabilityAttributes.filter((name) => !(config.fargate && name.endsWith('.privileged-container'))).map((name) => ({ name })),
+    ...(config.fargate ? [{ name: FARGATE_POOL_ATTRIBUTE, value: 'true' }] : []),
     // Placement sends tasks with a taskRoleArn only where these are (the task definition requires them).
     ...(config.taskIamRole ? [{ name: 'com.amazonaws.ecs.capability.task-iam-role' }] : []),
     ...(config.taskIamRole && config.taskIamRoleNetworkHost ? [{ name: 'com.amazonaws.ecs.capability.task-iam-role-network-host' }] : []),

@@ -15,6 +15,7 @@ export function agentCommand(): Command {
     .option('--memory-mib <n>', 'memory to register instead of the host total (BERTH_MEMORY_MIB)')
     .option('--availability-zone <zone>', 'the ecs.availability-zone attribute (BERTH_AVAILABILITY_ZONE)')
     .option('--metrics-listen <host:port>', "serve operators' metrics (Prometheus text) at GET /metrics on this address (BERTH_METRICS_LISTEN; off by default)")
+    .option('--fargate', "join the cluster's Fargate pool: run only FARGATE tasks, each under gVisor (BERTH_FARGATE)")
     .action(async (flags: AgentFlags) => {
       const config = compileAgentConfig({ flags });
       const log = pino({ level: config.logLevel === 'crit' ? 'fatal' : config.logLevel });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { pino } from 'pino';
@@ -14,6 +15,7 @@ interface UpFlags {
   region: string;
   lbAddress: string;
   lb: boolean;
+  fargate: boolean;
   dnsListen: string;
   logLevel: string;
 }
@@ -33,6 +35,7 @@ export function upCommand(): Command {
     .option('--region <region>', 'the AWS region berth answers as', process.env.AWS_DEFAULT_REGION ?? 'us-east-1')
     .option('--lb-address <ip>', "where load balancers' listeners are served", '127.0.0.1')
     .option('--no-lb', 'run no load balancer node (it needs HAProxy on PATH)')
+    .option('--no-fargate', "run no Fargate pool agent (it needs gVisor's runsc on PATH)")
     .option('--dns-listen <host:port>', "serve Cloud Map's DNS namespaces here (containers reach it through the agent's relay on 169.254.170.2:53); off for none", DEFAULT_UP_DNS_LISTEN)
     .option('--log-level <level>', 'log level', 'info')
     .action(async (flags: UpFlags) => {
@@ -59,6 +62,27 @@ export function upCommand(): Command {
       const parts = await openHostParts(config);
       const keys = { accessKeyId: server.rootKeys.accessKeyId, secretAccessKey: server.rootKeys.secretAccessKey };
       const agent = await startAgent({ config, parts, log: log.child({ part: 'agent' }), credentials: keys });
+      // The cluster's Fargate pool: a second agent on this machine, its tasks under gVisor (model/fargate-pool.ts).
+      let fargate: { agent: { stop(): Promise<void> }; parts: { close(): Promise<void> } } | undefined;
+      if (flags.fargate && !runscAvailable()) log.warn('runsc not found on PATH: no Fargate pool, FARGATE tasks have nowhere to run (scripts/install.sh installs it)');
+      else if (flags.fargate) {
+        const poolConfig = compileAgentConfig({
+          flags: { endpoint, dataDir: join(flags.dataDir, 'agent-fargate'), region: flags.region, fargate: true },
+          // Its own bridge and link-local address; the per-host Service Connect proxy and operators' metrics are
+          // left to the first agent.
+          env: {
+            ...process.env,
+            BERTH_BRIDGE_NAME: 'berthf0',
+            BERTH_BRIDGE_SUBNET: '172.29.0.0/16',
+            // An address of its own for its metadata endpoint and DNS relay (which answers only its own bridge).
+            BERTH_METADATA_ADDRESS: '169.254.170.4:80',
+            BERTH_SERVICE_CONNECT_ADDRESS: 'off',
+            BERTH_METRICS_LISTEN: '',
+          },
+        });
+        const poolParts = await openHostParts(poolConfig);
+        fargate = { agent: await startAgent({ config: poolConfig, parts: poolParts, log: log.child({ part: 'fargate-agent' }), credentials: keys }), parts: poolParts };
+      }
       let lb: LbNode | undefined;
       if (flags.lb && !haproxyAvailable()) log.warn('haproxy not found on PATH: load balancers are not served (scripts/install.sh --demo installs it)');
       else if (flags.lb) {
@@ -75,6 +99,7 @@ export function upCommand(): Command {
       const file = server.rootKeys.file;
       process.stderr.write(
         `berth is up: API on ${server.url}, cluster ${config.cluster} with ${agent.containerInstanceArn}` +
+          (fargate ? ', a Fargate pool host' : '') +
           (lb ? `, load balancers served on ${flags.lbAddress}` : '') +
           (server.dnsAddress ? `, DNS on ${server.dnsAddress}` : '') +
           '\n' +
@@ -88,6 +113,8 @@ export function upCommand(): Command {
         stopping = true;
         process.stderr.write(`${signal}: stopping berth (containers keep running and are re-adopted next time)\n`);
         await lb?.stop();
+        await fargate?.agent.stop();
+        await fargate?.parts.close();
         await agent.stop();
         await parts.close();
         await server.stop();
@@ -96,4 +123,13 @@ export function upCommand(): Command {
       process.on('SIGINT', () => void stop('SIGINT'));
       process.on('SIGTERM', () => void stop('SIGTERM'));
     });
+}
+
+function runscAvailable(): boolean {
+  try {
+    execFileSync('runsc', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -159,6 +159,8 @@ export function toAcsTask(
     readonly group?: string;
     readonly serviceName?: string;
     readonly stoppedReason?: string;
+    /** EC2 unless given (FARGATE: the agent holds the task to its task size). */
+    readonly launchType?: string;
   },
 ): AcsTask {
   const cpu = task.overrides?.cpu ?? td.cpu;
@@ -182,7 +184,7 @@ export function toAcsTask(
     }),
     volumes: td.volumes ?? [],
     networkMode: td.networkMode ?? 'bridge',
-    launchType: 'EC2',
+    launchType: task.launchType ?? 'EC2',
     ...(cpu !== undefined ? { cpu: Number(cpu) / 1024 } : {}),
     ...(memory !== undefined ? { memory: Number(memory) } : {}),
     ...(task.group !== undefined ? { group: task.group } : {}),

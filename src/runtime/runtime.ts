@@ -117,6 +117,9 @@ export interface NetworkCounters {
   readonly txDropped: number;
 }
 
+/** The CFS period a container's CPU quota is given in (100 ms, Docker's and the ECS agent's). */
+export const CPU_PERIOD_MICROS = 100_000;
+
 /** Everything needed to run one container; the runtime turns it into an OCI runtime spec. */
 export interface ContainerSpec {
   /** Unique on the host; also the runc container id. */
@@ -158,6 +161,8 @@ export interface ContainerSpec {
   readonly resources: {
     /** cpu.shares; Docker's minimum of 2 applies. */
     readonly cpuShares?: number;
+    /** A hard CPU ceiling: CFS quota in µs of CPU time per {@link CPU_PERIOD_MICROS} (cpu.max). */
+    readonly cpuQuotaMicros?: number;
     /** memory.limit_in_bytes (the hard limit). */
     readonly memoryLimitBytes?: number;
     /** memory.soft_limit_in_bytes. */

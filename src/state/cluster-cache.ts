@@ -1,3 +1,4 @@
+import { FARGATE_POOL_ATTRIBUTE } from '../model/fargate-pool.js';
 import type { InstanceSnapshot } from '../scheduler/index.js';
 import { Informer, InformerStoppedError, InformerTimeoutError, type Cached, type InformerClock, type InformerFailure } from '../store/informer.js';
 import { ReadBarrier } from '../store/read-barrier.js';
@@ -27,6 +28,8 @@ interface ClusterIndex {
   order?: string[];
   /** The whole cluster's view, dropped on any change in the cluster. */
   all?: readonly InstanceSnapshot[];
+  /** `all` split into EC2 container instances and Fargate pool hosts; dropped with it. */
+  pools?: { readonly ec2: readonly InstanceSnapshot[]; readonly fargate: readonly InstanceSnapshot[] };
 }
 
 /** How a task counts in the indexes. */
@@ -147,10 +150,23 @@ export class ClusterCache {
     }
   }
 
-  /** Every instance of the cluster as placement sees it (INACTIVE ones included, as the store holds them), in key order. */
-  snapshot(cluster: string): readonly InstanceSnapshot[] {
+  /**
+   * The cluster's container instances (`ec2`, the default) or its Fargate pool hosts (`fargate`) as placement
+   * sees them (INACTIVE ones included, as the store holds them), in key order. The two never overlap: an EC2
+   * task is never placed on a pool host, nor a Fargate task on a container instance.
+   */
+  snapshot(cluster: string, pool: 'ec2' | 'fargate' = 'ec2'): readonly InstanceSnapshot[] {
     const index = this.clusters.get(cluster);
     if (!index) return this.empty;
+    const all = this.allOf(index);
+    index.pools ??= {
+      ec2: all.filter((s) => !s.attributes.has(FARGATE_POOL_ATTRIBUTE)),
+      fargate: all.filter((s) => s.attributes.has(FARGATE_POOL_ATTRIBUTE)),
+    };
+    return index.pools[pool];
+  }
+
+  private allOf(index: ClusterIndex): readonly InstanceSnapshot[] {
     if (index.all) return index.all;
     index.order ??= [...index.instances.keys()].sort(compareKeys);
     index.all = index.order.map((id) => {
@@ -198,6 +214,7 @@ export class ClusterCache {
     if (!old || !next) index.order = undefined;
     index.snapshots.delete(r.id);
     index.all = undefined;
+    index.pools = undefined;
   }
 
   private taskChanged(old: TaskRecord | undefined, next: TaskRecord | undefined, key: string): void {
@@ -219,6 +236,7 @@ export class ClusterCache {
         index.snapshots.delete(after.live.instanceId);
       }
       index.all = undefined;
+      index.pools = undefined;
     }
     if (before?.serviceName !== undefined && before.serviceName !== after?.serviceName) {
       const tasks = index.serviceTasks.get(before.serviceName);

@@ -1,3 +1,4 @@
+import type { FargateLaunch } from '../model/fargate-launch.js';
 import { randomBytes } from 'node:crypto';
 import type { AwsVpcConfiguration, Task, TaskDefinition, TaskOverride } from '@aws-sdk/client-ecs';
 import { ecsArn, type ArnScope } from '../model/arn.js';
@@ -40,6 +41,8 @@ export interface LaunchSpec {
   readonly needs: TaskNeeds;
   /** awsvpc tasks: the subnets and security groups their interface is recorded with. */
   readonly awsvpc?: Wire<AwsVpcConfiguration>;
+  /** A Fargate task: recorded with its capacity provider and platform, and no container instance. */
+  readonly fargate?: FargateLaunch;
 }
 
 export interface LaunchResult {
@@ -97,7 +100,8 @@ export function newTaskRecord(ctx: TaskWriteContext, spec: LaunchSpec, instance:
     taskArn: arn,
     clusterArn: ecsArn(ctx.scope, 'cluster', spec.cluster),
     taskDefinitionArn: td.taskDefinitionArn!,
-    containerInstanceArn: instance.instance.containerInstanceArn!,
+    // A Fargate task runs on a pool host, not on one of the cluster's container instances: ECS shows none.
+    ...(spec.fargate ? {} : { containerInstanceArn: instance.instance.containerInstanceArn! }),
     overrides: overridesOfEveryContainer(td, overrides),
     lastStatus: spec.awsvpc ? 'PROVISIONING' : 'PENDING',
     desiredStatus: 'RUNNING',
@@ -123,7 +127,15 @@ export function newTaskRecord(ctx: TaskWriteContext, spec: LaunchSpec, instance:
     version: 1,
     group: spec.group,
     ...(spec.startedBy !== undefined ? { startedBy: spec.startedBy } : {}),
-    launchType: 'EC2',
+    ...(spec.fargate
+      ? {
+          launchType: 'FARGATE',
+          capacityProviderName: spec.fargate.capacityProviderName,
+          platformVersion: spec.fargate.platformVersion,
+          platformFamily: spec.fargate.platformFamily,
+          ephemeralStorage: { sizeInGiB: spec.fargate.ephemeralStorageGiB },
+        }
+      : { launchType: 'EC2' }),
     ...(zone ? { availabilityZone: zone } : {}),
     attributes: [{ name: 'ecs.cpu-architecture', value: 'x86_64' }],
     healthStatus: 'UNKNOWN',

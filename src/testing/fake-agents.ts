@@ -29,6 +29,8 @@ export interface FakeAgentOptions {
   readonly images?: readonly string[];
   /** Reuse the fake runtime of an agent that stopped: its containers are still "running" for the new one. */
   readonly world?: FakeWorld;
+  /** A Fargate pool host (BERTH_FARGATE). */
+  readonly fargate?: boolean;
 }
 
 /**
@@ -47,6 +49,7 @@ export async function startFakeAgent(endpoint: string, options: FakeAgentOptions
       memoryMib: String(options.memoryMib ?? 4096),
       ...(options.cluster ? { cluster: options.cluster } : {}),
       ...(options.zone ? { availabilityZone: options.zone } : {}),
+      ...(options.fargate ? { fargate: true } : {}),
     },
     env: {
       // Stopped tasks stay on the agent for the length of a test: no cleanup timers outlive a stopped agent.

@@ -1,7 +1,7 @@
 import type { ImageConfig } from '../../image/image-service.js';
 import type { AcsContainer, AcsTask } from '../../model/acs.js';
 import { processFromImage, type UserDatabase } from '../../runtime/process-from-image.js';
-import type { ContainerSpec, Mount } from '../../runtime/runtime.js';
+import { CPU_PERIOD_MICROS, type ContainerSpec, type Mount } from '../../runtime/runtime.js';
 
 export interface ContainerContext {
   readonly task: AcsTask;
@@ -85,6 +85,7 @@ export function containerSpec(ctx: ContainerContext): ContainerSpec {
     resources: {
       // The kernel's minimum cpu.shares is 2; ECS gives containers with cpu 0 the minimum.
       cpuShares: Math.max(2, c.cpu ?? 0),
+      ...(fargateCpuQuota(ctx.task) !== undefined ? { cpuQuotaMicros: fargateCpuQuota(ctx.task)! } : {}),
       ...(memoryLimit !== undefined ? { memoryLimitBytes: memoryLimit * MIB } : {}),
       ...(c.memoryReservation !== undefined ? { memoryReservationBytes: c.memoryReservation * MIB } : {}),
     },
@@ -106,6 +107,15 @@ export function containerLabels(task: AcsTask, c: AcsContainer, cluster: string)
     'com.amazonaws.ecs.task-definition-family': task.family,
     'com.amazonaws.ecs.task-definition-version': task.version,
   };
+}
+
+/**
+ * A Fargate task's CPU is a hard ceiling, as on Fargate: its vCPUs (ACS's task cpu) as CFS quota. Each container
+ * gets the whole task's quota (berth has no task-level cgroup; a task's containers together may use up to theirs
+ * each), as each gets the task's memory when it sets none. EC2 tasks keep cpu.shares alone.
+ */
+export function fargateCpuQuota(task: AcsTask): number | undefined {
+  return task.launchType === 'FARGATE' && task.cpu !== undefined ? Math.round(task.cpu * CPU_PERIOD_MICROS) : undefined;
 }
 
 /** The container's hard memory limit in MiB: its `memory`, else the task's when it sets no reservation either. */

@@ -243,6 +243,7 @@ export class AgentSession {
       ...(record.task.group !== undefined ? { group: record.task.group } : {}),
       ...(record.serviceName !== undefined ? { serviceName: record.serviceName } : {}),
       ...(record.task.stoppedReason !== undefined ? { stoppedReason: record.task.stoppedReason } : {}),
+      ...(record.task.launchType !== undefined ? { launchType: record.task.launchType } : {}),
     });
     const roles = taskRoles(td.taskDefinition, record.task.overrides);
     if (!this.o.credentials || roles.length === 0 || acs.desiredStatus !== 'RUNNING') return acs;

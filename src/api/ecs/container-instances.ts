@@ -1,3 +1,4 @@
+import { FARGATE_POOL_ATTRIBUTE, isFargatePoolHost } from '../../model/fargate-pool.js';
 import { randomBytes } from 'node:crypto';
 import type {
   Attribute,
@@ -148,7 +149,8 @@ export function containerInstanceOperations(env: EcsEnv) {
       for (const ref of refs) {
         const id = instanceIdOf(env, cluster, ref);
         const record = id ? await readRecord(env.store, parseInstanceRecord, keys.containerInstance(cluster, id)) : undefined;
-        if (record) containerInstances.push(describeInstance(record, tasks, input.include?.includes('TAGS') ?? false));
+        // Fargate pool hosts are not the cluster's container instances (model/fargate-pool.ts).
+        if (record && !isFargatePoolHost(record.instance.attributes)) containerInstances.push(describeInstance(record, tasks, input.include?.includes('TAGS') ?? false));
         else failures.push({ arn: missingArn(env.scope, 'container-instance', ref), reason: ecsMessage('missing') });
       }
       return { containerInstances, failures };
@@ -163,7 +165,7 @@ export function containerInstanceOperations(env: EcsEnv) {
       const page = await pageOf(env.store, keys.containerInstancesOf(cluster), input, { defaultSize: 100, maxSize: 100 }, (e) => {
         const { id, instance } = parseInstanceRecord(e.value, e.key);
         const listed = input.status ? instance.status === input.status : instance.status !== 'INACTIVE';
-        if (!listed) return undefined;
+        if (!listed || isFargatePoolHost(instance.attributes)) return undefined;
         if (filter && !filter.matches(views!.get(id)!)) return undefined;
         return instance.containerInstanceArn!;
       });
@@ -218,7 +220,8 @@ export function containerInstanceOperations(env: EcsEnv) {
 /** Built-in attributes (ecs.*, capabilities) are replaced by the agent's latest; custom ones are kept. */
 function mergeAttributes(existing: readonly Attribute[], reported: readonly Attribute[]): Attribute[] {
   const reportedNames = new Set(reported.map((a) => a.name));
-  const custom = existing.filter((a) => a.name && !isBuiltIn(a.name) && !reportedNames.has(a.name));
+  // The pool attribute is the agent's to say at each registration: a host restarted without --fargate leaves the pool.
+  const custom = existing.filter((a) => a.name && !isBuiltIn(a.name) && a.name !== FARGATE_POOL_ATTRIBUTE && !reportedNames.has(a.name));
   return [...reported, ...custom];
 }
 

@@ -10,6 +10,11 @@ import type {
   TaskDefinition,
   TaskOverride,
 } from '@aws-sdk/client-ecs';
+import { fargateLaunchOf, type FargateLaunch } from '../../model/fargate-launch.js';
+import { isFargatePoolHost } from '../../model/fargate-pool.js';
+import { spotTasksToInterrupt, type PoolHost } from '../../model/spot-interruption.js';
+import { interruptSpotTasksInTx, isRunningSpot } from '../../state/spot-interruption.js';
+import type { InstanceSnapshot } from '../../scheduler/index.js';
 import { missingArn, parseOwnEcsArn } from '../../model/arn.js';
 import { ecsMessage } from '../../model/ecs-messages.js';
 import { clientError, clusterNotFound, invalidParameter } from '../../model/errors.js';
@@ -51,6 +56,8 @@ interface LaunchRequest {
   readonly tags: Tag[];
   /** awsvpc tasks: the subnets and security groups their interface is recorded with. */
   readonly awsvpc?: Wire<AwsVpcConfiguration>;
+  /** Set for a Fargate launch: placed on the cluster's Fargate pool hosts only. */
+  readonly fargate?: FargateLaunch;
 }
 
 /** Check a RunTask/StartTask request and resolve its task definition. */
@@ -60,12 +67,8 @@ async function prepareLaunch(env: EcsEnv, input: RunTaskRequest | StartTaskReque
   if (!record) throw clientError(ecsMessage('taskDefinitionNotDescribable'));
   const td = record.taskDefinition;
   if (td.status !== 'ACTIVE') throw clientError(`TaskDefinition is inactive: ${td.taskDefinitionArn}`);
-  if ('launchType' in input && input.launchType && input.launchType !== 'EC2' && input.launchType !== 'EXTERNAL') {
-    throw invalidParameter(`berth runs tasks on its own container instances; launchType ${input.launchType} is not available. Use EC2.`);
-  }
-  if ('capacityProviderStrategy' in input && input.capacityProviderStrategy?.length) {
-    throw invalidParameter('Capacity provider strategies are not supported yet; use launchType EC2.');
-  }
+  // StartTask names its instances and has no launch type: always EC2 (a pool host cannot be named).
+  const fargate = 'containerInstances' in input ? undefined : fargateLaunchOf(input as RunTaskRequest, td);
   const awsvpc = awsvpcConfigurationFor(td.networkMode, input.networkConfiguration);
   const names = new Set(td.containerDefinitions?.map((c) => c.name));
   for (const o of input.overrides?.containerOverrides ?? []) {
@@ -87,6 +90,7 @@ async function prepareLaunch(env: EcsEnv, input: RunTaskRequest | StartTaskReque
     ...(input.startedBy !== undefined ? { startedBy: input.startedBy } : {}),
     tags,
     ...(awsvpc ? { awsvpc } : {}),
+    ...(fargate ? { fargate } : {}),
   };
 }
 
@@ -102,6 +106,7 @@ async function launchOn(launcher: LaunchBatcher, launch: LaunchRequest, instance
     ...(launch.startedBy !== undefined ? { startedBy: launch.startedBy } : {}),
     needs,
     ...(launch.awsvpc ? { awsvpc: launch.awsvpc } : {}),
+    ...(launch.fargate ? { fargate: launch.fargate } : {}),
   };
   const { created, failures, replayed } = await launcher.launch(spec, instanceIds, idempotency);
   return { tasks: created.map((r) => r.task), failures, replayed };
@@ -152,9 +157,22 @@ export function taskOperations(env: EcsEnv) {
       // See every instance and task committed before this call, through any replica; the launch
       // transaction re-checks each chosen instance, so a cache that moves on meanwhile costs nothing.
       await env.cache.catchUp();
-      const snapshots = env.cache.snapshot(launch.cluster);
-      if (!snapshots.some((s) => s.status === 'ACTIVE')) throw invalidParameter(ecsMessage('noContainerInstances'));
-      const plan = place(snapshots, request, Math.random);
+      const snapshots = env.cache.snapshot(launch.cluster, launch.fargate ? 'fargate' : 'ec2');
+      if (!snapshots.some((s) => s.status === 'ACTIVE')) {
+        throw invalidParameter(
+          launch.fargate
+            ? `No Fargate capacity in cluster ${launch.cluster}: its Fargate pool has no hosts (join one with \`berth agent --fargate\`).`
+            : ecsMessage('noContainerInstances'),
+        );
+      }
+      let plan = place(snapshots, request, Math.random);
+      // An on-demand Fargate task that does not fit the pool makes room by interrupting FARGATE_SPOT tasks.
+      if (launch.fargate?.capacityProviderName === 'FARGATE' && plan.placements.length < count) {
+        if (await makeRoomFromSpot(env, launch.cluster, snapshots, needs, count - plan.placements.length)) {
+          await env.cache.catchUp();
+          plan = place(env.cache.snapshot(launch.cluster, 'fargate'), request, Math.random);
+        }
+      }
       const committingAt = env.spans?.now() ?? 0;
       const launched = await launchOn(launcher, launch, plan.placements, needs, token && { ...token, placementFailures: plan.instanceFailures });
       if (env.spans?.enabled && !launched.replayed) {
@@ -180,7 +198,9 @@ export function taskOperations(env: EcsEnv) {
       const failures: { arn: string; reason: string }[] = [];
       for (const ref of refs) {
         const id = instanceIdOf(env, launch.cluster, ref);
-        if (id) ids.push(id);
+        // A Fargate pool host is not a container instance of the cluster (model/fargate-pool.ts).
+        const poolHost = id !== undefined && isFargatePoolHost(env.cache.instanceRecords(launch.cluster).get(id)?.instance.attributes);
+        if (id && !poolHost) ids.push(id);
         else failures.push({ arn: missingArn(env.scope, 'container-instance', ref), reason: ecsMessage('missing') });
       }
       const launched = await launchOn(launcher, launch, ids, needs);
@@ -247,4 +267,45 @@ export function taskOperations(env: EcsEnv) {
       return { taskArns: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
     },
   };
+}
+
+/**
+ * Interrupt FARGATE_SPOT tasks of the pool for `missing` on-demand tasks of `needs` (model/spot-interruption.ts),
+ * in one transaction. True when any was interrupted (placement is then tried again).
+ */
+async function makeRoomFromSpot(env: EcsEnv, cluster: string, pool: readonly InstanceSnapshot[], needs: TaskNeeds, missing: number): Promise<boolean> {
+  const hosts = new Map<string, PoolHost>();
+  for (const s of pool) {
+    if (s.status !== 'ACTIVE' || !s.agentConnected) continue;
+    const spotTasks = s.tasks.flatMap((t) => {
+      const r = env.cache.task(cluster, t.taskId);
+      return r && isRunningSpot(r) ? [{ taskId: r.id, needs: r.needs }] : [];
+    });
+    hosts.set(s.id, { instanceId: s.id, remaining: s.remaining, spotTasks });
+  }
+  const chosen: { instanceId: string; taskIds: string[] }[] = [];
+  for (let i = 0; i < missing; i++) {
+    const pick = spotTasksToInterrupt([...hosts.values()], needs);
+    if (!pick) break;
+    chosen.push(pick);
+    // What is left on that host once they have stopped and this task is placed there.
+    const h = hosts.get(pick.instanceId)!;
+    const freed = h.spotTasks.filter((t) => pick.taskIds.includes(t.taskId));
+    hosts.set(pick.instanceId, {
+      ...h,
+      remaining: {
+        ...h.remaining,
+        cpu: h.remaining.cpu + freed.reduce((a, t) => a + t.needs.cpu, 0) - needs.cpu,
+        memory: h.remaining.memory + freed.reduce((a, t) => a + t.needs.memory, 0) - needs.memory,
+      },
+      spotTasks: h.spotTasks.filter((t) => !pick.taskIds.includes(t.taskId)),
+    });
+  }
+  if (chosen.length === 0) return false;
+  const interrupted = await transact(env.store, async (tx) => {
+    const out: string[] = [];
+    for (const c of chosen) out.push(...(await interruptSpotTasksInTx(env, tx, cluster, c.instanceId, c.taskIds)));
+    return out;
+  });
+  return interrupted.length > 0;
 }

@@ -67,7 +67,7 @@ export interface OciNamespace {
 export interface OciResources {
   readonly devices: readonly OciDeviceRule[];
   readonly memory?: { readonly limit?: number; readonly reservation?: number; readonly swap?: number };
-  readonly cpu?: { readonly shares?: number };
+  readonly cpu?: { readonly shares?: number; readonly quota?: number; readonly period?: number };
   readonly pids?: { readonly limit: number };
 }
 

@@ -70,6 +70,11 @@ describe('toOciSpec from the container spec', () => {
     expect(() => spec({ resources: { memoryLimitBytes: 10, memoryReservationBytes: 20 } })).toThrow(/memoryReservationBytes \(20\) must not be above/);
     expect(() => spec({ resources: { memoryLimitBytes: -1 } })).toThrow(/memoryLimitBytes must be a positive integer/);
   });
+  it('resources: a CPU quota per 100 ms period, at least the 1 ms the kernel takes', () => {
+    expect(spec({ resources: { cpuShares: 256, cpuQuotaMicros: 25_000 } }).linux.resources.cpu).toEqual({ shares: 256, quota: 25_000, period: 100_000 });
+    expect(spec({ resources: { cpuQuotaMicros: 10 } }).linux.resources.cpu).toEqual({ quota: 1000, period: 100_000 });
+    expect(() => spec({ resources: { cpuQuotaMicros: 0 } })).toThrow(/cpuQuotaMicros must be a positive integer/);
+  });
   it('capabilities add and drop, with or without CAP_', () => {
     const caps = spec({ capabilities: { add: ['NET_ADMIN', 'cap_sys_time'], drop: ['CHOWN'] } }).process.capabilities.effective;
     expect(caps).toContain('CAP_NET_ADMIN');

@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { InvalidContainerSpecError } from '../errors.js';
-import type { ContainerSpec, Mount } from '../runtime.js';
+import { CPU_PERIOD_MICROS, type ContainerSpec, type Mount } from '../runtime.js';
 import { resolveCapabilities, type Capability } from './capabilities.js';
 import {
   DEFAULT_DEVICE_RULES,
@@ -153,6 +153,7 @@ function resources(spec: ContainerSpec, options: OciSpecOptions): OciResources {
   }
   const shares = r.cpuShares;
   if (shares !== undefined && (!Number.isSafeInteger(shares) || shares < 0)) fail(`resources.cpuShares must be a non-negative integer, got ${shares}`);
+  const quota = positiveInteger(r.cpuQuotaMicros, 'resources.cpuQuotaMicros');
   const pids = positiveInteger(r.pidsLimit, 'resources.pidsLimit');
   const memory = {
     ...(limit !== undefined ? { limit } : {}),
@@ -162,7 +163,15 @@ function resources(spec: ContainerSpec, options: OciSpecOptions): OciResources {
   return {
     devices: spec.privileged ? PRIVILEGED_DEVICE_RULES : DEFAULT_DEVICE_RULES,
     ...(Object.keys(memory).length > 0 ? { memory } : {}),
-    ...(shares !== undefined ? { cpu: { shares: Math.min(262_144, Math.max(MIN_CPU_SHARES, shares)) } } : {}),
+    ...(shares !== undefined || quota !== undefined
+      ? {
+          cpu: {
+            ...(shares !== undefined ? { shares: Math.min(262_144, Math.max(MIN_CPU_SHARES, shares)) } : {}),
+            // The kernel takes at least 1 ms of quota per period.
+            ...(quota !== undefined ? { quota: Math.max(1000, quota), period: CPU_PERIOD_MICROS } : {}),
+          },
+        }
+      : {}),
     ...(pids !== undefined ? { pids: { limit: pids } } : {}),
   };
 }
