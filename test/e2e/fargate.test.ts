@@ -5,14 +5,13 @@ import { join } from 'node:path';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { ECSClient, RegisterTaskDefinitionCommand, type RegisterTaskDefinitionRequest, type Task } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildBusyboxImage, pushImage } from '../../src/testing/busybox-image.js';
-import { startDockerRegistry, type LoopbackRegistry } from '../../src/testing/docker-registry.js';
+import type { LoopbackRegistry } from '../../src/testing/docker-registry.js';
 import { awsCli, hasAwsCli } from './support/aws-cli.js';
 import type { BerthAgentProcess } from './support/berth-agent.js';
-import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
+import type { BerthServerProcess } from './support/berth-server.js';
 import { uniqueBridge } from './support/cluster.js';
-import { createHostLab, type HostLab } from './support/hosts.js';
-import { startLabAgent, stopLab } from './support/lab-agent.js';
+import type { HostLab } from './support/hosts.js';
+import { startLabAgent, startLabControlPlane, stopLab } from './support/lab-agent.js';
 import { containerOutput, waitForTask as waitFor } from './support/task-output.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -48,13 +47,7 @@ describe.runIf(isRoot)('Fargate launch type on gVisor', () => {
   let image: string;
 
   beforeAll(async () => {
-    lab = createHostLab(1);
-    registry = await startDockerRegistry({ address: lab.gateway });
-    image = `${registry.host}/busybox:latest`;
-    await pushImage(await buildBusyboxImage(join(dir, 'layout')), image);
-    server = await startBerthServer(join(dir, 'server'), ['--listen', `${lab.gateway}:0`]);
-    ecs = new ECSClient({ endpoint: server.url, region: 'us-east-1', credentials: { ...server.keys }, maxAttempts: 3 });
-    logs = new CloudWatchLogsClient({ endpoint: server.url, region: 'us-east-1', credentials: { ...server.keys }, maxAttempts: 3 });
+    ({ lab, registry, image, server, ecs, logs } = await startLabControlPlane(dir));
     agent = await startLabAgent({
       server,
       lab,

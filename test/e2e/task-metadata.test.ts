@@ -9,14 +9,13 @@ import {
   type Task,
 } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildBusyboxImage, pushImage } from '../../src/testing/busybox-image.js';
-import { startDockerRegistry, type LoopbackRegistry } from '../../src/testing/docker-registry.js';
+import type { LoopbackRegistry } from '../../src/testing/docker-registry.js';
 import type { BerthAgentProcess } from './support/berth-agent.js';
-import { startLabAgent, stopLab } from './support/lab-agent.js';
-import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
+import { startLabAgent, startLabControlPlane, stopLab } from './support/lab-agent.js';
+import type { BerthServerProcess } from './support/berth-server.js';
 import { uniqueBridge } from './support/cluster.js';
 import { containerOutput, waitForTask as waitFor } from './support/task-output.js';
-import { createHostLab, type HostLab } from './support/hosts.js';
+import type { HostLab } from './support/hosts.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -38,13 +37,7 @@ describe.runIf(isRoot)('task metadata endpoint v4 from inside real containers', 
   let image: string;
 
   beforeAll(async () => {
-    lab = createHostLab(1);
-    registry = await startDockerRegistry({ address: lab.gateway });
-    image = `${registry.host}/busybox:latest`;
-    await pushImage(await buildBusyboxImage(join(dir, 'layout')), image);
-    server = await startBerthServer(join(dir, 'server'), ['--listen', `${lab.gateway}:0`]);
-    ecs = new ECSClient({ endpoint: server.url, region: 'us-east-1', credentials: { ...server.keys }, maxAttempts: 3 });
-    logs = new CloudWatchLogsClient({ endpoint: server.url, region: 'us-east-1', credentials: { ...server.keys }, maxAttempts: 3 });
+    ({ lab, registry, image, server, ecs, logs } = await startLabControlPlane(dir));
     agent = await startLabAgent({
       server,
       lab,

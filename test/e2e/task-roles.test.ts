@@ -16,14 +16,13 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildBusyboxImage, pushImage } from '../../src/testing/busybox-image.js';
-import { startDockerRegistry, type LoopbackRegistry } from '../../src/testing/docker-registry.js';
+import type { LoopbackRegistry } from '../../src/testing/docker-registry.js';
 import type { BerthAgentProcess } from './support/berth-agent.js';
-import { startLabAgent, stopLab } from './support/lab-agent.js';
-import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
+import { startLabAgent, startLabControlPlane, stopLab } from './support/lab-agent.js';
+import type { BerthServerProcess } from './support/berth-server.js';
 import { uniqueBridge } from './support/cluster.js';
 import { containerOutput, waitForTask as waitFor } from './support/task-output.js';
-import { createHostLab, type HostLab } from './support/hosts.js';
+import type { HostLab } from './support/hosts.js';
 
 const isRoot = process.getuid?.() === 0;
 const REGION = 'us-east-1';
@@ -55,14 +54,8 @@ describe.runIf(isRoot)('task roles and secrets in real containers', () => {
   let secretArn: string;
 
   beforeAll(async () => {
-    lab = createHostLab(1);
-    registry = await startDockerRegistry({ address: lab.gateway });
-    image = `${registry.host}/busybox:latest`;
-    await pushImage(await buildBusyboxImage(join(dir, 'layout')), image);
-    server = await startBerthServer(join(dir, 'server'), ['--listen', `${lab.gateway}:0`]);
+    ({ lab, registry, image, server, ecs, logs } = await startLabControlPlane(dir, REGION));
     const clientConfig = { endpoint: server.url, region: REGION, credentials: { ...server.keys }, maxAttempts: 3 };
-    ecs = new ECSClient(clientConfig);
-    logs = new CloudWatchLogsClient(clientConfig);
     const iam = new IAMClient(clientConfig);
     const sts = new STSClient(clientConfig);
     const secrets = new SecretsManagerClient(clientConfig);

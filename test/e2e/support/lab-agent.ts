@@ -1,11 +1,47 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ECSClient } from '@aws-sdk/client-ecs';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { buildBusyboxImage, pushImage } from '../../../src/testing/busybox-image.js';
+import { startDockerRegistry, type LoopbackRegistry } from '../../../src/testing/docker-registry.js';
 import { startBerthAgent, type BerthAgentProcess } from './berth-agent.js';
-import type { BerthServerProcess } from './berth-server.js';
+import { startBerthServer, type BerthServerProcess } from './berth-server.js';
 import { untilAgentIdle, type uniqueBridge } from './cluster.js';
-import type { HostLab } from './hosts.js';
+import { createHostLab, type HostLab } from './hosts.js';
 import { stopRunningTasks } from './task-output.js';
+
+/** What a one-host lab test talks to. */
+export interface LabControlPlane {
+  readonly lab: HostLab;
+  /** CNCF distribution on the lab's gateway, holding busybox as `image`. */
+  readonly registry: LoopbackRegistry;
+  readonly image: string;
+  /** The built server, listening on the lab's gateway (reachable from the lab host). */
+  readonly server: BerthServerProcess;
+  readonly ecs: ECSClient;
+  readonly logs: CloudWatchLogsClient;
+}
+
+/**
+ * A one-host lab (`createHostLab(1)`), a registry holding busybox and the built server on its gateway, with ECS and
+ * Logs clients as root. What it made before a failure is taken down before the failure is thrown.
+ */
+export async function startLabControlPlane(dir: string, region = 'us-east-1'): Promise<LabControlPlane> {
+  const lab = createHostLab(1);
+  let registry: LoopbackRegistry | undefined;
+  try {
+    registry = await startDockerRegistry({ address: lab.gateway });
+    const image = `${registry.host}/busybox:latest`;
+    await pushImage(await buildBusyboxImage(join(dir, 'layout')), image);
+    const server = await startBerthServer(join(dir, 'server'), ['--listen', `${lab.gateway}:0`]);
+    const config = { endpoint: server.url, region, credentials: { ...server.keys }, maxAttempts: 3 };
+    return { lab, registry, image, server, ecs: new ECSClient(config), logs: new CloudWatchLogsClient(config) };
+  } catch (error) {
+    await registry?.stop();
+    lab.destroy();
+    throw error;
+  }
+}
 
 /**
  * The agent of a one-host lab test (`createHostLab(1)`): in the lab host's namespace, its data under
