@@ -202,7 +202,15 @@ describe('changes', () => {
     const r = await load.stop();
     expect(r.failures).toEqual([]);
     expect((await get(port, '/')).body).toBe('api');
-    // The reload kept the targets' health (server state file): nothing went back to initial.
+    // The reload kept the targets' health (server state file): nothing went back to initial. api's state is read
+    // back from HAProxy each second, so it says 'unused' until the first read after the reload.
+    const seen = new Set<string>();
+    await until('api in use', () => {
+      const state = healthOf(d, api!.target.port)?.state;
+      if (state) seen.add(state);
+      return state !== 'unused';
+    });
+    expect(seen.has('initial')).toBe(false);
     expect(d.health().map((h) => h.state)).toEqual(['healthy', 'healthy']);
   });
 });
