@@ -19,6 +19,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { BlockList, createServer, isIPv6, type Server, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import dnsPacket from 'dns-packet';
+import { serveTcpConnection } from '../dns/tcp-framing.js';
 import { forwardTcp, forwardUdp, hostUpstreams, type Upstream } from '../dns/upstream.js';
 import { background, type BackgroundLog } from '../process/background.js';
 
@@ -138,25 +139,9 @@ export class DnsRelay {
       socket.destroy();
       return;
     }
-    this.connections.add(socket);
-    socket.on('close', () => this.connections.delete(socket));
-    socket.on('error', () => socket.destroy());
-    socket.setTimeout(30_000, () => socket.destroy());
-    let buffered = Buffer.alloc(0);
-    socket.on('data', (chunk) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      // RFC 1035 4.2.2: two-byte length before each message; a connection may carry several.
-      while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
-        const message = buffered.subarray(2, 2 + buffered.readUInt16BE(0));
-        buffered = buffered.subarray(2 + message.length);
-        if (message.length < 12) continue;
-        void background(this.options.log, 'dns relay (tcp)', async () => {
-          const out = await this.relay(message, 'tcp');
-          const length = Buffer.alloc(2);
-          length.writeUInt16BE(out.length);
-          if (!socket.destroyed) socket.write(Buffer.concat([length, out]));
-        });
-      }
+    serveTcpConnection(socket, this.connections, (message, reply) => {
+      if (message.length < 12) return;
+      void background(this.options.log, 'dns relay (tcp)', async () => reply(await this.relay(message, 'tcp')));
     });
   }
 

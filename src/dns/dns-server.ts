@@ -14,6 +14,7 @@ import dnsPacket, { type Packet, type Question } from 'dns-packet';
 import { background, type BackgroundLog } from '../process/background.js';
 import { AnswerCache, EDNS_UDP_SIZE, RCODE } from './answer-cache.js';
 import type { Directory } from './directory.js';
+import { serveTcpConnection } from './tcp-framing.js';
 import { forwardTcp, forwardUdp, type Upstream } from './upstream.js';
 
 export interface DnsServerOptions {
@@ -105,26 +106,10 @@ export class DnsServer {
   }
 
   private onConnection(socket: Socket): void {
-    this.connections.add(socket);
-    socket.on('close', () => this.connections.delete(socket));
-    socket.on('error', () => socket.destroy());
-    socket.setTimeout(30_000, () => socket.destroy());
-    let buffered = Buffer.alloc(0);
-    socket.on('data', (chunk) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      // RFC 1035 4.2.2: each message is preceded by its two-byte length; a connection may carry several.
-      while (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0)) {
-        const message = buffered.subarray(2, 2 + buffered.readUInt16BE(0));
-        buffered = buffered.subarray(2 + message.length);
-        const write = (out: Buffer) => {
-          const length = Buffer.alloc(2);
-          length.writeUInt16BE(out.length);
-          if (!socket.destroyed) socket.write(Buffer.concat([length, out]));
-        };
-        const reply = this.handle(message, 'tcp');
-        if (reply instanceof Promise) void background(this.options.log, 'dns forward (tcp)', async () => write(await reply));
-        else if (reply) write(reply);
-      }
+    serveTcpConnection(socket, this.connections, (message, write) => {
+      const reply = this.handle(message, 'tcp');
+      if (reply instanceof Promise) void background(this.options.log, 'dns forward (tcp)', async () => write(await reply));
+      else if (reply) write(reply);
     });
   }
 

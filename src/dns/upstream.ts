@@ -7,6 +7,7 @@
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { isIPv6, Socket } from 'node:net';
+import { framed } from './tcp-framing.js';
 
 export interface Upstream {
   readonly host: string;
@@ -66,9 +67,7 @@ export function forwardTcp(query: Buffer, upstream: Upstream, timeoutMs: number)
       if (received.length >= 2 && received.length >= 2 + received.readUInt16BE(0)) done(() => resolve(received.subarray(2, 2 + received.readUInt16BE(0))));
     });
     socket.connect(upstream.port, upstream.host, () => {
-      const length = Buffer.alloc(2);
-      length.writeUInt16BE(query.length);
-      socket.write(Buffer.concat([length, query]));
+      socket.write(framed(query));
     });
   });
 }
