@@ -50,6 +50,7 @@ import { startBerthServer, type BerthServerProcess } from './support/berth-serve
 import { untilAgentIdle } from './support/cluster.js';
 import { createHostLab, type HostLab } from './support/hosts.js';
 import { HTTPD_SETUP, httpGet, unpooled } from './support/httpd-tasks.js';
+import { finishedOperation } from '../../src/testing/cloud-map-operations.js';
 
 const NS = 'apps.internal';
 const TTL = 3;
@@ -166,7 +167,7 @@ describe('services registered in Cloud Map, resolved by containers through berth
     for (const ci of containerInstances!) hostOfArn.set(ci.containerInstanceArn!, zones.indexOf(ci.attributes!.find((a) => a.name === 'ecs.availability-zone')!.value!));
 
     const op = await sd.send(new CreatePrivateDnsNamespaceCommand({ Name: NS, Vpc: 'vpc-lab' }));
-    const nsId = (await sd.send(new GetOperationCommand({ OperationId: op.OperationId! }))).Operation!.Targets!.NAMESPACE!;
+    const nsId = (await finishedOperation(sd, op.OperationId!)).Targets!.NAMESPACE!;
     for (const [name, type] of [['backend', 'A'], ['legacy', 'SRV']] as const) {
       const s = (await sd.send(new CreateServiceCommand({ Name: name, NamespaceId: nsId, DnsConfig: { RoutingPolicy: 'MULTIVALUE', DnsRecords: [{ Type: type, TTL: TTL }] } }))).Service!;
       srvArn[name] = s.Arn!;
