@@ -24,7 +24,7 @@ import {
   UpdateClusterCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
-import { ListInstancesCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
+import { ListInstancesCommand, RegisterInstanceCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runtimeCommand } from '../../src/lb/haproxy-runtime.js';
 import { buildBusyboxImage, pushImage } from '../../src/testing/busybox-image.js';
@@ -202,6 +202,11 @@ describe('Service Connect', () => {
     }
     const v1Tasks = new Set(clientLines(0).filter((l) => l.ok && l.text.startsWith('v1 ')).map((l) => l.text));
 
+    // Another registrar in the same Cloud Map service, with ECS's attributes for this ECS service: ECS must leave it.
+    const sd = new ServiceDiscoveryClient({ endpoint: server.url, region: 'us-east-1', credentials: { ...server.keys }, disableHostPrefix: true });
+    const srvId = deployment.serviceConnectResources[0].discoveryArn.split('/').at(-1);
+    await sd.send(new RegisterInstanceCommand({ ServiceId: srvId, InstanceId: 'registered-by-hand', Attributes: { AWS_INSTANCE_IPV4: '10.99.0.1', AWS_INSTANCE_PORT: '80', ECS_CLUSTER_NAME: 'default', ECS_SERVICE_NAME: 'backend' } }));
+
     // Roll the backend to v2.
     await ecs.send(new RegisterTaskDefinitionCommand(backendDef('v2')));
     const rollStart = Date.now();
@@ -222,12 +227,11 @@ describe('Service Connect', () => {
       await expect.poll(() => clientLines(i).filter((l) => l.n > after[i]! && l.ok && l.text.startsWith('v2 ')).length, { timeout: 30_000 }).toBeGreaterThanOrEqual(20);
     }
 
-    // ECS's bookkeeping in Cloud Map: the running tasks are the instances of the discoveryName's service.
-    const sd = new ServiceDiscoveryClient({ endpoint: server.url, region: 'us-east-1', credentials: { ...server.keys }, disableHostPrefix: true });
-    const srvId = deployment.serviceConnectResources[0].discoveryArn.split('/').at(-1);
-    const running = async () => ((await ecs.send(new ListTasksCommand({ serviceName: 'backend', desiredStatus: 'RUNNING' }))).taskArns ?? []).map((a) => a.split('/').at(-1)).sort();
-    await expect.poll(async () => ((await sd.send(new ListInstancesCommand({ ServiceId: srvId }))).Instances ?? []).map((i) => i.Id).sort(), { timeout: 15_000 }).toEqual(await running());
-    const instance = (await sd.send(new ListInstancesCommand({ ServiceId: srvId }))).Instances![0]!;
+    // ECS's bookkeeping in Cloud Map: the running tasks are the instances of the discoveryName's service, beside the
+    // one registered by hand (ECS deregistered the old tasks, not it).
+    const running = async () => ((await ecs.send(new ListTasksCommand({ serviceName: 'backend', desiredStatus: 'RUNNING' }))).taskArns ?? []).map((a) => a.split('/').at(-1)!);
+    await expect.poll(async () => ((await sd.send(new ListInstancesCommand({ ServiceId: srvId }))).Instances ?? []).map((i) => i.Id).sort(), { timeout: 15_000 }).toEqual([...(await running()), 'registered-by-hand'].sort());
+    const instance = (await sd.send(new ListInstancesCommand({ ServiceId: srvId }))).Instances!.find((i) => i.Id !== 'registered-by-hand')!;
     expect(instance.Attributes).toMatchObject({ AWS_INSTANCE_IPV4: lab.hosts[0]!.address, ECS_SERVICE_NAME: 'backend', ECS_CLUSTER_NAME: 'default', ECS_TASK_DEFINITION_FAMILY: 'backend' });
     sd.destroy();
 
