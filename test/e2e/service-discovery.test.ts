@@ -293,7 +293,7 @@ describe('Cloud Map and the DNS server on the built server', () => {
     expect(await fails(['get-service', '--id', 'srv-nothere'])).toContain('(ServiceNotFound)');
     expect(await fails(['deregister-instance', '--service-id', svc.Id!, '--instance-id', 'ghost'])).toContain('(InstanceNotFound)');
     expect(await failure(sd.send(new DiscoverInstancesCommand({ NamespaceName: 'dup.local', ServiceName: 'nothing' })))).toMatchObject({ name: 'ServiceNotFound' });
-  });
+  }, 240_000);
 
   it('answers A and SRV, NXDOMAIN inside a namespace, a public namespace (WEIGHTED: one of each answer), and forwards other names upstream', async () => {
     const opId = (await sd.send(new CreatePrivateDnsNamespaceCommand({ Name: 'dns.internal', Vpc: 'vpc-1' }))).OperationId!;
