@@ -161,7 +161,14 @@ async function berth(cli, name) {
   pin(server.child.pid, 0);
   const sd = new ServiceDiscoveryClient({ region: 'us-east-1', endpoint: url, credentials: credentialsOf(dataDir), disableHostPrefix: true });
   const op = await sd.send(new CreatePrivateDnsNamespaceCommand({ Name: 'bench.internal', Vpc: 'vpc-bench' }));
-  const nsId = (await sd.send(new GetOperationCommand({ OperationId: op.OperationId }))).Operation.Targets.NAMESPACE;
+  // Namespace operations are asynchronous (older builds finish them at once): wait for SUCCESS.
+  let created = (await sd.send(new GetOperationCommand({ OperationId: op.OperationId }))).Operation;
+  while (created.Status !== 'SUCCESS') {
+    if (created.Status === 'FAIL') throw new Error(`namespace creation failed: ${created.ErrorMessage}`);
+    await new Promise((r) => setTimeout(r, 50));
+    created = (await sd.send(new GetOperationCommand({ OperationId: op.OperationId }))).Operation;
+  }
+  const nsId = created.Targets.NAMESPACE;
   const svc = (await sd.send(new CreateServiceCommand({ Name: 'web', NamespaceId: nsId, DnsConfig: { RoutingPolicy: 'MULTIVALUE', DnsRecords: [{ Type: 'A', TTL: 5 }, { Type: 'SRV', TTL: 5 }] } }))).Service;
   const t0 = performance.now();
   for (let i = 1; i <= instances; i++) {

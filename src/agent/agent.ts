@@ -32,6 +32,19 @@ import { ensureLocalAddress } from './metadata/host-address.js';
 import { ServiceConnectProxy } from './service-connect/proxy.js';
 import { MetricsPublisher } from './metrics-publisher.js';
 import { systemTimers } from './task-engine/timers.js';
+import { StopReasonError } from './task-engine/deps.js';
+
+/**
+ * How long a container of a service's task waits for the Service Connect proxy's first pass after it (normally
+ * one round of ECS API calls); then the task stops, as an ECS task whose Service Connect container never
+ * becomes healthy does.
+ */
+const SERVICE_CONNECT_READY_TIMEOUT_MS = 60_000;
+/**
+ * How long a stopped Service Connect task keeps serving before it is signalled: every host's proxy reads the stop from
+ * the ECS API within its refresh interval (1 s) plus a pass; three intervals leave room for a slow pass.
+ */
+const SERVICE_CONNECT_DRAIN_MS = 3_000;
 
 /** The host-side parts the agent drives; `berth agent` builds the real ones (runc, CNI, the image store). */
 export interface AgentParts {
@@ -168,6 +181,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     // its DNS server (dns-relay.ts), else the host's resolvers.
     dnsRelay = config.dnsRelay !== undefined ? new DnsRelay({ host: config.dnsRelay, allowed: containerOrHost(config.bridgeSubnet), log: log.child({ component: 'dns-relay' }) }) : undefined;
     const relay = dnsRelay;
+    // Service Connect: the per-host proxy, following the ECS API (service-connect/proxy.ts); made below, once the
+    // engine (whose tasks it reads) is.
+    let serviceConnect: ServiceConnectProxy | undefined;
     const containerFiles = new ContainerFileStore(join(config.dataDir, 'containers'), undefined, undefined, () => config.dnsServer ?? relay?.nameserver());
     engine = new TaskEngine({
       ...parts,
@@ -184,6 +200,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         taskIamRole: config.taskIamRole,
         taskIamRoleNetworkHost: config.taskIamRoleNetworkHost,
       },
+      ...(config.serviceConnectAddress
+        ? {
+            beforeServiceTaskStart: (service: string, runtimeId: string) =>
+              serviceConnect!.readyToStart(service, runtimeId, SERVICE_CONNECT_READY_TIMEOUT_MS).catch((err: Error) => {
+                throw new StopReasonError(`ResourceInitializationError: the Service Connect proxy is not ready: ${err.message}`);
+              }),
+            serviceConnectDrainMs: (service: string) => (serviceConnect?.usesServiceConnect(service) ? SERVICE_CONNECT_DRAIN_MS : 0),
+          }
+        : {}),
       hasTaskRoleCredentials: (arn) => taskCredentials.get(arn, 'TaskApplication') !== undefined,
       // Fetched with the task execution role's credentials, as the ECS agent does; never saved.
       resolveSecrets: (arn, secrets) => withSecretsApi(arn, (api) => resolveSecrets(secrets, api)),
@@ -214,8 +239,6 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       const metricsLog = log.child({ component: 'metrics' });
       metricsListener = await serveMetrics(operatorMetrics.registry, config.metricsListen.host, config.metricsListen.port, (err) => metricsLog.error({ err }, 'collecting metrics failed'));
     }
-    // Service Connect: the per-host proxy, following the ECS API (service-connect/proxy.ts).
-    let serviceConnect: ServiceConnectProxy | undefined;
     const scAddress = config.serviceConnectAddress;
     if (scAddress) {
       await ensureLocalAddress(scAddress);

@@ -10,6 +10,7 @@ async function withNamespace() {
   const catalog = new CloudMapCatalog({ store, scope, now: () => 1_000 });
   const op = await catalog.createNamespace({ name: 'a.local', type: 'DNS_PRIVATE', tags: [] });
   const nsId = (await catalog.getOperation(op)).targets.NAMESPACE!;
+  await catalog.runOperation(op);
   return { store, catalog, nsId };
 }
 
@@ -38,6 +39,8 @@ describe('the Cloud Map catalog on a store', () => {
     for (let round = 0; round < 10; round++) {
       const { store, catalog, nsId } = await withNamespace();
       const results = await Promise.allSettled([catalog.deleteNamespace(nsId), catalog.createService(dnsService(nsId, 'web'))]);
+      // The delete, when submitted, runs (as the leader's worker would).
+      if (results[0].status === 'fulfilled') expect((await catalog.runOperation(results[0].value))?.status).toBe('SUCCESS');
       const services = (await store.range(cloudMapKeys.services())).entries.length;
       const namespaceLeft = (await store.get(cloudMapKeys.namespace(nsId))) !== undefined;
       if (results[0].status === 'fulfilled') {
@@ -57,7 +60,7 @@ describe('the Cloud Map catalog on a store', () => {
     const svc = await catalog.createService(dnsService(nsId, 'web'));
     const before = await store.revision();
     await expect(catalog.registerInstance(svc.id, 'i-1', { AWS_INSTANCE_PORT: '80' })).rejects.toMatchObject({ type: 'InvalidInput', message: expect.stringContaining('AWS_INSTANCE_IPV4') });
-    await expect(catalog.createNamespace({ name: 'a.local', type: 'HTTP', tags: [] })).rejects.toMatchObject({ type: 'NamespaceAlreadyExists' });
+    await expect(catalog.createNamespace({ name: 'a.local', type: 'DNS_PUBLIC', tags: [] })).rejects.toMatchObject({ type: 'NamespaceAlreadyExists' });
     await expect(catalog.createService(dnsService(nsId, 'WEB'))).rejects.toMatchObject({ type: 'ServiceAlreadyExists' });
     expect(await store.revision()).toBe(before);
     await catalog.registerInstance(svc.id, 'i-1', { AWS_INSTANCE_IPV4: '10.0.0.1' });
@@ -73,6 +76,8 @@ describe('the Cloud Map catalog on a store', () => {
     const first = await catalog.createNamespace({ name: 'b.local', type: 'DNS_PRIVATE', creatorRequestId: 'r1', tags: [] });
     expect(await catalog.createNamespace({ name: 'b.local', type: 'DNS_PRIVATE', creatorRequestId: 'r1', tags: [] })).toBe(first);
     await expect(catalog.createNamespace({ name: 'b.local', type: 'DNS_PRIVATE', creatorRequestId: 'r2', tags: [] })).rejects.toMatchObject({ type: 'NamespaceAlreadyExists' });
+    await catalog.runOperation(first);
+    expect(await catalog.createNamespace({ name: 'b.local', type: 'DNS_PRIVATE', creatorRequestId: 'r1', tags: [] })).toBe(first);
     expect((await store.range(cloudMapKeys.namespaces())).entries).toHaveLength(1);
   });
 });

@@ -6,9 +6,10 @@
  * - the namespace record's `serviceCount`: CreateService and DeleteService change it, DeleteNamespace reads it;
  * - the service record's `instanceCount`/`instanceRevision`: registrations change them, DeleteService reads them.
  *
- * Namespace, service-update and instance operations are asynchronous in Cloud Map. berth does their work in the
- * request's own transaction and records the operation beside it as SUCCESS, so GetOperation/ListOperations
- * answer as Cloud Map's do once its work has finished (a request that fails changes nothing and records nothing).
+ * Namespace operations are asynchronous, as in Cloud Map (operations.ts: SUBMITTED here, run by the leader's worker).
+ * Service-update and instance operations are asynchronous in Cloud Map too; berth does their work in the request's
+ * own transaction and records the operation beside it as SUCCESS (a request that fails changes nothing and records
+ * nothing).
  */
 import type { ArnScope } from '../model/arn.js';
 import { cloudMapKeys as k } from '../state/cloudmap-keys.js';
@@ -22,6 +23,7 @@ import {
   type CloudMapTag,
   type InstanceHealth,
   type InstanceRecord,
+  type NamespaceNameRecord,
   type NamespaceRecord,
   type NamespaceType,
   type OperationRecord,
@@ -33,6 +35,7 @@ import { readRecord, transact, type Tx } from '../store/transact.js';
 import { cloudMapErrors } from './errors.js';
 import { checkInstanceAttributes } from './instance-attributes.js';
 import { namespaceArn, newHostedZoneId, newNamespaceId, newOperationId, newServiceId, serviceArn, serviceIdOf } from './names.js';
+import { namespaceKind, runOperation, submitOperation } from './operations.js';
 
 /** What Cloud Map needs from the server around it. */
 export interface CloudMapEnv {
@@ -98,22 +101,26 @@ export class CloudMapCatalog {
     return (await this.env.store.range(k.instancesOf(serviceId))).entries.map((e) => parseInstanceRecord(e.value, e.key));
   }
 
-  /** Create*Namespace: its operation id. A retry with the same CreatorRequestId answers the first operation. */
+  /**
+   * Create*Namespace: its operation id (SUBMITTED; the namespace appears when it has run). One DNS (private or
+   * public) and one HTTP namespace per Name: an HTTP and a DNS namespace may share one, as in Cloud Map, the second
+   * then getting `<name>-<hash>` as its HttpName. A retry with the same CreatorRequestId answers the first operation.
+   */
   async createNamespace(input: NewNamespace): Promise<string> {
     return transact(this.env.store, async (tx) => {
-      const index = await tx.getRecord(parseNamespaceNameRecord, k.namespaceName(input.name));
-      if (index) {
-        const existing = await tx.getRecord(parseNamespaceRecord, k.namespace(index.id));
-        if (existing && input.creatorRequestId !== undefined && existing.creatorRequestId === input.creatorRequestId) {
-          if (existing.type !== input.type) throw cloudMapErrors.duplicateRequest(input.creatorRequestId);
-          return existing.createOperationId;
+      const kind = namespaceKind(input.type);
+      const same = (await tx.getRecord(parseNamespaceNameRecord, k.namespaceKind(kind, input.name))) ?? (await this.legacySameKind(tx, input.name, kind));
+      if (same) {
+        if (input.creatorRequestId !== undefined && same.creatorRequestId === input.creatorRequestId && same.createOperationId) {
+          if (same.type !== input.type) throw cloudMapErrors.duplicateRequest(input.creatorRequestId);
+          return same.createOperationId;
         }
-        throw cloudMapErrors.namespaceExists(input.name, index.id);
+        throw cloudMapErrors.namespaceExists(input.name, same.id);
       }
       const id = newNamespaceId();
-      const operationId = this.operation(tx, 'CREATE_NAMESPACE', { NAMESPACE: id });
-      const dns = input.type !== 'HTTP';
-      const record: NamespaceRecord = {
+      const httpName = (await tx.get(k.namespaceName(input.name))) ? `${input.name}-${id.slice(3, 11).toLowerCase()}` : input.name;
+      const operationId = newOperationId();
+      const namespace: Omit<NamespaceRecord, 'createDate'> = {
         id,
         arn: namespaceArn(this.env.scope, id),
         name: input.name,
@@ -121,40 +128,53 @@ export class CloudMapCatalog {
         ...(input.description !== undefined ? { description: input.description } : {}),
         ...(input.creatorRequestId !== undefined ? { creatorRequestId: input.creatorRequestId } : {}),
         createOperationId: operationId,
-        ...(dns ? { hostedZoneId: newHostedZoneId(), soaTtl: input.soaTtl ?? 15 } : {}),
-        httpName: input.name,
+        ...(kind === 'dns' ? { hostedZoneId: newHostedZoneId(), soaTtl: input.soaTtl ?? 15 } : {}),
+        httpName,
         serviceCount: 0,
         tags: input.tags,
-        createDate: this.env.now(),
       };
-      tx.putJson(k.namespace(id), record);
-      tx.putJson(k.namespaceName(input.name), { id });
-      return operationId;
+      tx.putJson(k.namespaceKind(kind, input.name), {
+        id,
+        type: input.type,
+        createOperationId: operationId,
+        ...(input.creatorRequestId !== undefined ? { creatorRequestId: input.creatorRequestId } : {}),
+      } satisfies NamespaceNameRecord);
+      tx.putJson(k.namespaceName(httpName), { id } satisfies NamespaceNameRecord);
+      return submitOperation(tx, this.env.now(), operationId, 'CREATE_NAMESPACE', { NAMESPACE: id }, { kind: 'create', namespace });
     });
   }
 
-  /** Update*Namespace: the description and (DNS) the SOA TTL. */
+  /** A namespace of this kind and name from before the kind index (only the name index then): as the kind index would say. */
+  private async legacySameKind(tx: Tx, name: string, kind: 'dns' | 'http'): Promise<NamespaceNameRecord | undefined> {
+    const index = await tx.getRecord(parseNamespaceNameRecord, k.namespaceName(name));
+    const ns = index ? await tx.getRecord(parseNamespaceRecord, k.namespace(index.id)) : undefined;
+    if (!ns || namespaceKind(ns.type) !== kind || ns.name.toLowerCase() !== name.toLowerCase()) return undefined;
+    return { id: ns.id, type: ns.type, createOperationId: ns.createOperationId, ...(ns.creatorRequestId !== undefined ? { creatorRequestId: ns.creatorRequestId } : {}) };
+  }
+
+  /** Run a submitted operation now, wherever this is (ECS waits for the namespaces it makes); idempotent. */
+  async runOperation(id: string): Promise<OperationRecord | undefined> {
+    return runOperation(this.env.store, this.env.now, id);
+  }
+
+  /** Update*Namespace: the description and (DNS) the SOA TTL, when the operation runs. */
   async updateNamespace(idOrArn: string, type: NamespaceType, change: { description?: string; soaTtl?: number }): Promise<string> {
     return transact(this.env.store, async (tx) => {
       const ns = await this.namespace(tx, idOrArn);
       if (ns.type !== type) throw cloudMapErrors.invalid(`Id ${idOrArn} is a ${ns.type} namespace, not a ${type} one.`);
-      tx.putJson(k.namespace(ns.id), {
-        ...ns,
-        ...(change.description !== undefined ? { description: change.description } : {}),
-        ...(change.soaTtl !== undefined && ns.type !== 'HTTP' ? { soaTtl: change.soaTtl } : {}),
-      } satisfies NamespaceRecord);
-      return this.operation(tx, 'UPDATE_NAMESPACE', { NAMESPACE: ns.id });
+      return submitOperation(tx, this.env.now(), newOperationId(), 'UPDATE_NAMESPACE', { NAMESPACE: ns.id }, { kind: 'update', type, ...change });
     });
   }
 
-  /** DeleteNamespace: refused (ResourceInUse) while it has services. */
+  /** DeleteNamespace: refused (ResourceInUse) while it has services; from then on it takes no new service. */
   async deleteNamespace(idOrArn: string): Promise<string> {
     return transact(this.env.store, async (tx) => {
       const ns = await this.namespace(tx, idOrArn);
+      if (ns.deleting) return ns.deleting;
       if (ns.serviceCount > 0) throw cloudMapErrors.namespaceInUse(ns.id, ns.serviceCount);
-      tx.delete(k.namespace(ns.id));
-      tx.delete(k.namespaceName(ns.name));
-      return this.operation(tx, 'DELETE_NAMESPACE', { NAMESPACE: ns.id });
+      const operationId = newOperationId();
+      tx.putJson(k.namespace(ns.id), { ...ns, deleting: operationId } satisfies NamespaceRecord);
+      return submitOperation(tx, this.env.now(), operationId, 'DELETE_NAMESPACE', { NAMESPACE: ns.id }, { kind: 'delete' });
     });
   }
 
@@ -169,6 +189,7 @@ export class CloudMapCatalog {
   async createService(input: NewService): Promise<ServiceRecord> {
     return transact(this.env.store, async (tx) => {
       const ns = await this.namespace(tx, input.namespaceId);
+      if (ns.deleting) throw cloudMapErrors.namespaceNotFound(`${input.namespaceId} (being deleted)`);
       const index = await tx.getRecord(parseServiceNameRecord, k.serviceName(ns.id, input.name));
       if (index) {
         const existing = await tx.getRecord(parseServiceRecord, k.service(index.id));
@@ -214,8 +235,11 @@ export class CloudMapCatalog {
     });
   }
 
-  /** RegisterInstance: a new instance, or new attributes for an existing one (as Cloud Map does). */
-  async registerInstance(serviceIdOrArn: string, instanceId: string, attributes: Record<string, string>, creatorRequestId?: string): Promise<string> {
+  /**
+   * RegisterInstance: a new instance, or new attributes for an existing one (as Cloud Map does). `registrar` marks who
+   * registered it (`api`, or ECS's `ecs:<service ARN>`): ECS deregisters only its own.
+   */
+  async registerInstance(serviceIdOrArn: string, instanceId: string, attributes: Record<string, string>, creatorRequestId?: string, registrar = 'api'): Promise<string> {
     return transact(this.env.store, async (tx) => {
       const service = await this.service(tx, serviceIdOrArn);
       checkInstanceAttributes(attributes, service.dns?.records);
@@ -226,6 +250,7 @@ export class CloudMapCatalog {
         serviceId: service.id,
         attributes,
         ...(creatorRequestId !== undefined ? { creatorRequestId } : {}),
+        registeredBy: registrar,
         health: existing?.health ?? 'HEALTHY',
       };
       tx.putJson(key, instance);

@@ -49,6 +49,8 @@ export async function applyServiceInstances(
   tx: Tx,
   arn: string,
   changes: InstanceChanges,
+  /** Who registers (ecsRegistrar of the ECS service): written on the instances it registers. */
+  registrar: string,
 ): Promise<{ registered: number; deregistered: number; refused: string[] }> {
   const service = await cloudMapServiceInTx(tx, arn);
   if (!service) return { registered: 0, deregistered: 0, refused: [] };
@@ -66,8 +68,8 @@ export async function applyServiceInstances(
     }
     const key = k.instance(service.id, r.id);
     const existing = await tx.getRecord(parseInstanceRecord, key);
-    if (existing && sameAttributes(existing.attributes, r.attributes)) continue;
-    tx.putJson(key, { id: r.id, serviceId: service.id, attributes: r.attributes, health: existing?.health ?? 'HEALTHY' } satisfies InstanceRecord);
+    if (existing && existing.registeredBy === registrar && sameAttributes(existing.attributes, r.attributes)) continue;
+    tx.putJson(key, { id: r.id, serviceId: service.id, attributes: r.attributes, registeredBy: registrar, health: existing?.health ?? 'HEALTHY' } satisfies InstanceRecord);
     if (!existing) {
       count++;
       registered++;

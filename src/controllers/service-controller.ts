@@ -25,6 +25,7 @@ import { setForwardWeights } from '../elb/forward-weights.js';
 import { deregisterServiceTargets, deregistrationDelayMs, registerServiceTargets, targetGroupInTx, targetsInTx } from '../elb/service-targets.js';
 import { elbKeys } from '../state/elb-keys.js';
 import { applyServiceInstances, cloudMapServiceInTx, serviceInstancesInTx } from '../cloudmap/service-instances.js';
+import { ecsRegistrar } from '../state/records/cloudmap.js';
 import type { RegistryView } from './services/registry-view.js';
 import { parseTargetSet } from '../state/records/elb.js';
 import { allTargetGroupArns, type GroupView } from './services/target-of.js';
@@ -141,7 +142,7 @@ export function startServiceController(options: ServiceControllerOptions): Servi
           arn,
           recordTypes: (service.dns?.records ?? []).map((r) => r.Type),
           customHealth: service.customHealth,
-          instances: instances.map((i) => ({ id: i.id, attributes: i.attributes, health: i.health })),
+          instances: instances.map((i) => ({ id: i.id, attributes: i.attributes, health: i.health, ...(i.registeredBy !== undefined ? { registeredBy: i.registeredBy } : {}) })),
         } satisfies RegistryView;
       });
       if (view) registries.set(arn, view);
@@ -256,7 +257,7 @@ export function startServiceController(options: ServiceControllerOptions): Servi
       for (const f of plan.forwards ?? []) await setForwardWeights(tx, f.ruleArn, f.weights);
       // Cloud Map: a stopping task leaves the answers in the transaction that stops it; a RUNNING one joins them.
       for (const c of plan.registryChanges ?? []) {
-        const done = await applyServiceInstances(tx, c.registryArn, c);
+        const done = await applyServiceInstances(tx, c.registryArn, c, ecsRegistrar(plan.record.serviceArn!));
         if (done.refused.length > 0) log.warn({ service: `${cluster}/${name}`, registry: c.registryArn, tasks: done.refused }, 'tasks not registered: attributes the Cloud Map service cannot use');
       }
       const registered: [string, number][] = [];

@@ -14,6 +14,7 @@ import type { AutoScalingEnv } from '../autoscaling/env.js';
 import { executePolicy, startScheduledScaling } from '../autoscaling/scaling-engine.js';
 import type { Registry } from '../registry/registry.js';
 import { startSecretPurge } from '../secrets/secret-deletion.js';
+import { startOperationWorker } from '../cloudmap/operation-worker.js';
 import { startTargetDrain } from '../elb/target-health.js';
 import type { ClusterCache } from '../state/cluster-cache.js';
 import { startGroupController, type GroupController } from '../hostgroups/group-controller.js';
@@ -108,6 +109,8 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
     ...(settings.now ? { now: settings.now } : {}),
     ...(settings.targetDrainMs !== undefined ? { intervalMs: settings.targetDrainMs } : {}),
   });
+  // Cloud Map's asynchronous namespace operations, and the pruning of finished ones.
+  const cloudMapOperations = startOperationWorker({ store, log: log.child({ component: 'cloud-map-operations' }), ...(settings.now ? { now: settings.now } : {}) });
   const metricSweep = settings.metrics
     ? startMetricSweep({
         store: settings.metrics,
@@ -154,7 +157,7 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
     ...(hostGroups ? { hostGroups } : {}),
     async stop() {
       stoppedTasks.stop();
-      await Promise.all([hostGroups?.stop(), alarms?.stop(), scheduled?.stop(), serviceController.stop(), instanceMonitor.stop(), reaper.stop(), settings.registry.stop(), logSweep.stop(), secretPurge.stop(), targetDrain.stop(), metricSweep?.stop(), utilization?.stop()]);
+      await Promise.all([hostGroups?.stop(), alarms?.stop(), scheduled?.stop(), serviceController.stop(), instanceMonitor.stop(), reaper.stop(), settings.registry.stop(), logSweep.stop(), secretPurge.stop(), targetDrain.stop(), cloudMapOperations.stop(), metricSweep?.stop(), utilization?.stop()]);
     },
   };
 }

@@ -6,8 +6,10 @@
 export const cloudMapKeys = {
   namespace: (id: string) => `cloudmap/namespaces/${id}`,
   namespaces: () => 'cloudmap/namespaces/',
-  /** Namespace names are case-insensitive in DNS: the index holds the lower-cased name. */
-  namespaceName: (name: string) => `cloudmap/namespace-names/${name.toLowerCase()}`,
+  /** By HttpName (DiscoverInstances, ECS). Namespace names are case-insensitive in DNS: the index holds the lower-cased name. */
+  namespaceName: (httpName: string) => `cloudmap/namespace-names/${httpName.toLowerCase()}`,
+  /** One DNS (private or public) and one HTTP namespace per Name. */
+  namespaceKind: (kind: 'dns' | 'http', name: string) => `cloudmap/namespace-kinds/${kind}/${name.toLowerCase()}`,
   service: (id: string) => `cloudmap/services/${id}`,
   services: () => 'cloudmap/services/',
   serviceName: (namespaceId: string, name: string) => `cloudmap/service-names/${namespaceId}/${name.toLowerCase()}`,
@@ -16,4 +18,7 @@ export const cloudMapKeys = {
   instances: () => 'cloudmap/instances/',
   operation: (id: string) => `cloudmap/operations/${id}`,
   operations: () => 'cloudmap/operations/',
+  /** The SUBMITTED/PENDING operations' ids (what the leader's worker runs), so it never scans finished ones. */
+  pendingOperation: (id: string) => `cloudmap/pending-operations/${id}`,
+  pendingOperations: () => 'cloudmap/pending-operations/',
 };

@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeTasksCommand, ECSClient, RegisterTaskDefinitionCommand, RunTaskCommand, type Task } from '@aws-sdk/client-ecs';
-import { CreatePrivateDnsNamespaceCommand, CreateServiceCommand, GetOperationCommand, RegisterInstanceCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
+import { CreatePrivateDnsNamespaceCommand, CreateServiceCommand, RegisterInstanceCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBusyboxImage, pushImage } from '../../src/testing/busybox-image.js';
@@ -20,6 +20,7 @@ import { startBerthAgent, type BerthAgentProcess } from './support/berth-agent.j
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
 import { untilAgentIdle } from './support/cluster.js';
 import { createHostLab, type HostLab } from './support/hosts.js';
+import { finishedOperation } from '../../src/testing/cloud-map-operations.js';
 
 describe('containers resolve through berth DNS', () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-e2e-sd-containers-'));
@@ -106,7 +107,7 @@ describe('containers resolve through berth DNS', () => {
 
   it('a busybox task resolves a Cloud Map name and a forwarded one through the nameserver the agent wrote by default', async () => {
     const op = await sd.send(new CreatePrivateDnsNamespaceCommand({ Name: 'apps.internal', Vpc: 'vpc-lab' }));
-    const nsId = (await sd.send(new GetOperationCommand({ OperationId: op.OperationId! }))).Operation!.Targets!.NAMESPACE!;
+    const nsId = (await finishedOperation(sd, op.OperationId!)).Targets!.NAMESPACE!;
     const svc = (await sd.send(new CreateServiceCommand({ Name: 'backend', NamespaceId: nsId, DnsConfig: { DnsRecords: [{ Type: 'A', TTL: 5 }] } }))).Service!;
     await sd.send(new RegisterInstanceCommand({ ServiceId: svc.Id!, InstanceId: 'b-1', Attributes: { AWS_INSTANCE_IPV4: '10.77.0.5' } }));
     const task = await runToExit('dns-client', resolvesBoth);

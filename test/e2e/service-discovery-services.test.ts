@@ -16,7 +16,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -50,6 +50,7 @@ import { startBerthServer, type BerthServerProcess } from './support/berth-serve
 import { untilAgentIdle } from './support/cluster.js';
 import { createHostLab, type HostLab } from './support/hosts.js';
 import { HTTPD_SETUP, httpGet, unpooled } from './support/httpd-tasks.js';
+import { finishedOperation } from '../../src/testing/cloud-map-operations.js';
 
 const NS = 'apps.internal';
 const TTL = 3;
@@ -166,7 +167,7 @@ describe('services registered in Cloud Map, resolved by containers through berth
     for (const ci of containerInstances!) hostOfArn.set(ci.containerInstanceArn!, zones.indexOf(ci.attributes!.find((a) => a.name === 'ecs.availability-zone')!.value!));
 
     const op = await sd.send(new CreatePrivateDnsNamespaceCommand({ Name: NS, Vpc: 'vpc-lab' }));
-    const nsId = (await sd.send(new GetOperationCommand({ OperationId: op.OperationId! }))).Operation!.Targets!.NAMESPACE!;
+    const nsId = (await finishedOperation(sd, op.OperationId!)).Targets!.NAMESPACE!;
     for (const [name, type] of [['backend', 'A'], ['legacy', 'SRV']] as const) {
       const s = (await sd.send(new CreateServiceCommand({ Name: name, NamespaceId: nsId, DnsConfig: { RoutingPolicy: 'MULTIVALUE', DnsRecords: [{ Type: type, TTL: TTL }] } }))).Service!;
       srvArn[name] = s.Arn!;
@@ -307,11 +308,24 @@ describe('services registered in Cloud Map, resolved by containers through berth
     expect(delays.every((d) => Number.isFinite(d) && d < 1000), delays.join(', ')).toBe(true);
   }, 150_000);
 
+  /** The client container's output (its runtime id starts with the task id), whichever host ran it. */
+  const clientLog = (taskId: string) =>
+    lab.hosts
+      .flatMap((_, i) => {
+        const root = join(dir, `h${i}`, 'containers');
+        return readdirSync(root)
+          .filter((id) => id.startsWith(taskId))
+          .map((id) => readFileSync(join(root, id, 'container.log'), 'utf8').split('\n').slice(-30).join('\n'));
+      })
+      .join('\n');
+
   it('a busybox client task resolves both names and fetches a page through every answer; other names are forwarded', async () => {
     const a = vpcTasks.map(addressOf);
     const srv = legacyTasks.map((t) => `${hostPortOf(t)}:${idOf(t)}.legacy.${NS}:${hostOf(t)}`);
     // Each check exits with its own status, so a failure says which one it was.
     const script = [
+      // Each command is echoed to the container's log: a client that hangs shows where.
+      'set -x',
       `nslookup backend.${NS} > /tmp/a || exit 11`,
       `for ip in ${a.join(' ')}; do grep -q "^Address: *$ip\\$" /tmp/a || exit 12; done`,
       `for ip in ${a.join(' ')}; do wget -q -O - http://$ip/ | grep -q '^vpc ' || exit 13; done`,
@@ -335,8 +349,9 @@ describe('services registered in Cloud Map, resolved by containers through berth
         },
         { timeout: 60_000, interval: 300 },
       )
-      .toBe('STOPPED');
-    expect(task!.containers![0]!.exitCode, JSON.stringify(task!.containers)).toBe(0);
+      .toBe('STOPPED')
+      .catch((e) => Promise.reject(new Error(`${e}\nclient output:\n${clientLog(arn.split('/').at(-1)!)}`)));
+    expect(task!.containers![0]!.exitCode, `${JSON.stringify(task!.containers)}\n${clientLog(arn.split('/').at(-1)!)}`).toBe(0);
   }, 90_000);
 
   it('a stopped task leaves the answers within its TTL plus 1 s', async () => {

@@ -22,6 +22,7 @@ import {
   DeregisterInstanceCommand,
   DiscoverInstancesCommand,
   DiscoverInstancesRevisionCommand,
+  GetNamespaceCommand,
   GetOperationCommand,
   GetServiceCommand,
   ListServicesCommand,
@@ -32,6 +33,7 @@ import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AWS_CLI, awsCli, hasAwsCli, type CliResult } from './support/aws-cli.js';
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
+import { finishedOperation } from '../../src/testing/cloud-map-operations.js';
 
 const REGION = 'us-east-1';
 const OUTSIDE = 'outside.example.test';
@@ -107,6 +109,17 @@ describe('Cloud Map and the DNS server on the built server', () => {
     expect(r.code, `aws servicediscovery ${args.join(' ')}: ${r.stderr}`).toBe(0);
     return r.json;
   };
+  /** A namespace operation, asked for through the CLI until it has finished (Cloud Map runs them asynchronously). */
+  const finished = async (operationId: string) => {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const op = (await ok(['get-operation', '--operation-id', operationId])).Operation;
+      if (op.Status === 'SUCCESS') return op;
+      expect(['SUBMITTED', 'PENDING'], `operation ${operationId}`).toContain(op.Status);
+      expect(Date.now(), `operation ${operationId} still ${op.Status}`).toBeLessThan(deadline);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
   const fails = async (args: string[]) => {
     const r = await cli(['servicediscovery', ...args]);
     expect(r.code, `aws servicediscovery ${args.join(' ')} should fail`).not.toBe(0);
@@ -137,7 +150,7 @@ describe('Cloud Map and the DNS server on the built server', () => {
   it('runs namespaces, services and instances end to end through the CLI, with asynchronous operations', async () => {
     const { OperationId } = await ok(['create-private-dns-namespace', '--name', 'Shop.Local', '--vpc', 'vpc-0123', '--creator-request-id', 'req-shop']);
     expect(OperationId).toMatch(/^[0-9a-f]{32}$/);
-    const op = (await ok(['get-operation', '--operation-id', OperationId])).Operation;
+    const op = await finished(OperationId);
     expect(op).toMatchObject({ Id: OperationId, Type: 'CREATE_NAMESPACE', Status: 'SUCCESS' });
     const namespaceId = op.Targets.NAMESPACE as string;
     // A retry with the same CreatorRequestId is the same operation, not a second namespace.
@@ -149,7 +162,7 @@ describe('Cloud Map and the DNS server on the built server', () => {
     const listed = await ok(['list-operations', '--filters', `Name=NAMESPACE_ID,Values=${namespaceId},Condition=EQ`]);
     expect(listed.Operations).toEqual([{ Id: OperationId, Status: 'SUCCESS' }]);
     const upd = await ok(['update-private-dns-namespace', '--id', namespaceId, '--namespace', 'Description=shop,Properties={DnsProperties={SOA={TTL=30}}}']);
-    expect((await ok(['get-operation', '--operation-id', upd.OperationId])).Operation).toMatchObject({ Type: 'UPDATE_NAMESPACE', Status: 'SUCCESS' });
+    expect(await finished(upd.OperationId)).toMatchObject({ Type: 'UPDATE_NAMESPACE', Status: 'SUCCESS' });
     expect((await ok(['get-namespace', '--id', namespaceId])).Namespace).toMatchObject({ Description: 'shop', Properties: { DnsProperties: { SOA: { TTL: 30 } } } });
 
     const service = (
@@ -194,8 +207,43 @@ describe('Cloud Map and the DNS server on the built server', () => {
     await ok(['deregister-instance', '--service-id', service.Id, '--instance-id', 'cart-1']);
     await ok(['delete-service', '--id', service.Id]);
     const del = await ok(['delete-namespace', '--id', namespaceId]);
-    expect((await ok(['get-operation', '--operation-id', del.OperationId])).Operation).toMatchObject({ Type: 'DELETE_NAMESPACE', Status: 'SUCCESS' });
+    expect(await finished(del.OperationId)).toMatchObject({ Type: 'DELETE_NAMESPACE', Status: 'SUCCESS' });
     expect(await fails(['get-namespace', '--id', namespaceId])).toContain('NamespaceNotFound');
+  }, 240_000);
+
+  it('creates namespaces asynchronously: absent until the operation succeeds; an HTTP and a DNS namespace may share a name', async () => {
+    const started = Date.now();
+    const opId = (await sd.send(new CreatePrivateDnsNamespaceCommand({ Name: 'twin.internal', Vpc: 'vpc-1' }))).OperationId!;
+    const seen: string[] = [];
+    let nsId = '';
+    for (;;) {
+      // The namespace read first, then the operation: a namespace already there means the operation had succeeded.
+      const ns = nsId ? await sd.send(new GetNamespaceCommand({ Id: nsId })).then(() => 'there', (e: Error) => e.name) : 'unknown';
+      const op = (await sd.send(new GetOperationCommand({ OperationId: opId }))).Operation!;
+      nsId = op.Targets!.NAMESPACE!;
+      if (seen.at(-1) !== op.Status) seen.push(op.Status!);
+      if (op.Status === 'SUCCESS') break;
+      expect(['SUBMITTED', 'PENDING']).toContain(op.Status);
+      expect(ns).not.toBe('there');
+      if (ns !== 'unknown') expect(ns).toBe('NamespaceNotFound');
+      expect(Date.now() - started).toBeLessThan(15_000);
+    }
+    console.log(`namespace operation statuses seen: ${seen.join(' → ')} in ${Date.now() - started} ms`);
+    const dnsId = (await finishedOperation(sd, opId)).Targets!.NAMESPACE!;
+    expect((await sd.send(new GetNamespaceCommand({ Id: dnsId }))).Namespace).toMatchObject({ Name: 'twin.internal', Properties: { HttpProperties: { HttpName: 'twin.internal' } } });
+    // The same name as an HTTP namespace: accepted, with a suffixed HttpName (Cloud Map's rule); a second DNS or HTTP one is not.
+    const httpOp = await ok(['create-http-namespace', '--name', 'twin.internal']);
+    const httpNs = (await ok(['get-namespace', '--id', (await finished(httpOp.OperationId)).Targets.NAMESPACE])).Namespace;
+    expect(httpNs).toMatchObject({ Name: 'twin.internal', Type: 'HTTP' });
+    expect(httpNs.Properties.HttpProperties.HttpName).toMatch(/^twin\.internal-[0-9a-z]{8}$/);
+    expect(await fails(['create-http-namespace', '--name', 'twin.internal'])).toContain('(NamespaceAlreadyExists)');
+    expect(await fails(['create-public-dns-namespace', '--name', 'twin.internal'])).toContain('(NamespaceAlreadyExists)');
+    // Each is discovered by its HttpName.
+    const api = await sd.send(new CreateServiceCommand({ Name: 'api', NamespaceId: httpNs.Id }));
+    await sd.send(new RegisterInstanceCommand({ ServiceId: api.Service!.Id!, InstanceId: 'h-1', Attributes: { url: 'http://10.0.0.1' } }));
+    const found = await sd.send(new DiscoverInstancesCommand({ NamespaceName: httpNs.Properties.HttpProperties.HttpName, ServiceName: 'api' }));
+    expect(found.Instances!.map((i) => [i.InstanceId, i.NamespaceName])).toEqual([['h-1', httpNs.Properties.HttpProperties.HttpName]]);
+    expect(await failure(sd.send(new DiscoverInstancesCommand({ NamespaceName: 'twin.internal', ServiceName: 'api' })))).toMatchObject({ name: 'ServiceNotFound' });
   });
 
   it("answers bad input with Cloud Map's errors, naming the field, and creates nothing half way", async () => {
@@ -209,8 +257,9 @@ describe('Cloud Map and the DNS server on the built server', () => {
     expect(await count()).toBe(n0);
 
     const { OperationId } = await ok(['create-private-dns-namespace', '--name', 'dup.local', '--vpc', 'vpc-1']);
-    const namespaceId = (await ok(['get-operation', '--operation-id', OperationId])).Operation.Targets.NAMESPACE;
+    // Refused at once, while the first is still being created as well as after.
     expect(await fails(['create-private-dns-namespace', '--name', 'DUP.local', '--vpc', 'vpc-1'])).toContain('(NamespaceAlreadyExists)');
+    const namespaceId = (await finished(OperationId)).Targets.NAMESPACE;
     const sdkDup = await failure(sd.send(new CreatePrivateDnsNamespaceCommand({ Name: 'dup.local', Vpc: 'vpc-1' })));
     expect(sdkDup).toMatchObject({ name: 'NamespaceAlreadyExists', status: 400 });
     expect(sdkDup.message).toContain(namespaceId);
@@ -244,11 +293,11 @@ describe('Cloud Map and the DNS server on the built server', () => {
     expect(await fails(['get-service', '--id', 'srv-nothere'])).toContain('(ServiceNotFound)');
     expect(await fails(['deregister-instance', '--service-id', svc.Id!, '--instance-id', 'ghost'])).toContain('(InstanceNotFound)');
     expect(await failure(sd.send(new DiscoverInstancesCommand({ NamespaceName: 'dup.local', ServiceName: 'nothing' })))).toMatchObject({ name: 'ServiceNotFound' });
-  });
+  }, 240_000);
 
   it('answers A and SRV, NXDOMAIN inside a namespace, a public namespace (WEIGHTED: one of each answer), and forwards other names upstream', async () => {
     const opId = (await sd.send(new CreatePrivateDnsNamespaceCommand({ Name: 'dns.internal', Vpc: 'vpc-1' }))).OperationId!;
-    const namespaceId = (await sd.send(new GetOperationCommand({ OperationId: opId }))).Operation!.Targets!.NAMESPACE!;
+    const namespaceId = (await finishedOperation(sd, opId)).Targets!.NAMESPACE!;
     const svc = (await sd.send(new CreateServiceCommand({ Name: 'backend', NamespaceId: namespaceId, DnsConfig: { RoutingPolicy: 'MULTIVALUE', DnsRecords: [{ Type: 'A', TTL: 7 }, { Type: 'SRV', TTL: 7 }] } }))).Service!;
     for (let i = 1; i <= 3; i++) {
       await sd.send(new RegisterInstanceCommand({ ServiceId: svc.Id!, InstanceId: `b-${i}`, Attributes: { AWS_INSTANCE_IPV4: `10.8.0.${i}`, AWS_INSTANCE_PORT: String(9000 + i) } }));
@@ -268,7 +317,7 @@ describe('Cloud Map and the DNS server on the built server', () => {
     expect(upstream.queries).not.toContain('backend.dns.internal');
     // A public DNS namespace is served like a private one.
     const pubOp = (await ok(['create-public-dns-namespace', '--name', 'public.example.org'])).OperationId;
-    const pubId = (await ok(['get-operation', '--operation-id', pubOp])).Operation.Targets.NAMESPACE;
+    const pubId = (await finished(pubOp)).Targets.NAMESPACE;
     expect((await ok(['get-namespace', '--id', pubId])).Namespace.Type).toBe('DNS_PUBLIC');
     const www = (await ok(['create-service', '--name', 'www', '--namespace-id', pubId, '--dns-config', 'RoutingPolicy=WEIGHTED,DnsRecords=[{Type=A,TTL=30}]'])).Service;
     await ok(['register-instance', '--service-id', www.Id, '--instance-id', 'w-1', '--attributes', 'AWS_INSTANCE_IPV4=10.5.0.1']);
@@ -285,7 +334,7 @@ describe('Cloud Map and the DNS server on the built server', () => {
 
   it('answers at most 8 of many instances, and shows registrations and deregistrations within a second', async () => {
     const opId = (await sd.send(new CreatePrivateDnsNamespaceCommand({ Name: 'many.internal', Vpc: 'vpc-1' }))).OperationId!;
-    const namespaceId = (await sd.send(new GetOperationCommand({ OperationId: opId }))).Operation!.Targets!.NAMESPACE!;
+    const namespaceId = (await finishedOperation(sd, opId)).Targets!.NAMESPACE!;
     const ttl = 2;
     const svc = (await sd.send(new CreateServiceCommand({ Name: 'web', NamespaceId: namespaceId, DnsConfig: { RoutingPolicy: 'MULTIVALUE', DnsRecords: [{ Type: 'A', TTL: ttl }] } }))).Service!;
     for (let i = 1; i <= 12; i++) await sd.send(new RegisterInstanceCommand({ ServiceId: svc.Id!, InstanceId: `w-${i}`, Attributes: { AWS_INSTANCE_IPV4: `10.7.0.${i}` } }));
@@ -320,7 +369,7 @@ describe('Cloud Map and the DNS server on the built server', () => {
 
   it('authorizes servicediscovery:<Action> on the service ARN, with its tags as aws:ResourceTag', async () => {
     const opId = (await sd.send(new CreatePrivateDnsNamespaceCommand({ Name: 'authz.internal', Vpc: 'vpc-1' }))).OperationId!;
-    const namespaceId = (await sd.send(new GetOperationCommand({ OperationId: opId }))).Operation!.Targets!.NAMESPACE!;
+    const namespaceId = (await finishedOperation(sd, opId)).Targets!.NAMESPACE!;
     const web = (await sd.send(new CreateServiceCommand({ Name: 'web', NamespaceId: namespaceId, Tags: [{ Key: 'team', Value: 'web' }] }))).Service!;
     const ops = (await sd.send(new CreateServiceCommand({ Name: 'ops', NamespaceId: namespaceId, Tags: [{ Key: 'team', Value: 'ops' }] }))).Service!;
     const policy = {

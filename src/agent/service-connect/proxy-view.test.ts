@@ -10,11 +10,12 @@ const portNames = new Map([
 ]);
 const hosts = new Map([['ci-1', '10.9.0.11']]);
 const backend: ServiceSeen = {
+  serviceArn: 'arn:aws:ecs:us-east-1:000000000000:service/default/backend',
   serviceName: 'backend',
   status: 'ACTIVE',
   deployments: [{ status: 'PRIMARY', serviceConnectConfiguration: { enabled: true, namespace: ns, services: [{ portName: 'http', clientAliases: [{ port: 8080, dnsName: 'backend' }] }] } }],
 };
-const client: ServiceSeen = { serviceName: 'client', status: 'ACTIVE', deployments: [{ status: 'PRIMARY', serviceConnectConfiguration: { enabled: true, namespace: ns, services: [] } }] };
+const client: ServiceSeen = { serviceArn: 'arn:aws:ecs:us-east-1:000000000000:service/default/client', serviceName: 'client', status: 'ACTIVE', deployments: [{ status: 'PRIMARY', serviceConnectConfiguration: { enabled: true, namespace: ns, services: [] } }] };
 const task = (id: string, over: Partial<TaskSeen> = {}): TaskSeen => ({
   taskArn: id,
   lastStatus: 'RUNNING',
@@ -28,14 +29,14 @@ const task = (id: string, over: Partial<TaskSeen> = {}): TaskSeen => ({
 describe('proxyView', () => {
   it("an alias's backends are its service's serving tasks: bridge at host address + host port, awsvpc at the ENI address + container port", () => {
     const tasks = [task('1'), task('2', { taskDefinitionArn: td2, eniAddress: '10.8.0.5' }), task('3', { desiredStatus: 'STOPPED' }), task('4', { healthStatus: 'UNHEALTHY' }), task('5', { lastStatus: 'PENDING' })];
-    const view = proxyView([backend, client], new Map([['backend', tasks]]), portNames, hosts);
+    const view = proxyView([backend, client], new Map([[backend.serviceArn, tasks]]), portNames, hosts);
     expect(view.endpoints).toEqual([{ namespace: ns, dnsName: 'backend', port: 8080, backends: [{ address: '10.8.0.5', port: 80 }, { address: '10.9.0.11', port: 32769 }] }]);
     expect(aliasesByNamespace(view)).toEqual(new Map([[ns, ['backend']]]));
   });
 
   it('a task whose host address or port mapping is unknown is no backend; services without Service Connect give nothing', () => {
-    const plain: ServiceSeen = { serviceName: 'plain', status: 'ACTIVE', deployments: [{ status: 'PRIMARY' }] };
-    const view = proxyView([backend, plain], new Map([['backend', [task('1', { containerInstanceArn: 'ci-unknown' }), task('2', { taskDefinitionArn: 'other' })]]]), portNames, hosts);
+    const plain: ServiceSeen = { serviceArn: 'arn:aws:ecs:us-east-1:000000000000:service/default/plain', serviceName: 'plain', status: 'ACTIVE', deployments: [{ status: 'PRIMARY' }] };
+    const view = proxyView([backend, plain], new Map([[backend.serviceArn, [task('1', { containerInstanceArn: 'ci-unknown' }), task('2', { taskDefinitionArn: 'other' })]]]), portNames, hosts);
     expect(view.endpoints[0]!.backends).toEqual([]);
     expect(view.endpoints).toHaveLength(1);
   });
@@ -43,5 +44,17 @@ describe('proxyView', () => {
   it('the aliases come from the PRIMARY deployment', () => {
     const rolling: ServiceSeen = { ...backend, deployments: [{ status: 'PRIMARY' }, ...backend.deployments.map((d) => ({ ...d, status: 'ACTIVE' }))] };
     expect(proxyView([rolling], new Map(), portNames, hosts).endpoints).toEqual([]);
+  });
+
+  it("a namespace's services of other clusters are served too, each service's tasks by its ARN", () => {
+    const elsewhere: ServiceSeen = { ...backend, serviceArn: 'arn:aws:ecs:us-east-1:000000000000:service/other/api', serviceName: 'api', clusterArn: 'arn:aws:ecs:us-east-1:000000000000:cluster/other', deployments: [{ status: 'PRIMARY', serviceConnectConfiguration: { enabled: true, namespace: ns, services: [{ portName: 'http', clientAliases: [{ port: 9090, dnsName: 'api' }] }] } }] };
+    const sameName: ServiceSeen = { ...backend, serviceArn: 'arn:aws:ecs:us-east-1:000000000000:service/other/backend' };
+    const view = proxyView([client, backend, elsewhere, sameName], new Map([[elsewhere.serviceArn, [task('7')]], [sameName.serviceArn, [task('8')]], [backend.serviceArn, [task('1')]]]), portNames, hosts);
+    // backend:8080 is claimed by both services named backend: the first by ARN (cluster default) has it.
+    expect(view.endpoints.map((e) => [e.dnsName, e.port, e.backends.map((b) => b.port)])).toEqual([
+      ['api', 9090, [32775]],
+      ['backend', 8080, [32769]],
+    ]);
+    expect(aliasesByNamespace(view)).toEqual(new Map([[ns, ['api', 'backend']]]));
   });
 });

@@ -31,7 +31,10 @@ export interface ProxyView {
 
 /** The parts of a DescribeServices answer the view reads. */
 export interface ServiceSeen {
+  readonly serviceArn: string;
   readonly serviceName: string;
+  /** Its cluster's ARN (a namespace's services may be in any cluster). */
+  readonly clusterArn?: string;
   readonly status: string;
   readonly deployments: readonly {
     readonly status: string;
@@ -50,6 +53,7 @@ export interface ServiceSeen {
 /** The parts of a DescribeTasks answer the view reads. */
 export interface TaskSeen {
   readonly taskArn: string;
+  readonly clusterArn?: string;
   readonly group?: string;
   readonly lastStatus?: string;
   readonly desiredStatus?: string;
@@ -85,8 +89,9 @@ export const servesRequests = (t: TaskSeen) => t.lastStatus === 'RUNNING' && t.d
 
 /**
  * The proxy's endpoints: one per client alias of each ACTIVE/DRAINING Service Connect service, whose
- * backends are the service's tasks that serve requests (`tasksByService`: the tasks of each service).
- * An alias (name and port) claimed twice in one namespace goes to the service first by name.
+ * backends are the service's tasks that serve requests (`tasksByService`: the tasks of each service, by ARN).
+ * The services may be of several clusters (a namespace spans clusters, as in ECS). An alias (name and port)
+ * claimed twice in one namespace goes to the service first by name (then by ARN).
  */
 export function proxyView(
   services: readonly ServiceSeen[],
@@ -95,7 +100,7 @@ export function proxyView(
   hostAddresses: ReadonlyMap<string, string>,
 ): ProxyView {
   const endpoints = new Map<string, ProxyEndpoint>();
-  for (const s of [...services].sort((a, b) => a.serviceName.localeCompare(b.serviceName))) {
+  for (const s of [...services].sort((a, b) => a.serviceName.localeCompare(b.serviceName) || a.serviceArn.localeCompare(b.serviceArn))) {
     const sc = serviceConnectOf(s);
     if (!sc?.namespace || s.status === 'INACTIVE') continue;
     for (const entry of sc.services ?? []) {
@@ -103,7 +108,7 @@ export function proxyView(
         if (!alias.dnsName || !alias.port || !entry.portName) continue;
         const key = `${sc.namespace}|${alias.dnsName}|${alias.port}`;
         if (endpoints.has(key)) continue;
-        const backends = (tasksByService.get(s.serviceName) ?? [])
+        const backends = (tasksByService.get(s.serviceArn) ?? [])
           .filter(servesRequests)
           .flatMap((t) => backendOf(t, entry.portName!, portNames, hostAddresses) ?? [])
           .sort((a, b) => `${a.address}:${a.port}`.localeCompare(`${b.address}:${b.port}`));

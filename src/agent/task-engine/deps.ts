@@ -51,6 +51,17 @@ export interface EngineDeps {
    * {@link StopReasonError} with ECS's stopped reason when they cannot be had.
    */
   resolveSecrets?(taskArn: string, secrets: readonly { name?: string; valueFrom?: string }[]): Promise<Record<string, string>>;
+  /**
+   * What must be ready before a container of a service's task starts, when the host has it: the Service
+   * Connect proxy's aliases (agent/service-connect/proxy.ts), as ECS starts a task's containers only once its
+   * Service Connect container is healthy. Throws a {@link StopReasonError} when it cannot be.
+   */
+  beforeServiceTaskStart?(serviceName: string, runtimeId: string): Promise<void>;
+  /**
+   * How long a running task of this service keeps serving once the control plane stops it, before its containers are
+   * signalled (0: none): Service Connect backends drain while the hosts' proxies learn of the stop.
+   */
+  serviceConnectDrainMs?(serviceName: string): number;
   /** Whether the control plane sent credentials of the task's role (held in memory, agent/task-credentials.ts). */
   hasTaskRoleCredentials?(taskArn: string): boolean;
   /** Where a task start's time goes (debug level); none in most unit tests. */

@@ -183,6 +183,7 @@ export class TaskManager {
         changed = true;
         if (event.kind === 'exited') this.watch.stopHealth(event.container);
         if (event.kind === 'health') healthChanged = true;
+        if (event.kind === 'desired') this.drainBeforeStop();
       }
       if (changed) await this.commit();
       if (healthChanged) this.reportHealth();
@@ -344,7 +345,21 @@ export class TaskManager {
     }
   }
 
+  /**
+   * The control plane stops a running task of a Service Connect service: its containers keep serving for the drain
+   * (the hosts' proxies learn of the stop from the API meanwhile and send it no new requests), then are signalled.
+   */
+  private drainBeforeStop(): void {
+    const s = this.state;
+    const service = s.spec.serviceName;
+    if (s.desired !== 'STOPPED' || s.known !== 'RUNNING' || !service || s.drainUntil !== undefined) return;
+    const ms = this.deps.serviceConnectDrainMs?.(service) ?? 0;
+    if (ms > 0) s.drainUntil = this.deps.now() + ms;
+  }
+
   private async start(c: ContainerState): Promise<void> {
+    const service = this.state.spec.serviceName;
+    if (service && this.deps.beforeServiceTaskStart) await timed(this.deps, this.state.arn, 'agent.service-connect', () => this.deps.beforeServiceTaskStart!(service, c.runtimeId!));
     this.watch.followLogs(c);
     await timed(this.deps, this.state.arn, 'agent.start', () => this.deps.runtime.start(c.runtimeId!));
     this.running(c, this.deps.now());

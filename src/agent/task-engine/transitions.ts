@@ -11,7 +11,8 @@ import { deriveTaskStatus, type ContainerKnownStatus, type ContainerState, type 
  *
  *   desired RUNNING   NONE → pull   PULLED → create   CREATED → start   RUNNING, STOPPED → (nothing)
  *   desired STOPPED   NONE, PULLED, CREATED → discard (never ran: delete what was made)
- *                     RUNNING → stop (SIGTERM, SIGKILL once stopTimeout passed; dependents first)
+ *                     RUNNING → stop (SIGTERM — after the drain, when a Service Connect task has one —,
+ *                               SIGKILL once stopTimeout passed; dependents first)
  *
  * create and start wait for dependsOn (startTimeout fails the task); a STOPPED container's root filesystem
  * is unmounted (its writable layer stays until cleanup). When every container is STOPPED: finish (networks
@@ -102,6 +103,10 @@ function towardsStopped(state: TaskState, ctx: PlanContext, wake: Wake[]): Step 
     if (action !== 'stop') continue;
     // Dependents stop first: a container others depend on waits until they have stopped.
     if (neededByRunningDependent(c.name, defs, state.containers)) continue;
+    if (c.stopSignalAt === undefined && state.drainUntil !== undefined && ctx.now < state.drainUntil) {
+      wake.push({ name: 'drain', at: state.drainUntil });
+      continue;
+    }
     if (c.stopSignalAt === undefined) return { kind: 'signal', container: c.name, signal: 'SIGTERM' };
     if (c.killSignalAt !== undefined) continue;
     const due = c.stopSignalAt + stopTimeoutMs(defOf(state, c.name), ctx);

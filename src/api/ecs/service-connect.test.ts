@@ -12,10 +12,11 @@ import {
   UpdateClusterCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
-import { CreateHttpNamespaceCommand, GetOperationCommand, ListNamespacesCommand, ListServicesCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
+import { CreateHttpNamespaceCommand, ListNamespacesCommand, ListServicesCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiFixture, TEST_KEYS, TEST_REGION, type ApiFixture } from '../../testing/api-server.js';
 import { failure } from '../../testing/failure.js';
+import { finishedOperation } from '../../testing/cloud-map-operations.js';
 
 let api: ApiFixture;
 let sd: ServiceDiscoveryClient;
@@ -27,7 +28,7 @@ beforeAll(async () => {
   api = await startApiFixture();
   sd = new ServiceDiscoveryClient({ endpoint: api.server.url, region: TEST_REGION, credentials: TEST_KEYS, maxAttempts: 1, disableHostPrefix: true });
   const op = await sd.send(new CreateHttpNamespaceCommand({ Name: 'apps' }));
-  const nsId = (await sd.send(new GetOperationCommand({ OperationId: op.OperationId! }))).Operation!.Targets!.NAMESPACE!;
+  const nsId = (await finishedOperation(sd, op.OperationId!)).Targets!.NAMESPACE!;
   nsArn = `arn:aws:servicediscovery:${TEST_REGION}:123456789012:namespace/${nsId}`;
   await api.ecs.send(new CreateClusterCommand({ clusterName: 'sc' }));
   for (const port of [80, 81]) {

@@ -44,11 +44,14 @@ export async function clusterDefaultNamespace(env: EcsEnv, ref: string): Promise
   if (found) return found.arn;
   if (ref.startsWith('arn:')) throw invalidParameter(`serviceConnectDefaults.namespace: the Cloud Map namespace ${ref} was not found.`);
   const catalog = new CloudMapCatalog(env);
-  await catalog.createNamespace({ name: ref, type: 'HTTP', tags: [], description: 'Created by ECS for Service Connect' }).catch(async (e) => {
+  const operationId = await catalog.createNamespace({ name: ref, type: 'HTTP', tags: [], description: 'Created by ECS for Service Connect' }).catch(async (e) => {
     // Created meanwhile by someone else: use it.
-    if (await catalog.namespaceByName(ref)) return '';
+    if (await catalog.namespaceByName(ref)) return undefined;
     throw e;
   });
+  // Cloud Map creates namespaces asynchronously; ECS answers with the namespace made, so it runs the operation now
+  // (whichever of it and the leader's worker comes first does the work, once).
+  if (operationId) await catalog.runOperation(operationId);
   return (await catalog.namespaceByName(ref))!.arn;
 }
 

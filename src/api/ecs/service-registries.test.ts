@@ -6,10 +6,11 @@ import {
   UpdateServiceCommand,
   type CreateServiceCommandInput,
 } from '@aws-sdk/client-ecs';
-import { CreatePrivateDnsNamespaceCommand, CreateServiceCommand as CreateSdServiceCommand, GetOperationCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
+import { CreatePrivateDnsNamespaceCommand, CreateServiceCommand as CreateSdServiceCommand, ServiceDiscoveryClient } from '@aws-sdk/client-servicediscovery';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiFixture, TEST_KEYS, TEST_REGION, type ApiFixture } from '../../testing/api-server.js';
 import { failure } from '../../testing/failure.js';
+import { finishedOperation } from '../../testing/cloud-map-operations.js';
 
 /** `serviceRegistries` on CreateService/UpdateService through the SDK: what ECS refuses (and with which words), what it stores. */
 let api: ApiFixture;
@@ -28,7 +29,7 @@ beforeAll(async () => {
   await api.ecs.send(new RegisterTaskDefinitionCommand({ family: 'vpc', networkMode: 'awsvpc', containerDefinitions: [{ name: 'web', image: 'busybox', memory: 64, ...port }] }));
   await api.ecs.send(new RegisterTaskDefinitionCommand({ family: 'hostnet', networkMode: 'host', containerDefinitions: [{ name: 'web', image: 'busybox', memory: 64, ...port }] }));
   const op = await sd.send(new CreatePrivateDnsNamespaceCommand({ Name: 'sd-api.internal', Vpc: 'vpc-1' }));
-  const ns = (await sd.send(new GetOperationCommand({ OperationId: op.OperationId! }))).Operation!.Targets!.NAMESPACE!;
+  const ns = (await finishedOperation(sd, op.OperationId!)).Targets!.NAMESPACE!;
   const make = async (Name: string, types: ('A' | 'SRV')[]) =>
     (await sd.send(new CreateSdServiceCommand({ Name, NamespaceId: ns, DnsConfig: { DnsRecords: types.map((Type) => ({ Type, TTL: 10 })) } }))).Service!.Arn!;
   srvA = await make('a-only', ['A']);

@@ -6,6 +6,7 @@ import type { RegistryView } from './registry-view.js';
 import type { ServicePlan } from './state.js';
 import { addTask, agentStep, stateOf, TD_HEALTH, world, type World } from './testing/world.js';
 import { withEvents } from '../../model/service/events.js';
+import { ecsRegistrar } from '../../state/records/cloudmap.js';
 
 /**
  * The pure side of services with `serviceRegistries`: which tasks become Cloud Map instances with which attributes,
@@ -14,7 +15,7 @@ import { withEvents } from '../../model/service/events.js';
 
 const SRV = 'arn:aws:servicediscovery:us-east-1:000000000000:service/srv-backend';
 const OLD = 'arn:aws:servicediscovery:us-east-1:000000000000:service/srv-old';
-type Instances = { id: string; attributes: Record<string, string>; health: 'HEALTHY' | 'UNHEALTHY' }[];
+type Instances = { id: string; attributes: Record<string, string>; health: 'HEALTHY' | 'UNHEALTHY'; registeredBy?: string }[];
 interface Registry {
   view: { arn: string; recordTypes: string[]; customHealth: boolean; instances: Instances };
 }
@@ -180,6 +181,19 @@ describe('planRegistries', () => {
     // An instance of this service whose task is gone (forgotten) goes.
     registry.view.instances.push({ id: 'gone', attributes: { AWS_INSTANCE_IPV4: '10.0.0.1', AWS_INSTANCE_PORT: '3', ECS_CLUSTER_NAME: 'c', ECS_SERVICE_NAME: 'web' }, health: 'HEALTHY' });
     expect(pass(w, registry).registryChanges).toEqual([{ registryArn: SRV, register: [], deregister: ['gone'], health: [] }]);
+  });
+
+  it('deregisters only what this ECS service registered: instances of RegisterInstance or another ECS service with its attributes stay', () => {
+    const w = bridgeWorld();
+    const registry = newRegistry(['SRV']);
+    run(w, registry);
+    const attributes = { AWS_INSTANCE_IPV4: '10.0.0.1', AWS_INSTANCE_PORT: '3', ECS_CLUSTER_NAME: 'c', ECS_SERVICE_NAME: 'web' };
+    registry.view.instances.push(
+      { id: 'by-api', attributes, health: 'HEALTHY', registeredBy: 'api' },
+      { id: 'by-other', attributes, health: 'HEALTHY', registeredBy: ecsRegistrar('arn:aws:ecs:us-east-1:000000000000:service/c2/web') },
+      { id: 'by-us', attributes, health: 'HEALTHY', registeredBy: ecsRegistrar(w.record.serviceArn!) },
+    );
+    expect(pass(w, registry).registryChanges).toEqual([{ registryArn: SRV, register: [], deregister: ['by-us'], health: [] }]);
   });
 
   it('empties a former registry, then forgets it', () => {

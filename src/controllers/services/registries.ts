@@ -18,6 +18,7 @@
  */
 import type { ServiceRegistry } from '@aws-sdk/client-ecs';
 import type { ServiceInstance } from '../../cloudmap/service-instances.js';
+import { registeredByEcsService } from '../../state/records/cloudmap.js';
 import type { Wire } from '../../model/wire.js';
 import type { InstanceSnapshot } from '../../scheduler/index.js';
 import type { TaskRecord } from '../../state/records/tasks.js';
@@ -47,7 +48,8 @@ export function planRegistries(state: ServiceState, views: readonly TaskView[], 
     const registry = state.registries?.get(arn);
     if (!registry) continue;
     const entry = (state.record.serviceRegistries ?? []).find((r) => r.registryArn === arn);
-    const mine = registry.instances.filter((i) => i.attributes.ECS_CLUSTER_NAME === owner.cluster && i.attributes.ECS_SERVICE_NAME === owner.service);
+    // Only what this ECS service registered: another registrar's instances (RegisterInstance, another service) stay.
+    const mine = registry.instances.filter((i) => registeredByEcsService(i, { serviceArn: state.record.serviceArn!, ...owner }));
     const existing = new Map(mine.map((i) => [i.id, i]));
     const keep = new Set<string>();
     const register: ServiceInstance[] = [];

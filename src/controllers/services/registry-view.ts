@@ -9,8 +9,8 @@ export interface RegistryView {
   readonly recordTypes: readonly string[];
   /** HealthCheckCustomConfig: an unhealthy task is marked UNHEALTHY instead of deregistered. */
   readonly customHealth: boolean;
-  /** Every instance it has (the plan picks this service's own by their ECS_* attributes). */
-  readonly instances: readonly { readonly id: string; readonly attributes: Readonly<Record<string, string>>; readonly health: 'HEALTHY' | 'UNHEALTHY' }[];
+  /** Every instance it has (the plan picks this service's own: registered by it, see registeredByEcsService). */
+  readonly instances: readonly { readonly id: string; readonly attributes: Readonly<Record<string, string>>; readonly health: 'HEALTHY' | 'UNHEALTHY'; readonly registeredBy?: string }[];
 }
 
 /** What one pass does in one Cloud Map service. */

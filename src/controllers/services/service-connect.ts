@@ -7,6 +7,7 @@
  * follow the ECS API).
  */
 import { CloudMapCatalog } from '../../cloudmap/catalog.js';
+import { ecsRegistrar, registeredByEcsService } from '../../state/records/cloudmap.js';
 import type { ArnScope } from '../../model/arn.js';
 import type { InstanceRecord as HostRecord } from '../../state/records/instances.js';
 import type { ServiceRecord } from '../../state/records/services.js';
@@ -24,7 +25,7 @@ interface ScDeployment {
 export interface ServiceConnectPlan {
   readonly wanted: WantedInstance[];
   readonly services: string[];
-  readonly owner: { readonly cluster: string; readonly service: string };
+  readonly owner: { readonly cluster: string; readonly service: string; readonly serviceArn: string };
 }
 
 /** One instance a task should have: in which Cloud Map service, with which attributes. */
@@ -82,7 +83,7 @@ export function instancesFor(
       });
     }
   }
-  return { wanted, services: [...services], owner: { cluster: record.berth.cluster, service: record.serviceName! } };
+  return { wanted, services: [...services], owner: { cluster: record.berth.cluster, service: record.serviceName!, serviceArn: record.serviceArn! } };
 }
 
 /** Register what is wanted and not there (or changed), deregister what is there and not wanted. */
@@ -97,13 +98,12 @@ export async function syncServiceConnectInstances(store: Store, scope: ArnScope,
     const wanted = plan.wanted.filter((w) => w.serviceArn === serviceArn);
     for (const w of wanted) {
       const have = present.get(w.instanceId);
-      if (have && JSON.stringify(have.attributes) === JSON.stringify(w.attributes)) continue;
-      await catalog.registerInstance(service.id, w.instanceId, w.attributes);
+      if (have && have.registeredBy === ecsRegistrar(plan.owner.serviceArn) && JSON.stringify(have.attributes) === JSON.stringify(w.attributes)) continue;
+      await catalog.registerInstance(service.id, w.instanceId, w.attributes, undefined, ecsRegistrar(plan.owner.serviceArn));
     }
     for (const [id, instance] of present) {
-      // Only this ECS service's own instances (others may have registered in the same Cloud Map service).
-      const ours = instance.attributes['ECS_SERVICE_NAME'] === plan.owner.service && instance.attributes['ECS_CLUSTER_NAME'] === plan.owner.cluster;
-      if (ours && !wanted.some((w) => w.instanceId === id)) await catalog.deregisterInstance(service.id, id).catch(() => undefined);
+      // Only what this ECS service registered (others may have registered in the same Cloud Map service).
+      if (registeredByEcsService(instance, plan.owner) && !wanted.some((w) => w.instanceId === id)) await catalog.deregisterInstance(service.id, id).catch(() => undefined);
     }
   }
 }

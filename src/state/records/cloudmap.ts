@@ -30,6 +30,8 @@ export interface NamespaceRecord {
   readonly tags: readonly CloudMapTag[];
   /** Epoch ms. */
   readonly createDate: number;
+  /** A DeleteNamespace was submitted (its operation id): no new services; the operation deletes it. */
+  readonly deleting?: string;
 }
 
 export const parseNamespaceRecord = recordParser<NamespaceRecord>('Cloud Map namespace', {
@@ -43,9 +45,17 @@ export const parseNamespaceRecord = recordParser<NamespaceRecord>('Cloud Map nam
   createDate: 'number',
 });
 
-/** The name index of namespaces: one name, one namespace. */
+/**
+ * A namespace name index. `namespace-names/<HttpName>`: one namespace per HttpName (what DiscoverInstances and
+ * ECS look a namespace up by). `namespace-kinds/<dns|http>/<Name>`: one DNS and one HTTP namespace per Name
+ * (Cloud Map lets an HTTP and a DNS namespace share a Name; the second gets a suffixed HttpName); written when
+ * the create is submitted, so a duplicate is refused at once and a retry with the CreatorRequestId finds it.
+ */
 export interface NamespaceNameRecord {
   readonly id: string;
+  readonly creatorRequestId?: string;
+  readonly type?: NamespaceType;
+  readonly createOperationId?: string;
 }
 
 export const parseNamespaceNameRecord = recordParser<NamespaceNameRecord>('Cloud Map namespace name', { id: 'string' });
@@ -113,8 +123,26 @@ export interface InstanceRecord {
   readonly serviceId: string;
   readonly attributes: Readonly<Record<string, string>>;
   readonly creatorRequestId?: string;
+  /**
+   * Who registered it: `ecs:<ECS service ARN>` (ECS's registrar: serviceRegistries, Service Connect) or `api`
+   * (RegisterInstance). ECS deregisters only what its service registered. Absent on instances registered before
+   * berth recorded it (ECS then goes by its ECS_CLUSTER_NAME/ECS_SERVICE_NAME attributes).
+   */
+  readonly registeredBy?: string;
   /** Custom health (services with HealthCheckCustomConfig); an instance starts HEALTHY, as in Cloud Map. */
   readonly health: InstanceHealth;
+}
+
+/** The registrar mark of an ECS service's instances. */
+export const ecsRegistrar = (serviceArn: string) => `ecs:${serviceArn}`;
+
+/**
+ * Whether an instance is the ECS service's to deregister: registered by it, or (registered before berth recorded
+ * registrars) carrying its cluster and service names.
+ */
+export function registeredByEcsService(i: Pick<InstanceRecord, 'registeredBy' | 'attributes'>, owner: { serviceArn: string; cluster: string; service: string }): boolean {
+  if (i.registeredBy !== undefined) return i.registeredBy === ecsRegistrar(owner.serviceArn);
+  return i.attributes['ECS_CLUSTER_NAME'] === owner.cluster && i.attributes['ECS_SERVICE_NAME'] === owner.service;
 }
 
 export const parseInstanceRecord = recordParser<InstanceRecord>('Cloud Map instance', {
@@ -129,6 +157,15 @@ export type OperationType = (typeof operationTypes)[number];
 export const operationStatuses = ['SUBMITTED', 'PENDING', 'SUCCESS', 'FAIL'] as const;
 export type OperationStatus = (typeof operationStatuses)[number];
 
+/**
+ * What a submitted namespace operation still has to do (cloudmap/operations.ts runs it): the namespace to create,
+ * the change to make, or the deletion. Dropped once the operation has finished.
+ */
+export type NamespaceWork =
+  | { readonly kind: 'create'; readonly namespace: Omit<NamespaceRecord, 'createDate'> }
+  | { readonly kind: 'update'; readonly type: NamespaceType; readonly description?: string; readonly soaTtl?: number }
+  | { readonly kind: 'delete' };
+
 /** An asynchronous operation as GetOperation reports it. */
 export interface OperationRecord {
   readonly id: string;
@@ -139,6 +176,8 @@ export interface OperationRecord {
   readonly targets: Readonly<Partial<Record<'NAMESPACE' | 'SERVICE' | 'INSTANCE', string>>>;
   readonly createDate: number;
   readonly updateDate: number;
+  /** SUBMITTED/PENDING namespace operations: what is left to do. */
+  readonly work?: NamespaceWork;
 }
 
 export const parseOperationRecord = recordParser<OperationRecord>('Cloud Map operation', {
