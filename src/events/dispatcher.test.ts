@@ -31,7 +31,7 @@ async function deliveries(store: Store) {
   return out;
 }
 
-const putEvent = (store: Store, detail: object, now = T0) =>
+const putEvent = (store: Store, detail: Record<string, unknown>, now = T0) =>
   transact(store, async (tx) => enqueueEvent(tx, scope, 'default', { source: 'aws.ecs', detailType: 'ECS Task State Change', detail }, now));
 
 describe('the dispatcher', () => {

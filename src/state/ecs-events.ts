@@ -41,8 +41,11 @@ export function emitTaskStateChange(tx: Pick<Tx, 'putJson'>, task: Wire<Task>, n
 }
 
 /** "ECS Container Instance State Change" for the instance as it is being written. */
-export function emitContainerInstanceStateChange(tx: Pick<Tx, 'putJson'>, instance: Wire<ContainerInstance>, clusterArn: string, nowMs: number): void {
+export function emitContainerInstanceStateChange(tx: Pick<Tx, 'putJson'>, instance: Wire<ContainerInstance>, nowMs: number): void {
   const { tags: _tags, ...shown } = instance;
+  // arn:aws:ecs:<region>:<account>:container-instance/<cluster>/<id> → the cluster's ARN.
+  const [prefix, path] = instance.containerInstanceArn!.split(':container-instance/') as [string, string];
+  const clusterArn = `${prefix}:cluster/${path.split('/')[0]}`;
   const detail = { ...withIsoTimes(shown, ['registeredAt']), clusterArn, updatedAt: new Date(nowMs).toISOString() };
   enqueueEvent(
     tx,
@@ -73,4 +76,23 @@ export function emitDeploymentStateChange(
 ): void {
   const detail = { eventType: change.eventType, eventName: change.eventName, deploymentId: change.deploymentId, updatedAt: new Date(nowMs).toISOString(), reason: change.reason };
   enqueueEvent(tx, scopeOfArn(service.serviceArn), DEFAULT_BUS, { source: ECS_SOURCE, detailType: 'ECS Deployment State Change', detail, resources: [service.serviceArn] }, nowMs);
+}
+
+/**
+ * The EventBridge events ECS sends for service event messages the controller just recorded (oldest first):
+ * steady state, placement failures and impaired starts as "ECS Service Action"; a deployment completed or failed as
+ * "ECS Deployment State Change". Other messages (tasks started or stopped, targets registered) have no event.
+ */
+export function emitServiceEvents(tx: Pick<Tx, 'putJson'>, service: { serviceArn: string; clusterArn: string }, messages: readonly string[], nowMs: number): void {
+  for (const message of messages) {
+    const deployment = /\(deployment ([^)]+)\)/.exec(message)?.[1];
+    if (message.endsWith('has reached a steady state.')) emitServiceAction(tx, service, { eventType: 'INFO', eventName: 'SERVICE_STEADY_STATE' }, nowMs);
+    else if (message.includes('was unable to place a task')) emitServiceAction(tx, service, { eventType: 'WARN', eventName: 'SERVICE_TASK_PLACEMENT_FAILURE', reason: message }, nowMs);
+    else if (message.includes('is unable to consistently start tasks')) emitServiceAction(tx, service, { eventType: 'WARN', eventName: 'SERVICE_TASK_START_IMPAIRED' }, nowMs);
+    else if (deployment && message.endsWith('deployment completed.')) {
+      emitDeploymentStateChange(tx, service, { eventType: 'INFO', eventName: 'SERVICE_DEPLOYMENT_COMPLETED', deploymentId: deployment, reason: `ECS deployment ${deployment} completed.` }, nowMs);
+    } else if (deployment && message.includes('deployment failed')) {
+      emitDeploymentStateChange(tx, service, { eventType: 'ERROR', eventName: 'SERVICE_DEPLOYMENT_FAILED', deploymentId: deployment, reason: message }, nowMs);
+    }
+  }
 }
