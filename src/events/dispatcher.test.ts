@@ -25,6 +25,22 @@ function fixture(runTask: RunTaskForRule) {
   return { store, env, dispatcher, rules: ruleOperations(env), targets: targetOperations(env), advance: (ms: number) => (now += ms), at: () => now };
 }
 
+/** A fixture whose RunTask starts a task every time, and how many times it was called. */
+function counting() {
+  let calls = 0;
+  const f = fixture(async () => {
+    calls++;
+    return { tasks: [{}] };
+  });
+  return { f, calls: () => calls };
+}
+
+/** A rule on the default bus with one ECS target. */
+async function ruleWithTarget(f: ReturnType<typeof fixture>, rule: Record<string, unknown> & { Name: string }) {
+  await f.rules.PutRule(rule);
+  await f.targets.PutTargets({ Rule: rule.Name, Targets: [{ Id: 't', Arn: CLUSTER, RoleArn: ROLE, EcsParameters: { TaskDefinitionArn: 'x' } }] });
+}
+
 async function deliveries(store: Store) {
   const out = [];
   for await (const page of rangePages(store, eventsKeys.deliveries(), 100)) out.push(...page.map((e) => parseDeliveryRecord(e.value, e.key)));
@@ -123,26 +139,17 @@ describe('the dispatcher', () => {
     expect(calls).toBeLessThanOrEqual(9);
   });
 
-  it('routes a disabled rule nothing and an event of another bus to its own rules only', async () => {
-    let calls = 0;
-    const f = fixture(async () => {
-      calls++;
-      return { tasks: [{}] };
-    });
-    await f.rules.PutRule({ Name: 'off', EventPattern: '{"source":["aws.ecs"]}', State: 'DISABLED' });
-    await f.targets.PutTargets({ Rule: 'off', Targets: [{ Id: 't', Arn: CLUSTER, RoleArn: ROLE, EcsParameters: { TaskDefinitionArn: 'x' } }] });
+  it('routes nothing to a disabled rule, and drops the routed batch', async () => {
+    const { f, calls } = counting();
+    await ruleWithTarget(f, { Name: 'off', EventPattern: '{"source":["aws.ecs"]}', State: 'DISABLED' });
     await putEvent(f.store, {});
     await f.dispatcher.pass();
-    expect(calls).toBe(0);
+    expect(calls()).toBe(0);
     expect((await f.store.range(eventsKeys.queue())).entries).toEqual([]);
   });
 
   it('routes a batch larger than one commit’s deliveries in several commits, each event once', async () => {
-    let calls = 0;
-    const f = fixture(async () => {
-      calls++;
-      return { tasks: [{}] };
-    });
+    const { f, calls } = counting();
     await f.rules.PutRule({ Name: 'all', EventPattern: '{"source":["aws.ecs"]}' });
     await f.targets.PutTargets({ Rule: 'all', Targets: ['a', 'b', 'c'].map((Id) => ({ Id, Arn: CLUSTER, RoleArn: ROLE, EcsParameters: { TaskDefinitionArn: 'x' } })) });
     await transact(f.store, async (tx) => {
@@ -152,7 +159,7 @@ describe('the dispatcher', () => {
     await f.dispatcher.route();
     expect(await deliveries(f.store)).toHaveLength(120);
     await f.dispatcher.deliver();
-    expect(calls).toBe(120);
+    expect(calls()).toBe(120);
   });
 });
 
@@ -206,20 +213,15 @@ describe('scheduled rules', () => {
   });
 
   it('a disabled scheduled rule lets its slots pass', async () => {
-    let fired = 0;
-    const f = fixture(async () => {
-      fired++;
-      return { tasks: [{}] };
-    });
-    await f.rules.PutRule({ Name: 'tick', ScheduleExpression: 'cron(* * * * ? *)', State: 'DISABLED' });
-    await f.targets.PutTargets({ Rule: 'tick', Targets: [{ Id: 't', Arn: CLUSTER, RoleArn: ROLE, EcsParameters: { TaskDefinitionArn: 'x' } }] });
+    const { f, calls } = counting();
+    await ruleWithTarget(f, { Name: 'tick', ScheduleExpression: 'cron(* * * * ? *)', State: 'DISABLED' });
     f.advance(120_000);
     await f.dispatcher.pass();
-    expect(fired).toBe(0);
+    expect(calls()).toBe(0);
     await f.rules.EnableRule({ Name: 'tick' });
     f.advance(60_000);
     await f.dispatcher.pass();
     await f.dispatcher.pass();
-    expect(fired).toBe(1);
+    expect(calls()).toBe(1);
   });
 });
