@@ -49,6 +49,9 @@ export interface DispatcherOptions {
 const MAX_DELIVERIES_PER_COMMIT = 50;
 const countTargets = (matched: readonly { rule: EventRuleRecord }[]) => matched.reduce((n, m) => n + m.rule.targets.length, 0);
 
+/** Deliveries attempted at once by a pass. */
+const DELIVERIES_IN_FLIGHT = 16;
+
 /** EventBridge's default retry policy: 185 retries, for 24 hours. */
 const DEFAULT_MAX_RETRIES = 185;
 const DEFAULT_MAX_AGE_S = 86_400;
@@ -137,7 +140,8 @@ export class EventDispatcher {
         if (d.nextAttemptAt <= now) due.push(d);
       }
     }
-    await Promise.all(due.map((d) => this.attempt(d)));
+    // A few at a time: a backlog (a burst of events, a target failing for a while) must not become a burst of RunTasks.
+    for (let i = 0; i < due.length; i += DELIVERIES_IN_FLIGHT) await Promise.all(due.slice(i, i + DELIVERIES_IN_FLIGHT).map((d) => this.attempt(d)));
   }
 
   private async attempt(d: DeliveryRecord): Promise<void> {
