@@ -14,6 +14,7 @@ const API_ONLY_E2E = [
   'durability',
   'ecs-fidelity-cli',
   'elbv2',
+  'eventbridge-durability',
   'iam-sts',
   'logs',
   'metrics-cli',

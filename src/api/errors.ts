@@ -23,6 +23,8 @@ const statusByType: Partial<Record<ErrorType, number>> = {
   // CloudWatch (alarms), as its model declares.
   ResourceNotFound: 404,
   InternalServiceException: 500,
+  // EventBridge, as its model declares.
+  InternalException: 500,
 };
 
 export function httpStatusOf(type: ErrorType): number {

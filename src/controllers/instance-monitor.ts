@@ -7,6 +7,7 @@ import { Informer } from '../store/informer.js';
 import type { Store } from '../store/store.js';
 import { transact } from '../store/transact.js';
 import { WorkQueue } from './work-queue.js';
+import { emitContainerInstanceStateChange } from '../state/ecs-events.js';
 
 export interface InstanceMonitorOptions {
   /** The leader's fenced store. */
@@ -61,11 +62,13 @@ export function startInstanceMonitor(options: InstanceMonitorOptions): InstanceM
       // Only transitions are written: an instance that never connected gets no disconnectedAt.
       if ((current.instance.agentConnected === true) === connected && (!connected || current.disconnectedAt === undefined)) return;
       const { disconnectedAt: _since, ...rest } = current;
+      const instance = { ...current.instance, agentConnected: connected, version: (current.instance.version ?? 0) + 1 };
       tx.putJson(key, {
         ...rest,
-        instance: { ...current.instance, agentConnected: connected, version: (current.instance.version ?? 0) + 1 },
+        instance,
         ...(connected ? { lastSeenAt: now() } : { disconnectedAt: now() }),
       } satisfies InstanceRecord);
+      emitContainerInstanceStateChange(tx, instance, now());
     });
   }
 

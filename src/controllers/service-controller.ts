@@ -35,6 +35,7 @@ import { parseTaskRecord } from '../state/records/tasks.js';
 import { parseServiceRecord } from '../state/records/services.js';
 import { instancesFor, syncServiceConnectInstances } from './services/service-connect.js';
 import { portNamesOf } from '../model/service/service-connect.js';
+import { emitServiceEvents } from '../state/ecs-events.js';
 
 const portNameOf = (td: Parameters<typeof portNamesOf>[0] | undefined, portName: string) => (td ? portNamesOf(td).get(portName) : undefined);
 
@@ -272,6 +273,10 @@ export function startServiceController(options: ServiceControllerOptions): Servi
       const next: ServiceRecord = { ...plan.record, events: withEvents(plan.record.events ?? [], added, now(), randomUUID) };
       // Written only when something changed: the controller's own write queues the service once more.
       if (!sameJson(next, JSON.parse(stored))) tx.putJson(serviceKey, next);
+      // The events it recorded, as EventBridge's ECS Service Action / Deployment State Change (state/ecs-events.ts).
+      const before = new Set((plan.record.events ?? []).map((e) => e.id));
+      const recorded = (next.events ?? []).filter((e) => !before.has(e.id)).map((e) => e.message ?? '');
+      if (next.serviceArn && next.clusterArn) emitServiceEvents(tx, { serviceArn: next.serviceArn, clusterArn: next.clusterArn }, recorded.reverse(), now());
     });
   }
 

@@ -149,6 +149,11 @@ export const errorTypes = [
   'ConcurrentUpdateException',
   'FailedResourceAccessException',
   'InternalServiceException',
+  // Amazon EventBridge (it shares ValidationException, ResourceNotFoundException, ResourceAlreadyExistsException, LimitExceededException)
+  'InvalidEventPatternException',
+  'ConcurrentModificationException',
+  'ManagedRuleException',
+  'InternalException',
 ] as const;
 
 export type ErrorType = (typeof errorTypes)[number];

@@ -11,6 +11,8 @@ import { startMetricSweep } from '../metrics/metric-sweep.js';
 import { startUtilizationCombiner, type CombineOptions } from '../metrics/ecs-figures-exchange.js';
 import { startAlarmEvaluator } from '../metrics/alarms/alarm-evaluator.js';
 import type { AutoScalingEnv } from '../autoscaling/env.js';
+import { startEventDispatcher, type RunTaskForRule } from '../events/dispatcher.js';
+import type { EventsEnv } from '../events/env.js';
 import { executePolicy, startScheduledScaling } from '../autoscaling/scaling-engine.js';
 import type { Registry } from '../registry/registry.js';
 import { startSecretPurge } from '../secrets/secret-deletion.js';
@@ -37,6 +39,8 @@ export interface LeaderDutySettings {
   /** Application Auto Scaling: the leader evaluates alarms (with the metrics), runs the policies they invoke and the scheduled actions. */
   readonly autoScaling?: AutoScalingEnv;
   readonly alarmEvaluationMs?: number;
+  /** EventBridge: the leader routes queued events, fires scheduled rules and runs their ECS targets. */
+  readonly events?: { readonly env: EventsEnv; readonly runTask: RunTaskForRule; readonly intervalMs?: number };
   readonly instanceLostAfterMs?: number;
   /** Tasks one service pass may launch (sized to the store's operations per transaction). */
   readonly maxLaunchesPerPass?: number;
@@ -150,6 +154,16 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
         ...(settings.hostGroups.intervalMs !== undefined ? { intervalMs: settings.hostGroups.intervalMs } : {}),
       })
     : undefined;
+  const events = settings.events
+    ? startEventDispatcher({
+        store,
+        scope: settings.events.env.scope,
+        now: settings.events.env.now,
+        log: log.child({ component: 'events' }),
+        runTask: settings.events.runTask,
+        ...(settings.events.intervalMs !== undefined ? { intervalMs: settings.events.intervalMs } : {}),
+      })
+    : undefined;
   const scheduled = scaling ? startScheduledScaling(scaling, log.child({ component: 'scheduled-scaling' })) : undefined;
   return {
     serviceController,
@@ -157,7 +171,7 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
     ...(hostGroups ? { hostGroups } : {}),
     async stop() {
       stoppedTasks.stop();
-      await Promise.all([hostGroups?.stop(), alarms?.stop(), scheduled?.stop(), serviceController.stop(), instanceMonitor.stop(), reaper.stop(), settings.registry.stop(), logSweep.stop(), secretPurge.stop(), targetDrain.stop(), cloudMapOperations.stop(), metricSweep?.stop(), utilization?.stop()]);
+      await Promise.all([events?.stop(), hostGroups?.stop(), alarms?.stop(), scheduled?.stop(), serviceController.stop(), instanceMonitor.stop(), reaper.stop(), settings.registry.stop(), logSweep.stop(), secretPurge.stop(), targetDrain.stop(), cloudMapOperations.stop(), metricSweep?.stop(), utilization?.stop()]);
     },
   };
 }

@@ -45,6 +45,9 @@ import { resourceTagRouter } from '../api/authz/resource-tags.js';
 import { LogStorage } from '../logs/storage/log-storage.js';
 import { cloudwatchServices } from '../metrics/api/cloudwatch-service.js';
 import { autoScalingService } from '../autoscaling/autoscaling-service.js';
+import { eventsService } from '../events/events-service.js';
+import type { EventsEnv } from '../events/env.js';
+import { runTaskAsRule } from './events-runner.js';
 import { hostGroupsService } from '../hostgroups/host-groups-service.js';
 import { commandProvisioner } from '../hostgroups/provisioners/command.js';
 import { netnsProvisioner } from '../hostgroups/provisioners/netns.js';
@@ -138,6 +141,8 @@ export interface ServerConfig {
   readonly dnsUpstreams?: readonly Upstream[];
   /** How often the leader removes targets whose deregistration delay is over (default 1 s). */
   readonly targetDrainMs?: number;
+  /** Between the leader's EventBridge passes (routing, schedules, deliveries; default 500 ms). */
+  readonly eventsDispatchMs?: number;
   /** The period of target tracking's alarms (default 60 s, AWS's; 10 for tests). */
   readonly targetTrackingPeriodS?: number;
   /** Between alarm evaluation passes (default 10 s). */
@@ -326,6 +331,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ...(config.timeScale !== undefined ? { targetTrackingPeriodS: 60 / config.timeScale } : {}),
     };
     services.push(autoScalingService(autoScalingEnv));
+    const eventsEnv: EventsEnv = { store, scope, now: config.now ?? Date.now };
+    services.push(eventsService(eventsEnv));
     // Host groups' hosts reach the server at the port it binds (known after listen, before any controller runs).
     let boundPortForHosts = config.port;
     const provisioners = hostProvisionersOf(
@@ -487,6 +494,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
             now: config.now ?? Date.now,
           },
           autoScaling: autoScalingEnv,
+          events: {
+            env: eventsEnv,
+            runTask: runTaskAsRule({ ecs: services[0]!, sts: stsEnv, authorizer, accountId: config.accountId, log: log.child({ component: 'events' }) }),
+            ...(config.eventsDispatchMs !== undefined ? { intervalMs: config.eventsDispatchMs } : {}),
+          },
           hostGroups: {
             provisioners,
             backendHost: `http://${hostPort(config.host, port)}`,

@@ -22,6 +22,7 @@ import type { Tx } from '../store/transact.js';
 import { keys } from './keys.js';
 import { parseServiceDeploymentRecord, type Outcome, type ServiceDeploymentRecord, type SourceRevision } from './records/service-deployments.js';
 import type { ServiceRecord } from './records/services.js';
+import { emitDeploymentStateChange } from './ecs-events.js';
 
 /** How many service deployments berth keeps per service (the oldest finished ones go first). */
 export const MAX_SERVICE_DEPLOYMENTS = 50;
@@ -263,6 +264,7 @@ export async function recordServiceDeployment(
     revision: revisionOf(scope, after, primary, td),
   };
   tx.putJson(keys.serviceDeployment(cluster, name, digitsOf(primary.id!)), record);
+  emitDeploymentStateChange(tx, { serviceArn: after.serviceArn! }, { eventType: 'INFO', eventName: 'SERVICE_DEPLOYMENT_IN_PROGRESS', deploymentId: primary.id!, reason: `ECS deployment ${primary.id} in progress.` }, nowMs);
   const excess = kept.length + 1 - MAX_SERVICE_DEPLOYMENTS;
   for (const old of kept.filter((r) => r.final).slice(0, Math.max(0, excess))) {
     tx.delete(keys.serviceDeployment(cluster, name, digitsOf(old.deploymentId)));

@@ -12,6 +12,7 @@ import type { InstanceRecord } from './records/instances.js';
 import type { TaskRecord } from './records/tasks.js';
 import type { Tx } from '../store/transact.js';
 import { parseInstanceRecord } from '../state/records/instances.js';
+import { emitTaskStateChange } from './ecs-events.js';
 
 /**
  * Creating tasks on chosen instances, shared by RunTask/StartTask (`api/ecs/tasks.ts`) and the service
@@ -80,6 +81,7 @@ export async function launchTasksInTx(ctx: TaskWriteContext, tx: Tx, spec: Launc
     instances.set(id, updated);
     tx.putJson(key, updated);
     tx.putJson(keys.task(spec.cluster, record.id), record);
+    emitTaskStateChange(tx, record.task, ctx.now());
     created.push(record);
   }
   return { created, failures };

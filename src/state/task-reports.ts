@@ -75,7 +75,7 @@ export async function applyStateChange(
     },
   };
   if (status === 'STOPPED') next = await releaseInTx(tx, next);
-  return saveTaskInTx(tx, next);
+  return saveTaskInTx(tx, next, ctx.now());
 }
 
 /**
@@ -88,6 +88,7 @@ export async function applyHealthChange(
   record: TaskRecord,
   reported: readonly { readonly containerName: string; readonly healthStatus: string }[],
   essential: (containerName: string) => boolean,
+  nowMs: number,
 ): Promise<void> {
   if (record.task.lastStatus === 'STOPPED') return;
   const containers = (record.task.containers ?? []).map((c) => {
@@ -101,12 +102,12 @@ export async function applyHealthChange(
       ? 'HEALTHY'
       : 'UNKNOWN';
   if (JSON.stringify(containers) === JSON.stringify(record.task.containers) && healthStatus === record.task.healthStatus) return;
-  saveTaskInTx(tx, { ...record, task: { ...record.task, containers, healthStatus, version: (record.task.version ?? 0) + 1 } });
+  saveTaskInTx(tx, { ...record, task: { ...record.task, containers, healthStatus, version: (record.task.version ?? 0) + 1 } }, nowMs);
 }
 
 /** Record the address an agent gave an awsvpc task (its interface is ATTACHED). */
-export function applyAttachmentChange(tx: Tx, record: TaskRecord, change: TaskAttachmentChange): void {
+export function applyAttachmentChange(tx: Tx, record: TaskRecord, change: TaskAttachmentChange, nowMs: number): void {
   const task = withEniAttached(record.task, change);
   if (task === record.task) return;
-  saveTaskInTx(tx, { ...record, task: { ...task, version: (task.version ?? 0) + 1 } });
+  saveTaskInTx(tx, { ...record, task: { ...task, version: (task.version ?? 0) + 1 } }, nowMs);
 }

@@ -11,6 +11,7 @@ import type { Tx } from '../store/transact.js';
 import { parseInstanceRecord } from '../state/records/instances.js';
 import type { ServiceRecord } from './records/services.js';
 import { usesTaskSets } from '../model/service/task-sets.js';
+import { emitTaskStateChange } from './ecs-events.js';
 
 /**
  * Stopping tasks and giving their resources back, shared by StopTask and agent reports
@@ -27,9 +28,13 @@ export async function releaseInTx(tx: Tx, record: TaskRecord): Promise<TaskRecor
   return { ...record, released: true };
 }
 
-/** Write a task record in the caller's transaction and return its ECS shape. */
-export function saveTaskInTx(tx: Tx, record: TaskRecord): Wire<Task> {
+/**
+ * Write a task record in the caller's transaction and return its ECS shape, with its "ECS Task State Change" event
+ * (state/ecs-events.ts) in the same commit. `nowMs`: the change's time.
+ */
+export function saveTaskInTx(tx: Tx, record: TaskRecord, nowMs: number): Wire<Task> {
   tx.putJson(keys.task(record.cluster, record.id), record);
+  emitTaskStateChange(tx, record.task, nowMs);
   return record.task;
 }
 
@@ -50,7 +55,7 @@ export async function stopTaskInTx(
   const instance = record.instanceId ? await tx.getRecord(parseInstanceRecord, keys.containerInstance(record.cluster, record.instanceId)) : undefined;
   const orphaned = !instance || instance.instance.status === 'INACTIVE';
   // Its targets drained (the service controller says so): the agent is now told to stop it.
-  if (t.lastStatus === 'DEACTIVATING' && why.drained && !orphaned) return saveTaskInTx(tx, { ...record, task: { ...t, lastStatus: 'STOPPING', version: (t.version ?? 0) + 1 } });
+  if (t.lastStatus === 'DEACTIVATING' && why.drained && !orphaned) return saveTaskInTx(tx, { ...record, task: { ...t, lastStatus: 'STOPPING', version: (t.version ?? 0) + 1 } }, ctx.now());
   if (t.desiredStatus === 'STOPPED' && !orphaned) return t;
   const now = ctx.now() / 1000;
   let next: TaskRecord =
@@ -73,7 +78,7 @@ export async function stopTaskInTx(
       },
     });
   }
-  return saveTaskInTx(tx, next);
+  return saveTaskInTx(tx, next, ctx.now());
 }
 
 /**
@@ -88,7 +93,7 @@ export function deactivateTaskInTx(tx: Tx, record: TaskRecord, why: { reason: st
   return saveTaskInTx(tx, {
     ...record,
     task: { ...t, lastStatus: 'DEACTIVATING', desiredStatus: 'STOPPED', stoppedReason: why.reason, stopCode: why.stopCode, stoppingAt: nowMs / 1000, version: (t.version ?? 0) + 1 },
-  });
+  }, nowMs);
 }
 
 /** The service registers tasks of deployment `deploymentId` in target groups (its older deployments keep theirs): StopTask drains them first. */

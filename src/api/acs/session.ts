@@ -153,7 +153,7 @@ export class AgentSession {
   private async recordAttachment(change: TaskAttachmentChange): Promise<void> {
     await transact(this.o.env.store, async (tx) => {
       const record = await this.ownTask(tx, change.taskArn);
-      if (record) applyAttachmentChange(tx, record, change);
+      if (record) applyAttachmentChange(tx, record, change, this.o.env.now());
     });
   }
 
@@ -164,7 +164,7 @@ export class AgentSession {
       if (!record) return;
       const td = await this.taskDefinition(record.task.taskDefinitionArn!);
       const essential = (name: string) => td?.taskDefinition.containerDefinitions?.find((c) => c.name === name)?.essential !== false;
-      await applyHealthChange(tx, record, change.containers, essential);
+      await applyHealthChange(tx, record, change.containers, essential, this.o.env.now());
     });
   }
 

@@ -29,6 +29,8 @@ import { cloudMapService } from '../../cloudmap/cloudmap-service.js';
 import type { CloudMapEnv } from '../../cloudmap/catalog.js';
 import { autoScalingService } from '../../autoscaling/autoscaling-service.js';
 import type { AutoScalingEnv } from '../../autoscaling/env.js';
+import type { EventsEnv } from '../../events/env.js';
+import { eventsService } from '../../events/events-service.js';
 import type { HostGroupEnv } from '../../hostgroups/env.js';
 import { hostGroupsService } from '../../hostgroups/host-groups-service.js';
 import type { ActionTable, RequestContext } from './declarations.js';
@@ -64,6 +66,7 @@ const served: readonly Served[] = [
   // CloudWatch: one implementation behind the Query, JSON 1.0 and CBOR codecs (the JSON view's table is the same).
   json(cloudwatchServices({} as MetricsEnv).json, 'cloudwatch'),
   json(autoScalingService({ scope: { region: 'us-east-1', accountId: '123456789012' } } as AutoScalingEnv), 'application-autoscaling'),
+  json(eventsService({ scope: { region: 'us-east-1', accountId: '123456789012' } } as EventsEnv), 'events'),
   // berth's own: the data plane's reports (its model is in code, not under models/).
   json(lbNodeService({} as ElbEnv), 'berth-lb'),
 ];

@@ -28,6 +28,7 @@ import { epochSeconds, type EcsEnv } from './env.js';
 import { compileFilter, cqlView } from './placement.js';
 import { parseTaskRecord } from '../../state/records/tasks.js';
 import { parseInstanceRecord } from '../../state/records/instances.js';
+import { emitContainerInstanceStateChange } from '../../state/ecs-events.js';
 
 export const instanceArn = (env: EcsEnv, cluster: string, id: string) => ecsArn(env.scope, 'container-instance', `${cluster}/${id}`);
 
@@ -111,6 +112,7 @@ export function containerInstanceOperations(env: EcsEnv) {
           },
         };
         tx.putJson(keys.containerInstance(cluster, id), next);
+        emitContainerInstanceStateChange(tx, next.instance, env.now());
         return next;
       });
       return { containerInstance: describeInstance(record, await tasksOf(env, cluster), true) };
@@ -133,6 +135,7 @@ export function containerInstanceOperations(env: EcsEnv) {
           instance: { ...current.instance, status: 'INACTIVE', agentConnected: false, version: (current.instance.version ?? 0) + 1 },
         };
         tx.putJson(keys.containerInstance(cluster, current.id), next);
+        emitContainerInstanceStateChange(tx, next.instance, env.now());
         return next;
       });
       return { containerInstance: describeInstance(record, await tasksOf(env, cluster), false) };
@@ -193,7 +196,10 @@ export function containerInstanceOperations(env: EcsEnv) {
             record.instance.status === input.status
               ? record
               : { ...record, instance: { ...record.instance, status: input.status, version: (record.instance.version ?? 0) + 1 } };
-          if (next !== record) tx.putJson(key!, next);
+          if (next !== record) {
+            tx.putJson(key!, next);
+            emitContainerInstanceStateChange(tx, next.instance, env.now());
+          }
           out.push(next);
         }
         return out;

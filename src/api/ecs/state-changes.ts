@@ -65,7 +65,7 @@ export function stateChangeOperations(env: EcsEnv) {
           const task = withAttachmentStatus(record.task, w.id, w.status)!;
           if (task !== record.task) changed.set(record.id, { ...record, task: { ...task, version: (task.version ?? 0) + 1 } });
         }
-        for (const record of changed.values()) saveTaskInTx(tx, record);
+        for (const record of changed.values()) saveTaskInTx(tx, record, env.now());
       });
       return { acknowledgment: 'ACK' };
     },

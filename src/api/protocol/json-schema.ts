@@ -93,6 +93,23 @@ export function unicodePattern(pattern: string): string {
     new RegExp(pattern, 'u');
     return pattern;
   } catch {
-    return pattern.replace(/\\([^A-Za-z0-9^$\\.*+?()[\]{}|/-])/g, '$1');
+    // `\-` stays escaped inside a class (where it is a literal hyphen, not a range) and loses its backslash outside
+    // one (EventBridge's `arn:aws([a-z]|\-)*`), where Unicode mode refuses it.
+    let out = '';
+    let inClass = false;
+    for (let i = 0; i < pattern.length; i++) {
+      const ch = pattern[i]!;
+      if (ch === '\\' && i + 1 < pattern.length) {
+        const next = pattern[i + 1]!;
+        const needless = next === '-' ? !inClass : !/[A-Za-z0-9^$\\.*+?()[\]{}|/]/.test(next);
+        out += needless ? next : ch + next;
+        i++;
+        continue;
+      }
+      if (ch === '[') inClass = true;
+      else if (ch === ']') inClass = false;
+      out += ch;
+    }
+    return out;
   }
 }
