@@ -1,4 +1,3 @@
-import { setFlagsFromString } from 'node:v8';
 import { Command } from 'commander';
 import { pino } from 'pino';
 import { compileAgentConfig, DEFAULT_CONFIG_FILE, type AgentFlags } from '../agent/config.js';
@@ -18,7 +17,6 @@ export function agentCommand(): Command {
     .option('--metrics-listen <host:port>', "serve operators' metrics (Prometheus text) at GET /metrics on this address (BERTH_METRICS_LISTEN; off by default)")
     .option('--fargate', "join the cluster's Fargate pool: run only FARGATE tasks, each under gVisor (BERTH_FARGATE)")
     .action(async (flags: AgentFlags) => {
-      keepYoungGenerationSmall();
       const config = compileAgentConfig({ flags });
       const log = pino({ level: config.logLevel === 'crit' ? 'fatal' : config.logLevel });
       installProcessPolicy({ log });
@@ -42,16 +40,4 @@ export function agentCommand(): Command {
       process.on('SIGINT', () => void stop('SIGINT'));
       process.on('SIGTERM', () => void stop('SIGTERM'));
     });
-}
-
-/**
- * The agent's young generation stays at its first size instead of growing to the 4 MiB semi-spaces the
- * shebang allows. The shebang's flags serve every command and the server is faster with 4 (docs/agent.md,
- * Footprint); the agent, whose allocations are small and short-lived, grew its new space to 8 MiB as soon
- * as tasks started and kept it resident. A growth factor of 1 leaves the capacity where it is (V8 reads the
- * factor when it would grow the space); node refuses the flag in NODE_OPTIONS, hence set at run time, before
- * the agent's modules load. Measured with bench/agent-footprint.mjs, see docs/agent.md.
- */
-function keepYoungGenerationSmall(): void {
-  setFlagsFromString('--semi-space-growth-factor=1');
 }
