@@ -50,7 +50,7 @@ describe('HttpTransport', () => {
     transport = new HttpTransport({ timeouts: { connectMs: 5_000, idleMs: 200 } });
     const error = await transport.request(`${base}/`).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpTimeoutError);
-    expect((error as HttpTimeoutError).code).toBe('UND_ERR_SOCKET_TIMEOUT');
+    expect((error as HttpTimeoutError).code).toBe('IDLE_TIMEOUT');
   });
 
   it('stops at the abort signal, and refuses protocols other than http and https', async () => {

@@ -40,7 +40,7 @@ export class HttpTimeoutError extends Error {
   override readonly name = 'HttpTimeoutError';
   constructor(
     message: string,
-    readonly code: 'UND_ERR_CONNECT_TIMEOUT' | 'UND_ERR_SOCKET_TIMEOUT',
+    readonly code: 'CONNECT_TIMEOUT' | 'IDLE_TIMEOUT',
   ) {
     super(message);
   }
@@ -71,11 +71,11 @@ export class HttpTransport {
       });
       req.once('socket', (socket) => {
         if (!socket.connecting) return;
-        const timer = setTimeout(() => req.destroy(new HttpTimeoutError(`connecting to ${url.host} timed out`, 'UND_ERR_CONNECT_TIMEOUT')), connectMs);
+        const timer = setTimeout(() => req.destroy(new HttpTimeoutError(`connecting to ${url.host} timed out`, 'CONNECT_TIMEOUT')), connectMs);
         socket.once('connect', () => clearTimeout(timer));
         socket.once('close', () => clearTimeout(timer));
       });
-      req.setTimeout(idleMs, () => req.destroy(new HttpTimeoutError(`${url.host} sent nothing for ${idleMs / 1000} s`, 'UND_ERR_SOCKET_TIMEOUT')));
+      req.setTimeout(idleMs, () => req.destroy(new HttpTimeoutError(`${url.host} sent nothing for ${idleMs / 1000} s`, 'IDLE_TIMEOUT')));
       req.once('error', reject);
       req.once('response', (res: IncomingMessage) => {
         resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body: Object.assign(res, { dump: () => dump(res) }) });
