@@ -1,7 +1,13 @@
-import { CloudWatchLogsClient, GetLogEventsCommand, type OutputLogEvent } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeTaskDefinitionCommand, DescribeTasksCommand, ECSClient, type Task } from '@aws-sdk/client-ecs';
+import type { CloudWatchLogsClient, OutputLogEvent } from '@aws-sdk/client-cloudwatch-logs';
+import type { ECSClient, Task } from '@aws-sdk/client-ecs';
 import { Command } from 'commander';
 import { logDestination, type LogDestination } from '../model/log-naming.js';
+
+// The SDK packages are loaded when `berth logs` runs, not when this module is: main.ts imports every
+// command's module, and `berth agent` would otherwise carry two SDK clients' code it never calls (~2 MiB
+// of heap, more of RSS; docs/agent.md, Footprint).
+const logsSdk = () => import('@aws-sdk/client-cloudwatch-logs');
+const ecsSdk = () => import('@aws-sdk/client-ecs');
 
 /** `berth logs`' settings, compiled from its flags. */
 export interface LogsOptions {
@@ -103,7 +109,7 @@ async function print(options: LogsOptions, clients: LogsClients, out: LogsOutput
   const fetch = async (s: Source): Promise<boolean> => {
     try {
       const page = await clients.logs.send(
-        new GetLogEventsCommand({
+        new (await logsSdk()).GetLogEventsCommand({
           logGroupName: s.destination.group,
           logStreamName: s.destination.stream,
           ...(s.token ? { nextToken: s.token } : { startFromHead: true, ...(startTime !== undefined ? { startTime } : {}) }),
@@ -163,7 +169,7 @@ async function print(options: LogsOptions, clients: LogsClients, out: LogsOutput
 async function describeTask(clients: LogsClients, options: LogsOptions): Promise<Task> {
   let found;
   try {
-    found = await clients.ecs.send(new DescribeTasksCommand({ cluster: options.cluster, tasks: [options.task] }));
+    found = await clients.ecs.send(new (await ecsSdk()).DescribeTasksCommand({ cluster: options.cluster, tasks: [options.task] }));
   } catch (e) {
     if (errorName(e) === 'ClusterNotFoundException') throw new LogsCommandError(`cluster '${options.cluster}' not found`);
     throw e;
@@ -175,7 +181,7 @@ async function describeTask(clients: LogsClients, options: LogsOptions): Promise
 
 /** Each container's logConfiguration, from the task's task definition. */
 async function containerDefinitions(clients: LogsClients, task: Task) {
-  const { taskDefinition } = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: task.taskDefinitionArn }));
+  const { taskDefinition } = await clients.ecs.send(new (await ecsSdk()).DescribeTaskDefinitionCommand({ taskDefinition: task.taskDefinitionArn }));
   return new Map((taskDefinition?.containerDefinitions ?? []).map((c) => [c.name!, c.logConfiguration]));
 }
 
@@ -242,6 +248,7 @@ export function logsCommand(): Command {
         sinceMs: flags.since === undefined ? undefined : parseSince(flags.since),
       };
       const config = { endpoint: flags.endpoint, region: flags.region, maxAttempts: 3 };
+      const [{ ECSClient }, { CloudWatchLogsClient }] = await Promise.all([ecsSdk(), logsSdk()]);
       const clients = { ecs: new ECSClient(config), logs: new CloudWatchLogsClient(config) };
       const aborted = new AbortController();
       const interrupt = () => aborted.abort();

@@ -1,9 +1,12 @@
-import { CloudWatchClient, GetMetricStatisticsCommand, type Statistic } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchClient, Statistic } from '@aws-sdk/client-cloudwatch';
 import { Command } from 'commander';
 import { parseSince } from './logs-command.js';
 import { metricChart, onPeriods, type Point } from './sparkline.js';
 
 const STATISTICS = ['Average', 'Sum', 'Minimum', 'Maximum', 'SampleCount'] as const;
+// Loaded when `berth metrics` runs: main.ts imports every command's module, `berth agent` included.
+const cloudWatchSdk = () => import('@aws-sdk/client-cloudwatch');
+
 /** GetMetricStatistics answers at most this many datapoints per call (CloudWatch's limit). */
 const MAX_PERIODS = 1440;
 
@@ -37,7 +40,7 @@ export async function metricLines(cw: CloudWatchClient, q: MetricsQuery, now = n
   const start = new Date(end.getTime() - Math.ceil(q.sinceMs / periodMs) * periodMs);
   const percentile = /^p\d+(\.\d+)?$/.test(q.stat);
   const out = await cw.send(
-    new GetMetricStatisticsCommand({
+    new (await cloudWatchSdk()).GetMetricStatisticsCommand({
       Namespace: q.namespace,
       MetricName: q.metric,
       Dimensions: [...q.dimensions],
@@ -93,7 +96,7 @@ export function metricsCommand(): Command {
         throw new MetricsCommandError(`--stat: '${flags.stat}' is none of ${STATISTICS.join(', ')} nor a percentile like p99`);
       const sinceMs = parseSince(flags.since);
       if (sinceMs / (periodS * 1000) > MAX_PERIODS) throw new MetricsCommandError(`--since ${flags.since} is more than ${MAX_PERIODS} periods of ${periodS} s: give a longer --period`);
-      const cw = new CloudWatchClient({ endpoint: flags.endpoint, region: flags.region, maxAttempts: 3 });
+      const cw = new (await cloudWatchSdk()).CloudWatchClient({ endpoint: flags.endpoint, region: flags.region, maxAttempts: 3 });
       try {
         const lines = await metricLines(cw, { namespace: flags.namespace, metric: flags.metric, dimensions: flags.dimension.map(parseDimension), stat: flags.stat, periodS, sinceMs });
         process.stdout.write(`${lines.join('\n')}\n`);

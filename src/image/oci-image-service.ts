@@ -11,7 +11,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { rootCertificates } from 'node:tls';
-import type { Agent } from 'undici';
+import type { HttpTransport } from './http-transport.js';
 import { ContentStore, type ImageRecord, type LayerRecord, type RefRecord } from './content-store.js';
 import { DigestMismatchError, digestOf, parseDigest } from './digest.js';
 import { PullError, type ImageService, type LocalImage, type PullOptions } from './image-service.js';
@@ -45,11 +45,11 @@ export class RootfsError extends Error {
 const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,1023}$/;
 
 /**
- * What pulling needs beyond the store: undici's connection pool, the registry client, node-tar and the
+ * What pulling needs beyond the store: the registries' connections, the registry client, node-tar and the
  * decompressors. Loaded on the first pull only: an agent whose images are all cached never holds them.
  */
 interface Transport {
-  readonly dispatcher: Agent;
+  readonly dispatcher: HttpTransport;
   readonly context: RegistryContext;
   readonly RepositoryClient: typeof RepositoryClient;
   readonly unpackLayer: typeof unpackLayer;
@@ -163,14 +163,14 @@ export class OciImageService implements ImageService {
   private transport(): Promise<Transport> {
     if (this.closed) return Promise.reject(new Error('the image service is closed'));
     return (this.loaded ??= (async () => {
-      const [{ Agent }, { TokenCache }, { RepositoryClient }, { unpackLayer }] = await Promise.all([
-        import('undici'),
+      const [{ HttpTransport }, { TokenCache }, { RepositoryClient }, { unpackLayer }] = await Promise.all([
+        import('./http-transport.js'),
         import('./registry-auth.js'),
         import('./registry-client.js'),
         import('./layer-unpack.js'),
       ]);
-      // Certificates are verified (undici's default); extra roots add to Node's bundle, they do not replace it.
-      const dispatcher = new Agent(this.ca ? { connect: { ca: [...rootCertificates, ...this.ca] } } : {});
+      // Certificates are verified (Node's default); extra roots add to Node's bundle, they do not replace it.
+      const dispatcher = new HttpTransport(this.ca ? { ca: [...rootCertificates, ...this.ca] } : {});
       const context: RegistryContext = { dispatcher, tokens: new TokenCache(), challenges: new Map(), insecure: this.insecure };
       return { dispatcher, context, RepositoryClient, unpackLayer };
     })());

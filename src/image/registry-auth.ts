@@ -5,7 +5,7 @@
  * until they expire, so tasks with different credentials never share a token.
  */
 import { createHash } from 'node:crypto';
-import { request, type Dispatcher } from 'undici';
+import type { HttpResponse, HttpTransport } from './http-transport.js';
 import type { RegistryCredentials } from './image-service.js';
 import { RegistryError, readErrorBody } from './registry-error.js';
 import { parseWwwAuthenticate, type Challenge } from './www-authenticate.js';
@@ -56,7 +56,7 @@ export class TokenCache {
 }
 
 export interface AuthContext {
-  readonly dispatcher: Dispatcher;
+  readonly dispatcher: HttpTransport;
   readonly tokens: TokenCache;
   /**
    * The last challenge each registry sent (without its repository scope), shared by all pulls: a later
@@ -140,23 +140,21 @@ export class RegistryAuth {
     const form = new URLSearchParams();
     if (service) form.set('service', service);
     form.set('scope', scope);
-    let res: Dispatcher.ResponseData;
+    let res: HttpResponse;
     try {
       if (creds && 'identityToken' in creds) {
         form.set('grant_type', 'refresh_token');
         form.set('refresh_token', creds.identityToken);
         form.set('client_id', 'berth');
-        res = await request(url, {
+        res = await this.ctx.dispatcher.request(url, {
           method: 'POST',
-          dispatcher: this.ctx.dispatcher,
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
           body: form.toString(),
           signal: this.ctx.signal ?? null,
         });
       } else {
         for (const [k, v] of form) url.searchParams.append(k, v);
-        res = await request(url, {
-          dispatcher: this.ctx.dispatcher,
+        res = await this.ctx.dispatcher.request(url, {
           headers: creds ? { authorization: basicHeader(creds, this.ctx.registry) } : {},
           signal: this.ctx.signal ?? null,
         });

@@ -1,10 +1,10 @@
 /**
  * The OCI distribution API, read side, for one repository during one pull: manifests and blobs over
- * undici, answering auth challenges (registry-auth.ts) and following redirects to blob storage without
+ * Node's http/https (http-transport.ts), answering auth challenges (registry-auth.ts) and following redirects to blob storage without
  * carrying the registry's credentials to another origin.
  */
 import type { Readable } from 'node:stream';
-import { request, type Dispatcher } from 'undici';
+import type { HttpResponse, HttpTransport } from './http-transport.js';
 import type { RegistryCredentials } from './image-service.js';
 import { MANIFEST_ACCEPT } from './manifest.js';
 import type { ImageReference } from './reference.js';
@@ -20,7 +20,7 @@ const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]
 
 /** What every pull of one image service shares: connections, tokens, the insecure list. */
 export interface RegistryContext {
-  readonly dispatcher: Dispatcher;
+  readonly dispatcher: HttpTransport;
   readonly tokens: TokenCache;
   readonly challenges: Map<string, Challenge>;
   readonly insecure: InsecureRegistries;
@@ -74,7 +74,7 @@ export class RepositoryClient {
     return res.body;
   }
 
-  private async get(path: string, headers: Record<string, string>, what: string, signal = this.signal): Promise<Dispatcher.ResponseData> {
+  private async get(path: string, headers: Record<string, string>, what: string, signal = this.signal): Promise<HttpResponse> {
     const url = new URL(`${this.baseUrl}/v2/${this.ref.repository}/${path}`);
     for (let attempt = 0; ; attempt++) {
       const authorization = await this.auth.header();
@@ -100,13 +100,12 @@ export class RepositoryClient {
     authorization: string | undefined,
     what: string,
     signal: AbortSignal | undefined,
-  ): Promise<Dispatcher.ResponseData> {
+  ): Promise<HttpResponse> {
     let url = start;
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-      let res: Dispatcher.ResponseData;
+      let res: HttpResponse;
       try {
-        res = await request(url, {
-          dispatcher: this.ctx.dispatcher,
+        res = await this.ctx.dispatcher.request(url, {
           headers: { ...headers, ...(authorization && url.origin === start.origin ? { authorization } : {}) },
           signal: signal ?? null,
         });
@@ -123,12 +122,12 @@ export class RepositoryClient {
   }
 }
 
-function header(res: Dispatcher.ResponseData, name: string): string | undefined {
+function header(res: HttpResponse, name: string): string | undefined {
   const v = res.headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** undici wraps socket errors; the useful words (ECONNREFUSED, certificate problems) sit in the cause. */
+/** The useful words of a socket error (ECONNREFUSED, certificate problems), which a wrapper may keep in its cause. */
 function describeNetworkError(e: unknown): string {
   const err = e as Error & { code?: string; cause?: Error & { code?: string } };
   const inner = err.cause ?? err;

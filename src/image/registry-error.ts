@@ -1,5 +1,5 @@
 /** Errors a registry (or the way to it) answered with, carrying the registry's own reason. */
-import type { Dispatcher } from 'undici';
+import type { HttpResponse } from './http-transport.js';
 
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
@@ -22,7 +22,7 @@ export class RegistryError extends Error {
  * The reason in an error answer: distribution's `{"errors":[{"code","message","detail"}]}` as
  * `CODE: message`, else the body's first line of text. Consumes the body.
  */
-export async function readErrorBody(res: Dispatcher.ResponseData): Promise<string> {
+export async function readErrorBody(res: HttpResponse): Promise<string> {
   const chunks: Buffer[] = [];
   let total = 0;
   try {

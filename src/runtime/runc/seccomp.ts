@@ -1,5 +1,5 @@
-import { Ajv } from 'ajv';
 import { RuntimeError } from '../errors.js';
+import { checkShape, type ShapeSchema } from './json-shape-check.js';
 import type { OciSeccomp, OciSyscall } from './oci-spec.js';
 
 /**
@@ -102,17 +102,12 @@ const profileSchema = {
       },
     },
   },
-} as const;
-
-let validator: ReturnType<Ajv['compile']> | undefined;
+} as const satisfies ShapeSchema;
 
 /** Check that `value` (parsed JSON from `source`) is a seccomp profile; the error names the bad field. */
 export function parseSeccompProfile(value: unknown, source: string): SeccompProfile {
-  validator ??= new Ajv({ allErrors: false }).compile(profileSchema);
-  if (!validator(value)) {
-    const e = validator.errors?.[0];
-    throw new RuntimeError(`seccomp profile ${source}: ${e?.instancePath || '(root)'} ${e?.message ?? 'is invalid'}`);
-  }
+  const problem = checkShape(value, profileSchema);
+  if (problem) throw new RuntimeError(`seccomp profile ${source}: ${problem.path || '(root)'} ${problem.message}`);
   return value as SeccompProfile;
 }
 
