@@ -12,6 +12,7 @@ import { controlPlaneClients, executionRoleClients } from './control-plane-clien
 import { identityOf } from './clients-by-credentials.js';
 import { resolveRepositoryCredentials } from './repository-credentials.js';
 import { ControlPlaneEndpoints } from './endpoints.js';
+import { LoopTaskStorage } from './ephemeral-storage.js';
 import { DirectoryVolumeStore } from './volume-store.js';
 import { ContainerFileStore } from './container-files.js';
 import { ImageCleanup } from './image-cleanup.js';
@@ -201,6 +202,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       reportHealth: (change) => session?.sendFrame({ type: 'TaskHealthChange', message: change }),
       reportAttachment: (change) => session?.sendFrame({ type: 'TaskAttachmentChange', message: change }),
       volumes: new DirectoryVolumeStore(join(config.dataDir, 'volumes')),
+      // A Fargate pool host holds each task to its ephemeral storage size on a filesystem of its own.
+      ...(config.fargate ? { taskStorage: new LoopTaskStorage(join(config.dataDir, 'ephemeral')) } : {}),
       logs,
       log: log.child({ component: 'task-engine' }),
       spans,

@@ -132,6 +132,11 @@ export interface AcsTask {
   readonly ipcMode?: string;
   /** Why the control plane wants the task stopped, when it does (berth addition). */
   readonly stoppedReason?: string;
+  /**
+   * A Fargate task's ephemeral storage in GiB (its `ephemeralStorage.sizeInGiB`, 20 by default): the size of the
+   * filesystem its writable layers and task volumes are made on (agent/ephemeral-storage.ts). berth addition.
+   */
+  readonly ephemeralStorageGiB?: number;
   /** Credentials of the task role (taskRoleArn), for the task's containers. */
   readonly roleCredentials?: RoleCredentials;
   /** Credentials of the task execution role (executionRoleArn), for the agent's pulls, logs and secrets. */
@@ -161,6 +166,7 @@ export function toAcsTask(
     readonly stoppedReason?: string;
     /** EC2 unless given (FARGATE: the agent holds the task to its task size). */
     readonly launchType?: string;
+    readonly ephemeralStorageGiB?: number;
   },
 ): AcsTask {
   const cpu = task.overrides?.cpu ?? td.cpu;
@@ -192,6 +198,7 @@ export function toAcsTask(
     ...(td.pidMode !== undefined ? { pidMode: td.pidMode } : {}),
     ...(td.ipcMode !== undefined ? { ipcMode: td.ipcMode } : {}),
     ...(task.stoppedReason !== undefined ? { stoppedReason: task.stoppedReason } : {}),
+    ...(task.ephemeralStorageGiB !== undefined ? { ephemeralStorageGiB: task.ephemeralStorageGiB } : {}),
   };
 }
 

@@ -244,6 +244,9 @@ export class AgentSession {
       ...(record.serviceName !== undefined ? { serviceName: record.serviceName } : {}),
       ...(record.task.stoppedReason !== undefined ? { stoppedReason: record.task.stoppedReason } : {}),
       ...(record.task.launchType !== undefined ? { launchType: record.task.launchType } : {}),
+      ...(record.task.launchType === 'FARGATE' && record.task.ephemeralStorage?.sizeInGiB !== undefined
+        ? { ephemeralStorageGiB: record.task.ephemeralStorage.sizeInGiB }
+        : {}),
     });
     const roles = taskRoles(td.taskDefinition, record.task.overrides);
     if (!this.o.credentials || roles.length === 0 || acs.desiredStatus !== 'RUNNING') return acs;
