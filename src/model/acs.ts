@@ -137,6 +137,11 @@ export interface AcsTask {
    * filesystem its writable layers and task volumes are made on (agent/ephemeral-storage.ts). berth addition.
    */
   readonly ephemeralStorageGiB?: number;
+  /**
+   * Epoch ms by which every container of a task asked to stop must have stopped: SIGKILL then, whatever its
+   * stopTimeout or dependents. A FARGATE_SPOT interruption's two-minute warning ends there. berth addition.
+   */
+  readonly stopDeadline?: number;
   /** Credentials of the task role (taskRoleArn), for the task's containers. */
   readonly roleCredentials?: RoleCredentials;
   /** Credentials of the task execution role (executionRoleArn), for the agent's pulls, logs and secrets. */
@@ -167,6 +172,7 @@ export function toAcsTask(
     /** EC2 unless given (FARGATE: the agent holds the task to its task size). */
     readonly launchType?: string;
     readonly ephemeralStorageGiB?: number;
+    readonly stopDeadline?: number;
   },
 ): AcsTask {
   const cpu = task.overrides?.cpu ?? td.cpu;
@@ -199,6 +205,7 @@ export function toAcsTask(
     ...(td.ipcMode !== undefined ? { ipcMode: td.ipcMode } : {}),
     ...(task.stoppedReason !== undefined ? { stoppedReason: task.stoppedReason } : {}),
     ...(task.ephemeralStorageGiB !== undefined ? { ephemeralStorageGiB: task.ephemeralStorageGiB } : {}),
+    ...(task.stopDeadline !== undefined ? { stopDeadline: task.stopDeadline } : {}),
   };
 }
 
