@@ -12,7 +12,13 @@
 import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CPU_PERIOD_MICROS, type TaskCgroup } from '../runtime.js';
-import type { CgroupMount } from './cgroups.js';
+
+/** A mounted cgroup hierarchy (cgroups.ts's CgroupMount, named here so that cgroups.ts can use this file). */
+interface CgroupMount {
+  readonly mountPoint: string;
+  readonly version: 1 | 2;
+  readonly controllers: readonly string[];
+}
 
 /** The files to write in the task's cgroup, by controller, in order. Pure. */
 export function taskCgroupSettings(group: TaskCgroup, swapAccounting: boolean): { controller: 'cpu' | 'memory'; file: string; value: string }[] {
