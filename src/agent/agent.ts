@@ -12,7 +12,7 @@ import { controlPlaneClients, executionRoleClients } from './control-plane-clien
 import { identityOf } from './clients-by-credentials.js';
 import { resolveRepositoryCredentials } from './repository-credentials.js';
 import { ControlPlaneEndpoints } from './endpoints.js';
-import { LoopTaskStorage } from './ephemeral-storage.js';
+import type { TaskStorage } from './ephemeral-storage.js';
 import { DirectoryVolumeStore } from './volume-store.js';
 import { ContainerFileStore } from './container-files.js';
 import { ImageCleanup } from './image-cleanup.js';
@@ -42,6 +42,8 @@ export interface AgentParts {
   readonly ports: PortAllocator;
   /** Where to serve the task metadata endpoint, made an address of the host already; none: not served. */
   readonly metadataAddress?: MetadataAddress;
+  /** Size-limited filesystems for tasks' ephemeral storage (a Fargate pool host's); none: tasks write to the host's disk. */
+  readonly taskStorage?: TaskStorage;
 }
 
 export interface AgentOptions {
@@ -202,8 +204,6 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       reportHealth: (change) => session?.sendFrame({ type: 'TaskHealthChange', message: change }),
       reportAttachment: (change) => session?.sendFrame({ type: 'TaskAttachmentChange', message: change }),
       volumes: new DirectoryVolumeStore(join(config.dataDir, 'volumes')),
-      // A Fargate pool host holds each task to its ephemeral storage size on a filesystem of its own.
-      ...(config.fargate ? { taskStorage: new LoopTaskStorage(join(config.dataDir, 'ephemeral')) } : {}),
       logs,
       log: log.child({ component: 'task-engine' }),
       spans,
