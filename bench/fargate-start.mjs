@@ -4,8 +4,9 @@
 // this host with bridges of their own. The same awsvpc task (busybox `sleep 3600`, 0.25 vCPU, 512 MiB,
 // image cached) is launched with RunTask (launchType EC2, then FARGATE, alternating so the host's noise hits
 // both alike) and timed until DescribeTasks shows it RUNNING (polled every 5 ms), then stopped.
-// Then `--resident` tasks of each kind are held running, and what each is charged in its memory cgroup
-// (memory.usage_in_bytes, cgroup v1) is read: the gVisor task's includes its Sentry, gofer and stubs.
+// Then `--resident` tasks of each kind are held running, and per task (median over them) what it is charged in
+// its memory cgroup (memory.usage_in_bytes, cgroup v1) and the RSS and PSS of the host processes in that cgroup
+// (/proc/<pid>/smaps_rollup): a gVisor task's are its Sentry, gofer and ptrace stubs, a runc task's its `sleep`.
 // Needs root, `npm run build`, runc, runsc, docker-registry. Prints one JSON line.
 //
 //   node bench/fargate-start.mjs [--count 20] [--resident 4]
@@ -44,6 +45,18 @@ function findDir(dir, name, depth) {
     if (found) return found;
   }
   return undefined;
+}
+
+/** RSS and PSS of process `pid` in bytes (smaps_rollup; 0 for one gone meanwhile). */
+function smapsRollup(pid) {
+  let text = '';
+  try {
+    text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  } catch {
+    return { rss: 0, pss: 0 };
+  }
+  const kib = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
+  return { rss: kib('Rss'), pss: kib('Pss') };
 }
 
 const registry = await startDockerRegistry();
@@ -99,14 +112,22 @@ try {
   const held = { ec2: [], fargate: [] };
   for (let i = 0; i < resident; i++) for (const kind of ['ec2', 'fargate']) held[kind].push((await start(kind)).arn);
   await sleep(2000); // settle: the sandboxes finish booting their application before being read
-  const charged = {};
+  const perTask = {};
   for (const kind of ['ec2', 'fargate']) {
-    const bytes = held[kind].map((arn) => {
+    const figures = held[kind].map((arn) => {
       const cg = findDir('/sys/fs/cgroup/memory/berth', `${arn.split('/').at(-1)}-app`, 4);
       if (!cg) throw new Error(`no memory cgroup for ${arn}`);
-      return Number(readFileSync(join(cg, 'memory.usage_in_bytes'), 'utf8'));
+      const pids = readFileSync(join(cg, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
+      const rollup = pids.map((pid) => smapsRollup(pid));
+      return {
+        charged: Number(readFileSync(join(cg, 'memory.usage_in_bytes'), 'utf8')),
+        rss: rollup.reduce((a, r) => a + r.rss, 0),
+        pss: rollup.reduce((a, r) => a + r.pss, 0),
+        processes: pids.length,
+      };
     });
-    charged[kind] = round(bytes.reduce((a, b) => a + b, 0) / bytes.length / MIB);
+    const median = (key) => round(quantile(figures.map((f) => f[key]), 0.5) / (key === 'processes' ? 1 : MIB));
+    perTask[kind] = { charged: median('charged'), rss: median('rss'), pss: median('pss'), processes: median('processes') };
   }
   for (const kind of ['ec2', 'fargate']) for (const arn of held[kind]) await stop(arn);
 
@@ -119,7 +140,17 @@ try {
       ec2_runc_start: { p50_ms: p(ms.ec2, 0.5), p95_ms: p(ms.ec2, 0.95) },
       fargate_gvisor_start: { p50_ms: p(ms.fargate, 0.5), p95_ms: p(ms.fargate, 0.95) },
       ratio_p50: Math.round((quantile(ms.fargate, 0.5) / quantile(ms.ec2, 0.5)) * 100) / 100,
-      memory_charged_per_idle_task_mib: { resident, ec2_runc: charged.ec2, fargate_gvisor: charged.fargate, gvisor_overhead: round(charged.fargate - charged.ec2) },
+      // Medians over the resident tasks of each kind, MiB; the overhead is gVisor's median less runc's.
+      memory_per_idle_task_mib: {
+        resident,
+        ec2_runc: perTask.ec2,
+        fargate_gvisor: perTask.fargate,
+        gvisor_overhead: {
+          charged: round(perTask.fargate.charged - perTask.ec2.charged),
+          rss: round(perTask.fargate.rss - perTask.ec2.rss),
+          pss: round(perTask.fargate.pss - perTask.ec2.pss),
+        },
+      },
     }),
   );
 } finally {

@@ -12,6 +12,7 @@ import { controlPlaneClients, executionRoleClients } from './control-plane-clien
 import { identityOf } from './clients-by-credentials.js';
 import { resolveRepositoryCredentials } from './repository-credentials.js';
 import { ControlPlaneEndpoints } from './endpoints.js';
+import type { TaskStorage } from './ephemeral-storage.js';
 import { DirectoryVolumeStore } from './volume-store.js';
 import { ContainerFileStore } from './container-files.js';
 import { ImageCleanup } from './image-cleanup.js';
@@ -54,6 +55,8 @@ export interface AgentParts {
   readonly ports: PortAllocator;
   /** Where to serve the task metadata endpoint, made an address of the host already; none: not served. */
   readonly metadataAddress?: MetadataAddress;
+  /** Size-limited filesystems for tasks' ephemeral storage (a Fargate pool host's); none: tasks write to the host's disk. */
+  readonly taskStorage?: TaskStorage;
 }
 
 export interface AgentOptions {

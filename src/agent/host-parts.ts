@@ -7,6 +7,7 @@ import { RuncRuntime } from '../runtime/runc/runc-runtime.js';
 import { openRunscRuntime } from '../runtime/runsc/runsc-runtime.js';
 import type { AgentParts } from './agent.js';
 import type { AgentConfig } from './config.js';
+import { LoopTaskStorage } from './ephemeral-storage.js';
 import { ensureLocalAddress } from './metadata/host-address.js';
 
 /**
@@ -42,6 +43,8 @@ export async function openHostParts(config: AgentConfig): Promise<AgentParts & {
     network,
     ports,
     ...(config.metadataAddress ? { metadataAddress: config.metadataAddress } : {}),
+    // A Fargate pool host holds each task to its ephemeral storage size on a filesystem of its own.
+    ...(config.fargate ? { taskStorage: new LoopTaskStorage(join(config.dataDir, 'ephemeral')) } : {}),
     async close() {
       await images.close();
       helper.close();

@@ -27,7 +27,7 @@ export class ImageCleanup {
     return {
       pull: async (reference: string, options?: PullOptions) => note(await images.pull(reference, options))!,
       find: async (reference: string) => note(await images.find(reference)),
-      createRootfs: (image, id) => images.createRootfs(note(image)!, id),
+      createRootfs: (image, id, options) => images.createRootfs(note(image)!, id, options),
       unmountRootfs: (id) => images.unmountRootfs(id),
       removeRootfs: (id) => images.removeRootfs(id),
       prune: (keep) => images.prune(keep),

@@ -9,7 +9,7 @@ const NAME = /^[a-zA-Z0-9_-]{1,255}$/;
 export class DirectoryVolumeStore implements VolumeStore {
   constructor(private readonly root: string) {}
 
-  async resolve(taskId: string, volume: Volume): Promise<string> {
+  async resolve(taskId: string, volume: Volume, options: { readonly taskVolumesDir?: string } = {}): Promise<string> {
     const name = volume.name ?? '';
     if (!NAME.test(name)) throw new VolumeError(`invalid volume name '${name}'`);
     if (volume.host?.sourcePath) {
@@ -33,7 +33,7 @@ export class DirectoryVolumeStore implements VolumeStore {
       }
       return dir;
     }
-    const dir = join(this.root, 'tasks', taskId, name);
+    const dir = options.taskVolumesDir ? join(options.taskVolumesDir, name) : join(this.root, 'tasks', taskId, name);
     await mkdir(dir, { recursive: true, mode: 0o755 });
     return dir;
   }

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { pino } from 'pino';
 import { CREDENTIALS_PROFILE } from '../api/auth/credentials.js';
-import { compileAgentConfig } from '../agent/config.js';
 import { installProcessPolicy } from '../process/policy.js';
 import { haproxyAvailable, startLbNode, type LbNode } from './lb-node.js';
 import { parseListenAddress } from './listen-address.js';
+import { DEFAULT_FARGATE_SHARE, upAgentConfigs } from './up-agents.js';
 import { DEFAULT_DATA_DIR, DEFAULT_LISTEN } from './server-command.js';
 
 interface UpFlags {
@@ -16,6 +16,7 @@ interface UpFlags {
   lbAddress: string;
   lb: boolean;
   fargate: boolean;
+  fargateShare: string;
   dnsListen: string;
   logLevel: string;
 }
@@ -36,6 +37,7 @@ export function upCommand(): Command {
     .option('--lb-address <ip>', "where load balancers' listeners are served", '127.0.0.1')
     .option('--no-lb', 'run no load balancer node (it needs HAProxy on PATH)')
     .option('--no-fargate', "run no Fargate pool agent (it needs gVisor's runsc on PATH)")
+    .option('--fargate-share <fraction>', "the Fargate pool host's share of this machine's CPU and memory; the EC2 agent registers the rest", String(DEFAULT_FARGATE_SHARE))
     .option('--dns-listen <host:port>', "serve Cloud Map's DNS namespaces here (containers reach it through the agent's relay on 169.254.170.2:53); off for none", DEFAULT_UP_DNS_LISTEN)
     .option('--log-level <level>', 'log level', 'info')
     .action(async (flags: UpFlags) => {
@@ -58,30 +60,19 @@ export function upCommand(): Command {
         logger: log.child({ part: 'server' }),
       });
       const endpoint = server.url.replace('//0.0.0.0:', '//127.0.0.1:');
-      const config = compileAgentConfig({ flags: { endpoint, dataDir: join(flags.dataDir, 'agent'), region: flags.region } });
+      const withPool = flags.fargate && runscAvailable();
+      if (flags.fargate && !withPool) log.warn('runsc not found on PATH: no Fargate pool, FARGATE tasks have nowhere to run (scripts/install.sh installs it)');
+      // The machine split between the EC2 agent and the Fargate pool host, so that together they promise no more than it has.
+      const configs = upAgentConfigs({ endpoint, dataDir: flags.dataDir, region: flags.region, fargate: withPool, fargateShare: Number(flags.fargateShare) });
+      const config = configs.ec2;
       const parts = await openHostParts(config);
       const keys = { accessKeyId: server.rootKeys.accessKeyId, secretAccessKey: server.rootKeys.secretAccessKey };
       const agent = await startAgent({ config, parts, log: log.child({ part: 'agent' }), credentials: keys });
       // The cluster's Fargate pool: a second agent on this machine, its tasks under gVisor (model/fargate-pool.ts).
       let fargate: { agent: { stop(): Promise<void> }; parts: { close(): Promise<void> } } | undefined;
-      if (flags.fargate && !runscAvailable()) log.warn('runsc not found on PATH: no Fargate pool, FARGATE tasks have nowhere to run (scripts/install.sh installs it)');
-      else if (flags.fargate) {
-        const poolConfig = compileAgentConfig({
-          flags: { endpoint, dataDir: join(flags.dataDir, 'agent-fargate'), region: flags.region, fargate: true },
-          // Its own bridge and link-local address; the per-host Service Connect proxy and operators' metrics are
-          // left to the first agent.
-          env: {
-            ...process.env,
-            BERTH_BRIDGE_NAME: 'berthf0',
-            BERTH_BRIDGE_SUBNET: '172.29.0.0/16',
-            // An address of its own for its metadata endpoint and DNS relay (which answers only its own bridge).
-            BERTH_METADATA_ADDRESS: '169.254.170.4:80',
-            BERTH_SERVICE_CONNECT_ADDRESS: 'off',
-            BERTH_METRICS_LISTEN: '',
-          },
-        });
-        const poolParts = await openHostParts(poolConfig);
-        fargate = { agent: await startAgent({ config: poolConfig, parts: poolParts, log: log.child({ part: 'fargate-agent' }), credentials: keys }), parts: poolParts };
+      if (configs.fargate) {
+        const poolParts = await openHostParts(configs.fargate);
+        fargate = { agent: await startAgent({ config: configs.fargate, parts: poolParts, log: log.child({ part: 'fargate-agent' }), credentials: keys }), parts: poolParts };
       }
       let lb: LbNode | undefined;
       if (flags.lb && !haproxyAvailable()) log.warn('haproxy not found on PATH: load balancers are not served (scripts/install.sh --demo installs it)');
@@ -98,8 +89,8 @@ export function upCommand(): Command {
       }
       const file = server.rootKeys.file;
       process.stderr.write(
-        `berth is up: API on ${server.url}, cluster ${config.cluster} with ${agent.containerInstanceArn}` +
-          (fargate ? ', a Fargate pool host' : '') +
+        `berth is up: API on ${server.url}, cluster ${config.cluster} with ${agent.containerInstanceArn} (${config.cpuUnits} CPU units, ${config.memoryMib} MiB)` +
+          (configs.fargate ? `, a Fargate pool host (${configs.fargate.cpuUnits} CPU units, ${configs.fargate.memoryMib} MiB)` : '') +
           (lb ? `, load balancers served on ${flags.lbAddress}` : '') +
           (server.dnsAddress ? `, DNS on ${server.dnsAddress}` : '') +
           '\n' +

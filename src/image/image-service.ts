@@ -8,8 +8,12 @@ export interface ImageService {
   pull(reference: string, options?: PullOptions): Promise<LocalImage>;
   /** The image already in the store for `reference`, without any network access. */
   find(reference: string): Promise<LocalImage | undefined>;
-  /** Mount a writable overlay of `image` for container `id` and return its path. */
-  createRootfs(image: LocalImage, id: string): Promise<string>;
+  /**
+   * Mount a writable overlay of `image` for container `id` and return its path. Its writable layer is in the
+   * store, or in `options.writableDir` (a Fargate task's size-limited ephemeral storage, agent/ephemeral-storage.ts;
+   * the same directory each time the container's rootfs is mounted).
+   */
+  createRootfs(image: LocalImage, id: string, options?: RootfsOptions): Promise<string>;
   /**
    * Unmount container `id`'s overlay but keep its writable layer (a stopped container, as Docker does):
    * createRootfs mounts it again with the same writes. Idempotent.
@@ -19,6 +23,11 @@ export interface ImageService {
   removeRootfs(id: string): Promise<void>;
   /** Delete images (and layers no remaining image needs) whose ids are not in `keep`. Returns the ids removed. */
   prune(keep: ReadonlySet<string>): Promise<string[]>;
+}
+
+export interface RootfsOptions {
+  /** An absolute directory on the filesystem the container's writes go to: its overlay's upper and work directories. */
+  readonly writableDir?: string;
 }
 
 export interface PullOptions {

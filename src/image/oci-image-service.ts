@@ -14,7 +14,7 @@ import { rootCertificates } from 'node:tls';
 import type { HttpTransport } from './http-transport.js';
 import { ContentStore, type ImageRecord, type LayerRecord, type RefRecord } from './content-store.js';
 import { DigestMismatchError, digestOf, parseDigest } from './digest.js';
-import { PullError, type ImageService, type LocalImage, type PullOptions } from './image-service.js';
+import { PullError, type ImageService, type LocalImage, type PullOptions, type RootfsOptions } from './image-service.js';
 import type { unpackLayer } from './layer-unpack.js';
 import { InvalidManifestError, parseImageConfig, parseManifest, selectPlatform, type Descriptor, type Platform } from './manifest.js';
 import { isMountPoint, mountOverlay, mountPoints, unmount } from './overlay.js';
@@ -102,9 +102,10 @@ export class OciImageService implements ImageService {
     return toLocalImage(text, ref.manifestDigest, image);
   }
 
-  async createRootfs(image: LocalImage, id: string): Promise<string> {
+  async createRootfs(image: LocalImage, id: string, options: RootfsOptions = {}): Promise<string> {
     checkContainerId(id);
-    return this.gate.withShared(() => this.rootfsFlights.run(id, () => this.mountRootfs(image, id)));
+    if (options.writableDir !== undefined && !options.writableDir.startsWith('/')) throw new RootfsError(`writableDir must be absolute, got ${options.writableDir}`);
+    return this.gate.withShared(() => this.rootfsFlights.run(id, () => this.mountRootfs(image, id, options.writableDir)));
   }
 
   async unmountRootfs(id: string): Promise<void> {
@@ -268,7 +269,7 @@ export class OciImageService implements ImageService {
 
   // ---- root filesystems
 
-  private async mountRootfs(image: LocalImage, id: string): Promise<string> {
+  private async mountRootfs(image: LocalImage, id: string, writableDir: string | undefined): Promise<string> {
     const record = await this.store.readImage(image.id);
     if (!record) throw new RootfsError(`image ${image.reference} (${image.id}) is not in the image store; pull it first`);
     const dir = this.store.containerDir(id);
@@ -280,14 +281,16 @@ export class OciImageService implements ImageService {
     } else if (existing && (await isMountPoint(target))) {
       return target; // mounted before an agent restart: keep the container's writes
     }
+    // The writes go to the store, or to the directory given (on another filesystem: upper and work together).
+    const writable = writableDir ?? dir;
     try {
-      await Promise.all(['upper', 'work', 'rootfs'].map((d) => mkdir(join(dir, d), { recursive: true })));
+      await Promise.all([join(writable, 'upper'), join(writable, 'work'), join(dir, 'rootfs')].map((d) => mkdir(d, { recursive: true })));
       // The upper directory's mode is the mode of the container's `/`, whatever this process's umask.
-      await chmod(join(dir, 'upper'), 0o755);
+      await chmod(join(writable, 'upper'), 0o755);
       await this.store.writeContainer({ id, imageId: record.id, layers: record.layers.map((l) => l.diffId) });
       const lowerdirs = (await Promise.all(record.layers.map((l) => this.store.layerLink(l.diffId)))).reverse();
       if (lowerdirs.length === 0) lowerdirs.push(this.store.emptyLayer());
-      const rel = relative(this.store.root, dir);
+      const rel = relative(this.store.root, writable);
       await mountOverlay({ cwd: this.store.root, lowerdirs, upperdir: `${rel}/upper`, workdir: `${rel}/work`, target });
       return target;
     } catch (e) {

@@ -132,6 +132,16 @@ export interface AcsTask {
   readonly ipcMode?: string;
   /** Why the control plane wants the task stopped, when it does (berth addition). */
   readonly stoppedReason?: string;
+  /**
+   * A Fargate task's ephemeral storage in GiB (its `ephemeralStorage.sizeInGiB`, 20 by default): the size of the
+   * filesystem its writable layers and task volumes are made on (agent/ephemeral-storage.ts). berth addition.
+   */
+  readonly ephemeralStorageGiB?: number;
+  /**
+   * Epoch ms by which every container of a task asked to stop must have stopped: SIGKILL then, whatever its
+   * stopTimeout or dependents. A FARGATE_SPOT interruption's two-minute warning ends there. berth addition.
+   */
+  readonly stopDeadline?: number;
   /** Credentials of the task role (taskRoleArn), for the task's containers. */
   readonly roleCredentials?: RoleCredentials;
   /** Credentials of the task execution role (executionRoleArn), for the agent's pulls, logs and secrets. */
@@ -161,6 +171,8 @@ export function toAcsTask(
     readonly stoppedReason?: string;
     /** EC2 unless given (FARGATE: the agent holds the task to its task size). */
     readonly launchType?: string;
+    readonly ephemeralStorageGiB?: number;
+    readonly stopDeadline?: number;
   },
 ): AcsTask {
   const cpu = task.overrides?.cpu ?? td.cpu;
@@ -192,6 +204,8 @@ export function toAcsTask(
     ...(td.pidMode !== undefined ? { pidMode: td.pidMode } : {}),
     ...(td.ipcMode !== undefined ? { ipcMode: td.ipcMode } : {}),
     ...(task.stoppedReason !== undefined ? { stoppedReason: task.stoppedReason } : {}),
+    ...(task.ephemeralStorageGiB !== undefined ? { ephemeralStorageGiB: task.ephemeralStorageGiB } : {}),
+    ...(task.stopDeadline !== undefined ? { stopDeadline: task.stopDeadline } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { spotTasksToInterrupt, type PoolHost } from './spot-interruption.js';
+import { SPOT_WARNING_MS, spotStopDeadline, spotTasksToInterrupt, type PoolHost } from './spot-interruption.js';
 
 const needs = (cpu: number, memory: number) => ({ cpu, memory, ports: [], portsUdp: [] });
 const host = (instanceId: string, cpu: number, memory: number, spot: [string, number, number][]): PoolHost => ({
@@ -19,5 +19,15 @@ describe('spotTasksToInterrupt', () => {
     expect(spotTasksToInterrupt([host('a', 0, 0, [['s1', 256, 512]])], needs(256, 1024))).toBeUndefined();
     expect(spotTasksToInterrupt([host('a', 0, 0, [])], needs(256, 512))).toBeUndefined();
     expect(spotTasksToInterrupt([], needs(256, 512))).toBeUndefined();
+  });
+});
+
+describe('spotStopDeadline', () => {
+  it('ends the warning two minutes after the interruption was decided (stoppingAt), for Spot interruptions only', () => {
+    expect(SPOT_WARNING_MS).toBe(120_000);
+    expect(spotStopDeadline({ stopCode: 'SpotInterruption', stoppingAt: 1_800_000_000.5 })).toBe(1_800_000_000_500 + 120_000);
+    expect(spotStopDeadline({ stopCode: 'SpotInterruption', stoppingAt: new Date(1_000) })).toBe(121_000);
+    expect(spotStopDeadline({ stopCode: 'UserInitiated', stoppingAt: 1 })).toBeUndefined();
+    expect(spotStopDeadline({ stopCode: 'SpotInterruption' })).toBeUndefined();
   });
 });

@@ -13,6 +13,23 @@ export interface PoolHost {
   readonly spotTasks: readonly { readonly taskId: string; readonly needs: TaskNeeds }[];
 }
 
+/**
+ * Fargate Spot's warning: an interrupted task is told at once (desiredStatus STOPPED with stopCode
+ * SpotInterruption, its containers SIGTERM) and is terminated two minutes later at the latest; a container's
+ * stopTimeout (at most 120 s on Fargate) may end it sooner.
+ */
+export const SPOT_WARNING_MS = 120_000;
+
+/**
+ * When an interrupted task's containers are SIGKILLed at the latest (epoch ms), from its task record: its
+ * `stoppingAt` (epoch seconds, when the interruption was decided) plus the warning. Undefined for any other task.
+ */
+export function spotStopDeadline(task: { readonly stopCode?: string; readonly stoppingAt?: number | Date }): number | undefined {
+  if (task.stopCode !== 'SpotInterruption' || task.stoppingAt === undefined) return undefined;
+  const ms = task.stoppingAt instanceof Date ? task.stoppingAt.getTime() : task.stoppingAt * 1000;
+  return ms + SPOT_WARNING_MS;
+}
+
 /** ECS's reason for a Spot task stopped by an interruption (stopCode SpotInterruption). */
 export const SPOT_INTERRUPTION_REASON = 'Your Spot Task was interrupted.';
 

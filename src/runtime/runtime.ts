@@ -177,6 +177,22 @@ export interface ContainerSpec {
   /** Kept with the container and returned by state(), so a restarted agent can tell what it is. */
   readonly labels: Readonly<Record<string, string>>;
   readonly sysctls?: Readonly<Record<string, string>>;
+  /**
+   * The task-level cgroup the container's cgroup goes in (`<parent>/<name>/<id>`), with the whole task's hard
+   * limits: all the task's containers together are held to them (a Fargate task's size). Every container of the
+   * task names the same group with the same limits.
+   */
+  readonly taskCgroup?: TaskCgroup;
+}
+
+/** A cgroup holding all of one task's containers, with the task's limits (runtime/runc/task-cgroup.ts). */
+export interface TaskCgroup {
+  /** The task's id: letters, digits, '-', '_' and '.' only. */
+  readonly name: string;
+  /** CFS quota of the whole task, µs of CPU time per {@link CPU_PERIOD_MICROS}. */
+  readonly cpuQuotaMicros?: number;
+  /** Hard memory limit of the whole task (and its memory+swap: no swap). */
+  readonly memoryLimitBytes?: number;
 }
 
 /** A bind mount of a host path or a tmpfs inside the container. */

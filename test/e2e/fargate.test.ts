@@ -46,15 +46,18 @@ describe.runIf(isRoot)('Fargate launch type on gVisor', () => {
   let logs: CloudWatchLogsClient;
   let image: string;
 
-  beforeAll(async () => {
-    ({ lab, registry, image, server, ecs, logs } = await startLabControlPlane(dir));
-    agent = await startLabAgent({
+  const startPoolAgent = () =>
+    startLabAgent({
       server,
       lab,
       dir,
       bridge,
       env: { BERTH_FARGATE: 'true', BERTH_MEMORY_MIB: '4096', BERTH_CPU_UNITS: '4096', BERTH_METADATA_ADDRESS: 'off', BERTH_INSECURE_REGISTRIES: registry.host },
     });
+
+  beforeAll(async () => {
+    ({ lab, registry, image, server, ecs, logs } = await startLabControlPlane(dir));
+    agent = await startPoolAgent();
   }, 180_000);
 
   afterAll(() => stopLab({ dir, ecs, agent, clients: [logs], server, registries: [registry], lab }));
@@ -130,11 +133,15 @@ describe.runIf(isRoot)('Fargate launch type on gVisor', () => {
     // (stdin held open for a while: busybox nc would otherwise end at its EOF before the answer came; it ends when the task closes.)
     const answer = execFileSync('nsenter', [`--net=/var/run/netns/${lab.hosts[0]!.netns}`, 'sh', '-c', `sleep 5 | busybox nc -w 5 ${ip} 8080`], { encoding: 'utf8' });
     expect(answer.trim()).toBe('hello-from-fargate');
-    // Its task size as hard limits on the sandbox's cgroup (v1 here): 0.25 vCPU as CFS quota, 512 MiB.
-    const cgroup = (hierarchy: string) => findDir(`/sys/fs/cgroup/${hierarchy}/berth`, `${launched.taskArn!.split('/').at(-1)}-probe`, 4);
+    // Its task size as hard limits on the task's own cgroup (v1 here), which holds its sandbox: 0.25 vCPU as CFS
+    // quota, 512 MiB (memory+swap the same: no swap).
+    const taskId = launched.taskArn!.split('/').at(-1)!;
+    const cgroup = (hierarchy: string) => findDir(`/sys/fs/cgroup/${hierarchy}/berth`, taskId, 3);
+    expect(findDir(cgroup('cpu')!, `${taskId}-probe`, 0)).toBeDefined();
     expect(readFileSync(join(cgroup('cpu')!, 'cpu.cfs_quota_us'), 'utf8').trim()).toBe('25000');
     expect(readFileSync(join(cgroup('cpu')!, 'cpu.cfs_period_us'), 'utf8').trim()).toBe('100000');
     expect(Number(readFileSync(join(cgroup('memory')!, 'memory.limit_in_bytes'), 'utf8'))).toBe(512 * 1024 * 1024);
+    expect(Number(readFileSync(join(cgroup('memory')!, 'memory.memsw.limit_in_bytes'), 'utf8'))).toBe(512 * 1024 * 1024);
     const described = await cli(['ecs', 'describe-tasks', '--tasks', launched.taskArn!]);
     expect(described.json.tasks[0]).toMatchObject({ launchType: 'FARGATE', platformVersion: '1.4.0', lastStatus: 'RUNNING' });
 
@@ -152,6 +159,68 @@ describe.runIf(isRoot)('Fargate launch type on gVisor', () => {
     await register('fg-fits', 'dd if=/dev/zero of=/dev/null bs=300M count=1');
     const fits = await waitForTask((await runFargate('fg-fits')).taskArn!, (t) => t.lastStatus === 'STOPPED', 120_000);
     expect(fits.containers![0]).toMatchObject({ exitCode: 0 });
+  });
+
+  /** The task's ephemeral storage as the host has it: its mount (source device and size) and its file's loop devices. */
+  const ephemeral = (taskArn: string) => {
+    const mountPoint = join(agent.dataDir, 'ephemeral', taskArn.split('/').at(-1)!);
+    const mount = execFileSync('findmnt', ['-n', '-b', '-o', 'SOURCE,FSTYPE,SIZE', '--mountpoint', mountPoint], { encoding: 'utf8' }).trim();
+    const loops = execFileSync('losetup', ['-n', '-O', 'NAME', '-j', `${mountPoint}.img`], { encoding: 'utf8' }).trim();
+    return { mount, loops, file: existsSync(`${mountPoint}.img`) };
+  };
+  const findmntOrEmpty = (taskArn: string) => {
+    try {
+      return ephemeral(taskArn);
+    } catch {
+      // findmnt exits 1 when nothing is mounted there.
+      const mountPoint = join(agent.dataDir, 'ephemeral', taskArn.split('/').at(-1)!);
+      return { mount: '', loops: execFileSync('losetup', ['-n', '-O', 'NAME', '-j', `${mountPoint}.img`], { encoding: 'utf8' }).trim(), file: existsSync(`${mountPoint}.img`) };
+    }
+  };
+
+  it("holds a task to its ephemeralStorage: writing past 21 GiB fails with ENOSPC inside gVisor; the storage goes when the task stops, also after an agent restart", async () => {
+    await register(
+      'fg-disk',
+      [
+        // 20 GiB allocated at once (no data written), then 2 GiB more written: past the task's 21 GiB.
+        'fallocate -l 20G /fill && echo "FILLED yes" || echo "FILLED no"',
+        'dd if=/dev/zero of=/more bs=1M count=2048 2>/tmp/dd.err; echo "DD $? $(head -n 1 /tmp/dd.err)"',
+        'rm /fill /more; echo "FREED $(df -k / | tail -n 1)"',
+        'echo READY',
+        'exec sleep 3600',
+      ].join('\n'),
+      { ephemeralStorage: { sizeInGiB: 21 } },
+    );
+    const launched = await runFargate('fg-disk');
+    expect(launched.ephemeralStorage).toEqual({ sizeInGiB: 21 });
+    const seen = await output('fg-disk', launched.taskArn!, 'READY');
+    process.stdout.write(`fargate task with 21 GiB of ephemeral storage: fallocate 20G ${seen.FILLED}; dd of 2 GiB more: ${seen.DD}\n`);
+    expect(seen.FILLED).toBe('yes');
+    expect(seen.DD).toMatch(/^[1-9]\d* .*No space left on device/);
+    // On the host: a loop-mounted ext4 of 21 GiB of its own, on one loop device.
+    const held = ephemeral(launched.taskArn!);
+    const [source, fstype, size] = held.mount.split(/\s+/);
+    expect(source).toMatch(/^\/dev\/loop\d+$/);
+    expect(fstype).toBe('ext4');
+    expect(Number(size)).toBeGreaterThan(20.5 * 2 ** 30);
+    expect(Number(size)).toBeLessThanOrEqual(21 * 2 ** 30);
+    expect(held.loops).toBe(source);
+
+    // The agent is killed and started again while the task runs: it takes the task back, storage and all.
+    await agent.kill('SIGKILL');
+    agent = await startPoolAgent();
+    expect(ephemeral(launched.taskArn!).mount).toBe(held.mount);
+    await cli(['ecs', 'stop-task', '--task', launched.taskArn!]);
+    await waitForTask(launched.taskArn!, (t) => t.lastStatus === 'STOPPED');
+    // Stopped: no mount, no loop device, no file.
+    const deadline = Date.now() + 20_000;
+    let left = findmntOrEmpty(launched.taskArn!);
+    while ((left.mount || left.loops || left.file) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      left = findmntOrEmpty(launched.taskArn!);
+    }
+    expect(left).toEqual({ mount: '', loops: '', file: false });
+    expect(execFileSync('losetup', ['-a'], { encoding: 'utf8' })).not.toContain(launched.taskArn!.split('/').at(-1)!);
   });
 
   it('interrupts a FARGATE_SPOT task with SIGTERM and stopCode SpotInterruption when an on-demand task needs its room', async () => {

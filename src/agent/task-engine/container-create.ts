@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Volume } from '@aws-sdk/client-ecs';
 import type { LocalImage } from '../../image/image-service.js';
 import type { AcsContainer, AcsTask } from '../../model/acs.js';
@@ -78,7 +79,11 @@ export async function createContainer(ctx: CreateContext): Promise<void> {
   attaching?.catch(() => {});
   /** Everything the spec needs, made at once: root filesystem, /etc files, network namespace, volumes. */
   const prepare = async () => {
-    const mounting = span('agent.rootfs', () => deps.images.createRootfs(image, runtimeId));
+    // A task with ephemeral storage writes only to its own size-limited filesystem: its writable layers and volumes.
+    const storage = await taskStorage(deps, task);
+    const mounting = span('agent.rootfs', () =>
+      storage ? deps.images.createRootfs(image, runtimeId, { writableDir: join(storage, 'containers', runtimeId) }) : deps.images.createRootfs(image, runtimeId),
+    );
     const [rootfs, users, files, network, mounts] = await Promise.all([
       mounting,
       span('agent.users', () => deps.containerFiles.userDatabase(image.id, mounting)),
@@ -98,7 +103,7 @@ export async function createContainer(ctx: CreateContext): Promise<void> {
           : mode === 'none'
             ? undefined
             : task.taskNetwork!.netnsPath!,
-      volumeMounts(deps, task, def),
+      volumeMounts(deps, task, def, storage),
     ]);
     c.logPath = files.logPath;
     preparedMs = deps.now() - started;
@@ -174,14 +179,21 @@ export async function attachTaskNetwork(deps: EngineDeps, task: TaskState, commi
 }
 
 /** The task's volumes this container uses, made as their kind requires, as the container's bind mounts. */
-async function volumeMounts(deps: EngineDeps, task: TaskState, def: AcsContainer) {
+async function volumeMounts(deps: EngineDeps, task: TaskState, def: AcsContainer, storage: string | undefined) {
   const volumes = task.spec.volumes as Volume[];
   const resolved = new Map<string, string>();
+  const options = storage ? { taskVolumesDir: join(storage, 'volumes') } : undefined;
   for (const name of volumesUsed(def, task.spec)) {
     const volume = volumes.find((v) => v.name === name);
-    if (volume) resolved.set(name, await deps.volumes.resolve(taskIdOf(task.arn), volume));
+    if (volume) resolved.set(name, await deps.volumes.resolve(taskIdOf(task.arn), volume, options));
   }
   return containerMounts(def, task.spec, resolved);
+}
+
+/** The task's size-limited filesystem (made on first use), when it has ephemeral storage and this host gives it. */
+function taskStorage(deps: EngineDeps, task: TaskState): Promise<string | undefined> {
+  const gib = task.spec.ephemeralStorageGiB;
+  return gib !== undefined && deps.taskStorage ? deps.taskStorage.prepare(taskIdOf(task.arn), gib) : Promise.resolve(undefined);
 }
 
 /** Reserve fixed host ports and choose dynamic ones for a bridge-mode container. */

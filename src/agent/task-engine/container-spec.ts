@@ -1,7 +1,8 @@
 import type { ImageConfig } from '../../image/image-service.js';
 import type { AcsContainer, AcsTask } from '../../model/acs.js';
 import { processFromImage, type UserDatabase } from '../../runtime/process-from-image.js';
-import { CPU_PERIOD_MICROS, type ContainerSpec, type Mount } from '../../runtime/runtime.js';
+import { CPU_PERIOD_MICROS, type ContainerSpec, type Mount, type TaskCgroup } from '../../runtime/runtime.js';
+import { taskIdOf } from './task-state.js';
 
 export interface ContainerContext {
   readonly task: AcsTask;
@@ -89,6 +90,7 @@ export function containerSpec(ctx: ContainerContext): ContainerSpec {
       ...(memoryLimit !== undefined ? { memoryLimitBytes: memoryLimit * MIB } : {}),
       ...(c.memoryReservation !== undefined ? { memoryReservationBytes: c.memoryReservation * MIB } : {}),
     },
+    ...(fargateTaskCgroup(ctx.task) ? { taskCgroup: fargateTaskCgroup(ctx.task)! } : {}),
     logPath: ctx.logPath,
     labels: containerLabels(ctx.task, c, ctx.cluster),
     ...(c.systemControls?.length
@@ -110,9 +112,9 @@ export function containerLabels(task: AcsTask, c: AcsContainer, cluster: string)
 }
 
 /**
- * A Fargate task's CPU is a hard ceiling, as on Fargate: its vCPUs (ACS's task cpu) as CFS quota. Each container
- * gets the whole task's quota (berth has no task-level cgroup; a task's containers together may use up to theirs
- * each), as each gets the task's memory when it sets none. EC2 tasks keep cpu.shares alone.
+ * A Fargate task's CPU is a hard ceiling, as on Fargate: its vCPUs (ACS's task cpu) as CFS quota. The task-level
+ * cgroup ({@link fargateTaskCgroup}) holds all its containers to it together; each container also gets it (none
+ * can use more than the task), as each gets the task's memory when it sets none. EC2 tasks keep cpu.shares alone.
  */
 export function fargateCpuQuota(task: AcsTask): number | undefined {
   return task.launchType === 'FARGATE' && task.cpu !== undefined ? Math.round(task.cpu * CPU_PERIOD_MICROS) : undefined;
@@ -121,4 +123,18 @@ export function fargateCpuQuota(task: AcsTask): number | undefined {
 /** The container's hard memory limit in MiB: its `memory`, else the task's when it sets no reservation either. */
 export function hardMemoryLimitMib(task: AcsTask, c: AcsContainer): number | undefined {
   return c.memory ?? (c.memoryReservation === undefined ? task.memory : undefined);
+}
+
+/**
+ * A Fargate task's size as hard limits on the whole task: one cgroup holding all its containers (and under gVisor
+ * their sandboxes), with the task's CFS quota and memory (runtime/runc/task-cgroup.ts). None for EC2 tasks.
+ */
+export function fargateTaskCgroup(task: AcsTask): TaskCgroup | undefined {
+  if (task.launchType !== 'FARGATE') return undefined;
+  const quota = fargateCpuQuota(task);
+  return {
+    name: taskIdOf(task.arn),
+    ...(quota !== undefined ? { cpuQuotaMicros: quota } : {}),
+    ...(task.memory !== undefined ? { memoryLimitBytes: task.memory * MIB } : {}),
+  };
 }

@@ -6,6 +6,7 @@ import type { UserDatabase } from '../../runtime/process-from-image.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { ImagePullBehavior } from '../config.js';
 import type { TaskAttachmentChange, TaskHealthChange } from '../../model/acs.js';
+import type { TaskStorage } from '../ephemeral-storage.js';
 import type { VolumeStore } from './volumes.js';
 import type { TaskState } from './task-state.js';
 import type { Timers } from './timers.js';
@@ -31,6 +32,11 @@ export interface EngineDeps {
   reportAttachment?(change: TaskAttachmentChange): void;
   /** Task volumes on this host. */
   readonly volumes: VolumeStore;
+  /**
+   * Size-limited filesystems for tasks with ephemeral storage (Fargate pool hosts, agent/ephemeral-storage.ts):
+   * their containers' writable layers and task volumes are made on them. None: tasks write to the host's disk.
+   */
+  readonly taskStorage?: TaskStorage;
   /**
    * Credentials for a registry a task's image is pulled from: for berth's own registry, a token obtained with
    * the task execution role's credentials when the task has them (agent/registry-auth.ts). Throws a

@@ -1,7 +1,7 @@
 import type { AcsTask } from '../../model/acs.js';
 import type { EngineDeps } from './deps.js';
 import { TaskManager } from './task-manager.js';
-import { newTaskState, type TaskState } from './task-state.js';
+import { newTaskState, taskIdOf, type TaskState } from './task-state.js';
 
 /**
  * The agent's task engine: one TaskManager per task, created when the control plane first sends the task
@@ -42,6 +42,7 @@ export class TaskEngine {
    */
   async recover(saved: readonly TaskState[]): Promise<void> {
     await this.detachOrphans(saved);
+    await this.releaseOrphanStorage(saved);
     const managers = saved.map((state) => this.add(state));
     const results = await Promise.allSettled(managers.map((m) => m.send({ kind: 'recovered' })));
     results.forEach((r, i) => {
@@ -62,6 +63,20 @@ export class TaskEngine {
         await this.deps.network.detach(id).catch((err: unknown) => this.deps.log.warn({ err, attachment: id }, 'detaching an orphaned attachment failed'));
       }),
     );
+  }
+
+  /**
+   * Ephemeral storage no unstopped saved task holds (a crash between a task's stop and its release, or state
+   * lost) would keep its loop device and file forever: released. A stopped task's was released at its stop.
+   */
+  private async releaseOrphanStorage(saved: readonly TaskState[]): Promise<void> {
+    const storage = this.deps.taskStorage;
+    if (!storage) return;
+    const held = new Set(saved.filter((t) => t.known !== 'STOPPED').map((t) => taskIdOf(t.arn)));
+    for (const id of (await storage.list()).filter((i) => !held.has(i))) {
+      this.deps.log.info({ task: id }, 'releasing ephemeral storage no running task holds');
+      await storage.release(id).catch((err: unknown) => this.deps.log.warn({ err, task: id }, 'releasing orphaned ephemeral storage failed'));
+    }
   }
 
   /** Say every awsvpc task's address again (after the session reconnects). */

@@ -30,6 +30,7 @@ export function applyEvent(state: TaskState, event: StateEvent): boolean {
       if (event.spec.desiredStatus !== 'STOPPED' || state.desired === 'STOPPED') return false;
       state.desired = 'STOPPED';
       state.stopReason ??= event.spec.stoppedReason ?? 'Task stopped by the control plane';
+      if (event.spec.stopDeadline !== undefined) state.stopDeadline ??= event.spec.stopDeadline;
       return true;
     case 'exited': {
       const c = containerOf(state, event.container);

@@ -31,7 +31,7 @@ import { background } from '../../process/background.js';
 import { attachTaskNetwork, createContainer } from './container-create.js';
 import { pullImage, type PullAuth } from './image-pull.js';
 import { pullStopReason } from './pull-reason.js';
-import { releaseTaskNetworks, removeTaskRemains } from './task-teardown.js';
+import { releaseTaskNetworks, removeTaskRemains, releaseTaskStorage } from './task-teardown.js';
 import { agentEnv, credentialsEnv } from './agent-env.js';
 import { ContainerWatch } from './container-watch.js';
 import { recoverTask } from './task-recovery.js';
@@ -417,6 +417,7 @@ export class TaskManager {
   private async finish(): Promise<void> {
     const s = this.state;
     await releaseTaskNetworks(this.deps, s);
+    await releaseTaskStorage(this.deps, s);
     s.known = 'STOPPED';
     s.executionStoppedAt ??= this.deps.now();
     s.cleanupAt = this.deps.now() + this.deps.settings.taskCleanupWaitMs;

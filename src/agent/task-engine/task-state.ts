@@ -61,6 +61,8 @@ export interface TaskState {
   known: TaskKnownStatus;
   /** Why the agent decided to stop the task (an essential container exited, a pull failed…). */
   stopReason?: string;
+  /** Epoch ms at which every container still running is SIGKILLed (the spec's stopDeadline, once asked to stop). */
+  stopDeadline?: number;
   containers: ContainerState[];
   /** The task's own network (awsvpc): one namespace and address shared by all its containers. */
   taskNetwork?: { id: string; netnsPath?: string; ipv4Address?: string; macAddress?: string };

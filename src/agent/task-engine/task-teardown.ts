@@ -22,6 +22,17 @@ export async function releaseTaskNetworks(deps: EngineDeps, task: TaskState): Pr
   }
 }
 
+/**
+ * When the task stops: its ephemeral storage (agent/ephemeral-storage.ts) goes, as on Fargate, after its
+ * containers' root filesystems, which write to it, are unmounted. Again at cleanup, idempotently.
+ */
+export async function releaseTaskStorage(deps: EngineDeps, task: TaskState): Promise<void> {
+  if (!deps.taskStorage || task.spec.ephemeralStorageGiB === undefined) return;
+  const warn = (what: string) => (err: unknown) => deps.log.warn({ err, task: task.arn }, `${what} failed`);
+  for (const c of task.containers) if (c.runtimeId) await deps.images.unmountRootfs(c.runtimeId).catch(warn('rootfs unmount'));
+  await deps.taskStorage.release(taskIdOf(task.arn)).catch(warn('ephemeral storage release'));
+}
+
 /** After the cleanup wait: the last logs, containers, root filesystems, /etc files and task-scoped volumes. */
 export async function removeTaskRemains(deps: EngineDeps, task: TaskState): Promise<void> {
   const warn = (what: string) => (err: unknown) => deps.log.warn({ err, task: task.arn }, `${what} failed`);
@@ -33,4 +44,5 @@ export async function removeTaskRemains(deps: EngineDeps, task: TaskState): Prom
     await deps.containerFiles.remove(c.runtimeId).catch(warn('container file removal'));
   }
   await deps.volumes.removeTaskVolumes(taskIdOf(task.arn)).catch(warn('task volume removal'));
+  await releaseTaskStorage(deps, task);
 }

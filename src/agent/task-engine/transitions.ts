@@ -12,7 +12,8 @@ import { deriveTaskStatus, type ContainerKnownStatus, type ContainerState, type 
  *   desired RUNNING   NONE → pull   PULLED → create   CREATED → start   RUNNING, STOPPED → (nothing)
  *   desired STOPPED   NONE, PULLED, CREATED → discard (never ran: delete what was made)
  *                     RUNNING → stop (SIGTERM — after the drain, when a Service Connect task has one —,
- *                               SIGKILL once stopTimeout passed; dependents first)
+ *                               SIGKILL once stopTimeout passed; dependents first; at the task's
+ *                               stopDeadline, if it has one, SIGKILL to every one still running)
  *
  * create and start wait for dependsOn (startTimeout fails the task); a STOPPED container's root filesystem
  * is unmounted (its writable layer stays until cleanup). When every container is STOPPED: finish (networks
@@ -97,10 +98,16 @@ function towardsRunning(state: TaskState, ctx: PlanContext, wake: Wake[]): Step 
 
 function towardsStopped(state: TaskState, ctx: PlanContext, wake: Wake[]): Step | undefined {
   const defs = state.spec.containers;
+  const deadline = state.stopDeadline;
   for (const c of state.containers) {
     const action = transitions.STOPPED[c.known];
     if (action === 'discard') return { kind: 'discard', container: c.name };
     if (action !== 'stop') continue;
+    // The task's deadline (a Spot interruption's warning is over): nothing waits any longer, not even for dependents.
+    if (deadline !== undefined && c.killSignalAt === undefined) {
+      if (ctx.now >= deadline) return { kind: 'signal', container: c.name, signal: 'SIGKILL' };
+      wake.push({ name: `deadline:${c.name}`, at: deadline });
+    }
     // Dependents stop first: a container others depend on waits until they have stopped.
     if (neededByRunningDependent(c.name, defs, state.containers)) continue;
     if (c.stopSignalAt === undefined && state.drainUntil !== undefined && ctx.now < state.drainUntil) {
@@ -109,7 +116,7 @@ function towardsStopped(state: TaskState, ctx: PlanContext, wake: Wake[]): Step 
     }
     if (c.stopSignalAt === undefined) return { kind: 'signal', container: c.name, signal: 'SIGTERM' };
     if (c.killSignalAt !== undefined) continue;
-    const due = c.stopSignalAt + stopTimeoutMs(defOf(state, c.name), ctx);
+    const due = Math.min(c.stopSignalAt + stopTimeoutMs(defOf(state, c.name), ctx), deadline ?? Number.POSITIVE_INFINITY);
     if (ctx.now >= due) return { kind: 'signal', container: c.name, signal: 'SIGKILL' };
     wake.push({ name: `kill:${c.name}`, at: due });
   }

@@ -11,8 +11,11 @@ import type { Mount } from '../../runtime/runtime.js';
  *                                          (made on first use only with autoprovision)
  */
 export interface VolumeStore {
-  /** The host directory behind `volume` for `taskId`, made as its kind requires. */
-  resolve(taskId: string, volume: Volume): Promise<string>;
+  /**
+   * The host directory behind `volume` for `taskId`, made as its kind requires; a task volume in
+   * `options.taskVolumesDir` when given (a Fargate task's ephemeral storage).
+   */
+  resolve(taskId: string, volume: Volume, options?: { readonly taskVolumesDir?: string }): Promise<string>;
   /** Remove the task's own volumes (not host paths, not shared volumes). */
   removeTaskVolumes(taskId: string): Promise<void>;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import { parseFrame, toAcsTask, type AcsFrame, type AcsTask, type PublishMetricsRequest, type TaskAttachmentChange, type TaskHealthChange } from '../../model/acs.js';
+import { spotStopDeadline } from '../../model/spot-interruption.js';
 import { keys } from '../../state/keys.js';
 import type { InstanceRecord } from '../../state/records/instances.js';
 import type { TaskDefinitionRecord } from '../../state/records/task-definitions.js';
@@ -244,6 +245,10 @@ export class AgentSession {
       ...(record.serviceName !== undefined ? { serviceName: record.serviceName } : {}),
       ...(record.task.stoppedReason !== undefined ? { stoppedReason: record.task.stoppedReason } : {}),
       ...(record.task.launchType !== undefined ? { launchType: record.task.launchType } : {}),
+      ...(spotStopDeadline(record.task) !== undefined ? { stopDeadline: spotStopDeadline(record.task)! } : {}),
+      ...(record.task.launchType === 'FARGATE' && record.task.ephemeralStorage?.sizeInGiB !== undefined
+        ? { ephemeralStorageGiB: record.task.ephemeralStorage.sizeInGiB }
+        : {}),
     });
     const roles = taskRoles(td.taskDefinition, record.task.overrides);
     if (!this.o.credentials || roles.length === 0 || acs.desiredStatus !== 'RUNNING') return acs;

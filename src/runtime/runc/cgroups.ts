@@ -5,7 +5,8 @@
  */
 import { mkdir, readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ContainerStats } from '../runtime.js';
+import type { ContainerStats, TaskCgroup } from '../runtime.js';
+import { ensureTaskCgroup, removeTaskCgroupIfEmpty } from './task-cgroup.js';
 import { readCgroupDetails } from './cgroup-stats.js';
 
 /** One mounted cgroup hierarchy. */
@@ -92,6 +93,16 @@ export class HostCgroups {
         }
       }),
     );
+  }
+
+  /** Make a task-level cgroup with its limits (task-cgroup.ts). */
+  async ensureTaskCgroup(path: string, group: TaskCgroup): Promise<void> {
+    await ensureTaskCgroup(this.mounts, path, group, await this.swapAccounting());
+  }
+
+  /** Remove a task-level cgroup once none of its containers' cgroups is left. */
+  removeTaskCgroupIfEmpty(path: string): Promise<void> {
+    return removeTaskCgroupIfEmpty(this.mounts, path);
   }
 
   /** Whether memory cgroups account swap (memory.memsw.* exists), so a swap limit can be set. */

@@ -27,9 +27,10 @@ import {
   InvalidContainerSpecError,
   RuntimeError,
 } from '../errors.js';
-import type { ContainerSpec, ContainerState, ContainerStats, ExitStatus, Runtime } from '../runtime.js';
+import type { ContainerSpec, ContainerState, ContainerStats, ExitStatus, Runtime, TaskCgroup } from '../runtime.js';
 import { readProcDetails } from './cgroup-stats.js';
 import { HostCgroups } from './cgroups.js';
+import { taskCgroupOf } from './task-cgroup.js';
 import type { SpawnFn } from '../../process/spawn-helper.js';
 import { holdConmon } from './conmon.js';
 import {
@@ -149,7 +150,7 @@ export class RuncRuntime implements Runtime {
     const rootfs = await stat(spec.rootfs).catch(() => undefined);
     if (!rootfs?.isDirectory()) throw new InvalidContainerSpecError(`rootfs ${spec.rootfs} is not a directory`);
     checkLogPath(spec.logPath);
-    return { oci, secretEnvNames: spec.secretEnvNames ?? [] };
+    return { oci, secretEnvNames: spec.secretEnvNames ?? [], ...(spec.taskCgroup ? { taskCgroup: spec.taskCgroup } : {}) };
   }
 
   /**
@@ -202,6 +203,8 @@ export class RuncRuntime implements Runtime {
         throw error;
       }
       try {
+        // The task's cgroup and its limits before runc makes the container's below it.
+        if (config.taskCgroup) await this.cgroups.ensureTaskCgroup(`${this.specOptions.cgroupParent}/${config.taskCgroup.name}`, config.taskCgroup);
         await writeFile(files.config, serializeOciSpec(config.oci));
       } catch (error) {
         conmon.abort(error as Error);
@@ -291,7 +294,11 @@ export class RuncRuntime implements Runtime {
     if (this.options.flavour.rootPerContainer) await rm(this.runc.rootOf(id), { recursive: true, force: true });
     await this.stopConmon(id, files, deadline);
     await Promise.all([rm(files.dir, { recursive: true, force: true }), rm(files.exitFile, { force: true })]);
-    await this.cgroups.remove(bundle?.cgroupsPath || `${this.specOptions.cgroupParent}/${id}`, deadline);
+    const cgroupsPath = bundle?.cgroupsPath || `${this.specOptions.cgroupParent}/${id}`;
+    await this.cgroups.remove(cgroupsPath, deadline);
+    // The task's cgroup goes with its last container.
+    const taskCgroup = taskCgroupOf(cgroupsPath, this.specOptions.cgroupParent);
+    if (taskCgroup) await this.cgroups.removeTaskCgroupIfEmpty(taskCgroup);
   }
 
   async list(): Promise<string[]> {
@@ -403,6 +410,7 @@ async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | und
 interface Prepared {
   readonly oci: OciSpec;
   readonly secretEnvNames: readonly string[];
+  readonly taskCgroup?: TaskCgroup;
 }
 
 /** `oci` with the values of the named environment variables left out (`NAME=` stays, so the names show). */

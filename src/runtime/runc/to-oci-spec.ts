@@ -195,6 +195,11 @@ function sysctls(spec: ContainerSpec): Record<string, string> | undefined {
  */
 export function toOciSpec(spec: ContainerSpec, options: OciSpecOptions): OciSpec {
   validateContainerId(spec.id);
+  if (spec.taskCgroup) {
+    validateContainerId(spec.taskCgroup.name);
+    positiveInteger(spec.taskCgroup.cpuQuotaMicros, 'taskCgroup.cpuQuotaMicros');
+    positiveInteger(spec.taskCgroup.memoryLimitBytes, 'taskCgroup.memoryLimitBytes');
+  }
   validateProcess(spec.process);
   absolutePath(spec.rootfs, 'rootfs');
   if (spec.hostname !== undefined && !HOSTNAME_PATTERN.test(spec.hostname)) {
@@ -240,7 +245,8 @@ export function toOciSpec(spec: ContainerSpec, options: OciSpecOptions): OciSpec
     annotations: { ...spec.labels },
     linux: {
       namespaces: namespaces(spec.network),
-      cgroupsPath: `${parent}/${spec.id}`,
+      // A task-level cgroup holds the task's containers (task-cgroup.ts), its own limits over all of them.
+      cgroupsPath: spec.taskCgroup ? `${parent}/${spec.taskCgroup.name}/${spec.id}` : `${parent}/${spec.id}`,
       resources: resources(spec, options),
       ...(sysctl ? { sysctl } : {}),
       ...(!privileged && options.seccomp
