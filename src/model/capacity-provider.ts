@@ -17,10 +17,10 @@ import type { Wire } from './wire.js';
  *                └──DeleteCapacityProvider──▶ INACTIVE, DELETE_COMPLETE (kept for a while to describe, then removed)
  */
 
-export const managedScalingStatuses = ['ENABLED', 'DISABLED'] as const;
-export type ManagedScalingStatus = (typeof managedScalingStatuses)[number];
+/** ECS's ManagedScalingStatus, ManagedTerminationProtection and ManagedDraining: each ENABLED or DISABLED. */
 export const onOffValues = ['ENABLED', 'DISABLED'] as const;
 export type OnOff = (typeof onOffValues)[number];
+export type ManagedScalingStatus = OnOff;
 
 export interface ManagedScalingRecord {
   readonly status: ManagedScalingStatus;

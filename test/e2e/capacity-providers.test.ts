@@ -37,7 +37,8 @@ const alive = (pid: number) => {
  * desired capacity 0 (managed scaling DISABLED: the user scales the group), a provider on it, the cluster's
  * providers and default strategy set; `aws ecs run-task --capacity-provider-strategy` answers a task waiting in
  * PROVISIONING (listed, counted as pending); once the group is given a host, its agent registers and the task runs
- * on that host with its capacityProviderName. ECS's refusals change nothing.
+ * on that host with its capacityProviderName. A service of two tasks (one host's room each) runs one and waits with
+ * the other until the group has a second host. ECS's refusals change nothing.
  */
 describe.runIf(isRoot)('capacity providers of host groups', () => {
   if (!hasAwsCli) throw new Error('the AWS CLI v2 (/usr/bin/aws) is needed for this test');
@@ -97,7 +98,7 @@ describe.runIf(isRoot)('capacity providers of host groups', () => {
   const noProviders = () => JSON.stringify({ cluster, capacityProviders: [], defaultCapacityProviderStrategy: [] });
   const providers = async () => (await aws('ecs', 'describe-capacity-providers')).json.capacityProviders.map((p: { name: string }) => p.name);
 
-  it('a task waits in PROVISIONING for the group, and runs on its first host with its capacity provider', async () => {
+  it('a task waits in PROVISIONING for the group and runs on its first host; a service’s second task waits for a second host', async () => {
     const userData = `#!/bin/bash\necho ECS_CLUSTER=${cluster} >> /etc/ecs/ecs.config\necho BERTH_INSECURE_REGISTRIES=${registryHost} >> /etc/ecs/ecs.config\necho ECS_CONTAINER_STOP_TIMEOUT=1s >> /etc/ecs/ecs.config\n`;
     let r = await aws('autoscaling', 'create-launch-configuration', '--launch-configuration-name', 'cp-hosts', '--image-id', 'netns', '--instance-type', 'berth.small', '--user-data', userData);
     expect(r.code, r.stderr).toBe(0);
@@ -181,9 +182,43 @@ describe.runIf(isRoot)('capacity providers of host groups', () => {
     r = await aws('ecs', 'put-cluster-capacity-providers', '--cli-input-json', noProviders());
     expect(r.stderr).toMatch(/ResourceInUseException.*in use and cannot be removed/);
 
-    // Clean up through the APIs: the task stops on its host, then the group goes, then the provider.
+    // The task stops on its host, leaving it empty.
     await ecs.send(new StopTaskCommand({ cluster, task: waiting.taskArn }));
     await until('the task STOPPED', async () => ((await describeTask(waiting.taskArn)).lastStatus === 'STOPPED' ? true : undefined), 60_000, agentLogs);
+
+    // A service on the provider: two tasks, one host's room each — one runs, the other waits for a second host.
+    await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: 'big',
+        networkMode: 'host',
+        containerDefinitions: [{ name: 'app', image, memory: 1536, command: ['sleep', '600'] }],
+      }),
+    );
+    r = await aws('ecs', 'create-service', '--cluster', cluster, '--service-name', 'web', '--task-definition', 'big', '--desired-count', '2', '--capacity-provider-strategy', 'capacityProvider=lab,weight=1');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.service).toMatchObject({ capacityProviderStrategy: [{ capacityProvider: 'lab', weight: 1 }] });
+    const serviceTasks = async () => {
+      const { taskArns = [] } = await ecs.send(new ListTasksCommand({ cluster, serviceName: 'web' }));
+      return taskArns.length ? (await ecs.send(new DescribeTasksCommand({ cluster, tasks: taskArns }))).tasks! : [];
+    };
+    const split = await until('one service task RUNNING and one waiting', async () => {
+      const tasks = await serviceTasks();
+      const states = tasks.map((t) => (t.containerInstanceArn ? t.lastStatus : `waiting:${t.lastStatus}`)).sort();
+      return states.join() === 'RUNNING,waiting:PROVISIONING' ? tasks : undefined;
+    }, 120_000, agentLogs);
+    expect(split.every((t) => t.capacityProviderName === 'lab')).toBe(true);
+    r = await aws('autoscaling', 'set-desired-capacity', '--auto-scaling-group-name', 'cp-lab', '--desired-capacity', '2');
+    expect(r.code, r.stderr).toBe(0);
+    const both = await until('both service tasks RUNNING, on two hosts', async () => {
+      const tasks = await serviceTasks();
+      return tasks.length === 2 && tasks.every((t) => t.lastStatus === 'RUNNING') ? tasks : undefined;
+    }, 180_000, agentLogs);
+    expect(new Set(both.map((t) => t.containerInstanceArn)).size).toBe(2);
+    r = await aws('ecs', 'delete-service', '--cluster', cluster, '--service', 'web', '--force');
+    expect(r.code, r.stderr).toBe(0);
+    await until('the service INACTIVE', async () => ((await aws('ecs', 'describe-services', '--cluster', cluster, '--services', 'web')).json.services?.[0]?.status === 'INACTIVE' ? true : undefined), 120_000, agentLogs);
+
+    // Clean up through the APIs: the providers off the cluster, then the provider, then the group.
     r = await aws('ecs', 'put-cluster-capacity-providers', '--cli-input-json', noProviders());
     expect(r.code, r.stderr).toBe(0);
     r = await aws('ecs', 'delete-capacity-provider', '--capacity-provider', 'lab');

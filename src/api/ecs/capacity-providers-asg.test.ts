@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ServiceError } from '../../model/errors.js';
+import { refusal } from '../../testing/failure.js';
 import { hostGroupsService } from '../../hostgroups/host-groups-service.js';
 import { checkedCalls } from '../../hostgroups/testing/checked-calls.js';
 import { keys } from '../../state/keys.js';
@@ -34,15 +34,6 @@ async function harness() {
   const groupArn = async (name: string): Promise<string> =>
     (await groups('DescribeAutoScalingGroups', { AutoScalingGroupNames: [name] })).AutoScalingGroups[0].AutoScalingGroupARN;
   return { store, ops, groupArn, advance: (ms: number) => (now += ms) };
-}
-
-async function refusal(p: Promise<unknown>): Promise<{ type: string; message: string }> {
-  const error = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, 'expected a ServiceError').toBeInstanceOf(ServiceError);
-  return { type: (error as ServiceError).type, message: (error as ServiceError).message };
 }
 
 const arnOf = (name: string) => `arn:aws:ecs:eu-west-1:123456789012:capacity-provider/${name}`;
