@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +8,7 @@ import { buildBusyboxImage, pushImage } from '../../src/testing/busybox-image.js
 import { startDockerRegistry, type LoopbackRegistry } from '../../src/testing/docker-registry.js';
 import { awsCli, hasAwsCli } from './support/aws-cli.js';
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
+import { removeNetnsHosts } from './support/netns-hosts.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -22,15 +22,6 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 
     await new Promise((r) => setTimeout(r, 250));
   }
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /**
  * A capacity provider over a host group, through the built server and the AWS CLI v2: a group of netns hosts at
@@ -72,25 +63,10 @@ describe.runIf(isRoot)('capacity providers of host groups', () => {
 
   afterAll(async () => {
     // Whatever a failed run left: the hosts' agents and namespaces, the bridge, the registry.
-    if (server && existsSync(hostsDir())) {
-      for (const id of readdirSync(hostsDir())) {
-        const pidFile = join(hostsDir(), id, 'agent.pid');
-        if (existsSync(pidFile) && alive(Number(readFileSync(pidFile, 'utf8')))) process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
-        try {
-          execFileSync('ip', ['netns', 'delete', `berth-${id}`], { stdio: 'ignore' });
-        } catch {
-          // not there
-        }
-      }
-    }
     ecs?.destroy();
     await server?.kill();
     await registry?.stop();
-    try {
-      execFileSync('ip', ['link', 'delete', bridge], { stdio: 'ignore' });
-    } catch {
-      // not there
-    }
+    if (server) removeNetnsHosts(hostsDir(), bridge);
     rmSync(dir, { recursive: true, force: true });
   });
 
