@@ -85,7 +85,7 @@ const instance = (id: string, ec2InstanceId: string): InstanceRecord => ({
   },
 });
 
-const spec = (waiting: number): LaunchSpec => ({
+const spec = (waiting: number, since: number): LaunchSpec => ({
   cluster: 'c',
   td: { taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/web:1', family: 'web', containerDefinitions: [{ name: 'app', image: 'busybox', memory: 1024 }] },
   propagatedTags: [],
@@ -93,7 +93,7 @@ const spec = (waiting: number): LaunchSpec => ({
   overrides: {},
   group: 'family:web',
   needs,
-  capacityProvider: { name: 'web-cp', waiting, placement: { capacityProvider: 'web-cp', since: 0, constraints: [], strategies: [], requiredAttributes: [] } },
+  capacityProvider: { name: 'web-cp', waiting, placement: { capacityProvider: 'web-cp', since, constraints: [], strategies: [], requiredAttributes: [] } },
 });
 
 let stops: (() => unknown)[] = [];
@@ -117,7 +117,7 @@ async function harness() {
     stops.push(() => c.stop());
     return c;
   };
-  const launch = (waiting: number, on: string[] = []) => transact(store, (tx) => launchTasksInTx(ctx, tx, spec(waiting), on));
+  const launch = (waiting: number, on: string[] = []) => transact(store, (tx) => launchTasksInTx(ctx, tx, spec(waiting, now), on));
   const task = async (id: string) => (await readRecord(store, parseTaskRecord, keys.task('c', id)))!;
   const waitingIndex = async () => (await store.range(capacityProviderKeys.waitingTasks())).entries.map((e) => e.key.split('/').pop());
   return { store, put, ctx, start, launch, task, waitingIndex, advance: (ms: number) => (now += ms) };
