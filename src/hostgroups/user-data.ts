@@ -6,7 +6,8 @@
  * encoded, SDK users often plain: both are read.
  */
 
-const SETTING = /^(?:echo\s+)?["']?(ECS_[A-Z0-9_]+)=(.*?)["']?(?:\s*>>?\s*\S*ecs\.config)?\s*$/;
+/** `ECS_` settings, and the one berth agent setting a host may need from its user: which registries speak plain HTTP. */
+const SETTING = /^(?:echo\s+)?["']?(ECS_[A-Z0-9_]+|BERTH_INSECURE_REGISTRIES)=(.*?)["']?(?:\s*>>?\s*\S*ecs\.config)?\s*$/;
 
 /** The text of UserData: decoded when it is base64 of UTF-8 text, else as given. */
 export function userDataText(userData: string | undefined): string {
@@ -19,7 +20,7 @@ export function userDataText(userData: string | undefined): string {
   return userData;
 }
 
-/** The `ECS_…` settings in UserData, in order (a later one wins). */
+/** The `ECS_…` settings (and BERTH_INSECURE_REGISTRIES) in UserData, in order (a later one wins). */
 export function ecsSettings(userData: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const raw of userDataText(userData).split(/\r?\n/)) {

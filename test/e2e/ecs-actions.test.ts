@@ -47,10 +47,10 @@ describe('ECS actions without a home of their own, driven by the AWS CLI v2 and 
     ]);
   });
 
-  it('answers as ECS where berth lacks the part: custom capacity providers, namespaces, agent updates', async () => {
+  it('answers as ECS where berth lacks the part: a capacity provider of no group, namespaces, agent updates', async () => {
     const create = await aws('ecs', 'create-capacity-provider', '--name', 'asg', '--auto-scaling-group-provider', `autoScalingGroupArn=arn:aws:autoscaling:us-east-1:${account}:autoScalingGroup:x`);
     expect(create.code).toBe(254);
-    expect(create.stderr).toMatch(/\(UnsupportedFeatureException\) when calling the CreateCapacityProvider operation/);
+    expect(create.stderr).toMatch(/\(ClientException\) when calling the CreateCapacityProvider operation.*does not exist/);
     const del = await aws('ecs', 'delete-capacity-provider', '--capacity-provider', 'FARGATE');
     expect(del.stderr).toMatch(/\(ClientException\) when calling the DeleteCapacityProvider operation.*reserved/);
     const ns = await aws('ecs', 'list-services-by-namespace', '--namespace', 'internal');
