@@ -18,7 +18,7 @@ const instance = (id: string, extra: Partial<HostInstanceRecord> = {}): HostInst
   activityId: 'a',
   ...extra,
 });
-const group = (desired: number, instances: HostInstanceRecord[], sizes: Partial<HostGroupRecord> = {}): HostGroupRecord => ({
+const group = (desired: number, instances: readonly HostInstanceRecord[], sizes: Partial<HostGroupRecord> = {}): HostGroupRecord => ({
   name: 'g',
   arn: 'arn',
   launchConfigurationName: 'lc',
