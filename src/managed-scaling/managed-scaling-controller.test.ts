@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Sample } from '../metrics/metric-store.js';
 import { hostGroupKeys } from '../state/host-group-keys.js';
 import { keys } from '../state/keys.js';
-import { parseHostGroup, parseScalingActivity, type HostGroupRecord, type HostInstanceRecord } from '../state/records/host-groups.js';
+import { hostGroup, hostInstance } from '../hostgroups/testing/records.js';
+import { parseHostGroup, parseScalingActivity, type HostInstanceRecord } from '../state/records/host-groups.js';
 import { parseInstanceRecord, type InstanceRecord } from '../state/records/instances.js';
 import type { TaskRecord } from '../state/records/tasks.js';
 import { MemoryStore } from '../store/memory.js';
@@ -22,41 +23,13 @@ afterEach(async () => {
 });
 
 const T0 = 1_700_000_000_000;
-const instance = (id: string, extra: Partial<HostInstanceRecord> = {}): HostInstanceRecord => ({
-  instanceId: id,
-  availabilityZone: 'z-1a',
-  lifecycleState: 'InService',
-  healthStatus: 'Healthy',
-  protectedFromScaleIn: false,
-  launchConfigurationName: 'hosts',
-  instanceType: 'berth.small',
-  imageId: 'netns',
-  launchedAt: T0 - 3_600_000,
-  provisioned: true,
-  activityId: 'a',
-  ...extra,
-});
+const instance = (id: string, extra: Partial<HostInstanceRecord> = {}) => hostInstance(id, { launchConfigurationName: 'hosts', launchedAt: T0 - 3_600_000, ...extra });
 
 async function harness(instances: HostInstanceRecord[], desired: number, provider: Partial<ManagedProvider> = {}) {
   const store = new MemoryStore();
   const put = (key: string, value: unknown) => transact(store, async (tx) => tx.putJson(key, value));
   let now = T0;
-  const group: HostGroupRecord = {
-    name: 'web',
-    arn: 'arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:x:autoScalingGroupName/web',
-    launchConfigurationName: 'hosts',
-    minSize: 0,
-    maxSize: 5,
-    desiredCapacity: desired,
-    defaultCooldown: 300,
-    availabilityZones: ['z-1a'],
-    healthCheckType: 'EC2',
-    healthCheckGracePeriod: 0,
-    newInstancesProtectedFromScaleIn: true,
-    tags: [],
-    createdTime: T0,
-    instances,
-  };
+  const group = hostGroup(desired, instances, { name: 'web', launchConfigurationName: 'hosts', maxSize: 5, newInstancesProtectedFromScaleIn: true, createdTime: T0 });
   await put(hostGroupKeys.group('web'), group);
   await put(hostGroupKeys.launchConfiguration('hosts'), { name: 'hosts', arn: 'a', imageId: 'netns', instanceType: 'berth.small', createdTime: T0, groups: ['web'] });
   const containerInstances = new Map<string, InstanceRecord>();

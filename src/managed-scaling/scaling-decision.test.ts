@@ -1,40 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { HostGroupRecord, HostInstanceRecord, TerminationHook } from '../state/records/host-groups.js';
+import { hostGroup, hostInstance } from '../hostgroups/testing/records.js';
+import type { TerminationHook } from '../state/records/host-groups.js';
 import { drainStep } from './draining.js';
 import { decideScaling, protectionChanges, type DecisionView, type ScalingSettings } from './scaling-decision.js';
 
 const MIN = 60_000;
-const instance = (id: string, extra: Partial<HostInstanceRecord> = {}): HostInstanceRecord => ({
-  instanceId: id,
-  availabilityZone: 'z-1a',
-  lifecycleState: 'InService',
-  healthStatus: 'Healthy',
-  protectedFromScaleIn: false,
-  launchConfigurationName: 'lc',
-  instanceType: 'berth.small',
-  imageId: 'netns',
-  launchedAt: 0,
-  provisioned: true,
-  activityId: 'a',
-  ...extra,
-});
-const group = (desired: number, instances: readonly HostInstanceRecord[], sizes: Partial<HostGroupRecord> = {}): HostGroupRecord => ({
-  name: 'g',
-  arn: 'arn',
-  launchConfigurationName: 'lc',
-  minSize: 0,
-  maxSize: 10,
-  desiredCapacity: desired,
-  defaultCooldown: 300,
-  availabilityZones: ['z-1a'],
-  healthCheckType: 'EC2',
-  healthCheckGracePeriod: 0,
-  newInstancesProtectedFromScaleIn: false,
-  tags: [],
-  createdTime: 0,
-  instances,
-  ...sizes,
-});
+const instance = hostInstance;
+const group = hostGroup;
 const settings: ScalingSettings = { targetCapacity: 100, minimumScalingStepSize: 1, maximumScalingStepSize: 10_000, instanceWarmupPeriod: 300 };
 const now = 60 * MIN;
 const view = (extra: Partial<DecisionView> = {}): DecisionView => ({ now, needed: 0, lowSince: undefined, scaleInAfterMs: 15 * MIN, busy: () => false, ...extra });

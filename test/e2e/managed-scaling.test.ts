@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,33 +23,9 @@ import { buildBusyboxImage, pushImage } from '../../src/testing/busybox-image.js
 import { startDockerRegistry, type LoopbackRegistry } from '../../src/testing/docker-registry.js';
 import { awsCli, hasAwsCli } from './support/aws-cli.js';
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
+import { removeNetnsHosts, until } from './support/netns-hosts.js';
 
 const isRoot = process.getuid?.() === 0;
-
-/** Poll `probe` until it returns a value (not undefined), or fail after `ms` with what it last saw. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 120_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /**
  * Capacity providers' managed scaling over a host group of real netns hosts (the netns provisioner: a namespace, a
@@ -82,20 +58,9 @@ describe.runIf(isRoot && hasAwsCli)('managed scaling of a capacity provider over
     registry = await startDockerRegistry({ address: `${prefix}.1` });
     image = `${registry.host}/busybox:latest`;
     await pushImage(await buildBusyboxImage(join(dir, 'layout')), image);
-    server = await startBerthServer(join(dir, 'server'), [
-      '--listen',
-      '0.0.0.0:0',
-      '--host-provisioner',
-      'netns',
-      '--host-netns-subnet',
-      `${prefix}.0/24`,
-      '--managed-scaling-interval',
-      '2s',
-      '--managed-scale-in-after',
-      '10s',
-      '--managed-draining-timeout',
-      '3m',
-    ]);
+    // 0.0.0.0: the hosts reach the server at their bridge's gateway address. Passes every 2 s, scale-in after 10 s low.
+    const timing = ['--managed-scaling-interval', '2s', '--managed-scale-in-after', '10s', '--managed-draining-timeout', '3m'];
+    server = await startBerthServer(join(dir, 'server'), ['--listen', '0.0.0.0:0', '--host-provisioner', 'netns', '--host-netns-subnet', `${prefix}.0/24`, ...timing]);
     const config = { endpoint: server.url, region: 'us-east-1', credentials: { ...server.keys }, maxAttempts: 3 };
     ecs = new ECSClient(config);
     cloudwatch = new CloudWatchClient(config);
@@ -104,26 +69,11 @@ describe.runIf(isRoot && hasAwsCli)('managed scaling of a capacity provider over
 
   afterAll(async () => {
     // Whatever a failed run left: agents, namespaces, the bridge.
-    if (server && existsSync(hostsDir())) {
-      for (const id of readdirSync(hostsDir())) {
-        const pidFile = join(hostsDir(), id, 'agent.pid');
-        if (existsSync(pidFile) && alive(Number(readFileSync(pidFile, 'utf8')))) process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
-        try {
-          execFileSync('ip', ['netns', 'delete', `berth-${id}`], { stdio: 'ignore' });
-        } catch {
-          // not there
-        }
-      }
-    }
     await server?.kill();
     await registry?.stop();
     ecs?.destroy();
     cloudwatch?.destroy();
-    try {
-      execFileSync('ip', ['link', 'delete', bridge], { stdio: 'ignore' });
-    } catch {
-      // not there
-    }
+    removeNetnsHosts(server ? hostsDir() : join(dir, 'none'), bridge);
     rmSync(dir, { recursive: true, force: true });
   });
 
