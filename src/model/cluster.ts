@@ -50,28 +50,8 @@ export function validateClusterName(name: string): void {
   }
 }
 
-/** ECS's own capacity providers; others must be created first (capacity providers come later in berth). */
+/** ECS's own capacity providers, which every account has; others are made with CreateCapacityProvider. */
 export const builtInCapacityProviders = ['FARGATE', 'FARGATE_SPOT'] as const;
-
-export function validateCapacityProviders(
-  providers: readonly string[] | undefined,
-  strategy: readonly CapacityProviderStrategyItem[] | undefined,
-): void {
-  for (const p of providers ?? []) {
-    if (!(builtInCapacityProviders as readonly string[]).includes(p)) {
-      throw invalidParameter(`The specified capacity provider '${p}' does not exist.`);
-    }
-  }
-  const withBase = (strategy ?? []).filter((s) => (s.base ?? 0) > 0);
-  if (withBase.length > 1) throw invalidParameter('Only one capacity provider in a strategy can have a base defined.');
-  for (const item of strategy ?? []) {
-    if (!providers?.includes(item.capacityProvider!)) {
-      throw invalidParameter(
-        `The capacity provider '${item.capacityProvider}' is not associated with the cluster. Add it to capacityProviders first.`,
-      );
-    }
-  }
-}
 
 /** Merge `updates` into `current` by setting name; later names win. */
 export function mergeSettings(current: readonly ClusterSetting[], updates: readonly ClusterSetting[]): ClusterSetting[] {

@@ -54,7 +54,7 @@ describe('PutClusterCapacityProviders', () => {
 
   it.each([
     ['an unknown provider', { capacityProviders: ['mine'], defaultCapacityProviderStrategy: [] }, /capacity provider 'mine' does not exist/],
-    ['a strategy naming a provider not listed', { capacityProviders: ['FARGATE'], defaultCapacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] }, /'FARGATE_SPOT' is not associated/],
+    ['a strategy naming a provider not listed', { capacityProviders: ['FARGATE'], defaultCapacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] }, /capacity provider that is not associated with the cluster/],
   ])('refuses %s and changes nothing', async (_label, input, message) => {
     const e = await failure(api.ecs.send(new PutClusterCapacityProvidersCommand({ cluster: 'cp', ...input })));
     expect(e).toMatchObject({ name: 'InvalidParameterException', message: expect.stringMatching(message) });
@@ -67,17 +67,17 @@ describe('PutClusterCapacityProviders', () => {
   });
 });
 
-describe('custom capacity providers (issue 17)', () => {
-  it('CreateCapacityProvider is not available; reserved names are refused first', async () => {
+describe('custom capacity providers over the wire (the rules: capacity-providers-asg.test.ts)', () => {
+  it('CreateCapacityProvider refuses reserved names and a group that does not exist', async () => {
     const create = await failure(
       api.ecs.send(new CreateCapacityProviderCommand({ name: 'asg', autoScalingGroupProvider: { autoScalingGroupArn: 'arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:x' } })),
     );
-    expect(create).toMatchObject({ name: 'UnsupportedFeatureException', status: 400 });
+    expect(create).toMatchObject({ name: 'ClientException', status: 400, message: expect.stringMatching(/does not exist/) });
     const reserved = await failure(api.ecs.send(new CreateCapacityProviderCommand({ name: 'FARGATE', autoScalingGroupProvider: { autoScalingGroupArn: 'x' } })));
-    expect(reserved).toMatchObject({ name: 'InvalidParameterException', message: expect.stringMatching(/reserved/) });
+    expect(reserved).toMatchObject({ name: 'InvalidParameterException', message: expect.stringMatching(/can't be prefixed with "aws", "ecs", or "fargate"/) });
   });
 
-  it('UpdateCapacityProvider and DeleteCapacityProvider find no custom provider; the built-in ones are reserved', async () => {
+  it('UpdateCapacityProvider and DeleteCapacityProvider find no such provider; the built-in ones are reserved', async () => {
     expect(await failure(api.ecs.send(new DeleteCapacityProviderCommand({ capacityProvider: 'FARGATE' })))).toMatchObject({
       name: 'ClientException',
       message: expect.stringMatching(/reserved and cannot be deleted/),

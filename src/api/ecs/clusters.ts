@@ -13,7 +13,6 @@ import {
   DEFAULT_INACTIVE_CLUSTER_RETENTION_MS,
   isDiscoverable,
   mergeSettings,
-  validateCapacityProviders,
   validateClusterName,
   validateClusterSettings,
   type ClusterRecord,
@@ -29,6 +28,7 @@ import { epochSeconds, type EcsEnv } from './env.js';
 import { effectiveAccountSetting } from './account-settings.js';
 import { parseClusterRecord } from '../../state/records/clusters.js';
 import { clusterDefaultNamespace } from './service-connect.js';
+import { checkClusterProviders, checkRemovable, clusterAttachments } from './cluster-capacity.js';
 
 export const DEFAULT_CLUSTER = 'default';
 
@@ -67,7 +67,7 @@ async function describe(env: EcsEnv, record: ClusterRecord, include: readonly st
     capacityProviders: record.capacityProviders,
     defaultCapacityProviderStrategy: record.defaultCapacityProviderStrategy,
     ...(has('CONFIGURATIONS') && record.configuration ? { configuration: record.configuration } : {}),
-    ...(has('ATTACHMENTS') ? { attachments: [] } : {}),
+    ...(has('ATTACHMENTS') ? { attachments: await clusterAttachments(env.store, record), attachmentsStatus: 'UPDATE_COMPLETE' } : {}),
     ...(record.serviceConnectDefaults ? { serviceConnectDefaults: record.serviceConnectDefaults } : {}),
   };
 }
@@ -81,7 +81,6 @@ export function clusterOperations(env: EcsEnv) {
       validateClusterName(name);
       const tags = validateTags(input.tags);
       validateClusterSettings(input.settings);
-      validateCapacityProviders(input.capacityProviders, input.defaultCapacityProviderStrategy);
       const insights = input.settings?.find((s) => s.name === 'containerInsights')
         ? []
         : [{ name: 'containerInsights' as const, value: await effectiveAccountSetting(env, 'containerInsights') }];
@@ -91,6 +90,7 @@ export function clusterOperations(env: EcsEnv) {
         const existing = await tx.getRecord(parseClusterRecord, keys.cluster(name));
         // CreateCluster is idempotent: an ACTIVE cluster of that name is returned unchanged.
         if (existing?.status === 'ACTIVE') return existing;
+        await checkClusterProviders(tx, input.capacityProviders, input.defaultCapacityProviderStrategy);
         const created: ClusterRecord = {
           clusterArn: clusterArn(env.scope, name),
           clusterName: name,
@@ -155,17 +155,22 @@ export function clusterOperations(env: EcsEnv) {
     },
 
     /**
-     * The cluster's capacity providers and default strategy, replaced as a whole (as ECS does). Only the
-     * built-in FARGATE and FARGATE_SPOT exist in berth until capacity providers are built (issue 17); no task
-     * uses a capacity provider yet, so none is ever in use when it is taken off.
+     * The cluster's capacity providers and default strategy, replaced as a whole (as ECS does). A provider taken
+     * off must not be in use by the cluster's tasks or services (ResourceInUseException).
      */
     async PutClusterCapacityProviders(input: PutClusterCapacityProvidersRequest) {
-      validateCapacityProviders(input.capacityProviders, input.defaultCapacityProviderStrategy);
-      const record = await updateCluster(env, input.cluster, (c) => ({
-        ...c,
-        capacityProviders: input.capacityProviders ?? [],
-        defaultCapacityProviderStrategy: input.defaultCapacityProviderStrategy ?? [],
-      }));
+      const current = await activeCluster(env, input.cluster);
+      const providers = input.capacityProviders ?? [];
+      await checkRemovable(env.store, current.clusterName, current.capacityProviders.filter((p) => !providers.includes(p)));
+      const name = current.clusterName;
+      const record = await transact(env.store, async (tx) => {
+        const c = await tx.getRecord(parseClusterRecord, keys.cluster(name));
+        if (!c || c.status !== 'ACTIVE') throw clusterNotFound();
+        await checkClusterProviders(tx, providers, input.defaultCapacityProviderStrategy);
+        const next: ClusterRecord = { ...c, capacityProviders: providers, defaultCapacityProviderStrategy: input.defaultCapacityProviderStrategy ?? [] };
+        tx.putJson(keys.cluster(name), next);
+        return next;
+      });
       return { cluster: await describe(env, record, ['SETTINGS', 'CONFIGURATIONS']) };
     },
 

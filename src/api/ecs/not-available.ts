@@ -1,9 +1,6 @@
 import type {
   ContinueServiceDeploymentRequest,
-  CreateCapacityProviderRequest,
-  DeleteCapacityProviderRequest,
   ExecuteCommandRequest,
-  UpdateCapacityProviderRequest,
   UpdateContainerAgentRequest,
 } from '@aws-sdk/client-ecs';
 import { clientError, invalidParameter, ServiceError } from '../../model/errors.js';
@@ -11,7 +8,6 @@ import { keys } from '../../state/keys.js';
 import { parseInstanceRecord } from '../../state/records/instances.js';
 import { parseTaskRecord } from '../../state/records/tasks.js';
 import { readRecord } from '../../store/transact.js';
-import { isBuiltIn, providerName } from './capacity-providers.js';
 import { activeCluster } from './clusters.js';
 import { instanceIdOf } from './container-instances.js';
 import type { EcsEnv } from './env.js';
@@ -100,29 +96,6 @@ export function notAvailableOperations(env: EcsEnv) {
         'NoUpdateAvailableException',
         `There is no update available for the agent (version ${record.instance.versionInfo.agentVersion}) on this container instance.`,
       );
-    },
-
-    // Custom capacity providers (Auto Scaling groups, Managed Instances) are issue 17.
-    async CreateCapacityProvider(input: CreateCapacityProviderRequest) {
-      if (input.name && (isBuiltIn(input.name) || /^(aws|ecs|fargate)/i.test(input.name))) {
-        throw invalidParameter(`The capacity provider name '${input.name}' is reserved: names cannot begin with aws, ecs or fargate.`);
-      }
-      throw new ServiceError(
-        'UnsupportedFeatureException',
-        'Capacity providers for Auto Scaling groups and Amazon ECS Managed Instances are not available in this Region; only FARGATE and FARGATE_SPOT exist.',
-      );
-    },
-
-    async UpdateCapacityProvider(input: UpdateCapacityProviderRequest) {
-      const name = providerName(env, input.name!);
-      if (isBuiltIn(name)) throw clientError(`The ${name} capacity provider is reserved and cannot be updated.`);
-      throw clientError(`The specified capacity provider '${input.name}' does not exist.`);
-    },
-
-    async DeleteCapacityProvider(input: DeleteCapacityProviderRequest) {
-      const name = providerName(env, input.capacityProvider!);
-      if (isBuiltIn(name)) throw clientError(`The ${name} capacity provider is reserved and cannot be deleted.`);
-      throw clientError(`The specified capacity provider '${input.capacityProvider}' does not exist.`);
     },
 
     /** berth refuses lifecycle hooks (CreateService/UpdateService), so no deployment ever waits at one. */

@@ -18,6 +18,8 @@ import { parseInstanceRecord } from '../../state/records/instances.js';
 import { parseServiceRecord } from '../../state/records/services.js';
 import { parseTaskDefinitionRecord } from '../../state/records/task-definitions.js';
 import { parseTaskRecord } from '../../state/records/tasks.js';
+import { capacityProviderKeys } from '../../state/capacity-provider-keys.js';
+import { parseCapacityProvider, type CapacityProviderRecord } from '../../state/records/capacity-providers.js';
 /** Where a taggable resource keeps its tags. Each resource type that supports tags adds an entry. */
 interface Taggable<R> {
   readonly key: string;
@@ -67,6 +69,13 @@ const resolvers: Record<string, Resolver> = {
       withTags: (r, tags) => ({ ...r, task: { ...r.task, tags } }),
     };
   },
+  // FARGATE and FARGATE_SPOT have no record: ECS keeps no tags on them either, and answers as for any unknown one.
+  'capacity-provider': (_env, name): Taggable<CapacityProviderRecord> => ({
+    key: capacityProviderKeys.provider(name), parse: parseCapacityProvider,
+    notFound: () => clientError(`The specified capacity provider '${name}' does not exist.`),
+    tagsOf: (r) => (r.status === 'INACTIVE' ? undefined : [...r.tags]),
+    withTags: (r, tags) => ({ ...r, tags }),
+  }),
   'container-instance': (_env, resource): Taggable<InstanceRecord> | undefined => {
     const [cluster, id] = resource.split('/');
     if (!cluster || !id) return undefined;

@@ -1,0 +1,204 @@
+import { describe, expect, it } from 'vitest';
+import { ServiceError } from '../../model/errors.js';
+import { hostGroupsService } from '../../hostgroups/host-groups-service.js';
+import { checkedCalls } from '../../hostgroups/testing/checked-calls.js';
+import { keys } from '../../state/keys.js';
+import { MemoryStore } from '../../store/memory.js';
+import { capacityProviderOperations } from './capacity-providers.js';
+import { clusterOperations } from './clusters.js';
+import type { EcsEnv } from './env.js';
+import { tagOperations } from './tags.js';
+
+/** Capacity providers of Auto Scaling groups over a memory store, with host groups made through their own API. */
+async function harness() {
+  const store = new MemoryStore();
+  const scope = { region: 'eu-west-1', accountId: '123456789012' };
+  let now = 1_700_000_000_000;
+  const groups = checkedCalls(hostGroupsService({ store, scope, now: () => now }));
+  const env = { store, scope, now: () => now, cache: undefined as never } satisfies EcsEnv;
+  const ops = { ...capacityProviderOperations(env), ...clusterOperations(env), ...tagOperations(env) };
+  await groups('CreateLaunchConfiguration', { LaunchConfigurationName: 'hosts', ImageId: 'netns', InstanceType: 'berth.small' });
+  for (const [name, protectedHosts] of [['web', false], ['batch', true], ['spare', false]] as const) {
+    await groups('CreateAutoScalingGroup', {
+      AutoScalingGroupName: name,
+      LaunchConfigurationName: 'hosts',
+      MinSize: 0,
+      MaxSize: 4,
+      DesiredCapacity: 0,
+      AvailabilityZones: ['eu-west-1a'],
+      NewInstancesProtectedFromScaleIn: protectedHosts,
+    });
+  }
+  const groupArn = async (name: string): Promise<string> =>
+    (await groups('DescribeAutoScalingGroups', { AutoScalingGroupNames: [name] })).AutoScalingGroups[0].AutoScalingGroupARN;
+  return { store, ops, groupArn, advance: (ms: number) => (now += ms) };
+}
+
+async function refusal(p: Promise<unknown>): Promise<{ type: string; message: string }> {
+  const error = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error, 'expected a ServiceError').toBeInstanceOf(ServiceError);
+  return { type: (error as ServiceError).type, message: (error as ServiceError).message };
+}
+
+const arnOf = (name: string) => `arn:aws:ecs:eu-west-1:123456789012:capacity-provider/${name}`;
+
+describe('CreateCapacityProvider', () => {
+  it('records the group’s provider with ECS’s defaults, by the group’s ARN or name', async () => {
+    const h = await harness();
+    const web = await h.groupArn('web');
+    const { capacityProvider } = await h.ops.CreateCapacityProvider({ name: 'web-cp', autoScalingGroupProvider: { autoScalingGroupArn: web }, tags: [{ key: 'team', value: 'blue' }] });
+    expect(capacityProvider).toEqual({
+      capacityProviderArn: arnOf('web-cp'),
+      name: 'web-cp',
+      status: 'ACTIVE',
+      autoScalingGroupProvider: {
+        autoScalingGroupArn: web,
+        managedScaling: { status: 'DISABLED', targetCapacity: 100, minimumScalingStepSize: 1, maximumScalingStepSize: 10000, instanceWarmupPeriod: 300 },
+        managedTerminationProtection: 'DISABLED',
+        managedDraining: 'ENABLED',
+      },
+      tags: [{ key: 'team', value: 'blue' }],
+    });
+    const byName = await h.ops.CreateCapacityProvider({
+      name: 'batch-cp',
+      autoScalingGroupProvider: { autoScalingGroupArn: 'batch', managedScaling: { status: 'ENABLED', targetCapacity: 80 }, managedTerminationProtection: 'ENABLED' },
+    });
+    expect(byName.capacityProvider.autoScalingGroupProvider).toMatchObject({
+      autoScalingGroupArn: await h.groupArn('batch'),
+      managedScaling: { status: 'ENABLED', targetCapacity: 80, minimumScalingStepSize: 1, maximumScalingStepSize: 10000, instanceWarmupPeriod: 300 },
+      managedTerminationProtection: 'ENABLED',
+    });
+  });
+
+  it.each([
+    ['a reserved prefix', { name: 'ecs-web' }, 'InvalidParameterException', /can't be prefixed with "aws", "ecs", or "fargate"/],
+    ['a FARGATE name', { name: 'FARGATE' }, 'InvalidParameterException', /can't be prefixed/],
+    ['a bad character', { name: 'web cp' }, 'InvalidParameterException', /Up to 255 characters/],
+    ['an unknown group', { autoScalingGroupProvider: { autoScalingGroupArn: 'nope' } }, 'ClientException', /Auto Scaling group 'nope' does not exist/],
+    [
+      'an ARN of another group of that name',
+      { autoScalingGroupProvider: { autoScalingGroupArn: 'arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:00000000-0000-0000-0000-000000000000:autoScalingGroupName/web' } },
+      'ClientException',
+      /does not exist/,
+    ],
+    ['termination protection on an unprotected group', { autoScalingGroupProvider: { autoScalingGroupArn: 'web', managedTerminationProtection: 'ENABLED' } }, 'ClientException', /instance protection from scale in/],
+    ['a target capacity of 0', { autoScalingGroupProvider: { autoScalingGroupArn: 'web', managedScaling: { targetCapacity: 0 } } }, 'InvalidParameterException', /targetCapacity must be an integer between 1 and 100/],
+    [
+      'a minimum step above the maximum',
+      { autoScalingGroupProvider: { autoScalingGroupArn: 'web', managedScaling: { minimumScalingStepSize: 5, maximumScalingStepSize: 2 } } },
+      'InvalidParameterException',
+      /minimumScalingStepSize \(5\) can't be greater than maximumScalingStepSize \(2\)/,
+    ],
+    ['Managed Instances', { managedInstancesProvider: {} }, 'UnsupportedFeatureException', /Managed Instances/],
+  ])('refuses %s, creating nothing', async (_label, change, type, message) => {
+    const h = await harness();
+    const input = { name: 'web-cp', autoScalingGroupProvider: { autoScalingGroupArn: 'web' }, ...change };
+    expect(await refusal(h.ops.CreateCapacityProvider(input as never))).toMatchObject({ type, message: expect.stringMatching(message) });
+    expect((await h.ops.DescribeCapacityProviders({})).capacityProviders.map((p) => p.name)).toEqual(['FARGATE', 'FARGATE_SPOT']);
+  });
+
+  it('refuses a second provider of the same name or of the same group', async () => {
+    const h = await harness();
+    await h.ops.CreateCapacityProvider({ name: 'web-cp', autoScalingGroupProvider: { autoScalingGroupArn: 'web' } });
+    expect(await refusal(h.ops.CreateCapacityProvider({ name: 'web-cp', autoScalingGroupProvider: { autoScalingGroupArn: 'spare' } }))).toMatchObject({
+      type: 'ClientException',
+      message: expect.stringMatching(/already exists/),
+    });
+    expect(await refusal(h.ops.CreateCapacityProvider({ name: 'other', autoScalingGroupProvider: { autoScalingGroupArn: 'web' } }))).toMatchObject({
+      type: 'ClientException',
+      message: expect.stringMatching(/already in use by the capacity provider 'web-cp'/),
+    });
+  });
+});
+
+describe('DescribeCapacityProviders, UpdateCapacityProvider, tags', () => {
+  it('lists built-in and created providers with paging, TAGS on request, MISSING failures', async () => {
+    const h = await harness();
+    await h.ops.CreateCapacityProvider({ name: 'web-cp', autoScalingGroupProvider: { autoScalingGroupArn: 'web' }, tags: [{ key: 'k', value: 'v' }] });
+    await h.ops.CreateCapacityProvider({ name: 'spare-cp', autoScalingGroupProvider: { autoScalingGroupArn: 'spare' } });
+    const first = await h.ops.DescribeCapacityProviders({ maxResults: 2 });
+    expect(first.capacityProviders.map((p) => p.name)).toEqual(['FARGATE', 'FARGATE_SPOT']);
+    const second = await h.ops.DescribeCapacityProviders({ maxResults: 2, nextToken: first.nextToken! });
+    expect(second.capacityProviders.map((p) => p.name)).toEqual(['spare-cp', 'web-cp']);
+    expect(second.nextToken).toBeUndefined();
+    expect(second.capacityProviders[1]).not.toHaveProperty('tags');
+    const some = await h.ops.DescribeCapacityProviders({ capacityProviders: [arnOf('web-cp'), 'ghost'], include: ['TAGS'] });
+    expect(some.capacityProviders).toMatchObject([{ name: 'web-cp', tags: [{ key: 'k', value: 'v' }] }]);
+    expect(some.failures).toEqual([{ arn: arnOf('ghost'), reason: 'MISSING' }]);
+
+    await h.ops.TagResource({ resourceArn: arnOf('web-cp'), tags: [{ key: 'env', value: 'prod' }] });
+    await h.ops.UntagResource({ resourceArn: arnOf('web-cp'), tagKeys: ['k'] });
+    expect((await h.ops.ListTagsForResource({ resourceArn: arnOf('web-cp') })).tags).toEqual([{ key: 'env', value: 'prod' }]);
+    expect(await refusal(h.ops.TagResource({ resourceArn: arnOf('ghost'), tags: [{ key: 'a', value: 'b' }] }))).toMatchObject({ type: 'ClientException' });
+  });
+
+  it('updates what is given, keeps the rest, and checks the group again', async () => {
+    const h = await harness();
+    await h.ops.CreateCapacityProvider({ name: 'web-cp', autoScalingGroupProvider: { autoScalingGroupArn: 'web', managedScaling: { status: 'ENABLED', targetCapacity: 90 } } });
+    const { capacityProvider } = await h.ops.UpdateCapacityProvider({ name: 'web-cp', autoScalingGroupProvider: { managedScaling: { maximumScalingStepSize: 3 }, managedDraining: 'DISABLED' } });
+    expect(capacityProvider).toMatchObject({
+      status: 'ACTIVE',
+      updateStatus: 'UPDATE_COMPLETE',
+      autoScalingGroupProvider: { managedScaling: { status: 'ENABLED', targetCapacity: 90, maximumScalingStepSize: 3 }, managedDraining: 'DISABLED' },
+    });
+    expect(await refusal(h.ops.UpdateCapacityProvider({ name: 'web-cp', autoScalingGroupProvider: { managedTerminationProtection: 'ENABLED' } }))).toMatchObject({
+      type: 'ClientException',
+      message: expect.stringMatching(/instance protection from scale in/),
+    });
+    expect(await refusal(h.ops.UpdateCapacityProvider({ name: 'FARGATE', autoScalingGroupProvider: {} }))).toMatchObject({ message: expect.stringMatching(/reserved/) });
+    expect(await refusal(h.ops.UpdateCapacityProvider({ name: 'ghost', autoScalingGroupProvider: {} }))).toMatchObject({ type: 'ClientException', message: expect.stringMatching(/'ghost' does not exist/) });
+  });
+});
+
+describe('clusters and DeleteCapacityProvider', () => {
+  it('associates providers with a cluster, refuses mixed or foreign strategies, shows the scaling attachment', async () => {
+    const h = await harness();
+    await h.ops.CreateCapacityProvider({ name: 'web-cp', autoScalingGroupProvider: { autoScalingGroupArn: 'web', managedScaling: { status: 'ENABLED' } } });
+    await h.ops.CreateCapacityProvider({ name: 'spare-cp', autoScalingGroupProvider: { autoScalingGroupArn: 'spare' } });
+    await h.ops.CreateCluster({ clusterName: 'c', capacityProviders: ['web-cp'], defaultCapacityProviderStrategy: [{ capacityProvider: 'web-cp', weight: 1 }] });
+    const refusals = [
+      { capacityProviders: ['web-cp', 'FARGATE'], defaultCapacityProviderStrategy: [{ capacityProvider: 'web-cp', weight: 1 }, { capacityProvider: 'FARGATE', weight: 1 }] },
+      { capacityProviders: ['web-cp'], defaultCapacityProviderStrategy: [{ capacityProvider: 'spare-cp', weight: 1 }] },
+      { capacityProviders: ['ghost'], defaultCapacityProviderStrategy: [] },
+    ];
+    const messages = [/mix of capacity providers using Auto Scaling groups and Fargate/, /not associated with the cluster/, /'ghost' does not exist/];
+    for (const [i, input] of refusals.entries()) {
+      expect(await refusal(h.ops.PutClusterCapacityProviders({ cluster: 'c', ...input }))).toMatchObject({ type: 'InvalidParameterException', message: expect.stringMatching(messages[i]!) });
+    }
+    const { clusters } = await h.ops.DescribeClusters({ clusters: ['c'], include: ['ATTACHMENTS'] });
+    expect(clusters[0]).toMatchObject({ capacityProviders: ['web-cp'], defaultCapacityProviderStrategy: [{ capacityProvider: 'web-cp', weight: 1 }], attachmentsStatus: 'UPDATE_COMPLETE' });
+    expect(clusters[0]!.attachments).toEqual([
+      { id: expect.stringMatching(/^[0-9a-f-]{36}$/), type: 'as_policy', status: 'CREATED', details: [{ name: 'capacityProviderName', value: 'web-cp' }, { name: 'scalingPolicyName', value: expect.stringMatching(/^ECSManagedAutoScalingPolicy-/) }] },
+    ]);
+  });
+
+  it('refuses to delete a provider a cluster has, or to take off one a task uses; deletes it once free', async () => {
+    const h = await harness();
+    await h.ops.CreateCapacityProvider({ name: 'web-cp', autoScalingGroupProvider: { autoScalingGroupArn: 'web' } });
+    await h.ops.CreateCluster({ clusterName: 'c', capacityProviders: ['web-cp'], defaultCapacityProviderStrategy: [] });
+    expect(await refusal(h.ops.DeleteCapacityProvider({ capacityProvider: 'web-cp' }))).toMatchObject({
+      type: 'ClientException',
+      message: 'The capacity provider cannot be deleted because it is associated with cluster: c. Remove the capacity provider from the cluster and try again.',
+    });
+    // A task waiting on the provider keeps it on the cluster.
+    const task = { cluster: 'c', id: 't1', task: { taskArn: 'arn:t1', lastStatus: 'PROVISIONING', desiredStatus: 'RUNNING', capacityProviderName: 'web-cp' }, needs: { cpu: 0, memory: 0, ports: [], portsUdp: [] } };
+    await h.store.txn([], [{ type: 'put', key: keys.task('c', 't1'), value: JSON.stringify(task) }]);
+    expect(await refusal(h.ops.PutClusterCapacityProviders({ cluster: 'c', capacityProviders: [], defaultCapacityProviderStrategy: [] }))).toEqual({
+      type: 'ResourceInUseException',
+      message: 'The specified capacity provider is in use and cannot be removed.',
+    });
+    await h.store.txn([], [{ type: 'put', key: keys.task('c', 't1'), value: JSON.stringify({ ...task, task: { ...task.task, lastStatus: 'STOPPED' } }) }]);
+    await h.ops.PutClusterCapacityProviders({ cluster: 'c', capacityProviders: [], defaultCapacityProviderStrategy: [] });
+    const { capacityProvider } = await h.ops.DeleteCapacityProvider({ capacityProvider: arnOf('web-cp') });
+    expect(capacityProvider).toMatchObject({ name: 'web-cp', status: 'INACTIVE', updateStatus: 'DELETE_COMPLETE' });
+    // Shown INACTIVE for a while; its group can serve a new provider at once.
+    expect((await h.ops.DescribeCapacityProviders({ capacityProviders: ['web-cp'] })).capacityProviders).toMatchObject([{ status: 'INACTIVE' }]);
+    await h.ops.CreateCapacityProvider({ name: 'web-cp2', autoScalingGroupProvider: { autoScalingGroupArn: 'web' } });
+    h.advance(61 * 60_000);
+    expect((await h.ops.DescribeCapacityProviders({ capacityProviders: ['web-cp'] })).failures).toEqual([{ arn: arnOf('web-cp'), reason: 'MISSING' }]);
+    expect(await refusal(h.ops.DeleteCapacityProvider({ capacityProvider: 'web-cp' }))).toMatchObject({ type: 'ClientException', message: expect.stringMatching(/does not exist/) });
+  });
+});
