@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { startInstanceMonitor, type InstanceMonitor } from '../controllers/instance-monitor.js';
+import { startCapacityWaits } from '../controllers/capacity-waits.js';
 import type { Duties, LeaderTerm } from '../controllers/leadership.js';
 import { startServiceController, type ServiceController } from '../controllers/service-controller.js';
 import { startStoppedTaskReaper } from '../controllers/stopped-task-reaper.js';
@@ -49,6 +50,8 @@ export interface LeaderDutySettings {
   readonly secretPurgeMs?: number;
   /** Between passes removing targets whose deregistration delay is over (default 1 s). */
   readonly targetDrainMs?: number;
+  /** Between passes placing tasks that wait for capacity (default 1 s), and how long one waits (default 30 min). */
+  readonly capacityWaitMs?: { readonly intervalMs?: number; readonly waitMs?: number };
   /** Host groups: the controller launching and terminating their hosts (hostgroups/group-controller.ts). */
   readonly hostGroups?: {
     readonly provisioners: Provisioners;
@@ -167,6 +170,15 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
           ...(ms.drainTimeoutS !== undefined ? { drainTimeoutS: ms.drainTimeoutS } : {}),
         })
       : undefined;
+  const capacityWaits = startCapacityWaits({
+    store,
+    cache: settings.cache,
+    scope: settings.scope,
+    log: log.child({ controller: 'capacity-waits' }),
+    ...(settings.now ? { now: settings.now } : {}),
+    ...(settings.capacityWaitMs?.intervalMs !== undefined ? { intervalMs: settings.capacityWaitMs.intervalMs } : {}),
+    ...(settings.capacityWaitMs?.waitMs !== undefined ? { waitMs: settings.capacityWaitMs.waitMs } : {}),
+  });
   const scheduled = scaling ? startScheduledScaling(scaling, log.child({ component: 'scheduled-scaling' })) : undefined;
   return {
     serviceController,
@@ -175,7 +187,7 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
     ...(managedScaling ? { managedScaling } : {}),
     async stop() {
       stoppedTasks.stop();
-      await Promise.all([managedScaling?.stop(), hostGroups?.stop(), alarms?.stop(), scheduled?.stop(), serviceController.stop(), instanceMonitor.stop(), reaper.stop(), settings.registry.stop(), logSweep.stop(), secretPurge.stop(), targetDrain.stop(), metricSweep?.stop(), utilization?.stop()]);
+      await Promise.all([managedScaling?.stop(), capacityWaits.stop(), hostGroups?.stop(), alarms?.stop(), scheduled?.stop(), serviceController.stop(), instanceMonitor.stop(), reaper.stop(), settings.registry.stop(), logSweep.stop(), secretPurge.stop(), targetDrain.stop(), metricSweep?.stop(), utilization?.stop()]);
     },
   };
 }

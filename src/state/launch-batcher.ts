@@ -20,9 +20,15 @@ export interface BatchedLaunchResult extends LaunchResult {
   readonly replayed: boolean;
 }
 
-interface Pending {
+/** Alike tasks and the instances chosen for them (repeats place several on one). */
+export interface LaunchPart {
   readonly spec: LaunchSpec;
   readonly instanceIds: readonly string[];
+}
+
+interface Pending {
+  /** One call's launches (a capacity provider strategy's providers each have one), committed together. */
+  readonly parts: readonly LaunchPart[];
   readonly idempotency?: Idempotency;
   readonly resolve: (result: BatchedLaunchResult) => void;
   readonly reject: (error: unknown) => void;
@@ -52,19 +58,30 @@ export async function replayedLaunch(
 }
 
 /** In the caller's transaction: answer a known token again, or launch and record the launch under the token. */
-async function launchOnce(ctx: TaskWriteContext, tx: Tx, p: Pick<Pending, 'spec' | 'instanceIds' | 'idempotency'>): Promise<BatchedLaunchResult> {
+async function launchOnce(ctx: TaskWriteContext, tx: Tx, p: Pick<Pending, 'parts' | 'idempotency'>): Promise<BatchedLaunchResult> {
   const idem = p.idempotency;
-  if (!idem) return { ...(await launchTasksInTx(ctx, tx, p.spec, p.instanceIds)), replayed: false };
-  const replayed = await replayedLaunch(tx, ctx, p.spec.cluster, idem);
+  const cluster = p.parts[0]?.spec.cluster ?? '';
+  if (!idem) return { ...(await launchParts(ctx, tx, p.parts)), replayed: false };
+  const replayed = await replayedLaunch(tx, ctx, cluster, idem);
   if (replayed) return replayed;
-  const result = await launchTasksInTx(ctx, tx, p.spec, p.instanceIds);
-  tx.putJson(keys.runTaskToken(p.spec.cluster, idem.token), {
+  const result = await launchParts(ctx, tx, p.parts);
+  tx.putJson(keys.runTaskToken(cluster, idem.token), {
     fingerprint: idem.fingerprint,
     taskIds: result.created.map((t) => t.id),
     failures: [...result.failures, ...idem.placementFailures],
     expiresAt: ctx.now() + RUN_TASK_TOKEN_TTL_MS,
   } satisfies RunTaskTokenRecord);
   return { ...result, replayed: false };
+}
+
+async function launchParts(ctx: TaskWriteContext, tx: Tx, parts: readonly LaunchPart[]): Promise<LaunchResult> {
+  const out: LaunchResult = { created: [], failures: [] };
+  for (const part of parts) {
+    const r = await launchTasksInTx(ctx, tx, part.spec, part.instanceIds);
+    out.created.push(...r.created);
+    out.failures.push(...r.failures);
+  }
+  return out;
 }
 
 /**
@@ -99,8 +116,13 @@ export class LaunchBatcher {
    * commit. With a client token, a launch the token already made is answered instead of launching again.
    */
   launch(spec: LaunchSpec, instanceIds: readonly string[], idempotency?: Idempotency): Promise<BatchedLaunchResult> {
+    return this.launchAll([{ spec, instanceIds }], idempotency);
+  }
+
+  /** Several launches of one call, committed together (and answered together to a retry with its token). */
+  launchAll(parts: readonly LaunchPart[], idempotency?: Idempotency): Promise<BatchedLaunchResult> {
     return new Promise<BatchedLaunchResult>((resolve, reject) => {
-      this.queue.push({ spec, instanceIds, ...(idempotency ? { idempotency } : {}), resolve, reject });
+      this.queue.push({ parts, ...(idempotency ? { idempotency } : {}), resolve, reject });
       this.next();
     });
   }
@@ -110,7 +132,7 @@ export class LaunchBatcher {
     let tasks = 0;
     let n = 0;
     while (n < this.queue.length) {
-      tasks += Math.max(1, this.queue[n]!.instanceIds.length);
+      tasks += Math.max(1, this.queue[n]!.parts.reduce((a, p) => a + p.instanceIds.length + (p.spec.capacityProvider?.waiting ?? 0), 0));
       if (n > 0 && tasks > this.maxTasksPerCommit) break;
       n++;
     }

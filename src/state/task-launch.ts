@@ -12,6 +12,8 @@ import type { InstanceRecord } from './records/instances.js';
 import type { TaskRecord } from './records/tasks.js';
 import type { Tx } from '../store/transact.js';
 import { parseInstanceRecord } from '../state/records/instances.js';
+import { capacityProviderKeys } from './capacity-provider-keys.js';
+import type { WaitingPlacement } from './records/tasks.js';
 
 /**
  * Creating tasks on chosen instances, shared by RunTask/StartTask (`api/ecs/tasks.ts`) and the service
@@ -43,6 +45,20 @@ export interface LaunchSpec {
   readonly awsvpc?: Wire<AwsVpcConfiguration>;
   /** A Fargate task: recorded with its capacity provider and platform, and no container instance. */
   readonly fargate?: FargateLaunch;
+  /**
+   * Tasks of a capacity provider of an Auto Scaling group: recorded with its name, and a task that finds no room
+   * waits in PROVISIONING for its group's capacity (state/capacity-waits.ts) instead of failing.
+   */
+  readonly capacityProvider?: ProviderLaunch;
+}
+
+/** A launch on a capacity provider of an Auto Scaling group. */
+export interface ProviderLaunch {
+  readonly name: string;
+  /** How it is placed once capacity appears: the request's constraints, strategies and required attributes. */
+  readonly placement: WaitingPlacement;
+  /** Tasks placement found no instance for: they are created waiting. */
+  readonly waiting: number;
 }
 
 export interface LaunchResult {
@@ -71,6 +87,11 @@ export async function launchTasksInTx(ctx: TaskWriteContext, tx: Tx, spec: Launc
       continue;
     }
     const lacking = shortfall(remainingCapacity(capacityOf(instance.instance.registeredResources), instance.reserved), spec.needs);
+    if (lacking && spec.capacityProvider) {
+      // Its provider's group had room when placement looked, but not now: it waits for room like the rest.
+      created.push(waitingTaskInTx(ctx, tx, spec, spec.capacityProvider));
+      continue;
+    }
     if (lacking) {
       failures.push({ arn: instance.instance.containerInstanceArn!, reason: `RESOURCE:${lacking}` });
       continue;
@@ -82,7 +103,20 @@ export async function launchTasksInTx(ctx: TaskWriteContext, tx: Tx, spec: Launc
     tx.putJson(keys.task(spec.cluster, record.id), record);
     created.push(record);
   }
+  for (let i = 0; i < (spec.capacityProvider?.waiting ?? 0); i++) created.push(waitingTaskInTx(ctx, tx, spec, spec.capacityProvider!));
   return { created, failures };
+}
+
+/**
+ * In the caller's transaction: a task of `spec` waiting for room on its provider's group — PROVISIONING, no
+ * instance — and its entry in the index the leader's capacity-wait pass reads (state/capacity-waits.ts).
+ */
+export function waitingTaskInTx(ctx: TaskWriteContext, tx: Tx, spec: LaunchSpec, provider: ProviderLaunch): TaskRecord {
+  const base = newTaskRecord(ctx, spec, undefined);
+  const record: TaskRecord = { ...base, task: { ...base.task, lastStatus: 'PROVISIONING' }, waiting: provider.placement };
+  tx.putJson(keys.task(spec.cluster, record.id), record);
+  tx.put(capacityProviderKeys.waitingTask(spec.cluster, record.id), provider.name);
+  return record;
 }
 
 /**
@@ -90,18 +124,18 @@ export async function launchTasksInTx(ctx: TaskWriteContext, tx: Tx, spec: Launc
  * PROVISIONING for an awsvpc task, whose interface has to be set up first (ECS's task lifecycle; RunTask's
  * example in the model's examples file answers an EC2 bridge task PENDING).
  */
-export function newTaskRecord(ctx: TaskWriteContext, spec: LaunchSpec, instance: InstanceRecord): TaskRecord {
+export function newTaskRecord(ctx: TaskWriteContext, spec: LaunchSpec, instance: InstanceRecord | undefined): TaskRecord {
   const id = randomBytes(16).toString('hex');
   const arn = taskArnOf(ctx.scope, spec.cluster, id);
   const { td, overrides } = spec;
-  const zone = instance.instance.attributes?.find((a) => a.name === 'ecs.availability-zone')?.value;
+  const zone = instance?.instance.attributes?.find((a) => a.name === 'ecs.availability-zone')?.value;
   const tags = [...spec.propagatedTags.filter((t) => !spec.tags.some((u) => u.key === t.key)), ...spec.tags];
   const task: Wire<Task> = {
     taskArn: arn,
     clusterArn: ecsArn(ctx.scope, 'cluster', spec.cluster),
     taskDefinitionArn: td.taskDefinitionArn!,
     // A Fargate task runs on a pool host, not on one of the cluster's container instances: ECS shows none.
-    ...(spec.fargate ? {} : { containerInstanceArn: instance.instance.containerInstanceArn! }),
+    ...(spec.fargate || !instance ? {} : { containerInstanceArn: instance.instance.containerInstanceArn! }),
     overrides: overridesOfEveryContainer(td, overrides),
     lastStatus: spec.awsvpc ? 'PROVISIONING' : 'PENDING',
     desiredStatus: 'RUNNING',
@@ -135,7 +169,7 @@ export function newTaskRecord(ctx: TaskWriteContext, spec: LaunchSpec, instance:
           platformFamily: spec.fargate.platformFamily,
           ephemeralStorage: { sizeInGiB: spec.fargate.ephemeralStorageGiB },
         }
-      : { launchType: 'EC2' }),
+      : { launchType: 'EC2', ...(spec.capacityProvider ? { capacityProviderName: spec.capacityProvider.name } : {}) }),
     ...(zone ? { availabilityZone: zone } : {}),
     attributes: [{ name: 'ecs.cpu-architecture', value: 'x86_64' }],
     healthStatus: 'UNKNOWN',
@@ -146,7 +180,7 @@ export function newTaskRecord(ctx: TaskWriteContext, spec: LaunchSpec, instance:
   return {
     cluster: spec.cluster,
     id,
-    instanceId: instance.id,
+    ...(instance ? { instanceId: instance.id } : {}),
     task,
     needs: spec.needs,
     ...(spec.serviceName !== undefined ? { serviceName: spec.serviceName } : {}),

@@ -128,7 +128,7 @@ describe('RunTask with the Fargate launch type', () => {
     [
       { capacityProviderStrategy: [{ capacityProvider: 'mine', weight: 1 }] },
       'InvalidParameterException',
-      "capacityProviderStrategy: the capacity provider 'mine' is not associated with the cluster; berth's clusters have FARGATE and FARGATE_SPOT.",
+      'The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again.',
     ],
     [
       { capacityProviderStrategy: [{ capacityProvider: 'FARGATE', base: 1, weight: 1 }, { capacityProvider: 'FARGATE_SPOT', base: 1, weight: 1 }] },

@@ -10,7 +10,8 @@ import type {
   TaskDefinition,
   TaskOverride,
 } from '@aws-sdk/client-ecs';
-import { fargateLaunchOf, type FargateLaunch } from '../../model/fargate-launch.js';
+import type { FargateLaunch } from '../../model/fargate-launch.js';
+import type { StrategyItem } from '../../model/capacity-strategy.js';
 import { isFargatePoolHost } from '../../model/fargate-pool.js';
 import { spotTasksToInterrupt, type PoolHost } from '../../model/spot-interruption.js';
 import { interruptSpotTasksInTx, isRunningSpot } from '../../state/spot-interruption.js';
@@ -35,6 +36,9 @@ import { placementRequestOf } from '../../state/placement-request.js';
 import type { EcsEnv } from './env.js';
 import { behindLoadBalancers, deactivateTaskInTx, stopTaskInTx } from '../../state/task-stop.js';
 import { findTaskDefinition } from './task-definitions.js';
+import { launchChoiceOf } from './launch-choice.js';
+import { launchOnProviders } from './provider-launch.js';
+import { storeReader } from '../../state/capacity-providers.js';
 import { parseTaskRecord } from '../../state/records/tasks.js';
 
 export const taskArn = (env: EcsEnv, cluster: string, id: string) => taskArnOf(env.scope, cluster, id);
@@ -46,7 +50,7 @@ export function taskIdOf(env: EcsEnv, cluster: string, ref: string): string | un
   return c === cluster ? id : undefined;
 }
 
-interface LaunchRequest {
+export interface LaunchRequest {
   readonly cluster: string;
   readonly td: Wire<TaskDefinition>;
   readonly tdTags: readonly Tag[];
@@ -58,17 +62,21 @@ interface LaunchRequest {
   readonly awsvpc?: Wire<AwsVpcConfiguration>;
   /** Set for a Fargate launch: placed on the cluster's Fargate pool hosts only. */
   readonly fargate?: FargateLaunch;
+  /** Set for a strategy of capacity providers of Auto Scaling groups: placed on their groups' instances (provider-launch.ts). */
+  readonly providers?: readonly StrategyItem[];
 }
 
 /** Check a RunTask/StartTask request and resolve its task definition. */
 async function prepareLaunch(env: EcsEnv, input: RunTaskRequest | StartTaskRequest): Promise<LaunchRequest> {
-  const cluster = (await activeCluster(env, input.cluster)).clusterName;
+  const clusterRecord = await activeCluster(env, input.cluster);
+  const cluster = clusterRecord.clusterName;
   const record = await findTaskDefinition(env, input.taskDefinition!);
   if (!record) throw clientError(ecsMessage('taskDefinitionNotDescribable'));
   const td = record.taskDefinition;
   if (td.status !== 'ACTIVE') throw clientError(`TaskDefinition is inactive: ${td.taskDefinitionArn}`);
   // StartTask names its instances and has no launch type: always EC2 (a pool host cannot be named).
-  const fargate = 'containerInstances' in input ? undefined : fargateLaunchOf(input as RunTaskRequest, td);
+  const choice = 'containerInstances' in input ? { kind: 'ec2' as const } : await launchChoiceOf(storeReader(env.store), input, clusterRecord, td);
+  const fargate = choice.kind === 'fargate' ? choice.fargate : undefined;
   const awsvpc = awsvpcConfigurationFor(td.networkMode, input.networkConfiguration);
   const names = new Set(td.containerDefinitions?.map((c) => c.name));
   for (const o of input.overrides?.containerOverrides ?? []) {
@@ -91,12 +99,13 @@ async function prepareLaunch(env: EcsEnv, input: RunTaskRequest | StartTaskReque
     tags,
     ...(awsvpc ? { awsvpc } : {}),
     ...(fargate ? { fargate } : {}),
+    ...(choice.kind === 'providers' ? { providers: choice.strategy } : {}),
   };
 }
 
-/** Reserve and create the tasks on the chosen instances, in one transaction (grouped with concurrent launches). */
-async function launchOn(launcher: LaunchBatcher, launch: LaunchRequest, instanceIds: readonly string[], needs: TaskNeeds, idempotency?: Idempotency) {
-  const spec: LaunchSpec = {
+/** What the launch's tasks are created from (the same for each capacity provider of a strategy). */
+export function specOf(launch: LaunchRequest, needs: TaskNeeds): LaunchSpec {
+  return {
     cluster: launch.cluster,
     td: launch.td,
     propagatedTags: launch.tdTags,
@@ -108,7 +117,11 @@ async function launchOn(launcher: LaunchBatcher, launch: LaunchRequest, instance
     ...(launch.awsvpc ? { awsvpc: launch.awsvpc } : {}),
     ...(launch.fargate ? { fargate: launch.fargate } : {}),
   };
-  const { created, failures, replayed } = await launcher.launch(spec, instanceIds, idempotency);
+}
+
+/** Reserve and create the tasks on the chosen instances, in one transaction (grouped with concurrent launches). */
+async function launchOn(launcher: LaunchBatcher, launch: LaunchRequest, instanceIds: readonly string[], needs: TaskNeeds, idempotency?: Idempotency) {
+  const { created, failures, replayed } = await launcher.launch(specOf(launch, needs), instanceIds, idempotency);
   return { tasks: created.map((r) => r.task), failures, replayed };
 }
 
@@ -157,6 +170,10 @@ export function taskOperations(env: EcsEnv) {
       // See every instance and task committed before this call, through any replica; the launch
       // transaction re-checks each chosen instance, so a cache that moves on meanwhile costs nothing.
       await env.cache.catchUp();
+      if (launch.providers) {
+        const launched = await launchOnProviders(env, launcher, launch.providers, specOf(launch, needs), request, token);
+        return { tasks: launched.created.map((r) => r.task), failures: launched.failures };
+      }
       const snapshots = env.cache.snapshot(launch.cluster, launch.fargate ? 'fargate' : 'ec2');
       if (!snapshots.some((s) => s.status === 'ACTIVE')) {
         throw invalidParameter(

@@ -2,6 +2,7 @@ import type { Task } from '@aws-sdk/client-ecs';
 import type { TaskNeeds } from '../../model/task.js';
 import type { Wire } from '../../model/wire.js';
 import type { TaskProtection } from '../../model/task-protection.js';
+import type { PlacementConstraint, PlacementStrategy, RequiredAttribute } from '../../scheduler/index.js';
 import { recordParser } from './codec.js';
 
 /**
@@ -19,6 +20,21 @@ export interface TaskRecord {
   readonly serviceName?: string;
   /** Scale-in protection (UpdateTaskProtection), while enabled; it no longer holds once its time has passed. */
   readonly protection?: TaskProtection;
+  /**
+   * Set while the task waits in PROVISIONING, without an instance, for room on its capacity provider's group
+   * (state/capacity-waits.ts); cleared when it is placed.
+   */
+  readonly waiting?: WaitingPlacement;
+}
+
+/** How a waiting task is placed once capacity appears. */
+export interface WaitingPlacement {
+  readonly capacityProvider: string;
+  /** Epoch ms it began to wait: it gives up after ECS's wait. */
+  readonly since: number;
+  readonly constraints: readonly PlacementConstraint[];
+  readonly strategies: readonly PlacementStrategy[];
+  readonly requiredAttributes: readonly RequiredAttribute[];
 }
 
 export const parseTaskRecord = recordParser<TaskRecord>('task', { cluster: 'string', id: 'string', task: 'object', 'task.taskArn': 'string', needs: 'object' });
