@@ -68,7 +68,7 @@ try {
     return stdout.trim() ? JSON.parse(stdout) : {};
   };
   await ecs.send(new CreateClusterCommand({ clusterName: 'bench' }));
-  const userData = 'ECS_CLUSTER=bench\nECS_CONTAINER_STOP_TIMEOUT=1s\nECS_ENGINE_TASK_CLEANUP_WAIT_DURATION=1s\n';
+  const userData = `ECS_CLUSTER=bench\nECS_CONTAINER_STOP_TIMEOUT=1s\nECS_ENGINE_TASK_CLEANUP_WAIT_DURATION=1s\nBERTH_INSECURE_REGISTRIES=${registry.host}\n`;
   await autoscaling('create-launch-configuration', '--launch-configuration-name', 'bench-hosts', '--image-id', 'netns', '--instance-type', 'berth.small', '--user-data', userData);
   await autoscaling('create-auto-scaling-group', '--auto-scaling-group-name', 'bench', '--launch-configuration-name', 'bench-hosts', '--min-size', '0', '--max-size', '1', '--desired-capacity', '0', '--availability-zones', 'us-east-1a');
   const group = async () => (await autoscaling('describe-auto-scaling-groups', '--auto-scaling-group-names', 'bench')).AutoScalingGroups[0];

@@ -123,6 +123,8 @@ describe.runIf(isRoot && hasAwsCli)('managed scaling of a capacity provider over
       `echo ECS_CLUSTER=${cluster} >> /etc/ecs/ecs.config`,
       'echo ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION=1s >> /etc/ecs/ecs.config',
       'echo ECS_CONTAINER_STOP_TIMEOUT=1s >> /etc/ecs/ecs.config',
+      // The hosts pull from the lab registry on their gateway, in plain HTTP.
+      `echo BERTH_INSECURE_REGISTRIES=${registry.host} >> /etc/ecs/ecs.config`,
       '',
     ].join('\n');
     let r = await aws('autoscaling', 'create-launch-configuration', '--launch-configuration-name', 'lab-hosts', '--image-id', 'netns', '--instance-type', 'berth.small', '--user-data', userData);
