@@ -9,6 +9,8 @@ describe('UserData as ECS users write it', () => {
     expect(ecsSettings(script)).toEqual({ ECS_CLUSTER: 'web', ECS_ENABLE_TASK_IAM_ROLE: 'true' });
     expect(ecsSettings(Buffer.from(script).toString('base64'))).toEqual({ ECS_CLUSTER: 'web', ECS_ENABLE_TASK_IAM_ROLE: 'true' });
     expect(ecsSettings('ECS_CLUSTER=api\nECS_INSTANCE_ATTRIBUTES={"rack":"7"}\n')).toEqual({ ECS_CLUSTER: 'api', ECS_INSTANCE_ATTRIBUTES: '{"rack":"7"}' });
+    // berth's agent setting for plain-HTTP registries goes through too; other BERTH_ settings are the host's own.
+    expect(ecsSettings('ECS_CLUSTER=api\nBERTH_INSECURE_REGISTRIES=10.0.0.1:5000\nBERTH_CPU_UNITS=99\n')).toEqual({ ECS_CLUSTER: 'api', BERTH_INSECURE_REGISTRIES: '10.0.0.1:5000' });
     expect(clusterOf(undefined)).toBe('default');
     // A word that happens to be valid base64 is not taken for it unless it decodes to settings.
     expect(userDataText('abcd')).toBe('abcd');

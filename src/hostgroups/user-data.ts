@@ -1,14 +1,13 @@
 /**
  * A launch configuration's UserData as ECS users write it, and the ecs.config a new host gets from it. Users
  * write either the file's lines themselves (`ECS_CLUSTER=web`) or the script that appends them
- * (`echo ECS_CLUSTER=web >> /etc/ecs/ecs.config`); berth runs no script, it takes the `ECS_…=` settings — and the
- * berth agent's own `BERTH_…=` ones (BERTH_INSECURE_REGISTRIES for a lab's registry, say) — out of either form and
- * ignores the rest (the shebang, comments, other commands). The host's identity and size are berth's to set: a user's
- * BERTH_EC2_INSTANCE_ID, BERTH_INSTANCE_TYPE, BERTH_CPU_UNITS, BERTH_MEMORY_MIB or BERTH_AVAILABILITY_ZONE is overridden. The AWS CLI sends UserData base64
+ * (`echo ECS_CLUSTER=web >> /etc/ecs/ecs.config`); berth runs no script, it takes the `ECS_…=` settings out of
+ * either form and ignores the rest (the shebang, comments, other commands). The AWS CLI sends UserData base64
  * encoded, SDK users often plain: both are read.
  */
 
-const SETTING = /^(?:echo\s+)?["']?((?:ECS|BERTH)_[A-Z0-9_]+)=(.*?)["']?(?:\s*>>?\s*\S*ecs\.config)?\s*$/;
+/** `ECS_` settings, and the one berth agent setting a host may need from its user: which registries speak plain HTTP. */
+const SETTING = /^(?:echo\s+)?["']?(ECS_[A-Z0-9_]+|BERTH_INSECURE_REGISTRIES)=(.*?)["']?(?:\s*>>?\s*\S*ecs\.config)?\s*$/;
 
 /** The text of UserData: decoded when it is base64 of UTF-8 text, else as given. */
 export function userDataText(userData: string | undefined): string {
@@ -21,7 +20,7 @@ export function userDataText(userData: string | undefined): string {
   return userData;
 }
 
-/** The `ECS_…` and `BERTH_…` settings in UserData, in order (a later one wins). */
+/** The `ECS_…` settings (and BERTH_INSECURE_REGISTRIES) in UserData, in order (a later one wins). */
 export function ecsSettings(userData: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const raw of userDataText(userData).split(/\r?\n/)) {
