@@ -21,6 +21,7 @@ import { readRecord, transact } from '../store/transact.js';
 import { reconcileService } from './services/reconcile.js';
 import { DEFAULT_RECONCILE_SETTINGS, type ReconcileSettings, type ServicePlan, type TaskDefinitionFacts } from './services/state.js';
 import { WorkQueue } from './work-queue.js';
+import { launchOnProvidersInTx, readProviderHosts } from './services/provider-launches.js';
 import { setForwardWeights } from '../elb/forward-weights.js';
 import { deregisterServiceTargets, deregistrationDelayMs, registerServiceTargets, targetGroupInTx, targetsInTx } from '../elb/service-targets.js';
 import { elbKeys } from '../state/elb-keys.js';
@@ -183,6 +184,7 @@ export function startServiceController(options: ServiceControllerOptions): Servi
     const setRevisions = new Map<string, number>();
     const targetGroups = await readTargetGroups(record, setRevisions);
     const registries = await readRegistries(record);
+    const providerHosts = await readProviderHosts(store, record);
     const plan = reconcileService({
       record,
       targetGroups,
@@ -194,6 +196,7 @@ export function startServiceController(options: ServiceControllerOptions): Servi
       now: now(),
       settings,
       seed: Math.floor(Math.random() * 2 ** 31),
+      ...(providerHosts ? { providerHosts } : {}),
     });
     try {
       await commit(cluster, name, entry.modRevision, entry.value, plan, revisions, setRevisions);
@@ -266,6 +269,10 @@ export function startServiceController(options: ServiceControllerOptions): Servi
         const spec = launchSpec(cluster, plan.record, td.record, td.facts, plan.launchDeploymentId);
         const { created } = await launchTasksInTx(ctx, tx, spec, plan.launches);
         started.push(...created.map((t) => t.id));
+      }
+      if (plan.providerLaunches?.length && td && plan.launchDeploymentId) {
+        const spec = launchSpec(cluster, plan.record, td.record, td.facts, plan.launchDeploymentId);
+        started.push(...(await launchOnProvidersInTx(ctx, tx, spec, plan.record, td.facts, plan.providerLaunches)));
       }
       const added = [...targetEvents(name, registered, deregistered), ...plan.events, ...serviceMessages.started(name, started).map(happened)];
       const next: ServiceRecord = { ...plan.record, events: withEvents(plan.record.events ?? [], added, now(), randomUUID) };

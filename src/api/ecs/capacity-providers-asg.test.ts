@@ -7,7 +7,9 @@ import { MemoryStore } from '../../store/memory.js';
 import { capacityProviderOperations } from './capacity-providers.js';
 import { clusterOperations } from './clusters.js';
 import type { EcsEnv } from './env.js';
+import { serviceOperations } from './services.js';
 import { tagOperations } from './tags.js';
+import { taskDefinitionOperations } from './task-definitions.js';
 
 /** Capacity providers of Auto Scaling groups over a memory store, with host groups made through their own API. */
 async function harness() {
@@ -16,7 +18,7 @@ async function harness() {
   let now = 1_700_000_000_000;
   const groups = checkedCalls(hostGroupsService({ store, scope, now: () => now }));
   const env = { store, scope, now: () => now, cache: undefined as never } satisfies EcsEnv;
-  const ops = { ...capacityProviderOperations(env), ...clusterOperations(env), ...tagOperations(env) };
+  const ops = { ...capacityProviderOperations(env), ...clusterOperations(env), ...tagOperations(env), ...taskDefinitionOperations(env), ...serviceOperations(env) };
   await groups('CreateLaunchConfiguration', { LaunchConfigurationName: 'hosts', ImageId: 'netns', InstanceType: 'berth.small' });
   for (const [name, protectedHosts] of [['web', false], ['batch', true], ['spare', false]] as const) {
     await groups('CreateAutoScalingGroup', {
@@ -200,5 +202,44 @@ describe('clusters and DeleteCapacityProvider', () => {
     h.advance(61 * 60_000);
     expect((await h.ops.DescribeCapacityProviders({ capacityProviders: ['web-cp'] })).failures).toEqual([{ arn: arnOf('web-cp'), reason: 'MISSING' }]);
     expect(await refusal(h.ops.DeleteCapacityProvider({ capacityProvider: 'web-cp' }))).toMatchObject({ type: 'ClientException', message: expect.stringMatching(/does not exist/) });
+  });
+});
+
+describe('services with a capacity provider strategy', () => {
+  const call = { principal: { arn: 'arn:aws:iam::123456789012:root' } } as never;
+  it('records the strategy on the service and its deployment (no launch type); a new strategy is a new deployment; ECS’s refusals', async () => {
+    const h = await harness();
+    await h.ops.CreateCapacityProvider({ name: 'web-cp', autoScalingGroupProvider: { autoScalingGroupArn: 'web' } });
+    await h.ops.CreateCapacityProvider({ name: 'spare-cp', autoScalingGroupProvider: { autoScalingGroupArn: 'spare' } });
+    await h.ops.CreateCluster({ clusterName: 'c', capacityProviders: ['web-cp', 'spare-cp'], defaultCapacityProviderStrategy: [{ capacityProvider: 'web-cp', weight: 1 }] });
+    await h.ops.RegisterTaskDefinition({ family: 'app', containerDefinitions: [{ name: 'app', image: 'busybox', memory: 64 }] }, call);
+    const base = { cluster: 'c', taskDefinition: 'app', desiredCount: 1 };
+    const refusals: [object, RegExp][] = [
+      [{ launchType: 'EC2', capacityProviderStrategy: [{ capacityProvider: 'web-cp', weight: 1 }] }, /Specifying both a launch type and capacity provider strategy/],
+      [{ capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }] }, /FARGATE and FARGATE_SPOT services are not available/],
+      [{ capacityProviderStrategy: [{ capacityProvider: 'web-cp', weight: 1 }, { capacityProvider: 'FARGATE', weight: 1 }] }, /mix of capacity providers/],
+      [{ capacityProviderStrategy: [{ capacityProvider: 'ghost', weight: 1 }] }, /not associated with the cluster/],
+      [{ schedulingStrategy: 'DAEMON', desiredCount: undefined, capacityProviderStrategy: [{ capacityProvider: 'web-cp', weight: 1 }] }, /DAEMON/],
+    ];
+    for (const [i, [extra, message]] of refusals.entries()) {
+      expect(await refusal(h.ops.CreateService({ ...base, serviceName: `bad${i}`, ...extra } as never, call))).toMatchObject({ type: 'InvalidParameterException', message: expect.stringMatching(message) });
+    }
+    // Neither a strategy nor a launch type: the cluster's default strategy.
+    const { service } = await h.ops.CreateService({ ...base, serviceName: 'web' }, call);
+    expect(service).toMatchObject({ capacityProviderStrategy: [{ capacityProvider: 'web-cp', weight: 1 }], deployments: [{ capacityProviderStrategy: [{ capacityProvider: 'web-cp', weight: 1 }] }] });
+    expect(service!.launchType).toBeUndefined();
+    expect(service!.deployments![0]!.launchType).toBeUndefined();
+    const ec2 = await h.ops.CreateService({ ...base, serviceName: 'ec2', launchType: 'EC2' }, call);
+    expect(ec2.service).toMatchObject({ launchType: 'EC2' });
+    expect(ec2.service!.capacityProviderStrategy).toBeUndefined();
+
+    const updated = await h.ops.UpdateService({ cluster: 'c', service: 'web', capacityProviderStrategy: [{ capacityProvider: 'spare-cp', weight: 1 }] });
+    expect(updated.service).toMatchObject({ capacityProviderStrategy: [{ capacityProvider: 'spare-cp', weight: 1 }] });
+    expect(updated.service!.deployments!.map((d) => [d.status, d.capacityProviderStrategy?.[0]?.capacityProvider])).toEqual([
+      ['PRIMARY', 'spare-cp'],
+      ['ACTIVE', 'web-cp'],
+    ]);
+    // The providers in use stay on the cluster and cannot be deleted.
+    expect(await refusal(h.ops.PutClusterCapacityProviders({ cluster: 'c', capacityProviders: ['web-cp'], defaultCapacityProviderStrategy: [] }))).toMatchObject({ type: 'ResourceInUseException' });
   });
 });

@@ -43,6 +43,7 @@ import { checkedServiceConnect, discoveryResources, listServicesByNamespace, typ
 import type { EcsEnv } from './env.js';
 import { placementRequestOf } from '../../state/placement-request.js';
 import { findTaskDefinition } from './task-definitions.js';
+import { serviceStrategyOf, withCapacity } from './service-capacity.js';
 import { parseServiceRecord } from '../../state/records/services.js';
 import { parseClusterRecord } from '../../state/records/clusters.js';
 import { recordServiceDeployment, settleServiceDeployments } from '../../state/service-deployments.js';
@@ -196,6 +197,7 @@ export function serviceOperations(env: EcsEnv) {
       }
       // EXTERNAL: each task set brings its own task definition, so the service's (if given) is not used.
       const td = controller !== 'EXTERNAL' ? await serviceTaskDefinition(env, input.taskDefinition!) : undefined;
+      const capacity = await serviceStrategyOf(env, input, clusterRecord, td, controller);
       const constraints = input.placementConstraints ?? [];
       const strategies = input.placementStrategy ?? [];
       if (td) checkPlacement(name, td, strategy, constraints, strategies);
@@ -242,10 +244,10 @@ export function serviceOperations(env: EcsEnv) {
         desiredCount: desired,
         runningCount: 0,
         pendingCount: 0,
-        launchType: 'EC2',
+        ...(capacity ? { capacityProviderStrategy: capacity } : { launchType: 'EC2' }),
         ...(td ? { taskDefinition: td.taskDefinitionArn! } : {}),
         deploymentConfiguration: { ...deploymentConfigurationOf(limits), ...shiftConfigFields(shiftConfig) },
-        deployments: controller === 'ECS' ? [{ ...newDeployment(deploymentId, td!.taskDefinitionArn!, desired, now, awsvpc), ...sc }] : [],
+        deployments: controller === 'ECS' ? [{ ...withCapacity(newDeployment(deploymentId, td!.taskDefinitionArn!, desired, now, awsvpc), capacity), ...sc }] : [],
         ...(controller !== 'ECS' ? { taskSets: firstSet ? [firstSet] : [] } : {}),
         events: [],
         createdAt: now / 1000,
@@ -312,6 +314,10 @@ export function serviceOperations(env: EcsEnv) {
         ? await checkedServiceRegistries(env, srGiven ?? [], td ?? (await currentTaskDefinition(env, cluster, input.service!)))
         : undefined;
       const now = env.now();
+      const current = input.capacityProviderStrategy ? await readRecord(env.store, parseServiceRecord, keys.service(cluster, serviceNameOf(env, cluster, input.service!) ?? '')) : undefined;
+      const capacity = input.capacityProviderStrategy && current
+        ? await serviceStrategyOf(env, { ...input, schedulingStrategy: current.schedulingStrategy ?? 'REPLICA' }, clusterRecord, td, current.deploymentController?.type ?? 'ECS')
+        : undefined;
       const record = await updateActive(cluster, input.service!, (s) => {
         refuseTaskSetChanges(s.deploymentController?.type, input);
         const strategy = (s.schedulingStrategy ?? 'REPLICA') as SchedulingStrategy;
@@ -339,7 +345,10 @@ export function serviceOperations(env: EcsEnv) {
         }
         // As ECS: adding, changing or removing the service registry starts a new deployment too.
         const srChanged = input.serviceRegistries !== undefined && JSON.stringify(serviceRegistries ?? []) !== JSON.stringify(s.serviceRegistries ?? []);
-        const redeploy = taskDefinition !== s.taskDefinition || networkChanged || lbChanged || srChanged || scChanged || input.forceNewDeployment === true;
+        // As ECS: a new capacity provider strategy is rolled out by a new deployment.
+        const providers = capacity ?? s.capacityProviderStrategy;
+        const cpChanged = capacity !== undefined && JSON.stringify(capacity) !== JSON.stringify(s.capacityProviderStrategy ?? []);
+        const redeploy = taskDefinition !== s.taskDefinition || networkChanged || lbChanged || srChanged || scChanged || cpChanged || input.forceNewDeployment === true;
         // The registries taken out: the controller deregisters the service's tasks there.
         const dropped = (s.serviceRegistries ?? []).map((r) => r.registryArn!).filter((arn) => srChanged && !(serviceRegistries ?? []).some((r) => r.registryArn === arn));
         const former = [...new Set([...(s.berth.formerRegistries ?? []), ...dropped])].filter((arn) => !(serviceRegistries ?? s.serviceRegistries ?? []).some((r) => r.registryArn === arn));
@@ -348,9 +357,9 @@ export function serviceOperations(env: EcsEnv) {
           if (d.status !== 'PRIMARY') return d;
           return redeploy ? { ...d, status: 'ACTIVE', updatedAt: now / 1000 } : { ...d, desiredCount: desired, updatedAt: now / 1000 };
         });
-        if (redeploy && taskDefinition) deployments.unshift({ ...newDeployment(newDeploymentId(), taskDefinition, desired, now, network), ...(sc ?? {}) });
+        if (redeploy && taskDefinition) deployments.unshift({ ...withCapacity(newDeployment(newDeploymentId(), taskDefinition, desired, now, network), providers?.length ? [...providers] : undefined), ...(sc ?? {}) });
         return {
-          ...s,
+          ...withCapacity(s, capacity),
           desiredCount: desired,
           ...(taskDefinition ? { taskDefinition } : {}),
           ...(input.loadBalancers !== undefined && loadBalancers ? { loadBalancers } : {}),

@@ -4,7 +4,7 @@ import { stopReasons, type DeploymentLimits } from '../../model/service/service.
 import type { Wire } from '../../model/wire.js';
 import type { PlacementStrategy } from '../../scheduler/index.js';
 import { chooseStops } from './placement.js';
-import type { PlannedStop, ServiceState, TaskDefinitionFacts, TaskView } from './state.js';
+import type { PlannedStop, ProviderLaunchPlan, ServiceState, TaskDefinitionFacts, TaskView } from './state.js';
 
 /** What the REPLICA and DAEMON planners share. */
 export interface PlanContext {
@@ -27,6 +27,8 @@ export interface Planned {
   /** The desired count the plan worked towards (for DAEMON: the instances that should run a task). */
   readonly desired: number;
   readonly launches: string[];
+  /** A service with a capacity provider strategy launches by provider instead (replica.ts). */
+  readonly providerLaunches?: ProviderLaunchPlan[];
   readonly stops: PlannedStop[];
   readonly events: NewEvent[];
   readonly reliesOn: string[];

@@ -82,7 +82,7 @@ export function reconcileService(state: ServiceState): ServicePlan {
   const settled = settle(breaker.deployments, planned, views, now);
   if (settled.completed) events.push(happened(serviceMessages.deploymentCompleted(name, settled.completed.id!)));
 
-  const idle = planned.launches.length === 0 && planned.stops.length === 0;
+  const idle = planned.launches.length === 0 && !planned.providerLaunches?.length && planned.stops.length === 0;
   const drained = !views.some((v) => v.occupies);
   const steady =
     active && idle && !throttled && settled.deployments.length === 1 && settled.deployments[0]!.rolloutState === 'COMPLETED' && settled.allHealthy;
@@ -162,6 +162,7 @@ export function reconcileService(state: ServiceState): ServicePlan {
   const requeueAfterMs = Math.min(...requeue.filter((x): x is number => x !== undefined));
   return {
     launches: planned.launches,
+    ...(planned.providerLaunches ? { providerLaunches: planned.providerLaunches } : {}),
     ...(primary?.id ? { launchDeploymentId: primary.id } : {}),
     stops: targets?.stops ?? planned.stops,
     ...(targets ? { registrations: targets.registrations, deregistrations: targets.deregistrations, deactivations: targets.deactivations } : {}),
@@ -211,7 +212,7 @@ function settle(deployments: readonly Wire<Deployment>[], planned: Planned, view
     const changed = counts.runningCount !== d.runningCount || counts.pendingCount !== d.pendingCount || counts.desiredCount !== d.desiredCount;
     kept.push(changed ? { ...d, ...counts, updatedAt: nowMs / 1000 } : d);
   }
-  const idle = planned.launches.length === 0 && planned.stops.length === 0;
+  const idle = planned.launches.length === 0 && !planned.providerLaunches?.length && planned.stops.length === 0;
   const occupying = views.filter((v) => v.occupies).length;
   const allHealthy = planned.keep.length === planned.desired && planned.keep.every((v) => v.healthy) && occupying === planned.keep.length;
   const primary = kept.find((d) => d.status === 'PRIMARY');

@@ -1,6 +1,8 @@
 import { healthBounds } from '../../model/service/service.js';
 import { place } from '../../scheduler/index.js';
+import { normalizeStrategy, splitByStrategy } from '../../model/capacity-strategy.js';
 import { requestFor } from './placement.js';
+import type { ProviderLaunchPlan } from './state.js';
 import { graceRequeue, mayStop, protectionHold, reliance, Stops, stopWithinBudget, unplaceable, type PlanContext, type Planned } from './plan.js';
 
 /** Look again this soon when tasks could not be placed (capacity may have come back). */
@@ -48,8 +50,24 @@ export function planReplica(ctx: PlanContext, desired: number): Planned {
   const occupying = views.filter((v) => v.occupies).length;
   let requeueAfterMs = minDefined(graceRequeue(views, state.now), hold.requeueAfterMs);
   const launches: string[] = [];
+  const providerLaunches: ProviderLaunchPlan[] = [];
   const wanted = ctx.canLaunch ? Math.min(desired - keep.length, ceiling - occupying, state.settings.maxLaunchesPerPass) : 0;
-  if (wanted > 0 && ctx.primaryFacts) {
+  const strategy = normalizeStrategy(state.record.capacityProviderStrategy ?? []);
+  if (wanted > 0 && ctx.primaryFacts && strategy.length > 0) {
+    // Split over the providers counting the tasks each already has; each share placed on its group's hosts, the
+    // rest waiting for room there (state/capacity-waits.ts) — never an unplaced event.
+    const have = new Map<string, number>();
+    for (const v of keep) {
+      const p = v.record.task.capacityProviderName;
+      if (p) have.set(p, (have.get(p) ?? 0) + 1);
+    }
+    for (const [provider, count] of splitByStrategy(strategy, wanted, have)) {
+      const hosts = state.providerHosts?.get(provider) ?? new Set<string>();
+      const instances = state.instances.filter((i) => i.ec2InstanceId !== undefined && hosts.has(i.ec2InstanceId));
+      const result = place(instances, requestFor(state.record, ctx.primaryFacts, count), state.seed);
+      providerLaunches.push({ provider, instanceIds: result.placements, waiting: count - result.placements.length });
+    }
+  } else if (wanted > 0 && ctx.primaryFacts) {
     const result = place(state.instances, requestFor(state.record, ctx.primaryFacts, wanted), state.seed);
     launches.push(...result.placements);
     if (result.failures.length > 0) {
@@ -60,6 +78,7 @@ export function planReplica(ctx: PlanContext, desired: number): Planned {
   return {
     desired,
     launches,
+    ...(providerLaunches.length > 0 ? { providerLaunches } : {}),
     stops: stops.list,
     events,
     reliesOn: reliance(views, stops),

@@ -27,6 +27,15 @@ export interface ServiceState {
   readonly targetGroups?: ReadonlyMap<string, GroupView>;
   /** The Cloud Map services of its `serviceRegistries` (and former ones it may still be in), by ARN. */
   readonly registries?: ReadonlyMap<string, RegistryView>;
+  /** A service with a capacity provider strategy: each provider's hosts, by the EC2 instance ids of its group. */
+  readonly providerHosts?: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+/** Tasks of one capacity provider to start: on these instances (repeats allowed), and `waiting` more that wait for room. */
+export interface ProviderLaunchPlan {
+  readonly provider: string;
+  readonly instanceIds: readonly string[];
+  readonly waiting: number;
 }
 
 export interface TaskDefinitionFacts {
@@ -51,6 +60,8 @@ export const DEFAULT_RECONCILE_SETTINGS: ReconcileSettings = { instanceLostAfter
 export interface ServicePlan {
   /** Instances to start the PRIMARY deployment's tasks on (an instance may repeat). */
   readonly launches: readonly string[];
+  /** A service with a capacity provider strategy: its launches by provider (then `launches` is empty). */
+  readonly providerLaunches?: readonly ProviderLaunchPlan[];
   readonly launchDeploymentId?: string;
   readonly stops: readonly PlannedStop[];
   /** Stops held back until the task's targets drain: the task is DEACTIVATING, desired STOPPED, meanwhile. */
@@ -135,7 +146,9 @@ export function viewTasks(state: ServiceState): TaskView[] {
     const stopped = t.lastStatus === 'STOPPED';
     // A task deregistered from its target groups is on its way out: it waits for them to drain, then stops.
     const stopping = !stopped && (t.desiredStatus === 'STOPPED' || deregistering[record.id] !== undefined);
-    const orphaned = !stopped && (instance === undefined || instance.status === 'INACTIVE');
+    // A task waiting for its capacity provider's room has no instance yet (state/capacity-waits.ts): not orphaned.
+    const waiting = record.waiting !== undefined && !record.instanceId;
+    const orphaned = !stopped && !waiting && (instance === undefined || instance.status === 'INACTIVE');
     const live = !stopped && !stopping && !lost && !orphaned;
     const running = t.lastStatus === 'RUNNING';
     const facts = state.taskDefinitions.get(t.taskDefinitionArn ?? '');
@@ -153,7 +166,7 @@ export function viewTasks(state: ServiceState): TaskView[] {
       deploymentId: t.startedBy ?? '',
       instanceId: record.instanceId,
       lost,
-      leaving: instance?.status !== 'ACTIVE',
+      leaving: !waiting && instance?.status !== 'ACTIVE',
       orphaned,
       stopped,
       stopping,

@@ -19,12 +19,11 @@ type Common = CreateServiceRequest | UpdateServiceRequest;
 
 /**
  * Refuse what berth does not do (yet), naming the field:
- * capacity providers, Fargate. (Deployment strategies: shift-config.ts.) (The deployment controller is checked by the caller.)
+ * Fargate. (Capacity provider strategies: api/ecs/service-capacity.ts. Deployment strategies: shift-config.ts.) (The deployment controller is checked by the caller.)
  */
 export function refuseUnsupported(input: Common): void {
   const nonEmpty = (v: unknown) => (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== null);
   const unsupported: [string, unknown][] = [
-    ['capacityProviderStrategy', input.capacityProviderStrategy],
     ['platformVersion', input.platformVersion],
     ['volumeConfigurations', input.volumeConfigurations],
     ['vpcLatticeConfigurations', input.vpcLatticeConfigurations],
