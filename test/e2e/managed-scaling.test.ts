@@ -7,6 +7,7 @@ import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwat
 import {
   CreateCapacityProviderCommand,
   CreateClusterCommand,
+  CreateServiceCommand,
   DescribeContainerInstancesCommand,
   DescribeTasksCommand,
   ECSClient,
@@ -16,6 +17,7 @@ import {
   ListTasksCommand,
   RunTaskCommand,
   StopTaskCommand,
+  UpdateServiceCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +36,8 @@ const isRoot = process.getuid?.() === 0;
  * provider's strategy over an empty group wait in PROVISIONING while the group scales out, then run; instances with
  * tasks are protected and survive a user's scale-in; a terminated instance waits DRAINING until its task is gone;
  * with no task left the group scales in to nothing; CapacityProviderReservation is read back with GetMetricData.
+ * Then a service with the provider's strategy: the same scale-out, and managed draining replacing a terminated host's
+ * service task elsewhere before the host goes; the service at 0 scales the group in.
  */
 describe.runIf(isRoot && hasAwsCli)('managed scaling of a capacity provider over netns hosts', () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-e2e-managed-scaling-'));
@@ -247,5 +251,73 @@ describe.runIf(isRoot && hasAwsCli)('managed scaling of a capacity provider over
     const values = await reservations();
     expect(values.length).toBeGreaterThan(0);
     expect(values).toContain(200);
+  }, 900_000);
+
+  it('a service over the empty group: its tasks wait and run; managed draining moves a terminated host’s task elsewhere first; at 0 the group scales in', async () => {
+    const serviceTasks = async () => {
+      const arns = (await ecs.send(new ListTasksCommand({ cluster, serviceName: 'web', desiredStatus: 'RUNNING' }))).taskArns ?? [];
+      return arns.length ? tasks(arns) : [];
+    };
+    expect((await group()).Instances).toEqual([]);
+    await ecs.send(
+      new CreateServiceCommand({
+        cluster,
+        serviceName: 'web',
+        taskDefinition: 'sleeper',
+        desiredCount: 3,
+        capacityProviderStrategy: [{ capacityProvider: 'lab-cp', weight: 1 }],
+        deploymentConfiguration: { minimumHealthyPercent: 100, maximumPercent: 200 },
+      }),
+    );
+    const waiting = await until('the service tasks waiting in PROVISIONING', async () => {
+      const ts = await serviceTasks();
+      return ts.length === 3 && ts.every((t) => t.lastStatus === 'PROVISIONING' && t.containerInstanceArn === undefined) ? ts : undefined;
+    }, 30_000);
+    expect(waiting.every((t) => t.capacityProviderName === 'lab-cp')).toBe(true);
+    await until('the group scaled out to 2', async () => ((await group()).DesiredCapacity === 2 ? true : undefined), 60_000);
+    const running = await until('the service running on two new hosts', async () => {
+      const ts = await serviceTasks();
+      return ts.length === 3 && ts.every((t) => t.lastStatus === 'RUNNING') ? ts : undefined;
+    }, 180_000);
+    expect(new Set(running.map((t) => t.containerInstanceArn)).size).toBe(2);
+
+    // Terminate the host with one task (replaced): it drains, the service starts that task elsewhere (on the
+    // replacement host, once up) and stops it there; only then is the host terminated.
+    const perHost = new Map<string, number>();
+    for (const t of running) perHost.set(t.containerInstanceArn!, (perHost.get(t.containerInstanceArn!) ?? 0) + 1);
+    const lonely = [...perHost].find(([, n]) => n === 1)![0];
+    const victim = [...(await containerInstances())].find(([, c]) => c.containerInstanceArn === lonely)![0];
+    const victimTask = running.find((t) => t.containerInstanceArn === lonely)!.taskArn!;
+    const r = await aws('autoscaling', 'terminate-instance-in-auto-scaling-group', '--instance-id', victim, '--no-should-decrement-desired-capacity');
+    expect(r.code, r.stderr).toBe(0);
+    const state = async () => (await group()).Instances.find((x: { InstanceId: string }) => x.InstanceId === victim)?.LifecycleState;
+    await until('its container instance DRAINING', async () => ((await containerInstances()).get(victim)?.status === 'DRAINING' ? true : undefined), 20_000);
+    let replacedWhileThere = false;
+    const moved = await until('the task moved off and the host gone', async () => {
+      const there = await state();
+      const ts = await serviceTasks();
+      const settled = ts.length === 3 && ts.every((t) => t.lastStatus === 'RUNNING' && t.containerInstanceArn !== lonely);
+      if (there !== undefined) {
+        expect(there).toBe('Terminating:Wait');
+        replacedWhileThere ||= settled;
+        return undefined;
+      }
+      return settled ? ts : undefined;
+    }, 300_000);
+    expect(replacedWhileThere).toBe(true);
+    expect(moved.some((t) => t.taskArn === victimTask)).toBe(false);
+    const stopped = (await tasks([victimTask]))[0]!;
+    expect(stopped.lastStatus).toBe('STOPPED');
+    const termination = (await activities()).find((a: { Description: string }) => a.Description === `Terminating EC2 instance: ${victim}`);
+    expect(termination.StatusCode).toBe('Successful');
+    expect(stopped.stoppedAt!.getTime()).toBeLessThanOrEqual(new Date(termination.EndTime).getTime());
+
+    // The service at 0: the hosts empty and the group scales in to nothing.
+    await ecs.send(new UpdateServiceCommand({ cluster, service: 'web', desiredCount: 0 }));
+    await until('every host terminated', async () => {
+      const g = await group();
+      return g.DesiredCapacity === 0 && g.Instances.length === 0 ? true : undefined;
+    }, 240_000);
+    expect(readdirSync(hostsDir())).toEqual([]);
   }, 900_000);
 });
