@@ -35,6 +35,9 @@ interface ServerFlags {
   hostProvisioner?: string[];
   hostNetnsSubnet?: string;
   hostRegistrationTimeout?: string;
+  managedScalingInterval?: string;
+  managedScaleInAfter?: string;
+  managedDrainingTimeout?: string;
 }
 
 /** Flags and environment → one validated ServerConfig; nothing else reads them. */
@@ -74,7 +77,18 @@ export function compileServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
     ...(flags.metricsListen !== undefined ? { metricsListen: parseListenAddress(flags.metricsListen) } : {}),
     ...hostProvisionersOf(flags),
     ...(flags.hostRegistrationTimeout !== undefined ? { hostRegistrationTimeoutMs: parseDuration(flags.hostRegistrationTimeout, '--host-registration-timeout') } : {}),
+    ...managedScalingOf(flags),
   };
+}
+
+/** Managed scaling's timing flags (each optional; the server's defaults otherwise). */
+function managedScalingOf(flags: ServerFlags): { managedScaling?: NonNullable<ServerConfig['managedScaling']> } {
+  const settings = {
+    ...(flags.managedScalingInterval !== undefined ? { passMs: parseDuration(flags.managedScalingInterval, '--managed-scaling-interval') } : {}),
+    ...(flags.managedScaleInAfter !== undefined ? { scaleInAfterMs: parseDuration(flags.managedScaleInAfter, '--managed-scale-in-after') } : {}),
+    ...(flags.managedDrainingTimeout !== undefined ? { drainTimeoutMs: parseDuration(flags.managedDrainingTimeout, '--managed-draining-timeout') } : {}),
+  };
+  return Object.keys(settings).length > 0 ? { managedScaling: settings } : {};
 }
 
 /** The factors BERTH_TIME_SCALE takes: a minute of 60, 30, 20, 10 or 5 s (periods GetMetricData serves). */
@@ -212,6 +226,9 @@ export function serverCommand(): Command {
     .option('--host-provisioner <spec>', "a provisioner host groups may launch hosts with: netns (simulated hosts on this machine) or NAME=PATH (an executable, ImageId command:NAME); repeatable", (v: string, all: string[] = []) => [...all, v])
     .option('--host-netns-subnet <cidr>', 'with --host-provisioner netns: the /24 of its hosts (default 10.231.0.0/24)')
     .option('--host-registration-timeout <duration>', "replace a provisioned host whose agent has not registered this long after its launch (default 5m)")
+    .option('--managed-scaling-interval <duration>', "between managed scaling passes: CapacityProviderReservation computed and published, groups scaled (default 15s)")
+    .option('--managed-scale-in-after <duration>', 'how long CapacityProviderReservation must stay under target before managed scaling scales in (default 15m, as ECS)')
+    .option('--managed-draining-timeout <duration>', "how long managed draining holds an instance for its tasks to leave before it is terminated anyway (default 1h)")
     .option('--instance-lost-after <duration>', 'replace the service tasks of an instance whose agent has been disconnected this long (e.g. 30s, 5m)', '5m')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
     .action(async (flags: ServerFlags) => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostGroupKeys } from '../state/host-group-keys.js';
-import { parseScalingActivity, type ActivityStatus, type HostGroupRecord, type HostInstanceRecord, type ScalingActivityRecord } from '../state/records/host-groups.js';
+import { isTerminating, parseScalingActivity, type ActivityStatus, type HostGroupRecord, type HostInstanceRecord, type ScalingActivityRecord } from '../state/records/host-groups.js';
 import type { Tx } from '../store/transact.js';
 
 /**
@@ -78,18 +78,36 @@ export function activityShape(a: ScalingActivityRecord): object {
 
 /**
  * The instance taken out of service: a launch still in progress ends (`Cancelled`, or `Failed` with `failure`), and
- * the termination's own activity starts. The controller calls the provisioner for it afterwards.
+ * the termination's own activity starts. An InService instance of a group with a termination hook waits in
+ * Terminating:Wait (unless `skipHook`: a forced delete, which also lets a waiting one go); otherwise the controller
+ * calls the provisioner for it afterwards.
  */
 export async function beginTermination(
   tx: Tx,
-  group: Pick<HostGroupRecord, 'name' | 'arn'>,
+  group: Pick<HostGroupRecord, 'name' | 'arn' | 'terminationHook'>,
   instance: HostInstanceRecord,
   now: number,
   cause: string,
   failure?: string,
+  skipHook = false,
 ): Promise<HostInstanceRecord> {
-  if (instance.lifecycleState === 'Terminating') return instance;
+  if (instance.lifecycleState === 'Terminating:Wait' && skipHook) return continueTermination(instance);
+  if (isTerminating(instance.lifecycleState)) return instance;
   if (instance.lifecycleState === 'Pending') await finishActivity(tx, group.name, instance.activityId, now, failure !== undefined ? 'Failed' : 'Cancelled', failure);
   const activity = startActivity(tx, group, now, { description: `Terminating EC2 instance: ${instance.instanceId}`, cause, instanceId: instance.instanceId });
-  return { ...instance, lifecycleState: 'Terminating', activityId: activity.id, ...(failure !== undefined ? { healthStatus: 'Unhealthy' as const } : {}) };
+  const wait = group.terminationHook !== undefined && instance.lifecycleState === 'InService' && !skipHook && failure === undefined;
+  return {
+    ...instance,
+    lifecycleState: wait ? 'Terminating:Wait' : 'Terminating',
+    activityId: activity.id,
+    ...(wait ? { waitingSince: now } : {}),
+    ...(failure !== undefined ? { healthStatus: 'Unhealthy' as const } : {}),
+  };
+}
+
+/** The termination hook's wait is over (CompleteLifecycleAction CONTINUE, or its timeout): the instance is terminated. */
+export function continueTermination(instance: HostInstanceRecord): HostInstanceRecord {
+  if (instance.lifecycleState !== 'Terminating:Wait') return instance;
+  const { waitingSince: _, ...rest } = instance;
+  return { ...rest, lifecycleState: 'Terminating' };
 }

@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { InstanceRecord } from '../state/records/instances.js';
+import { hostGroupKeys } from '../state/host-group-keys.js';
+import { parseHostGroup } from '../state/records/host-groups.js';
 import { MemoryStore } from '../store/memory.js';
+import { transact } from '../store/transact.js';
 import { startGroupController, type GroupController } from './group-controller.js';
 import { hostGroupsService } from './host-groups-service.js';
 import { commandProvisioner } from './provisioners/command.js';
@@ -68,7 +71,7 @@ function harness(opts: { failCreate?: boolean } = {}) {
   const group = async () => (await call('DescribeAutoScalingGroups', { AutoScalingGroupNames: ['web'] })).AutoScalingGroups[0];
   const register = (ec2InstanceId: string) =>
     registered.push({ cluster: 'web', id: ec2InstanceId, ec2InstanceId, instance: { containerInstanceArn: `arn:${ec2InstanceId}`, status: 'ACTIVE', agentConnected: true }, reserved: {} } as never);
-  return { dir, call, pass, calls, group, register, advance: (ms: number) => (now += ms) };
+  return { dir, store, call, pass, calls, group, register, advance: (ms: number) => (now += ms) };
 }
 
 async function webGroup(h: ReturnType<typeof harness>, desired = 2) {
@@ -93,6 +96,32 @@ async function webGroup(h: ReturnType<typeof harness>, desired = 2) {
 }
 
 describe('the host group controller with the command provisioner', () => {
+  it('holds an InService host of a group with a termination hook in Terminating:Wait (launching its replacement), until the hook lets it go or a forced delete', async () => {
+    const h = harness();
+    await webGroup(h, 2);
+    await h.pass();
+    const ids: string[] = (await h.group()).Instances.map((i: { InstanceId: string }) => i.InstanceId);
+    for (const id of ids) h.register(id);
+    await h.pass();
+    await transact(h.store, async (tx) => {
+      const g = (await tx.getRecord(parseHostGroup, hostGroupKeys.group('web')))!;
+      tx.putJson(hostGroupKeys.group('web'), { ...g, terminationHook: { name: 'ecs-managed-draining-termination-hook', heartbeatTimeoutS: 60 } });
+    });
+    await h.call('TerminateInstanceInAutoScalingGroup', { InstanceId: ids[0], ShouldDecrementDesiredCapacity: false });
+    await h.pass();
+    let instances = (await h.group()).Instances;
+    expect(instances.find((i: { InstanceId: string }) => i.InstanceId === ids[0]).LifecycleState).toBe('Terminating:Wait');
+    // Not live: its replacement is launched; not terminated: no provisioner call for it.
+    expect(instances.filter((i: { LifecycleState: string }) => i.LifecycleState === 'Pending')).toHaveLength(1);
+    expect(h.calls().filter((c) => c.startsWith('terminate'))).toEqual([]);
+    await expect(h.call('TerminateInstanceInAutoScalingGroup', { InstanceId: ids[0], ShouldDecrementDesiredCapacity: false })).rejects.toThrow(/already being terminated/);
+    await h.call('DeleteAutoScalingGroup', { AutoScalingGroupName: 'web', ForceDelete: true });
+    instances = (await h.group()).Instances;
+    expect(instances.every((i: { LifecycleState: string }) => i.LifecycleState === 'Terminating')).toBe(true);
+    await h.pass();
+    expect(h.calls().filter((c) => c.startsWith('terminate')).map((c) => c.split(' ')[1]).sort()).toEqual([...ids, instances.find((i: { InstanceId: string }) => !ids.includes(i.InstanceId)).InstanceId].sort());
+  });
+
   it('launches the desired hosts across zones with their ecs.config, and puts them in service when their agents register', async () => {
     const h = harness();
     await webGroup(h);

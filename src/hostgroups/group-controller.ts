@@ -4,7 +4,7 @@ import { background } from '../process/background.js';
 import { startPeriodic } from '../process/periodic.js';
 import { hostGroupKeys } from '../state/host-group-keys.js';
 import { keys } from '../state/keys.js';
-import { parseHostGroup, parseLaunchConfiguration, type HostGroupRecord, type HostInstanceRecord, type LaunchConfigurationRecord } from '../state/records/host-groups.js';
+import { isTerminating, parseHostGroup, parseLaunchConfiguration, type HostGroupRecord, type HostInstanceRecord, type LaunchConfigurationRecord } from '../state/records/host-groups.js';
 import { parseInstanceRecord, type InstanceRecord } from '../state/records/instances.js';
 import type { Store } from '../store/store.js';
 import { transact, type Tx } from '../store/transact.js';
@@ -25,6 +25,9 @@ import { clusterOf, ecsConfigFor } from './user-data.js';
  *        │ create failed / no registration within the timeout                       │ scale in, terminate, delete
  *        ▼                                                                           ▼
  *   Terminating ───────────────────────terminate───────────────────────▶ removed (container instance INACTIVE)
+ *
+ * (An InService instance of a group with a termination hook passes through Terminating:Wait first; this controller
+ * leaves it alone there: managed draining lets it go.)
  *
  * A call in flight is not repeated by this process; a new leader repeats calls whose outcome was not recorded
  * (provisioners are idempotent per instance id). A group being deleted is removed once its last instance is.
@@ -188,7 +191,7 @@ export function startGroupController(options: GroupControllerOptions): GroupCont
 async function applySteps(tx: Tx, group: HostGroupRecord, lc: LaunchConfigurationRecord | undefined, steps: readonly PlanStep[], at: number, timeoutMs: number): Promise<HostGroupRecord> {
   let instances = [...group.instances];
   const replace = (id: string, next: HostInstanceRecord) => (instances = instances.map((i) => (i.instanceId === id ? next : i)));
-  const live = instances.filter((i) => i.lifecycleState !== 'Terminating').length;
+  const live = instances.filter((i) => !isTerminating(i.lifecycleState)).length;
   const launches = steps.filter((s) => s.kind === 'launch').length;
   const scaleIns = steps.filter((s) => s.kind === 'scale-in').length;
   const timeouts = steps.filter((s) => s.kind === 'registration-timeout').length;

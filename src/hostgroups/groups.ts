@@ -276,11 +276,12 @@ export function groupOperations(env: HostGroupEnv): Record<string, Operation> {
         if (!input.ForceDelete) {
           throw hostGroupErrors.inUse('You cannot delete an AutoScalingGroup while there are instances or pending Spot instance request(s) still in the group.');
         }
-        // The controller terminates every instance (protected ones too: a forced delete overrides protection), then removes the group.
+        // The controller terminates every instance (protected ones too: a forced delete overrides protection and any
+        // termination hook, as Auto Scaling's ForceDelete drops outstanding lifecycle actions), then removes the group.
         const now = env.now();
         const instances: HostInstanceRecord[] = [];
         for (const i of group.instances) {
-          instances.push(await beginTermination(tx, group, i, now, `At ${causeTime(now)} a user request deleted the AutoScalingGroup, terminating instance ${i.instanceId}.`));
+          instances.push(await beginTermination(tx, group, i, now, `At ${causeTime(now)} a user request deleted the AutoScalingGroup, terminating instance ${i.instanceId}.`, undefined, true));
         }
         tx.putJson(hostGroupKeys.group(group.name), { ...group, deleting: true, minSize: 0, desiredCapacity: 0, instances } satisfies HostGroupRecord);
       });

@@ -1,6 +1,6 @@
 import type { Operation } from '../api/protocol/json-rpc.js';
 import { hostGroupKeys } from '../state/host-group-keys.js';
-import { parseScalingActivity, type HostGroupRecord, type ScalingActivityRecord } from '../state/records/host-groups.js';
+import { isTerminating, parseScalingActivity, type HostGroupRecord, type ScalingActivityRecord } from '../state/records/host-groups.js';
 import { transact } from '../store/transact.js';
 import { activityShape, beginTermination, causeTime } from './activities.js';
 import type { HostGroupEnv } from './env.js';
@@ -53,7 +53,7 @@ export function instanceOperations(env: HostGroupEnv): Record<string, Operation>
         const group = await groupNamed(tx, name);
         const instance = group.instances.find((i) => i.instanceId === id);
         if (!instance) throw hostGroupErrors.validation(`InstanceId: Instance Id not found - No managed instance found for instance ID: ${id}`);
-        if (instance.lifecycleState === 'Terminating') throw hostGroupErrors.inProgress(`InstanceId: instance ${id} is already being terminated`);
+        if (isTerminating(instance.lifecycleState)) throw hostGroupErrors.inProgress(`InstanceId: instance ${id} is already being terminated`);
         const desired = input.ShouldDecrementDesiredCapacity ? group.desiredCapacity - 1 : group.desiredCapacity;
         if (desired < group.minSize) {
           throw hostGroupErrors.validation(

@@ -1,38 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { HostGroupRecord, HostInstanceRecord } from '../state/records/host-groups.js';
+import type { HostInstanceRecord } from '../state/records/host-groups.js';
+import { hostGroup, hostInstance } from './testing/records.js';
 import { planGroup } from './plan.js';
 
-const instance = (id: string, zone: string, extra: Partial<HostInstanceRecord> = {}): HostInstanceRecord => ({
-  instanceId: id,
-  availabilityZone: zone,
-  lifecycleState: 'InService',
-  healthStatus: 'Healthy',
-  protectedFromScaleIn: false,
-  launchConfigurationName: 'lc',
-  instanceType: 'berth.small',
-  imageId: 'netns',
-  launchedAt: 0,
-  provisioned: true,
-  activityId: 'a',
-  ...extra,
-});
-
-const group = (desired: number, instances: HostInstanceRecord[], zones = ['z-1a', 'z-1b', 'z-1c']): HostGroupRecord => ({
-  name: 'g',
-  arn: 'arn',
-  launchConfigurationName: 'lc',
-  minSize: 0,
-  maxSize: 10,
-  desiredCapacity: desired,
-  defaultCooldown: 300,
-  availabilityZones: zones,
-  healthCheckType: 'EC2',
-  healthCheckGracePeriod: 0,
-  newInstancesProtectedFromScaleIn: false,
-  tags: [],
-  createdTime: 0,
-  instances,
-});
+const instance = (id: string, zone: string, extra: Partial<HostInstanceRecord> = {}) => hostInstance(id, { availabilityZone: zone, ...extra });
+const group = (desired: number, instances: HostInstanceRecord[], zones = ['z-1a', 'z-1b', 'z-1c']) => hostGroup(desired, instances, { availabilityZones: zones });
 
 const view = { now: 1_000, registered: () => false, registrationTimeoutMs: 500 };
 

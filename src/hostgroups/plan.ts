@@ -1,4 +1,4 @@
-import type { HostGroupRecord, HostInstanceRecord } from '../state/records/host-groups.js';
+import { isTerminating, type HostGroupRecord, type HostInstanceRecord } from '../state/records/host-groups.js';
 
 /**
  * What a group needs next, decided from its record alone (pure: the controller applies the steps in one
@@ -25,7 +25,7 @@ export interface PlanView {
   readonly registrationTimeoutMs: number;
 }
 
-const live = (i: HostInstanceRecord) => i.lifecycleState !== 'Terminating';
+const live = (i: HostInstanceRecord) => !isTerminating(i.lifecycleState);
 
 export function planGroup(group: HostGroupRecord, view: PlanView): PlanStep[] {
   const steps: PlanStep[] = [];

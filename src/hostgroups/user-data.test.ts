@@ -34,5 +34,10 @@ describe('UserData as ECS users write it', () => {
     const own = ecsConfigFor('ECS_BACKEND_HOST=http://cp:7400\nECS_INSTANCE_ATTRIBUTES=oops\n', { ...launch, backendHost: 'http://10.0.0.1:7400' });
     expect(own).toContain('ECS_BACKEND_HOST=http://cp:7400\n');
     expect(own).toContain('ECS_INSTANCE_ATTRIBUTES=oops\n');
+    // BERTH_INSECURE_REGISTRIES passes through; the host's size stays berth's.
+    const lab = ecsConfigFor('echo BERTH_INSECURE_REGISTRIES=10.1.2.1:5000 >> /etc/ecs/ecs.config\nBERTH_CPU_UNITS=99999\n', launch);
+    expect(lab).toContain('BERTH_INSECURE_REGISTRIES=10.1.2.1:5000\n');
+    expect(lab).toContain('BERTH_CPU_UNITS=1024\n');
+    expect(lab).not.toContain('99999');
   });
 });

@@ -22,6 +22,8 @@ import { startTargetDrain } from '../elb/target-health.js';
 import type { ClusterCache } from '../state/cluster-cache.js';
 import { startGroupController, type GroupController } from '../hostgroups/group-controller.js';
 import type { Provisioners } from '../hostgroups/provisioners/provisioner.js';
+import { startManagedScaling, type ManagedScalingController } from '../managed-scaling/managed-scaling-controller.js';
+import { managedProviders } from '../managed-scaling/providers.js';
 
 /** What the leader's duties need besides the term (settings compiled once by the server). */
 export interface LeaderDutySettings {
@@ -62,6 +64,8 @@ export interface LeaderDutySettings {
     readonly registrationTimeoutMs?: number;
     readonly intervalMs?: number;
   };
+  /** Capacity providers' managed scaling, termination protection and draining (managed-scaling/), with host groups. */
+  readonly managedScaling?: { readonly intervalMs?: number; readonly scaleInAfterMs?: number; readonly drainTimeoutS?: number };
 }
 
 /** The duties of one term, with handles tests look at. */
@@ -69,6 +73,7 @@ export interface LeaderDuties extends Duties {
   readonly serviceController: ServiceController;
   readonly instanceMonitor: InstanceMonitor;
   readonly hostGroups?: GroupController;
+  readonly managedScaling?: ManagedScalingController;
 }
 
 /**
@@ -167,6 +172,21 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
         ...(settings.events.intervalMs !== undefined ? { intervalMs: settings.events.intervalMs } : {}),
       })
     : undefined;
+  const ms = settings.managedScaling;
+  const managedScaling =
+    settings.hostGroups && ms
+      ? startManagedScaling({
+          store,
+          log: log.child({ controller: 'managed-scaling' }),
+          cache: settings.cache,
+          providers: () => managedProviders(store),
+          ...(settings.metrics ? { publish: (samples) => settings.metrics!.put(samples) } : {}),
+          ...(settings.now ? { now: settings.now } : {}),
+          ...(ms.intervalMs !== undefined ? { intervalMs: ms.intervalMs } : {}),
+          ...(ms.scaleInAfterMs !== undefined ? { scaleInAfterMs: ms.scaleInAfterMs } : {}),
+          ...(ms.drainTimeoutS !== undefined ? { drainTimeoutS: ms.drainTimeoutS } : {}),
+        })
+      : undefined;
   const capacityWaits = startCapacityWaits({
     store,
     cache: settings.cache,
@@ -181,9 +201,10 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
     serviceController,
     instanceMonitor,
     ...(hostGroups ? { hostGroups } : {}),
+    ...(managedScaling ? { managedScaling } : {}),
     async stop() {
       stoppedTasks.stop();
-      await Promise.all([events?.stop(), capacityWaits.stop(), hostGroups?.stop(), alarms?.stop(), scheduled?.stop(), serviceController.stop(), instanceMonitor.stop(), reaper.stop(), settings.registry.stop(), logSweep.stop(), secretPurge.stop(), targetDrain.stop(), cloudMapOperations.stop(), metricSweep?.stop(), utilization?.stop()]);
+      await Promise.all([events?.stop(), managedScaling?.stop(), capacityWaits.stop(), hostGroups?.stop(), alarms?.stop(), scheduled?.stop(), serviceController.stop(), instanceMonitor.stop(), reaper.stop(), settings.registry.stop(), logSweep.stop(), secretPurge.stop(), targetDrain.stop(), cloudMapOperations.stop(), metricSweep?.stop(), utilization?.stop()]);
     },
   };
 }

@@ -163,6 +163,12 @@ export interface ServerConfig {
   readonly hostRegistrationTimeoutMs?: number;
   /** Between the host group controller's passes (default 2 s). */
   readonly hostGroupPassMs?: number;
+  /**
+   * Capacity providers' managed scaling (docs/capacity.md): between its passes (default 15 s), how long
+   * CapacityProviderReservation must stay under target before a scale-in (default 15 min, ECS's), and how long managed
+   * draining holds an instance for its tasks to leave (default 1 h).
+   */
+  readonly managedScaling?: { readonly passMs?: number; readonly scaleInAfterMs?: number; readonly drainTimeoutMs?: number };
 }
 
 /** How to reach etcd (`--store etcd`). */
@@ -504,6 +510,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
             backendHost: `http://${hostPort(config.host, port)}`,
             ...(config.hostRegistrationTimeoutMs !== undefined ? { registrationTimeoutMs: config.hostRegistrationTimeoutMs } : {}),
             ...(config.hostGroupPassMs !== undefined ? { intervalMs: config.hostGroupPassMs } : {}),
+          },
+          managedScaling: {
+            ...(config.managedScaling?.passMs !== undefined ? { intervalMs: config.managedScaling.passMs } : {}),
+            ...(config.managedScaling?.scaleInAfterMs !== undefined ? { scaleInAfterMs: config.managedScaling.scaleInAfterMs } : {}),
+            ...(config.managedScaling?.drainTimeoutMs !== undefined ? { drainTimeoutS: config.managedScaling.drainTimeoutMs / 1000 } : {}),
           },
           ...(config.alarmEvaluationMs !== undefined ? { alarmEvaluationMs: config.alarmEvaluationMs } : config.timeScale !== undefined ? { alarmEvaluationMs: 10_000 / config.timeScale } : {}),
           ...(config.now !== undefined ? { now: config.now } : {}),

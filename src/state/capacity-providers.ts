@@ -4,7 +4,7 @@ import { readRecord, type Tx } from '../store/transact.js';
 import { capacityProviderKeys } from './capacity-provider-keys.js';
 import { hostGroupKeys } from './host-group-keys.js';
 import { parseCapacityProvider, type CapacityProviderRecord } from './records/capacity-providers.js';
-import { parseHostGroup } from './records/host-groups.js';
+import { isTerminating, parseHostGroup } from './records/host-groups.js';
 
 /**
  * What placement needs to know of a capacity provider of an Auto Scaling group: which container instances are
@@ -26,5 +26,5 @@ export async function activeGroupProvider(reader: ProviderReader, name: string):
 /** The EC2 instance ids of the provider's group that are not being terminated (empty when the group is gone). */
 export async function groupInstanceIds(reader: ProviderReader, provider: CapacityProviderRecord): Promise<Set<string>> {
   const group = await reader.getRecord(parseHostGroup, hostGroupKeys.group(provider.autoScalingGroupProvider.groupName));
-  return new Set((group?.instances ?? []).filter((i) => i.lifecycleState !== 'Terminating').map((i) => i.instanceId));
+  return new Set((group?.instances ?? []).filter((i) => !isTerminating(i.lifecycleState)).map((i) => i.instanceId));
 }

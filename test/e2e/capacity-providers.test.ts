@@ -8,20 +8,9 @@ import { buildBusyboxImage, pushImage } from '../../src/testing/busybox-image.js
 import { startDockerRegistry, type LoopbackRegistry } from '../../src/testing/docker-registry.js';
 import { awsCli, hasAwsCli } from './support/aws-cli.js';
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
-import { removeNetnsHosts } from './support/netns-hosts.js';
+import { removeNetnsHosts, until } from './support/netns-hosts.js';
 
 const isRoot = process.getuid?.() === 0;
-
-/** Poll `probe` until it returns a value (not undefined), or fail after `ms` with what it last saw. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 120_000, detail: () => string = () => ''): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${detail()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /**
  * A capacity provider over a host group, through the built server and the AWS CLI v2: a group of netns hosts at

@@ -7,30 +7,11 @@ import { CreateClusterCommand, DescribeContainerInstancesCommand, ECSClient, Lis
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsCli, hasAwsCli } from './support/aws-cli.js';
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
+import { alive, removeNetnsHosts, until } from './support/netns-hosts.js';
 
 const isRoot = process.getuid?.() === 0;
 
-/** Poll `probe` until it returns a value (not undefined), or fail after `ms` with what it last saw. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 90_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 const namespaces = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 /**
  * Host groups through the built server and the AWS CLI: the netns provisioner brings up real simulated hosts
  * (namespace, veth, their own `berth agent`) that register in the cluster with the launch configuration's size,
@@ -72,23 +53,8 @@ describe.runIf(isRoot && hasAwsCli)('host groups (EC2 Auto Scaling) with the net
 
   afterAll(async () => {
     // Whatever a failed run left: agents, namespaces, the bridge.
-    if (server && existsSync(hostsDir())) {
-      for (const id of readdirSync(hostsDir())) {
-        const pidFile = join(hostsDir(), id, 'agent.pid');
-        if (existsSync(pidFile) && alive(Number(readFileSync(pidFile, 'utf8')))) process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
-        try {
-          execFileSync('ip', ['netns', 'delete', `berth-${id}`], { stdio: 'ignore' });
-        } catch {
-          // not there
-        }
-      }
-    }
     await server?.kill();
-    try {
-      execFileSync('ip', ['link', 'delete', bridge], { stdio: 'ignore' });
-    } catch {
-      // not there
-    }
+    removeNetnsHosts(server ? hostsDir() : join(dir, 'none'), bridge);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -30,10 +30,27 @@ export interface HostGroupTag {
  * An instance's lifecycle, as Auto Scaling names the states berth uses:
  *
  *   Pending ──registered──▶ InService ──scale in / terminate──▶ Terminating ──provisioner done──▶ (removed)
- *      │                                                            ▲
+ *      │                          │                                  ▲   ▲
+ *      │                          └─(group has a termination hook)─▶ Terminating:Wait ─drained / timed out─┘
  *      └──── provisioner failed / no registration in time ──────────┘
+ *
+ * Terminating:Wait is Auto Scaling's state of an instance held by a termination lifecycle hook; berth's only hook
+ * is the one managed draining puts on a capacity provider's group (managed-scaling/draining.ts).
  */
-export type HostLifecycleState = 'Pending' | 'InService' | 'Terminating';
+export type HostLifecycleState = 'Pending' | 'InService' | 'Terminating:Wait' | 'Terminating';
+
+/** Being taken out of service: waiting on the termination hook or being terminated. */
+export const isTerminating = (state: HostLifecycleState) => state === 'Terminating' || state === 'Terminating:Wait';
+
+/**
+ * A termination lifecycle hook: an InService instance taken out of service waits in Terminating:Wait until the
+ * hook's owner lets it go, or `heartbeatTimeoutS` has passed (then it is terminated anyway, Auto Scaling's
+ * DefaultResult CONTINUE). ECS's managed draining puts one named `ecs-managed-draining-termination-hook`.
+ */
+export interface TerminationHook {
+  readonly name: string;
+  readonly heartbeatTimeoutS: number;
+}
 
 export interface HostInstanceRecord {
   readonly instanceId: string;
@@ -50,6 +67,8 @@ export interface HostInstanceRecord {
   readonly provisioned: boolean;
   /** The activity of its launch (or of its termination, once Terminating). */
   readonly activityId: string;
+  /** When it entered Terminating:Wait (its hook's timeout runs from here). */
+  readonly waitingSince?: number;
 }
 
 export interface HostGroupRecord {
@@ -68,6 +87,8 @@ export interface HostGroupRecord {
   readonly createdTime: number;
   /** Set by DeleteAutoScalingGroup: every instance is terminated, then the record goes. */
   readonly deleting?: boolean;
+  /** Set while a capacity provider with managed draining uses the group. */
+  readonly terminationHook?: TerminationHook;
   readonly instances: readonly HostInstanceRecord[];
 }
 

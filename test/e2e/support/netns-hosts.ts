@@ -2,8 +2,31 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Whether process `pid` is alive. */
-export function processAlive(pid: number): boolean {
+/**
+ * What e2e tests of host groups share: polling with a deadline, and taking down what the netns provisioner left
+ * after a failed run (each host's agent, its namespace, then the hosts' bridge).
+ */
+
+/**
+ * Poll `probe` (every 500 ms) until it returns a value (not undefined), or fail after `ms` with the last error seen
+ * and what `detail` says (e.g. the agents' logs).
+ */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 90_000, detail: () => string = () => ''): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}\n${detail()}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -12,24 +35,19 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-/**
- * What a failed run of a test with netns host-group hosts left (`<data dir>/hosts/<instance id>/`): each host's
- * agent killed, its namespace deleted, then the hosts' bridge.
- */
+/** Kill the agents of the netns hosts under `hostsDir` (a server's `<data dir>/hosts`), delete their namespaces, then `bridge`. */
 export function removeNetnsHosts(hostsDir: string, bridge: string): void {
-  if (existsSync(hostsDir)) {
-    for (const id of readdirSync(hostsDir)) {
-      const pidFile = join(hostsDir, id, 'agent.pid');
-      if (existsSync(pidFile) && processAlive(Number(readFileSync(pidFile, 'utf8')))) process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
-      quietly('ip', ['netns', 'delete', `berth-${id}`]);
+  for (const id of existsSync(hostsDir) ? readdirSync(hostsDir) : []) {
+    const pidFile = join(hostsDir, id, 'agent.pid');
+    if (existsSync(pidFile) && alive(Number(readFileSync(pidFile, 'utf8')))) process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+    try {
+      execFileSync('ip', ['netns', 'delete', `berth-${id}`], { stdio: 'ignore' });
+    } catch {
+      // not there
     }
   }
-  quietly('ip', ['link', 'delete', bridge]);
-}
-
-function quietly(command: string, args: string[]): void {
   try {
-    execFileSync(command, args, { stdio: 'ignore' });
+    execFileSync('ip', ['link', 'delete', bridge], { stdio: 'ignore' });
   } catch {
     // not there
   }
