@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { addToSlot, FIELDS, type Aggregate } from './aggregate.js';
 import { GroupCommit } from './group-commit.js';
 import { LEVELS, levelFor, SLOTS, type Level } from './levels.js';
-import { seriesKey, type Dimension, type SeriesRef } from './series.js';
+import { seriesKey, seriesMemoKey, type Dimension, type SeriesRef } from './series.js';
 import { addKey, decodeSketch, encodeSketch, float64View, keyOf, type Sketch } from './sketch.js';
 
 /**
@@ -288,8 +288,10 @@ export class MetricStore {
   }
 
   private seriesId(sample: Sample, nowS: number): number {
-    const key = seriesKey(sample.series);
-    let known = this.seriesIds.get(key);
+    const { namespace, name, dimensions } = sample.series;
+    // Dimensions are sorted in a SeriesRef: one memo key per series.
+    const memoKey = seriesMemoKey(namespace, name, dimensions);
+    let known = this.seriesIds.get(memoKey);
     if (known && (known.unit !== sample.unit || nowS - known.lastPut >= LAST_PUT_EVERY_S)) {
       // A series swept meanwhile (by the leader) is created again below.
       if (this.stmt.touchSeries.run(sample.unit, nowS, known.id).changes === 0) known = undefined;
@@ -299,12 +301,12 @@ export class MetricStore {
       }
     }
     if (!known) {
-      const { namespace, name, dimensions } = sample.series;
+      const key = seriesKey(sample.series);
       this.stmt.insertSeries.run(key, namespace, name, JSON.stringify(dimensions), sample.unit, nowS);
       const found = this.stmt.seriesByKey.get(key)!;
       if (found.unit !== sample.unit || found.last_put < nowS) this.stmt.touchSeries.run(sample.unit, nowS, found.id);
       known = { id: found.id, unit: sample.unit, lastPut: nowS };
-      this.seriesIds.set(key, known);
+      this.seriesIds.set(memoKey, known);
     }
     return known.id;
   }
