@@ -8,6 +8,7 @@ import type { ArnScope } from '../model/arn.js';
 import { startLogSweep } from '../logs/retention-sweep.js';
 import type { MetricStore } from '../metrics/metric-store.js';
 import { startMetricSweep } from '../metrics/metric-sweep.js';
+import { startHistoryRetention } from '../state/history-retention.js';
 import { startUtilizationCombiner, type CombineOptions } from '../metrics/ecs-figures-exchange.js';
 import { startAlarmEvaluator } from '../metrics/alarms/alarm-evaluator.js';
 import type { AutoScalingEnv } from '../autoscaling/env.js';
@@ -148,13 +149,15 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
       })
     : undefined;
   const scheduled = scaling ? startScheduledScaling(scaling, log.child({ component: 'scheduled-scaling' })) : undefined;
+  // Alarm history (30 days) and scaling activities (six weeks) pruned as AWS does, through the term's fenced store.
+  const histories = scaling ? startHistoryRetention({ store, now: scaling.now, log: log.child({ component: 'history-retention' }) }) : undefined;
   return {
     serviceController,
     instanceMonitor,
     ...(hostGroups ? { hostGroups } : {}),
     async stop() {
       stoppedTasks.stop();
-      await Promise.all([hostGroups?.stop(), alarms?.stop(), scheduled?.stop(), serviceController.stop(), instanceMonitor.stop(), reaper.stop(), settings.registry.stop(), logSweep.stop(), secretPurge.stop(), targetDrain.stop(), metricSweep?.stop(), utilization?.stop()]);
+      await Promise.all([hostGroups?.stop(), alarms?.stop(), scheduled?.stop(), histories?.stop(), serviceController.stop(), instanceMonitor.stop(), reaper.stop(), settings.registry.stop(), logSweep.stop(), secretPurge.stop(), targetDrain.stop(), metricSweep?.stop(), utilization?.stop()]);
     },
   };
 }
