@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../store/memory.js';
-import { HISTORY_RETENTION_MS, pruneHistories, pruneOlderThan, startHistoryRetention } from './history-retention.js';
+import { HISTORY_RETENTION_MS, pruneHistories, pruneOlderThan } from './history-retention.js';
 import { alarmKeys, scalingKeys } from './scaling-keys.js';
 
 const DAY = 86_400_000;
@@ -34,27 +34,5 @@ describe('history retention', () => {
     for (const name of ['a', 'b', 'c']) await put(store, alarmKeys.history(name, cutoff - DAY, 'old'));
     expect(await pruneOlderThan(store, alarmKeys.histories(), cutoff)).toBe(1237);
     expect(await keysUnder(store, alarmKeys.histories())).toEqual([alarmKeys.history('edge', cutoff, 'x')]);
-  });
-
-  it('runs as a periodic pass on the clock it is given', async () => {
-    const store = new MemoryStore();
-    let now = NOW;
-    await put(store, alarmKeys.history('a', NOW - 10 * DAY, 'x'));
-    let tick: (() => void) | undefined;
-    const pass = startHistoryRetention({
-      store,
-      now: () => now,
-      log: { error: () => {} },
-      intervalMs: 1000,
-      setInterval: ((fn: () => void) => ((tick = fn), { unref() {} })) as unknown as typeof setInterval,
-      clearInterval: (() => {}) as typeof clearInterval,
-    });
-    tick!();
-    await pass.stop();
-    expect(await keysUnder(store, alarmKeys.histories())).toHaveLength(1);
-    now = NOW + 25 * DAY;
-    tick!();
-    await pass.stop();
-    expect(await keysUnder(store, alarmKeys.histories())).toHaveLength(0);
   });
 });

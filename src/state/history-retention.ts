@@ -1,5 +1,3 @@
-import type { BackgroundLog } from '../process/background.js';
-import { startPeriodic } from '../process/periodic.js';
 import type { Op, Store } from '../store/store.js';
 import { alarmKeys, inverted, scalingKeys, timeOfInvertedKey } from './scaling-keys.js';
 
@@ -67,31 +65,4 @@ export async function pruneHistories(store: Store, nowMs: number): Promise<{ ala
     alarmHistory: await pruneOlderThan(store, alarmKeys.histories(), nowMs - HISTORY_RETENTION_MS.alarmHistory),
     scalingActivities: await pruneOlderThan(store, scalingKeys.activities(), nowMs - HISTORY_RETENTION_MS.scalingActivities),
   };
-}
-
-export interface HistoryRetentionOptions {
-  /** The leader's (fenced) store: a deposed leader's pass writes nothing. */
-  readonly store: Store;
-  readonly now: () => number;
-  readonly log: BackgroundLog & { debug?: (obj: object, msg: string) => void };
-  /** Between passes (default an hour: the retentions are weeks, an hour late is nothing). */
-  readonly intervalMs?: number;
-  /** Node's timers unless a test drives them. */
-  readonly setInterval?: typeof setInterval;
-  readonly clearInterval?: typeof clearInterval;
-}
-
-/** The leader's pass over alarm history and scaling activities (items are written on any replica; one deletes). */
-export function startHistoryRetention(options: HistoryRetentionOptions): { stop(): Promise<void> } {
-  return startPeriodic({
-    log: options.log,
-    what: 'history retention',
-    intervalMs: options.intervalMs ?? 3_600_000,
-    ...(options.setInterval ? { setInterval: options.setInterval } : {}),
-    ...(options.clearInterval ? { clearInterval: options.clearInterval } : {}),
-    run: async () => {
-      const pruned = await pruneHistories(options.store, options.now());
-      if (pruned.alarmHistory > 0 || pruned.scalingActivities > 0) options.log.debug?.(pruned, 'history retention');
-    },
-  });
 }
