@@ -2,7 +2,8 @@
 // The CloudWatch metrics API against a real `berth server` process (metric store: SQLite in its data directory,
 // every PutMetricData acknowledged after its group's commit is fsynced):
 //  - PutMetricData datapoints/s: batches of 1,000 datapoints across 100 series, --inflight requests at once, in
-//    JSON 1.0 and in RPC v2 CBOR (pre-built, hand-signed bodies: the client's own cost stays out of the figure);
+//    JSON 1.0, in RPC v2 CBOR and in the AWS Query protocol (the AWS CLI's form bodies) (pre-built, hand-signed
+//    bodies: the client's own cost stays out of the figure);
 //  - GetMetricData latency (p50/p99, --samples sequential requests) over one day of 1-minute data for 100 series:
 //    "aggregate" (100 metrics, ReturnData false, SUM(METRICS()): what a scaling policy asks, 1,440 datapoints out)
 //    and "all" (the 100 series themselves, 144,000 datapoints out in one page);
@@ -41,15 +42,34 @@ const keys = server.keys;
 const epochSeconds = (v) =>
   v instanceof Date ? v.getTime() / 1000 : Array.isArray(v) ? v.map(epochSeconds) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, epochSeconds(x)])) : v;
 
+/** A PutMetricData input as the Query protocol's form (`MetricData.member.N.…`), as the AWS CLI sends it. */
+function queryForm(action, input) {
+  const form = new URLSearchParams({ Action: action, Version: '2010-08-01', Namespace: input.Namespace });
+  input.MetricData.forEach((d, i) => {
+    const at = `MetricData.member.${i + 1}`;
+    form.append(`${at}.MetricName`, d.MetricName);
+    d.Dimensions.forEach((x, j) => {
+      form.append(`${at}.Dimensions.member.${j + 1}.Name`, x.Name);
+      form.append(`${at}.Dimensions.member.${j + 1}.Value`, x.Value);
+    });
+    form.append(`${at}.Timestamp`, d.Timestamp.toISOString());
+    form.append(`${at}.Value`, String(d.Value));
+  });
+  return form.toString();
+}
+
 /** A signed request ready to send (signatures stay valid for the run: SigV4 allows 5 minutes of skew either way, and the date is per request). */
 async function signed(url, protocol, action, input) {
   const u = new URL(url);
-  const body = protocol === 'cbor' ? Buffer.from(encoder.encode(input)) : Buffer.from(JSON.stringify(epochSeconds(input)));
+  const body =
+    protocol === 'cbor' ? Buffer.from(encoder.encode(input)) : protocol === 'query' ? Buffer.from(queryForm(action, input)) : Buffer.from(JSON.stringify(epochSeconds(input)));
   const path = protocol === 'cbor' ? `/service/${TARGET}/operation/${action}` : '/';
   const headers =
     protocol === 'cbor'
       ? { host: u.host, 'content-type': 'application/cbor', 'smithy-protocol': 'rpc-v2-cbor' }
-      : { host: u.host, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `${TARGET}.${action}` };
+      : protocol === 'query'
+        ? { host: u.host, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }
+        : { host: u.host, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `${TARGET}.${action}` };
   const signer = new SignatureV4({ credentials: keys, region: 'us-east-1', service: 'monitoring', sha256: Hash.bind(null, 'sha256'), applyChecksum: false });
   const req = await signer.sign(new HttpRequest({ method: 'POST', protocol: 'http:', hostname: u.hostname, port: Number(u.port), path, headers, body }));
   const { host: _host, ...sendable } = req.headers;
@@ -130,6 +150,7 @@ let noop;
 try {
   result.real.ingestJsonPerSec = await ingest(server.url, 'json');
   result.real.ingestCborPerSec = await ingest(server.url, 'cbor');
+  result.real.ingestQueryPerSec = await ingest(server.url, 'query');
   await fillDay(server.url);
   // Check the day is there (and capture the answers the no-op handler will give).
   const canned = {};
@@ -163,12 +184,14 @@ try {
   });
   result.noop.ingestJsonPerSec = await ingest(url, 'json');
   result.noop.ingestCborPerSec = await ingest(url, 'cbor');
+  result.noop.ingestQueryPerSec = await ingest(url, 'query');
   for (const [name, input] of Object.entries(queries)) {
     result.noop[`getMetricData_${name}_json`] = await latencies(url, 'json', input);
     result.noop[`getMetricData_${name}_cbor`] = await latencies(url, 'cbor', input);
   }
   result.ratio.ingestJson = +(result.noop.ingestJsonPerSec / result.real.ingestJsonPerSec).toFixed(2);
   result.ratio.ingestCbor = +(result.noop.ingestCborPerSec / result.real.ingestCborPerSec).toFixed(2);
+  result.ratio.ingestQuery = +(result.noop.ingestQueryPerSec / result.real.ingestQueryPerSec).toFixed(2);
   for (const key of Object.keys(result.noop).filter((k) => k.startsWith('getMetricData'))) {
     result.ratio[`${key}_p50`] = +(result.real[key].p50 / result.noop[key].p50).toFixed(2);
     result.ratio[`${key}_p99`] = +(result.real[key].p99 / result.noop[key].p99).toFixed(2);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The CloudWatch API's codecs and authentication with no work behind them, for bench/metrics-ingest.mjs: the built
-// listener (SigV4, JSON 1.0 and RPC v2 CBOR dispatch, model validation, serialization) with operations that store
+// listener (SigV4, JSON 1.0, RPC v2 CBOR and Query dispatch, model validation, serialization) with operations that store
 // nothing and answer canned outputs (GetMetricData: the answers the real server gave, from CANNED_FILE, by request
 // body digest). What the real server costs beyond this is the metric store's.
 import { createHash } from 'node:crypto';
@@ -20,11 +20,13 @@ const operations = {
   GetMetricData: async (input) => canned[digest(input)] ?? { MetricDataResults: [] },
 };
 const json = { ...real.json, operations };
+const query = { ...real.query, operations };
 const logger = pino({ level: 'warn' });
 const app = await buildHttpServer({
   logger,
   verifier: new SigV4Verifier({ credentials: new StaticCredentials({ ...keys, principal: rootPrincipal('000000000000') }), region: 'us-east-1', services: new Set(['monitoring']) }),
   services: [json],
+  queryServices: [query],
   cborServices: [json],
 });
 await app.listen({ host: '127.0.0.1', port: 0 });

@@ -26,3 +26,13 @@ export function seriesRef(namespace: string, name: string, dimensions: readonly 
 export function seriesKey(ref: SeriesRef): string {
   return JSON.stringify([ref.namespace, ref.name, ref.dimensions.map((d) => [d.Name, d.Value])]);
 }
+
+/**
+ * A cheaper string that is as unambiguous as {@link seriesKey} (each part length-prefixed), for maps in memory on
+ * the ingest path, where building the JSON key for every datapoint cost more than the rest of the lookup.
+ */
+export function seriesMemoKey(namespace: string, name: string, dimensions: readonly Dimension[] | undefined): string {
+  let key = `${namespace.length}:${namespace}${name.length}:${name}`;
+  if (dimensions) for (const d of dimensions) key += `${d.Name.length}:${d.Name}${d.Value.length}:${d.Value}`;
+  return key;
+}

@@ -9,6 +9,7 @@ import type { ArnScope } from '../model/arn.js';
 import { startLogSweep } from '../logs/retention-sweep.js';
 import type { MetricStore } from '../metrics/metric-store.js';
 import { startMetricSweep } from '../metrics/metric-sweep.js';
+import { startHistoryRetention } from '../autoscaling/history-retention.js';
 import { startUtilizationCombiner, type CombineOptions } from '../metrics/ecs-figures-exchange.js';
 import { startAlarmEvaluator } from '../metrics/alarms/alarm-evaluator.js';
 import type { AutoScalingEnv } from '../autoscaling/env.js';
@@ -197,6 +198,8 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
     ...(settings.capacityWaitMs?.waitMs !== undefined ? { waitMs: settings.capacityWaitMs.waitMs } : {}),
   });
   const scheduled = scaling ? startScheduledScaling(scaling, log.child({ component: 'scheduled-scaling' })) : undefined;
+  // Alarm history (30 days) and scaling activities (six weeks) pruned as AWS does, through the term's fenced store.
+  const histories = scaling ? startHistoryRetention({ store, now: scaling.now, log: log.child({ component: 'history-retention' }) }) : undefined;
   return {
     serviceController,
     instanceMonitor,
@@ -204,7 +207,7 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
     ...(managedScaling ? { managedScaling } : {}),
     async stop() {
       stoppedTasks.stop();
-      await Promise.all([events?.stop(), managedScaling?.stop(), capacityWaits.stop(), hostGroups?.stop(), alarms?.stop(), scheduled?.stop(), serviceController.stop(), instanceMonitor.stop(), reaper.stop(), settings.registry.stop(), logSweep.stop(), secretPurge.stop(), targetDrain.stop(), cloudMapOperations.stop(), metricSweep?.stop(), utilization?.stop()]);
+      await Promise.all([events?.stop(), managedScaling?.stop(), capacityWaits.stop(), hostGroups?.stop(), alarms?.stop(), scheduled?.stop(), histories?.stop(), serviceController.stop(), instanceMonitor.stop(), reaper.stop(), settings.registry.stop(), logSweep.stop(), secretPurge.stop(), targetDrain.stop(), cloudMapOperations.stop(), metricSweep?.stop(), utilization?.stop()]);
     },
   };
 }

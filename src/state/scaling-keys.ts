@@ -41,6 +41,12 @@ export const scalingKeys = {
 };
 
 /** Epoch ms so that later sorts first, fixed width. */
-function inverted(at: number): string {
+export function inverted(at: number): string {
   return String(9_999_999_999_999 - Math.floor(at)).padStart(13, '0');
+}
+
+/** The epoch ms of a key ending `/<inverted ms>-<id>` (alarm history, scaling activities); NaN for another key. */
+export function timeOfInvertedKey(key: string): number {
+  const digits = key.slice(key.lastIndexOf('/') + 1, key.lastIndexOf('/') + 14);
+  return /^\d{13}$/.test(digits) ? 9_999_999_999_999 - Number(digits) : NaN;
 }

@@ -63,6 +63,12 @@ describe('decoding a form-encoded Query request into the input structure', () =>
     expect(Object.getPrototypeOf(input.Attrs)).toBe(Object.prototype);
   });
 
+  it('decodes a list of 1,000 structures (a full PutMetricData) item by item, whatever the order of the names', () => {
+    const names = Array.from({ length: 1000 }, (_, i) => [`Items.member.${i + 1}.Key=k${i}`, `Items.member.${i + 1}.Value=v${i}`]).flat().reverse();
+    const input = decode(`Name=x&${names.join('&')}`);
+    expect(input.Items).toEqual(Array.from({ length: 1000 }, (_, i) => ({ Key: `k${i}`, Value: `v${i}` })));
+  });
+
   it('reads nested structures as A.B, an empty list as the bare name, and ignores names the model does not know', () => {
     expect(decode('Name=x&Nested.Inner=i&Nested.Deeper.Inner=j&Items=&Unknown=1&Nested.Bogus=2')).toEqual({
       Name: 'x',

@@ -23,62 +23,93 @@ const MAX_DEPTH = 20;
 /** A list index is 1-based and at most this many digits. */
 const INDEX = /^[1-9]\d{0,5}$/;
 
+/** The form's names as a tree of their dot-separated segments: what is under a name is found without scanning every name. */
+interface FormNode {
+  value?: string;
+  children?: Map<string, FormNode>;
+}
+
+function formTree(params: ReadonlyMap<string, string>): FormNode {
+  const root: FormNode = {};
+  for (const [name, value] of params) {
+    let node = root;
+    for (const segment of name.split('.')) {
+      node.children ??= new Map();
+      let child = node.children.get(segment);
+      if (!child) node.children.set(segment, (child = {}));
+      node = child;
+    }
+    node.value = value;
+  }
+  return root;
+}
+
+/** The node of `path` (a member's location name, which could hold dots) under `node`. */
+function under(node: FormNode | undefined, path: string): FormNode | undefined {
+  if (!path.includes('.')) return node?.children?.get(path);
+  for (const segment of path.split('.')) node = node?.children?.get(segment);
+  return node;
+}
+
 /**
  * The input structure `shapeName` from form `params` (Action and Version are the protocol's, not the input's).
  * Names the model does not know are ignored, as AWS does. Throws ValidationError for a scalar that is not of its
  * shape's type (a non-number integer, a boolean other than true/false, a timestamp that is no date).
+ * Linear in the form's size (a PutMetricData of 1,000 datums is 5,000 names): each name is visited once.
  */
 export function decodeQueryInput(model: ServiceModel, shapeName: string, params: ReadonlyMap<string, string>): Record<string, unknown> {
-  const names = [...params.keys()];
-  const decoder = new Decoder(model, params, names);
-  return (decoder.structure(shapeName, '', 0) ?? {}) as Record<string, unknown>;
+  const decoder = new Decoder(model);
+  return (decoder.structure(shapeName, '', formTree(params), 0) ?? {}) as Record<string, unknown>;
 }
 
 class Decoder {
-  constructor(
-    private readonly model: ServiceModel,
-    private readonly params: ReadonlyMap<string, string>,
-    private readonly names: readonly string[],
-  ) {}
+  constructor(private readonly model: ServiceModel) {}
 
-  structure(shapeName: string, prefix: string, depth: number): Record<string, unknown> | undefined {
+  /** `prefix`: the structure's full form name (its members' names, and messages); `node`: what the form holds under it. */
+  structure(shapeName: string, prefix: string, node: FormNode | undefined, depth: number): Record<string, unknown> | undefined {
     const shape = this.shape(shapeName);
     if (shape.type !== 'structure') return undefined;
-    if (prefix !== '' && !this.hasUnder(prefix)) return undefined;
+    if (prefix !== '' && !(node?.children && node.children.size > 0)) return undefined;
     const out: Record<string, unknown> = {};
     for (const [member, ref] of Object.entries(shape.members)) {
       const name = ref.locationName ?? member;
-      const value = this.value(ref, prefix === '' ? name : `${prefix}.${name}`, depth + 1);
+      const value = this.value(ref, prefix === '' ? name : `${prefix}.${name}`, under(node, name), depth + 1);
       if (value !== undefined) out[member] = value;
     }
     return out;
   }
 
-  private value(ref: MemberRef, name: string, depth: number): unknown {
+  private value(ref: MemberRef, name: string, node: FormNode | undefined, depth: number): unknown {
     if (depth > MAX_DEPTH) throw new ServiceError('ValidationError', `Parameter '${name}' is nested too deeply.`);
     const shape = this.shape(ref.shape);
     switch (shape.type) {
       case 'structure':
-        return this.structure(ref.shape, name, depth);
+        return this.structure(ref.shape, name, node, depth);
       case 'list': {
         const flattened = shape.flattened === true || ref.flattened === true;
-        const base = flattened ? name : `${name}.${shape.member.locationName ?? 'member'}`;
-        const indexes = this.indexesUnder(base);
+        const memberName = shape.member.locationName ?? 'member';
+        const base = flattened ? name : `${name}.${memberName}`;
+        const items = flattened ? node : under(node, memberName);
+        const indexes = indexesOf(items);
         // An empty list is sent as the bare name with an empty value (`Tags=`).
-        if (indexes.length === 0) return this.params.get(name) === '' ? [] : undefined;
-        return indexes.map((i) => this.value(shape.member, `${base}.${i}`, depth + 1) ?? '');
+        if (indexes.length === 0) return node?.value === '' ? [] : undefined;
+        return indexes.map((i) => this.value(shape.member, `${base}.${i}`, items!.children!.get(String(i)), depth + 1) ?? '');
       }
       case 'map': {
         const flattened = ref.flattened === true;
         const base = flattened ? name : `${name}.entry`;
-        const indexes = this.indexesUnder(base);
-        if (indexes.length === 0) return this.params.get(name) === '' ? {} : undefined;
+        const entries = flattened ? node : under(node, 'entry');
+        const indexes = indexesOf(entries);
+        if (indexes.length === 0) return node?.value === '' ? {} : undefined;
         const out: Record<string, unknown> = {};
+        const keyName = shape.key.locationName ?? 'key';
+        const valueName = shape.value.locationName ?? 'value';
         for (const i of indexes) {
-          const key = this.value(shape.key, `${base}.${i}.${shape.key.locationName ?? 'key'}`, depth + 1);
+          const entry = entries!.children!.get(String(i));
+          const key = this.value(shape.key, `${base}.${i}.${keyName}`, under(entry, keyName), depth + 1);
           if (typeof key !== 'string') throw new ServiceError('ValidationError', `Parameter '${base}.${i}' has no key.`);
           Object.defineProperty(out, key, {
-            value: this.value(shape.value, `${base}.${i}.${shape.value.locationName ?? 'value'}`, depth + 1),
+            value: this.value(shape.value, `${base}.${i}.${valueName}`, under(entry, valueName), depth + 1),
             enumerable: true,
             writable: true,
             configurable: true,
@@ -87,12 +118,11 @@ class Decoder {
         return out;
       }
       default:
-        return this.scalar(shape, name);
+        return this.scalar(shape, name, node?.value);
     }
   }
 
-  private scalar(shape: Shape, name: string): unknown {
-    const text = this.params.get(name);
+  private scalar(shape: Shape, name: string, text: string | undefined): unknown {
     if (text === undefined) return undefined;
     switch (shape.type) {
       case 'integer':
@@ -123,25 +153,14 @@ class Decoder {
     if (!shape) throw new Error(`the model has no shape ${name}`);
     return shape;
   }
+}
 
-  private hasUnder(prefix: string): boolean {
-    const dotted = `${prefix}.`;
-    return this.names.some((n) => n.startsWith(dotted));
-  }
-
-  /** The list indexes present under `base` (`base.1…`, `base.2`), in numeric order. */
-  private indexesUnder(base: string): number[] {
-    const dotted = `${base}.`;
-    const seen = new Set<number>();
-    for (const n of this.names) {
-      if (!n.startsWith(dotted)) continue;
-      const rest = n.slice(dotted.length);
-      const end = rest.indexOf('.');
-      const segment = end === -1 ? rest : rest.slice(0, end);
-      if (INDEX.test(segment)) seen.add(Number(segment));
-    }
-    return [...seen].sort((a, b) => a - b);
-  }
+/** The list indexes present under `node` (`1`, `2`, … as its segments, 1-based, at most six digits), in numeric order. */
+function indexesOf(node: FormNode | undefined): number[] {
+  if (!node?.children) return [];
+  const seen: number[] = [];
+  for (const segment of node.children.keys()) if (INDEX.test(segment)) seen.push(Number(segment));
+  return seen.sort((a, b) => a - b);
 }
 
 /** A form value that is not of its shape's type, keeping what an API that words it differently needs (CloudWatch). */

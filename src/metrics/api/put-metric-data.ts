@@ -1,5 +1,5 @@
 import type { Sample } from '../metric-store.js';
-import { seriesRef, type Dimension } from '../series.js';
+import { seriesMemoKey, seriesRef, type Dimension, type SeriesRef } from '../series.js';
 import type { MetricsEnv } from './env.js';
 import { exclusive, invalidParameter, invalidValue, missing, combination } from './errors.js';
 
@@ -43,9 +43,11 @@ export async function putMetricData(env: MetricsEnv, input: PutMetricDataInput):
     if (entity.MetricData && entity.MetricData.length > 0) lists.push([`EntityMetricData.member.${i + 1}.MetricData`, entity.MetricData]);
   }
   if (lists.length === 0) throw missing('MetricData');
+  // One SeriesRef per series of the request, shared by its datums (a batch sends each series many times).
+  const series = new Map<string, SeriesRef>();
   for (const [field, data] of lists) {
     if (data.length > PUT_LIMITS.metricData) throw invalidParameter(`The collection ${field} must not have a size greater than ${PUT_LIMITS.metricData}.`);
-    for (let i = 0; i < data.length; i++) samples.push(toSample(input.Namespace, data[i]!, field, i, nowS));
+    for (let i = 0; i < data.length; i++) samples.push(toSample(input.Namespace, data[i]!, field, i, nowS, series));
   }
   await env.store.put(samples);
   return {};
@@ -57,12 +59,24 @@ function storable(v: number): boolean {
   return Number.isFinite(v) && abs <= PUT_LIMITS.largest && (abs === 0 || abs >= PUT_LIMITS.smallest);
 }
 
-function checkValue(field: () => string, v: number): void {
-  if (!storable(v)) throw invalidValue(field(), v);
+/** The datum's series, sorted once per request; only a datum whose dimensions are in another order misses. */
+function seriesOf(namespace: string, d: MetricDatum, memo: Map<string, SeriesRef>): SeriesRef {
+  const key = seriesMemoKey(namespace, d.MetricName, d.Dimensions);
+  let ref = memo.get(key);
+  if (!ref) memo.set(key, (ref = seriesRef(namespace, d.MetricName, d.Dimensions)));
+  return ref;
 }
 
 /** One datum as a sample; field names are only built for an error (this runs for every datapoint ingested). */
-function toSample(namespace: string, d: MetricDatum, list: string, index: number, nowS: number): Sample {
+function toSample(namespace: string, d: MetricDatum, list: string, index: number, nowS: number, memo: Map<string, SeriesRef>): Sample {
+  const value = d.Value;
+  // The common datum, one Value of standard resolution: checked and returned with nothing else built.
+  if (value !== undefined && d.StatisticValues === undefined && d.Values === undefined && d.Counts === undefined && (d.Dimensions === undefined || d.Dimensions.length < 2) && d.StorageResolution === undefined) {
+    const t = d.Timestamp ?? nowS;
+    if (t >= nowS - PUT_LIMITS.pastSeconds && t <= nowS + PUT_LIMITS.futureSeconds && storable(value)) {
+      return { series: seriesOf(namespace, d, memo), unit: d.Unit ?? 'None', t, highRes: false, count: 1, sum: value, min: value, max: value, single: true };
+    }
+  }
   const at = `${list}.member.${index + 1}`;
   const given = (d.Value !== undefined ? 1 : 0) + (d.StatisticValues !== undefined ? 1 : 0) + (d.Values !== undefined ? 1 : 0);
   if (given > 1) {
@@ -84,18 +98,18 @@ function toSample(namespace: string, d: MetricDatum, list: string, index: number
   if (t > nowS + PUT_LIMITS.futureSeconds) throw invalidParameter(`The parameter ${at}.Timestamp must specify a time no more than two hours in the future.`);
   const resolution = d.StorageResolution ?? 60;
   if (resolution !== 1 && resolution !== 60) throw invalidValue(`${at}.StorageResolution`, resolution, 'Valid values are 1 and 60.');
-  const series = seriesRef(namespace, d.MetricName, d.Dimensions);
+  const series = seriesOf(namespace, d, memo);
   const unit = d.Unit ?? 'None';
   const highRes = resolution === 1;
 
   if (d.Value !== undefined) {
-    checkValue(() => `${at}.Value`, d.Value);
+    if (!storable(d.Value)) throw invalidValue(`${at}.Value`, d.Value);
     return { series, unit, t, highRes, count: 1, sum: d.Value, min: d.Value, max: d.Value, single: true };
   }
   const base = { series, unit, t, highRes };
   if (d.StatisticValues !== undefined) {
     const s = d.StatisticValues;
-    for (const k of ['SampleCount', 'Sum', 'Minimum', 'Maximum'] as const) checkValue(() => `${at}.StatisticValues.${k}`, s[k]);
+    for (const k of ['SampleCount', 'Sum', 'Minimum', 'Maximum'] as const) if (!storable(s[k])) throw invalidValue(`${at}.StatisticValues.${k}`, s[k]);
     if (s.SampleCount <= 0) throw invalidValue(`${at}.StatisticValues.SampleCount`, s.SampleCount, 'It must be greater than 0.');
     if (s.Minimum > s.Maximum) throw invalidParameter(`The parameter ${at}.StatisticValues.Minimum must not be greater than ${at}.StatisticValues.Maximum.`);
     return { ...base, count: s.SampleCount, sum: s.Sum, min: s.Minimum, max: s.Maximum };
@@ -111,7 +125,7 @@ function toSample(namespace: string, d: MetricDatum, list: string, index: number
   let max = -Infinity;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    checkValue(() => `${at}.Values.member.${i + 1}`, v);
+    if (!storable(v)) throw invalidValue(`${at}.Values.member.${i + 1}`, v);
     const c = counts?.[i] ?? 1;
     if (!Number.isFinite(c) || c < 0) throw invalidValue(`${at}.Counts.member.${i + 1}`, c);
     if (c === 0) continue;
