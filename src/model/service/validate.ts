@@ -31,7 +31,7 @@ export function refuseUnsupported(input: Common): void {
   for (const [field, value] of unsupported) {
     if (nonEmpty(value)) throw invalidParameter(`${field}: not supported by berth yet.`);
   }
-  if ('role' in input && input.role && !input.loadBalancers?.length) throw invalidParameter('role: a service role is only used with load balancers, which berth does not support yet.');
+  if ('role' in input && input.role && !input.loadBalancers?.length) throw invalidParameter('role: a service role can only be specified together with loadBalancers.');
   if ('launchType' in input && input.launchType !== undefined && input.launchType !== 'EC2') {
     throw invalidParameter(`launchType: berth runs services on its own container instances; launchType ${input.launchType} is not available. Use EC2.`);
   }
