@@ -1,3 +1,4 @@
+import { isFargatePoolHost } from '../../model/fargate-pool.js';
 import type { Parse } from '../../state/records/codec.js';
 import { parseInstanceRecord } from '../../state/records/instances.js';
 import { parseServiceRecord } from '../../state/records/services.js';
@@ -71,7 +72,8 @@ export async function clusterUsage(store: Store, cluster: string): Promise<Clust
     if (s.status === 'ACTIVE' || s.status === 'DRAINING') liveServices++;
   }
   return {
-    registeredContainerInstancesCount: instances.filter((i) => i.status === 'ACTIVE' || i.status === 'DRAINING').length,
+    // Fargate pool hosts are berth's, not the cluster's container instances (model/fargate-pool.ts).
+    registeredContainerInstancesCount: instances.filter((i) => (i.status === 'ACTIVE' || i.status === 'DRAINING') && !isFargatePoolHost(i.attributes)).length,
     runningTasksCount: running,
     pendingTasksCount: pending,
     activeServicesCount: active,

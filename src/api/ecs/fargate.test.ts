@@ -1,5 +1,6 @@
 import {
   CreateClusterCommand,
+  DescribeClustersCommand,
   DescribeContainerInstancesCommand,
   DescribeTasksCommand,
   ListContainerInstancesCommand,
@@ -76,6 +77,8 @@ describe('the Fargate pool host', () => {
     const described = await api.ecs.send(new DescribeContainerInstancesCommand({ containerInstances: [arnOf(pool), arnOf(ec2)] }));
     expect(described.containerInstances!.map((c) => c.containerInstanceArn)).toEqual([arnOf(ec2)]);
     expect(described.failures).toEqual([{ arn: arnOf(pool), reason: 'MISSING' }]);
+    const { clusters } = await api.ecs.send(new DescribeClustersCommand({}));
+    expect(clusters?.[0]?.registeredContainerInstancesCount).toBe(1);
   });
 
   it('cannot be named by StartTask', async () => {
