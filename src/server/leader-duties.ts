@@ -85,8 +85,14 @@ export interface LeaderDuties extends Duties {
 export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings): LeaderDuties {
   const { store } = term;
   const log = settings.log;
-  const instanceMonitor = startInstanceMonitor({ store, instances: settings.cache.instances, log: log.child({ controller: 'instance-monitor' }) });
-  const serviceController = startServiceController({
+  // Every duty started is stopped with the term: each start below goes through `duty`, so none can be forgotten.
+  const running: { stop(): unknown }[] = [];
+  const duty = <D extends { stop(): unknown }>(started: D): D => {
+    running.push(started);
+    return started;
+  };
+  const instanceMonitor = duty(startInstanceMonitor({ store, instances: settings.cache.instances, log: log.child({ controller: 'instance-monitor' }) }));
+  const serviceController = duty(startServiceController({
     store,
     cache: settings.cache,
     scope: settings.scope,
@@ -94,65 +100,58 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
     ...(settings.instanceLostAfterMs !== undefined ? { instanceLostAfterMs: settings.instanceLostAfterMs } : {}),
     ...(settings.serviceResyncMs !== undefined ? { resyncMs: settings.serviceResyncMs } : {}),
     ...(settings.maxLaunchesPerPass !== undefined ? { maxLaunchesPerPass: settings.maxLaunchesPerPass } : {}),
-  });
-  const reaper = startTaskDefinitionReaper({ store, tasks: settings.cache.tasks, log: log.child({ controller: 'task-definition-reaper' }) });
-  const stoppedTasks = startStoppedTaskReaper({
+  }));
+  duty(startTaskDefinitionReaper({ store, tasks: settings.cache.tasks, log: log.child({ controller: 'task-definition-reaper' }) }));
+  duty(startStoppedTaskReaper({
     store,
     tasks: settings.cache.tasks,
     log: log.child({ controller: 'stopped-task-reaper' }),
     ...(settings.stoppedTaskRetentionMs !== undefined ? { retentionMs: settings.stoppedTaskRetentionMs } : {}),
-  });
+  }));
   settings.registry.start(store);
-  const logSweep = startLogSweep({
+  duty(settings.registry);
+  duty(startLogSweep({
     store,
     dir: settings.logsDir,
     now: Date.now,
     log: log.child({ component: 'log-sweep' }),
     ...(settings.logSweepMs !== undefined ? { intervalMs: settings.logSweepMs } : {}),
-  });
-  const secretPurge = startSecretPurge({
+  }));
+  duty(startSecretPurge({
     store,
     log: log.child({ component: 'secret-purge' }),
     ...(settings.now ? { now: settings.now } : {}),
     ...(settings.secretPurgeMs !== undefined ? { intervalMs: settings.secretPurgeMs } : {}),
-  });
-  const targetDrain = startTargetDrain({
+  }));
+  duty(startTargetDrain({
     store,
     log: log.child({ component: 'target-drain' }),
     ...(settings.now ? { now: settings.now } : {}),
     ...(settings.targetDrainMs !== undefined ? { intervalMs: settings.targetDrainMs } : {}),
-  });
+  }));
   // Cloud Map's asynchronous namespace operations, and the pruning of finished ones.
-  const cloudMapOperations = startOperationWorker({ store, log: log.child({ component: 'cloud-map-operations' }), ...(settings.now ? { now: settings.now } : {}) });
-  const metricSweep = settings.metrics
-    ? startMetricSweep({
-        store: settings.metrics,
-        log: log.child({ component: 'metric-sweep' }),
-        ...(settings.metricSweepMs !== undefined ? { intervalMs: settings.metricSweepMs } : {}),
-      })
-    : undefined;
-  const utilization =
-    settings.metrics && settings.utilization
-      ? startUtilizationCombiner({ ...settings.utilization, store, write: (samples) => settings.metrics!.put(samples), log: log.child({ component: 'ecs-utilization' }) })
-      : undefined;
+  duty(startOperationWorker({ store, log: log.child({ component: 'cloud-map-operations' }), ...(settings.now ? { now: settings.now } : {}) }));
+  if (settings.metrics) duty(startMetricSweep({
+    store: settings.metrics,
+    log: log.child({ component: 'metric-sweep' }),
+    ...(settings.metricSweepMs !== undefined ? { intervalMs: settings.metricSweepMs } : {}),
+  }));
+  if (settings.metrics && settings.utilization) duty(startUtilizationCombiner({ ...settings.utilization, store, write: (samples) => settings.metrics!.put(samples), log: log.child({ component: 'ecs-utilization' }) }));
   // Alarms read the metrics and write through the term's fenced store; their Auto Scaling actions run the policies.
   const scaling = settings.autoScaling ? { ...settings.autoScaling, store } : undefined;
-  const alarms =
-    settings.metrics && scaling
-      ? startAlarmEvaluator({
-          records: store,
-          metrics: { store: settings.metrics, now: scaling.now },
-          log: log.child({ component: 'alarms' }),
-          now: scaling.now,
-          invoke: async (action, alarm, repeat) =>
-            action.includes(':autoscaling:') && action.includes(':scalingPolicy:')
-              ? executePolicy(scaling, action, alarm, repeat)
-              : { ok: false, message: `berth does not run ${action.split(':')[2] ?? 'these'} actions.` },
-          ...(settings.alarmEvaluationMs !== undefined ? { intervalMs: settings.alarmEvaluationMs } : {}),
-        })
-      : undefined;
+  if (settings.metrics && scaling) duty(startAlarmEvaluator({
+    records: store,
+    metrics: { store: settings.metrics, now: scaling.now },
+    log: log.child({ component: 'alarms' }),
+    now: scaling.now,
+    invoke: async (action, alarm, repeat) =>
+      action.includes(':autoscaling:') && action.includes(':scalingPolicy:')
+        ? executePolicy(scaling, action, alarm, repeat)
+        : { ok: false, message: `berth does not run ${action.split(':')[2] ?? 'these'} actions.` },
+    ...(settings.alarmEvaluationMs !== undefined ? { intervalMs: settings.alarmEvaluationMs } : {}),
+  }));
   const hostGroups = settings.hostGroups
-    ? startGroupController({
+    ? duty(startGroupController({
         store,
         log: log.child({ controller: 'host-groups' }),
         provisioners: settings.hostGroups.provisioners,
@@ -161,22 +160,20 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
         ...(settings.now ? { now: settings.now } : {}),
         ...(settings.hostGroups.registrationTimeoutMs !== undefined ? { registrationTimeoutMs: settings.hostGroups.registrationTimeoutMs } : {}),
         ...(settings.hostGroups.intervalMs !== undefined ? { intervalMs: settings.hostGroups.intervalMs } : {}),
-      })
+      }))
     : undefined;
-  const events = settings.events
-    ? startEventDispatcher({
-        store,
-        scope: settings.events.env.scope,
-        now: settings.events.env.now,
-        log: log.child({ component: 'events' }),
-        runTask: settings.events.runTask,
-        ...(settings.events.intervalMs !== undefined ? { intervalMs: settings.events.intervalMs } : {}),
-      })
-    : undefined;
+  if (settings.events) duty(startEventDispatcher({
+    store,
+    scope: settings.events.env.scope,
+    now: settings.events.env.now,
+    log: log.child({ component: 'events' }),
+    runTask: settings.events.runTask,
+    ...(settings.events.intervalMs !== undefined ? { intervalMs: settings.events.intervalMs } : {}),
+  }));
   const ms = settings.managedScaling;
   const managedScaling =
     settings.hostGroups && ms
-      ? startManagedScaling({
+      ? duty(startManagedScaling({
           store,
           log: log.child({ controller: 'managed-scaling' }),
           cache: settings.cache,
@@ -186,9 +183,9 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
           ...(ms.intervalMs !== undefined ? { intervalMs: ms.intervalMs } : {}),
           ...(ms.scaleInAfterMs !== undefined ? { scaleInAfterMs: ms.scaleInAfterMs } : {}),
           ...(ms.drainTimeoutS !== undefined ? { drainTimeoutS: ms.drainTimeoutS } : {}),
-        })
+        }))
       : undefined;
-  const capacityWaits = startCapacityWaits({
+  duty(startCapacityWaits({
     store,
     cache: settings.cache,
     scope: settings.scope,
@@ -196,18 +193,17 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
     ...(settings.now ? { now: settings.now } : {}),
     ...(settings.capacityWaitMs?.intervalMs !== undefined ? { intervalMs: settings.capacityWaitMs.intervalMs } : {}),
     ...(settings.capacityWaitMs?.waitMs !== undefined ? { waitMs: settings.capacityWaitMs.waitMs } : {}),
-  });
-  const scheduled = scaling ? startScheduledScaling(scaling, log.child({ component: 'scheduled-scaling' })) : undefined;
+  }));
+  if (scaling) duty(startScheduledScaling(scaling, log.child({ component: 'scheduled-scaling' })));
   // Alarm history (30 days) and scaling activities (six weeks) pruned as AWS does, through the term's fenced store.
-  const histories = scaling ? startHistoryRetention({ store, now: scaling.now, log: log.child({ component: 'history-retention' }) }) : undefined;
+  if (scaling) duty(startHistoryRetention({ store, now: scaling.now, log: log.child({ component: 'history-retention' }) }));
   return {
     serviceController,
     instanceMonitor,
     ...(hostGroups ? { hostGroups } : {}),
     ...(managedScaling ? { managedScaling } : {}),
     async stop() {
-      stoppedTasks.stop();
-      await Promise.all([events?.stop(), managedScaling?.stop(), capacityWaits.stop(), hostGroups?.stop(), alarms?.stop(), scheduled?.stop(), histories?.stop(), serviceController.stop(), instanceMonitor.stop(), reaper.stop(), settings.registry.stop(), logSweep.stop(), secretPurge.stop(), targetDrain.stop(), cloudMapOperations.stop(), metricSweep?.stop(), utilization?.stop()]);
+      await Promise.all(running.map((d) => d.stop()));
     },
   };
 }
