@@ -1,11 +1,11 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ServiceError } from '../model/errors.js';
 import { MemoryStore } from '../store/memory.js';
 import { elbv2Service } from './elbv2-service.js';
 import type { ElbEnv } from './env.js';
 import { setServedBy } from './served-by.js';
 import { setTargetHealth, startTargetDrain } from './target-health.js';
+import { refusal } from '../testing/failure.js';
 
 /** The operations over a memory store, with a clock the test moves. */
 function harness(limits: ElbEnv['limits'] = {}) {
@@ -17,14 +17,6 @@ function harness(limits: ElbEnv['limits'] = {}) {
   return { store, call, advance: (ms: number) => (now += ms), now: () => now };
 }
 
-async function refusal(p: Promise<unknown>): Promise<{ type: string; message: string }> {
-  const error = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, 'expected a ServiceError').toBeInstanceOf(ServiceError);
-  return { type: (error as ServiceError).type, message: (error as ServiceError).message };
-}
 
 async function alb(h: ReturnType<typeof harness>, name = 'web') {
   const lb = (await h.call('CreateLoadBalancer', { Name: name, Subnets: ['subnet-a', 'subnet-b'] })).LoadBalancers[0];

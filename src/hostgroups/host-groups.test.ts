@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ServiceError } from '../model/errors.js';
 import { MemoryStore } from '../store/memory.js';
 import type { HostGroupEnv } from './env.js';
 import { hostGroupsService } from './host-groups-service.js';
 import { hostGroupActions } from './iam-actions.js';
 import { checkedCalls } from './testing/checked-calls.js';
+import { refusal } from '../testing/failure.js';
 
 /** The operations over a memory store, with a clock the test moves. */
 function harness(env: Partial<HostGroupEnv> = {}) {
@@ -15,14 +15,6 @@ function harness(env: Partial<HostGroupEnv> = {}) {
   return { store, call, service, advance: (ms: number) => (now += ms) };
 }
 
-async function refusal(p: Promise<unknown>): Promise<{ type: string; message: string }> {
-  const error = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, 'expected a ServiceError').toBeInstanceOf(ServiceError);
-  return { type: (error as ServiceError).type, message: (error as ServiceError).message };
-}
 
 const LC = { LaunchConfigurationName: 'hosts', ImageId: 'command:lab', InstanceType: 'berth.small', UserData: Buffer.from('#!/bin/bash\necho ECS_CLUSTER=web >> /etc/ecs/ecs.config\n').toString('base64') };
 const GROUP = { AutoScalingGroupName: 'web', LaunchConfigurationName: 'hosts', MinSize: 0, MaxSize: 4, DesiredCapacity: 2, AvailabilityZones: ['eu-west-1a', 'eu-west-1b'] };
