@@ -119,6 +119,37 @@ describe('the dispatcher', () => {
     expect(await deliveries(f.store)).toEqual([]);
   });
 
+  it('routes many small batches in a few commits: 30 unmatched in one, 60 matched (120 writes) in two', async () => {
+    const { f } = counting();
+    await ruleWithTarget(f, { Name: 'r', EventPattern: '{"detail":{"match":[true]}}' });
+    for (let i = 0; i < 30; i++) await putEvent(f.store, { match: false });
+    let before = await f.store.revision();
+    await f.dispatcher.route();
+    expect((await f.store.revision()) - before).toBe(1);
+    for (let i = 0; i < 60; i++) await putEvent(f.store, { match: true, n: i });
+    before = await f.store.revision();
+    await f.dispatcher.route();
+    expect((await f.store.revision()) - before).toBe(2);
+    expect(await deliveries(f.store)).toHaveLength(60);
+    expect((await f.store.range(eventsKeys.queue())).entries).toEqual([]);
+  });
+
+  it('writes a group of attempts’ outcomes in one commit, some delivered and some to retry', async () => {
+    let call = 0;
+    const f = fixture(async () => (call++ % 2 === 0 ? { tasks: [{}] } : { tasks: [], failures: [{ reason: 'RESOURCE:MEMORY' }] }));
+    await ruleWithTarget(f, { Name: 'r', EventPattern: '{"source":["aws.ecs"]}' });
+    for (let i = 0; i < 10; i++) await putEvent(f.store, { n: i });
+    await f.dispatcher.route();
+    expect(await deliveries(f.store)).toHaveLength(10);
+    const before = await f.store.revision();
+    await f.dispatcher.deliver();
+    expect(call).toBe(10);
+    expect((await f.store.revision()) - before).toBe(1);
+    const left = await deliveries(f.store);
+    expect(left).toHaveLength(5);
+    expect(left.every((d) => d.attempts === 1 && d.lastError === 'RunTask started no task: RESOURCE:MEMORY')).toBe(true);
+  });
+
   it('drops an event older than MaximumEventAgeInSeconds', async () => {
     let calls = 0;
     const f = fixture(async () => {

@@ -21,7 +21,7 @@ import { transact } from '../store/transact.js';
 import type { Store } from '../store/store.js';
 import type { ArnScope } from '../model/arn.js';
 import { eventsKeys } from '../state/events-keys.js';
-import { parseDeliveryRecord, parseEventRuleRecord, parseQueuedBatchRecord, type DeliveryRecord, type EventEnvelope, type EventRuleRecord } from '../state/records/events.js';
+import { parseDeliveryRecord, parseEventRuleRecord, parseQueuedBatchRecord, type DeliveryRecord, type EventEnvelope, type EventRuleRecord, type QueuedBatchRecord } from '../state/records/events.js';
 import { addDeliveries } from './deliveries.js';
 import { runTaskRequestOf } from './ecs-target.js';
 import { matchesPattern } from './pattern/match.js';
@@ -47,6 +47,17 @@ export interface DispatcherOptions {
 
 /** Deliveries one routing commit writes (etcd's default limit is 128 operations a transaction). */
 const MAX_DELIVERIES_PER_COMMIT = 50;
+/** Writes (deliveries and batch deletions) one routing commit of whole batches makes, within etcd's 128. */
+const MAX_OPS_PER_COMMIT = 100;
+
+type Routed = { rule: EventRuleRecord; event: EventEnvelope };
+/** A queued batch as read (key, revision), and each of its events' matching rules. */
+interface RoutedBatch {
+  readonly key: string;
+  readonly revision: number;
+  readonly batch: QueuedBatchRecord;
+  readonly routed: readonly (readonly Routed[])[];
+}
 const countTargets = (matched: readonly { rule: EventRuleRecord }[]) => matched.reduce((n, m) => n + m.rule.targets.length, 0);
 
 /** Deliveries attempted at once by a pass. */
@@ -69,9 +80,11 @@ export class EventDispatcher {
   }
 
   /**
-   * Routes every queued batch (oldest first) to the deliveries its buses' rules make of it: at most
-   * MAX_DELIVERIES_PER_COMMIT deliveries a commit, the batch rewritten with the events left (or deleted) in the same
-   * commit, so a routed event is never routed again and a commit stays within the store's operations per transaction.
+   * Routes every queued batch (oldest first) to the deliveries its buses' rules make of it. Whole batches are routed
+   * together, up to MAX_OPS_PER_COMMIT writes a commit (most batches are one ECS event no rule matches: a commit
+   * each would make the leader's commits per task change double). A batch owing more than MAX_DELIVERIES_PER_COMMIT
+   * is routed alone in several commits, rewritten with the events left (or deleted) in each, so a routed event is
+   * never routed again and a commit stays within the store's operations per transaction.
    */
   async route(): Promise<void> {
     const rulesByBus = new Map<string, EventRuleRecord[]>();
@@ -84,34 +97,65 @@ export class EventDispatcher {
       }
       return rules;
     };
+    let group: RoutedBatch[] = [];
+    let groupOps = 0;
     for await (const page of rangePages(this.options.store, eventsKeys.queue(), 100)) {
       for (const entry of page) {
         const batch = parseQueuedBatchRecord(entry.value, entry.key);
-        const routed: { rule: EventRuleRecord; event: EventEnvelope }[][] = [];
+        const routed: Routed[][] = [];
         for (const { bus, event } of batch.events) {
           const rules = await rulesOf(bus);
           routed.push(rules.filter((r) => r.state === 'ENABLED' && r.eventPattern !== undefined && r.targets.length > 0 && this.matches(r, event)).map((rule) => ({ rule, event })));
         }
-        let done = 0;
-        let revision = entry.modRevision;
-        while (done < batch.events.length) {
-          let upTo = done;
-          let deliveries = 0;
-          while (upTo < batch.events.length && (upTo === done || deliveries + countTargets(routed[upTo]!) <= MAX_DELIVERIES_PER_COMMIT)) deliveries += countTargets(routed[upTo++]!);
-          const from = done;
-          const committed = await transact(this.options.store, async (tx) => {
-            // Another leader's pass (a term that just ended) may have routed it meanwhile.
-            if ((await tx.get(entry.key))?.modRevision !== revision) return false;
-            for (const matched of routed.slice(from, upTo)) for (const { rule, event } of matched) addDeliveries(tx, rule, event, batch.enqueuedAt);
-            if (upTo < batch.events.length) tx.putJson(entry.key, { ...batch, events: batch.events.slice(upTo) });
-            else tx.delete(entry.key);
-            return true;
-          });
-          if (!committed) break;
-          done = upTo;
-          if (done < batch.events.length) revision = (await this.options.store.get(entry.key))?.modRevision ?? 0;
+        const owed = routed.reduce((n, r) => n + countTargets(r), 0);
+        if (owed > MAX_DELIVERIES_PER_COMMIT) {
+          await this.routeLarge({ key: entry.key, revision: entry.modRevision, batch, routed });
+          continue;
         }
+        if (groupOps + owed + 1 > MAX_OPS_PER_COMMIT) {
+          await this.routeGroup(group);
+          group = [];
+          groupOps = 0;
+        }
+        group.push({ key: entry.key, revision: entry.modRevision, batch, routed });
+        groupOps += owed + 1;
       }
+    }
+    await this.routeGroup(group);
+  }
+
+  /** Writes whole batches' deliveries and deletes the batches, in one commit. */
+  private async routeGroup(group: readonly RoutedBatch[]): Promise<void> {
+    if (group.length === 0) return;
+    await transact(this.options.store, async (tx) => {
+      for (const { key, revision, batch, routed } of group) {
+        // Another leader's pass (a term that just ended) may have routed it meanwhile.
+        if ((await tx.get(key))?.modRevision !== revision) continue;
+        for (const matched of routed) for (const { rule, event } of matched) addDeliveries(tx, rule, event, batch.enqueuedAt);
+        tx.delete(key);
+      }
+    });
+  }
+
+  /** Routes one batch owing more deliveries than a commit holds, in several commits. */
+  private async routeLarge({ key, revision: first, batch, routed }: RoutedBatch): Promise<void> {
+    let done = 0;
+    let revision = first;
+    while (done < batch.events.length) {
+      let upTo = done;
+      let deliveries = 0;
+      while (upTo < batch.events.length && (upTo === done || deliveries + countTargets(routed[upTo]!) <= MAX_DELIVERIES_PER_COMMIT)) deliveries += countTargets(routed[upTo++]!);
+      const from = done;
+      const committed = await transact(this.options.store, async (tx) => {
+        if ((await tx.get(key))?.modRevision !== revision) return false;
+        for (const matched of routed.slice(from, upTo)) for (const { rule, event } of matched) addDeliveries(tx, rule, event, batch.enqueuedAt);
+        if (upTo < batch.events.length) tx.putJson(key, { ...batch, events: batch.events.slice(upTo) });
+        else tx.delete(key);
+        return true;
+      });
+      if (!committed) return;
+      done = upTo;
+      if (done < batch.events.length) revision = (await this.options.store.get(key))?.modRevision ?? 0;
     }
   }
 
@@ -130,7 +174,10 @@ export class EventDispatcher {
     return matchesPattern(cached.node, event);
   }
 
-  /** Makes every delivery that is due. */
+  /**
+   * Makes every delivery that is due, a group at a time; a group's outcomes are written in one commit (each store
+   * commit is an fsync, and one per delivery made the commits, not the targets, the limit on events per second).
+   */
   async deliver(): Promise<void> {
     const now = this.options.now();
     const due: DeliveryRecord[] = [];
@@ -141,41 +188,61 @@ export class EventDispatcher {
       }
     }
     // A few at a time: a backlog (a burst of events, a target failing for a while) must not become a burst of RunTasks.
-    for (let i = 0; i < due.length; i += DELIVERIES_IN_FLIGHT) await Promise.all(due.slice(i, i + DELIVERIES_IN_FLIGHT).map((d) => this.attempt(d)));
+    for (let i = 0; i < due.length; i += DELIVERIES_IN_FLIGHT) {
+      const group = due.slice(i, i + DELIVERIES_IN_FLIGHT);
+      await this.record(await Promise.all(group.map(async (d) => ({ d, error: await this.attempt(d) }))));
+    }
   }
 
-  private async attempt(d: DeliveryRecord): Promise<void> {
-    const log = this.options.log;
-    let error: string | undefined;
+  /** Delivers `d` once; returns why it failed, or undefined when the target took it. */
+  private async attempt(d: DeliveryRecord): Promise<string | undefined> {
     try {
       const input = targetInput(d.target as TargetInputSpec, d.event, { ruleArn: d.ruleArn, ruleName: d.rule, ingestionTime: new Date(d.eventAt).toISOString() });
       const request = runTaskRequestOf(d.target, d.rule, input, `eb-${d.id}-${d.attempts}`);
       const answer = await this.options.runTask(request, d.roleArn);
-      if ((answer.tasks ?? []).length === 0) error = `RunTask started no task: ${(answer.failures ?? []).map((f) => f.reason ?? 'unknown').join(', ') || 'no reason given'}`;
+      if ((answer.tasks ?? []).length === 0) return `RunTask started no task: ${(answer.failures ?? []).map((f) => f.reason ?? 'unknown').join(', ') || 'no reason given'}`;
+      return undefined;
     } catch (err) {
-      error = err instanceof Error ? `${err.name === 'ServiceError' ? ((err as Error & { type?: string }).type ?? err.name) : err.name}: ${err.message}` : String(err);
+      return err instanceof Error ? `${err.name === 'ServiceError' ? ((err as Error & { type?: string }).type ?? err.name) : err.name}: ${err.message}` : String(err);
     }
+  }
+
+  /**
+   * Writes attempts' outcomes in one commit: a delivered or exhausted delivery is deleted, a failed one waits its
+   * backoff. A delivery another leader's pass changed meanwhile (its attempts moved on) is left to that pass.
+   */
+  private async record(outcomes: readonly { d: DeliveryRecord; error: string | undefined }[]): Promise<void> {
+    const log = this.options.log;
     const now = this.options.now();
+    const dropped: { d: DeliveryRecord; error: string; attempts: number }[] = [];
     await transact(this.options.store, async (tx) => {
-      const current = await tx.getRecord(parseDeliveryRecord, eventsKeys.delivery(d.id));
-      if (!current || current.attempts !== d.attempts) return;
-      if (error === undefined) {
-        tx.delete(eventsKeys.delivery(d.id));
-        return;
+      dropped.length = 0;
+      for (const { d, error } of outcomes) {
+        const current = await tx.getRecord(parseDeliveryRecord, eventsKeys.delivery(d.id));
+        if (!current || current.attempts !== d.attempts) continue;
+        if (error === undefined) {
+          tx.delete(eventsKeys.delivery(d.id));
+          continue;
+        }
+        const policy = (d.target.RetryPolicy ?? {}) as { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
+        const attempts = d.attempts + 1;
+        const retries = policy.MaximumRetryAttempts ?? DEFAULT_MAX_RETRIES;
+        const maxAgeMs = (policy.MaximumEventAgeInSeconds ?? DEFAULT_MAX_AGE_S) * 1000;
+        const backoff = Math.min((this.options.baseBackoffMs ?? 1000) * 2 ** d.attempts, this.options.maxBackoffMs ?? 60_000);
+        if (attempts > retries || now + backoff - d.eventAt > maxAgeMs) {
+          dropped.push({ d, error, attempts });
+          tx.delete(eventsKeys.delivery(d.id));
+          continue;
+        }
+        tx.putJson(eventsKeys.delivery(d.id), { ...d, attempts, nextAttemptAt: now + backoff, lastError: error });
       }
-      const policy = (d.target.RetryPolicy ?? {}) as { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
-      const attempts = d.attempts + 1;
-      const retries = policy.MaximumRetryAttempts ?? DEFAULT_MAX_RETRIES;
-      const maxAgeMs = (policy.MaximumEventAgeInSeconds ?? DEFAULT_MAX_AGE_S) * 1000;
-      const backoff = Math.min((this.options.baseBackoffMs ?? 1000) * 2 ** d.attempts, this.options.maxBackoffMs ?? 60_000);
-      if (attempts > retries || now + backoff - d.eventAt > maxAgeMs) {
-        log.warn({ rule: d.ruleArn, target: d.target.Id, event: d.event.id, attempts, error }, 'event dropped: the target retry policy is exhausted');
-        tx.delete(eventsKeys.delivery(d.id));
-        return;
-      }
-      tx.putJson(eventsKeys.delivery(d.id), { ...d, attempts, nextAttemptAt: now + backoff, lastError: error });
     });
-    if (error !== undefined) log.info({ rule: d.ruleArn, target: d.target.Id, event: d.event.id, error }, 'event delivery failed');
+    for (const { d, error, attempts } of dropped) {
+      log.warn({ rule: d.ruleArn, target: d.target.Id, event: d.event.id, attempts, error }, 'event dropped: the target retry policy is exhausted');
+    }
+    for (const { d, error } of outcomes) {
+      if (error !== undefined) log.info({ rule: d.ruleArn, target: d.target.Id, event: d.event.id, error }, 'event delivery failed');
+    }
   }
 }
 
