@@ -11,6 +11,7 @@ import type { MetricStore } from '../metrics/metric-store.js';
 import { startMetricSweep } from '../metrics/metric-sweep.js';
 import { startHistoryRetention } from '../autoscaling/history-retention.js';
 import { startUtilizationCombiner, type CombineOptions } from '../metrics/ecs-figures-exchange.js';
+import { startInsightsPublisher } from '../metrics/container-insights.js';
 import { startAlarmEvaluator } from '../metrics/alarms/alarm-evaluator.js';
 import type { AutoScalingEnv } from '../autoscaling/env.js';
 import { startEventDispatcher, type RunTaskForRule } from '../events/dispatcher.js';
@@ -137,6 +138,14 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
     ...(settings.metricSweepMs !== undefined ? { intervalMs: settings.metricSweepMs } : {}),
   }));
   if (settings.metrics && settings.utilization) duty(startUtilizationCombiner({ ...settings.utilization, store, write: (samples) => settings.metrics!.put(samples), log: log.child({ component: 'ecs-utilization' }) }));
+  // ECS/ContainerInsights counts of the clusters that turn it on, on the utilization metrics' period.
+  if (settings.metrics && settings.utilization) duty(startInsightsPublisher({
+    store,
+    write: (samples) => settings.metrics!.put(samples),
+    now: settings.utilization.now,
+    periodS: settings.utilization.periodS,
+    log: log.child({ component: 'container-insights' }),
+  }));
   // Alarms read the metrics and write through the term's fenced store; their Auto Scaling actions run the policies.
   const scaling = settings.autoScaling ? { ...settings.autoScaling, store } : undefined;
   if (settings.metrics && scaling) duty(startAlarmEvaluator({
