@@ -29,6 +29,7 @@ const { values } = parseArgs({
   options: {
     count: { type: 'string', default: '50' }, network: { type: 'string', default: 'none' }, batch: { type: 'string', default: '10' },
     compare: { type: 'string' }, rounds: { type: 'string' }, 'node-options': { type: 'string' }, 'compare-node-options': { type: 'string' },
+    breakdown: { type: 'boolean', default: false },
   },
 });
 const count = Number(values.count);
@@ -47,6 +48,17 @@ const statusMiB = (pid, field) => Math.round((Number(new RegExp(`${field}:\\s+(\
 const rssMiB = (pid) => statusMiB(pid, 'VmRSS');
 /** The node flags in a CLI's `#!/usr/bin/env -S node …` line: what the installed `berth` command runs with. */
 const shebangFlags = shebangNodeOptions;
+/** With --breakdown: the agent's resident memory by mapping (the files, [heap], [anon]…), largest first, MiB. */
+const byMapping = (pid) => {
+  const out = new Map();
+  let name = '';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (header) name = header[1] || '[anon]';
+    else if (line.startsWith('Rss:')) out.set(name, (out.get(name) ?? 0) + Number(line.split(/\s+/)[1]) / 1024);
+  }
+  return Object.fromEntries([...out].filter(([, v]) => v >= 0.5).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Math.round(v * 10) / 10]));
+};
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
 const registry = await startDockerRegistry();
@@ -134,6 +146,7 @@ async function measure(name, cli, bridge, nodeOptions, image) {
     const runningRss = rssMiB(pid);
     const runningAnon = statusMiB(pid, 'RssAnon');
     const runningFile = statusMiB(pid, 'RssFile');
+    if (values.breakdown) console.error(JSON.stringify({ agent: name, running: byMapping(pid) }));
     const cpuBeforeStop = cpuSeconds(pid);
     for (let i = 0; i < arns.length; i += 100) {
       const some = arns.slice(i, i + 100);
