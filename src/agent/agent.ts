@@ -1,16 +1,15 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Logger } from 'pino';
 import type { ImageService } from '../image/image-service.js';
 import type { NetworkService, PortAllocator } from '../network/network.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { agentCredentialProvider } from './agent-credentials.js';
 import { AgentStateStore } from './agent-state.js';
 import type { AgentConfig, MetadataAddress } from './config.js';
 import { controlPlaneClients, executionRoleClients } from './control-plane-clients.js';
 import { identityOf } from './clients-by-credentials.js';
-import { resolveRepositoryCredentials } from './repository-credentials.js';
 import { ControlPlaneEndpoints } from './endpoints.js';
 import type { TaskStorage } from './ephemeral-storage.js';
 import { DirectoryVolumeStore } from './volume-store.js';
@@ -25,12 +24,10 @@ import { SessionClient } from './session-client.js';
 import { containerOrHost, DnsRelay } from './dns-relay.js';
 import { TaskEngine } from './task-engine/engine.js';
 import { TaskCredentials } from './task-credentials.js';
-import { resolveSecrets, sdkSecretsApi, type SecretsApi } from './secrets.js';
+import type { SecretsApi } from './secrets.js';
 import { StartSpans } from '../process/spans.js';
-import { serveMetrics, type MetricsListener } from '../process/metrics-listener.js';
-import { agentMetrics } from './operator-metrics.js';
-import { ensureLocalAddress } from './metadata/host-address.js';
-import { ServiceConnectProxy } from './service-connect/proxy.js';
+import type { MetricsListener } from '../process/metrics-listener.js';
+import type { ServiceConnectProxy } from './service-connect/proxy.js';
 import { MetricsPublisher } from './metrics-publisher.js';
 import { systemTimers } from './task-engine/timers.js';
 import { StopReasonError } from './task-engine/deps.js';
@@ -98,7 +95,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       ? options.credentials
       : options.credentials
         ? async () => options.credentials as AwsCredentialIdentity
-        : defaultProvider();
+        : agentCredentialProvider();
   // One choice of replica for every call to the control plane: the APIs and the session move together.
   const endpoints = new ControlPlaneEndpoints(config.endpoints, {
     // Stable across restarts, and different for each simulated host sharing a machine.
@@ -137,13 +134,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   });
   let metadata: RunningMetadataEndpoint | undefined;
   let dnsRelay: DnsRelay | undefined;
-  const operatorMetrics = config.metricsListen ? agentMetrics() : undefined;
+  // What only some agents or some tasks use is loaded when first used (docs/agent.md, "Footprint"): the
+  // operators' metrics, the Service Connect proxy, Secrets Manager and SSM.
+  const operatorMetrics = config.metricsListen ? (await import('./operator-metrics.js')).agentMetrics() : undefined;
   let metricsListener: MetricsListener | undefined;
   // Secrets Manager and SSM with a task's execution role (none: the calls fail with ECS's reason).
   const withSecretsApi = async <T>(arn: string, use: (api: SecretsApi | undefined) => Promise<T>): Promise<T> => {
     const identity = executionIdentity(arn);
     if (!identity) return use(undefined);
-    const api = await sdkSecretsApi(endpoints, config.region, identity);
+    const api = await (await import('./secrets.js')).sdkSecretsApi(endpoints, config.region, identity);
     try {
       return await use(api);
     } finally {
@@ -214,8 +213,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         : {}),
       hasTaskRoleCredentials: (arn) => taskCredentials.get(arn, 'TaskApplication') !== undefined,
       // Fetched with the task execution role's credentials, as the ECS agent does; never saved.
-      resolveSecrets: (arn, secrets) => withSecretsApi(arn, (api) => resolveSecrets(secrets, api)),
-      repositoryCredentials: (arn, parameter) => withSecretsApi(arn, (api) => resolveRepositoryCredentials(parameter, api)),
+      resolveSecrets: (arn, secrets) => withSecretsApi(arn, async (api) => (await import('./secrets.js')).resolveSecrets(secrets, api)),
+      repositoryCredentials: (arn, parameter) => withSecretsApi(arn, async (api) => (await import('./repository-credentials.js')).resolveRepositoryCredentials(parameter, api)),
       registryAuth: (host, arn) => registryAuth.credentialsFor(host, executionIdentity(arn)),
       persist: (s) => {
         if (config.crashAtSave !== undefined && ++saves === config.crashAtSave) process.kill(process.pid, 'SIGKILL');
@@ -240,10 +239,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       const running = engine;
       operatorMetrics.watch(() => running.tasks());
       const metricsLog = log.child({ component: 'metrics' });
+      const { serveMetrics } = await import('../process/metrics-listener.js');
       metricsListener = await serveMetrics(operatorMetrics.registry, config.metricsListen.host, config.metricsListen.port, (err) => metricsLog.error({ err }, 'collecting metrics failed'));
     }
     const scAddress = config.serviceConnectAddress;
     if (scAddress) {
+      const [{ ensureLocalAddress }, { ServiceConnectProxy }] = await Promise.all([import('./metadata/host-address.js'), import('./service-connect/proxy.js')]);
       await ensureLocalAddress(scAddress);
       serviceConnect = new ServiceConnectProxy({
         ecs,

@@ -1,4 +1,4 @@
-import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { EcsClient } from './aws-json/services.js';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Reporter } from './reporter.js';
@@ -11,12 +11,12 @@ afterEach(() => vi.useRealTimers());
 function control(failures: number) {
   const sent: unknown[] = [];
   let left = failures;
-  const send = vi.fn(async (command: { input: unknown }) => {
+  const send = vi.fn(async (_action: string, input: unknown) => {
     if (left-- > 0) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-    sent.push(command.input);
+    sent.push(input);
     return {};
   });
-  return { ecs: { send } as unknown as ECSClient, send, sent };
+  return { ecs: { send } as unknown as EcsClient, send, sent };
 }
 
 describe('reporting task state', () => {
@@ -71,11 +71,11 @@ describe('reporting task state', () => {
   it("sends RUNNING at once while the task's PENDING report is still in flight, and neither again", async () => {
     const inputs: { status?: string }[] = [];
     const answers: (() => void)[] = [];
-    const send = vi.fn((command: { input: { status?: string } }) => {
-      inputs.push(command.input);
+    const send = vi.fn((_action: string, input: { status?: string }) => {
+      inputs.push(input);
       return new Promise<object>((resolve) => answers.push(() => resolve({})));
     });
-    const reporter = new Reporter({ send } as unknown as ECSClient, 'default', pino({ level: 'silent' }));
+    const reporter = new Reporter({ send } as unknown as EcsClient, 'default', pino({ level: 'silent' }));
     // awsvpc: the control plane shows it PROVISIONING, so PENDING is worth a report.
     const task = runningTask('t1', { networkMode: 'awsvpc' });
     reporter.report({ ...task, known: 'PENDING', containers: task.containers.map((c) => ({ ...c, known: 'PULLED' })) });

@@ -1,6 +1,6 @@
-import type { ECSClient } from '@aws-sdk/client-ecs';
-import { SubmitTaskStateChangeCommand, type SubmitTaskStateChangeRequest } from '@aws-sdk/client-ecs';
+import type { SubmitTaskStateChangeRequest } from '@aws-sdk/client-ecs';
 import type { Logger } from 'pino';
+import type { EcsClient } from './aws-json/services.js';
 import type { StartSpans } from '../process/spans.js';
 import type { ContainerKnownStatus, TaskState } from './task-engine/task-state.js';
 
@@ -63,7 +63,7 @@ export class Reporter {
   private readonly waiting = new Set<() => void>();
 
   constructor(
-    private readonly ecs: ECSClient,
+    private readonly ecs: Pick<EcsClient, 'send'>,
     private readonly cluster: string,
     private readonly log: Logger,
     private readonly spans?: StartSpans,
@@ -117,7 +117,7 @@ export class Reporter {
   /** One SubmitTaskStateChange; a start's spans are logged once its RUNNING (or STOPPED) report landed. */
   private async sendOne(arn: string, request: SubmitTaskStateChangeRequest): Promise<void> {
     const sentAt = this.spans?.now() ?? 0;
-    await this.ecs.send(new SubmitTaskStateChangeCommand(request));
+    await this.ecs.send('SubmitTaskStateChange', request);
     if (request.status === 'RUNNING' || request.status === 'STOPPED') {
       this.spans?.end(arn, 'agent.report', sentAt);
       this.spans?.flush(arn);

@@ -16,11 +16,11 @@
  * aliases and HAProxy serves them, as ECS starts a task's containers only once its Service Connect container
  * is healthy.
  */
-import type { ECSClient } from '@aws-sdk/client-ecs';
 import { mkdir } from 'node:fs/promises';
 import { HaproxyProcess } from '../../lb/haproxy-process.js';
 import { runtimeCommand } from '../../lb/haproxy-runtime.js';
 import { background, type BackgroundLog } from '../../process/background.js';
+import type { EcsClient } from '../aws-json/services.js';
 import { systemTimers, type Timers } from '../task-engine/timers.js';
 import { learn, serviceConnectServices, tasksOf } from './ecs-reads.js';
 import { PassGate } from './pass-gate.js';
@@ -35,7 +35,7 @@ export interface LocalTask {
 }
 
 export interface ServiceConnectProxyOptions {
-  readonly ecs: ECSClient;
+  readonly ecs: EcsClient;
   readonly cluster: string;
   /** The address tasks reach the proxy on (a link-local address on the host's lo, as the metadata one). */
   readonly address: string;
