@@ -48,6 +48,9 @@ import { autoScalingService } from '../autoscaling/autoscaling-service.js';
 import { eventsService } from '../events/events-service.js';
 import type { EventsEnv } from '../events/env.js';
 import { runTaskAsRule } from './events-runner.js';
+import { queueArn } from '../queues/names.js';
+import { QueueOwner } from '../queues/queue-owner.js';
+import { sqsServices } from '../queues/sqs-service.js';
 import { hostGroupsService } from '../hostgroups/host-groups-service.js';
 import { commandProvisioner } from '../hostgroups/provisioners/command.js';
 import { netnsProvisioner } from '../hostgroups/provisioners/netns.js';
@@ -169,6 +172,8 @@ export interface ServerConfig {
    * draining holds an instance for its tasks to leave (default 1 h).
    */
   readonly managedScaling?: { readonly passMs?: number; readonly scaleInAfterMs?: number; readonly drainTimeoutMs?: number };
+  /** Between the AWS/SQS metric publications (default 60 s; tests shorten it). */
+  readonly queueMetricsPeriodMs?: number;
 }
 
 /** How to reach etcd (`--store etcd`). */
@@ -339,6 +344,21 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     services.push(autoScalingService(autoScalingEnv));
     const eventsEnv: EventsEnv = { store, scope, now: config.now ?? Date.now };
     services.push(eventsService(eventsEnv));
+    // SQS: the queues' log in the shared directory (beside the metrics), held by one process at a time: this one
+    // for its life with a sqlite or memory store, the leader for its term with etcd (docs/queues.md).
+    const queues = new QueueOwner({
+      path: join(logsDir, 'queues', 'queues.log'),
+      arnOf: (name) => queueArn(scope, name),
+      now: config.now ?? Date.now,
+      log: log.child({ component: 'queues' }),
+      metrics: metricStore,
+      ...(config.queueMetricsPeriodMs !== undefined ? { metricsPeriodMs: config.queueMetricsPeriodMs } : {}),
+    });
+    const queuesFollowLeader = config.store === 'etcd' || config.storeInstance !== undefined;
+    if (!queuesFollowLeader) queues.open();
+    undo.push(() => queues.close());
+    const sqs = sqsServices({ scope, queues: () => queues.current() });
+    services.push(sqs.json);
     // Host groups' hosts reach the server at the port it binds (known after listen, before any controller runs).
     let boundPortForHosts = config.port;
     const provisioners = hostProvisionersOf(
@@ -353,7 +373,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       () => boundPortForHosts,
     );
     const hostGroups = hostGroupsService({ store, scope, now: config.now ?? Date.now, provisionerProblem: (imageId) => provisioners.problem(imageId) });
-    const queryServices = [iamService(iamEnv), stsService(stsEnv), elbv2Service(elbEnv), cloudwatch.query, hostGroups];
+    const queryServices = [iamService(iamEnv), stsService(stsEnv), elbv2Service(elbEnv), cloudwatch.query, hostGroups, sqs.query];
     // berth lb's reports (target health, where it serves): a JSON service beside ELBv2, signed for elasticloadbalancing.
     services.push(lbNodeService(elbEnv));
     const verifier = new SigV4Verifier({
@@ -486,6 +506,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ttlMs: leaseTtlMs,
       log: log.child({ component: 'leadership' }),
       lead: (term) => {
+        if (queuesFollowLeader) queues.open();
         const mine = startLeaderDuties(term, {
           scope,
           log,
@@ -530,6 +551,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           async stop() {
             if (duties === mine) duties = undefined;
             await mine.stop();
+            if (queuesFollowLeader) await queues.close();
           },
         };
       },
@@ -566,6 +588,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         await dns?.server.stop();
         dns?.feed.stop();
         await metricsListener?.close();
+        await queues.close();
         await cleanup();
       },
     };
