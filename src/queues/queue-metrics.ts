@@ -1,4 +1,4 @@
-import type { Sample } from '../metrics/metric-store.js';
+import { singleValueSample, type Sample } from '../metrics/metric-store.js';
 import { seriesRef } from '../metrics/series.js';
 import type { Activity } from './engine.js';
 
@@ -17,17 +17,8 @@ export interface QueueFigures {
  * minute's NumberOfMessagesSent / Received / Deleted. Pure.
  */
 export function queueSamples(name: string, figures: QueueFigures, activity: Activity, atMs: number): Sample[] {
-  const sample = (metric: string, unit: string, value: number): Sample => ({
-    series: seriesRef('AWS/SQS', metric, [{ Name: 'QueueName', Value: name }]),
-    unit,
-    t: atMs / 1000,
-    highRes: false,
-    count: 1,
-    sum: value,
-    min: value,
-    max: value,
-    single: true,
-  });
+  const sample = (metric: string, unit: string, value: number): Sample =>
+    singleValueSample(seriesRef('AWS/SQS', metric, [{ Name: 'QueueName', Value: name }]), unit, atMs, value);
   return [
     sample('ApproximateNumberOfMessagesVisible', 'Count', figures.visible),
     sample('ApproximateNumberOfMessagesNotVisible', 'Count', figures.inFlight),

@@ -172,7 +172,7 @@ export interface ServerConfig {
    * draining holds an instance for its tasks to leave (default 1 h).
    */
   readonly managedScaling?: { readonly passMs?: number; readonly scaleInAfterMs?: number; readonly drainTimeoutMs?: number };
-  /** Between the AWS/SQS metric publications (default 60 s; tests shorten it). */
+  /** Between the AWS/SQS metric publications (default 60 s, or 60 / timeScale s; tests shorten it). */
   readonly queueMetricsPeriodMs?: number;
 }
 
@@ -352,7 +352,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       now: config.now ?? Date.now,
       log: log.child({ component: 'queues' }),
       metrics: metricStore,
-      ...(config.queueMetricsPeriodMs !== undefined ? { metricsPeriodMs: config.queueMetricsPeriodMs } : {}),
+      ...(config.queueMetricsPeriodMs !== undefined
+        ? { metricsPeriodMs: config.queueMetricsPeriodMs }
+        : config.timeScale !== undefined
+          ? { metricsPeriodMs: 60_000 / config.timeScale }
+          : {}),
     });
     const queuesFollowLeader = config.store === 'etcd' || config.storeInstance !== undefined;
     if (!queuesFollowLeader) queues.open();

@@ -13,6 +13,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsCli, hasAwsCli } from './support/aws-cli.js';
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
@@ -33,7 +34,8 @@ describe('SQS', () => {
 
   beforeAll(async () => {
     if (!hasAwsCli) throw new Error('this test needs the AWS CLI at /usr/bin/aws');
-    server = await startBerthServer(join(dir, 'server'));
+    // A minute of AWS/SQS metrics lasts 5 s (BERTH_TIME_SCALE, test-only).
+    server = await startBerthServer(join(dir, 'server'), [], { BERTH_TIME_SCALE: '12' });
     sqs = connect();
   });
 
@@ -47,7 +49,7 @@ describe('SQS', () => {
     const created = await cli('sqs', 'create-queue', '--queue-name', 'jobs', '--attributes', 'VisibilityTimeout=5');
     expect(created.code, created.stderr).toBe(0);
     const url = JSON.parse(created.stdout).QueueUrl as string;
-    expect(url).toBe(`${server.url}/000000000000/jobs`.replace('http://127.0.0.1', 'http://127.0.0.1'));
+    expect(url).toBe(`${server.url}/000000000000/jobs`);
     // Idempotent with the same attributes; QueueAlreadyExists with another value.
     expect((await cli('sqs', 'create-queue', '--queue-name', 'jobs', '--attributes', 'VisibilityTimeout=5')).code).toBe(0);
     const clash = await cli('sqs', 'create-queue', '--queue-name', 'jobs', '--attributes', 'VisibilityTimeout=6');
@@ -75,6 +77,28 @@ describe('SQS', () => {
     expect(attributes.Attributes).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '1', VisibilityTimeout: '5', QueueArn: `arn:aws:sqs:${REGION}:000000000000:jobs` });
     const missing = await cli('sqs', 'get-queue-url', '--queue-name', 'nope');
     expect(missing.stderr).toContain('AWS.SimpleQueueService.NonExistentQueue');
+  });
+
+  it('publishes AWS/SQS metrics to the metrics store', async () => {
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'metered' }));
+    for (let i = 0; i < 3; i++) await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: `m${i}` }));
+    const cloudwatch = new CloudWatchClient({ endpoint: server.url, region: REGION, credentials: { ...server.keys }, maxAttempts: 3 });
+    const read = async (MetricName: string) => {
+      const { Datapoints } = await cloudwatch.send(
+        new GetMetricStatisticsCommand({ Namespace: 'AWS/SQS', MetricName, Dimensions: [{ Name: 'QueueName', Value: 'metered' }], StartTime: new Date(Date.now() - 600_000), EndTime: new Date(Date.now() + 60_000), Period: 60, Statistics: ['Sum', 'Maximum'] }),
+      );
+      return Datapoints ?? [];
+    };
+    const deadline = Date.now() + 30_000;
+    let sent = 0;
+    let visible = 0;
+    while (Date.now() < deadline && (sent < 3 || visible < 3)) {
+      sent = (await read('NumberOfMessagesSent')).reduce((a, d) => a + (d.Sum ?? 0), 0);
+      visible = Math.max(0, ...(await read('ApproximateNumberOfMessagesVisible')).map((d) => d.Maximum ?? 0));
+      if (sent < 3 || visible < 3) await new Promise((r) => setTimeout(r, 1_000));
+    }
+    cloudwatch.destroy();
+    expect({ sent, visible }).toEqual({ sent: 3, visible: 3 });
   });
 
   it('a long poll returns as soon as a message arrives', async () => {
@@ -138,7 +162,7 @@ describe('SQS', () => {
     expect(inFlight.Messages).toHaveLength(1);
     expect(await server.kill('SIGKILL')).toBeNull();
     sqs.destroy();
-    server = await startBerthServer(join(dir, 'server'));
+    server = await startBerthServer(join(dir, 'server'), [], { BERTH_TIME_SCALE: '12' });
     sqs = connect();
     const url = QueueUrl!.replace(/^http:\/\/[^/]+/, server.url);
     const seen = new Set<string>();
