@@ -8,7 +8,8 @@
  *   events/deliveries/<id> (attempts, nextAttemptAt)
  *        deliver: RunTask with clientToken eb-<id>-<attempt> ──► ok ──► delivery deleted
  *                                                           └─► failed ──► attempts+1, backoff; past
- *                                                               MaximumRetryAttempts or MaximumEventAgeInSeconds: dropped (logged)
+ *                                                               MaximumRetryAttempts or MaximumEventAgeInSeconds: to the target's
+ *                                                               DeadLetterConfig queue when it has one, else dropped (logged)
  *
  * A leader that dies after RunTask but before deleting the delivery retries with the same client token, and
  * RunTask answers with the tasks it already started: a delivery launches its tasks once.
@@ -29,6 +30,13 @@ import { parsePattern, type Node } from './pattern/pattern.js';
 import { fireDueSchedules } from './rule-schedule.js';
 import { targetInput, type TargetInputSpec } from './target-input.js';
 
+/**
+ * Puts an undelivered event into a target's dead-letter queue (an SQS queue ARN): the event as the body and
+ * EventBridge's message attributes (RULE_ARN, TARGET_ARN, ERROR_CODE, ERROR_MESSAGE, EXHAUSTED_RETRY_CONDITION,
+ * RETRY_ATTEMPTS). Resolves once the message is durable; rejects when the queue does not exist.
+ */
+export type DeadLetterSender = (queueArn: string, body: string, attributes: Readonly<Record<string, string>>) => Promise<void>;
+
 /** RunTask as the leader calls it for a rule's target, as the rule's role (`roleArn`) when it has one. */
 export type RunTaskForRule = (request: RunTaskRequest, roleArn: string | undefined) => Promise<{ tasks?: unknown[]; failures?: { arn?: string; reason?: string }[] }>;
 
@@ -38,6 +46,8 @@ export interface DispatcherOptions {
   readonly now: () => number;
   readonly log: Logger;
   readonly runTask: RunTaskForRule;
+  /** Where targets with a DeadLetterConfig send what they could not deliver (absent: such events are dropped, logged). */
+  readonly deadLetter?: DeadLetterSender;
   /** Between passes (default 500 ms). */
   readonly intervalMs?: number;
   /** The first retry's delay (default 1 s), doubled per attempt up to `maxBackoffMs` (default 60 s). */
@@ -147,15 +157,38 @@ export class EventDispatcher {
   private async attempt(d: DeliveryRecord): Promise<void> {
     const log = this.options.log;
     let error: string | undefined;
+    let code: string | undefined;
     try {
       const input = targetInput(d.target as TargetInputSpec, d.event, { ruleArn: d.ruleArn, ruleName: d.rule, ingestionTime: new Date(d.eventAt).toISOString() });
       const request = runTaskRequestOf(d.target, d.rule, input, `eb-${d.id}-${d.attempts}`);
       const answer = await this.options.runTask(request, d.roleArn);
-      if ((answer.tasks ?? []).length === 0) error = `RunTask started no task: ${(answer.failures ?? []).map((f) => f.reason ?? 'unknown').join(', ') || 'no reason given'}`;
+      if ((answer.tasks ?? []).length === 0) {
+        code = 'RunTaskFailures';
+        error = `RunTask started no task: ${(answer.failures ?? []).map((f) => f.reason ?? 'unknown').join(', ') || 'no reason given'}`;
+      }
     } catch (err) {
-      error = err instanceof Error ? `${err.name === 'ServiceError' ? ((err as Error & { type?: string }).type ?? err.name) : err.name}: ${err.message}` : String(err);
+      code = err instanceof Error ? (err.name === 'ServiceError' ? ((err as Error & { type?: string }).type ?? err.name) : err.name) : 'Error';
+      error = err instanceof Error ? `${code}: ${err.message}` : String(err);
     }
     const now = this.options.now();
+    const exhausted = error === undefined ? undefined : this.exhausted(d, now);
+    const dlq = (d.target.DeadLetterConfig as { Arn?: string } | undefined)?.Arn;
+    if (exhausted && dlq && this.options.deadLetter) {
+      // Before the delivery is deleted: a leader dying between the two sends it again (at least once, as SQS is).
+      await this.options
+        .deadLetter(dlq, JSON.stringify(d.event), {
+          RULE_ARN: d.ruleArn,
+          TARGET_ARN: d.target.Arn,
+          ERROR_CODE: code ?? 'Error',
+          ERROR_MESSAGE: error!,
+          EXHAUSTED_RETRY_CONDITION: exhausted,
+          RETRY_ATTEMPTS: String(d.attempts),
+        })
+        .then(
+          () => log.warn({ rule: d.ruleArn, target: d.target.Id, event: d.event.id, queue: dlq }, 'event sent to the target dead-letter queue'),
+          (err: unknown) => log.warn({ rule: d.ruleArn, target: d.target.Id, event: d.event.id, queue: dlq, err }, 'event dropped: its dead-letter queue refused it'),
+        );
+    }
     await transact(this.options.store, async (tx) => {
       const current = await tx.getRecord(parseDeliveryRecord, eventsKeys.delivery(d.id));
       if (!current || current.attempts !== d.attempts) return;
@@ -163,19 +196,26 @@ export class EventDispatcher {
         tx.delete(eventsKeys.delivery(d.id));
         return;
       }
-      const policy = (d.target.RetryPolicy ?? {}) as { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
-      const attempts = d.attempts + 1;
-      const retries = policy.MaximumRetryAttempts ?? DEFAULT_MAX_RETRIES;
-      const maxAgeMs = (policy.MaximumEventAgeInSeconds ?? DEFAULT_MAX_AGE_S) * 1000;
-      const backoff = Math.min((this.options.baseBackoffMs ?? 1000) * 2 ** d.attempts, this.options.maxBackoffMs ?? 60_000);
-      if (attempts > retries || now + backoff - d.eventAt > maxAgeMs) {
-        log.warn({ rule: d.ruleArn, target: d.target.Id, event: d.event.id, attempts, error }, 'event dropped: the target retry policy is exhausted');
+      if (exhausted) {
+        if (!dlq) log.warn({ rule: d.ruleArn, target: d.target.Id, event: d.event.id, attempts: d.attempts + 1, error }, 'event dropped: the target retry policy is exhausted');
         tx.delete(eventsKeys.delivery(d.id));
         return;
       }
-      tx.putJson(eventsKeys.delivery(d.id), { ...d, attempts, nextAttemptAt: now + backoff, lastError: error });
+      tx.putJson(eventsKeys.delivery(d.id), { ...d, attempts: d.attempts + 1, nextAttemptAt: now + this.backoff(d), lastError: error });
     });
     if (error !== undefined) log.info({ rule: d.ruleArn, target: d.target.Id, event: d.event.id, error }, 'event delivery failed');
+  }
+
+  private backoff(d: DeliveryRecord): number {
+    return Math.min((this.options.baseBackoffMs ?? 1000) * 2 ** d.attempts, this.options.maxBackoffMs ?? 60_000);
+  }
+
+  /** After a failed attempt: which limit of the target's RetryPolicy ends the retries, if one does. */
+  private exhausted(d: DeliveryRecord, now: number): 'MaximumRetryAttempts' | 'MaximumEventAgeInSeconds' | undefined {
+    const policy = (d.target.RetryPolicy ?? {}) as { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
+    if (d.attempts + 1 > (policy.MaximumRetryAttempts ?? DEFAULT_MAX_RETRIES)) return 'MaximumRetryAttempts';
+    if (now + this.backoff(d) - d.eventAt > (policy.MaximumEventAgeInSeconds ?? DEFAULT_MAX_AGE_S) * 1000) return 'MaximumEventAgeInSeconds';
+    return undefined;
   }
 }
 

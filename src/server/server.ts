@@ -49,6 +49,7 @@ import { eventsService } from '../events/events-service.js';
 import type { EventsEnv } from '../events/env.js';
 import { runTaskAsRule } from './events-runner.js';
 import { queueArn } from '../queues/names.js';
+import { sendToQueue } from '../queues/internal-send.js';
 import { QueueOwner } from '../queues/queue-owner.js';
 import { sqsServices } from '../queues/sqs-service.js';
 import { hostGroupsService } from '../hostgroups/host-groups-service.js';
@@ -528,6 +529,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           events: {
             env: eventsEnv,
             runTask: runTaskAsRule({ ecs: services[0]!, sts: stsEnv, authorizer, accountId: config.accountId, log: log.child({ component: 'events' }) }),
+            // Targets' DeadLetterConfig queues: the leader holds the queues whenever it runs the dispatcher.
+            deadLetter: (arn, body, attributes) => sendToQueue(queues.current(), arn, body, attributes, principal),
             ...(config.eventsDispatchMs !== undefined ? { intervalMs: config.eventsDispatchMs } : {}),
           },
           hostGroups: {
