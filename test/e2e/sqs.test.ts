@@ -14,6 +14,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
+import { EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsCli, hasAwsCli } from './support/aws-cli.js';
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
@@ -23,7 +24,8 @@ const REGION = 'us-east-1';
 /**
  * SQS through its real clients against the built server: the SDK JS v3 (which checks the MD5s of what it sends and
  * receives) and the AWS CLI (JSON 1.0 as this machine's sends it). Long polls, visibility timeouts, redrive, FIFO
- * order and deduplication, and a kill -9 of the server between send and receive.
+ * order and deduplication, AWS/SQS metrics, an EventBridge target's dead-letter queue, and a kill -9 of the server
+ * between send and receive.
  */
 describe('SQS', () => {
   const dir = mkdtempSync(join(tmpdir(), 'berth-e2e-sqs-'));
@@ -99,6 +101,43 @@ describe('SQS', () => {
     }
     cloudwatch.destroy();
     expect({ sent, visible }).toEqual({ sent: 3, visible: 3 });
+  });
+
+  it('an EventBridge target whose RunTask fails sends the event to its DeadLetterConfig queue', async () => {
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'events-dlq' }));
+    const events = new EventBridgeClient({ endpoint: server.url, region: REGION, credentials: { ...server.keys }, maxAttempts: 3 });
+    await events.send(new PutRuleCommand({ Name: 'orders', EventPattern: '{"source":["shop"]}' }));
+    const cluster = `arn:aws:ecs:${REGION}:000000000000:cluster/default`;
+    const put = await events.send(
+      new PutTargetsCommand({
+        Rule: 'orders',
+        Targets: [
+          {
+            Id: 'run',
+            Arn: cluster,
+            // The role does not exist: every RunTask fails, and no retry is allowed.
+            RoleArn: 'arn:aws:iam::000000000000:role/missing',
+            EcsParameters: { TaskDefinitionArn: 'x:1' },
+            RetryPolicy: { MaximumRetryAttempts: 0 },
+            DeadLetterConfig: { Arn: `arn:aws:sqs:${REGION}:000000000000:events-dlq` },
+          },
+        ],
+      }),
+    );
+    expect(put.FailedEntryCount).toBe(0);
+    const answer = await events.send(new PutEventsCommand({ Entries: [{ Source: 'shop', DetailType: 'order placed', Detail: '{"id":7}' }] }));
+    events.destroy();
+    const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 20, MessageAttributeNames: ['All'] }));
+    const m = got.Messages?.[0];
+    expect(JSON.parse(m?.Body ?? '{}')).toMatchObject({ id: answer.Entries![0]!.EventId, source: 'shop', detail: { id: 7 } });
+    const attribute = (name: string) => m?.MessageAttributes?.[name]?.StringValue;
+    expect([attribute('RULE_ARN'), attribute('TARGET_ARN'), attribute('EXHAUSTED_RETRY_CONDITION'), attribute('RETRY_ATTEMPTS')]).toEqual([
+      `arn:aws:events:${REGION}:000000000000:rule/orders`,
+      cluster,
+      'MaximumRetryAttempts',
+      '0',
+    ]);
+    expect(attribute('ERROR_MESSAGE')).toBeTruthy();
   });
 
   it('a long poll returns as soon as a message arrives', async () => {
