@@ -22,6 +22,7 @@ const API_ONLY_E2E = [
   'replicas-etcd',
   'secrets',
   'service-discovery',
+  'sqs',
 ].map((name) => `test/e2e/${name}.test.ts`);
 
 export default defineConfig({

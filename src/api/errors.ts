@@ -25,6 +25,7 @@ const statusByType: Partial<Record<ErrorType, number>> = {
   InternalServiceException: 500,
   // EventBridge, as its model declares.
   InternalException: 500,
+  ServiceUnavailable: 503,
 };
 
 export function httpStatusOf(type: ErrorType): number {

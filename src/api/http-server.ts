@@ -7,6 +7,7 @@ import type { Authorizer } from './authz/authorizer.js';
 import { answerClientError } from './client-errors.js';
 import { toErrorBody } from './errors.js';
 import { jsonRpcHandler, type JsonService } from './protocol/json-rpc.js';
+import { isQueuePath } from '../queues/names.js';
 import { isQueryRequest, queryRpcHandler, type QueryService } from './protocol/query-rpc.js';
 import { isRpcV2CborRequest, rpcV2CborHandler } from './protocol/rpcv2-cbor.js';
 import { requestLabeler, type ObserveRequest } from './request-metrics.js';
@@ -101,7 +102,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
           const started = performance.now();
           res.once('close', () => observe(labelOf!(req), res.statusCode, (performance.now() - started) / 1000));
         }
-        if (req.method === 'POST' && (req.url === '/' || req.url?.startsWith('/?'))) {
+        // SQS clients may post to a queue's URL (`/<account>/<queue>`) instead of `/`.
+        if (req.method === 'POST' && (req.url === '/' || req.url?.startsWith('/?') || (req.url !== undefined && isQueuePath(req.url)))) {
           if (query && isQueryRequest(req)) query(req, res);
           else jsonRpc(req, res);
         } else if (cbor && isRpcV2CborRequest(req)) cbor(req, res);

@@ -150,6 +150,52 @@ describe('the dispatcher', () => {
     expect(left.every((d) => d.attempts === 1 && d.lastError === 'RunTask started no task: RESOURCE:MEMORY')).toBe(true);
   });
 
+  it('sends an event that exhausts its retries to the target DeadLetterConfig queue, with EventBridge attributes', async () => {
+    const store = new MemoryStore();
+    let now = T0;
+    const env = { store, scope, now: () => now };
+    const dead: { arn: string; body: string; attributes: Readonly<Record<string, string>> }[] = [];
+    const dispatcher = new EventDispatcher({
+      store,
+      scope,
+      now: () => now,
+      log: pino({ level: 'silent' }),
+      runTask: async () => {
+        throw Object.assign(new Error('No Container Instances were found in your cluster.'), { name: 'ServiceError', type: 'InvalidParameterException' });
+      },
+      deadLetter: async (arn, body, attributes) => void dead.push({ arn, body, attributes }),
+      baseBackoffMs: 1000,
+      maxBackoffMs: 8000,
+    });
+    const DLQ = 'arn:aws:sqs:us-east-1:123456789012:events-dlq';
+    await ruleOperations(env).PutRule({ Name: 'r', EventPattern: '{"source":["aws.ecs"]}' });
+    const put = await targetOperations(env).PutTargets({
+      Rule: 'r',
+      Targets: [
+        { Id: 't', Arn: CLUSTER, RoleArn: ROLE, EcsParameters: { TaskDefinitionArn: 'x' }, RetryPolicy: { MaximumRetryAttempts: 1, MaximumEventAgeInSeconds: 3600 }, DeadLetterConfig: { Arn: DLQ } },
+        { Id: 'bad', Arn: CLUSTER, RoleArn: ROLE, EcsParameters: { TaskDefinitionArn: 'x' }, DeadLetterConfig: { Arn: 'arn:aws:sns:us-east-1:123456789012:topic' } },
+      ],
+    });
+    expect(put.FailedEntries).toEqual([expect.objectContaining({ TargetId: 'bad', ErrorCode: 'ValidationException' })]);
+    await putEvent(store, { lastStatus: 'STOPPED' });
+    await dispatcher.pass();
+    expect(dead).toEqual([]);
+    now += 1000;
+    await dispatcher.pass();
+    expect(dead).toHaveLength(1);
+    expect(dead[0]!.arn).toBe(DLQ);
+    expect(JSON.parse(dead[0]!.body)).toMatchObject({ source: 'aws.ecs', 'detail-type': 'ECS Task State Change', detail: { lastStatus: 'STOPPED' } });
+    expect(dead[0]!.attributes).toEqual({
+      RULE_ARN: 'arn:aws:events:us-east-1:123456789012:rule/r',
+      TARGET_ARN: CLUSTER,
+      ERROR_CODE: 'InvalidParameterException',
+      ERROR_MESSAGE: 'InvalidParameterException: No Container Instances were found in your cluster.',
+      EXHAUSTED_RETRY_CONDITION: 'MaximumRetryAttempts',
+      RETRY_ATTEMPTS: '1',
+    });
+    expect(await deliveries(store)).toEqual([]);
+  });
+
   it('drops an event older than MaximumEventAgeInSeconds', async () => {
     let calls = 0;
     const f = fixture(async () => {

@@ -8,7 +8,8 @@
  *   events/deliveries/<id> (attempts, nextAttemptAt)
  *        deliver: RunTask with clientToken eb-<id>-<attempt> ──► ok ──► delivery deleted
  *                                                           └─► failed ──► attempts+1, backoff; past
- *                                                               MaximumRetryAttempts or MaximumEventAgeInSeconds: dropped (logged)
+ *                                                               MaximumRetryAttempts or MaximumEventAgeInSeconds: to the target's
+ *                                                               DeadLetterConfig queue when it has one, else dropped (logged)
  *
  * A leader that dies after RunTask but before deleting the delivery retries with the same client token, and
  * RunTask answers with the tasks it already started: a delivery launches its tasks once.
@@ -29,6 +30,13 @@ import { parsePattern, type Node } from './pattern/pattern.js';
 import { fireDueSchedules } from './rule-schedule.js';
 import { targetInput, type TargetInputSpec } from './target-input.js';
 
+/**
+ * Puts an undelivered event into a target's dead-letter queue (an SQS queue ARN): the event as the body and
+ * EventBridge's message attributes (RULE_ARN, TARGET_ARN, ERROR_CODE, ERROR_MESSAGE, EXHAUSTED_RETRY_CONDITION,
+ * RETRY_ATTEMPTS). Resolves once the message is durable; rejects when the queue does not exist.
+ */
+export type DeadLetterSender = (queueArn: string, body: string, attributes: Readonly<Record<string, string>>) => Promise<void>;
+
 /** RunTask as the leader calls it for a rule's target, as the rule's role (`roleArn`) when it has one. */
 export type RunTaskForRule = (request: RunTaskRequest, roleArn: string | undefined) => Promise<{ tasks?: unknown[]; failures?: { arn?: string; reason?: string }[] }>;
 
@@ -38,6 +46,8 @@ export interface DispatcherOptions {
   readonly now: () => number;
   readonly log: Logger;
   readonly runTask: RunTaskForRule;
+  /** Where targets with a DeadLetterConfig send what they could not deliver (absent: such events are dropped, logged). */
+  readonly deadLetter?: DeadLetterSender;
   /** Between passes (default 500 ms). */
   readonly intervalMs?: number;
   /** The first retry's delay (default 1 s), doubled per attempt up to `maxBackoffMs` (default 60 s). */
@@ -190,59 +200,88 @@ export class EventDispatcher {
     // A few at a time: a backlog (a burst of events, a target failing for a while) must not become a burst of RunTasks.
     for (let i = 0; i < due.length; i += DELIVERIES_IN_FLIGHT) {
       const group = due.slice(i, i + DELIVERIES_IN_FLIGHT);
-      await this.record(await Promise.all(group.map(async (d) => ({ d, error: await this.attempt(d) }))));
+      await this.record(await Promise.all(group.map(async (d) => ({ d, ...(await this.attempt(d)) }))));
     }
   }
 
-  /** Delivers `d` once; returns why it failed, or undefined when the target took it. */
-  private async attempt(d: DeliveryRecord): Promise<string | undefined> {
+  /** Delivers `d` once; says why it failed (an error code and message), or nothing when the target took it. */
+  private async attempt(d: DeliveryRecord): Promise<{ error?: string; code?: string }> {
     try {
       const input = targetInput(d.target as TargetInputSpec, d.event, { ruleArn: d.ruleArn, ruleName: d.rule, ingestionTime: new Date(d.eventAt).toISOString() });
       const request = runTaskRequestOf(d.target, d.rule, input, `eb-${d.id}-${d.attempts}`);
       const answer = await this.options.runTask(request, d.roleArn);
-      if ((answer.tasks ?? []).length === 0) return `RunTask started no task: ${(answer.failures ?? []).map((f) => f.reason ?? 'unknown').join(', ') || 'no reason given'}`;
-      return undefined;
+      if ((answer.tasks ?? []).length === 0) {
+        return { code: 'RunTaskFailures', error: `RunTask started no task: ${(answer.failures ?? []).map((f) => f.reason ?? 'unknown').join(', ') || 'no reason given'}` };
+      }
+      return {};
     } catch (err) {
-      return err instanceof Error ? `${err.name === 'ServiceError' ? ((err as Error & { type?: string }).type ?? err.name) : err.name}: ${err.message}` : String(err);
+      const code = err instanceof Error ? (err.name === 'ServiceError' ? ((err as Error & { type?: string }).type ?? err.name) : err.name) : 'Error';
+      return { code, error: err instanceof Error ? `${code}: ${err.message}` : String(err) };
     }
   }
 
   /**
    * Writes attempts' outcomes in one commit: a delivered or exhausted delivery is deleted, a failed one waits its
-   * backoff. A delivery another leader's pass changed meanwhile (its attempts moved on) is left to that pass.
+   * backoff. A delivery another leader's pass changed meanwhile (its attempts moved on) is left to that pass. An
+   * exhausted delivery whose target has a DeadLetterConfig goes to that queue first: a leader dying between the two
+   * sends it again (at least once, as SQS is).
    */
-  private async record(outcomes: readonly { d: DeliveryRecord; error: string | undefined }[]): Promise<void> {
+  private async record(outcomes: readonly { d: DeliveryRecord; error?: string; code?: string }[]): Promise<void> {
     const log = this.options.log;
     const now = this.options.now();
-    const dropped: { d: DeliveryRecord; error: string; attempts: number }[] = [];
+    const failed = outcomes.flatMap(({ d, error, code }) => (error === undefined ? [] : [{ d, error, code, exhausted: this.exhausted(d, now) }]));
+    const deadLetter = this.options.deadLetter;
+    const lettered = new Set<string>();
+    if (deadLetter) {
+      await Promise.all(
+        failed.map(async ({ d, error, code, exhausted }) => {
+          const dlq = (d.target.DeadLetterConfig as { Arn?: string } | undefined)?.Arn;
+          if (!exhausted || !dlq) return;
+          lettered.add(d.id);
+          await deadLetter(dlq, JSON.stringify(d.event), {
+            RULE_ARN: d.ruleArn,
+            TARGET_ARN: d.target.Arn,
+            ERROR_CODE: code ?? 'Error',
+            ERROR_MESSAGE: error,
+            EXHAUSTED_RETRY_CONDITION: exhausted,
+            RETRY_ATTEMPTS: String(d.attempts),
+          }).then(
+            () => log.warn({ rule: d.ruleArn, target: d.target.Id, event: d.event.id, queue: dlq }, 'event sent to the target dead-letter queue'),
+            (err: unknown) => log.warn({ rule: d.ruleArn, target: d.target.Id, event: d.event.id, queue: dlq, err }, 'event dropped: its dead-letter queue refused it'),
+          );
+        }),
+      );
+    }
+    const exhaustedIds = new Set(failed.filter((f) => f.exhausted).map((f) => f.d.id));
+    const written = new Set<string>();
     await transact(this.options.store, async (tx) => {
-      dropped.length = 0;
+      written.clear();
       for (const { d, error } of outcomes) {
         const current = await tx.getRecord(parseDeliveryRecord, eventsKeys.delivery(d.id));
         if (!current || current.attempts !== d.attempts) continue;
-        if (error === undefined) {
-          tx.delete(eventsKeys.delivery(d.id));
-          continue;
-        }
-        const policy = (d.target.RetryPolicy ?? {}) as { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
-        const attempts = d.attempts + 1;
-        const retries = policy.MaximumRetryAttempts ?? DEFAULT_MAX_RETRIES;
-        const maxAgeMs = (policy.MaximumEventAgeInSeconds ?? DEFAULT_MAX_AGE_S) * 1000;
-        const backoff = Math.min((this.options.baseBackoffMs ?? 1000) * 2 ** d.attempts, this.options.maxBackoffMs ?? 60_000);
-        if (attempts > retries || now + backoff - d.eventAt > maxAgeMs) {
-          dropped.push({ d, error, attempts });
-          tx.delete(eventsKeys.delivery(d.id));
-          continue;
-        }
-        tx.putJson(eventsKeys.delivery(d.id), { ...d, attempts, nextAttemptAt: now + backoff, lastError: error });
+        written.add(d.id);
+        if (error === undefined || exhaustedIds.has(d.id)) tx.delete(eventsKeys.delivery(d.id));
+        else tx.putJson(eventsKeys.delivery(d.id), { ...d, attempts: d.attempts + 1, nextAttemptAt: now + this.backoff(d), lastError: error });
       }
     });
-    for (const { d, error, attempts } of dropped) {
-      log.warn({ rule: d.ruleArn, target: d.target.Id, event: d.event.id, attempts, error }, 'event dropped: the target retry policy is exhausted');
+    for (const { d, error, exhausted } of failed) {
+      log.info({ rule: d.ruleArn, target: d.target.Id, event: d.event.id, error }, 'event delivery failed');
+      if (exhausted && written.has(d.id) && !lettered.has(d.id)) {
+        log.warn({ rule: d.ruleArn, target: d.target.Id, event: d.event.id, attempts: d.attempts + 1, error }, 'event dropped: the target retry policy is exhausted');
+      }
     }
-    for (const { d, error } of outcomes) {
-      if (error !== undefined) log.info({ rule: d.ruleArn, target: d.target.Id, event: d.event.id, error }, 'event delivery failed');
-    }
+  }
+
+  private backoff(d: DeliveryRecord): number {
+    return Math.min((this.options.baseBackoffMs ?? 1000) * 2 ** d.attempts, this.options.maxBackoffMs ?? 60_000);
+  }
+
+  /** After a failed attempt: which limit of the target's RetryPolicy ends the retries, if one does. */
+  private exhausted(d: DeliveryRecord, now: number): 'MaximumRetryAttempts' | 'MaximumEventAgeInSeconds' | undefined {
+    const policy = (d.target.RetryPolicy ?? {}) as { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
+    if (d.attempts + 1 > (policy.MaximumRetryAttempts ?? DEFAULT_MAX_RETRIES)) return 'MaximumRetryAttempts';
+    if (now + this.backoff(d) - d.eventAt > (policy.MaximumEventAgeInSeconds ?? DEFAULT_MAX_AGE_S) * 1000) return 'MaximumEventAgeInSeconds';
+    return undefined;
   }
 }
 

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { beginTermination, causeTime, startActivity, continueTermination } from '../hostgroups/activities.js';
 import { instanceSize } from '../hostgroups/instance-types.js';
 import { allGroups } from '../hostgroups/records.js';
-import type { Sample } from '../metrics/metric-store.js';
+import { singleValueSample, type Sample } from '../metrics/metric-store.js';
 import { seriesRef } from '../metrics/series.js';
 import { startPeriodic } from '../process/periodic.js';
 import type { ClusterCache } from '../state/cluster-cache.js';
@@ -264,20 +264,11 @@ async function applyDecision(tx: Tx, group: HostGroupRecord, d: ScalingDecision,
 }
 
 export function reservationSample(cluster: string, provider: string, value: number, atMs: number): Sample {
-  return {
-    series: seriesRef('AWS/ECS/ManagedScaling', 'CapacityProviderReservation', [
-      { Name: 'ClusterName', Value: cluster },
-      { Name: 'CapacityProviderName', Value: provider },
-    ]),
-    unit: 'Percent',
-    t: atMs / 1000,
-    highRes: false,
-    count: 1,
-    sum: value,
-    min: value,
-    max: value,
-    single: true,
-  };
+  const series = seriesRef('AWS/ECS/ManagedScaling', 'CapacityProviderReservation', [
+    { Name: 'ClusterName', Value: cluster },
+    { Name: 'CapacityProviderName', Value: provider },
+  ]);
+  return singleValueSample(series, 'Percent', atMs, value);
 }
 
 const round = (v: number) => Math.round(v * 100) / 100;

@@ -48,6 +48,10 @@ import { autoScalingService } from '../autoscaling/autoscaling-service.js';
 import { eventsService } from '../events/events-service.js';
 import type { EventsEnv } from '../events/env.js';
 import { runTaskAsRule } from './events-runner.js';
+import { queueArn } from '../queues/names.js';
+import { sendToQueue } from '../queues/internal-send.js';
+import { QueueOwner } from '../queues/queue-owner.js';
+import { sqsServices } from '../queues/sqs-service.js';
 import { hostGroupsService } from '../hostgroups/host-groups-service.js';
 import { commandProvisioner } from '../hostgroups/provisioners/command.js';
 import { netnsProvisioner } from '../hostgroups/provisioners/netns.js';
@@ -169,6 +173,8 @@ export interface ServerConfig {
    * draining holds an instance for its tasks to leave (default 1 h).
    */
   readonly managedScaling?: { readonly passMs?: number; readonly scaleInAfterMs?: number; readonly drainTimeoutMs?: number };
+  /** Between the AWS/SQS metric publications (default 60 s, or 60 / timeScale s; tests shorten it). */
+  readonly queueMetricsPeriodMs?: number;
 }
 
 /** How to reach etcd (`--store etcd`). */
@@ -339,6 +345,25 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     services.push(autoScalingService(autoScalingEnv));
     const eventsEnv: EventsEnv = { store, scope, now: config.now ?? Date.now };
     services.push(eventsService(eventsEnv));
+    // SQS: the queues' log in the shared directory (beside the metrics), held by one process at a time: this one
+    // for its life with a sqlite or memory store, the leader for its term with etcd (docs/queues.md).
+    const queues = new QueueOwner({
+      path: join(logsDir, 'queues', 'queues.log'),
+      arnOf: (name) => queueArn(scope, name),
+      now: config.now ?? Date.now,
+      log: log.child({ component: 'queues' }),
+      metrics: metricStore,
+      ...(config.queueMetricsPeriodMs !== undefined
+        ? { metricsPeriodMs: config.queueMetricsPeriodMs }
+        : config.timeScale !== undefined
+          ? { metricsPeriodMs: 60_000 / config.timeScale }
+          : {}),
+    });
+    const queuesFollowLeader = config.store === 'etcd' || config.storeInstance !== undefined;
+    if (!queuesFollowLeader) queues.open();
+    undo.push(() => queues.close());
+    const sqs = sqsServices({ scope, queues: () => queues.current() });
+    services.push(sqs.json);
     // Host groups' hosts reach the server at the port it binds (known after listen, before any controller runs).
     let boundPortForHosts = config.port;
     const provisioners = hostProvisionersOf(
@@ -353,7 +378,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       () => boundPortForHosts,
     );
     const hostGroups = hostGroupsService({ store, scope, now: config.now ?? Date.now, provisionerProblem: (imageId) => provisioners.problem(imageId) });
-    const queryServices = [iamService(iamEnv), stsService(stsEnv), elbv2Service(elbEnv), cloudwatch.query, hostGroups];
+    const queryServices = [iamService(iamEnv), stsService(stsEnv), elbv2Service(elbEnv), cloudwatch.query, hostGroups, sqs.query];
     // berth lb's reports (target health, where it serves): a JSON service beside ELBv2, signed for elasticloadbalancing.
     services.push(lbNodeService(elbEnv));
     const verifier = new SigV4Verifier({
@@ -486,6 +511,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ttlMs: leaseTtlMs,
       log: log.child({ component: 'leadership' }),
       lead: (term) => {
+        if (queuesFollowLeader) queues.open();
         const mine = startLeaderDuties(term, {
           scope,
           log,
@@ -503,6 +529,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           events: {
             env: eventsEnv,
             runTask: runTaskAsRule({ ecs: services[0]!, sts: stsEnv, authorizer, accountId: config.accountId, log: log.child({ component: 'events' }) }),
+            // Targets' DeadLetterConfig queues: the leader holds the queues whenever it runs the dispatcher.
+            deadLetter: (arn, body, attributes) => sendToQueue(queues.current(), arn, body, attributes, principal),
             ...(config.eventsDispatchMs !== undefined ? { intervalMs: config.eventsDispatchMs } : {}),
           },
           hostGroups: {
@@ -530,6 +558,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           async stop() {
             if (duties === mine) duties = undefined;
             await mine.stop();
+            if (queuesFollowLeader) await queues.close();
           },
         };
       },
@@ -566,6 +595,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         await dns?.server.stop();
         dns?.feed.stop();
         await metricsListener?.close();
+        await queues.close();
         await cleanup();
       },
     };

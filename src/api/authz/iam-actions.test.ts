@@ -31,6 +31,8 @@ import { autoScalingService } from '../../autoscaling/autoscaling-service.js';
 import type { AutoScalingEnv } from '../../autoscaling/env.js';
 import type { EventsEnv } from '../../events/env.js';
 import { eventsService } from '../../events/events-service.js';
+import type { SqsEnv } from '../../queues/env.js';
+import { sqsServices } from '../../queues/sqs-service.js';
 import type { HostGroupEnv } from '../../hostgroups/env.js';
 import { hostGroupsService } from '../../hostgroups/host-groups-service.js';
 import type { ActionTable, RequestContext } from './declarations.js';
@@ -67,6 +69,7 @@ const served: readonly Served[] = [
   json(cloudwatchServices({} as MetricsEnv).json, 'cloudwatch'),
   json(autoScalingService({ scope: { region: 'us-east-1', accountId: '123456789012' } } as AutoScalingEnv), 'application-autoscaling'),
   json(eventsService({ scope: { region: 'us-east-1', accountId: '123456789012' } } as EventsEnv), 'events'),
+  json(sqsServices({} as SqsEnv).json, 'sqs'),
   // berth's own: the data plane's reports (its model is in code, not under models/).
   json(lbNodeService({} as ElbEnv), 'berth-lb'),
 ];

@@ -6,7 +6,7 @@ import { ServiceError } from '../../model/errors.js';
 import { authorizeCall, type Authorizer, type Refusal } from '../authz/authorizer.js';
 import type { ActionTable } from '../authz/declarations.js';
 import type { SigV4Verifier } from '../auth/sigv4.js';
-import { toQueryErrorBody } from '../errors.js';
+import { toErrorBody, toQueryErrorBody } from '../errors.js';
 import type { Operation } from './json-rpc.js';
 import { decodeQueryInput, InvalidQueryScalar, parseForm, queryValidationError } from './query-form.js';
 import { QueryXmlSerializer } from './query-xml.js';
@@ -31,6 +31,8 @@ export interface QueryService {
   readonly inputError?: (error: ErrorObject) => Error;
   /** How a form value not of its shape's type is answered (default: IAM's ValidationError). */
   readonly scalarError?: (text: string, field: string) => Error;
+  /** The Query code of an error, when the service's codes differ from berth's error names (SQS's `AWS.SimpleQueueService.NonExistentQueue`). */
+  readonly errorCode?: (type: string, code: string) => string;
 }
 
 export interface QueryRpcOptions {
@@ -103,7 +105,7 @@ export function queryRpcHandler(options: QueryRpcOptions): (req: IncomingMessage
       const { status, code, message, fault } = toQueryErrorBody(error);
       if (status >= 500) logOf().error({ err: error }, 'request failed');
       else if (logger.level === 'debug' || logger.level === 'trace') logOf().debug({ code, message }, 'request refused');
-      respond(status, errorsIn.xml.error(code, message, fault, id));
+      respond(status, errorsIn.xml.error(errorsIn.service.errorCode?.(toErrorBody(error).type, code) ?? code, message, fault, id));
     };
 
     req.on('error', () => {});
