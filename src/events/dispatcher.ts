@@ -27,10 +27,20 @@ import { runTaskRequestOf } from './ecs-target.js';
 import { matchesPattern } from './pattern/match.js';
 import { parsePattern, type Node } from './pattern/pattern.js';
 import { fireDueSchedules } from './rule-schedule.js';
+import { fireDueScheduleSlots } from './scheduler/firing.js';
+import { finishGroupDeletions } from './scheduler/groups.js';
+import { scheduleRunTaskRequest } from './scheduler/target.js';
 import { targetInput, type TargetInputSpec } from './target-input.js';
 
-/** RunTask as the leader calls it for a rule's target, as the rule's role (`roleArn`) when it has one. */
-export type RunTaskForRule = (request: RunTaskRequest, roleArn: string | undefined) => Promise<{ tasks?: unknown[]; failures?: { arn?: string; reason?: string }[] }>;
+/** Who assumes a target's role: EventBridge for a rule's target, EventBridge Scheduler for a schedule's. */
+export type TargetInvoker = 'events.amazonaws.com' | 'scheduler.amazonaws.com';
+
+/** RunTask as the leader calls it for a rule's (or schedule's) target, as its role (`roleArn`) when it has one. */
+export type RunTaskForRule = (
+  request: RunTaskRequest,
+  roleArn: string | undefined,
+  invoker?: TargetInvoker,
+) => Promise<{ tasks?: unknown[]; failures?: { arn?: string; reason?: string }[] }>;
 
 export interface DispatcherOptions {
   readonly store: Store;
@@ -61,10 +71,12 @@ export class EventDispatcher {
 
   constructor(private readonly options: DispatcherOptions) {}
 
-  /** One pass: route the queue, fire due schedules, make due deliveries. */
+  /** One pass: route the queue, fire due rule schedules and Scheduler schedules, make due deliveries. */
   async pass(): Promise<void> {
     await this.route();
     await fireDueSchedules(this.options.store, this.options.scope, this.options.now());
+    await finishGroupDeletions(this.options.store);
+    await fireDueScheduleSlots(this.options.store, this.options.now(), this.options.log);
     await this.deliver();
   }
 
@@ -148,9 +160,15 @@ export class EventDispatcher {
     const log = this.options.log;
     let error: string | undefined;
     try {
-      const input = targetInput(d.target as TargetInputSpec, d.event, { ruleArn: d.ruleArn, ruleName: d.rule, ingestionTime: new Date(d.eventAt).toISOString() });
-      const request = runTaskRequestOf(d.target, d.rule, input, `eb-${d.id}-${d.attempts}`);
-      const answer = await this.options.runTask(request, d.roleArn);
+      const clientToken = `eb-${d.id}-${d.attempts}`;
+      const { request, invoker } =
+        d.source === 'scheduler'
+          ? { request: scheduleRunTaskRequest(d, clientToken), invoker: 'scheduler.amazonaws.com' as const }
+          : {
+              request: runTaskRequestOf(d.target, `events-rule/${d.rule}`, targetInput(d.target as TargetInputSpec, d.event, { ruleArn: d.ruleArn, ruleName: d.rule, ingestionTime: new Date(d.eventAt).toISOString() }), clientToken),
+              invoker: 'events.amazonaws.com' as const,
+            };
+      const answer = await this.options.runTask(request, d.roleArn, invoker);
       if ((answer.tasks ?? []).length === 0) error = `RunTask started no task: ${(answer.failures ?? []).map((f) => f.reason ?? 'unknown').join(', ') || 'no reason given'}`;
     } catch (err) {
       error = err instanceof Error ? `${err.name === 'ServiceError' ? ((err as Error & { type?: string }).type ?? err.name) : err.name}: ${err.message}` : String(err);
@@ -169,7 +187,9 @@ export class EventDispatcher {
       const maxAgeMs = (policy.MaximumEventAgeInSeconds ?? DEFAULT_MAX_AGE_S) * 1000;
       const backoff = Math.min((this.options.baseBackoffMs ?? 1000) * 2 ** d.attempts, this.options.maxBackoffMs ?? 60_000);
       if (attempts > retries || now + backoff - d.eventAt > maxAgeMs) {
-        log.warn({ rule: d.ruleArn, target: d.target.Id, event: d.event.id, attempts, error }, 'event dropped: the target retry policy is exhausted');
+        // berth serves no SQS yet: a dead-letter queue is recorded on the target and named here, not sent to.
+        const deadLetter = (d.target.DeadLetterConfig as { Arn?: string } | undefined)?.Arn;
+        log.warn({ rule: d.ruleArn, target: d.target.Id, event: d.event.id, attempts, error, ...(deadLetter ? { deadLetterQueue: deadLetter } : {}) }, 'event dropped: the target retry policy is exhausted');
         tx.delete(eventsKeys.delivery(d.id));
         return;
       }

@@ -154,6 +154,8 @@ export const errorTypes = [
   'ConcurrentModificationException',
   'ManagedRuleException',
   'InternalException',
+  // EventBridge Scheduler (it shares ValidationException, ResourceNotFoundException, ConflictException, ThrottlingException)
+  'ServiceQuotaExceededException',
 ] as const;
 
 export type ErrorType = (typeof errorTypes)[number];
