@@ -19,7 +19,7 @@ import { ShapeValidator } from './shape-validator.js';
  * A request belongs to this handler when its SigV4 credential scope names a REST-JSON service (many REST APIs
  * share paths such as `/tags/{ResourceArn}`, so the path alone cannot say whose it is). Errors carry the model's
  * HTTP status for their shape (ResourceNotFoundException 404, ConflictException 409), `x-amzn-ErrorType` and a
- * body of `{"Message": …}`, as these APIs answer.
+ * body of `{"Message": …}` (the model's member) with `__type` beside it, which every SDK also reads.
  */
 export interface RestJsonOptions {
   readonly services: readonly JsonService[];
@@ -117,7 +117,7 @@ export function restJsonHandler(options: RestJsonOptions): (req: IncomingMessage
     const fail = (error: unknown) => {
       const { type, message, status } = toErrorBody(error);
       if (status >= 500) logger.child({ reqId: id }).error({ err: error }, 'request failed');
-      respond(mounted ? statusOf(mounted.service.model, type, status) : status, JSON.stringify({ Message: message }), type);
+      respond(mounted ? statusOf(mounted.service.model, type, status) : status, JSON.stringify({ __type: type, Message: message }), type);
     };
 
     req.on('error', () => {});
