@@ -1,10 +1,12 @@
 /**
- * The leader's EventBridge worker: routes queued events to the rules they match, fires scheduled rules, and
+ * The leader's EventBridge worker: routes queued events to the rules they match, fires scheduled rules and
+ * EventBridge Scheduler's schedules (as the role assumed by scheduler.amazonaws.com), and
  * delivers to targets with their retry policy. Everything it owes is in the store, so a kill -9 loses nothing:
  *
  *   PutEvents / an ECS state change ──► events/queue/<time>-<id>
  *        route: match the bus's enabled rules ──► one txn: deliveries written, queue entry deleted
  *   rule schedule due (rule-schedule.ts) ──► one txn: deliveries written, next slot claimed
+ *   Scheduler schedule due (scheduler/firing.ts) ──► one txn: delivery written, next slot claimed (or schedule deleted)
  *   events/deliveries/<id> (attempts, nextAttemptAt)
  *        deliver: RunTask with clientToken eb-<id>-<attempt> ──► ok ──► delivery deleted
  *                                                           └─► failed ──► attempts+1, backoff; past

@@ -34,3 +34,8 @@ export function restJsonRequestOf(model: ServiceModel, operation: string, input:
   });
   return { method: op.http.method, path, query, body: JSON.stringify(values) };
 }
+
+/** The query parameters as a query string (a list member repeated, as the SDKs write it). */
+export function queryString(query: Readonly<Record<string, string | string[]>>): string {
+  return new URLSearchParams(Object.entries(query).flatMap(([k, v]): [string, string][] => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]]))).toString();
+}

@@ -24,7 +24,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceModel } from '../../src/api/protocol/service-model.js';
-import { restJsonRequestOf } from '../../src/testing/rest-json-request.js';
+import { queryString, restJsonRequestOf } from '../../src/testing/rest-json-request.js';
 import { ModelArbitraries } from '../../src/testing/model-arbitraries.js';
 import { encodeQueryForm } from '../../src/testing/query-form-encode.js';
 import { authMutation, inputMutation, ODD_STRINGS, mutateAuth, mutateInput, type AuthMutation, type InputMutation } from '../../src/testing/request-mutations.js';
@@ -206,7 +206,7 @@ describe('fuzzing every JSON API of the built server from its models', () => {
     if (auth) mutateAuth(headers, auth);
     const { host: _host, ...sendable } = headers;
     sent.set(`${api.targetPrefix}.${operation}`, (sent.get(`${api.targetPrefix}.${operation}`) ?? 0) + 1);
-    const search = new URLSearchParams(Object.entries(query).flatMap(([k, v]): [string, string][] => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v as string]]))).toString();
+    const search = queryString(query);
     const res = await pool.request({ path: search ? `${path}?${search}` : path, method: method as 'POST', headers: sendable, body: body === '' ? null : body, headersTimeout: 30_000, bodyTimeout: 30_000 });
     const text = await res.body.text();
     statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);

@@ -6,7 +6,7 @@ import type { SigV4Verifier } from '../auth/sigv4.js';
 import { authorizeCall, type Authorizer } from '../authz/authorizer.js';
 import { toErrorBody } from '../errors.js';
 import { tagRequest } from '../request-metrics.js';
-import type { JsonService } from './json-rpc.js';
+import { queryOf, type JsonService } from './json-rpc.js';
 import { decodedBody, decodeUtf8, readBody } from './request-body.js';
 import type { ServiceModel, StructureShape } from './service-model.js';
 import { ShapeSerializer } from './shape-serializer.js';
@@ -163,16 +163,6 @@ export function restJsonHandler(options: RestJsonOptions): (req: IncomingMessage
 function statusOf(model: ServiceModel, type: string, fallback: number): number {
   const shape = model.shapes[type] as { error?: { httpStatusCode?: number } } | undefined;
   return shape?.error?.httpStatusCode ?? fallback;
-}
-
-/** A query string decoded, every value of a repeated name kept (what the signature and list members need). */
-function queryOf(raw: string): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = Object.create(null);
-  for (const [name, value] of new URLSearchParams(raw)) {
-    const seen = out[name];
-    out[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
-  }
-  return out;
 }
 
 /** The operation's input structure: the JSON body's members, then labels and query members by their locationName. */
