@@ -71,7 +71,6 @@ describe('EventBridge Scheduler API (AWS CLI v2)', () => {
       [{ Target: { Arn: cluster, RoleArn: role } }, /Target\.EcsParameters/],
       [{ Target: JSON.parse(target({ SqsParameters: { MessageGroupId: 'g' } })) }, /Target\.SqsParameters/],
       [{ Target: JSON.parse(target({ EcsParameters: { TaskDefinitionArn: 'x', TaskCount: 11 } })) }, /TaskCount/],
-      [{ Target: JSON.parse(target({ RetryPolicy: { MaximumEventAgeInSeconds: 10 } })) }, /MaximumEventAgeInSeconds/],
       [{ EndDate: '2001-01-01T00:00:00Z' }, /EndDate/],
       [{ StartDate: '2099-01-02T00:00:00Z', EndDate: '2099-01-01T00:00:00Z' }, /EndDate/],
       [{ ActionAfterCompletion: 'ARCHIVE' }, /ActionAfterCompletion/],
