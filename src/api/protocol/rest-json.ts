@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FastifyBaseLogger } from 'fastify';
 import { ServiceError } from '../../model/errors.js';
-import type { SigV4Verifier } from '../auth/sigv4.js';
-import { authorizeCall, type Authorizer } from '../authz/authorizer.js';
+import { authorizeCall } from '../authz/authorizer.js';
 import { toErrorBody } from '../errors.js';
 import { tagRequest } from '../request-metrics.js';
-import { queryOf, type JsonService } from './json-rpc.js';
+import { queryOf, type JsonRpcOptions, type JsonService } from './json-rpc.js';
 import { decodedBody, decodeUtf8, readBody } from './request-body.js';
 import type { ServiceModel, StructureShape } from './service-model.js';
 import { ShapeSerializer } from './shape-serializer.js';
@@ -19,16 +17,10 @@ import { ShapeValidator } from './shape-validator.js';
  * A request belongs to this handler when its SigV4 credential scope names a REST-JSON service (many REST APIs
  * share paths such as `/tags/{ResourceArn}`, so the path alone cannot say whose it is). Errors carry the model's
  * HTTP status for their shape (ResourceNotFoundException 404, ConflictException 409), `x-amzn-ErrorType` and a
- * body of `{"Message": …}` (the model's member) with `__type` beside it, which every SDK also reads.
+ * body of `{"Message": …}` (the model's member) with `__type` beside it, which every SDK also reads. It takes the
+ * same options as the JSON protocol's handler.
  */
-export interface RestJsonOptions {
-  readonly services: readonly JsonService[];
-  readonly verifier: SigV4Verifier;
-  readonly authorizer?: Authorizer;
-  readonly logger: FastifyBaseLogger;
-  readonly bodyLimit: number;
-  readonly checkResponses?: boolean;
-}
+export type RestJsonOptions = JsonRpcOptions;
 
 interface Route {
   readonly method: string;
