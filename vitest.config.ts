@@ -15,6 +15,7 @@ const API_ONLY_E2E = [
   'ecs-fidelity-cli',
   'elbv2',
   'eventbridge-durability',
+  'scheduler-api',
   'iam-sts',
   'logs',
   'metrics-cli',

@@ -9,6 +9,7 @@ import { toErrorBody } from './errors.js';
 import { jsonRpcHandler, type JsonService } from './protocol/json-rpc.js';
 import { isQueuePath } from '../queues/names.js';
 import { isQueryRequest, queryRpcHandler, type QueryService } from './protocol/query-rpc.js';
+import { isRestJsonRequest, restJsonHandler } from './protocol/rest-json.js';
 import { isRpcV2CborRequest, rpcV2CborHandler } from './protocol/rpcv2-cbor.js';
 import { requestLabeler, type ObserveRequest } from './request-metrics.js';
 
@@ -22,6 +23,8 @@ export interface HttpServerOptions {
   readonly queryServices?: readonly QueryService[];
   /** JSON services also served in Smithy RPC v2 CBOR (`POST /service/<target prefix>/operation/<action>`): CloudWatch. */
   readonly cborServices?: readonly JsonService[];
+  /** REST-JSON APIs (EventBridge Scheduler): chosen by the credential scope's service, then by method and path. */
+  readonly restServices?: readonly JsonService[];
   /** Largest accepted request body for the JSON APIs. */
   readonly bodyLimit?: number;
   readonly checkResponses?: boolean;
@@ -80,6 +83,19 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
           bodyLimit: options.bodyLimit ?? 1024 * 1024,
           ...(options.checkResponses !== undefined ? { checkResponses: options.checkResponses } : {}),
         });
+  const restServices = options.restServices ?? [];
+  const restNames = new Set(restServices.flatMap((s) => s.signingNames));
+  const rest =
+    restServices.length === 0
+      ? undefined
+      : restJsonHandler({
+          services: restServices,
+          verifier: options.verifier,
+          ...(options.authorizer ? { authorizer: options.authorizer } : {}),
+          logger: options.logger,
+          bodyLimit: options.bodyLimit ?? 1024 * 1024,
+          ...(options.checkResponses !== undefined ? { checkResponses: options.checkResponses } : {}),
+        });
   const app = Fastify({
     loggerInstance: options.logger,
     genReqId: () => randomUUID(),
@@ -106,7 +122,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
         if (req.method === 'POST' && (req.url === '/' || req.url?.startsWith('/?') || (req.url !== undefined && isQueuePath(req.url)))) {
           if (query && isQueryRequest(req)) query(req, res);
           else jsonRpc(req, res);
-        } else if (cbor && isRpcV2CborRequest(req)) cbor(req, res);
+        } else if (rest && isRestJsonRequest(req, restNames)) rest(req, res);
+        else if (cbor && isRpcV2CborRequest(req)) cbor(req, res);
         else fastifyHandler(req, res);
       });
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;

@@ -1,10 +1,12 @@
 /**
- * The leader's EventBridge worker: routes queued events to the rules they match, fires scheduled rules, and
+ * The leader's EventBridge worker: routes queued events to the rules they match, fires scheduled rules and
+ * EventBridge Scheduler's schedules (as the role assumed by scheduler.amazonaws.com), and
  * delivers to targets with their retry policy. Everything it owes is in the store, so a kill -9 loses nothing:
  *
  *   PutEvents / an ECS state change ──► events/queue/<time>-<id>
  *        route: match the bus's enabled rules ──► one txn: deliveries written, queue entry deleted
  *   rule schedule due (rule-schedule.ts) ──► one txn: deliveries written, next slot claimed
+ *   Scheduler schedule due (scheduler/firing.ts) ──► one txn: delivery written, next slot claimed (or schedule deleted)
  *   events/deliveries/<id> (attempts, nextAttemptAt)
  *        deliver: RunTask with clientToken eb-<id>-<attempt> ──► ok ──► delivery deleted
  *                                                           └─► failed ──► attempts+1, backoff; past
@@ -28,6 +30,9 @@ import { runTaskRequestOf } from './ecs-target.js';
 import { matchesPattern } from './pattern/match.js';
 import { parsePattern, type Node } from './pattern/pattern.js';
 import { fireDueSchedules } from './rule-schedule.js';
+import { fireDueScheduleSlots } from './scheduler/firing.js';
+import { finishGroupDeletions } from './scheduler/groups.js';
+import { scheduleRunTaskRequest } from './scheduler/target.js';
 import { targetInput, type TargetInputSpec } from './target-input.js';
 
 /**
@@ -37,8 +42,15 @@ import { targetInput, type TargetInputSpec } from './target-input.js';
  */
 export type DeadLetterSender = (queueArn: string, body: string, attributes: Readonly<Record<string, string>>) => Promise<void>;
 
-/** RunTask as the leader calls it for a rule's target, as the rule's role (`roleArn`) when it has one. */
-export type RunTaskForRule = (request: RunTaskRequest, roleArn: string | undefined) => Promise<{ tasks?: unknown[]; failures?: { arn?: string; reason?: string }[] }>;
+/** Who assumes a target's role: EventBridge for a rule's target, EventBridge Scheduler for a schedule's. */
+export type TargetInvoker = 'events.amazonaws.com' | 'scheduler.amazonaws.com';
+
+/** RunTask as the leader calls it for a rule's (or schedule's) target, as its role (`roleArn`) when it has one. */
+export type RunTaskForRule = (
+  request: RunTaskRequest,
+  roleArn: string | undefined,
+  invoker?: TargetInvoker,
+) => Promise<{ tasks?: unknown[]; failures?: { arn?: string; reason?: string }[] }>;
 
 export interface DispatcherOptions {
   readonly store: Store;
@@ -82,10 +94,12 @@ export class EventDispatcher {
 
   constructor(private readonly options: DispatcherOptions) {}
 
-  /** One pass: route the queue, fire due schedules, make due deliveries. */
+  /** One pass: route the queue, fire due rule schedules and Scheduler schedules, make due deliveries. */
   async pass(): Promise<void> {
     await this.route();
     await fireDueSchedules(this.options.store, this.options.scope, this.options.now());
+    await finishGroupDeletions(this.options.store);
+    await fireDueScheduleSlots(this.options.store, this.options.now(), this.options.log);
     await this.deliver();
   }
 
@@ -207,9 +221,15 @@ export class EventDispatcher {
   /** Delivers `d` once; says why it failed (an error code and message), or nothing when the target took it. */
   private async attempt(d: DeliveryRecord): Promise<{ error?: string; code?: string }> {
     try {
-      const input = targetInput(d.target as TargetInputSpec, d.event, { ruleArn: d.ruleArn, ruleName: d.rule, ingestionTime: new Date(d.eventAt).toISOString() });
-      const request = runTaskRequestOf(d.target, d.rule, input, `eb-${d.id}-${d.attempts}`);
-      const answer = await this.options.runTask(request, d.roleArn);
+      const clientToken = `eb-${d.id}-${d.attempts}`;
+      const { request, invoker } =
+        d.source === 'scheduler'
+          ? { request: scheduleRunTaskRequest(d, clientToken), invoker: 'scheduler.amazonaws.com' as const }
+          : {
+              request: runTaskRequestOf(d.target, `events-rule/${d.rule}`, targetInput(d.target as TargetInputSpec, d.event, { ruleArn: d.ruleArn, ruleName: d.rule, ingestionTime: new Date(d.eventAt).toISOString() }), clientToken),
+              invoker: 'events.amazonaws.com' as const,
+            };
+      const answer = await this.options.runTask(request, d.roleArn, invoker);
       if ((answer.tasks ?? []).length === 0) {
         return { code: 'RunTaskFailures', error: `RunTask started no task: ${(answer.failures ?? []).map((f) => f.reason ?? 'unknown').join(', ') || 'no reason given'}` };
       }
@@ -235,7 +255,8 @@ export class EventDispatcher {
     if (deadLetter) {
       await Promise.all(
         failed.map(async ({ d, error, code, exhausted }) => {
-          const dlq = (d.target.DeadLetterConfig as { Arn?: string } | undefined)?.Arn;
+          // A schedule's dead-letter event has the Scheduler's own shape, which berth does not write: recorded only.
+          const dlq = d.source === 'scheduler' ? undefined : (d.target.DeadLetterConfig as { Arn?: string } | undefined)?.Arn;
           if (!exhausted || !dlq) return;
           lettered.add(d.id);
           await deadLetter(dlq, JSON.stringify(d.event), {

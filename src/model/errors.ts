@@ -174,6 +174,8 @@ export const errorTypes = [
   'OverLimit',
   /** A request that this replica cannot serve now and another can (the queues' owner): 503, retried by the SDKs. */
   'ServiceUnavailable',
+  // EventBridge Scheduler (it shares ValidationException, ResourceNotFoundException, ConflictException, ThrottlingException)
+  'ServiceQuotaExceededException',
 ] as const;
 
 export type ErrorType = (typeof errorTypes)[number];

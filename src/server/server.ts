@@ -46,6 +46,7 @@ import { LogStorage } from '../logs/storage/log-storage.js';
 import { cloudwatchServices } from '../metrics/api/cloudwatch-service.js';
 import { autoScalingService } from '../autoscaling/autoscaling-service.js';
 import { eventsService } from '../events/events-service.js';
+import { schedulerService } from '../events/scheduler/service.js';
 import type { EventsEnv } from '../events/env.js';
 import { runTaskAsRule } from './events-runner.js';
 import { queueArn } from '../queues/names.js';
@@ -364,6 +365,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     undo.push(() => queues.close());
     const sqs = sqsServices({ scope, queues: () => queues.current() });
     services.push(sqs.json);
+    // EventBridge Scheduler speaks REST-JSON: its own routes on the listener, chosen by the request's signing name.
+    const restServices = [schedulerService(eventsEnv)];
     // Host groups' hosts reach the server at the port it binds (known after listen, before any controller runs).
     let boundPortForHosts = config.port;
     const provisioners = hostProvisionersOf(
@@ -391,7 +394,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ]),
       region: config.region,
       // Each API mounted on the listener brings the signing names it accepts (ecs, ecr, logs, iam, sts).
-      services: new Set([...services.flatMap((s) => s.signingNames), ...queryServices.map((s) => s.signingName)]),
+      services: new Set([...services, ...restServices].flatMap((s) => s.signingNames).concat(queryServices.map((s) => s.signingName))),
       // IAM and STS are global: clients sign them for us-east-1 whatever region they are set to.
       globalRegions: new Map([
         ['iam', ['us-east-1']],
@@ -420,6 +423,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       authorizer,
       services,
       queryServices,
+      restServices,
       // Smithy RPC v2 CBOR, for the APIs whose clients speak it (CloudWatch), by the same implementation as their JSON.
       cborServices: [cloudwatch.json],
       health: async () => {
