@@ -11,7 +11,7 @@
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import { DescribeContainerInstancesCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, DescribeTasksCommand, ListServicesByNamespaceCommand, ListServicesCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { HOST_ADDRESS_ATTRIBUTE } from '../host-address.js';
-import { serviceConnectOf, type ServiceSeen, type TaskSeen } from './proxy-view.js';
+import { serviceConnectOf, type NamedPort, type ServiceSeen, type TaskSeen } from './proxy-view.js';
 
 /** The cluster part of a service's ARN (`…:service/<cluster>/<name>`), or undefined for the old, cluster-less form. */
 export function clusterOfServiceArn(arn: string): string | undefined {
@@ -40,7 +40,7 @@ async function describeServices(ecs: ECSClient, cluster: string, arns: readonly 
         serviceName: s.serviceName!,
         ...(s.clusterArn ? { clusterArn: s.clusterArn } : {}),
         status: s.status ?? 'ACTIVE',
-        deployments: (s.deployments ?? []).map((d) => ({ status: d.status ?? '', ...(d.serviceConnectConfiguration ? { serviceConnectConfiguration: d.serviceConnectConfiguration } : {}) })),
+        deployments: (s.deployments ?? []).map((d) => ({ status: d.status ?? '', ...(d.taskDefinition ? { taskDefinition: d.taskDefinition } : {}), ...(d.serviceConnectConfiguration ? { serviceConnectConfiguration: d.serviceConnectConfiguration } : {}) })),
       });
     }
   }
@@ -102,18 +102,25 @@ export async function tasksOf(ecs: ECSClient, service: ServiceSeen, fallbackClus
   return out;
 }
 
-/** Task definitions' port names, and container instances' host addresses (both never change: cached by the caller). */
+/**
+ * Task definitions' port names (of the tasks, and of the services' deployments: the aliases' appProtocol), and
+ * container instances' host addresses (both never change: cached by the caller).
+ */
 export async function learn(
   ecs: ECSClient,
   tasks: readonly TaskSeen[],
-  portNames: Map<string, Map<string, { container: string; containerPort: number }>>,
+  services: readonly ServiceSeen[],
+  portNames: Map<string, Map<string, NamedPort>>,
   hostAddresses: Map<string, string>,
 ): Promise<void> {
-  for (const arn of new Set(tasks.flatMap((t) => (t.taskDefinitionArn && !portNames.has(t.taskDefinitionArn) ? [t.taskDefinitionArn] : [])))) {
+  const definitions = [...tasks.map((t) => t.taskDefinitionArn), ...services.flatMap((s) => s.deployments.map((d) => d.taskDefinition))];
+  for (const arn of new Set(definitions.flatMap((a) => (a && !portNames.has(a) ? [a] : [])))) {
     const { taskDefinition } = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }));
-    const names = new Map<string, { container: string; containerPort: number }>();
+    const names = new Map<string, NamedPort>();
     for (const c of taskDefinition?.containerDefinitions ?? []) {
-      for (const pm of c.portMappings ?? []) if (pm.name && pm.containerPort !== undefined) names.set(pm.name, { container: c.name!, containerPort: pm.containerPort });
+      for (const pm of c.portMappings ?? []) {
+        if (pm.name && pm.containerPort !== undefined) names.set(pm.name, { container: c.name!, containerPort: pm.containerPort, ...(pm.appProtocol ? { appProtocol: pm.appProtocol } : {}) });
+      }
     }
     portNames.set(arn, names);
   }
