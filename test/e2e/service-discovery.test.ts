@@ -17,6 +17,7 @@ import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  CreateHttpNamespaceCommand,
   CreatePrivateDnsNamespaceCommand,
   CreateServiceCommand,
   DeregisterInstanceCommand,
@@ -210,6 +211,25 @@ describe('Cloud Map and the DNS server on the built server', () => {
     expect(await finished(del.OperationId)).toMatchObject({ Type: 'DELETE_NAMESPACE', Status: 'SUCCESS' });
     expect(await fails(['get-namespace', '--id', namespaceId])).toContain('NamespaceNotFound');
   }, 240_000);
+
+  it('CreateHttpNamespace answers before the work is done: GetOperation right after it says SUBMITTED or PENDING, later SUCCESS', async () => {
+    // The leader's worker runs submitted operations every 200 ms: a GetOperation a few ms after the create sees the
+    // operation unfinished unless a worker pass falls in between (a few per cent of the time); of three creates, at
+    // least one must be seen unfinished (all three finished at once would mean the create did the work itself).
+    const firsts: string[] = [];
+    for (const name of ['async-1', 'async-2', 'async-3']) {
+      const opId = (await sd.send(new CreateHttpNamespaceCommand({ Name: name }))).OperationId!;
+      const first = (await sd.send(new GetOperationCommand({ OperationId: opId }))).Operation!;
+      expect(first).toMatchObject({ Id: opId, Type: 'CREATE_NAMESPACE' });
+      expect(['SUBMITTED', 'PENDING', 'SUCCESS']).toContain(first.Status);
+      firsts.push(first.Status!);
+      const done = await finishedOperation(sd, opId);
+      expect(done.Status).toBe('SUCCESS');
+      expect((await sd.send(new GetNamespaceCommand({ Id: done.Targets!.NAMESPACE! }))).Namespace).toMatchObject({ Name: name, Type: 'HTTP' });
+    }
+    console.log(`first GetOperation after CreateHttpNamespace: ${firsts.join(', ')}`);
+    expect(firsts.filter((st) => st === 'SUBMITTED' || st === 'PENDING').length).toBeGreaterThan(0);
+  });
 
   it('creates namespaces asynchronously: absent until the operation succeeds; an HTTP and a DNS namespace may share a name', async () => {
     const started = Date.now();

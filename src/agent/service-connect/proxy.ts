@@ -150,7 +150,12 @@ export class ServiceConnectProxy {
       const stats = parseShowStat(await runtimeCommand(this.haproxy.paths.adminSocket, 'show stat'));
       return stats.filter((st) => servers.has(`${st.backend}/${st.server}`)).reduce((n, st) => n + st.currentSessions, 0);
     };
-    return drainTask({ gate: this.gate, sessions, timers: this.options.timers ?? systemTimers, now: this.options.now ?? Date.now }, boundMs);
+    const now = this.options.now ?? Date.now;
+    const began = now();
+    return drainTask({ gate: this.gate, sessions, timers: this.options.timers ?? systemTimers, now }, boundMs).then((end) => {
+      this.options.log.info({ task: taskArn, end, ms: now() - began }, 'service connect drain over');
+      return end;
+    });
   }
 
   /** One pass: read the API, apply the view to HAProxy and to the local tasks' /etc/hosts. */
