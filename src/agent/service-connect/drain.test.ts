@@ -36,6 +36,20 @@ describe('drainTask', () => {
     expect(d.end()).toBe('drained');
   });
 
+  it('a failed look at the sessions (HAProxy reloading) is no proof: looked at again', async () => {
+    let reads = 0;
+    const d = setup(async () => (++reads === 1 ? Promise.reject(new Error('socket gone')) : 0));
+    pass(d.gate);
+    await flush();
+    pass(d.gate);
+    await flush();
+    expect(d.end()).toBeUndefined();
+    d.clock.advance(100);
+    await flush();
+    expect(d.end()).toBe('drained');
+    expect(reads).toBe(2);
+  });
+
   it('the bound ends it whatever is still open', async () => {
     const d = setup(async () => 1);
     pass(d.gate);

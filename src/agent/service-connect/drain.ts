@@ -8,7 +8,7 @@
  *   ──▶ the proxy's next pass on its usual interval: every host's proxy refreshes from the same API on the same
  *     interval, so each has begun (about: finished) a pass after the stop too
  *   ──▶ no session open on this host's proxy to the task (its alias servers, its ingress listener: with
- *     ingressPortOverride every host's traffic to it passes there), looked at every `pollMs`
+ *     ingressPortOverride every host's traffic to it passes there), looked at every `pollMs` (a failed look: again)
  *   ──▶ drained                                        (any step past `boundMs` from the start: drained anyway)
  *
  * What it cannot see: requests another host's proxy sent straight to the task (no ingress listener) — those
@@ -39,7 +39,8 @@ export async function drainTask(parts: DrainParts, boundMs: number): Promise<Dra
     return 'bound';
   }
   for (;;) {
-    const open = await parts.sessions().catch(() => 0);
+    // A read that fails (HAProxy reloading) proves nothing: looked at again, up to the bound.
+    const open = await parts.sessions().catch(() => undefined);
     if (open === 0) return 'drained';
     if (left() === 0) return 'bound';
     await new Promise<void>((resolve) => parts.timers.setTimeout(resolve, Math.min(parts.pollMs ?? 100, left())));
