@@ -167,16 +167,13 @@ export class ServiceConnectProxy {
     await learn(this.options.ecs, [...tasksByService.values()].flat(), services, this.portNames, this.hostAddresses);
     const view = proxyView(services, tasksByService, this.portNames as PortNames, this.hostAddresses);
     // Tasks not stopped yet keep their listener while they drain.
-    const ingress = ingressListeners(
-      services.filter((s) => own.has(s.serviceArn)),
-      this.options.localTasks(),
-    );
+    const ingress = ingressListeners(services.filter((s) => own.has(s.serviceArn)), this.options.localTasks());
     await this.apply(view, ingress);
     this.view = view;
     this.ingress = ingress;
     this.ownNamespaces = new Map(services.filter((s) => own.has(s.serviceArn)).map((s) => [s.serviceName, serviceConnectOf(s)!.namespace!]));
     const conflicts = (view.conflicts ?? []).join(', ');
-    if (conflicts !== this.conflicts) this.options.log.warn({ conflicts: view.conflicts ?? [] }, 'service connect aliases left out: their port is taken');
+    if (conflicts && conflicts !== this.conflicts) this.options.log.warn({ conflicts: view.conflicts ?? [] }, 'service connect aliases left out: their port is taken');
     this.conflicts = conflicts;
     await this.writeHosts(view);
     this.gate.succeeded(pass);
