@@ -39,10 +39,11 @@ import { StopReasonError } from './task-engine/deps.js';
  */
 const SERVICE_CONNECT_READY_TIMEOUT_MS = 60_000;
 /**
- * How long a stopped Service Connect task keeps serving before it is signalled: every host's proxy reads the stop from
- * the ECS API within its refresh interval (1 s) plus a pass; three intervals leave room for a slow pass.
+ * The longest a stopped Service Connect task drains before it is signalled (service-connect/drain.ts waits for the
+ * proxies' passes and its sessions; normally ~2 refreshes): ECS's default per-request timeout, 15 s, after the two
+ * passes' ~2 s — a request sent just before the stop may take that long through a proxy with the default timeout.
  */
-const SERVICE_CONNECT_DRAIN_MS = 3_000;
+const SERVICE_CONNECT_DRAIN_BOUND_MS = 17_000;
 
 /** The host-side parts the agent drives; `berth agent` builds the real ones (runc, CNI, the image store). */
 export interface AgentParts {
@@ -208,7 +209,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
               serviceConnect!.readyToStart(service, runtimeId, SERVICE_CONNECT_READY_TIMEOUT_MS).catch((err: Error) => {
                 throw new StopReasonError(`ResourceInitializationError: the Service Connect proxy is not ready: ${err.message}`);
               }),
-            serviceConnectDrainMs: (service: string) => (serviceConnect?.usesServiceConnect(service) ? SERVICE_CONNECT_DRAIN_MS : 0),
+            serviceConnectDrain: (service: string, taskArn: string) =>
+              serviceConnect?.usesServiceConnect(service) ? { boundMs: SERVICE_CONNECT_DRAIN_BOUND_MS, drained: serviceConnect.drain(taskArn, SERVICE_CONNECT_DRAIN_BOUND_MS) } : undefined,
           }
         : {}),
       hasTaskRoleCredentials: (arn) => taskCredentials.get(arn, 'TaskApplication') !== undefined,
@@ -256,7 +258,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
           engine!
             .tasks()
             .filter((t) => t.known !== 'STOPPED' && t.spec.networkMode !== 'host')
-            .map((t) => ({ ...(t.spec.serviceName ? { serviceName: t.spec.serviceName } : {}), runtimeIds: t.containers.flatMap((c) => (c.runtimeId ? [c.runtimeId] : [])) })),
+            .map((t) => ({
+              taskArn: t.arn,
+              ...(t.spec.serviceName ? { serviceName: t.spec.serviceName } : {}),
+              ...(t.taskNetwork?.netnsPath && t.taskNetwork.ipv4Address ? { netnsPath: t.taskNetwork.netnsPath, address: t.taskNetwork.ipv4Address } : {}),
+              portMappings: t.spec.containers.flatMap((c) => c.portMappings ?? []),
+              runtimeIds: t.containers.flatMap((c) => (c.runtimeId ? [c.runtimeId] : [])),
+            })),
         writeAliases: (id, names) => containerFiles.writeServiceConnectHosts(id, scAddress, names),
       });
       serviceConnect.start();

@@ -10,7 +10,7 @@
  */
 import type { EcsClient } from '../aws-json/services.js';
 import { HOST_ADDRESS_ATTRIBUTE } from '../host-address.js';
-import { serviceConnectOf, type ServiceSeen, type TaskSeen } from './proxy-view.js';
+import { serviceConnectOf, type NamedPort, type ServiceSeen, type TaskSeen } from './proxy-view.js';
 
 /** The cluster part of a service's ARN (`…:service/<cluster>/<name>`), or undefined for the old, cluster-less form. */
 export function clusterOfServiceArn(arn: string): string | undefined {
@@ -39,7 +39,7 @@ async function describeServices(ecs: Pick<EcsClient, 'send'>, cluster: string, a
         serviceName: s.serviceName!,
         ...(s.clusterArn ? { clusterArn: s.clusterArn } : {}),
         status: s.status ?? 'ACTIVE',
-        deployments: (s.deployments ?? []).map((d) => ({ status: d.status ?? '', ...(d.serviceConnectConfiguration ? { serviceConnectConfiguration: d.serviceConnectConfiguration } : {}) })),
+        deployments: (s.deployments ?? []).map((d) => ({ status: d.status ?? '', ...(d.taskDefinition ? { taskDefinition: d.taskDefinition } : {}), ...(d.serviceConnectConfiguration ? { serviceConnectConfiguration: d.serviceConnectConfiguration } : {}) })),
       });
     }
   }
@@ -101,18 +101,25 @@ export async function tasksOf(ecs: Pick<EcsClient, 'send'>, service: ServiceSeen
   return out;
 }
 
-/** Task definitions' port names, and container instances' host addresses (both never change: cached by the caller). */
+/**
+ * Task definitions' port names (of the tasks, and of the services' deployments: the aliases' appProtocol), and
+ * container instances' host addresses (both never change: cached by the caller).
+ */
 export async function learn(
   ecs: Pick<EcsClient, 'send'>,
   tasks: readonly TaskSeen[],
-  portNames: Map<string, Map<string, { container: string; containerPort: number }>>,
+  services: readonly ServiceSeen[],
+  portNames: Map<string, Map<string, NamedPort>>,
   hostAddresses: Map<string, string>,
 ): Promise<void> {
-  for (const arn of new Set(tasks.flatMap((t) => (t.taskDefinitionArn && !portNames.has(t.taskDefinitionArn) ? [t.taskDefinitionArn] : [])))) {
+  const definitions = [...tasks.map((t) => t.taskDefinitionArn), ...services.flatMap((s) => s.deployments.map((d) => d.taskDefinition))];
+  for (const arn of new Set(definitions.flatMap((a) => (a && !portNames.has(a) ? [a] : [])))) {
     const { taskDefinition } = await ecs.send('DescribeTaskDefinition', { taskDefinition: arn });
-    const names = new Map<string, { container: string; containerPort: number }>();
+    const names = new Map<string, NamedPort>();
     for (const c of taskDefinition?.containerDefinitions ?? []) {
-      for (const pm of c.portMappings ?? []) if (pm.name && pm.containerPort !== undefined) names.set(pm.name, { container: c.name!, containerPort: pm.containerPort });
+      for (const pm of c.portMappings ?? []) {
+        if (pm.name && pm.containerPort !== undefined) names.set(pm.name, { container: c.name!, containerPort: pm.containerPort, ...(pm.appProtocol ? { appProtocol: pm.appProtocol } : {}) });
+      }
     }
     portNames.set(arn, names);
   }

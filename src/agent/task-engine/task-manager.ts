@@ -359,15 +359,21 @@ export class TaskManager {
   }
 
   /**
-   * The control plane stops a running task of a Service Connect service: its containers keep serving for the drain
-   * (the hosts' proxies learn of the stop from the API meanwhile and send it no new requests), then are signalled.
+   * The control plane stops a running task of a Service Connect service: its containers keep serving while it drains
+   * (the hosts' proxies take it out of their backends, its requests finish), then are signalled. `drainUntil` is the
+   * bound, saved (a restarted agent waits for it alone); the drain's end is a 'drained' event.
    */
   private drainBeforeStop(): void {
     const s = this.state;
     const service = s.spec.serviceName;
     if (s.desired !== 'STOPPED' || s.known !== 'RUNNING' || !service || s.drainUntil !== undefined) return;
-    const ms = this.deps.serviceConnectDrainMs?.(service) ?? 0;
-    if (ms > 0) s.drainUntil = this.deps.now() + ms;
+    const drain = this.deps.serviceConnectDrain?.(service, s.arn);
+    if (!drain) return;
+    s.drainUntil = this.deps.now() + drain.boundMs;
+    void background(this.deps.log, 'service connect drain', async () => {
+      await drain.drained.catch(() => undefined);
+      if (!this.disposed) await this.send({ kind: 'drained' });
+    }, { task: s.arn });
   }
 
   private async start(c: ContainerState): Promise<void> {
