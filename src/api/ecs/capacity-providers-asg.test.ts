@@ -207,7 +207,9 @@ describe('services with a capacity provider strategy', () => {
     const base = { cluster: 'c', taskDefinition: 'app', desiredCount: 1 };
     const refusals: [object, RegExp][] = [
       [{ launchType: 'EC2', capacityProviderStrategy: [{ capacityProvider: 'web-cp', weight: 1 }] }, /Specifying both a launch type and capacity provider strategy/],
-      [{ capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }] }, /FARGATE and FARGATE_SPOT services are not available/],
+      // (A Fargate strategy runs the service on the Fargate pool: its task definition must be Fargate's.)
+      [{ capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }] }, /Task definition does not support launch_type FARGATE/],
+      [{ capacityProviderStrategy: [{ capacityProvider: 'web-cp', weight: 1 }], platformVersion: 'LATEST' }, /The platform version must be null when specifying an EC2 launch type/],
       [{ capacityProviderStrategy: [{ capacityProvider: 'web-cp', weight: 1 }, { capacityProvider: 'FARGATE', weight: 1 }] }, /mix of capacity providers/],
       [{ capacityProviderStrategy: [{ capacityProvider: 'ghost', weight: 1 }] }, /not associated with the cluster/],
       [{ schedulingStrategy: 'DAEMON', desiredCount: undefined, capacityProviderStrategy: [{ capacityProvider: 'web-cp', weight: 1 }] }, /DAEMON/],
@@ -224,7 +226,16 @@ describe('services with a capacity provider strategy', () => {
     expect(ec2.service).toMatchObject({ launchType: 'EC2' });
     expect(ec2.service!.capacityProviderStrategy).toBeUndefined();
 
-    const updated = await h.ops.UpdateService({ cluster: 'c', service: 'web', capacityProviderStrategy: [{ capacityProvider: 'spare-cp', weight: 1 }] });
+    // As ECS: changing a service's strategy (or moving a launch type's service to one) needs forceNewDeployment.
+    const change = { cluster: 'c', capacityProviderStrategy: [{ capacityProvider: 'spare-cp', weight: 1 }] };
+    for (const service of ['web', 'ec2']) {
+      expect(await refusal(h.ops.UpdateService({ ...change, service }))).toEqual({
+        type: 'InvalidParameterException',
+        message:
+          'When switching from launch type to capacity provider strategy on an existing service, or making a change to a capacity provider strategy on a service that is already using one, you must force a new deployment.',
+      });
+    }
+    const updated = await h.ops.UpdateService({ ...change, service: 'web', forceNewDeployment: true });
     expect(updated.service).toMatchObject({ capacityProviderStrategy: [{ capacityProvider: 'spare-cp', weight: 1 }] });
     expect(updated.service!.deployments!.map((d) => [d.status, d.capacityProviderStrategy?.[0]?.capacityProvider])).toEqual([
       ['PRIMARY', 'spare-cp'],

@@ -53,7 +53,9 @@ export function planReplica(ctx: PlanContext, desired: number): Planned {
   if (wanted > 0 && ctx.primaryFacts) {
     // The PRIMARY deployment's launch: EC2 instances, the Fargate pool, or host groups' providers — whose tasks
     // that find no room wait for it (state/capacity-waits.ts), never an unplaced event.
-    const launch = launchKindOf(primary ?? state.record);
+    // (The deployment's own launch; the service's for a deployment recorded with the EC2 default only.)
+    const own = primary && (primary.capacityProviderStrategy?.length || primary.launchType === 'FARGATE') ? primary : state.record;
+    const launch = launchKindOf(own);
     const planned = planLaunches(state, state.record, ctx.primaryFacts, launch, wanted, tasksByProvider(keep));
     launches.push(...planned.launches);
     providerLaunches.push(...planned.providerLaunches);
