@@ -43,6 +43,7 @@ import { checkedServiceConnect, discoveryResources, listServicesByNamespace, typ
 import type { EcsEnv } from './env.js';
 import { placementRequestOf } from '../../state/placement-request.js';
 import { findTaskDefinition } from './task-definitions.js';
+import { markProvidersInUse } from './cluster-capacity.js';
 import { deploymentLaunch, launchFieldsOf, serviceLaunchOf, updatedServiceLaunch, withLaunch } from './service-capacity.js';
 import { parseServiceRecord } from '../../state/records/services.js';
 import { parseClusterRecord } from '../../state/records/clusters.js';
@@ -273,6 +274,7 @@ export function serviceOperations(env: EcsEnv) {
         if (existing?.status === 'DRAINING') throw invalidParameter('Unable to Start a service that is still Draining.');
         tx.putJson(keys.cluster(cluster), clusterRecord);
         tx.putJson(keys.service(cluster, name), fresh);
+        markProvidersInUse(tx, cluster, fresh.capacityProviderStrategy, now);
         await recordServiceDeployment(tx, env.scope, existing, fresh, td, now);
         return fresh;
       });
@@ -380,6 +382,7 @@ export function serviceOperations(env: EcsEnv) {
           },
         };
       }, async (tx, before, after) => {
+        markProvidersInUse(tx, cluster, after.capacityProviderStrategy, now);
         const started = after.deployments?.find((d) => d.status === 'PRIMARY');
         if (started && !before.deployments?.some((d) => d.id === started.id)) await recordServiceDeployment(tx, env.scope, before, after, revisionTd, now);
       });

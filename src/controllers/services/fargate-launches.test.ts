@@ -57,7 +57,7 @@ describe('a Fargate service', () => {
     const w = world({ desired: 1 });
     const old = w.record.deployments![0]!;
     addTask(w, 'i1', old, 'RUNNING');
-    const next = { ...old, id: 'ecs-svc/2000000000000000002', launchType: 'FARGATE', platformVersion: '1.4.0' };
+    const next = { ...old, id: 'ecs-svc/2000000000000000002', launchType: 'FARGATE' as const, platformVersion: '1.4.0' };
     w.record = { ...w.record, deployments: [next, { ...old, status: 'ACTIVE' }] };
     const plan = reconcileService({ ...stateOf(w), fargatePool: pool });
     expect(plan.launchDeploymentId).toBe(next.id);
