@@ -1,3 +1,4 @@
+import { pruneExpiredProviders } from '../state/capacity-providers.js';
 import type { Logger } from 'pino';
 import { beginTermination, causeTime, startActivity, continueTermination } from '../hostgroups/activities.js';
 import { instanceSize } from '../hostgroups/instance-types.js';
@@ -80,6 +81,9 @@ export function startManagedScaling(options: ManagedScalingOptions): ManagedScal
   const last = new Map<string, Reservation>();
 
   const runOnce = async () => {
+    // Deleted providers are shown for a while, then forgotten (model/capacity-provider.ts).
+    const pruned = await pruneExpiredProviders(store, now());
+    if (pruned > 0) log.info({ pruned }, 'removed deleted capacity providers past their retention');
     const providers = await options.providers();
     const byGroup = new Map(providers.map((p) => [p.groupName, p]));
     for (const group of await allGroups(store)) {
