@@ -23,7 +23,9 @@ export interface QueueLogOptions {
 export class QueueLog {
   private fd: number;
   private size: number;
-  private readonly commits: GroupCommit<QueueRecord>;
+  private readonly commits: GroupCommit;
+  /** Records appended and not committed yet: the group commit's waiting callers added them, in order. */
+  private pending: QueueRecord[] = [];
   private last: Promise<void> = Promise.resolve();
   private closed = false;
   private syncing = false;
@@ -32,8 +34,12 @@ export class QueueLog {
   constructor(private readonly options: QueueLogOptions, replay: (record: QueueRecord) => void) {
     this.size = readBack(options.path, replay);
     this.fd = openSync(options.path, 'a');
-    this.commits = new GroupCommit<QueueRecord>({
-      commit: (records) => this.write(records),
+    this.commits = new GroupCommit({
+      commit: () => {
+        const records = this.pending;
+        this.pending = [];
+        this.write(records);
+      },
       sync: (done) => {
         this.syncing = true;
         fdatasync(this.fd, (error) => {
@@ -48,7 +54,8 @@ export class QueueLog {
   /** Queues `record` for the next commit; resolves once it is durable. */
   append(record: QueueRecord): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the queue log is closed'));
-    this.last = this.commits.add(record);
+    this.pending.push(record);
+    this.last = this.commits.add();
     return this.last;
   }
 

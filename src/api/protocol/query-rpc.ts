@@ -134,7 +134,7 @@ export function queryRpcHandler(options: QueryRpcOptions): (req: IncomingMessage
         tagRequest(req, { service: auth.signingService, action });
         const operation = Object.hasOwn(service.operations, action) ? service.operations[action] : undefined;
         if (!operation) throw new ServiceError('UnsupportedFeatureException', `berth does not support the ${action} action yet.`);
-        const input = model.input ? decodeInput(service, model.input.shape, params) : {};
+        let input: Record<string, unknown> | undefined = model.input ? decodeInput(service, model.input.shape, params) : {};
         if (model.input) mounted.inputs.check(model.input.shape, input);
         const pending = authorizeCall(
           options.authorizer,
@@ -149,7 +149,7 @@ export function queryRpcHandler(options: QueryRpcOptions): (req: IncomingMessage
           accessDenied,
         );
         if (pending) await pending;
-        const output = await operation(input, {
+        const running = operation(input, {
           principal: auth.principal,
           requestId: id,
           get log() {
@@ -157,6 +157,9 @@ export function queryRpcHandler(options: QueryRpcOptions): (req: IncomingMessage
           },
           host: req.headers.host ?? '',
         });
+        // The input is the operation's now: not kept alive (and promoted by every garbage collection) while it runs.
+        input = undefined;
+        const output = await running;
         if (model.output && mounted.outputs) mounted.outputs.check(model.output.shape, output);
         return mounted.xml.response(action, output, id);
       })
