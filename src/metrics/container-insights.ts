@@ -20,7 +20,7 @@ import { parseServiceRecord, type ServiceRecord } from '../state/records/service
 import { rangePages } from '../store/range-pages.js';
 import type { Store } from '../store/store.js';
 import { transact } from '../store/transact.js';
-import type { Sample } from './metric-store.js';
+import { singleValueSample, type Sample } from './metric-store.js';
 import { seriesRef } from './series.js';
 
 export const INSIGHTS_NAMESPACE = 'ECS/ContainerInsights';
@@ -35,21 +35,9 @@ export interface ClusterCounts {
   readonly services: readonly Pick<ServiceRecord, 'serviceName' | 'status' | 'desiredCount' | 'runningCount' | 'pendingCount' | 'deployments' | 'taskSets'>[];
 }
 
-const countSample = (series: Sample['series'], value: number, atMs: number, highRes: boolean): Sample => ({
-  series,
-  unit: 'Count',
-  t: atMs / 1000,
-  highRes,
-  count: 1,
-  sum: value,
-  min: value,
-  max: value,
-  single: true,
-});
-
 /** The datapoints of one cluster's counts at `atMs` (pure); `highRes` for a period under a minute (tests' time scale). */
 export function insightsSamples(c: ClusterCounts, atMs: number, highRes = false): Sample[] {
-  const count = (series: Sample['series'], value: number) => countSample(series, value, atMs, highRes);
+  const count = (series: Sample['series'], value: number) => singleValueSample(series, 'Count', atMs, value, highRes);
   const cluster = [{ Name: 'ClusterName', Value: c.clusterName }];
   const out = [
     count(seriesRef(INSIGHTS_NAMESPACE, 'ContainerInstanceCount', cluster), c.containerInstances),

@@ -50,8 +50,8 @@ export interface Sample {
 }
 
 /** One standard-resolution value of `series` at `atMs` (epoch ms): what berth's own publishers (AWS/…) write. */
-export function singleValueSample(series: SeriesRef, unit: string, atMs: number, value: number): Sample {
-  return { series, unit, t: atMs / 1000, highRes: false, count: 1, sum: value, min: value, max: value, single: true };
+export function singleValueSample(series: SeriesRef, unit: string, atMs: number, value: number, highRes = false): Sample {
+  return { series, unit, t: atMs / 1000, highRes, count: 1, sum: value, min: value, max: value, single: true };
 }
 
 /** One period of a query's answer. */

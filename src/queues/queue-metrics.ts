@@ -14,11 +14,12 @@ export interface QueueFigures {
 /**
  * The `AWS/SQS` datapoints of one queue for one minute, as SQS publishes them (dimension QueueName): the gauges
  * ApproximateNumberOfMessagesVisible / NotVisible / Delayed and ApproximateAgeOfOldestMessage (seconds), and the
- * minute's NumberOfMessagesSent / Received / Deleted. Pure.
+ * minute's NumberOfMessagesSent / Received / Deleted. Pure. `highRes` for a period under a minute (a test's time
+ * scale), so queries at that period find the datapoints.
  */
-export function queueSamples(name: string, figures: QueueFigures, activity: Activity, atMs: number): Sample[] {
+export function queueSamples(name: string, figures: QueueFigures, activity: Activity, atMs: number, highRes = false): Sample[] {
   const sample = (metric: string, unit: string, value: number): Sample =>
-    singleValueSample(seriesRef('AWS/SQS', metric, [{ Name: 'QueueName', Value: name }]), unit, atMs, value);
+    singleValueSample(seriesRef('AWS/SQS', metric, [{ Name: 'QueueName', Value: name }]), unit, atMs, value, highRes);
   return [
     sample('ApproximateNumberOfMessagesVisible', 'Count', figures.visible),
     sample('ApproximateNumberOfMessagesNotVisible', 'Count', figures.inFlight),

@@ -47,7 +47,7 @@ export class QueueOwner {
         if (!metrics) return;
         const samples = [];
         for (const [name, queue] of host.engine.queues) {
-          samples.push(...queueSamples(name, queue.counts(now), host.engine.count(name), now));
+          samples.push(...queueSamples(name, queue.counts(now), host.engine.count(name), now, (this.options.metricsPeriodMs ?? 60_000) < 60_000));
           host.engine.activity.delete(name);
         }
         if (samples.length > 0) await metrics.put(samples);
