@@ -58,6 +58,21 @@ export function planTargets(state: ServiceState, views: readonly TaskView[], sto
       return stored ? [{ arn: e.targetGroupArn, target, drainMs: group.drainMs }] : [];
     });
 
+  /** Whether a running task other than `except` maps to `target` in group `arn`. */
+  const claimedByRunning = (arn: string, target: { id: string; port: number }, except: string) =>
+    views.some(
+      (o) =>
+        o.id !== except &&
+        o.live &&
+        o.running &&
+        entriesFor(state.record, o.deploymentId).some((e) => {
+          if (e.targetGroupArn !== arn) return false;
+          const group = state.targetGroups?.get(arn);
+          const t = group && taskTarget(e, group, o.record, ec2Of(state, o.record));
+          return t !== undefined && t.id === target.id && t.port === target.port;
+        }),
+    );
+
   const out: PlannedStop[] = [];
   const deactivations: PlannedStop[] = [];
   const deregistering: Record<string, DeferredStop> = {};
@@ -104,8 +119,10 @@ export function planTargets(state: ServiceState, views: readonly TaskView[], sto
         requeue = Math.min(requeue ?? Infinity, drainMs);
       }
     } else if (v.stopped || v.stopping) {
-      // Stopped on its own or by someone else (StopTask): its targets go, with nothing left to wait for.
-      for (const r of registered(v)) add(deregister, r.arn, r.target);
+      // Stopped on its own or by someone else (StopTask): its targets go, with nothing left to wait for — unless a
+      // running task of the service now has the same target (its host port reused on the same instance): a target
+      // is an instance and a port, and deregistering it would take the new task out, then register it again, each pass.
+      for (const r of registered(v)) if (!claimedByRunning(r.arn, r.target, v.id)) add(deregister, r.arn, r.target);
     }
   }
   const change = (m: Map<string, { id: string; port: number }[]>) => [...m].map(([targetGroupArn, targets]) => ({ targetGroupArn, targets }));
