@@ -199,7 +199,7 @@ describe('a service behind a target group', () => {
     const replacement = w.tasks.find((t) => t.id !== old!.id)!;
     start(w, replacement);
     // The agent gave the replacement the port the stopped task had, on the same instance.
-    replacement.instanceId = old!.instanceId;
+    Object.assign(replacement, { instanceId: old!.instanceId });
     replacement.task.containers = [{ name: 'app', networkBindings: [{ containerPort: 80, hostPort: portOf(old!), protocol: 'tcp' }] }];
     const registered = pass(w, lb);
     expect(registered.registrations).toEqual([{ targetGroupArn: TG, targets: [{ id: `i-${old!.instanceId}`, port: portOf(old!) }] }]);
