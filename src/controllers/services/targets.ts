@@ -21,6 +21,9 @@ import type { DeferredStop } from '../../state/records/services.js';
 import type { PlannedStop, ServiceState, TaskView } from './state.js';
 import { ec2Of, entriesFor, taskTarget, type TargetChange } from './target-of.js';
 
+/** A target group as the service's state holds it. */
+type Group = NonNullable<ServiceState['targetGroups']> extends ReadonlyMap<string, infer G> ? G : never;
+
 /** What {@link planTargets} decided on top of the plan. */
 export interface TargetPlan {
   /** The stops to make now (the plan's, less those that wait for their targets to drain, plus drained ones). */
@@ -58,20 +61,22 @@ export function planTargets(state: ServiceState, views: readonly TaskView[], sto
       return stored ? [{ arn: e.targetGroupArn, target, drainMs: group.drainMs }] : [];
     });
 
+  /** The targets running tasks map to, by task id (what the register loop below registers when not stored). */
+  const runningTargets = new Map<string, { arn: string; group: Group; target: { id: string; port: number } }[]>();
+  for (const v of views) {
+    if (!v.live || !v.running) continue;
+    runningTargets.set(
+      v.id,
+      entriesFor(state.record, v.deploymentId).flatMap((e) => {
+        const group = state.targetGroups?.get(e.targetGroupArn);
+        const target = group && taskTarget(e, group, v.record, ec2Of(state, v.record));
+        return target ? [{ arn: e.targetGroupArn, group, target }] : [];
+      }),
+    );
+  }
   /** Whether a running task other than `except` maps to `target` in group `arn`. */
   const claimedByRunning = (arn: string, target: { id: string; port: number }, except: string) =>
-    views.some(
-      (o) =>
-        o.id !== except &&
-        o.live &&
-        o.running &&
-        entriesFor(state.record, o.deploymentId).some((e) => {
-          if (e.targetGroupArn !== arn) return false;
-          const group = state.targetGroups?.get(arn);
-          const t = group && taskTarget(e, group, o.record, ec2Of(state, o.record));
-          return t !== undefined && t.id === target.id && t.port === target.port;
-        }),
-    );
+    [...runningTargets].some(([id, ts]) => id !== except && ts.some((t) => t.arn === arn && t.target.id === target.id && t.target.port === target.port));
 
   const out: PlannedStop[] = [];
   const deactivations: PlannedStop[] = [];
@@ -102,10 +107,8 @@ export function planTargets(state: ServiceState, views: readonly TaskView[], sto
   for (const v of views) {
     if (deregistering[v.id] || out.some((s) => s.taskId === v.id) || prior[v.id]) continue;
     if (v.live && v.running) {
-      for (const e of entriesFor(state.record, v.deploymentId)) {
-        const group = state.targetGroups?.get(e.targetGroupArn);
-        const target = group && taskTarget(e, group, v.record, ec2Of(state, v.record));
-        if (target && !group.targets.some((t) => t.id === target.id && t.port === target.port && t.state !== 'draining')) add(register, e.targetGroupArn, target);
+      for (const { arn, group, target } of runningTargets.get(v.id) ?? []) {
+        if (!group.targets.some((t) => t.id === target.id && t.port === target.port && t.state !== 'draining')) add(register, arn, target);
       }
     } else if (v.record.task.lastStatus === 'DEACTIVATING' && !v.lost && !v.orphaned) {
       // Stopped by StopTask while registered: deregistered, and held until its targets drained, as a planned stop.
