@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { ServiceError } from '../model/errors.js';
 import { QueueEngine } from './engine.js';
 import type { Message, Queue } from './queue.js';
-import { QueueLog } from './queue-log.js';
+import { QueueLog, type QueueLogTerm } from './queue-log.js';
 
 /**
  * The queues of one berth control plane, as a running process holds them: the engine's state in memory, its log on
@@ -21,6 +21,8 @@ export interface QueueHostOptions {
   readonly arnOf: (name: string) => string;
   readonly now: () => number;
   readonly compactBytes?: number;
+  /** The leader's term the log is written in (etcd replicas): fences the log (queue-log.ts). */
+  readonly term?: QueueLogTerm;
 }
 
 interface Waiter {
@@ -43,11 +45,11 @@ export class QueueHost {
     this.engine = new QueueEngine({
       arnOf: options.arnOf,
       sink: (record) => {
-        void log!.append(record).catch(() => undefined); // its failure reaches the caller through durable()
+        log!.append(record);
         if (record.t === 'send' || record.t === 'vis' || record.t === 'move') this.wake(record.t === 'move' ? record.to : record.q);
       },
     });
-    log = this.log = new QueueLog({ path: options.path, ...(options.compactBytes !== undefined ? { compactBytes: options.compactBytes } : {}), snapshot: () => this.engine.snapshot(options.now()) }, (r) => this.engine.replay(r));
+    log = this.log = new QueueLog({ path: options.path, ...(options.compactBytes !== undefined ? { compactBytes: options.compactBytes } : {}), snapshot: () => this.engine.snapshot(options.now()), ...(options.term ? { term: options.term } : {}) }, (r) => this.engine.replay(r));
   }
 
   now(): number {
