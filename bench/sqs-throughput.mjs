@@ -9,7 +9,10 @@
 //    from the send's start to the receive's answer, p50 and p90 of --wakes samples.
 // Prints one JSON line.
 //
-//   node bench/sqs-throughput.mjs [--clients 16] [--seconds 15] [--batch 1] [--wakes 20]
+// --cli: another build's dist/cli/main.js (A/B against another branch in the same window); --cpu-prof DIR: the
+// server writes a V8 CPU profile there when it stops.
+//
+//   node bench/sqs-throughput.mjs [--clients 16] [--seconds 15] [--batch 1] [--wakes 20] [--cli path] [--cpu-prof dir]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
@@ -28,14 +31,15 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { startServer } from './lib/berth-processes.mjs';
 import { cpuSeconds } from './lib/process-cpu.mjs';
 
-const { values } = parseArgs({ options: { clients: { type: 'string', default: '16' }, seconds: { type: 'string', default: '15' }, batch: { type: 'string', default: '1' }, wakes: { type: 'string', default: '20' } } });
+const { values } = parseArgs({ options: { clients: { type: 'string', default: '16' }, seconds: { type: 'string', default: '15' }, batch: { type: 'string', default: '1' }, wakes: { type: 'string', default: '20' }, cli: { type: 'string' }, 'cpu-prof': { type: 'string' } } });
 const CLIENTS = Number(values.clients);
 const SECONDS = Number(values.seconds);
 const BATCH = Number(values.batch);
 const WAKES = Number(values.wakes);
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-bench-sqs-'));
-const server = await startServer(join(dir, 'data'));
+const profile = values['cpu-prof'] ? ['--max-semi-space-size=4', '--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
+const server = await startServer(join(dir, 'data'), { nodeArgs: profile, ...(values.cli ? { cli: values.cli } : {}) });
 const sqs = new SQSClient({
   endpoint: server.url,
   region: 'us-east-1',
