@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Principal } from '../api/auth/credentials.js';
 import { QueueEngine } from './engine.js';
 import { defaultAttributes } from './queue-attributes.js';
+import { QueueHost } from './queue-host.js';
 import { QueueLog, type QueueLogTerm } from './queue-log.js';
 import { prepareSend } from './send.js';
 
@@ -80,5 +81,49 @@ describe('the queue log fenced by leader terms', () => {
     const next = open({ revision: 4, holds: () => true });
     expect(next.engine.queues.get('q')!.messages.size).toBe(0);
     next.log.close();
+  });
+
+  it('a deleted queue\'s name stays refused for 60 s across a replay and a compaction', async () => {
+    const { open } = setup();
+    const first = open();
+    first.engine.commit({ t: 'queue', queue: { name: 'q', attributes: defaultAttributes(false), tags: {}, createdAt: 0, modifiedAt: 0 } });
+    first.engine.commit({ t: 'drop', q: 'q', at: 1_000 });
+    await first.log.durable();
+    first.log.close();
+    const second = open();
+    expect(second.engine.deletedRecently('q', 60_999)).toBe(true);
+    expect(second.engine.deletedRecently('q', 61_000)).toBe(false);
+    // A snapshot (what a compaction writes) keeps the name refused while its minute lasts.
+    const snapshot = [...second.engine.snapshot(30_000)];
+    expect(snapshot).toEqual([{ t: 'drop', q: 'q', at: 1_000 }]);
+    expect([...second.engine.snapshot(61_000)]).toEqual([]);
+    second.engine.pruneDedup(61_000);
+    expect(second.engine.dropped.size).toBe(0);
+    second.log.close();
+  });
+
+  it('a FIFO ReceiveRequestAttemptId survives a restart: the retry gets the same messages', async () => {
+    const { path } = setup();
+    let now = 1_000;
+    const open = () => new QueueHost({ path, arnOf, now: () => now });
+    const first = open();
+    first.engine.commit({ t: 'queue', queue: { name: 'o.fifo', attributes: { ...defaultAttributes(true), ContentBasedDeduplication: 'true' }, tags: {}, createdAt: 0, modifiedAt: 0 } });
+    for (const body of ['a', 'b', 'c']) {
+      const { data, visibleAt } = prepareSend(first.engine.queues.get('o.fifo')!, { MessageBody: body, MessageGroupId: 'g' }, now, ROOT);
+      first.engine.commit({ t: 'send', q: 'o.fifo', m: data, visibleAt });
+    }
+    const got = await first.receive('o.fifo', 2, 30_000, 0, (q, messages) => first.rememberAttempt(q, 'try-1', messages));
+    expect(got.messages.map((m) => m.data.body)).toEqual(['a', 'b']);
+    first.close();
+
+    now = 2_000;
+    const second = open();
+    const queue = second.engine.queues.get('o.fifo')!;
+    expect(second.repeatAttempt(queue, 'try-1')?.map((m) => m.data.body)).toEqual(['a', 'b']);
+    expect(second.repeatAttempt(queue, 'try-2')).toBeUndefined();
+    // Past the five minutes, or once a message of it is deleted, the attempt no longer repeats.
+    second.engine.commit({ t: 'del', q: 'o.fifo', id: got.messages[0]!.data.id });
+    expect(second.repeatAttempt(queue, 'try-1')).toBeUndefined();
+    second.close();
   });
 });
