@@ -39,6 +39,8 @@ export class QueueHost {
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private closed = false;
+  private random = Buffer.alloc(0);
+  private randomAt = 0;
 
   constructor(private readonly options: QueueHostOptions) {
     mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
@@ -62,8 +64,17 @@ export class QueueHost {
     return this.log.durable();
   }
 
+  /**
+   * A receive's token for its receipt handle: 9 random bytes, taken from a pool drawn 4 KiB at a time (a
+   * randomBytes call per receive was 5% of the server's CPU in batched receives, bench/sqs-throughput).
+   */
   newReceipt(): string {
-    return randomBytes(9).toString('base64url');
+    if (this.randomAt + 9 > this.random.length) {
+      this.random = randomBytes(9 * 455);
+      this.randomAt = 0;
+    }
+    this.randomAt += 9;
+    return this.random.toString('base64url', this.randomAt - 9, this.randomAt);
   }
 
   /**
