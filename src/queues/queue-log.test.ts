@@ -75,7 +75,7 @@ describe('the queue log fenced by leader terms', () => {
     send(leader.engine, 'never written');
     await expect(leader.log.durable()).rejects.toMatchObject({ type: 'ServiceUnavailable' });
     leader.log.close();
-    expect(() => open({ revision: 2, holds: () => true })).toThrow(/another replica/);
+    expect(() => open({ revision: 2, holds: () => true })).toThrow(/written in a newer leader term \(revision 3\) than this one \(2\)/);
     // A torn line after the term lines is still cut off.
     appendFileSync(path, '{"t":"send"');
     const next = open({ revision: 4, holds: () => true });

@@ -67,7 +67,14 @@ export class QueueLog {
     const reader = new Replayer(replay);
     this.size = readBack(options.path, reader);
     this.fd = openSync(options.path, 'a');
-    if (term) this.startTerm(term, reader);
+    if (term) {
+      try {
+        this.startTerm(term, reader);
+      } catch (error) {
+        closeSync(this.fd);
+        throw error;
+      }
+    }
     this.commits = new GroupCommit({
       commit: () => {
         const records = this.pending;
@@ -124,7 +131,11 @@ export class QueueLog {
    * older term, written before this term began: they count).
    */
   private startTerm(term: QueueLogTerm, reader: Replayer): void {
-    if (term.revision < reader.newestTerm) throw fencedOff();
+    if (term.revision < reader.newestTerm) {
+      // A newer leader wrote here (this one is deposed), or etcd was replaced by a new one whose revisions restarted
+      // while the shared directory was kept: then the log must be moved away by hand (docs/queues.md).
+      throw new Error(`the queue log ${this.options.path} was written in a newer leader term (revision ${reader.newestTerm}) than this one (${term.revision}); not opening it`);
+    }
     const from = this.size;
     writeAll(this.fd, this.termLine);
     fdatasyncSync(this.fd);

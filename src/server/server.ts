@@ -530,8 +530,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       log: log.child({ component: 'leadership' }),
       lead: (term) => {
         if (queuesFollowLeader) {
-          // The log is fenced by the term (queue-log.ts); the other replicas find this one under queues/owner.
-          queues.open({ revision: term.revision, holds: term.holds });
+          // The log is fenced by the term (queue-log.ts); the other replicas find this one under queues/owner. A log
+          // that cannot be opened leaves SQS unavailable (503), not the other duties.
+          try {
+            queues.open({ revision: term.revision, holds: term.holds });
+          } catch (err) {
+            log.error({ err }, 'could not open the SQS queue log; SQS answers ServiceUnavailable this term');
+          }
+        }
+        if (queuesFollowLeader && queues.held()) {
           const owner: QueueOwnerRecord = { url: `http://${hostPort(config.host, port)}`, replica: replicaId, revision: term.revision };
           void background(log, 'publishing the queues owner', () => term.store.txn([], [{ type: 'put', key: QUEUE_OWNER_KEY, value: JSON.stringify(owner) }]));
         }
