@@ -1,5 +1,7 @@
 import {
   CreateClusterCommand,
+  CreateServiceCommand,
+  DeleteServiceCommand,
   DescribeClustersCommand,
   DescribeContainerInstancesCommand,
   DescribeTasksCommand,
@@ -186,6 +188,37 @@ describe('FARGATE_SPOT interruption', () => {
       const interrupted = after.filter((t) => t.desiredStatus === 'STOPPED');
       expect(interrupted).toHaveLength(1);
       expect(interrupted[0]).toMatchObject({ stopCode: 'SpotInterruption', stoppedReason: 'Your Spot Task was interrupted.' });
+    } finally {
+      await small.stop();
+      removeAgentDir(small);
+    }
+  });
+
+  it('interrupts spot tasks for a service’s on-demand FARGATE task too, reported alike', async () => {
+    await api.ecs.send(new CreateClusterCommand({ clusterName: 'spot-svc' }));
+    const small = await startFakeAgent(api.server.url, { cluster: 'spot-svc', cpuUnits: 1024, memoryMib: 1024, fargate: true });
+    try {
+      const spot = { cluster: 'spot-svc', capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] };
+      const first = await untilPlaced(spot);
+      const second = (await run(spot)).tasks![0]!;
+      const describeBoth = async () => (await api.ecs.send(new DescribeTasksCommand({ cluster: 'spot-svc', tasks: [first.taskArn!, second.taskArn!] }))).tasks!;
+      await api.ecs.send(
+        new CreateServiceCommand({ cluster: 'spot-svc', serviceName: 'od', taskDefinition: 'fg', desiredCount: 1, launchType: 'FARGATE', networkConfiguration: vpc }),
+      );
+      // The service controller places its task by interrupting one spot task (the pool holds two of these tasks).
+      const deadline = Date.now() + 10_000;
+      let started: string[] = [];
+      while (started.length === 0 && Date.now() < deadline) {
+        started = (await api.ecs.send(new ListTasksCommand({ cluster: 'spot-svc', serviceName: 'od' }))).taskArns ?? [];
+        if (started.length === 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(started).toHaveLength(1);
+      const [task] = (await api.ecs.send(new DescribeTasksCommand({ cluster: 'spot-svc', tasks: started }))).tasks!;
+      expect(task).toMatchObject({ launchType: 'FARGATE', capacityProviderName: 'FARGATE', group: 'service:od' });
+      const interrupted = (await describeBoth()).filter((t) => t.desiredStatus === 'STOPPED');
+      expect(interrupted).toHaveLength(1);
+      expect(interrupted[0]).toMatchObject({ stopCode: 'SpotInterruption', stoppedReason: 'Your Spot Task was interrupted.' });
+      await api.ecs.send(new DeleteServiceCommand({ cluster: 'spot-svc', service: 'od', force: true }));
     } finally {
       await small.stop();
       removeAgentDir(small);
