@@ -77,7 +77,7 @@ async function prepareLaunch(env: EcsEnv, input: RunTaskRequest | StartTaskReque
   // StartTask names its instances and has no launch type: always EC2 (a pool host cannot be named).
   const choice = 'containerInstances' in input ? { kind: 'ec2' as const } : await launchChoiceOf(storeReader(env.store), input, clusterRecord, td);
   const fargate = choice.kind === 'fargate' ? choice.fargate : undefined;
-  const awsvpc = awsvpcConfigurationFor(td.networkMode, input.networkConfiguration);
+  const awsvpc = awsvpcConfigurationFor(td.networkMode, input.networkConfiguration, { fargate: choice.kind === 'fargate' });
   const names = new Set(td.containerDefinitions?.map((c) => c.name));
   for (const o of input.overrides?.containerOverrides ?? []) {
     if (!o.name || !names.has(o.name)) {
