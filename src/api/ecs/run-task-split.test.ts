@@ -19,10 +19,12 @@ import { removeAgentDir, startFakeAgent, type FakeAgent } from '../../testing/fa
  * RunTask with a capacity provider strategy and `count` > 1 splits the call's tasks over the providers with ECS's
  * base and weight arithmetic — model/capacity-strategy.ts's splitByStrategy, the split services use — both for
  * FARGATE/FARGATE_SPOT (on a Fargate pool host, fake runtime) and for two providers of Auto Scaling groups (whose
- * groups are empty: the tasks wait in PROVISIONING, each recorded with its provider).
+ * groups are empty: the tasks wait in PROVISIONING, each recorded with its provider). A task waiting on a provider
+ * whose group is then deleted is stopped by the server's capacity-wait pass within seconds.
  */
 let api: ApiFixture;
 let pool: FakeAgent;
+let groups: (op: string, input: object) => Promise<any>;
 const store = new MemoryStore();
 const vpc = { awsvpcConfiguration: { subnets: ['subnet-0abc'] } };
 const fargateMix = [
@@ -45,7 +47,7 @@ beforeAll(async () => {
   await api.ecs.send(new RegisterTaskDefinitionCommand({ family: 'ec2', containerDefinitions: [{ name: 'c', image: 'busybox', memory: 64 }] }));
   // Two empty host groups and a provider over each, both the cluster's.
   const scope = { region: TEST_REGION, accountId: TEST_ACCOUNT };
-  const groups = checkedCalls(hostGroupsService({ store, scope, now: Date.now }));
+  groups = checkedCalls(hostGroupsService({ store, scope, now: Date.now }));
   await groups('CreateLaunchConfiguration', { LaunchConfigurationName: 'hosts', ImageId: 'netns', InstanceType: 'berth.small' });
   for (const name of ['web', 'batch']) {
     await groups('CreateAutoScalingGroup', { AutoScalingGroupName: name, LaunchConfigurationName: 'hosts', MinSize: 0, MaxSize: 2, DesiredCapacity: 0, AvailabilityZones: ['us-east-1a'] });
@@ -113,6 +115,23 @@ describe('RunTask splits a call of several tasks over its strategy', () => {
       expect(byProvider(tasks)).toEqual(expected(groupMix, count));
       expect(tasks.every((t) => t.lastStatus === 'PROVISIONING' && t.launchType === 'EC2' && t.containerInstanceArn === undefined)).toBe(true);
       for (const t of tasks) await api.ecs.send(new StopTaskCommand({ cluster: 'groups', task: t.taskArn! }));
+    }
+  });
+
+  it('a task waiting on a provider whose Auto Scaling group is deleted is stopped at once, not after 30 minutes', async () => {
+    const { tasks = [] } = await api.ecs.send(new RunTaskCommand({ cluster: 'groups', taskDefinition: 'ec2', count: 2, capacityProviderStrategy: [{ capacityProvider: 'batch-cp', weight: 1 }] }));
+    expect(tasks.map((t) => t.lastStatus)).toEqual(['PROVISIONING', 'PROVISIONING']);
+    await groups('DeleteAutoScalingGroup', { AutoScalingGroupName: 'batch', ForceDelete: true });
+    // The leader's capacity-wait pass runs every second.
+    const deadline = Date.now() + 10_000;
+    let described: Task[] = [];
+    for (;;) {
+      described = (await api.ecs.send(new DescribeTasksCommand({ cluster: 'groups', tasks: tasks.map((t) => t.taskArn!) }))).tasks!;
+      if (described.every((t) => t.lastStatus === 'STOPPED') || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    for (const t of described) {
+      expect(t).toMatchObject({ lastStatus: 'STOPPED', stopCode: 'TaskFailedToStart', stoppedReason: 'TaskFailedToStart: EMPTY CAPACITY PROVIDER', capacityProviderName: 'batch-cp' });
     }
   });
 });
