@@ -185,6 +185,28 @@ describe('tasks waiting for capacity', () => {
     expect(await h.waitingIndex()).toEqual([]);
   });
 
+  it('stops its waiting tasks at once, not after 30 minutes, when the group is being deleted or the provider is deleted', async () => {
+    const h = await harness();
+    const first = (await h.launch(1)).created[0]!.id;
+    const waits = h.start();
+    expect(await waits.pass()).toEqual({ placed: 0, stopped: 0, waiting: 1 });
+    // DeleteAutoScalingGroup --force-delete: the group is being deleted, no host will come.
+    await h.put(hostGroupKeys.group('web'), { ...group(['i-web1']), deleting: true });
+    h.advance(1000);
+    expect(await waits.pass()).toEqual({ placed: 0, stopped: 1, waiting: 0 });
+    expect((await h.task(first)).task).toMatchObject({ lastStatus: 'STOPPED', desiredStatus: 'STOPPED', stopCode: 'TaskFailedToStart', stoppedReason: 'TaskFailedToStart: EMPTY CAPACITY PROVIDER' });
+    expect(await h.waitingIndex()).toEqual([]);
+
+    // The group gone and its provider INACTIVE (as retireGroupProviderInTx leaves it).
+    await h.put(hostGroupKeys.group('web'), group([]));
+    const second = (await h.launch(1)).created[0]!.id;
+    expect(await waits.pass()).toEqual({ placed: 0, stopped: 0, waiting: 1 });
+    await h.store.txn([], [{ type: 'delete', key: hostGroupKeys.group('web') }]);
+    await h.put(capacityProviderKeys.provider('web-cp'), { ...provider, status: 'INACTIVE', updateStatus: 'DELETE_COMPLETE', deletedAt: 0 });
+    expect(await waits.pass()).toEqual({ placed: 0, stopped: 1, waiting: 0 });
+    expect((await h.task(second)).task).toMatchObject({ lastStatus: 'STOPPED', stopCode: 'TaskFailedToStart', stoppedReason: 'TaskFailedToStart: EMPTY CAPACITY PROVIDER' });
+  });
+
   it('names what was short when the group had instances, and forgets a task stopped while it waited', async () => {
     const h = await harness();
     await h.put(keys.containerInstance('c', 'web1'), instance('web1', 'i-web1'));

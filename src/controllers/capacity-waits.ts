@@ -3,7 +3,7 @@ import type { ArnScope } from '../model/arn.js';
 import { startPeriodic } from '../process/periodic.js';
 import { place, type InstanceSnapshot } from '../scheduler/index.js';
 import { capacityProviderKeys } from '../state/capacity-provider-keys.js';
-import { activeGroupProvider, groupInstanceIds, storeReader } from '../state/capacity-providers.js';
+import { activeGroupProvider, groupInstanceIds, liveGroupOf, storeReader } from '../state/capacity-providers.js';
 import { CAPACITY_WAIT_MS, giveUpWaitingInTx, isWaiting, placeWaitingInTx } from '../state/capacity-waits.js';
 import type { ClusterCache } from '../state/cluster-cache.js';
 import { keys } from '../state/keys.js';
@@ -14,7 +14,8 @@ import { readRecord, transact } from '../store/transact.js';
 /**
  * The leader's pass over tasks waiting for capacity (state/capacity-waits.ts): each second, each waiting task —
  * oldest first — is placed on an instance of its provider's group that has room (an instance that registered, or
- * one whose tasks stopped), or stopped once it has waited ECS's 30 minutes. Everything it decides on is in the
+ * one whose tasks stopped), or stopped once it has waited ECS's 30 minutes — at once when its provider was deleted or
+ * its Auto Scaling group is gone or being deleted, since no host will come. Everything it decides on is in the
  * store, so a new leader (or a restarted server) carries on where the last one was.
  */
 
@@ -66,7 +67,14 @@ export function startCapacityWaits(options: CapacityWaitsOptions): { stop(): Pro
     for (const record of tasks) {
       const w = record.waiting!;
       const provider = await activeGroupProvider(reader, w.capacityProvider);
-      const ids = provider ? await groupInstanceIds(reader, provider) : new Set<string>();
+      // Its provider deleted (INACTIVE), or its group gone or being deleted: no host will ever come, so it stops now
+      // rather than after the wait, with the reason ECS gives a task its provider could not place.
+      if (!provider || !(await liveGroupOf(reader, provider))) {
+        if (await transact(options.store, (tx) => giveUpWaitingInTx(ctx, tx, record.cluster, record.id, 'EMPTY CAPACITY PROVIDER'))) result.stopped++;
+        options.log.info({ task: record.task.taskArn, capacityProvider: w.capacityProvider }, 'stopped a task waiting on a capacity provider whose Auto Scaling group is gone');
+        continue;
+      }
+      const ids = await groupInstanceIds(reader, provider);
       const instances: InstanceSnapshot[] = options.cache.snapshot(record.cluster, 'ec2').filter((s) => s.ec2InstanceId !== undefined && ids.has(s.ec2InstanceId));
       const plan = place(
         instances,

@@ -22,6 +22,8 @@ import { reconcileService } from './services/reconcile.js';
 import { DEFAULT_RECONCILE_SETTINGS, type ReconcileSettings, type ServicePlan, type TaskDefinitionFacts } from './services/state.js';
 import { WorkQueue } from './work-queue.js';
 import { launchOnProvidersInTx, readProviderHosts } from './services/provider-launches.js';
+import { poolHostsOf } from '../state/spot-interruption.js';
+import { launchKindOf } from './services/launch-plan.js';
 import { setForwardWeights } from '../elb/forward-weights.js';
 import { deregisterServiceTargets, deregistrationDelayMs, registerServiceTargets, targetGroupInTx, targetsInTx } from '../elb/service-targets.js';
 import { elbKeys } from '../state/elb-keys.js';
@@ -171,6 +173,9 @@ export function startServiceController(options: ServiceControllerOptions): Servi
     }
     const instances = cache.snapshot(cluster);
     const fargatePool = cache.snapshot(cluster, 'fargate');
+    // Only a service that launches on the pool may interrupt spot tasks there (and pays for looking them up).
+    const onPool = [record, ...(record.deployments ?? []), ...(record.taskSets ?? [])].some((d) => launchKindOf(d).kind === 'fargate');
+    const fargateSpot = onPool ? poolHostsOf(fargatePool, (id) => cache.task(cluster, id)) : undefined;
     const disconnectedAt = new Map<string, number>();
     for (const r of cache.instanceRecords(cluster).values()) {
       if (!r.instance.agentConnected && r.disconnectedAt !== undefined) disconnectedAt.set(r.id, r.disconnectedAt);
@@ -195,6 +200,7 @@ export function startServiceController(options: ServiceControllerOptions): Servi
       tasks,
       instances,
       fargatePool,
+      ...(fargateSpot ? { fargateSpot } : {}),
       disconnectedAt,
       taskDefinitions,
       now: now(),

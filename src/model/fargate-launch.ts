@@ -1,4 +1,6 @@
 import type { CapacityProviderStrategyItem, PlacementConstraint, PlacementStrategy, TaskDefinition } from '@aws-sdk/client-ecs';
+import { isBuiltInCapacityProvider } from './capacity-provider.js';
+import { normalizeStrategy, splitByStrategy, type StrategyItem } from './capacity-strategy.js';
 import { invalidParameter, ServiceError } from './errors.js';
 import {
   FARGATE_DEFAULT_EPHEMERAL_GIB,
@@ -30,15 +32,15 @@ export interface LaunchChoice {
  * Which launch a request asks for: undefined for EC2 (or EXTERNAL), a {@link FargateLaunch} for `launchType:
  * FARGATE` or a strategy of FARGATE/FARGATE_SPOT. Refuses, with ECS's words, what Fargate refuses. Pure.
  *
- * A strategy naming both providers runs the whole call on one of them: the provider with a `base`, else the
- * one with the highest weight (ECS splits a call's tasks between them; berth does not yet).
+ * The launch's `capacityProviderName` is where a single task goes; a call of several tasks splits them over the
+ * strategy's providers as ECS does ({@link fargateStrategyOf}, model/capacity-strategy.ts's splitByStrategy).
  */
 export function fargateLaunchOf(input: LaunchChoice, td: Wire<TaskDefinition>): FargateLaunch | undefined {
   const strategy = input.capacityProviderStrategy ?? [];
   if (input.launchType && strategy.length > 0) {
     throw invalidParameter('Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.');
   }
-  const provider = input.launchType === 'FARGATE' ? 'FARGATE' : strategy.length > 0 ? providerOf(strategy) : undefined;
+  const provider = input.launchType === 'FARGATE' ? 'FARGATE' : strategy.length > 0 ? firstProviderOf(strategy) : undefined;
   if (provider === undefined) {
     if (input.launchType && input.launchType !== 'EC2' && input.launchType !== 'EXTERNAL') {
       throw invalidParameter(`launchType: '${input.launchType}' is not a launch type (EC2, FARGATE, EXTERNAL).`);
@@ -65,7 +67,31 @@ export function fargateLaunchFor(provider: FargateProvider, td: Wire<TaskDefinit
   };
 }
 
-function providerOf(strategy: readonly CapacityProviderStrategyItem[]): FargateProvider {
+/**
+ * The Fargate providers a launch's tasks are split over (base, then weight), for `launchType: FARGATE` (all on
+ * FARGATE) or a checked strategy of FARGATE/FARGATE_SPOT; empty for any other launch.
+ */
+export function fargateStrategyOf(input: Pick<LaunchChoice, 'launchType' | 'capacityProviderStrategy'>): StrategyItem[] {
+  if (input.launchType === 'FARGATE') return [{ capacityProvider: 'FARGATE', base: 0, weight: 1 }];
+  const strategy = normalizeStrategy(input.capacityProviderStrategy ?? []);
+  return strategy.length > 0 && strategy.every((s) => isBuiltInCapacityProvider(s.capacityProvider)) ? strategy : [];
+}
+
+/**
+ * Each Fargate provider's tasks of a call or a pass, from its split and the pool hosts one placement chose for all
+ * of them: on-demand FARGATE tasks take the placements first (only they may interrupt FARGATE_SPOT tasks for room),
+ * then FARGATE_SPOT. `missing` is how many of the provider's tasks found no place.
+ */
+export function fargateShares(split: ReadonlyMap<string, number>, placements: readonly string[]): { provider: FargateProvider; instanceIds: string[]; missing: number }[] {
+  const left = [...placements];
+  return FARGATE_PROVIDERS.filter((p) => (split.get(p) ?? 0) > 0).map((provider) => {
+    const wanted = split.get(provider)!;
+    const instanceIds = left.splice(0, wanted);
+    return { provider, instanceIds, missing: wanted - instanceIds.length };
+  });
+}
+
+function firstProviderOf(strategy: readonly CapacityProviderStrategyItem[]): FargateProvider {
   for (const item of strategy) {
     if (!(FARGATE_PROVIDERS as readonly string[]).includes(item.capacityProvider ?? '')) {
       throw invalidParameter(
@@ -76,10 +102,9 @@ function providerOf(strategy: readonly CapacityProviderStrategyItem[]): FargateP
   if (strategy.filter((i) => (i.base ?? 0) > 0).length > 1) {
     throw invalidParameter('capacityProviderStrategy: only one capacity provider in a strategy can have a base defined.');
   }
-  if (!strategy.some((i) => (i.weight ?? 0) > 0 || (i.base ?? 0) > 0)) {
+  if (!strategy.some((i) => (i.weight ?? 0) > 0)) {
     throw invalidParameter('capacityProviderStrategy: at least one capacity provider must have a weight greater than zero.');
   }
-  const based = strategy.find((i) => (i.base ?? 0) > 0);
-  const chosen = based ?? [...strategy].sort((a, b) => (b.weight ?? 0) - (a.weight ?? 0))[0]!;
-  return chosen.capacityProvider as FargateProvider;
+  const [first] = splitByStrategy(normalizeStrategy(strategy), 1).keys();
+  return (first ?? strategy[0]!.capacityProvider) as FargateProvider;
 }

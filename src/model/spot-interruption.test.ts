@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SPOT_WARNING_MS, spotStopDeadline, spotTasksToInterrupt, type PoolHost } from './spot-interruption.js';
+import { afterPlacements, planSpotInterruptions, SPOT_WARNING_MS, spotStopDeadline, spotTasksToInterrupt, type PoolHost } from './spot-interruption.js';
 
 const needs = (cpu: number, memory: number) => ({ cpu, memory, ports: [], portsUdp: [] });
 const host = (instanceId: string, cpu: number, memory: number, spot: [string, number, number][]): PoolHost => ({
@@ -19,6 +19,29 @@ describe('spotTasksToInterrupt', () => {
     expect(spotTasksToInterrupt([host('a', 0, 0, [['s1', 256, 512]])], needs(256, 1024))).toBeUndefined();
     expect(spotTasksToInterrupt([host('a', 0, 0, [])], needs(256, 512))).toBeUndefined();
     expect(spotTasksToInterrupt([], needs(256, 512))).toBeUndefined();
+  });
+});
+
+describe('planSpotInterruptions', () => {
+  it('picks per missing task, counting each pick as holding its new task and no longer the interrupted ones', () => {
+    // Host a: full, three spot tasks of 512 MiB; the on-demand tasks need 512 MiB each.
+    const a = host('a', 1024, 0, [['s1', 256, 512], ['s2', 256, 512], ['s3', 256, 512]]);
+    expect(planSpotInterruptions([a], needs(256, 512), 2)).toEqual([
+      { instanceId: 'a', taskIds: ['s1'] },
+      { instanceId: 'a', taskIds: ['s2'] },
+    ]);
+    // More missing than the spot tasks can free: as many picks as they allow.
+    expect(planSpotInterruptions([a], needs(256, 512), 5)).toHaveLength(3);
+    expect(planSpotInterruptions([host('b', 1024, 0, [])], needs(256, 512), 1)).toEqual([]);
+  });
+
+  it('sees the room the call’s placed tasks took (afterPlacements)', () => {
+    // 512 MiB left and one task placed there: nothing left, so the missing one needs an interruption.
+    const a = host('a', 1024, 512, [['s1', 256, 512]]);
+    const placed = afterPlacements([a], ['a'], needs(256, 512));
+    expect(placed[0]!.remaining).toMatchObject({ cpu: 768, memory: 0 });
+    expect(planSpotInterruptions(placed, needs(256, 512), 1)).toEqual([{ instanceId: 'a', taskIds: ['s1'] }]);
+    expect(afterPlacements([a], [], needs(256, 512))).toEqual([a]);
   });
 });
 

@@ -17,8 +17,16 @@ import type { Wire } from './wire.js';
 /**
  * The awsvpcConfiguration a launch of a task definition with `networkMode` runs with: required for
  * awsvpc, refused for every other mode, as ECS does. Throws InvalidParameterException naming the field.
+ *
+ * `assignPublicIp: ENABLED` is ECS's to refuse on the EC2 launch type (its message) and to accept on Fargate. berth
+ * records it as given on a Fargate launch, but has no public addresses to hand out: the task gets its private
+ * address on its subnet only, reachable as any awsvpc task is (docs/runtimes.md).
  */
-export function awsvpcConfigurationFor(networkMode: string | undefined, given: NetworkConfiguration | undefined): Wire<AwsVpcConfiguration> | undefined {
+export function awsvpcConfigurationFor(
+  networkMode: string | undefined,
+  given: NetworkConfiguration | undefined,
+  launch: { readonly fargate: boolean } = { fargate: false },
+): Wire<AwsVpcConfiguration> | undefined {
   const config = given?.awsvpcConfiguration;
   if (networkMode !== 'awsvpc') {
     if (config) throw invalidParameter('Network Configuration is not valid for the given networkMode of this task definition.');
@@ -34,8 +42,8 @@ export function awsvpcConfigurationFor(networkMode: string | undefined, given: N
     const bad = ids.find((id) => !new RegExp(`^${prefix}[0-9a-zA-Z]{1,64}$`).test(id));
     if (bad !== undefined) throw invalidParameter(`awsvpcConfiguration.${field}: '${bad}' is not a valid ${prefix.slice(0, -1)} id (${prefix}…).`);
   }
-  if (config.assignPublicIp === 'ENABLED') throw invalidParameter('Assign public IP is not supported for this launch type.');
-  return { subnets: [...subnets], securityGroups: [...securityGroups], assignPublicIp: 'DISABLED' };
+  if (config.assignPublicIp === 'ENABLED' && !launch.fargate) throw invalidParameter('Assign public IP is not supported for this launch type.');
+  return { subnets: [...subnets], securityGroups: [...securityGroups], assignPublicIp: config.assignPublicIp ?? 'DISABLED' };
 }
 
 /** The interface RunTask records for a new awsvpc task, before the agent has attached it. */

@@ -20,4 +20,6 @@ export const capacityProviderKeys = {
    * strategy); read by PutClusterCapacityProviders in the transaction that takes the provider off, so the two conflict.
    */
   inUse: (cluster: string, provider: string) => `capacity-providers/in-use/${cluster}/${provider}`,
+  /** Every in-use mark of `cluster` (DeleteCluster drops them with the cluster). */
+  inUseOf: (cluster: string) => `capacity-providers/in-use/${cluster}/`,
 } as const;

@@ -4,7 +4,7 @@ import { readRecord, transact, type Tx } from '../store/transact.js';
 import { capacityProviderKeys } from './capacity-provider-keys.js';
 import { hostGroupKeys } from './host-group-keys.js';
 import { parseCapacityProvider, type CapacityProviderRecord } from './records/capacity-providers.js';
-import { isTerminating, parseHostGroup } from './records/host-groups.js';
+import { isTerminating, parseHostGroup, type HostGroupRecord } from './records/host-groups.js';
 
 /**
  * What placement needs to know of a capacity provider of an Auto Scaling group: which container instances are
@@ -23,6 +23,15 @@ export async function activeGroupProvider(reader: ProviderReader, name: string):
   return record?.status === 'ACTIVE' ? record : undefined;
 }
 
+/**
+ * The provider's group while it can still get hosts: undefined once it is gone or being deleted (DeleteAutoScalingGroup
+ * with ForceDelete terminates every host and launches none), so tasks waiting on it wait for nothing.
+ */
+export async function liveGroupOf(reader: ProviderReader, provider: CapacityProviderRecord): Promise<HostGroupRecord | undefined> {
+  const group = await reader.getRecord(parseHostGroup, hostGroupKeys.group(provider.autoScalingGroupProvider.groupName));
+  return group && !group.deleting ? group : undefined;
+}
+
 /** The EC2 instance ids of the provider's group that are not being terminated (empty when the group is gone). */
 export async function groupInstanceIds(reader: ProviderReader, provider: CapacityProviderRecord): Promise<Set<string>> {
   const group = await reader.getRecord(parseHostGroup, hostGroupKeys.group(provider.autoScalingGroupProvider.groupName));
@@ -33,7 +42,8 @@ export async function groupInstanceIds(reader: ProviderReader, provider: Capacit
  * In the transaction that removes host group `groupName`: the provider of that group (if any) goes INACTIVE, as
  * ECS shows a capacity provider whose Auto Scaling group was deleted — updateStatus DELETE_COMPLETE with the reason —
  * and the group's claim is released. It stays describable as a deleted provider (api/ecs/capacity-providers.ts) until
- * pruned; strategies naming it are refused from then on (not ACTIVE), and its waiting tasks time out.
+ * pruned; strategies naming it are refused from then on (not ACTIVE), and its waiting tasks are stopped by the next
+ * capacity-wait pass (controllers/capacity-waits.ts).
  */
 export async function retireGroupProviderInTx(tx: Tx, groupName: string, nowMs: number): Promise<void> {
   const claim = await tx.get(capacityProviderKeys.byGroup(groupName));

@@ -17,7 +17,9 @@ import { saveTaskInTx, stopTaskInTx } from './task-stop.js';
  *        PROVISIONING for awsvpc) on that instance, as any placed task
  *                                             │
  *                                             ├──StopTask / service scale-in──▶ STOPPED (index entry dropped by the pass)
- *                                             └──waited CAPACITY_WAIT_MS──▶ STOPPED, stopCode TaskFailedToStart
+ *                                             ├──waited CAPACITY_WAIT_MS──▶ STOPPED, stopCode TaskFailedToStart
+ *                                             └──provider deleted / group gone or being deleted──▶ STOPPED at once,
+ *                                                stopCode TaskFailedToStart (EMPTY CAPACITY PROVIDER)
  */
 
 /** How long ECS leaves a task in PROVISIONING for capacity before it stops it. */

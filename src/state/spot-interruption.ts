@@ -1,5 +1,6 @@
 import { subtractNeeds } from '../model/container-instance.js';
-import { SPOT_INTERRUPTION_REASON } from '../model/spot-interruption.js';
+import { SPOT_INTERRUPTION_REASON, type PoolHost } from '../model/spot-interruption.js';
+import type { InstanceSnapshot } from '../scheduler/index.js';
 import type { Tx } from '../store/transact.js';
 import { keys } from './keys.js';
 import { parseInstanceRecord, type InstanceRecord } from './records/instances.js';
@@ -35,4 +36,21 @@ export async function interruptSpotTasksInTx(ctx: TaskWriteContext, tx: Tx, clus
 /** A FARGATE_SPOT task still meant to run. */
 export function isRunningSpot(record: TaskRecord): boolean {
   return record.task.capacityProviderName === 'FARGATE_SPOT' && record.task.desiredStatus === 'RUNNING' && record.task.lastStatus !== 'STOPPED';
+}
+
+/**
+ * The Fargate pool's hosts as the interruption chooser sees them: each ACTIVE host with a connected agent, what is
+ * left on it and its running FARGATE_SPOT tasks (`taskOf` reads a task of the cluster, from the cache).
+ */
+export function poolHostsOf(pool: readonly InstanceSnapshot[], taskOf: (taskId: string) => TaskRecord | undefined): PoolHost[] {
+  return pool
+    .filter((s) => s.status === 'ACTIVE' && s.agentConnected)
+    .map((s) => ({
+      instanceId: s.id,
+      remaining: s.remaining,
+      spotTasks: s.tasks.flatMap((t) => {
+        const r = taskOf(t.taskId);
+        return r && isRunningSpot(r) ? [{ taskId: r.id, needs: r.needs }] : [];
+      }),
+    }));
 }

@@ -5,6 +5,8 @@ import { checkedCalls } from '../../hostgroups/testing/checked-calls.js';
 import { keys } from '../../state/keys.js';
 import { pruneExpiredProviders } from '../../state/capacity-providers.js';
 import { launchTasksInTx } from '../../state/task-launch.js';
+import { stopTaskInTx } from '../../state/task-stop.js';
+import { parseTaskRecord } from '../../state/records/tasks.js';
 import { transact } from '../../store/transact.js';
 import { checkRemovable } from './cluster-capacity.js';
 import { MemoryStore } from '../../store/memory.js';
@@ -313,5 +315,17 @@ describe('a provider whose group is deleted, pruning, and the in-use check', () 
     await h.ops.PutClusterCapacityProviders({ cluster: 'c', capacityProviders: ['web-cp'], defaultCapacityProviderStrategy: [] });
     const late = { ...spec, capacityProvider: { ...spec.capacityProvider, name: 'spare-cp' } };
     expect(await refusal(transact(h.store, (tx) => launchTasksInTx(h.env, tx, late, [])))).toMatchObject({ type: 'InvalidParameterException', message: expect.stringContaining('not associated with the cluster') });
+
+    // The in-use marks do not outlive their cluster: once its tasks have stopped, DeleteCluster drops them.
+    const marks = async (cluster: string) => (await h.store.range(`capacity-providers/in-use/${cluster}/`)).entries.map((e) => e.key);
+    expect(await marks('c')).toEqual(['capacity-providers/in-use/c/web-cp']);
+    for (const e of (await h.store.range(keys.tasksOf('c'))).entries) {
+      await transact(h.store, async (tx) => stopTaskInTx(h.env, tx, (await tx.getRecord(parseTaskRecord, e.key))!, { reason: 'done', stopCode: 'UserInitiated' }));
+    }
+    await h.ops.PutClusterCapacityProviders({ cluster: 'c', capacityProviders: ['web-cp', 'spare-cp'], defaultCapacityProviderStrategy: [] });
+    await transact(h.store, (tx) => launchTasksInTx(h.env, tx, { ...late, capacityProvider: { ...late.capacityProvider, waiting: 0 } }, []));
+    expect(await marks('c')).toEqual(['capacity-providers/in-use/c/spare-cp', 'capacity-providers/in-use/c/web-cp']);
+    await h.ops.DeleteCluster({ cluster: 'c' });
+    expect(await marks('c')).toEqual([]);
   });
 });

@@ -20,6 +20,7 @@ import {
 import { ecsMessage } from '../../model/ecs-messages.js';
 import { clusterNotFound, invalidParameter, ServiceError } from '../../model/errors.js';
 import { validateTags } from '../../model/tags.js';
+import { capacityProviderKeys } from '../../state/capacity-provider-keys.js';
 import { keys } from '../../state/keys.js';
 import { readJson, transact, readRecord } from '../../store/transact.js';
 import { pageOf } from '../pagination.js';
@@ -191,6 +192,8 @@ export function clusterOperations(env: EcsEnv) {
         }
         const deleted: ClusterRecord = { ...current, status: 'INACTIVE', deletedAt: epochSeconds(env.now()) };
         tx.putJson(keys.cluster(current.clusterName), deleted);
+        // Its capacity providers' in-use marks (cluster-capacity.ts) go with it: a cluster made again under the name starts clean.
+        for (const e of (await tx.range(capacityProviderKeys.inUseOf(current.clusterName))).entries) tx.delete(e.key);
         return deleted;
       });
       return { cluster: await describe(env, record) };

@@ -5,6 +5,7 @@ import {
   DescribeTasksCommand,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
+  RunTaskCommand,
   UpdateServiceCommand,
   type CreateServiceCommandInput,
   type NetworkConfiguration,
@@ -62,6 +63,23 @@ describe('Fargate services', () => {
       expect(t).toMatchObject({ launchType: 'FARGATE', capacityProviderName: 'FARGATE', platformVersion: '1.4.0' });
       expect(t.containerInstanceArn).toBeUndefined();
     }
+  });
+
+  it('accepts assignPublicIp ENABLED on Fargate as ECS does, records it, and runs the tasks with their private address only; EC2 refuses it', async () => {
+    const publicIp = { awsvpcConfiguration: { ...vpc.awsvpcConfiguration!, assignPublicIp: 'ENABLED' as const } };
+    const { service } = await create({ serviceName: 'public', launchType: 'FARGATE', desiredCount: 1, networkConfiguration: publicIp });
+    expect(service!.networkConfiguration).toEqual({ awsvpcConfiguration: { subnets: ['subnet-0abc'], securityGroups: ['sg-01'], assignPublicIp: 'ENABLED' } });
+    expect(service!.deployments![0]!.networkConfiguration).toEqual(service!.networkConfiguration);
+    const [task] = await tasksOf({ serviceName: 'public' }, 1);
+    expect(task).toMatchObject({ launchType: 'FARGATE', attachments: [{ type: 'ElasticNetworkInterface' }] });
+    // RunTask takes it too; an EC2 launch of an awsvpc task definition is refused with ECS's message.
+    const { tasks, failures } = await api.ecs.send(new RunTaskCommand({ cluster, taskDefinition: 'fg', launchType: 'FARGATE', networkConfiguration: publicIp }));
+    expect({ placed: tasks?.length, failures }).toEqual({ placed: 1, failures: [] });
+    await api.ecs.send(new RegisterTaskDefinitionCommand({ family: 'ec2-vpc', networkMode: 'awsvpc', containerDefinitions: [{ name: 'probe', image: 'busybox', memory: 64 }] }));
+    expect(await failure(create({ serviceName: 'public-ec2', launchType: 'EC2', taskDefinition: 'ec2-vpc', networkConfiguration: publicIp }))).toMatchObject({
+      name: 'InvalidParameterException',
+      message: 'Assign public IP is not supported for this launch type.',
+    });
   });
 
   it.each<[string, Partial<CreateServiceCommandInput>, string, string]>([

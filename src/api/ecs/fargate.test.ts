@@ -1,5 +1,7 @@
 import {
   CreateClusterCommand,
+  CreateServiceCommand,
+  DeleteServiceCommand,
   DescribeClustersCommand,
   DescribeContainerInstancesCommand,
   DescribeTasksCommand,
@@ -10,6 +12,7 @@ import {
   StartTaskCommand,
   type NetworkConfiguration,
   type RunTaskRequest,
+  type Task,
 } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiFixture, type ApiFixture } from '../../testing/api-server.js';
@@ -164,31 +167,62 @@ describe('a pool host whose agent restarts without --fargate', () => {
 });
 
 describe('FARGATE_SPOT interruption', () => {
-  it('interrupts spot tasks when an on-demand Fargate task needs their room, with stopCode SpotInterruption; a spot task interrupts nothing', async () => {
-    await api.ecs.send(new CreateClusterCommand({ clusterName: 'spot' }));
-    const small = await startFakeAgent(api.server.url, { cluster: 'spot', cpuUnits: 1024, memoryMib: 1024, fargate: true });
+  /**
+   * A cluster of its own whose pool host (1024 CPU units, 1024 MiB) is full with two FARGATE_SPOT tasks; `body` gets
+   * the spot request and a DescribeTasks of the two. The pool host is hidden from DescribeContainerInstances: its
+   * session is up once a task can be placed there.
+   */
+  async function withFullSpotPool(cluster: string, body: (spot: Partial<RunTaskRequest>, describeBoth: () => Promise<Task[]>) => Promise<void>) {
+    await api.ecs.send(new CreateClusterCommand({ clusterName: cluster }));
+    const small = await startFakeAgent(api.server.url, { cluster, cpuUnits: 1024, memoryMib: 1024, fargate: true });
     try {
-      const spot = { cluster: 'spot', capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] };
-      // The pool host is hidden from DescribeContainerInstances: its session is up once a task can be placed there.
+      const spot = { cluster, capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] };
       const first = await untilPlaced(spot);
       const second = (await run(spot)).tasks![0]!;
+      await body(spot, async () => (await api.ecs.send(new DescribeTasksCommand({ cluster, tasks: [first.taskArn!, second.taskArn!] }))).tasks!);
+    } finally {
+      await small.stop();
+      removeAgentDir(small);
+    }
+  }
+  const interruptedOne = (tasks: Task[]) => {
+    const interrupted = tasks.filter((t) => t.desiredStatus === 'STOPPED');
+    expect(interrupted).toHaveLength(1);
+    expect(interrupted[0]).toMatchObject({ stopCode: 'SpotInterruption', stoppedReason: 'Your Spot Task was interrupted.' });
+  };
+
+  it('interrupts spot tasks when an on-demand Fargate task needs their room, with stopCode SpotInterruption; a spot task interrupts nothing', async () => {
+    await withFullSpotPool('spot', async (spot, describeBoth) => {
       // The pool is full: another spot task is refused for room, interrupting nothing.
       const refused = await run(spot);
       expect(refused.tasks).toEqual([]);
       expect(refused.failures![0]!.reason).toMatch(/RESOURCE:MEMORY|RESOURCE:CPU/);
-      const describeBoth = async () => (await api.ecs.send(new DescribeTasksCommand({ cluster: 'spot', tasks: [first.taskArn!, second.taskArn!] }))).tasks!;
       expect((await describeBoth()).map((t) => t.desiredStatus)).toEqual(['RUNNING', 'RUNNING']);
 
       const onDemand = await run({ cluster: 'spot', launchType: 'FARGATE' });
       expect(onDemand.failures).toEqual([]);
       expect(onDemand.tasks![0]).toMatchObject({ capacityProviderName: 'FARGATE' });
-      const after = await describeBoth();
-      const interrupted = after.filter((t) => t.desiredStatus === 'STOPPED');
-      expect(interrupted).toHaveLength(1);
-      expect(interrupted[0]).toMatchObject({ stopCode: 'SpotInterruption', stoppedReason: 'Your Spot Task was interrupted.' });
-    } finally {
-      await small.stop();
-      removeAgentDir(small);
-    }
+      interruptedOne(await describeBoth());
+    });
+  });
+
+  it('interrupts spot tasks for a service’s on-demand FARGATE task too, reported alike', async () => {
+    await withFullSpotPool('spot-svc', async (_spot, describeBoth) => {
+      await api.ecs.send(
+        new CreateServiceCommand({ cluster: 'spot-svc', serviceName: 'od', taskDefinition: 'fg', desiredCount: 1, launchType: 'FARGATE', networkConfiguration: vpc }),
+      );
+      // The service controller places its task by interrupting one spot task (the pool holds two of these tasks).
+      const deadline = Date.now() + 10_000;
+      let started: string[] = [];
+      while (started.length === 0 && Date.now() < deadline) {
+        started = (await api.ecs.send(new ListTasksCommand({ cluster: 'spot-svc', serviceName: 'od' }))).taskArns ?? [];
+        if (started.length === 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(started).toHaveLength(1);
+      const [task] = (await api.ecs.send(new DescribeTasksCommand({ cluster: 'spot-svc', tasks: started }))).tasks!;
+      expect(task).toMatchObject({ launchType: 'FARGATE', capacityProviderName: 'FARGATE', group: 'service:od' });
+      interruptedOne(await describeBoth());
+      await api.ecs.send(new DeleteServiceCommand({ cluster: 'spot-svc', service: 'od', force: true }));
+    });
   });
 });

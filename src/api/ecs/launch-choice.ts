@@ -3,7 +3,7 @@ import { isBuiltInCapacityProvider } from '../../model/capacity-provider.js';
 import { checkStrategy, type StrategyItem } from '../../model/capacity-strategy.js';
 import { builtInCapacityProviders, type ClusterRecord } from '../../model/cluster.js';
 import { invalidParameter } from '../../model/errors.js';
-import { fargateLaunchOf, type FargateLaunch } from '../../model/fargate-launch.js';
+import { fargateLaunchOf, fargateStrategyOf, type FargateLaunch } from '../../model/fargate-launch.js';
 import type { Wire } from '../../model/wire.js';
 import { activeGroupProvider, type ProviderReader } from '../../state/capacity-providers.js';
 
@@ -15,7 +15,7 @@ import { activeGroupProvider, type ProviderReader } from '../../state/capacity-p
  */
 export type LaunchChoiceResult =
   | { readonly kind: 'ec2' }
-  | { readonly kind: 'fargate'; readonly fargate: FargateLaunch }
+  | { readonly kind: 'fargate'; readonly fargate: FargateLaunch; readonly strategy: readonly StrategyItem[] }
   | { readonly kind: 'providers'; readonly strategy: readonly StrategyItem[] };
 
 /** The strategy a call runs with: its own, else (no launch type) the cluster's default. */
@@ -41,7 +41,7 @@ export async function launchChoiceOf(
   // Fargate's own path and messages (model/fargate-launch.ts) when the strategy names only FARGATE/FARGATE_SPOT.
   if (strategy.every((i) => isBuiltInCapacityProvider(i.capacityProvider ?? ''))) {
     const fargate = fargateLaunchOf({ ...input, capacityProviderStrategy: strategy }, td);
-    return fargate ? { kind: 'fargate', fargate } : { kind: 'ec2' };
+    return fargate ? { kind: 'fargate', fargate, strategy: fargateStrategyOf({ ...input, capacityProviderStrategy: strategy }) } : { kind: 'ec2' };
   }
   const providers = [...new Set([...cluster.capacityProviders, ...builtInCapacityProviders])];
   const checked = checkStrategy(strategy, { clusterProviders: providers, isFargate: isBuiltInCapacityProvider });

@@ -44,7 +44,7 @@ import type { EcsEnv } from './env.js';
 import { placementRequestOf } from '../../state/placement-request.js';
 import { findTaskDefinition } from './task-definitions.js';
 import { markProvidersInUse } from './cluster-capacity.js';
-import { deploymentLaunch, launchFieldsOf, serviceLaunchOf, updatedServiceLaunch, withLaunch } from './service-capacity.js';
+import { deploymentLaunch, isFargateLaunch, launchFieldsOf, serviceLaunchOf, updatedServiceLaunch, withLaunch } from './service-capacity.js';
 import { parseServiceRecord } from '../../state/records/services.js';
 import { parseClusterRecord } from '../../state/records/clusters.js';
 import { recordServiceDeployment, settleServiceDeployments } from '../../state/service-deployments.js';
@@ -198,7 +198,7 @@ export function serviceOperations(env: EcsEnv) {
       const constraints = input.placementConstraints ?? [];
       const strategies = input.placementStrategy ?? [];
       if (td) checkPlacement(name, td, strategy, constraints, strategies);
-      const awsvpc = td ? awsvpcConfigurationFor(td.networkMode, input.networkConfiguration) : undefined;
+      const awsvpc = td ? awsvpcConfigurationFor(td.networkMode, input.networkConfiguration, { fargate: isFargateLaunch(launch) }) : undefined;
       const loadBalancers = await checkedLoadBalancers(env, input.loadBalancers ?? [], td);
       checkShiftingLoadBalancers(shiftConfig, loadBalancers);
       const serviceConnect = await checkedServiceConnect(env, input.serviceConnectConfiguration, td, clusterRecord.serviceConnectDefaults?.namespace);
@@ -331,7 +331,9 @@ export function serviceOperations(env: EcsEnv) {
         if (placementTd) checkPlacement(s.serviceName!, placementTd, strategy, constraints, strategies);
         const taskDefinition = td?.taskDefinitionArn ?? s.taskDefinition;
         const network = nextTd
-          ? awsvpcConfigurationFor(nextTd.networkMode, input.networkConfiguration ?? (nextTd.networkMode === 'awsvpc' ? s.networkConfiguration : undefined))
+          ? awsvpcConfigurationFor(nextTd.networkMode, input.networkConfiguration ?? (nextTd.networkMode === 'awsvpc' ? s.networkConfiguration : undefined), {
+              fargate: isFargateLaunch(launch ?? launchFieldsOf(s)),
+            })
           : s.networkConfiguration?.awsvpcConfiguration;
         const networkChanged = JSON.stringify(network ?? null) !== JSON.stringify(s.networkConfiguration?.awsvpcConfiguration ?? null);
         // As ECS: changing the load balancers starts a new deployment.

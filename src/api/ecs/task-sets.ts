@@ -25,7 +25,7 @@ import { readRecord, transact } from '../../store/transact.js';
 import { activeCluster } from './clusters.js';
 import type { EcsEnv } from './env.js';
 import { newDeploymentId, serviceNameOf, serviceTaskDefinition } from './services.js';
-import { deploymentLaunch, serviceLaunchOf } from './service-capacity.js';
+import { deploymentLaunch, isFargateLaunch, serviceLaunchOf } from './service-capacity.js';
 
 const serviceNotFound = () => new ServiceError('ServiceNotFoundException', 'Service not found.');
 const serviceNotActive = () => new ServiceError('ServiceNotActiveException', 'Service was not ACTIVE.');
@@ -101,7 +101,7 @@ export function taskSetOperations(env: EcsEnv) {
       const given = input.launchType !== undefined || (input.capacityProviderStrategy?.length ?? 0) > 0;
       const fallback = given ? {} : { launchType: service?.launchType, capacityProviderStrategy: service?.capacityProviderStrategy };
       const launch = deploymentLaunch(await serviceLaunchOf(env, { ...input, ...fallback, placementConstraints: service?.placementConstraints, placementStrategy: service?.placementStrategy }, await activeCluster(env, cluster), td, 'ECS'));
-      const awsvpc = awsvpcConfigurationFor(td.networkMode, input.networkConfiguration);
+      const awsvpc = awsvpcConfigurationFor(td.networkMode, input.networkConfiguration, { fargate: isFargateLaunch(launch) });
       const set = await transact(env.store, async (tx) => {
         const record = key ? await tx.getRecord(parseServiceRecord, key) : undefined;
         if (!record) throw serviceNotFound();

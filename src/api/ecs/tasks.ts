@@ -13,9 +13,6 @@ import type {
 import type { FargateLaunch } from '../../model/fargate-launch.js';
 import type { StrategyItem } from '../../model/capacity-strategy.js';
 import { isFargatePoolHost } from '../../model/fargate-pool.js';
-import { spotTasksToInterrupt, type PoolHost } from '../../model/spot-interruption.js';
-import { interruptSpotTasksInTx, isRunningSpot } from '../../state/spot-interruption.js';
-import type { InstanceSnapshot } from '../../scheduler/index.js';
 import { missingArn, parseOwnEcsArn } from '../../model/arn.js';
 import { ecsMessage } from '../../model/ecs-messages.js';
 import { clientError, clusterNotFound, invalidParameter } from '../../model/errors.js';
@@ -38,6 +35,7 @@ import { behindLoadBalancers, deactivateTaskInTx, stopTaskInTx } from '../../sta
 import { findTaskDefinition } from './task-definitions.js';
 import { launchChoiceOf } from './launch-choice.js';
 import { launchOnProviders } from './provider-launch.js';
+import { planFargateRun } from './fargate-run.js';
 import { storeReader } from '../../state/capacity-providers.js';
 import { parseTaskRecord } from '../../state/records/tasks.js';
 
@@ -60,8 +58,10 @@ export interface LaunchRequest {
   readonly tags: Tag[];
   /** awsvpc tasks: the subnets and security groups their interface is recorded with. */
   readonly awsvpc?: Wire<AwsVpcConfiguration>;
-  /** Set for a Fargate launch: placed on the cluster's Fargate pool hosts only. */
+  /** Set for a Fargate launch: placed on the cluster's Fargate pool hosts only (a single task's launch). */
   readonly fargate?: FargateLaunch;
+  /** A Fargate launch's providers: its tasks are split over them (fargate-run.ts). */
+  readonly fargateStrategy?: readonly StrategyItem[];
   /** Set for a strategy of capacity providers of Auto Scaling groups: placed on their groups' instances (provider-launch.ts). */
   readonly providers?: readonly StrategyItem[];
 }
@@ -77,7 +77,7 @@ async function prepareLaunch(env: EcsEnv, input: RunTaskRequest | StartTaskReque
   // StartTask names its instances and has no launch type: always EC2 (a pool host cannot be named).
   const choice = 'containerInstances' in input ? { kind: 'ec2' as const } : await launchChoiceOf(storeReader(env.store), input, clusterRecord, td);
   const fargate = choice.kind === 'fargate' ? choice.fargate : undefined;
-  const awsvpc = awsvpcConfigurationFor(td.networkMode, input.networkConfiguration);
+  const awsvpc = awsvpcConfigurationFor(td.networkMode, input.networkConfiguration, { fargate: choice.kind === 'fargate' });
   const names = new Set(td.containerDefinitions?.map((c) => c.name));
   for (const o of input.overrides?.containerOverrides ?? []) {
     if (!o.name || !names.has(o.name)) {
@@ -99,6 +99,7 @@ async function prepareLaunch(env: EcsEnv, input: RunTaskRequest | StartTaskReque
     tags,
     ...(awsvpc ? { awsvpc } : {}),
     ...(fargate ? { fargate } : {}),
+    ...(choice.kind === 'fargate' ? { fargateStrategy: choice.strategy } : {}),
     ...(choice.kind === 'providers' ? { providers: choice.strategy } : {}),
   };
 }
@@ -182,16 +183,14 @@ export function taskOperations(env: EcsEnv) {
             : ecsMessage('noContainerInstances'),
         );
       }
-      let plan = place(snapshots, request, Math.random);
-      // An on-demand Fargate task that does not fit the pool makes room by interrupting FARGATE_SPOT tasks.
-      if (launch.fargate?.capacityProviderName === 'FARGATE' && plan.placements.length < count) {
-        if (await makeRoomFromSpot(env, launch.cluster, snapshots, needs, count - plan.placements.length)) {
-          await env.cache.catchUp();
-          plan = place(env.cache.snapshot(launch.cluster, 'fargate'), request, Math.random);
-        }
-      }
+      // Fargate: the call's tasks split over its providers, on-demand ones interrupting spot tasks for room.
+      const spec = specOf(launch, needs);
+      const fargate = launch.fargate && launch.fargateStrategy ? await planFargateRun(env, launch.cluster, launch.fargateStrategy, { ...spec, fargate: launch.fargate }, request) : undefined;
+      const plan = fargate?.plan ?? place(snapshots, request, Math.random);
+      const parts = fargate?.parts ?? [{ spec, instanceIds: plan.placements }];
       const committingAt = env.spans?.now() ?? 0;
-      const launched = await launchOn(launcher, launch, plan.placements, needs, token && { ...token, placementFailures: plan.instanceFailures });
+      const batched = await launcher.launchAll(parts, token && { ...token, placementFailures: plan.instanceFailures });
+      const launched = { tasks: batched.created.map((r) => r.task), failures: batched.failures, replayed: batched.replayed };
       if (env.spans?.enabled && !launched.replayed) {
         const committedAt = env.spans.now();
         for (const t of launched.tasks) {
@@ -284,45 +283,4 @@ export function taskOperations(env: EcsEnv) {
       return { taskArns: page.items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
     },
   };
-}
-
-/**
- * Interrupt FARGATE_SPOT tasks of the pool for `missing` on-demand tasks of `needs` (model/spot-interruption.ts),
- * in one transaction. True when any was interrupted (placement is then tried again).
- */
-async function makeRoomFromSpot(env: EcsEnv, cluster: string, pool: readonly InstanceSnapshot[], needs: TaskNeeds, missing: number): Promise<boolean> {
-  const hosts = new Map<string, PoolHost>();
-  for (const s of pool) {
-    if (s.status !== 'ACTIVE' || !s.agentConnected) continue;
-    const spotTasks = s.tasks.flatMap((t) => {
-      const r = env.cache.task(cluster, t.taskId);
-      return r && isRunningSpot(r) ? [{ taskId: r.id, needs: r.needs }] : [];
-    });
-    hosts.set(s.id, { instanceId: s.id, remaining: s.remaining, spotTasks });
-  }
-  const chosen: { instanceId: string; taskIds: string[] }[] = [];
-  for (let i = 0; i < missing; i++) {
-    const pick = spotTasksToInterrupt([...hosts.values()], needs);
-    if (!pick) break;
-    chosen.push(pick);
-    // What is left on that host once they have stopped and this task is placed there.
-    const h = hosts.get(pick.instanceId)!;
-    const freed = h.spotTasks.filter((t) => pick.taskIds.includes(t.taskId));
-    hosts.set(pick.instanceId, {
-      ...h,
-      remaining: {
-        ...h.remaining,
-        cpu: h.remaining.cpu + freed.reduce((a, t) => a + t.needs.cpu, 0) - needs.cpu,
-        memory: h.remaining.memory + freed.reduce((a, t) => a + t.needs.memory, 0) - needs.memory,
-      },
-      spotTasks: h.spotTasks.filter((t) => !pick.taskIds.includes(t.taskId)),
-    });
-  }
-  if (chosen.length === 0) return false;
-  const interrupted = await transact(env.store, async (tx) => {
-    const out: string[] = [];
-    for (const c of chosen) out.push(...(await interruptSpotTasksInTx(env, tx, cluster, c.instanceId, c.taskIds)));
-    return out;
-  });
-  return interrupted.length > 0;
 }

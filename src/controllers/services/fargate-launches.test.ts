@@ -43,6 +43,22 @@ describe('a Fargate service', () => {
     expect(grown.stops).toEqual([]);
   });
 
+  it('makes room for its on-demand FARGATE tasks by interrupting FARGATE_SPOT tasks, as RunTask does; spot tasks interrupt nothing', () => {
+    // The pool host has room for none of the service's tasks (64 MiB each); two spot tasks of another caller run there.
+    const full = [instance('p1', { remaining: { memory: 0 }, attributes: { 'berth.fargate-pool': undefined } })];
+    const fargateSpot = [{ instanceId: 'p1', remaining: full[0]!.remaining, spotTasks: [{ taskId: 's1', needs: { cpu: 0, memory: 64, ports: [], portsUdp: [] } }, { taskId: 's2', needs: { cpu: 0, memory: 64, ports: [], portsUdp: [] } }] }];
+    const w = world({ desired: 5, service: { capacityProviderStrategy: mixed } });
+    const plan = reconcileService({ ...stateOf(w), fargatePool: full, fargateSpot });
+    // 2 FARGATE (base 1, then weight) each get a spot task's room; the 3 FARGATE_SPOT ones find none and say so.
+    expect(plan.providerLaunches).toEqual([
+      { provider: 'FARGATE', instanceIds: ['p1', 'p1'], waiting: 0, interrupt: [{ instanceId: 'p1', taskIds: ['s1'] }, { instanceId: 'p1', taskIds: ['s2'] }] },
+    ]);
+    expect(plan.events.map((e) => e.message).join('\n')).toMatch(/was unable to place a task/);
+    const spotOnly = world({ desired: 2, service: { capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] } });
+    const none = reconcileService({ ...stateOf(spotOnly), fargatePool: full, fargateSpot });
+    expect(none.providerLaunches).toBeUndefined();
+  });
+
   it('says it cannot place a task when the pool has no host, and looks again', () => {
     const w = world({ desired: 1, service: { launchType: 'FARGATE' } });
     const plan = reconcileService({ ...stateOf(w), fargatePool: [] });

@@ -1,5 +1,6 @@
 import type { CapacityProviderStrategyItem, Service } from '@aws-sdk/client-ecs';
-import { isBuiltInCapacityProvider } from '../../model/capacity-provider.js';
+import { fargateShares, fargateStrategyOf } from '../../model/fargate-launch.js';
+import { afterPlacements, planSpotInterruptions } from '../../model/spot-interruption.js';
 import { normalizeStrategy, splitByStrategy, type StrategyItem } from '../../model/capacity-strategy.js';
 import type { Wire } from '../../model/wire.js';
 import { place } from '../../scheduler/index.js';
@@ -10,7 +11,8 @@ import type { ProviderLaunchPlan, ServiceState, TaskDefinitionFacts, TaskView } 
  * Where a deployment's (or task set's) new tasks go, pure: the cluster's container instances (EC2), the cluster's
  * Fargate pool (launch type FARGATE, or a strategy of FARGATE/FARGATE_SPOT), or the hosts of host groups' capacity
  * providers. A strategy's tasks are split base-then-weight counting the tasks each provider already has
- * (model/capacity-strategy.ts), so a service's tasks over time split as one RunTask's would.
+ * (model/capacity-strategy.ts), so a service's tasks over time split as one RunTask's would. On the Fargate pool an
+ * on-demand (FARGATE) task that finds no room interrupts FARGATE_SPOT tasks for it, as RunTask's does.
  */
 export type LaunchKind =
   | { readonly kind: 'ec2' }
@@ -18,10 +20,10 @@ export type LaunchKind =
   | { readonly kind: 'providers'; readonly strategy: readonly StrategyItem[] };
 
 export function launchKindOf(d: { launchType?: string; capacityProviderStrategy?: readonly CapacityProviderStrategyItem[] }): LaunchKind {
+  const fargate = fargateStrategyOf(d);
+  if (fargate.length > 0) return { kind: 'fargate', strategy: fargate };
   const strategy = normalizeStrategy(d.capacityProviderStrategy ?? []);
-  if (d.launchType === 'FARGATE') return { kind: 'fargate', strategy: [{ capacityProvider: 'FARGATE', base: 0, weight: 1 }] };
-  if (strategy.length === 0) return { kind: 'ec2' };
-  return strategy.every((s) => isBuiltInCapacityProvider(s.capacityProvider)) ? { kind: 'fargate', strategy } : { kind: 'providers', strategy };
+  return strategy.length === 0 ? { kind: 'ec2' } : { kind: 'providers', strategy };
 }
 
 /** Tasks each capacity provider has among `views` (for the split). */
@@ -58,12 +60,23 @@ export function planLaunches(
   }
   const split = splitByStrategy(launch.strategy, count, have);
   if (launch.kind === 'fargate') {
-    // One placement over the pool for all of them (so shares do not count the same room twice), handed out in order.
+    // One placement over the pool for all of them (so shares do not count the same room twice), on-demand first;
+    // on-demand tasks that find no room interrupt FARGATE_SPOT tasks for it (model/spot-interruption.ts).
     const pool = state.fargatePool ?? [];
     const result = place(pool, requestFor(service, facts, count), state.seed);
-    const placements = [...result.placements];
-    const providerLaunches = [...split].map(([provider, n]) => ({ provider, instanceIds: placements.splice(0, n), waiting: 0 }));
-    const short = result.placements.length < count;
+    const shares = fargateShares(split, result.placements);
+    const onDemand = shares.find((s) => s.provider === 'FARGATE');
+    const interrupt =
+      onDemand && onDemand.missing > 0 && state.fargateSpot
+        ? planSpotInterruptions(afterPlacements(state.fargateSpot, result.placements, facts.needs), facts.needs, onDemand.missing)
+        : [];
+    const providerLaunches = shares.map((s) => ({
+      provider: s.provider,
+      instanceIds: s.provider === 'FARGATE' ? [...s.instanceIds, ...interrupt.map((i) => i.instanceId)] : s.instanceIds,
+      waiting: 0,
+      ...(s.provider === 'FARGATE' && interrupt.length > 0 ? { interrupt } : {}),
+    }));
+    const short = result.placements.length + interrupt.length < count;
     const failure = !short
       ? undefined
       : pool.some((s) => s.status === 'ACTIVE')

@@ -4,6 +4,7 @@ import { isBuiltInCapacityProvider } from '../../model/capacity-provider.js';
 import { fargateLaunchFor } from '../../model/fargate-launch.js';
 import type { FargateProvider } from '../../model/fargate-pool.js';
 import { activeGroupProvider, groupInstanceIds, storeReader } from '../../state/capacity-providers.js';
+import { interruptSpotTasksInTx } from '../../state/spot-interruption.js';
 import { launchTasksInTx, type LaunchSpec, type TaskWriteContext } from '../../state/task-launch.js';
 import type { Store } from '../../store/store.js';
 import type { Tx } from '../../store/transact.js';
@@ -13,7 +14,7 @@ import type { ProviderLaunchPlan, TaskDefinitionFacts } from './state.js';
 /**
  * A service with a capacity provider strategy or the FARGATE launch type (launch-plan.ts splits its launches by
  * provider): each host group provider's hosts for the planner, and the launches written — Fargate's on the pool hosts
- * placement chose; a host group's placed ones on their instances, the rest waiting for room on the provider's group
+ * placement chose (FARGATE_SPOT tasks interrupted first where on-demand ones need their room); a host group's placed ones on their instances, the rest waiting for room on the provider's group
  * (state/capacity-waits.ts), with the service's placement to place them by.
  */
 
@@ -52,7 +53,10 @@ export async function launchOnProvidersInTx(
   const started: string[] = [];
   for (const l of launches) {
     if (isBuiltInCapacityProvider(l.provider)) {
-      // FARGATE / FARGATE_SPOT: on the pool hosts chosen; one that lost its room meanwhile is tried by the next pass.
+      // FARGATE / FARGATE_SPOT: on the pool hosts chosen, after the spot tasks making room for on-demand ones are
+      // interrupted (their room is given back in this transaction); one that lost its room meanwhile is tried by the
+      // next pass.
+      for (const i of l.interrupt ?? []) await interruptSpotTasksInTx(ctx, tx, spec.cluster, i.instanceId, i.taskIds);
       const { created } = await launchTasksInTx(ctx, tx, { ...spec, fargate: fargateLaunchFor(l.provider as FargateProvider, spec.td) }, l.instanceIds);
       started.push(...created.map((t) => t.id));
       continue;

@@ -1,3 +1,4 @@
+import type { PoolHost, SpotInterruption } from '../../model/spot-interruption.js';
 import type { TaskNeeds } from '../../model/task.js';
 import { isProtected } from '../../model/task-protection.js';
 import type { NewEvent } from '../../model/service/events.js';
@@ -16,6 +17,8 @@ export interface ServiceState {
   readonly instances: readonly InstanceSnapshot[];
   /** The cluster's Fargate pool hosts (model/fargate-pool.ts): where Fargate tasks are placed and run. */
   readonly fargatePool?: readonly InstanceSnapshot[];
+  /** The same hosts with their running FARGATE_SPOT tasks (any service's or RunTask's), which on-demand tasks may interrupt. */
+  readonly fargateSpot?: readonly PoolHost[];
   /** When each disconnected instance's agent went away (epoch ms). */
   readonly disconnectedAt: ReadonlyMap<string, number>;
   /** What the controller needs of each task definition the service's deployments and tasks use, by ARN. */
@@ -38,6 +41,8 @@ export interface ProviderLaunchPlan {
   readonly provider: string;
   readonly instanceIds: readonly string[];
   readonly waiting: number;
+  /** FARGATE: spot tasks to interrupt first, in the same commit, so that some of these tasks fit. */
+  readonly interrupt?: readonly SpotInterruption[];
 }
 
 export interface TaskDefinitionFacts {

@@ -138,6 +138,6 @@ export function newDeployment(
     launchType: 'EC2' as const,
     rolloutState: 'IN_PROGRESS' as RolloutState,
     rolloutStateReason: rolloutReasons.inProgress(id),
-    ...(awsvpc ? { networkConfiguration: { awsvpcConfiguration: awsvpc as { subnets: string[]; securityGroups?: string[]; assignPublicIp?: 'DISABLED' } } } : {}),
+    ...(awsvpc ? { networkConfiguration: { awsvpcConfiguration: awsvpc as { subnets: string[]; securityGroups?: string[]; assignPublicIp?: 'ENABLED' | 'DISABLED' } } } : {}),
   };
 }
