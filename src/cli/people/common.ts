@@ -61,8 +61,13 @@ export function explain(error: unknown, ctx: PeopleContext): Error {
     return new CliUsageError(`berth refused the credentials (${e.name}): set AWS_PROFILE/AWS_SHARED_CREDENTIALS_FILE to berth's credentials file, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.`);
   }
   if (e.name === 'ClusterNotFoundException') return new CliUsageError(`cluster '${ctx.settings.cluster}' not found: \`aws ecs list-clusters\` lists them; give --cluster.`);
+  if (e.name === 'ServiceNotFoundException') return new CliUsageError(`${e.message ?? 'service not found'}: \`berth services\` lists the services of every cluster; give --cluster if it is in another one.`);
   if (e.name === 'AccessDeniedException') return new CliUsageError(`not allowed: ${e.message ?? ''}`);
   return error instanceof Error ? error : new Error(String(error));
 }
+
+/** The refusal for a service that is not there (or INACTIVE), saying how to find the right one. */
+export const serviceNotFound = (service: string, cluster: string) =>
+  new CliUsageError(`service '${service}' not found in cluster '${cluster}': \`berth services\` lists them; give --cluster if it is in another one.`);
 
 export { CliUsageError };
