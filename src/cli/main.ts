@@ -13,6 +13,7 @@ import { logsCommand } from './logs-command.js';
 import { metricsCommand } from './metrics-command.js';
 import { deployCommand } from './people/deploy-command.js';
 import { psCommand } from './people/ps-command.js';
+import { pushCommand } from './people/push-command.js';
 import { scaleCommand, servicesCommand } from './people/services-command.js';
 import { serverCommand } from './server-command.js';
 import { upCommand } from './up-command.js';
@@ -34,7 +35,8 @@ const program = new Command('berth')
   .addCommand(psCommand())
   .addCommand(servicesCommand())
   .addCommand(scaleCommand())
-  .addCommand(deployCommand());
+  .addCommand(deployCommand())
+  .addCommand(pushCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`berth: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -9,6 +9,8 @@ export interface LiveLine {
   note(text: string): void;
   /** Leave the last progress on screen and end the line. */
   end(): void;
+  /** Replace the progress with `text`, a line of its own. */
+  finish(text: string): void;
 }
 
 export interface LineStream {
@@ -36,6 +38,10 @@ function terminalLine(stream: LineStream): LiveLine {
       if (current !== '') stream.write('\n');
       current = '';
     },
+    finish(text) {
+      current = '';
+      stream.write(`${ERASE}${text}\n`);
+    },
   };
 }
 
@@ -51,5 +57,8 @@ function pipedLine(stream: LineStream): LiveLine {
       stream.write(`${text}\n`);
     },
     end() {},
+    finish(text) {
+      stream.write(`${text}\n`);
+    },
   };
 }
