@@ -93,7 +93,7 @@ async function deploy(ecs: ECSClient, ctx: PeopleContext, name: string, flags: D
     const found = (await ecs.send(new sdk.DescribeServicesCommand({ cluster, services: [name] }))).services?.[0];
     if (!found) throw serviceNotFound(name, cluster);
     service = found;
-    view = rolloutView(service, deploymentId);
+    view = rolloutView(service, deploymentId, view);
   }
   line.end();
   if (signal.aborted) {

@@ -61,6 +61,10 @@ describe('berth deploy: the rollout', () => {
     expect(rolloutView(service([{ ...ours, rolloutState: 'FAILED' }]), 'd2')).toMatchObject({ outcome: 'failed', primary: undefined });
     expect(rolloutView(service([old, { ...ours, status: 'ACTIVE' }]), 'd2')).toMatchObject({ outcome: 'replaced', primary: { id: 'd1' } });
     expect(rolloutView(service([old]), 'd2')).toMatchObject({ outcome: 'replaced', state: '-' });
+    // Failed and rolled back between two looks: the event says so; the counts are the last ones seen.
+    const gone = service([old], [{ id: 'e', message: '(service web) (deployment d2) deployment failed: tasks failed to start.' }]);
+    const seen = rolloutView(service([{ ...ours, failedTasks: 2 }]), 'd2');
+    expect(rolloutView(gone, 'd2', seen)).toMatchObject({ outcome: 'failed', state: 'FAILED', reason: 'tasks failed to start.', desired: 3, failed: 2, primary: { id: 'd1' } });
   });
 
   it('draws running and pending shares of the desired count, and a plain line without time for pipes', () => {

@@ -6,6 +6,9 @@
  *       │
  *       ├──(its rolloutState FAILED: circuit breaker, stopped deployment)▶ failed (exit 1)
  *       └──(another deployment PRIMARY, or it left the list)─────────▶ replaced (exit 1)
+ *
+ * A deployment the circuit breaker failed can leave the list before it is seen FAILED (the rollback completes at
+ * once when the old tasks still run): the service's event `(deployment ID) deployment failed: …` says so then.
  */
 import type { Deployment, Service, ServiceEvent } from '@aws-sdk/client-ecs';
 import type { Paint } from './render.js';
@@ -26,18 +29,22 @@ export interface RolloutView {
   readonly primary?: Deployment | undefined;
 }
 
-/** The view of deployment `id` in `service`. */
-export function rolloutView(service: Service, id: string): RolloutView {
+/** The view of deployment `id` in `service`; once it has left the list, its counts as `previous` saw them. */
+export function rolloutView(service: Service, id: string, previous?: RolloutView): RolloutView {
   const ours = service.deployments?.find((d) => d.id === id);
   const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
-  const counts = {
-    desired: ours?.desiredCount ?? 0,
-    running: ours?.runningCount ?? 0,
-    pending: ours?.pendingCount ?? 0,
-    failed: ours?.failedTasks ?? 0,
-    state: ours?.rolloutState ?? '-',
-    reason: ours?.rolloutStateReason,
-  };
+  const counts = ours
+    ? {
+        desired: ours.desiredCount ?? 0,
+        running: ours.runningCount ?? 0,
+        pending: ours.pendingCount ?? 0,
+        failed: ours.failedTasks ?? 0,
+        state: ours.rolloutState ?? '-',
+        reason: ours.rolloutStateReason,
+      }
+    : { desired: previous?.desired ?? 0, running: 0, pending: 0, failed: previous?.failed ?? 0, state: '-', reason: undefined };
+  const failedEvent = ours ? undefined : service.events?.find((e) => e.message?.includes(`(deployment ${id}) deployment failed: `));
+  if (failedEvent) return { outcome: 'failed', ...counts, state: 'FAILED', reason: failedEvent.message!.split('deployment failed: ')[1], primary };
   if (ours?.rolloutState === 'FAILED') return { outcome: 'failed', ...counts, primary: primary?.id === id ? undefined : primary };
   if (!ours || ours.status !== 'PRIMARY') return { outcome: 'replaced', ...counts, primary };
   if (ours.rolloutState === 'COMPLETED') return { outcome: 'done', ...counts };
