@@ -23,12 +23,13 @@ interface CommonFlags {
  * action gets them compiled. The SDK is loaded by the action, not here: main.ts imports every command's module and
  * `berth agent` must not carry the SDK's code (docs/agent.md, Footprint).
  */
-export function peopleCommand(name: string, description: string, options: { clusterHelp?: string } = {}): Command {
-  return new Command(name)
+export function peopleCommand(name: string, description: string, options: { clusterHelp?: string; cluster?: false } = {}): Command {
+  const command = new Command(name)
     .description(description)
     .option('--endpoint <url>', "the berth server's URL (default: $BERTH_ENDPOINT, $AWS_ENDPOINT_URL, http://127.0.0.1:7400)")
-    .option('--region <region>', 'the region berth answers as (default: $AWS_REGION, us-east-1)')
-    .option('--cluster <name>', options.clusterHelp ?? 'the cluster (default: $BERTH_CLUSTER, default)')
+    .option('--region <region>', 'the region berth answers as (default: $AWS_REGION, us-east-1)');
+  if (options.cluster !== false) command.option('--cluster <name>', options.clusterHelp ?? 'the cluster (default: $BERTH_CLUSTER, default)');
+  return command
     .addOption(new Option('-o, --output <format>', 'table for people, json for programs').choices(OUTPUT_FORMATS).default('table'))
     .addHelpText('after', "\nCredentials: the usual AWS places (AWS_PROFILE, AWS_ACCESS_KEY_ID, …), else the file `berth server` writes\n(/var/lib/berth/credentials, profile berth; $BERTH_DATA_DIR moves it).");
 }
