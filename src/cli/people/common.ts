@@ -56,7 +56,7 @@ export function explain(error: unknown, ctx: PeopleContext): Error {
   const e = error as { name?: string; message?: string; code?: string; cause?: { code?: string } };
   const code = e.code ?? e.cause?.code;
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') {
-    return new CliUsageError(`cannot reach berth at ${ctx.settings.endpoint} (${code}): is \`berth server\` (or \`berth up\`) running? Give --endpoint if it listens elsewhere.`);
+    return new CliUsageError(`cannot reach berth at ${ctx.settings.endpoint} (${code}): is \`berth server\` (or \`berth up\`) running? Give --endpoint URL (or set BERTH_ENDPOINT) if it listens elsewhere.`);
   }
   if (e.name === 'UnrecognizedClientException' || e.name === 'InvalidSignatureException' || e.name === 'CredentialsProviderError') {
     return new CliUsageError(`berth refused the credentials (${e.name}): set AWS_PROFILE/AWS_SHARED_CREDENTIALS_FILE to berth's credentials file, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.`);
