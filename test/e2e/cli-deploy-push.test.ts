@@ -5,14 +5,14 @@
  * deploy of an image that exits, which the circuit breaker fails and rolls back (exit status 1, the reason).
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { CreateServiceCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, RegisterTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBusyboxImage, type BuiltImage } from '../../src/testing/busybox-image.js';
 import { startTestCluster, type TestCluster } from './support/cluster.js';
-import { ANSI, berthOnTerminal, berthPiped } from './support/people-cli.js';
+import { ANSI, berthOnTerminal, berthPiped, peopleEnv } from './support/people-cli.js';
 
 const isRoot = process.getuid?.() === 0;
 const ERASE_LINE = '\r\x1b[K';
@@ -31,14 +31,7 @@ describe.runIf(isRoot)('berth push and berth deploy', () => {
     cluster = await startTestCluster();
     await cluster.startAgent();
     host = new URL(cluster.server.url).host;
-    env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      BERTH_ENDPOINT: cluster.server.url,
-      BERTH_DATA_DIR: dirname(cluster.server.credentialsFile),
-      AWS_CONFIG_FILE: '/dev/null',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    };
+    env = peopleEnv(cluster.server);
     images.v1 = await buildBusyboxImage(join(cluster.dir, 'v1'), 'v1', { cmd: ['sleep', '3600'], extraLayer: { version: 'v1\n' } });
     images.v2 = await buildBusyboxImage(join(cluster.dir, 'v2'), 'v2', { cmd: ['sleep', '3600'], extraLayer: { version: 'v2\n' } });
     images.crash = await buildBusyboxImage(join(cluster.dir, 'crash'), 'crash', { cmd: ['sh', '-c', 'echo crashing; exit 3'] });

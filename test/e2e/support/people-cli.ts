@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { REPO_ROOT } from './berth-server.js';
+import { dirname, join } from 'node:path';
+import { REPO_ROOT, type BerthServerProcess } from './berth-server.js';
 
 export const CLI = join(REPO_ROOT, 'dist/cli/main.js');
 /** Any SGR escape (colour, bold). */
@@ -28,3 +28,16 @@ export function berthOnTerminal(args: string[], env: NodeJS.ProcessEnv, timeoutM
   const command = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   return new Promise((resolve) => void execFile('script', ['-qec', command, '/dev/null'], { env: { TERM: 'xterm', ...env }, timeout: timeoutMs, maxBuffer: 16 << 20 }, settle(resolve)));
 }
+
+/**
+ * What a person's shell would have: the server's URL in BERTH_ENDPOINT and the directory of the credentials file
+ * it wrote in BERTH_DATA_DIR, nothing else naming credentials (the CLI finds the file itself).
+ */
+export const peopleEnv = (server: BerthServerProcess): NodeJS.ProcessEnv => ({
+  PATH: process.env.PATH,
+  HOME: process.env.HOME,
+  BERTH_ENDPOINT: server.url,
+  BERTH_DATA_DIR: dirname(server.credentialsFile),
+  AWS_CONFIG_FILE: '/dev/null',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+});
