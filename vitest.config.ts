@@ -19,6 +19,7 @@ const API_ONLY_E2E = [
   'iam-sts',
   'logs',
   'metrics-cli',
+  'cli-log-format',
   'registry',
   'replicas-etcd',
   'secrets',

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { pino } from 'pino';
 import { compileAgentConfig, DEFAULT_CONFIG_FILE, type AgentFlags } from '../agent/config.js';
 import { installProcessPolicy } from '../process/policy.js';
+import { logFormatOption, processLogger, type LogFormat } from './log-output.js';
 
 export function agentCommand(): Command {
   return new Command('agent')
@@ -16,9 +16,10 @@ export function agentCommand(): Command {
     .option('--availability-zone <zone>', 'the ecs.availability-zone attribute (BERTH_AVAILABILITY_ZONE)')
     .option('--metrics-listen <host:port>', "serve operators' metrics (Prometheus text) at GET /metrics on this address (BERTH_METRICS_LISTEN; off by default)")
     .option('--fargate', "join the cluster's Fargate pool: run only FARGATE tasks, each under gVisor (BERTH_FARGATE)")
-    .action(async (flags: AgentFlags) => {
+    .addOption(logFormatOption())
+    .action(async ({ logFormat, ...flags }: AgentFlags & { logFormat?: LogFormat }) => {
       const config = compileAgentConfig({ flags });
-      const log = pino({ level: config.logLevel === 'crit' ? 'fatal' : config.logLevel });
+      const log = processLogger({ level: config.logLevel === 'crit' ? 'fatal' : config.logLevel, format: logFormat });
       installProcessPolicy({ log });
       // Loaded only for the command that runs: `berth agent` never holds the server's modules in memory.
       const [{ openHostParts }, { startAgent }] = await Promise.all([import('../agent/host-parts.js'), import('../agent/agent.js')]);

@@ -1,6 +1,6 @@
 import { hostname, networkInterfaces } from 'node:os';
 import { Command, Option } from 'commander';
-import { pino } from 'pino';
+import { logFormatOption, processLogger, type LogFormat } from './log-output.js';
 import { installProcessPolicy } from '../process/policy.js';
 import { haproxyAvailable, startLbNode } from './lb-node.js';
 import { parseListenAddress } from './listen-address.js';
@@ -13,6 +13,7 @@ interface LbFlags {
   readonly dataDir: string;
   readonly intervalMs: string;
   readonly logLevel: string;
+  readonly logFormat?: LogFormat;
   readonly metricsListen?: string;
   readonly trafficReportInterval: string;
 }
@@ -50,8 +51,9 @@ export function lbCommand(): Command {
     .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
     .option('--metrics-listen <host:port>', "serve HAProxy's counters (Prometheus text, berth_haproxy_*) at GET /metrics on this address (off by default)")
     .option('--traffic-report-interval <seconds>', "how often request counts and response codes are reported for CloudWatch's AWS/ApplicationELB metrics (ALB's period is 60; shorter for tests and demos)", '60')
+    .addOption(logFormatOption())
     .action(async (flags: LbFlags) => {
-      const log = pino({ level: flags.logLevel });
+      const log = processLogger({ level: flags.logLevel, format: flags.logFormat });
       installProcessPolicy({ log });
       if (!haproxyAvailable()) throw new Error("haproxy not found on PATH: berth lb needs Debian's haproxy 2.6 (scripts/install.sh installs it)");
       const { defaultProvider } = await import('@aws-sdk/credential-provider-node');

@@ -1,7 +1,11 @@
 import type { CloudWatchLogsClient, OutputLogEvent } from '@aws-sdk/client-cloudwatch-logs';
 import type { ECSClient, Task } from '@aws-sdk/client-ecs';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { logDestination, type LogDestination } from '../model/log-naming.js';
+import { contextOf, explain, peopleCommand } from './people/common.js';
+import { sleep } from './people/durations.js';
+import type { OutputFormat } from './people/render.js';
+import { sdkConfig } from './people/settings.js';
 
 // The SDK packages are loaded when `berth logs` runs, not when this module is: main.ts imports every
 // command's module, and `berth agent` would otherwise carry two SDK clients' code it never calls (~2 MiB
@@ -34,7 +38,8 @@ export interface LogsClients {
 
 /** Where `berth logs` prints: log lines, and notes about the command's own doings. */
 export interface LogsOutput {
-  line(text: string): void;
+  /** A log line as printed (container prefix and all), and the event it came from. */
+  line(text: string, event?: { container: string; timestamp: number; message: string }): void;
   note(text: string): void;
 }
 
@@ -139,7 +144,8 @@ async function print(options: LogsOptions, clients: LogsClients, out: LogsOutput
         if (s.buffer.length && (!next || s.buffer[0]!.timestamp! < next.buffer[0]!.timestamp!)) next = s;
       }
       if (!next) return printed;
-      out.line(`${prefix(next.name)}${next.buffer.shift()!.message}`);
+      const event = next.buffer.shift()!;
+      out.line(`${prefix(next.name)}${event.message}`, { container: next.name, timestamp: event.timestamp ?? 0, message: event.message ?? '' });
       printed++;
     }
   };
@@ -188,18 +194,6 @@ async function containerDefinitions(clients: LogsClients, task: Task) {
 /** `arn:…:task-definition/web:3` → `web`. */
 const familyOf = (task: Task) => task.taskDefinitionArn?.split('/').at(-1)?.split(':')[0] ?? '';
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
 /** `90s`, `10m`, `1h30m`, `2d` → milliseconds. */
 export function parseSince(value: string): number {
   const units: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -215,39 +209,32 @@ export function parseSince(value: string): number {
 }
 
 interface LogsFlags {
-  endpoint: string;
-  cluster: string;
-  region: string;
+  endpoint?: string;
+  cluster?: string;
+  region?: string;
+  output: OutputFormat;
   container?: string;
   follow?: boolean;
   since?: string;
 }
 
 export function logsCommand(): Command {
-  return new Command('logs')
-    .description("print a task's container logs (from the control plane's CloudWatch Logs API)")
+  return peopleCommand('logs', "print a task's container logs (from the control plane's CloudWatch Logs API)", { clusterHelp: 'the cluster the task runs in (default: $BERTH_CLUSTER, default)' })
     .argument('<task>', 'task id or ARN')
-    .requiredOption('--endpoint <url>', "the berth server's URL")
-    .option('--cluster <name>', 'the cluster the task runs in', 'default')
-    .option('--region <region>', 'the region berth answers as', process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1')
     .option('--container <name>', 'only this container')
     .option('-f, --follow', 'keep printing new lines until the task has stopped (or Ctrl-C)')
     .option('--since <duration>', 'only lines from the last duration (90s, 10m, 1h30m, 2d)')
-    .addHelpText('after', '\nCredentials come from the usual AWS places (AWS_PROFILE, AWS_SHARED_CREDENTIALS_FILE, AWS_ACCESS_KEY_ID, …).')
+    .addHelpText('after', '\nWith -o json: one JSON object a line ({"container","timestamp","message"}), as they come.')
     .action(async (task: string, flags: LogsFlags) => {
-      try {
-        new URL(flags.endpoint);
-      } catch {
-        throw new LogsCommandError(`--endpoint: '${flags.endpoint}' is not a URL`);
-      }
+      const ctx = contextOf(flags);
       const options: LogsOptions = {
-        cluster: flags.cluster,
+        cluster: ctx.settings.cluster,
         task,
         container: flags.container,
         follow: flags.follow ?? false,
         sinceMs: flags.since === undefined ? undefined : parseSince(flags.since),
       };
-      const config = { endpoint: flags.endpoint, region: flags.region, maxAttempts: 3 };
+      const config = sdkConfig(ctx.settings);
       const [{ ECSClient }, { CloudWatchLogsClient }] = await Promise.all([ecsSdk(), logsSdk()]);
       const clients = { ecs: new ECSClient(config), logs: new CloudWatchLogsClient(config) };
       const aborted = new AbortController();
@@ -255,10 +242,13 @@ export function logsCommand(): Command {
       process.once('SIGINT', interrupt);
       try {
         const out: LogsOutput = {
-          line: (text) => process.stdout.write(`${text}\n`),
+          line: (text, event) =>
+            process.stdout.write(ctx.output === 'json' && event ? `${JSON.stringify({ ...event, timestamp: new Date(event.timestamp).toISOString() })}\n` : `${text}\n`),
           note: (text) => process.stderr.write(`berth: ${text}\n`),
         };
         await printTaskLogs(options, clients, out, aborted.signal);
+      } catch (error) {
+        throw explain(error, ctx);
       } finally {
         process.off('SIGINT', interrupt);
         clients.ecs.destroy();

@@ -1,6 +1,9 @@
 import type { CloudWatchClient, Statistic } from '@aws-sdk/client-cloudwatch';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { parseSince } from './logs-command.js';
+import { contextOf, explain, peopleCommand } from './people/common.js';
+import { json, type OutputFormat } from './people/render.js';
+import { sdkConfig } from './people/settings.js';
 import { metricChart, onPeriods, type Point } from './sparkline.js';
 
 const STATISTICS = ['Average', 'Sum', 'Minimum', 'Maximum', 'SampleCount'] as const;
@@ -34,6 +37,11 @@ export function parseDimension(text: string): { Name: string; Value: string } {
 
 /** Reads the metric over the window ending now and returns the chart's lines. */
 export async function metricLines(cw: CloudWatchClient, q: MetricsQuery, now = new Date()): Promise<string[]> {
+  return (await metricSeries(cw, q, now)).lines;
+}
+
+/** The metric's points over whole periods, and its chart. */
+async function metricSeries(cw: CloudWatchClient, q: MetricsQuery, now: Date) {
   const periodMs = q.periodS * 1000;
   // Whole periods, so that each character is one of CloudWatch's periods.
   const end = new Date(Math.floor(now.getTime() / periodMs) * periodMs + periodMs);
@@ -57,12 +65,13 @@ export async function metricLines(cw: CloudWatchClient, q: MetricsQuery, now = n
   const unit = out.Datapoints?.find((d) => d.Unit)?.Unit;
   const dims = q.dimensions.map((d) => `${d.Name}=${d.Value}`).join(', ');
   const title = `${q.namespace} ${q.metric}${dims ? ` (${dims})` : ''} ${q.stat}, ${q.periodS} s periods, ${start.toISOString()} → ${end.toISOString()}`;
-  return metricChart(title, onPeriods(points, start, end, q.periodS), unit);
+  return { title, unit, points, lines: metricChart(title, onPeriods(points, start, end, q.periodS), unit) };
 }
 
 interface MetricsFlags {
-  endpoint: string;
-  region: string;
+  endpoint?: string;
+  region?: string;
+  output: OutputFormat;
   namespace: string;
   metric: string;
   dimension: string[];
@@ -73,33 +82,27 @@ interface MetricsFlags {
 
 /** `berth metrics`: a metric from the control plane's CloudWatch API as a terminal sparkline. */
 export function metricsCommand(): Command {
-  return new Command('metrics')
-    .description('print a metric (CloudWatch API) as a small terminal chart: one character per period')
-    .requiredOption('--endpoint <url>', "the berth server's URL")
+  return peopleCommand('metrics', 'print a metric (CloudWatch API) as a small terminal chart: one character per period', { cluster: false })
     .requiredOption('--namespace <ns>', 'the metric namespace, e.g. AWS/ECS or your own')
     .requiredOption('--metric <name>', 'the metric name, e.g. CPUUtilization')
     .option('--dimension <Name=Value>', 'a dimension of the metric (repeat for several)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--stat <stat>', `${STATISTICS.join(', ')} or a percentile like p99`, 'Average')
     .option('--period <seconds>', 'seconds per character (1, 5, 10, 30 or a multiple of 60)', '60')
     .option('--since <duration>', 'how far back (90s, 10m, 3h, 2d)', '1h')
-    .option('--region <region>', 'the region berth answers as', process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1')
-    .addHelpText('after', '\nCredentials come from the usual AWS places (AWS_PROFILE, AWS_SHARED_CREDENTIALS_FILE, AWS_ACCESS_KEY_ID, …).')
     .action(async (flags: MetricsFlags) => {
-      try {
-        new URL(flags.endpoint);
-      } catch {
-        throw new MetricsCommandError(`--endpoint: '${flags.endpoint}' is not a URL`);
-      }
+      const ctx = contextOf(flags);
       const periodS = Number(flags.period);
       if (!Number.isInteger(periodS) || periodS <= 0) throw new MetricsCommandError(`--period: '${flags.period}' is not a whole number of seconds`);
       if (!(STATISTICS as readonly string[]).includes(flags.stat) && !/^p\d+(\.\d+)?$/.test(flags.stat))
         throw new MetricsCommandError(`--stat: '${flags.stat}' is none of ${STATISTICS.join(', ')} nor a percentile like p99`);
       const sinceMs = parseSince(flags.since);
       if (sinceMs / (periodS * 1000) > MAX_PERIODS) throw new MetricsCommandError(`--since ${flags.since} is more than ${MAX_PERIODS} periods of ${periodS} s: give a longer --period`);
-      const cw = new (await cloudWatchSdk()).CloudWatchClient({ endpoint: flags.endpoint, region: flags.region, maxAttempts: 3 });
+      const cw = new (await cloudWatchSdk()).CloudWatchClient(sdkConfig(ctx.settings));
       try {
-        const lines = await metricLines(cw, { namespace: flags.namespace, metric: flags.metric, dimensions: flags.dimension.map(parseDimension), stat: flags.stat, periodS, sinceMs });
-        process.stdout.write(`${lines.join('\n')}\n`);
+        const series = await metricSeries(cw, { namespace: flags.namespace, metric: flags.metric, dimensions: flags.dimension.map(parseDimension), stat: flags.stat, periodS, sinceMs }, new Date());
+        ctx.out(ctx.output === 'json' ? json({ title: series.title, unit: series.unit, datapoints: series.points }) : `${series.lines.join('\n')}\n`);
+      } catch (error) {
+        throw explain(error, ctx);
       } finally {
         cw.destroy();
       }

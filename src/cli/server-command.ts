@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { pino } from 'pino';
+import { logFormatOption, processLogger, type LogFormat } from './log-output.js';
 import { parseDuration } from '../agent/config.js';
 import { CREDENTIALS_PROFILE } from '../api/auth/credentials.js';
 import { installProcessPolicy } from '../process/policy.js';
@@ -24,6 +24,7 @@ interface ServerFlags {
   sharedDir?: string;
   replicaId?: string;
   logLevel: string;
+  logFormat?: LogFormat;
   registryListen?: string;
   registryHost?: string;
   elbDnsDomain?: string;
@@ -65,7 +66,7 @@ export function compileServerConfig(flags: ServerFlags, env: NodeJS.ProcessEnv =
     ...(flags.replicaId !== undefined ? { replicaId: flags.replicaId } : {}),
     region: flags.region,
     accountId: flags.accountId,
-    logger: pino({ level: flags.logLevel, redact: ['req.headers.authorization'] }),
+    logger: processLogger({ level: flags.logLevel, redact: ['req.headers.authorization'], format: flags.logFormat }),
     ...(flags.registryListen !== undefined ? { registryListen: parseListenAddress(flags.registryListen) } : {}),
     ...(flags.registryHost !== undefined ? parseRegistryHost(flags.registryHost) : {}),
     ...(flags.elbDnsDomain !== undefined ? { elbDnsDomain: parseDnsDomain(flags.elbDnsDomain) } : {}),
@@ -231,6 +232,7 @@ export function serverCommand(): Command {
     .option('--managed-draining-timeout <duration>', "how long managed draining holds an instance for its tasks to leave before it is terminated anyway (default 1h)")
     .option('--instance-lost-after <duration>', 'replace the service tasks of an instance whose agent has been disconnected this long (e.g. 30s, 5m)', '5m')
     .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'))
+    .addOption(logFormatOption())
     .action(async (flags: ServerFlags) => {
       const config = compileServerConfig(flags);
       installProcessPolicy({ log: config.logger! });

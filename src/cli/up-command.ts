@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { pino } from 'pino';
 import { CREDENTIALS_PROFILE } from '../api/auth/credentials.js';
 import { installProcessPolicy } from '../process/policy.js';
+import { logFormatOption, processLogger, type LogFormat } from './log-output.js';
 import { haproxyAvailable, startLbNode, type LbNode } from './lb-node.js';
 import { parseListenAddress } from './listen-address.js';
 import { DEFAULT_FARGATE_SHARE, upAgentConfigs } from './up-agents.js';
@@ -19,6 +19,7 @@ interface UpFlags {
   fargateShare: string;
   dnsListen: string;
   logLevel: string;
+  logFormat?: LogFormat;
 }
 
 /** `berth up`'s DNS server: loopback is enough, containers reach it through the agent's relay (src/agent/dns-relay.ts). */
@@ -40,8 +41,9 @@ export function upCommand(): Command {
     .option('--fargate-share <fraction>', "the Fargate pool host's share of this machine's CPU and memory; the EC2 agent registers the rest", String(DEFAULT_FARGATE_SHARE))
     .option('--dns-listen <host:port>', "serve Cloud Map's DNS namespaces here (containers reach it through the agent's relay on 169.254.170.2:53); off for none", DEFAULT_UP_DNS_LISTEN)
     .option('--log-level <level>', 'log level', 'info')
+    .addOption(logFormatOption())
     .action(async (flags: UpFlags) => {
-      const log = pino({ level: flags.logLevel, redact: ['req.headers.authorization'] });
+      const log = processLogger({ level: flags.logLevel, redact: ['req.headers.authorization'], format: flags.logFormat });
       installProcessPolicy({ log });
       const { host, port } = parseListenAddress(flags.listen);
       const [{ startServer }, { openHostParts }, { startAgent }] = await Promise.all([

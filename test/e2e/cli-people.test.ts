@@ -4,55 +4,24 @@
  * and through a pseudo-terminal made by util-linux `script` (colours, unless NO_COLOR). Credentials come from the
  * file the server writes, found through BERTH_DATA_DIR with nothing else in the environment.
  */
-import { execFile } from 'node:child_process';
-import { dirname, join } from 'node:path';
 import { CreateServiceCommand, DescribeServicesCommand, RegisterTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from './support/berth-server.js';
 import { startTestCluster, type TestCluster } from './support/cluster.js';
+import { ANSI, berthOnTerminal, berthPiped, peopleEnv } from './support/people-cli.js';
 
 const isRoot = process.getuid?.() === 0;
-const CLI = join(REPO_ROOT, 'dist/cli/main.js');
-const ANSI = /\x1b\[[0-9;]*m/;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 describe.runIf(isRoot)('berth ps, services and scale', () => {
   let cluster: TestCluster;
   let env: NodeJS.ProcessEnv;
   let taskArn = '';
 
-  /** The CLI through a pipe. */
-  const berth = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
-    new Promise<Run>((resolve) => {
-      execFile(process.execPath, [CLI, ...args], { env: { ...env, ...extra }, timeout: 30_000 }, (error, stdout, stderr) =>
-        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-    });
-  /** The CLI on a pseudo-terminal (`script` gives it one; its output comes back on script's stdout). */
-  const onTerminal = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
-    new Promise<Run>((resolve) => {
-      const command = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-      execFile('script', ['-qec', command, '/dev/null'], { env: { ...env, TERM: 'xterm', ...extra }, timeout: 30_000 }, (error, stdout, stderr) =>
-        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-    });
+  const berth = (args: string[], extra: NodeJS.ProcessEnv = {}) => berthPiped(args, { ...env, ...extra });
+  const onTerminal = (args: string[], extra: NodeJS.ProcessEnv = {}) => berthOnTerminal(args, { ...env, ...extra });
 
   beforeAll(async () => {
     cluster = await startTestCluster();
     await cluster.startAgent();
-    env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      BERTH_ENDPOINT: cluster.server.url,
-      BERTH_DATA_DIR: dirname(cluster.server.credentialsFile),
-      AWS_CONFIG_FILE: '/dev/null',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    };
+    env = peopleEnv(cluster.server);
     taskArn = await cluster.runOneOff([{ name: 'app', command: ['sleep', '3600'] }], { family: 'oneoff' });
     await cluster.waitForTask(taskArn, (t) => t.lastStatus === 'RUNNING');
     await cluster.ecs.send(new RegisterTaskDefinitionCommand({ family: 'web', containerDefinitions: [{ name: 'app', image: cluster.image, memory: 32, command: ['sleep', '3600'] }] }));

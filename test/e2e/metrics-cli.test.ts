@@ -47,6 +47,11 @@ describe('berth metrics', () => {
     // Ten periods ending with the current minute: five empty, then 1..5 rising.
     expect(line).toBe('│     ▁▃▅▇█│');
     expect(summary).toBe('min 1 Count · max 5 Count · last 5 Count');
+    const asJson = await berthCli(server, ['metrics', '--endpoint', server.url, '--namespace', 'App', '--metric', 'QueueDepth', '--dimension', 'Queue=jobs', '--since', '10m', '--stat', 'Maximum', '-o', 'json']);
+    const parsed = JSON.parse(asJson.stdout) as { title: string; unit: string; datapoints: { at: string; value: number }[] };
+    expect(parsed.unit).toBe('Count');
+    expect(parsed.datapoints.map((d) => d.value).sort()).toEqual([1, 2, 3, 4, 5]);
+    expect(asJson.stdout).not.toContain('│');
   });
 
   it('says so when the window holds no datapoint, and refuses bad flags naming them', async () => {

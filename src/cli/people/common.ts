@@ -23,12 +23,13 @@ interface CommonFlags {
  * action gets them compiled. The SDK is loaded by the action, not here: main.ts imports every command's module and
  * `berth agent` must not carry the SDK's code (docs/agent.md, Footprint).
  */
-export function peopleCommand(name: string, description: string, options: { clusterHelp?: string } = {}): Command {
-  return new Command(name)
+export function peopleCommand(name: string, description: string, options: { clusterHelp?: string; cluster?: false } = {}): Command {
+  const command = new Command(name)
     .description(description)
     .option('--endpoint <url>', "the berth server's URL (default: $BERTH_ENDPOINT, $AWS_ENDPOINT_URL, http://127.0.0.1:7400)")
-    .option('--region <region>', 'the region berth answers as (default: $AWS_REGION, us-east-1)')
-    .option('--cluster <name>', options.clusterHelp ?? 'the cluster (default: $BERTH_CLUSTER, default)')
+    .option('--region <region>', 'the region berth answers as (default: $AWS_REGION, us-east-1)');
+  if (options.cluster !== false) command.option('--cluster <name>', options.clusterHelp ?? 'the cluster (default: $BERTH_CLUSTER, default)');
+  return command
     .addOption(new Option('-o, --output <format>', 'table for people, json for programs').choices(OUTPUT_FORMATS).default('table'))
     .addHelpText('after', "\nCredentials: the usual AWS places (AWS_PROFILE, AWS_ACCESS_KEY_ID, …), else the file `berth server` writes\n(/var/lib/berth/credentials, profile berth; $BERTH_DATA_DIR moves it).");
 }
@@ -55,14 +56,19 @@ export function explain(error: unknown, ctx: PeopleContext): Error {
   const e = error as { name?: string; message?: string; code?: string; cause?: { code?: string } };
   const code = e.code ?? e.cause?.code;
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') {
-    return new CliUsageError(`cannot reach berth at ${ctx.settings.endpoint} (${code}): is \`berth server\` (or \`berth up\`) running? Give --endpoint if it listens elsewhere.`);
+    return new CliUsageError(`cannot reach berth at ${ctx.settings.endpoint} (${code}): is \`berth server\` (or \`berth up\`) running? Give --endpoint URL (or set BERTH_ENDPOINT) if it listens elsewhere.`);
   }
   if (e.name === 'UnrecognizedClientException' || e.name === 'InvalidSignatureException' || e.name === 'CredentialsProviderError') {
     return new CliUsageError(`berth refused the credentials (${e.name}): set AWS_PROFILE/AWS_SHARED_CREDENTIALS_FILE to berth's credentials file, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY.`);
   }
   if (e.name === 'ClusterNotFoundException') return new CliUsageError(`cluster '${ctx.settings.cluster}' not found: \`aws ecs list-clusters\` lists them; give --cluster.`);
+  if (e.name === 'ServiceNotFoundException') return new CliUsageError(`${e.message ?? 'service not found'}: \`berth services\` lists the services of every cluster; give --cluster if it is in another one.`);
   if (e.name === 'AccessDeniedException') return new CliUsageError(`not allowed: ${e.message ?? ''}`);
   return error instanceof Error ? error : new Error(String(error));
 }
+
+/** The refusal for a service that is not there (or INACTIVE), saying how to find the right one. */
+export const serviceNotFound = (service: string, cluster: string) =>
+  new CliUsageError(`service '${service}' not found in cluster '${cluster}': \`berth services\` lists them; give --cluster if it is in another one.`);
 
 export { CliUsageError };

@@ -64,3 +64,16 @@ export const revisionOf = (arn: string | undefined) => (arn === undefined ? '-' 
 
 /** JSON for `--output json`: dates as ISO strings, two-space indent. */
 export const json = (value: unknown) => `${JSON.stringify(value, (_k, v: unknown) => (v instanceof Date ? v.toISOString() : v), 2)}\n`;
+
+/** `512 B`, `2.0 KiB`, `3.4 MiB`, `1.2 GiB`. */
+export function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = n / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}

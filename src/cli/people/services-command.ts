@@ -1,6 +1,6 @@
 import type { Service } from '@aws-sdk/client-ecs';
 import type { Command } from 'commander';
-import { CliUsageError, contextOf, ecsClient, explain, peopleCommand, type PeopleContext } from './common.js';
+import { CliUsageError, contextOf, ecsClient, explain, peopleCommand, serviceNotFound, type PeopleContext } from './common.js';
 import { clustersOf } from './ps-command.js';
 import { age, json, revisionOf, shortArn, status, table, type Paint } from './render.js';
 
@@ -72,7 +72,7 @@ export function scaleCommand(): Command {
       const ecs = await ecsClient(ctx);
       try {
         const before = (await ecs.send(new sdk.DescribeServicesCommand({ cluster: ctx.settings.cluster, services: [service] }))).services?.[0];
-        if (!before || before.status === 'INACTIVE') throw new CliUsageError(`service '${service}' not found in cluster '${ctx.settings.cluster}': \`berth services\` lists them; give --cluster.`);
+        if (!before || before.status === 'INACTIVE') throw serviceNotFound(service, ctx.settings.cluster);
         const { service: after } = await ecs.send(new sdk.UpdateServiceCommand({ cluster: ctx.settings.cluster, service, desiredCount: count }));
         if (ctx.output === 'json') return ctx.out(json({ service: after }));
         ctx.out(`${after?.serviceName}: desired count ${before.desiredCount} → ${after?.desiredCount} (running ${after?.runningCount}, pending ${after?.pendingCount})\n`);
