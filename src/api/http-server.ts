@@ -8,6 +8,7 @@ import { answerClientError } from './client-errors.js';
 import { toErrorBody } from './errors.js';
 import { jsonRpcHandler, type JsonService } from './protocol/json-rpc.js';
 import { isQueryRequest, queryRpcHandler, type QueryService } from './protocol/query-rpc.js';
+import { restJsonHandler, type RestJsonService } from './protocol/rest-json.js';
 import { isRpcV2CborRequest, rpcV2CborHandler } from './protocol/rpcv2-cbor.js';
 import { requestLabeler, type ObserveRequest } from './request-metrics.js';
 
@@ -21,6 +22,8 @@ export interface HttpServerOptions {
   readonly queryServices?: readonly QueryService[];
   /** JSON services also served in Smithy RPC v2 CBOR (`POST /service/<target prefix>/operation/<action>`): CloudWatch. */
   readonly cborServices?: readonly JsonService[];
+  /** REST-JSON APIs (EFS): routed by method and path template from their models, before fastify. */
+  readonly restJsonServices?: readonly RestJsonService[];
   /** Largest accepted request body for the JSON APIs. */
   readonly bodyLimit?: number;
   readonly checkResponses?: boolean;
@@ -79,6 +82,18 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
           bodyLimit: options.bodyLimit ?? 1024 * 1024,
           ...(options.checkResponses !== undefined ? { checkResponses: options.checkResponses } : {}),
         });
+  const restServices = options.restJsonServices ?? [];
+  const rest =
+    restServices.length === 0
+      ? undefined
+      : restJsonHandler({
+          services: restServices,
+          verifier: options.verifier,
+          ...(options.authorizer ? { authorizer: options.authorizer } : {}),
+          logger: options.logger,
+          bodyLimit: options.bodyLimit ?? 1024 * 1024,
+          ...(options.checkResponses !== undefined ? { checkResponses: options.checkResponses } : {}),
+        });
   const app = Fastify({
     loggerInstance: options.logger,
     genReqId: () => randomUUID(),
@@ -105,6 +120,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
           if (query && isQueryRequest(req)) query(req, res);
           else jsonRpc(req, res);
         } else if (cbor && isRpcV2CborRequest(req)) cbor(req, res);
+        else if (rest?.owns(req)) rest.handle(req, res);
         else fastifyHandler(req, res);
       });
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;

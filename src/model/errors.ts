@@ -154,6 +154,19 @@ export const errorTypes = [
   'ConcurrentModificationException',
   'ManagedRuleException',
   'InternalException',
+  // Amazon EFS (its errors carry no Exception suffix)
+  'BadRequest',
+  'FileSystemAlreadyExists',
+  'FileSystemNotFound',
+  'FileSystemInUse',
+  'IncorrectFileSystemLifeCycleState',
+  'MountTargetNotFound',
+  'MountTargetConflict',
+  'AccessPointNotFound',
+  'AccessPointAlreadyExists',
+  'PolicyNotFound',
+  'InvalidPolicyException',
+  'InternalServerError',
 ] as const;
 
 export type ErrorType = (typeof errorTypes)[number];

@@ -36,6 +36,7 @@ import { parameterStoreService } from '../parameters/ssm-service.js';
 import { secretsManagerService } from '../secrets/secretsmanager-service.js';
 import { cloudMapTagLookup } from '../cloudmap/catalog.js';
 import { cloudMapService } from '../cloudmap/cloudmap-service.js';
+import { efsService } from '../efs/efs-service.js';
 import { DirectoryFeed } from '../dns/directory-feed.js';
 import { DnsServer } from '../dns/dns-server.js';
 import { hostUpstreams, type Upstream } from '../dns/upstream.js';
@@ -356,6 +357,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const queryServices = [iamService(iamEnv), stsService(stsEnv), elbv2Service(elbEnv), cloudwatch.query, hostGroups];
     // berth lb's reports (target health, where it serves): a JSON service beside ELBv2, signed for elasticloadbalancing.
     services.push(lbNodeService(elbEnv));
+    // Amazon EFS (REST-JSON) and the storage hosts' reports beside it (docs/storage.md).
+    const efsEnv = { store, scope, now: config.now ?? Date.now };
+    const restJsonServices = [efsService(efsEnv)];
     const verifier = new SigV4Verifier({
       // The root key pair, IAM users' access keys, temporary credentials from STS (and a test's own, if given).
       credentials: new CredentialChain([
@@ -366,7 +370,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ]),
       region: config.region,
       // Each API mounted on the listener brings the signing names it accepts (ecs, ecr, logs, iam, sts).
-      services: new Set([...services.flatMap((s) => s.signingNames), ...queryServices.map((s) => s.signingName)]),
+      services: new Set([
+        ...services.flatMap((s) => s.signingNames),
+        ...queryServices.map((s) => s.signingName),
+        ...restJsonServices.flatMap((s) => s.signingNames),
+      ]),
       // IAM and STS are global: clients sign them for us-east-1 whatever region they are set to.
       globalRegions: new Map([
         ['iam', ['us-east-1']],
@@ -397,6 +405,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       queryServices,
       // Smithy RPC v2 CBOR, for the APIs whose clients speak it (CloudWatch), by the same implementation as their JSON.
       cborServices: [cloudwatch.json],
+      restJsonServices,
       health: async () => {
         const storeOk = await withDeadline(store.get(LEADER_KEY), 2_000).then(
           () => true,

@@ -241,7 +241,7 @@ async function dispatch(request: JsonRequest, verifier: SigV4Verifier, authorize
 }
 
 /** A query string as the signature sees it: every value of a repeated name kept. */
-function queryOf(raw: string): Record<string, string | string[]> {
+export function queryOf(raw: string): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = Object.create(null);
   for (const [name, value] of new URLSearchParams(raw)) {
     const seen = out[name];
