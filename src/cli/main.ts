@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { agentCommand } from './agent-command.js';
 import { lbCommand } from './lb-command.js';
+import { storageCommand } from './storage-command.js';
 import { logsCommand } from './logs-command.js';
 import { metricsCommand } from './metrics-command.js';
 import { serverCommand } from './server-command.js';
@@ -25,6 +26,7 @@ const program = new Command('berth')
   .addCommand(serverCommand())
   .addCommand(agentCommand())
   .addCommand(lbCommand())
+  .addCommand(storageCommand())
   .addCommand(upCommand())
   .addCommand(logsCommand())
   .addCommand(metricsCommand());

@@ -37,6 +37,7 @@ import { secretsManagerService } from '../secrets/secretsmanager-service.js';
 import { cloudMapTagLookup } from '../cloudmap/catalog.js';
 import { cloudMapService } from '../cloudmap/cloudmap-service.js';
 import { efsService } from '../efs/efs-service.js';
+import { storageNodeService } from '../efs/storage-node-service.js';
 import { DirectoryFeed } from '../dns/directory-feed.js';
 import { DnsServer } from '../dns/dns-server.js';
 import { hostUpstreams, type Upstream } from '../dns/upstream.js';
@@ -360,6 +361,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     // Amazon EFS (REST-JSON) and the storage hosts' reports beside it (docs/storage.md).
     const efsEnv = { store, scope, now: config.now ?? Date.now };
     const restJsonServices = [efsService(efsEnv)];
+    services.push(storageNodeService(efsEnv));
     const verifier = new SigV4Verifier({
       // The root key pair, IAM users' access keys, temporary credentials from STS (and a test's own, if given).
       credentials: new CredentialChain([

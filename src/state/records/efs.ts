@@ -152,5 +152,7 @@ export const parseStorageHostRecord = recordParser<StorageHostRecord>('storage h
 export interface RetiredVolumeRecord {
   readonly name: string;
   readonly bricks: readonly BrickRecord[];
+  /** When the pool leader first reported the volume gone (the hosts then remove their brick directories). */
+  readonly goneSince?: number;
 }
 export const parseRetiredVolumeRecord = recordParser<RetiredVolumeRecord>('retired volume', { name: 'string', bricks: 'array' });
