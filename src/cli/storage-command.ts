@@ -60,12 +60,12 @@ export function storageCommand(): Command {
       const report = storageReportsClient({ endpoint: flags.endpoint, region, credentials: defaultProvider() });
       process.stderr.write(`berth storage ${identity.hostId} (glusterd pid ${glusterd.pid}) on ${address} in ${identity.availabilityZone}, following ${flags.endpoint}\n`);
       let running: Promise<void> | undefined;
-      let leader: boolean | undefined;
+      let last: Awaited<ReturnType<typeof storageTick>> | undefined;
       const timer = setInterval(() => {
         running ??= background(log, 'storage tick', async () => {
-          const answer = await storageTick(identity, glusterd, report, log);
-          if (answer.PoolLeader !== leader) log.info({ poolLeader: answer.PoolLeader === true }, answer.PoolLeader ? 'leading the storage pool' : 'following the storage pool leader');
-          leader = answer.PoolLeader;
+          const answer = await storageTick(identity, glusterd, report, log, last);
+          if (answer.PoolLeader !== last?.PoolLeader) log.info({ poolLeader: answer.PoolLeader === true }, answer.PoolLeader ? 'leading the storage pool' : 'following the storage pool leader');
+          last = answer;
         }).finally(() => (running = undefined));
       }, Number(flags.intervalMs));
       let stopping = false;

@@ -30,15 +30,17 @@ export function poolLeader(hosts: readonly StorageHostRecord[], now: number): St
   return hosts.filter((h) => now - h.lastSeen <= POOL_LEADER_LIVE_MS).sort((a, b) => a.registeredAt - b.registeredAt || a.id.localeCompare(b.id))[0];
 }
 
+/** How long a file system waits for three live storage hosts before its volume is placed on fewer. */
+export const FEWER_REPLICAS_AFTER_MS = 30_000;
+
 /**
- * The bricks for `fs`, or undefined while they cannot be placed: it needs min(3, registered hosts it may use) live
- * hosts, so a host slow to report delays a volume instead of leaving it with fewer replicas for good.
- * `load`: bricks each host holds already.
+ * The bricks for `fs`, or undefined while they cannot be placed: three live hosts, or, once the file system has
+ * waited FEWER_REPLICAS_AFTER_MS (hosts starting together register within it), as many as are live (a lab or
+ * `berth up` with one storage host). `load`: bricks each host holds already.
  */
-export function placeBricks(fs: Pick<FileSystemRecord, 'volume' | 'availabilityZoneName'>, hosts: readonly StorageHostRecord[], now: number, load: ReadonlyMap<string, number>): BrickRecord[] | undefined {
-  const usable = hosts.filter((h) => fs.availabilityZoneName === undefined || h.availabilityZone === fs.availabilityZoneName);
-  const candidates = liveHosts(usable, now);
-  if (candidates.length === 0 || candidates.length < Math.min(REPLICAS, usable.length)) return undefined;
+export function placeBricks(fs: Pick<FileSystemRecord, 'volume' | 'availabilityZoneName' | 'createdAt'>, hosts: readonly StorageHostRecord[], now: number, load: ReadonlyMap<string, number>): BrickRecord[] | undefined {
+  const candidates = liveHosts(hosts, now).filter((h) => fs.availabilityZoneName === undefined || h.availabilityZone === fs.availabilityZoneName);
+  if (candidates.length === 0 || (candidates.length < REPLICAS && now - fs.createdAt < FEWER_REPLICAS_AFTER_MS)) return undefined;
   const byLoad = [...candidates].sort((a, b) => (load.get(a.id) ?? 0) - (load.get(b.id) ?? 0) || a.registeredAt - b.registeredAt || a.id.localeCompare(b.id));
   const chosen: StorageHostRecord[] = [];
   const zonesUsed = new Set<string>();

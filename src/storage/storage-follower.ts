@@ -22,8 +22,11 @@ export interface StorageHostIdentity {
   readonly availabilityZone: string;
 }
 
-export async function storageTick(identity: StorageHostIdentity, glusterd: Glusterd, report: ReportStorageHost, log: Logger): Promise<StorageAnswer> {
-  const volumes = await glusterd.volumes();
+export async function storageTick(identity: StorageHostIdentity, glusterd: Glusterd, report: ReportStorageHost, log: Logger, previous?: StorageAnswer): Promise<StorageAnswer> {
+  // Only the pool leader's list of volumes is read by the control plane; a follower with nothing to clean up spares
+  // its glusterd the command (every CLI call is a process and an RPC, every second, on every host).
+  const needsVolumes = previous === undefined || previous.PoolLeader === true || (previous.RetiredVolumes?.length ?? 0) > 0;
+  const volumes = needsVolumes ? await glusterd.volumes() : [];
   const answer = await report({
     HostId: identity.hostId,
     Address: identity.address,
@@ -33,12 +36,12 @@ export async function storageTick(identity: StorageHostIdentity, glusterd: Glust
   });
   const present = new Map(volumes.map((v) => [v.name, v]));
   for (const retired of answer.RetiredVolumes ?? []) {
-    if (present.has(retired.Name)) continue;
+    if (!needsVolumes || present.has(retired.Name)) continue;
     for (const b of retired.Bricks) {
       if (b.Address === identity.address && b.Path.startsWith(`${identity.brickDir.replace(/\/+$/, '')}/`)) rmSync(b.Path, { recursive: true, force: true });
     }
   }
-  if (!answer.PoolLeader) return answer;
+  if (!answer.PoolLeader || !needsVolumes) return answer;
 
   const pool = new Set(await glusterd.pool());
   for (const peer of answer.Peers ?? []) {
