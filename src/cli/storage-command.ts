@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { background } from '../process/background.js';
 import { installProcessPolicy } from '../process/policy.js';
+import { defaultHostAddress } from './listen-address.js';
 
 interface StorageFlags {
   readonly endpoint: string;
@@ -16,12 +16,6 @@ interface StorageFlags {
   readonly region?: string;
   readonly intervalMs: string;
   readonly logLevel: string;
-}
-
-/** The host's first non-internal IPv4 address (what other hosts reach it on), else loopback. */
-function defaultAddress(): string {
-  for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) if (i.family === 'IPv4' && !i.internal) return i.address;
-  return '127.0.0.1';
 }
 
 /**
@@ -52,7 +46,7 @@ export function storageCommand(): Command {
         import('../storage/storage-follower.js'),
       ]);
       const region = flags.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
-      const address = flags.address ?? defaultAddress();
+      const address = flags.address ?? defaultHostAddress();
       const brickDir = resolve(flags.brickDir);
       mkdirSync(brickDir, { recursive: true });
       const identity = { hostId: flags.hostId ?? `storage-${address}`, address, brickDir, availabilityZone: flags.availabilityZone };
