@@ -97,7 +97,7 @@ describe('EFS on GlusterFS storage hosts', () => {
     const ap = await efs(
       'create-access-point',
       '--file-system-id', fileSystemId,
-      '--posix-user', 'Uid=1000,Gid=1000,SecondaryGids=2000',
+      '--posix-user', JSON.stringify({ Uid: 1000, Gid: 1000, SecondaryGids: [2000] }),
       '--root-directory', 'Path=/app,CreationInfo={OwnerUid=1000,OwnerGid=1000,Permissions=750}',
       '--tags', 'Key=Name,Value=app',
     );
