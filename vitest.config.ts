@@ -15,6 +15,7 @@ const API_ONLY_E2E = [
   'ecs-fidelity-cli',
   'elbv2',
   'eventbridge-durability',
+  'scheduler-api',
   'iam-sts',
   'logs',
   'metrics-cli',
@@ -22,6 +23,7 @@ const API_ONLY_E2E = [
   'replicas-etcd',
   'secrets',
   'service-discovery',
+  'sqs',
 ].map((name) => `test/e2e/${name}.test.ts`);
 
 export default defineConfig({

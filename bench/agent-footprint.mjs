@@ -14,6 +14,9 @@
 // CLI's shebang line gives `berth` (as the installed command runs); --node-options / --compare-node-options
 // replace them (NODE_OPTIONS for that side's agent only, to measure other flags).
 //
+// --env KEY=VALUE (repeatable): more environment for this side's agent (MALLOC_ARENA_MAX=2, say).
+// --breakdown: print the agent's resident memory by mapping (stderr) with its tasks running.
+//
 //   node bench/agent-footprint.mjs [--count 50] [--network none|bridge] [--batch 10] [--compare <root>] [--rounds 3]
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +32,7 @@ const { values } = parseArgs({
   options: {
     count: { type: 'string', default: '50' }, network: { type: 'string', default: 'none' }, batch: { type: 'string', default: '10' },
     compare: { type: 'string' }, rounds: { type: 'string' }, 'node-options': { type: 'string' }, 'compare-node-options': { type: 'string' },
+    breakdown: { type: 'boolean', default: false }, env: { type: 'string', multiple: true, default: [] },
   },
 });
 const count = Number(values.count);
@@ -47,6 +51,17 @@ const statusMiB = (pid, field) => Math.round((Number(new RegExp(`${field}:\\s+(\
 const rssMiB = (pid) => statusMiB(pid, 'VmRSS');
 /** The node flags in a CLI's `#!/usr/bin/env -S node …` line: what the installed `berth` command runs with. */
 const shebangFlags = shebangNodeOptions;
+/** With --breakdown: the agent's resident memory by mapping (the files, [heap], [anon]…), largest first, MiB. */
+const byMapping = (pid) => {
+  const out = new Map();
+  let name = '';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (header) name = header[1] || '[anon]';
+    else if (line.startsWith('Rss:')) out.set(name, (out.get(name) ?? 0) + Number(line.split(/\s+/)[1]) / 1024);
+  }
+  return Object.fromEntries([...out].filter(([, v]) => v >= 0.5).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Math.round(v * 10) / 10]));
+};
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
 const registry = await startDockerRegistry();
@@ -56,7 +71,7 @@ try {
   await pushImage(await buildBusyboxImage(join(dir, 'layout'), 'latest', { cmd: ['sleep', '3600'] }), image);
   for (let round = 0; round < rounds; round++) {
     const thisCli = join(root, 'dist', 'cli', 'main.js');
-    results.this.push(await measure(`this-${round}`, undefined, BRIDGE, values['node-options'] ?? shebangFlags(thisCli), image));
+    results.this.push(await measure(`this-${round}`, undefined, BRIDGE, values['node-options'] ?? shebangFlags(thisCli), image, Object.fromEntries(values.env.map((e) => e.split('=')))));
     if (values.compare) {
       const cli = join(values.compare, 'dist', 'cli', 'main.js');
       results.compare.push(await measure(`compare-${round}`, cli, COMPARE_BRIDGE, values['compare-node-options'] ?? shebangFlags(cli), image));
@@ -82,7 +97,7 @@ console.log(
 );
 
 /** One server and agent from `cli` (this build's when undefined): the agent's figures, then both stopped. */
-async function measure(name, cli, bridge, nodeOptions, image) {
+async function measure(name, cli, bridge, nodeOptions, image, extraEnv = {}) {
   const server = await startServer(join(dir, `${name}-server`), cli ? { cli } : {});
   const agentDir = join(dir, `${name}-agent`);
   const env = {
@@ -91,6 +106,7 @@ async function measure(name, cli, bridge, nodeOptions, image) {
     BERTH_MEMORY_MIB: String(128 * (count + 2)),
     BERTH_CPU_UNITS: String(64 * (count + 2)),
     ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+    ...extraEnv,
   };
   const agent = startAgent(server, agentDir, bridge, env, ...(cli ? [cli] : []));
   const ecs = new ECSClient({ endpoint: server.url, region: 'us-east-1', credentials: server.keys, maxAttempts: 3 });
@@ -134,6 +150,7 @@ async function measure(name, cli, bridge, nodeOptions, image) {
     const runningRss = rssMiB(pid);
     const runningAnon = statusMiB(pid, 'RssAnon');
     const runningFile = statusMiB(pid, 'RssFile');
+    if (values.breakdown) console.error(JSON.stringify({ agent: name, running: byMapping(pid) }));
     const cpuBeforeStop = cpuSeconds(pid);
     for (let i = 0; i < arns.length; i += 100) {
       const some = arns.slice(i, i + 100);

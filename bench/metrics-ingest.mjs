@@ -11,11 +11,16 @@
 //    checks and serialization, no store), and the ratio real/no-op: what the store adds to what the codec costs.
 // Prints one JSON line.
 //
-//   node bench/metrics-ingest.mjs [--batches 300] [--inflight 8] [--samples 50]
+// Beside each rate and latency, the server's CPU time (user + system, from /proc) per datapoint ingested and per
+// query answered: on a shared machine the wall figures swing with the load, CPU time much less.
+//
+//   node bench/metrics-ingest.mjs [--batches 300] [--inflight 8] [--samples 50] [--cli other/dist/cli/main.js]
+//                                 [--server-node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'] [--skip-noop] [--only ingest|query]
+//                                 [--protocols json,cbor,query]
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Hash } from '@smithy/hash-node';
@@ -23,19 +28,40 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Decoder, Encoder } from 'cbor-x';
 import { Pool } from 'undici';
-import { startServer } from './lib/berth-processes.mjs';
+import { shebangNodeOptions, startServer } from './lib/berth-processes.mjs';
 
-const { values } = parseArgs({ options: { batches: { type: 'string', default: '300' }, inflight: { type: 'string', default: '8' }, samples: { type: 'string', default: '50' } } });
+const { values } = parseArgs({
+  options: {
+    batches: { type: 'string', default: '300' },
+    inflight: { type: 'string', default: '8' },
+    samples: { type: 'string', default: '50' },
+    cli: { type: 'string' },
+    'server-node-args': { type: 'string' },
+    'skip-noop': { type: 'boolean', default: false },
+    only: { type: 'string' },
+    protocols: { type: 'string', default: 'json,cbor,query' },
+  },
+});
 const BATCHES = Number(values.batches);
 const INFLIGHT = Number(values.inflight);
 const SAMPLES = Number(values.samples);
 const SERIES = 100;
+const PROTOCOLS = values.protocols.split(',');
 const TARGET = 'GraniteServiceVersion20100801';
 const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-bench-metrics-'));
-const server = await startServer(join(dir, 'data'));
+const server = await startServer(join(dir, 'data'), {
+  ...(values.cli ? { cli: values.cli } : {}),
+  ...(values['server-node-args'] ? { nodeArgs: [...shebangNodeOptions(values.cli).split(' ').filter(Boolean), ...values['server-node-args'].split(' ')] } : {}),
+});
+const TICKS_PER_SECOND = 100;
+/** The server's CPU seconds so far (utime + stime of /proc/<pid>/stat). */
+const serverCpu = () => {
+  const fields = readFileSync(`/proc/${server.child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+};
 const keys = server.keys;
 
 /** Dates as JSON 1.0 sends them (epoch seconds). */
@@ -96,16 +122,18 @@ const ingestBatch = (b) => ({
   })),
 });
 
-async function ingest(url, protocol) {
+async function ingest(url, protocol, cpu) {
   const pool = new Pool(url, { connections: INFLIGHT, pipelining: 1 });
   const requests = [];
   for (let b = 0; b < BATCHES; b++) requests.push(await signed(url, protocol, 'PutMetricData', ingestBatch(b)));
   let next = 0;
+  const cpuBefore = cpu?.();
   const started = performance.now();
   await Promise.all(Array.from({ length: INFLIGHT }, async () => {
     while (next < requests.length) await send(pool, requests[next++]);
   }));
   const seconds = (performance.now() - started) / 1000;
+  if (cpu) cpuPerDatapointUs[protocol] = +(((cpu() - cpuBefore) * 1e6) / (BATCHES * 1000)).toFixed(2);
   await pool.close();
   return Math.round((BATCHES * 1000) / seconds);
 }
@@ -131,30 +159,36 @@ const queries = {
 };
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
-async function latencies(url, protocol, input) {
+async function latencies(url, protocol, input, cpu, name) {
   const pool = new Pool(url, { connections: 1 });
   const ms = [];
+  const cpuBefore = cpu?.();
   for (let i = 0; i < SAMPLES + 3; i++) {
     const request = await signed(url, protocol, 'GetMetricData', input);
     const started = performance.now();
     await send(pool, request);
     if (i >= 3) ms.push(performance.now() - started);
   }
+  if (cpu) cpuPerQueryMs[`${name}_${protocol}`] = +(((cpu() - cpuBefore) * 1000) / (SAMPLES + 3)).toFixed(2);
   await pool.close();
   ms.sort((a, b) => a - b);
   return { p50: +pct(ms, 50).toFixed(2), p99: +pct(ms, 99).toFixed(2) };
 }
 
-const result = { bench: 'metrics-ingest', batches: BATCHES, inflight: INFLIGHT, samples: SAMPLES, series: SERIES, real: {}, noop: {}, ratio: {} };
+const cpuPerDatapointUs = {};
+const cpuPerQueryMs = {};
+const result = { bench: 'metrics-ingest', batches: BATCHES, inflight: INFLIGHT, samples: SAMPLES, series: SERIES, loadAverage: 0, real: {}, serverCpu: { perDatapointUs: cpuPerDatapointUs, perQueryMs: cpuPerQueryMs }, noop: {}, ratio: {} };
 let noop;
 try {
-  result.real.ingestJsonPerSec = await ingest(server.url, 'json');
-  result.real.ingestCborPerSec = await ingest(server.url, 'cbor');
-  result.real.ingestQueryPerSec = await ingest(server.url, 'query');
-  await fillDay(server.url);
+  if (values.only !== 'query') {
+    if (PROTOCOLS.includes('json')) result.real.ingestJsonPerSec = await ingest(server.url, 'json', serverCpu);
+    if (PROTOCOLS.includes('cbor')) result.real.ingestCborPerSec = await ingest(server.url, 'cbor', serverCpu);
+    if (PROTOCOLS.includes('query')) result.real.ingestQueryPerSec = await ingest(server.url, 'query', serverCpu);
+  }
+  if (values.only !== 'ingest') await fillDay(server.url);
   // Check the day is there (and capture the answers the no-op handler will give).
   const canned = {};
-  for (const [name, input] of Object.entries(queries)) {
+  for (const [name, input] of values.only === 'ingest' ? [] : Object.entries(queries)) {
     const body = JSON.parse((await send(new Pool(server.url), await signed(server.url, 'json', 'GetMetricData', input))).toString());
     const points = body.MetricDataResults.reduce((n, r) => n + r.Values.length, 0);
     if (points < (name === 'all' ? 140_000 : 1400)) throw new Error(`${name}: only ${points} datapoints`);
@@ -162,39 +196,46 @@ try {
     const asSent = epochSeconds(input);
     canned[createHash('sha256').update(JSON.stringify(asSent)).digest('hex')] = body;
   }
-  for (const [name, input] of Object.entries(queries)) {
-    result.real[`getMetricData_${name}_json`] = await latencies(server.url, 'json', input);
-    result.real[`getMetricData_${name}_cbor`] = await latencies(server.url, 'cbor', input);
+  for (const [name, input] of values.only === 'ingest' ? [] : Object.entries(queries)) {
+    if (PROTOCOLS.includes('json')) result.real[`getMetricData_${name}_json`] = await latencies(server.url, 'json', input, serverCpu, name);
+    if (PROTOCOLS.includes('cbor')) result.real[`getMetricData_${name}_cbor`] = await latencies(server.url, 'cbor', input, serverCpu, name);
   }
-  const cannedFile = join(dir, 'canned.json');
-  writeFileSync(cannedFile, JSON.stringify(canned));
-  const child = spawn(process.execPath, [new URL('./lib/cloudwatch-noop-server.mjs', import.meta.url).pathname], {
-    env: { ...process.env, NOOP_KEY_ID: keys.accessKeyId, NOOP_SECRET: keys.secretAccessKey, CANNED_FILE: cannedFile },
-    stdio: ['ignore', 'inherit', 'pipe'],
-  });
-  noop = child;
-  const url = await new Promise((resolve, reject) => {
-    let err = '';
-    child.stderr.on('data', (d) => {
-      err += d;
-      const m = /listening on (\S+)/.exec(err);
-      if (m) resolve(m[1]);
+  result.loadAverage = +loadavg()[0].toFixed(2);
+  if (!values['skip-noop']) {
+    const cannedFile = join(dir, 'canned.json');
+    writeFileSync(cannedFile, JSON.stringify(canned));
+    const child = spawn(process.execPath, [new URL('./lib/cloudwatch-noop-server.mjs', import.meta.url).pathname], {
+      env: { ...process.env, NOOP_KEY_ID: keys.accessKeyId, NOOP_SECRET: keys.secretAccessKey, CANNED_FILE: cannedFile },
+      stdio: ['ignore', 'inherit', 'pipe'],
     });
-    child.on('exit', (code) => reject(new Error(`no-op server exited ${code}: ${err}`)));
-  });
-  result.noop.ingestJsonPerSec = await ingest(url, 'json');
-  result.noop.ingestCborPerSec = await ingest(url, 'cbor');
-  result.noop.ingestQueryPerSec = await ingest(url, 'query');
-  for (const [name, input] of Object.entries(queries)) {
-    result.noop[`getMetricData_${name}_json`] = await latencies(url, 'json', input);
-    result.noop[`getMetricData_${name}_cbor`] = await latencies(url, 'cbor', input);
-  }
-  result.ratio.ingestJson = +(result.noop.ingestJsonPerSec / result.real.ingestJsonPerSec).toFixed(2);
-  result.ratio.ingestCbor = +(result.noop.ingestCborPerSec / result.real.ingestCborPerSec).toFixed(2);
-  result.ratio.ingestQuery = +(result.noop.ingestQueryPerSec / result.real.ingestQueryPerSec).toFixed(2);
-  for (const key of Object.keys(result.noop).filter((k) => k.startsWith('getMetricData'))) {
-    result.ratio[`${key}_p50`] = +(result.real[key].p50 / result.noop[key].p50).toFixed(2);
-    result.ratio[`${key}_p99`] = +(result.real[key].p99 / result.noop[key].p99).toFixed(2);
+    noop = child;
+    const url = await new Promise((resolve, reject) => {
+      let err = '';
+      child.stderr.on('data', (d) => {
+        err += d;
+        const m = /listening on (\S+)/.exec(err);
+        if (m) resolve(m[1]);
+      });
+      child.on('exit', (code) => reject(new Error(`no-op server exited ${code}: ${err}`)));
+    });
+    if (values.only !== 'query') {
+      result.noop.ingestJsonPerSec = await ingest(url, 'json');
+      result.noop.ingestCborPerSec = await ingest(url, 'cbor');
+      result.noop.ingestQueryPerSec = await ingest(url, 'query');
+    }
+    for (const [name, input] of values.only === 'ingest' ? [] : Object.entries(queries)) {
+      result.noop[`getMetricData_${name}_json`] = await latencies(url, 'json', input);
+      result.noop[`getMetricData_${name}_cbor`] = await latencies(url, 'cbor', input);
+    }
+    if (values.only !== 'query') {
+      result.ratio.ingestJson = +(result.noop.ingestJsonPerSec / result.real.ingestJsonPerSec).toFixed(2);
+      result.ratio.ingestCbor = +(result.noop.ingestCborPerSec / result.real.ingestCborPerSec).toFixed(2);
+      result.ratio.ingestQuery = +(result.noop.ingestQueryPerSec / result.real.ingestQueryPerSec).toFixed(2);
+    }
+    for (const key of Object.keys(result.noop).filter((k) => k.startsWith('getMetricData'))) {
+      result.ratio[`${key}_p50`] = +(result.real[key].p50 / result.noop[key].p50).toFixed(2);
+      result.ratio[`${key}_p99`] = +(result.real[key].p99 / result.noop[key].p99).toFixed(2);
+    }
   }
   console.log(JSON.stringify(result));
 } finally {

@@ -34,7 +34,7 @@ import { CniNetworkService } from '../dist/network/cni-network-service.js';
 import { removeAgentBridge, startAgent, startServer, stopAll } from './lib/berth-processes.mjs';
 import { containerdMissing, startContainerd } from './lib/containerd.mjs';
 import { podmanIn, podmanMissing } from './lib/podman.mjs';
-import { cpuSeconds } from './lib/process-cpu.mjs';
+import { cpuSecondsWithHelpers as cpuSeconds } from './lib/process-cpu.mjs';
 import { summarizeSpans } from './lib/start-spans.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -302,12 +302,15 @@ try {
   await stopEvery(many);
   // --compare: the same burst against the other build, right after this one's (its own agent and bridge).
   let compareBurstMs;
+  let compareCpuMsPerStart;
   if (compare) {
     await sleep(2_000);
+    const compareCpu0 = cpuSeconds(compare.agent.child.pid);
     const c0 = performance.now();
     const theirs = await runMany(burst, compare.ecs);
     await untilAll(theirs, 'RUNNING', 600_000, compare.ecs);
     compareBurstMs = performance.now() - c0;
+    compareCpuMsPerStart = ((cpuSeconds(compare.agent.child.pid) - compareCpu0) * 1000) / burst;
     await stopEvery(theirs, compare.ecs);
   }
 
@@ -329,6 +332,7 @@ try {
       [`zero_to_${burst}_running_s`]: round(burstMs / 1000),
       ...(compareBurstMs !== undefined ? { [`compare_zero_to_${burst}_running_s`]: round(compareBurstMs / 1000) } : {}),
       agent_cpu_ms_per_task_start: round(cpuMsPerStart),
+      ...(compareCpuMsPerStart !== undefined ? { compare_agent_cpu_ms_per_task_start: round(compareCpuMsPerStart) } : {}),
       [`agent_rss_mib_${resident}_running`]: round(residentRss),
       [`agent_rss_mib_${burst}_running`]: round(burstRss),
       missing: Object.fromEntries(Object.entries(missing).filter(([, v]) => v)),

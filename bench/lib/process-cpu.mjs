@@ -12,3 +12,25 @@ export function cpuSeconds(pid) {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
 }
+
+/**
+ * CPU seconds of `pid` and of its living node children (the agent's spawn helper, which forks conmon, the
+ * CNI plugins, nft, mount and umount for it): the agent's work wherever it runs.
+ */
+export function cpuSecondsWithHelpers(pid) {
+  let total = cpuSeconds(pid);
+  let children = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    // no children file on this kernel
+  }
+  for (const child of children) {
+    try {
+      if (readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0')[0] === process.execPath) total += cpuSeconds(child);
+    } catch {
+      // gone
+    }
+  }
+  return total;
+}

@@ -1,16 +1,15 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Logger } from 'pino';
 import type { ImageService } from '../image/image-service.js';
 import type { NetworkService, PortAllocator } from '../network/network.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { agentCredentialProvider } from './agent-credentials.js';
 import { AgentStateStore } from './agent-state.js';
 import type { AgentConfig, MetadataAddress } from './config.js';
 import { controlPlaneClients, executionRoleClients } from './control-plane-clients.js';
 import { identityOf } from './clients-by-credentials.js';
-import { resolveRepositoryCredentials } from './repository-credentials.js';
 import { ControlPlaneEndpoints } from './endpoints.js';
 import type { TaskStorage } from './ephemeral-storage.js';
 import { DirectoryVolumeStore } from './volume-store.js';
@@ -25,12 +24,10 @@ import { SessionClient } from './session-client.js';
 import { containerOrHost, DnsRelay } from './dns-relay.js';
 import { TaskEngine } from './task-engine/engine.js';
 import { TaskCredentials } from './task-credentials.js';
-import { resolveSecrets, sdkSecretsApi, type SecretsApi } from './secrets.js';
+import type { SecretsApi } from './secrets.js';
 import { StartSpans } from '../process/spans.js';
-import { serveMetrics, type MetricsListener } from '../process/metrics-listener.js';
-import { agentMetrics } from './operator-metrics.js';
-import { ensureLocalAddress } from './metadata/host-address.js';
-import { ServiceConnectProxy } from './service-connect/proxy.js';
+import type { MetricsListener } from '../process/metrics-listener.js';
+import type { ServiceConnectProxy } from './service-connect/proxy.js';
 import { MetricsPublisher } from './metrics-publisher.js';
 import { systemTimers } from './task-engine/timers.js';
 import { StopReasonError } from './task-engine/deps.js';
@@ -42,10 +39,11 @@ import { StopReasonError } from './task-engine/deps.js';
  */
 const SERVICE_CONNECT_READY_TIMEOUT_MS = 60_000;
 /**
- * How long a stopped Service Connect task keeps serving before it is signalled: every host's proxy reads the stop from
- * the ECS API within its refresh interval (1 s) plus a pass; three intervals leave room for a slow pass.
+ * The longest a stopped Service Connect task drains before it is signalled (service-connect/drain.ts waits for the
+ * proxies' passes and its sessions; normally ~2 refreshes): ECS's default per-request timeout, 15 s, after the two
+ * passes' ~2 s — a request sent just before the stop may take that long through a proxy with the default timeout.
  */
-const SERVICE_CONNECT_DRAIN_MS = 3_000;
+const SERVICE_CONNECT_DRAIN_BOUND_MS = 17_000;
 
 /** The host-side parts the agent drives; `berth agent` builds the real ones (runc, CNI, the image store). */
 export interface AgentParts {
@@ -98,7 +96,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       ? options.credentials
       : options.credentials
         ? async () => options.credentials as AwsCredentialIdentity
-        : defaultProvider();
+        : agentCredentialProvider();
   // One choice of replica for every call to the control plane: the APIs and the session move together.
   const endpoints = new ControlPlaneEndpoints(config.endpoints, {
     // Stable across restarts, and different for each simulated host sharing a machine.
@@ -137,13 +135,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   });
   let metadata: RunningMetadataEndpoint | undefined;
   let dnsRelay: DnsRelay | undefined;
-  const operatorMetrics = config.metricsListen ? agentMetrics() : undefined;
+  // What only some agents or some tasks use is loaded when first used (docs/agent.md, "Footprint"): the
+  // operators' metrics, the Service Connect proxy, Secrets Manager and SSM.
+  const operatorMetrics = config.metricsListen ? (await import('./operator-metrics.js')).agentMetrics() : undefined;
   let metricsListener: MetricsListener | undefined;
   // Secrets Manager and SSM with a task's execution role (none: the calls fail with ECS's reason).
   const withSecretsApi = async <T>(arn: string, use: (api: SecretsApi | undefined) => Promise<T>): Promise<T> => {
     const identity = executionIdentity(arn);
     if (!identity) return use(undefined);
-    const api = await sdkSecretsApi(endpoints, config.region, identity);
+    const api = await (await import('./secrets.js')).sdkSecretsApi(endpoints, config.region, identity);
     try {
       return await use(api);
     } finally {
@@ -209,13 +209,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
               serviceConnect!.readyToStart(service, runtimeId, SERVICE_CONNECT_READY_TIMEOUT_MS).catch((err: Error) => {
                 throw new StopReasonError(`ResourceInitializationError: the Service Connect proxy is not ready: ${err.message}`);
               }),
-            serviceConnectDrainMs: (service: string) => (serviceConnect?.usesServiceConnect(service) ? SERVICE_CONNECT_DRAIN_MS : 0),
+            serviceConnectDrain: (service: string, taskArn: string) =>
+              serviceConnect?.usesServiceConnect(service) ? { boundMs: SERVICE_CONNECT_DRAIN_BOUND_MS, drained: serviceConnect.drain(taskArn, SERVICE_CONNECT_DRAIN_BOUND_MS) } : undefined,
           }
         : {}),
       hasTaskRoleCredentials: (arn) => taskCredentials.get(arn, 'TaskApplication') !== undefined,
       // Fetched with the task execution role's credentials, as the ECS agent does; never saved.
-      resolveSecrets: (arn, secrets) => withSecretsApi(arn, (api) => resolveSecrets(secrets, api)),
-      repositoryCredentials: (arn, parameter) => withSecretsApi(arn, (api) => resolveRepositoryCredentials(parameter, api)),
+      resolveSecrets: (arn, secrets) => withSecretsApi(arn, async (api) => (await import('./secrets.js')).resolveSecrets(secrets, api)),
+      repositoryCredentials: (arn, parameter) => withSecretsApi(arn, async (api) => (await import('./repository-credentials.js')).resolveRepositoryCredentials(parameter, api)),
       registryAuth: (host, arn) => registryAuth.credentialsFor(host, executionIdentity(arn)),
       persist: (s) => {
         if (config.crashAtSave !== undefined && ++saves === config.crashAtSave) process.kill(process.pid, 'SIGKILL');
@@ -240,10 +241,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       const running = engine;
       operatorMetrics.watch(() => running.tasks());
       const metricsLog = log.child({ component: 'metrics' });
+      const { serveMetrics } = await import('../process/metrics-listener.js');
       metricsListener = await serveMetrics(operatorMetrics.registry, config.metricsListen.host, config.metricsListen.port, (err) => metricsLog.error({ err }, 'collecting metrics failed'));
     }
     const scAddress = config.serviceConnectAddress;
     if (scAddress) {
+      const [{ ensureLocalAddress }, { ServiceConnectProxy }] = await Promise.all([import('./metadata/host-address.js'), import('./service-connect/proxy.js')]);
       await ensureLocalAddress(scAddress);
       serviceConnect = new ServiceConnectProxy({
         ecs,
@@ -255,7 +258,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
           engine!
             .tasks()
             .filter((t) => t.known !== 'STOPPED' && t.spec.networkMode !== 'host')
-            .map((t) => ({ ...(t.spec.serviceName ? { serviceName: t.spec.serviceName } : {}), runtimeIds: t.containers.flatMap((c) => (c.runtimeId ? [c.runtimeId] : [])) })),
+            .map((t) => ({
+              taskArn: t.arn,
+              ...(t.spec.serviceName ? { serviceName: t.spec.serviceName } : {}),
+              ...(t.taskNetwork?.netnsPath && t.taskNetwork.ipv4Address ? { netnsPath: t.taskNetwork.netnsPath, address: t.taskNetwork.ipv4Address } : {}),
+              portMappings: t.spec.containers.flatMap((c) => c.portMappings ?? []),
+              runtimeIds: t.containers.flatMap((c) => (c.runtimeId ? [c.runtimeId] : [])),
+            })),
         writeAliases: (id, names) => containerFiles.writeServiceConnectHosts(id, scAddress, names),
       });
       serviceConnect.start();

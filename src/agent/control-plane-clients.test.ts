@@ -1,8 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeRepositoriesCommand } from '@aws-sdk/client-ecr';
-import { DescribeServicesCommand, DiscoverPollEndpointCommand, ListClustersCommand } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiFixture, TEST_KEYS, TEST_REGION, type ApiFixture } from '../testing/api-server.js';
 import { failure } from '../testing/failure.js';
@@ -60,10 +57,10 @@ describe('SDK calls fail over between replicas', () => {
     const endpoints = startingOnFirst([unavailable.url, api.server.url]);
     const clients = clientsFor(endpoints);
     try {
-      // The real server checks the SigV4 signature and answers DiscoverPollEndpoint with the Host header it
-      // got: the retry was addressed and signed for it, not for the replica the call started on.
-      const { endpoint } = await clients.ecs.send(new DiscoverPollEndpointCommand({}));
-      expect(endpoint).toBe(`${api.server.url}/`);
+      // The real server checks the SigV4 signature, Host header included: the retry was addressed and
+      // signed for it, not for the replica the call started on.
+      const { cluster } = await clients.ecs.send('CreateCluster', { clusterName: 'failover-503' });
+      expect(cluster?.clusterName).toBe('failover-503');
       expect(unavailable.seen).toEqual([{ host: new URL(unavailable.url).host }]);
       expect(endpoints.current()).toBe(api.server.url);
     } finally {
@@ -75,11 +72,11 @@ describe('SDK calls fail over between replicas', () => {
     const endpoints = startingOnFirst([await deadUrl(), api.server.url]);
     const clients = clientsFor(endpoints);
     try {
-      await clients.ecs.send(new ListClustersCommand({}));
+      await clients.ecs.send('CreateCluster', { clusterName: 'failover-refused' });
       expect(endpoints.current()).toBe(api.server.url);
       // The other clients use the same choice: no attempt at the dead one first.
-      await (await clients.ecr()).send(new DescribeRepositoriesCommand({}));
-      await (await clients.logs()).send(new DescribeLogGroupsCommand({}));
+      await (await clients.ecr()).send('GetAuthorizationToken', {});
+      await (await clients.logs()).send('CreateLogGroup', { logGroupName: '/failover/refused' });
       expect(endpoints.current()).toBe(api.server.url);
     } finally {
       clients.destroy();
@@ -91,7 +88,7 @@ describe('SDK calls fail over between replicas', () => {
     const endpoints = startingOnFirst([hung.url, api.server.url]);
     const clients = clientsFor(endpoints, { connectionTimeout: 1_000, requestTimeout: 300 });
     try {
-      await clients.ecs.send(new ListClustersCommand({}));
+      await clients.ecs.send('CreateCluster', { clusterName: 'failover-hung' });
       expect(hung.seen).toHaveLength(1);
       expect(endpoints.current()).toBe(api.server.url);
     } finally {
@@ -103,7 +100,7 @@ describe('SDK calls fail over between replicas', () => {
     const endpoints = startingOnFirst([api.server.url, await deadUrl()]);
     const clients = clientsFor(endpoints);
     try {
-      const error = await failure(clients.ecs.send(new DescribeServicesCommand({ cluster: 'no-such-cluster', services: ['web'] })));
+      const error = await failure(clients.ecs.send('DescribeServices', { cluster: 'no-such-cluster', services: ['web'] }));
       expect(error).toMatchObject({ name: 'ClusterNotFoundException', status: 400 });
       expect(endpoints.current()).toBe(api.server.url);
     } finally {

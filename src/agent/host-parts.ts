@@ -16,14 +16,14 @@ import { ensureLocalAddress } from './metadata/host-address.js';
  * and the task metadata address, made an address of this host (169.254.170.2 on `lo`).
  */
 export async function openHostParts(config: AgentConfig): Promise<AgentParts & { close(): Promise<void> }> {
-  // conmon, CNI plugins, `ip netns` and nft are forked by a small helper process: a fork from the agent
+  // conmon, CNI plugins, `ip netns`, nft, mount and umount are forked by a small helper process: a fork from the agent
   // itself blocks its event loop for a time that grows with its memory (see spawn-helper.ts).
   const helper = SpawnHelper.start();
   // A Fargate pool host runs every task in a gVisor sandbox (its own state root: runc's and runsc's must not be shared).
   const runtime = config.fargate
     ? await openRunscRuntime({ stateDir: join(config.dataDir, 'runtime-runsc'), spawn: helper.spawn })
     : await RuncRuntime.open({ stateDir: join(config.dataDir, 'runtime'), spawn: helper.spawn });
-  const images = new OciImageService({ root: join(config.dataDir, 'images'), insecureRegistries: config.insecureRegistries });
+  const images = new OciImageService({ root: join(config.dataDir, 'images'), insecureRegistries: config.insecureRegistries, spawn: helper.spawn });
   const network = new CniNetworkService({
     stateDir: join(config.dataDir, 'network'),
     bridge: { bridge: config.bridgeName, subnet: config.bridgeSubnet },

@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { LogsApi } from './aws-json/services.js';
 import type { Logger } from 'pino';
 import type { LogDestination } from '../model/log-naming.js';
 import { batchSize, monotonic } from './log-shipper-batch.js';
@@ -13,7 +13,7 @@ export interface TailOptions {
   readonly destination: LogDestination;
   readonly saved: ShippedState | undefined;
   /** The client, made (its SDK package loaded) when the first line is shipped. */
-  readonly client: () => Promise<CloudWatchLogsClient>;
+  readonly client: () => Promise<LogsApi>;
   readonly states: ShippedStateFiles;
   /** Queued characters over every container the agent follows (see log-shipper-budget.ts). */
   readonly budget: QueueBudget;
@@ -24,7 +24,6 @@ export interface TailOptions {
 }
 
 /** The SDK's commands, loaded with the client: only once a container has something to ship. */
-const sdk = () => import('@aws-sdk/client-cloudwatch-logs');
 
 /** Bytes read from the file per read call. */
 const READ_CHUNK = 1024 * 1024;
@@ -203,23 +202,23 @@ export class ContainerTail {
     if (this.broken) return;
     const { group, stream } = this.o.destination;
     const { events, last } = monotonic(batch, this.lastTimestamp);
-    const [client, { PutLogEventsCommand }] = await Promise.all([this.o.client(), sdk()]);
-    const command = new PutLogEventsCommand({
+    const client = await this.o.client();
+    const request = {
       logGroupName: group,
       logStreamName: stream,
       logEvents: events.map((e) => ({ timestamp: e.timestamp, message: e.message })),
-    });
+    };
     if (!this.ready) await this.ensureDestination();
     if (this.broken) return;
     let response;
     try {
-      response = await client.send(command);
+      response = await client.send('PutLogEvents', request);
     } catch (err) {
       if (errorName(err) !== 'ResourceNotFoundException') throw err;
       // Deleted while we were writing to it: create it again and retry once.
       this.ready = false;
       await this.ensureDestination();
-      response = await client.send(command);
+      response = await client.send('PutLogEvents', request);
     }
     this.lastTimestamp = last;
     const rejected = response.rejectedLogEventsInfo;
@@ -233,17 +232,17 @@ export class ContainerTail {
    */
   private async ensureDestination(): Promise<void> {
     const { group, stream } = this.o.destination;
-    const [client, { CreateLogGroupCommand, CreateLogStreamCommand }] = await Promise.all([this.o.client(), sdk()]);
+    const client = await this.o.client();
     const ignoreExisting = (err: unknown): false => {
       if (errorName(err) !== 'ResourceAlreadyExistsException') throw err;
       return false;
     };
     try {
       try {
-        await client.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
+        await client.send('CreateLogStream', { logGroupName: group, logStreamName: stream });
       } catch (err) {
         if (errorName(err) !== 'ResourceNotFoundException') throw err;
-        const created = await client.send(new CreateLogGroupCommand({ logGroupName: group })).then(
+        const created = await client.send('CreateLogGroup', { logGroupName: group }).then(
           () => true,
           (err: unknown) => {
             if (errorName(err) === 'AccessDeniedException') this.groupRefused(err);
@@ -251,7 +250,7 @@ export class ContainerTail {
           },
         );
         if (created) this.o.log.info({ group }, 'created the missing log group');
-        await client.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
+        await client.send('CreateLogStream', { logGroupName: group, logStreamName: stream });
       }
     } catch (err) {
       if (errorName(err) === 'ResourceAlreadyExistsException') {

@@ -2,7 +2,6 @@ import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CloudWatchLogsClient,
   CreateLogGroupCommand,
   DescribeLogGroupsCommand,
   GetLogEventsCommand,
@@ -13,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { logLimits, maxMessageBytes } from '../model/log-limits.js';
 import { startApiFixture, TEST_KEYS, TEST_REGION, type ApiFixture } from '../testing/api-server.js';
 import { instanceRoleUser } from '../testing/instance-role-user.js';
+import { AwsJsonClient } from './aws-json/client.js';
+import { LOGS, type LogsApi } from './aws-json/services.js';
 import { LogShipper } from './log-shipper.js';
 import type { LogSource } from './task-engine/deps.js';
 
@@ -57,26 +58,32 @@ interface Sent {
   readonly calls: PutLogEventsCommandInput[];
 }
 
+/** A CloudWatch Logs client of the agent's for the fixture's API, one attempt a call. */
+const logsClient = (credentials: { accessKeyId: string; secretAccessKey: string }) =>
+  new AwsJsonClient(LOGS, { endpoints: single(api.server.url), region: TEST_REGION, credentials, maxAttempts: 1, timeouts: { connectionTimeout: 3_000, requestTimeout: 10_000 } });
+
+/** One endpoint, never moved from. */
+const single = (url: string) => ({ current: () => url, failed: () => {}, succeeded: () => {} });
+
 /** A shipper with a fast flush, and a record of every PutLogEvents it sent. */
 function shipper(
   options: { stateDir?: string; failFirst?: number; keys?: { accessKeyId: string; secretAccessKey: string }; log?: pino.Logger } = {},
 ): LogShipper & Sent {
-  const client = new CloudWatchLogsClient({ endpoint: api.server.url, region: TEST_REGION, credentials: options.keys ?? TEST_KEYS, maxAttempts: 1 });
+  const real = logsClient(options.keys ?? TEST_KEYS);
   const calls: PutLogEventsCommandInput[] = [];
   let failures = options.failFirst ?? 0;
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (context.commandName === 'PutLogEventsCommand') {
+  const client: LogsApi = {
+    send: (async (action: string, input: unknown) => {
+      if (action === 'PutLogEvents') {
         if (failures > 0) {
           failures--;
           throw Object.assign(new Error('connect ECONNREFUSED'), { name: 'Error', code: 'ECONNREFUSED' });
         }
-        calls.push(args.input as PutLogEventsCommandInput);
+        calls.push(input as PutLogEventsCommandInput);
       }
-      return next(args);
-    },
-    { step: 'initialize', name: 'recordPutLogEvents' },
-  );
+      return real.send(action as 'PutLogEvents', input as PutLogEventsCommandInput);
+    }) as LogsApi['send'],
+  };
   const s = new LogShipper({
     client,
     stateDir: options.stateDir ?? mkdtempSync(join(dir, 'state-')),
@@ -89,7 +96,7 @@ function shipper(
     calls,
     stop: async () => {
       await stop();
-      client.destroy();
+      real.destroy();
     },
   });
 }
@@ -279,20 +286,17 @@ describe('LogShipper', () => {
 
 describe('LogShipper with a task execution role', () => {
   it("ships a task's streams with the client clientFor gives; a refusal is logged and retried until renewed credentials are allowed", async () => {
-    const options = { endpoint: api.server.url, region: TEST_REGION, credentials: TEST_KEYS, maxAttempts: 1 };
     let refusals = 0;
-    const refusing = new CloudWatchLogsClient(options);
-    refusing.middlewareStack.add(
-      () => async () => {
+    const refusing: LogsApi = {
+      send: (async () => {
         refusals++;
         throw Object.assign(new Error('User: arn:aws:sts::123456789012:assumed-role/exec/t is not authorized to perform: logs:CreateLogStream'), { name: 'AccessDeniedException' });
-      },
-      { step: 'initialize', name: 'refuse' },
-    );
-    const allowed = new CloudWatchLogsClient(options);
-    const agent = new CloudWatchLogsClient(options);
+      }) as LogsApi['send'],
+    };
+    const allowed = logsClient(TEST_KEYS);
+    const real = logsClient(TEST_KEYS);
     let agentCalls = 0;
-    agent.middlewareStack.add((next) => async (args) => (agentCalls++, next(args)), { step: 'initialize', name: 'count' });
+    const agent: LogsApi = { send: ((action: 'PutLogEvents', input: PutLogEventsCommandInput) => (agentCalls++, real.send(action, input))) as LogsApi['send'] };
     const warnings: string[] = [];
     const awslogs = { logDriver: 'awslogs', options: { 'awslogs-group': '/ecs/exec', 'awslogs-stream-prefix': 'ecs' } };
     const withRole = container({ logConfiguration: awslogs });
@@ -327,6 +331,6 @@ describe('LogShipper with a task execution role', () => {
     expect(await waitForEvents('/berth/prod', `web/app/${withRole.taskArn.split('/').pop()}`, 1)).toEqual(['default group']);
     expect(agentCalls).toBeGreaterThan(afterWithout);
     await s.stop();
-    for (const c of [refusing, allowed, agent]) c.destroy();
+    for (const c of [allowed, real]) c.destroy();
   });
 });

@@ -1,5 +1,5 @@
 import { access } from 'node:fs/promises';
-import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { LogsApi } from './aws-json/services.js';
 import type { Logger } from 'pino';
 import { logDestination } from '../model/log-naming.js';
 import { QueueBudget } from './log-shipper-budget.js';
@@ -12,13 +12,13 @@ export interface LogShipperOptions {
    * A client for the control plane's CloudWatch Logs API (the agent's endpoint and credentials), or a
    * function that makes it on first use (the agent's: its SDK package is loaded only when needed).
    */
-  readonly client: CloudWatchLogsClient | (() => Promise<CloudWatchLogsClient>);
+  readonly client: LogsApi | (() => Promise<LogsApi>);
   /**
    * The client for one task's awslogs streams when it is not the agent's: the task execution role's when the
    * task has one (ecs.capability.execution-role-awslogs). Asked before every call, so renewed credentials are
    * used as soon as they arrive; none: the agent's client.
    */
-  readonly clientFor?: (taskArn: string) => Promise<CloudWatchLogsClient | undefined>;
+  readonly clientFor?: (taskArn: string) => Promise<LogsApi | undefined>;
   /** Where the per-container shipping state lives (under the agent's data directory). */
   readonly stateDir: string;
   readonly log: Logger;
@@ -43,7 +43,7 @@ export class LogShipper implements LogSink {
   private readonly tails = new Map<string, ContainerTail>();
   private readonly states: ShippedStateFiles;
   private stopped = false;
-  private readonly client: () => Promise<CloudWatchLogsClient>;
+  private readonly client: () => Promise<LogsApi>;
   private readonly budget: QueueBudget;
 
   constructor(private readonly options: LogShipperOptions) {

@@ -1,14 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import {
-  CreateClusterCommand,
-  RegisterContainerInstanceCommand,
-  type Attribute,
-  type ECSClient,
-  type Resource,
-} from '@aws-sdk/client-ecs';
+import type { Attribute, Resource } from '@aws-sdk/client-ecs';
 import type { Logger } from 'pino';
 import type { AgentIdentity, AgentStateStore } from './agent-state.js';
+import type { EcsClient } from './aws-json/services.js';
 import type { AgentConfig } from './config.js';
 import { FARGATE_POOL_ATTRIBUTE } from '../model/fargate-pool.js';
 import { HOST_ADDRESS_ATTRIBUTE, routeSourceAddress } from './host-address.js';
@@ -89,7 +84,7 @@ export function registrationAttributes(config: AgentConfig, hostAddress?: string
  * ECS agent does.
  */
 export async function registerInstance(
-  ecs: ECSClient,
+  ecs: Pick<EcsClient, 'send'>,
   config: AgentConfig,
   state: AgentStateStore,
   log: Logger,
@@ -119,12 +114,12 @@ export async function registerInstance(
   let result;
   try {
     try {
-      result = await ecs.send(new RegisterContainerInstanceCommand(request));
+      result = await ecs.send('RegisterContainerInstance', request);
     } catch (err) {
       if ((err as { name?: string }).name !== 'ClusterNotFoundException' || config.cluster !== 'default') throw err;
       log.info('creating the default cluster');
-      await ecs.send(new CreateClusterCommand({ clusterName: 'default' }));
-      result = await ecs.send(new RegisterContainerInstanceCommand(request));
+      await ecs.send('CreateCluster', { clusterName: 'default' });
+      result = await ecs.send('RegisterContainerInstance', request);
     }
   } catch (err) {
     throw refusal(err) ?? err;

@@ -1,7 +1,7 @@
-import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { Logger } from 'pino';
 import type { RegistryCredentials } from '../image/image-service.js';
+import type { EcrClient } from './aws-json/services.js';
 import { StopReasonError } from './task-engine/deps.js';
 
 /** Refresh a token this long before it expires. */
@@ -47,14 +47,14 @@ export class BerthRegistryAuth {
   ) {}
 
   /** The usual source: the agent's ECR client, or a client made with the given credentials. */
-  static ecrTokenSource(agentClient: () => Promise<ECRClient>, roleClient: (c: AwsCredentialIdentity) => Promise<ECRClient>): TokenSource {
+  static ecrTokenSource(agentClient: () => Promise<EcrClient>, roleClient: (c: AwsCredentialIdentity) => Promise<EcrClient>): TokenSource {
     return async (credentials) => {
-      const [ecr, { GetAuthorizationTokenCommand }] = await Promise.all([credentials ? roleClient(credentials) : agentClient(), import('@aws-sdk/client-ecr')]);
-      const { authorizationData } = await ecr.send(new GetAuthorizationTokenCommand({}));
+      const ecr = await (credentials ? roleClient(credentials) : agentClient());
+      const { authorizationData } = await ecr.send('GetAuthorizationToken', {});
       const data = authorizationData?.[0];
       if (!data?.authorizationToken || !data.proxyEndpoint) return undefined;
       const [username, ...rest] = Buffer.from(data.authorizationToken, 'base64').toString('utf8').split(':');
-      return { host: new URL(data.proxyEndpoint).host, credentials: { username: username!, password: rest.join(':') }, expiresAt: data.expiresAt?.getTime() ?? Date.now() + 12 * 3_600_000 };
+      return { host: new URL(data.proxyEndpoint).host, credentials: { username: username!, password: rest.join(':') }, expiresAt: data.expiresAt !== undefined ? data.expiresAt * 1000 : Date.now() + 12 * 3_600_000 };
     };
   }
 

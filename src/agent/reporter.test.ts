@@ -1,4 +1,4 @@
-import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { EcsClient } from './aws-json/services.js';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Reporter } from './reporter.js';
@@ -11,15 +11,37 @@ afterEach(() => vi.useRealTimers());
 function control(failures: number) {
   const sent: unknown[] = [];
   let left = failures;
-  const send = vi.fn(async (command: { input: unknown }) => {
+  const send = vi.fn(async (_action: string, input: unknown) => {
     if (left-- > 0) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-    sent.push(command.input);
+    sent.push(input);
     return {};
   });
-  return { ecs: { send } as unknown as ECSClient, send, sent };
+  return { ecs: { send } as unknown as EcsClient, send, sent };
 }
 
 describe('reporting task state', () => {
+  it('sends no PENDING report for a bridge, host or none task (the control plane shows it PENDING since RunTask); RUNNING carries its timestamps', async () => {
+    const { ecs, send, sent } = control(0);
+    const reporter = new Reporter(ecs, 'default', pino({ level: 'silent' }));
+    for (const networkMode of ['bridge', 'host', 'none'] as const) {
+      const task = runningTask(`t-${networkMode}`, { networkMode });
+      const pending = { ...task, known: 'PENDING' as const, pullStartedAt: 1_000, containers: task.containers.map((c) => ({ ...c, known: 'CREATED' as const })) };
+      reporter.report(pending);
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(send).not.toHaveBeenCalled();
+      reporter.report({ ...task, pullStartedAt: 1_000 });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(sent.at(-1)).toMatchObject({ task: task.arn, status: 'RUNNING', pullStartedAt: new Date(1_000) });
+      send.mockClear();
+    }
+    // A PENDING that says more (a container stopped, with its exit code) is sent.
+    const task = runningTask('t-exit', { networkMode: 'bridge' });
+    reporter.report({ ...task, known: 'PENDING', containers: task.containers.map((c) => ({ ...c, known: 'STOPPED', exitCode: 1 })) });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(send).toHaveBeenCalledTimes(1);
+    reporter.stop();
+  });
+
   it('keeps a report the control plane never took, backing off, and sends it at once when the session reopens', async () => {
     const { ecs, send, sent } = control(5);
     const reporter = new Reporter(ecs, 'default', pino({ level: 'silent' }));
@@ -49,12 +71,13 @@ describe('reporting task state', () => {
   it("sends RUNNING at once while the task's PENDING report is still in flight, and neither again", async () => {
     const inputs: { status?: string }[] = [];
     const answers: (() => void)[] = [];
-    const send = vi.fn((command: { input: { status?: string } }) => {
-      inputs.push(command.input);
+    const send = vi.fn((_action: string, input: { status?: string }) => {
+      inputs.push(input);
       return new Promise<object>((resolve) => answers.push(() => resolve({})));
     });
-    const reporter = new Reporter({ send } as unknown as ECSClient, 'default', pino({ level: 'silent' }));
-    const task = runningTask('t1');
+    const reporter = new Reporter({ send } as unknown as EcsClient, 'default', pino({ level: 'silent' }));
+    // awsvpc: the control plane shows it PROVISIONING, so PENDING is worth a report.
+    const task = runningTask('t1', { networkMode: 'awsvpc' });
     reporter.report({ ...task, known: 'PENDING', containers: task.containers.map((c) => ({ ...c, known: 'PULLED' })) });
     await vi.advanceTimersByTimeAsync(0);
     expect(inputs.map((i) => i.status)).toEqual(['PENDING']);

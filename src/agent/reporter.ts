@@ -1,6 +1,6 @@
-import type { ECSClient } from '@aws-sdk/client-ecs';
-import { SubmitTaskStateChangeCommand, type SubmitTaskStateChangeRequest } from '@aws-sdk/client-ecs';
+import type { SubmitTaskStateChangeRequest } from '@aws-sdk/client-ecs';
 import type { Logger } from 'pino';
+import type { EcsClient } from './aws-json/services.js';
 import type { StartSpans } from '../process/spans.js';
 import type { ContainerKnownStatus, TaskState } from './task-engine/task-state.js';
 
@@ -63,7 +63,7 @@ export class Reporter {
   private readonly waiting = new Set<() => void>();
 
   constructor(
-    private readonly ecs: ECSClient,
+    private readonly ecs: Pick<EcsClient, 'send'>,
     private readonly cluster: string,
     private readonly log: Logger,
     private readonly spans?: StartSpans,
@@ -74,6 +74,7 @@ export class Reporter {
     // Only what the control plane acts on warrants a request: statuses, exits, reasons, port bindings.
     // Timestamps and runtime ids ride along with the next such report.
     if (this.lastSent.get(state.arn) === significance(request)) return;
+    if (this.saysNothingNew(state, request)) return;
     if (request.status === 'RUNNING') this.spans?.mark(state.arn, 'agent.report.wanted');
     const flying = this.flying.get(state.arn);
     if (flying !== undefined && STATUS_RANK[request.status!]! > STATUS_RANK[flying]! && !this.overtaking.has(state.arn)) {
@@ -84,6 +85,19 @@ export class Reporter {
     }
     this.pending.set(state.arn, request);
     void this.drain(state.arn);
+  }
+
+  /**
+   * A task the control plane placed in a bridge, host or none network is PENDING from RunTask on, its
+   * containers PENDING: a report saying just that (before any report of the task) tells it nothing, and
+   * would cost a request and a store commit on the control plane in the middle of every start. Its
+   * timestamps, bindings and runtime ids go with the RUNNING (or STOPPED) report. awsvpc tasks start
+   * PROVISIONING, so their PENDING is news.
+   */
+  private saysNothingNew(state: TaskState, request: SubmitTaskStateChangeRequest): boolean {
+    if (state.spec.networkMode === 'awsvpc' || request.status !== 'PENDING' || request.reason) return false;
+    if (this.lastSent.has(state.arn) || this.pending.has(state.arn) || this.flying.has(state.arn)) return false;
+    return (request.containers ?? []).every((c) => c.status === 'PENDING' && c.exitCode === undefined && !c.reason);
   }
 
   /** Send `request` beside the report in flight; if it fails, it is queued behind it as usual. */
@@ -103,7 +117,7 @@ export class Reporter {
   /** One SubmitTaskStateChange; a start's spans are logged once its RUNNING (or STOPPED) report landed. */
   private async sendOne(arn: string, request: SubmitTaskStateChangeRequest): Promise<void> {
     const sentAt = this.spans?.now() ?? 0;
-    await this.ecs.send(new SubmitTaskStateChangeCommand(request));
+    await this.ecs.send('SubmitTaskStateChange', request);
     if (request.status === 'RUNNING' || request.status === 'STOPPED') {
       this.spans?.end(arn, 'agent.report', sentAt);
       this.spans?.flush(arn);

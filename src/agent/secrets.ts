@@ -1,6 +1,8 @@
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { parseSecretReference, type SecretReference } from '../model/secret-reference.js';
-import { failoverPlugin } from './control-plane-clients.js';
+import { AwsJsonClient } from './aws-json/client.js';
+import { SECRETS_MANAGER, SSM, type SecretsManagerOperations, type SsmOperations } from './aws-json/services.js';
+import { DEFAULT_TIMEOUTS } from './control-plane-clients.js';
 import type { ControlPlaneEndpoints } from './endpoints.js';
 import { StopReasonError } from './task-engine/deps.js';
 
@@ -88,24 +90,22 @@ export function describe(error: unknown): string {
 }
 
 /**
- * The two calls, through the control plane's Secrets Manager and SSM APIs (the SDK clients, loaded on first
- * use), signed with `credentials` (the task execution role's), failing over between replicas as every agent
- * call does. One pair of clients per use: credentials differ task by task.
+ * The two calls, through the control plane's Secrets Manager and SSM APIs (aws-json/client.ts), signed with
+ * `credentials` (the task execution role's), failing over between replicas as every agent call does. One pair
+ * of clients per use: credentials differ task by task.
  */
 export async function sdkSecretsApi(endpoints: ControlPlaneEndpoints, region: string, credentials: AwsCredentialIdentity): Promise<SecretsApi & { destroy(): void }> {
-  const [sm, ssm] = await Promise.all([import('@aws-sdk/client-secrets-manager'), import('@aws-sdk/client-ssm')]);
-  const common = { endpoint: endpoints.current(), region, credentials, maxAttempts: 2, requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true } };
-  const secrets = new sm.SecretsManagerClient(common);
-  secrets.middlewareStack.use(failoverPlugin(endpoints));
-  const params = new ssm.SSMClient(common);
-  params.middlewareStack.use(failoverPlugin(endpoints));
+  const common = { endpoints, region, credentials, maxAttempts: 2, timeouts: DEFAULT_TIMEOUTS };
+  const secrets = new AwsJsonClient<SecretsManagerOperations>(SECRETS_MANAGER, common);
+  const params = new AwsJsonClient<SsmOperations>(SSM, common);
   return {
     async getSecretValue(input) {
-      const out = await secrets.send(new sm.GetSecretValueCommand(input));
-      return { ...(out.SecretString !== undefined ? { SecretString: out.SecretString } : {}), ...(out.SecretBinary ? { SecretBinary: out.SecretBinary } : {}) };
+      const out = await secrets.send('GetSecretValue', input);
+      // A blob arrives base64-encoded.
+      return { ...(out.SecretString !== undefined ? { SecretString: out.SecretString } : {}), ...(out.SecretBinary ? { SecretBinary: Buffer.from(out.SecretBinary, 'base64') } : {}) };
     },
     async getParameters(names) {
-      const out = await params.send(new ssm.GetParametersCommand({ Names: [...names], WithDecryption: true }));
+      const out = await params.send('GetParameters', { Names: [...names], WithDecryption: true });
       return { values: new Map((out.Parameters ?? []).map((p) => [p.Name!, p.Value ?? ''])), invalid: out.InvalidParameters ?? [] };
     },
     destroy() {

@@ -38,6 +38,7 @@ const statusByType: Partial<Record<ErrorType, number>> = {
   PolicyNotFound: 404,
   InvalidPolicyException: 400,
   InternalServerError: 500,
+  ServiceUnavailable: 503,
 };
 
 export function httpStatusOf(type: ErrorType): number {

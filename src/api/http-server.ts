@@ -7,8 +7,9 @@ import type { Authorizer } from './authz/authorizer.js';
 import { answerClientError } from './client-errors.js';
 import { toErrorBody } from './errors.js';
 import { jsonRpcHandler, type JsonService } from './protocol/json-rpc.js';
+import { isQueuePath } from '../queues/names.js';
 import { isQueryRequest, queryRpcHandler, type QueryService } from './protocol/query-rpc.js';
-import { restJsonHandler, type RestJsonService } from './protocol/rest-json.js';
+import { isRestJsonRequest, restJsonHandler } from './protocol/rest-json.js';
 import { isRpcV2CborRequest, rpcV2CborHandler } from './protocol/rpcv2-cbor.js';
 import { requestLabeler, type ObserveRequest } from './request-metrics.js';
 
@@ -22,8 +23,8 @@ export interface HttpServerOptions {
   readonly queryServices?: readonly QueryService[];
   /** JSON services also served in Smithy RPC v2 CBOR (`POST /service/<target prefix>/operation/<action>`): CloudWatch. */
   readonly cborServices?: readonly JsonService[];
-  /** REST-JSON APIs (EFS): routed by method and path template from their models, before fastify. */
-  readonly restJsonServices?: readonly RestJsonService[];
+  /** REST-JSON APIs (EventBridge Scheduler): chosen by the credential scope's service, then by method and path. */
+  readonly restServices?: readonly JsonService[];
   /** Largest accepted request body for the JSON APIs. */
   readonly bodyLimit?: number;
   readonly checkResponses?: boolean;
@@ -82,7 +83,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
           bodyLimit: options.bodyLimit ?? 1024 * 1024,
           ...(options.checkResponses !== undefined ? { checkResponses: options.checkResponses } : {}),
         });
-  const restServices = options.restJsonServices ?? [];
+  const restServices = options.restServices ?? [];
+  const restNames = new Set(restServices.flatMap((s) => s.signingNames));
   const rest =
     restServices.length === 0
       ? undefined
@@ -116,11 +118,12 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
           const started = performance.now();
           res.once('close', () => observe(labelOf!(req), res.statusCode, (performance.now() - started) / 1000));
         }
-        if (req.method === 'POST' && (req.url === '/' || req.url?.startsWith('/?'))) {
+        // SQS clients may post to a queue's URL (`/<account>/<queue>`) instead of `/`.
+        if (req.method === 'POST' && (req.url === '/' || req.url?.startsWith('/?') || (req.url !== undefined && isQueuePath(req.url)))) {
           if (query && isQueryRequest(req)) query(req, res);
           else jsonRpc(req, res);
-        } else if (cbor && isRpcV2CborRequest(req)) cbor(req, res);
-        else if (rest?.owns(req)) rest.handle(req, res);
+        } else if (rest && isRestJsonRequest(req, restNames)) rest(req, res);
+        else if (cbor && isRpcV2CborRequest(req)) cbor(req, res);
         else fastifyHandler(req, res);
       });
       server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;

@@ -98,7 +98,7 @@ function field(text: string, min: number, max: number, names?: readonly string[]
 }
 
 /** A timezone's wall-clock fields at an instant (Intl's tz database: no library needed for reading). */
-function wallAt(ms: number, timezone: string): WallTime & { weekday: number } {
+export function wallAt(ms: number, timezone: string): WallTime & { weekday: number } {
   const parts = formatter(timezone).formatToParts(new Date(ms));
   const get = (t: string) => parts.find((p) => p.type === t)!.value;
   return {

@@ -12,6 +12,8 @@ import { lbCommand } from './lb-command.js';
 import { storageCommand } from './storage-command.js';
 import { logsCommand } from './logs-command.js';
 import { metricsCommand } from './metrics-command.js';
+import { psCommand } from './people/ps-command.js';
+import { scaleCommand, servicesCommand } from './people/services-command.js';
 import { serverCommand } from './server-command.js';
 import { upCommand } from './up-command.js';
 
@@ -29,7 +31,10 @@ const program = new Command('berth')
   .addCommand(storageCommand())
   .addCommand(upCommand())
   .addCommand(logsCommand())
-  .addCommand(metricsCommand());
+  .addCommand(metricsCommand())
+  .addCommand(psCommand())
+  .addCommand(servicesCommand())
+  .addCommand(scaleCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`berth: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -170,6 +170,7 @@ export function startServiceController(options: ServiceControllerOptions): Servi
       revisions.set(t.id, modRevision);
     }
     const instances = cache.snapshot(cluster);
+    const fargatePool = cache.snapshot(cluster, 'fargate');
     const disconnectedAt = new Map<string, number>();
     for (const r of cache.instanceRecords(cluster).values()) {
       if (!r.instance.agentConnected && r.disconnectedAt !== undefined) disconnectedAt.set(r.id, r.disconnectedAt);
@@ -193,6 +194,7 @@ export function startServiceController(options: ServiceControllerOptions): Servi
       registries,
       tasks,
       instances,
+      fargatePool,
       disconnectedAt,
       taskDefinitions,
       now: now(),

@@ -4,8 +4,7 @@
  * configuration (recorded) and tags. Replication, backup policies and account preferences are not served
  * (UnsupportedFeatureException from the codec).
  */
-import type { Operation } from '../api/protocol/json-rpc.js';
-import type { RestJsonService } from '../api/protocol/rest-json.js';
+import type { JsonService, Operation } from '../api/protocol/json-rpc.js';
 import { loadServiceModel } from '../api/protocol/service-model.js';
 import { AccessPoints } from './access-points.js';
 import { efsErrors } from './errors.js';
@@ -23,7 +22,8 @@ function pageOf<T>(items: readonly T[], marker: string | undefined, size: number
   return start + size < items.length ? { items: page, next: Buffer.from(String(start + size)).toString('base64url') } : { items: page };
 }
 
-export function efsService(env: EfsEnv): RestJsonService {
+/** Served by the shared REST-JSON handler (api/protocol/rest-json.ts), chosen by the signing name. */
+export function efsService(env: EfsEnv): JsonService {
   const fileSystems = new FileSystems(env);
   const mountTargets = new MountTargets(fileSystems, env.now);
   const accessPoints = new AccessPoints(fileSystems);
@@ -212,7 +212,14 @@ export function efsService(env: EfsEnv): RestJsonService {
     },
   };
 
-  return { signingNames: ['elasticfilesystem'], model: loadServiceModel('elasticfilesystem-2015-02-01.json'), operations, actions: efsActions() };
+  return {
+    targetPrefix: 'MagnolioAPIService_v20150201',
+    signingNames: ['elasticfilesystem'],
+    model: loadServiceModel('elasticfilesystem-2015-02-01.json'),
+    operations,
+    actions: efsActions(),
+    inputErrorType: 'BadRequest',
+  };
 }
 
 /** A file system policy must be a JSON policy document with statements (EFS's InvalidPolicyException otherwise). */

@@ -119,6 +119,83 @@ describe('the dispatcher', () => {
     expect(await deliveries(f.store)).toEqual([]);
   });
 
+  it('routes many small batches in a few commits: 30 unmatched in one, 60 matched (120 writes) in two', async () => {
+    const { f } = counting();
+    await ruleWithTarget(f, { Name: 'r', EventPattern: '{"detail":{"match":[true]}}' });
+    for (let i = 0; i < 30; i++) await putEvent(f.store, { match: false });
+    let before = await f.store.revision();
+    await f.dispatcher.route();
+    expect((await f.store.revision()) - before).toBe(1);
+    for (let i = 0; i < 60; i++) await putEvent(f.store, { match: true, n: i });
+    before = await f.store.revision();
+    await f.dispatcher.route();
+    expect((await f.store.revision()) - before).toBe(2);
+    expect(await deliveries(f.store)).toHaveLength(60);
+    expect((await f.store.range(eventsKeys.queue())).entries).toEqual([]);
+  });
+
+  it('writes a group of attempts’ outcomes in one commit, some delivered and some to retry', async () => {
+    let call = 0;
+    const f = fixture(async () => (call++ % 2 === 0 ? { tasks: [{}] } : { tasks: [], failures: [{ reason: 'RESOURCE:MEMORY' }] }));
+    await ruleWithTarget(f, { Name: 'r', EventPattern: '{"source":["aws.ecs"]}' });
+    for (let i = 0; i < 10; i++) await putEvent(f.store, { n: i });
+    await f.dispatcher.route();
+    expect(await deliveries(f.store)).toHaveLength(10);
+    const before = await f.store.revision();
+    await f.dispatcher.deliver();
+    expect(call).toBe(10);
+    expect((await f.store.revision()) - before).toBe(1);
+    const left = await deliveries(f.store);
+    expect(left).toHaveLength(5);
+    expect(left.every((d) => d.attempts === 1 && d.lastError === 'RunTask started no task: RESOURCE:MEMORY')).toBe(true);
+  });
+
+  it('sends an event that exhausts its retries to the target DeadLetterConfig queue, with EventBridge attributes', async () => {
+    const store = new MemoryStore();
+    let now = T0;
+    const env = { store, scope, now: () => now };
+    const dead: { arn: string; body: string; attributes: Readonly<Record<string, string>> }[] = [];
+    const dispatcher = new EventDispatcher({
+      store,
+      scope,
+      now: () => now,
+      log: pino({ level: 'silent' }),
+      runTask: async () => {
+        throw Object.assign(new Error('No Container Instances were found in your cluster.'), { name: 'ServiceError', type: 'InvalidParameterException' });
+      },
+      deadLetter: async (arn, body, attributes) => void dead.push({ arn, body, attributes }),
+      baseBackoffMs: 1000,
+      maxBackoffMs: 8000,
+    });
+    const DLQ = 'arn:aws:sqs:us-east-1:123456789012:events-dlq';
+    await ruleOperations(env).PutRule({ Name: 'r', EventPattern: '{"source":["aws.ecs"]}' });
+    const put = await targetOperations(env).PutTargets({
+      Rule: 'r',
+      Targets: [
+        { Id: 't', Arn: CLUSTER, RoleArn: ROLE, EcsParameters: { TaskDefinitionArn: 'x' }, RetryPolicy: { MaximumRetryAttempts: 1, MaximumEventAgeInSeconds: 3600 }, DeadLetterConfig: { Arn: DLQ } },
+        { Id: 'bad', Arn: CLUSTER, RoleArn: ROLE, EcsParameters: { TaskDefinitionArn: 'x' }, DeadLetterConfig: { Arn: 'arn:aws:sns:us-east-1:123456789012:topic' } },
+      ],
+    });
+    expect(put.FailedEntries).toEqual([expect.objectContaining({ TargetId: 'bad', ErrorCode: 'ValidationException' })]);
+    await putEvent(store, { lastStatus: 'STOPPED' });
+    await dispatcher.pass();
+    expect(dead).toEqual([]);
+    now += 1000;
+    await dispatcher.pass();
+    expect(dead).toHaveLength(1);
+    expect(dead[0]!.arn).toBe(DLQ);
+    expect(JSON.parse(dead[0]!.body)).toMatchObject({ source: 'aws.ecs', 'detail-type': 'ECS Task State Change', detail: { lastStatus: 'STOPPED' } });
+    expect(dead[0]!.attributes).toEqual({
+      RULE_ARN: 'arn:aws:events:us-east-1:123456789012:rule/r',
+      TARGET_ARN: CLUSTER,
+      ERROR_CODE: 'InvalidParameterException',
+      ERROR_MESSAGE: 'InvalidParameterException: No Container Instances were found in your cluster.',
+      EXHAUSTED_RETRY_CONDITION: 'MaximumRetryAttempts',
+      RETRY_ATTEMPTS: '1',
+    });
+    expect(await deliveries(store)).toEqual([]);
+  });
+
   it('drops an event older than MaximumEventAgeInSeconds', async () => {
     let calls = 0;
     const f = fixture(async () => {

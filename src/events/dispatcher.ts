@@ -1,14 +1,17 @@
 /**
- * The leader's EventBridge worker: routes queued events to the rules they match, fires scheduled rules, and
+ * The leader's EventBridge worker: routes queued events to the rules they match, fires scheduled rules and
+ * EventBridge Scheduler's schedules (as the role assumed by scheduler.amazonaws.com), and
  * delivers to targets with their retry policy. Everything it owes is in the store, so a kill -9 loses nothing:
  *
  *   PutEvents / an ECS state change ──► events/queue/<time>-<id>
  *        route: match the bus's enabled rules ──► one txn: deliveries written, queue entry deleted
  *   rule schedule due (rule-schedule.ts) ──► one txn: deliveries written, next slot claimed
+ *   Scheduler schedule due (scheduler/firing.ts) ──► one txn: delivery written, next slot claimed (or schedule deleted)
  *   events/deliveries/<id> (attempts, nextAttemptAt)
  *        deliver: RunTask with clientToken eb-<id>-<attempt> ──► ok ──► delivery deleted
  *                                                           └─► failed ──► attempts+1, backoff; past
- *                                                               MaximumRetryAttempts or MaximumEventAgeInSeconds: dropped (logged)
+ *                                                               MaximumRetryAttempts or MaximumEventAgeInSeconds: to the target's
+ *                                                               DeadLetterConfig queue when it has one, else dropped (logged)
  *
  * A leader that dies after RunTask but before deleting the delivery retries with the same client token, and
  * RunTask answers with the tasks it already started: a delivery launches its tasks once.
@@ -21,16 +24,33 @@ import { transact } from '../store/transact.js';
 import type { Store } from '../store/store.js';
 import type { ArnScope } from '../model/arn.js';
 import { eventsKeys } from '../state/events-keys.js';
-import { parseDeliveryRecord, parseEventRuleRecord, parseQueuedBatchRecord, type DeliveryRecord, type EventEnvelope, type EventRuleRecord } from '../state/records/events.js';
+import { parseDeliveryRecord, parseEventRuleRecord, parseQueuedBatchRecord, type DeliveryRecord, type EventEnvelope, type EventRuleRecord, type QueuedBatchRecord } from '../state/records/events.js';
 import { addDeliveries } from './deliveries.js';
 import { runTaskRequestOf } from './ecs-target.js';
 import { matchesPattern } from './pattern/match.js';
 import { parsePattern, type Node } from './pattern/pattern.js';
 import { fireDueSchedules } from './rule-schedule.js';
+import { fireDueScheduleSlots } from './scheduler/firing.js';
+import { finishGroupDeletions } from './scheduler/groups.js';
+import { scheduleRunTaskRequest } from './scheduler/target.js';
 import { targetInput, type TargetInputSpec } from './target-input.js';
 
-/** RunTask as the leader calls it for a rule's target, as the rule's role (`roleArn`) when it has one. */
-export type RunTaskForRule = (request: RunTaskRequest, roleArn: string | undefined) => Promise<{ tasks?: unknown[]; failures?: { arn?: string; reason?: string }[] }>;
+/**
+ * Puts an undelivered event into a target's dead-letter queue (an SQS queue ARN): the event as the body and
+ * EventBridge's message attributes (RULE_ARN, TARGET_ARN, ERROR_CODE, ERROR_MESSAGE, EXHAUSTED_RETRY_CONDITION,
+ * RETRY_ATTEMPTS). Resolves once the message is durable; rejects when the queue does not exist.
+ */
+export type DeadLetterSender = (queueArn: string, body: string, attributes: Readonly<Record<string, string>>) => Promise<void>;
+
+/** Who assumes a target's role: EventBridge for a rule's target, EventBridge Scheduler for a schedule's. */
+export type TargetInvoker = 'events.amazonaws.com' | 'scheduler.amazonaws.com';
+
+/** RunTask as the leader calls it for a rule's (or schedule's) target, as its role (`roleArn`) when it has one. */
+export type RunTaskForRule = (
+  request: RunTaskRequest,
+  roleArn: string | undefined,
+  invoker?: TargetInvoker,
+) => Promise<{ tasks?: unknown[]; failures?: { arn?: string; reason?: string }[] }>;
 
 export interface DispatcherOptions {
   readonly store: Store;
@@ -38,6 +58,8 @@ export interface DispatcherOptions {
   readonly now: () => number;
   readonly log: Logger;
   readonly runTask: RunTaskForRule;
+  /** Where targets with a DeadLetterConfig send what they could not deliver (absent: such events are dropped, logged). */
+  readonly deadLetter?: DeadLetterSender;
   /** Between passes (default 500 ms). */
   readonly intervalMs?: number;
   /** The first retry's delay (default 1 s), doubled per attempt up to `maxBackoffMs` (default 60 s). */
@@ -47,6 +69,17 @@ export interface DispatcherOptions {
 
 /** Deliveries one routing commit writes (etcd's default limit is 128 operations a transaction). */
 const MAX_DELIVERIES_PER_COMMIT = 50;
+/** Writes (deliveries and batch deletions) one routing commit of whole batches makes, within etcd's 128. */
+const MAX_OPS_PER_COMMIT = 100;
+
+type Routed = { rule: EventRuleRecord; event: EventEnvelope };
+/** A queued batch as read (key, revision), and each of its events' matching rules. */
+interface RoutedBatch {
+  readonly key: string;
+  readonly revision: number;
+  readonly batch: QueuedBatchRecord;
+  readonly routed: readonly (readonly Routed[])[];
+}
 const countTargets = (matched: readonly { rule: EventRuleRecord }[]) => matched.reduce((n, m) => n + m.rule.targets.length, 0);
 
 /** Deliveries attempted at once by a pass. */
@@ -61,17 +94,21 @@ export class EventDispatcher {
 
   constructor(private readonly options: DispatcherOptions) {}
 
-  /** One pass: route the queue, fire due schedules, make due deliveries. */
+  /** One pass: route the queue, fire due rule schedules and Scheduler schedules, make due deliveries. */
   async pass(): Promise<void> {
     await this.route();
     await fireDueSchedules(this.options.store, this.options.scope, this.options.now());
+    await finishGroupDeletions(this.options.store);
+    await fireDueScheduleSlots(this.options.store, this.options.now(), this.options.log);
     await this.deliver();
   }
 
   /**
-   * Routes every queued batch (oldest first) to the deliveries its buses' rules make of it: at most
-   * MAX_DELIVERIES_PER_COMMIT deliveries a commit, the batch rewritten with the events left (or deleted) in the same
-   * commit, so a routed event is never routed again and a commit stays within the store's operations per transaction.
+   * Routes every queued batch (oldest first) to the deliveries its buses' rules make of it. Whole batches are routed
+   * together, up to MAX_OPS_PER_COMMIT writes a commit (most batches are one ECS event no rule matches: a commit
+   * each would make the leader's commits per task change double). A batch owing more than MAX_DELIVERIES_PER_COMMIT
+   * is routed alone in several commits, rewritten with the events left (or deleted) in each, so a routed event is
+   * never routed again and a commit stays within the store's operations per transaction.
    */
   async route(): Promise<void> {
     const rulesByBus = new Map<string, EventRuleRecord[]>();
@@ -84,34 +121,65 @@ export class EventDispatcher {
       }
       return rules;
     };
+    let group: RoutedBatch[] = [];
+    let groupOps = 0;
     for await (const page of rangePages(this.options.store, eventsKeys.queue(), 100)) {
       for (const entry of page) {
         const batch = parseQueuedBatchRecord(entry.value, entry.key);
-        const routed: { rule: EventRuleRecord; event: EventEnvelope }[][] = [];
+        const routed: Routed[][] = [];
         for (const { bus, event } of batch.events) {
           const rules = await rulesOf(bus);
           routed.push(rules.filter((r) => r.state === 'ENABLED' && r.eventPattern !== undefined && r.targets.length > 0 && this.matches(r, event)).map((rule) => ({ rule, event })));
         }
-        let done = 0;
-        let revision = entry.modRevision;
-        while (done < batch.events.length) {
-          let upTo = done;
-          let deliveries = 0;
-          while (upTo < batch.events.length && (upTo === done || deliveries + countTargets(routed[upTo]!) <= MAX_DELIVERIES_PER_COMMIT)) deliveries += countTargets(routed[upTo++]!);
-          const from = done;
-          const committed = await transact(this.options.store, async (tx) => {
-            // Another leader's pass (a term that just ended) may have routed it meanwhile.
-            if ((await tx.get(entry.key))?.modRevision !== revision) return false;
-            for (const matched of routed.slice(from, upTo)) for (const { rule, event } of matched) addDeliveries(tx, rule, event, batch.enqueuedAt);
-            if (upTo < batch.events.length) tx.putJson(entry.key, { ...batch, events: batch.events.slice(upTo) });
-            else tx.delete(entry.key);
-            return true;
-          });
-          if (!committed) break;
-          done = upTo;
-          if (done < batch.events.length) revision = (await this.options.store.get(entry.key))?.modRevision ?? 0;
+        const owed = routed.reduce((n, r) => n + countTargets(r), 0);
+        if (owed > MAX_DELIVERIES_PER_COMMIT) {
+          await this.routeLarge({ key: entry.key, revision: entry.modRevision, batch, routed });
+          continue;
         }
+        if (groupOps + owed + 1 > MAX_OPS_PER_COMMIT) {
+          await this.routeGroup(group);
+          group = [];
+          groupOps = 0;
+        }
+        group.push({ key: entry.key, revision: entry.modRevision, batch, routed });
+        groupOps += owed + 1;
       }
+    }
+    await this.routeGroup(group);
+  }
+
+  /** Writes whole batches' deliveries and deletes the batches, in one commit. */
+  private async routeGroup(group: readonly RoutedBatch[]): Promise<void> {
+    if (group.length === 0) return;
+    await transact(this.options.store, async (tx) => {
+      for (const { key, revision, batch, routed } of group) {
+        // Another leader's pass (a term that just ended) may have routed it meanwhile.
+        if ((await tx.get(key))?.modRevision !== revision) continue;
+        for (const matched of routed) for (const { rule, event } of matched) addDeliveries(tx, rule, event, batch.enqueuedAt);
+        tx.delete(key);
+      }
+    });
+  }
+
+  /** Routes one batch owing more deliveries than a commit holds, in several commits. */
+  private async routeLarge({ key, revision: first, batch, routed }: RoutedBatch): Promise<void> {
+    let done = 0;
+    let revision = first;
+    while (done < batch.events.length) {
+      let upTo = done;
+      let deliveries = 0;
+      while (upTo < batch.events.length && (upTo === done || deliveries + countTargets(routed[upTo]!) <= MAX_DELIVERIES_PER_COMMIT)) deliveries += countTargets(routed[upTo++]!);
+      const from = done;
+      const committed = await transact(this.options.store, async (tx) => {
+        if ((await tx.get(key))?.modRevision !== revision) return false;
+        for (const matched of routed.slice(from, upTo)) for (const { rule, event } of matched) addDeliveries(tx, rule, event, batch.enqueuedAt);
+        if (upTo < batch.events.length) tx.putJson(key, { ...batch, events: batch.events.slice(upTo) });
+        else tx.delete(key);
+        return true;
+      });
+      if (!committed) return;
+      done = upTo;
+      if (done < batch.events.length) revision = (await this.options.store.get(key))?.modRevision ?? 0;
     }
   }
 
@@ -130,7 +198,10 @@ export class EventDispatcher {
     return matchesPattern(cached.node, event);
   }
 
-  /** Makes every delivery that is due. */
+  /**
+   * Makes every delivery that is due, a group at a time; a group's outcomes are written in one commit (each store
+   * commit is an fsync, and one per delivery made the commits, not the targets, the limit on events per second).
+   */
   async deliver(): Promise<void> {
     const now = this.options.now();
     const due: DeliveryRecord[] = [];
@@ -141,41 +212,97 @@ export class EventDispatcher {
       }
     }
     // A few at a time: a backlog (a burst of events, a target failing for a while) must not become a burst of RunTasks.
-    for (let i = 0; i < due.length; i += DELIVERIES_IN_FLIGHT) await Promise.all(due.slice(i, i + DELIVERIES_IN_FLIGHT).map((d) => this.attempt(d)));
+    for (let i = 0; i < due.length; i += DELIVERIES_IN_FLIGHT) {
+      const group = due.slice(i, i + DELIVERIES_IN_FLIGHT);
+      await this.record(await Promise.all(group.map(async (d) => ({ d, ...(await this.attempt(d)) }))));
+    }
   }
 
-  private async attempt(d: DeliveryRecord): Promise<void> {
-    const log = this.options.log;
-    let error: string | undefined;
+  /** Delivers `d` once; says why it failed (an error code and message), or nothing when the target took it. */
+  private async attempt(d: DeliveryRecord): Promise<{ error?: string; code?: string }> {
     try {
-      const input = targetInput(d.target as TargetInputSpec, d.event, { ruleArn: d.ruleArn, ruleName: d.rule, ingestionTime: new Date(d.eventAt).toISOString() });
-      const request = runTaskRequestOf(d.target, d.rule, input, `eb-${d.id}-${d.attempts}`);
-      const answer = await this.options.runTask(request, d.roleArn);
-      if ((answer.tasks ?? []).length === 0) error = `RunTask started no task: ${(answer.failures ?? []).map((f) => f.reason ?? 'unknown').join(', ') || 'no reason given'}`;
+      const clientToken = `eb-${d.id}-${d.attempts}`;
+      const { request, invoker } =
+        d.source === 'scheduler'
+          ? { request: scheduleRunTaskRequest(d, clientToken), invoker: 'scheduler.amazonaws.com' as const }
+          : {
+              request: runTaskRequestOf(d.target, `events-rule/${d.rule}`, targetInput(d.target as TargetInputSpec, d.event, { ruleArn: d.ruleArn, ruleName: d.rule, ingestionTime: new Date(d.eventAt).toISOString() }), clientToken),
+              invoker: 'events.amazonaws.com' as const,
+            };
+      const answer = await this.options.runTask(request, d.roleArn, invoker);
+      if ((answer.tasks ?? []).length === 0) {
+        return { code: 'RunTaskFailures', error: `RunTask started no task: ${(answer.failures ?? []).map((f) => f.reason ?? 'unknown').join(', ') || 'no reason given'}` };
+      }
+      return {};
     } catch (err) {
-      error = err instanceof Error ? `${err.name === 'ServiceError' ? ((err as Error & { type?: string }).type ?? err.name) : err.name}: ${err.message}` : String(err);
+      const code = err instanceof Error ? (err.name === 'ServiceError' ? ((err as Error & { type?: string }).type ?? err.name) : err.name) : 'Error';
+      return { code, error: err instanceof Error ? `${code}: ${err.message}` : String(err) };
     }
+  }
+
+  /**
+   * Writes attempts' outcomes in one commit: a delivered or exhausted delivery is deleted, a failed one waits its
+   * backoff. A delivery another leader's pass changed meanwhile (its attempts moved on) is left to that pass. An
+   * exhausted delivery whose target has a DeadLetterConfig goes to that queue first: a leader dying between the two
+   * sends it again (at least once, as SQS is).
+   */
+  private async record(outcomes: readonly { d: DeliveryRecord; error?: string; code?: string }[]): Promise<void> {
+    const log = this.options.log;
     const now = this.options.now();
+    const failed = outcomes.flatMap(({ d, error, code }) => (error === undefined ? [] : [{ d, error, code, exhausted: this.exhausted(d, now) }]));
+    const deadLetter = this.options.deadLetter;
+    const lettered = new Set<string>();
+    if (deadLetter) {
+      await Promise.all(
+        failed.map(async ({ d, error, code, exhausted }) => {
+          // A schedule's dead-letter event has the Scheduler's own shape, which berth does not write: recorded only.
+          const dlq = d.source === 'scheduler' ? undefined : (d.target.DeadLetterConfig as { Arn?: string } | undefined)?.Arn;
+          if (!exhausted || !dlq) return;
+          lettered.add(d.id);
+          await deadLetter(dlq, JSON.stringify(d.event), {
+            RULE_ARN: d.ruleArn,
+            TARGET_ARN: d.target.Arn,
+            ERROR_CODE: code ?? 'Error',
+            ERROR_MESSAGE: error,
+            EXHAUSTED_RETRY_CONDITION: exhausted,
+            RETRY_ATTEMPTS: String(d.attempts),
+          }).then(
+            () => log.warn({ rule: d.ruleArn, target: d.target.Id, event: d.event.id, queue: dlq }, 'event sent to the target dead-letter queue'),
+            (err: unknown) => log.warn({ rule: d.ruleArn, target: d.target.Id, event: d.event.id, queue: dlq, err }, 'event dropped: its dead-letter queue refused it'),
+          );
+        }),
+      );
+    }
+    const exhaustedIds = new Set(failed.filter((f) => f.exhausted).map((f) => f.d.id));
+    const written = new Set<string>();
     await transact(this.options.store, async (tx) => {
-      const current = await tx.getRecord(parseDeliveryRecord, eventsKeys.delivery(d.id));
-      if (!current || current.attempts !== d.attempts) return;
-      if (error === undefined) {
-        tx.delete(eventsKeys.delivery(d.id));
-        return;
+      written.clear();
+      for (const { d, error } of outcomes) {
+        const current = await tx.getRecord(parseDeliveryRecord, eventsKeys.delivery(d.id));
+        if (!current || current.attempts !== d.attempts) continue;
+        written.add(d.id);
+        if (error === undefined || exhaustedIds.has(d.id)) tx.delete(eventsKeys.delivery(d.id));
+        else tx.putJson(eventsKeys.delivery(d.id), { ...d, attempts: d.attempts + 1, nextAttemptAt: now + this.backoff(d), lastError: error });
       }
-      const policy = (d.target.RetryPolicy ?? {}) as { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
-      const attempts = d.attempts + 1;
-      const retries = policy.MaximumRetryAttempts ?? DEFAULT_MAX_RETRIES;
-      const maxAgeMs = (policy.MaximumEventAgeInSeconds ?? DEFAULT_MAX_AGE_S) * 1000;
-      const backoff = Math.min((this.options.baseBackoffMs ?? 1000) * 2 ** d.attempts, this.options.maxBackoffMs ?? 60_000);
-      if (attempts > retries || now + backoff - d.eventAt > maxAgeMs) {
-        log.warn({ rule: d.ruleArn, target: d.target.Id, event: d.event.id, attempts, error }, 'event dropped: the target retry policy is exhausted');
-        tx.delete(eventsKeys.delivery(d.id));
-        return;
-      }
-      tx.putJson(eventsKeys.delivery(d.id), { ...d, attempts, nextAttemptAt: now + backoff, lastError: error });
     });
-    if (error !== undefined) log.info({ rule: d.ruleArn, target: d.target.Id, event: d.event.id, error }, 'event delivery failed');
+    for (const { d, error, exhausted } of failed) {
+      log.info({ rule: d.ruleArn, target: d.target.Id, event: d.event.id, error }, 'event delivery failed');
+      if (exhausted && written.has(d.id) && !lettered.has(d.id)) {
+        log.warn({ rule: d.ruleArn, target: d.target.Id, event: d.event.id, attempts: d.attempts + 1, error }, 'event dropped: the target retry policy is exhausted');
+      }
+    }
+  }
+
+  private backoff(d: DeliveryRecord): number {
+    return Math.min((this.options.baseBackoffMs ?? 1000) * 2 ** d.attempts, this.options.maxBackoffMs ?? 60_000);
+  }
+
+  /** After a failed attempt: which limit of the target's RetryPolicy ends the retries, if one does. */
+  private exhausted(d: DeliveryRecord, now: number): 'MaximumRetryAttempts' | 'MaximumEventAgeInSeconds' | undefined {
+    const policy = (d.target.RetryPolicy ?? {}) as { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
+    if (d.attempts + 1 > (policy.MaximumRetryAttempts ?? DEFAULT_MAX_RETRIES)) return 'MaximumRetryAttempts';
+    if (now + this.backoff(d) - d.eventAt > (policy.MaximumEventAgeInSeconds ?? DEFAULT_MAX_AGE_S) * 1000) return 'MaximumEventAgeInSeconds';
+    return undefined;
   }
 }
 

@@ -23,7 +23,7 @@ describe('an ECS target’s RunTask request', () => {
     };
     const input = JSON.stringify({ containerOverrides: [{ name: 'app', command: ['run'] }], taskRoleArn: 'arn:aws:iam::123456789012:role/app', cpu: '512', source: 'aws.ecs', detail: {} });
     const rule = 'a-rule-with-a-name-longer-than-the-limit-of-started-by';
-    expect(runTaskRequestOf(target, rule, input, 'token-1')).toEqual({
+    expect(runTaskRequestOf(target, `events-rule/${rule}`, input, 'token-1')).toEqual({
       cluster: CLUSTER,
       taskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/job:4',
       count: 1,
@@ -42,7 +42,7 @@ describe('an ECS target’s RunTask request', () => {
 
   it('the whole event as input (no input set) gives no overrides', () => {
     const target = { Id: 't', Arn: CLUSTER, RoleArn: ROLE, EcsParameters: { TaskDefinitionArn: 'job' } };
-    const request = runTaskRequestOf(target, 'r', JSON.stringify({ version: '0', source: 'aws.events', detail: {} }), 'x');
+    const request = runTaskRequestOf(target, 'events-rule/r', JSON.stringify({ version: '0', source: 'aws.events', detail: {} }), 'x');
     expect(request.overrides).toBeUndefined();
   });
 

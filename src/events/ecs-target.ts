@@ -4,7 +4,7 @@
  * execute command), and the target's input — the JSON Input, InputPath or InputTransformer produced — is the
  * task's overrides (containerOverrides, taskRoleArn, executionRoleArn, cpu, memory, ephemeralStorage…); fields of
  * the input that are no task override (the whole event, when the target sets no input) are ignored, as ECS targets
- * ignore them. The task is started by `events-rule/<rule name>`.
+ * ignore them. A rule's task is started by `events-rule/<rule name>`, a schedule's by `scheduler/<schedule name>`.
  */
 import type { RunTaskRequest, TaskOverride } from '@aws-sdk/client-ecs';
 import { ServiceError } from '../model/errors.js';
@@ -43,15 +43,18 @@ export function checkEcsTarget(target: EventTarget): void {
   if ((params.TaskCount ?? 1) > 10) throw new ServiceError('ValidationException', `Target ${target.Id}: TaskCount must be at most 10.`);
 }
 
-/** The RunTask request for one delivery: `input` is the target's input text, `clientToken` the attempt's. */
-export function runTaskRequestOf(target: EventTarget, ruleName: string, input: string, clientToken: string): RunTaskRequest {
+/**
+ * The RunTask request for one delivery: `startedBy` names who runs it (`events-rule/<rule>`, `scheduler/<schedule>`;
+ * cut to RunTask's 36 characters), `input` is the target's input text, `clientToken` the attempt's.
+ */
+export function runTaskRequestOf(target: EventTarget, startedBy: string, input: string, clientToken: string): RunTaskRequest {
   const p = target.EcsParameters as EcsParameters;
   const vpc = p.NetworkConfiguration?.awsvpcConfiguration;
   return {
     cluster: target.Arn,
     taskDefinition: p.TaskDefinitionArn,
     count: p.TaskCount ?? 1,
-    startedBy: `events-rule/${ruleName}`.slice(0, 36),
+    startedBy: startedBy.slice(0, 36),
     clientToken,
     ...(p.LaunchType !== undefined ? { launchType: p.LaunchType } : {}),
     ...(p.CapacityProviderStrategy !== undefined ? { capacityProviderStrategy: p.CapacityProviderStrategy } : {}),

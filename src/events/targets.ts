@@ -15,13 +15,18 @@ interface FailedEntry {
 }
 
 /** Target settings berth cannot honour: refused for the entry rather than stored and never delivered. */
-const UNSUPPORTED = ['KinesisParameters', 'RunCommandParameters', 'BatchParameters', 'SqsParameters', 'HttpParameters', 'RedshiftDataParameters', 'SageMakerPipelineParameters', 'AppSyncParameters', 'DeadLetterConfig'];
+const UNSUPPORTED = ['KinesisParameters', 'RunCommandParameters', 'BatchParameters', 'SqsParameters', 'HttpParameters', 'RedshiftDataParameters', 'SageMakerPipelineParameters', 'AppSyncParameters'];
 
 /** Why berth cannot deliver to a target, or undefined when it can (an ECS cluster with EcsParameters). */
 function unsupportedReason(target: EventTarget): string | undefined {
   if (!isEcsClusterArn(target.Arn)) return `berth delivers to ECS clusters only; target ${target.Arn} is not one.`;
   const extra = UNSUPPORTED.find((k) => target[k] !== undefined);
-  return extra ? `berth does not support ${extra} (target ${target.Id}).` : undefined;
+  if (extra) return `berth does not support ${extra} (target ${target.Id}).`;
+  const dlq = (target.DeadLetterConfig as { Arn?: string } | undefined)?.Arn;
+  if (target.DeadLetterConfig !== undefined && (dlq === undefined || !/^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}$/.test(dlq))) {
+    return `The DeadLetterConfig of target ${target.Id} must name a standard SQS queue's ARN.`;
+  }
+  return undefined;
 }
 
 export function targetOperations(env: EventsEnv) {

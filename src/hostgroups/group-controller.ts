@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { background } from '../process/background.js';
 import { startPeriodic } from '../process/periodic.js';
 import { hostGroupKeys } from '../state/host-group-keys.js';
+import { retireGroupProviderInTx } from '../state/capacity-providers.js';
 import { keys } from '../state/keys.js';
 import { isTerminating, parseHostGroup, parseLaunchConfiguration, type HostGroupRecord, type HostInstanceRecord, type LaunchConfigurationRecord } from '../state/records/host-groups.js';
 import { parseInstanceRecord, type InstanceRecord } from '../state/records/instances.js';
@@ -83,7 +84,7 @@ export function startGroupController(options: GroupControllerOptions): GroupCont
       if (!group) return undefined;
       const at = now();
       if (group.deleting && group.instances.length === 0) {
-        await removeGroup(tx, group);
+        await removeGroup(tx, group, at);
         return undefined;
       }
       const steps = planGroup(group, { now: at, registered: (id) => registered.has(id), registrationTimeoutMs: timeoutMs });
@@ -144,7 +145,7 @@ export function startGroupController(options: GroupControllerOptions): GroupCont
       await finishActivity(tx, group.name, instance.activityId, at, 'Successful');
       await deregisterContainerInstance(tx, instanceId, [...options.containerInstances()]);
       const rest = { ...group, instances: group.instances.filter((i) => i.instanceId !== instanceId) };
-      if (rest.deleting && rest.instances.length === 0) await removeGroup(tx, rest);
+      if (rest.deleting && rest.instances.length === 0) await removeGroup(tx, rest, at);
       else tx.putJson(hostGroupKeys.group(group.name), rest satisfies HostGroupRecord);
     });
 
@@ -274,8 +275,9 @@ async function deregisterContainerInstance(tx: Tx, ec2InstanceId: string, known:
   }
 }
 
-async function removeGroup(tx: Tx, group: HostGroupRecord): Promise<void> {
+async function removeGroup(tx: Tx, group: HostGroupRecord, nowMs: number): Promise<void> {
   tx.delete(hostGroupKeys.group(group.name));
+  await retireGroupProviderInTx(tx, group.name, nowMs);
   const lc = await tx.getRecord(parseLaunchConfiguration, hostGroupKeys.launchConfiguration(group.launchConfigurationName));
   if (lc) tx.putJson(hostGroupKeys.launchConfiguration(lc.name), { ...lc, groups: lc.groups.filter((g) => g !== group.name) });
 }

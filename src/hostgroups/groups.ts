@@ -1,3 +1,4 @@
+import { retireGroupProviderInTx } from '../state/capacity-providers.js';
 import { randomUUID } from 'node:crypto';
 import type { Operation } from '../api/protocol/json-rpc.js';
 import { hostGroupKeys } from '../state/host-group-keys.js';
@@ -269,6 +270,7 @@ export function groupOperations(env: HostGroupEnv): Record<string, Operation> {
         if (group.instances.length === 0) {
           // Nothing to terminate: gone at once, its launch configuration free again.
           tx.delete(hostGroupKeys.group(group.name));
+          await retireGroupProviderInTx(tx, group.name, env.now());
           const lc = await launchConfigurationNamed(tx, group.launchConfigurationName).catch(() => undefined);
           if (lc) tx.putJson(hostGroupKeys.launchConfiguration(lc.name), { ...lc, groups: lc.groups.filter((g) => g !== group.name) });
           return;

@@ -22,6 +22,7 @@ import { formatReference, parseReference, withDigest, type ImageReference } from
 import type { FetchedManifest, RegistryContext, RepositoryClient } from './registry-client.js';
 import { compileInsecureRegistries, type InsecureRegistries } from './registry-endpoint.js';
 import { Gate, SingleFlight } from './single-flight.js';
+import type { SpawnFn } from '../process/spawn-helper.js';
 
 export interface OciImageServiceOptions {
   /** Store root, e.g. `<dataDir>/images`. Created when missing. */
@@ -34,6 +35,8 @@ export interface OciImageServiceOptions {
   readonly platform?: Platform;
   /** Layers downloaded at once per pull. Default 3, as Docker. */
   readonly concurrentDownloads?: number;
+  /** How mount(8) and umount(8) are started (the agent's spawn helper); Node's own spawn by default. */
+  readonly spawn?: SpawnFn;
 }
 
 /** A container id that cannot name a directory safely, or a rootfs that could not be made. */
@@ -63,6 +66,7 @@ export class OciImageService implements ImageService {
   private closed = false;
   private readonly platform: Platform;
   private readonly concurrency: number;
+  private readonly spawn: SpawnFn | undefined;
   private readonly gate = new Gate();
   private readonly layerFlights = new SingleFlight<void>();
   private readonly blobFlights = new SingleFlight<Buffer>();
@@ -79,6 +83,7 @@ export class OciImageService implements ImageService {
     this.insecure = compileInsecureRegistries(options.insecureRegistries ?? []);
     this.platform = options.platform ?? { os: 'linux', architecture: 'amd64' };
     this.concurrency = options.concurrentDownloads ?? 3;
+    this.spawn = options.spawn;
   }
 
   async pull(reference: string, options: PullOptions = {}): Promise<LocalImage> {
@@ -111,7 +116,7 @@ export class OciImageService implements ImageService {
   async unmountRootfs(id: string): Promise<void> {
     checkContainerId(id);
     try {
-      await unmount(join(this.store.containerDir(id), 'rootfs'));
+      await unmount(join(this.store.containerDir(id), 'rootfs'), this.spawn);
     } catch (e) {
       throw new RootfsError(`cannot unmount the root filesystem of container ${id}: ${(e as Error).message}`, { cause: e });
     }
@@ -291,7 +296,7 @@ export class OciImageService implements ImageService {
       const lowerdirs = (await Promise.all(record.layers.map((l) => this.store.layerLink(l.diffId)))).reverse();
       if (lowerdirs.length === 0) lowerdirs.push(this.store.emptyLayer());
       const rel = relative(this.store.root, writable);
-      await mountOverlay({ cwd: this.store.root, lowerdirs, upperdir: `${rel}/upper`, workdir: `${rel}/work`, target });
+      await mountOverlay({ cwd: this.store.root, lowerdirs, upperdir: `${rel}/upper`, workdir: `${rel}/work`, target }, this.spawn);
       return target;
     } catch (e) {
       if (!existing) await rm(dir, { recursive: true, force: true });

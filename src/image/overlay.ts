@@ -4,6 +4,7 @@
  * and absolute layer paths would run out after a few dozen layers.
  */
 import { readFile } from 'node:fs/promises';
+import type { SpawnFn } from '../process/spawn-helper.js';
 import { CommandError, runCommand } from './command.js';
 
 /** The kernel copies at most one page of mount data; the option string must fit with its terminator. */
@@ -35,19 +36,20 @@ export function overlayOptions(spec: OverlaySpec): string {
 }
 
 /** Mount the overlay described by `spec`. */
-export async function mountOverlay(spec: OverlaySpec): Promise<void> {
-  await runCommand('mount', ['-t', 'overlay', 'overlay', '-o', overlayOptions(spec), spec.target], { cwd: spec.cwd });
+export async function mountOverlay(spec: OverlaySpec, spawn?: SpawnFn): Promise<void> {
+  await runCommand('mount', ['-t', 'overlay', 'overlay', '-o', overlayOptions(spec), spec.target], { cwd: spec.cwd, ...(spawn ? { spawn } : {}) });
 }
 
 /** Unmount `target` if it is mounted; detach lazily when something still uses it. Idempotent. */
-export async function unmount(target: string): Promise<void> {
+export async function unmount(target: string, spawn?: SpawnFn): Promise<void> {
   if (!(await isMountPoint(target))) return;
+  const how = spawn ? { spawn } : {};
   try {
-    await runCommand('umount', [target]);
+    await runCommand('umount', [target], how);
   } catch (e) {
     if (!(e instanceof CommandError) || !/busy/i.test(e.stderr)) throw e;
     // A process still has a file open or its cwd inside: detach now, the kernel frees it when they let go.
-    await runCommand('umount', ['-l', target]);
+    await runCommand('umount', ['-l', target], how);
   }
 }
 

@@ -1,8 +1,9 @@
+import { pruneExpiredProviders } from '../state/capacity-providers.js';
 import type { Logger } from 'pino';
 import { beginTermination, causeTime, startActivity, continueTermination } from '../hostgroups/activities.js';
 import { instanceSize } from '../hostgroups/instance-types.js';
 import { allGroups } from '../hostgroups/records.js';
-import type { Sample } from '../metrics/metric-store.js';
+import { singleValueSample, type Sample } from '../metrics/metric-store.js';
 import { seriesRef } from '../metrics/series.js';
 import { startPeriodic } from '../process/periodic.js';
 import type { ClusterCache } from '../state/cluster-cache.js';
@@ -80,6 +81,9 @@ export function startManagedScaling(options: ManagedScalingOptions): ManagedScal
   const last = new Map<string, Reservation>();
 
   const runOnce = async () => {
+    // Deleted providers are shown for a while, then forgotten (model/capacity-provider.ts).
+    const pruned = await pruneExpiredProviders(store, now());
+    if (pruned > 0) log.info({ pruned }, 'removed deleted capacity providers past their retention');
     const providers = await options.providers();
     const byGroup = new Map(providers.map((p) => [p.groupName, p]));
     for (const group of await allGroups(store)) {
@@ -264,20 +268,11 @@ async function applyDecision(tx: Tx, group: HostGroupRecord, d: ScalingDecision,
 }
 
 export function reservationSample(cluster: string, provider: string, value: number, atMs: number): Sample {
-  return {
-    series: seriesRef('AWS/ECS/ManagedScaling', 'CapacityProviderReservation', [
-      { Name: 'ClusterName', Value: cluster },
-      { Name: 'CapacityProviderName', Value: provider },
-    ]),
-    unit: 'Percent',
-    t: atMs / 1000,
-    highRes: false,
-    count: 1,
-    sum: value,
-    min: value,
-    max: value,
-    single: true,
-  };
+  const series = seriesRef('AWS/ECS/ManagedScaling', 'CapacityProviderReservation', [
+    { Name: 'ClusterName', Value: cluster },
+    { Name: 'CapacityProviderName', Value: provider },
+  ]);
+  return singleValueSample(series, 'Percent', atMs, value);
 }
 
 const round = (v: number) => Math.round(v * 100) / 100;

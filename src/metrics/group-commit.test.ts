@@ -15,27 +15,27 @@ const settled = (p: Promise<void>) => {
 
 describe('GroupCommit', () => {
   it('answers a caller only after a sync that started after its commit, and commits what arrived meanwhile together', async () => {
-    const commits: number[][] = [];
+    const commits: number[] = [];
     const { calls, sync } = manualSync();
-    const group = new GroupCommit<number>({ commit: (items) => void commits.push([...items]), sync });
-    const a = settled(group.add(1));
-    const b = settled(group.add(2));
+    const group = new GroupCommit({ commit: (waiting) => void commits.push(waiting), sync });
+    const a = settled(group.add());
+    const b = settled(group.add());
     await turn();
-    expect(commits).toEqual([[1, 2]]);
+    expect(commits).toEqual([2]);
     expect(calls).toHaveLength(1);
     // While that sync runs, more arrives: it waits, uncommitted, however many turns pass.
-    const c = settled(group.add(3));
+    const c = settled(group.add());
     await turn();
-    const d = settled(group.add(4));
+    const d = settled(group.add());
     await turn();
-    expect(commits).toEqual([[1, 2]]);
+    expect(commits).toEqual([2]);
     expect([a.done, b.done, c.done, d.done]).toEqual([false, false, false, false]);
     calls[0]!(null);
     await turn();
     await turn();
     expect([a.done, b.done, c.done, d.done]).toEqual([true, true, false, false]);
     // Then the waiting ones in one commit, answered after their own sync.
-    expect(commits).toEqual([[1, 2], [3, 4]]);
+    expect(commits).toEqual([2, 2]);
     expect(calls).toHaveLength(2);
     calls[1]!(null);
     await turn();
@@ -45,29 +45,51 @@ describe('GroupCommit', () => {
   it('refuses every caller of a failed commit or sync, and goes on with the next', async () => {
     const { calls, sync } = manualSync();
     let fail = true;
-    const group = new GroupCommit<number>({
+    const group = new GroupCommit({
       commit: () => {
         if (fail) throw new Error('disk full');
       },
       sync,
     });
-    await expect(group.add(1)).rejects.toThrow('disk full');
+    await expect(group.add()).rejects.toThrow('disk full');
     fail = false;
-    const p = group.add(2);
+    const p = group.add();
     await turn();
     calls[0]!(new Error('EIO'));
     await expect(p).rejects.toThrow('EIO');
-    const q = group.add(3);
+    const q = group.add();
     await turn();
     calls[1]!(null);
     await expect(q).resolves.toBeUndefined();
   });
 
   it('without a sync, answers right after the commit', async () => {
-    const commits: number[][] = [];
-    const group = new GroupCommit<number>({ commit: (items) => void commits.push([...items]) });
-    await Promise.all([group.add(1), group.add(2)]);
-    await group.add(3);
-    expect(commits).toEqual([[1, 2], [3]]);
+    const commits: number[] = [];
+    const group = new GroupCommit({ commit: (waiting) => void commits.push(waiting) });
+    await Promise.all([group.add(), group.add()]);
+    await group.add();
+    expect(commits).toEqual([2, 1]);
+  });
+
+  it('abandoning refuses the callers not committed yet, not those whose commit is syncing', async () => {
+    const commits: number[] = [];
+    const { calls, sync } = manualSync();
+    const group = new GroupCommit({ commit: (waiting) => void commits.push(waiting), sync });
+    const syncing = settled(group.add());
+    await turn();
+    const lost = settled(group.add());
+    group.abandon(new Error('fold failed'));
+    calls[0]!(null);
+    await turn();
+    await turn();
+    expect(syncing.done).toBe(true);
+    expect(String(lost.failed)).toContain('fold failed');
+    // Nothing was left to commit.
+    expect(commits).toEqual([1]);
+    const next = group.add();
+    await turn();
+    calls[1]!(null);
+    await expect(next).resolves.toBeUndefined();
+    expect(commits).toEqual([1, 1]);
   });
 });

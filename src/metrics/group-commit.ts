@@ -1,42 +1,52 @@
 /**
- * Group commit with the fsync off the event loop: what is added while a commit's sync is in flight waits, and is
- * written in the next transaction with everything else that arrived meanwhile; each caller is answered once a
- * sync that *started after its commit* has finished, so an acknowledged item is on disk.
+ * Group commit with the fsync off the event loop: callers that arrive while a commit's sync is in flight wait, and
+ * what they added is written in the next transaction with everything else that arrived meanwhile; each caller is
+ * answered once a sync that *started after its commit* has finished, so what it added is on disk when it hears so.
  *
- *   idle ──add──▶ scheduled ──next turn: commit(all waiting)──▶ syncing ──sync done──▶ idle, or scheduled if more waits
- *                     ▲                                                                      │
- *                     └──────────────────────── items added meanwhile only wait ◀────────────┘
+ *   idle ──add──▶ scheduled ──next turn: commit()──▶ syncing ──sync done──▶ idle, or scheduled if callers wait
+ *                     ▲                                                             │
+ *                     └─────────────────── callers added meanwhile only wait ◀──────┘
+ *
+ * The caller has already put its data where `commit` writes it from (the metric store folds a request into its
+ * rows in memory before it waits here), so the waiting list holds no data, only who to answer: what a request
+ * brought dies young instead of surviving, and being copied by, every garbage collection until its commit.
  *
  * Why: SQLite's own fsync (synchronous=FULL) blocks the event loop for the whole flush of the write-ahead log,
  * and a transaction per event-loop turn rewrites the same rows once per turn; here the commit is written without
- * its fsync, the fsync runs on libuv's thread pool while requests keep being decoded and checked, and the next
- * transaction folds every request that arrived during it (rows touched by several requests are written once).
+ * its fsync, the fsync runs on libuv's thread pool while requests keep being decoded and folded, and the next
+ * transaction writes every row they touched once.
  */
-export interface GroupCommitOptions<T> {
-  /** Writes the items in one transaction, synchronously; throwing refuses them all. */
-  readonly commit: (items: readonly T[]) => void;
+export interface GroupCommitOptions {
+  /** Writes what the `waiting` callers added, in one transaction, synchronously; throwing refuses them all. */
+  readonly commit: (waiting: number) => void;
   /** Makes what `commit` wrote durable and calls back; absent when a commit is durable by itself. */
   readonly sync?: (done: (error: Error | null) => void) => void;
 }
 
-interface Waiting<T> {
-  readonly item: T;
+interface Waiting {
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
 
-export class GroupCommit<T> {
-  private waiting: Waiting<T>[] = [];
+export class GroupCommit {
+  private waiting: Waiting[] = [];
   private state: 'idle' | 'scheduled' | 'syncing' = 'idle';
 
-  constructor(private readonly options: GroupCommitOptions<T>) {}
+  constructor(private readonly options: GroupCommitOptions) {}
 
-  /** Resolves once `item` is committed and durable (with whatever else was waiting). */
-  add(item: T): Promise<void> {
+  /** Resolves once what the caller added is committed and durable (with whatever else was added meanwhile). */
+  add(): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ item, resolve, reject });
+      this.waiting.push({ resolve, reject });
       this.schedule();
     });
+  }
+
+  /** Refuses every caller not committed yet (what they added was lost before its commit). */
+  abandon(error: unknown): void {
+    const lost = this.waiting;
+    this.waiting = [];
+    for (const w of lost) w.reject(error);
   }
 
   private schedule(): void {
@@ -49,8 +59,12 @@ export class GroupCommit<T> {
   private flush(): void {
     const batch = this.waiting;
     this.waiting = [];
+    if (batch.length === 0) {
+      this.state = 'idle';
+      return;
+    }
     try {
-      this.options.commit(batch.map((w) => w.item));
+      this.options.commit(batch.length);
     } catch (error) {
       for (const w of batch) w.reject(error);
       this.state = 'idle';

@@ -50,6 +50,27 @@ describe('MetricStore', () => {
     }
   });
 
+  it("a reader's cached rows and series give way to what any writer commits after", async () => {
+    const other = new MetricStore(join(dir, 'metrics.db'), { now: () => nowMs });
+    const minute = (s: MetricStore, series = cpu) => s.query({ series, start: T0, end: T0 + 60, period: 60 });
+    try {
+      await store.put([one(T0 + 5, 1)]);
+      expect(minute(other)).toMatchObject([{ count: 1, sum: 1 }]);
+      await store.put([one(T0 + 6, 3)]); // another connection's commit
+      expect(minute(other)).toMatchObject([{ count: 2, sum: 4 }]);
+      await other.put([one(T0 + 7, 5)]); // its own
+      expect(minute(other)).toMatchObject([{ count: 3, sum: 9, min: 1, max: 5 }]);
+      const fresh = seriesRef('App', 'Fresh', []);
+      expect(minute(other, fresh)).toEqual([]);
+      expect(minute(store, fresh)).toEqual([]);
+      await store.put([{ ...one(T0 + 1, 2), series: fresh }]);
+      expect(minute(other, fresh)).toHaveLength(1);
+      expect(minute(store, fresh)).toHaveLength(1);
+    } finally {
+      other.close();
+    }
+  });
+
   it('reopened, it has what was acknowledged and adds to it (rows read back from disk)', async () => {
     await store.put([one(T0 + 1, 2)]);
     store.close();

@@ -3,6 +3,7 @@ import { closeSync, fdatasync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { addToSlot, FIELDS, type Aggregate } from './aggregate.js';
 import { GroupCommit } from './group-commit.js';
+import { mergeRow, ReadCache } from './read-cache.js';
 import { LEVELS, levelFor, SLOTS, type Level } from './levels.js';
 import { seriesKey, seriesMemoKey, type Dimension, type SeriesRef } from './series.js';
 import { addKey, decodeSketch, encodeSketch, float64View, keyOf, type Sketch } from './sketch.js';
@@ -48,6 +49,11 @@ export interface Sample {
   readonly counts?: readonly number[];
 }
 
+/** One standard-resolution value of `series` at `atMs` (epoch ms): what berth's own publishers (AWS/…) write. */
+export function singleValueSample(series: SeriesRef, unit: string, atMs: number, value: number, highRes = false): Sample {
+  return { series, unit, t: atMs / 1000, highRes, count: 1, sum: value, min: value, max: value, single: true };
+}
+
 /** One period of a query's answer. */
 export interface PeriodPoint extends Aggregate {
   /** The period's start, epoch seconds. */
@@ -90,6 +96,8 @@ export interface MetricStoreOptions {
   readonly now?: () => number;
   /** Rows kept in memory for ingest (each ~2 KiB plus its sketches); the least recently used beyond are dropped. */
   readonly cachedRows?: number;
+  /** Merged rows kept in memory for queries (each 1,920 bytes): a day of 1-minute data for 100 series is 2,400. */
+  readonly cachedReads?: number;
 }
 
 interface Row {
@@ -103,6 +111,15 @@ interface Row {
   readonly dirtySketches: Set<number>;
   dirty: boolean;
   used: number;
+}
+
+/** A series this store has put to: its id, and its unit and last put time as last written (or about to be). */
+interface KnownSeries {
+  readonly id: number;
+  readonly key: string;
+  readonly ref: SeriesRef;
+  unit: string;
+  lastPut: number;
 }
 
 /** A number per (series, level, row): numbers hash faster than strings, and this runs three times per datapoint. */
@@ -137,13 +154,22 @@ export class MetricStore {
   private readonly db: Database.Database;
   private readonly now: () => number;
   private readonly writer = randomInt(1, 2 ** 47);
-  private readonly seriesIds = new Map<string, { id: number; unit: string; lastPut: number }>();
+  /** Series put through this store, by {@link seriesMemoKey}. */
+  private readonly known = new Map<string, KnownSeries>();
+  /** Series whose unit or last put time the next commit writes. */
+  private readonly touches = new Map<number, KnownSeries>();
   /** This writer's rows in memory, by {@link rowKey}. */
   private readonly rows = new Map<number, Row>();
+  /** {@link queryDense}'s arrays, reused. */
+  private scratch = new Float64Array(0);
+  /** What readers read lately (see read-cache.ts). */
+  private readonly reads: ReadCache;
+  /** Rows folded into since the last commit: what it writes. */
+  private readonly dirty = new Set<Row>();
   /** Flushes so far: a row remembers the last that touched it, and the least recent go first when memory is full. */
   private flushes = 0;
   private readonly cachedRows: number;
-  private readonly commits: GroupCommit<readonly Sample[]>;
+  private readonly commits: GroupCommit;
   private readonly walPath: string;
   /** The write-ahead log, opened for fdatasync at the first commit; closed with the store, once no sync uses it. */
   private walFd: number | undefined;
@@ -154,13 +180,14 @@ export class MetricStore {
   constructor(path: string, options: MetricStoreOptions = {}) {
     this.now = options.now ?? Date.now;
     this.cachedRows = options.cachedRows ?? 100_000;
+    this.reads = new ReadCache(options.cachedReads ?? 16_384);
     // Several replicas open the same file: wait for another's write lock rather than fail.
     this.db = new Database(path, { timeout: 10_000 });
     this.walPath = `${path}-wal`;
     const wal = this.db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
     // In WAL mode a commit is made durable by the fdatasync of the log below, off the event loop.
     this.db.pragma(wal ? 'synchronous = NORMAL' : 'synchronous = FULL');
-    this.commits = new GroupCommit({ commit: (batches) => this.write(batches), ...(wal ? { sync: (done: (error: Error | null) => void) => this.syncWal(done) } : {}) });
+    this.commits = new GroupCommit({ commit: () => this.write(), ...(wal ? { sync: (done: (error: Error | null) => void) => this.syncWal(done) } : {}) });
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS series (
         id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, namespace TEXT NOT NULL, name TEXT NOT NULL,
@@ -182,6 +209,9 @@ export class MetricStore {
     this.stmt = {
       insertSeries: db.prepare<[string, string, string, string, string, number]>(
         'INSERT OR IGNORE INTO series (key, namespace, name, dims, unit, last_put) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      insertSeriesWithId: db.prepare<[number, string, string, string, string, string, number]>(
+        'INSERT OR IGNORE INTO series (id, key, namespace, name, dims, unit, last_put) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       seriesByKey: db.prepare<[string], { id: number; unit: string; last_put: number }>('SELECT id, unit, last_put FROM series WHERE key = ?'),
       touchSeries: db.prepare<[string, number, number]>('UPDATE series SET unit = ?, last_put = max(last_put, ?) WHERE id = ?'),
@@ -205,13 +235,36 @@ export class MetricStore {
       rolledUntil: db.prepare<[number], { until: number }>('SELECT until FROM rollup WHERE res = ?'),
       setRolledUntil: db.prepare<[number, number]>('INSERT INTO rollup (res, until) VALUES (?, ?) ON CONFLICT (res) DO UPDATE SET until = excluded.until'),
       minuteSketches: db.prepare<[number, number], { series: number; t: number; data: Buffer }>('SELECT series, t, data FROM sketch WHERE res = 60 AND t >= ? AND t < ? ORDER BY series, t'),
+      dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
       sweepSeries: db.prepare<[number]>('DELETE FROM series WHERE last_put < ? AND NOT EXISTS (SELECT 1 FROM agg WHERE agg.series = series.id)'),
     };
   }
 
-  /** Adds `samples`; resolves once they are durable (with whatever else arrived while the last commit was synced). */
+  /**
+   * Adds `samples`: folded into this writer's rows in memory now (synchronously: `samples` can be dropped as soon
+   * as this returns), written by the next group commit; resolves once that commit is durable. Nothing is folded
+   * when a sample's series cannot be recorded (the promise rejects).
+   */
   put(samples: readonly Sample[]): Promise<void> {
-    return this.commits.add(samples);
+    if (samples.length > 0) {
+      const nowS = Math.floor(this.now() / 1000);
+      let ids: number[];
+      try {
+        ids = this.seriesIds(samples, nowS);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      try {
+        for (let i = 0; i < samples.length; i++) this.fold(samples[i]!, ids[i]!, nowS);
+      } catch (error) {
+        // Folded halfway: the rows in memory hold part of a refused request. Drop them (the database is the truth),
+        // and with them what every caller still waiting for the next commit added.
+        this.forget();
+        this.commits.abandon(error);
+        return Promise.reject(error);
+      }
+    }
+    return this.commits.add();
   }
 
   /** The write-ahead log's data to disk, on the thread pool (fdatasync: the data and the size that reaches it). */
@@ -236,37 +289,55 @@ export class MetricStore {
     this.walFd = undefined;
   }
 
-  /** One transaction: every batch folded into the rows in memory, each row touched written once. */
-  private write(batches: readonly (readonly Sample[])[]): void {
+  /** One transaction: every row touched since the last commit written once, and the series' last put times. */
+  private write(): void {
     this.flushes++;
     try {
       this.db.transaction(() => {
-        const nowS = Math.floor(this.now() / 1000);
-        const touched = new Set<Row>();
-        for (const samples of batches) for (const sample of samples) this.fold(sample, nowS, touched);
-        for (const row of touched) {
+        for (const [id, touch] of this.touches) {
+          if (this.stmt.touchSeries.run(touch.unit, touch.lastPut, id).changes === 0) {
+            // Swept by the leader meanwhile (no data left, put last 15 months ago): recorded again, under its id.
+            this.stmt.insertSeriesWithId.run(id, touch.key, touch.ref.namespace, touch.ref.name, JSON.stringify(touch.ref.dimensions), touch.unit, touch.lastPut);
+          }
+        }
+        for (const row of this.dirty) {
           const stats = Buffer.from(row.stats.buffer, row.stats.byteOffset, row.stats.byteLength);
           this.stmt.upsertRow.run(row.series, row.level.res, row.start, this.writer, stats);
           for (const slot of row.dirtySketches) {
             this.stmt.upsertSketch.run(row.series, row.level.res, row.start + slot * row.level.res, this.writer, encodeSketch(row.sketches.get(slot)!));
           }
-          row.dirtySketches.clear();
-          row.dirty = false;
         }
       })();
     } catch (error) {
       // The rows in memory may hold what was not written: drop them, the database is the truth.
-      this.rows.clear();
-      this.seriesIds.clear();
+      this.forget();
       throw error;
     }
+    for (const row of this.dirty) {
+      row.dirtySketches.clear();
+      row.dirty = false;
+      // What readers cached of this row is older than what was just written.
+      this.reads.delete(rowKey(row.series, LEVELS.indexOf(row.level), row.start, row.level.span));
+    }
+    // A series recorded or its unit changed: readers look it up again.
+    if (this.touches.size > 0) this.reads.series.clear();
+    this.dirty.clear();
+    this.touches.clear();
     this.evict();
   }
 
-  private fold(sample: Sample, nowS: number, touched: Set<Row>): void {
-    const series = this.seriesId(sample, nowS);
+  /** Drops everything held in memory for writing (rows, series ids, pending touches): read back from disk on next use. */
+  private forget(): void {
+    this.rows.clear();
+    this.dirty.clear();
+    this.touches.clear();
+    this.known.clear();
+  }
+
+  private fold(sample: Sample, series: number, nowS: number): void {
     // Each value's bucket once, for the three or four levels it adds to.
-    const keys = sample.single ? [keyOf(sample.sum)] : sample.values && sample.values.length > 0 ? sample.values.map(keyOf) : undefined;
+    const keys = sample.single ? undefined : sample.values && sample.values.length > 0 ? sample.values.map(keyOf) : undefined;
+    const singleKey = sample.single ? keyOf(sample.sum) : 0;
     for (let l = 0; l < LEVELS.length; l++) {
       const level = LEVELS[l]!;
       // Per-second rows only for high-resolution data young enough to be kept.
@@ -276,39 +347,69 @@ export class MetricStore {
       const row = this.row(series, l, start);
       addToSlot(row.stats, slot, sample.count, sample.sum, sample.min, sample.max);
       // Coarser levels' sketches come from the minute ones (query time, then the leader's roll-up).
-      if (keys && level.res <= 60) {
+      if ((sample.single || keys) && level.res <= 60) {
         let sketch = row.sketches.get(slot);
         if (!sketch) row.sketches.set(slot, (sketch = new Map()));
-        for (let i = 0; i < keys.length; i++) addKey(sketch, keys[i]!, sample.single ? 1 : (sample.counts?.[i] ?? 1));
+        if (keys) for (let i = 0; i < keys.length; i++) addKey(sketch, keys[i]!, sample.counts?.[i] ?? 1);
+        else addKey(sketch, singleKey, 1);
         row.dirtySketches.add(slot);
       }
-      row.dirty = true;
-      touched.add(row);
+      if (!row.dirty) {
+        row.dirty = true;
+        this.dirty.add(row);
+      }
     }
   }
 
-  private seriesId(sample: Sample, nowS: number): number {
-    const { namespace, name, dimensions } = sample.series;
-    // Dimensions are sorted in a SeriesRef: one memo key per series.
-    const memoKey = seriesMemoKey(namespace, name, dimensions);
-    let known = this.seriesIds.get(memoKey);
-    if (known && (known.unit !== sample.unit || nowS - known.lastPut >= LAST_PUT_EVERY_S)) {
-      // A series swept meanwhile (by the leader) is created again below.
-      if (this.stmt.touchSeries.run(sample.unit, nowS, known.id).changes === 0) known = undefined;
-      else {
-        known.unit = sample.unit;
-        known.lastPut = nowS;
+  /**
+   * The stored id of each sample's series, recording series never put before (in one transaction of their own:
+   * a series row without data is harmless, and the data's commit comes next); a series' unit and last put time
+   * are written with the next commit.
+   */
+  private seriesIds(samples: readonly Sample[], nowS: number): number[] {
+    const ids = new Array<number>(samples.length);
+    let unknown: number[] | undefined;
+    for (let i = 0; i < samples.length; i++) {
+      const sample = samples[i]!;
+      const { namespace, name, dimensions } = sample.series;
+      // Dimensions are sorted in a SeriesRef: one memo key per series.
+      const known = this.known.get(seriesMemoKey(namespace, name, dimensions));
+      if (!known) {
+        (unknown ??= []).push(i);
+        continue;
       }
+      ids[i] = known.id;
+      this.touch(known, sample, nowS);
     }
-    if (!known) {
-      const key = seriesKey(sample.series);
-      this.stmt.insertSeries.run(key, namespace, name, JSON.stringify(dimensions), sample.unit, nowS);
-      const found = this.stmt.seriesByKey.get(key)!;
-      if (found.unit !== sample.unit || found.last_put < nowS) this.stmt.touchSeries.run(sample.unit, nowS, found.id);
-      known = { id: found.id, unit: sample.unit, lastPut: nowS };
-      this.seriesIds.set(memoKey, known);
+    if (unknown) {
+      this.db.transaction(() => {
+        for (const i of unknown) {
+          const sample = samples[i]!;
+          const memoKey = seriesMemoKey(sample.series.namespace, sample.series.name, sample.series.dimensions);
+          let known = this.known.get(memoKey);
+          if (!known) {
+            const key = seriesKey(sample.series);
+            this.stmt.insertSeries.run(key, sample.series.namespace, sample.series.name, JSON.stringify(sample.series.dimensions), sample.unit, nowS);
+            const found = this.stmt.seriesByKey.get(key)!;
+            known = { id: found.id, key, ref: sample.series, unit: found.unit, lastPut: found.last_put };
+            this.known.set(memoKey, known);
+          }
+          ids[i] = known.id;
+          this.touch(known, sample, nowS);
+        }
+      })();
+      // Readers may have cached these series as absent.
+      this.reads.series.clear();
     }
-    return known.id;
+    return ids;
+  }
+
+  /** The series' unit and last put time are written with the next commit when they changed (last put: a minute at most stale). */
+  private touch(known: KnownSeries, sample: Sample, nowS: number): void {
+    if (known.unit === sample.unit && nowS - known.lastPut < LAST_PUT_EVERY_S) return;
+    known.unit = sample.unit;
+    known.lastPut = Math.max(known.lastPut, nowS);
+    this.touches.set(known.id, known);
   }
 
   /** This writer's row, from memory or (a row dropped from memory, or written before a restart of the cache) from disk. */
@@ -352,7 +453,29 @@ export class MetricStore {
 
   /** The series `ref` as stored, if it was ever put. */
   find(ref: SeriesRef): { id: number; unit: string } | undefined {
-    return this.stmt.seriesByKey.get(seriesKey(ref));
+    this.reads.validate(this.stmt.dataVersion.get()!);
+    const key = seriesKey(ref);
+    let found = this.reads.series.get(key);
+    if (found === undefined) {
+      found = this.stmt.seriesByKey.get(key) ?? null;
+      this.reads.series.set(key, found && { id: found.id, unit: found.unit });
+    }
+    return found ?? undefined;
+  }
+
+  /** Every writer's rows of a series and level from `firstRow` to `end`, merged by start, and kept for the next reader. */
+  private loadRows(series: number, levelIndex: number, firstRow: number, end: number): Map<number, Float64Array> {
+    const level = LEVELS[levelIndex]!;
+    const merged = new Map<number, Float64Array>();
+    for (const r of this.stmt.statsIn.all(series, level.res, firstRow, end)) {
+      const stats = float64View(r.stats);
+      const into = merged.get(r.row);
+      if (into) mergeRow(into, stats);
+      // A copy: SQLite's buffer may be a view of memory it reuses.
+      else merged.set(r.row, new Float64Array(stats));
+    }
+    for (let start = firstRow; start < end; start += level.span) this.reads.set(rowKey(series, levelIndex, start, level.span), merged.get(start) ?? null);
+    return merged;
   }
 
   /**
@@ -371,25 +494,39 @@ export class MetricStore {
     return out;
   }
 
-  /** The same as parallel arrays over every period of the range (what GetMetricData and alarms read: no object per period). */
+  /**
+   * The same as parallel arrays over every period of the range (what GetMetricData and alarms read: no object per
+   * period). The arrays are this store's own and reused by its next query: read them before querying again (a fresh
+   * set of four per query cost more than the query itself: typed arrays this size are allocated outside the heap).
+   */
   queryDense(query: MetricQuery): DensePeriods {
-    const level = levelFor(query.period);
+    const levelIndex = LEVELS.indexOf(levelFor(query.period));
+    const level = LEVELS[levelIndex]!;
     const first = Math.floor(query.start / level.res) * level.res;
     const length = Math.max(0, Math.ceil((query.end - first) / query.period));
-    const count = new Float64Array(length);
-    const sum = new Float64Array(length);
-    const min = new Float64Array(length).fill(Infinity);
-    const max = new Float64Array(length).fill(-Infinity);
+    if (this.scratch.length < length * 4) this.scratch = new Float64Array(length * 4);
+    const count = this.scratch.subarray(0, length).fill(0);
+    const sum = this.scratch.subarray(length, 2 * length).fill(0);
+    const min = this.scratch.subarray(2 * length, 3 * length).fill(Infinity);
+    const max = this.scratch.subarray(3 * length, 4 * length).fill(-Infinity);
     const dense: DensePeriods = { first, period: query.period, length, count, sum, min, max, ...(query.sketches ? { sketches: new Array<Sketch | undefined>(length) } : {}) };
     const found = this.find(query.series);
     if (!found || length === 0 || (query.unit !== undefined && query.unit !== found.unit)) return dense;
-    for (const r of this.stmt.statsIn.all(found.id, level.res, Math.floor(first / level.span) * level.span, query.end)) {
-      const stats = float64View(r.stats);
+    const firstRow = Math.floor(first / level.span) * level.span;
+    let loaded: Map<number, Float64Array> | undefined;
+    for (let start = firstRow; start < query.end; start += level.span) {
+      const key = rowKey(found.id, levelIndex, start, level.span);
+      let stats = this.reads.get(key);
+      if (stats === undefined) {
+        loaded ??= this.loadRows(found.id, levelIndex, firstRow, query.end);
+        stats = loaded.get(start) ?? null;
+      }
+      if (stats === null) continue;
       for (let slot = 0; slot < SLOTS; slot++) {
         const at = slot * FIELDS;
         const n = stats[at]!;
         if (n === 0) continue;
-        const t = r.row + slot * level.res;
+        const t = start + slot * level.res;
         if (t < first || t >= query.end) continue;
         const i = Math.floor((t - first) / query.period);
         count[i] = count[i]! + n;
@@ -488,9 +625,14 @@ export class MetricStore {
       }
       series = this.stmt.sweepSeries.run(nowS - LEVELS[LEVELS.length - 1]!.retention).changes;
     })();
-    // Rows swept here must not be written back from memory.
-    for (const [key, row] of this.rows) if (row.start < nowS - row.level.retention - row.level.span) this.rows.delete(key);
-    if (series > 0) this.seriesIds.clear();
+    // Rows swept here must not be written back from memory (nor the data folded into them since: aged out too).
+    for (const [key, row] of this.rows) {
+      if (row.start >= nowS - row.level.retention - row.level.span) continue;
+      this.rows.delete(key);
+      this.dirty.delete(row);
+    }
+    if (series > 0) this.known.clear();
+    this.reads.clear();
     return { rows, series, rolled };
   }
 

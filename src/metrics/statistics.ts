@@ -38,12 +38,13 @@ export function statisticOf(stat: Statistic, agg: Aggregate): number | undefined
   }
 }
 
-/** The statistic of every period of `dense` (NaN where it has none): the array form GetMetricData reads. */
+/** The statistic of every period of `dense` (NaN where it has none), into `out` (of `dense.length`): the array form GetMetricData reads. */
 export function statisticOfPeriods(
   stat: Statistic,
   dense: { readonly length: number; readonly count: Float64Array; readonly sum: Float64Array; readonly min: Float64Array; readonly max: Float64Array; readonly sketches?: readonly (Sketch | undefined)[] },
+  out = new Float64Array(dense.length),
 ): Float64Array {
-  const out = new Float64Array(dense.length).fill(NaN);
+  out.fill(NaN);
   for (let i = 0; i < dense.length; i++) {
     const n = dense.count[i]!;
     if (n === 0) continue;

@@ -14,8 +14,19 @@ import type { Wire } from './wire.js';
  *
  *   Create ──▶ ACTIVE (updateStatus absent) ──UpdateCapacityProvider──▶ ACTIVE, UPDATE_COMPLETE
  *                │
- *                └──DeleteCapacityProvider──▶ INACTIVE, DELETE_COMPLETE (kept for a while to describe, then removed)
+ *                ├──DeleteCapacityProvider──────────────▶ INACTIVE, DELETE_COMPLETE ──after INACTIVE_RETENTION_MS──▶ (removed)
+ *                └──its Auto Scaling group deleted──────▶ INACTIVE, DELETE_COMPLETE + updateStatusReason ──▶ (removed)
+ *
+ * ECS keeps deleted providers discoverable "for a period of time" without saying how long (and warns not to rely on
+ * it); berth shows them for an hour, then the leader removes the record.
  */
+
+/** How long a deleted (INACTIVE) provider stays describable before its record is removed. */
+export const INACTIVE_RETENTION_MS = 60 * 60_000;
+
+/** A deleted provider past its retention: no longer shown, and its record may go. */
+export const isExpiredProvider = (r: { status: string; deletedAt?: number }, nowMs: number): boolean =>
+  r.status === 'INACTIVE' && nowMs - (r.deletedAt ?? 0) >= INACTIVE_RETENTION_MS;
 
 /** ECS's ManagedScalingStatus, ManagedTerminationProtection and ManagedDraining: each ENABLED or DISABLED. */
 export const onOffValues = ['ENABLED', 'DISABLED'] as const;

@@ -57,6 +57,10 @@ export function splitByStrategy(
   return added;
 }
 
+/** ECS's refusal of a strategy naming a provider the cluster does not have. */
+export const NOT_ASSOCIATED =
+  'The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again.';
+
 /** What a strategy is checked against: the cluster's providers, and which of all providers are Fargate's. */
 export interface StrategyContext {
   readonly clusterProviders: readonly string[];
@@ -74,9 +78,7 @@ export function checkStrategy(items: readonly CapacityProviderStrategyItem[], ct
     if (s.base < 0 || s.base > 100_000) throw invalidParameter(`${field}: base must be between 0 and 100000.`);
     if (s.weight < 0 || s.weight > 1000) throw invalidParameter(`${field}: weight must be between 0 and 1000.`);
     if (!ctx.clusterProviders.includes(s.capacityProvider)) {
-      throw invalidParameter(
-        'The specified capacity provider strategy cannot contain a capacity provider that is not associated with the cluster. Associate the capacity provider with the cluster or specify a valid capacity provider and try again.',
-      );
+      throw invalidParameter(NOT_ASSOCIATED);
     }
   }
   if (strategy.filter((s) => s.base > 0).length > 1) throw invalidParameter(`${field}: only one capacity provider in a strategy can have a base defined.`);

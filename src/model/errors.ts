@@ -167,6 +167,28 @@ export const errorTypes = [
   'PolicyNotFound',
   'InvalidPolicyException',
   'InternalServerError',
+  // Amazon SQS (the model's shape names; the wire also carries the Query codes, queues/errors.ts). It shares
+  // InvalidParameterValue and MissingParameter (CloudWatch's), which SQS answers with the same Query codes.
+  'QueueDoesNotExist',
+  'QueueNameExists',
+  'QueueDeletedRecently',
+  'PurgeQueueInProgress',
+  'ReceiptHandleIsInvalid',
+  'MessageNotInflight',
+  'InvalidAttributeName',
+  'InvalidAttributeValue',
+  'InvalidMessageContents',
+  'BatchEntryIdsNotDistinct',
+  'BatchRequestTooLong',
+  'EmptyBatchRequest',
+  'InvalidBatchEntryId',
+  'TooManyEntriesInBatchRequest',
+  'UnsupportedOperation',
+  'OverLimit',
+  /** A request that this replica cannot serve now and another can (the queues' owner): 503, retried by the SDKs. */
+  'ServiceUnavailable',
+  // EventBridge Scheduler (it shares ValidationException, ResourceNotFoundException, ConflictException, ThrottlingException)
+  'ServiceQuotaExceededException',
 ] as const;
 
 export type ErrorType = (typeof errorTypes)[number];

@@ -52,6 +52,11 @@ export function fargateLaunchOf(input: LaunchChoice, td: Wire<TaskDefinition>): 
   if (!(FARGATE_PLATFORM_VERSIONS as readonly string[]).includes(version)) {
     throw new ServiceError('PlatformUnknownException', `The specified platform version (${version}) does not exist. Linux platform versions: LATEST, 1.4.0.`);
   }
+  return fargateLaunchFor(provider, td);
+}
+
+/** What a task of `td` on `provider` records (a checked launch: RunTask's, a service's). */
+export function fargateLaunchFor(provider: FargateProvider, td: Wire<TaskDefinition>): FargateLaunch {
   return {
     capacityProviderName: provider,
     platformVersion: FARGATE_LATEST_PLATFORM,

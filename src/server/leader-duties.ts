@@ -11,9 +11,10 @@ import type { MetricStore } from '../metrics/metric-store.js';
 import { startMetricSweep } from '../metrics/metric-sweep.js';
 import { startHistoryRetention } from '../autoscaling/history-retention.js';
 import { startUtilizationCombiner, type CombineOptions } from '../metrics/ecs-figures-exchange.js';
+import { startInsightsPublisher } from '../metrics/container-insights.js';
 import { startAlarmEvaluator } from '../metrics/alarms/alarm-evaluator.js';
 import type { AutoScalingEnv } from '../autoscaling/env.js';
-import { startEventDispatcher, type RunTaskForRule } from '../events/dispatcher.js';
+import { startEventDispatcher, type DeadLetterSender, type RunTaskForRule } from '../events/dispatcher.js';
 import type { EventsEnv } from '../events/env.js';
 import { executePolicy, startScheduledScaling } from '../autoscaling/scaling-engine.js';
 import type { Registry } from '../registry/registry.js';
@@ -45,7 +46,7 @@ export interface LeaderDutySettings {
   readonly autoScaling?: AutoScalingEnv;
   readonly alarmEvaluationMs?: number;
   /** EventBridge: the leader routes queued events, fires scheduled rules and runs their ECS targets. */
-  readonly events?: { readonly env: EventsEnv; readonly runTask: RunTaskForRule; readonly intervalMs?: number };
+  readonly events?: { readonly env: EventsEnv; readonly runTask: RunTaskForRule; readonly deadLetter?: DeadLetterSender; readonly intervalMs?: number };
   readonly instanceLostAfterMs?: number;
   /** Tasks one service pass may launch (sized to the store's operations per transaction). */
   readonly maxLaunchesPerPass?: number;
@@ -140,6 +141,14 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
     ...(settings.metricSweepMs !== undefined ? { intervalMs: settings.metricSweepMs } : {}),
   }));
   if (settings.metrics && settings.utilization) duty(startUtilizationCombiner({ ...settings.utilization, store, write: (samples) => settings.metrics!.put(samples), log: log.child({ component: 'ecs-utilization' }) }));
+  // ECS/ContainerInsights counts of the clusters that turn it on, on the utilization metrics' period.
+  if (settings.metrics && settings.utilization) duty(startInsightsPublisher({
+    store,
+    write: (samples) => settings.metrics!.put(samples),
+    now: settings.utilization.now,
+    periodS: settings.utilization.periodS,
+    log: log.child({ component: 'container-insights' }),
+  }));
   // Alarms read the metrics and write through the term's fenced store; their Auto Scaling actions run the policies.
   const scaling = settings.autoScaling ? { ...settings.autoScaling, store } : undefined;
   if (settings.metrics && scaling) duty(startAlarmEvaluator({
@@ -171,6 +180,7 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
     now: settings.events.env.now,
     log: log.child({ component: 'events' }),
     runTask: settings.events.runTask,
+    ...(settings.events.deadLetter ? { deadLetter: settings.events.deadLetter } : {}),
     ...(settings.events.intervalMs !== undefined ? { intervalMs: settings.events.intervalMs } : {}),
   }));
   const ms = settings.managedScaling;

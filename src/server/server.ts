@@ -48,8 +48,13 @@ import { LogStorage } from '../logs/storage/log-storage.js';
 import { cloudwatchServices } from '../metrics/api/cloudwatch-service.js';
 import { autoScalingService } from '../autoscaling/autoscaling-service.js';
 import { eventsService } from '../events/events-service.js';
+import { schedulerService } from '../events/scheduler/service.js';
 import type { EventsEnv } from '../events/env.js';
 import { runTaskAsRule } from './events-runner.js';
+import { queueArn } from '../queues/names.js';
+import { sendToQueue } from '../queues/internal-send.js';
+import { QueueOwner } from '../queues/queue-owner.js';
+import { sqsServices } from '../queues/sqs-service.js';
 import { hostGroupsService } from '../hostgroups/host-groups-service.js';
 import { commandProvisioner } from '../hostgroups/provisioners/command.js';
 import { netnsProvisioner } from '../hostgroups/provisioners/netns.js';
@@ -171,6 +176,8 @@ export interface ServerConfig {
    * draining holds an instance for its tasks to leave (default 1 h).
    */
   readonly managedScaling?: { readonly passMs?: number; readonly scaleInAfterMs?: number; readonly drainTimeoutMs?: number };
+  /** Between the AWS/SQS metric publications (default 60 s, or 60 / timeScale s; tests shorten it). */
+  readonly queueMetricsPeriodMs?: number;
 }
 
 /** How to reach etcd (`--store etcd`). */
@@ -341,6 +348,30 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     services.push(autoScalingService(autoScalingEnv));
     const eventsEnv: EventsEnv = { store, scope, now: config.now ?? Date.now };
     services.push(eventsService(eventsEnv));
+    // SQS: the queues' log in the shared directory (beside the metrics), held by one process at a time: this one
+    // for its life with a sqlite or memory store, the leader for its term with etcd (docs/queues.md).
+    const queues = new QueueOwner({
+      path: join(logsDir, 'queues', 'queues.log'),
+      arnOf: (name) => queueArn(scope, name),
+      now: config.now ?? Date.now,
+      log: log.child({ component: 'queues' }),
+      metrics: metricStore,
+      ...(config.queueMetricsPeriodMs !== undefined
+        ? { metricsPeriodMs: config.queueMetricsPeriodMs }
+        : config.timeScale !== undefined
+          ? { metricsPeriodMs: 60_000 / config.timeScale }
+          : {}),
+    });
+    const queuesFollowLeader = config.store === 'etcd' || config.storeInstance !== undefined;
+    if (!queuesFollowLeader) queues.open();
+    undo.push(() => queues.close());
+    const sqs = sqsServices({ scope, queues: () => queues.current() });
+    services.push(sqs.json);
+    // EventBridge Scheduler speaks REST-JSON: its own routes on the listener, chosen by the request's signing name.
+    // Amazon EFS (REST-JSON) beside Scheduler, and the storage hosts' reports (docs/storage.md).
+    const efsEnv = { store, scope, now: config.now ?? Date.now };
+    const restServices = [schedulerService(eventsEnv), efsService(efsEnv)];
+    services.push(storageNodeService(efsEnv));
     // Host groups' hosts reach the server at the port it binds (known after listen, before any controller runs).
     let boundPortForHosts = config.port;
     const provisioners = hostProvisionersOf(
@@ -355,13 +386,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       () => boundPortForHosts,
     );
     const hostGroups = hostGroupsService({ store, scope, now: config.now ?? Date.now, provisionerProblem: (imageId) => provisioners.problem(imageId) });
-    const queryServices = [iamService(iamEnv), stsService(stsEnv), elbv2Service(elbEnv), cloudwatch.query, hostGroups];
+    const queryServices = [iamService(iamEnv), stsService(stsEnv), elbv2Service(elbEnv), cloudwatch.query, hostGroups, sqs.query];
     // berth lb's reports (target health, where it serves): a JSON service beside ELBv2, signed for elasticloadbalancing.
     services.push(lbNodeService(elbEnv));
-    // Amazon EFS (REST-JSON) and the storage hosts' reports beside it (docs/storage.md).
-    const efsEnv = { store, scope, now: config.now ?? Date.now };
-    const restJsonServices = [efsService(efsEnv)];
-    services.push(storageNodeService(efsEnv));
     const verifier = new SigV4Verifier({
       // The root key pair, IAM users' access keys, temporary credentials from STS (and a test's own, if given).
       credentials: new CredentialChain([
@@ -372,11 +399,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ]),
       region: config.region,
       // Each API mounted on the listener brings the signing names it accepts (ecs, ecr, logs, iam, sts).
-      services: new Set([
-        ...services.flatMap((s) => s.signingNames),
-        ...queryServices.map((s) => s.signingName),
-        ...restJsonServices.flatMap((s) => s.signingNames),
-      ]),
+      services: new Set([...services, ...restServices].flatMap((s) => s.signingNames).concat(queryServices.map((s) => s.signingName))),
       // IAM and STS are global: clients sign them for us-east-1 whatever region they are set to.
       globalRegions: new Map([
         ['iam', ['us-east-1']],
@@ -405,9 +428,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       authorizer,
       services,
       queryServices,
+      restServices,
       // Smithy RPC v2 CBOR, for the APIs whose clients speak it (CloudWatch), by the same implementation as their JSON.
       cborServices: [cloudwatch.json],
-      restJsonServices,
       health: async () => {
         const storeOk = await withDeadline(store.get(LEADER_KEY), 2_000).then(
           () => true,
@@ -497,6 +520,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ttlMs: leaseTtlMs,
       log: log.child({ component: 'leadership' }),
       lead: (term) => {
+        if (queuesFollowLeader) queues.open();
         const mine = startLeaderDuties(term, {
           scope,
           log,
@@ -514,6 +538,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           events: {
             env: eventsEnv,
             runTask: runTaskAsRule({ ecs: services[0]!, sts: stsEnv, authorizer, accountId: config.accountId, log: log.child({ component: 'events' }) }),
+            // Targets' DeadLetterConfig queues: the leader holds the queues whenever it runs the dispatcher.
+            deadLetter: (arn, body, attributes) => sendToQueue(queues.current(), arn, body, attributes, principal),
             ...(config.eventsDispatchMs !== undefined ? { intervalMs: config.eventsDispatchMs } : {}),
           },
           hostGroups: {
@@ -541,6 +567,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           async stop() {
             if (duties === mine) duties = undefined;
             await mine.stop();
+            if (queuesFollowLeader) await queues.close();
           },
         };
       },
@@ -577,6 +604,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         await dns?.server.stop();
         dns?.feed.stop();
         await metricsListener?.close();
+        await queues.close();
         await cleanup();
       },
     };

@@ -1,6 +1,6 @@
-import { isBuiltInCapacityProvider } from '../model/capacity-provider.js';
+import { isBuiltInCapacityProvider, isExpiredProvider } from '../model/capacity-provider.js';
 import type { Store } from '../store/store.js';
-import { readRecord, type Tx } from '../store/transact.js';
+import { readRecord, transact, type Tx } from '../store/transact.js';
 import { capacityProviderKeys } from './capacity-provider-keys.js';
 import { hostGroupKeys } from './host-group-keys.js';
 import { parseCapacityProvider, type CapacityProviderRecord } from './records/capacity-providers.js';
@@ -27,4 +27,42 @@ export async function activeGroupProvider(reader: ProviderReader, name: string):
 export async function groupInstanceIds(reader: ProviderReader, provider: CapacityProviderRecord): Promise<Set<string>> {
   const group = await reader.getRecord(parseHostGroup, hostGroupKeys.group(provider.autoScalingGroupProvider.groupName));
   return new Set((group?.instances ?? []).filter((i) => !isTerminating(i.lifecycleState)).map((i) => i.instanceId));
+}
+
+/**
+ * In the transaction that removes host group `groupName`: the provider of that group (if any) goes INACTIVE, as
+ * ECS shows a capacity provider whose Auto Scaling group was deleted — updateStatus DELETE_COMPLETE with the reason —
+ * and the group's claim is released. It stays describable as a deleted provider (api/ecs/capacity-providers.ts) until
+ * pruned; strategies naming it are refused from then on (not ACTIVE), and its waiting tasks time out.
+ */
+export async function retireGroupProviderInTx(tx: Tx, groupName: string, nowMs: number): Promise<void> {
+  const claim = await tx.get(capacityProviderKeys.byGroup(groupName));
+  if (!claim) return;
+  tx.delete(capacityProviderKeys.byGroup(groupName));
+  const record = await tx.getRecord(parseCapacityProvider, capacityProviderKeys.provider(claim.value));
+  if (record?.status !== 'ACTIVE') return;
+  tx.putJson(capacityProviderKeys.provider(record.name), {
+    ...record,
+    status: 'INACTIVE',
+    updateStatus: 'DELETE_COMPLETE',
+    updateStatusReason: `The Auto Scaling group ${groupName} of the capacity provider was deleted.`,
+    deletedAt: nowMs,
+  } satisfies CapacityProviderRecord);
+}
+
+/** Remove the records of deleted providers past their retention (on the leader); how many went. */
+export async function pruneExpiredProviders(store: Store, nowMs: number): Promise<number> {
+  let removed = 0;
+  const { entries } = await store.range(capacityProviderKeys.providers());
+  for (const e of entries) {
+    if (!isExpiredProvider(parseCapacityProvider(e.value, e.key), nowMs)) continue;
+    // Re-read in the transaction: a CreateCapacityProvider of the same name meanwhile makes it ACTIVE again.
+    removed += await transact(store, async (tx) => {
+      const record = await tx.getRecord(parseCapacityProvider, e.key);
+      if (!record || !isExpiredProvider(record, nowMs)) return 0;
+      tx.delete(e.key);
+      return 1;
+    });
+  }
+  return removed;
 }

@@ -15,6 +15,9 @@ import { parseInstanceRecord } from '../state/records/instances.js';
 import { emitTaskStateChange } from './ecs-events.js';
 import { capacityProviderKeys } from './capacity-provider-keys.js';
 import type { WaitingPlacement } from './records/tasks.js';
+import { parseClusterRecord } from './records/clusters.js';
+import { invalidParameter } from '../model/errors.js';
+import { NOT_ASSOCIATED } from '../model/capacity-strategy.js';
 
 /**
  * Creating tasks on chosen instances, shared by RunTask/StartTask (`api/ecs/tasks.ts`) and the service
@@ -77,6 +80,7 @@ export const taskArnOf = (scope: ArnScope, cluster: string, id: string) => ecsAr
  * task record (PROVISIONING, desired RUNNING). Instances that cannot take it are reported, not retried.
  */
 export async function launchTasksInTx(ctx: TaskWriteContext, tx: Tx, spec: LaunchSpec, instanceIds: readonly string[]): Promise<LaunchResult> {
+  await claimProviderInTx(ctx, tx, spec);
   const created: TaskRecord[] = [];
   const failures: { arn: string; reason: string }[] = [];
   const instances = new Map<string, InstanceRecord>();
@@ -188,4 +192,19 @@ export function newTaskRecord(ctx: TaskWriteContext, spec: LaunchSpec, instance:
     needs: spec.needs,
     ...(spec.serviceName !== undefined ? { serviceName: spec.serviceName } : {}),
   };
+}
+
+/**
+ * Tasks on a capacity provider: the provider is marked in use in this transaction (PutClusterCapacityProviders reads
+ * the mark, so a launch and the provider's removal never both commit unseen), and a host group's provider must still
+ * be the cluster's (a removal that committed first makes this launch's retry refuse, with ECS's message).
+ */
+async function claimProviderInTx(ctx: TaskWriteContext, tx: Tx, spec: LaunchSpec): Promise<void> {
+  const name = spec.capacityProvider?.name ?? spec.fargate?.capacityProviderName;
+  if (name === undefined) return;
+  if (spec.capacityProvider) {
+    const cluster = await tx.getRecord(parseClusterRecord, keys.cluster(spec.cluster));
+    if (cluster && !cluster.capacityProviders.includes(name)) throw invalidParameter(NOT_ASSOCIATED);
+  }
+  tx.put(capacityProviderKeys.inUse(spec.cluster, name), String(ctx.now()));
 }

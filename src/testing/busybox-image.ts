@@ -50,6 +50,8 @@ export interface ImageOptions {
   readonly labels?: Record<string, string>;
   /** Files added in a second layer on top of the busybox layer (path → contents). */
   readonly extraLayer?: Record<string, string | Buffer>;
+  /** Paths of `extraLayer` written executable (0755), e.g. a binary and its dynamic loader. */
+  readonly executables?: readonly string[];
   /** Paths the second layer deletes with OCI whiteouts (`.wh.<name>`). */
   readonly whiteouts?: string[];
   /** Directories the second layer makes opaque (`<dir>/.wh..wh..opq`): nothing below shows through. */
@@ -85,6 +87,7 @@ export async function buildBusyboxImage(layoutDir: string, tag = 'latest', optio
       for (const [path, contents] of Object.entries(options.extraLayer ?? {})) {
         mkdirSync(join(top, path, '..'), { recursive: true });
         writeFileSync(join(top, path), contents);
+        if (options.executables?.includes(path)) chmodSync(join(top, path), 0o755);
       }
       for (const path of options.whiteouts ?? []) {
         const slash = path.lastIndexOf('/');

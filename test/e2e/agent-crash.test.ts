@@ -81,7 +81,9 @@ describe.runIf(isRoot)('the agent killed at each step of a start', () => {
       await restarted.kill('SIGTERM');
     }
     console.log(JSON.stringify({ agentCrash: figures }));
-    expect(figures.length).toBeGreaterThan(5);
+    // A start with its image cached saves four times: the payload's task, the container's records before
+    // anything is made (the pull rides along), created, running.
+    expect(figures.length).toBeGreaterThanOrEqual(4);
   }, 600_000);
 
   /**

@@ -24,6 +24,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceModel } from '../../src/api/protocol/service-model.js';
+import { queryString, restJsonRequestOf } from '../../src/testing/rest-json-request.js';
 import { ModelArbitraries } from '../../src/testing/model-arbitraries.js';
 import { encodeQueryForm } from '../../src/testing/query-form-encode.js';
 import { authMutation, inputMutation, ODD_STRINGS, mutateAuth, mutateInput, type AuthMutation, type InputMutation } from '../../src/testing/request-mutations.js';
@@ -38,8 +39,8 @@ const ACCOUNT = '000000000000';
 interface Api {
   readonly file: string;
   readonly model: ServiceModel;
-  readonly protocol: 'json' | 'query';
-  /** JSON: the X-Amz-Target prefix; Query (which has none): the signing name, to name targets in reports. */
+  readonly protocol: 'json' | 'query' | 'rest-json';
+  /** JSON: the X-Amz-Target prefix; Query and REST-JSON (which have none): the signing name, to name targets in reports. */
   readonly targetPrefix: string;
   readonly signingName: string;
   readonly operations: readonly string[];
@@ -115,12 +116,12 @@ describe('fuzzing every JSON API of the built server from its models', () => {
       .filter((f) => /^[a-z0-9-]+-\d{4}-\d{2}-\d{2}\.json$/.test(f))
       .map((file) => {
         const model = JSON.parse(readFileSync(join(REPO_ROOT, 'models', file), 'utf8')) as ServiceModel;
-        const protocol = model.metadata.protocol === 'query' ? ('query' as const) : ('json' as const);
+        const protocol = model.metadata.protocol === 'query' || model.metadata.protocol === 'rest-json' ? model.metadata.protocol : ('json' as const);
         return {
           file,
           model,
           protocol,
-          targetPrefix: protocol === 'query' ? (model.metadata.signingName ?? model.metadata.endpointPrefix) : model.metadata.targetPrefix!,
+          targetPrefix: protocol === 'json' ? model.metadata.targetPrefix! : (model.metadata.signingName ?? model.metadata.endpointPrefix),
           signingName: model.metadata.signingName ?? model.metadata.endpointPrefix,
           operations: Object.keys(model.operations).sort(),
           arbitraries: new ModelArbitraries(model, { knownStrings, oddStrings: [ODD_STRINGS, oddArns] }),
@@ -168,17 +169,36 @@ describe('fuzzing every JSON API of the built server from its models', () => {
   async function send(api: Api, operation: string, body: string | Buffer, auth?: AuthMutation): Promise<Answer> {
     const url = new URL(server.url);
     const signer = new SignatureV4({ credentials: server.keys, region: REGION, service: api.signingName, sha256: Hash.bind(null, 'sha256'), applyChecksum: false });
+    // REST-JSON: the method, path and query come from the input's bound members (a body that is no JSON keeps the
+    // operation's path with placeholder labels); GET and DELETE carry no body, as the SDKs send them.
+    let method = 'POST';
+    let path = '/';
+    let query: Record<string, string | string[]> = {};
+    if (api.protocol === 'rest-json') {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body.toString());
+      } catch {
+        parsed = undefined;
+      }
+      const rest = restJsonRequestOf(api.model, operation, parsed ?? {});
+      ({ method, path, query } = rest);
+      body = method === 'GET' || method === 'DELETE' ? '' : parsed === undefined ? body : rest.body;
+    }
     const signed = await signer.sign(
       new HttpRequest({
-        method: 'POST',
+        method,
         protocol: 'http:',
         hostname: url.hostname,
         port: Number(url.port),
-        path: '/',
+        path,
+        query,
         headers:
           api.protocol === 'query'
             ? { host: url.host, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }
-            : { host: url.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `${api.targetPrefix}.${operation}` },
+            : api.protocol === 'rest-json'
+              ? { host: url.host, 'content-type': 'application/json' }
+              : { host: url.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `${api.targetPrefix}.${operation}` },
         body,
       }),
     );
@@ -186,7 +206,8 @@ describe('fuzzing every JSON API of the built server from its models', () => {
     if (auth) mutateAuth(headers, auth);
     const { host: _host, ...sendable } = headers;
     sent.set(`${api.targetPrefix}.${operation}`, (sent.get(`${api.targetPrefix}.${operation}`) ?? 0) + 1);
-    const res = await pool.request({ path: '/', method: 'POST', headers: sendable, body, headersTimeout: 30_000, bodyTimeout: 30_000 });
+    const search = queryString(query);
+    const res = await pool.request({ path: search ? `${path}?${search}` : path, method: method as 'POST', headers: sendable, body: body === '' ? null : body, headersTimeout: 30_000, bodyTimeout: 30_000 });
     const text = await res.body.text();
     statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
     return { status: res.statusCode, text };
@@ -250,7 +271,7 @@ describe('fuzzing every JSON API of the built server from its models', () => {
   /** A mutated body: for a Query API the mutated value as a form, or the raw body after the Action. */
   const mutatedBodyOf = (api: Api, operation: string, input: unknown, mutations: readonly InputMutation[]): string | Buffer => {
     const body = mutateInput(input, mutations);
-    if (api.protocol === 'json') return body;
+    if (api.protocol !== 'query') return body;
     if (mutations.some((m) => m.kind === 'body')) {
       return Buffer.concat([Buffer.from(`Action=${operation}&Version=${api.model.metadata.apiVersion}&`), Buffer.isBuffer(body) ? body : Buffer.from(body)]);
     }

@@ -70,7 +70,7 @@ describe('ECS actions without a home of their own, driven by the AWS CLI v2 and 
 
   it('keeps a service deployment per deployment, described through the SDK (the CLI here predates these actions)', async () => {
     await ecs.send(new RegisterTaskDefinitionCommand({ family: 'web', containerDefinitions: [{ name: 'web', image: 'busybox', memory: 32 }] }));
-    expect((await aws('ecs', 'create-service', '--cluster', 'cp', '--service-name', 'web', '--task-definition', 'web', '--desired-count', '0')).code).toBe(0);
+    expect((await aws('ecs', 'create-service', '--cluster', 'cp', '--service-name', 'web', '--task-definition', 'web', '--desired-count', '0', '--launch-type', 'EC2')).code).toBe(0);
     // With no task wanted, the controller completes the deployment at once.
     const statuses = async () => ((await ecs.send(new ListServiceDeploymentsCommand({ cluster: 'cp', service: 'web' }))).serviceDeployments ?? []).map((d) => d.status);
     await expect.poll(statuses, { timeout: 10_000 }).toEqual(['SUCCESSFUL']);

@@ -1,9 +1,10 @@
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AwsJsonClient } from '../../src/agent/aws-json/client.js';
+import { LOGS } from '../../src/agent/aws-json/services.js';
 import { LogShipper } from '../../src/agent/log-shipper.js';
 import { awsCli, hasAwsCli } from './support/aws-cli.js';
 import { berthCli } from './support/berth-cli.js';
@@ -32,7 +33,9 @@ describe.runIf(hasAwsCli)('container logs through the built server, read with th
   });
 
   it('ships a container log with the shipper and reads it back with aws logs', async () => {
-    const client = new CloudWatchLogsClient({ endpoint: server.url, region: 'us-east-1', credentials: server.keys, maxAttempts: 2 });
+    // The agent's own client (the shipper's in `berth agent`), pointed at the one server.
+    const endpoints = { current: () => server.url, failed: () => {}, succeeded: () => {} };
+    const client = new AwsJsonClient(LOGS, { endpoints, region: 'us-east-1', credentials: server.keys, maxAttempts: 2, timeouts: { connectionTimeout: 3_000, requestTimeout: 10_000 } });
     const shipper = new LogShipper({ client, stateDir: join(dir, 'shipper'), log: pino({ level: 'silent' }), flushMs: 100 });
     const logPath = join(dir, 'container.log');
     const at = (i: number) => new Date(Date.now() - 60_000 + i).toISOString();

@@ -17,6 +17,7 @@ import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  CreateHttpNamespaceCommand,
   CreatePrivateDnsNamespaceCommand,
   CreateServiceCommand,
   DeregisterInstanceCommand,
@@ -210,6 +211,26 @@ describe('Cloud Map and the DNS server on the built server', () => {
     expect(await finished(del.OperationId)).toMatchObject({ Type: 'DELETE_NAMESPACE', Status: 'SUCCESS' });
     expect(await fails(['get-namespace', '--id', namespaceId])).toContain('NamespaceNotFound');
   }, 240_000);
+
+  it('CreateHttpNamespace answers before the work is done: GetOperation right after it says SUBMITTED or PENDING, later SUCCESS', async () => {
+    // The leader's worker runs submitted operations every 200 ms, so a GetOperation right after the create sees the
+    // operation unfinished unless a worker pass fell in between — often, on a loaded machine, where each call takes
+    // tens of ms. So: creates until one is seen unfinished, at most 20 (were the work done by the create itself, none
+    // ever would be); every one of them then succeeds and its namespace is there.
+    const firsts: string[] = [];
+    for (let i = 1; i <= 20 && !firsts.some((st) => st === 'SUBMITTED' || st === 'PENDING'); i++) {
+      const opId = (await sd.send(new CreateHttpNamespaceCommand({ Name: `async-${i}` }))).OperationId!;
+      const first = (await sd.send(new GetOperationCommand({ OperationId: opId }))).Operation!;
+      expect(first).toMatchObject({ Id: opId, Type: 'CREATE_NAMESPACE' });
+      expect(['SUBMITTED', 'PENDING', 'SUCCESS']).toContain(first.Status);
+      firsts.push(first.Status!);
+      const done = await finishedOperation(sd, opId);
+      expect(done.Status).toBe('SUCCESS');
+      expect((await sd.send(new GetNamespaceCommand({ Id: done.Targets!.NAMESPACE! }))).Namespace).toMatchObject({ Name: `async-${i}`, Type: 'HTTP' });
+    }
+    console.log(`first GetOperation after CreateHttpNamespace: ${firsts.join(', ')}`);
+    expect(firsts.at(-1)).toMatch(/^(SUBMITTED|PENDING)$/);
+  });
 
   it('creates namespaces asynchronously: absent until the operation succeeds; an HTTP and a DNS namespace may share a name', async () => {
     const started = Date.now();

@@ -2,10 +2,10 @@
  * The task metadata endpoint as the agent starts it: the handler over the task engine's state, the
  * runtime's stats and the control plane's tags, behind the HTTP listener.
  */
-import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { Logger } from 'pino';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { MetadataAddress } from '../config.js';
+import type { EcsClient } from '../aws-json/services.js';
 import type { ControlPlaneEndpoints } from '../endpoints.js';
 import { MetadataHandler, type MetadataHandlerOptions } from './handler.js';
 import type { MetadataSource } from './lookup.js';
@@ -19,7 +19,7 @@ export interface MetadataEndpointOptions {
   readonly source: MetadataSource;
   readonly runtime: Pick<Runtime, 'stats'>;
   /** For ListTagsForResource (`/taskWithTags`), with the agent's credentials. */
-  readonly ecs: ECSClient;
+  readonly ecs: EcsClient;
   /** Where task protection calls go (signed with the requesting task's role credentials, not the agent's). */
   readonly endpoints: ControlPlaneEndpoints;
   readonly region: string;

@@ -4,7 +4,7 @@
  * container polling the endpoint does not turn into a stream of API calls. A failed lookup is remembered
  * just as briefly and reported the way ECS reports it (an entry in the response's Errors).
  */
-import { ListTagsForResourceCommand, type ECSClient } from '@aws-sdk/client-ecs';
+import type { EcsClient } from '../aws-json/services.js';
 
 export type ListTags = (resourceArn: string) => Promise<Record<string, string>>;
 
@@ -64,9 +64,9 @@ export function describeFailure(error: unknown): TagFailure {
 }
 
 /** ListTagsForResource through the agent's ECS client. */
-export function ecsTagLister(ecs: ECSClient): ListTags {
+export function ecsTagLister(ecs: Pick<EcsClient, 'send'>): ListTags {
   return async (resourceArn) => {
-    const { tags = [] } = await ecs.send(new ListTagsForResourceCommand({ resourceArn }));
+    const { tags = [] } = await ecs.send('ListTagsForResource', { resourceArn });
     return Object.fromEntries(tags.map((t) => [t.key ?? '', t.value ?? '']));
   };
 }

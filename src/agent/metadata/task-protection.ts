@@ -12,9 +12,13 @@
  * (AmazonEC2ContainerServiceforEC2Role) does not allow these actions, and a task may only protect itself as far as
  * its own role lets it. A task without role credentials gets ECS's 403 AccessDeniedException.
  */
-import { ECSClient, GetTaskProtectionCommand, UpdateTaskProtectionCommand, type Failure, type ProtectedTask } from '@aws-sdk/client-ecs';
+import type { Failure, ProtectedTask } from '@aws-sdk/client-ecs';
 import type { RoleCredentials } from '../../model/acs.js';
-import { failoverPlugin } from '../control-plane-clients.js';
+import { AwsJsonClient } from '../aws-json/client.js';
+import { ECS, type EcsClient } from '../aws-json/services.js';
+import type { Wire } from '../aws-json/wire.js';
+import { identityOf } from '../clients-by-credentials.js';
+import { DEFAULT_TIMEOUTS } from '../control-plane-clients.js';
 import type { ControlPlaneEndpoints } from '../endpoints.js';
 import { describeFailure } from './tags.js';
 
@@ -31,23 +35,22 @@ export interface ProtectionApi {
  * agent call does; one client per call, since the credentials are the requesting task's.
  */
 export function ecsProtectionApi(endpoints: ControlPlaneEndpoints, region: string, cluster: string): ProtectionApi {
-  const withClient = async (c: RoleCredentials, call: (ecs: ECSClient) => Promise<ProtectionOutput>): Promise<ProtectionOutput> => {
-    const credentials = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: new Date(c.expiration) };
-    const requestHandler = { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true };
-    const ecs = new ECSClient({ endpoint: endpoints.current(), region, credentials, maxAttempts: 3, requestHandler });
-    ecs.middlewareStack.use(failoverPlugin(endpoints));
+  const withClient = async (c: RoleCredentials, call: (ecs: EcsClient) => Promise<Wire<ProtectionOutput>>): Promise<ProtectionOutput> => {
+    const ecs = new AwsJsonClient(ECS, { endpoints, region, credentials: identityOf(c), maxAttempts: 3, timeouts: DEFAULT_TIMEOUTS });
     try {
-      return await call(ecs);
+      const { protectedTasks, failures } = await call(ecs);
+      return {
+        ...(protectedTasks ? { protectedTasks: protectedTasks.map(({ expirationDate, ...p }) => ({ ...p, ...(expirationDate !== undefined ? { expirationDate: new Date(expirationDate * 1000) } : {}) })) } : {}),
+        ...(failures ? { failures } : {}),
+      };
     } finally {
       ecs.destroy();
     }
   };
   return {
-    get: (taskArn, c) => withClient(c, (ecs) => ecs.send(new GetTaskProtectionCommand({ cluster, tasks: [taskArn] }))),
+    get: (taskArn, c) => withClient(c, (ecs) => ecs.send('GetTaskProtection', { cluster, tasks: [taskArn] })),
     update: (taskArn, c, enabled, expiresInMinutes) =>
-      withClient(c, (ecs) =>
-        ecs.send(new UpdateTaskProtectionCommand({ cluster, tasks: [taskArn], protectionEnabled: enabled, ...(expiresInMinutes !== undefined ? { expiresInMinutes } : {}) })),
-      ),
+      withClient(c, (ecs) => ecs.send('UpdateTaskProtection', { cluster, tasks: [taskArn], protectionEnabled: enabled, ...(expiresInMinutes !== undefined ? { expiresInMinutes } : {}) })),
   };
 }
 

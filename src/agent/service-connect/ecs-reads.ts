@@ -8,10 +8,9 @@
  *   ListServicesByNamespace (each namespace) ──▶ other clusters' services ──▶ DescribeServices (per cluster)
  *   ListTasks + DescribeTasks (each service, in its cluster)
  */
-import type { ECSClient } from '@aws-sdk/client-ecs';
-import { DescribeContainerInstancesCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, DescribeTasksCommand, ListServicesByNamespaceCommand, ListServicesCommand, ListTasksCommand } from '@aws-sdk/client-ecs';
+import type { EcsClient } from '../aws-json/services.js';
 import { HOST_ADDRESS_ATTRIBUTE } from '../host-address.js';
-import { serviceConnectOf, type ServiceSeen, type TaskSeen } from './proxy-view.js';
+import { serviceConnectOf, type NamedPort, type ServiceSeen, type TaskSeen } from './proxy-view.js';
 
 /** The cluster part of a service's ARN (`…:service/<cluster>/<name>`), or undefined for the old, cluster-less form. */
 export function clusterOfServiceArn(arn: string): string | undefined {
@@ -30,17 +29,17 @@ async function pages(next: (token: string | undefined) => Promise<{ arns?: strin
   return out;
 }
 
-async function describeServices(ecs: ECSClient, cluster: string, arns: readonly string[]): Promise<ServiceSeen[]> {
+async function describeServices(ecs: Pick<EcsClient, 'send'>, cluster: string, arns: readonly string[]): Promise<ServiceSeen[]> {
   const out: ServiceSeen[] = [];
   for (let i = 0; i < arns.length; i += 10) {
-    const { services = [] } = await ecs.send(new DescribeServicesCommand({ cluster, services: arns.slice(i, i + 10) }));
+    const { services = [] } = await ecs.send('DescribeServices', { cluster, services: arns.slice(i, i + 10) });
     for (const s of services) {
       out.push({
         serviceArn: s.serviceArn!,
         serviceName: s.serviceName!,
         ...(s.clusterArn ? { clusterArn: s.clusterArn } : {}),
         status: s.status ?? 'ACTIVE',
-        deployments: (s.deployments ?? []).map((d) => ({ status: d.status ?? '', ...(d.serviceConnectConfiguration ? { serviceConnectConfiguration: d.serviceConnectConfiguration } : {}) })),
+        deployments: (s.deployments ?? []).map((d) => ({ status: d.status ?? '', ...(d.taskDefinition ? { taskDefinition: d.taskDefinition } : {}), ...(d.serviceConnectConfiguration ? { serviceConnectConfiguration: d.serviceConnectConfiguration } : {}) })),
       });
     }
   }
@@ -52,16 +51,16 @@ async function describeServices(ecs: ECSClient, cluster: string, arns: readonly 
  * cluster) of the namespaces those use. `own` marks which are the agent's cluster's (their tasks are the
  * host's clients).
  */
-export async function serviceConnectServices(ecs: ECSClient, cluster: string): Promise<{ services: ServiceSeen[]; own: Set<string> }> {
+export async function serviceConnectServices(ecs: Pick<EcsClient, 'send'>, cluster: string): Promise<{ services: ServiceSeen[]; own: Set<string> }> {
   const ownArns = await pages(async (nextToken) => {
-    const p = await ecs.send(new ListServicesCommand({ cluster, maxResults: 100, ...(nextToken ? { nextToken } : {}) }));
+    const p = await ecs.send('ListServices', { cluster, maxResults: 100, ...(nextToken ? { nextToken } : {}) });
     return { arns: p.serviceArns ?? [], ...(p.nextToken ? { nextToken: p.nextToken } : {}) };
   });
   const own = (await describeServices(ecs, cluster, ownArns)).filter((s) => serviceConnectOf(s));
   const byArn = new Map(own.map((s) => [s.serviceArn, s]));
   for (const namespace of new Set(own.map((s) => serviceConnectOf(s)!.namespace!).filter(Boolean))) {
     const arns = await pages(async (nextToken) => {
-      const p = await ecs.send(new ListServicesByNamespaceCommand({ namespace, maxResults: 100, ...(nextToken ? { nextToken } : {}) }));
+      const p = await ecs.send('ListServicesByNamespace', { namespace, maxResults: 100, ...(nextToken ? { nextToken } : {}) });
       return { arns: p.serviceArns ?? [], ...(p.nextToken ? { nextToken: p.nextToken } : {}) };
     });
     const byCluster = new Map<string, string[]>();
@@ -76,12 +75,12 @@ export async function serviceConnectServices(ecs: ECSClient, cluster: string): P
 }
 
 /** A service's tasks meant to run (its cluster's). */
-export async function tasksOf(ecs: ECSClient, service: ServiceSeen, fallbackCluster: string): Promise<TaskSeen[]> {
+export async function tasksOf(ecs: Pick<EcsClient, 'send'>, service: ServiceSeen, fallbackCluster: string): Promise<TaskSeen[]> {
   const cluster = service.clusterArn ?? fallbackCluster;
-  const { taskArns = [] } = await ecs.send(new ListTasksCommand({ cluster, serviceName: service.serviceName, desiredStatus: 'RUNNING', maxResults: 100 }));
+  const { taskArns = [] } = await ecs.send('ListTasks', { cluster, serviceName: service.serviceName, desiredStatus: 'RUNNING', maxResults: 100 });
   const out: TaskSeen[] = [];
   for (let i = 0; i < taskArns.length; i += 100) {
-    const { tasks = [] } = await ecs.send(new DescribeTasksCommand({ cluster, tasks: taskArns.slice(i, i + 100) }));
+    const { tasks = [] } = await ecs.send('DescribeTasks', { cluster, tasks: taskArns.slice(i, i + 100) });
     for (const t of tasks) {
       const eni = t.attachments?.find((a) => a.type === 'ElasticNetworkInterface');
       const eniAddress = eni?.details?.find((d) => d.name === 'privateIPv4Address')?.value;
@@ -102,18 +101,25 @@ export async function tasksOf(ecs: ECSClient, service: ServiceSeen, fallbackClus
   return out;
 }
 
-/** Task definitions' port names, and container instances' host addresses (both never change: cached by the caller). */
+/**
+ * Task definitions' port names (of the tasks, and of the services' deployments: the aliases' appProtocol), and
+ * container instances' host addresses (both never change: cached by the caller).
+ */
 export async function learn(
-  ecs: ECSClient,
+  ecs: Pick<EcsClient, 'send'>,
   tasks: readonly TaskSeen[],
-  portNames: Map<string, Map<string, { container: string; containerPort: number }>>,
+  services: readonly ServiceSeen[],
+  portNames: Map<string, Map<string, NamedPort>>,
   hostAddresses: Map<string, string>,
 ): Promise<void> {
-  for (const arn of new Set(tasks.flatMap((t) => (t.taskDefinitionArn && !portNames.has(t.taskDefinitionArn) ? [t.taskDefinitionArn] : [])))) {
-    const { taskDefinition } = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }));
-    const names = new Map<string, { container: string; containerPort: number }>();
+  const definitions = [...tasks.map((t) => t.taskDefinitionArn), ...services.flatMap((s) => s.deployments.map((d) => d.taskDefinition))];
+  for (const arn of new Set(definitions.flatMap((a) => (a && !portNames.has(a) ? [a] : [])))) {
+    const { taskDefinition } = await ecs.send('DescribeTaskDefinition', { taskDefinition: arn });
+    const names = new Map<string, NamedPort>();
     for (const c of taskDefinition?.containerDefinitions ?? []) {
-      for (const pm of c.portMappings ?? []) if (pm.name && pm.containerPort !== undefined) names.set(pm.name, { container: c.name!, containerPort: pm.containerPort });
+      for (const pm of c.portMappings ?? []) {
+        if (pm.name && pm.containerPort !== undefined) names.set(pm.name, { container: c.name!, containerPort: pm.containerPort, ...(pm.appProtocol ? { appProtocol: pm.appProtocol } : {}) });
+      }
     }
     portNames.set(arn, names);
   }
@@ -124,7 +130,7 @@ export async function learn(
     unknown.set(t.clusterArn, (unknown.get(t.clusterArn) ?? new Set()).add(t.containerInstanceArn));
   }
   for (const [cluster, arns] of unknown) {
-    const { containerInstances = [] } = await ecs.send(new DescribeContainerInstancesCommand({ cluster, containerInstances: [...arns] }));
+    const { containerInstances = [] } = await ecs.send('DescribeContainerInstances', { cluster, containerInstances: [...arns] });
     for (const ci of containerInstances) {
       const address = ci.attributes?.find((a) => a.name === HOST_ADDRESS_ATTRIBUTE)?.value;
       if (address) hostAddresses.set(ci.containerInstanceArn!, address);

@@ -42,6 +42,17 @@ describe('PassGate', () => {
     expect(gate.waiting).toBe(false);
   });
 
+  it('a wait without a kick asks for no pass: it is met by the next pass on the usual interval', async () => {
+    const clock = new ManualClock();
+    let kicks = 0;
+    const gate = new PassGate(clock, () => kicks++);
+    const waited = gate.wait(60_000, false);
+    expect(kicks).toBe(0);
+    expect(gate.waiting).toBe(false);
+    gate.succeeded(gate.begin());
+    expect(await settled(waited)).toBe('resolved');
+  });
+
   it('closing rejects every waiter', async () => {
     const gate = new PassGate(new ManualClock(), () => {});
     const waited = gate.wait(1_000);

@@ -10,6 +10,8 @@ import type { TimerHandle, Timers } from '../task-engine/timers.js';
 
 interface Waiter {
   readonly pass: number;
+  /** It asked for its pass to come at once. */
+  readonly kicked: boolean;
   readonly resolve: () => void;
   readonly reject: (err: Error) => void;
   readonly timer: TimerHandle;
@@ -44,17 +46,21 @@ export class PassGate {
     }
   }
 
-  /** Whether someone waits for a pass (the proxy then runs the next one at once). */
+  /** Whether someone asked for a pass (the proxy then runs the next one at once). */
   get waiting(): boolean {
-    return this.waiters.length > 0;
+    return this.waiters.some((w) => w.kicked);
   }
 
-  /** Resolves once a pass that begins after this call has succeeded; rejects after `timeoutMs`. */
-  wait(timeoutMs: number): Promise<void> {
+  /**
+   * Resolves once a pass that begins after this call has succeeded; rejects after `timeoutMs`. With `kick`
+   * (the default) that pass is asked for now; without, it is the proxy's next pass on its usual interval.
+   */
+  wait(timeoutMs: number, kick = true): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const pass = this.started + 1;
       const waiter: Waiter = {
         pass,
+        kicked: kick,
         resolve,
         reject,
         timer: this.timers.setTimeout(() => {
@@ -63,7 +69,7 @@ export class PassGate {
         }, timeoutMs),
       };
       this.waiters.push(waiter);
-      this.kick();
+      if (kick) this.kick();
     });
   }
 

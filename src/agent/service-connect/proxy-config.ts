@@ -1,19 +1,26 @@
 /**
  * The Service Connect proxy's HAProxy configuration and its runtime changes (pure).
  *
- * One frontend per client-alias port on the proxy's address, choosing the alias's backend by the request's
- * Host (without its port; a port with one alias takes every request). Each backend has a fixed number of
+ * One frontend per client-alias port on the proxy's address. HTTP aliases (`appProtocol` http; http2 and grpc
+ * as HTTP/2) are proxied in `mode http`, the alias's backend chosen by the request's Host (without its port; a
+ * port with one alias takes every request); the others in `mode tcp`, one alias per port (proxy-view.ts). Each
+ * backend has a fixed number of
  * server slots: a task coming or going is a runtime API change of one slot (`set server … addr … port …`
  * then `state ready`; `state maint` when it goes), never a reload, so that a request being retried in the
  * running worker can be redispatched to a task that was added meanwhile. Only a change of the aliases (or
  * a backend outgrowing its slots) renders a new configuration for a seamless reload.
  *
- * Connection failures are retried (`retries 3`, `option redispatch 1`: every retry goes to another task;
- * HAProxy waits min(timeout connect, 1 s) before each), as are empty responses from a task that died after
- * accepting (`retry-on conn-failure empty-response`); health is the control plane's (RUNNING, not
- * UNHEALTHY), so no checks run here.
+ * Connection failures are retried in both modes (`retries 3`, `option redispatch 1`: every retry goes to another
+ * task; HAProxy waits min(timeout connect, 1 s) before each), and in HTTP mode empty responses from a task that
+ * died after accepting too (`retry-on conn-failure empty-response`); health is the control plane's (RUNNING, not
+ * UNHEALTHY), so no checks run here. Timeouts are ECS's: idle 5 minutes for HTTP and 1 hour for TCP, per request
+ * 15 s (HTTP only), each the alias's `timeout` when the service sets it (0: none).
+ *
+ * Ingress listeners (ingress.ts: `ingressPortOverride` of this host's awsvpc tasks) are `listen` sections bound
+ * inside the task's network namespace, one server (the task's container port) each.
  */
-import type { Backend, ProxyEndpoint, ProxyView } from './proxy-view.js';
+import type { IngressListener } from './ingress.js';
+import type { Backend, ProxyEndpoint, ProxyMode, ProxyView } from './proxy-view.js';
 
 export interface ProxyRenderOptions {
   /** Where the frontends listen (the Service Connect address on the host). */
@@ -28,8 +35,10 @@ export const MIN_SLOTS = 16;
 /** A free slot's placeholder (HAProxy needs an address and a port to change later). */
 const FREE = '127.0.0.1:1';
 
-/** ECS Service Connect's default per-request timeout. */
+/** ECS Service Connect's default per-request timeout (HTTP). */
 const DEFAULT_REQUEST_TIMEOUT_S = 15;
+/** ECS Service Connect's default idle timeouts: HTTP (and HTTP/2, gRPC) 5 minutes, TCP 1 hour. */
+const DEFAULT_IDLE_TIMEOUT_S: Record<ProxyMode, number> = { http: 300, h2: 300, tcp: 3_600 };
 
 /** Which task each slot of each backend holds (undefined: free). */
 export type Slots = ReadonlyMap<string, readonly (Backend | undefined)[]>;
@@ -57,9 +66,12 @@ export function initialSlots(view: ProxyView): Map<string, (Backend | undefined)
   return out;
 }
 
-/** The frontends' shape (ports and aliases): when it changes, the configuration is rendered again. */
-export function structureOf(view: ProxyView): string {
-  return JSON.stringify(view.endpoints.map((e) => [e.dnsName, e.port, e.perRequestTimeoutSeconds ?? null, e.idleTimeoutSeconds ?? null]).sort());
+/** The frontends' shape (ports, aliases, modes, timeouts, ingress listeners): when it changes, the configuration is rendered again. */
+export function structureOf(view: ProxyView, ingress: readonly IngressListener[] = []): string {
+  return JSON.stringify([
+    view.endpoints.map((e) => [e.dnsName, e.port, e.mode, e.perRequestTimeoutSeconds ?? null, e.idleTimeoutSeconds ?? null]).sort(),
+    ingress.map((l) => [l.netns, l.address, l.port, l.mode, l.target.port]).sort(),
+  ]);
 }
 
 /**
@@ -94,8 +106,20 @@ export function planSlots(slots: Slots, view: ProxyView): { commands: string[]; 
 
 const seconds = (s: number | undefined, fallback: number) => `${s === undefined ? fallback : s === 0 ? 86_400 : s}s`;
 
-/** The whole configuration for `view` with its tasks in `slots`. */
-export function renderProxyConfig(view: ProxyView, slots: Slots, options: ProxyRenderOptions): string {
+type Section = 'frontend' | 'backend' | 'listen';
+
+/** A section's mode and, for HTTP, its keep-alive (client side) and retry (server side) lines. */
+function modeLines(mode: ProxyMode, section: Section): string[] {
+  if (mode === 'tcp') return ['  mode tcp'];
+  const out = ['  mode http', '  option http-keep-alive'];
+  if (section !== 'backend') out.push('  option idle-close-on-response');
+  if (section !== 'frontend') out.push('  retry-on conn-failure empty-response');
+  return out;
+}
+const h2 = (mode: ProxyMode) => (mode === 'h2' ? ' proto h2' : '');
+
+/** The whole configuration for `view` with its tasks in `slots`, and the ingress listeners. */
+export function renderProxyConfig(view: ProxyView, slots: Slots, options: ProxyRenderOptions, ingress: readonly IngressListener[] = []): string {
   const out = [
     'global',
     '  master-worker',
@@ -104,34 +128,52 @@ export function renderProxyConfig(view: ProxyView, slots: Slots, options: ProxyR
     '  hard-stop-after 1m',
     '',
     'defaults',
-    '  mode http',
+    '  mode tcp',
     '  timeout connect 1s',
-    // ECS's default idle timeout for HTTP: 5 minutes.
     '  timeout client 300s',
-    '  timeout http-keep-alive 300s',
-    '  timeout http-request 60s',
     `  timeout server ${DEFAULT_REQUEST_TIMEOUT_S}s`,
-    '  option http-keep-alive',
-    '  option idle-close-on-response',
+    '  timeout http-request 60s',
     '  retries 3',
     '  option redispatch 1',
-    '  retry-on conn-failure empty-response',
     '',
   ];
   const byPort = new Map<number, ProxyEndpoint[]>();
   for (const e of view.endpoints) byPort.set(e.port, [...(byPort.get(e.port) ?? []), e]);
   for (const [port, endpoints] of [...byPort].sort((a, b) => a[0] - b[0])) {
-    out.push(`frontend sc_port_${port}`, `  bind ${options.bindAddress}:${port}`);
-    for (const e of endpoints) out.push(`  use_backend ${backendName(e)} if { req.hdr(host),field(1,:) -i ${e.dnsName} }`);
+    const mode = endpoints[0]!.mode;
+    // A frontend's idle timeout is its port's: the longest of its aliases'.
+    const idle = Math.max(...endpoints.map((e) => (e.idleTimeoutSeconds === 0 ? 86_400 : (e.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_S[mode]))));
+    out.push(`frontend sc_port_${port}`, `  bind ${options.bindAddress}:${port}${h2(mode)}`, ...modeLines(mode, 'frontend'), `  timeout client ${idle}s`);
+    if (mode !== 'tcp') {
+      out.push(`  timeout http-keep-alive ${idle}s`);
+      for (const e of endpoints) out.push(`  use_backend ${backendName(e)} if { req.hdr(host),field(1,:) -i ${e.dnsName} }`);
+    }
     if (endpoints.length === 1) out.push(`  default_backend ${backendName(endpoints[0]!)}`);
     out.push('');
   }
   for (const e of view.endpoints) {
     const name = backendName(e);
-    out.push(`backend ${name}`, '  balance roundrobin', `  timeout server ${seconds(e.perRequestTimeoutSeconds, DEFAULT_REQUEST_TIMEOUT_S)}`);
+    // TCP: the server side idles as long as the client side may; HTTP: the per-request timeout.
+    const server = e.mode === 'tcp' ? seconds(e.idleTimeoutSeconds, DEFAULT_IDLE_TIMEOUT_S.tcp) : seconds(e.perRequestTimeoutSeconds, DEFAULT_REQUEST_TIMEOUT_S);
+    out.push(`backend ${name}`, ...modeLines(e.mode, 'backend'), '  balance roundrobin', `  timeout server ${server}`);
     const row = slots.get(name) ?? [];
-    row.forEach((b, i) => out.push(b ? `  server s${i + 1} ${b.address}:${b.port}` : `  server s${i + 1} ${FREE} disabled`));
+    row.forEach((b, i) => out.push(b ? `  server s${i + 1} ${b.address}:${b.port}${h2(e.mode)}` : `  server s${i + 1} ${FREE} disabled${h2(e.mode)}`));
     out.push('');
+  }
+  // The clients' proxies apply the alias's timeouts; an ingress listener never cuts a connection sooner.
+  for (const l of ingress) {
+    out.push(
+      `listen ${ingressName(l)}`,
+      `  bind ${l.address}:${l.port} namespace ${l.netns}${h2(l.mode)}`,
+      ...modeLines(l.mode, 'listen'),
+      '  timeout client 86400s',
+      '  timeout server 86400s',
+      `  server task ${l.target.address}:${l.target.port}${h2(l.mode)}`,
+      '',
+    );
   }
   return out.join('\n');
 }
+
+/** The HAProxy section of an ingress listener. */
+export const ingressName = (l: Pick<IngressListener, 'taskArn' | 'port'>) => `sc_in_${safe(l.taskArn.split('/').at(-1)!)}_${l.port}`;

@@ -26,11 +26,39 @@ const task = (id: string, over: Partial<TaskSeen> = {}): TaskSeen => ({
   ...over,
 });
 
+const withTd = (s: ServiceSeen, taskDefinition: string, over: Record<string, unknown> = {}): ServiceSeen => ({
+  ...s,
+  deployments: s.deployments.map((d) => ({ ...d, taskDefinition, serviceConnectConfiguration: { ...d.serviceConnectConfiguration, services: d.serviceConnectConfiguration!.services!.map((e) => ({ ...e, ...over })) } })),
+});
+
 describe('proxyView', () => {
+  it("an alias's mode is its PRIMARY deployment's portMappings appProtocol: http → HTTP, http2/grpc → h2, none or tcp → TCP", () => {
+    const names = (appProtocol?: string) => new Map([['http', { container: 'web', containerPort: 80, ...(appProtocol ? { appProtocol } : {}) }]]);
+    for (const [appProtocol, mode] of [['http', 'http'], ['http2', 'h2'], ['grpc', 'h2'], [undefined, 'tcp']] as const) {
+      const view = proxyView([withTd(backend, td1)], new Map(), new Map([[td1, names(appProtocol)]]), hosts);
+      expect(view.endpoints[0]!.mode).toBe(mode);
+    }
+  });
+
+  it("ingressPortOverride: an awsvpc task is reached on the override port of its address; a bridge task still at its host port", () => {
+    const view = proxyView([withTd(backend, td1, { ingressPortOverride: 9000 })], new Map([[backend.serviceArn, [task('1'), task('2', { eniAddress: '10.8.0.5' })]]]), portNames, hosts);
+    expect(view.endpoints[0]!.backends).toEqual([{ address: '10.8.0.5', port: 9000, taskArn: '2' }, { address: '10.9.0.11', port: 32769, taskArn: '1' }]);
+  });
+
+  it('a TCP alias has its port to itself; HTTP aliases share a port (by Host); the left-out ones are named', () => {
+    const httpNames = new Map([[td1, new Map([['http', { container: 'web', containerPort: 80, appProtocol: 'http' }]])], [td2, new Map([['http', { container: 'web', containerPort: 80 }]])]]);
+    const svc = (name: string, td: string, dnsName: string): ServiceSeen => withTd({ ...backend, serviceArn: `${backend.serviceArn}-${name}`, serviceName: name, deployments: [{ status: 'PRIMARY', serviceConnectConfiguration: { enabled: true, namespace: ns, services: [{ portName: 'http', clientAliases: [{ port: 8080, dnsName }] }] } }] }, td);
+    const view = proxyView([svc('a', td1, 'a'), svc('b', td1, 'b'), svc('c', td2, 'c')], new Map(), httpNames, hosts);
+    expect(view.endpoints.map((e) => [e.dnsName, e.mode])).toEqual([['a', 'http'], ['b', 'http']]);
+    expect(view.conflicts).toEqual(['c:8080 (tcp; the port is taken by a http alias)']);
+  });
+
   it("an alias's backends are its service's serving tasks: bridge at host address + host port, awsvpc at the ENI address + container port", () => {
     const tasks = [task('1'), task('2', { taskDefinitionArn: td2, eniAddress: '10.8.0.5' }), task('3', { desiredStatus: 'STOPPED' }), task('4', { healthStatus: 'UNHEALTHY' }), task('5', { lastStatus: 'PENDING' })];
     const view = proxyView([backend, client], new Map([[backend.serviceArn, tasks]]), portNames, hosts);
-    expect(view.endpoints).toEqual([{ namespace: ns, dnsName: 'backend', port: 8080, backends: [{ address: '10.8.0.5', port: 80 }, { address: '10.9.0.11', port: 32769 }] }]);
+    expect(view.endpoints).toEqual([
+      { namespace: ns, dnsName: 'backend', port: 8080, mode: 'tcp', backends: [{ address: '10.8.0.5', port: 80, taskArn: '2' }, { address: '10.9.0.11', port: 32769, taskArn: '1' }] },
+    ]);
     expect(aliasesByNamespace(view)).toEqual(new Map([[ns, ['backend']]]));
   });
 

@@ -9,11 +9,23 @@
  * sending it new requests as soon as the API shows the stop.
  */
 
-/** A client alias served by the proxy: `http://<dnsName>:<port>` from tasks of the namespace. */
+/**
+ * How the proxy carries an alias's traffic, from its portMappings entry's `appProtocol`: `http` is proxied as
+ * HTTP/1.1 (requests chosen by Host, retried), `http2` and `grpc` as HTTP/2 (prior knowledge, as gRPC speaks it),
+ * none or anything else as TCP, as ECS does.
+ */
+export type ProxyMode = 'http' | 'h2' | 'tcp';
+
+export function modeOf(appProtocol: string | undefined): ProxyMode {
+  return appProtocol === 'http' ? 'http' : appProtocol === 'http2' || appProtocol === 'grpc' ? 'h2' : 'tcp';
+}
+
+/** A client alias served by the proxy: `<dnsName>:<port>` from tasks of the namespace. */
 export interface ProxyEndpoint {
   readonly namespace: string;
   readonly dnsName: string;
   readonly port: number;
+  readonly mode: ProxyMode;
   readonly backends: readonly Backend[];
   /** ECS's perRequestTimeoutSeconds (0: none), when the service sets it. */
   readonly perRequestTimeoutSeconds?: number;
@@ -23,10 +35,14 @@ export interface ProxyEndpoint {
 export interface Backend {
   readonly address: string;
   readonly port: number;
+  /** The task it is (the drain looks its sessions up by it). */
+  readonly taskArn?: string;
 }
 
 export interface ProxyView {
   readonly endpoints: readonly ProxyEndpoint[];
+  /** Aliases left out: their port is already taken on the proxy's address by an alias it cannot share with. */
+  readonly conflicts?: readonly string[];
 }
 
 /** The parts of a DescribeServices answer the view reads. */
@@ -38,12 +54,15 @@ export interface ServiceSeen {
   readonly status: string;
   readonly deployments: readonly {
     readonly status: string;
+    /** The deployment's task definition ARN (its portMappings give the aliases' appProtocol). */
+    readonly taskDefinition?: string;
     readonly serviceConnectConfiguration?: {
       readonly enabled?: boolean;
       readonly namespace?: string;
       readonly services?: readonly {
         readonly portName?: string;
         readonly clientAliases?: readonly { readonly port?: number; readonly dnsName?: string }[];
+        readonly ingressPortOverride?: number;
         readonly timeout?: { readonly idleTimeoutSeconds?: number; readonly perRequestTimeoutSeconds?: number };
       }[];
     };
@@ -65,8 +84,15 @@ export interface TaskSeen {
   readonly containers: readonly { readonly name?: string; readonly networkBindings?: readonly { readonly containerPort?: number; readonly hostPort?: number }[] }[];
 }
 
-/** portName → container and container port, per task definition ARN. */
-export type PortNames = ReadonlyMap<string, ReadonlyMap<string, { container: string; containerPort: number }>>;
+/** A named portMappings entry: its container, container port and appProtocol. */
+export interface NamedPort {
+  readonly container: string;
+  readonly containerPort: number;
+  readonly appProtocol?: string;
+}
+
+/** portName → its portMappings entry, per task definition ARN. */
+export type PortNames = ReadonlyMap<string, ReadonlyMap<string, NamedPort>>;
 
 /** The PRIMARY deployment's Service Connect configuration, when it is on. */
 export function serviceConnectOf(s: ServiceSeen): NonNullable<ServiceSeen['deployments'][number]['serviceConnectConfiguration']> | undefined {
@@ -74,14 +100,24 @@ export function serviceConnectOf(s: ServiceSeen): NonNullable<ServiceSeen['deplo
   return primary?.serviceConnectConfiguration?.enabled ? primary.serviceConnectConfiguration : undefined;
 }
 
-/** A task's backend address for `portName`, or undefined when it has none (yet). */
-export function backendOf(task: TaskSeen, portName: string, portNames: PortNames, hostAddresses: ReadonlyMap<string, string>): Backend | undefined {
+/**
+ * A task's backend address for `portName`, or undefined when it has none (yet). An awsvpc task of an entry with
+ * `ingressPortOverride` is reached on that port of its address, where its host's proxy listens in the task's network
+ * namespace (ingressListeners) and hands the traffic to the container port.
+ */
+export function backendOf(task: TaskSeen, portName: string, portNames: PortNames, hostAddresses: ReadonlyMap<string, string>, ingressPortOverride?: number): Backend | undefined {
   const mapping = task.taskDefinitionArn ? portNames.get(task.taskDefinitionArn)?.get(portName) : undefined;
   if (!mapping) return undefined;
-  if (task.eniAddress) return { address: task.eniAddress, port: mapping.containerPort };
+  if (task.eniAddress) return { address: task.eniAddress, port: ingressPortOverride ?? mapping.containerPort, taskArn: task.taskArn };
   const host = task.containerInstanceArn ? hostAddresses.get(task.containerInstanceArn) : undefined;
   const binding = task.containers.find((c) => c.name === mapping.container)?.networkBindings?.find((b) => b.containerPort === mapping.containerPort);
-  return host && binding?.hostPort ? { address: host, port: binding.hostPort } : undefined;
+  return host && binding?.hostPort ? { address: host, port: binding.hostPort, taskArn: task.taskArn } : undefined;
+}
+
+/** The alias mode of a service's entry: its PRIMARY deployment's task definition's portMappings entry (TCP when unknown). */
+function entryMode(s: ServiceSeen, portName: string, portNames: PortNames): ProxyMode {
+  const td = s.deployments.find((d) => d.status === 'PRIMARY')?.taskDefinition;
+  return modeOf(td ? portNames.get(td)?.get(portName)?.appProtocol : undefined);
 }
 
 /** Whether a task takes new requests: RUNNING, meant to keep running, not UNHEALTHY. */
@@ -91,7 +127,9 @@ export const servesRequests = (t: TaskSeen) => t.lastStatus === 'RUNNING' && t.d
  * The proxy's endpoints: one per client alias of each ACTIVE/DRAINING Service Connect service, whose
  * backends are the service's tasks that serve requests (`tasksByService`: the tasks of each service, by ARN).
  * The services may be of several clusters (a namespace spans clusters, as in ECS). An alias (name and port)
- * claimed twice in one namespace goes to the service first by name (then by ARN).
+ * claimed twice in one namespace goes to the service first by name (then by ARN). The proxy has one address, so
+ * aliases share a port only when it can tell them apart by the request's Host: HTTP aliases of one mode; a TCP
+ * alias has its port to itself (the first to claim a port keeps it; the others are `conflicts`).
  */
 export function proxyView(
   services: readonly ServiceSeen[],
@@ -100,6 +138,8 @@ export function proxyView(
   hostAddresses: ReadonlyMap<string, string>,
 ): ProxyView {
   const endpoints = new Map<string, ProxyEndpoint>();
+  const portModes = new Map<number, ProxyMode>();
+  const conflicts: string[] = [];
   for (const s of [...services].sort((a, b) => a.serviceName.localeCompare(b.serviceName) || a.serviceArn.localeCompare(b.serviceArn))) {
     const sc = serviceConnectOf(s);
     if (!sc?.namespace || s.status === 'INACTIVE') continue;
@@ -108,14 +148,22 @@ export function proxyView(
         if (!alias.dnsName || !alias.port || !entry.portName) continue;
         const key = `${sc.namespace}|${alias.dnsName}|${alias.port}`;
         if (endpoints.has(key)) continue;
+        const mode = entryMode(s, entry.portName, portNames);
+        const taken = portModes.get(alias.port);
+        if (taken !== undefined && (taken === 'tcp' || taken !== mode)) {
+          conflicts.push(`${alias.dnsName}:${alias.port} (${mode}; the port is taken by a ${taken} alias)`);
+          continue;
+        }
+        portModes.set(alias.port, mode);
         const backends = (tasksByService.get(s.serviceArn) ?? [])
           .filter(servesRequests)
-          .flatMap((t) => backendOf(t, entry.portName!, portNames, hostAddresses) ?? [])
+          .flatMap((t) => backendOf(t, entry.portName!, portNames, hostAddresses, entry.ingressPortOverride) ?? [])
           .sort((a, b) => `${a.address}:${a.port}`.localeCompare(`${b.address}:${b.port}`));
         endpoints.set(key, {
           namespace: sc.namespace,
           dnsName: alias.dnsName,
           port: alias.port,
+          mode,
           backends,
           ...(entry.timeout?.perRequestTimeoutSeconds !== undefined ? { perRequestTimeoutSeconds: entry.timeout.perRequestTimeoutSeconds } : {}),
           ...(entry.timeout?.idleTimeoutSeconds !== undefined ? { idleTimeoutSeconds: entry.timeout.idleTimeoutSeconds } : {}),
@@ -123,7 +171,7 @@ export function proxyView(
       }
     }
   }
-  return { endpoints: [...endpoints.values()] };
+  return { endpoints: [...endpoints.values()], ...(conflicts.length ? { conflicts } : {}) };
 }
 
 /** The alias names tasks of each namespace get in /etc/hosts (all of the namespace's, sorted). */

@@ -9,6 +9,8 @@
  *        view ──▶ aliases changed? ──yes──▶ render → haproxy -c → seamless reload (or first start)
  *                      └──no──▶ planSlots → runtime API `set server …` (tasks in and out, no reload)
  *        view ──▶ /etc/hosts of this host's tasks of Service Connect services: `<address> <alias>…` per namespace
+ *        this host's awsvpc tasks with ingressPortOverride ──▶ ingress listeners in their namespaces (ingress.ts)
+ *   a local task stopped ──▶ drain (drain.ts): out of the proxies' backends, its sessions done, within a bound
  *
  * The agent knows the control plane only through its public API (as `berth lb` does), so a task's arrival or
  * stop reaches the proxy within one interval plus the calls (~1 s by default). A container of a service's task
@@ -16,26 +18,27 @@
  * aliases and HAProxy serves them, as ECS starts a task's containers only once its Service Connect container
  * is healthy.
  */
-import type { ECSClient } from '@aws-sdk/client-ecs';
 import { mkdir } from 'node:fs/promises';
 import { HaproxyProcess } from '../../lb/haproxy-process.js';
-import { runtimeCommand } from '../../lb/haproxy-runtime.js';
+import { parseShowStat, runtimeCommand } from '../../lb/haproxy-runtime.js';
 import { background, type BackgroundLog } from '../../process/background.js';
+import type { EcsClient } from '../aws-json/services.js';
 import { systemTimers, type Timers } from '../task-engine/timers.js';
+import { drainTask, type DrainEnd } from './drain.js';
 import { learn, serviceConnectServices, tasksOf } from './ecs-reads.js';
+import { ingressListeners, type IngressListener, type LocalIngressTask } from './ingress.js';
 import { PassGate } from './pass-gate.js';
-import { initialSlots, planSlots, renderProxyConfig, structureOf, type Slots } from './proxy-config.js';
-import { aliasesByNamespace, proxyView, serviceConnectOf, type PortNames, type ProxyView, type TaskSeen } from './proxy-view.js';
+import { ingressName, initialSlots, planSlots, renderProxyConfig, structureOf, type Slots } from './proxy-config.js';
+import { aliasesByNamespace, proxyView, serviceConnectOf, type NamedPort, type PortNames, type ProxyView, type TaskSeen } from './proxy-view.js';
 
-/** One of this host's tasks, as the proxy needs it for /etc/hosts. */
-export interface LocalTask {
-  readonly serviceName?: string;
+/** One of this host's tasks, as the proxy needs it for /etc/hosts and ingress listeners. */
+export interface LocalTask extends LocalIngressTask {
   /** The runtime ids of its containers that have their own /etc/hosts (not host mode). */
   readonly runtimeIds: readonly string[];
 }
 
 export interface ServiceConnectProxyOptions {
-  readonly ecs: ECSClient;
+  readonly ecs: EcsClient;
   readonly cluster: string;
   /** The address tasks reach the proxy on (a link-local address on the host's lo, as the metadata one). */
   readonly address: string;
@@ -48,6 +51,7 @@ export interface ServiceConnectProxyOptions {
   readonly intervalMs?: number;
   readonly binary?: string;
   readonly timers?: Timers;
+  readonly now?: () => number;
 }
 
 export class ServiceConnectProxy {
@@ -57,7 +61,7 @@ export class ServiceConnectProxy {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
-  private readonly portNames = new Map<string, Map<string, { container: string; containerPort: number }>>();
+  private readonly portNames = new Map<string, Map<string, NamedPort>>();
   private readonly hostAddresses = new Map<string, string>();
   private readonly gate: PassGate;
   private inPass = false;
@@ -65,6 +69,9 @@ export class ServiceConnectProxy {
   private ownNamespaces = new Map<string, string>();
   /** The last view applied (tests and the log read it). */
   view: ProxyView = { endpoints: [] };
+  /** The ingress listeners applied with it. */
+  ingress: readonly IngressListener[] = [];
+  private conflicts = '';
 
   constructor(private readonly options: ServiceConnectProxyOptions) {
     this.haproxy = new HaproxyProcess({
@@ -129,24 +136,52 @@ export class ServiceConnectProxy {
     return this.ownNamespaces.has(serviceName);
   }
 
+  /**
+   * A local task the control plane stopped: resolves once the proxies no longer send it requests and this host's
+   * proxy holds none to it, or after `boundMs` (drain.ts).
+   */
+  drain(taskArn: string, boundMs: number): Promise<DrainEnd> {
+    // Its servers as they are now (the pass that takes it out frees their slots).
+    const servers = new Set<string>();
+    for (const [backend, row] of this.slots) row.forEach((b, i) => b?.taskArn === taskArn && servers.add(`${backend}/s${i + 1}`));
+    for (const l of this.ingress) if (l.taskArn === taskArn) servers.add(`${ingressName(l)}/task`);
+    const sessions = async () => {
+      if (servers.size === 0 || this.haproxy.currentWorkerPid === undefined) return 0;
+      const stats = parseShowStat(await runtimeCommand(this.haproxy.paths.adminSocket, 'show stat'));
+      return stats.filter((st) => servers.has(`${st.backend}/${st.server}`)).reduce((n, st) => n + st.currentSessions, 0);
+    };
+    const now = this.options.now ?? Date.now;
+    const began = now();
+    return drainTask({ gate: this.gate, sessions, timers: this.options.timers ?? systemTimers, now }, boundMs).then((end) => {
+      this.options.log.info({ task: taskArn, end, ms: now() - began }, 'service connect drain over');
+      return end;
+    });
+  }
+
   /** One pass: read the API, apply the view to HAProxy and to the local tasks' /etc/hosts. */
   async refresh(): Promise<void> {
     const pass = this.gate.begin();
     const { services, own } = await serviceConnectServices(this.options.ecs, this.options.cluster);
     const tasksByService = new Map<string, TaskSeen[]>();
     for (const s of services) tasksByService.set(s.serviceArn, await tasksOf(this.options.ecs, s, this.options.cluster));
-    await learn(this.options.ecs, [...tasksByService.values()].flat(), this.portNames, this.hostAddresses);
+    await learn(this.options.ecs, [...tasksByService.values()].flat(), services, this.portNames, this.hostAddresses);
     const view = proxyView(services, tasksByService, this.portNames as PortNames, this.hostAddresses);
-    await this.apply(view);
+    // Tasks not stopped yet keep their listener while they drain.
+    const ingress = ingressListeners(services.filter((s) => own.has(s.serviceArn)), this.options.localTasks());
+    await this.apply(view, ingress);
     this.view = view;
+    this.ingress = ingress;
     this.ownNamespaces = new Map(services.filter((s) => own.has(s.serviceArn)).map((s) => [s.serviceName, serviceConnectOf(s)!.namespace!]));
+    const conflicts = (view.conflicts ?? []).join(', ');
+    if (conflicts && conflicts !== this.conflicts) this.options.log.warn({ conflicts: view.conflicts ?? [] }, 'service connect aliases left out: their port is taken');
+    this.conflicts = conflicts;
     await this.writeHosts(view);
     this.gate.succeeded(pass);
   }
 
-  private async apply(view: ProxyView): Promise<void> {
-    const structure = structureOf(view);
-    if (view.endpoints.length === 0 && this.structure === undefined) return;
+  private async apply(view: ProxyView, ingress: readonly IngressListener[]): Promise<void> {
+    const structure = structureOf(view, ingress);
+    if (view.endpoints.length === 0 && ingress.length === 0 && this.structure === undefined) return;
     if (structure === this.structure) {
       const plan = planSlots(this.slots, view);
       if (plan) {
@@ -159,17 +194,21 @@ export class ServiceConnectProxy {
       }
     }
     const slots = initialSlots(view);
-    const config = renderProxyConfig(view, slots, {
-      bindAddress: this.options.address,
-      adminSocket: this.haproxy.paths.adminSocket,
-      serverStateFile: this.haproxy.paths.serverState,
-    });
+    const config = renderProxyConfig(
+      view,
+      slots,
+      { bindAddress: this.options.address, adminSocket: this.haproxy.paths.adminSocket, serverStateFile: this.haproxy.paths.serverState },
+      ingress,
+    );
     await mkdir(this.options.dir, { recursive: true });
     if (this.haproxy.currentWorkerPid === undefined) await this.haproxy.start(config);
     else await this.haproxy.reload(config);
     this.slots = slots;
     this.structure = structure;
-    this.options.log.info({ endpoints: view.endpoints.map((e) => `${e.dnsName}:${e.port}(${e.backends.length})`) }, 'service connect proxy configured');
+    this.options.log.info(
+      { endpoints: view.endpoints.map((e) => `${e.dnsName}:${e.port}/${e.mode}(${e.backends.length})`), ingress: ingress.map((l) => `${l.address}:${l.port}→${l.target.port}`) },
+      'service connect proxy configured',
+    );
   }
 
   /** Each local task of a Service Connect service gets its namespace's aliases, pointing at the proxy. */

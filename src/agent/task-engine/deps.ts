@@ -64,10 +64,11 @@ export interface EngineDeps {
    */
   beforeServiceTaskStart?(serviceName: string, runtimeId: string): Promise<void>;
   /**
-   * How long a running task of this service keeps serving once the control plane stops it, before its containers are
-   * signalled (0: none): Service Connect backends drain while the hosts' proxies learn of the stop.
+   * A running task of this service that the control plane stops keeps serving until `drained` settles (at most
+   * `boundMs`), then its containers are signalled: Service Connect backends drain while the hosts' proxies take them
+   * out (agent/service-connect/drain.ts). Undefined: no drain.
    */
-  serviceConnectDrainMs?(serviceName: string): number;
+  serviceConnectDrain?(serviceName: string, taskArn: string): { readonly boundMs: number; readonly drained: Promise<unknown> } | undefined;
   /** Whether the control plane sent credentials of the task's role (held in memory, agent/task-credentials.ts). */
   hasTaskRoleCredentials?(taskArn: string): boolean;
   /** Where a task start's time goes (debug level); none in most unit tests. */

@@ -1,4 +1,5 @@
 import type { LocalImage, RegistryCredentials } from '../../image/image-service.js';
+import type { AcsContainer } from '../../model/acs.js';
 import type { EngineDeps } from './deps.js';
 import { stopReasonIn } from './pull-reason.js';
 
@@ -36,4 +37,17 @@ export async function pullImage(deps: Pick<EngineDeps, 'images' | 'settings'>, r
         return cached;
       }
   }
+}
+
+/**
+ * The images of `containers` when the pull behaviour takes cached copies (once, prefer-cached) and every
+ * one is in the store; undefined when any needs a pull, or its repository credentials must be fetched
+ * first (ECS fetches them, and fails the task on a refusal, whether or not the image is cached).
+ */
+export async function cachedImages(deps: Pick<EngineDeps, 'images' | 'settings'>, containers: readonly AcsContainer[]): Promise<LocalImage[] | undefined> {
+  const behavior = deps.settings.imagePullBehavior;
+  if (behavior !== 'once' && behavior !== 'prefer-cached') return undefined;
+  if (containers.some((c) => c.repositoryCredentials?.credentialsParameter)) return undefined;
+  const found = await Promise.all(containers.map((c) => deps.images.find(c.image!).catch(() => undefined)));
+  return found.every((i) => i !== undefined) ? (found as LocalImage[]) : undefined;
 }

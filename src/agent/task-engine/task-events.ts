@@ -14,6 +14,8 @@ export type TaskEvent =
   /** A container's process ended (seen live, or found on recovery); `lost`: the runtime no longer knows it. */
   | { readonly kind: 'exited'; readonly container: string; readonly exit: ExitStatus; readonly lost?: boolean }
   | { readonly kind: 'health'; readonly container: string; readonly status: HealthStatus }
+  /** The Service Connect drain of a stopped task is over: its containers may be signalled. */
+  | { readonly kind: 'drained' }
   /** A deadline the manager armed passed (SIGKILL due, startTimeout, cleanup). */
   | { readonly kind: 'timer'; readonly name: string }
   /** The agent restarted: find out what became of the containers while it was away. */
@@ -52,6 +54,10 @@ export function applyEvent(state: TaskState, event: StateEvent): boolean {
       c.healthStatus = event.status;
       return true;
     }
+    case 'drained':
+      if (state.drainUntil === undefined || state.drained) return false;
+      state.drained = true;
+      return true;
     case 'timer':
       return false;
   }

@@ -30,6 +30,23 @@ describe('towards RUNNING', () => {
     expect(w.clock.armed()).toEqual([]);
   });
 
+  it('a cached image (prefer-cached) is no step of its own: pulled, created and started in three saves', async () => {
+    const w = setupTimed({ imagePullBehavior: 'prefer-cached' });
+    for (const [ref, image] of w.images.available) w.images.cached.set(ref, image);
+    await w.engine.handlePayload([task([container('web')])]);
+    await w.settle();
+    expect(w.images.pulls).toBe(0);
+    // Before anything is made (runtime id recorded), created, running: the pull rides with the first.
+    expect(w.reports.map((r) => `${r.known}:${statuses(r).join(',')}`)).toEqual(['PENDING:PULLED', 'PENDING:CREATED', 'RUNNING:RUNNING']);
+    expect(w.reports[0]).toMatchObject({ pullStartedAt: expect.any(Number), pullStoppedAt: expect.any(Number), containers: [{ imageDigest: expect.stringMatching(/^sha256:/) }] });
+    // An image not in the cache is pulled as before, with a save as the pull begins.
+    const v = setupTimed({ imagePullBehavior: 'prefer-cached' });
+    await v.engine.handlePayload([task([container('web')])]);
+    await v.settle();
+    expect(v.images.pulls).toBe(1);
+    expect(v.reports.map((r) => `${r.known}:${statuses(r).join(',')}`).slice(0, 2)).toEqual(['PENDING:NONE', 'PENDING:PULLED']);
+  });
+
   it('acknowledges a payload only once the new task is saved', async () => {
     const w = setupTimed();
     let release!: () => void;

@@ -29,7 +29,7 @@ import type { LocalImage } from '../../image/image-service.js';
 import { ContainerNotFoundError } from '../../runtime/errors.js';
 import { background } from '../../process/background.js';
 import { attachTaskNetwork, createContainer } from './container-create.js';
-import { pullImage, type PullAuth } from './image-pull.js';
+import { cachedImages, pullImage, type PullAuth } from './image-pull.js';
 import { pullStopReason } from './pull-reason.js';
 import { releaseTaskNetworks, removeTaskRemains, releaseTaskStorage } from './task-teardown.js';
 import { agentEnv, credentialsEnv } from './agent-env.js';
@@ -254,6 +254,16 @@ export class TaskManager {
 
   private async pull(pending: ContainerState[]): Promise<void> {
     const s = this.state;
+    const cached = await timed(this.deps, s.arn, 'agent.image', () => cachedImages(this.deps, pending.map((c) => this.def(c.name))));
+    if (cached) {
+      // Nothing to pull: no save of its own (nor report). The next step saves this with its records; an
+      // agent killed before then finds the images in the cache again.
+      s.pullStartedAt ??= this.deps.now();
+      s.known = 'PENDING';
+      pending.forEach((c, i) => this.pulled(c, cached[i]!));
+      s.pullStoppedAt = this.deps.now();
+      return;
+    }
     if (s.pullStartedAt === undefined) {
       s.pullStartedAt = this.deps.now();
       s.known = 'PENDING';
@@ -263,19 +273,22 @@ export class TaskManager {
       pending.map(async (c) => {
         const auth = await this.pullAuth(c);
         const image = await timed(this.deps, this.state.arn, 'agent.image', () => pullImage(this.deps, this.def(c.name).image!, auth));
-        this.images.set(c.name, image);
-        c.imageDigest = image.manifestDigest;
-        c.imageId = image.id;
+        this.pulled(c, image);
       }),
     );
     s.pullStoppedAt = this.deps.now();
     results.forEach((r, i) => {
-      const c = pending[i]!;
-      if (r.status === 'fulfilled') c.known = 'PULLED';
-      else this.fail(c, pullStopReason(this.def(c.name).image!, r.reason));
+      if (r.status === 'rejected') this.fail(pending[i]!, pullStopReason(this.def(pending[i]!.name).image!, r.reason));
     });
     // A container whose pull failed never runs; it is discarded with the rest when the task stops.
     await this.commit();
+  }
+
+  private pulled(c: ContainerState, image: LocalImage): void {
+    this.images.set(c.name, image);
+    c.imageDigest = image.manifestDigest;
+    c.imageId = image.id;
+    c.known = 'PULLED';
   }
 
   /**
@@ -346,15 +359,21 @@ export class TaskManager {
   }
 
   /**
-   * The control plane stops a running task of a Service Connect service: its containers keep serving for the drain
-   * (the hosts' proxies learn of the stop from the API meanwhile and send it no new requests), then are signalled.
+   * The control plane stops a running task of a Service Connect service: its containers keep serving while it drains
+   * (the hosts' proxies take it out of their backends, its requests finish), then are signalled. `drainUntil` is the
+   * bound, saved (a restarted agent waits for it alone); the drain's end is a 'drained' event.
    */
   private drainBeforeStop(): void {
     const s = this.state;
     const service = s.spec.serviceName;
     if (s.desired !== 'STOPPED' || s.known !== 'RUNNING' || !service || s.drainUntil !== undefined) return;
-    const ms = this.deps.serviceConnectDrainMs?.(service) ?? 0;
-    if (ms > 0) s.drainUntil = this.deps.now() + ms;
+    const drain = this.deps.serviceConnectDrain?.(service, s.arn);
+    if (!drain) return;
+    s.drainUntil = this.deps.now() + drain.boundMs;
+    void background(this.deps.log, 'service connect drain', async () => {
+      await drain.drained.catch(() => undefined);
+      if (!this.disposed) await this.send({ kind: 'drained' });
+    }, { task: s.arn });
   }
 
   private async start(c: ContainerState): Promise<void> {

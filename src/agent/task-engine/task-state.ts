@@ -71,8 +71,10 @@ export interface TaskState {
   executionStoppedAt?: number;
   /** Epoch ms after which the stopped task's containers and files are removed. */
   cleanupAt?: number;
-  /** Epoch ms before which a task the control plane stops is not signalled (Service Connect's drain). */
+  /** Epoch ms before which a task the control plane stops is not signalled (Service Connect's drain: its bound). */
   drainUntil?: number;
+  /** The drain ended before its bound (the proxies no longer send the task requests and it holds none). */
+  drained?: boolean;
   /**
    * The id under which the task's containers get their task role's credentials
    * (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI): made when its first container is created, saved so that it

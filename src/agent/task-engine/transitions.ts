@@ -110,7 +110,7 @@ function towardsStopped(state: TaskState, ctx: PlanContext, wake: Wake[]): Step 
     }
     // Dependents stop first: a container others depend on waits until they have stopped.
     if (neededByRunningDependent(c.name, defs, state.containers)) continue;
-    if (c.stopSignalAt === undefined && state.drainUntil !== undefined && ctx.now < state.drainUntil) {
+    if (c.stopSignalAt === undefined && state.drainUntil !== undefined && !state.drained && ctx.now < state.drainUntil) {
       wake.push({ name: 'drain', at: state.drainUntil });
       continue;
     }

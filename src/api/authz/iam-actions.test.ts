@@ -31,6 +31,10 @@ import { autoScalingService } from '../../autoscaling/autoscaling-service.js';
 import type { AutoScalingEnv } from '../../autoscaling/env.js';
 import type { EventsEnv } from '../../events/env.js';
 import { eventsService } from '../../events/events-service.js';
+import type { SqsEnv } from '../../queues/env.js';
+import { sqsServices } from '../../queues/sqs-service.js';
+import { schedulerActions } from '../../events/scheduler/iam-actions.js';
+import { schedulerService } from '../../events/scheduler/service.js';
 import type { HostGroupEnv } from '../../hostgroups/env.js';
 import { hostGroupsService } from '../../hostgroups/host-groups-service.js';
 import { efsService } from '../../efs/efs-service.js';
@@ -70,6 +74,9 @@ const served: readonly Served[] = [
   json(cloudwatchServices({} as MetricsEnv).json, 'cloudwatch'),
   json(autoScalingService({ scope: { region: 'us-east-1', accountId: '123456789012' } } as AutoScalingEnv), 'application-autoscaling'),
   json(eventsService({ scope: { region: 'us-east-1', accountId: '123456789012' } } as EventsEnv), 'events'),
+  json(sqsServices({} as SqsEnv).json, 'sqs'),
+  // EventBridge Scheduler speaks REST-JSON; its model has no target prefix, so it is known by its endpoint prefix.
+  { ...json(schedulerService({ scope: { region: 'us-east-1', accountId: '123456789012' } } as EventsEnv), 'scheduler'), name: 'scheduler' },
   // berth's own: the data plane's reports (its model is in code, not under models/).
   json(lbNodeService({} as ElbEnv), 'berth-lb'),
   json(storageNodeService({} as EfsEnv), 'berth-storage'),
@@ -127,6 +134,22 @@ interface Sample {
 const ecs = (r: string) => `arn:aws:ecs:us-east-1:123456789012:${r}`;
 const iam = (r: string) => `arn:aws:iam::123456789012:${r}`;
 const samples: readonly Sample[] = [
+  {
+    table: schedulerActions,
+    op: 'CreateSchedule',
+    input: { Name: 'nightly', GroupName: 'jobs', Target: { Arn: ecs('cluster/default'), RoleArn: iam('role/run') } },
+    action: 'scheduler:CreateSchedule',
+    resources: ['arn:aws:scheduler:us-east-1:123456789012:schedule/jobs/nightly'],
+    passed: [{ roleArn: iam('role/run'), service: 'scheduler.amazonaws.com' }],
+  },
+  {
+    table: schedulerActions,
+    op: 'TagResource',
+    input: { ResourceArn: 'arn:aws:scheduler:us-east-1:123456789012:schedule-group/jobs', Tags: [{ Key: 'team', Value: 'data' }] },
+    action: 'scheduler:TagResource',
+    resources: ['arn:aws:scheduler:us-east-1:123456789012:schedule-group/jobs'],
+    context: { 'aws:RequestTag/team': 'data', 'aws:TagKeys': ['team'] },
+  },
   { table: iamActions, op: 'CreateUser', input: { UserName: 'bob', Path: '/ops/' }, action: 'iam:CreateUser', resources: [iam('user/ops/bob')] },
   {
     table: iamActions,

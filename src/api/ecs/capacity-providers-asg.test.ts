@@ -3,6 +3,10 @@ import { refusal } from '../../testing/failure.js';
 import { hostGroupsService } from '../../hostgroups/host-groups-service.js';
 import { checkedCalls } from '../../hostgroups/testing/checked-calls.js';
 import { keys } from '../../state/keys.js';
+import { pruneExpiredProviders } from '../../state/capacity-providers.js';
+import { launchTasksInTx } from '../../state/task-launch.js';
+import { transact } from '../../store/transact.js';
+import { checkRemovable } from './cluster-capacity.js';
 import { MemoryStore } from '../../store/memory.js';
 import { capacityProviderOperations } from './capacity-providers.js';
 import { clusterOperations } from './clusters.js';
@@ -33,7 +37,7 @@ async function harness() {
   }
   const groupArn = async (name: string): Promise<string> =>
     (await groups('DescribeAutoScalingGroups', { AutoScalingGroupNames: [name] })).AutoScalingGroups[0].AutoScalingGroupARN;
-  return { store, ops, groupArn, advance: (ms: number) => (now += ms) };
+  return { store, ops, groups, groupArn, env, advance: (ms: number) => (now += ms) };
 }
 
 const arnOf = (name: string) => `arn:aws:ecs:eu-west-1:123456789012:capacity-provider/${name}`;
@@ -207,7 +211,9 @@ describe('services with a capacity provider strategy', () => {
     const base = { cluster: 'c', taskDefinition: 'app', desiredCount: 1 };
     const refusals: [object, RegExp][] = [
       [{ launchType: 'EC2', capacityProviderStrategy: [{ capacityProvider: 'web-cp', weight: 1 }] }, /Specifying both a launch type and capacity provider strategy/],
-      [{ capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }] }, /FARGATE and FARGATE_SPOT services are not available/],
+      // (A Fargate strategy runs the service on the Fargate pool: its task definition must be Fargate's.)
+      [{ capacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1 }] }, /Task definition does not support launch_type FARGATE/],
+      [{ capacityProviderStrategy: [{ capacityProvider: 'web-cp', weight: 1 }], platformVersion: 'LATEST' }, /The platform version must be null when specifying an EC2 launch type/],
       [{ capacityProviderStrategy: [{ capacityProvider: 'web-cp', weight: 1 }, { capacityProvider: 'FARGATE', weight: 1 }] }, /mix of capacity providers/],
       [{ capacityProviderStrategy: [{ capacityProvider: 'ghost', weight: 1 }] }, /not associated with the cluster/],
       [{ schedulingStrategy: 'DAEMON', desiredCount: undefined, capacityProviderStrategy: [{ capacityProvider: 'web-cp', weight: 1 }] }, /DAEMON/],
@@ -224,7 +230,16 @@ describe('services with a capacity provider strategy', () => {
     expect(ec2.service).toMatchObject({ launchType: 'EC2' });
     expect(ec2.service!.capacityProviderStrategy).toBeUndefined();
 
-    const updated = await h.ops.UpdateService({ cluster: 'c', service: 'web', capacityProviderStrategy: [{ capacityProvider: 'spare-cp', weight: 1 }] });
+    // As ECS: changing a service's strategy (or moving a launch type's service to one) needs forceNewDeployment.
+    const change = { cluster: 'c', capacityProviderStrategy: [{ capacityProvider: 'spare-cp', weight: 1 }] };
+    for (const service of ['web', 'ec2']) {
+      expect(await refusal(h.ops.UpdateService({ ...change, service }))).toEqual({
+        type: 'InvalidParameterException',
+        message:
+          'When switching from launch type to capacity provider strategy on an existing service, or making a change to a capacity provider strategy on a service that is already using one, you must force a new deployment.',
+      });
+    }
+    const updated = await h.ops.UpdateService({ ...change, service: 'web', forceNewDeployment: true });
     expect(updated.service).toMatchObject({ capacityProviderStrategy: [{ capacityProvider: 'spare-cp', weight: 1 }] });
     expect(updated.service!.deployments!.map((d) => [d.status, d.capacityProviderStrategy?.[0]?.capacityProvider])).toEqual([
       ['PRIMARY', 'spare-cp'],
@@ -232,5 +247,71 @@ describe('services with a capacity provider strategy', () => {
     ]);
     // The providers in use stay on the cluster and cannot be deleted.
     expect(await refusal(h.ops.PutClusterCapacityProviders({ cluster: 'c', capacityProviders: ['web-cp'], defaultCapacityProviderStrategy: [] }))).toMatchObject({ type: 'ResourceInUseException' });
+  });
+});
+
+describe('a provider whose group is deleted, pruning, and the in-use check', () => {
+  it('goes INACTIVE / DELETE_COMPLETE with the reason when its Auto Scaling group is deleted; refused in strategies from then on', async () => {
+    const h = await harness();
+    await h.ops.CreateCapacityProvider({ name: 'spare-cp', autoScalingGroupProvider: { autoScalingGroupArn: 'spare' } });
+    await h.groups('DeleteAutoScalingGroup', { AutoScalingGroupName: 'spare' });
+    const { capacityProviders } = await h.ops.DescribeCapacityProviders({ capacityProviders: ['spare-cp'] });
+    expect(capacityProviders![0]).toMatchObject({
+      status: 'INACTIVE',
+      updateStatus: 'DELETE_COMPLETE',
+      updateStatusReason: 'The Auto Scaling group spare of the capacity provider was deleted.',
+    });
+    expect(await refusal(h.ops.CreateCluster({ clusterName: 'c', capacityProviders: ['spare-cp'] }))).toMatchObject({ type: 'InvalidParameterException' });
+    // The name is free again (a new provider may take it) and so would be a new group of that name.
+    await h.groups('CreateAutoScalingGroup', { AutoScalingGroupName: 'spare', LaunchConfigurationName: 'hosts', MinSize: 0, MaxSize: 1, AvailabilityZones: ['eu-west-1a'] });
+    expect((await h.ops.CreateCapacityProvider({ name: 'spare-cp', autoScalingGroupProvider: { autoScalingGroupArn: 'spare' } })).capacityProvider!.status).toBe('ACTIVE');
+  });
+
+  it('shows a deleted provider for an hour, then the leader removes its record', async () => {
+    const h = await harness();
+    await h.ops.CreateCapacityProvider({ name: 'web-cp', autoScalingGroupProvider: { autoScalingGroupArn: 'web' } });
+    await h.ops.DeleteCapacityProvider({ capacityProvider: 'web-cp' });
+    h.advance(59 * 60_000);
+    expect(await pruneExpiredProviders(h.store, h.env.now())).toBe(0);
+    expect((await h.ops.DescribeCapacityProviders({ capacityProviders: ['web-cp'] })).capacityProviders![0]!.status).toBe('INACTIVE');
+    h.advance(60_000);
+    expect(await pruneExpiredProviders(h.store, h.env.now())).toBe(1);
+    expect(await h.store.get('capacity-providers/items/web-cp')).toBeUndefined();
+    expect((await h.ops.DescribeCapacityProviders({ capacityProviders: ['web-cp'] })).failures).toHaveLength(1);
+  });
+
+  it('PutClusterCapacityProviders sees a launch on the provider that commits during its transaction, and refuses', async () => {
+    const h = await harness();
+    await h.ops.CreateCapacityProvider({ name: 'web-cp', autoScalingGroupProvider: { autoScalingGroupArn: 'web' } });
+    await h.ops.CreateCluster({ clusterName: 'c', capacityProviders: ['web-cp'] });
+    await h.ops.RegisterTaskDefinition({ family: 'app', containerDefinitions: [{ name: 'app', image: 'busybox', memory: 64 }] }, { principal: { arn: 'arn:aws:iam::123456789012:root' } } as never);
+    const td = (await h.ops.DescribeTaskDefinition({ taskDefinition: 'app' })).taskDefinition!;
+    const placement = { capacityProvider: 'web-cp', since: 0, constraints: [], strategies: [], requiredAttributes: [] };
+    const spec = {
+      cluster: 'c',
+      td,
+      propagatedTags: [],
+      tags: [],
+      overrides: {},
+      group: 'family:app',
+      needs: { cpu: 0, memory: 64, ports: [], portsUdp: [] },
+      capacityProvider: { name: 'web-cp', waiting: 1, placement },
+    };
+    let attempts = 0;
+    const removal = transact(h.store, async (tx) => {
+      attempts++;
+      await checkRemovable(tx, 'c', ['web-cp']);
+      // A RunTask on the provider commits between the check and this transaction's commit (first attempt only).
+      if (attempts === 1) await transact(h.store, (launch) => launchTasksInTx(h.env, launch, spec, []));
+      tx.put('probe/after-check', 'x');
+    });
+    expect(await refusal(removal)).toEqual({ type: 'ResourceInUseException', message: 'The specified capacity provider is in use and cannot be removed.' });
+    expect(attempts).toBe(2);
+    // The other order: the provider taken off first, a launch decided before it is refused on its retry.
+    await h.ops.CreateCapacityProvider({ name: 'spare-cp', autoScalingGroupProvider: { autoScalingGroupArn: 'spare' } });
+    await h.ops.PutClusterCapacityProviders({ cluster: 'c', capacityProviders: ['web-cp', 'spare-cp'], defaultCapacityProviderStrategy: [] });
+    await h.ops.PutClusterCapacityProviders({ cluster: 'c', capacityProviders: ['web-cp'], defaultCapacityProviderStrategy: [] });
+    const late = { ...spec, capacityProvider: { ...spec.capacityProvider, name: 'spare-cp' } };
+    expect(await refusal(transact(h.store, (tx) => launchTasksInTx(h.env, tx, late, [])))).toMatchObject({ type: 'InvalidParameterException', message: expect.stringContaining('not associated with the cluster') });
   });
 });

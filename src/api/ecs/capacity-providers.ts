@@ -11,6 +11,7 @@ import {
   checkProviderName,
   groupNameOf,
   isBuiltInCapacityProvider,
+  isExpiredProvider,
   newAutoScalingGroupProvider,
   updatedAutoScalingGroupProvider,
   type CapacityProviderRecord,
@@ -44,9 +45,6 @@ export function providerName(env: EcsEnv, ref: string): string {
 
 export const isBuiltIn = isBuiltInCapacityProvider;
 
-/** How long DescribeCapacityProviders still shows a deleted (INACTIVE) provider. */
-const INACTIVE_RETENTION_MS = 60 * 60_000;
-
 const notFound = (ref: string) => clientError(`The specified capacity provider '${ref}' does not exist.`);
 
 async function allProviders(store: Store): Promise<CapacityProviderRecord[]> {
@@ -66,7 +64,7 @@ export function capacityProviderOperations(env: EcsEnv) {
     status: 'ACTIVE',
     ...(withTags ? { tags: [] } : {}),
   });
-  const shown = (r: CapacityProviderRecord) => r.status !== 'INACTIVE' || env.now() - (r.deletedAt ?? 0) < INACTIVE_RETENTION_MS;
+  const shown = (r: CapacityProviderRecord) => !isExpiredProvider(r, env.now());
 
   return {
     async DescribeCapacityProviders(input: DescribeCapacityProvidersRequest) {

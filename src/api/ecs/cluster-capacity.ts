@@ -48,13 +48,19 @@ export async function checkClusterProviders(
 
 /**
  * PutClusterCapacityProviders may take a provider off only when no task of the cluster (not yet STOPPED) runs
- * or waits on it and no service's strategy names it, as ECS has it.
+ * or waits on it and no service's strategy names it, as ECS has it. In the caller's transaction: it reads each
+ * provider's in-use mark, which every launch on the provider (and CreateService/UpdateService naming it) writes, so a
+ * launch committing meanwhile makes this transaction conflict and look again (the tasks and services it ranges over
+ * are not recorded reads); the marks of the providers taken off are dropped.
  */
-export async function checkRemovable(store: Store, cluster: string, removed: readonly string[]): Promise<void> {
+export async function checkRemovable(tx: Tx, cluster: string, removed: readonly string[]): Promise<void> {
   if (removed.length === 0) return;
   const gone = new Set(removed);
-  const tasks = await store.range(keys.tasksOf(cluster));
-  const services = await store.range(keys.servicesOf(cluster));
+  for (const name of removed) {
+    if (await tx.get(capacityProviderKeys.inUse(cluster, name))) tx.delete(capacityProviderKeys.inUse(cluster, name));
+  }
+  const tasks = await tx.range(keys.tasksOf(cluster));
+  const services = await tx.range(keys.servicesOf(cluster));
   const inUse =
     tasks.entries.some((e) => {
       const t = parseTaskRecord(e.value, e.key).task;
@@ -65,6 +71,11 @@ export async function checkRemovable(store: Store, cluster: string, removed: rea
       return s.status !== 'INACTIVE' && (s.capacityProviderStrategy ?? []).some((i) => gone.has(i.capacityProvider ?? ''));
     });
   if (inUse) throw new ServiceError('ResourceInUseException', 'The specified capacity provider is in use and cannot be removed.');
+}
+
+/** In a CreateService/UpdateService transaction: the providers of the service's strategy are marked in use. */
+export function markProvidersInUse(tx: Tx, cluster: string, strategy: readonly CapacityProviderStrategyItem[] | undefined, nowMs: number): void {
+  for (const item of strategy ?? []) tx.put(capacityProviderKeys.inUse(cluster, item.capacityProvider ?? ''), String(nowMs));
 }
 
 /**

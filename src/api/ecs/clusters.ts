@@ -161,11 +161,11 @@ export function clusterOperations(env: EcsEnv) {
     async PutClusterCapacityProviders(input: PutClusterCapacityProvidersRequest) {
       const current = await activeCluster(env, input.cluster);
       const providers = input.capacityProviders ?? [];
-      await checkRemovable(env.store, current.clusterName, current.capacityProviders.filter((p) => !providers.includes(p)));
       const name = current.clusterName;
       const record = await transact(env.store, async (tx) => {
         const c = await tx.getRecord(parseClusterRecord, keys.cluster(name));
         if (!c || c.status !== 'ACTIVE') throw clusterNotFound();
+        await checkRemovable(tx, name, c.capacityProviders.filter((p) => !providers.includes(p)));
         await checkClusterProviders(tx, providers, input.defaultCapacityProviderStrategy);
         const next: ClusterRecord = { ...c, capacityProviders: providers, defaultCapacityProviderStrategy: input.defaultCapacityProviderStrategy ?? [] };
         tx.putJson(keys.cluster(name), next);

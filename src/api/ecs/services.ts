@@ -43,7 +43,8 @@ import { checkedServiceConnect, discoveryResources, listServicesByNamespace, typ
 import type { EcsEnv } from './env.js';
 import { placementRequestOf } from '../../state/placement-request.js';
 import { findTaskDefinition } from './task-definitions.js';
-import { serviceStrategyOf, withCapacity } from './service-capacity.js';
+import { markProvidersInUse } from './cluster-capacity.js';
+import { deploymentLaunch, launchFieldsOf, serviceLaunchOf, updatedServiceLaunch, withLaunch } from './service-capacity.js';
 import { parseServiceRecord } from '../../state/records/services.js';
 import { parseClusterRecord } from '../../state/records/clusters.js';
 import { recordServiceDeployment, settleServiceDeployments } from '../../state/service-deployments.js';
@@ -64,16 +65,12 @@ export function serviceNameOf(env: EcsEnv, cluster: string, ref: string): string
 }
 
 
-/** A task definition a service (or a task set) may run: ACTIVE and EC2-compatible. */
+/** A task definition a service (or a task set) may run: ACTIVE (its launch checks it is compatible: service-capacity.ts). */
 export async function serviceTaskDefinition(env: EcsEnv, ref: string): Promise<Wire<TaskDefinition>> {
   const record = await findTaskDefinition(env, ref);
   if (!record) throw clientError(`TaskDefinition not found: taskDefinition '${ref}' does not name a registered task definition.`);
   const td = record.taskDefinition;
   if (td.status !== 'ACTIVE') throw clientError(`TaskDefinition is inactive: taskDefinition ${td.taskDefinitionArn}.`);
-  const required = td.requiresCompatibilities ?? [];
-  if ((required.length > 0 && !required.includes('EC2')) || (td.compatibilities && !td.compatibilities.includes('EC2'))) {
-    throw clientError(`Task definition does not support launch_type EC2: taskDefinition ${td.taskDefinitionArn} requires ${required.join(', ')}.`);
-  }
   return td;
 }
 
@@ -197,7 +194,7 @@ export function serviceOperations(env: EcsEnv) {
       }
       // EXTERNAL: each task set brings its own task definition, so the service's (if given) is not used.
       const td = controller !== 'EXTERNAL' ? await serviceTaskDefinition(env, input.taskDefinition!) : undefined;
-      const capacity = await serviceStrategyOf(env, input, clusterRecord, td, controller);
+      const launch = await serviceLaunchOf(env, input, clusterRecord, td, controller);
       const constraints = input.placementConstraints ?? [];
       const strategies = input.placementStrategy ?? [];
       if (td) checkPlacement(name, td, strategy, constraints, strategies);
@@ -230,6 +227,7 @@ export function serviceOperations(env: EcsEnv) {
                 scale: { ...FULL_SCALE },
                 nowMs: now,
                 ...(awsvpc ? { networkConfiguration: { awsvpcConfiguration: awsvpc } } : {}),
+                ...deploymentLaunch(launch),
               }),
               status: 'PRIMARY',
             }
@@ -244,10 +242,10 @@ export function serviceOperations(env: EcsEnv) {
         desiredCount: desired,
         runningCount: 0,
         pendingCount: 0,
-        ...(capacity ? { capacityProviderStrategy: capacity } : { launchType: 'EC2' }),
+        ...launch,
         ...(td ? { taskDefinition: td.taskDefinitionArn! } : {}),
         deploymentConfiguration: { ...deploymentConfigurationOf(limits), ...shiftConfigFields(shiftConfig) },
-        deployments: controller === 'ECS' ? [{ ...withCapacity(newDeployment(deploymentId, td!.taskDefinitionArn!, desired, now, awsvpc), capacity), ...sc }] : [],
+        deployments: controller === 'ECS' ? [{ ...withLaunch(newDeployment(deploymentId, td!.taskDefinitionArn!, desired, now, awsvpc), deploymentLaunch(launch)), ...sc }] : [],
         ...(controller !== 'ECS' ? { taskSets: firstSet ? [firstSet] : [] } : {}),
         events: [],
         createdAt: now / 1000,
@@ -276,6 +274,7 @@ export function serviceOperations(env: EcsEnv) {
         if (existing?.status === 'DRAINING') throw invalidParameter('Unable to Start a service that is still Draining.');
         tx.putJson(keys.cluster(cluster), clusterRecord);
         tx.putJson(keys.service(cluster, name), fresh);
+        markProvidersInUse(tx, cluster, fresh.capacityProviderStrategy, now);
         await recordServiceDeployment(tx, env.scope, existing, fresh, td, now);
         return fresh;
       });
@@ -314,10 +313,9 @@ export function serviceOperations(env: EcsEnv) {
         ? await checkedServiceRegistries(env, srGiven ?? [], td ?? (await currentTaskDefinition(env, cluster, input.service!)))
         : undefined;
       const now = env.now();
-      const current = input.capacityProviderStrategy ? await readRecord(env.store, parseServiceRecord, keys.service(cluster, serviceNameOf(env, cluster, input.service!) ?? '')) : undefined;
-      const capacity = input.capacityProviderStrategy && current
-        ? await serviceStrategyOf(env, { ...input, schedulingStrategy: current.schedulingStrategy ?? 'REPLICA' }, clusterRecord, td, current.deploymentController?.type ?? 'ECS')
-        : undefined;
+      // The launch (launch type or strategy, platform version) the service switches to, if it does.
+      const current = await readRecord(env.store, parseServiceRecord, keys.service(cluster, serviceNameOf(env, cluster, input.service!) ?? ''));
+      const launch = current ? await updatedServiceLaunch(env, input, current, clusterRecord, td) : undefined;
       const record = await updateActive(cluster, input.service!, (s) => {
         refuseTaskSetChanges(s.deploymentController?.type, input);
         const strategy = (s.schedulingStrategy ?? 'REPLICA') as SchedulingStrategy;
@@ -345,10 +343,10 @@ export function serviceOperations(env: EcsEnv) {
         }
         // As ECS: adding, changing or removing the service registry starts a new deployment too.
         const srChanged = input.serviceRegistries !== undefined && JSON.stringify(serviceRegistries ?? []) !== JSON.stringify(s.serviceRegistries ?? []);
-        // As ECS: a new capacity provider strategy is rolled out by a new deployment.
-        const providers = capacity ?? s.capacityProviderStrategy;
-        const cpChanged = capacity !== undefined && JSON.stringify(capacity) !== JSON.stringify(s.capacityProviderStrategy ?? []);
-        const redeploy = taskDefinition !== s.taskDefinition || networkChanged || lbChanged || srChanged || scChanged || cpChanged || input.forceNewDeployment === true;
+        // As ECS: a new launch (strategy, launch type, platform version) is rolled out by a new deployment.
+        const nextLaunch = launch ?? launchFieldsOf(s);
+        const launchChanged = launch !== undefined && JSON.stringify(launch) !== JSON.stringify(launchFieldsOf(s));
+        const redeploy = taskDefinition !== s.taskDefinition || networkChanged || lbChanged || srChanged || scChanged || launchChanged || input.forceNewDeployment === true;
         // The registries taken out: the controller deregisters the service's tasks there.
         const dropped = (s.serviceRegistries ?? []).map((r) => r.registryArn!).filter((arn) => srChanged && !(serviceRegistries ?? []).some((r) => r.registryArn === arn));
         const former = [...new Set([...(s.berth.formerRegistries ?? []), ...dropped])].filter((arn) => !(serviceRegistries ?? s.serviceRegistries ?? []).some((r) => r.registryArn === arn));
@@ -357,9 +355,9 @@ export function serviceOperations(env: EcsEnv) {
           if (d.status !== 'PRIMARY') return d;
           return redeploy ? { ...d, status: 'ACTIVE', updatedAt: now / 1000 } : { ...d, desiredCount: desired, updatedAt: now / 1000 };
         });
-        if (redeploy && taskDefinition) deployments.unshift({ ...withCapacity(newDeployment(newDeploymentId(), taskDefinition, desired, now, network), providers?.length ? [...providers] : undefined), ...(sc ?? {}) });
+        if (redeploy && taskDefinition) deployments.unshift({ ...withLaunch(newDeployment(newDeploymentId(), taskDefinition, desired, now, network), deploymentLaunch(nextLaunch)), ...(sc ?? {}) });
         return {
-          ...withCapacity(s, capacity),
+          ...withLaunch(s, nextLaunch),
           desiredCount: desired,
           ...(taskDefinition ? { taskDefinition } : {}),
           ...(input.loadBalancers !== undefined && loadBalancers ? { loadBalancers } : {}),
@@ -384,6 +382,7 @@ export function serviceOperations(env: EcsEnv) {
           },
         };
       }, async (tx, before, after) => {
+        markProvidersInUse(tx, cluster, after.capacityProviderStrategy, now);
         const started = after.deployments?.find((d) => d.status === 'PRIMARY');
         if (started && !before.deployments?.some((d) => d.id === started.id)) await recordServiceDeployment(tx, env.scope, before, after, revisionTd, now);
       });

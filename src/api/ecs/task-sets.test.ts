@@ -105,9 +105,20 @@ describe('task sets', () => {
     expect(failures).toEqual([{ arn: arn(`task-set/${cluster}/sets/ecs-svc/1234567890123456789`), reason: 'MISSING' }]);
     const tagged = await api.ecs.send(new DescribeTaskSetsCommand({ cluster, service: 'sets', taskSets: [taskSet!.id!], include: ['TAGS'] }));
     expect(tagged.taskSets![0]!.tags).toEqual([{ key: 'color', value: 'blue' }]);
-    // A capacity-provider strategy is kept instead of a launch type.
-    const cp = await createSet('sets', { capacityProviderStrategy: [{ capacityProvider: 'spot', weight: 1 }] });
-    expect(cp.taskSet!.capacityProviderStrategy).toEqual([{ capacityProvider: 'spot', weight: 1 }]);
+    // A capacity-provider strategy is kept instead of a launch type; it is checked as the cluster has its providers.
+    expect(await failure(createSet('sets', { capacityProviderStrategy: [{ capacityProvider: 'spot', weight: 1 }] }))).toMatchObject({
+      name: 'InvalidParameterException',
+      message: expect.stringContaining('not associated with the cluster'),
+    });
+    await api.ecs.send(
+      new RegisterTaskDefinitionCommand({ family: 'fgset', requiresCompatibilities: ['FARGATE'], networkMode: 'awsvpc', cpu: '256', memory: '512', containerDefinitions: [{ name: 'web', image: 'busybox' }] }),
+    );
+    const cp = await createSet('sets', {
+      taskDefinition: 'fgset',
+      capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }],
+      networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-1'] } },
+    });
+    expect(cp.taskSet!.capacityProviderStrategy).toEqual([{ capacityProvider: 'FARGATE_SPOT', base: 0, weight: 1 }]);
     expect(cp.taskSet!.launchType).toBeUndefined();
   });
 

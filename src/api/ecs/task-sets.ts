@@ -25,6 +25,7 @@ import { readRecord, transact } from '../../store/transact.js';
 import { activeCluster } from './clusters.js';
 import type { EcsEnv } from './env.js';
 import { newDeploymentId, serviceNameOf, serviceTaskDefinition } from './services.js';
+import { deploymentLaunch, serviceLaunchOf } from './service-capacity.js';
 
 const serviceNotFound = () => new ServiceError('ServiceNotFoundException', 'Service not found.');
 const serviceNotActive = () => new ServiceError('ServiceNotActiveException', 'Service was not ACTIVE.');
@@ -91,17 +92,15 @@ export function taskSetOperations(env: EcsEnv) {
       const { cluster, name, key } = await serviceKeyOf(input.cluster, input.service);
       const scale = scaleOf(input.scale);
       const tags = validateTags(input.tags);
-      if (input.launchType && input.capacityProviderStrategy?.length) {
-        throw invalidParameter('Specifying both a launch type and capacity provider strategy is not supported.');
-      }
-      if (input.launchType !== undefined && input.launchType !== 'EC2' && input.launchType !== 'EXTERNAL') {
-        throw invalidParameter(`launchType: berth runs task sets on its own container instances; launchType ${input.launchType} is not available. Use EC2.`);
-      }
-      if (input.platformVersion) throw invalidParameter('platformVersion: a platform version applies to Fargate only, which berth does not run.');
       if (input.clientToken !== undefined && !/^[\x21-\x7e]{1,36}$/.test(input.clientToken)) {
         throw invalidParameter('clientToken: up to 36 ASCII characters from ! to ~.');
       }
       const td = await serviceTaskDefinition(env, input.taskDefinition!);
+      // The set's launch: its own launch type or strategy, else the service's (else the cluster's default strategy).
+      const service = key ? await readRecord(env.store, parseServiceRecord, key) : undefined;
+      const given = input.launchType !== undefined || (input.capacityProviderStrategy?.length ?? 0) > 0;
+      const fallback = given ? {} : { launchType: service?.launchType, capacityProviderStrategy: service?.capacityProviderStrategy };
+      const launch = deploymentLaunch(await serviceLaunchOf(env, { ...input, ...fallback, placementConstraints: service?.placementConstraints, placementStrategy: service?.placementStrategy }, await activeCluster(env, cluster), td, 'ECS'));
       const awsvpc = awsvpcConfigurationFor(td.networkMode, input.networkConfiguration);
       const set = await transact(env.store, async (tx) => {
         const record = key ? await tx.getRecord(parseServiceRecord, key) : undefined;
@@ -124,8 +123,7 @@ export function taskSetOperations(env: EcsEnv) {
           scale,
           nowMs: now,
           ...(input.externalId !== undefined ? { externalId: input.externalId } : {}),
-          ...(input.launchType ? { launchType: input.launchType } : {}),
-          ...(input.capacityProviderStrategy?.length ? { capacityProviderStrategy: input.capacityProviderStrategy } : {}),
+          ...launch,
           ...(awsvpc ? { networkConfiguration: { awsvpcConfiguration: awsvpc } } : {}),
           loadBalancers: input.loadBalancers ?? [],
           serviceRegistries: input.serviceRegistries ?? [],

@@ -214,7 +214,7 @@ async function dispatch(request: JsonRequest, verifier: SigV4Verifier, authorize
     throw new ServiceError('UnsupportedFeatureException', `berth does not support the ${action} action yet.`);
   }
 
-  const input = parseBody(decodedBody(body, request.headers['content-encoding'], service.bodyLimit ?? request.limit));
+  let input = parseBody(decodedBody(body, request.headers['content-encoding'], service.bodyLimit ?? request.limit));
   if (model.input) mounted.inputs.check(model.input.shape, input);
   // Authorization: root passes without a lookup; any other principal is evaluated, synchronously when its
   // policies are cached (see authz/authorizer.ts).
@@ -227,7 +227,7 @@ async function dispatch(request: JsonRequest, verifier: SigV4Verifier, authorize
     secure: request.secure,
   });
   if (pending) await pending;
-  const output = await operation(input, {
+  const running = operation(input, {
     principal: auth.principal,
     requestId: request.id,
     get log() {
@@ -235,6 +235,9 @@ async function dispatch(request: JsonRequest, verifier: SigV4Verifier, authorize
     },
     host: request.headers.host ?? '',
   });
+  // The input is the operation's now: not kept alive (and promoted by every garbage collection) while it runs.
+  input = undefined;
+  const output = await running;
   if (!model.output) return '{}';
   if (mounted.outputs) mounted.outputs.check(model.output.shape, output);
   return mounted.serializer.serialize(model.output.shape, output);

@@ -6,7 +6,7 @@ import { ServiceError } from '../../model/errors.js';
 import { authorizeCall, type Authorizer, type Refusal } from '../authz/authorizer.js';
 import type { ActionTable } from '../authz/declarations.js';
 import type { SigV4Verifier } from '../auth/sigv4.js';
-import { toQueryErrorBody } from '../errors.js';
+import { toErrorBody, toQueryErrorBody } from '../errors.js';
 import type { Operation } from './json-rpc.js';
 import { decodeQueryInput, InvalidQueryScalar, parseForm, queryValidationError } from './query-form.js';
 import { QueryXmlSerializer } from './query-xml.js';
@@ -31,6 +31,8 @@ export interface QueryService {
   readonly inputError?: (error: ErrorObject) => Error;
   /** How a form value not of its shape's type is answered (default: IAM's ValidationError). */
   readonly scalarError?: (text: string, field: string) => Error;
+  /** The Query code of an error, when the service's codes differ from berth's error names (SQS's `AWS.SimpleQueueService.NonExistentQueue`). */
+  readonly errorCode?: (type: string, code: string) => string;
 }
 
 export interface QueryRpcOptions {
@@ -103,7 +105,7 @@ export function queryRpcHandler(options: QueryRpcOptions): (req: IncomingMessage
       const { status, code, message, fault } = toQueryErrorBody(error);
       if (status >= 500) logOf().error({ err: error }, 'request failed');
       else if (logger.level === 'debug' || logger.level === 'trace') logOf().debug({ code, message }, 'request refused');
-      respond(status, errorsIn.xml.error(code, message, fault, id));
+      respond(status, errorsIn.xml.error(errorsIn.service.errorCode?.(toErrorBody(error).type, code) ?? code, message, fault, id));
     };
 
     req.on('error', () => {});
@@ -132,7 +134,7 @@ export function queryRpcHandler(options: QueryRpcOptions): (req: IncomingMessage
         tagRequest(req, { service: auth.signingService, action });
         const operation = Object.hasOwn(service.operations, action) ? service.operations[action] : undefined;
         if (!operation) throw new ServiceError('UnsupportedFeatureException', `berth does not support the ${action} action yet.`);
-        const input = model.input ? decodeInput(service, model.input.shape, params) : {};
+        let input: Record<string, unknown> | undefined = model.input ? decodeInput(service, model.input.shape, params) : {};
         if (model.input) mounted.inputs.check(model.input.shape, input);
         const pending = authorizeCall(
           options.authorizer,
@@ -147,7 +149,7 @@ export function queryRpcHandler(options: QueryRpcOptions): (req: IncomingMessage
           accessDenied,
         );
         if (pending) await pending;
-        const output = await operation(input, {
+        const running = operation(input, {
           principal: auth.principal,
           requestId: id,
           get log() {
@@ -155,6 +157,9 @@ export function queryRpcHandler(options: QueryRpcOptions): (req: IncomingMessage
           },
           host: req.headers.host ?? '',
         });
+        // The input is the operation's now: not kept alive (and promoted by every garbage collection) while it runs.
+        input = undefined;
+        const output = await running;
         if (model.output && mounted.outputs) mounted.outputs.check(model.output.shape, output);
         return mounted.xml.response(action, output, id);
       })

@@ -67,12 +67,15 @@ export class QueryXmlSerializer {
         if (typeof value !== 'object') return '';
         const keyName = shape.key.locationName ?? 'key';
         const valueName = shape.value.locationName ?? 'value';
+        // A flattened map (SQS's) repeats its own element per entry: `<Attribute><Name/><Value/></Attribute>`.
+        const flattened = ref.flattened === true;
         let entries = '';
         for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
           if (v === undefined || v === null) continue;
-          entries += `<entry>${this.element(keyName, shape.key, k)}${this.element(valueName, shape.value, v)}</entry>`;
+          const pair = `${this.element(keyName, shape.key, k)}${this.element(valueName, shape.value, v)}`;
+          entries += flattened ? `<${name}>${pair}</${name}>` : `<entry>${pair}</entry>`;
         }
-        return `<${name}>${entries}</${name}>`;
+        return flattened ? entries : `<${name}>${entries}</${name}>`;
       }
       case 'timestamp':
         return `<${name}>${isoTimestamp(value)}</${name}>`;

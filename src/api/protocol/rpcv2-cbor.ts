@@ -95,7 +95,7 @@ export function rpcV2CborHandler(options: RpcV2CborOptions): (req: IncomingMessa
         }
         const operation = Object.hasOwn(service.operations, action) ? service.operations[action] : undefined;
         if (!operation) throw new ServiceError('UnsupportedFeatureException', `berth does not support the ${action} action yet.`);
-        const input = decodeInput(decodedBody(body, req.headers['content-encoding'], service.bodyLimit ?? options.bodyLimit));
+        let input = decodeInput(decodedBody(body, req.headers['content-encoding'], service.bodyLimit ?? options.bodyLimit));
         if (model.input) mounted.inputs.check(model.input.shape, input);
         const pending = authorizeCall(authorizer, {
           principal: auth.principal,
@@ -106,7 +106,7 @@ export function rpcV2CborHandler(options: RpcV2CborOptions): (req: IncomingMessa
           secure: (req.socket as { encrypted?: boolean }).encrypted === true,
         });
         if (pending) await pending;
-        const output = await operation(input, {
+        const running = operation(input, {
           principal: auth.principal,
           requestId: id,
           get log() {
@@ -114,6 +114,9 @@ export function rpcV2CborHandler(options: RpcV2CborOptions): (req: IncomingMessa
           },
           host: req.headers.host ?? '',
         });
+        // The input is the operation's now: not kept alive (and promoted by every garbage collection) while it runs.
+        input = undefined;
+        const output = await running;
         if (!model.output) return undefined;
         if (mounted.outputs) mounted.outputs.check(model.output.shape, output);
         return encoder.encode(toWire(service.model, model.output.shape, output, 0));

@@ -227,7 +227,7 @@ function settle(deployments: readonly Wire<Deployment>[], planned: Planned, view
 /** When the next disconnected instance becomes lost (its tasks are then replaced). */
 function lostRequeue(state: ServiceState): number | undefined {
   let soonest: number | undefined;
-  for (const i of state.instances) {
+  for (const i of [...state.instances, ...(state.fargatePool ?? [])]) {
     const since = state.disconnectedAt.get(i.id);
     if (i.agentConnected || since === undefined || isLost(state, i)) continue;
     const left = since + state.settings.instanceLostAfterMs - state.now;

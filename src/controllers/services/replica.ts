@@ -1,7 +1,5 @@
 import { healthBounds } from '../../model/service/service.js';
-import { place } from '../../scheduler/index.js';
-import { normalizeStrategy, splitByStrategy } from '../../model/capacity-strategy.js';
-import { requestFor } from './placement.js';
+import { launchKindOf, planLaunches, tasksByProvider } from './launch-plan.js';
 import type { ProviderLaunchPlan } from './state.js';
 import { graceRequeue, mayStop, protectionHold, reliance, Stops, stopWithinBudget, unplaceable, type PlanContext, type Planned } from './plan.js';
 
@@ -52,26 +50,17 @@ export function planReplica(ctx: PlanContext, desired: number): Planned {
   const launches: string[] = [];
   const providerLaunches: ProviderLaunchPlan[] = [];
   const wanted = ctx.canLaunch ? Math.min(desired - keep.length, ceiling - occupying, state.settings.maxLaunchesPerPass) : 0;
-  const strategy = normalizeStrategy(state.record.capacityProviderStrategy ?? []);
-  if (wanted > 0 && ctx.primaryFacts && strategy.length > 0) {
-    // Split over the providers counting the tasks each already has; each share placed on its group's hosts, the
-    // rest waiting for room there (state/capacity-waits.ts) — never an unplaced event.
-    const have = new Map<string, number>();
-    for (const v of keep) {
-      const p = v.record.task.capacityProviderName;
-      if (p) have.set(p, (have.get(p) ?? 0) + 1);
-    }
-    for (const [provider, count] of splitByStrategy(strategy, wanted, have)) {
-      const hosts = state.providerHosts?.get(provider) ?? new Set<string>();
-      const instances = state.instances.filter((i) => i.ec2InstanceId !== undefined && hosts.has(i.ec2InstanceId));
-      const result = place(instances, requestFor(state.record, ctx.primaryFacts, count), state.seed);
-      providerLaunches.push({ provider, instanceIds: result.placements, waiting: count - result.placements.length });
-    }
-  } else if (wanted > 0 && ctx.primaryFacts) {
-    const result = place(state.instances, requestFor(state.record, ctx.primaryFacts, wanted), state.seed);
-    launches.push(...result.placements);
-    if (result.failures.length > 0) {
-      events.push(unplaceable(ctx.name, result.failures[0]!.message));
+  if (wanted > 0 && ctx.primaryFacts) {
+    // The PRIMARY deployment's launch: EC2 instances, the Fargate pool, or host groups' providers — whose tasks
+    // that find no room wait for it (state/capacity-waits.ts), never an unplaced event.
+    // (The deployment's own launch; the service's for a deployment recorded with the EC2 default only.)
+    const own = primary && (primary.capacityProviderStrategy?.length || primary.launchType === 'FARGATE') ? primary : state.record;
+    const launch = launchKindOf(own);
+    const planned = planLaunches(state, state.record, ctx.primaryFacts, launch, wanted, tasksByProvider(keep));
+    launches.push(...planned.launches);
+    providerLaunches.push(...planned.providerLaunches);
+    if (planned.failure !== undefined) {
+      events.push(unplaceable(ctx.name, planned.failure));
       requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, UNPLACED_RETRY_MS);
     }
   }

@@ -12,8 +12,10 @@ export interface ServiceState {
   readonly record: ServiceRecord;
   /** The service's tasks (any status, those not yet forgotten). */
   readonly tasks: readonly TaskRecord[];
-  /** Every instance of the cluster as placement sees it (with the tasks of every group). */
+  /** Every container instance of the cluster as placement sees it (with the tasks of every group). */
   readonly instances: readonly InstanceSnapshot[];
+  /** The cluster's Fargate pool hosts (model/fargate-pool.ts): where Fargate tasks are placed and run. */
+  readonly fargatePool?: readonly InstanceSnapshot[];
   /** When each disconnected instance's agent went away (epoch ms). */
   readonly disconnectedAt: ReadonlyMap<string, number>;
   /** What the controller needs of each task definition the service's deployments and tasks use, by ARN. */
@@ -136,7 +138,7 @@ const PENDING = new Set(['PROVISIONING', 'PENDING', 'ACTIVATING']);
 
 /** Classify the service's tasks for a pass. */
 export function viewTasks(state: ServiceState): TaskView[] {
-  const byId = new Map(state.instances.map((i) => [i.id, i]));
+  const byId = new Map([...state.instances, ...(state.fargatePool ?? [])].map((i) => [i.id, i]));
   const graceMs = (state.record.healthCheckGracePeriodSeconds ?? 0) * 1000;
   const deregistering = state.record.berth.deregistering ?? {};
   return state.tasks.map((record) => {

@@ -187,6 +187,29 @@ describe('a service behind a target group', () => {
     expect(crashed.deregistrations).toEqual([{ targetGroupArn: TG, targets: [{ id: survivor!.instanceId === 'i1' ? 'i-i1' : 'i-i2', port: portOf(survivor!) }] }]);
   });
 
+  it('a stopped task whose host port a new task got on the same instance does not take the new target out', () => {
+    const w = lbWorld({ desired: 1 });
+    const lb = newLb();
+    run(w, lb);
+    setHealth(lb, 'healthy');
+    const [old] = live(w);
+    old!.task.lastStatus = 'STOPPED';
+    old!.task.desiredStatus = 'STOPPED';
+    pass(w, lb); // deregisters the old target, launches a replacement
+    const replacement = w.tasks.find((t) => t.id !== old!.id)!;
+    start(w, replacement);
+    // The agent gave the replacement the port the stopped task had, on the same instance.
+    Object.assign(replacement, { instanceId: old!.instanceId });
+    replacement.task.containers = [{ name: 'app', networkBindings: [{ containerPort: 80, hostPort: portOf(old!), protocol: 'tcp' }] }];
+    const registered = pass(w, lb);
+    expect(registered.registrations).toEqual([{ targetGroupArn: TG, targets: [{ id: `i-${old!.instanceId}`, port: portOf(old!) }] }]);
+    for (let i = 0; i < 3; i++) {
+      const next = pass(w, lb);
+      expect(next.deregistrations ?? []).toEqual([]);
+      expect(next.registrations ?? []).toEqual([]);
+    }
+  });
+
   it('keeps the tasks of a deployment in the target groups they were started for when UpdateService changes them', () => {
     const TG2 = TG.replace('/web/', '/web2/');
     const w = lbWorld({ limits: { minimumHealthyPercent: 100, maximumPercent: 200 } });

@@ -21,6 +21,9 @@ import type { DeferredStop } from '../../state/records/services.js';
 import type { PlannedStop, ServiceState, TaskView } from './state.js';
 import { ec2Of, entriesFor, taskTarget, type TargetChange } from './target-of.js';
 
+/** A target group as the service's state holds it. */
+type Group = NonNullable<ServiceState['targetGroups']> extends ReadonlyMap<string, infer G> ? G : never;
+
 /** What {@link planTargets} decided on top of the plan. */
 export interface TargetPlan {
   /** The stops to make now (the plan's, less those that wait for their targets to drain, plus drained ones). */
@@ -58,6 +61,23 @@ export function planTargets(state: ServiceState, views: readonly TaskView[], sto
       return stored ? [{ arn: e.targetGroupArn, target, drainMs: group.drainMs }] : [];
     });
 
+  /** The targets running tasks map to, by task id (what the register loop below registers when not stored). */
+  const runningTargets = new Map<string, { arn: string; group: Group; target: { id: string; port: number } }[]>();
+  for (const v of views) {
+    if (!v.live || !v.running) continue;
+    runningTargets.set(
+      v.id,
+      entriesFor(state.record, v.deploymentId).flatMap((e) => {
+        const group = state.targetGroups?.get(e.targetGroupArn);
+        const target = group && taskTarget(e, group, v.record, ec2Of(state, v.record));
+        return target ? [{ arn: e.targetGroupArn, group, target }] : [];
+      }),
+    );
+  }
+  /** Whether a running task other than `except` maps to `target` in group `arn`. */
+  const claimedByRunning = (arn: string, target: { id: string; port: number }, except: string) =>
+    [...runningTargets].some(([id, ts]) => id !== except && ts.some((t) => t.arn === arn && t.target.id === target.id && t.target.port === target.port));
+
   const out: PlannedStop[] = [];
   const deactivations: PlannedStop[] = [];
   const deregistering: Record<string, DeferredStop> = {};
@@ -87,10 +107,8 @@ export function planTargets(state: ServiceState, views: readonly TaskView[], sto
   for (const v of views) {
     if (deregistering[v.id] || out.some((s) => s.taskId === v.id) || prior[v.id]) continue;
     if (v.live && v.running) {
-      for (const e of entriesFor(state.record, v.deploymentId)) {
-        const group = state.targetGroups?.get(e.targetGroupArn);
-        const target = group && taskTarget(e, group, v.record, ec2Of(state, v.record));
-        if (target && !group.targets.some((t) => t.id === target.id && t.port === target.port && t.state !== 'draining')) add(register, e.targetGroupArn, target);
+      for (const { arn, group, target } of runningTargets.get(v.id) ?? []) {
+        if (!group.targets.some((t) => t.id === target.id && t.port === target.port && t.state !== 'draining')) add(register, arn, target);
       }
     } else if (v.record.task.lastStatus === 'DEACTIVATING' && !v.lost && !v.orphaned) {
       // Stopped by StopTask while registered: deregistered, and held until its targets drained, as a planned stop.
@@ -104,8 +122,10 @@ export function planTargets(state: ServiceState, views: readonly TaskView[], sto
         requeue = Math.min(requeue ?? Infinity, drainMs);
       }
     } else if (v.stopped || v.stopping) {
-      // Stopped on its own or by someone else (StopTask): its targets go, with nothing left to wait for.
-      for (const r of registered(v)) add(deregister, r.arn, r.target);
+      // Stopped on its own or by someone else (StopTask): its targets go, with nothing left to wait for — unless a
+      // running task of the service now has the same target (its host port reused on the same instance): a target
+      // is an instance and a port, and deregistering it would take the new task out, then register it again, each pass.
+      for (const r of registered(v)) if (!claimedByRunning(r.arn, r.target, v.id)) add(deregister, r.arn, r.target);
     }
   }
   const change = (m: Map<string, { id: string; port: number }[]>) => [...m].map(([targetGroupArn, targets]) => ({ targetGroupArn, targets }));

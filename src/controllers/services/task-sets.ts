@@ -2,13 +2,13 @@ import type { TaskSet } from '@aws-sdk/client-ecs';
 import { happened, serviceMessages, type NewEvent } from '../../model/service/events.js';
 import { computedDesiredCount, stabilityOf, type TaskSetCounts } from '../../model/service/task-sets.js';
 import type { Wire } from '../../model/wire.js';
-import { place } from '../../scheduler/index.js';
 import type { ServiceRecord } from '../../state/records/services.js';
 import { launchBackoffMs, tallyFailures } from './deployments.js';
-import { chooseStops, requestFor, strategiesOf } from './placement.js';
+import { chooseStops, strategiesOf } from './placement.js';
+import { launchKindOf, planLaunches, tasksByProvider } from './launch-plan.js';
 import { graceRequeue, mayStop, protectionHold, Stops, unplaceable } from './plan.js';
 import { UNPLACED_RETRY_MS } from './replica.js';
-import { viewTasks, type PlannedStop, type ServicePlan, type ServiceState } from './state.js';
+import { viewTasks, type PlannedStop, type ProviderLaunchPlan, type ServicePlan, type ServiceState } from './state.js';
 
 /**
  * One pass over a service whose deployments are task sets (the EXTERNAL and CODE_DEPLOY controllers), pure.
@@ -49,6 +49,7 @@ export function reconcileTaskSets(state: ServiceState): ServicePlan {
   const events: NewEvent[] = [];
   const requeues: (number | undefined)[] = [graceRequeue(views, now), throttled ? backoffUntil - now : undefined];
   let launches: readonly string[] = [];
+  let providerLaunches: readonly ProviderLaunchPlan[] = [];
   let launchSetId: string | undefined;
   const nextSets: Wire<TaskSet>[] = [];
   let steadyAll = active && sets.length > 0;
@@ -84,13 +85,16 @@ export function reconcileTaskSets(state: ServiceState): ServicePlan {
     const facts = state.taskDefinitions.get(set.taskDefinition ?? '');
     const wanted = Math.min(target - kept.length, state.settings.maxLaunchesPerPass);
     if (wanted > 0 && active && set.status !== 'DRAINING' && !throttled && facts && launchSetId === undefined) {
-      const result = place(state.instances, requestFor(record, facts, wanted), state.seed);
-      if (result.placements.length > 0) {
-        launches = result.placements;
+      // The set's own launch type or strategy, else the service's.
+      const own = set.launchType || set.capacityProviderStrategy?.length ? set : record;
+      const planned = planLaunches(state, record, facts, launchKindOf(own), wanted, tasksByProvider(kept));
+      if (planned.launches.length > 0 || planned.providerLaunches.length > 0) {
+        launches = planned.launches;
+        providerLaunches = planned.providerLaunches;
         launchSetId = id;
       }
-      if (result.failures.length > 0) {
-        events.push(unplaceable(name, result.failures[0]!.message));
+      if (planned.failure !== undefined) {
+        events.push(unplaceable(name, planned.failure));
         requeues.push(UNPLACED_RETRY_MS);
       }
     } else if (wanted > 0 && launchSetId !== undefined) {
@@ -103,7 +107,7 @@ export function reconcileTaskSets(state: ServiceState): ServicePlan {
       computed: target,
       running: counted.filter((v) => v.running).length,
       pending: counted.filter((v) => v.pending).length,
-      occupying: occupying.length + (launchSetId === id ? launches.length : 0),
+      occupying: occupying.length + (launchSetId === id ? launches.length + providerLaunches.reduce((n, l) => n + l.instanceIds.length + l.waiting, 0) : 0),
       onLeavingInstance: occupying.some((v) => v.leaving),
       allHealthy: counted.filter((v) => v.running && !v.stopping).every((v) => v.healthy),
     };
@@ -128,7 +132,7 @@ export function reconcileTaskSets(state: ServiceState): ServicePlan {
     );
   }
 
-  const idle = launches.length === 0 && stops.length === 0;
+  const idle = launches.length === 0 && providerLaunches.length === 0 && stops.length === 0;
   const inactive = record.status === 'DRAINING' && idle && !views.some((v) => v.occupies);
   const steady = steadyAll && idle && !throttled;
   if (steady && !record.berth.steady) events.push(happened(serviceMessages.steadyState(name)));
@@ -153,6 +157,7 @@ export function reconcileTaskSets(state: ServiceState): ServicePlan {
   const defined = requeues.filter((x): x is number => x !== undefined);
   return {
     launches,
+    ...(providerLaunches.length > 0 ? { providerLaunches } : {}),
     ...(launchSetId ? { launchDeploymentId: launchSetId } : {}),
     stops,
     record: next,

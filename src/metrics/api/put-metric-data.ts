@@ -32,8 +32,20 @@ interface PutMetricDataInput {
   EntityMetricData?: { MetricData?: MetricDatum[] }[];
 }
 
-/** Checks the whole request before anything is stored (all or nothing, as CloudWatch), then stores it durably. */
-export async function putMetricData(env: MetricsEnv, input: PutMetricDataInput): Promise<object> {
+/**
+ * Checks the whole request before anything is stored (all or nothing, as CloudWatch), then stores it durably.
+ * Not an async function: the store folds the request in before this returns, and nothing of `input` (a thousand
+ * datums' objects) is then kept while the commit is awaited.
+ */
+export function putMetricData(env: MetricsEnv, input: PutMetricDataInput): Promise<object> {
+  try {
+    return env.store.put(samplesOf(env, input)).then(() => ({}));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function samplesOf(env: MetricsEnv, input: PutMetricDataInput): Sample[] {
   if (input.Namespace.startsWith('AWS/')) throw invalidValue('Namespace', input.Namespace, 'Namespaces starting with AWS/ are reserved for AWS services.');
   const nowS = env.now() / 1000;
   const samples: Sample[] = [];
@@ -49,8 +61,7 @@ export async function putMetricData(env: MetricsEnv, input: PutMetricDataInput):
     if (data.length > PUT_LIMITS.metricData) throw invalidParameter(`The collection ${field} must not have a size greater than ${PUT_LIMITS.metricData}.`);
     for (let i = 0; i < data.length; i++) samples.push(toSample(input.Namespace, data[i]!, field, i, nowS, series));
   }
-  await env.store.put(samples);
-  return {};
+  return samples;
 }
 
 /** Whether CloudWatch stores `v` (finite, within its magnitudes). */

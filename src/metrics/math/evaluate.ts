@@ -153,30 +153,43 @@ function call(name: string, args: readonly Expr[], scope: Scope): Value {
   }
 }
 
-function reduce(name: 'SUM' | 'AVG' | 'MIN' | 'MAX', value: Value): Value {
-  const fold = (values: Iterable<number>): number => {
+type Reduction = 'SUM' | 'AVG' | 'MIN' | 'MAX';
+
+/** Adds `v` into `acc` as the reduction does (AVG sums; the count divides at the end). */
+function step(name: Reduction, acc: number, v: number): number {
+  return name === 'MIN' ? (v < acc ? v : acc) : name === 'MAX' ? (v > acc ? v : acc) : acc + v;
+}
+
+function reduce(name: Reduction, value: Value): Value {
+  const initial = name === 'MIN' ? Infinity : name === 'MAX' ? -Infinity : 0;
+  if (value.kind === 'scalar') return value;
+  if (value.kind === 'series') {
     let n = 0;
-    let acc = name === 'MIN' ? Infinity : name === 'MAX' ? -Infinity : 0;
-    for (const v of values) {
+    let acc = initial;
+    for (const v of value.values) {
       if (Number.isNaN(v)) continue;
       n++;
-      acc = name === 'MIN' ? Math.min(acc, v) : name === 'MAX' ? Math.max(acc, v) : acc + v;
+      acc = step(name, acc, v);
     }
-    if (n === 0) return NaN;
-    return name === 'AVG' ? acc / n : acc;
-  };
-  if (value.kind === 'scalar') return value;
-  if (value.kind === 'series') return { kind: 'scalar', value: fold(value.values) };
+    return { kind: 'scalar', value: n === 0 ? NaN : name === 'AVG' ? acc / n : acc };
+  }
   if (value.items.length === 0) throw new ExpressionError(`${name} of an empty array`);
   const grid = value.items[0]!.grid;
   for (const s of value.items) sameGrid(grid, s.grid);
-  // Period by period across the series, without an array per period (100 series × a day of minutes is common).
-  const values = new Float64Array(grid.length);
-  const column = new Float64Array(value.items.length);
-  for (let i = 0; i < grid.length; i++) {
-    for (let k = 0; k < value.items.length; k++) column[k] = value.items[k]!.values[i]!;
-    values[i] = fold(column);
+  // Period by period across the series, one series at a time (100 series × a day of minutes is common): an
+  // accumulator and a count per period, no array per period.
+  const values = new Float64Array(grid.length).fill(initial);
+  const counts = new Float64Array(grid.length);
+  for (const s of value.items) {
+    const from = s.values;
+    for (let i = 0; i < grid.length; i++) {
+      const v = from[i]!;
+      if (Number.isNaN(v)) continue;
+      counts[i] = counts[i]! + 1;
+      values[i] = step(name, values[i]!, v);
+    }
   }
+  for (let i = 0; i < grid.length; i++) values[i] = counts[i] === 0 ? NaN : name === 'AVG' ? values[i]! / counts[i]! : values[i]!;
   return { kind: 'series', grid, values };
 }
 

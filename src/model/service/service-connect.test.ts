@@ -4,7 +4,7 @@ import { checkServiceConnect, namespaceRefOf } from './service-connect.js';
 const td = {
   taskDefinitionArn: 'arn:aws:ecs:us-east-1:000000000000:task-definition/web:1',
   networkMode: 'bridge' as const,
-  containerDefinitions: [{ name: 'web', portMappings: [{ name: 'http', containerPort: 80 }, { containerPort: 81 }] }],
+  containerDefinitions: [{ name: 'web', portMappings: [{ name: 'http', containerPort: 80, appProtocol: 'http' as const }, { containerPort: 81 }, { name: 'db', containerPort: 5432 }] }],
 };
 const ns = { arn: 'arn:aws:servicediscovery:us-east-1:000000000000:namespace/ns-abc', name: 'internal' };
 
@@ -47,9 +47,20 @@ describe('checkServiceConnect', () => {
     [{ services: [{ portName: 'http', ingressPortOverride: 70000 }] }, /ingressPortOverride must be between 1 and 65535/],
     [{ services: [{ portName: 'http' }, { portName: 'http' }] }, /services\[1\]\.discoveryName 'http' is used twice/],
     [{ services: [{ portName: 'http', timeout: { idleTimeoutSeconds: -1 } }] }, /timeout\.idleTimeoutSeconds/],
+    [{ services: [{ portName: 'db', timeout: { perRequestTimeoutSeconds: 5 } }] }, /services\[0\]\.timeout\.perRequestTimeoutSeconds can only be set if Service Connect appProtocol isn't TCP/],
     [{ accessLogConfiguration: { format: 'TEXT' } }, /accessLogConfiguration requires serviceConnectConfiguration\.logConfiguration/],
   ])('refuses %j naming the field', (given, message) => {
     expect(() => checkServiceConnect({ enabled: true, ...given } as never, td, ns)).toThrow(message);
+  });
+
+  it('a TCP port takes an idle timeout; in awsvpc an ingressPortOverride may not be another container port of the task', () => {
+    expect(checkServiceConnect({ enabled: true, services: [{ portName: 'db', timeout: { idleTimeoutSeconds: 60 } }] }, td, ns).services[0]!.timeout).toEqual({ idleTimeoutSeconds: 60 });
+    const awsvpc = { ...td, networkMode: 'awsvpc' as const };
+    expect(() => checkServiceConnect({ enabled: true, services: [{ portName: 'http', ingressPortOverride: 5432 }] }, awsvpc, ns)).toThrow(
+      /services\[0\]\.ingressPortOverride 5432 is a container port of the task definition/,
+    );
+    expect(checkServiceConnect({ enabled: true, services: [{ portName: 'http', ingressPortOverride: 80 }] }, awsvpc, ns).services[0]!.ingressPortOverride).toBe(80);
+    expect(checkServiceConnect({ enabled: true, services: [{ portName: 'http', ingressPortOverride: 9000 }] }, awsvpc, ns).services[0]!.ingressPortOverride).toBe(9000);
   });
 
   it('refuses host and none network modes', () => {

@@ -36,15 +36,18 @@ const DNS_NAME = /^[a-z0-9_.][a-z0-9_.-]{0,126}$/;
 const isPort = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535;
 
 /** The portMappings names of every container of the task definition. */
-export function portNamesOf(td: Pick<Wire<TaskDefinition>, 'containerDefinitions'>): Map<string, { container: string; containerPort: number }> {
-  const names = new Map<string, { container: string; containerPort: number }>();
+export function portNamesOf(td: Pick<Wire<TaskDefinition>, 'containerDefinitions'>): Map<string, { container: string; containerPort: number; appProtocol?: string }> {
+  const names = new Map<string, { container: string; containerPort: number; appProtocol?: string }>();
   for (const c of td.containerDefinitions ?? []) {
     for (const pm of c.portMappings ?? []) {
-      if (pm.name && pm.containerPort !== undefined) names.set(pm.name, { container: c.name!, containerPort: pm.containerPort });
+      if (pm.name && pm.containerPort !== undefined) names.set(pm.name, { container: c.name!, containerPort: pm.containerPort, ...(pm.appProtocol ? { appProtocol: pm.appProtocol } : {}) });
     }
   }
   return names;
 }
+
+/** Service Connect proxies a port as HTTP only with one of these appProtocols; without one, as TCP. */
+const HTTP_APP_PROTOCOLS: readonly string[] = ['http', 'http2', 'grpc'];
 
 /**
  * `given` checked against `td` (whose portMappings must name every portName), with the namespace resolved
@@ -93,8 +96,13 @@ export function checkServiceConnect(
       aliases.add(key);
       return { port: a.port, dnsName };
     });
-    if (s.ingressPortOverride !== undefined && s.ingressPortOverride !== null && !isPort(s.ingressPortOverride)) {
-      throw invalidParameter(`${field}.ingressPortOverride must be between 1 and 65535.`);
+    if (s.ingressPortOverride !== undefined && s.ingressPortOverride !== null) {
+      if (!isPort(s.ingressPortOverride)) throw invalidParameter(`${field}.ingressPortOverride must be between 1 and 65535.`);
+      // awsvpc: the proxy listens in the task's own namespace, beside its containers (berth's words).
+      const own = portNames.get(s.portName)!.containerPort;
+      if (td.networkMode === 'awsvpc' && s.ingressPortOverride !== own && [...portNames.values()].some((p) => p.containerPort === s.ingressPortOverride)) {
+        throw invalidParameter(`${field}.ingressPortOverride ${s.ingressPortOverride} is a container port of the task definition: the Service Connect proxy cannot listen on it.`);
+      }
     }
     if (s.tls) throw invalidParameter(`${field}.tls: Service Connect TLS is not supported by berth yet.`);
     const timeout = s.timeout;
@@ -103,6 +111,12 @@ export function checkServiceConnect(
       if (v !== undefined && v !== null && (!Number.isInteger(v) || v < 0 || v > 2_147_483_647)) {
         throw invalidParameter(`${field}.timeout.${k} must be a whole number of seconds, 0 or more.`);
       }
+    }
+    const perRequest = timeout?.perRequestTimeoutSeconds;
+    if (perRequest !== undefined && perRequest !== null && !HTTP_APP_PROTOCOLS.includes(portNames.get(s.portName)!.appProtocol ?? 'tcp')) {
+      throw invalidParameter(
+        `${field}.timeout.perRequestTimeoutSeconds can only be set if Service Connect appProtocol isn't TCP (portMappings '${s.portName}' has no http, http2 or grpc appProtocol). Only idleTimeoutSeconds is allowed for TCP.`,
+      );
     }
     services.push({
       portName: s.portName,

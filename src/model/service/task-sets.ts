@@ -79,6 +79,9 @@ export interface NewTaskSet {
   readonly startedBy?: string;
   readonly launchType?: string;
   readonly capacityProviderStrategy?: readonly unknown[];
+  /** Fargate sets: the platform (resolved, 1.4.0) and its family. */
+  readonly platformVersion?: string;
+  readonly platformFamily?: string;
   readonly networkConfiguration?: unknown;
   readonly loadBalancers?: readonly unknown[];
   readonly serviceRegistries?: readonly unknown[];
@@ -87,8 +90,8 @@ export interface NewTaskSet {
 
 /**
  * A task set as ECS shows it when created: ACTIVE, nothing running yet, STABILIZING unless it is to run no task.
- * Load balancers, service registries and a capacity-provider strategy are kept as given (berth does not act on
- * them yet); without a capacity-provider strategy the launch type is EC2.
+ * Load balancers and service registries are kept as given (berth does not act on them yet); its launch type or
+ * capacity-provider strategy decides where its tasks run (controllers/services/launch-plan.ts); neither: EC2.
  */
 export function newTaskSet(n: NewTaskSet): Wire<TaskSet> {
   const computed = computedDesiredCount(n.desiredCount, n.scale, 'ACTIVE');
@@ -108,6 +111,7 @@ export function newTaskSet(n: NewTaskSet): Wire<TaskSet> {
     createdAt: now,
     updatedAt: now,
     ...(n.capacityProviderStrategy?.length ? { capacityProviderStrategy: n.capacityProviderStrategy } : { launchType: n.launchType ?? 'EC2' }),
+    ...(n.platformVersion !== undefined ? { platformVersion: n.platformVersion, platformFamily: n.platformFamily ?? 'Linux' } : {}),
     ...(n.networkConfiguration !== undefined ? { networkConfiguration: n.networkConfiguration } : {}),
     loadBalancers: n.loadBalancers ?? [],
     serviceRegistries: n.serviceRegistries ?? [],

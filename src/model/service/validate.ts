@@ -19,12 +19,13 @@ type Common = CreateServiceRequest | UpdateServiceRequest;
 
 /**
  * Refuse what berth does not do (yet), naming the field:
- * Fargate. (Capacity provider strategies: api/ecs/service-capacity.ts. Deployment strategies: shift-config.ts.) (The deployment controller is checked by the caller.)
+ * volume and VPC Lattice configurations, ECS Exec, zone rebalancing, deployment alarms. (Launch types, strategies and
+ * platform versions: api/ecs/service-capacity.ts. Deployment strategies: shift-config.ts. The deployment controller is
+ * checked by the caller.)
  */
 export function refuseUnsupported(input: Common): void {
   const nonEmpty = (v: unknown) => (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== null);
   const unsupported: [string, unknown][] = [
-    ['platformVersion', input.platformVersion],
     ['volumeConfigurations', input.volumeConfigurations],
     ['vpcLatticeConfigurations', input.vpcLatticeConfigurations],
   ];
@@ -32,9 +33,6 @@ export function refuseUnsupported(input: Common): void {
     if (nonEmpty(value)) throw invalidParameter(`${field}: not supported by berth yet.`);
   }
   if ('role' in input && input.role && !input.loadBalancers?.length) throw invalidParameter('role: a service role can only be specified together with loadBalancers.');
-  if ('launchType' in input && input.launchType !== undefined && input.launchType !== 'EC2') {
-    throw invalidParameter(`launchType: berth runs services on its own container instances; launchType ${input.launchType} is not available. Use EC2.`);
-  }
   if (input.enableExecuteCommand) throw invalidParameter('enableExecuteCommand: ECS Exec is not supported by berth yet.');
   if (input.availabilityZoneRebalancing === 'ENABLED') {
     throw invalidParameter('availabilityZoneRebalancing: berth does not rebalance running tasks across zones; use DISABLED.');

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { constants, openSync, readSync, closeSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startRuntimeFixture, type RuntimeFixture } from '../../testing/runtime-fixture.js';
+import { startRuntimeFixture, waitForLog, type RuntimeFixture } from '../../testing/runtime-fixture.js';
 
 const projectRoot = fileURLToPath(new URL('../../..', import.meta.url));
 const runtimeModule = fileURLToPath(new URL('./runc-runtime.ts', import.meta.url));
@@ -93,4 +93,54 @@ it('containers outlive a kill -9 of the agent; a new runtime re-adopts them and 
   await restarted.delete(away);
   await restarted.delete(back);
   expect((await restarted.list()).filter((id) => id === away || id === back)).toEqual([]);
+}, 60_000);
+
+/**
+ * What an agent killed in the middle of a start leaves: it opened the container's exec FIFO and read the
+ * init's byte (the init then runs the container's process) but died before removing the FIFO, so runc
+ * still calls the container created and `runc start` would wait for ever. (This stalled a task PENDING
+ * after an agent kill -9 while its container ran.)
+ */
+function startCutShort(stateDir: string, id: string): void {
+  const fd = openSync(join(stateDir, 'runc', id, 'exec.fifo'), constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const buffer = Buffer.alloc(16);
+    for (const deadline = Date.now() + 10_000; ; ) {
+      let n = 0;
+      try {
+        n = readSync(fd, buffer, 0, buffer.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      }
+      if (n > 0) return;
+      if (Date.now() > deadline) throw new Error('the init never wrote its byte');
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+it('a start cut short after the init was released: the restarted runtime sees the container running and start() does not hang', async () => {
+  const seen = f.id('seen');
+  const retried = f.id('retried');
+  for (const id of [seen, retried]) {
+    const spec = f.spec(id, ['sh', '-c', 'echo up; exec sleep 60']);
+    await f.runtime.create(spec);
+    startCutShort(f.stateDir, id);
+    await waitForLog(spec.logPath, 'up');
+  }
+  const restarted = await f.reopen();
+  // Recovery asks the state: running, as it is.
+  expect(await restarted.state(seen)).toMatchObject({ status: 'running' });
+  // A start retried on the other: done at once instead of `runc start` blocking for ever.
+  const outcome = await Promise.race([restarted.start(retried).then(() => 'started'), new Promise((r) => setTimeout(() => r('still waiting'), 10_000))]);
+  expect(outcome).toBe('started');
+  expect(await restarted.state(retried)).toMatchObject({ status: 'running' });
+  // A created container whose start was never attempted stays created, and starts.
+  const fresh = f.id('fresh');
+  await restarted.create(f.spec(fresh, ['sleep', '60']));
+  expect(await restarted.state(fresh)).toMatchObject({ status: 'created' });
+  await restarted.start(fresh);
+  expect(await restarted.state(fresh)).toMatchObject({ status: 'running' });
+  for (const id of [seen, retried, fresh]) await restarted.delete(id);
 }, 60_000);

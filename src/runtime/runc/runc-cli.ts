@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { constants } from 'node:fs';
-import { lstat, open, readFile, unlink } from 'node:fs/promises';
+import { lstat, open, readFile, readdir, readlink, realpath, unlink } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { RuntimeCommandError } from '../errors.js';
@@ -65,8 +65,44 @@ export class RuncCli {
    * FIFO is not there as expected (another runc version, a started container), `runc start` decides.
    */
   async start(id: string): Promise<void> {
-    if (this.flavour.execFifo && (await this.releaseInit(join(this.root, id, 'exec.fifo')))) return;
+    if (this.flavour.execFifo && (await this.releaseInit(this.execFifo(id)))) return;
+    // No byte came: the init may have been released already by a start cut short (see settleStart), and
+    // `runc start` would then wait for it for ever.
+    if (this.flavour.execFifo && (await this.settleStart(id))) return;
     await this.run(id, ['start', id], { command: this.flavour.startCommand });
+  }
+
+  /** Where runc keeps the FIFO a created container's init waits on. */
+  private execFifo(id: string): string {
+    return join(this.root, id, 'exec.fifo');
+  }
+
+  /**
+   * A start cut short: true when runc calls the container created although its init has already run the
+   * container's process, after which runc's state says so too.
+   *
+   * Why: runc calls a container "created" for as long as its exec FIFO exists. A start that read the init's
+   * byte (the init then execs the container's process) but died before removing the FIFO — an agent killed
+   * in that moment — leaves a running container that runc still calls created, and `runc start` on it
+   * blocks for ever opening a FIFO nobody will write again. A created init holds the FIFO open (runc hands
+   * it an O_PATH descriptor, closed on exec); once no process of the container's init pid holds it, the
+   * init has exec'd, and the leftover FIFO is removed.
+   */
+  async settleStart(id: string, knownPid?: number): Promise<boolean> {
+    const fifo = this.execFifo(id);
+    if (!(await lstat(fifo).catch(() => undefined))?.isFIFO()) return false;
+    let pid = knownPid;
+    if (pid === undefined) {
+      const state = await this.state(id).catch(() => undefined);
+      if (state?.status !== 'created') return false;
+      pid = state.pid;
+    }
+    if (!(pid > 0)) return false;
+    // The kernel names an open file by its resolved path.
+    const held = await initHolds(pid, await realpath(fifo).catch(() => fifo));
+    if (held !== false) return false;
+    await unlink(fifo).catch(() => {});
+    return true;
   }
 
   private async releaseInit(fifo: string): Promise<boolean> {
@@ -197,6 +233,22 @@ export class RuncCli {
       });
     });
   }
+}
+
+/**
+ * Whether process `pid` has `path` open; undefined when its descriptors cannot be read (it is gone, or
+ * they are not ours to read), which decides nothing.
+ */
+async function initHolds(pid: number, path: string): Promise<boolean | undefined> {
+  const dir = `/proc/${pid}/fd`;
+  let fds: string[];
+  try {
+    fds = await readdir(dir);
+  } catch {
+    return undefined;
+  }
+  const targets = await Promise.all(fds.map((fd) => readlink(join(dir, fd)).catch(() => undefined)));
+  return targets.includes(path);
 }
 
 interface CommandResult {

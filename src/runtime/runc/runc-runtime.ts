@@ -273,7 +273,11 @@ export class RuncRuntime implements Runtime {
     if (exited) return { status: 'stopped', exit: exited, labels };
     const runc = await this.runc.state(id);
     if (runc?.status === 'running' || runc?.status === 'paused') return { status: 'running', pid: runc.pid, labels };
-    if (runc?.status === 'created' || runc?.status === 'creating') return { status: 'created', ...(runc.pid ? { pid: runc.pid } : {}), labels };
+    if (runc?.status === 'created' || runc?.status === 'creating') {
+      // A start cut short by a crash leaves a running container that runc still calls created (runc-cli.ts settleStart).
+      if (runc.status === 'created' && this.options.flavour.execFifo && (await this.runc.settleStart(id, runc.pid))) return { status: 'running', pid: runc.pid, labels };
+      return { status: 'created', ...(runc.pid ? { pid: runc.pid } : {}), labels };
+    }
     // Stopped (or never created) without an exit file: conmon is about to write it, or died before it could.
     const exit = await withDeadline(this.wait(id), 2_000);
     return { status: 'stopped', ...(exit ? { exit } : {}), labels };

@@ -66,9 +66,13 @@ export interface QueuedBatchRecord {
 
 export const parseQueuedBatchRecord = recordParser<QueuedBatchRecord>('queued events', { enqueuedAt: 'number', events: 'array' });
 
-/** One event owed to one target of one rule. */
+/**
+ * One event owed to one target of one rule, or one slot of an EventBridge Scheduler schedule owed to its target
+ * (`source` 'scheduler': `rule` and `ruleArn` are then the schedule's name and ARN, `event` carries the slot's time).
+ */
 export interface DeliveryRecord {
   readonly id: string;
+  readonly source?: 'scheduler';
   readonly bus: string;
   readonly rule: string;
   readonly ruleArn: string;

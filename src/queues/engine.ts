@@ -1,0 +1,218 @@
+import { parseRedrivePolicy } from './queue-attributes.js';
+import { Queue, type Message } from './queue.js';
+import type { MessageData, QueueData, QueueRecord } from './records.js';
+
+/**
+ * Every queue of the account and its messages, changed only by applying records (queues/records.ts): an operation
+ * decides, builds its records, applies them and hands them to `sink` (the log), so a replay of the log rebuilds the
+ * same state. Pure: the clock and ids are injected; no I/O.
+ */
+export interface EngineOptions {
+  /** Receives every record applied by an operation (not those replayed). */
+  readonly sink: (record: QueueRecord) => void;
+  /** A queue's ARN by its name. */
+  readonly arnOf: (name: string) => string;
+}
+
+/** FIFO deduplication window (SQS's five minutes). */
+export const DEDUP_WINDOW_MS = 5 * 60_000;
+
+/** Per-queue counters since the metrics last read them (NumberOfMessagesSent/Received/Deleted). */
+export interface Activity {
+  sent: number;
+  received: number;
+  deleted: number;
+}
+
+export class QueueEngine {
+  readonly queues = new Map<string, Queue>();
+  readonly activity = new Map<string, Activity>();
+
+  constructor(private readonly options: EngineOptions) {}
+
+  /** Applies a record read back from the log. */
+  replay(record: QueueRecord): void {
+    this.apply(record, false);
+  }
+
+  /** Applies a record of an operation and writes it to the log. */
+  commit(record: QueueRecord): void {
+    this.apply(record, true);
+    this.options.sink(record);
+  }
+
+  private apply(record: QueueRecord, live: boolean): void {
+    switch (record.t) {
+      case 'queue': {
+        const existing = this.queues.get(record.queue.name);
+        if (existing) existing.data = record.queue;
+        else this.queues.set(record.queue.name, new Queue(record.queue));
+        return;
+      }
+      case 'drop':
+        this.queues.delete(record.q);
+        this.activity.delete(record.q);
+        return;
+      case 'send': {
+        const q = this.queues.get(record.q);
+        if (!q) return;
+        q.add({ data: record.m, visibleAt: record.visibleAt, receives: 0 });
+        if (q.fifo && record.m.dedupId !== undefined) {
+          q.dedup.set(dedupKey(q, record.m.groupId, record.m.dedupId), { id: record.m.id, ...(record.m.seq !== undefined ? { seq: record.m.seq } : {}), at: record.m.sentAt });
+        }
+        if (live) this.count(record.q).sent++;
+        return;
+      }
+      case 'msg': {
+        const q = this.queues.get(record.q);
+        if (!q) return;
+        q.add({
+          data: record.m,
+          visibleAt: record.visibleAt,
+          receives: record.receives,
+          ...(record.firstReceiveAt !== undefined ? { firstReceiveAt: record.firstReceiveAt } : {}),
+          ...(record.receipt !== undefined ? { receipt: record.receipt } : {}),
+        });
+        return;
+      }
+      case 'recv': {
+        const q = this.queues.get(record.q);
+        const m = q?.messages.get(record.id);
+        if (!q || !m) return;
+        m.receives++;
+        m.firstReceiveAt ??= record.at;
+        m.receipt = record.receipt;
+        q.setVisibleAt(m, record.visibleAt);
+        if (live) this.count(record.q).received++;
+        return;
+      }
+      case 'vis': {
+        const q = this.queues.get(record.q);
+        const m = q?.messages.get(record.id);
+        if (q && m) q.setVisibleAt(m, record.visibleAt);
+        return;
+      }
+      case 'del':
+        if (this.queues.get(record.q)?.remove(record.id) && live) this.count(record.q).deleted++;
+        return;
+      case 'move': {
+        const from = this.queues.get(record.q);
+        const to = this.queues.get(record.to);
+        const m = from?.remove(record.id);
+        if (!m || !to) return;
+        const data: MessageData = { ...m.data, deadLetterSourceArn: this.options.arnOf(record.q) };
+        const moved = record.seq !== undefined ? { ...data, seq: record.seq } : data;
+        to.add({ data: moved, visibleAt: record.at, receives: 0 });
+        if (live) this.count(record.to).sent++;
+        return;
+      }
+      case 'purge': {
+        const q = this.queues.get(record.q);
+        if (!q) return;
+        q.clear();
+        q.data = { ...q.data, purgedAt: record.at };
+        return;
+      }
+      case 'dedup': {
+        const q = this.queues.get(record.q);
+        q?.dedup.set(record.key, { id: record.id, ...(record.seq !== undefined ? { seq: record.seq } : {}), at: record.at });
+        return;
+      }
+    }
+  }
+
+  count(name: string): Activity {
+    let a = this.activity.get(name);
+    if (!a) this.activity.set(name, (a = { sent: 0, received: 0, deleted: 0 }));
+    return a;
+  }
+
+  /** The queue whose ARN this is (redrive targets, ListDeadLetterSourceQueues). */
+  byArn(arn: string): Queue | undefined {
+    const name = arn.slice(arn.lastIndexOf(':') + 1);
+    const q = this.queues.get(name);
+    return q && this.options.arnOf(name) === arn ? q : undefined;
+  }
+
+  /**
+   * Receives up to `max` messages at `now`: expired messages are deleted and messages past their queue's
+   * maxReceiveCount are moved to its dead-letter queue on the way, as SQS does at receive time.
+   */
+  receive(q: Queue, now: number, max: number, visibilityMs: number, receipt: () => string): Message[] {
+    const retentionMs = Number(q.data.attributes.MessageRetentionPeriod ?? 345_600) * 1000;
+    const redrive = parseRedrivePolicy(q.data.attributes.RedrivePolicy);
+    const dlq = redrive ? this.byArn(redrive.deadLetterTargetArn) : undefined;
+    const out: Message[] = [];
+    // A few rounds: messages expired or moved away make room for others.
+    for (let round = 0; round < 10 && out.length < max; round++) {
+      const candidates = q.receivable(now, max - out.length);
+      if (candidates.length === 0) break;
+      let skipped = 0;
+      for (const m of candidates) {
+        if (m.data.sentAt + retentionMs <= now) {
+          this.commit({ t: 'del', q: q.data.name, id: m.data.id });
+          skipped++;
+        } else if (redrive && dlq && m.receives >= redrive.maxReceiveCount) {
+          const seq = dlq.fifo ? String(dlq.nextSeq).padStart(20, '0') : undefined;
+          this.commit({ t: 'move', q: q.data.name, id: m.data.id, to: dlq.data.name, at: now, ...(seq !== undefined ? { seq } : {}) });
+          skipped++;
+        } else {
+          this.commit({ t: 'recv', q: q.data.name, id: m.data.id, receipt: receipt(), visibleAt: now + visibilityMs, at: now });
+          out.push(m);
+        }
+      }
+      if (skipped === 0) break;
+    }
+    return out;
+  }
+
+  /** A FIFO queue's earlier message for this deduplication id, within the window. */
+  duplicateOf(q: Queue, groupId: string | undefined, dedupId: string, now: number): { id: string; seq?: string } | undefined {
+    const key = dedupKey(q, groupId, dedupId);
+    const hit = q.dedup.get(key);
+    if (!hit) return undefined;
+    if (hit.at + DEDUP_WINDOW_MS <= now) {
+      q.dedup.delete(key);
+      return undefined;
+    }
+    return hit;
+  }
+
+  /** Forgets deduplication entries past the window (a periodic pass). */
+  pruneDedup(now: number): void {
+    for (const q of this.queues.values()) {
+      for (const [key, entry] of q.dedup) if (entry.at + DEDUP_WINDOW_MS <= now) q.dedup.delete(key);
+    }
+  }
+
+  /** Records that rebuild the current state: what a compaction writes instead of the whole history. */
+  *snapshot(now: number): Generator<QueueRecord> {
+    for (const q of this.queues.values()) {
+      yield { t: 'queue', queue: q.data };
+      for (const m of q.messages.values()) {
+        yield {
+          t: 'msg',
+          q: q.data.name,
+          m: m.data,
+          visibleAt: m.visibleAt,
+          receives: m.receives,
+          ...(m.firstReceiveAt !== undefined ? { firstReceiveAt: m.firstReceiveAt } : {}),
+          ...(m.receipt !== undefined ? { receipt: m.receipt } : {}),
+        };
+      }
+      for (const [key, entry] of q.dedup) {
+        if (entry.at + DEDUP_WINDOW_MS > now) yield { t: 'dedup', q: q.data.name, key, id: entry.id, ...(entry.seq !== undefined ? { seq: entry.seq } : {}), at: entry.at };
+      }
+    }
+  }
+
+  /** A queue record with `change` applied (attributes, tags), stamped. */
+  static changed(q: QueueData, change: Partial<QueueData>, now: number): QueueData {
+    return { ...q, ...change, modifiedAt: now };
+  }
+}
+
+/** DeduplicationScope `messageGroup` keys by group as well. */
+function dedupKey(q: Queue, groupId: string | undefined, dedupId: string): string {
+  return q.data.attributes.DeduplicationScope === 'messageGroup' ? `${groupId ?? ''}\u0000${dedupId}` : dedupId;
+}

@@ -1,0 +1,65 @@
+import type { Logger } from 'pino';
+import type { MetricStore } from '../metrics/metric-store.js';
+import { ServiceError } from '../model/errors.js';
+import { startPeriodic } from '../process/periodic.js';
+import { QueueHost, type QueueHostOptions } from './queue-host.js';
+import { queueSamples } from './queue-metrics.js';
+
+/**
+ * Which process holds the queues: the log is written by one process at a time, so the queues are open in the only
+ * replica (sqlite or memory store) for its whole life, and with etcd in the leader for its term (docs/queues.md).
+ * While open, the owner publishes the AWS/SQS metrics each minute and prunes FIFO deduplication entries.
+ *
+ *   closed ──open (start, or a term begins)──▶ open ──close (stop, or the term ends)──▶ closed
+ */
+export interface QueueOwnerOptions extends QueueHostOptions {
+  readonly log: Logger;
+  readonly metrics?: MetricStore;
+  /** Between AWS/SQS publications (default 60 s). */
+  readonly metricsPeriodMs?: number;
+}
+
+export class QueueOwner {
+  private host: QueueHost | undefined;
+  private periodic: { stop(): Promise<void> } | undefined;
+
+  constructor(private readonly options: QueueOwnerOptions) {}
+
+  /** The open queues, or the error a request answers while this process does not hold them. */
+  current(): QueueHost {
+    if (!this.host) throw new ServiceError('ServiceUnavailable', 'The queues are served by the leader replica; retry the request.');
+    return this.host;
+  }
+
+  open(): void {
+    if (this.host) return;
+    const started = Date.now();
+    const host = (this.host = new QueueHost(this.options));
+    this.options.log.info({ queues: host.engine.queues.size, ms: Date.now() - started }, 'queues opened');
+    const { metrics } = this.options;
+    this.periodic = startPeriodic({
+      log: this.options.log,
+      what: 'publishing AWS/SQS metrics',
+      intervalMs: this.options.metricsPeriodMs ?? 60_000,
+      run: async () => {
+        const now = host.now();
+        host.engine.pruneDedup(now);
+        if (!metrics) return;
+        const samples = [];
+        for (const [name, queue] of host.engine.queues) {
+          samples.push(...queueSamples(name, queue.counts(now), host.engine.count(name), now, (this.options.metricsPeriodMs ?? 60_000) < 60_000));
+          host.engine.activity.delete(name);
+        }
+        if (samples.length > 0) await metrics.put(samples);
+      },
+    });
+  }
+
+  async close(): Promise<void> {
+    const host = this.host;
+    this.host = undefined;
+    await this.periodic?.stop();
+    this.periodic = undefined;
+    host?.close();
+  }
+}

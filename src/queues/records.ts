@@ -1,0 +1,53 @@
+/**
+ * What the queue log holds: every change to queues and messages as one record, applied in order. The engine changes
+ * its state only by applying records (queues/engine.ts), so replaying the log after a restart rebuilds exactly the
+ * state that was acknowledged. Times are epoch milliseconds; binary attribute values are base64.
+ */
+export interface StoredAttribute {
+  readonly DataType: string;
+  readonly StringValue?: string;
+  /** base64 */
+  readonly BinaryValue?: string;
+}
+
+/** A message as the log and the engine keep it. */
+export interface MessageData {
+  readonly id: string;
+  readonly body: string;
+  readonly md5Body: string;
+  readonly attributes?: Readonly<Record<string, StoredAttribute>>;
+  /** MessageSystemAttributes given by the sender (AWSTraceHeader). */
+  readonly traceHeader?: string;
+  readonly sentAt: number;
+  readonly senderId: string;
+  readonly groupId?: string;
+  readonly dedupId?: string;
+  /** FIFO: the queue's 20-digit sequence number. */
+  readonly seq?: string;
+  /** Set when redrive moved the message into a dead-letter queue. */
+  readonly deadLetterSourceArn?: string;
+}
+
+export interface QueueData {
+  readonly name: string;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly createdAt: number;
+  readonly modifiedAt: number;
+  /** When PurgeQueue last ran (its 60-second rule). */
+  readonly purgedAt?: number;
+}
+
+export type QueueRecord =
+  | { readonly t: 'queue'; readonly queue: QueueData }
+  | { readonly t: 'drop'; readonly q: string }
+  | { readonly t: 'send'; readonly q: string; readonly m: MessageData; readonly visibleAt: number }
+  /** A whole message as a compaction writes it (with its receive history). */
+  | { readonly t: 'msg'; readonly q: string; readonly m: MessageData; readonly visibleAt: number; readonly receives: number; readonly firstReceiveAt?: number; readonly receipt?: string }
+  | { readonly t: 'recv'; readonly q: string; readonly id: string; readonly receipt: string; readonly visibleAt: number; readonly at: number }
+  | { readonly t: 'vis'; readonly q: string; readonly id: string; readonly visibleAt: number }
+  | { readonly t: 'del'; readonly q: string; readonly id: string }
+  | { readonly t: 'move'; readonly q: string; readonly id: string; readonly to: string; readonly at: number; readonly seq?: string }
+  | { readonly t: 'purge'; readonly q: string; readonly at: number }
+  /** A FIFO deduplication entry still in its window, as a compaction writes it. */
+  | { readonly t: 'dedup'; readonly q: string; readonly key: string; readonly id: string; readonly seq?: string; readonly at: number };

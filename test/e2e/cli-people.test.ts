@@ -1,0 +1,120 @@
+/**
+ * The commands for people (`berth ps`, `berth services`, `berth scale`) as a person and a program use them: the
+ * built CLI against a real server and agent, its output read through a pipe (plain text, `--output json` parses)
+ * and through a pseudo-terminal made by util-linux `script` (colours, unless NO_COLOR). Credentials come from the
+ * file the server writes, found through BERTH_DATA_DIR with nothing else in the environment.
+ */
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { CreateServiceCommand, DescribeServicesCommand, RegisterTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from './support/berth-server.js';
+import { startTestCluster, type TestCluster } from './support/cluster.js';
+
+const isRoot = process.getuid?.() === 0;
+const CLI = join(REPO_ROOT, 'dist/cli/main.js');
+const ANSI = /\x1b\[[0-9;]*m/;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describe.runIf(isRoot)('berth ps, services and scale', () => {
+  let cluster: TestCluster;
+  let env: NodeJS.ProcessEnv;
+  let taskArn = '';
+
+  /** The CLI through a pipe. */
+  const berth = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
+    new Promise<Run>((resolve) => {
+      execFile(process.execPath, [CLI, ...args], { env: { ...env, ...extra }, timeout: 30_000 }, (error, stdout, stderr) =>
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+  /** The CLI on a pseudo-terminal (`script` gives it one; its output comes back on script's stdout). */
+  const onTerminal = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
+    new Promise<Run>((resolve) => {
+      const command = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+      execFile('script', ['-qec', command, '/dev/null'], { env: { ...env, TERM: 'xterm', ...extra }, timeout: 30_000 }, (error, stdout, stderr) =>
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+
+  beforeAll(async () => {
+    cluster = await startTestCluster();
+    await cluster.startAgent();
+    env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      BERTH_ENDPOINT: cluster.server.url,
+      BERTH_DATA_DIR: dirname(cluster.server.credentialsFile),
+      AWS_CONFIG_FILE: '/dev/null',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
+    taskArn = await cluster.runOneOff([{ name: 'app', command: ['sleep', '3600'] }], { family: 'oneoff' });
+    await cluster.waitForTask(taskArn, (t) => t.lastStatus === 'RUNNING');
+    await cluster.ecs.send(new RegisterTaskDefinitionCommand({ family: 'web', containerDefinitions: [{ name: 'app', image: cluster.image, memory: 32, command: ['sleep', '3600'] }] }));
+    await cluster.ecs.send(new CreateServiceCommand({ serviceName: 'web', taskDefinition: 'web', desiredCount: 1 }));
+  }, 120_000);
+
+  afterAll(async () => {
+    // The service would replace the tasks cluster.stop() stops: it goes to 0 first.
+    await cluster?.ecs.send(new UpdateServiceCommand({ service: 'web', desiredCount: 0 })).catch(() => {});
+    const running = async () => (await cluster.ecs.send(new DescribeServicesCommand({ services: ['web'] }))).services?.[0]?.runningCount ?? 0;
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline && (await running().catch(() => 0)) > 0; ) await new Promise((r) => setTimeout(r, 500));
+    await cluster?.stop();
+  }, 120_000);
+
+  it('berth ps lists the running task as a table through a pipe (no colour) and as JSON', async () => {
+    const table = await berth(['ps']);
+    expect(table.stderr).toBe('');
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^TASK\s+CLUSTER\s+DEFINITION\s+STATUS\s+DESIRED\s+HEALTH\s+GROUP\s+AGE$/);
+    const row = lines.find((l) => l.startsWith(taskArn.split('/').at(-1)!));
+    expect(row).toMatch(/\sdefault\s+oneoff:1\s+RUNNING\s+RUNNING\s+UNKNOWN\s+family:oneoff\s+\d+[smh]$/);
+    expect(table.stdout).not.toMatch(ANSI);
+    const parsed = JSON.parse((await berth(['ps', '--output', 'json'])).stdout) as { tasks: { taskArn: string; lastStatus: string }[] };
+    expect(parsed.tasks.find((t) => t.taskArn === taskArn)?.lastStatus).toBe('RUNNING');
+  });
+
+  it('on a terminal the table is coloured, and not with NO_COLOR', async () => {
+    const coloured = await onTerminal(['ps']);
+    expect(coloured.code).toBe(0);
+    expect(coloured.stdout).toMatch(/\x1b\[1mTASK/);
+    expect(coloured.stdout).toMatch(/\x1b\[32mRUNNING\x1b\[0m/);
+    const plain = await onTerminal(['ps'], { NO_COLOR: '1' });
+    expect(plain.stdout).toContain('RUNNING');
+    expect(plain.stdout).not.toMatch(ANSI);
+  });
+
+  it('berth services shows counts and rollout; berth scale changes the desired count and says so', async () => {
+    await expect.poll(async () => (await berth(['services'])).stdout, { timeout: 60_000, interval: 500 }).toMatch(/^web\s+default\s+1\s+1\s+0\s+COMPLETED\s+web:1\s+\d+[smh]$/m);
+    const scaled = await berth(['scale', 'web', '2']);
+    expect(scaled).toMatchObject({ code: 0, stderr: '' });
+    expect(scaled.stdout).toMatch(/^web: desired count 1 → 2 \(running \d, pending \d\)\n$/);
+    const { services } = await cluster.ecs.send(new DescribeServicesCommand({ services: ['web'] }));
+    expect(services![0]!.desiredCount).toBe(2);
+    const asJson = JSON.parse((await berth(['services', '--cluster', 'default', '-o', 'json'])).stdout) as { services: { serviceName: string; desiredCount: number }[] };
+    expect(asJson.services.map((s) => [s.serviceName, s.desiredCount])).toEqual([['web', 2]]);
+  });
+
+  it('says what to do when it cannot go on: a bad count, an unknown service, no server, refused credentials', async () => {
+    const badCount = await berth(['scale', 'web', 'many']);
+    expect(badCount.code).not.toBe(0);
+    expect(badCount.stderr).toMatch(/the count 'many' is not a whole number ≥ 0, e.g. `berth scale web 3`/);
+    const unknown = await berth(['scale', 'nope', '1']);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/service 'nope' not found in cluster 'default': `berth services` lists them/);
+    const noServer = await berth(['ps', '--endpoint', 'http://127.0.0.1:9']);
+    expect(noServer.code).not.toBe(0);
+    expect(noServer.stderr).toMatch(/cannot reach berth at http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED\): is `berth server` \(or `berth up`\) running\?/);
+    const wrongKeys = await berth(['ps'], { AWS_ACCESS_KEY_ID: 'AKIAWRONGWRONGWRONG1', AWS_SECRET_ACCESS_KEY: 'x' });
+    expect(wrongKeys.code).not.toBe(0);
+    expect(wrongKeys.stderr).toMatch(/berth refused the credentials \(UnrecognizedClientException\)/);
+    const badOutput = await berth(['ps', '--output', 'yaml']);
+    expect(badOutput.stderr).toMatch(/argument 'yaml' is invalid. Allowed choices are table, json/);
+  });
+});
