@@ -7,6 +7,7 @@
  * One call is the host's registration, its heartbeat (every second) and its read of desired state: it writes the
  * host's record (address, brick directory, zone, the volumes its glusterd lists) and answers whether this host leads
  * the pool, the other live hosts, every volume with its bricks, and the retired volumes to remove.
+ * ResolveMount (efs/client-mount.ts) is the agents' call: how to mount a file system for a task.
  */
 import type { ActionTable } from '../api/authz/declarations.js';
 import type { JsonService, Operation } from '../api/protocol/json-rpc.js';
@@ -14,7 +15,9 @@ import type { ServiceModel } from '../api/protocol/service-model.js';
 import { efsKeys as k } from '../state/efs-keys.js';
 import { parseFileSystemRecord, parseRetiredVolumeRecord, parseStorageHostRecord, type StorageHostRecord } from '../state/records/efs.js';
 import { transact } from '../store/transact.js';
-import type { EfsEnv } from './file-systems.js';
+import { resolveMountOperation } from './client-mount.js';
+import { FileSystems, type EfsEnv } from './file-systems.js';
+import { fileSystemArn, fileSystemIdOf } from './ids.js';
 import { liveHosts, poolLeader } from './volume-placement.js';
 
 export const STORAGE_NODE_TARGET_PREFIX = 'BerthStorageNode';
@@ -25,6 +28,7 @@ export const STORAGE_NODE_MODEL: ServiceModel = {
   metadata: { targetPrefix: STORAGE_NODE_TARGET_PREFIX, signingName: 'elasticfilesystem', endpointPrefix: 'berth-storage', protocol: 'json', jsonVersion: '1.1' },
   operations: {
     ReportStorageHost: { name: 'ReportStorageHost', input: { shape: 'ReportStorageHostInput' }, output: { shape: 'ReportStorageHostOutput' } },
+    ResolveMount: { name: 'ResolveMount', input: { shape: 'ResolveMountInput' }, output: { shape: 'ResolveMountOutput' } },
   },
   shapes: {
     ReportStorageHostInput: {
@@ -53,6 +57,27 @@ export const STORAGE_NODE_MODEL: ServiceModel = {
     Volume: { type: 'structure', members: { Name: { shape: 'Text' }, Bricks: { shape: 'Bricks' } } },
     Bricks: { type: 'list', member: { shape: 'Brick' } },
     Brick: { type: 'structure', members: { Address: { shape: 'Text' }, Path: { shape: 'Text' } } },
+    ResolveMountInput: { type: 'structure', required: ['FileSystemId'], members: { FileSystemId: { shape: 'Text' }, AccessPointId: { shape: 'Text' } } },
+    ResolveMountOutput: {
+      type: 'structure',
+      required: ['Volume', 'Servers'],
+      members: { Volume: { shape: 'Text' }, Servers: { shape: 'Texts' }, AccessPoint: { shape: 'MountAccessPoint' } },
+    },
+    MountAccessPoint: {
+      type: 'structure',
+      required: ['Path'],
+      members: {
+        Uid: { shape: 'Id' },
+        Gid: { shape: 'Id' },
+        SecondaryGids: { shape: 'Ids' },
+        Path: { shape: 'Text' },
+        OwnerUid: { shape: 'Id' },
+        OwnerGid: { shape: 'Id' },
+        Permissions: { shape: 'Text' },
+      },
+    },
+    Ids: { type: 'list', member: { shape: 'Id' } },
+    Id: { type: 'long', min: 0 },
     Texts: { type: 'list', member: { shape: 'Text' } },
     Text: str,
     Flag: { type: 'boolean' },
@@ -60,11 +85,19 @@ export const STORAGE_NODE_MODEL: ServiceModel = {
 };
 
 export function storageNodeActions(): ActionTable {
-  return { ReportStorageHost: { action: 'berth-storage:ReportStorageHost', resources: () => [] } };
+  return {
+    ReportStorageHost: { action: 'berth-storage:ReportStorageHost', resources: () => [] },
+    // An agent mounting a file system for a task: what EFS checks for a mount.
+    ResolveMount: {
+      action: 'elasticfilesystem:ClientMount',
+      resources: (input, scope) => (typeof input.FileSystemId === 'string' ? [fileSystemArn(scope, fileSystemIdOf(input.FileSystemId))] : []),
+    },
+  };
 }
 
 export function storageNodeService(env: EfsEnv): JsonService {
   const operations: Record<string, Operation> = {
+    ResolveMount: resolveMountOperation(new FileSystems(env)),
     async ReportStorageHost(input) {
       const now = env.now();
       const hosts = await transact(env.store, async (tx) => {

@@ -79,7 +79,8 @@ const served: readonly Served[] = [
   { ...json(schedulerService({ scope: { region: 'us-east-1', accountId: '123456789012' } } as EventsEnv), 'scheduler'), name: 'scheduler' },
   // berth's own: the data plane's reports (its model is in code, not under models/).
   json(lbNodeService({} as ElbEnv), 'berth-lb'),
-  json(storageNodeService({} as EfsEnv), 'berth-storage'),
+  // A storage host's reports are berth's own; an agent resolving a task's mount is authorized as EFS's ClientMount.
+  { ...json(storageNodeService({} as EfsEnv), 'berth-storage'), prefix: '(?:berth-storage|elasticfilesystem)' },
   // EFS is REST-JSON: named here by its endpoint prefix, the key its model file has.
   { name: 'elasticfilesystem', prefix: 'elasticfilesystem', ...efsService({ scope: { region: 'us-east-1', accountId: '123456789012' } } as unknown as EfsEnv) },
 ];
