@@ -106,7 +106,9 @@ export class EfsMounts {
     try {
       plan = await this.resolve(config.fileSystemId, config.authorizationConfig?.accessPointId);
     } catch (error) {
-      throw efsMountError(`resolving ${config.fileSystemId}: ${(error as Error).message}`);
+      // The control plane's refusal is named by its code (FileSystemNotFound, AccessPointNotFound…).
+      const e = error as Error;
+      throw efsMountError(`resolving ${config.fileSystemId}: ${e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}`);
     }
     const root = rootOf(config, plan);
     const source = join(fsDir, root.path);
