@@ -24,6 +24,7 @@ const API_ONLY_E2E = [
   'secrets',
   'service-discovery',
   'sqs',
+  'sqs-replicas',
 ].map((name) => `test/e2e/${name}.test.ts`);
 
 export default defineConfig({

@@ -9,7 +9,12 @@
 //    from the send's start to the receive's answer, p50 and p90 of --wakes samples.
 // Prints one JSON line.
 //
-//   node bench/sqs-throughput.mjs [--clients 16] [--seconds 15] [--batch 1] [--wakes 20]
+// --client light: the 16 clients sign with node:crypto and send with node:http instead of the SDK (bench/lib/
+// sqs-light.mjs), which costs the benchmark's process far less CPU per message, leaving more to the server.
+// --cli: another build's dist/cli/main.js (A/B against another branch in the same window); --cpu-prof DIR: the
+// server writes a V8 CPU profile there when it stops.
+//
+//   node bench/sqs-throughput.mjs [--clients 16] [--seconds 15] [--batch 1] [--wakes 20] [--cli path] [--cpu-prof dir]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
@@ -27,15 +32,17 @@ import {
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { startServer } from './lib/berth-processes.mjs';
 import { cpuSeconds } from './lib/process-cpu.mjs';
+import { lightSqs } from './lib/sqs-light.mjs';
 
-const { values } = parseArgs({ options: { clients: { type: 'string', default: '16' }, seconds: { type: 'string', default: '15' }, batch: { type: 'string', default: '1' }, wakes: { type: 'string', default: '20' } } });
+const { values } = parseArgs({ options: { clients: { type: 'string', default: '16' }, seconds: { type: 'string', default: '15' }, batch: { type: 'string', default: '1' }, wakes: { type: 'string', default: '20' }, cli: { type: 'string' }, 'cpu-prof': { type: 'string' }, client: { type: 'string', default: 'sdk' } } });
 const CLIENTS = Number(values.clients);
 const SECONDS = Number(values.seconds);
 const BATCH = Number(values.batch);
 const WAKES = Number(values.wakes);
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-bench-sqs-'));
-const server = await startServer(join(dir, 'data'));
+const profile = values['cpu-prof'] ? ['--max-semi-space-size=4', '--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
+const server = await startServer(join(dir, 'data'), { nodeArgs: profile, ...(values.cli ? { cli: values.cli } : {}) });
 const sqs = new SQSClient({
   endpoint: server.url,
   region: 'us-east-1',
@@ -54,17 +61,28 @@ try {
   const clientCpuBefore = process.cpuUsage();
   const started = performance.now();
   const until = started + SECONDS * 1000;
+  // The loop's three calls through the SDK or through the light client.
+  const light = values.client === 'light' ? lightSqs(server.url, server.keys, { sockets: CLIENTS * 2 }) : undefined;
+  const calls = light
+    ? {
+        send: (input) => light.call(BATCH === 1 ? 'SendMessage' : 'SendMessageBatch', input),
+        receive: (input) => light.call('ReceiveMessage', input),
+        remove: (input) => light.call(BATCH === 1 ? 'DeleteMessage' : 'DeleteMessageBatch', input),
+      }
+    : {
+        send: (input) => sqs.send(BATCH === 1 ? new SendMessageCommand(input) : new SendMessageBatchCommand(input)),
+        receive: (input) => sqs.send(new ReceiveMessageCommand(input)),
+        remove: (input) => sqs.send(BATCH === 1 ? new DeleteMessageCommand(input) : new DeleteMessageBatchCommand(input)),
+      };
   const client = async () => {
     while (performance.now() < until) {
-      if (BATCH === 1) await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: body }));
-      else await sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: Array.from({ length: BATCH }, (_, i) => ({ Id: `m${i}`, MessageBody: body })) }));
-      const got = (await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: BATCH, WaitTimeSeconds: 1 }))).Messages ?? [];
+      await calls.send(BATCH === 1 ? { QueueUrl, MessageBody: body } : { QueueUrl, Entries: Array.from({ length: BATCH }, (_, i) => ({ Id: `m${i}`, MessageBody: body })) });
+      const got = (await calls.receive({ QueueUrl, MaxNumberOfMessages: BATCH, WaitTimeSeconds: 1 })).Messages ?? [];
       if (got.length === 0) {
         stray++;
         continue;
       }
-      if (BATCH === 1) await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: got[0].ReceiptHandle }));
-      else await sqs.send(new DeleteMessageBatchCommand({ QueueUrl, Entries: got.map((m, i) => ({ Id: `d${i}`, ReceiptHandle: m.ReceiptHandle })) }));
+      await calls.remove(BATCH === 1 ? { QueueUrl, ReceiptHandle: got[0].ReceiptHandle } : { QueueUrl, Entries: got.map((m, i) => ({ Id: `d${i}`, ReceiptHandle: m.ReceiptHandle })) });
       done += got.length;
     }
   };
@@ -72,6 +90,7 @@ try {
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpuSeconds(server.child.pid) - cpuBefore;
   const clientCpu = process.cpuUsage(clientCpuBefore);
+  light?.destroy();
 
   const wake = await sqs.send(new CreateQueueCommand({ QueueName: 'wake' }));
   const wakes = [];
@@ -88,6 +107,7 @@ try {
     JSON.stringify({
       bench: 'sqs-throughput',
       clients: CLIENTS,
+      client: values.client,
       batch: BATCH,
       seconds: Math.round(seconds * 10) / 10,
       messagesPerSecond: Math.round(done / seconds),

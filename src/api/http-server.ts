@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ServiceError } from '../model/errors.js';
 import type { SigV4Verifier } from './auth/sigv4.js';
@@ -8,6 +8,7 @@ import { answerClientError } from './client-errors.js';
 import { toErrorBody } from './errors.js';
 import { jsonRpcHandler, type JsonService } from './protocol/json-rpc.js';
 import { isQueuePath } from '../queues/names.js';
+import { isSqsRequest } from '../queues/forward.js';
 import { isQueryRequest, queryRpcHandler, type QueryService } from './protocol/query-rpc.js';
 import { isRestJsonRequest, restJsonHandler } from './protocol/rest-json.js';
 import { isRpcV2CborRequest, rpcV2CborHandler } from './protocol/rpcv2-cbor.js';
@@ -30,6 +31,13 @@ export interface HttpServerOptions {
   readonly checkResponses?: boolean;
   /** What `GET /healthz` reports; without it, `{"status":"ok"}`. */
   readonly health?: () => Promise<Health>;
+  /**
+   * Where SQS requests go first (replicas: passed on to the one holding the queues, queues/forward.ts); it serves
+   * one here through `serveHere`, the protocol handler it would otherwise have reached.
+   */
+  readonly sqsRoute?: {
+    handle(req: IncomingMessage, res: ServerResponse, serveHere: (req: IncomingMessage, res: ServerResponse) => void): void;
+  };
   /** Told of every answered request, whatever route it took (operators' metrics, `--metrics-listen`). */
   readonly observeRequest?: ObserveRequest;
 }
@@ -120,8 +128,9 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
         }
         // SQS clients may post to a queue's URL (`/<account>/<queue>`) instead of `/`.
         if (req.method === 'POST' && (req.url === '/' || req.url?.startsWith('/?') || (req.url !== undefined && isQueuePath(req.url)))) {
-          if (query && isQueryRequest(req)) query(req, res);
-          else jsonRpc(req, res);
+          const serve = query && isQueryRequest(req) ? query : jsonRpc;
+          if (options.sqsRoute && isSqsRequest(req)) options.sqsRoute.handle(req, res, serve);
+          else serve(req, res);
         } else if (rest && isRestJsonRequest(req, restNames)) rest(req, res);
         else if (cbor && isRpcV2CborRequest(req)) cbor(req, res);
         else fastifyHandler(req, res);

@@ -22,11 +22,22 @@ interface CronFields {
   readonly minutes: Set<number>;
   readonly hours: Set<number>;
   /** Undefined: `?` (or `*`, any). */
-  readonly days?: Set<number>;
+  readonly days?: DayRule;
   readonly months: Set<number>;
-  /** 1 = Sunday … 7 = Saturday, as AWS's cron numbers them. */
-  readonly weekdays?: Set<number>;
+  /** Weekdays numbered 1 = Sunday … 7 = Saturday, as AWS's cron numbers them. Undefined: `?` or `*`. */
+  readonly weekdays?: DayRule;
   readonly years?: Set<number>;
+}
+
+/** Whether a calendar day matches a day-of-month or day-of-week field (`L`, `W` and `#` need the whole date). */
+type DayRule = (day: CalendarDay) => boolean;
+
+interface CalendarDay {
+  readonly year: number;
+  readonly month: number;
+  readonly day: number;
+  /** 1 = Sunday … 7 = Saturday. */
+  readonly weekday: number;
 }
 
 export class ScheduleError extends Error {
@@ -65,9 +76,9 @@ export function parseSchedule(text: string): Schedule {
       fields: {
         minutes: field(mi, 0, 59),
         hours: field(h, 0, 23),
-        ...(dom === '?' || dom === '*' ? {} : { days: field(dom, 1, 31) }),
+        ...(dom === '?' || dom === '*' ? {} : { days: dayOfMonthRule(dom) }),
         months: field(mon, 1, 12, MONTHS),
-        ...(dow === '?' || dow === '*' ? {} : { weekdays: field(dow, 1, 7, DAYS) }),
+        ...(dow === '?' || dow === '*' ? {} : { weekdays: dayOfWeekRule(dow) }),
         ...(y === '*' ? {} : { years: field(y, 1970, 2199) }),
       },
     };
@@ -75,14 +86,76 @@ export function parseSchedule(text: string): Schedule {
   throw new ScheduleError('A schedule is at(yyyy-mm-ddThh:mm:ss), rate(value unit) or cron(fields).');
 }
 
+/**
+ * Day-of-month: a list/range/step field, or one of the wildcards AWS's cron documents: `L` (the month's last day),
+ * `L-n` (n days before it), `nW` (the weekday nearest day n, within the month) and `LW` (the month's last weekday).
+ */
+function dayOfMonthRule(text: string): DayRule {
+  const t = text.toUpperCase();
+  if (t === 'L') return (d) => d.day === daysIn(d.year, d.month);
+  const before = /^L-(\d+)$/.exec(t);
+  if (before) {
+    const n = Number(before[1]);
+    if (n > 30) throw new ScheduleError(`"${text}": L-n counts at most 30 days back.`);
+    return (d) => d.day === daysIn(d.year, d.month) - n;
+  }
+  if (t === 'LW') return (d) => d.day === nearestWeekday(d.year, d.month, daysIn(d.year, d.month));
+  const weekday = /^(\d+)W$/.exec(t);
+  if (weekday) {
+    const n = Number(weekday[1]);
+    if (!(n >= 1 && n <= 31)) throw new ScheduleError(`"${text}": nW takes a day between 1 and 31.`);
+    return (d) => n <= daysIn(d.year, d.month) && d.day === nearestWeekday(d.year, d.month, n);
+  }
+  const days = field(text, 1, 31);
+  return (d) => days.has(d.day);
+}
+
+/**
+ * Day-of-week (1 = SUN … 7 = SAT): a list/range/step field, or `L` (the week's last day, Saturday), `nL` (the
+ * month's last weekday n, e.g. `6L` or `FRIL`: its last Friday) and `n#k` (its k-th weekday n, e.g. `MON#1`).
+ */
+function dayOfWeekRule(text: string): DayRule {
+  const t = text.toUpperCase();
+  if (t === 'L') return (d) => d.weekday === 7;
+  const last = /^(\w+)L$/.exec(t);
+  if (last) {
+    const n = single(last[1]!, 1, 7, DAYS);
+    return (d) => d.weekday === n && d.day + 7 > daysIn(d.year, d.month);
+  }
+  const nth = /^(\w+)#(\d)$/.exec(t);
+  if (nth) {
+    const n = single(nth[1]!, 1, 7, DAYS);
+    const k = Number(nth[2]);
+    if (!(k >= 1 && k <= 5)) throw new ScheduleError(`"${text}": n#k takes k between 1 and 5.`);
+    return (d) => d.weekday === n && Math.ceil(d.day / 7) === k;
+  }
+  const weekdays = field(text, 1, 7, DAYS);
+  return (d) => weekdays.has(d.weekday);
+}
+
+function daysIn(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/** The weekday (Monday–Friday) nearest `day` without leaving its month, as cron's `W` picks it. */
+function nearestWeekday(year: number, month: number, day: number): number {
+  const weekday = new Date(Date.UTC(year, month - 1, day)).getUTCDay(); // 0 = Sunday
+  const last = daysIn(year, month);
+  if (weekday === 6) return day > 1 ? day - 1 : day + 2;
+  if (weekday === 0) return day < last ? day + 1 : day - 2;
+  return day;
+}
+
+function single(v: string, min: number, max: number, names?: readonly string[]): number {
+  const named = names?.indexOf(v.toUpperCase()) ?? -1;
+  const n = named >= 0 ? named + min : /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!(n >= min && n <= max)) throw new ScheduleError(`"${v}" is not a value between ${min} and ${max}.`);
+  return n;
+}
+
 function field(text: string, min: number, max: number, names?: readonly string[]): Set<number> {
   const out = new Set<number>();
-  const value = (v: string) => {
-    const named = names?.indexOf(v.toUpperCase()) ?? -1;
-    const n = named >= 0 ? named + min : /^\d+$/.test(v) ? Number(v) : NaN;
-    if (!(n >= min && n <= max)) throw new ScheduleError(`"${v}" is not a value between ${min} and ${max} (L, W and # are not supported).`);
-    return n;
-  };
+  const value = (v: string) => single(v, min, max, names);
   for (const part of text.split(',')) {
     const [range, stepText] = part.split('/') as [string, string | undefined];
     const step = stepText === undefined ? 1 : Number(stepText);
@@ -169,7 +242,7 @@ function nextCron(f: CronFields, after: number, tz: string): number | undefined 
   const limit = after + 367 * 86_400_000;
   while (t <= limit) {
     const w = wallAt(t, tz);
-    const dayOk = f.months.has(w.month) && (!f.years || f.years.has(w.year)) && (!f.days || f.days.has(w.day)) && (!f.weekdays || f.weekdays.has(w.weekday));
+    const dayOk = f.months.has(w.month) && (!f.years || f.years.has(w.year)) && (!f.days || f.days(w)) && (!f.weekdays || f.weekdays(w));
     if (!dayOk) {
       t += ((23 - w.hour) * 60 + (60 - w.minute)) * 60_000;
       continue;

@@ -31,6 +31,13 @@ export interface LeaderTerm {
   /** The leader key's mod revision at election (the fence). */
   readonly revision: number;
   readonly replicaId: string;
+  /**
+   * Whether the term surely still holds now: the fence is open and the clock is before the lease's last known
+   * validity minus the margin. Checked by writes outside the store (the queue log) before they count, since no
+   * store compares a revision for them; a deadline not yet noticed by the step-down timer (a stalled event loop)
+   * already answers false here (docs/queues.md).
+   */
+  readonly holds: () => boolean;
 }
 
 /** What the leader runs for its term: stopped when it steps down. */
@@ -184,7 +191,12 @@ export function startLeadership(options: LeadershipOptions): Leadership {
     log.info({ replica: replicaId, revision: lead.fence.heldRevision }, 'leading');
     let duties: Duties | undefined;
     try {
-      lead.term = { store: lead.fence, revision: lead.fence.heldRevision, replicaId };
+      lead.term = {
+        store: lead.fence,
+        revision: lead.fence.heldRevision,
+        replicaId,
+        holds: () => lead.fence.holds && kept !== undefined && timers.now() < kept.validUntil() - marginMs,
+      };
       duties = await options.lead(lead.term);
       if (why === undefined) await ended;
     } catch (error) {

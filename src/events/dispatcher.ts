@@ -32,7 +32,7 @@ import { parsePattern, type Node } from './pattern/pattern.js';
 import { fireDueSchedules } from './rule-schedule.js';
 import { fireDueScheduleSlots } from './scheduler/firing.js';
 import { finishGroupDeletions } from './scheduler/groups.js';
-import { scheduleRunTaskRequest } from './scheduler/target.js';
+import { scheduleDeadLetterBody, scheduleRunTaskRequest } from './scheduler/target.js';
 import { targetInput, type TargetInputSpec } from './target-input.js';
 
 /**
@@ -255,18 +255,16 @@ export class EventDispatcher {
     if (deadLetter) {
       await Promise.all(
         failed.map(async ({ d, error, code, exhausted }) => {
-          // A schedule's dead-letter event has the Scheduler's own shape, which berth does not write: recorded only.
-          const dlq = d.source === 'scheduler' ? undefined : (d.target.DeadLetterConfig as { Arn?: string } | undefined)?.Arn;
+          const dlq = (d.target.DeadLetterConfig as { Arn?: string } | undefined)?.Arn;
           if (!exhausted || !dlq) return;
           lettered.add(d.id);
-          await deadLetter(dlq, JSON.stringify(d.event), {
-            RULE_ARN: d.ruleArn,
-            TARGET_ARN: d.target.Arn,
-            ERROR_CODE: code ?? 'Error',
-            ERROR_MESSAGE: error,
-            EXHAUSTED_RETRY_CONDITION: exhausted,
-            RETRY_ATTEMPTS: String(d.attempts),
-          }).then(
+          const failure = { ERROR_CODE: code ?? 'Error', ERROR_MESSAGE: error, EXHAUSTED_RETRY_CONDITION: exhausted, RETRY_ATTEMPTS: String(d.attempts) };
+          // A rule's dead-letter message is the event; a schedule's is the target's input of the last attempt.
+          const letter =
+            d.source === 'scheduler'
+              ? { body: scheduleDeadLetterBody(d), attributes: { SCHEDULE_ARN: d.ruleArn, TARGET_ARN: d.target.Arn, ...failure } }
+              : { body: JSON.stringify(d.event), attributes: { RULE_ARN: d.ruleArn, TARGET_ARN: d.target.Arn, ...failure } };
+          await deadLetter(dlq, letter.body, letter.attributes).then(
             () => log.warn({ rule: d.ruleArn, target: d.target.Id, event: d.event.id, queue: dlq }, 'event sent to the target dead-letter queue'),
             (err: unknown) => log.warn({ rule: d.ruleArn, target: d.target.Id, event: d.event.id, queue: dlq, err }, 'event dropped: its dead-letter queue refused it'),
           );

@@ -128,7 +128,7 @@ describe('the queue log', () => {
     const path = join(dir, 'queues.log');
     const open = (compactBytes?: number) => {
       let log: QueueLog | undefined;
-      const engine = new QueueEngine({ sink: (r) => void log!.append(r), arnOf });
+      const engine = new QueueEngine({ sink: (r) => log!.append(r), arnOf });
       log = new QueueLog({ path, snapshot: () => engine.snapshot(0), ...(compactBytes !== undefined ? { compactBytes } : {}) }, (r) => engine.replay(r));
       return { engine, log };
     };

@@ -14,8 +14,21 @@ export interface EngineOptions {
   readonly arnOf: (name: string) => string;
 }
 
+/** A deleted queue's name cannot be used again for this long (SQS's QueueDeletedRecently). */
+export const NAME_REUSE_MS = 60_000;
+
 /** FIFO deduplication window (SQS's five minutes). */
 export const DEDUP_WINDOW_MS = 5 * 60_000;
+
+/** How long a FIFO ReceiveRequestAttemptId is remembered (SQS's five minutes). */
+export const ATTEMPT_WINDOW_MS = 5 * 60_000;
+
+/** What a FIFO receive with a ReceiveRequestAttemptId returned. */
+export interface Attempt {
+  readonly ids: readonly string[];
+  readonly receipts: readonly string[];
+  readonly at: number;
+}
 
 /** Per-queue counters since the metrics last read them (NumberOfMessagesSent/Received/Deleted). */
 export interface Activity {
@@ -27,6 +40,10 @@ export interface Activity {
 export class QueueEngine {
   readonly queues = new Map<string, Queue>();
   readonly activity = new Map<string, Activity>();
+  /** Queues deleted in the last {@link NAME_REUSE_MS}: name → when. */
+  readonly dropped = new Map<string, number>();
+  /** FIFO receives' attempts by `<queue>\n<ReceiveRequestAttemptId>`. */
+  readonly attempts = new Map<string, Attempt>();
 
   constructor(private readonly options: EngineOptions) {}
 
@@ -47,11 +64,13 @@ export class QueueEngine {
         const existing = this.queues.get(record.queue.name);
         if (existing) existing.data = record.queue;
         else this.queues.set(record.queue.name, new Queue(record.queue));
+        this.dropped.delete(record.queue.name);
         return;
       }
       case 'drop':
         this.queues.delete(record.q);
         this.activity.delete(record.q);
+        if (record.at !== undefined) this.dropped.set(record.q, record.at);
         return;
       case 'send': {
         const q = this.queues.get(record.q);
@@ -113,6 +132,9 @@ export class QueueEngine {
         q.data = { ...q.data, purgedAt: record.at };
         return;
       }
+      case 'attempt':
+        this.attempts.set(`${record.q}\n${record.attempt}`, { ids: record.ids, receipts: record.receipts, at: record.at });
+        return;
       case 'dedup': {
         const q = this.queues.get(record.q);
         q?.dedup.set(record.key, { id: record.id, ...(record.seq !== undefined ? { seq: record.seq } : {}), at: record.at });
@@ -178,8 +200,16 @@ export class QueueEngine {
     return hit;
   }
 
-  /** Forgets deduplication entries past the window (a periodic pass). */
+  /** Whether `name` belongs to a queue deleted less than {@link NAME_REUSE_MS} ago. */
+  deletedRecently(name: string, now: number): boolean {
+    const at = this.dropped.get(name);
+    return at !== undefined && at + NAME_REUSE_MS > now;
+  }
+
+  /** Forgets deduplication entries past the window and deleted names past theirs (a periodic pass). */
   pruneDedup(now: number): void {
+    for (const [name, at] of this.dropped) if (at + NAME_REUSE_MS <= now) this.dropped.delete(name);
+    for (const [key, a] of this.attempts) if (a.at + ATTEMPT_WINDOW_MS <= now) this.attempts.delete(key);
     for (const q of this.queues.values()) {
       for (const [key, entry] of q.dedup) if (entry.at + DEDUP_WINDOW_MS <= now) q.dedup.delete(key);
     }
@@ -187,6 +217,7 @@ export class QueueEngine {
 
   /** Records that rebuild the current state: what a compaction writes instead of the whole history. */
   *snapshot(now: number): Generator<QueueRecord> {
+    for (const [q, at] of this.dropped) if (at + NAME_REUSE_MS > now) yield { t: 'drop', q, at };
     for (const q of this.queues.values()) {
       yield { t: 'queue', queue: q.data };
       for (const m of q.messages.values()) {
@@ -203,6 +234,10 @@ export class QueueEngine {
       for (const [key, entry] of q.dedup) {
         if (entry.at + DEDUP_WINDOW_MS > now) yield { t: 'dedup', q: q.data.name, key, id: entry.id, ...(entry.seq !== undefined ? { seq: entry.seq } : {}), at: entry.at };
       }
+    }
+    for (const [key, a] of this.attempts) {
+      const cut = key.indexOf('\n');
+      if (a.at + ATTEMPT_WINDOW_MS > now) yield { t: 'attempt', q: key.slice(0, cut), attempt: key.slice(cut + 1), ids: a.ids, receipts: a.receipts, at: a.at };
     }
   }
 

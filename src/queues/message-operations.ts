@@ -99,8 +99,9 @@ export async function receiveMessage(env: SqsEnv, input: Input): Promise<object>
     const repeated = host.repeatAttempt(queue, attempt);
     if (repeated) return answer(queue, repeated, input);
   }
-  const got = await host.receive(queue.data.name, max, visibility * 1000, wait * 1000);
-  if (attempt !== undefined && got.queue.fifo) host.rememberAttempt(got.queue, attempt, got.messages);
+  // The attempt is written with the receive's records, in the same commit.
+  const remember = attempt !== undefined && queue.fifo ? (q: Queue, messages: readonly Message[]) => host.rememberAttempt(q, attempt, messages) : undefined;
+  const got = await host.receive(queue.data.name, max, visibility * 1000, wait * 1000, remember);
   return answer(got.queue, got.messages, input);
 }
 

@@ -46,6 +46,9 @@ export async function createQueue(env: SqsEnv, input: Input, call: CallContext):
     return { QueueUrl: queueUrl(call.host, env.scope, name) };
   }
   const now = host.now();
+  if (host.engine.deletedRecently(name, now)) {
+    throw new ServiceError('QueueDeletedRecently', 'You must wait 60 seconds after deleting a queue before you can create another with the same name.');
+  }
   host.engine.commit({ t: 'queue', queue: { name, attributes: { ...defaultAttributes(fifo), ...attributes }, tags, createdAt: now, modifiedAt: now } });
   await host.durable();
   return { QueueUrl: queueUrl(call.host, env.scope, name) };
@@ -140,7 +143,7 @@ export async function setQueueAttributes(env: SqsEnv, input: Input): Promise<obj
 
 export async function deleteQueue(env: SqsEnv, input: Input): Promise<object> {
   const { host, queue } = queueOf(env, input.QueueUrl);
-  host.engine.commit({ t: 'drop', q: queue.data.name });
+  host.engine.commit({ t: 'drop', q: queue.data.name, at: host.now() });
   await host.durable();
   return {};
 }

@@ -3,11 +3,13 @@ import type { MetricStore } from '../metrics/metric-store.js';
 import { ServiceError } from '../model/errors.js';
 import { startPeriodic } from '../process/periodic.js';
 import { QueueHost, type QueueHostOptions } from './queue-host.js';
+import type { QueueLogTerm } from './queue-log.js';
 import { queueSamples } from './queue-metrics.js';
 
 /**
  * Which process holds the queues: the log is written by one process at a time, so the queues are open in the only
  * replica (sqlite or memory store) for its whole life, and with etcd in the leader for its term (docs/queues.md).
+ * Replicas that do not hold them pass SQS requests on to the one that does (queues/forward.ts).
  * While open, the owner publishes the AWS/SQS metrics each minute and prunes FIFO deduplication entries.
  *
  *   closed ──open (start, or a term begins)──▶ open ──close (stop, or the term ends)──▶ closed
@@ -31,10 +33,16 @@ export class QueueOwner {
     return this.host;
   }
 
-  open(): void {
+  /** Whether this process holds the queues now. */
+  held(): boolean {
+    return this.host !== undefined;
+  }
+
+  /** Opens the queues: for good (the only replica), or for a leader's `term`, which fences the log (queue-log.ts). */
+  open(term?: QueueLogTerm): void {
     if (this.host) return;
     const started = Date.now();
-    const host = (this.host = new QueueHost(this.options));
+    const host = (this.host = new QueueHost({ ...this.options, ...(term ? { term } : {}) }));
     this.options.log.info({ queues: host.engine.queues.size, ms: Date.now() - started }, 'queues opened');
     const { metrics } = this.options;
     this.periodic = startPeriodic({

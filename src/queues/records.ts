@@ -40,7 +40,8 @@ export interface QueueData {
 
 export type QueueRecord =
   | { readonly t: 'queue'; readonly queue: QueueData }
-  | { readonly t: 'drop'; readonly q: string }
+  /** A queue deleted at `at` (its name is refused for 60 s; absent in logs written before that rule). */
+  | { readonly t: 'drop'; readonly q: string; readonly at?: number }
   | { readonly t: 'send'; readonly q: string; readonly m: MessageData; readonly visibleAt: number }
   /** A whole message as a compaction writes it (with its receive history). */
   | { readonly t: 'msg'; readonly q: string; readonly m: MessageData; readonly visibleAt: number; readonly receives: number; readonly firstReceiveAt?: number; readonly receipt?: string }
@@ -49,5 +50,7 @@ export type QueueRecord =
   | { readonly t: 'del'; readonly q: string; readonly id: string }
   | { readonly t: 'move'; readonly q: string; readonly id: string; readonly to: string; readonly at: number; readonly seq?: string }
   | { readonly t: 'purge'; readonly q: string; readonly at: number }
+  /** A FIFO receive's ReceiveRequestAttemptId and what it returned (a retry within 5 minutes gets the same). */
+  | { readonly t: 'attempt'; readonly q: string; readonly attempt: string; readonly ids: readonly string[]; readonly receipts: readonly string[]; readonly at: number }
   /** A FIFO deduplication entry still in its window, as a compaction writes it. */
   | { readonly t: 'dedup'; readonly q: string; readonly key: string; readonly id: string; readonly seq?: string; readonly at: number };

@@ -54,6 +54,8 @@ import { runTaskAsRule } from './events-runner.js';
 import { queueArn } from '../queues/names.js';
 import { sendToQueue } from '../queues/internal-send.js';
 import { QueueOwner } from '../queues/queue-owner.js';
+import { background } from '../process/background.js';
+import { QUEUE_OWNER_KEY, QueueForwarder, type QueueOwnerRecord } from '../queues/forward.js';
 import { sqsServices } from '../queues/sqs-service.js';
 import { hostGroupsService } from '../hostgroups/host-groups-service.js';
 import { commandProvisioner } from '../hostgroups/provisioners/command.js';
@@ -366,6 +368,17 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     if (!queuesFollowLeader) queues.open();
     undo.push(() => queues.close());
     const sqs = sqsServices({ scope, queues: () => queues.current() });
+    // Replicas that do not hold the queues pass SQS requests on to the leader, which does.
+    const sqsForwarder = queuesFollowLeader
+      ? new QueueForwarder({
+          store,
+          leaderKey: LEADER_KEY,
+          held: () => queues.held(),
+          replicaId,
+          onError: (err, owner) => log.warn({ err, owner }, 'could not pass an SQS request on to the replica holding the queues'),
+        })
+      : undefined;
+    if (sqsForwarder) undo.push(() => sqsForwarder.close());
     services.push(sqs.json);
     // EventBridge Scheduler speaks REST-JSON: its own routes on the listener, chosen by the request's signing name.
     // Amazon EFS (REST-JSON) beside Scheduler, and the storage hosts' reports (docs/storage.md).
@@ -431,6 +444,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       restServices,
       // Smithy RPC v2 CBOR, for the APIs whose clients speak it (CloudWatch), by the same implementation as their JSON.
       cborServices: [cloudwatch.json],
+      ...(sqsForwarder ? { sqsRoute: sqsForwarder } : {}),
       health: async () => {
         const storeOk = await withDeadline(store.get(LEADER_KEY), 2_000).then(
           () => true,
@@ -520,7 +534,19 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ttlMs: leaseTtlMs,
       log: log.child({ component: 'leadership' }),
       lead: (term) => {
-        if (queuesFollowLeader) queues.open();
+        if (queuesFollowLeader) {
+          // The log is fenced by the term (queue-log.ts); the other replicas find this one under queues/owner. A log
+          // that cannot be opened leaves SQS unavailable (503), not the other duties.
+          try {
+            queues.open({ revision: term.revision, holds: term.holds });
+          } catch (err) {
+            log.error({ err }, 'could not open the SQS queue log; SQS answers ServiceUnavailable this term');
+          }
+        }
+        if (queuesFollowLeader && queues.held()) {
+          const owner: QueueOwnerRecord = { url: `http://${hostPort(config.host, port)}`, replica: replicaId, revision: term.revision };
+          void background(log, 'publishing the queues owner', () => term.store.txn([], [{ type: 'put', key: QUEUE_OWNER_KEY, value: JSON.stringify(owner) }]));
+        }
         const mine = startLeaderDuties(term, {
           scope,
           log,
@@ -605,6 +631,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
         dns?.feed.stop();
         await metricsListener?.close();
         await queues.close();
+        sqsForwarder?.close();
         await cleanup();
       },
     };

@@ -156,7 +156,9 @@ describe('EtcdStore on a three-member cluster', () => {
   }, 30_000);
 
   it('keeps serving, and its watches keep delivering in order, while each member in turn is killed and restarted', async () => {
-    const s = await EtcdStore.open({ endpoints: three.endpoints, prefix: 'ha/', deadlineMs: 3_000 });
+    // The deadline is how long a watch may stay without any member before it gives up. In a full CI run on two
+    // loaded cores, reconnecting past a killed member (and a just-restarted one) took longer than 3 s once.
+    const s = await EtcdStore.open({ endpoints: three.endpoints, prefix: 'ha/', deadlineMs: 8_000 });
     const seen: string[] = [];
     const errors: Error[] = [];
     s.watch('', {}, {
@@ -183,7 +185,11 @@ describe('EtcdStore on a three-member cluster', () => {
       await three.restart(member);
     }
     await expect.poll(write, { timeout: 10_000 }).toBe(true);
-    await expect.poll(() => acknowledged.every((v) => seen.includes(v)), { timeout: 10_000 }).toBe(true);
+    await expect
+      .poll(() => errors.length > 0 || acknowledged.every((v) => seen.includes(v)), { timeout: 10_000 })
+      .toBe(true);
+    expect(errors).toEqual([]);
+    expect(acknowledged.filter((v) => !seen.includes(v))).toEqual([]);
     // In revision order, each once: values were written in increasing order.
     const numbers = seen.map(Number);
     expect(numbers).toEqual([...numbers].sort((x, y) => x - y));

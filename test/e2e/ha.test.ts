@@ -11,8 +11,10 @@ import {
   type ECSClient,
   type Task,
 } from '@aws-sdk/client-ecs';
+import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHaLab, type HaLab } from './support/ha-lab.js';
+import { schedulerClient } from './support/scheduler-client.js';
 
 /**
  * Issue 10's failure tests on real parts: a 3-member etcd, three `berth server --store etcd` processes each on
@@ -361,5 +363,56 @@ describe('berth on etcd under failures: 3 etcd members, 3 replicas in namespaces
     await lab.ecs().send(new StopTaskCommand({ task: keeps.taskArn! }));
     await lab.waitForTask(keeps.taskArn!, (t) => t.lastStatus === 'STOPPED');
     await lab.restartReplica(dead!.index);
+  });
+  it('EventBridge Scheduler across a kill -9 of the leading replica: each slot before, around and after the failover runs its task exactly once', async () => {
+    const old = await lab.leader();
+    const survivor = lab.replicas.find((r) => r.index !== old && r.alive)!;
+    const keys = survivor.process.keys;
+    const iam = new IAMClient({ endpoint: survivor.url, region: 'us-east-1', credentials: keys, maxAttempts: 3 });
+    const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'scheduler.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+    const role = await iam.send(new CreateRoleCommand({ RoleName: 'ha-scheduler', AssumeRolePolicyDocument: JSON.stringify(trust) }));
+    const account = role.Role!.Arn!.split(':')[4]!;
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: 'ha-scheduler',
+        PolicyName: 'run-quick',
+        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecs:RunTask', Resource: `arn:aws:ecs:us-east-1:${account}:task-definition/quick:*` }] }),
+      }),
+    );
+    iam.destroy();
+    const scheduler = schedulerClient(survivor.url, keys);
+    // Five one-time slots a second apart; the leader dies between the second and the third.
+    const first = Math.ceil((Date.now() + 6_000) / 1000) * 1000;
+    const names = [0, 1, 2, 3, 4].map((i) => `ha-once-${i}`);
+    for (const [i, name] of names.entries()) {
+      const made = await scheduler('CreateSchedule', {
+        Name: name,
+        ScheduleExpression: `at(${new Date(first + i * 1000).toISOString().slice(0, 19)})`,
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target: {
+          Arn: `arn:aws:ecs:us-east-1:${account}:cluster/default`,
+          RoleArn: role.Role!.Arn!,
+          EcsParameters: { TaskDefinitionArn: `arn:aws:ecs:us-east-1:${account}:task-definition/quick:1`, LaunchType: 'EC2' },
+        },
+      });
+      expect(made, JSON.stringify(made)).toMatchObject({ status: 200 });
+    }
+    const wait = first + 1_500 - Date.now();
+    expect(wait, 'the machine took too long to create the schedules').toBeGreaterThan(0);
+    await sleep(wait);
+    await lab.killReplica(old);
+    const ecs = lab.ecs([old]);
+    const tasksOf = async (name: string) => {
+      const lists = await Promise.all(
+        (['RUNNING', 'STOPPED'] as const).map((desiredStatus) => ecs.send(new ListTasksCommand({ startedBy: `scheduler/${name}`, desiredStatus }))),
+      );
+      return new Set(lists.flatMap((l) => l.taskArns ?? [])).size;
+    };
+    const counts = () => Promise.all(names.map(tasksOf));
+    await expect.poll(counts, { timeout: 60_000, interval: 500 }).toEqual([1, 1, 1, 1, 1]);
+    // A second task would come from a slot claimed twice: give the new leader's passes a few seconds to make one.
+    await sleep(3_000);
+    expect(await counts()).toEqual([1, 1, 1, 1, 1]);
+    await lab.restartReplica(old);
   });
 });

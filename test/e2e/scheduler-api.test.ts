@@ -172,4 +172,27 @@ describe('EventBridge Scheduler API (AWS CLI v2)', () => {
     expect(all.json.Schedules.map((s: { Name: string }) => s.Name)).toEqual(['page-1', 'page-2', 'page-3', 'page-4', 'page-5', 'page-off']);
     expect(all.json.Schedules[0]).toMatchObject({ GroupName: 'default', State: 'ENABLED', Target: { Arn: cluster } });
   });
+
+  it('an invocation that fails past its RetryPolicy reaches the DeadLetterConfig queue (aws sqs receive-message)', async () => {
+    const sqs = (...args: string[]) => awsCli(server.url, server.credentialsFile, ['sqs', ...args], REGION);
+    const queue = await sqs('create-queue', '--queue-name', 'schedule-dlq');
+    // The role does not exist, so RunTask is refused; no retry is allowed. A rate schedule without StartDate fires at once.
+    const made = await create('dead-lettered', '--target', target({
+      Input: '{"from":"<aws.scheduler.schedule-arn>"}',
+      RetryPolicy: { MaximumRetryAttempts: 0 },
+      DeadLetterConfig: { Arn: `arn:aws:sqs:${REGION}:${account}:schedule-dlq` },
+    }));
+    const got = await sqs('receive-message', '--queue-url', queue.json.QueueUrl, '--wait-time-seconds', '20', '--message-attribute-names', 'All');
+    await cli('delete-schedule', '--name', 'dead-lettered');
+    const m = got.json?.Messages?.[0];
+    expect(JSON.parse(m?.Body ?? '{}')).toEqual({ from: made.json.ScheduleArn });
+    const attribute = (name: string) => m?.MessageAttributes?.[name]?.StringValue;
+    expect([attribute('SCHEDULE_ARN'), attribute('TARGET_ARN'), attribute('EXHAUSTED_RETRY_CONDITION'), attribute('RETRY_ATTEMPTS')]).toEqual([
+      made.json.ScheduleArn,
+      cluster,
+      'MaximumRetryAttempts',
+      '0',
+    ]);
+    expect(attribute('ERROR_MESSAGE')).toBeTruthy();
+  });
 });

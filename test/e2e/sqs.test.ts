@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
+  DeleteQueueCommand,
   DeleteMessageBatchCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
@@ -138,6 +139,15 @@ describe('SQS', () => {
       '0',
     ]);
     expect(attribute('ERROR_MESSAGE')).toBeTruthy();
+  });
+
+  it('a deleted queue\'s name is refused for 60 s (QueueDeletedRecently)', async () => {
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'short-lived' }));
+    await sqs.send(new DeleteQueueCommand({ QueueUrl }));
+    const again = await sqs.send(new CreateQueueCommand({ QueueName: 'short-lived' })).catch((e: Error) => e);
+    expect(again).toMatchObject({ name: 'QueueDeletedRecently', $metadata: { httpStatusCode: 400 } });
+    const viaCli = await cli('sqs', 'create-queue', '--queue-name', 'short-lived');
+    expect(viaCli.stderr).toContain('AWS.SimpleQueueService.QueueDeletedRecently');
   });
 
   it('a long poll returns as soon as a message arrives', async () => {

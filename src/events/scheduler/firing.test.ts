@@ -167,6 +167,47 @@ describe('schedules fire', () => {
     expect(f.calls.map((c) => c.request.clientToken)).toEqual([...new Set(f.calls.map((c) => c.request.clientToken))]);
   });
 
+  it('an invocation that exhausts its retries goes to the DeadLetterConfig queue: the last attempt’s input, Scheduler attributes', async () => {
+    const store = new MemoryStore();
+    let now = T0;
+    const dead: { arn: string; body: string; attributes: Readonly<Record<string, string>> }[] = [];
+    const dispatcher = new EventDispatcher({
+      store,
+      scope,
+      now: () => now,
+      log: pino({ level: 'silent' }),
+      runTask: async () => {
+        throw Object.assign(new Error('User is not authorized to perform: ecs:RunTask'), { name: 'AccessDeniedException' });
+      },
+      deadLetter: async (arn, body, attributes) => void dead.push({ arn, body, attributes }),
+      baseBackoffMs: 1000,
+      maxBackoffMs: 8000,
+    });
+    const api = scheduleOperations({ store, scope, now: () => now });
+    const DLQ = 'arn:aws:sqs:us-east-1:123456789012:schedule-dlq';
+    const target = { Arn: CLUSTER, RoleArn: ROLE, EcsParameters: { TaskDefinitionArn: 'job:1' }, Input: '{"n":"<aws.scheduler.attempt-number>"}', RetryPolicy: { MaximumRetryAttempts: 1 } };
+    await expect(api.CreateSchedule({ Name: 'bad', ScheduleExpression: at(T0 + 1_000), FlexibleTimeWindow: { Mode: 'OFF' }, Target: { ...target, DeadLetterConfig: { Arn: 'arn:aws:sns:us-east-1:123456789012:t' } } })).rejects.toThrow(/Target\.DeadLetterConfig\.Arn/);
+    const { ScheduleArn } = await api.CreateSchedule({ Name: 'denied', ScheduleExpression: at(T0 + 1_000), FlexibleTimeWindow: { Mode: 'OFF' }, Target: { ...target, DeadLetterConfig: { Arn: DLQ } } });
+    for (let i = 0; i < 10; i++) {
+      now += 1_000;
+      await dispatcher.pass();
+    }
+    expect(dead).toEqual([
+      {
+        arn: DLQ,
+        body: '{"n":"2"}',
+        attributes: {
+          SCHEDULE_ARN: ScheduleArn,
+          TARGET_ARN: CLUSTER,
+          ERROR_CODE: 'AccessDeniedException',
+          ERROR_MESSAGE: 'AccessDeniedException: User is not authorized to perform: ecs:RunTask',
+          EXHAUSTED_RETRY_CONDITION: 'MaximumRetryAttempts',
+          RETRY_ATTEMPTS: '1',
+        },
+      },
+    ]);
+  });
+
   it('a group deletion a crash interrupted is finished by the next pass; its schedules never fire', async () => {
     const f = fixture();
     await f.api.CreateScheduleGroup({ Name: 'batch' });

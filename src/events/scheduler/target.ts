@@ -23,6 +23,10 @@ export function checkScheduleTarget(target: ScheduleTarget): void {
     if (target[member] !== undefined) throw validation(`Target.${member} cannot be used with an ECS cluster target (Target.Arn ${target.Arn}).`);
   }
   if (target.EcsParameters === undefined) throw validation(`Target.EcsParameters is required for the ECS cluster target ${target.Arn}.`);
+  const dlq = (target.DeadLetterConfig as { Arn?: unknown } | undefined)?.Arn;
+  if (target.DeadLetterConfig !== undefined && (typeof dlq !== 'string' || !/^arn:aws(-[a-z]+)?:sqs:[a-z0-9-]+:\d{12}:[a-zA-Z0-9_-]+$/.test(dlq))) {
+    throw validation(`Invalid Target.DeadLetterConfig.Arn ${String(dlq)}: the ARN of a standard SQS queue (arn:aws:sqs:<region>:<account>:<name>).`);
+  }
   try {
     checkEcsTarget(eventTargetOf(target));
   } catch (error) {
@@ -69,8 +73,22 @@ export function inputWithContext(input: string, context: { scheduleArn: string; 
  * target's Input (with the context attributes of this attempt), as an EventBridge rule's ECS target reads its input.
  */
 export function scheduleRunTaskRequest(d: DeliveryRecord, clientToken: string): RunTaskRequest {
+  return runTaskRequestOf(d.target, `scheduler/${d.rule}`, attemptInput(d), clientToken);
+}
+
+/**
+ * The body of the dead-letter message of a delivery whose retries are exhausted: the target's input of its last
+ * attempt, as the Scheduler sends it (User Guide, "Configuring a dead-letter queue"); `{}` when the target has none,
+ * SQS taking no empty body.
+ */
+export function scheduleDeadLetterBody(d: DeliveryRecord): string {
+  return attemptInput(d) || '{}';
+}
+
+/** The target's Input with the context attributes of attempt `d.attempts + 1`, or '' without an Input. */
+function attemptInput(d: DeliveryRecord): string {
+  if (typeof d.target.Input !== 'string') return '';
   const attemptNumber = d.attempts + 1;
   const executionId = createHash('sha256').update(`${d.id}\n${attemptNumber}`).digest('hex').slice(0, 16);
-  const input = typeof d.target.Input === 'string' ? inputWithContext(d.target.Input, { scheduleArn: d.ruleArn, scheduledTime: d.event.time, executionId, attemptNumber }) : '';
-  return runTaskRequestOf(d.target, `scheduler/${d.rule}`, input, clientToken);
+  return inputWithContext(d.target.Input, { scheduleArn: d.ruleArn, scheduledTime: d.event.time, executionId, attemptNumber });
 }
