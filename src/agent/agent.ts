@@ -13,6 +13,7 @@ import { identityOf } from './clients-by-credentials.js';
 import { ControlPlaneEndpoints } from './endpoints.js';
 import type { TaskStorage } from './ephemeral-storage.js';
 import { DirectoryVolumeStore } from './volume-store.js';
+import { EfsMounts } from './efs-mounts.js';
 import { ContainerFileStore } from './container-files.js';
 import { ImageCleanup } from './image-cleanup.js';
 import { LogShipper } from './log-shipper.js';
@@ -23,6 +24,7 @@ import { Reporter } from './reporter.js';
 import { SessionClient } from './session-client.js';
 import { containerOrHost, DnsRelay } from './dns-relay.js';
 import { TaskEngine } from './task-engine/engine.js';
+import { taskIdOf } from './task-engine/task-state.js';
 import { TaskCredentials } from './task-credentials.js';
 import type { SecretsApi } from './secrets.js';
 import { StartSpans } from '../process/spans.js';
@@ -188,6 +190,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     // engine (whose tasks it reads) is.
     let serviceConnect: ServiceConnectProxy | undefined;
     const containerFiles = new ContainerFileStore(join(config.dataDir, 'containers'), undefined, undefined, () => config.dnsServer ?? relay?.nameserver());
+    // Tasks' EFS volumes: GlusterFS FUSE mounts made as the control plane says (efs-mounts.ts).
+    const efsMounts = new EfsMounts(join(config.dataDir, 'efs'), async (fileSystemId, accessPointId) =>
+      (await clients.storage()).send('ResolveMount', { FileSystemId: fileSystemId, ...(accessPointId !== undefined ? { AccessPointId: accessPointId } : {}) }),
+    );
     engine = new TaskEngine({
       ...parts,
       images: imageCleanup.tracked(),
@@ -229,14 +235,18 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       report: (s) => reporter.report(s),
       reportHealth: (change) => session?.sendFrame({ type: 'TaskHealthChange', message: change }),
       reportAttachment: (change) => session?.sendFrame({ type: 'TaskAttachmentChange', message: change }),
-      volumes: new DirectoryVolumeStore(join(config.dataDir, 'volumes')),
+      volumes: new DirectoryVolumeStore(join(config.dataDir, 'volumes'), efsMounts),
       logs,
       log: log.child({ component: 'task-engine' }),
       spans,
       now: Date.now,
     });
     await logs.resume();
-    await engine.recover(await state.tasks());
+    const recovered = await state.tasks();
+    // EFS mounts of tasks this agent no longer has (it was killed between a task's end and its cleanup's save).
+    const swept = await efsMounts.sweep(new Set(recovered.map((t) => taskIdOf(t.arn))));
+    if (swept.length > 0) log.info({ tasks: swept }, 'unmounted EFS volumes of tasks no longer here');
+    await engine.recover(recovered);
     if (operatorMetrics && config.metricsListen) {
       const running = engine;
       operatorMetrics.watch(() => running.tasks());

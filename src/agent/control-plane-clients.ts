@@ -1,6 +1,6 @@
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { AwsJsonClient, type Timeouts } from './aws-json/client.js';
-import { ECR, ECS, LOGS, type EcrClient, type EcsClient, type LogsClient } from './aws-json/services.js';
+import { BERTH_STORAGE, ECR, ECS, LOGS, type BerthStorageClient, type EcrClient, type EcsClient, type LogsClient } from './aws-json/services.js';
 import { ClientsByCredentials } from './clients-by-credentials.js';
 import type { ControlPlaneEndpoints } from './endpoints.js';
 
@@ -11,12 +11,14 @@ export type LazyClient<T> = () => Promise<T>;
 
 /**
  * The agent's clients for the control plane's APIs (aws-json/client.ts), each failing over through
- * `endpoints`. ECS is used from the start; ECR and CloudWatch Logs are made on first use.
+ * `endpoints`. ECS is used from the start; ECR, CloudWatch Logs and berth's storage API are made on first use.
  */
 export interface ControlPlaneClients {
   readonly ecs: EcsClient;
   readonly ecr: LazyClient<EcrClient>;
   readonly logs: LazyClient<LogsClient>;
+  /** For mounting tasks' EFS volumes (agent/efs-mounts.ts). */
+  readonly storage: LazyClient<BerthStorageClient>;
   destroy(): void;
 }
 
@@ -52,6 +54,7 @@ export function controlPlaneClients(
     ecs,
     ecr: lazy(() => new AwsJsonClient(ECR, { ...common, maxAttempts: 3 })),
     logs: lazy(() => new AwsJsonClient(LOGS, { ...common, maxAttempts: 3 })),
+    storage: lazy(() => new AwsJsonClient(BERTH_STORAGE, { ...common, maxAttempts: 3 })),
     destroy() {
       destroyed = true;
       for (const c of made.splice(0)) c.destroy();

@@ -38,6 +38,9 @@ export const capabilityAttributes = [
   'ecs.capability.task-eni',
   // dockerVolumeConfiguration with the local driver (task and shared scope).
   'com.amazonaws.ecs.capability.docker-plugin.local',
+  // efsVolumeConfiguration, with access points (agent/efs-mounts.ts: GlusterFS FUSE mounts).
+  'ecs.capability.efs',
+  'ecs.capability.efsAuth',
 ];
 
 export function registrationResources(config: AgentConfig): Resource[] {

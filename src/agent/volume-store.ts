@@ -1,13 +1,20 @@
 import { access, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Volume } from '@aws-sdk/client-ecs';
+import type { EfsMounts } from './efs-mounts.js';
 import { VolumeError, type VolumeStore } from './task-engine/volumes.js';
 
 const NAME = /^[a-zA-Z0-9_-]{1,255}$/;
 
-/** Task volumes under `<dataDir>/volumes/tasks/<task id>/<name>`, shared ones under `volumes/shared/<name>`. */
+/**
+ * Task volumes under `<dataDir>/volumes/tasks/<task id>/<name>`, shared ones under `volumes/shared/<name>`; EFS
+ * volumes mounted by `efs` (agent/efs-mounts.ts) when the agent has it.
+ */
 export class DirectoryVolumeStore implements VolumeStore {
-  constructor(private readonly root: string) {}
+  constructor(
+    private readonly root: string,
+    private readonly efs?: EfsMounts,
+  ) {}
 
   async resolve(taskId: string, volume: Volume, options: { readonly taskVolumesDir?: string } = {}): Promise<string> {
     const name = volume.name ?? '';
@@ -17,6 +24,7 @@ export class DirectoryVolumeStore implements VolumeStore {
       await mkdir(volume.host.sourcePath, { recursive: true });
       return volume.host.sourcePath;
     }
+    if (volume.efsVolumeConfiguration && this.efs) return this.efs.mount(taskId, name, volume.efsVolumeConfiguration);
     const unsupported = ['efsVolumeConfiguration', 'fsxWindowsFileServerVolumeConfiguration', 's3filesVolumeConfiguration'] as const;
     const kind = unsupported.find((k) => volume[k as keyof Volume] !== undefined);
     if (kind) throw new VolumeError(`volume '${name}': ${kind} is not available on berth`);
@@ -39,6 +47,7 @@ export class DirectoryVolumeStore implements VolumeStore {
   }
 
   async removeTaskVolumes(taskId: string): Promise<void> {
+    await this.efs?.unmountTask(taskId);
     await rm(join(this.root, 'tasks', taskId), { recursive: true, force: true });
   }
 }

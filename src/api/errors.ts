@@ -25,6 +25,19 @@ const statusByType: Partial<Record<ErrorType, number>> = {
   InternalServiceException: 500,
   // EventBridge, as its model declares.
   InternalException: 500,
+  // Amazon EFS, as its model declares.
+  BadRequest: 400,
+  FileSystemAlreadyExists: 409,
+  FileSystemNotFound: 404,
+  FileSystemInUse: 409,
+  IncorrectFileSystemLifeCycleState: 409,
+  MountTargetNotFound: 404,
+  MountTargetConflict: 409,
+  AccessPointNotFound: 404,
+  AccessPointAlreadyExists: 409,
+  PolicyNotFound: 404,
+  InvalidPolicyException: 400,
+  InternalServerError: 500,
   ServiceUnavailable: 503,
 };
 

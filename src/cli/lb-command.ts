@@ -1,9 +1,9 @@
-import { hostname, networkInterfaces } from 'node:os';
+import { hostname } from 'node:os';
 import { Command, Option } from 'commander';
 import { logFormatOption, processLogger, type LogFormat } from './log-output.js';
 import { installProcessPolicy } from '../process/policy.js';
 import { haproxyAvailable, startLbNode } from './lb-node.js';
-import { parseListenAddress } from './listen-address.js';
+import { defaultHostAddress, parseListenAddress } from './listen-address.js';
 
 interface LbFlags {
   readonly endpoint: string;
@@ -23,12 +23,6 @@ export function parseTrafficReportInterval(value: string): number {
   const s = Number(value);
   if (!/^\d+$/.test(value) || s < 1 || s > 3600) throw new Error(`invalid --traffic-report-interval '${value}': whole seconds from 1 to 3600`);
   return s * 1000;
-}
-
-/** The host's first non-internal IPv4 address (what other hosts reach it on), else loopback. */
-function defaultAddress(): string {
-  for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) if (i.family === 'IPv4' && !i.internal) return i.address;
-  return '127.0.0.1';
 }
 
 /**
@@ -58,7 +52,7 @@ export function lbCommand(): Command {
       if (!haproxyAvailable()) throw new Error("haproxy not found on PATH: berth lb needs Debian's haproxy 2.6 (scripts/install.sh installs it)");
       const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
       const region = flags.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
-      const address = flags.address ?? defaultAddress();
+      const address = flags.address ?? defaultHostAddress();
       const nodeId = flags.nodeId ?? hostname();
       const trafficReportMs = parseTrafficReportInterval(flags.trafficReportInterval);
       const node = await startLbNode({

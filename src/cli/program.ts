@@ -10,6 +10,7 @@ import { psCommand } from './people/ps-command.js';
 import { pushCommand } from './people/push-command.js';
 import { scaleCommand, servicesCommand } from './people/services-command.js';
 import { serverCommand } from './server-command.js';
+import { storageCommand } from './storage-command.js';
 import { upCommand } from './up-command.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -22,6 +23,7 @@ export function program(): Command {
     .addCommand(serverCommand())
     .addCommand(agentCommand())
     .addCommand(lbCommand())
+    .addCommand(storageCommand())
     .addCommand(upCommand())
     .addCommand(logsCommand())
     .addCommand(metricsCommand())

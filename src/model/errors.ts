@@ -154,6 +154,19 @@ export const errorTypes = [
   'ConcurrentModificationException',
   'ManagedRuleException',
   'InternalException',
+  // Amazon EFS (its errors carry no Exception suffix)
+  'BadRequest',
+  'FileSystemAlreadyExists',
+  'FileSystemNotFound',
+  'FileSystemInUse',
+  'IncorrectFileSystemLifeCycleState',
+  'MountTargetNotFound',
+  'MountTargetConflict',
+  'AccessPointNotFound',
+  'AccessPointAlreadyExists',
+  'PolicyNotFound',
+  'InvalidPolicyException',
+  'InternalServerError',
   // Amazon SQS (the model's shape names; the wire also carries the Query codes, queues/errors.ts). It shares
   // InvalidParameterValue and MissingParameter (CloudWatch's), which SQS answers with the same Query codes.
   'QueueDoesNotExist',

@@ -21,6 +21,7 @@ import type { Registry } from '../registry/registry.js';
 import { startSecretPurge } from '../secrets/secret-deletion.js';
 import { startOperationWorker } from '../cloudmap/operation-worker.js';
 import { startTargetDrain } from '../elb/target-health.js';
+import { startStorageDuty } from '../efs/storage-duty.js';
 import type { ClusterCache } from '../state/cluster-cache.js';
 import { startGroupController, type GroupController } from '../hostgroups/group-controller.js';
 import type { Provisioners } from '../hostgroups/provisioners/provisioner.js';
@@ -130,6 +131,8 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
     ...(settings.now ? { now: settings.now } : {}),
     ...(settings.targetDrainMs !== undefined ? { intervalMs: settings.targetDrainMs } : {}),
   }));
+  // EFS: file systems' volumes placed on storage hosts, marked available once started (docs/storage.md).
+  duty(startStorageDuty({ store, log: log.child({ component: 'storage' }), ...(settings.now ? { now: settings.now } : {}) }));
   // Cloud Map's asynchronous namespace operations, and the pruning of finished ones.
   duty(startOperationWorker({ store, log: log.child({ component: 'cloud-map-operations' }), ...(settings.now ? { now: settings.now } : {}) }));
   if (settings.metrics) duty(startMetricSweep({

@@ -36,6 +36,8 @@ import { parameterStoreService } from '../parameters/ssm-service.js';
 import { secretsManagerService } from '../secrets/secretsmanager-service.js';
 import { cloudMapTagLookup } from '../cloudmap/catalog.js';
 import { cloudMapService } from '../cloudmap/cloudmap-service.js';
+import { efsService } from '../efs/efs-service.js';
+import { storageNodeService } from '../efs/storage-node-service.js';
 import { DirectoryFeed } from '../dns/directory-feed.js';
 import { DnsServer } from '../dns/dns-server.js';
 import { hostUpstreams, type Upstream } from '../dns/upstream.js';
@@ -379,7 +381,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     if (sqsForwarder) undo.push(() => sqsForwarder.close());
     services.push(sqs.json);
     // EventBridge Scheduler speaks REST-JSON: its own routes on the listener, chosen by the request's signing name.
-    const restServices = [schedulerService(eventsEnv)];
+    // Amazon EFS (REST-JSON) beside Scheduler, and the storage hosts' reports (docs/storage.md).
+    const efsEnv = { store, scope, now: config.now ?? Date.now };
+    const restServices = [schedulerService(eventsEnv), efsService(efsEnv)];
+    services.push(storageNodeService(efsEnv));
     // Host groups' hosts reach the server at the port it binds (known after listen, before any controller runs).
     let boundPortForHosts = config.port;
     const provisioners = hostProvisionersOf(

@@ -15,6 +15,8 @@ export const ECS: JsonService<EcsOperations> = { targetPrefix: 'AmazonEC2Contain
 export const ECR: JsonService<EcrOperations> = { targetPrefix: 'AmazonEC2ContainerRegistry_V20150921', signingName: 'ecr', jsonVersion: '1.1' };
 export const LOGS: JsonService<LogsOperations> = { targetPrefix: 'Logs_20140328', signingName: 'logs', jsonVersion: '1.1' };
 export const SECRETS_MANAGER: JsonService<SecretsManagerOperations> = { targetPrefix: 'secretsmanager', signingName: 'secretsmanager', jsonVersion: '1.1' };
+/** berth's own: how to mount an EFS file system for a task (efs/client-mount.ts on the server). */
+export const BERTH_STORAGE: JsonService<BerthStorageOperations> = { targetPrefix: 'BerthStorageNode', signingName: 'elasticfilesystem', jsonVersion: '1.1' };
 export const SSM: JsonService<SsmOperations> = { targetPrefix: 'AmazonSSM', signingName: 'ssm', jsonVersion: '1.1' };
 
 export interface EcsOperations {
@@ -43,6 +45,10 @@ export interface LogsOperations {
   CreateLogStream: SdkOperation<logs.CreateLogStreamRequest, object>;
 }
 
+export interface BerthStorageOperations {
+  ResolveMount: { input: { FileSystemId: string; AccessPointId?: string }; output: import('../efs-mounts.js').MountPlan };
+}
+
 export interface SecretsManagerOperations {
   GetSecretValue: SdkOperation<sm.GetSecretValueRequest, sm.GetSecretValueResponse>;
 }
@@ -54,5 +60,6 @@ export interface SsmOperations {
 export type EcsClient = AwsJsonClient<EcsOperations>;
 export type EcrClient = AwsJsonClient<EcrOperations>;
 export type LogsClient = AwsJsonClient<LogsOperations>;
+export type BerthStorageClient = AwsJsonClient<BerthStorageOperations>;
 /** What the log shipper calls: a LogsClient, or anything that sends as one (tests wrap one). */
 export type LogsApi = Pick<LogsClient, 'send'>;

@@ -37,6 +37,9 @@ import { schedulerActions } from '../../events/scheduler/iam-actions.js';
 import { schedulerService } from '../../events/scheduler/service.js';
 import type { HostGroupEnv } from '../../hostgroups/env.js';
 import { hostGroupsService } from '../../hostgroups/host-groups-service.js';
+import { efsService } from '../../efs/efs-service.js';
+import type { EfsEnv } from '../../efs/file-systems.js';
+import { storageNodeService } from '../../efs/storage-node-service.js';
 import type { ActionTable, RequestContext } from './declarations.js';
 
 /**
@@ -76,6 +79,10 @@ const served: readonly Served[] = [
   { ...json(schedulerService({ scope: { region: 'us-east-1', accountId: '123456789012' } } as EventsEnv), 'scheduler'), name: 'scheduler' },
   // berth's own: the data plane's reports (its model is in code, not under models/).
   json(lbNodeService({} as ElbEnv), 'berth-lb'),
+  // A storage host's reports are berth's own; an agent resolving a task's mount is authorized as EFS's ClientMount.
+  { ...json(storageNodeService({} as EfsEnv), 'berth-storage'), prefix: '(?:berth-storage|elasticfilesystem)' },
+  // EFS is REST-JSON: named here by its endpoint prefix, the key its model file has.
+  { name: 'elasticfilesystem', prefix: 'elasticfilesystem', ...efsService({ scope: { region: 'us-east-1', accountId: '123456789012' } } as unknown as EfsEnv) },
 ];
 /** How a model file names its service: the JSON protocol's target prefix, else its endpoint prefix (iam, sts). */
 const serviceKey = (metadata: Served['model']['metadata']) => metadata.targetPrefix ?? metadata.endpointPrefix;

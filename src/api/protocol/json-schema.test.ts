@@ -11,4 +11,13 @@ describe('model patterns in Unicode mode', () => {
     expect(new RegExp(fixed, 'u').test('!tag=x.y-z')).toBe(true);
     expect(new RegExp(fixed, 'u').test('#')).toBe(false);
   });
+
+  it("keeps a Java lookaround's quantifier from breaking the pattern (EFS's access point path)", () => {
+    const efsPath = '^(\\/|(\\/(?!\\.)+[^$#<>;`|&?{}^*/\\n]+){1,4})$';
+    const fixed = new RegExp(unicodePattern(efsPath), 'u');
+    expect(fixed.test('/app')).toBe(true);
+    expect(fixed.test('/a/b')).toBe(true);
+    expect(fixed.test('/.hidden')).toBe(false);
+    expect(fixed.test('app')).toBe(false);
+  });
 });

@@ -89,6 +89,9 @@ const JAVA_POSIX: Record<string, string> = {
 export function unicodePattern(pattern: string): string {
   // Java's POSIX classes (Application Auto Scaling's `\p{Print}+`) are no Unicode property JavaScript knows: their ASCII sets.
   pattern = pattern.replace(/\\p\{(Print|Graph|Alnum|Alpha|Digit|Lower|Upper|Space|ASCII)\}/g, (_, name: string) => JAVA_POSIX[name]!);
+  // Java lets a lookaround take a quantifier (EFS's `(\/(?!\.)+…)`), Unicode mode does not: once or more is the
+  // lookaround itself; zero or more (or optional) asserts nothing.
+  pattern = pattern.replace(/(\(\?<?[!=][^()]*\))([+*?])/g, (_, look: string, q: string) => (q === '+' ? look : ''));
   try {
     new RegExp(pattern, 'u');
     return pattern;

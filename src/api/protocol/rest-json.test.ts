@@ -41,4 +41,17 @@ describe('REST-JSON routes', () => {
     const greedy = routeOf('GET', '/objects/{Key+}', 'GetObject');
     expect(greedy.pattern.exec('/objects/a/b/c')![1]).toBe('a/b/c');
   });
+
+  it("routes EFS's versioned paths, a file system's sub-resources apart from it", () => {
+    const efs = loadServiceModel('elasticfilesystem-2015-02-01.json');
+    const efsRoutes = Object.entries(efs.operations).map(([action, op]) => routeOf(op.http!.method, op.http!.requestUri, action));
+    const find = (method: string, path: string) => efsRoutes.filter((r) => r.method === method && r.pattern.test(path)).sort((a, b) => b.weight - a.weight)[0]?.action;
+    expect(find('POST', '/2015-02-01/file-systems')).toBe('CreateFileSystem');
+    expect(find('GET', '/2015-02-01/file-systems')).toBe('DescribeFileSystems');
+    expect(find('DELETE', '/2015-02-01/file-systems/fs-1')).toBe('DeleteFileSystem');
+    expect(find('GET', '/2015-02-01/file-systems/fs-1/policy')).toBe('DescribeFileSystemPolicy');
+    expect(find('PUT', '/2015-02-01/file-systems/fs-1/lifecycle-configuration')).toBe('PutLifecycleConfiguration');
+    expect(find('POST', '/2015-02-01/access-points')).toBe('CreateAccessPoint');
+    expect(efs.operations.DeleteFileSystem!.http!.responseCode).toBe(204);
+  });
 });

@@ -17,7 +17,9 @@ import { ShapeValidator } from './shape-validator.js';
  * A request belongs to this handler when its SigV4 credential scope names a REST-JSON service (many REST APIs
  * share paths such as `/tags/{ResourceArn}`, so the path alone cannot say whose it is). Errors carry the model's
  * HTTP status for their shape (ResourceNotFoundException 404, ConflictException 409), `x-amzn-ErrorType` and a
- * body of `{"Message": …}` (the model's member) with `__type` beside it, which every SDK also reads. It takes the
+ * body of `{"Message": …}` (the model's member) with `__type` beside it, which every SDK also reads, and the type
+ * again as `ErrorCode` when the model's error shape has that member (EFS's errors do). A success answers the
+ * operation's own status from the model (`responseCode`: EFS's 201 and 204), with no body for 204. It takes the
  * same options as the JSON protocol's handler.
  */
 export type RestJsonOptions = JsonRpcOptions;
@@ -74,7 +76,7 @@ export function restJsonHandler(options: RestJsonOptions): (req: IncomingMessage
   const bySigningName = new Map<string, Mounted>();
   for (const service of options.services) {
     const routes = Object.entries(service.model.operations).map(([action, op]) => {
-      const http = (op as { http?: { method: string; requestUri: string } }).http;
+      const http = op.http;
       if (!http) throw new Error(`operation ${action} has no http binding`);
       return routeOf(http.method, http.requestUri, action);
     });
@@ -101,7 +103,8 @@ export function restJsonHandler(options: RestJsonOptions): (req: IncomingMessage
     if (mounted) tagRequest(req, { service: mounted.service.signingNames[0]!, action: route?.action ?? 'unknown' });
 
     const respond = (status: number, body: string, errorType?: string) => {
-      const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-amzn-RequestId': id };
+      const headers: Record<string, string | number> = { 'content-length': Buffer.byteLength(body), 'x-amzn-RequestId': id };
+      if (body.length > 0) headers['content-type'] = 'application/json';
       if (errorType !== undefined) headers['x-amzn-ErrorType'] = errorType;
       if (!req.complete) headers.connection = 'close';
       res.writeHead(status, headers).end(body);
@@ -109,7 +112,8 @@ export function restJsonHandler(options: RestJsonOptions): (req: IncomingMessage
     const fail = (error: unknown) => {
       const { type, message, status } = toErrorBody(error);
       if (status >= 500) logger.child({ reqId: id }).error({ err: error }, 'request failed');
-      respond(mounted ? statusOf(mounted.service.model, type, status) : status, JSON.stringify({ __type: type, Message: message }), type);
+      const body = mounted && hasErrorCodeMember(mounted.service.model, type) ? { __type: type, ErrorCode: type, Message: message } : { __type: type, Message: message };
+      respond(mounted ? statusOf(mounted.service.model, type, status) : status, JSON.stringify(body), type);
     };
 
     req.on('error', () => {});
@@ -142,11 +146,13 @@ export function restJsonHandler(options: RestJsonOptions): (req: IncomingMessage
           },
           host: req.headers.host ?? '',
         });
-        if (!model.output) return '{}';
+        const status = model.http?.responseCode ?? 200;
+        if (status === 204) return { status, body: '' };
+        if (!model.output) return { status, body: '{}' };
         if (mounted.outputs) mounted.outputs.check(model.output.shape, output);
-        return mounted.serializer.serialize(model.output.shape, output);
+        return { status, body: mounted.serializer.serialize(model.output.shape, output) };
       })
-      .then((out) => respond(200, out), fail)
+      .then(({ status, body }) => respond(status, body), fail)
       .catch((error: unknown) => logger.error({ err: error }, 'answering a request failed'));
   };
 }
@@ -157,13 +163,19 @@ function statusOf(model: ServiceModel, type: string, fallback: number): number {
   return shape?.error?.httpStatusCode ?? fallback;
 }
 
+/** Whether the model's error shape for `type` carries an `ErrorCode` member (EFS's errors), which SDKs fill from the body. */
+function hasErrorCodeMember(model: ServiceModel, type: string): boolean {
+  const shape = model.shapes[type] as { members?: Record<string, unknown> } | undefined;
+  return shape?.members !== undefined && Object.hasOwn(shape.members, 'ErrorCode');
+}
+
 /** The operation's input structure: the JSON body's members, then labels and query members by their locationName. */
 function inputOf(model: ServiceModel, shapeName: string, route: Route, path: string, query: Record<string, string | string[]>, body: Buffer): Record<string, unknown> {
   const input = parseBody(body);
   const shape = model.shapes[shapeName] as StructureShape;
   const labels = route.pattern.exec(path)!;
   for (const [member, ref] of Object.entries(shape.members)) {
-    const { location, locationName } = ref as { location?: string; locationName?: string };
+    const { location, locationName } = ref;
     if (location === undefined) continue;
     // A bound member never comes from the body.
     delete input[member];

@@ -24,6 +24,8 @@ export interface OperationModel {
   readonly input?: { readonly shape: string };
   /** Query protocol: the element the output structure is wrapped in (`CreateUserResult`). */
   readonly output?: { readonly shape: string; readonly resultWrapper?: string };
+  /** REST protocols: the operation's method, path template (`/2015-02-01/file-systems/{FileSystemId}`) and status. */
+  readonly http?: { readonly method: string; readonly requestUri: string; readonly responseCode?: number };
 }
 
 export type Shape =
@@ -54,6 +56,8 @@ export interface MemberRef {
   /** Query/XML protocols: the wire name when it differs from the member's. */
   readonly locationName?: string;
   readonly flattened?: boolean;
+  /** REST protocols: where the member travels when not in the body (a path label, the query string, a header). */
+  readonly location?: 'uri' | 'querystring' | 'header' | 'headers' | 'statusCode';
 }
 
 const cache = new Map<string, ServiceModel>();

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { EFS_MOUNT_FAILED, mountCommands, mountsUnder, rootOf, type MountPlan } from './efs-mounts.js';
+
+const plan: MountPlan = { Volume: 'berth-fs-1', Servers: ['10.0.0.1', '10.0.0.2'] };
+const withAp: MountPlan = { ...plan, AccessPoint: { Uid: 1000, Gid: 1001, Path: '/app', OwnerUid: 1000, OwnerGid: 1001, Permissions: '750' } };
+
+describe('EFS mounts on the agent', () => {
+  it('confines containers to the rootDirectory, or the access point path (made only when it says how)', () => {
+    expect(rootOf({ fileSystemId: 'fs-1', rootDirectory: '/data/x/' }, plan)).toEqual({ path: '/data/x', create: false });
+    expect(rootOf({ fileSystemId: 'fs-1' }, plan)).toEqual({ path: '/', create: false });
+    expect(rootOf({ fileSystemId: 'fs-1', rootDirectory: '/' }, withAp)).toEqual({ path: '/app', create: true });
+    expect(rootOf({ fileSystemId: 'fs-1' }, { ...plan, AccessPoint: { Path: '/x' } })).toEqual({ path: '/x', create: false });
+    expect(() => rootOf({ fileSystemId: 'fs-1', rootDirectory: '/other' }, withAp)).toThrow(EFS_MOUNT_FAILED);
+    expect(() => rootOf({ fileSystemId: 'fs-1', rootDirectory: '../../etc' }, plan)).not.toThrow();
+    expect(rootOf({ fileSystemId: 'fs-1', rootDirectory: '../../etc' }, plan).path).toBe('/etc');
+  });
+
+  it('mounts the volume from every server, and puts bindfs with the POSIX user over an access point', () => {
+    expect(mountCommands(plan, '/m/fs', '/m/fs/', '/m/ap')).toEqual({
+      gluster: ['--volfile-server', '10.0.0.1', '--volfile-server', '10.0.0.2', '--volfile-id', 'berth-fs-1', '--process-name', 'berth-efs', '/m/fs'],
+    });
+    expect(mountCommands(withAp, '/m/fs', '/m/fs/app', '/m/ap').bindfs).toEqual([
+      '-o',
+      'allow_other',
+      '--force-user=1000',
+      '--force-group=1001',
+      '--create-for-user=1000',
+      '--create-for-group=1001',
+      '/m/fs/app',
+      '/m/ap',
+    ]);
+  });
+
+  it('finds the mounts under a directory in mountinfo, deepest first, with escaped spaces decoded', () => {
+    const info = [
+      '36 25 0:32 / /var/lib/berth/efs/t1/data/fs rw,relatime - fuse.glusterfs 10.0.0.1:berth-fs-1 rw',
+      '37 36 0:33 / /var/lib/berth/efs/t1/data/ap rw,relatime - fuse bindfs rw',
+      '38 25 0:34 / /var/lib/berth/efs/t10/data/fs rw,relatime - fuse.glusterfs 10.0.0.1:berth-fs-1 rw',
+      '39 25 0:35 / /var/lib/berth/efs/t1/my\\040vol/fs rw - fuse.glusterfs x rw',
+    ].join('\n');
+    expect(mountsUnder(info, '/var/lib/berth/efs/t1')).toEqual(['/var/lib/berth/efs/t1/my vol/fs', '/var/lib/berth/efs/t1/data/fs', '/var/lib/berth/efs/t1/data/ap']);
+  });
+});

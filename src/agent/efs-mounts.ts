@@ -1,0 +1,183 @@
+/**
+ * Task volumes with `efsVolumeConfiguration`: the agent mounts the file system's GlusterFS volume on the host with
+ * the FUSE client (this kernel has no NFS client; docs/storage.md) and the task's containers get a bind of it, as
+ * the ECS agent mounts EFS with the EFS mount helper and binds it in. One mount per task volume, under
+ * `<root>/<task id>/<volume name>/`:
+ *
+ *   fs/   the volume's root (glusterfs --volfile-server … --volfile-id berth-<fs id>)
+ *   ap/   with an access point's POSIX user: a bindfs view of fs/<root directory> in which every file created is
+ *         owned by that uid/gid and every file shows as theirs (EFS applies the access point's identity to every
+ *         request; GlusterFS has no per-client identity mapping, bindfs is the existing FUSE layer that has one)
+ *
+ * The containers see only the root directory (the access point's, else `rootDirectory`): the bind's source is that
+ * subdirectory, so `..` at its top stays inside it. An access point's root directory is made, with its CreationInfo
+ * owner and permissions, when missing (as EFS does); a missing `rootDirectory` without one fails the mount.
+ *
+ * Mounts go with their task (`unmountTask`, at the task's cleanup) and, after the agent was killed, with `sweep` at
+ * start for every task it no longer runs: both find the mounts in /proc/self/mountinfo, never by remembering them,
+ * so a crash between mounting and saving leaks nothing. Directories are removed with rmdir only, after unmounting:
+ * a recursive removal could reach into a mount still there and delete the file system's data.
+ */
+import { execFile } from 'node:child_process';
+import { chmod, chown, mkdir, readdir, readFile, rmdir, stat } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { promisify } from 'node:util';
+import type { EFSVolumeConfiguration } from '@aws-sdk/client-ecs';
+import { StopReasonError } from './task-engine/deps.js';
+
+const run = promisify(execFile);
+
+/** What the control plane answers for mounting a file system (BerthStorageNode.ResolveMount). */
+export interface MountPlan {
+  readonly Volume: string;
+  readonly Servers: readonly string[];
+  readonly AccessPoint?: {
+    readonly Uid?: number;
+    readonly Gid?: number;
+    readonly Path: string;
+    readonly OwnerUid?: number;
+    readonly OwnerGid?: number;
+    readonly Permissions?: string;
+  };
+}
+
+export type ResolveMount = (fileSystemId: string, accessPointId?: string) => Promise<MountPlan>;
+
+/** ECS's wording for a failed EFS mount (the ECS agent's, naming the cause). */
+export const EFS_MOUNT_FAILED = 'ResourceInitializationError: failed to invoke EFS utils commands to set up EFS volumes: stderr:';
+
+export function efsMountError(cause: string): StopReasonError {
+  return new StopReasonError(`${EFS_MOUNT_FAILED} ${cause}`);
+}
+
+/** The directory inside the file system the containers see, and whether the agent may create it (pure). */
+export function rootOf(config: EFSVolumeConfiguration, plan: MountPlan): { path: string; create: boolean } {
+  if (plan.AccessPoint) {
+    if (config.rootDirectory !== undefined && config.rootDirectory !== '/' && config.rootDirectory !== '') {
+      throw efsMountError(`rootDirectory must be omitted or '/' when an access point is used (got '${config.rootDirectory}')`);
+    }
+    return { path: inside(plan.AccessPoint.Path), create: plan.AccessPoint.Permissions !== undefined };
+  }
+  return { path: inside(config.rootDirectory ?? '/'), create: false };
+}
+
+/** A path inside the file system: absolute, normalised (`..` stops at its top), no trailing slash. */
+function inside(path: string): string {
+  const normal = posix.normalize(`/${path}`);
+  return normal.length > 1 ? normal.replace(/\/+$/, '') : '/';
+}
+
+/** The glusterfs and bindfs command lines of one mount (pure). */
+export function mountCommands(plan: MountPlan, fsDir: string, source: string, apDir: string): { gluster: string[]; bindfs?: string[] } {
+  const gluster = [...plan.Servers.flatMap((s) => ['--volfile-server', s]), '--volfile-id', plan.Volume, '--process-name', 'berth-efs', fsDir];
+  const user = plan.AccessPoint;
+  if (user?.Uid === undefined || user.Gid === undefined) return { gluster };
+  const ids = [`--force-user=${user.Uid}`, `--force-group=${user.Gid}`, `--create-for-user=${user.Uid}`, `--create-for-group=${user.Gid}`];
+  return { gluster, bindfs: ['-o', 'allow_other', ...ids, source, apDir] };
+}
+
+/** Mount points in /proc/self/mountinfo under `prefix`, deepest first (octal escapes decoded). */
+export function mountsUnder(mountinfo: string, prefix: string): string[] {
+  const points = mountinfo
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((p): p is string => p !== undefined)
+    .map((p) => p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8))))
+    .filter((p) => p === prefix || p.startsWith(`${prefix}/`));
+  return [...new Set(points)].sort((a, b) => b.length - a.length);
+}
+
+export class EfsMounts {
+  constructor(
+    private readonly root: string,
+    private readonly resolve: ResolveMount,
+    private readonly mountTimeoutMs = 30_000,
+  ) {}
+
+  /** The host directory to bind for task volume `name`, its file system mounted (once per task and volume). */
+  async mount(taskId: string, name: string, config: EFSVolumeConfiguration): Promise<string> {
+    if (!config.fileSystemId) throw efsMountError(`volume '${name}' has no fileSystemId`);
+    // Not built yet (GlusterFS TLS or a TLS tunnel): refused rather than mounted in the clear.
+    if (config.transitEncryption === 'ENABLED') throw efsMountError(`volume '${name}': transitEncryption ENABLED is not available on berth yet`);
+    const base = join(this.root, taskId, name);
+    const fsDir = join(base, 'fs');
+    const apDir = join(base, 'ap');
+    let plan: MountPlan;
+    try {
+      plan = await this.resolve(config.fileSystemId, config.authorizationConfig?.accessPointId);
+    } catch (error) {
+      // The control plane's refusal is named by its code (FileSystemNotFound, AccessPointNotFound…).
+      const e = error as Error;
+      throw efsMountError(`resolving ${config.fileSystemId}: ${e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}`);
+    }
+    const root = rootOf(config, plan);
+    const source = join(fsDir, root.path);
+    const commands = mountCommands(plan, fsDir, source, apDir);
+    const mounted = mountsUnder(await readFile('/proc/self/mountinfo', 'utf8'), base);
+    if (!mounted.includes(fsDir)) {
+      await mkdir(fsDir, { recursive: true });
+      await this.mountGluster(commands.gluster, fsDir, config.fileSystemId);
+    }
+    await this.prepareRoot(source, root, plan, config.fileSystemId);
+    if (!commands.bindfs) return source;
+    if (!mounted.includes(apDir)) {
+      await mkdir(apDir, { recursive: true });
+      await run('bindfs', commands.bindfs, { timeout: this.mountTimeoutMs }).catch((error: { stderr?: string; message: string }) => {
+        throw efsMountError(`bindfs for access point ${config.authorizationConfig?.accessPointId}: ${(error.stderr || error.message).trim()}`);
+      });
+    }
+    return apDir;
+  }
+
+  private async mountGluster(args: string[], fsDir: string, fileSystemId: string): Promise<void> {
+    try {
+      await run('glusterfs', args, { timeout: this.mountTimeoutMs });
+    } catch (error) {
+      const e = error as { stderr?: string; message: string };
+      throw efsMountError(`mounting ${fileSystemId}: ${(e.stderr || e.message).trim()}`);
+    }
+    // glusterfs daemonizes before the FUSE mount is in place, and exits in the background when it cannot be.
+    const deadline = Date.now() + this.mountTimeoutMs;
+    while (!mountsUnder(await readFile('/proc/self/mountinfo', 'utf8'), fsDir).includes(fsDir)) {
+      if (Date.now() > deadline) throw efsMountError(`mounting ${fileSystemId}: the GlusterFS volume did not mount within ${this.mountTimeoutMs} ms (servers unreachable?)`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** The root directory made when the access point says how, else required to exist. */
+  private async prepareRoot(source: string, root: { path: string; create: boolean }, plan: MountPlan, fileSystemId: string): Promise<void> {
+    const exists = await stat(source).then((s) => s.isDirectory(), () => false);
+    if (exists) return;
+    if (!root.create) throw efsMountError(`mount ${fileSystemId}:${root.path}: No such file or directory`);
+    const ap = plan.AccessPoint!;
+    await mkdir(source, { recursive: true });
+    await chown(source, ap.OwnerUid ?? 0, ap.OwnerGid ?? 0);
+    await chmod(source, Number.parseInt(ap.Permissions ?? '755', 8));
+  }
+
+  /** Unmount everything of the task (deepest first) and remove its directories. */
+  async unmountTask(taskId: string): Promise<void> {
+    const dir = join(this.root, taskId);
+    for (const point of mountsUnder(await readFile('/proc/self/mountinfo', 'utf8'), dir)) {
+      await run('umount', ['-l', point]);
+    }
+    if (mountsUnder(await readFile('/proc/self/mountinfo', 'utf8'), dir).length > 0) throw new Error(`${dir} is still mounted`);
+    await removeEmptyTree(dir);
+  }
+
+  /** After a restart: unmount the file systems of tasks not in `keep` (the tasks the agent still runs). */
+  async sweep(keep: ReadonlySet<string>): Promise<string[]> {
+    const names = await readdir(this.root).catch(() => [] as string[]);
+    const gone = names.filter((n) => !keep.has(n));
+    for (const taskId of gone) await this.unmountTask(taskId);
+    return gone;
+  }
+}
+
+/** rmdir of a tree of empty directories, children first; a directory with anything else in it stays. */
+async function removeEmptyTree(dir: string): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => undefined);
+  if (!entries) return;
+  for (const e of entries) if (e.isDirectory()) await removeEmptyTree(join(dir, e.name));
+  await rmdir(dir).catch(() => {});
+}

@@ -1,0 +1,65 @@
+/**
+ * BerthStorageNode.ResolveMount: what an agent needs to mount a file system for a task (its `efsVolumeConfiguration`),
+ * as the EFS mount helper learns it from DNS and the NFS server: the GlusterFS volume, the servers to fetch its
+ * volfile from (the file system's mount targets, as EFS clients reach it through a mount target), and the access
+ * point's POSIX identity and root directory, which the agent enforces where it mounts (agent/efs-mounts.ts).
+ * Authorized as `elasticfilesystem:ClientMount` on the file system, the action EFS checks for a mount.
+ */
+import type { Operation } from '../api/protocol/json-rpc.js';
+import { efsKeys as k } from '../state/efs-keys.js';
+import { parseAccessPointRecord, parseMountTargetRecord, type AccessPointRecord, type FileSystemRecord, type MountTargetRecord } from '../state/records/efs.js';
+import { readRecord } from '../store/transact.js';
+import { efsErrors } from './errors.js';
+import type { FileSystems } from './file-systems.js';
+import { accessPointIdOf } from './ids.js';
+
+export interface MountAnswer {
+  readonly Volume: string;
+  readonly Servers: string[];
+  readonly AccessPoint?: {
+    readonly Uid?: number;
+    readonly Gid?: number;
+    readonly SecondaryGids?: number[];
+    readonly Path: string;
+    readonly OwnerUid?: number;
+    readonly OwnerGid?: number;
+    readonly Permissions?: string;
+  };
+}
+
+/** The answer for mounting `fs` through `targets` (and `accessPoint`), or EFS's error for why it cannot be (pure). */
+export function mountAnswer(fs: FileSystemRecord, targets: readonly MountTargetRecord[], accessPoint?: AccessPointRecord): MountAnswer {
+  if (fs.lifeCycleState !== 'available') throw efsErrors.lifeCycle(fs.id, fs.lifeCycleState);
+  if (targets.length === 0) throw efsErrors.mountTargetNotFound(`(any, of file system '${fs.id}': it has no mount targets to mount through)`);
+  if (accessPoint && accessPoint.fileSystemId !== fs.id) {
+    throw efsErrors.badRequest(`Access point '${accessPoint.id}' belongs to file system '${accessPoint.fileSystemId}', not '${fs.id}'.`);
+  }
+  const servers = [...new Set(targets.map((t) => t.ipAddress))].sort();
+  if (!accessPoint) return { Volume: fs.volume, Servers: servers };
+  const user = accessPoint.posixUser;
+  const info = accessPoint.rootDirectory.CreationInfo;
+  return {
+    Volume: fs.volume,
+    Servers: servers,
+    AccessPoint: {
+      ...(user ? { Uid: user.Uid, Gid: user.Gid, ...(user.SecondaryGids ? { SecondaryGids: [...user.SecondaryGids] } : {}) } : {}),
+      Path: accessPoint.rootDirectory.Path,
+      ...(info ? { OwnerUid: info.OwnerUid, OwnerGid: info.OwnerGid, Permissions: info.Permissions } : {}),
+    },
+  };
+}
+
+export function resolveMountOperation(fileSystems: FileSystems): Operation {
+  return async (input) => {
+    const fs = await fileSystems.get(undefined, input.FileSystemId);
+    const { store } = fileSystems.env;
+    const { entries } = await store.range(k.mountTargets());
+    const targets = entries.map((e) => parseMountTargetRecord(e.value, e.key)).filter((t) => t.fileSystemId === fs.id);
+    let accessPoint: AccessPointRecord | undefined;
+    if (input.AccessPointId !== undefined) {
+      accessPoint = await readRecord(store, parseAccessPointRecord, k.accessPoint(accessPointIdOf(input.AccessPointId)));
+      if (!accessPoint) throw efsErrors.accessPointNotFound(input.AccessPointId);
+    }
+    return mountAnswer(fs, targets, accessPoint);
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * The storage host's glusterd, run by `berth storage` with state of its own: inside a private mount namespace
+ * (`unshare -m`) its /var/lib/glusterd, /run and /var/log/glusterfs are bind mounts of `<state dir>/{lib,run,log}`,
+ * so several storage hosts (each in its network namespace) can run on one machine, as the lab does, and a real host's
+ * system glusterd state is never touched. Its gluster CLI runs in that namespace (`nsenter -m -t <glusterd>`).
+ * A glusterd left running by a killed `berth storage` (its pid file) is used again rather than started twice.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface GlusterVolume {
+  readonly name: string;
+  readonly started: boolean;
+}
+
+export class Glusterd {
+  private constructor(
+    readonly pid: number,
+    private readonly stateDir: string,
+  ) {}
+
+  /** Start (or find running) the glusterd of `stateDir`; resolves once its CLI answers. */
+  static async start(stateDir: string, timeoutMs = 30_000): Promise<Glusterd> {
+    for (const d of ['lib', 'run', 'log']) mkdirSync(join(stateDir, d), { recursive: true });
+    const pidFile = join(stateDir, 'glusterd.pid');
+    const running = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : undefined;
+    let pid: number;
+    if (running !== undefined && isGlusterd(running)) pid = running;
+    else {
+      const script = [
+        `mount --bind ${q(join(stateDir, 'lib'))} /var/lib/glusterd`,
+        `mount --bind ${q(join(stateDir, 'run'))} /run`,
+        `mount --bind ${q(join(stateDir, 'log'))} /var/log/glusterfs`,
+        `exec glusterd -N -p ${q(pidFile)} --log-file=${q(join(stateDir, 'log', 'glusterd.log'))}`,
+      ].join(' && ');
+      const child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], { stdio: 'ignore', detached: true });
+      child.unref();
+      if (child.pid === undefined) throw new Error('could not start glusterd (unshare)');
+      pid = child.pid;
+    }
+    const glusterd = new Glusterd(pid, stateDir);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await glusterd.cli('pool', 'list');
+        return glusterd;
+      } catch (error) {
+        if (Date.now() > deadline) throw new Error(`glusterd did not answer within ${timeoutMs} ms: ${(error as Error).message}`);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    }
+  }
+
+  /** Run `gluster --mode=script <args>` against this glusterd; resolves to its output, rejects with its message. */
+  async cli(...args: string[]): Promise<string> {
+    try {
+      const { stdout } = await run('nsenter', ['-t', String(this.pid), '-m', 'gluster', '--mode=script', ...args], { timeout: 120_000 });
+      return stdout;
+    } catch (error) {
+      const e = error as { stderr?: string; stdout?: string; message: string };
+      throw new Error(`gluster ${args.join(' ')}: ${(e.stderr || e.stdout || e.message).trim()}`);
+    }
+  }
+
+  async volumes(): Promise<GlusterVolume[]> {
+    return parseVolumeInfo(await this.cli('volume', 'info'));
+  }
+
+  /** The pool's members' host names/addresses (this host is `localhost`). */
+  async pool(): Promise<string[]> {
+    return (await this.cli('pool', 'list'))
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/)[1])
+      .filter((h): h is string => h !== undefined && h !== '');
+  }
+
+  /** Stop glusterd and the brick and self-heal processes it started (their pid files under its run dir). */
+  async stop(): Promise<void> {
+    for (const pid of [this.pid, ...childPids(join(this.stateDir, 'run', 'gluster'))]) {
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // gone already
+      }
+    }
+  }
+}
+
+/** `gluster volume info`'s text → each volume's name and whether it is started (pure). */
+export function parseVolumeInfo(text: string): GlusterVolume[] {
+  const volumes: GlusterVolume[] = [];
+  let name: string | undefined;
+  for (const line of text.split('\n')) {
+    const m = /^(Volume Name|Status):\s*(.*)$/.exec(line.trim());
+    if (!m) continue;
+    if (m[1] === 'Volume Name') name = m[2]!;
+    else if (name !== undefined) {
+      volumes.push({ name, started: m[2] === 'Started' });
+      name = undefined;
+    }
+  }
+  return volumes;
+}
+
+function isGlusterd(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'glusterd';
+  } catch {
+    return false;
+  }
+}
+
+/** The pids in `*.pid` files under `dir` (bricks: vols/<volume>/*.pid; self-heal: shd/<volume>/*.pid). */
+function childPids(dir: string): number[] {
+  const out: number[] = [];
+  const walk = (d: string, depth: number) => {
+    if (depth > 3 || !existsSync(d)) return;
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const path = join(d, entry.name);
+      if (entry.isDirectory()) walk(path, depth + 1);
+      else if (entry.name.endsWith('.pid')) {
+        const pid = Number(readFileSync(path, 'utf8').trim());
+        if (Number.isInteger(pid) && pid > 1) out.push(pid);
+      }
+    }
+  };
+  walk(dir, 0);
+  return out;
+}
+
+const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;

@@ -1,0 +1,82 @@
+/**
+ * `berth storage`'s loop: every second it reports this host (its volumes as glusterd lists them) and reads desired
+ * state in the same call, then acts.
+ *
+ *   every host:       retired volumes gone from the pool → remove this host's brick directories of them
+ *   the pool leader:  probe live hosts not yet in the trusted pool
+ *                     a desired volume missing → `volume create <name> [replica N] <bricks> force`; created → `start`
+ *                     a retired volume still there → `volume stop` + `volume delete`
+ *
+ * Only the pool leader (the control plane names it: the live host registered first) runs pool-wide commands, so two
+ * hosts never race on the pool. Failures are logged and retried on the next tick: the state is re-read each time.
+ */
+import { rmSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { Glusterd } from './glusterd.js';
+import type { ReportStorageHost, StorageAnswer } from './storage-reports.js';
+
+export interface StorageHostIdentity {
+  readonly hostId: string;
+  readonly address: string;
+  readonly brickDir: string;
+  readonly availabilityZone: string;
+}
+
+export async function storageTick(identity: StorageHostIdentity, glusterd: Glusterd, report: ReportStorageHost, log: Logger, previous?: StorageAnswer): Promise<StorageAnswer> {
+  // Only the pool leader's list of volumes is read by the control plane; a follower with nothing to clean up spares
+  // its glusterd the command (every CLI call is a process and an RPC, every second, on every host).
+  const needsVolumes = previous === undefined || previous.PoolLeader === true || (previous.RetiredVolumes?.length ?? 0) > 0;
+  const volumes = needsVolumes ? await glusterd.volumes() : [];
+  const answer = await report({
+    HostId: identity.hostId,
+    Address: identity.address,
+    BrickDir: identity.brickDir,
+    AvailabilityZone: identity.availabilityZone,
+    Volumes: volumes.map((v) => ({ Name: v.name, Started: v.started })),
+  });
+  const present = new Map(volumes.map((v) => [v.name, v]));
+  for (const retired of answer.RetiredVolumes ?? []) {
+    if (!needsVolumes || present.has(retired.Name)) continue;
+    for (const b of retired.Bricks) {
+      if (b.Address === identity.address && b.Path.startsWith(`${identity.brickDir.replace(/\/+$/, '')}/`)) rmSync(b.Path, { recursive: true, force: true });
+    }
+  }
+  if (!answer.PoolLeader || !needsVolumes) return answer;
+
+  const pool = new Set(await glusterd.pool());
+  for (const peer of answer.Peers ?? []) {
+    if (pool.has(peer)) continue;
+    log.info({ peer }, 'adding a storage host to the trusted pool');
+    await glusterd.cli('peer', 'probe', peer).catch((error: Error) => log.warn({ peer, err: error.message }, 'peer probe failed'));
+  }
+  for (const volume of answer.Volumes ?? []) {
+    const known = present.get(volume.Name);
+    // A brick on a host not (yet) in the pool: wait for its probe rather than fail the create.
+    if (!known && volume.Bricks.some((b) => b.Address !== identity.address && !pool.has(b.Address))) continue;
+    try {
+      if (!known) {
+        const replica = volume.Bricks.length > 1 ? ['replica', String(volume.Bricks.length)] : [];
+        log.info({ volume: volume.Name, bricks: volume.Bricks.length }, 'creating a volume');
+        await glusterd.cli('volume', 'create', volume.Name, ...replica, ...volume.Bricks.map((b) => `${b.Address}:${b.Path}`), 'force');
+      }
+      if (!known?.started) {
+        await glusterd.cli('volume', 'start', volume.Name);
+        log.info({ volume: volume.Name }, 'volume started');
+      }
+    } catch (error) {
+      log.warn({ volume: volume.Name, err: (error as Error).message }, 'volume not ready yet');
+    }
+  }
+  for (const retired of answer.RetiredVolumes ?? []) {
+    const known = present.get(retired.Name);
+    if (!known) continue;
+    try {
+      if (known.started) await glusterd.cli('volume', 'stop', retired.Name);
+      await glusterd.cli('volume', 'delete', retired.Name);
+      log.info({ volume: retired.Name }, 'volume deleted');
+    } catch (error) {
+      log.warn({ volume: retired.Name, err: (error as Error).message }, 'volume not deleted yet');
+    }
+  }
+  return answer;
+}

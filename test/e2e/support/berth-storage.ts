@@ -1,0 +1,82 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
+
+/** A `berth storage` host in a lab network namespace, with its glusterd state and bricks under `dir`. */
+export interface BerthStorageProcess {
+  readonly child: ChildProcess;
+  readonly brickDir: string;
+  readonly stateDir: string;
+  readonly address: string;
+  output(): string;
+  /** The glusterd this host runs and the brick and self-heal processes it started (their pid files). */
+  glusterPids(): number[];
+  /** kill -9 of berth storage, its glusterd and its bricks: the host is gone. */
+  killHost(): void;
+  /** SIGTERM berth storage (it stops its glusterd and bricks), then make sure nothing of it is left. */
+  stop(): Promise<void>;
+}
+
+export function startBerthStorage(o: {
+  readonly endpoint: string;
+  readonly credentialsFile: string;
+  readonly netns: string;
+  readonly address: string;
+  readonly zone: string;
+  readonly dir: string;
+}): BerthStorageProcess {
+  const brickDir = join(o.dir, 'bricks');
+  const stateDir = join(o.dir, 'state');
+  const child = spawn(
+    'nsenter',
+    [`--net=/var/run/netns/${o.netns}`, '--', process.execPath, CLI, 'storage', '--endpoint', o.endpoint, '--brick-dir', brickDir, '--state-dir', stateDir, '--address', o.address, '--availability-zone', o.zone],
+    { env: { ...process.env, AWS_SHARED_CREDENTIALS_FILE: o.credentialsFile, AWS_PROFILE: 'berth', AWS_CONFIG_FILE: '/dev/null' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const glusterPids = () => {
+    const pids: number[] = [];
+    const pidFile = join(stateDir, 'glusterd.pid');
+    if (existsSync(pidFile)) pids.push(Number(readFileSync(pidFile, 'utf8').trim()));
+    const walk = (d: string) => {
+      if (!existsSync(d)) return;
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(join(d, e.name));
+        else if (e.name.endsWith('.pid')) pids.push(Number(readFileSync(join(d, e.name), 'utf8').trim()));
+      }
+    };
+    walk(join(stateDir, 'run', 'gluster'));
+    return pids.filter((p) => Number.isInteger(p) && p > 1);
+  };
+  const killAll = (pids: number[]) => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  };
+  return {
+    child,
+    brickDir,
+    stateDir,
+    address: o.address,
+    output: () => output,
+    glusterPids,
+    killHost() {
+      killAll([child.pid!, ...glusterPids()]);
+    },
+    async stop() {
+      const pids = glusterPids();
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+      killAll([child.pid!, ...pids, ...glusterPids()]);
+    },
+  };
+}
