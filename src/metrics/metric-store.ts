@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { closeSync, fdatasync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { addToSlot, FIELDS, type Aggregate } from './aggregate.js';
+import { BatchedUpsert } from './batched-upsert.js';
 import { GroupCommit } from './group-commit.js';
 import { mergeRow, ReadCache } from './read-cache.js';
 import { LEVELS, levelFor, SLOTS, type Level } from './levels.js';
@@ -181,6 +182,8 @@ export class MetricStore {
   private syncing = false;
   private closed = false;
   private readonly stmt;
+  /** What a group commit writes: rows and sketches, many per statement. */
+  private readonly upserts;
 
   constructor(path: string, options: MetricStoreOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -215,6 +218,10 @@ export class MetricStore {
       CREATE TABLE IF NOT EXISTS rollup (res INTEGER PRIMARY KEY, until INTEGER NOT NULL);
     `);
     const db = this.db;
+    this.upserts = {
+      rows: new BatchedUpsert(db, 'agg', ['series', 'res', 'row', 'writer', 'stats'], ['series', 'res', 'row', 'writer'], 'stats = excluded.stats'),
+      sketches: new BatchedUpsert(db, 'sketch', ['series', 'res', 't', 'writer', 'data'], ['series', 'res', 't', 'writer'], 'data = excluded.data'),
+    };
     this.stmt = {
       insertSeries: db.prepare<[string, string, string, string, string, number]>(
         'INSERT OR IGNORE INTO series (key, namespace, name, dims, unit, last_put) VALUES (?, ?, ?, ?, ?, ?)',
@@ -228,7 +235,6 @@ export class MetricStore {
       ownSketches: db.prepare<[number, number, number, number, number], { t: number; data: Buffer }>(
         'SELECT t, data FROM sketch WHERE series = ? AND res = ? AND t >= ? AND t < ? AND writer = ?',
       ),
-      upsertRow: db.prepare<[number, number, number, number, Buffer]>('INSERT INTO agg (series, res, row, writer, stats) VALUES (?, ?, ?, ?, ?) ON CONFLICT (series, res, row, writer) DO UPDATE SET stats = excluded.stats'),
       upsertSketch: db.prepare<[number, number, number, number, Buffer]>('INSERT INTO sketch (series, res, t, writer, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT (series, res, t, writer) DO UPDATE SET data = excluded.data'),
       statsIn: db.prepare<[number, number, number, number], { row: number; stats: Buffer }>(
         'SELECT row, stats FROM agg WHERE series = ? AND res = ? AND row >= ? AND row < ?',
@@ -322,15 +328,19 @@ export class MetricStore {
             this.stmt.insertSeriesWithId.run(id, touch.key, touch.ref.namespace, touch.ref.name, JSON.stringify(touch.ref.dimensions), touch.unit, touch.lastPut);
           }
         }
+        const { rows, sketches } = this.upserts;
         for (const row of this.dirty) {
-          const stats = Buffer.from(row.stats.buffer, row.stats.byteOffset, row.stats.byteLength);
-          this.stmt.upsertRow.run(row.series, row.level.res, row.start, this.writer, stats);
+          rows.add(row.series, row.level.res, row.start, this.writer, Buffer.from(row.stats.buffer, row.stats.byteOffset, row.stats.byteLength));
           for (const slot of row.dirtySketches) {
-            this.stmt.upsertSketch.run(row.series, row.level.res, row.start + slot * row.level.res, this.writer, encodeSketch(row.sketches.get(slot)!));
+            sketches.add(row.series, row.level.res, row.start + slot * row.level.res, this.writer, encodeSketch(row.sketches.get(slot)!));
           }
         }
+        rows.finish();
+        sketches.finish();
       })();
     } catch (error) {
+      this.upserts.rows.reset();
+      this.upserts.sketches.reset();
       // The rows in memory may hold what was not written: drop them, the database is the truth.
       this.forget();
       throw error;
