@@ -144,6 +144,14 @@ describe('MetricStore', () => {
     expect(store.query({ series: cpu, start: T0, end: T0 + 60, period: 60 })).toHaveLength(1);
   });
 
+  it('lists a new series only once the commit of its data has made it durable', async () => {
+    const put = store.put([one(T0 + 1, 2)]);
+    // The series is recorded (it has an id the data is folded under), its data not committed yet.
+    expect(store.list({ limit: 10 })).toEqual([]);
+    await put;
+    expect(store.list({ limit: 10 })).toMatchObject([{ namespace: 'App', name: 'Latency', unit: 'Milliseconds', lastPut: T0 + 600 }]);
+  });
+
   it('lists by namespace, name, dimension filters, activity and after a key', async () => {
     const s = (ns: string, name: string, dims: Record<string, string>): Sample => ({ ...one(T0, 1), series: seriesRef(ns, name, Object.entries(dims).map(([Name, Value]) => ({ Name, Value }))) });
     await store.put([s('A', 'x', { k: '1' }), s('A', 'x', { k: '2' }), s('A', 'y', {}), s('B', 'x', { k: '1', j: '0' })]);

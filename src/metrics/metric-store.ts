@@ -2,9 +2,11 @@ import { randomInt } from 'node:crypto';
 import { closeSync, fdatasync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { addToSlot, FIELDS, type Aggregate } from './aggregate.js';
+import { BatchedUpsert } from './batched-upsert.js';
 import { GroupCommit } from './group-commit.js';
 import { mergeRow, ReadCache } from './read-cache.js';
 import { LEVELS, levelFor, SLOTS, type Level } from './levels.js';
+import { SampleBatch, type Aggregated, type BatchSeries } from './sample-batch.js';
 import { seriesKey, seriesMemoKey, type Dimension, type SeriesRef } from './series.js';
 import { addKey, decodeSketch, encodeSketch, float64View, keyOf, type Sketch } from './sketch.js';
 
@@ -149,6 +151,10 @@ const ROLLED_WRITER = 0;
 
 /** last_put is rewritten at most this often per series and process: RecentlyActive's window is 3 hours. */
 const LAST_PUT_EVERY_S = 60;
+/** The last_put of a series recorded before the commit of its first data: not listed yet. */
+const NOT_PUT_YET = 0;
+/** Pages of write-ahead log (4 KiB each) that trigger a checkpoint: 40 MiB. */
+const CHECKPOINT_PAGES = 10_000;
 
 export class MetricStore {
   private readonly db: Database.Database;
@@ -176,6 +182,8 @@ export class MetricStore {
   private syncing = false;
   private closed = false;
   private readonly stmt;
+  /** What a group commit writes: rows and sketches, many per statement. */
+  private readonly upserts;
 
   constructor(path: string, options: MetricStoreOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -187,6 +195,10 @@ export class MetricStore {
     const wal = this.db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
     // In WAL mode a commit is made durable by the fdatasync of the log below, off the event loop.
     this.db.pragma(wal ? 'synchronous = NORMAL' : 'synchronous = FULL');
+    // A checkpoint runs inside the commit that crosses this many pages of log, on the event loop, with two fsyncs
+    // (log, then database): SQLite's default (1,000) made it every third group of a steady ingest, whose commits
+    // rewrite the same few hundred pages; this makes it rare, and copies each page once for many commits.
+    this.db.pragma(`wal_autocheckpoint = ${CHECKPOINT_PAGES}`);
     this.commits = new GroupCommit({ commit: () => this.write(), ...(wal ? { sync: (done: (error: Error | null) => void) => this.syncWal(done) } : {}) });
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS series (
@@ -206,6 +218,10 @@ export class MetricStore {
       CREATE TABLE IF NOT EXISTS rollup (res INTEGER PRIMARY KEY, until INTEGER NOT NULL);
     `);
     const db = this.db;
+    this.upserts = {
+      rows: new BatchedUpsert(db, 'agg', ['series', 'res', 'row', 'writer', 'stats'], ['series', 'res', 'row', 'writer'], 'stats = excluded.stats'),
+      sketches: new BatchedUpsert(db, 'sketch', ['series', 'res', 't', 'writer', 'data'], ['series', 'res', 't', 'writer'], 'data = excluded.data'),
+    };
     this.stmt = {
       insertSeries: db.prepare<[string, string, string, string, string, number]>(
         'INSERT OR IGNORE INTO series (key, namespace, name, dims, unit, last_put) VALUES (?, ?, ?, ?, ?, ?)',
@@ -219,7 +235,6 @@ export class MetricStore {
       ownSketches: db.prepare<[number, number, number, number, number], { t: number; data: Buffer }>(
         'SELECT t, data FROM sketch WHERE series = ? AND res = ? AND t >= ? AND t < ? AND writer = ?',
       ),
-      upsertRow: db.prepare<[number, number, number, number, Buffer]>('INSERT INTO agg (series, res, row, writer, stats) VALUES (?, ?, ?, ?, ?) ON CONFLICT (series, res, row, writer) DO UPDATE SET stats = excluded.stats'),
       upsertSketch: db.prepare<[number, number, number, number, Buffer]>('INSERT INTO sketch (series, res, t, writer, data) VALUES (?, ?, ?, ?, ?) ON CONFLICT (series, res, t, writer) DO UPDATE SET data = excluded.data'),
       statsIn: db.prepare<[number, number, number, number], { row: number; stats: Buffer }>(
         'SELECT row, stats FROM agg WHERE series = ? AND res = ? AND row >= ? AND row < ?',
@@ -240,22 +255,35 @@ export class MetricStore {
     };
   }
 
-  /**
-   * Adds `samples`: folded into this writer's rows in memory now (synchronously: `samples` can be dropped as soon
-   * as this returns), written by the next group commit; resolves once that commit is durable. Nothing is folded
-   * when a sample's series cannot be recorded (the promise rejects).
-   */
+  /** Adds `samples` (berth's own publishers): as {@link putBatch}. */
   put(samples: readonly Sample[]): Promise<void> {
-    if (samples.length > 0) {
+    const batch = new SampleBatch();
+    for (const sample of samples) {
+      const { namespace, name, dimensions } = sample.series;
+      const at = batch.seriesAt(namespace, name, dimensions, sample.unit, sample.highRes);
+      if (sample.single) batch.addValue(at, sample.t, sample.sum);
+      else batch.addAggregated(at, sample);
+    }
+    return this.putBatch(batch);
+  }
+
+  /**
+   * Adds `batch`: folded into this writer's rows in memory now (synchronously: the batch can be dropped as soon
+   * as this returns), written by the next group commit; resolves once that commit is durable. Nothing is folded
+   * when a series of the batch cannot be recorded (the promise rejects).
+   */
+  putBatch(batch: SampleBatch): Promise<void> {
+    if (batch.size > 0) {
       const nowS = Math.floor(this.now() / 1000);
       let ids: number[];
       try {
-        ids = this.seriesIds(samples, nowS);
+        ids = this.seriesIds(batch.series, nowS);
       } catch (error) {
         return Promise.reject(error);
       }
       try {
-        for (let i = 0; i < samples.length; i++) this.fold(samples[i]!, ids[i]!, nowS);
+        this.foldValues(batch, ids, nowS);
+        for (const { at, data } of batch.aggregated) this.fold(data, batch.series[at]!.highRes, ids[at]!, nowS);
       } catch (error) {
         // Folded halfway: the rows in memory hold part of a refused request. Drop them (the database is the truth),
         // and with them what every caller still waiting for the next commit added.
@@ -300,15 +328,19 @@ export class MetricStore {
             this.stmt.insertSeriesWithId.run(id, touch.key, touch.ref.namespace, touch.ref.name, JSON.stringify(touch.ref.dimensions), touch.unit, touch.lastPut);
           }
         }
+        const { rows, sketches } = this.upserts;
         for (const row of this.dirty) {
-          const stats = Buffer.from(row.stats.buffer, row.stats.byteOffset, row.stats.byteLength);
-          this.stmt.upsertRow.run(row.series, row.level.res, row.start, this.writer, stats);
+          rows.add(row.series, row.level.res, row.start, this.writer, Buffer.from(row.stats.buffer, row.stats.byteOffset, row.stats.byteLength));
           for (const slot of row.dirtySketches) {
-            this.stmt.upsertSketch.run(row.series, row.level.res, row.start + slot * row.level.res, this.writer, encodeSketch(row.sketches.get(slot)!));
+            sketches.add(row.series, row.level.res, row.start + slot * row.level.res, this.writer, encodeSketch(row.sketches.get(slot)!));
           }
         }
+        rows.finish();
+        sketches.finish();
       })();
     } catch (error) {
+      this.upserts.rows.reset();
+      this.upserts.sketches.reset();
       // The rows in memory may hold what was not written: drop them, the database is the truth.
       this.forget();
       throw error;
@@ -334,24 +366,60 @@ export class MetricStore {
     this.known.clear();
   }
 
-  private fold(sample: Sample, series: number, nowS: number): void {
+  /**
+   * The batch's plain values, the common datum: each value's bucket computed once for the levels it adds to, and
+   * the row of the series' last value at each level tried before the map of rows (a series' values of one request
+   * usually fall in one row per level).
+   */
+  private foldValues(batch: SampleBatch, ids: readonly number[], nowS: number): void {
+    const { at, t: times, value: values } = batch;
+    const levels = LEVELS.length;
+    const last = new Array<Row | undefined>(batch.series.length * levels);
+    const youngest = nowS - LEVELS[0]!.retention;
+    for (let i = 0; i < at.length; i++) {
+      const s = at[i]!;
+      const t = times[i]!;
+      const v = values[i]!;
+      const key = keyOf(v);
+      // Per-second rows only for high-resolution data young enough to be kept.
+      const first = batch.series[s]!.highRes && t >= youngest ? 0 : 1;
+      for (let l = first; l < levels; l++) {
+        const level = LEVELS[l]!;
+        const start = Math.floor(t / level.span) * level.span;
+        let row = last[s * levels + l];
+        if (row === undefined || row.start !== start) last[s * levels + l] = row = this.row(ids[s]!, l, start);
+        const slot = Math.floor((t - start) / level.res);
+        addToSlot(row.stats, slot, 1, v, v, v);
+        // Coarser levels' sketches come from the minute ones (query time, then the leader's roll-up).
+        if (level.res <= 60) {
+          let sketch = row.sketches.get(slot);
+          if (!sketch) row.sketches.set(slot, (sketch = new Map()));
+          addKey(sketch, key, 1);
+          row.dirtySketches.add(slot);
+        }
+        if (!row.dirty) {
+          row.dirty = true;
+          this.dirty.add(row);
+        }
+      }
+    }
+  }
+
+  /** A statistic set, or values with counts. */
+  private fold(data: Aggregated, highRes: boolean, series: number, nowS: number): void {
     // Each value's bucket once, for the three or four levels it adds to.
-    const keys = sample.single ? undefined : sample.values && sample.values.length > 0 ? sample.values.map(keyOf) : undefined;
-    const singleKey = sample.single ? keyOf(sample.sum) : 0;
+    const keys = data.values && data.values.length > 0 ? data.values.map(keyOf) : undefined;
     for (let l = 0; l < LEVELS.length; l++) {
       const level = LEVELS[l]!;
-      // Per-second rows only for high-resolution data young enough to be kept.
-      if (level.res === 1 && (!sample.highRes || sample.t < nowS - level.retention)) continue;
-      const start = Math.floor(sample.t / level.span) * level.span;
-      const slot = Math.floor((sample.t - start) / level.res);
+      if (level.res === 1 && (!highRes || data.t < nowS - level.retention)) continue;
+      const start = Math.floor(data.t / level.span) * level.span;
+      const slot = Math.floor((data.t - start) / level.res);
       const row = this.row(series, l, start);
-      addToSlot(row.stats, slot, sample.count, sample.sum, sample.min, sample.max);
-      // Coarser levels' sketches come from the minute ones (query time, then the leader's roll-up).
-      if ((sample.single || keys) && level.res <= 60) {
+      addToSlot(row.stats, slot, data.count, data.sum, data.min, data.max);
+      if (keys && level.res <= 60) {
         let sketch = row.sketches.get(slot);
         if (!sketch) row.sketches.set(slot, (sketch = new Map()));
-        if (keys) for (let i = 0; i < keys.length; i++) addKey(sketch, keys[i]!, sample.counts?.[i] ?? 1);
-        else addKey(sketch, singleKey, 1);
+        for (let i = 0; i < keys.length; i++) addKey(sketch, keys[i]!, data.counts?.[i] ?? 1);
         row.dirtySketches.add(slot);
       }
       if (!row.dirty) {
@@ -362,40 +430,37 @@ export class MetricStore {
   }
 
   /**
-   * The stored id of each sample's series, recording series never put before (in one transaction of their own:
-   * a series row without data is harmless, and the data's commit comes next); a series' unit and last put time
-   * are written with the next commit.
+   * The stored id of each series, recording series never put before (in one transaction of their own, with no
+   * last put time yet: ListMetrics lists a series only once the commit of its first data has written one); a
+   * series' unit and last put time are written with the next commit.
    */
-  private seriesIds(samples: readonly Sample[], nowS: number): number[] {
-    const ids = new Array<number>(samples.length);
+  private seriesIds(series: readonly BatchSeries[], nowS: number): number[] {
+    const ids = new Array<number>(series.length);
+    const memoKeys = series.map((s) => seriesMemoKey(s.series.namespace, s.series.name, s.series.dimensions));
     let unknown: number[] | undefined;
-    for (let i = 0; i < samples.length; i++) {
-      const sample = samples[i]!;
-      const { namespace, name, dimensions } = sample.series;
-      // Dimensions are sorted in a SeriesRef: one memo key per series.
-      const known = this.known.get(seriesMemoKey(namespace, name, dimensions));
+    for (let i = 0; i < series.length; i++) {
+      const known = this.known.get(memoKeys[i]!);
       if (!known) {
         (unknown ??= []).push(i);
         continue;
       }
       ids[i] = known.id;
-      this.touch(known, sample, nowS);
+      this.touch(known, series[i]!.unit, nowS);
     }
     if (unknown) {
       this.db.transaction(() => {
         for (const i of unknown) {
-          const sample = samples[i]!;
-          const memoKey = seriesMemoKey(sample.series.namespace, sample.series.name, sample.series.dimensions);
-          let known = this.known.get(memoKey);
+          const { series: ref, unit } = series[i]!;
+          let known = this.known.get(memoKeys[i]!);
           if (!known) {
-            const key = seriesKey(sample.series);
-            this.stmt.insertSeries.run(key, sample.series.namespace, sample.series.name, JSON.stringify(sample.series.dimensions), sample.unit, nowS);
+            const key = seriesKey(ref);
+            this.stmt.insertSeries.run(key, ref.namespace, ref.name, JSON.stringify(ref.dimensions), unit, NOT_PUT_YET);
             const found = this.stmt.seriesByKey.get(key)!;
-            known = { id: found.id, key, ref: sample.series, unit: found.unit, lastPut: found.last_put };
-            this.known.set(memoKey, known);
+            known = { id: found.id, key, ref, unit: found.unit, lastPut: found.last_put };
+            this.known.set(memoKeys[i]!, known);
           }
           ids[i] = known.id;
-          this.touch(known, sample, nowS);
+          this.touch(known, unit, nowS);
         }
       })();
       // Readers may have cached these series as absent.
@@ -405,9 +470,9 @@ export class MetricStore {
   }
 
   /** The series' unit and last put time are written with the next commit when they changed (last put: a minute at most stale). */
-  private touch(known: KnownSeries, sample: Sample, nowS: number): void {
-    if (known.unit === sample.unit && nowS - known.lastPut < LAST_PUT_EVERY_S) return;
-    known.unit = sample.unit;
+  private touch(known: KnownSeries, unit: string, nowS: number): void {
+    if (known.unit === unit && nowS - known.lastPut < LAST_PUT_EVERY_S) return;
+    known.unit = unit;
     known.lastPut = Math.max(known.lastPut, nowS);
     this.touches.set(known.id, known);
   }
@@ -559,7 +624,7 @@ export class MetricStore {
     let after = filter.after ?? '';
     const page = Math.max(filter.limit, 100);
     for (;;) {
-      const rows = this.stmt.list.all({ after, namespace: filter.namespace ?? null, name: filter.name ?? null, since: filter.activeSince ?? 0, limit: page });
+      const rows = this.stmt.list.all({ after, namespace: filter.namespace ?? null, name: filter.name ?? null, since: Math.max(filter.activeSince ?? 0, NOT_PUT_YET + 1), limit: page });
       for (const r of rows) {
         const dimensions = JSON.parse(r.dims) as Dimension[];
         if (filter.dimensions && !filter.dimensions.every((f) => dimensions.some((d) => d.Name === f.Name && (f.Value === undefined || d.Value === f.Value)))) continue;

@@ -1,5 +1,5 @@
-import type { Sample } from '../metric-store.js';
-import { seriesMemoKey, seriesRef, type Dimension, type SeriesRef } from '../series.js';
+import { SampleBatch } from '../sample-batch.js';
+import type { Dimension } from '../series.js';
 import type { MetricsEnv } from './env.js';
 import { exclusive, invalidParameter, invalidValue, missing, combination } from './errors.js';
 
@@ -39,29 +39,27 @@ interface PutMetricDataInput {
  */
 export function putMetricData(env: MetricsEnv, input: PutMetricDataInput): Promise<object> {
   try {
-    return env.store.put(samplesOf(env, input)).then(() => ({}));
+    return env.store.putBatch(batchOf(env, input)).then(() => ({}));
   } catch (error) {
     return Promise.reject(error);
   }
 }
 
-function samplesOf(env: MetricsEnv, input: PutMetricDataInput): Sample[] {
+function batchOf(env: MetricsEnv, input: PutMetricDataInput): SampleBatch {
   if (input.Namespace.startsWith('AWS/')) throw invalidValue('Namespace', input.Namespace, 'Namespaces starting with AWS/ are reserved for AWS services.');
   const nowS = env.now() / 1000;
-  const samples: Sample[] = [];
+  const batch = new SampleBatch();
   const lists: [string, MetricDatum[]][] = [];
   if (input.MetricData && input.MetricData.length > 0) lists.push(['MetricData', input.MetricData]);
   for (const [i, entity] of (input.EntityMetricData ?? []).entries()) {
     if (entity.MetricData && entity.MetricData.length > 0) lists.push([`EntityMetricData.member.${i + 1}.MetricData`, entity.MetricData]);
   }
   if (lists.length === 0) throw missing('MetricData');
-  // One SeriesRef per series of the request, shared by its datums (a batch sends each series many times).
-  const series = new Map<string, SeriesRef>();
   for (const [field, data] of lists) {
     if (data.length > PUT_LIMITS.metricData) throw invalidParameter(`The collection ${field} must not have a size greater than ${PUT_LIMITS.metricData}.`);
-    for (let i = 0; i < data.length; i++) samples.push(toSample(input.Namespace, data[i]!, field, i, nowS, series));
+    for (let i = 0; i < data.length; i++) addDatum(batch, input.Namespace, data[i]!, field, i, nowS);
   }
-  return samples;
+  return batch;
 }
 
 /** Whether CloudWatch stores `v` (finite, within its magnitudes). */
@@ -70,22 +68,15 @@ function storable(v: number): boolean {
   return Number.isFinite(v) && abs <= PUT_LIMITS.largest && (abs === 0 || abs >= PUT_LIMITS.smallest);
 }
 
-/** The datum's series, sorted once per request; only a datum whose dimensions are in another order misses. */
-function seriesOf(namespace: string, d: MetricDatum, memo: Map<string, SeriesRef>): SeriesRef {
-  const key = seriesMemoKey(namespace, d.MetricName, d.Dimensions);
-  let ref = memo.get(key);
-  if (!ref) memo.set(key, (ref = seriesRef(namespace, d.MetricName, d.Dimensions)));
-  return ref;
-}
-
-/** One datum as a sample; field names are only built for an error (this runs for every datapoint ingested). */
-function toSample(namespace: string, d: MetricDatum, list: string, index: number, nowS: number, memo: Map<string, SeriesRef>): Sample {
+/** Adds one datum to the batch; field names are only built for an error (this runs for every datapoint ingested). */
+function addDatum(batch: SampleBatch, namespace: string, d: MetricDatum, list: string, index: number, nowS: number): void {
   const value = d.Value;
   // The common datum, one Value of standard resolution: checked and returned with nothing else built.
   if (value !== undefined && d.StatisticValues === undefined && d.Values === undefined && d.Counts === undefined && (d.Dimensions === undefined || d.Dimensions.length < 2) && d.StorageResolution === undefined) {
     const t = d.Timestamp ?? nowS;
     if (t >= nowS - PUT_LIMITS.pastSeconds && t <= nowS + PUT_LIMITS.futureSeconds && storable(value)) {
-      return { series: seriesOf(namespace, d, memo), unit: d.Unit ?? 'None', t, highRes: false, count: 1, sum: value, min: value, max: value, single: true };
+      batch.addValue(batch.seriesAt(namespace, d.MetricName, d.Dimensions, d.Unit ?? 'None', false), t, value);
+      return;
     }
   }
   const at = `${list}.member.${index + 1}`;
@@ -109,21 +100,20 @@ function toSample(namespace: string, d: MetricDatum, list: string, index: number
   if (t > nowS + PUT_LIMITS.futureSeconds) throw invalidParameter(`The parameter ${at}.Timestamp must specify a time no more than two hours in the future.`);
   const resolution = d.StorageResolution ?? 60;
   if (resolution !== 1 && resolution !== 60) throw invalidValue(`${at}.StorageResolution`, resolution, 'Valid values are 1 and 60.');
-  const series = seriesOf(namespace, d, memo);
-  const unit = d.Unit ?? 'None';
-  const highRes = resolution === 1;
+  const series = batch.seriesAt(namespace, d.MetricName, dims, d.Unit ?? 'None', resolution === 1);
 
   if (d.Value !== undefined) {
     if (!storable(d.Value)) throw invalidValue(`${at}.Value`, d.Value);
-    return { series, unit, t, highRes, count: 1, sum: d.Value, min: d.Value, max: d.Value, single: true };
+    batch.addValue(series, t, d.Value);
+    return;
   }
-  const base = { series, unit, t, highRes };
   if (d.StatisticValues !== undefined) {
     const s = d.StatisticValues;
     for (const k of ['SampleCount', 'Sum', 'Minimum', 'Maximum'] as const) if (!storable(s[k])) throw invalidValue(`${at}.StatisticValues.${k}`, s[k]);
     if (s.SampleCount <= 0) throw invalidValue(`${at}.StatisticValues.SampleCount`, s.SampleCount, 'It must be greater than 0.');
     if (s.Minimum > s.Maximum) throw invalidParameter(`The parameter ${at}.StatisticValues.Minimum must not be greater than ${at}.StatisticValues.Maximum.`);
-    return { ...base, count: s.SampleCount, sum: s.Sum, min: s.Minimum, max: s.Maximum };
+    batch.addAggregated(series, { t, count: s.SampleCount, sum: s.Sum, min: s.Minimum, max: s.Maximum });
+    return;
   }
   const values = d.Values!;
   const counts = d.Counts;
@@ -146,5 +136,5 @@ function toSample(namespace: string, d: MetricDatum, list: string, index: number
     if (v > max) max = v;
   }
   if (count === 0) throw invalidParameter(`The parameter ${at}.Counts must count at least one value.`);
-  return { ...base, count, sum, min, max, values, counts: counts ?? values.map(() => 1) };
+  batch.addAggregated(series, { t, count, sum, min, max, values, ...(counts ? { counts } : {}) });
 }
