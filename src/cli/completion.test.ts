@@ -24,7 +24,7 @@ describe('shell completion', () => {
 
   it('bash completes a subcommand, its options and their values', () => {
     expect(complete(script, ['berth', 'dep'])).toEqual(['deploy']);
-    expect(complete(script, ['berth', 's'])).toEqual(['server', 'services', 'scale']);
+    expect(complete(script, ['berth', 's'])).toEqual(['server', 'storage', 'services', 'scale']);
     expect(complete(script, ['berth', 'deploy', 'web', '--ima'])).toEqual(['--image']);
     expect(complete(script, ['berth', 'ps', '-o', ''])).toEqual(['table', 'json']);
     expect(complete(script, ['berth', 'agent', '--log-format', 't'])).toEqual(['text']);
