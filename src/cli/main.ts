@@ -11,6 +11,7 @@ import { agentCommand } from './agent-command.js';
 import { lbCommand } from './lb-command.js';
 import { logsCommand } from './logs-command.js';
 import { metricsCommand } from './metrics-command.js';
+import { execCommand } from './people/exec-command.js';
 import { psCommand } from './people/ps-command.js';
 import { scaleCommand, servicesCommand } from './people/services-command.js';
 import { serverCommand } from './server-command.js';
@@ -32,7 +33,8 @@ const program = new Command('berth')
   .addCommand(metricsCommand())
   .addCommand(psCommand())
   .addCommand(servicesCommand())
-  .addCommand(scaleCommand());
+  .addCommand(scaleCommand())
+  .addCommand(execCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`berth: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -64,6 +64,7 @@ export interface LaunchRequest {
   readonly fargate?: FargateLaunch;
   /** Set for a strategy of capacity providers of Auto Scaling groups: placed on their groups' instances (provider-launch.ts). */
   readonly providers?: readonly StrategyItem[];
+  readonly enableExecuteCommand?: boolean;
 }
 
 /** Check a RunTask/StartTask request and resolve its task definition. */
@@ -100,6 +101,7 @@ async function prepareLaunch(env: EcsEnv, input: RunTaskRequest | StartTaskReque
     ...(awsvpc ? { awsvpc } : {}),
     ...(fargate ? { fargate } : {}),
     ...(choice.kind === 'providers' ? { providers: choice.strategy } : {}),
+    ...(input.enableExecuteCommand ? { enableExecuteCommand: true } : {}),
   };
 }
 
@@ -116,6 +118,7 @@ export function specOf(launch: LaunchRequest, needs: TaskNeeds): LaunchSpec {
     needs,
     ...(launch.awsvpc ? { awsvpc: launch.awsvpc } : {}),
     ...(launch.fargate ? { fargate: launch.fargate } : {}),
+    ...(launch.enableExecuteCommand ? { enableExecuteCommand: true } : {}),
   };
 }
 
