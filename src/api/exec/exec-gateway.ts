@@ -182,6 +182,8 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 function refuse(ws: WebSocket, message: string): void {
+  // A paused socket would not read the client's answer to the close.
+  ws.resume();
   send(ws, { type: 'error', message });
   ws.close(1008, 'refused');
 }
