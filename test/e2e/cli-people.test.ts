@@ -5,11 +5,12 @@
  * file the server writes, found through BERTH_DATA_DIR with nothing else in the environment.
  */
 import { execFile } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { CreateServiceCommand, DescribeServicesCommand, RegisterTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './support/berth-server.js';
 import { startTestCluster, type TestCluster } from './support/cluster.js';
+import { peopleEnv } from './support/berth-cli.js';
 
 const isRoot = process.getuid?.() === 0;
 const CLI = join(REPO_ROOT, 'dist/cli/main.js');
@@ -45,14 +46,7 @@ describe.runIf(isRoot)('berth ps, services and scale', () => {
   beforeAll(async () => {
     cluster = await startTestCluster();
     await cluster.startAgent();
-    env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      BERTH_ENDPOINT: cluster.server.url,
-      BERTH_DATA_DIR: dirname(cluster.server.credentialsFile),
-      AWS_CONFIG_FILE: '/dev/null',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    };
+    env = peopleEnv(cluster.server);
     taskArn = await cluster.runOneOff([{ name: 'app', command: ['sleep', '3600'] }], { family: 'oneoff' });
     await cluster.waitForTask(taskArn, (t) => t.lastStatus === 'RUNNING');
     await cluster.ecs.send(new RegisterTaskDefinitionCommand({ family: 'web', containerDefinitions: [{ name: 'app', image: cluster.image, memory: 32, command: ['sleep', '3600'] }] }));

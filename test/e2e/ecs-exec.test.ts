@@ -7,7 +7,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { CloudWatchLogsClient, CreateLogGroupCommand, DescribeLogStreamsCommand, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeTasksCommand, ECSClient, ExecuteCommandCommand, StopTaskCommand, UpdateClusterCommand } from '@aws-sdk/client-ecs';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
@@ -15,6 +15,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './support/berth-server.js';
 import { startTestCluster, type TestCluster } from './support/cluster.js';
+import { peopleEnv } from './support/berth-cli.js';
 
 const isRoot = process.getuid?.() === 0;
 const CLI = join(REPO_ROOT, 'dist/cli/main.js');
@@ -58,14 +59,7 @@ describe.runIf(isRoot)('ECS Exec', () => {
   beforeAll(async () => {
     cluster = await startTestCluster();
     await cluster.startAgent();
-    env = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      BERTH_ENDPOINT: cluster.server.url,
-      BERTH_DATA_DIR: dirname(cluster.server.credentialsFile),
-      AWS_CONFIG_FILE: '/dev/null',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    };
+    env = peopleEnv(cluster.server);
     const config = { endpoint: cluster.server.url, region: 'us-east-1', credentials: { ...cluster.server.keys } };
     logs = new CloudWatchLogsClient(config);
     await logs.send(new CreateLogGroupCommand({ logGroupName: AUDIT_GROUP }));

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { REPO_ROOT, type BerthServerProcess } from './berth-server.js';
 
 const CLI = join(REPO_ROOT, 'dist/cli/main.js');
@@ -24,4 +24,19 @@ export function berthCli(server: BerthServerProcess, args: string[]): Promise<{ 
       (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
+}
+
+/**
+ * The environment of a person's shell for the commands for people: the server's URL and data directory (whose
+ * credentials file the CLI finds by itself), and nothing else that names credentials.
+ */
+export function peopleEnv(server: BerthServerProcess): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    BERTH_ENDPOINT: server.url,
+    BERTH_DATA_DIR: dirname(server.credentialsFile),
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
 }
