@@ -28,7 +28,7 @@ const HIGH_WATER = 4 * 1024 * 1024;
  * Closing the socket kills the command; the command's end closes the socket. Each session is independent.
  */
 export class ExecSessions {
-  private readonly open = new Map<string, { ws: WebSocket; process?: ExecProcess }>();
+  private readonly open = new Map<string, Entry>();
 
   constructor(private readonly o: ExecSessionsOptions) {}
 
@@ -43,7 +43,7 @@ export class ExecSessions {
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const log = this.o.log.child({ sessionId: m.sessionId, task: m.taskArn, container: m.containerName });
     const ws = new WebSocket(url, { handshakeTimeout: 5_000 });
-    const entry: { ws: WebSocket; process?: ExecProcess } = { ws };
+    const entry: Entry = { ws, early: [] };
     this.open.set(m.sessionId, entry);
     ws.on('open', () => {
       send(ws, { type: 'open', token: m.token });
@@ -55,10 +55,9 @@ export class ExecSessions {
     });
     ws.on('message', (data, binary) => {
       const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-      if (binary) return entry.process?.write(buf);
-      const control = parseControl(buf.toString());
-      if (control?.type === 'resize') entry.process?.resize(control.cols, control.rows);
-      if (control?.type === 'eof') entry.process?.endInput();
+      // What comes while the command is being started (input, even its end) waits for it.
+      if (!entry.process) entry.early.push({ data: buf, binary });
+      else deliver(entry.process, buf, binary);
     });
     ws.on('error', (err) => log.warn({ err: err.message }, 'ECS Exec socket error'));
     ws.on('close', () => {
@@ -72,7 +71,7 @@ export class ExecSessions {
     for (const { ws } of this.open.values()) ws.close(1001, 'agent stopping');
   }
 
-  private async run(m: ExecStartMessage, entry: { ws: WebSocket; process?: ExecProcess }, log: Logger): Promise<void> {
+  private async run(m: ExecStartMessage, entry: Entry, log: Logger): Promise<void> {
     const id = this.o.runningContainer(m.taskArn, m.containerName);
     if (!id) throw new Error(`container '${m.containerName}' of the task is not running on this host`);
     if (!this.o.runtime.execCommandLine) throw new Error('this runtime has no ECS Exec');
@@ -100,6 +99,7 @@ export class ExecSessions {
       },
     });
     entry.process = proc;
+    for (const f of entry.early.splice(0)) deliver(proc, f.data, f.binary);
   }
 
   /** Pause the command's output until the socket has sent what it holds. */
@@ -111,6 +111,20 @@ export class ExecSessions {
       for (const s of proc.outputs) s.resume();
     }, 20);
   }
+}
+
+interface Entry {
+  readonly ws: WebSocket;
+  process?: ExecProcess;
+  readonly early: { data: Buffer; binary: boolean }[];
+}
+
+/** A frame from the client to its command: input, a resize, or the end of input. */
+function deliver(proc: ExecProcess, data: Buffer, binary: boolean): void {
+  if (binary) return proc.write(data);
+  const control = parseControl(data.toString());
+  if (control?.type === 'resize') proc.resize(control.cols, control.rows);
+  if (control?.type === 'eof') proc.endInput();
 }
 
 function send(ws: WebSocket, control: ExecControl): void {

@@ -11,7 +11,7 @@ import type { TaskRecord } from '../../state/records/tasks.js';
 import { transact } from '../../store/transact.js';
 import type { EcsEnv } from '../ecs/env.js';
 import { sha256Hex } from '../ecs/execute-command.js';
-import { ExecPipe, send, type ExecAuditSink } from './exec-pipe.js';
+import { ExecPipe, rawBuffer, send, type ExecAuditSink } from './exec-pipe.js';
 
 /** The agent sessions of this replica, as far as ECS Exec needs them. */
 export interface AgentSessions {
@@ -99,11 +99,17 @@ export class ExecGateway {
       clearTimeout(timer);
       const open = binary ? undefined : parseControl(data.toString());
       if (open?.type !== 'open') return refuse(ws, 'the first frame must be {"type":"open","token":…}');
-      // Frames after `open` wait, paused, until the pipe listens.
-      ws.pause();
+      // Frames after `open` (input, even its end, may come in the same packet) are kept until the pipe takes them.
+      const early: { data: Buffer; binary: boolean }[] = [];
+      const hold = (d: WebSocket.RawData, b: boolean) => early.push({ data: rawBuffer(d), binary: b });
+      ws.on('message', hold);
       void this.claim(sessionId, open.token)
-        .then((record) => this.begin(ws, record, open.tty ?? true, open.cols, open.rows))
+        .then((record) => {
+          ws.off('message', hold);
+          this.begin(ws, record, open.tty ?? true, open.cols, open.rows).takeEarly(early);
+        })
         .catch((error: unknown) => {
+          ws.off('message', hold);
           if (!(error instanceof OpenRefused)) this.o.log.error({ err: error, sessionId }, 'opening an ECS Exec session failed');
           refuse(ws, error instanceof OpenRefused ? error.message : 'berth could not open the session');
         });
@@ -123,7 +129,8 @@ export class ExecGateway {
     return record;
   }
 
-  private begin(ws: WebSocket, record: ExecSessionRecord, tty: boolean, cols?: number, rows?: number): void {
+  private begin(ws: WebSocket, record: ExecSessionRecord, tty: boolean, cols?: number, rows?: number): ExecPipe {
+    if (ws.readyState !== WebSocket.OPEN) throw new OpenRefused('the client left');
     const task = this.o.env.cache.tasks.get(keys.task(record.cluster, record.taskId));
     if (!task || task.task.lastStatus !== 'RUNNING' || task.task.desiredStatus !== 'RUNNING' || !task.instanceId) {
       throw new OpenRefused(`the task is no longer running (${task?.task.lastStatus ?? 'gone'})`);
@@ -142,7 +149,6 @@ export class ExecGateway {
         this.sessions.delete(record.sessionId);
       },
     });
-    ws.resume();
     this.sessions.set(record.sessionId, { pipe, agentToken, cluster: record.cluster, taskId: record.taskId });
     const agentTimer = setTimeout(() => {
       if (pipe.state === 'waiting') pipe.fail('TargetNotConnectedException: the agent did not open the session in time');
@@ -158,6 +164,7 @@ export class ExecGateway {
       token: agentToken,
     });
     if (!sent) pipe.fail("TargetNotConnectedException: the agent of the task's host has no session on this replica of berth; call ExecuteCommand again");
+    return pipe;
   }
 
   private agentOpened(ws: WebSocket, sessionId: string): void {
@@ -182,8 +189,6 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 function refuse(ws: WebSocket, message: string): void {
-  // A paused socket would not read the client's answer to the close.
-  ws.resume();
   send(ws, { type: 'error', message });
   ws.close(1008, 'refused');
 }

@@ -51,7 +51,7 @@ export class ExecPipe {
 
   constructor(private readonly o: ExecPipeOptions) {
     this.startedAt = o.now();
-    o.client.on('message', (data, binary) => this.fromClient(toBuffer(data), binary));
+    o.client.on('message', (data, binary) => this.fromClient(rawBuffer(data), binary));
     o.client.on('close', () => this.end('the client closed the session'));
     o.client.on('error', (err) => o.log.warn({ err: err.message }, 'exec client socket error'));
   }
@@ -64,7 +64,7 @@ export class ExecPipe {
     }
     this.state = 'piping';
     this.agent = agent;
-    agent.on('message', (data, binary) => this.fromAgent(toBuffer(data), binary));
+    agent.on('message', (data, binary) => this.fromAgent(rawBuffer(data), binary));
     agent.on('close', () => this.end("the agent's connection closed"));
     agent.on('error', (err) => this.o.log.warn({ err: err.message }, 'exec agent socket error'));
     const r = this.o.record;
@@ -82,6 +82,11 @@ export class ExecPipe {
     ]);
     if (r.audit) this.auditTimer = setInterval(() => this.flushOutput(false), AUDIT_FLUSH_MS);
     for (const f of this.early.splice(0)) agent.send(f.data, { binary: f.binary });
+  }
+
+  /** The client's frames that came before the pipe (after its `open`), in order. */
+  takeEarly(frames: readonly { data: Buffer; binary: boolean }[]): void {
+    for (const f of frames) this.fromClient(f.data, f.binary);
   }
 
   /** End the session with a message to the client (the task stopped, the agent never came, berth is stopping). */
@@ -178,7 +183,7 @@ export function outputLines(text: string): string[] {
   return lines.filter((l) => l.length > 0);
 }
 
-function toBuffer(data: WebSocket.RawData): Buffer {
+export function rawBuffer(data: WebSocket.RawData): Buffer {
   return Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
 }
 
