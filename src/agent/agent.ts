@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
@@ -22,6 +23,7 @@ import { AGENT_VERSION, registerInstance } from './registration.js';
 import { BerthRegistryAuth } from './registry-auth.js';
 import { Reporter } from './reporter.js';
 import { SessionClient } from './session-client.js';
+import { ExecSessions } from './exec/exec-sessions.js';
 import { containerOrHost, DnsRelay } from './dns-relay.js';
 import { TaskEngine } from './task-engine/engine.js';
 import { taskIdOf } from './task-engine/task-state.js';
@@ -281,6 +283,19 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     }
     if (config.imageCleanup) imageCleanup.start();
 
+    // ECS Exec: each session a socket to the replica the agent's session is on (exec/exec-sessions.ts).
+    const execDir = join(config.dataDir, 'exec');
+    await mkdir(execDir, { recursive: true, mode: 0o700 });
+    const execSessions = new ExecSessions({
+      runtime: parts.runtime,
+      runningContainer: (taskArn, name) => {
+        const c = engine!.get(taskArn)?.containers.find((x) => x.name === name);
+        return c?.known === 'RUNNING' ? c.runtimeId : undefined;
+      },
+      endpoint: () => session?.endpoint,
+      dir: execDir,
+      log: log.child({ component: 'ecs-exec' }),
+    });
     let fatal: ((message: string) => void) | undefined;
     const sessionClient = new SessionClient({
       endpoints,
@@ -298,6 +313,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         return engine.handlePayload(tasks);
       },
       onCredentials: (m) => taskCredentials.set(m.taskArn, m.roleType, m.roleCredentials),
+      onExecStart: (m) => execSessions.start(m),
       onDnsServer: (address, endpointHost) => relay?.advertise(address, endpointHost),
       onFatal: (message) => fatal?.(message),
       onOpen: () => {
@@ -351,6 +367,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         await serviceConnect?.stop();
         imageCleanup.stop();
         metricsPublisher?.stop();
+        execSessions.stop();
         sessionClient.stop();
         engine.shutdown();
         await reporter.idle(2_000);

@@ -4,7 +4,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
-import { DNS_SERVER_HEADER, parseFrame, type AcsFrame, type AcsTask, type IAMRoleCredentialsMessage } from '../model/acs.js';
+import { DNS_SERVER_HEADER, parseFrame, type AcsFrame, type AcsTask, type ExecStartMessage, type IAMRoleCredentialsMessage } from '../model/acs.js';
 import { background } from '../process/background.js';
 
 /** Where to open the session: the control plane's replicas (ControlPlaneEndpoints). */
@@ -35,6 +35,8 @@ export interface SessionClientOptions {
   readonly onPayload: (tasks: AcsTask[]) => void | Promise<void>;
   /** New credentials of a task's role (IAMRoleCredentialsMessage); acknowledged once taken. */
   readonly onCredentials?: (message: IAMRoleCredentialsMessage) => void;
+  /** An ECS Exec session to open (exec/exec-sessions.ts). */
+  readonly onExecStart?: (message: ExecStartMessage) => void;
   /** The control plane refused the session for good (the instance was deregistered). */
   readonly onFatal: (message: string) => void;
   /**
@@ -188,6 +190,15 @@ export class SessionClient {
           type: 'IAMRoleCredentialsAckRequest',
           message: { messageId: m.messageId, expiration: m.roleCredentials.expiration, credentialsId: m.roleCredentials.credentialsId },
         });
+        break;
+      }
+      case 'ExecStartMessage': {
+        const m = frame.message;
+        if (typeof m.sessionId !== 'string' || typeof m.token !== 'string' || !Array.isArray(m.command) || typeof m.taskArn !== 'string') {
+          this.o.log.warn({ messageId: m.messageId }, 'malformed ExecStartMessage ignored');
+          break;
+        }
+        this.o.onExecStart?.(m);
         break;
       }
       case 'HeartbeatMessage':

@@ -6,6 +6,7 @@ import { lbCommand } from './lb-command.js';
 import { logsCommand } from './logs-command.js';
 import { metricsCommand } from './metrics-command.js';
 import { deployCommand } from './people/deploy-command.js';
+import { execCommand } from './people/exec-command.js';
 import { psCommand } from './people/ps-command.js';
 import { pushCommand } from './people/push-command.js';
 import { scaleCommand, servicesCommand } from './people/services-command.js';
@@ -32,6 +33,7 @@ export function program(): Command {
     .addCommand(scaleCommand())
     .addCommand(deployCommand())
     .addCommand(pushCommand())
+    .addCommand(execCommand())
     .addCommand(completionCommand(() => berth));
   return berth;
 }

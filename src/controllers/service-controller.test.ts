@@ -365,12 +365,14 @@ describe('an instance that never comes back', () => {
 });
 
 describe('deleting a service', () => {
-  it('stops its tasks, then the service becomes INACTIVE', async () => {
+  it('starts its tasks with its tags and enableExecuteCommand; deleting it stops them, then the service becomes INACTIVE', async () => {
     await clusterWith('delete', {});
-    await createService('delete', { desiredCount: 2, propagateTags: 'SERVICE', enableECSManagedTags: true, tags: [{ key: 'team', value: 'infra' }] });
+    await createService('delete', { desiredCount: 2, propagateTags: 'SERVICE', enableECSManagedTags: true, enableExecuteCommand: true, tags: [{ key: 'team', value: 'infra' }] });
     await waitStable('delete');
     const arns = (await liveTasks('delete')).map((t) => t.taskArn!);
     const { tasks } = await api.ecs.send(new DescribeTasksCommand({ cluster: 'delete', tasks: arns, include: ['TAGS'] }));
+    // The service's enableExecuteCommand goes to the tasks it starts, as in ECS.
+    expect(tasks!.every((t) => t.enableExecuteCommand === true)).toBe(true);
     expect(tasks![0]!.tags).toEqual(
       expect.arrayContaining([
         { key: 'team', value: 'infra' },

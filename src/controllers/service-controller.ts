@@ -419,5 +419,6 @@ function launchSpec(cluster: string, record: ServiceRecord, td: TaskDefinitionRe
     startedBy: deploymentId,
     serviceName: record.serviceName!,
     needs: facts.needs,
+    ...(s.enableExecuteCommand ? { enableExecuteCommand: true } : {}),
   };
 }

@@ -33,7 +33,8 @@ export type AcsFrame =
   | { type: 'TaskAttachmentChange'; message: TaskAttachmentChange }
   | { type: 'IAMRoleCredentialsMessage'; message: IAMRoleCredentialsMessage }
   | { type: 'IAMRoleCredentialsAckRequest'; message: { messageId: string; expiration: string; credentialsId: string } }
-  | { type: 'PublishMetricsRequest'; message: PublishMetricsRequest };
+  | { type: 'PublishMetricsRequest'; message: PublishMetricsRequest }
+  | { type: 'ExecStartMessage'; message: ExecStartMessage };
 
 /**
  * agent → control plane, once a minute: what its running tasks used over the last interval, from their cgroups.
@@ -42,6 +43,23 @@ export type AcsFrame =
  * the task's figures against the task's reservation. The control plane takes figures only for the instance's own
  * running tasks (api/acs/published-metrics.ts).
  */
+/**
+ * Start an ECS Exec session (berth's own frame; ECS's agent gets these through SSM): the agent opens
+ * `EXEC_AGENT_PATH<sessionId>` on the replica its session is on, says `token`, and runs `command` in the container.
+ */
+export interface ExecStartMessage {
+  readonly messageId: string;
+  readonly sessionId: string;
+  readonly taskArn: string;
+  readonly containerName: string;
+  readonly command: readonly string[];
+  /** A terminal (the client's stdin is one), of this size when given. */
+  readonly tty: boolean;
+  readonly cols?: number;
+  readonly rows?: number;
+  readonly token: string;
+}
+
 export interface PublishMetricsRequest {
   /** Epoch milliseconds of the readings. */
   readonly timestamp: number;

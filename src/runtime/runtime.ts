@@ -42,6 +42,13 @@ export interface Runtime {
    * Resolves with the exit code; past `timeoutMs` the command is killed and `timedOut` is true.
    */
   exec(id: string, args: readonly string[], options: { readonly timeoutMs: number }): Promise<{ exitCode: number; timedOut: boolean }>;
+  /**
+   * The command line that runs `args` inside the running container in the foreground, for the caller to run with its
+   * own stdio (an ECS Exec session): with `tty`, the command gets a terminal of its own, sized as the caller's stdin
+   * terminal is and resized when that one is. The command's pid is written to `pidFile`: a host pid the caller may
+   * kill when `hostPid` (runc), one inside the sandbox otherwise (runsc). Optional: a runtime without it has no ECS Exec.
+   */
+  execCommandLine?(id: string, args: readonly string[], options: { readonly tty: boolean; readonly pidFile: string }): Promise<{ file: string; args: string[]; hostPid: boolean }>;
 }
 
 /** What the runtime knows of a container now. */

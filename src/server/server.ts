@@ -77,6 +77,8 @@ import { startLeaderDuties, type LeaderDuties } from './leader-duties.js';
 import { serverMetrics } from './operator-metrics.js';
 import { serveMetrics, type MetricsListener } from '../process/metrics-listener.js';
 import { TimedStore } from '../store/timed-store.js';
+import { ExecGateway } from '../api/exec/exec-gateway.js';
+import { logWriter } from '../logs/log-writer.js';
 
 /** Everything `berth server` needs, compiled once from flags and environment (see cli/server-command.ts). */
 export interface ServerConfig {
@@ -299,6 +301,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       scope,
       now: config.now ?? Date.now,
       spans,
+      logGroupExists: async (name) => (await logs.groups.get(name)) !== undefined,
       ...tasksPerCommit(config),
       ...(config.inactiveClusterRetentionMs !== undefined ? { inactiveClusterRetentionMs: config.inactiveClusterRetentionMs } : {}),
     };
@@ -493,6 +496,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     let dns: { feed: DirectoryFeed; server: DnsServer } | undefined;
     await gateway.start(app.server);
     undo.push(() => gateway.stop());
+    // ECS Exec's streams, beside the agents' sessions on the same listener (docs/exec.md).
+    const execGateway = new ExecGateway({
+      env: ecsEnv,
+      agents: gateway,
+      audit: logWriter({ storage: logs, scope, now: Date.now }),
+      log: log.child({ component: 'ecs-exec' }),
+    });
+    execGateway.start();
+    gateway.addUpgradeHandler((req, socket, head) => execGateway.handleUpgrade(req, socket, head));
+    undo.push(async () => execGateway.stop());
     await app.listen({ host: config.host, port: config.port });
     const port = boundPort(app, config.port);
     boundPortForHosts = port;
@@ -622,6 +635,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       async stop() {
         // The leader lease first: another replica takes over the controllers at once.
         await running.stop();
+        execGateway.stop();
         await gateway.stop();
         utilization.stop();
         await presence.stop();

@@ -103,5 +103,8 @@ export const keys = {
    * instance records' `agentConnected`.
    */
   presence: (cluster: string, instanceId: string) => `presence/${cluster}/${instanceId}`,
+  /** ECS Exec sessions ExecuteCommand granted and no client has opened yet (one use each; api/exec/). */
+  execSession: (sessionId: string) => `exec-sessions/${sessionId}`,
+  execSessions: () => 'exec-sessions/',
   presences: () => 'presence/',
 } as const;

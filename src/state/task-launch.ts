@@ -54,6 +54,8 @@ export interface LaunchSpec {
    * waits in PROVISIONING for its group's capacity (state/capacity-waits.ts) instead of failing.
    */
   readonly capacityProvider?: ProviderLaunch;
+  /** ECS Exec may be used on the tasks (ExecuteCommand refuses a task started without it). */
+  readonly enableExecuteCommand?: boolean;
 }
 
 /** A launch on a capacity provider of an Auto Scaling group. */
@@ -180,7 +182,7 @@ export function newTaskRecord(ctx: TaskWriteContext, spec: LaunchSpec, instance:
     ...(zone ? { availabilityZone: zone } : {}),
     attributes: [{ name: 'ecs.cpu-architecture', value: 'x86_64' }],
     healthStatus: 'UNKNOWN',
-    enableExecuteCommand: false,
+    enableExecuteCommand: spec.enableExecuteCommand ?? false,
     tags,
     attachments: spec.awsvpc ? [precreatedEni(spec.awsvpc)] : [],
   };

@@ -3,7 +3,7 @@ import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { DNS_SERVER_HEADER } from '../../model/acs.js';
+import { DNS_SERVER_HEADER, type ExecStartMessage } from '../../model/acs.js';
 import { parseOwnEcsArn } from '../../model/arn.js';
 import { ServiceError } from '../../model/errors.js';
 import { toErrorBody } from '../errors.js';
@@ -60,6 +60,8 @@ export class AgentGateway {
   private timer?: NodeJS.Timeout;
   private readonly heartbeatMs: number;
   private readonly silenceMs: number;
+  /** Other WebSocket doors on the listener (ECS Exec's streams): each takes the upgrades whose path is its own. */
+  private readonly otherUpgrades: ((req: IncomingMessage, socket: Duplex, head: Buffer) => boolean)[] = [];
 
   constructor(private readonly options: GatewayOptions) {
     this.heartbeatMs = options.heartbeatMs ?? 10_000;
@@ -95,10 +97,21 @@ export class AgentGateway {
     this.wss.close();
   }
 
+  /** Hand the listener's other WebSocket upgrades to `handler` (true: it took the upgrade). */
+  addUpgradeHandler(handler: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean): void {
+    this.otherUpgrades.push(handler);
+  }
+
+  /** Tell the instance's agent to open an ECS Exec session; false when its session is not on this replica. */
+  sendExecStart(cluster: string, instanceId: string, message: ExecStartMessage): boolean {
+    const session = this.sessions.get(`${cluster}/${instanceId}`);
+    return session ? session.sendExecStart(message) : false;
+  }
+
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== SESSION_PATH) {
-      socket.destroy();
+      if (!this.otherUpgrades.some((take) => take(req, socket, head))) socket.destroy();
       return;
     }
     try {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
-import { parseFrame, toAcsTask, type AcsFrame, type AcsTask, type PublishMetricsRequest, type TaskAttachmentChange, type TaskHealthChange } from '../../model/acs.js';
+import { parseFrame, toAcsTask, type AcsFrame, type ExecStartMessage, type AcsTask, type PublishMetricsRequest, type TaskAttachmentChange, type TaskHealthChange } from '../../model/acs.js';
 import { spotStopDeadline } from '../../model/spot-interruption.js';
 import { keys } from '../../state/keys.js';
 import type { InstanceRecord } from '../../state/records/instances.js';
@@ -115,6 +115,13 @@ export class AgentSession {
         message: { messageId: randomUUID(), clusterArn: this.clusterArn(), taskArn: r.taskArn, roleType: r.roleType, roleCredentials: r.credentials },
       });
     }
+  }
+
+  /** Ask the agent to open an ECS Exec session (api/exec/); false once the session is closed. */
+  sendExecStart(message: ExecStartMessage): boolean {
+    if (this.closed) return false;
+    this.send({ type: 'ExecStartMessage', message });
+    return true;
   }
 
   close(code: number, reason: string): void {

@@ -20,6 +20,8 @@ export interface EcsEnv {
   readonly inactiveClusterRetentionMs?: number;
   /** Where a task start's time goes on the control plane (RunTask, placement, commit, push), at debug level. */
   readonly spans?: StartSpans;
+  /** Whether berth's CloudWatch Logs has the group (ExecuteCommand checks the cluster's OVERRIDE audit group); absent: not checked. */
+  readonly logGroupExists?: (name: string) => Promise<boolean>;
 }
 
 /** ECS timestamps on the wire: epoch seconds, with fractions. */

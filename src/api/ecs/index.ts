@@ -7,6 +7,7 @@ import { clusterOperations } from './clusters.js';
 import { containerInstanceOperations } from './container-instances.js';
 import type { EcsEnv } from './env.js';
 import { notAvailableOperations } from './not-available.js';
+import { executeCommandOperations } from './execute-command.js';
 import { serviceDeploymentOperations } from './service-deployments.js';
 import { serviceOperations } from './services.js';
 import { stateChangeOperations } from './state-changes.js';
@@ -42,6 +43,7 @@ export function ecsService(env: EcsEnv): JsonService {
       ...serviceDeploymentOperations(env),
       ...capacityProviderOperations(env),
       ...notAvailableOperations(env),
+      ...executeCommandOperations(env),
       ...taskProtectionOperations(env),
       ...taskSetOperations(env),
     },

@@ -3,14 +3,11 @@ import {
   CreateDaemonCommand,
   CreateExpressGatewayServiceCommand,
   DescribeDaemonTaskDefinitionCommand,
-  ExecuteCommandCommand,
   ListDaemonsCommand,
   ListDaemonTaskDefinitionsCommand,
   ListServicesByNamespaceCommand,
   RegisterContainerInstanceCommand,
   RegisterDaemonTaskDefinitionCommand,
-  RegisterTaskDefinitionCommand,
-  StartTaskCommand,
   UpdateContainerAgentCommand,
 } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,23 +44,6 @@ describe('actions whose part berth does not have', () => {
   it('ListServicesByNamespace finds no Cloud Map namespace', async () => {
     const e = await failure(api.ecs.send(new ListServicesByNamespaceCommand({ namespace: 'internal' })));
     expect(e).toMatchObject({ name: 'NamespaceNotFoundException', message: 'Failed to retrieve namespace for internal' });
-  });
-
-  it('ExecuteCommand: an unknown cluster or task first, then what ECS says of a task without ECS Exec', async () => {
-    expect(await failure(api.ecs.send(new ExecuteCommandCommand({ cluster: 'ghost', task: 't', command: 'sh', interactive: true })))).toMatchObject({
-      name: 'ClusterNotFoundException',
-    });
-    expect(await failure(api.ecs.send(new ExecuteCommandCommand({ cluster: 'na', task: 'nope', command: 'sh', interactive: true })))).toMatchObject({
-      name: 'InvalidParameterException',
-      message: 'The referenced task was not found.',
-    });
-    const { containerInstance } = await api.ecs.send(
-      new RegisterContainerInstanceCommand({ cluster: 'na', totalResources: resources, versionInfo: { agentVersion: '1.0.0', agentHash: 'berth' } }),
-    );
-    await api.ecs.send(new RegisterTaskDefinitionCommand({ family: 'sleep', containerDefinitions: [{ name: 'a', image: 'busybox', memory: 32 }] }));
-    const { tasks } = await api.ecs.send(new StartTaskCommand({ cluster: 'na', taskDefinition: 'sleep', containerInstances: [containerInstance!.containerInstanceArn!] }));
-    const e = await failure(api.ecs.send(new ExecuteCommandCommand({ cluster: 'na', task: tasks![0]!.taskArn!, command: 'sh', interactive: true })));
-    expect(e).toMatchObject({ name: 'InvalidParameterException', message: expect.stringMatching(/^The execute command failed because execute command was not enabled/) });
   });
 
   it('UpdateContainerAgent: no update for a berth agent, a missing version for an instance that gave none', async () => {

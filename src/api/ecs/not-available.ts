@@ -1,18 +1,15 @@
 import type {
   ContinueServiceDeploymentRequest,
-  ExecuteCommandRequest,
   UpdateContainerAgentRequest,
 } from '@aws-sdk/client-ecs';
 import { clientError, invalidParameter, ServiceError } from '../../model/errors.js';
 import { keys } from '../../state/keys.js';
 import { parseInstanceRecord } from '../../state/records/instances.js';
-import { parseTaskRecord } from '../../state/records/tasks.js';
 import { readRecord } from '../../store/transact.js';
 import { activeCluster } from './clusters.js';
 import { instanceIdOf } from './container-instances.js';
 import type { EcsEnv } from './env.js';
 import { findServiceDeployment } from './service-deployments.js';
-import { taskIdOf } from './tasks.js';
 
 /**
  * The actions whose feature needs a part berth does not have (yet): each answers what ECS answers where that
@@ -65,17 +62,6 @@ export function notAvailableOperations(env: EcsEnv) {
     },
     async RegisterDaemonTaskDefinition() {
       throw clientError(DAEMONS);
-    },
-
-    /** No berth task runs the ECS Exec agent (issue 20 builds ECS Exec): the answer ECS gives such a task. */
-    async ExecuteCommand(input: ExecuteCommandRequest) {
-      const cluster = (await activeCluster(env, input.cluster)).clusterName;
-      const id = taskIdOf(env, cluster, input.task!);
-      const task = id ? await readRecord(env.store, parseTaskRecord, keys.task(cluster, id)) : undefined;
-      if (!task) throw invalidParameter('The referenced task was not found.');
-      throw invalidParameter(
-        'The execute command failed because execute command was not enabled when the task was run or the execute command agent isn’t running. Wait and try again or run a new task with execute command enabled and try again.',
-      );
     },
 
     /**

@@ -259,7 +259,7 @@ export function serviceOperations(env: EcsEnv) {
         createdBy: call.principal.arn,
         enableECSManagedTags: input.enableECSManagedTags ?? false,
         propagateTags: (input.propagateTags ?? 'NONE') satisfies PropagateTags,
-        enableExecuteCommand: false,
+        enableExecuteCommand: input.enableExecuteCommand ?? false,
         berth: { cluster, ...(input.clientToken !== undefined ? { clientToken: input.clientToken } : {}) },
       };
       const record = await transact(env.store, async (tx) => {
@@ -373,6 +373,8 @@ export function serviceOperations(env: EcsEnv) {
           ...(grace !== undefined ? { healthCheckGracePeriodSeconds: grace } : {}),
           ...(input.enableECSManagedTags !== undefined && input.enableECSManagedTags !== null ? { enableECSManagedTags: input.enableECSManagedTags } : {}),
           ...(input.propagateTags ? { propagateTags: input.propagateTags } : {}),
+          // As in ECS, for the tasks started from now on (a forced new deployment replaces the running ones).
+          ...(input.enableExecuteCommand !== undefined && input.enableExecuteCommand !== null ? { enableExecuteCommand: input.enableExecuteCommand } : {}),
           berth: {
             ...s.berth,
             steady: false,

@@ -64,6 +64,7 @@ export interface LaunchRequest {
   readonly fargateStrategy?: readonly StrategyItem[];
   /** Set for a strategy of capacity providers of Auto Scaling groups: placed on their groups' instances (provider-launch.ts). */
   readonly providers?: readonly StrategyItem[];
+  readonly enableExecuteCommand?: boolean;
 }
 
 /** Check a RunTask/StartTask request and resolve its task definition. */
@@ -101,6 +102,7 @@ async function prepareLaunch(env: EcsEnv, input: RunTaskRequest | StartTaskReque
     ...(fargate ? { fargate } : {}),
     ...(choice.kind === 'fargate' ? { fargateStrategy: choice.strategy } : {}),
     ...(choice.kind === 'providers' ? { providers: choice.strategy } : {}),
+    ...(input.enableExecuteCommand ? { enableExecuteCommand: true } : {}),
   };
 }
 
@@ -117,6 +119,7 @@ export function specOf(launch: LaunchRequest, needs: TaskNeeds): LaunchSpec {
     needs,
     ...(launch.awsvpc ? { awsvpc: launch.awsvpc } : {}),
     ...(launch.fargate ? { fargate: launch.fargate } : {}),
+    ...(launch.enableExecuteCommand ? { enableExecuteCommand: true } : {}),
   };
 }
 

@@ -19,7 +19,7 @@ type Common = CreateServiceRequest | UpdateServiceRequest;
 
 /**
  * Refuse what berth does not do (yet), naming the field:
- * volume and VPC Lattice configurations, ECS Exec, zone rebalancing, deployment alarms. (Launch types, strategies and
+ * volume and VPC Lattice configurations, zone rebalancing, deployment alarms. (Launch types, strategies and
  * platform versions: api/ecs/service-capacity.ts. Deployment strategies: shift-config.ts. The deployment controller is
  * checked by the caller.)
  */
@@ -33,7 +33,6 @@ export function refuseUnsupported(input: Common): void {
     if (nonEmpty(value)) throw invalidParameter(`${field}: not supported by berth yet.`);
   }
   if ('role' in input && input.role && !input.loadBalancers?.length) throw invalidParameter('role: a service role can only be specified together with loadBalancers.');
-  if (input.enableExecuteCommand) throw invalidParameter('enableExecuteCommand: ECS Exec is not supported by berth yet.');
   if (input.availabilityZoneRebalancing === 'ENABLED') {
     throw invalidParameter('availabilityZoneRebalancing: berth does not rebalance running tasks across zones; use DISABLED.');
   }

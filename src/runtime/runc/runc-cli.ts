@@ -136,6 +136,17 @@ export class RuncCli {
     }
   }
 
+  /** `exec`'s arguments (after the runtime's path): in the foreground, with a terminal of its own when `tty`. */
+  execArgs(id: string, args: readonly string[], pidFile: string, user: ExecUser | undefined, tty: boolean): string[] {
+    // runsc's command runs in the Sentry, which has no host pid for it: its pid there is what `runsc kill --pid` takes.
+    const inSandbox = this.flavour.execPid === 'sandbox';
+    const as =
+      this.flavour.execNeedsUser && user
+        ? ['--user', `${user.uid}:${user.gid}`, ...(user.additionalGids ?? []).flatMap((g) => ['--additional-gids', String(g)])]
+        : [];
+    return [...this.globalArgs(id), 'exec', ...(tty ? ['--tty'] : []), inSandbox ? '--internal-pid-file' : '--pid-file', pidFile, ...as, id, ...args];
+  }
+
   /**
    * Run `args` inside the running container (its namespaces, environment, user and cgroups), as a health
    * check does; resolves with the exit code. Past `timeoutMs` the process is killed and `timedOut` is true.
@@ -147,13 +158,8 @@ export class RuncCli {
     pidFile: string,
     user?: ExecUser,
   ): Promise<{ exitCode: number; timedOut: boolean }> {
-    // runsc's command runs in the Sentry, which has no host pid for it: its pid there is what `runsc kill --pid` takes.
     const inSandbox = this.flavour.execPid === 'sandbox';
-    const as =
-      this.flavour.execNeedsUser && user
-        ? ['--user', `${user.uid}:${user.gid}`, ...(user.additionalGids ?? []).flatMap((g) => ['--additional-gids', String(g)])]
-        : [];
-    const argv = [...this.globalArgs(id), 'exec', inSandbox ? '--internal-pid-file' : '--pid-file', pidFile, ...as, id, ...args];
+    const argv = this.execArgs(id, args, pidFile, user, false);
     return new Promise((resolve, reject) => {
       const child = spawn(this.runcPath, argv, { stdio: 'ignore' });
       let timedOut = false;

@@ -245,6 +245,14 @@ export class RuncRuntime implements Runtime {
     return this.runc.exec(id, args, options.timeoutMs, join(files.dir, `exec-${randomBytes(6).toString('hex')}.pid`), bundle.user);
   }
 
+  async execCommandLine(id: string, args: readonly string[], options: { readonly tty: boolean; readonly pidFile: string }): Promise<{ file: string; args: string[]; hostPid: boolean }> {
+    validateContainerId(id);
+    const bundle = await this.bundle(id);
+    if (!bundle) throw new ContainerNotFoundError(id);
+    if (args.length === 0) throw new RuntimeError('exec needs a command');
+    return { file: this.runc.runcPath, args: this.runc.execArgs(id, args, options.pidFile, bundle.user, options.tty), hostPid: this.options.flavour.execPid !== 'sandbox' };
+  }
+
   async kill(id: string, signal: NodeJS.Signals): Promise<void> {
     validateContainerId(id);
     const name = String(signal).toUpperCase().replace(/^(SIG)?/, 'SIG');
