@@ -16,6 +16,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './support/berth-server.js';
 import { startTestCluster, type TestCluster } from './support/cluster.js';
 
+// The browser globals the functions handed to page.evaluate use (this program's types have no DOM).
+declare const window: unknown;
+declare const document: { documentElement: { scrollWidth: number } };
+declare const localStorage: object;
+declare const sessionStorage: { getItem(key: string): string | null; setItem(key: string, value: string): void };
+
 const isRoot = process.getuid?.() === 0;
 const CHROMIUM = process.env.BERTH_CHROMIUM ?? '/usr/bin/chromium';
 const OUT = process.env.BERTH_TEST_OUTPUT_DIR ?? join(REPO_ROOT, 'test-results', 'console');
@@ -44,7 +50,7 @@ describe.runIf(isRoot)('the web console in a browser', () => {
     // Evaluated through the DevTools protocol, which the page's CSP (scripts from its origin only) does not govern.
     await p.evaluate(AXE_SOURCE);
     const violations = await p.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: AxeViolation[] }> } }).axe;
+      const axe = (window as unknown as { axe: { run(ctx: object, o: object): Promise<{ violations: AxeViolation[] }> } }).axe;
       return (await axe.run(document, { resultTypes: ['violations'] })).violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
     });
     const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
@@ -140,7 +146,11 @@ describe.runIf(isRoot)('the web console in a browser', () => {
     const line = json(2).split('\n').findIndex((l) => l.includes('"memory"')) + 1;
     expect(await error.getAttribute('data-line')).toBe(String(line));
     expect(await page.locator(`.gutter [data-line="${line}"]`).getAttribute('class')).toBe('bad');
-    expect(await editor.evaluate((el: HTMLTextAreaElement) => el.value.slice(el.selectionStart, el.selectionEnd))).toContain('"memory": 2');
+    const selected = await editor.evaluate((el) => {
+      const area = el as unknown as { value: string; selectionStart: number; selectionEnd: number };
+      return area.value.slice(area.selectionStart, area.selectionEnd);
+    });
+    expect(selected).toContain('"memory": 2');
     expect(await editor.getAttribute('aria-invalid')).toBe('true');
     await checkPage('task-definition-error');
     await editor.fill(json(32));
