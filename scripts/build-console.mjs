@@ -1,6 +1,7 @@
 // Builds the web console (console/, docs/console.md) into dist/console with vite, writes a gzip copy beside each
 // script and style (berth server sends those to browsers that accept gzip), and prints the sizes: the initial
-// JavaScript (the entry and what it imports statically) must stay within 300 kB gzip.
+// JavaScript (the entry, the clusters page that / opens, and what they import statically, the SDK's ECS client
+// among them) must stay within 300 kB gzip. test/e2e/console.test.ts measures the same as the browser receives it.
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,9 +51,10 @@ const visit = (key) => {
   for (const i of m.imports ?? []) visit(i);
 };
 visit(Object.keys(manifest).find((k) => manifest[k] === entry));
+visit('src/pages/clusters.tsx');
 const initialGzip = [...initial].reduce((n, f) => n + (sizes[f.replace(/^assets\//, '')] ?? 0), 0);
 const allGzip = Object.entries(sizes).filter(([n]) => n.endsWith('.js')).reduce((n, [, s]) => n + s, 0);
-console.log(`console: initial JavaScript ${(initialGzip / 1024).toFixed(1)} kB gzip (${initial.size} files), all JavaScript ${(allGzip / 1024).toFixed(1)} kB gzip`);
+console.log(`console: initial JavaScript ${(initialGzip / 1024).toFixed(1)} kB gzip (${initial.size} files: the entry and the clusters page), all JavaScript ${(allGzip / 1024).toFixed(1)} kB gzip`);
 if (initialGzip > INITIAL_JS_LIMIT) {
   console.error(`console: the initial JavaScript (${initialGzip} bytes gzip) is over the ${INITIAL_JS_LIMIT}-byte limit`);
   process.exit(1);

@@ -127,3 +127,13 @@ export function Table({ caption, head, children }: { caption: string; head: stri
     </div>
   );
 }
+
+/** One labelled figure of a page's facts (a `<dl class="facts">` holds them). */
+export function Fact({ label, children, testId }: { label: string; children: ComponentChildren; testId?: string }) {
+  return (
+    <div>
+      <dt>{label}</dt>
+      <dd data-testid={testId}>{children}</dd>
+    </div>
+  );
+}

@@ -50,6 +50,13 @@ export function href(...segments: string[]): string {
   return `${BASE}/${segments.map(encodeURIComponent).join('/')}`;
 }
 
+/** A task definition's page at its revision: `…:task-definition/web:3` (or `web:3`) → `/console/task-definitions/web?revision=3`. */
+export function revisionHref(taskDefinition: string | undefined): string {
+  const name = (taskDefinition ?? '').slice((taskDefinition ?? '').lastIndexOf('/') + 1);
+  const cut = name.lastIndexOf(':');
+  return cut < 0 ? href('task-definitions', name) : `${href('task-definitions', name.slice(0, cut))}?revision=${name.slice(cut + 1)}`;
+}
+
 interface LinkProps {
   readonly href: string;
   readonly children?: ComponentChildren;

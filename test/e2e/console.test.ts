@@ -10,11 +10,12 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { CreateServiceCommand, DescribeServicesCommand, DescribeTasksCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { CreateServiceCommand, DescribeServicesCommand, DescribeTasksCommand, ECSClient, ListClustersCommand } from '@aws-sdk/client-ecs';
+import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './support/berth-server.js';
-import { startTestCluster, type TestCluster } from './support/cluster.js';
+import { scaleServiceToZero, startTestCluster, type TestCluster } from './support/cluster.js';
 
 // The browser globals the functions handed to page.evaluate use (this program's types have no DOM).
 declare const window: unknown;
@@ -72,10 +73,7 @@ describe.runIf(isRoot)('the web console in a browser', () => {
 
   afterAll(async () => {
     await browser?.close();
-    // The service would replace the tasks cluster.stop() stops: it goes to 0 first.
-    await cluster?.ecs.send(new UpdateServiceCommand({ service: 'web', desiredCount: 0 })).catch(() => {});
-    const running = async () => (await cluster.ecs.send(new DescribeServicesCommand({ services: ['web'] }))).services?.[0]?.runningCount ?? 0;
-    for (const deadline = Date.now() + 60_000; Date.now() < deadline && (await running().catch(() => 0)) > 0; ) await new Promise((r) => setTimeout(r, 500));
+    if (cluster) await scaleServiceToZero(cluster.ecs, 'web');
     await cluster?.stop();
   }, 120_000);
 
@@ -219,5 +217,32 @@ describe.runIf(isRoot)('the web console in a browser', () => {
       await checkPage(`task-${name}`, p);
       await other.close();
     }
+  });
+
+  it("shows a read-only IAM user the pages and refuses its scale with the API's own error: no back door", async () => {
+    const iam = new IAMClient({ endpoint: base, region: 'us-east-1', credentials: { ...cluster.server.keys } });
+    await iam.send(new CreateUserCommand({ UserName: 'viewer' }));
+    const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['ecs:Describe*', 'ecs:List*'], Resource: '*' }] };
+    await iam.send(new PutUserPolicyCommand({ UserName: 'viewer', PolicyName: 'read-only', PolicyDocument: JSON.stringify(policy) }));
+    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'viewer' }))).AccessKey!;
+    iam.destroy();
+    // The server learns of the new key through its IAM informer: wait until it signs a call.
+    const viewerEcs = new ECSClient({ endpoint: base, region: 'us-east-1', credentials: { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! } });
+    await expect.poll(() => viewerEcs.send(new ListClustersCommand({})).then(() => 'ok', (e: Error) => e.name), { timeout: 15_000, interval: 250 }).toBe('ok');
+    viewerEcs.destroy();
+    const other = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const p = await other.newPage();
+    await p.goto(`${base}/console/clusters/default/services/web`);
+    await p.getByLabel('Access key ID').fill(key.AccessKeyId!);
+    await p.getByLabel('Secret access key').fill(key.SecretAccessKey!);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => p.getByTestId('desired').textContent(), { timeout: 15_000 }).toBe('2');
+    await p.getByLabel('Desired count').fill('5');
+    await p.getByRole('button', { name: 'Scale' }).click();
+    await expect.poll(() => p.getByRole('alert').first().textContent(), { timeout: 15_000 }).toMatch(/^AccessDeniedException: .*ecs:UpdateService/);
+    await checkPage('service-refused', p);
+    const { services } = await cluster.ecs.send(new DescribeServicesCommand({ services: ['web'] }));
+    expect(services![0]!.desiredCount).toBe(2);
+    await other.close();
   });
 });

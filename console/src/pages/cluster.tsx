@@ -11,10 +11,10 @@ import {
   type Task,
 } from '@aws-sdk/client-ecs';
 import { ecsClient } from '../api.js';
-import { Bar, ErrorNote, Loading, PageTitle, Progress, Section, Status, Table } from '../components.js';
+import { Bar, ErrorNote, Fact, Loading, PageTitle, Progress, Section, Status, Table } from '../components.js';
 import { age, chunks, resourceValue, shortId, taskDefinitionName } from '../format.js';
 import { usePoll } from '../poll.js';
-import { BASE, href, Link } from '../router.js';
+import { BASE, href, Link, revisionHref } from '../router.js';
 import { useSession } from '../session.js';
 
 /** One cluster: its instances (CPU and memory reserved of registered), its services and its tasks. */
@@ -52,28 +52,13 @@ export default function ClusterPage({ params }: { params: { cluster?: string } }
       ) : (
         <>
           <dl class="facts">
-            <div>
-              <dt>Status</dt>
-              <dd>
-                <Status value={data.cluster.status} />
-              </dd>
-            </div>
-            <div>
-              <dt>Running tasks</dt>
-              <dd>{data.cluster.runningTasksCount ?? 0}</dd>
-            </div>
-            <div>
-              <dt>Pending tasks</dt>
-              <dd>{data.cluster.pendingTasksCount ?? 0}</dd>
-            </div>
-            <div>
-              <dt>Services</dt>
-              <dd>{data.cluster.activeServicesCount ?? 0}</dd>
-            </div>
-            <div>
-              <dt>Capacity providers</dt>
-              <dd>{(data.cluster.capacityProviders ?? []).join(', ') || 'none'}</dd>
-            </div>
+            <Fact label="Status">
+              <Status value={data.cluster.status} />
+            </Fact>
+            <Fact label="Running tasks">{data.cluster.runningTasksCount ?? 0}</Fact>
+            <Fact label="Pending tasks">{data.cluster.pendingTasksCount ?? 0}</Fact>
+            <Fact label="Services">{data.cluster.activeServicesCount ?? 0}</Fact>
+            <Fact label="Capacity providers">{(data.cluster.capacityProviders ?? []).join(', ') || 'none'}</Fact>
           </dl>
           <Section title="Container instances" id="instances">
             {data.instances.length === 0 ? (
@@ -110,7 +95,7 @@ export default function ClusterPage({ params }: { params: { cluster?: string } }
                         <Status value={primary?.rolloutState} />
                       </td>
                       <td>
-                        <Link href={`${href('task-definitions', taskDefinitionName(s.taskDefinition).split(':')[0] ?? '')}?revision=${taskDefinitionName(s.taskDefinition).split(':')[1] ?? ''}`}>{taskDefinitionName(s.taskDefinition)}</Link>
+                        <Link href={revisionHref(s.taskDefinition)}>{taskDefinitionName(s.taskDefinition)}</Link>
                       </td>
                     </tr>
                   );

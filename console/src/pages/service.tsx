@@ -1,7 +1,7 @@
 import { DescribeServicesCommand, DescribeTasksCommand, ListTasksCommand, UpdateServiceCommand, type Service, type Task } from '@aws-sdk/client-ecs';
 import { useState } from 'preact/hooks';
 import { describeError, ecsClient } from '../api.js';
-import { ErrorNote, Loading, PageTitle, Progress, Section, Status, Table } from '../components.js';
+import { ErrorNote, Fact, Loading, PageTitle, Progress, Section, Status, Table } from '../components.js';
 import { age, chunks, taskDefinitionName, timestamp } from '../format.js';
 import { usePoll } from '../poll.js';
 import { href, Link } from '../router.js';
@@ -108,38 +108,17 @@ function Summary({ service: s }: { service: Service }) {
   const primary = s.deployments?.find((d) => d.status === 'PRIMARY');
   return (
     <dl class="facts">
-      <div>
-        <dt>Status</dt>
-        <dd>
-          <Status value={s.status} />
-        </dd>
-      </div>
-      <div>
-        <dt>Desired</dt>
-        <dd data-testid="desired">{s.desiredCount ?? 0}</dd>
-      </div>
-      <div>
-        <dt>Running</dt>
-        <dd data-testid="running">{s.runningCount ?? 0}</dd>
-      </div>
-      <div>
-        <dt>Pending</dt>
-        <dd>{s.pendingCount ?? 0}</dd>
-      </div>
-      <div>
-        <dt>Rollout</dt>
-        <dd data-testid="rollout">
-          <Status value={primary?.rolloutState} />
-        </dd>
-      </div>
-      <div>
-        <dt>Task definition</dt>
-        <dd>{taskDefinitionName(s.taskDefinition)}</dd>
-      </div>
-      <div>
-        <dt>Launch type</dt>
-        <dd>{s.launchType ?? (s.capacityProviderStrategy ?? []).map((p) => p.capacityProvider).join(', ')}</dd>
-      </div>
+      <Fact label="Status">
+        <Status value={s.status} />
+      </Fact>
+      <Fact label="Desired" testId="desired">{s.desiredCount ?? 0}</Fact>
+      <Fact label="Running" testId="running">{s.runningCount ?? 0}</Fact>
+      <Fact label="Pending">{s.pendingCount ?? 0}</Fact>
+      <Fact label="Rollout" testId="rollout">
+        <Status value={primary?.rolloutState} />
+      </Fact>
+      <Fact label="Task definition">{taskDefinitionName(s.taskDefinition)}</Fact>
+      <Fact label="Launch type">{s.launchType ?? (s.capacityProviderStrategy ?? []).map((p) => p.capacityProvider).join(', ')}</Fact>
     </dl>
   );
 }

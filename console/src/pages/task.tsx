@@ -2,11 +2,11 @@ import { DescribeTaskDefinitionCommand, DescribeTasksCommand, StopTaskCommand, t
 import { useState } from 'preact/hooks';
 import { logDestination } from '../../../src/model/log-naming.js';
 import { describeError, ecsClient } from '../api.js';
-import { ErrorNote, Loading, PageTitle, Section, Status, Table } from '../components.js';
+import { ErrorNote, Fact, Loading, PageTitle, Section, Status, Table } from '../components.js';
 import { shortId, taskDefinitionName, timestamp } from '../format.js';
 import { LogTail } from '../log-tail.js';
 import { usePoll } from '../poll.js';
-import { href, Link } from '../router.js';
+import { href, Link, revisionHref } from '../router.js';
 import { useSession } from '../session.js';
 
 /** Task definitions never change once registered: read each once per page load. */
@@ -132,54 +132,24 @@ function TaskFacts({ task }: { task: Task }) {
   const family = taskDefinitionName(task.taskDefinitionArn);
   return (
     <dl class="facts">
-      <div>
-        <dt>Last status</dt>
-        <dd data-testid="last-status">
-          <Status value={task.lastStatus} />
-        </dd>
-      </div>
-      <div>
-        <dt>Desired status</dt>
-        <dd>{task.desiredStatus}</dd>
-      </div>
-      <div>
-        <dt>Health</dt>
-        <dd>
-          <Status value={task.healthStatus} />
-        </dd>
-      </div>
-      <div>
-        <dt>Task definition</dt>
-        <dd>
-          <Link href={`${href('task-definitions', family.split(':')[0] ?? '')}?revision=${family.split(':')[1] ?? ''}`}>{family}</Link>
-        </dd>
-      </div>
-      <div>
-        <dt>Launch type</dt>
-        <dd>{task.launchType}</dd>
-      </div>
-      <div>
-        <dt>Container instance</dt>
-        <dd>{shortId(task.containerInstanceArn)}</dd>
-      </div>
-      <div>
-        <dt>Started</dt>
-        <dd>{timestamp(task.startedAt)}</dd>
-      </div>
+      <Fact label="Last status" testId="last-status">
+        <Status value={task.lastStatus} />
+      </Fact>
+      <Fact label="Desired status">{task.desiredStatus}</Fact>
+      <Fact label="Health">
+        <Status value={task.healthStatus} />
+      </Fact>
+      <Fact label="Task definition">
+        <Link href={revisionHref(task.taskDefinitionArn)}>{family}</Link>
+      </Fact>
+      <Fact label="Launch type">{task.launchType}</Fact>
+      <Fact label="Container instance">{shortId(task.containerInstanceArn)}</Fact>
+      <Fact label="Started">{timestamp(task.startedAt)}</Fact>
       {task.stoppedAt || task.stoppedReason ? (
         <>
-          <div>
-            <dt>Stopped</dt>
-            <dd>{timestamp(task.stoppedAt)}</dd>
-          </div>
-          <div>
-            <dt>Stop code</dt>
-            <dd>{task.stopCode}</dd>
-          </div>
-          <div>
-            <dt>Stopped reason</dt>
-            <dd data-testid="stopped-reason">{task.stoppedReason}</dd>
-          </div>
+          <Fact label="Stopped">{timestamp(task.stoppedAt)}</Fact>
+          <Fact label="Stop code">{task.stopCode}</Fact>
+          <Fact label="Stopped reason" testId="stopped-reason">{task.stoppedReason}</Fact>
         </>
       ) : null}
     </dl>
