@@ -110,7 +110,7 @@ export function Section({ title, id, children, actions }: { title: string; id: s
 /** A table that scrolls sideways on a phone instead of squeezing its columns. */
 export function Table({ caption, head, children }: { caption: string; head: string[]; children: ComponentChildren }) {
   return (
-    <div class="table-wrap" tabIndex={0} role="region" aria-label={caption}>
+    <div class="table-wrap" tabIndex={0} role="region" aria-label={`${caption} table`}>
       <table>
         <caption class="visually-hidden">{caption}</caption>
         <thead>

@@ -14,6 +14,7 @@ const ROUTES: readonly [pattern: string, load: Loader, nav: 'clusters' | 'task-d
   ['/clusters/:cluster', () => import('./pages/cluster.js'), 'clusters'],
   ['/clusters/:cluster/services/:service', () => import('./pages/service.js'), 'clusters'],
   ['/clusters/:cluster/tasks/:task', () => import('./pages/task.js'), 'clusters'],
+  ['/clusters/:cluster/instances/:instance', () => import('./pages/instance.js'), 'clusters'],
   ['/task-definitions', () => import('./pages/families.js'), 'task-definitions'],
   ['/task-definitions/new', () => import('./pages/new-task-definition.js'), 'task-definitions'],
   ['/task-definitions/:family', () => import('./pages/family.js'), 'task-definitions'],

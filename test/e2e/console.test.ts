@@ -122,6 +122,11 @@ describe.runIf(isRoot)('the web console in a browser', () => {
     await page.getByRole('img', { name: /^CPU: \d+ of \d+ units reserved/ }).first().waitFor({ timeout: 15_000 });
     await page.getByRole('img', { name: /^Memory: \d+ of \d+ MiB reserved/ }).first().waitFor();
     await checkPage('cluster');
+    // The instance's own page: status, resources, attributes.
+    await page.locator('.card h3 a').first().click();
+    await expect.poll(() => page.getByTestId('instance-status').textContent(), { timeout: 15_000 }).toBe('ACTIVE');
+    expect(await page.locator('#attributes').textContent()).toContain('ecs.os-type');
+    await checkPage('container-instance');
   });
 
   it('registers a task definition from JSON, showing the API validation error at its field first', async () => {
@@ -156,10 +161,23 @@ describe.runIf(isRoot)('the web console in a browser', () => {
     await expect.poll(() => page.url(), { timeout: 15_000 }).toBe(`${base}/console/task-definitions/web?revision=1`);
     await expect.poll(() => page.getByTestId('td-json-view').textContent(), { timeout: 15_000 }).toContain('"taskDefinitionArn"');
     await checkPage('task-definition');
+    // The next revision from the JSON of this one, then the two compared.
+    await page.getByRole('button', { name: 'Edit as a new revision' }).click();
+    const edited = (await editor.inputValue()).replace('"memory": 32', '"memory": 48');
+    expect(edited).toContain('"memory": 48');
+    await editor.fill(edited);
+    await page.getByRole('button', { name: 'Register new revision' }).click();
+    await expect.poll(() => page.url(), { timeout: 15_000 }).toBe(`${base}/console/task-definitions/web?revision=2`);
+    await page.getByLabel('Compare with revision').selectOption('1');
+    await page.getByRole('button', { name: 'Compare' }).click();
+    await expect.poll(() => page.url()).toBe(`${base}/console/task-definitions/web?revision=2&compare=1`);
+    await expect.poll(() => page.getByTestId('td-diff').textContent(), { timeout: 15_000 }).toMatch(/-\s+"memory": 32/);
+    expect(await page.getByTestId('td-diff').textContent()).toMatch(/\+\s+"memory": 48/);
+    await checkPage('task-definition-diff');
   });
 
   it('shows a service (created through the SDK) reaching steady state, and scales it from the console', async () => {
-    await cluster.ecs.send(new CreateServiceCommand({ serviceName: 'web', taskDefinition: 'web', desiredCount: 1, launchType: 'EC2' }));
+    await cluster.ecs.send(new CreateServiceCommand({ serviceName: 'web', taskDefinition: 'web:1', desiredCount: 1, launchType: 'EC2' }));
     await page.goto(`${base}/console/clusters/default/services/web`);
     await expect.poll(() => page.getByTestId('rollout').textContent(), { timeout: 60_000, interval: 500 }).toBe('COMPLETED');
     expect(await page.getByTestId('running').textContent()).toBe('1');
@@ -173,6 +191,14 @@ describe.runIf(isRoot)('the web console in a browser', () => {
     await expect.poll(() => page.getByTestId('running').textContent(), { timeout: 60_000, interval: 500 }).toBe('2');
     await expect.poll(() => page.getByTestId('desired').textContent()).toBe('2');
     await checkPage('service-scaled');
+    // Update to revision 2 from the console: a rolling deployment to completion.
+    await page.getByLabel('Task definition revision').selectOption('web:2');
+    await page.getByRole('button', { name: 'Update', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'Updating to web:2.' }).waitFor({ timeout: 15_000 });
+    const primary = page.locator('[data-deployment-status="PRIMARY"]');
+    await expect.poll(() => primary.textContent(), { timeout: 90_000, interval: 500 }).toMatch(/web:2.*COMPLETED/);
+    await expect.poll(() => page.getByTestId('running').textContent(), { timeout: 60_000, interval: 500 }).toBe('2');
+    await checkPage('service-updated');
   });
 
   it('opens a task: its containers and its log live; stops it and shows the stopped reason', async () => {
@@ -244,5 +270,16 @@ describe.runIf(isRoot)('the web console in a browser', () => {
     const { services } = await cluster.ecs.send(new DescribeServicesCommand({ services: ['web'] }));
     expect(services![0]!.desiredCount).toBe(2);
     await other.close();
+  });
+
+  it('drains the container instance and makes it active again', async () => {
+    await page.goto(`${base}/console/clusters/default`);
+    await page.locator('.card h3 a').first().click();
+    await expect.poll(() => page.getByTestId('instance-status').textContent(), { timeout: 15_000 }).toBe('ACTIVE');
+    await page.getByRole('button', { name: 'Drain' }).click();
+    await expect.poll(() => page.getByTestId('instance-status').textContent(), { timeout: 15_000 }).toBe('DRAINING');
+    await checkPage('container-instance-draining');
+    await page.getByRole('button', { name: 'Activate' }).click();
+    await expect.poll(() => page.getByTestId('instance-status').textContent(), { timeout: 15_000 }).toBe('ACTIVE');
   });
 });

@@ -66,7 +66,7 @@ export default function ClusterPage({ params }: { params: { cluster?: string } }
             ) : (
               <ul class="cards">
                 {data.instances.map((i) => (
-                  <InstanceCard key={i.containerInstanceArn} instance={i} />
+                  <InstanceCard key={i.containerInstanceArn} cluster={cluster} instance={i} />
                 ))}
               </ul>
             )}
@@ -112,13 +112,13 @@ export default function ClusterPage({ params }: { params: { cluster?: string } }
   );
 }
 
-function InstanceCard({ instance: i }: { instance: ContainerInstance }) {
+function InstanceCard({ cluster, instance: i }: { cluster: string; instance: ContainerInstance }) {
   const cpu = resourceValue(i.registeredResources, 'CPU');
   const memory = resourceValue(i.registeredResources, 'MEMORY');
   return (
     <li class="card">
       <h3>
-        {i.ec2InstanceId ?? shortId(i.containerInstanceArn)} <Status value={i.status} />
+        <Link href={href('clusters', cluster, 'instances', shortId(i.containerInstanceArn))}>{i.ec2InstanceId ?? shortId(i.containerInstanceArn)}</Link> <Status value={i.status} />
       </h3>
       <p class="muted">
         {i.agentConnected ? 'agent connected' : 'agent not connected'} · {i.runningTasksCount ?? 0} running, {i.pendingTasksCount ?? 0} pending

@@ -1,17 +1,17 @@
-import { DescribeServicesCommand, DescribeTasksCommand, ListTasksCommand, UpdateServiceCommand, type Service, type Task } from '@aws-sdk/client-ecs';
-import { useState } from 'preact/hooks';
-import { describeError, ecsClient } from '../api.js';
+import { DescribeServicesCommand, DescribeTasksCommand, ListTasksCommand, type Service, type Task } from '@aws-sdk/client-ecs';
+import { ecsClient } from '../api.js';
 import { ErrorNote, Fact, Loading, PageTitle, Progress, Section, Status, Table } from '../components.js';
 import { age, chunks, taskDefinitionName, timestamp } from '../format.js';
 import { usePoll } from '../poll.js';
 import { href, Link } from '../router.js';
 import { useSession } from '../session.js';
 import { listAll, TaskTable } from './cluster.js';
+import { ServiceActions } from './service-actions.js';
 
 /** Stopped tasks shown beside the running ones, newest first: enough to read why the last few stopped. */
 const STOPPED_SHOWN = 10;
 
-/** One service: its deployments and their rollout, its events, its tasks; scale and force a new deployment. */
+/** One service: its deployments and their rollout, its events, its tasks; its actions (service-actions.tsx). */
 export default function ServicePage({ params }: { params: { cluster?: string; service?: string } }) {
   const cluster = params.cluster!;
   const service = params.service!;
@@ -45,7 +45,7 @@ export default function ServicePage({ params }: { params: { cluster?: string; se
       ) : (
         <>
           <Summary service={s} />
-          <Actions cluster={cluster} service={s} onDone={polled.refresh} />
+          <ServiceActions cluster={cluster} service={s} onDone={polled.refresh} />
           <Section title="Deployments" id="deployments">
             <Table caption="Deployments" head={['Deployment', 'Status', 'Task definition', 'Desired', 'Pending', 'Running', 'Failed', 'Rollout', 'Updated']}>
               {(s.deployments ?? []).map((d) => (
@@ -120,55 +120,5 @@ function Summary({ service: s }: { service: Service }) {
       <Fact label="Task definition">{taskDefinitionName(s.taskDefinition)}</Fact>
       <Fact label="Launch type">{s.launchType ?? (s.capacityProviderStrategy ?? []).map((p) => p.capacityProvider).join(', ')}</Fact>
     </dl>
-  );
-}
-
-/** Scale and force a new deployment: UpdateService, signed like every other call, its refusal shown as it came. */
-function Actions({ cluster, service, onDone }: { cluster: string; service: Service; onDone: () => void }) {
-  const { session } = useSession();
-  const [busy, setBusy] = useState(false);
-  const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | undefined>(undefined);
-
-  const update = async (input: { desiredCount?: number; forceNewDeployment?: boolean }, done: string) => {
-    setBusy(true);
-    setOutcome(undefined);
-    try {
-      await ecsClient(session).send(new UpdateServiceCommand({ cluster, service: service.serviceName!, ...input }));
-      setOutcome({ ok: true, text: done });
-      onDone();
-    } catch (error) {
-      const { name, message } = describeError(error);
-      setOutcome({ ok: false, text: `${name}: ${message}` });
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const scale = (e: Event) => {
-    e.preventDefault();
-    const value = Number(new FormData(e.currentTarget as HTMLFormElement).get('desiredCount'));
-    void update({ desiredCount: value }, `Desired count set to ${value}.`);
-  };
-
-  return (
-    <div class="actions" aria-label="Service actions" role="group">
-      <form class="inline-form" onSubmit={scale}>
-        <label>
-          Desired count
-          <input name="desiredCount" type="number" min={0} step={1} required defaultValue={String(service.desiredCount ?? 0)} key={service.desiredCount} />
-        </label>
-        <button type="submit" disabled={busy}>
-          Scale
-        </button>
-      </form>
-      <button type="button" disabled={busy} onClick={() => void update({ forceNewDeployment: true }, 'A new deployment was started.')}>
-        Force new deployment
-      </button>
-      {outcome ? (
-        <p class={outcome.ok ? 'notice' : 'error-note'} role={outcome.ok ? 'status' : 'alert'}>
-          {outcome.text}
-        </p>
-      ) : null}
-    </div>
   );
 }
