@@ -1,20 +1,12 @@
-import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { credentialsOf, describeError } from './api.js';
-import { useSession, type Session } from './session.js';
+import { describeError } from './api.js';
+import { logsClient } from './logs-api.js';
+import { useSession } from './session.js';
 
 /** Lines kept on the page per container; older ones scroll away. */
 const KEPT_LINES = 1_000;
 const TAIL_MS = 2_000;
-
-let cached: { session: Session; client: CloudWatchLogsClient } | undefined;
-function logsClient(session: Session): CloudWatchLogsClient {
-  if (cached?.session !== session) {
-    cached?.client.destroy();
-    cached = { session, client: new CloudWatchLogsClient({ region: session.region, endpoint: location.origin, credentials: credentialsOf(session), maxAttempts: 2 }) };
-  }
-  return cached.client;
-}
 
 /**
  * A container's output as it is written: the last 100 events, then GetLogEvents with the forward token every two

@@ -9,7 +9,7 @@ type Params = Record<string, string>;
 type Loader = () => Promise<{ default: ComponentType<{ params: Params; query: URLSearchParams }> }>;
 
 /** Every page, by URL. Pages load on first visit, so the first page's JavaScript is all a visit starts with. */
-const ROUTES: readonly [pattern: string, load: Loader, nav: 'clusters' | 'task-definitions'][] = [
+const ROUTES: readonly [pattern: string, load: Loader, nav: 'clusters' | 'task-definitions' | 'logs'][] = [
   ['/clusters', () => import('./pages/clusters.js'), 'clusters'],
   ['/clusters/:cluster', () => import('./pages/cluster.js'), 'clusters'],
   ['/clusters/:cluster/services/:service', () => import('./pages/service.js'), 'clusters'],
@@ -18,6 +18,8 @@ const ROUTES: readonly [pattern: string, load: Loader, nav: 'clusters' | 'task-d
   ['/task-definitions', () => import('./pages/families.js'), 'task-definitions'],
   ['/task-definitions/new', () => import('./pages/new-task-definition.js'), 'task-definitions'],
   ['/task-definitions/:family', () => import('./pages/family.js'), 'task-definitions'],
+  ['/logs', () => import('./pages/log-groups.js'), 'logs'],
+  ['/logs/:group', () => import('./pages/log-group.js'), 'logs'],
 ];
 
 function App() {
@@ -51,6 +53,9 @@ function App() {
           </Link>
           <Link href={`${BASE}/task-definitions`} aria-current={route?.nav === 'task-definitions' ? 'page' : undefined}>
             Task definitions
+          </Link>
+          <Link href={`${BASE}/logs`} aria-current={route?.nav === 'logs' ? 'page' : undefined}>
+            Logs
           </Link>
         </nav>
         <div class="who">

@@ -221,6 +221,21 @@ describe.runIf(isRoot)('the web console in a browser', () => {
     await checkPage('task-stopped');
   });
 
+  it('finds the output in the log groups: the group, its streams, a filter pattern', async () => {
+    await page.getByRole('link', { name: 'Logs', exact: true }).click();
+    await page.getByRole('link', { name: '/berth/default', exact: true }).click();
+    await expect.poll(() => page.url()).toBe(`${base}/console/logs/${encodeURIComponent('/berth/default')}`);
+    await page.getByLabel('Filter pattern').fill('console');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => page.url()).toContain('pattern=console');
+    await expect.poll(() => page.getByTestId('filtered-events').textContent(), { timeout: 15_000 }).toContain(GREETING);
+    expect(await page.locator('#streams').textContent()).toContain(`web/app/${taskId}`);
+    await checkPage('log-group');
+    await page.getByLabel('Filter pattern').fill('nothing-says-this');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByText('No events match nothing-says-this.').waitFor({ timeout: 15_000 });
+  });
+
   it('reads on a phone and in dark mode, with a shareable URL opening the page directly', async () => {
     const session = await page.evaluate(() => sessionStorage.getItem('berth-console-session'));
     for (const [name, options] of [
