@@ -9,7 +9,7 @@ type Params = Record<string, string>;
 type Loader = () => Promise<{ default: ComponentType<{ params: Params; query: URLSearchParams }> }>;
 
 /** Every page, by URL. Pages load on first visit, so the first page's JavaScript is all a visit starts with. */
-const ROUTES: readonly [pattern: string, load: Loader, nav: 'clusters' | 'task-definitions' | 'logs'][] = [
+const ROUTES: readonly [pattern: string, load: Loader, nav: 'clusters' | 'task-definitions' | 'logs' | 'registry'][] = [
   ['/clusters', () => import('./pages/clusters.js'), 'clusters'],
   ['/clusters/:cluster', () => import('./pages/cluster.js'), 'clusters'],
   ['/clusters/:cluster/services/:service', () => import('./pages/service.js'), 'clusters'],
@@ -20,6 +20,8 @@ const ROUTES: readonly [pattern: string, load: Loader, nav: 'clusters' | 'task-d
   ['/task-definitions/:family', () => import('./pages/family.js'), 'task-definitions'],
   ['/logs', () => import('./pages/log-groups.js'), 'logs'],
   ['/logs/:group', () => import('./pages/log-group.js'), 'logs'],
+  ['/registry', () => import('./pages/repositories.js'), 'registry'],
+  ['/registry/:repository', () => import('./pages/repository.js'), 'registry'],
 ];
 
 function App() {
@@ -56,6 +58,9 @@ function App() {
           </Link>
           <Link href={`${BASE}/logs`} aria-current={route?.nav === 'logs' ? 'page' : undefined}>
             Logs
+          </Link>
+          <Link href={`${BASE}/registry`} aria-current={route?.nav === 'registry' ? 'page' : undefined}>
+            Registry
           </Link>
         </nav>
         <div class="who">

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { CreateServiceCommand, DescribeServicesCommand, DescribeTasksCommand, ECSClient, ListClustersCommand } from '@aws-sdk/client-ecs';
+import { CreateRepositoryCommand, ECRClient, PutLifecyclePolicyCommand } from '@aws-sdk/client-ecr';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -234,6 +235,21 @@ describe.runIf(isRoot)('the web console in a browser', () => {
     await page.getByLabel('Filter pattern').fill('nothing-says-this');
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.getByText('No events match nothing-says-this.').waitFor({ timeout: 15_000 });
+  });
+
+  it('shows the registry: a repository and what its lifecycle policy would expire', async () => {
+    const ecr = new ECRClient({ endpoint: base, region: 'us-east-1', credentials: { ...cluster.server.keys } });
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: 'team/app' }));
+    const rules = { rules: [{ rulePriority: 1, description: 'old untagged', selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 14 }, action: { type: 'expire' } }] };
+    await ecr.send(new PutLifecyclePolicyCommand({ repositoryName: 'team/app', lifecyclePolicyText: JSON.stringify(rules) }));
+    ecr.destroy();
+    await page.getByRole('link', { name: 'Registry', exact: true }).click();
+    await page.getByRole('link', { name: 'team/app', exact: true }).click();
+    await expect.poll(() => page.url()).toBe(`${base}/console/registry/${encodeURIComponent('team/app')}`);
+    await page.getByText('No images.').waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Preview what it would expire' }).click();
+    await page.getByRole('status').filter({ hasText: 'COMPLETE: 0 images would expire.' }).waitFor({ timeout: 15_000 });
+    await checkPage('repository');
   });
 
   it('reads on a phone and in dark mode, with a shareable URL opening the page directly', async () => {
