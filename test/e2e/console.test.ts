@@ -79,6 +79,7 @@ describe.runIf(isRoot)('the web console in a browser', () => {
   }, 120_000);
 
   it('serves the console at / beside the APIs, and the APIs stay signed', async () => {
+    expect(cluster.server.stderr()).toContain(`web console at ${base}/ `);
     const root = await fetch(`${base}/`);
     expect(root.status).toBe(200);
     expect(root.headers.get('content-type')).toMatch(/^text\/html/);
