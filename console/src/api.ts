@@ -1,28 +1,33 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
 import type { Session } from './session.js';
 
-/**
- * The console's only way to berth: the AWS SDK's ECS client, signing every request with SigV4 for the signed-in
- * key pair, sent to the origin the page came from (berth serves the page and its APIs on one listener). What the
- * console can show or do is what the API allows that identity.
+/*
+ * The console's only way to berth: the AWS SDK's clients (ECS here; Logs and ECR beside it), signing every request
+ * with SigV4 for the signed-in key pair, sent to the origin the page came from (berth serves the page and its APIs
+ * on one listener). What the console can show or do is what the API allows that identity.
  */
-let cached: { session: Session; client: ECSClient } | undefined;
 
-export function ecsClient(session: Session): ECSClient {
-  if (cached?.session !== session) {
-    cached?.client.destroy();
-    cached = {
-      session,
-      client: new ECSClient({
-        region: session.region,
-        endpoint: location.origin,
-        credentials: credentialsOf(session),
-        maxAttempts: 2,
-      }),
-    };
-  }
-  return cached.client;
+/** What every SDK client of the console is made with: the session's region and keys, this origin, two attempts. */
+export interface ClientConfig {
+  readonly region: string;
+  readonly endpoint: string;
+  readonly credentials: ReturnType<typeof credentialsOf>;
+  readonly maxAttempts: number;
 }
+
+/** One client per signed-in session, made on first use and replaced (the old one destroyed) when the session changes. */
+export function sessionClient<C extends { destroy(): void }>(make: (config: ClientConfig) => C): (session: Session) => C {
+  let cached: { session: Session; client: C } | undefined;
+  return (session) => {
+    if (cached?.session !== session) {
+      cached?.client.destroy();
+      cached = { session, client: make({ region: session.region, endpoint: location.origin, credentials: credentialsOf(session), maxAttempts: 2 }) };
+    }
+    return cached.client;
+  };
+}
+
+export const ecsClient = sessionClient((config) => new ECSClient(config));
 
 export function credentialsOf(session: Session) {
   return {

@@ -1,6 +1,6 @@
 import { DescribeContainerInstancesCommand, DescribeTasksCommand, ListTasksCommand, UpdateContainerInstancesStateCommand, type Task } from '@aws-sdk/client-ecs';
-import { useState } from 'preact/hooks';
-import { describeError, ecsClient } from '../api.js';
+import { useAction, OutcomeNote } from '../action.js';
+import { ecsClient } from '../api.js';
 import { Bar, ErrorNote, Fact, Loading, PageTitle, Section, Status, Table } from '../components.js';
 import { chunks, resourceValue, timestamp } from '../format.js';
 import { usePoll } from '../poll.js';
@@ -97,34 +97,22 @@ export default function InstancePage({ params }: { params: { cluster?: string; i
 /** Drain (its service tasks move elsewhere, no new ones are placed) or make ACTIVE again. */
 function StateAction({ cluster, arn, status, onDone }: { cluster: string; arn: string; status: string; onDone: () => void }) {
   const { session } = useSession();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>(undefined);
+  const { busy, outcome, run } = useAction();
   const target = status === 'DRAINING' ? 'ACTIVE' : 'DRAINING';
   if (status !== 'ACTIVE' && status !== 'DRAINING') return null;
-  const change = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
+  const change = () =>
+    run(async () => {
       const out = await ecsClient(session).send(new UpdateContainerInstancesStateCommand({ cluster, containerInstances: [arn], status: target }));
-      if (out.failures?.length) setError(`${out.failures[0]!.reason ?? 'Failed'}${out.failures[0]!.detail ? `: ${out.failures[0]!.detail}` : ''}`);
-      onDone();
-    } catch (err) {
-      const { name, message } = describeError(err);
-      setError(`${name}: ${message}`);
-    } finally {
-      setBusy(false);
-    }
-  };
+      const failure = out.failures?.[0];
+      if (failure) throw new Error(`${failure.reason ?? 'Failed'}${failure.detail ? `: ${failure.detail}` : ''}`);
+      return undefined;
+    }, onDone);
   return (
     <div class="actions">
       <button type="button" disabled={busy} onClick={() => void change()}>
         {target === 'DRAINING' ? 'Drain' : 'Activate'}
       </button>
-      {error ? (
-        <p class="error-note" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <OutcomeNote outcome={outcome} />
     </div>
   );
 }

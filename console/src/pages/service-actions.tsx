@@ -7,13 +7,12 @@ import {
   type Service,
 } from '@aws-sdk/client-ecs';
 import { useState } from 'preact/hooks';
-import { describeError, ecsClient } from '../api.js';
+import { OutcomeNote, useAction } from '../action.js';
+import { ecsClient } from '../api.js';
 import { taskDefinitionName } from '../format.js';
 import { usePoll } from '../poll.js';
 import { href, navigate } from '../router.js';
 import { useSession } from '../session.js';
-
-type Outcome = { ok: boolean; text: string } | undefined;
 
 /**
  * What a person does to a service: scale, update to a revision, force a new deployment, roll back the deployment in
@@ -22,8 +21,7 @@ type Outcome = { ok: boolean; text: string } | undefined;
  */
 export function ServiceActions({ cluster, service, onDone }: { cluster: string; service: Service; onDone: () => void }) {
   const { session } = useSession();
-  const [busy, setBusy] = useState(false);
-  const [outcome, setOutcome] = useState<Outcome>(undefined);
+  const { busy, outcome, run } = useAction();
   const [confirmDelete, setConfirmDelete] = useState(false);
   const name = service.serviceName!;
   const family = taskDefinitionName(service.taskDefinition).split(':')[0] ?? '';
@@ -42,22 +40,18 @@ export function ServiceActions({ cluster, service, onDone }: { cluster: string; 
     [session, cluster, name, family],
   );
 
-  const act = async (call: () => Promise<unknown>, done: string, after?: () => void) => {
-    setBusy(true);
-    setOutcome(undefined);
-    try {
-      await call();
-      setOutcome({ ok: true, text: done });
-      onDone();
-      choices.refresh();
-      after?.();
-    } catch (error) {
-      const { name: code, message } = describeError(error);
-      setOutcome({ ok: false, text: `${code}: ${message}` });
-    } finally {
-      setBusy(false);
-    }
-  };
+  const act = (call: () => Promise<unknown>, done: string, after?: () => void) =>
+    run(
+      async () => {
+        await call();
+        return done;
+      },
+      () => {
+        onDone();
+        choices.refresh();
+        after?.();
+      },
+    );
   const update = (input: { desiredCount?: number; forceNewDeployment?: boolean; taskDefinition?: string }, done: string) =>
     act(() => ecsClient(session).send(new UpdateServiceCommand({ cluster, service: name, ...input })), done);
 
@@ -134,11 +128,7 @@ export function ServiceActions({ cluster, service, onDone }: { cluster: string; 
           Delete service…
         </button>
       )}
-      {outcome ? (
-        <p class={outcome.ok ? 'notice' : 'error-note'} role={outcome.ok ? 'status' : 'alert'}>
-          {outcome.text}
-        </p>
-      ) : null}
+      <OutcomeNote outcome={outcome} />
     </div>
   );
 }

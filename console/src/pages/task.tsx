@@ -1,7 +1,7 @@
 import { DescribeTaskDefinitionCommand, DescribeTasksCommand, StopTaskCommand, type Task, type TaskDefinition } from '@aws-sdk/client-ecs';
-import { useState } from 'preact/hooks';
 import { logDestination } from '../../../src/model/log-naming.js';
-import { describeError, ecsClient } from '../api.js';
+import { useAction, OutcomeNote } from '../action.js';
+import { ecsClient } from '../api.js';
 import { ErrorNote, Fact, Loading, PageTitle, Section, Status, Table } from '../components.js';
 import { shortId, taskDefinitionName, timestamp } from '../format.js';
 import { LogTail } from '../log-tail.js';
@@ -158,25 +158,17 @@ function TaskFacts({ task }: { task: Task }) {
 
 function StopTask({ cluster, task, onDone }: { cluster: string; task: Task; onDone: () => void }) {
   const { session } = useSession();
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>(undefined);
-  const stop = async (e: Event) => {
+  const { busy, outcome, run } = useAction();
+  const stop = (e: Event) => {
     e.preventDefault();
     const reason = String(new FormData(e.currentTarget as HTMLFormElement).get('reason') ?? '').trim();
-    setBusy(true);
-    setError(undefined);
-    try {
+    void run(async () => {
       await ecsClient(session).send(new StopTaskCommand({ cluster, task: task.taskArn!, ...(reason ? { reason } : {}) }));
-      onDone();
-    } catch (err) {
-      const { name, message } = describeError(err);
-      setError(`${name}: ${message}`);
-    } finally {
-      setBusy(false);
-    }
+      return undefined;
+    }, onDone);
   };
   return (
-    <form class="actions inline-form" onSubmit={(e) => void stop(e)} aria-label="Stop the task">
+    <form class="actions inline-form" onSubmit={stop} aria-label="Stop the task">
       <label>
         Reason for stopping
         <input name="reason" maxLength={255} placeholder="Stopped from the console" />
@@ -184,11 +176,7 @@ function StopTask({ cluster, task, onDone }: { cluster: string; task: Task; onDo
       <button type="submit" class="danger" disabled={busy}>
         Stop task
       </button>
-      {error ? (
-        <p class="error-note" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <OutcomeNote outcome={outcome} />
     </form>
   );
 }
