@@ -3,7 +3,8 @@ import { saveSession, serverRegion, type Session } from './session.js';
 
 /**
  * Sign-in with an access key pair: berth's root key pair (in the credentials file `berth server` writes) or an IAM
- * user's. The pair is checked by one signed ListClusters call before it is kept; it stays in this tab's
+ * user's. The pair is checked by one signed ListClusters call before it is kept (refused only for the key, not for
+ * that action: AccessDeniedException still signs in); it stays in this tab's
  * sessionStorage only.
  */
 export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void }) {
@@ -25,7 +26,12 @@ export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void 
     try {
       // The SDK is loaded with the first signed call, not with the sign-in form.
       const [{ ecsClient }, { ListClustersCommand }] = await Promise.all([import('./api.js'), import('@aws-sdk/client-ecs')]);
-      await ecsClient(session).send(new ListClustersCommand({ maxResults: 1 }));
+      // AccessDeniedException means the signature was accepted and only ListClusters is not allowed: signed in.
+      await ecsClient(session)
+        .send(new ListClustersCommand({ maxResults: 1 }))
+        .catch((err: unknown) => {
+          if (!(err instanceof Error && err.name === 'AccessDeniedException')) throw err;
+        });
       saveSession(session);
       onSignedIn(session);
     } catch (err) {
