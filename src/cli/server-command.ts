@@ -248,6 +248,7 @@ export function serverCommand(): Command {
       process.stderr.write(
         `berth server listening on ${server.url} (region ${config.region}, account ${config.accountId}, replica ${server.replicaId}, store ${config.store})\n` +
           `container registry at ${server.registryHost} (docker login --username AWS with aws ecr get-login-password)\n` +
+          `web console at ${server.url}/ (sign in with the root key pair below, or an IAM user's)\n` +
           (server.dnsAddress ? `dns server on ${server.dnsAddress} (udp and tcp)\n` : '') +
           (server.metricsAddress ? `metrics at http://${server.metricsAddress}/metrics\n` : '') +
           `root credentials ${where}\n` +

@@ -22,6 +22,7 @@ import { ecsService } from '../api/ecs/index.js';
 import type { EcsEnv } from '../api/ecs/env.js';
 import { StartSpans } from '../process/spans.js';
 import { buildHttpServer } from '../api/http-server.js';
+import { registerConsoleFiles } from '../api/console-files.js';
 import { AgentGateway } from '../api/acs/gateway.js';
 import { clusterCapacityOf } from '../api/acs/published-metrics.js';
 import { UtilizationAggregator } from '../metrics/ecs-utilization-aggregator.js';
@@ -458,6 +459,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ...(config.checkResponses !== undefined ? { checkResponses: config.checkResponses } : {}),
       ...(operatorMetrics ? { observeRequest: operatorMetrics.observeRequest } : {}),
     });
+    // The web console's page and scripts (GET / and /console/…); it calls the APIs above like any client.
+    registerConsoleFiles(app, { region: config.region });
     const authorization = { authorizer, scope };
     const registryApp = config.registryListen ? await buildRegistryServer({ logger: log, registry, authorization }) : undefined;
     if (!registryApp) await registryRoutes(app, { registry, authorization });

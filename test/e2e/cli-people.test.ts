@@ -4,9 +4,9 @@
  * and through a pseudo-terminal made by util-linux `script` (colours, unless NO_COLOR). Credentials come from the
  * file the server writes, found through BERTH_DATA_DIR with nothing else in the environment.
  */
-import { CreateServiceCommand, DescribeServicesCommand, RegisterTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { CreateServiceCommand, DescribeServicesCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCluster, type TestCluster } from './support/cluster.js';
+import { scaleServiceToZero, startTestCluster, type TestCluster } from './support/cluster.js';
 import { ANSI, berthOnTerminal, berthPiped, peopleEnv } from './support/people-cli.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -29,10 +29,7 @@ describe.runIf(isRoot)('berth ps, services and scale', () => {
   }, 120_000);
 
   afterAll(async () => {
-    // The service would replace the tasks cluster.stop() stops: it goes to 0 first.
-    await cluster?.ecs.send(new UpdateServiceCommand({ service: 'web', desiredCount: 0 })).catch(() => {});
-    const running = async () => (await cluster.ecs.send(new DescribeServicesCommand({ services: ['web'] }))).services?.[0]?.runningCount ?? 0;
-    for (const deadline = Date.now() + 60_000; Date.now() < deadline && (await running().catch(() => 0)) > 0; ) await new Promise((r) => setTimeout(r, 500));
+    if (cluster) await scaleServiceToZero(cluster.ecs, 'web');
     await cluster?.stop();
   }, 120_000);
 

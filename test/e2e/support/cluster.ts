@@ -4,12 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import {
+  DescribeServicesCommand,
   DescribeTasksCommand,
   ECSClient,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
   StopTaskCommand,
+  UpdateServiceCommand,
   type ContainerDefinition,
   type RegisterTaskDefinitionRequest,
   type RunTaskRequest,
@@ -151,6 +153,16 @@ export async function startTestCluster(options: { serverArgs?: string[]; serverE
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Before `cluster.stop()`: take a service to 0 tasks and wait (up to 60 s) until none runs, since the service would
+ * replace the tasks stop() stops. Best effort: a cleanup step never fails the file.
+ */
+export async function scaleServiceToZero(ecs: ECSClient, service: string): Promise<void> {
+  await ecs.send(new UpdateServiceCommand({ service, desiredCount: 0 })).catch(() => {});
+  const running = async () => (await ecs.send(new DescribeServicesCommand({ services: [service] }))).services?.[0]?.runningCount ?? 0;
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline && (await running().catch(() => 0)) > 0; ) await new Promise((r) => setTimeout(r, 500));
 }
 
 /** Ids of the containers runc holds under `root`. */
