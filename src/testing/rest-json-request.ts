@@ -12,7 +12,7 @@ export interface RestJsonRequest {
 
 /**
  * The request for `input` of `operation` (tests: fuzzing REST-JSON APIs as clients send them). A label the input
- * lacks or gives as a non-string is written as its JSON text, so a mutated input still makes some request.
+ * lacks or gives as a non-string or empty string is written as its JSON text, so a mutated input still makes some request.
  */
 export function restJsonRequestOf(model: ServiceModel, operation: string, input: unknown): RestJsonRequest {
   const op = model.operations[operation] as unknown as { http: { method: string; requestUri: string }; input?: { shape: string } };
@@ -26,11 +26,13 @@ export function restJsonRequestOf(model: ServiceModel, operation: string, input:
     const value = values[member];
     delete values[member];
     if (location === 'uri') labels.set(locationName ?? member, value);
-    else if (location === 'querystring' && value !== undefined) query[locationName ?? member] = Array.isArray(value) ? value.map(String) : String(value);
+    else if (location === 'querystring' && value !== undefined) query[locationName ?? member] = Array.isArray(value) ? value.map((v) => wellFormed(String(v))) : wellFormed(String(value));
   }
   const path = op.http.requestUri.split('?')[0]!.replace(/\{([^}+]+)\+?\}/g, (_whole, label: string) => {
     const value = labels.get(label);
-    return encodeURIComponent(typeof value === 'string' ? value : JSON.stringify(value ?? ''));
+    // A generated string may hold a lone surrogate, which encodeURIComponent refuses; the SDKs' encoders replace it.
+    // An empty label would leave `//` in the path, which no route matches (the SDKs refuse to send one).
+    return encodeURIComponent(wellFormed(typeof value === 'string' && value !== '' ? value : JSON.stringify(value ?? '')));
   });
   return { method: op.http.method, path, query, body: JSON.stringify(values) };
 }
@@ -38,4 +40,9 @@ export function restJsonRequestOf(model: ServiceModel, operation: string, input:
 /** The query parameters as a query string (a list member repeated, as the SDKs write it). */
 export function queryString(query: Readonly<Record<string, string | string[]>>): string {
   return new URLSearchParams(Object.entries(query).flatMap(([k, v]): [string, string][] => (Array.isArray(v) ? v.map((x) => [k, x]) : [[k, v]]))).toString();
+}
+
+/** `text` with each lone surrogate replaced by U+FFFD (String.prototype.toWellFormed, which this lib target lacks). */
+function wellFormed(text: string): string {
+  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
