@@ -109,7 +109,11 @@ export function parseVolumeInfo(text: string): GlusterVolume[] {
 
 function isGlusterd(pid: number): boolean {
   try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'glusterd';
+    // A glusterd killed with its `berth storage` stays a zombie until something reaps it, its comm still
+    // `glusterd` but its namespaces gone: only a live one (state not Z or X) can be used again.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'glusterd' && state !== 'Z' && state !== 'X';
   } catch {
     return false;
   }
