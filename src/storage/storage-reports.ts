@@ -2,10 +2,8 @@
  * The client side of BerthStorageNode (src/efs/storage-node-service.ts): an AWS JSON 1.1 request signed with SigV4
  * for `elasticfilesystem` with the storage host's own credentials (no SDK client exists for a berth-private API).
  */
-import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { signedJsonCaller } from '../process/signed-json-call.js';
 
 export interface StorageReport {
   readonly HostId: string;
@@ -30,26 +28,11 @@ export interface StorageAnswer {
 export type ReportStorageHost = (report: StorageReport) => Promise<StorageAnswer>;
 
 export function storageReportsClient(options: { endpoint: string; region: string; credentials: AwsCredentialIdentityProvider; timeoutMs?: number }): ReportStorageHost {
-  const signer = new SignatureV4({ credentials: options.credentials, region: options.region, service: 'elasticfilesystem', sha256: Hash.bind(null, 'sha256'), applyChecksum: false });
-  const url = new URL(options.endpoint);
-  return async (report) => {
-    const body = JSON.stringify(report);
-    const signed = await signer.sign(
-      new HttpRequest({
-        method: 'POST',
-        protocol: url.protocol,
-        hostname: url.hostname,
-        ...(url.port ? { port: Number(url.port) } : {}),
-        path: '/',
-        headers: { host: url.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'BerthStorageNode.ReportStorageHost' },
-        body,
-      }),
-    );
-    const { host: _host, ...headers } = signed.headers;
-    const res = await fetch(new URL('/', url), { method: 'POST', headers, body, signal: AbortSignal.timeout(options.timeoutMs ?? 10_000) });
-    const text = await res.text();
-    const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    if (!res.ok) throw new Error(`ReportStorageHost: ${String(json.__type ?? res.status)}: ${String(json.message ?? text)}`);
-    return json as StorageAnswer;
-  };
+  const call = signedJsonCaller({
+    ...options,
+    service: 'elasticfilesystem',
+    targetPrefix: 'BerthStorageNode',
+    refused: (type, operation, message) => new Error(`${operation}: ${type}: ${message}`),
+  });
+  return async (report) => (await call('ReportStorageHost', report)) as unknown as StorageAnswer;
 }
