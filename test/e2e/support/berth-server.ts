@@ -45,7 +45,12 @@ export async function startBerthServer(
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`berth server did not start:\n${stderr}`)), 20_000);
+    // Generous: a loaded 2-core machine (parallel e2e files) can take tens of seconds to load and open the store.
+    // A server that missed it is killed, so it never outlives its test.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`berth server did not start within 60 s:\n${stderr}`));
+    }, 60_000);
     const check = () => {
       const m = /listening on (http:\/\/\S+)/.exec(stderr);
       if (m) {
