@@ -211,7 +211,7 @@ describe.runIf(isRoot)('the web console in a browser', () => {
     taskId = page.url().split('/').at(-1)!;
     await expect.poll(() => page.getByTestId('last-status').textContent(), { timeout: 15_000 }).toBe('RUNNING');
     await expect.poll(() => page.getByTestId('log-app').textContent(), { timeout: 30_000, interval: 500 }).toContain(GREETING);
-    expect(await page.locator('[data-placeholder="ecs-exec"]').count()).toBe(1);
+    expect(await page.getByTestId('exec-disabled').count()).toBe(1); // the service's tasks run without enableExecuteCommand (console-exec.test.ts opens a terminal)
     await checkPage('task');
     await page.getByLabel('Reason for stopping').fill('stopped from the console test');
     await page.getByRole('button', { name: 'Stop task' }).click();
