@@ -6,7 +6,8 @@
  * code are shown, Ctrl+] leaves the terminal, and a session is closed when its task stops. Screenshots and axe-core
  * as in console.test.ts.
  */
-import { StopTaskCommand } from '@aws-sdk/client-ecs';
+import { ECSClient, ListClustersCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
+import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkConsolePage, launchChromium, signIn } from './support/console-browser.js';
@@ -114,6 +115,31 @@ describe.runIf(isRoot)('the console\'s ECS Exec terminal in a browser', () => {
     expect(cspComplaints).toEqual([]);
     await checkConsolePage(page, 'exec-terminal-ended');
   }, 120_000);
+
+  it("refuses a user without ecs:ExecuteCommand with the API's own error where the terminal would be (dark, for axe)", async () => {
+    const iam = new IAMClient({ endpoint: base, region: 'us-east-1', credentials: { ...cluster.server.keys } });
+    await iam.send(new CreateUserCommand({ UserName: 'viewer' }));
+    const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['ecs:Describe*', 'ecs:List*'], Resource: '*' }] };
+    await iam.send(new PutUserPolicyCommand({ UserName: 'viewer', PolicyName: 'read-only', PolicyDocument: JSON.stringify(policy) }));
+    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'viewer' }))).AccessKey!;
+    iam.destroy();
+    // The server learns of the new key through its IAM informer: wait until it signs a call.
+    const viewerEcs = new ECSClient({ endpoint: base, region: 'us-east-1', credentials: { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! } });
+    await expect.poll(() => viewerEcs.send(new ListClustersCommand({})).then(() => 'ok', (e: Error) => e.name), { timeout: 15_000, interval: 250 }).toBe('ok');
+    viewerEcs.destroy();
+    const other = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
+    try {
+      const p = await other.newPage();
+      await signIn(p, base, { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! });
+      await p.goto(`${base}/console/clusters/default/tasks/${taskId}`);
+      await p.getByRole('button', { name: 'Open terminal (app)' }).click();
+      await expect.poll(() => p.getByTestId('exec-app-status').textContent(), { timeout: 20_000 }).toMatch(/^Could not start the session: AccessDeniedException: .*ecs:ExecuteCommand/);
+      expect(await p.getByTestId('exec-app-status').getAttribute('role')).toBe('alert');
+      await checkConsolePage(p, 'exec-terminal-refused');
+    } finally {
+      await other.close();
+    }
+  }, 90_000);
 
   it('closes the session when the task stops', async () => {
     await page.getByRole('button', { name: 'Close terminal (app)' }).click();
