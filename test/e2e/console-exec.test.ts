@@ -31,7 +31,7 @@ describe.runIf(isRoot)('the console\'s ECS Exec terminal in a browser', () => {
   /** The terminal's rows as text (xterm.js draws each row as a div; spaces may be no-break spaces). */
   const rows = async () => (await terminal().locator('.xterm-rows > div').allTextContents()).map((r) => r.replace(/\u00a0/g, ' ').trimEnd());
   /** Wait (with a deadline) for a row matching `line`; the rows are in the failure's message. */
-  const waitForRow = async (line: RegExp, timeoutMs = 15_000) => {
+  const waitForRow = async (line: RegExp, timeoutMs = 30_000) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const now = await rows();
@@ -48,7 +48,7 @@ describe.runIf(isRoot)('the console\'s ECS Exec terminal in a browser', () => {
     expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } } }).document.activeElement.textContent)).toBe('Open terminal (app)');
     await page.keyboard.press('Enter');
     await expect.poll(() => status().textContent(), { timeout: 20_000 }).toBe('Connected.');
-    await waitForRow(/ #$/, 20_000); // busybox sh's prompt, "/ # " (rows are trimmed)
+    await waitForRow(/ #$/, 40_000); // busybox sh's prompt, "/ # " (rows are trimmed)
   };
 
   beforeAll(async () => {
@@ -94,13 +94,14 @@ describe.runIf(isRoot)('the console\'s ECS Exec terminal in a browser', () => {
     await waitForRow(new RegExp(`^${first.rows} ${first.cols}$`));
     await checkConsolePage(page, 'exec-terminal');
 
-    // A narrower page: the box narrows, xterm.js refits, a resize goes to the session.
-    await page.setViewportSize({ width: 900, height: 800 });
+    // A phone's width: the box narrows, xterm.js refits, a resize goes to the session.
+    await page.setViewportSize({ width: 390, height: 800 });
     await expect.poll(async () => (await size()).cols, { timeout: 10_000 }).toBeLessThan(first.cols);
     const second = await size();
     await page.keyboard.type('clear; stty size');
     await page.keyboard.press('Enter');
     await waitForRow(new RegExp(`^${second.rows} ${second.cols}$`));
+    await checkConsolePage(page, 'exec-terminal-phone');
 
     // Ctrl+] leaves the terminal (Tab stays the shell's): focus goes to the Close button.
     await page.keyboard.press('Control+BracketRight');
@@ -114,7 +115,7 @@ describe.runIf(isRoot)('the console\'s ECS Exec terminal in a browser', () => {
     expect(await status().textContent()).toBe('The session ended: exit code 3.');
     expect(cspComplaints).toEqual([]);
     await checkConsolePage(page, 'exec-terminal-ended');
-  }, 120_000);
+  }, 240_000);
 
   it("refuses a user without ecs:ExecuteCommand with the API's own error where the terminal would be (dark, for axe)", async () => {
     const iam = new IAMClient({ endpoint: base, region: 'us-east-1', credentials: { ...cluster.server.keys } });
@@ -148,5 +149,5 @@ describe.runIf(isRoot)('the console\'s ECS Exec terminal in a browser', () => {
     await expect.poll(() => status().textContent(), { timeout: 30_000, interval: 250 }).toMatch(/^The session ended without an exit code: the task stopped/);
     expect(await status().getAttribute('role')).toBe('alert');
     await expect.poll(() => page.getByTestId('last-status').textContent(), { timeout: 30_000, interval: 500 }).toBe('STOPPED');
-  }, 90_000);
+  }, 150_000);
 });
