@@ -6,12 +6,12 @@
  * code are shown, Ctrl+] leaves the terminal, and a session is closed when its task stops. Screenshots and axe-core
  * as in console.test.ts.
  */
-import { ECSClient, ListClustersCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
-import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import { StopTaskCommand } from '@aws-sdk/client-ecs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkConsolePage, launchChromium, signIn } from './support/console-browser.js';
 import { startTestCluster, type TestCluster } from './support/cluster.js';
+import { createReadOnlyUser } from './support/read-only-user.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -118,20 +118,11 @@ describe.runIf(isRoot)('the console\'s ECS Exec terminal in a browser', () => {
   }, 240_000);
 
   it("refuses a user without ecs:ExecuteCommand with the API's own error where the terminal would be (dark, for axe)", async () => {
-    const iam = new IAMClient({ endpoint: base, region: 'us-east-1', credentials: { ...cluster.server.keys } });
-    await iam.send(new CreateUserCommand({ UserName: 'viewer' }));
-    const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['ecs:Describe*', 'ecs:List*'], Resource: '*' }] };
-    await iam.send(new PutUserPolicyCommand({ UserName: 'viewer', PolicyName: 'read-only', PolicyDocument: JSON.stringify(policy) }));
-    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'viewer' }))).AccessKey!;
-    iam.destroy();
-    // The server learns of the new key through its IAM informer: wait until it signs a call.
-    const viewerEcs = new ECSClient({ endpoint: base, region: 'us-east-1', credentials: { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! } });
-    await expect.poll(() => viewerEcs.send(new ListClustersCommand({})).then(() => 'ok', (e: Error) => e.name), { timeout: 15_000, interval: 250 }).toBe('ok');
-    viewerEcs.destroy();
+    const viewer = await createReadOnlyUser(base, cluster.server.keys);
     const other = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
     try {
       const p = await other.newPage();
-      await signIn(p, base, { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! });
+      await signIn(p, base, viewer);
       await p.goto(`${base}/console/clusters/default/tasks/${taskId}`);
       await p.getByRole('button', { name: 'Open terminal (app)' }).click();
       await expect.poll(() => p.getByTestId('exec-app-status').textContent(), { timeout: 20_000 }).toMatch(/^Could not start the session: AccessDeniedException: .*ecs:ExecuteCommand/);
