@@ -29,6 +29,9 @@ describe('the console files route', () => {
       expect(r.headers['content-type']).toMatch(/^text\/html/);
       expect(r.body).toContain('content="eu-west-1"');
       expect(r.headers['content-security-policy']).toMatch(/script-src 'self';.*connect-src 'self'/);
+      // xterm.js (the exec terminal) creates <style> elements; nothing else is relaxed, scripts least of all.
+      expect(r.headers['content-security-policy']).toContain("style-src-elem 'self' 'unsafe-inline';");
+      expect(String(r.headers['content-security-policy']).match(/unsafe-inline/g)).toHaveLength(1);
     }
     expect((await a.inject({ url: '/console' })).headers.location).toBe('/console/');
   });

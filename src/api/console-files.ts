@@ -32,8 +32,13 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
-/** Scripts and styles from this origin only; the page talks to this origin only (its APIs). */
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/**
+ * Scripts from this origin only; the page talks to this origin only (its APIs, and ECS Exec's stream: 'self' covers
+ * ws: to the same host). Styles from this origin, and `<style>` elements too: xterm.js (the exec terminal) writes its
+ * cell sizes and colours into style elements it creates, which a stricter policy blocks (the terminal then draws
+ * without them). Style attributes in markup stay refused; scripts are untouched.
+ */
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; style-src-elem 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /** A built asset's name: hashed file names vite writes, nothing that could climb out of the directory. */
 const ASSET_NAME = /^[A-Za-z0-9_.-]+$/;

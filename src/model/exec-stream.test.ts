@@ -34,10 +34,13 @@ describe('control frames', () => {
     for (const bad of ['', 'nope', '[]', 'null', '{"type":"open"}', '{"type":"shutdown"}']) expect(parseControl(bad)).toBeUndefined();
   });
 
-  it('carries output with its channel', () => {
+  it('carries output with its channel, in plain bytes (the browser has no Buffer), a Buffer read as a Buffer', () => {
     const frame = outputFrame(STDERR, Buffer.from('err'));
-    expect(parseOutputFrame(frame)).toEqual({ channel: STDERR, data: Buffer.from('err') });
-    expect(parseOutputFrame(outputFrame(STDOUT, Buffer.alloc(0)))).toEqual({ channel: STDOUT, data: Buffer.alloc(0) });
+    expect(frame).toEqual(new Uint8Array([STDERR, 0x65, 0x72, 0x72]));
+    expect(parseOutputFrame(frame)).toEqual({ channel: STDERR, data: new Uint8Array([0x65, 0x72, 0x72]) });
+    const fromBuffer = parseOutputFrame(Buffer.from(frame));
+    expect(Buffer.isBuffer(fromBuffer?.data) && fromBuffer.data.toString()).toBe('err');
+    expect(parseOutputFrame(outputFrame(STDOUT, Buffer.alloc(0)))).toEqual({ channel: STDOUT, data: new Uint8Array(0) });
     expect(parseOutputFrame(Buffer.from([9, 1]))).toBeUndefined();
     expect(parseOutputFrame(Buffer.alloc(0))).toBeUndefined();
   });

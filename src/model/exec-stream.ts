@@ -11,11 +11,15 @@
  * - binary frames are bytes: from the client, its input; towards the client, one channel byte (stdout 1, stderr 2:
  *   a terminal session only has stdout) then output.
  *
- * Pure: no I/O, so the agent, the control plane and the CLI share it.
+ * Pure: no I/O and no Node-only types (plain Uint8Array, no Buffer), so the agent, the control plane, the CLI and
+ * the console in the browser share it.
  */
 
 export const EXEC_CLIENT_PATH = '/ecs-exec/';
 export const EXEC_AGENT_PATH = '/ecs-exec-agent/';
+
+/** The command a session runs when none is given: a shell (`berth exec`, the console's terminal). */
+export const DEFAULT_EXEC_COMMAND = '/bin/sh';
 
 export const STDOUT = 1;
 export const STDERR = 2;
@@ -63,18 +67,18 @@ export function parseControl(text: string): ExecControl | undefined {
 }
 
 /** Output on a channel, as the binary frame carries it. */
-export function outputFrame(channel: typeof STDOUT | typeof STDERR, data: Uint8Array): Buffer {
-  const frame = Buffer.allocUnsafe(data.length + 1);
+export function outputFrame(channel: typeof STDOUT | typeof STDERR, data: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(data.length + 1);
   frame[0] = channel;
   frame.set(data, 1);
   return frame;
 }
 
-/** The channel and bytes of an output frame; undefined for an empty or unknown one. */
-export function parseOutputFrame(frame: Buffer): { channel: typeof STDOUT | typeof STDERR; data: Buffer } | undefined {
+/** The channel and bytes of an output frame (a view of the same kind: a Buffer's is a Buffer); undefined for an empty or unknown one. */
+export function parseOutputFrame<T extends Uint8Array>(frame: T): { channel: typeof STDOUT | typeof STDERR; data: T } | undefined {
   const channel = frame[0];
   if (channel !== STDOUT && channel !== STDERR) return undefined;
-  return { channel, data: frame.subarray(1) };
+  return { channel, data: frame.subarray(1) as T };
 }
 
 /**

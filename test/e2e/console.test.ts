@@ -10,13 +10,13 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { CreateServiceCommand, DescribeServicesCommand, DescribeTasksCommand, ECSClient, ListClustersCommand } from '@aws-sdk/client-ecs';
+import { CreateServiceCommand, DescribeServicesCommand, DescribeTasksCommand } from '@aws-sdk/client-ecs';
 import { CreateRepositoryCommand, ECRClient, PutLifecyclePolicyCommand } from '@aws-sdk/client-ecr';
-import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './support/berth-server.js';
 import { scaleServiceToZero, startTestCluster, type TestCluster } from './support/cluster.js';
+import { createReadOnlyUser } from './support/read-only-user.js';
 
 // The browser globals the functions handed to page.evaluate use (this program's types have no DOM).
 declare const window: unknown;
@@ -211,7 +211,7 @@ describe.runIf(isRoot)('the web console in a browser', () => {
     taskId = page.url().split('/').at(-1)!;
     await expect.poll(() => page.getByTestId('last-status').textContent(), { timeout: 15_000 }).toBe('RUNNING');
     await expect.poll(() => page.getByTestId('log-app').textContent(), { timeout: 30_000, interval: 500 }).toContain(GREETING);
-    expect(await page.locator('[data-placeholder="ecs-exec"]').count()).toBe(1);
+    expect(await page.getByTestId('exec-disabled').count()).toBe(1); // the service's tasks run without enableExecuteCommand (console-exec.test.ts opens a terminal)
     await checkPage('task');
     await page.getByLabel('Reason for stopping').fill('stopped from the console test');
     await page.getByRole('button', { name: 'Stop task' }).click();
@@ -280,21 +280,12 @@ describe.runIf(isRoot)('the web console in a browser', () => {
   });
 
   it("shows a read-only IAM user the pages and refuses its scale with the API's own error: no back door", async () => {
-    const iam = new IAMClient({ endpoint: base, region: 'us-east-1', credentials: { ...cluster.server.keys } });
-    await iam.send(new CreateUserCommand({ UserName: 'viewer' }));
-    const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['ecs:Describe*', 'ecs:List*'], Resource: '*' }] };
-    await iam.send(new PutUserPolicyCommand({ UserName: 'viewer', PolicyName: 'read-only', PolicyDocument: JSON.stringify(policy) }));
-    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: 'viewer' }))).AccessKey!;
-    iam.destroy();
-    // The server learns of the new key through its IAM informer: wait until it signs a call.
-    const viewerEcs = new ECSClient({ endpoint: base, region: 'us-east-1', credentials: { accessKeyId: key.AccessKeyId!, secretAccessKey: key.SecretAccessKey! } });
-    await expect.poll(() => viewerEcs.send(new ListClustersCommand({})).then(() => 'ok', (e: Error) => e.name), { timeout: 15_000, interval: 250 }).toBe('ok');
-    viewerEcs.destroy();
+    const key = await createReadOnlyUser(base, cluster.server.keys);
     const other = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const p = await other.newPage();
     await p.goto(`${base}/console/clusters/default/services/web`);
-    await p.getByLabel('Access key ID').fill(key.AccessKeyId!);
-    await p.getByLabel('Secret access key').fill(key.SecretAccessKey!);
+    await p.getByLabel('Access key ID').fill(key.accessKeyId);
+    await p.getByLabel('Secret access key').fill(key.secretAccessKey);
     await p.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => p.getByTestId('desired').textContent(), { timeout: 15_000 }).toBe('2');
     await p.getByLabel('Desired count').fill('5');

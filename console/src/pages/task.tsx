@@ -2,6 +2,7 @@ import { DescribeTaskDefinitionCommand, DescribeTasksCommand, StopTaskCommand, t
 import { logDestination } from '../../../src/model/log-naming.js';
 import { useAction, OutcomeNote } from '../action.js';
 import { ecsClient } from '../api.js';
+import { ExecSection } from '../exec-section.js';
 import { ErrorNote, Fact, Loading, PageTitle, Section, Status, Table } from '../components.js';
 import { shortId, taskDefinitionName, timestamp } from '../format.js';
 import { LogTail } from '../log-tail.js';
@@ -12,7 +13,7 @@ import { useSession } from '../session.js';
 /** Task definitions never change once registered: read each once per page load. */
 const definitions = new Map<string, Promise<TaskDefinition | undefined>>();
 
-/** One task: its state, why it stopped, its containers (exit codes, health, bindings), a live log tail; stop it. */
+/** One task: its state, why it stopped, its containers (exit codes, health, bindings), a live log tail; stop it; a terminal in a container (ECS Exec). */
 export default function TaskPage({ params }: { params: { cluster?: string; task?: string } }) {
   const cluster = params.cluster!;
   const taskId = params.task!;
@@ -113,14 +114,8 @@ export default function TaskPage({ params }: { params: { cluster?: string; task?
               );
             })}
           </Section>
-          {/*
-            EXEC TERMINAL — a place kept for ECS Exec's in-browser terminal (xterm.js), built with ECS Exec's server side
-            (issue 20, item 3), not here. Mount it in this section: one terminal per container with enableExecuteCommand.
-          */}
           <Section title="Exec terminal" id="exec-terminal">
-            <p class="exec-placeholder muted" data-placeholder="ecs-exec">
-              ECS Exec into a container from the browser is not available in this console yet.
-            </p>
+            <ExecSection cluster={cluster} task={task} />
           </Section>
         </>
       )}

@@ -1,13 +1,10 @@
 import type { Command } from 'commander';
-import { parseControl, parseOutputFrame, shellQuote, STDERR, type ExecControl } from '../../model/exec-stream.js';
+import { DEFAULT_EXEC_COMMAND, parseControl, parseOutputFrame, shellQuote, STDERR, type ExecControl } from '../../model/exec-stream.js';
 import { CliUsageError, contextOf, ecsClient, explain, peopleCommand } from './common.js';
-
-/** The shell a session runs when no command is given. */
-export const DEFAULT_EXEC_COMMAND = ['/bin/sh'];
 
 /** ExecuteCommand's `command` for the words given after `--`: each quoted, so berth splits them back as they were. */
 export function commandLine(words: readonly string[]): string {
-  return (words.length > 0 ? words : DEFAULT_EXEC_COMMAND).map(shellQuote).join(' ');
+  return words.length > 0 ? words.map(shellQuote).join(' ') : DEFAULT_EXEC_COMMAND;
 }
 
 interface ExecFlags {
