@@ -123,7 +123,7 @@ export class MetricStore {
     this.reads = new ReadCache(options.cachedReads ?? 16_384);
     this.db = openMetricsDb(path);
     this.wal = new WalFiles(path);
-    const wal = this.db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
+    const wal = this.db.pragma('journal_mode', { simple: true }) === 'wal';
     // In WAL mode a commit is made durable by the fdatasync of the log, off the event loop.
     this.db.pragma(wal ? 'synchronous = NORMAL' : 'synchronous = FULL');
     this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);

@@ -18,6 +18,7 @@ import { BatchedUpsert } from './batched-upsert.js';
 export function openMetricsDb(path: string): Database.Database {
   // Several replicas open the same file: wait for another's write lock rather than fail.
   const db = new Database(path, { timeout: 10_000 });
+  db.pragma('journal_mode = WAL');
   db.exec(`
     CREATE TABLE IF NOT EXISTS series (
       id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, namespace TEXT NOT NULL, name TEXT NOT NULL,
