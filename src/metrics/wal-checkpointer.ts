@@ -40,6 +40,9 @@ parentPort.on('message', (message) => {
 });
 `;
 
+/** How long the next commit waits for a checkpoint at most. */
+const CHECKPOINT_WAIT_MS = 2_000;
+
 const sqlitePath = createRequire(import.meta.url).resolve('better-sqlite3');
 
 export class WalFiles {
@@ -48,8 +51,9 @@ export class WalFiles {
   private syncing = false;
   private closed = false;
   private worker: Worker | undefined;
-  /** Who waits for the running checkpoint. */
+  /** Who waits for the running checkpoint, and until when. */
   private onCheckpoint: (() => void) | undefined;
+  private giveUp: NodeJS.Timeout | undefined;
   /** Checkpoints finished, and the last one's error (for tests and diagnostics). */
   checkpoints = 0;
   lastError: string | undefined;
@@ -102,10 +106,14 @@ export class WalFiles {
       this.worker = worker;
     }
     this.onCheckpoint = done;
+    // Commits wait for this: a worker stuck on its disk must not stop them (the next request queues behind it).
+    this.giveUp = setTimeout(() => this.finishCheckpoint(), CHECKPOINT_WAIT_MS);
+    this.giveUp.unref();
     this.worker.postMessage('checkpoint');
   }
 
   private finishCheckpoint(): void {
+    clearTimeout(this.giveUp);
     const done = this.onCheckpoint;
     this.onCheckpoint = undefined;
     done?.();
