@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 
-type Value = number | string | Buffer;
+type Value = number | string | Buffer | null;
 
 /**
  * An upsert of many rows in few statements: rows gathered `chunk` at a time into one multi-row
@@ -13,12 +13,12 @@ export class BatchedUpsert {
   private params: Value[] = [];
   private readonly width: number;
 
-  /** `update` is the SET clause (e.g. `stats = excluded.stats`). */
-  constructor(db: Database.Database, table: string, columns: readonly string[], key: readonly string[], update: string, private readonly chunk = 64) {
+  /** `update` is the SET clause (e.g. `stats = excluded.stats`); without `key` and `update`, a plain insert. */
+  constructor(db: Database.Database, table: string, columns: readonly string[], key?: readonly string[], update?: string, private readonly chunk = 64) {
     this.width = columns.length;
     const tuple = `(${columns.map(() => '?').join(', ')})`;
-    const sql = (n: number) =>
-      `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${Array.from({ length: n }, () => tuple).join(', ')} ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${update}`;
+    const onConflict = key && update ? ` ON CONFLICT (${key.join(', ')}) DO UPDATE SET ${update}` : '';
+    const sql = (n: number) => `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${Array.from({ length: n }, () => tuple).join(', ')}${onConflict}`;
     this.one = db.prepare<[readonly Value[]]>(sql(1));
     this.many = db.prepare<[readonly Value[]]>(sql(chunk));
   }

@@ -92,4 +92,27 @@ describe('GroupCommit', () => {
     await expect(next).resolves.toBeUndefined();
     expect(commits).toEqual([1, 1]);
   });
+
+  it('answers a commit before its upkeep, and starts the next commit only once the upkeep is done', async () => {
+    const commits: number[] = [];
+    const { calls, sync } = manualSync();
+    const upkeep: (() => void)[] = [];
+    const group = new GroupCommit({ commit: (waiting) => void commits.push(waiting), sync, between: (ready) => void upkeep.push(ready) });
+    const a = settled(group.add());
+    await turn();
+    calls[0]!(null);
+    await turn();
+    expect(a.done).toBe(true);
+    expect(upkeep).toHaveLength(1);
+    const b = settled(group.add());
+    await turn();
+    await turn();
+    expect(commits).toEqual([1]); // waits for the upkeep
+    upkeep[0]!();
+    await turn();
+    expect(commits).toEqual([1, 1]);
+    calls[1]!(null);
+    await turn();
+    expect(b.done).toBe(true);
+  });
 });

@@ -3,9 +3,9 @@
  * what they added is written in the next transaction with everything else that arrived meanwhile; each caller is
  * answered once a sync that *started after its commit* has finished, so what it added is on disk when it hears so.
  *
- *   idle ──add──▶ scheduled ──next turn: commit()──▶ syncing ──sync done──▶ idle, or scheduled if callers wait
- *                     ▲                                                             │
- *                     └─────────────────── callers added meanwhile only wait ◀──────┘
+ *   idle ──add──▶ scheduled ──next turn: commit()──▶ syncing ──sync done──▶ between ──ready──▶ idle, or scheduled if callers wait
+ *                     ▲                                                                                  │
+ *                     └──────────────────────────── callers added meanwhile only wait ◀──────────────────┘
  *
  * The caller has already put its data where `commit` writes it from (the metric store folds a request into its
  * rows in memory before it waits here), so the waiting list holds no data, only who to answer: what a request
@@ -21,6 +21,11 @@ export interface GroupCommitOptions {
   readonly commit: (waiting: number) => void;
   /** Makes what `commit` wrote durable and calls back; absent when a commit is durable by itself. */
   readonly sync?: (done: (error: Error | null) => void) => void;
+  /**
+   * Upkeep between two commits, after the callers of the last are answered (the store's WAL checkpoint): the next
+   * commit starts once it calls `ready`. What callers add meanwhile is folded and waits, as during a sync.
+   */
+  readonly between?: (ready: () => void) => void;
 }
 
 interface Waiting {
@@ -30,7 +35,7 @@ interface Waiting {
 
 export class GroupCommit {
   private waiting: Waiting[] = [];
-  private state: 'idle' | 'scheduled' | 'syncing' = 'idle';
+  private state: 'idle' | 'scheduled' | 'syncing' | 'between' = 'idle';
 
   constructor(private readonly options: GroupCommitOptions) {}
 
@@ -74,8 +79,7 @@ export class GroupCommit {
     const { sync } = this.options;
     if (!sync) {
       for (const w of batch) w.resolve();
-      this.state = 'idle';
-      this.schedule();
+      this.next();
       return;
     }
     this.state = 'syncing';
@@ -84,6 +88,23 @@ export class GroupCommit {
         if (error) w.reject(error);
         else w.resolve();
       }
+      this.next();
+    });
+  }
+
+  /** After a commit: the upkeep, if any, then the next commit. */
+  private next(): void {
+    const { between } = this.options;
+    if (!between) {
+      this.state = 'idle';
+      this.schedule();
+      return;
+    }
+    this.state = 'between';
+    let called = false;
+    between(() => {
+      if (called) return;
+      called = true;
       this.state = 'idle';
       this.schedule();
     });

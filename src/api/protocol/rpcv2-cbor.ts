@@ -140,23 +140,29 @@ export function decodeInput(body: Buffer): unknown {
 
 const MAX_DEPTH = 64;
 
+/**
+ * Converted in place: the decoder's arrays and objects are this request's own, and a copy of every structure (a
+ * PutMetricData of 1,000 datums is some 4,000 objects) was garbage for the collector on the ingest path.
+ */
 function fromCbor(value: unknown, depth: number): unknown {
   if (depth > MAX_DEPTH) throw new ServiceError('SerializationException', 'The request body is nested too deeply.');
   if (value === null) return undefined;
+  if (typeof value !== 'object') return typeof value === 'bigint' ? Number(value) : value;
   if (value instanceof Date) return value.getTime() / 1000;
-  if (typeof value === 'bigint') return Number(value);
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
-  if (Array.isArray(value)) return value.map((v) => fromCbor(v, depth + 1));
-  if (value instanceof Map) throw new ServiceError('SerializationException', 'Map keys must be text strings.');
-  if (typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      const converted = fromCbor(v, depth + 1);
-      if (converted !== undefined) out[k] = converted;
-    }
-    return out;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = fromCbor(value[i], depth + 1);
+    return value;
   }
-  return value;
+  if (value instanceof Map) throw new ServiceError('SerializationException', 'Map keys must be text strings.');
+  const record = value as Record<string, unknown>;
+  for (const k of Object.keys(record)) {
+    const converted = fromCbor(record[k], depth + 1);
+    // A null member is an absent one (rare: deleting makes the object slower to read).
+    if (converted === undefined) delete record[k];
+    else if (converted !== record[k]) record[k] = converted;
+  }
+  return record;
 }
 
 /** `value` (an output of `shapeName`) for CBOR: timestamps (epoch seconds) as Dates (tag 1), blobs as bytes, unknown members left out. */
