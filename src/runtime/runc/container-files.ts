@@ -120,15 +120,46 @@ export async function readPidFile(path: string): Promise<number | undefined> {
  * zombie, and its command line naming this container (so a recycled pid does not count).
  */
 export async function conmonAlive(files: ContainerFiles, id: string, pidFile = files.conmonPidFile): Promise<number | undefined> {
+  return (await conmonIdentity(files, id, pidFile))?.pid;
+}
+
+/** A live process told apart from a later one with the same pid by its start time (clock ticks after boot). */
+export interface ProcessIdentity {
+  readonly pid: number;
+  readonly startTicks: string;
+}
+
+/** The identity of the conmon monitoring container `id` while it is alive (see conmonAlive), or undefined. */
+export async function conmonIdentity(files: ContainerFiles, id: string, pidFile = files.conmonPidFile): Promise<ProcessIdentity | undefined> {
   const pid = await readPidFile(pidFile);
   if (pid === undefined) return undefined;
   try {
     const [cmdline, statText] = await Promise.all([readFile(`/proc/${pid}/cmdline`, 'utf8'), readFile(`/proc/${pid}/stat`, 'utf8')]);
-    const state = statText.slice(statText.lastIndexOf(')') + 2, statText.lastIndexOf(')') + 3);
+    const stat = liveStat(statText);
     const args = cmdline.split('\0');
     const cid = args.indexOf('--cid');
-    return state !== 'Z' && state !== 'X' && cid >= 0 && args[cid + 1] === id ? pid : undefined;
+    return stat && cid >= 0 && args[cid + 1] === id ? { pid, startTicks: stat.startTicks } : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether the process `identity` names is still alive, from its /proc stat alone (one read): the same pid
+ * with the same start time is the same process, so its command line need not be read again.
+ */
+export async function stillAlive(identity: ProcessIdentity): Promise<boolean> {
+  try {
+    return liveStat(await readFile(`/proc/${identity.pid}/stat`, 'utf8'))?.startTicks === identity.startTicks;
+  } catch {
+    return false;
+  }
+}
+
+/** State and start time from a /proc/<pid>/stat line; undefined for a zombie or dead process. */
+function liveStat(statText: string): { startTicks: string } | undefined {
+  // Fields after the command name (which may hold spaces and parentheses): state is the 3rd field, starttime the 22nd.
+  const rest = statText.slice(statText.lastIndexOf(')') + 2).split(' ');
+  const state = rest[0];
+  return state === 'Z' || state === 'X' || state === undefined ? undefined : { startTicks: rest[19] ?? '' };
 }

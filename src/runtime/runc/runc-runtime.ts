@@ -35,14 +35,17 @@ import type { SpawnFn } from '../../process/spawn-helper.js';
 import { holdConmon } from './conmon.js';
 import {
   conmonAlive,
+  conmonIdentity,
   containerFiles,
   fileExists,
   readBundleInfo,
   readExitFile,
   readPidFile,
   stateLayout,
+  stillAlive,
   type BundleInfo,
   type ContainerFiles,
+  type ProcessIdentity,
   type StateLayout,
 } from './container-files.js';
 import { ExitWatcher } from './exit-watcher.js';
@@ -265,7 +268,8 @@ export class RuncRuntime implements Runtime {
     validateContainerId(id);
     let waiting = this.waits.get(id);
     if (!waiting) {
-      waiting = this.exits.when(id, () => this.exitStatus(id)).finally(() => this.waits.delete(id));
+      const monitor: MonitorProbe = {};
+      waiting = this.exits.when(id, () => this.exitStatus(id, monitor)).finally(() => this.waits.delete(id));
       this.waits.set(id, waiting);
     }
     return waiting;
@@ -361,13 +365,21 @@ export class RuncRuntime implements Runtime {
     return bundle ? this.cgroups.oomKilled(bundle.cgroupsPath) : false;
   }
 
-  /** The exit status once known; undefined while the container may still run. */
-  private async exitStatus(id: string): Promise<ExitStatus | undefined> {
+  /**
+   * The exit status once known; undefined while the container may still run. Run for every waited container
+   * on each exit-directory event and every recheck, so the common answer (no exit file, its conmon alive) costs
+   * two reads: the exit file's absence and the conmon's /proc stat, its identity learnt on the first check
+   * (`monitor`). The bundle (config.json) is read only once the container has exited or lost its monitor.
+   */
+  private async exitStatus(id: string, monitor: MonitorProbe = {}): Promise<ExitStatus | undefined> {
     const files = this.files(id);
+    if (monitor.identity && !(await fileExists(files.exitFile)) && (await stillAlive(monitor.identity))) return undefined;
     const bundle = await this.bundle(id);
     if (!bundle) throw new ContainerNotFoundError(id);
     const exited = await this.exitFromFile(id, files, bundle);
-    if (exited || (await conmonAlive(files, id))) return exited;
+    if (exited) return exited;
+    monitor.identity = await conmonIdentity(files, id);
+    if (monitor.identity) return undefined;
     // No monitor left to write the exit: decide from runc (and the exit file once more, for the race).
     const runc = await this.runc.state(id);
     if (runc && runc.status !== 'stopped') return undefined;
@@ -416,6 +428,11 @@ async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | und
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** What one wait has learnt of the container's conmon (see exitStatus). */
+interface MonitorProbe {
+  identity?: ProcessIdentity | undefined;
 }
 
 /** A checked spec ready for runc, and the names of its environment whose values are secret. */
