@@ -10,7 +10,7 @@
  *     pid  conmon.pid  exit  oom
  * ```
  */
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** The shared directories under the state directory. */
@@ -145,14 +145,32 @@ export async function conmonIdentity(files: ContainerFiles, id: string, pidFile 
 }
 
 /**
- * Whether the process `identity` names is still alive, from its /proc stat alone (one read): the same pid
- * with the same start time is the same process, so its command line need not be read again.
+ * Whether the process `identity` names is still alive, read through a descriptor of its /proc stat kept open
+ * between checks (one read each, where a fresh readFile is four file-system calls): a descriptor opened on a
+ * process keeps naming it, so once it is gone the read fails (ESRCH) even if its pid is used again.
  */
-export async function stillAlive(identity: ProcessIdentity): Promise<boolean> {
-  try {
-    return liveStat(await readFile(`/proc/${identity.pid}/stat`, 'utf8'))?.startTicks === identity.startTicks;
-  } catch {
+export class ProcessProbe {
+  private handle: FileHandle | undefined;
+  private readonly buffer = Buffer.allocUnsafe(512);
+
+  constructor(readonly identity: ProcessIdentity) {}
+
+  async alive(): Promise<boolean> {
+    try {
+      this.handle ??= await open(`/proc/${this.identity.pid}/stat`, 'r');
+      const { bytesRead } = await this.handle.read(this.buffer, 0, this.buffer.length, 0);
+      if (liveStat(this.buffer.toString('latin1', 0, bytesRead))?.startTicks === this.identity.startTicks) return true;
+    } catch {
+      // gone (ESRCH), or never there
+    }
+    await this.close();
     return false;
+  }
+
+  async close(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.close().catch(() => {});
   }
 }
 

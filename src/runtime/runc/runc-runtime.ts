@@ -37,15 +37,14 @@ import {
   conmonAlive,
   conmonIdentity,
   containerFiles,
+  ProcessProbe,
   fileExists,
   readBundleInfo,
   readExitFile,
   readPidFile,
   stateLayout,
-  stillAlive,
   type BundleInfo,
   type ContainerFiles,
-  type ProcessIdentity,
   type StateLayout,
 } from './container-files.js';
 import { ExitWatcher } from './exit-watcher.js';
@@ -269,7 +268,12 @@ export class RuncRuntime implements Runtime {
     let waiting = this.waits.get(id);
     if (!waiting) {
       const monitor: MonitorProbe = {};
-      waiting = this.exits.when(id, () => this.exitStatus(id, monitor)).finally(() => this.waits.delete(id));
+      waiting = this.exits
+        .when(id, () => this.exitStatus(id, monitor))
+        .finally(() => {
+          this.waits.delete(id);
+          void monitor.probe?.close();
+        });
       this.waits.set(id, waiting);
     }
     return waiting;
@@ -326,8 +330,12 @@ export class RuncRuntime implements Runtime {
     validateContainerId(id);
     const bundle = await this.bundle(id);
     if (!bundle) return undefined;
-    const runc = await this.runc.state(id).catch(() => undefined);
-    const [cgroup, proc] = await Promise.all([this.cgroups.stats(bundle.cgroupsPath), readProcDetails(runc?.status === 'running' ? runc.pid : undefined)]);
+    // The container's pid (for its network counters) from the pid file runc wrote at create, while no exit is
+    // recorded: not `runc state`, a process spawned per container per reading (the metrics publisher reads
+    // every container each minute), which cost more than the reading itself.
+    const files = this.files(id);
+    const pid = (await fileExists(files.exitFile)) ? undefined : await readPidFile(files.pidFile);
+    const [cgroup, proc] = await Promise.all([this.cgroups.stats(bundle.cgroupsPath), readProcDetails(pid)]);
     return cgroup ? { ...cgroup, ...proc } : undefined;
   }
 
@@ -368,18 +376,24 @@ export class RuncRuntime implements Runtime {
   /**
    * The exit status once known; undefined while the container may still run. Run for every waited container
    * on each exit-directory event and every recheck, so the common answer (no exit file, its conmon alive) costs
-   * two reads: the exit file's absence and the conmon's /proc stat, its identity learnt on the first check
-   * (`monitor`). The bundle (config.json) is read only once the container has exited or lost its monitor.
+   * two calls: a stat of the exit file and a read of conmon's /proc stat through a descriptor kept open, its
+   * identity learnt on the first check (`monitor`). The bundle (config.json) is read only once the container has exited or lost its monitor.
    */
   private async exitStatus(id: string, monitor: MonitorProbe = {}): Promise<ExitStatus | undefined> {
     const files = this.files(id);
-    if (monitor.identity && !(await fileExists(files.exitFile)) && (await stillAlive(monitor.identity))) return undefined;
+    if (monitor.probe && !(await fileExists(files.exitFile)) && (await monitor.probe.alive())) return undefined;
     const bundle = await this.bundle(id);
     if (!bundle) throw new ContainerNotFoundError(id);
     const exited = await this.exitFromFile(id, files, bundle);
     if (exited) return exited;
-    monitor.identity = await conmonIdentity(files, id);
-    if (monitor.identity) return undefined;
+    const identity = await conmonIdentity(files, id);
+    if (identity) {
+      if (monitor.probe?.identity.startTicks !== identity.startTicks || monitor.probe.identity.pid !== identity.pid) {
+        await monitor.probe?.close();
+        monitor.probe = new ProcessProbe(identity);
+      }
+      return undefined;
+    }
     // No monitor left to write the exit: decide from runc (and the exit file once more, for the race).
     const runc = await this.runc.state(id);
     if (runc && runc.status !== 'stopped') return undefined;
@@ -432,7 +446,7 @@ async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | und
 
 /** What one wait has learnt of the container's conmon (see exitStatus). */
 interface MonitorProbe {
-  identity?: ProcessIdentity | undefined;
+  probe?: ProcessProbe;
 }
 
 /** A checked spec ready for runc, and the names of its environment whose values are secret. */
