@@ -10,7 +10,7 @@
  *     pid  conmon.pid  exit  oom
  * ```
  */
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** The shared directories under the state directory. */
@@ -120,15 +120,64 @@ export async function readPidFile(path: string): Promise<number | undefined> {
  * zombie, and its command line naming this container (so a recycled pid does not count).
  */
 export async function conmonAlive(files: ContainerFiles, id: string, pidFile = files.conmonPidFile): Promise<number | undefined> {
+  return (await conmonIdentity(files, id, pidFile))?.pid;
+}
+
+/** A live process told apart from a later one with the same pid by its start time (clock ticks after boot). */
+export interface ProcessIdentity {
+  readonly pid: number;
+  readonly startTicks: string;
+}
+
+/** The identity of the conmon monitoring container `id` while it is alive (see conmonAlive), or undefined. */
+export async function conmonIdentity(files: ContainerFiles, id: string, pidFile = files.conmonPidFile): Promise<ProcessIdentity | undefined> {
   const pid = await readPidFile(pidFile);
   if (pid === undefined) return undefined;
   try {
     const [cmdline, statText] = await Promise.all([readFile(`/proc/${pid}/cmdline`, 'utf8'), readFile(`/proc/${pid}/stat`, 'utf8')]);
-    const state = statText.slice(statText.lastIndexOf(')') + 2, statText.lastIndexOf(')') + 3);
+    const stat = liveStat(statText);
     const args = cmdline.split('\0');
     const cid = args.indexOf('--cid');
-    return state !== 'Z' && state !== 'X' && cid >= 0 && args[cid + 1] === id ? pid : undefined;
+    return stat && cid >= 0 && args[cid + 1] === id ? { pid, startTicks: stat.startTicks } : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether the process `identity` names is still alive, read through a descriptor of its /proc stat kept open
+ * between checks (one read each, where a fresh readFile is four file-system calls): a descriptor opened on a
+ * process keeps naming it, so once it is gone the read fails (ESRCH) even if its pid is used again.
+ */
+export class ProcessProbe {
+  private handle: FileHandle | undefined;
+  private readonly buffer = Buffer.allocUnsafe(512);
+
+  constructor(readonly identity: ProcessIdentity) {}
+
+  async alive(): Promise<boolean> {
+    try {
+      this.handle ??= await open(`/proc/${this.identity.pid}/stat`, 'r');
+      const { bytesRead } = await this.handle.read(this.buffer, 0, this.buffer.length, 0);
+      if (liveStat(this.buffer.toString('latin1', 0, bytesRead))?.startTicks === this.identity.startTicks) return true;
+    } catch {
+      // gone (ESRCH), or never there
+    }
+    await this.close();
+    return false;
+  }
+
+  async close(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.close().catch(() => {});
+  }
+}
+
+/** State and start time from a /proc/<pid>/stat line; undefined for a zombie or dead process. */
+function liveStat(statText: string): { startTicks: string } | undefined {
+  // Fields after the command name (which may hold spaces and parentheses): state is the 3rd field, starttime the 22nd.
+  const rest = statText.slice(statText.lastIndexOf(')') + 2).split(' ');
+  const state = rest[0];
+  return state === 'Z' || state === 'X' || state === undefined ? undefined : { startTicks: rest[19] ?? '' };
 }

@@ -191,6 +191,8 @@ describe('cgroups', () => {
       expect(stats!.pids!.current).toBeGreaterThanOrEqual(1);
       expect(stats!.cpu!.percpuNanos!.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
       expect(stats!.systemCpuNanos).toBeGreaterThan(stats!.cpuUsageNanos);
+      // Its own network namespace's counters, found through the pid runc recorded at create.
+      expect(stats!.networks).toEqual({});
     } finally {
       await f.runtime.delete(id);
     }

@@ -180,6 +180,19 @@ describe('monitor', () => {
     await f.runtime.delete(id);
     expect(leftovers(id)).toEqual([]);
   });
+  it('a wait already under way when conmon is killed ends with the unknown exit (its conmon checked by pid and start time)', async () => {
+    const id = f.id('monitorlost');
+    await f.runtime.create(f.spec(id, ['sleep', '1000']));
+    await f.runtime.start(id);
+    const waiting = f.runtime.wait(id);
+    // Let the first checks run (they learn conmon's identity), then take conmon away.
+    await new Promise((r) => setTimeout(r, 700));
+    process.kill(Number(readFileSync(join(f.stateDir, 'containers', id, 'conmon.pid'), 'utf8')), 'SIGKILL');
+    await f.runtime.kill(id, 'SIGKILL');
+    expect(await waiting).toMatchObject({ exitCode: 255, oomKilled: false });
+    await f.runtime.delete(id);
+    expect(leftovers(id)).toEqual([]);
+  });
 });
 
 describe('create begun before its spec is complete (createEarly)', () => {

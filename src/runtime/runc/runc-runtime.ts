@@ -35,7 +35,9 @@ import type { SpawnFn } from '../../process/spawn-helper.js';
 import { holdConmon } from './conmon.js';
 import {
   conmonAlive,
+  conmonIdentity,
   containerFiles,
+  ProcessProbe,
   fileExists,
   readBundleInfo,
   readExitFile,
@@ -265,7 +267,13 @@ export class RuncRuntime implements Runtime {
     validateContainerId(id);
     let waiting = this.waits.get(id);
     if (!waiting) {
-      waiting = this.exits.when(id, () => this.exitStatus(id)).finally(() => this.waits.delete(id));
+      const monitor: MonitorProbe = {};
+      waiting = this.exits
+        .when(id, () => this.exitStatus(id, monitor))
+        .finally(() => {
+          this.waits.delete(id);
+          void monitor.probe?.close();
+        });
       this.waits.set(id, waiting);
     }
     return waiting;
@@ -322,8 +330,12 @@ export class RuncRuntime implements Runtime {
     validateContainerId(id);
     const bundle = await this.bundle(id);
     if (!bundle) return undefined;
-    const runc = await this.runc.state(id).catch(() => undefined);
-    const [cgroup, proc] = await Promise.all([this.cgroups.stats(bundle.cgroupsPath), readProcDetails(runc?.status === 'running' ? runc.pid : undefined)]);
+    // The container's pid (for its network counters) from the pid file runc wrote at create, while no exit is
+    // recorded: not `runc state`, a process spawned per container per reading (the metrics publisher reads
+    // every container each minute), which cost more than the reading itself.
+    const files = this.files(id);
+    const pid = (await fileExists(files.exitFile)) ? undefined : await readPidFile(files.pidFile);
+    const [cgroup, proc] = await Promise.all([this.cgroups.stats(bundle.cgroupsPath), readProcDetails(pid)]);
     return cgroup ? { ...cgroup, ...proc } : undefined;
   }
 
@@ -361,13 +373,27 @@ export class RuncRuntime implements Runtime {
     return bundle ? this.cgroups.oomKilled(bundle.cgroupsPath) : false;
   }
 
-  /** The exit status once known; undefined while the container may still run. */
-  private async exitStatus(id: string): Promise<ExitStatus | undefined> {
+  /**
+   * The exit status once known; undefined while the container may still run. Run for every waited container
+   * on each exit-directory event and every recheck, so the common answer (no exit file, its conmon alive) costs
+   * two calls: a stat of the exit file and a read of conmon's /proc stat through a descriptor kept open, its
+   * identity learnt on the first check (`monitor`). The bundle (config.json) is read only once the container has exited or lost its monitor.
+   */
+  private async exitStatus(id: string, monitor: MonitorProbe = {}): Promise<ExitStatus | undefined> {
     const files = this.files(id);
+    if (monitor.probe && !(await fileExists(files.exitFile)) && (await monitor.probe.alive())) return undefined;
     const bundle = await this.bundle(id);
     if (!bundle) throw new ContainerNotFoundError(id);
     const exited = await this.exitFromFile(id, files, bundle);
-    if (exited || (await conmonAlive(files, id))) return exited;
+    if (exited) return exited;
+    const identity = await conmonIdentity(files, id);
+    if (identity) {
+      if (monitor.probe?.identity.startTicks !== identity.startTicks || monitor.probe.identity.pid !== identity.pid) {
+        await monitor.probe?.close();
+        monitor.probe = new ProcessProbe(identity);
+      }
+      return undefined;
+    }
     // No monitor left to write the exit: decide from runc (and the exit file once more, for the race).
     const runc = await this.runc.state(id);
     if (runc && runc.status !== 'stopped') return undefined;
@@ -416,6 +442,11 @@ async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | und
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** What one wait has learnt of the container's conmon (see exitStatus). */
+interface MonitorProbe {
+  probe?: ProcessProbe;
 }
 
 /** A checked spec ready for runc, and the names of its environment whose values are secret. */
