@@ -116,7 +116,7 @@ export default function CreateServicePage({ params, query }: { params: { cluster
         </Field>
         <Field
           label="Launch type"
-          hint={strategy.length ? `The cluster's default: ${strategy.map((s) => `${s.capacityProvider} (base ${s.base ?? 0}, weight ${s.weight ?? 0})`).join(', ')}` : 'The cluster has no default capacity provider strategy: EC2 then.'}
+          hint={strategy.length ? `The cluster's default: ${strategy.map((s) => `${s.capacityProvider} (base ${s.base ?? 0}, weight ${s.weight ?? 0})`).join(', ')}` : 'The cluster has no default capacity provider strategy: the service runs on its EC2 instances.'}
           error={errorAt('launchType')}
         >
           <select name="launchType" defaultValue="" {...invalid('launchType')}>
