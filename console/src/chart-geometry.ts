@@ -28,18 +28,22 @@ export function yTop(points: readonly Point[]): number {
 
 const round = (n: number) => Math.round(n * 10) / 10;
 
-/** The SVG path of the points (sorted by time) in the box: `M x y L x y …`, a new `M` after a gap; '' for none. */
-export function linePath(points: readonly Point[], box: ChartBox, top = yTop(points)): string {
+/** The points inside the window, sorted by time, in the box's coordinates (y down), and whether a gap comes before each. */
+export function project(points: readonly Point[], box: ChartBox, top = yTop(points)): { x: number; y: number; afterGap: boolean }[] {
   const span = Math.max(1, box.to - box.from);
-  const x = (t: number) => round(((t - box.from) / span) * box.width);
-  const y = (v: number) => round(box.height - (Math.max(0, v) / top) * box.height);
   const sorted = [...points].filter((p) => p.t >= box.from && p.t <= box.to).sort((a, b) => a.t - b.t);
-  const parts: string[] = [];
-  sorted.forEach((p, i) => {
-    const gap = i === 0 || p.t - sorted[i - 1]!.t > box.periodMs * 1.5;
-    parts.push(`${gap ? 'M' : 'L'}${x(p.t)} ${y(p.v)}`);
-  });
-  return parts.join(' ');
+  return sorted.map((p, i) => ({
+    x: round(((p.t - box.from) / span) * box.width),
+    y: round(box.height - (Math.max(0, p.v) / top) * box.height),
+    afterGap: i === 0 || p.t - sorted[i - 1]!.t > box.periodMs * 1.5,
+  }));
+}
+
+/** The SVG path of the points in the box: `M x y L x y …`, a new `M` after a gap; '' for none. */
+export function linePath(points: readonly Point[], box: ChartBox, top = yTop(points)): string {
+  return project(points, box, top)
+    .map((p) => `${p.afterGap ? 'M' : 'L'}${p.x} ${p.y}`)
+    .join(' ');
 }
 
 /** Latest and peak of a series, for the chart's name and the words beside it. */
