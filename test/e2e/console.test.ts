@@ -403,11 +403,25 @@ describe.runIf(isRoot)('the web console in a browser', () => {
     } finally {
       await scaleServiceToZero(cluster.ecs, 'api');
     }
+    // Deleted from its page, after the confirmation: back on the cluster page, the service DRAINING or gone.
+    await page.getByRole('button', { name: 'Delete service…' }).click();
+    await page.getByRole('group', { name: 'Confirm deleting the service' }).getByRole('button', { name: 'Delete', exact: true }).click();
+    await expect.poll(() => page.url(), { timeout: 15_000 }).toBe(`${base}/console/clusters/default`);
+    const { services: deleted } = await cluster.ecs.send(new DescribeServicesCommand({ services: ['api'] }));
+    expect(['DRAINING', 'INACTIVE']).toContain(deleted![0]!.status);
     // The cluster's capacity providers: FARGATE added, outside the default strategy.
     await cluster.ecs.send(new PutClusterCapacityProvidersCommand({ cluster: 'default', capacityProviders: ['FARGATE'], defaultCapacityProviderStrategy: [] }));
     await page.goto(`${base}/console/clusters/default`);
     const fargate = page.locator('[data-capacity-provider="FARGATE"]');
     await expect.poll(() => fargate.textContent().catch(() => ''), { timeout: 15_000 }).toMatch(/^FARGATE.*ACTIVE.*Fargate.*not in it/);
     await checkPage('cluster-capacity-providers');
-  }, 300_000);
+    // A forced new deployment of the same revision: a new PRIMARY deployment that completes.
+    await page.goto(`${base}/console/clusters/default/services/web`);
+    const primary = page.locator('[data-deployment-status="PRIMARY"] th');
+    const before = (await primary.textContent({ timeout: 15_000 }))!.trim();
+    await page.getByRole('button', { name: 'Force new deployment' }).click();
+    await page.getByRole('status').filter({ hasText: 'A new deployment was started.' }).waitFor({ timeout: 15_000 });
+    await expect.poll(async () => (await primary.textContent())!.trim(), { timeout: 15_000 }).not.toBe(before);
+    await expect.poll(() => page.locator('[data-deployment-status="PRIMARY"]').textContent(), { timeout: 120_000, interval: 500 }).toMatch(/web:2.*COMPLETED/);
+  }, 420_000);
 });
