@@ -1,5 +1,6 @@
 import { render, type ComponentType } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { Lazy } from './lazy.js';
 import { BASE, Link, matchPath, navigate, useLocation } from './router.js';
 import { clearSession, loadSession, SessionContext, type Session } from './session.js';
 import { SignIn } from './sign-in.js';
@@ -13,6 +14,7 @@ const ROUTES: readonly [pattern: string, load: Loader, nav: 'clusters' | 'task-d
   ['/clusters', () => import('./pages/clusters.js'), 'clusters'],
   ['/clusters/:cluster', () => import('./pages/cluster.js'), 'clusters'],
   ['/clusters/:cluster/services/:service', () => import('./pages/service.js'), 'clusters'],
+  ['/clusters/:cluster/create-service', () => import('./pages/create-service.js'), 'clusters'],
   ['/clusters/:cluster/tasks/:task', () => import('./pages/task.js'), 'clusters'],
   ['/clusters/:cluster/instances/:instance', () => import('./pages/instance.js'), 'clusters'],
   ['/task-definitions', () => import('./pages/families.js'), 'task-definitions'],
@@ -73,25 +75,10 @@ function App() {
         </div>
       </header>
       <main id="main" tabIndex={-1}>
-        {route ? <LazyPage key={url.pathname} load={route.load} params={route.params!} query={url.searchParams} /> : <NotFound />}
+        {route ? <Lazy key={url.pathname} what="This page" load={route.load} props={{ params: route.params!, query: url.searchParams }} /> : <NotFound />}
       </main>
     </SessionContext.Provider>
   );
-}
-
-function LazyPage({ load, params, query }: { load: Loader; params: Params; query: URLSearchParams }) {
-  const [Page, setPage] = useState<ComponentType<{ params: Params; query: URLSearchParams }> | undefined>(undefined);
-  const [failed, setFailed] = useState<unknown>(undefined);
-  useEffect(() => {
-    let live = true;
-    load().then(
-      (m) => live && setPage(() => m.default),
-      (e: unknown) => live && setFailed(e),
-    );
-    return () => void (live = false);
-  }, [load]);
-  if (failed) return <p role="alert">This page could not be loaded ({String(failed)}). Reload to try again.</p>;
-  return Page ? <Page params={params} query={query} /> : <p class="muted">Loading…</p>;
 }
 
 function NotFound() {

@@ -2,15 +2,19 @@
  * The web console in a real browser: Debian's chromium, headless, driven by playwright-core against the built
  * `berth server` (serving the console) and a real agent running busybox containers. A person's path through it: sign
  * in (a wrong secret refused), see the cluster's instance, register a task definition from JSON (the API's
- * validation error shown at its field first), watch a service reach steady state, scale it from the console, read a
- * task's log live, stop the task and read its stopped reason. Each page is screenshotted into the test's output
+ * validation error shown at its field first), create a service behind a target group through the form (its refusal
+ * shown at the field first), watch it reach steady state, scale it from the console, read a task's log live, stop
+ * the task and read its stopped reason; see the service's CPU/memory charts, load balancer targets and auto
+ * scaling, and the cluster's capacity providers. Each page is screenshotted into the test's output
  * directory (BERTH_TEST_OUTPUT_DIR, else test-results/console) and checked with axe-core: no serious or critical
  * violations, in light and dark. The initial JavaScript is measured as the browser received it (≤ 300 kB gzip).
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { CreateServiceCommand, DescribeServicesCommand, DescribeTasksCommand } from '@aws-sdk/client-ecs';
+import { ApplicationAutoScalingClient, DeregisterScalableTargetCommand, PutScalingPolicyCommand, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
+import { CreateServiceCommand, DescribeServicesCommand, DescribeTasksCommand, PutClusterCapacityProvidersCommand } from '@aws-sdk/client-ecs';
+import { CreateListenerCommand, CreateLoadBalancerCommand, CreateTargetGroupCommand, ElasticLoadBalancingV2Client, ModifyTargetGroupAttributesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateRepositoryCommand, ECRClient, PutLifecyclePolicyCommand } from '@aws-sdk/client-ecr';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +49,7 @@ describe.runIf(isRoot)('the web console in a browser', () => {
   let page: Page;
   let base = '';
   let taskId = '';
+  let targetGroupArn = '';
 
   /** Screenshot the page into the output directory and check it with axe-core: no serious or critical violations. */
   const checkPage = async (name: string, p: Page = page) => {
@@ -65,7 +70,8 @@ describe.runIf(isRoot)('the web console in a browser', () => {
     if (!existsSync(CHROMIUM)) throw new Error(`chromium is missing at ${CHROMIUM}: bash scripts/install.sh --test installs Debian's chromium`);
     mkdirSync(OUT, { recursive: true });
     cluster = await startTestCluster();
-    await cluster.startAgent();
+    // Utilization figures every 10 s (the default is a minute), so the charts have points while the test runs.
+    await cluster.startAgent({ env: { BERTH_METRICS_PUBLISH_INTERVAL: '10s' } });
     base = cluster.server.url;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
@@ -136,7 +142,14 @@ describe.runIf(isRoot)('the web console in a browser', () => {
     await page.getByRole('link', { name: 'Register a new task definition' }).click();
     const json = (memory: number) =>
       JSON.stringify(
-        { family: 'web', networkMode: 'bridge', containerDefinitions: [{ name: 'app', image: cluster.image, memory, essential: true, command: ['sh', '-c', `echo ${GREETING}; sleep 3600`] }] },
+        {
+          family: 'web',
+          networkMode: 'bridge',
+          containerDefinitions: [
+            // cpu reserved so AWS/ECS CPUUtilization has a denominator; the port is the target group's (a dynamic host port).
+            { name: 'app', image: cluster.image, cpu: 64, memory, essential: true, portMappings: [{ containerPort: 8080, hostPort: 0 }], command: ['sh', '-c', `echo ${GREETING}; sleep 3600`] },
+          ],
+        },
         null,
         2,
       );
@@ -178,9 +191,47 @@ describe.runIf(isRoot)('the web console in a browser', () => {
     await checkPage('task-definition-diff');
   });
 
-  it('shows a service (created through the SDK) reaching steady state, and scales it from the console', async () => {
-    await cluster.ecs.send(new CreateServiceCommand({ serviceName: 'web', taskDefinition: 'web:1', desiredCount: 1, launchType: 'EC2' }));
-    await page.goto(`${base}/console/clusters/default/services/web`);
+  it('creates a service from the form, the refusal of a target group without a container port shown at its field first', async () => {
+    // A target group behind a listener (no `berth lb` runs: its targets stay in their initial health).
+    const elb = new ElasticLoadBalancingV2Client({ endpoint: base, region: 'us-east-1', credentials: { ...cluster.server.keys } });
+    const lb = (await elb.send(new CreateLoadBalancerCommand({ Name: 'front', Subnets: ['subnet-0a', 'subnet-0b'] }))).LoadBalancers![0]!.LoadBalancerArn!;
+    targetGroupArn = (await elb.send(new CreateTargetGroupCommand({ Name: 'api', Protocol: 'HTTP', Port: 8080, TargetType: 'instance' }))).TargetGroups![0]!.TargetGroupArn!;
+    // Deregistered targets leave at once (no drain), so the service behind it scales to zero quickly at the end.
+    await elb.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: targetGroupArn, Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: '0' }] }));
+    await elb.send(new CreateListenerCommand({ LoadBalancerArn: lb, Protocol: 'HTTP', Port: 18080, DefaultActions: [{ Type: 'forward', TargetGroupArn: targetGroupArn }] }));
+    elb.destroy();
+    await page.goto(`${base}/console/clusters/default`);
+    await page.getByRole('link', { name: 'Create a service' }).click();
+    await expect.poll(() => page.url()).toBe(`${base}/console/clusters/default/create-service`);
+    await page.getByLabel('Service name').fill('web');
+    await page.getByRole('option', { name: 'web:1', exact: true }).waitFor({ state: 'attached', timeout: 15_000 });
+    await page.getByLabel('Task definition').selectOption('web:1');
+    await page.getByLabel('Launch type').selectOption('EC2');
+    await page.getByLabel('Target group').selectOption({ label: 'api (HTTP 8080, instance)' });
+    await page.getByLabel('Container name').fill('app');
+    // No container port: CreateService refuses, and the form marks the port.
+    await page.getByRole('button', { name: 'Create service' }).click();
+    const error = page.locator('#create-error');
+    await error.waitFor({ timeout: 15_000 });
+    expect(await error.textContent()).toMatch(/^InvalidParameterException: .*containerPort/);
+    expect(await error.getAttribute('data-field')).toBe('containerPort');
+    const port = page.getByLabel('Container port');
+    expect(await port.getAttribute('aria-invalid')).toBe('true');
+    expect(await port.evaluate((el) => el === (el as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement)).toBe(true);
+    await checkPage('create-service-error');
+    // Not behind the load balancer after all: a task there counts as healthy only once its target is, and no
+    // `berth lb` checks them here (the last test puts another service behind it).
+    await page.getByLabel('Target group').selectOption({ label: 'None' });
+    await page.getByRole('button', { name: 'Create service' }).click();
+    // Polled as the page's URL, or what the form shows while it stays (so a refusal is in the failure).
+    const created = async () => (page.url() === `${base}/console/clusters/default/services/web` ? 'created' : ((await page.locator('#create-error').textContent().catch(() => null)) ?? page.url()));
+    await expect.poll(created, { timeout: 15_000 }).toBe('created');
+    const { services } = await cluster.ecs.send(new DescribeServicesCommand({ services: ['web'] }));
+    expect(services![0]).toMatchObject({ desiredCount: 1, launchType: 'EC2', loadBalancers: [] });
+    expect(services![0]!.taskDefinition).toMatch(/:task-definition\/web:1$/);
+  });
+
+  it('shows the service reaching steady state, and scales it from the console', async () => {
     await expect.poll(() => page.getByTestId('rollout').textContent(), { timeout: 60_000, interval: 500 }).toBe('COMPLETED');
     expect(await page.getByTestId('running').textContent()).toBe('1');
     await expect.poll(() => page.locator('#events').textContent(), { timeout: 30_000 }).toMatch(/has reached a steady state/);
@@ -275,6 +326,10 @@ describe.runIf(isRoot)('the web console in a browser', () => {
       await p.getByTestId('log-app').waitFor();
       expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(options.viewport.width);
       await checkPage(`task-${name}`, p);
+      await p.goto(`${base}/console/clusters/default/create-service`);
+      await p.getByRole('option', { name: 'web:2', exact: true }).waitFor({ state: 'attached', timeout: 15_000 });
+      expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(options.viewport.width);
+      await checkPage(`create-service-${name}`, p);
       await other.close();
     }
   });
@@ -307,4 +362,66 @@ describe.runIf(isRoot)('the web console in a browser', () => {
     await page.getByRole('button', { name: 'Activate' }).click();
     await expect.poll(() => page.getByTestId('instance-status').textContent(), { timeout: 15_000 }).toBe('ACTIVE');
   });
+  it("shows the service's CPU and memory charts, load balancer targets and auto scaling, and the cluster's capacity providers", async () => {
+    await page.goto(`${base}/console/clusters/default/services/web`);
+    // The charts: AWS/ECS points from GetMetricData (a point a minute, written a few seconds after the minute ends).
+    await expect.poll(async () => Number(await page.getByTestId('chart-cpu').getAttribute('data-points').catch(() => '0')), { timeout: 150_000, interval: 1_000 }).toBeGreaterThan(0);
+    await expect.poll(async () => Number(await page.getByTestId('chart-memory').getAttribute('data-points').catch(() => '0')), { timeout: 30_000, interval: 1_000 }).toBeGreaterThan(0);
+    expect(await page.getByRole('img', { name: /^CPU utilization over the last 60 minutes: latest [\d.]+ %, peak [\d.]+ %$/ }).count()).toBe(1);
+    expect(await page.locator('#targets').textContent()).toContain('The service is not behind a load balancer.');
+    // Auto scaling: a scalable target whose minimum is above the desired count raises it, as an activity; a policy.
+    const aas = new ApplicationAutoScalingClient({ endpoint: base, region: 'us-east-1', credentials: { ...cluster.server.keys } });
+    const scalable = { ServiceNamespace: 'ecs' as const, ResourceId: 'service/default/web', ScalableDimension: 'ecs:service:DesiredCount' as const };
+    try {
+      await aas.send(new RegisterScalableTargetCommand({ ...scalable, MinCapacity: 3, MaxCapacity: 4 }));
+      await aas.send(
+        new PutScalingPolicyCommand({
+          ...scalable,
+          PolicyName: 'cpu-90',
+          PolicyType: 'TargetTrackingScaling',
+          TargetTrackingScalingPolicyConfiguration: { TargetValue: 90, DisableScaleIn: true, PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' } },
+        }),
+      );
+      await expect.poll(() => page.getByTestId('scaling-min').textContent().catch(() => ''), { timeout: 15_000 }).toBe('3');
+      await expect.poll(() => page.locator('#scaling').textContent(), { timeout: 15_000 }).toContain('keep ECSServiceAverageCPUUtilization at 90 (no scale-in)');
+      expect(await page.locator('#scaling').textContent()).toContain('Setting desired count to 3.');
+      await expect.poll(() => page.getByTestId('desired').textContent(), { timeout: 15_000 }).toBe('3');
+      await checkPage('service-metrics-scaling');
+    } finally {
+      await aas.send(new DeregisterScalableTargetCommand(scalable)).catch(() => {});
+      aas.destroy();
+    }
+    // Another service behind the load balancer: its task's target (the instance and its dynamic host port) with its
+    // health, initial while no data plane has checked it.
+    await cluster.ecs.send(new CreateServiceCommand({ serviceName: 'api', taskDefinition: 'web', desiredCount: 1, launchType: 'EC2', loadBalancers: [{ targetGroupArn, containerName: 'app', containerPort: 8080 }] }));
+    try {
+      await page.goto(`${base}/console/clusters/default/services/api`);
+      const target = page.locator('#targets [data-target-state="initial"]');
+      await expect.poll(() => target.count(), { timeout: 60_000, interval: 500 }).toBe(1);
+      expect(await target.textContent()).toMatch(/^api.*\d+.*INITIAL.*Elb\.RegistrationInProgress/);
+      await checkPage('service-targets');
+    } finally {
+      await scaleServiceToZero(cluster.ecs, 'api');
+    }
+    // Deleted from its page, after the confirmation: back on the cluster page, the service DRAINING or gone.
+    await page.getByRole('button', { name: 'Delete service…' }).click();
+    await page.getByRole('group', { name: 'Confirm deleting the service' }).getByRole('button', { name: 'Delete', exact: true }).click();
+    await expect.poll(() => page.url(), { timeout: 15_000 }).toBe(`${base}/console/clusters/default`);
+    const { services: deleted } = await cluster.ecs.send(new DescribeServicesCommand({ services: ['api'] }));
+    expect(['DRAINING', 'INACTIVE']).toContain(deleted![0]!.status);
+    // The cluster's capacity providers: FARGATE added, outside the default strategy.
+    await cluster.ecs.send(new PutClusterCapacityProvidersCommand({ cluster: 'default', capacityProviders: ['FARGATE'], defaultCapacityProviderStrategy: [] }));
+    await page.goto(`${base}/console/clusters/default`);
+    const fargate = page.locator('[data-capacity-provider="FARGATE"]');
+    await expect.poll(() => fargate.textContent().catch(() => ''), { timeout: 15_000 }).toMatch(/^FARGATE.*ACTIVE.*Fargate.*not in it/);
+    await checkPage('cluster-capacity-providers');
+    // A forced new deployment of the same revision: a new PRIMARY deployment that completes.
+    await page.goto(`${base}/console/clusters/default/services/web`);
+    const primary = page.locator('[data-deployment-status="PRIMARY"] th');
+    const before = (await primary.textContent({ timeout: 15_000 }))!.trim();
+    await page.getByRole('button', { name: 'Force new deployment' }).click();
+    await page.getByRole('status').filter({ hasText: 'A new deployment was started.' }).waitFor({ timeout: 15_000 });
+    await expect.poll(async () => (await primary.textContent())!.trim(), { timeout: 15_000 }).not.toBe(before);
+    await expect.poll(() => page.locator('[data-deployment-status="PRIMARY"]').textContent(), { timeout: 120_000, interval: 500 }).toMatch(/web:2.*COMPLETED/);
+  }, 420_000);
 });

@@ -1,4 +1,5 @@
 import {
+  DescribeCapacityProvidersCommand,
   DescribeClustersCommand,
   DescribeContainerInstancesCommand,
   DescribeServicesCommand,
@@ -6,6 +7,7 @@ import {
   ListContainerInstancesCommand,
   ListServicesCommand,
   ListTasksCommand,
+  type CapacityProvider,
   type ContainerInstance,
   type Service,
   type Task,
@@ -16,8 +18,9 @@ import { age, chunks, resourceValue, shortId, taskDefinitionName } from '../form
 import { usePoll } from '../poll.js';
 import { BASE, href, Link, revisionHref } from '../router.js';
 import { useSession } from '../session.js';
+import { CapacityProviders } from './capacity-providers.js';
 
-/** One cluster: its instances (CPU and memory reserved of registered), its services and its tasks. */
+/** One cluster: its instances (CPU and memory reserved of registered), capacity providers, services and tasks. */
 export default function ClusterPage({ params }: { params: { cluster?: string } }) {
   const cluster = params.cluster!;
   const { session } = useSession();
@@ -35,7 +38,9 @@ export default function ClusterPage({ params }: { params: { cluster?: string } }
     for (const part of chunks(serviceArns, 10)) services.push(...((await ecs.send(new DescribeServicesCommand({ cluster, services: part }))).services ?? []));
     const tasks: Task[] = [];
     for (const part of chunks(taskArns, 100)) tasks.push(...((await ecs.send(new DescribeTasksCommand({ cluster, tasks: part }))).tasks ?? []));
-    return { cluster: described.clusters?.[0], failures: described.failures, instances, services, tasks };
+    const providerNames = described.clusters?.[0]?.capacityProviders ?? [];
+    const providers: CapacityProvider[] = providerNames.length ? ((await ecs.send(new DescribeCapacityProvidersCommand({ capacityProviders: providerNames }))).capacityProviders ?? []) : [];
+    return { cluster: described.clusters?.[0], failures: described.failures, instances, services, tasks, providers };
   }, [session, cluster]);
   const data = polled.data;
 
@@ -71,7 +76,10 @@ export default function ClusterPage({ params }: { params: { cluster?: string } }
               </ul>
             )}
           </Section>
-          <Section title="Services" id="services">
+          <Section title="Capacity providers" id="capacity-providers">
+            <CapacityProviders providers={data.providers} strategy={data.cluster.defaultCapacityProviderStrategy ?? []} instances={data.instances} />
+          </Section>
+          <Section title="Services" id="services" actions={<Link href={href('clusters', cluster, 'create-service')}>Create a service</Link>}>
             {data.services.length === 0 ? (
               <p class="muted">No services.</p>
             ) : (

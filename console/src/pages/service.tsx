@@ -6,12 +6,22 @@ import { usePoll } from '../poll.js';
 import { href, Link } from '../router.js';
 import { useSession } from '../session.js';
 import { listAll, TaskTable } from './cluster.js';
+import { Lazy } from '../lazy.js';
 import { ServiceActions } from './service-actions.js';
+
+/** The panels that bring their own SDK client load with the page's first render, apart from it (lazy.tsx). */
+const loadTargets = () => import('./service-targets.js');
+const loadScaling = () => import('./service-scaling.js');
+const loadMetrics = () => import('./service-metrics.js');
 
 /** Stopped tasks shown beside the running ones, newest first: enough to read why the last few stopped. */
 const STOPPED_SHOWN = 10;
 
-/** One service: its deployments and their rollout, its events, its tasks; its actions (service-actions.tsx). */
+/**
+ * One service: its deployments and their rollout, its events, its tasks; its actions (service-actions.tsx); its CPU
+ * and memory charts, load balancer targets and auto scaling (service-metrics.tsx, service-targets.tsx,
+ * service-scaling.tsx).
+ */
 export default function ServicePage({ params }: { params: { cluster?: string; service?: string } }) {
   const cluster = params.cluster!;
   const service = params.service!;
@@ -88,6 +98,19 @@ export default function ServicePage({ params }: { params: { cluster?: string; se
           </Section>
           <Section title="Tasks" id="tasks">
             <TaskTable cluster={cluster} tasks={recentTasks(data.tasks)} caption="The service's tasks" />
+          </Section>
+          <Section title="CPU and memory" id="metrics">
+            <Lazy what="The charts" load={loadMetrics} props={{ cluster, service }} />
+          </Section>
+          <Section title="Load balancer targets" id="targets">
+            {(s.loadBalancers ?? []).some((lb) => lb.targetGroupArn) ? (
+              <Lazy what="The targets" load={loadTargets} props={{ loadBalancers: s.loadBalancers ?? [] }} />
+            ) : (
+              <p class="muted">The service is not behind a load balancer.</p>
+            )}
+          </Section>
+          <Section title="Auto scaling" id="scaling">
+            <Lazy what="Auto scaling" load={loadScaling} props={{ cluster, service }} />
           </Section>
         </>
       )}
