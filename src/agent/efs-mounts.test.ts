@@ -36,6 +36,8 @@ describe('EFS mounts on the agent', () => {
       'allow_other',
       '--force-user=1000',
       '--force-group=1001',
+      '--chown-ignore',
+      '--chgrp-ignore',
       '/m/fs/app',
       '/m/ap',
     ]);

@@ -80,7 +80,9 @@ export function mountCommands(plan: MountPlan, fsDir: string, source: string, ap
   const posix = user?.Uid !== undefined && user.Gid !== undefined ? { uid: user.Uid, gid: user.Gid, secondary: user.SecondaryGids ?? [] } : undefined;
   const gluster = [...plan.Servers.flatMap((s) => ['--volfile-server', s]), '--volfile-id', plan.Volume, '--process-name', 'berth-efs', ...(posix ? ['--acl'] : []), fsDir];
   if (!posix) return { gluster };
-  const view = ['bindfs', '-o', 'allow_other', `--force-user=${posix.uid}`, `--force-group=${posix.gid}`, source, apDir];
+  // chown/chgrp succeed without effect: every file is the access point's already, and gVisor's gofer sets the owner
+  // of each file it creates to the sandbox's user (root), which the access point's identity may not give away.
+  const view = ['bindfs', '-o', 'allow_other', `--force-user=${posix.uid}`, `--force-group=${posix.gid}`, '--chown-ignore', '--chgrp-ignore', source, apDir];
   return { gluster, bindfs: [...posixUserProcess(posix), ...view] };
 }
 
