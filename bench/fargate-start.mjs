@@ -10,12 +10,13 @@
 // Needs root, `npm run build`, runc, runsc, docker-registry. Prints one JSON line.
 //
 //   node bench/fargate-start.mjs [--count 20] [--resident 4]
-import { readdirSync, readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DescribeTasksCommand, ECSClient, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { runnerImport } from 'vite';
+import { findDir } from './lib/find-dir.mjs';
 import { removeAgentBridge, startAgent, startServer, stopAll } from './lib/berth-processes.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -34,18 +35,6 @@ const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1
 const round = (x) => Math.round(x * 10) / 10;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const MIB = 1024 * 1024;
-
-/** The directory named `name` at most `depth` levels under `dir`. */
-function findDir(dir, name, depth) {
-  if (depth < 0 || !existsSync(dir)) return undefined;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (!e.isDirectory()) continue;
-    if (e.name === name) return join(dir, name);
-    const found = findDir(join(dir, e.name), name, depth - 1);
-    if (found) return found;
-  }
-  return undefined;
-}
 
 /** RSS and PSS of process `pid` in bytes (smaps_rollup; 0 for one gone meanwhile). */
 function smapsRollup(pid) {

@@ -15,20 +15,36 @@ describe('EFS mounts on the agent', () => {
     expect(rootOf({ fileSystemId: 'fs-1', rootDirectory: '../../etc' }, plan).path).toBe('/etc');
   });
 
-  it('mounts the volume from every server, and puts bindfs with the POSIX user over an access point', () => {
+  it('mounts the volume from every server, and puts bindfs running as the POSIX user over an access point', () => {
     expect(mountCommands(plan, '/m/fs', '/m/fs/', '/m/ap')).toEqual({
       gluster: ['--volfile-server', '10.0.0.1', '--volfile-server', '10.0.0.2', '--volfile-id', 'berth-fs-1', '--process-name', 'berth-efs', '/m/fs'],
     });
-    expect(mountCommands(withAp, '/m/fs', '/m/fs/app', '/m/ap').bindfs).toEqual([
+    const ap = mountCommands({ ...withAp, AccessPoint: { ...withAp.AccessPoint!, SecondaryGids: [2000, 1001, 3000] } }, '/m/fs', '/m/fs/app', '/m/ap');
+    // Server-side permission checks for the request's identity, not the kernel's for the daemon's capabilities.
+    expect(ap.gluster).toContain('--acl');
+    expect(ap.bindfs).toEqual([
+      'setpriv',
+      '--reuid=1000',
+      '--regid=1001',
+      '--groups=1001,2000,3000',
+      '--bounding-set=-all,+sys_admin,+dac_override',
+      '--inh-caps=-all,+sys_admin,+dac_override',
+      '--ambient-caps=+sys_admin,+dac_override',
+      '--no-new-privs',
+      'bindfs',
       '-o',
       'allow_other',
       '--force-user=1000',
       '--force-group=1001',
-      '--create-for-user=1000',
-      '--create-for-group=1001',
+      '--chown-ignore',
+      '--chgrp-ignore',
       '/m/fs/app',
       '/m/ap',
     ]);
+    // Without secondary gids the daemon's only group is the gid.
+    expect(mountCommands(withAp, '/m/fs', '/m/fs/app', '/m/ap').bindfs).toContain('--groups=1001');
+    // An access point without a POSIX user: the volume as it is, no bindfs.
+    expect(mountCommands({ ...plan, AccessPoint: { Path: '/x' } }, '/m/fs', '/m/fs/x', '/m/ap')).toEqual({ gluster: expect.not.arrayContaining(['--acl']) });
   });
 
   it('finds the mounts under a directory in mountinfo, deepest first, with escaped spaces decoded', () => {

@@ -5,9 +5,11 @@
  * `<root>/<task id>/<volume name>/`:
  *
  *   fs/   the volume's root (glusterfs --volfile-server … --volfile-id berth-<fs id>)
- *   ap/   with an access point's POSIX user: a bindfs view of fs/<root directory> in which every file created is
- *         owned by that uid/gid and every file shows as theirs (EFS applies the access point's identity to every
- *         request; GlusterFS has no per-client identity mapping, bindfs is the existing FUSE layer that has one)
+ *   ap/   with an access point's POSIX user: a bindfs view of fs/<root directory>, its FUSE daemon running as that
+ *         uid, gid and secondary gids (`posixUserProcess`), so every request reaches GlusterFS with the access
+ *         point's identity, as EFS applies it to every NFS request: files are created as the uid/gid and access is
+ *         checked for them, secondary groups included. Every file shows as theirs (--force-user/--force-group).
+ *         GlusterFS has no per-client identity mapping; bindfs is the existing FUSE layer that can carry one.
  *
  * The containers see only the root directory (the access point's, else `rootDirectory`): the bind's source is that
  * subdirectory, so `..` at its top stays inside it. An access point's root directory is made, with its CreationInfo
@@ -34,6 +36,7 @@ export interface MountPlan {
   readonly AccessPoint?: {
     readonly Uid?: number;
     readonly Gid?: number;
+    readonly SecondaryGids?: readonly number[];
     readonly Path: string;
     readonly OwnerUid?: number;
     readonly OwnerGid?: number;
@@ -67,13 +70,32 @@ function inside(path: string): string {
   return normal.length > 1 ? normal.replace(/\/+$/, '') : '/';
 }
 
-/** The glusterfs and bindfs command lines of one mount (pure). */
+/**
+ * The glusterfs and bindfs command lines of one mount (pure); `bindfs` is a whole argv (setpriv first). With a POSIX
+ * user the volume is mounted with `--acl`: GlusterFS then checks permissions on the servers for the uid, gid and
+ * groups each request carries (the access point's), not in the kernel for the calling process's capabilities.
+ */
 export function mountCommands(plan: MountPlan, fsDir: string, source: string, apDir: string): { gluster: string[]; bindfs?: string[] } {
-  const gluster = [...plan.Servers.flatMap((s) => ['--volfile-server', s]), '--volfile-id', plan.Volume, '--process-name', 'berth-efs', fsDir];
   const user = plan.AccessPoint;
-  if (user?.Uid === undefined || user.Gid === undefined) return { gluster };
-  const ids = [`--force-user=${user.Uid}`, `--force-group=${user.Gid}`, `--create-for-user=${user.Uid}`, `--create-for-group=${user.Gid}`];
-  return { gluster, bindfs: ['-o', 'allow_other', ...ids, source, apDir] };
+  const posix = user?.Uid !== undefined && user.Gid !== undefined ? { uid: user.Uid, gid: user.Gid, secondary: user.SecondaryGids ?? [] } : undefined;
+  const gluster = [...plan.Servers.flatMap((s) => ['--volfile-server', s]), '--volfile-id', plan.Volume, '--process-name', 'berth-efs', ...(posix ? ['--acl'] : []), fsDir];
+  if (!posix) return { gluster };
+  // chown/chgrp succeed without effect: every file is the access point's already, and gVisor's gofer sets the owner
+  // of each file it creates to the sandbox's user (root), which the access point's identity may not give away.
+  const view = ['bindfs', '-o', 'allow_other', `--force-user=${posix.uid}`, `--force-group=${posix.gid}`, '--chown-ignore', '--chgrp-ignore', source, apDir];
+  return { gluster, bindfs: [...posixUserProcess(posix), ...view] };
+}
+
+/**
+ * setpriv's argv prefix running a FUSE daemon as a POSIX user: that uid and gid, exactly those groups (the gid and
+ * the secondary gids), and of root's capabilities only the two it needs to mount: SYS_ADMIN for mount(2) and
+ * DAC_OVERRIDE to open /dev/fuse (root-only on hosts without udev's 0666). DAC_OVERRIDE does not reach the files:
+ * the volume is an `--acl` GlusterFS mount, whose servers check the request's uid and groups. Pure.
+ */
+export function posixUserProcess(user: { uid: number; gid: number; secondary: readonly number[] }): string[] {
+  const groups = [...new Set([user.gid, ...user.secondary])].join(',');
+  const caps = '+sys_admin,+dac_override';
+  return ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, `--groups=${groups}`, `--bounding-set=-all,${caps}`, `--inh-caps=-all,${caps}`, `--ambient-caps=${caps}`, '--no-new-privs'];
 }
 
 /** Mount points in /proc/self/mountinfo under `prefix`, deepest first (octal escapes decoded). */
@@ -122,7 +144,8 @@ export class EfsMounts {
     if (!commands.bindfs) return source;
     if (!mounted.includes(apDir)) {
       await mkdir(apDir, { recursive: true });
-      await run('bindfs', commands.bindfs, { timeout: this.mountTimeoutMs }).catch((error: { stderr?: string; message: string }) => {
+      const [command, ...args] = commands.bindfs;
+      await run(command!, args, { timeout: this.mountTimeoutMs }).catch((error: { stderr?: string; message: string }) => {
         throw efsMountError(`bindfs for access point ${config.authorizationConfig?.accessPointId}: ${(error.stderr || error.message).trim()}`);
       });
     }

@@ -1,10 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { background } from '../process/background.js';
 import { installProcessPolicy } from '../process/policy.js';
 import { defaultHostAddress } from './listen-address.js';
 import { logFormatOption, processLogger, type LogFormat } from './log-output.js';
+import { startStorageNode } from './storage-node.js';
 
 interface StorageFlags {
   readonly endpoint: string;
@@ -41,36 +40,28 @@ export function storageCommand(): Command {
     .action(async (flags: StorageFlags) => {
       const log = processLogger({ level: flags.logLevel, format: flags.logFormat });
       installProcessPolicy({ log });
-      const [{ defaultProvider }, { Glusterd }, { storageReportsClient }, { storageTick }] = await Promise.all([
-        import('@aws-sdk/credential-provider-node'),
-        import('../storage/glusterd.js'),
-        import('../storage/storage-reports.js'),
-        import('../storage/storage-follower.js'),
-      ]);
+      const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
       const region = flags.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
       const address = flags.address ?? defaultHostAddress();
-      const brickDir = resolve(flags.brickDir);
-      mkdirSync(brickDir, { recursive: true });
-      const identity = { hostId: flags.hostId ?? `storage-${address}`, address, brickDir, availabilityZone: flags.availabilityZone };
-      const glusterd = await Glusterd.start(resolve(flags.stateDir));
-      const report = storageReportsClient({ endpoint: flags.endpoint, region, credentials: defaultProvider() });
-      process.stderr.write(`berth storage ${identity.hostId} (glusterd pid ${glusterd.pid}) on ${address} in ${identity.availabilityZone}, following ${flags.endpoint}\n`);
-      let running: Promise<void> | undefined;
-      let last: Awaited<ReturnType<typeof storageTick>> | undefined;
-      const timer = setInterval(() => {
-        running ??= background(log, 'storage tick', async () => {
-          const answer = await storageTick(identity, glusterd, report, log, last);
-          if (answer.PoolLeader !== last?.PoolLeader) log.info({ poolLeader: answer.PoolLeader === true }, answer.PoolLeader ? 'leading the storage pool' : 'following the storage pool leader');
-          last = answer;
-        }).finally(() => (running = undefined));
-      }, Number(flags.intervalMs));
+      const hostId = flags.hostId ?? `storage-${address}`;
+      const node = await startStorageNode({
+        endpoint: flags.endpoint,
+        region,
+        credentials: defaultProvider(),
+        hostId,
+        address,
+        brickDir: resolve(flags.brickDir),
+        stateDir: resolve(flags.stateDir),
+        availabilityZone: flags.availabilityZone,
+        log,
+        intervalMs: Number(flags.intervalMs),
+      });
+      process.stderr.write(`berth storage ${hostId} (glusterd pid ${node.glusterdPid}) on ${address} in ${flags.availabilityZone}, following ${flags.endpoint}\n`);
       let stopping = false;
       const stop = async () => {
         if (stopping) return;
         stopping = true;
-        clearInterval(timer);
-        await running;
-        await glusterd.stop();
+        await node.stop();
         process.exit(0);
       };
       process.on('SIGTERM', () => void stop());

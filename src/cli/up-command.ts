@@ -5,9 +5,11 @@ import { CREDENTIALS_PROFILE } from '../api/auth/credentials.js';
 import { installProcessPolicy } from '../process/policy.js';
 import { logFormatOption, processLogger, type LogFormat } from './log-output.js';
 import { haproxyAvailable, startLbNode, type LbNode } from './lb-node.js';
-import { parseListenAddress } from './listen-address.js';
+import { defaultHostAddress, parseListenAddress } from './listen-address.js';
+import { missingStorageCommands, startStorageNode, type StorageNode } from './storage-node.js';
 import { DEFAULT_FARGATE_SHARE, upAgentConfigs } from './up-agents.js';
 import { DEFAULT_DATA_DIR, DEFAULT_LISTEN } from './server-command.js';
+import { upStoragePlan } from './up-storage.js';
 
 interface UpFlags {
   listen: string;
@@ -15,6 +17,8 @@ interface UpFlags {
   region: string;
   lbAddress: string;
   lb: boolean;
+  storage: boolean;
+  storageAddress?: string;
   fargate: boolean;
   fargateShare: string;
   dnsListen: string;
@@ -26,8 +30,9 @@ interface UpFlags {
 export const DEFAULT_UP_DNS_LISTEN = '127.0.0.1:7453';
 
 /**
- * `berth up`: a single-node cluster on this machine — the control plane, one agent and a load balancer node
- * (`berth lb`'s loop, serving the region's load balancers on --lb-address) in one process.
+ * `berth up`: a single-node cluster on this machine — the control plane, one agent, a load balancer node
+ * (`berth lb`'s loop, serving the region's load balancers on --lb-address) and a storage host for EFS file systems
+ * (`berth storage`'s loop: up-storage.ts) in one process.
  */
 export function upCommand(): Command {
   return new Command('up')
@@ -38,6 +43,8 @@ export function upCommand(): Command {
     .option('--lb-address <ip>', "where load balancers' listeners are served", '127.0.0.1')
     .option('--no-lb', 'run no load balancer node (it needs HAProxy on PATH)')
     .option('--no-fargate', "run no Fargate pool agent (it needs gVisor's runsc on PATH)")
+    .option('--no-storage', 'run no storage host for EFS file systems (it needs GlusterFS and bindfs on PATH)')
+    .option('--storage-address <ip>', "where the storage host's glusterd is reached (not loopback: GlusterFS refuses it; default: the first non-loopback IPv4)")
     .option('--fargate-share <fraction>', "the Fargate pool host's share of this machine's CPU and memory; the EC2 agent registers the rest", String(DEFAULT_FARGATE_SHARE))
     .option('--dns-listen <host:port>', "serve Cloud Map's DNS namespaces here (containers reach it through the agent's relay on 169.254.170.2:53); off for none", DEFAULT_UP_DNS_LISTEN)
     .option('--log-level <level>', 'log level', 'info')
@@ -76,6 +83,25 @@ export function upCommand(): Command {
         const poolParts = await openHostParts(configs.fargate);
         fargate = { agent: await startAgent({ config: configs.fargate, parts: poolParts, log: log.child({ part: 'fargate-agent' }), credentials: keys }), parts: poolParts };
       }
+      // The storage host: EFS file systems' GlusterFS volumes, one brick each under the data dir.
+      const storagePlan = upStoragePlan({
+        dataDir: flags.dataDir,
+        enabled: flags.storage,
+        address: flags.storageAddress ?? defaultHostAddress(),
+        availabilityZone: config.availabilityZone,
+        missing: flags.storage ? missingStorageCommands() : [],
+      });
+      let storage: StorageNode | undefined;
+      if (!storagePlan.run) {
+        if (flags.storage) log.warn(storagePlan.reason);
+      }
+      else {
+        const { run: _, ...where } = storagePlan;
+        storage = await startStorageNode({ ...where, endpoint, region: flags.region, credentials: async () => keys, log: log.child({ part: 'storage' }) }).catch((error: Error) => {
+          log.warn({ err: error.message, stateDir: where.stateDir }, 'the storage host did not start: EFS file systems stay creating');
+          return undefined;
+        });
+      }
       let lb: LbNode | undefined;
       if (flags.lb && !haproxyAvailable()) log.warn('haproxy not found on PATH: load balancers are not served (scripts/install.sh --demo installs it)');
       else if (flags.lb) {
@@ -94,6 +120,7 @@ export function upCommand(): Command {
         `berth is up: API on ${server.url}, cluster ${config.cluster} with ${agent.containerInstanceArn} (${config.cpuUnits} CPU units, ${config.memoryMib} MiB)` +
           (configs.fargate ? `, a Fargate pool host (${configs.fargate.cpuUnits} CPU units, ${configs.fargate.memoryMib} MiB)` : '') +
           (lb ? `, load balancers served on ${flags.lbAddress}` : '') +
+          (storage && storagePlan.run ? `, a storage host for EFS on ${storagePlan.address} (bricks in ${storagePlan.brickDir})` : '') +
           (server.dnsAddress ? `, DNS on ${server.dnsAddress}` : '') +
           '\n' +
           (file
@@ -104,8 +131,9 @@ export function upCommand(): Command {
       const stop = async (signal: string) => {
         if (stopping) return;
         stopping = true;
-        process.stderr.write(`${signal}: stopping berth (containers keep running and are re-adopted next time)\n`);
+        process.stderr.write(`${signal}: stopping berth (containers, and the storage host's glusterd serving their EFS mounts, keep running and are re-adopted next time)\n`);
         await lb?.stop();
+        await storage?.stop({ stopGlusterd: false });
         await fargate?.agent.stop();
         await fargate?.parts.close();
         await agent.stop();

@@ -29,6 +29,7 @@ export class Glusterd {
     const pidFile = join(stateDir, 'glusterd.pid');
     const running = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : undefined;
     let pid: number;
+    let exited: string | undefined;
     if (running !== undefined && isGlusterd(running)) pid = running;
     else {
       const script = [
@@ -40,6 +41,8 @@ export class Glusterd {
       const child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], { stdio: 'ignore', detached: true });
       child.unref();
       if (child.pid === undefined) throw new Error('could not start glusterd (unshare)');
+      // glusterd -N stays in the foreground: its exit means it could not start (its port taken by another glusterd…).
+      child.once('exit', (code, signal) => (exited = `glusterd exited (${signal ?? `code ${code}`}) before answering; see ${join(stateDir, 'log', 'glusterd.log')}`));
       pid = child.pid;
     }
     const glusterd = new Glusterd(pid, stateDir);
@@ -49,6 +52,7 @@ export class Glusterd {
         await glusterd.cli('pool', 'list');
         return glusterd;
       } catch (error) {
+        if (exited !== undefined) throw new Error(exited);
         if (Date.now() > deadline) throw new Error(`glusterd did not answer within ${timeoutMs} ms: ${(error as Error).message}`);
         await new Promise((r) => setTimeout(r, 300));
       }

@@ -3,9 +3,10 @@
  * GlusterFS volume), three hosts with a real `berth agent` each running busybox in runc (host network mode), the EFS
  * API through the AWS CLI v2 and ECS through the SDK. Proven here: tasks on two hosts write and read the same files;
  * the data outlives them and a task on a third host reads it; an access point makes files its uid/gid and confines
- * the container to its root directory (made with its CreationInfo); a readOnly mount point refuses writes; a mount
- * that cannot be made stops the task with ECS's ResourceInitializationError; no mount is left once tasks are cleaned
- * up, also for a task stopped while its agent was killed (kill -9) and restarted.
+ * the container to its root directory (made with its CreationInfo), its requests carrying its secondary groups; a
+ * readOnly mount point refuses writes; a mount that cannot be made stops the task with ECS's
+ * ResourceInitializationError; no mount is left once tasks are cleaned up, also for a task stopped while its agent
+ * was killed (kill -9) and restarted.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -179,6 +180,27 @@ describe('tasks mounting EFS file systems (GlusterFS) on three hosts', () => {
     const file = statSync(join(brick(0), 'app', 'ap.txt'));
     expect([file.uid, file.gid]).toEqual([1000, 1000]);
   }, LOADED_MACHINE_MS);
+
+  it("gives an access point's requests its secondary groups: a file group-owned by one, 0660, is readable through it and not through one without it", async () => {
+    // Made as root through the file system's root: a directory others may only enter and list, and a file of uid 3000
+    // and group 2000 that others may not read.
+    const setup = await runOn(0, 'efs-rw', 'mkdir -p /data/team && echo secret > /data/team/s.txt && chown 3000:2000 /data/team /data/team/s.txt && chmod 0775 /data/team && chmod 0660 /data/team/s.txt');
+    expect(setup.containers![0]!.exitCode, setup.stoppedReason).toBe(0);
+    const accessPoint = async (user: object) =>
+      (await efs('create-access-point', '--file-system-id', fileSystemId, '--posix-user', JSON.stringify(user), '--root-directory', 'Path=/team')).AccessPointId as string;
+    await register('efs-team', { name: 'team', efsVolumeConfiguration: { fileSystemId, authorizationConfig: { accessPointId: await accessPoint({ Uid: 1000, Gid: 1000, SecondaryGids: [2000] }) } } });
+    await register('efs-outsider', { name: 'team', efsVolumeConfiguration: { fileSystemId, authorizationConfig: { accessPointId: await accessPoint({ Uid: 1000, Gid: 1000 }) } } });
+    // The container runs as root: what it may do is what the access point's identity may do.
+    const member = await runOn(1, 'efs-team', 'grep -qx secret /data/s.txt && echo more >> /data/s.txt && echo mine > /data/new.txt');
+    expect(member.containers![0]!.exitCode, member.stoppedReason).toBe(0);
+    const outsider = await runOn(2, 'efs-outsider', 'cat /data/s.txt; r1=$?; echo x > /data/other.txt; r2=$?; [ $r1 -ne 0 ] && [ $r2 -ne 0 ]');
+    expect(outsider.containers![0]!.exitCode, outsider.stoppedReason).toBe(0);
+    const team = join(brick(1), 'team');
+    expect(readFileSync(join(team, 's.txt'), 'utf8')).toBe('secret\nmore\n');
+    const made = statSync(join(team, 'new.txt'));
+    expect([made.uid, made.gid]).toEqual([1000, 1000]);
+    expect(() => statSync(join(team, 'other.txt'))).toThrow();
+  }, LOADED_MACHINE_MS * 3);
 
   it('refuses writes through a readOnly mount point', async () => {
     const t = await runOn(1, 'efs-ro', 'grep -qx one /data/a.txt && ! echo no > /data/ro.txt');

@@ -1,0 +1,84 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { Logger } from 'pino';
+import { background } from '../process/background.js';
+
+/** What a storage host is, as it reports itself (`berth storage`'s flags, or what `berth up` picks). */
+export interface StorageNodeOptions {
+  readonly endpoint: string;
+  readonly region: string;
+  readonly credentials: AwsCredentialIdentityProvider;
+  readonly hostId: string;
+  /** Where other storage hosts and clients reach this host's glusterd (never loopback: GlusterFS refuses such bricks). */
+  readonly address: string;
+  readonly brickDir: string;
+  /** glusterd's own state (its /var/lib/glusterd, /run and logs: src/storage/glusterd.ts). */
+  readonly stateDir: string;
+  readonly availabilityZone: string;
+  readonly log: Logger;
+  readonly intervalMs?: number;
+}
+
+/** A running storage host (`berth storage`, or the one `berth up` runs). */
+export interface StorageNode {
+  readonly glusterdPid: number;
+  /** Stop reporting; with `stopGlusterd`, stop glusterd and its bricks too (else they keep serving mounted volumes). */
+  stop(options?: { stopGlusterd?: boolean }): Promise<void>;
+}
+
+/**
+ * What a storage host runs and what the agent mounts with (scripts/install.sh installs them all in runtime mode):
+ * glusterd and the gluster CLI (glusterfs-server), the FUSE client glusterfs (glusterfs-client), bindfs for access
+ * points, setpriv/unshare/nsenter (util-linux).
+ */
+export const STORAGE_COMMANDS = ['glusterd', 'gluster', 'glusterfs', 'bindfs', 'setpriv', 'unshare', 'nsenter'] as const;
+
+/** The commands of STORAGE_COMMANDS not on PATH (`has` probes one; the default runs `command -v`). */
+export function missingStorageCommands(has: (command: string) => boolean = onPath): string[] {
+  return STORAGE_COMMANDS.filter((c) => !has(c));
+}
+
+function onPath(command: string): boolean {
+  try {
+    execFileSync('sh', ['-c', 'command -v "$1"', 'sh', command], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts a storage host: its glusterd (or the one a killed predecessor left running), then every `intervalMs` a
+ * report to the control plane and what its answer asks (src/storage/storage-follower.ts). Resolves once glusterd
+ * answers.
+ */
+export async function startStorageNode(options: StorageNodeOptions): Promise<StorageNode> {
+  const [{ Glusterd }, { storageReportsClient }, { storageTick }] = await Promise.all([
+    import('../storage/glusterd.js'),
+    import('../storage/storage-reports.js'),
+    import('../storage/storage-follower.js'),
+  ]);
+  const { log } = options;
+  mkdirSync(options.brickDir, { recursive: true });
+  const identity = { hostId: options.hostId, address: options.address, brickDir: options.brickDir, availabilityZone: options.availabilityZone };
+  const glusterd = await Glusterd.start(options.stateDir);
+  const report = storageReportsClient({ endpoint: options.endpoint, region: options.region, credentials: options.credentials });
+  let running: Promise<void> | undefined;
+  let last: Awaited<ReturnType<typeof storageTick>> | undefined;
+  const timer = setInterval(() => {
+    running ??= background(log, 'storage tick', async () => {
+      const answer = await storageTick(identity, glusterd, report, log, last);
+      if (answer.PoolLeader !== last?.PoolLeader) log.info({ poolLeader: answer.PoolLeader === true }, answer.PoolLeader ? 'leading the storage pool' : 'following the storage pool leader');
+      last = answer;
+    }).finally(() => (running = undefined));
+  }, options.intervalMs ?? 1000);
+  return {
+    glusterdPid: glusterd.pid,
+    async stop({ stopGlusterd = true } = {}) {
+      clearInterval(timer);
+      await running;
+      if (stopGlusterd) await glusterd.stop();
+    },
+  };
+}
