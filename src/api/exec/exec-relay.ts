@@ -8,7 +8,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { keys } from '../../state/keys.js';
 import { parsePresenceRecord } from '../../state/records/presence.js';
 import type { Store } from '../../store/store.js';
-import type { SigV4Verifier } from '../auth/sigv4.js';
+import { upgradeRequest, type SigV4Verifier } from '../auth/sigv4.js';
 import { toErrorBody } from '../errors.js';
 import { ServiceError } from '../../model/errors.js';
 import { rawBuffer, send } from './exec-pipe.js';
@@ -139,13 +139,7 @@ export class ExecRelayEndpoint {
   }
 
   private async accept(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
-    const { principal } = await this.o.verifier.verify({
-      method: req.method ?? 'GET',
-      path: (req.url ?? '/').split('?')[0]!,
-      query: Object.fromEntries(url.searchParams),
-      headers: req.headers,
-      body: new Uint8Array(),
-    });
+    const { principal } = await this.o.verifier.verify(upgradeRequest(req, url));
     if (principal.type !== 'Root' || principal.accountId !== this.o.accountId) {
       throw new ServiceError('AccessDeniedException', 'only a replica of berth (signing with the root key pair) may relay an ECS Exec session');
     }
