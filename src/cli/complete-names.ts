@@ -19,8 +19,8 @@ export function nameKindOf(argumentName: string | undefined): NameKind | undefin
   return undefined;
 }
 
-/** The whole call gives up after this long (a shell waits for it at each Tab). */
-const DEADLINE_MS = 2_000;
+/** The server's answer is waited for this long (a shell waits for it at each Tab). */
+const DEADLINE_MS = 3_000;
 
 /** Service names, or the ids of the tasks desired RUNNING, of one cluster (a first page of each: enough to type). */
 export async function listNames(ecs: ECSClient, kind: NameKind, cluster: string): Promise<string[]> {
@@ -41,10 +41,12 @@ export function completeNamesCommand(): Command {
     .option('--cluster <name>')
     .action(async (kind: string, flags: { endpoint?: string; region?: string; cluster?: string }) => {
       if (!(NAME_KINDS as readonly string[]).includes(kind)) return;
-      const giveUp = setTimeout(() => process.exit(0), DEADLINE_MS);
+      let giveUp: NodeJS.Timeout | undefined;
       try {
         const settings = clientSettings(flags);
         const { ECSClient } = await import('@aws-sdk/client-ecs');
+        // Counted from here: loading the SDK is the machine's time, not the server's.
+        giveUp = setTimeout(() => process.exit(0), DEADLINE_MS);
         const ecs = new ECSClient({ ...sdkConfig(settings), maxAttempts: 1, requestHandler: { connectionTimeout: 1_000, requestTimeout: DEADLINE_MS } });
         try {
           const names = await listNames(ecs, kind as NameKind, settings.cluster);
