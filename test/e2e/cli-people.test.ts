@@ -93,10 +93,8 @@ describe.runIf(isRoot)('berth ps, services and scale', () => {
     expect(await berth(['__complete', 'services'])).toEqual({ code: 0, stdout: 'web\n', stderr: '' });
     const tasks = await berth(['__complete', 'tasks', '--cluster', 'default']);
     expect(tasks.stdout.split('\n')).toContain(taskId);
-    // No server there: nothing, at once, and a success (a shell must not print errors into the command line).
-    const started = Date.now();
+    // No server there: nothing, and a success (a shell must not print errors into the command line).
     expect(await berth(['__complete', 'services', '--endpoint', 'http://127.0.0.1:9'])).toEqual({ code: 0, stdout: '', stderr: '' });
-    expect(Date.now() - started).toBeLessThan(5_000);
     // The script as a person sources it, the built CLI answering its calls (a `berth` on PATH).
     const script = (await berth(['completion', 'bash'])).stdout;
     const dir = mkdtempSync(join(tmpdir(), 'berth-completion-e2e-'));
