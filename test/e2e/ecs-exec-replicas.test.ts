@@ -110,6 +110,8 @@ describe('ECS Exec across replicas: 3 etcd members, 3 replicas, agents on some o
     const s = await openSession(other.ecs, taskArn, 'sh', true);
     // The stream URL names the replica that answered, not the one holding the agent.
     expect(new URL(s.streamUrl).host).toBe(new URL(other.url).host);
+    // Typed once the shell is there, as a person would (input typed ahead of the terminal's setup is the shell's to lose).
+    await until(() => `the shell prompt (output: ${JSON.stringify(s.output)})`, () => /# (\x1b\[\d*[nJ])*$/.test(s.output));
     s.ws.send(Buffer.from('stty size; echo "relayed $((6*7))"; exit 5\n'), { binary: true });
     await s.closed;
     expect(s.control).toEqual([{ type: 'exit', exitCode: 5 }]);
@@ -168,6 +170,7 @@ describe('ECS Exec across replicas: 3 etcd members, 3 replicas, agents on some o
 
   it('a relayed session is closed when its task stops', async () => {
     const s = await openSession(other.ecs, taskArn, 'sh', true);
+    await until(() => `the shell prompt (output: ${JSON.stringify(s.output)})`, () => /# (\x1b\[\d*[nJ])*$/.test(s.output));
     s.ws.send(Buffer.from('echo ready-to-stop\n'), { binary: true });
     await until(() => `the shell's answer (output: ${JSON.stringify(s.output)})`, () => s.output.includes('ready-to-stop'));
     await other.ecs.send(new StopTaskCommand({ task: taskArn, reason: 'exec relay test' }));
