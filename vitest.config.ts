@@ -10,6 +10,7 @@ const API_ONLY_E2E = [
   'authorization',
   'autoscaling-crash',
   'aws-cli',
+  'cli-push-resume',
   'cloudwatch-metrics',
   'durability',
   'ecs-fidelity-cli',

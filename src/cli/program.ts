@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { completeNamesCommand } from './complete-names.js';
 import { completionCommand } from './completion.js';
 import { agentCommand } from './agent-command.js';
 import { lbCommand } from './lb-command.js';
@@ -34,6 +35,7 @@ export function program(): Command {
     .addCommand(deployCommand())
     .addCommand(pushCommand())
     .addCommand(execCommand())
-    .addCommand(completionCommand(() => berth));
+    .addCommand(completionCommand(() => berth))
+    .addCommand(completeNamesCommand(), { hidden: true });
   return berth;
 }

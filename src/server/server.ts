@@ -79,6 +79,7 @@ import { serverMetrics } from './operator-metrics.js';
 import { serveMetrics, type MetricsListener } from '../process/metrics-listener.js';
 import { TimedStore } from '../store/timed-store.js';
 import { ExecGateway } from '../api/exec/exec-gateway.js';
+import { ExecRelayDialer, ExecRelayEndpoint } from '../api/exec/exec-relay.js';
 import { logWriter } from '../logs/log-writer.js';
 
 /** Everything `berth server` needs, compiled once from flags and environment (see cli/server-command.ts). */
@@ -466,7 +467,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     if (!registryApp) await registryRoutes(app, { registry, authorization });
     undo.push(() => app.close());
     if (registryApp) undo.push(() => registryApp.close());
-    const presence = new SessionPresence({ store, replicaId, log: log.child({ component: 'agent-presence' }), ttlMs: leaseTtlMs });
+    // This replica's address, once it listens: written beside its agents' presence, ECS Exec relays to it (docs/exec.md).
+    let replicaUrl: string | undefined;
+    const presence = new SessionPresence({ store, replicaId, url: () => replicaUrl, log: log.child({ component: 'agent-presence' }), ttlMs: leaseTtlMs });
     await presence.start();
     undo.push(() => presence.stop());
     // AWS/ECS CPU/Memory Utilization and Reservation: the figures this replica's agents publish go, a minute at a
@@ -505,12 +508,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       agents: gateway,
       audit: logWriter({ storage: logs, scope, now: Date.now }),
       log: log.child({ component: 'ecs-exec' }),
+      relay: new ExecRelayDialer({ store, replicaId, region: config.region, credentials: rootKeys, handshakeTimeoutMs: 20_000 }),
     });
     execGateway.start();
-    gateway.addUpgradeHandler((req, socket, head) => execGateway.handleUpgrade(req, socket, head));
+    const execRelay = new ExecRelayEndpoint({ gateway: execGateway, verifier, accountId: config.accountId, log: log.child({ component: 'ecs-exec-relay' }) });
+    gateway.addUpgradeHandler((req, socket, head) => execGateway.handleUpgrade(req, socket, head) || execRelay.handleUpgrade(req, socket, head));
     undo.push(async () => execGateway.stop());
+    undo.push(async () => execRelay.close());
     await app.listen({ host: config.host, port: config.port });
     const port = boundPort(app, config.port);
+    replicaUrl = `http://${hostPort(config.host, port)}`;
     boundPortForHosts = port;
     // The DNS server answers from this replica's watch-fed copy of Cloud Map's records (docs/architecture.md "Service discovery").
     if (config.dnsListen) {

@@ -4,10 +4,14 @@
  * and through a pseudo-terminal made by util-linux `script` (colours, unless NO_COLOR). Credentials come from the
  * file the server writes, found through BERTH_DATA_DIR with nothing else in the environment.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CreateServiceCommand, DescribeServicesCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scaleServiceToZero, startTestCluster, type TestCluster } from './support/cluster.js';
-import { ANSI, berthOnTerminal, berthPiped, peopleEnv } from './support/people-cli.js';
+import { ANSI, berthOnTerminal, berthPiped, CLI, peopleEnv } from './support/people-cli.js';
 
 const isRoot = process.getuid?.() === 0;
 describe.runIf(isRoot)('berth ps, services and scale', () => {
@@ -83,4 +87,29 @@ describe.runIf(isRoot)('berth ps, services and scale', () => {
     const badOutput = await berth(['ps', '--output', 'yaml']);
     expect(badOutput.stderr).toMatch(/argument 'yaml' is invalid. Allowed choices are table, json/);
   });
+
+  it('completion: berth __complete lists service names and task ids, and the bash script offers them at a Tab', async () => {
+    const taskId = taskArn.split('/').at(-1)!;
+    expect(await berth(['__complete', 'services'])).toEqual({ code: 0, stdout: 'web\n', stderr: '' });
+    const tasks = await berth(['__complete', 'tasks', '--cluster', 'default']);
+    expect(tasks.stdout.split('\n')).toContain(taskId);
+    // No server there: nothing, and a success (a shell must not print errors into the command line).
+    expect(await berth(['__complete', 'services', '--endpoint', 'http://127.0.0.1:9'])).toEqual({ code: 0, stdout: '', stderr: '' });
+    // The script as a person sources it, the built CLI answering its calls (a `berth` on PATH).
+    const script = (await berth(['completion', 'bash'])).stdout;
+    const dir = mkdtempSync(join(tmpdir(), 'berth-completion-e2e-'));
+    try {
+      writeFileSync(join(dir, 'berth'), `#!/bin/sh\nexec '${process.execPath}' '${CLI}' "$@"\n`, { mode: 0o755 });
+      const tab = (typed: string[]) =>
+        execFileSync('bash', ['-c', `${script}\nCOMP_WORDS=(${typed.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${typed.length - 1}; _berth; printf '%s\\n' "\${COMPREPLY[@]}"`], {
+          encoding: 'utf8',
+          env: { ...env, PATH: `${dir}:${env.PATH}` },
+        }).split('\n').filter((l) => l !== '');
+      expect(tab(['berth', 'scale', 'w'])).toEqual(['web']);
+      expect(tab(['berth', 'logs', taskId.slice(0, 6)])).toEqual([taskId]);
+      expect(tab(['berth', 'exec', '--cluster', 'default', taskId.slice(0, 6)])).toEqual([taskId]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -11,7 +11,7 @@ import { keys } from '../../state/keys.js';
 import type { InstanceRecord } from '../../state/records/instances.js';
 import type { TaskRecord } from '../../state/records/tasks.js';
 import { background } from '../../process/background.js';
-import type { SigV4Verifier } from '../auth/sigv4.js';
+import { upgradeRequest, type SigV4Verifier } from '../auth/sigv4.js';
 import { sourceIpOf, type Authorizer } from '../authz/authorizer.js';
 import type { EcsEnv } from '../ecs/env.js';
 import type { SessionPresence } from './presence.js';
@@ -115,13 +115,7 @@ export class AgentGateway {
       return;
     }
     try {
-      const { principal } = await this.options.verifier.verify({
-        method: req.method ?? 'GET',
-        path: (req.url ?? '/').split('?')[0]!,
-        query: Object.fromEntries(url.searchParams),
-        headers: req.headers,
-        body: new Uint8Array(),
-      });
+      const { principal } = await this.options.verifier.verify(upgradeRequest(req, url));
       // As on the APIs: signature, then the request's own checks, then authorization, and only then a look at the
       // store, so a caller without ecs:Poll learns nothing of which instances exist.
       const request = this.sessionRequest(url.searchParams);

@@ -7,6 +7,8 @@ import { LeaseNotFoundError, type Store } from '../../store/store.js';
 export interface PresenceOptions {
   readonly store: Store;
   readonly replicaId: string;
+  /** This replica's listener as other replicas reach it (`http://host:port`), once it listens. */
+  readonly url?: () => string | undefined;
   readonly log: FastifyBaseLogger;
   /** The replica's presence lease TTL (default 5 s): how long after a replica dies its agents still look connected. */
   readonly ttlMs?: number;
@@ -145,7 +147,8 @@ export class SessionPresence {
         const lease = this.lease;
         try {
           if (!lease) throw new Error('no presence lease');
-          const value = JSON.stringify({ replica: this.options.replicaId, session: entry.session, since: entry.since } satisfies PresenceRecord);
+          const url = this.options.url?.();
+          const value = JSON.stringify({ replica: this.options.replicaId, session: entry.session, since: entry.since, ...(url ? { url } : {}) } satisfies PresenceRecord);
           const key = keys.presence(entry.cluster, entry.instanceId);
           const { revision } = await this.options.store.txn([], [{ type: 'put', key, value, lease: lease.id }]);
           entry.modRevision = revision;

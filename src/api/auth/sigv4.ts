@@ -1,4 +1,5 @@
 import { createHmac, hash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { ServiceError } from '../../model/errors.js';
 import type { CredentialStore, Principal } from './credentials.js';
 import { canonicalRequest, SigningKeyCache, stringToSign } from './sigv4-canonical.js';
@@ -189,4 +190,15 @@ function parseAmzDate(value: string): number | undefined {
 
 function formatAmzDate(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+}
+
+/** A WebSocket upgrade request (a GET, no body) as the verifier reads it; `url` is its parsed `req.url`. */
+export function upgradeRequest(req: IncomingMessage, url: URL): SignedRequest {
+  return {
+    method: req.method ?? 'GET',
+    path: (req.url ?? '/').split('?')[0]!,
+    query: Object.fromEntries(url.searchParams),
+    headers: req.headers,
+    body: new Uint8Array(),
+  };
 }

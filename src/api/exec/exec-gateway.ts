@@ -12,6 +12,7 @@ import { transact } from '../../store/transact.js';
 import type { EcsEnv } from '../ecs/env.js';
 import { sha256Hex } from '../ecs/execute-command.js';
 import { ExecPipe, rawBuffer, send, type ExecAuditSink } from './exec-pipe.js';
+import type { ExecRelayDialer, RelayStart } from './exec-relay.js';
 
 /** The agent sessions of this replica, as far as ECS Exec needs them. */
 export interface AgentSessions {
@@ -24,12 +25,20 @@ export interface ExecGatewayOptions {
   readonly agents: AgentSessions;
   readonly audit?: ExecAuditSink;
   readonly log: FastifyBaseLogger;
+  /** Reaches the agent through the replica holding its session when this one does not (exec-relay.ts). */
+  readonly relay?: ExecRelayDialer;
   /** How long the client has to say `open`, and the agent to come once told (default 15 s each). */
   readonly openTimeoutMs?: number;
 }
 
+/** What takes the agent's socket: the client's pipe, or (on the replica a session is relayed to) the relay. */
+export interface AgentSide {
+  attach(agent: WebSocket): void;
+  fail(message: string): void;
+}
+
 interface Waiting {
-  readonly pipe: ExecPipe;
+  readonly side: AgentSide;
   readonly agentToken: string;
   readonly cluster: string;
   readonly taskId: string;
@@ -44,9 +53,8 @@ class OpenRefused extends Error {}
  * taken, once; the agent holding the task is told on its session to open `EXEC_AGENT_PATH<sessionId>` with a token
  * of its own; the two sockets are then piped (exec-pipe.ts). Sessions of a task end when it stops.
  *
- * The agent's session must be on this replica: the stream URL names the replica that answered ExecuteCommand, and
- * with several replicas that is the one holding the agent only by chance (docs/exec.md says so; the client gets
- * TargetNotConnectedException otherwise).
+ * With several replicas the stream URL names the replica that answered ExecuteCommand, which holds the agent's
+ * session only by chance: when it does not, the agent is reached through the replica that does (exec-relay.ts).
  */
 export class ExecGateway {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
@@ -61,14 +69,14 @@ export class ExecGateway {
   start(): void {
     const stopped = (t: TaskRecord) => {
       if (t.task.lastStatus !== 'STOPPED' && t.task.desiredStatus !== 'STOPPED') return;
-      for (const s of this.sessions.values()) if (s.cluster === t.cluster && s.taskId === t.id) s.pipe.fail(`the task stopped (${t.task.stoppedReason ?? 'no reason given'}): the session is closed`);
+      for (const s of this.sessions.values()) if (s.cluster === t.cluster && s.taskId === t.id) s.side.fail(`the task stopped (${t.task.stoppedReason ?? 'no reason given'}): the session is closed`);
     };
     this.unsubscribe = this.o.env.cache.tasks.subscribe({ updated: (_k, _old, t) => stopped(t), deleted: (_k, t) => stopped({ ...t, task: { ...t.task, lastStatus: 'STOPPED' } }) });
   }
 
   stop(): void {
     this.unsubscribe?.();
-    for (const s of this.sessions.values()) s.pipe.fail('berth is stopping');
+    for (const s of this.sessions.values()) s.side.fail('berth is stopping');
     this.wss.close();
   }
 
@@ -135,7 +143,8 @@ export class ExecGateway {
     if (!task || task.task.lastStatus !== 'RUNNING' || task.task.desiredStatus !== 'RUNNING' || !task.instanceId) {
       throw new OpenRefused(`the task is no longer running (${task?.task.lastStatus ?? 'gone'})`);
     }
-    const agentToken = randomBytes(32).toString('base64url');
+    let dialing: WebSocket | undefined;
+    let forget: (() => void) | undefined;
     const pipe = new ExecPipe({
       record,
       clusterArn: task.task.clusterArn!,
@@ -146,25 +155,81 @@ export class ExecGateway {
       now: this.o.env.now,
       onEnd: () => {
         clearTimeout(agentTimer);
-        this.sessions.delete(record.sessionId);
+        forget?.();
+        // The client left while the relay was being opened: the other replica lets the agent go.
+        if (dialing?.readyState === WebSocket.CONNECTING) dialing.terminate();
       },
     });
-    this.sessions.set(record.sessionId, { pipe, agentToken, cluster: record.cluster, taskId: record.taskId });
     const agentTimer = setTimeout(() => {
       if (pipe.state === 'waiting') pipe.fail('TargetNotConnectedException: the agent did not open the session in time');
     }, this.openTimeoutMs);
-    const sent = this.o.agents.sendExecStart(record.cluster, task.instanceId, {
-      messageId: randomBytes(8).toString('hex'),
+    const start: RelayStart = {
       sessionId: record.sessionId,
+      cluster: record.cluster,
+      taskId: record.taskId,
+      instanceId: task.instanceId,
       taskArn: record.taskArn,
       containerName: record.containerName,
-      command: splitCommand(record.command),
+      command: record.command,
       tty,
       ...(cols !== undefined && rows !== undefined ? { cols, rows } : {}),
+    };
+    forget = this.summonAgent(start, pipe);
+    if (forget) return pipe;
+    const relay = this.o.relay;
+    if (!relay) {
+      pipe.fail("TargetNotConnectedException: the agent of the task's host has no session on this replica of berth; call ExecuteCommand again");
+      return pipe;
+    }
+    // The agent's session is on another replica: the stream goes through it (its socket stands for the agent's).
+    // (Kept here too, so that it ends when the task stops; no agent comes here, so its token is one nobody has.)
+    forget = this.keep(record.sessionId, { side: pipe, agentToken: randomBytes(32).toString('base64url'), cluster: record.cluster, taskId: record.taskId });
+    void relay.open(start).then(
+      (opening) => {
+        if (!opening) return pipe.fail("TargetNotConnectedException: the agent of the task's host has no session on any replica of berth; call ExecuteCommand again");
+        dialing = opening.socket;
+        opening.opened.then(
+          (ws) => pipe.attach(ws),
+          (error: Error) => pipe.fail(`TargetNotConnectedException: ${error.message}`),
+        );
+      },
+      (error: unknown) => {
+        this.o.log.error({ err: error, sessionId: record.sessionId }, 'finding the replica of an agent failed');
+        pipe.fail('TargetNotConnectedException: berth could not find the replica holding the agent; call ExecuteCommand again');
+      },
+    );
+    return pipe;
+  }
+
+  /**
+   * Tells the instance's agent, whose session must be on this replica, to open the session's agent socket, which
+   * `side` then takes. Undefined when the agent has no session here; otherwise what forgets the session (call it
+   * when the session ends).
+   */
+  summonAgent(start: RelayStart, side: AgentSide): (() => void) | undefined {
+    const agentToken = randomBytes(32).toString('base64url');
+    const forget = this.keep(start.sessionId, { side, agentToken, cluster: start.cluster, taskId: start.taskId });
+    const sent = this.o.agents.sendExecStart(start.cluster, start.instanceId, {
+      messageId: randomBytes(8).toString('hex'),
+      sessionId: start.sessionId,
+      taskArn: start.taskArn,
+      containerName: start.containerName,
+      command: splitCommand(start.command),
+      tty: start.tty,
+      ...(start.cols !== undefined && start.rows !== undefined ? { cols: start.cols, rows: start.rows } : {}),
       token: agentToken,
     });
-    if (!sent) pipe.fail("TargetNotConnectedException: the agent of the task's host has no session on this replica of berth; call ExecuteCommand again");
-    return pipe;
+    if (sent) return forget;
+    forget();
+    return undefined;
+  }
+
+  /** Keeps the session until the returned function forgets it (if it is still this one). */
+  private keep(sessionId: string, waiting: Waiting): () => void {
+    this.sessions.set(sessionId, waiting);
+    return () => {
+      if (this.sessions.get(sessionId) === waiting) this.sessions.delete(sessionId);
+    };
   }
 
   private agentOpened(ws: WebSocket, sessionId: string): void {
@@ -177,7 +242,7 @@ export class ExecGateway {
         ws.close(1008, 'unknown session or wrong token');
         return;
       }
-      waiting.pipe.attach(ws);
+      waiting.side.attach(ws);
     });
   }
 }

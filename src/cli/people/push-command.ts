@@ -20,7 +20,12 @@ interface PushedBlob {
   readonly size: number;
   readonly role: string;
   readonly pushed: boolean;
+  /** The repository it was mounted from (no bytes sent). */
+  readonly mountedFrom?: string;
 }
+
+/** Other repositories a missing blob is looked for in (and mounted from): the first this many of the account. */
+const MOUNT_CANDIDATES = 10;
 
 /** `dir:tag` picks an image in a layout holding several; a path that exists as typed is taken whole. */
 export function splitSource(text: string, exists: (path: string) => boolean): { path: string; tag?: string } {
@@ -56,7 +61,9 @@ export function pushCommand(): Command {
 
 async function push(ctx: PeopleContext, image: ImageSource, to: PushTarget) {
   const ecrSdk = await import('@aws-sdk/client-ecr');
-  const { blobExists, putManifest, uploadBlob } = await import('./push-upload.js');
+  const { blobExists, mountBlob, putManifest, uploadBlob } = await import('./push-upload.js');
+  const { withRetries } = await import('./push-retry.js');
+  const { sleep } = await import('./durations.js');
   const ecr = new ecrSdk.ECRClient(sdkConfig(ctx.settings));
   const stream: LineStream = ctx.output === 'json' ? process.stderr : process.stdout;
   const p = paint(wantColour(stream, process.env));
@@ -72,14 +79,11 @@ async function push(ctx: PeopleContext, image: ImageSource, to: PushTarget) {
     }
     const auth = (await ecr.send(new ecrSdk.GetAuthorizationTokenCommand({}))).authorizationData?.[0];
     const reg: RegistryEndpoint = { base: auth?.proxyEndpoint ?? ctx.settings.endpoint, authorization: `Basic ${auth?.authorizationToken ?? ''}` };
-    const blobs: PushedBlob[] = [];
-    for (const blob of image.blobs) {
-      const label = `${blob.role} ${blob.digest.slice(7, 19)}`;
-      if (await blobExists(reg, to.repository, blob.digest)) {
-        line.note(`${label}: already there (${bytes(blob.size)})`);
-        blobs.push({ digest: blob.digest, size: blob.size, role: blob.role, pushed: false });
-        continue;
-      }
+    const others = ((await ecr.send(new ecrSdk.DescribeRepositoriesCommand({ maxResults: MOUNT_CANDIDATES }))).repositories ?? [])
+      .map((r) => r.repositoryName!)
+      .filter((name) => name !== to.repository);
+    /** One blob's bytes, with a bar redrawn as they go. */
+    const upload = async (blob: ImageSource['blobs'][number], label: string): Promise<void> => {
       const startedAt = ctx.now();
       let drawnAt = 0;
       const draw = (sent: number) => {
@@ -90,7 +94,30 @@ async function push(ctx: PeopleContext, image: ImageSource, to: PushTarget) {
       draw(0);
       await uploadBlob(reg, to.repository, blob, draw);
       line.finish(`${label}: pushed ${bytes(blob.size)} in ${((ctx.now() - startedAt) / 1000).toFixed(1)}s`);
-      blobs.push({ digest: blob.digest, size: blob.size, role: blob.role, pushed: true });
+    };
+    const blobs: PushedBlob[] = [];
+    for (const blob of image.blobs) {
+      const label = `${blob.role} ${blob.digest.slice(7, 19)}`;
+      // Each try looks first: a blob already there (or that landed although its answer was lost) is not sent again.
+      const outcome = await withRetries(
+        async (n): Promise<PushedBlob> => {
+          const unsent = { digest: blob.digest, size: blob.size, role: blob.role, pushed: false };
+          if (await blobExists(reg, to.repository, blob.digest)) {
+            line.note(`${label}: ${n === 1 ? 'already there' : 'there now'} (${bytes(blob.size)})`);
+            return unsent;
+          }
+          const mountedFrom = await mountBlob(reg, to.repository, blob.digest, others);
+          if (mountedFrom) {
+            line.note(`${label}: mounted from ${mountedFrom} (${bytes(blob.size)}, nothing sent)`);
+            return { ...unsent, mountedFrom };
+          }
+          await upload(blob, label);
+          return { ...unsent, pushed: true };
+        },
+        (error, n, delayMs) => line.note(`${label}: ${(error as Error).message}; trying again in ${(delayMs / 1000).toFixed(1)}s (try ${n + 1})`),
+        sleep,
+      );
+      blobs.push(outcome);
     }
     let digest = '';
     for (const [i, manifest] of image.manifests.entries()) {

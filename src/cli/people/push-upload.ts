@@ -1,10 +1,12 @@
 /**
- * The OCI distribution calls `berth push` makes to berth's registry: is a blob there (HEAD), upload it (POST an
- * upload, PUT its bytes with the digest, streamed from the file), put a manifest. Authenticated as ECR clients are:
- * HTTP Basic `AWS:<password>` from GetAuthorizationToken.
+ * The OCI distribution calls `berth push` makes to berth's registry: is a blob there (HEAD), mount it from another
+ * repository that has it (POST with `mount` and `from`), upload it (POST an upload, PUT its bytes with the digest,
+ * streamed from the file), put a manifest. Authenticated as ECR clients are: HTTP Basic `AWS:<password>` from
+ * GetAuthorizationToken. An answer that may pass (408, 429, 5xx) is a RetryableRegistryError (push-retry.ts).
  */
 import { createReadStream } from 'node:fs';
 import type { SourceBlob, SourceManifest } from './push-source.js';
+import { isRetryableStatus, RetryableRegistryError } from './push-retry.js';
 import { CliUsageError } from './settings.js';
 
 export interface RegistryEndpoint {
@@ -15,7 +17,7 @@ export interface RegistryEndpoint {
 }
 
 /** The registry's refusal as a sentence: its OCI error code and message. */
-async function refusal(what: string, res: Response): Promise<CliUsageError> {
+async function refusal(what: string, res: Response): Promise<Error> {
   const text = await res.text();
   let detail = text.slice(0, 300);
   try {
@@ -25,7 +27,8 @@ async function refusal(what: string, res: Response): Promise<CliUsageError> {
     // not JSON: the text as it is
   }
   const hint = res.status === 401 || res.status === 403 ? ' (are the credentials allowed ecr:InitiateLayerUpload/PutImage on this repository?)' : '';
-  return new CliUsageError(`the registry refused ${what}: ${res.status} ${detail}${hint}`);
+  const sentence = `the registry refused ${what}: ${res.status} ${detail}${hint}`;
+  return isRetryableStatus(res.status) ? new RetryableRegistryError(sentence) : new CliUsageError(sentence);
 }
 
 function call(reg: RegistryEndpoint, path: string, init: RequestInit & { duplex?: 'half' } = {}): Promise<Response> {
@@ -37,6 +40,22 @@ export async function blobExists(reg: RegistryEndpoint, repo: string, digest: st
   if (res.status === 200) return true;
   if (res.status === 404) return false;
   throw await refusal(`a look at blob ${digest}`, res);
+}
+
+/**
+ * Mount the blob into `repo` from one of `from` (repositories of the account, tried in order) that has it, as the
+ * OCI distribution specification's cross-repository mount: no bytes sent. The repository it came from, or
+ * undefined when none has it.
+ */
+export async function mountBlob(reg: RegistryEndpoint, repo: string, digest: string, from: readonly string[]): Promise<string | undefined> {
+  for (const other of from) {
+    if (other === repo || !(await blobExists(reg, other, digest))) continue;
+    const res = await call(reg, `/v2/${repo}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(other)}`, { method: 'POST' });
+    if (res.status === 201) return other;
+    // 202: the registry opened an ordinary upload instead; it is left to expire (the blob is uploaded anew).
+    if (res.status !== 202) throw await refusal(`a mount of blob ${digest} from ${other}`, res);
+  }
+  return undefined;
 }
 
 /** Upload `blob` in one streamed PUT; `progress` hears the bytes sent so far. */
