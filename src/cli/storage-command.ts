@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { background } from '../process/background.js';
 import { installProcessPolicy } from '../process/policy.js';
@@ -41,19 +41,36 @@ export function storageCommand(): Command {
     .action(async (flags: StorageFlags) => {
       const log = processLogger({ level: flags.logLevel, format: flags.logFormat });
       installProcessPolicy({ log });
-      const [{ defaultProvider }, { Glusterd }, { storageReportsClient }, { storageTick }] = await Promise.all([
+      const [{ defaultProvider }, { Glusterd, GLUSTERD_TLS_DIR }, { storageReportsClient }, { storageTick }, { certificateRequest, installCertificate }] = await Promise.all([
         import('@aws-sdk/credential-provider-node'),
         import('../storage/glusterd.js'),
         import('../storage/storage-reports.js'),
         import('../storage/storage-follower.js'),
+        import('../storage/tls-identity.js'),
       ]);
       const region = flags.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
       const address = flags.address ?? defaultHostAddress();
       const brickDir = resolve(flags.brickDir);
       mkdirSync(brickDir, { recursive: true });
       const identity = { hostId: flags.hostId ?? `storage-${address}`, address, brickDir, availabilityZone: flags.availabilityZone };
+      const client = storageReportsClient({ endpoint: flags.endpoint, region, credentials: defaultProvider() });
+      // The bricks' TLS identity (every volume is served over TLS, docs/storage.md), in place before any brick starts;
+      // a fresh certificate at every start. Inside glusterd's namespace the directory is GLUSTERD_TLS_DIR.
+      const tlsDir = join(resolve(flags.stateDir), 'lib', 'berth-tls');
+      const csr = await certificateRequest(tlsDir);
+      for (;;) {
+        try {
+          await installCertificate(tlsDir, await client.issueCertificate(identity.hostId, csr));
+          break;
+        } catch (error) {
+          // The control plane may still be starting (a host and its control plane started together).
+          log.warn({ err: (error as Error).message }, 'no TLS certificate from the control plane yet; asking again');
+          await new Promise((r) => setTimeout(r, 2_000));
+        }
+      }
+      log.info({ dir: GLUSTERD_TLS_DIR }, 'TLS certificate issued by the control plane');
       const glusterd = await Glusterd.start(resolve(flags.stateDir));
-      const report = storageReportsClient({ endpoint: flags.endpoint, region, credentials: defaultProvider() });
+      const report = client.report;
       process.stderr.write(`berth storage ${identity.hostId} (glusterd pid ${glusterd.pid}) on ${address} in ${identity.availabilityZone}, following ${flags.endpoint}\n`);
       let running: Promise<void> | undefined;
       let last: Awaited<ReturnType<typeof storageTick>> | undefined;
