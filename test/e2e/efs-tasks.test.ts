@@ -137,7 +137,7 @@ describe('tasks mounting EFS file systems (GlusterFS) on three hosts', () => {
     ).AccessPointId;
     await register('efs-rw', { name: 'shared', efsVolumeConfiguration: { fileSystemId } });
     await register('efs-ro', { name: 'shared', efsVolumeConfiguration: { fileSystemId } }, true);
-    await register('efs-ap', { name: 'app', efsVolumeConfiguration: { fileSystemId, authorizationConfig: { accessPointId } } });
+    await register('efs-ap', { name: 'app', efsVolumeConfiguration: { fileSystemId, transitEncryption: 'ENABLED', authorizationConfig: { accessPointId } } });
     await register('efs-missing', { name: 'gone', efsVolumeConfiguration: { fileSystemId: 'fs-0123456789abcdef0' } });
   }, LOADED_MACHINE_MS + 180_000);
 
