@@ -33,7 +33,7 @@ const load = async (path) => (await runnerImport(join(root, path))).module;
 const { buildBusyboxImage, pushImage } = await load('src/testing/busybox-image.ts');
 const { startDockerRegistry } = await load('src/testing/docker-registry.ts');
 const { createHostLab } = await load('test/e2e/support/hosts.ts');
-const { startBerthStorage } = await load('test/e2e/support/berth-storage.ts');
+const { startBerthStorage, glusterTlsOptions } = await load('test/e2e/support/berth-storage.ts');
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-bench-efs-'));
 const BRIDGE = { bridge: 'bbefs0', subnet: '10.252.7.0/24' };
@@ -85,7 +85,8 @@ try {
 
   // The host's direct mount of the same volume.
   mkdirSync(direct, { recursive: true });
-  execFileSync('glusterfs', ['--volfile-server', host.address, '--volfile-id', `berth-${fileSystemId}`, '--process-name', 'berth-bench', direct]);
+  // Every volume is TLS-only (docs/storage.md): the direct mount uses the storage host's own certificate of berth's CA.
+  execFileSync('glusterfs', ['--volfile-server', host.address, '--volfile-id', `berth-${fileSystemId}`, '--process-name', 'berth-bench', ...glusterTlsOptions(`berth-${fileSystemId}`, storage), direct]);
   for (let i = 0; !readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${direct} `); i++) {
     if (i > 300) throw new Error('the direct GlusterFS mount did not appear');
     await sleep(100);

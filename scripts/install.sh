@@ -22,14 +22,14 @@ want_ha=0
 # directories in unpacked image layers); and for tests the real peers berth is tested with (containerd: the start-latency bench compares with `ctr run`;
 # dnsmasq: bench/dns-throughput.mjs serves the same records with it; etcd-client: etcdctl, with which the HA e2e reads etcd;
 # chromium: the web console's browser test drives it headless through playwright-core; zsh: the completion test runs
-# `berth completion zsh` in a real zsh).
+# `berth completion zsh` in a real zsh; tcpdump: the EFS transit-encryption test captures the storage host's traffic).
 # GlusterFS: glusterfs-server on storage hosts (`berth storage` runs glusterd and its bricks), glusterfs-client on
 # hosts whose tasks mount EFS file systems (FUSE mounts; docs/storage.md). Both runtime: any host may be either.
 # bindfs: an EFS access point's POSIX user over the FUSE mount (agent/efs-mounts.ts).
 packages=(ca-certificates python3 make g++ runc runsc conmon golang-github-containers-common tini containernetworking-plugins iptables nftables iproute2 attr glusterfs-server glusterfs-client bindfs)
 (( want_demo )) && packages+=(awscli skopeo umoci busybox-static haproxy)
 (( want_ha )) && packages+=(etcd-server etcd-client)
-(( want_test )) && packages+=(awscli skopeo podman docker-registry busybox-static umoci etcd-server etcd-client containerd haproxy dnsmasq-base chromium zsh)
+(( want_test )) && packages+=(awscli skopeo podman docker-registry busybox-static umoci etcd-server etcd-client containerd haproxy dnsmasq-base chromium zsh tcpdump)
 
 missing=()
 for p in "${packages[@]}"; do

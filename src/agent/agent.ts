@@ -193,9 +193,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     let serviceConnect: ServiceConnectProxy | undefined;
     const containerFiles = new ContainerFileStore(join(config.dataDir, 'containers'), undefined, undefined, () => config.dnsServer ?? relay?.nameserver());
     // Tasks' EFS volumes: GlusterFS FUSE mounts made as the control plane says (efs-mounts.ts).
-    const efsMounts = new EfsMounts(join(config.dataDir, 'efs'), async (fileSystemId, accessPointId) =>
-      (await clients.storage()).send('ResolveMount', { FileSystemId: fileSystemId, ...(accessPointId !== undefined ? { AccessPointId: accessPointId } : {}) }),
-    );
+    const efsMounts = new EfsMounts(join(config.dataDir, 'efs'), async (request) => (await clients.storage()).send('ResolveMount', request), join(config.dataDir, 'efs-tls'));
     engine = new TaskEngine({
       ...parts,
       images: imageCleanup.tracked(),

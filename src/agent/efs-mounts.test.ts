@@ -15,11 +15,18 @@ describe('EFS mounts on the agent', () => {
     expect(rootOf({ fileSystemId: 'fs-1', rootDirectory: '../../etc' }, plan).path).toBe('/etc');
   });
 
-  it('mounts the volume from every server, and puts bindfs running as the POSIX user over an access point', () => {
-    expect(mountCommands(plan, '/m/fs', '/m/fs/', '/m/ap')).toEqual({
-      gluster: ['--volfile-server', '10.0.0.1', '--volfile-server', '10.0.0.2', '--volfile-id', 'berth-fs-1', '--process-name', 'berth-efs', '/m/fs'],
+  const tls = { key: '/t/own.key', cert: '/t/own.pem', ca: '/t/ca.pem' };
+  const tlsOptions = [
+    '--xlator-option', 'berth-fs-1-client-*.transport.socket.ssl-own-cert=/t/own.pem',
+    '--xlator-option', 'berth-fs-1-client-*.transport.socket.ssl-private-key=/t/own.key',
+    '--xlator-option', 'berth-fs-1-client-*.transport.socket.ssl-ca-list=/t/ca.pem',
+  ];
+
+  it("mounts the volume from every server over TLS with this host's certificate, and puts bindfs running as the POSIX user over an access point", () => {
+    expect(mountCommands(plan, '/m/fs', '/m/fs/', '/m/ap', tls)).toEqual({
+      gluster: ['--volfile-server', '10.0.0.1', '--volfile-server', '10.0.0.2', '--volfile-id', 'berth-fs-1', '--process-name', 'berth-efs', ...tlsOptions, '/m/fs'],
     });
-    const ap = mountCommands({ ...withAp, AccessPoint: { ...withAp.AccessPoint!, SecondaryGids: [2000, 1001, 3000] } }, '/m/fs', '/m/fs/app', '/m/ap');
+    const ap = mountCommands({ ...withAp, AccessPoint: { ...withAp.AccessPoint!, SecondaryGids: [2000, 1001, 3000] } }, '/m/fs', '/m/fs/app', '/m/ap', tls);
     // Server-side permission checks for the request's identity, not the kernel's for the daemon's capabilities.
     expect(ap.gluster).toContain('--acl');
     expect(ap.bindfs).toEqual([
@@ -42,9 +49,16 @@ describe('EFS mounts on the agent', () => {
       '/m/ap',
     ]);
     // Without secondary gids the daemon's only group is the gid.
-    expect(mountCommands(withAp, '/m/fs', '/m/fs/app', '/m/ap').bindfs).toContain('--groups=1001');
+    expect(mountCommands(withAp, '/m/fs', '/m/fs/app', '/m/ap', tls).bindfs).toContain('--groups=1001');
     // An access point without a POSIX user: the volume as it is, no bindfs.
-    expect(mountCommands({ ...plan, AccessPoint: { Path: '/x' } }, '/m/fs', '/m/fs/x', '/m/ap')).toEqual({ gluster: expect.not.arrayContaining(['--acl']) });
+    expect(mountCommands({ ...plan, AccessPoint: { Path: '/x' } }, '/m/fs', '/m/fs/x', '/m/ap', tls)).toEqual({ gluster: expect.not.arrayContaining(['--acl']) });
+  });
+
+  it('mounts read-only without ClientWrite, and squashes an access point root user without ClientRootAccess', () => {
+    expect(mountCommands({ ...plan, ReadOnly: true }, '/m/fs', '/m/fs/', '/m/ap', tls).gluster.slice(-2)).toEqual(['--read-only', '/m/fs']);
+    const rootAp: MountPlan = { ...plan, RootSquash: true, AccessPoint: { Uid: 0, Gid: 0, Path: '/' } };
+    expect(mountCommands(rootAp, '/m/fs', '/m/fs', '/m/ap', tls).bindfs).toContain('--force-user=65534');
+    expect(mountCommands({ ...rootAp, RootSquash: false }, '/m/fs', '/m/fs', '/m/ap', tls).bindfs).toContain('--force-user=0');
   });
 
   it('finds the mounts under a directory in mountinfo, deepest first, with escaped spaces decoded', () => {

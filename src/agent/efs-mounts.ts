@@ -15,6 +15,13 @@
  * subdirectory, so `..` at its top stays inside it. An access point's root directory is made, with its CreationInfo
  * owner and permissions, when missing (as EFS does); a missing `rootDirectory` without one fails the mount.
  *
+ * Every mount is TLS (GlusterFS's own, `client.ssl`/`server.ssl`: the bricks accept nothing else, docs/storage.md):
+ * the agent's key stays in `<tls dir>`, and each ResolveMount carries a certificate request and brings back a
+ * certificate of berth's CA, which the glusterfs client is pointed at with `--xlator-option` (the volfile names the
+ * storage hosts' own paths). The control plane also decides what the task may do (IAM, efs/mount-authorization.ts):
+ * a refused mount fails the task, no ClientWrite mounts read-only, no ClientRootAccess squashes an access point's
+ * uid 0 to 65534.
+ *
  * Mounts go with their task (`unmountTask`, at the task's cleanup) and, after the agent was killed, with `sweep` at
  * start for every task it no longer runs: both find the mounts in /proc/self/mountinfo, never by remembering them,
  * so a crash between mounting and saving leaks nothing. Directories are removed with rmdir only, after unmounting:
@@ -25,6 +32,7 @@ import { chmod, chown, mkdir, readdir, readFile, rmdir, stat } from 'node:fs/pro
 import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import type { EFSVolumeConfiguration } from '@aws-sdk/client-ecs';
+import { certificateRequest, installCertificate, tlsFiles, type TlsFiles } from '../storage/tls-identity.js';
 import { StopReasonError } from './task-engine/deps.js';
 
 const run = promisify(execFile);
@@ -33,6 +41,13 @@ const run = promisify(execFile);
 export interface MountPlan {
   readonly Volume: string;
   readonly Servers: readonly string[];
+  /** The task may not write (no elasticfilesystem:ClientWrite). */
+  readonly ReadOnly?: boolean;
+  /** The task may not act as root (no elasticfilesystem:ClientRootAccess). */
+  readonly RootSquash?: boolean;
+  /** This host's certificate for the mount's TLS and berth's CA (answers to the request sent). */
+  readonly Certificate?: string;
+  readonly CaCertificate?: string;
   readonly AccessPoint?: {
     readonly Uid?: number;
     readonly Gid?: number;
@@ -44,7 +59,19 @@ export interface MountPlan {
   };
 }
 
-export type ResolveMount = (fileSystemId: string, accessPointId?: string) => Promise<MountPlan>;
+export interface MountRequest {
+  readonly FileSystemId: string;
+  readonly AccessPointId?: string;
+  readonly TaskArn?: string;
+  readonly Iam?: 'ENABLED' | 'DISABLED';
+  readonly TransitEncryption?: 'ENABLED' | 'DISABLED';
+  readonly Csr?: string;
+}
+
+export type ResolveMount = (request: MountRequest) => Promise<MountPlan>;
+
+/** What EFS uses for a squashed root (nfsnobody). */
+const NOBODY = 65534;
 
 /** ECS's wording for a failed EFS mount (the ECS agent's, naming the cause). */
 export const EFS_MOUNT_FAILED = 'ResourceInitializationError: failed to invoke EFS utils commands to set up EFS volumes: stderr:';
@@ -71,14 +98,23 @@ function inside(path: string): string {
 }
 
 /**
- * The glusterfs and bindfs command lines of one mount (pure); `bindfs` is a whole argv (setpriv first). With a POSIX
- * user the volume is mounted with `--acl`: GlusterFS then checks permissions on the servers for the uid, gid and
- * groups each request carries (the access point's), not in the kernel for the calling process's capabilities.
+ * The glusterfs and bindfs command lines of one mount (pure); `tls`: this host's certificate files; `bindfs` is a
+ * whole argv (setpriv first). With a POSIX user the volume is mounted with `--acl`: GlusterFS then checks
+ * permissions on the servers for the uid, gid and groups each request carries (the access point's), not in the
+ * kernel for the calling process's capabilities.
  */
-export function mountCommands(plan: MountPlan, fsDir: string, source: string, apDir: string): { gluster: string[]; bindfs?: string[] } {
+export function mountCommands(plan: MountPlan, fsDir: string, source: string, apDir: string, tls: TlsFiles): { gluster: string[]; bindfs?: string[] } {
   const user = plan.AccessPoint;
-  const posix = user?.Uid !== undefined && user.Gid !== undefined ? { uid: user.Uid, gid: user.Gid, secondary: user.SecondaryGids ?? [] } : undefined;
-  const gluster = [...plan.Servers.flatMap((s) => ['--volfile-server', s]), '--volfile-id', plan.Volume, '--process-name', 'berth-efs', ...(posix ? ['--acl'] : []), fsDir];
+  // An access point's root identity is squashed like any root without elasticfilesystem:ClientRootAccess.
+  const squash = (id: number) => (plan.RootSquash && id === 0 ? NOBODY : id);
+  const posix = user?.Uid !== undefined && user.Gid !== undefined ? { uid: squash(user.Uid), gid: squash(user.Gid), secondary: user.SecondaryGids ?? [] } : undefined;
+  // The volfile carries the storage hosts' certificate paths; the client's own replace them.
+  const client = `${plan.Volume}-client-*.transport.socket`;
+  const own = [`${client}.ssl-own-cert=${tls.cert}`, `${client}.ssl-private-key=${tls.key}`, `${client}.ssl-ca-list=${tls.ca}`].flatMap((o) => ['--xlator-option', o]);
+  const gluster = [
+    ...plan.Servers.flatMap((s) => ['--volfile-server', s]),
+    '--volfile-id', plan.Volume, '--process-name', 'berth-efs', ...own, ...(posix ? ['--acl'] : []), ...(plan.ReadOnly ? ['--read-only'] : []), fsDir,
+  ];
   if (!posix) return { gluster };
   // chown/chgrp succeed without effect: every file is the access point's already, and gVisor's gofer sets the owner
   // of each file it creates to the sandbox's user (root), which the access point's identity may not give away.
@@ -110,23 +146,40 @@ export function mountsUnder(mountinfo: string, prefix: string): string[] {
 }
 
 export class EfsMounts {
+  private csr: Promise<string> | undefined;
+
+  /** `root`: the task mounts; `tlsDir`: this host's TLS key and certificates (tls-identity.ts). */
   constructor(
     private readonly root: string,
     private readonly resolve: ResolveMount,
+    private readonly tlsDir: string,
     private readonly mountTimeoutMs = 30_000,
   ) {}
 
-  /** The host directory to bind for task volume `name`, its file system mounted (once per task and volume). */
-  async mount(taskId: string, name: string, config: EFSVolumeConfiguration): Promise<string> {
+  /** The host directory to bind for task volume `name` of task `taskArn`, its file system mounted (once per task and volume). */
+  async mount(taskArn: string, name: string, config: EFSVolumeConfiguration): Promise<string> {
     if (!config.fileSystemId) throw efsMountError(`volume '${name}' has no fileSystemId`);
-    // Not built yet (GlusterFS TLS or a TLS tunnel): refused rather than mounted in the clear.
-    if (config.transitEncryption === 'ENABLED') throw efsMountError(`volume '${name}': transitEncryption ENABLED is not available on berth yet`);
+    const taskId = taskArn.slice(taskArn.lastIndexOf('/') + 1);
     const base = join(this.root, taskId, name);
     const fsDir = join(base, 'fs');
     const apDir = join(base, 'ap');
     let plan: MountPlan;
     try {
-      plan = await this.resolve(config.fileSystemId, config.authorizationConfig?.accessPointId);
+      // One key per host, one request made from it; a fresh certificate with every mount.
+      this.csr ??= certificateRequest(this.tlsDir).catch((error: unknown) => {
+        this.csr = undefined;
+        throw error;
+      });
+      const auth = config.authorizationConfig;
+      plan = await this.resolve({
+        FileSystemId: config.fileSystemId,
+        ...(auth?.accessPointId !== undefined ? { AccessPointId: auth.accessPointId } : {}),
+        TaskArn: taskArn,
+        Iam: auth?.iam === 'ENABLED' ? 'ENABLED' : 'DISABLED',
+        TransitEncryption: config.transitEncryption === 'ENABLED' ? 'ENABLED' : 'DISABLED',
+        Csr: await this.csr,
+      });
+      await installCertificate(this.tlsDir, plan);
     } catch (error) {
       // The control plane's refusal is named by its code (FileSystemNotFound, AccessPointNotFound…).
       const e = error as Error;
@@ -134,7 +187,7 @@ export class EfsMounts {
     }
     const root = rootOf(config, plan);
     const source = join(fsDir, root.path);
-    const commands = mountCommands(plan, fsDir, source, apDir);
+    const commands = mountCommands(plan, fsDir, source, apDir, tlsFiles(this.tlsDir));
     const mounted = mountsUnder(await readFile('/proc/self/mountinfo', 'utf8'), base);
     if (!mounted.includes(fsDir)) {
       await mkdir(fsDir, { recursive: true });
@@ -159,10 +212,20 @@ export class EfsMounts {
       const e = error as { stderr?: string; message: string };
       throw efsMountError(`mounting ${fileSystemId}: ${(e.stderr || e.message).trim()}`);
     }
-    // glusterfs daemonizes before the FUSE mount is in place, and exits in the background when it cannot be.
+    // glusterfs daemonizes before the FUSE mount is in place, and exits in the background when it cannot be; a mount
+    // whose bricks refuse it (TLS) stays in place but answers ENOTCONN, so the root must also be readable.
     const deadline = Date.now() + this.mountTimeoutMs;
-    while (!mountsUnder(await readFile('/proc/self/mountinfo', 'utf8'), fsDir).includes(fsDir)) {
-      if (Date.now() > deadline) throw efsMountError(`mounting ${fileSystemId}: the GlusterFS volume did not mount within ${this.mountTimeoutMs} ms (servers unreachable?)`);
+    let last = '';
+    for (;;) {
+      const mounted = mountsUnder(await readFile('/proc/self/mountinfo', 'utf8'), fsDir).includes(fsDir);
+      if (mounted) {
+        const ready = await readdir(fsDir).then(() => true, (e: Error) => ((last = e.message), false));
+        if (ready) return;
+      }
+      if (Date.now() > deadline) {
+        if (mounted) await run('umount', ['-l', fsDir]).catch(() => {});
+        throw efsMountError(`mounting ${fileSystemId}: the GlusterFS volume did not ${mounted ? `answer over TLS (${last})` : 'mount'} within ${this.mountTimeoutMs} ms (servers unreachable?)`);
+      }
       await new Promise((r) => setTimeout(r, 200));
     }
   }

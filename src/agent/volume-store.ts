@@ -16,7 +16,7 @@ export class DirectoryVolumeStore implements VolumeStore {
     private readonly efs?: EfsMounts,
   ) {}
 
-  async resolve(taskId: string, volume: Volume, options: { readonly taskVolumesDir?: string } = {}): Promise<string> {
+  async resolve(taskId: string, volume: Volume, options: { readonly taskVolumesDir?: string; readonly taskArn?: string } = {}): Promise<string> {
     const name = volume.name ?? '';
     if (!NAME.test(name)) throw new VolumeError(`invalid volume name '${name}'`);
     if (volume.host?.sourcePath) {
@@ -24,7 +24,7 @@ export class DirectoryVolumeStore implements VolumeStore {
       await mkdir(volume.host.sourcePath, { recursive: true });
       return volume.host.sourcePath;
     }
-    if (volume.efsVolumeConfiguration && this.efs) return this.efs.mount(taskId, name, volume.efsVolumeConfiguration);
+    if (volume.efsVolumeConfiguration && this.efs) return this.efs.mount(options.taskArn ?? taskId, name, volume.efsVolumeConfiguration);
     const unsupported = ['efsVolumeConfiguration', 'fsxWindowsFileServerVolumeConfiguration', 's3filesVolumeConfiguration'] as const;
     const kind = unsupported.find((k) => volume[k as keyof Volume] !== undefined);
     if (kind) throw new VolumeError(`volume '${name}': ${kind} is not available on berth`);

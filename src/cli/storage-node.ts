@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Logger } from 'pino';
 import { background } from '../process/background.js';
@@ -54,16 +55,33 @@ function onPath(command: string): boolean {
  * answers.
  */
 export async function startStorageNode(options: StorageNodeOptions): Promise<StorageNode> {
-  const [{ Glusterd }, { storageReportsClient }, { storageTick }] = await Promise.all([
+  const [{ Glusterd, GLUSTERD_TLS_DIR }, { storageReportsClient }, { storageTick }, { certificateRequest, installCertificate }] = await Promise.all([
     import('../storage/glusterd.js'),
     import('../storage/storage-reports.js'),
     import('../storage/storage-follower.js'),
+    import('../storage/tls-identity.js'),
   ]);
   const { log } = options;
   mkdirSync(options.brickDir, { recursive: true });
   const identity = { hostId: options.hostId, address: options.address, brickDir: options.brickDir, availabilityZone: options.availabilityZone };
+  const client = storageReportsClient({ endpoint: options.endpoint, region: options.region, credentials: options.credentials });
+  // The bricks' TLS identity (every volume is served over TLS, docs/storage.md), in place before any brick starts;
+  // a fresh certificate at every start. Inside glusterd's namespace the directory is GLUSTERD_TLS_DIR.
+  const tlsDir = join(options.stateDir, 'lib', 'berth-tls');
+  const csr = await certificateRequest(tlsDir);
+  for (;;) {
+    try {
+      await installCertificate(tlsDir, await client.issueCertificate(identity.hostId, csr));
+      break;
+    } catch (error) {
+      // The control plane may still be starting (a host and its control plane started together).
+      log.warn({ err: (error as Error).message }, 'no TLS certificate from the control plane yet; asking again');
+      await new Promise((r) => setTimeout(r, 2_000));
+    }
+  }
+  log.info({ dir: GLUSTERD_TLS_DIR }, 'TLS certificate issued by the control plane');
   const glusterd = await Glusterd.start(options.stateDir);
-  const report = storageReportsClient({ endpoint: options.endpoint, region: options.region, credentials: options.credentials });
+  const report = client.report;
   let running: Promise<void> | undefined;
   let last: Awaited<ReturnType<typeof storageTick>> | undefined;
   const timer = setInterval(() => {

@@ -3,7 +3,11 @@
  * as the EFS mount helper learns it from DNS and the NFS server: the GlusterFS volume, the servers to fetch its
  * volfile from (the file system's mount targets, as EFS clients reach it through a mount target), and the access
  * point's POSIX identity and root directory, which the agent enforces where it mounts (agent/efs-mounts.ts).
- * Authorized as `elasticfilesystem:ClientMount` on the file system, the action EFS checks for a mount.
+ * Authorized as `elasticfilesystem:ClientMount` on the file system, the action EFS checks for a mount, for the
+ * agent's own credentials; the task's mount is then authorized as EFS authorizes a client (mount-authorization.ts:
+ * the task role with `authorizationConfig.iam`, else an anonymous client), and the answer says whether the mount is
+ * read-only and root squashed. With a certificate request (`Csr`) the answer carries a certificate for the agent's
+ * GlusterFS TLS (mount-ca.ts).
  */
 import type { Operation } from '../api/protocol/json-rpc.js';
 import { efsKeys as k } from '../state/efs-keys.js';
@@ -12,10 +16,23 @@ import { readRecord } from '../store/transact.js';
 import { efsErrors } from './errors.js';
 import type { FileSystems } from './file-systems.js';
 import { accessPointIdOf } from './ids.js';
+import { MountCa } from './mount-ca.js';
+import { authorizeMount, type MountAuthorizationEnv } from './mount-authorization.js';
+import type { Sealer } from '../identity/sealer.js';
+
+export interface ResolveMountEnv extends MountAuthorizationEnv {
+  readonly sealer: Sealer;
+}
 
 export interface MountAnswer {
   readonly Volume: string;
   readonly Servers: string[];
+  /** No elasticfilesystem:ClientWrite: the agent mounts read-only. */
+  readonly ReadOnly?: boolean;
+  /** No elasticfilesystem:ClientRootAccess: root is squashed. */
+  readonly RootSquash?: boolean;
+  readonly Certificate?: string;
+  readonly CaCertificate?: string;
   readonly AccessPoint?: {
     readonly Uid?: number;
     readonly Gid?: number;
@@ -49,7 +66,8 @@ export function mountAnswer(fs: FileSystemRecord, targets: readonly MountTargetR
   };
 }
 
-export function resolveMountOperation(fileSystems: FileSystems): Operation {
+export function resolveMountOperation(fileSystems: FileSystems, env: ResolveMountEnv): Operation {
+  const ca = new MountCa({ store: env.store, sealer: env.sealer, now: fileSystems.env.now });
   return async (input) => {
     const fs = await fileSystems.get(undefined, input.FileSystemId);
     const { store } = fileSystems.env;
@@ -60,6 +78,15 @@ export function resolveMountOperation(fileSystems: FileSystems): Operation {
       accessPoint = await readRecord(store, parseAccessPointRecord, k.accessPoint(accessPointIdOf(input.AccessPointId)));
       if (!accessPoint) throw efsErrors.accessPointNotFound(input.AccessPointId);
     }
-    return mountAnswer(fs, targets, accessPoint);
+    const answer = mountAnswer(fs, targets, accessPoint);
+    const access = await authorizeMount(env, {
+      fs,
+      ...(accessPoint ? { accessPoint } : {}),
+      ...(input.TaskArn !== undefined ? { taskArn: input.TaskArn } : {}),
+      iam: input.Iam === 'ENABLED',
+      transitEncryption: input.TransitEncryption === 'ENABLED',
+    });
+    const certificate = input.Csr === undefined ? {} : await ca.issue(input.Csr, 'berth-efs-client');
+    return { ...answer, ReadOnly: !access.write, RootSquash: !access.rootAccess, ...certificate };
   };
 }

@@ -8,6 +8,7 @@
  * host's record (address, brick directory, zone, the volumes its glusterd lists) and answers whether this host leads
  * the pool, the other live hosts, every volume with its bricks, and the retired volumes to remove.
  * ResolveMount (efs/client-mount.ts) is the agents' call: how to mount a file system for a task.
+ * IssueStorageCertificate: a storage host's TLS certificate from berth's CA (mount-ca.ts), asked for at its start.
  */
 import type { ActionTable } from '../api/authz/declarations.js';
 import type { JsonService, Operation } from '../api/protocol/json-rpc.js';
@@ -15,7 +16,8 @@ import type { ServiceModel } from '../api/protocol/service-model.js';
 import { efsKeys as k } from '../state/efs-keys.js';
 import { parseFileSystemRecord, parseRetiredVolumeRecord, parseStorageHostRecord, type StorageHostRecord } from '../state/records/efs.js';
 import { transact } from '../store/transact.js';
-import { resolveMountOperation } from './client-mount.js';
+import { resolveMountOperation, type ResolveMountEnv } from './client-mount.js';
+import { MountCa } from './mount-ca.js';
 import { FileSystems, type EfsEnv } from './file-systems.js';
 import { fileSystemArn, fileSystemIdOf } from './ids.js';
 import { liveHosts, poolLeader } from './volume-placement.js';
@@ -29,6 +31,7 @@ export const STORAGE_NODE_MODEL: ServiceModel = {
   operations: {
     ReportStorageHost: { name: 'ReportStorageHost', input: { shape: 'ReportStorageHostInput' }, output: { shape: 'ReportStorageHostOutput' } },
     ResolveMount: { name: 'ResolveMount', input: { shape: 'ResolveMountInput' }, output: { shape: 'ResolveMountOutput' } },
+    IssueStorageCertificate: { name: 'IssueStorageCertificate', input: { shape: 'IssueStorageCertificateInput' }, output: { shape: 'IssuedCertificate' } },
   },
   shapes: {
     ReportStorageHostInput: {
@@ -57,12 +60,35 @@ export const STORAGE_NODE_MODEL: ServiceModel = {
     Volume: { type: 'structure', members: { Name: { shape: 'Text' }, Bricks: { shape: 'Bricks' } } },
     Bricks: { type: 'list', member: { shape: 'Brick' } },
     Brick: { type: 'structure', members: { Address: { shape: 'Text' }, Path: { shape: 'Text' } } },
-    ResolveMountInput: { type: 'structure', required: ['FileSystemId'], members: { FileSystemId: { shape: 'Text' }, AccessPointId: { shape: 'Text' } } },
+    ResolveMountInput: {
+      type: 'structure',
+      required: ['FileSystemId'],
+      members: {
+        FileSystemId: { shape: 'Text' },
+        AccessPointId: { shape: 'Text' },
+        TaskArn: { shape: 'Text' },
+        Iam: { shape: 'Switch' },
+        TransitEncryption: { shape: 'Switch' },
+        Csr: { shape: 'Pem' },
+      },
+    },
     ResolveMountOutput: {
       type: 'structure',
       required: ['Volume', 'Servers'],
-      members: { Volume: { shape: 'Text' }, Servers: { shape: 'Texts' }, AccessPoint: { shape: 'MountAccessPoint' } },
+      members: {
+        Volume: { shape: 'Text' },
+        Servers: { shape: 'Texts' },
+        AccessPoint: { shape: 'MountAccessPoint' },
+        ReadOnly: { shape: 'Flag' },
+        RootSquash: { shape: 'Flag' },
+        Certificate: { shape: 'Pem' },
+        CaCertificate: { shape: 'Pem' },
+      },
     },
+    IssueStorageCertificateInput: { type: 'structure', required: ['HostId', 'Csr'], members: { HostId: { shape: 'Text' }, Csr: { shape: 'Pem' } } },
+    IssuedCertificate: { type: 'structure', members: { Certificate: { shape: 'Pem' }, CaCertificate: { shape: 'Pem' } } },
+    Switch: { type: 'string', enum: ['ENABLED', 'DISABLED'] },
+    Pem: { type: 'string', min: 1, max: 16_384 },
     MountAccessPoint: {
       type: 'structure',
       required: ['Path'],
@@ -87,6 +113,8 @@ export const STORAGE_NODE_MODEL: ServiceModel = {
 export function storageNodeActions(): ActionTable {
   return {
     ReportStorageHost: { action: 'berth-storage:ReportStorageHost', resources: () => [] },
+    // A storage host's TLS certificate: only storage hosts may have one (it makes its holder a GlusterFS server).
+    IssueStorageCertificate: { action: 'berth-storage:ReportStorageHost', resources: () => [] },
     // An agent mounting a file system for a task: what EFS checks for a mount.
     ResolveMount: {
       action: 'elasticfilesystem:ClientMount',
@@ -95,9 +123,11 @@ export function storageNodeActions(): ActionTable {
   };
 }
 
-export function storageNodeService(env: EfsEnv): JsonService {
+export function storageNodeService(env: EfsEnv & Omit<ResolveMountEnv, 'store' | 'scope'>): JsonService {
+  const ca = new MountCa(env);
   const operations: Record<string, Operation> = {
-    ResolveMount: resolveMountOperation(new FileSystems(env)),
+    ResolveMount: resolveMountOperation(new FileSystems(env), env),
+    IssueStorageCertificate: (input) => ca.issue(input.Csr, `berth-storage-${input.HostId}`),
     async ReportStorageHost(input) {
       const now = env.now();
       const hosts = await transact(env.store, async (tx) => {

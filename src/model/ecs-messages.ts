@@ -66,6 +66,11 @@ export const ecsMessages = {
     text: "Tasks using the Fargate launch type do not support pidMode 'host'. The supported value for pidMode is 'task'.",
     source: 'issue11',
   },
+  efsAccessPointRootDirectory: {
+    type: 'ClientException',
+    text: 'Invalid request provided: Create TaskDefinition: When using an EFS access point, the root directory must either be set to "/" or be omitted.',
+    source: 'clients',
+  },
   runningTasksOnInstance: { type: 'InvalidParameterException', text: 'Found running tasks on the instance.', source: 'issue11' },
   noContainerInstances: { type: 'InvalidParameterException', text: 'No Container Instances were found in your cluster.', source: 'clients' },
   taskNotFound: { type: 'InvalidParameterException', text: 'The referenced task was not found.', source: 'clients' },

@@ -389,7 +389,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     // Amazon EFS (REST-JSON) beside Scheduler, and the storage hosts' reports (docs/storage.md).
     const efsEnv = { store, scope, now: config.now ?? Date.now };
     const restServices = [schedulerService(eventsEnv), efsService(efsEnv)];
-    services.push(storageNodeService(efsEnv));
+    // Storage hosts and agents get transit certificates from berth's CA (sealed key); mounts are judged by IAM.
+    services.push(storageNodeService({ ...efsEnv, sealer, identityDecision: (...args) => identityDecision!(...args) }));
     // Host groups' hosts reach the server at the port it binds (known after listen, before any controller runs).
     let boundPortForHosts = config.port;
     const provisioners = hostProvisionersOf(

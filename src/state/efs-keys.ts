@@ -18,4 +18,6 @@ export const efsKeys = {
   retiredVolumes: () => 'efs/retired-volumes/',
   storageHost: (id: string) => `efs/storage-hosts/${id}`,
   storageHosts: () => 'efs/storage-hosts/',
+  /** berth's CA for transit encryption (efs/mount-ca.ts): its certificate and its sealed key. */
+  mountCa: () => 'efs/mount-ca',
 };

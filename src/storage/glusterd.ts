@@ -12,6 +12,27 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
+/**
+ * Where a storage host's TLS identity (tls-identity.ts) is inside its glusterd's mount namespace: under the
+ * per-host /var/lib/glusterd, so several storage hosts on one machine (the lab) each present their own.
+ */
+export const GLUSTERD_TLS_DIR = '/var/lib/glusterd/berth-tls';
+
+/**
+ * The volume options that make a volume's I/O path TLS only (`server.ssl`: bricks accept only TLS clients with a
+ * certificate of berth's CA; `client.ssl`: the volfile clients fetch says so). The certificate paths are the same on
+ * every host (each host's own files), and clients override them with their own (agent/efs-mounts.ts).
+ */
+export function tlsVolumeOptions(): [string, string][] {
+  return [
+    ['ssl.own-cert', `${GLUSTERD_TLS_DIR}/own.pem`],
+    ['ssl.private-key', `${GLUSTERD_TLS_DIR}/own.key`],
+    ['ssl.ca-list', `${GLUSTERD_TLS_DIR}/ca.pem`],
+    ['client.ssl', 'on'],
+    ['server.ssl', 'on'],
+  ];
+}
+
 export interface GlusterVolume {
   readonly name: string;
   readonly started: boolean;

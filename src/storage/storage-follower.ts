@@ -4,7 +4,8 @@
  *
  *   every host:       retired volumes gone from the pool → remove this host's brick directories of them
  *   the pool leader:  probe live hosts not yet in the trusted pool
- *                     a desired volume missing → `volume create <name> [replica N] <bricks> force`; created → `start`
+ *                     a desired volume missing → `volume create <name> [replica N] <bricks> force`; created →
+ *                     its TLS options (`volume set`, glusterd.ts) → `start`
  *                     a retired volume still there → `volume stop` + `volume delete`
  *
  * Only the pool leader (the control plane names it: the live host registered first) runs pool-wide commands, so two
@@ -12,7 +13,7 @@
  */
 import { rmSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { Glusterd } from './glusterd.js';
+import { tlsVolumeOptions, type Glusterd } from './glusterd.js';
 import type { ReportStorageHost, StorageAnswer } from './storage-reports.js';
 
 export interface StorageHostIdentity {
@@ -60,6 +61,8 @@ export async function storageTick(identity: StorageHostIdentity, glusterd: Glust
         await glusterd.cli('volume', 'create', volume.Name, ...replica, ...volume.Bricks.map((b) => `${b.Address}:${b.Path}`), 'force');
       }
       if (!known?.started) {
+        // TLS before the first start: the bricks never serve the volume in the clear.
+        for (const [key, value] of tlsVolumeOptions()) await glusterd.cli('volume', 'set', volume.Name, key, value);
         await glusterd.cli('volume', 'start', volume.Name);
         log.info({ volume: volume.Name }, 'volume started');
       }

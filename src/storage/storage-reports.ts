@@ -27,12 +27,26 @@ export interface StorageAnswer {
 
 export type ReportStorageHost = (report: StorageReport) => Promise<StorageAnswer>;
 
-export function storageReportsClient(options: { endpoint: string; region: string; credentials: AwsCredentialIdentityProvider; timeoutMs?: number }): ReportStorageHost {
+/** berth's CA's answer to a certificate request (IssueStorageCertificate). */
+export interface IssuedCertificate {
+  readonly Certificate?: string;
+  readonly CaCertificate?: string;
+}
+
+export interface StorageNodeClient {
+  readonly report: ReportStorageHost;
+  readonly issueCertificate: (hostId: string, csr: string) => Promise<IssuedCertificate>;
+}
+
+export function storageReportsClient(options: { endpoint: string; region: string; credentials: AwsCredentialIdentityProvider; timeoutMs?: number }): StorageNodeClient {
   const call = signedJsonCaller({
     ...options,
     service: 'elasticfilesystem',
     targetPrefix: 'BerthStorageNode',
     refused: (type, operation, message) => new Error(`${operation}: ${type}: ${message}`),
   });
-  return async (report) => (await call('ReportStorageHost', report)) as unknown as StorageAnswer;
+  return {
+    report: async (report) => (await call('ReportStorageHost', report)) as unknown as StorageAnswer,
+    issueCertificate: async (hostId, csr) => (await call('IssueStorageCertificate', { HostId: hostId, Csr: csr })) as IssuedCertificate,
+  };
 }

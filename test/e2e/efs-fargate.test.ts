@@ -151,7 +151,7 @@ describe('EFS file systems mounted into Fargate (gVisor) tasks', () => {
     const accessPointId = (
       await efs('create-access-point', '--file-system-id', fileSystemId, '--posix-user', JSON.stringify({ Uid: 1000, Gid: 1000, SecondaryGids: [2000] }), '--root-directory', 'Path=/team')
     ).AccessPointId;
-    await register('fg-efs-ap', { name: 'team', efsVolumeConfiguration: { fileSystemId, authorizationConfig: { accessPointId } } });
+    await register('fg-efs-ap', { name: 'team', efsVolumeConfiguration: { fileSystemId, transitEncryption: 'ENABLED', authorizationConfig: { accessPointId } } });
     const t = await runFargate(
       'fg-efs-ap',
       // (each step its own exit code, to tell which one failed)

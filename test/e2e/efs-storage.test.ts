@@ -7,13 +7,13 @@
  * and all three bricks.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsCli } from './support/aws-cli.js';
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
-import { startBerthStorage, type BerthStorageProcess } from './support/berth-storage.js';
+import { glusterTlsOptions, startBerthStorage, type BerthStorageProcess } from './support/berth-storage.js';
 import { createHostLab, type HostLab } from './support/hosts.js';
 import { until } from './support/netns-hosts.js';
 
@@ -128,8 +128,11 @@ describe('EFS on GlusterFS storage hosts', () => {
     mkdirSync(mountPoint);
     const client = lab.hosts[3]!;
     const servers = storage.flatMap((s) => ['--volfile-server', s.address]);
-    execFileSync('nsenter', [`--net=/var/run/netns/${client.netns}`, '--', 'glusterfs', ...servers, '--volfile-id', `berth-${fileSystemId}`, '--log-file', join(dir, 'client.log'), mountPoint]);
-    await until('the FUSE mount', async () => (readFileSync('/proc/mounts', 'utf8').includes(mountPoint!) ? true : undefined), 30_000);
+    const volume = `berth-${fileSystemId}`;
+    // The volume is TLS-only: the client presents storage host 1's certificate of berth's CA.
+    execFileSync('nsenter', [`--net=/var/run/netns/${client.netns}`, '--', 'glusterfs', ...servers, '--volfile-id', volume, ...glusterTlsOptions(volume, storage[0]!), '--log-file', join(dir, 'client.log'), mountPoint]);
+    const connected = () => readFileSync('/proc/mounts', 'utf8').includes(mountPoint!) && (() => { try { readdirSync(mountPoint!); return true; } catch { return false; } })();
+    await until('the FUSE mount, connected', async () => (connected() ? true : undefined), 30_000);
     writeFileSync(join(mountPoint, 'before.txt'), 'written with three storage hosts\n');
     for (const s of storage) {
       await until(`before.txt on the brick of ${s.address}`, async () => (existsSync(join(s.brickDir, `berth-${fileSystemId}`, 'before.txt')) ? true : undefined), 30_000);

@@ -138,7 +138,7 @@ describe('tasks mounting EFS file systems (GlusterFS) on three hosts', () => {
     ).AccessPointId;
     await register('efs-rw', { name: 'shared', efsVolumeConfiguration: { fileSystemId } });
     await register('efs-ro', { name: 'shared', efsVolumeConfiguration: { fileSystemId } }, true);
-    await register('efs-ap', { name: 'app', efsVolumeConfiguration: { fileSystemId, authorizationConfig: { accessPointId } } });
+    await register('efs-ap', { name: 'app', efsVolumeConfiguration: { fileSystemId, transitEncryption: 'ENABLED', authorizationConfig: { accessPointId } } });
     await register('efs-missing', { name: 'gone', efsVolumeConfiguration: { fileSystemId: 'fs-0123456789abcdef0' } });
   }, LOADED_MACHINE_MS + 180_000);
 
@@ -188,8 +188,8 @@ describe('tasks mounting EFS file systems (GlusterFS) on three hosts', () => {
     expect(setup.containers![0]!.exitCode, setup.stoppedReason).toBe(0);
     const accessPoint = async (user: object) =>
       (await efs('create-access-point', '--file-system-id', fileSystemId, '--posix-user', JSON.stringify(user), '--root-directory', 'Path=/team')).AccessPointId as string;
-    await register('efs-team', { name: 'team', efsVolumeConfiguration: { fileSystemId, authorizationConfig: { accessPointId: await accessPoint({ Uid: 1000, Gid: 1000, SecondaryGids: [2000] }) } } });
-    await register('efs-outsider', { name: 'team', efsVolumeConfiguration: { fileSystemId, authorizationConfig: { accessPointId: await accessPoint({ Uid: 1000, Gid: 1000 }) } } });
+    await register('efs-team', { name: 'team', efsVolumeConfiguration: { fileSystemId, transitEncryption: 'ENABLED', authorizationConfig: { accessPointId: await accessPoint({ Uid: 1000, Gid: 1000, SecondaryGids: [2000] }) } } });
+    await register('efs-outsider', { name: 'team', efsVolumeConfiguration: { fileSystemId, transitEncryption: 'ENABLED', authorizationConfig: { accessPointId: await accessPoint({ Uid: 1000, Gid: 1000 }) } } });
     // The container runs as root: what it may do is what the access point's identity may do.
     const member = await runOn(1, 'efs-team', 'grep -qx secret /data/s.txt && echo more >> /data/s.txt && echo mine > /data/new.txt');
     expect(member.containers![0]!.exitCode, member.stoppedReason).toBe(0);

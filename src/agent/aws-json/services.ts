@@ -46,7 +46,7 @@ export interface LogsOperations {
 }
 
 export interface BerthStorageOperations {
-  ResolveMount: { input: { FileSystemId: string; AccessPointId?: string }; output: import('../efs-mounts.js').MountPlan };
+  ResolveMount: { input: import('../efs-mounts.js').MountRequest; output: import('../efs-mounts.js').MountPlan };
 }
 
 export interface SecretsManagerOperations {

@@ -182,7 +182,7 @@ export async function attachTaskNetwork(deps: EngineDeps, task: TaskState, commi
 async function volumeMounts(deps: EngineDeps, task: TaskState, def: AcsContainer, storage: string | undefined) {
   const volumes = task.spec.volumes as Volume[];
   const resolved = new Map<string, string>();
-  const options = storage ? { taskVolumesDir: join(storage, 'volumes') } : undefined;
+  const options = { taskArn: task.arn, ...(storage ? { taskVolumesDir: join(storage, 'volumes') } : {}) };
   for (const name of volumesUsed(def, task.spec)) {
     const volume = volumes.find((v) => v.name === name);
     if (volume) resolved.set(name, await deps.volumes.resolve(taskIdOf(task.arn), volume, options));

@@ -13,9 +13,10 @@ import type { Mount } from '../../runtime/runtime.js';
 export interface VolumeStore {
   /**
    * The host directory behind `volume` for `taskId`, made as its kind requires; a task volume in
-   * `options.taskVolumesDir` when given (a Fargate task's ephemeral storage).
+   * `options.taskVolumesDir` when given (a Fargate task's ephemeral storage); `taskArn` names the task to the
+   * control plane (an EFS mount is authorized for the task's role).
    */
-  resolve(taskId: string, volume: Volume, options?: { readonly taskVolumesDir?: string }): Promise<string>;
+  resolve(taskId: string, volume: Volume, options?: { readonly taskVolumesDir?: string; readonly taskArn?: string }): Promise<string>;
   /** Remove the task's own volumes (not host paths, not shared volumes). */
   removeTaskVolumes(taskId: string): Promise<void>;
 }

@@ -80,7 +80,7 @@ const served: readonly Served[] = [
   // berth's own: the data plane's reports (its model is in code, not under models/).
   json(lbNodeService({} as ElbEnv), 'berth-lb'),
   // A storage host's reports are berth's own; an agent resolving a task's mount is authorized as EFS's ClientMount.
-  { ...json(storageNodeService({} as EfsEnv), 'berth-storage'), prefix: '(?:berth-storage|elasticfilesystem)' },
+  { ...json(storageNodeService({} as Parameters<typeof storageNodeService>[0]), 'berth-storage'), prefix: '(?:berth-storage|elasticfilesystem)' },
   // EFS is REST-JSON: named here by its endpoint prefix, the key its model file has.
   { name: 'elasticfilesystem', prefix: 'elasticfilesystem', ...efsService({ scope: { region: 'us-east-1', accountId: '123456789012' } } as unknown as EfsEnv) },
 ];

@@ -67,7 +67,8 @@ export function statementCoversAction(s: CompiledStatement, action: string, serv
   return hit !== s.notAction;
 }
 
-function statementCoversResource(s: CompiledStatement, resource: string, lookup: ContextLookup): boolean {
+/** Whether the statement's Resource/NotResource covers `resource`; a statement without either covers nothing. */
+export function statementCoversResource(s: CompiledStatement, resource: string, lookup: ContextLookup): boolean {
   const resources = s.resources;
   if (!resources) return false;
   let hit = false;

@@ -23,4 +23,4 @@ export {
   type PolicyVersion,
 } from './policy-document.js';
 export { principalTypes, type AuthzPrincipal, type AuthzRequest, type PrincipalType } from './request-context.js';
-export { evaluateTrust, trustMatch, trustMatches, type TrustMatch, type TrustPrincipal } from './trust.js';
+export { evaluateTrust, resourcePolicyMatch, trustMatch, trustMatches, type TrustMatch, type TrustPrincipal } from './trust.js';

@@ -6,13 +6,15 @@
  *   is refused ("Policy document should not specify a principal.").
  * - `trust`: a role's AssumeRolePolicyDocument. Needs Principal/NotPrincipal and only STS actions; a Resource is
  *   refused ("Has prohibited field Resource.").
+ * - `resource`: a resource-based policy of another service (an EFS file system policy): Principal/NotPrincipal as in
+ *   a trust policy, any actions, Resource/NotResource optional (absent: the resource the policy is attached to).
  * Unknown actions (`ecs:NoSuchThing`) are accepted, as IAM accepts them. Error texts are IAM's.
  */
 import { compileCondition, parseOperator, type CompiledCondition } from './conditions.js';
 import { parseTemplate, type Template } from './policy-variables.js';
 import { compileGlob, type Matcher } from './wildcard.js';
 
-export type PolicyKind = 'identity' | 'trust';
+export type PolicyKind = 'identity' | 'trust' | 'resource';
 export const POLICY_VERSIONS = ['2012-10-17', '2008-10-17'] as const;
 export type PolicyVersion = (typeof POLICY_VERSIONS)[number];
 
@@ -72,10 +74,10 @@ export interface CompiledStatement {
   /** Wildcard actions without a service of their own, i.e. `*` (validateAction refuses `ec*:Get*`): tried always. */
   readonly actionPatterns: readonly Matcher[];
   readonly notResource: boolean;
-  /** Absent in trust policies. */
+  /** Absent in trust policies, and in resource policies' statements without Resource (the policy's own resource). */
   readonly resources?: readonly Template[];
   readonly notPrincipal: boolean;
-  /** Present in trust policies only. */
+  /** Present in trust and resource policies only. */
   readonly principals?: CompiledPrincipals;
   readonly conditions: readonly CompiledCondition[];
 }
@@ -180,6 +182,8 @@ function compileStatement(raw: unknown, index: number, kind: PolicyKind, variabl
   if (kind === 'trust') {
     if ('Resource' in raw) throw malformed('Has prohibited field Resource.');
     if ('NotResource' in raw) throw malformed('Has prohibited field NotResource.');
+  }
+  if (kind !== 'identity') {
     if (!hasPrincipal) throw malformed('Missing required field Principal.');
     if ('Principal' in raw && 'NotPrincipal' in raw) throw malformed(SYNTAX);
   }
@@ -213,7 +217,7 @@ function compileStatement(raw: unknown, index: number, kind: PolicyKind, variabl
 
   let resources: Template[] | undefined;
   const notResource = 'NotResource' in raw;
-  if (kind === 'identity') {
+  if (kind === 'identity' || (kind === 'resource' && ('Resource' in raw || notResource))) {
     if ('Resource' in raw && notResource) throw malformed(SYNTAX);
     if (!('Resource' in raw) && !notResource) throw malformed('Policy statement must contain resources.');
     const list = stringList(notResource ? raw.NotResource : raw.Resource);
@@ -222,7 +226,7 @@ function compileStatement(raw: unknown, index: number, kind: PolicyKind, variabl
   }
 
   const notPrincipal = 'NotPrincipal' in raw;
-  const principals = kind === 'trust' ? compilePrincipals(notPrincipal ? raw.NotPrincipal : raw.Principal) : undefined;
+  const principals = kind !== 'identity' ? compilePrincipals(notPrincipal ? raw.NotPrincipal : raw.Principal) : undefined;
   const conditions = raw.Condition === undefined ? [] : compileConditions(raw.Condition, variables);
   return {
     index,

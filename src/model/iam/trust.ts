@@ -10,7 +10,7 @@
  * - a user or role ARN: that user, or any session of that role; an assumed-role session ARN: that session;
  * - `{"Service": "ecs-tasks.amazonaws.com"}`: that AWS service acting for the account.
  */
-import { conditionsHold, statementCoversAction } from './evaluate.js';
+import { conditionsHold, statementCoversAction, statementCoversResource } from './evaluate.js';
 import type { CompiledPolicy, CompiledPrincipals } from './policy-document.js';
 import type { ContextLookup } from './policy-variables.js';
 
@@ -24,7 +24,9 @@ export type TrustPrincipal =
       /** For a role session: the role's own ARN (with its path), which trust policies name. */
       readonly roleArn?: string;
     }
-  | { readonly kind: 'Service'; readonly service: string };
+  | { readonly kind: 'Service'; readonly service: string }
+  /** A caller who shows no identity (an EFS client mounting without IAM): only `"*"` names it. */
+  | { readonly kind: 'Anonymous' };
 
 const ROOT = /^arn:aws[a-z-]*:iam::(\d{12}):root$/;
 
@@ -42,6 +44,7 @@ export type TrustMatch = (typeof trustMatches)[number];
 /** Which way `p` names `who`, if it does (a principal entry wins over an account entry). */
 function names(p: CompiledPrincipals, who: TrustPrincipal): TrustMatch | undefined {
   if (p.any) return 'principal';
+  if (who.kind === 'Anonymous') return undefined;
   if (who.kind === 'Service') return p.service.some((s) => s.toLowerCase() === who.service.toLowerCase()) ? 'principal' : undefined;
   let match: TrustMatch | undefined;
   for (const entry of p.aws) {
@@ -57,7 +60,7 @@ function lookupFor(who: TrustPrincipal, context: ReadonlyMap<string, string | re
   if (who.kind === 'AWS') {
     keys.set('aws:principalarn', who.roleArn ?? who.arn);
     keys.set('aws:principalaccount', who.accountId);
-  } else keys.set('aws:principalservicename', who.service);
+  } else if (who.kind === 'Service') keys.set('aws:principalservicename', who.service);
   for (const [k, v] of context) keys.set(k.toLowerCase(), v);
   return (key) => keys.get(key.toLowerCase());
 }
@@ -72,17 +75,35 @@ export function trustMatch(
   trustPolicy: CompiledPolicy,
   context: ReadonlyMap<string, string | readonly string[]> = new Map(),
 ): TrustMatch | undefined {
+  const decision = resourcePolicyMatch(principal, action, undefined, trustPolicy, context);
+  return decision === 'Deny' ? undefined : decision;
+}
+
+/**
+ * A resource-based policy's answer for `principal` performing `action` on `resource`: `Deny` when a Deny applies
+ * (it wins), else how an Allow that applies names the caller ({@link TrustMatch}), else undefined (nothing applies).
+ * A statement without Resource/NotResource (a trust policy's, or a file system policy's) covers the policy's own
+ * resource; `resource` undefined checks no statement's Resource.
+ */
+export function resourcePolicyMatch(
+  principal: TrustPrincipal,
+  action: string,
+  resource: string | undefined,
+  policy: CompiledPolicy,
+  context: ReadonlyMap<string, string | readonly string[]> = new Map(),
+): TrustMatch | 'Deny' | undefined {
   const lowered = action.toLowerCase();
   const lookup = lookupFor(principal, context);
   let allowed: TrustMatch | undefined;
-  for (const s of trustPolicy.statements) {
+  for (const s of policy.statements) {
     if (!s.principals) continue;
     const named = names(s.principals, principal);
     // NotPrincipal: the statement applies to whoever it does not name.
     const applies: TrustMatch | undefined = s.notPrincipal ? (named === undefined ? 'principal' : undefined) : named;
     if (applies === undefined) continue;
     if (!statementCoversAction(s, lowered) || !conditionsHold(s, lookup)) continue;
-    if (s.effect === 'Deny') return undefined;
+    if (resource !== undefined && s.resources && !statementCoversResource(s, resource, lookup)) continue;
+    if (s.effect === 'Deny') return 'Deny';
     if (allowed !== 'principal') allowed = applies;
   }
   return allowed;

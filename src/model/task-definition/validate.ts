@@ -120,10 +120,33 @@ function checkVolumes(input: RegisterTaskDefinitionRequest, fargate: boolean): S
     if (dvc?.autoprovision && dvc.scope !== 'shared') {
       throw clientError(`Volume '${v.name}': autoprovision is only valid for volumes with scope 'shared'.`);
     }
+    if (v.efsVolumeConfiguration) checkEfsVolume(v.name, v.efsVolumeConfiguration);
     if (fargate && v.host?.sourcePath) throw clientError(`Fargate does not support host volumes with a sourcePath (volume '${v.name}').`);
     if (fargate && dvc) throw clientError(`Fargate does not support dockerVolumeConfiguration (volume '${v.name}').`);
   }
   return names;
+}
+
+/**
+ * ECS's rules for an EFS volume (ECS Developer Guide, "Specify an Amazon EFS file system in a task definition"):
+ * IAM authorization and access points need transit encryption, and an access point fixes the root directory.
+ */
+function checkEfsVolume(name: string, efs: NonNullable<NonNullable<RegisterTaskDefinitionRequest['volumes']>[number]['efsVolumeConfiguration']>): void {
+  const auth = efs.authorizationConfig;
+  const tls = efs.transitEncryption === 'ENABLED';
+  if (auth?.iam === 'ENABLED' && !tls) {
+    throw clientError(`Volume '${name}': efsVolumeConfiguration.transitEncryption must be ENABLED when authorizationConfig.iam is ENABLED.`);
+  }
+  if (auth?.accessPointId !== undefined && !tls) {
+    throw clientError(`Volume '${name}': efsVolumeConfiguration.transitEncryption must be ENABLED when authorizationConfig.accessPointId is specified.`);
+  }
+  if (auth?.accessPointId !== undefined && efs.rootDirectory !== undefined && efs.rootDirectory !== '/') {
+    throw clientError(ecsMessage('efsAccessPointRootDirectory'));
+  }
+  const port = efs.transitEncryptionPort;
+  if (port !== undefined && (port < 1 || port > 65535)) {
+    throw clientError(`Volume '${name}': efsVolumeConfiguration.transitEncryptionPort must be a port (1-65535) (got ${port}).`);
+  }
 }
 
 function checkTaskTotals(containers: readonly ContainerDefinition[], cpu?: number, memory?: number): void {

@@ -156,3 +156,11 @@ export interface RetiredVolumeRecord {
   readonly goneSince?: number;
 }
 export const parseRetiredVolumeRecord = recordParser<RetiredVolumeRecord>('retired volume', { name: 'string', bricks: 'array' });
+
+/** berth's CA for EFS transit encryption (efs/mount-ca.ts); the key sealed under the server's key ring. */
+export interface MountCaRecord {
+  readonly certPem: string;
+  readonly sealedKey: string;
+  readonly createdAt: number;
+}
+export const parseMountCaRecord = recordParser<MountCaRecord>('EFS mount CA', { certPem: 'string', sealedKey: 'string', createdAt: 'number' });

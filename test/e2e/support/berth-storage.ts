@@ -80,3 +80,13 @@ export function startBerthStorage(o: {
     },
   };
 }
+
+/**
+ * glusterfs client options for mounting a berth volume directly (every volume is TLS-only): the TLS identity of
+ * storage host `host` (its key and certificate from berth's CA), as a test or benchmark host has none of its own.
+ */
+export function glusterTlsOptions(volume: string, host: BerthStorageProcess): string[] {
+  const tls = join(host.stateDir, 'lib', 'berth-tls');
+  const client = `${volume}-client-*.transport.socket`;
+  return [`${client}.ssl-own-cert=${tls}/own.pem`, `${client}.ssl-private-key=${tls}/own.key`, `${client}.ssl-ca-list=${tls}/ca.pem`].flatMap((o) => ['--xlator-option', o]);
+}

@@ -1,0 +1,218 @@
+/**
+ * EFS security end to end: the built `berth server`, a `berth storage` host and a `berth agent` (runc, busybox, host
+ * network) in lab network namespaces, ECS and IAM through the SDK, EFS and one registration through the AWS CLI v2.
+ * Proven here: ECS's registration rules for EFS volumes (IAM and access points need transit encryption, an access
+ * point fixes the root directory) refuse with ClientException and register nothing; a task mounts with
+ * transitEncryption ENABLED and writes, while tcpdump on the storage host's interface sees the bytes go by but never
+ * the file's plaintext, and the brick logs the agent's certificate of berth's CA; `authorizationConfig.iam` mounts
+ * are judged with the task role against the file system policy and the role's identity policies (ClientMount only:
+ * read-only; ClientWrite from the role's own policy: writable; a role or an anonymous client the policy does not
+ * name: the task stops with ECS's ResourceInitializationError).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  ECSClient,
+  ListContainerInstancesCommand,
+  ListTaskDefinitionFamiliesCommand,
+  RegisterTaskDefinitionCommand,
+  StartTaskCommand,
+  type RegisterTaskDefinitionCommandInput,
+  type Task,
+  type Volume,
+} from '@aws-sdk/client-ecs';
+import { CreateRoleCommand, IAMClient, PutRolePolicyCommand } from '@aws-sdk/client-iam';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildBusyboxImage, pushImage } from '../../src/testing/busybox-image.js';
+import { startDockerRegistry, type LoopbackRegistry } from '../../src/testing/docker-registry.js';
+import { awsCli } from './support/aws-cli.js';
+import { startBerthAgent, type BerthAgentProcess } from './support/berth-agent.js';
+import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
+import { startBerthStorage, type BerthStorageProcess } from './support/berth-storage.js';
+import { untilAgentIdle } from './support/cluster.js';
+import { createHostLab, type HostLab } from './support/hosts.js';
+import { until } from './support/netns-hosts.js';
+import { stopRunningTasks, waitForTask } from './support/task-output.js';
+
+const LOADED_MACHINE_MS = 240_000;
+const MARKER = 'BERTH-PLAINTEXT-MARKER-0123456789';
+const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+
+describe('EFS transit encryption and IAM authorization', () => {
+  let dir: string;
+  let lab: HostLab;
+  let registry: LoopbackRegistry;
+  let server: BerthServerProcess;
+  let ecs: ECSClient;
+  let iam: IAMClient;
+  let image: string;
+  let storage: BerthStorageProcess;
+  let agent: BerthAgentProcess;
+  let instance = '';
+  let fileSystemId = '';
+  const roles: Record<string, string> = {};
+  const cli = (service: string, ...args: string[]) => awsCli(server.url, server.credentialsFile, [service, ...args]);
+  const efs = async (...args: string[]) => {
+    const r = await cli('efs', ...args);
+    if (r.code !== 0) throw new Error(`aws efs ${args.join(' ')}: ${r.stderr}`);
+    return r.json;
+  };
+  const logs = () => `--- agent\n${agent.stderr().slice(-3000)}\n--- server\n${server.stderr().slice(-2000)}`;
+  const brick = () => join(storage.brickDir, `berth-${fileSystemId}`);
+  const volume = (efsVolumeConfiguration: Volume['efsVolumeConfiguration']): Volume => ({ name: 'shared', efsVolumeConfiguration });
+  const definition = (family: string, v: Volume, taskRoleArn?: string): RegisterTaskDefinitionCommandInput => ({
+    family,
+    networkMode: 'host',
+    requiresCompatibilities: ['EC2'],
+    ...(taskRoleArn ? { taskRoleArn } : {}),
+    volumes: [v],
+    containerDefinitions: [{ name: 'app', image, memory: 64, essential: true, mountPoints: [{ sourceVolume: v.name!, containerPath: '/data' }] }],
+  });
+
+  async function run(family: string, script: string): Promise<Task> {
+    const { tasks, failures } = await ecs.send(
+      new StartTaskCommand({ taskDefinition: family, containerInstances: [instance], overrides: { containerOverrides: [{ name: 'app', command: ['sh', '-c', script] }] } }),
+    );
+    expect(failures, JSON.stringify(failures)).toEqual([]);
+    return waitForTask(ecs, tasks![0]!.taskArn!, (t) => t.lastStatus === 'STOPPED', LOADED_MACHINE_MS, logs);
+  }
+
+  beforeAll(async () => {
+    for (const tool of ['glusterd', 'glusterfs', 'tcpdump', 'openssl']) execFileSync('which', [tool]); // fails loudly without them
+    dir = mkdtempSync(join(tmpdir(), 'berth-e2e-efs-security-'));
+    lab = createHostLab(2);
+    registry = await startDockerRegistry({ address: lab.gateway });
+    image = `${registry.host}/busybox:latest`;
+    await pushImage(await buildBusyboxImage(join(dir, 'layout')), image);
+    server = await startBerthServer(join(dir, 'server'), ['--listen', `${lab.gateway}:0`]);
+    const clients = { endpoint: server.url, region: 'us-east-1', credentials: { ...server.keys }, maxAttempts: 3 };
+    ecs = new ECSClient(clients);
+    iam = new IAMClient(clients);
+    storage = startBerthStorage({ endpoint: server.url, credentialsFile: server.credentialsFile, netns: lab.hosts[0]!.netns, address: lab.hosts[0]!.address, zone: 'us-east-1a', dir: join(dir, 'storage') });
+    agent = startBerthAgent({
+      endpoint: server.url,
+      keys: server.keys,
+      dataDir: join(dir, 'agent'),
+      netns: lab.hosts[1]!.netns,
+      env: {
+        BERTH_MEMORY_MIB: '1024',
+        BERTH_INSECURE_REGISTRIES: registry.host,
+        ECS_ENABLE_TASK_IAM_ROLE: 'true',
+        ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST: 'true',
+        ECS_ENGINE_TASK_CLEANUP_WAIT_DURATION: '1s',
+        ECS_CONTAINER_STOP_TIMEOUT: '1s',
+        ECS_IMAGE_PULL_BEHAVIOR: 'prefer-cached',
+      },
+    });
+    await agent.waitForLog(/session with the control plane established/);
+    instance = (await ecs.send(new ListContainerInstancesCommand({}))).containerInstanceArns![0]!;
+    for (const name of ['efs-writer', 'efs-outsider']) roles[name] = (await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: trust }))).Role!.Arn!;
+
+    fileSystemId = (await efs('create-file-system', '--creation-token', 'security')).FileSystemId;
+    await until(
+      'the file system to be available',
+      async () => ((await efs('describe-file-systems', '--file-system-id', fileSystemId)).FileSystems[0].LifeCycleState === 'available' ? true : undefined),
+      LOADED_MACHINE_MS,
+      () => storage.output().slice(-3000),
+    );
+    await efs('create-mount-target', '--file-system-id', fileSystemId, '--subnet-id', 'subnet-00000000');
+    const tls = { fileSystemId, transitEncryption: 'ENABLED' as const };
+    await ecs.send(new RegisterTaskDefinitionCommand(definition('efs-tls', volume(tls))));
+    await ecs.send(new RegisterTaskDefinitionCommand(definition('efs-iam', volume({ ...tls, authorizationConfig: { iam: 'ENABLED' } }), roles['efs-writer'])));
+    await ecs.send(new RegisterTaskDefinitionCommand(definition('efs-outsider', volume({ ...tls, authorizationConfig: { iam: 'ENABLED' } }), roles['efs-outsider'])));
+  }, LOADED_MACHINE_MS + 180_000);
+
+  afterAll(async () => {
+    if (ecs) await stopRunningTasks(ecs).catch(() => {});
+    if (agent) {
+      await untilAgentIdle(join(dir, 'agent')).catch(() => {});
+      await agent.kill();
+    }
+    const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((p) => dir && p.startsWith(dir));
+    for (const p of mounts.reverse()) execFileSync('umount', ['-l', p]);
+    await storage?.stop();
+    ecs?.destroy();
+    iam?.destroy();
+    await server?.kill();
+    await registry?.stop();
+    lab?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
+
+  it("refuses task definitions that break ECS's EFS rules with ClientException naming the field, registering nothing", async () => {
+    // IAM without transit encryption, through the AWS CLI.
+    const input = definition('bad-iam', volume({ fileSystemId, authorizationConfig: { iam: 'ENABLED' } }));
+    const r = await cli('ecs', 'register-task-definition', '--cli-input-json', JSON.stringify(input));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/ClientException.*transitEncryption must be ENABLED when authorizationConfig\.iam is ENABLED/);
+    // An access point without transit encryption, and with a root directory of its own, through the SDK.
+    const withAp = (extra: object) => definition('bad-ap', volume({ fileSystemId, authorizationConfig: { accessPointId: 'fsap-0123456789abcdef0' }, ...extra }));
+    await expect(ecs.send(new RegisterTaskDefinitionCommand(withAp({})))).rejects.toMatchObject({
+      name: 'ClientException',
+      message: expect.stringContaining('transitEncryption must be ENABLED when authorizationConfig.accessPointId is specified'),
+    });
+    await expect(ecs.send(new RegisterTaskDefinitionCommand(withAp({ transitEncryption: 'ENABLED', rootDirectory: '/other' })))).rejects.toMatchObject({
+      name: 'ClientException',
+      message: 'Invalid request provided: Create TaskDefinition: When using an EFS access point, the root directory must either be set to "/" or be omitted.',
+    });
+    const { families } = await ecs.send(new ListTaskDefinitionFamiliesCommand({}));
+    expect(families).not.toContain('bad-iam');
+    expect(families).not.toContain('bad-ap');
+  });
+
+  it('mounts with transitEncryption ENABLED over TLS: the data arrives, its plaintext never crosses the wire', async () => {
+    const pcap = join(dir, 'storage.pcap');
+    let capture: ChildProcess | undefined;
+    let captureLog = '';
+    try {
+      // On the storage host's own interface: every byte between the agent's host and the bricks passes here.
+      capture = spawn('nsenter', [`--net=/var/run/netns/${lab.hosts[0]!.netns}`, '--', 'tcpdump', '-i', 'eth0', '-s', '0', '-U', '-w', pcap, 'tcp'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      capture.stderr!.on('data', (d: Buffer) => (captureLog += d.toString()));
+      await until('tcpdump to listen', async () => (captureLog.includes('listening on') ? true : undefined), 30_000, () => captureLog);
+      const t = await run('efs-tls', `yes ${MARKER} | head -c 262144 > /data/secret.txt && grep -q ${MARKER} /data/secret.txt`);
+      expect(t.containers![0]!.exitCode, t.stoppedReason).toBe(0);
+    } finally {
+      capture?.kill('SIGINT');
+      await new Promise((r) => (capture && capture.exitCode === null ? capture.once('exit', r) : r(undefined)));
+    }
+    expect(readFileSync(join(brick(), 'secret.txt'), 'utf8').slice(0, MARKER.length)).toBe(MARKER);
+    const wire = readFileSync(pcap);
+    expect(wire.length, 'the file went through the capture').toBeGreaterThan(262_144);
+    expect(wire.includes(Buffer.from(MARKER)), 'plaintext on the wire').toBe(false);
+    // The brick authenticated the agent by its certificate of berth's CA (GlusterFS logs the certificate's name).
+    const brickLogs = readdirSync(join(storage.stateDir, 'log', 'bricks')).map((f) => readFileSync(join(storage.stateDir, 'log', 'bricks', f), 'utf8'));
+    expect(brickLogs.join('\n')).toMatch(/connecting user name: berth-efs-client/);
+  }, LOADED_MACHINE_MS);
+
+  it('judges IAM mounts by the task role against the file system policy and its identity policies', async () => {
+    const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: roles['efs-writer'] }, Action: 'elasticfilesystem:ClientMount', Resource: '*' }] };
+    await efs('put-file-system-policy', '--file-system-id', fileSystemId, '--policy', JSON.stringify(policy));
+
+    // ClientMount only: the task reads, and its write is refused (a read-only mount).
+    const reader = await run('efs-iam', `grep -q ${MARKER} /data/secret.txt && ! echo no > /data/denied.txt`);
+    expect(reader.containers![0]!.exitCode, reader.stoppedReason).toBe(0);
+    expect(existsSync(join(brick(), 'denied.txt'))).toBe(false);
+
+    // ClientWrite from the role's own identity policy: an Allow in either policy is enough.
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: 'efs-writer',
+        PolicyName: 'write',
+        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'elasticfilesystem:ClientWrite', Resource: '*' }] }),
+      }),
+    );
+    const writer = await run('efs-iam', 'echo yes > /data/allowed.txt');
+    expect(writer.containers![0]!.exitCode, writer.stoppedReason).toBe(0);
+    expect(statSync(join(brick(), 'allowed.txt')).size).toBe(4);
+
+    // A role the policy does not name, and an anonymous client (no iam): no ClientMount, the task stops.
+    for (const family of ['efs-outsider', 'efs-tls']) {
+      const refused = await run(family, 'true');
+      expect(refused.stoppedReason).toMatch(/^ResourceInitializationError: failed to invoke EFS utils commands to set up EFS volumes: stderr: .*access denied by server while mounting/);
+      expect(refused.stoppedReason).toContain('elasticfilesystem:ClientMount');
+      expect(refused.stoppedReason).toContain(family === 'efs-outsider' ? roles['efs-outsider'] : 'anonymous client');
+    }
+  }, LOADED_MACHINE_MS * 2);
+});
