@@ -173,6 +173,16 @@ describe('EFS transit encryption and IAM authorization', () => {
       await until('tcpdump to listen', async () => (captureLog.includes('listening on') ? true : undefined), 30_000, () => captureLog);
       const t = await run('efs-tls', `yes ${MARKER} | head -c 262144 > /data/secret.txt && grep -q ${MARKER} /data/secret.txt`);
       expect(t.containers![0]!.exitCode, t.stoppedReason).toBe(0);
+      // tcpdump drops what it has not read yet when it is stopped: stop it only once the file is on the brick and the
+      // capture has stopped growing (CI once cut it at 259,932 bytes of the 262,144 the file alone makes).
+      await until('the file on the brick', async () => (existsSync(join(brick(), 'secret.txt')) && statSync(join(brick(), 'secret.txt')).size === 262_144 ? true : undefined), 30_000);
+      let seen = -1;
+      await until('the capture to settle', async () => {
+        const size = existsSync(pcap) ? statSync(pcap).size : 0;
+        const settled = size === seen && size > 262_144;
+        seen = size;
+        return settled ? true : undefined;
+      }, 30_000, () => `capture of ${seen} bytes`);
     } finally {
       capture?.kill('SIGINT');
       await new Promise((r) => (capture && capture.exitCode === null ? capture.once('exit', r) : r(undefined)));
