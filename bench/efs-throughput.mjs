@@ -20,7 +20,6 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DescribeTasksCommand, ECSClient, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { runnerImport } from 'vite';
-import { findDir } from './lib/find-dir.mjs';
 import { credentialsOf, removeAgentBridge, startAgent, startBerth, stopAll } from './lib/berth-processes.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -31,6 +30,7 @@ const files = Number(values.files);
 const root = new URL('..', import.meta.url).pathname;
 const load = async (path) => (await runnerImport(join(root, path))).module;
 const { buildBusyboxImage, pushImage } = await load('src/testing/busybox-image.ts');
+const { findDir } = await load('test/e2e/support/find-dir.ts');
 const { startDockerRegistry } = await load('src/testing/docker-registry.ts');
 const { createHostLab } = await load('test/e2e/support/hosts.ts');
 const { startBerthStorage, glusterTlsOptions } = await load('test/e2e/support/berth-storage.ts');

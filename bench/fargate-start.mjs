@@ -16,7 +16,6 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DescribeTasksCommand, ECSClient, RegisterTaskDefinitionCommand, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { runnerImport } from 'vite';
-import { findDir } from './lib/find-dir.mjs';
 import { removeAgentBridge, startAgent, startServer, stopAll } from './lib/berth-processes.mjs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -26,6 +25,7 @@ const resident = Number(values.resident);
 const root = new URL('..', import.meta.url).pathname;
 const load = async (path) => (await runnerImport(join(root, path))).module;
 const { buildBusyboxImage, pushImage } = await load('src/testing/busybox-image.ts');
+const { findDir } = await load('test/e2e/support/find-dir.ts');
 const { startDockerRegistry } = await load('src/testing/docker-registry.ts');
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-bench-fargate-'));

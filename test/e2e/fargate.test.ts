@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
@@ -12,21 +12,11 @@ import type { BerthServerProcess } from './support/berth-server.js';
 import { uniqueBridge } from './support/cluster.js';
 import type { HostLab } from './support/hosts.js';
 import { startLabAgent, startLabControlPlane, stopLab } from './support/lab-agent.js';
+import { findDir } from './support/find-dir.js';
 import { containerOutput, waitForTask as waitFor } from './support/task-output.js';
 
 const isRoot = process.getuid?.() === 0;
 
-/** The directory named `name` at most `depth` levels under `root` (a container's cgroup), if any. */
-function findDir(root: string, name: string, depth: number): string | undefined {
-  if (depth < 0 || !existsSync(root)) return undefined;
-  for (const entry of readdirSync(root, { withFileTypes: true })) {
-    if (!entry.isDirectory()) continue;
-    if (entry.name === name) return join(root, name);
-    const found = findDir(join(root, entry.name), name, depth - 1);
-    if (found) return found;
-  }
-  return undefined;
-}
 const NETWORK = 'awsvpcConfiguration={subnets=[subnet-0e2e],securityGroups=[sg-0e2e]}';
 
 /**
