@@ -81,9 +81,9 @@ describe('ELBv2 on the built server, through the AWS CLI v2 and the SDK', () => 
       HealthCheckIntervalSeconds: 10,
       HealthyThresholdCount: 2,
     });
-    ok(await aws('modify-target-group-attributes', '--target-group-arn', tgArn, '--attributes', 'Key=deregistration_delay.timeout_seconds,Value=1', 'Key=stickiness.enabled,Value=true'));
+    ok(await aws('modify-target-group-attributes', '--target-group-arn', tgArn, '--attributes', 'Key=deregistration_delay.timeout_seconds,Value=5', 'Key=stickiness.enabled,Value=true'));
     const tgAttrs = ok(await aws('describe-target-group-attributes', '--target-group-arn', tgArn)).Attributes;
-    expect(tgAttrs).toEqual(expect.arrayContaining([{ Key: 'deregistration_delay.timeout_seconds', Value: '1' }, { Key: 'stickiness.lb_cookie.duration_seconds', Value: '86400' }]));
+    expect(tgAttrs).toEqual(expect.arrayContaining([{ Key: 'deregistration_delay.timeout_seconds', Value: '5' }, { Key: 'stickiness.lb_cookie.duration_seconds', Value: '86400' }]));
 
     ok(await aws('register-targets', '--target-group-arn', tgArn, '--targets', 'Id=10.0.0.11', 'Id=10.0.0.12,Port=9090'));
     const health = async () => ok(await aws('describe-target-health', '--target-group-arn', tgArn)).TargetHealthDescriptions as { Target: { Id: string }; TargetHealth: { State: string; Reason?: string } }[];
@@ -145,10 +145,11 @@ describe('ELBv2 on the built server, through the AWS CLI v2 and the SDK', () => 
       { ResourceArn: rule.RuleArn, Tags: [{ Key: 'env', Value: 'test' }] },
     ]);
 
-    // Deregistered, a target drains for the group's delay (1 s here) and the leader then removes it.
+    // Deregistered, a target drains for the group's delay (5 s here, so a slow CLI start still sees it draining) and the
+    // leader then removes it.
     ok(await aws('deregister-targets', '--target-group-arn', tgArn, '--targets', 'Id=10.0.0.11'));
     expect((await health()).find((d) => d.Target.Id === '10.0.0.11')?.TargetHealth).toMatchObject({ State: 'draining', Reason: 'Target.DeregistrationInProgress' });
-    await expect.poll(async () => (await health()).map((d) => d.Target.Id), { timeout: 10_000, interval: 250 }).toEqual(['10.0.0.12']);
+    await expect.poll(async () => (await health()).map((d) => d.Target.Id), { timeout: 20_000, interval: 250 }).toEqual(['10.0.0.12']);
 
     refused(await aws('delete-target-group', '--target-group-arn', tgArn), 'ResourceInUse');
     ok(await aws('delete-rule', '--rule-arn', rule.RuleArn));
