@@ -59,6 +59,8 @@ export class ContainerTail {
   /** A refused CreateLogGroup was reported (once per container). */
   private refusalReported = false;
   private stopping = false;
+  /** stop() came while finish() was retrying: finish() leaves the state for the next agent. */
+  private abandoned = false;
   private wake: (() => void) | undefined;
   private readonly loop: Promise<void>;
 
@@ -71,7 +73,10 @@ export class ContainerTail {
     await this.halt();
     const deadline = this.o.now() + this.o.finishTimeoutMs;
     for (;;) {
+      // The agent is shutting down (stop()): the saved state lets the next agent finish what is left.
+      if (this.abandoned) return this.closeFile();
       await this.tick(true).catch((err: unknown) => this.failing(err));
+      if (this.abandoned) return this.closeFile();
       if (this.ended && this.queue.length === 0) break;
       if (this.o.now() >= deadline) {
         this.o.log.warn({ events: this.queue.length }, 'gave up shipping the last lines of a container log');
@@ -87,6 +92,8 @@ export class ContainerTail {
 
   /** Stop following (agent shutdown); the saved state lets the next agent carry on. */
   async stop(): Promise<void> {
+    this.abandoned = true;
+    this.wake?.();
     await this.halt();
     // What was not sent is read again by the next agent, from the saved state.
     this.dropQueue();

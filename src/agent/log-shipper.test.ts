@@ -195,6 +195,27 @@ describe('LogShipper', () => {
     await second.stop();
   });
 
+  it('a shutdown while finish() retries leaves the rest to the next agent: nothing lost', async () => {
+    const stateDir = mkdtempSync(join(dir, 'state-'));
+    // The control plane is down for longer than this test: every send fails.
+    const down = shipper({ stateDir, failFirst: Number.MAX_SAFE_INTEGER });
+    const c = container();
+    down.follow(c);
+    c.write(lines(['said while the control plane was away']));
+    const finishing = down.finish(c.runtimeId);
+    await vi.waitFor(() => expect(readdirSync(stateDir)).toHaveLength(1), { timeout: 2_000, interval: 20 });
+    await down.stop();
+    // finish() ends with the shutdown, well before its 5-s retry window, and keeps the shipping state.
+    await finishing;
+    expect(readdirSync(stateDir)).toHaveLength(1);
+    const next = shipper({ stateDir });
+    await next.resume();
+    await next.finish(c.runtimeId);
+    expect(await read('/berth/prod', `web/app/task${seq}`)).toEqual(['said while the control plane was away']);
+    expect(readdirSync(stateDir)).toEqual([]);
+    await next.stop();
+  });
+
   it('finish() ships the rest, even an unterminated line, then forgets the container', async () => {
     const stateDir = mkdtempSync(join(dir, 'state-'));
     const s = shipper({ stateDir });

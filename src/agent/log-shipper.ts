@@ -24,7 +24,10 @@ export interface LogShipperOptions {
   readonly log: Logger;
   /** How often each container's log is read and the events gathered since are sent (default 1 s). */
   readonly flushMs?: number;
-  /** How long finish() keeps retrying when the control plane does not answer (default 15 s). */
+  /**
+   * How long finish() keeps retrying when the control plane does not answer (default 5 min: a task that stopped
+   * while the control plane restarted or failed over keeps its last lines; 15 s lost them to a slow restart).
+   */
   readonly finishTimeoutMs?: number;
   /** Characters read ahead and not yet shipped, over all containers (default 16 Mi; each container also stops at 8 Mi). */
   readonly maxQueuedChars?: number;
@@ -114,7 +117,7 @@ export class LogShipper implements LogSink {
       budget: this.budget,
       log: this.options.log.child({ container: source.containerName, task: source.taskArn }),
       flushMs: this.options.flushMs ?? 1_000,
-      finishTimeoutMs: this.options.finishTimeoutMs ?? 15_000,
+      finishTimeoutMs: this.options.finishTimeoutMs ?? 300_000,
       now: this.options.now ?? Date.now,
     });
     this.tails.set(source.runtimeId, tail);
