@@ -9,6 +9,7 @@ import { Authorizer } from '../api/authz/authorizer.js';
 import { IamPolicySource } from '../api/authz/iam-policy-source.js';
 import type { PolicySource } from '../api/authz/policy-source.js';
 import { SigV4Verifier } from '../api/auth/sigv4.js';
+import { attestClientAddress, attestedClientAddress } from '../api/auth/forwarded-client.js';
 import { AccessKeyCredentials } from '../api/iam/access-key-credentials.js';
 import { iamService } from '../api/iam/index.js';
 import { elbv2Service } from '../elb/elbv2-service.js';
@@ -381,6 +382,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           held: () => queues.held(),
           replicaId,
           onError: (err, owner) => log.warn({ err, owner }, 'could not pass an SQS request on to the replica holding the queues'),
+          // The client's address travels with authority: attested with the root key pair every replica verifies.
+          attestation: {
+            sign: (address, headers) => attestClientAddress({ credentials: rootKeys, region: config.region }, 'sqs', address, headers),
+            verify: (headers) => attestedClientAddress(verifier, config.accountId, headers),
+          },
         })
       : undefined;
     if (sqsForwarder) undo.push(() => sqsForwarder.close());
