@@ -52,7 +52,7 @@ import { autoScalingService } from '../autoscaling/autoscaling-service.js';
 import { eventsService } from '../events/events-service.js';
 import { schedulerService } from '../events/scheduler/service.js';
 import type { EventsEnv } from '../events/env.js';
-import { runTaskAsRule } from './events-runner.js';
+import { callAsRole, runTaskAsRule } from './events-runner.js';
 import { queueArn } from '../queues/names.js';
 import { sendToQueue } from '../queues/internal-send.js';
 import { QueueOwner } from '../queues/queue-owner.js';
@@ -355,7 +355,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     };
     services.push(autoScalingService(autoScalingEnv));
     const eventsEnv: EventsEnv = { store, scope, now: config.now ?? Date.now };
-    services.push(eventsService(eventsEnv));
+    const events = eventsService(eventsEnv);
+    services.push(events);
     // SQS: the queues' log in the shared directory (beside the metrics), held by one process at a time: this one
     // for its life with a sqlite or memory store, the leader for its term with etcd (docs/queues.md).
     const queues = new QueueOwner({
@@ -594,6 +595,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           events: {
             env: eventsEnv,
             runTask: runTaskAsRule({ ecs: services[0]!, sts: stsEnv, authorizer, accountId: config.accountId, log: log.child({ component: 'events' }) }),
+            // Schedules' SQS, EventBridge and universal targets: berth's own APIs, in-process, as the target's role.
+            callApi: callAsRole({ services: { ecs: services[0]!, sqs: sqs.json, events }, sts: stsEnv, authorizer, accountId: config.accountId, log: log.child({ component: 'events' }) }),
             // Targets' DeadLetterConfig queues: the leader holds the queues whenever it runs the dispatcher.
             deadLetter: (arn, body, attributes) => sendToQueue(queues.current(), arn, body, attributes, principal),
             ...(config.eventsDispatchMs !== undefined ? { intervalMs: config.eventsDispatchMs } : {}),
