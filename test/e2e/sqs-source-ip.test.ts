@@ -7,7 +7,8 @@ import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/clie
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcdCluster, type EtcdCluster } from '../../src/testing/etcd.js';
-import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
+import type { BerthServerProcess } from './support/berth-server.js';
+import { sqsReplicaSet } from './support/sqs-replicas.js';
 
 const REGION = 'us-east-1';
 /** A loopback address of its own for the allowed client (every 127/8 address is the host's). */
@@ -23,18 +24,10 @@ const CLIENT_IP = '127.0.0.2';
 describe('aws:SourceIp of SQS requests a follower passes on', () => {
   let etcd: EtcdCluster;
   const root = mkdtempSync(join(tmpdir(), 'berth-e2e-sqs-source-ip-'));
-  const shared = join(root, 'shared');
-  const replicas: BerthServerProcess[] = [];
+  const { replicas, start, leaderOf } = sqsReplicaSet(root, () => etcd);
   const clients: SQSClient[] = [];
   let keys: { accessKeyId: string; secretAccessKey: string };
 
-  const start = (i: number) =>
-    startBerthServer(join(root, `replica-${i}`), ['--store', 'etcd', '--etcd-endpoints', etcd.endpoints.join(','), '--shared-dir', shared, '--replica-id', `r${i}`], {}, { credentialsDir: shared });
-  const role = async (r: BerthServerProcess) => ((await (await fetch(`${r.url}/healthz`)).json()) as { role: string }).role;
-  const leaderOf = async () => {
-    for (const r of replicas) if ((await role(r)) === 'leader') return r;
-    return undefined;
-  };
   /** An SQS client of the user's, connecting from `localAddress`, adding `headers` to every request it signs. */
   const client = (r: BerthServerProcess, localAddress: string, headers: Record<string, string> = {}) => {
     const c = new SQSClient({ endpoint: r.url, region: REGION, credentials: keys, maxAttempts: 1, requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ localAddress }) }) });
