@@ -26,6 +26,7 @@ const API_ONLY_E2E = [
   'service-discovery',
   'sqs',
   'sqs-replicas',
+  'sqs-source-ip',
 ].map((name) => `test/e2e/${name}.test.ts`);
 
 export default defineConfig({

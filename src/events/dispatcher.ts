@@ -8,7 +8,8 @@
  *   rule schedule due (rule-schedule.ts) ──► one txn: deliveries written, next slot claimed
  *   Scheduler schedule due (scheduler/firing.ts) ──► one txn: delivery written, next slot claimed (or schedule deleted)
  *   events/deliveries/<id> (attempts, nextAttemptAt)
- *        deliver: RunTask with clientToken eb-<id>-<attempt> ──► ok ──► delivery deleted
+ *        deliver: RunTask with clientToken eb-<id>-<attempt> (a schedule's other targets: their API call,
+ *                 scheduler/target-kinds.ts) ──► ok ──► delivery deleted
  *                                                           └─► failed ──► attempts+1, backoff; past
  *                                                               MaximumRetryAttempts or MaximumEventAgeInSeconds: to the target's
  *                                                               DeadLetterConfig queue when it has one, else dropped (logged)
@@ -32,7 +33,8 @@ import { parsePattern, type Node } from './pattern/pattern.js';
 import { fireDueSchedules } from './rule-schedule.js';
 import { fireDueScheduleSlots } from './scheduler/firing.js';
 import { finishGroupDeletions } from './scheduler/groups.js';
-import { scheduleDeadLetterBody, scheduleRunTaskRequest } from './scheduler/target.js';
+import { isEcsScheduleTarget, scheduleDeadLetterBody, scheduleRunTaskRequest, scheduleTargetCall } from './scheduler/target.js';
+import { failureInAnswer, type TargetCall } from './scheduler/target-kinds.js';
 import { targetInput, type TargetInputSpec } from './target-input.js';
 
 /**
@@ -52,12 +54,20 @@ export type RunTaskForRule = (
   invoker?: TargetInvoker,
 ) => Promise<{ tasks?: unknown[]; failures?: { arn?: string; reason?: string }[] }>;
 
+/**
+ * Any other API call a schedule's target makes (SQS SendMessage, EventBridge PutEvents, universal targets), as its
+ * role assumed by `invoker`; resolves with the operation's answer, rejects with its error.
+ */
+export type TargetCaller = (call: TargetCall, roleArn: string | undefined, invoker: TargetInvoker) => Promise<Readonly<Record<string, unknown>>>;
+
 export interface DispatcherOptions {
   readonly store: Store;
   readonly scope: ArnScope;
   readonly now: () => number;
   readonly log: Logger;
   readonly runTask: RunTaskForRule;
+  /** Schedules' targets other than ECS clusters (absent: their attempts fail). */
+  readonly callApi?: TargetCaller;
   /** Where targets with a DeadLetterConfig send what they could not deliver (absent: such events are dropped, logged). */
   readonly deadLetter?: DeadLetterSender;
   /** Between passes (default 500 ms). */
@@ -222,6 +232,7 @@ export class EventDispatcher {
   private async attempt(d: DeliveryRecord): Promise<{ error?: string; code?: string }> {
     try {
       const clientToken = `eb-${d.id}-${d.attempts}`;
+      if (d.source === 'scheduler' && !isEcsScheduleTarget(d)) return await this.callTarget(d, clientToken);
       const { request, invoker } =
         d.source === 'scheduler'
           ? { request: scheduleRunTaskRequest(d, clientToken), invoker: 'scheduler.amazonaws.com' as const }
@@ -238,6 +249,14 @@ export class EventDispatcher {
       const code = err instanceof Error ? (err.name === 'ServiceError' ? ((err as Error & { type?: string }).type ?? err.name) : err.name) : 'Error';
       return { code, error: err instanceof Error ? `${code}: ${err.message}` : String(err) };
     }
+  }
+
+  /** One attempt at a schedule's non-ECS target: the API call, failed when it throws or its answer reports a refusal. */
+  private async callTarget(d: DeliveryRecord, clientToken: string): Promise<{ error?: string; code?: string }> {
+    if (!this.options.callApi) return { code: 'InternalError', error: `this server cannot call the target ${d.target.Arn}` };
+    const call = scheduleTargetCall(d, clientToken);
+    const answer = await this.options.callApi(call, d.roleArn, 'scheduler.amazonaws.com');
+    return failureInAnswer(call, answer) ?? {};
   }
 
   /**

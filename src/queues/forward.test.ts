@@ -1,6 +1,7 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { clientAddressOf } from '../api/client-address.js';
 import { MemoryStore } from '../store/memory.js';
 import { isSqsRequest, QUEUE_OWNER_KEY, QueueForwarder, type QueueOwnerRecord } from './forward.js';
 
@@ -9,10 +10,10 @@ const listen = (handler: (req: IncomingMessage, res: ServerResponse) => void) =>
     const server = createServer(handler).listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));
   });
 
-const post = (url: string, headers: Record<string, string>, body: string) =>
+const post = (url: string, headers: Record<string, string>, body: string, localAddress?: string) =>
   new Promise<{ status: number; body: string; headers: IncomingMessage['headers'] }>((resolve, reject) => {
     const target = new URL(url);
-    const req = request({ host: target.hostname, port: target.port, method: 'POST', path: '/000000000000/jobs', headers }, (res) => {
+    const req = request({ host: target.hostname, port: target.port, method: 'POST', path: '/000000000000/jobs', headers, ...(localAddress ? { localAddress } : {}) }, (res) => {
       let text = '';
       res.on('data', (d: Buffer) => (text += d.toString()));
       res.on('end', () => resolve({ status: res.statusCode!, body: text, headers: res.headers }));
@@ -73,5 +74,42 @@ describe('passing SQS requests on to the replica holding the queues', () => {
     expect((await post(here.url, headers, '{}')).body).toBe('{"from":"here"}');
     expect(seen).toHaveLength(1);
     forwarder.close();
+  });
+  it("adds the client's attested address to a request passed on, and the owner believes only a verified attestation", async () => {
+    const store = new MemoryStore();
+    const leader = await store.txn([], [{ type: 'put', key: 'leader', value: '{"replica":"r0"}' }]);
+    // A stand-in attestation: a signature over the address (the server's is SigV4 with the root key pair).
+    const attestation = {
+      sign: async (address: string) => ({ 'x-berth-client-address': address, 'x-berth-forward-authorization': `signed:${address}` }),
+      verify: async (h: IncomingMessage['headers']) => (h['x-berth-forward-authorization'] === `signed:${String(h['x-berth-client-address'])}` ? String(h['x-berth-client-address']) : undefined),
+    };
+    const served: { address?: string; claimed?: string }[] = [];
+    const ownerSide = new QueueForwarder({ store, leaderKey: 'leader', held: () => true, replicaId: 'r0', onError: () => {}, attestation });
+    const owner = await listen((req, res) =>
+      ownerSide.handle(req, res, (r, out) => {
+        served.push({ address: clientAddressOf(r), claimed: r.headers['x-berth-client-address'] as string | undefined });
+        out.writeHead(200).end('{}');
+      }),
+    );
+    servers.push(owner.server);
+    await store.txn([], [{ type: 'put', key: QUEUE_OWNER_KEY, value: JSON.stringify({ url: owner.url, replica: 'r0', revision: leader.revision }) }]);
+    const follower = new QueueForwarder({ store, leaderKey: 'leader', held: () => false, replicaId: 'r1', onError: () => {}, cacheMs: 0, attestation });
+    const here = await listen((req, res) => follower.handle(req, res, (_req, local) => local.writeHead(503).end()));
+    servers.push(here.server);
+    const headers = { 'x-amz-target': 'AmazonSQS.SendMessage', 'content-type': 'application/x-amz-json-1.0' };
+
+    // From 127.0.0.3 through the follower (whose own connection to the owner is from 127.0.0.1), claiming another
+    // address: the follower's attestation of the real one replaces the claim, and the owner believes it.
+    await post(here.url, { ...headers, 'x-berth-client-address': '10.9.9.9', 'x-berth-forward-authorization': 'signed:10.9.9.9' }, '{}', '127.0.0.3');
+    // Straight at the owner: a claim without a verifying attestation, then one with a forged one, count for nothing.
+    await post(owner.url, { ...headers, 'x-berth-forwarded': 'r9', 'x-berth-client-address': '10.9.9.9' }, '{}');
+    await post(owner.url, { ...headers, 'x-berth-forwarded': 'r9', 'x-berth-client-address': '10.9.9.9', 'x-berth-forward-authorization': 'forged' }, '{}');
+    expect(served).toEqual([
+      { address: '127.0.0.3', claimed: '127.0.0.3' },
+      { address: '127.0.0.1', claimed: '10.9.9.9' },
+      { address: '127.0.0.1', claimed: '10.9.9.9' },
+    ]);
+    follower.close();
+    ownerSide.close();
   });
 });

@@ -1,4 +1,6 @@
 import { Agent, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { ATTESTATION_HEADERS } from '../api/auth/forwarded-client.js';
+import { clientAddressOf, recordClientAddress } from '../api/client-address.js';
 import type { Store } from '../store/store.js';
 
 /**
@@ -14,6 +16,10 @@ import type { Store } from '../store/store.js';
  *                       └─ none, or it could not be reached ──▶ served here: ServiceUnavailable (503), retried by the SDKs
  *
  * A request already passed on once (`x-berth-forwarded`) is served where it arrives, never passed again.
+ *
+ * The request passed on carries the client's address, attested by this replica's signature with the root key pair
+ * (api/auth/forwarded-client.ts); the owner serves it with that address as aws:SourceIp once the attestation
+ * verifies, and with its peer's (this replica's) otherwise.
  */
 export const QUEUE_OWNER_KEY = 'queues/owner';
 const FORWARDED = 'x-berth-forwarded';
@@ -45,6 +51,15 @@ export interface QueueForwarderOptions {
   readonly onError: (error: unknown, owner: string) => void;
   /** How long an owner read from the store is used (default 1 s). */
   readonly cacheMs?: number;
+  /** Attests the client's address on a request passed on, and verifies such an attestation on one received. */
+  readonly attestation?: ClientAddressAttestation;
+}
+
+export interface ClientAddressAttestation {
+  /** Headers proving the request with `headers` came from `address` (they replace any of the same names). */
+  sign(address: string, headers: IncomingHttpHeaders): Promise<Record<string, string>>;
+  /** The address a received request's attestation proves, or undefined (none, or it does not verify). */
+  verify(headers: IncomingHttpHeaders): Promise<string | undefined>;
 }
 
 export class QueueForwarder {
@@ -58,7 +73,8 @@ export class QueueForwarder {
    * no owner to pass it to: then the answer is ServiceUnavailable, 503, which the SDKs retry).
    */
   handle(req: IncomingMessage, res: ServerResponse, serveHere: (req: IncomingMessage, res: ServerResponse) => void): void {
-    if (this.options.held() || req.headers[FORWARDED] !== undefined) return serveHere(req, res);
+    if (req.headers[FORWARDED] !== undefined) return this.serveForwarded(req, res, serveHere);
+    if (this.options.held()) return serveHere(req, res);
     this.owner().then(
       (owner) => (owner && owner.replica !== this.options.replicaId ? this.pass(owner, req, res) : serveHere(req, res)),
       () => serveHere(req, res),
@@ -79,10 +95,36 @@ export class QueueForwarder {
     return owner;
   }
 
+  /** A request another replica passed on: served here, as from the client its attestation names if it verifies. */
+  private serveForwarded(req: IncomingMessage, res: ServerResponse, serveHere: (req: IncomingMessage, res: ServerResponse) => void): void {
+    const attestation = this.options.attestation;
+    if (!attestation) return serveHere(req, res);
+    attestation.verify(req.headers).then(
+      (address) => {
+        if (address !== undefined) recordClientAddress(req, address);
+        serveHere(req, res);
+      },
+      () => serveHere(req, res),
+    );
+  }
+
   private pass(owner: QueueOwnerRecord, req: IncomingMessage, res: ServerResponse): void {
+    const address = clientAddressOf(req);
+    const attestation = this.options.attestation;
+    if (!attestation || address === undefined) return this.send(owner, req, res, {});
+    attestation.sign(address, req.headers).then(
+      (headers) => this.send(owner, req, res, headers),
+      (error: unknown) => {
+        this.options.onError(error, owner.url);
+        this.send(owner, req, res, {});
+      },
+    );
+  }
+
+  private send(owner: QueueOwnerRecord, req: IncomingMessage, res: ServerResponse, attested: Record<string, string>): void {
     const target = new URL(owner.url);
     const out = request(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...endToEnd(req.headers), [FORWARDED]: this.options.replicaId }, agent: this.agent },
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...endToEnd(req.headers), ...attested, [FORWARDED]: this.options.replicaId }, agent: this.agent },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers));
         answer.pipe(res);
@@ -109,6 +151,8 @@ function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
     if (name === 'connection' || name === 'keep-alive' || name === 'transfer-encoding' || name === 'proxy-connection' || name === 'upgrade') continue;
+    // A client's own attestation headers are never passed on as if this replica had made them.
+    if ((ATTESTATION_HEADERS as readonly string[]).includes(name)) continue;
     out[name] = value;
   }
   return out;

@@ -14,7 +14,7 @@ import { startUtilizationCombiner, type CombineOptions } from '../metrics/ecs-fi
 import { startInsightsPublisher } from '../metrics/container-insights.js';
 import { startAlarmEvaluator } from '../metrics/alarms/alarm-evaluator.js';
 import type { AutoScalingEnv } from '../autoscaling/env.js';
-import { startEventDispatcher, type DeadLetterSender, type RunTaskForRule } from '../events/dispatcher.js';
+import { startEventDispatcher, type DeadLetterSender, type RunTaskForRule, type TargetCaller } from '../events/dispatcher.js';
 import type { EventsEnv } from '../events/env.js';
 import { executePolicy, startScheduledScaling } from '../autoscaling/scaling-engine.js';
 import type { Registry } from '../registry/registry.js';
@@ -46,7 +46,7 @@ export interface LeaderDutySettings {
   readonly autoScaling?: AutoScalingEnv;
   readonly alarmEvaluationMs?: number;
   /** EventBridge: the leader routes queued events, fires scheduled rules and runs their ECS targets. */
-  readonly events?: { readonly env: EventsEnv; readonly runTask: RunTaskForRule; readonly deadLetter?: DeadLetterSender; readonly intervalMs?: number };
+  readonly events?: { readonly env: EventsEnv; readonly runTask: RunTaskForRule; readonly callApi?: TargetCaller; readonly deadLetter?: DeadLetterSender; readonly intervalMs?: number };
   readonly instanceLostAfterMs?: number;
   /** Tasks one service pass may launch (sized to the store's operations per transaction). */
   readonly maxLaunchesPerPass?: number;
@@ -180,6 +180,7 @@ export function startLeaderDuties(term: LeaderTerm, settings: LeaderDutySettings
     now: settings.events.env.now,
     log: log.child({ component: 'events' }),
     runTask: settings.events.runTask,
+    ...(settings.events.callApi ? { callApi: settings.events.callApi } : {}),
     ...(settings.events.deadLetter ? { deadLetter: settings.events.deadLetter } : {}),
     ...(settings.events.intervalMs !== undefined ? { intervalMs: settings.events.intervalMs } : {}),
   }));

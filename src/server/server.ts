@@ -9,6 +9,7 @@ import { Authorizer } from '../api/authz/authorizer.js';
 import { IamPolicySource } from '../api/authz/iam-policy-source.js';
 import type { PolicySource } from '../api/authz/policy-source.js';
 import { SigV4Verifier } from '../api/auth/sigv4.js';
+import { attestClientAddress, attestedClientAddress } from '../api/auth/forwarded-client.js';
 import { AccessKeyCredentials } from '../api/iam/access-key-credentials.js';
 import { iamService } from '../api/iam/index.js';
 import { elbv2Service } from '../elb/elbv2-service.js';
@@ -51,7 +52,7 @@ import { autoScalingService } from '../autoscaling/autoscaling-service.js';
 import { eventsService } from '../events/events-service.js';
 import { schedulerService } from '../events/scheduler/service.js';
 import type { EventsEnv } from '../events/env.js';
-import { runTaskAsRule } from './events-runner.js';
+import { callAsRole, runTaskAsRule } from './events-runner.js';
 import { queueArn } from '../queues/names.js';
 import { sendToQueue } from '../queues/internal-send.js';
 import { QueueOwner } from '../queues/queue-owner.js';
@@ -354,7 +355,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     };
     services.push(autoScalingService(autoScalingEnv));
     const eventsEnv: EventsEnv = { store, scope, now: config.now ?? Date.now };
-    services.push(eventsService(eventsEnv));
+    const events = eventsService(eventsEnv);
+    services.push(events);
     // SQS: the queues' log in the shared directory (beside the metrics), held by one process at a time: this one
     // for its life with a sqlite or memory store, the leader for its term with etcd (docs/queues.md).
     const queues = new QueueOwner({
@@ -381,6 +383,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           held: () => queues.held(),
           replicaId,
           onError: (err, owner) => log.warn({ err, owner }, 'could not pass an SQS request on to the replica holding the queues'),
+          // The client's address travels with authority: attested with the root key pair every replica verifies.
+          attestation: {
+            sign: (address, headers) => attestClientAddress({ credentials: rootKeys, region: config.region }, 'sqs', address, headers),
+            verify: (headers) => attestedClientAddress(verifier, config.accountId, headers),
+          },
         })
       : undefined;
     if (sqsForwarder) undo.push(() => sqsForwarder.close());
@@ -588,6 +595,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           events: {
             env: eventsEnv,
             runTask: runTaskAsRule({ ecs: services[0]!, sts: stsEnv, authorizer, accountId: config.accountId, log: log.child({ component: 'events' }) }),
+            // Schedules' SQS, EventBridge and universal targets: berth's own APIs, in-process, as the target's role.
+            callApi: callAsRole({ services: { ecs: services[0]!, sqs: sqs.json, events }, sts: stsEnv, authorizer, accountId: config.accountId, log: log.child({ component: 'events' }) }),
             // Targets' DeadLetterConfig queues: the leader holds the queues whenever it runs the dispatcher.
             deadLetter: (arn, body, attributes) => sendToQueue(queues.current(), arn, body, attributes, principal),
             ...(config.eventsDispatchMs !== undefined ? { intervalMs: config.eventsDispatchMs } : {}),

@@ -5,7 +5,8 @@ import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, S
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcdCluster, type EtcdCluster } from '../../src/testing/etcd.js';
 import { awsCli, hasAwsCli } from './support/aws-cli.js';
-import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
+import type { BerthServerProcess } from './support/berth-server.js';
+import { sqsReplicaSet } from './support/sqs-replicas.js';
 
 const REGION = 'us-east-1';
 
@@ -19,23 +20,14 @@ const REGION = 'us-east-1';
 describe('SQS across replicas', () => {
   let etcd: EtcdCluster;
   const root = mkdtempSync(join(tmpdir(), 'berth-e2e-sqs-replicas-'));
-  const shared = join(root, 'shared');
-  const replicas: BerthServerProcess[] = [];
+  const { replicas, start, role, leaderOf } = sqsReplicaSet(root, () => etcd);
   const clients: SQSClient[] = [];
 
-  const start = (i: number) =>
-    startBerthServer(join(root, `replica-${i}`), ['--store', 'etcd', '--etcd-endpoints', etcd.endpoints.join(','), '--shared-dir', shared, '--replica-id', `r${i}`], {}, { credentialsDir: shared });
   // Retries ride over a failover's 503s (the SDK's standard retry strategy, with room for a lease TTL).
   const client = (r: BerthServerProcess) => {
     const c = new SQSClient({ endpoint: r.url, region: REGION, credentials: { ...r.keys }, maxAttempts: 10 });
     clients.push(c);
     return c;
-  };
-  const role = async (r: BerthServerProcess) => ((await (await fetch(`${r.url}/healthz`)).json()) as { role: string }).role;
-  const alive = (r: BerthServerProcess) => r.child.exitCode === null && r.child.signalCode === null;
-  const leaderOf = async () => {
-    for (const r of replicas.filter(alive)) if ((await role(r)) === 'leader') return r;
-    return undefined;
   };
 
   beforeAll(async () => {

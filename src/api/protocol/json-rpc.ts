@@ -13,6 +13,7 @@ import type { ServiceModel } from './service-model.js';
 import { ShapeSerializer } from './shape-serializer.js';
 import { ShapeValidator } from './shape-validator.js';
 import { WriteBatch } from './write-batch.js';
+import { clientAddressOf } from '../client-address.js';
 
 /** Who is calling and which request this is, handed to every operation. */
 export interface CallContext {
@@ -171,7 +172,7 @@ export function jsonRpcHandler(options: JsonRpcOptions): (req: IncomingMessage, 
             mounted,
             body,
             log: logOf,
-            remoteAddress: req.socket.remoteAddress,
+            remoteAddress: clientAddressOf(req),
             secure: (req.socket as { encrypted?: boolean }).encrypted === true,
             limit: options.bodyLimit,
           },

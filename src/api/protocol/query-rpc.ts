@@ -14,6 +14,7 @@ import { decodedBody, decodeUtf8, readBody } from './request-body.js';
 import type { ServiceModel } from './service-model.js';
 import { ShapeValidator } from './shape-validator.js';
 import { tagRequest } from '../request-metrics.js';
+import { clientAddressOf } from '../client-address.js';
 
 /**
  * One AWS Query-protocol API served at `POST /` with a form-encoded body, selected by the service name of the
@@ -143,7 +144,7 @@ export function queryRpcHandler(options: QueryRpcOptions): (req: IncomingMessage
             action,
             actions: service.actions,
             input,
-            remoteAddress: req.socket.remoteAddress,
+            remoteAddress: clientAddressOf(req),
             secure: (req.socket as { encrypted?: boolean }).encrypted === true,
           },
           accessDenied,

@@ -9,6 +9,7 @@ import { decodedBody, decodeUtf8, readBody } from './request-body.js';
 import type { ServiceModel, StructureShape } from './service-model.js';
 import { ShapeSerializer } from './shape-serializer.js';
 import { ShapeValidator } from './shape-validator.js';
+import { clientAddressOf } from '../client-address.js';
 
 /**
  * The AWS REST-JSON protocol (EventBridge Scheduler): an operation is a method and a URI template from the model
@@ -134,7 +135,7 @@ export function restJsonHandler(options: RestJsonOptions): (req: IncomingMessage
           action: route.action,
           actions: service.actions,
           input,
-          remoteAddress: req.socket.remoteAddress,
+          remoteAddress: clientAddressOf(req),
           secure: (req.socket as { encrypted?: boolean }).encrypted === true,
         });
         if (pending) await pending;

@@ -10,6 +10,7 @@ import type { JsonService } from './json-rpc.js';
 import { decodedBody, readBody } from './request-body.js';
 import type { ServiceModel } from './service-model.js';
 import { ShapeValidator } from './shape-validator.js';
+import { clientAddressOf } from '../client-address.js';
 
 /**
  * Smithy RPC v2 CBOR: `POST /service/<ServiceName>/operation/<Operation>` with `smithy-protocol: rpc-v2-cbor` and
@@ -102,7 +103,7 @@ export function rpcV2CborHandler(options: RpcV2CborOptions): (req: IncomingMessa
           action,
           actions: service.actions,
           input,
-          remoteAddress: req.socket.remoteAddress,
+          remoteAddress: clientAddressOf(req),
           secure: (req.socket as { encrypted?: boolean }).encrypted === true,
         });
         if (pending) await pending;

@@ -1,37 +1,56 @@
 /**
- * A schedule's target: berth runs the templated ECS RunTask target (Arn an ECS cluster, EcsParameters), the same
- * RunTask an EventBridge rule's ECS target makes (../ecs-target.ts), as the target's role assumed by
- * `scheduler.amazonaws.com`. Other templated and universal targets are refused, naming the field.
+ * A schedule's target (target-kinds.ts lists the kinds): the templated ECS RunTask target makes the same RunTask an
+ * EventBridge rule's ECS target makes (../ecs-target.ts); the SQS and EventBridge templated targets and the universal
+ * targets make the API call target-kinds.ts builds. Every call runs as the target's role assumed by
+ * `scheduler.amazonaws.com` (server/events-runner.ts).
  */
 import { createHash } from 'node:crypto';
 import type { RunTaskRequest } from '@aws-sdk/client-ecs';
-import { checkEcsTarget, isEcsClusterArn, runTaskRequestOf } from '../ecs-target.js';
+import { checkEcsTarget, runTaskRequestOf } from '../ecs-target.js';
 import type { DeliveryRecord, EventTarget } from '../../state/records/events.js';
 import type { ScheduleTarget } from '../../state/records/schedules.js';
 import { ServiceError } from '../../model/errors.js';
 import { validation } from './env.js';
+import { parametersOf, TEMPLATED_PARAMETERS, targetCallOf, targetKindOf, type ScheduleTargetKind, type TargetCall } from './target-kinds.js';
 
-const OTHER_TARGET_PARAMETERS = ['EventBridgeParameters', 'KinesisParameters', 'SageMakerPipelineParameters', 'SqsParameters'] as const;
 /** The id a schedule's target has in a delivery record (a schedule has one target). */
 const TARGET_ID = 'schedule-target';
+/** Context attribute values to check an Input's JSON with before a real attempt fills them. */
+const SAMPLE_CONTEXT = { scheduleArn: 'arn', scheduledTime: '2026-01-01T00:00:00Z', executionId: 'id', attemptNumber: 1 };
 
 export function checkScheduleTarget(target: ScheduleTarget): void {
-  if (!isEcsClusterArn(target.Arn)) {
-    throw validation(`Invalid Target.Arn ${target.Arn}: berth's EventBridge Scheduler runs ECS tasks only (an arn:aws:ecs:<region>:<account>:cluster/<name>).`);
+  const kind = targetKindOf(target.Arn);
+  if ('refused' in kind) throw validation(kind.refused);
+  const own = parametersOf(kind);
+  for (const member of TEMPLATED_PARAMETERS) {
+    if (target[member] !== undefined && member !== own?.member) throw validation(`Target.${member} cannot be used with the target ${target.Arn}.`);
   }
-  for (const member of OTHER_TARGET_PARAMETERS) {
-    if (target[member] !== undefined) throw validation(`Target.${member} cannot be used with an ECS cluster target (Target.Arn ${target.Arn}).`);
-  }
-  if (target.EcsParameters === undefined) throw validation(`Target.EcsParameters is required for the ECS cluster target ${target.Arn}.`);
+  if (own?.required && target[own.member] === undefined) throw validation(`Target.${own.member} is required for the target ${target.Arn}.`);
   const dlq = (target.DeadLetterConfig as { Arn?: unknown } | undefined)?.Arn;
   if (target.DeadLetterConfig !== undefined && (typeof dlq !== 'string' || !/^arn:aws(-[a-z]+)?:sqs:[a-z0-9-]+:\d{12}:[a-zA-Z0-9_-]+$/.test(dlq))) {
     throw validation(`Invalid Target.DeadLetterConfig.Arn ${String(dlq)}: the ARN of a standard SQS queue (arn:aws:sqs:<region>:<account>:<name>).`);
   }
+  checkInputOf(kind, target);
+  if (kind.kind !== 'ecs') return;
   try {
     checkEcsTarget(eventTargetOf(target));
   } catch (error) {
     if (error instanceof ServiceError) throw validation(error.message.replace(`target ${TARGET_ID}`, 'Target').replace(`Target ${TARGET_ID}`, 'Target.EcsParameters'));
     throw error;
+  }
+}
+
+/** EventBridge targets take a JSON Input (the event's detail, an object); universal targets the request's JSON object. */
+function checkInputOf(kind: ScheduleTargetKind, target: ScheduleTarget): void {
+  if ((kind.kind !== 'eventbridge' && kind.kind !== 'universal') || typeof target.Input !== 'string') return;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(inputWithContext(target.Input, SAMPLE_CONTEXT));
+  } catch {
+    throw validation(`Target.Input must be well-formed JSON for the target ${target.Arn}.`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw validation(`Target.Input must be a JSON object for the target ${target.Arn}${kind.kind === 'universal' ? ' (the request of the API action it names)' : ' (the event detail)'}.`);
   }
 }
 
@@ -47,6 +66,8 @@ export function eventTargetOf(target: ScheduleTarget): EventTarget {
     Arn: target.Arn,
     RoleArn: target.RoleArn,
     ...(ecs ? { EcsParameters: { ...ecs, ...(tags ? { Tags: tags } : {}) } } : {}),
+    ...(target.SqsParameters !== undefined ? { SqsParameters: target.SqsParameters } : {}),
+    ...(target.EventBridgeParameters !== undefined ? { EventBridgeParameters: target.EventBridgeParameters } : {}),
     ...(target.Input !== undefined ? { Input: target.Input } : {}),
     ...(target.RetryPolicy !== undefined ? { RetryPolicy: target.RetryPolicy } : {}),
     ...(target.DeadLetterConfig !== undefined ? { DeadLetterConfig: target.DeadLetterConfig } : {}),
@@ -74,6 +95,17 @@ export function inputWithContext(input: string, context: { scheduleArn: string; 
  */
 export function scheduleRunTaskRequest(d: DeliveryRecord, clientToken: string): RunTaskRequest {
   return runTaskRequestOf(d.target, `scheduler/${d.rule}`, attemptInput(d), clientToken);
+}
+
+/** Whether a delivery's target is the templated ECS one (RunTask, counted failed when it starts no task). */
+export function isEcsScheduleTarget(d: DeliveryRecord): boolean {
+  const kind = targetKindOf(d.target.Arn);
+  return !('refused' in kind) && kind.kind === 'ecs';
+}
+
+/** The API call of one attempt at a schedule's delivery to a target that is not the templated ECS one. */
+export function scheduleTargetCall(d: DeliveryRecord, clientToken: string): TargetCall {
+  return targetCallOf(d.target, attemptInput(d), d.ruleArn, clientToken);
 }
 
 /**
