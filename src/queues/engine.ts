@@ -221,15 +221,11 @@ export class QueueEngine {
     for (const q of this.queues.values()) {
       yield { t: 'queue', queue: q.data };
       for (const m of q.messages.values()) {
-        yield {
-          t: 'msg',
-          q: q.data.name,
-          m: m.data,
-          visibleAt: m.visibleAt,
-          receives: m.receives,
-          ...(m.firstReceiveAt !== undefined ? { firstReceiveAt: m.firstReceiveAt } : {}),
-          ...(m.receipt !== undefined ? { receipt: m.receipt } : {}),
-        };
+        // Built without spreads: a compaction captures every live message at once, on the event loop.
+        const record: { t: 'msg'; q: string; m: MessageData; visibleAt: number; receives: number; firstReceiveAt?: number; receipt?: string } = { t: 'msg', q: q.data.name, m: m.data, visibleAt: m.visibleAt, receives: m.receives };
+        if (m.firstReceiveAt !== undefined) record.firstReceiveAt = m.firstReceiveAt;
+        if (m.receipt !== undefined) record.receipt = m.receipt;
+        yield record;
       }
       for (const [key, entry] of q.dedup) {
         if (entry.at + DEDUP_WINDOW_MS > now) yield { t: 'dedup', q: q.data.name, key, id: entry.id, ...(entry.seq !== undefined ? { seq: entry.seq } : {}), at: entry.at };
