@@ -1,6 +1,6 @@
 import { parseRedrivePolicy } from './queue-attributes.js';
 import { Queue, type Message } from './queue.js';
-import type { MessageData, QueueData, QueueRecord } from './records.js';
+import type { MessageData, MinuteCounts, QueueData, QueueRecord } from './records.js';
 
 /**
  * Every queue of the account and its messages, changed only by applying records (queues/records.ts): an operation
@@ -44,6 +44,15 @@ export class QueueEngine {
   readonly dropped = new Map<string, number>();
   /** FIFO receives' attempts by `<queue>\n<ReceiveRequestAttemptId>`. */
   readonly attempts = new Map<string, Attempt>();
+  /** Minutes whose counts the log holds and the metric store may not (by their time). */
+  readonly unpublished = new Map<number, Readonly<Record<string, MinuteCounts>>>();
+  /** The time of the last minute recorded. */
+  lastMinuteAt = 0;
+  /**
+   * Whether the log keeps the counts (a minute or counts record was applied): then a replay counts what it applies,
+   * as the operations did. A log written before counts were kept is not counted again at its replay.
+   */
+  countsInLog = false;
 
   constructor(private readonly options: EngineOptions) {}
 
@@ -79,7 +88,7 @@ export class QueueEngine {
         if (q.fifo && record.m.dedupId !== undefined) {
           q.dedup.set(dedupKey(q, record.m.groupId, record.m.dedupId), { id: record.m.id, ...(record.m.seq !== undefined ? { seq: record.m.seq } : {}), at: record.m.sentAt });
         }
-        if (live) this.count(record.q).sent++;
+        if (live || this.countsInLog) this.count(record.q).sent++;
         return;
       }
       case 'msg': {
@@ -102,7 +111,7 @@ export class QueueEngine {
         m.firstReceiveAt ??= record.at;
         m.receipt = record.receipt;
         q.setVisibleAt(m, record.visibleAt);
-        if (live) this.count(record.q).received++;
+        if (live || this.countsInLog) this.count(record.q).received++;
         return;
       }
       case 'vis': {
@@ -112,7 +121,7 @@ export class QueueEngine {
         return;
       }
       case 'del':
-        if (this.queues.get(record.q)?.remove(record.id) && live) this.count(record.q).deleted++;
+        if (this.queues.get(record.q)?.remove(record.id) && (live || this.countsInLog)) this.count(record.q).deleted++;
         return;
       case 'move': {
         const from = this.queues.get(record.q);
@@ -122,7 +131,7 @@ export class QueueEngine {
         const data: MessageData = { ...m.data, deadLetterSourceArn: this.options.arnOf(record.q) };
         const moved = record.seq !== undefined ? { ...data, seq: record.seq } : data;
         to.add({ data: moved, visibleAt: record.at, receives: 0 });
-        if (live) this.count(record.to).sent++;
+        if (live || this.countsInLog) this.count(record.to).sent++;
         return;
       }
       case 'purge': {
@@ -134,6 +143,21 @@ export class QueueEngine {
       }
       case 'attempt':
         this.attempts.set(`${record.q}\n${record.attempt}`, { ids: record.ids, receipts: record.receipts, at: record.at });
+        return;
+      case 'minute':
+        this.activity.clear();
+        this.countsInLog = true;
+        this.lastMinuteAt = Math.max(this.lastMinuteAt, record.at);
+        if (Object.keys(record.counts).length > 0) this.unpublished.set(record.at, record.counts);
+        return;
+      case 'published':
+        this.unpublished.delete(record.at);
+        return;
+      case 'counts':
+        this.activity.clear();
+        for (const [name, [sent, received, deleted]] of Object.entries(record.counts)) this.activity.set(name, { sent, received, deleted });
+        this.countsInLog = true;
+        if (record.last !== undefined) this.lastMinuteAt = Math.max(this.lastMinuteAt, record.last);
         return;
       case 'dedup': {
         const q = this.queues.get(record.q);
@@ -235,6 +259,16 @@ export class QueueEngine {
       const cut = key.indexOf('\n');
       if (a.at + ATTEMPT_WINDOW_MS > now) yield { t: 'attempt', q: key.slice(0, cut), attempt: key.slice(cut + 1), ids: a.ids, receipts: a.receipts, at: a.at };
     }
+    // The AWS/SQS counts: minutes not known to be published, then the counts since the last minute.
+    for (const [at, counts] of this.unpublished) yield { t: 'minute', at, counts };
+    if (this.countsInLog) yield { t: 'counts', counts: this.minuteCounts(), ...(this.lastMinuteAt > 0 ? { last: this.lastMinuteAt } : {}) };
+  }
+
+  /** The counts since the last minute, per queue with any. */
+  minuteCounts(): Record<string, MinuteCounts> {
+    const counts: Record<string, MinuteCounts> = {};
+    for (const [name, a] of this.activity) counts[name] = [a.sent, a.received, a.deleted];
+    return counts;
   }
 
   /** A queue record with `change` applied (attributes, tags), stamped. */
