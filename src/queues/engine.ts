@@ -239,29 +239,32 @@ export class QueueEngine {
     }
   }
 
-  /** Records that rebuild the current state: what a compaction writes instead of the whole history. */
-  *snapshot(now: number): Generator<QueueRecord> {
-    for (const [q, at] of this.dropped) if (at + NAME_REUSE_MS > now) yield { t: 'drop', q, at };
-    for (const q of this.queues.values()) {
-      yield { t: 'queue', queue: q.data };
-      for (const m of q.messages.values()) {
-        // Built without spreads: a compaction captures every live message at once, on the event loop.
-        const record: { t: 'msg'; q: string; m: MessageData; visibleAt: number; receives: number; firstReceiveAt?: number; receipt?: string } = { t: 'msg', q: q.data.name, m: m.data, visibleAt: m.visibleAt, receives: m.receives };
-        if (m.firstReceiveAt !== undefined) record.firstReceiveAt = m.firstReceiveAt;
-        if (m.receipt !== undefined) record.receipt = m.receipt;
-        yield record;
-      }
-      for (const [key, entry] of q.dedup) {
-        if (entry.at + DEDUP_WINDOW_MS > now) yield { t: 'dedup', q: q.data.name, key, id: entry.id, ...(entry.seq !== undefined ? { seq: entry.seq } : {}), at: entry.at };
-      }
-    }
+  /**
+   * Records that rebuild the current state: what a compaction writes instead of the whole history. The state is
+   * captured at the call, cheaply (a compaction does it on the event loop): the live messages as columns, no record
+   * per message; the records are built as they are iterated, which may be later (a message's data is immutable).
+   */
+  snapshot(now: number): Iterable<QueueRecord> {
+    const head: QueueRecord[] = [];
+    for (const [q, at] of this.dropped) if (at + NAME_REUSE_MS > now) head.push({ t: 'drop', q, at });
+    const queues = [...this.queues.values()].map((q) => ({ queue: q.data, messages: captureMessages(q), dedup: dedupRecords(q, now) }));
+    const tail: QueueRecord[] = [];
     for (const [key, a] of this.attempts) {
       const cut = key.indexOf('\n');
-      if (a.at + ATTEMPT_WINDOW_MS > now) yield { t: 'attempt', q: key.slice(0, cut), attempt: key.slice(cut + 1), ids: a.ids, receipts: a.receipts, at: a.at };
+      if (a.at + ATTEMPT_WINDOW_MS > now) tail.push({ t: 'attempt', q: key.slice(0, cut), attempt: key.slice(cut + 1), ids: a.ids, receipts: a.receipts, at: a.at });
     }
     // The AWS/SQS counts: minutes not known to be published, then the counts since the last minute.
-    for (const [at, counts] of this.unpublished) yield { t: 'minute', at, counts };
-    if (this.countsInLog) yield { t: 'counts', counts: this.minuteCounts(), ...(this.lastMinuteAt > 0 ? { last: this.lastMinuteAt } : {}) };
+    for (const [at, counts] of this.unpublished) tail.push({ t: 'minute', at, counts });
+    if (this.countsInLog) tail.push({ t: 'counts', counts: this.minuteCounts(), ...(this.lastMinuteAt > 0 ? { last: this.lastMinuteAt } : {}) });
+    return (function* () {
+      yield* head;
+      for (const q of queues) {
+        yield { t: 'queue', queue: q.queue };
+        yield* q.messages();
+        yield* q.dedup;
+      }
+      yield* tail;
+    })();
   }
 
   /** The counts since the last minute, per queue with any. */
@@ -280,4 +283,40 @@ export class QueueEngine {
 /** DeduplicationScope `messageGroup` keys by group as well. */
 function dedupKey(q: Queue, groupId: string | undefined, dedupId: string): string {
   return q.data.attributes.DeduplicationScope === 'messageGroup' ? `${groupId ?? ''}\u0000${dedupId}` : dedupId;
+}
+
+/** A queue's live messages as columns (their data, visible time, receive count, first receive, receipt): 'msg' records on demand. */
+function captureMessages(q: Queue): () => Generator<QueueRecord> {
+  const n = q.messages.size;
+  const data = new Array<MessageData>(n);
+  const visibleAt = new Float64Array(n);
+  const receives = new Float64Array(n);
+  const firstReceiveAt = new Float64Array(n);
+  const receipts = new Array<string | undefined>(n);
+  let i = 0;
+  for (const m of q.messages.values()) {
+    data[i] = m.data;
+    visibleAt[i] = m.visibleAt;
+    receives[i] = m.receives;
+    firstReceiveAt[i] = m.firstReceiveAt ?? Number.NaN;
+    receipts[i++] = m.receipt;
+  }
+  const name = q.data.name;
+  return function* () {
+    for (let j = 0; j < n; j++) {
+      const record: { t: 'msg'; q: string; m: MessageData; visibleAt: number; receives: number; firstReceiveAt?: number; receipt?: string } = { t: 'msg', q: name, m: data[j]!, visibleAt: visibleAt[j]!, receives: receives[j]! };
+      if (!Number.isNaN(firstReceiveAt[j])) record.firstReceiveAt = firstReceiveAt[j]!;
+      if (receipts[j] !== undefined) record.receipt = receipts[j]!;
+      yield record;
+    }
+  };
+}
+
+/** A FIFO queue's deduplication entries still in their window at `now`. */
+function dedupRecords(q: Queue, now: number): QueueRecord[] {
+  const out: QueueRecord[] = [];
+  for (const [key, entry] of q.dedup) {
+    if (entry.at + DEDUP_WINDOW_MS > now) out.push({ t: 'dedup', q: q.data.name, key, id: entry.id, ...(entry.seq !== undefined ? { seq: entry.seq } : {}), at: entry.at });
+  }
+  return out;
 }

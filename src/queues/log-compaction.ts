@@ -19,8 +19,9 @@ import type { QueueRecord } from './records.js';
  * .next ends with the log's bytes from `from` on, so replaying .next applies the same records to the same state.
  * Until the rename the log is whole and is what a restart reads; the rename is atomic.
  *
- * The capture is the one pause proportional to the live messages: the records are built (the engine's snapshot:
- * references to the messages' immutable data and their few changing fields), not serialized, not written.
+ * The capture is the one pause proportional to the live messages: the engine's snapshot copies references to the
+ * messages' immutable data and their few changing fields into columns; records are built, serialized and written
+ * later, a slice at a time.
  */
 export type CompactionState = 'writing' | 'catching-up' | 'ready' | 'failed' | 'done';
 
@@ -42,8 +43,8 @@ export interface CompactionOptions {
   readonly path: string;
   /** The term line every log starts with ('' without a term). */
   readonly header: string;
-  /** The state's records, as captured at `from`. */
-  readonly records: readonly QueueRecord[];
+  /** The state's records, as captured at `from` (built as they are iterated). */
+  readonly records: Iterable<QueueRecord>;
   /** The log's length when the records were captured. */
   readonly from: number;
   /** The log's length now (its commits go on while the compaction runs). */
@@ -134,13 +135,13 @@ export class LogCompaction {
 
   /** The term line and the records, a slice per turn; then synced. */
   private async writeSnapshot(): Promise<void> {
-    const { records } = this.options;
-    let i = 0;
+    const records = this.options.records[Symbol.iterator]();
     let chunk = this.options.header;
-    while (i < records.length) {
+    for (let next = records.next(); !next.done; ) {
       const until = performance.now() + SLICE_MS;
-      while (i < records.length && chunk.length < CHUNK_CHARS) {
-        chunk += `${JSON.stringify(records[i++])}\n`;
+      for (let i = 1; !next.done && chunk.length < CHUNK_CHARS; i++) {
+        chunk += `${JSON.stringify(next.value)}\n`;
+        next = records.next();
         if ((i & 255) === 0 && performance.now() > until) break;
       }
       await this.append(Buffer.from(chunk, 'utf8'));

@@ -184,7 +184,7 @@ export class QueueLog {
     this.compaction = new LogCompaction({
       path: this.options.path,
       header: this.termLine,
-      records: [...this.options.snapshot()],
+      records: this.options.snapshot(),
       from,
       logSize: () => this.size,
       settled: () => {
