@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Principal } from '../api/auth/credentials.js';
 import { DEDUP_WINDOW_MS, QueueEngine } from './engine.js';
 import type { Queue } from './queue.js';
@@ -147,15 +147,20 @@ describe('the queue log', () => {
     const replayed = second.engine.queues.get('q')!;
     expect(replayed.counts(1_000)).toEqual({ visible: 2, inFlight: 1, delayed: 0, oldestSentAt: 0 });
     expect(readFileSync(path, 'utf8').endsWith('\n')).toBe(true);
-    // Over the (tiny) compaction size: the next commit rewrites the log as the state's records.
+    // Over the (tiny) compaction size: the next commit starts a compaction; once it is ready, a commit renames it
+    // over the log (the state's records, then what was written after the capture).
     second.engine.commit({ t: 'purge', q: 'q', at: 5 });
+    await second.log.durable();
+    await vi.waitFor(() => expect(second.log.compacting()).toBe('ready'), { timeout: 10_000 });
+    second.engine.commit({ t: 'queue', queue: { ...replayed.data, tags: { k: 'v' } } });
     await second.log.durable();
     second.log.close();
     const lines = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as QueueRecord);
-    expect(lines.map((r) => r.t)).toEqual(['queue']);
+    expect(lines.map((r) => r.t)).toEqual(['queue', 'queue']);
     const third = open();
     expect(third.engine.queues.get('q')!.messages.size).toBe(0);
     expect(third.engine.queues.get('q')!.data.purgedAt).toBe(5);
+    expect(third.engine.queues.get('q')!.data.tags).toEqual({ k: 'v' });
     third.log.close();
     writeFileSync(path, '');
   });

@@ -1,6 +1,6 @@
 import { parseRedrivePolicy } from './queue-attributes.js';
 import { Queue, type Message } from './queue.js';
-import type { MessageData, QueueData, QueueRecord } from './records.js';
+import type { MessageData, MinuteCounts, QueueData, QueueRecord } from './records.js';
 
 /**
  * Every queue of the account and its messages, changed only by applying records (queues/records.ts): an operation
@@ -44,6 +44,15 @@ export class QueueEngine {
   readonly dropped = new Map<string, number>();
   /** FIFO receives' attempts by `<queue>\n<ReceiveRequestAttemptId>`. */
   readonly attempts = new Map<string, Attempt>();
+  /** Minutes whose counts the log holds and the metric store may not (by their time). */
+  readonly unpublished = new Map<number, Readonly<Record<string, MinuteCounts>>>();
+  /** The time of the last minute recorded. */
+  lastMinuteAt = 0;
+  /**
+   * Whether the log keeps the counts (a minute or counts record was applied): then a replay counts what it applies,
+   * as the operations did. A log written before counts were kept is not counted again at its replay.
+   */
+  countsInLog = false;
 
   constructor(private readonly options: EngineOptions) {}
 
@@ -79,7 +88,7 @@ export class QueueEngine {
         if (q.fifo && record.m.dedupId !== undefined) {
           q.dedup.set(dedupKey(q, record.m.groupId, record.m.dedupId), { id: record.m.id, ...(record.m.seq !== undefined ? { seq: record.m.seq } : {}), at: record.m.sentAt });
         }
-        if (live) this.count(record.q).sent++;
+        if (live || this.countsInLog) this.count(record.q).sent++;
         return;
       }
       case 'msg': {
@@ -102,7 +111,7 @@ export class QueueEngine {
         m.firstReceiveAt ??= record.at;
         m.receipt = record.receipt;
         q.setVisibleAt(m, record.visibleAt);
-        if (live) this.count(record.q).received++;
+        if (live || this.countsInLog) this.count(record.q).received++;
         return;
       }
       case 'vis': {
@@ -112,7 +121,7 @@ export class QueueEngine {
         return;
       }
       case 'del':
-        if (this.queues.get(record.q)?.remove(record.id) && live) this.count(record.q).deleted++;
+        if (this.queues.get(record.q)?.remove(record.id) && (live || this.countsInLog)) this.count(record.q).deleted++;
         return;
       case 'move': {
         const from = this.queues.get(record.q);
@@ -122,7 +131,7 @@ export class QueueEngine {
         const data: MessageData = { ...m.data, deadLetterSourceArn: this.options.arnOf(record.q) };
         const moved = record.seq !== undefined ? { ...data, seq: record.seq } : data;
         to.add({ data: moved, visibleAt: record.at, receives: 0 });
-        if (live) this.count(record.to).sent++;
+        if (live || this.countsInLog) this.count(record.to).sent++;
         return;
       }
       case 'purge': {
@@ -134,6 +143,21 @@ export class QueueEngine {
       }
       case 'attempt':
         this.attempts.set(`${record.q}\n${record.attempt}`, { ids: record.ids, receipts: record.receipts, at: record.at });
+        return;
+      case 'minute':
+        this.activity.clear();
+        this.countsInLog = true;
+        this.lastMinuteAt = Math.max(this.lastMinuteAt, record.at);
+        if (Object.keys(record.counts).length > 0) this.unpublished.set(record.at, record.counts);
+        return;
+      case 'published':
+        this.unpublished.delete(record.at);
+        return;
+      case 'counts':
+        this.activity.clear();
+        for (const [name, [sent, received, deleted]] of Object.entries(record.counts)) this.activity.set(name, { sent, received, deleted });
+        this.countsInLog = true;
+        if (record.last !== undefined) this.lastMinuteAt = Math.max(this.lastMinuteAt, record.last);
         return;
       case 'dedup': {
         const q = this.queues.get(record.q);
@@ -215,30 +239,39 @@ export class QueueEngine {
     }
   }
 
-  /** Records that rebuild the current state: what a compaction writes instead of the whole history. */
-  *snapshot(now: number): Generator<QueueRecord> {
-    for (const [q, at] of this.dropped) if (at + NAME_REUSE_MS > now) yield { t: 'drop', q, at };
-    for (const q of this.queues.values()) {
-      yield { t: 'queue', queue: q.data };
-      for (const m of q.messages.values()) {
-        yield {
-          t: 'msg',
-          q: q.data.name,
-          m: m.data,
-          visibleAt: m.visibleAt,
-          receives: m.receives,
-          ...(m.firstReceiveAt !== undefined ? { firstReceiveAt: m.firstReceiveAt } : {}),
-          ...(m.receipt !== undefined ? { receipt: m.receipt } : {}),
-        };
-      }
-      for (const [key, entry] of q.dedup) {
-        if (entry.at + DEDUP_WINDOW_MS > now) yield { t: 'dedup', q: q.data.name, key, id: entry.id, ...(entry.seq !== undefined ? { seq: entry.seq } : {}), at: entry.at };
-      }
-    }
+  /**
+   * Records that rebuild the current state: what a compaction writes instead of the whole history. The state is
+   * captured at the call, cheaply (a compaction does it on the event loop): the live messages as columns, no record
+   * per message; the records are built as they are iterated, which may be later (a message's data is immutable).
+   */
+  snapshot(now: number): Iterable<QueueRecord> {
+    const head: QueueRecord[] = [];
+    for (const [q, at] of this.dropped) if (at + NAME_REUSE_MS > now) head.push({ t: 'drop', q, at });
+    const queues = [...this.queues.values()].map((q) => ({ queue: q.data, messages: captureMessages(q), dedup: dedupRecords(q, now) }));
+    const tail: QueueRecord[] = [];
     for (const [key, a] of this.attempts) {
       const cut = key.indexOf('\n');
-      if (a.at + ATTEMPT_WINDOW_MS > now) yield { t: 'attempt', q: key.slice(0, cut), attempt: key.slice(cut + 1), ids: a.ids, receipts: a.receipts, at: a.at };
+      if (a.at + ATTEMPT_WINDOW_MS > now) tail.push({ t: 'attempt', q: key.slice(0, cut), attempt: key.slice(cut + 1), ids: a.ids, receipts: a.receipts, at: a.at });
     }
+    // The AWS/SQS counts: minutes not known to be published, then the counts since the last minute.
+    for (const [at, counts] of this.unpublished) tail.push({ t: 'minute', at, counts });
+    if (this.countsInLog) tail.push({ t: 'counts', counts: this.minuteCounts(), ...(this.lastMinuteAt > 0 ? { last: this.lastMinuteAt } : {}) });
+    return (function* () {
+      yield* head;
+      for (const q of queues) {
+        yield { t: 'queue', queue: q.queue };
+        yield* q.messages();
+        yield* q.dedup;
+      }
+      yield* tail;
+    })();
+  }
+
+  /** The counts since the last minute, per queue with any. */
+  minuteCounts(): Record<string, MinuteCounts> {
+    const counts: Record<string, MinuteCounts> = {};
+    for (const [name, a] of this.activity) counts[name] = [a.sent, a.received, a.deleted];
+    return counts;
   }
 
   /** A queue record with `change` applied (attributes, tags), stamped. */
@@ -250,4 +283,40 @@ export class QueueEngine {
 /** DeduplicationScope `messageGroup` keys by group as well. */
 function dedupKey(q: Queue, groupId: string | undefined, dedupId: string): string {
   return q.data.attributes.DeduplicationScope === 'messageGroup' ? `${groupId ?? ''}\u0000${dedupId}` : dedupId;
+}
+
+/** A queue's live messages as columns (their data, visible time, receive count, first receive, receipt): 'msg' records on demand. */
+function captureMessages(q: Queue): () => Generator<QueueRecord> {
+  const n = q.messages.size;
+  const data = new Array<MessageData>(n);
+  const visibleAt = new Float64Array(n);
+  const receives = new Float64Array(n);
+  const firstReceiveAt = new Float64Array(n);
+  const receipts = new Array<string | undefined>(n);
+  let i = 0;
+  for (const m of q.messages.values()) {
+    data[i] = m.data;
+    visibleAt[i] = m.visibleAt;
+    receives[i] = m.receives;
+    firstReceiveAt[i] = m.firstReceiveAt ?? Number.NaN;
+    receipts[i++] = m.receipt;
+  }
+  const name = q.data.name;
+  return function* () {
+    for (let j = 0; j < n; j++) {
+      const record: { t: 'msg'; q: string; m: MessageData; visibleAt: number; receives: number; firstReceiveAt?: number; receipt?: string } = { t: 'msg', q: name, m: data[j]!, visibleAt: visibleAt[j]!, receives: receives[j]! };
+      if (!Number.isNaN(firstReceiveAt[j])) record.firstReceiveAt = firstReceiveAt[j]!;
+      if (receipts[j] !== undefined) record.receipt = receipts[j]!;
+      yield record;
+    }
+  };
+}
+
+/** A FIFO queue's deduplication entries still in their window at `now`. */
+function dedupRecords(q: Queue, now: number): QueueRecord[] {
+  const out: QueueRecord[] = [];
+  for (const [key, entry] of q.dedup) {
+    if (entry.at + DEDUP_WINDOW_MS > now) out.push({ t: 'dedup', q: q.data.name, key, id: entry.id, ...(entry.seq !== undefined ? { seq: entry.seq } : {}), at: entry.at });
+  }
+  return out;
 }

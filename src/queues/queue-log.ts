@@ -1,18 +1,21 @@
-import { closeSync, existsSync, fdatasync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, existsSync, fdatasync, fdatasyncSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { GroupCommit } from '../metrics/group-commit.js';
 import { ServiceError } from '../model/errors.js';
+import { LogCompaction } from './log-compaction.js';
 import type { QueueRecord } from './records.js';
 
 /**
  * The queues' append-only log: one JSON record a line, written in group commits (what arrives while a commit's
  * fdatasync runs on the thread pool is written together next, metrics/group-commit.ts), so an acknowledged
  * SendMessage is on disk whatever happens to the process after. At start the log is read back whole; a line torn
- * by a crash mid-write (only the last can be) is cut off. When the log outgrows `compactBytes`, the next commit
- * rewrites it as the records of the current state (a snapshot) into a new file renamed over the old one.
+ * by a crash mid-write (only the last can be) is cut off. When the log outgrows `compactBytes` (or twice its size
+ * after the last compaction), a commit captures the current state's records and a compaction (log-compaction.ts)
+ * writes them, then the log's bytes appended meanwhile, to a new file, off the event loop; a later commit renames
+ * it over the log.
  *
  *   open: read + replay ──(term: write the term line, replay what slipped in before it)──▶ appending
- *   appending ──(size > compactBytes at a commit)──▶ snapshot to .next, fsync, rename, fsync dir ──▶ appending
+ *   appending ──(size over the threshold at a commit)──▶ appending + compacting (capture; .next written meanwhile)
+ *   appending + compacting ──(a commit once it is ready)──▶ tail copied, fsync, rename, fsync dir ──▶ appending
  *   appending ──(the term no longer holds at a commit or after its sync)──▶ fenced: every caller refused
  *
  * Fencing (a leader's term, with etcd): the leader key's revision is the fencing token. The log opens with a
@@ -34,6 +37,8 @@ export interface QueueLogOptions {
   readonly compactBytes?: number;
   /** The records of the current state, for a compaction (the engine's snapshot: it already holds what is being committed). */
   readonly snapshot: () => Iterable<QueueRecord>;
+  /** Told of a compaction that failed (the log is untouched; another is tried once the log has grown as much again). */
+  readonly compactionFailed?: (error: unknown) => void;
   /** The leader's term the log is written in (etcd replicas); without one (the only replica) nothing is fenced. */
   readonly term?: QueueLogTerm;
 }
@@ -59,6 +64,9 @@ export class QueueLog {
   private fenced = false;
   private syncing = false;
   private readonly termLine: string;
+  private compaction: LogCompaction | undefined;
+  /** The log's size that starts the next compaction. */
+  private compactAt: number;
 
   /** Reads the existing log (records to `replay`, in order) and opens it for appending. */
   constructor(private readonly options: QueueLogOptions, replay: (record: QueueRecord) => void) {
@@ -66,6 +74,7 @@ export class QueueLog {
     this.termLine = term ? `${JSON.stringify({ t: 'term', r: term.revision } satisfies TermLine)}\n` : '';
     const reader = new Replayer(replay);
     this.size = readBack(options.path, reader);
+    this.compactAt = options.compactBytes ?? 64 * 1024 * 1024;
     this.fd = openSync(options.path, 'a');
     if (term) {
       try {
@@ -123,7 +132,13 @@ export class QueueLog {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.compaction?.abandon();
     if (!this.syncing) closeSync(this.fd);
+  }
+
+  /** Where the running compaction is, if one runs (tests). */
+  compacting(): LogCompaction['state'] | undefined {
+    return this.compaction?.state;
   }
 
   /**
@@ -150,51 +165,61 @@ export class QueueLog {
     if (this.closed) throw new Error('the queue log is closed');
     if (this.fenced || (this.options.term && !this.options.term.holds())) {
       this.fenced = true;
+      this.compaction?.abandon();
       throw fencedOff();
     }
-    if (this.size > (this.options.compactBytes ?? 64 * 1024 * 1024)) {
-      // The snapshot already holds these records' effects: they are not written again.
-      this.compact();
-      return;
-    }
+    if (this.compaction?.state === 'ready') this.finishCompaction();
     let text = this.termLine;
     for (const r of records) text += `${JSON.stringify(r)}\n`;
     this.size += writeAll(this.fd, text);
+    if (this.size > this.compactAt && !this.compaction) this.startCompaction();
   }
 
-  private compact(): void {
-    const next = `${this.options.path}.next`;
-    const fd = openSync(next, 'w');
-    let size = 0;
+  /**
+   * Captures the state (which holds every record written so far, these included) at the log's length now; the
+   * compaction writes it and what the log gains meanwhile off the event loop.
+   */
+  private startCompaction(): void {
+    const from = this.size;
+    this.compaction = new LogCompaction({
+      path: this.options.path,
+      header: this.termLine,
+      records: this.options.snapshot(),
+      from,
+      logSize: () => this.size,
+      settled: () => {
+        const c = this.compaction;
+        if (c?.state !== 'failed') return;
+        this.compaction = undefined;
+        this.compactAt = Math.max(this.compactAt, 2 * this.size);
+        if (!this.closed && !this.fenced) this.options.compactionFailed?.(c.error);
+      },
+    });
+  }
+
+  /** At a commit, before its write (no sync in flight): the compacted file replaces the log. */
+  private finishCompaction(): void {
+    const compaction = this.compaction!;
+    this.compaction = undefined;
+    let size: number;
     try {
-      let chunk = this.termLine;
-      for (const r of this.options.snapshot()) {
-        chunk += `${JSON.stringify(r)}\n`;
-        if (chunk.length > 1 << 20) {
-          size += writeAll(fd, chunk);
-          chunk = '';
+      size = compaction.finish(() => {
+        // A deposed leader must not replace its successor's log with its own state.
+        if (this.options.term && !this.options.term.holds()) {
+          this.fenced = true;
+          throw fencedOff();
         }
-      }
-      size += writeAll(fd, chunk);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    // A deposed leader must not replace its successor's log with its own state.
-    if (this.options.term && !this.options.term.holds()) {
-      this.fenced = true;
-      throw fencedOff();
-    }
-    renameSync(next, this.options.path);
-    const dir = openSync(dirname(this.options.path), 'r');
-    try {
-      fsyncSync(dir);
-    } finally {
-      closeSync(dir);
+      });
+    } catch (error) {
+      if (this.fenced) throw error;
+      this.compactAt = Math.max(this.compactAt, 2 * this.size);
+      this.options.compactionFailed?.(error);
+      return;
     }
     closeSync(this.fd);
     this.fd = openSync(this.options.path, 'a');
     this.size = size;
+    this.compactAt = Math.max(this.options.compactBytes ?? 64 * 1024 * 1024, 2 * size);
   }
 }
 

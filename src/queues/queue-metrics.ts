@@ -1,6 +1,6 @@
 import { singleValueSample, type Sample } from '../metrics/metric-store.js';
-import { seriesRef } from '../metrics/series.js';
-import type { Activity } from './engine.js';
+import { seriesRef, type SeriesRef } from '../metrics/series.js';
+import type { MinuteCounts } from './records.js';
 
 /** One queue's figures at a minute's publication. */
 export interface QueueFigures {
@@ -11,22 +11,28 @@ export interface QueueFigures {
   readonly oldestSentAt?: number;
 }
 
+/** An `AWS/SQS` series of one queue (dimension QueueName). */
+export const queueSeries = (name: string, metric: string): SeriesRef => seriesRef('AWS/SQS', metric, [{ Name: 'QueueName', Value: name }]);
+
 /**
  * The `AWS/SQS` datapoints of one queue for one minute, as SQS publishes them (dimension QueueName): the gauges
- * ApproximateNumberOfMessagesVisible / NotVisible / Delayed and ApproximateAgeOfOldestMessage (seconds), and the
- * minute's NumberOfMessagesSent / Received / Deleted. Pure. `highRes` for a period under a minute (a test's time
- * scale), so queries at that period find the datapoints.
+ * ApproximateNumberOfMessagesVisible / NotVisible / Delayed and ApproximateAgeOfOldestMessage (seconds, at
+ * `nowMs`), and the minute's NumberOfMessagesSent / Received / Deleted ({@link countSamples}), all stamped `atMs`.
+ * Pure. `highRes` for a period under a minute (a test's time scale), so queries at that period find the datapoints.
  */
-export function queueSamples(name: string, figures: QueueFigures, activity: Activity, atMs: number, highRes = false): Sample[] {
-  const sample = (metric: string, unit: string, value: number): Sample =>
-    singleValueSample(seriesRef('AWS/SQS', metric, [{ Name: 'QueueName', Value: name }]), unit, atMs, value, highRes);
+export function queueSamples(name: string, figures: QueueFigures, counts: MinuteCounts, atMs: number, nowMs: number, highRes = false): Sample[] {
+  const sample = (metric: string, unit: string, value: number): Sample => singleValueSample(queueSeries(name, metric), unit, atMs, value, highRes);
   return [
     sample('ApproximateNumberOfMessagesVisible', 'Count', figures.visible),
     sample('ApproximateNumberOfMessagesNotVisible', 'Count', figures.inFlight),
     sample('ApproximateNumberOfMessagesDelayed', 'Count', figures.delayed),
-    sample('ApproximateAgeOfOldestMessage', 'Seconds', figures.oldestSentAt === undefined ? 0 : Math.max(0, Math.floor((atMs - figures.oldestSentAt) / 1000))),
-    sample('NumberOfMessagesSent', 'Count', activity.sent),
-    sample('NumberOfMessagesReceived', 'Count', activity.received),
-    sample('NumberOfMessagesDeleted', 'Count', activity.deleted),
+    sample('ApproximateAgeOfOldestMessage', 'Seconds', figures.oldestSentAt === undefined ? 0 : Math.max(0, Math.floor((nowMs - figures.oldestSentAt) / 1000))),
+    ...countSamples(name, counts, atMs, highRes),
   ];
+}
+
+/** A minute's NumberOfMessagesSent / Received / Deleted of one queue, stamped `atMs`. Pure. */
+export function countSamples(name: string, [sent, received, deleted]: MinuteCounts, atMs: number, highRes = false): Sample[] {
+  const sample = (metric: string, value: number): Sample => singleValueSample(queueSeries(name, metric), 'Count', atMs, value, highRes);
+  return [sample('NumberOfMessagesSent', sent), sample('NumberOfMessagesReceived', received), sample('NumberOfMessagesDeleted', deleted)];
 }

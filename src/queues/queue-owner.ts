@@ -4,13 +4,14 @@ import { ServiceError } from '../model/errors.js';
 import { startPeriodic } from '../process/periodic.js';
 import { QueueHost, type QueueHostOptions } from './queue-host.js';
 import type { QueueLogTerm } from './queue-log.js';
-import { queueSamples } from './queue-metrics.js';
+import { publishMinute } from './queue-minutes.js';
 
 /**
  * Which process holds the queues: the log is written by one process at a time, so the queues are open in the only
  * replica (sqlite or memory store) for its whole life, and with etcd in the leader for its term (docs/queues.md).
  * Replicas that do not hold them pass SQS requests on to the one that does (queues/forward.ts).
- * While open, the owner publishes the AWS/SQS metrics each minute and prunes FIFO deduplication entries.
+ * While open, the owner publishes the AWS/SQS metrics each minute (queue-minutes.ts) and prunes FIFO deduplication
+ * entries.
  *
  *   closed ──open (start, or a term begins)──▶ open ──close (stop, or the term ends)──▶ closed
  */
@@ -44,21 +45,17 @@ export class QueueOwner {
     const started = Date.now();
     const host = (this.host = new QueueHost({ ...this.options, ...(term ? { term } : {}) }));
     this.options.log.info({ queues: host.engine.queues.size, ms: Date.now() - started }, 'queues opened');
+    // From here on the log keeps the AWS/SQS counts (a log written before they were kept starts counting now).
+    if (!host.engine.countsInLog) host.engine.commit({ t: 'counts', counts: {} });
     const { metrics } = this.options;
+    const highRes = (this.options.metricsPeriodMs ?? 60_000) < 60_000;
     this.periodic = startPeriodic({
       log: this.options.log,
       what: 'publishing AWS/SQS metrics',
       intervalMs: this.options.metricsPeriodMs ?? 60_000,
       run: async () => {
-        const now = host.now();
-        host.engine.pruneDedup(now);
-        if (!metrics) return;
-        const samples = [];
-        for (const [name, queue] of host.engine.queues) {
-          samples.push(...queueSamples(name, queue.counts(now), host.engine.count(name), now, (this.options.metricsPeriodMs ?? 60_000) < 60_000));
-          host.engine.activity.delete(name);
-        }
-        if (samples.length > 0) await metrics.put(samples);
+        host.engine.pruneDedup(host.now());
+        if (metrics) await publishMinute({ host, metrics, highRes });
       },
     });
   }

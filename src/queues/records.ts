@@ -38,6 +38,9 @@ export interface QueueData {
   readonly purgedAt?: number;
 }
 
+/** NumberOfMessagesSent, NumberOfMessagesReceived, NumberOfMessagesDeleted. */
+export type MinuteCounts = readonly [sent: number, received: number, deleted: number];
+
 export type QueueRecord =
   | { readonly t: 'queue'; readonly queue: QueueData }
   /** A queue deleted at `at` (its name is refused for 60 s; absent in logs written before that rule). */
@@ -52,5 +55,17 @@ export type QueueRecord =
   | { readonly t: 'purge'; readonly q: string; readonly at: number }
   /** A FIFO receive's ReceiveRequestAttemptId and what it returned (a retry within 5 minutes gets the same). */
   | { readonly t: 'attempt'; readonly q: string; readonly attempt: string; readonly ids: readonly string[]; readonly receipts: readonly string[]; readonly at: number }
+  /**
+   * The AWS/SQS counts since the last such record (per queue: NumberOfMessagesSent, Received, Deleted), to be
+   * published to the metric store with timestamp `at`; the counting starts again from zero (queue-minutes.ts).
+   */
+  | { readonly t: 'minute'; readonly at: number; readonly counts: Readonly<Record<string, MinuteCounts>> }
+  /** The counts of the minute `at` are in the metric store. */
+  | { readonly t: 'published'; readonly at: number }
+  /**
+   * The counts since the last minute record (a compaction writes them; an owner opening a log without them writes
+   * empty ones): from this record on, a replay counts the records it applies. `last`: the last minute's time.
+   */
+  | { readonly t: 'counts'; readonly counts: Readonly<Record<string, MinuteCounts>>; readonly last?: number }
   /** A FIFO deduplication entry still in its window, as a compaction writes it. */
   | { readonly t: 'dedup'; readonly q: string; readonly key: string; readonly id: string; readonly seq?: string; readonly at: number };

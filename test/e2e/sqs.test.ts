@@ -222,5 +222,28 @@ describe('SQS', () => {
     expect(seen.size).toBe(19);
     expect(seen.has(inFlight.Messages![0]!.MessageId!)).toBe(false);
     expect([...seen].every((id) => ids.includes(id))).toBe(true);
+
+    // The AWS/SQS counts are kept in the log: the minutes before the kill and after it add up to what happened,
+    // nothing lost, nothing counted twice. A publication stamped after the restart means every minute the killed
+    // process had recorded is settled (a pass settles those before publishing its own).
+    const cloudwatch = new CloudWatchClient({ endpoint: server.url, region: REGION, credentials: { ...server.keys }, maxAttempts: 3 });
+    const read = async (MetricName: string) => {
+      const { Datapoints } = await cloudwatch.send(
+        new GetMetricStatisticsCommand({ Namespace: 'AWS/SQS', MetricName, Dimensions: [{ Name: 'QueueName', Value: 'durable' }], StartTime: new Date(Date.now() - 600_000), EndTime: new Date(Date.now() + 60_000), Period: 1, Statistics: ['Sum'] }),
+      );
+      return Datapoints ?? [];
+    };
+    const total = (points: { Sum?: number }[]) => points.reduce((a, d) => a + (d.Sum ?? 0), 0);
+    const afterReceives = Date.now();
+    const deadline = afterReceives + 30_000;
+    let sent: { Sum?: number; Timestamp?: Date }[] = [];
+    while (Date.now() < deadline) {
+      sent = await read('NumberOfMessagesSent');
+      if (sent.some((d) => d.Timestamp!.getTime() >= afterReceives)) break;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    const received = await read('NumberOfMessagesReceived');
+    cloudwatch.destroy();
+    expect({ sent: total(sent), received: total(received) }).toEqual({ sent: 20, received: 20 });
   });
 });
