@@ -6,14 +6,14 @@ import { logFormatOption, processLogger, type LogFormat } from './log-output.js'
 
 /**
  * V8 flags `berth agent` sets for its own process, before its modules load (`berth up`, which shares a
- * process with the server, keeps V8's defaults). Both are read by V8 as it runs, so setting them here works
- * as on the command line, and only the agent pays for them:
+ * process with the server, keeps V8's defaults). V8 reads both as it runs, so setting them here works as on
+ * the command line, and only the agent pays for them:
  * - `--no-opt`: no TurboFan. The agent's work is waiting on processes, files and sockets; optimized code
- *   saves it little CPU, while the optimizing compiler's own pages of node's binary, its zone memory and
- *   the optimized code cost ~9 MiB resident.
- * - `--optimize-for-size`: V8's memory-saving heuristics (the old generation grows by at most 1.3× between
- *   collections, in 2 MiB steps instead of 8; a smaller young generation).
- * Figures: docs/agent.md, "Footprint".
+ *   saves it little CPU, while the optimizing compiler's pages of node's binary, its zone memory and the
+ *   optimized code were ~9 MiB of an agent's resident memory right after start-up.
+ * - `--optimize-for-size`: V8's memory-saving heuristics (a smaller young generation, an old generation
+ *   that grows in smaller steps between collections).
+ * Figures (RSS with 50 running tasks, CPU per task start): docs/agent.md, "Footprint".
  */
 export const AGENT_V8_FLAGS = '--no-opt --optimize-for-size';
 
