@@ -1,11 +1,9 @@
-import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import { DNS_SERVER_HEADER, parseFrame, type AcsFrame, type AcsTask, type ExecStartMessage, type IAMRoleCredentialsMessage } from '../model/acs.js';
 import { background } from '../process/background.js';
+import { SigV4Signer } from '../process/sigv4-signer.js';
 
 /** Where to open the session: the control plane's replicas (ControlPlaneEndpoints). */
 export interface SessionEndpoints {
@@ -243,25 +241,6 @@ export class SessionClient {
 
   /** SigV4 headers for the upgrade request (a GET with the session parameters in the query). */
   private async sign(url: URL, query: Record<string, string>): Promise<Record<string, string>> {
-    const signer = new SignatureV4({
-      credentials: this.o.credentials,
-      region: this.o.region,
-      service: 'ecs',
-      sha256: Hash.bind(null, 'sha256'),
-      applyChecksum: false,
-    });
-    const signed = await signer.sign(
-      new HttpRequest({
-        method: 'GET',
-        protocol: 'http:',
-        hostname: url.hostname,
-        ...(url.port ? { port: Number(url.port) } : {}),
-        path: url.pathname,
-        query,
-        headers: { host: url.host },
-      }),
-    );
-    const { host: _host, ...headers } = signed.headers;
-    return headers;
+    return new SigV4Signer({ credentials: this.o.credentials, region: this.o.region, service: 'ecs' }).sign({ method: 'GET', host: url.host, path: url.pathname, query });
   }
 }

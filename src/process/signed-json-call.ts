@@ -1,12 +1,10 @@
 /**
  * One AWS JSON 1.1 call to a berth-private API of the control plane (`X-Amz-Target: <prefix>.<Op>`), signed with
- * SigV4 by the SDK's own signer with the calling host's credentials. No SDK client exists for such an API; the host
+ * SigV4 (sigv4-signer.ts) with the calling host's credentials. No SDK client exists for such an API; the host
  * roles that report to one (`berth lb`, `berth storage`) share this instead of building the request each.
  */
-import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { SigV4Signer } from './sigv4-signer.js';
 
 export interface SignedJsonCallOptions {
   readonly endpoint: string;
@@ -22,22 +20,17 @@ export interface SignedJsonCallOptions {
 
 /** A caller of `options.targetPrefix`'s operations: resolves to the answer's JSON (`{}` for an empty body). */
 export function signedJsonCaller(options: SignedJsonCallOptions): (operation: string, input: object) => Promise<Record<string, unknown>> {
-  const signer = new SignatureV4({ credentials: options.credentials, region: options.region, service: options.service, sha256: Hash.bind(null, 'sha256'), applyChecksum: false });
+  const signer = new SigV4Signer({ credentials: options.credentials, region: options.region, service: options.service });
   const url = new URL(options.endpoint);
   return async (operation, input) => {
     const body = JSON.stringify(input);
-    const signed = await signer.sign(
-      new HttpRequest({
-        method: 'POST',
-        protocol: url.protocol,
-        hostname: url.hostname,
-        ...(url.port ? { port: Number(url.port) } : {}),
-        path: '/',
-        headers: { host: url.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `${options.targetPrefix}.${operation}` },
-        body,
-      }),
-    );
-    const { host: _host, ...headers } = signed.headers;
+    const headers = await signer.sign({
+      method: 'POST',
+      host: url.host,
+      path: '/',
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `${options.targetPrefix}.${operation}` },
+      body,
+    });
     const res = await fetch(new URL('/', url), { method: 'POST', headers, body, signal: AbortSignal.timeout(options.timeoutMs ?? 10_000) });
     const text = await res.text();
     const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};

@@ -1,9 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { SigV4Signer } from '../../process/sigv4-signer.js';
 import { isUnavailable } from '../endpoints.js';
 import { requestBody, responseError, TimeoutError, type AwsServiceError, type Wire } from './wire.js';
 
@@ -13,8 +11,8 @@ import { requestBody, responseError, TimeoutError, type AwsServiceError, type Wi
  *
  * Why not the AWS SDK: each SDK client package holds megabytes of code and schemas resident in every agent
  * (ECS's alone ~14 MiB of heap and 7 MiB of mapped files), for the dozen calls the agent makes. This is the
- * thin part the agent needs: the signer is the SDK's own (@smithy/signature-v4, which the session's
- * upgrade request signs with already), the shapes are the SDK's types (type-only, nothing loaded).
+ * thin part the agent needs: the signer is berth's own (process/sigv4-signer.ts, the canonical forms the server
+ * verifies with, checked against the SDK's signer), the shapes are the SDK's types (type-only, nothing loaded).
  *
  * Retries as the SDK's standard mode does: a replica that did not answer, a 5xx, a 429 or a throttling
  * code is tried again (up to `maxAttempts` in all) after a jittered exponential delay; each attempt is
@@ -93,7 +91,7 @@ export function retryDelayMs(attempt: number, error: unknown, random: () => numb
 }
 
 export class AwsJsonClient<Ops extends { [A in keyof Ops]: Operation<unknown, unknown> }> {
-  private readonly signer: SignatureV4;
+  private readonly signer: SigV4Signer;
   private readonly http = new HttpAgent({ keepAlive: true });
   private https?: HttpsAgent;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -102,13 +100,7 @@ export class AwsJsonClient<Ops extends { [A in keyof Ops]: Operation<unknown, un
     private readonly service: JsonService<Ops>,
     private readonly o: JsonClientOptions,
   ) {
-    const credentials = o.credentials;
-    this.signer = new SignatureV4({
-      credentials: typeof credentials === 'function' ? credentials : async () => credentials,
-      region: o.region,
-      service: service.signingName,
-      sha256: Hash.bind(null, 'sha256'),
-    });
+    this.signer = new SigV4Signer({ credentials: o.credentials, region: o.region, service: service.signingName, contentSha256: true });
     this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
@@ -138,23 +130,18 @@ export class AwsJsonClient<Ops extends { [A in keyof Ops]: Operation<unknown, un
 
   private async attempt(endpoint: string, action: string, body: string, attempt: number): Promise<unknown> {
     const url = new URL(endpoint);
-    const signed = await this.signer.sign(
-      new HttpRequest({
-        method: 'POST',
-        protocol: url.protocol,
-        hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-        ...(url.port ? { port: Number(url.port) } : {}),
-        path: '/',
-        headers: {
-          host: url.host,
-          'content-type': `application/x-amz-json-${this.service.jsonVersion}`,
-          'x-amz-target': `${this.service.targetPrefix}.${action}`,
-          'content-length': String(Buffer.byteLength(body)),
-        },
-        body,
-      }),
-    );
-    const { status, headers, text } = await this.exchange(url, signed.headers, body);
+    const signed = await this.signer.sign({
+      method: 'POST',
+      host: url.host,
+      path: '/',
+      headers: {
+        'content-type': `application/x-amz-json-${this.service.jsonVersion}`,
+        'x-amz-target': `${this.service.targetPrefix}.${action}`,
+        'content-length': String(Buffer.byteLength(body)),
+      },
+      body,
+    });
+    const { status, headers, text } = await this.exchange(url, { ...signed, host: url.host }, body);
     if (status < 200 || status >= 300) throw responseError(status, headers, text, attempt);
     return text ? JSON.parse(text) : {};
   }

@@ -2,7 +2,7 @@ import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { ServiceError } from '../../model/errors.js';
 import type { CredentialStore, Principal } from './credentials.js';
-import { canonicalRequest, SigningKeyCache, stringToSign } from './sigv4-canonical.js';
+import { canonicalRequest, SigningKeyCache, stringToSign } from '../../process/sigv4-canonical.js';
 
 /** What the verifier needs of an HTTP request; the path is the raw, still-encoded path as sent. */
 export interface SignedRequest {
