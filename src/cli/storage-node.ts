@@ -91,13 +91,14 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
   let running: Promise<void> | undefined;
   let last: Awaited<ReturnType<typeof storageTick>> | undefined;
   let renewing: Promise<void> | undefined;
+  const allowLists = new Map<string, string>();
   const timer = setInterval(() => {
     // A failed renewal is retried at the next tick: the old certificate has a third of its lifetime left.
     renewing ??= background(log, 'certificate renewal', async () => {
       if (await certificate.renewIfDue()) log.info({ renewAt: new Date(certificate.renewalDueAt!).toISOString() }, 'TLS certificate renewed');
     }).finally(() => (renewing = undefined));
     running ??= background(log, 'storage tick', async () => {
-      const answer = await storageTick(identity, glusterd, report, log, last);
+      const answer = await storageTick(identity, glusterd, report, log, last, allowLists);
       if (answer.PoolLeader !== last?.PoolLeader) log.info({ poolLeader: answer.PoolLeader === true }, answer.PoolLeader ? 'leading the storage pool' : 'following the storage pool leader');
       last = answer;
     }).finally(() => (running = undefined));
