@@ -13,6 +13,7 @@ const API_ONLY_E2E = [
   'cloudwatch-metrics',
   'durability',
   'ecs-fidelity-cli',
+  'efs-policy',
   'elbv2',
   'eventbridge-durability',
   'scheduler-api',

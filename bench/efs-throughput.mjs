@@ -4,6 +4,8 @@
 // same kind of disk, each driven by the same busybox commands:
 //   task_efs        a task's efsVolumeConfiguration mount: the agent's GlusterFS FUSE mount, bound into the container
 //   host_glusterfs  the same GlusterFS volume mounted directly on the host (`glusterfs --volfile-server …`)
+//   host_glusterfs_task_cgroup  the direct mount again, its shell first moved into the EFS task's cpu and memory
+//                   cgroups (v1): what the container's cgroup alone changes
 //   task_hostpath   a task's host-path bind mount (a host volume's sourcePath on this machine's disk)
 // Each round, in turn for each way (the order rotated so that the machine's noise hits all alike): sequential write
 // (`dd bs=1M conv=fsync`), the file's page cache dropped (GNU dd iflag=nocache), sequential read, then creates of
@@ -37,7 +39,7 @@ const { startBerthStorage, glusterTlsOptions } = await load('test/e2e/support/be
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-bench-efs-'));
 const BRIDGE = { bridge: 'bbefs0', subnet: '10.252.7.0/24' };
-const WAYS = ['task_efs', 'host_glusterfs', 'task_hostpath'];
+const WAYS = ['task_efs', 'host_glusterfs', 'host_glusterfs_task_cgroup', 'task_hostpath'];
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -46,10 +48,15 @@ const round1 = (x) => Math.round(x * 10) / 10;
 const round2 = (x) => Math.round(x * 100) / 100;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Wall time in ms of `sh -c script` run by `prefix` (a task's nsenter, or nothing for the host). */
-function timed(prefix, script) {
+/**
+ * Wall time in ms of `sh -c script` run by `prefix` (a task's nsenter, or nothing for the host: busybox's sh, as in
+ * the tasks); `cgroups`: cgroup v1 directories the shell joins first (the task's, for host_glusterfs_task_cgroup).
+ */
+function timed(prefix, script, cgroups = []) {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(prefix[0] ?? 'busybox', [...prefix.slice(1), ...(prefix.length ? ['/bin/sh'] : ['sh']), '-c', script], { encoding: 'utf8' });
+  const join = cgroups.map((c) => `echo $$ > ${c}/cgroup.procs && `).join('');
+  const argv = prefix.length ? [...prefix, '/bin/sh', '-c', script] : cgroups.length ? ['sh', '-c', `${join}exec busybox sh -c "$0"`, script] : ['busybox', 'sh', '-c', script];
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${prefix.join(' ')} sh -c '${script}': ${r.stderr || r.error}`);
   return ms;
@@ -118,12 +125,31 @@ try {
   // Per way: how its commands run, the directory they work in, and that directory as the host reaches it.
   const efsTask = await running('bench-efs');
   const hostTask = await running('bench-hostpath');
+  const cgroupOf = (pid, controller) => readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.split(':')[1]?.split(',').includes(controller))?.split(':')[2];
+  const taskCgroups = ['cpu', 'memory'].map((c) => `/sys/fs/cgroup/${c}${cgroupOf(efsTask[2], c)}`);
   const ways = {
     task_efs: { prefix: efsTask, dir: '/data/task', hostDir: `/proc/${efsTask[2]}/root/data/task` },
     host_glusterfs: { prefix: [], dir: join(direct, 'host'), hostDir: join(direct, 'host') },
+    host_glusterfs_task_cgroup: { prefix: [], cgroups: taskCgroups, dir: join(direct, 'host-cg'), hostDir: join(direct, 'host-cg') },
     task_hostpath: { prefix: hostTask, dir: '/data/task', hostDir: `/proc/${hostTask[2]}/root/data/task` },
   };
-  const run = (w, script) => timed(ways[w].prefix, script);
+  // Where each party runs, and how each FUSE mount is mounted: what could set the ways apart.
+  const shares = (pid) => {
+    const path = cgroupOf(pid, 'cpu');
+    return { cpu: path, cpu_shares: Number(readFileSync(`/sys/fs/cgroup/cpu${path}/cpu.shares`, 'utf8')), memory: cgroupOf(pid, 'memory') };
+  };
+  const pidsOf = (pattern) => (spawnSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).stdout || '').split('\n').filter(Boolean);
+  const fuseOf = (point) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === point)?.split(' - ')[1];
+  const efsMount = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).find((p) => p?.startsWith(join(dir, 'agent', 'efs')) && p.endsWith('/fs'));
+  const diagnostics = {
+    task_shell: shares(efsTask[2]),
+    bench_shell: shares(process.pid),
+    agent_glusterfs: pidsOf(join(dir, 'agent', 'efs')).map(shares)[0],
+    direct_glusterfs: pidsOf(` ${direct}$`).map(shares)[0],
+    task_mount: { point: efsMount, fuse: efsMount && fuseOf(efsMount), cmdline: pidsOf(join(dir, 'agent', 'efs')).map((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter((a) => !a.includes('ssl')).join(' '))[0] },
+    direct_mount: { point: direct, fuse: fuseOf(direct), cmdline: pidsOf(` ${direct}$`).map((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter((a) => !a.includes('ssl')).join(' '))[0] },
+  };
+  const run = (w, script) => timed(ways[w].prefix, script, ways[w].cgroups);
   for (const w of WAYS) run(w, `mkdir -p ${ways[w].dir}`);
 
   const figures = Object.fromEntries(WAYS.map((w) => [w, { write: [], read: [], creates: [] }]));
@@ -158,6 +184,7 @@ try {
       write_read_mib: mib,
       small_files: files,
       load_average: loadavg().map(round1),
+      diagnostics,
       medians: med,
       ratio_to_host_glusterfs: ratios('host_glusterfs'),
       ratio_to_task_hostpath: ratios('task_hostpath'),

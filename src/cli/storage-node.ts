@@ -19,6 +19,8 @@ export interface StorageNodeOptions {
   readonly availabilityZone: string;
   readonly log: Logger;
   readonly intervalMs?: number;
+  /** Epoch ms (the certificate's renewal time); injectable for tests. */
+  readonly now?: () => number;
 }
 
 /** A running storage host (`berth storage`, or the one `berth up` runs). */
@@ -55,23 +57,27 @@ function onPath(command: string): boolean {
  * answers.
  */
 export async function startStorageNode(options: StorageNodeOptions): Promise<StorageNode> {
-  const [{ Glusterd, GLUSTERD_TLS_DIR }, { storageReportsClient }, { storageTick }, { certificateRequest, installCertificate }] = await Promise.all([
+  const [{ Glusterd, GLUSTERD_TLS_DIR }, { storageReportsClient }, { storageTick }, { CertificateRenewal }] = await Promise.all([
     import('../storage/glusterd.js'),
     import('../storage/storage-reports.js'),
     import('../storage/storage-follower.js'),
-    import('../storage/tls-identity.js'),
+    import('../storage/certificate-renewal.js'),
   ]);
   const { log } = options;
   mkdirSync(options.brickDir, { recursive: true });
   const identity = { hostId: options.hostId, address: options.address, brickDir: options.brickDir, availabilityZone: options.availabilityZone };
   const client = storageReportsClient({ endpoint: options.endpoint, region: options.region, credentials: options.credentials });
   // The bricks' TLS identity (every volume is served over TLS, docs/storage.md), in place before any brick starts;
-  // a fresh certificate at every start. Inside glusterd's namespace the directory is GLUSTERD_TLS_DIR.
-  const tlsDir = join(options.stateDir, 'lib', 'berth-tls');
-  const csr = await certificateRequest(tlsDir);
+  // a fresh certificate at every start, renewed at two thirds of its lifetime while the host runs
+  // (storage/certificate-renewal.ts). Inside glusterd's namespace the directory is GLUSTERD_TLS_DIR.
+  const certificate = new CertificateRenewal({
+    dir: join(options.stateDir, 'lib', 'berth-tls'),
+    issue: (csr) => client.issueCertificate(identity.hostId, csr),
+    now: options.now ?? Date.now,
+  });
   for (;;) {
     try {
-      await installCertificate(tlsDir, await client.issueCertificate(identity.hostId, csr));
+      await certificate.renew();
       break;
     } catch (error) {
       // The control plane may still be starting (a host and its control plane started together).
@@ -79,14 +85,20 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
       await new Promise((r) => setTimeout(r, 2_000));
     }
   }
-  log.info({ dir: GLUSTERD_TLS_DIR }, 'TLS certificate issued by the control plane');
+  log.info({ dir: GLUSTERD_TLS_DIR, renewAt: new Date(certificate.renewalDueAt!).toISOString() }, 'TLS certificate issued by the control plane');
   const glusterd = await Glusterd.start(options.stateDir);
   const report = client.report;
   let running: Promise<void> | undefined;
   let last: Awaited<ReturnType<typeof storageTick>> | undefined;
+  let renewing: Promise<void> | undefined;
+  const allowLists = new Map<string, string>();
   const timer = setInterval(() => {
+    // A failed renewal is retried at the next tick: the old certificate has a third of its lifetime left.
+    renewing ??= background(log, 'certificate renewal', async () => {
+      if (await certificate.renewIfDue()) log.info({ renewAt: new Date(certificate.renewalDueAt!).toISOString() }, 'TLS certificate renewed');
+    }).finally(() => (renewing = undefined));
     running ??= background(log, 'storage tick', async () => {
-      const answer = await storageTick(identity, glusterd, report, log, last);
+      const answer = await storageTick(identity, glusterd, report, log, last, allowLists);
       if (answer.PoolLeader !== last?.PoolLeader) log.info({ poolLeader: answer.PoolLeader === true }, answer.PoolLeader ? 'leading the storage pool' : 'following the storage pool leader');
       last = answer;
     }).finally(() => (running = undefined));
@@ -95,7 +107,7 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
     glusterdPid: glusterd.pid,
     async stop({ stopGlusterd = true } = {}) {
       clearInterval(timer);
-      await running;
+      await Promise.all([running, renewing]);
       if (stopGlusterd) await glusterd.stop();
     },
   };

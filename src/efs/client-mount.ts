@@ -7,7 +7,7 @@
  * agent's own credentials; the task's mount is then authorized as EFS authorizes a client (mount-authorization.ts:
  * the task role with `authorizationConfig.iam`, else an anonymous client), and the answer says whether the mount is
  * read-only and root squashed. With a certificate request (`Csr`) the answer carries a certificate for the agent's
- * GlusterFS TLS (mount-ca.ts).
+ * GlusterFS TLS (mount-ca.ts), named for the task's container instance (tls-clients.ts).
  */
 import type { Operation } from '../api/protocol/json-rpc.js';
 import { efsKeys as k } from '../state/efs-keys.js';
@@ -18,6 +18,7 @@ import type { FileSystems } from './file-systems.js';
 import { accessPointIdOf } from './ids.js';
 import { MountCa } from './mount-ca.js';
 import { authorizeMount, type MountAuthorizationEnv } from './mount-authorization.js';
+import { agentCertificateNameFor } from './tls-clients.js';
 import type { Sealer } from '../identity/sealer.js';
 
 export interface ResolveMountEnv extends MountAuthorizationEnv {
@@ -86,7 +87,7 @@ export function resolveMountOperation(fileSystems: FileSystems, env: ResolveMoun
       iam: input.Iam === 'ENABLED',
       transitEncryption: input.TransitEncryption === 'ENABLED',
     });
-    const certificate = input.Csr === undefined ? {} : await ca.issue(input.Csr, 'berth-efs-client');
+    const certificate = input.Csr === undefined ? {} : await ca.issue(input.Csr, await agentCertificateNameFor(store, input.TaskArn));
     return { ...answer, ReadOnly: !access.write, RootSquash: !access.rootAccess, ...certificate };
   };
 }

@@ -6,12 +6,15 @@
  */
 import type { JsonService, Operation } from '../api/protocol/json-rpc.js';
 import { loadServiceModel } from '../api/protocol/service-model.js';
+import type { IdentityDecision } from '../api/sts/env.js';
 import { AccessPoints } from './access-points.js';
+import { checkNewFileSystemPolicy } from './file-system-policy.js';
 import { efsErrors } from './errors.js';
 import { FileSystems, withTags, type EfsEnv } from './file-systems.js';
 import { efsActions } from './iam-actions.js';
 import { fileSystemIdOf } from './ids.js';
 import { MountTargets } from './mount-targets.js';
+import { enforcingFileSystemPolicies } from './policy-enforcement.js';
 import { accessPointOut, fileSystemOut, mountTargetOut } from './wire.js';
 
 /** A page of `items` from `marker` (an index this API handed out), `size` long. */
@@ -22,12 +25,20 @@ function pageOf<T>(items: readonly T[], marker: string | undefined, size: number
   return start + size < items.length ? { items: page, next: Buffer.from(String(start + size)).toString('base64url') } : { items: page };
 }
 
+export interface EfsServiceEnv extends EfsEnv {
+  /** The identity policies' decision for a caller (the server's authorizer): PutFileSystemPolicy's lockout check. */
+  readonly identityDecision?: IdentityDecision;
+}
+
+const PUT_POLICY = 'elasticfilesystem:PutFileSystemPolicy';
+
 /** Served by the shared REST-JSON handler (api/protocol/rest-json.ts), chosen by the signing name. */
-export function efsService(env: EfsEnv): JsonService {
+export function efsService(env: EfsServiceEnv): JsonService {
   const fileSystems = new FileSystems(env);
   const mountTargets = new MountTargets(fileSystems, env.now);
   const accessPoints = new AccessPoints(fileSystems);
   const owner = env.scope.accountId;
+  const actions = efsActions();
 
   const describeTags = async (resourceId: string) => {
     if (resourceId.startsWith('fsap-') || resourceId.includes(':access-point/')) return (await accessPoints.get(resourceId)).tags;
@@ -159,8 +170,10 @@ export function efsService(env: EfsEnv): JsonService {
       return {};
     },
 
-    async PutFileSystemPolicy(input) {
-      checkPolicy(input.Policy);
+    async PutFileSystemPolicy(input, call) {
+      const { arn } = await fileSystems.get(undefined, input.FileSystemId);
+      const identity = call.principal.type === 'Root' || !env.identityDecision ? undefined : await env.identityDecision(call.principal, PUT_POLICY, [arn]);
+      checkNewFileSystemPolicy(input.Policy, { caller: call.principal, fileSystemArn: arn, identity, bypassLockoutCheck: input.BypassPolicyLockoutSafetyCheck === true });
       const fs = await fileSystems.update(input.FileSystemId, (fs) => ({ ...fs, policy: input.Policy }));
       return { FileSystemId: fs.id, Policy: input.Policy };
     },
@@ -216,22 +229,8 @@ export function efsService(env: EfsEnv): JsonService {
     targetPrefix: 'MagnolioAPIService_v20150201',
     signingNames: ['elasticfilesystem'],
     model: loadServiceModel('elasticfilesystem-2015-02-01.json'),
-    operations,
-    actions: efsActions(),
+    operations: enforcingFileSystemPolicies(operations, actions, fileSystems, env.scope),
+    actions,
     inputErrorType: 'BadRequest',
   };
-}
-
-/** A file system policy must be a JSON policy document with statements (EFS's InvalidPolicyException otherwise). */
-function checkPolicy(text: string): void {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    throw efsErrors.invalidPolicy('Policy is not valid JSON.');
-  }
-  const statements = (doc as { Statement?: unknown } | null)?.Statement;
-  if (typeof doc !== 'object' || doc === null || statements === undefined || (Array.isArray(statements) && statements.length === 0)) {
-    throw efsErrors.invalidPolicy('Policy must be a JSON policy document with at least one Statement.');
-  }
 }

@@ -6,7 +6,8 @@
  *
  * One call is the host's registration, its heartbeat (every second) and its read of desired state: it writes the
  * host's record (address, brick directory, zone, the volumes its glusterd lists) and answers whether this host leads
- * the pool, the other live hosts, every volume with its bricks, and the retired volumes to remove.
+ * the pool, the other live hosts, every volume with its bricks, the retired volumes to remove, and the certificate
+ * names the bricks accept (tls-clients.ts).
  * ResolveMount (efs/client-mount.ts) is the agents' call: how to mount a file system for a task.
  * IssueStorageCertificate: a storage host's TLS certificate from berth's CA (mount-ca.ts), asked for at its start.
  */
@@ -20,6 +21,7 @@ import { resolveMountOperation, type ResolveMountEnv } from './client-mount.js';
 import { MountCa } from './mount-ca.js';
 import { FileSystems, type EfsEnv } from './file-systems.js';
 import { fileSystemArn, fileSystemIdOf } from './ids.js';
+import { allowedTlsClients, storageHostCertificateName } from './tls-clients.js';
 import { liveHosts, poolLeader } from './volume-placement.js';
 
 export const STORAGE_NODE_TARGET_PREFIX = 'BerthStorageNode';
@@ -54,6 +56,7 @@ export const STORAGE_NODE_MODEL: ServiceModel = {
         Peers: { shape: 'Texts' },
         Volumes: { shape: 'Volumes' },
         RetiredVolumes: { shape: 'Volumes' },
+        AllowedClients: { shape: 'Texts' },
       },
     },
     Volumes: { type: 'list', member: { shape: 'Volume' } },
@@ -127,7 +130,7 @@ export function storageNodeService(env: EfsEnv & Omit<ResolveMountEnv, 'store' |
   const ca = new MountCa(env);
   const operations: Record<string, Operation> = {
     ResolveMount: resolveMountOperation(new FileSystems(env), env),
-    IssueStorageCertificate: (input) => ca.issue(input.Csr, `berth-storage-${input.HostId}`),
+    IssueStorageCertificate: (input) => ca.issue(input.Csr, storageHostCertificateName(input.HostId)),
     async ReportStorageHost(input) {
       const now = env.now();
       const hosts = await transact(env.store, async (tx) => {
@@ -147,7 +150,7 @@ export function storageNodeService(env: EfsEnv & Omit<ResolveMountEnv, 'store' |
       });
       const live = liveHosts(hosts, now);
       const leader = poolLeader(hosts, now);
-      const [fileSystems, retired] = await Promise.all([env.store.range(k.fileSystems()), env.store.range(k.retiredVolumes())]);
+      const [fileSystems, retired, allowed] = await Promise.all([env.store.range(k.fileSystems()), env.store.range(k.retiredVolumes()), allowedTlsClients(env.store)]);
       const brickOut = (b: { address: string; path: string }) => ({ Address: b.address, Path: b.path });
       return {
         PoolLeader: leader?.id === input.HostId,
@@ -157,6 +160,7 @@ export function storageNodeService(env: EfsEnv & Omit<ResolveMountEnv, 'store' |
           .filter((fs) => fs.bricks && fs.bricks.length > 0)
           .map((fs) => ({ Name: fs.volume, Bricks: fs.bricks!.map(brickOut) })),
         RetiredVolumes: retired.entries.map((e) => parseRetiredVolumeRecord(e.value, e.key)).map((v) => ({ Name: v.name, Bricks: v.bricks.map(brickOut) })),
+        AllowedClients: allowed,
       };
     },
   };

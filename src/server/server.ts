@@ -395,7 +395,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     // EventBridge Scheduler speaks REST-JSON: its own routes on the listener, chosen by the request's signing name.
     // Amazon EFS (REST-JSON) beside Scheduler, and the storage hosts' reports (docs/storage.md).
     const efsEnv = { store, scope, now: config.now ?? Date.now };
-    const restServices = [schedulerService(eventsEnv), efsService(efsEnv)];
+    const restServices = [schedulerService(eventsEnv), efsService({ ...efsEnv, identityDecision: (...args) => identityDecision!(...args) })];
     // Storage hosts and agents get transit certificates from berth's CA (sealed key); mounts are judged by IAM.
     services.push(storageNodeService({ ...efsEnv, sealer, identityDecision: (...args) => identityDecision!(...args) }));
     // Host groups' hosts reach the server at the port it binds (known after listen, before any controller runs).

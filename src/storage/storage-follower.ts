@@ -5,7 +5,8 @@
  *   every host:       retired volumes gone from the pool → remove this host's brick directories of them
  *   the pool leader:  probe live hosts not yet in the trusted pool
  *                     a desired volume missing → `volume create <name> [replica N] <bricks> force`; created →
- *                     its TLS options (`volume set`, glusterd.ts) → `start`
+ *                     its TLS options (`volume set`, glusterd.ts) and allow-list → `start`
+ *                     the allow-list of certificate names (`auth.ssl-allow`) changed → `volume set` on every volume
  *                     a retired volume still there → `volume stop` + `volume delete`
  *
  * Only the pool leader (the control plane names it: the live host registered first) runs pool-wide commands, so two
@@ -23,7 +24,17 @@ export interface StorageHostIdentity {
   readonly availabilityZone: string;
 }
 
-export async function storageTick(identity: StorageHostIdentity, glusterd: Glusterd, report: ReportStorageHost, log: Logger, previous?: StorageAnswer): Promise<StorageAnswer> {
+/** What the pool leader last set as each volume's `auth.ssl-allow` (empty after a start: set again once). */
+export type AppliedAllowLists = Map<string, string>;
+
+export async function storageTick(
+  identity: StorageHostIdentity,
+  glusterd: Glusterd,
+  report: ReportStorageHost,
+  log: Logger,
+  previous?: StorageAnswer,
+  applied: AppliedAllowLists = new Map(),
+): Promise<StorageAnswer> {
   // Only the pool leader's list of volumes is read by the control plane; a follower with nothing to clean up spares
   // its glusterd the command (every CLI call is a process and an RPC, every second, on every host).
   const needsVolumes = previous === undefined || previous.PoolLeader === true || (previous.RetiredVolumes?.length ?? 0) > 0;
@@ -50,6 +61,7 @@ export async function storageTick(identity: StorageHostIdentity, glusterd: Glust
     log.info({ peer }, 'adding a storage host to the trusted pool');
     await glusterd.cli('peer', 'probe', peer).catch((error: Error) => log.warn({ peer, err: error.message }, 'peer probe failed'));
   }
+  const allow = answer.AllowedClients && answer.AllowedClients.length > 0 ? answer.AllowedClients.join(',') : undefined;
   for (const volume of answer.Volumes ?? []) {
     const known = present.get(volume.Name);
     // A brick on a host not (yet) in the pool: wait for its probe rather than fail the create.
@@ -63,8 +75,13 @@ export async function storageTick(identity: StorageHostIdentity, glusterd: Glust
       if (!known?.started) {
         // TLS before the first start: the bricks never serve the volume in the clear.
         for (const [key, value] of tlsVolumeOptions()) await glusterd.cli('volume', 'set', volume.Name, key, value);
+        if (allow !== undefined) await setAllowList(glusterd, volume.Name, allow, applied);
         await glusterd.cli('volume', 'start', volume.Name);
         log.info({ volume: volume.Name }, 'volume started');
+      } else if (allow !== undefined && applied.get(volume.Name) !== allow) {
+        // A deregistered agent's certificate stops being accepted; its live connections are dropped by the bricks.
+        await setAllowList(glusterd, volume.Name, allow, applied);
+        log.info({ volume: volume.Name, allowed: answer.AllowedClients!.length }, 'TLS allow-list updated');
       }
     } catch (error) {
       log.warn({ volume: volume.Name, err: (error as Error).message }, 'volume not ready yet');
@@ -72,6 +89,7 @@ export async function storageTick(identity: StorageHostIdentity, glusterd: Glust
   }
   for (const retired of answer.RetiredVolumes ?? []) {
     const known = present.get(retired.Name);
+    applied.delete(retired.Name);
     if (!known) continue;
     try {
       if (known.started) await glusterd.cli('volume', 'stop', retired.Name);
@@ -82,4 +100,9 @@ export async function storageTick(identity: StorageHostIdentity, glusterd: Glust
     }
   }
   return answer;
+}
+
+async function setAllowList(glusterd: Glusterd, volume: string, allow: string, applied: AppliedAllowLists): Promise<void> {
+  await glusterd.cli('volume', 'set', volume, 'auth.ssl-allow', allow);
+  applied.set(volume, allow);
 }

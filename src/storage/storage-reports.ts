@@ -23,6 +23,8 @@ export interface StorageAnswer {
   readonly Peers?: readonly string[];
   readonly Volumes?: readonly DesiredVolume[];
   readonly RetiredVolumes?: readonly DesiredVolume[];
+  /** The certificate names the bricks accept (`auth.ssl-allow`, efs/tls-clients.ts). */
+  readonly AllowedClients?: readonly string[];
 }
 
 export type ReportStorageHost = (report: StorageReport) => Promise<StorageAnswer>;

@@ -7,13 +7,16 @@
  * the file's plaintext, and the brick logs the agent's certificate of berth's CA; `authorizationConfig.iam` mounts
  * are judged with the task role against the file system policy and the role's identity policies (ClientMount only:
  * read-only; ClientWrite from the role's own policy: writable; a role or an anonymous client the policy does not
- * name: the task stops with ECS's ResourceInitializationError).
+ * name: the task stops with ECS's ResourceInitializationError); revocation: once the agent's container instance is
+ * deregistered, the bricks drop a mount made with its certificate and refuse a new one, while a storage host's
+ * certificate still mounts.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  DeregisterContainerInstanceCommand,
   ECSClient,
   ListContainerInstancesCommand,
   ListTaskDefinitionFamiliesCommand,
@@ -30,7 +33,7 @@ import { startDockerRegistry, type LoopbackRegistry } from '../../src/testing/do
 import { awsCli } from './support/aws-cli.js';
 import { startBerthAgent, type BerthAgentProcess } from './support/berth-agent.js';
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
-import { startBerthStorage, type BerthStorageProcess } from './support/berth-storage.js';
+import { glusterTlsOptionsOf, startBerthStorage, type BerthStorageProcess } from './support/berth-storage.js';
 import { untilAgentIdle } from './support/cluster.js';
 import { createHostLab, type HostLab } from './support/hosts.js';
 import { until } from './support/netns-hosts.js';
@@ -193,7 +196,7 @@ describe('EFS transit encryption and IAM authorization', () => {
     expect(wire.includes(Buffer.from(MARKER)), 'plaintext on the wire').toBe(false);
     // The brick authenticated the agent by its certificate of berth's CA (GlusterFS logs the certificate's name).
     const brickLogs = readdirSync(join(storage.stateDir, 'log', 'bricks')).map((f) => readFileSync(join(storage.stateDir, 'log', 'bricks', f), 'utf8'));
-    expect(brickLogs.join('\n')).toMatch(/connecting user name: berth-efs-client/);
+    expect(brickLogs.join('\n')).toContain(`connecting user name: berth-agent-${instance.split('/').pop()}`);
   }, LOADED_MACHINE_MS);
 
   it('judges IAM mounts by the task role against the file system policy and its identity policies', async () => {
@@ -225,4 +228,51 @@ describe('EFS transit encryption and IAM authorization', () => {
       expect(refused.stoppedReason).toContain(family === 'efs-outsider' ? roles['efs-outsider'] : 'anonymous client');
     }
   }, LOADED_MACHINE_MS * 2);
+
+  it("stops accepting a deregistered agent's certificate: its live mount dropped, a new mount refused", async () => {
+    const volumeName = `berth-${fileSystemId}`;
+    const agentTls = join(dir, 'agent', 'efs-tls');
+    const mounts: string[] = [];
+    const mount = (name: string, tls: string) => {
+      const point = join(dir, name);
+      execFileSync('mkdir', ['-p', point]);
+      execFileSync('nsenter', [`--net=/var/run/netns/${lab.hosts[1]!.netns}`, '--', 'glusterfs', '--volfile-server', storage.address, '--volfile-id', volumeName, ...glusterTlsOptionsOf(volumeName, tls), '--log-file', join(dir, `${name}.log`), point]);
+      mounts.push(point);
+      return point;
+    };
+    const mounted = (point: string) => readFileSync('/proc/mounts', 'utf8').includes(` ${point} fuse.glusterfs `);
+    const answers = (point: string) => {
+      try {
+        readdirSync(point);
+        return mounted(point);
+      } catch {
+        return false;
+      }
+    };
+    try {
+      // Registered: the agent's certificate (from its last mount) is accepted.
+      const live = mount('mnt-agent-live', agentTls);
+      await until('a mount with the agent certificate to answer', async () => (answers(live) ? true : undefined), 30_000);
+      expect(readFileSync(join(live, 'secret.txt'), 'utf8').slice(0, MARKER.length)).toBe(MARKER);
+
+      await stopRunningTasks(ecs);
+      await ecs.send(new DeregisterContainerInstanceCommand({ containerInstance: instance, force: true }));
+      await until('the pool leader to update the allow-list', async () => (/TLS allow-list updated/.test(storage.output()) ? true : undefined), 60_000, () => storage.output().slice(-3000));
+
+      // The live connection is dropped by the bricks (they re-check their clients when the allow-list changes); the
+      // client's reconnection is refused and it unmounts.
+      await until('the live mount to be dropped', async () => (answers(live) ? undefined : true), 60_000);
+      // A new mount with the revoked certificate: refused at the handshake, the client gives up and unmounts.
+      const again = mount('mnt-agent-again', agentTls);
+      await until('the refused client to give up', async () => (/Server authentication failed/.test(readFileSync(join(dir, 'mnt-agent-again.log'), 'utf8')) ? true : undefined), 30_000);
+      await until('the refused mount to be gone', async () => (mounted(again) ? undefined : true), 30_000);
+      const brickLog = readdirSync(join(storage.stateDir, 'log', 'bricks')).map((f) => readFileSync(join(storage.stateDir, 'log', 'bricks', f), 'utf8')).join('\n');
+      expect(brickLog).toMatch(/Cannot authenticate client/);
+      // The storage host's certificate is still accepted.
+      const host = mount('mnt-storage', join(storage.stateDir, 'lib', 'berth-tls'));
+      await until('a mount with the storage host certificate to answer', async () => (answers(host) ? true : undefined), 30_000);
+    } finally {
+      for (const point of mounts.filter(mounted)) execFileSync('umount', ['-l', point]);
+    }
+  }, LOADED_MACHINE_MS);
 });

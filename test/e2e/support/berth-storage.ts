@@ -86,7 +86,11 @@ export function startBerthStorage(o: {
  * storage host `host` (its key and certificate from berth's CA), as a test or benchmark host has none of its own.
  */
 export function glusterTlsOptions(volume: string, host: BerthStorageProcess): string[] {
-  const tls = join(host.stateDir, 'lib', 'berth-tls');
+  return glusterTlsOptionsOf(volume, join(host.stateDir, 'lib', 'berth-tls'));
+}
+
+/** The same with the TLS identity in `tls` (tls-identity.ts's files: an agent's `<data dir>/efs-tls`). */
+export function glusterTlsOptionsOf(volume: string, tls: string): string[] {
   const client = `${volume}-client-*.transport.socket`;
   return [`${client}.ssl-own-cert=${tls}/own.pem`, `${client}.ssl-private-key=${tls}/own.key`, `${client}.ssl-ca-list=${tls}/ca.pem`].flatMap((o) => ['--xlator-option', o]);
 }
