@@ -12,7 +12,9 @@
 // Prints one JSON line.
 //
 // Beside each rate and latency, the server's CPU time (user + system, from /proc) per datapoint ingested and per
-// query answered: on a shared machine the wall figures swing with the load, CPU time much less.
+// query answered: on a shared machine the wall figures swing with the load, CPU time much less. The benchmark's own
+// CPU time per datapoint beside it (`clientCpu`: signing is done before the clock starts, so this is sending and
+// reading answers): on 2 cores the client competes with the server for them.
 //
 //   node bench/metrics-ingest.mjs [--batches 300] [--inflight 8] [--samples 50] [--cli other/dist/cli/main.js]
 //                                 [--server-node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'] [--skip-noop] [--only ingest|query]
@@ -128,12 +130,15 @@ async function ingest(url, protocol, cpu) {
   for (let b = 0; b < BATCHES; b++) requests.push(await signed(url, protocol, 'PutMetricData', ingestBatch(b)));
   let next = 0;
   const cpuBefore = cpu?.();
+  const clientBefore = process.cpuUsage();
   const started = performance.now();
   await Promise.all(Array.from({ length: INFLIGHT }, async () => {
     while (next < requests.length) await send(pool, requests[next++]);
   }));
   const seconds = (performance.now() - started) / 1000;
   if (cpu) cpuPerDatapointUs[protocol] = +(((cpu() - cpuBefore) * 1e6) / (BATCHES * 1000)).toFixed(2);
+  const client = process.cpuUsage(clientBefore);
+  if (cpu) clientCpuPerDatapointUs[protocol] = +((client.user + client.system) / (BATCHES * 1000)).toFixed(2);
   await pool.close();
   return Math.round((BATCHES * 1000) / seconds);
 }
@@ -176,8 +181,22 @@ async function latencies(url, protocol, input, cpu, name) {
 }
 
 const cpuPerDatapointUs = {};
+const clientCpuPerDatapointUs = {};
 const cpuPerQueryMs = {};
-const result = { bench: 'metrics-ingest', batches: BATCHES, inflight: INFLIGHT, samples: SAMPLES, series: SERIES, loadAverage: 0, real: {}, serverCpu: { perDatapointUs: cpuPerDatapointUs, perQueryMs: cpuPerQueryMs }, noop: {}, ratio: {} };
+const result = {
+  bench: 'metrics-ingest',
+  batches: BATCHES,
+  inflight: INFLIGHT,
+  samples: SAMPLES,
+  series: SERIES,
+  loadAverageBefore: +loadavg()[0].toFixed(2),
+  loadAverage: 0,
+  real: {},
+  serverCpu: { perDatapointUs: cpuPerDatapointUs, perQueryMs: cpuPerQueryMs },
+  clientCpu: { perDatapointUs: clientCpuPerDatapointUs },
+  noop: {},
+  ratio: {},
+};
 let noop;
 try {
   if (values.only !== 'query') {

@@ -65,6 +65,8 @@ export const NOT_PUT_YET = 0;
 export class MetricReader {
   /** {@link queryDense}'s arrays, reused. */
   private scratch = new Float64Array(0);
+  /** The read cache was checked against SQLite's data_version in the current task (see {@link fresh}). */
+  private checked = false;
 
   constructor(
     private readonly stmt: Statements,
@@ -73,7 +75,7 @@ export class MetricReader {
 
   /** The series `ref` as stored, if it was ever put. */
   find(ref: SeriesRef): { id: number; unit: string } | undefined {
-    this.reads.validate(this.stmt.dataVersion.get()!);
+    this.fresh();
     const key = seriesKey(ref);
     let found = this.reads.series.get(key);
     if (found === undefined) {
@@ -81,6 +83,21 @@ export class MetricReader {
       this.reads.series.set(key, found && { id: found.id, unit: found.unit });
     }
     return found ?? undefined;
+  }
+
+  /**
+   * The read cache checked against SQLite's data_version once per task, not per series (100 pragma statements for a
+   * GetMetricData of 100 series, which reads them all in one synchronous run). Another process's commit landing
+   * during that run is seen by the next task, as a commit landing just after a per-series check was before: what the
+   * run read from SQLite meanwhile is cached under the old version, which the next check then finds changed.
+   */
+  private fresh(): void {
+    if (this.checked) return;
+    this.reads.validate(this.stmt.dataVersion.get()!);
+    this.checked = true;
+    queueMicrotask(() => {
+      this.checked = false;
+    });
   }
 
   /** Every writer's rows of a series and level from `firstRow` to `end`, merged by start, and kept for the next reader. */

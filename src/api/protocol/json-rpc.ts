@@ -8,6 +8,7 @@ import type { SigV4Verifier } from '../auth/sigv4.js';
 import { authorizeCall, type Authorizer } from '../authz/authorizer.js';
 import type { ActionTable } from '../authz/declarations.js';
 import { toErrorBody, toQueryErrorBody } from '../errors.js';
+import { BodyBuffers } from './body-buffers.js';
 import { decodedBody, decodeUtf8, readBody } from './request-body.js';
 import type { ServiceModel } from './service-model.js';
 import { ShapeSerializer } from './shape-serializer.js';
@@ -99,6 +100,8 @@ interface JsonRequest {
   readonly secure: boolean;
   /** The listener's body limit (a service may set its own). */
   readonly limit: number;
+  /** Where `body` goes back once parsed. */
+  readonly buffers: BodyBuffers;
 }
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
@@ -121,6 +124,7 @@ export function jsonRpcHandler(options: JsonRpcOptions): (req: IncomingMessage, 
   }
   const { logger, verifier, authorizer } = options;
   const writes = new WriteBatch();
+  const buffers = new BodyBuffers();
 
   return (req, res) => {
     const id = randomUUID();
@@ -160,7 +164,7 @@ export function jsonRpcHandler(options: JsonRpcOptions): (req: IncomingMessage, 
 
     // A client that goes away mid-body is not an error of the server's (and an 'error' without a listener would be).
     req.on('error', () => {});
-    readBody(req, limit, req.headers['content-length'])
+    readBody(req, limit, req.headers['content-length'], buffers)
       .then((body) =>
         dispatch(
           {
@@ -175,6 +179,7 @@ export function jsonRpcHandler(options: JsonRpcOptions): (req: IncomingMessage, 
             remoteAddress: clientAddressOf(req),
             secure: (req.socket as { encrypted?: boolean }).encrypted === true,
             limit: options.bodyLimit,
+            buffers,
           },
           verifier,
           authorizer,
@@ -215,7 +220,13 @@ async function dispatch(request: JsonRequest, verifier: SigV4Verifier, authorize
     throw new ServiceError('UnsupportedFeatureException', `berth does not support the ${action} action yet.`);
   }
 
-  let input = parseBody(decodedBody(body, request.headers['content-encoding'], service.bodyLimit ?? request.limit));
+  let input: unknown;
+  try {
+    input = parseBody(decodedBody(body, request.headers['content-encoding'], service.bodyLimit ?? request.limit));
+  } finally {
+    // Parsed into a string and objects of its own: nothing reads the body's bytes again.
+    request.buffers.give(body);
+  }
   if (model.input) mounted.inputs.check(model.input.shape, input);
   // Authorization: root passes without a lookup; any other principal is evaluated, synchronously when its
   // policies are cached (see authz/authorizer.ts).

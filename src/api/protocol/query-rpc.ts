@@ -10,6 +10,7 @@ import { toErrorBody, toQueryErrorBody } from '../errors.js';
 import type { Operation } from './json-rpc.js';
 import { decodeQueryInput, InvalidQueryScalar, parseForm, queryValidationError } from './query-form.js';
 import { QueryXmlSerializer } from './query-xml.js';
+import { BodyBuffers } from './body-buffers.js';
 import { decodedBody, decodeUtf8, readBody } from './request-body.js';
 import type { ServiceModel } from './service-model.js';
 import { ShapeValidator } from './shape-validator.js';
@@ -84,6 +85,7 @@ export function queryRpcHandler(options: QueryRpcOptions): (req: IncomingMessage
   }
   const fallback = bySigningName.values().next().value as Mounted;
   const { logger, verifier } = options;
+  const buffers = new BodyBuffers();
 
   return (req, res) => {
     const id = randomUUID();
@@ -110,7 +112,7 @@ export function queryRpcHandler(options: QueryRpcOptions): (req: IncomingMessage
     };
 
     req.on('error', () => {});
-    readBody(req, options.bodyLimit, req.headers['content-length'])
+    readBody(req, options.bodyLimit, req.headers['content-length'], buffers)
       .then(async (body) => {
         const rawUrl = req.url ?? '/';
         const queryStart = rawUrl.indexOf('?');
@@ -122,7 +124,13 @@ export function queryRpcHandler(options: QueryRpcOptions): (req: IncomingMessage
           body,
         });
         const mounted = bySigningName.get(auth.signingService);
-        const params = parseForm(decodeUtf8(decodedBody(body, req.headers['content-encoding'], options.bodyLimit)));
+        let params: ReturnType<typeof parseForm>;
+        try {
+          params = parseForm(decodeUtf8(decodedBody(body, req.headers['content-encoding'], options.bodyLimit)));
+        } finally {
+          // Parsed into strings of their own: nothing reads the body's bytes again.
+          buffers.give(body);
+        }
         const action = params.get('Action');
         if (action === undefined || action === '') throw new ServiceError('InvalidAction', 'The request must contain the parameter Action.');
         if (!mounted) throw new ServiceError('InvalidAction', `The action ${action} is not valid for the service '${auth.signingService}' in the Query protocol.`);

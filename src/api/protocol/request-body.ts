@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { ServiceError } from '../../model/errors.js';
+import { BodyBuffers } from './body-buffers.js';
 
 const tooLarge = () => new ServiceError('RequestEntityTooLargeException', 'Request body is too large.');
 
@@ -9,9 +10,14 @@ const tooLarge = () => new ServiceError('RequestEntityTooLargeException', 'Reque
  * Reads a request body of at most `limit` bytes. A declared Content-Length over the limit is refused before
  * a byte is read, and a body without one (chunked) as soon as it passes the limit: the request is not
  * authenticated yet (the signature covers the body), so anyone could otherwise make the server hold it.
+ *
+ * With `buffers`, a large body of known length is copied chunk by chunk into reused memory (see body-buffers.ts);
+ * the caller gives it back once it has decoded it.
  */
-export function readBody(stream: Readable, limit: number, contentLength: string | undefined): Promise<Buffer> {
-  if (contentLength !== undefined && Number(contentLength) > limit) return Promise.reject(tooLarge());
+export function readBody(stream: Readable, limit: number, contentLength: string | undefined, buffers?: BodyBuffers): Promise<Buffer> {
+  const declared = contentLength === undefined ? undefined : Number(contentLength);
+  if (declared !== undefined && declared > limit) return Promise.reject(tooLarge());
+  const into = buffers && declared !== undefined && Number.isInteger(declared) && BodyBuffers.pooled(declared) ? buffers.take(declared) : undefined;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let length = 0;
@@ -20,17 +26,28 @@ export function readBody(stream: Readable, limit: number, contentLength: string 
       stream.off('end', onEnd);
       stream.off('error', onError);
       if (error) {
+        if (into) buffers!.give(into);
         // Stop reading what is left; the answer closes the connection (sendError), so it is never read.
         stream.pause();
         reject(error);
+      } else if (into) {
+        resolve(length === into.length ? into : into.subarray(0, length));
       } else {
         resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length));
       }
     };
     const onData = (chunk: Buffer) => {
+      if (into) {
+        // Node's parser stops a body at its Content-Length; more would be a bug, refused rather than overrun.
+        if (length + chunk.length > into.length) return done(new ServiceError('SerializationException', 'The request body is longer than its Content-Length.'));
+        chunk.copy(into, length);
+        length += chunk.length;
+        return undefined;
+      }
       length += chunk.length;
       if (length > limit) done(tooLarge());
       else chunks.push(chunk);
+      return undefined;
     };
     const onEnd = () => done();
     // A client that hangs up mid-body: nobody will read the answer, but the request must end.

@@ -7,6 +7,7 @@ import type { SigV4Verifier } from '../auth/sigv4.js';
 import { authorizeCall, type Authorizer } from '../authz/authorizer.js';
 import { toErrorBody, toQueryErrorBody } from '../errors.js';
 import type { JsonService } from './json-rpc.js';
+import { BodyBuffers } from './body-buffers.js';
 import { decodedBody, readBody } from './request-body.js';
 import type { ServiceModel } from './service-model.js';
 import { ShapeValidator } from './shape-validator.js';
@@ -56,6 +57,7 @@ export function rpcV2CborHandler(options: RpcV2CborOptions): (req: IncomingMessa
     });
   }
   const { logger, verifier, authorizer } = options;
+  const buffers = new BodyBuffers();
 
   return (req, res) => {
     const id = randomUUID();
@@ -81,7 +83,7 @@ export function rpcV2CborHandler(options: RpcV2CborOptions): (req: IncomingMessa
     };
 
     req.on('error', () => {});
-    readBody(req, mounted?.service.bodyLimit ?? options.bodyLimit, req.headers['content-length'])
+    readBody(req, mounted?.service.bodyLimit ?? options.bodyLimit, req.headers['content-length'], buffers)
       .then(async (body) => {
         const auth = await verifier.verify({ method: 'POST', path, query: {}, headers: req.headers, body });
         if (String(req.headers['smithy-protocol']).toLowerCase() !== 'rpc-v2-cbor') {
@@ -96,7 +98,13 @@ export function rpcV2CborHandler(options: RpcV2CborOptions): (req: IncomingMessa
         }
         const operation = Object.hasOwn(service.operations, action) ? service.operations[action] : undefined;
         if (!operation) throw new ServiceError('UnsupportedFeatureException', `berth does not support the ${action} action yet.`);
-        let input = decodeInput(decodedBody(body, req.headers['content-encoding'], service.bodyLimit ?? options.bodyLimit));
+        let input: unknown;
+        try {
+          input = decodeInput(decodedBody(body, req.headers['content-encoding'], service.bodyLimit ?? options.bodyLimit));
+        } finally {
+          // Decoded into values of its own (byte strings turned to base64 text): nothing reads the body's bytes again.
+          buffers.give(body);
+        }
         if (model.input) mounted.inputs.check(model.input.shape, input);
         const pending = authorizeCall(authorizer, {
           principal: auth.principal,

@@ -116,4 +116,32 @@ describe('CloudWatch codecs', () => {
     expect((await json('PutMetricData', {}, { 'content-encoding': 'gzip' }, bomb)).status).toBe(413);
     expect((await json('PutMetricData', {}, { 'content-encoding': 'br' }, Buffer.from('{}'))).status).toBe(400);
   });
+  it('large bodies read into reused memory stay each request\'s own, many at once, in all three protocols', async () => {
+    // 300 datums a request (over 16 KiB: read into pooled buffers), each request its own metric and values.
+    const datums = (name: string, base: number) =>
+      Array.from({ length: 300 }, (_, i) => ({ MetricName: name, Dimensions: [{ Name: 'Pad', Value: `v${i % 3}`.padEnd(40, 'x') }], Value: base + (i % 3), Timestamp: minute + 1 }));
+    const form = (name: string, base: number) => {
+      const params: Record<string, string> = { Action: 'PutMetricData', Namespace: 'Pool' };
+      datums(name, base).forEach((d, i) => {
+        const at = `MetricData.member.${i + 1}`;
+        Object.assign(params, { [`${at}.MetricName`]: d.MetricName, [`${at}.Dimensions.member.1.Name`]: 'Pad', [`${at}.Dimensions.member.1.Value`]: d.Dimensions[0]!.Value, [`${at}.Value`]: String(d.Value), [`${at}.Timestamp`]: new Date(d.Timestamp * 1000).toISOString() });
+      });
+      return params;
+    };
+    const rounds = Array.from({ length: 8 }, (_, r) => r);
+    const puts = await Promise.all(
+      rounds.flatMap((r) => [
+        json('PutMetricData', { Namespace: 'Pool', MetricData: datums(`j${r}`, r * 10) }),
+        cbor('PutMetricData', { Namespace: 'Pool', MetricData: datums(`c${r}`, r * 10).map((d) => ({ ...d, Timestamp: new Date(d.Timestamp * 1000) })) }),
+        query(form(`q${r}`, r * 10)),
+      ]),
+    );
+    expect(puts.map((p) => p.status)).toEqual(puts.map(() => 200));
+    for (const r of rounds) {
+      for (const name of [`j${r}`, `c${r}`, `q${r}`]) {
+        const got = await json('GetMetricStatistics', { Namespace: 'Pool', MetricName: name, Dimensions: [{ Name: 'Pad', Value: 'v1'.padEnd(40, 'x') }], StartTime: minute, EndTime: minute + 60, Period: 60, Statistics: ['Sum', 'SampleCount'] });
+        expect(JSON.parse(got.body.toString()).Datapoints).toEqual([{ Timestamp: minute, Sum: 100 * (r * 10 + 1), SampleCount: 100, Unit: 'None' }]);
+      }
+    }
+  });
 });

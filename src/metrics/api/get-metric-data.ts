@@ -39,10 +39,43 @@ interface Result {
 }
 
 /**
- * The series a metric query names over [start, end), as a grid of its period (NaN where no datapoint): the
- * function alarms will evaluate through as well.
+ * Memory for one GetMetricData's metric series, reused by the next: a fresh Float64Array per series and request (100
+ * of 11.5 KB for a day of minutes) is memory outside the heap, allocated, faulted in and swept every time, and it cost
+ * as much as computing the statistic. Safe because getMetricData runs synchronously from start to answer and the
+ * answer copies the values it returns: nothing reads a series of one request once the next has begun.
  */
-export function metricSeries(env: MetricsEnv, stat: NonNullable<Query['MetricStat']>, start: number, end: number, field: string): Series {
+export class SeriesScratch {
+  private memory: Float64Array<ArrayBuffer> = new Float64Array(0);
+  private used = 0;
+
+  /** A request begins: everything handed out before is free again. */
+  reset(): void {
+    this.used = 0;
+  }
+
+  take(length: number): Float64Array<ArrayBuffer> {
+    if (this.used + length > this.memory.length) {
+      // Too big to keep (500 queries of 1,440 periods): memory of its own, not kept.
+      if (this.used + length > MAX_SCRATCH) return new Float64Array(length);
+      // Grown: what was handed out keeps the old memory alive until the request ends.
+      this.memory = new Float64Array(Math.min(MAX_SCRATCH, Math.max(2 * this.memory.length, this.used + length)));
+      this.used = 0;
+    }
+    const out = this.memory.subarray(this.used, this.used + length);
+    this.used += length;
+    return out;
+  }
+}
+
+/** Doubles kept for {@link SeriesScratch}: 200 series of a day of minutes (2.3 MB). */
+const MAX_SCRATCH = 200 * 1440;
+const scratch = new SeriesScratch();
+
+/**
+ * The series a metric query names over [start, end), as a grid of its period (NaN where no datapoint): the
+ * function alarms will evaluate through as well. `into` gives the memory for its values (a fresh array without).
+ */
+export function metricSeries(env: MetricsEnv, stat: NonNullable<Query['MetricStat']>, start: number, end: number, field: string, into?: SeriesScratch): Series {
   const statistic = parseStatistic(stat.Stat);
   if (!statistic) throw invalidValue(`${field}.Stat`, stat.Stat, 'berth computes SampleCount, Average, Sum, Minimum, Maximum and pNN.NN.');
   if (stat.Metric.Namespace === undefined) throw new ServiceError('MissingParameter', `The parameter ${field}.Metric.Namespace is required.`);
@@ -56,11 +89,12 @@ export function metricSeries(env: MetricsEnv, stat: NonNullable<Query['MetricSta
     ...(stat.Unit !== undefined ? { unit: stat.Unit } : {}),
   });
   const grid: Grid = { start: dense.first, period: dense.period, length: dense.length };
-  const values = statisticOfPeriods(statistic, dense);
+  const values = statisticOfPeriods(statistic, dense, into ? into.take(dense.length) : undefined);
   return { kind: 'series', grid, values };
 }
 
 export function getMetricData(env: MetricsEnv, input: Input): Promise<object> {
+  scratch.reset();
   checkRange(input.StartTime, input.EndTime);
   const queries = input.MetricDataQueries;
   const byId = new Map<string, { query: Query; index: number; expr?: Expr }>();
@@ -96,7 +130,7 @@ export function getMetricData(env: MetricsEnv, input: Input): Promise<object> {
       if (!entry) return undefined;
       const at = `MetricDataQueries.member.${entry.index + 1}`;
       if (entry.query.MetricStat) {
-        const series = metricSeries(env, entry.query.MetricStat, input.StartTime, input.EndTime, `${at}.MetricStat`);
+        const series = metricSeries(env, entry.query.MetricStat, input.StartTime, input.EndTime, `${at}.MetricStat`, scratch);
         values.set(id, series);
         return series;
       }
