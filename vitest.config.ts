@@ -39,11 +39,12 @@ export default defineConfig({
     // Regenerates the Cluster Query Language parser when its grammar changed, so tests never run a stale one.
     globalSetup: ['./scripts/build-cql.mjs'],
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-    // The three groups run side by side (no sequence.groupOrder), each two files at a time (vitest's default here
-    // would be cores − 1 = one). End-to-end files with real hosts may share the machine because their fixtures give
-    // each file its own bridge, subnet, dynamic port window, namespace and veth names and an ephemeral metadata port
-    // (test/e2e/support/cluster.ts, hosts.ts), and check leaks by their own ids, never by counting the host's. Most
-    // of their time is waiting (health checks, cooldowns, metric periods), so two at a time roughly halve the run.
+    // Vitest 4 runs projects of one sequence.groupOrder as one group with one worker count (they must agree), and a
+    // project of one worker after every other group. So: any two files at once, from all three projects (the longest,
+    // the end-to-end ones, first); before, the end-to-end files with real hosts ran one at a time after the rest.
+    // End-to-end files with real hosts may share the machine because their fixtures give each file its own bridge,
+    // subnet, dynamic port window, namespace and veth names and an ephemeral metadata port (test/e2e/support/
+    // cluster.ts, hosts.ts), and check leaks by their own ids, never by counting the host's.
     projects: [
       {
         extends: true,
