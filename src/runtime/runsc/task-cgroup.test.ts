@@ -45,8 +45,11 @@ describe("runsc: a task's containers held together to the task's size", () => {
       await f.runtime.start(hog);
       expect(await f.runtime.wait(hog)).toMatchObject({ exitCode: 137, oomKilled: true });
       // The task's cgroup reached its limit (this kernel's v1 failcnt stays 0, so its peak is read); the
-      // container's own peak stayed below it, far from its own 1 GiB: the task's limit is what stopped it.
-      expect(readNumber(v1('memory', task, 'memory.max_usage_in_bytes'))).toBe(128 * MIB);
+      // container's own peak stayed below it, far from its own 1 GiB: the task's limit is what stopped it. The kernel
+      // may charge a page past the limit while it kills (seen once in CI: 128 MiB + 4 KiB).
+      const peak = readNumber(v1('memory', task, 'memory.max_usage_in_bytes'));
+      expect(peak).toBeGreaterThanOrEqual(128 * MIB);
+      expect(peak).toBeLessThanOrEqual(128 * MIB + 64 * 1024);
       expect(readNumber(v1('memory', task, hog, 'memory.max_usage_in_bytes'))).toBeLessThan(128 * MIB);
     } finally {
       await f.runtime.delete(hog);
