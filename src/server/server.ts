@@ -10,6 +10,7 @@ import { IamPolicySource } from '../api/authz/iam-policy-source.js';
 import type { PolicySource } from '../api/authz/policy-source.js';
 import { SigV4Verifier } from '../api/auth/sigv4.js';
 import { attestClientAddress, attestedClientAddress } from '../api/auth/forwarded-client.js';
+import { SigV4Signer } from '../process/sigv4-signer.js';
 import { AccessKeyCredentials } from '../api/iam/access-key-credentials.js';
 import { iamService } from '../api/iam/index.js';
 import { elbv2Service } from '../elb/elbv2-service.js';
@@ -376,6 +377,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     undo.push(() => queues.close());
     const sqs = sqsServices({ scope, queues: () => queues.current() });
     // Replicas that do not hold the queues pass SQS requests on to the leader, which does.
+    const attester = new SigV4Signer({ credentials: rootKeys, region: config.region, service: 'sqs' });
     const sqsForwarder = queuesFollowLeader
       ? new QueueForwarder({
           store,
@@ -385,7 +387,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           onError: (err, owner) => log.warn({ err, owner }, 'could not pass an SQS request on to the replica holding the queues'),
           // The client's address travels with authority: attested with the root key pair every replica verifies.
           attestation: {
-            sign: (address, headers) => attestClientAddress({ credentials: rootKeys, region: config.region }, 'sqs', address, headers),
+            sign: (address, headers) => attestClientAddress(attester, address, headers),
             verify: (headers) => attestedClientAddress(verifier, config.accountId, headers),
           },
         })

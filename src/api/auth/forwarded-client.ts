@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
+import type { SigV4Signer } from '../../process/sigv4-signer.js';
 import type { SigV4Verifier } from './sigv4.js';
 
 /**
@@ -29,28 +27,18 @@ const CLIENT_AUTHORIZATION_HASH = 'x-berth-client-authorization-sha256';
 /** The headers a forwarding replica sets (and so overwrites whatever the client put there). */
 export const ATTESTATION_HEADERS = [CLIENT_ADDRESS, FORWARD_AUTHORIZATION, FORWARD_DATE] as const;
 
-export interface AttestationSigner {
-  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
-  readonly region: string;
-}
-
 const authorizationHash = (headers: IncomingHttpHeaders) => createHash('sha256').update(String(headers.authorization ?? '')).digest('hex');
 
-function attestationRequest(address: string, clientAuthorizationHash: string, extra: Record<string, string> = {}): HttpRequest {
-  return new HttpRequest({
-    method: 'POST',
-    protocol: 'http:',
-    hostname: ATTESTATION_HOST,
-    path: ATTESTATION_PATH,
-    headers: { host: ATTESTATION_HOST, [CLIENT_ADDRESS]: address, [CLIENT_AUTHORIZATION_HASH]: clientAuthorizationHash, ...extra },
-  });
-}
+/** The attestation's signed headers (besides host and x-amz-date): the address, bound to the client's Authorization. */
+const attested = (address: string, clientAuthorizationHash: string) => ({ [CLIENT_ADDRESS]: address, [CLIENT_AUTHORIZATION_HASH]: clientAuthorizationHash });
 
-/** The headers attesting that the request with `headers` came from `address` (signed for `service`). */
-export async function attestClientAddress(signer: AttestationSigner, service: string, address: string, headers: IncomingHttpHeaders): Promise<Record<string, string>> {
-  const sigv4 = new SignatureV4({ credentials: signer.credentials, region: signer.region, service, sha256: Hash.bind(null, 'sha256'), applyChecksum: false });
-  const signed = await sigv4.sign(attestationRequest(address, authorizationHash(headers)));
-  return { [CLIENT_ADDRESS]: address, [FORWARD_AUTHORIZATION]: String(signed.headers.authorization), [FORWARD_DATE]: String(signed.headers['x-amz-date']) };
+/**
+ * The headers attesting that the request with `headers` came from `address`, signed by `signer` (the root key pair's,
+ * made once: it keeps its derived signing keys).
+ */
+export async function attestClientAddress(signer: SigV4Signer, address: string, headers: IncomingHttpHeaders): Promise<Record<string, string>> {
+  const signed = await signer.sign({ method: 'POST', host: ATTESTATION_HOST, path: ATTESTATION_PATH, headers: attested(address, authorizationHash(headers)) });
+  return { [CLIENT_ADDRESS]: address, [FORWARD_AUTHORIZATION]: signed.authorization!, [FORWARD_DATE]: signed['x-amz-date']! };
 }
 
 /**
@@ -62,9 +50,9 @@ export async function attestedClientAddress(verifier: SigV4Verifier, accountId: 
   const authorization = headers[FORWARD_AUTHORIZATION];
   const date = headers[FORWARD_DATE];
   if (typeof address !== 'string' || typeof authorization !== 'string' || typeof date !== 'string') return undefined;
-  const request = attestationRequest(address, authorizationHash(headers), { authorization, 'x-amz-date': date });
+  const signed = { host: ATTESTATION_HOST, ...attested(address, authorizationHash(headers)), authorization, 'x-amz-date': date };
   try {
-    const { principal } = await verifier.verify({ method: request.method, path: request.path, query: {}, headers: request.headers, body: new Uint8Array() });
+    const { principal } = await verifier.verify({ method: 'POST', path: ATTESTATION_PATH, query: {}, headers: signed, body: new Uint8Array() });
     return principal.type === 'Root' && principal.accountId === accountId ? address : undefined;
   } catch {
     return undefined;
