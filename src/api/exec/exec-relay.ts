@@ -1,8 +1,5 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { FastifyBaseLogger } from 'fastify';
 import WebSocket, { WebSocketServer } from 'ws';
 import { keys } from '../../state/keys.js';
@@ -12,6 +9,7 @@ import { upgradeRequest, type SigV4Verifier } from '../auth/sigv4.js';
 import { toErrorBody } from '../errors.js';
 import { ServiceError } from '../../model/errors.js';
 import { rawBuffer, send } from './exec-pipe.js';
+import { SigV4Signer } from '../../process/sigv4-signer.js';
 
 /**
  * ECS Exec across replicas. The client's stream ends on the replica that answered ExecuteCommand (A); the agent's
@@ -62,7 +60,12 @@ export interface ExecRelayDialerOptions {
 
 /** A's side: finds the replica holding the agent's session and opens the relay to it. */
 export class ExecRelayDialer {
-  constructor(private readonly o: ExecRelayDialerOptions) {}
+  /** Made once, so the derived signing keys are kept (a signer per relay would derive them each time). */
+  private readonly signer: SigV4Signer;
+
+  constructor(private readonly o: ExecRelayDialerOptions) {
+    this.signer = new SigV4Signer({ credentials: o.credentials, region: o.region, service: 'ecs' });
+  }
 
   /** Undefined when no other replica (with a known address) holds the instance's agent. */
   async open(start: RelayStart): Promise<RelayOpening | undefined> {
@@ -72,7 +75,7 @@ export class ExecRelayDialer {
     if (!holder?.url || holder.replica === this.o.replicaId) return undefined;
     const url = new URL(`${EXEC_RELAY_PATH.slice(1)}${encodeURIComponent(start.sessionId)}`, holder.url.endsWith('/') ? holder.url : `${holder.url}/`);
     const query = relayQuery(start);
-    const headers = await this.sign(url, query);
+    const headers = await this.signer.sign({ method: 'GET', host: url.host, path: url.pathname, query });
     url.search = new URLSearchParams(query).toString();
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const socket = new WebSocket(url, { headers, handshakeTimeout: this.o.handshakeTimeoutMs });
@@ -90,15 +93,6 @@ export class ExecRelayDialer {
       });
     });
     return { socket, opened };
-  }
-
-  private async sign(url: URL, query: Record<string, string>): Promise<Record<string, string>> {
-    const signer = new SignatureV4({ credentials: this.o.credentials, region: this.o.region, service: 'ecs', sha256: Hash.bind(null, 'sha256'), applyChecksum: false });
-    const signed = await signer.sign(
-      new HttpRequest({ method: 'GET', protocol: url.protocol, hostname: url.hostname, ...(url.port ? { port: Number(url.port) } : {}), path: url.pathname, query, headers: { host: url.host } }),
-    );
-    const { host: _host, ...headers } = signed.headers;
-    return headers;
   }
 }
 
