@@ -108,7 +108,10 @@ export function netnsProvisioner(options: NetnsProvisionerOptions): HostProvisio
     if (existsSync(pidFile) && alive(Number(readFileSync(pidFile, 'utf8')))) return;
     writeFileSync(join(dir, 'ecs.config'), host.ecsConfig);
     mkdirSync(join(dir, 'data'), { recursive: true });
-    const [program, ...before] = options.agentCommand ?? [process.execPath, process.argv[1]!];
+    // The server's own node flags (execArgv: the `berth` shebang's) go to the agent too, as `berth agent` run by hand
+    // gets them; not a debugger's, whose port the server holds.
+    const nodeFlags = process.execArgv.filter((flag) => !flag.startsWith('--inspect'));
+    const [program, ...before] = options.agentCommand ?? [process.execPath, ...nodeFlags, process.argv[1]!];
     const log = openSync(join(dir, 'agent.log'), 'a');
     // nsenter joins only the network namespace (`ip netns exec` would remount /sys and hide the cgroups runc needs).
     const child = spawn('nsenter', [`--net=/var/run/netns/${netnsOf(host.instanceId)}`, '--', program!, ...before, 'agent', '--config', join(dir, 'ecs.config'), '--data-dir', join(dir, 'data')], {
