@@ -44,7 +44,10 @@ export async function storageTick(
     Address: identity.address,
     BrickDir: identity.brickDir,
     AvailabilityZone: identity.availabilityZone,
-    Volumes: volumes.map((v) => ({ Name: v.name, Started: v.started })),
+    Volumes: volumes.map((v) => {
+      const allowed = applied.get(v.name);
+      return { Name: v.name, Started: v.started, ...(allowed !== undefined ? { AllowedClients: allowed.split(',') } : {}) };
+    }),
   });
   const present = new Map(volumes.map((v) => [v.name, v]));
   for (const retired of answer.RetiredVolumes ?? []) {
