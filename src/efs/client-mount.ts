@@ -99,7 +99,7 @@ export function resolveMountOperation(fileSystems: FileSystems, env: ResolveMoun
       const name = await agentCertificateNameFor(store, input.TaskArn);
       if (input.Csr !== undefined) certificate = await ca.issue(input.Csr, name);
       // Before the bricks accept the name, glusterfs would be refused at the handshake (allow-list-wait.ts).
-      const onWaiting = () => env.log?.info({ fileSystemId: fs.id, volume: fs.volume, certificate: name }, 'ResolveMount waits for the bricks to accept the agent certificate');
+      const onWaiting = () => env.log?.warn({ fileSystemId: fs.id, volume: fs.volume, certificate: name }, 'ResolveMount waits for the bricks to accept the agent certificate');
       await awaitAllowListApplied(store, fs.id, fs.volume, name, { ...env.allowListWait, now: fileSystems.env.now, onWaiting });
     }
     return { ...answer, ReadOnly: !access.write, RootSquash: !access.rootAccess, ...certificate };
