@@ -298,7 +298,8 @@ describe('EFS transit encryption and IAM authorization', () => {
       );
       expect(failures, JSON.stringify(failures)).toEqual([]);
       // The task's mount has reached the control plane, which holds it back instead of letting the bricks refuse it.
-      await until('ResolveMount to wait for the new name', async () => (server.stderr().includes(name) && /ResolveMount waits for the bricks/.test(server.stderr()) ? true : undefined), LOADED_MACHINE_MS, logs);
+      const waiting = () => server.stdout().split('\n').some((line) => line.includes(name) && line.includes('ResolveMount waits for the bricks'));
+      await until('ResolveMount to wait for the new name', async () => (waiting() ? true : undefined), LOADED_MACHINE_MS, logs);
       process.kill(storagePid, 'SIGCONT');
       frozen = false;
       const t = await waitForTask(ecs, tasks![0]!.taskArn!, (x) => x.lastStatus === 'STOPPED', LOADED_MACHINE_MS, logs);
