@@ -15,6 +15,8 @@ import { ControlPlaneEndpoints } from './endpoints.js';
 import type { TaskStorage } from './ephemeral-storage.js';
 import { DirectoryVolumeStore } from './volume-store.js';
 import { EfsMounts } from './efs-mounts.js';
+import { MountCertificate, MOUNT_CERTIFICATE_CHECK_MS } from './mount-certificate.js';
+import { background } from '../process/background.js';
 import { ContainerFileStore } from './container-files.js';
 import { ImageCleanup } from './image-cleanup.js';
 import { LogShipper } from './log-shipper.js';
@@ -193,7 +195,16 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     let serviceConnect: ServiceConnectProxy | undefined;
     const containerFiles = new ContainerFileStore(join(config.dataDir, 'containers'), undefined, undefined, () => config.dnsServer ?? relay?.nameserver());
     // Tasks' EFS volumes: GlusterFS FUSE mounts made as the control plane says (efs-mounts.ts).
-    const efsMounts = new EfsMounts(join(config.dataDir, 'efs'), async (request) => (await clients.storage()).send('ResolveMount', request), join(config.dataDir, 'efs-tls'));
+    const efsTls = join(config.dataDir, 'efs-tls');
+    const mountCertificate = new MountCertificate({
+      dir: efsTls,
+      issue: async (csr) => (await clients.storage()).send('IssueAgentCertificate', { ContainerInstanceArn: containerInstanceArn, Csr: csr }),
+      now: Date.now,
+    });
+    const efsMounts = new EfsMounts(join(config.dataDir, 'efs'), async (request) => (await clients.storage()).send('ResolveMount', request), efsTls, mountCertificate);
+    // Between mounts: a mount that lives past its certificate's 30 days reconnects with a renewed one.
+    const certificateTimer = setInterval(() => void background(log, 'renewing the EFS mount certificate', () => mountCertificate.renewIfDue()), MOUNT_CERTIFICATE_CHECK_MS);
+    certificateTimer.unref();
     engine = new TaskEngine({
       ...parts,
       images: imageCleanup.tracked(),
@@ -364,6 +375,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         await dnsRelay?.stop();
         await serviceConnect?.stop();
         imageCleanup.stop();
+        clearInterval(certificateTimer);
         metricsPublisher?.stop();
         execSessions.stop();
         sessionClient.stop();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EFS_MOUNT_FAILED, mountCommands, mountsUnder, rootOf, type MountPlan } from './efs-mounts.js';
+import { EFS_MOUNT_FAILED, mountCommands, mountsUnder, resolveUntilAccepted, rootOf, type MountPlan } from './efs-mounts.js';
 
 const plan: MountPlan = { Volume: 'berth-fs-1', Servers: ['10.0.0.1', '10.0.0.2'] };
 const withAp: MountPlan = { ...plan, AccessPoint: { Uid: 1000, Gid: 1001, Path: '/app', OwnerUid: 1000, OwnerGid: 1001, Permissions: '750' } };
@@ -69,5 +69,41 @@ describe('EFS mounts on the agent', () => {
       '39 25 0:35 / /var/lib/berth/efs/t1/my\\040vol/fs rw - fuse.glusterfs x rw',
     ].join('\n');
     expect(mountsUnder(info, '/var/lib/berth/efs/t1')).toEqual(['/var/lib/berth/efs/t1/my vol/fs', '/var/lib/berth/efs/t1/data/fs', '/var/lib/berth/efs/t1/data/ap']);
+  });
+});
+
+describe("asking how to mount until the bricks accept the agent's certificate", () => {
+  const refusal = (name: string) => Object.assign(new Error(`${name} refusal`), { name });
+  const request = { FileSystemId: 'fs-1' };
+
+  it('asks again while the answer is IncorrectMountTargetState, then mounts', async () => {
+    let calls = 0;
+    let now = 0;
+    const resolve = async () => {
+      now += 7_000; // the control plane waited before answering
+      if (++calls < 3) throw refusal('IncorrectMountTargetState');
+      return plan;
+    };
+    expect(await resolveUntilAccepted(resolve, request, 30_000, () => now)).toBe(plan);
+    expect(calls).toBe(3);
+  });
+
+  it('gives the refusal once past its patience, and any other refusal at once', async () => {
+    let now = 0;
+    let calls = 0;
+    const late = async () => {
+      calls++;
+      now += 7_000;
+      throw refusal('IncorrectMountTargetState');
+    };
+    await expect(resolveUntilAccepted(late, request, 20_000, () => now)).rejects.toThrow('IncorrectMountTargetState refusal');
+    expect(calls).toBe(3);
+    calls = 0;
+    const denied = async () => {
+      calls++;
+      throw refusal('AccessDeniedException');
+    };
+    await expect(resolveUntilAccepted(denied, request, 20_000, () => now)).rejects.toThrow('AccessDeniedException refusal');
+    expect(calls).toBe(1);
   });
 });

@@ -16,9 +16,9 @@
  * owner and permissions, when missing (as EFS does); a missing `rootDirectory` without one fails the mount.
  *
  * Every mount is TLS (GlusterFS's own, `client.ssl`/`server.ssl`: the bricks accept nothing else, docs/storage.md):
- * the agent's key stays in `<tls dir>`, and each ResolveMount carries a certificate request and brings back a
- * certificate of berth's CA, which the glusterfs client is pointed at with `--xlator-option` (the volfile names the
- * storage hosts' own paths). The control plane also decides what the task may do (IAM, efs/mount-authorization.ts):
+ * the agent's key and its certificate of berth's CA stay in `<tls dir>` (issued before the first mount and renewed
+ * when due, mount-certificate.ts), and the glusterfs client is pointed at them with `--xlator-option` (the volfile
+ * names the storage hosts' own paths). The control plane also decides what the task may do (IAM, efs/mount-authorization.ts):
  * a refused mount fails the task, no ClientWrite mounts read-only, no ClientRootAccess squashes an access point's
  * uid 0 to 65534.
  *
@@ -32,7 +32,8 @@ import { chmod, chown, mkdir, readdir, readFile, rmdir, stat } from 'node:fs/pro
 import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import type { EFSVolumeConfiguration } from '@aws-sdk/client-ecs';
-import { certificateRequest, installCertificate, tlsFiles, type TlsFiles } from '../storage/tls-identity.js';
+import { tlsFiles, type TlsFiles } from '../storage/tls-identity.js';
+import type { MountCertificate } from './mount-certificate.js';
 import { StopReasonError } from './task-engine/deps.js';
 
 const run = promisify(execFile);
@@ -145,14 +146,29 @@ export function mountsUnder(mountinfo: string, prefix: string): string[] {
   return [...new Set(points)].sort((a, b) => b.length - a.length);
 }
 
-export class EfsMounts {
-  private csr: Promise<string> | undefined;
+/**
+ * ResolveMount, asked again while the control plane answers IncorrectMountTargetState: it answers only once the bricks
+ * accept this agent's certificate name, waiting a few seconds each time (efs/allow-list-wait.ts); a new agent's name
+ * can take longer on a loaded machine. Any other refusal, or still that one after `patienceMs`, is final.
+ */
+export async function resolveUntilAccepted(resolve: ResolveMount, request: MountRequest, patienceMs: number, now: () => number = Date.now): Promise<MountPlan> {
+  const deadline = now() + patienceMs;
+  for (;;) {
+    try {
+      return await resolve(request);
+    } catch (error) {
+      if ((error as Error).name !== 'IncorrectMountTargetState' || now() >= deadline) throw error;
+    }
+  }
+}
 
-  /** `root`: the task mounts; `tlsDir`: this host's TLS key and certificates (tls-identity.ts). */
+export class EfsMounts {
+  /** `root`: the task mounts; `tlsDir`: this host's TLS key and certificates (tls-identity.ts), kept by `certificate`. */
   constructor(
     private readonly root: string,
     private readonly resolve: ResolveMount,
     private readonly tlsDir: string,
+    private readonly certificate: Pick<MountCertificate, 'ensure'>,
     private readonly mountTimeoutMs = 30_000,
   ) {}
 
@@ -165,21 +181,17 @@ export class EfsMounts {
     const apDir = join(base, 'ap');
     let plan: MountPlan;
     try {
-      // One key per host, one request made from it; a fresh certificate with every mount.
-      this.csr ??= certificateRequest(this.tlsDir).catch((error: unknown) => {
-        this.csr = undefined;
-        throw error;
-      });
+      // This host's certificate, issued once and renewed when due (mount-certificate.ts), not one per mount.
+      await this.certificate.ensure();
       const auth = config.authorizationConfig;
-      plan = await this.resolve({
+      const request: MountRequest = {
         FileSystemId: config.fileSystemId,
         ...(auth?.accessPointId !== undefined ? { AccessPointId: auth.accessPointId } : {}),
         TaskArn: taskArn,
         Iam: auth?.iam === 'ENABLED' ? 'ENABLED' : 'DISABLED',
         TransitEncryption: config.transitEncryption === 'ENABLED' ? 'ENABLED' : 'DISABLED',
-        Csr: await this.csr,
-      });
-      await installCertificate(this.tlsDir, plan);
+      };
+      plan = await resolveUntilAccepted(this.resolve, request, this.mountTimeoutMs);
     } catch (error) {
       // The control plane's refusal is named by its code (FileSystemNotFound, AccessPointNotFound…).
       const e = error as Error;

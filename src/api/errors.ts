@@ -33,6 +33,7 @@ const statusByType: Partial<Record<ErrorType, number>> = {
   IncorrectFileSystemLifeCycleState: 409,
   MountTargetNotFound: 404,
   MountTargetConflict: 409,
+  IncorrectMountTargetState: 409,
   AccessPointNotFound: 404,
   AccessPointAlreadyExists: 409,
   PolicyNotFound: 404,

@@ -7,7 +7,8 @@
  * agent's own credentials; the task's mount is then authorized as EFS authorizes a client (mount-authorization.ts:
  * the task role with `authorizationConfig.iam`, else an anonymous client), and the answer says whether the mount is
  * read-only and root squashed. With a certificate request (`Csr`) the answer carries a certificate for the agent's
- * GlusterFS TLS (mount-ca.ts), named for the task's container instance (tls-clients.ts).
+ * GlusterFS TLS (mount-ca.ts), named for the task's container instance (tls-clients.ts), given once the bricks accept
+ * that name (allow-list-wait.ts).
  */
 import type { Operation } from '../api/protocol/json-rpc.js';
 import { efsKeys as k } from '../state/efs-keys.js';
@@ -19,10 +20,15 @@ import { accessPointIdOf } from './ids.js';
 import { MountCa } from './mount-ca.js';
 import { authorizeMount, type MountAuthorizationEnv } from './mount-authorization.js';
 import { agentCertificateNameFor } from './tls-clients.js';
+import { awaitAllowListApplied, type AllowListWaitOptions } from './allow-list-wait.js';
 import type { Sealer } from '../identity/sealer.js';
+import type { Logger } from 'pino';
 
 export interface ResolveMountEnv extends MountAuthorizationEnv {
   readonly sealer: Sealer;
+  /** How long to wait for the agent's certificate name to reach the bricks (tests: shorter, a fake sleep). */
+  readonly allowListWait?: Omit<AllowListWaitOptions, 'now' | 'onWaiting'>;
+  readonly log?: Logger;
 }
 
 export interface MountAnswer {
@@ -87,7 +93,15 @@ export function resolveMountOperation(fileSystems: FileSystems, env: ResolveMoun
       iam: input.Iam === 'ENABLED',
       transitEncryption: input.TransitEncryption === 'ENABLED',
     });
-    const certificate = input.Csr === undefined ? {} : await ca.issue(input.Csr, await agentCertificateNameFor(store, input.TaskArn));
+    let certificate = {};
+    if (input.Csr !== undefined || input.TaskArn !== undefined) {
+      // The agent's certificate is named for the task's container instance (issued here, or by IssueAgentCertificate).
+      const name = await agentCertificateNameFor(store, input.TaskArn);
+      if (input.Csr !== undefined) certificate = await ca.issue(input.Csr, name);
+      // Before the bricks accept the name, glusterfs would be refused at the handshake (allow-list-wait.ts).
+      const onWaiting = () => env.log?.warn({ fileSystemId: fs.id, volume: fs.volume, certificate: name }, 'ResolveMount waits for the bricks to accept the agent certificate');
+      await awaitAllowListApplied(store, fs.id, fs.volume, name, { ...env.allowListWait, now: fileSystems.env.now, onWaiting });
+    }
     return { ...answer, ReadOnly: !access.write, RootSquash: !access.rootAccess, ...certificate };
   };
 }

@@ -11,6 +11,7 @@ export const efsErrors = {
     new ServiceError('IncorrectFileSystemLifeCycleState', `File system '${id}' is in the '${state}' state; the operation needs 'available'.`),
   mountTargetNotFound: (id: string) => new ServiceError('MountTargetNotFound', `Mount target '${id}' does not exist.`),
   mountTargetConflict: (message: string) => new ServiceError('MountTargetConflict', message),
+  incorrectMountTargetState: (message: string) => new ServiceError('IncorrectMountTargetState', message),
   accessPointNotFound: (id: string) => new ServiceError('AccessPointNotFound', `Access point '${id}' does not exist.`),
   accessPointExists: (token: string, id: string) =>
     new ServiceError('AccessPointAlreadyExists', `Access point '${id}' already exists with client token '${token}'.`),

@@ -10,6 +10,8 @@
  * names the bricks accept (tls-clients.ts).
  * ResolveMount (efs/client-mount.ts) is the agents' call: how to mount a file system for a task.
  * IssueStorageCertificate: a storage host's TLS certificate from berth's CA (mount-ca.ts), asked for at its start.
+ * IssueAgentCertificate: an agent's, named for its container instance, asked for before a mount and renewed between
+ * mounts (agent/mount-certificate.ts).
  */
 import type { ActionTable } from '../api/authz/declarations.js';
 import type { JsonService, Operation } from '../api/protocol/json-rpc.js';
@@ -21,7 +23,7 @@ import { resolveMountOperation, type ResolveMountEnv } from './client-mount.js';
 import { MountCa } from './mount-ca.js';
 import { FileSystems, type EfsEnv } from './file-systems.js';
 import { fileSystemArn, fileSystemIdOf } from './ids.js';
-import { allowedTlsClients, storageHostCertificateName } from './tls-clients.js';
+import { agentCertificateNameForInstance, allowedTlsClients, storageHostCertificateName } from './tls-clients.js';
 import { liveHosts, poolLeader } from './volume-placement.js';
 
 export const STORAGE_NODE_TARGET_PREFIX = 'BerthStorageNode';
@@ -34,6 +36,7 @@ export const STORAGE_NODE_MODEL: ServiceModel = {
     ReportStorageHost: { name: 'ReportStorageHost', input: { shape: 'ReportStorageHostInput' }, output: { shape: 'ReportStorageHostOutput' } },
     ResolveMount: { name: 'ResolveMount', input: { shape: 'ResolveMountInput' }, output: { shape: 'ResolveMountOutput' } },
     IssueStorageCertificate: { name: 'IssueStorageCertificate', input: { shape: 'IssueStorageCertificateInput' }, output: { shape: 'IssuedCertificate' } },
+    IssueAgentCertificate: { name: 'IssueAgentCertificate', input: { shape: 'IssueAgentCertificateInput' }, output: { shape: 'IssuedCertificate' } },
   },
   shapes: {
     ReportStorageHostInput: {
@@ -48,7 +51,7 @@ export const STORAGE_NODE_MODEL: ServiceModel = {
       },
     },
     VolumeStates: { type: 'list', member: { shape: 'VolumeState' }, max: 10_000 },
-    VolumeState: { type: 'structure', required: ['Name', 'Started'], members: { Name: { shape: 'Text' }, Started: { shape: 'Flag' } } },
+    VolumeState: { type: 'structure', required: ['Name', 'Started'], members: { Name: { shape: 'Text' }, Started: { shape: 'Flag' }, AllowedClients: { shape: 'Texts' } } },
     ReportStorageHostOutput: {
       type: 'structure',
       members: {
@@ -89,6 +92,11 @@ export const STORAGE_NODE_MODEL: ServiceModel = {
       },
     },
     IssueStorageCertificateInput: { type: 'structure', required: ['HostId', 'Csr'], members: { HostId: { shape: 'Text' }, Csr: { shape: 'Pem' } } },
+    IssueAgentCertificateInput: {
+      type: 'structure',
+      required: ['ContainerInstanceArn', 'Csr'],
+      members: { ContainerInstanceArn: { shape: 'Text' }, Csr: { shape: 'Pem' } },
+    },
     IssuedCertificate: { type: 'structure', members: { Certificate: { shape: 'Pem' }, CaCertificate: { shape: 'Pem' } } },
     Switch: { type: 'string', enum: ['ENABLED', 'DISABLED'] },
     Pem: { type: 'string', min: 1, max: 16_384 },
@@ -118,6 +126,8 @@ export function storageNodeActions(): ActionTable {
     ReportStorageHost: { action: 'berth-storage:ReportStorageHost', resources: () => [] },
     // A storage host's TLS certificate: only storage hosts may have one (it makes its holder a GlusterFS server).
     IssueStorageCertificate: { action: 'berth-storage:ReportStorageHost', resources: () => [] },
+    // An agent's certificate (named for its container instance) serves only its mounts: a caller that may mount.
+    IssueAgentCertificate: { action: 'elasticfilesystem:ClientMount', resources: () => [] },
     // An agent mounting a file system for a task: what EFS checks for a mount.
     ResolveMount: {
       action: 'elasticfilesystem:ClientMount',
@@ -131,6 +141,7 @@ export function storageNodeService(env: EfsEnv & Omit<ResolveMountEnv, 'store' |
   const operations: Record<string, Operation> = {
     ResolveMount: resolveMountOperation(new FileSystems(env), env),
     IssueStorageCertificate: (input) => ca.issue(input.Csr, storageHostCertificateName(input.HostId)),
+    IssueAgentCertificate: async (input) => ca.issue(input.Csr, await agentCertificateNameForInstance(env.store, input.ContainerInstanceArn)),
     async ReportStorageHost(input) {
       const now = env.now();
       const hosts = await transact(env.store, async (tx) => {
@@ -142,7 +153,11 @@ export function storageNodeService(env: EfsEnv & Omit<ResolveMountEnv, 'store' |
           availabilityZone: input.AvailabilityZone,
           registeredAt: previous?.registeredAt ?? now,
           lastSeen: now,
-          volumes: (input.Volumes as { Name: string; Started: boolean }[]).map((v) => ({ name: v.Name, started: v.Started })),
+          volumes: (input.Volumes as { Name: string; Started: boolean; AllowedClients?: string[] }[]).map((v) => ({
+            name: v.Name,
+            started: v.Started,
+            ...(v.AllowedClients ? { allowedClients: v.AllowedClients } : {}),
+          })),
         };
         tx.putJson(k.storageHost(record.id), record);
         const { entries } = await tx.range(k.storageHosts());

@@ -3,7 +3,7 @@ import { keys } from '../state/keys.js';
 import { efsKeys } from '../state/efs-keys.js';
 import { MemoryStore } from '../store/memory.js';
 import { transact } from '../store/transact.js';
-import { agentCertificateNameFor, allowedTlsClients } from './tls-clients.js';
+import { agentCertificateNameFor, agentCertificateNameForInstance, allowedTlsClients } from './tls-clients.js';
 
 const TASK = 'arn:aws:ecs:us-east-1:123456789012:task/default/t1';
 
@@ -37,5 +37,11 @@ describe('who the bricks accept over TLS', () => {
     await expect(agentCertificateNameFor(store, TASK)).rejects.toThrow(/container instance ci1 is deregistered/);
     await expect(agentCertificateNameFor(store, `${TASK.slice(0, -2)}t2`)).rejects.toThrow(/has none/);
     await expect(agentCertificateNameFor(store, undefined)).rejects.toMatchObject({ type: 'AccessDeniedException' });
+    // IssueAgentCertificate (an agent's renewal between mounts) names the instance itself, with the same refusal.
+    const ci = (id: string) => `arn:aws:ecs:us-east-1:123456789012:container-instance/default/${id}`;
+    expect(await agentCertificateNameForInstance(store, ci('ci2'))).toBe('berth-agent-ci2');
+    await expect(agentCertificateNameForInstance(store, ci('ci1'))).rejects.toThrow(/container instance ci1 is deregistered/);
+    await expect(agentCertificateNameForInstance(store, ci('nope'))).rejects.toMatchObject({ type: 'AccessDeniedException' });
+    await expect(agentCertificateNameForInstance(store, TASK)).rejects.toThrow(/not a container instance ARN/);
   });
 });

@@ -44,9 +44,21 @@ export async function agentCertificateNameFor(store: Store, taskArn: string | un
   const [cluster, taskId] = parsed?.resourceType === 'task' ? parsed.resource.split('/') : [];
   const task = cluster !== undefined && taskId !== undefined ? await readRecord(store, parseTaskRecord, keys.task(cluster, taskId)) : undefined;
   if (!task?.instanceId) throw new ServiceError('AccessDeniedException', `a TLS certificate is issued for a task's container instance; task ${taskArn ?? '(none given)'} has none`);
-  const instance = await readRecord(store, parseInstanceRecord, keys.containerInstance(task.cluster, task.instanceId));
+  return activeInstanceCertificateName(store, task.cluster, task.instanceId);
+}
+
+/** The certificate name for the agent of container instance `containerInstanceArn` (refused as above when deregistered). */
+export async function agentCertificateNameForInstance(store: Store, containerInstanceArn: string): Promise<string> {
+  const parsed = parseArn(containerInstanceArn);
+  const [cluster, instanceId] = parsed?.resourceType === 'container-instance' ? parsed.resource.split('/') : [];
+  if (cluster === undefined || instanceId === undefined) throw new ServiceError('AccessDeniedException', `a TLS certificate is issued for a container instance; '${containerInstanceArn}' is not a container instance ARN`);
+  return activeInstanceCertificateName(store, cluster, instanceId);
+}
+
+async function activeInstanceCertificateName(store: Store, cluster: string, instanceId: string): Promise<string> {
+  const instance = await readRecord(store, parseInstanceRecord, keys.containerInstance(cluster, instanceId));
   if (!instance || instance.instance.status === 'INACTIVE') {
-    throw new ServiceError('AccessDeniedException', `container instance ${task.instanceId} is deregistered: its agent gets no TLS certificate`);
+    throw new ServiceError('AccessDeniedException', `container instance ${instanceId} is deregistered: its agent gets no TLS certificate`);
   }
   return agentCertificateName(instance.id);
 }

@@ -162,6 +162,7 @@ export const errorTypes = [
   'IncorrectFileSystemLifeCycleState',
   'MountTargetNotFound',
   'MountTargetConflict',
+  'IncorrectMountTargetState',
   'AccessPointNotFound',
   'AccessPointAlreadyExists',
   'PolicyNotFound',

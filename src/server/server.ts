@@ -399,7 +399,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const efsEnv = { store, scope, now: config.now ?? Date.now };
     const restServices = [schedulerService(eventsEnv), efsService({ ...efsEnv, identityDecision: (...args) => identityDecision!(...args) })];
     // Storage hosts and agents get transit certificates from berth's CA (sealed key); mounts are judged by IAM.
-    services.push(storageNodeService({ ...efsEnv, sealer, identityDecision: (...args) => identityDecision!(...args) }));
+    services.push(storageNodeService({ ...efsEnv, sealer, identityDecision: (...args) => identityDecision!(...args), log: log.child({ component: 'efs-mounts' }) }));
     // Host groups' hosts reach the server at the port it binds (known after listen, before any controller runs).
     let boundPortForHosts = config.port;
     const provisioners = hostProvisionersOf(

@@ -9,6 +9,9 @@
  *                     the allow-list of certificate names (`auth.ssl-allow`) changed → `volume set` on every volume
  *                     a retired volume still there → `volume stop` + `volume delete`
  *
+ * The report carries, per volume, the allow-list this host has set on it (the pool leader's, from earlier ticks), so
+ * the control plane answers a new agent's ResolveMount only once the bricks accept it (efs/allow-list-wait.ts).
+ *
  * Only the pool leader (the control plane names it: the live host registered first) runs pool-wide commands, so two
  * hosts never race on the pool. Failures are logged and retried on the next tick: the state is re-read each time.
  */
@@ -44,7 +47,10 @@ export async function storageTick(
     Address: identity.address,
     BrickDir: identity.brickDir,
     AvailabilityZone: identity.availabilityZone,
-    Volumes: volumes.map((v) => ({ Name: v.name, Started: v.started })),
+    Volumes: volumes.map((v) => {
+      const allowed = applied.get(v.name);
+      return { Name: v.name, Started: v.started, ...(allowed !== undefined ? { AllowedClients: allowed.split(',') } : {}) };
+    }),
   });
   const present = new Map(volumes.map((v) => [v.name, v]));
   for (const retired of answer.RetiredVolumes ?? []) {

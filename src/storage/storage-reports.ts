@@ -10,7 +10,8 @@ export interface StorageReport {
   readonly Address: string;
   readonly BrickDir: string;
   readonly AvailabilityZone: string;
-  readonly Volumes: readonly { Name: string; Started: boolean }[];
+  /** AllowedClients: the `auth.ssl-allow` this host has set on the volume (the pool leader's; others send none). */
+  readonly Volumes: readonly { Name: string; Started: boolean; AllowedClients?: readonly string[] }[];
 }
 
 export interface DesiredVolume {

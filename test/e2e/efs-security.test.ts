@@ -9,7 +9,8 @@
  * read-only; ClientWrite from the role's own policy: writable; a role or an anonymous client the policy does not
  * name: the task stops with ECS's ResourceInitializationError); revocation: once the agent's container instance is
  * deregistered, the bricks drop a mount made with its certificate and refuse a new one, while a storage host's
- * certificate still mounts.
+ * certificate still mounts; a new agent's first mount, made while the storage host cannot yet add its certificate's
+ * name to the bricks' allow-list (frozen with SIGSTOP), waits in ResolveMount and goes through once it can.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -31,7 +32,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBusyboxImage, pushImage } from '../../src/testing/busybox-image.js';
 import { startDockerRegistry, type LoopbackRegistry } from '../../src/testing/docker-registry.js';
 import { awsCli } from './support/aws-cli.js';
-import { startBerthAgent, type BerthAgentProcess } from './support/berth-agent.js';
+import { startBerthAgent, type AgentProcessOptions, type BerthAgentProcess } from './support/berth-agent.js';
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
 import { glusterTlsOptionsOf, startBerthStorage, type BerthStorageProcess } from './support/berth-storage.js';
 import { untilAgentIdle } from './support/cluster.js';
@@ -53,6 +54,7 @@ describe('EFS transit encryption and IAM authorization', () => {
   let image: string;
   let storage: BerthStorageProcess;
   let agent: BerthAgentProcess;
+  let agentOptions: AgentProcessOptions;
   let instance = '';
   let fileSystemId = '';
   const roles: Record<string, string> = {};
@@ -94,7 +96,7 @@ describe('EFS transit encryption and IAM authorization', () => {
     ecs = new ECSClient(clients);
     iam = new IAMClient(clients);
     storage = startBerthStorage({ endpoint: server.url, credentialsFile: server.credentialsFile, netns: lab.hosts[0]!.netns, address: lab.hosts[0]!.address, zone: 'us-east-1a', dir: join(dir, 'storage') });
-    agent = startBerthAgent({
+    agentOptions = {
       endpoint: server.url,
       keys: server.keys,
       dataDir: join(dir, 'agent'),
@@ -108,7 +110,8 @@ describe('EFS transit encryption and IAM authorization', () => {
         ECS_CONTAINER_STOP_TIMEOUT: '1s',
         ECS_IMAGE_PULL_BEHAVIOR: 'prefer-cached',
       },
-    });
+    };
+    agent = startBerthAgent(agentOptions);
     await agent.waitForLog(/session with the control plane established/);
     instance = (await ecs.send(new ListContainerInstancesCommand({}))).containerInstanceArns![0]!;
     for (const name of ['efs-writer', 'efs-outsider']) roles[name] = (await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: trust }))).Role!.Arn!;
@@ -130,7 +133,7 @@ describe('EFS transit encryption and IAM authorization', () => {
   afterAll(async () => {
     if (ecs) await stopRunningTasks(ecs).catch(() => {});
     if (agent) {
-      await untilAgentIdle(join(dir, 'agent')).catch(() => {});
+      await untilAgentIdle(agent.dataDir).catch(() => {});
       await agent.kill();
     }
     const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((p) => dir && p.startsWith(dir));
@@ -275,4 +278,37 @@ describe('EFS transit encryption and IAM authorization', () => {
       for (const point of mounts.filter(mounted)) execFileSync('umount', ['-l', point]);
     }
   }, LOADED_MACHINE_MS);
+
+  it("mounts for a new agent only once the bricks accept its certificate's name", async () => {
+    // The first agent (deregistered above) makes way for a new one on the same host.
+    await untilAgentIdle(join(dir, 'agent')).catch(() => {});
+    await agent.kill();
+    // The storage host frozen: the new agent's name cannot reach the bricks' auth.ssl-allow until it resumes.
+    const storagePid = storage.child.pid!;
+    process.kill(storagePid, 'SIGSTOP');
+    let frozen = true;
+    try {
+      agent = startBerthAgent({ ...agentOptions, dataDir: join(dir, 'agent2') });
+      await agent.waitForLog(/session with the control plane established/);
+      const { containerInstanceArns } = await ecs.send(new ListContainerInstancesCommand({ status: 'ACTIVE' }));
+      instance = containerInstanceArns!.find((arn) => arn !== instance)!;
+      const name = `berth-agent-${instance.split('/').pop()}`;
+      const { tasks, failures } = await ecs.send(
+        new StartTaskCommand({ taskDefinition: 'efs-iam', containerInstances: [instance], overrides: { containerOverrides: [{ name: 'app', command: ['sh', '-c', 'echo early > /data/early.txt'] }] } }),
+      );
+      expect(failures, JSON.stringify(failures)).toEqual([]);
+      // The task's mount has reached the control plane, which holds it back instead of letting the bricks refuse it.
+      const waiting = () => server.stdout().split('\n').some((line) => line.includes(name) && line.includes('ResolveMount waits for the bricks'));
+      await until('ResolveMount to wait for the new name', async () => (waiting() ? true : undefined), LOADED_MACHINE_MS, logs);
+      process.kill(storagePid, 'SIGCONT');
+      frozen = false;
+      const t = await waitForTask(ecs, tasks![0]!.taskArn!, (x) => x.lastStatus === 'STOPPED', LOADED_MACHINE_MS, logs);
+      expect(t.containers![0]!.exitCode, t.stoppedReason).toBe(0);
+      expect(readFileSync(join(brick(), 'early.txt'), 'utf8')).toBe('early\n');
+      const brickLog = readdirSync(join(storage.stateDir, 'log', 'bricks')).map((f) => readFileSync(join(storage.stateDir, 'log', 'bricks', f), 'utf8')).join('\n');
+      expect(brickLog).toContain(`connecting user name: ${name}`);
+    } finally {
+      if (frozen) process.kill(storagePid, 'SIGCONT');
+    }
+  }, LOADED_MACHINE_MS * 2);
 });

@@ -47,6 +47,7 @@ export interface LogsOperations {
 
 export interface BerthStorageOperations {
   ResolveMount: { input: import('../efs-mounts.js').MountRequest; output: import('../efs-mounts.js').MountPlan };
+  IssueAgentCertificate: { input: { ContainerInstanceArn: string; Csr: string }; output: { Certificate?: string; CaCertificate?: string } };
 }
 
 export interface SecretsManagerOperations {

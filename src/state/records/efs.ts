@@ -126,6 +126,8 @@ export const parseAccessPointTokenRecord = recordParser<AccessPointTokenRecord>(
 export interface ReportedVolume {
   readonly name: string;
   readonly started: boolean;
+  /** The pool leader's: the certificate names it has set as the volume's `auth.ssl-allow` (efs/tls-clients.ts). */
+  readonly allowedClients?: readonly string[];
 }
 
 /** A storage host (`berth storage`): where it is, and when it last reported (its heartbeat). */
