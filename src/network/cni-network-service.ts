@@ -177,7 +177,8 @@ export class CniNetworkService implements NetworkService {
       if (await this.records.read(request.id)) {
         throw new NetworkError('already-attached', `attachment ${request.id} already exists (perhaps half made before a crash); detach it first`);
       }
-      const warm = request.mode === 'bridge' ? this.pool?.take() : undefined;
+      // (A pool entry in the making must not take another.)
+      const warm = request.mode === 'bridge' && !isPoolId(request.id) ? this.pool?.take() : undefined;
       return warm ? this.claim(warm, request, hooks) : this.attachNow(request, hooks);
     });
   }
