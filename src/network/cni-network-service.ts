@@ -72,7 +72,7 @@ export interface CniNetworkOptions {
 export interface WarmPoolSettings {
   /** How many to keep ready; 0 disables. */
   readonly size: number;
-  /** Quiet time after a take before refilling. Default 250 ms. */
+  /** Quiet time after a take before refilling. Default 1 s: a start's create, under load, is over by then. */
   readonly refillDelayMs?: number;
   /** Wait after a failed make, doubled while they keep failing. Default 1 s. */
   readonly retryDelayMs?: number;
@@ -136,7 +136,7 @@ export class CniNetworkService implements NetworkService {
         destroy: (entry) => this.detach(entry.id),
         adopt: () => this.adoptPool(),
         timers: warm.timers ?? nodeTimers,
-        refillDelayMs: warm.refillDelayMs ?? 250,
+        refillDelayMs: warm.refillDelayMs ?? 1_000,
         retryDelayMs: warm.retryDelayMs ?? 1_000,
         onError: (what, error) => this.poolErrors(what, error),
       });

@@ -10,9 +10,9 @@
  *             │                 └──drain()──▶ destroyed
  *             └──failed──▶ (retry after retryDelayMs, doubling up to 32×, reset by a success)
  *
- * One entry is made at a time, and only while the pool is below its size. A take defers refilling by
- * refillDelayMs, again on every take: a burst of starts is not slowed by refills competing for the CPU,
- * and the refill follows once starts pause. A drain while an entry is being made waits for it and
+ * One entry is made at a time, and only while the pool is below its size. Every take (one that finds
+ * the pool empty too) defers refilling by refillDelayMs: the start that took one, and a burst of starts,
+ * are not slowed by refills competing for the CPU; the refill follows once starts pause. A drain while an entry is being made waits for it and
  * destroys it; nothing made is left behind.
  */
 
@@ -73,12 +73,14 @@ export class WarmPool<E> {
     return this.started;
   }
 
-  /** A ready entry, now, or undefined (none ready, or not running): the caller makes its own then. */
+  /**
+   * A ready entry, now, or undefined (none ready, or not running): the caller makes its own then. Either
+   * way the refill waits for refillDelayMs more: the caller's start is under way, and needs the CPU.
+   */
   take(): E | undefined {
     if (this.stateNow !== 'running') return undefined;
-    const entry = this.ready.shift();
-    if (entry !== undefined) this.schedule(this.options.refillDelayMs);
-    return entry;
+    this.schedule(this.options.refillDelayMs);
+    return this.ready.shift();
   }
 
   /** Stop filling and destroy every entry, the one being made too once it is. */
