@@ -36,7 +36,7 @@ import { ensureMasquerade, type Iptables } from './masquerade.js';
 import { addPorts, ensurePortMapTable, nftThrough, removePorts, type Nft } from './nft-port-map.js';
 import { directSpawn, type SpawnFn } from '../process/spawn-helper.js';
 import { aliasNetns, createNetns, deleteNetns, netnsPath } from './netns.js';
-import { WarmPool, type PoolTimers } from './warm-pool.js';
+import { nodeTimers, WarmPool, type WarmPoolSettings } from './warm-pool.js';
 import { bridgeNetworkConfig, bridgeNetworkOptions, loopbackNetworkConfig, type BridgeNetwork, type BridgeNetworkOptions } from './network-configs.js';
 import type { AttachHooks, AttachRequest, Attachment, NetworkService, PortMapping } from './network.js';
 
@@ -69,25 +69,10 @@ export interface CniNetworkOptions {
   readonly warmPool?: WarmPoolSettings;
 }
 
-export interface WarmPoolSettings {
-  /** How many to keep ready; 0 disables. */
-  readonly size: number;
-  /** Quiet time after a take before refilling. Default 1 s: a start's create, under load, is over by then. */
-  readonly refillDelayMs?: number;
-  /** Wait after a failed make, doubled while they keep failing. Default 1 s. */
-  readonly retryDelayMs?: number;
-  /** Default: Node's, unreferenced. */
-  readonly timers?: PoolTimers;
-}
-
 /** Ids of warm attachments: a task's (runtime ids, task ids) never starts so. */
 const POOL_PREFIX = 'pool-';
 const isPoolId = (id: string) => id.startsWith(POOL_PREFIX);
 
-const nodeTimers: PoolTimers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout | undefined),
-};
 
 const BRIDGE_IFNAME = 'eth0';
 

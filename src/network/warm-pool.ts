@@ -22,6 +22,24 @@ export interface PoolTimers {
   clearTimeout(handle: unknown): void;
 }
 
+/** Node's timers, unreferenced: a pending refill never keeps a stopping process alive. */
+export const nodeTimers: PoolTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout | undefined),
+};
+
+/** A pool's settings as its owner takes them (CniNetworkService's `warmPool`). */
+export interface WarmPoolSettings {
+  /** How many to keep ready; 0 disables. */
+  readonly size: number;
+  /** Quiet time after a take before refilling. Default 1 s: a start's create, under load, is over by then. */
+  readonly refillDelayMs?: number;
+  /** Wait after a failed make, doubled while they keep failing. Default 1 s. */
+  readonly retryDelayMs?: number;
+  /** Default: Node's, unreferenced. */
+  readonly timers?: PoolTimers;
+}
+
 export interface WarmPoolOptions<E> {
   /** How many ready entries to keep. 0: the pool never makes any (take() always answers undefined). */
   readonly size: number;
