@@ -50,9 +50,15 @@ const { buildBusyboxImage, pushImage, writeBusyboxRootfs } = await load('src/tes
 const { startDockerRegistry, freePort } = await load('src/testing/docker-registry.ts');
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-bench-runtask-'));
-const BRIDGE = { bridge: 'bbench0', subnet: '10.250.0.0/24' };
-const COMPARE_BRIDGE = { bridge: 'bbench1', subnet: '10.252.0.0/24' };
-const OTHERS_BRIDGE = { name: 'berth-bench-ctr', bridge: 'bbenchc0', subnet: '10.251.0.0/24' };
+// Bridges and subnets of this run's own: two runs on one machine must not remove each other's bridge or port map.
+const { freeSubnet24 } = await load('src/testing/network-fixtures.ts');
+const subnets = new Set();
+while (subnets.size < 3) subnets.add(await freeSubnet24());
+const [subnet0, subnet1, subnet2] = subnets;
+const runTag = process.pid.toString(36).slice(-5);
+const BRIDGE = { bridge: `bb${runTag}0`, subnet: subnet0 };
+const COMPARE_BRIDGE = { bridge: `bb${runTag}1`, subnet: subnet1 };
+const OTHERS_BRIDGE = { name: 'berth-bench-ctr', bridge: `bb${runTag}c`, subnet: subnet2 };
 const epochNow = () => performance.timeOrigin + performance.now();
 const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)];
 const round = (x) => Math.round(x * 10) / 10;

@@ -52,8 +52,15 @@ describe('agent configuration', () => {
       imagePullBehavior: 'default',
       region: 'us-east-1',
       availabilityZone: 'us-east-1a',
+      warmNetworkAttachments: 2,
     });
     expect(config.cpuUnits % 1024).toBe(0);
+  });
+
+  it('takes BERTH_WARM_NETWORK_ATTACHMENTS, 0 included', () => {
+    const compile = (value: string) => compileAgentConfig({ flags: { endpoint: 'http://h:1' }, env: { BERTH_WARM_NETWORK_ATTACHMENTS: value }, readFile: () => undefined });
+    expect(compile('0').warmNetworkAttachments).toBe(0);
+    expect(compile('5').warmNetworkAttachments).toBe(5);
   });
 
   it.each([
@@ -73,6 +80,8 @@ describe('agent configuration', () => {
     ['ECS_IMAGE_PULL_BEHAVIOR', 'sometimes', /expected one of default, always, once, prefer-cached/],
     ['ECS_CONTAINER_STOP_TIMEOUT', 'soon', /is not a duration/],
     ['BERTH_MEMORY_MIB', '-5', /expected a positive whole number/],
+    ['BERTH_WARM_NETWORK_ATTACHMENTS', 'two', /BERTH_WARM_NETWORK_ATTACHMENTS: expected a whole number from 0 to 999, got 'two'/],
+    ['BERTH_WARM_NETWORK_ATTACHMENTS', '-1', /BERTH_WARM_NETWORK_ATTACHMENTS/],
   ])('refuses a malformed %s', (name, value, message) => {
     expect(() => compileAgentConfig({ flags: { endpoint: 'http://h:1' }, env: { [name]: value }, readFile: () => undefined })).toThrow(message);
   });

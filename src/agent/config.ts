@@ -49,6 +49,11 @@ export interface AgentConfig {
   readonly bridgeName: string;
   readonly bridgeSubnet: string;
   /**
+   * Bridge attachments kept ready for the next bridge task starts (BERTH_WARM_NETWORK_ATTACHMENTS,
+   * default 2, 0 for none): see cni-network-service.ts.
+   */
+  readonly warmNetworkAttachments: number;
+  /**
    * Where the task metadata endpoint listens (BERTH_METADATA_ADDRESS, default 169.254.170.2:80, `off` for
    * none). Port 0 takes a free port (tests): containers then learn it from ECS_CONTAINER_METADATA_URI_V4,
    * but those created before an agent restart keep the old one.
@@ -169,6 +174,7 @@ const KNOWN = new Set([
   'BERTH_INSECURE_REGISTRIES',
   'BERTH_BRIDGE_NAME',
   'BERTH_BRIDGE_SUBNET',
+  'BERTH_WARM_NETWORK_ATTACHMENTS',
   'BERTH_METADATA_ADDRESS',
   'BERTH_HOST_ADDRESS',
   'BERTH_EC2_INSTANCE_ID',
@@ -258,6 +264,12 @@ function positiveInt(value: string | undefined, name: string, fallback: number):
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) <= 0) throw new ConfigError(`${name}: expected a positive whole number, got '${value}'`);
   return Number(value);
+}
+
+function wholeNumber(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined || value.trim() === '') return fallback;
+  if (!/^\d{1,3}$/.test(value.trim())) throw new ConfigError(`${name}: expected a whole number from 0 to 999, got '${value}'`);
+  return Number(value.trim());
 }
 
 /** BERTH_SERVICE_CONNECT_ADDRESS: an IPv4 address, or `off`/empty for no Service Connect proxy. */
@@ -384,6 +396,7 @@ export function compileAgentConfig({ flags = {}, env = process.env, readFile = r
     imageMinimumCleanupAgeMs: parseDuration(get('ECS_IMAGE_MINIMUM_CLEANUP_AGE') ?? '1h', 'ECS_IMAGE_MINIMUM_CLEANUP_AGE'),
     bridgeName: get('BERTH_BRIDGE_NAME') ?? 'berth0',
     bridgeSubnet: get('BERTH_BRIDGE_SUBNET') ?? '172.30.0.0/16',
+    warmNetworkAttachments: wholeNumber(get('BERTH_WARM_NETWORK_ATTACHMENTS'), 'BERTH_WARM_NETWORK_ATTACHMENTS', 2),
     metadataAddress: parseMetadataAddress(get('BERTH_METADATA_ADDRESS')),
     taskIamRole: parseBoolean(get('ECS_ENABLE_TASK_IAM_ROLE'), 'ECS_ENABLE_TASK_IAM_ROLE'),
     taskIamRoleNetworkHost: parseBoolean(get('ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST'), 'ECS_ENABLE_TASK_IAM_ROLE_NETWORK_HOST'),

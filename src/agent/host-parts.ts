@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { OciImageService } from '../image/oci-image-service.js';
 import { CniNetworkService } from '../network/cni-network-service.js';
 import { HostPortAllocator } from '../network/port-allocator.js';
+import { background, type BackgroundLog } from '../process/background.js';
 import { SpawnHelper } from '../process/spawn-helper.js';
 import { RuncRuntime } from '../runtime/runc/runc-runtime.js';
 import { openRunscRuntime } from '../runtime/runsc/runsc-runtime.js';
@@ -10,12 +11,22 @@ import type { AgentConfig } from './config.js';
 import { LoopTaskStorage } from './ephemeral-storage.js';
 import { ensureLocalAddress } from './metadata/host-address.js';
 
+export interface HostPartsLifecycle {
+  /**
+   * Begin the background work of the parts, once the agent runs: keeping warm network attachments ready
+   * (adopting those a previous agent left). Not before: an agent that fails to start leaves none.
+   */
+  startBackground(log: BackgroundLog): void;
+  /** For a clean stop: detach the warm attachments (tasks keep theirs), stop the helpers. */
+  close(): Promise<void>;
+}
+
 /**
  * The real parts a host's agent drives, all keeping their state under the agent's data directory:
  * runc under conmon (`runtime/`), the image store (`images/`), CNI attachments and leases (`network/`);
  * and the task metadata address, made an address of this host (169.254.170.2 on `lo`).
  */
-export async function openHostParts(config: AgentConfig): Promise<AgentParts & { close(): Promise<void> }> {
+export async function openHostParts(config: AgentConfig): Promise<AgentParts & HostPartsLifecycle> {
   // conmon, CNI plugins, `ip netns`, nft, mount and umount are forked by a small helper process: a fork from the agent
   // itself blocks its event loop for a time that grows with its memory (see spawn-helper.ts).
   const helper = SpawnHelper.start();
@@ -28,6 +39,8 @@ export async function openHostParts(config: AgentConfig): Promise<AgentParts & {
     stateDir: join(config.dataDir, 'network'),
     bridge: { bridge: config.bridgeName, subnet: config.bridgeSubnet },
     spawn: helper.spawn,
+    // A Fargate host's tasks are all awsvpc: no bridge attachment to keep warm.
+    warmPool: { size: config.fargate ? 0 : config.warmNetworkAttachments },
   });
   const ports = new HostPortAllocator({
     reservedTcp: config.reservedPorts,
@@ -45,7 +58,12 @@ export async function openHostParts(config: AgentConfig): Promise<AgentParts & {
     ...(config.metadataAddress ? { metadataAddress: config.metadataAddress } : {}),
     // A Fargate pool host holds each task to its ephemeral storage size on a filesystem of its own.
     ...(config.fargate ? { taskStorage: new LoopTaskStorage(join(config.dataDir, 'ephemeral')) } : {}),
+    startBackground(log) {
+      const onError = (what: string, err: unknown) => log.error({ err }, `warm network attachments: ${what} failed`);
+      void background(log, 'adopting warm network attachments', () => network.startWarmPool(onError));
+    },
     async close() {
+      await network.close();
       await images.close();
       helper.close();
     },

@@ -40,6 +40,7 @@ export function agentCommand(): Command {
       const [{ openHostParts }, { startAgent }] = await Promise.all([import('../agent/host-parts.js'), import('../agent/agent.js')]);
       const parts = await openHostParts(config);
       const agent = await startAgent({ config, parts, log });
+      parts.startBackground(log);
       process.stderr.write(
         `berth agent registered ${agent.containerInstanceArn} in cluster ${config.cluster} at ${config.endpoints.join(', ')}\n` +
           (agent.metricsPort !== undefined ? `metrics on port ${agent.metricsPort} at /metrics\n` : ''),

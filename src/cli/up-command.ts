@@ -77,6 +77,7 @@ export function upCommand(): Command {
       const parts = await openHostParts(config);
       const keys = { accessKeyId: server.rootKeys.accessKeyId, secretAccessKey: server.rootKeys.secretAccessKey };
       const agent = await startAgent({ config, parts, log: log.child({ part: 'agent' }), credentials: keys });
+      parts.startBackground(log.child({ part: 'agent' }));
       // The cluster's Fargate pool: a second agent on this machine, its tasks under gVisor (model/fargate-pool.ts).
       let fargate: { agent: { stop(): Promise<void> }; parts: { close(): Promise<void> } } | undefined;
       if (configs.fargate) {

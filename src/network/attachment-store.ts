@@ -17,6 +17,12 @@ export interface AttachmentRecord {
   readonly networks: readonly NetworkRecord[];
   /** Ports published for the task (nft-port-map.ts), recorded before they are added. */
   readonly hostPorts?: { readonly address: string; readonly mappings: readonly PortMapping[] };
+  /**
+   * Set when the attachment is a warm one taken from the pool (warm-pool.ts): made as `id` (the CNI
+   * container id its ADD ran with, which DEL must repeat) in the namespace `netnsName`, which `netnsName`
+   * above names too, as a symbolic link. That pool record may outlive a crash beside this one; this one wins.
+   */
+  readonly pooledFrom?: { readonly id: string; readonly netnsName: string };
 }
 
 /** One CNI network in the namespace, exactly as ADD ran it: DEL must get the same config and runtime values. */

@@ -10,7 +10,21 @@
  * A failed attach is undone at once (CNI's rule: DEL after a failed ADD). Loopback is its own network,
  * run beside the bridge chain rather than before it, and gets no DEL: it holds nothing outside the
  * namespace, which is deleted anyway.
+ *
+ * Warm attachments (`warmPool`): a few bridge attachments without ports, made ahead by the same path
+ * under ids `pool-<hex>` (warm-pool.ts keeps them filled). A bridge attach takes one when it can,
+ * instead of making its own, and only names and publishes it:
+ *
+ *   record written (pooledFrom: the pool id) ──▶ namespace aliased berth-<id> ──▶
+ *   pool record removed ∥ host ports published                                          (claim)
+ *
+ * Its detach is an ordinary one, with the pool id as CNI container id and the pool's namespace. A crash
+ * mid-claim leaves both records: the task's wins (its detach removes the pool's), and the pool's is
+ * dropped when a new process adopts the pool's records (complete ones with their namespace stay warm,
+ * others are detached). list() never shows pool records: they belong to no task.
  */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { checkAttachRequest } from './attach-request.js';
 import { AttachmentStore, type AttachmentRecord, type NetworkRecord } from './attachment-store.js';
@@ -21,9 +35,10 @@ import { NetworkError } from './errors.js';
 import { ensureMasquerade, type Iptables } from './masquerade.js';
 import { addPorts, ensurePortMapTable, nftThrough, removePorts, type Nft } from './nft-port-map.js';
 import { directSpawn, type SpawnFn } from '../process/spawn-helper.js';
-import { createNetns, deleteNetns, netnsPath } from './netns.js';
+import { aliasNetns, createNetns, deleteNetns, netnsPath } from './netns.js';
+import { nodeTimers, WarmPool, type WarmPoolSettings } from './warm-pool.js';
 import { bridgeNetworkConfig, bridgeNetworkOptions, loopbackNetworkConfig, type BridgeNetwork, type BridgeNetworkOptions } from './network-configs.js';
-import type { AttachHooks, AttachRequest, Attachment, NetworkService } from './network.js';
+import type { AttachHooks, AttachRequest, Attachment, NetworkService, PortMapping } from './network.js';
 
 /** Where berth keeps its state and finds the plugins, and which bridge network it runs. */
 export interface CniNetworkOptions {
@@ -50,7 +65,14 @@ export interface CniNetworkOptions {
    * helper's (src/process/spawn-helper.ts), so that these forks do not block its event loop.
    */
   readonly spawn?: SpawnFn;
+  /** Warm bridge attachments kept ready (see the top of this file); none by default. Filled from startWarmPool(). */
+  readonly warmPool?: WarmPoolSettings;
 }
+
+/** Ids of warm attachments: a task's (runtime ids, task ids) never starts so. */
+const POOL_PREFIX = 'pool-';
+const isPoolId = (id: string) => id.startsWith(POOL_PREFIX);
+
 
 const BRIDGE_IFNAME = 'eth0';
 
@@ -73,6 +95,8 @@ export class CniNetworkService implements NetworkService {
   private readonly nft: Nft | undefined;
   private readonly spawn: SpawnFn;
   private portMapping: Promise<void> | undefined;
+  private readonly pool: WarmPool<AttachmentRecord> | undefined;
+  private poolErrors: (what: string, error: unknown) => void = () => {};
 
   constructor(options: CniNetworkOptions) {
     this.bridge = bridgeNetworkOptions(options.bridge);
@@ -89,6 +113,39 @@ export class CniNetworkService implements NetworkService {
     this.iptables = options.iptables;
     this.nft = options.nft ?? (options.spawn ? nftThrough(options.spawn) : undefined);
     this.spawn = options.spawn ?? directSpawn;
+    const warm = options.warmPool;
+    if (warm && warm.size > 0) {
+      this.pool = new WarmPool<AttachmentRecord>({
+        size: warm.size,
+        make: () => this.exclusiveAttach({ id: `${POOL_PREFIX}${randomBytes(6).toString('hex')}`, mode: 'bridge', portMappings: [] }, {}),
+        destroy: (entry) => this.detach(entry.id),
+        adopt: () => this.adoptPool(),
+        timers: warm.timers ?? nodeTimers,
+        refillDelayMs: warm.refillDelayMs ?? 1_000,
+        retryDelayMs: warm.retryDelayMs ?? 1_000,
+        onError: (what, error) => this.poolErrors(what, error),
+      });
+    }
+  }
+
+  /**
+   * Adopt the warm attachments a previous process left (dropping the pool records of ones it handed out,
+   * detaching half-made ones) and keep the pool filled from now on. `onError` hears of failures (the pool
+   * carries on). Resolves once adopted.
+   */
+  startWarmPool(onError: (what: string, error: unknown) => void = () => {}): Promise<void> {
+    this.poolErrors = onError;
+    return this.pool?.start() ?? Promise.resolve();
+  }
+
+  /** Detach every warm attachment (those handed out are their tasks'); for a clean stop. */
+  async close(): Promise<void> {
+    await this.pool?.drain();
+  }
+
+  /** Warm attachments ready now. */
+  get warmCount(): number {
+    return this.pool?.readyCount ?? 0;
   }
 
   attach(request: AttachRequest, hooks: AttachHooks = {}): Promise<Attachment> {
@@ -97,7 +154,18 @@ export class CniNetworkService implements NetworkService {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.exclusive(request.id, () => this.attachNow(request, hooks));
+    return this.exclusiveAttach(request, hooks).then(attachmentOf);
+  }
+
+  private exclusiveAttach(request: AttachRequest, hooks: AttachHooks): Promise<AttachmentRecord> {
+    return this.exclusive(request.id, async () => {
+      if (await this.records.read(request.id)) {
+        throw new NetworkError('already-attached', `attachment ${request.id} already exists (perhaps half made before a crash); detach it first`);
+      }
+      // (A pool entry in the making must not take another.)
+      const warm = request.mode === 'bridge' && !isPoolId(request.id) ? this.pool?.take() : undefined;
+      return warm ? this.claim(warm, request, hooks) : this.attachNow(request, hooks);
+    });
   }
 
   detach(id: string): Promise<void> {
@@ -108,14 +176,11 @@ export class CniNetworkService implements NetworkService {
   }
 
   async list(): Promise<string[]> {
-    return this.records.ids();
+    return (await this.records.ids()).filter((id) => !isPoolId(id));
   }
 
-  private async attachNow(request: AttachRequest, hooks: AttachHooks): Promise<Attachment> {
+  private async attachNow(request: AttachRequest, hooks: AttachHooks): Promise<AttachmentRecord> {
     const { id, mode, portMappings } = request;
-    if (await this.records.read(id)) {
-      throw new NetworkError('already-attached', `attachment ${id} already exists (perhaps half made before a crash); detach it first`);
-    }
     const netnsName = `${this.netnsPrefix}${id}`;
     const networks: NetworkRecord[] = [
       { ifName: 'lo', config: loopbackNetworkConfig(this.bridge.name), runtimeConfig: {}, delOnDetach: false },
@@ -154,21 +219,83 @@ export class CniNetworkService implements NetworkService {
       };
       const failed = [...outcomes, ...(await masquerade)].find((o): o is PromiseRejectedResult => o.status === 'rejected');
       if (failed) throw failed.reason;
-      const address = attachmentOf(record).ipv4Address;
-      if (portMappings.length > 0) {
-        if (!address) throw new NetworkError('plugin-failed', `the bridge plugin gave ${id} no IPv4 address to publish its ports to`);
-        record = { ...record, hostPorts: { address, mappings: portMappings.map((m) => ({ ...m })) } };
-      }
+      record = withHostPorts(record, portMappings);
       // Recorded before the ports are published, so that a crash in between leaves them to detach.
       await this.records.write(record, false);
-      if (record.hostPorts) {
-        await this.portMapReady();
-        await addPorts(this.bridge, record.hostPorts.address, record.hostPorts.mappings, this.nft);
-      }
+      await this.publish(record);
     } catch (error) {
       throw await this.rollback(record, error);
     }
-    return attachmentOf(record);
+    return record;
+  }
+
+  /** Hand the warm attachment `warm` to `request`: name its namespace after it, publish its ports. */
+  private async claim(warm: AttachmentRecord, request: AttachRequest, hooks: AttachHooks): Promise<AttachmentRecord> {
+    const netnsName = `${this.netnsPrefix}${request.id}`;
+    let record: AttachmentRecord = {
+      ...warm,
+      id: request.id,
+      mode: request.mode,
+      netnsName,
+      netnsPath: netnsPath(netnsName),
+      pooledFrom: { id: warm.id, netnsName: warm.netnsName },
+    };
+    try {
+      record = withHostPorts(record, request.portMappings);
+    } catch (error) {
+      await this.detach(warm.id);
+      throw error;
+    }
+    // Durable: from here this record, not the pool's, is what releases the lease after a reboot.
+    await this.records.write(record, true);
+    try {
+      await aliasNetns(warm.netnsName, netnsName);
+    } catch (error) {
+      // A namespace of that name that already existed is not ours: only the pool's entry goes.
+      await this.records.remove(record.id);
+      await this.detach(warm.id);
+      throw error;
+    }
+    hooks.onNamespace?.(record.netnsPath);
+    try {
+      // The masquerade rule too: an adopted attachment was made by another process.
+      await Promise.all([this.records.remove(warm.id), this.publish(record), this.masquerade()]);
+    } catch (error) {
+      throw await this.rollback(record, error);
+    }
+    return record;
+  }
+
+  /** Publish the record's host ports, if it has any. */
+  private async publish(record: AttachmentRecord): Promise<void> {
+    if (!record.hostPorts) return;
+    await this.portMapReady();
+    await addPorts(this.bridge, record.hostPorts.address, record.hostPorts.mappings, this.nft);
+  }
+
+  /**
+   * The warm attachments a previous process left ready, checked: a pool record whose attachment was
+   * handed out (another record names it in pooledFrom) is dropped; one half made, or whose namespace is
+   * gone (a reboot), is detached; the rest are adopted.
+   */
+  private async adoptPool(): Promise<AttachmentRecord[]> {
+    const all = await this.records.ids();
+    const claimed = new Set<string>();
+    for (const id of all.filter((i) => !isPoolId(i))) {
+      const from = (await this.records.read(id).catch(() => undefined))?.pooledFrom?.id;
+      if (from) claimed.add(from);
+    }
+    const adopted: AttachmentRecord[] = [];
+    for (const id of all.filter(isPoolId)) {
+      await this.withId(id, async () => {
+        const record = await this.records.read(id);
+        if (!record) return;
+        if (claimed.has(id)) await this.records.remove(id);
+        else if (record.networks.every((n) => n.result) && existsSync(record.netnsPath)) adopted.push(record);
+        else await this.undo(record);
+      });
+    }
+    return adopted;
   }
 
   private masquerade(): Promise<void> {
@@ -221,11 +348,17 @@ export class CniNetworkService implements NetworkService {
     // removes on the interface inside it.
     if (first !== undefined) throw first;
     await deleteNetns(record.netnsName, this.spawn);
+    if (record.pooledFrom) {
+      await deleteNetns(record.pooledFrom.netnsName, this.spawn);
+      await this.records.remove(record.pooledFrom.id);
+    }
     await this.records.remove(record.id);
   }
 
+  /** A warm attachment's DEL repeats its ADD: the pool's id and namespace. */
   private target(record: AttachmentRecord, network: NetworkRecord): InvocationTarget {
-    return { containerId: record.id, netnsPath: record.netnsPath, ifName: network.ifName };
+    const from = record.pooledFrom;
+    return { containerId: from?.id ?? record.id, netnsPath: from ? netnsPath(from.netnsName) : record.netnsPath, ifName: network.ifName };
   }
 
   private withId<T>(id: string, fn: () => Promise<T>): Promise<T> {
@@ -244,6 +377,14 @@ export class CniNetworkService implements NetworkService {
     });
     return run;
   }
+}
+
+/** The record with `mappings` to publish to its bridge address (unchanged without mappings). */
+function withHostPorts(record: AttachmentRecord, mappings: readonly PortMapping[]): AttachmentRecord {
+  if (mappings.length === 0) return record;
+  const address = attachmentOf(record).ipv4Address;
+  if (!address) throw new NetworkError('plugin-failed', `the bridge plugin gave ${record.id} no IPv4 address to publish its ports to`);
+  return { ...record, hostPorts: { address, mappings: mappings.map((m) => ({ ...m })) } };
 }
 
 function attachmentOf(record: AttachmentRecord): Attachment {

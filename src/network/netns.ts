@@ -3,7 +3,8 @@
  * see with `ip netns list` and can enter with `ip netns exec`: a bind mount of the namespace at
  * /var/run/netns/<name> keeps it alive without any process in it, across agent restarts.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
+import { rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { directSpawn, type SpawnFn } from '../process/spawn-helper.js';
 import { TOOL_PATH } from './cni-protocol.js';
@@ -27,15 +28,41 @@ export async function createNetns(name: string, spawn: SpawnFn = directSpawn): P
 
 /**
  * Delete the namespace `name` if it exists. The kernel frees it, and every interface in it, once the last
- * process inside has gone. Also removes a mount point left by a crash inside `ip netns add`.
+ * process inside has gone. Also removes a mount point left by a crash inside `ip netns add`. An alias
+ * (aliasNetns) is only unlinked: the namespace it names goes when its own name is deleted.
  */
 export async function deleteNetns(name: string, spawn: SpawnFn = directSpawn): Promise<void> {
+  if (isLink(name)) return rm(netnsPath(name), { force: true });
   if (!existsSync(netnsPath(name))) return;
   try {
     await ip(spawn, ['netns', 'delete', name]);
   } catch (error) {
     if (!existsSync(netnsPath(name))) return;
     throw new NetworkError('namespace-failed', `could not delete network namespace ${name}: ${message(error)}`, { cause: error });
+  }
+}
+
+/**
+ * Give the namespace `target` the name `name` too: a symbolic link beside its mount point, which `ip netns
+ * list` shows and `ip netns exec`, nsenter and runc follow. A warm attachment is made before its task is
+ * known; this names it after the task without a process (`mount --bind` would be one). Fails if `name` exists.
+ */
+export async function aliasNetns(target: string, name: string): Promise<string> {
+  try {
+    await symlink(target, netnsPath(name));
+  } catch (error) {
+    const exists = (error as NodeJS.ErrnoException).code === 'EEXIST' ? ' (a namespace by that name already exists)' : '';
+    throw new NetworkError('namespace-failed', `could not name network namespace ${target} ${name}${exists}: ${message(error)}`, { cause: error });
+  }
+  return netnsPath(name);
+}
+
+/** Whether the namespace name `name` is an alias (aliasNetns) rather than a mount point of its own. */
+function isLink(name: string): boolean {
+  try {
+    return lstatSync(netnsPath(name)).isSymbolicLink();
+  } catch {
+    return false;
   }
 }
 

@@ -62,6 +62,7 @@ describe.runIf(isRoot)('the agent killed at each step of a start', () => {
         const plain = await startAgent();
         await stopAndCheckNothingLeft(plain, arn, runtimeId);
         await plain.kill('SIGTERM');
+        expect(bridgeVeths(true)).toBe(0);
         break;
       }
       const restartedAt = Date.now();
@@ -79,6 +80,8 @@ describe.runIf(isRoot)('the agent killed at each step of a start', () => {
       expect(await mappedPorts({ bridge: bridge.BERTH_BRIDGE_NAME })).toEqual([expect.objectContaining({ protocol: 'tcp', containerPort: 8080 })]);
       await stopAndCheckNothingLeft(restarted, arn, runtimeId);
       await restarted.kill('SIGTERM');
+      // A clean stop detaches the warm attachments (a kill -9 leaves them to the next agent to adopt).
+      expect(bridgeVeths(true)).toBe(0);
     }
     console.log(JSON.stringify({ agentCrash: figures }));
     // A start with its image cached saves four times: the payload's task, the container's records before
@@ -115,6 +118,7 @@ describe.runIf(isRoot)('the agent killed at each step of a start', () => {
       expect(mountsOf(runtimeId).filter((m) => m.endsWith('/rootfs'))).toHaveLength(1);
       await stopAndCheckNothingLeft(restarted, arn, runtimeId);
       await restarted.kill('SIGTERM');
+      expect(bridgeVeths(true)).toBe(0);
     }
     console.log(JSON.stringify({ agentKill: figures }));
   }, 600_000);
@@ -137,13 +141,23 @@ describe.runIf(isRoot)('the agent killed at each step of a start', () => {
     }).toEqual({ runc: [], conmons: 0, netns: [], veths: 0, mounts: [], rules: [], published: [], cgroups: [] });
   }
 
-  /** Host-side veths attached to this test's bridge. */
-  function bridgeVeths(): number {
+  /**
+   * Host-side veths attached to this test's bridge, but for those of warm attachments (namespaces
+   * berth-pool-* that no task's name aliases), which the agent keeps ready for the next starts; `all`
+   * counts those too.
+   */
+  function bridgeVeths(all = false): number {
+    let links: { link_netnsid?: number }[];
     try {
-      return execFileSync('ip', ['-o', 'link', 'show', 'master', bridge.BERTH_BRIDGE_NAME], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
+      links = JSON.parse(execFileSync('ip', ['-j', 'link', 'show', 'master', bridge.BERTH_BRIDGE_NAME], { encoding: 'utf8' }) || '[]') as typeof links;
     } catch {
       return 0; // no bridge (yet)
     }
+    if (all) return links.length;
+    const spaces = JSON.parse(execFileSync('ip', ['-j', 'netns', 'list'], { encoding: 'utf8' }) || '[]') as { name: string; id?: number }[];
+    const tasks = new Set(spaces.filter((s) => !s.name.startsWith('berth-pool-')).map((s) => s.id));
+    const warm = new Set(spaces.filter((s) => s.name.startsWith('berth-pool-') && s.id !== undefined && !tasks.has(s.id)).map((s) => s.id));
+    return links.filter((l) => !warm.has(l.link_netnsid)).length;
   }
 });
 
