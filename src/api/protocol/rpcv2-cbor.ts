@@ -8,6 +8,7 @@ import { authorizeCall, type Authorizer } from '../authz/authorizer.js';
 import { toErrorBody, toQueryErrorBody } from '../errors.js';
 import type { JsonService } from './json-rpc.js';
 import { BodyBuffers } from './body-buffers.js';
+import { timestampList } from './cbor-timestamp-list.js';
 import { decodedBody, readBody } from './request-body.js';
 import type { ServiceModel } from './service-model.js';
 import { ShapeValidator } from './shape-validator.js';
@@ -174,6 +175,9 @@ function fromCbor(value: unknown, depth: number): unknown {
   return record;
 }
 
+const NUMBERS: ReadonlySet<string | undefined> = new Set(['integer', 'long', 'float', 'double']);
+const isNumber = (v: unknown): v is number => typeof v === 'number';
+
 /** `value` (an output of `shapeName`) for CBOR: timestamps (epoch seconds) as Dates (tag 1), blobs as bytes, unknown members left out. */
 export function toWire(model: ServiceModel, shapeName: string, value: unknown, depth: number): unknown {
   const shape = model.shapes[shapeName];
@@ -188,8 +192,14 @@ export function toWire(model: ServiceModel, shapeName: string, value: unknown, d
       }
       return out;
     }
-    case 'list':
-      return Array.isArray(value) ? value.map((v) => toWire(model, shape.member.shape, v, depth + 1)).filter((v) => v !== undefined) : undefined;
+    case 'list': {
+      if (!Array.isArray(value)) return undefined;
+      // Numbers and timestamps as they are (no copy, no call per element) when every element is a number:
+      // GetMetricData answers 144,000 of each.
+      const member = model.shapes[shape.member.shape]?.type;
+      if ((member === 'timestamp' || NUMBERS.has(member)) && value.every(isNumber)) return member === 'timestamp' ? timestampList(value) : value;
+      return value.map((v) => toWire(model, shape.member.shape, v, depth + 1)).filter((v) => v !== undefined);
+    }
     case 'map': {
       if (typeof value !== 'object') return undefined;
       const out: Record<string, unknown> = {};

@@ -26,8 +26,12 @@ const tiny: ServiceModel = {
         children: { shape: 'Nodes' },
         labels: { shape: 'Labels' },
         details: { shape: 'Doc' },
+        values: { shape: 'Doubles' },
+        times: { shape: 'Times' },
       },
     },
+    Doubles: { type: 'list', member: { shape: 'Dbl' } },
+    Times: { type: 'list', member: { shape: 'Time' } },
     Nodes: { type: 'list', member: { shape: 'Node' } },
     Labels: { type: 'map', key: { shape: 'Str' }, value: { shape: 'Str' } },
     Doc: { type: 'structure', members: {}, document: true },
@@ -81,6 +85,18 @@ describe('ShapeSerializer', () => {
 
   it('writes a value of the wrong JavaScript type as JSON.stringify would, and non-finite numbers as null', () => {
     expect(JSON.parse(write({ count: Number.NaN, ratio: Infinity, name: 5, children: 'x' }))).toEqual({ count: null, ratio: null, name: 5, children: 'x' });
+  });
+
+  it('writes lists of numbers and timestamps element by element as the other lists (null for absent and non-finite)', () => {
+    const odd = [1, -0, 0.1 + 0.2, 1e21, -5e-7, NaN, Infinity, null, undefined, '7', true, new Date(0), 2 ** 53 + 2];
+    // What the per-element writer gives: numbers as ''+v, non-finite and absent as null, the rest as JSON.stringify.
+    const expected = `[${odd.map((v) => (v == null ? 'null' : typeof v === 'number' ? (Number.isFinite(v) ? `${v}` : 'null') : JSON.stringify(v))).join(',')}]`;
+    expect(write({ values: odd })).toBe(`{"values":${expected}}`);
+    expect(write({ times: odd, values: [] })).toBe(`{"values":[],"times":${expected}}`);
+    const holey = new Array<number>(3);
+    holey[1] = 2;
+    expect(write({ values: holey })).toBe('{"values":[null,2,null]}');
+    expect(write({ values: 'x' })).toBe('{"values":"x"}');
   });
 
   it('writes ECS task definitions as JSON.stringify did, for the smallest and the fullest one', () => {

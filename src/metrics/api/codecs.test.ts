@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import { cbor as smithyCbor } from '@smithy/core/cbor';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -60,6 +61,35 @@ describe('CloudWatch codecs', () => {
     // Tag 1 (0xc1) before the timestamp: a Date, not a number.
     expect(got.body.includes(Buffer.from([0xc1]))).toBe(true);
     expect(decoder.decode(got.body)).toEqual({ Label: 'c', Datapoints: [{ Timestamp: new Date(minute * 1000), Sum: 3, Unit: 'None' }] });
+  });
+
+  it('GetMetricData: timestamps as tag 1 and values as numbers in CBOR (as the AWS SDK decodes them), the same as JSON', async () => {
+    const data = [0, 1, 2].map((m) => ({ MetricName: 'gmd', Value: m === 1 ? 2.5 : 7 * m, Timestamp: minute - 600 + m * 60 + 1 }));
+    expect((await json('PutMetricData', { Namespace: 'Codec', MetricData: data })).status).toBe(200);
+    const query = { MetricDataQueries: [{ Id: 'a', MetricStat: { Metric: { Namespace: 'Codec', MetricName: 'gmd' }, Period: 60, Stat: 'Average' } }, { Id: 'b', Expression: 'a / 3', Label: 'third' }] };
+    const range = (start: number, end: number) => ({ StartTime: start, EndTime: end });
+    const asJson = JSON.parse((await json('GetMetricData', { ...query, ...range(minute - 600, minute) })).body.toString());
+    const t = (m: number) => minute - 600 + m * 60;
+    expect(asJson).toEqual({
+      MetricDataResults: [
+        { Id: 'a', Label: 'gmd', Timestamps: [t(2), t(1), t(0)], Values: [14, 2.5, 0], StatusCode: 'Complete' },
+        { Id: 'b', Label: 'third', Timestamps: [t(2), t(1), t(0)], Values: [14 / 3, 2.5 / 3, 0], StatusCode: 'Complete' },
+      ],
+      Messages: [],
+    });
+    const got = await cbor('GetMetricData', { ...query, StartTime: new Date((minute - 600) * 1000), EndTime: new Date(minute * 1000) });
+    // The SDK's own CBOR reader: each timestamp a tag-1 item holding epoch seconds.
+    const sdk = smithyCbor.deserialize(new Uint8Array(got.body)) as { MetricDataResults: { Timestamps: { tag: number; value: number }[]; Values: number[] }[] };
+    expect(sdk.MetricDataResults.map((r) => r.Timestamps.map((x) => [x.tag, x.value]))).toEqual([0, 1].map(() => [t(2), t(1), t(0)].map((s) => [1, s])));
+    expect(sdk.MetricDataResults.map((r) => r.Values)).toEqual(asJson.MetricDataResults.map((r: { Values: number[] }) => r.Values));
+    const decoded = decoder.decode(got.body);
+    expect(decoded.MetricDataResults[0].Timestamps).toEqual([t(2), t(1), t(0)].map((s) => new Date(s * 1000)));
+    expect({ ...decoded, MetricDataResults: decoded.MetricDataResults.map((r: { Timestamps: Date[] }) => ({ ...r, Timestamps: r.Timestamps.map((d) => d.getTime() / 1000) })) }).toEqual(asJson);
+    // Pages, ascending: the second datapoint on, one a page.
+    const paged = JSON.parse((await json('GetMetricData', { ...query, ...range(minute - 600, minute), ScanBy: 'TimestampAscending', MaxDatapoints: 1, NextToken: undefined })).body.toString());
+    expect(paged.MetricDataResults[0]).toEqual({ Id: 'a', Label: 'gmd', Timestamps: [t(0)], Values: [0], StatusCode: 'PartialData' });
+    const next = JSON.parse((await json('GetMetricData', { ...query, ...range(minute - 600, minute), ScanBy: 'TimestampAscending', MaxDatapoints: 1, NextToken: paged.NextToken })).body.toString());
+    expect(next.MetricDataResults.map((r: { Timestamps: number[] }) => r.Timestamps)).toEqual([[t(1)], []]);
   });
 
   it('Query: ISO 8601 timestamps in XML', async () => {

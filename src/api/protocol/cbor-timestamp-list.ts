@@ -1,0 +1,36 @@
+import { addExtension } from 'cbor-x';
+
+/**
+ * A list of timestamps (epoch seconds) handed to cbor-x so that it writes each as RPC v2 CBOR requires — tag 1
+ * before the number — without an object per element. The plain form, a `Date` per timestamp, made GetMetricData's
+ * 144,000-timestamp answer cost 3× its values (measured in process: ~130 ms of CPU against ~11 ms this way; a cbor-x
+ * `Tag` per timestamp ~70 ms): every one of those objects lives until the whole answer is encoded.
+ *
+ * How: cbor-x writes an array element by element, in order, and an instance of a registered extension class as the
+ * extension's tag followed by what its `encode` passes back to cbor-x. The list becomes an array holding one
+ * {@link TimestampCursor} N times (one allocation of N references), and each time cbor-x meets it the extension
+ * hands it the next timestamp; all the bytes are cbor-x's own. Correct only while nothing else encodes the cursor:
+ * {@link timestampList} is called for a value encoded by the same synchronous run, once.
+ */
+class TimestampCursor {
+  next = 0;
+
+  constructor(readonly seconds: readonly number[]) {}
+}
+
+// Typed as cbor-x declares extensions (one type for what is encoded and what is decoded).
+addExtension<TimestampCursor | Date, number>({
+  Class: TimestampCursor,
+  tag: 1,
+  encode(cursor, encode) {
+    return encode((cursor as TimestampCursor).seconds[(cursor as TimestampCursor).next++]!);
+  },
+  // Registering tag 1 replaces cbor-x's decoder of it (for every Decoder in the process): this is the same as
+  // cbor-x's own, epoch seconds to a Date (rpcv2-cbor.ts turns it back into seconds).
+  decode: (seconds) => new Date(Math.round(seconds * 1000)),
+});
+
+/** `seconds` (every element a number) as an array cbor-x encodes as tag-1 timestamps. */
+export function timestampList(seconds: readonly number[]): unknown[] {
+  return new Array<unknown>(seconds.length).fill(new TimestampCursor(seconds));
+}
