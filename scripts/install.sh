@@ -3,7 +3,7 @@
 # when missing, `npm ci` only when the lockfile changed since the last install.
 #   scripts/install.sh          runtime needs
 #   scripts/install.sh --test   plus what the test suite drives (the AWS CLI v2, etcd, …)
-#   scripts/install.sh --demo   plus what scripts/up.sh uses (AWS CLI v2, skopeo, umoci, busybox, HAProxy for berth up's load balancer node)
+#   scripts/install.sh --demo   plus what scripts/up.sh uses (AWS CLI v2, skopeo, umoci, HAProxy for berth up's load balancer node)
 #   scripts/install.sh --ha     plus etcd, for scripts/ha-lab.sh (several replicas on an etcd cluster)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,11 +25,13 @@ want_ha=0
 # `berth completion zsh` in a real zsh; tcpdump: the EFS transit-encryption test captures the storage host's traffic).
 # GlusterFS: glusterfs-server on storage hosts (`berth storage` runs glusterd and its bricks), glusterfs-client on
 # hosts whose tasks mount EFS file systems (FUSE mounts; docs/storage.md). Both runtime: any host may be either.
-# bindfs: an EFS access point's POSIX user over the FUSE mount (agent/efs-mounts.ts).
-packages=(ca-certificates python3 make g++ runc runsc conmon golang-github-containers-common tini containernetworking-plugins iptables nftables iproute2 attr glusterfs-server glusterfs-client bindfs)
-(( want_demo )) && packages+=(awscli skopeo umoci busybox-static haproxy)
+# bindfs: an EFS access point's POSIX user over the FUSE mount (agent/efs-mounts.ts). busybox-static: its
+# mount applet mounts each container's root filesystem, a third of util-linux mount(8)'s CPU on every start
+# (image/overlay.ts; mount(8) is used without it).
+packages=(ca-certificates python3 make g++ runc runsc conmon golang-github-containers-common tini containernetworking-plugins iptables nftables iproute2 attr glusterfs-server glusterfs-client bindfs busybox-static)
+(( want_demo )) && packages+=(awscli skopeo umoci haproxy)
 (( want_ha )) && packages+=(etcd-server etcd-client)
-(( want_test )) && packages+=(awscli skopeo podman docker-registry busybox-static umoci etcd-server etcd-client containerd haproxy dnsmasq-base chromium zsh tcpdump)
+(( want_test )) && packages+=(awscli skopeo podman docker-registry umoci etcd-server etcd-client containerd haproxy dnsmasq-base chromium zsh tcpdump)
 
 missing=()
 for p in "${packages[@]}"; do

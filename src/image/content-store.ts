@@ -67,6 +67,11 @@ const EMPTY_LAYER = 'empty';
 const MAX_PLAIN_CONTAINER_DIR = 64;
 
 export class ContentStore {
+  /** Image records read or written by this process (readImage). */
+  private readonly images = new Map<string, ImageRecord>();
+  /** Layers whose short link this process has made or checked (layerLink). */
+  private readonly linked = new Set<string>();
+
   constructor(readonly root: string) {}
 
   /** Create the layout and throw away what a previous process left half-done. */
@@ -156,6 +161,8 @@ export class ContentStore {
   async layerLink(diffId: string): Promise<string> {
     const { hex } = parseDigest(diffId);
     const link = join('l', hex.slice(0, SHORT_LINK_HEX));
+    // Checked once per process: every container start mounts its image's layers through these links.
+    if (this.linked.has(diffId)) return link;
     const target = join('..', 'layers', digestToName(diffId));
     try {
       await symlink(target, join(this.root, link));
@@ -164,6 +171,7 @@ export class ContentStore {
       // 80 bits of a sha256 shared by two layers would take a preimage-grade effort; still, never mix them up.
       if ((await readlink(join(this.root, link))) !== target) throw new Error(`layer link ${link} already names another layer`);
     }
+    this.linked.add(diffId);
     return link;
   }
 
@@ -175,6 +183,7 @@ export class ContentStore {
   /** Remove a layer: renamed out of layers/ first, so a half-deleted layer is never taken for a whole one. */
   async deleteLayer(diffId: string): Promise<void> {
     const { hex } = parseDigest(diffId);
+    this.linked.delete(diffId);
     await rm(join(this.root, 'l', hex.slice(0, SHORT_LINK_HEX)), { force: true });
     const doomed = join(this.root, 'tmp', `deleting-${digestToName(diffId)}-${randomBytes(4).toString('hex')}`);
     try {
@@ -193,15 +202,25 @@ export class ContentStore {
 
   // ---- image, reference and container records
 
-  writeImage(record: ImageRecord): Promise<void> {
-    return this.writeJson(join(this.root, 'images', `${digestToName(record.id)}.json`), record);
+  async writeImage(record: ImageRecord): Promise<void> {
+    await this.writeJson(join(this.root, 'images', `${digestToName(record.id)}.json`), record);
+    this.images.set(record.id, record);
   }
 
-  readImage(id: string): Promise<ImageRecord | undefined> {
-    return this.readJson<ImageRecord>(join(this.root, 'images', `${digestToName(id)}.json`));
+  /**
+   * An image record, kept in memory once read: it is named by its config's digest, so its content never
+   * changes, and every container start reads it twice (finding the cached image, mounting its layers).
+   */
+  async readImage(id: string): Promise<ImageRecord | undefined> {
+    const known = this.images.get(id);
+    if (known) return known;
+    const record = await this.readJson<ImageRecord>(join(this.root, 'images', `${digestToName(id)}.json`));
+    if (record) this.images.set(id, record);
+    return record;
   }
 
   async deleteImage(id: string): Promise<void> {
+    this.images.delete(id);
     await rm(join(this.root, 'images', `${digestToName(id)}.json`), { force: true });
   }
 

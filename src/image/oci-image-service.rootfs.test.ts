@@ -240,8 +240,12 @@ describe('pruning', () => {
 
     expect(await images.prune(new Set())).toEqual([layeredImage.id]);
     for (const dir of ['layers', 'l', 'blobs', 'images', 'refs', 'containers']) expect(readdirSync(join(root, dir))).toEqual([]);
-    // And the store still works afterwards.
-    expect((await images.pull(`${registry.host}/test/base:v1`)).id).toBe(base.configDigest);
+    // And the store still works afterwards: the image pulled again mounts (its record and layer link, which
+    // the service keeps in memory once known, went with the prune and are made again).
+    const again = await images.pull(`${registry.host}/test/base:v1`);
+    expect(again.id).toBe(base.configDigest);
+    expect(readFileSync(join(await rootfs(images, again, 'after-prune'), 'bin/busybox')).length).toBeGreaterThan(500_000);
+    await images.removeRootfs('after-prune');
   });
 
   it('waits for pulls in progress instead of deleting what they are writing', async () => {

@@ -275,11 +275,10 @@ export class OciImageService implements ImageService {
   // ---- root filesystems
 
   private async mountRootfs(image: LocalImage, id: string, writableDir: string | undefined): Promise<string> {
-    const record = await this.store.readImage(image.id);
+    const [record, existing] = await Promise.all([this.store.readImage(image.id), this.store.readContainer(id)]);
     if (!record) throw new RootfsError(`image ${image.reference} (${image.id}) is not in the image store; pull it first`);
     const dir = this.store.containerDir(id);
     const target = join(dir, 'rootfs');
-    const existing = await this.store.readContainer(id);
     if (existing && existing.imageId !== record.id) {
       if (await isMountPoint(target)) throw new RootfsError(`container ${id} already has a root filesystem of image ${existing.imageId}`);
       await rm(dir, { recursive: true, force: true });
@@ -290,10 +289,15 @@ export class OciImageService implements ImageService {
     const writable = writableDir ?? dir;
     try {
       await Promise.all([join(writable, 'upper'), join(writable, 'work'), join(dir, 'rootfs')].map((d) => mkdir(d, { recursive: true })));
-      // The upper directory's mode is the mode of the container's `/`, whatever this process's umask.
-      await chmod(join(writable, 'upper'), 0o755);
-      await this.store.writeContainer({ id, imageId: record.id, layers: record.layers.map((l) => l.diffId) });
-      const lowerdirs = (await Promise.all(record.layers.map((l) => this.store.layerLink(l.diffId)))).reverse();
+      // At once, all before the mount (each a round trip to the thread pool on the start's critical path):
+      // the upper directory's mode is the mode of the container's `/`, whatever this process's umask; the
+      // record names the mount for a restarted agent.
+      const [, , links] = await Promise.all([
+        chmod(join(writable, 'upper'), 0o755),
+        this.store.writeContainer({ id, imageId: record.id, layers: record.layers.map((l) => l.diffId) }),
+        Promise.all(record.layers.map((l) => this.store.layerLink(l.diffId))),
+      ]);
+      const lowerdirs = links.reverse();
       if (lowerdirs.length === 0) lowerdirs.push(this.store.emptyLayer());
       const rel = relative(this.store.root, writable);
       await mountOverlay({ cwd: this.store.root, lowerdirs, upperdir: `${rel}/upper`, workdir: `${rel}/work`, target }, this.spawn);
