@@ -68,4 +68,11 @@ describe('spawn helper', () => {
     const child = helper.spawn('/bin/sh', ['-c', 'echo $PPID'], { stdio: ['ignore', 'pipe', 'ignore'] });
     expect(Number((await outcome(child)).out[1])).toBe(helper.pid);
   });
+
+  it('outlives SIGINT and SIGTERM sent to its process group, so a stop after Ctrl-C can still run processes', async () => {
+    process.kill(helper.pid!, 'SIGINT');
+    process.kill(helper.pid!, 'SIGTERM');
+    const child = helper.spawn('/bin/sh', ['-c', 'echo still here'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    expect((await outcome(child)).out[1]).toBe('still here\n');
+  });
 });

@@ -78,6 +78,11 @@ function helperMain(req: NodeJS.Require): void {
   const children = new Map<number, ChildProcess>();
   const send = (m: FromHelper) => process.send?.(m);
   process.on('disconnect', () => process.exit(0));
+  // Ctrl-C in a terminal (SIGINT) and `timeout` (SIGTERM) signal the whole process group: the helper must outlive
+  // that signal, since the agent's clean stop after it still runs processes (the warm network attachments' CNI DEL).
+  // It ends with the agent instead (above and below).
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => {});
   // Also when the agent was killed with a handle in flight ('disconnect' was then seen not to come):
   // reparented means the agent is gone.
   const parent = process.ppid;
