@@ -16,7 +16,6 @@
  * restarted after kill -9) sees the same containers, running or exited while it was away.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { access, constants as fsConstants, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -208,9 +207,7 @@ export class RuncRuntime implements Runtime {
       try {
         // The task's cgroup and its limits before runc makes the container's below it.
         if (config.taskCgroup) await this.cgroups.ensureTaskCgroup(`${this.specOptions.cgroupParent}/${config.taskCgroup.name}`, config.taskCgroup);
-        // Written at once (~11 KB, no fsync: well under a millisecond), not queued on the thread pool behind
-        // the rest of a burst of starts' file work: conmon waits for it on the start's critical path.
-        writeFileSync(files.config, serializeOciSpec(config.oci));
+        await writeFile(files.config, serializeOciSpec(config.oci));
       } catch (error) {
         conmon.abort(error as Error);
         throw error;
