@@ -71,6 +71,15 @@ afterAll(async () => {
 const lbs = (containerName = 'app', containerPort = 80) => [{ targetGroupArn: tgArn, containerName, containerPort }];
 const describe1 = async (name = 'web'): Promise<Service> => (await api.ecs.send(new DescribeServicesCommand({ cluster, services: [name] }))).services![0]!;
 const messages = async (name = 'web') => (await describe1(name)).events!.map((e) => e.message!);
+/**
+ * How many targets the service's events say were (de)registered in `group`, over all its "registered N targets"
+ * events: the controller writes one per pass, so tasks turning RUNNING in two passes give two events.
+ */
+async function targetsInEvents(verb: 'registered' | 'deregistered', group: string, name = 'web'): Promise<number> {
+  const prefix = `(service ${name}) ${verb} `;
+  const suffix = ` targets in (target-group ${group})`;
+  return (await messages(name)).filter((m) => m.startsWith(prefix) && m.endsWith(suffix)).reduce((n, m) => n + Number(m.slice(prefix.length, -suffix.length)), 0);
+}
 const targets = async () => (await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: tgArn }))).TargetHealthDescriptions ?? [];
 async function tasks(desired: 'RUNNING' | 'STOPPED' = 'RUNNING'): Promise<Task[]> {
   const { taskArns } = await api.ecs.send(new ListTasksCommand({ cluster, serviceName: 'web', desiredStatus: desired }));
@@ -120,7 +129,7 @@ describe('a service behind a target group', () => {
     await expect.poll(async () => (await targets()).length, { timeout: 10_000 }).toBe(2);
     const first = await tasks();
     expect(new Set((await targets()).map((t) => `${t.Target!.Id}:${t.Target!.Port}`))).toEqual(new Set(first.map((t) => `${ec2Id}:${hostPort(t)}`)));
-    expect(await messages()).toContain(`(service web) registered 2 targets in (target-group ${tgArn})`);
+    await expect.poll(() => targetsInEvents('registered', tgArn), { timeout: 10_000 }).toBe(2);
     // Not healthy yet (initial): the deployment does not complete.
     expect((await describe1()).deployments![0]!.rolloutState).toBe('IN_PROGRESS');
     await healthy(first);
@@ -145,7 +154,7 @@ describe('a service behind a target group', () => {
     ]);
     await expect.poll(async () => (await old()).filter((t) => t.lastStatus === 'STOPPED').length, { timeout: 10_000 }).toBe(2);
     expect(Date.now() - drainStarted).toBeGreaterThanOrEqual(DRAIN_S * 1000 - 300);
-    expect(await messages()).toContain(`(service web) deregistered 2 targets in (target-group ${tgArn})`);
+    expect(await targetsInEvents('deregistered', tgArn)).toBe(2);
 
     // A target that turns unhealthy: its task is replaced with ECS's reason and event.
     const victim = fresh[0]!;
