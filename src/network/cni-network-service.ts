@@ -24,7 +24,7 @@
  * others are detached). list() never shows pool records: they belong to no task.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { resolve, join } from 'node:path';
 import { checkAttachRequest } from './attach-request.js';
 import { AttachmentStore, type AttachmentRecord, type NetworkRecord } from './attachment-store.js';
@@ -72,7 +72,7 @@ export interface CniNetworkOptions {
 /** Ids of warm attachments: a task's (runtime ids, task ids) never starts so. */
 const POOL_PREFIX = 'pool-';
 const isPoolId = (id: string) => id.startsWith(POOL_PREFIX);
-
+const exists = (path: string) => access(path).then(() => true, () => false);
 
 const BRIDGE_IFNAME = 'eth0';
 
@@ -291,7 +291,7 @@ export class CniNetworkService implements NetworkService {
         const record = await this.records.read(id);
         if (!record) return;
         if (claimed.has(id)) await this.records.remove(id);
-        else if (record.networks.every((n) => n.result) && existsSync(record.netnsPath)) adopted.push(record);
+        else if (record.networks.every((n) => n.result) && (await exists(record.netnsPath))) adopted.push(record);
         else await this.undo(record);
       });
     }

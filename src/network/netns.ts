@@ -3,8 +3,8 @@
  * see with `ip netns list` and can enter with `ip netns exec`: a bind mount of the namespace at
  * /var/run/netns/<name> keeps it alive without any process in it, across agent restarts.
  */
-import { existsSync, lstatSync } from 'node:fs';
-import { rm, symlink } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { lstat, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { directSpawn, type SpawnFn } from '../process/spawn-helper.js';
 import { TOOL_PATH } from './cni-protocol.js';
@@ -32,7 +32,7 @@ export async function createNetns(name: string, spawn: SpawnFn = directSpawn): P
  * (aliasNetns) is only unlinked: the namespace it names goes when its own name is deleted.
  */
 export async function deleteNetns(name: string, spawn: SpawnFn = directSpawn): Promise<void> {
-  if (isLink(name)) return rm(netnsPath(name), { force: true });
+  if (await isLink(name)) return rm(netnsPath(name), { force: true });
   if (!existsSync(netnsPath(name))) return;
   try {
     await ip(spawn, ['netns', 'delete', name]);
@@ -58,9 +58,9 @@ export async function aliasNetns(target: string, name: string): Promise<string> 
 }
 
 /** Whether the namespace name `name` is an alias (aliasNetns) rather than a mount point of its own. */
-function isLink(name: string): boolean {
+async function isLink(name: string): Promise<boolean> {
   try {
-    return lstatSync(netnsPath(name)).isSymbolicLink();
+    return (await lstat(netnsPath(name))).isSymbolicLink();
   } catch {
     return false;
   }
