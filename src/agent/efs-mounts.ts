@@ -22,13 +22,22 @@
  * a refused mount fails the task, no ClientWrite mounts read-only, no ClientRootAccess squashes an access point's
  * uid 0 to 65534.
  *
+ * Root squash: every volume squashes root (`server.root-squash on`) except for clients holding its credentials. With
+ * ClientRootAccess the control plane hands the volume's trusted client volfile (efs/trusted-volfiles.ts); the agent
+ * writes it to a private file (0600, in a fresh 0700 directory under its TLS directory), mounts with
+ * `glusterfs --volfile=<file> --no-root-squash --log-level=ERROR` (at WARNING glusterfs logs its graph with the
+ * password) and removes the file once the mount answers (glusterfs reads it once). The credentials never go on a
+ * command line (glusterfs logs it; /proc/<pid>/cmdline is world-readable) nor into a log. An access point's root
+ * directory that must be made with its CreationInfo owner is made through a short-lived mount of its own with the
+ * credentials (`setup/`) when the task's mount is squashed.
+ *
  * Mounts go with their task (`unmountTask`, at the task's cleanup) and, after the agent was killed, with `sweep` at
  * start for every task it no longer runs: both find the mounts in /proc/self/mountinfo, never by remembering them,
  * so a crash between mounting and saving leaks nothing. Directories are removed with rmdir only, after unmounting:
  * a recursive removal could reach into a mount still there and delete the file system's data.
  */
 import { execFile } from 'node:child_process';
-import { chmod, chown, mkdir, readdir, readFile, rmdir, stat } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import type { EFSVolumeConfiguration } from '@aws-sdk/client-ecs';
@@ -49,6 +58,8 @@ export interface MountPlan {
   /** This host's certificate for the mount's TLS and berth's CA (answers to the request sent). */
   readonly Certificate?: string;
   readonly CaCertificate?: string;
+  /** The volume's trusted client volfile (root-access credentials): never logged, never on a command line. */
+  readonly TrustedVolfile?: string;
   readonly AccessPoint?: {
     readonly Uid?: number;
     readonly Gid?: number;
@@ -70,6 +81,9 @@ export interface MountRequest {
 }
 
 export type ResolveMount = (request: MountRequest) => Promise<MountPlan>;
+
+/** The private directories (under the TLS directory) a trusted volfile is written to for one mount. */
+export const VOLFILE_DIR_PREFIX = 'volfile-';
 
 /** What EFS uses for a squashed root (nfsnobody). */
 const NOBODY = 65534;
@@ -104,23 +118,33 @@ function inside(path: string): string {
  * permissions on the servers for the uid, gid and groups each request carries (the access point's), not in the
  * kernel for the calling process's capabilities.
  */
-export function mountCommands(plan: MountPlan, fsDir: string, source: string, apDir: string, tls: TlsFiles): { gluster: string[]; bindfs?: string[] } {
+export function mountCommands(plan: MountPlan, fsDir: string, source: string, apDir: string, tls: TlsFiles, trustedVolfile?: string): { gluster: string[]; bindfs?: string[] } {
   const user = plan.AccessPoint;
   // An access point's root identity is squashed like any root without elasticfilesystem:ClientRootAccess.
   const squash = (id: number) => (plan.RootSquash && id === 0 ? NOBODY : id);
   const posix = user?.Uid !== undefined && user.Gid !== undefined ? { uid: squash(user.Uid), gid: squash(user.Gid), secondary: user.SecondaryGids ?? [] } : undefined;
-  // The volfile carries the storage hosts' certificate paths; the client's own replace them.
-  const client = `${plan.Volume}-client-*.transport.socket`;
-  const own = [`${client}.ssl-own-cert=${tls.cert}`, `${client}.ssl-private-key=${tls.key}`, `${client}.ssl-ca-list=${tls.ca}`].flatMap((o) => ['--xlator-option', o]);
-  const gluster = [
-    ...plan.Servers.flatMap((s) => ['--volfile-server', s]),
-    '--volfile-id', plan.Volume, '--process-name', 'berth-efs', ...own, ...(posix ? ['--acl'] : []), ...(plan.ReadOnly ? ['--read-only'] : []), fsDir,
-  ];
+  const gluster = glusterArgs(plan, fsDir, tls, { acl: posix !== undefined, readOnly: plan.ReadOnly === true, ...(trustedVolfile !== undefined ? { trustedVolfile } : {}) });
   if (!posix) return { gluster };
   // chown/chgrp succeed without effect: every file is the access point's already, and gVisor's gofer sets the owner
   // of each file it creates to the sandbox's user (root), which the access point's identity may not give away.
   const view = ['bindfs', '-o', 'allow_other', `--force-user=${posix.uid}`, `--force-group=${posix.gid}`, '--chown-ignore', '--chgrp-ignore', source, apDir];
   return { gluster, bindfs: [...posixUserProcess(posix), ...view] };
+}
+
+/**
+ * glusterfs's argv for mounting `plan`'s volume at `dir` (pure). Plain: the volfile fetched from the servers, root
+ * squashed by the bricks. With `trustedVolfile` (the path of the private file holding the trusted volfile): that
+ * volfile, `--no-root-squash`, and only errors logged (glusterfs logs every graph option at WARNING, the password too).
+ */
+export function glusterArgs(plan: MountPlan, dir: string, tls: TlsFiles, options: { acl?: boolean; readOnly?: boolean; trustedVolfile?: string } = {}): string[] {
+  // The volfile carries the storage hosts' certificate paths; the client's own replace them.
+  const client = `${plan.Volume}-client-*.transport.socket`;
+  const own = [`${client}.ssl-own-cert=${tls.cert}`, `${client}.ssl-private-key=${tls.key}`, `${client}.ssl-ca-list=${tls.ca}`].flatMap((o) => ['--xlator-option', o]);
+  const source =
+    options.trustedVolfile !== undefined
+      ? [`--volfile=${options.trustedVolfile}`, '--no-root-squash', '--log-level=ERROR']
+      : [...plan.Servers.flatMap((s) => ['--volfile-server', s]), '--volfile-id', plan.Volume];
+  return [...source, '--process-name', 'berth-efs', ...own, ...(options.acl ? ['--acl'] : []), ...(options.readOnly ? ['--read-only'] : []), dir];
 }
 
 /**
@@ -199,13 +223,17 @@ export class EfsMounts {
     }
     const root = rootOf(config, plan);
     const source = join(fsDir, root.path);
-    const commands = mountCommands(plan, fsDir, source, apDir, tlsFiles(this.tlsDir));
+    const tls = tlsFiles(this.tlsDir);
+    // The task's mount acts as root only with ClientRootAccess; the credentials may also have come only to make an
+    // access point's root directory (prepareRoot).
+    const asRoot = plan.TrustedVolfile !== undefined && plan.RootSquash !== true;
     const mounted = mountsUnder(await readFile('/proc/self/mountinfo', 'utf8'), base);
     if (!mounted.includes(fsDir)) {
       await mkdir(fsDir, { recursive: true });
-      await this.mountGluster(commands.gluster, fsDir, config.fileSystemId);
+      await this.mountGluster(plan, fsDir, config.fileSystemId, asRoot, (volfile) => mountCommands(plan, fsDir, source, apDir, tls, volfile).gluster);
     }
-    await this.prepareRoot(source, root, plan, config.fileSystemId);
+    await this.prepareRoot(source, root, plan, config.fileSystemId, base, asRoot);
+    const commands = mountCommands(plan, fsDir, source, apDir, tls);
     if (!commands.bindfs) return source;
     if (!mounted.includes(apDir)) {
       await mkdir(apDir, { recursive: true });
@@ -217,7 +245,29 @@ export class EfsMounts {
     return apDir;
   }
 
-  private async mountGluster(args: string[], fsDir: string, fileSystemId: string): Promise<void> {
+  /**
+   * Mount the volume at `fsDir` with the argv `argsFor` makes; `trusted`: from the plan's trusted volfile, written to
+   * a private file for glusterfs to read (its path given to `argsFor`) and removed once the mount answers or fails.
+   */
+  private async mountGluster(plan: MountPlan, fsDir: string, fileSystemId: string, trusted: boolean, argsFor: (volfile?: string) => string[]): Promise<void> {
+    const volfile = trusted ? await this.writeVolfile(plan.TrustedVolfile!) : undefined;
+    try {
+      await this.mountAndWait(argsFor(volfile?.path), fsDir, fileSystemId);
+    } finally {
+      if (volfile) await rm(volfile.dir, { recursive: true, force: true });
+    }
+  }
+
+  /** The trusted volfile in a file only root can read: a fresh 0700 directory (mkdtemp) in the 0700 TLS directory, 0600. */
+  private async writeVolfile(text: string): Promise<{ dir: string; path: string }> {
+    await mkdir(this.tlsDir, { recursive: true, mode: 0o700 });
+    const dir = await mkdtemp(join(this.tlsDir, VOLFILE_DIR_PREFIX));
+    const path = join(dir, 'trusted.vol');
+    await writeFile(path, text, { mode: 0o600, flag: 'wx' });
+    return { dir, path };
+  }
+
+  private async mountAndWait(args: string[], fsDir: string, fileSystemId: string): Promise<void> {
     try {
       await run('glusterfs', args, { timeout: this.mountTimeoutMs });
     } catch (error) {
@@ -242,15 +292,27 @@ export class EfsMounts {
     }
   }
 
-  /** The root directory made when the access point says how, else required to exist. */
-  private async prepareRoot(source: string, root: { path: string; create: boolean }, plan: MountPlan, fileSystemId: string): Promise<void> {
+  /**
+   * The root directory made when the access point says how, else required to exist. Making it with its owner needs
+   * root on the volume: through the task's mount when that acts as root, else through a mount of its own with the
+   * volume's credentials (`<base>/setup`), unmounted right after.
+   */
+  private async prepareRoot(source: string, root: { path: string; create: boolean }, plan: MountPlan, fileSystemId: string, base: string, asRoot: boolean): Promise<void> {
     const exists = await stat(source).then((s) => s.isDirectory(), () => false);
     if (exists) return;
     if (!root.create) throw efsMountError(`mount ${fileSystemId}:${root.path}: No such file or directory`);
     const ap = plan.AccessPoint!;
-    await mkdir(source, { recursive: true });
-    await chown(source, ap.OwnerUid ?? 0, ap.OwnerGid ?? 0);
-    await chmod(source, Number.parseInt(ap.Permissions ?? '755', 8));
+    if (asRoot) return makeRootDirectory(source, ap);
+    if (plan.TrustedVolfile === undefined) throw efsMountError(`mount ${fileSystemId}:${root.path}: the access point's root directory is missing and no root-access credentials came to make it`);
+    const setup = join(base, 'setup');
+    await mkdir(setup, { recursive: true });
+    await this.mountGluster(plan, setup, fileSystemId, true, (volfile) => glusterArgs(plan, setup, tlsFiles(this.tlsDir), volfile !== undefined ? { trustedVolfile: volfile } : {}));
+    try {
+      await makeRootDirectory(join(setup, root.path), ap);
+    } finally {
+      await run('umount', ['-l', setup]).catch(() => {});
+      await rmdir(setup).catch(() => {});
+    }
   }
 
   /** Unmount everything of the task (deepest first) and remove its directories. */
@@ -263,13 +325,26 @@ export class EfsMounts {
     await removeEmptyTree(dir);
   }
 
-  /** After a restart: unmount the file systems of tasks not in `keep` (the tasks the agent still runs). */
+  /**
+   * After a restart: unmount the file systems of tasks not in `keep` (the tasks the agent still runs), and remove
+   * trusted volfiles a killed agent left between writing and removing them.
+   */
   async sweep(keep: ReadonlySet<string>): Promise<string[]> {
+    for (const name of await readdir(this.tlsDir).catch(() => [] as string[])) {
+      if (name.startsWith(VOLFILE_DIR_PREFIX)) await rm(join(this.tlsDir, name), { recursive: true, force: true });
+    }
     const names = await readdir(this.root).catch(() => [] as string[]);
     const gone = names.filter((n) => !keep.has(n));
     for (const taskId of gone) await this.unmountTask(taskId);
     return gone;
   }
+}
+
+/** An access point's root directory with its CreationInfo owner and permissions (as root on the volume). */
+async function makeRootDirectory(path: string, ap: NonNullable<MountPlan['AccessPoint']>): Promise<void> {
+  await mkdir(path, { recursive: true });
+  await chown(path, ap.OwnerUid ?? 0, ap.OwnerGid ?? 0);
+  await chmod(path, Number.parseInt(ap.Permissions ?? '755', 8));
 }
 
 /** rmdir of a tree of empty directories, children first; a directory with anything else in it stays. */

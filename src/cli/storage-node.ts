@@ -57,7 +57,7 @@ function onPath(command: string): boolean {
  * answers.
  */
 export async function startStorageNode(options: StorageNodeOptions): Promise<StorageNode> {
-  const [{ Glusterd, GLUSTERD_TLS_DIR }, { storageReportsClient }, { storageTick }, { CertificateRenewal }] = await Promise.all([
+  const [{ Glusterd, GLUSTERD_TLS_DIR }, { storageReportsClient }, { storageTick, newVolumeMemory }, { CertificateRenewal }] = await Promise.all([
     import('../storage/glusterd.js'),
     import('../storage/storage-reports.js'),
     import('../storage/storage-follower.js'),
@@ -91,14 +91,14 @@ export async function startStorageNode(options: StorageNodeOptions): Promise<Sto
   let running: Promise<void> | undefined;
   let last: Awaited<ReturnType<typeof storageTick>> | undefined;
   let renewing: Promise<void> | undefined;
-  const allowLists = new Map<string, string>();
+  const memory = newVolumeMemory();
   const timer = setInterval(() => {
     // A failed renewal is retried at the next tick: the old certificate has a third of its lifetime left.
     renewing ??= background(log, 'certificate renewal', async () => {
       if (await certificate.renewIfDue()) log.info({ renewAt: new Date(certificate.renewalDueAt!).toISOString() }, 'TLS certificate renewed');
     }).finally(() => (renewing = undefined));
     running ??= background(log, 'storage tick', async () => {
-      const answer = await storageTick(identity, glusterd, report, log, last, allowLists);
+      const answer = await storageTick(identity, glusterd, report, log, last, memory);
       if (answer.PoolLeader !== last?.PoolLeader) log.info({ poolLeader: answer.PoolLeader === true }, answer.PoolLeader ? 'leading the storage pool' : 'following the storage pool leader');
       last = answer;
     }).finally(() => (running = undefined));

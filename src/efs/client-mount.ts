@@ -21,6 +21,7 @@ import { MountCa } from './mount-ca.js';
 import { authorizeMount, type MountAuthorizationEnv } from './mount-authorization.js';
 import { agentCertificateNameFor } from './tls-clients.js';
 import { awaitAllowListApplied, type AllowListWaitOptions } from './allow-list-wait.js';
+import { openTrustedVolfile } from './trusted-volfiles.js';
 import type { Sealer } from '../identity/sealer.js';
 import type { Logger } from 'pino';
 
@@ -40,6 +41,12 @@ export interface MountAnswer {
   readonly RootSquash?: boolean;
   readonly Certificate?: string;
   readonly CaCertificate?: string;
+  /**
+   * The volume's trusted client volfile (root-access credentials, trusted-volfiles.ts): for a mount granted
+   * ClientRootAccess, or one through an access point whose root directory the agent may have to make with its
+   * CreationInfo owner (EFS makes it as the service, whatever the client may do).
+   */
+  readonly TrustedVolfile?: string;
   readonly AccessPoint?: {
     readonly Uid?: number;
     readonly Gid?: number;
@@ -73,6 +80,15 @@ export function mountAnswer(fs: FileSystemRecord, targets: readonly MountTargetR
   };
 }
 
+/**
+ * Whether the agent gets the volume's root-access credentials (pure): when the task may act as root
+ * (elasticfilesystem:ClientRootAccess), or to make an access point's root directory with its CreationInfo owner —
+ * the agent then mounts the task's volume squashed unless the task itself may act as root (agent/efs-mounts.ts).
+ */
+export function needsTrustedVolfile(rootAccess: boolean, accessPoint: AccessPointRecord | undefined): boolean {
+  return rootAccess || accessPoint?.rootDirectory.CreationInfo !== undefined;
+}
+
 export function resolveMountOperation(fileSystems: FileSystems, env: ResolveMountEnv): Operation {
   const ca = new MountCa({ store: env.store, sealer: env.sealer, now: fileSystems.env.now });
   return async (input) => {
@@ -102,6 +118,7 @@ export function resolveMountOperation(fileSystems: FileSystems, env: ResolveMoun
       const onWaiting = () => env.log?.warn({ fileSystemId: fs.id, volume: fs.volume, certificate: name }, 'ResolveMount waits for the bricks to accept the agent certificate');
       await awaitAllowListApplied(store, fs.id, fs.volume, name, { ...env.allowListWait, now: fileSystems.env.now, onWaiting });
     }
-    return { ...answer, ReadOnly: !access.write, RootSquash: !access.rootAccess, ...certificate };
+    const trusted = needsTrustedVolfile(access.rootAccess, accessPoint) ? { TrustedVolfile: await openTrustedVolfile(store, env.sealer, fs.volume) } : {};
+    return { ...answer, ReadOnly: !access.write, RootSquash: !access.rootAccess, ...certificate, ...trusted };
   };
 }

@@ -150,6 +150,7 @@ export class FileSystems {
       tx.delete(k.fileSystem(fs.id));
       tx.delete(k.creationToken(fs.creationToken));
       if (fs.bricks && fs.bricks.length > 0) tx.putJson(k.retiredVolume(fs.volume), { name: fs.volume, bricks: fs.bricks });
+      tx.delete(k.trustedVolfile(fs.volume));
     });
   }
 }

@@ -7,7 +7,8 @@
  * One call is the host's registration, its heartbeat (every second) and its read of desired state: it writes the
  * host's record (address, brick directory, zone, the volumes its glusterd lists) and answers whether this host leads
  * the pool, the other live hosts, every volume with its bricks, the retired volumes to remove, and the certificate
- * names the bricks accept (tls-clients.ts).
+ * names the bricks accept (tls-clients.ts). The pool leader's report also carries the volumes' trusted client volfiles
+ * when they change (their root-access credentials, kept sealed: trusted-volfiles.ts).
  * ResolveMount (efs/client-mount.ts) is the agents' call: how to mount a file system for a task.
  * IssueStorageCertificate: a storage host's TLS certificate from berth's CA (mount-ca.ts), asked for at its start.
  * IssueAgentCertificate: an agent's, named for its container instance, asked for before a mount and renewed between
@@ -24,6 +25,7 @@ import { MountCa } from './mount-ca.js';
 import { FileSystems, type EfsEnv } from './file-systems.js';
 import { fileSystemArn, fileSystemIdOf } from './ids.js';
 import { agentCertificateNameForInstance, allowedTlsClients, storageHostCertificateName } from './tls-clients.js';
+import { keepTrustedVolfiles, type ReportedVolfile } from './trusted-volfiles.js';
 import { liveHosts, poolLeader } from './volume-placement.js';
 
 export const STORAGE_NODE_TARGET_PREFIX = 'BerthStorageNode';
@@ -48,8 +50,12 @@ export const STORAGE_NODE_MODEL: ServiceModel = {
         BrickDir: { shape: 'Text' },
         AvailabilityZone: { shape: 'Text' },
         Volumes: { shape: 'VolumeStates' },
+        TrustedVolfiles: { shape: 'ReportedVolfiles' },
       },
     },
+    ReportedVolfiles: { type: 'list', member: { shape: 'ReportedVolfile' }, max: 10_000 },
+    ReportedVolfile: { type: 'structure', required: ['Name', 'Volfile'], members: { Name: { shape: 'Text' }, Volfile: { shape: 'Volfile' }, Checksum: { shape: 'Text' } } },
+    Volfile: { type: 'string', min: 1, max: 262_144 },
     VolumeStates: { type: 'list', member: { shape: 'VolumeState' }, max: 10_000 },
     VolumeState: { type: 'structure', required: ['Name', 'Started'], members: { Name: { shape: 'Text' }, Started: { shape: 'Flag' }, AllowedClients: { shape: 'Texts' } } },
     ReportStorageHostOutput: {
@@ -89,6 +95,7 @@ export const STORAGE_NODE_MODEL: ServiceModel = {
         RootSquash: { shape: 'Flag' },
         Certificate: { shape: 'Pem' },
         CaCertificate: { shape: 'Pem' },
+        TrustedVolfile: { shape: 'Volfile' },
       },
     },
     IssueStorageCertificateInput: { type: 'structure', required: ['HostId', 'Csr'], members: { HostId: { shape: 'Text' }, Csr: { shape: 'Pem' } } },
@@ -165,6 +172,8 @@ export function storageNodeService(env: EfsEnv & Omit<ResolveMountEnv, 'store' |
       });
       const live = liveHosts(hosts, now);
       const leader = poolLeader(hosts, now);
+      // Only the pool leader's volfiles are kept (it made the volumes; a former leader's may be stale).
+      if (leader?.id === input.HostId && input.TrustedVolfiles) await keepTrustedVolfiles(env.store, env.sealer, input.TrustedVolfiles as ReportedVolfile[], now);
       const [fileSystems, retired, allowed] = await Promise.all([env.store.range(k.fileSystems()), env.store.range(k.retiredVolumes()), allowedTlsClients(env.store)]);
       const brickOut = (b: { address: string; path: string }) => ({ Address: b.address, Path: b.path });
       return {

@@ -20,4 +20,6 @@ export const efsKeys = {
   storageHosts: () => 'efs/storage-hosts/',
   /** berth's CA for transit encryption (efs/mount-ca.ts): its certificate and its sealed key. */
   mountCa: () => 'efs/mount-ca',
+  /** A volume's trusted client volfile (its root-access credentials, sealed: efs/trusted-volfiles.ts). */
+  trustedVolfile: (volume: string) => `efs/trusted-volfiles/${volume}`,
 };

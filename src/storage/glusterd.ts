@@ -7,8 +7,10 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { trustedVolfileName } from './trusted-volfiles.js';
 
 const run = promisify(execFile);
 
@@ -93,6 +95,15 @@ export class Glusterd {
 
   async volumes(): Promise<GlusterVolume[]> {
     return parseVolumeInfo(await this.cli('volume', 'info'));
+  }
+
+  /**
+   * A volume's trusted client volfile, which carries its `auth.login` credentials (storage/trusted-volfiles.ts), as
+   * glusterd wrote it in its state directory; undefined while glusterd has not written it.
+   */
+  async trustedClientVolfile(volume: string): Promise<string | undefined> {
+    if (!/^[A-Za-z0-9_.-]+$/.test(volume)) return undefined;
+    return readFile(join(this.stateDir, 'lib', 'vols', volume, trustedVolfileName(volume)), 'utf8').catch(() => undefined);
   }
 
   /** The pool's members' host names/addresses (this host is `localhost`). */

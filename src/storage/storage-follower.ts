@@ -5,8 +5,11 @@
  *   every host:       retired volumes gone from the pool → remove this host's brick directories of them
  *   the pool leader:  probe live hosts not yet in the trusted pool
  *                     a desired volume missing → `volume create <name> [replica N] <bricks> force`; created →
- *                     its TLS options (`volume set`, glusterd.ts) and allow-list → `start`
+ *                     its TLS options (`volume set`, glusterd.ts), root squash and allow-list → `start`
+ *                     a volume started before root squash (or before this leader started) → `server.root-squash on` once
  *                     the allow-list of certificate names (`auth.ssl-allow`) changed → `volume set` on every volume
+ *                     each started volume's trusted client volfile → sent with the report once, again when it changes
+ *                     (trusted-volfiles.ts; the control plane seals it and gives it only for root-access mounts)
  *                     a retired volume still there → `volume stop` + `volume delete`
  *
  * The report carries, per volume, the allow-list this host has set on it (the pool leader's, from earlier ticks), so
@@ -19,6 +22,7 @@ import { rmSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { tlsVolumeOptions, type Glusterd } from './glusterd.js';
 import type { ReportStorageHost, StorageAnswer } from './storage-reports.js';
+import { ROOT_SQUASH_OPTION, rootSquashIsOn, volfilesToSend } from './trusted-volfiles.js';
 
 export interface StorageHostIdentity {
   readonly hostId: string;
@@ -27,8 +31,17 @@ export interface StorageHostIdentity {
   readonly availabilityZone: string;
 }
 
-/** What the pool leader last set as each volume's `auth.ssl-allow` (empty after a start: set again once). */
-export type AppliedAllowLists = Map<string, string>;
+/** What this host's `berth storage` has done to each volume since it started (empty after a start: done again once). */
+export interface VolumeMemory {
+  /** What the pool leader last set as each volume's `auth.ssl-allow`. */
+  readonly allowLists: Map<string, string>;
+  /** Volumes the pool leader has set `server.root-squash on` on. */
+  readonly rootSquashed: Set<string>;
+  /** The checksum of the trusted volfile last sent for each volume. */
+  readonly volfilesSent: Map<string, string>;
+}
+
+export const newVolumeMemory = (): VolumeMemory => ({ allowLists: new Map(), rootSquashed: new Set(), volfilesSent: new Map() });
 
 export async function storageTick(
   identity: StorageHostIdentity,
@@ -36,12 +49,22 @@ export async function storageTick(
   report: ReportStorageHost,
   log: Logger,
   previous?: StorageAnswer,
-  applied: AppliedAllowLists = new Map(),
+  memory: VolumeMemory = newVolumeMemory(),
 ): Promise<StorageAnswer> {
+  const applied = memory.allowLists;
   // Only the pool leader's list of volumes is read by the control plane; a follower with nothing to clean up spares
   // its glusterd the command (every CLI call is a process and an RPC, every second, on every host).
   const needsVolumes = previous === undefined || previous.PoolLeader === true || (previous.RetiredVolumes?.length ?? 0) > 0;
   const volumes = needsVolumes ? await glusterd.volumes() : [];
+  // The pool leader's (the control plane keeps only its): the started volumes' credentials, each sent until acknowledged.
+  const volfiles = new Map<string, string>();
+  if (previous?.PoolLeader === true) {
+    for (const v of volumes.filter((v) => v.started)) {
+      const text = await glusterd.trustedClientVolfile(v.name);
+      if (text !== undefined) volfiles.set(v.name, text);
+    }
+  }
+  const toSend = volfilesToSend(volfiles, memory.volfilesSent);
   const answer = await report({
     HostId: identity.hostId,
     Address: identity.address,
@@ -51,7 +74,9 @@ export async function storageTick(
       const allowed = applied.get(v.name);
       return { Name: v.name, Started: v.started, ...(allowed !== undefined ? { AllowedClients: allowed.split(',') } : {}) };
     }),
+    ...(toSend.length > 0 ? { TrustedVolfiles: toSend } : {}),
   });
+  for (const sent of toSend) memory.volfilesSent.set(sent.Name, sent.Checksum);
   const present = new Map(volumes.map((v) => [v.name, v]));
   for (const retired of answer.RetiredVolumes ?? []) {
     if (!needsVolumes || present.has(retired.Name)) continue;
@@ -79,12 +104,25 @@ export async function storageTick(
         await glusterd.cli('volume', 'create', volume.Name, ...replica, ...volume.Bricks.map((b) => `${b.Address}:${b.Path}`), 'force');
       }
       if (!known?.started) {
-        // TLS before the first start: the bricks never serve the volume in the clear.
-        for (const [key, value] of tlsVolumeOptions()) await glusterd.cli('volume', 'set', volume.Name, key, value);
+        // TLS and root squash before the first start: the bricks never serve the volume in the clear, nor root to
+        // a client without the volume's credentials.
+        for (const [key, value] of [...tlsVolumeOptions(), ROOT_SQUASH_OPTION]) await glusterd.cli('volume', 'set', volume.Name, key, value);
+        memory.rootSquashed.add(volume.Name);
         if (allow !== undefined) await setAllowList(glusterd, volume.Name, allow, applied);
         await glusterd.cli('volume', 'start', volume.Name);
         log.info({ volume: volume.Name }, 'volume started');
-      } else if (allow !== undefined && applied.get(volume.Name) !== allow) {
+        continue;
+      }
+      if (!memory.rootSquashed.has(volume.Name)) {
+        // A volume started before root squash existed: set once (read first, so a leader's restart changes nothing).
+        const current = await glusterd.cli('volume', 'get', volume.Name, ROOT_SQUASH_OPTION[0]);
+        if (!rootSquashIsOn(current)) {
+          await glusterd.cli('volume', 'set', volume.Name, ...ROOT_SQUASH_OPTION);
+          log.info({ volume: volume.Name }, 'root squash on');
+        }
+        memory.rootSquashed.add(volume.Name);
+      }
+      if (allow !== undefined && applied.get(volume.Name) !== allow) {
         // A deregistered agent's certificate stops being accepted; its live connections are dropped by the bricks.
         await setAllowList(glusterd, volume.Name, allow, applied);
         log.info({ volume: volume.Name, allowed: answer.AllowedClients!.length }, 'TLS allow-list updated');
@@ -96,6 +134,8 @@ export async function storageTick(
   for (const retired of answer.RetiredVolumes ?? []) {
     const known = present.get(retired.Name);
     applied.delete(retired.Name);
+    memory.rootSquashed.delete(retired.Name);
+    memory.volfilesSent.delete(retired.Name);
     if (!known) continue;
     try {
       if (known.started) await glusterd.cli('volume', 'stop', retired.Name);
@@ -108,7 +148,7 @@ export async function storageTick(
   return answer;
 }
 
-async function setAllowList(glusterd: Glusterd, volume: string, allow: string, applied: AppliedAllowLists): Promise<void> {
+async function setAllowList(glusterd: Glusterd, volume: string, allow: string, applied: Map<string, string>): Promise<void> {
   await glusterd.cli('volume', 'set', volume, 'auth.ssl-allow', allow);
   applied.set(volume, allow);
 }

@@ -12,6 +12,8 @@ export interface StorageReport {
   readonly AvailabilityZone: string;
   /** AllowedClients: the `auth.ssl-allow` this host has set on the volume (the pool leader's; others send none). */
   readonly Volumes: readonly { Name: string; Started: boolean; AllowedClients?: readonly string[] }[];
+  /** The pool leader's: volumes' trusted client volfiles (credentials: trusted-volfiles.ts), each sent once per change. */
+  readonly TrustedVolfiles?: readonly { Name: string; Volfile: string; Checksum: string }[];
 }
 
 export interface DesiredVolume {

@@ -9,7 +9,9 @@
  * read-only; ClientWrite from the role's own policy: writable; a role or an anonymous client the policy does not
  * name: the task stops with ECS's ResourceInitializationError); revocation: once the agent's container instance is
  * deregistered, the bricks drop a mount made with its certificate and refuse a new one, while a storage host's
- * certificate still mounts; a new agent's first mount, made while the storage host cannot yet add its certificate's
+ * certificate still mounts; root squash: a task allowed ClientRootAccess creates files as 0:0 (a trusted GlusterFS
+ * client), one without it as 65534:65534 and cannot write at the file system's root, and the volume's credentials
+ * appear in no log and no file left by the agent; a new agent's first mount, made while the storage host cannot yet add its certificate's
  * name to the bricks' allow-list (frozen with SIGSTOP), waits in ResolveMount and goes through once it can.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -202,6 +204,35 @@ describe('EFS transit encryption and IAM authorization', () => {
     expect(brickLogs.join('\n')).toContain(`connecting user name: berth-agent-${instance.split('/').pop()}`);
   }, LOADED_MACHINE_MS);
 
+  it('squashes root for a client without ClientRootAccess, and keeps the root-access credentials out of logs and files', async () => {
+    const anyone = (actions: string[]) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: '*', Action: actions, Resource: '*' }] });
+    const password = /option password (\S+)/.exec(readFileSync(join(storage.stateDir, 'lib', 'vols', `berth-${fileSystemId}`, `trusted-berth-${fileSystemId}.tcp-fuse.vol`), 'utf8'))![1]!;
+    const volfileDirs = () => readdirSync(join(dir, 'agent', 'efs-tls')).filter((n) => n.startsWith('volfile-'));
+    const clientLogs = () => readdirSync('/var/log/glusterfs').filter((f) => f.includes(join(dir, 'agent', 'efs').slice(1).replaceAll('/', '-'))).map((f) => readFileSync(join('/var/log/glusterfs', f), 'utf8'));
+
+    // ClientRootAccess granted: root acts as root, and makes a directory anyone may write (a new file system's root,
+    // root's 0755, is writable only by root, on EFS too).
+    await efs('put-file-system-policy', '--file-system-id', fileSystemId, '--policy', anyone(['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite', 'elasticfilesystem:ClientRootAccess']));
+    const root = await run('efs-tls', 'touch /data/by-root.txt && mkdir -m 1777 /data/open && chmod 1777 /data/open');
+    expect(root.containers![0]!.exitCode, root.stoppedReason).toBe(0);
+    expect(statSync(join(brick(), 'by-root.txt'))).toMatchObject({ uid: 0, gid: 0 });
+    expect(volfileDirs(), 'the trusted volfile removed once mounted').toEqual([]);
+
+    // No ClientRootAccess: root is squashed to 65534:65534 by the bricks; the file system's root refuses it.
+    await efs('put-file-system-policy', '--file-system-id', fileSystemId, '--policy', anyone(['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite']));
+    const squashed = await run('efs-tls', '! touch /data/squashed-at-root.txt && touch /data/open/squashed.txt');
+    expect(squashed.containers![0]!.exitCode, squashed.stoppedReason).toBe(0);
+    expect(statSync(join(brick(), 'open', 'squashed.txt'))).toMatchObject({ uid: 65534, gid: 65534 });
+    expect(existsSync(join(brick(), 'squashed-at-root.txt'))).toBe(false);
+
+    // The credentials were nowhere but in glusterd's state: not in the agent's log, the glusterfs clients' logs, the
+    // control plane's log or a file the agent left.
+    expect(clientLogs().length, 'the agent mounts\' glusterfs logs').toBeGreaterThan(0);
+    for (const text of [agent.stderr(), server.stderr(), server.stdout(), ...clientLogs()]) expect(text).not.toContain(password);
+    expect(volfileDirs()).toEqual([]);
+    await efs('delete-file-system-policy', '--file-system-id', fileSystemId);
+  }, LOADED_MACHINE_MS * 2);
+
   it('judges IAM mounts by the task role against the file system policy and its identity policies', async () => {
     const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: roles['efs-writer'] }, Action: 'elasticfilesystem:ClientMount', Resource: '*' }] };
     await efs('put-file-system-policy', '--file-system-id', fileSystemId, '--policy', JSON.stringify(policy));
@@ -219,9 +250,10 @@ describe('EFS transit encryption and IAM authorization', () => {
         PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'elasticfilesystem:ClientWrite', Resource: '*' }] }),
       }),
     );
-    const writer = await run('efs-iam', 'echo yes > /data/allowed.txt');
+    // (Without ClientRootAccess its root is squashed: it writes in the directory a root-access task opened above.)
+    const writer = await run('efs-iam', 'echo yes > /data/open/allowed.txt');
     expect(writer.containers![0]!.exitCode, writer.stoppedReason).toBe(0);
-    expect(statSync(join(brick(), 'allowed.txt')).size).toBe(4);
+    expect(statSync(join(brick(), 'open', 'allowed.txt')).size).toBe(4);
 
     // A role the policy does not name, and an anonymous client (no iam): no ClientMount, the task stops.
     for (const family of ['efs-outsider', 'efs-tls']) {
@@ -294,7 +326,7 @@ describe('EFS transit encryption and IAM authorization', () => {
       instance = containerInstanceArns!.find((arn) => arn !== instance)!;
       const name = `berth-agent-${instance.split('/').pop()}`;
       const { tasks, failures } = await ecs.send(
-        new StartTaskCommand({ taskDefinition: 'efs-iam', containerInstances: [instance], overrides: { containerOverrides: [{ name: 'app', command: ['sh', '-c', 'echo early > /data/early.txt'] }] } }),
+        new StartTaskCommand({ taskDefinition: 'efs-iam', containerInstances: [instance], overrides: { containerOverrides: [{ name: 'app', command: ['sh', '-c', 'echo early > /data/open/early.txt'] }] } }),
       );
       expect(failures, JSON.stringify(failures)).toEqual([]);
       // The task's mount has reached the control plane, which holds it back instead of letting the bricks refuse it.
@@ -304,7 +336,7 @@ describe('EFS transit encryption and IAM authorization', () => {
       frozen = false;
       const t = await waitForTask(ecs, tasks![0]!.taskArn!, (x) => x.lastStatus === 'STOPPED', LOADED_MACHINE_MS, logs);
       expect(t.containers![0]!.exitCode, t.stoppedReason).toBe(0);
-      expect(readFileSync(join(brick(), 'early.txt'), 'utf8')).toBe('early\n');
+      expect(readFileSync(join(brick(), 'open', 'early.txt'), 'utf8')).toBe('early\n');
       const brickLog = readdirSync(join(storage.stateDir, 'log', 'bricks')).map((f) => readFileSync(join(storage.stateDir, 'log', 'bricks', f), 'utf8')).join('\n');
       expect(brickLog).toContain(`connecting user name: ${name}`);
     } finally {

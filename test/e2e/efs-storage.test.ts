@@ -7,13 +7,13 @@
  * and all three bricks.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsCli } from './support/aws-cli.js';
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
-import { glusterTlsOptions, startBerthStorage, type BerthStorageProcess } from './support/berth-storage.js';
+import { glusterTlsOptions, startBerthStorage, trustedMountArgs, trustedVolfilePath, type BerthStorageProcess } from './support/berth-storage.js';
 import { createHostLab, type HostLab } from './support/hosts.js';
 import { until } from './support/netns-hosts.js';
 
@@ -133,7 +133,21 @@ describe('EFS on GlusterFS storage hosts', () => {
     execFileSync('nsenter', [`--net=/var/run/netns/${client.netns}`, '--', 'glusterfs', ...servers, '--volfile-id', volume, ...glusterTlsOptions(volume, storage[0]!), '--log-file', join(dir, 'client.log'), mountPoint]);
     const connected = () => readFileSync('/proc/mounts', 'utf8').includes(mountPoint!) && (() => { try { readdirSync(mountPoint!); return true; } catch { return false; } })();
     await until('the FUSE mount, connected', async () => (connected() ? true : undefined), 30_000);
+    // Root is squashed for a client without the volume's credentials: the root directory (root's, 0755) refuses it.
+    expect(() => writeFileSync(join(mountPoint!, 'squashed.txt'), 'x')).toThrow(/EACCES/);
+    execFileSync('umount', [mountPoint]);
+    // The pool leader sent the trusted volfile to the control plane, which keeps it sealed: not in its data in clear.
+    const password = /option password (\S+)/.exec(readFileSync(trustedVolfilePath(volume, storage[0]!), 'utf8'))![1]!;
+    await until('the trusted volfile kept in the store', async () => (filesHolding(join(dir, 'server'), `efs/trusted-volfiles/${volume}`).length > 0 ? true : undefined), 30_000);
+    expect(filesHolding(join(dir, 'server'), password)).toEqual([]);
+    // With its credentials (a trusted client, as the agent mounts for a task with ClientRootAccess) root acts as root.
+    const trusted = trustedMountArgs(volume, storage[0]!, join(dir, 'client.log'), mountPoint);
+    execFileSync('nsenter', [`--net=/var/run/netns/${client.netns}`, '--', 'glusterfs', ...trusted.args]);
+    await until('the trusted FUSE mount, connected', async () => (connected() ? true : undefined), 30_000);
+    trusted.cleanup();
+    expect(readFileSync(join(dir, 'client.log'), 'utf8')).not.toContain(password);
     writeFileSync(join(mountPoint, 'before.txt'), 'written with three storage hosts\n');
+    expect(statSync(join(storage[0]!.brickDir, volume, 'before.txt')).uid).toBe(0);
     for (const s of storage) {
       await until(`before.txt on the brick of ${s.address}`, async () => (existsSync(join(s.brickDir, `berth-${fileSystemId}`, 'before.txt')) ? true : undefined), 30_000);
     }
@@ -169,3 +183,13 @@ describe('EFS on GlusterFS storage hosts', () => {
     }
   }, 180_000);
 });
+
+/** The files under `root` whose bytes contain `text` (the store's SQLite files, its WAL included). */
+function filesHolding(root: string, text: string): string[] {
+  const found: string[] = [];
+  for (const e of readdirSync(root, { withFileTypes: true, recursive: true })) {
+    const path = join(e.parentPath, e.name);
+    if (e.isFile() && readFileSync(path).includes(text)) found.push(path);
+  }
+  return found;
+}

@@ -166,3 +166,18 @@ export interface MountCaRecord {
   readonly createdAt: number;
 }
 export const parseMountCaRecord = recordParser<MountCaRecord>('EFS mount CA', { certPem: 'string', sealedKey: 'string', createdAt: 'number' });
+
+/** A volume's trusted client volfile as the pool leader read it (efs/trusted-volfiles.ts); sealed: it holds credentials. */
+export interface TrustedVolfileRecord {
+  readonly volume: string;
+  readonly sealedVolfile: string;
+  /** sha256 of the volfile (what the pool leader compares to send it again when glusterd rewrites it). */
+  readonly checksum: string;
+  readonly updatedAt: number;
+}
+export const parseTrustedVolfileRecord = recordParser<TrustedVolfileRecord>('EFS trusted volfile', {
+  volume: 'string',
+  sealedVolfile: 'string',
+  checksum: 'string',
+  updatedAt: 'number',
+});

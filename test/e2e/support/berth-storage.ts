@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -93,4 +94,23 @@ export function glusterTlsOptions(volume: string, host: BerthStorageProcess): st
 export function glusterTlsOptionsOf(volume: string, tls: string): string[] {
   const client = `${volume}-client-*.transport.socket`;
   return [`${client}.ssl-own-cert=${tls}/own.pem`, `${client}.ssl-private-key=${tls}/own.key`, `${client}.ssl-ca-list=${tls}/ca.pem`].flatMap((o) => ['--xlator-option', o]);
+}
+
+/** A volume's trusted client volfile in `host`'s glusterd state (it holds the volume's root-access credentials). */
+export const trustedVolfilePath = (volume: string, host: BerthStorageProcess) => join(host.stateDir, 'lib', 'vols', volume, `trusted-${volume}.tcp-fuse.vol`);
+
+/**
+ * glusterfs's argv for a mount that acts as root on `volume` (every volume squashes root for other clients,
+ * docs/storage.md): a private copy (0700 directory, 0600 file) of its trusted volfile from `host`'s glusterd state,
+ * `--no-root-squash`, only errors logged (the graph dump holds the password), and `host`'s TLS identity — as the agent
+ * mounts for a task with ClientRootAccess. Call `cleanup` once the mount answers: glusterfs reads the file once.
+ */
+export function trustedMountArgs(volume: string, host: BerthStorageProcess, logFile: string, point: string): { args: string[]; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-e2e-volfile-'));
+  const file = join(dir, 'trusted.vol');
+  copyFileSync(trustedVolfilePath(volume, host), file);
+  return {
+    args: [`--volfile=${file}`, '--no-root-squash', '--log-level=ERROR', ...glusterTlsOptions(volume, host), '--log-file', logFile, point],
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
