@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EFS_MOUNT_FAILED, mountCommands, mountsUnder, resolveUntilAccepted, rootOf, type MountPlan } from './efs-mounts.js';
+import { EFS_MOUNT_FAILED, glusterArgs, mountCommands, mountsUnder, resolveUntilAccepted, rootOf, type MountPlan } from './efs-mounts.js';
 
 const plan: MountPlan = { Volume: 'berth-fs-1', Servers: ['10.0.0.1', '10.0.0.2'] };
 const withAp: MountPlan = { ...plan, AccessPoint: { Uid: 1000, Gid: 1001, Path: '/app', OwnerUid: 1000, OwnerGid: 1001, Permissions: '750' } };
@@ -59,6 +59,17 @@ describe('EFS mounts on the agent', () => {
     const rootAp: MountPlan = { ...plan, RootSquash: true, AccessPoint: { Uid: 0, Gid: 0, Path: '/' } };
     expect(mountCommands(rootAp, '/m/fs', '/m/fs', '/m/ap', tls).bindfs).toContain('--force-user=65534');
     expect(mountCommands({ ...rootAp, RootSquash: false }, '/m/fs', '/m/fs', '/m/ap', tls).bindfs).toContain('--force-user=0');
+  });
+
+  it('mounts as root on the volume only from the trusted volfile file, with --no-root-squash and only errors logged', () => {
+    const trusted = { ...plan, TrustedVolfile: 'volume x\n option password secret\nend-volume\n' };
+    const argv = mountCommands(trusted, '/m/fs', '/m/fs/', '/m/ap', tls, '/t/volfile-1/trusted.vol').gluster;
+    expect(argv).toEqual(['--volfile=/t/volfile-1/trusted.vol', '--no-root-squash', '--log-level=ERROR', '--process-name', 'berth-efs', ...tlsOptions, '/m/fs']);
+    // The credentials never reach the command line (logged by glusterfs, world-readable in /proc/<pid>/cmdline).
+    expect(argv.join(' ')).not.toContain('secret');
+    // Without the file's path: the plain volfile from the servers, whatever the plan carries.
+    expect(mountCommands(trusted, '/m/fs', '/m/fs/', '/m/ap', tls).gluster.slice(0, 2)).toEqual(['--volfile-server', '10.0.0.1']);
+    expect(glusterArgs(plan, '/m/setup', tls, { trustedVolfile: '/t/v' })).toEqual(['--volfile=/t/v', '--no-root-squash', '--log-level=ERROR', '--process-name', 'berth-efs', ...tlsOptions, '/m/setup']);
   });
 
   it('finds the mounts under a directory in mountinfo, deepest first, with escaped spaces decoded', () => {

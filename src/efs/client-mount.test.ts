@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AccessPointRecord, FileSystemRecord, MountTargetRecord } from '../state/records/efs.js';
-import { mountAnswer } from './client-mount.js';
+import { mountAnswer, needsTrustedVolfile } from './client-mount.js';
 
 const fs = { id: 'fs-1', lifeCycleState: 'available', volume: 'berth-fs-1' } as FileSystemRecord;
 const target = (ip: string) => ({ fileSystemId: 'fs-1', ipAddress: ip }) as MountTargetRecord;
@@ -21,5 +21,12 @@ describe('ResolveMount', () => {
     expect(() => mountAnswer({ ...fs, lifeCycleState: 'creating' }, [target('10.0.0.1')])).toThrow(/creating/);
     expect(() => mountAnswer(fs, [])).toThrow(/no mount targets/);
     expect(() => mountAnswer(fs, [target('10.0.0.1')], { ...ap, fileSystemId: 'fs-2' })).toThrow(/belongs to file system 'fs-2'/);
+  });
+
+  it("hands the volume's root-access credentials for ClientRootAccess, or to make an access point's root directory", () => {
+    expect(needsTrustedVolfile(true, undefined)).toBe(true);
+    expect(needsTrustedVolfile(false, undefined)).toBe(false);
+    expect(needsTrustedVolfile(false, ap)).toBe(true);
+    expect(needsTrustedVolfile(false, { ...ap, rootDirectory: { Path: '/app' } })).toBe(false);
   });
 });
