@@ -8,7 +8,8 @@
  * the task role with `authorizationConfig.iam`, else an anonymous client), and the answer says whether the mount is
  * read-only and root squashed. With a certificate request (`Csr`) the answer carries a certificate for the agent's
  * GlusterFS TLS (mount-ca.ts), named for the task's container instance (tls-clients.ts), given once the bricks accept
- * that name (allow-list-wait.ts).
+ * that name (allow-list-wait.ts). With ClientRootAccess (or an access point's root directory to make) the answer
+ * carries the volume's trusted client volfile, its root-access credentials (trusted-volfiles.ts).
  */
 import type { Operation } from '../api/protocol/json-rpc.js';
 import { efsKeys as k } from '../state/efs-keys.js';

@@ -225,6 +225,16 @@ describe('EFS transit encryption and IAM authorization', () => {
     expect(statSync(join(brick(), 'open', 'squashed.txt'))).toMatchObject({ uid: 65534, gid: 65534 });
     expect(existsSync(join(brick(), 'squashed-at-root.txt'))).toBe(false);
 
+    // Still no ClientRootAccess, through an access point whose root directory is missing: the agent makes it with its
+    // CreationInfo owner through a short-lived mount with the credentials; the task's files are the access point's.
+    const ap = await efs('create-access-point', '--file-system-id', fileSystemId, '--posix-user', 'Uid=1000,Gid=1000', '--root-directory', 'Path=/ap-made,CreationInfo={OwnerUid=1000,OwnerGid=1000,Permissions=750}');
+    await ecs.send(new RegisterTaskDefinitionCommand(definition('efs-ap', volume({ fileSystemId, transitEncryption: 'ENABLED', authorizationConfig: { accessPointId: ap.AccessPointId } }))));
+    const viaAp = await run('efs-ap', 'touch /data/ap.txt');
+    expect(viaAp.containers![0]!.exitCode, viaAp.stoppedReason).toBe(0);
+    expect(statSync(join(brick(), 'ap-made'))).toMatchObject({ uid: 1000, gid: 1000, mode: 0o40750 });
+    expect(statSync(join(brick(), 'ap-made', 'ap.txt'))).toMatchObject({ uid: 1000, gid: 1000 });
+    expect(readFileSync('/proc/mounts', 'utf8')).not.toContain('/setup fuse.glusterfs');
+
     // The credentials were nowhere but in glusterd's state: not in the agent's log, the glusterfs clients' logs, the
     // control plane's log or a file the agent left.
     expect(clientLogs().length, 'the agent mounts\' glusterfs logs').toBeGreaterThan(0);
