@@ -3,7 +3,7 @@
 // host (its glusterd in a lab network namespace, one brick) and one EC2 agent (runc) from dist/. Three ways to the
 // same kind of disk, each driven by the same busybox commands:
 //   task_efs        a task's efsVolumeConfiguration mount: the agent's GlusterFS FUSE mount, bound into the container
-//   host_glusterfs  the same GlusterFS volume mounted directly on the host (`glusterfs --volfile-server …`)
+//   host_glusterfs  the same GlusterFS volume mounted directly on the host (`glusterfs --volfile=<its trusted volfile>`, root not squashed, as the task's mount)
 //   host_glusterfs_task_cgroup  the direct mount again, its shell first moved into the EFS task's cpu and memory
 //                   cgroups (v1): what the container's cgroup alone changes
 //   task_hostpath   a task's host-path bind mount (a host volume's sourcePath on this machine's disk)
@@ -16,7 +16,7 @@
 //
 //   node bench/efs-throughput.mjs [--rounds 5] [--mib 64] [--files 300]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,7 +35,7 @@ const { buildBusyboxImage, pushImage } = await load('src/testing/busybox-image.t
 const { findDir } = await load('test/e2e/support/find-dir.ts');
 const { startDockerRegistry } = await load('src/testing/docker-registry.ts');
 const { createHostLab } = await load('test/e2e/support/hosts.ts');
-const { startBerthStorage, glusterTlsOptions } = await load('test/e2e/support/berth-storage.ts');
+const { startBerthStorage, trustedMountArgs } = await load('test/e2e/support/berth-storage.ts');
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-bench-efs-'));
 const BRIDGE = { bridge: 'bbefs0', subnet: '10.252.7.0/24' };
@@ -93,11 +93,24 @@ try {
   // The host's direct mount of the same volume.
   mkdirSync(direct, { recursive: true });
   // Every volume is TLS-only (docs/storage.md): the direct mount uses the storage host's own certificate of berth's CA.
-  execFileSync('glusterfs', ['--volfile-server', host.address, '--volfile-id', `berth-${fileSystemId}`, '--process-name', 'berth-bench', ...glusterTlsOptions(`berth-${fileSystemId}`, storage), direct]);
+  // It acts as root on the volume like the task's mount (the default policy grants ClientRootAccess): a trusted client
+  // from the volume's trusted volfile (every volume squashes root for other clients).
+  const trusted = trustedMountArgs(`berth-${fileSystemId}`, storage, join(dir, 'direct-glusterfs.log'), direct);
+  execFileSync('glusterfs', ['--process-name', 'berth-bench', ...trusted.args]);
   for (let i = 0; !readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${direct} `); i++) {
     if (i > 300) throw new Error('the direct GlusterFS mount did not appear');
     await sleep(100);
   }
+  for (let i = 0; ; i++) {
+    try {
+      readdirSync(direct);
+      break;
+    } catch (error) {
+      if (i > 300) throw error;
+      await sleep(100);
+    }
+  }
+  trusted.cleanup();
 
   const hostPath = join(dir, 'hostpath');
   mkdirSync(hostPath);
