@@ -95,8 +95,10 @@ describe("asking how to mount until the bricks accept the agent's certificate", 
       if (++calls < 3) throw refusal('IncorrectMountTargetState');
       return plan;
     };
-    expect(await resolveUntilAccepted(resolve, request, 30_000, () => now)).toBe(plan);
+    let pauses = 0;
+    expect(await resolveUntilAccepted(resolve, request, 30_000, () => now, async () => void pauses++)).toBe(plan);
     expect(calls).toBe(3);
+    expect(pauses).toBe(2);
   });
 
   it('gives the refusal once past its patience, and any other refusal at once', async () => {
@@ -107,14 +109,14 @@ describe("asking how to mount until the bricks accept the agent's certificate", 
       now += 7_000;
       throw refusal('IncorrectMountTargetState');
     };
-    await expect(resolveUntilAccepted(late, request, 20_000, () => now)).rejects.toThrow('IncorrectMountTargetState refusal');
+    await expect(resolveUntilAccepted(late, request, 20_000, () => now, async () => {})).rejects.toThrow('IncorrectMountTargetState refusal');
     expect(calls).toBe(3);
     calls = 0;
     const denied = async () => {
       calls++;
       throw refusal('AccessDeniedException');
     };
-    await expect(resolveUntilAccepted(denied, request, 20_000, () => now)).rejects.toThrow('AccessDeniedException refusal');
+    await expect(resolveUntilAccepted(denied, request, 20_000, () => now, async () => {})).rejects.toThrow('AccessDeniedException refusal');
     expect(calls).toBe(1);
   });
 });

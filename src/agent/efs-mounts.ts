@@ -173,18 +173,30 @@ export function mountsUnder(mountinfo: string, prefix: string): string[] {
 /**
  * ResolveMount, asked again while the control plane answers IncorrectMountTargetState: it answers only once the bricks
  * accept this agent's certificate name, waiting a few seconds each time (efs/allow-list-wait.ts); a new agent's name
- * can take longer on a loaded machine. Any other refusal, or still that one after `patienceMs`, is final.
+ * can take longer on a loaded machine. It also answers it at once while the pool leader has not reported the volume's
+ * root-access credentials (a volume started a tick ago). Any other refusal, or still that one after `patienceMs`, is final.
  */
-export async function resolveUntilAccepted(resolve: ResolveMount, request: MountRequest, patienceMs: number, now: () => number = Date.now): Promise<MountPlan> {
+export async function resolveUntilAccepted(
+  resolve: ResolveMount,
+  request: MountRequest,
+  patienceMs: number,
+  now: () => number = Date.now,
+  pause: () => Promise<void> = () => new Promise((r) => setTimeout(r, RESOLVE_RETRY_MS)),
+): Promise<MountPlan> {
   const deadline = now() + patienceMs;
   for (;;) {
     try {
       return await resolve(request);
     } catch (error) {
       if ((error as Error).name !== 'IncorrectMountTargetState' || now() >= deadline) throw error;
+      // The volume's credentials not reported yet is answered at once (trusted-volfiles.ts): no tight loop.
+      await pause();
     }
   }
 }
+
+/** The pause between two ResolveMount asks refused with IncorrectMountTargetState. */
+const RESOLVE_RETRY_MS = 500;
 
 export class EfsMounts {
   /** `root`: the task mounts; `tlsDir`: this host's TLS key and certificates (tls-identity.ts), kept by `certificate`. */
