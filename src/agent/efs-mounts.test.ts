@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EFS_MOUNT_FAILED, glusterArgs, mountCommands, mountsUnder, resolveUntilAccepted, rootOf, type MountPlan } from './efs-mounts.js';
+import { EFS_MOUNT_FAILED, glusterArgs, mountCommands, mountsAsRoot, mountsUnder, resolveUntilAccepted, rootOf, type MountPlan } from './efs-mounts.js';
 
 const plan: MountPlan = { Volume: 'berth-fs-1', Servers: ['10.0.0.1', '10.0.0.2'] };
 const withAp: MountPlan = { ...plan, AccessPoint: { Uid: 1000, Gid: 1001, Path: '/app', OwnerUid: 1000, OwnerGid: 1001, Permissions: '750' } };
@@ -70,6 +70,16 @@ describe('EFS mounts on the agent', () => {
     // Without the file's path: the plain volfile from the servers, whatever the plan carries.
     expect(mountCommands(trusted, '/m/fs', '/m/fs/', '/m/ap', tls).gluster.slice(0, 2)).toEqual(['--volfile-server', '10.0.0.1']);
     expect(glusterArgs(plan, '/m/setup', tls, { trustedVolfile: '/t/v' })).toEqual(['--volfile=/t/v', '--no-root-squash', '--log-level=ERROR', '--process-name', 'berth-efs', ...tlsOptions, '/m/setup']);
+  });
+
+  it('mounts as root only with ClientRootAccess, and never under a non-root access point user (the servers check it)', () => {
+    const v = 'volume x\nend-volume\n';
+    expect(mountsAsRoot({ ...plan, TrustedVolfile: v, RootSquash: false })).toBe(true);
+    expect(mountsAsRoot({ ...plan, TrustedVolfile: v, RootSquash: true })).toBe(false);
+    expect(mountsAsRoot({ ...plan, RootSquash: false })).toBe(false);
+    expect(mountsAsRoot({ ...withAp, TrustedVolfile: v, RootSquash: false })).toBe(false);
+    expect(mountsAsRoot({ ...withAp, AccessPoint: { ...withAp.AccessPoint!, Uid: 0, Gid: 0 }, TrustedVolfile: v, RootSquash: false })).toBe(true);
+    expect(mountsAsRoot({ ...plan, AccessPoint: { Path: '/x' }, TrustedVolfile: v, RootSquash: false })).toBe(true);
   });
 
   it('finds the mounts under a directory in mountinfo, deepest first, with escaped spaces decoded', () => {

@@ -106,6 +106,19 @@ export function rootOf(config: EFSVolumeConfiguration, plan: MountPlan): { path:
   return { path: inside(config.rootDirectory ?? '/'), create: false };
 }
 
+/**
+ * Whether the task's own mount is made from the trusted volfile (pure): only with ClientRootAccess (the credentials
+ * may also have come only to make an access point's root directory, prepareRoot), and never under an access point's
+ * non-root POSIX user. A trusted client skips the servers' permission checks for every uid, not only root's (checked
+ * by hand: uid 1000 read a 0660 file of 3000:2000 through a trusted `--acl` mount), and an access point's identity
+ * is checked there (`--acl`); without `--acl` the kernel checks every non-root caller (`default_permissions`).
+ */
+export function mountsAsRoot(plan: MountPlan): boolean {
+  const user = plan.AccessPoint;
+  const posixUid = user?.Uid !== undefined && user.Gid !== undefined ? user.Uid : undefined;
+  return plan.TrustedVolfile !== undefined && plan.RootSquash !== true && (posixUid === undefined || posixUid === 0);
+}
+
 /** A path inside the file system: absolute, normalised (`..` stops at its top), no trailing slash. */
 function inside(path: string): string {
   const normal = posix.normalize(`/${path}`);
@@ -236,9 +249,7 @@ export class EfsMounts {
     const root = rootOf(config, plan);
     const source = join(fsDir, root.path);
     const tls = tlsFiles(this.tlsDir);
-    // The task's mount acts as root only with ClientRootAccess; the credentials may also have come only to make an
-    // access point's root directory (prepareRoot).
-    const asRoot = plan.TrustedVolfile !== undefined && plan.RootSquash !== true;
+    const asRoot = mountsAsRoot(plan);
     const mounted = mountsUnder(await readFile('/proc/self/mountinfo', 'utf8'), base);
     if (!mounted.includes(fsDir)) {
       await mkdir(fsDir, { recursive: true });
