@@ -52,16 +52,23 @@ export class ResponseWriter {
       return bytes;
     }
     const pieces = typeof body === 'string' ? [body] : body;
-    let length = 0;
-    for (const piece of pieces) length += Buffer.byteLength(piece);
-    const bytes = this.memory.take(length);
+    // Room for the worst case (3 bytes of UTF-8 per UTF-16 unit) rather than a pass over the text for its exact length:
+    // memory past what is written is never touched, so it costs address space, not pages.
+    let units = 0;
+    for (const piece of pieces) units += piece.length;
+    const room = this.memory.take(units * MAX_UTF8_PER_UNIT);
     let at = 0;
-    for (const piece of pieces) at += bytes.write(piece, at);
-    return bytes;
+    for (const piece of pieces) at += room.write(piece, at);
+    return room.subarray(0, at);
   }
 }
 
+/** The most bytes of UTF-8 one UTF-16 code unit takes (a surrogate pair: 4 bytes for 2 units). */
+const MAX_UTF8_PER_UNIT = 3;
 /** Bodies from this length (characters or bytes) are copied into reused memory. */
 const LARGE = 64 * 1024;
-/** Answers up to this size are written from kept memory (4 of each size class at most); larger ones from fresh. */
+/**
+ * Memory up to this size is kept for later answers (4 of each size class at most): text answers of up to ~2.8 million
+ * characters, given the worst case's room; larger ones are written from fresh memory.
+ */
 const MAX_POOLED_ANSWER = 8 * 1024 * 1024;
