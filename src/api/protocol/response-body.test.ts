@@ -62,6 +62,8 @@ describe('ResponseWriter', () => {
     const text = '{"é":"😀"}';
     expect(await received(writer, text)).toEqual({ length: String(Buffer.byteLength(text)), chunked: null, bytes: Buffer.from(text) });
     expect(await received(writer, undefined)).toEqual({ length: '0', chunked: null, bytes: Buffer.alloc(0) });
+    // Pieces of a small answer: joined and written the same way.
+    expect(await received(writer, ['{"é":', '[1,2]', '}'])).toEqual({ length: String(Buffer.byteLength('{"é":[1,2]}')), chunked: null, bytes: Buffer.from('{"é":[1,2]}') });
     expect(taken).toHaveLength(0);
   });
 

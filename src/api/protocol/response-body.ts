@@ -28,6 +28,8 @@ export class ResponseWriter {
       res.writeHead(status, headers).end();
       return;
     }
+    // Pieces of a small answer (GetMetricData's 1,440 datapoints of a SUM) joined: one string, written with the head.
+    if (Array.isArray(body) && unitsOf(body) < LARGE) body = body.join('');
     if (typeof body === 'string' && body.length < LARGE) {
       headers['content-length'] = Buffer.byteLength(body);
       res.writeHead(status, headers).end(body);
@@ -54,13 +56,18 @@ export class ResponseWriter {
     const pieces = typeof body === 'string' ? [body] : body;
     // Room for the worst case (3 bytes of UTF-8 per UTF-16 unit) rather than a pass over the text for its exact length:
     // memory past what is written is never touched, so it costs address space, not pages.
-    let units = 0;
-    for (const piece of pieces) units += piece.length;
-    const room = this.memory.take(units * MAX_UTF8_PER_UNIT);
+    const room = this.memory.take(unitsOf(pieces) * MAX_UTF8_PER_UNIT);
     let at = 0;
     for (const piece of pieces) at += room.write(piece, at);
     return room.subarray(0, at);
   }
+}
+
+/** The UTF-16 code units of all `pieces`. */
+function unitsOf(pieces: readonly string[]): number {
+  let units = 0;
+  for (const piece of pieces) units += piece.length;
+  return units;
 }
 
 /** The most bytes of UTF-8 one UTF-16 code unit takes (a surrogate pair: 4 bytes for 2 units). */
