@@ -18,7 +18,7 @@
 //
 //   node bench/metrics-ingest.mjs [--batches 300] [--inflight 8] [--samples 50] [--cli other/dist/cli/main.js]
 //                                 [--server-node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'] [--skip-noop] [--only ingest|query]
-//                                 [--protocols json,cbor,query]
+//                                 [--protocols json,cbor,query] [--queries aggregate,all]
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,6 +42,7 @@ const { values } = parseArgs({
     'skip-noop': { type: 'boolean', default: false },
     only: { type: 'string' },
     protocols: { type: 'string', default: 'json,cbor,query' },
+    queries: { type: 'string', default: 'aggregate,all' },
   },
 });
 const BATCHES = Number(values.batches);
@@ -49,6 +50,7 @@ const INFLIGHT = Number(values.inflight);
 const SAMPLES = Number(values.samples);
 const SERIES = 100;
 const PROTOCOLS = values.protocols.split(',');
+const QUERIES = values.queries.split(',');
 const TARGET = 'GraniteServiceVersion20100801';
 const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
 const decoder = new Decoder({ useRecords: false, mapsAsObjects: true });
@@ -215,7 +217,7 @@ try {
     const asSent = epochSeconds(input);
     canned[createHash('sha256').update(JSON.stringify(asSent)).digest('hex')] = body;
   }
-  for (const [name, input] of values.only === 'ingest' ? [] : Object.entries(queries)) {
+  for (const [name, input] of values.only === 'ingest' ? [] : Object.entries(queries).filter(([n]) => QUERIES.includes(n))) {
     if (PROTOCOLS.includes('json')) result.real[`getMetricData_${name}_json`] = await latencies(server.url, 'json', input, serverCpu, name);
     if (PROTOCOLS.includes('cbor')) result.real[`getMetricData_${name}_cbor`] = await latencies(server.url, 'cbor', input, serverCpu, name);
   }

@@ -18,6 +18,8 @@ export class BodyBuffers {
   constructor(
     /** Free buffers kept per capacity (about the requests in flight at once). */
     private readonly keep = 16,
+    /** The largest capacity kept: a longer buffer is taken fresh and not kept. */
+    private readonly largest = MAX_POOLED,
   ) {}
 
   /** Whether a body of `length` bytes is read into a pooled buffer (smaller ones: Node's own pool serves them). */
@@ -27,6 +29,7 @@ export class BodyBuffers {
 
   /** A buffer of exactly `length` bytes (contents undefined), for one request. */
   take(length: number): Buffer {
+    if (length > this.largest) return Buffer.allocUnsafeSlow(length);
     const capacity = capacityFor(length);
     const buffer = this.free.get(capacity)?.pop() ?? Buffer.allocUnsafeSlow(capacity);
     this.lent.add(buffer.buffer as ArrayBuffer);

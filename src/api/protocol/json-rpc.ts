@@ -14,6 +14,7 @@ import type { ServiceModel } from './service-model.js';
 import { ShapeSerializer } from './shape-serializer.js';
 import { ShapeValidator } from './shape-validator.js';
 import { WriteBatch } from './write-batch.js';
+import { ResponseWriter, type AnswerBody } from './response-body.js';
 import { clientAddressOf } from '../client-address.js';
 
 /** Who is calling and which request this is, handed to every operation. */
@@ -125,6 +126,7 @@ export function jsonRpcHandler(options: JsonRpcOptions): (req: IncomingMessage, 
   const { logger, verifier, authorizer } = options;
   const writes = new WriteBatch();
   const buffers = new BodyBuffers();
+  const answers = new ResponseWriter();
 
   return (req, res) => {
     const id = randomUUID();
@@ -138,18 +140,16 @@ export function jsonRpcHandler(options: JsonRpcOptions): (req: IncomingMessage, 
     const mounted = dot > 0 ? byPrefix.get(target!.slice(0, dot)) : undefined;
     const limit = mounted?.service.bodyLimit ?? options.bodyLimit;
 
-    // A string body: Node writes it with the head in one write, where a Buffer takes a writev of two.
-    const respond = (status: number, body: string, errorType?: string, queryError?: string) => {
+    const respond = (status: number, body: AnswerBody, errorType?: string, queryError?: string) => {
       const headers: Record<string, string | number> = {
         'content-type': mounted?.service.contentType ?? CONTENT_TYPE,
-        'content-length': Buffer.byteLength(body),
         'x-amzn-RequestId': id,
       };
       if (errorType !== undefined) headers['x-amzn-ErrorType'] = `${errorType}:`;
       if (queryError !== undefined) headers['x-amzn-query-error'] = queryError;
       // A refused body still on its way is not read: the connection closes after the answer.
       if (!req.complete) headers.connection = 'close';
-      writes.later(() => res.writeHead(status, headers).end(body));
+      writes.later(() => answers.send(res, status, headers, body));
       if (logger.level === 'debug' || logger.level === 'trace') {
         logOf().debug({ method: req.method, url: req.url, target, status, ms: performance.now() - started }, 'request');
       }
@@ -191,7 +191,7 @@ export function jsonRpcHandler(options: JsonRpcOptions): (req: IncomingMessage, 
   };
 }
 
-async function dispatch(request: JsonRequest, verifier: SigV4Verifier, authorizer: Authorizer | undefined): Promise<string> {
+async function dispatch(request: JsonRequest, verifier: SigV4Verifier, authorizer: Authorizer | undefined): Promise<string | string[]> {
   const { rawUrl, target, mounted, body } = request;
   const queryStart = rawUrl.indexOf('?');
   const auth = await verifier.verify({
@@ -252,7 +252,7 @@ async function dispatch(request: JsonRequest, verifier: SigV4Verifier, authorize
   const output = await running;
   if (!model.output) return '{}';
   if (mounted.outputs) mounted.outputs.check(model.output.shape, output);
-  return mounted.serializer.serialize(model.output.shape, output);
+  return mounted.serializer.serializePieces(model.output.shape, output);
 }
 
 /** A query string as the signature sees it: every value of a repeated name kept. */

@@ -11,6 +11,7 @@ import type { Operation } from './json-rpc.js';
 import { decodeQueryInput, InvalidQueryScalar, parseForm, queryValidationError } from './query-form.js';
 import { QueryXmlSerializer } from './query-xml.js';
 import { BodyBuffers } from './body-buffers.js';
+import { ResponseWriter } from './response-body.js';
 import { decodedBody, decodeUtf8, readBody } from './request-body.js';
 import type { ServiceModel } from './service-model.js';
 import { ShapeValidator } from './shape-validator.js';
@@ -86,6 +87,7 @@ export function queryRpcHandler(options: QueryRpcOptions): (req: IncomingMessage
   const fallback = bySigningName.values().next().value as Mounted;
   const { logger, verifier } = options;
   const buffers = new BodyBuffers();
+  const answers = new ResponseWriter();
 
   return (req, res) => {
     const id = randomUUID();
@@ -96,13 +98,9 @@ export function queryRpcHandler(options: QueryRpcOptions): (req: IncomingMessage
     const errorsIn = (scoped !== undefined ? bySigningName.get(scoped) : undefined) ?? fallback;
 
     const respond = (status: number, body: string) => {
-      const headers: Record<string, string | number> = {
-        'content-type': 'text/xml',
-        'content-length': Buffer.byteLength(body),
-        'x-amzn-RequestId': id,
-      };
+      const headers: Record<string, string | number> = { 'content-type': 'text/xml', 'x-amzn-RequestId': id };
       if (!req.complete) headers.connection = 'close';
-      res.writeHead(status, headers).end(body);
+      answers.send(res, status, headers, body);
     };
     const fail = (error: unknown) => {
       const { status, code, message, fault } = toQueryErrorBody(error);

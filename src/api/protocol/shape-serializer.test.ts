@@ -135,6 +135,33 @@ describe('ShapeSerializer', () => {
     expect(serializer.serialize('Node', node)).toBe('{"name":"c","children":[{"name":"b"}]}');
   });
 
+  it('writes in pieces the same text: each long list of numbers a piece, one array written twice stringified once', () => {
+    const times = Array.from({ length: 300 }, (_, i) => 1_700_000_000 - 60 * i);
+    const values = (k: number) => Array.from({ length: 300 }, (_, i) => (i % 7 === 0 ? 0.1 * i + k : i * k));
+    const tree = {
+      name: 'nul \u0000 in a string',
+      children: [
+        { name: 'a', times, values: values(1) },
+        { name: 'b', times, values: values(2), labels: { k: 'v' } },
+        { name: 'c', times: times.slice(1), values: [1, 2, NaN] },
+      ],
+      values: values(3),
+    };
+    const pieces = serializer.serializePieces('Node', tree);
+    expect(Array.isArray(pieces)).toBe(true);
+    expect((pieces as string[]).join('')).toBe(write(tree));
+    const timesText = JSON.stringify(times);
+    // Every long list is a piece of its own; the two children's shared timestamps are one string, not two.
+    expect((pieces as string[]).filter((p) => p === timesText)).toHaveLength(2);
+    expect((pieces as string[]).filter((p) => p.startsWith('[') && p.endsWith(']') && !p.includes('{'))).toHaveLength(6);
+    // No long list: the text itself.
+    expect(serializer.serializePieces('Node', { name: 'x', values: [1, 2] })).toBe('{"name":"x","values":[1,2]}');
+    // A frozen structure's text is kept whole for the next answer: never a stand-in for a piece of this one.
+    const frozen = Object.freeze({ name: 'f', times: Object.freeze(times) });
+    expect(serializer.serializePieces('Node', { children: [frozen] })).toBe(`{"children":[{"name":"f","times":${timesText}}]}`);
+    expect(serializer.serializePieces('Node', { children: [frozen], values: values(4) })).toEqual(['{"children":[{"name":"f","times":' + timesText + '}],"values":', JSON.stringify(values(4)), '}']);
+  });
+
   it('refuses a shape the model does not have', () => {
     expect(() => serializer.serialize('Nope', {})).toThrow(/unknown shape Nope/);
   });

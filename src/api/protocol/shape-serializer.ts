@@ -25,12 +25,88 @@ export class ShapeSerializer {
 
   /** The JSON text of `value` as the named shape. */
   serialize(shapeName: string, value: unknown): string {
+    return this.compiledFor(shapeName)(value);
+  }
+
+  /**
+   * The same text as {@link serialize}, or as pieces to be written one after the other: each long list of numbers (a
+   * GetMetricData result's 1,440 timestamps and values) a piece of its own. Why: the one string of a 2 MB answer is a
+   * tree of concatenations that writing it flattens into a fresh 2 MB copy (and the socket's write encodes that
+   * into fresh memory again), both faulted in page by page; pieces are written into reused memory
+   * (response-body.ts), and a list that is the very array written just before (GetMetricData's results share
+   * their timestamps) is the same piece, stringified once.
+   */
+  serializePieces(shapeName: string, value: unknown): string | string[] {
+    const serialize = this.compiledFor(shapeName);
+    const pieces: string[] = [];
+    let text: string;
+    split.pieces = pieces;
+    try {
+      text = serialize(value);
+    } finally {
+      split.pieces = undefined;
+      split.lastList = undefined;
+      split.lastText = '';
+    }
+    if (pieces.length === 0) return text;
+    // The text holds a MARK where each piece goes, in order (nothing else writes that character raw: JSON.stringify
+    // escapes it in strings). Searching flattens what is left of the text: the answer less its long lists.
+    const out: string[] = [];
+    let at = 0;
+    for (const piece of pieces) {
+      const mark = text.indexOf(MARK, at);
+      if (mark > at) out.push(text.slice(at, mark));
+      out.push(piece);
+      at = mark + 1;
+    }
+    if (at < text.length) out.push(text.slice(at));
+    return out;
+  }
+
+  private compiledFor(shapeName: string): Serialize {
     let serialize = this.compiled.get(shapeName);
     if (!serialize) {
       serialize = compile(this.model, shapeName);
       this.compiled.set(shapeName, serialize);
     }
-    return serialize(value);
+    return serialize;
+  }
+}
+
+/** Stands in the text for a piece split out by {@link ShapeSerializer.serializePieces} (never in JSON text raw). */
+const MARK = '\u0000';
+/** Lists of numbers from this length are split out as pieces (shorter ones are cheaper concatenated). */
+const SPLIT_LENGTH = 256;
+
+/**
+ * The state of the serializePieces call under way (serialization is synchronous: one at a time). `pieces`: where
+ * long lists go, or undefined when not splitting; `lastList` / `lastText`: the list written last and its text.
+ */
+const split: { pieces: string[] | undefined; lastList: unknown; lastText: string } = { pieces: undefined, lastList: undefined, lastText: '' };
+
+/** A list of numbers (or timestamps) as JSON: JSON.stringify's text, or a MARK for it when splitting. */
+function numberList(v: unknown): string {
+  if (!Array.isArray(v)) return asJson(v);
+  if (split.pieces === undefined || v.length < SPLIT_LENGTH) return JSON.stringify(v);
+  if (v !== split.lastList) {
+    split.lastList = v;
+    split.lastText = JSON.stringify(v);
+  }
+  split.pieces.push(split.lastText);
+  return MARK;
+}
+
+/**
+ * A frozen structure's text for the cache: written whole, never split (its text is reused by later answers, whose
+ * pieces are their own).
+ */
+function whole(write: Serialize, v: unknown): string {
+  const pieces = split.pieces;
+  split.pieces = undefined;
+  try {
+    return write(v);
+  } finally {
+    split.pieces = pieces;
   }
 }
 
@@ -52,7 +128,7 @@ function compile(model: ServiceModel, root: string): Serialize {
         bodies.push(
           `const ${fn}m = new WeakMap();`,
           `function ${fn}(v) {\n` +
-            `if (typeof v === 'object' && v !== null && Object.isFrozen(v)) { let t = ${fn}m.get(v); if (t === undefined) ${fn}m.set(v, (t = ${fn}w(v))); return t; }\n` +
+            `if (typeof v === 'object' && v !== null && Object.isFrozen(v)) { let t = ${fn}m.get(v); if (t === undefined) ${fn}m.set(v, (t = whole(${fn}w, v))); return t; }\n` +
             `return ${fn}w(v);\n}`,
           `function ${fn}w(v) {\n${bodyOf(shape, fnFor, typeOf)}\n}`,
         );
@@ -64,11 +140,13 @@ function compile(model: ServiceModel, root: string): Serialize {
   };
   const typeOf = (shapeName: string) => model.shapes[shapeName]?.type;
   const rootFn = fnFor(root);
-  const factory = new Function('asJson', 'toBase64', `'use strict';\n${bodies.join('\n')}\nreturn ${rootFn};`) as (
+  const factory = new Function('asJson', 'toBase64', 'numberList', 'whole', `'use strict';\n${bodies.join('\n')}\nreturn ${rootFn};`) as (
     asJson: (value: unknown) => string,
     toBase64: (value: unknown) => string,
+    numberList: (value: unknown) => string,
+    whole: (write: Serialize, value: unknown) => string,
   ) => Serialize;
-  return factory(asJson, toBase64);
+  return factory(asJson, toBase64, numberList, whole);
 }
 
 function toBase64(value: unknown): string {
@@ -103,7 +181,7 @@ function bodyOf(shape: Shape, fnFor: (shapeName: string) => string, typeOf: (sha
       // A list of numbers (GetMetricData's 144,000 timestamps and values) by JSON.stringify: the same text as the
       // loop below writes for every element (numbers as ''+v, non-finite and absent as null, anything else as
       // asJson), from V8's own array walk instead of a string piece and a concatenation per element (4× faster).
-      if (NUMERIC.has(typeOf(shape.member.shape))) return 'return Array.isArray(v) ? JSON.stringify(v) : asJson(v);';
+      if (NUMERIC.has(typeOf(shape.member.shape))) return 'return numberList(v);';
       return [
         'if (!Array.isArray(v)) return asJson(v);',
         "let o = '[';",

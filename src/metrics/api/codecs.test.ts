@@ -4,6 +4,7 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Decoder, Encoder } from 'cbor-x';
+import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiFixture, TEST_KEYS, TEST_REGION, type ApiFixture } from '../../testing/api-server.js';
 
@@ -172,6 +173,58 @@ describe('CloudWatch codecs', () => {
         const got = await json('GetMetricStatistics', { Namespace: 'Pool', MetricName: name, Dimensions: [{ Name: 'Pad', Value: 'v1'.padEnd(40, 'x') }], StartTime: minute, EndTime: minute + 60, Period: 60, Statistics: ['Sum', 'SampleCount'] });
         expect(JSON.parse(got.body.toString()).Datapoints).toEqual([{ Timestamp: minute, Sum: 100 * (r * 10 + 1), SampleCount: 100, Unit: 'None' }]);
       }
+    }
+  });
+
+  it('large GetMetricData answers (written from reused memory, shared timestamps) stay each request\'s own, many at once, in all three protocols', async () => {
+    // 12 series × 600 minutes, values per series; series 5 misses minutes 10–19 (its timestamps differ from the others').
+    const minutes = 600;
+    const start = minute - minutes * 60;
+    const value = (s: number, m: number) => s * 1000 + m / 8;
+    const missing = (s: number, m: number) => s === 5 && m >= 10 && m < 20;
+    const datums = [];
+    for (let s = 0; s < 12; s++) for (let m = 0; m < minutes; m++) if (!missing(s, m)) datums.push({ MetricName: 'big', Dimensions: [{ Name: 'S', Value: `s${s}` }], Value: value(s, m), Timestamp: start + m * 60 + 1 });
+    for (let i = 0; i < datums.length; i += 1000) expect((await json('PutMetricData', { Namespace: 'Large', MetricData: datums.slice(i, i + 1000) })).status).toBe(200);
+    /** Request r asks for series r … r + 7 over its own range, descending. */
+    const ask = (r: number) => ({ series: Array.from({ length: 8 }, (_, k) => r + k), from: start + r * 60, to: start + (minutes - r) * 60 });
+    const expected = (r: number) => {
+      const { series, from, to } = ask(r);
+      return series.map((s) => {
+        const ms = Array.from({ length: (to - from) / 60 }, (_, i) => (from - start) / 60 + i).filter((m) => !missing(s, m)).reverse();
+        return { Id: `m${s}`, Label: 'big', Timestamps: ms.map((m) => start + m * 60), Values: ms.map((m) => value(s, m)), StatusCode: 'Complete' };
+      });
+    };
+    const metricQueries = (r: number) => ask(r).series.map((s) => ({ Id: `m${s}`, MetricStat: { Metric: { Namespace: 'Large', MetricName: 'big', Dimensions: [{ Name: 'S', Value: `s${s}` }] }, Period: 60, Stat: 'Average' } }));
+    const form = (r: number) => {
+      const params: Record<string, string> = { Action: 'GetMetricData', StartTime: new Date(ask(r).from * 1000).toISOString(), EndTime: new Date(ask(r).to * 1000).toISOString() };
+      metricQueries(r).forEach((q, i) => {
+        const at = `MetricDataQueries.member.${i + 1}`;
+        Object.assign(params, { [`${at}.Id`]: q.Id, [`${at}.MetricStat.Metric.Namespace`]: 'Large', [`${at}.MetricStat.Metric.MetricName`]: 'big', [`${at}.MetricStat.Metric.Dimensions.member.1.Name`]: 'S', [`${at}.MetricStat.Metric.Dimensions.member.1.Value`]: q.MetricStat.Metric.Dimensions[0]!.Value, [`${at}.MetricStat.Period`]: '60', [`${at}.MetricStat.Stat`]: 'Average' });
+      });
+      return params;
+    };
+    const rounds = [0, 1, 2, 3];
+    const answers = await Promise.all(
+      rounds.flatMap((r) => [
+        json('GetMetricData', { MetricDataQueries: metricQueries(r), StartTime: ask(r).from, EndTime: ask(r).to }),
+        cbor('GetMetricData', { MetricDataQueries: metricQueries(r), StartTime: new Date(ask(r).from * 1000), EndTime: new Date(ask(r).to * 1000) }),
+        query(form(r)),
+      ]),
+    );
+    const xml = new XMLParser({ parseTagValue: false, isArray: (name) => name === 'member' });
+    for (const r of rounds) {
+      const [asJson, asCbor, asXml] = answers.slice(3 * r, 3 * r + 3) as [Awaited<ReturnType<typeof json>>, Awaited<ReturnType<typeof json>>, Awaited<ReturnType<typeof json>>];
+      expect(asJson.body.length).toBeGreaterThan(64 * 1024);
+      expect(Number(asJson.headers.get('content-length'))).toBe(asJson.body.length);
+      expect(JSON.parse(asJson.body.toString())).toEqual({ MetricDataResults: expected(r), Messages: [] });
+      // The SDK's own CBOR reader, and cbor-x.
+      expect(asCbor.body.length).toBeGreaterThan(64 * 1024);
+      const sdk = smithyCbor.deserialize(new Uint8Array(asCbor.body)) as { MetricDataResults: { Id: string; Timestamps: { tag: number; value: number }[]; Values: number[] }[] };
+      expect(sdk.MetricDataResults.map((x) => ({ Id: x.Id, Timestamps: x.Timestamps.map((t) => (t.tag === 1 ? t.value : NaN)), Values: x.Values }))).toEqual(expected(r).map((x) => ({ Id: x.Id, Timestamps: x.Timestamps, Values: x.Values })));
+      const decoded = decoder.decode(asCbor.body) as { MetricDataResults: { Timestamps: Date[] }[] };
+      expect(decoded.MetricDataResults.map((x) => ({ ...x, Timestamps: x.Timestamps.map((d) => d.getTime() / 1000) }))).toEqual(expected(r));
+      const results = xml.parse(asXml.body.toString()).GetMetricDataResponse.GetMetricDataResult.MetricDataResults.member as { Id: string; Timestamps: { member: string[] }; Values: { member: string[] } }[];
+      expect(results.map((x) => ({ Id: x.Id, Timestamps: x.Timestamps.member.map((t) => Date.parse(t) / 1000), Values: x.Values.member.map(Number) }))).toEqual(expected(r).map((x) => ({ Id: x.Id, Timestamps: x.Timestamps, Values: x.Values })));
     }
   });
 });

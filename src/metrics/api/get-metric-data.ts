@@ -192,12 +192,14 @@ function page(results: readonly Result[], input: Input): object {
   if (!Number.isInteger(offset) || offset < 0) offset = 0;
   let skip = offset;
   let room = max;
+  let previous: number[] | undefined;
   const out = results.map((r) => {
     const from = Math.min(skip, r.count);
     skip -= from;
     const take = Math.min(room, r.count - from);
     room -= take;
-    const { Timestamps, Values } = datapoints(r.series, descending, from, take);
+    const { Timestamps, Values } = datapoints(r.series, descending, from, take, previous);
+    previous = Timestamps;
     return { Id: r.id, Label: r.label, Timestamps, Values, StatusCode: from + take < r.count ? 'PartialData' : 'Complete' };
   });
   const total = results.reduce((n, r) => n + r.count, 0);
@@ -211,8 +213,12 @@ function page(results: readonly Result[], input: Input): object {
  * datapoints allocate three times their size on the way, and 200 of them per answer kept the young generation
  * collecting. Integral numbers go in as small integers (`| 0`), so an array of them is stored as such: the
  * encoders then read them without boxing a number per element (cbor-x allocated one per double it wrote).
+ *
+ * Timestamps equal to `previous` (the result before: series of one grid with the same periods filled, the usual
+ * case) are `previous` itself, not a copy: 100 series of a day share one array of 1,440, and the encoders write a
+ * list they have already written from what they made of it the first time (shape-serializer.ts, rpcv2-cbor.ts).
  */
-function datapoints(series: Series, descending: boolean, from: number, take: number): { Timestamps: number[]; Values: number[] } {
+function datapoints(series: Series, descending: boolean, from: number, take: number, previous: number[] | undefined): { Timestamps: number[]; Values: number[] } {
   const { grid, values } = series;
   let seen = 0;
   let n = 0;
@@ -224,7 +230,14 @@ function datapoints(series: Series, descending: boolean, from: number, take: num
     put(valueScratch, n, v);
     n++;
   }
-  return { Timestamps: timestampScratch.slice(0, n), Values: valueScratch.slice(0, n) };
+  return { Timestamps: previous !== undefined && sameNumbers(previous, timestampScratch, n) ? previous : timestampScratch.slice(0, n), Values: valueScratch.slice(0, n) };
+}
+
+/** Whether `list` is the first `n` numbers of `scratch`. */
+function sameNumbers(list: readonly number[], scratch: readonly number[], n: number): boolean {
+  if (list.length !== n) return false;
+  for (let i = 0; i < n; i++) if (list[i] !== scratch[i]) return false;
+  return true;
 }
 
 const timestampScratch: number[] = [];
