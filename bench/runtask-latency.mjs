@@ -160,7 +160,8 @@ try {
     writeBusyboxRootfs(join(b, 'rootfs'));
     const config = structuredClone(berthConfig[mode]);
     config.root = { path: join(b, 'rootfs'), readonly: false };
-    config.mounts = config.mounts.filter((m) => !m.source?.startsWith(dir));
+    // Not the agent's own files, nor the overlay root runc mounts for berth (the bare runs have a plain rootfs).
+    config.mounts = config.mounts.filter((m) => !m.source?.startsWith(dir) && !(m.type === 'overlay' && m.destination === '/'));
     config.linux.cgroupsPath = `/berth-bench-bare/${process.pid}-${name}`;
     config.linux.namespaces = config.linux.namespaces.map(({ path: _path, ...ns }) => ns);
     writeFileSync(join(b, 'config.json'), JSON.stringify(config));

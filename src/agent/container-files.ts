@@ -80,6 +80,10 @@ export class ContainerFileStore implements ContainerFiles {
     if (next !== current) await writeFile(path, next);
   }
 
+  knownUserDatabase(imageId: string): UserDatabase | undefined {
+    return this.users.get(imageId);
+  }
+
   async userDatabase(imageId: string, rootfs: Promise<string>): Promise<UserDatabase> {
     const known = this.users.get(imageId);
     if (known) return known;

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ImageService, LocalImage, PullOptions } from '../image/image-service.js';
+import type { ImageService, LocalImage, PullOptions, RootfsOptions } from '../image/image-service.js';
 
 /**
  * Removes images no task uses, as the ECS agent's image cleanup does: every `intervalMs`, images that are
@@ -28,6 +28,7 @@ export class ImageCleanup {
       pull: async (reference: string, options?: PullOptions) => note(await images.pull(reference, options))!,
       find: async (reference: string) => note(await images.find(reference)),
       createRootfs: (image, id, options) => images.createRootfs(note(image)!, id, options),
+      ...(images.prepareRootfs ? { prepareRootfs: (image: LocalImage, id: string, options?: RootfsOptions) => images.prepareRootfs!(note(image)!, id, options) } : {}),
       unmountRootfs: (id) => images.unmountRootfs(id),
       removeRootfs: (id) => images.removeRootfs(id),
       prune: (keep) => images.prune(keep),

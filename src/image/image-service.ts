@@ -1,3 +1,5 @@
+import type { RootfsOverlay } from '../runtime/runtime.js';
+
 /**
  * What the agent needs to turn an image reference into a root filesystem: pull from any OCI distribution
  * registry into a content-addressed store under the agent's data directory, unpack each layer once, and
@@ -15,6 +17,14 @@ export interface ImageService {
    */
   createRootfs(image: LocalImage, id: string, options?: RootfsOptions): Promise<string>;
   /**
+   * Prepare container `id`'s root as createRootfs does, but leave the mount to a runtime that mounts the root
+   * itself (Runtime.mountsRootfsOverlay): its writable layer, an empty root directory (`path`) and the overlay to
+   * mount over it. Without `overlay` in the answer, `path` is mounted here as createRootfs mounts it (the layers'
+   * absolute paths do not fit in one page of mount options, or it was mounted before an agent restart).
+   * Optional: without it, the engine mounts with createRootfs.
+   */
+  prepareRootfs?(image: LocalImage, id: string, options?: RootfsOptions): Promise<PreparedRootfs>;
+  /**
    * Unmount container `id`'s overlay but keep its writable layer (a stopped container, as Docker does):
    * createRootfs mounts it again with the same writes. Idempotent.
    */
@@ -23,6 +33,12 @@ export interface ImageService {
   removeRootfs(id: string): Promise<void>;
   /** Delete images (and layers no remaining image needs) whose ids are not in `keep`. Returns the ids removed. */
   prune(keep: ReadonlySet<string>): Promise<string[]>;
+}
+
+/** A container's root directory, and the overlay a runtime is to mount there (when it is not mounted already). */
+export interface PreparedRootfs {
+  readonly path: string;
+  readonly overlay?: RootfsOverlay;
 }
 
 export interface RootfsOptions {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,6 +66,33 @@ describe('container root filesystems', () => {
     // etc is opaque in the top layer: the base layer's passwd and group are hidden.
     expect(readdirSync(join(path, 'etc')).sort()).toEqual(['motd']);
     await images.removeRootfs('stack');
+  });
+
+  it('prepared for the runtime: nothing mounted here, and the overlay described stacks the layers as createRootfs does', async () => {
+    const images = service();
+    const image = await images.pull(`${registry.host}/test/layered:v1`);
+    containers.push([images, 'prepared']);
+    const prepared = await images.prepareRootfs(image, 'prepared');
+    expect(mounted(prepared.path)).toBe(false);
+    expect(readdirSync(prepared.path)).toEqual([]);
+    const overlay = prepared.overlay!;
+    expect(overlay.lowerdirs).toHaveLength(2);
+    for (const d of [...overlay.lowerdirs, overlay.upperdir, overlay.workdir]) expect(d.startsWith('/')).toBe(true);
+    // Mounted as the runtime mounts it (one mount(2) with these options), it is the image's root.
+    execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${overlay.lowerdirs.join(':')},upperdir=${overlay.upperdir},workdir=${overlay.workdir}`, prepared.path]);
+    try {
+      expect(readFileSync(join(prepared.path, 'etc/motd'), 'utf8')).toBe('from the top layer\n');
+      expect(existsSync(join(prepared.path, 'var/www/index.html'))).toBe(false);
+      expect(readdirSync(join(prepared.path, 'etc'))).toEqual(['motd']);
+      writeFileSync(join(prepared.path, 'tmp/written'), 'x');
+    } finally {
+      execFileSync('umount', [prepared.path]);
+    }
+    expect(readFileSync(join(overlay.upperdir, 'tmp/written'), 'utf8')).toBe('x');
+    // Already mounted here (a container created before an agent restart): that mount is kept, no overlay given.
+    await rootfs(images, image, 'mounted-first');
+    expect(await images.prepareRootfs(image, 'mounted-first')).toEqual({ path: expect.stringContaining('mounted-first') });
+    await images.removeRootfs('prepared');
   });
 
   it('give each container its own writable layer and never touch the shared layers', async () => {

@@ -14,7 +14,7 @@ import { rootCertificates } from 'node:tls';
 import type { HttpTransport } from './http-transport.js';
 import { ContentStore, type ImageRecord, type LayerRecord, type RefRecord } from './content-store.js';
 import { DigestMismatchError, digestOf, parseDigest } from './digest.js';
-import { PullError, type ImageService, type LocalImage, type PullOptions, type RootfsOptions } from './image-service.js';
+import { PullError, type ImageService, type LocalImage, type PreparedRootfs, type PullOptions, type RootfsOptions } from './image-service.js';
 import type { unpackLayer } from './layer-unpack.js';
 import { InvalidManifestError, parseImageConfig, parseManifest, selectPlatform, type Descriptor, type Platform } from './manifest.js';
 import { isMountPoint, mountOverlay, mountPoints, unmount } from './overlay.js';
@@ -23,6 +23,8 @@ import type { FetchedManifest, RegistryContext, RepositoryClient } from './regis
 import { compileInsecureRegistries, type InsecureRegistries } from './registry-endpoint.js';
 import { Gate, SingleFlight } from './single-flight.js';
 import type { SpawnFn } from '../process/spawn-helper.js';
+import { overlayOptionString } from '../runtime/overlay-options.js';
+import type { RootfsOverlay } from '../runtime/runtime.js';
 
 export interface OciImageServiceOptions {
   /** Store root, e.g. `<dataDir>/images`. Created when missing. */
@@ -70,7 +72,7 @@ export class OciImageService implements ImageService {
   private readonly gate = new Gate();
   private readonly layerFlights = new SingleFlight<void>();
   private readonly blobFlights = new SingleFlight<Buffer>();
-  private readonly rootfsFlights = new SingleFlight<string>();
+  private readonly rootfsFlights = new SingleFlight<PreparedRootfs>();
 
   constructor(options: OciImageServiceOptions) {
     this.store = new ContentStore(options.root);
@@ -108,9 +110,17 @@ export class OciImageService implements ImageService {
   }
 
   async createRootfs(image: LocalImage, id: string, options: RootfsOptions = {}): Promise<string> {
+    return (await this.rootfs(image, id, options, false)).path;
+  }
+
+  async prepareRootfs(image: LocalImage, id: string, options: RootfsOptions = {}): Promise<PreparedRootfs> {
+    return this.rootfs(image, id, options, true);
+  }
+
+  private rootfs(image: LocalImage, id: string, options: RootfsOptions, forRuntime: boolean): Promise<PreparedRootfs> {
     checkContainerId(id);
     if (options.writableDir !== undefined && !options.writableDir.startsWith('/')) throw new RootfsError(`writableDir must be absolute, got ${options.writableDir}`);
-    return this.gate.withShared(() => this.rootfsFlights.run(id, () => this.mountRootfs(image, id, options.writableDir)));
+    return this.gate.withShared(() => this.rootfsFlights.run(id, () => this.makeRootfs(image, id, options.writableDir, forRuntime)));
   }
 
   async unmountRootfs(id: string): Promise<void> {
@@ -274,7 +284,11 @@ export class OciImageService implements ImageService {
 
   // ---- root filesystems
 
-  private async mountRootfs(image: LocalImage, id: string, writableDir: string | undefined): Promise<string> {
+  /**
+   * The container's writable layer, record and root directory; then its overlay mounted there, or (`forRuntime`)
+   * described for the runtime to mount unless its absolute paths do not fit in one page of mount options.
+   */
+  private async makeRootfs(image: LocalImage, id: string, writableDir: string | undefined, forRuntime: boolean): Promise<PreparedRootfs> {
     const [record, existing] = await Promise.all([this.store.readImage(image.id), this.store.readContainer(id)]);
     if (!record) throw new RootfsError(`image ${image.reference} (${image.id}) is not in the image store; pull it first`);
     const dir = this.store.containerDir(id);
@@ -283,7 +297,8 @@ export class OciImageService implements ImageService {
       if (await isMountPoint(target)) throw new RootfsError(`container ${id} already has a root filesystem of image ${existing.imageId}`);
       await rm(dir, { recursive: true, force: true });
     } else if (existing && (await isMountPoint(target))) {
-      return target; // mounted before an agent restart: keep the container's writes
+      // Mounted before an agent restart: keep the container's writes (and never mount its upper directory twice).
+      return { path: target };
     }
     // The writes go to the store, or to the directory given (on another filesystem: upper and work together).
     const writable = writableDir ?? dir;
@@ -291,7 +306,7 @@ export class OciImageService implements ImageService {
       await Promise.all([join(writable, 'upper'), join(writable, 'work'), join(dir, 'rootfs')].map((d) => mkdir(d, { recursive: true })));
       // At once, all before the mount (each a round trip to the thread pool on the start's critical path):
       // the upper directory's mode is the mode of the container's `/`, whatever this process's umask; the
-      // record names the mount for a restarted agent.
+      // record names the mount for a restarted agent (and keeps the layers from pruning while it exists).
       const [, , links] = await Promise.all([
         chmod(join(writable, 'upper'), 0o755),
         this.store.writeContainer({ id, imageId: record.id, layers: record.layers.map((l) => l.diffId) }),
@@ -299,13 +314,27 @@ export class OciImageService implements ImageService {
       ]);
       const lowerdirs = links.reverse();
       if (lowerdirs.length === 0) lowerdirs.push(this.store.emptyLayer());
+      if (forRuntime) {
+        const overlay = { lowerdirs: lowerdirs.map((l) => join(this.store.root, l)), upperdir: join(writable, 'upper'), workdir: join(writable, 'work') };
+        if (fitsMountOptions(overlay)) return { path: target, overlay };
+      }
       const rel = relative(this.store.root, writable);
       await mountOverlay({ cwd: this.store.root, lowerdirs, upperdir: `${rel}/upper`, workdir: `${rel}/work`, target }, this.spawn);
-      return target;
+      return { path: target };
     } catch (e) {
       if (!existing) await rm(dir, { recursive: true, force: true });
       throw new RootfsError(`cannot create the root filesystem of container ${id}: ${(e as Error).message}`, { cause: e });
     }
+  }
+}
+
+/** Whether the overlay's absolute paths fit in the kernel's one page of mount options (the relative ones, mounted here, go further). */
+function fitsMountOptions(overlay: RootfsOverlay): boolean {
+  try {
+    overlayOptionString(overlay.lowerdirs, overlay.upperdir, overlay.workdir);
+    return true;
+  } catch {
+    return false;
   }
 }
 

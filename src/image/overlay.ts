@@ -6,10 +6,10 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { SpawnFn } from '../process/spawn-helper.js';
+import { MAX_MOUNT_OPTIONS, overlayOptionString } from '../runtime/overlay-options.js';
 import { CommandError, runCommand } from './command.js';
 
-/** The kernel copies at most one page of mount data; the option string must fit with its terminator. */
-export const MAX_MOUNT_OPTIONS = 4095;
+export { MAX_MOUNT_OPTIONS };
 
 export interface OverlaySpec {
   /** Directory the relative paths below are resolved from. */
@@ -24,16 +24,7 @@ export interface OverlaySpec {
 
 /** The `-o` string for `spec`; throws when it cannot fit in the kernel's limit. Pure. */
 export function overlayOptions(spec: OverlaySpec): string {
-  if (spec.lowerdirs.length === 0) throw new Error('an overlay needs at least one lower directory');
-  for (const p of [...spec.lowerdirs, spec.upperdir, spec.workdir]) {
-    // The option syntax has no escaping that mount(8) and the kernel agree on: refuse rather than misparse.
-    if (/[,:\\\s]/.test(p)) throw new Error(`overlay path "${p}" contains a character the mount options cannot carry`);
-  }
-  const options = `lowerdir=${spec.lowerdirs.join(':')},upperdir=${spec.upperdir},workdir=${spec.workdir}`;
-  if (options.length > MAX_MOUNT_OPTIONS) {
-    throw new Error(`overlay of ${spec.lowerdirs.length} layers needs ${options.length} bytes of mount options; the kernel takes ${MAX_MOUNT_OPTIONS}`);
-  }
-  return options;
+  return overlayOptionString(spec.lowerdirs, spec.upperdir, spec.workdir);
 }
 
 /**

@@ -1,6 +1,8 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContainerExistsError, ContainerNotFoundError } from './errors.js';
-import type { ContainerSpec, Runtime } from './runtime.js';
+import { ContainerExistsError, ContainerNotFoundError, InvalidContainerSpecError } from './errors.js';
+import type { ContainerSpec, RootfsOverlay, Runtime } from './runtime.js';
 
 /** What the shared suite needs from one Runtime implementation. */
 export interface RuntimeHarness {
@@ -9,6 +11,11 @@ export interface RuntimeHarness {
   id(name: string): string;
   /** A spec whose process runs `args`: the suite only uses `sleep 1000` and `sh -c 'exit N'`. */
   spec(id: string, args: readonly string[]): ContainerSpec;
+  /**
+   * A root given as an overlay for `id` (Runtime.mountsRootfsOverlay): an empty directory, and the harness's
+   * root filesystem as the one lower layer over fresh upper and work directories.
+   */
+  overlayRoot(id: string): { readonly rootfs: string; readonly rootfsOverlay: RootfsOverlay };
   /** A second runtime on the same host state, as a restarted agent opens it. */
   reopen(): Promise<Runtime>;
   /** Remove everything the harness made. */
@@ -113,6 +120,26 @@ export function runtimeConformance(name: string, open: () => Promise<RuntimeHarn
       await h.runtime.create(h.spec(id, SLEEP));
       await expect(h.runtime.create(h.spec(id, exitWith(0)))).rejects.toThrow(ContainerExistsError);
       expect((await h.runtime.state(id))?.status).toBe('created');
+      await h.runtime.delete(id);
+    });
+
+    it('a root given as an overlay is mounted inside the container only, or refused with nothing made', async () => {
+      const id = h.id('overlay-root');
+      const root = h.overlayRoot(id);
+      const spec = { ...h.spec(id, ['sh', '-c', 'test -x /bin/sh && echo seen > /written-inside']), ...root };
+      if (!h.runtime.mountsRootfsOverlay) {
+        await expect(h.runtime.create(spec)).rejects.toThrow(InvalidContainerSpecError);
+        expect(await h.runtime.state(id)).toBeUndefined();
+        return;
+      }
+      await h.runtime.create(spec);
+      // Nothing on the host: the mount lives in the container's own mount namespace.
+      const mountPoints = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4]);
+      expect(mountPoints).not.toContain(root.rootfs);
+      await h.runtime.start(id);
+      // The lower layer's files are seen (exit 0), the container's writes land in the upper directory.
+      expect((await h.runtime.wait(id)).exitCode).toBe(0);
+      expect(await readFile(join(root.rootfsOverlay.upperdir, 'written-inside'), 'utf8')).toBe('seen\n');
       await h.runtime.delete(id);
     });
 

@@ -16,6 +16,13 @@ export interface Runtime {
    * error is thrown as it is. Optional: without it, await the spec and call create.
    */
   createEarly?(early: { readonly id: string; readonly logPath: string }, spec: Promise<ContainerSpec>): Promise<void>;
+  /**
+   * Whether create takes a {@link ContainerSpec.rootfsOverlay}: the runtime then mounts the overlay as the
+   * container's root itself, inside the container's own mount namespace (runc: the first of the spec's mounts),
+   * so no mount process runs on the start's path and nothing is mounted on the host (the mount goes with the
+   * container's last process). A runtime without it refuses such a spec with InvalidContainerSpecError.
+   */
+  readonly mountsRootfsOverlay?: boolean;
   /** Start the created container's process. */
   start(id: string): Promise<{ pid: number }>;
   /**
@@ -136,8 +143,13 @@ export interface ContainerSpec {
    * nowhere else once it is created (runc: config.json is rewritten without them after `runc create`).
    */
   readonly secretEnvNames?: readonly string[];
-  /** The prepared root filesystem (an overlay mount). */
+  /**
+   * The prepared root filesystem (an overlay mounted on the host); with {@link rootfsOverlay}, an empty
+   * directory the runtime mounts that overlay over.
+   */
   readonly rootfs: string;
+  /** The root as an overlay for the runtime to mount (only a runtime that {@link Runtime.mountsRootfsOverlay}). */
+  readonly rootfsOverlay?: RootfsOverlay;
   readonly process: {
     readonly args: readonly string[];
     /** `NAME=value` pairs. */
@@ -200,6 +212,15 @@ export interface TaskCgroup {
   readonly cpuQuotaMicros?: number;
   /** Hard memory limit of the whole task (and its memory+swap: no swap). */
   readonly memoryLimitBytes?: number;
+}
+
+/** An overlay of layer directories (absolute paths). */
+export interface RootfsOverlay {
+  /** Read-only layers, the top one first. */
+  readonly lowerdirs: readonly string[];
+  /** Where the container's writes go, and overlayfs's work directory beside it (same filesystem). */
+  readonly upperdir: string;
+  readonly workdir: string;
 }
 
 /** A bind mount of a host path or a tmpfs inside the container. */

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ContainerSpec, ExitStatus } from '../runtime/runtime.js';
+import type { ContainerSpec, ExitStatus, RootfsOverlay } from '../runtime/runtime.js';
 import { RuncRuntime, type RuncRuntimeOptions } from '../runtime/runc/runc-runtime.js';
 import { writeBusyboxRootfs } from './busybox-image.js';
 
@@ -69,6 +69,8 @@ export interface RuntimeFixture {
   id(name: string): string;
   /** A container spec running `args` in the busybox rootfs, logging to the fixture's directory. */
   spec(id: string, args: readonly string[], overrides?: SpecOverrides): ContainerSpec;
+  /** An empty root directory and an overlay of the busybox rootfs over fresh upper and work directories, for container `id`. */
+  overlayRoot(id: string): { readonly rootfs: string; readonly rootfsOverlay: RootfsOverlay };
   /** Create, start and wait for a container; returns its exit and log, and deletes it. */
   run(id: string, args: readonly string[], overrides?: SpecOverrides): Promise<{ exit: ExitStatus; log: LogLine[]; stdout: string }>;
   /** A second runtime on the same state directory, as a restarted agent would open. */
@@ -109,6 +111,11 @@ export async function startRuntimeFixture(
     cgroupParent,
     id: (name) => `t${tag}-${name}`,
     spec,
+    overlayRoot(id) {
+      const base = join(dir, 'overlays', id);
+      for (const d of ['root', 'upper', 'work']) mkdirSync(join(base, d), { recursive: true });
+      return { rootfs: join(base, 'root'), rootfsOverlay: { lowerdirs: [rootfs], upperdir: join(base, 'upper'), workdir: join(base, 'work') } };
+    },
     async run(id, args, overrides) {
       const s = spec(id, args, overrides);
       await runtime.create(s);

@@ -75,7 +75,7 @@ describe.runIf(isRoot)('the agent killed at each step of a start', () => {
       expect(conmons(runtimeId)).toBe(1);
       expect(netnsList().filter((n) => n.includes(runtimeId))).toEqual([`berth-${runtimeId}`]);
       expect(bridgeVeths()).toBe(1);
-      expect(mountsOf(runtimeId).filter((m) => m.endsWith('/rootfs'))).toHaveLength(1);
+      expect(overlayRoots(runtimeId)).toBe(1);
       // The leak check below can see the published port: one element of the bridge's nftables port map.
       expect(await mappedPorts({ bridge: bridge.BERTH_BRIDGE_NAME })).toEqual([expect.objectContaining({ protocol: 'tcp', containerPort: 8080 })]);
       await stopAndCheckNothingLeft(restarted, arn, runtimeId);
@@ -115,7 +115,7 @@ describe.runIf(isRoot)('the agent killed at each step of a start', () => {
       expect(conmons(runtimeId)).toBe(1);
       expect(netnsList().filter((n) => n.includes(runtimeId))).toEqual([`berth-${runtimeId}`]);
       expect(bridgeVeths()).toBe(1);
-      expect(mountsOf(runtimeId).filter((m) => m.endsWith('/rootfs'))).toHaveLength(1);
+      expect(overlayRoots(runtimeId)).toBe(1);
       await stopAndCheckNothingLeft(restarted, arn, runtimeId);
       await restarted.kill('SIGTERM');
       expect(bridgeVeths(true)).toBe(0);
@@ -172,6 +172,29 @@ function mountsOf(id: string): string[] {
     .split('\n')
     .map((l) => l.split(' ')[4] ?? '')
     .filter((p) => p.includes(id));
+}
+
+/**
+ * How many overlay roots the container has: mounted on the host by the agent (its rootfs directory), or mounted
+ * by runc inside the container's own mount namespace (its root's upper directory given as an absolute path, where
+ * the agent's host mount gives relative ones). One, for a container that is neither doubled nor missing its root.
+ */
+function overlayRoots(id: string): number {
+  const onHost = mountsOf(id).filter((m) => m.endsWith('/rootfs')).length;
+  const read = (path: string) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return ''; // gone meanwhile
+    }
+  };
+  // The container's process (`sleep 3600`), told from other tests' by its cgroup, named after the container.
+  const pid = readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p) && read(`/proc/${p}/cmdline`) === 'sleep\u00003600\u0000')
+    .find((p) => read(`/proc/${p}/cgroup`).includes(id));
+  const root = pid ? read(`/proc/${pid}/mountinfo`).split('\n').find((l) => l.split(' ')[4] === '/') : undefined;
+  const byRuntime = root?.includes(' - overlay ') && new RegExp(`upperdir=/[^,]*${id}/upper`).test(root) ? 1 : 0;
+  return onHost + byRuntime;
 }
 
 /** iptables (nft-backed here) and native nft rules that name the container (CNI portmap tags its rules with the id). */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Volume } from '@aws-sdk/client-ecs';
-import type { LocalImage } from '../../image/image-service.js';
+import type { LocalImage, PreparedRootfs } from '../../image/image-service.js';
 import type { AcsContainer, AcsTask } from '../../model/acs.js';
 import type { Attachment } from '../../network/network.js';
 import { containerSpec } from './container-spec.js';
@@ -81,12 +81,19 @@ export async function createContainer(ctx: CreateContext): Promise<void> {
   const prepare = async () => {
     // A task with ephemeral storage writes only to its own size-limited filesystem: its writable layers and volumes.
     const storage = await taskStorage(deps, task);
-    const mounting = span('agent.rootfs', () =>
-      storage ? deps.images.createRootfs(image, runtimeId, { writableDir: join(storage, 'containers', runtimeId) }) : deps.images.createRootfs(image, runtimeId),
+    const rootfsOptions = storage ? { writableDir: join(storage, 'containers', runtimeId) } : {};
+    // The runtime mounts the root itself (inside the container, no mount process here) when it can and the
+    // image's user database is already known; else it is mounted here first, to read /etc/passwd from it.
+    const knownUsers = deps.containerFiles.knownUserDatabase(image.id);
+    const prepareRootfs = deps.images.prepareRootfs?.bind(deps.images);
+    const mounting = span('agent.rootfs', async (): Promise<PreparedRootfs> =>
+      knownUsers && prepareRootfs && deps.runtime.mountsRootfsOverlay
+        ? prepareRootfs(image, runtimeId, rootfsOptions)
+        : { path: await deps.images.createRootfs(image, runtimeId, rootfsOptions) },
     );
     const [rootfs, users, files, network, mounts] = await Promise.all([
       mounting,
-      span('agent.users', () => deps.containerFiles.userDatabase(image.id, mounting)),
+      knownUsers ?? span('agent.users', () => deps.containerFiles.userDatabase(image.id, mounting.then((r) => r.path))),
       span('agent.files', () =>
         deps.containerFiles.prepare(runtimeId, {
           hostname,
@@ -112,7 +119,8 @@ export async function createContainer(ctx: CreateContext): Promise<void> {
       container: def,
       image: image.config,
       runtimeId,
-      rootfs,
+      rootfs: rootfs.path,
+      ...(rootfs.overlay ? { rootfsOverlay: rootfs.overlay } : {}),
       users,
       ...(network !== undefined ? { network } : {}),
       etcFiles:

@@ -1,7 +1,7 @@
 import type { ImageConfig } from '../../image/image-service.js';
 import type { AcsContainer, AcsTask } from '../../model/acs.js';
 import { processFromImage, type UserDatabase } from '../../runtime/process-from-image.js';
-import { CPU_PERIOD_MICROS, type ContainerSpec, type Mount, type TaskCgroup } from '../../runtime/runtime.js';
+import { CPU_PERIOD_MICROS, type ContainerSpec, type Mount, type RootfsOverlay, type TaskCgroup } from '../../runtime/runtime.js';
 import { taskIdOf } from './task-state.js';
 
 export interface ContainerContext {
@@ -10,6 +10,8 @@ export interface ContainerContext {
   readonly image: ImageConfig;
   readonly runtimeId: string;
   readonly rootfs: string;
+  /** The root as an overlay the runtime mounts over `rootfs` (Runtime.mountsRootfsOverlay). */
+  readonly rootfsOverlay?: RootfsOverlay;
   /** The image's /etc/passwd and /etc/group, to resolve the container's user. */
   readonly users: UserDatabase;
   /** A network namespace path, 'host', or undefined for a new empty namespace. */
@@ -50,6 +52,7 @@ export function containerSpec(ctx: ContainerContext): ContainerSpec {
   return {
     id: ctx.runtimeId,
     rootfs: ctx.rootfs,
+    ...(ctx.rootfsOverlay ? { rootfsOverlay: ctx.rootfsOverlay } : {}),
     ...(secretNames.length ? { secretEnvNames: secretNames } : {}),
     process: {
       ...process,

@@ -111,6 +111,8 @@ export interface ContainerFiles {
    * container's user: read from `rootfs` once it is mounted, unless already known for the image.
    */
   userDatabase(imageId: string, rootfs: Promise<string>): Promise<UserDatabase>;
+  /** The image's user database if already read (userDatabase), so that nothing need wait for a mounted root. */
+  knownUserDatabase(imageId: string): UserDatabase | undefined;
   remove(runtimeId: string): Promise<void>;
 }
 

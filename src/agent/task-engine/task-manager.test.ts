@@ -30,6 +30,25 @@ describe('towards RUNNING', () => {
     expect(w.clock.armed()).toEqual([]);
   });
 
+  it('a runtime that mounts the root itself gets the overlay once the image\'s users are known; nothing is mounted by the agent', async () => {
+    const w = setupTimed();
+    w.runtime.mountsRootfsOverlay = true;
+    const second = ARN.replace(/[0-9a-f]{32}$/, 'f'.repeat(32));
+    // The image's first container: mounted here, its /etc/passwd read from the mount.
+    await w.engine.handlePayload([task([container('web')])]);
+    await w.settle();
+    expect(w.runtime.containers.get(id('web'))?.spec.rootfsOverlay).toBeUndefined();
+    expect(w.images.mounted.has(id('web'))).toBe(true);
+    // The next: the runtime mounts it, inside the container; the agent mounts nothing.
+    await w.engine.handlePayload([task([container('web')], { arn: second })]);
+    await w.settle();
+    const next = w.runtime.containers.get(`${'f'.repeat(32)}-web`);
+    expect(next?.status).toBe('running');
+    expect(next?.spec.rootfsOverlay).toMatchObject({ lowerdirs: ['/fake/layers/1'], upperdir: expect.stringContaining('/upper') });
+    expect(w.images.mounted.has(`${'f'.repeat(32)}-web`)).toBe(false);
+    expect(w.images.rootfs.has(`${'f'.repeat(32)}-web`)).toBe(true);
+  });
+
   it('a cached image (prefer-cached) is no step of its own: pulled, created and started in three saves', async () => {
     const w = setupTimed({ imagePullBehavior: 'prefer-cached' });
     for (const [ref, image] of w.images.available) w.images.cached.set(ref, image);

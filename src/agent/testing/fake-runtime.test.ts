@@ -10,6 +10,7 @@ runtimeConformance('fake', async () => {
     runtime,
     id: (name) => `t${tag}-${name}`,
     spec: (id, args) => ({ id, rootfs: '/fake/rootfs', resources: {}, logPath: `/fake/${id}.log`, labels: {}, process: { args, env: [], cwd: '/', uid: 0, gid: 0 } }),
+    overlayRoot: (id) => ({ rootfs: `/fake/${id}/root`, rootfsOverlay: { lowerdirs: ['/fake/rootfs'], upperdir: `/fake/${id}/upper`, workdir: `/fake/${id}/work` } }),
     reopen: async () => runtime.reopen(),
     cleanup: async () => {},
   };

@@ -7,7 +7,7 @@ import { PullError } from '../../image/image-service.js';
 import type { AttachHooks, Attachment, AttachRequest, NetworkService } from '../../network/network.js';
 import { HostPortAllocator } from '../../network/port-allocator.js';
 import type { ContainerSpec, ContainerState, ExitStatus, Runtime } from '../../runtime/runtime.js';
-import { ContainerCreateError, ContainerExistsError, ContainerNotFoundError, ContainerStartError, RuntimeError } from '../../runtime/errors.js';
+import { ContainerCreateError, ContainerExistsError, ContainerNotFoundError, ContainerStartError, InvalidContainerSpecError, RuntimeError } from '../../runtime/errors.js';
 import type { Volume } from '@aws-sdk/client-ecs';
 import type { ContainerFiles, EngineDeps, EngineSettings, EtcSettings, HostsEntry } from '../task-engine/deps.js';
 import type { VolumeStore } from '../task-engine/volumes.js';
@@ -26,15 +26,22 @@ export class FakeRuntime implements Runtime {
   readonly ignoreTerm = new Set<string>();
   failCreate?: string;
 
-  /** `containers`: what the host holds, shared by a reopened runtime as runc's state on disk is. */
-  constructor(readonly containers: Map<string, FakeContainer> = new Map()) {}
+  /**
+   * `containers`: what the host holds, shared by a reopened runtime as runc's state on disk is.
+   * `mountsRootfsOverlay`: whether specs with a rootfsOverlay are taken (as runc does) or refused (as runsc does).
+   */
+  constructor(
+    readonly containers: Map<string, FakeContainer> = new Map(),
+    public mountsRootfsOverlay = false,
+  ) {}
 
   /** A new runtime on the same host, as a restarted agent opens. */
   reopen(): FakeRuntime {
-    return new FakeRuntime(this.containers);
+    return new FakeRuntime(this.containers, this.mountsRootfsOverlay);
   }
 
   async create(spec: ContainerSpec): Promise<void> {
+    if (spec.rootfsOverlay && !this.mountsRootfsOverlay) throw new InvalidContainerSpecError('rootfsOverlay: this runtime does not mount the root itself');
     if (this.failCreate) throw new ContainerCreateError(this.failCreate);
     if (this.containers.has(spec.id)) throw new ContainerExistsError(spec.id);
     this.containers.set(spec.id, { spec, status: 'created', waiters: [] });
@@ -108,6 +115,8 @@ function exitCommand(args: readonly string[]): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+const FAKE_USERS = { passwd: 'root:x:0:0:root:/root:/bin/sh\n', group: 'root:x:0:\n' };
+
 export class FakeImages implements ImageService {
   readonly available = new Map<string, LocalImage>();
   readonly cached = new Map<string, LocalImage>();
@@ -150,6 +159,13 @@ export class FakeImages implements ImageService {
     writeFileSync(join(dir, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
     writeFileSync(join(dir, 'etc/group'), 'root:x:0:\n');
     return dir;
+  }
+  /** Left for the runtime to mount: a root directory and an overlay of fake layer paths; nothing mounted here. */
+  async prepareRootfs(_image: LocalImage, id: string) {
+    this.rootfs.add(id);
+    const dir = join(tmpdir(), 'berth-fake-rootfs', id);
+    mkdirSync(dir, { recursive: true });
+    return { path: dir, overlay: { lowerdirs: ['/fake/layers/1'], upperdir: `/fake/containers/${id}/upper`, workdir: `/fake/containers/${id}/work` } };
   }
   async unmountRootfs(id: string) {
     this.mounted.delete(id);
@@ -220,8 +236,14 @@ export class FakeContainerFiles implements ContainerFiles {
   async writeHosts(id: string, entries: readonly HostsEntry[]) {
     this.hosts.set(id, entries);
   }
-  async userDatabase() {
-    return { passwd: 'root:x:0:0:root:/root:/bin/sh\n', group: 'root:x:0:\n' };
+  /** Images whose user database was read (as the real store keeps them once read). */
+  readonly usersRead = new Set<string>();
+  async userDatabase(imageId: string) {
+    this.usersRead.add(imageId);
+    return FAKE_USERS;
+  }
+  knownUserDatabase(imageId: string) {
+    return this.usersRead.has(imageId) ? FAKE_USERS : undefined;
   }
   async remove(id: string) {
     this.hosts.delete(id);

@@ -125,6 +125,23 @@ describe('file systems', () => {
     expect(r.out).toBe('shm-ok');
   });
 
+  it('a root mounted by runc as an overlay: read-only when asked, /dev/shm and mounts over it, masked paths kept', async () => {
+    writeFileSync(join(f.dir, 'hosts-over'), '10.0.0.2 cache\n');
+    const root = (name: string) => f.overlayRoot(f.id(name));
+    const ro = root('overlay-ro');
+    const r = await sh(
+      'overlay-ro',
+      'touch /newfile 2>/dev/null && echo rootfs-writable; touch /dev/shm/x && echo shm-ok; cat /etc/hosts; grep -c "^overlay / overlay ro," /proc/mounts; cat /proc/kcore 2>/dev/null | wc -c',
+      { ...ro, readonlyRootfs: true, etcFiles: { hosts: join(f.dir, 'hosts-over') } },
+    );
+    expect(r.out.split('\n')).toEqual(['shm-ok', '10.0.0.2 cache', '1', '0']);
+    // Writable: the writes go to the upper directory, the lower layer (the fixture's rootfs) is untouched.
+    const rw = root('overlay-rw');
+    expect((await sh('overlay-rw', 'echo w > /tmp/written && echo ok', rw)).out).toBe('ok');
+    expect(readFileSync(join(rw.rootfsOverlay.upperdir, 'tmp/written'), 'utf8')).toBe('w\n');
+    expect(existsSync(join(f.rootfs, 'tmp/written'))).toBe(false);
+  });
+
   it('sharedMemorySize sizes /dev/shm (64 MiB by default)', async () => {
     const sized = await sh('shm', "df -k /dev/shm | tail -1 | awk '{print $2}'", { sharedMemoryBytes: 128 << 20 });
     const plain = await sh('shmdefault', "df -k /dev/shm | tail -1 | awk '{print $2}'");

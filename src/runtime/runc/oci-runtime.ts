@@ -41,6 +41,11 @@ export interface OciRuntimeFlavour {
   readonly startCommand?: (runtimePath: string, argv: readonly string[]) => readonly [string, readonly string[]];
   /** Whether Docker's seccomp profile is read and put in the spec (runsc: gVisor is the sandbox itself). */
   readonly seccomp: boolean;
+  /**
+   * Whether the runtime mounts an overlay given as the first of the spec's mounts (destination `/`) as the
+   * container's root (Runtime.mountsRootfsOverlay). runsc looks for the container's files under `root.path` only.
+   */
+  readonly overlayRoot: boolean;
 }
 
 /** runc (Debian's `runc`): berth's spec as it is. */
@@ -54,4 +59,5 @@ export const RUNC: OciRuntimeFlavour = {
   execPid: 'host',
   execNeedsUser: false,
   seccomp: true,
+  overlayRoot: true,
 };

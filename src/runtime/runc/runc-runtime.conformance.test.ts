@@ -8,6 +8,7 @@ runtimeConformance('runc', async () => {
     runtime: f.runtime,
     id: (name) => f.id(name),
     spec: (id, args) => f.spec(id, args),
+    overlayRoot: (id) => f.overlayRoot(id),
     reopen: () => f.reopen(),
     cleanup: () => f.cleanup(),
   };

@@ -146,8 +146,15 @@ export class RuncRuntime implements Runtime {
     await this.make(early.id, early.logPath, oci);
   }
 
+  get mountsRootfsOverlay(): boolean {
+    return this.options.flavour.overlayRoot;
+  }
+
   /** The OCI spec of a container spec, once the spec is checked (its rootfs a directory, its log path absolute). */
   private async validate(spec: ContainerSpec): Promise<Prepared> {
+    if (spec.rootfsOverlay && !this.options.flavour.overlayRoot) {
+      throw new InvalidContainerSpecError(`rootfsOverlay: ${this.options.flavour.name} does not mount the container's root itself; mount it and give its path as rootfs`);
+    }
     const oci = this.options.flavour.adaptSpec(toOciSpec(spec, this.specOptions), spec);
     const rootfs = await stat(spec.rootfs).catch(() => undefined);
     if (!rootfs?.isDirectory()) throw new InvalidContainerSpecError(`rootfs ${spec.rootfs} is not a directory`);

@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { InvalidContainerSpecError } from '../errors.js';
-import { CPU_PERIOD_MICROS, type ContainerSpec, type Mount } from '../runtime.js';
+import { overlayOptionString } from '../overlay-options.js';
+import { CPU_PERIOD_MICROS, type ContainerSpec, type Mount, type RootfsOverlay } from '../runtime.js';
 import { resolveCapabilities, type Capability } from './capabilities.js';
 import {
   DEFAULT_DEVICE_RULES,
@@ -104,6 +105,22 @@ function tmpfsOptions(mount: Mount): string[] {
   const given = mount.options ?? [];
   const defaults = ['nosuid', 'nodev', 'noexec'].filter((o) => !given.includes(o.slice(2)) && !given.includes(o));
   return [...defaults, ...given, ...(mount.readOnly ? ['ro'] : [])];
+}
+
+/**
+ * The container's root as the first of its mounts: runc mounts it over `root.path` (its own bind of it) inside
+ * the container's mount namespace, before the other mounts and the pivot, so they all land in the overlay.
+ */
+function overlayRootMount(overlay: RootfsOverlay): OciMount {
+  const lowerdirs = overlay.lowerdirs.map((d, i) => absolutePath(d, `rootfsOverlay.lowerdirs[${i}]`));
+  const upperdir = absolutePath(overlay.upperdir, 'rootfsOverlay.upperdir');
+  const workdir = absolutePath(overlay.workdir, 'rootfsOverlay.workdir');
+  try {
+    overlayOptionString(lowerdirs, upperdir, workdir);
+  } catch (error) {
+    fail(`rootfsOverlay: ${(error as Error).message}`);
+  }
+  return { destination: '/', type: 'overlay', source: 'overlay', options: [`lowerdir=${lowerdirs.join(':')}`, `upperdir=${upperdir}`, `workdir=${workdir}`] };
 }
 
 function userMounts(spec: ContainerSpec): OciMount[] {
@@ -212,7 +229,11 @@ export function toOciSpec(spec: ContainerSpec, options: OciSpecOptions): OciSpec
 
   const extra = userMounts(spec);
   const overridden = new Set(extra.map((m) => m.destination));
-  const mounts = [...defaultMounts({ shmBytes, privileged }).filter((m) => !overridden.has(m.destination)), ...extra];
+  const mounts = [
+    ...(spec.rootfsOverlay ? [overlayRootMount(spec.rootfsOverlay)] : []),
+    ...defaultMounts({ shmBytes, privileged }).filter((m) => !overridden.has(m.destination)),
+    ...extra,
+  ];
   let args = spec.process.args;
   if (spec.init) {
     if (!options.initBinary) fail('init: an init process was requested but no init binary is configured (install Debian\'s tini)');

@@ -79,4 +79,5 @@ export const RUNSC: OciRuntimeFlavour = {
   execPid: 'sandbox',
   execNeedsUser: true,
   seccomp: false,
+  overlayRoot: false,
 };
