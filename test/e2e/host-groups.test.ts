@@ -44,10 +44,8 @@ describe.runIf(isRoot && hasAwsCli)('host groups (EC2 Auto Scaling) with the net
       subnet,
       '--host-provisioner',
       `lab=${script}`,
-      // It applies to the netns hosts too: long enough for their agents to start and register on a loaded machine
-      // (4 s was not, with other end-to-end files running: hosts replaced before they registered, over and over).
       '--host-registration-timeout',
-      '20s',
+      '4s',
     ]);
     ecs = new ECSClient({ endpoint: server.url, region: 'us-east-1', credentials: { ...server.keys }, maxAttempts: 3 });
     await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
@@ -164,7 +162,7 @@ describe.runIf(isRoot && hasAwsCli)('host groups (EC2 Auto Scaling) with the net
       const { Activities = [] } = (await aws('autoscaling', 'describe-scaling-activities', '--auto-scaling-group-name', 'scripted')).json ?? {};
       return Activities.find((a: { StatusCode: string }) => a.StatusCode === 'Failed');
     }, 60_000);
-    expect(failed.StatusMessage).toMatch(/^Instance i-[0-9a-f]{17} did not register with cluster default within 20 seconds of its launch$/);
+    expect(failed.StatusMessage).toMatch(/^Instance i-[0-9a-f]{17} did not register with cluster default within 4 seconds of its launch$/);
     const first = /Launching a new EC2 instance: (i-[0-9a-f]{17})/.exec(failed.Description)![1]!;
     const calls = await until('the silent host terminated and a new one created', async () => {
       const lines = existsSync(join(dir, 'calls')) ? readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n') : [];
