@@ -30,9 +30,6 @@ const API_ONLY_E2E = [
   'sqs-source-ip',
 ].map((name) => `test/e2e/${name}.test.ts`);
 
-/** End-to-end files at once (both end-to-end projects, one group): see the note on the projects below. */
-const END_TO_END_WORKERS = 3;
-
 export default defineConfig({
   test: {
     // Child processes and native addons (better-sqlite3) behave best in forked workers.
@@ -43,25 +40,20 @@ export default defineConfig({
     // Regenerates the Cluster Query Language parser when its grammar changed, so tests never run a stale one.
     globalSetup: ['./scripts/build-cql.mjs'],
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-    // Vitest 4 runs projects of one sequence.groupOrder as one group with one worker count (they must agree), the
-    // groups one after another, and orders a group's files by project name, then by size (largest first; on a
-    // clean clone there are no recorded durations). So: the two end-to-end projects are one group of three files at
-    // once (e2e's first), then the unit files two at once. An end-to-end file mostly waits on real processes (an
-    // agent's poll, a health check's interval, an alarm's period): on 2 cores one uses about 0.4-0.7 of a core
-    // (measured with its whole process tree: console 0.66, lb-traffic-shift 0.43, an 8-file sample 0.6), so three
-    // at once fill the machine where two left a third of it idle. The unit files are CPU-bound and not retried, so
-    // they keep two workers, with the machine to themselves.
+    // Vitest 4 runs projects of one sequence.groupOrder as one group with one worker count (they must agree), and a
+    // project of one worker after every other group. So: any two files at once, from all three projects (the longest,
+    // the end-to-end ones, first); before, the end-to-end files with real hosts ran one at a time after the rest.
     // End-to-end files with real hosts may share the machine because their fixtures give each file its own bridge,
     // subnet, dynamic port window, namespace and veth names and an ephemeral metadata port (test/e2e/support/
     // cluster.ts, hosts.ts), and check leaks by their own ids, never by counting the host's.
-    // The end-to-end projects retry a failed test once: real processes several files at a time on a shared machine
-    // can miss a deadline from load alone (the end-to-end failures of the last CI runs were such tests, a different
-    // one each time). A test that passes only on its retry is named at the end of the run with its first error. Unit
-    // tests are not retried.
+    // The end-to-end projects retry a failed test once: real processes two files at a time on a shared machine can
+    // miss a deadline from load alone (the end-to-end failures of the last CI runs were such tests, a different one
+    // each time). A test that passes only on its retry is named at the end of the run with its first error. Unit tests
+    // are not retried.
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['src/**/*.test.ts', 'console/src/**/*.test.ts'], testTimeout: 20_000, maxWorkers: 2, sequence: { groupOrder: 1 } },
+        test: { name: 'unit', include: ['src/**/*.test.ts', 'console/src/**/*.test.ts'], testTimeout: 20_000, maxWorkers: 2 },
       },
       {
         extends: true,
@@ -71,7 +63,7 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           retry: 1,
-          maxWorkers: END_TO_END_WORKERS,
+          maxWorkers: 2,
         },
       },
       {
@@ -83,7 +75,7 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           retry: 1,
-          maxWorkers: END_TO_END_WORKERS,
+          maxWorkers: 2,
         },
       },
     ],
