@@ -18,7 +18,9 @@
  * Every mount is TLS (GlusterFS's own, `client.ssl`/`server.ssl`: the bricks accept nothing else, docs/storage.md):
  * the agent's key and its certificate of berth's CA stay in `<tls dir>` (issued before the first mount and renewed
  * when due, mount-certificate.ts), and the glusterfs client is pointed at them with `--xlator-option` (the volfile
- * names the storage hosts' own paths). The control plane also decides what the task may do (IAM, efs/mount-authorization.ts):
+ * names the storage hosts' own paths). The management connection (glusterd :24007, the volfile fetch) is TLS too:
+ * the client runs in a mount namespace of its own with the same identity at /usr/lib/ssl (gluster-client.ts), its
+ * FUSE mount coming back to the host's namespace through the mounts root, a shared mount. The control plane also decides what the task may do (IAM, efs/mount-authorization.ts):
  * a refused mount fails the task, no ClientWrite mounts read-only, no ClientRootAccess squashes an access point's
  * uid 0 to 65534.
  *
@@ -41,7 +43,8 @@ import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, rmdir, stat, write
 import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import type { EFSVolumeConfiguration } from '@aws-sdk/client-ecs';
-import { tlsFiles, type TlsFiles } from '../storage/tls-identity.js';
+import { tlsFiles, writeManagementSslDir, type TlsFiles } from '../storage/tls-identity.js';
+import { decodeMountPath, ensureSharedMountPoint, secureMgmtCommand } from './gluster-client.js';
 import type { MountCertificate } from './mount-certificate.js';
 import { StopReasonError } from './task-engine/deps.js';
 
@@ -178,7 +181,7 @@ export function mountsUnder(mountinfo: string, prefix: string): string[] {
     .split('\n')
     .map((line) => line.split(' ')[4])
     .filter((p): p is string => p !== undefined)
-    .map((p) => p.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8))))
+    .map(decodeMountPath)
     .filter((p) => p === prefix || p.startsWith(`${prefix}/`));
   return [...new Set(points)].sort((a, b) => b.length - a.length);
 }
@@ -220,6 +223,25 @@ export class EfsMounts {
     private readonly certificate: Pick<MountCertificate, 'ensure'>,
     private readonly mountTimeoutMs = 30_000,
   ) {}
+
+  /** The mounts root made a shared mount point, and the management TLS links written: once per agent process. */
+  private clientReady: Promise<void> | undefined;
+
+  private prepareClient(): Promise<void> {
+    this.clientReady ??= (async () => {
+      await mkdir(this.root, { recursive: true });
+      await ensureSharedMountPoint(this.root);
+      await writeManagementSslDir(this.managementSslDir(), tlsFiles(this.tlsDir));
+    })().catch((error: Error) => {
+      this.clientReady = undefined;
+      throw efsMountError(`preparing the GlusterFS client: ${error.message}`);
+    });
+    return this.clientReady;
+  }
+
+  private managementSslDir(): string {
+    return join(this.tlsDir, 'management-ssl');
+  }
 
   /** The host directory to bind for task volume `name` of task `taskArn`, its file system mounted (once per task and volume). */
   async mount(taskArn: string, name: string, config: EFSVolumeConfiguration): Promise<string> {
@@ -291,8 +313,10 @@ export class EfsMounts {
   }
 
   private async mountAndWait(args: string[], fsDir: string, fileSystemId: string): Promise<void> {
+    await this.prepareClient();
     try {
-      await run('glusterfs', args, { timeout: this.mountTimeoutMs });
+      const [command, ...argv] = secureMgmtCommand(this.managementSslDir(), args);
+      await run(command, argv, { timeout: this.mountTimeoutMs });
     } catch (error) {
       const e = error as { stderr?: string; message: string };
       throw efsMountError(`mounting ${fileSystemId}: ${(e.stderr || e.message).trim()}`);

@@ -4,12 +4,17 @@
  * so several storage hosts (each in its network namespace) can run on one machine, as the lab does, and a real host's
  * system glusterd state is never touched. Its gluster CLI runs in that namespace (`nsenter -m -t <glusterd>`).
  * A glusterd left running by a killed `berth storage` (its pid file) is used again rather than started twice.
+ *
+ * Its management connection is TLS (`secure-access` in its state, docs/storage.md): the volfile fetch and port map
+ * of clients and the talk between glusterd peers. GlusterFS reads that identity only at /usr/lib/ssl/glusterfs.*,
+ * so `<state dir>/ssl`, links to the host's own files (tls-identity.ts), is bound there in the same namespace.
  */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { MANAGEMENT_SSL_DIR, tlsFiles, writeManagementSslDir } from './tls-identity.js';
 import { trustedVolfileName } from './trusted-volfiles.js';
 
 const run = promisify(execFile);
@@ -55,12 +60,10 @@ export class Glusterd {
     let exited: string | undefined;
     if (running !== undefined && isGlusterd(running)) pid = running;
     else {
-      const script = [
-        `mount --bind ${q(join(stateDir, 'lib'))} /var/lib/glusterd`,
-        `mount --bind ${q(join(stateDir, 'run'))} /run`,
-        `mount --bind ${q(join(stateDir, 'log'))} /var/log/glusterfs`,
-        `exec glusterd -N -p ${q(pidFile)} --log-file=${q(join(stateDir, 'log', 'glusterd.log'))}`,
-      ].join(' && ');
+      // glusterd requires TLS on its management port when this file exists in its state directory.
+      writeFileSync(join(stateDir, 'lib', 'secure-access'), '');
+      await writeManagementSslDir(join(stateDir, 'ssl'), tlsFiles(GLUSTERD_TLS_DIR));
+      const script = glusterdScript(stateDir, pidFile);
       const child = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], { stdio: 'ignore', detached: true });
       child.unref();
       if (child.pid === undefined) throw new Error('could not start glusterd (unshare)');
@@ -125,6 +128,20 @@ export class Glusterd {
       }
     }
   }
+}
+
+/**
+ * The shell script run in glusterd's private mount namespace (pure): its state directories and its management TLS
+ * identity (`<state dir>/ssl`, links to GLUSTERD_TLS_DIR's files) bound in place, then glusterd in the foreground.
+ */
+export function glusterdScript(stateDir: string, pidFile: string): string {
+  return [
+    `mount --bind ${q(join(stateDir, 'lib'))} /var/lib/glusterd`,
+    `mount --bind ${q(join(stateDir, 'run'))} /run`,
+    `mount --bind ${q(join(stateDir, 'log'))} /var/log/glusterfs`,
+    `mount --bind ${q(join(stateDir, 'ssl'))} ${MANAGEMENT_SSL_DIR}`,
+    `exec glusterd -N -p ${q(pidFile)} --log-file=${q(join(stateDir, 'log', 'glusterd.log'))}`,
+  ].join(' && ');
 }
 
 /** `gluster volume info`'s text → each volume's name and whether it is started (pure). */

@@ -5,9 +5,14 @@
  * under their data directory. The CA signs a request made from the key (efs/mount-ca.ts).
  *
  *   own.key  the private key          own.pem  its certificate          ca.pem  the CA to trust
+ *
+ * GlusterFS's management connection (glusterd :24007: volfile fetch, port map, glusterd peers) takes its identity
+ * only from paths compiled in, MANAGEMENT_SSL_DIR/glusterfs.{pem,key,ca}; `--xlator-option`s reach only the volume
+ * graph. So each glusterd and each agent's glusterfs client runs in a mount namespace where a directory of links to
+ * its own files (managementSslDir) is bound there (storage/glusterd.ts, agent/gluster-client.ts).
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rename, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -49,4 +54,26 @@ export async function installCertificate(dir: string, issued: { readonly Certifi
     await rename(`${path}.new`, path);
   }
   return files;
+}
+
+/** Where GlusterFS's management connection finds its certificate, key and CA (compiled in, `strings` of socket.so). */
+export const MANAGEMENT_SSL_DIR = '/usr/lib/ssl';
+
+/**
+ * Make `dir` a directory to bind at MANAGEMENT_SSL_DIR: glusterfs.pem, glusterfs.key and glusterfs.ca as symbolic
+ * links to `files` (paths as the namespace that binds it sees them). Links, not copies: a renewal replaces the
+ * targets (installCertificate) and every new TLS connection reads the new files. Each link is replaced whole.
+ */
+export async function writeManagementSslDir(dir: string, files: TlsFiles): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  for (const [name, target] of [
+    ['glusterfs.pem', files.cert],
+    ['glusterfs.key', files.key],
+    ['glusterfs.ca', files.ca],
+  ] as const) {
+    const partial = join(dir, `${name}.new`);
+    await unlink(partial).catch(() => {});
+    await symlink(target, partial);
+    await rename(partial, join(dir, name));
+  }
 }

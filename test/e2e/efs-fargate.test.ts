@@ -19,7 +19,7 @@ import { startDockerRegistry, type LoopbackRegistry } from '../../src/testing/do
 import { awsCli } from './support/aws-cli.js';
 import { startBerthAgent, type BerthAgentProcess } from './support/berth-agent.js';
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
-import { startBerthStorage, type BerthStorageProcess } from './support/berth-storage.js';
+import { startBerthStorage, underEfsRoot, type BerthStorageProcess } from './support/berth-storage.js';
 import { removeBridge, uniqueBridge, untilAgentIdle } from './support/cluster.js';
 import { createHostLab, type HostLab } from './support/hosts.js';
 import { until } from './support/netns-hosts.js';
@@ -48,7 +48,8 @@ describe('EFS file systems mounted into Fargate (gVisor) tasks', () => {
   const agentDir = () => join(dir, 'agent');
   const brick = () => join(storage.brickDir, `berth-${fileSystemId}`);
   /** The pool host's FUSE/bind mounts under its EFS directory, from the root namespace's mount table. */
-  const efsMounts = () => readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.split(' ')[1]?.startsWith(join(agentDir(), 'efs')));
+  // The tasks' mounts under the agent's EFS mounts root; `withRoot`: the root's own shared bind too (gluster-client.ts).
+  const efsMounts = (withRoot = false) => readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => underEfsRoot(l.split(' ')[1], join(agentDir(), 'efs'), withRoot));
 
   /** A Fargate task definition (0.25 vCPU, 512 MiB) whose container `app` mounts `volume` at /data. */
   async function register(family: string, volume: Volume, readOnly = false): Promise<void> {
@@ -121,7 +122,7 @@ describe('EFS file systems mounted into Fargate (gVisor) tasks', () => {
       await untilAgentIdle(agentDir()).catch(() => {});
       await agent.kill();
     }
-    if (dir) for (const line of efsMounts().reverse()) execFileSync('umount', ['-l', line.split(' ')[1]!]);
+    if (dir) for (const line of efsMounts(true).reverse()) execFileSync('umount', ['-l', line.split(' ')[1]!]);
     await storage?.stop();
     ecs?.destroy();
     await server?.kill();

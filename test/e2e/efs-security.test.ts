@@ -4,7 +4,8 @@
  * Proven here: ECS's registration rules for EFS volumes (IAM and access points need transit encryption, an access
  * point fixes the root directory) refuse with ClientException and register nothing; a task mounts with
  * transitEncryption ENABLED and writes, while tcpdump on the storage host's interface sees the bytes go by but never
- * the file's plaintext, and the brick logs the agent's certificate of berth's CA; `authorizationConfig.iam` mounts
+ * the file's plaintext nor the volfile's text (the management connection, glusterd :24007, is TLS too), and the
+ * brick logs the agent's certificate of berth's CA; a glusterfs client without --secure-mgmt gets no volfile; `authorizationConfig.iam` mounts
  * are judged with the task role against the file system policy and the role's identity policies (ClientMount only:
  * read-only; ClientWrite from the role's own policy: writable; a role or an anonymous client the policy does not
  * name: the task stops with ECS's ResourceInitializationError); revocation: once the agent's container instance is
@@ -14,8 +15,8 @@
  * appear in no log and no file left by the agent; a new agent's first mount, made while the storage host cannot yet add its certificate's
  * name to the bricks' allow-list (frozen with SIGSTOP), waits in ResolveMount and goes through once it can.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -36,7 +37,7 @@ import { startDockerRegistry, type LoopbackRegistry } from '../../src/testing/do
 import { awsCli } from './support/aws-cli.js';
 import { startBerthAgent, type AgentProcessOptions, type BerthAgentProcess } from './support/berth-agent.js';
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
-import { glusterTlsOptionsOf, startBerthStorage, type BerthStorageProcess } from './support/berth-storage.js';
+import { glusterTlsOptionsOf, secureGlusterfsArgv, startBerthStorage, type BerthStorageProcess } from './support/berth-storage.js';
 import { untilAgentIdle } from './support/cluster.js';
 import { createHostLab, type HostLab } from './support/hosts.js';
 import { until } from './support/netns-hosts.js';
@@ -199,9 +200,24 @@ describe('EFS transit encryption and IAM authorization', () => {
     const wire = readFileSync(pcap);
     expect(wire.length, 'the file went through the capture').toBeGreaterThan(262_144);
     expect(wire.includes(Buffer.from(MARKER)), 'plaintext on the wire').toBe(false);
+    // The management connection (glusterd :24007, the volfile fetch) is TLS too: none of the volfile's text went by.
+    for (const text of [`volume berth-${fileSystemId}`, 'remote-subvolume', 'transport.socket.ssl-own-cert']) expect(wire.includes(Buffer.from(text)), `'${text}' on the wire`).toBe(false);
+    expect(readFileSync(join(storage.stateDir, 'log', 'glusterd.log'), 'utf8')).toContain('SSL support for MGMT is ENABLED');
+    // The agent's client had its identity at /usr/lib/ssl in its own mount namespace only, not in the host's.
+    expect(readFileSync('/proc/mounts', 'utf8')).not.toContain(' /usr/lib/ssl ');
     // The brick authenticated the agent by its certificate of berth's CA (GlusterFS logs the certificate's name).
     const brickLogs = readdirSync(join(storage.stateDir, 'log', 'bricks')).map((f) => readFileSync(join(storage.stateDir, 'log', 'bricks', f), 'utf8'));
     expect(brickLogs.join('\n')).toContain(`connecting user name: berth-agent-${instance.split('/').pop()}`);
+  }, LOADED_MACHINE_MS);
+
+  it("refuses the volfile to a glusterfs client without a TLS management connection (no --secure-mgmt)", async () => {
+    const point = join(dir, 'plain-client');
+    mkdirSync(point, { recursive: true });
+    const plain = spawnSync('nsenter', [`--net=/var/run/netns/${lab.hosts[1]!.netns}`, '--', 'glusterfs', '--volfile-server', lab.hosts[0]!.address, '--volfile-id', `berth-${fileSystemId}`, `--log-file=${join(dir, 'plain-client.log')}`, point], { timeout: 60_000 });
+    expect(plain.status, 'glusterfs exits failing').not.toBe(0);
+    expect(readFileSync('/proc/mounts', 'utf8')).not.toContain(` ${point} `);
+    // The same host's agent mounts it (with its identity at /usr/lib/ssl, --secure-mgmt=yes): the task above wrote.
+    expect(existsSync(join(brick(), 'secret.txt'))).toBe(true);
   }, LOADED_MACHINE_MS);
 
   it('squashes root for a client without ClientRootAccess, and keeps the root-access credentials out of logs and files', async () => {
@@ -278,10 +294,12 @@ describe('EFS transit encryption and IAM authorization', () => {
     const volumeName = `berth-${fileSystemId}`;
     const agentTls = join(dir, 'agent', 'efs-tls');
     const mounts: string[] = [];
-    const mount = (name: string, tls: string) => {
-      const point = join(dir, name);
-      execFileSync('mkdir', ['-p', point]);
-      execFileSync('nsenter', [`--net=/var/run/netns/${lab.hosts[1]!.netns}`, '--', 'glusterfs', '--volfile-server', storage.address, '--volfile-id', volumeName, ...glusterTlsOptionsOf(volumeName, tls), '--log-file', join(dir, `${name}.log`), point]);
+    const mount = async (name: string, tls: string) => {
+      // Under a directory of this test's own, made a shared mount point (the mount comes back from the client's namespace).
+      const point = join(dir, 'direct', name);
+      mkdirSync(point, { recursive: true });
+      const [command, ...argv] = await secureGlusterfsArgv(lab.hosts[1]!.netns, tls, ['--volfile-server', storage.address, '--volfile-id', volumeName, ...glusterTlsOptionsOf(volumeName, tls), '--log-file', join(dir, `${name}.log`), point], point);
+      execFileSync(command!, argv);
       mounts.push(point);
       return point;
     };
@@ -296,7 +314,7 @@ describe('EFS transit encryption and IAM authorization', () => {
     };
     try {
       // Registered: the agent's certificate (from its last mount) is accepted.
-      const live = mount('mnt-agent-live', agentTls);
+      const live = await mount('mnt-agent-live', agentTls);
       await until('a mount with the agent certificate to answer', async () => (answers(live) ? true : undefined), 30_000);
       expect(readFileSync(join(live, 'secret.txt'), 'utf8').slice(0, MARKER.length)).toBe(MARKER);
 
@@ -308,13 +326,13 @@ describe('EFS transit encryption and IAM authorization', () => {
       // client's reconnection is refused and it unmounts.
       await until('the live mount to be dropped', async () => (answers(live) ? undefined : true), 60_000);
       // A new mount with the revoked certificate: refused at the handshake, the client gives up and unmounts.
-      const again = mount('mnt-agent-again', agentTls);
+      const again = await mount('mnt-agent-again', agentTls);
       await until('the refused client to give up', async () => (/Server authentication failed/.test(readFileSync(join(dir, 'mnt-agent-again.log'), 'utf8')) ? true : undefined), 30_000);
       await until('the refused mount to be gone', async () => (mounted(again) ? undefined : true), 30_000);
       const brickLog = readdirSync(join(storage.stateDir, 'log', 'bricks')).map((f) => readFileSync(join(storage.stateDir, 'log', 'bricks', f), 'utf8')).join('\n');
       expect(brickLog).toMatch(/Cannot authenticate client/);
       // The storage host's certificate is still accepted.
-      const host = mount('mnt-storage', join(storage.stateDir, 'lib', 'berth-tls'));
+      const host = await mount('mnt-storage', join(storage.stateDir, 'lib', 'berth-tls'));
       await until('a mount with the storage host certificate to answer', async () => (answers(host) ? true : undefined), 30_000);
     } finally {
       for (const point of mounts.filter(mounted)) execFileSync('umount', ['-l', point]);

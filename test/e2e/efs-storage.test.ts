@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsCli } from './support/aws-cli.js';
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
-import { glusterTlsOptions, startBerthStorage, trustedMountArgs, trustedVolfilePath, type BerthStorageProcess } from './support/berth-storage.js';
+import { glusterTlsOptions, secureGlusterfsArgv, startBerthStorage, trustedMountArgs, trustedVolfilePath, type BerthStorageProcess } from './support/berth-storage.js';
 import { createHostLab, type HostLab } from './support/hosts.js';
 import { until } from './support/netns-hosts.js';
 
@@ -43,9 +43,11 @@ describe('EFS on GlusterFS storage hosts', () => {
   }, 60_000);
 
   afterAll(async () => {
-    if (mountPoint) {
+    // The test's mount, then the shared bind of its parent (secureGlusterfsArgv).
+    for (const point of [mountPoint, dir && join(dir, 'direct')]) {
+      if (!point) continue;
       try {
-        execFileSync('umount', ['-l', mountPoint]);
+        execFileSync('umount', ['-l', point]);
       } catch {
         // not mounted
       }
@@ -124,13 +126,23 @@ describe('EFS on GlusterFS storage hosts', () => {
   }, LOADED_MACHINE_MS);
 
   it('keeps reading and writing through a FUSE mount with one storage host killed', async () => {
-    mountPoint = join(dir, 'mnt');
-    mkdirSync(mountPoint);
+    // Under a directory of this test's own, made a shared mount point (the mount comes back from the client's namespace).
+    const point = join(dir, 'direct', 'mnt');
+    mountPoint = point;
+    mkdirSync(point, { recursive: true });
     const client = lab.hosts[3]!;
     const servers = storage.flatMap((s) => ['--volfile-server', s.address]);
     const volume = `berth-${fileSystemId}`;
     // The volume is TLS-only: the client presents storage host 1's certificate of berth's CA.
-    execFileSync('nsenter', [`--net=/var/run/netns/${client.netns}`, '--', 'glusterfs', ...servers, '--volfile-id', volume, ...glusterTlsOptions(volume, storage[0]!), '--log-file', join(dir, 'client.log'), mountPoint]);
+    const tls = join(storage[0]!.stateDir, 'lib', 'berth-tls');
+    const glusterfs = async (args: string[]) => {
+      const [command, ...argv] = await secureGlusterfsArgv(client.netns, tls, args, point);
+      execFileSync(command!, argv);
+    };
+    // A client without a TLS management connection (no --secure-mgmt) gets no volfile: glusterfs fails, nothing mounted.
+    expect(() => execFileSync('nsenter', [`--net=/var/run/netns/${client.netns}`, '--', 'glusterfs', ...servers, '--volfile-id', volume, ...glusterTlsOptions(volume, storage[0]!), '--log-file', join(dir, 'plain.log'), point], { timeout: 60_000 })).toThrow();
+    expect(readFileSync('/proc/mounts', 'utf8')).not.toContain(` ${point} `);
+    await glusterfs([...servers, '--volfile-id', volume, ...glusterTlsOptions(volume, storage[0]!), '--log-file', join(dir, 'client.log'), mountPoint]);
     const connected = () => readFileSync('/proc/mounts', 'utf8').includes(mountPoint!) && (() => { try { readdirSync(mountPoint!); return true; } catch { return false; } })();
     await until('the FUSE mount, connected', async () => (connected() ? true : undefined), 30_000);
     // Root is squashed for a client without the volume's credentials: the root directory (root's, 0755) refuses it.
@@ -142,7 +154,7 @@ describe('EFS on GlusterFS storage hosts', () => {
     expect(filesHolding(join(dir, 'server'), password)).toEqual([]);
     // With its credentials (a trusted client, as the agent mounts for a task with ClientRootAccess) root acts as root.
     const trusted = trustedMountArgs(volume, storage[0]!, join(dir, 'client.log'), mountPoint);
-    execFileSync('nsenter', [`--net=/var/run/netns/${client.netns}`, '--', 'glusterfs', ...trusted.args]);
+    await glusterfs(trusted.args);
     await until('the trusted FUSE mount, connected', async () => (connected() ? true : undefined), 30_000);
     trusted.cleanup();
     expect(readFileSync(join(dir, 'client.log'), 'utf8')).not.toContain(password);

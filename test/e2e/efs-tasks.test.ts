@@ -28,7 +28,7 @@ import { startDockerRegistry, type LoopbackRegistry } from '../../src/testing/do
 import { awsCli } from './support/aws-cli.js';
 import { startBerthAgent, type BerthAgentProcess } from './support/berth-agent.js';
 import { startBerthServer, type BerthServerProcess } from './support/berth-server.js';
-import { startBerthStorage, type BerthStorageProcess } from './support/berth-storage.js';
+import { startBerthStorage, underEfsRoot, type BerthStorageProcess } from './support/berth-storage.js';
 import { untilAgentIdle } from './support/cluster.js';
 import { createHostLab, type HostLab } from './support/hosts.js';
 import { until } from './support/netns-hosts.js';
@@ -99,7 +99,8 @@ describe('tasks mounting EFS file systems (GlusterFS) on three hosts', () => {
   }
 
   /** The agent host's FUSE/bind mounts under its EFS directory, from the root namespace's mount table. */
-  const efsMountsOf = (i: number) => readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.split(' ')[1]?.startsWith(join(agentDir(i), 'efs')));
+  // The tasks' mounts under an agent's EFS mounts root; `withRoot`: the root's own shared bind too (gluster-client.ts).
+  const efsMountsOf = (i: number, withRoot = false) => readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => underEfsRoot(l.split(' ')[1], join(agentDir(i), 'efs'), withRoot));
 
   beforeAll(async () => {
     for (const tool of ['glusterd', 'glusterfs', 'bindfs']) execFileSync('which', [tool]); // fails loudly without them
@@ -148,7 +149,7 @@ describe('tasks mounting EFS file systems (GlusterFS) on three hosts', () => {
       await untilAgentIdle(agentDir(i)).catch(() => {});
       await a.kill();
     }
-    for (const i of [0, 1, 2]) for (const line of efsMountsOf(i).reverse()) execFileSync('umount', ['-l', line.split(' ')[1]!]);
+    for (const i of [0, 1, 2]) for (const line of efsMountsOf(i, true).reverse()) execFileSync('umount', ['-l', line.split(' ')[1]!]);
     for (const s of storage) await s.stop();
     ecs?.destroy();
     await server?.kill();

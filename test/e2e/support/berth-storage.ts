@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureSharedMountPoint, secureMgmtCommand } from '../../../src/agent/gluster-client.js';
+import { tlsFiles, writeManagementSslDir } from '../../../src/storage/tls-identity.js';
 
 const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
 
@@ -113,4 +115,26 @@ export function trustedMountArgs(volume: string, host: BerthStorageProcess, logF
     args: [`--volfile=${file}`, '--no-root-squash', '--log-level=ERROR', ...glusterTlsOptions(volume, host), '--log-file', logFile, point],
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * Whether mount point `point` is a task's EFS mount under an agent's mounts root `root`; `withRoot`: the root's own
+ * bind (the agent makes it a shared mount point for its glusterfs clients, agent/gluster-client.ts) counts too.
+ */
+export function underEfsRoot(point: string | undefined, root: string, withRoot: boolean): boolean {
+  return point !== undefined && (point.startsWith(`${root}/`) || (withRoot && point === root));
+}
+
+/**
+ * The argv running `glusterfs <args>` (mounting at `point`, its last argument) from network namespace `netns` as the
+ * agent does (agent/gluster-client.ts): `--secure-mgmt=yes` in a mount namespace of its own with the TLS identity in
+ * `tls` at /usr/lib/ssl, the storage hosts' glusterd accepting only TLS on its management port. `point`'s parent is
+ * made a shared mount point so the mount appears here: a directory of the test's own with nothing mounted under it
+ * yet (a bind of a directory holding mounts would hide them); unmount it (`umount -l`) after the mounts under it.
+ */
+export async function secureGlusterfsArgv(netns: string, tls: string, args: readonly string[], point: string): Promise<string[]> {
+  const sslDir = `${point}.management-ssl`;
+  await writeManagementSslDir(sslDir, tlsFiles(tls));
+  await ensureSharedMountPoint(dirname(point));
+  return ['nsenter', `--net=/var/run/netns/${netns}`, '--', ...secureMgmtCommand(sslDir, args)];
 }
