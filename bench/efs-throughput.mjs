@@ -35,7 +35,7 @@ const { buildBusyboxImage, pushImage } = await load('src/testing/busybox-image.t
 const { findDir } = await load('test/e2e/support/find-dir.ts');
 const { startDockerRegistry } = await load('src/testing/docker-registry.ts');
 const { createHostLab } = await load('test/e2e/support/hosts.ts');
-const { startBerthStorage, trustedMountArgs } = await load('test/e2e/support/berth-storage.ts');
+const { secureGlusterfsArgv, startBerthStorage, trustedMountArgs } = await load('test/e2e/support/berth-storage.ts');
 
 const dir = mkdtempSync(join(tmpdir(), 'berth-bench-efs-'));
 const BRIDGE = { bridge: 'bbefs0', subnet: '10.252.7.0/24' };
@@ -66,7 +66,8 @@ const lab = createHostLab(1);
 const registry = await startDockerRegistry({ address: lab.gateway });
 let ecs;
 let storage;
-const direct = join(dir, 'direct');
+// Under a directory of its own: secureGlusterfsArgv makes the mount point's parent a shared mount point.
+const direct = join(dir, 'direct', 'mnt');
 try {
   const image = `${registry.host}/busybox:latest`;
   await pushImage(await buildBusyboxImage(join(dir, 'layout'), 'latest', { cmd: ['sleep', '3600'] }), image);
@@ -96,7 +97,9 @@ try {
   // It acts as root on the volume like the task's mount (the default policy grants ClientRootAccess): a trusted client
   // from the volume's trusted volfile (every volume squashes root for other clients).
   const trusted = trustedMountArgs(`berth-${fileSystemId}`, storage, join(dir, 'direct-glusterfs.log'), direct);
-  execFileSync('glusterfs', ['--process-name', 'berth-bench', ...trusted.args]);
+  // Its management connection is TLS as the agent's (--secure-mgmt=yes, the identity at /usr/lib/ssl in its own namespace).
+  const [glusterfs, ...argv] = await secureGlusterfsArgv(undefined, join(storage.stateDir, 'lib', 'berth-tls'), ['--process-name', 'berth-bench', ...trusted.args], direct);
+  execFileSync(glusterfs, argv);
   for (let i = 0; !readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${direct} `); i++) {
     if (i > 300) throw new Error('the direct GlusterFS mount did not appear');
     await sleep(100);
@@ -208,10 +211,10 @@ try {
     for (let i = 0; i < 300 && (await ecs.send(new DescribeTasksCommand({ tasks: [arn] }))).tasks[0].lastStatus !== 'STOPPED'; i++) await sleep(100);
   }
   // The agent cleans a stopped task up after 1 s: its EFS mounts go then.
-  for (let i = 0; i < 100 && readFileSync('/proc/self/mountinfo', 'utf8').includes(join(dir, 'agent', 'efs')); i++) await sleep(100);
+  for (let i = 0; i < 100 && readFileSync('/proc/self/mountinfo', 'utf8').includes(`${join(dir, 'agent', 'efs')}/`); i++) await sleep(100);
 } finally {
   ecs?.destroy();
-  if (readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${direct} `)) spawnSync('umount', ['-l', direct]);
+  for (const point of [direct, join(dir, 'direct')]) if (readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${point} `)) spawnSync('umount', ['-l', point]);
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n').reverse()) {
     const point = line.split(' ')[4];
     if (point?.startsWith(join(dir, 'agent', 'efs'))) spawnSync('umount', ['-l', point]);

@@ -126,15 +126,16 @@ export function underEfsRoot(point: string | undefined, root: string, withRoot: 
 }
 
 /**
- * The argv running `glusterfs <args>` (mounting at `point`, its last argument) from network namespace `netns` as the
+ * The argv running `glusterfs <args>` (mounting at `point`, its last argument) from network namespace `netns` (none:
+ * this one) as the
  * agent does (agent/gluster-client.ts): `--secure-mgmt=yes` in a mount namespace of its own with the TLS identity in
  * `tls` at /usr/lib/ssl, the storage hosts' glusterd accepting only TLS on its management port. `point`'s parent is
  * made a shared mount point so the mount appears here: a directory of the test's own with nothing mounted under it
  * yet (a bind of a directory holding mounts would hide them); unmount it (`umount -l`) after the mounts under it.
  */
-export async function secureGlusterfsArgv(netns: string, tls: string, args: readonly string[], point: string): Promise<string[]> {
+export async function secureGlusterfsArgv(netns: string | undefined, tls: string, args: readonly string[], point: string): Promise<string[]> {
   const sslDir = `${point}.management-ssl`;
   await writeManagementSslDir(sslDir, tlsFiles(tls));
   await ensureSharedMountPoint(dirname(point));
-  return ['nsenter', `--net=/var/run/netns/${netns}`, '--', ...secureMgmtCommand(sslDir, args)];
+  return [...(netns !== undefined ? ['nsenter', `--net=/var/run/netns/${netns}`, '--'] : []), ...secureMgmtCommand(sslDir, args)];
 }
