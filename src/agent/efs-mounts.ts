@@ -226,7 +226,6 @@ export class EfsMounts {
 
   /** The mounts root made a shared mount point, and the management TLS links written: once per agent process. */
   private clientReady: Promise<void> | undefined;
-
   private prepareClient(): Promise<void> {
     this.clientReady ??= (async () => {
       await mkdir(this.root, { recursive: true });
@@ -239,9 +238,7 @@ export class EfsMounts {
     return this.clientReady;
   }
 
-  private managementSslDir(): string {
-    return join(this.tlsDir, 'management-ssl');
-  }
+  private managementSslDir = (): string => join(this.tlsDir, 'management-ssl');
 
   /** The host directory to bind for task volume `name` of task `taskArn`, its file system mounted (once per task and volume). */
   async mount(taskArn: string, name: string, config: EFSVolumeConfiguration): Promise<string> {
