@@ -71,19 +71,30 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
   const host = options.host ?? '127.0.0.1';
   // tmpfs when there is one: etcd fsyncs every commit, which is slow on a shared disk and proves nothing here.
   const root = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'berth-etcd-'));
-  const members: MemberState[] = [];
-  for (let i = 0; i < n; i++) {
-    members.push({
-      name: `m${i}`,
-      clientPort: await freePort(host),
-      peerPort: await freePort(host),
-      dataDir: join(root, `m${i}`),
-      stderr: '',
-    });
-  }
+  const members: MemberState[] = Array.from({ length: n }, (_, i) => ({ name: `m${i}`, clientPort: 0, peerPort: 0, dataDir: join(root, `m${i}`), stderr: '' }));
+  let initialCluster = '';
+  /**
+   * Ports found free, distinct within the cluster. A free port can still be taken by another process before etcd
+   * binds it (other test files pick ports at the same time): the start below tries again with new ones then.
+   */
+  const assignPorts = async () => {
+    const taken = new Set<number>();
+    const pick = async () => {
+      for (;;) {
+        const port = await freePort(host);
+        if (taken.has(port)) continue;
+        taken.add(port);
+        return port;
+      }
+    };
+    for (const m of members) {
+      m.clientPort = await pick();
+      m.peerPort = await pick();
+    }
+    initialCluster = members.map((m) => `${m.name}=http://${host}:${m.peerPort}`).join(',');
+  };
   const tls = options.tls;
   const scheme = tls ? 'https' : 'http';
-  const initialCluster = members.map((m) => `${m.name}=http://${host}:${m.peerPort}`).join(',');
   const args = (m: MemberState) => [
     '--name', m.name,
     '--data-dir', m.dataDir,
@@ -154,13 +165,22 @@ export async function startEtcdCluster(options: EtcdClusterOptions = {}): Promis
   };
   const isRunning = (m: MemberState) => !!m.child && m.child.exitCode === null && m.child.signalCode === null;
 
-  try {
-    members.forEach(launch);
-    await Promise.all(members.map(waitHealthy));
-  } catch (error) {
-    await Promise.all(members.map(killMember));
-    rmSync(root, { recursive: true, force: true });
-    throw error;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await assignPorts();
+      members.forEach(launch);
+      await Promise.all(members.map(waitHealthy));
+      break;
+    } catch (error) {
+      await Promise.all(members.map(killMember));
+      const portTaken = members.some((m) => m.stderr.includes('address already in use'));
+      if (portTaken && attempt < 3) {
+        for (const m of members) rmSync(m.dataDir, { recursive: true, force: true });
+        continue;
+      }
+      rmSync(root, { recursive: true, force: true });
+      throw error;
+    }
   }
   const memberAt = (i: number) => {
     const m = members[i];
