@@ -44,7 +44,8 @@ import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import type { EFSVolumeConfiguration } from '@aws-sdk/client-ecs';
 import { tlsFiles, writeManagementSslDir, type TlsFiles } from '../storage/tls-identity.js';
-import { decodeMountPath, ensureSharedMountPoint, secureMgmtCommand } from './gluster-client.js';
+import { decodeMountPath } from '../files/mountinfo.js';
+import { ensureSharedMountPoint, secureMgmtCommand } from './gluster-client.js';
 import type { MountCertificate } from './mount-certificate.js';
 import { StopReasonError } from './task-engine/deps.js';
 

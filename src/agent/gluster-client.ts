@@ -20,6 +20,7 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { decodeMountPath } from '../files/mountinfo.js';
 import { MANAGEMENT_SSL_DIR } from '../storage/tls-identity.js';
 
 const run = promisify(execFile);
@@ -36,11 +37,6 @@ export function secureMgmtCommand(sslDir: string, args: readonly string[]): [str
     'exec glusterfs --secure-mgmt=yes "$@"',
   ].join(' && ');
   return ['unshare', '-m', '--propagation', 'unchanged', 'sh', '-c', script, 'sh', sslDir, ...args];
-}
-
-/** A mount point as /proc/self/mountinfo writes it (octal escapes for space, tab, newline, backslash) decoded. */
-export function decodeMountPath(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
 }
 
 /** Whether `path` is a mount point in `mountinfo`, and a shared one (a `shared:N` optional field). Pure. */

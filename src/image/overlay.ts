@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import type { SpawnFn } from '../process/spawn-helper.js';
 import { MAX_MOUNT_OPTIONS, overlayOptionString } from '../runtime/overlay-options.js';
 import { CommandError, runCommand } from './command.js';
+import { decodeMountPath } from '../files/mountinfo.js';
 
 export { MAX_MOUNT_OPTIONS };
 
@@ -72,7 +73,7 @@ export function mountPoints(mountinfo: string): string[] {
   const points: string[] = [];
   for (const line of mountinfo.split('\n')) {
     const field = line.split(' ')[4];
-    if (field) points.push(field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8))));
+    if (field) points.push(decodeMountPath(field));
   }
   return points;
 }

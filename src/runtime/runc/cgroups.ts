@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { ContainerStats, TaskCgroup } from '../runtime.js';
 import { ensureTaskCgroup, removeTaskCgroupIfEmpty } from './task-cgroup.js';
 import { readCgroupDetails } from './cgroup-stats.js';
+import { decodeMountPath } from '../../files/mountinfo.js';
 
 /** One mounted cgroup hierarchy. */
 export interface CgroupMount {
@@ -17,8 +18,6 @@ export interface CgroupMount {
   readonly controllers: readonly string[];
 }
 
-/** mountinfo escapes spaces and the like as octal (`\040`). */
-const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(Number.parseInt(oct, 8)));
 
 /** The cgroup mounts listed in /proc/self/mountinfo text. */
 export function parseCgroupMounts(mountinfo: string): CgroupMount[] {
@@ -29,10 +28,10 @@ export function parseCgroupMounts(mountinfo: string): CgroupMount[] {
     const mountPoint = left.split(' ')[4];
     const [fstype, , superOptions = ''] = right.split(' ');
     if (!mountPoint) continue;
-    if (fstype === 'cgroup2') mounts.push({ mountPoint: unescape(mountPoint), version: 2, controllers: [] });
+    if (fstype === 'cgroup2') mounts.push({ mountPoint: decodeMountPath(mountPoint), version: 2, controllers: [] });
     else if (fstype === 'cgroup') {
       const known = superOptions.split(',').filter((o) => !['rw', 'ro', 'relatime', 'noatime', 'nosuid', 'nodev', 'noexec', 'xattr', 'clone_children'].includes(o));
-      mounts.push({ mountPoint: unescape(mountPoint), version: 1, controllers: known });
+      mounts.push({ mountPoint: decodeMountPath(mountPoint), version: 1, controllers: known });
     }
   }
   return mounts;
