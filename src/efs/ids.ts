@@ -16,3 +16,5 @@ export const accessPointIdOf = (idOrArn: string) => idOrArn.replace(/^arn:[^:]+:
 
 /** The GlusterFS volume behind a file system. */
 export const volumeNameOf = (fileSystemId: string) => `berth-${fileSystemId}`;
+/** The file system behind a GlusterFS volume (volumeNameOf reversed); undefined for a name that is not a file system's. */
+export const fileSystemIdOfVolume = (volume: string): string | undefined => (/^berth-(fs-[0-9a-f]+)$/.exec(volume) ?? [])[1];

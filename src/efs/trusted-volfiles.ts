@@ -13,15 +13,13 @@ import { parseFileSystemRecord, parseTrustedVolfileRecord, type TrustedVolfileRe
 import type { Store } from '../store/store.js';
 import { readRecord, transact } from '../store/transact.js';
 import { efsErrors } from './errors.js';
+import { fileSystemIdOfVolume } from './ids.js';
 
 /** A volfile as the pool leader sends it. */
 export interface ReportedVolfile {
   readonly Name: string;
   readonly Volfile: string;
 }
-
-/** `berth-<fsId>` → `fs-…` (ids.ts's volumeNameOf, reversed); undefined for a name that is not a file system's. */
-const fileSystemIdOfVolume = (volume: string) => (/^berth-(fs-[0-9a-f]+)$/.exec(volume) ?? [])[1];
 
 /**
  * Keep the pool leader's volfiles, sealed, each for a file system that still exists (a volume being deleted is not
